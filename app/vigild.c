@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vigild: the Vigil appliance daemon.
+ *
+ * Start-up runs in a fixed order, and shut-down in the reverse order: config (before EAL, so a
+ * bad file touches no port), EAL, dataplane (mempool, ports, workers), control loop.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_version.h>
+
+#include "ctl_loop.h"
+#include "dp.h"
+#include "vg_config.h"
+#include "vg_eal.h"
+#include "vg_log.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "unknown"
+#endif
+#ifndef VIGIL_DEFAULT_CONFIG
+#define VIGIL_DEFAULT_CONFIG "/etc/vigil/vigil.yaml"
+#endif
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1, /* the config (or a file it names) is wrong */
+	EXIT_USAGE = 2,	 /* bad command line */
+	EXIT_RUNTIME = 3, /* EAL, memory or a port failed */
+};
+
+static volatile sig_atomic_t quit_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit_requested = 1;
+}
+
+struct options {
+	const char *config;
+	bool check_config;
+	long stats_secs; /* -1: from the config */
+	uint64_t stop_after_idle_ms;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: vigild [options]\n"
+			"\n"
+			"Vigil inline firewall appliance (DPDK).\n"
+			"\n"
+			"Options:\n"
+			"  -c, --config FILE        appliance config (default %s)\n"
+			"      --check-config       validate the config, print problems, and exit:\n"
+			"                           0 when it is valid, 1 when it is not\n"
+			"  -s, --stats SECONDS      print port and worker rates every SECONDS\n"
+			"                           (overrides stats.interval; 0 turns it off)\n"
+			"      --stop-after-idle MS exit once no packet has arrived for MS milliseconds\n"
+			"                           (for replaying captures through net_pcap)\n"
+			"  -V, --version            print the version and exit\n"
+			"  -h, --help               print this help and exit\n"
+			"\n"
+			"EAL arguments come from the config (eal.args), not the command line.\n"
+			"Signals: SIGINT or SIGTERM stop cleanly and print the final counters.\n"
+			"Exit status: 0 ok, 1 bad config, 2 bad command line, 3 runtime failure.\n",
+			VIGIL_DEFAULT_CONFIG);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "stop-after-idle", required_argument, NULL, 'I' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->config = VIGIL_DEFAULT_CONFIG;
+	o->stats_secs = -1;
+	while ((c = getopt_long(argc, argv, "c:s:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'C':
+			o->check_config = true;
+			break;
+		case 's':
+			o->stats_secs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->stats_secs < 0 ||
+					o->stats_secs > 86400) {
+				fprintf(stderr, "vigild: --stats: '%s' is not 0..86400 seconds\n",
+						optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'I':
+			o->stop_after_idle_ms = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->stop_after_idle_ms == 0) {
+				fprintf(stderr,
+						"vigild: --stop-after-idle: '%s' is not a positive number of milliseconds\n",
+						optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'V':
+			printf("vigild %s (DPDK %s)\n", VIGIL_VERSION, rte_version());
+			exit(EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigild: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Memory the dataplane will want from EAL, in MiB, with room for tables and rings. */
+static unsigned long
+memory_needed_mb(const struct vg_config *cfg)
+{
+	uint64_t mbufs = cfg->mbufs;
+
+	if (mbufs == 0) {
+		/* The same estimate dp_create() makes, rounded up generously. */
+		mbufs = 4096;
+		for (unsigned i = 0; i < cfg->n_ports; i++)
+			mbufs += (uint64_t)cfg->n_workers *
+					(cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
+		mbufs *= 2;
+	}
+	return (unsigned long)(mbufs * (cfg->mbuf_data_room + 256) >> 20) + 128;
+}
+
+/* EAL's runtime directory holds sockets and maps that nothing else will remove. */
+static void
+remove_runtime_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[1024];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opts = { 0 };
+	struct vg_config cfg;
+	struct vg_diag diag;
+	struct vg_eal_args eal;
+	struct vg_hugepage_info hi;
+	struct dp *dp;
+	char runtime_dir[512];
+	int rc;
+
+	rc = parse_options(argc, argv, &opts);
+	if (rc != EXIT_OK)
+		return rc;
+
+	vg_diag_init(&diag);
+	rc = vg_config_load(&cfg, opts.config, &diag);
+	vg_diag_print(&diag, stderr);
+	vg_diag_free(&diag);
+	if (rc != 0) {
+		fprintf(stderr, "vigild: %s: configuration is not valid; no port was touched\n",
+				opts.config);
+		return EXIT_CONFIG;
+	}
+	if (opts.check_config) {
+		printf("%s: configuration ok (%u ports in %u pairs, %u worker%s)\n", opts.config,
+				cfg.n_ports, cfg.n_pairs, cfg.n_workers, cfg.n_workers == 1 ? "" : "s");
+		vg_config_free(&cfg);
+		return EXIT_OK;
+	}
+	if (opts.stats_secs >= 0)
+		cfg.stats_interval_ms = (uint64_t)opts.stats_secs * 1000;
+
+	vg_hugepage_probe(&hi);
+	rc = vg_eal_args_build(&eal, &cfg, &hi, memory_needed_mb(&cfg), argv[0]);
+	if (rc != 0) {
+		fprintf(stderr, "vigild: %s\n", eal.reason[0] ? eal.reason : strerror(-rc));
+		vg_config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+
+	/* EAL may permute argv; hand it a copy of the pointers and keep ours to free. */
+	char *eal_argv[VG_EAL_MAX_ARGV + 1];
+	memcpy(eal_argv, eal.argv, sizeof(eal_argv));
+	rc = rte_eal_init(eal.argc, eal_argv);
+	if (rc < 0) {
+		fprintf(stderr, "vigild: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		vg_eal_args_free(&eal);
+		vg_config_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	vg_log_set_level(RTE_LOG_EMERG + cfg.log_level);
+	MAIN_LOG(NOTICE, "vigild %s starting with %s", VIGIL_VERSION, opts.config);
+	MAIN_LOG(NOTICE, "%s", eal.reason);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	rc = EXIT_OK;
+	dp = dp_create(&cfg);
+	if (dp == NULL) {
+		MAIN_LOG(ERR, "dataplane start failed: %s", rte_strerror(rte_errno));
+		rc = EXIT_RUNTIME;
+	} else if (dp_launch(dp) != 0) {
+		rc = EXIT_RUNTIME;
+	} else {
+		struct ctl_opts co = {
+			.stats_interval_ms = cfg.stats_interval_ms,
+			.stop_after_idle_ms = opts.stop_after_idle_ms,
+			.quit = &quit_requested,
+		};
+
+		MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
+		ctl_run(dp, &co);
+		MAIN_LOG(NOTICE, "stopping");
+		dp_stop(dp);
+		ctl_print_counters(dp, stdout);
+		fflush(stdout);
+	}
+	dp_free(dp);
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
+	vg_eal_args_free(&eal);
+	vg_config_free(&cfg);
+	return rc;
+}

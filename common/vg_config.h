@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The appliance configuration (conf/vigil.yaml) as typed, validated structs.
+ *
+ * vg_config_load() reads the whole file before EAL starts; nothing else in Vigil sees YAML.
+ * Every value has a default so that a minimal file (ports and pairs) is enough.
+ */
+#ifndef VG_CONFIG_H
+#define VG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vg_diag.h"
+
+#define VG_MAX_PORTS	 32
+#define VG_MAX_PAIRS	 (VG_MAX_PORTS / 2)
+#define VG_MAX_WORKERS	 64
+#define VG_MAX_EAL_ARGS	 64
+#define VG_NAME_LEN	 32
+#define VG_DEVICE_LEN	 256
+#define VG_PATH_LEN	 256
+
+enum vg_hugepages {
+	VG_HUGE_AUTO, /* use hugepages when the machine has enough free, else --no-huge */
+	VG_HUGE_ON,   /* require them */
+	VG_HUGE_OFF,  /* always --no-huge */
+};
+
+enum vg_log_level {
+	VG_LOG_EMERG,
+	VG_LOG_ALERT,
+	VG_LOG_CRIT,
+	VG_LOG_ERR,
+	VG_LOG_WARNING,
+	VG_LOG_NOTICE,
+	VG_LOG_INFO,
+	VG_LOG_DEBUG,
+};
+
+struct vg_port_config {
+	char name[VG_NAME_LEN];
+	char device[VG_DEVICE_LEN]; /* PCI address (0000:03:00.0) or vdev string (net_tap0,...) */
+	bool is_pci;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	bool promiscuous;
+	uint16_t mtu; /* 0: leave the device default */
+};
+
+struct vg_pair_config {
+	uint16_t a; /* indexes into vg_config.ports */
+	uint16_t b;
+};
+
+struct vg_config {
+	char *file;
+
+	/* eal */
+	char *eal_args[VG_MAX_EAL_ARGS];
+	unsigned n_eal_args;
+	char file_prefix[VG_NAME_LEN];
+	enum vg_hugepages hugepages;
+	uint32_t no_huge_mem_mb; /* -m with --no-huge */
+
+	/* lcores */
+	uint32_t control_lcore;
+	uint32_t workers[VG_MAX_WORKERS];
+	unsigned n_workers;
+
+	/* ports and pairs */
+	struct vg_port_config ports[VG_MAX_PORTS];
+	unsigned n_ports;
+	struct vg_pair_config pairs[VG_MAX_PAIRS];
+	unsigned n_pairs;
+
+	/* mempool */
+	uint32_t mbufs; /* 0: sized from ports, queues and workers */
+	uint32_t mbuf_cache;
+	uint32_t mbuf_data_room;
+
+	/* dataplane */
+	uint32_t burst;
+	uint32_t tx_drain_us;
+	uint32_t idle_sleep_us; /* 0: busy poll */
+
+	/* rings */
+	uint32_t event_ring_size;
+	uint32_t command_ring_size;
+
+	/* log and stats */
+	enum vg_log_level log_level;
+	uint64_t stats_interval_ms; /* 0: no periodic stats line */
+};
+
+/* Defaults for every field; ports and pairs empty. */
+void vg_config_defaults(struct vg_config *cfg);
+
+/*
+ * Load and validate path into cfg (which is reset to defaults first). Every problem is added to
+ * diag with its position. Returns 0, or -EINVAL when diag holds errors (cfg is then freed and
+ * unusable), or another -errno.
+ */
+int vg_config_load(struct vg_config *cfg, const char *path, struct vg_diag *diag);
+
+/* The same from memory; name is used in messages. */
+int vg_config_load_buf(struct vg_config *cfg, const char *name, const char *buf, size_t len,
+		struct vg_diag *diag);
+
+/* Free what load allocated. Safe on a defaulted or freed config. */
+void vg_config_free(struct vg_config *cfg);
+
+/* Port index by name, or -1. */
+int vg_config_port_index(const struct vg_config *cfg, const char *name);
+
+/* Index of the peer of port i in its pair, or -1 if the port is unpaired. */
+int vg_config_peer(const struct vg_config *cfg, unsigned port);
+
+/* The log level's name ("info"). */
+const char *vg_log_level_name(enum vg_log_level l);
+
+#endif /* VG_CONFIG_H */

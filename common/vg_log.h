@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One registered DPDK log type per subsystem ("vigil.dp", "vigil.ctl", ...), so that operators
+ * can raise the level of one part with --log-level=vigil.dp:debug. Fast-path messages use the
+ * _DP variants, which compile out below RTE_LOG_DP_LEVEL.
+ */
+#ifndef VG_LOG_H
+#define VG_LOG_H
+
+#include <rte_log.h>
+
+extern int vg_logtype_main;
+extern int vg_logtype_dp;
+extern int vg_logtype_ctl;
+extern int vg_logtype_rl;
+extern int vg_logtype_det;
+extern int vg_logtype_mg;
+
+#define VG_LOG(type, level, prefix, fmt, ...)                                              \
+	rte_log(RTE_LOG_##level, vg_logtype_##type, prefix ": " fmt "\n", ##__VA_ARGS__)
+
+#define MAIN_LOG(level, fmt, ...) VG_LOG(main, level, "vigild", fmt, ##__VA_ARGS__)
+#define DP_LOG(level, fmt, ...)	  VG_LOG(dp, level, "dataplane", fmt, ##__VA_ARGS__)
+#define CTL_LOG(level, fmt, ...)  VG_LOG(ctl, level, "control", fmt, ##__VA_ARGS__)
+#define RL_LOG(level, fmt, ...)	  VG_LOG(rl, level, "policy", fmt, ##__VA_ARGS__)
+#define DET_LOG(level, fmt, ...)  VG_LOG(det, level, "signatures", fmt, ##__VA_ARGS__)
+#define MG_LOG(level, fmt, ...)	  VG_LOG(mg, level, "mgmt", fmt, ##__VA_ARGS__)
+
+#define DP_LOG_DP(level, fmt, ...)                                                         \
+	RTE_LOG_DP(level, VIGIL_DP, "dataplane: " fmt "\n", ##__VA_ARGS__)
+#define RTE_LOGTYPE_VIGIL_DP vg_logtype_dp
+
+/* Set every vigil.* log type to level (an RTE_LOG_* value). */
+void vg_log_set_level(unsigned level);
+
+#endif /* VG_LOG_H */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "ctl_loop.h"
+#include "dp_worker.h"
+#include "vg_log.h"
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct rate_state {
+	uint64_t at_ms;
+	uint64_t rx[VG_MAX_PORTS];
+	uint64_t tx[VG_MAX_PORTS];
+	uint64_t loops[VG_MAX_WORKERS];
+	uint64_t busy[VG_MAX_WORKERS];
+};
+
+/* One testpmd-like block: per port rates and totals, per worker load. */
+static void
+print_stats_line(const struct dp *dp, struct rate_state *st)
+{
+	uint64_t t = now_ms();
+	double secs = st->at_ms ? (double)(t - st->at_ms) / 1000.0 : 0;
+
+	for (unsigned i = 0; i < dp_n_ports(dp); i++) {
+		const struct dp_port *p = dp_port(dp, i);
+		struct dp_port_counters c;
+		struct rte_eth_stats hw;
+		double rx_pps = 0, tx_pps = 0;
+
+		dp_port_counters(dp, i, &c);
+		memset(&hw, 0, sizeof(hw));
+		rte_eth_stats_get(p->port_id, &hw);
+		if (secs > 0) {
+			rx_pps = (double)(c.rx_pkts - st->rx[i]) / secs;
+			tx_pps = (double)(c.tx_pkts - st->tx[i]) / secs;
+		}
+		CTL_LOG(INFO,
+				"port %-10s rx %10.0f pps tx %10.0f pps | rx %" PRIu64 " tx %" PRIu64
+				" dropped %" PRIu64 " tx-full %" PRIu64 " missed %" PRIu64,
+				p->cfg->name, rx_pps, tx_pps, c.rx_pkts, c.tx_pkts, c.dropped,
+				c.tx_full, hw.imissed);
+		st->rx[i] = c.rx_pkts;
+		st->tx[i] = c.tx_pkts;
+	}
+	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
+		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+		uint64_t loops = dp_read_u64(&c->loops), busy = dp_read_u64(&c->busy_loops);
+		uint64_t dl = loops - st->loops[w], db = busy - st->busy[w];
+
+		CTL_LOG(INFO, "worker %u (lcore %u): %.1f%% of loops busy", w, dp_worker_lcore(dp, w),
+				dl ? 100.0 * (double)db / (double)dl : 0.0);
+		st->loops[w] = loops;
+		st->busy[w] = busy;
+	}
+	st->at_ms = t;
+}
+
+int
+ctl_run(struct dp *dp, const struct ctl_opts *opts)
+{
+	struct rate_state st;
+	uint64_t next_stats, last_rx = 0, last_rx_change;
+
+	memset(&st, 0, sizeof(st));
+	st.at_ms = now_ms();
+	next_stats = st.at_ms + opts->stats_interval_ms;
+	last_rx_change = st.at_ms;
+
+	while (!*opts->quit) {
+		uint64_t t = now_ms();
+
+		if (opts->stats_interval_ms > 0 && t >= next_stats) {
+			print_stats_line(dp, &st);
+			next_stats = t + opts->stats_interval_ms;
+		}
+		if (opts->stop_after_idle_ms > 0) {
+			uint64_t rx = dp_total_rx(dp);
+
+			if (rx != last_rx) {
+				last_rx = rx;
+				last_rx_change = t;
+			} else if (t - last_rx_change >= opts->stop_after_idle_ms) {
+				CTL_LOG(INFO, "no packet for %" PRIu64 " ms; stopping",
+						opts->stop_after_idle_ms);
+				return 1;
+			}
+		}
+		/* Control has nothing urgent between events; a short sleep leaves the core free. */
+		usleep(1000);
+	}
+	return 0;
+}
+
+void
+ctl_print_counters(const struct dp *dp, FILE *out)
+{
+	fprintf(out, "%-12s %14s %14s %14s %14s %10s %10s %10s\n", "port", "rx-packets",
+			"rx-bytes", "tx-packets", "tx-bytes", "dropped", "tx-full", "missed");
+	for (unsigned i = 0; i < dp_n_ports(dp); i++) {
+		const struct dp_port *p = dp_port(dp, i);
+		struct dp_port_counters c;
+		struct rte_eth_stats hw;
+
+		dp_port_counters(dp, i, &c);
+		memset(&hw, 0, sizeof(hw));
+		rte_eth_stats_get(p->port_id, &hw);
+		fprintf(out,
+				"%-12s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
+				" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
+				p->cfg->name, c.rx_pkts, c.rx_bytes, c.tx_pkts, c.tx_bytes, c.dropped,
+				c.tx_full, hw.imissed + hw.rx_nombuf);
+	}
+	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
+		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+
+		fprintf(out, "worker %u (lcore %u): loops %" PRIu64 " busy %" PRIu64
+				" rx-bursts %" PRIu64 "\n",
+				w, dp_worker_lcore(dp, w), c->loops, c->busy_loops, c->rx_bursts);
+	}
+}

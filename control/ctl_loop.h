@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control loop on the main lcore. It watches the dataplane, prints the periodic stats line
+ * and returns when asked to stop (a signal) or, for replayed captures, when the input has run dry.
+ * It is not on the packet path: it may sleep, log and make system calls.
+ */
+#ifndef CTL_LOOP_H
+#define CTL_LOOP_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dp.h"
+
+struct ctl_opts {
+	uint64_t stats_interval_ms; /* 0: no periodic line */
+	uint64_t stop_after_idle_ms; /* 0: run until signalled */
+	volatile sig_atomic_t *quit; /* set by the signal handler */
+};
+
+/* Run until *quit or idle. Returns 0, or 1 when it stopped because the input was idle. */
+int ctl_run(struct dp *dp, const struct ctl_opts *opts);
+
+/* Print the per-port and per-worker counters (the final report on exit). */
+void ctl_print_counters(const struct dp *dp, FILE *out);
+
+#endif /* CTL_LOOP_H */

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+#include "dp_worker.h"
+#include "vg_log.h"
+
+struct dp {
+	const struct vg_config *cfg;
+	struct rte_mempool *pool;
+	struct dp_port ports[VG_MAX_PORTS];
+	unsigned n_ports;
+	struct dp_worker *workers[VG_MAX_WORKERS];
+	unsigned n_workers;
+	bool launched;
+};
+
+/*
+ * Enough mbufs for every RX and TX ring to be full at once, plus what the workers hold in
+ * bursts, TX buffers and mempool caches, with a margin; rounded to 2^n - 1 as the mempool likes.
+ */
+static uint32_t
+pool_size(const struct dp *dp)
+{
+	const struct vg_config *cfg = dp->cfg;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		n += (uint64_t)dp->ports[i].n_queues * (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
+	n += (uint64_t)dp->n_workers * (cfg->mbuf_cache * 3 / 2 + DP_MAX_BURST * (dp->n_ports + 1));
+	n += 4096;
+	uint32_t p = 1;
+	while (p - 1 < n && p < (1u << 31))
+		p <<= 1;
+	return p - 1;
+}
+
+static int
+create_pool(struct dp *dp)
+{
+	const struct vg_config *cfg = dp->cfg;
+	uint32_t n = cfg->mbufs ? cfg->mbufs : pool_size(dp);
+
+	dp->pool = rte_pktmbuf_pool_create("vg_mbufs", n, cfg->mbuf_cache, 0,
+			(uint16_t)cfg->mbuf_data_room, (int)rte_socket_id());
+	if (dp->pool == NULL) {
+		DP_LOG(ERR, "mbuf pool of %u x %u bytes: %s", n, cfg->mbuf_data_room,
+				rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	DP_LOG(INFO, "mbuf pool: %u mbufs of %u bytes (%.1f MiB)", n, cfg->mbuf_data_room,
+			(double)n * (cfg->mbuf_data_room + sizeof(struct rte_mbuf)) / (1 << 20));
+	return 0;
+}
+
+/* Queue q of pair k goes to worker (k + q) % n_workers; see dp_port.h. */
+static void
+assign_queues(struct dp *dp)
+{
+	const struct vg_config *cfg = dp->cfg;
+
+	for (unsigned k = 0; k < cfg->n_pairs; k++) {
+		struct dp_port *pa = &dp->ports[cfg->pairs[k].a], *pb = &dp->ports[cfg->pairs[k].b];
+
+		for (uint16_t q = 0; q < pa->n_queues; q++) {
+			struct dp_worker *w = dp->workers[(k + q) % dp->n_workers];
+
+			dp_worker_add_rx(w, pa->index, pa->port_id, q, pb->index, pb->port_id);
+			dp_worker_add_rx(w, pb->index, pb->port_id, q, pa->index, pa->port_id);
+		}
+	}
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i]->n_rx == 0)
+			DP_LOG(WARNING,
+					"worker %u (lcore %u) has no queue to poll: the ports offer fewer queues than there are workers",
+					i, dp->workers[i]->lcore);
+}
+
+struct dp *
+dp_create(const struct vg_config *cfg)
+{
+	struct dp *dp;
+	int rc;
+
+	dp = rte_zmalloc("dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	dp->cfg = cfg;
+	dp->n_ports = cfg->n_ports;
+	dp->n_workers = cfg->n_workers;
+
+	rc = dp_ports_probe(dp->ports, cfg);
+	if (rc == 0)
+		rc = dp_ports_plan_queues(dp->ports, cfg, dp->n_workers);
+	if (rc == 0)
+		rc = create_pool(dp);
+	for (unsigned i = 0; rc == 0 && i < dp->n_ports; i++) {
+		rc = dp_port_start(&dp->ports[i], dp->pool, false);
+		if (rc == 0)
+			dp_port_log_link(&dp->ports[i]);
+	}
+	for (unsigned i = 0; rc == 0 && i < dp->n_workers; i++) {
+		dp->workers[i] = dp_worker_create(i, cfg->workers[i], cfg);
+		if (dp->workers[i] == NULL)
+			rc = -rte_errno;
+	}
+	if (rc != 0) {
+		dp_free(dp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	assign_queues(dp);
+	return dp;
+}
+
+int
+dp_launch(struct dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		unsigned lcore = dp->workers[i]->lcore;
+		int rc;
+
+		if (!rte_lcore_is_enabled(lcore)) {
+			DP_LOG(ERR, "worker lcore %u is not enabled in EAL", lcore);
+			dp_stop(dp);
+			return -EINVAL;
+		}
+		rc = rte_eal_remote_launch(dp_worker_main, dp->workers[i], lcore);
+		if (rc != 0) {
+			DP_LOG(ERR, "cannot launch worker %u on lcore %u: %s", i, lcore,
+					strerror(-rc));
+			dp_stop(dp);
+			return rc;
+		}
+		dp->launched = true;
+	}
+	return 0;
+}
+
+void
+dp_stop(struct dp *dp)
+{
+	if (!dp->launched)
+		return;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		dp_worker_request_quit(dp->workers[i]);
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		rte_eal_wait_lcore(dp->workers[i]->lcore);
+	dp->launched = false;
+}
+
+void
+dp_free(struct dp *dp)
+{
+	if (dp == NULL)
+		return;
+	dp_stop(dp);
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		dp_port_stop(&dp->ports[i]);
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		dp_worker_free(dp->workers[i]);
+	rte_mempool_free(dp->pool);
+	rte_free(dp);
+}
+
+unsigned
+dp_n_ports(const struct dp *dp)
+{
+	return dp->n_ports;
+}
+
+const struct dp_port *
+dp_port(const struct dp *dp, unsigned i)
+{
+	return &dp->ports[i];
+}
+
+unsigned
+dp_n_workers(const struct dp *dp)
+{
+	return dp->n_workers;
+}
+
+const struct dp_worker_counters *
+dp_worker_counters(const struct dp *dp, unsigned w)
+{
+	return &dp->workers[w]->ctr;
+}
+
+unsigned
+dp_worker_lcore(const struct dp *dp, unsigned w)
+{
+	return dp->workers[w]->lcore;
+}
+
+void
+dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const struct dp_port_counters *c = &dp->workers[w]->ctr.port[port];
+
+		out->rx_pkts += dp_read_u64(&c->rx_pkts);
+		out->rx_bytes += dp_read_u64(&c->rx_bytes);
+		out->tx_pkts += dp_read_u64(&c->tx_pkts);
+		out->tx_bytes += dp_read_u64(&c->tx_bytes);
+		out->dropped += dp_read_u64(&c->dropped);
+		out->tx_full += dp_read_u64(&c->tx_full);
+	}
+}
+
+uint64_t
+dp_total_rx(const struct dp *dp)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		for (unsigned p = 0; p < dp->n_ports; p++)
+			n += dp_read_u64(&dp->workers[w]->ctr.port[p].rx_pkts);
+	return n;
+}

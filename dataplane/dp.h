@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane as a whole: mempool, ports, workers. Created and driven by vigild's main
+ * (control) lcore; workers run dp_worker_main() on their own lcores.
+ */
+#ifndef DP_H
+#define DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_port.h"
+#include "dp_stats.h"
+#include "vg_config.h"
+
+struct dp;
+
+/*
+ * Create the mempool, find and start the ports, and lay out the workers' queues. Call after
+ * rte_eal_init(). Returns NULL with rte_errno set; what was started is undone.
+ */
+struct dp *dp_create(const struct vg_config *cfg);
+
+/* Launch every worker on its lcore. Returns 0 or -errno. */
+int dp_launch(struct dp *dp);
+
+/* Ask every worker to stop and wait for them; they drain their TX buffers first. */
+void dp_stop(struct dp *dp);
+
+/* Stop ports and free everything; NULL is a no-op. Calls dp_stop() if needed. */
+void dp_free(struct dp *dp);
+
+unsigned dp_n_ports(const struct dp *dp);
+const struct dp_port *dp_port(const struct dp *dp, unsigned i);
+unsigned dp_n_workers(const struct dp *dp);
+const struct dp_worker_counters *dp_worker_counters(const struct dp *dp, unsigned w);
+unsigned dp_worker_lcore(const struct dp *dp, unsigned w);
+
+/* Sum of one port's counters over all workers. */
+void dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out);
+
+/* Packets received over all ports and workers (for idle detection). */
+uint64_t dp_total_rx(const struct dp *dp);
+
+#endif /* DP_H */

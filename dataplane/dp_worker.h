@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker lcore: its queues, TX buffers, counters, and the poll loop.
+ *
+ * Everything a worker writes on the fast path lives in its own cache-aligned struct; it shares
+ * nothing writable with other workers and never takes a lock, allocates or makes a system call
+ * while packets flow (the optional idle sleep happens only when a whole loop found no packet).
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+
+#include "dp_stats.h"
+#include "vg_config.h"
+
+#define DP_MAX_BURST 64
+
+/* One RX queue a worker polls, and where its packets go. */
+struct dp_rx_source {
+	uint16_t port;	  /* config index */
+	uint16_t port_id; /* ethdev */
+	uint16_t queue;
+	uint16_t peer; /* config index of the egress port */
+};
+
+struct dp_worker {
+	unsigned id;
+	unsigned lcore;
+	uint32_t burst;
+	uint32_t idle_sleep_us;
+	uint64_t drain_tsc;
+
+	struct dp_rx_source rx[VG_MAX_PORTS];
+	unsigned n_rx;
+
+	/* Per config port index: this worker's TX queue and its buffer (NULL if unused). */
+	uint16_t tx_port_id[VG_MAX_PORTS];
+	uint16_t txq[VG_MAX_PORTS];
+	struct rte_eth_dev_tx_buffer *txb[VG_MAX_PORTS];
+	uint16_t n_ports;
+
+	bool quit; /* set by control, read with __atomic */
+
+	struct dp_worker_counters ctr __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/*
+ * Allocate a worker for lcore with its TX buffers on the lcore's socket. Returns NULL and sets
+ * rte_errno on failure.
+ */
+struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg);
+
+/* Free a worker and its TX buffers; NULL is a no-op. Unsent packets are freed. */
+void dp_worker_free(struct dp_worker *w);
+
+/* Serve RX queue q of port (config index) and use TX queue q of every port it sends to. */
+void dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t queue,
+		uint16_t peer, uint16_t peer_port_id);
+
+/* The lcore entry point (arg is the worker). Returns when quit is set, after a final drain. */
+int dp_worker_main(void *arg);
+
+/* Ask the worker to stop; safe from any thread. */
+static inline void
+dp_worker_request_quit(struct dp_worker *w)
+{
+	__atomic_store_n(&w->quit, true, __ATOMIC_RELEASE);
+}
+
+#endif /* DP_WORKER_H */
