@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Events from a worker to the control lcore: fixed-size records on the worker's SP/SC ring.
+ *
+ * A flow is described from its initiator's side: src/sport is whoever sent the first packet
+ * the worker saw, and direction 0 counters are initiator -> responder. Times come from the
+ * dataplane clock (nanoseconds; the capture's timestamps when replaying a pcap), so control's
+ * windows and rates behave the same at any replay speed.
+ */
+#ifndef DP_EVENT_H
+#define DP_EVENT_H
+
+#include <stdint.h>
+
+enum dp_event_type {
+	DP_EV_FLOW_START = 1,
+	DP_EV_FLOW_UPDATE = 2, /* periodic, for long flows */
+	DP_EV_FLOW_END = 3,
+	DP_EV_ALERT = 4,       /* a signature matched */
+};
+
+enum dp_end_reason {
+	DP_END_NONE = 0,
+	DP_END_FIN = 1,
+	DP_END_RST = 2,
+	DP_END_TIMEOUT = 3,
+	DP_END_EVICTED = 4,  /* table pressure */
+	DP_END_SHUTDOWN = 5, /* vigild stopping */
+	DP_END_FLUSHED = 6,  /* flushed by a command */
+};
+
+/* Verdicts as stored in flows and events. */
+enum dp_verdict {
+	DP_VERDICT_NONE = 0, /* not classified yet */
+	DP_VERDICT_ALLOW = 1,
+	DP_VERDICT_DROP = 2,
+	DP_VERDICT_REJECT = 3,
+	DP_VERDICT_RATE_LIMIT = 4,
+};
+
+/* The flow part shared by every event type. */
+struct dp_event_flow {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;	/* IPPROTO_* */
+	uint8_t state;	/* dp_flow_state (TCP) or 0 */
+	uint8_t verdict; /* enum dp_verdict */
+	uint16_t vlan;
+	uint16_t in_port; /* config index of the port the initiator's packets arrive on */
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t tcp_flags[2]; /* union of flags seen per direction */
+	uint8_t would_drop;   /* dry-run: the verdict would have dropped */
+	uint8_t pad0;
+	uint32_t rule_id;	/* policy rule that decided (UINT32_MAX: the default) */
+	uint32_t epoch;		/* policy epoch of the verdict */
+	uint8_t src[16];	/* initiator, network order; IPv4 in the first 4 bytes */
+	uint8_t dst[16];
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t pkts[2];	/* [0] initiator -> responder, [1] reply */
+	uint64_t bytes[2];
+	float payload_mean;	/* payload bytes per packet, both directions */
+	float payload_var;
+	uint32_t flow_id;	/* unique per worker while the flow lives */
+};
+
+/* Facts an application parser found in the flow (DNS for now). */
+struct dp_event_app {
+	uint16_t dns_qtype; /* 0: none */
+	uint16_t dns_rcode;
+	uint8_t dns_qname_len;
+	char dns_qname[115]; /* lower-case, dotted, NUL-terminated, truncated if longer */
+};
+
+struct dp_event_alert {
+	uint32_t sid;
+	uint32_t gid;
+	uint32_t rev;
+	uint8_t action;	   /* what the signature asked for (detect/ action enum) */
+	uint8_t dropped;   /* the packet was dropped because of it */
+	uint8_t to_server; /* direction of the packet that matched */
+	uint8_t excerpt_len;
+	uint8_t excerpt[104]; /* payload bytes around the match */
+};
+
+struct dp_event {
+	uint8_t type; /* enum dp_event_type */
+	uint8_t reason; /* enum dp_end_reason, for DP_EV_FLOW_END */
+	uint8_t worker;
+	uint8_t pad;
+	uint32_t seq; /* per worker, to spot losses */
+	uint64_t time_ns; /* when the event happened */
+	struct dp_event_flow flow;
+	union {
+		struct dp_event_app app;	/* START, UPDATE, END */
+		struct dp_event_alert alert;	/* ALERT */
+	};
+};
+
+_Static_assert(sizeof(struct dp_event) == 256, "events are 256 bytes on the ring");
+
+#endif /* DP_EVENT_H */
