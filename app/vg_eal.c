@@ -33,8 +33,7 @@ vg_hugepage_probe(struct vg_hugepage_info *hi)
 	}
 }
 
-static int
-push(struct vg_eal_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int push(struct vg_eal_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 push(struct vg_eal_args *a, const char *fmt, ...)
@@ -67,8 +66,8 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 	memset(a, 0, sizeof(*a));
 	used = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->control_lcore);
 	for (unsigned i = 0; i < cfg->n_workers && used < sizeof(lcores); i++)
-		used += (size_t)snprintf(lcores + used, sizeof(lcores) - used, ",%u",
-				cfg->workers[i]);
+		used += (size_t)snprintf(
+				lcores + used, sizeof(lcores) - used, ",%u", cfg->workers[i]);
 
 	rc |= push(a, "%s", argv0);
 	rc |= push(a, "-l");
@@ -83,8 +82,10 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 	case VG_HUGE_ON:
 		if (!have) {
 			snprintf(a->reason, sizeof(a->reason),
-					"eal.hugepages is 'on' but %s (%lu MiB free, about %lu MiB needed); run scripts/hugepages/setup.sh",
-					hi->mounted ? "too few hugepages are free" : "hugetlbfs is not mounted",
+					"eal.hugepages is 'on' but %s (%lu MiB free, about %lu MiB "
+					"needed); run scripts/hugepages/setup.sh",
+					hi->mounted ? "too few hugepages are free"
+						    : "hugetlbfs is not mounted",
 					hi->free_mb, need_mb);
 			vg_eal_args_free(a);
 			return -EINVAL;
@@ -93,16 +94,18 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 	case VG_HUGE_AUTO:
 		if (have) {
 			snprintf(a->reason, sizeof(a->reason),
-					"using hugepages (%lu MiB free, about %lu MiB needed)", hi->free_mb,
-					need_mb);
+					"using hugepages (%lu MiB free, about %lu MiB needed)",
+					hi->free_mb, need_mb);
 			/* Leave no hugepage files behind when the process ends. */
 			rc |= push(a, "--huge-unlink");
 			break;
 		}
 		snprintf(a->reason, sizeof(a->reason),
-				"hugepages unavailable (%s, %lu MiB free, about %lu MiB needed): running with --no-huge -m %u, which is slower; scripts/hugepages/setup.sh reserves them",
-				hi->mounted ? "mounted" : "hugetlbfs not mounted", hi->free_mb, need_mb,
-				cfg->no_huge_mem_mb);
+				"hugepages unavailable (%s, %lu MiB free, about %lu MiB needed): "
+				"running with --no-huge -m %u, which is slower; "
+				"scripts/hugepages/setup.sh reserves them",
+				hi->mounted ? "mounted" : "hugetlbfs not mounted", hi->free_mb,
+				need_mb, cfg->no_huge_mem_mb);
 		/* fall through */
 	case VG_HUGE_OFF:
 		if (cfg->hugepages == VG_HUGE_OFF)

@@ -20,6 +20,7 @@
 #include <rte_version.h>
 
 #include "ctl_loop.h"
+#include "ctl_report.h"
 #include "dp.h"
 #include "vg_config.h"
 #include "vg_eal.h"
@@ -34,8 +35,8 @@
 
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_CONFIG = 1, /* the config (or a file it names) is wrong */
-	EXIT_USAGE = 2,	 /* bad command line */
+	EXIT_CONFIG = 1,  /* the config (or a file it names) is wrong */
+	EXIT_USAGE = 2,	  /* bad command line */
 	EXIT_RUNTIME = 3, /* EAL, memory or a port failed */
 };
 
@@ -53,6 +54,7 @@ struct options {
 	bool check_config;
 	long stats_secs; /* -1: from the config */
 	uint64_t stop_after_idle_ms;
+	const char *stats_json;
 };
 
 static void
@@ -65,12 +67,16 @@ usage(FILE *out)
 			"\n"
 			"Options:\n"
 			"  -c, --config FILE        appliance config (default %s)\n"
-			"      --check-config       validate the config, print problems, and exit:\n"
+			"      --check-config       validate the config, print problems, and "
+			"exit:\n"
 			"                           0 when it is valid, 1 when it is not\n"
 			"  -s, --stats SECONDS      print port and worker rates every SECONDS\n"
 			"                           (overrides stats.interval; 0 turns it off)\n"
-			"      --stop-after-idle MS exit once no packet has arrived for MS milliseconds\n"
+			"      --stop-after-idle MS exit once no packet has arrived for MS "
+			"milliseconds\n"
 			"                           (for replaying captures through net_pcap)\n"
+			"      --stats-json FILE    on exit, write the final counters to FILE as "
+			"JSON\n"
 			"  -V, --version            print the version and exit\n"
 			"  -h, --help               print this help and exit\n"
 			"\n"
@@ -88,6 +94,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "stop-after-idle", required_argument, NULL, 'I' },
+		{ "stats-json", required_argument, NULL, 'J' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,10 +125,14 @@ parse_options(int argc, char **argv, struct options *o)
 			o->stop_after_idle_ms = strtoull(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || o->stop_after_idle_ms == 0) {
 				fprintf(stderr,
-						"vigild: --stop-after-idle: '%s' is not a positive number of milliseconds\n",
+						"vigild: --stop-after-idle: '%s' is not a positive "
+						"number of milliseconds\n",
 						optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'J':
+			o->stats_json = optarg;
 			break;
 		case 'V':
 			printf("vigild %s (DPDK %s)\n", VIGIL_VERSION, rte_version());
@@ -153,7 +164,7 @@ memory_needed_mb(const struct vg_config *cfg)
 		mbufs = 4096;
 		for (unsigned i = 0; i < cfg->n_ports; i++)
 			mbufs += (uint64_t)cfg->n_workers *
-					(cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
+				 (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 		mbufs *= 2;
 	}
 	return (unsigned long)(mbufs * (cfg->mbuf_data_room + 256) >> 20) + 128;
@@ -206,7 +217,8 @@ main(int argc, char **argv)
 	}
 	if (opts.check_config) {
 		printf("%s: configuration ok (%u ports in %u pairs, %u worker%s)\n", opts.config,
-				cfg.n_ports, cfg.n_pairs, cfg.n_workers, cfg.n_workers == 1 ? "" : "s");
+				cfg.n_ports, cfg.n_pairs, cfg.n_workers,
+				cfg.n_workers == 1 ? "" : "s");
 		vg_config_free(&cfg);
 		return EXIT_OK;
 	}
@@ -259,6 +271,10 @@ main(int argc, char **argv)
 		dp_stop(dp);
 		ctl_print_counters(dp, stdout);
 		fflush(stdout);
+		if (opts.stats_json != NULL && ctl_report_write(dp, opts.stats_json) != 0) {
+			MAIN_LOG(ERR, "cannot write %s", opts.stats_json);
+			rc = EXIT_RUNTIME;
+		}
 	}
 	dp_free(dp);
 	rte_eal_cleanup();

@@ -8,7 +8,7 @@
 #include "vg_config.h"
 #include "vg_yaml.h"
 
-#define CFG_OFF(f) offsetof(struct vg_config, f)
+#define CFG_OFF(f)  offsetof(struct vg_config, f)
 #define PORT_OFF(f) offsetof(struct vg_port_config, f)
 
 static const char *const hugepage_names[] = { "auto", "on", "off", NULL };
@@ -129,7 +129,8 @@ parse_eal_args(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 
 			if (strncmp(s, owned_eal_opts[j].opt, l) == 0 &&
 					(s[l] == '\0' || s[l] == '=' || (l == 2 && s[l] != '-'))) {
-				vg_yaml_err(y, it, "'%s': '%s' is set by the config; use %s instead",
+				vg_yaml_err(y, it,
+						"'%s': '%s' is set by the config; use %s instead",
 						key, s, owned_eal_opts[j].instead);
 				s = NULL;
 				break;
@@ -176,7 +177,8 @@ parse_file_prefix(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 		return -EINVAL;
 	if (s[0] == '\0' || strlen(s) >= sizeof(cfg->file_prefix) || !valid_file_prefix(s)) {
 		vg_yaml_err(y, v,
-				"'%s': '%s' is not a usable prefix (1 to %zu letters, digits, '-', '_' or '.')",
+				"'%s': '%s' is not a usable prefix (1 to %zu letters, digits, '-', "
+				"'_' or '.')",
 				key, s, sizeof(cfg->file_prefix) - 1);
 		return -EINVAL;
 	}
@@ -187,7 +189,9 @@ parse_file_prefix(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 static const struct vg_yaml_field eal_fields[] = {
 	{ .name = "args", .type = VG_YT_CUSTOM, .parse = parse_eal_args },
 	{ .name = "file_prefix", .type = VG_YT_CUSTOM, .parse = parse_file_prefix },
-	{ .name = "hugepages", .type = VG_YT_ENUM, .off = CFG_OFF(hugepages),
+	{ .name = "hugepages",
+			.type = VG_YT_ENUM,
+			.off = CFG_OFF(hugepages),
 			.names = hugepage_names },
 	{ .name = "no_huge_memory", .type = VG_YT_CUSTOM, .parse = parse_no_huge_mem },
 	{ 0 },
@@ -270,14 +274,20 @@ is_vdev_string(const char *s)
 }
 
 static const struct vg_yaml_field port_fields[] = {
-	{ .name = "name", .type = VG_YT_STRBUF, .off = PORT_OFF(name), .min = 1,
-			.max = VG_NAME_LEN, .required = true },
-	{ .name = "device", .type = VG_YT_STRBUF, .off = PORT_OFF(device), .min = 1,
-			.max = VG_DEVICE_LEN, .required = true },
-	{ .name = "rx_desc", .type = VG_YT_U16, .off = PORT_OFF(rx_desc), .min = 32,
-			.max = 32768 },
-	{ .name = "tx_desc", .type = VG_YT_U16, .off = PORT_OFF(tx_desc), .min = 32,
-			.max = 32768 },
+	{ .name = "name",
+			.type = VG_YT_STRBUF,
+			.off = PORT_OFF(name),
+			.min = 1,
+			.max = VG_NAME_LEN,
+			.required = true },
+	{ .name = "device",
+			.type = VG_YT_STRBUF,
+			.off = PORT_OFF(device),
+			.min = 1,
+			.max = VG_DEVICE_LEN,
+			.required = true },
+	{ .name = "rx_desc", .type = VG_YT_U16, .off = PORT_OFF(rx_desc), .min = 32, .max = 32768 },
+	{ .name = "tx_desc", .type = VG_YT_U16, .off = PORT_OFF(tx_desc), .min = 32, .max = 32768 },
 	{ .name = "promiscuous", .type = VG_YT_BOOL, .off = PORT_OFF(promiscuous) },
 	{ .name = "mtu", .type = VG_YT_U16, .off = PORT_OFF(mtu), .min = 68, .max = 9600 },
 	{ 0 },
@@ -308,7 +318,8 @@ parse_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 			continue;
 		if (!valid_port_name(p->name)) {
 			vg_yaml_err(y, it,
-					"ports entry: name '%s' must start with a letter and hold only letters, digits, '-' and '_'",
+					"ports entry: name '%s' must start with a letter and hold "
+					"only letters, digits, '-' and '_'",
 					p->name);
 			continue;
 		}
@@ -320,7 +331,8 @@ parse_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 		p->is_pci = is_pci_address(p->device);
 		if (!p->is_pci && !is_vdev_string(p->device)) {
 			vg_yaml_err(y, it,
-					"port '%s': device '%s' is neither a PCI address (0000:03:00.0) nor a vdev string (net_tap0,iface=vg0)",
+					"port '%s': device '%s' is neither a PCI address "
+					"(0000:03:00.0) nor a vdev string (net_tap0,iface=vg0)",
 					p->name, p->device);
 			continue;
 		}
@@ -372,7 +384,9 @@ resolve_pairs(struct vg_yaml *y, struct load_ctx *ctx)
 		bool ok = true;
 
 		if (it->type != YAML_SEQUENCE_NODE || vg_yaml_seq_len(it) != 2) {
-			vg_yaml_err(y, it, "'pairs': each pair is a list of two port names, like [outside, inside]");
+			vg_yaml_err(y, it,
+					"'pairs': each pair is a list of two port names, like "
+					"[outside, inside]");
 			continue;
 		}
 		for (int k = 0; k < 2; k++) {
@@ -416,7 +430,8 @@ parse_mbufs(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	if (vg_yaml_size(y, v, key, 0, 64u << 20, &n) != 0)
 		return -EINVAL;
 	if (n != 0 && n < 1024) {
-		vg_yaml_err(y, v, "'%s': %u is too few; use 0 (sized automatically) or at least 1024",
+		vg_yaml_err(y, v,
+				"'%s': %u is too few; use 0 (sized automatically) or at least 1024",
 				key, (unsigned)n);
 		return -EINVAL;
 	}
@@ -427,45 +442,63 @@ parse_mbufs(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 static const struct vg_yaml_field mempool_fields[] = {
 	{ .name = "mbufs", .type = VG_YT_CUSTOM, .parse = parse_mbufs },
 	{ .name = "cache", .type = VG_YT_U32, .off = CFG_OFF(mbuf_cache), .max = 512 },
-	{ .name = "data_room", .type = VG_YT_SIZE32, .off = CFG_OFF(mbuf_data_room),
-			.min = 1024, .max = 65535 },
+	{ .name = "data_room",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(mbuf_data_room),
+			.min = 1024,
+			.max = 65535 },
 	{ 0 },
 };
 
 static const struct vg_yaml_field dataplane_fields[] = {
 	{ .name = "burst", .type = VG_YT_U32, .off = CFG_OFF(burst), .min = 1, .max = 64 },
-	{ .name = "tx_drain_us", .type = VG_YT_U32, .off = CFG_OFF(tx_drain_us), .min = 1,
+	{ .name = "tx_drain_us",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(tx_drain_us),
+			.min = 1,
 			.max = 100000 },
-	{ .name = "idle_sleep_us", .type = VG_YT_U32, .off = CFG_OFF(idle_sleep_us),
+	{ .name = "idle_sleep_us",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(idle_sleep_us),
 			.max = 100000 },
 	{ 0 },
 };
 
 static const struct vg_yaml_field ring_fields[] = {
-	{ .name = "events", .type = VG_YT_SIZE32, .off = CFG_OFF(event_ring_size), .min = 64,
+	{ .name = "events",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(event_ring_size),
+			.min = 64,
 			.max = 1u << 24 },
-	{ .name = "commands", .type = VG_YT_SIZE32, .off = CFG_OFF(command_ring_size),
-			.min = 16, .max = 1u << 16 },
+	{ .name = "commands",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(command_ring_size),
+			.min = 16,
+			.max = 1u << 16 },
 	{ 0 },
 };
 
 static const struct vg_yaml_field log_fields[] = {
-	{ .name = "level", .type = VG_YT_ENUM, .off = CFG_OFF(log_level),
+	{ .name = "level",
+			.type = VG_YT_ENUM,
+			.off = CFG_OFF(log_level),
 			.names = log_level_names },
 	{ 0 },
 };
 
 static const struct vg_yaml_field stats_fields[] = {
-	{ .name = "interval", .type = VG_YT_MS, .off = CFG_OFF(stats_interval_ms),
+	{ .name = "interval",
+			.type = VG_YT_MS,
+			.off = CFG_OFF(stats_interval_ms),
 			.max = 24 * 3600 * 1000ULL },
 	{ 0 },
 };
 
-#define SECTION(fn, table, title)                                                          \
-	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)       \
-	{                                                                                  \
-		(void)key;                                                                 \
-		return vg_yaml_map(y, v, title, table, obj);                               \
+#define SECTION(fn, table, title)                                                    \
+	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj) \
+	{                                                                            \
+		(void)key;                                                           \
+		return vg_yaml_map(y, v, title, table, obj);                         \
 	}
 
 SECTION(parse_eal, eal_fields, "eal")
@@ -503,7 +536,8 @@ check_whole(struct vg_yaml *y, yaml_node_t *root, struct load_ctx *ctx)
 		for (unsigned i = 0; i < cfg->n_ports; i++)
 			if (vg_config_peer(cfg, i) < 0)
 				vg_yaml_err(y, ctx->pairs,
-						"'pairs': port '%s' is not in any pair; every port forwards to its peer",
+						"'pairs': port '%s' is not in any pair; every port "
+						"forwards to its peer",
 						cfg->ports[i].name);
 	}
 	if (cfg->n_ports == 0 && y->errors == 0)

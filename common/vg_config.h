@@ -13,13 +13,13 @@
 
 #include "vg_diag.h"
 
-#define VG_MAX_PORTS	 32
-#define VG_MAX_PAIRS	 (VG_MAX_PORTS / 2)
-#define VG_MAX_WORKERS	 64
-#define VG_MAX_EAL_ARGS	 64
-#define VG_NAME_LEN	 32
-#define VG_DEVICE_LEN	 256
-#define VG_PATH_LEN	 256
+#define VG_MAX_PORTS	32
+#define VG_MAX_PAIRS	(VG_MAX_PORTS / 2)
+#define VG_MAX_WORKERS	64
+#define VG_MAX_EAL_ARGS 64
+#define VG_NAME_LEN	32
+#define VG_DEVICE_LEN	256
+#define VG_PATH_LEN	256
 
 enum vg_hugepages {
 	VG_HUGE_AUTO, /* use hugepages when the machine has enough free, else --no-huge */

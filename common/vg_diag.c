@@ -24,8 +24,8 @@ vg_diag_free(struct vg_diag *d)
 }
 
 void
-vg_diag_vadd(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned line,
-		unsigned col, const char *fmt, va_list ap)
+vg_diag_vadd(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned line, unsigned col,
+		const char *fmt, va_list ap)
 {
 	struct vg_diag_entry *e;
 	char *msg = NULL;
@@ -60,8 +60,8 @@ vg_diag_vadd(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned
 }
 
 void
-vg_diag_add(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned line,
-		unsigned col, const char *fmt, ...)
+vg_diag_add(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned line, unsigned col,
+		const char *fmt, ...)
 {
 	va_list ap;
 

@@ -16,7 +16,7 @@ extern int vg_logtype_rl;
 extern int vg_logtype_det;
 extern int vg_logtype_mg;
 
-#define VG_LOG(type, level, prefix, fmt, ...)                                              \
+#define VG_LOG(type, level, prefix, fmt, ...) \
 	rte_log(RTE_LOG_##level, vg_logtype_##type, prefix ": " fmt "\n", ##__VA_ARGS__)
 
 #define MAIN_LOG(level, fmt, ...) VG_LOG(main, level, "vigild", fmt, ##__VA_ARGS__)
@@ -26,7 +26,7 @@ extern int vg_logtype_mg;
 #define DET_LOG(level, fmt, ...)  VG_LOG(det, level, "signatures", fmt, ##__VA_ARGS__)
 #define MG_LOG(level, fmt, ...)	  VG_LOG(mg, level, "mgmt", fmt, ##__VA_ARGS__)
 
-#define DP_LOG_DP(level, fmt, ...)                                                         \
+#define DP_LOG_DP(level, fmt, ...) \
 	RTE_LOG_DP(level, VIGIL_DP, "dataplane: " fmt "\n", ##__VA_ARGS__)
 #define RTE_LOGTYPE_VIGIL_DP vg_logtype_dp
 

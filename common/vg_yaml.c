@@ -143,8 +143,7 @@ vg_yaml_node(struct vg_yaml *y, int id)
 }
 
 static void
-vreport(struct vg_yaml *y, enum vg_severity sev, const yaml_node_t *n, const char *fmt,
-		va_list ap)
+vreport(struct vg_yaml *y, enum vg_severity sev, const yaml_node_t *n, const char *fmt, va_list ap)
 {
 	unsigned line = n != NULL ? vg_yaml_line(n) : 0;
 	unsigned col = n != NULL ? vg_yaml_col(n) : 0;
@@ -181,7 +180,7 @@ vg_yaml_is_null(const yaml_node_t *n)
 		return false;
 	const char *s = (const char *)n->data.scalar.value;
 	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-			strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
 const char *
@@ -259,7 +258,9 @@ vg_yaml_size(struct vg_yaml *y, yaml_node_t *n, const char *key, uint64_t min, u
 			end = NULL;
 	}
 	if (end == NULL || (mult > 1 && v > UINT64_MAX / mult)) {
-		vg_yaml_err(y, n, "'%s': '%s' is not a size (a whole number, optionally with k, M or G)",
+		vg_yaml_err(y, n,
+				"'%s': '%s' is not a size (a whole number, optionally with k, M or "
+				"G)",
 				key, s);
 		return -EINVAL;
 	}
@@ -308,8 +309,7 @@ vg_yaml_duration_ms(struct vg_yaml *y, yaml_node_t *n, const char *key, uint64_t
 	}
 	v *= mult;
 	if (v < min_ms || v > max_ms) {
-		vg_yaml_err(y, n,
-				"'%s': %s is out of range (%" PRIu64 "ms..%" PRIu64 "ms)", key, s,
+		vg_yaml_err(y, n, "'%s': %s is out of range (%" PRIu64 "ms..%" PRIu64 "ms)", key, s,
 				min_ms, max_ms);
 		return -EINVAL;
 	}
@@ -337,8 +337,7 @@ vg_yaml_bool(struct vg_yaml *y, yaml_node_t *n, const char *key, bool *out)
 }
 
 int
-vg_yaml_enum(struct vg_yaml *y, yaml_node_t *n, const char *key, const char *const *names,
-		int *out)
+vg_yaml_enum(struct vg_yaml *y, yaml_node_t *n, const char *key, const char *const *names, int *out)
 {
 	const char *s = vg_yaml_scalar(y, n, key);
 	char accepted[256] = "";
@@ -424,7 +423,8 @@ parse_field(struct vg_yaml *y, const struct vg_yaml_field *f, yaml_node_t *v, vo
 	case VG_YT_SIZE32:
 	case VG_YT_SIZE64:
 		rc = vg_yaml_size(y, v, f->name, f->min,
-				f->max ? f->max : (f->type == VG_YT_SIZE32 ? UINT32_MAX : UINT64_MAX),
+				f->max ? f->max
+				       : (f->type == VG_YT_SIZE32 ? UINT32_MAX : UINT64_MAX),
 				&u);
 		if (rc != 0)
 			return rc;
@@ -472,8 +472,8 @@ parse_field(struct vg_yaml *y, const struct vg_yaml_field *f, yaml_node_t *v, vo
 	case VG_YT_ENUM:
 		return vg_yaml_enum(y, v, f->name, f->names, dst);
 	case VG_YT_MS:
-		return vg_yaml_duration_ms(y, v, f->name, 1000, f->min, f->max ? f->max : UINT64_MAX,
-				dst);
+		return vg_yaml_duration_ms(
+				y, v, f->name, 1000, f->min, f->max ? f->max : UINT64_MAX, dst);
 	case VG_YT_CUSTOM:
 		return f->parse(y, v, f->name, obj);
 	}
@@ -481,8 +481,8 @@ parse_field(struct vg_yaml *y, const struct vg_yaml_field *f, yaml_node_t *v, vo
 }
 
 int
-vg_yaml_map(struct vg_yaml *y, yaml_node_t *n, const char *what,
-		const struct vg_yaml_field *fields, void *obj)
+vg_yaml_map(struct vg_yaml *y, yaml_node_t *n, const char *what, const struct vg_yaml_field *fields,
+		void *obj)
 {
 	unsigned before = y->errors;
 	size_t nfields = 0;
@@ -524,7 +524,8 @@ vg_yaml_map(struct vg_yaml *y, yaml_node_t *n, const char *what,
 				if (w > 0 && (size_t)w < sizeof(accepted) - used)
 					used += (size_t)w;
 			}
-			vg_yaml_err(y, k, "%s: unknown key '%s' (accepted: %s)", what, key, accepted);
+			vg_yaml_err(y, k, "%s: unknown key '%s' (accepted: %s)", what, key,
+					accepted);
 			continue;
 		}
 		if (seen[i]) {

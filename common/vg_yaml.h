@@ -86,14 +86,14 @@ enum vg_yaml_type {
 	VG_YT_U16,
 	VG_YT_U32,
 	VG_YT_U64,
-	VG_YT_SIZE32,	/* uint32_t, size suffixes allowed */
-	VG_YT_SIZE64,	/* uint64_t, size suffixes allowed */
+	VG_YT_SIZE32, /* uint32_t, size suffixes allowed */
+	VG_YT_SIZE64, /* uint64_t, size suffixes allowed */
 	VG_YT_BOOL,
-	VG_YT_STR,	/* char * (strdup'd; caller frees) */
-	VG_YT_STRBUF,	/* char[len] inline, len in max */
-	VG_YT_ENUM,	/* int, names in names[] */
-	VG_YT_MS,	/* uint64_t milliseconds; bare integers are seconds */
-	VG_YT_CUSTOM,	/* parse() does everything */
+	VG_YT_STR,    /* char * (strdup'd; caller frees) */
+	VG_YT_STRBUF, /* char[len] inline, len in max */
+	VG_YT_ENUM,   /* int, names in names[] */
+	VG_YT_MS,     /* uint64_t milliseconds; bare integers are seconds */
+	VG_YT_CUSTOM, /* parse() does everything */
 };
 
 struct vg_yaml_field {

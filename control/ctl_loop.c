@@ -49,8 +49,9 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 			tx_pps = (double)(c.tx_pkts - st->tx[i]) / secs;
 		}
 		CTL_LOG(INFO,
-				"port %-10s rx %10.0f pps tx %10.0f pps | rx %" PRIu64 " tx %" PRIu64
-				" dropped %" PRIu64 " tx-full %" PRIu64 " missed %" PRIu64,
+				"port %-10s rx %10.0f pps tx %10.0f pps | rx %" PRIu64
+				" tx %" PRIu64 " dropped %" PRIu64 " tx-full %" PRIu64
+				" missed %" PRIu64,
 				p->cfg->name, rx_pps, tx_pps, c.rx_pkts, c.tx_pkts, c.dropped,
 				c.tx_full, hw.imissed);
 		st->rx[i] = c.rx_pkts;
@@ -61,8 +62,8 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 		uint64_t loops = dp_read_u64(&c->loops), busy = dp_read_u64(&c->busy_loops);
 		uint64_t dl = loops - st->loops[w], db = busy - st->busy[w];
 
-		CTL_LOG(INFO, "worker %u (lcore %u): %.1f%% of loops busy", w, dp_worker_lcore(dp, w),
-				dl ? 100.0 * (double)db / (double)dl : 0.0);
+		CTL_LOG(INFO, "worker %u (lcore %u): %.1f%% of loops busy", w,
+				dp_worker_lcore(dp, w), dl ? 100.0 * (double)db / (double)dl : 0.0);
 		st->loops[w] = loops;
 		st->busy[w] = busy;
 	}
@@ -108,8 +109,8 @@ ctl_run(struct dp *dp, const struct ctl_opts *opts)
 void
 ctl_print_counters(const struct dp *dp, FILE *out)
 {
-	fprintf(out, "%-12s %14s %14s %14s %14s %10s %10s %10s\n", "port", "rx-packets",
-			"rx-bytes", "tx-packets", "tx-bytes", "dropped", "tx-full", "missed");
+	fprintf(out, "%-12s %14s %14s %14s %14s %10s %10s %10s\n", "port", "rx-packets", "rx-bytes",
+			"tx-packets", "tx-bytes", "dropped", "tx-full", "missed");
 	for (unsigned i = 0; i < dp_n_ports(dp); i++) {
 		const struct dp_port *p = dp_port(dp, i);
 		struct dp_port_counters c;
@@ -121,13 +122,14 @@ ctl_print_counters(const struct dp *dp, FILE *out)
 		fprintf(out,
 				"%-12s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
 				" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
-				p->cfg->name, c.rx_pkts, c.rx_bytes, c.tx_pkts, c.tx_bytes, c.dropped,
-				c.tx_full, hw.imissed + hw.rx_nombuf);
+				p->cfg->name, c.rx_pkts, c.rx_bytes, c.tx_pkts, c.tx_bytes,
+				c.dropped, c.tx_full, hw.imissed + hw.rx_nombuf);
 	}
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
 		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
 
-		fprintf(out, "worker %u (lcore %u): loops %" PRIu64 " busy %" PRIu64
+		fprintf(out,
+				"worker %u (lcore %u): loops %" PRIu64 " busy %" PRIu64
 				" rx-bursts %" PRIu64 "\n",
 				w, dp_worker_lcore(dp, w), c->loops, c->busy_loops, c->rx_bursts);
 	}

@@ -14,7 +14,7 @@
 #include "dp.h"
 
 struct ctl_opts {
-	uint64_t stats_interval_ms; /* 0: no periodic line */
+	uint64_t stats_interval_ms;  /* 0: no periodic line */
 	uint64_t stop_after_idle_ms; /* 0: run until signalled */
 	volatile sig_atomic_t *quit; /* set by the signal handler */
 };

@@ -34,7 +34,8 @@ pool_size(const struct dp *dp)
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < dp->n_ports; i++)
-		n += (uint64_t)dp->ports[i].n_queues * (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
+		n += (uint64_t)dp->ports[i].n_queues *
+		     (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 	n += (uint64_t)dp->n_workers * (cfg->mbuf_cache * 3 / 2 + DP_MAX_BURST * (dp->n_ports + 1));
 	n += 4096;
 	uint32_t p = 1;
@@ -80,7 +81,8 @@ assign_queues(struct dp *dp)
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		if (dp->workers[i]->n_rx == 0)
 			DP_LOG(WARNING,
-					"worker %u (lcore %u) has no queue to poll: the ports offer fewer queues than there are workers",
+					"worker %u (lcore %u) has no queue to poll: the ports "
+					"offer fewer queues than there are workers",
 					i, dp->workers[i]->lcore);
 }
 

@@ -16,7 +16,7 @@ enum dp_event_type {
 	DP_EV_FLOW_START = 1,
 	DP_EV_FLOW_UPDATE = 2, /* periodic, for long flows */
 	DP_EV_FLOW_END = 3,
-	DP_EV_ALERT = 4,       /* a signature matched */
+	DP_EV_ALERT = 4, /* a signature matched */
 };
 
 enum dp_end_reason {
@@ -40,9 +40,9 @@ enum dp_verdict {
 
 /* The flow part shared by every event type. */
 struct dp_event_flow {
-	uint8_t family; /* 4 or 6 */
-	uint8_t proto;	/* IPPROTO_* */
-	uint8_t state;	/* dp_flow_state (TCP) or 0 */
+	uint8_t family;	 /* 4 or 6 */
+	uint8_t proto;	 /* IPPROTO_* */
+	uint8_t state;	 /* dp_flow_state (TCP) or 0 */
 	uint8_t verdict; /* enum dp_verdict */
 	uint16_t vlan;
 	uint16_t in_port; /* config index of the port the initiator's packets arrive on */
@@ -51,17 +51,17 @@ struct dp_event_flow {
 	uint8_t tcp_flags[2]; /* union of flags seen per direction */
 	uint8_t would_drop;   /* dry-run: the verdict would have dropped */
 	uint8_t pad0;
-	uint32_t rule_id;	/* policy rule that decided (UINT32_MAX: the default) */
-	uint32_t epoch;		/* policy epoch of the verdict */
-	uint8_t src[16];	/* initiator, network order; IPv4 in the first 4 bytes */
+	uint32_t rule_id; /* policy rule that decided (UINT32_MAX: the default) */
+	uint32_t epoch;	  /* policy epoch of the verdict */
+	uint8_t src[16];  /* initiator, network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t pkts[2];	/* [0] initiator -> responder, [1] reply */
+	uint64_t pkts[2]; /* [0] initiator -> responder, [1] reply */
 	uint64_t bytes[2];
-	float payload_mean;	/* payload bytes per packet, both directions */
+	float payload_mean; /* payload bytes per packet, both directions */
 	float payload_var;
-	uint32_t flow_id;	/* unique per worker while the flow lives */
+	uint32_t flow_id; /* unique per worker while the flow lives */
 };
 
 /* Facts an application parser found in the flow (DNS for now). */
@@ -84,16 +84,16 @@ struct dp_event_alert {
 };
 
 struct dp_event {
-	uint8_t type; /* enum dp_event_type */
+	uint8_t type;	/* enum dp_event_type */
 	uint8_t reason; /* enum dp_end_reason, for DP_EV_FLOW_END */
 	uint8_t worker;
 	uint8_t pad;
-	uint32_t seq; /* per worker, to spot losses */
+	uint32_t seq;	  /* per worker, to spot losses */
 	uint64_t time_ns; /* when the event happened */
 	struct dp_event_flow flow;
 	union {
-		struct dp_event_app app;	/* START, UPDATE, END */
-		struct dp_event_alert alert;	/* ALERT */
+		struct dp_event_app app;     /* START, UPDATE, END */
+		struct dp_event_alert alert; /* ALERT */
 	};
 };
 

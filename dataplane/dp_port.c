@@ -13,10 +13,58 @@
  * directions of a connection land on the same queue and therefore the same worker.
  */
 static uint8_t symmetric_rss_key[52] = {
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
 };
 
 /* The name EAL gives the device: the vdev name before the first comma, or the full PCI BDF. */
@@ -56,7 +104,8 @@ dp_ports_probe(struct dp_port *ports, const struct vg_config *cfg)
 		rc = rte_eth_dev_get_port_by_name(name, &p->port_id);
 		if (rc != 0) {
 			DP_LOG(ERR,
-					"port %s: device %s was not found (for a PCI NIC: is it bound to vfio-pci? see docs/OPERATIONS.md)",
+					"port %s: device %s was not found (for a PCI NIC: is it "
+					"bound to vfio-pci? see docs/OPERATIONS.md)",
 					p->cfg->name, name);
 			return -ENODEV;
 		}
@@ -118,8 +167,9 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 
 	if (p->n_queues > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
-							   RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP) &
+		conf.rx_adv_conf.rss_conf.rss_hf =
+				(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP |
+						RTE_ETH_RSS_SCTP) &
 				info.flow_type_rss_offloads;
 		if (info.hash_key_size == 40 || info.hash_key_size == 52) {
 			conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
@@ -150,7 +200,8 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 	}
 	if (p->rss && !p->rss_symmetric)
 		DP_LOG(WARNING,
-				"port %s: RSS without the symmetric key; the two directions of a flow may reach different workers",
+				"port %s: RSS without the symmetric key; the two directions of a "
+				"flow may reach different workers",
 				p->cfg->name);
 	if (p->cfg->mtu != 0) {
 		rc = rte_eth_dev_set_mtu(id, p->cfg->mtu);
@@ -194,7 +245,8 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 		p->promiscuous = rc == 0 && rte_eth_promiscuous_get(id) == 1;
 		if (!p->promiscuous)
 			DP_LOG(WARNING,
-					"port %s: promiscuous mode not supported (%s); only frames for its own MAC arrive",
+					"port %s: promiscuous mode not supported (%s); only frames "
+					"for its own MAC arrive",
 					p->cfg->name, rc ? strerror(-rc) : "not confirmed");
 	}
 	DP_LOG(INFO,

@@ -25,10 +25,10 @@ struct dp_port {
 	uint16_t peer;	  /* config index of the peer port */
 	uint16_t pair;	  /* pair index */
 	uint16_t n_queues;
-	bool rss;	      /* RSS on across n_queues > 1 */
-	bool rss_symmetric;   /* the symmetric Toeplitz key was accepted */
-	bool promiscuous;     /* enabled and confirmed */
-	bool rx_timestamp;    /* RX timestamp offload enabled */
+	bool rss;	    /* RSS on across n_queues > 1 */
+	bool rss_symmetric; /* the symmetric Toeplitz key was accepted */
+	bool promiscuous;   /* enabled and confirmed */
+	bool rx_timestamp;  /* RX timestamp offload enabled */
 	bool started;
 	char driver[32];
 	struct rte_ether_addr mac;

@@ -114,8 +114,7 @@ forward(struct dp_worker *w, uint16_t out, struct rte_mbuf *m)
  * an explicit one; for now the only verdict is "forward to the peer port" (transparent L2).
  */
 static void
-process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts,
-		uint16_t n)
+process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct dp_port_counters *in = &w->ctr.port[s->port];
 	uint64_t bytes = 0;
@@ -174,8 +173,8 @@ dp_worker_main(void *arg)
 		}
 		for (unsigned i = 0; i < w->n_rx; i++) {
 			const struct dp_rx_source *s = &w->rx[i];
-			uint16_t n = rte_eth_rx_burst(s->port_id, s->queue, pkts,
-					(uint16_t)w->burst);
+			uint16_t n = rte_eth_rx_burst(
+					s->port_id, s->queue, pkts, (uint16_t)w->burst);
 
 			if (n == 0)
 				continue;

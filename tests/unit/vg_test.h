@@ -38,13 +38,13 @@ vg_test_diag_has(const struct vg_diag *d, unsigned line, unsigned col, const cha
 }
 
 /* Fail the test, printing every diagnostic, unless one matches. */
-#define assert_diag(d, line, col, text)                                                     \
-	do {                                                                               \
-		if (!vg_test_diag_has((d), (line), (col), (text))) {                       \
-			vg_diag_print((d), stderr);                                        \
+#define assert_diag(d, line, col, text)                                                        \
+	do {                                                                                   \
+		if (!vg_test_diag_has((d), (line), (col), (text))) {                           \
+			vg_diag_print((d), stderr);                                            \
 			fail_msg("no diagnostic at %u:%u containing \"%s\"", (unsigned)(line), \
-					(unsigned)(col), (text));                          \
-		}                                                                          \
+					(unsigned)(col), (text));                              \
+		}                                                                              \
 	} while (0)
 
 #ifdef VG_TEST_WITH_EAL

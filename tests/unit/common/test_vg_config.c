@@ -5,13 +5,13 @@
 
 #include "vg_config.h"
 
-#define PORTS                                                                              \
-	"ports:\n"                                                                         \
-	"  - name: a\n"                                                                    \
-	"    device: net_null0\n"                                                          \
-	"  - name: b\n"                                                                    \
-	"    device: net_null1\n"                                                          \
-	"pairs:\n"                                                                         \
+#define PORTS                     \
+	"ports:\n"                \
+	"  - name: a\n"           \
+	"    device: net_null0\n" \
+	"  - name: b\n"           \
+	"    device: net_null1\n" \
+	"pairs:\n"                \
 	"  - [a, b]\n"
 
 static int
@@ -152,40 +152,48 @@ static const struct bad_case bad_cases[] = {
 	{ "number out of range", PORTS "dataplane: {burst: 500}\n", 8, 20, "out of range" },
 	{ "negative number", PORTS "dataplane: {burst: -1}\n", 8, 20, "not a whole number" },
 	{ "bad enum", PORTS "log: {level: loud}\n", 8, 14, "not one of: emerg" },
-	{ "bad bool", "ports:\n  - name: a\n    device: net_null0\n    promiscuous: maybe\n"
-		      "  - name: b\n    device: net_null1\npairs: [[a, b]]\n",
+	{ "bad bool",
+			"ports:\n  - name: a\n    device: net_null0\n    promiscuous: maybe\n"
+			"  - name: b\n    device: net_null1\npairs: [[a, b]]\n",
 			4, 18, "not a boolean" },
 	{ "bad duration", PORTS "stats: {interval: soon}\n", 8, 19, "not a duration" },
 	{ "bad size", PORTS "mempool: {mbufs: 12q}\n", 8, 18, "not a size" },
 	{ "too few mbufs", PORTS "mempool: {mbufs: 100}\n", 8, 18, "too few" },
 	{ "ring not power of two", PORTS "rings: {events: 1000}\n", 1, 1, "not a power of two" },
-	{ "missing device", "ports:\n  - name: a\n  - name: b\n    device: net_null1\npairs: [[a, b]]\n",
+	{ "missing device",
+			"ports:\n  - name: a\n  - name: b\n    device: net_null1\npairs: [[a, b]]\n",
 			2, 5, "required key 'device' is missing" },
 	{ "missing ports", "pairs: []\n", 1, 1, "required key 'ports' is missing" },
-	{ "bad device", "ports:\n  - name: a\n    device: eth0\n  - name: b\n    device: net_null1\n"
+	{ "bad device",
+			"ports:\n  - name: a\n    device: eth0\n  - name: b\n    device: net_null1\n"
 			"pairs: [[a, b]]\n",
 			2, 5, "neither a PCI address" },
 	{ "bad port name", "ports:\n  - name: 9a\n    device: net_null0\n", 2, 5,
 			"must start with a letter" },
-	{ "duplicate port name", "ports:\n  - name: a\n    device: net_null0\n  - name: a\n"
-				 "    device: net_null1\npairs: []\n",
+	{ "duplicate port name",
+			"ports:\n  - name: a\n    device: net_null0\n  - name: a\n"
+			"    device: net_null1\npairs: []\n",
 			4, 5, "used by an earlier port" },
-	{ "same device twice", "ports:\n  - name: a\n    device: net_null0\n  - name: b\n"
-			       "    device: net_null0,size=64\npairs: []\n",
+	{ "same device twice",
+			"ports:\n  - name: a\n    device: net_null0\n  - name: b\n"
+			"    device: net_null0,size=64\npairs: []\n",
 			4, 5, "is also port 'a'" },
-	{ "pair names unknown port", "ports:\n  - name: a\n    device: net_null0\n  - name: b\n"
-				     "    device: net_null1\npairs:\n  - [a, c]\n",
+	{ "pair names unknown port",
+			"ports:\n  - name: a\n    device: net_null0\n  - name: b\n"
+			"    device: net_null1\npairs:\n  - [a, c]\n",
 			7, 9, "no port is named 'c'" },
-	{ "port in two pairs", "ports:\n  - {name: a, device: net_null0}\n"
-			       "  - {name: b, device: net_null1}\n  - {name: c, device: net_null2}\n"
-			       "pairs:\n  - [a, b]\n  - [c, a]\n",
+	{ "port in two pairs",
+			"ports:\n  - {name: a, device: net_null0}\n"
+			"  - {name: b, device: net_null1}\n  - {name: c, device: net_null2}\n"
+			"pairs:\n  - [a, b]\n  - [c, a]\n",
 			7, 9, "already in pair 1" },
-	{ "pair with itself", "ports:\n  - {name: a, device: net_null0}\npairs:\n  - [a, a]\n", 4, 5,
-			"paired with itself" },
+	{ "pair with itself", "ports:\n  - {name: a, device: net_null0}\npairs:\n  - [a, a]\n", 4,
+			5, "paired with itself" },
 	{ "pair of three", PORTS "  - [a, b, a]\n", 8, 5, "list of two port names" },
-	{ "unpaired port", "ports:\n  - {name: a, device: net_null0}\n"
-			   "  - {name: b, device: net_null1}\n  - {name: c, device: net_null2}\n"
-			   "pairs:\n  - [a, b]\n",
+	{ "unpaired port",
+			"ports:\n  - {name: a, device: net_null0}\n"
+			"  - {name: b, device: net_null1}\n  - {name: c, device: net_null2}\n"
+			"pairs:\n  - [a, b]\n",
 			6, 3, "port 'c' is not in any pair" },
 	{ "worker is control", PORTS "lcores: {control: 1, workers: [1]}\n", 1, 1,
 			"both the control lcore and a worker" },

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Machine-readable counters: the same figures as the final report, as a JSON document.
+ * Written on exit with `vigild --stats-json FILE` (test cases and benchmarks read it), and the
+ * base of what the management API serves.
+ */
+#ifndef CTL_REPORT_H
+#define CTL_REPORT_H
+
+#include <jansson.h>
+
+#include "dp.h"
+
+/* A new JSON object with ports and workers counters; NULL on allocation failure. */
+json_t *ctl_report_json(const struct dp *dp);
+
+/* Write the report to path atomically (temp file + rename). Returns 0 or -errno. */
+int ctl_report_write(const struct dp *dp, const char *path);
+
+#endif /* CTL_REPORT_H */

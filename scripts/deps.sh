@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install every Debian package that building, running, testing and benchmarking Vigil needs.
+# Idempotent: packages already installed are left alone, and apt-get runs (with an update
+# first) only when something is missing. Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential pkg-config meson ninja-build clang llvm lld libclang-rt-14-dev clang-format
+	# libraries
+	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
+	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
+	libelf-dev libcmocka-dev libcurl4-openssl-dev
+	# running, demo and tests
+	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
+	# benchmarks
+	linux-perf python3-matplotlib
+)
+
+if [[ $EUID -ne 0 ]]; then
+	echo "deps: must run as root (try: sudo $0)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#packages[@]} packages already installed"
+	exit 0
+fi
+echo "deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer once, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"
