@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set everything up and run Vigil's whole test suite:
+#   packages, hugepages (falls back to --no-huge), the normal build with every suite (unit,
+#   fuzz corpora, pcap cases with and without hugepages, end-to-end in network namespaces,
+#   benchmark smoke tests), an ASan/UBSan build running the unit, corpus and case suites,
+#   bounded libFuzzer runs, and the format check.
+#
+#   sudo scripts/test.sh                 everything
+#   VIGIL_FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing (default 15 s per target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { printf '\n=== %s (%ds)\n' "$*" $(($(date +%s) - start)); }
+
+if [[ $EUID -ne 0 ]]; then
+	echo "test: needs root (packages, hugepages, network namespaces); try: sudo $0" >&2
+	exit 1
+fi
+
+step "packages"
+scripts/deps.sh
+
+step "hugepages"
+if ! scripts/hugepages/setup.sh "${VIGIL_HUGEPAGES:-1024}"; then
+	echo "test: no hugepages; the suites run with --no-huge"
+fi
+
+step "build (gcc, -Werror)"
+scripts/build.sh build
+step "tests: unit, fuzz corpora, pcap cases, end to end, bench smoke"
+meson test -C build --print-errorlogs --num-processes 2
+
+step "build with ASan and UBSan"
+scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all
+step "tests under ASan/UBSan: unit, fuzz corpora, pcap cases"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 \
+	--suite unit --suite fuzz-corpus --suite cases
+
+step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-15}s per target)"
+CC=clang scripts/build.sh build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dtests=disabled
+tests/fuzz/run.sh build-fuzz "${VIGIL_FUZZ_SECONDS:-15}"
+
+step "format"
+scripts/check-format.sh
+
+step "all passed"
