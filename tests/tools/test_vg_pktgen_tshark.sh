@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# vg-pktgen's output as Wireshark sees it: no malformed frame, every IPv4, TCP, UDP, ICMP and
+# ICMPv6 checksum verified good, no TCP analysis warning (retransmission, unseen segment, ...),
+# and as many TCP and UDP conversations and packets as the JSON summary says.
+# Exits 77 (meson: skipped) when tshark is not installed.
+set -euo pipefail
+
+if ! command -v tshark >/dev/null 2>&1; then
+	echo "tshark is not installed: skipping"
+	exit 77
+fi
+: "${VG_PKTGEN:?VG_PKTGEN must name the vg-pktgen binary}"
+
+dir=$(mktemp -d /tmp/vg-pktgen-tshark.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+pcap=$dir/t.pcap
+
+summary=$("$VG_PKTGEN" -o "$pcap" --flows 300 --per-flow 9 --family mixed --proto mix \
+	--order shuffle --size imix --vlan 10 --match-share 0.05 --match-pattern 'GET /evil|0d 0a|' \
+	--deny-share 0.05)
+field() { sed -E "s/.*\"$1\":([0-9]+).*/\1/" <<<"$summary"; }
+
+# The payloads are random bytes, not SSH, TLS, DNS or HTTP: keep the application dissectors on
+# the default ports out, so that "malformed" speaks about the headers this tool writes.
+ts=(tshark -n -r "$pcap" -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE
+	-o ip.check_checksum:TRUE)
+for p in ssh tls http dns telnet; do
+	ts+=(--disable-protocol "$p")
+done
+
+bad='_ws.malformed or _ws.expert.severity >= "warning" or tcp.analysis.flags
+	or (ip and ip.checksum.status != "Good") or (tcp and tcp.checksum.status != "Good")
+	or (udp and udp.checksum.status != "Good") or (icmp and icmp.checksum.status != "Good")
+	or (icmpv6 and icmpv6.checksum.status != "Good")'
+out=$("${ts[@]}" -Y "$bad" 2>/dev/null)
+if [[ -n $out ]]; then
+	echo "tshark flags these frames:" >&2
+	head -20 <<<"$out" >&2
+	exit 1
+fi
+
+fail=0
+check() { # name got want
+	if [[ $2 != "$3" ]]; then
+		echo "$1: tshark counts $2, the summary says $3" >&2
+		fail=1
+	else
+		echo "$1: $2"
+	fi
+}
+check packets "$("${ts[@]}" -T fields -e frame.number 2>/dev/null | wc -l)" "$(field packets)"
+check "tcp conversations" "$("${ts[@]}" -q -z conv,tcp 2>/dev/null | grep -c '<->')" \
+	"$(field tcp_flows)"
+check "udp conversations" "$("${ts[@]}" -q -z conv,udp 2>/dev/null | grep -c '<->')" \
+	"$(field udp_flows)"
+check "frames tagged with VLAN 10" "$("${ts[@]}" -Y 'vlan.id == 10' -T fields -e frame.number \
+	2>/dev/null | wc -l)" "$(field packets)"
+exit $fail
