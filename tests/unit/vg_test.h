@@ -56,8 +56,9 @@ vg_test_eal_init(void)
 	char prefix[64];
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vgtest%d", (int)getpid());
-	char *argv[] = { "vgtest", "--no-huge", "-m", "256", "--no-pci", "--in-memory", "-l", "0",
-		"--log-level=lib.eal:error", prefix, NULL };
+	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead. */
+	char *argv[] = { "vgtest", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	return rte_eal_init(argc, argv) < 0 ? -1 : 0;

@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_alert.h"
+#include "ctl_map.h"
+
+static const char *const sev_names[] = { NULL, "low", "medium", "high", "critical" };
+
+const char *
+ctl_severity_name(unsigned sev)
+{
+	if (sev < CTL_SEV_LOW || sev > CTL_SEV_CRITICAL)
+		return "?";
+	return sev_names[sev];
+}
+
+int
+ctl_severity_parse(const char *name, enum ctl_severity *out)
+{
+	for (unsigned i = CTL_SEV_LOW; i <= CTL_SEV_CRITICAL; i++)
+		if (strcmp(name, sev_names[i]) == 0) {
+			*out = (enum ctl_severity)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *
+ctl_alert_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case CTL_ALERT_SIGNATURE:
+		return "signature";
+	case CTL_ALERT_ANOMALY:
+		return "anomaly";
+	}
+	return "?";
+}
+
+const char *
+ctl_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1:
+		return "ICMP";
+	case 6:
+		return "TCP";
+	case 17:
+		return "UDP";
+	case 58:
+		return "IPv6-ICMP";
+	case 132:
+		return "SCTP";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+const char *
+ctl_addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len)
+{
+	if ((family == 4 && inet_ntop(AF_INET, addr, buf, (socklen_t)len) != NULL) ||
+			(family == 6 && inet_ntop(AF_INET6, addr, buf, (socklen_t)len) != NULL))
+		return buf;
+	snprintf(buf, len, "-");
+	return buf;
+}
+
+void
+ctl_alert_fact(struct ctl_alert *a, const char *name, const char *fmt, ...)
+{
+	struct ctl_alert_fact *f;
+	va_list ap;
+
+	if (a->n_facts >= CTL_ALERT_MAX_FACTS)
+		return;
+	f = &a->facts[a->n_facts++];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(f->value, sizeof(f->value), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+ctl_alert_fact_get(const struct ctl_alert *a, const char *name)
+{
+	for (unsigned i = 0; i < a->n_facts && i < CTL_ALERT_MAX_FACTS; i++)
+		if (strcmp(a->facts[i].name, name) == 0)
+			return a->facts[i].value;
+	return NULL;
+}
+
+void
+ctl_alert_init_anomaly(struct ctl_alert *a, const struct ctl_alert_template *t,
+		const char *detector, enum ctl_severity sev)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = CTL_ALERT_ANOMALY;
+	a->severity = (uint8_t)sev;
+	a->gid = CTL_ANOMALY_GID;
+	a->sid = t->sid;
+	a->rev = 1;
+	a->tmpl = t;
+	a->count = 1;
+	snprintf(a->detector, sizeof(a->detector), "%s", detector);
+	snprintf(a->signature, sizeof(a->signature), "%s", t->title);
+	snprintf(a->category, sizeof(a->category), "%s", t->category);
+}
+
+void
+ctl_alert_from_event(const struct dp_event *ev, const char *msg, const char *category,
+		enum ctl_severity sev, struct ctl_alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = CTL_ALERT_SIGNATURE;
+	out->severity = (uint8_t)(sev ? sev : CTL_SEV_MEDIUM);
+	out->worker = ev->worker;
+	out->blocked = ev->alert.dropped;
+	out->has_flow = true;
+	out->gid = ev->alert.gid ? ev->alert.gid : 1;
+	out->sid = ev->alert.sid;
+	out->rev = ev->alert.rev;
+	out->flow = ev->flow;
+	out->first_ns = ev->time_ns;
+	out->last_ns = ev->time_ns;
+	out->count = 1;
+	snprintf(out->detector, sizeof(out->detector), "signature");
+	if (msg != NULL)
+		snprintf(out->signature, sizeof(out->signature), "%s", msg);
+	else
+		snprintf(out->signature, sizeof(out->signature), "sid %" PRIu32, ev->alert.sid);
+	snprintf(out->category, sizeof(out->category), "%s", category ? category : "unknown");
+	ctl_alert_explain(out);
+}
+
+/* Signature alerts all read the same way; the signature's own msg carries the specifics. */
+static const struct ctl_alert_template sig_template = {
+	.sid = 0,
+	.title = "",
+	.category = "",
+	.what = "Signature ${sid} \"${signature}\" (${category}) matched ${proto} traffic from "
+		"${src} port ${sport} to ${dst} port ${dport}, ${count} time(s) so far.",
+	.why = "The payload contains a pattern that the signature set associates with "
+	       "${category}; severity ${severity}.",
+	.next = "The traffic was ${action}. Check whether ${dst} runs software this signature "
+		"targets and whether other alerts involve ${src}; block ${src} if the activity "
+		"is not expected, or tune the signature if this traffic is legitimate.",
+};
+
+static void
+fmt_num(double v, char *buf, size_t len)
+{
+	if (isfinite(v) && fabs(v - round(v)) < 1e-9 && fabs(v) < 1e15)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+}
+
+static void
+fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ULL;
+
+	if (ns == 0)
+		snprintf(buf, len, "0 s");
+	else if (ns < 1000000000ULL)
+		snprintf(buf, len, "%" PRIu64 " ms", (uint64_t)(ns / 1000000ULL));
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%" PRIu64 " h", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(buf, len, "%" PRIu64 " min", s / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 " s", s);
+}
+
+/* The text of variable name for a, into buf. Returns NULL when there is no such variable. */
+static const char *
+lookup_var(const struct ctl_alert *a, const char *name, char *buf, size_t len)
+{
+	const struct dp_event_flow *f = &a->flow;
+	const char *fact = ctl_alert_fact_get(a, name);
+
+	if (fact != NULL)
+		return fact;
+	if (strcmp(name, "src") == 0)
+		return ctl_addr_str(f->family, f->src, buf, len);
+	if (strcmp(name, "dst") == 0)
+		return ctl_addr_str(f->family, f->dst, buf, len);
+	if (strcmp(name, "sport") == 0)
+		snprintf(buf, len, "%u", f->sport);
+	else if (strcmp(name, "dport") == 0)
+		snprintf(buf, len, "%u", f->dport);
+	else if (strcmp(name, "proto") == 0)
+		return ctl_proto_name(f->proto, buf, len);
+	else if (strcmp(name, "signature") == 0)
+		return a->signature;
+	else if (strcmp(name, "category") == 0)
+		return a->category;
+	else if (strcmp(name, "detector") == 0)
+		return a->detector;
+	else if (strcmp(name, "metric") == 0)
+		return a->metric;
+	else if (strcmp(name, "severity") == 0)
+		return ctl_severity_name(a->severity);
+	else if (strcmp(name, "sid") == 0)
+		snprintf(buf, len, "%" PRIu32, a->sid);
+	else if (strcmp(name, "gid") == 0)
+		snprintf(buf, len, "%" PRIu32, a->gid);
+	else if (strcmp(name, "observed") == 0)
+		fmt_num(a->observed, buf, len);
+	else if (strcmp(name, "threshold") == 0)
+		fmt_num(a->threshold, buf, len);
+	else if (strcmp(name, "mean") == 0)
+		fmt_num(a->mean, buf, len);
+	else if (strcmp(name, "stddev") == 0)
+		fmt_num(a->stddev, buf, len);
+	else if (strcmp(name, "sigma") == 0)
+		snprintf(buf, len, "%.1f", a->sigma);
+	else if (strcmp(name, "count") == 0)
+		snprintf(buf, len, "%" PRIu64, a->count);
+	else if (strcmp(name, "window") == 0)
+		fmt_duration(a->window_ns, buf, len);
+	else if (strcmp(name, "pkts_out") == 0)
+		snprintf(buf, len, "%" PRIu64, f->pkts[0]);
+	else if (strcmp(name, "pkts_in") == 0)
+		snprintf(buf, len, "%" PRIu64, f->pkts[1]);
+	else if (strcmp(name, "bytes_out") == 0)
+		snprintf(buf, len, "%" PRIu64, f->bytes[0]);
+	else if (strcmp(name, "bytes_in") == 0)
+		snprintf(buf, len, "%" PRIu64, f->bytes[1]);
+	else if (strcmp(name, "action") == 0)
+		return a->blocked ? "blocked" : "allowed";
+	else
+		return NULL;
+	return buf;
+}
+
+unsigned
+ctl_alert_expand(const struct ctl_alert *a, const char *tmpl, char *buf, size_t len)
+{
+	size_t o = 0;
+	unsigned unknown = 0;
+
+	if (len == 0)
+		return 0;
+	for (const char *p = tmpl; *p != '\0' && o + 1 < len;) {
+		const char *end;
+
+		if (p[0] == '$' && p[1] == '{' && (end = strchr(p + 2, '}')) != NULL &&
+				end - (p + 2) < 32) {
+			char name[32], val[64];
+			const char *v;
+
+			memcpy(name, p + 2, (size_t)(end - (p + 2)));
+			name[end - (p + 2)] = '\0';
+			v = lookup_var(a, name, val, sizeof(val));
+			if (v == NULL) {
+				unknown++;
+				/* Leave it visible: a broken template shows in its own output. */
+				while (p <= end && o + 1 < len)
+					buf[o++] = *p++;
+				continue;
+			}
+			while (*v != '\0' && o + 1 < len)
+				buf[o++] = *v++;
+			p = end + 1;
+			continue;
+		}
+		buf[o++] = *p++;
+	}
+	buf[o] = '\0';
+	return unknown;
+}
+
+void
+ctl_alert_explain(struct ctl_alert *a)
+{
+	const struct ctl_alert_template *t = a->tmpl ? a->tmpl : &sig_template;
+
+	ctl_alert_expand(a, t->what, a->what, sizeof(a->what));
+	ctl_alert_expand(a, t->why, a->why, sizeof(a->why));
+	ctl_alert_expand(a, t->next, a->next, sizeof(a->next));
+}
+
+int
+ctl_alert_eve_severity(unsigned sev)
+{
+	switch (sev) {
+	case CTL_SEV_CRITICAL:
+	case CTL_SEV_HIGH:
+		return 1;
+	case CTL_SEV_MEDIUM:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+void
+ctl_time_iso(uint64_t ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06" PRIu64 "+0000", base, (uint64_t)((ns % 1000000000ULL) / 1000));
+}
+
+/* json_object_set_new that gives up quietly on allocation failure; the caller checks at the end. */
+static void
+jset(json_t *o, const char *k, json_t *v)
+{
+	if (o != NULL && v != NULL)
+		json_object_set_new(o, k, v);
+}
+
+json_t *
+ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface)
+{
+	const struct dp_event_flow *f = &a->flow;
+	json_t *o = json_object(), *al = json_object(), *vg = json_object(), *ex = json_object();
+	json_t *facts = json_object();
+	char buf[64], proto[8];
+
+	if (o == NULL || al == NULL || vg == NULL || ex == NULL || facts == NULL)
+		goto fail;
+	ctl_time_iso(a->last_ns, buf, sizeof(buf));
+	jset(o, "timestamp", json_string(buf));
+	if (a->has_flow)
+		jset(o, "flow_id",
+				json_integer((json_int_t)(((uint64_t)a->worker << 32) |
+							  f->flow_id)));
+	if (in_iface != NULL)
+		jset(o, "in_iface", json_string(in_iface));
+	jset(o, "event_type", json_string("alert"));
+	if (f->family == 4 || f->family == 6) {
+		jset(o, "src_ip", json_string(ctl_addr_str(f->family, f->src, buf, sizeof(buf))));
+		if (a->has_flow || f->sport)
+			jset(o, "src_port", json_integer(f->sport));
+		if (memcmp(f->dst, (uint8_t[16]){ 0 }, 16) != 0)
+			jset(o, "dest_ip",
+					json_string(ctl_addr_str(
+							f->family, f->dst, buf, sizeof(buf))));
+		if (a->has_flow || f->dport)
+			jset(o, "dest_port", json_integer(f->dport));
+	}
+	if (f->proto)
+		jset(o, "proto", json_string(ctl_proto_name(f->proto, proto, sizeof(proto))));
+
+	jset(al, "action", json_string(a->blocked ? "blocked" : "allowed"));
+	jset(al, "gid", json_integer(a->gid));
+	jset(al, "signature_id", json_integer(a->sid));
+	jset(al, "rev", json_integer(a->rev));
+	jset(al, "signature", json_string(a->signature));
+	jset(al, "category", json_string(a->category));
+	jset(al, "severity", json_integer(ctl_alert_eve_severity(a->severity)));
+	json_object_set(o, "alert", al);
+
+	jset(vg, "uid", json_integer((json_int_t)a->uid));
+	jset(vg, "kind", json_string(ctl_alert_kind_name(a->kind)));
+	jset(vg, "severity", json_string(ctl_severity_name(a->severity)));
+	jset(vg, "detector", json_string(a->detector));
+	jset(vg, "count", json_integer((json_int_t)a->count));
+	ctl_time_iso(a->first_ns, buf, sizeof(buf));
+	jset(vg, "first_seen", json_string(buf));
+	ctl_time_iso(a->last_ns, buf, sizeof(buf));
+	jset(vg, "last_seen", json_string(buf));
+	if (a->kind == CTL_ALERT_ANOMALY) {
+		jset(vg, "metric", json_string(a->metric));
+		jset(vg, "observed", json_real(a->observed));
+		jset(vg, "threshold", json_real(a->threshold));
+		if (a->stddev > 0) {
+			jset(vg, "baseline_mean", json_real(a->mean));
+			jset(vg, "baseline_stddev", json_real(a->stddev));
+			jset(vg, "sigma", json_real(a->sigma));
+		}
+		if (a->window_ns)
+			jset(vg, "window_s", json_real((double)a->window_ns / 1e9));
+	}
+	if (a->has_flow) {
+		jset(vg, "pkts_toserver", json_integer((json_int_t)f->pkts[0]));
+		jset(vg, "pkts_toclient", json_integer((json_int_t)f->pkts[1]));
+		jset(vg, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+		jset(vg, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+	}
+	for (unsigned i = 0; i < a->n_facts && i < CTL_ALERT_MAX_FACTS; i++)
+		jset(facts, a->facts[i].name, json_string(a->facts[i].value));
+	json_object_set(vg, "facts", facts);
+	jset(ex, "what", json_string(a->what));
+	jset(ex, "why", json_string(a->why));
+	jset(ex, "next", json_string(a->next));
+	json_object_set(vg, "explanation", ex);
+	json_object_set(o, "vigil", vg);
+	json_decref(al);
+	json_decref(vg);
+	json_decref(ex);
+	json_decref(facts);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(al);
+	json_decref(vg);
+	json_decref(ex);
+	json_decref(facts);
+	return NULL;
+}
+
+/* Dedup ------------------------------------------------------------------------------------- */
+
+struct dedup_key {
+	uint8_t kind;
+	uint8_t family;
+	uint8_t proto;
+	uint8_t pad;
+	uint16_t dport;
+	uint16_t pad2;
+	uint32_t gid;
+	uint32_t sid;
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+
+struct dedup_val {
+	uint64_t uid;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t count;
+};
+
+struct ctl_alert_dedup {
+	struct ctl_map *map;
+	uint64_t window_ns;
+	struct ctl_alert_dedup_counters c;
+};
+
+struct ctl_alert_dedup *
+ctl_alert_dedup_create(uint64_t window_ms, uint32_t capacity)
+{
+	struct ctl_alert_dedup *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->window_ns = window_ms * 1000000ULL;
+	d->map = ctl_map_create(
+			"dedup", sizeof(struct dedup_key), sizeof(struct dedup_val), capacity);
+	if (d->map == NULL) {
+		int e = errno;
+
+		free(d);
+		errno = e;
+		return NULL;
+	}
+	return d;
+}
+
+void
+ctl_alert_dedup_free(struct ctl_alert_dedup *d)
+{
+	if (d == NULL)
+		return;
+	ctl_map_free(d->map);
+	free(d);
+}
+
+/* 63 random bits, so that ids stay unique across restarts without asking the database. */
+static uint64_t
+new_uid(void)
+{
+	static uint64_t fallback;
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = ((uint64_t)time(NULL) << 24) ^ (uint64_t)getpid() << 8 ^ ++fallback;
+	v &= INT64_MAX;
+	return v ? v : 1;
+}
+
+enum ctl_dedup_result
+ctl_alert_dedup_submit(struct ctl_alert_dedup *d, struct ctl_alert *a)
+{
+	struct dedup_key k;
+	struct dedup_val *v;
+	bool added;
+	uint64_t n = a->count ? a->count : 1;
+
+	memset(&k, 0, sizeof(k));
+	k.kind = a->kind;
+	k.family = a->flow.family;
+	k.proto = a->flow.proto;
+	k.dport = a->flow.dport;
+	k.gid = a->gid;
+	k.sid = a->sid;
+	memcpy(k.src, a->flow.src, 16);
+	memcpy(k.dst, a->flow.dst, 16);
+	if (a->first_ns == 0 || a->first_ns > a->last_ns)
+		a->first_ns = a->last_ns;
+
+	v = ctl_map_get(d->map, &k, &added);
+	if (v == NULL) {
+		d->c.untracked++;
+		a->uid = new_uid();
+		a->count = n;
+		ctl_alert_explain(a);
+		return CTL_ALERT_NEW;
+	}
+	if (!added && a->last_ns >= v->first_ns && a->last_ns - v->first_ns < d->window_ns) {
+		v->count += n;
+		if (a->last_ns > v->last_ns)
+			v->last_ns = a->last_ns;
+		a->uid = v->uid;
+		a->first_ns = v->first_ns;
+		a->last_ns = v->last_ns;
+		a->count = v->count;
+		d->c.repeats++;
+		ctl_alert_explain(a);
+		return CTL_ALERT_REPEAT;
+	}
+	v->uid = new_uid();
+	v->first_ns = a->first_ns;
+	v->last_ns = a->last_ns;
+	v->count = n;
+	a->uid = v->uid;
+	a->count = n;
+	d->c.new_alerts++;
+	ctl_alert_explain(a);
+	return CTL_ALERT_NEW;
+}
+
+void
+ctl_alert_dedup_expire(struct ctl_alert_dedup *d, uint64_t now_ns)
+{
+	struct dedup_key stale[256];
+	unsigned n;
+
+	/* Deleting while walking may skip entries, so collect a bounded batch and repeat. */
+	do {
+		uint32_t it = 0;
+		const void *k;
+		void *val;
+
+		n = 0;
+		while (n < 256 && ctl_map_next(d->map, &it, &k, &val)) {
+			const struct dedup_val *v = val;
+
+			if (now_ns > v->first_ns && now_ns - v->first_ns >= d->window_ns)
+				memcpy(&stale[n++], k, sizeof(stale[0]));
+		}
+		for (unsigned i = 0; i < n; i++)
+			ctl_map_del(d->map, &stale[i]);
+	} while (n == 256);
+}
+
+void
+ctl_alert_dedup_counters(const struct ctl_alert_dedup *d, struct ctl_alert_dedup_counters *c)
+{
+	*c = d->c;
+	c->tracked = ctl_map_count(d->map);
+}
+
+/* EVE log ----------------------------------------------------------------------------------- */
+
+struct ctl_eve {
+	char *path;
+	int fd;
+	struct ctl_eve_counters c;
+};
+
+struct ctl_eve *
+ctl_eve_open(const char *path)
+{
+	struct ctl_eve *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->path = strdup(path);
+	if (e->path == NULL) {
+		free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (e->fd < 0) {
+		int err = errno;
+
+		free(e->path);
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	return e;
+}
+
+void
+ctl_eve_close(struct ctl_eve *e)
+{
+	if (e == NULL)
+		return;
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->path);
+	free(e);
+}
+
+int
+ctl_eve_write(struct ctl_eve *e, const struct ctl_alert *a, const char *in_iface)
+{
+	json_t *o = ctl_alert_to_json(a, in_iface);
+	char *line;
+	size_t len;
+	ssize_t w;
+	int rc = 0;
+
+	if (o == NULL) {
+		e->c.failed++;
+		e->c.last_errno = ENOMEM;
+		return -ENOMEM;
+	}
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (line == NULL) {
+		e->c.failed++;
+		e->c.last_errno = ENOMEM;
+		return -ENOMEM;
+	}
+	len = strlen(line);
+	line[len] = '\n'; /* json_dumps NUL-terminates; the newline replaces it for write() */
+	/* One write per line: with O_APPEND a reader never sees two alerts interleaved. */
+	w = e->fd >= 0 ? write(e->fd, line, len + 1) : -1;
+	if (w != (ssize_t)(len + 1)) {
+		rc = w < 0 ? -errno : -EIO;
+		if (e->fd < 0)
+			rc = -EBADF;
+		e->c.failed++;
+		e->c.last_errno = -rc;
+	} else {
+		e->c.written++;
+	}
+	free(line);
+	return rc;
+}
+
+int
+ctl_eve_reopen(struct ctl_eve *e)
+{
+	int fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -errno;
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = fd;
+	return 0;
+}
+
+void
+ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c)
+{
+	*c = e->c;
+}

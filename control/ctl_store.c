@@ -1,0 +1,1471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "ctl_map.h"
+#include "ctl_store.h"
+#include "ctl_store_schema.h"
+#include "vg_log.h"
+
+/* Rows per retention DELETE: bounded so that one retention step never stalls control. */
+#define RETENTION_CHUNK 20000
+/* Retention steps per ctl_store_retention() call. */
+#define RETENTION_STEPS 32
+
+/* In-memory aggregate: one row of the flows table, as deltas not yet written. */
+struct agg_key {
+	int64_t minute; /* Unix seconds of the minute's start */
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t verdict;
+	uint8_t family;
+	uint8_t pad[3];
+};
+
+struct agg_val {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t flows;
+};
+
+/* Per-flow totals at its last event, to turn cumulative counters into deltas. */
+struct track_key {
+	uint32_t flow_id;
+	uint8_t worker;
+	uint8_t pad[3];
+};
+
+struct track_val {
+	uint64_t pkts;
+	uint64_t bytes;
+};
+
+enum op_type {
+	OP_ALERT = 1,
+	OP_BASELINE,
+	OP_BLOCK_PUT,
+	OP_BLOCK_DEL,
+	OP_AUDIT,
+};
+
+struct op_audit {
+	uint64_t ts_ms;
+	char *buf; /* actor, action, target, detail, result: NUL-separated, one allocation */
+};
+
+struct op {
+	uint8_t type;
+	union {
+		struct ctl_alert alert;
+		struct ctl_store_baseline bl;
+		struct ctl_store_block blk;
+		struct op_audit audit;
+	};
+};
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_FLOW,
+	ST_ALERT,
+	ST_ANOMALY,
+	ST_BASELINE,
+	ST_BLOCK_PUT,
+	ST_BLOCK_DEL,
+	ST_AUDIT,
+	ST_VERSION,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_FLOW] = "INSERT INTO flows (minute, src, dst, dport, proto, verdict, packets, bytes, "
+		    "flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		    "ON CONFLICT (minute, src, dst, dport, proto, verdict) DO UPDATE SET "
+		    "packets = packets + excluded.packets, bytes = bytes + excluded.bytes, "
+		    "flows = flows + excluded.flows",
+	[ST_ALERT] = "INSERT INTO alerts (uid, kind, severity, category, gid, sid, rev, signature, "
+		     "src, dst, sport, dport, proto, first_ns, last_ns, count, detector, action, "
+		     "flow_id, metric, observed, threshold, mean, stddev, sigma, window_ns, "
+		     "packets_out, packets_in, bytes_out, bytes_in, facts, what, why, next) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
+		     "?32, ?33, ?34) "
+		     "ON CONFLICT (uid) DO UPDATE SET last_ns = max(last_ns, excluded.last_ns), "
+		     "count = max(count, excluded.count), "
+		     "severity = max(severity, excluded.severity), action = excluded.action, "
+		     "observed = excluded.observed, threshold = excluded.threshold, "
+		     "mean = excluded.mean, stddev = excluded.stddev, sigma = excluded.sigma, "
+		     "packets_out = excluded.packets_out, packets_in = excluded.packets_in, "
+		     "bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, "
+		     "facts = excluded.facts, what = excluded.what, why = excluded.why, "
+		     "next = excluded.next",
+	[ST_ANOMALY] = "INSERT INTO anomalies (ts_ns, alert_uid, detector, metric, src, dst, dport, "
+		       "proto, observed, threshold, mean, stddev, sigma, window_ns, facts) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_BASELINE] = "INSERT INTO baselines (detector, metric, entity, key, mean, var, n, "
+			"updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			"ON CONFLICT (detector, metric, entity) DO UPDATE SET key = excluded.key, "
+			"mean = excluded.mean, var = excluded.var, n = excluded.n, "
+			"updated_ns = excluded.updated_ns",
+	[ST_BLOCK_PUT] = "INSERT OR REPLACE INTO blocklist (addr, family, created_ms, expires_ms, "
+			 "alert_uid, source, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_BLOCK_DEL] = "DELETE FROM blocklist WHERE addr = ?1",
+	[ST_AUDIT] = "INSERT INTO audit (ts_ms, actor, action, target, detail, result) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_VERSION] = "INSERT INTO versions (kind, text, sha256, source, created_ms, result) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+struct ctl_store {
+	struct ctl_store_opts o;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+
+	struct ctl_map *agg;
+	struct ctl_map *track;
+	struct agg_key *scratch; /* keys of the batch being written */
+
+	struct op *ops; /* ring of queued rows */
+	uint32_t ops_cap;
+	uint32_t ops_head;
+	uint32_t ops_n;
+
+	uint64_t now_ms;	   /* last tick */
+	uint64_t pending_since_ms; /* when the oldest pending row arrived (tick clock) */
+	bool failing;
+	uint64_t fail_since_ms;
+	uint64_t retry_delay_ms;
+	uint64_t next_retry_ms;
+	uint64_t last_fail_log_ms;
+	uint64_t fail_streak;
+	uint64_t next_retention_ms;
+	int64_t newest_sec; /* newest event time seen (flow minute or alert), Unix seconds */
+
+	struct ctl_store_counters c;
+	char moved_aside[CTL_STORE_PATH_LEN + 48];
+};
+
+/* Options ----------------------------------------------------------------------------------- */
+
+void
+ctl_store_opts_defaults(struct ctl_store_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->path, sizeof(o->path), "vigil.db");
+	o->max_age_ms = 30ULL * 24 * 3600 * 1000;
+	o->max_bytes = 1ULL << 30;
+	o->retention_interval_ms = 60 * 1000;
+	o->batch_max_rows = 1000;
+	o->batch_max_ms = 1000;
+	o->max_pending_rows = 65536;
+	o->max_flows = 262144;
+	o->busy_timeout_ms = 5;
+	o->retry_min_ms = 500;
+	o->retry_max_ms = 30000;
+	o->check_on_open = true;
+}
+
+#define OPT_OFF(f) offsetof(struct ctl_store_opts, f)
+
+const struct vg_yaml_field ctl_store_yaml_fields[] = {
+	{ .name = "path",
+			.type = VG_YT_STRBUF,
+			.off = OPT_OFF(path),
+			.min = 1,
+			.max = CTL_STORE_PATH_LEN },
+	{ .name = "max_age", .type = VG_YT_MS, .off = OPT_OFF(max_age_ms) },
+	{ .name = "max_size", .type = VG_YT_SIZE64, .off = OPT_OFF(max_bytes) },
+	{ .name = "retention_interval",
+			.type = VG_YT_MS,
+			.off = OPT_OFF(retention_interval_ms),
+			.min = 100 },
+	{ .name = "batch_rows",
+			.type = VG_YT_U32,
+			.off = OPT_OFF(batch_max_rows),
+			.min = 1,
+			.max = 1000000 },
+	{ .name = "batch_interval",
+			.type = VG_YT_MS,
+			.off = OPT_OFF(batch_max_ms),
+			.min = 1,
+			.max = 3600 * 1000 },
+	{ .name = "max_pending_rows",
+			.type = VG_YT_SIZE32,
+			.off = OPT_OFF(max_pending_rows),
+			.min = 64,
+			.max = 1 << 26 },
+	{ .name = "max_flows",
+			.type = VG_YT_SIZE32,
+			.off = OPT_OFF(max_flows),
+			.min = 64,
+			.max = 1 << 26 },
+	{ .name = "busy_timeout", .type = VG_YT_MS, .off = OPT_OFF(busy_timeout_ms), .max = 10000 },
+	{ .name = "retry_min", .type = VG_YT_MS, .off = OPT_OFF(retry_min_ms), .min = 1 },
+	{ .name = "retry_max", .type = VG_YT_MS, .off = OPT_OFF(retry_max_ms), .min = 1 },
+	{ .name = "check_on_open", .type = VG_YT_BOOL, .off = OPT_OFF(check_on_open) },
+	{ 0 },
+};
+
+int
+ctl_store_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_store_opts *o)
+{
+	if (!vg_yaml_expect_map(y, n, "store"))
+		return -EINVAL;
+	if (vg_yaml_map(y, n, "store", ctl_store_yaml_fields, o) != 0)
+		return -EINVAL;
+	if (o->retry_max_ms < o->retry_min_ms) {
+		vg_yaml_err(y, n,
+				"store: retry_max (%" PRIu64 " ms) is below retry_min (%" PRIu64
+				" ms)",
+				o->retry_max_ms, o->retry_min_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Helpers ----------------------------------------------------------------------------------- */
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+rc_is_corrupt(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+static int
+rc_to_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EBUSY;
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return EACCES;
+	case SQLITE_CANTOPEN:
+		return ENOENT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return EILSEQ;
+	default:
+		return EIO;
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	if (family != 4 && family != 6)
+		return NULL;
+	return ctl_addr_str(family, a, buf, len);
+}
+
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Bind text or NULL. */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Run a statement that returns no rows, then reset it. Returns the SQLite result code. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Opening ----------------------------------------------------------------------------------- */
+
+/*
+ * Does the file at db look like a healthy SQLite database? Reading the schema catches a file
+ * that is not a database; quick_check catches damaged pages. Returns a SQLite code, with
+ * SQLITE_CORRUPT when quick_check reports a problem.
+ */
+static int
+probe_db(sqlite3 *db, bool quick_check, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = exec_sql(db, "SELECT count(*) FROM sqlite_master");
+	if (rc != SQLITE_OK) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+		return rc;
+	}
+	if (!quick_check)
+		return SQLITE_OK;
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+		return rc;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *res = (const char *)sqlite3_column_text(st, 0);
+
+		if (res == NULL || strcmp(res, "ok") != 0) {
+			snprintf(why, whylen, "quick_check: %s", res ? res : "(no result)");
+			rc = SQLITE_CORRUPT;
+		} else {
+			rc = SQLITE_OK;
+		}
+	} else {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Rename path (and its WAL) to path.corrupt-<UTC time>[-n]; the shared-memory index goes. */
+static int
+move_aside(const char *path, char *moved, size_t movedlen)
+{
+	char stamp[32], from[CTL_STORE_PATH_LEN + 8], to[CTL_STORE_PATH_LEN + 64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(moved, movedlen, "%s.corrupt-%s", path, stamp);
+	for (int n = 1; access(moved, F_OK) == 0 && n < 100; n++)
+		snprintf(moved, movedlen, "%s.corrupt-%s-%d", path, stamp, n);
+	if (rename(path, moved) != 0)
+		return -errno;
+	snprintf(from, sizeof(from), "%s-wal", path);
+	snprintf(to, sizeof(to), "%s-wal", moved);
+	if (access(from, F_OK) == 0)
+		(void)rename(from, to);
+	snprintf(from, sizeof(from), "%s-shm", path);
+	(void)unlink(from);
+	return 0;
+}
+
+static int
+open_conn(const char *path, int busy_ms, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db,
+			SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
+		*out = NULL;
+		return rc;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, busy_ms);
+	*out = db;
+	return SQLITE_OK;
+}
+
+/* Bring the schema to CTL_STORE_SCHEMA_VERSION, one transaction per step. */
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int64_t ver;
+	int rc = pragma_int(db, "PRAGMA user_version", &ver);
+
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "reading the schema version: %s", sqlite3_errmsg(db));
+		return -rc_to_errno(rc);
+	}
+	if (ver > CTL_STORE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+				"the database has schema version %" PRId64
+				", newer than this vigild understands (%d); run a newer vigild or "
+				"point store.path elsewhere",
+				ver, CTL_STORE_SCHEMA_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	for (int64_t v = ver; v < CTL_STORE_SCHEMA_VERSION; v++) {
+		char sql[64];
+
+		rc = exec_sql(db, "BEGIN IMMEDIATE");
+		if (rc == SQLITE_OK)
+			rc = exec_sql(db, ctl_store_migrations[v]);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64, v + 1);
+		if (rc == SQLITE_OK)
+			rc = exec_sql(db, sql);
+		if (rc == SQLITE_OK)
+			rc = exec_sql(db, "COMMIT");
+		if (rc != SQLITE_OK) {
+			set_err(err, errlen,
+					"migrating the schema from version %" PRId64 " to %" PRId64
+					": %s",
+					v, v + 1, sqlite3_errmsg(db));
+			exec_sql(db, "ROLLBACK");
+			return -rc_to_errno(rc);
+		}
+	}
+	if (ver > 0 && ver < CTL_STORE_SCHEMA_VERSION)
+		CTL_LOG(NOTICE, "store: migrated %s from schema version %" PRId64 " to %d",
+				sqlite3_db_filename(db, "main"), ver, CTL_STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+static void
+finalize_stmts(struct ctl_store *s)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+}
+
+/*
+ * Open (or re-open after moving a corrupt file aside) s->o.path and get it ready: pragmas,
+ * migrations, statements. Returns 0 or -errno with err filled.
+ */
+static int
+attach_db(struct ctl_store *s, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = open_conn(s->o.path, (int)s->o.busy_timeout_ms, &s->db);
+		if (rc != SQLITE_OK) {
+			set_err(err, errlen, "cannot open %s: %s", s->o.path, sqlite3_errstr(rc));
+			return -rc_to_errno(rc);
+		}
+		/* Only takes effect on a new database: lets retention give pages back. */
+		rc = exec_sql(s->db, "PRAGMA auto_vacuum = INCREMENTAL");
+		if (rc == SQLITE_OK)
+			rc = probe_db(s->db, s->o.check_on_open, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
+		if (rc == SQLITE_OK)
+			break;
+		sqlite3_close(s->db);
+		s->db = NULL;
+		if (!rc_is_corrupt(rc) || attempt > 0) {
+			set_err(err, errlen, "cannot use %s: %s", s->o.path, why);
+			return -rc_to_errno(rc);
+		}
+		/* Never overwrite what may be evidence: keep the damaged file under a new name. */
+		int mrc = move_aside(s->o.path, s->moved_aside, sizeof(s->moved_aside));
+
+		if (mrc != 0) {
+			set_err(err, errlen, "%s is corrupt (%s) and could not be moved aside: %s",
+					s->o.path, why, strerror(-mrc));
+			return mrc;
+		}
+		s->c.corrupt_moved++;
+		CTL_LOG(ERR, "store: %s is corrupt (%s); moved it to %s and started a new database",
+				s->o.path, why, s->moved_aside);
+	}
+
+	rc = exec_sql(s->db, "PRAGMA journal_mode = WAL");
+	if (rc == SQLITE_OK)
+		rc = exec_sql(s->db, "PRAGMA synchronous = NORMAL");
+	/* Keep the WAL from growing without bound between checkpoints. */
+	if (rc == SQLITE_OK)
+		rc = exec_sql(s->db, "PRAGMA journal_size_limit = 67108864");
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "setting up %s: %s", s->o.path, sqlite3_errmsg(s->db));
+		return -rc_to_errno(rc);
+	}
+	rc = migrate(s->db, err, errlen);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(
+				s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			set_err(err, errlen, "preparing statements on %s: %s", s->o.path,
+					sqlite3_errmsg(s->db));
+			return -rc_to_errno(rc);
+		}
+	}
+	int64_t newest = 0;
+
+	if (pragma_int(s->db, "SELECT max(minute) FROM flows", &newest) == SQLITE_OK &&
+			newest > s->newest_sec)
+		s->newest_sec = newest;
+	return 0;
+}
+
+static void
+detach_db(struct ctl_store *s)
+{
+	finalize_stmts(s);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+struct ctl_store *
+ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
+{
+	struct ctl_store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->o = *opts;
+	if (s->o.batch_max_rows == 0)
+		s->o.batch_max_rows = 1;
+	if (s->o.max_pending_rows < s->o.batch_max_rows)
+		s->o.max_pending_rows = s->o.batch_max_rows;
+	if (s->o.retry_min_ms == 0)
+		s->o.retry_min_ms = 1;
+	if (s->o.retry_max_ms < s->o.retry_min_ms)
+		s->o.retry_max_ms = s->o.retry_min_ms;
+	s->ops_cap = s->o.max_pending_rows / 16 < 64 ? 64 : s->o.max_pending_rows / 16;
+	s->ops = calloc(s->ops_cap, sizeof(*s->ops));
+	s->scratch = calloc(s->o.batch_max_rows, sizeof(*s->scratch));
+	s->agg = ctl_map_create("agg", sizeof(struct agg_key), sizeof(struct agg_val),
+			s->o.max_pending_rows);
+	s->track = ctl_map_create("trk", sizeof(struct track_key), sizeof(struct track_val),
+			s->o.max_flows ? s->o.max_flows : 64);
+	if (s->ops == NULL || s->scratch == NULL || s->agg == NULL || s->track == NULL) {
+		set_err(err, errlen,
+				"cannot allocate the store's buffers (%u pending rows, %u flows): %s",
+				s->o.max_pending_rows, s->o.max_flows,
+				strerror(errno ? errno : ENOMEM));
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = attach_db(s, err, errlen);
+	if (rc != 0)
+		goto fail;
+	return s;
+fail:
+	detach_db(s);
+	ctl_map_free(s->agg);
+	ctl_map_free(s->track);
+	free(s->scratch);
+	free(s->ops);
+	free(s);
+	errno = -rc;
+	return NULL;
+}
+
+static void
+op_release(struct op *op)
+{
+	if (op->type == OP_AUDIT)
+		free(op->audit.buf);
+	op->type = 0;
+}
+
+void
+ctl_store_close(struct ctl_store *s)
+{
+	if (s == NULL)
+		return;
+	/* A last try; what cannot be written now is reported, not waited for. */
+	for (int i = 0; i < 1000 && s->db != NULL && (ctl_map_count(s->agg) > 0 || s->ops_n > 0);
+			i++)
+		if (ctl_store_flush(s) <= 0)
+			break;
+	if (ctl_map_count(s->agg) > 0 || s->ops_n > 0)
+		CTL_LOG(ERR, "store: closing with %u rows not written (%s)",
+				ctl_map_count(s->agg) + s->ops_n,
+				s->c.last_error_msg[0] ? s->c.last_error_msg : "no database");
+	while (s->ops_n > 0) {
+		op_release(&s->ops[s->ops_head]);
+		s->ops_head = (s->ops_head + 1) % s->ops_cap;
+		s->ops_n--;
+	}
+	detach_db(s);
+	ctl_map_free(s->agg);
+	ctl_map_free(s->track);
+	free(s->scratch);
+	free(s->ops);
+	free(s);
+}
+
+/* Accepting rows ---------------------------------------------------------------------------- */
+
+static uint32_t
+pending(const struct ctl_store *s)
+{
+	return ctl_map_count(s->agg) + s->ops_n;
+}
+
+static void
+note_pending(struct ctl_store *s)
+{
+	if (s->pending_since_ms == 0)
+		s->pending_since_ms = s->now_ms ? s->now_ms : 1;
+}
+
+static void
+add_agg(struct ctl_store *s, const struct dp_event *ev, uint64_t pkts, uint64_t bytes,
+		uint64_t flows, int *rc)
+{
+	struct agg_key k;
+	struct agg_val *v;
+
+	if (pkts == 0 && bytes == 0 && flows == 0)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.minute = (int64_t)(ev->time_ns / 60000000000ULL) * 60;
+	memcpy(k.src, ev->flow.src, 16);
+	memcpy(k.dst, ev->flow.dst, 16);
+	k.dport = ev->flow.dport;
+	k.proto = ev->flow.proto;
+	k.verdict = ev->flow.verdict;
+	k.family = ev->flow.family;
+	v = ctl_map_get(s->agg, &k, NULL);
+	if (v == NULL) {
+		s->c.rows_dropped++;
+		*rc = -ENOSPC;
+		return;
+	}
+	v->packets += pkts;
+	v->bytes += bytes;
+	v->flows += flows;
+	if (k.minute > s->newest_sec)
+		s->newest_sec = k.minute;
+	note_pending(s);
+}
+
+int
+ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
+{
+	struct track_key tk;
+	struct track_val *tv;
+	uint64_t pkts, bytes, dp, db;
+	bool added;
+	int rc = 0;
+
+	if (ev->type != DP_EV_FLOW_START && ev->type != DP_EV_FLOW_UPDATE &&
+			ev->type != DP_EV_FLOW_END)
+		return 0;
+	if (ev->flow.family != 4 && ev->flow.family != 6)
+		return 0;
+	pkts = ev->flow.pkts[0] + ev->flow.pkts[1];
+	bytes = ev->flow.bytes[0] + ev->flow.bytes[1];
+	memset(&tk, 0, sizeof(tk));
+	tk.flow_id = ev->flow.flow_id;
+	tk.worker = ev->worker;
+
+	if (ev->type == DP_EV_FLOW_END) {
+		tv = ctl_map_find(s->track, &tk);
+	} else {
+		tv = ctl_map_get(s->track, &tk, &added);
+		/* A start resets the flow's totals, whatever an earlier flow with its id left. */
+		if (tv != NULL && ev->type == DP_EV_FLOW_START)
+			memset(tv, 0, sizeof(*tv));
+		else if (tv != NULL && added)
+			s->c.flows_untracked++; /* an update for a flow whose start we missed */
+	}
+	if (tv == NULL) {
+		/* No state (table full, or a start we missed): take the counters whole. */
+		s->c.flows_untracked++;
+		dp = pkts;
+		db = bytes;
+	} else {
+		/* Counters only grow; if they did not, the worker reused the id: take them whole.
+		 */
+		dp = pkts >= tv->pkts ? pkts - tv->pkts : pkts;
+		db = bytes >= tv->bytes ? bytes - tv->bytes : bytes;
+		tv->pkts = pkts;
+		tv->bytes = bytes;
+		if (ev->type == DP_EV_FLOW_END)
+			ctl_map_del(s->track, &tk);
+	}
+	add_agg(s, ev, dp, db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
+	return rc;
+}
+
+static struct op *
+op_push(struct ctl_store *s, uint8_t type)
+{
+	struct op *op;
+
+	if (s->ops_n >= s->ops_cap) {
+		s->c.rows_dropped++;
+		return NULL;
+	}
+	op = &s->ops[(s->ops_head + s->ops_n) % s->ops_cap];
+	op->type = type;
+	s->ops_n++;
+	note_pending(s);
+	return op;
+}
+
+int
+ctl_store_add_alert(struct ctl_store *s, const struct ctl_alert *a)
+{
+	struct op *op = op_push(s, OP_ALERT);
+	int64_t sec = (int64_t)(a->last_ns / 1000000000ULL);
+
+	if (op == NULL)
+		return -ENOSPC;
+	op->alert = *a;
+	if (sec > s->newest_sec)
+		s->newest_sec = sec;
+	return 0;
+}
+
+int
+ctl_store_put_baseline(struct ctl_store *s, const struct ctl_store_baseline *b)
+{
+	struct op *op = op_push(s, OP_BASELINE);
+
+	if (op == NULL)
+		return -ENOSPC;
+	op->bl = *b;
+	return 0;
+}
+
+int
+ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b)
+{
+	struct op *op = op_push(s, OP_BLOCK_PUT);
+
+	if (op == NULL)
+		return -ENOSPC;
+	op->blk = *b;
+	return 0;
+}
+
+int
+ctl_store_del_block(struct ctl_store *s, uint8_t family, const uint8_t *addr)
+{
+	struct op *op = op_push(s, OP_BLOCK_DEL);
+
+	if (op == NULL)
+		return -ENOSPC;
+	memset(&op->blk, 0, sizeof(op->blk));
+	op->blk.family = family;
+	memcpy(op->blk.addr, addr, family == 4 ? 4 : 16);
+	return 0;
+}
+
+int
+ctl_store_audit(struct ctl_store *s, const struct ctl_audit *a)
+{
+	const char *f[5] = { a->actor, a->action, a->target, a->detail, a->result };
+	size_t len = 0, o = 0;
+	char *buf;
+	struct op *op;
+
+	for (int i = 0; i < 5; i++)
+		len += (f[i] ? strlen(f[i]) : 0) + 1;
+	buf = malloc(len);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < 5; i++) {
+		size_t l = f[i] ? strlen(f[i]) : 0;
+
+		memcpy(buf + o, f[i] ? f[i] : "", l);
+		buf[o + l] = '\0';
+		o += l + 1;
+	}
+	op = op_push(s, OP_AUDIT);
+	if (op == NULL) {
+		free(buf);
+		return -ENOSPC;
+	}
+	op->audit.ts_ms = a->ts_ms ? a->ts_ms : wall_ms();
+	op->audit.buf = buf;
+	return 0;
+}
+
+/* Writing a batch --------------------------------------------------------------------------- */
+
+static char *
+facts_json(const struct ctl_alert *a)
+{
+	json_t *o = json_object();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	for (unsigned i = 0; i < a->n_facts && i < CTL_ALERT_MAX_FACTS; i++)
+		json_object_set_new(o, a->facts[i].name, json_string(a->facts[i].value));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static int
+write_alert(struct ctl_store *s, const struct ctl_alert *a)
+{
+	const struct dp_event_flow *f = &a->flow;
+	sqlite3_stmt *st = s->st[ST_ALERT];
+	char src[64], dst[64];
+	const char *srcp = addr_text(f->family, f->src, src, sizeof(src));
+	const char *dstp = a->has_flow || !all_zero(f->dst, 16)
+					   ? addr_text(f->family, f->dst, dst, sizeof(dst))
+					   : NULL;
+	char *facts = facts_json(a);
+	bool anomaly = a->kind == CTL_ALERT_ANOMALY;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (int64_t)a->uid);
+	bind_text(st, 2, ctl_alert_kind_name(a->kind));
+	sqlite3_bind_int(st, 3, a->severity);
+	bind_text(st, 4, a->category);
+	sqlite3_bind_int64(st, 5, a->gid);
+	sqlite3_bind_int64(st, 6, a->sid);
+	sqlite3_bind_int64(st, 7, a->rev);
+	bind_text(st, 8, a->signature);
+	bind_text(st, 9, srcp);
+	bind_text(st, 10, dstp);
+	if (a->has_flow || f->sport)
+		sqlite3_bind_int(st, 11, f->sport);
+	if (a->has_flow || f->dport)
+		sqlite3_bind_int(st, 12, f->dport);
+	if (f->proto)
+		sqlite3_bind_int(st, 13, f->proto);
+	sqlite3_bind_int64(st, 14, (int64_t)a->first_ns);
+	sqlite3_bind_int64(st, 15, (int64_t)a->last_ns);
+	sqlite3_bind_int64(st, 16, (int64_t)(a->count ? a->count : 1));
+	bind_text(st, 17, a->detector);
+	bind_text(st, 18, a->blocked ? "blocked" : "allowed");
+	if (a->has_flow)
+		sqlite3_bind_int64(st, 19, (int64_t)(((uint64_t)a->worker << 32) | f->flow_id));
+	if (anomaly) {
+		bind_text(st, 20, a->metric);
+		sqlite3_bind_double(st, 21, a->observed);
+		sqlite3_bind_double(st, 22, a->threshold);
+		if (a->stddev > 0) {
+			sqlite3_bind_double(st, 23, a->mean);
+			sqlite3_bind_double(st, 24, a->stddev);
+			sqlite3_bind_double(st, 25, a->sigma);
+		}
+		if (a->window_ns)
+			sqlite3_bind_int64(st, 26, (int64_t)a->window_ns);
+	}
+	if (a->has_flow) {
+		sqlite3_bind_int64(st, 27, (int64_t)f->pkts[0]);
+		sqlite3_bind_int64(st, 28, (int64_t)f->pkts[1]);
+		sqlite3_bind_int64(st, 29, (int64_t)f->bytes[0]);
+		sqlite3_bind_int64(st, 30, (int64_t)f->bytes[1]);
+	}
+	bind_text(st, 31, facts);
+	bind_text(st, 32, a->what);
+	bind_text(st, 33, a->why);
+	bind_text(st, 34, a->next);
+	rc = step_done(st);
+	if (rc == SQLITE_OK && anomaly) {
+		st = s->st[ST_ANOMALY];
+		sqlite3_bind_int64(st, 1, (int64_t)a->last_ns);
+		sqlite3_bind_int64(st, 2, (int64_t)a->uid);
+		bind_text(st, 3, a->detector);
+		bind_text(st, 4, a->metric);
+		bind_text(st, 5, srcp);
+		bind_text(st, 6, dstp);
+		if (f->dport)
+			sqlite3_bind_int(st, 7, f->dport);
+		if (f->proto)
+			sqlite3_bind_int(st, 8, f->proto);
+		sqlite3_bind_double(st, 9, a->observed);
+		sqlite3_bind_double(st, 10, a->threshold);
+		if (a->stddev > 0) {
+			sqlite3_bind_double(st, 11, a->mean);
+			sqlite3_bind_double(st, 12, a->stddev);
+			sqlite3_bind_double(st, 13, a->sigma);
+		}
+		if (a->window_ns)
+			sqlite3_bind_int64(st, 14, (int64_t)a->window_ns);
+		bind_text(st, 15, facts);
+		rc = step_done(st);
+	}
+	free(facts);
+	return rc;
+}
+
+static int
+write_op(struct ctl_store *s, const struct op *op)
+{
+	sqlite3_stmt *st;
+	char addr[64];
+
+	switch (op->type) {
+	case OP_ALERT:
+		return write_alert(s, &op->alert);
+	case OP_BASELINE:
+		st = s->st[ST_BASELINE];
+		bind_text(st, 1, op->bl.detector);
+		bind_text(st, 2, op->bl.metric);
+		bind_text(st, 3, op->bl.entity);
+		sqlite3_bind_blob(st, 4, op->bl.key,
+				(int)(op->bl.key_len <= sizeof(op->bl.key) ? op->bl.key_len : 0),
+				SQLITE_TRANSIENT);
+		sqlite3_bind_double(st, 5, op->bl.mean);
+		sqlite3_bind_double(st, 6, op->bl.var);
+		sqlite3_bind_int64(st, 7, (int64_t)op->bl.n);
+		sqlite3_bind_int64(st, 8, (int64_t)op->bl.updated_ns);
+		return step_done(st);
+	case OP_BLOCK_PUT:
+		st = s->st[ST_BLOCK_PUT];
+		if (addr_text(op->blk.family, op->blk.addr, addr, sizeof(addr)) == NULL)
+			return SQLITE_OK; /* nothing meaningful to store */
+		bind_text(st, 1, addr);
+		sqlite3_bind_int(st, 2, op->blk.family);
+		sqlite3_bind_int64(st, 3, (int64_t)op->blk.created_ms);
+		sqlite3_bind_int64(st, 4, (int64_t)op->blk.expires_ms);
+		if (op->blk.alert_uid)
+			sqlite3_bind_int64(st, 5, (int64_t)op->blk.alert_uid);
+		bind_text(st, 6, op->blk.source);
+		bind_text(st, 7, op->blk.reason);
+		return step_done(st);
+	case OP_BLOCK_DEL:
+		st = s->st[ST_BLOCK_DEL];
+		if (addr_text(op->blk.family, op->blk.addr, addr, sizeof(addr)) == NULL)
+			return SQLITE_OK;
+		bind_text(st, 1, addr);
+		return step_done(st);
+	case OP_AUDIT: {
+		const char *p = op->audit.buf;
+
+		st = s->st[ST_AUDIT];
+		sqlite3_bind_int64(st, 1, (int64_t)op->audit.ts_ms);
+		for (int i = 0; i < 5; i++) {
+			bind_text(st, 2 + i, p);
+			p += strlen(p) + 1;
+		}
+		return step_done(st);
+	}
+	}
+	return SQLITE_OK;
+}
+
+static int
+write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
+{
+	sqlite3_stmt *st = s->st[ST_FLOW];
+	char src[64], dst[64];
+
+	sqlite3_bind_int64(st, 1, k->minute);
+	bind_text(st, 2, ctl_addr_str(k->family, k->src, src, sizeof(src)));
+	bind_text(st, 3, ctl_addr_str(k->family, k->dst, dst, sizeof(dst)));
+	sqlite3_bind_int(st, 4, k->dport);
+	sqlite3_bind_int(st, 5, k->proto);
+	sqlite3_bind_int(st, 6, k->verdict);
+	sqlite3_bind_int64(st, 7, (int64_t)v->packets);
+	sqlite3_bind_int64(st, 8, (int64_t)v->bytes);
+	sqlite3_bind_int64(st, 9, (int64_t)v->flows);
+	return step_done(st);
+}
+
+static void
+note_failure(struct ctl_store *s, int rc, const char *what, uint32_t rows)
+{
+	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	bool first = !s->failing;
+
+	s->c.failures++;
+	s->c.last_error = rc;
+	snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "%s: %s", what, msg);
+	if (first) {
+		s->failing = true;
+		s->fail_since_ms = s->now_ms;
+		s->retry_delay_ms = s->o.retry_min_ms;
+		s->fail_streak = 0;
+	} else {
+		s->retry_delay_ms *= 2;
+		if (s->retry_delay_ms > s->o.retry_max_ms)
+			s->retry_delay_ms = s->o.retry_max_ms;
+	}
+	s->fail_streak++;
+	s->next_retry_ms = s->now_ms + s->retry_delay_ms;
+	/* First failure and then once a minute: the log says so without flooding. */
+	if (first || s->now_ms - s->last_fail_log_ms >= 60000) {
+		CTL_LOG(WARNING,
+				"store: could not write a batch of %u rows to %s (%s: %s); keeping %u "
+				"pending rows in memory, %" PRIu64
+				" failed attempts, retrying in %" PRIu64 " ms",
+				rows, s->o.path, what, msg, pending(s), s->fail_streak,
+				s->retry_delay_ms);
+		s->last_fail_log_ms = s->now_ms;
+	}
+}
+
+static void
+note_success(struct ctl_store *s)
+{
+	if (s->failing)
+		CTL_LOG(NOTICE,
+				"store: writing to %s again after %" PRIu64
+				" failed attempts; %" PRIu64 " rows dropped in total",
+				s->o.path, s->fail_streak, s->c.rows_dropped);
+	s->failing = false;
+	s->fail_streak = 0;
+}
+
+/* A write found the file corrupt: set it aside and carry on with a new database. */
+static void
+recover_corrupt(struct ctl_store *s)
+{
+	char err[256];
+
+	detach_db(s);
+	if (move_aside(s->o.path, s->moved_aside, sizeof(s->moved_aside)) == 0) {
+		s->c.corrupt_moved++;
+		CTL_LOG(ERR, "store: %s turned out corrupt while writing; moved it to %s",
+				s->o.path, s->moved_aside);
+	}
+	if (attach_db(s, err, sizeof(err)) != 0) {
+		CTL_LOG(ERR, "store: cannot start a new database: %s", err);
+		detach_db(s);
+	}
+}
+
+int
+ctl_store_flush(struct ctl_store *s)
+{
+	uint32_t n_ops, n_agg = 0, rows;
+	uint32_t it = 0;
+	const void *k;
+	void *v;
+	int rc;
+
+	if (pending(s) == 0)
+		return 0;
+	if (s->failing)
+		s->c.retries++;
+	if (s->db == NULL) {
+		char err[256];
+
+		if (attach_db(s, err, sizeof(err)) != 0) {
+			detach_db(s);
+			s->c.failures++;
+			s->c.last_error = SQLITE_CANTOPEN;
+			snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "%.150s", err);
+			return -EIO;
+		}
+	}
+	n_ops = s->ops_n < s->o.batch_max_rows ? s->ops_n : s->o.batch_max_rows;
+	while (n_ops + n_agg < s->o.batch_max_rows && ctl_map_next(s->agg, &it, &k, &v))
+		memcpy(&s->scratch[n_agg++], k, sizeof(struct agg_key));
+	rows = n_ops + n_agg;
+
+	rc = step_done(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK) {
+		note_failure(s, rc, "begin", rows);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n_ops && rc == SQLITE_OK; i++)
+		rc = write_op(s, &s->ops[(s->ops_head + i) % s->ops_cap]);
+	for (uint32_t i = 0; i < n_agg && rc == SQLITE_OK; i++)
+		rc = write_agg(s, &s->scratch[i], ctl_map_find(s->agg, &s->scratch[i]));
+	if (rc == SQLITE_OK)
+		rc = step_done(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK) {
+		int rrc = rc;
+
+		/* Some errors end the transaction themselves; roll back whatever is left. */
+		if (!sqlite3_get_autocommit(s->db))
+			step_done(s->st[ST_ROLLBACK]);
+		note_failure(s, rrc, "write", rows);
+		rc = rrc;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n_ops; i++) {
+		op_release(&s->ops[s->ops_head]);
+		s->ops_head = (s->ops_head + 1) % s->ops_cap;
+		s->ops_n--;
+	}
+	for (uint32_t i = 0; i < n_agg; i++)
+		ctl_map_del(s->agg, &s->scratch[i]);
+	s->c.rows_written += rows;
+	s->c.batches++;
+	s->pending_since_ms = pending(s) ? (s->now_ms ? s->now_ms : 1) : 0;
+	note_success(s);
+	return (int)rows;
+out:
+	if (rc_is_corrupt(rc))
+		recover_corrupt(s);
+	return -rc_to_errno(rc);
+}
+
+int
+ctl_store_tick(struct ctl_store *s, uint64_t now_ms)
+{
+	uint32_t p = pending(s);
+	int written = 0;
+
+	s->now_ms = now_ms;
+	if (p > 0 && s->pending_since_ms == 0)
+		s->pending_since_ms = now_ms;
+	if (p > 0) {
+		bool due = p >= s->o.batch_max_rows ||
+			   now_ms - s->pending_since_ms >= s->o.batch_max_ms;
+
+		if (s->failing)
+			due = now_ms >= s->next_retry_ms;
+		if (due) {
+			int rc = ctl_store_flush(s);
+
+			written = rc > 0 ? rc : 0;
+		}
+	}
+	if (!s->failing && s->db != NULL && (s->o.max_age_ms || s->o.max_bytes) &&
+			now_ms >= s->next_retention_ms) {
+		int rc = ctl_store_retention(s);
+
+		/* Work left over (a large backlog): come back soon rather than in an interval. */
+		s->next_retention_ms =
+				now_ms + (rc >= RETENTION_CHUNK ? s->o.batch_max_ms
+								: s->o.retention_interval_ms);
+	}
+	return written;
+}
+
+/* Retention --------------------------------------------------------------------------------- */
+
+int64_t
+ctl_store_used_bytes(struct ctl_store *s)
+{
+	int64_t pages, freel, psize;
+
+	if (s->db == NULL)
+		return -EIO;
+	if (pragma_int(s->db, "PRAGMA page_count", &pages) != SQLITE_OK ||
+			pragma_int(s->db, "PRAGMA freelist_count", &freel) != SQLITE_OK ||
+			pragma_int(s->db, "PRAGMA page_size", &psize) != SQLITE_OK)
+		return -EIO;
+	return (pages - freel) * psize;
+}
+
+/* Run one DELETE with up to two integer parameters. Returns rows deleted or -errno. */
+static int
+delete_with(struct ctl_store *s, const char *sql, int64_t p1, int64_t p2)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return -rc_to_errno(rc);
+	sqlite3_bind_int64(st, 1, p1);
+	sqlite3_bind_int64(st, 2, p2);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		s->c.last_error = rc;
+		snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "retention: %s",
+				sqlite3_errmsg(s->db));
+		return -rc_to_errno(rc);
+	}
+	return sqlite3_changes(s->db);
+}
+
+/*
+ * Delete flow minutes older than cutoff (Unix seconds), at most about RETENTION_CHUNK rows: whole
+ * minutes up to the chunk's last one, so rows of one minute go together.
+ */
+static int
+delete_old_flows(struct ctl_store *s, int64_t cutoff)
+{
+	return delete_with(s,
+			"DELETE FROM flows WHERE minute < ?1 AND minute <= coalesce("
+			"(SELECT minute FROM flows ORDER BY minute LIMIT 1 OFFSET ?2), ?1)",
+			cutoff, RETENTION_CHUNK);
+}
+
+int
+ctl_store_retention(struct ctl_store *s)
+{
+	int total = 0, n;
+
+	if (s->db == NULL)
+		return -EIO;
+	if (s->o.max_age_ms && s->newest_sec > 0) {
+		int64_t cutoff = s->newest_sec - (int64_t)(s->o.max_age_ms / 1000);
+		int64_t cutoff_ns = cutoff > 0 ? cutoff * 1000000000LL : 0;
+
+		n = delete_old_flows(s, cutoff);
+		if (n < 0)
+			return n;
+		total += n;
+		n = delete_with(s,
+				"DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies WHERE "
+				"ts_ns < ?1 ORDER BY ts_ns LIMIT ?2)",
+				cutoff_ns, RETENTION_CHUNK);
+		if (n < 0)
+			return n;
+		total += n;
+		n = delete_with(s,
+				"DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE "
+				"last_ns < ?1 ORDER BY last_ns LIMIT ?2)",
+				cutoff_ns, RETENTION_CHUNK);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	if (s->o.max_bytes) {
+		/* Down to 90% so that retention does not run again at the next row. */
+		int64_t target = (int64_t)(s->o.max_bytes / 10 * 9);
+
+		for (int step = 0; step < RETENTION_STEPS; step++) {
+			int64_t used = ctl_store_used_bytes(s), rows = 0, want;
+
+			if (used < 0)
+				return (int)used;
+			if (used <= target)
+				break;
+			/* Delete the oldest rows in proportion to the excess, a chunk at most. */
+			if (pragma_int(s->db, "SELECT count(*) FROM flows", &rows) != SQLITE_OK)
+				return -EIO;
+			want = (int64_t)((double)rows * (double)(used - target) / (double)used) + 1;
+			if (want > RETENTION_CHUNK)
+				want = RETENTION_CHUNK;
+			n = rows == 0 ? 0
+				      : delete_with(s,
+							"DELETE FROM flows WHERE minute <= coalesce((SELECT "
+							"minute FROM flows ORDER BY minute LIMIT 1 OFFSET ?1), "
+							"(SELECT max(minute) FROM flows))",
+							want - 1, 0);
+			if (n == 0)
+				n = delete_with(s,
+						"DELETE FROM anomalies WHERE id IN (SELECT id FROM "
+						"anomalies ORDER BY ts_ns LIMIT ?1)",
+						RETENTION_CHUNK / 8, 0);
+			if (n == 0)
+				n = delete_with(s,
+						"DELETE FROM alerts WHERE id IN (SELECT id FROM alerts "
+						"ORDER BY last_ns LIMIT ?1)",
+						RETENTION_CHUNK / 8, 0);
+			if (n < 0)
+				return n;
+			if (n == 0) {
+				CTL_LOG(WARNING,
+						"store: %s uses %" PRId64
+						" bytes, above max_size %" PRIu64
+						", but only versions, audit, baselines and the blocklist "
+						"are left",
+						s->o.path, used, s->o.max_bytes);
+				break;
+			}
+			total += n;
+		}
+	}
+	if (total > 0) {
+		/* Give freed pages back to the file system a bounded amount at a time. */
+		exec_sql(s->db, "PRAGMA incremental_vacuum(4096)");
+		s->c.retention_deleted += (uint64_t)total;
+	}
+	return total;
+}
+
+/* Immediate reads and writes ---------------------------------------------------------------- */
+
+int
+ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
+		const char *source, const char *result, int64_t *out_id, char out_sha256[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[65];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (kind == NULL || (text == NULL && len > 0) || len > INT32_MAX)
+		return -EINVAL;
+	if (s->db == NULL)
+		return -EIO;
+	if (EVP_Digest(text ? text : "", len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -EIO;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	st = s->st[ST_VERSION];
+	bind_text(st, 1, kind);
+	sqlite3_bind_blob(st, 2, text ? text : "", (int)len, SQLITE_TRANSIENT);
+	bind_text(st, 3, hex);
+	bind_text(st, 4, source ? source : "");
+	sqlite3_bind_int64(st, 5, (int64_t)wall_ms());
+	bind_text(st, 6, result ? result : "");
+	rc = step_done(st);
+	if (rc != SQLITE_OK) {
+		s->c.last_error = rc;
+		snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "version: %s",
+				sqlite3_errmsg(s->db));
+		return -rc_to_errno(rc);
+	}
+	if (out_id != NULL)
+		*out_id = sqlite3_last_insert_rowid(s->db);
+	if (out_sha256 != NULL)
+		memcpy(out_sha256, hex, 65);
+	return 0;
+}
+
+int
+ctl_store_load_baselines(struct ctl_store *s,
+		void (*fn)(const struct ctl_store_baseline *b, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (s->db == NULL)
+		return -EIO;
+	rc = sqlite3_prepare_v2(s->db,
+			"SELECT detector, metric, entity, key, mean, var, n, updated_ns FROM baselines",
+			-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -rc_to_errno(rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ctl_store_baseline b;
+		int klen = sqlite3_column_bytes(st, 3);
+
+		memset(&b, 0, sizeof(b));
+		snprintf(b.detector, sizeof(b.detector), "%s", sqlite3_column_text(st, 0));
+		snprintf(b.metric, sizeof(b.metric), "%s", sqlite3_column_text(st, 1));
+		snprintf(b.entity, sizeof(b.entity), "%s", sqlite3_column_text(st, 2));
+		if (klen < 0 || (size_t)klen > sizeof(b.key))
+			continue; /* not a key this code wrote */
+		memcpy(b.key, sqlite3_column_blob(st, 3), (size_t)klen);
+		b.key_len = (uint32_t)klen;
+		b.mean = sqlite3_column_double(st, 4);
+		b.var = sqlite3_column_double(st, 5);
+		b.n = (uint64_t)sqlite3_column_int64(st, 6);
+		b.updated_ns = (uint64_t)sqlite3_column_int64(st, 7);
+		fn(&b, arg);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -rc_to_errno(rc);
+}
+
+int
+ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
+		void (*fn)(const struct ctl_store_block *b, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (s->db == NULL)
+		return -EIO;
+	rc = sqlite3_prepare_v2(s->db,
+			"SELECT addr, family, created_ms, expires_ms, alert_uid, source, reason "
+			"FROM blocklist WHERE expires_ms = 0 OR expires_ms > ?1",
+			-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -rc_to_errno(rc);
+	sqlite3_bind_int64(st, 1, (int64_t)now_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ctl_store_block b;
+		const char *addr = (const char *)sqlite3_column_text(st, 0);
+
+		memset(&b, 0, sizeof(b));
+		b.family = (uint8_t)sqlite3_column_int(st, 1);
+		if (addr == NULL ||
+				inet_pton(b.family == 6 ? AF_INET6 : AF_INET, addr, b.addr) != 1)
+			continue;
+		b.created_ms = (uint64_t)sqlite3_column_int64(st, 2);
+		b.expires_ms = (uint64_t)sqlite3_column_int64(st, 3);
+		b.alert_uid = (uint64_t)sqlite3_column_int64(st, 4);
+		snprintf(b.source, sizeof(b.source), "%s",
+				(const char *)sqlite3_column_text(st, 5) ?: "");
+		snprintf(b.reason, sizeof(b.reason), "%s",
+				(const char *)sqlite3_column_text(st, 6) ?: "");
+		fn(&b, arg);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -rc_to_errno(rc);
+}
+
+void
+ctl_store_counters(const struct ctl_store *s, struct ctl_store_counters *c)
+{
+	*c = s->c;
+	c->pending = pending(s);
+}
+
+const char *
+ctl_store_path(const struct ctl_store *s)
+{
+	return s->o.path;
+}
+
+const char *
+ctl_store_moved_aside(const struct ctl_store *s)
+{
+	return s->moved_aside[0] ? s->moved_aside : NULL;
+}

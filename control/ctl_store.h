@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The store: Vigil's durable history in SQLite.
+ *
+ * One writer, the control lcore: flow events are aggregated per minute in memory, keyed by
+ * (minute, src, dst, dport, proto, verdict), and written with alerts, anomalies, audit records,
+ * baselines and blocklist rows in batched transactions when a batch is full or old enough. The
+ * database runs in WAL mode with synchronous=NORMAL, so a killed process loses at most the batch
+ * it was writing and never corrupts the file.
+ *
+ * Nothing here may stall control: a locked database, a full disk or an I/O error make the batch
+ * fail as a whole (rolled back); it stays in memory, new events merge into it, the failure is
+ * counted and logged, and the write is retried with a growing delay. A file that is not a
+ * database, or whose pages are corrupt, is renamed to <path>.corrupt-<time> and a fresh database
+ * is created in its place.
+ *
+ * Readers (management threads) open their own read-only connections with
+ * ctl_store_reader_open() and get JSON arrays (jansson) back.
+ *
+ * Times: flow minutes are Unix seconds of the minute's start and alert/anomaly times are
+ * nanoseconds, both from the dataplane clock (event time_ns); versions, audit records and
+ * blocklist rows use the wall clock in milliseconds.
+ */
+#ifndef CTL_STORE_H
+#define CTL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ctl_alert.h"
+#include "dp_event.h"
+#include "vg_yaml.h"
+
+/* The schema version this code writes; older databases are migrated on open. */
+#define CTL_STORE_SCHEMA_VERSION 2
+
+#define CTL_STORE_PATH_LEN 256
+
+struct ctl_store_opts {
+	char path[CTL_STORE_PATH_LEN];
+	uint64_t max_age_ms;		/* retention by age; 0 keeps everything */
+	uint64_t max_bytes;		/* retention by size (used pages); 0: no bound */
+	uint64_t retention_interval_ms; /* how often retention runs */
+	uint32_t batch_max_rows;	/* flush when this many rows are pending ... */
+	uint64_t batch_max_ms;		/* ... or when the oldest pending row is this old */
+	uint32_t max_pending_rows;	/* bound of the in-memory aggregate (and queue) */
+	uint32_t max_flows;		/* flows tracked for per-flow deltas */
+	uint64_t busy_timeout_ms;	/* how long one statement may wait for a lock */
+	uint64_t retry_min_ms;		/* first retry delay after a failed batch; doubles ... */
+	uint64_t retry_max_ms;		/* ... up to this */
+	bool check_on_open;		/* PRAGMA quick_check when opening */
+};
+
+/* Defaults: vigil.db, 30 days, 1 GiB, 1000 rows or 1 s per batch, 64k pending rows. */
+void ctl_store_opts_defaults(struct ctl_store_opts *o);
+
+/*
+ * The `store:` section of the appliance config, as vg_yaml fields over struct ctl_store_opts
+ * (path, max_age, max_size, retention_interval, batch_rows, batch_ms, max_pending_rows,
+ * max_flows, busy_timeout, retry_min, retry_max, check_on_open).
+ */
+extern const struct vg_yaml_field ctl_store_yaml_fields[];
+
+/* Parse a `store:` mapping node into o (defaults are not reset). Returns 0 or -EINVAL. */
+int ctl_store_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_store_opts *o);
+
+struct ctl_store;
+
+/*
+ * Open or create the database at opts->path, moving a corrupt file aside and migrating an older
+ * schema. On failure returns NULL, sets errno and writes the reason to err (a database newer
+ * than this code, a path that cannot be created, ...). Needs EAL (rte_hash) for aggregation.
+ */
+struct ctl_store *ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen);
+
+/* Flush what is pending (one last try) and close. NULL is a no-op. */
+void ctl_store_close(struct ctl_store *s);
+
+/*
+ * Account one worker event: flow starts count a flow, updates and ends add packets and bytes
+ * (both directions) as deltas since the flow's last event, in the minute of the event's time.
+ * Alert events are ignored here (they reach the store through ctl_store_add_alert()).
+ * Returns 0, or -ENOSPC when the aggregate is full (the event's counts are lost and counted).
+ */
+int ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev);
+
+/*
+ * Queue an alert (insert, or update count and last_seen of the alert with the same uid). An
+ * anomaly alert also adds a row to the anomalies table (the evidence series). Returns 0 or
+ * -ENOSPC when the queue is full (counted).
+ */
+int ctl_store_add_alert(struct ctl_store *s, const struct ctl_alert *a);
+
+/* Baselines, keyed by (detector, metric, entity); key is the detector's binary key. */
+struct ctl_store_baseline {
+	char detector[24];
+	char metric[24];
+	char entity[64]; /* readable: "10.0.0.1", "10.0.0.1:443/TCP" */
+	uint8_t key[32];
+	uint32_t key_len;
+	double mean;
+	double var;
+	uint64_t n;
+	uint64_t updated_ns;
+};
+
+/* Queue a baseline upsert. Returns 0 or -ENOSPC. */
+int ctl_store_put_baseline(struct ctl_store *s, const struct ctl_store_baseline *b);
+
+/* Call fn for every stored baseline (immediately, not batched). Returns rows read or -errno. */
+int ctl_store_load_baselines(struct ctl_store *s,
+		void (*fn)(const struct ctl_store_baseline *b, void *arg), void *arg);
+
+/* Blocklist rows (the closed loop). expires_ms 0: until removed. */
+struct ctl_store_block {
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t created_ms;
+	uint64_t expires_ms;
+	uint64_t alert_uid;
+	char source[24]; /* detector name, or "api" */
+	char reason[128];
+};
+
+/* Queue an insert-or-replace of the entry for addr. Returns 0 or -ENOSPC. */
+int ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b);
+/* Queue the removal of addr's entry. Returns 0 or -ENOSPC. */
+int ctl_store_del_block(struct ctl_store *s, uint8_t family, const uint8_t *addr);
+/*
+ * Call fn for every entry still active at now_ms (immediately). Returns rows read or -errno.
+ * Used at start to push the blocklist back to the workers.
+ */
+int ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
+		void (*fn)(const struct ctl_store_block *b, void *arg), void *arg);
+
+/* An audit record: one API write. */
+struct ctl_audit {
+	uint64_t ts_ms;
+	const char *actor;  /* token name */
+	const char *action; /* "PUT /api/v1/policy" */
+	const char *target; /* "policy" */
+	const char *detail; /* free text or JSON */
+	const char *result; /* "ok", "400 invalid", ... */
+};
+
+/* Queue an audit record (strings are copied). Returns 0, -ENOMEM or -ENOSPC. */
+int ctl_store_audit(struct ctl_store *s, const struct ctl_audit *a);
+
+/*
+ * Record a policy or signature version now (its own transaction, not batched: the caller needs
+ * the id). kind is "policy" or "signatures", source who/where it came from, result "ok" or the
+ * error summary. Fills *out_id and, if not NULL, out_sha256 (64 hex digits and NUL).
+ * Returns 0 or -errno (-EBUSY while another connection holds the write lock).
+ */
+int ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
+		const char *source, const char *result, int64_t *out_id, char out_sha256[65]);
+
+/*
+ * Periodic work, called often from the control loop with a monotonic clock: flush when the batch
+ * bound is reached, when batch_max_ms passed, or when a retry is due; run retention every
+ * retention_interval_ms. Each call writes at most one batch. Returns the rows written.
+ */
+int ctl_store_tick(struct ctl_store *s, uint64_t now_ms);
+
+/* Write one batch now regardless of bounds. Returns rows written (0 if nothing) or -errno. */
+int ctl_store_flush(struct ctl_store *s);
+
+/*
+ * Run retention now: delete flows, alerts and anomalies older than max_age (measured from the
+ * newest event time seen, so a replayed capture is not deleted as it is written), then, while
+ * the used size exceeds max_bytes, the oldest flows, then anomalies, then alerts. Versions,
+ * audit, baselines and the blocklist are never deleted by retention. Returns rows deleted or
+ * -errno.
+ */
+int ctl_store_retention(struct ctl_store *s);
+
+/* Bytes used by the database's pages (page_count - freelist_count) * page_size, or -errno. */
+int64_t ctl_store_used_bytes(struct ctl_store *s);
+
+struct ctl_store_counters {
+	uint64_t rows_written;	  /* rows upserted/inserted/deleted by batches */
+	uint64_t batches;	  /* committed batches */
+	uint64_t failures;	  /* batches that failed and were kept for retry */
+	uint64_t retries;	  /* attempts made after a failure */
+	uint64_t rows_dropped;	  /* rows lost: aggregate or queue full */
+	uint64_t flows_untracked; /* flow events without (room for) per-flow state */
+	uint64_t retention_deleted;
+	uint64_t corrupt_moved; /* files moved aside */
+	uint32_t pending;	/* rows waiting for the next batch */
+	int last_error;		/* SQLite result code of the last failure, 0 if none */
+	char last_error_msg[160];
+};
+
+void ctl_store_counters(const struct ctl_store *s, struct ctl_store_counters *c);
+
+/* The path actually opened (and the name the corrupt file was moved to, if any). */
+const char *ctl_store_path(const struct ctl_store *s);
+const char *ctl_store_moved_aside(const struct ctl_store *s);
+
+/* Readers ----------------------------------------------------------------------------------- */
+
+struct ctl_store_reader;
+
+/*
+ * Open a read-only connection (management threads, one each). Returns NULL, sets errno and
+ * fills err when the file cannot be opened as a Vigil database.
+ */
+struct ctl_store_reader *ctl_store_reader_open(const char *path, char *err, size_t errlen);
+void ctl_store_reader_close(struct ctl_store_reader *r);
+
+struct ctl_flow_query {
+	int64_t since;	 /* Unix seconds, inclusive; 0: no bound */
+	int64_t until;	 /* exclusive; 0: no bound */
+	const char *src; /* address text; NULL: any */
+	const char *dst;
+	int dport;	/* -1: any */
+	int proto;	/* -1: any */
+	int verdict;	/* enum dp_verdict, -1: any */
+	uint32_t limit; /* 0: 1000 */
+};
+
+/*
+ * Flow aggregates, newest minute first: [{"minute", "time", "src", "dst", "dport", "proto",
+ * "verdict", "packets", "bytes", "flows"}]. Returns NULL and fills err (bad filter or SQLite
+ * error).
+ */
+json_t *ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q, char *err,
+		size_t errlen);
+
+struct ctl_alert_query {
+	int64_t since_ns; /* last_seen >= since; 0: no bound */
+	int64_t until_ns; /* last_seen < until; 0: no bound */
+	int min_severity; /* enum ctl_severity; 0: any */
+	const char *kind; /* "signature", "anomaly" or NULL */
+	const char *src;
+	const char *dst;
+	uint32_t sid;	/* 0: any */
+	uint32_t limit; /* 0: 100 */
+	int64_t cursor; /* 0: newest first; else the next_cursor of the previous page */
+};
+
+/*
+ * Alerts, newest first, each with its evidence and explanation. *next_cursor is set to the
+ * cursor of the next page, or 0 when this was the last page.
+ */
+json_t *ctl_store_query_alerts(struct ctl_store_reader *r, const struct ctl_alert_query *q,
+		int64_t *next_cursor, char *err, size_t errlen);
+
+/* Anomaly rows (detector findings with their baselines), newest first, paginated like alerts. */
+json_t *ctl_store_query_anomalies(struct ctl_store_reader *r, int64_t since_ns,
+		const char *detector, uint32_t limit, int64_t cursor, int64_t *next_cursor,
+		char *err, size_t errlen);
+
+/* Versions of kind (NULL: all), newest first, without their text. */
+json_t *ctl_store_query_versions(struct ctl_store_reader *r, const char *kind, uint32_t limit,
+		char *err, size_t errlen);
+
+/* One version with its text, or NULL (err says "no version N" or the SQLite error). */
+json_t *ctl_store_get_version(struct ctl_store_reader *r, int64_t id, char *err, size_t errlen);
+
+/* Audit records, newest first, paginated like alerts. */
+json_t *ctl_store_query_audit(struct ctl_store_reader *r, int64_t since_ms, uint32_t limit,
+		int64_t cursor, int64_t *next_cursor, char *err, size_t errlen);
+
+/* Blocklist entries active at now_ms. */
+json_t *ctl_store_query_blocks(
+		struct ctl_store_reader *r, uint64_t now_ms, char *err, size_t errlen);
+
+#endif /* CTL_STORE_H */

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Read-only queries for management threads. Each thread opens its own connection; in WAL mode
+ * readers never wait for the writer and always see whole batches.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ctl_store.h"
+
+struct ctl_store_reader {
+	sqlite3 *db;
+};
+
+static void rerr(char *err, size_t errlen, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+static void
+rerr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct ctl_store_reader *
+ctl_store_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct ctl_store_reader *r = calloc(1, sizeof(*r));
+	sqlite3_stmt *st = NULL;
+	int rc, ver = -1;
+
+	if (r == NULL) {
+		rerr(err, errlen, "out of memory");
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(r->db, 1000);
+		rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL);
+	}
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		ver = sqlite3_column_int(st, 0);
+	else if (rc == SQLITE_OK)
+		rc = sqlite3_errcode(r->db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		rerr(err, errlen, "cannot open %s for reading: %s", path,
+				r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		errno = rc == SQLITE_CANTOPEN ? ENOENT : EIO;
+		goto fail;
+	}
+	if (ver < 1 || ver > CTL_STORE_SCHEMA_VERSION) {
+		rerr(err, errlen,
+				"%s has schema version %d; this code reads versions 1 to %d (is it a "
+				"Vigil database, and has vigild opened it yet?)",
+				path, ver, CTL_STORE_SCHEMA_VERSION);
+		errno = EPROTONOSUPPORT;
+		goto fail;
+	}
+	/* Belt and braces: a reader never writes, even by a mistaken statement. */
+	sqlite3_exec(r->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+	return r;
+fail:
+	sqlite3_close(r->db);
+	free(r);
+	return NULL;
+}
+
+void
+ctl_store_reader_close(struct ctl_store_reader *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* A small query builder: WHERE terms with bound values. */
+struct qb {
+	char sql[1024];
+	size_t len;
+	int nterms;
+	int nparams;
+	struct {
+		bool is_text;
+		int64_t i;
+		char t[64];
+	} p[12];
+};
+
+static void
+qb_add(struct qb *q, const char *s)
+{
+	int w = snprintf(q->sql + q->len, sizeof(q->sql) - q->len, "%s", s);
+
+	if (w > 0 && (size_t)w < sizeof(q->sql) - q->len)
+		q->len += (size_t)w;
+}
+
+static void
+qb_int(struct qb *q, const char *term, int64_t v)
+{
+	qb_add(q, q->nterms++ ? " AND " : " WHERE ");
+	qb_add(q, term);
+	q->p[q->nparams].is_text = false;
+	q->p[q->nparams++].i = v;
+}
+
+static void
+qb_text(struct qb *q, const char *term, const char *v)
+{
+	qb_add(q, q->nterms++ ? " AND " : " WHERE ");
+	qb_add(q, term);
+	q->p[q->nparams].is_text = true;
+	snprintf(q->p[q->nparams++].t, sizeof(q->p[0].t), "%s", v);
+}
+
+static int
+qb_prepare(struct ctl_store_reader *r, struct qb *q, sqlite3_stmt **st, char *err, size_t errlen)
+{
+	int rc = sqlite3_prepare_v2(r->db, q->sql, -1, st, NULL);
+
+	if (rc != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	for (int i = 0; i < q->nparams; i++) {
+		if (q->p[i].is_text)
+			sqlite3_bind_text(*st, i + 1, q->p[i].t, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(*st, i + 1, q->p[i].i);
+	}
+	return 0;
+}
+
+/* Canonical text of an address filter, so "::ffff:1.2.3.4"-style spellings match stored rows. */
+static int
+norm_addr(const char *what, const char *in, char *out, size_t len, char *err, size_t errlen)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, in, a) == 1 && inet_ntop(AF_INET, a, out, (socklen_t)len))
+		return 0;
+	if (inet_pton(AF_INET6, in, a) == 1 && inet_ntop(AF_INET6, a, out, (socklen_t)len))
+		return 0;
+	rerr(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", what, in);
+	return -EINVAL;
+}
+
+static const char *
+verdict_name(int v)
+{
+	static const char *const names[] = { "none", "allow", "drop", "reject", "rate-limit" };
+
+	return v >= 0 && v < 5 ? names[v] : "?";
+}
+
+/* One row as a JSON object: columns by name, with a few made readable. */
+static json_t *
+row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(st);
+
+	if (o == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		json_t *v = NULL;
+
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer((json_int_t)sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(st, i));
+			break;
+		case SQLITE_TEXT:
+		case SQLITE_BLOB:
+			v = json_stringn((const char *)sqlite3_column_text(st, i),
+					(size_t)sqlite3_column_bytes(st, i));
+			if (v == NULL) /* not UTF-8: say so rather than fail the whole answer */
+				v = json_string("(binary)");
+			break;
+		default:
+			v = json_null();
+		}
+		if (strcmp(name, "severity") == 0 && json_is_integer(v)) {
+			json_object_set_new(o, "severity",
+					json_string(ctl_severity_name(
+							(unsigned)json_integer_value(v))));
+			json_decref(v);
+			continue;
+		}
+		if (strcmp(name, "verdict") == 0 && json_is_integer(v)) {
+			json_object_set_new(o, "verdict",
+					json_string(verdict_name((int)json_integer_value(v))));
+			json_decref(v);
+			continue;
+		}
+		if (strcmp(name, "facts") == 0 && json_is_string(v)) {
+			json_t *parsed = json_loads(json_string_value(v), 0, NULL);
+
+			json_decref(v);
+			v = parsed ? parsed : json_object();
+		}
+		if ((strcmp(name, "first_ns") == 0 || strcmp(name, "last_ns") == 0 ||
+				    strcmp(name, "ts_ns") == 0) &&
+				json_is_integer(v)) {
+			char buf[48], key[16];
+
+			ctl_time_iso((uint64_t)json_integer_value(v), buf, sizeof(buf));
+			snprintf(key, sizeof(key), "%s",
+					name[0] == 'f'	 ? "first_seen"
+					: name[0] == 'l' ? "last_seen"
+							 : "time");
+			json_object_set_new(o, key, json_string(buf));
+		}
+		if (strcmp(name, "minute") == 0 && json_is_integer(v)) {
+			char buf[48];
+
+			ctl_time_iso((uint64_t)json_integer_value(v) * 1000000000ULL, buf,
+					sizeof(buf));
+			json_object_set_new(o, "time", json_string(buf));
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+/*
+ * Run the statement into an array. With pag != NULL, limit + 1 rows were asked for: the extra
+ * row only says there is a next page, whose cursor is the id of the last row returned.
+ */
+static json_t *
+collect(struct ctl_store_reader *r, sqlite3_stmt *st, uint32_t limit, int64_t *next_cursor,
+		char *err, size_t errlen)
+{
+	json_t *arr = json_array();
+	uint32_t n = 0;
+	int64_t last_id = 0;
+	int rc;
+
+	if (next_cursor != NULL)
+		*next_cursor = 0;
+	while (arr != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			if (next_cursor != NULL)
+				*next_cursor = last_id;
+			rc = SQLITE_DONE;
+			break;
+		}
+		last_id = sqlite3_column_int64(st, 0);
+		json_array_append_new(arr, row_json(st));
+		n++;
+	}
+	if (arr == NULL) {
+		rerr(err, errlen, "out of memory");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		json_decref(arr);
+		arr = NULL;
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+json_t *
+ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q, char *err,
+		size_t errlen)
+{
+	struct qb b = { .len = 0 };
+	sqlite3_stmt *st;
+	char a[64];
+	uint32_t limit = q->limit ? q->limit : 1000;
+
+	qb_add(&b, "SELECT minute, src, dst, dport, proto, verdict, packets, bytes, flows FROM flows");
+	if (q->since)
+		qb_int(&b, "minute >= ?", q->since / 60 * 60);
+	if (q->until)
+		qb_int(&b, "minute < ?", q->until);
+	if (q->src != NULL) {
+		if (norm_addr("src", q->src, a, sizeof(a), err, errlen) != 0)
+			return NULL;
+		qb_text(&b, "src = ?", a);
+	}
+	if (q->dst != NULL) {
+		if (norm_addr("dst", q->dst, a, sizeof(a), err, errlen) != 0)
+			return NULL;
+		qb_text(&b, "dst = ?", a);
+	}
+	if (q->dport >= 0)
+		qb_int(&b, "dport = ?", q->dport);
+	if (q->proto >= 0)
+		qb_int(&b, "proto = ?", q->proto);
+	if (q->verdict >= 0)
+		qb_int(&b, "verdict = ?", q->verdict);
+	qb_add(&b, " ORDER BY minute DESC, bytes DESC LIMIT ?");
+	b.p[b.nparams].is_text = false;
+	b.p[b.nparams++].i = limit;
+	if (qb_prepare(r, &b, &st, err, errlen) != 0)
+		return NULL;
+	return collect(r, st, limit, NULL, err, errlen);
+}
+
+json_t *
+ctl_store_query_alerts(struct ctl_store_reader *r, const struct ctl_alert_query *q,
+		int64_t *next_cursor, char *err, size_t errlen)
+{
+	struct qb b = { .len = 0 };
+	sqlite3_stmt *st;
+	char a[64];
+	uint32_t limit = q->limit ? q->limit : 100;
+
+	qb_add(&b, "SELECT id, uid, kind, severity, category, gid, sid, rev, signature, src, dst, "
+		   "sport, dport, proto, first_ns, last_ns, count, detector, action, flow_id, "
+		   "metric, observed, threshold, mean, stddev, sigma, window_ns, packets_out, "
+		   "packets_in, bytes_out, bytes_in, facts, what, why, next FROM alerts");
+	if (q->since_ns)
+		qb_int(&b, "last_ns >= ?", q->since_ns);
+	if (q->until_ns)
+		qb_int(&b, "last_ns < ?", q->until_ns);
+	if (q->min_severity > 0)
+		qb_int(&b, "severity >= ?", q->min_severity);
+	if (q->kind != NULL) {
+		if (strcmp(q->kind, "signature") != 0 && strcmp(q->kind, "anomaly") != 0) {
+			rerr(err, errlen, "kind: '%s' is not 'signature' or 'anomaly'", q->kind);
+			return NULL;
+		}
+		qb_text(&b, "kind = ?", q->kind);
+	}
+	if (q->src != NULL) {
+		if (norm_addr("src", q->src, a, sizeof(a), err, errlen) != 0)
+			return NULL;
+		qb_text(&b, "src = ?", a);
+	}
+	if (q->dst != NULL) {
+		if (norm_addr("dst", q->dst, a, sizeof(a), err, errlen) != 0)
+			return NULL;
+		qb_text(&b, "dst = ?", a);
+	}
+	if (q->sid)
+		qb_int(&b, "sid = ?", q->sid);
+	if (q->cursor > 0)
+		qb_int(&b, "id < ?", q->cursor);
+	qb_add(&b, " ORDER BY id DESC LIMIT ?");
+	b.p[b.nparams].is_text = false;
+	b.p[b.nparams++].i = (int64_t)limit + 1;
+	if (qb_prepare(r, &b, &st, err, errlen) != 0)
+		return NULL;
+	return collect(r, st, limit, next_cursor, err, errlen);
+}
+
+json_t *
+ctl_store_query_anomalies(struct ctl_store_reader *r, int64_t since_ns, const char *detector,
+		uint32_t limit, int64_t cursor, int64_t *next_cursor, char *err, size_t errlen)
+{
+	struct qb b = { .len = 0 };
+	sqlite3_stmt *st;
+
+	if (limit == 0)
+		limit = 100;
+	qb_add(&b, "SELECT id, ts_ns, alert_uid, detector, metric, src, dst, dport, proto, observed, "
+		   "threshold, mean, stddev, sigma, window_ns, facts FROM anomalies");
+	if (since_ns)
+		qb_int(&b, "ts_ns >= ?", since_ns);
+	if (detector != NULL)
+		qb_text(&b, "detector = ?", detector);
+	if (cursor > 0)
+		qb_int(&b, "id < ?", cursor);
+	qb_add(&b, " ORDER BY id DESC LIMIT ?");
+	b.p[b.nparams].is_text = false;
+	b.p[b.nparams++].i = (int64_t)limit + 1;
+	if (qb_prepare(r, &b, &st, err, errlen) != 0)
+		return NULL;
+	return collect(r, st, limit, next_cursor, err, errlen);
+}
+
+json_t *
+ctl_store_query_versions(struct ctl_store_reader *r, const char *kind, uint32_t limit, char *err,
+		size_t errlen)
+{
+	struct qb b = { .len = 0 };
+	sqlite3_stmt *st;
+
+	if (limit == 0)
+		limit = 100;
+	qb_add(&b, "SELECT id, kind, sha256, source, created_ms, result, length(text) AS size "
+		   "FROM versions");
+	if (kind != NULL)
+		qb_text(&b, "kind = ?", kind);
+	qb_add(&b, " ORDER BY id DESC LIMIT ?");
+	b.p[b.nparams].is_text = false;
+	b.p[b.nparams++].i = limit;
+	if (qb_prepare(r, &b, &st, err, errlen) != 0)
+		return NULL;
+	return collect(r, st, limit, NULL, err, errlen);
+}
+
+json_t *
+ctl_store_get_version(struct ctl_store_reader *r, int64_t id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	json_t *o = NULL;
+	int rc = sqlite3_prepare_v2(r->db,
+			"SELECT id, kind, sha256, source, created_ms, result, length(text) AS size, "
+			"text FROM versions WHERE id = ?1",
+			-1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = row_json(st);
+	else if (rc == SQLITE_DONE)
+		rerr(err, errlen, "no version %" PRId64, id);
+	else
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return o;
+}
+
+json_t *
+ctl_store_query_audit(struct ctl_store_reader *r, int64_t since_ms, uint32_t limit, int64_t cursor,
+		int64_t *next_cursor, char *err, size_t errlen)
+{
+	struct qb b = { .len = 0 };
+	sqlite3_stmt *st;
+
+	if (limit == 0)
+		limit = 100;
+	qb_add(&b, "SELECT id, ts_ms, actor, action, target, detail, result FROM audit");
+	if (since_ms)
+		qb_int(&b, "ts_ms >= ?", since_ms);
+	if (cursor > 0)
+		qb_int(&b, "id < ?", cursor);
+	qb_add(&b, " ORDER BY id DESC LIMIT ?");
+	b.p[b.nparams].is_text = false;
+	b.p[b.nparams++].i = (int64_t)limit + 1;
+	if (qb_prepare(r, &b, &st, err, errlen) != 0)
+		return NULL;
+	return collect(r, st, limit, next_cursor, err, errlen);
+}
+
+json_t *
+ctl_store_query_blocks(struct ctl_store_reader *r, uint64_t now_ms, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+			"SELECT addr, family, created_ms, expires_ms, alert_uid, source, reason FROM "
+			"blocklist WHERE expires_ms = 0 OR expires_ms > ?1 ORDER BY created_ms DESC",
+			-1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)now_ms);
+	return collect(r, st, UINT32_MAX, NULL, err, errlen);
+}
