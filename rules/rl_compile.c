@@ -33,11 +33,11 @@
 
 #include "rl_compile.h"
 
-#define F_PROTO	 0
-#define F_INPORT 1
-#define F_FLAGS	 2
-#define F_VLAN	 3
-#define F_SRC	 4
+#define F_PROTO	   0
+#define F_INPORT   1
+#define F_FLAGS	   2
+#define F_VLAN	   3
+#define F_SRC	   4
 #define MAX_FIELDS 14
 
 /* Fields of the IPv4 (w = 1) and IPv6 (w = 4) layouts. */
@@ -98,14 +98,14 @@ layout(struct rte_acl_config *cfg, unsigned w)
 {
 	unsigned n = 0, in = 0;
 
-#define DEF(t, sz, off)                                                                    \
-	do {                                                                               \
-		cfg->defs[n].type = (t);                                                   \
-		cfg->defs[n].size = (sz);                                                  \
-		cfg->defs[n].field_index = (uint8_t)n;                                     \
-		cfg->defs[n].input_index = (uint8_t)in;                                    \
-		cfg->defs[n].offset = (off);                                               \
-		n++;                                                                       \
+#define DEF(t, sz, off)                                 \
+	do {                                            \
+		cfg->defs[n].type = (t);                \
+		cfg->defs[n].size = (sz);               \
+		cfg->defs[n].field_index = (uint8_t)n;  \
+		cfg->defs[n].input_index = (uint8_t)in; \
+		cfg->defs[n].offset = (off);            \
+		n++;                                    \
 	} while (0)
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -225,7 +225,7 @@ port_runs(const struct rl_rule *r, uint8_t lo[RL_MAX_PORTS], uint8_t hi[RL_MAX_P
 
 /* The L4 constraint for one protocol value: port ranges, or the ICMP type and code. */
 struct l4 {
-	int proto; /* -1: any protocol */
+	int proto;	       /* -1: any protocol */
 	struct rl_iv sp1, dp1; /* when fixed */
 	const struct rl_ivs *sp, *dp;
 };
@@ -292,7 +292,7 @@ expansion(const struct rl_rule *r, int fam, struct l4 *g)
 	ng = l4_groups(r, g);
 	for (unsigned i = 0; i < ng; i++)
 		per_proto = sat_add(per_proto, sat_mul(g[i].sp != NULL ? g[i].sp->n : 1,
-							  g[i].dp != NULL ? g[i].dp->n : 1));
+							       g[i].dp != NULL ? g[i].dp->n : 1));
 	n = sat_mul(port_runs(r, lo, hi), r->vlan_any ? 1 : r->vlan.n);
 	n = sat_mul(n, ivs_prefix_count(src, bits));
 	n = sat_mul(n, ivs_prefix_count(dst, bits));
@@ -400,9 +400,11 @@ emit_rule(struct emitter *e, const struct rl_rule *r, uint32_t idx, int fam, str
 			tpl.field[F_VLAN].mask_range.u16 = (uint16_t)vl[v].hi;
 			for (unsigned gi = 0; gi < ng; gi++) {
 				/* Protocol "any" is value 0 under mask 0. */
-				tpl.field[F_PROTO].value.u8 = g[gi].proto >= 0 ? (uint8_t)g[gi].proto : 0;
+				tpl.field[F_PROTO].value.u8 =
+						g[gi].proto >= 0 ? (uint8_t)g[gi].proto : 0;
 				tpl.field[F_PROTO].mask_range.u8 = g[gi].proto >= 0 ? UINT8_MAX : 0;
-				emit_product(e, (const struct rte_acl_rule *)&tpl, sp, ns, dp, nd, &g[gi]);
+				emit_product(e, (const struct rte_acl_rule *)&tpl, sp, ns, dp, nd,
+						&g[gi]);
 			}
 		}
 	}
@@ -594,7 +596,8 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 		ri->file = s->file;
 		ri->line = r->line;
 		ri->col = r->col;
-		ri->n_acl = (uint32_t)RTE_MIN(count[2 * i] + count[2 * i + 1], (uint64_t)UINT32_MAX);
+		ri->n_acl = (uint32_t)RTE_MIN(
+				count[2 * i] + count[2 * i + 1], (uint64_t)UINT32_MAX);
 		if (r->stateless)
 			s->st.n_stateless++;
 	}
@@ -604,24 +607,26 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 static int
 alloc_worker_state(struct rl_snapshot *s, int socket)
 {
-	size_t csz = RTE_ALIGN_CEIL((s->n_rules + 1) * sizeof(struct rl_counters),
-			RTE_CACHE_LINE_SIZE);
-	size_t bsz = RTE_ALIGN_CEIL((s->n_rate_slots + 1) * sizeof(struct rl_tb),
-			RTE_CACHE_LINE_SIZE);
+	size_t csz = RTE_ALIGN_CEIL(
+			(s->n_rules + 1) * sizeof(struct rl_counters), RTE_CACHE_LINE_SIZE);
+	size_t bsz = RTE_ALIGN_CEIL(
+			(s->n_rate_slots + 1) * sizeof(struct rl_tb), RTE_CACHE_LINE_SIZE);
 
 	s->counters = calloc(s->n_workers, sizeof(*s->counters));
 	s->buckets = calloc(s->n_workers, sizeof(*s->buckets));
 	if (s->counters == NULL || s->buckets == NULL)
 		return -ENOMEM;
 	for (unsigned w = 0; w < s->n_workers; w++) {
-		s->counters[w] = rte_zmalloc_socket("rl_counters", csz, RTE_CACHE_LINE_SIZE, socket);
+		s->counters[w] =
+				rte_zmalloc_socket("rl_counters", csz, RTE_CACHE_LINE_SIZE, socket);
 		s->buckets[w] = rte_zmalloc_socket("rl_buckets", bsz, RTE_CACHE_LINE_SIZE, socket);
 		if (s->counters[w] == NULL || s->buckets[w] == NULL)
 			return -ENOMEM;
 		/* Buckets start full; last_ns 0 makes the first take refill to the cap anyway. */
 		for (unsigned i = 0; i < s->n_rules; i++)
 			if (s->rules[i].rate_slot != UINT32_MAX)
-				rl_tb_reset(&s->buckets[w][s->rules[i].rate_slot], &s->rules[i].tb, 0);
+				rl_tb_reset(&s->buckets[w][s->rules[i].rate_slot], &s->rules[i].tb,
+						0);
 	}
 	return 0;
 }

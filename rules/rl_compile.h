@@ -36,11 +36,11 @@ struct rl_rule_info {
 	const char *name;
 	enum rl_action action;
 	bool log;
-	bool dry_run;	/* count "would drop" and forward */
-	bool stateless; /* matched on every packet by rl_classify_stateless_bulk() */
-	struct rl_rate rate;	 /* RL_ACT_RATE_LIMIT */
-	struct rl_tb_params tb;	 /* per worker for per: rule, per source for per: source */
-	uint32_t rate_slot;	 /* index of the per-worker bucket (per: rule) */
+	bool dry_run;		    /* count "would drop" and forward */
+	bool stateless;		    /* matched on every packet by rl_classify_stateless_bulk() */
+	struct rl_rate rate;	    /* RL_ACT_RATE_LIMIT */
+	struct rl_tb_params tb;	    /* per worker for per: rule, per source for per: source */
+	uint32_t rate_slot;	    /* index of the per-worker bucket (per: rule) */
 	const char *const *inspect; /* signature group names */
 	unsigned n_inspect;
 	const char *bpf; /* rte_bpf program path, or NULL */
@@ -109,8 +109,8 @@ void rl_classify_bulk(const struct rl_snapshot *s, const struct rl_key **keys, u
 		uint32_t *rule_out);
 
 /* The same against the stateless (tcp_flags) rules, which apply to every packet. */
-void rl_classify_stateless_bulk(const struct rl_snapshot *s, const struct rl_key **keys,
-		unsigned n, uint32_t *rule_out);
+void rl_classify_stateless_bulk(const struct rl_snapshot *s, const struct rl_key **keys, unsigned n,
+		uint32_t *rule_out);
 
 /* Verdict of the l2 section for a non-IP frame's EtherType (802.3 lengths count as llc). */
 enum rl_l2_verdict rl_l2_verdict(const struct rl_snapshot *s, uint16_t ether_type);
@@ -121,7 +121,8 @@ enum rl_l2_verdict rl_l2_verdict(const struct rl_snapshot *s, uint16_t ether_typ
  * own table); per: rule rules use the worker's bucket in the snapshot.
  */
 bool rl_snapshot_rate_take(const struct rl_snapshot *s, unsigned w, uint32_t rule,
-		struct rl_src_table *src, const struct rl_key *k, uint32_t pkt_len, uint64_t now_ns);
+		struct rl_src_table *src, const struct rl_key *k, uint32_t pkt_len,
+		uint64_t now_ns);
 
 /*
  * For `vigild --check-policy FILE`: load, validate and compile path, print every diagnostic

@@ -20,7 +20,7 @@
 #include "vg_yaml.h"
 
 #define U32_MAX_128 ((rl_u128)UINT32_MAX)
-#define U128_MAX (~(rl_u128)0)
+#define U128_MAX    (~(rl_u128)0)
 
 struct rl_policy {
 	char *file;
@@ -83,7 +83,8 @@ ivs_normalize(struct rl_ivs *s)
 		return;
 	qsort(s->v, s->n, sizeof(s->v[0]), iv_cmp);
 	for (unsigned i = 0; i < s->n; i++) {
-		if (out > 0 && (s->v[out - 1].hi == U128_MAX || s->v[i].lo <= s->v[out - 1].hi + 1)) {
+		if (out > 0 && (s->v[out - 1].hi == U128_MAX ||
+					       s->v[i].lo <= s->v[out - 1].hi + 1)) {
 			if (s->v[i].hi > s->v[out - 1].hi)
 				s->v[out - 1].hi = s->v[i].hi;
 		} else {
@@ -329,8 +330,9 @@ scalar(yaml_node_t *n)
 static const char *
 kind_of(const yaml_node_t *n)
 {
-	return n->type == YAML_SEQUENCE_NODE ? "a list" :
-			n->type == YAML_MAPPING_NODE ? "a mapping" : "a single value";
+	return n->type == YAML_SEQUENCE_NODE  ? "a list"
+	       : n->type == YAML_MAPPING_NODE ? "a mapping"
+					      : "a single value";
 }
 
 /* A scalar, or an error naming key. */
@@ -590,7 +592,8 @@ parse_item(struct rctx *c, yaml_node_t *n, const char *what, int kind_hint, bool
 	}
 	if (strcmp(s, "any") == 0) {
 		if (in_set) {
-			rerr(c, n, "'%s': 'any' cannot be part of a set; write any in the rule", what);
+			rerr(c, n, "'%s': 'any' cannot be part of a set; write any in the rule",
+					what);
 			return -1;
 		}
 		it->kind = RL_ITEM_ANY;
@@ -630,8 +633,7 @@ parse_item(struct rctx *c, yaml_node_t *n, const char *what, int kind_hint, bool
 		}
 	}
 	if (kind_hint == RL_SET_ADDR)
-		rerr(c, n,
-				"'%s': '%s' is not an address, a CIDR prefix (10.0.0.0/8, 2001:db8::/32), a $set or any",
+		rerr(c, n, "'%s': '%s' is not an address, a CIDR prefix (10.0.0.0/8, 2001:db8::/32), a $set or any",
 				what, s);
 	else if (kind_hint == RL_SET_PORT)
 		rerr(c, n, "'%s': '%s' is not a port (0..65535), a range (8000-8099), a $set or any",
@@ -639,8 +641,7 @@ parse_item(struct rctx *c, yaml_node_t *n, const char *what, int kind_hint, bool
 	else if (kind_hint == -2)
 		rerr(c, n, "'%s': '%s' is not a VLAN id (0..4095) or a range (100-199)", what, s);
 	else
-		rerr(c, n,
-				"'%s': '%s' is neither an address or CIDR prefix nor a port or port range",
+		rerr(c, n, "'%s': '%s' is neither an address or CIDR prefix nor a port or port range",
 				what, s);
 	return -1;
 }
@@ -727,8 +728,7 @@ addr_value(const struct rl_policy *p, const struct rl_expr *e, struct rl_addrset
 		has_pos |= !it->neg;
 		switch (it->kind) {
 		case RL_ITEM_ANY:
-			rc = ivs_push(&dst->v4, 0, U32_MAX_128) |
-					ivs_push(&dst->v6, 0, U128_MAX);
+			rc = ivs_push(&dst->v4, 0, U32_MAX_128) | ivs_push(&dst->v6, 0, U128_MAX);
 			break;
 		case RL_ITEM_CIDR:
 			cidr_interval(it, &lo, &hi);
@@ -736,7 +736,7 @@ addr_value(const struct rl_policy *p, const struct rl_expr *e, struct rl_addrset
 			break;
 		case RL_ITEM_SET:
 			rc = ivs_append(&dst->v4, &p->sets[it->set].addrs.v4) |
-					ivs_append(&dst->v6, &p->sets[it->set].addrs.v6);
+			     ivs_append(&dst->v6, &p->sets[it->set].addrs.v6);
 			break;
 		default:
 			rc = -EINVAL;
@@ -948,8 +948,8 @@ resolve_set(struct ld *ld, unsigned i, const struct rl_item *via)
 		return -1;
 	}
 	s->kind = kind < 0 ? RL_SET_ADDR : (enum rl_set_kind)kind;
-	int rc = s->kind == RL_SET_ADDR ? addr_value(p, &s->expr, &s->addrs) :
-					  range_value(p, &s->expr, 65535, &s->ports);
+	int rc = s->kind == RL_SET_ADDR ? addr_value(p, &s->expr, &s->addrs)
+					: range_value(p, &s->expr, 65535, &s->ports);
 	if (rc != 0) {
 		oom(ld);
 		ld->set_state[i] = 3;
@@ -963,7 +963,8 @@ static void
 resolve_sets(struct ld *ld)
 {
 	for (unsigned i = 0; i < ld->p->n_sets && !ld->oom; i++) {
-		const struct rl_item none = { .line = ld->p->sets[i].line, .col = ld->p->sets[i].col };
+		const struct rl_item none = { .line = ld->p->sets[i].line,
+			.col = ld->p->sets[i].col };
 
 		ld->depth = 0;
 		(void)resolve_set(ld, i, &none);
@@ -1104,7 +1105,8 @@ f_proto(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 			continue;
 		if (strcmp(s, "any") == 0) {
 			if (len > 1) {
-				rerr(c, it, "'%s': 'any' cannot be listed with other protocols", key);
+				rerr(c, it, "'%s': 'any' cannot be listed with other protocols",
+						key);
 				continue;
 			}
 			return 0;
@@ -1113,8 +1115,7 @@ f_proto(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 			if (strcmp(s, proto_table[k].name) == 0)
 				num = proto_table[k].num;
 		if (num == 256 && (!parse_u64(s, &num) || num > 255)) {
-			rerr(c, it,
-					"'%s': '%s' is not a protocol (tcp, udp, icmp, icmpv6, sctp, gre, esp, ah, any, or a number 0..255)",
+			rerr(c, it, "'%s': '%s' is not a protocol (tcp, udp, icmp, icmpv6, sctp, gre, esp, ah, any, or a number 0..255)",
 					key, s);
 			continue;
 		}
@@ -1227,8 +1228,7 @@ f_icmp_type(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 			c->r->icmp_type6 = icmp_type_table[k].v6;
 			return 0;
 		}
-	rerr(c, v,
-			"'%s': '%s' is not an ICMP type (a number 0..255, or echo-request, echo-reply, destination-unreachable, time-exceeded, redirect, parameter-problem, packet-too-big, neighbor-solicitation, ...)",
+	rerr(c, v, "'%s': '%s' is not an ICMP type (a number 0..255, or echo-request, echo-reply, destination-unreachable, time-exceeded, redirect, parameter-problem, packet-too-big, neighbor-solicitation, ...)",
 			key, s);
 	return -EINVAL;
 }
@@ -1273,8 +1273,7 @@ flag_list(struct rctx *c, yaml_node_t *v, const char *key, uint8_t *out)
 			if (strcasecmp(s, tcp_flag_table[k].name) == 0)
 				break;
 		if (k == sizeof(tcp_flag_table) / sizeof(tcp_flag_table[0])) {
-			rerr(c, it,
-					"'%s': '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr)",
+			rerr(c, it, "'%s': '%s' is not a TCP flag (fin, syn, rst, psh, ack, urg, ece, cwr)",
 					key, s);
 			continue;
 		}
@@ -1381,7 +1380,8 @@ f_rate(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	(void)y;
 	c->n_rate = v;
 	if (v->type != YAML_MAPPING_NODE) {
-		rerr(c, v, "'%s': expected a mapping like {pps: 100, burst: 200, per: source}", key);
+		rerr(c, v, "'%s': expected a mapping like {pps: 100, burst: 200, per: source}",
+				key);
 		return -EINVAL;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
@@ -1401,16 +1401,14 @@ f_rate(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 			s = rscalar(c, val, name);
 			if (s != NULL && (!parse_rate_num(s, &r->rate) || r->rate == 0 ||
 							 r->rate > RL_RATE_MAX))
-				rerr(c, val,
-						"'%s.%s': '%s' is not a rate (a whole number 1..10^12, optionally with k, M or G)",
+				rerr(c, val, "'%s.%s': '%s' is not a rate (a whole number 1..10^12, optionally with k, M or G)",
 						key, name, s);
 		} else if (name != NULL && strcmp(name, "burst") == 0 && n_burst == NULL) {
 			n_burst = val;
 			s = rscalar(c, val, "burst");
 			if (s != NULL && (!parse_rate_num(s, &burst) || burst == 0 ||
 							 burst > RL_BURST_MAX))
-				rerr(c, val,
-						"'%s.burst': '%s' is not a burst size (1..10^9 packets for pps, bytes for bps)",
+				rerr(c, val, "'%s.burst': '%s' is not a burst size (1..10^9 packets for pps, bytes for bps)",
 						key, s);
 		} else if (name != NULL && strcmp(name, "per") == 0) {
 			int per;
@@ -1583,8 +1581,8 @@ proto_text(const struct rl_rule *r, char *buf, size_t len)
 		for (size_t k = 0; k < sizeof(proto_table) / sizeof(proto_table[0]); k++)
 			if (proto_table[k].num == p && name == NULL)
 				name = proto_table[k].name;
-		w = name != NULL ? snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name) :
-				   snprintf(buf + used, len - used, "%s%u", used ? ", " : "", p);
+		w = name != NULL ? snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name)
+				 : snprintf(buf + used, len - used, "%s%u", used ? ", " : "", p);
 		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;
@@ -1624,7 +1622,8 @@ check_rule(struct rctx *c)
 			((rl_rule_has_proto(r, 1) && r->icmp_type4 < 0) ||
 					(rl_rule_has_proto(r, 58) && r->icmp_type6 < 0)))
 		rerr(c, c->n_icmp_type, "'icmp_type': '%s' does not exist in %s",
-				scalar(c->n_icmp_type), r->icmp_type4 < 0 ? "ICMP (IPv4)" : "ICMPv6");
+				scalar(c->n_icmp_type),
+				r->icmp_type4 < 0 ? "ICMP (IPv4)" : "ICMPv6");
 	if (c->n_icmp_code != NULL && !proto_only(r, icmp_protos, 2))
 		rerr(c, c->n_icmp_code, "'icmp_code': needs proto icmp or icmpv6 (proto is %s)",
 				protos);
@@ -1668,9 +1667,11 @@ check_rule(struct rctx *c)
 		return;
 	}
 	if (proto_only(r, icmp_protos, 1) && !can4)
-		rerr(c, c->n_proto, "'proto': icmp is IPv4 only, but from/to hold only IPv6 addresses; use icmpv6");
+		rerr(c, c->n_proto,
+				"'proto': icmp is IPv4 only, but from/to hold only IPv6 addresses; use icmpv6");
 	else if (proto_only(r, icmp_protos + 1, 1) && !can6)
-		rerr(c, c->n_proto, "'proto': icmpv6 is IPv6 only, but from/to hold only IPv4 addresses; use icmp");
+		rerr(c, c->n_proto,
+				"'proto': icmpv6 is IPv6 only, but from/to hold only IPv4 addresses; use icmp");
 }
 
 /* The value node of key in mapping n, or NULL. */
@@ -1931,10 +1932,11 @@ l2_list(struct ld *ld, yaml_node_t *v, const char *key, enum rl_l2_verdict verdi
 		bool dup = false;
 		for (unsigned k = 0; k < p->n_l2 && !dup; k++)
 			if (p->l2[k].ether_type == type) {
-				vg_yaml_err(ld->y, it, "l2: '%s': EtherType %s is already listed%s", key,
-						s,
-						p->l2[k].verdict != verdict ? " with the other verdict" :
-									      "");
+				vg_yaml_err(ld->y, it, "l2: '%s': EtherType %s is already listed%s",
+						key, s,
+						p->l2[k].verdict != verdict
+								? " with the other verdict"
+								: "");
 				dup = true;
 			}
 		if (dup)
@@ -1977,7 +1979,8 @@ parse_l2(struct ld *ld)
 		} else if (key != NULL && strcmp(key, "drop") == 0) {
 			l2_list(ld, v, "drop", RL_L2_DROP);
 		} else {
-			vg_yaml_err(ld->y, k, "l2: unknown key '%s' (accepted: default, allow, drop)",
+			vg_yaml_err(ld->y, k,
+					"l2: unknown key '%s' (accepted: default, allow, drop)",
 					key != NULL ? key : "?");
 		}
 	}
@@ -2018,7 +2021,8 @@ rule_covers(const struct rl_rule *a, const struct rl_rule *b)
 			!rl_ivs_contains(&a->dport_set, &b->dport_set))
 		return false;
 	/* ICMP type and code apply to protocols 1 and 58 only; b's protocols are within a's. */
-	if (rl_rule_has_proto(b, 1) && a->icmp_type4 != RL_ICMP_ANY && a->icmp_type4 != b->icmp_type4)
+	if (rl_rule_has_proto(b, 1) && a->icmp_type4 != RL_ICMP_ANY &&
+			a->icmp_type4 != b->icmp_type4)
 		return false;
 	if (rl_rule_has_proto(b, 58) && a->icmp_type6 != RL_ICMP_ANY &&
 			a->icmp_type6 != b->icmp_type6)
@@ -2127,7 +2131,8 @@ load(struct vg_yaml *y, const char *name, const char *dir, const struct rl_env *
 		ld.dir = strdup(dir);
 	root = rc == 0 ? vg_yaml_root(y) : NULL;
 	if (rc == 0 && root == NULL)
-		vg_yaml_err(y, NULL, "the policy is empty; it needs at least 'version' and 'default'");
+		vg_yaml_err(y, NULL,
+				"the policy is empty; it needs at least 'version' and 'default'");
 	if (root != NULL)
 		(void)vg_yaml_map(y, root, "policy", top_fields, &ld);
 	if (root != NULL) {

@@ -96,8 +96,8 @@ enum rl_item_kind {
 struct rl_item {
 	uint8_t kind; /* enum rl_item_kind */
 	bool neg;
-	uint8_t family; /* CIDR: 4 or 6 */
-	uint8_t plen;	/* CIDR: prefix length */
+	uint8_t family;	  /* CIDR: 4 or 6 */
+	uint8_t plen;	  /* CIDR: prefix length */
 	uint8_t addr[16]; /* CIDR: network order, host bits cleared; IPv4 in addr[0..3] */
 	uint32_t lo, hi;  /* RANGE */
 	unsigned set;	  /* SET: index for rl_policy_set() */
@@ -132,7 +132,7 @@ struct rl_set {
 
 struct rl_rule {
 	char *name;
-	char *description; /* may be NULL */
+	char *description;  /* may be NULL */
 	unsigned line, col; /* the rule's mapping in the file */
 
 	/* Match. Each field that was not given matches everything. */
@@ -142,16 +142,16 @@ struct rl_rule {
 	bool vlan_any;
 	uint64_t protos[4]; /* bitmap of IP protocol numbers */
 	bool proto_any;
-	struct rl_expr from, to;       /* as written; n == 0: any */
-	struct rl_addrset from_set;    /* resolved */
+	struct rl_expr from, to;    /* as written; n == 0: any */
+	struct rl_addrset from_set; /* resolved */
 	struct rl_addrset to_set;
-	struct rl_expr sport, dport;   /* as written; n == 0: any */
-	struct rl_ivs sport_set;       /* resolved; 0..65535 when any */
+	struct rl_expr sport, dport; /* as written; n == 0: any */
+	struct rl_ivs sport_set;     /* resolved; 0..65535 when any */
 	struct rl_ivs dport_set;
-	int icmp_type4; /* for protocol 1 (ICMP); RL_ICMP_ANY */
-	int icmp_type6; /* for protocol 58 (ICMPv6); RL_ICMP_ANY */
-	int icmp_code;	/* RL_ICMP_ANY */
-	bool stateless; /* has tcp_flags: checked on every packet, not cached in the flow */
+	int icmp_type4;	    /* for protocol 1 (ICMP); RL_ICMP_ANY */
+	int icmp_type6;	    /* for protocol 58 (ICMPv6); RL_ICMP_ANY */
+	int icmp_code;	    /* RL_ICMP_ANY */
+	bool stateless;	    /* has tcp_flags: checked on every packet, not cached in the flow */
 	uint8_t flags_set;  /* TCP flags that must be set */
 	uint8_t flags_mask; /* flags_set plus the flags that must be clear */
 
@@ -186,8 +186,8 @@ struct rl_policy;
  * file:line:column. Returns NULL when diag holds errors (or on ENOMEM; errno is set).
  * env may be NULL (no port names, inspect groups not checked).
  */
-struct rl_policy *rl_policy_load_file(const char *path, const struct rl_env *env,
-		struct vg_diag *diag);
+struct rl_policy *rl_policy_load_file(
+		const char *path, const struct rl_env *env, struct vg_diag *diag);
 
 /* The same from memory; name is used in messages. */
 struct rl_policy *rl_policy_load_buf(const char *name, const char *buf, size_t len,

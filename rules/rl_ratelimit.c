@@ -125,8 +125,8 @@ evict(struct rl_src_table *t, uint64_t now_ns)
 }
 
 bool
-rl_src_take(struct rl_src_table *t, uint32_t rule, const struct rl_tb_params *tp,
-		uint8_t family, const uint8_t *addr, uint64_t now_ns, uint32_t pkt_len)
+rl_src_take(struct rl_src_table *t, uint32_t rule, const struct rl_tb_params *tp, uint8_t family,
+		const uint8_t *addr, uint64_t now_ns, uint32_t pkt_len)
 {
 	struct src_key k;
 	int32_t pos;
@@ -143,7 +143,8 @@ rl_src_take(struct rl_src_table *t, uint32_t rule, const struct rl_tb_params *tp
 			pos = rte_hash_add_key(t->h, &k);
 		}
 		if (pos < 0 || (uint32_t)pos >= t->cap)
-			return false; /* cannot track the source: limit it rather than let it through */
+			return false; /* cannot track the source: limit it rather than let it
+					 through */
 		t->e[pos].key = k;
 		t->e[pos].used = true;
 		t->e[pos].fill_ns = tp->fill_ns;

@@ -80,10 +80,10 @@ rl_tb_take(struct rl_tb *b, const struct rl_tb_params *tp, uint64_t now_ns, uint
 struct rl_src_table;
 
 struct rl_src_stats {
-	uint64_t inserts;	/* new sources */
-	uint64_t reused_stale;	/* a full table reused an entry whose bucket had refilled */
-	uint64_t evicted_live;	/* a full table reused an entry that was still limiting */
-	uint32_t entries;	/* sources held now */
+	uint64_t inserts;      /* new sources */
+	uint64_t reused_stale; /* a full table reused an entry whose bucket had refilled */
+	uint64_t evicted_live; /* a full table reused an entry that was still limiting */
+	uint32_t entries;      /* sources held now */
 	uint32_t capacity;
 };
 

@@ -23,8 +23,7 @@ static bool addr_in(const struct rl_policy *p, const struct rl_expr *e, uint8_t 
 static bool num_in(const struct rl_policy *p, const struct rl_expr *e, uint32_t v);
 
 static bool
-addr_item_has(const struct rl_policy *p, const struct rl_item *it, uint8_t fam,
-		const uint8_t *addr)
+addr_item_has(const struct rl_policy *p, const struct rl_item *it, uint8_t fam, const uint8_t *addr)
 {
 	switch (it->kind) {
 	case RL_ITEM_ANY:

@@ -15,8 +15,8 @@
 #include "rl_policy.h"
 
 /* Does rule r match key k? Stateless rules also check k->tcp_flags. */
-bool rl_ref_rule_matches(const struct rl_policy *p, const struct rl_rule *r,
-		const struct rl_key *k);
+bool rl_ref_rule_matches(
+		const struct rl_policy *p, const struct rl_rule *r, const struct rl_key *k);
 
 /* Index of the first stateful rule matching k, or RL_RULE_DEFAULT. */
 uint32_t rl_ref_classify(const struct rl_policy *p, const struct rl_key *k);

@@ -18,8 +18,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const ports[] = { "outside", "inside", "mgmt" };
 	static const char *const groups[] = { "web-attacks", "dns" };
-	const struct rl_env env = { .ports = ports, .n_ports = 3, .sig_groups = groups,
-		.n_sig_groups = 2 };
+	const struct rl_env env = {
+		.ports = ports, .n_ports = 3, .sig_groups = groups, .n_sig_groups = 2
+	};
 	struct rl_policy *p;
 	struct vg_diag d;
 

@@ -10,8 +10,9 @@
 
 static const char *const ports[] = { "outside", "inside" };
 static const char *const groups[] = { "web-attacks", "dns" };
-static const struct rl_env env = { .ports = ports, .n_ports = 2, .sig_groups = groups,
-	.n_sig_groups = 2 };
+static const struct rl_env env = {
+	.ports = ports, .n_ports = 2, .sig_groups = groups, .n_sig_groups = 2
+};
 
 static struct rl_policy *
 load(const char *text, struct vg_diag *d)
@@ -40,43 +41,43 @@ diag_has2(const struct vg_diag *d, unsigned line, unsigned col, const char *a, c
 static void
 test_full_policy(void **state)
 {
-	const char *text = H
-			"l2: {default: drop, allow: [arp, 0x88f7, llc], drop: [lldp]}\n" /* 3 */
-			"sets:\n"
-			"  lan: [10.0.0.0/8, fd00::/8]\n"
-			"  web: [80, 443, 8000-8099]\n"
-			"  internal: [$lan, 192.168.0.0/16, \"!10.1.0.0/16\"]\n"
-			"  later: [$web2]\n"
-			"  web2: [8443]\n"
-			"rules:\n"
-			"  - name: web-in\n" /* 11 */
-			"    description: public web\n"
-			"    in: outside\n"
-			"    vlan: [100, 200-299]\n"
-			"    proto: tcp\n"
-			"    from: \"!$lan\"\n"
-			"    to: 192.0.2.10\n"
-			"    sport: any\n"
-			"    dport: [$web, $later]\n"
-			"    action: allow\n"
-			"    inspect: [web-attacks]\n"
-			"    log: true\n"
-			"    dry_run: false\n"
-			"    bpf: /opt/vigil/web.o\n"
-			"  - name: ping-limit\n"
-			"    proto: [icmp, icmpv6]\n"
-			"    icmp_type: echo-request\n"
-			"    icmp_code: 0\n"
-			"    action: rate-limit\n"
-			"    rate: {bps: 10M, per: source}\n"
-			"  - name: no-xmas\n"
-			"    proto: tcp\n"
-			"    tcp_flags: {set: [fin, psh, urg], unset: [syn]}\n"
-			"    action: drop\n"
-			"  - name: internal\n"
-			"    in: \"!outside\"\n"
-			"    from: $internal\n"
-			"    action: reject\n";
+	const char *text =
+			H "l2: {default: drop, allow: [arp, 0x88f7, llc], drop: [lldp]}\n" /* 3 */
+			  "sets:\n"
+			  "  lan: [10.0.0.0/8, fd00::/8]\n"
+			  "  web: [80, 443, 8000-8099]\n"
+			  "  internal: [$lan, 192.168.0.0/16, \"!10.1.0.0/16\"]\n"
+			  "  later: [$web2]\n"
+			  "  web2: [8443]\n"
+			  "rules:\n"
+			  "  - name: web-in\n" /* 11 */
+			  "    description: public web\n"
+			  "    in: outside\n"
+			  "    vlan: [100, 200-299]\n"
+			  "    proto: tcp\n"
+			  "    from: \"!$lan\"\n"
+			  "    to: 192.0.2.10\n"
+			  "    sport: any\n"
+			  "    dport: [$web, $later]\n"
+			  "    action: allow\n"
+			  "    inspect: [web-attacks]\n"
+			  "    log: true\n"
+			  "    dry_run: false\n"
+			  "    bpf: /opt/vigil/web.o\n"
+			  "  - name: ping-limit\n"
+			  "    proto: [icmp, icmpv6]\n"
+			  "    icmp_type: echo-request\n"
+			  "    icmp_code: 0\n"
+			  "    action: rate-limit\n"
+			  "    rate: {bps: 10M, per: source}\n"
+			  "  - name: no-xmas\n"
+			  "    proto: tcp\n"
+			  "    tcp_flags: {set: [fin, psh, urg], unset: [syn]}\n"
+			  "    action: drop\n"
+			  "  - name: internal\n"
+			  "    in: \"!outside\"\n"
+			  "    from: $internal\n"
+			  "    action: reject\n";
 	struct vg_diag d;
 	struct rl_policy *p = load(text, &d);
 	const struct rl_rule *r;
@@ -249,8 +250,9 @@ static const struct bad_case bad_cases[] = {
 	{ "empty after negation", R "    from: \"!any\"\n    action: allow\n", 5, 11, "rule 'a'",
 			"matches no address" },
 	{ "empty after negating a set",
-			H "sets:\n  lan: [10.0.0.0/8]\nrules:\n  - name: a\n    from: [$lan, \"!10.0.0.0/7\"]\n"
-			  "    action: allow\n",
+			H
+			"sets:\n  lan: [10.0.0.0/8]\nrules:\n  - name: a\n    from: [$lan, \"!10.0.0.0/7\"]\n"
+			"    action: allow\n",
 			7, 11, "rule 'a'", "matches no address" },
 	{ "ports empty after negation",
 			R "    proto: tcp\n    dport: [\"!0-65535\"]\n    action: allow\n", 6, 12,
@@ -264,17 +266,19 @@ static const struct bad_case bad_cases[] = {
 	{ "bad rate", R "    action: rate-limit\n    rate: {pps: fast}\n", 6, 17, "rule 'a'",
 			"'fast' is not a rate" },
 	{ "duplicate rule name",
-			H "rules:\n  - name: a\n    action: allow\n  - name: a\n    action: drop\n", 6,
-			11, "rule 'a'", "already used by the rule at line 4" },
+			H "rules:\n  - name: a\n    action: allow\n  - name: a\n    action: drop\n",
+			6, 11, "rule 'a'", "already used by the rule at line 4" },
 	{ "tcp_flags on udp", R "    proto: udp\n    tcp_flags: {set: [syn]}\n    action: drop\n",
 			6, 16, "rule 'a'", "'tcp_flags': needs proto tcp (proto is udp)" },
 	{ "tcp_flags set and unset",
-			R "    proto: tcp\n    tcp_flags: {set: [syn], unset: [syn]}\n    action: drop\n",
+			R
+			"    proto: tcp\n    tcp_flags: {set: [syn], unset: [syn]}\n    action: drop\n",
 			6, 16, "rule 'a'", "both set and unset" },
 	{ "unknown tcp flag", R "    proto: tcp\n    tcp_flags: {set: [xmas]}\n    action: drop\n",
 			6, 23, "rule 'a'", "'xmas' is not a TCP flag" },
 	{ "port set used as addresses",
-			H "sets:\n  web: [80, 443]\nrules:\n  - name: a\n    from: $web\n    action: allow\n",
+			H
+			"sets:\n  web: [80, 443]\nrules:\n  - name: a\n    from: $web\n    action: allow\n",
 			7, 11, "rule 'a'", "set 'web' holds ports, not addresses" },
 	{ "address set used as ports",
 			H "sets:\n  lan: [10.0.0.0/8]\nrules:\n  - name: a\n    proto: tcp\n"
@@ -306,7 +310,9 @@ static const struct bad_case bad_cases[] = {
 			"lists cannot nest" },
 	{ "empty list", R "    from: []\n    action: allow\n", 5, 11, "rule 'a'",
 			"the list is empty" },
-	{ "vlan from a set", H "sets:\n  v: [10]\nrules:\n  - name: a\n    vlan: $v\n    action: allow\n",
+	{ "vlan from a set",
+			H
+			"sets:\n  v: [10]\nrules:\n  - name: a\n    vlan: $v\n    action: allow\n",
 			7, 11, "rule 'a'", "not sets or negations" },
 	{ "bad icmp type", R "    proto: icmp\n    icmp_type: ping\n    action: allow\n", 6, 16,
 			"rule 'a'", "'ping' is not an ICMP type" },
@@ -366,40 +372,40 @@ static void
 test_shadow_warnings(void **state)
 {
 	const char *text = H "rules:\n"
-			     "  - name: web\n"		       /* 4 */
+			     "  - name: web\n" /* 4 */
 			     "    proto: [tcp, udp]\n"
 			     "    dport: [80, 443]\n"
 			     "    action: allow\n"
-			     "  - name: web-80-lan\n"	       /* 8: inside web */
+			     "  - name: web-80-lan\n" /* 8: inside web */
 			     "    proto: tcp\n"
 			     "    from: 10.0.0.0/8\n"
 			     "    dport: 80\n"
 			     "    action: drop\n"
-			     "  - name: web-8080\n"	       /* 13: not inside */
+			     "  - name: web-8080\n" /* 13: not inside */
 			     "    proto: tcp\n"
 			     "    dport: [80, 8080]\n"
 			     "    action: drop\n"
-			     "  - name: not-lan\n"	       /* 17 */
+			     "  - name: not-lan\n" /* 17 */
 			     "    from: \"!10.0.0.0/8\"\n"
 			     "    action: drop\n"
-			     "  - name: far-away\n"	       /* 20: inside not-lan */
+			     "  - name: far-away\n" /* 20: inside not-lan */
 			     "    from: [11.0.0.0/8, 2001:db8::/32]\n"
 			     "    to: 192.0.2.0/24\n"
 			     "    action: allow\n"
-			     "  - name: ping\n"		       /* 24 */
+			     "  - name: ping\n" /* 24 */
 			     "    proto: icmp\n"
 			     "    icmp_type: echo-request\n"
 			     "    action: allow\n"
-			     "  - name: ping-code0\n"	       /* 28: inside ping */
+			     "  - name: ping-code0\n" /* 28: inside ping */
 			     "    proto: icmp\n"
 			     "    icmp_type: 8\n"
 			     "    icmp_code: 0\n"
 			     "    action: allow\n"
-			     "  - name: syn\n"		       /* 33 */
+			     "  - name: syn\n" /* 33 */
 			     "    proto: tcp\n"
 			     "    tcp_flags: {set: [syn]}\n"
 			     "    action: drop\n"
-			     "  - name: syn-only\n"	       /* 37: inside syn (stateless) */
+			     "  - name: syn-only\n" /* 37: inside syn (stateless) */
 			     "    proto: tcp\n"
 			     "    tcp_flags: {set: [syn], unset: [ack]}\n"
 			     "    action: drop\n";
@@ -412,8 +418,10 @@ test_shadow_warnings(void **state)
 	assert_non_null(p);
 	assert_int_equal(d.warnings, 4);
 	assert_true(diag_has2(&d, 8, 5, "rule 'web-80-lan' never matches", "rule 'web' (line 4)"));
-	assert_true(diag_has2(&d, 20, 5, "rule 'far-away' never matches", "rule 'not-lan' (line 17)"));
-	assert_true(diag_has2(&d, 28, 5, "rule 'ping-code0' never matches", "rule 'ping' (line 24)"));
+	assert_true(diag_has2(
+			&d, 20, 5, "rule 'far-away' never matches", "rule 'not-lan' (line 17)"));
+	assert_true(diag_has2(
+			&d, 28, 5, "rule 'ping-code0' never matches", "rule 'ping' (line 24)"));
 	assert_true(diag_has2(&d, 37, 5, "rule 'syn-only' never matches", "rule 'syn' (line 33)"));
 	rl_policy_free(p);
 	vg_diag_free(&d);
