@@ -1059,6 +1059,7 @@ test_bad_options(void **state)
 		const char *want;
 	} cases[] = {
 		{ { "--flows", "0" }, "--flows '0': expected an integer from 1 to 10000000" },
+		{ { "--seed", "9223372036854775808" }, "--seed '9223372036854775808'" },
 		{ { "--flows", "11M" }, "--flows '11M'" },
 		{ { "--family", "5" }, "--family '5': expected 4, 6 or mixed" },
 		{ { "--proto", "sctp" }, "--proto 'sctp': expected tcp, udp, icmp or mix" },

@@ -74,7 +74,7 @@ vg_pktgen_usage(FILE *out)
 	      "Counts accept k, M and G suffixes (x1000).\n"
 	      "\n"
 	      "  -o, --output FILE            pcap to write (required)\n"
-	      "      --seed N                 seed of every choice (default 1)\n"
+	      "      --seed N                 seed of every choice, 0 to 2^63-1 (default 1)\n"
 	      "      --flows N                distinct 5-tuples, 1 to 10M (default 1)\n"
 	      "      --family 4|6|mixed       address family (default 4)\n"
 	      "      --v6-share F             share of IPv6 flows with --family mixed (default 0.3)\n"
@@ -567,6 +567,9 @@ set_defaults(struct vg_pktgen_opts *o)
 	o->ts_step_us = 1;
 }
 
+/* Index of "mix" in the --proto keywords (tcp, udp, icmp follow enum vg_pktgen_proto). */
+#define PROTO_WORD_MIX VG_PKTGEN_NPROTO
+
 struct given {
 	bool proto, mix, v6_share, packets, per_flow, deny_dport, patterns, match_share;
 	int proto_value;
@@ -588,9 +591,9 @@ validate(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
 		       "the flows)");
 	if (g->v6_share && o->family != VG_PKTGEN_MIXED)
 		err(d, "--v6-share applies to --family mixed only");
-	if (g->mix && g->proto && g->proto_value != 3)
+	if (g->mix && g->proto && g->proto_value != PROTO_WORD_MIX)
 		err(d, "--mix needs --proto mix (or no --proto)");
-	if (g->proto && g->proto_value == 3 && !g->mix) {
+	if (g->proto && g->proto_value == PROTO_WORD_MIX && !g->mix) {
 		o->mix[VG_PKTGEN_TCP] = 80;
 		o->mix[VG_PKTGEN_UDP] = 15;
 		o->mix[VG_PKTGEN_ICMP] = 5;
@@ -699,7 +702,8 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 			vg_pktgen_opts_free(o);
 			return 1;
 		case OPT_SEED:
-			if (opt_u64(d, "--seed", optarg, 0, UINT64_MAX, &v) == 0)
+			/* The JSON summary carries the seed as a signed 64-bit integer. */
+			if (opt_u64(d, "--seed", optarg, 0, INT64_MAX, &v) == 0)
 				o->seed = v;
 			break;
 		case OPT_FLOWS:
