@@ -623,21 +623,20 @@ validate(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
 	uint64_t min = o->close ? 7 : 4;
 
 	if (tcp && o->tcp_mode == VG_PKTGEN_HANDSHAKE && base < min) {
+		char what[96];
+
 		if (g->packets)
-			err(d,
-					"--packets %llu over %u flows gives %llu packets to some flows; "
-					"handshake mode needs at least %llu per TCP flow",
+			snprintf(what, sizeof(what),
+					"--packets %llu over %u flows leaves %llu packets "
+					"for some flows",
 					(unsigned long long)o->packets, o->flows,
-					(unsigned long long)base, (unsigned long long)min);
+					(unsigned long long)base);
 		else
-			err(d,
-					"--per-flow %llu: handshake mode needs at least %llu packets per TCP "
-					"flow",
-					(unsigned long long)base, (unsigned long long)min);
-		vg_diag_add(d, VG_SEV_ERROR, PROG, 0, 0,
-				"(SYN, SYN-ACK, ACK, data%s); use more packets%s or --tcp-mode "
-				"midstream",
-				o->close ? ", FIN, FIN, ACK" : "",
+			snprintf(what, sizeof(what), "--per-flow %llu", (unsigned long long)base);
+		err(d,
+				"%s: handshake mode needs at least %llu packets per TCP flow (SYN, SYN-ACK, "
+				"ACK, data%s); use more packets%s or --tcp-mode midstream",
+				what, (unsigned long long)min, o->close ? ", FIN, FIN, ACK" : "",
 				o->close ? ", --no-close (4)" : "");
 	}
 
