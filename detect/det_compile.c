@@ -1,0 +1,1072 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From a rule set to Hyperscan databases: plan each rule (exact, confirm, unfiltered,
+ * header), group rules by protocol class, direction and server port, and compile one database
+ * per group.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "det_engine_priv.h"
+
+static atomic_uint_fast64_t next_gen = 1;
+
+static const char *const cls_names[CLS__COUNT] = { "tcp-stream", "tcp-pkt", "udp", "icmp", "sctp",
+	"ip" };
+static const bool cls_ports[CLS__COUNT] = { true, true, true, false, true, false };
+
+void
+det_compile_opts_default(struct det_compile_opts *o)
+{
+	o->stream_depth = 1u << 20;
+	o->stream_window = 2048;
+	o->max_port_groups = 32;
+	o->thresh_entries = 65536;
+}
+
+/* ---- a small growable string ---- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s != NULL ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+
+		if (s == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+static void
+sb_bytes(struct sbuf *b, const uint8_t *p, uint32_t n, bool nocase)
+{
+	if (nocase)
+		sb_add(b, "(?i:");
+	for (uint32_t i = 0; i < n; i++) {
+		if (isalnum(p[i]))
+			sb_add(b, "%c", p[i]);
+		else
+			sb_add(b, "\\x%02x", p[i]);
+	}
+	if (nocase)
+		sb_add(b, ")");
+}
+
+/* ---- planning ---- */
+
+static void
+atoms_free(struct det_erule *er)
+{
+	for (unsigned i = 0; i < er->n_atoms; i++)
+		free(er->atoms[i].expr);
+	free(er->atoms);
+	er->atoms = NULL;
+	er->n_atoms = er->n_pos = 0;
+}
+
+static struct det_atom *
+atom_new(struct det_erule *er)
+{
+	struct det_atom *v = realloc(er->atoms, (er->n_atoms + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	er->atoms = v;
+	memset(&v[er->n_atoms], 0, sizeof(v[0]));
+	return &v[er->n_atoms++];
+}
+
+/* Can Hyperscan compile expr with flags (block mode suffices to know)? */
+static bool
+hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	hs_error_t rc = hs_expression_ext_info(expr, flags, ext, &info, &err);
+
+	if (err != NULL)
+		hs_free_compile_error(err);
+	free(info);
+	return rc == HS_SUCCESS;
+}
+
+/* A single content as a literal atom with its absolute window as Hyperscan offsets. */
+static char *
+content_atom(const struct det_content *c, bool absolute, hs_expr_ext_t *ext)
+{
+	struct sbuf b = { 0 };
+
+	memset(ext, 0, sizeof(*ext));
+	if (absolute) {
+		/* Hyperscan's offsets bound the end of the match; the content starts len before. */
+		if ((c->flags & DET_C_OFFSET) && c->offset > 0) {
+			ext->flags |= HS_EXT_FLAG_MIN_OFFSET;
+			ext->min_offset = (unsigned long long)c->offset + c->len;
+		}
+		if (c->flags & DET_C_DEPTH) {
+			ext->flags |= HS_EXT_FLAG_MAX_OFFSET;
+			ext->max_offset = (unsigned long long)((c->flags & DET_C_OFFSET) ? c->offset
+											 : 0) +
+					  (unsigned long long)c->depth;
+		}
+	}
+	sb_bytes(&b, c->pat, c->len, (c->flags & DET_C_NOCASE) != 0);
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* A chain head + relative contents as one regex with bounded gaps. */
+static char *
+chain_atom(const struct det_item *items, unsigned n)
+{
+	const struct det_content *h = &items[0].c;
+	struct sbuf b = { 0 };
+
+	if ((h->flags & (DET_C_OFFSET | DET_C_DEPTH)) &&
+			(h->offset > 0 || (h->flags & DET_C_DEPTH))) {
+		uint32_t off = (h->flags & DET_C_OFFSET) ? (uint32_t)h->offset : 0;
+
+		if (h->flags & DET_C_DEPTH)
+			sb_add(&b, "^.{%u,%u}", off, off + (uint32_t)h->depth - h->len);
+		else
+			sb_add(&b, "^.{%u,}", off);
+	}
+	sb_bytes(&b, h->pat, h->len, (h->flags & DET_C_NOCASE) != 0);
+	for (unsigned i = 1; i < n; i++) {
+		const struct det_content *c = &items[i].c;
+		uint32_t d = (c->flags & DET_C_DISTANCE) ? (uint32_t)c->distance : 0;
+
+		if (c->flags & DET_C_WITHIN)
+			sb_add(&b, ".{%u,%u}", d, d + (uint32_t)c->within - c->len);
+		else if (d > 0)
+			sb_add(&b, ".{%u,}", d);
+		else
+			sb_add(&b, ".*");
+		sb_bytes(&b, c->pat, c->len, (c->flags & DET_C_NOCASE) != 0);
+	}
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* A pcre as a Hyperscan expression and flags, or NULL when its flags have no equivalent. */
+static char *
+pcre_atom(const struct det_pcre *p, unsigned *flags)
+{
+	struct sbuf b = { 0 };
+
+	if (p->flags & (DET_P_ANCHORED | DET_P_DOLLAR_ENDONLY | DET_P_RELATIVE))
+		return NULL;
+	*flags = 0;
+	if (p->flags & DET_P_CASELESS)
+		*flags |= HS_FLAG_CASELESS;
+	if (p->flags & DET_P_DOTALL)
+		*flags |= HS_FLAG_DOTALL;
+	if (p->flags & DET_P_MULTILINE)
+		*flags |= HS_FLAG_MULTILINE;
+	/* greediness does not change whether a match exists */
+	if (p->flags & DET_P_EXTENDED)
+		sb_add(&b, "(?x)%s\n", p->expr); /* the newline ends a trailing # comment */
+	else
+		sb_add(&b, "%s", p->expr);
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+struct plan_counts {
+	unsigned pcre_hs, pcre_prefilter;
+};
+
+/* Exact plan: every chain one atom. Returns 1 done, 0 not possible, -ENOMEM. */
+static int
+plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *pc)
+{
+	struct det_atom tmp[64];
+	unsigned n = 0, npos = 0, pcre_hs = 0;
+
+	for (unsigned i = 0; i < r->n_items;) {
+		unsigned j = i + 1;
+		const struct det_item *it = &r->items[i];
+		struct det_atom *a;
+
+		while (j < r->n_items && r->items[j].relative)
+			j++;
+		if (n == sizeof(tmp) / sizeof(tmp[0]))
+			goto no;
+		a = &tmp[n];
+		memset(a, 0, sizeof(*a));
+		if (j - i == 1 && it->type == DET_ITEM_CONTENT) {
+			a->expr = content_atom(&it->c, true, &a->ext);
+			a->flags = HS_FLAG_DOTALL;
+			a->neg = (it->c.flags & DET_C_NEGATED) != 0;
+		} else if (j - i == 1 && it->type == DET_ITEM_PCRE) {
+			a->expr = pcre_atom(&it->p, &a->flags);
+			if (a->expr == NULL)
+				goto no;
+			if (!hs_accepts(a->expr, a->flags, NULL)) {
+				free(a->expr);
+				goto no;
+			}
+			a->neg = (it->p.flags & DET_P_NEGATED) != 0;
+			pcre_hs++;
+		} else {
+			for (unsigned k = i; k < j; k++) {
+				const struct det_item *x = &r->items[k];
+
+				if (x->type != DET_ITEM_CONTENT || (x->c.flags & DET_C_NEGATED) ||
+						((x->c.flags & DET_C_DISTANCE) &&
+								x->c.distance < 0))
+					goto no;
+			}
+			a->expr = chain_atom(&r->items[i], j - i);
+			a->flags = HS_FLAG_DOTALL;
+			if (a->expr != NULL && !hs_accepts(a->expr, a->flags, NULL)) {
+				free(a->expr);
+				goto no;
+			}
+		}
+		if (a->expr == NULL)
+			goto nomem;
+		if (!a->neg)
+			npos++;
+		n++;
+		i = j;
+	}
+	if (npos == 0)
+		goto no; /* absences alone have nothing to trigger on */
+	er->atoms = calloc(n, sizeof(*er->atoms));
+	if (er->atoms == NULL)
+		goto nomem;
+	/* positives first */
+	for (unsigned k = 0, o = 0; k < 2; k++)
+		for (unsigned i = 0; i < n; i++)
+			if (tmp[i].neg == (k == 1))
+				er->atoms[o++] = tmp[i];
+	er->n_atoms = n;
+	er->n_pos = npos;
+	er->kind = PLAN_EXACT;
+	pc->pcre_hs += pcre_hs;
+	return 1;
+no:
+	for (unsigned i = 0; i < n; i++)
+		free(tmp[i].expr);
+	return 0;
+nomem:
+	for (unsigned i = 0; i < n; i++)
+		free(tmp[i].expr);
+	return -ENOMEM;
+}
+
+/* Confirm plan: one prefilter atom. Returns 1 done, 0 none usable, -ENOMEM. */
+static int
+plan_confirm(struct det_erule *er, const struct det_rule *r, struct plan_counts *pc)
+{
+	int best = -1;
+	struct det_atom *a;
+
+	for (unsigned i = 0; i < r->n_items; i++) {
+		const struct det_item *it = &r->items[i];
+
+		if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED))
+			continue;
+		if (it->c.flags & DET_C_FAST_PATTERN) {
+			best = (int)i;
+			break;
+		}
+		if (best < 0 || it->c.len > r->items[best].c.len)
+			best = (int)i;
+	}
+	if (best >= 0) {
+		const struct det_item *it = &r->items[best];
+
+		a = atom_new(er);
+		if (a == NULL)
+			return -ENOMEM;
+		a->expr = content_atom(&it->c, !it->relative, &a->ext);
+		a->flags = HS_FLAG_DOTALL;
+		if (a->expr == NULL)
+			return -ENOMEM;
+		er->n_pos = 1;
+		er->kind = PLAN_CONFIRM;
+		return 1;
+	}
+	for (unsigned i = 0; i < r->n_items; i++) {
+		const struct det_item *it = &r->items[i];
+		unsigned flags;
+		char *expr;
+
+		if (it->type != DET_ITEM_PCRE || (it->p.flags & DET_P_NEGATED) || it->relative)
+			continue;
+		expr = pcre_atom(&it->p, &flags);
+		if (expr == NULL)
+			continue;
+		if (hs_accepts(expr, flags, NULL)) {
+			pc->pcre_hs++;
+		} else if (hs_accepts(expr, flags | HS_FLAG_PREFILTER, NULL)) {
+			flags |= HS_FLAG_PREFILTER;
+			pc->pcre_prefilter++;
+		} else {
+			free(expr);
+			continue;
+		}
+		a = atom_new(er);
+		if (a == NULL) {
+			free(expr);
+			return -ENOMEM;
+		}
+		a->expr = expr;
+		a->flags = flags;
+		er->n_pos = 1;
+		er->kind = PLAN_CONFIRM;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * level 0: best plan; 1: no exact plan (Hyperscan refused it); 2: no Hyperscan at all.
+ */
+static int plan_rule_counted(
+		struct det_erule *er, const struct det_rule *r, int level, struct plan_counts *pc);
+
+static int
+plan_rule(struct det_erule *er, const struct det_rule *r, int level)
+{
+	struct plan_counts pc = { 0 };
+	int rc = plan_rule_counted(er, r, level, &pc);
+
+	er->pcre_hs = (uint16_t)pc.pcre_hs;
+	er->pcre_pref = (uint16_t)pc.pcre_prefilter;
+	return rc;
+}
+
+static int
+plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, struct plan_counts *pc)
+{
+	int rc;
+
+	atoms_free(er);
+	er->r = r;
+	er->has_thresh = r->th.type != DET_TH_NONE;
+	er->flow_scope = (r->classes & DET_CL_TCP_STREAM) != 0;
+	if (r->n_items == 0) {
+		er->kind = PLAN_HEADER;
+		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
+			      r->flow == 0;
+		er->flow_scope = er->ip_only;
+		return 0;
+	}
+	if (level == 0) {
+		rc = plan_exact(er, r, pc);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	if (level <= 1) {
+		rc = plan_confirm(er, r, pc);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	atoms_free(er);
+	er->kind = PLAN_ALWAYS;
+	return 0;
+}
+
+/* ---- groups ---- */
+
+static void
+group_free(struct det_group *g)
+{
+	hs_free_database(g->db);
+	free(g->grules);
+	free(g->gatoms);
+	free(g->always);
+	memset(g, 0, sizeof(*g));
+}
+
+static void
+groups_free(struct det_engine *e)
+{
+	for (uint32_t i = 0; i < e->n_groups; i++)
+		group_free(&e->groups[i]);
+	free(e->groups);
+	e->groups = NULL;
+	e->n_groups = 0;
+	for (int c = 0; c < CLS__COUNT; c++)
+		for (int d = 0; d < 2; d++) {
+			free(e->portmap[c][d]);
+			e->portmap[c][d] = NULL;
+			e->deflt[c][d] = -1;
+		}
+}
+
+static bool
+rule_in_dir(const struct det_rule *r, int dir)
+{
+	if ((r->flow & DET_FLOW_TO_SERVER) && dir != 0)
+		return false;
+	if ((r->flow & DET_FLOW_TO_CLIENT) && dir != 1)
+		return false;
+	return true;
+}
+
+/* The server ports a rule can match in a direction. */
+static int
+rule_keyset(const struct det_rule *r, int dir, struct det_portset *out)
+{
+	struct det_portset u;
+	int rc;
+
+	if (r->bidir)
+		rc = det_portset_union(&u, &r->sport, &r->dport);
+	else
+		rc = det_portset_union(&u, dir == 0 ? &r->dport : &r->sport,
+				dir == 0 ? &r->dport : &r->sport);
+	if (rc != 0)
+		return rc;
+	if (!r->app_approx) {
+		*out = u;
+		return 0;
+	}
+	rc = det_portset_intersect(out, &u, &r->app_ports);
+	det_portset_free(&u);
+	return rc;
+}
+
+struct gbuild {
+	uint32_t *rules; /* engine rule indexes */
+	uint32_t n, cap;
+};
+
+static int
+gb_add(struct gbuild *b, uint32_t rule)
+{
+	if (b->n == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 16;
+		uint32_t *v = realloc(b->rules, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		b->rules = v;
+		b->cap = cap;
+	}
+	b->rules[b->n++] = rule;
+	return 0;
+}
+
+struct compile_err {
+	int rule; /* engine rule whose atom Hyperscan refused, -1: the database as a whole */
+	char msg[256];
+};
+
+/* Build the group's tables and its database. */
+static int
+group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
+		struct compile_err *cerr)
+{
+	uint32_t n_atoms = 0, n_exprs = 0, n_comb = 0;
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	const hs_expr_ext_t **exts = NULL;
+	char **combos = NULL;
+	hs_compile_error_t *herr = NULL;
+	int rc = -ENOMEM;
+
+	g->grules = calloc(b->n, sizeof(*g->grules));
+	g->always = calloc(b->n, sizeof(*g->always));
+	if (g->grules == NULL || g->always == NULL)
+		goto out;
+	g->n_grules = b->n;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct det_erule *er = &e->rules[b->rules[i]];
+
+		g->grules[i].rule = b->rules[i];
+		g->grules[i].atom0 = n_atoms;
+		g->grules[i].n_pos = (uint16_t)er->n_pos;
+		g->grules[i].n_neg = (uint16_t)(er->n_atoms - er->n_pos);
+		n_atoms += er->n_atoms;
+		if (er->kind == PLAN_HEADER || er->kind == PLAN_ALWAYS)
+			g->always[g->n_always++] = i;
+		if (g->stream && er->kind == PLAN_EXACT && er->n_atoms > 1)
+			n_comb++;
+	}
+	g->n_gatoms = n_atoms;
+	if (n_atoms == 0) {
+		rc = 0;
+		goto out;
+	}
+	g->gatoms = calloc(n_atoms, sizeof(*g->gatoms));
+	n_exprs = n_atoms + n_comb;
+	exprs = calloc(n_exprs, sizeof(*exprs));
+	flags = calloc(n_exprs, sizeof(*flags));
+	ids = calloc(n_exprs, sizeof(*ids));
+	exts = calloc(n_exprs, sizeof(*exts));
+	combos = calloc(n_comb + 1, sizeof(*combos));
+	if (g->gatoms == NULL || exprs == NULL || flags == NULL || ids == NULL || exts == NULL ||
+			combos == NULL)
+		goto out;
+	n_comb = 0;
+	for (uint32_t i = 0; i < g->n_grules; i++) {
+		const struct det_erule *er = &e->rules[g->grules[i].rule];
+		uint32_t a0 = g->grules[i].atom0;
+		bool quiet = g->stream && er->kind == PLAN_EXACT && er->n_atoms > 1;
+
+		for (unsigned k = 0; k < er->n_atoms; k++) {
+			const struct det_atom *a = &er->atoms[k];
+			uint32_t id = a0 + k;
+
+			g->gatoms[id].grule = i;
+			g->gatoms[id].neg = a->neg;
+			exprs[id] = a->expr;
+			ids[id] = id;
+			flags[id] = a->flags;
+			exts[id] = a->ext.flags ? &a->ext : NULL;
+			if (quiet)
+				flags[id] |= HS_FLAG_QUIET;
+			else if (!(g->stream && er->kind == PLAN_CONFIRM))
+				/* block mode looks at each atom once; stream triggers report once.
+				 * A stream prefilter must report again: its confirmation may fail
+				 * on one segment and succeed on a later one. */
+				flags[id] |= HS_FLAG_SINGLEMATCH;
+		}
+		if (quiet) {
+			struct sbuf sb = { 0 };
+			uint32_t cid = n_atoms + n_comb;
+
+			for (unsigned k = 0; k < er->n_atoms; k++)
+				sb_add(&sb, "%s%s%u", k ? " & " : "", er->atoms[k].neg ? "!" : "",
+						a0 + k);
+			if (sb.oom) {
+				free(sb.s);
+				goto out;
+			}
+			combos[n_comb] = sb.s;
+			exprs[cid] = sb.s;
+			ids[cid] = n_atoms + i;
+			flags[cid] = HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH;
+			n_comb++;
+		}
+	}
+	g->n_patterns = n_exprs;
+	if (hs_compile_ext_multi(exprs, flags, ids, exts, n_exprs,
+			    g->stream ? HS_MODE_STREAM : HS_MODE_BLOCK, NULL, &g->db,
+			    &herr) != HS_SUCCESS) {
+		cerr->rule = -1;
+		if (herr != NULL && herr->expression >= 0 && (uint32_t)herr->expression < n_exprs) {
+			uint32_t x = (uint32_t)herr->expression;
+			uint32_t gr = x < n_atoms ? g->gatoms[x].grule : ids[x] - n_atoms;
+
+			cerr->rule = (int)g->grules[gr].rule;
+		}
+		snprintf(cerr->msg, sizeof(cerr->msg), "%s",
+				herr != NULL ? herr->message : "unknown error");
+		hs_free_compile_error(herr);
+		g->db = NULL;
+		rc = -EINVAL;
+		goto out;
+	}
+	if (hs_database_size(g->db, &g->db_bytes) != HS_SUCCESS)
+		g->db_bytes = 0;
+	if (g->stream && hs_stream_size(g->db, &g->stream_bytes) != HS_SUCCESS)
+		g->stream_bytes = 0;
+	rc = 0;
+out:
+	for (uint32_t i = 0; combos != NULL && combos[i] != NULL; i++)
+		free(combos[i]);
+	free(combos);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(exts);
+	return rc;
+}
+
+static int
+group_new(struct det_engine *e, uint8_t cls, uint8_t dir, const char *what, const struct gbuild *b,
+		struct compile_err *cerr, int32_t *index)
+{
+	struct det_group *v = realloc(e->groups, (e->n_groups + 1) * sizeof(*v));
+	struct det_group *g;
+	int rc;
+
+	if (v == NULL)
+		return -ENOMEM;
+	e->groups = v;
+	g = &e->groups[e->n_groups];
+	memset(g, 0, sizeof(*g));
+	g->cls = cls;
+	g->dir = dir;
+	g->stream = cls == CLS_TCP_STREAM;
+	snprintf(g->name, sizeof(g->name), "%s %s %s", cls_names[cls],
+			dir == 0 ? "to_server" : "to_client", what);
+	e->n_groups++;
+	rc = group_build(e, g, b, cerr);
+	if (rc != 0)
+		return rc;
+	*index = (int32_t)(e->n_groups - 1);
+	return 0;
+}
+
+struct pcount {
+	uint16_t port;
+	uint32_t n;
+};
+
+static int
+pcount_cmp(const void *a, const void *b)
+{
+	const struct pcount *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/* Groups of one class and direction. */
+static int
+build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
+{
+	struct gbuild all = { 0 }, def = { 0 };
+	struct det_portset *keys = NULL;
+	uint32_t *cnt = NULL;
+	struct pcount *top = NULL;
+	uint32_t ntop = 0;
+	int rc = -ENOMEM;
+
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		const struct det_rule *r = e->rules[i].r;
+
+		if ((r->classes & (1u << cls)) && rule_in_dir(r, dir) && gb_add(&all, i) != 0)
+			goto out;
+	}
+	if (all.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!cls_ports[cls] || e->opts.max_port_groups == 0) {
+		rc = group_new(e, (uint8_t)cls, (uint8_t)dir, "any", &all, cerr,
+				&e->deflt[cls][dir]);
+		goto out;
+	}
+
+	/* the server ports rules name most often get their own group */
+	keys = calloc(all.n, sizeof(*keys));
+	cnt = calloc(65536, sizeof(*cnt));
+	if (keys == NULL || cnt == NULL)
+		goto out;
+	for (uint32_t i = 0; i < all.n; i++) {
+		if (rule_keyset(e->rules[all.rules[i]].r, dir, &keys[i]) != 0)
+			goto out;
+		if (det_portset_count(&keys[i]) > 64)
+			continue;
+		for (uint32_t k = 0; k < keys[i].n; k++)
+			for (uint32_t p = keys[i].v[k].lo; p <= keys[i].v[k].hi; p++)
+				cnt[p]++;
+	}
+	top = calloc(65536, sizeof(*top));
+	if (top == NULL)
+		goto out;
+	for (uint32_t p = 0; p < 65536; p++)
+		if (cnt[p] > 0) {
+			top[ntop].port = (uint16_t)p;
+			top[ntop].n = cnt[p];
+			ntop++;
+		}
+	qsort(top, ntop, sizeof(*top), pcount_cmp);
+	if (ntop > e->opts.max_port_groups)
+		ntop = e->opts.max_port_groups;
+
+	/* the default group: rules that can match some port without a group of its own */
+	for (uint32_t i = 0; i < all.n; i++) {
+		uint32_t in = 0;
+
+		for (uint32_t t = 0; t < ntop; t++)
+			in += det_portset_has(&keys[i], top[t].port);
+		if (det_portset_count(&keys[i]) > in && gb_add(&def, all.rules[i]) != 0)
+			goto out;
+	}
+	if (def.n > 0) {
+		rc = group_new(e, (uint8_t)cls, (uint8_t)dir, "other ports", &def, cerr,
+				&e->deflt[cls][dir]);
+		if (rc != 0)
+			goto out;
+		rc = -ENOMEM;
+	}
+	if (ntop > 0) {
+		e->portmap[cls][dir] = calloc(65536, sizeof(uint16_t));
+		if (e->portmap[cls][dir] == NULL)
+			goto out;
+		for (uint32_t p = 0; p < 65536; p++)
+			e->portmap[cls][dir][p] = (uint16_t)(e->deflt[cls][dir] + 1);
+	}
+	for (uint32_t t = 0; t < ntop; t++) {
+		struct gbuild pg = { 0 };
+		char what[24];
+		int32_t gi;
+
+		for (uint32_t i = 0; i < all.n; i++)
+			if (det_portset_has(&keys[i], top[t].port) &&
+					gb_add(&pg, all.rules[i]) != 0) {
+				free(pg.rules);
+				goto out;
+			}
+		snprintf(what, sizeof(what), "port %u", top[t].port);
+		rc = group_new(e, (uint8_t)cls, (uint8_t)dir, what, &pg, cerr, &gi);
+		free(pg.rules);
+		if (rc != 0)
+			goto out;
+		rc = -ENOMEM;
+		e->portmap[cls][dir][top[t].port] = (uint16_t)(gi + 1);
+	}
+	rc = 0;
+out:
+	if (keys != NULL)
+		for (uint32_t i = 0; i < all.n; i++)
+			det_portset_free(&keys[i]);
+	free(keys);
+	free(cnt);
+	free(top);
+	free(all.rules);
+	free(def.rules);
+	return rc;
+}
+
+static int
+build_groups(struct det_engine *e, struct compile_err *cerr)
+{
+	for (int c = 0; c < CLS__COUNT; c++)
+		for (int d = 0; d < 2; d++) {
+			int rc = build_cls_dir(e, c, d, cerr);
+
+			if (rc != 0)
+				return rc;
+		}
+	return 0;
+}
+
+/* ---- engine ---- */
+
+void
+det_engine_free(struct det_engine *e)
+{
+	if (e == NULL)
+		return;
+	groups_free(e);
+	for (uint32_t i = 0; i < e->n_rules; i++)
+		atoms_free(&e->rules[i]);
+	free(e->rules);
+	hs_free_scratch(e->scratch);
+	det_set_free(e->set);
+	free(e);
+}
+
+uint64_t
+det_engine_generation(const struct det_engine *e)
+{
+	return e->gen;
+}
+
+unsigned
+det_engine_rule_count(const struct det_engine *e)
+{
+	return e != NULL ? e->n_rules : 0;
+}
+
+const struct det_rule_info *
+det_engine_rule_info(const struct det_engine *e, uint32_t rule)
+{
+	return e != NULL && rule < e->n_rules ? &e->rules[rule].r->info : NULL;
+}
+
+const struct det_rule *
+det_engine_rule(const struct det_engine *e, uint32_t rule)
+{
+	return e != NULL && rule < e->n_rules ? e->rules[rule].r : NULL;
+}
+
+size_t
+det_stream_state_size(const struct det_engine *e)
+{
+	return e->stream_size;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void
+det_compile_report_free(struct det_compile_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->group);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+fill_report(const struct det_engine *e, struct det_compile_report *rep, const uint8_t *level)
+{
+	unsigned pcre_total = 0;
+
+	rep->rules = e->n_rules;
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		const struct det_erule *er = &e->rules[i];
+
+		switch (er->kind) {
+		case PLAN_HEADER:
+			rep->header++;
+			break;
+		case PLAN_EXACT:
+			rep->exact++;
+			break;
+		case PLAN_CONFIRM:
+			rep->confirm++;
+			break;
+		default:
+			rep->unfiltered++;
+			break;
+		}
+		if (level[i] > 0)
+			rep->demoted++;
+		for (unsigned k = 0; k < er->r->n_items; k++)
+			pcre_total += er->r->items[k].type == DET_ITEM_PCRE;
+		rep->pcre_hs += er->pcre_hs;
+		rep->pcre_prefilter += er->pcre_pref;
+	}
+	rep->pcre_only = pcre_total - rep->pcre_hs - rep->pcre_prefilter;
+	rep->group = calloc(e->n_groups ? e->n_groups : 1, sizeof(*rep->group));
+	for (uint32_t i = 0; i < e->n_groups; i++) {
+		const struct det_group *g = &e->groups[i];
+
+		rep->groups++;
+		if (g->db != NULL)
+			rep->databases++;
+		rep->patterns += g->n_patterns;
+		rep->db_bytes += g->db_bytes;
+		if (rep->group != NULL) {
+			struct det_group_report *gr = &rep->group[rep->n_group++];
+
+			snprintf(gr->name, sizeof(gr->name), "%s", g->name);
+			gr->stream = g->stream;
+			gr->rules = g->n_grules;
+			gr->patterns = g->n_patterns;
+			gr->db_bytes = g->db_bytes;
+			gr->stream_bytes = g->stream_bytes;
+		}
+	}
+	if (e->scratch != NULL)
+		hs_scratch_size(e->scratch, &rep->scratch_bytes);
+	rep->stream_state_bytes = e->stream_size;
+}
+
+struct det_engine *
+det_compile(struct det_set *set, const struct det_compile_opts *opts,
+		struct det_compile_report *report, struct vg_diag *diag)
+{
+	struct det_compile_report local;
+	struct det_engine *e;
+	struct compile_err cerr;
+	uint8_t *level = NULL;
+	double t0 = now_ms();
+	int rc = -ENOMEM;
+
+	if (report == NULL)
+		report = &local;
+	memset(report, 0, sizeof(*report));
+	if (set == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->set = det_set_ref(set);
+	if (opts != NULL)
+		e->opts = *opts;
+	else
+		det_compile_opts_default(&e->opts);
+	for (int c = 0; c < CLS__COUNT; c++)
+		e->deflt[c][0] = e->deflt[c][1] = -1;
+	e->n_rules = det_set_count(set);
+	e->rules = calloc(e->n_rules ? e->n_rules : 1, sizeof(*e->rules));
+	level = calloc(e->n_rules ? e->n_rules : 1, 1);
+	if (e->rules == NULL || level == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < e->n_rules; i++)
+		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0) != 0)
+			goto fail;
+
+	/*
+	 * Hyperscan may still refuse an atom the per-expression check accepted (resource limits
+	 * show up only in a whole database): demote that rule and rebuild every group, so that a
+	 * rule has one plan in all of them.
+	 */
+	for (uint32_t attempt = 0;; attempt++) {
+		memset(&cerr, 0, sizeof(cerr));
+		rc = build_groups(e, &cerr);
+		if (rc != -EINVAL)
+			break;
+		groups_free(e);
+		if (cerr.rule < 0 || level[cerr.rule] >= 2 || attempt > e->n_rules) {
+			vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+					"Hyperscan cannot compile the signatures: %s", cerr.msg);
+			goto fail;
+		}
+		level[cerr.rule]++;
+		if (plan_rule(&e->rules[cerr.rule], e->rules[cerr.rule].r, level[cerr.rule]) != 0) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	if (rc != 0)
+		goto fail;
+
+	for (uint32_t i = 0; i < e->n_groups; i++) {
+		struct det_group *g = &e->groups[i];
+
+		if (g->n_grules > e->max_grules)
+			e->max_grules = g->n_grules;
+		if (g->n_gatoms > e->max_gatoms)
+			e->max_gatoms = g->n_gatoms;
+		if (g->db == NULL)
+			continue;
+		if (hs_alloc_scratch(g->db, &e->scratch) != HS_SUCCESS) {
+			vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+					"Hyperscan cannot allocate scratch for group %s", g->name);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (g->stream && g->stream_bytes > e->hs_stream_max)
+			e->hs_stream_max = g->stream_bytes;
+		if (g->stream)
+			for (uint32_t k = 0; k < g->n_grules; k++) {
+				uint8_t kind = e->rules[g->grules[k].rule].kind;
+
+				if (kind == PLAN_CONFIRM || kind == PLAN_ALWAYS)
+					e->need_window = true;
+			}
+	}
+	for (uint32_t i = 0; i < e->n_groups; i++)
+		if (e->groups[i].stream && e->groups[i].n_always > 0)
+			e->need_window = true;
+	e->stream_size = DET_STREAM_HDR + ((e->hs_stream_max + 63) & ~(size_t)63) +
+			 (e->need_window ? e->opts.stream_window : 0);
+	e->gen = atomic_fetch_add(&next_gen, 1);
+	fill_report(e, report, level);
+	report->compile_ms = now_ms() - t0;
+	if (report == &local)
+		det_compile_report_free(&local);
+	free(level);
+	return e;
+fail:
+	free(level);
+	det_engine_free(e);
+	errno = rc == -EINVAL ? EINVAL : ENOMEM;
+	return NULL;
+}
+
+void
+det_compile_report_print(const struct det_compile_report *r, FILE *out)
+{
+	fprintf(out,
+			"signatures compiled: %u rules (%u exact, %u confirmed after a prefilter, "
+			"%u unfiltered, %u header-only; %u demoted) in %.1f ms\n",
+			r->rules, r->exact, r->confirm, r->unfiltered, r->header, r->demoted,
+			r->compile_ms);
+	fprintf(out, "  pcre: %u in Hyperscan, %u Hyperscan prefilter + PCRE2, %u PCRE2 only\n",
+			r->pcre_hs, r->pcre_prefilter, r->pcre_only);
+	fprintf(out,
+			"  %u groups, %u databases, %u patterns, %zu bytes of databases, %zu bytes "
+			"scratch per worker, %zu bytes stream state per TCP direction\n",
+			r->groups, r->databases, r->patterns, r->db_bytes, r->scratch_bytes,
+			r->stream_state_bytes);
+	for (unsigned i = 0; i < r->n_group; i++)
+		fprintf(out, "  group %-36s %6u rules %6u patterns %9zu bytes%s\n",
+				r->group[i].name, r->group[i].rules, r->group[i].patterns,
+				r->group[i].db_bytes, r->group[i].stream ? " (stream)" : "");
+}
+
+json_t *
+det_compile_report_json(const struct det_compile_report *r)
+{
+	json_t *groups = json_array(), *o;
+
+	if (groups == NULL)
+		return NULL;
+	for (unsigned i = 0; i < r->n_group; i++) {
+		const struct det_group_report *g = &r->group[i];
+		json_t *j = json_pack("{s:s, s:b, s:i, s:i, s:I, s:I}", "name", g->name, "stream",
+				g->stream, "rules", (int)g->rules, "patterns", (int)g->patterns,
+				"db_bytes", (json_int_t)g->db_bytes, "stream_bytes",
+				(json_int_t)g->stream_bytes);
+
+		if (j == NULL || json_array_append_new(groups, j) != 0) {
+			json_decref(groups);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, "
+		      "s:I, s:f, s:o}",
+			"rules", (int)r->rules, "exact", (int)r->exact, "confirm", (int)r->confirm,
+			"unfiltered", (int)r->unfiltered, "header", (int)r->header, "demoted",
+			(int)r->demoted, "pcre_hs", (int)r->pcre_hs, "pcre_prefilter",
+			(int)r->pcre_prefilter, "pcre_only", (int)r->pcre_only, "groups",
+			(int)r->groups, "databases", (int)r->databases, "patterns",
+			(int)r->patterns, "db_bytes", (json_int_t)r->db_bytes, "scratch_bytes",
+			(json_int_t)r->scratch_bytes, "stream_state_bytes",
+			(json_int_t)r->stream_state_bytes, "compile_ms", r->compile_ms,
+			"groups_detail", groups);
+	return o;
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The compiled signature set and its scanners.
+ *
+ *   det_load()     -> struct det_set     (det_load.h: rules, report)
+ *   det_compile()  -> struct det_engine  (immutable snapshot: Hyperscan databases, plans)
+ *   det_worker_create() per worker lcore (Hyperscan scratch, match buffers, thresholds)
+ *   det_scan_packet()            block mode: one packet's payload (UDP, ICMP, TCP segments
+ *                                for packet rules, any IP protocol)
+ *   det_stream_open/scan/close() streaming mode: one TCP direction's in-order payload, with
+ *                                stream state in memory the caller provides
+ *
+ * Rules are grouped by protocol class (det_rule.h DET_CL_*), direction (to server, to client)
+ * and, where rules name ports, by the server's port, so that a packet is scanned only against
+ * the rules its header can match: one Hyperscan scan per packet or segment.
+ *
+ * How a rule is decided (det_compile_report counts each kind):
+ *  - exact: every content chain is one Hyperscan expression (relative contents become bounded
+ *    gaps, offset/depth become Hyperscan's offset limits or an anchored prefix), pcre that
+ *    Hyperscan accepts is compiled as it is, negated contents are absences. Nothing is
+ *    confirmed after the scan. In streaming mode the parts of a rule are joined by a Hyperscan
+ *    logical combination, so their state lives in the Hyperscan stream.
+ *  - confirm: one content (fast_pattern, else the longest; else a pcre in Hyperscan prefilter
+ *    mode) is the prefilter; a hit runs the rule's keywords in order with Suricata's semantics
+ *    (det_inspect.h) on the packet, or in streaming mode on the direction's recent bytes
+ *    (the window, see det_compile_opts).
+ *  - unfiltered: no keyword can serve as prefilter (only negations, a pcre Hyperscan refuses
+ *    even in prefilter mode): checked on every packet of its group.
+ *  - header: no payload keyword: decided by the header, flow, dsize and flags alone.
+ *
+ * Thread safety: an engine is immutable and shared by every worker; a det_worker belongs to
+ * one thread. Compile and free run off the fast path (control lcore); publish a new engine by
+ * pointer swap and free the old one after every worker has moved on (RCU).
+ */
+#ifndef DET_ENGINE_H
+#define DET_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "det_load.h"
+#include "det_rule.h"
+#include "vg_diag.h"
+
+struct det_compile_opts {
+	/* Payload bytes per TCP direction scanned in streaming mode; later bytes are not
+	 * inspected. 0: no limit. Default 1 MiB. */
+	uint32_t stream_depth;
+	/* Bytes of a direction's recent payload kept in the stream state for rules that are
+	 * confirmed after a prefilter hit. 0 keeps none (such rules then see only the segment
+	 * of the hit). Default 2048. */
+	uint32_t stream_window;
+	/* Groups with their own database per protocol class and direction, keyed by the server
+	 * port (the ports named most often by rules). Default 32; 0 puts every rule of a class
+	 * and direction in one group. */
+	uint32_t max_port_groups;
+	/* Threshold/detection_filter entries per worker (rounded up to a power of two).
+	 * Default 65536. */
+	uint32_t thresh_entries;
+};
+
+void det_compile_opts_default(struct det_compile_opts *o);
+
+struct det_group_report {
+	char name[48]; /* "tcp-stream to_server port 80", "udp to_client any" */
+	bool stream;   /* streaming-mode database */
+	unsigned rules;
+	unsigned patterns; /* Hyperscan expressions (combinations included) */
+	size_t db_bytes;
+	size_t stream_bytes; /* Hyperscan stream state of this database */
+};
+
+struct det_compile_report {
+	unsigned rules;		   /* rules in the set */
+	unsigned exact;		   /* decided by Hyperscan alone */
+	unsigned confirm;	   /* prefilter + confirmation */
+	unsigned unfiltered;	   /* checked on every packet of their group */
+	unsigned header;	   /* no payload keyword */
+	unsigned pcre_hs;	   /* pcre compiled into Hyperscan as is */
+	unsigned pcre_prefilter;   /* pcre in Hyperscan prefilter mode, confirmed by PCRE2 */
+	unsigned pcre_only;	   /* pcre that only PCRE2 runs */
+	unsigned demoted;	   /* exact plans Hyperscan refused, confirmed instead */
+	unsigned groups;	   /* groups holding rules */
+	unsigned databases;	   /* Hyperscan databases */
+	unsigned patterns;	   /* Hyperscan expressions, all databases */
+	size_t db_bytes;	   /* all databases */
+	size_t scratch_bytes;	   /* one worker's Hyperscan scratch */
+	size_t stream_state_bytes; /* det_stream_state_size() */
+	double compile_ms;	   /* wall time of det_compile() */
+	struct det_group_report *group;
+	unsigned n_group;
+};
+
+void det_compile_report_free(struct det_compile_report *r);
+void det_compile_report_print(const struct det_compile_report *r, FILE *out);
+json_t *det_compile_report_json(const struct det_compile_report *r);
+
+struct det_engine;
+
+/*
+ * Plan and compile every rule of set into Hyperscan databases. Takes a reference on set.
+ * report (may be NULL) is filled. Returns the engine, or NULL with errno set (and the reason in
+ * diag) when Hyperscan fails on the set as a whole or memory runs out. A rule Hyperscan refuses
+ * is demoted (exact -> confirm -> unfiltered), never dropped.
+ */
+struct det_engine *det_compile(struct det_set *set, const struct det_compile_opts *opts,
+		struct det_compile_report *report, struct vg_diag *diag);
+
+/* Free the engine and drop its set reference. NULL is a no-op. */
+void det_engine_free(struct det_engine *e);
+
+/* A number no other engine of this process has: stream state records it (see det_stream_scan). */
+uint64_t det_engine_generation(const struct det_engine *e);
+
+unsigned det_engine_rule_count(const struct det_engine *e);
+
+/* What a match's rule index refers to; NULL when out of range. */
+const struct det_rule_info *det_engine_rule_info(const struct det_engine *e, uint32_t rule);
+const struct det_rule *det_engine_rule(const struct det_engine *e, uint32_t rule);
+
+/* Bytes of stream state one TCP direction needs (Hyperscan stream, window, bookkeeping). */
+size_t det_stream_state_size(const struct det_engine *e);
+
+/* ---- per worker ---- */
+
+struct det_worker_stats {
+	uint64_t packets;      /* det_scan_packet calls */
+	uint64_t segments;     /* det_stream_scan calls */
+	uint64_t bytes;	       /* payload bytes scanned by Hyperscan */
+	uint64_t candidates;   /* rules a scan made candidates */
+	uint64_t confirms;     /* candidate rules run through confirmation */
+	uint64_t confirm_fail; /* confirmations that did not match */
+	uint64_t matches;      /* matches returned */
+	uint64_t truncated;    /* matches lost because the caller's array was full */
+	uint64_t beyond_depth; /* stream bytes not scanned because of stream_depth */
+	uint64_t thresh_evictions;
+	uint64_t scan_errors; /* Hyperscan errors (the packet was treated as not matching) */
+};
+
+struct det_worker;
+
+/*
+ * Scratch and buffers for one worker thread, sized for engine e. socket < 0 allocates from the
+ * heap; socket >= 0 from DPDK memory on that NUMA socket (EAL must be running). Returns NULL
+ * with errno set.
+ */
+struct det_worker *det_worker_create(const struct det_engine *e, int socket);
+
+/*
+ * Move the worker to another engine (after a reload). Call it on the worker's thread, between
+ * scans. May allocate (scratch growth); threshold state is kept (it is keyed by gid:sid).
+ * Streams opened on the old engine return -ESTALE from det_stream_scan. Returns 0 or -ENOMEM.
+ */
+int det_worker_rebind(struct det_worker *w, const struct det_engine *e);
+
+/* NULL is a no-op. */
+void det_worker_free(struct det_worker *w);
+
+const struct det_engine *det_worker_engine(const struct det_worker *w);
+const struct det_worker_stats *det_worker_stats(const struct det_worker *w);
+
+/* ---- scanning ---- */
+
+enum {
+	DET_PKT_TO_SERVER = 1u << 0,   /* from the flow's initiator */
+	DET_PKT_TO_CLIENT = 1u << 1,   /* from the responder */
+	DET_PKT_ESTABLISHED = 1u << 2, /* TCP handshake done, or UDP seen both ways */
+	/* first packet of its flow in this direction: header-only rules without flow, dsize or
+	 * flags are evaluated only on such packets, as Suricata's IP-only rules */
+	DET_PKT_FIRST = 1u << 3,
+};
+
+struct det_pkt {
+	const uint8_t *payload;
+	uint32_t len;
+	uint8_t family;	   /* 4 or 6 */
+	uint8_t proto;	   /* IPPROTO_* */
+	uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE CWR */
+	uint8_t flags;	   /* DET_PKT_* */
+	uint16_t sport;	   /* host order */
+	uint16_t dport;
+	const uint8_t *src; /* 16 bytes, network order, IPv4 in the first 4 */
+	const uint8_t *dst;
+	uint64_t now_ns; /* for threshold and detection_filter windows */
+};
+
+enum {
+	DET_M_ALERT = 1u << 0, /* log an alert (not for pass, noalert or a threshold's quiet) */
+	/* the rule decides for the whole flow: a stream rule, or a header-only (IP-only) rule;
+	 * Suricata applies pass and drop of such rules to the rest of the flow */
+	DET_M_FLOW = 1u << 1,
+};
+
+struct det_match {
+	uint32_t rule;	/* engine rule index: det_engine_rule_info() */
+	uint8_t action; /* enum det_action */
+	uint8_t flags;	/* DET_M_* */
+	uint16_t pad;
+	uint32_t end; /* payload offset just past the match (0 when not known) */
+};
+
+/*
+ * Scan one packet's payload in block mode against the rules of its protocol class, direction
+ * and server port. Matches are written to m (at most max), ordered as Suricata orders actions:
+ * pass, drop, reject, alert, then priority, then sid. When a pass rule matches, only pass
+ * matches are returned: the packet is let through and nothing else alerts. Returns the number
+ * of matches (0: none), never an error (Hyperscan errors are counted in the stats).
+ *
+ * For TCP, this scans the packet rules (tcp-pkt, dsize, flags, header-only); stream rules
+ * need det_stream_scan(). No allocation, no locks.
+ */
+int det_scan_packet(
+		struct det_worker *w, const struct det_pkt *p, struct det_match *m, unsigned max);
+
+/*
+ * Start streaming inspection of one TCP direction in state (size bytes, at least
+ * det_stream_state_size(); 8-byte aligned). p gives the direction (DET_PKT_TO_SERVER or
+ * DET_PKT_TO_CLIENT), protocol and ports; its payload is not scanned. Returns 0, -ENOSPC when
+ * size is too small, -EINVAL for bad arguments.
+ */
+int det_stream_open(struct det_worker *w, void *state, size_t size, const struct det_pkt *p);
+
+/*
+ * Scan the next in-order payload of the direction (p->payload, p->len), with p's header and
+ * flags for the rule checks. A rule reports at most once per stream (confirmed rules: once
+ * per stream while the record of fired rules has room, DET_STREAM_FIRED). Bytes beyond the
+ * stream depth are not scanned. Returns the number of matches, or -ESTALE when state was
+ * opened on another engine (reopen it: the new stream starts at the next byte).
+ */
+int det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, struct det_match *m,
+		unsigned max);
+
+/*
+ * End the stream: reports matches that depend on the end of data (a pcre '$', a negated
+ * content in a combination). p may be NULL (no report then). The state memory may be reused
+ * afterwards. Returns the number of matches, or -ESTALE.
+ */
+int det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p,
+		struct det_match *m, unsigned max);
+
+/* Stream payload bytes fed so far (including those beyond the depth). */
+uint64_t det_stream_offset(const void *state);
+
+#define DET_STREAM_FIRED 8
+
+#endif /* DET_ENGINE_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Engine internals shared by det_compile.c (building) and det_scan.c (scanning). */
+#ifndef DET_ENGINE_PRIV_H
+#define DET_ENGINE_PRIV_H
+
+#include <hs/hs.h>
+
+#include "det_engine.h"
+#include "det_inspect.h"
+#include "det_thresh.h"
+
+/* Protocol class indexes (bit i of DET_CL_*). */
+enum { CLS_TCP_STREAM = 0, CLS_TCP_PKT, CLS_UDP, CLS_ICMP, CLS_SCTP, CLS_OTHER, CLS__COUNT };
+
+enum plan_kind {
+	PLAN_HEADER = 0, /* no payload keyword */
+	PLAN_EXACT,	 /* Hyperscan decides */
+	PLAN_CONFIRM,	 /* one prefilter atom, then det_inspect */
+	PLAN_ALWAYS,	 /* det_inspect on every packet of the group */
+};
+
+/* One Hyperscan expression of a rule's plan. */
+struct det_atom {
+	char *expr;
+	unsigned flags; /* HS_FLAG_* except SINGLEMATCH/QUIET, which depend on the database */
+	hs_expr_ext_t ext;
+	bool neg; /* must be absent */
+};
+
+/* Per rule, as the scanners use it. */
+struct det_erule {
+	const struct det_rule *r;
+	uint8_t kind;	 /* enum plan_kind */
+	bool ip_only;	 /* header rule evaluated on a flow direction's first packet only */
+	bool flow_scope; /* its verdict is the flow's (stream rule or ip_only) */
+	bool has_thresh;
+	uint16_t pcre_hs;   /* pcre items compiled into Hyperscan as they are */
+	uint16_t pcre_pref; /* pcre items in Hyperscan prefilter mode */
+	struct det_atom *atoms;
+	unsigned n_atoms; /* EXACT: positives first, then negatives; CONFIRM: 1 */
+	unsigned n_pos;
+};
+
+/* A rule inside a group: its atoms are ids atom0 .. atom0 + n_atoms - 1. */
+struct det_grule {
+	uint32_t rule;
+	uint32_t atom0;
+	uint16_t n_pos;
+	uint16_t n_neg;
+};
+
+struct det_gatom {
+	uint32_t grule;
+	bool neg;
+};
+
+struct det_group {
+	char name[48];
+	uint8_t cls;
+	uint8_t dir;
+	bool stream;
+	hs_database_t *db;
+	size_t db_bytes;
+	size_t stream_bytes;
+	uint32_t n_grules;
+	struct det_grule *grules;
+	uint32_t n_gatoms;
+	struct det_gatom *gatoms;
+	uint32_t n_patterns;
+	uint32_t *always; /* grule indexes checked on every packet: HEADER and ALWAYS rules */
+	uint32_t n_always;
+};
+
+struct det_engine {
+	uint64_t gen;
+	struct det_set *set;
+	struct det_compile_opts opts;
+	struct det_erule *rules;
+	uint32_t n_rules;
+	struct det_group *groups;
+	uint32_t n_groups;
+	/* group lookup per class and direction: by server port when portmap is set */
+	uint16_t *portmap[CLS__COUNT][2]; /* group index + 1; 0: no group */
+	int32_t deflt[CLS__COUNT][2];	  /* group index or -1 */
+	hs_scratch_t *scratch;		  /* prototype, cloned per worker */
+	size_t hs_stream_max;
+	size_t stream_size;
+	bool need_window;
+	uint32_t max_gatoms;
+	uint32_t max_grules;
+};
+
+/* Stream state header; the Hyperscan stream and the window follow. */
+struct det_stream {
+	uint64_t gen;
+	const struct det_group *g; /* NULL: no stream rules for this direction */
+	uint64_t offset;	   /* bytes fed so far */
+	uint32_t win_len;
+	uint32_t n_fired;
+	uint32_t fired[DET_STREAM_FIRED];
+	uint8_t dir;
+	bool open;
+	uint8_t pad[6];
+};
+
+#define DET_STREAM_HDR ((sizeof(struct det_stream) + 63) & ~(size_t)63)
+
+#endif /* DET_ENGINE_PRIV_H */

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "det_inspect.h"
+
+/*
+ * PCRE2 limits per match attempt. Suricata's defaults are in the same range; a pattern that
+ * needs more on a packet is treated as not matching rather than stalling a worker.
+ */
+#define PCRE_MATCH_LIMIT 100000
+#define PCRE_DEPTH_LIMIT 10000
+
+int
+det_inspect_ctx_init(struct det_inspect_ctx *c)
+{
+	pcre2_match_context *mctx;
+
+	memset(c, 0, sizeof(*c));
+	c->md = pcre2_match_data_create(1, NULL);
+	mctx = pcre2_match_context_create(NULL);
+	if (c->md == NULL || mctx == NULL) {
+		pcre2_match_data_free(c->md);
+		pcre2_match_context_free(mctx);
+		c->md = NULL;
+		return -ENOMEM;
+	}
+	pcre2_set_match_limit(mctx, PCRE_MATCH_LIMIT);
+	pcre2_set_depth_limit(mctx, PCRE_DEPTH_LIMIT);
+	c->mctx = mctx;
+	return 0;
+}
+
+void
+det_inspect_ctx_free(struct det_inspect_ctx *c)
+{
+	if (c == NULL)
+		return;
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mctx);
+	c->md = NULL;
+	c->mctx = NULL;
+}
+
+static inline uint8_t
+lower(uint8_t ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch | 0x20) : ch;
+}
+
+/* First occurrence of pat in buf[0, n), or -1. */
+static int64_t
+find(const uint8_t *buf, uint64_t n, const uint8_t *pat, uint32_t m, bool nocase)
+{
+	if (m == 0 || n < m)
+		return -1;
+	if (!nocase) {
+		const uint8_t *p = memmem(buf, n, pat, m);
+
+		return p != NULL ? p - buf : -1;
+	}
+	uint8_t f = lower(pat[0]);
+
+	for (uint64_t i = 0; i + m <= n; i++) {
+		uint32_t j;
+
+		if (lower(buf[i]) != f)
+			continue;
+		for (j = 1; j < m; j++)
+			if (lower(buf[i + j]) != lower(pat[j]))
+				break;
+		if (j == m)
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+struct ictx {
+	const struct det_rule *r;
+	const uint8_t *buf;
+	int64_t len;
+	uint64_t base;
+	struct det_inspect_ctx *c;
+	uint32_t last_end;
+};
+
+/* 1 match, 0 no match, -1 budget exhausted (no match). */
+static int
+insp(struct ictx *x, unsigned i, int64_t prev_end)
+{
+	const struct det_item *it;
+	bool next_rel;
+
+	if (i == x->r->n_items) {
+		x->last_end = (uint32_t)prev_end;
+		return 1;
+	}
+	if (x->c->budget == 0)
+		return -1;
+	x->c->budget--;
+	it = &x->r->items[i];
+	next_rel = i + 1 < x->r->n_items && x->r->items[i + 1].relative;
+
+	if (it->type == DET_ITEM_CONTENT) {
+		const struct det_content *c = &it->c;
+		bool neg = (c->flags & DET_C_NEGATED) != 0;
+		int64_t lo, hi;
+
+		if (it->relative) {
+			int64_t d = (c->flags & DET_C_DISTANCE) ? c->distance : 0;
+
+			lo = prev_end;
+			hi = x->len;
+			if (c->flags & DET_C_DISTANCE) {
+				if (d < 0 && -d > lo)
+					lo = 0;
+				else
+					lo += d;
+			}
+			if ((c->flags & DET_C_WITHIN) && prev_end + c->within + d < hi)
+				hi = prev_end + c->within + d;
+		} else {
+			int64_t off = (c->flags & DET_C_OFFSET) ? c->offset : 0;
+
+			lo = off - (int64_t)x->base;
+			hi = (c->flags & DET_C_DEPTH) ? off + c->depth - (int64_t)x->base : x->len;
+			if (lo < 0)
+				lo = 0;
+		}
+		if (hi > x->len)
+			hi = x->len;
+		for (;;) {
+			int64_t pos = -1;
+			int rc;
+
+			if (lo <= hi && hi - lo >= (int64_t)c->len)
+				pos = find(x->buf + lo, (uint64_t)(hi - lo), c->pat, c->len,
+						(c->flags & DET_C_NOCASE) != 0);
+			if (pos < 0)
+				return neg ? insp(x, i + 1, prev_end) : 0;
+			if (neg)
+				return 0;
+			pos += lo;
+			rc = insp(x, i + 1, pos + c->len);
+			if (rc != 0)
+				return rc;
+			/* only a keyword placed after this one makes another occurrence worth
+			 * trying */
+			if (!next_rel)
+				return 0;
+			lo = pos + 1;
+		}
+	}
+
+	if (it->type == DET_ITEM_PCRE) {
+		const struct det_pcre *p = &it->p;
+		bool neg = (p->flags & DET_P_NEGATED) != 0;
+		int64_t s0 = it->relative ? prev_end : 0;
+		uint32_t opts = (!it->relative && x->base > 0) ? PCRE2_NOTBOL : 0;
+		PCRE2_SIZE start = 0, *ov;
+
+		if (s0 > x->len)
+			s0 = x->len;
+		for (;;) {
+			int rc = pcre2_match(p->re, x->buf + s0, (PCRE2_SIZE)(x->len - s0), start,
+					opts, x->c->md, x->c->mctx);
+
+			if (rc < 0)
+				return neg ? insp(x, i + 1, prev_end) : 0;
+			if (neg)
+				return 0;
+			ov = pcre2_get_ovector_pointer(x->c->md);
+			rc = insp(x, i + 1, s0 + (int64_t)ov[1]);
+			if (rc != 0)
+				return rc;
+			if (!next_rel)
+				return 0;
+			start = ov[0] + 1;
+			if ((int64_t)start > x->len - s0)
+				return 0;
+		}
+	}
+
+	/* isdataat */
+	{
+		const struct det_isdataat *d = &it->d;
+		bool have;
+
+		if (d->relative)
+			have = prev_end + d->n < x->len;
+		else
+			have = (int64_t)d->n < (int64_t)x->base + x->len;
+		if (have == d->negated)
+			return 0;
+		return insp(x, i + 1, prev_end);
+	}
+}
+
+bool
+det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
+		struct det_inspect_ctx *c, uint32_t *end)
+{
+	struct ictx x = { .r = r, .buf = buf, .len = len, .base = base, .c = c };
+	static const uint8_t empty[1];
+
+	if (buf == NULL)
+		x.buf = empty;
+	c->budget = DET_INSPECT_BUDGET;
+	if (insp(&x, 0, 0) != 1)
+		return false;
+	if (end != NULL)
+		*end = x.last_end;
+	return true;
+}

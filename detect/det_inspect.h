@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Confirmation: a rule's payload keywords run in order on a buffer, with Suricata's semantics.
+ *
+ * content: offset/depth are absolute (depth counted from offset); distance/within are
+ * relative to the end of the previous content or pcre match (within counted from the point
+ * distance gives); a negated content must be absent from its window. When a later keyword
+ * depends on an earlier match and fails, the earlier keyword is tried at its next occurrence,
+ * so the answer is "is there any placement satisfying every keyword". pcre with R starts at
+ * the end of the previous match; isdataat tests the buffer length.
+ *
+ * In streaming mode the buffer is the recent part of a stream: base is the stream offset of
+ * buf[0]. Absolute windows are in stream offsets, and the part of a window before base is
+ * no longer available; a pcre '^' does not match at buf[0] when base > 0.
+ *
+ * The work per call is bounded: a recursion budget (as Suricata's inspection recursion
+ * limit) and PCRE2 match limits; running out counts as no match.
+ */
+#ifndef DET_INSPECT_H
+#define DET_INSPECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "det_rule.h"
+
+#define DET_INSPECT_BUDGET 3000
+
+struct det_inspect_ctx {
+	void *md;   /* pcre2_match_data with one pair */
+	void *mctx; /* pcre2_match_context with limits */
+	uint32_t budget;
+};
+
+/* Create the PCRE2 match data and context. Returns 0 or -ENOMEM. */
+int det_inspect_ctx_init(struct det_inspect_ctx *c);
+void det_inspect_ctx_free(struct det_inspect_ctx *c);
+
+/*
+ * Do r's payload keywords match buf? *end (may be NULL) gets the end of the last positive
+ * match. No allocation.
+ */
+bool det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
+		struct det_inspect_ctx *c, uint32_t *end);
+
+#endif /* DET_INSPECT_H */

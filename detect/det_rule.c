@@ -1,0 +1,2122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "det_rule.h"
+#include "vg_diag.h"
+
+/* Largest offset, depth, distance or within accepted (Suricata's buffers are smaller). */
+#define DET_POS_MAX   (1 << 20)
+#define DET_ITEMS_MAX 256
+
+static const char *const action_names[] = {
+	[DET_ACT_NONE] = "none",
+	[DET_ACT_PASS] = "pass",
+	[DET_ACT_DROP] = "drop",
+	[DET_ACT_REJECT] = "reject",
+	[DET_ACT_ALERT] = "alert",
+};
+
+const char *
+det_action_name(enum det_action a)
+{
+	if ((unsigned)a >= sizeof(action_names) / sizeof(action_names[0]))
+		return "?";
+	return action_names[a];
+}
+
+static const char *const reason_names[DET_R__COUNT] = {
+	[DET_R_SYNTAX] = "syntax",
+	[DET_R_INVALID_VALUE] = "invalid_value",
+	[DET_R_INVALID_COMBINATION] = "invalid_combination",
+	[DET_R_UNSUPPORTED_KEYWORD] = "unsupported_keyword",
+	[DET_R_UNKNOWN_KEYWORD] = "unknown_keyword",
+	[DET_R_UNSUPPORTED_PROTOCOL] = "unsupported_protocol",
+	[DET_R_UNSUPPORTED_ACTION] = "unsupported_action",
+	[DET_R_UNSUPPORTED_MODIFIER] = "unsupported_modifier",
+	[DET_R_UNDEFINED_VARIABLE] = "undefined_variable",
+	[DET_R_BAD_ADDRESS] = "bad_address",
+	[DET_R_PCRE] = "pcre",
+	[DET_R_UNKNOWN_CLASSTYPE] = "unknown_classtype",
+	[DET_R_MISSING_SID] = "missing_sid",
+	[DET_R_DUPLICATE_SID] = "duplicate_sid",
+	[DET_R_CANNOT_MATCH] = "cannot_match",
+};
+
+const char *
+det_reason_name(enum det_reason r)
+{
+	if ((unsigned)r >= DET_R__COUNT)
+		return "?";
+	return reason_names[r];
+}
+
+/* ---- classification.config ---- */
+
+const struct det_class *
+det_classes_find(const struct det_classes *c, const char *name)
+{
+	for (unsigned i = 0; c != NULL && i < c->n; i++)
+		if (strcmp(c->v[i].name, name) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+void
+det_classes_free(struct det_classes *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->n; i++) {
+		free(c->v[i].name);
+		free(c->v[i].desc);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *
+strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+classes_add(struct det_classes *c, const char *name, const char *desc, unsigned prio)
+{
+	struct det_class *e = (struct det_class *)det_classes_find(c, name);
+
+	if (e == NULL) {
+		if (c->n == c->cap) {
+			unsigned cap = c->cap ? c->cap * 2 : 32;
+			struct det_class *v = realloc(c->v, cap * sizeof(*v));
+
+			if (v == NULL)
+				return -ENOMEM;
+			c->v = v;
+			c->cap = cap;
+		}
+		e = &c->v[c->n];
+		e->name = strdup(name);
+		e->desc = NULL;
+		if (e->name == NULL)
+			return -ENOMEM;
+		c->n++;
+	}
+	free(e->desc);
+	e->desc = strdup(desc);
+	if (e->desc == NULL)
+		return -ENOMEM;
+	e->priority = (uint8_t)prio;
+	return 0;
+}
+
+int
+det_classes_load_buf(struct det_classes *c, const char *name, const char *buf, size_t len,
+		struct vg_diag *diag)
+{
+	size_t pos = 0;
+	unsigned line = 0;
+	int rc = 0;
+
+	while (pos < len) {
+		size_t end = pos;
+		char tmp[1024], *s, *f1, *f2, *f3, *endp;
+		long prio;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		line++;
+		if (end - pos >= sizeof(tmp)) {
+			vg_diag_add(diag, VG_SEV_ERROR, name, line, 0,
+					"line longer than %zu characters", sizeof(tmp) - 1);
+			rc = -EINVAL;
+			pos = end + 1;
+			continue;
+		}
+		memcpy(tmp, buf + pos, end - pos);
+		tmp[end - pos] = '\0';
+		pos = end + 1;
+		s = strip(tmp);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "config classification:", 22) != 0) {
+			vg_diag_add(diag, VG_SEV_ERROR, name, line, 1,
+					"expected 'config classification: name,description,priority'");
+			rc = -EINVAL;
+			continue;
+		}
+		f1 = s + 22;
+		f2 = strchr(f1, ',');
+		f3 = f2 != NULL ? strrchr(f2 + 1, ',') : NULL;
+		if (f2 == NULL || f3 == NULL) {
+			vg_diag_add(diag, VG_SEV_ERROR, name, line, 1,
+					"expected three comma-separated fields: name,description,priority");
+			rc = -EINVAL;
+			continue;
+		}
+		*f2++ = '\0';
+		*f3++ = '\0';
+		f1 = strip(f1);
+		f2 = strip(f2);
+		f3 = strip(f3);
+		prio = strtol(f3, &endp, 10);
+		if (*f1 == '\0' || *f3 == '\0' || *endp != '\0' || prio < 1 || prio > 255) {
+			vg_diag_add(diag, VG_SEV_ERROR, name, line, (unsigned)(f3 - tmp) + 1,
+					"priority '%s' is not a number from 1 to 255", f3);
+			rc = -EINVAL;
+			continue;
+		}
+		if (classes_add(c, f1, f2, (unsigned)prio) != 0)
+			return -ENOMEM;
+	}
+	return rc;
+}
+
+int
+det_classes_load(struct det_classes *c, const char *path, struct vg_diag *diag)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (f == NULL) {
+		rc = -errno;
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	{
+		FILE *m = open_memstream(&buf, &len);
+		char chunk[4096];
+		size_t n;
+
+		if (m == NULL) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	rc = det_classes_load_buf(c, path, buf, len, diag);
+	free(buf);
+	return rc;
+}
+
+/* ---- parser state ---- */
+
+struct pstate {
+	const struct det_parse_ctx *ctx;
+	struct det_rule *r;
+	struct det_parse_err *err;
+	const char *text;
+	const char *kw;	  /* current keyword name */
+	unsigned kw_off;  /* offset of the current option in text */
+	unsigned val_off; /* offset of its value */
+	int last_content; /* item index of the last content, -1 */
+	bool have_fast_pattern;
+	bool have_sid, have_rev, have_gid, have_priority, have_msg, have_classtype, have_flow;
+	bool have_threshold, have_df;
+	unsigned items_cap;
+	unsigned dsize_off; /* where dsize was, for the "cannot match" message */
+};
+
+static int __attribute__((format(printf, 4, 5)))
+fail(struct pstate *ps, enum det_reason reason, unsigned off, const char *fmt, ...)
+{
+	va_list ap;
+
+	ps->err->reason = reason;
+	ps->err->off = off;
+	snprintf(ps->err->keyword, sizeof(ps->err->keyword), "%s", ps->kw ? ps->kw : "");
+	va_start(ap, fmt);
+	vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Parse a whole non-negative decimal number in [min, max]. */
+static int
+parse_uint(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s) && !(*s == '-' && isdigit((unsigned char)s[1])))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static struct det_item *
+new_item(struct pstate *ps, uint8_t type, uint16_t kw)
+{
+	struct det_rule *r = ps->r;
+	struct det_item *it;
+
+	if (r->n_items >= DET_ITEMS_MAX) {
+		fail(ps, DET_R_INVALID_VALUE, ps->kw_off,
+				"more than %d payload keywords in one rule", DET_ITEMS_MAX);
+		return NULL;
+	}
+	if (r->n_items == ps->items_cap) {
+		unsigned cap = ps->items_cap ? ps->items_cap * 2 : 4;
+		struct det_item *v = realloc(r->items, cap * sizeof(*v));
+
+		if (v == NULL) {
+			fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+			return NULL;
+		}
+		r->items = v;
+		ps->items_cap = cap;
+	}
+	it = &r->items[r->n_items++];
+	memset(it, 0, sizeof(*it));
+	it->type = type;
+	it->kw = kw;
+	it->col = ps->kw_off;
+	return it;
+}
+
+/* Unquote a msg-like value: strip the quotes, undo \" \; \\ escapes. */
+static char *
+unquote(struct pstate *ps, const char *v)
+{
+	size_t n = strlen(v);
+	char *out, *o;
+
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	out = malloc(n + 1);
+	if (out == NULL) {
+		fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+		return NULL;
+	}
+	o = out;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n && strchr("\";\\:", v[i + 1]) != NULL)
+			i++;
+		*o++ = v[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- keyword implementations ---- */
+
+static int kw_content(struct pstate *ps, const char *v, unsigned kw);
+
+static int
+kw_msg(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	if (ps->have_msg)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "msg given twice");
+	ps->have_msg = true;
+	free(ps->r->msg);
+	ps->r->msg = unquote(ps, v);
+	return ps->r->msg != NULL ? 0 : -EINVAL;
+}
+
+static int
+kw_u32(struct pstate *ps, const char *v, long min, long max, uint32_t *out, bool *seen)
+{
+	long x;
+
+	if (*seen)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "%s given twice", ps->kw);
+	*seen = true;
+	if (parse_uint(v, min, max, &x) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s '%s' is not a number from %ld to %ld", ps->kw, v, min, max);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+kw_sid(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return kw_u32(ps, v, 1, UINT32_MAX, &ps->r->info.sid, &ps->have_sid);
+}
+
+static int
+kw_rev(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return kw_u32(ps, v, 0, UINT32_MAX, &ps->r->info.rev, &ps->have_rev);
+}
+
+static int
+kw_gid(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return kw_u32(ps, v, 0, UINT32_MAX, &ps->r->info.gid, &ps->have_gid);
+}
+
+static int
+kw_priority(struct pstate *ps, const char *v, unsigned kw)
+{
+	uint32_t p = 0;
+	int rc;
+
+	(void)kw;
+	rc = kw_u32(ps, v, 1, 255, &p, &ps->have_priority);
+	if (rc == 0)
+		ps->r->info.priority = (uint8_t)p;
+	return rc;
+}
+
+static int
+kw_classtype(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	if (ps->have_classtype)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "classtype given twice");
+	ps->have_classtype = true;
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"classtype '%s' is not a name (letters, digits, '-', '_')",
+					v);
+	if (*v == '\0')
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "classtype needs a name");
+	free(ps->r->classtype);
+	ps->r->classtype = strdup(v);
+	return ps->r->classtype != NULL ? 0 : fail(ps, DET_R_INVALID_VALUE, 0, "out of memory");
+}
+
+static int
+append_str(struct pstate *ps, char **dst, const char *v, const char *sep)
+{
+	size_t a = *dst ? strlen(*dst) : 0, b = strlen(v), s = a ? strlen(sep) : 0;
+	char *n = realloc(*dst, a + s + b + 1);
+
+	if (n == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+	if (a == 0)
+		n[0] = '\0';
+	else
+		strcat(n, sep);
+	strcat(n, v);
+	*dst = n;
+	return 0;
+}
+
+static int
+kw_metadata(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return append_str(ps, &ps->r->metadata, v, ", ");
+}
+
+static int
+kw_reference(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	if (strchr(v, ',') == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"reference '%s' should be type,id (e.g. url,example.com/x)", v);
+	return append_str(ps, &ps->r->references, v, "; ");
+}
+
+static int
+kw_noop(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)ps;
+	(void)v;
+	(void)kw;
+	return 0;
+}
+
+static int
+kw_target(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	if (strcmp(v, "src_ip") != 0 && strcmp(v, "dest_ip") != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"target '%s' should be src_ip or dest_ip", v);
+	return 0;
+}
+
+static int
+kw_noalert(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)v;
+	(void)kw;
+	ps->r->noalert = true;
+	return 0;
+}
+
+/* Parse the quoted content string into bytes. */
+static int
+content_bytes(struct pstate *ps, const char *v, uint8_t **out, uint32_t *outlen, bool *neg)
+{
+	size_t n, i;
+	uint8_t *buf;
+	uint32_t len = 0;
+	bool hex = false;
+	int nib = -1;
+	unsigned base = ps->val_off;
+	const char *start = v;
+
+	*neg = false;
+	while (isspace((unsigned char)*v))
+		v++;
+	if (*v == '!') {
+		*neg = true;
+		v++;
+		while (isspace((unsigned char)*v))
+			v++;
+	}
+	n = strlen(v);
+	if (n < 2 || v[0] != '"' || v[n - 1] != '"' ||
+			(n >= 3 && v[n - 2] == '\\' && (n < 4 || v[n - 3] != '\\')))
+		return fail(ps, DET_R_SYNTAX, base,
+				"%s needs a quoted string, e.g. %s:\"abc|0d 0a|\"", ps->kw, ps->kw);
+	base += (unsigned)(v - start) + 1;
+	v++;
+	n -= 2;
+	buf = malloc(n > 0 ? n : 1);
+	if (buf == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, base, "out of memory");
+	for (i = 0; i < n; i++) {
+		char ch = v[i];
+
+		if (ch == '|') {
+			if (hex && nib >= 0) {
+				free(buf);
+				return fail(ps, DET_R_INVALID_VALUE, base + (unsigned)i,
+						"odd number of hex digits before '|'");
+			}
+			hex = !hex;
+			continue;
+		}
+		if (hex) {
+			int d;
+
+			if (isspace((unsigned char)ch))
+				continue;
+			if (!isxdigit((unsigned char)ch)) {
+				free(buf);
+				return fail(ps, DET_R_INVALID_VALUE, base + (unsigned)i,
+						"'%c' is not a hex digit (inside |...| only hex byte "
+						"pairs and spaces are allowed)",
+						ch);
+			}
+			d = isdigit((unsigned char)ch) ? ch - '0'
+						       : (tolower((unsigned char)ch) - 'a' + 10);
+			if (nib < 0) {
+				nib = d;
+			} else {
+				buf[len++] = (uint8_t)(nib << 4 | d);
+				nib = -1;
+			}
+			continue;
+		}
+		if (ch == '\\') {
+			if (i + 1 >= n || strchr("\";:\\|", v[i + 1]) == NULL) {
+				free(buf);
+				return fail(ps, DET_R_INVALID_VALUE, base + (unsigned)i,
+						"'\\%c' is not an escape a content may use (\\\" \\; \\: "
+						"\\\\ \\|; other bytes go in |hex|)",
+						i + 1 < n ? v[i + 1] : ' ');
+			}
+			buf[len++] = (uint8_t)v[++i];
+			continue;
+		}
+		if (ch == '"') {
+			free(buf);
+			return fail(ps, DET_R_INVALID_VALUE, base + (unsigned)i,
+					"unescaped '\"' inside the string (write \\\" or |22|)");
+		}
+		buf[len++] = (uint8_t)ch;
+	}
+	if (hex) {
+		free(buf);
+		return fail(ps, DET_R_INVALID_VALUE, base + (unsigned)n, "'|' is not closed");
+	}
+	if (len == 0) {
+		free(buf);
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s is empty", ps->kw);
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static int
+kw_content(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_item *it;
+	uint8_t *pat = NULL;
+	uint32_t len = 0;
+	bool neg = false;
+
+	if (content_bytes(ps, v, &pat, &len, &neg) != 0)
+		return -EINVAL;
+	it = new_item(ps, DET_ITEM_CONTENT, (uint16_t)kw);
+	if (it == NULL) {
+		free(pat);
+		return -EINVAL;
+	}
+	it->c.pat = pat;
+	it->c.len = len;
+	if (neg)
+		it->c.flags |= DET_C_NEGATED;
+	ps->last_content = (int)(it - ps->r->items);
+	return 0;
+}
+
+static void
+free_content(struct det_item *it)
+{
+	free(it->c.pat);
+	it->c.pat = NULL;
+}
+
+static struct det_content *
+last_content(struct pstate *ps)
+{
+	if (ps->last_content < 0) {
+		fail(ps, DET_R_SYNTAX, ps->kw_off,
+				"'%s' modifies a content, but no content precedes it", ps->kw);
+		return NULL;
+	}
+	return &ps->r->items[ps->last_content].c;
+}
+
+static int
+kw_nocase(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)v;
+	(void)kw;
+	if (c == NULL)
+		return -EINVAL;
+	c->flags |= DET_C_NOCASE;
+	return 0;
+}
+
+static int
+kw_pos(struct pstate *ps, const char *v, uint32_t flag, int32_t *field, long min)
+{
+	struct det_content *c = last_content(ps);
+	long x;
+
+	if (c == NULL)
+		return -EINVAL;
+	if (c->flags & flag)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"%s given twice for the same content", ps->kw);
+	if (parse_int(v, min, DET_POS_MAX, &x) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s '%s' is not a number from %ld to %d", ps->kw, v, min,
+				DET_POS_MAX);
+	c->flags |= flag;
+	*field = (int32_t)x;
+	return 0;
+}
+
+static int
+kw_offset(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)kw;
+	return c == NULL ? -EINVAL : kw_pos(ps, v, DET_C_OFFSET, &c->offset, 0);
+}
+
+static int
+kw_depth(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)kw;
+	return c == NULL ? -EINVAL : kw_pos(ps, v, DET_C_DEPTH, &c->depth, 1);
+}
+
+static int
+kw_distance(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)kw;
+	return c == NULL ? -EINVAL : kw_pos(ps, v, DET_C_DISTANCE, &c->distance, -DET_POS_MAX);
+}
+
+static int
+kw_within(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)kw;
+	return c == NULL ? -EINVAL : kw_pos(ps, v, DET_C_WITHIN, &c->within, 1);
+}
+
+static int
+kw_startswith(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)v;
+	(void)kw;
+	if (c == NULL)
+		return -EINVAL;
+	if (c->flags & (DET_C_OFFSET | DET_C_DEPTH | DET_C_DISTANCE | DET_C_WITHIN))
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"startswith cannot be combined with offset, depth, distance or within");
+	/* startswith is offset 0, depth = the content's length */
+	c->flags |= DET_C_OFFSET | DET_C_DEPTH;
+	c->offset = 0;
+	c->depth = (int32_t)c->len;
+	return 0;
+}
+
+static int
+kw_fast_pattern(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)kw;
+	if (c == NULL)
+		return -EINVAL;
+	if (ps->have_fast_pattern)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"fast_pattern given twice in one rule");
+	/*
+	 * "only" and "offset,length" refine how Suricata feeds the pattern to its prefilter;
+	 * the whole content must match either way, so using all of it is exact.
+	 */
+	if (v != NULL && strcmp(v, "only") != 0) {
+		long a, b;
+		char tmp[64], *comma;
+
+		snprintf(tmp, sizeof(tmp), "%s", v);
+		comma = strchr(tmp, ',');
+		if (comma == NULL)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"fast_pattern takes no value, 'only', or 'offset,length'");
+		*comma = '\0';
+		if (parse_uint(tmp, 0, 65535, &a) != 0 ||
+				parse_uint(comma + 1, 1, 65535, &b) != 0 ||
+				(uint64_t)a + (uint64_t)b > c->len)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"fast_pattern '%s': offset,length must lie inside the %u-byte content",
+					v, c->len);
+	}
+	ps->have_fast_pattern = true;
+	c->flags |= DET_C_FAST_PATTERN;
+	return 0;
+}
+
+static int
+kw_pcre(struct pstate *ps, const char *v, unsigned kw)
+{
+	const char *s = v, *close;
+	bool neg = false;
+	size_t n;
+	struct det_item *it;
+	uint32_t flags = 0, opts = 0;
+	char *expr;
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *re;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '!') {
+		neg = true;
+		s++;
+	}
+	n = strlen(s);
+	if (n < 4 || s[0] != '"' || s[n - 1] != '"' || s[1] != '/')
+		return fail(ps, DET_R_SYNTAX, ps->val_off,
+				"pcre needs a quoted /regex/flags, e.g. pcre:\"/ab+c/i\"");
+	close = s + n - 2; /* last char inside quotes */
+	while (close > s + 1 && *close != '/')
+		close--;
+	if (close == s + 1)
+		return fail(ps, DET_R_SYNTAX, ps->val_off, "pcre '%s' has no closing '/'", s);
+	for (const char *f = close + 1; f < s + n - 1; f++) {
+		switch (*f) {
+		case 'i':
+			flags |= DET_P_CASELESS;
+			opts |= PCRE2_CASELESS;
+			break;
+		case 's':
+			flags |= DET_P_DOTALL;
+			opts |= PCRE2_DOTALL;
+			break;
+		case 'm':
+			flags |= DET_P_MULTILINE;
+			opts |= PCRE2_MULTILINE;
+			break;
+		case 'x':
+			flags |= DET_P_EXTENDED;
+			opts |= PCRE2_EXTENDED;
+			break;
+		case 'A':
+			flags |= DET_P_ANCHORED;
+			opts |= PCRE2_ANCHORED;
+			break;
+		case 'E':
+			flags |= DET_P_DOLLAR_ENDONLY;
+			opts |= PCRE2_DOLLAR_ENDONLY;
+			break;
+		case 'G':
+			flags |= DET_P_UNGREEDY;
+			opts |= PCRE2_UNGREEDY;
+			break;
+		case 'R':
+			flags |= DET_P_RELATIVE;
+			break;
+		case 'O': /* override Suricata's match limits: ours are fixed */
+		case 'B': /* rawbytes: the payload is always raw here */
+			break;
+		case 'U':
+		case 'I':
+		case 'P':
+		case 'Q':
+		case 'H':
+		case 'D':
+		case 'M':
+		case 'C':
+		case 'K':
+		case 'S':
+		case 'Y':
+		case 'V':
+		case 'W':
+		case 'Z':
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off + (unsigned)(f - v),
+					"pcre modifier '%c' selects an HTTP buffer; Vigil has no HTTP "
+					"parser (modifiers supported: i s m x A E G R O B)",
+					*f);
+		default:
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off + (unsigned)(f - v),
+					"'%c' is not a pcre modifier (supported: i s m x A E G R O B)",
+					*f);
+		}
+	}
+	if (neg)
+		flags |= DET_P_NEGATED;
+	expr = strndup(s + 2, (size_t)(close - (s + 2)));
+	if (expr == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+	re = pcre2_compile((PCRE2_SPTR)expr, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR msg[160];
+
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		free(expr);
+		return fail(ps, DET_R_PCRE, ps->val_off + 2 + (unsigned)erroff,
+				"pcre does not compile at offset %zu: %s", (size_t)erroff,
+				(char *)msg);
+	}
+	/* JIT is an optimisation: without it the interpreter gives the same answers. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	it = new_item(ps, DET_ITEM_PCRE, (uint16_t)kw);
+	if (it == NULL) {
+		pcre2_code_free(re);
+		free(expr);
+		return -EINVAL;
+	}
+	it->p.expr = expr;
+	it->p.flags = flags;
+	it->p.re = re;
+	it->relative = (flags & DET_P_RELATIVE) != 0;
+	return 0;
+}
+
+static void
+free_pcre(struct det_item *it)
+{
+	pcre2_code_free(it->p.re);
+	free(it->p.expr);
+	it->p.re = NULL;
+	it->p.expr = NULL;
+}
+
+static int
+kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
+{
+	char tmp[128], *tok, *save;
+	struct det_item *it;
+	bool neg = false, rel = false, first = true;
+	long n = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		tok = strip(tok);
+		if (first) {
+			if (*tok == '!') {
+				neg = true;
+				tok++;
+			}
+			if (parse_uint(tok, 0, DET_POS_MAX, &n) != 0)
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"isdataat '%s' should be [!]N[,relative]", v);
+			first = false;
+		} else if (strcmp(tok, "relative") == 0) {
+			rel = true;
+		} else if (strcmp(tok, "rawbytes") != 0) {
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"isdataat option '%s' is not relative or rawbytes", tok);
+		}
+	}
+	if (first)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "isdataat needs a number");
+	it = new_item(ps, DET_ITEM_ISDATAAT, (uint16_t)kw);
+	if (it == NULL)
+		return -EINVAL;
+	it->d.n = (int32_t)n;
+	it->d.negated = neg;
+	it->d.relative = rel;
+	it->relative = rel;
+	return 0;
+}
+
+static int
+kw_flow(struct pstate *ps, const char *v, unsigned kw)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} opts[] = {
+		{ "to_server", DET_FLOW_TO_SERVER },
+		{ "from_client", DET_FLOW_TO_SERVER },
+		{ "to_client", DET_FLOW_TO_CLIENT },
+		{ "from_server", DET_FLOW_TO_CLIENT },
+		{ "established", DET_FLOW_ESTABLISHED },
+		{ "not_established", DET_FLOW_NOT_ESTABLISHED },
+		{ "stateless", DET_FLOW_STATELESS },
+		{ "only_stream", DET_FLOW_ONLY_STREAM },
+		{ "no_stream", DET_FLOW_NO_STREAM },
+	};
+	char tmp[256], *tok, *save;
+	uint32_t f = 0;
+
+	(void)kw;
+	if (ps->have_flow)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "flow given twice");
+	ps->have_flow = true;
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		tok = strip(tok);
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (strcmp(tok, opts[i].name) == 0)
+				break;
+		if (i == sizeof(opts) / sizeof(opts[0])) {
+			if (strcmp(tok, "only_frag") == 0 || strcmp(tok, "no_frag") == 0)
+				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+						"flow option '%s' is not supported", tok);
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"flow option '%s' is not one of to_server, to_client, "
+					"from_server, from_client, established, not_established, "
+					"stateless, only_stream, no_stream",
+					tok);
+		}
+		f |= opts[i].flag;
+	}
+	if ((f & DET_FLOW_TO_SERVER) && (f & DET_FLOW_TO_CLIENT))
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->val_off,
+				"flow cannot be both to_server and to_client");
+	if ((f & DET_FLOW_ESTABLISHED) && (f & DET_FLOW_NOT_ESTABLISHED))
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->val_off,
+				"flow cannot be both established and not_established");
+	if ((f & DET_FLOW_ONLY_STREAM) && (f & DET_FLOW_NO_STREAM))
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->val_off,
+				"flow cannot be both only_stream and no_stream");
+	if (f == 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "flow needs at least one option");
+	ps->r->flow = f;
+	return 0;
+}
+
+static int
+kw_dsize(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	const char *s = v, *rng;
+	long a, b;
+
+	(void)kw;
+	if (r->dsize_op != DET_DSIZE_NONE)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "dsize given twice");
+	ps->dsize_off = ps->kw_off;
+	while (isspace((unsigned char)*s))
+		s++;
+	rng = strstr(s, "<>");
+	if (rng != NULL) {
+		char tmp[64];
+
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rng - s), s);
+		if (parse_uint(tmp, 0, 65535, &a) != 0 || parse_uint(rng + 2, 0, 65535, &b) != 0 ||
+				b <= a + 1)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"dsize range '%s' should be lo<>hi with lo+1 < hi (exclusive)",
+					v);
+		r->dsize_op = DET_DSIZE_RANGE;
+		r->dsize_lo = (uint32_t)a;
+		r->dsize_hi = (uint32_t)b;
+		return 0;
+	}
+	if (strncmp(s, "<=", 2) == 0) {
+		r->dsize_op = DET_DSIZE_LE;
+		s += 2;
+	} else if (strncmp(s, ">=", 2) == 0) {
+		r->dsize_op = DET_DSIZE_GE;
+		s += 2;
+	} else if (*s == '<') {
+		r->dsize_op = DET_DSIZE_LT;
+		s++;
+	} else if (*s == '>') {
+		r->dsize_op = DET_DSIZE_GT;
+		s++;
+	} else if (*s == '!') {
+		r->dsize_op = DET_DSIZE_NE;
+		s++;
+	} else {
+		r->dsize_op = DET_DSIZE_EQ;
+	}
+	if (parse_uint(s, 0, 65535, &a) != 0) {
+		r->dsize_op = DET_DSIZE_NONE;
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"dsize '%s' should be N, !N, <N, >N, <=N, >=N or lo<>hi (0-65535)",
+				v);
+	}
+	if (r->dsize_op == DET_DSIZE_LT && a == 0) {
+		r->dsize_op = DET_DSIZE_NONE;
+		return fail(ps, DET_R_CANNOT_MATCH, ps->val_off, "dsize:<0 can never match");
+	}
+	r->dsize_lo = r->dsize_hi = (uint32_t)a;
+	return 0;
+}
+
+static int
+kw_flags(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	const char *s = v, *comma = strchr(v, ',');
+	uint8_t bits = 0, ignore = 0;
+	uint8_t mode = DET_TF_EXACT;
+	bool zero = false;
+
+	(void)kw;
+	if (r->tflags_mode != DET_TF_NONE)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "flags given twice");
+	for (; *s && s != comma; s++) {
+		switch (*s) {
+		case ' ':
+			continue;
+		case '+':
+			mode = DET_TF_ALL;
+			continue;
+		case '*':
+			mode = DET_TF_ANY;
+			continue;
+		case '!':
+			mode = DET_TF_NOT;
+			continue;
+		case 'F':
+			bits |= 0x01;
+			continue;
+		case 'S':
+			bits |= 0x02;
+			continue;
+		case 'R':
+			bits |= 0x04;
+			continue;
+		case 'P':
+			bits |= 0x08;
+			continue;
+		case 'A':
+			bits |= 0x10;
+			continue;
+		case 'U':
+			bits |= 0x20;
+			continue;
+		case 'E':
+		case '2':
+			bits |= 0x40;
+			continue;
+		case 'C':
+		case 'W':
+		case '1':
+			bits |= 0x80;
+			continue;
+		case '0':
+			zero = true;
+			continue;
+		default:
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off + (unsigned)(s - v),
+					"'%c' is not a TCP flag (F S R P A U C E, 0 for none, modifiers "
+					"+ * !)",
+					*s);
+		}
+	}
+	if (comma != NULL) {
+		for (s = comma + 1; *s; s++) {
+			static const char names[] = "FSRPAUEC";
+			const char *p = strchr(names, *s);
+
+			if (*s == ' ')
+				continue;
+			if (*s == '1') {
+				ignore |= 0x80;
+				continue;
+			}
+			if (*s == '2') {
+				ignore |= 0x40;
+				continue;
+			}
+			if (p == NULL || *s == '\0')
+				return fail(ps, DET_R_INVALID_VALUE,
+						ps->val_off + (unsigned)(s - v),
+						"'%c' is not a TCP flag in the mask", *s);
+			ignore |= (uint8_t)(1u << (p - names));
+		}
+	}
+	if (zero && bits != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"flags '0' (no flag set) cannot be combined with flag letters");
+	if (!zero && bits == 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "flags needs at least one flag");
+	r->tflags_mode = zero ? DET_TF_EXACT : mode;
+	r->tflags = bits;
+	r->tflags_ignore = ignore;
+	return 0;
+}
+
+static int
+parse_thresh(struct pstate *ps, const char *v, bool df)
+{
+	struct det_threshold *th = &ps->r->th;
+	char tmp[256], *tok, *save;
+	bool have_type = df, have_track = false, have_count = false, have_secs = false;
+
+	if (ps->have_threshold || ps->have_df)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"only one threshold or detection_filter per rule");
+	if (df)
+		ps->have_df = true;
+	else
+		ps->have_threshold = true;
+	th->type = df ? DET_TH_DETECTION_FILTER : DET_TH_NONE;
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *key = strip(tok), *val = key;
+		long n;
+
+		while (*val && !isspace((unsigned char)*val))
+			val++;
+		if (*val)
+			*val++ = '\0';
+		val = strip(val);
+		if (strcmp(key, "type") == 0 && !df) {
+			if (strcmp(val, "limit") == 0)
+				th->type = DET_TH_LIMIT;
+			else if (strcmp(val, "threshold") == 0)
+				th->type = DET_TH_THRESHOLD;
+			else if (strcmp(val, "both") == 0)
+				th->type = DET_TH_BOTH;
+			else if (strcmp(val, "backoff") == 0)
+				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+						"threshold type backoff is not supported (limit, "
+						"threshold, both are)");
+			else
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"threshold type '%s' is not limit, threshold or both",
+						val);
+			have_type = true;
+		} else if (strcmp(key, "track") == 0) {
+			if (strcmp(val, "by_src") == 0)
+				th->track = DET_TRACK_SRC;
+			else if (strcmp(val, "by_dst") == 0)
+				th->track = DET_TRACK_DST;
+			else if (strcmp(val, "by_rule") == 0)
+				th->track = DET_TRACK_RULE;
+			else if (strcmp(val, "by_both") == 0)
+				th->track = DET_TRACK_BOTH;
+			else if (strcmp(val, "by_flow") == 0)
+				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+						"%s track by_flow is not supported (by_src, by_dst, "
+						"by_rule, by_both are)",
+						ps->kw);
+			else
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"track '%s' is not by_src, by_dst, by_rule or by_both",
+						val);
+			have_track = true;
+		} else if (strcmp(key, "count") == 0) {
+			if (parse_uint(val, 1, UINT32_MAX, &n) != 0)
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"count '%s' is not a positive number", val);
+			th->count = (uint32_t)n;
+			have_count = true;
+		} else if (strcmp(key, "seconds") == 0) {
+			if (parse_uint(val, 1, 86400 * 365, &n) != 0)
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"seconds '%s' is not a positive number", val);
+			th->seconds = (uint32_t)n;
+			have_secs = true;
+		} else if (strcmp(key, "unique_on") == 0 || strcmp(key, "multiplier") == 0) {
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+					"%s option '%s' is not supported", ps->kw, key);
+		} else {
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"'%s' is not a %s option (%s track, count, seconds)", key,
+					ps->kw, df ? "" : "type,");
+		}
+	}
+	if (!have_type || !have_track || !have_count || !have_secs)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s needs %strack, count and seconds", ps->kw, df ? "" : "type, ");
+	return 0;
+}
+
+static int
+kw_threshold(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return parse_thresh(ps, v, false);
+}
+
+static int
+kw_detection_filter(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)kw;
+	return parse_thresh(ps, v, true);
+}
+
+/* ---- the keyword table ---- */
+
+enum {
+	V_NONE = 1,	/* takes no value */
+	V_REQUIRED = 2, /* needs name:value */
+	V_OPTIONAL = 3,
+};
+
+struct det_keyword {
+	const char *name;
+	int (*parse)(struct pstate *ps, const char *value, unsigned kw);
+	void (*free)(struct det_item *it);
+	uint8_t value;
+	const char *unsupported; /* non-NULL: known Suricata keyword Vigil lacks, and why */
+};
+
+#define WHY_APP	    "application-layer buffer: Vigil has no parser for the protocol"
+#define WHY_HTTPMOD "HTTP content modifier: Vigil has no HTTP parser"
+#define WHY_BYTE    "byte extraction and tests are not implemented"
+#define WHY_STATE   "flow/host variables need per-flow state the signature engine does not keep"
+#define WHY_HDR	    "header field tests are not implemented (use the policy for header matching)"
+#define WHY_XFORM   "buffer transforms are not implemented"
+#define WHY_OTHER   "not implemented"
+
+static const struct det_keyword keywords[] = {
+	{ "msg", kw_msg, NULL, V_REQUIRED, NULL },
+	{ "sid", kw_sid, NULL, V_REQUIRED, NULL },
+	{ "rev", kw_rev, NULL, V_REQUIRED, NULL },
+	{ "gid", kw_gid, NULL, V_REQUIRED, NULL },
+	{ "priority", kw_priority, NULL, V_REQUIRED, NULL },
+	{ "classtype", kw_classtype, NULL, V_REQUIRED, NULL },
+	{ "metadata", kw_metadata, NULL, V_REQUIRED, NULL },
+	{ "reference", kw_reference, NULL, V_REQUIRED, NULL },
+	{ "target", kw_target, NULL, V_REQUIRED, NULL },
+	{ "noalert", kw_noalert, NULL, V_NONE, NULL },
+	{ "content", kw_content, free_content, V_REQUIRED, NULL },
+	{ "nocase", kw_nocase, NULL, V_NONE, NULL },
+	{ "offset", kw_offset, NULL, V_REQUIRED, NULL },
+	{ "depth", kw_depth, NULL, V_REQUIRED, NULL },
+	{ "distance", kw_distance, NULL, V_REQUIRED, NULL },
+	{ "within", kw_within, NULL, V_REQUIRED, NULL },
+	{ "fast_pattern", kw_fast_pattern, NULL, V_OPTIONAL, NULL },
+	{ "startswith", kw_startswith, NULL, V_NONE, NULL },
+	{ "rawbytes", kw_noop, NULL, V_NONE, NULL },
+	{ "pkt_data", kw_noop, NULL, V_NONE, NULL },
+	{ "pcre", kw_pcre, free_pcre, V_REQUIRED, NULL },
+	{ "isdataat", kw_isdataat, NULL, V_REQUIRED, NULL },
+	{ "flow", kw_flow, NULL, V_REQUIRED, NULL },
+	{ "dsize", kw_dsize, NULL, V_REQUIRED, NULL },
+	{ "flags", kw_flags, NULL, V_REQUIRED, NULL },
+	{ "threshold", kw_threshold, NULL, V_REQUIRED, NULL },
+	{ "detection_filter", kw_detection_filter, NULL, V_REQUIRED, NULL },
+
+	/* Suricata keywords Vigil does not implement: rejected with the reason. */
+	{ "endswith", NULL, NULL, 0, "content must end the buffer: not implemented" },
+	{ "byte_test", NULL, NULL, 0, WHY_BYTE },
+	{ "byte_jump", NULL, NULL, 0, WHY_BYTE },
+	{ "byte_extract", NULL, NULL, 0, WHY_BYTE },
+	{ "byte_math", NULL, NULL, 0, WHY_BYTE },
+	{ "entropy", NULL, NULL, 0, WHY_BYTE },
+	{ "flowbits", NULL, NULL, 0, WHY_STATE },
+	{ "flowint", NULL, NULL, 0, WHY_STATE },
+	{ "flowvar", NULL, NULL, 0, WHY_STATE },
+	{ "pktvar", NULL, NULL, 0, WHY_STATE },
+	{ "xbits", NULL, NULL, 0, WHY_STATE },
+	{ "hostbits", NULL, NULL, 0, WHY_STATE },
+	{ "stream_size", NULL, NULL, 0, WHY_STATE },
+	{ "tag", NULL, NULL, 0, "tagging follow-up packets is not implemented" },
+	{ "replace", NULL, NULL, 0, "rewriting payloads is not implemented" },
+	{ "asn1", NULL, NULL, 0, "ASN.1 decoding is not implemented" },
+	{ "base64_decode", NULL, NULL, 0, WHY_XFORM },
+	{ "base64_data", NULL, NULL, 0, WHY_XFORM },
+	{ "to_lowercase", NULL, NULL, 0, WHY_XFORM },
+	{ "to_uppercase", NULL, NULL, 0, WHY_XFORM },
+	{ "to_md5", NULL, NULL, 0, WHY_XFORM },
+	{ "to_sha1", NULL, NULL, 0, WHY_XFORM },
+	{ "to_sha256", NULL, NULL, 0, WHY_XFORM },
+	{ "compress_whitespace", NULL, NULL, 0, WHY_XFORM },
+	{ "strip_whitespace", NULL, NULL, 0, WHY_XFORM },
+	{ "url_decode", NULL, NULL, 0, WHY_XFORM },
+	{ "dotprefix", NULL, NULL, 0, WHY_XFORM },
+	{ "pcrexform", NULL, NULL, 0, WHY_XFORM },
+	{ "xor", NULL, NULL, 0, WHY_XFORM },
+	{ "bsize", NULL, NULL, 0, WHY_APP },
+	{ "ttl", NULL, NULL, 0, WHY_HDR },
+	{ "tos", NULL, NULL, 0, WHY_HDR },
+	{ "id", NULL, NULL, 0, WHY_HDR },
+	{ "ip_proto", NULL, NULL, 0, WHY_HDR },
+	{ "ipopts", NULL, NULL, 0, WHY_HDR },
+	{ "fragbits", NULL, NULL, 0, WHY_HDR },
+	{ "fragoffset", NULL, NULL, 0, WHY_HDR },
+	{ "sameip", NULL, NULL, 0, WHY_HDR },
+	{ "seq", NULL, NULL, 0, WHY_HDR },
+	{ "ack", NULL, NULL, 0, WHY_HDR },
+	{ "window", NULL, NULL, 0, WHY_HDR },
+	{ "tcp.mss", NULL, NULL, 0, WHY_HDR },
+	{ "tcp.hdr", NULL, NULL, 0, WHY_HDR },
+	{ "itype", NULL, NULL, 0, WHY_HDR },
+	{ "icode", NULL, NULL, 0, WHY_HDR },
+	{ "icmp_id", NULL, NULL, 0, WHY_HDR },
+	{ "icmp_seq", NULL, NULL, 0, WHY_HDR },
+	{ "rpc", NULL, NULL, 0, WHY_APP },
+	{ "app-layer-protocol", NULL, NULL, 0, WHY_APP },
+	{ "app-layer-event", NULL, NULL, 0, WHY_APP },
+	{ "decode-event", NULL, NULL, 0, "decoder events are not exposed to signatures" },
+	{ "stream-event", NULL, NULL, 0, "stream events are not exposed to signatures" },
+	{ "engine-event", NULL, NULL, 0, "engine events are not exposed to signatures" },
+	{ "lua", NULL, NULL, 0, "Lua scripts are not supported" },
+	{ "luajit", NULL, NULL, 0, "Lua scripts are not supported" },
+	{ "dataset", NULL, NULL, 0, WHY_OTHER },
+	{ "datarep", NULL, NULL, 0, WHY_OTHER },
+	{ "iprep", NULL, NULL, 0, WHY_OTHER },
+	{ "geoip", NULL, NULL, 0, WHY_OTHER },
+	{ "bypass", NULL, NULL, 0, WHY_OTHER },
+	{ "config", NULL, NULL, 0, WHY_OTHER },
+	{ "requires", NULL, NULL, 0, WHY_OTHER },
+	{ "prefilter", NULL, NULL, 0, WHY_OTHER },
+	{ "filestore", NULL, NULL, 0, WHY_APP },
+	{ "filemagic", NULL, NULL, 0, WHY_APP },
+	{ "filename", NULL, NULL, 0, WHY_APP },
+	{ "fileext", NULL, NULL, 0, WHY_APP },
+	{ "filemd5", NULL, NULL, 0, WHY_APP },
+	{ "filesha1", NULL, NULL, 0, WHY_APP },
+	{ "filesha256", NULL, NULL, 0, WHY_APP },
+	{ "filesize", NULL, NULL, 0, WHY_APP },
+	{ "file.data", NULL, NULL, 0, WHY_APP },
+	{ "file_data", NULL, NULL, 0, WHY_APP },
+	{ "file.name", NULL, NULL, 0, WHY_APP },
+	{ "uricontent", NULL, NULL, 0, WHY_APP },
+	{ "urilen", NULL, NULL, 0, WHY_APP },
+	{ "http_uri", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_raw_uri", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_method", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_header", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_raw_header", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_header_names", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_cookie", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_user_agent", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_host", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_raw_host", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_client_body", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_server_body", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_stat_code", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_stat_msg", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_content_type", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_accept", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_referer", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_protocol", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_start", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_request_line", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "http_response_line", NULL, NULL, 0, WHY_HTTPMOD },
+	{ "dns_query", NULL, NULL, 0, WHY_APP },
+	{ "tls_sni", NULL, NULL, 0, WHY_APP },
+	{ "tls_cert_subject", NULL, NULL, 0, WHY_APP },
+	{ "tls_cert_issuer", NULL, NULL, 0, WHY_APP },
+	{ "tls_cert_serial", NULL, NULL, 0, WHY_APP },
+	{ "tls_cert_fingerprint", NULL, NULL, 0, WHY_APP },
+	{ "tls.version", NULL, NULL, 0, WHY_APP },
+	{ "tls.subject", NULL, NULL, 0, WHY_APP },
+	{ "tls.issuerdn", NULL, NULL, 0, WHY_APP },
+	{ "tls.fingerprint", NULL, NULL, 0, WHY_APP },
+	{ "tls.store", NULL, NULL, 0, WHY_APP },
+	{ "tls_store", NULL, NULL, 0, WHY_APP },
+	{ "ssl_version", NULL, NULL, 0, WHY_APP },
+	{ "ssl_state", NULL, NULL, 0, WHY_APP },
+	{ "ja3_hash", NULL, NULL, 0, WHY_APP },
+	{ "ssh_proto", NULL, NULL, 0, WHY_APP },
+	{ "ssh_software", NULL, NULL, 0, WHY_APP },
+	{ "ssh.protoversion", NULL, NULL, 0, WHY_APP },
+	{ "ssh.softwareversion", NULL, NULL, 0, WHY_APP },
+	{ "dce_iface", NULL, NULL, 0, WHY_APP },
+	{ "dce_opnum", NULL, NULL, 0, WHY_APP },
+	{ "dce_stub_data", NULL, NULL, 0, WHY_APP },
+	{ "ftpbounce", NULL, NULL, 0, WHY_APP },
+	{ "ftpdata_command", NULL, NULL, 0, WHY_APP },
+	{ "krb5_cname", NULL, NULL, 0, WHY_APP },
+	{ "krb5_sname", NULL, NULL, 0, WHY_APP },
+	{ "krb5_err_code", NULL, NULL, 0, WHY_APP },
+	{ "krb5_msg_type", NULL, NULL, 0, WHY_APP },
+	{ "nfs_procedure", NULL, NULL, 0, WHY_APP },
+	{ "modbus", NULL, NULL, 0, WHY_APP },
+	{ "dnp3_func", NULL, NULL, 0, WHY_APP },
+	{ "dnp3_ind", NULL, NULL, 0, WHY_APP },
+	{ "dnp3_obj", NULL, NULL, 0, WHY_APP },
+	{ "dnp3_data", NULL, NULL, 0, WHY_APP },
+	{ "enip_command", NULL, NULL, 0, WHY_APP },
+	{ "cip_service", NULL, NULL, 0, WHY_APP },
+	{ "frame", NULL, NULL, 0, WHY_APP },
+	{ "nfq_set_mark", NULL, NULL, 0, WHY_OTHER },
+	{ "flow.age", NULL, NULL, 0, WHY_STATE },
+	{ "flow.pkts", NULL, NULL, 0, WHY_STATE },
+	{ "flow.bytes", NULL, NULL, 0, WHY_STATE },
+};
+
+#define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+/*
+ * Sticky buffers of application-layer parsers share a shape ("http.uri", "dns.query",
+ * "tls.sni", ...); any dotted keyword with one of these prefixes is reported as an
+ * unsupported application-layer buffer rather than an unknown keyword.
+ */
+static const char *const app_prefixes[] = { "http.", "http2.", "dns.", "tls.", "ssh.", "ja3.",
+	"ja3s.", "ja4.", "smb.", "krb5.", "sip.", "quic.", "snmp.", "mqtt.", "rfb.", "ike.",
+	"dhcp.", "ftp.", "smtp.", "email.", "pgsql.", "modbus.", "dnp3.", "enip.", "file.", "x509.",
+	"ldap.", "websocket.", "llmnr.", "mdns.", "sdp.", "tftp.", "nfs.", "dcerpc.", "dce.",
+	"cip.", "rdp.", "imap.", "pop3.", "ntp.", "bittorrent-dht.", "vlan.", "ipv4.", "ipv6.",
+	"tcp.", "udp.", "icmpv4.", "icmpv6.", "icmp.", "pkt.", "flow." };
+
+const char *
+det_keyword_name(unsigned kw)
+{
+	return kw < N_KEYWORDS ? keywords[kw].name : "?";
+}
+
+static int
+keyword_find(const char *name)
+{
+	for (unsigned i = 0; i < N_KEYWORDS; i++)
+		if (strcmp(keywords[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+det_keyword_supported(const char *name)
+{
+	int k = keyword_find(name);
+
+	return k >= 0 && keywords[k].unsupported == NULL;
+}
+
+void
+det_rule_free(struct det_rule *r)
+{
+	if (r == NULL)
+		return;
+	for (unsigned i = 0; i < r->n_items; i++)
+		if (r->items[i].kw < N_KEYWORDS && keywords[r->items[i].kw].free != NULL)
+			keywords[r->items[i].kw].free(&r->items[i]);
+	free(r->items);
+	det_ipset_free(&r->src);
+	det_ipset_free(&r->dst);
+	det_portset_free(&r->sport);
+	det_portset_free(&r->dport);
+	det_portset_free(&r->app_ports);
+	free(r->msg);
+	free(r->classtype);
+	free(r->metadata);
+	free(r->references);
+	free(r->file);
+	free(r->text);
+	free(r);
+}
+
+/* ---- header ---- */
+
+enum {
+	PK_TCP,
+	PK_TCP_PKT,
+	PK_TCP_STREAM,
+	PK_UDP,
+	PK_ICMP,
+	PK_SCTP,
+	PK_IP,
+	PK_APP,
+};
+
+/*
+ * Application-layer protocols Vigil approximates by their well-known ports (it has no protocol
+ * detection): "alert dns ..." becomes "UDP or TCP with server port 53".
+ */
+static const struct {
+	const char *name;
+	bool tcp, udp;
+	const char *ports;
+} app_protos[] = {
+	{ "http", true, false, "[80,8080]" },
+	{ "http1", true, false, "[80,8080]" },
+	{ "http2", true, false, "[80,8080]" },
+	{ "tls", true, false, "[443,465,636,853,989,990,993,995,5061,8443]" },
+	{ "ssl", true, false, "[443,465,636,853,989,990,993,995,5061,8443]" },
+	{ "ssh", true, false, "22" },
+	{ "ftp", true, false, "21" },
+	{ "ftp-data", true, false, "20" },
+	{ "smtp", true, false, "[25,587]" },
+	{ "imap", true, false, "143" },
+	{ "pop3", true, false, "110" },
+	{ "dns", true, true, "53" },
+	{ "smb", true, false, "[139,445]" },
+	{ "dcerpc", true, true, "135" },
+	{ "nfs", true, true, "2049" },
+	{ "ntp", false, true, "123" },
+	{ "snmp", false, true, "[161,162]" },
+	{ "tftp", false, true, "69" },
+	{ "sip", true, true, "5060" },
+	{ "dhcp", false, true, "[67,68]" },
+	{ "krb5", true, true, "88" },
+	{ "ldap", true, true, "389" },
+	{ "rdp", true, false, "3389" },
+	{ "mqtt", true, false, "1883" },
+	{ "modbus", true, false, "502" },
+	{ "dnp3", true, false, "20000" },
+	{ "enip", true, true, "44818" },
+	{ "llmnr", true, true, "5355" },
+	{ "irc", true, false, "[6666:6669]" },
+	{ "ike", false, true, "[500,4500]" },
+	{ "rfb", true, false, "[5900:5909]" },
+};
+
+static int
+parse_proto(struct pstate *ps, const char *tok, unsigned off)
+{
+	struct det_rule *r = ps->r;
+	static const struct {
+		const char *name;
+		uint8_t kind;
+	} base[] = {
+		{ "tcp", PK_TCP },
+		{ "tcp-pkt", PK_TCP_PKT },
+		{ "tcp-stream", PK_TCP_STREAM },
+		{ "udp", PK_UDP },
+		{ "icmp", PK_ICMP },
+		{ "sctp", PK_SCTP },
+		{ "ip", PK_IP },
+	};
+
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (strcasecmp(tok, base[i].name) == 0) {
+			r->proto_kw = base[i].kind;
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof(app_protos) / sizeof(app_protos[0]); i++) {
+		char err[128];
+
+		if (strcasecmp(tok, app_protos[i].name) != 0)
+			continue;
+		if (!ps->ctx->app_proto_ports)
+			return fail(ps, DET_R_UNSUPPORTED_PROTOCOL, off,
+					"protocol '%s' needs application-layer detection, which Vigil "
+					"does not have (enable app_proto_ports to approximate it by port "
+					"%s)",
+					tok, app_protos[i].ports);
+		if (det_portset_parse(&r->app_ports, app_protos[i].ports, NULL, err, sizeof(err),
+				    NULL, NULL) != 0)
+			return fail(ps, DET_R_INVALID_VALUE, off, "%s", err);
+		r->proto_kw = PK_APP;
+		r->app_approx = true;
+		snprintf(r->app_name, sizeof(r->app_name), "%s", app_protos[i].name);
+		if (app_protos[i].tcp)
+			r->classes |= DET_CL_TCP_STREAM; /* refined in finish() */
+		if (app_protos[i].udp)
+			r->classes |= DET_CL_UDP;
+		return 0;
+	}
+	return fail(ps, DET_R_UNSUPPORTED_PROTOCOL, off,
+			"protocol '%s' is not supported (tcp, udp, icmp, sctp, ip, tcp-pkt, tcp-stream, "
+			"or an application protocol approximated by port such as http, dns, tls)",
+			tok);
+}
+
+/*
+ * Next header token starting at *pos: whitespace-separated, but a '[' ... ']' list may contain
+ * spaces. Returns the length, 0 at the end.
+ */
+static unsigned
+next_token(const char *t, unsigned *pos, unsigned end, unsigned *start)
+{
+	unsigned p = *pos, level = 0;
+
+	while (p < end && isspace((unsigned char)t[p]))
+		p++;
+	*start = p;
+	while (p < end && (level > 0 || !isspace((unsigned char)t[p]))) {
+		if (t[p] == '[')
+			level++;
+		else if (t[p] == ']' && level > 0)
+			level--;
+		p++;
+	}
+	*pos = p;
+	return p - *start;
+}
+
+static int
+parse_addr_tok(struct pstate *ps, struct det_ipset *set, const char *tok, unsigned off)
+{
+	char err[256];
+	unsigned eoff = 0;
+	bool undef = false;
+	int rc = det_ipset_parse(set, tok, ps->ctx->vars, err, sizeof(err), &eoff, &undef);
+
+	if (rc == -ENOMEM)
+		return fail(ps, DET_R_INVALID_VALUE, off, "out of memory");
+	if (rc != 0)
+		return fail(ps, undef ? DET_R_UNDEFINED_VARIABLE : DET_R_BAD_ADDRESS, off + eoff,
+				"%s", err);
+	return 0;
+}
+
+static int
+parse_port_tok(struct pstate *ps, struct det_portset *set, const char *tok, unsigned off)
+{
+	char err[256];
+	unsigned eoff = 0;
+	bool undef = false;
+	int rc = det_portset_parse(set, tok, ps->ctx->vars, err, sizeof(err), &eoff, &undef);
+
+	if (rc == -ENOMEM)
+		return fail(ps, DET_R_INVALID_VALUE, off, "out of memory");
+	if (rc != 0)
+		return fail(ps, undef ? DET_R_UNDEFINED_VARIABLE : DET_R_BAD_ADDRESS, off + eoff,
+				"%s", err);
+	return 0;
+}
+
+static int
+parse_header(struct pstate *ps, unsigned end)
+{
+	static const char *const what[] = { "action", "protocol", "source address", "source port",
+		"direction (-> or <>)", "destination address", "destination port" };
+	const char *t = ps->text;
+	unsigned pos = 0, start[7], len[7];
+	char tok[7][1024];
+	struct det_rule *r = ps->r;
+
+	for (int i = 0; i < 7; i++) {
+		len[i] = next_token(t, &pos, end, &start[i]);
+		if (len[i] == 0)
+			return fail(ps, DET_R_SYNTAX, start[i],
+					"header ends before the %s (expected: action proto src sport -> "
+					"dst dport (options))",
+					what[i]);
+		if (len[i] >= sizeof(tok[i]))
+			return fail(ps, DET_R_SYNTAX, start[i], "%s is too long", what[i]);
+		memcpy(tok[i], t + start[i], len[i]);
+		tok[i][len[i]] = '\0';
+	}
+	{
+		unsigned s2;
+
+		if (next_token(t, &pos, end, &s2) != 0)
+			return fail(ps, DET_R_SYNTAX, s2,
+					"unexpected '%.*s' after the destination port; options start "
+					"with '('",
+					(int)(pos - s2), t + s2);
+	}
+
+	if (strcmp(tok[0], "alert") == 0)
+		r->info.action = DET_ACT_ALERT;
+	else if (strcmp(tok[0], "drop") == 0)
+		r->info.action = DET_ACT_DROP;
+	else if (strcmp(tok[0], "reject") == 0 || strcmp(tok[0], "rejectsrc") == 0 ||
+			strcmp(tok[0], "rejectdst") == 0 || strcmp(tok[0], "rejectboth") == 0)
+		r->info.action = DET_ACT_REJECT;
+	else if (strcmp(tok[0], "pass") == 0)
+		r->info.action = DET_ACT_PASS;
+	else if (strcmp(tok[0], "config") == 0 || strcmp(tok[0], "accept") == 0)
+		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+				"action '%s' is not supported (alert, drop, reject, pass)", tok[0]);
+	else
+		return fail(ps, DET_R_SYNTAX, start[0],
+				"'%s' is not an action (alert, drop, reject, pass)", tok[0]);
+
+	if (parse_proto(ps, tok[1], start[1]) != 0)
+		return -EINVAL;
+	if (parse_addr_tok(ps, &r->src, tok[2], start[2]) != 0 ||
+			parse_port_tok(ps, &r->sport, tok[3], start[3]) != 0)
+		return -EINVAL;
+	if (strcmp(tok[4], "->") == 0)
+		r->bidir = false;
+	else if (strcmp(tok[4], "<>") == 0)
+		r->bidir = true;
+	else if (strcmp(tok[4], "<-") == 0)
+		return fail(ps, DET_R_SYNTAX, start[4],
+				"direction '<-' is not allowed: swap the sides and use '->'");
+	else
+		return fail(ps, DET_R_SYNTAX, start[4], "'%s' is not a direction (-> or <>)",
+				tok[4]);
+	if (parse_addr_tok(ps, &r->dst, tok[5], start[5]) != 0 ||
+			parse_port_tok(ps, &r->dport, tok[6], start[6]) != 0)
+		return -EINVAL;
+	if ((r->proto_kw == PK_ICMP) && (!r->sport.any || !r->dport.any))
+		return fail(ps, DET_R_INVALID_COMBINATION, !r->sport.any ? start[3] : start[6],
+				"icmp has no ports: use any");
+	r->ports_apply = !r->sport.any || !r->dport.any;
+	return 0;
+}
+
+/* ---- options ---- */
+
+/* Find the sid before parsing, so that a rejected rule is reported with its sid. */
+static uint32_t
+prescan_sid(const char *t)
+{
+	const char *p = t;
+
+	while ((p = strstr(p, "sid")) != NULL) {
+		const char *q = p + 3;
+		char *end;
+		unsigned long v;
+
+		if (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')) {
+			p++;
+			continue;
+		}
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != ':') {
+			p++;
+			continue;
+		}
+		q++;
+		v = strtoul(q, &end, 10);
+		if (end != q && v <= UINT32_MAX)
+			return (uint32_t)v;
+		p++;
+	}
+	return 0;
+}
+
+static int
+parse_option(struct pstate *ps, char *opt, unsigned off)
+{
+	char *name = opt, *val = NULL, *colon;
+	unsigned val_off = off;
+	int k;
+
+	/* the name ends at the first ':' */
+	colon = strchr(opt, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		val = colon + 1;
+		val_off = off + (unsigned)(val - opt);
+		while (isspace((unsigned char)*val)) {
+			val++;
+			val_off++;
+		}
+		{
+			char *e = val + strlen(val);
+
+			while (e > val && isspace((unsigned char)e[-1]))
+				*--e = '\0';
+		}
+	}
+	while (isspace((unsigned char)*name)) {
+		name++;
+		off++;
+	}
+	{
+		char *e = name + strlen(name);
+
+		while (e > name && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+	}
+	ps->kw = name;
+	ps->kw_off = off;
+	ps->val_off = val_off;
+	if (*name == '\0')
+		return fail(ps, DET_R_SYNTAX, off, "empty option (two ';' in a row?)");
+	k = keyword_find(name);
+	if (k < 0) {
+		for (size_t i = 0; i < sizeof(app_prefixes) / sizeof(app_prefixes[0]); i++)
+			if (strncmp(name, app_prefixes[i], strlen(app_prefixes[i])) == 0)
+				return fail(ps, DET_R_UNSUPPORTED_KEYWORD, off,
+						"unsupported keyword '%s': %s", name, WHY_APP);
+		return fail(ps, DET_R_UNKNOWN_KEYWORD, off, "unknown keyword '%s'", name);
+	}
+	if (keywords[k].unsupported != NULL)
+		return fail(ps, DET_R_UNSUPPORTED_KEYWORD, off, "unsupported keyword '%s': %s",
+				name, keywords[k].unsupported);
+	if (keywords[k].value == V_REQUIRED && (val == NULL || *val == '\0'))
+		return fail(ps, DET_R_SYNTAX, off, "'%s' needs a value (%s:<value>;)", name, name);
+	if (keywords[k].value == V_NONE && val != NULL)
+		return fail(ps, DET_R_SYNTAX, val_off, "'%s' takes no value", name);
+	return keywords[k].parse(ps, val, (unsigned)k);
+}
+
+static int
+parse_options(struct pstate *ps, unsigned open, unsigned close)
+{
+	const char *t = ps->text;
+	unsigned i = open + 1, start = open + 1;
+	char *opt;
+	int rc;
+
+	while (i < close) {
+		if (t[i] == '\\' && i + 1 < close) {
+			i += 2;
+			continue;
+		}
+		if (t[i] != ';') {
+			i++;
+			continue;
+		}
+		opt = strndup(t + start, i - start);
+		if (opt == NULL)
+			return fail(ps, DET_R_INVALID_VALUE, start, "out of memory");
+		rc = parse_option(ps, opt, start);
+		free(opt);
+		if (rc != 0)
+			return rc;
+		i++;
+		start = i;
+	}
+	/* what follows the last ';' must be blank */
+	for (unsigned j = start; j < close; j++)
+		if (!isspace((unsigned char)t[j])) {
+			ps->kw = NULL;
+			return fail(ps, DET_R_SYNTAX, j, "option '%.*s' is not terminated with ';'",
+					(int)(close - j), t + j);
+		}
+	ps->kw = NULL;
+	return 0;
+}
+
+/* ---- validation after all options ---- */
+
+uint32_t
+det_rule_min_len(const struct det_rule *r)
+{
+	int64_t prev_end = 0, need = 0;
+
+	for (unsigned i = 0; i < r->n_items; i++) {
+		const struct det_item *it = &r->items[i];
+		int64_t start, end;
+
+		if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED)) {
+			if (it->type == DET_ITEM_PCRE && !(it->p.flags & DET_P_NEGATED))
+				prev_end = it->relative ? prev_end
+							: 0; /* a pcre may match anywhere */
+			continue;
+		}
+		if (it->relative) {
+			start = prev_end + it->c.distance;
+			if (start < 0)
+				start = 0;
+		} else {
+			start = (it->c.flags & DET_C_OFFSET) ? it->c.offset : 0;
+		}
+		end = start + it->c.len;
+		prev_end = end;
+		if (end > need)
+			need = end;
+	}
+	return (uint32_t)(need > UINT32_MAX ? UINT32_MAX : need);
+}
+
+static int
+finish(struct pstate *ps)
+{
+	struct det_rule *r = ps->r;
+	bool payload = r->n_items > 0;
+	bool pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE;
+	bool prev_payload = false;
+
+	ps->kw = NULL;
+	if (!ps->have_sid)
+		return fail(ps, DET_R_MISSING_SID, 0, "rule has no sid");
+	if (!ps->have_gid)
+		r->info.gid = 1;
+
+	for (unsigned i = 0; i < r->n_items; i++) {
+		struct det_item *it = &r->items[i];
+
+		if (it->type == DET_ITEM_CONTENT) {
+			struct det_content *c = &it->c;
+			bool rel = (c->flags & (DET_C_DISTANCE | DET_C_WITHIN)) != 0;
+
+			ps->kw = "content";
+			if (rel && (c->flags & (DET_C_OFFSET | DET_C_DEPTH)))
+				return fail(ps, DET_R_INVALID_COMBINATION, it->col,
+						"content cannot mix distance/within (relative) with "
+						"offset/depth (absolute)");
+			if ((c->flags & DET_C_DEPTH) && (uint32_t)c->depth < c->len)
+				return fail(ps, DET_R_INVALID_VALUE, it->col,
+						"depth %d is shorter than the %u-byte content",
+						c->depth, c->len);
+			if ((c->flags & DET_C_WITHIN) && (uint32_t)c->within < c->len)
+				return fail(ps, DET_R_INVALID_VALUE, it->col,
+						"within %d is shorter than the %u-byte content",
+						c->within, c->len);
+			if (rel && !prev_payload) {
+				/*
+				 * Relative to nothing means relative to the start of the buffer:
+				 * the same window as offset/depth, which is what it becomes.
+				 */
+				int64_t d = (c->flags & DET_C_DISTANCE) ? c->distance : 0;
+				int64_t start = d < 0 ? 0 : d;
+				bool within = (c->flags & DET_C_WITHIN) != 0;
+
+				c->flags &= ~(uint32_t)(DET_C_DISTANCE | DET_C_WITHIN);
+				c->flags |= DET_C_OFFSET;
+				c->offset = (int32_t)start;
+				if (within) {
+					int64_t depth = d + c->within - start;
+
+					if (depth < (int64_t)c->len)
+						return fail(ps, DET_R_CANNOT_MATCH, it->col,
+								"distance/within leave no room for the "
+								"%u-byte content",
+								c->len);
+					c->flags |= DET_C_DEPTH;
+					c->depth = (int32_t)depth;
+				}
+				c->distance = c->within = 0;
+				rel = false;
+			}
+			it->relative = rel;
+			if (!(c->flags & DET_C_NEGATED))
+				prev_payload = true;
+		} else if (it->type == DET_ITEM_PCRE) {
+			if (it->relative && !prev_payload) {
+				it->relative = false;
+				it->p.flags &= ~(uint32_t)DET_P_RELATIVE;
+			}
+			if (!(it->p.flags & DET_P_NEGATED))
+				prev_payload = true;
+		} else if (it->type == DET_ITEM_ISDATAAT) {
+			if (it->relative && !prev_payload) {
+				it->relative = false;
+				it->d.relative = false;
+			}
+		}
+	}
+	ps->kw = NULL;
+
+	/* which scans the rule takes part in */
+	switch (r->proto_kw) {
+	case PK_TCP:
+	case PK_TCP_PKT:
+	case PK_TCP_STREAM:
+	case PK_APP: {
+		bool has_tcp = r->proto_kw != PK_APP || (r->classes & DET_CL_TCP_STREAM);
+		bool stream;
+
+		r->classes &= ~(uint32_t)(DET_CL_TCP_STREAM | DET_CL_TCP_PKT);
+		if (r->proto_kw == PK_TCP_STREAM) {
+			if (pkt_kw)
+				return fail(ps, DET_R_INVALID_COMBINATION, 0,
+						"dsize and flags test single packets; they cannot be "
+						"used in a tcp-stream rule");
+			if (!payload)
+				return fail(ps, DET_R_INVALID_COMBINATION, 0,
+						"a tcp-stream rule needs content, pcre or isdataat");
+			stream = true;
+		} else if (r->proto_kw == PK_TCP_PKT) {
+			stream = false;
+		} else {
+			/* Suricata too inspects rules with packet keywords per packet. */
+			stream = payload && !pkt_kw && !(r->flow & DET_FLOW_NO_STREAM);
+		}
+		if ((r->flow & DET_FLOW_ONLY_STREAM) && !stream)
+			return fail(ps, DET_R_INVALID_COMBINATION, 0,
+					"flow:only_stream needs a payload rule without dsize or flags");
+		if (has_tcp)
+			r->classes |= stream ? DET_CL_TCP_STREAM : DET_CL_TCP_PKT;
+		break;
+	}
+	case PK_UDP:
+		r->classes = DET_CL_UDP;
+		break;
+	case PK_ICMP:
+		r->classes = DET_CL_ICMP;
+		break;
+	case PK_SCTP:
+		r->classes = DET_CL_SCTP;
+		break;
+	case PK_IP:
+		r->classes = DET_CL_TCP_PKT | DET_CL_UDP | DET_CL_ICMP | DET_CL_SCTP | DET_CL_OTHER;
+		break;
+	}
+	if (r->tflags_mode != DET_TF_NONE && !(r->classes & DET_CL_TCP_PKT))
+		return fail(ps, DET_R_INVALID_COMBINATION, 0,
+				"flags tests TCP flags but the rule's protocol is not tcp");
+
+	/* Suricata refuses rules whose dsize leaves no room for their contents. */
+	if (r->dsize_op != DET_DSIZE_NONE) {
+		uint32_t max = UINT32_MAX, need = det_rule_min_len(r);
+
+		if (r->dsize_op == DET_DSIZE_EQ || r->dsize_op == DET_DSIZE_LE)
+			max = r->dsize_hi;
+		else if (r->dsize_op == DET_DSIZE_LT)
+			max = r->dsize_hi - 1;
+		else if (r->dsize_op == DET_DSIZE_RANGE)
+			max = r->dsize_hi - 1;
+		ps->kw = "dsize";
+		if (need > max)
+			return fail(ps, DET_R_CANNOT_MATCH, ps->dsize_off,
+					"signature can't match: its contents need at least %u bytes but "
+					"dsize allows at most %u",
+					need, max);
+	}
+
+	if (r->classtype != NULL && ps->ctx->classes != NULL) {
+		const struct det_class *c = det_classes_find(ps->ctx->classes, r->classtype);
+
+		if (c == NULL)
+			return fail(ps, DET_R_UNKNOWN_CLASSTYPE, 0,
+					"classtype '%s' is not in the classification file",
+					r->classtype);
+		if (!ps->have_priority)
+			r->info.priority = c->priority;
+	}
+	if (r->info.priority == 0)
+		r->info.priority = 3;
+	return 0;
+}
+
+int
+det_rule_parse(const char *text, const char *file, unsigned line, const struct det_parse_ctx *ctx,
+		struct det_rule **out, struct det_parse_err *err)
+{
+	struct pstate ps = { .ctx = ctx, .err = err, .text = text, .last_content = -1 };
+	struct det_rule *r;
+	const char *open, *close;
+	unsigned len = (unsigned)strlen(text);
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	*out = NULL;
+	err->sid = prescan_sid(text);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	ps.r = r;
+	r->text = strdup(text);
+	r->file = strdup(file != NULL ? file : "<input>");
+	if (r->text == NULL || r->file == NULL) {
+		det_rule_free(r);
+		return -ENOMEM;
+	}
+	r->info.line = line;
+
+	open = strchr(text, '(');
+	close = strrchr(text, ')');
+	if (open == NULL) {
+		rc = fail(&ps, DET_R_SYNTAX, len, "no '(' starting the options");
+		goto out;
+	}
+	if (close == NULL || close < open) {
+		rc = fail(&ps, DET_R_SYNTAX, len, "options are not closed with ')'");
+		goto out;
+	}
+	for (const char *p = close + 1; *p; p++)
+		if (!isspace((unsigned char)*p)) {
+			rc = fail(&ps, DET_R_SYNTAX, (unsigned)(p - text),
+					"unexpected text after the closing ')'");
+			goto out;
+		}
+	rc = parse_header(&ps, (unsigned)(open - text));
+	if (rc == 0)
+		rc = parse_options(&ps, (unsigned)(open - text), (unsigned)(close - text));
+	if (rc == 0)
+		rc = finish(&ps);
+out:
+	if (rc != 0) {
+		if (ps.have_sid)
+			err->sid = r->info.sid;
+		det_rule_free(r);
+		return rc;
+	}
+	if (r->msg == NULL)
+		r->msg = strdup("");
+	if (r->classtype == NULL)
+		r->classtype = strdup("");
+	if (r->metadata == NULL)
+		r->metadata = strdup("");
+	if (r->references == NULL)
+		r->references = strdup("");
+	if (r->msg == NULL || r->classtype == NULL || r->metadata == NULL ||
+			r->references == NULL) {
+		det_rule_free(r);
+		return -ENOMEM;
+	}
+	r->info.msg = r->msg;
+	r->info.classtype = r->classtype;
+	r->info.metadata = r->metadata;
+	r->info.file = r->file;
+	err->sid = r->info.sid;
+	*out = r;
+	return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One signature in the Suricata rule language, parsed into a typed, validated model.
+ *
+ *   action proto src sport -> dst dport (option; option: value; ...)
+ *
+ * Options are rows of a keyword table (det_rule.c): name, parse, free. Keywords that Suricata
+ * has and Vigil does not are rows too, with the reason, so a rejected rule says "unsupported
+ * keyword 'byte_test'" rather than "syntax error". Parsing is apart from matching: nothing here
+ * touches Hyperscan; det_compile() plans and compiles the parsed rules.
+ */
+#ifndef DET_RULE_H
+#define DET_RULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "det_addr.h"
+
+/* Actions, numbered in Suricata's order of precedence: a lower value wins. */
+enum det_action {
+	DET_ACT_NONE = 0,
+	DET_ACT_PASS = 1,
+	DET_ACT_DROP = 2,
+	DET_ACT_REJECT = 3,
+	DET_ACT_ALERT = 4,
+};
+
+/* "pass", "drop", ...; "?" for anything else. */
+const char *det_action_name(enum det_action a);
+
+/* Why a rule was not loaded. The names (det_reason_name) are stable: the API reports them. */
+enum det_reason {
+	DET_R_SYNTAX = 0,	    /* not a rule: header or option syntax */
+	DET_R_INVALID_VALUE,	    /* a keyword's value is malformed or out of range */
+	DET_R_INVALID_COMBINATION,  /* keywords that contradict each other */
+	DET_R_UNSUPPORTED_KEYWORD,  /* a Suricata keyword Vigil does not implement */
+	DET_R_UNKNOWN_KEYWORD,	    /* not a keyword at all */
+	DET_R_UNSUPPORTED_PROTOCOL, /* application-layer or other protocol without support */
+	DET_R_UNSUPPORTED_ACTION,   /* an action other than alert, drop, reject, pass */
+	DET_R_UNSUPPORTED_MODIFIER, /* a supported keyword with an option Vigil lacks */
+	DET_R_UNDEFINED_VARIABLE,   /* $VAR not defined in the appliance config */
+	DET_R_BAD_ADDRESS,	    /* address or port expression does not parse */
+	DET_R_PCRE,		    /* the regular expression does not compile */
+	DET_R_UNKNOWN_CLASSTYPE,    /* classtype not in the classification file */
+	DET_R_MISSING_SID,	    /* no sid keyword */
+	DET_R_DUPLICATE_SID,	    /* gid:sid already loaded */
+	DET_R_CANNOT_MATCH,	    /* e.g. dsize smaller than the contents need */
+	DET_R__COUNT
+};
+
+const char *det_reason_name(enum det_reason r);
+
+/* Protocol classes a rule is scanned in (bit mask). */
+enum {
+	DET_CL_TCP_STREAM = 1u << 0, /* reassembled TCP payload, per direction (streaming) */
+	DET_CL_TCP_PKT = 1u << 1,    /* each TCP segment on its own (block mode) */
+	DET_CL_UDP = 1u << 2,
+	DET_CL_ICMP = 1u << 3, /* ICMP and ICMPv6 */
+	DET_CL_SCTP = 1u << 4,
+	DET_CL_OTHER = 1u << 5, /* any other IP protocol */
+	DET_CL_ALL = (1u << 6) - 1,
+};
+
+/* Content flags. */
+enum {
+	DET_C_NOCASE = 1u << 0,
+	DET_C_NEGATED = 1u << 1,
+	DET_C_OFFSET = 1u << 2,
+	DET_C_DEPTH = 1u << 3,
+	DET_C_DISTANCE = 1u << 4,
+	DET_C_WITHIN = 1u << 5,
+	DET_C_FAST_PATTERN = 1u << 6,
+};
+
+/* pcre flags. */
+enum {
+	DET_P_CASELESS = 1u << 0,	/* i */
+	DET_P_DOTALL = 1u << 1,		/* s */
+	DET_P_MULTILINE = 1u << 2,	/* m */
+	DET_P_EXTENDED = 1u << 3,	/* x */
+	DET_P_RELATIVE = 1u << 4,	/* R */
+	DET_P_NEGATED = 1u << 5,	/* pcre:!"..." */
+	DET_P_ANCHORED = 1u << 6,	/* A */
+	DET_P_DOLLAR_ENDONLY = 1u << 7, /* E */
+	DET_P_UNGREEDY = 1u << 8,	/* G */
+};
+
+enum det_item_type {
+	DET_ITEM_CONTENT = 1,
+	DET_ITEM_PCRE = 2,
+	DET_ITEM_ISDATAAT = 3,
+};
+
+struct det_content {
+	uint8_t *pat;
+	uint32_t len;
+	uint32_t flags; /* DET_C_* */
+	int32_t offset;
+	int32_t depth; /* as written: counted from offset */
+	int32_t distance;
+	int32_t within;
+};
+
+struct det_pcre {
+	char *expr;	/* the pattern without delimiters and flags */
+	uint32_t flags; /* DET_P_* */
+	void *re;	/* pcre2_code *, compiled (and JIT-compiled where possible) at parse */
+};
+
+struct det_isdataat {
+	int32_t n;
+	bool relative;
+	bool negated;
+};
+
+/*
+ * One payload keyword. Items are in rule order; "relative" means the item is positioned after
+ * the end of the previous content or pcre match (distance/within, pcre R, isdataat relative).
+ */
+struct det_item {
+	uint8_t type; /* enum det_item_type */
+	bool relative;
+	uint16_t kw;  /* row of the keyword table that made it */
+	uint32_t col; /* offset in the rule text, for messages */
+	union {
+		struct det_content c;
+		struct det_pcre p;
+		struct det_isdataat d;
+	};
+};
+
+enum {
+	DET_FLOW_TO_SERVER = 1u << 0,
+	DET_FLOW_TO_CLIENT = 1u << 1,
+	DET_FLOW_ESTABLISHED = 1u << 2,
+	DET_FLOW_NOT_ESTABLISHED = 1u << 3,
+	DET_FLOW_STATELESS = 1u << 4,
+	DET_FLOW_ONLY_STREAM = 1u << 5,
+	DET_FLOW_NO_STREAM = 1u << 6,
+};
+
+enum det_dsize_op {
+	DET_DSIZE_NONE = 0,
+	DET_DSIZE_EQ,
+	DET_DSIZE_NE,
+	DET_DSIZE_LT,
+	DET_DSIZE_LE,
+	DET_DSIZE_GT,
+	DET_DSIZE_GE,
+	DET_DSIZE_RANGE, /* lo < dsize < hi, as Suricata's "lo<>hi" */
+};
+
+enum det_flags_mode {
+	DET_TF_NONE = 0,
+	DET_TF_EXACT, /* exactly these (after the mask) */
+	DET_TF_ALL,   /* '+': these and maybe others */
+	DET_TF_ANY,   /* '*': any of these */
+	DET_TF_NOT,   /* '!': none of these */
+};
+
+enum det_thresh_type {
+	DET_TH_NONE = 0,
+	DET_TH_LIMIT,
+	DET_TH_THRESHOLD,
+	DET_TH_BOTH,
+	DET_TH_DETECTION_FILTER,
+};
+
+enum det_track {
+	DET_TRACK_SRC = 0,
+	DET_TRACK_DST,
+	DET_TRACK_RULE,
+	DET_TRACK_BOTH,
+};
+
+struct det_threshold {
+	uint8_t type;  /* enum det_thresh_type */
+	uint8_t track; /* enum det_track */
+	uint32_t count;
+	uint32_t seconds;
+};
+
+/* What the API shows of a rule. */
+struct det_rule_info {
+	uint32_t sid;
+	uint32_t gid;
+	uint32_t rev;
+	uint8_t action;	       /* enum det_action */
+	uint8_t priority;      /* 1 (highest) .. 255 */
+	const char *msg;       /* "" when none */
+	const char *classtype; /* "" when none */
+	const char *metadata;  /* as written, "" when none */
+	const char *file;      /* where it was loaded from */
+	unsigned line;
+};
+
+struct det_rule {
+	struct det_rule_info info;
+	char *msg, *classtype, *metadata, *references; /* owned; references joined by "; " */
+	char *file;
+	char *text; /* the rule as written (continuation lines joined) */
+
+	uint8_t proto_kw; /* how the header named the protocol, for messages */
+	uint32_t classes; /* DET_CL_* it is scanned in */
+	struct det_ipset src, dst;
+	struct det_portset sport, dport;
+	bool bidir;	  /* "<>" */
+	bool ports_apply; /* the protocol has ports (tcp, udp, sctp) */
+	/* application-layer protocol approximated by its well-known ports */
+	bool app_approx;
+	struct det_portset app_ports;
+	char app_name[16];
+
+	uint32_t flow; /* DET_FLOW_* */
+	uint8_t dsize_op;
+	uint32_t dsize_lo, dsize_hi;
+	uint8_t tflags_mode; /* enum det_flags_mode */
+	uint8_t tflags;	     /* TCP flags as in the header: FIN 0x01 ... CWR 0x80 */
+	uint8_t tflags_ignore;
+	bool noalert;
+	struct det_threshold th;
+
+	struct det_item *items;
+	unsigned n_items;
+};
+
+/* classification.config: classtype name -> priority. */
+struct det_class {
+	char *name;
+	char *desc;
+	uint8_t priority;
+};
+
+struct det_classes {
+	struct det_class *v;
+	unsigned n, cap;
+};
+
+/* Find a classtype, or NULL. */
+const struct det_class *det_classes_find(const struct det_classes *c, const char *name);
+
+/*
+ * Parse "config classification: name,description,priority" lines. Errors go to diag with the
+ * line. Returns 0, -EINVAL when some lines were bad (the good ones are kept), or -errno.
+ */
+struct vg_diag;
+int det_classes_load(struct det_classes *c, const char *path, struct vg_diag *diag);
+int det_classes_load_buf(struct det_classes *c, const char *name, const char *buf, size_t len,
+		struct vg_diag *diag);
+void det_classes_free(struct det_classes *c);
+
+/* What the parser needs besides the text. */
+struct det_parse_ctx {
+	const struct det_vars *vars;
+	const struct det_classes *classes; /* NULL: any classtype accepted, priority 3 */
+	bool app_proto_ports; /* accept app-layer protocols as their well-known ports */
+};
+
+/* A rejected rule: why, where and which keyword. */
+struct det_parse_err {
+	enum det_reason reason;
+	unsigned off;	  /* 0-based offset in the rule text */
+	uint32_t sid;	  /* 0 when the rule has none (or it did not parse) */
+	char keyword[32]; /* the keyword concerned, "" for header errors */
+	char msg[320];
+};
+
+/*
+ * Parse one rule (the text without a trailing newline; continuation lines already joined).
+ * file and line are recorded in the rule. Returns 0 and a rule to free with det_rule_free(),
+ * or -EINVAL with err filled, or -ENOMEM.
+ */
+int det_rule_parse(const char *text, const char *file, unsigned line,
+		const struct det_parse_ctx *ctx, struct det_rule **out, struct det_parse_err *err);
+
+/* NULL is a no-op. */
+void det_rule_free(struct det_rule *r);
+
+/* Keyword table access, for the report and the docs. */
+const char *det_keyword_name(unsigned kw);
+bool det_keyword_supported(const char *name);
+
+/*
+ * The payload length a rule's contents need at least (the largest end any positive content
+ * can have at its earliest position), used for the dsize check and by tests.
+ */
+uint32_t det_rule_min_len(const struct det_rule *r);
+
+#endif /* DET_RULE_H */

@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Scanning: a worker's scratch and buffers, block-mode packets and streaming-mode TCP
+ * directions. Nothing here allocates, locks or logs once a worker exists.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "det_engine_priv.h"
+
+struct cand {
+	uint32_t grule;
+	uint32_t end;
+};
+
+struct det_worker {
+	const struct det_engine *e;
+	hs_scratch_t *scratch;
+	int socket;
+	uint32_t stamp;
+	uint32_t *atom_stamp;
+	uint32_t atom_cap;
+	uint32_t *cand_stamp;
+	struct cand *cand;
+	struct det_match *mbuf;
+	uint32_t grule_cap;
+	uint32_t n_cand;
+	uint8_t *cbuf; /* stream confirmation: window + segment */
+	uint32_t cbuf_cap;
+	struct det_inspect_ctx ictx;
+	struct det_thresh *th;
+	struct det_worker_stats st;
+
+	/* the scan in progress */
+	const struct det_group *g;
+	uint64_t seg_base;
+};
+
+/* ---- memory ---- */
+
+static void *
+zalloc(size_t n, int socket)
+{
+	void *p;
+
+	if (n == 0)
+		n = 1;
+	if (socket >= 0)
+		return rte_zmalloc_socket("det", n, 64, socket);
+	if (posix_memalign(&p, 64, n) != 0)
+		return NULL;
+	memset(p, 0, n);
+	return p;
+}
+
+static void
+zfree(void *p, int socket)
+{
+	if (socket >= 0)
+		rte_free(p);
+	else
+		free(p);
+}
+
+/*
+ * Hyperscan allocates a stream with one call of the stream allocator, of hs_stream_size()
+ * bytes. Pointing that call at the caller's state memory lets the flow table own stream
+ * state (no allocation per flow). Every other stream allocation in the process gets malloc.
+ */
+static __thread void *stream_mem;
+static __thread size_t stream_mem_size;
+
+static void *
+stream_alloc(size_t n)
+{
+	void *p = stream_mem;
+
+	if (p == NULL)
+		return malloc(n);
+	stream_mem = NULL;
+	return n <= stream_mem_size ? p : NULL;
+}
+
+static void
+stream_free(void *p)
+{
+	/* det streams are never handed back to Hyperscan (they are reset, not closed) */
+	free(p);
+}
+
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+
+static void
+set_allocator(void)
+{
+	hs_set_stream_allocator(stream_alloc, stream_free);
+}
+
+/* ---- worker ---- */
+
+static void
+worker_buffers_free(struct det_worker *w)
+{
+	zfree(w->atom_stamp, w->socket);
+	zfree(w->cand_stamp, w->socket);
+	zfree(w->cand, w->socket);
+	zfree(w->mbuf, w->socket);
+	zfree(w->cbuf, w->socket);
+	w->atom_stamp = w->cand_stamp = NULL;
+	w->cand = NULL;
+	w->mbuf = NULL;
+	w->cbuf = NULL;
+	w->atom_cap = w->grule_cap = w->cbuf_cap = 0;
+}
+
+static int
+worker_bind(struct det_worker *w, const struct det_engine *e)
+{
+	hs_scratch_t *s = NULL;
+	uint32_t atoms = e->max_gatoms + 1, grules = e->max_grules + 1;
+	uint32_t cbuf = e->need_window ? e->opts.stream_window + 65536 : 0;
+
+	if (e->scratch != NULL && hs_clone_scratch(e->scratch, &s) != HS_SUCCESS)
+		return -ENOMEM;
+	if (atoms > w->atom_cap || grules > w->grule_cap || cbuf > w->cbuf_cap) {
+		worker_buffers_free(w);
+		w->atom_stamp = zalloc((size_t)atoms * sizeof(uint32_t), w->socket);
+		w->cand_stamp = zalloc((size_t)grules * sizeof(uint32_t), w->socket);
+		w->cand = zalloc((size_t)grules * sizeof(struct cand), w->socket);
+		w->mbuf = zalloc((size_t)grules * sizeof(struct det_match), w->socket);
+		w->cbuf = zalloc(cbuf, w->socket);
+		if (w->atom_stamp == NULL || w->cand_stamp == NULL || w->cand == NULL ||
+				w->mbuf == NULL || w->cbuf == NULL) {
+			worker_buffers_free(w);
+			hs_free_scratch(s);
+			return -ENOMEM;
+		}
+		w->atom_cap = atoms;
+		w->grule_cap = grules;
+		w->cbuf_cap = cbuf;
+		w->stamp = 0;
+	}
+	hs_free_scratch(w->scratch);
+	w->scratch = s;
+	w->e = e;
+	return 0;
+}
+
+struct det_worker *
+det_worker_create(const struct det_engine *e, int socket)
+{
+	struct det_worker *w;
+	int rc;
+
+	if (e == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_once(&allocator_once, set_allocator);
+	w = zalloc(sizeof(*w), socket);
+	if (w == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->socket = socket;
+	w->th = det_thresh_create(e->opts.thresh_entries);
+	if (w->th == NULL || det_inspect_ctx_init(&w->ictx) != 0) {
+		det_worker_free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = worker_bind(w, e);
+	if (rc != 0) {
+		det_worker_free(w);
+		errno = -rc;
+		return NULL;
+	}
+	return w;
+}
+
+int
+det_worker_rebind(struct det_worker *w, const struct det_engine *e)
+{
+	if (w == NULL || e == NULL)
+		return -EINVAL;
+	return worker_bind(w, e);
+}
+
+void
+det_worker_free(struct det_worker *w)
+{
+	if (w == NULL)
+		return;
+	hs_free_scratch(w->scratch);
+	worker_buffers_free(w);
+	det_inspect_ctx_free(&w->ictx);
+	det_thresh_free(w->th);
+	zfree(w, w->socket);
+}
+
+const struct det_engine *
+det_worker_engine(const struct det_worker *w)
+{
+	return w->e;
+}
+
+const struct det_worker_stats *
+det_worker_stats(const struct det_worker *w)
+{
+	((struct det_worker *)w)->st.thresh_evictions = det_thresh_evictions(w->th);
+	return &w->st;
+}
+
+/* ---- header checks ---- */
+
+static bool
+has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+static bool
+sides_ok(const struct det_rule *r, const struct det_pkt *p, bool swap, bool ports)
+{
+	static const uint8_t zero[16];
+	const uint8_t *s = p->src != NULL ? p->src : zero, *d = p->dst != NULL ? p->dst : zero;
+	uint16_t sp = p->sport, dp = p->dport;
+
+	if (swap) {
+		const uint8_t *t = s;
+		uint16_t tp = sp;
+
+		s = d;
+		d = t;
+		sp = dp;
+		dp = tp;
+	}
+	if (!det_ipset_has(&r->src, p->family, s) || !det_ipset_has(&r->dst, p->family, d))
+		return false;
+	if (ports && (!det_portset_has(&r->sport, sp) || !det_portset_has(&r->dport, dp)))
+		return false;
+	return true;
+}
+
+static bool
+dsize_ok(const struct det_rule *r, uint32_t n)
+{
+	switch (r->dsize_op) {
+	case DET_DSIZE_EQ:
+		return n == r->dsize_lo;
+	case DET_DSIZE_NE:
+		return n != r->dsize_lo;
+	case DET_DSIZE_LT:
+		return n < r->dsize_lo;
+	case DET_DSIZE_LE:
+		return n <= r->dsize_lo;
+	case DET_DSIZE_GT:
+		return n > r->dsize_lo;
+	case DET_DSIZE_GE:
+		return n >= r->dsize_lo;
+	case DET_DSIZE_RANGE:
+		return n > r->dsize_lo && n < r->dsize_hi;
+	default:
+		return true;
+	}
+}
+
+static bool
+tflags_ok(const struct det_rule *r, const struct det_pkt *p)
+{
+	uint8_t f;
+
+	if (r->tflags_mode == DET_TF_NONE)
+		return true;
+	if (p->proto != IPPROTO_TCP)
+		return false;
+	f = p->tcp_flags & (uint8_t)~r->tflags_ignore;
+	switch (r->tflags_mode) {
+	case DET_TF_EXACT:
+		return f == r->tflags;
+	case DET_TF_ALL:
+		return (f & r->tflags) == r->tflags;
+	case DET_TF_ANY:
+		return (f & r->tflags) != 0;
+	case DET_TF_NOT:
+		return (f & r->tflags) == 0;
+	default:
+		return false;
+	}
+}
+
+static bool
+header_ok(const struct det_erule *er, const struct det_pkt *p)
+{
+	const struct det_rule *r = er->r;
+	uint32_t f = r->flow;
+	bool ports = has_ports(p->proto);
+
+	if ((f & DET_FLOW_TO_SERVER) && !(p->flags & DET_PKT_TO_SERVER))
+		return false;
+	if ((f & DET_FLOW_TO_CLIENT) && !(p->flags & DET_PKT_TO_CLIENT))
+		return false;
+	if ((f & DET_FLOW_ESTABLISHED) && !(p->flags & DET_PKT_ESTABLISHED))
+		return false;
+	if ((f & DET_FLOW_NOT_ESTABLISHED) && (p->flags & DET_PKT_ESTABLISHED))
+		return false;
+	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
+		return false;
+	if (r->ports_apply && !ports)
+		return false;
+	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))
+		return false;
+	if (r->app_approx) {
+		bool s = det_portset_has(&r->app_ports, p->sport);
+		bool d = det_portset_has(&r->app_ports, p->dport);
+
+		if (p->flags & DET_PKT_TO_SERVER	       ? !d
+				: p->flags & DET_PKT_TO_CLIENT ? !s
+							       : !(s || d))
+			return false;
+	}
+	return dsize_ok(r, p->len) && tflags_ok(r, p);
+}
+
+/* ---- scan plumbing ---- */
+
+static int
+cls_of(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return CLS_TCP_PKT;
+	case IPPROTO_UDP:
+		return CLS_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return CLS_ICMP;
+	case IPPROTO_SCTP:
+		return CLS_SCTP;
+	default:
+		return CLS_OTHER;
+	}
+}
+
+static const struct det_group *
+group_for(const struct det_engine *e, int cls, int dir, uint16_t server_port)
+{
+	const uint16_t *pm = e->portmap[cls][dir];
+	int32_t gi;
+
+	if (pm != NULL)
+		gi = (int32_t)pm[server_port] - 1;
+	else
+		gi = e->deflt[cls][dir];
+	return gi >= 0 ? &e->groups[gi] : NULL;
+}
+
+static void
+scan_begin(struct det_worker *w, const struct det_group *g)
+{
+	if (++w->stamp == 0) {
+		/* after 2^32 scans, old stamps could look current */
+		memset(w->atom_stamp, 0, (size_t)w->atom_cap * sizeof(uint32_t));
+		memset(w->cand_stamp, 0, (size_t)w->grule_cap * sizeof(uint32_t));
+		w->stamp = 1;
+	}
+	w->g = g;
+	w->n_cand = 0;
+}
+
+static inline void
+cand_push(struct det_worker *w, uint32_t grule, uint32_t end)
+{
+	if (w->cand_stamp[grule] == w->stamp)
+		return;
+	w->cand_stamp[grule] = w->stamp;
+	w->cand[w->n_cand].grule = grule;
+	w->cand[w->n_cand].end = end;
+	w->n_cand++;
+}
+
+static int
+block_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+	struct det_worker *w = ctx;
+	const struct det_group *g = w->g;
+
+	(void)from;
+	(void)flags;
+	if (id >= g->n_gatoms)
+		return 0;
+	w->atom_stamp[id] = w->stamp;
+	if (!g->gatoms[id].neg)
+		cand_push(w, g->gatoms[id].grule, (uint32_t)to);
+	return 0;
+}
+
+static int
+stream_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+	struct det_worker *w = ctx;
+	const struct det_group *g = w->g;
+	uint32_t gr = id < g->n_gatoms ? g->gatoms[id].grule : id - g->n_gatoms;
+
+	(void)from;
+	(void)flags;
+	if (gr >= g->n_grules)
+		return 0;
+	cand_push(w, gr, to > w->seg_base ? (uint32_t)(to - w->seg_base) : 0);
+	return 0;
+}
+
+static int
+match_cmp(const struct det_match *a, const struct det_match *b, const struct det_engine *e)
+{
+	const struct det_rule_info *x = &e->rules[a->rule].r->info, *y = &e->rules[b->rule].r->info;
+
+	if (a->action != b->action)
+		return a->action < b->action ? -1 : 1;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	if (x->sid != y->sid)
+		return x->sid < y->sid ? -1 : 1;
+	return 0;
+}
+
+/* Accept a rule that matched: thresholds, then record. */
+static void
+emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end, uint32_t *n)
+{
+	const struct det_erule *er = &w->e->rules[rule];
+	unsigned bits = DET_TH_APPLY | DET_TH_ALERT;
+	struct det_match *m;
+
+	if (er->has_thresh) {
+		static const uint8_t zero[16];
+
+		bits = det_thresh_check(w->th, er->r, p->src != NULL ? p->src : zero,
+				p->dst != NULL ? p->dst : zero, p->now_ns);
+		if (!(bits & DET_TH_APPLY))
+			return;
+	}
+	m = &w->mbuf[(*n)++];
+	m->rule = rule;
+	m->action = er->r->info.action;
+	m->flags = 0;
+	if ((bits & DET_TH_ALERT) && !er->r->noalert && m->action != DET_ACT_PASS)
+		m->flags |= DET_M_ALERT;
+	if (er->flow_scope)
+		m->flags |= DET_M_FLOW;
+	m->pad = 0;
+	m->end = end;
+}
+
+/* Order, apply pass, copy out. */
+static int
+finish(struct det_worker *w, uint32_t n, struct det_match *out, unsigned max)
+{
+	const struct det_engine *e = w->e;
+
+	/* insertion sort: there are few matches per packet */
+	for (uint32_t i = 1; i < n; i++) {
+		struct det_match x = w->mbuf[i];
+		uint32_t j = i;
+
+		while (j > 0 && match_cmp(&x, &w->mbuf[j - 1], e) < 0) {
+			w->mbuf[j] = w->mbuf[j - 1];
+			j--;
+		}
+		w->mbuf[j] = x;
+	}
+	if (n > 0 && w->mbuf[0].action == DET_ACT_PASS) {
+		/* a pass rule lets the packet through: nothing else applies or alerts */
+		uint32_t k = 0;
+
+		while (k < n && w->mbuf[k].action == DET_ACT_PASS)
+			k++;
+		n = k;
+	}
+	if (n > max) {
+		w->st.truncated += n - max;
+		n = max;
+	}
+	if (n > 0)
+		memcpy(out, w->mbuf, n * sizeof(*out));
+	w->st.matches += n;
+	return (int)n;
+}
+
+/* ---- block mode ---- */
+
+int
+det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match *m, unsigned max)
+{
+	const struct det_engine *e = w->e;
+	const struct det_group *g;
+	int dir = (p->flags & DET_PKT_TO_CLIENT) ? 1 : 0;
+	uint32_t n = 0;
+
+	w->st.packets++;
+	g = group_for(e, cls_of(p->proto), dir, dir == 0 ? p->dport : p->sport);
+	if (g == NULL)
+		return 0;
+	scan_begin(w, g);
+	if (g->db != NULL && p->len > 0) {
+		if (hs_scan(g->db, (const char *)p->payload, p->len, 0, w->scratch, block_cb, w) !=
+				HS_SUCCESS)
+			w->st.scan_errors++;
+		w->st.bytes += p->len;
+	}
+	for (uint32_t i = 0; i < g->n_always; i++)
+		cand_push(w, g->always[i], 0);
+	w->st.candidates += w->n_cand;
+
+	for (uint32_t c = 0; c < w->n_cand; c++) {
+		const struct det_grule *gr = &g->grules[w->cand[c].grule];
+		const struct det_erule *er = &e->rules[gr->rule];
+		uint32_t end = w->cand[c].end;
+		bool ok = true;
+
+		if (!header_ok(er, p))
+			continue;
+		if (er->kind == PLAN_EXACT) {
+			for (uint32_t k = 0; k < gr->n_pos && ok; k++)
+				ok = w->atom_stamp[gr->atom0 + k] == w->stamp;
+			for (uint32_t k = 0; k < gr->n_neg && ok; k++)
+				ok = w->atom_stamp[gr->atom0 + gr->n_pos + k] != w->stamp;
+		} else if (er->kind != PLAN_HEADER) {
+			w->st.confirms++;
+			ok = det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end);
+			if (!ok)
+				w->st.confirm_fail++;
+		}
+		if (ok)
+			emit(w, gr->rule, p, end, &n);
+	}
+	return finish(w, n, m, max);
+}
+
+/* ---- streaming mode ---- */
+
+static struct det_stream *
+stream_hdr(void *state)
+{
+	return state;
+}
+
+static hs_stream_t *
+stream_hs(void *state)
+{
+	return (hs_stream_t *)((char *)state + DET_STREAM_HDR);
+}
+
+static uint8_t *
+stream_win(const struct det_engine *e, void *state)
+{
+	return (uint8_t *)state + DET_STREAM_HDR + ((e->hs_stream_max + 63) & ~(size_t)63);
+}
+
+uint64_t
+det_stream_offset(const void *state)
+{
+	return ((const struct det_stream *)state)->offset;
+}
+
+int
+det_stream_open(struct det_worker *w, void *state, size_t size, const struct det_pkt *p)
+{
+	const struct det_engine *e;
+	struct det_stream *st = state;
+	hs_stream_t *hs = NULL;
+	int dir;
+
+	if (w == NULL || state == NULL || p == NULL || ((uintptr_t)state & 15) != 0)
+		return -EINVAL;
+	e = w->e;
+	if (size < e->stream_size)
+		return -ENOSPC;
+	memset(st, 0, sizeof(*st));
+	dir = (p->flags & DET_PKT_TO_CLIENT) ? 1 : 0;
+	st->gen = e->gen;
+	st->dir = (uint8_t)dir;
+	st->g = group_for(e, CLS_TCP_STREAM, dir, dir == 0 ? p->dport : p->sport);
+	st->open = true;
+	if (st->g != NULL && st->g->db != NULL) {
+		stream_mem = stream_hs(state);
+		stream_mem_size = e->hs_stream_max;
+		if (hs_open_stream(st->g->db, 0, &hs) != HS_SUCCESS ||
+				hs != (hs_stream_t *)stream_hs(state)) {
+			stream_mem = NULL;
+			st->g = NULL;
+			st->open = false;
+			return -ENOSPC;
+		}
+		stream_mem = NULL;
+	}
+	return 0;
+}
+
+static bool
+fired(const struct det_stream *st, uint32_t rule)
+{
+	for (uint32_t i = 0; i < st->n_fired; i++)
+		if (st->fired[i] == rule)
+			return true;
+	return false;
+}
+
+/*
+ * The bytes a stream confirmation sees: the window (recent bytes before this segment) and the
+ * segment, as one buffer. Returns its length and its stream offset in *base.
+ */
+static uint32_t
+confirm_buf(struct det_worker *w, void *state, const uint8_t *data, uint32_t len, uint64_t *base)
+{
+	struct det_stream *st = stream_hdr(state);
+	uint32_t wl = st->win_len, skip = 0;
+
+	if (len >= w->cbuf_cap) {
+		skip = len - w->cbuf_cap;
+		wl = 0;
+	} else if (wl + len > w->cbuf_cap) {
+		wl = w->cbuf_cap - len;
+	}
+	memcpy(w->cbuf, stream_win(w->e, state) + (st->win_len - wl), wl);
+	memcpy(w->cbuf + wl, data + skip, len - skip);
+	*base = st->offset + skip - wl;
+	return wl + len - skip;
+}
+
+static void
+window_update(const struct det_engine *e, void *state, const uint8_t *data, uint32_t len)
+{
+	struct det_stream *st = stream_hdr(state);
+	uint32_t cap = e->opts.stream_window;
+	uint8_t *win = stream_win(e, state);
+
+	if (cap == 0 || len == 0)
+		return;
+	if (len >= cap) {
+		memcpy(win, data + len - cap, cap);
+		st->win_len = cap;
+		return;
+	}
+	if (st->win_len + len > cap) {
+		uint32_t keep = cap - len;
+
+		memmove(win, win + st->win_len - keep, keep);
+		st->win_len = keep;
+	}
+	memcpy(win + st->win_len, data, len);
+	st->win_len += len;
+}
+
+/* Evaluate the candidates of a stream scan (data/len: this segment, maybe empty). */
+static uint32_t
+stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const uint8_t *data,
+		uint32_t len)
+{
+	const struct det_engine *e = w->e;
+	struct det_stream *st = stream_hdr(state);
+	const struct det_group *g = st->g;
+	uint32_t n = 0, blen = 0;
+	uint64_t base = 0;
+	bool have_buf = false;
+
+	for (uint32_t i = 0; i < g->n_always; i++)
+		cand_push(w, g->always[i], 0);
+	w->st.candidates += w->n_cand;
+	for (uint32_t c = 0; c < w->n_cand; c++) {
+		const struct det_grule *gr = &g->grules[w->cand[c].grule];
+		const struct det_erule *er = &e->rules[gr->rule];
+		uint32_t end = w->cand[c].end;
+
+		if (er->kind != PLAN_EXACT && fired(st, gr->rule))
+			continue;
+		if (!header_ok(er, p))
+			continue;
+		if (er->kind != PLAN_EXACT) {
+			uint32_t mend;
+
+			if (!have_buf) {
+				blen = confirm_buf(w, state, data, len, &base);
+				have_buf = true;
+			}
+			w->st.confirms++;
+			if (!det_inspect(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
+				w->st.confirm_fail++;
+				continue;
+			}
+			/* report the end within this segment when it lies there */
+			end = base + mend > st->offset ? (uint32_t)(base + mend - st->offset) : 0;
+			if (st->n_fired < DET_STREAM_FIRED)
+				st->fired[st->n_fired++] = gr->rule;
+		}
+		emit(w, gr->rule, p, end, &n);
+	}
+	return n;
+}
+
+int
+det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, struct det_match *m,
+		unsigned max)
+{
+	const struct det_engine *e = w->e;
+	struct det_stream *st = stream_hdr(state);
+	uint32_t len = p->len, n;
+	uint64_t depth = e->opts.stream_depth;
+
+	if (st->gen != e->gen)
+		return -ESTALE;
+	if (!st->open)
+		return -EINVAL;
+	w->st.segments++;
+	if (st->g == NULL || len == 0) {
+		st->offset += len;
+		return 0;
+	}
+	if (depth != 0 && st->offset + len > depth) {
+		uint64_t room = st->offset >= depth ? 0 : depth - st->offset;
+
+		w->st.beyond_depth += len - room;
+		len = (uint32_t)room;
+		if (len == 0) {
+			st->offset += p->len;
+			return 0;
+		}
+	}
+	scan_begin(w, st->g);
+	w->seg_base = st->offset;
+	if (st->g->db != NULL) {
+		if (hs_scan_stream(stream_hs(state), (const char *)p->payload, len, 0, w->scratch,
+				    stream_cb, w) != HS_SUCCESS)
+			w->st.scan_errors++;
+		w->st.bytes += len;
+	}
+	n = stream_eval(w, state, p, p->payload, len);
+	if (e->need_window)
+		window_update(e, state, p->payload, len);
+	st->offset += p->len;
+	return finish(w, n, m, max);
+}
+
+int
+det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, struct det_match *m,
+		unsigned max)
+{
+	const struct det_engine *e = w->e;
+	struct det_stream *st = stream_hdr(state);
+	uint32_t n = 0;
+
+	if (st->gen != e->gen)
+		return -ESTALE;
+	if (!st->open)
+		return 0;
+	st->open = false;
+	if (st->g == NULL || st->g->db == NULL)
+		return 0;
+	scan_begin(w, st->g);
+	w->seg_base = st->offset;
+	if (hs_reset_stream(stream_hs(state), 0, w->scratch, p != NULL ? stream_cb : NULL, w) !=
+			HS_SUCCESS)
+		w->st.scan_errors++;
+	if (p == NULL)
+		return 0;
+	/* only what the end of data decided: the per-segment rules have had their turn */
+	for (uint32_t c = 0; c < w->n_cand; c++) {
+		const struct det_grule *gr = &st->g->grules[w->cand[c].grule];
+		const struct det_erule *er = &e->rules[gr->rule];
+
+		if (er->kind == PLAN_EXACT && header_ok(er, p))
+			emit(w, gr->rule, p, 0, &n);
+	}
+	return finish(w, n, m, max);
+}
