@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Brute force: many short or failed connections from one source to an authentication service
+ * (SSH, RDP, FTP, telnet, SMTP, POP3, IMAP, SMB, MySQL, PostgreSQL by default) within a window.
+ *
+ * A connection counts as an attempt when it was refused or unanswered (the server reset it or
+ * never replied) or when it was short: over within max_duration and at most max_packets
+ * packets, which is what one password guess followed by a disconnect looks like. Interactive
+ * sessions and transfers are long and do not count, however many there are.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_detect_impl.h"
+
+#define F_RST 0x04
+
+struct bf_key {
+	struct ctl_host_key src;
+	uint16_t port;
+	uint16_t pad;
+};
+
+struct bf_val {
+	uint64_t window_start;
+	uint64_t last_ns;
+	uint32_t attempts;
+	uint32_t failed;
+	uint32_t next_alert;
+	bool one_dst;
+	struct ctl_host_key dst;
+};
+
+struct brute {
+	struct ctl_detectors *d;
+	const struct ctl_brute_cfg *cfg;
+	uint64_t window_ns;
+	struct ctl_map *m;
+	uint64_t next_gc_ns;
+};
+
+static const struct ctl_alert_template templates[] = {
+	{
+			.sid = CTL_SID_BRUTE_FORCE,
+			.title = "Brute-force login attempts",
+			.category = "Attempted User Privilege Gain",
+			.what = "${src} made ${observed} short or failed connections to port ${dport} "
+				"(${service}) on ${targets} within ${window}; ${failed} were refused or "
+				"unanswered.",
+			.why = "One connection per password guess, each closed after a few packets, is "
+			       "the pattern of password guessing against a login service; the threshold "
+			       "is ${threshold} attempts per ${window}.",
+			.next = "Check the authentication logs of ${targets} for failed logins from ${src}, "
+				"block ${src} if it is not a known client, and make sure the service "
+				"requires keys or rate-limits logins.",
+	},
+};
+
+static const char *
+service_name(uint16_t port)
+{
+	switch (port) {
+	case 21:
+		return "FTP";
+	case 22:
+		return "SSH";
+	case 23:
+		return "telnet";
+	case 25:
+		return "SMTP";
+	case 110:
+		return "POP3";
+	case 143:
+		return "IMAP";
+	case 445:
+		return "SMB";
+	case 3306:
+		return "MySQL";
+	case 3389:
+		return "RDP";
+	case 5432:
+		return "PostgreSQL";
+	}
+	return "authentication service";
+}
+
+static int
+bf_create(struct ctl_detectors *d, void **priv)
+{
+	struct brute *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->d = d;
+	b->cfg = &d->cfg.brute_force;
+	b->window_ns = b->cfg->window_ms * 1000000ULL;
+	b->m = ctl_map_create(
+			"bf", sizeof(struct bf_key), sizeof(struct bf_val), d->cfg.max_entries);
+	if (b->m == NULL) {
+		int e = errno ? errno : ENOMEM;
+
+		free(b);
+		return -e;
+	}
+	*priv = b;
+	return 0;
+}
+
+static void
+bf_free(void *priv)
+{
+	struct brute *b = priv;
+
+	ctl_map_free(b->m);
+	free(b);
+}
+
+static uint32_t
+bf_entries(const void *priv)
+{
+	return ctl_map_count(((const struct brute *)priv)->m);
+}
+
+static void
+bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *dl)
+{
+	struct brute *b = priv;
+	const struct dp_event_flow *f = &ev->flow;
+	const struct ctl_brute_cfg *c = b->cfg;
+	struct bf_key k;
+	struct bf_val *v;
+	bool auth = false, failed, shortc, added;
+	uint64_t dur;
+
+	(void)dl;
+	if (ev->type != DP_EV_FLOW_END || f->proto != 6)
+		return;
+	for (uint32_t i = 0; i < c->n_ports && !auth; i++)
+		auth = f->dport == c->ports[i];
+	if (!auth)
+		return;
+	dur = f->last_ns > f->first_ns ? f->last_ns - f->first_ns : 0;
+	failed = (f->tcp_flags[1] & F_RST) || f->pkts[1] == 0;
+	shortc = dur <= c->max_duration_ms * 1000000ULL && f->pkts[0] + f->pkts[1] <= c->max_pkts;
+	if (!failed && !shortc)
+		return;
+
+	memset(&k, 0, sizeof(k));
+	k.src = ctl_host_key(f->family, f->src);
+	k.port = f->dport;
+	v = ctl_map_get(b->m, &k, &added);
+	if (v == NULL) {
+		ctl_detect_untracked(b->d, CTL_DET_BRUTE_FORCE);
+		return;
+	}
+	if (added || ev->time_ns >= v->window_start + b->window_ns) {
+		memset(v, 0, sizeof(*v));
+		v->window_start = ev->time_ns;
+		v->next_alert = c->attempts;
+		v->one_dst = true;
+		v->dst = ctl_host_key(f->family, f->dst);
+	}
+	v->last_ns = ev->time_ns;
+	v->attempts++;
+	if (failed)
+		v->failed++;
+	if (memcmp(f->dst, v->dst.addr, f->family == 4 ? 4 : 16) != 0)
+		v->one_dst = false;
+	if (v->attempts < v->next_alert)
+		return;
+	v->next_alert *= 2;
+
+	struct ctl_alert a;
+	char addr[64];
+
+	ctl_alert_init_anomaly(&a, &templates[0], "brute_force", CTL_SEV_HIGH);
+	a.flow.family = f->family;
+	a.flow.proto = 6;
+	a.flow.dport = f->dport;
+	memcpy(a.flow.src, f->src, 16);
+	if (v->one_dst)
+		memcpy(a.flow.dst, f->dst, 16);
+	snprintf(a.metric, sizeof(a.metric), "attempts");
+	a.observed = v->attempts;
+	a.threshold = c->attempts;
+	a.window_ns = b->window_ns;
+	a.first_ns = v->window_start;
+	a.last_ns = ev->time_ns;
+	ctl_alert_fact(&a, "failed", "%u", v->failed);
+	ctl_alert_fact(&a, "service", "%s", service_name(f->dport));
+	ctl_alert_fact(&a, "targets", "%s",
+			v->one_dst ? ctl_addr_str(f->family, f->dst, addr, sizeof(addr))
+				   : "several hosts");
+	ctl_detect_emit(b->d, CTL_DET_BRUTE_FORCE, &a);
+}
+
+static void
+bf_on_tick(void *priv, uint64_t now_ns)
+{
+	struct brute *b = priv;
+
+	if (now_ns < b->next_gc_ns || now_ns < b->window_ns)
+		return;
+	b->next_gc_ns = now_ns + b->window_ns;
+	ctl_detect_gc(b->m, sizeof(struct bf_key), offsetof(struct bf_val, last_ns),
+			now_ns - b->window_ns);
+}
+
+const struct ctl_detector_ops ctl_det_brute_force = {
+	.name = "brute_force",
+	.cfg_off = offsetof(struct ctl_detect_cfg, brute_force),
+	.create = bf_create,
+	.on_flow = bf_on_flow,
+	.on_tick = bf_on_tick,
+	.free = bf_free,
+	.entries = bf_entries,
+	.templates = templates,
+	.n_templates = sizeof(templates) / sizeof(templates[0]),
+};
