@@ -670,3 +670,88 @@ ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c)
 {
 	*c = e->c;
 }
+
+/* Options ----------------------------------------------------------------------------------- */
+
+void
+ctl_alert_opts_defaults(struct ctl_alert_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dedup_window_ms = 60000;
+	o->dedup_capacity = 65536;
+	o->webhook.timeout_ms = 2000;
+	o->webhook.queue_len = 1024;
+}
+
+static int
+parse_url(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_webhook_opts *w = obj;
+	const char *s = vg_yaml_scalar(y, v, key);
+
+	if (s == NULL)
+		return -EINVAL;
+	if (s[0] != '\0' && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		vg_yaml_err(y, v, "'%s': '%s' is not an http:// or https:// URL", key, s);
+		return -EINVAL;
+	}
+	if (strlen(s) >= sizeof(w->url)) {
+		vg_yaml_err(y, v, "'%s': the URL is longer than %zu characters", key,
+				sizeof(w->url) - 1);
+		return -EINVAL;
+	}
+	snprintf(w->url, sizeof(w->url), "%s", s);
+	return 0;
+}
+
+static const struct vg_yaml_field webhook_fields[] = {
+	{ .name = "url", .type = VG_YT_CUSTOM, .parse = parse_url },
+	{ .name = "timeout",
+			.type = VG_YT_MS,
+			.off = offsetof(struct ctl_webhook_opts, timeout_ms),
+			.min = 10,
+			.max = 60000 },
+	{ .name = "queue",
+			.type = VG_YT_U32,
+			.off = offsetof(struct ctl_webhook_opts, queue_len),
+			.min = 1,
+			.max = 1 << 20 },
+	{ 0 },
+};
+
+static int
+parse_webhook(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_alert_opts *o = obj;
+
+	if (!vg_yaml_expect_map(y, v, key))
+		return -EINVAL;
+	return vg_yaml_map(y, v, "alerts.webhook", webhook_fields, &o->webhook);
+}
+
+const struct vg_yaml_field ctl_alert_yaml_fields[] = {
+	{ .name = "dedup_window",
+			.type = VG_YT_MS,
+			.off = offsetof(struct ctl_alert_opts, dedup_window_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "dedup_capacity",
+			.type = VG_YT_SIZE32,
+			.off = offsetof(struct ctl_alert_opts, dedup_capacity),
+			.min = 64,
+			.max = 1 << 24 },
+	{ .name = "eve_log",
+			.type = VG_YT_STRBUF,
+			.off = offsetof(struct ctl_alert_opts, eve_log),
+			.max = 256 },
+	{ .name = "webhook", .type = VG_YT_CUSTOM, .parse = parse_webhook },
+	{ 0 },
+};
+
+int
+ctl_alert_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_alert_opts *o)
+{
+	if (!vg_yaml_expect_map(y, n, "alerts"))
+		return -EINVAL;
+	return vg_yaml_map(y, n, "alerts", ctl_alert_yaml_fields, o);
+}

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "dp_event.h"
+#include "vg_yaml.h"
 
 enum ctl_alert_kind {
 	CTL_ALERT_SIGNATURE = 1,
@@ -214,5 +215,28 @@ int ctl_eve_write(struct ctl_eve *e, const struct ctl_alert *a, const char *in_i
 /* Close and open the path again (after logrotate moved it). Returns 0 or -errno. */
 int ctl_eve_reopen(struct ctl_eve *e);
 void ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c);
+
+/* Alert routing options: the `alerts:` section of the appliance config. */
+struct ctl_webhook_opts {
+	char url[256];	     /* http:// or https://; empty: no webhook (the default) */
+	uint64_t timeout_ms; /* whole request, connection included */
+	uint32_t queue_len;  /* alerts waiting to be posted; more are dropped and counted */
+};
+
+struct ctl_alert_opts {
+	uint64_t dedup_window_ms;
+	uint32_t dedup_capacity;
+	char eve_log[256]; /* path of the EVE JSON lines file; empty: none */
+	struct ctl_webhook_opts webhook;
+};
+
+/* Defaults: 60 s dedup window for 65536 alerts, no EVE file, no webhook (2 s, 1024 queued). */
+void ctl_alert_opts_defaults(struct ctl_alert_opts *o);
+
+/* dedup_window, dedup_capacity, eve_log, webhook: {url, timeout, queue}. */
+extern const struct vg_yaml_field ctl_alert_yaml_fields[];
+
+/* Parse an `alerts:` mapping into o (defaults are not reset). Returns 0 or -EINVAL. */
+int ctl_alert_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_alert_opts *o);
 
 #endif /* CTL_ALERT_H */
