@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Matching semantics in block mode: content modifiers, negation, pcre, dsize, flow, flags,
+ * addresses and ports, verdict order, thresholds. Besides hand-made cases, random rules are
+ * checked three ways: the engine's Hyperscan-only plan, its confirmation plan, and a
+ * brute-force reference of Suricata's "some placement satisfies every keyword" semantics.
+ */
+#include "det_test.h"
+
+#include "det_inspect.h"
+
+/* ---- content ---- */
+
+static void
+test_content_basic(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"evil\"; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"EvIl\"; nocase; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"|65 76|il|0d 0a|\"; sid:3;)\n"
+		      "alert udp any any -> any any (content:\"a\\;b\\\"c\\\\d\"; sid:4;)\n");
+	assert_int_equal(t.crep.exact, 4);
+	assert_true(tdet_udp_has(&t, 1, "an evil thing"));
+	assert_false(tdet_udp_has(&t, 1, "an EVIL thing"));
+	assert_true(tdet_udp_has(&t, 2, "an EVIL thing"));
+	assert_true(tdet_udp_has(&t, 2, "eviL"));
+	assert_false(tdet_udp_has(&t, 2, "evl"));
+	assert_true(tdet_udp_has(&t, 3, "evil\r\n"));
+	assert_false(tdet_udp_has(&t, 3, "evil\n"));
+	assert_true(tdet_udp_has(&t, 4, "xa;b\"c\\dx"));
+	assert_false(tdet_udp_has(&t, 1, ""));
+	tdet_close(&t);
+}
+
+static void
+test_offset_depth(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"abc\"; offset:2; depth:5; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"abc\"; depth:3; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"abc\"; offset:3; sid:3;)\n"
+		      /* a chain whose head has offset/depth: anchored regex */
+		      "alert udp any any -> any any (content:\"ab\"; offset:1; depth:3; "
+		      "content:\"cd\"; distance:0; sid:4;)\n");
+	/* depth counts from offset: abc must lie in bytes [2, 7) */
+	assert_true(tdet_udp_has(&t, 1, "xxabc"));
+	assert_true(tdet_udp_has(&t, 1, "xxxxabc"));
+	assert_false(tdet_udp_has(&t, 1, "xxxxxabc"));
+	assert_false(tdet_udp_has(&t, 1, "xabcx"));
+	assert_true(tdet_udp_has(&t, 2, "abcxx"));
+	assert_false(tdet_udp_has(&t, 2, "xabc"));
+	assert_true(tdet_udp_has(&t, 3, "xxxabc"));
+	assert_true(tdet_udp_has(&t, 3, "abcxxxabc"));
+	assert_false(tdet_udp_has(&t, 3, "xxabcx"));
+	assert_true(tdet_udp_has(&t, 4, "xabzzcd"));
+	assert_true(tdet_udp_has(&t, 4, "xxabcd"));
+	assert_false(tdet_udp_has(&t, 4, "abcd"));
+	assert_false(tdet_udp_has(&t, 4, "xxxabcd"));
+	tdet_close(&t);
+}
+
+static void
+test_distance_within(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t,
+			/* the alert-distance-within-1 rule of suricata-verify */
+			"alert udp any any -> any any (content:\"AllWorkAndNoPlayMakesWill\"; "
+			"content:\"DullBoy\"; distance:1; within:7; sid:1;)\n"
+			"alert udp any any -> any any (content:\"A\"; content:\"B\"; within:2; "
+			"sid:2;)\n"
+			"alert udp any any -> any any (content:\"A\"; content:\"B\"; distance:2; "
+			"sid:3;)\n"
+			"alert udp any any -> any any (content:\"A\"; content:\"B\"; distance:-1; "
+			"within:3; sid:4;)\n");
+	assert_true(tdet_udp_has(&t, 1, "GET /AllWorkAndNoPlayMakesWillADullBoy HTTP/1.0"));
+	assert_false(tdet_udp_has(&t, 1, "AllWorkAndNoPlayMakesWillDullBoy"));
+	assert_false(tdet_udp_has(&t, 1, "AllWorkAndNoPlayMakesWillAADullBoy"));
+	/* within counts from the end of A: B must end within 2 bytes of it */
+	assert_true(tdet_udp_has(&t, 2, "AB"));
+	assert_true(tdet_udp_has(&t, 2, "AxB"));
+	assert_false(tdet_udp_has(&t, 2, "AxxB"));
+	/* the second A makes it: an earlier A that fails is not the end */
+	assert_true(tdet_udp_has(&t, 2, "AxxxAxB"));
+	assert_false(tdet_udp_has(&t, 3, "AxB"));
+	assert_true(tdet_udp_has(&t, 3, "AxxB"));
+	assert_true(tdet_udp_has(&t, 3, "ABAxxB"));
+	/* negative distance: B may start one byte before A ends */
+	assert_true(tdet_udp_has(&t, 4, "BA") == false);
+	assert_true(tdet_udp_has(&t, 4, "AB"));
+	assert_true(tdet_udp_has(&t, 4, "AxB"));
+	assert_false(tdet_udp_has(&t, 4, "AxxB"));
+	tdet_close(&t);
+}
+
+static void
+test_negation(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"GET\"; content:!\"admin\"; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"GET\"; content:!\"/x\"; "
+		      "distance:1; within:2; sid:2;)\n"
+		      "alert udp any any -> any any (content:!\"abc\"; depth:3; sid:3;)\n");
+	assert_int_equal(t.crep.exact, 1);
+	assert_true(tdet_udp_has(&t, 1, "GET /index"));
+	assert_false(tdet_udp_has(&t, 1, "GET /admin"));
+	/* absence is of the whole payload, even after the positive match */
+	assert_false(tdet_udp_has(&t, 1, "admin GET"));
+	assert_true(tdet_udp_has(&t, 2, "GET /y"));
+	assert_false(tdet_udp_has(&t, 2, "GET /x"));
+	/* relative negation: another GET without /x after it is enough */
+	assert_true(tdet_udp_has(&t, 2, "GET /x GET /y"));
+	assert_true(tdet_udp_has(&t, 3, "xabc"));
+	assert_false(tdet_udp_has(&t, 3, "abcx"));
+	tdet_close(&t);
+}
+
+static void
+test_pcre(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (pcre:\"/ab+c/\"; sid:1;)\n"
+		      "alert udp any any -> any any (pcre:\"/^get /i\"; sid:2;)\n"
+		      "alert udp any any -> any any (pcre:\"/a.b/s\"; sid:3;)\n"
+		      "alert udp any any -> any any (pcre:\"/^b$/m\"; sid:4;)\n"
+		      "alert udp any any -> any any (pcre:\"/ a b c # spaces ignored/x\"; sid:5;)\n"
+		      "alert udp any any -> any any (content:\"key=\"; pcre:\"/^[0-9]{3}&/R\"; "
+		      "sid:6;)\n"
+		      "alert udp any any -> any any (content:\"GET\"; pcre:!\"/two/\"; sid:7;)\n"
+		      "alert udp any any -> any any (pcre:\"/(a)\\1b/\"; sid:8;)\n");
+	assert_true(t.crep.pcre_hs >= 5);
+	assert_true(tdet_udp_has(&t, 1, "xxabbbc"));
+	assert_false(tdet_udp_has(&t, 1, "xxac"));
+	assert_true(tdet_udp_has(&t, 2, "GeT /"));
+	assert_false(tdet_udp_has(&t, 2, " GET /"));
+	assert_true(tdet_udp_has(&t, 3, "a\nb"));
+	assert_true(tdet_udp_has(&t, 4, "a\nb\nc"));
+	assert_false(tdet_udp_has(&t, 4, "a b c"));
+	assert_true(tdet_udp_has(&t, 5, "xabcx"));
+	assert_false(tdet_udp_has(&t, 5, "a b c"));
+	/* R: the pcre starts where key= ended, so ^ anchors there */
+	assert_true(tdet_udp_has(&t, 6, "x=1&key=123&"));
+	assert_false(tdet_udp_has(&t, 6, "key=1234&"));
+	assert_true(tdet_udp_has(&t, 6, "key=1234& key=999&"));
+	assert_true(tdet_udp_has(&t, 7, "GET /one/"));
+	assert_false(tdet_udp_has(&t, 7, "GET /two/"));
+	/* a backreference: Hyperscan prefilter, PCRE2 decides */
+	assert_true(tdet_udp_has(&t, 8, "xaab"));
+	assert_false(tdet_udp_has(&t, 8, "xabb"));
+	tdet_close(&t);
+}
+
+static void
+test_isdataat(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"USER\"; isdataat:5,relative; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"USER\"; isdataat:!1,relative; "
+		      "sid:2;)\n"
+		      "alert udp any any -> any any (isdataat:9; content:\"x\"; sid:3;)\n");
+	assert_true(tdet_udp_has(&t, 1, "USER abcde"));
+	assert_false(tdet_udp_has(&t, 1, "USER abcd"));
+	assert_true(tdet_udp_has(&t, 2, "USER "));
+	assert_false(tdet_udp_has(&t, 2, "USER  "));
+	assert_true(tdet_udp_has(&t, 3, "x123456789"));
+	assert_false(tdet_udp_has(&t, 3, "x12345678"));
+	tdet_close(&t);
+}
+
+/* ---- packet keywords and header ---- */
+
+static void
+test_dsize(void **state)
+{
+	struct tdet t;
+	const char *p10 = "0123456789";
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (dsize:10; sid:1;)\n"
+		      "alert udp any any -> any any (dsize:<10; sid:2;)\n"
+		      "alert udp any any -> any any (dsize:<=10; sid:3;)\n"
+		      "alert udp any any -> any any (dsize:>8; sid:4;)\n"
+		      "alert udp any any -> any any (dsize:>=10; sid:5;)\n"
+		      "alert udp any any -> any any (dsize:8<>20; sid:6;)\n"
+		      "alert udp any any -> any any (dsize:!9; sid:7;)\n");
+	assert_true(tdet_udp_has(&t, 1, p10));
+	assert_false(tdet_udp_has(&t, 1, "012345678"));
+	assert_false(tdet_udp_has(&t, 2, p10));
+	assert_true(tdet_udp_has(&t, 2, "012345678"));
+	assert_true(tdet_udp_has(&t, 3, p10));
+	assert_true(tdet_udp_has(&t, 4, "012345678"));
+	assert_false(tdet_udp_has(&t, 4, "01234567"));
+	assert_true(tdet_udp_has(&t, 5, p10));
+	assert_false(tdet_udp_has(&t, 5, "012345678"));
+	/* the range excludes its ends */
+	assert_true(tdet_udp_has(&t, 6, "012345678"));
+	assert_false(tdet_udp_has(&t, 6, "01234567"));
+	assert_true(tdet_udp_has(&t, 7, p10));
+	assert_false(tdet_udp_has(&t, 7, "012345678"));
+	/* the empty payload has dsize 0 */
+	assert_true(tdet_udp_has(&t, 2, ""));
+	tdet_close(&t);
+}
+
+static void
+test_flow_and_flags(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	uint32_t sids[8];
+
+	(void)state;
+	tdet_open(&t, "alert tcp any any -> any any (flow:to_server,established; flags:S; sid:1;)\n"
+		      "alert tcp any any -> any any (flags:SA,12; sid:2;)\n"
+		      "alert tcp any any -> any any (flags:+S; flow:not_established; sid:3;)\n"
+		      "alert tcp any any -> any any (flags:0; sid:4;)\n"
+		      "alert tcp any any -> any any (flags:!R; dsize:0; sid:5;)\n"
+		      "alert udp any any -> any any (flow:to_client; dsize:<100; sid:6;)\n");
+	p = tdet_pkt(IPPROTO_TCP, 80, NULL, 0);
+	p.tcp_flags = 0x02; /* SYN */
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	assert_int_equal(sids[0], 1);
+	assert_int_equal(sids[1], 5);
+	p.tcp_flags = 0x12 | 0x40; /* SYN ACK ECE: the mask 12 (CWR ECE) ignores ECE */
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	assert_int_equal(sids[0], 2);
+	p.flags &= (uint8_t)~DET_PKT_ESTABLISHED;
+	p.tcp_flags = 0x12;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 3); /* 2, 3, 5 */
+	p.tcp_flags = 0;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2); /* 4, 5 */
+	assert_int_equal(sids[0], 4);
+	p.tcp_flags = 0x04;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	/* flow:to_client on UDP */
+	p = tdet_pkt(IPPROTO_UDP, 5060, "x", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p = tdet_reply(p);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 6);
+	tdet_close(&t);
+}
+
+static void
+test_addresses_and_ports(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	uint32_t sids[8];
+	static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 };
+
+	(void)state;
+	tdet_open(&t, "alert udp $HOME_NET any -> !$HOME_NET 53 (content:\"q\"; sid:1;)\n"
+		      "alert udp any 53 -> $HOME_NET any (content:\"q\"; sid:2;)\n"
+		      "alert udp [10.0.0.0/24,!10.0.0.1] any -> any [1:1024,!53] (content:\"q\"; "
+		      "sid:3;)\n"
+		      "alert udp any any <> 192.0.2.0/24 5000: (content:\"q\"; sid:4;)\n"
+		      "alert udp 2001:db8::/32 any -> any any (content:\"q\"; sid:5;)\n");
+	p = tdet_pkt(IPPROTO_UDP, 53, "q", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 1);
+	p = tdet_reply(p);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 2);
+	p = tdet_pkt(IPPROTO_UDP, 80, "q", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0); /* 10.0.0.1 is excluded from sid 3 */
+	{
+		static const uint8_t c2[16] = { 10, 0, 0, 2 };
+
+		p.src = c2;
+		assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+		assert_int_equal(sids[0], 3);
+	}
+	/* <>: either way round */
+	p = tdet_pkt(IPPROTO_UDP, 6000, "q", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 4);
+	p = tdet_reply(p);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	p = tdet_pkt(IPPROTO_UDP, 4999, "q", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p.family = 6;
+	p.src = v6a;
+	p.dst = v6b;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 5);
+	p.src = v6b;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	tdet_close(&t);
+}
+
+static void
+test_ip_only_and_protocols(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	uint32_t sids[8];
+
+	(void)state;
+	tdet_open(&t, "alert ip any any -> any any (sid:1;)\n"
+		      "alert icmp any any -> any any (content:\"ping\"; sid:2;)\n"
+		      "alert ip any 80 -> any any (sid:3;)\n"
+		      "alert dns any any -> any any (content:\"q\"; sid:4;)\n");
+	/* header-only rules fire on a flow direction's first packet */
+	p = tdet_pkt(IPPROTO_ICMP, 0, "ping", 4);
+	p.sport = 0;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 2);
+	/* port 80 on an ip rule needs a packet with ports */
+	p = tdet_reply(tdet_pkt(IPPROTO_TCP, 80, "x", 1));
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	/* dns: UDP or TCP with server port 53, approximated */
+	assert_int_equal(t.rep.approximated, 1);
+	p = tdet_pkt(IPPROTO_UDP, 53, "q", 1);
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 4);
+	p.dport = 5353;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	tdet_close(&t);
+}
+
+/* ---- verdicts ---- */
+
+static void
+test_action_order(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	struct det_match m[8];
+	int n;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"x\"; priority:1; sid:1;)\n"
+		      "reject udp any any -> any any (content:\"x\"; sid:2;)\n"
+		      "drop udp any any -> any any (content:\"x\"; priority:3; sid:3;)\n"
+		      "drop udp any any -> any any (content:\"x\"; priority:2; sid:4;)\n"
+		      "alert udp any any -> any any (content:\"x\"; priority:1; sid:5; noalert;)\n"
+		      "pass udp any any -> any any (content:\"ok\"; sid:6;)\n");
+	p = tdet_pkt(IPPROTO_UDP, 9, "x", 1);
+	n = det_scan_packet(t.w, &p, m, 8);
+	assert_int_equal(n, 5);
+	/* drop before reject before alert; within an action by priority, then sid */
+	assert_int_equal(det_engine_rule_info(t.e, m[0].rule)->sid, 4);
+	assert_int_equal(det_engine_rule_info(t.e, m[1].rule)->sid, 3);
+	assert_int_equal(det_engine_rule_info(t.e, m[2].rule)->sid, 2);
+	assert_int_equal(det_engine_rule_info(t.e, m[3].rule)->sid, 1);
+	assert_int_equal(det_engine_rule_info(t.e, m[4].rule)->sid, 5);
+	assert_int_equal(m[0].action, DET_ACT_DROP);
+	assert_int_equal(m[2].action, DET_ACT_REJECT);
+	assert_true(m[0].flags & DET_M_ALERT);
+	assert_false(m[4].flags & DET_M_ALERT);
+	assert_int_equal(m[3].end, 1);
+	/* pass wins over everything and silences the rest */
+	p = tdet_pkt(IPPROTO_UDP, 9, "x ok", 4);
+	n = det_scan_packet(t.w, &p, m, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].action, DET_ACT_PASS);
+	assert_false(m[0].flags & DET_M_ALERT);
+	/* a small array keeps the first matches in order and counts the rest */
+	p = tdet_pkt(IPPROTO_UDP, 9, "x", 1);
+	assert_int_equal(det_scan_packet(t.w, &p, m, 2), 2);
+	assert_int_equal(det_engine_rule_info(t.e, m[0].rule)->sid, 4);
+	assert_int_equal(det_worker_stats(t.w)->truncated, 3);
+	tdet_close(&t);
+}
+
+/* Scan the same packet at times t (seconds); return the DET_M_ALERT bits and action count. */
+static void
+thresh_run(struct tdet *t, const uint64_t *secs, unsigned n, const uint8_t *src, char *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct det_pkt p = tdet_pkt(IPPROTO_UDP, 9, "x", 1);
+		struct det_match m[4];
+		int k;
+
+		p.src = src;
+		p.now_ns = secs[i] * 1000000000ULL;
+		k = det_scan_packet(t->w, &p, m, 4);
+		/* A: action and alert, a: action only, .: nothing */
+		out[i] = k == 0 ? '.' : (m[0].flags & DET_M_ALERT) ? 'A' : 'a';
+	}
+	out[n] = '\0';
+}
+
+static void
+test_thresholds(void **state)
+{
+	static const uint64_t ts[] = { 1, 2, 3, 4, 5, 12, 13, 14 };
+	static const uint8_t other[16] = { 10, 9, 9, 9 };
+	struct tdet t;
+	char out[16];
+	const char *kinds[] = {
+		"threshold:type limit, track by_src, count 2, seconds 10;",
+		"threshold:type threshold, track by_src, count 2, seconds 10;",
+		"threshold:type both, track by_src, count 2, seconds 10;",
+		"detection_filter:track by_src, count 2, seconds 10;",
+	};
+	const char *want[] = { "AAaaaAAa", ".A.A..A.", ".Aaaa.Aa", "..AAA..A" };
+
+	(void)state;
+	for (unsigned k = 0; k < 4; k++) {
+		char rule[256];
+
+		snprintf(rule, sizeof(rule),
+				"drop udp any any -> any any (content:\"x\"; %s sid:1;)", kinds[k]);
+		tdet_open(&t, rule);
+		thresh_run(&t, ts, 8, tdet_client, out);
+		if (strcmp(out, want[k]) != 0)
+			fail_msg("%s: got %s, want %s", kinds[k], out, want[k]);
+		/* another source has its own count */
+		thresh_run(&t, ts, 1, other, out);
+		assert_string_equal(out, k == 0 ? "A" : ".");
+		tdet_close(&t);
+	}
+	/* by_rule shares one count between sources */
+	tdet_open(&t, "alert udp any any -> any any (content:\"x\"; "
+		      "threshold:type limit, track by_rule, count 1, seconds 60; sid:1;)");
+	thresh_run(&t, ts, 1, tdet_client, out);
+	assert_string_equal(out, "A");
+	thresh_run(&t, ts, 1, other, out);
+	assert_string_equal(out, "a");
+	tdet_close(&t);
+}
+
+static void
+test_thresh_eviction(void **state)
+{
+	struct det_compile_opts o;
+	struct tdet t;
+	uint8_t src[16] = { 10 };
+	char out[4];
+	static const uint64_t ts[] = { 1 };
+
+	(void)state;
+	det_compile_opts_default(&o);
+	o.thresh_entries = 16;
+	tdet_open_opts(&t,
+			"alert udp any any -> any any (content:\"x\"; "
+			"threshold:type limit, track by_src, count 1, seconds 60; sid:1;)",
+			false, &o);
+	/* 100 sources in a 16-entry table: old ones are evicted and counted, never crash */
+	for (unsigned i = 0; i < 100; i++) {
+		src[3] = (uint8_t)i;
+		thresh_run(&t, ts, 1, src, out);
+		assert_string_equal(out, "A");
+	}
+	assert_true(det_worker_stats(t.w)->thresh_evictions >= 84);
+	tdet_close(&t);
+}
+
+/* ---- random rules: Hyperscan plan vs confirmation vs a brute-force reference ---- */
+
+static uint32_t rng = 12345;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng = rng * 1103515245u + 12345u;
+	return (rng >> 8) % n;
+}
+
+static bool
+at(const uint8_t *b, int64_t pos, const struct det_content *c)
+{
+	for (uint32_t j = 0; j < c->len; j++) {
+		uint8_t x = b[pos + j], y = c->pat[j];
+
+		if ((c->flags & DET_C_NOCASE) && x >= 'A' && x <= 'Z')
+			x |= 0x20;
+		if ((c->flags & DET_C_NOCASE) && y >= 'A' && y <= 'Z')
+			y |= 0x20;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Suricata's windows and its backtracking: another placement of a content is tried only when
+ * the next keyword is relative to it (so a relative keyword after a negated one, relative to
+ * the positive match before, does not move that match).
+ */
+static bool
+ref(const struct det_rule *r, unsigned i, const uint8_t *b, int64_t len, int64_t prev)
+{
+	const struct det_content *c;
+	int64_t lo, hi;
+
+	if (i == r->n_items)
+		return true;
+	if (r->items[i].type != DET_ITEM_CONTENT)
+		return ref(r, i + 1, b, len, prev); /* the isdataat:0 marker: len > 0 always */
+	c = &r->items[i].c;
+	if (r->items[i].relative) {
+		int64_t d = (c->flags & DET_C_DISTANCE) ? c->distance : 0;
+
+		lo = prev + d < 0 ? 0 : prev + d;
+		hi = (c->flags & DET_C_WITHIN) ? prev + d + c->within : len;
+	} else {
+		lo = (c->flags & DET_C_OFFSET) ? c->offset : 0;
+		hi = (c->flags & DET_C_DEPTH) ? lo + c->depth : len;
+	}
+	if (hi > len)
+		hi = len;
+	if (c->flags & DET_C_NEGATED) {
+		for (int64_t p = lo; p + c->len <= hi; p++)
+			if (at(b, p, c))
+				return false;
+		return ref(r, i + 1, b, len, prev);
+	}
+	for (int64_t p = lo; p + c->len <= hi; p++) {
+		if (!at(b, p, c))
+			continue;
+		if (ref(r, i + 1, b, len, p + c->len))
+			return true;
+		if (i + 1 >= r->n_items || !r->items[i + 1].relative)
+			return false;
+	}
+	return false;
+}
+
+static void
+random_rule(char *buf, size_t n, uint32_t sid, bool force_confirm)
+{
+	static const char alpha[] = "abcAB";
+	unsigned items = 1 + rnd(4), off = 0;
+
+	off += (unsigned)snprintf(buf + off, n - off, "alert udp any any -> any any (");
+	for (unsigned i = 0; i < items; i++) {
+		unsigned len = 1 + rnd(3);
+		char pat[4] = { 0 };
+		bool neg = rnd(5) == 0;
+
+		for (unsigned j = 0; j < len; j++)
+			pat[j] = alpha[rnd(3)];
+		off += (unsigned)snprintf(
+				buf + off, n - off, "content:%s\"%s\"; ", neg ? "!" : "", pat);
+		if (rnd(3) == 0)
+			off += (unsigned)snprintf(buf + off, n - off, "nocase; ");
+		if (i > 0 && rnd(3) != 0) {
+			/* relative */
+			if (rnd(2))
+				off += (unsigned)snprintf(buf + off, n - off, "distance:%d; ",
+						(int)rnd(7) - 2);
+			if (rnd(2))
+				off += (unsigned)snprintf(
+						buf + off, n - off, "within:%u; ", len + rnd(5));
+		} else {
+			if (rnd(2))
+				off += (unsigned)snprintf(
+						buf + off, n - off, "offset:%u; ", rnd(5));
+			if (rnd(2))
+				off += (unsigned)snprintf(
+						buf + off, n - off, "depth:%u; ", len + rnd(6));
+		}
+	}
+	if (force_confirm)
+		off += (unsigned)snprintf(buf + off, n - off, "isdataat:0; ");
+	snprintf(buf + off, n - off, "sid:%u;)\n", sid);
+}
+
+static void
+test_random_differential(void **state)
+{
+	enum { RULES = 400, PAYLOADS = 500 };
+	char *text[2];
+	size_t cap = RULES * 256;
+	struct tdet t[2];
+	unsigned checked = 0, hits = 0;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		size_t off = 0;
+
+		text[k] = malloc(cap);
+		assert_non_null(text[k]);
+		rng = 777;
+		for (uint32_t s = 1; s <= RULES; s++) {
+			random_rule(text[k] + off, cap - off, s, k == 1);
+			off += strlen(text[k] + off);
+		}
+		tdet_open_opts(&t[k], text[k], true, NULL);
+		/* the generator makes some impossible windows; both sets reject the same ones */
+		if (k == 1)
+			assert_int_equal(t[1].rep.loaded, t[0].rep.loaded);
+		free(text[k]);
+	}
+	assert_true(t[0].rep.loaded > RULES / 2);
+	assert_true(t[0].crep.exact > RULES / 3);
+	assert_int_equal(t[1].crep.exact, 0);
+
+	rng = 4242;
+	for (unsigned i = 0; i < PAYLOADS; i++) {
+		static const char alpha[] = "abcAB";
+		uint8_t pl[24];
+		uint32_t len = 1 + rnd(20);
+		bool got[2][RULES + 1];
+
+		for (uint32_t j = 0; j < len; j++)
+			pl[j] = (uint8_t)alpha[rnd(5)];
+		for (int k = 0; k < 2; k++) {
+			struct det_pkt p = tdet_pkt(IPPROTO_UDP, 9, pl, len);
+			struct det_match m[RULES];
+			int n = det_scan_packet(t[k].w, &p, m, RULES);
+
+			memset(got[k], 0, sizeof(got[k]));
+			for (int j = 0; j < n; j++)
+				got[k][det_engine_rule_info(t[k].e, m[j].rule)->sid] = true;
+		}
+		for (unsigned r = 0; r < det_engine_rule_count(t[0].e); r++) {
+			const struct det_rule *rule = det_engine_rule(t[0].e, r);
+			uint32_t sid = rule->info.sid;
+			bool want = ref(rule, 0, pl, len, 0);
+
+			if (got[0][sid] != want || got[1][sid] != want)
+				fail_msg("sid %u on \"%.*s\": reference %d, hyperscan plan %d, "
+					 "confirmation %d: %s",
+						sid, (int)len, pl, want, got[0][sid], got[1][sid],
+						rule->text);
+			checked++;
+			hits += want;
+		}
+	}
+	/* the cases exercise both answers */
+	assert_true(hits > checked / 50);
+	assert_true(hits < checked / 2);
+	tdet_close(&t[0]);
+	tdet_close(&t[1]);
+}
+
+/* det_inspect on its own, with a stream base. */
+static void
+test_inspect_stream_base(void **state)
+{
+	struct tdet t;
+	struct det_inspect_ctx c;
+	const struct det_rule *r1, *r2;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"abc\"; offset:10; depth:5; sid:1;)\n"
+		      "alert udp any any -> any any (pcre:\"/^x/\"; sid:2;)\n");
+	r1 = det_engine_rule(t.e, 0);
+	r2 = det_engine_rule(t.e, 1);
+	assert_int_equal(det_inspect_ctx_init(&c), 0);
+	/* the buffer starts at stream offset 8: abc is at stream offset 10, in the window */
+	assert_true(det_inspect(r1, (const uint8_t *)"zzabc", 5, 8, &c, NULL));
+	assert_false(det_inspect(r1, (const uint8_t *)"zzabc", 5, 0, &c, NULL));
+	assert_false(det_inspect(r1, (const uint8_t *)"zzabc", 5, 20, &c, NULL));
+	/* with base > 0, ^ does not match at the buffer start */
+	assert_true(det_inspect(r2, (const uint8_t *)"xy", 2, 0, &c, NULL));
+	assert_false(det_inspect(r2, (const uint8_t *)"xy", 2, 8, &c, NULL));
+	det_inspect_ctx_free(&c);
+	tdet_close(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_content_basic),
+		cmocka_unit_test(test_offset_depth),
+		cmocka_unit_test(test_distance_within),
+		cmocka_unit_test(test_negation),
+		cmocka_unit_test(test_pcre),
+		cmocka_unit_test(test_isdataat),
+		cmocka_unit_test(test_dsize),
+		cmocka_unit_test(test_flow_and_flags),
+		cmocka_unit_test(test_addresses_and_ports),
+		cmocka_unit_test(test_ip_only_and_protocols),
+		cmocka_unit_test(test_action_order),
+		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_thresh_eviction),
+		cmocka_unit_test(test_random_differential),
+		cmocka_unit_test(test_inspect_stream_base),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
