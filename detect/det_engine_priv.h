@@ -90,6 +90,15 @@ struct det_engine {
 	uint32_t max_grules;
 };
 
+/* A prefilter hit whose confirmation failed, retried while its bytes are in the window. */
+struct det_pending {
+	uint32_t grule;
+	uint32_t pad;
+	uint64_t hit_end; /* stream offset just past the prefilter match */
+};
+
+#define DET_STREAM_PENDING 8
+
 /* Stream state header; the Hyperscan stream and the window follow. */
 struct det_stream {
 	uint64_t gen;
@@ -97,10 +106,12 @@ struct det_stream {
 	uint64_t offset;	   /* bytes fed so far */
 	uint32_t win_len;
 	uint32_t n_fired;
-	uint32_t fired[DET_STREAM_FIRED];
+	uint32_t fired[DET_STREAM_FIRED]; /* engine rule indexes */
+	uint32_t n_pending;
 	uint8_t dir;
 	bool open;
-	uint8_t pad[6];
+	uint8_t pad[2];
+	struct det_pending pending[DET_STREAM_PENDING];
 };
 
 #define DET_STREAM_HDR ((sizeof(struct det_stream) + 63) & ~(size_t)63)

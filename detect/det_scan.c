@@ -657,6 +657,39 @@ window_update(const struct det_engine *e, void *state, const uint8_t *data, uint
 	st->win_len += len;
 }
 
+static void
+pending_add(struct det_stream *st, uint32_t grule, uint64_t hit_end)
+{
+	uint32_t i, oldest = 0;
+
+	for (i = 0; i < st->n_pending; i++) {
+		if (st->pending[i].grule == grule) {
+			/* the later hit keeps the rule pending longer */
+			if (hit_end > st->pending[i].hit_end)
+				st->pending[i].hit_end = hit_end;
+			return;
+		}
+		if (st->pending[i].hit_end < st->pending[oldest].hit_end)
+			oldest = i;
+	}
+	if (st->n_pending < DET_STREAM_PENDING)
+		i = st->n_pending++;
+	else
+		i = oldest;
+	st->pending[i].grule = grule;
+	st->pending[i].hit_end = hit_end;
+}
+
+static void
+pending_del(struct det_stream *st, uint32_t grule)
+{
+	for (uint32_t i = 0; i < st->n_pending; i++)
+		if (st->pending[i].grule == grule) {
+			st->pending[i] = st->pending[--st->n_pending];
+			return;
+		}
+}
+
 /* Evaluate the candidates of a stream scan (data/len: this segment, maybe empty). */
 static uint32_t
 stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const uint8_t *data,
@@ -665,10 +698,23 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 	const struct det_engine *e = w->e;
 	struct det_stream *st = stream_hdr(state);
 	const struct det_group *g = st->g;
+	uint64_t seg_end = st->offset + len, win = e->opts.stream_window;
 	uint32_t n = 0, blen = 0;
 	uint64_t base = 0;
 	bool have_buf = false;
 
+	/*
+	 * Hits of earlier segments whose confirmation failed are tried again while their bytes
+	 * are still in the window: the rest of the match may have arrived since.
+	 */
+	for (uint32_t i = 0; i < st->n_pending;) {
+		if (seg_end - st->pending[i].hit_end > win) {
+			st->pending[i] = st->pending[--st->n_pending];
+			continue;
+		}
+		cand_push(w, st->pending[i].grule, 0);
+		i++;
+	}
 	for (uint32_t i = 0; i < g->n_always; i++)
 		cand_push(w, g->always[i], 0);
 	w->st.candidates += w->n_cand;
@@ -691,8 +737,11 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 			w->st.confirms++;
 			if (!det_inspect(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
 				w->st.confirm_fail++;
+				if (er->kind == PLAN_CONFIRM && end > 0)
+					pending_add(st, w->cand[c].grule, st->offset + end);
 				continue;
 			}
+			pending_del(st, w->cand[c].grule);
 			/* report the end within this segment when it lies there */
 			end = base + mend > st->offset ? (uint32_t)(base + mend - st->offset) : 0;
 			if (st->n_fired < DET_STREAM_FIRED)
