@@ -567,11 +567,15 @@ parse_var(struct pctx *c, const char *s, unsigned len, struct rval *out)
 	if (c->depth >= VAR_DEPTH_MAX)
 		return perr(c, 0, "variable '%.*s' nests more than %d levels (a loop?)", (int)len,
 				s, VAR_DEPTH_MAX);
-	/* Errors inside the variable's value point at the variable in the rule. */
+	/*
+	 * Errors inside the variable's value point at the variable in the rule; the outermost
+	 * variable names itself and its value, so a loop reads as one message.
+	 */
 	saved = c->base;
 	c->depth++;
 	{
 		struct pctx sub = *c;
+
 		sub.base = 0;
 		rc = parse_expr(&sub, v->value, (unsigned)strlen(v->value), out);
 		if (rc != 0 && sub.failed && !c->failed) {
@@ -581,6 +585,8 @@ parse_var(struct pctx *c, const char *s, unsigned len, struct rval *out)
 			c->undefined = sub.undefined;
 			c->depth--;
 			c->base = saved;
+			if (c->depth > 0)
+				return perr(c, 0, "%s", inner);
 			return perr(c, 0, "in $%s = \"%s\": %s", v->name, v->value, inner);
 		}
 	}
