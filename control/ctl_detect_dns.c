@@ -168,7 +168,10 @@ entropy(const char *s, size_t n, size_t *counted)
 	return h;
 }
 
-/* A name for a 47-character fact: long names keep their end, where the domain is. */
+/*
+ * A name for a 47-character fact: long names keep their end, where the domain is. Bytes that
+ * are not printable ASCII become '?': the name comes from the wire and ends up in JSON and logs.
+ */
 static void
 example(char *out, size_t outlen, const char *name)
 {
@@ -178,6 +181,9 @@ example(char *out, size_t outlen, const char *name)
 		snprintf(out, outlen, "%s", name);
 	else
 		snprintf(out, outlen, "...%s", name + len - (outlen - 4));
+	for (char *p = out; *p != '\0'; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			*p = '?';
 }
 
 static int
