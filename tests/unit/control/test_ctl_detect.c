@@ -294,6 +294,63 @@ test_synflood(void **state)
 	ctl_detectors_free(d);
 }
 
+/* One second of n attempts towards 10.0.0.80:80 starting at second sec; complete ones end. */
+static void
+syn_second(struct ctl_detectors *d, unsigned sec, unsigned n, bool complete, uint32_t *id)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char src[32];
+		uint64_t t = T0_NS + (uint64_t)sec * NS_PER_S + (uint64_t)i * (NS_PER_S / n);
+		struct dp_event ev;
+
+		ctl_test_addr(src, sizeof(src), 198, *id % 50000);
+		ev = ctl_test_ev4(DP_EV_FLOW_START, t, src, 1024, "10.0.0.80", 80, 6, *id);
+		ev.flow.tcp_flags[0] = TCP_SYN;
+		ctl_test_counts(&ev, 1, 0, 60, 0);
+		ctl_detectors_on_event(d, &ev);
+		if (complete) {
+			ev = tcp_end(t + MS, src, 1024, "10.0.0.80", 80, *id,
+					TCP_SYN | TCP_ACK | TCP_FIN, TCP_SYN | TCP_ACK | TCP_FIN, 4,
+					3, 400, 900, MS);
+			ctl_detectors_on_event(d, &ev);
+		}
+		(*id)++;
+	}
+	ctl_detectors_on_tick(d, T0_NS + (uint64_t)(sec + 1) * NS_PER_S);
+}
+
+static void
+test_synflood_against_warm_baseline(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_SYN_FLOOD);
+	struct ctl_detectors *d;
+	uint32_t id = 0;
+
+	(void)state;
+	c.syn_flood.warmup = 30;
+	c.syn_flood.alpha = 0.1;
+	d = make(&c);
+	/* A busy service: 300 connections a second, all completing, for 40 s. */
+	for (unsigned s = 0; s < 40; s++)
+		syn_second(d, s, 300, true, &id);
+	assert_int_equal(sink.n, 0);
+	/* 400 half-open attempts: above min_rate and min_half_open, but within the baseline. */
+	syn_second(d, 40, 400, false, &id);
+	assert_int_equal(sink.n, 0);
+	/* A flood: 3000 half-open attempts in a second, far above the baseline. */
+	syn_second(d, 41, 3000, false, &id);
+	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 1);
+	const struct ctl_alert *a = first_sid(CTL_SID_SYN_FLOOD);
+
+	assert_true(a->mean > 250 && a->mean < 400);
+	assert_true(a->sigma >= 4);
+	assert_int_equal((int)a->observed, 3000);
+	assert_explained(a, (const char *const[]){ "usual rate for this service",
+					    "standard deviations above it",
+					    "3400 connections were left half-open", NULL });
+	ctl_detectors_free(d);
+}
+
 /* DNS tunneling ------------------------------------------------------------------------------ */
 
 static void
@@ -895,6 +952,7 @@ main(void)
 		cmocka_unit_test(test_portscan_horizontal_and_stealth_kinds),
 		cmocka_unit_test(test_portscan_window),
 		cmocka_unit_test(test_synflood),
+		cmocka_unit_test(test_synflood_against_warm_baseline),
 		cmocka_unit_test(test_dns_tunnel),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_exfiltration),
