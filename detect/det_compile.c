@@ -372,6 +372,19 @@ plan_confirm(struct det_erule *er, const struct det_rule *r, struct plan_counts 
 /*
  * level 0: best plan; 1: no exact plan (Hyperscan refused it); 2: no Hyperscan at all.
  */
+static bool
+rule_has_negation(const struct det_rule *r)
+{
+	for (unsigned i = 0; i < r->n_items; i++) {
+		const struct det_item *it = &r->items[i];
+
+		if ((it->type == DET_ITEM_CONTENT && (it->c.flags & DET_C_NEGATED)) ||
+				(it->type == DET_ITEM_PCRE && (it->p.flags & DET_P_NEGATED)))
+			return true;
+	}
+	return false;
+}
+
 static int plan_rule_counted(
 		struct det_erule *er, const struct det_rule *r, int level, struct plan_counts *pc);
 
@@ -402,6 +415,13 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 		er->flow_scope = er->ip_only;
 		return 0;
 	}
+	/*
+	 * In a stream, Hyperscan can only say "absent so far" when the positive part matches;
+	 * Suricata looks at the whole inspected chunk. Negations of stream rules are therefore
+	 * confirmed on the window and segment, which holds what follows the match too.
+	 */
+	if (level == 0 && (r->classes & DET_CL_TCP_STREAM) && rule_has_negation(r))
+		level = 1;
 	if (level == 0) {
 		rc = plan_exact(er, r, pc);
 		if (rc != 0)

@@ -247,6 +247,10 @@ sides_ok(const struct det_rule *r, const struct det_pkt *p, bool swap, bool port
 	return true;
 }
 
+/*
+ * As in Suricata, the operators that can only mean "some payload" (!=, >, >=, a range)
+ * require a payload: dsize:!9 does not match an empty segment.
+ */
 static bool
 dsize_ok(const struct det_rule *r, uint32_t n)
 {
@@ -254,7 +258,7 @@ dsize_ok(const struct det_rule *r, uint32_t n)
 	case DET_DSIZE_EQ:
 		return n == r->dsize_lo;
 	case DET_DSIZE_NE:
-		return n != r->dsize_lo;
+		return n > 0 && n != r->dsize_lo;
 	case DET_DSIZE_LT:
 		return n < r->dsize_lo;
 	case DET_DSIZE_LE:
@@ -262,7 +266,7 @@ dsize_ok(const struct det_rule *r, uint32_t n)
 	case DET_DSIZE_GT:
 		return n > r->dsize_lo;
 	case DET_DSIZE_GE:
-		return n >= r->dsize_lo;
+		return n > 0 && n >= r->dsize_lo;
 	case DET_DSIZE_RANGE:
 		return n > r->dsize_lo && n < r->dsize_hi;
 	default:

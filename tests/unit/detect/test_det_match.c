@@ -209,8 +209,10 @@ test_dsize(void **state)
 	assert_false(tdet_udp_has(&t, 6, "01234567"));
 	assert_true(tdet_udp_has(&t, 7, p10));
 	assert_false(tdet_udp_has(&t, 7, "012345678"));
-	/* the empty payload has dsize 0 */
+	/* the empty payload has dsize 0; != and >= need a payload, as in Suricata */
 	assert_true(tdet_udp_has(&t, 2, ""));
+	assert_true(tdet_udp_has(&t, 3, ""));
+	assert_false(tdet_udp_has(&t, 7, ""));
 	tdet_close(&t);
 }
 
