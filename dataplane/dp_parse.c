@@ -99,53 +99,53 @@ struct perr_info {
 static const struct perr_info perr_info[DP_PERR__COUNT] = {
 	[DP_PERR_NONE] = { "none", "the packet parsed without a problem" },
 	[DP_PERR_L2_TRUNCATED] = { "l2_truncated",
-		"frame shorter than an Ethernet header (14 bytes)" },
+			"frame shorter than an Ethernet header (14 bytes)" },
 	[DP_PERR_VLAN_TRUNCATED] = { "vlan_truncated", "a VLAN tag runs off the frame" },
 	[DP_PERR_VLAN_TOO_MANY] = { "vlan_too_many", "more than two VLAN tags" },
 	[DP_PERR_IPV4_TRUNCATED] = { "ipv4_truncated",
-		"fewer than 20 bytes of IPv4 header, or the header runs past the first segment" },
+			"fewer than 20 bytes of IPv4 header, or the header runs past the first segment" },
 	[DP_PERR_IPV4_BAD_VERSION] = { "ipv4_bad_version",
-		"EtherType IPv4 but the version field is not 4" },
+			"EtherType IPv4 but the version field is not 4" },
 	[DP_PERR_IPV4_BAD_IHL] = { "ipv4_bad_ihl",
-		"IHL below 5, or the header is longer than the frame" },
+			"IHL below 5, or the header is longer than the frame" },
 	[DP_PERR_IPV4_BAD_TOTAL_LEN] = { "ipv4_bad_total_len",
-		"total length smaller than the header or larger than the frame" },
+			"total length smaller than the header or larger than the frame" },
 	[DP_PERR_IPV4_BAD_CHECKSUM] = { "ipv4_bad_checksum",
-		"IPv4 header checksum wrong (software check or the NIC's verdict)" },
+			"IPv4 header checksum wrong (software check or the NIC's verdict)" },
 	[DP_PERR_IPV4_BAD_OPTIONS] = { "ipv4_bad_options",
-		"an IPv4 option has a length below 2 or runs off the header" },
+			"an IPv4 option has a length below 2 or runs off the header" },
 	[DP_PERR_IPV6_TRUNCATED] = { "ipv6_truncated",
-		"fewer than 40 bytes of IPv6 header, or the header runs past the first segment" },
+			"fewer than 40 bytes of IPv6 header, or the header runs past the first segment" },
 	[DP_PERR_IPV6_BAD_VERSION] = { "ipv6_bad_version",
-		"EtherType IPv6 but the version field is not 6" },
+			"EtherType IPv6 but the version field is not 6" },
 	[DP_PERR_IPV6_BAD_PAYLOAD_LEN] = { "ipv6_bad_payload_len",
-		"IPv6 payload length runs past the end of the frame" },
+			"IPv6 payload length runs past the end of the frame" },
 	[DP_PERR_IPV6_EXT_TRUNCATED] = { "ipv6_ext_truncated",
-		"an IPv6 extension header runs off the datagram or the first segment" },
+			"an IPv6 extension header runs off the datagram or the first segment" },
 	[DP_PERR_IPV6_EXT_TOO_MANY] = { "ipv6_ext_too_many",
-		"more IPv6 extension headers than the policy follows" },
+			"more IPv6 extension headers than the policy follows" },
 	[DP_PERR_IPV6_EXT_ORDER] = { "ipv6_ext_order",
-		"hop-by-hop options not right after the IPv6 header, or two fragment headers" },
+			"hop-by-hop options not right after the IPv6 header, or two fragment headers" },
 	[DP_PERR_FRAG_TINY] = { "frag_tiny",
-		"first fragment too short to hold the L4 header (or the policy's minimum)" },
+			"first fragment too short to hold the L4 header (or the policy's minimum)" },
 	[DP_PERR_FRAG_BAD_OFFSET] = { "frag_bad_offset",
-		"later fragment whose offset overlaps the first fragment's L4 header (RFC 1858)" },
+			"later fragment whose offset overlaps the first fragment's L4 header (RFC 1858)" },
 	[DP_PERR_FRAG_OVERSIZE] = { "frag_oversize",
-		"fragment offset plus length makes a datagram larger than 65535 bytes" },
+			"fragment offset plus length makes a datagram larger than 65535 bytes" },
 	[DP_PERR_FRAG_BAD_LEN] = { "frag_bad_len",
-		"fragment with more to follow whose data length is not a multiple of 8" },
+			"fragment with more to follow whose data length is not a multiple of 8" },
 	[DP_PERR_TCP_TRUNCATED] = { "tcp_truncated",
-		"fewer than 20 bytes of TCP header, or its options run past the first segment" },
+			"fewer than 20 bytes of TCP header, or its options run past the first segment" },
 	[DP_PERR_TCP_BAD_DATA_OFFSET] = { "tcp_bad_data_offset",
-		"TCP data offset below 5 or beyond the end of the segment" },
+			"TCP data offset below 5 or beyond the end of the segment" },
 	[DP_PERR_TCP_BAD_FLAGS] = { "tcp_bad_flags", "TCP flags SYN+FIN or SYN+RST" },
 	[DP_PERR_UDP_TRUNCATED] = { "udp_truncated", "fewer than 8 bytes of UDP header" },
 	[DP_PERR_UDP_BAD_LEN] = { "udp_bad_len",
-		"UDP length field disagrees with the IP payload length" },
+			"UDP length field disagrees with the IP payload length" },
 	[DP_PERR_ICMP_TRUNCATED] = { "icmp_truncated",
-		"fewer than 8 bytes of ICMP or ICMPv6 header" },
+			"fewer than 8 bytes of ICMP or ICMPv6 header" },
 	[DP_PERR_SCTP_TRUNCATED] = { "sctp_truncated",
-		"fewer than 12 bytes of SCTP common header" },
+			"fewer than 12 bytes of SCTP common header" },
 };
 
 struct dp_parse_policy
@@ -396,7 +396,8 @@ parse_l4(const uint8_t *frame, uint32_t cap, uint32_t o, struct dp_pkt *out,
 		out->icmp_code = h[1];
 		/* Echo request/reply: the identifier in both ports makes a ping and its replies
 		 * one flow. */
-		if (out->proto == PROTO_ICMP ? (h[0] == 8 || h[0] == 0) : (h[0] == 128 || h[0] == 129)) {
+		if (out->proto == PROTO_ICMP ? (h[0] == 8 || h[0] == 0)
+					     : (h[0] == 128 || h[0] == 129)) {
 			out->sport = be16(h + 4);
 			out->dport = out->sport;
 		}
@@ -517,8 +518,8 @@ parse_ipv6(const uint8_t *frame, uint32_t cap, uint32_t len, struct dp_pkt *out,
 	out->l3_end = o + IPV6_HLEN + plen;
 
 	uint32_t max_ext = pol->max_ext_hdrs < DP_PARSE_MAX_EXT_HDRS_LIMIT
-			? pol->max_ext_hdrs
-			: DP_PARSE_MAX_EXT_HDRS_LIMIT;
+					   ? pol->max_ext_hdrs
+					   : DP_PARSE_MAX_EXT_HDRS_LIMIT;
 	uint32_t p = o + IPV6_HLEN;
 	uint8_t nh = h[6];
 	bool seen_frag = false;
@@ -601,8 +602,8 @@ l4:
 }
 
 int
-dp_parse_ex(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
-		struct dp_pkt *out, const struct dp_parse_policy *pol)
+dp_parse_ex(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw, struct dp_pkt *out,
+		const struct dp_parse_policy *pol)
 {
 	uint32_t len = pkt_len < cap ? cap : pkt_len;
 	uint32_t o = ETH_HLEN;
@@ -659,8 +660,7 @@ l2_fail_trunc:
 }
 
 int
-dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *out,
-		const struct dp_parse_policy *pol)
+dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *out, const struct dp_parse_policy *pol)
 {
 	return dp_parse_ex(frame, len, len, 0, out, pol);
 }

@@ -54,19 +54,19 @@ struct dp_parse_counters {
 	uint64_t err[DP_PERR__COUNT]; /* per reason; err[DP_PERR_NONE]: packets that parsed clean */
 	uint64_t dropped;	      /* packets the policy marked for drop */
 	/* What the headers claim, counted for malformed packets too. */
-	uint64_t ipv4;	   /* EtherType IPv4 (after tags) */
-	uint64_t ipv6;	   /* EtherType IPv6 */
-	uint64_t non_ip;   /* complete L2 header, another EtherType (ARP, LLDP, ...) */
-	uint64_t vlan;	   /* at least one VLAN tag */
-	uint64_t qinq;	   /* two VLAN tags */
+	uint64_t ipv4;	 /* EtherType IPv4 (after tags) */
+	uint64_t ipv6;	 /* EtherType IPv6 */
+	uint64_t non_ip; /* complete L2 header, another EtherType (ARP, LLDP, ...) */
+	uint64_t vlan;	 /* at least one VLAN tag */
+	uint64_t qinq;	 /* two VLAN tags */
 	uint64_t frag_first;
 	uint64_t frag_later;
 	/* Packets whose L4 header position was found (l4_off != 0, not a later fragment), L4
 	 * errors included. */
 	uint64_t tcp;
 	uint64_t udp;
-	uint64_t icmp;	   /* ICMP in IPv4 */
-	uint64_t icmpv6;   /* ICMPv6 in IPv6 */
+	uint64_t icmp;	 /* ICMP in IPv4 */
+	uint64_t icmpv6; /* ICMPv6 in IPv6 */
 	uint64_t sctp;
 	uint64_t l4_other; /* anything else, ESP, AH-only and no-next-header included */
 	/* IPv4 packets whose mbuf carried the NIC's checksum verdict. */

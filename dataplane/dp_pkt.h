@@ -74,15 +74,15 @@ struct dp_pkt {
 	uint8_t n_vlan;
 
 	/* L3 */
-	uint8_t l3;	 /* enum dp_l3 */
-	uint8_t proto;	 /* L4 protocol after IPv6 extension headers (IPPROTO_*) */
-	uint8_t frag;	 /* DP_FRAG_* */
-	uint8_t ttl;	 /* TTL or hop limit */
-	uint8_t err;	 /* enum dp_parse_err; DP_PERR_NONE when parsed whole */
-	bool frag_more;	 /* MF flag / M bit */
-	uint8_t n_ext;	 /* IPv6 extension headers followed (fragment header included) */
-	uint16_t l4_off; /* offset of the L4 header (later fragments: of the fragment data);
-			    0 when the IP header(s) were not parsed whole */
+	uint8_t l3;	      /* enum dp_l3 */
+	uint8_t proto;	      /* L4 protocol after IPv6 extension headers (IPPROTO_*) */
+	uint8_t frag;	      /* DP_FRAG_* */
+	uint8_t ttl;	      /* TTL or hop limit */
+	uint8_t err;	      /* enum dp_parse_err; DP_PERR_NONE when parsed whole */
+	bool frag_more;	      /* MF flag / M bit */
+	uint8_t n_ext;	      /* IPv6 extension headers followed (fragment header included) */
+	uint16_t l4_off;      /* offset of the L4 header (later fragments: of the fragment data);
+				 0 when the IP header(s) were not parsed whole */
 	uint16_t frag_offset; /* in bytes */
 	uint32_t l3_end;      /* end of the IP datagram in the frame (padding excluded) */
 	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */

@@ -852,7 +852,8 @@ test_checksum_policy(void **state)
 			continue;
 		c.b[c.l3 + i] ^= 0x40;
 		if (i == 0 || i == 2 || i == 3 || i == 9)
-			continue; /* version/IHL, length or protocol: other checks would fire first */
+			continue; /* version/IHL, length or protocol: other checks would fire first
+				   */
 		assert_int_equal(parse(&c, &k), DP_PERR_IPV4_BAD_CHECKSUM);
 	}
 }
@@ -961,7 +962,7 @@ test_first_frag_policy(void **state)
 	assert_int_equal(parse(&p, &k), 0);
 	assert_int_equal(parse_pol(&p, &k, &pol), DP_PERR_FRAG_TINY);
 	assert_int_equal(k.sport, 1); /* the header was there and is reported */
-	v4_udp_frag(&p, 56, 0, 1); /* 64 bytes */
+	v4_udp_frag(&p, 56, 0, 1);    /* 64 bytes */
 	assert_int_equal(parse_pol(&p, &k, &pol), 0);
 	v4_udp_frag(&p, 16, 32, 0);
 	assert_int_equal(parse(&p, &k), 0);
@@ -1590,7 +1591,8 @@ test_every_reason_named_and_tested(void **state)
 		assert_true(strlen(d) > 10);
 		assert_true(strlen(n) > 0);
 		for (const char *c = n; *c; c++)
-			assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
+			assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+					*c == '_');
 		for (int j = 0; j < i; j++)
 			assert_string_not_equal(n, dp_parse_err_name((enum dp_parse_err)j));
 		assert_int_equal(dp_parse_err_from_name(n, &e), 0);
@@ -1606,7 +1608,7 @@ test_every_reason_named_and_tested(void **state)
 	errno = 0;
 	assert_null(dp_parse_err_name(DP_PERR__COUNT));
 	assert_int_equal(errno, EINVAL);
-	assert_null(dp_parse_err_desc((enum dp_parse_err)-1));
+	assert_null(dp_parse_err_desc((enum dp_parse_err) - 1));
 	assert_int_equal(dp_parse_err_from_name("ipv4_bad_ihl ", &e), -ENOENT);
 	assert_int_equal(dp_parse_err_from_name("IPV4_BAD_IHL", &e), -ENOENT);
 	assert_int_equal(dp_parse_err_from_name(NULL, &e), -ENOENT);
@@ -1731,7 +1733,8 @@ test_seed_corpus(void **state)
 		struct dp_pkt k;
 		int rc;
 
-		if (e->d_name[0] == '.' || dash == NULL || (size_t)(dash - e->d_name) >= sizeof(want))
+		if (e->d_name[0] == '.' || dash == NULL ||
+				(size_t)(dash - e->d_name) >= sizeof(want))
 			continue;
 		memcpy(want, e->d_name, (size_t)(dash - e->d_name));
 		want[dash - e->d_name] = '\0';
@@ -1744,7 +1747,9 @@ test_seed_corpus(void **state)
 		assert_int_equal(buf[0], 0);
 		rc = parse_ex(buf + 1, (uint32_t)(n - 1), (uint32_t)(n - 1), 0, &k, NULL);
 		if (strcmp(want, "ok") == 0 ? rc != 0
-					    : strcmp(want, dp_parse_err_name((enum dp_parse_err)rc)) != 0) {
+					    : strcmp(want, dp_parse_err_name((
+									   enum dp_parse_err)rc)) !=
+								0) {
 			print_error("%s: parsed as %s\n", e->d_name,
 					dp_parse_err_name((enum dp_parse_err)rc));
 			wrong++;
