@@ -55,6 +55,7 @@ struct options {
 	long stats_secs; /* -1: from the config */
 	uint64_t stop_after_idle_ms;
 	const char *stats_json;
+	const char *events_file;
 };
 
 static void
@@ -95,6 +96,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "stats", required_argument, NULL, 's' },
 		{ "stop-after-idle", required_argument, NULL, 'I' },
 		{ "stats-json", required_argument, NULL, 'J' },
+		{ "events", required_argument, NULL, 'E' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -133,6 +135,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'J':
 			o->stats_json = optarg;
+			break;
+		case 'E':
+			o->events_file = optarg;
 			break;
 		case 'V':
 			printf("vigild %s (DPDK %s)\n", VIGIL_VERSION, rte_version());
@@ -190,6 +195,58 @@ remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* The appliance proper, between EAL start and EAL cleanup. Returns an exit code. */
+static int
+run(const struct vg_config *cfg, const struct options *opts)
+{
+	struct ctl_events *events = NULL;
+	FILE *dump = NULL;
+	struct dp *dp;
+	int rc = EXIT_OK;
+
+	if (opts->events_file != NULL) {
+		dump = strcmp(opts->events_file, "-") == 0 ? stdout : fopen(opts->events_file, "w");
+		if (dump == NULL) {
+			MAIN_LOG(ERR, "--events %s: %s", opts->events_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	dp = dp_create(cfg);
+	if (dp == NULL) {
+		MAIN_LOG(ERR, "dataplane start failed: %s", rte_strerror(rte_errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	events = ctl_events_create(dp, dump);
+	if (events == NULL || dp_launch(dp) != 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+
+	struct ctl_opts co = {
+		.stats_interval_ms = cfg->stats_interval_ms,
+		.stop_after_idle_ms = opts->stop_after_idle_ms,
+		.quit = &quit_requested,
+		.events = events,
+	};
+	MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
+	ctl_run(dp, &co);
+	MAIN_LOG(NOTICE, "stopping");
+	ctl_stop_dataplane(dp, events);
+	ctl_print_counters(dp, stdout);
+	fflush(stdout);
+	if (opts->stats_json != NULL && ctl_report_write(dp, events, opts->stats_json) != 0) {
+		MAIN_LOG(ERR, "cannot write %s", opts->stats_json);
+		rc = EXIT_RUNTIME;
+	}
+out:
+	ctl_events_free(events);
+	dp_free(dp);
+	if (dump != NULL && dump != stdout)
+		fclose(dump);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -198,7 +255,6 @@ main(int argc, char **argv)
 	struct vg_diag diag;
 	struct vg_eal_args eal;
 	struct vg_hugepage_info hi;
-	struct dp *dp;
 	char runtime_dir[512];
 	int rc;
 
@@ -251,32 +307,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	rc = EXIT_OK;
-	dp = dp_create(&cfg);
-	if (dp == NULL) {
-		MAIN_LOG(ERR, "dataplane start failed: %s", rte_strerror(rte_errno));
-		rc = EXIT_RUNTIME;
-	} else if (dp_launch(dp) != 0) {
-		rc = EXIT_RUNTIME;
-	} else {
-		struct ctl_opts co = {
-			.stats_interval_ms = cfg.stats_interval_ms,
-			.stop_after_idle_ms = opts.stop_after_idle_ms,
-			.quit = &quit_requested,
-		};
-
-		MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
-		ctl_run(dp, &co);
-		MAIN_LOG(NOTICE, "stopping");
-		dp_stop(dp);
-		ctl_print_counters(dp, stdout);
-		fflush(stdout);
-		if (opts.stats_json != NULL && ctl_report_write(dp, opts.stats_json) != 0) {
-			MAIN_LOG(ERR, "cannot write %s", opts.stats_json);
-			rc = EXIT_RUNTIME;
-		}
-	}
-	dp_free(dp);
+	rc = run(&cfg, &opts);
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);
 	vg_eal_args_free(&eal);

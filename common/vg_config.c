@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_parse.h"
 #include "vg_config.h"
 #include "vg_yaml.h"
 
@@ -12,6 +13,9 @@
 #define PORT_OFF(f) offsetof(struct vg_port_config, f)
 
 static const char *const hugepage_names[] = { "auto", "on", "off", NULL };
+static const char *const clock_names[] = { "tsc", "packet", NULL };
+static const char *const overflow_names[] = { "closed", "open", NULL };
+static const char *const orphan_names[] = { "drop", "forward", NULL };
 static const char *const log_level_names[] = { "emerg", "alert", "crit", "error", "warning",
 	"notice", "info", "debug", NULL };
 
@@ -55,6 +59,29 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->burst = 32;
 	cfg->tx_drain_us = 100;
 	cfg->idle_sleep_us = 0;
+	cfg->clock = VG_CLOCK_TSC;
+	cfg->clock_unit_ns = 1000; /* net_pcap gives microseconds */
+	cfg->parse_ipv4_checksum = true;
+	cfg->flows_max = 256 * 1024;
+	cfg->flows_overflow_open = false;
+	cfg->flows_evict = true;
+	cfg->flows_midstream = true;
+	cfg->flows_tcp_strict = false;
+	cfg->flows_aging_batch = 64;
+	cfg->flows_update_ms = 60 * 1000;
+	cfg->timeouts = (struct vg_flow_timeouts){
+		.tcp_syn = 30 * 1000,
+		.tcp_established = 3600 * 1000,
+		.tcp_closing = 120 * 1000,
+		.tcp_time_wait = 10 * 1000,
+		.tcp_closed = 10 * 1000,
+		.udp = 60 * 1000,
+		.icmp = 30 * 1000,
+		.other = 60 * 1000,
+	};
+	cfg->frag_max = 4096;
+	cfg->frag_timeout_ms = 10 * 1000;
+	cfg->frag_orphan_forward = false;
 	cfg->event_ring_size = 16384;
 	cfg->command_ring_size = 256;
 	cfg->log_level = VG_LOG_INFO;
@@ -68,6 +95,8 @@ vg_config_free(struct vg_config *cfg)
 		return;
 	for (unsigned i = 0; i < cfg->n_eal_args; i++)
 		free(cfg->eal_args[i]);
+	for (unsigned i = 0; i < cfg->n_parse_forward; i++)
+		free(cfg->parse_forward[i]);
 	free(cfg->file);
 	vg_config_defaults(cfg);
 }
@@ -445,7 +474,7 @@ static const struct vg_yaml_field mempool_fields[] = {
 	{ .name = "data_room",
 			.type = VG_YT_SIZE32,
 			.off = CFG_OFF(mbuf_data_room),
-			.min = 1024,
+			.min = 256, /* RTE_PKTMBUF_HEADROOM + a small frame (benchmarks of 64 B) */
 			.max = 65535 },
 	{ 0 },
 };
@@ -461,6 +490,138 @@ static const struct vg_yaml_field dataplane_fields[] = {
 			.type = VG_YT_U32,
 			.off = CFG_OFF(idle_sleep_us),
 			.max = 100000 },
+	{ .name = "clock", .type = VG_YT_ENUM, .off = CFG_OFF(clock), .names = clock_names },
+	{ .name = "clock_unit_ns",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(clock_unit_ns),
+			.min = 1,
+			.max = 1000000000 },
+	{ 0 },
+};
+
+static int
+parse_forward_reasons(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int n;
+
+	if (!vg_yaml_expect_seq(y, v, key))
+		return -EINVAL;
+	n = vg_yaml_seq_len(v);
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *it = vg_yaml_seq_item(y, v, i);
+		const char *s = vg_yaml_scalar(y, it, key);
+		enum dp_parse_err e;
+
+		if (s == NULL)
+			continue;
+		if (dp_parse_err_from_name(s, &e) != 0 || e == DP_PERR_NONE) {
+			vg_yaml_err(y, it,
+					"'%s': '%s' is not a parse error reason (see docs/PARSER.md, e.g. tcp_bad_flags, ipv4_bad_checksum)",
+					key, s);
+			continue;
+		}
+		if (cfg->n_parse_forward >=
+				sizeof(cfg->parse_forward) / sizeof(cfg->parse_forward[0]))
+			break;
+		cfg->parse_forward[cfg->n_parse_forward] = strdup(s);
+		if (cfg->parse_forward[cfg->n_parse_forward] == NULL)
+			return -ENOMEM;
+		cfg->n_parse_forward++;
+	}
+	return 0;
+}
+
+static const struct vg_yaml_field parse_fields[] = {
+	{ .name = "forward", .type = VG_YT_CUSTOM, .parse = parse_forward_reasons },
+	{ .name = "ipv4_checksum", .type = VG_YT_BOOL, .off = CFG_OFF(parse_ipv4_checksum) },
+	{ 0 },
+};
+
+#define TO_OFF(f) (CFG_OFF(timeouts) + offsetof(struct vg_flow_timeouts, f))
+#define TIMEOUT(n)                                                                               \
+	{                                                                                        \
+		.name = #n, .type = VG_YT_MS, .off = TO_OFF(n), .min = 1, .max = 7 * 86400000ULL \
+	}
+
+static const struct vg_yaml_field timeout_fields[] = {
+	TIMEOUT(tcp_syn),
+	TIMEOUT(tcp_established),
+	TIMEOUT(tcp_closing),
+	TIMEOUT(tcp_time_wait),
+	TIMEOUT(tcp_closed),
+	TIMEOUT(udp),
+	TIMEOUT(icmp),
+	TIMEOUT(other),
+	{ 0 },
+};
+
+static int
+parse_timeouts(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	(void)key;
+	return vg_yaml_map(y, v, "flows.timeouts", timeout_fields, obj);
+}
+
+static int
+parse_overflow(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int open;
+
+	if (vg_yaml_enum(y, v, key, overflow_names, &open) != 0)
+		return -EINVAL;
+	cfg->flows_overflow_open = open == 1;
+	return 0;
+}
+
+static int
+parse_orphans(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int fwd;
+
+	if (vg_yaml_enum(y, v, key, orphan_names, &fwd) != 0)
+		return -EINVAL;
+	cfg->frag_orphan_forward = fwd == 1;
+	return 0;
+}
+
+static const struct vg_yaml_field flow_fields[] = {
+	{ .name = "max",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(flows_max),
+			.min = 1024,
+			.max = 1u << 27 },
+	{ .name = "overflow", .type = VG_YT_CUSTOM, .parse = parse_overflow },
+	{ .name = "evict", .type = VG_YT_BOOL, .off = CFG_OFF(flows_evict) },
+	{ .name = "midstream", .type = VG_YT_BOOL, .off = CFG_OFF(flows_midstream) },
+	{ .name = "tcp_strict", .type = VG_YT_BOOL, .off = CFG_OFF(flows_tcp_strict) },
+	{ .name = "aging_batch",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(flows_aging_batch),
+			.min = 1,
+			.max = 65536 },
+	{ .name = "update_interval",
+			.type = VG_YT_MS,
+			.off = CFG_OFF(flows_update_ms),
+			.max = 86400000ULL },
+	{ .name = "timeouts", .type = VG_YT_CUSTOM, .parse = parse_timeouts },
+	{ 0 },
+};
+
+static const struct vg_yaml_field frag_fields[] = {
+	{ .name = "max",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(frag_max),
+			.min = 8,
+			.max = 1u << 24 },
+	{ .name = "timeout",
+			.type = VG_YT_MS,
+			.off = CFG_OFF(frag_timeout_ms),
+			.min = 1,
+			.max = 600000 },
+	{ .name = "orphans", .type = VG_YT_CUSTOM, .parse = parse_orphans },
 	{ 0 },
 };
 
@@ -507,6 +668,9 @@ SECTION(parse_mempool, mempool_fields, "mempool")
 SECTION(parse_dataplane, dataplane_fields, "dataplane")
 SECTION(parse_rings, ring_fields, "rings")
 SECTION(parse_log, log_fields, "log")
+SECTION(parse_parse, parse_fields, "parse")
+SECTION(parse_flows, flow_fields, "flows")
+SECTION(parse_frags, frag_fields, "fragments")
 SECTION(parse_stats, stats_fields, "stats")
 
 static const struct vg_yaml_field top_fields[] = {
@@ -517,6 +681,9 @@ static const struct vg_yaml_field top_fields[] = {
 	{ .name = "mempool", .type = VG_YT_CUSTOM, .parse = parse_mempool },
 	{ .name = "dataplane", .type = VG_YT_CUSTOM, .parse = parse_dataplane },
 	{ .name = "rings", .type = VG_YT_CUSTOM, .parse = parse_rings },
+	{ .name = "parse", .type = VG_YT_CUSTOM, .parse = parse_parse },
+	{ .name = "flows", .type = VG_YT_CUSTOM, .parse = parse_flows },
+	{ .name = "fragments", .type = VG_YT_CUSTOM, .parse = parse_frags },
 	{ .name = "log", .type = VG_YT_CUSTOM, .parse = parse_log },
 	{ .name = "stats", .type = VG_YT_CUSTOM, .parse = parse_stats },
 	{ 0 },

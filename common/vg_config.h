@@ -27,6 +27,23 @@ enum vg_hugepages {
 	VG_HUGE_OFF,  /* always --no-huge */
 };
 
+enum vg_clock {
+	VG_CLOCK_TSC,	 /* live: the TSC */
+	VG_CLOCK_PACKET, /* replay: the packets' RX timestamps (net_pcap) */
+};
+
+/* Flow timeouts in milliseconds. */
+struct vg_flow_timeouts {
+	uint64_t tcp_syn;
+	uint64_t tcp_established;
+	uint64_t tcp_closing;
+	uint64_t tcp_time_wait;
+	uint64_t tcp_closed;
+	uint64_t udp;
+	uint64_t icmp;
+	uint64_t other;
+};
+
 enum vg_log_level {
 	VG_LOG_EMERG,
 	VG_LOG_ALERT,
@@ -83,6 +100,28 @@ struct vg_config {
 	uint32_t burst;
 	uint32_t tx_drain_us;
 	uint32_t idle_sleep_us; /* 0: busy poll */
+	enum vg_clock clock;
+	uint32_t clock_unit_ns; /* nanoseconds per RX timestamp unit (packet clock) */
+
+	/* parse: reasons (dp_parse_err names) whose packets are forwarded instead of dropped */
+	char *parse_forward[32];
+	unsigned n_parse_forward;
+	bool parse_ipv4_checksum;
+
+	/* flows (per worker) */
+	uint32_t flows_max;
+	bool flows_overflow_open;
+	bool flows_evict;
+	bool flows_midstream;
+	bool flows_tcp_strict;
+	uint32_t flows_aging_batch;
+	uint64_t flows_update_ms; /* 0: no periodic update events */
+	struct vg_flow_timeouts timeouts;
+
+	/* fragments (per worker) */
+	uint32_t frag_max;
+	uint64_t frag_timeout_ms;
+	bool frag_orphan_forward;
 
 	/* rings */
 	uint32_t event_ring_size;

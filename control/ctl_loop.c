@@ -8,7 +8,8 @@
 #include <rte_ethdev.h>
 
 #include "ctl_loop.h"
-#include "dp_worker.h"
+#include "dp_flow.h"
+#include "dp_parse.h"
 #include "vg_log.h"
 
 static uint64_t
@@ -100,10 +101,23 @@ ctl_run(struct dp *dp, const struct ctl_opts *opts)
 				return 1;
 			}
 		}
-		/* Control has nothing urgent between events; a short sleep leaves the core free. */
-		usleep(1000);
+		/* Nothing urgent between events: a short sleep when idle leaves the core free. */
+		if (ctl_events_drain(opts->events, 4096) == 0)
+			usleep(1000);
 	}
 	return 0;
+}
+
+void
+ctl_stop_dataplane(struct dp *dp, struct ctl_events *events)
+{
+	dp_request_stop(dp);
+	while (!dp_workers_done(dp))
+		if (ctl_events_drain(events, 4096) == 0)
+			usleep(100);
+	dp_stop(dp);
+	while (ctl_events_drain(events, 4096) > 0)
+		;
 }
 
 void

@@ -4,9 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "ctl_report.h"
+#include "dp_flow.h"
+#include "dp_frag.h"
+#include "dp_parse.h"
+#include "dp_tcp.h"
 
 static json_t *
 port_json(const struct dp *dp, unsigned i)
@@ -27,12 +32,104 @@ port_json(const struct dp *dp, unsigned i)
 			(json_int_t)hw.imissed, "rx_nombuf", (json_int_t)hw.rx_nombuf);
 }
 
+static json_t *
+flows_json(const struct dp_flow_counters *f, size_t memory)
+{
+	json_t *ended = json_object(), *states = json_object();
+
+	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
+		json_object_set_new(ended, dp_end_reason_name(r),
+				json_integer((json_int_t)f->ended[r]));
+	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
+		json_object_set_new(states, dp_tcp_state_name(s),
+				json_integer((json_int_t)f->per_state[s]));
+	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "active",
+			(json_int_t)f->active, "created", (json_int_t)f->created, "ended", ended,
+			"overflow", (json_int_t)f->overflow, "tcp_invalid",
+			(json_int_t)f->tcp_invalid, "tcp_invalid_dropped",
+			(json_int_t)f->tcp_invalid_dropped, "midstream", (json_int_t)f->midstream,
+			"port_reuse", (json_int_t)f->port_reuse, "tcp_states", states,
+			"memory_bytes", (json_int_t)memory);
+}
+
+static json_t *
+parse_json(const struct dp_parse_counters *c)
+{
+	json_t *errors = json_object();
+
+	for (unsigned e = 1; e < DP_PERR__COUNT; e++)
+		if (c->err[e] > 0)
+			json_object_set_new(errors, dp_parse_err_name(e),
+					json_integer((json_int_t)c->err[e]));
+	return json_pack(
+			"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"errors", errors, "dropped", (json_int_t)c->dropped, "clean",
+			(json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
+			(json_int_t)c->ipv6, "non_ip", (json_int_t)c->non_ip, "vlan",
+			(json_int_t)c->vlan, "qinq", (json_int_t)c->qinq, "frag_first",
+			(json_int_t)c->frag_first, "frag_later", (json_int_t)c->frag_later, "tcp",
+			(json_int_t)c->tcp, "udp", (json_int_t)c->udp, "icmp",
+			(json_int_t)(c->icmp + c->icmpv6), "sctp", (json_int_t)c->sctp, "other",
+			(json_int_t)c->l4_other);
+}
+
+static json_t *
+frags_json(const struct dp_frag_counters *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "tracked", (json_int_t)c->tracked, "matched",
+			(json_int_t)c->matched, "orphans", (json_int_t)c->orphans, "table_full",
+			(json_int_t)c->table_full, "expired", (json_int_t)c->expired);
+}
+
+/* Sum an object of integers (recursively) into acc. */
+static void
+sum_into(json_t *acc, json_t *add)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(add, k, v)
+	{
+		json_t *cur = json_object_get(acc, k);
+
+		if (json_is_integer(v)) {
+			json_object_set_new(acc, k,
+					json_integer(json_integer_value(v) +
+							(cur ? json_integer_value(cur) : 0)));
+		} else if (json_is_object(v)) {
+			if (cur == NULL) {
+				cur = json_object();
+				json_object_set_new(acc, k, cur);
+			}
+			sum_into(cur, v);
+		}
+	}
+}
+
+static json_t *
+control_json(const struct ctl_events *ce)
+{
+	const struct ctl_events_counters *c = ctl_events_counters(ce);
+	json_t *types = json_object(), *ends = json_object();
+
+	for (unsigned t = DP_EV_FLOW_START; t <= DP_EV_ALERT; t++)
+		json_object_set_new(types, ctl_event_type_name((uint8_t)t),
+				json_integer((json_int_t)c->by_type[t]));
+	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
+		json_object_set_new(
+				ends, dp_end_reason_name(r), json_integer((json_int_t)c->ends[r]));
+	return json_pack("{s:{s:I, s:o, s:o, s:I}}", "events", "drained", (json_int_t)c->drained,
+			"by_type", types, "flow_ends", ends, "seq_gaps", (json_int_t)c->seq_gaps);
+}
+
 json_t *
-ctl_report_json(const struct dp *dp)
+ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 {
 	json_t *root = json_object();
 	json_t *ports = json_array();
 	json_t *workers = json_array();
+	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
+	uint64_t events_sent = 0, events_lost = 0;
 
 	if (root == NULL || ports == NULL || workers == NULL)
 		goto fail;
@@ -41,15 +138,40 @@ ctl_report_json(const struct dp *dp)
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
 		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
 
+		uint64_t sent, lost;
+		json_t *fl, *pa, *fr;
+
+		dp_worker_event_counts(dp, w, &sent, &lost);
+		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w));
+		pa = parse_json(dp_worker_parse_counters(dp, w));
+		fr = frags_json(dp_worker_frag_counters(dp, w));
+		sum_into(flows, fl);
+		sum_into(parse, pa);
+		sum_into(frags, fr);
 		json_array_append_new(workers,
-				json_pack("{s:i, s:i, s:I, s:I, s:I}", "id", w, "lcore",
-						dp_worker_lcore(dp, w), "loops",
-						(json_int_t)dp_read_u64(&c->loops), "busy_loops",
+				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}",
+						"id", w, "lcore", dp_worker_lcore(dp, w), "loops",
+						(json_int_t)dp_read_u64(&c->loops), "busy_cycles",
+						(json_int_t)dp_read_u64(&c->busy_cycles),
+						"busy_loops",
 						(json_int_t)dp_read_u64(&c->busy_loops),
-						"rx_bursts",
-						(json_int_t)dp_read_u64(&c->rx_bursts)));
+						"rx_bursts", (json_int_t)dp_read_u64(&c->rx_bursts),
+						"flows", fl, "parse", pa, "fragments", fr, "events",
+						"sent", (json_int_t)sent, "lost",
+						(json_int_t)lost));
+		events_sent += sent;
+		events_lost += lost;
 	}
+	json_object_set_new(root, "flows", flows);
+	json_object_set_new(root, "parse", parse);
+	json_object_set_new(root, "fragments", frags);
+	json_object_set_new(root, "events",
+			json_pack("{s:I, s:I}", "sent", (json_int_t)events_sent, "lost",
+					(json_int_t)events_lost));
+	if (ce != NULL)
+		json_object_set_new(root, "control", control_json(ce));
 	json_object_set_new(root, "version", json_string(VIGIL_VERSION));
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "workers", workers);
 	return root;
@@ -61,10 +183,10 @@ fail:
 }
 
 int
-ctl_report_write(const struct dp *dp, const char *path)
+ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const char *path)
 {
 	char tmp[4096];
-	json_t *j = ctl_report_json(dp);
+	json_t *j = ctl_report_json(dp, ce);
 	int rc = 0;
 
 	if (j == NULL)

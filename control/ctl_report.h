@@ -9,12 +9,16 @@
 
 #include <jansson.h>
 
+#include "ctl_events.h"
 #include "dp.h"
 
-/* A new JSON object with ports and workers counters; NULL on allocation failure. */
-json_t *ctl_report_json(const struct dp *dp);
+/*
+ * A new JSON object with the counters of ports, workers (flows, parser, fragments, events) and
+ * control (events drained; ce may be NULL); NULL on allocation failure.
+ */
+json_t *ctl_report_json(const struct dp *dp, const struct ctl_events *ce);
 
 /* Write the report to path atomically (temp file + rename). Returns 0 or -errno. */
-int ctl_report_write(const struct dp *dp, const char *path);
+int ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const char *path);
 
 #endif /* CTL_REPORT_H */

@@ -63,9 +63,11 @@ create_pool(struct dp *dp)
 }
 
 /* Queue q of pair k goes to worker (k + q) % n_workers; see dp_port.h. */
-static void
+static int
 assign_queues(struct dp *dp)
 {
+	int rc = 0;
+
 	const struct vg_config *cfg = dp->cfg;
 
 	for (unsigned k = 0; k < cfg->n_pairs; k++) {
@@ -74,8 +76,10 @@ assign_queues(struct dp *dp)
 		for (uint16_t q = 0; q < pa->n_queues; q++) {
 			struct dp_worker *w = dp->workers[(k + q) % dp->n_workers];
 
-			dp_worker_add_rx(w, pa->index, pa->port_id, q, pb->index, pb->port_id);
-			dp_worker_add_rx(w, pb->index, pb->port_id, q, pa->index, pa->port_id);
+			rc |= dp_worker_add_rx(
+					w, pa->index, pa->port_id, q, pb->index, pb->port_id);
+			rc |= dp_worker_add_rx(
+					w, pb->index, pb->port_id, q, pa->index, pa->port_id);
 		}
 	}
 	for (unsigned i = 0; i < dp->n_workers; i++)
@@ -84,6 +88,7 @@ assign_queues(struct dp *dp)
 					"worker %u (lcore %u) has no queue to poll: the ports "
 					"offer fewer queues than there are workers",
 					i, dp->workers[i]->lcore);
+	return rc;
 }
 
 struct dp *
@@ -107,7 +112,9 @@ dp_create(const struct vg_config *cfg)
 	if (rc == 0)
 		rc = create_pool(dp);
 	for (unsigned i = 0; rc == 0 && i < dp->n_ports; i++) {
-		rc = dp_port_start(&dp->ports[i], dp->pool, false);
+		/* net_pcap stamps every packet with its capture time whether or not the offload
+		 * is asked for (and does not list it); other devices need it turned on. */
+		rc = dp_port_start(&dp->ports[i], dp->pool, cfg->clock == VG_CLOCK_PACKET);
 		if (rc == 0)
 			dp_port_log_link(&dp->ports[i]);
 	}
@@ -121,7 +128,11 @@ dp_create(const struct vg_config *cfg)
 		rte_errno = -rc;
 		return NULL;
 	}
-	assign_queues(dp);
+	if (assign_queues(dp) != 0) {
+		dp_free(dp);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	return dp;
 }
 
@@ -150,15 +161,69 @@ dp_launch(struct dp *dp)
 }
 
 void
+dp_request_stop(struct dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		dp_worker_request_quit(dp->workers[i]);
+}
+
+bool
+dp_workers_done(const struct dp *dp)
+{
+	if (!dp->launched)
+		return true;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (!__atomic_load_n(&dp->workers[i]->done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+void
 dp_stop(struct dp *dp)
 {
 	if (!dp->launched)
 		return;
-	for (unsigned i = 0; i < dp->n_workers; i++)
-		dp_worker_request_quit(dp->workers[i]);
+	dp_request_stop(dp);
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		rte_eal_wait_lcore(dp->workers[i]->lcore);
 	dp->launched = false;
+}
+
+struct rte_ring *
+dp_worker_events(const struct dp *dp, unsigned w)
+{
+	return dp->workers[w]->events;
+}
+
+const struct dp_flow_counters *
+dp_worker_flow_counters(const struct dp *dp, unsigned w)
+{
+	return dp_flow_counters(dp->workers[w]->flows);
+}
+
+const struct dp_frag_counters *
+dp_worker_frag_counters(const struct dp *dp, unsigned w)
+{
+	return dp_frag_counters(dp->workers[w]->frags);
+}
+
+const struct dp_parse_counters *
+dp_worker_parse_counters(const struct dp *dp, unsigned w)
+{
+	return &dp->workers[w]->parse_ctr;
+}
+
+void
+dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost)
+{
+	*sent = dp_read_u64(&dp->workers[w]->evq.sent);
+	*lost = dp_read_u64(&dp->workers[w]->evq.lost);
+}
+
+size_t
+dp_worker_flow_memory(const struct dp *dp, unsigned w)
+{
+	return dp_flow_table_memory(dp->workers[w]->flows);
 }
 
 void

@@ -24,7 +24,16 @@ struct dp *dp_create(const struct vg_config *cfg);
 /* Launch every worker on its lcore. Returns 0 or -errno. */
 int dp_launch(struct dp *dp);
 
-/* Ask every worker to stop and wait for them; they drain their TX buffers first. */
+/*
+ * Ask every worker to stop, without waiting. Workers drain their TX buffers, then end every
+ * open flow (end events go to control, which should keep draining until dp_workers_done()).
+ */
+void dp_request_stop(struct dp *dp);
+
+/* True once every launched worker has returned from its loop. */
+bool dp_workers_done(const struct dp *dp);
+
+/* Ask every worker to stop and wait for them. */
 void dp_stop(struct dp *dp);
 
 /* Stop ports and free everything; NULL is a no-op. Calls dp_stop() if needed. */
@@ -35,6 +44,21 @@ const struct dp_port *dp_port(const struct dp *dp, unsigned i);
 unsigned dp_n_workers(const struct dp *dp);
 const struct dp_worker_counters *dp_worker_counters(const struct dp *dp, unsigned w);
 unsigned dp_worker_lcore(const struct dp *dp, unsigned w);
+
+struct rte_ring;
+struct dp_flow_counters;
+struct dp_frag_counters;
+struct dp_parse_counters;
+
+/* Worker w's event ring to control (single consumer: the control lcore). */
+struct rte_ring *dp_worker_events(const struct dp *dp, unsigned w);
+
+/* Worker w's flow, fragment and parser counters, and its event queue's sent/lost counts. */
+const struct dp_flow_counters *dp_worker_flow_counters(const struct dp *dp, unsigned w);
+const struct dp_frag_counters *dp_worker_frag_counters(const struct dp *dp, unsigned w);
+const struct dp_parse_counters *dp_worker_parse_counters(const struct dp *dp, unsigned w);
+void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);
+size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
 
 /* Sum of one port's counters over all workers. */
 void dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out);

@@ -25,6 +25,7 @@ struct dp_worker_counters {
 	uint64_t loops;
 	uint64_t busy_loops; /* loops that received at least one packet */
 	uint64_t rx_bursts;
+	uint64_t busy_cycles; /* TSC cycles of loops that received packets, drain included */
 	struct dp_port_counters port[VG_MAX_PORTS];
 };
 

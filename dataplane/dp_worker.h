@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A worker lcore: its queues, TX buffers, counters, and the poll loop.
+ * A worker lcore: its queues, TX buffers, parser, flow table, event queue, counters, and the
+ * poll loop.
  *
- * Everything a worker writes on the fast path lives in its own cache-aligned struct; it shares
+ * Everything a worker writes on the fast path lives in its own cache-aligned structs; it shares
  * nothing writable with other workers and never takes a lock, allocates or makes a system call
  * while packets flow (the optional idle sleep happens only when a whole loop found no packet).
  */
@@ -14,7 +15,13 @@
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 
+#include "dp_clock.h"
+#include "dp_evq.h"
+#include "dp_flow.h"
+#include "dp_frag.h"
+#include "dp_parse.h"
 #include "dp_stats.h"
 #include "vg_config.h"
 
@@ -34,6 +41,8 @@ struct dp_worker {
 	uint32_t burst;
 	uint32_t idle_sleep_us;
 	uint64_t drain_tsc;
+	bool orphan_forward;
+	bool overflow_open;
 
 	struct dp_rx_source rx[VG_MAX_PORTS];
 	unsigned n_rx;
@@ -45,24 +54,36 @@ struct dp_worker {
 	uint16_t n_ports;
 
 	bool quit; /* set by control, read with __atomic */
+	bool done; /* set by the worker when its loop has returned */
+
+	struct dp_clock clock;
+	int ts_offset; /* RX timestamp dynfield, for the packet clock */
+	uint64_t ts_flag;
+	struct dp_parse_policy parse_pol;
+	struct dp_flow_table *flows;
+	struct dp_frag_table *frags;
+	struct rte_ring *events; /* to control */
 
 	struct dp_worker_counters ctr __rte_cache_aligned;
+	struct dp_parse_counters parse_ctr __rte_cache_aligned;
+	struct dp_evq evq __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /*
- * Allocate a worker for lcore with its TX buffers on the lcore's socket. Returns NULL and sets
- * rte_errno on failure.
+ * Allocate a worker for lcore: TX buffers, flow and fragment tables, its event ring to
+ * control. Returns NULL and sets rte_errno on failure.
  */
 struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg);
 
-/* Free a worker and its TX buffers; NULL is a no-op. Unsent packets are freed. */
+/* Free a worker and what it owns; NULL is a no-op. Unsent packets are freed. */
 void dp_worker_free(struct dp_worker *w);
 
 /* Serve RX queue q of port (config index) and use TX queue q of every port it sends to. */
-void dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t queue,
+int dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t queue,
 		uint16_t peer, uint16_t peer_port_id);
 
-/* The lcore entry point (arg is the worker). Returns when quit is set, after a final drain. */
+/* The lcore entry point (arg is the worker). Returns when quit is set, after a final drain and
+ * the end events of every flow still open. */
 int dp_worker_main(void *arg);
 
 /* Ask the worker to stop; safe from any thread. */

@@ -60,6 +60,33 @@ def subset_diff(expected, actual, path="counters"):
     return diffs
 
 
+FLOW_KEY = ("proto", "src", "sport", "dst", "dport")
+
+
+def check_flows(case, events_path):
+    """Match every expected flow record with a flow_end event of the same 5-tuple (in order, for
+    tuples that occur more than once) and compare the fields it lists."""
+    with open(events_path) as f:
+        ends = [e for e in map(json.loads, f) if e["type"] == "flow_end"]
+    problems = []
+    used = set()
+    for exp in case["flows"]:
+        key = tuple(exp.get(k) for k in FLOW_KEY)
+        match = next((i for i, e in enumerate(ends)
+                      if i not in used and tuple(e.get(k) for k in FLOW_KEY) == key), None)
+        if match is None:
+            problems.append(f"flow {key}: no flow_end event")
+            continue
+        used.add(match)
+        problems += subset_diff({k: v for k, v in exp.items() if k not in FLOW_KEY},
+                                ends[match], f"flow {key}")
+    if case.get("flows_exact", True) and len(ends) != len(case["flows"]):
+        extra = [tuple(e.get(k) for k in FLOW_KEY) for i, e in enumerate(ends) if i not in used]
+        problems.append(f"expected {len(case['flows'])} flows, vigild reported {len(ends)};"
+                        f" unexpected: {extra}")
+    return problems
+
+
 def compare_port(name, expected_path, actual_path):
     _, exp = pcapfile.read(expected_path)
     _, act = pcapfile.read(actual_path) if os.path.exists(actual_path) else (1, [])
@@ -108,7 +135,9 @@ def run_case(case_dir, args):
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=2)  # JSON is YAML
     stats_path = os.path.join(work, "stats.json")
-    cmd = [args.vigild, "-c", cfg_path, "--stop-after-idle", "500", "--stats-json", stats_path]
+    events_path = os.path.join(work, "events.jsonl")
+    cmd = [args.vigild, "-c", cfg_path, "--stop-after-idle", "500", "--stats-json", stats_path,
+           "--events", events_path]
     problems = []
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -130,6 +159,8 @@ def run_case(case_dir, args):
             with open(stats_path) as f:
                 stats = json.load(f)
             problems += subset_diff(case["counters"], stats)
+        if "flows" in case:
+            problems += check_flows(case, events_path)
     leftovers = glob.glob(f"/dev/hugepages/{prefix}*") + glob.glob(f"/var/run/dpdk/{prefix}")
     if leftovers:
         problems.append(f"vigild left files behind: {leftovers}")

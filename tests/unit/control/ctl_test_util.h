@@ -99,17 +99,10 @@ ctl_test_addr(char *buf, size_t len, unsigned net, unsigned i)
 }
 
 #ifdef VG_TEST_WITH_EAL
-#include <rte_eal.h>
-
-/* Undo vg_test_eal_init(), including the empty runtime directory EAL leaves behind. */
+/* vg_test_eal_init() registers the cleanup (EAL and its runtime directory) to run at exit. */
 static inline void
 ctl_test_eal_fini(void)
 {
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(dir);
 }
 #endif
 

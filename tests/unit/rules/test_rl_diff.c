@@ -11,6 +11,8 @@
  * The seed is printed; VIGIL_TEST_SEED=N reproduces a run.
  */
 #define VG_TEST_WITH_EAL
+/* Some random policies expand into tens of thousands of IPv6 ACL rules. */
+#define VG_TEST_EAL_MEM_MB "2048"
 #include "vg_test.h"
 
 #include <inttypes.h>

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's outgoing event queue: events are written into a small local batch and pushed to
+ * the worker's SP/SC ring to control in bulk. A full ring never stalls the worker: the events
+ * that do not fit are counted as lost and dropped.
+ */
+#ifndef DP_EVQ_H
+#define DP_EVQ_H
+
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dp_event.h"
+
+#define DP_EVQ_BATCH 32
+
+struct dp_evq {
+	struct rte_ring *ring; /* NULL: events are counted and discarded */
+	unsigned n;
+	uint32_t seq;
+	uint8_t worker;
+	uint64_t sent;
+	uint64_t lost;
+	struct dp_event buf[DP_EVQ_BATCH];
+};
+
+static inline void
+dp_evq_flush(struct dp_evq *q)
+{
+	unsigned done = 0;
+
+	if (q->n == 0)
+		return;
+	if (q->ring != NULL)
+		done = rte_ring_sp_enqueue_burst_elem(
+				q->ring, q->buf, sizeof(struct dp_event), q->n, NULL);
+	q->sent += done;
+	q->lost += q->n - done;
+	q->n = 0;
+}
+
+/*
+ * Flush, waiting until control has made room or until the TSC passes deadline. Only for
+ * shutdown and flushes, never on the packet path.
+ */
+static inline void
+dp_evq_flush_wait(struct dp_evq *q, uint64_t deadline_tsc)
+{
+	while (q->ring != NULL && q->n > 0 && rte_ring_free_count(q->ring) < q->n &&
+			rte_get_tsc_cycles() < deadline_tsc)
+		rte_pause();
+	dp_evq_flush(q);
+}
+
+/* A zeroed event slot with type, worker, sequence and time filled in. */
+static inline struct dp_event *
+dp_evq_next(struct dp_evq *q, uint8_t type, uint64_t now)
+{
+	struct dp_event *e;
+
+	if (q->n == DP_EVQ_BATCH)
+		dp_evq_flush(q);
+	e = &q->buf[q->n++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->worker = q->worker;
+	e->seq = q->seq++;
+	e->time_ns = now;
+	return e;
+}
+
+#endif /* DP_EVQ_H */

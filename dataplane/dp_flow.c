@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "dp_flow.h"
+
+/* Slots sampled when the table is full, looking for the stalest flow to evict. */
+#define EVICT_SAMPLE 8
+
+/* How long a flush waits for control to drain the event ring. */
+#define FLUSH_WAIT_S 2
+
+struct dp_flow_table {
+	struct rte_hash *hash;
+	struct dp_flow *flows;
+	/*
+	 * When each flow times out (last packet + the timeout of its state), 0 for a free slot.
+	 * Kept apart from the entries so that aging scans 8 slots per cache line.
+	 */
+	uint64_t *expire;
+	struct dp_flow_params p;
+	struct dp_evq *evq;
+	uint32_t age_cursor;
+	uint32_t next_id;
+	struct dp_flow_counters ctr;
+};
+
+_Static_assert(sizeof(struct dp_flow_key) == 48, "flow keys are compared as 48 bytes");
+
+static const char *const end_names[] = {
+	[DP_END_NONE] = "none",
+	[DP_END_FIN] = "fin",
+	[DP_END_RST] = "rst",
+	[DP_END_TIMEOUT] = "timeout",
+	[DP_END_EVICTED] = "evicted",
+	[DP_END_SHUTDOWN] = "shutdown",
+	[DP_END_FLUSHED] = "flushed",
+};
+
+const char *
+dp_end_reason_name(enum dp_end_reason r)
+{
+	return (unsigned)r <= DP_END_FLUSHED ? end_names[r] : "?";
+}
+
+struct dp_flow_table *
+dp_flow_table_create(const struct dp_flow_params *p)
+{
+	struct dp_flow_table *t;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = p->max_flows < 8 ? 8 : p->max_flows,
+		.key_len = sizeof(struct dp_flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = p->socket,
+		/* Extendable buckets: the table holds max_flows whatever the key distribution. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	t = rte_zmalloc_socket("dp_flow_table", sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->p = *p;
+	t->p.max_flows = hp.entries;
+	if (t->p.aging_batch == 0)
+		t->p.aging_batch = 64;
+	snprintf(name, sizeof(name), "vg_flows_%u", p->worker);
+	t->hash = rte_hash_create(&hp);
+	if (t->hash == NULL) {
+		rte_free(t);
+		return NULL;
+	}
+	t->flows = rte_zmalloc_socket("dp_flows", (size_t)t->p.max_flows * sizeof(struct dp_flow),
+			RTE_CACHE_LINE_SIZE, p->socket);
+	t->expire = rte_zmalloc_socket("dp_flow_expire", (size_t)t->p.max_flows * sizeof(uint64_t),
+			RTE_CACHE_LINE_SIZE, p->socket);
+	if (t->flows == NULL || t->expire == NULL) {
+		dp_flow_table_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+void
+dp_flow_table_free(struct dp_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->hash);
+	rte_free(t->flows);
+	rte_free(t->expire);
+	rte_free(t);
+}
+
+size_t
+dp_flow_table_memory(const struct dp_flow_table *t)
+{
+	/*
+	 * rte_hash: a key slot (key + data pointer) per entry plus the spare slot, and the
+	 * primary and extendable bucket arrays (8 entries per 64-byte bucket, rounded up to a
+	 * power of two); our entries on top.
+	 */
+	size_t n = t->p.max_flows;
+	size_t buckets = rte_align32pow2((uint32_t)n) / 8;
+	size_t keys = (n + 1) * (sizeof(struct dp_flow_key) + sizeof(void *));
+
+	return keys + 2 * buckets * 64 + n * (sizeof(struct dp_flow) + sizeof(uint64_t));
+}
+
+void
+dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q)
+{
+	t->evq = q;
+}
+
+const struct dp_flow_counters *
+dp_flow_counters(const struct dp_flow_table *t)
+{
+	return &t->ctr;
+}
+
+/*
+ * -1, 0 or 1 as source (address, port) orders before, equal to or after destination. Any total
+ * order will do, as long as both directions agree: compare the addresses as native words.
+ */
+static inline int
+endpoint_order(const struct dp_pkt *p)
+{
+	uint64_t s0, s1, d0, d1;
+
+	memcpy(&s0, p->src, 8);
+	memcpy(&s1, p->src + 8, 8);
+	memcpy(&d0, p->dst, 8);
+	memcpy(&d1, p->dst + 8, 8);
+	if (s0 != d0)
+		return s0 < d0 ? -1 : 1;
+	if (s1 != d1)
+		return s1 < d1 ? -1 : 1;
+	if (p->sport != p->dport)
+		return p->sport < p->dport ? -1 : 1;
+	return 0;
+}
+
+unsigned
+dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
+{
+	unsigned swap = endpoint_order(p) > 0;
+	const uint8_t *lo = swap ? p->dst : p->src, *hi = swap ? p->src : p->dst;
+
+	memcpy(k->a, lo, 16);
+	memcpy(k->b, hi, 16);
+	k->a_port = swap ? p->dport : p->sport;
+	k->b_port = swap ? p->sport : p->dport;
+	k->vlan = (uint32_t)p->vlan_outer | (uint32_t)p->vlan_inner << 12;
+	k->proto = p->proto;
+	k->family = p->l3;
+	memset(k->pad, 0, sizeof(k->pad));
+	return swap;
+}
+
+void
+dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *const *keys, unsigned n,
+		int32_t *pos)
+{
+	rte_hash_lookup_bulk(t->hash, (const void **)(uintptr_t)keys, n, pos);
+}
+
+bool
+dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	return now >= t->expire[pos];
+}
+
+int32_t
+dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k)
+{
+	int32_t pos = rte_hash_lookup(t->hash, k);
+
+	return pos < 0 ? -1 : pos;
+}
+
+struct dp_flow *
+dp_flow_at(struct dp_flow_table *t, int32_t pos)
+{
+	return &t->flows[pos];
+}
+
+static inline bool
+is_tcp(const struct dp_flow_table *t, int32_t pos)
+{
+	const struct dp_flow_key *k;
+
+	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
+	return k->proto == IPPROTO_TCP;
+}
+
+static uint64_t
+timeout_of(const struct dp_flow_table *t, const struct dp_flow *f, uint8_t proto)
+{
+	const struct dp_flow_timeouts *to = &t->p.timeouts;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		switch (f->tcp.state) {
+		case DP_TCP_ESTABLISHED:
+			return to->tcp_established;
+		case DP_TCP_FIN_WAIT:
+		case DP_TCP_CLOSE_WAIT:
+		case DP_TCP_LAST_ACK:
+			return to->tcp_closing;
+		case DP_TCP_TIME_WAIT:
+			return to->tcp_time_wait;
+		case DP_TCP_CLOSED:
+			return to->tcp_closed;
+		default:
+			return to->tcp_syn;
+		}
+	case IPPROTO_UDP:
+		return to->udp;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return to->icmp;
+	default:
+		return to->other;
+	}
+}
+
+void
+dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out)
+{
+	const struct dp_flow *f = &t->flows[pos];
+	const struct dp_flow_key *k;
+	uint64_t n = f->pkts[0] + f->pkts[1];
+
+	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
+	out->family = k->family;
+	out->proto = k->proto;
+	out->state = k->proto == IPPROTO_TCP ? f->tcp.state : 0;
+	out->verdict = f->verdict;
+	out->vlan = (uint16_t)(k->vlan & 0xfff);
+	out->in_port = f->in_port;
+	if (f->init_is_b) {
+		memcpy(out->src, k->b, 16);
+		memcpy(out->dst, k->a, 16);
+		out->sport = k->b_port;
+		out->dport = k->a_port;
+	} else {
+		memcpy(out->src, k->a, 16);
+		memcpy(out->dst, k->b, 16);
+		out->sport = k->a_port;
+		out->dport = k->b_port;
+	}
+	out->tcp_flags[0] = f->tcp_flags[0];
+	out->tcp_flags[1] = f->tcp_flags[1];
+	out->would_drop = (f->flags & DP_FF_WOULD_DROP) != 0;
+	out->rule_id = f->rule_id;
+	out->epoch = f->epoch;
+	out->first_ns = f->first_ns;
+	out->last_ns = f->last_ns;
+	out->pkts[0] = f->pkts[0];
+	out->pkts[1] = f->pkts[1];
+	out->bytes[0] = f->bytes[0];
+	out->bytes[1] = f->bytes[1];
+	out->payload_mean = n ? (float)(f->pl_sum / (double)n) : 0.0f;
+	out->payload_var = n > 1 ? (float)((f->pl_sq - f->pl_sum * f->pl_sum / (double)n) /
+						   (double)(n - 1))
+				 : 0.0f;
+	out->flow_id = f->id;
+}
+
+static void
+emit(struct dp_flow_table *t, int32_t pos, uint8_t type, uint8_t reason, uint64_t now)
+{
+	struct dp_event *e;
+
+	if (t->evq == NULL)
+		return;
+	e = dp_evq_next(t->evq, type, now);
+	e->reason = reason;
+	dp_flow_describe(t, pos, &e->flow);
+}
+
+static enum dp_end_reason
+natural_end(const struct dp_flow *f, bool tcp)
+{
+	if (tcp && f->tcp.state == DP_TCP_TIME_WAIT)
+		return DP_END_FIN;
+	if (tcp && f->tcp.state == DP_TCP_CLOSED)
+		return DP_END_RST;
+	return DP_END_TIMEOUT;
+}
+
+/* Emit the end event, update counters, and free the slot (and its key, unless keep_key). */
+static void
+end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64_t now,
+		bool keep_key)
+{
+	struct dp_flow *f = &t->flows[pos];
+	const struct dp_flow_key *k;
+	bool tcp;
+
+	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
+	tcp = k->proto == IPPROTO_TCP;
+	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
+	t->ctr.active--;
+	t->ctr.ended[reason]++;
+	if (tcp)
+		t->ctr.per_state[f->tcp.state]--;
+	f->live = 0;
+	t->expire[pos] = 0;
+	if (!keep_key) {
+		struct dp_flow_key copy = *k;
+
+		rte_hash_del_key(t->hash, &copy);
+	}
+}
+
+static void
+init_flow(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port, uint64_t now,
+		bool tcp)
+{
+	struct dp_flow *f = &t->flows[pos];
+
+	memset(f, 0, sizeof(*f));
+	f->live = 1;
+	f->init_is_b = (uint8_t)src_is_b;
+	f->in_port = in_port;
+	f->id = t->next_id++;
+	f->rule_id = UINT32_MAX;
+	f->first_ns = now;
+	f->last_ns = now;
+	f->next_update_ns = t->p.update_interval_ns ? now + t->p.update_interval_ns : UINT64_MAX;
+	/* Until its first packet sets it: never 0, which marks a free slot. */
+	t->expire[pos] = now + t->p.timeouts.tcp_syn + 1;
+	t->ctr.active++;
+	t->ctr.created++;
+	if (tcp)
+		t->ctr.per_state[DP_TCP_NONE]++;
+}
+
+/* The table is full: end the stalest of a few sampled flows to make room. */
+static bool
+evict_one(struct dp_flow_table *t, uint64_t now)
+{
+	int32_t victim = -1;
+	uint64_t oldest = UINT64_MAX;
+
+	for (unsigned i = 0; i < EVICT_SAMPLE; i++) {
+		uint32_t pos = t->age_cursor++;
+		const struct dp_flow *f;
+
+		if (t->age_cursor >= t->p.max_flows)
+			t->age_cursor = 0;
+		f = &t->flows[pos];
+		if (!f->live)
+			return true; /* a free slot after all: the add may have failed on buckets */
+		/* Prefer flows that are already closed. */
+		uint64_t age = f->last_ns;
+		if (f->tcp.state == DP_TCP_TIME_WAIT || f->tcp.state == DP_TCP_CLOSED)
+			age = 0;
+		if (age < oldest) {
+			oldest = age;
+			victim = (int32_t)pos;
+		}
+	}
+	if (victim < 0)
+		return false;
+	end_flow(t, victim, DP_END_EVICTED, now, false);
+	return true;
+}
+
+int32_t
+dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
+		uint16_t in_port, uint64_t now, bool *created)
+{
+	int32_t pos = rte_hash_add_key(t->hash, k);
+
+	if (pos == -ENOSPC && t->p.evict && evict_one(t, now))
+		pos = rte_hash_add_key(t->hash, k);
+	if (pos < 0) {
+		t->ctr.overflow++;
+		*created = false;
+		return -1;
+	}
+	/* An earlier packet of the same burst may have created it already, and in a replay a
+	 * burst can span a timeout: a flow found here may have to end first. */
+	if (t->flows[pos].live && dp_flow_expired(t, pos, now))
+		end_flow(t, pos, natural_end(&t->flows[pos], k->proto == IPPROTO_TCP), now, true);
+	*created = !t->flows[pos].live;
+	if (*created)
+		init_flow(t, pos, src_is_b, in_port, now, k->proto == IPPROTO_TCP);
+	return pos;
+}
+
+void
+dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
+}
+
+bool
+dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
+		uint32_t wire_len, uint64_t now)
+{
+	struct dp_flow *f = &t->flows[pos];
+	unsigned dir = src_is_b != f->init_is_b;
+	bool ok = true;
+
+	if (p->proto == IPPROTO_TCP) {
+		uint8_t before = f->tcp.state;
+
+		/* A new SYN on a finished connection's tuple: the old flow ends, a new one starts.
+		 */
+		if ((before == DP_TCP_TIME_WAIT || before == DP_TCP_CLOSED) &&
+				(p->tcp_flags & (DP_TCPF_SYN | DP_TCPF_ACK)) == DP_TCPF_SYN) {
+			uint16_t in_port = f->in_port;
+
+			end_flow(t, pos, natural_end(f, true), now, true);
+			init_flow(t, pos, src_is_b, in_port, now, true);
+			t->ctr.port_reuse++;
+			dir = 0;
+			before = DP_TCP_NONE;
+		}
+		if (!dp_tcp_step(&f->tcp, p->tcp_flags, dir, t->p.midstream)) {
+			t->ctr.tcp_invalid++;
+			if (t->p.tcp_strict) {
+				t->ctr.tcp_invalid_dropped++;
+				ok = false;
+			}
+		} else if (before == DP_TCP_NONE && f->tcp.state >= DP_TCP_ESTABLISHED) {
+			f->flags |= DP_FF_MIDSTREAM;
+			t->ctr.midstream++;
+		}
+		if (f->tcp.state != before) {
+			t->ctr.per_state[before]--;
+			t->ctr.per_state[f->tcp.state]++;
+		}
+		f->tcp_flags[dir] |= p->tcp_flags;
+	}
+
+	f->pkts[dir]++;
+	f->bytes[dir] += wire_len;
+	f->last_ns = now;
+	t->expire[pos] = now + timeout_of(t, f, p->proto);
+
+	double x = (double)p->payload_len;
+	f->pl_sum += x;
+	f->pl_sq += x * x;
+
+	if (unlikely(now >= f->next_update_ns)) {
+		emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
+		f->next_update_ns = now + t->p.update_interval_ns;
+	}
+	return ok;
+}
+
+void
+dp_flow_age(struct dp_flow_table *t, uint64_t now)
+{
+	uint32_t cur = t->age_cursor;
+
+	for (uint32_t i = 0; i < t->p.aging_batch; i++) {
+		uint64_t e = t->expire[cur];
+
+		if (unlikely(e != 0 && now >= e))
+			end_flow(t, (int32_t)cur,
+					natural_end(&t->flows[cur], is_tcp(t, (int32_t)cur)), now,
+					false);
+		if (++cur >= t->p.max_flows)
+			cur = 0;
+	}
+	t->age_cursor = cur;
+}
+
+void
+dp_flow_flush_all(struct dp_flow_table *t, enum dp_end_reason reason, uint64_t now)
+{
+	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() * FLUSH_WAIT_S;
+
+	for (uint32_t pos = 0; pos < t->p.max_flows; pos++) {
+		const struct dp_flow *f = &t->flows[pos];
+		enum dp_end_reason why = reason;
+
+		if (!f->live)
+			continue;
+		/* A connection that already closed ended by FIN or RST, whatever stops it now. */
+		if (f->tcp.state == DP_TCP_TIME_WAIT || f->tcp.state == DP_TCP_CLOSED)
+			why = natural_end(f, true);
+		if (t->evq != NULL && t->evq->n == DP_EVQ_BATCH)
+			dp_evq_flush_wait(t->evq, deadline);
+		end_flow(t, (int32_t)pos, why, now, false);
+	}
+	if (t->evq != NULL)
+		dp_evq_flush_wait(t->evq, deadline);
+}

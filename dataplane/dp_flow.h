@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-worker flow table: rte_hash keyed by a canonical 5-tuple plus VLAN, so that both
+ * directions of a connection meet in one entry, and an array of entries indexed by the hash's
+ * key position. One worker owns one table; nothing here is shared or locked.
+ *
+ * Entries carry the TCP state, per-direction counters, first/last seen, flags seen, payload
+ * size statistics, the initiator, and the policy's verdict with its rule and epoch. Aging
+ * visits a few slots per call so that expiry costs a little every loop iteration instead of a
+ * pause; flows past their timeout end with a reason (FIN, RST, timeout), others are evicted
+ * when the table is full, and every end becomes an event for control.
+ */
+#ifndef DP_FLOW_H
+#define DP_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_hash.h>
+
+#include "dp_clock.h"
+#include "dp_event.h"
+#include "dp_evq.h"
+#include "dp_pkt.h"
+#include "dp_tcp.h"
+
+struct dp_flow_key {
+	uint8_t a[16]; /* the lower (address, port) endpoint */
+	uint8_t b[16];
+	uint16_t a_port;
+	uint16_t b_port;
+	uint32_t vlan; /* outer id | inner id << 12 */
+	uint8_t proto;
+	uint8_t family;
+	uint8_t pad[6]; /* zero: the key is compared as 48 bytes */
+};
+
+enum dp_flow_flag {
+	DP_FF_MIDSTREAM = 0x01,	 /* TCP picked up without a handshake */
+	DP_FF_WOULD_DROP = 0x02, /* dry-run: the verdict would have dropped */
+	DP_FF_LOG = 0x04,	 /* the deciding rule asks for logging */
+};
+
+struct dp_flow {
+	uint8_t live;	   /* slot in use */
+	uint8_t verdict;   /* enum dp_verdict */
+	uint8_t init_is_b; /* the initiator is endpoint b of the key */
+	uint8_t flags;	   /* enum dp_flow_flag */
+	struct dp_tcp_track tcp;
+	uint8_t tcp_flags[2]; /* union of flags seen, [0] from the initiator */
+	uint16_t in_port;     /* where the initiator's packets arrive */
+	uint32_t id;
+	uint32_t rule_id;
+	uint32_t epoch;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t next_update_ns;
+	uint64_t pkts[2];
+	uint64_t bytes[2];
+	/* Sum and sum of squares of payload sizes (n = pkts[0] + pkts[1]): additions only on
+	 * the packet path; mean and variance are derived when the flow is described. */
+	double pl_sum;
+	double pl_sq;
+} __rte_cache_aligned;
+
+/* Timeouts, in nanoseconds. */
+struct dp_flow_timeouts {
+	uint64_t tcp_syn; /* SYN_SENT, SYN_RECV */
+	uint64_t tcp_established;
+	uint64_t tcp_closing; /* FIN_WAIT, CLOSE_WAIT, LAST_ACK */
+	uint64_t tcp_time_wait;
+	uint64_t tcp_closed; /* after RST */
+	uint64_t udp;
+	uint64_t icmp;
+	uint64_t other;
+};
+
+struct dp_flow_params {
+	uint32_t max_flows;
+	bool overflow_open;   /* table full and nothing evictable: forward untracked (or drop) */
+	bool evict;	      /* when full, evict the stalest of a few sampled flows */
+	bool midstream;	      /* accept TCP flows first seen without a handshake */
+	bool tcp_strict;      /* drop segments that are invalid for the state */
+	uint32_t aging_batch; /* slots visited per aging call */
+	uint64_t update_interval_ns; /* 0: no periodic updates */
+	struct dp_flow_timeouts timeouts;
+	unsigned worker;
+	int socket;
+};
+
+struct dp_flow_counters {
+	uint64_t active;
+	uint64_t created;
+	uint64_t ended[DP_END_FLUSHED + 1]; /* by enum dp_end_reason */
+	uint64_t overflow;		    /* new flows not tracked because the table was full */
+	uint64_t tcp_invalid;		    /* segments invalid for the connection's state */
+	uint64_t tcp_invalid_dropped;
+	uint64_t midstream;		   /* TCP flows picked up without a handshake */
+	uint64_t port_reuse;		   /* SYN on a closed flow's tuple started a new flow */
+	uint64_t per_state[DP_TCP__COUNT]; /* active TCP flows per state */
+};
+
+struct dp_flow_table;
+
+/* Create a table for one worker. Returns NULL with rte_errno set. */
+struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p);
+
+/* Free the table; NULL is a no-op. Does not emit events (see dp_flow_flush_all). */
+void dp_flow_table_free(struct dp_flow_table *t);
+
+/* Bytes the table uses (hash, keys and entries), for docs and the API. */
+size_t dp_flow_table_memory(const struct dp_flow_table *t);
+
+/* Where the table's flow events go (the worker's queue to control). */
+void dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q);
+
+/* Build the canonical key of a parsed packet; returns 1 if the packet's source is endpoint b. */
+unsigned dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k);
+
+/*
+ * Look up n keys at once. pos[i] is the entry position, or -1 on a miss.
+ */
+void dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *const *keys, unsigned n,
+		int32_t *pos);
+
+/* Look up one key: the position, or -1. */
+int32_t dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k);
+
+/*
+ * Flows removed so far. Positions from a lookup stay valid only while this does not change:
+ * a removal frees a slot that a later creation may reuse for another key.
+ */
+static inline uint64_t
+dp_flow_removals(const struct dp_flow_counters *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned r = 0; r <= DP_END_FLUSHED; r++)
+		n += c->ended[r];
+	return n;
+}
+
+/*
+ * Create the flow of a packet that missed, or whose flow has expired (that flow ends now, as
+ * aging would have ended it). Finds the flow instead if an earlier packet of the same burst
+ * created it. Returns the position, or -1 when the table is full and nothing could be evicted
+ * (counted as overflow). *created tells whether the flow is new.
+ */
+int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
+		uint16_t in_port, uint64_t now, bool *created);
+
+/* The entry at a position. */
+struct dp_flow *dp_flow_at(struct dp_flow_table *t, int32_t pos);
+
+/*
+ * Account one packet to its flow and run the TCP machine. src_is_b as from dp_flow_key_make.
+ * Returns false when the packet must be dropped by the TCP policy (tcp_strict). A SYN on a
+ * flow in TIME_WAIT or CLOSED ends it and starts it afresh (port reuse).
+ */
+bool dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
+		uint32_t wire_len, uint64_t now);
+
+/* True when a lookup found a flow whose time is up but which aging has not ended yet. */
+bool dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now);
+
+/* Emit the start event of a new flow (after its verdict is known). */
+void dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now);
+
+/* Visit the next aging_batch slots and end the flows whose time is up. */
+void dp_flow_age(struct dp_flow_table *t, uint64_t now);
+
+/* End every flow with the given reason (shutdown, flush). */
+void dp_flow_flush_all(struct dp_flow_table *t, enum dp_end_reason reason, uint64_t now);
+
+const struct dp_flow_counters *dp_flow_counters(const struct dp_flow_table *t);
+
+/* Fill the flow part of an event from an entry. */
+void dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out);
+
+const char *dp_end_reason_name(enum dp_end_reason r);
+
+#endif /* DP_FLOW_H */

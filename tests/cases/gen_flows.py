@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Generates the captures of the flow-tracking cases (flows-mixed). Run with Debian's
+/usr/bin/python3 (python3-scapy); the outputs are committed. Two captures, one per port of the
+pair, with timestamps that interleave as on the wire: the client side arrives on port a, the
+server side on port b."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402
+from scapy.all import (Dot1Q, Ether, ICMP, IP, IPv6, Raw, TCP, UDP, DNS, DNSQR, DNSRR,  # noqa: E402
+                       fragment)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CM, SM = "02:00:00:00:01:01", "02:00:00:00:02:02"
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def main():
+    a, b = [], []  # (time, frame)
+
+    def c2s(t_ms, frame):
+        a.append((t_ms, Ether(src=CM, dst=SM) / frame))
+
+    def s2c(t_ms, frame):
+        b.append((t_ms, Ether(src=SM, dst=CM) / frame))
+
+    # A complete TCP session: handshake, request, response, FIN close from the client.
+    ip_c, ip_s = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    c2s(0, ip_c / TCP(sport=40000, dport=80, flags="S", seq=100))
+    s2c(1, ip_s / TCP(sport=80, dport=40000, flags="SA", seq=900, ack=101))
+    c2s(2, ip_c / TCP(sport=40000, dport=80, flags="A", seq=101, ack=901))
+    c2s(3, ip_c / TCP(sport=40000, dport=80, flags="PA", seq=101, ack=901) / Raw(b"G" * 100))
+    s2c(4, ip_s / TCP(sport=80, dport=40000, flags="PA", seq=901, ack=201) / Raw(b"R" * 500))
+    c2s(5, ip_c / TCP(sport=40000, dport=80, flags="FA", seq=201, ack=1401))
+    s2c(6, ip_s / TCP(sport=80, dport=40000, flags="FA", seq=1401, ack=202))
+    c2s(7, ip_c / TCP(sport=40000, dport=80, flags="A", seq=202, ack=1402))
+    # DNS over UDP.
+    c2s(10, IP(src="10.1.1.1", dst="10.2.2.53") / UDP(sport=5353, dport=53)
+        / DNS(id=1, rd=1, qd=DNSQR(qname="vigil.example")))
+    s2c(11, IP(src="10.2.2.53", dst="10.1.1.1") / UDP(sport=53, dport=5353)
+        / DNS(id=1, qr=1, qd=DNSQR(qname="vigil.example"), an=DNSRR(rrname="vigil.example", rdata="10.2.2.2")))
+    # A ping: request and reply are one flow (the echo identifier stands in for ports).
+    c2s(20, ip_c / ICMP(type=8, id=77, seq=1) / Raw(b"p" * 56))
+    s2c(21, ip_s / ICMP(type=0, id=77, seq=1) / Raw(b"p" * 56))
+    # IPv6: a refused connection (RST).
+    c2s(30, IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=41000, dport=443, flags="S"))
+    s2c(31, IPv6(src="fd00::2", dst="fd00::1") / TCP(sport=443, dport=41000, flags="RA", ack=1))
+    # VLAN 100: a UDP exchange.
+    c2s(40, Dot1Q(vlan=100) / IP(src="10.1.1.1", dst="10.2.2.2") / UDP(sport=6000, dport=6001) / Raw(b"v" * 20))
+    c2s(41, Dot1Q(vlan=100) / IP(src="10.1.1.1", dst="10.2.2.2") / UDP(sport=6000, dport=6001) / Raw(b"v" * 20))
+    s2c(42, Dot1Q(vlan=100) / IP(src="10.2.2.2", dst="10.1.1.1") / UDP(sport=6001, dport=6000) / Raw(b"w" * 20))
+    # A fragmented UDP datagram: three fragments, one flow.
+    for i, frag in enumerate(fragment(ip_c / UDP(sport=7000, dport=7001) / Raw(b"f" * 1200), fragsize=512)):
+        c2s(50 + i, frag)
+    # A UDP flow that goes quiet longer than the UDP timeout (30 s in this case), then resumes:
+    # two flows, the first ended by the timeout.
+    c2s(60, IP(src="10.1.1.5", dst="10.2.2.2") / UDP(sport=9000, dport=9001) / Raw(b"1"))
+    c2s(60 + 45_000, IP(src="10.1.1.5", dst="10.2.2.2") / UDP(sport=9000, dport=9001) / Raw(b"2"))
+    # A TCP connection first seen mid-stream.
+    c2s(60 + 45_001, IP(src="10.1.1.7", dst="10.2.2.2") / TCP(sport=50000, dport=8080, flags="PA") / Raw(b"m" * 10))
+    s2c(60 + 45_002, IP(src="10.2.2.2", dst="10.1.1.7") / TCP(sport=8080, dport=50000, flags="A"))
+
+    for name, frames in (("in-a.pcap", a), ("in-b.pcap", b)):
+        frames.sort(key=lambda x: x[0])
+        pcapfile.write(os.path.join(HERE, "flows-mixed", name),
+                       [pcapfile.Packet(T0 + t * MS, bytes(f)) for t, f in frames])
+    print(f"flows-mixed: {len(a)} packets on a, {len(b)} on b")
+
+
+if __name__ == "__main__":
+    main()

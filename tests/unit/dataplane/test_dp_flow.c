@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The flow table: canonical keys, accounting per direction, timeouts with an injected clock,
+ * end reasons, eviction and overflow, port reuse, periodic updates, and the events it emits. */
+#define VG_TEST_WITH_EAL
+#include "vg_test.h"
+
+#include <math.h>
+#include <netinet/in.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dp_flow.h"
+
+#define SEC 1000000000ULL
+
+static struct rte_ring *ring;
+static struct dp_evq evq;
+
+static struct dp_flow_params
+params(uint32_t max)
+{
+	struct dp_flow_params p = {
+		.max_flows = max,
+		.evict = true,
+		.midstream = true,
+		.aging_batch = 64,
+		.update_interval_ns = 0,
+		.timeouts = {
+			.tcp_syn = 5 * SEC,
+			.tcp_established = 100 * SEC,
+			.tcp_closing = 20 * SEC,
+			.tcp_time_wait = 2 * SEC,
+			.tcp_closed = 1 * SEC,
+			.udp = 30 * SEC,
+			.icmp = 10 * SEC,
+			.other = 60 * SEC,
+		},
+		.socket = 0,
+	};
+	return p;
+}
+
+static struct dp_flow_table *
+table(const struct dp_flow_params *p)
+{
+	static unsigned n;
+	struct dp_flow_params q = *p;
+	struct dp_flow_table *t;
+
+	q.worker = n++; /* unique rte_hash names */
+	t = dp_flow_table_create(&q);
+	assert_non_null(t);
+	memset(&evq, 0, sizeof(evq));
+	evq.ring = ring;
+	dp_flow_set_evq(t, &evq);
+	return t;
+}
+
+/* Drain the ring into out (at most max events); returns how many. */
+static unsigned
+drain(struct dp_event *out, unsigned max)
+{
+	dp_evq_flush(&evq);
+	return rte_ring_dequeue_burst_elem(ring, out, sizeof(*out), max, NULL);
+}
+
+static struct dp_pkt
+pkt4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t proto, uint8_t flags,
+		uint16_t payload)
+{
+	struct dp_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.l3 = DP_L3_IPV4;
+	p.proto = proto;
+	src = htonl(src);
+	dst = htonl(dst);
+	memcpy(p.src, &src, 4);
+	memcpy(p.dst, &dst, 4);
+	p.sport = sport;
+	p.dport = dport;
+	p.tcp_flags = flags;
+	p.payload_len = payload;
+	p.l4_off = 34;
+	p.payload_off = 54;
+	return p;
+}
+
+/* Send one packet through lookup/create/account as the worker does; returns the position. */
+static int32_t
+feed(struct dp_flow_table *t, const struct dp_pkt *p, uint64_t now, bool *created)
+{
+	struct dp_flow_key k;
+	unsigned b = dp_flow_key_make(p, &k);
+	int32_t pos = dp_flow_lookup(t, &k);
+	bool c = false;
+
+	if (pos < 0 || dp_flow_expired(t, pos, now))
+		pos = dp_flow_create(t, &k, b, 0, now, &c);
+	if (pos < 0)
+		return pos;
+	dp_flow_packet(t, pos, p, b, 64 + p->payload_len, now);
+	if (dp_flow_at(t, pos)->verdict == DP_VERDICT_NONE) {
+		dp_flow_at(t, pos)->verdict = DP_VERDICT_ALLOW;
+		dp_flow_started(t, pos, now);
+		c = true;
+	}
+	if (created)
+		*created = c;
+	return pos;
+}
+
+/* Run aging over the whole table. */
+static void
+age_all(struct dp_flow_table *t, uint32_t max, uint64_t now)
+{
+	for (uint32_t i = 0; i < max / 64 + 2; i++)
+		dp_flow_age(t, now);
+}
+
+static void
+test_canonical_key(void **state)
+{
+	struct dp_pkt a = pkt4(0x0a000001, 1234, 0x0a000002, 80, IPPROTO_TCP, 0, 0);
+	struct dp_pkt b = pkt4(0x0a000002, 80, 0x0a000001, 1234, IPPROTO_TCP, 0, 0);
+	struct dp_flow_key ka, kb;
+	unsigned sa, sb;
+
+	(void)state;
+	sa = dp_flow_key_make(&a, &ka);
+	sb = dp_flow_key_make(&b, &kb);
+	assert_memory_equal(&ka, &kb, sizeof(ka));
+	assert_int_not_equal(sa, sb);
+	/* Same addresses, ports decide; VLAN and protocol separate flows. */
+	struct dp_pkt c = pkt4(0x0a000001, 80, 0x0a000001, 1234, IPPROTO_UDP, 0, 0);
+	struct dp_pkt d = pkt4(0x0a000001, 1234, 0x0a000001, 80, IPPROTO_UDP, 0, 0);
+	struct dp_flow_key kc, kd;
+	assert_int_not_equal(dp_flow_key_make(&c, &kc), dp_flow_key_make(&d, &kd));
+	assert_memory_equal(&kc, &kd, sizeof(kc));
+	d.vlan_outer = 10;
+	dp_flow_key_make(&d, &kd);
+	assert_memory_not_equal(&kc, &kd, sizeof(kc));
+}
+
+static void
+test_directions_and_payload_stats(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	static const uint16_t sizes[] = { 0, 100, 1460, 20, 700 };
+	int32_t pos = -1;
+	double sum = 0, sq = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 5; i++) {
+		/* initiator 10.0.0.9 (the higher address: key endpoint b) sends first */
+		struct dp_pkt q = (i % 2 == 0) ? pkt4(0x0a000009, 5000, 0x0a000001, 53, IPPROTO_UDP,
+								 0, sizes[i])
+					       : pkt4(0x0a000001, 53, 0x0a000009, 5000, IPPROTO_UDP,
+								 0, sizes[i]);
+		int32_t got = feed(t, &q, i * SEC, NULL);
+
+		assert_true(got >= 0);
+		if (pos >= 0)
+			assert_int_equal(got, pos);
+		pos = got;
+		sum += sizes[i];
+	}
+	const struct dp_flow *f = dp_flow_at(t, pos);
+	assert_int_equal(f->pkts[0], 3);
+	assert_int_equal(f->pkts[1], 2);
+	assert_int_equal(f->bytes[0], 3 * 64 + 0 + 1460 + 700);
+	assert_int_equal(f->first_ns, 0);
+	assert_int_equal(f->last_ns, 4 * SEC);
+
+	double mean = sum / 5;
+	for (unsigned i = 0; i < 5; i++)
+		sq += (sizes[i] - mean) * (sizes[i] - mean);
+	struct dp_event_flow d;
+	dp_flow_describe(t, pos, &d);
+	assert_true(fabs(d.payload_mean - mean) < 0.01);
+	assert_true(fabs(d.payload_var - sq / 4) / (sq / 4) < 0.001);
+	/* Described from the initiator's side. */
+	assert_int_equal(d.sport, 5000);
+	assert_int_equal(d.dport, 53);
+	assert_int_equal(d.src[3], 9);
+	assert_int_equal(d.pkts[0], 3);
+	dp_flow_table_free(t);
+}
+
+static void
+test_timeout_expiry(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	struct dp_event ev[8];
+	struct dp_pkt u = pkt4(0x0a000001, 1000, 0x0a000002, 2000, IPPROTO_UDP, 0, 10);
+
+	(void)state;
+	assert_true(feed(t, &u, 100 * SEC, NULL) >= 0);
+	feed(t, &u, 110 * SEC, NULL);
+	assert_int_equal(drain(ev, 8), 1);
+	assert_int_equal(ev[0].type, DP_EV_FLOW_START);
+
+	age_all(t, 1024, 139 * SEC); /* 29 s after the last packet: alive */
+	assert_int_equal(dp_flow_counters(t)->active, 1);
+	assert_int_equal(drain(ev, 8), 0);
+
+	age_all(t, 1024, 140 * SEC); /* exactly the timeout */
+	assert_int_equal(dp_flow_counters(t)->active, 0);
+	assert_int_equal(dp_flow_counters(t)->ended[DP_END_TIMEOUT], 1);
+	assert_int_equal(drain(ev, 8), 1);
+	assert_int_equal(ev[0].type, DP_EV_FLOW_END);
+	assert_int_equal(ev[0].reason, DP_END_TIMEOUT);
+	assert_int_equal(ev[0].flow.pkts[0], 2);
+	assert_int_equal(ev[0].flow.last_ns, 110 * SEC);
+
+	/* The same tuple later is a new flow. */
+	bool created;
+	feed(t, &u, 200 * SEC, &created);
+	assert_true(created);
+	assert_int_equal(dp_flow_counters(t)->created, 2);
+	dp_flow_table_free(t);
+}
+
+static void
+test_lookup_of_expired_flow_starts_a_new_one(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	struct dp_event ev[8];
+	struct dp_pkt u = pkt4(0x0a000001, 1000, 0x0a000002, 2000, IPPROTO_UDP, 0, 10);
+	bool created;
+
+	(void)state;
+	feed(t, &u, 0, &created);
+	assert_true(created);
+	/* No aging in between: the lookup itself sees the flow is over. */
+	feed(t, &u, 31 * SEC, &created);
+	assert_true(created);
+	assert_int_equal(drain(ev, 8), 3);
+	assert_int_equal(ev[1].type, DP_EV_FLOW_END);
+	assert_int_equal(ev[1].reason, DP_END_TIMEOUT);
+	assert_int_equal(ev[2].type, DP_EV_FLOW_START);
+	dp_flow_table_free(t);
+}
+
+static void
+test_tcp_end_reasons(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	struct dp_event ev[16];
+	uint64_t now = 0;
+
+	(void)state;
+	/* A connection closed with FIN lingers in TIME_WAIT, then ends as "fin". */
+	struct dp_pkt c2s = pkt4(0x0a000001, 40000, 0x0a000002, 80, IPPROTO_TCP, 0, 0);
+	struct dp_pkt s2c = pkt4(0x0a000002, 80, 0x0a000001, 40000, IPPROTO_TCP, 0, 0);
+	static const struct {
+		bool from_client;
+		uint8_t flags;
+	} seq[] = { { 1, DP_TCPF_SYN }, { 0, DP_TCPF_SYN | DP_TCPF_ACK }, { 1, DP_TCPF_ACK },
+		{ 1, DP_TCPF_FIN | DP_TCPF_ACK }, { 0, DP_TCPF_FIN | DP_TCPF_ACK },
+		{ 1, DP_TCPF_ACK } };
+	int32_t pos = -1;
+	for (unsigned i = 0; i < 6; i++) {
+		struct dp_pkt *q = seq[i].from_client ? &c2s : &s2c;
+
+		q->tcp_flags = seq[i].flags;
+		pos = feed(t, q, now += SEC / 10, NULL);
+	}
+	assert_int_equal(dp_flow_at(t, pos)->tcp.state, DP_TCP_TIME_WAIT);
+	assert_int_equal(dp_flow_counters(t)->per_state[DP_TCP_TIME_WAIT], 1);
+	age_all(t, 1024, now + 1 * SEC);
+	assert_int_equal(dp_flow_counters(t)->active, 1);
+	age_all(t, 1024, now + 2 * SEC);
+	assert_int_equal(dp_flow_counters(t)->ended[DP_END_FIN], 1);
+	assert_int_equal(dp_flow_counters(t)->per_state[DP_TCP_TIME_WAIT], 0);
+
+	/* RST ends as "rst" after the closed timeout. */
+	struct dp_pkt r = pkt4(0x0a000003, 1111, 0x0a000004, 22, IPPROTO_TCP, DP_TCPF_SYN, 0);
+	feed(t, &r, now += SEC, NULL);
+	r.tcp_flags = DP_TCPF_RST;
+	feed(t, &r, now += SEC / 10, NULL);
+	age_all(t, 1024, now + SEC);
+	assert_int_equal(dp_flow_counters(t)->ended[DP_END_RST], 1);
+
+	unsigned n = drain(ev, 16);
+	assert_int_equal(n, 4);
+	assert_int_equal(ev[1].type, DP_EV_FLOW_END);
+	assert_int_equal(ev[1].reason, DP_END_FIN);
+	assert_int_equal(ev[1].flow.state, DP_TCP_TIME_WAIT);
+	assert_int_equal(ev[1].flow.tcp_flags[0], DP_TCPF_SYN | DP_TCPF_ACK | DP_TCPF_FIN);
+	assert_int_equal(ev[1].flow.pkts[0], 4);
+	assert_int_equal(ev[1].flow.pkts[1], 2);
+	assert_int_equal(ev[3].reason, DP_END_RST);
+	dp_flow_table_free(t);
+}
+
+static void
+test_port_reuse(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	struct dp_pkt q = pkt4(0x0a000001, 40000, 0x0a000002, 80, IPPROTO_TCP, DP_TCPF_SYN, 0);
+	struct dp_event ev[8];
+	bool created;
+
+	(void)state;
+	feed(t, &q, 0, NULL);
+	q.tcp_flags = DP_TCPF_RST;
+	feed(t, &q, 1, NULL);
+	q.tcp_flags = DP_TCPF_SYN;
+	feed(t, &q, 2, &created);
+	assert_true(created);
+	assert_int_equal(dp_flow_counters(t)->port_reuse, 1);
+	assert_int_equal(dp_flow_counters(t)->created, 2);
+	assert_int_equal(drain(ev, 8), 3);
+	assert_int_equal(ev[1].reason, DP_END_RST);
+	assert_int_equal(ev[2].type, DP_EV_FLOW_START);
+	assert_int_equal(ev[2].flow.state, DP_TCP_SYN_SENT);
+	dp_flow_table_free(t);
+}
+
+static void
+test_eviction_and_overflow(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_flow_table *t = table(&p);
+	struct dp_event ev[64];
+
+	(void)state;
+	/* Fill the table exactly. */
+	for (uint32_t i = 0; i < 1024; i++) {
+		struct dp_pkt u = pkt4(0x0a000000 + i, 1000, 0x0b000000, 53, IPPROTO_UDP, 0, 0);
+
+		assert_true(feed(t, &u, i, NULL) >= 0);
+		while (drain(ev, 64) > 0)
+			;
+	}
+	assert_int_equal(dp_flow_counters(t)->active, 1024);
+	/* One more evicts a stale flow. */
+	struct dp_pkt extra = pkt4(0x0c000000, 1000, 0x0b000000, 53, IPPROTO_UDP, 0, 0);
+	assert_true(feed(t, &extra, 5000, NULL) >= 0);
+	assert_int_equal(dp_flow_counters(t)->ended[DP_END_EVICTED], 1);
+	assert_int_equal(dp_flow_counters(t)->active, 1024);
+	assert_int_equal(drain(ev, 64), 2);
+	assert_int_equal(ev[0].reason, DP_END_EVICTED);
+	dp_flow_table_free(t);
+
+	/* Without eviction, a full table refuses and counts. */
+	p.evict = false;
+	t = table(&p);
+	for (uint32_t i = 0; i < 1024; i++) {
+		struct dp_pkt u = pkt4(0x0a000000 + i, 1000, 0x0b000000, 53, IPPROTO_UDP, 0, 0);
+
+		assert_true(feed(t, &u, i, NULL) >= 0);
+		while (drain(ev, 64) > 0)
+			;
+	}
+	assert_int_equal(feed(t, &extra, 5000, NULL), -1);
+	assert_int_equal(dp_flow_counters(t)->overflow, 1);
+	dp_flow_table_free(t);
+}
+
+static void
+test_updates_and_flush(void **state)
+{
+	struct dp_flow_params p = params(1024);
+	struct dp_event ev[16];
+
+	(void)state;
+	p.update_interval_ns = 10 * SEC;
+	struct dp_flow_table *t = table(&p);
+	struct dp_pkt u = pkt4(0x0a000001, 1000, 0x0a000002, 2000, IPPROTO_UDP, 0, 10);
+	for (uint64_t s = 0; s <= 25; s++)
+		feed(t, &u, s * SEC, NULL);
+	unsigned n = drain(ev, 16);
+	assert_int_equal(n, 3); /* start, update at 10 s, update at 20 s */
+	assert_int_equal(ev[1].type, DP_EV_FLOW_UPDATE);
+	assert_int_equal(ev[1].flow.pkts[0], 11);
+	assert_int_equal(ev[2].time_ns, 20 * SEC);
+
+	/* Shutdown ends open flows as "shutdown", closed TCP as what closed it. */
+	struct dp_pkt q = pkt4(0x0a000001, 40000, 0x0a000002, 80, IPPROTO_TCP, DP_TCPF_SYN, 0);
+	feed(t, &q, 26 * SEC, NULL);
+	q.tcp_flags = DP_TCPF_RST;
+	feed(t, &q, 26 * SEC, NULL);
+	drain(ev, 16);
+	dp_flow_flush_all(t, DP_END_SHUTDOWN, 27 * SEC);
+	n = drain(ev, 16);
+	assert_int_equal(n, 2);
+	unsigned shutdown = 0, rst = 0;
+	for (unsigned i = 0; i < n; i++) {
+		shutdown += ev[i].reason == DP_END_SHUTDOWN;
+		rst += ev[i].reason == DP_END_RST;
+	}
+	assert_int_equal(shutdown, 1);
+	assert_int_equal(rst, 1);
+	assert_int_equal(dp_flow_counters(t)->active, 0);
+	dp_flow_table_free(t);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (vg_test_eal_init() != 0)
+		return -1;
+	ring = rte_ring_create_elem("test_events", sizeof(struct dp_event), 4096, 0,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return ring == NULL ? -1 : 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_key),
+		cmocka_unit_test(test_directions_and_payload_stats),
+		cmocka_unit_test(test_timeout_expiry),
+		cmocka_unit_test(test_lookup_of_expired_flow_starts_a_new_one),
+		cmocka_unit_test(test_tcp_end_reasons),
+		cmocka_unit_test(test_port_reuse),
+		cmocka_unit_test(test_eviction_and_overflow),
+		cmocka_unit_test(test_updates_and_flush),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
