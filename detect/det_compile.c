@@ -114,9 +114,13 @@ atom_new(struct det_erule *er)
 	return &v[er->n_atoms++];
 }
 
-/* Can Hyperscan compile expr with flags (block mode suffices to know)? */
+/*
+ * Can Hyperscan compile expr with flags (block mode suffices to know)? *unordered (may be
+ * NULL) tells whether it may report matches out of order, which a logical combination's
+ * sub-expressions must not.
+ */
 static bool
-hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
+hs_check(const char *expr, unsigned flags, const hs_expr_ext_t *ext, bool *unordered)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
@@ -124,8 +128,16 @@ hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
 
 	if (err != NULL)
 		hs_free_compile_error(err);
+	if (unordered != NULL)
+		*unordered = rc == HS_SUCCESS && info != NULL && info->unordered_matches;
 	free(info);
 	return rc == HS_SUCCESS;
+}
+
+static bool
+hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
+{
+	return hs_check(expr, flags, ext, NULL);
 }
 
 /* A single content as a literal atom with its absolute window as Hyperscan offsets. */
@@ -229,6 +241,7 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 {
 	struct det_atom tmp[64];
 	unsigned n = 0, npos = 0, pcre_hs = 0;
+	bool any_unordered = false;
 
 	for (unsigned i = 0; i < r->n_items;) {
 		unsigned j = i + 1;
@@ -246,13 +259,16 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 			a->flags = HS_FLAG_DOTALL;
 			a->neg = (it->c.flags & DET_C_NEGATED) != 0;
 		} else if (j - i == 1 && it->type == DET_ITEM_PCRE) {
+			bool unordered = false;
+
 			a->expr = pcre_atom(&it->p, &a->flags);
 			if (a->expr == NULL)
 				goto no;
-			if (!hs_accepts(a->expr, a->flags, NULL)) {
+			if (!hs_check(a->expr, a->flags, NULL, &unordered)) {
 				free(a->expr);
 				goto no;
 			}
+			any_unordered |= unordered;
 			a->neg = (it->p.flags & DET_P_NEGATED) != 0;
 			pcre_hs++;
 		} else {
@@ -280,6 +296,9 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 	}
 	if (npos == 0)
 		goto no; /* absences alone have nothing to trigger on */
+	/* a stream rule of several atoms becomes a combination: its parts must be ordered */
+	if (any_unordered && n > 1 && (r->classes & DET_CL_TCP_STREAM))
+		goto no;
 	er->atoms = calloc(n, sizeof(*er->atoms));
 	if (er->atoms == NULL)
 		goto nomem;
@@ -524,6 +543,54 @@ struct compile_err {
 	char msg[256];
 };
 
+/*
+ * Hyperscan refused a database without naming an expression: compile each rule's expressions
+ * (its atoms and its combination) alone and return the first rule that fails, or -1.
+ */
+static int
+find_culprit(const struct det_group *g, const char **exprs, const unsigned *flags,
+		const unsigned *ids, const hs_expr_ext_t **exts, uint32_t n_atoms, uint32_t n_exprs)
+{
+	const char *se[64];
+	unsigned sf[64], si[64];
+	const hs_expr_ext_t *sx[64];
+
+	for (uint32_t i = 0; i < g->n_grules; i++) {
+		const struct det_grule *gr = &g->grules[i];
+		uint32_t n = 0;
+		hs_database_t *db = NULL;
+		hs_compile_error_t *err = NULL;
+
+		for (uint32_t k = 0; k < (uint32_t)gr->n_pos + gr->n_neg && n < 63; k++) {
+			uint32_t x = gr->atom0 + k;
+
+			se[n] = exprs[x];
+			sf[n] = flags[x];
+			si[n] = ids[x];
+			sx[n] = exts[x];
+			n++;
+		}
+		for (uint32_t x = n_atoms; x < n_exprs; x++)
+			if (ids[x] == n_atoms + i) {
+				se[n] = exprs[x];
+				sf[n] = flags[x];
+				si[n] = ids[x];
+				sx[n] = exts[x];
+				n++;
+			}
+		if (n == 0)
+			continue;
+		if (hs_compile_ext_multi(se, sf, si, sx, n,
+				    g->stream ? HS_MODE_STREAM : HS_MODE_BLOCK, NULL, &db,
+				    &err) != HS_SUCCESS) {
+			hs_free_compile_error(err);
+			return (int)gr->rule;
+		}
+		hs_free_database(db);
+	}
+	return -1;
+}
+
 /* Build the group's tables and its database. */
 static int
 group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
@@ -622,6 +689,9 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 			uint32_t gr = x < n_atoms ? g->gatoms[x].grule : ids[x] - n_atoms;
 
 			cerr->rule = (int)g->grules[gr].rule;
+		} else {
+			/* no expression named: find a rule that fails on its own */
+			cerr->rule = find_culprit(g, exprs, flags, ids, exts, n_atoms, n_exprs);
 		}
 		snprintf(cerr->msg, sizeof(cerr->msg), "%s",
 				herr != NULL ? herr->message : "unknown error");

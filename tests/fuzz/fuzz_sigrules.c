@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fuzz target: the signature loader on arbitrary bytes, and for small sets that load, the
+ * compiler and both scanners on a few fixed payloads, so that whatever the parser accepts is
+ * also planned, compiled and matched without crashing.
+ */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "det_engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct det_vars *vars;
+
+static void
+scan_all(struct det_engine *e)
+{
+	static const char *const payloads[] = { "", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"USER root\r\nPASS x\r\n", "\x00\x01\x02\x03 abc ABC 123 |;:\"\\",
+		"aaaaaaaaaaaaaaaa" };
+	static const uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 192, 168, 1, 1 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_SCTP,
+		47 };
+	struct det_worker *w = det_worker_create(e, -1);
+	struct det_match m[8];
+	size_t ssize;
+	void *state;
+
+	if (w == NULL)
+		return;
+	ssize = det_stream_state_size(e);
+	state = aligned_alloc(64, (ssize + 63) & ~(size_t)63);
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		struct det_pkt p = {
+			.payload = (const uint8_t *)payloads[i],
+			.len = (uint32_t)strlen(payloads[i]) + (i == 3 ? 1 : 0),
+			.family = 4,
+			.flags = DET_PKT_TO_SERVER | DET_PKT_FIRST | DET_PKT_ESTABLISHED,
+			.tcp_flags = 0x18,
+			.sport = 40000,
+			.dport = 80,
+			.src = a,
+			.dst = b,
+			.now_ns = i * 1000000000ULL,
+		};
+
+		for (size_t k = 0; k < sizeof(protos); k++) {
+			p.proto = protos[k];
+			(void)det_scan_packet(w, &p, m, 8);
+		}
+		p.proto = IPPROTO_TCP;
+		if (state != NULL && det_stream_open(w, state, ssize, &p) == 0) {
+			(void)det_stream_scan(w, state, &p, m, 8);
+			(void)det_stream_scan(w, state, &p, m, 8);
+			(void)det_stream_close(w, state, &p, m, 8);
+		}
+	}
+	free(state);
+	det_worker_free(w);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct det_load_opts o;
+	struct det_report rep;
+	struct vg_diag d;
+	struct det_set *s;
+
+	if (vars == NULL) {
+		vars = det_vars_create();
+		if (vars == NULL || det_vars_set_defaults(vars) != 0)
+			abort();
+	}
+	det_load_opts_default(&o);
+	o.vars = vars;
+	vg_diag_init(&d);
+	s = det_load_buf("fuzz.rules", (const char *)data, size, &o, &rep, &d);
+	if (s != NULL && det_set_count(s) > 0 && det_set_count(s) <= 16) {
+		struct det_engine *e = det_compile(s, NULL, NULL, &d);
+
+		if (e != NULL) {
+			scan_all(e);
+			det_engine_free(e);
+		}
+	}
+	det_set_free(s);
+	det_report_free(&rep);
+	vg_diag_free(&d);
+	return 0;
+}
