@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -19,6 +20,8 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#include "ctl_call.h"
+#include "ctl_ctx.h"
 #include "ctl_loop.h"
 #include "ctl_report.h"
 #include "dp.h"
@@ -195,11 +198,21 @@ remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* The appliance proper, between EAL start and EAL cleanup. Returns an exit code. */
 static int
 run(const struct vg_config *cfg, const struct options *opts)
 {
 	struct ctl_events *events = NULL;
+	struct ctl_mailbox *mailbox = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -218,19 +231,26 @@ run(const struct vg_config *cfg, const struct options *opts)
 		goto out;
 	}
 	events = ctl_events_create(dp, dump);
-	if (events == NULL || dp_launch(dp) != 0) {
+	mailbox = ctl_mailbox_create(256);
+	if (events == NULL || mailbox == NULL || dp_launch(dp) != 0) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
 
+	struct ctl_ctx ctx = {
+		.cfg = cfg,
+		.dp = dp,
+		.events = events,
+		.mailbox = mailbox,
+		.start_ns = wall_ns(),
+	};
 	struct ctl_opts co = {
 		.stats_interval_ms = cfg->stats_interval_ms,
 		.stop_after_idle_ms = opts->stop_after_idle_ms,
 		.quit = &quit_requested,
-		.events = events,
 	};
 	MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
-	ctl_run(dp, &co);
+	ctl_run(&ctx, &co);
 	MAIN_LOG(NOTICE, "stopping");
 	ctl_stop_dataplane(dp, events);
 	ctl_print_counters(dp, stdout);
@@ -240,6 +260,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 	}
 out:
+	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
 	dp_free(dp);
 	if (dump != NULL && dump != stdout)

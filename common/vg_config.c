@@ -126,6 +126,8 @@ vg_config_peer(const struct vg_config *cfg, unsigned port)
 struct load_ctx {
 	struct vg_config cfg; /* must stay first: field offsets are relative to it */
 	yaml_node_t *pairs;
+	const struct vg_config_section *sections;
+	unsigned n_sections;
 };
 
 static bool
@@ -723,10 +725,32 @@ check_whole(struct vg_yaml *y, yaml_node_t *root, struct load_ctx *ctx)
 }
 
 static int
+parse_section(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct load_ctx *ctx = obj;
+
+	for (unsigned i = 0; i < ctx->n_sections; i++)
+		if (strcmp(ctx->sections[i].name, key) == 0)
+			return ctx->sections[i].parse(y, v, ctx->sections[i].obj);
+	return -EINVAL;
+}
+
+static int
 load_doc(struct load_ctx *ctx, struct vg_yaml *y, const char *name)
 {
 	struct vg_config *cfg = &ctx->cfg;
 	yaml_node_t *root = vg_yaml_root(y);
+	const size_t n_top = sizeof(top_fields) / sizeof(top_fields[0]) - 1;
+	struct vg_yaml_field fields[n_top + ctx->n_sections + 1];
+
+	memcpy(fields, top_fields, n_top * sizeof(fields[0]));
+	for (unsigned i = 0; i < ctx->n_sections; i++)
+		fields[n_top + i] = (struct vg_yaml_field){
+			.name = ctx->sections[i].name,
+			.type = VG_YT_CUSTOM,
+			.parse = parse_section,
+		};
+	memset(&fields[n_top + ctx->n_sections], 0, sizeof(fields[0]));
 
 	cfg->file = strdup(name);
 	if (cfg->file == NULL)
@@ -735,7 +759,7 @@ load_doc(struct load_ctx *ctx, struct vg_yaml *y, const char *name)
 		vg_yaml_err(y, NULL, "the file is empty; it needs at least 'ports' and 'pairs'");
 		return -EINVAL;
 	}
-	vg_yaml_map(y, root, "vigil.yaml", top_fields, ctx);
+	vg_yaml_map(y, root, "vigil.yaml", fields, ctx);
 	check_whole(y, root, ctx);
 	return y->errors > 0 ? -EINVAL : 0;
 }
@@ -758,7 +782,21 @@ finish(struct vg_config *cfg, struct load_ctx *ctx, struct vg_yaml *y, int rc)
 int
 vg_config_load(struct vg_config *cfg, const char *path, struct vg_diag *diag)
 {
-	struct load_ctx ctx = { .pairs = NULL };
+	return vg_config_load_sections(cfg, path, NULL, 0, diag);
+}
+
+int
+vg_config_load_buf(struct vg_config *cfg, const char *name, const char *buf, size_t len,
+		struct vg_diag *diag)
+{
+	return vg_config_load_buf_sections(cfg, name, buf, len, NULL, 0, diag);
+}
+
+int
+vg_config_load_sections(struct vg_config *cfg, const char *path,
+		const struct vg_config_section *sections, unsigned n, struct vg_diag *diag)
+{
+	struct load_ctx ctx = { .pairs = NULL, .sections = sections, .n_sections = n };
 	struct vg_yaml y;
 	int rc;
 
@@ -770,10 +808,10 @@ vg_config_load(struct vg_config *cfg, const char *path, struct vg_diag *diag)
 }
 
 int
-vg_config_load_buf(struct vg_config *cfg, const char *name, const char *buf, size_t len,
-		struct vg_diag *diag)
+vg_config_load_buf_sections(struct vg_config *cfg, const char *name, const char *buf, size_t len,
+		const struct vg_config_section *sections, unsigned n, struct vg_diag *diag)
 {
-	struct load_ctx ctx = { .pairs = NULL };
+	struct load_ctx ctx = { .pairs = NULL, .sections = sections, .n_sections = n };
 	struct vg_yaml y;
 	int rc;
 

@@ -11,7 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <yaml.h>
+
 #include "vg_diag.h"
+
+struct vg_yaml;
 
 #define VG_MAX_PORTS	32
 #define VG_MAX_PAIRS	(VG_MAX_PORTS / 2)
@@ -144,6 +148,25 @@ int vg_config_load(struct vg_config *cfg, const char *path, struct vg_diag *diag
 
 /* The same from memory; name is used in messages. */
 int vg_config_load_buf(struct vg_config *cfg, const char *name, const char *buf, size_t len,
+		struct vg_diag *diag);
+
+/*
+ * A top-level section of vigil.yaml owned by another subsystem (the store, the detectors, the
+ * management API): the loader hands it the section's node and the subsystem fills its own
+ * struct (obj) with vg_yaml's field tables, reporting errors with positions like every other
+ * section. Sections not in the file keep whatever defaults obj holds.
+ */
+struct vg_config_section {
+	const char *name;
+	int (*parse)(struct vg_yaml *y, yaml_node_t *n, void *obj);
+	void *obj;
+};
+
+/* vg_config_load() with extra sections (n may be 0). */
+int vg_config_load_sections(struct vg_config *cfg, const char *path,
+		const struct vg_config_section *sections, unsigned n, struct vg_diag *diag);
+int vg_config_load_buf_sections(struct vg_config *cfg, const char *name, const char *buf,
+		size_t len, const struct vg_config_section *sections, unsigned n,
 		struct vg_diag *diag);
 
 /* Free what load allocated. Safe on a defaulted or freed config. */

@@ -72,8 +72,9 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 }
 
 int
-ctl_run(struct dp *dp, const struct ctl_opts *opts)
+ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 {
+	struct dp *dp = ctx->dp;
 	struct rate_state st;
 	uint64_t next_stats, last_rx = 0, last_rx_change;
 
@@ -102,7 +103,10 @@ ctl_run(struct dp *dp, const struct ctl_opts *opts)
 			}
 		}
 		/* Nothing urgent between events: a short sleep when idle leaves the core free. */
-		if (ctl_events_drain(opts->events, 4096) == 0)
+		unsigned work = ctl_events_drain(ctx->events, 4096);
+
+		work += ctl_mailbox_run(ctx->mailbox, ctx, 16);
+		if (work == 0)
 			usleep(1000);
 	}
 	return 0;

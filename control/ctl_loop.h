@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ctl_ctx.h"
 #include "ctl_events.h"
 #include "dp.h"
 
@@ -18,11 +19,13 @@ struct ctl_opts {
 	uint64_t stats_interval_ms;  /* 0: no periodic line */
 	uint64_t stop_after_idle_ms; /* 0: run until signalled */
 	volatile sig_atomic_t *quit; /* set by the signal handler */
-	struct ctl_events *events;
 };
 
-/* Run until *quit or idle. Returns 0, or 1 when it stopped because the input was idle. */
-int ctl_run(struct dp *dp, const struct ctl_opts *opts);
+/*
+ * Run until *quit or idle: drain events, run mailbox calls, print stats. Returns 0, or 1 when
+ * it stopped because the input was idle.
+ */
+int ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts);
 
 /*
  * Stop the workers while draining their events, so that the end events of every open flow

@@ -4,6 +4,7 @@
 #include "vg_test.h"
 
 #include "vg_config.h"
+#include "vg_yaml.h"
 
 #define PORTS                     \
 	"ports:\n"                \
@@ -263,6 +264,55 @@ test_all_errors_reported(void **state)
 	vg_diag_free(&d);
 }
 
+struct extra {
+	uint32_t depth;
+	bool on;
+};
+
+static const struct vg_yaml_field extra_fields[] = {
+	{ .name = "depth", .type = VG_YT_U32, .off = offsetof(struct extra, depth), .max = 100 },
+	{ .name = "on", .type = VG_YT_BOOL, .off = offsetof(struct extra, on) },
+	{ 0 },
+};
+
+static int
+parse_extra(struct vg_yaml *y, yaml_node_t *n, void *obj)
+{
+	return vg_yaml_map(y, n, "extra", extra_fields, obj);
+}
+
+static void
+test_sections_of_other_subsystems(void **state)
+{
+	struct extra ex = { .depth = 7 };
+	struct vg_config_section sec[] = { { "extra", parse_extra, &ex } };
+	struct vg_config cfg;
+	struct vg_diag d;
+	const char *good = PORTS "extra: {depth: 42, on: true}\n";
+	const char *bad = PORTS "extra: {depth: 420, colour: red}\n";
+
+	(void)state;
+	vg_diag_init(&d);
+	assert_int_equal(
+			vg_config_load_buf_sections(&cfg, "t.yaml", good, strlen(good), sec, 1, &d),
+			0);
+	assert_int_equal(ex.depth, 42);
+	assert_true(ex.on);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+
+	assert_int_equal(vg_config_load_buf_sections(&cfg, "t.yaml", bad, strlen(bad), sec, 1, &d),
+			-EINVAL);
+	assert_diag(&d, 8, 16, "out of range");
+	assert_diag(&d, 8, 21, "unknown key 'colour'");
+	vg_diag_free(&d);
+
+	/* Without the section registered, the key is unknown, and the message lists it not. */
+	assert_int_equal(load(good, &cfg, &d), -EINVAL);
+	assert_diag(&d, 8, 1, "unknown key 'extra'");
+	vg_diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -273,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_sections_of_other_subsystems),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the management API (mgmt/) may ask of the appliance. Every function here may be called
+ * from a management thread: reads use counters that are safe to read from any thread or a
+ * read-only store connection; changes go through the control mailbox (ctl_call) and return
+ * control's answer. Nothing here touches worker state directly.
+ *
+ * Results are jansson objects owned by the caller (json_decref). Errors are -errno with a
+ * message in err (and, for texts, positioned diagnostics in diag):
+ *   -EINVAL     the input is wrong (diag/err say where and why)         -> 400/422
+ *   -ENOENT     no such version / entry                                   -> 404
+ *   -ESTALE     If-Match did not match the current version                 -> 412
+ *   -EBUSY      control did not answer in time                             -> 503
+ *   -ENOTSUP    the appliance was started without what this needs (store)  -> 409
+ */
+#ifndef CTL_API_H
+#define CTL_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ctl_ctx.h"
+#include "vg_diag.h"
+
+/* Status: version, uptime, mode, ports (link, counters), workers, flow table fill, policy and
+ * signature versions, store state. */
+json_t *ctl_api_status(struct ctl_ctx *ctx);
+
+/* Ready: every port has link and a policy is loaded. why says what is missing. */
+bool ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len);
+
+/* Everything /metrics exposes, as one JSON document (mgmt formats it for Prometheus). */
+json_t *ctl_api_metrics(struct ctl_ctx *ctx);
+
+/* Versioned texts: the policy and the signature set. */
+enum ctl_text_kind {
+	CTL_TEXT_POLICY,
+	CTL_TEXT_SIGNATURES,
+};
+
+struct ctl_text_result {
+	int64_t version; /* store id of the version now in force */
+	char sha256[65];
+	bool unchanged;	 /* the text was identical to the current one: nothing was done */
+	json_t *summary; /* what was compiled (rules, ACL rules, build time...), caller frees */
+};
+
+/* The text in force: {version, sha256, text, source, applied_at, summary}. */
+json_t *ctl_api_text_current(
+		struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen);
+
+/* Load, validate and compile without changing anything. 0 or -EINVAL (diag has positions). */
+int ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text,
+		size_t len, struct vg_diag *diag, json_t **summary);
+
+/*
+ * Validate, compile (on the caller's thread, off the fast path), store the version and swap it
+ * in atomically. if_match: the version the caller expects to replace, or -1. An identical text
+ * changes nothing (unchanged = true).
+ */
+int ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		const char *who, int64_t if_match, struct vg_diag *diag,
+		struct ctl_text_result *out);
+
+/* Apply a stored earlier version again (recorded as a new version with source "rollback"). */
+int ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
+		const char *who, struct vg_diag *diag, struct ctl_text_result *out);
+
+/* Stored versions, newest first: [{version, sha256, source, created, result}]. */
+json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit,
+		char *err, size_t errlen);
+
+/* The signature load report: files, rules read/loaded/rejected by reason, rejected rules. */
+json_t *ctl_api_signature_report(struct ctl_ctx *ctx);
+
+/* Mode: "enforce" or "dry-run". */
+const char *ctl_api_mode(struct ctl_ctx *ctx);
+int ctl_api_set_mode(
+		struct ctl_ctx *ctx, const char *mode, const char *who, char *err, size_t errlen);
+
+/* Active flows (as control last heard of them), filtered; at most limit. */
+struct ctl_flow_filter {
+	uint8_t family;	  /* 0: any; with addr set, 4 or 6 */
+	uint8_t addr[16]; /* matches either endpoint, when family != 0 */
+	int32_t port;	  /* either port, -1: any */
+	int16_t proto;	  /* IPPROTO_*, -1: any */
+	int16_t state;	  /* dp_tcp_state, -1: any */
+};
+json_t *ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *f, unsigned limit);
+
+/* Blocklist. ttl_s 0 means until removed. */
+json_t *ctl_api_blocklist(struct ctl_ctx *ctx);
+int ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
+		const char *reason, const char *who, char *err, size_t errlen);
+int ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
+		char *err, size_t errlen);
+
+/* Hits per policy rule and per signature: [{rule/sid, name/msg, packets, bytes, flows, ...}]. */
+json_t *ctl_api_rule_counters(struct ctl_ctx *ctx);
+
+/* Record a write in the audit log (token name, method, path, request summary, status). */
+int ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const char *path,
+		const char *request, int status);
+
+/* The store's path, for read-only connections of management threads (NULL: no store). */
+const char *ctl_api_store_path(struct ctl_ctx *ctx);
+
+#endif /* CTL_API_H */

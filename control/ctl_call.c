@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <rte_ring.h>
+
+#include "ctl_call.h"
+
+enum call_state {
+	CALL_PENDING,
+	CALL_RUNNING,
+	CALL_DONE,
+	CALL_ABANDONED,
+};
+
+struct call {
+	ctl_call_fn fn;
+	void *arg;
+	void (*release)(void *arg);
+	int rc;
+	enum call_state state;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+struct ctl_mailbox {
+	struct rte_ring *ring;
+};
+
+struct ctl_mailbox *
+ctl_mailbox_create(unsigned size)
+{
+	static unsigned seq;
+	char name[RTE_RING_NAMESIZE];
+	struct ctl_mailbox *mb = calloc(1, sizeof(*mb));
+
+	if (mb == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "vg_mailbox_%u",
+			__atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	/* Many producers (management threads), one consumer (control). */
+	mb->ring = rte_ring_create(name, size, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (mb->ring == NULL) {
+		free(mb);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return mb;
+}
+
+static void
+call_free(struct call *c)
+{
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
+
+static void
+abandon_now(struct call *c)
+{
+	if (c->release != NULL)
+		c->release(c->arg);
+	call_free(c);
+}
+
+void
+ctl_mailbox_free(struct ctl_mailbox *mb)
+{
+	void *p;
+
+	if (mb == NULL)
+		return;
+	while (rte_ring_dequeue(mb->ring, &p) == 0) {
+		struct call *c = p;
+		bool waiter;
+
+		pthread_mutex_lock(&c->mu);
+		waiter = c->state == CALL_PENDING;
+		c->rc = -ECANCELED;
+		c->state = waiter ? CALL_DONE : c->state;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		if (!waiter)
+			abandon_now(c);
+	}
+	rte_ring_free(mb->ring);
+	free(mb);
+}
+
+int
+ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
+		unsigned timeout_ms)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	struct timespec deadline;
+	int rc = 0;
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->fn = fn;
+	c->arg = arg;
+	c->release = release;
+	c->state = CALL_PENDING;
+	pthread_mutex_init(&c->mu, NULL);
+	{
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->cv, &a);
+		pthread_condattr_destroy(&a);
+	}
+	if (rte_ring_mp_enqueue(mb->ring, c) != 0) {
+		call_free(c);
+		return -ENOSPC;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->state != CALL_DONE && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&c->cv, &c->mu, &deadline);
+	if (c->state == CALL_DONE) {
+		rc = c->rc;
+		pthread_mutex_unlock(&c->mu);
+		call_free(c);
+		return rc;
+	}
+	/* Too late: control releases the argument when (if) it gets to the call. */
+	c->state = CALL_ABANDONED;
+	pthread_mutex_unlock(&c->mu);
+	return -ETIMEDOUT;
+}
+
+unsigned
+ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max)
+{
+	unsigned ran = 0;
+	void *p;
+
+	while (ran < max && rte_ring_sc_dequeue(mb->ring, &p) == 0) {
+		struct call *c = p;
+		int rc;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->state == CALL_ABANDONED) {
+			pthread_mutex_unlock(&c->mu);
+			abandon_now(c);
+			continue;
+		}
+		c->state = CALL_RUNNING;
+		pthread_mutex_unlock(&c->mu);
+
+		rc = c->fn(ctx, c->arg);
+		ran++;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->state == CALL_ABANDONED) {
+			pthread_mutex_unlock(&c->mu);
+			abandon_now(c);
+			continue;
+		}
+		c->rc = rc;
+		c->state = CALL_DONE;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return ran;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control lcore's mailbox: other threads (management, the signal path) never touch
+ * control or worker state themselves; they hand control a function to run, and wait for its
+ * answer. Control runs queued calls between event drains, in order.
+ *
+ * A call that is not answered within its timeout is abandoned: if control has not started it,
+ * it never runs; if it is running, it finishes. Either way the caller gets -ETIMEDOUT and
+ * control releases the argument (release(arg)) when it is done with it. A call that completes
+ * leaves the argument with the caller, results and all.
+ */
+#ifndef CTL_CALL_H
+#define CTL_CALL_H
+
+struct ctl_ctx;
+struct ctl_mailbox;
+
+/* Runs on the control lcore. Returns 0 or -errno (passed back to the caller). */
+typedef int (*ctl_call_fn)(struct ctl_ctx *ctx, void *arg);
+
+/* A mailbox with room for size queued calls (a power of two). NULL with errno on failure. */
+struct ctl_mailbox *ctl_mailbox_create(unsigned size);
+
+/* Free the mailbox; calls still queued are abandoned (released, not run). NULL is a no-op. */
+void ctl_mailbox_free(struct ctl_mailbox *mb);
+
+/*
+ * From any thread but control: run fn(ctx, arg) on control and wait up to timeout_ms.
+ * Returns fn's result, -ENOSPC when the mailbox is full (nothing ran), or -ETIMEDOUT (see
+ * above; release must then be non-NULL for arg to be freed).
+ */
+int ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
+		unsigned timeout_ms);
+
+/* On control: run up to max queued calls. Returns how many ran. */
+unsigned ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max);
+
+#endif /* CTL_CALL_H */

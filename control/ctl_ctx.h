@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control lcore's state: what it owns and what other threads may ask it about.
+ *
+ * Ownership: everything here is written only on the control lcore (through ctl_call() for
+ * other threads), except where a field says otherwise. Management threads may read counters
+ * (dataplane counters through dp_*(), control's event counters) without a call: they are
+ * single-writer integers read whole.
+ */
+#ifndef CTL_CTX_H
+#define CTL_CTX_H
+
+#include <stdint.h>
+
+#include "ctl_call.h"
+#include "ctl_events.h"
+#include "dp.h"
+#include "vg_config.h"
+
+struct ctl_ctx {
+	const struct vg_config *cfg;
+	struct dp *dp;
+	struct ctl_events *events;
+	struct ctl_mailbox *mailbox;
+	uint64_t start_ns; /* wall clock at start, for uptime */
+};
+
+#endif /* CTL_CTX_H */
