@@ -84,6 +84,31 @@ test_split_literal(void **state)
 	tdet_close(&t);
 }
 
+/* Independent contents of one rule: a Hyperscan combination keeps what each has seen. */
+static void
+test_split_combination(void **state)
+{
+	struct tdet t;
+	struct tstream s;
+	struct det_pkt p;
+	uint32_t sid = 0;
+
+	(void)state;
+	tdet_open(&t, "alert tcp any any -> any any (content:\"alpha\"; content:\"beta\"; "
+		      "sid:1;)\n");
+	assert_int_equal(t.crep.exact, 1);
+	p = tdet_pkt(IPPROTO_TCP, 80, NULL, 0);
+	ts_open(&t, &s, &p);
+	/* either order, any distance, across segments */
+	assert_int_equal(ts_feed(&t, &s, p, "beta ", NULL, NULL), 0);
+	assert_int_equal(ts_feed(&t, &s, p, "......", NULL, NULL), 0);
+	assert_int_equal(ts_feed(&t, &s, p, "..alp", NULL, NULL), 0);
+	assert_int_equal(ts_feed(&t, &s, p, "ha", &sid, NULL), 1);
+	assert_int_equal(sid, 1);
+	ts_free(&s);
+	tdet_close(&t);
+}
+
 static void
 test_stream_depth(void **state)
 {
@@ -329,6 +354,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_literal),
+		cmocka_unit_test(test_split_combination),
 		cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_stream_confirm_window),
 		cmocka_unit_test(test_stream_negation_and_close),
