@@ -114,13 +114,9 @@ atom_new(struct det_erule *er)
 	return &v[er->n_atoms++];
 }
 
-/*
- * Can Hyperscan compile expr with flags (block mode suffices to know)? *unordered (may be
- * NULL) tells whether it may report matches out of order, which a logical combination's
- * sub-expressions must not.
- */
+/* Can Hyperscan compile expr with flags (block mode suffices to know)? */
 static bool
-hs_check(const char *expr, unsigned flags, const hs_expr_ext_t *ext, bool *unordered)
+hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *err = NULL;
@@ -128,16 +124,8 @@ hs_check(const char *expr, unsigned flags, const hs_expr_ext_t *ext, bool *unord
 
 	if (err != NULL)
 		hs_free_compile_error(err);
-	if (unordered != NULL)
-		*unordered = rc == HS_SUCCESS && info != NULL && info->unordered_matches;
 	free(info);
 	return rc == HS_SUCCESS;
-}
-
-static bool
-hs_accepts(const char *expr, unsigned flags, const hs_expr_ext_t *ext)
-{
-	return hs_check(expr, flags, ext, NULL);
 }
 
 /* A single content as a literal atom with its absolute window as Hyperscan offsets. */
@@ -241,7 +229,6 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 {
 	struct det_atom tmp[64];
 	unsigned n = 0, npos = 0, pcre_hs = 0;
-	bool any_unordered = false;
 
 	for (unsigned i = 0; i < r->n_items;) {
 		unsigned j = i + 1;
@@ -259,16 +246,13 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 			a->flags = HS_FLAG_DOTALL;
 			a->neg = (it->c.flags & DET_C_NEGATED) != 0;
 		} else if (j - i == 1 && it->type == DET_ITEM_PCRE) {
-			bool unordered = false;
-
 			a->expr = pcre_atom(&it->p, &a->flags);
 			if (a->expr == NULL)
 				goto no;
-			if (!hs_check(a->expr, a->flags, NULL, &unordered)) {
+			if (!hs_accepts(a->expr, a->flags, NULL)) {
 				free(a->expr);
 				goto no;
 			}
-			any_unordered |= unordered;
 			a->neg = (it->p.flags & DET_P_NEGATED) != 0;
 			pcre_hs++;
 		} else {
@@ -296,9 +280,6 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 	}
 	if (npos == 0)
 		goto no; /* absences alone have nothing to trigger on */
-	/* a stream rule of several atoms becomes a combination: its parts must be ordered */
-	if (any_unordered && n > 1 && (r->classes & DET_CL_TCP_STREAM))
-		goto no;
 	er->atoms = calloc(n, sizeof(*er->atoms));
 	if (er->atoms == NULL)
 		goto nomem;
@@ -545,44 +526,23 @@ struct compile_err {
 
 /*
  * Hyperscan refused a database without naming an expression: compile each rule's expressions
- * (its atoms and its combination) alone and return the first rule that fails, or -1.
+ * alone and return the first rule that fails, or -1.
  */
 static int
 find_culprit(const struct det_group *g, const char **exprs, const unsigned *flags,
-		const unsigned *ids, const hs_expr_ext_t **exts, uint32_t n_atoms, uint32_t n_exprs)
+		const unsigned *ids, const hs_expr_ext_t **exts)
 {
-	const char *se[64];
-	unsigned sf[64], si[64];
-	const hs_expr_ext_t *sx[64];
-
 	for (uint32_t i = 0; i < g->n_grules; i++) {
 		const struct det_grule *gr = &g->grules[i];
-		uint32_t n = 0;
+		uint32_t n = (uint32_t)gr->n_pos + gr->n_neg;
 		hs_database_t *db = NULL;
 		hs_compile_error_t *err = NULL;
 
-		for (uint32_t k = 0; k < (uint32_t)gr->n_pos + gr->n_neg && n < 63; k++) {
-			uint32_t x = gr->atom0 + k;
-
-			se[n] = exprs[x];
-			sf[n] = flags[x];
-			si[n] = ids[x];
-			sx[n] = exts[x];
-			n++;
-		}
-		for (uint32_t x = n_atoms; x < n_exprs; x++)
-			if (ids[x] == n_atoms + i) {
-				se[n] = exprs[x];
-				sf[n] = flags[x];
-				si[n] = ids[x];
-				sx[n] = exts[x];
-				n++;
-			}
 		if (n == 0)
 			continue;
-		if (hs_compile_ext_multi(se, sf, si, sx, n,
-				    g->stream ? HS_MODE_STREAM : HS_MODE_BLOCK, NULL, &db,
-				    &err) != HS_SUCCESS) {
+		if (hs_compile_ext_multi(exprs + gr->atom0, flags + gr->atom0, ids + gr->atom0,
+				    exts + gr->atom0, n, g->stream ? HS_MODE_STREAM : HS_MODE_BLOCK,
+				    NULL, &db, &err) != HS_SUCCESS) {
 			hs_free_compile_error(err);
 			return (int)gr->rule;
 		}
@@ -596,11 +556,10 @@ static int
 group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 		struct compile_err *cerr)
 {
-	uint32_t n_atoms = 0, n_exprs = 0, n_comb = 0;
+	uint32_t n_atoms = 0, n_exprs = 0;
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *ids = NULL;
 	const hs_expr_ext_t **exts = NULL;
-	char **combos = NULL;
 	hs_compile_error_t *herr = NULL;
 	int rc = -ENOMEM;
 
@@ -619,8 +578,6 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 		n_atoms += er->n_atoms;
 		if (er->kind == PLAN_HEADER || er->kind == PLAN_ALWAYS)
 			g->always[g->n_always++] = i;
-		if (g->stream && er->kind == PLAN_EXACT && er->n_atoms > 1)
-			n_comb++;
 	}
 	g->n_gatoms = n_atoms;
 	if (n_atoms == 0) {
@@ -628,20 +585,24 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 		goto out;
 	}
 	g->gatoms = calloc(n_atoms, sizeof(*g->gatoms));
-	n_exprs = n_atoms + n_comb;
+	n_exprs = n_atoms;
 	exprs = calloc(n_exprs, sizeof(*exprs));
 	flags = calloc(n_exprs, sizeof(*flags));
 	ids = calloc(n_exprs, sizeof(*ids));
 	exts = calloc(n_exprs, sizeof(*exts));
-	combos = calloc(n_comb + 1, sizeof(*combos));
-	if (g->gatoms == NULL || exprs == NULL || flags == NULL || ids == NULL || exts == NULL ||
-			combos == NULL)
+	if (g->gatoms == NULL || exprs == NULL || flags == NULL || ids == NULL || exts == NULL)
 		goto out;
-	n_comb = 0;
 	for (uint32_t i = 0; i < g->n_grules; i++) {
 		const struct det_erule *er = &e->rules[g->grules[i].rule];
 		uint32_t a0 = g->grules[i].atom0;
-		bool quiet = g->stream && er->kind == PLAN_EXACT && er->n_atoms > 1;
+		/*
+		 * A stream rule of several parts: each part reports once and sets its bit in the
+		 * stream's record; the rule is a candidate when all its bits are set. (Hyperscan's
+		 * logical combinations would do this inside the stream state, but in streaming
+		 * mode 5.4 holds their matches back until another part matches or the stream
+		 * ends.)
+		 */
+		bool tracked = g->stream && er->kind == PLAN_EXACT && er->n_atoms > 1;
 
 		for (unsigned k = 0; k < er->n_atoms; k++) {
 			const struct det_atom *a = &er->atoms[k];
@@ -649,34 +610,16 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 
 			g->gatoms[id].grule = i;
 			g->gatoms[id].neg = a->neg;
+			g->gatoms[id].bit = tracked ? g->n_bits++ : DET_NO_BIT;
 			exprs[id] = a->expr;
 			ids[id] = id;
 			flags[id] = a->flags;
 			exts[id] = a->ext.flags ? &a->ext : NULL;
-			if (quiet)
-				flags[id] |= HS_FLAG_QUIET;
-			else if (!(g->stream && er->kind == PLAN_CONFIRM))
-				/* block mode looks at each atom once; stream triggers report once.
+			if (!(g->stream && er->kind == PLAN_CONFIRM))
+				/* block mode looks at each atom once; stream parts report once.
 				 * A stream prefilter must report again: its confirmation may fail
 				 * on one segment and succeed on a later one. */
 				flags[id] |= HS_FLAG_SINGLEMATCH;
-		}
-		if (quiet) {
-			struct sbuf sb = { 0 };
-			uint32_t cid = n_atoms + n_comb;
-
-			for (unsigned k = 0; k < er->n_atoms; k++)
-				sb_add(&sb, "%s%s%u", k ? " & " : "", er->atoms[k].neg ? "!" : "",
-						a0 + k);
-			if (sb.oom) {
-				free(sb.s);
-				goto out;
-			}
-			combos[n_comb] = sb.s;
-			exprs[cid] = sb.s;
-			ids[cid] = n_atoms + i;
-			flags[cid] = HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH;
-			n_comb++;
 		}
 	}
 	g->n_patterns = n_exprs;
@@ -685,13 +628,10 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 			    &herr) != HS_SUCCESS) {
 		cerr->rule = -1;
 		if (herr != NULL && herr->expression >= 0 && (uint32_t)herr->expression < n_exprs) {
-			uint32_t x = (uint32_t)herr->expression;
-			uint32_t gr = x < n_atoms ? g->gatoms[x].grule : ids[x] - n_atoms;
-
-			cerr->rule = (int)g->grules[gr].rule;
+			cerr->rule = (int)g->grules[g->gatoms[herr->expression].grule].rule;
 		} else {
 			/* no expression named: find a rule that fails on its own */
-			cerr->rule = find_culprit(g, exprs, flags, ids, exts, n_atoms, n_exprs);
+			cerr->rule = find_culprit(g, exprs, flags, ids, exts);
 		}
 		snprintf(cerr->msg, sizeof(cerr->msg), "%s",
 				herr != NULL ? herr->message : "unknown error");
@@ -706,9 +646,6 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 		g->stream_bytes = 0;
 	rc = 0;
 out:
-	for (uint32_t i = 0; combos != NULL && combos[i] != NULL; i++)
-		free(combos[i]);
-	free(combos);
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -1080,6 +1017,8 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 		}
 		if (g->stream && g->stream_bytes > e->hs_stream_max)
 			e->hs_stream_max = g->stream_bytes;
+		if (g->stream && (g->n_bits + 7) / 8 > e->bits_bytes)
+			e->bits_bytes = (g->n_bits + 7) / 8;
 		if (g->stream)
 			for (uint32_t k = 0; k < g->n_grules; k++) {
 				uint8_t kind = e->rules[g->grules[k].rule].kind;
@@ -1091,7 +1030,8 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 	for (uint32_t i = 0; i < e->n_groups; i++)
 		if (e->groups[i].stream && e->groups[i].n_always > 0)
 			e->need_window = true;
-	e->stream_size = DET_STREAM_HDR + ((e->hs_stream_max + 63) & ~(size_t)63) +
+	e->bits_bytes = (e->bits_bytes + 7) & ~(size_t)7;
+	e->stream_size = DET_STREAM_HDR + ((e->hs_stream_max + 63) & ~(size_t)63) + e->bits_bytes +
 			 (e->need_window ? e->opts.stream_window : 0);
 	e->gen = atomic_fetch_add(&next_gen, 1);
 	fill_report(e, report, level);

@@ -18,8 +18,12 @@
  *  - exact: every content chain is one Hyperscan expression (relative contents become bounded
  *    gaps, offset/depth become Hyperscan's offset limits or an anchored prefix), pcre that
  *    Hyperscan accepts is compiled as it is, negated contents are absences. Nothing is
- *    confirmed after the scan. In streaming mode the parts of a rule are joined by a Hyperscan
- *    logical combination, so their state lives in the Hyperscan stream.
+ *    confirmed after the scan. In block mode the parts of a rule are checked after the scan
+ *    from the set of parts seen; in streaming mode each part sets a bit in the stream state
+ *    and the rule fires when all are set. (Hyperscan's logical combinations are not used:
+ *    in streaming mode 5.4 reports a combination only when another of its parts matches
+ *    later or the stream ends.) Stream rules with a negation are confirmed instead, since
+ *    Hyperscan can only tell "absent so far".
  *  - confirm: one content (fast_pattern, else the longest; else a pcre in Hyperscan prefilter
  *    mode) is the prefilter; a hit runs the rule's keywords in order with Suricata's semantics
  *    (det_inspect.h) on the packet, or in streaming mode on the direction's recent bytes
@@ -69,7 +73,7 @@ struct det_group_report {
 	char name[48]; /* "tcp-stream to_server port 80", "udp to_client any" */
 	bool stream;   /* streaming-mode database */
 	unsigned rules;
-	unsigned patterns; /* Hyperscan expressions (combinations included) */
+	unsigned patterns; /* Hyperscan expressions */
 	size_t db_bytes;
 	size_t stream_bytes; /* Hyperscan stream state of this database */
 };
@@ -122,7 +126,10 @@ unsigned det_engine_rule_count(const struct det_engine *e);
 const struct det_rule_info *det_engine_rule_info(const struct det_engine *e, uint32_t rule);
 const struct det_rule *det_engine_rule(const struct det_engine *e, uint32_t rule);
 
-/* Bytes of stream state one TCP direction needs (Hyperscan stream, window, bookkeeping). */
+/*
+ * Bytes of stream state one TCP direction needs: Hyperscan stream, the record of parts seen
+ * for rules of several parts, the confirmation window, bookkeeping.
+ */
 size_t det_stream_state_size(const struct det_engine *e);
 
 /* ---- per worker ---- */
@@ -235,8 +242,8 @@ int det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, 
 		unsigned max);
 
 /*
- * End the stream: reports matches that depend on the end of data (a pcre '$', a negated
- * content in a combination). p may be NULL (no report then). The state memory may be reused
+ * End the stream: reports matches that depend on the end of data (a pcre '$'). p may be NULL
+ * (no report then). The state memory may be reused
  * afterwards. Returns the number of matches, or -ESTALE.
  */
 int det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p,

@@ -51,8 +51,13 @@ struct det_grule {
 
 struct det_gatom {
 	uint32_t grule;
+	/* stream groups: the atom's bit in the stream's record of parts seen (rules of several
+	 * atoms), DET_NO_BIT otherwise */
+	uint32_t bit;
 	bool neg;
 };
+
+#define DET_NO_BIT UINT32_MAX
 
 struct det_group {
 	char name[48];
@@ -67,6 +72,7 @@ struct det_group {
 	uint32_t n_gatoms;
 	struct det_gatom *gatoms;
 	uint32_t n_patterns;
+	uint32_t n_bits;  /* stream groups: bits of the parts-seen record */
 	uint32_t *always; /* grule indexes checked on every packet: HEADER and ALWAYS rules */
 	uint32_t n_always;
 };
@@ -84,6 +90,7 @@ struct det_engine {
 	int32_t deflt[CLS__COUNT][2];	  /* group index or -1 */
 	hs_scratch_t *scratch;		  /* prototype, cloned per worker */
 	size_t hs_stream_max;
+	size_t bits_bytes; /* parts-seen record in the stream state (largest group's) */
 	size_t stream_size;
 	bool need_window;
 	uint32_t max_gatoms;
@@ -99,7 +106,7 @@ struct det_pending {
 
 #define DET_STREAM_PENDING 8
 
-/* Stream state header; the Hyperscan stream and the window follow. */
+/* Stream state header; the Hyperscan stream, the parts-seen bits and the window follow. */
 struct det_stream {
 	uint64_t gen;
 	const struct det_group *g; /* NULL: no stream rules for this direction */

@@ -39,6 +39,7 @@ struct det_worker {
 	/* the scan in progress */
 	const struct det_group *g;
 	uint64_t seg_base;
+	uint8_t *bits; /* the stream's parts-seen record */
 };
 
 /* ---- memory ---- */
@@ -409,13 +410,24 @@ stream_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned 
 {
 	struct det_worker *w = ctx;
 	const struct det_group *g = w->g;
-	uint32_t gr = id < g->n_gatoms ? g->gatoms[id].grule : id - g->n_gatoms;
+	const struct det_gatom *a;
 
 	(void)from;
 	(void)flags;
-	if (gr >= g->n_grules)
+	if (id >= g->n_gatoms)
 		return 0;
-	cand_push(w, gr, to > w->seg_base ? (uint32_t)(to - w->seg_base) : 0);
+	a = &g->gatoms[id];
+	if (a->bit != DET_NO_BIT) {
+		/* one part of a rule of several: the rule is a candidate once all are seen */
+		const struct det_grule *gr = &g->grules[a->grule];
+		uint32_t b0 = g->gatoms[gr->atom0].bit;
+
+		w->bits[a->bit / 8] |= (uint8_t)(1u << (a->bit % 8));
+		for (uint32_t k = 0; k < gr->n_pos; k++)
+			if (!(w->bits[(b0 + k) / 8] & (1u << ((b0 + k) % 8))))
+				return 0;
+	}
+	cand_push(w, a->grule, to > w->seg_base ? (uint32_t)(to - w->seg_base) : 0);
 	return 0;
 }
 
@@ -561,9 +573,15 @@ stream_hs(void *state)
 }
 
 static uint8_t *
-stream_win(const struct det_engine *e, void *state)
+stream_bits(const struct det_engine *e, void *state)
 {
 	return (uint8_t *)state + DET_STREAM_HDR + ((e->hs_stream_max + 63) & ~(size_t)63);
+}
+
+static uint8_t *
+stream_win(const struct det_engine *e, void *state)
+{
+	return stream_bits(e, state) + e->bits_bytes;
 }
 
 uint64_t
@@ -586,6 +604,7 @@ det_stream_open(struct det_worker *w, void *state, size_t size, const struct det
 	if (size < e->stream_size)
 		return -ENOSPC;
 	memset(st, 0, sizeof(*st));
+	memset(stream_bits(e, state), 0, e->bits_bytes);
 	dir = (p->flags & DET_PKT_TO_CLIENT) ? 1 : 0;
 	st->gen = e->gen;
 	st->dir = (uint8_t)dir;
@@ -786,6 +805,7 @@ det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, stru
 	}
 	scan_begin(w, st->g);
 	w->seg_base = st->offset;
+	w->bits = stream_bits(e, state);
 	if (st->g->db != NULL) {
 		if (hs_scan_stream(stream_hs(state), (const char *)p->payload, len, 0, w->scratch,
 				    stream_cb, w) != HS_SUCCESS)
@@ -816,6 +836,7 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 		return 0;
 	scan_begin(w, st->g);
 	w->seg_base = st->offset;
+	w->bits = stream_bits(e, state);
 	if (hs_reset_stream(stream_hs(state), 0, w->scratch, p != NULL ? stream_cb : NULL, w) !=
 			HS_SUCCESS)
 		w->st.scan_errors++;
