@@ -78,6 +78,90 @@ find(const uint8_t *buf, uint64_t n, const uint8_t *pat, uint32_t m, bool nocase
 	return -1;
 }
 
+/*
+ * The number a byte_test or byte_jump reads at pos: binary (big or little endian) or text in
+ * the rule's base. false when the bytes are not all in the buffer or the text is not a
+ * number.
+ */
+static bool
+read_number(const uint8_t *buf, int64_t len, int64_t pos, const struct det_byte *b, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (pos < 0 || pos + b->nbytes > len)
+		return false;
+	if (b->base != 0) {
+		unsigned digits = 0;
+
+		for (unsigned k = 0; k < b->nbytes; k++) {
+			uint8_t c = buf[pos + k];
+			unsigned d;
+
+			if (c >= '0' && c <= '9')
+				d = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				d = (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				d = (unsigned)(c - 'A' + 10);
+			else
+				break; /* the number ends before nbytes, as strtoull would stop */
+			if (d >= b->base)
+				break;
+			v = v * b->base + d;
+			digits++;
+		}
+		if (digits == 0)
+			return false;
+	} else if (b->little) {
+		for (unsigned k = b->nbytes; k > 0; k--)
+			v = (v << 8) | buf[pos + k - 1];
+	} else {
+		for (unsigned k = 0; k < b->nbytes; k++)
+			v = (v << 8) | buf[pos + k];
+	}
+	if (b->bitmask != 0) {
+		/* Suricata masks, then shifts the mask's trailing zeros away */
+		v &= b->bitmask;
+		v >>= __builtin_ctzll(b->bitmask);
+	}
+	*out = v;
+	return true;
+}
+
+static bool
+byte_test_ok(const struct det_byte *b, uint64_t v)
+{
+	bool r;
+
+	switch (b->op) {
+	case DET_BOP_LT:
+		r = v < b->value;
+		break;
+	case DET_BOP_GT:
+		r = v > b->value;
+		break;
+	case DET_BOP_EQ:
+		r = v == b->value;
+		break;
+	case DET_BOP_LE:
+		r = v <= b->value;
+		break;
+	case DET_BOP_GE:
+		r = v >= b->value;
+		break;
+	case DET_BOP_AND:
+		r = (v & b->value) != 0;
+		break;
+	case DET_BOP_XOR:
+		r = (v ^ b->value) != 0;
+		break;
+	default:
+		r = false;
+		break;
+	}
+	return r != b->negated;
+}
+
 struct ictx {
 	const struct det_rule *r;
 	const uint8_t *buf;
@@ -181,6 +265,37 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 			start = ov[0] + 1;
 			if ((int64_t)start > x->len - s0)
 				return 0;
+		}
+	}
+
+	if (it->type == DET_ITEM_BYTE_TEST || it->type == DET_ITEM_BYTE_JUMP) {
+		const struct det_byte *b = &it->b;
+		int64_t pos = (it->relative ? prev_end : -(int64_t)x->base) + b->offset;
+		uint64_t v;
+
+		if (!read_number(x->buf, x->len, pos, b, &v))
+			return 0;
+		if (it->type == DET_ITEM_BYTE_TEST)
+			return byte_test_ok(b, v) ? insp(x, i + 1, prev_end) : 0;
+		/* byte_jump: the next relative keyword starts where the jump lands */
+		{
+			int64_t from = b->from_beginning ? -(int64_t)x->base
+				       : b->from_end	 ? x->len
+							 : pos + b->nbytes;
+			int64_t to;
+
+			if (v > (uint64_t)1 << 32)
+				return 0;
+			v *= b->multiplier;
+			if (b->align)
+				v = (v + 3) & ~(uint64_t)3;
+			/* as Suricata: before the start clamps to it, at or past the end fails */
+			to = from + (int64_t)v + b->post_offset;
+			if (to < 0)
+				to = 0;
+			if (to >= x->len)
+				return 0;
+			return insp(x, i + 1, to);
 		}
 	}
 

@@ -923,6 +923,181 @@ kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
 	return 0;
 }
 
+/* Parse a number in decimal or 0x hex, possibly negative when min < 0. */
+static int
+parse_num(const char *s, int64_t min, uint64_t max, int64_t *sv, uint64_t *uv)
+{
+	char *end;
+	bool neg = false;
+	uint64_t v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	if (neg) {
+		if (min >= 0 || v > (uint64_t)-min)
+			return -EINVAL;
+		if (sv != NULL)
+			*sv = -(int64_t)v;
+		return 0;
+	}
+	if (v > max)
+		return -EINVAL;
+	if (sv != NULL)
+		*sv = (int64_t)v;
+	if (uv != NULL)
+		*uv = v;
+	return 0;
+}
+
+/*
+ * byte_test: bytes, [!]op, value, offset [, relative] [, big|little] [, string, hex|dec|oct]
+ *            [, bitmask m]
+ * byte_jump: bytes, offset [, relative] [, multiplier n] [, big|little] [, string, hex|dec|oct]
+ *            [, align] [, from_beginning|from_end] [, post_offset n] [, bitmask m]
+ */
+static int
+kw_byte(struct pstate *ps, const char *v, unsigned kw, bool jump)
+{
+	char tmp[256], *tok[16], *save, *t;
+	unsigned n = 0, i;
+	struct det_byte b = { .multiplier = 1 };
+	bool relative = false, have_string = false;
+	int64_t x;
+	uint64_t u;
+	struct det_item *it;
+
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	for (t = strtok_r(tmp, ",", &save); t != NULL && n < 16; t = strtok_r(NULL, ",", &save))
+		tok[n++] = strip(t);
+	if (n < (jump ? 2u : 4u))
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s needs %s", ps->kw,
+				jump ? "bytes, offset[, options]"
+				     : "bytes, operator, value, offset[, options]");
+	if (parse_num(tok[0], 1, 20, &x, NULL) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s: '%s' is not a byte count (1 to 8, up to 20 with string)",
+				ps->kw, tok[0]);
+	b.nbytes = (uint8_t)x;
+	i = 1;
+	if (!jump) {
+		const char *op = tok[1];
+		static const struct {
+			const char *s;
+			uint8_t op;
+		} ops[] = { { "<=", DET_BOP_LE }, { ">=", DET_BOP_GE }, { "<", DET_BOP_LT },
+			{ ">", DET_BOP_GT }, { "=", DET_BOP_EQ }, { "&", DET_BOP_AND },
+			{ "^", DET_BOP_XOR } };
+		size_t k;
+
+		if (*op == '!') {
+			b.negated = true;
+			op++;
+		}
+		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+			if (strcmp(op, ops[k].s) == 0)
+				break;
+		if (k == sizeof(ops) / sizeof(ops[0]))
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"byte_test operator '%s' is not one of < > = <= >= & ^ (with an "
+					"optional !)",
+					tok[1]);
+		b.op = ops[k].op;
+		if (parse_num(tok[2], 0, UINT64_MAX, NULL, &u) != 0)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"byte_test value '%s' is not a number", tok[2]);
+		b.value = u;
+		i = 3;
+	}
+	if (parse_num(tok[i], -DET_POS_MAX, DET_POS_MAX, &x, NULL) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s offset '%s' is not a number",
+				ps->kw, tok[i]);
+	b.offset = (int32_t)x;
+	for (i++; i < n; i++) {
+		char *o = tok[i], *arg = o;
+
+		while (*arg && !isspace((unsigned char)*arg))
+			arg++;
+		if (*arg)
+			*arg++ = '\0';
+		arg = strip(arg);
+		if (strcmp(o, "relative") == 0) {
+			relative = true;
+		} else if (strcmp(o, "big") == 0) {
+			b.little = false;
+		} else if (strcmp(o, "little") == 0) {
+			b.little = true;
+		} else if (strcmp(o, "string") == 0) {
+			have_string = true;
+		} else if (strcmp(o, "hex") == 0 || strcmp(o, "dec") == 0 ||
+				strcmp(o, "oct") == 0) {
+			b.base = o[0] == 'h' ? 16 : o[0] == 'd' ? 10 : 8;
+		} else if (strcmp(o, "bitmask") == 0 &&
+				parse_num(arg, 1, UINT64_MAX, NULL, &u) == 0) {
+			b.bitmask = u;
+		} else if (jump && strcmp(o, "align") == 0) {
+			b.align = true;
+		} else if (jump && strcmp(o, "from_beginning") == 0) {
+			b.from_beginning = true;
+		} else if (jump && strcmp(o, "from_end") == 0) {
+			b.from_end = true;
+		} else if (jump && strcmp(o, "multiplier") == 0 &&
+				parse_num(arg, 1, 65535, &x, NULL) == 0) {
+			b.multiplier = (uint32_t)x;
+		} else if (jump && strcmp(o, "post_offset") == 0 &&
+				parse_num(arg, -DET_POS_MAX, DET_POS_MAX, &x, NULL) == 0) {
+			b.post_offset = (int32_t)x;
+		} else if (strcmp(o, "dce") == 0) {
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+					"%s option dce needs the DCERPC parser Vigil does not have",
+					ps->kw);
+		} else {
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"%s option '%s%s%s' is not supported or malformed", ps->kw,
+					o, *arg ? " " : "", arg);
+		}
+	}
+	if (have_string != (b.base != 0))
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s: string needs a base (hex, dec or oct) and a base needs string",
+				ps->kw);
+	if (!have_string && b.nbytes > 8)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s reads at most 8 bytes unless they are a string", ps->kw);
+	if (b.from_beginning && b.from_end)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->val_off,
+				"byte_jump cannot jump both from_beginning and from_end");
+	it = new_item(ps, jump ? DET_ITEM_BYTE_JUMP : DET_ITEM_BYTE_TEST, (uint16_t)kw);
+	if (it == NULL)
+		return -EINVAL;
+	it->b = b;
+	it->relative = relative;
+	return 0;
+}
+
+static int
+kw_byte_test(struct pstate *ps, const char *v, unsigned kw)
+{
+	return kw_byte(ps, v, kw, false);
+}
+
+static int
+kw_byte_jump(struct pstate *ps, const char *v, unsigned kw)
+{
+	return kw_byte(ps, v, kw, true);
+}
+
 static int
 kw_flow(struct pstate *ps, const char *v, unsigned kw)
 {
@@ -1256,7 +1431,7 @@ struct det_keyword {
 
 #define WHY_APP	    "application-layer buffer: Vigil has no parser for the protocol"
 #define WHY_HTTPMOD "HTTP content modifier: Vigil has no HTTP parser"
-#define WHY_BYTE    "byte extraction and tests are not implemented"
+#define WHY_BYTE    "byte arithmetic is not implemented"
 #define WHY_STATE   "flow/host variables need per-flow state the signature engine does not keep"
 #define WHY_HDR	    "header field tests are not implemented (use the policy for header matching)"
 #define WHY_XFORM   "buffer transforms are not implemented"
@@ -1293,11 +1468,12 @@ static const struct det_keyword keywords[] = {
 
 	/* Suricata keywords Vigil does not implement: rejected with the reason. */
 	{ "endswith", NULL, NULL, 0, "content must end the buffer: not implemented" },
-	{ "byte_test", NULL, NULL, 0, WHY_BYTE },
-	{ "byte_jump", NULL, NULL, 0, WHY_BYTE },
-	{ "byte_extract", NULL, NULL, 0, WHY_BYTE },
+	{ "byte_test", kw_byte_test, NULL, V_REQUIRED, NULL },
+	{ "byte_jump", kw_byte_jump, NULL, V_REQUIRED, NULL },
+	{ "byte_extract", NULL, NULL, 0,
+			"byte_extract (values kept in variables) is not implemented" },
 	{ "byte_math", NULL, NULL, 0, WHY_BYTE },
-	{ "entropy", NULL, NULL, 0, WHY_BYTE },
+	{ "entropy", NULL, NULL, 0, WHY_OTHER },
 	{ "flowbits", NULL, NULL, 0, WHY_STATE },
 	{ "flowint", NULL, NULL, 0, WHY_STATE },
 	{ "flowvar", NULL, NULL, 0, WHY_STATE },
@@ -1960,6 +2136,13 @@ finish(struct pstate *ps)
 				it->relative = false;
 				it->d.relative = false;
 			}
+		} else if (it->type == DET_ITEM_BYTE_TEST || it->type == DET_ITEM_BYTE_JUMP) {
+			/* relative to nothing: from the start of the buffer */
+			if (it->relative && !prev_payload)
+				it->relative = false;
+			/* a jump moves the position that later relative keywords start from */
+			if (it->type == DET_ITEM_BYTE_JUMP)
+				prev_payload = true;
 		}
 	}
 	ps->kw = NULL;

@@ -90,6 +90,8 @@ enum det_item_type {
 	DET_ITEM_CONTENT = 1,
 	DET_ITEM_PCRE = 2,
 	DET_ITEM_ISDATAAT = 3,
+	DET_ITEM_BYTE_TEST = 4,
+	DET_ITEM_BYTE_JUMP = 5,
 };
 
 struct det_content {
@@ -114,9 +116,37 @@ struct det_isdataat {
 	bool negated;
 };
 
+enum det_byte_op {
+	DET_BOP_LT = 1,
+	DET_BOP_GT,
+	DET_BOP_EQ,
+	DET_BOP_LE,
+	DET_BOP_GE,
+	DET_BOP_AND, /* any bit of value set */
+	DET_BOP_XOR, /* differs from value */
+};
+
+/* byte_test and byte_jump: read a number from the buffer. */
+struct det_byte {
+	uint8_t nbytes;	     /* 1..8 binary, 1..20 as a string */
+	uint8_t op;	     /* byte_test: enum det_byte_op */
+	uint8_t base;	     /* string: 8, 10 or 16; 0 for binary */
+	bool negated;	     /* byte_test: the comparison is inverted */
+	bool little;	     /* binary little-endian */
+	bool align;	     /* byte_jump: round the jump up to a multiple of 4 */
+	bool from_beginning; /* byte_jump: jump from the buffer start */
+	bool from_end;	     /* byte_jump: jump from the buffer end */
+	int32_t offset;	     /* where to read, from the start or after the previous match */
+	uint32_t multiplier; /* byte_jump, default 1 */
+	int32_t post_offset; /* byte_jump */
+	uint64_t value;	     /* byte_test */
+	uint64_t bitmask;    /* 0: none */
+};
+
 /*
  * One payload keyword. Items are in rule order; "relative" means the item is positioned after
- * the end of the previous content or pcre match (distance/within, pcre R, isdataat relative).
+ * the end of the previous content or pcre match (distance/within, pcre R, isdataat relative,
+ * byte_test/byte_jump relative).
  */
 struct det_item {
 	uint8_t type; /* enum det_item_type */
@@ -127,6 +157,7 @@ struct det_item {
 		struct det_content c;
 		struct det_pcre p;
 		struct det_isdataat d;
+		struct det_byte b;
 	};
 };
 

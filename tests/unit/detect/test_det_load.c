@@ -56,12 +56,12 @@ test_text_report(void **state)
 			   "#alert tcp any any -> any any (sid:99;)\n"
 			   "# drop udp any any -> any any (sid:98;)\n"
 			   "alert tcp any any -> any any (msg:\"two\"; \\\n"
-			   "    byte_test:1,>,2,0; sid:2;)\n"
+			   "    byte_math:bytes 1,offset 0,oper +,rvalue 1,result x; sid:2;)\n"
 			   "alert tcp any any -> any any (msg:\"three\"; \\\n"
 			   "    content:\"b\"; \\\n"
 			   "    sid:3;)\n"
 			   "alert tcp any any -> any any (flowbits:isset,x; sid:4;)\n"
-			   "alert tcp any any -> any any (byte_jump:1,0; sid:5;)\n"
+			   "alert tcp any any -> any any (asn1:oversize_length 10; sid:5;)\n"
 			   "alert tcp any any -> any any (content:\"c\"; sid:1;)\n"
 			   "alert tcp any any -> any any (bogus; sid:6;)\n"
 			   "   alert tcp any any -> any any (flowbits:set,y; sid:7;)\n";
@@ -90,7 +90,7 @@ test_text_report(void **state)
 	assert_int_equal(e->col, 5);
 	assert_int_equal(e->sid, 2);
 	assert_int_equal(e->reason, DET_R_UNSUPPORTED_KEYWORD);
-	assert_string_equal(e->keyword, "byte_test");
+	assert_string_equal(e->keyword, "byte_math");
 	e = &rep.rejects[3];
 	assert_int_equal(e->line, 13);
 	assert_int_equal(e->reason, DET_R_DUPLICATE_SID);
@@ -119,7 +119,7 @@ test_text_report(void **state)
 		assert_non_null(strstr(buf, "unsupported_keyword 4"));
 		assert_non_null(strstr(buf, "keywords not supported: flowbits 2"));
 		assert_non_null(strstr(buf, "t.rules:7:5: error: sid 2: unsupported keyword "
-					    "'byte_test'"));
+					    "'byte_math'"));
 		free(buf);
 	}
 	/* and as JSON */
@@ -131,7 +131,7 @@ test_text_report(void **state)
 		x = json_object_get(json_object_get(j, "by_reason"), "duplicate_sid");
 		assert_int_equal(json_integer_value(x), 1);
 		x = json_array_get(json_object_get(j, "rejects"), 0);
-		assert_string_equal(json_string_value(json_object_get(x, "keyword")), "byte_test");
+		assert_string_equal(json_string_value(json_object_get(x, "keyword")), "byte_math");
 		assert_int_equal(json_integer_value(json_object_get(x, "line")), 7);
 		assert_int_equal(json_integer_value(json_object_get(x, "column")), 5);
 		assert_string_equal(json_string_value(json_object_get(x, "reason")),

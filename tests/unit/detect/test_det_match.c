@@ -179,6 +179,93 @@ test_isdataat(void **state)
 	tdet_close(&t);
 }
 
+static bool
+udp_has_bytes(struct tdet *t, uint32_t sid, const void *data, size_t len)
+{
+	struct det_pkt p = tdet_pkt(IPPROTO_UDP, 53, data, len);
+	uint32_t sids[64];
+	int n = tdet_scan(t, &p, sids, 64);
+
+	for (int i = 0; i < n; i++)
+		if (sids[i] == sid)
+			return true;
+	return false;
+}
+
+#define HAS(t, sid, lit) udp_has_bytes(t, sid, lit, sizeof(lit) - 1)
+
+static void
+test_byte_test_jump(void **state)
+{
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"LEN\"; byte_test:2,>,100,0,relative; "
+		      "sid:1;)\n"
+		      "alert udp any any -> any any (byte_test:2,=,0x0102,1,little; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"F\"; byte_test:1,&,0x80,0,relative; "
+		      "sid:3;)\n"
+		      "alert udp any any -> any any (content:\"F\"; byte_test:1,!&,0x80,0,relative; "
+		      "sid:4;)\n"
+		      "alert udp any any -> any any (content:\"len=\"; "
+		      "byte_test:3,>,250,0,relative,string,dec; sid:5;)\n"
+		      "alert udp any any -> any any (byte_test:1,=,3,0,bitmask 0x0c; sid:6;)\n"
+		      "alert udp any any -> any any (content:\"HDR\"; byte_jump:1,0,relative; "
+		      "content:\"END\"; within:3; sid:7;)\n"
+		      "alert udp any any -> any any (byte_jump:1,0,from_beginning,post_offset 1; "
+		      "content:\"Z\"; within:1; sid:8;)\n"
+		      "alert udp any any -> any any (content:\"A\"; byte_jump:1,0,relative,align; "
+		      "content:\"X\"; within:1; sid:9;)\n"
+		      "alert udp any any -> any any (content:\"A\"; byte_jump:2,0,relative,"
+		      "multiplier 2,little; isdataat:!1,relative; sid:10;)\n");
+	assert_int_equal(t.crep.confirm, 8);
+	assert_true(HAS(&t, 1, "LEN\x00\x65"));
+	assert_false(HAS(&t, 1, "LEN\x00\x64"));
+	assert_false(HAS(&t, 1, "LEN\x01")); /* not enough bytes */
+	/* another LEN further on satisfies it: the content is tried again */
+	assert_true(HAS(&t, 1, "LEN\x00\x01 LEN\x01\x00"));
+	assert_true(HAS(&t, 2, "x\x02\x01"));
+	assert_false(HAS(&t, 2, "x\x01\x02"));
+	assert_true(HAS(&t, 3, "F\x81"));
+	assert_false(HAS(&t, 3, "F\x01"));
+	assert_true(HAS(&t, 4, "F\x01"));
+	assert_false(HAS(&t, 4, "F\x81"));
+	assert_true(HAS(&t, 5, "len=300;"));
+	assert_false(HAS(&t, 5, "len=200;"));
+	assert_false(HAS(&t, 5, "len=abc;"));
+	assert_false(HAS(&t, 5, "len=99x")); /* 99 then not a digit: 99 > 250 is false */
+	assert_true(HAS(&t, 5, "len=999"));
+	assert_true(HAS(&t, 6, "\x0c"));
+	assert_false(HAS(&t, 6, "\x08"));
+	/* HDR, length 2: jump over 2 bytes from after the length byte, END must follow */
+	assert_true(HAS(&t, 7, "HDR\x02xxEND"));
+	assert_false(HAS(&t, 7, "HDR\x03xxEND"));
+	assert_false(HAS(&t, 7, "HDR\x7f"));
+	assert_true(HAS(&t, 8,
+			"\x03"
+			"abcZ"));
+	assert_false(HAS(&t, 8,
+			"\x03"
+			"abZc"));
+	/* value 1 aligned to 4, from after the byte read (offset 2): X at 6 */
+	assert_true(HAS(&t, 9, "A\x01....X"));
+	assert_false(HAS(&t, 9, "A\x01...X."));
+	/*
+	 * 2 little-endian bytes 0x0002 times 2, from after them (3): position 7, which must be
+	 * the last byte; a jump to the end itself fails, as in Suricata
+	 */
+	assert_true(HAS(&t, 10,
+			"A\x02\x00"
+			"abcde"));
+	assert_false(HAS(&t, 10,
+			"A\x02\x00"
+			"abcd"));
+	assert_false(HAS(&t, 10,
+			"A\x02\x00"
+			"abcdef"));
+	tdet_close(&t);
+}
+
 /* ---- packet keywords and header ---- */
 
 static void
@@ -681,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_negation),
 		cmocka_unit_test(test_pcre),
 		cmocka_unit_test(test_isdataat),
+		cmocka_unit_test(test_byte_test_jump),
 		cmocka_unit_test(test_dsize),
 		cmocka_unit_test(test_flow_and_flags),
 		cmocka_unit_test(test_addresses_and_ports),

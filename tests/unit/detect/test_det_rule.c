@@ -258,6 +258,26 @@ test_options_valid(void **state)
 	assert_int_equal(r->th.track, DET_TRACK_BOTH);
 	det_rule_free(r);
 
+	r = ok(H "(content:\"a\"; byte_test:4,!<=,0x10,-2,relative,little,bitmask 0xff00; "
+		 "byte_jump:3,4,relative,string,hex,multiplier 8,align,from_end,post_offset -3; "
+		 "sid:1;)");
+	assert_int_equal(r->items[1].type, DET_ITEM_BYTE_TEST);
+	assert_true(r->items[1].relative);
+	assert_int_equal(r->items[1].b.nbytes, 4);
+	assert_int_equal(r->items[1].b.op, DET_BOP_LE);
+	assert_true(r->items[1].b.negated);
+	assert_int_equal(r->items[1].b.value, 16);
+	assert_int_equal(r->items[1].b.offset, -2);
+	assert_true(r->items[1].b.little);
+	assert_int_equal(r->items[1].b.bitmask, 0xff00);
+	assert_int_equal(r->items[2].type, DET_ITEM_BYTE_JUMP);
+	assert_int_equal(r->items[2].b.base, 16);
+	assert_int_equal(r->items[2].b.multiplier, 8);
+	assert_true(r->items[2].b.align);
+	assert_true(r->items[2].b.from_end);
+	assert_int_equal(r->items[2].b.post_offset, -3);
+	det_rule_free(r);
+
 	r = ok(H "(content:\"a\"; isdataat:!10,relative; noalert; sid:1;)");
 	assert_int_equal(r->items[1].type, DET_ITEM_ISDATAAT);
 	assert_true(r->items[1].d.negated);
@@ -272,8 +292,8 @@ test_options_invalid(void **state)
 	(void)state;
 	/* columns are 1-based positions in the rule text; the options start at column 31 */
 	BAD(H "(foo:1; sid:1;)", DET_R_UNKNOWN_KEYWORD, 31, "foo", "unknown keyword 'foo'");
-	BAD(H "(sid:1; byte_test:1,=,1,0;)", DET_R_UNSUPPORTED_KEYWORD, 38, "byte_test",
-			"byte extraction");
+	BAD(H "(sid:1; byte_extract:1,0,x;)", DET_R_UNSUPPORTED_KEYWORD, 38, "byte_extract",
+			"byte_extract");
 	BAD(H "(sid:1; flowbits:set,x;)", DET_R_UNSUPPORTED_KEYWORD, 38, "flowbits", "state");
 	BAD(H "(http.uri; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "http.uri",
 			"application-layer");
@@ -344,6 +364,17 @@ test_options_invalid(void **state)
 	BAD(H "(sid:1; reference:nocomma;)", DET_R_INVALID_VALUE, 48, "reference", "type,id");
 	BAD(H "(sid:1; msg:\"x\")", DET_R_SYNTAX, 38, NULL, "not terminated");
 	BAD(H "(sid:1;; msg:\"x\";)", DET_R_SYNTAX, 37, NULL, "empty option");
+	BAD(H "(byte_test:1,>,2; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_test", "needs bytes");
+	BAD(H "(byte_test:9,>,2,0; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_test", "at most 8");
+	BAD(H "(byte_test:1,~,2,0; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_test", "operator");
+	BAD(H "(byte_test:1,>,x,0; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_test", "value 'x'");
+	BAD(H "(byte_test:1,>,1,0,string; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_test", "base");
+	BAD(H "(byte_test:1,>,1,0,dce; sid:1;)", DET_R_UNSUPPORTED_MODIFIER, 41, "byte_test",
+			"DCERPC");
+	BAD(H "(byte_jump:1,0,sideways; sid:1;)", DET_R_INVALID_VALUE, 41, "byte_jump",
+			"'sideways'");
+	BAD(H "(byte_jump:1,0,from_beginning,from_end; sid:1;)", DET_R_INVALID_COMBINATION, 41,
+			"byte_jump", "both");
 	BAD(H "(isdataat:x; sid:1;)", DET_R_INVALID_VALUE, 40, "isdataat", "[!]N");
 	BAD("alert tcp-stream any any -> any any (dsize:1; content:\"x\"; sid:1;)",
 			DET_R_INVALID_COMBINATION, 0, NULL, "tcp-stream");
@@ -357,9 +388,9 @@ test_sid_in_errors(void **state)
 	struct det_parse_err err;
 
 	(void)state;
-	assert_int_equal(parse(H "(msg:\"a\"; byte_jump:1,0; sid:2001;)", &r, &err), -EINVAL);
+	assert_int_equal(parse(H "(msg:\"a\"; byte_math:bytes 1; sid:2001;)", &r, &err), -EINVAL);
 	assert_int_equal(err.sid, 2001);
-	assert_string_equal(err.keyword, "byte_jump");
+	assert_string_equal(err.keyword, "byte_math");
 	assert_int_equal(parse("alert tcp 1.2.3.4.5 any -> any any (sid: 77;)", &r, &err), -EINVAL);
 	assert_int_equal(err.sid, 77);
 }
