@@ -225,9 +225,11 @@ int det_scan_packet(
 
 /*
  * Start streaming inspection of one TCP direction in state (size bytes, at least
- * det_stream_state_size(); 8-byte aligned). p gives the direction (DET_PKT_TO_SERVER or
- * DET_PKT_TO_CLIENT), protocol and ports; its payload is not scanned. Returns 0, -ENOSPC when
- * size is too small, -EINVAL for bad arguments.
+ * det_stream_state_size(); 16-byte aligned, 64 is better). p gives the direction
+ * (DET_PKT_TO_SERVER or DET_PKT_TO_CLIENT), protocol and ports; its payload is not scanned.
+ * The state needs no cleanup: after det_stream_close() (or when the engine it was opened on
+ * is gone) the memory may simply be reused. Worker thread only; no allocation. Returns 0,
+ * -ENOSPC when size is too small, -EINVAL for bad arguments (misaligned state).
  */
 int det_stream_open(struct det_worker *w, void *state, size_t size, const struct det_pkt *p);
 
