@@ -23,6 +23,10 @@
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_loop.h"
+#include "ctl_policy.h"
+#include "ctl_store.h"
+#include "rl_compile.h"
+#include "rl_policy.h"
 #include "ctl_report.h"
 #include "dp.h"
 #include "vg_config.h"
@@ -43,18 +47,40 @@ enum exit_code {
 	EXIT_RUNTIME = 3, /* EAL, memory or a port failed */
 };
 
+/* Sections of vigil.yaml that other subsystems own. */
+struct sections {
+	struct ctl_store_opts store;
+	bool store_present; /* no store section: no store (history, versions, audit) */
+};
+
+static struct sections sections;
+
+static int
+parse_store_section(struct vg_yaml *y, yaml_node_t *n, void *obj)
+{
+	struct sections *s = obj;
+
+	s->store_present = true;
+	return ctl_store_yaml_parse(y, n, &s->store);
+}
+
 static volatile sig_atomic_t quit_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	quit_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		quit_requested = 1;
 }
 
 struct options {
 	const char *config;
 	bool check_config;
+	bool config_given;
+	const char *check_policy;
 	long stats_secs; /* -1: from the config */
 	uint64_t stop_after_idle_ms;
 	const char *stats_json;
@@ -71,6 +97,9 @@ usage(FILE *out)
 			"\n"
 			"Options:\n"
 			"  -c, --config FILE        appliance config (default %s)\n"
+			"      --check-policy FILE  validate and compile a policy file, print problems and\n"
+			"                           a summary, and exit: 0 usable, 1 not (port names\n"
+			"                           come from the config when it loads)\n"
 			"      --check-config       validate the config, print problems, and "
 			"exit:\n"
 			"                           0 when it is valid, 1 when it is not\n"
@@ -96,6 +125,7 @@ parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "check-policy", required_argument, NULL, 'P' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "stop-after-idle", required_argument, NULL, 'I' },
 		{ "stats-json", required_argument, NULL, 'J' },
@@ -113,9 +143,13 @@ parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			o->config_given = true;
 			break;
 		case 'C':
 			o->check_config = true;
+			break;
+		case 'P':
+			o->check_policy = optarg;
 			break;
 		case 's':
 			o->stats_secs = strtol(optarg, &end, 10);
@@ -207,12 +241,119 @@ wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A path relative to the config file's directory, made absolute. */
+static int
+resolve_relative(char **path, const char *config)
+{
+	const char *slash;
+	char *full;
+
+	if (*path == NULL || (*path)[0] == '/')
+		return 0;
+	slash = strrchr(config, '/');
+	if (slash == NULL)
+		return 0;
+	if (asprintf(&full, "%.*s/%s", (int)(slash - config), config, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = full;
+	return 0;
+}
+
+static void
+policy_env(const struct vg_config *cfg, const char **names, struct rl_env *env)
+{
+	for (unsigned i = 0; i < cfg->n_ports; i++)
+		names[i] = cfg->ports[i].name;
+	memset(env, 0, sizeof(*env));
+	env->ports = names;
+	env->n_ports = cfg->n_ports;
+}
+
+/* Load and validate the configured policy (no EAL needed; compiling comes later). */
+static int
+validate_policy(const struct vg_config *cfg)
+{
+	const char *names[VG_MAX_PORTS];
+	struct rl_env env;
+	struct vg_diag diag;
+	struct rl_policy *p;
+
+	policy_env(cfg, names, &env);
+	vg_diag_init(&diag);
+	p = rl_policy_load_file(cfg->policy_file, &env, &diag);
+	vg_diag_print(&diag, stderr);
+	vg_diag_free(&diag);
+	rl_policy_free(p);
+	return p == NULL ? -EINVAL : 0;
+}
+
+/*
+ * --check-policy FILE: load, validate and compile (rte_acl needs EAL: a minimal one, no
+ * hugepages, no devices), print every problem and a summary. Port names come from the config
+ * when it loaded.
+ */
+static int
+check_policy(const char *file, const struct vg_config *cfg, const char *argv0)
+{
+	const char *names[VG_MAX_PORTS];
+	struct rl_env env;
+	char prefix[64];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=vgcheck%d", (int)getpid());
+	char *eal_argv[] = { (char *)argv0, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level=lib.*:error", prefix, NULL };
+	if (rte_eal_init((int)(sizeof(eal_argv) / sizeof(eal_argv[0])) - 1, eal_argv) < 0) {
+		fprintf(stderr, "vigild: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return EXIT_RUNTIME;
+	}
+	policy_env(cfg, names, &env);
+	rc = rl_policy_check(file, &env, stdout) == 0 ? EXIT_OK : EXIT_CONFIG;
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	remove_runtime_dir(dir);
+	return rc;
+}
+
+static void
+store_flow_event(void *arg, const struct dp_event *ev)
+{
+	if (ev->type != DP_EV_ALERT)
+		ctl_store_add_flow_event(arg, ev);
+}
+
+/* Build and publish the configured policy file (main, before the workers start). */
+static int
+load_policy(struct ctl_ctx *ctx)
+{
+	struct ctl_policy_build *b = NULL;
+	struct vg_diag diag;
+	char source[VG_PATH_LEN + 8];
+	int rc;
+
+	vg_diag_init(&diag);
+	rc = ctl_policy_build_file(ctx->policy, ctx->cfg->policy_file, &diag, &b);
+	vg_diag_print(&diag, stderr);
+	vg_diag_free(&diag);
+	if (rc != 0) {
+		MAIN_LOG(ERR, "policy %s is not usable; no packet was forwarded",
+				ctx->cfg->policy_file);
+		return rc;
+	}
+	snprintf(source, sizeof(source), "file:%s", ctx->cfg->policy_file);
+	return ctl_policy_publish(ctx->policy, b, source, NULL);
+}
+
 /* The appliance proper, between EAL start and EAL cleanup. Returns an exit code. */
 static int
 run(const struct vg_config *cfg, const struct options *opts)
 {
 	struct ctl_events *events = NULL;
 	struct ctl_mailbox *mailbox = NULL;
+	struct ctl_policy *policy = NULL;
+	struct ctl_store *store = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -232,11 +373,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 	}
 	events = ctl_events_create(dp, dump);
 	mailbox = ctl_mailbox_create(256);
-	if (events == NULL || mailbox == NULL || dp_launch(dp) != 0) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-
 	struct ctl_ctx ctx = {
 		.cfg = cfg,
 		.dp = dp,
@@ -244,15 +380,47 @@ run(const struct vg_config *cfg, const struct options *opts)
 		.mailbox = mailbox,
 		.start_ns = wall_ns(),
 	};
+	policy = ctx.policy = ctl_policy_create(&ctx);
+	if (events == NULL || mailbox == NULL || policy == NULL) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (sections.store_present) {
+		char err[256];
+
+		store = ctx.store = ctl_store_open(&sections.store, err, sizeof(err));
+		if (store == NULL) {
+			MAIN_LOG(ERR, "store %s: %s", sections.store.path, err);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		if (ctl_store_moved_aside(store) != NULL)
+			MAIN_LOG(WARNING,
+					"store: %s was corrupt; moved aside to %s, started afresh",
+					sections.store.path, ctl_store_moved_aside(store));
+		MAIN_LOG(INFO, "store: %s", ctl_store_path(store));
+		ctl_events_subscribe(events, store_flow_event, store);
+	}
+	/* The policy is in force before the first packet is polled. */
+	if (cfg->policy_file != NULL && load_policy(&ctx) != 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (dp_launch(dp) != 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+
 	struct ctl_opts co = {
 		.stats_interval_ms = cfg->stats_interval_ms,
 		.stop_after_idle_ms = opts->stop_after_idle_ms,
 		.quit = &quit_requested,
+		.reload = &reload_requested,
 	};
 	MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
 	ctl_run(&ctx, &co);
 	MAIN_LOG(NOTICE, "stopping");
-	ctl_stop_dataplane(dp, events);
+	ctl_stop_dataplane(&ctx);
 	ctl_print_counters(dp, stdout);
 	fflush(stdout);
 	if (opts->stats_json != NULL && ctl_report_write(dp, events, opts->stats_json) != 0) {
@@ -260,6 +428,10 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 	}
 out:
+	if (dp != NULL)
+		dp_stop(dp);
+	ctl_policy_free(policy);
+	ctl_store_close(store);
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
 	dp_free(dp);
@@ -283,13 +455,41 @@ main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 
+	ctl_store_opts_defaults(&sections.store);
+	const struct vg_config_section extra[] = {
+		{ "store", parse_store_section, &sections },
+	};
 	vg_diag_init(&diag);
-	rc = vg_config_load(&cfg, opts.config, &diag);
+	rc = vg_config_load_sections(
+			&cfg, opts.config, extra, sizeof(extra) / sizeof(extra[0]), &diag);
+	if (rc != 0 && opts.check_policy != NULL && !opts.config_given) {
+		/* No usable default config: check the policy without port names. */
+		vg_diag_free(&diag);
+		vg_config_defaults(&cfg);
+		rc = check_policy(opts.check_policy, &cfg, argv[0]);
+		return rc;
+	}
 	vg_diag_print(&diag, stderr);
 	vg_diag_free(&diag);
 	if (rc != 0) {
 		fprintf(stderr, "vigild: %s: configuration is not valid; no port was touched\n",
 				opts.config);
+		return EXIT_CONFIG;
+	}
+	if (resolve_relative(&cfg.policy_file, opts.config) != 0) {
+		vg_config_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	if (opts.check_policy != NULL) {
+		rc = check_policy(opts.check_policy, &cfg, argv[0]);
+		vg_config_free(&cfg);
+		return rc;
+	}
+	/* The policy file is read and validated now, so that a bad one touches no port. */
+	if (cfg.policy_file != NULL && validate_policy(&cfg) != 0) {
+		fprintf(stderr, "vigild: %s: policy is not valid; no port was touched\n",
+				cfg.policy_file);
+		vg_config_free(&cfg);
 		return EXIT_CONFIG;
 	}
 	if (opts.check_config) {
@@ -327,6 +527,7 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 
 	rc = run(&cfg, &opts);
 	rte_eal_cleanup();

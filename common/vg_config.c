@@ -79,6 +79,9 @@ vg_config_defaults(struct vg_config *cfg)
 		.icmp = 30 * 1000,
 		.other = 60 * 1000,
 	};
+	cfg->reject_rate = 1000;
+	cfg->rate_sources = 65536;
+	cfg->dry_run = false;
 	cfg->frag_max = 4096;
 	cfg->frag_timeout_ms = 10 * 1000;
 	cfg->frag_orphan_forward = false;
@@ -97,6 +100,7 @@ vg_config_free(struct vg_config *cfg)
 		free(cfg->eal_args[i]);
 	for (unsigned i = 0; i < cfg->n_parse_forward; i++)
 		free(cfg->parse_forward[i]);
+	free(cfg->policy_file);
 	free(cfg->file);
 	vg_config_defaults(cfg);
 }
@@ -612,6 +616,35 @@ static const struct vg_yaml_field flow_fields[] = {
 	{ 0 },
 };
 
+static const struct vg_yaml_field policy_fields[] = {
+	{ .name = "file", .type = VG_YT_STR, .off = CFG_OFF(policy_file), .min = 1 },
+	{ .name = "reject_rate",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(reject_rate),
+			.min = 1,
+			.max = 10000000 },
+	{ .name = "rate_sources",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(rate_sources),
+			.min = 8,
+			.max = 1u << 24 },
+	{ 0 },
+};
+
+static const char *const mode_names[] = { "enforce", "dry-run", NULL };
+
+static int
+parse_mode(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int m;
+
+	if (vg_yaml_enum(y, v, key, mode_names, &m) != 0)
+		return -EINVAL;
+	cfg->dry_run = m == 1;
+	return 0;
+}
+
 static const struct vg_yaml_field frag_fields[] = {
 	{ .name = "max",
 			.type = VG_YT_SIZE32,
@@ -673,6 +706,7 @@ SECTION(parse_log, log_fields, "log")
 SECTION(parse_parse, parse_fields, "parse")
 SECTION(parse_flows, flow_fields, "flows")
 SECTION(parse_frags, frag_fields, "fragments")
+SECTION(parse_policy, policy_fields, "policy")
 SECTION(parse_stats, stats_fields, "stats")
 
 static const struct vg_yaml_field top_fields[] = {
@@ -686,6 +720,8 @@ static const struct vg_yaml_field top_fields[] = {
 	{ .name = "parse", .type = VG_YT_CUSTOM, .parse = parse_parse },
 	{ .name = "flows", .type = VG_YT_CUSTOM, .parse = parse_flows },
 	{ .name = "fragments", .type = VG_YT_CUSTOM, .parse = parse_frags },
+	{ .name = "policy", .type = VG_YT_CUSTOM, .parse = parse_policy },
+	{ .name = "mode", .type = VG_YT_CUSTOM, .parse = parse_mode },
 	{ .name = "log", .type = VG_YT_CUSTOM, .parse = parse_log },
 	{ .name = "stats", .type = VG_YT_CUSTOM, .parse = parse_stats },
 	{ 0 },

@@ -131,6 +131,12 @@ struct vg_config {
 	uint32_t event_ring_size;
 	uint32_t command_ring_size;
 
+	/* policy */
+	char *policy_file;     /* NULL: no policy, everything forwarded */
+	uint32_t reject_rate;  /* RST / ICMP answers per second per worker */
+	uint32_t rate_sources; /* per-source rate-limit buckets per worker */
+	bool dry_run;	       /* mode: dry-run (start-up value; the API can change it) */
+
 	/* log and stats */
 	enum vg_log_level log_level;
 	uint64_t stats_interval_ms; /* 0: no periodic stats line */

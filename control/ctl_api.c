@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <rte_ethdev.h>
 
 #include "ctl_api.h"
+#include "ctl_policy.h"
 #include "ctl_report.h"
+#include "ctl_store.h"
 #include "dp_flow.h"
+#include "vg_log.h"
+
+/* How long a management thread waits for control to answer a call. */
+#define CALL_TIMEOUT_MS 10000
 
 static uint64_t
 wall_ns(void)
@@ -94,6 +101,386 @@ ctl_api_metrics(struct ctl_ctx *ctx)
 const char *
 ctl_api_mode(struct ctl_ctx *ctx)
 {
-	(void)ctx;
-	return "enforce";
+	return dp_mode(ctx->dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce";
+}
+
+/* ---- mode ---- */
+
+struct mode_arg {
+	enum dp_mode mode;
+	char who[64];
+};
+
+static int
+set_mode_call(struct ctl_ctx *ctx, void *p)
+{
+	struct mode_arg *a = p;
+
+	dp_set_mode(ctx->dp, a->mode);
+	CTL_LOG(NOTICE, "mode set to %s by %s", a->mode == DP_MODE_DRY_RUN ? "dry-run" : "enforce",
+			a->who);
+	return 0;
+}
+
+int
+ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, char *err, size_t errlen)
+{
+	struct mode_arg *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (a == NULL)
+		return -ENOMEM;
+	if (strcmp(mode, "enforce") == 0) {
+		a->mode = DP_MODE_ENFORCE;
+	} else if (strcmp(mode, "dry-run") == 0) {
+		a->mode = DP_MODE_DRY_RUN;
+	} else {
+		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run", mode);
+		free(a);
+		return -EINVAL;
+	}
+	snprintf(a->who, sizeof(a->who), "%s", who);
+	rc = ctl_call(ctx->mailbox, set_mode_call, a, free, CALL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	free(a);
+	return rc;
+}
+
+/* ---- policy texts ---- */
+
+struct text_arg {
+	enum ctl_text_kind kind;
+	/* current */
+	json_t *out;
+	/* publish */
+	struct ctl_policy_build *build;
+	int64_t if_match;
+	char source[160];
+	char sha256[65];
+	int64_t version;
+	bool unchanged;
+};
+
+static void
+text_arg_release(void *p)
+{
+	struct text_arg *a = p;
+
+	ctl_policy_build_free(a->build);
+	json_decref(a->out);
+	free(a);
+}
+
+static int
+current_call(struct ctl_ctx *ctx, void *p)
+{
+	struct text_arg *a = p;
+	struct ctl_policy_current cur;
+
+	ctl_policy_current(ctx->policy, &cur);
+	if (cur.text == NULL)
+		return -ENOENT;
+	a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version", (json_int_t)cur.version,
+			"sha256", cur.sha256, "text", cur.text, cur.len, "source", cur.source,
+			"applied_at_ns", (json_int_t)cur.applied_ns, "epoch", (int)cur.epoch);
+	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+static int
+call_err(int rc, char *err, size_t errlen)
+{
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	return rc;
+}
+
+static int
+kind_supported(enum ctl_text_kind kind, char *err, size_t errlen)
+{
+	if (kind == CTL_TEXT_POLICY)
+		return 0;
+	snprintf(err, errlen, "signatures are not managed by this build yet");
+	return -ENOTSUP;
+}
+
+json_t *
+ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
+{
+	struct text_arg *a;
+	json_t *out;
+	int rc;
+
+	if (kind_supported(kind, err, errlen) != 0)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	rc = call_err(ctl_call(ctx->mailbox, current_call, a, text_arg_release, CALL_TIMEOUT_MS),
+			err, errlen);
+	if (rc == -EBUSY)
+		return NULL;
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "no policy is loaded");
+	out = a->out;
+	a->out = NULL;
+	text_arg_release(a);
+	return out;
+}
+
+int
+ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		struct vg_diag *diag, json_t **summary)
+{
+	struct ctl_policy_build *b;
+	char err[128];
+	int rc;
+
+	if (kind_supported(kind, err, sizeof(err)) != 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
+		return -ENOTSUP;
+	}
+	rc = ctl_policy_build(ctx->policy, "policy", text, len, diag, &b);
+	if (rc != 0)
+		return rc;
+	if (summary != NULL)
+		*summary = json_incref(ctl_policy_build_summary(b));
+	ctl_policy_build_free(b);
+	return 0;
+}
+
+static int
+publish_call(struct ctl_ctx *ctx, void *p)
+{
+	struct text_arg *a = p;
+	struct ctl_policy_current cur;
+
+	ctl_policy_current(ctx->policy, &cur);
+	if (a->if_match >= 0 && (cur.text == NULL || cur.version != a->if_match))
+		return -ESTALE;
+	if (cur.text != NULL && strcmp(cur.sha256, ctl_policy_build_sha256(a->build)) == 0) {
+		a->unchanged = true;
+		a->version = cur.version;
+		memcpy(a->sha256, cur.sha256, sizeof(a->sha256));
+		return 0;
+	}
+	memcpy(a->sha256, ctl_policy_build_sha256(a->build), sizeof(a->sha256));
+	a->out = json_incref(ctl_policy_build_summary(a->build));
+	int rc = ctl_policy_publish(ctx->policy, a->build, a->source, &a->version);
+	a->build = NULL;
+	return rc;
+}
+
+static int
+apply_text(struct ctl_ctx *ctx, const char *text, size_t len, const char *source, int64_t if_match,
+		struct vg_diag *diag, struct ctl_text_result *out)
+{
+	struct text_arg *a = calloc(1, sizeof(*a));
+	char err[128];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+		return -ENOMEM;
+	rc = ctl_policy_build(ctx->policy, "policy", text, len, diag, &a->build);
+	if (rc != 0) {
+		free(a);
+		return rc;
+	}
+	a->if_match = if_match;
+	snprintf(a->source, sizeof(a->source), "%s", source);
+	rc = call_err(ctl_call(ctx->mailbox, publish_call, a, text_arg_release, CALL_TIMEOUT_MS),
+			err, sizeof(err));
+	if (rc == -EBUSY) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
+		return rc;
+	}
+	if (rc == -ESTALE)
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+				"If-Match: version %lld is no longer the one in force",
+				(long long)if_match);
+	if (rc == 0) {
+		out->version = a->version;
+		memcpy(out->sha256, a->sha256, sizeof(out->sha256));
+		out->unchanged = a->unchanged;
+		out->summary = a->out;
+		a->out = NULL;
+	}
+	text_arg_release(a);
+	return rc;
+}
+
+int
+ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		const char *who, int64_t if_match, struct vg_diag *diag,
+		struct ctl_text_result *out)
+{
+	char source[160], err[128];
+
+	if (kind_supported(kind, err, sizeof(err)) != 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
+		return -ENOTSUP;
+	}
+	snprintf(source, sizeof(source), "api:%s", who);
+	return apply_text(ctx, text, len, source, if_match, diag, out);
+}
+
+int
+ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
+		const char *who, struct vg_diag *diag, struct ctl_text_result *out)
+{
+	struct ctl_store_reader *r;
+	char err[256], source[160];
+	json_t *v;
+	int rc;
+
+	if (kind_supported(kind, err, sizeof(err)) != 0 || ctl_api_store_path(ctx) == NULL) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s",
+				ctl_api_store_path(ctx) == NULL
+						? "rollback needs the store (store.path)"
+						: err);
+		return -ENOTSUP;
+	}
+	r = ctl_store_reader_open(ctl_api_store_path(ctx), err, sizeof(err));
+	if (r == NULL) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "store: %s", err);
+		return -EIO;
+	}
+	v = ctl_store_get_version(r, version, err, sizeof(err));
+	ctl_store_reader_close(r);
+	if (v == NULL || strcmp(json_string_value(json_object_get(v, "kind")) ?: "", "policy") !=
+					 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no policy version %lld",
+				(long long)version);
+		json_decref(v);
+		return -ENOENT;
+	}
+	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
+	const char *text = json_string_value(json_object_get(v, "text"));
+	rc = apply_text(ctx, text ?: "", text ? strlen(text) : 0, source, -1, diag, out);
+	json_decref(v);
+	return rc;
+}
+
+json_t *
+ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit, char *err,
+		size_t errlen)
+{
+	struct ctl_store_reader *r;
+	json_t *v;
+
+	if (kind_supported(kind, err, errlen) != 0)
+		return NULL;
+	if (ctl_api_store_path(ctx) == NULL) {
+		snprintf(err, errlen, "versions need the store (store.path)");
+		return NULL;
+	}
+	r = ctl_store_reader_open(ctl_api_store_path(ctx), err, errlen);
+	if (r == NULL)
+		return NULL;
+	v = ctl_store_query_versions(r, "policy", limit, err, errlen);
+	ctl_store_reader_close(r);
+	return v;
+}
+
+/* ---- rule counters ---- */
+
+static int
+counters_call(struct ctl_ctx *ctx, void *p)
+{
+	struct text_arg *a = p;
+
+	a->out = json_pack("{s:o}", "policy", ctl_policy_counters(ctx->policy));
+	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+json_t *
+ctl_api_rule_counters(struct ctl_ctx *ctx)
+{
+	struct text_arg *a = calloc(1, sizeof(*a));
+	json_t *out;
+
+	if (a == NULL)
+		return NULL;
+	if (ctl_call(ctx->mailbox, counters_call, a, text_arg_release, CALL_TIMEOUT_MS) != 0)
+		return NULL;
+	out = a->out;
+	a->out = NULL;
+	text_arg_release(a);
+	return out;
+}
+
+/* ---- store ---- */
+
+const char *
+ctl_api_store_path(struct ctl_ctx *ctx)
+{
+	return ctx->store != NULL ? ctl_store_path(ctx->store) : NULL;
+}
+
+struct audit_arg {
+	char *who, *action, *target, *detail;
+	int status;
+	uint64_t ts_ms;
+};
+
+static void
+audit_release(void *p)
+{
+	struct audit_arg *a = p;
+
+	free(a->who);
+	free(a->action);
+	free(a->target);
+	free(a->detail);
+	free(a);
+}
+
+static int
+audit_call(struct ctl_ctx *ctx, void *p)
+{
+	struct audit_arg *a = p;
+	char result[32];
+	struct ctl_audit rec = {
+		.ts_ms = a->ts_ms,
+		.actor = a->who,
+		.action = a->action,
+		.target = a->target,
+		.detail = a->detail,
+		.result = result,
+	};
+
+	snprintf(result, sizeof(result), "%d", a->status);
+	return ctx->store != NULL ? ctl_store_audit(ctx->store, &rec) : -ENOTSUP;
+}
+
+int
+ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const char *path,
+		const char *request, int status)
+{
+	struct audit_arg *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (a == NULL)
+		return -ENOMEM;
+	a->who = strdup(who ? who : "-");
+	if (asprintf(&a->action, "%s %s", method, path) < 0)
+		a->action = NULL;
+	const char *t = strstr(path, "/api/v1/");
+	a->target = strdup(t ? t + 8 : path);
+	a->detail = strdup(request ? request : "");
+	a->status = status;
+	a->ts_ms = wall_ns() / 1000000ULL;
+	if (a->who == NULL || a->action == NULL || a->target == NULL || a->detail == NULL) {
+		audit_release(a);
+		return -ENOMEM;
+	}
+	rc = ctl_call(ctx->mailbox, audit_call, a, audit_release, CALL_TIMEOUT_MS);
+	if (rc != -ETIMEDOUT)
+		audit_release(a);
+	return rc == -ETIMEDOUT ? -EBUSY : rc;
 }

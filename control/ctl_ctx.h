@@ -17,12 +17,17 @@
 #include "dp.h"
 #include "vg_config.h"
 
+struct ctl_policy;
+struct ctl_store;
+
 struct ctl_ctx {
 	const struct vg_config *cfg;
 	struct dp *dp;
 	struct ctl_events *events;
 	struct ctl_mailbox *mailbox;
-	uint64_t start_ns; /* wall clock at start, for uptime */
+	struct ctl_policy *policy;
+	struct ctl_store *store; /* NULL: no store configured */
+	uint64_t start_ns;	 /* wall clock at start, for uptime */
 };
 
 #endif /* CTL_CTX_H */

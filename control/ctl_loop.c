@@ -8,6 +8,8 @@
 #include <rte_ethdev.h>
 
 #include "ctl_loop.h"
+#include "ctl_policy.h"
+#include "ctl_store.h"
 #include "dp_flow.h"
 #include "dp_parse.h"
 #include "vg_log.h"
@@ -86,6 +88,11 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 	while (!*opts->quit) {
 		uint64_t t = now_ms();
 
+		if (opts->reload != NULL && *opts->reload) {
+			*opts->reload = 0;
+			ctl_policy_reload_async(ctx->policy);
+		}
+
 		if (opts->stats_interval_ms > 0 && t >= next_stats) {
 			print_stats_line(dp, &st);
 			next_stats = t + opts->stats_interval_ms;
@@ -106,6 +113,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 		unsigned work = ctl_events_drain(ctx->events, 4096);
 
 		work += ctl_mailbox_run(ctx->mailbox, ctx, 16);
+		if (ctx->store != NULL)
+			ctl_store_tick(ctx->store, t);
 		if (work == 0)
 			usleep(1000);
 	}
@@ -113,8 +122,16 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 }
 
 void
-ctl_stop_dataplane(struct dp *dp, struct ctl_events *events)
+ctl_stop_dataplane(struct ctl_ctx *ctx)
 {
+	struct dp *dp = ctx->dp;
+	struct ctl_events *events = ctx->events;
+
+	/* A reload in flight publishes through the mailbox: let it finish first. */
+	while (ctx->policy != NULL && ctl_policy_reloading(ctx->policy)) {
+		ctl_mailbox_run(ctx->mailbox, ctx, 16);
+		usleep(1000);
+	}
 	dp_request_stop(dp);
 	while (!dp_workers_done(dp))
 		if (ctl_events_drain(events, 4096) == 0)

@@ -16,9 +16,10 @@
 #include "dp.h"
 
 struct ctl_opts {
-	uint64_t stats_interval_ms;  /* 0: no periodic line */
-	uint64_t stop_after_idle_ms; /* 0: run until signalled */
-	volatile sig_atomic_t *quit; /* set by the signal handler */
+	uint64_t stats_interval_ms;    /* 0: no periodic line */
+	uint64_t stop_after_idle_ms;   /* 0: run until signalled */
+	volatile sig_atomic_t *quit;   /* set by the signal handler */
+	volatile sig_atomic_t *reload; /* SIGHUP: rebuild the policy file */
 };
 
 /*
@@ -31,7 +32,7 @@ int ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts);
  * Stop the workers while draining their events, so that the end events of every open flow
  * reach control; then wait for the workers.
  */
-void ctl_stop_dataplane(struct dp *dp, struct ctl_events *events);
+void ctl_stop_dataplane(struct ctl_ctx *ctx);
 
 /* Print the per-port and per-worker counters (the final report on exit). */
 void ctl_print_counters(const struct dp *dp, FILE *out);

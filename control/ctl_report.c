@@ -12,6 +12,7 @@
 #include "dp_frag.h"
 #include "dp_parse.h"
 #include "dp_tcp.h"
+#include "rl_compile.h"
 
 static json_t *
 port_json(const struct dp *dp, unsigned i)
@@ -74,6 +75,42 @@ parse_json(const struct dp_parse_counters *c)
 }
 
 static json_t *
+policy_json(const struct dp_policy_counters *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "classified",
+			(json_int_t)c->classified, "reclassified", (json_int_t)c->reclassified,
+			"dropped", (json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop,
+			"rate_limited", (json_int_t)c->rate_limited, "rejects_sent",
+			(json_int_t)c->rejects_sent, "rejects_suppressed",
+			(json_int_t)c->rejects_suppressed, "l2_dropped", (json_int_t)c->l2_dropped,
+			"stateless_matched", (json_int_t)c->stateless_matched);
+}
+
+/* Per-rule counters of the policy in force (control lcore: the snapshot cannot change). */
+static json_t *
+rules_json(const struct dp *dp)
+{
+	const struct rl_snapshot *s = dp_policy(dp);
+	json_t *rules = json_array();
+
+	if (s == NULL)
+		return rules;
+	for (unsigned i = 0; i <= rl_snapshot_n_rules(s); i++) {
+		bool dflt = i == rl_snapshot_n_rules(s);
+		struct rl_counters c;
+
+		rl_snapshot_counters_sum(s, dflt ? RL_RULE_DEFAULT : i, &c);
+		json_array_append_new(rules,
+				json_pack("{s:s, s:I, s:I, s:I, s:I}", "name",
+						dflt ? "(default)" : rl_snapshot_rule(s, i)->name,
+						"packets", (json_int_t)c.packets, "bytes",
+						(json_int_t)c.bytes, "flows", (json_int_t)c.flows,
+						"would_drop", (json_int_t)c.would_drop));
+	}
+	return rules;
+}
+
+static json_t *
 frags_json(const struct dp_frag_counters *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "tracked", (json_int_t)c->tracked, "matched",
@@ -129,6 +166,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_t *ports = json_array();
 	json_t *workers = json_array();
 	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
+	json_t *policy = json_object();
 	uint64_t events_sent = 0, events_lost = 0;
 
 	if (root == NULL || ports == NULL || workers == NULL)
@@ -145,19 +183,21 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w));
 		pa = parse_json(dp_worker_parse_counters(dp, w));
 		fr = frags_json(dp_worker_frag_counters(dp, w));
+		json_t *po = policy_json(&c->policy);
+		sum_into(policy, po);
 		sum_into(flows, fl);
 		sum_into(parse, pa);
 		sum_into(frags, fr);
 		json_array_append_new(workers,
-				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}",
+				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:I, s:I}}",
 						"id", w, "lcore", dp_worker_lcore(dp, w), "loops",
 						(json_int_t)dp_read_u64(&c->loops), "busy_cycles",
 						(json_int_t)dp_read_u64(&c->busy_cycles),
 						"busy_loops",
 						(json_int_t)dp_read_u64(&c->busy_loops),
 						"rx_bursts", (json_int_t)dp_read_u64(&c->rx_bursts),
-						"flows", fl, "parse", pa, "fragments", fr, "events",
-						"sent", (json_int_t)sent, "lost",
+						"flows", fl, "parse", pa, "fragments", fr, "policy",
+						po, "events", "sent", (json_int_t)sent, "lost",
 						(json_int_t)lost));
 		events_sent += sent;
 		events_lost += lost;
@@ -165,6 +205,10 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_object_set_new(root, "flows", flows);
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);
+	json_object_set_new(root, "policy", policy);
+	json_object_set_new(root, "rules", rules_json(dp));
+	json_object_set_new(root, "mode",
+			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));
 	json_object_set_new(root, "events",
 			json_pack("{s:I, s:I}", "sent", (json_int_t)events_sent, "lost",
 					(json_int_t)events_lost));

@@ -8,12 +8,15 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp.h"
 #include "dp_worker.h"
 #include "vg_log.h"
 
 struct dp {
+	struct dp_shared shared; /* read by every worker */
+	struct rte_rcu_qsbr *qsbr;
 	const struct vg_config *cfg;
 	struct rte_mempool *pool;
 	struct dp_port ports[VG_MAX_PORTS];
@@ -118,8 +121,16 @@ dp_create(const struct vg_config *cfg)
 		if (rc == 0)
 			dp_port_log_link(&dp->ports[i]);
 	}
+	if (rc == 0) {
+		size_t sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+
+		dp->qsbr = rte_zmalloc("dp_qsbr", sz, RTE_CACHE_LINE_SIZE);
+		if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0)
+			rc = -ENOMEM;
+	}
+	dp->shared.mode = cfg->dry_run ? DP_MODE_DRY_RUN : DP_MODE_ENFORCE;
 	for (unsigned i = 0; rc == 0 && i < dp->n_workers; i++) {
-		dp->workers[i] = dp_worker_create(i, cfg->workers[i], cfg);
+		dp->workers[i] = dp_worker_create(i, cfg->workers[i], cfg, &dp->shared, dp->qsbr);
 		if (dp->workers[i] == NULL)
 			rc = -rte_errno;
 	}
@@ -189,6 +200,34 @@ dp_stop(struct dp *dp)
 	dp->launched = false;
 }
 
+struct rl_snapshot *
+dp_policy_publish(struct dp *dp, struct rl_snapshot *s)
+{
+	struct rl_snapshot *old = __atomic_exchange_n(&dp->shared.policy, s, __ATOMIC_ACQ_REL);
+
+	/* Workers that are offline (not launched, or stopped) hold no reference. */
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	return old;
+}
+
+struct rl_snapshot *
+dp_policy(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->shared.policy, __ATOMIC_ACQUIRE);
+}
+
+void
+dp_set_mode(struct dp *dp, enum dp_mode mode)
+{
+	__atomic_store_n(&dp->shared.mode, (uint32_t)mode, __ATOMIC_RELEASE);
+}
+
+enum dp_mode
+dp_mode(const struct dp *dp)
+{
+	return (enum dp_mode)__atomic_load_n(&dp->shared.mode, __ATOMIC_ACQUIRE);
+}
+
 struct rte_ring *
 dp_worker_events(const struct dp *dp, unsigned w)
 {
@@ -237,6 +276,7 @@ dp_free(struct dp *dp)
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		dp_worker_free(dp->workers[i]);
 	rte_mempool_free(dp->pool);
+	rte_free(dp->qsbr);
 	rte_free(dp);
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dp_port.h"
+#include "dp_shared.h"
 #include "dp_stats.h"
 #include "vg_config.h"
 
@@ -59,6 +60,19 @@ const struct dp_frag_counters *dp_worker_frag_counters(const struct dp *dp, unsi
 const struct dp_parse_counters *dp_worker_parse_counters(const struct dp *dp, unsigned w);
 void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);
 size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
+
+/*
+ * Publish a policy snapshot (NULL: none) to every worker and return the previous one, which no
+ * worker uses any more when this returns (it waits for every running worker to pass a
+ * quiescent state). Control lcore only. The caller frees what it gets back.
+ */
+struct rl_snapshot *dp_policy_publish(struct dp *dp, struct rl_snapshot *s);
+
+/* The snapshot in force (control lcore only: it is the one that changes it). */
+struct rl_snapshot *dp_policy(const struct dp *dp);
+
+void dp_set_mode(struct dp *dp, enum dp_mode mode);
+enum dp_mode dp_mode(const struct dp *dp);
 
 /* Sum of one port's counters over all workers. */
 void dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out);

@@ -197,6 +197,15 @@ dp_flow_at(struct dp_flow_table *t, int32_t pos)
 	return &t->flows[pos];
 }
 
+const struct dp_flow_key *
+dp_flow_key_at(const struct dp_flow_table *t, int32_t pos)
+{
+	const struct dp_flow_key *k = NULL;
+
+	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
+	return k;
+}
+
 static inline bool
 is_tcp(const struct dp_flow_table *t, int32_t pos)
 {
@@ -313,6 +322,9 @@ end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64
 
 	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
 	tcp = k->proto == IPPROTO_TCP;
+	/* Every end has its start, even for a flow that ends in the burst that created it. */
+	if (!(f->flags & DP_FF_STARTED))
+		emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
 	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
 	t->ctr.active--;
 	t->ctr.ended[reason]++;
@@ -407,7 +419,14 @@ dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned sr
 void
 dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now)
 {
+	t->flows[pos].flags |= DP_FF_STARTED;
 	emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
+}
+
+void
+dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
 }
 
 bool

@@ -37,9 +37,12 @@ struct dp_flow_key {
 };
 
 enum dp_flow_flag {
-	DP_FF_MIDSTREAM = 0x01,	 /* TCP picked up without a handshake */
-	DP_FF_WOULD_DROP = 0x02, /* dry-run: the verdict would have dropped */
-	DP_FF_LOG = 0x04,	 /* the deciding rule asks for logging */
+	DP_FF_MIDSTREAM = 0x01,	   /* TCP picked up without a handshake */
+	DP_FF_WOULD_DROP = 0x02,   /* dry-run: the verdict would have dropped */
+	DP_FF_LOG = 0x04,	   /* the deciding rule asks for logging */
+	DP_FF_RULE_DRY_RUN = 0x08, /* the deciding rule is dry_run: count, forward */
+	DP_FF_STARTED = 0x10,	   /* the start event has been sent */
+	DP_FF_CLASSIFY = 0x20,	   /* queued for classification in the current burst */
 };
 
 struct dp_flow {
@@ -50,6 +53,8 @@ struct dp_flow {
 	struct dp_tcp_track tcp;
 	uint8_t tcp_flags[2]; /* union of flags seen, [0] from the initiator */
 	uint16_t in_port;     /* where the initiator's packets arrive */
+	uint8_t icmp_type;    /* of the initiator's first packet (ICMP, ICMPv6) */
+	uint8_t icmp_code;
 	uint32_t id;
 	uint32_t rule_id;
 	uint32_t epoch;
@@ -152,6 +157,12 @@ int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, uns
 
 /* The entry at a position. */
 struct dp_flow *dp_flow_at(struct dp_flow_table *t, int32_t pos);
+
+/* The key of the flow at a position. */
+const struct dp_flow_key *dp_flow_key_at(const struct dp_flow_table *t, int32_t pos);
+
+/* Send an update event for the flow now (its verdict changed, say). */
+void dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now);
 
 /*
  * Account one packet to its flow and run the TCP machine. src_is_b as from dp_flow_key_make.

@@ -21,11 +21,25 @@ struct dp_port_counters {
 	uint64_t tx_full; /* forwarded, but the TX queue had no room */
 };
 
+/* What the policy did, per worker. */
+struct dp_policy_counters {
+	uint64_t classified;	     /* flows classified (new, or re-classified after a reload) */
+	uint64_t reclassified;	     /* ... of which re-classified */
+	uint64_t dropped;	     /* packets dropped by drop, reject or rate-limit verdicts */
+	uint64_t would_drop;	     /* packets a verdict would have dropped (dry-run) */
+	uint64_t rate_limited;	     /* packets over a rate-limit rule's rate */
+	uint64_t rejects_sent;	     /* RST or ICMP unreachable answers sent */
+	uint64_t rejects_suppressed; /* no answer: not due (RFC 1122) or over the reject rate */
+	uint64_t l2_dropped;	     /* non-IP frames the l2 section dropped */
+	uint64_t stateless_matched;  /* packets that matched a stateless (tcp_flags) rule */
+};
+
 struct dp_worker_counters {
 	uint64_t loops;
 	uint64_t busy_loops; /* loops that received at least one packet */
 	uint64_t rx_bursts;
 	uint64_t busy_cycles; /* TSC cycles of loops that received packets, drain included */
+	struct dp_policy_counters policy;
 	struct dp_port_counters port[VG_MAX_PORTS];
 };
 

@@ -10,8 +10,11 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
+#include "dp_reject.h"
 #include "dp_worker.h"
+#include "rl_compile.h"
 #include "vg_log.h"
 
 #define NS_PER_MS 1000000ULL
@@ -73,7 +76,8 @@ flow_params_from_config(
 }
 
 struct dp_worker *
-dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg)
+dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
+		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 	struct dp_flow_params fp;
@@ -93,7 +97,28 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg)
 	w->n_ports = (uint16_t)cfg->n_ports;
 	w->orphan_forward = cfg->frag_orphan_forward;
 	w->overflow_open = cfg->flows_overflow_open;
+	w->shared = shared;
+	w->qsbr = qsbr;
 	parse_policy_from_config(&w->parse_pol, cfg);
+
+	struct rl_rate reject_rate = {
+		.unit = RL_RATE_PPS,
+		.per = RL_PER_RULE,
+		.rate = cfg->reject_rate,
+		.burst = cfg->reject_rate / 10 + 1,
+	};
+	rl_tb_params_init(&w->reject_tb_params, &reject_rate, 1);
+	rl_tb_reset(&w->reject_tb, &w->reject_tb_params, 0);
+	snprintf(name, sizeof(name), "vg_ratesrc_%u", id);
+	w->rate_src = rl_src_table_create(name, cfg->rate_sources, socket);
+	if (w->rate_src == NULL) {
+		DP_LOG(ERR, "worker %u: rate-limit source table: %s", id, rte_strerror(rte_errno));
+		goto fail;
+	}
+	if (rte_rcu_qsbr_thread_register(qsbr, id) != 0) {
+		DP_LOG(ERR, "worker %u: RCU registration failed", id);
+		goto fail;
+	}
 
 	flow_params_from_config(&fp, cfg, id, socket);
 	w->flows = dp_flow_table_create(&fp);
@@ -155,6 +180,7 @@ dp_worker_free(struct dp_worker *w)
 	}
 	dp_flow_table_free(w->flows);
 	dp_frag_table_free(w->frags);
+	rl_src_table_free(w->rate_src);
 	rte_ring_free(w->events);
 	rte_free(w);
 }
@@ -230,25 +256,149 @@ trackable(const struct dp_pkt *p)
 	       (p->err == DP_PERR_NONE || p->payload_off != 0);
 }
 
+/* The policy's key for a flow: always from the initiator's side, whichever packet asks. */
+static void
+flow_rl_key(struct dp_worker *w, int32_t pos, const struct dp_flow *f, struct rl_key *k)
+{
+	const struct dp_flow_key *fk = dp_flow_key_at(w->flows, pos);
+	const bool b = f->init_is_b;
+
+	k->proto = fk->proto;
+	k->family = fk->family;
+	k->in_port = f->in_port > UINT8_MAX ? UINT8_MAX : (uint8_t)f->in_port;
+	k->tcp_flags = 0;
+	k->vlan = rte_cpu_to_be_16((uint16_t)(fk->vlan & 0xfff));
+	k->pad = 0;
+	memcpy(k->src, b ? fk->b : fk->a, 16);
+	memcpy(k->dst, b ? fk->a : fk->b, 16);
+	if (fk->proto == IPPROTO_ICMP || fk->proto == IPPROTO_ICMPV6) {
+		k->sport = rte_cpu_to_be_16(f->icmp_type);
+		k->dport = rte_cpu_to_be_16(f->icmp_code);
+	} else {
+		k->sport = rte_cpu_to_be_16(b ? fk->b_port : fk->a_port);
+		k->dport = rte_cpu_to_be_16(b ? fk->a_port : fk->b_port);
+	}
+}
+
+static uint8_t
+verdict_of(enum rl_action a)
+{
+	switch (a) {
+	case RL_ACT_ALLOW:
+		return DP_VERDICT_ALLOW;
+	case RL_ACT_DROP:
+		return DP_VERDICT_DROP;
+	case RL_ACT_REJECT:
+		return DP_VERDICT_REJECT;
+	case RL_ACT_RATE_LIMIT:
+		return DP_VERDICT_RATE_LIMIT;
+	}
+	return DP_VERDICT_DROP;
+}
+
 /*
- * One burst from one RX queue, in stages over the whole burst: parse all, key all, look all
- * up at once, then decide and account packet by packet, then transmit or free. Every packet
- * starts with the verdict "drop" and must earn "forward".
+ * Classify the flows queued in this burst (new ones, and old ones whose verdict came from an
+ * earlier policy), in one rte_acl call per family, and record verdict, rule and epoch.
+ */
+static void
+classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t *cls, unsigned nc,
+		const uint64_t *cls_when)
+{
+	struct rl_key keys[DP_MAX_BURST];
+	const struct rl_key *kp[DP_MAX_BURST];
+	uint32_t rule[DP_MAX_BURST];
+	struct rl_counters *rc = rl_snapshot_counters(pol, w->id);
+	unsigned n_rules = rl_snapshot_n_rules(pol);
+	uint32_t epoch = rl_snapshot_epoch(pol);
+
+	for (unsigned c = 0; c < nc; c++) {
+		flow_rl_key(w, cls[c], dp_flow_at(w->flows, cls[c]), &keys[c]);
+		kp[c] = &keys[c];
+	}
+	rl_classify_bulk(pol, kp, nc, rule);
+	for (unsigned c = 0; c < nc; c++) {
+		struct dp_flow *f = dp_flow_at(w->flows, cls[c]);
+		bool again = f->verdict != DP_VERDICT_NONE;
+
+		/* Queued twice (its slot was reused within the burst): classified already. */
+		if (!(f->flags & DP_FF_CLASSIFY))
+			continue;
+		enum rl_action act = rl_snapshot_default(pol);
+		uint8_t flags = f->flags & ~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN);
+
+		if (rule[c] != RL_RULE_DEFAULT) {
+			const struct rl_rule_info *ri = rl_snapshot_rule(pol, rule[c]);
+
+			act = ri->action;
+			flags |= (ri->log ? DP_FF_LOG : 0) | (ri->dry_run ? DP_FF_RULE_DRY_RUN : 0);
+		}
+		f->flags = flags;
+		f->verdict = verdict_of(act);
+		f->rule_id = rule[c];
+		f->epoch = epoch;
+		rc[rule[c] == RL_RULE_DEFAULT ? n_rules : rule[c]].flows++;
+		w->ctr.policy.classified++;
+		if (again) {
+			w->ctr.policy.reclassified++;
+			dp_flow_updated(w->flows, cls[c], cls_when[c]);
+		}
+	}
+}
+
+/* Answer a rejected packet in place and send it back where it came from, within the budget. */
+static bool
+reject_answer(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
+		const struct dp_pkt *p, uint64_t now)
+{
+	if (!rl_tb_take(&w->reject_tb, &w->reject_tb_params, now, 0) || !dp_reject_build(m, p)) {
+		w->ctr.policy.rejects_suppressed++;
+		return false;
+	}
+	w->ctr.policy.rejects_sent++;
+	w->ctr.port[s->port].tx_pkts++;
+	w->ctr.port[s->port].tx_bytes += rte_pktmbuf_pkt_len(m);
+	rte_eth_tx_buffer(w->tx_port_id[s->port], w->txq[s->port], w->txb[s->port], m);
+	return true;
+}
+
+/* Within a rate-limit rule's rate? The bucket of per: source rules is the initiator's. */
+static bool
+rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, const struct dp_flow *f,
+		uint32_t len, uint64_t now)
+{
+	const struct dp_flow_key *fk = dp_flow_key_at(w->flows, pos);
+	struct rl_key k;
+
+	k.family = fk->family;
+	memcpy(k.src, f->init_is_b ? fk->b : fk->a, 16);
+	return rl_snapshot_rate_take(pol, w->id, f->rule_id, w->rate_src, &k, len, now);
+}
+
+/*
+ * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
+ * rules for all; look all up at once; account each packet to its flow; classify the new (and
+ * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
+ * packet starts with the verdict "drop" and must earn "forward".
  */
 static void
 process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
+	const struct rl_snapshot *pol = dp_shared_policy(w->shared);
+	const bool dry_all = dp_shared_mode(w->shared) == DP_MODE_DRY_RUN;
+	const uint32_t epoch = pol != NULL ? rl_snapshot_epoch(pol) : 0;
+	struct rl_counters *rc = pol != NULL ? rl_snapshot_counters(pol, w->id) : NULL;
+	const unsigned n_rules = pol != NULL ? rl_snapshot_n_rules(pol) : 0;
 	struct dp_port_counters *in = &w->ctr.port[s->port];
 	struct dp_pkt meta[DP_MAX_BURST];
 	uint8_t drop[DP_MAX_BURST], fwd[DP_MAX_BURST], src_is_b[DP_MAX_BURST];
-	uint64_t when[DP_MAX_BURST];
+	uint64_t when[DP_MAX_BURST], cls_when[DP_MAX_BURST];
 	struct dp_flow_key keys[DP_MAX_BURST];
 	const struct dp_flow_key *kp[DP_MAX_BURST];
-	uint16_t idx[DP_MAX_BURST];
-	int32_t pos[DP_MAX_BURST];
+	uint16_t idx[DP_MAX_BURST], later[DP_MAX_BURST];
+	int32_t pos[DP_MAX_BURST], cls[DP_MAX_BURST];
+	uint32_t sl_rule[DP_MAX_BURST];
 	struct rte_mbuf *dropped[DP_MAX_BURST];
-	uint16_t later[DP_MAX_BURST];
-	unsigned m = 0, nd = 0, nl = 0;
+	unsigned m = 0, nd = 0, nl = 0, nc = 0;
 	uint64_t bytes = 0, now = dp_clock_tick(&w->clock);
 
 	dp_parse_burst(pkts, n, meta, &w->parse_pol, &w->parse_ctr, drop);
@@ -264,7 +414,9 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		if (drop[i])
 			continue;
 		if (p->l3 == DP_L3_NONE) {
-			fwd[i] = 1; /* non-IP: transparent (the policy's l2 section will decide) */
+			fwd[i] = pol == NULL || rl_l2_verdict(pol, p->ether_type) == RL_L2_PASS;
+			if (!fwd[i])
+				w->ctr.policy.l2_dropped++;
 		} else if (p->frag == DP_FRAG_LATER) {
 			later[nl++] = i; /* after the flow stage: its first may be in this burst */
 		} else if (!trackable(p)) {
@@ -277,6 +429,21 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	}
 	in->rx_pkts += n;
 	in->rx_bytes += bytes;
+
+	/* Stateless (tcp_flags) rules look at every packet, flow or no flow. */
+	if (pol != NULL && m > 0 && rl_snapshot_has_stateless(pol)) {
+		struct rl_key sk[DP_MAX_BURST];
+		const struct rl_key *skp[DP_MAX_BURST];
+
+		for (unsigned j = 0; j < m; j++) {
+			rl_key_from_pkt(&meta[idx[j]], s->port, &sk[j]);
+			skp[j] = &sk[j];
+		}
+		rl_classify_stateless_bulk(pol, skp, m, sl_rule);
+	} else {
+		for (unsigned j = 0; j < m; j++)
+			sl_rule[j] = RL_RULE_DEFAULT;
+	}
 
 	if (m > 0)
 		dp_flow_lookup_bulk(w->flows, kp, m, pos);
@@ -298,22 +465,103 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 			ps = dp_flow_create(w->flows, &keys[j], src_is_b[j], s->port, when[i],
 					&created);
 			if (ps < 0) {
-				fwd[i] = w->overflow_open;
+				pos[j] = -1;
 				continue;
 			}
+			if (created) {
+				dp_flow_at(w->flows, ps)->icmp_type = p->icmp_type;
+				dp_flow_at(w->flows, ps)->icmp_code = p->icmp_code;
+			}
 		}
+		pos[j] = ps;
 		if (!dp_flow_packet(w->flows, ps, p, src_is_b[j], rte_pktmbuf_pkt_len(pkts[i]),
-				    when[i]))
+				    when[i])) {
+			pos[j] = -2; /* the TCP policy dropped it */
 			continue;
-		f = dp_flow_at(w->flows, ps);
-		if (f->verdict == DP_VERDICT_NONE) {
-			/* A new flow (or a new connection on a finished one's tuple). */
-			f->verdict = DP_VERDICT_ALLOW;
-			dp_flow_started(w->flows, ps, when[i]);
 		}
-		fwd[i] = f->verdict == DP_VERDICT_ALLOW;
+		f = dp_flow_at(w->flows, ps);
+		if ((f->verdict == DP_VERDICT_NONE || (pol != NULL && f->epoch != epoch)) &&
+				!(f->flags & DP_FF_CLASSIFY)) {
+			if (pol == NULL) {
+				f->verdict = DP_VERDICT_ALLOW;
+				f->rule_id = RL_RULE_DEFAULT;
+				f->epoch = 0;
+			} else {
+				f->flags |= DP_FF_CLASSIFY;
+				cls_when[nc] = when[i];
+				cls[nc++] = ps;
+			}
+		}
 		if (p->frag == DP_FRAG_FIRST)
 			dp_frag_remember(w->frags, p, ps, f->id, when[i]);
+	}
+
+	if (nc > 0)
+		classify_flows(w, pol, cls, nc, cls_when);
+
+	for (unsigned j = 0; j < m; j++) {
+		unsigned i = idx[j];
+		int32_t ps = pos[j];
+		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
+		struct dp_flow *f;
+		bool would = false;
+		bool dry;
+		uint8_t v;
+
+		if (ps == -1) {
+			fwd[i] = w->overflow_open; /* table full */
+			continue;
+		}
+		if (ps == -2)
+			continue;
+		f = dp_flow_at(w->flows, ps);
+		if (!(f->flags & DP_FF_STARTED))
+			dp_flow_started(w->flows, ps, when[i]);
+		v = f->verdict;
+		dry = dry_all || (f->flags & DP_FF_RULE_DRY_RUN);
+		if (rc != NULL) {
+			struct rl_counters *c =
+					&rc[f->rule_id == RL_RULE_DEFAULT ? n_rules : f->rule_id];
+
+			c->packets++;
+			c->bytes += len;
+		}
+		if (v == DP_VERDICT_RATE_LIMIT && pol != NULL &&
+				!rate_ok(w, pol, ps, f, len, when[i])) {
+			w->ctr.policy.rate_limited++;
+			would = true;
+		} else if (v == DP_VERDICT_DROP || v == DP_VERDICT_REJECT) {
+			would = true;
+		}
+		/* A stateless rule that drops overrides the flow's verdict for this packet. */
+		if (!would && sl_rule[j] != RL_RULE_DEFAULT) {
+			const struct rl_rule_info *ri = rl_snapshot_rule(pol, sl_rule[j]);
+
+			w->ctr.policy.stateless_matched++;
+			rc[sl_rule[j]].packets++;
+			rc[sl_rule[j]].bytes += len;
+			if (ri->action == RL_ACT_DROP || ri->action == RL_ACT_REJECT) {
+				would = true;
+				v = verdict_of(ri->action);
+				dry = dry_all || ri->dry_run;
+			}
+		}
+		if (!would) {
+			fwd[i] = 1;
+			continue;
+		}
+		if (dry) {
+			w->ctr.policy.would_drop++;
+			f->flags |= DP_FF_WOULD_DROP;
+			if (rc != NULL)
+				rc[f->rule_id == RL_RULE_DEFAULT ? n_rules : f->rule_id]
+						.would_drop++;
+			fwd[i] = 1;
+			continue;
+		}
+		w->ctr.policy.dropped++;
+		if (v == DP_VERDICT_REJECT && reject_answer(w, s, pkts[i], &meta[i], when[i]))
+			fwd[i] = 2; /* sent back: neither forwarded nor freed */
 	}
 
 	for (unsigned j = 0; j < nl; j++) {
@@ -325,14 +573,14 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *mb = pkts[i];
 
-		if (fwd[i]) {
+		if (fwd[i] == 1) {
 			struct dp_port_counters *c = &w->ctr.port[s->peer];
 
 			c->tx_pkts++;
 			c->tx_bytes += rte_pktmbuf_pkt_len(mb);
 			rte_eth_tx_buffer(w->tx_port_id[s->peer], w->txq[s->peer], w->txb[s->peer],
 					mb);
-		} else {
+		} else if (fwd[i] == 0) {
 			dropped[nd++] = mb;
 		}
 	}
@@ -437,6 +685,7 @@ dp_worker_main(void *arg)
 	DP_LOG(INFO, "worker %u on lcore %u: polling %u queue%s%s", w->id, rte_lcore_id(), w->n_rx,
 			w->n_rx == 1 ? "" : "s", ordered ? " in packet time order" : "");
 
+	rte_rcu_qsbr_thread_online(w->qsbr, w->id);
 	while (!__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
 		uint64_t tsc = rte_rdtsc();
 		unsigned got;
@@ -451,6 +700,8 @@ dp_worker_main(void *arg)
 		dp_flow_age(w->flows, now);
 		dp_frag_age(w->frags, now);
 		dp_evq_flush(&w->evq);
+		/* Nothing from this loop holds the policy snapshot any more. */
+		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 
 		w->ctr.loops++;
 		if (got > 0) {
@@ -459,6 +710,7 @@ dp_worker_main(void *arg)
 		} else if (w->idle_sleep_us > 0)
 			rte_delay_us_sleep(w->idle_sleep_us);
 	}
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
 	drain_all(w);
 	/* Every flow still open ends now; its end event tells control what it carried. */
 	dp_flow_flush_all(w->flows, DP_END_SHUTDOWN, dp_clock_tick(&w->clock));

@@ -22,7 +22,9 @@
 #include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_parse.h"
+#include "dp_shared.h"
 #include "dp_stats.h"
+#include "rl_ratelimit.h"
 #include "vg_config.h"
 
 #define DP_MAX_BURST 64
@@ -56,6 +58,12 @@ struct dp_worker {
 	bool quit; /* set by control, read with __atomic */
 	bool done; /* set by the worker when its loop has returned */
 
+	const struct dp_shared *shared; /* policy snapshot and mode, from control */
+	struct rte_rcu_qsbr *qsbr;
+	struct rl_src_table *rate_src; /* per-source rate-limit buckets */
+	struct rl_tb reject_tb;	       /* answers to rejected packets, per second */
+	struct rl_tb_params reject_tb_params;
+
 	struct dp_clock clock;
 	int ts_offset; /* RX timestamp dynfield, for the packet clock */
 	uint64_t ts_flag;
@@ -73,7 +81,10 @@ struct dp_worker {
  * Allocate a worker for lcore: TX buffers, flow and fragment tables, its event ring to
  * control. Returns NULL and sets rte_errno on failure.
  */
-struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg);
+struct rte_rcu_qsbr;
+
+struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
+		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr);
 
 /* Free a worker and what it owns; NULL is a no-op. Unsent packets are freed. */
 void dp_worker_free(struct dp_worker *w);

@@ -5,7 +5,7 @@
 Each case is a folder tests/cases/<name>/ with:
   case.json      what to run and what to expect (see README.md beside this file)
   *.pcap         inputs and expected outputs
-  policy.yaml    optional, when the case needs a policy
+  policy.yaml    optional, when the case needs a policy ("policy": "policy.yaml")
 
 The runner starts vigild on net_pcap vdevs (one per port: rx from the case's input, tx to a
 scratch file), waits until the input has run dry, then compares every output port packet by
@@ -126,6 +126,8 @@ def run_case(case_dir, args):
         "pairs": pairs,
         "log": {"level": "warning"},
     }
+    if "policy" in case:
+        cfg["policy"] = {"file": os.path.join(case_dir, case["policy"])}
     for section, values in case.get("config", {}).items():
         if isinstance(values, dict):
             cfg.setdefault(section, {}).update(values)

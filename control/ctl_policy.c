@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "ctl_call.h"
+#include "ctl_ctx.h"
+#include "ctl_policy.h"
+#include "ctl_store.h"
+#include "dp.h"
+#include "rl_compile.h"
+#include "vg_log.h"
+
+/* A reload waits this long for control to publish before giving up (it logs why). */
+#define RELOAD_PUBLISH_TIMEOUT_MS 30000
+
+struct ctl_policy_build {
+	struct rl_snapshot *snap;
+	char *text;
+	size_t len;
+	char sha256[65];
+	json_t *summary;
+};
+
+struct ctl_policy {
+	struct ctl_ctx *ctx;
+	const char *port_names[VG_MAX_PORTS];
+	struct rl_env env;
+	uint32_t next_epoch;
+	int64_t local_version; /* version ids when there is no store */
+	bool reloading;
+	/* in force */
+	char *text;
+	size_t len;
+	char sha256[65];
+	char *source;
+	int64_t version;
+	uint64_t applied_ns;
+	uint32_t epoch;
+};
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+struct ctl_policy *
+ctl_policy_create(struct ctl_ctx *ctx)
+{
+	struct ctl_policy *pm = calloc(1, sizeof(*pm));
+
+	if (pm == NULL)
+		return NULL;
+	pm->ctx = ctx;
+	for (unsigned i = 0; i < ctx->cfg->n_ports; i++)
+		pm->port_names[i] = ctx->cfg->ports[i].name;
+	pm->env.ports = pm->port_names;
+	pm->env.n_ports = ctx->cfg->n_ports;
+	pm->next_epoch = 1;
+	return pm;
+}
+
+void
+ctl_policy_free(struct ctl_policy *pm)
+{
+	if (pm == NULL)
+		return;
+	rl_snapshot_free(dp_policy_publish(pm->ctx->dp, NULL));
+	free(pm->text);
+	free(pm->source);
+	free(pm);
+}
+
+void
+ctl_policy_build_free(struct ctl_policy_build *b)
+{
+	if (b == NULL)
+		return;
+	rl_snapshot_free(b->snap);
+	free(b->text);
+	json_decref(b->summary);
+	free(b);
+}
+
+static json_t *
+summarise(const struct rl_snapshot *s)
+{
+	struct rl_snapshot_stats st;
+
+	rl_snapshot_stats(s, &st);
+	return json_pack("{s:i, s:i, s:i, s:{s:I, s:I}, s:{s:I, s:I}, s:f, s:I, s:s}", "epoch",
+			st.epoch, "rules", st.n_rules, "stateless_rules", st.n_stateless,
+			"acl_rules", "ipv4", (json_int_t)st.n_acl[0], "ipv6",
+			(json_int_t)st.n_acl[1], "acl_rules_stateless", "ipv4",
+			(json_int_t)st.n_acl_stateless[0], "ipv6",
+			(json_int_t)st.n_acl_stateless[1], "build_ms", (double)st.build_ns / 1e6,
+			"memory_bytes", (json_int_t)st.mem_bytes, "classify", st.classify_alg);
+}
+
+int
+ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag, struct ctl_policy_build **out)
+{
+	struct ctl_policy_build *b;
+	struct rl_policy *p;
+	uint32_t epoch;
+
+	*out = NULL;
+	p = rl_policy_load_buf(name, text, len, &pm->env, diag);
+	if (p == NULL)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		rl_policy_free(p);
+		return -ENOMEM;
+	}
+	epoch = __atomic_fetch_add(&pm->next_epoch, 1, __ATOMIC_RELAXED);
+	b->snap = rl_compile(p, epoch, dp_n_workers(pm->ctx->dp), (int)rte_socket_id(), diag);
+	rl_policy_free(p);
+	if (b->snap == NULL) {
+		ctl_policy_build_free(b);
+		return vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
+	}
+	b->text = malloc(len + 1);
+	if (b->text == NULL) {
+		ctl_policy_build_free(b);
+		return -ENOMEM;
+	}
+	memcpy(b->text, text, len);
+	b->text[len] = '\0';
+	b->len = len;
+	sha256_hex(text, len, b->sha256);
+	b->summary = summarise(b->snap);
+	*out = b;
+	return 0;
+}
+
+int
+ctl_policy_build_file(struct ctl_policy *pm, const char *path, struct vg_diag *diag,
+		struct ctl_policy_build **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (f == NULL) {
+		rc = -errno;
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "cannot open: %s", strerror(-rc));
+		return rc;
+	}
+	FILE *mem = open_memstream(&text, &len);
+	char buf[65536];
+	size_t n;
+
+	while (mem != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	rc = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (mem == NULL)
+		return -ENOMEM;
+	fclose(mem);
+	if (rc == 0)
+		rc = ctl_policy_build(pm, path, text, len, diag, out);
+	else
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "read error");
+	free(text);
+	return rc;
+}
+
+const char *
+ctl_policy_build_sha256(const struct ctl_policy_build *b)
+{
+	return b->sha256;
+}
+
+json_t *
+ctl_policy_build_summary(const struct ctl_policy_build *b)
+{
+	return b->summary;
+}
+
+int
+ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char *source,
+		int64_t *version)
+{
+	struct ctl_ctx *ctx = pm->ctx;
+	char sha[65];
+	int64_t id = 0;
+	char *src = strdup(source);
+
+	if (src == NULL) {
+		ctl_policy_build_free(b);
+		return -ENOMEM;
+	}
+	rl_snapshot_free(dp_policy_publish(ctx->dp, b->snap));
+	pm->epoch = rl_snapshot_epoch(b->snap);
+	b->snap = NULL;
+	if (ctx->store == NULL || ctl_store_put_version(ctx->store, "policy", b->text, b->len,
+						  source, "applied", &id, sha) != 0) {
+		if (ctx->store != NULL)
+			CTL_LOG(WARNING, "policy version not recorded in the store");
+		id = ++pm->local_version;
+	}
+	free(pm->text);
+	free(pm->source);
+	pm->text = b->text;
+	pm->len = b->len;
+	b->text = NULL;
+	memcpy(pm->sha256, b->sha256, sizeof(pm->sha256));
+	pm->source = src;
+	pm->version = id;
+	pm->applied_ns = wall_ns();
+	CTL_LOG(NOTICE, "policy version %lld in force (epoch %u, %s, sha256 %.12s)", (long long)id,
+			pm->epoch, source, pm->sha256);
+	ctl_policy_build_free(b);
+	if (version != NULL)
+		*version = id;
+	return 0;
+}
+
+void
+ctl_policy_current(const struct ctl_policy *pm, struct ctl_policy_current *cur)
+{
+	cur->text = pm->text;
+	cur->len = pm->len;
+	cur->sha256 = pm->sha256;
+	cur->version = pm->version;
+	cur->source = pm->source;
+	cur->applied_ns = pm->applied_ns;
+	cur->epoch = pm->epoch;
+}
+
+json_t *
+ctl_policy_counters(const struct ctl_policy *pm)
+{
+	const struct rl_snapshot *s = dp_policy(pm->ctx->dp);
+	json_t *rules = json_array();
+
+	if (s == NULL || rules == NULL)
+		return rules;
+	for (unsigned i = 0; i <= rl_snapshot_n_rules(s); i++) {
+		bool dflt = i == rl_snapshot_n_rules(s);
+		const struct rl_rule_info *ri = dflt ? NULL : rl_snapshot_rule(s, i);
+		struct rl_counters c;
+
+		rl_snapshot_counters_sum(s, dflt ? RL_RULE_DEFAULT : i, &c);
+		json_array_append_new(rules,
+				json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "index", (int)i, "name",
+						dflt ? "(default)" : ri->name, "packets",
+						(json_int_t)c.packets, "bytes", (json_int_t)c.bytes,
+						"flows", (json_int_t)c.flows, "would_drop",
+						(json_int_t)c.would_drop));
+	}
+	return rules;
+}
+
+/* SIGHUP: build off control, publish through the mailbox. */
+struct reload {
+	struct ctl_policy *pm;
+	struct ctl_policy_build *b;
+};
+
+static int
+publish_call(struct ctl_ctx *ctx, void *arg)
+{
+	struct reload *r = arg;
+
+	(void)ctx;
+	ctl_policy_publish(r->pm, r->b, "sighup", NULL);
+	r->b = NULL;
+	return 0;
+}
+
+static void
+reload_release(void *arg)
+{
+	struct reload *r = arg;
+
+	ctl_policy_build_free(r->b);
+	free(r);
+}
+
+static void *
+reload_main(void *arg)
+{
+	struct ctl_policy *pm = arg;
+	const char *path = pm->ctx->cfg->policy_file;
+	struct reload *r = calloc(1, sizeof(*r));
+	struct vg_diag diag;
+	int rc;
+
+	vg_diag_init(&diag);
+	if (r == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	r->pm = pm;
+	rc = ctl_policy_build_file(pm, path, &diag, &r->b);
+	for (unsigned i = 0; i < diag.n; i++)
+		CTL_LOG(WARNING, "%s:%u:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].col,
+				diag.v[i].msg);
+	if (rc != 0) {
+		CTL_LOG(ERR, "reload of %s failed (%d errors); the policy in force is unchanged",
+				path, diag.errors);
+		reload_release(r);
+		goto out;
+	}
+	rc = ctl_call(pm->ctx->mailbox, publish_call, r, reload_release, RELOAD_PUBLISH_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT)
+		CTL_LOG(ERR, "reload of %s: control did not publish within %u ms", path,
+				RELOAD_PUBLISH_TIMEOUT_MS);
+	else if (rc == 0)
+		reload_release(r);
+out:
+	vg_diag_free(&diag);
+	__atomic_store_n(&pm->reloading, false, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void
+ctl_policy_reload_async(struct ctl_policy *pm)
+{
+	pthread_t t;
+	bool expect = false;
+
+	if (pm->ctx->cfg->policy_file == NULL) {
+		CTL_LOG(WARNING,
+				"SIGHUP: no policy file is configured (policy.file); nothing to reload");
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&pm->reloading, &expect, true, false, __ATOMIC_ACQ_REL,
+			    __ATOMIC_RELAXED)) {
+		CTL_LOG(NOTICE, "SIGHUP: a reload is already running");
+		return;
+	}
+	CTL_LOG(NOTICE, "SIGHUP: reloading %s", pm->ctx->cfg->policy_file);
+	if (pthread_create(&t, NULL, reload_main, pm) != 0) {
+		CTL_LOG(ERR, "SIGHUP: cannot start the reload thread");
+		__atomic_store_n(&pm->reloading, false, __ATOMIC_RELEASE);
+		return;
+	}
+	pthread_detach(t);
+}
+
+bool
+ctl_policy_reloading(const struct ctl_policy *pm)
+{
+	return __atomic_load_n(&pm->reloading, __ATOMIC_ACQUIRE);
+}

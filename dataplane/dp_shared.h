@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What control publishes to every worker: the policy snapshot in force and the global mode.
+ * Control is the only writer; workers read both once per burst. A new snapshot is published by
+ * one atomic pointer store; the old one is freed only after every worker has reported a
+ * quiescent state since (rte_rcu_qsbr), so a worker never sees a freed snapshot.
+ */
+#ifndef DP_SHARED_H
+#define DP_SHARED_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+struct rl_snapshot;
+
+enum dp_mode {
+	DP_MODE_ENFORCE = 0,
+	DP_MODE_DRY_RUN = 1, /* everything is forwarded; what would have been dropped is counted */
+};
+
+struct dp_shared {
+	struct rl_snapshot *policy; /* NULL: no policy, everything forwarded */
+	uint32_t mode;		    /* enum dp_mode */
+} __rte_cache_aligned;
+
+static inline const struct rl_snapshot *
+dp_shared_policy(const struct dp_shared *s)
+{
+	return __atomic_load_n(&s->policy, __ATOMIC_ACQUIRE);
+}
+
+static inline enum dp_mode
+dp_shared_mode(const struct dp_shared *s)
+{
+	return (enum dp_mode)__atomic_load_n(&s->mode, __ATOMIC_RELAXED);
+}
+
+#endif /* DP_SHARED_H */

@@ -1,0 +1,421 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The programs a benchmark scenario runs, each on the same vdevs (net_pcap infinite_rx in,
+net_null out) and the same two lcores (main, worker):
+
+  testpmd  dpdk-testpmd --forward-mode=io: the I/O ceiling
+  vigild   Vigil, with the scenario's policy and signatures when this vigild loads them
+  l3fwd    DPDK's l3fwd example in ACL mode with the policy translated (stateless peer)
+  ovs      Open vSwitch with DPDK, conntrack flows equivalent to the policy (stateful peer)
+
+Each run starts the program, discards `warmup` seconds, samples the input port's received
+and the output port's sent packets once a second for `seconds`, and stops it by PID. testpmd,
+l3fwd and vigild are read through DPDK telemetry (the same counters, read the same way); OVS
+through ovs-ofctl dump-ports, which asks ovs-vswitchd for the live port counters."""
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+
+import benchlib
+from benchlib import BenchError, Proc, Skip
+
+PEERS = ("testpmd", "vigild", "l3fwd", "ovs")
+OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+
+
+def _devices(ctx):
+    return (f"net_pcap0,rx_pcap={ctx.pcap},infinite_rx=1", "net_null0,no-rx=1")
+
+
+def _telemetry_run(ctx, proc, prefix, startup=30):
+    """Sample ports 0 (in) and 1 (out) through the process's telemetry socket."""
+    tel = benchlib.Telemetry(prefix)
+    try:
+        deadline = time.monotonic() + startup
+        tel.connect(startup, proc)
+        # Wait for the ports: telemetry answers before the application has started them.
+        while True:
+            if not proc.alive():
+                raise BenchError(f"{proc.name} exited at start:\n{proc.tail()}")
+            try:
+                if tel.port_stats(0)["ipackets"] > 0:
+                    break
+            except (KeyError, TypeError, OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"{proc.name} received nothing within {startup} s:\n"
+                                 + proc.tail())
+            time.sleep(0.1)
+
+        def read():
+            return tel.port_stats(0)["ipackets"], tel.port_stats(1)["opackets"]
+
+        return benchlib.sample_rates(read, ctx.seconds, ctx.warmup, proc)
+    finally:
+        tel.close()
+
+
+def _finish(proc):
+    rc = proc.stop()
+    if rc not in (0, -2, 130):
+        raise BenchError(f"{proc.name} exited with status {rc}:\n{proc.tail()}")
+    return proc.output()
+
+
+# --- testpmd -----------------------------------------------------------------------------------
+
+def testpmd_available(ctx):
+    if not shutil.which(ctx.args.testpmd):
+        raise Skip(f"{ctx.args.testpmd} not found (apt-get install dpdk)")
+
+
+def testpmd_run(ctx, run_dir):
+    prefix = ctx.prefix("t")
+    rx_dev, tx_dev = _devices(ctx)
+    cmd = [shutil.which(ctx.args.testpmd), "-l", f"{ctx.main},{ctx.worker}",
+           "--main-lcore", str(ctx.main), "--no-pci", "--file-prefix", prefix, *ctx.mem_args,
+           "--vdev", rx_dev, "--vdev", tx_dev, "--log-level=lib.eal:error", "--",
+           "--forward-mode=io", "--nb-cores=1", "--rxq=1", "--txq=1", "--record-core-cycles",
+           f"--total-num-mbufs={ctx.mbufs}", f"--mbuf-size={ctx.data_room}",
+           # A stats period keeps testpmd forwarding without a terminal (else it waits for
+           # Enter on stdin and stops at once).
+           "--stats-period", "1", "--no-lsc-interrupt"]
+    proc = Proc(cmd, "testpmd", log=os.path.join(run_dir, "testpmd.log"))
+    try:
+        samples = _telemetry_run(ctx, proc, prefix)
+        out = _finish(proc)
+    finally:
+        proc.stop()
+        benchlib.remove_runtime_dir(prefix)
+        benchlib.remove_hugepage_files(prefix)
+    m = re.search(r"CPU cycles/packet=([\d.]+)", out)
+    r = benchlib.summarize_samples(samples)
+    r["cycles_per_packet"] = float(m.group(1)) if m else None
+    r["cycles_source"] = "testpmd --record-core-cycles (busy cycles of the forwarding core)"
+    return r
+
+
+# --- vigild ------------------------------------------------------------------------------------
+
+def vigild_available(ctx):
+    if not os.access(ctx.args.vigild, os.X_OK):
+        raise Skip(f"{ctx.args.vigild} not built (ninja -C build app/vigild, or --vigild)")
+
+
+def vigild_supports(ctx, key):
+    """Whether this vigild's configuration knows a top-level key: a config holding only that
+    key fails at once, naming it when it is unknown, before EAL starts."""
+    cache = ctx.cache.setdefault("vigild_keys", {})
+    if key not in cache:
+        path = os.path.join(ctx.work, f"probe-{key}.json")
+        with open(path, "w") as f:
+            json.dump({key: {}, "ports": [], "pairs": []}, f)
+        p = subprocess.run([ctx.args.vigild, "-c", path], capture_output=True, text=True,
+                           timeout=30)
+        cache[key] = f"unknown key '{key}'" not in (p.stdout + p.stderr)
+    return cache[key]
+
+
+def vigild_config(ctx, prefix, extra=None):
+    rx_dev, tx_dev = _devices(ctx)
+    cfg = {
+        "eal": {"file_prefix": prefix, "hugepages": "off" if ctx.no_huge else "auto",
+                "no_huge_memory": f"{ctx.mem_mb}M", "args": ["--log-level=lib.eal:error"]},
+        "lcores": {"control": ctx.main, "workers": [ctx.worker]},
+        "ports": [{"name": "in", "device": rx_dev}, {"name": "out", "device": tx_dev}],
+        "pairs": [["in", "out"]],
+        "mempool": {"mbufs": ctx.mbufs, "data_room": ctx.data_room},
+        # Pure polling, as the other peers do.
+        "dataplane": {"idle_sleep_us": 0},
+        "flows": {"max": ctx.flows_max},
+        "log": {"level": "info"},
+    }
+    notes = []
+    if ctx.policy:
+        if vigild_supports(ctx, "policy"):
+            cfg["policy"] = {"file": ctx.policy}
+        else:
+            notes.append("policy not loaded: this vigild has no 'policy' configuration key")
+    if ctx.signatures:
+        if vigild_supports(ctx, "signatures"):
+            cfg["signatures"] = {"path": ctx.signatures}
+        else:
+            notes.append("signatures not loaded: this vigild has no 'signatures' key")
+    if extra:
+        cfg.update(extra)
+    return cfg, notes
+
+
+def _memory_figures(doc, path=""):
+    """Every '*memory*' or '*bytes*' counter outside the port counters: the flow table now,
+    and the ACL and Hyperscan figures once vigild reports them."""
+    out = {}
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            p = f"{path}.{k}" if path else k
+            if k in ("ports", "workers"):
+                continue
+            if isinstance(v, (int, float)) and ("memory" in k or k.endswith("_bytes")):
+                out[p] = v
+            else:
+                out.update(_memory_figures(v, p))
+    return out
+
+
+def vigild_run(ctx, run_dir):
+    prefix = ctx.prefix("v")
+    cfg, notes = vigild_config(ctx, prefix)
+    cfg_path = os.path.join(run_dir, "vigil.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    stats_path = os.path.join(run_dir, "vigild-stats.json")
+    proc = Proc([ctx.args.vigild, "-c", cfg_path, "--stats-json", stats_path], "vigild",
+                log=os.path.join(run_dir, "vigild.log"))
+    try:
+        samples = _telemetry_run(ctx, proc, prefix)
+        _finish(proc)
+    finally:
+        proc.stop()
+        benchlib.remove_runtime_dir(prefix)
+        benchlib.remove_hugepage_files(prefix)
+    with open(stats_path) as f:
+        st = json.load(f)
+    ctx.tsc_hz = ctx.tsc_hz or st.get("tsc_hz")
+    w = st["workers"][0]
+    rx = st["ports"][0]["rx_packets"]
+    r = benchlib.summarize_samples(samples)
+    r.update({
+        "cycles_per_packet": w["busy_cycles"] / rx if rx else None,
+        "cycles_source": "vigild --stats-json: worker busy_cycles / packets received",
+        "flows_created": st["flows"]["created"],
+        "tx_full": st["ports"][1]["tx_full"],
+        "dropped": st["ports"][0]["dropped"],
+        "memory": _memory_figures(st),
+        "notes": notes,
+    })
+    for k in ("policy", "rules", "detect", "signatures"):
+        if k in st:
+            r[k] = st[k]
+    return r
+
+
+# --- l3fwd -------------------------------------------------------------------------------------
+
+def l3fwd_available(ctx):
+    if "l3fwd" in ctx.cache:
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build-l3fwd.sh")
+    p = subprocess.run([script], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise Skip("l3fwd could not be built: " + p.stderr.strip().splitlines()[-1]
+                   if p.stderr.strip() else "build-l3fwd.sh failed")
+    ctx.cache["l3fwd"] = p.stdout.strip().splitlines()[-1]
+
+
+def l3fwd_run(ctx, run_dir):
+    import policy_xlate
+    # l3fwd sizes its pool from the descriptor counts (2 ports x rx ring + ...): the ring must
+    # be large enough for net_pcap to hold the whole capture in mbufs.
+    need = ctx.packets + 4096
+    rxd = min(65535, max(1024, -(-need // 2)))
+    if 2 * rxd < need:
+        raise Skip(f"l3fwd sizes its mbuf pool from its rings (at most 2 x 65535 mbufs here); "
+                   f"the capture has {ctx.packets} packets")
+    rules_prefix = os.path.join(ctx.work, "l3fwd")
+    if not os.path.exists(rules_prefix + ".v4.rules"):
+        default, rules = ctx.translated
+        lines = policy_xlate.l3fwd_lines(default, rules, 1, mirror=True)
+        for fam in (4, 6):
+            with open(f"{rules_prefix}.v{fam}.rules", "w") as f:
+                f.write("\n".join(lines[fam]) + "\n")
+        ctx.cache["l3fwd_rule_lines"] = {f"v{fam}": len(lines[fam]) for fam in (4, 6)}
+    prefix = ctx.prefix("l")
+    rx_dev, tx_dev = _devices(ctx)
+    w = ctx.worker
+    # l3fwd opens one TX queue per lcore and net_pcap has one: it runs on the worker lcore
+    # alone (its main lcore forwards), the same single forwarding core as the others.
+    cmd = [ctx.cache["l3fwd"], "-l", str(w),
+           "--no-pci", "--file-prefix", prefix, *ctx.mem_args, "--vdev", rx_dev,
+           "--vdev", tx_dev, "--log-level=lib.eal:error", "--",
+           "-p", "0x3", f"--config=(0,0,{w}),(1,0,{w})", "--lookup=acl",
+           f"--rule_ipv4={rules_prefix}.v4.rules", f"--rule_ipv6={rules_prefix}.v6.rules",
+           # net_pcap does not tell packet types; l3fwd's ACL path needs them.
+           "--parse-ptype", f"--rx-queue-size={rxd}"]
+    if ctx.pcap_info["max_len"] + 4 > 1518:
+        # Beyond 1518 l3fwd wants multi-segment TX, which net_null does not offer.
+        raise Skip(f"l3fwd needs multi-segment TX for {ctx.pcap_info['max_len']}-byte packets")
+    proc = Proc(cmd, "l3fwd", log=os.path.join(run_dir, "l3fwd.log"))
+    try:
+        samples = _telemetry_run(ctx, proc, prefix, startup=120)
+        _finish(proc)
+    finally:
+        proc.stop()
+        benchlib.remove_runtime_dir(prefix)
+        benchlib.remove_hugepage_files(prefix)
+    r = benchlib.summarize_samples(samples)
+    r["cycles_per_packet"] = None
+    r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
+    return r
+
+
+# --- Open vSwitch with DPDK --------------------------------------------------------------------
+
+def ovs_available(ctx):
+    for b in (OVS_VSWITCHD, OVS_SCHEMA):
+        if not os.path.exists(b):
+            raise Skip(f"{b} missing (apt-get install openvswitch-switch-dpdk)")
+    for t in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"):
+        if not shutil.which(t):
+            raise Skip(f"{t} not found (apt-get install openvswitch-switch)")
+    if ctx.no_huge_forced:
+        raise Skip("no free hugepages for OVS's pool (scripts/hugepages/setup.sh)")
+
+
+class Ovs:
+    """ovsdb-server and ovs-vswitchd (DPDK) in a scratch directory with their own sockets,
+    database and logs: nothing system-wide is read or changed."""
+
+    def __init__(self, ctx, run_dir):
+        self.ctx = ctx
+        self.dir = os.path.join(run_dir, "ovs")
+        os.makedirs(self.dir)
+        self.env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_LOGDIR=self.dir,
+                        OVS_DBDIR=self.dir, OVS_SYSCONFDIR=self.dir)
+        self.db = f"unix:{self.dir}/db.sock"
+        self.procs = []
+        self.prefix = ctx.prefix("o")
+
+    def sh(self, *cmd, timeout=60):
+        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
+        if p.returncode != 0:
+            raise BenchError(f"{' '.join(shlex.quote(c) for c in cmd)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def vsctl(self, *args):
+        return self.sh("ovs-vsctl", f"--db={self.db}", "--timeout=60", *args)
+
+    def start(self):
+        ctx = self.ctx
+        d = self.dir
+        self.sh("ovsdb-tool", "create", f"{d}/conf.db", OVS_SCHEMA)
+        self.procs.append(Proc(
+            ["taskset", "-c", str(ctx.main), "ovsdb-server", f"{d}/conf.db",
+             f"--remote=punix:{d}/db.sock", f"--unixctl={d}/ovsdb.ctl",
+             f"--pidfile={d}/ovsdb.pid", f"--log-file={d}/ovsdb.log"],
+            "ovsdb-server", env=self.env, log=f"{d}/ovsdb.out"))
+        deadline = time.monotonic() + 10
+        while not os.path.exists(f"{d}/db.sock"):
+            if time.monotonic() > deadline or not self.procs[0].alive():
+                raise BenchError("ovsdb-server did not start:\n" + self.procs[0].tail())
+            time.sleep(0.05)
+        self.vsctl("--no-wait", "init")
+        extra = f"--file-prefix={self.prefix} --no-pci --log-level=lib.eal:error " + \
+            " ".join(ctx.mem_args)
+        self.vsctl("--no-wait", "set", "Open_vSwitch", ".",
+                   "other_config:dpdk-init=true",
+                   f"other_config:dpdk-lcore-mask=0x{1 << ctx.main:x}",
+                   f"other_config:pmd-cpu-mask=0x{1 << ctx.worker:x}",
+                   f'other_config:dpdk-extra="{extra}"')
+        # Its non-PMD threads (handlers, revalidators) stay on the main core; the PMD thread
+        # pins itself to the worker core.
+        self.vswitchd = Proc(
+            ["taskset", "-c", str(ctx.main), OVS_VSWITCHD, self.db, f"--unixctl={d}/vswitchd.ctl",
+             f"--pidfile={d}/vswitchd.pid", f"--log-file={d}/vswitchd.log"],
+            "ovs-vswitchd", env=self.env, log=f"{d}/vswitchd.out")
+        self.procs.append(self.vswitchd)
+        rx_dev, tx_dev = _devices(ctx)
+        # fail_mode=secure: nothing passes before our flows are in.
+        self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev",
+                   "fail_mode=secure")
+        flows_path = os.path.join(ctx.work, "ovs.flows")
+        if not os.path.exists(flows_path):
+            import policy_xlate
+            default, rules = ctx.translated
+            flows = policy_xlate.ovs_flows(default, rules, 2)
+            with open(flows_path, "w") as f:
+                f.write("\n".join(flows) + "\n")
+            ctx.cache["ovs_flow_count"] = len(flows)
+        self.sh("ovs-ofctl", "add-flows", "br0", flows_path, timeout=600)
+        self.vsctl("add-port", "br0", "out", "--", "set", "Interface", "out", "type=dpdk",
+                   f'options:dpdk-devargs="{tx_dev}"', "ofport_request=2")
+        self.vsctl("add-port", "br0", "in", "--", "set", "Interface", "in", "type=dpdk",
+                   f'options:dpdk-devargs="{rx_dev}"', "ofport_request=1")
+        for name in ("in", "out"):
+            err = self.vsctl("get", "Interface", name, "error").strip()
+            if err not in ("[]", ""):
+                raise BenchError(f"OVS port {name}: {err}\n" + self.vswitchd.tail())
+
+    def port_counters(self):
+        out = self.sh("ovs-ofctl", "dump-ports", "br0")
+        rx = re.search(r"port\s+1: rx pkts=(\d+)", out)
+        tx = re.search(r"port\s+2: rx pkts=\d+.*?\n\s+tx pkts=(\d+)", out)
+        if not rx or not tx:
+            raise BenchError("ovs-ofctl dump-ports: no counters for ports 1 and 2:\n" + out)
+        return int(rx.group(1)), int(tx.group(1))
+
+    def stop(self):
+        errors = []
+        for p in reversed(self.procs):
+            try:
+                p.p.terminate() if p.alive() else None
+                p.p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.p.kill()
+                p.p.wait()
+                errors.append(f"{p.name} did not stop on SIGTERM (killed)")
+        benchlib.remove_runtime_dir(self.prefix)
+        benchlib.remove_hugepage_files(self.prefix)
+        return errors
+
+
+def ovs_run(ctx, run_dir):
+    ovs = Ovs(ctx, run_dir)
+    try:
+        ovs.start()
+        deadline = time.monotonic() + 60
+        while ovs.port_counters()[0] == 0:
+            if time.monotonic() > deadline:
+                raise BenchError("OVS received nothing on port 1 within 60 s:\n"
+                                 + ovs.vswitchd.tail())
+            time.sleep(0.2)
+        app = ["ovs-appctl", "-t", f"{ovs.dir}/vswitchd.ctl"]
+        cleared = []
+
+        def read():
+            # The PMD statistics restart when warm-up ends, so cycles cover the sampled part.
+            if not cleared and read.calls == ctx.warmup:
+                ovs.sh(*app, "dpif-netdev/pmd-stats-clear")
+                cleared.append(True)
+            read.calls += 1
+            return ovs.port_counters()
+        read.calls = 0
+        samples = benchlib.sample_rates(read, ctx.seconds, ctx.warmup, ovs.vswitchd)
+        pmd = ovs.sh(*app, "dpif-netdev/pmd-stats-show")
+        ct = ovs.sh(*app, "dpctl/ct-stats-show")
+    finally:
+        errors = ovs.stop()
+    if errors:
+        raise BenchError("; ".join(errors))
+    r = benchlib.summarize_samples(samples)
+    pmd = pmd.split("main thread:")[0]
+    m = re.search(r"avg processing cycles per packet:\s*([\d.]+)", pmd)
+    r["cycles_per_packet"] = float(m.group(1)) if m else None
+    r["cycles_source"] = "ovs-appctl dpif-netdev/pmd-stats-show: avg processing cycles/packet"
+    r["pmd_stats"] = {k.strip(): float(v) for k, v in
+                      re.findall(r"^\s*([A-Za-z][\w .()/-]*?):\s*([\d.]+)",
+                                 pmd, re.M)}
+    with open(os.path.join(run_dir, "pmd-stats.txt"), "w") as f:
+        f.write(pmd + ct)
+    m = re.search(r"Connections:\s*(\d+)|Total:\s*(\d+)", ct)
+    r["conntrack_entries_at_end"] = int(next(g for g in m.groups() if g)) if m else None
+    r["openflow_flows"] = ctx.cache.get("ovs_flow_count")
+    return r
+
+
+RUN = {"testpmd": testpmd_run, "vigild": vigild_run, "l3fwd": l3fwd_run, "ovs": ovs_run}
+AVAILABLE = {"testpmd": testpmd_available, "vigild": vigild_available,
+             "l3fwd": l3fwd_available, "ovs": ovs_available}

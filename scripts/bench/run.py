@@ -1,0 +1,354 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Run one benchmark scenario through vigild and its peers, testpmd-style: one capture replayed
+by net_pcap (infinite_rx=1) into net_null, the same vdevs, mbufs and lcores for every program:
+
+  testpmd  dpdk-testpmd --forward-mode=io, the I/O ceiling
+  vigild   Vigil (policy and signatures from the scenario, once this vigild loads them)
+  l3fwd    DPDK's l3fwd example, ACL mode, with the policy translated (stateless ACL peer)
+  ovs      Open vSwitch with DPDK and conntrack flows equivalent to the policy (stateful peer)
+
+Runs alternate (testpmd, vigild, l3fwd, ovs, testpmd, ...); each lasts warm-up + --seconds, and
+its rate is the median of the per-second samples after the warm-up. Reports medians over the
+repeats, each as a ratio to testpmd, and writes JSON. A peer that cannot run here (not
+installed, no hugepages, a capture too large for it) is reported as skipped with the reason.
+Not a test: it fails on nothing but errors.
+
+  scripts/bench/run.py SCENARIO.yaml [--seconds N] [--repeat N] [--peers a,b] [--json FILE]
+  scripts/bench/run.py --pcap FILE [--policy FILE] [--flows-max N] ...
+
+A scenario file (scripts/bench/scenarios/) names the capture (a file, or vg-pktgen options that
+make it, cached by their hash), the policy, the signatures and the run parameters; options on
+the command line override it.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import peers  # noqa: E402
+import policy_xlate  # noqa: E402
+from benchlib import ROOT, BenchError, Skip  # noqa: E402
+
+DEFAULTS = {"seconds": 10, "warmup": 2, "repeat": 3, "cores": [0, 1], "flows_max": "256k",
+            "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None}
+SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "flows_max",
+                 "cores", "seconds", "warmup", "repeat", "peers", "data_room", "label"}
+
+
+def find_pktgen(explicit):
+    for b in ([explicit] if explicit else []) + [os.environ.get("VG_PKTGEN", "")] + [
+            os.path.join(ROOT, d, "tools", "pktgen", "vg-pktgen")
+            for d in ("build", "build-pktgen", "build-bench")]:
+        if b and os.access(b, os.X_OK):
+            return b
+    return shutil.which("vg-pktgen")
+
+
+def generate_pcap(gen_args, data_dir, pktgen):
+    """vg-pktgen output is a function of its options (seeded), so the options' hash names the
+    file and a second run reuses it."""
+    key = hashlib.sha256(json.dumps(gen_args).encode()).hexdigest()[:16]
+    path = os.path.join(data_dir, f"gen-{key}.pcap")
+    if os.path.exists(path):
+        return path
+    if not pktgen:
+        raise BenchError("vg-pktgen not found: build it (ninja -C build tools/pktgen/vg-pktgen)"
+                         " or set VG_PKTGEN")
+    os.makedirs(data_dir, exist_ok=True)
+    tmp = path + ".part"
+    p = subprocess.run([pktgen, "-o", tmp, "--quiet", *[str(a) for a in gen_args]],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BenchError(f"vg-pktgen {' '.join(map(str, gen_args))}: {p.stderr.strip()}")
+    os.rename(tmp, path)
+    return path
+
+
+def load_scenario(path):
+    import yaml
+    try:
+        with open(path) as f:
+            sc = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise BenchError(f"{path}: {e}")
+    if not isinstance(sc, dict):
+        raise BenchError(f"{path}: a scenario is a mapping of {', '.join(sorted(SCENARIO_KEYS))}")
+    unknown = set(sc) - SCENARIO_KEYS
+    if unknown:
+        raise BenchError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} (accepted: "
+                         f"{', '.join(sorted(SCENARIO_KEYS))})")
+    base = os.path.dirname(os.path.abspath(path))
+    for k in ("pcap", "policy", "signatures"):
+        # Relative paths in a scenario are relative to the repository root, or to the file.
+        if sc.get(k) and not os.path.isabs(sc[k]):
+            cand = os.path.join(ROOT, sc[k])
+            sc[k] = cand if os.path.exists(cand) else os.path.join(base, sc[k])
+    return sc
+
+
+class Ctx:
+    """What every peer of one scenario shares: input, memory, lcores, translated rules."""
+
+    def __init__(self, p, work):
+        self.args = p["args"]
+        self.work = work
+        self.pcap = p["pcap"]
+        info = benchlib.pcap_info(self.pcap)
+        self.packets = info["packets"]
+        self.pcap_info = info
+        self.main, self.worker = p["cores"][0], p["cores"][1]
+        self.seconds, self.warmup = p["seconds"], p["warmup"]
+        self.data_room = p["data_room"]
+        if info["max_len"] > self.data_room - 128:
+            raise BenchError(f"{self.pcap}: a {info['max_len']}-byte packet does not fit a "
+                             f"{self.data_room}-byte mbuf data room (--data-room)")
+        self.flows_max = p["flows_max"]
+        self.policy, self.signatures = p["policy"], p["signatures"]
+        self.mbufs = benchlib.mbufs_for(self.packets)
+        self.mem_args, self.memory, self.no_huge_forced = benchlib.eal_memory(
+            self.mbufs, self.data_room, self.args.no_huge)
+        self.no_huge = self.no_huge_forced
+        self.mem_mb = max(self.mbufs * (self.data_room + 320) // (1 << 20) + 512, 1024)
+        self.tsc_hz = None
+        self.cache = {}
+        self.skipped_rules = []
+        if self.policy:
+            default, rules, skipped = policy_xlate.translate(self.policy, skip_unmapped=True)
+            self.skipped_rules = skipped
+            self.rule_count = len(rules)
+        else:
+            # No policy: vigild forwards everything and tracks flows; the peers do the same
+            # (l3fwd one allow-all rule, OVS conntrack committing every connection).
+            default, rules = "allow", []
+            self.rule_count = 0
+        self.translated = (default, rules)
+        self.run_no = 0
+
+    def prefix(self, tag):
+        return f"vgbr{os.getpid()}{tag}"
+
+
+def tsc_hz_guess():
+    try:
+        with open("/sys/devices/system/cpu/cpu0/tsc_freq_khz") as f:
+            return int(f.read()) * 1000, "sysfs tsc_freq_khz"
+    except (OSError, ValueError):
+        pass
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("cpu MHz"):
+                return float(line.split(":")[1]) * 1e6, "/proc/cpuinfo cpu MHz"
+    return None, None
+
+
+def run_scenario(p):
+    """Run every available peer p['repeat'] times, alternating; return the result document."""
+    machine = benchlib.machine()
+    work = tempfile.mkdtemp(prefix="vigil-bench-")
+    keep = p["args"].keep
+    try:
+        ctx = Ctx(p, work)
+        status = {}
+        for name in p["peers"]:
+            try:
+                peers.AVAILABLE[name](ctx)
+                status[name] = None
+            except Skip as e:
+                status[name] = str(e)
+                print(f"skip {name}: {e}", flush=True)
+        runs = {n: [] for n in p["peers"]}
+        order = []
+        for i in range(p["repeat"]):
+            for name in p["peers"]:
+                if status[name] is not None:
+                    continue
+                run_dir = os.path.join(work, f"{i + 1}-{name}")
+                os.makedirs(run_dir)
+                try:
+                    r = peers.RUN[name](ctx, run_dir)
+                except Skip as e:
+                    status[name] = str(e)
+                    print(f"skip {name}: {e}", flush=True)
+                    continue
+                r["loadavg"] = benchlib.loadavg()
+                runs[name].append(r)
+                order.append(name)
+                cyc = r.get("cycles_per_packet")
+                print(f"run {i + 1}/{p['repeat']} {name:8s} {r['rx_mpps']:8.2f} Mpps in "
+                      f"{r['tx_mpps']:8.2f} Mpps out"
+                      + (f"  {cyc:7.1f} cycles/packet" if cyc else ""), flush=True)
+        tsc_hz, tsc_src = (ctx.tsc_hz, "vigild tsc_hz") if ctx.tsc_hz else tsc_hz_guess()
+        doc = {
+            "benchmark": "scenario",
+            "scenario": p["name"],
+            "description": p.get("description", ""),
+            "label": p.get("label", ""),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(sys.argv),
+            "machine": dict(machine, tsc_hz=tsc_hz, tsc_hz_source=tsc_src,
+                            loadavg_at_end=benchlib.loadavg()),
+            "input": {"pcap": ctx.pcap, **ctx.pcap_info, "generate": p.get("generate"),
+                      "policy": ctx.policy, "policy_rules_mapped": ctx.rule_count,
+                      "policy_rules_skipped_for_peers": ctx.skipped_rules,
+                      "signatures": ctx.signatures, "flows_max": ctx.flows_max,
+                      "mbufs": ctx.mbufs, "data_room": ctx.data_room, "memory": ctx.memory},
+            "cores": {"main": ctx.main, "worker": ctx.worker},
+            "seconds_per_run": ctx.seconds, "warmup_seconds": ctx.warmup,
+            "repeat": p["repeat"], "order": order,
+            "peers": {},
+        }
+        for name in p["peers"]:
+            rs = runs[name]
+            if not rs:
+                doc["peers"][name] = {"status": "skipped", "reason": status[name]}
+                continue
+            s = {"status": "ok" if status[name] is None else "partial",
+                 "median_rx_mpps": statistics.median(r["rx_mpps"] for r in rs),
+                 "median_tx_mpps": statistics.median(r["tx_mpps"] for r in rs),
+                 "runs": rs}
+            cyc = [r["cycles_per_packet"] for r in rs if r.get("cycles_per_packet")]
+            s["median_cycles_per_packet"] = statistics.median(cyc) if cyc else None
+            # One core polls at 100%: its TSC cycles divided by the packets it handled, the
+            # same arithmetic for every program.
+            s["wall_cycles_per_packet"] = (tsc_hz / (s["median_rx_mpps"] * 1e6)
+                                           if tsc_hz and s["median_rx_mpps"] > 0 else None)
+            if status[name] is not None:
+                s["reason"] = status[name]
+            doc["peers"][name] = s
+        base = doc["peers"].get("testpmd", {})
+        for name, s in doc["peers"].items():
+            if s["status"] != "skipped" and base.get("status") in ("ok", "partial"):
+                s["ratio_to_testpmd"] = s["median_rx_mpps"] / base["median_rx_mpps"]
+        return doc
+    finally:
+        if keep:
+            print(f"kept the run directory {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(doc):
+    print(f"\nscenario {doc['scenario']}: {doc['input']['packets']} packets, "
+          f"{doc['seconds_per_run']} s x {doc['repeat']}, load {doc['machine']['loadavg_at_end']}")
+    print(f"{'peer':10s} {'Mpps in':>9s} {'Mpps out':>9s} {'x testpmd':>10s} {'cyc/pkt':>8s} "
+          f"{'wall cyc':>9s}")
+    for name, s in doc["peers"].items():
+        if s["status"] == "skipped":
+            print(f"{name:10s} skipped: {s['reason']}")
+            continue
+
+        def f(v, fmt):
+            return format(v, fmt) if v is not None else "-"
+        print(f"{name:10s} {s['median_rx_mpps']:9.2f} {s['median_tx_mpps']:9.2f} "
+              f"{f(s.get('ratio_to_testpmd'), '10.2f')} "
+              f"{f(s['median_cycles_per_packet'], '8.1f')} "
+              f"{f(s['wall_cycles_per_packet'], '9.1f')}")
+    for name, s in doc["peers"].items():
+        notes = sorted({n for r in s.get("runs", []) for n in r.get("notes", [])})
+        for n in notes + ([s["reason"]] if s["status"] == "partial" else []):
+            print(f"  {name}: {n}")
+    if doc["input"]["policy_rules_skipped_for_peers"]:
+        print(f"  l3fwd, ovs: {len(doc['input']['policy_rules_skipped_for_peers'])} policy "
+              "rules do not map to their rules and were left out (see the JSON)")
+
+
+def params_from(args):
+    p = dict(DEFAULTS)
+    p["name"] = "adhoc"
+    if args.scenario:
+        sc = load_scenario(args.scenario)
+        p.update({k: v for k, v in sc.items() if k != "pcap"})
+        p["name"] = os.path.splitext(os.path.basename(args.scenario))[0]
+        if sc.get("pcap"):
+            p["pcap"] = sc["pcap"]
+    for k in ("seconds", "warmup", "repeat", "flows_max", "data_room", "policy", "signatures",
+              "label"):
+        v = getattr(args, k)
+        if v is not None:
+            p[k] = v
+    if args.pcap:
+        p["pcap"] = args.pcap
+        p["generate"] = None
+    if args.cores:
+        p["cores"] = [int(c) for c in args.cores.split(",")]
+    if args.peers:
+        p["peers"] = args.peers.split(",")
+    if args.name:
+        p["name"] = args.name
+    p["args"] = args
+    bad = [n for n in p["peers"] if n not in peers.PEERS]
+    if bad:
+        raise BenchError(f"unknown peer(s) {', '.join(bad)} (known: {', '.join(peers.PEERS)})")
+    if len(p["cores"]) != 2 or p["cores"][0] == p["cores"][1]:
+        raise BenchError(f"cores: two different lcores, main then worker (got {p['cores']})")
+    if not p.get("pcap"):
+        if not p.get("generate"):
+            raise BenchError("no input: give --pcap, or a scenario with pcap or generate")
+        p["pcap"] = generate_pcap(p["generate"], args.data_dir, find_pktgen(args.vg_pktgen))
+    p["pcap"] = os.path.abspath(p["pcap"])
+    for k in ("policy", "signatures"):
+        if p.get(k):
+            p[k] = os.path.abspath(p[k])
+            if not os.path.exists(p[k]):
+                raise BenchError(f"{k} {p[k]} does not exist")
+    if p["repeat"] < 1 or p["seconds"] < 1 or p["warmup"] < 0:
+        raise BenchError("repeat and seconds must be at least 1, warmup at least 0")
+    return p
+
+
+def make_parser():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenario", nargs="?", help="scenario YAML (scripts/bench/scenarios/)")
+    ap.add_argument("--pcap", help="input capture (overrides the scenario's)")
+    ap.add_argument("--policy", help="Vigil policy YAML")
+    ap.add_argument("--signatures", help="signature file or directory")
+    ap.add_argument("--flows-max", dest="flows_max", help="vigild flows.max per worker")
+    ap.add_argument("--cores", help="main,worker lcores (0,1)")
+    ap.add_argument("--seconds", type=int)
+    ap.add_argument("--warmup", type=int)
+    ap.add_argument("--repeat", type=int)
+    ap.add_argument("--data-room", dest="data_room", type=int)
+    ap.add_argument("--peers", help=f"comma-separated subset of {','.join(peers.PEERS)}")
+    ap.add_argument("--json", help="write the result document here")
+    ap.add_argument("--label")
+    ap.add_argument("--name", help="scenario name in the results")
+    ap.add_argument("--vigild", default=os.path.join(ROOT, "build", "app", "vigild"))
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--vg-pktgen", dest="vg_pktgen")
+    ap.add_argument("--data-dir", dest="data_dir",
+                    default=os.environ.get("VG_BENCH_DATA", "/var/tmp/vigil-bench"),
+                    help="where generated captures are cached (/var/tmp/vigil-bench)")
+    ap.add_argument("--no-huge", dest="no_huge", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep logs and configs of every run")
+    return ap
+
+
+def main():
+    args = make_parser().parse_args()
+    try:
+        p = params_from(args)
+        doc = run_scenario(p)
+    except (BenchError, policy_xlate.XlateError) as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    print_table(doc)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(doc, f, indent=2)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
