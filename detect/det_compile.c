@@ -411,7 +411,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 	if (r->n_items == 0) {
 		er->kind = PLAN_HEADER;
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
-			      r->flow == 0;
+			      r->flow == 0 && r->n_fb == 0;
 		er->flow_scope = er->ip_only;
 		return 0;
 	}
@@ -824,9 +824,14 @@ det_engine_free(struct det_engine *e)
 	if (e == NULL)
 		return;
 	groups_free(e);
-	for (uint32_t i = 0; i < e->n_rules; i++)
+	for (uint32_t i = 0; i < e->n_rules; i++) {
 		atoms_free(&e->rules[i]);
+		free(e->rules[i].fb);
+	}
 	free(e->rules);
+	for (uint32_t i = 0; i < e->n_fb_names; i++)
+		free(e->fb_names[i]);
+	free(e->fb_names);
 	hs_free_scratch(e->scratch);
 	det_set_free(e->set);
 	free(e);
@@ -860,6 +865,67 @@ size_t
 det_stream_state_size(const struct det_engine *e)
 {
 	return e->stream_size;
+}
+
+size_t
+det_flowbits_size(const struct det_engine *e)
+{
+	return e->fb_bytes;
+}
+
+/* Give every flowbit name a bit; resolve each rule's flowbits keywords. */
+static int
+resolve_flowbits(struct det_engine *e)
+{
+	uint32_t cap = 0;
+
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		struct det_erule *er = &e->rules[i];
+		const struct det_rule *r = er->r;
+
+		if (r->n_fb == 0)
+			continue;
+		er->fb = calloc(r->n_fb, sizeof(*er->fb));
+		if (er->fb == NULL)
+			return -ENOMEM;
+		er->n_fb = (uint8_t)r->n_fb;
+		for (unsigned k = 0; k < r->n_fb; k++) {
+			const struct det_flowbit *fb = &r->fb[k];
+
+			er->fb[k].cmd = fb->cmd;
+			er->fb[k].n = fb->n;
+			if (fb->cmd == DET_FB_ISSET || fb->cmd == DET_FB_ISNOTSET)
+				er->fb_test = true;
+			for (unsigned j = 0; j < fb->n; j++) {
+				uint32_t b;
+
+				for (b = 0; b < e->n_fb_names; b++)
+					if (strcmp(e->fb_names[b], fb->names[j]) == 0)
+						break;
+				if (b == e->n_fb_names) {
+					if (b == 65535)
+						return -E2BIG;
+					if (b == cap) {
+						char **v;
+
+						cap = cap ? cap * 2 : 16;
+						v = realloc(e->fb_names, cap * sizeof(*v));
+						if (v == NULL)
+							return -ENOMEM;
+						e->fb_names = v;
+					}
+					e->fb_names[b] = strdup(fb->names[j]);
+					if (e->fb_names[b] == NULL)
+						return -ENOMEM;
+					e->n_fb_names++;
+				}
+				er->fb[k].bit[j] = (uint16_t)b;
+			}
+		}
+	}
+	if (e->n_fb_names > 0)
+		e->fb_bytes = 8 + (((e->n_fb_names + 7) / 8 + 7) & ~(size_t)7);
+	return 0;
 }
 
 static double
@@ -974,6 +1040,15 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 	for (uint32_t i = 0; i < e->n_rules; i++)
 		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0) != 0)
 			goto fail;
+	rc = resolve_flowbits(e);
+	if (rc != 0) {
+		if (rc == -E2BIG)
+			vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+					"more than 65535 flowbit names in the signatures");
+		rc = rc == -E2BIG ? -EINVAL : rc;
+		goto fail;
+	}
+	rc = -ENOMEM;
 
 	/*
 	 * Hyperscan may still refuse an atom the per-expression check accepted (resource limits

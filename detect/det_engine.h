@@ -132,6 +132,13 @@ const struct det_rule *det_engine_rule(const struct det_engine *e, uint32_t rule
  */
 size_t det_stream_state_size(const struct det_engine *e);
 
+/*
+ * Bytes of flowbits state per flow (0 when no rule uses flowbits): a generation and one bit
+ * per flowbit name of the set. Memory from another engine (before a reload) is recognised
+ * and cleared on first use, so a reload forgets the flow's bits.
+ */
+size_t det_flowbits_size(const struct det_engine *e);
+
 /* ---- per worker ---- */
 
 struct det_worker_stats {
@@ -193,6 +200,9 @@ struct det_pkt {
 	const uint8_t *src; /* 16 bytes, network order, IPv4 in the first 4 */
 	const uint8_t *dst;
 	uint64_t now_ns; /* for threshold and detection_filter windows */
+	/* the flow's flowbits: det_flowbits_size() bytes, zeroed when the flow starts, shared by
+	 * both directions and both scans; NULL: isset fails, isnotset holds, sets are lost */
+	void *flowbits;
 };
 
 enum {

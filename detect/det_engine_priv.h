@@ -27,6 +27,13 @@ struct det_atom {
 	bool neg; /* must be absent */
 };
 
+/* A flowbits keyword with its names resolved to bits of the flow. */
+struct det_efb {
+	uint8_t cmd; /* enum det_fb_cmd */
+	uint8_t n;
+	uint16_t bit[DET_FB_NAMES];
+};
+
 /* Per rule, as the scanners use it. */
 struct det_erule {
 	const struct det_rule *r;
@@ -36,6 +43,9 @@ struct det_erule {
 	bool has_thresh;
 	uint16_t pcre_hs;   /* pcre items compiled into Hyperscan as they are */
 	uint16_t pcre_pref; /* pcre items in Hyperscan prefilter mode */
+	bool fb_test;	    /* has isset/isnotset: evaluated after the rules that do not */
+	uint8_t n_fb;
+	struct det_efb *fb;
 	struct det_atom *atoms;
 	unsigned n_atoms; /* EXACT: positives first, then negatives; CONFIRM: 1 */
 	unsigned n_pos;
@@ -95,6 +105,9 @@ struct det_engine {
 	bool need_window;
 	uint32_t max_gatoms;
 	uint32_t max_grules;
+	char **fb_names; /* flowbit names; the index is the bit */
+	uint32_t n_fb_names;
+	size_t fb_bytes; /* det_flowbits_size() */
 };
 
 /* A prefilter hit whose confirmation failed, retried while its bytes are in the window. */

@@ -1098,6 +1098,84 @@ kw_byte_jump(struct pstate *ps, const char *v, unsigned kw)
 	return kw_byte(ps, v, kw, true);
 }
 
+/*
+ * flowbits: set|unset|toggle,name; isset|isnotset,name[|name...]; noalert. The names become
+ * bits of the flow at compile time.
+ */
+static int
+kw_flowbits(struct pstate *ps, const char *v, unsigned kw)
+{
+	static const struct {
+		const char *name;
+		uint8_t cmd;
+	} cmds[] = { { "set", DET_FB_SET }, { "unset", DET_FB_UNSET }, { "toggle", DET_FB_TOGGLE },
+		{ "isset", DET_FB_ISSET }, { "isnotset", DET_FB_ISNOTSET } };
+	struct det_rule *r = ps->r;
+	struct det_flowbit fb = { 0 }, *nv;
+	char tmp[512], *comma, *name, *save, *cmd;
+	size_t k;
+
+	(void)kw;
+	snprintf(tmp, sizeof(tmp), "%s", v);
+	comma = strchr(tmp, ',');
+	if (comma != NULL)
+		*comma = '\0';
+	cmd = strip(tmp);
+	if (strcmp(cmd, "noalert") == 0 && comma == NULL) {
+		r->noalert = true;
+		return 0;
+	}
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (strcmp(cmd, cmds[k].name) == 0)
+			break;
+	if (k == sizeof(cmds) / sizeof(cmds[0]))
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"flowbits command '%s' is not set, unset, toggle, isset, isnotset or "
+				"noalert",
+				cmd);
+	if (comma == NULL || *strip(comma + 1) == '\0')
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "flowbits %s needs a name", cmd);
+	fb.cmd = cmds[k].cmd;
+	for (name = strtok_r(comma + 1, "|", &save); name != NULL;
+			name = strtok_r(NULL, "|", &save)) {
+		name = strip(name);
+		if (*name == '\0' || strpbrk(name, " \t&,") != NULL) {
+			for (unsigned i = 0; i < fb.n; i++)
+				free(fb.names[i]);
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"flowbits name '%s' is empty or has spaces, '&' or ','",
+					name);
+		}
+		if (fb.n == 1 && fb.cmd != DET_FB_ISSET && fb.cmd != DET_FB_ISNOTSET) {
+			for (unsigned i = 0; i < fb.n; i++)
+				free(fb.names[i]);
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+					"flowbits %s takes one name ('|' lists are for isset and "
+					"isnotset)",
+					cmd);
+		}
+		if (fb.n == DET_FB_NAMES) {
+			for (unsigned i = 0; i < fb.n; i++)
+				free(fb.names[i]);
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"flowbits: at most %d names", DET_FB_NAMES);
+		}
+		fb.names[fb.n] = strdup(name);
+		if (fb.names[fb.n] == NULL)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+		fb.n++;
+	}
+	nv = realloc(r->fb, (r->n_fb + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		for (unsigned i = 0; i < fb.n; i++)
+			free(fb.names[i]);
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+	}
+	r->fb = nv;
+	r->fb[r->n_fb++] = fb;
+	return 0;
+}
+
 static int
 kw_flow(struct pstate *ps, const char *v, unsigned kw)
 {
@@ -1474,7 +1552,7 @@ static const struct det_keyword keywords[] = {
 			"byte_extract (values kept in variables) is not implemented" },
 	{ "byte_math", NULL, NULL, 0, WHY_BYTE },
 	{ "entropy", NULL, NULL, 0, WHY_OTHER },
-	{ "flowbits", NULL, NULL, 0, WHY_STATE },
+	{ "flowbits", kw_flowbits, NULL, V_REQUIRED, NULL },
 	{ "flowint", NULL, NULL, 0, WHY_STATE },
 	{ "flowvar", NULL, NULL, 0, WHY_STATE },
 	{ "pktvar", NULL, NULL, 0, WHY_STATE },
@@ -1654,6 +1732,10 @@ det_rule_free(struct det_rule *r)
 		if (r->items[i].kw < N_KEYWORDS && keywords[r->items[i].kw].free != NULL)
 			keywords[r->items[i].kw].free(&r->items[i]);
 	free(r->items);
+	for (unsigned i = 0; i < r->n_fb; i++)
+		for (unsigned k = 0; k < r->fb[i].n; k++)
+			free(r->fb[i].names[k]);
+	free(r->fb);
 	det_ipset_free(&r->src);
 	det_ipset_free(&r->dst);
 	det_portset_free(&r->sport);

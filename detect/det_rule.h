@@ -212,6 +212,23 @@ struct det_threshold {
 	uint32_t seconds;
 };
 
+enum det_fb_cmd {
+	DET_FB_SET = 1,
+	DET_FB_UNSET,
+	DET_FB_TOGGLE,
+	DET_FB_ISSET,	 /* any of the names is set */
+	DET_FB_ISNOTSET, /* none of the names is set */
+};
+
+#define DET_FB_NAMES 8
+
+/* One flowbits keyword: a command on one name, or a test on names joined by '|'. */
+struct det_flowbit {
+	uint8_t cmd; /* enum det_fb_cmd */
+	uint8_t n;
+	char *names[DET_FB_NAMES];
+};
+
 /* What the API shows of a rule. */
 struct det_rule_info {
 	uint32_t sid;
@@ -251,6 +268,8 @@ struct det_rule {
 	uint8_t tflags_ignore;
 	bool noalert;
 	struct det_threshold th;
+	struct det_flowbit *fb; /* flowbits keywords, in rule order */
+	unsigned n_fb;
 
 	struct det_item *items;
 	unsigned n_items;

@@ -332,6 +332,72 @@ header_ok(const struct det_erule *er, const struct det_pkt *p)
 	return dsize_ok(r, p->len) && tflags_ok(r, p);
 }
 
+/* ---- flowbits ---- */
+
+/* The flow's bits for this engine, cleared when they were written under another one. */
+static uint8_t *
+fb_bits(const struct det_engine *e, const struct det_pkt *p)
+{
+	uint64_t *gen;
+
+	if (p->flowbits == NULL || e->fb_bytes == 0)
+		return NULL;
+	gen = p->flowbits;
+	if (*gen != e->gen) {
+		memset((uint8_t *)p->flowbits + 8, 0, e->fb_bytes - 8);
+		*gen = e->gen;
+	}
+	return (uint8_t *)p->flowbits + 8;
+}
+
+static bool
+fb_isset(const uint8_t *bits, uint16_t b)
+{
+	return bits != NULL && (bits[b / 8] & (1u << (b % 8))) != 0;
+}
+
+static bool
+fb_ok(const struct det_erule *er, const uint8_t *bits)
+{
+	for (unsigned k = 0; k < er->n_fb; k++) {
+		const struct det_efb *f = &er->fb[k];
+		bool any = false;
+
+		if (f->cmd != DET_FB_ISSET && f->cmd != DET_FB_ISNOTSET)
+			continue;
+		for (unsigned j = 0; j < f->n && !any; j++)
+			any = fb_isset(bits, f->bit[j]);
+		if (any != (f->cmd == DET_FB_ISSET))
+			return false;
+	}
+	return true;
+}
+
+static void
+fb_apply(const struct det_erule *er, uint8_t *bits)
+{
+	if (bits == NULL)
+		return;
+	for (unsigned k = 0; k < er->n_fb; k++) {
+		const struct det_efb *f = &er->fb[k];
+		uint8_t m = (uint8_t)(1u << (f->bit[0] % 8));
+
+		switch (f->cmd) {
+		case DET_FB_SET:
+			bits[f->bit[0] / 8] |= m;
+			break;
+		case DET_FB_UNSET:
+			bits[f->bit[0] / 8] &= (uint8_t)~m;
+			break;
+		case DET_FB_TOGGLE:
+			bits[f->bit[0] / 8] ^= m;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* ---- scan plumbing ---- */
 
 static int
@@ -453,6 +519,9 @@ emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end,
 	unsigned bits = DET_TH_APPLY | DET_TH_ALERT;
 	struct det_match *m;
 
+	/* state changes are not subject to thresholds (as Suricata) */
+	if (er->n_fb > 0)
+		fb_apply(er, fb_bits(w->e, p));
 	if (er->has_thresh) {
 		static const uint8_t zero[16];
 
@@ -517,6 +586,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 	const struct det_group *g;
 	int dir = (p->flags & DET_PKT_TO_CLIENT) ? 1 : 0;
 	uint32_t n = 0;
+	uint8_t *fbits;
 
 	w->st.packets++;
 	g = group_for(e, cls_of(p->proto), dir, dir == 0 ? p->dport : p->sport);
@@ -533,27 +603,36 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 		cand_push(w, g->always[i], 0);
 	w->st.candidates += w->n_cand;
 
-	for (uint32_t c = 0; c < w->n_cand; c++) {
-		const struct det_grule *gr = &g->grules[w->cand[c].grule];
-		const struct det_erule *er = &e->rules[gr->rule];
-		uint32_t end = w->cand[c].end;
-		bool ok = true;
+	/*
+	 * Rules that test flowbits go after the others, so that a bit set by a rule matching
+	 * this packet is seen by a rule testing it (Suricata orders setters first).
+	 */
+	fbits = fb_bits(e, p);
+	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+		for (uint32_t c = 0; c < w->n_cand; c++) {
+			const struct det_grule *gr = &g->grules[w->cand[c].grule];
+			const struct det_erule *er = &e->rules[gr->rule];
+			uint32_t end = w->cand[c].end;
+			bool ok = true;
 
-		if (!header_ok(er, p))
-			continue;
-		if (er->kind == PLAN_EXACT) {
-			for (uint32_t k = 0; k < gr->n_pos && ok; k++)
-				ok = w->atom_stamp[gr->atom0 + k] == w->stamp;
-			for (uint32_t k = 0; k < gr->n_neg && ok; k++)
-				ok = w->atom_stamp[gr->atom0 + gr->n_pos + k] != w->stamp;
-		} else if (er->kind != PLAN_HEADER) {
-			w->st.confirms++;
-			ok = det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end);
-			if (!ok)
-				w->st.confirm_fail++;
+			if (er->fb_test != (pass == 1))
+				continue;
+			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+				continue;
+			if (er->kind == PLAN_EXACT) {
+				for (uint32_t k = 0; k < gr->n_pos && ok; k++)
+					ok = w->atom_stamp[gr->atom0 + k] == w->stamp;
+				for (uint32_t k = 0; k < gr->n_neg && ok; k++)
+					ok = w->atom_stamp[gr->atom0 + gr->n_pos + k] != w->stamp;
+			} else if (er->kind != PLAN_HEADER) {
+				w->st.confirms++;
+				ok = det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end);
+				if (!ok)
+					w->st.confirm_fail++;
+			}
+			if (ok)
+				emit(w, gr->rule, p, end, &n);
 		}
-		if (ok)
-			emit(w, gr->rule, p, end, &n);
 	}
 	return finish(w, n, m, max);
 }
@@ -725,6 +804,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 	uint32_t n = 0, blen = 0;
 	uint64_t base = 0;
 	bool have_buf = false;
+	uint8_t *fbits;
 
 	/*
 	 * Hits of earlier segments whose confirmation failed are tried again while their bytes
@@ -741,36 +821,44 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 	for (uint32_t i = 0; i < g->n_always; i++)
 		cand_push(w, g->always[i], 0);
 	w->st.candidates += w->n_cand;
-	for (uint32_t c = 0; c < w->n_cand; c++) {
-		const struct det_grule *gr = &g->grules[w->cand[c].grule];
-		const struct det_erule *er = &e->rules[gr->rule];
-		uint32_t end = w->cand[c].end;
+	fbits = fb_bits(e, p);
+	/* flowbits tests after the rules that may set them, as in block mode */
+	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+		for (uint32_t c = 0; c < w->n_cand; c++) {
+			const struct det_grule *gr = &g->grules[w->cand[c].grule];
+			const struct det_erule *er = &e->rules[gr->rule];
+			uint32_t end = w->cand[c].end;
 
-		if (er->kind != PLAN_EXACT && fired(st, gr->rule))
-			continue;
-		if (!header_ok(er, p))
-			continue;
-		if (er->kind != PLAN_EXACT) {
-			uint32_t mend;
-
-			if (!have_buf) {
-				blen = confirm_buf(w, state, data, len, &base);
-				have_buf = true;
-			}
-			w->st.confirms++;
-			if (!det_inspect(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
-				w->st.confirm_fail++;
-				if (er->kind == PLAN_CONFIRM && end > 0)
-					pending_add(st, w->cand[c].grule, st->offset + end);
+			if (er->fb_test != (pass == 1))
 				continue;
+			if (er->kind != PLAN_EXACT && fired(st, gr->rule))
+				continue;
+			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+				continue;
+			if (er->kind != PLAN_EXACT) {
+				uint32_t mend;
+
+				if (!have_buf) {
+					blen = confirm_buf(w, state, data, len, &base);
+					have_buf = true;
+				}
+				w->st.confirms++;
+				if (!det_inspect(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
+					w->st.confirm_fail++;
+					if (er->kind == PLAN_CONFIRM && end > 0)
+						pending_add(st, w->cand[c].grule, st->offset + end);
+					continue;
+				}
+				pending_del(st, w->cand[c].grule);
+				/* report the end within this segment when it lies there */
+				end = base + mend > st->offset
+						      ? (uint32_t)(base + mend - st->offset)
+						      : 0;
+				if (st->n_fired < DET_STREAM_FIRED)
+					st->fired[st->n_fired++] = gr->rule;
 			}
-			pending_del(st, w->cand[c].grule);
-			/* report the end within this segment when it lies there */
-			end = base + mend > st->offset ? (uint32_t)(base + mend - st->offset) : 0;
-			if (st->n_fired < DET_STREAM_FIRED)
-				st->fired[st->n_fired++] = gr->rule;
+			emit(w, gr->rule, p, end, &n);
 		}
-		emit(w, gr->rule, p, end, &n);
 	}
 	return n;
 }
@@ -847,7 +935,8 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 		const struct det_grule *gr = &st->g->grules[w->cand[c].grule];
 		const struct det_erule *er = &e->rules[gr->rule];
 
-		if (er->kind == PLAN_EXACT && header_ok(er, p))
+		if (er->kind == PLAN_EXACT && header_ok(er, p) &&
+				(!er->fb_test || fb_ok(er, fb_bits(e, p))))
 			emit(w, gr->rule, p, 0, &n);
 	}
 	return finish(w, n, m, max);

@@ -60,11 +60,11 @@ test_text_report(void **state)
 			   "alert tcp any any -> any any (msg:\"three\"; \\\n"
 			   "    content:\"b\"; \\\n"
 			   "    sid:3;)\n"
-			   "alert tcp any any -> any any (flowbits:isset,x; sid:4;)\n"
+			   "alert tcp any any -> any any (hostbits:isset,x,src; sid:4;)\n"
 			   "alert tcp any any -> any any (asn1:oversize_length 10; sid:5;)\n"
 			   "alert tcp any any -> any any (content:\"c\"; sid:1;)\n"
 			   "alert tcp any any -> any any (bogus; sid:6;)\n"
-			   "   alert tcp any any -> any any (flowbits:set,y; sid:7;)\n";
+			   "   alert tcp any any -> any any (hostbits:set,y,dst; sid:7;)\n";
 	struct det_report rep;
 	struct det_set *s = load_text(text, &rep);
 	const struct det_reject *e;
@@ -80,7 +80,7 @@ test_text_report(void **state)
 	assert_int_equal(rep.by_reason[DET_R_DUPLICATE_SID], 1);
 	/* most frequent keyword first */
 	assert_int_equal(rep.n_keywords, 4);
-	assert_string_equal(rep.keywords[0].keyword, "flowbits");
+	assert_string_equal(rep.keywords[0].keyword, "hostbits");
 	assert_int_equal(rep.keywords[0].count, 2);
 	assert_int_equal(rep.n_rejects, 6);
 	/* the continuation line holds the keyword: its line and column */
@@ -117,7 +117,7 @@ test_text_report(void **state)
 		fclose(f);
 		assert_non_null(strstr(buf, "8 rules: 2 loaded, 6 rejected (2 commented out)"));
 		assert_non_null(strstr(buf, "unsupported_keyword 4"));
-		assert_non_null(strstr(buf, "keywords not supported: flowbits 2"));
+		assert_non_null(strstr(buf, "keywords not supported: hostbits 2"));
 		assert_non_null(strstr(buf, "t.rules:7:5: error: sid 2: unsupported keyword "
 					    "'byte_math'"));
 		free(buf);

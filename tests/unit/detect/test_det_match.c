@@ -424,6 +424,92 @@ test_ip_only_and_protocols(void **state)
 	tdet_close(&t);
 }
 
+static void
+test_flowbits(void **state)
+{
+	struct tdet t;
+	uint8_t fb1[64] = { 0 }, fb2[64] = { 0 };
+	struct det_pkt p;
+	uint32_t sids[8];
+	int n;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"LOGIN\"; flowbits:set,login; "
+		      "flowbits:noalert; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"CMD\"; flowbits:isset,login; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"CMD\"; flowbits:isnotset,login; "
+		      "sid:3;)\n"
+		      "alert udp any any -> any any (content:\"BYE\"; flowbits:unset,login; sid:4;)\n"
+		      "alert udp any any -> any any (content:\"FLIP\"; flowbits:toggle,x; sid:5;)\n"
+		      "alert udp any any -> any any (content:\"Q\"; flowbits:isset,login|x; sid:6;)\n");
+	assert_true(det_flowbits_size(t.e) >= 9 && det_flowbits_size(t.e) <= sizeof(fb1));
+	p = tdet_pkt(IPPROTO_UDP, 9, "CMD", 3);
+	p.flowbits = fb1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 3);
+	/* the setter matches but does not alert (noalert); the bit is the flow's */
+	p.payload = (const uint8_t *)"LOGIN";
+	p.len = 5;
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 1);
+	{
+		struct det_match m[4];
+
+		assert_int_equal(det_scan_packet(t.w, &p, m, 4), 1);
+		assert_false(m[0].flags & DET_M_ALERT);
+	}
+	p.payload = (const uint8_t *)"CMD";
+	p.len = 3;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 2);
+	/* the reply direction shares the flow's bits */
+	{
+		struct det_pkt r = tdet_reply(p);
+
+		assert_int_equal(tdet_scan(&t, &r, sids, 8), 1);
+		assert_int_equal(sids[0], 2);
+	}
+	/* another flow has its own bits */
+	p.flowbits = fb2;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 3);
+	/* in one packet the setter goes first, so the test sees the bit */
+	p.payload = (const uint8_t *)"LOGIN CMD";
+	p.len = 9;
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 2);
+	assert_true(sids[0] == 2 || sids[1] == 2);
+	/* unset, toggle, and a test of two names */
+	p.flowbits = fb1;
+	p.payload = (const uint8_t *)"BYE";
+	p.len = 3;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	p.payload = (const uint8_t *)"Q";
+	p.len = 1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p.payload = (const uint8_t *)"FLIP";
+	p.len = 4;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	p.payload = (const uint8_t *)"Q";
+	p.len = 1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 6);
+	p.payload = (const uint8_t *)"FLIP";
+	p.len = 4;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	p.payload = (const uint8_t *)"Q";
+	p.len = 1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	/* without flowbits memory: isset fails, isnotset holds */
+	p.flowbits = NULL;
+	p.payload = (const uint8_t *)"LOGIN CMD";
+	p.len = 9;
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 2);
+	assert_true(sids[0] == 3 || sids[1] == 3);
+	tdet_close(&t);
+}
+
 /* ---- verdicts ---- */
 
 static void
@@ -773,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_flow_and_flags),
 		cmocka_unit_test(test_addresses_and_ports),
 		cmocka_unit_test(test_ip_only_and_protocols),
+		cmocka_unit_test(test_flowbits),
 		cmocka_unit_test(test_action_order),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_thresh_eviction),

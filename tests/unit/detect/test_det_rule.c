@@ -278,6 +278,19 @@ test_options_valid(void **state)
 	assert_int_equal(r->items[2].b.post_offset, -3);
 	det_rule_free(r);
 
+	r = ok(H "(flowbits:isset,a|b; flowbits:set,c; flowbits:noalert; flowbits:toggle,d; "
+		 "flowbits:isnotset,e; flowbits:unset,f; sid:1;)");
+	assert_int_equal(r->n_fb, 5);
+	assert_int_equal(r->fb[0].cmd, DET_FB_ISSET);
+	assert_int_equal(r->fb[0].n, 2);
+	assert_string_equal(r->fb[0].names[1], "b");
+	assert_int_equal(r->fb[1].cmd, DET_FB_SET);
+	assert_int_equal(r->fb[2].cmd, DET_FB_TOGGLE);
+	assert_int_equal(r->fb[3].cmd, DET_FB_ISNOTSET);
+	assert_int_equal(r->fb[4].cmd, DET_FB_UNSET);
+	assert_true(r->noalert);
+	det_rule_free(r);
+
 	r = ok(H "(content:\"a\"; isdataat:!10,relative; noalert; sid:1;)");
 	assert_int_equal(r->items[1].type, DET_ITEM_ISDATAAT);
 	assert_true(r->items[1].d.negated);
@@ -294,7 +307,8 @@ test_options_invalid(void **state)
 	BAD(H "(foo:1; sid:1;)", DET_R_UNKNOWN_KEYWORD, 31, "foo", "unknown keyword 'foo'");
 	BAD(H "(sid:1; byte_extract:1,0,x;)", DET_R_UNSUPPORTED_KEYWORD, 38, "byte_extract",
 			"byte_extract");
-	BAD(H "(sid:1; flowbits:set,x;)", DET_R_UNSUPPORTED_KEYWORD, 38, "flowbits", "state");
+	BAD(H "(sid:1; xbits:set,x,track ip_src;)", DET_R_UNSUPPORTED_KEYWORD, 38, "xbits",
+			"state");
 	BAD(H "(http.uri; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "http.uri",
 			"application-layer");
 	BAD(H "(tls.cert_serial; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "tls.cert_serial",
@@ -375,6 +389,10 @@ test_options_invalid(void **state)
 			"'sideways'");
 	BAD(H "(byte_jump:1,0,from_beginning,from_end; sid:1;)", DET_R_INVALID_COMBINATION, 41,
 			"byte_jump", "both");
+	BAD(H "(flowbits:sett,x; sid:1;)", DET_R_INVALID_VALUE, 40, "flowbits", "'sett'");
+	BAD(H "(flowbits:set; sid:1;)", DET_R_INVALID_VALUE, 40, "flowbits", "needs a name");
+	BAD(H "(flowbits:set,a|b; sid:1;)", DET_R_UNSUPPORTED_MODIFIER, 40, "flowbits", "one name");
+	BAD(H "(flowbits:isset,a b; sid:1;)", DET_R_INVALID_VALUE, 40, "flowbits", "spaces");
 	BAD(H "(isdataat:x; sid:1;)", DET_R_INVALID_VALUE, 40, "isdataat", "[!]N");
 	BAD("alert tcp-stream any any -> any any (dsize:1; content:\"x\"; sid:1;)",
 			DET_R_INVALID_COMBINATION, 0, NULL, "tcp-stream");

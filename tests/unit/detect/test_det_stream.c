@@ -322,6 +322,36 @@ test_stream_state_and_reload(void **state)
 	tdet_close(&t);
 }
 
+/* A bit set by the client's stream is seen by the server's; a reload clears the bits. */
+static void
+test_stream_flowbits(void **state)
+{
+	struct tdet t;
+	struct tstream cs, ss;
+	struct det_pkt c, sv;
+	uint8_t fb[64];
+	uint32_t sid = 0;
+
+	(void)state;
+	memset(fb, 0xff, sizeof(fb)); /* garbage from another engine is cleared on first use */
+	tdet_open(&t, "alert tcp any any -> any 21 (flow:to_server; content:\"USER anonymous\"; "
+		      "flowbits:set,anon; noalert; sid:1;)\n"
+		      "alert tcp any 21 -> any any (flow:to_client; content:\"230 \"; "
+		      "flowbits:isset,anon; sid:2;)\n");
+	c = tdet_pkt(IPPROTO_TCP, 21, NULL, 0);
+	c.flowbits = fb;
+	sv = tdet_reply(c);
+	ts_open(&t, &cs, &c);
+	ts_open(&t, &ss, &sv);
+	assert_int_equal(ts_feed(&t, &ss, sv, "220 ready\r\n", NULL, NULL), 0);
+	assert_int_equal(ts_feed(&t, &cs, c, "USER anonymous\r\n", &sid, NULL), 1);
+	assert_int_equal(ts_feed(&t, &ss, sv, "230 welcome\r\n", &sid, NULL), 1);
+	assert_int_equal(sid, 2);
+	ts_free(&cs);
+	ts_free(&ss);
+	tdet_close(&t);
+}
+
 /* Many streams at once, each in its own memory: they do not disturb each other. */
 static void
 test_many_streams(void **state)
@@ -360,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_stream_negation_and_close),
 		cmocka_unit_test(test_stream_directions),
 		cmocka_unit_test(test_stream_state_and_reload),
+		cmocka_unit_test(test_stream_flowbits),
 		cmocka_unit_test(test_many_streams),
 	};
 
