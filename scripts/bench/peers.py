@@ -218,12 +218,13 @@ def l3fwd_available(ctx):
 
 def l3fwd_run(ctx, run_dir):
     import policy_xlate
-    # l3fwd sizes its pool from the descriptor counts (2 ports x rx ring + ...): the ring must
-    # be large enough for net_pcap to hold the whole capture in mbufs.
+    # l3fwd sizes its pool from its descriptor counts (2 ports x (rx ring + tx ring) + a
+    # little): the rings must be large enough for net_pcap to hold the capture in mbufs. The
+    # vdevs keep no mbufs in those rings, so the pool's spare stays free for forwarding.
     need = ctx.packets + 4096
-    rxd = min(65535, max(1024, -(-need // 2)))
-    if 2 * rxd < need:
-        raise Skip(f"l3fwd sizes its mbuf pool from its rings (at most 2 x 65535 mbufs here); "
+    desc = min(65535, max(1024, -(-need // 4)))
+    if 4 * desc < need:
+        raise Skip(f"l3fwd sizes its mbuf pool from its rings (at most 4 x 65535 mbufs here); "
                    f"the capture has {ctx.packets} packets")
     rules_prefix = os.path.join(ctx.work, "l3fwd")
     if not os.path.exists(rules_prefix + ".v4.rules"):
@@ -244,7 +245,7 @@ def l3fwd_run(ctx, run_dir):
            "-p", "0x3", f"--config=(0,0,{w}),(1,0,{w})", "--lookup=acl",
            f"--rule_ipv4={rules_prefix}.v4.rules", f"--rule_ipv6={rules_prefix}.v6.rules",
            # net_pcap does not tell packet types; l3fwd's ACL path needs them.
-           "--parse-ptype", f"--rx-queue-size={rxd}"]
+           "--parse-ptype", f"--rx-queue-size={desc}", f"--tx-queue-size={desc}"]
     if ctx.pcap_info["max_len"] + 4 > 1518:
         # Beyond 1518 l3fwd wants multi-segment TX, which net_null does not offer.
         raise Skip(f"l3fwd needs multi-segment TX for {ctx.pcap_info['max_len']}-byte packets")
@@ -273,6 +274,10 @@ def ovs_available(ctx):
             raise Skip(f"{t} not found (apt-get install openvswitch-switch)")
     if ctx.no_huge_forced:
         raise Skip("no free hugepages for OVS's pool (scripts/hugepages/setup.sh)")
+    # OVS sizes its shared pool itself, at most 4096 x 64 mbufs, and net_pcap holds the whole
+    # capture in that pool.
+    if ctx.packets + 16384 > 4096 * 64:
+        raise Skip(f"OVS's mbuf pool (at most 262144) cannot hold {ctx.packets} packets")
 
 
 class Ovs:
@@ -335,7 +340,10 @@ class Ovs:
         if not os.path.exists(flows_path):
             import policy_xlate
             default, rules = ctx.translated
-            flows = policy_xlate.ovs_flows(default, rules, 2)
+            try:
+                flows = policy_xlate.ovs_flows(default, rules, 2)
+            except policy_xlate.XlateError as e:
+                raise Skip(str(e))
             with open(flows_path, "w") as f:
                 f.write("\n".join(flows) + "\n")
             ctx.cache["ovs_flow_count"] = len(flows)

@@ -262,7 +262,9 @@ def print_table(doc):
               "rules do not map to their rules and were left out (see the JSON)")
 
 
-def params_from(args):
+def params_from(args, generate=None):
+    """Run parameters: defaults, then the scenario file, then the command line; `generate`
+    (vg-pktgen options) replaces the scenario's input."""
     p = dict(DEFAULTS)
     p["name"] = "adhoc"
     if args.scenario:
@@ -276,6 +278,9 @@ def params_from(args):
         v = getattr(args, k)
         if v is not None:
             p[k] = v
+    if generate:
+        p["generate"] = generate
+        p.pop("pcap", None)
     if args.pcap:
         p["pcap"] = args.pcap
         p["generate"] = None
