@@ -20,6 +20,7 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#include "ctl_analysis.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_loop.h"
@@ -51,6 +52,7 @@ enum exit_code {
 struct sections {
 	struct ctl_store_opts store;
 	bool store_present; /* no store section: no store (history, versions, audit) */
+	struct ctl_analysis_opts analysis;
 };
 
 static struct sections sections;
@@ -354,6 +356,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_mailbox *mailbox = NULL;
 	struct ctl_policy *policy = NULL;
 	struct ctl_store *store = NULL;
+	struct ctl_analysis *analysis = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -401,6 +404,17 @@ run(const struct vg_config *cfg, const struct options *opts)
 		MAIN_LOG(INFO, "store: %s", ctl_store_path(store));
 		ctl_events_subscribe(events, store_flow_event, store);
 	}
+	{
+		char err[256];
+
+		analysis = ctx.analysis = ctl_analysis_create(&ctx, &sections.analysis, err,
+				sizeof(err));
+		if (analysis == NULL) {
+			MAIN_LOG(ERR, "detectors and alerts: %s", err);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	/* The policy is in force before the first packet is polled. */
 	if (cfg->policy_file != NULL && load_policy(&ctx) != 0) {
 		rc = EXIT_CONFIG;
@@ -431,6 +445,7 @@ out:
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
+	ctl_analysis_free(analysis);
 	ctl_store_close(store);
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
@@ -456,8 +471,11 @@ main(int argc, char **argv)
 		return rc;
 
 	ctl_store_opts_defaults(&sections.store);
+	ctl_analysis_opts_defaults(&sections.analysis);
 	const struct vg_config_section extra[] = {
 		{ "store", parse_store_section, &sections },
+		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
+		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(

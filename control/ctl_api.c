@@ -7,6 +7,7 @@
 
 #include <rte_ethdev.h>
 
+#include "ctl_analysis.h"
 #include "ctl_api.h"
 #include "ctl_policy.h"
 #include "ctl_report.h"
@@ -92,10 +93,53 @@ ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len)
 	return true;
 }
 
+static int
+analysis_counters_call(struct ctl_ctx *ctx, void *p)
+{
+	json_t **out = p;
+
+	*out = ctl_analysis_counters(ctx->analysis);
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+static void
+json_release(void *p)
+{
+	json_t **j = p;
+
+	json_decref(*j);
+	free(j);
+}
+
 json_t *
 ctl_api_metrics(struct ctl_ctx *ctx)
 {
-	return ctl_api_status(ctx);
+	json_t *r = ctl_api_status(ctx);
+	json_t **c = calloc(1, sizeof(*c));
+
+	if (r == NULL || c == NULL || ctx->analysis == NULL) {
+		free(c);
+		return r;
+	}
+	if (ctl_call(ctx->mailbox, analysis_counters_call, c, json_release, CALL_TIMEOUT_MS) == 0) {
+		json_object_set_new(r, "analysis", *c);
+		free(c);
+	}
+	if (ctx->store != NULL) {
+		struct ctl_store_counters sc;
+
+		/* Plain integers written by control; a metrics reading may be a batch late. */
+		ctl_store_counters(ctx->store, &sc);
+		json_object_set_new(r, "store",
+				json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "rows_written",
+						(json_int_t)sc.rows_written, "batches",
+						(json_int_t)sc.batches, "failures",
+						(json_int_t)sc.failures, "retries",
+						(json_int_t)sc.retries, "rows_dropped",
+						(json_int_t)sc.rows_dropped, "pending",
+						(int)sc.pending, "last_error", sc.last_error));
+	}
+	return r;
 }
 
 const char *
@@ -483,4 +527,144 @@ ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const ch
 	if (rc != -ETIMEDOUT)
 		audit_release(a);
 	return rc == -ETIMEDOUT ? -EBUSY : rc;
+}
+
+/* ---- blocklist and live flows ---- */
+
+struct block_arg {
+	uint8_t family;
+	uint8_t addr[16];
+	uint32_t ttl_s;
+	bool add;
+	char source[24];
+	char reason[128];
+	json_t *out;
+	struct ctl_flow_filter filter;
+	unsigned limit;
+};
+
+static void
+block_release(void *p)
+{
+	struct block_arg *a = p;
+
+	json_decref(a->out);
+	free(a);
+}
+
+static int
+block_call(struct ctl_ctx *ctx, void *p)
+{
+	struct block_arg *a = p;
+
+	if (a->add)
+		return ctl_analysis_block(ctx->analysis, a->family, a->addr,
+				(uint64_t)a->ttl_s * 1000, a->source, a->reason);
+	return ctl_analysis_unblock(ctx->analysis, a->family, a->addr);
+}
+
+static int
+block_change(struct ctl_ctx *ctx, struct block_arg *a, char *err, size_t errlen)
+{
+	int rc = ctl_call(ctx->mailbox, block_call, a, block_release, CALL_TIMEOUT_MS);
+
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (rc == -ENOSPC)
+		snprintf(err, errlen, "the blocklist is full");
+	else if (rc == -ENOENT)
+		snprintf(err, errlen, "the address is not on the blocklist");
+	else if (rc != 0)
+		snprintf(err, errlen, "blocklist change failed: %s", strerror(-rc));
+	block_release(a);
+	return rc;
+}
+
+int
+ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
+		const char *reason, const char *who, char *err, size_t errlen)
+{
+	struct block_arg *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return -ENOMEM;
+	if (family != 4 && family != 6) {
+		snprintf(err, errlen, "family must be 4 or 6");
+		free(a);
+		return -EINVAL;
+	}
+	a->family = family;
+	memcpy(a->addr, addr, family == 4 ? 4 : 16);
+	a->ttl_s = ttl_s;
+	a->add = true;
+	snprintf(a->source, sizeof(a->source), "api:%s", who);
+	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
+	return block_change(ctx, a, err, errlen);
+}
+
+int
+ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
+		char *err, size_t errlen)
+{
+	struct block_arg *a = calloc(1, sizeof(*a));
+
+	(void)who;
+	if (a == NULL)
+		return -ENOMEM;
+	a->family = family;
+	memcpy(a->addr, addr, family == 4 ? 4 : 16);
+	return block_change(ctx, a, err, errlen);
+}
+
+static int
+blocklist_call(struct ctl_ctx *ctx, void *p)
+{
+	struct block_arg *a = p;
+
+	a->out = ctl_analysis_blocklist(ctx->analysis);
+	return a->out != NULL ? 0 : -EIO;
+}
+
+static int
+flows_call(struct ctl_ctx *ctx, void *p)
+{
+	struct block_arg *a = p;
+
+	a->out = ctl_analysis_flows(ctx->analysis, &a->filter, a->limit);
+	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+static json_t *
+call_for_json(struct ctl_ctx *ctx, ctl_call_fn fn, struct block_arg *a)
+{
+	json_t *out = NULL;
+
+	if (ctl_call(ctx->mailbox, fn, a, block_release, CALL_TIMEOUT_MS) == -ETIMEDOUT)
+		return NULL;
+	out = a->out;
+	a->out = NULL;
+	block_release(a);
+	return out;
+}
+
+json_t *
+ctl_api_blocklist(struct ctl_ctx *ctx)
+{
+	struct block_arg *a = calloc(1, sizeof(*a));
+
+	return a != NULL ? call_for_json(ctx, blocklist_call, a) : NULL;
+}
+
+json_t *
+ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *f, unsigned limit)
+{
+	struct block_arg *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->filter = *f;
+	a->limit = limit;
+	return call_for_json(ctx, flows_call, a);
 }

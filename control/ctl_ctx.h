@@ -17,6 +17,7 @@
 #include "dp.h"
 #include "vg_config.h"
 
+struct ctl_analysis;
 struct ctl_policy;
 struct ctl_store;
 
@@ -27,7 +28,8 @@ struct ctl_ctx {
 	struct ctl_mailbox *mailbox;
 	struct ctl_policy *policy;
 	struct ctl_store *store; /* NULL: no store configured */
-	uint64_t start_ns;	 /* wall clock at start, for uptime */
+	struct ctl_analysis *analysis;
+	uint64_t start_ns; /* wall clock at start, for uptime */
 };
 
 #endif /* CTL_CTX_H */

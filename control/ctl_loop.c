@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "ctl_analysis.h"
 #include "ctl_loop.h"
 #include "ctl_policy.h"
 #include "ctl_store.h"
@@ -113,6 +114,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 		unsigned work = ctl_events_drain(ctx->events, 4096);
 
 		work += ctl_mailbox_run(ctx->mailbox, ctx, 16);
+		if (ctx->analysis != NULL)
+			ctl_analysis_tick(ctx->analysis, t);
 		if (ctx->store != NULL)
 			ctl_store_tick(ctx->store, t);
 		if (work == 0)

@@ -77,9 +77,10 @@ parse_json(const struct dp_parse_counters *c)
 static json_t *
 policy_json(const struct dp_policy_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "classified",
-			(json_int_t)c->classified, "reclassified", (json_int_t)c->reclassified,
-			"dropped", (json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "blocked",
+			(json_int_t)c->blocked, "classified", (json_int_t)c->classified,
+			"reclassified", (json_int_t)c->reclassified, "dropped",
+			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop,
 			"rate_limited", (json_int_t)c->rate_limited, "rejects_sent",
 			(json_int_t)c->rejects_sent, "rejects_suppressed",
 			(json_int_t)c->rejects_suppressed, "l2_dropped", (json_int_t)c->l2_dropped,

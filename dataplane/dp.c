@@ -11,12 +11,14 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp.h"
+#include "dp_block.h"
 #include "dp_worker.h"
 #include "vg_log.h"
 
 struct dp {
 	struct dp_shared shared; /* read by every worker */
 	struct rte_rcu_qsbr *qsbr;
+	struct dp_blocklist *block;
 	const struct vg_config *cfg;
 	struct rte_mempool *pool;
 	struct dp_port ports[VG_MAX_PORTS];
@@ -129,8 +131,14 @@ dp_create(const struct vg_config *cfg)
 			rc = -ENOMEM;
 	}
 	dp->shared.mode = cfg->dry_run ? DP_MODE_DRY_RUN : DP_MODE_ENFORCE;
+	if (rc == 0) {
+		dp->block = dp_blocklist_create(DP_BLOCKLIST_MAX, dp->qsbr, (int)rte_socket_id());
+		if (dp->block == NULL)
+			rc = -ENOMEM;
+	}
 	for (unsigned i = 0; rc == 0 && i < dp->n_workers; i++) {
-		dp->workers[i] = dp_worker_create(i, cfg->workers[i], cfg, &dp->shared, dp->qsbr);
+		dp->workers[i] = dp_worker_create(
+				i, cfg->workers[i], cfg, &dp->shared, dp->qsbr, dp->block);
 		if (dp->workers[i] == NULL)
 			rc = -rte_errno;
 	}
@@ -210,6 +218,12 @@ dp_policy_publish(struct dp *dp, struct rl_snapshot *s)
 	return old;
 }
 
+struct dp_blocklist *
+dp_blocklist(struct dp *dp)
+{
+	return dp->block;
+}
+
 struct rl_snapshot *
 dp_policy(const struct dp *dp)
 {
@@ -276,6 +290,7 @@ dp_free(struct dp *dp)
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		dp_worker_free(dp->workers[i]);
 	rte_mempool_free(dp->pool);
+	dp_blocklist_free(dp->block);
 	rte_free(dp->qsbr);
 	rte_free(dp);
 }

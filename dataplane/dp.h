@@ -68,6 +68,10 @@ size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
  */
 struct rl_snapshot *dp_policy_publish(struct dp *dp, struct rl_snapshot *s);
 
+/* Addresses dropped whatever the policy says (dp_block.h): control adds and removes. */
+#define DP_BLOCKLIST_MAX 65536
+struct dp_blocklist *dp_blocklist(struct dp *dp);
+
 /* The snapshot in force (control lcore only: it is the one that changes it). */
 struct rl_snapshot *dp_policy(const struct dp *dp);
 

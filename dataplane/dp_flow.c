@@ -289,16 +289,17 @@ dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out
 	out->flow_id = f->id;
 }
 
-static void
+static struct dp_event *
 emit(struct dp_flow_table *t, int32_t pos, uint8_t type, uint8_t reason, uint64_t now)
 {
 	struct dp_event *e;
 
 	if (t->evq == NULL)
-		return;
+		return NULL;
 	e = dp_evq_next(t->evq, type, now);
 	e->reason = reason;
 	dp_flow_describe(t, pos, &e->flow);
+	return e;
 }
 
 static enum dp_end_reason
@@ -417,16 +418,23 @@ dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned sr
 }
 
 void
-dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now)
+dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app)
 {
+	struct dp_event *e;
+
 	t->flows[pos].flags |= DP_FF_STARTED;
-	emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
+	e = emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
+	if (e != NULL && app != NULL)
+		e->app = *app;
 }
 
 void
-dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now)
+dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app)
 {
-	emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
+	struct dp_event *e = emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
+
+	if (e != NULL && app != NULL)
+		e->app = *app;
 }
 
 bool

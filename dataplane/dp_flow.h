@@ -161,8 +161,9 @@ struct dp_flow *dp_flow_at(struct dp_flow_table *t, int32_t pos);
 /* The key of the flow at a position. */
 const struct dp_flow_key *dp_flow_key_at(const struct dp_flow_table *t, int32_t pos);
 
-/* Send an update event for the flow now (its verdict changed, say). */
-void dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now);
+/* Send an update event for the flow now (its verdict changed, a DNS query...); app may be NULL. */
+void dp_flow_updated(
+		struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app);
 
 /*
  * Account one packet to its flow and run the TCP machine. src_is_b as from dp_flow_key_make.
@@ -175,8 +176,9 @@ bool dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p
 /* True when a lookup found a flow whose time is up but which aging has not ended yet. */
 bool dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now);
 
-/* Emit the start event of a new flow (after its verdict is known). */
-void dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now);
+/* Emit the start event of a new flow (after its verdict is known); app may be NULL. */
+void dp_flow_started(
+		struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app);
 
 /* Visit the next aging_batch slots and end the flows whose time is up. */
 void dp_flow_age(struct dp_flow_table *t, uint64_t now);

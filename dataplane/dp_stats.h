@@ -32,6 +32,7 @@ struct dp_policy_counters {
 	uint64_t rejects_suppressed; /* no answer: not due (RFC 1122) or over the reject rate */
 	uint64_t l2_dropped;	     /* non-IP frames the l2 section dropped */
 	uint64_t stateless_matched;  /* packets that matched a stateless (tcp_flags) rule */
+	uint64_t blocked;	     /* packets from or to a blocklisted address */
 };
 
 struct dp_worker_counters {

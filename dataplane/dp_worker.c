@@ -12,6 +12,8 @@
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp_block.h"
+#include "dp_dns.h"
 #include "dp_reject.h"
 #include "dp_worker.h"
 #include "rl_compile.h"
@@ -77,7 +79,8 @@ flow_params_from_config(
 
 struct dp_worker *
 dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
-		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr)
+		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr,
+		const struct dp_blocklist *block)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 	struct dp_flow_params fp;
@@ -99,6 +102,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->overflow_open = cfg->flows_overflow_open;
 	w->shared = shared;
 	w->qsbr = qsbr;
+	w->block = block;
 	parse_policy_from_config(&w->parse_pol, cfg);
 
 	struct rl_rate reject_rate = {
@@ -340,7 +344,7 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 		w->ctr.policy.classified++;
 		if (again) {
 			w->ctr.policy.reclassified++;
-			dp_flow_updated(w->flows, cls[c], cls_when[c]);
+			dp_flow_updated(w->flows, cls[c], cls_when[c], NULL);
 		}
 	}
 }
@@ -374,6 +378,48 @@ rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, const s
 	return rl_snapshot_rate_take(pol, w->id, f->rule_id, w->rate_src, &k, len, now);
 }
 
+/* A DNS query in a UDP payload to port 53 (only the first segment is read). */
+static bool
+dns_query(const struct rte_mbuf *m, const struct dp_pkt *p, struct dp_event_app *app)
+{
+	uint32_t avail = rte_pktmbuf_data_len(m) > p->payload_off
+					 ? rte_pktmbuf_data_len(m) - p->payload_off
+					 : 0;
+	uint32_t len = p->payload_len < avail ? p->payload_len : avail;
+	bool response;
+
+	if (p->payload_off == 0 || len == 0)
+		return false;
+	return dp_dns_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off), len, app,
+			       &response) &&
+	       !response;
+}
+
+/* Mark the IP packets whose source or destination is on the blocklist. */
+static void
+check_blocklist(struct dp_worker *w, const struct dp_pkt *meta, const uint8_t *drop, uint16_t n,
+		uint8_t *blocked)
+{
+	uint8_t family[DP_MAX_BURST], hit[DP_MAX_BURST];
+	const uint8_t *src[DP_MAX_BURST], *dst[DP_MAX_BURST];
+	uint16_t at[DP_MAX_BURST];
+	unsigned k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (drop[i] || meta[i].l3 == DP_L3_NONE)
+			continue;
+		family[k] = meta[i].l3;
+		src[k] = meta[i].src;
+		dst[k] = meta[i].dst;
+		at[k++] = i;
+	}
+	if (k == 0)
+		return;
+	dp_blocklist_check(w->block, k, family, src, dst, hit);
+	for (unsigned j = 0; j < k; j++)
+		blocked[at[j]] = hit[j];
+}
+
 /*
  * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
  * rules for all; look all up at once; account each packet to its flow; classify the new (and
@@ -403,6 +449,12 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 
 	dp_parse_burst(pkts, n, meta, &w->parse_pol, &w->parse_ctr, drop);
 
+	/* The blocklist comes before the flow table: a blocked host creates no flow. */
+	uint8_t blocked[DP_MAX_BURST];
+	memset(blocked, 0, n);
+	if (unlikely(dp_blocklist_count(w->block) > 0))
+		check_blocklist(w, meta, drop, n, blocked);
+
 	for (uint16_t i = 0; i < n; i++) {
 		const struct dp_pkt *p = &meta[i];
 
@@ -413,6 +465,14 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		when[i] = now;
 		if (drop[i])
 			continue;
+		if (unlikely(blocked[i])) {
+			w->ctr.policy.blocked++;
+			if (dry_all) {
+				w->ctr.policy.would_drop++;
+				fwd[i] = 1;
+			}
+			continue;
+		}
 		if (p->l3 == DP_L3_NONE) {
 			fwd[i] = pol == NULL || rl_l2_verdict(pol, p->ether_type) == RL_L2_PASS;
 			if (!fwd[i])
@@ -515,8 +575,14 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		if (ps == -2)
 			continue;
 		f = dp_flow_at(w->flows, ps);
+		/* A DNS query's name and type travel with the flow's events (for the detectors). */
+		struct dp_event_app app;
+		bool dns = unlikely(meta[i].proto == IPPROTO_UDP && meta[i].dport == 53) &&
+			   dns_query(pkts[i], &meta[i], &app);
 		if (!(f->flags & DP_FF_STARTED))
-			dp_flow_started(w->flows, ps, when[i]);
+			dp_flow_started(w->flows, ps, when[i], dns ? &app : NULL);
+		else if (dns)
+			dp_flow_updated(w->flows, ps, when[i], &app);
 		v = f->verdict;
 		dry = dry_all || (f->flags & DP_FF_RULE_DRY_RUN);
 		if (rc != NULL) {

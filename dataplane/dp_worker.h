@@ -59,6 +59,7 @@ struct dp_worker {
 	bool done; /* set by the worker when its loop has returned */
 
 	const struct dp_shared *shared; /* policy snapshot and mode, from control */
+	const struct dp_blocklist *block;
 	struct rte_rcu_qsbr *qsbr;
 	struct rl_src_table *rate_src; /* per-source rate-limit buckets */
 	struct rl_tb reject_tb;	       /* answers to rejected packets, per second */
@@ -82,9 +83,11 @@ struct dp_worker {
  * control. Returns NULL and sets rte_errno on failure.
  */
 struct rte_rcu_qsbr;
+struct dp_blocklist;
 
 struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
-		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr);
+		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr,
+		const struct dp_blocklist *block);
 
 /* Free a worker and what it owns; NULL is a no-op. Unsent packets are freed. */
 void dp_worker_free(struct dp_worker *w);

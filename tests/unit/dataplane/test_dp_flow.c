@@ -103,7 +103,7 @@ feed(struct dp_flow_table *t, const struct dp_pkt *p, uint64_t now, bool *create
 	dp_flow_packet(t, pos, p, b, 64 + p->payload_len, now);
 	if (dp_flow_at(t, pos)->verdict == DP_VERDICT_NONE) {
 		dp_flow_at(t, pos)->verdict = DP_VERDICT_ALLOW;
-		dp_flow_started(t, pos, now);
+		dp_flow_started(t, pos, now, NULL);
 		c = true;
 	}
 	if (created)
