@@ -251,6 +251,14 @@ ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms)
 	}
 }
 
+void
+ctl_analysis_finish(struct ctl_analysis *a)
+{
+	/* One day past the newest event closes any interval a detector may use. */
+	if (a->newest_ns != 0)
+		ctl_detectors_on_tick(a->det, a->newest_ns + 86400ULL * 1000000000ULL);
+}
+
 int
 ctl_analysis_block(struct ctl_analysis *a, uint8_t family, const uint8_t *addr, uint64_t ttl_ms,
 		const char *source, const char *reason)

@@ -47,6 +47,13 @@ void ctl_analysis_free(struct ctl_analysis *a);
 /* Periodic work on the control lcore (monotonic ms). */
 void ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms);
 
+/*
+ * The traffic has ended (vigild stops; a replay ran dry): close every detector interval still
+ * open, as if the dataplane clock had moved past them, so that what the last minutes showed is
+ * judged too.
+ */
+void ctl_analysis_finish(struct ctl_analysis *a);
+
 /* Route a finding (detectors call this through their callback; signature alerts too). */
 void ctl_analysis_alert(struct ctl_analysis *a, struct ctl_alert *al);
 

@@ -87,6 +87,32 @@ def check_flows(case, events_path):
     return problems
 
 
+def check_alerts(case, eve_path):
+    """Every expected alert (a subset of EVE fields, e.g. {"alert": {"signature_id": 9001},
+    "src_ip": ...}) must match a distinct alert line; with "alerts_exact" (the default) there
+    must be no other alert. An empty list means: no alert at all."""
+    lines = []
+    if os.path.exists(eve_path):
+        with open(eve_path) as f:
+            lines = [json.loads(x) for x in f if x.strip()]
+    alerts = [x for x in lines if x.get("event_type") == "alert"]
+    problems, used = [], set()
+    for exp in case["alerts"]:
+        match = next((i for i, a in enumerate(alerts)
+                      if i not in used and not subset_diff(exp, a)), None)
+        if match is None:
+            near = [subset_diff(exp, a) for a in alerts[:3]]
+            problems.append(f"no alert like {json.dumps(exp)}; {len(alerts)} alerts, e.g. "
+                            f"{near[:1]}")
+            continue
+        used.add(match)
+    if case.get("alerts_exact", True) and len(alerts) != len(used):
+        extra = [a.get("alert", {}).get("signature") for i, a in enumerate(alerts)
+                 if i not in used]
+        problems.append(f"unexpected alerts: {extra}")
+    return problems
+
+
 def compare_port(name, expected_path, actual_path):
     _, exp = pcapfile.read(expected_path)
     _, act = pcapfile.read(actual_path) if os.path.exists(actual_path) else (1, [])
@@ -128,6 +154,11 @@ def run_case(case_dir, args):
     }
     if "policy" in case:
         cfg["policy"] = {"file": os.path.join(case_dir, case["policy"])}
+    eve_path = os.path.join(work, "eve.json")
+    if "alerts" in case or case.get("store"):
+        # Alerts are checked in the EVE log; the store keeps what a case may query.
+        cfg["alerts"] = {"eve_log": eve_path}
+        cfg["store"] = {"path": os.path.join(work, "vigil.db")}
     for section, values in case.get("config", {}).items():
         if isinstance(values, dict):
             cfg.setdefault(section, {}).update(values)
@@ -163,6 +194,8 @@ def run_case(case_dir, args):
             problems += subset_diff(case["counters"], stats)
         if "flows" in case:
             problems += check_flows(case, events_path)
+        if "alerts" in case:
+            problems += check_alerts(case, eve_path)
     leftovers = glob.glob(f"/dev/hugepages/{prefix}*") + glob.glob(f"/var/run/dpdk/{prefix}")
     if leftovers:
         problems.append(f"vigild left files behind: {leftovers}")
