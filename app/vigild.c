@@ -30,8 +30,6 @@
 #include "rl_policy.h"
 #include "ctl_report.h"
 #include "dp.h"
-#include "mg_config.h"
-#include "mg_server.h"
 #include "vg_config.h"
 #include "vg_eal.h"
 #include "vg_log.h"
@@ -54,7 +52,6 @@ enum exit_code {
 struct sections {
 	struct ctl_store_opts store;
 	bool store_present; /* no store section: no store (history, versions, audit) */
-	struct mg_config mgmt; /* mgmt.enabled: a mgmt section is present (REST API) */
 	struct ctl_analysis_opts analysis;
 };
 
@@ -359,7 +356,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_mailbox *mailbox = NULL;
 	struct ctl_policy *policy = NULL;
 	struct ctl_store *store = NULL;
-	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
@@ -428,17 +424,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	/* The API answers once the dataplane runs, and stops before control stops answering. */
-	if (sections.mgmt.enabled) {
-		char err[512];
-
-		mgmt = mg_server_start(&sections.mgmt, &ctx, err, sizeof(err));
-		if (mgmt == NULL) {
-			MAIN_LOG(ERR, "mgmt: %s", err);
-			rc = EXIT_RUNTIME;
-			goto out;
-		}
-	}
 
 	struct ctl_opts co = {
 		.stats_interval_ms = cfg->stats_interval_ms,
@@ -449,8 +434,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 	MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
 	ctl_run(&ctx, &co);
 	MAIN_LOG(NOTICE, "stopping");
-	mg_server_stop(mgmt);
-	mgmt = NULL;
 	ctl_stop_dataplane(&ctx);
 	ctl_analysis_finish(analysis);
 	ctl_print_counters(dp, stdout);
@@ -460,7 +443,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 	}
 out:
-	mg_server_stop(mgmt);
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
@@ -490,13 +472,11 @@ main(int argc, char **argv)
 		return rc;
 
 	ctl_store_opts_defaults(&sections.store);
-	mg_config_defaults(&sections.mgmt);
 	ctl_analysis_opts_defaults(&sections.analysis);
 	const struct vg_config_section extra[] = {
 		{ "store", parse_store_section, &sections },
 		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
-		{ "mgmt", mg_config_yaml_parse, &sections.mgmt },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(
