@@ -289,8 +289,10 @@ test_et_open(void **state)
 	int n;
 
 	(void)state;
-	if (!have_testdata(ET_DIR))
+	if (!have_testdata(ET_DIR)) {
+		print_message("testdata not found at %s: skipped\n", ET_DIR);
 		skip();
+	}
 	det_load_opts_default(&o);
 	o.vars = vars;
 	o.classification = ET_DIR "/classification.config";
@@ -398,8 +400,10 @@ test_suricata_verify_rules(void **state)
 	int n, total = 0;
 
 	(void)state;
-	if (!have_testdata(SV_DIR))
+	if (!have_testdata(SV_DIR)) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[512];
 		const char *paths[] = { path };

@@ -490,8 +490,10 @@ static void
 test_content_cases(void **state)
 {
 	(void)state;
-	if (!have_testdata())
+	if (!have_testdata()) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	/* once per direction: the request, and the 404 page that quotes the URL */
 	CHECK("alert-distance-within-1", "test.rules", "input.pcap", 0, { 2, 2 });
 	/* the fast_pattern placement bug: all seven fire once, on the DNS response */
@@ -508,8 +510,10 @@ static void
 test_pcre_cases(void **state)
 {
 	(void)state;
-	if (!have_testdata())
+	if (!have_testdata()) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	/* sid 1 uses the U (URI) modifier and is not loaded; 2 fires; 3's negated pcre holds */
 	CHECK("detect-pcre_detect-pcre-03", "test.rules", "input.pcap", 0, { 1, 0 }, { 2, 1 },
 			{ 3, 0 });
@@ -519,8 +523,10 @@ static void
 test_dsize_case(void **state)
 {
 	(void)state;
-	if (!have_testdata())
+	if (!have_testdata()) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	CHECK("test-dsize-values", "test.rules", "input.pcap", 0, { 1, 1 }, { 2, 4 }, { 3, 5 },
 			{ 4, 1 }, { 5, 1 }, { 6, 1 }, { 7, 1 });
 }
@@ -529,8 +535,10 @@ static void
 test_stream_cases(void **state)
 {
 	(void)state;
-	if (!have_testdata())
+	if (!have_testdata()) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	/* the handshake never completes: flow:established does not match */
 	CHECK("alert-no-3whs-established", "test.rules", "no-3whs.pcap", 0, { 13371340, 0 });
 	CHECK("tcp-split-handshake-01-4whs", "test.rules", "split-handshake-4whs.pcap", 0, { 1, 1 },
@@ -549,8 +557,10 @@ static void
 test_header_and_action_cases(void **state)
 {
 	(void)state;
-	if (!have_testdata())
+	if (!have_testdata()) {
+		print_message("testdata not found at %s: skipped\n", SV_DIR);
 		skip();
+	}
 	/* header-only rules fire once per flow direction; the pass rule passes the flow */
 	CHECK("util-action-tests_util-action-01", "test.rules", "input.pcap", 0, { 1, 1 }, { 2, 0 },
 			{ 3, 1 });
