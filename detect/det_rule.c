@@ -251,6 +251,19 @@ fail(struct pstate *ps, enum det_reason reason, unsigned off, const char *fmt, .
 	return -EINVAL;
 }
 
+/* Copy a keyword's value into a parse buffer, refusing values that do not fit. */
+static int
+copy_value(struct pstate *ps, char *dst, size_t size, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= size)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s value is longer than %zu characters", ps->kw, size - 1);
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
 /* Parse a whole non-negative decimal number in [min, max]. */
 static int
 parse_uint(const char *s, long min, long max, long *out)
@@ -739,7 +752,8 @@ kw_fast_pattern(struct pstate *ps, const char *v, unsigned kw)
 		long a, b;
 		char tmp[64], *comma;
 
-		snprintf(tmp, sizeof(tmp), "%s", v);
+		if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+			return -EINVAL;
 		comma = strchr(tmp, ',');
 		if (comma == NULL)
 			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
@@ -892,7 +906,8 @@ kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
 	bool neg = false, rel = false, first = true;
 	long n = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s", v);
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		tok = strip(tok);
 		if (first) {
@@ -978,7 +993,8 @@ kw_byte(struct pstate *ps, const char *v, unsigned kw, bool jump)
 	uint64_t u;
 	struct det_item *it;
 
-	snprintf(tmp, sizeof(tmp), "%s", v);
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
 	for (t = strtok_r(tmp, ",", &save); t != NULL && n < 16; t = strtok_r(NULL, ",", &save))
 		tok[n++] = strip(t);
 	if (n < (jump ? 2u : 4u))
@@ -1116,7 +1132,8 @@ kw_flowbits(struct pstate *ps, const char *v, unsigned kw)
 	size_t k;
 
 	(void)kw;
-	snprintf(tmp, sizeof(tmp), "%s", v);
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
 	comma = strchr(tmp, ',');
 	if (comma != NULL)
 		*comma = '\0';
@@ -1200,7 +1217,8 @@ kw_flow(struct pstate *ps, const char *v, unsigned kw)
 	if (ps->have_flow)
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "flow given twice");
 	ps->have_flow = true;
-	snprintf(tmp, sizeof(tmp), "%s", v);
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
@@ -1252,6 +1270,9 @@ kw_dsize(struct pstate *ps, const char *v, unsigned kw)
 	if (rng != NULL) {
 		char tmp[64];
 
+		if ((size_t)(rng - s) >= sizeof(tmp))
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"dsize range '%s' is too long", v);
 		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rng - s), s);
 		if (parse_uint(tmp, 0, 65535, &a) != 0 || parse_uint(rng + 2, 0, 65535, &b) != 0 ||
 				b <= a + 1)
@@ -1405,7 +1426,8 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 	else
 		ps->have_threshold = true;
 	th->type = df ? DET_TH_DETECTION_FILTER : DET_TH_NONE;
-	snprintf(tmp, sizeof(tmp), "%s", v);
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		char *key = strip(tok), *val = key;
 		long n;
@@ -1911,6 +1933,8 @@ parse_port_tok(struct pstate *ps, struct det_portset *set, const char *tok, unsi
 	return 0;
 }
 
+static int parse_header_tokens(struct pstate *ps, char *const *tok, const unsigned *start);
+
 static int
 parse_header(struct pstate *ps, unsigned end)
 {
@@ -1918,8 +1942,8 @@ parse_header(struct pstate *ps, unsigned end)
 		"direction (-> or <>)", "destination address", "destination port" };
 	const char *t = ps->text;
 	unsigned pos = 0, start[7], len[7];
-	char tok[7][1024];
-	struct det_rule *r = ps->r;
+	char *tok[7] = { 0 };
+	int rc;
 
 	for (int i = 0; i < 7; i++) {
 		len[i] = next_token(t, &pos, end, &start[i]);
@@ -1928,10 +1952,6 @@ parse_header(struct pstate *ps, unsigned end)
 					"header ends before the %s (expected: action proto src sport -> "
 					"dst dport (options))",
 					what[i]);
-		if (len[i] >= sizeof(tok[i]))
-			return fail(ps, DET_R_SYNTAX, start[i], "%s is too long", what[i]);
-		memcpy(tok[i], t + start[i], len[i]);
-		tok[i][len[i]] = '\0';
 	}
 	{
 		unsigned s2;
@@ -1942,6 +1962,24 @@ parse_header(struct pstate *ps, unsigned end)
 					"with '('",
 					(int)(pos - s2), t + s2);
 	}
+	for (int i = 0; i < 7; i++) {
+		tok[i] = strndup(t + start[i], len[i]);
+		if (tok[i] == NULL) {
+			rc = fail(ps, DET_R_INVALID_VALUE, start[i], "out of memory");
+			goto out;
+		}
+	}
+	rc = parse_header_tokens(ps, tok, start);
+out:
+	for (int i = 0; i < 7; i++)
+		free(tok[i]);
+	return rc;
+}
+
+static int
+parse_header_tokens(struct pstate *ps, char *const *tok, const unsigned *start)
+{
+	struct det_rule *r = ps->r;
 
 	if (strcmp(tok[0], "alert") == 0)
 		r->info.action = DET_ACT_ALERT;

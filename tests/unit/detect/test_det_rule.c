@@ -125,6 +125,26 @@ test_header_valid(void **state)
 	assert_int_equal(r->classes, DET_CL_TCP_PKT);
 	det_rule_free(r);
 
+	/* a long reputation-style list (thousands of characters in one token) */
+	{
+		size_t cap = 16384, off = 0;
+		char *text = malloc(cap);
+		static const uint8_t in[16] = { 10, 1, 1, 250 }, out[16] = { 10, 1, 2, 1 };
+
+		assert_non_null(text);
+		off += (size_t)snprintf(text, cap, "alert ip [");
+		for (int i = 0; i < 500; i++)
+			off += (size_t)snprintf(text + off, cap - off, "%s10.1.%d.%d",
+					i ? ", " : "", i / 250 * 4 + 1, i % 250 + 1);
+		snprintf(text + off, cap - off, "] any -> any any (sid:1;)");
+		assert_true(strlen(text) > 4000);
+		r = ok(text);
+		assert_true(det_ipset_has(&r->src, 4, in));
+		assert_false(det_ipset_has(&r->src, 4, out));
+		det_rule_free(r);
+		free(text);
+	}
+
 	r = ok("alert dns any any -> any any (content:\"x\"; sid:1;)");
 	assert_true(r->app_approx);
 	assert_int_equal(r->classes, DET_CL_TCP_STREAM | DET_CL_UDP);
@@ -393,6 +413,12 @@ test_options_invalid(void **state)
 	BAD(H "(flowbits:set; sid:1;)", DET_R_INVALID_VALUE, 40, "flowbits", "needs a name");
 	BAD(H "(flowbits:set,a|b; sid:1;)", DET_R_UNSUPPORTED_MODIFIER, 40, "flowbits", "one name");
 	BAD(H "(flowbits:isset,a b; sid:1;)", DET_R_INVALID_VALUE, 40, "flowbits", "spaces");
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), H "(flowbits:isset,%0600d; sid:1;)", 7);
+		BAD(text, DET_R_INVALID_VALUE, 40, "flowbits", "longer than 511");
+	}
 	BAD(H "(isdataat:x; sid:1;)", DET_R_INVALID_VALUE, 40, "isdataat", "[!]N");
 	BAD("alert tcp-stream any any -> any any (dsize:1; content:\"x\"; sid:1;)",
 			DET_R_INVALID_COMBINATION, 0, NULL, "tcp-stream");
