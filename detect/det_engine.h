@@ -248,7 +248,8 @@ int det_stream_open(struct det_worker *w, void *state, size_t size, const struct
  * flags for the rule checks. A rule reports at most once per stream (confirmed rules: once
  * per stream while the record of fired rules has room, DET_STREAM_FIRED). Bytes beyond the
  * stream depth are not scanned. Returns the number of matches, or -ESTALE when state was
- * opened on another engine (reopen it: the new stream starts at the next byte).
+ * opened on another engine, or never opened (zeroed memory): open it then; a reopened
+ * stream starts at the next byte.
  */
 int det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, struct det_match *m,
 		unsigned max);
