@@ -294,7 +294,13 @@ test_stream_state_and_reload(void **state)
 	p = tdet_pkt(IPPROTO_TCP, 80, NULL, 0);
 	assert_int_equal(det_stream_open(t.w, small, sizeof(small), &p), -ENOSPC);
 	assert_int_equal(det_stream_open(t.w, small + 1, sizeof(small) - 1, &p), -EINVAL);
+	/* zeroed memory reads as a stream to open */
 	ts_open(&t, &s, &p);
+	memset(s.mem, 0, s.size);
+	p.payload = (const uint8_t *)"x";
+	p.len = 1;
+	assert_int_equal(det_stream_scan(t.w, s.mem, &p, NULL, 0), -ESTALE);
+	assert_int_equal(det_stream_open(t.w, s.mem, s.size, &p), 0);
 	assert_int_equal(ts_feed(&t, &s, p, "OL", NULL, NULL), 0);
 
 	/* a new engine: the worker moves over; the old stream says so and is reopened */
