@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Health, readiness, status, metrics, the OpenAPI document and the mode. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_api.h"
+#include "mg_handlers.h"
+#include "mg_openapi.h"
+#include "mg_prom.h"
+#include "mg_query.h"
+#include "mg_server.h"
+
+static const struct mg_qparam no_params[] = { { 0 } };
+
+void
+mg_h_health(struct mg_req *r)
+{
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	/* Alive means this thread could answer; nothing else is asked of the appliance. */
+	mg_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void
+mg_h_ready(struct mg_req *r)
+{
+	char why[256] = "";
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	if (ctl_api_ready(r->ctx, why, sizeof(why))) {
+		mg_reply_json(r, 200, json_pack("{s:b, s:s}", "ready", 1, "reason", why));
+		return;
+	}
+	mg_reply_error(r, 503, "not_ready", json_pack("{s:b}", "ready", 0), "not ready: %s", why);
+	r->retry_after_s = 1;
+}
+
+void
+mg_h_status(struct mg_req *r)
+{
+	json_t *j;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	j = ctl_api_status(r->ctx);
+	if (j == NULL) {
+		mg_reply_error(r, 500, "internal", NULL, "the status could not be built");
+		return;
+	}
+	mg_reply_json(r, 200, j);
+}
+
+void
+mg_h_metrics(struct mg_req *r)
+{
+	json_t *j;
+	char *text;
+	size_t len;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	j = ctl_api_metrics(r->ctx);
+	if (j == NULL) {
+		mg_reply_error(r, 500, "internal", NULL, "the metrics could not be built");
+		return;
+	}
+	if (r->srv != NULL)
+		json_object_set_new(j, "api", mg_server_counters(r->srv));
+	text = mg_prom_format(j, &len);
+	json_decref(j);
+	if (text == NULL) {
+		mg_reply_error(r, 500, "internal", NULL, "out of memory formatting the metrics");
+		return;
+	}
+	mg_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, false);
+}
+
+void
+mg_h_openapi(struct mg_req *r)
+{
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	mg_reply_text(r, 200, "application/json", (char *)mg_openapi_json, mg_openapi_json_len,
+			true);
+}
+
+void
+mg_h_mode_get(struct mg_req *r)
+{
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	mg_reply_json(r, 200, json_pack("{s:s}", "mode", ctl_api_mode(r->ctx)));
+}

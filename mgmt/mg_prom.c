@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_prom.h"
+
+/*
+ * One row: the value at path becomes a sample of family name. Path segments are separated by
+ * '.'; "seg[]" walks an array and "*" the members of an object. With label set, each element
+ * (or member) is a sample labelled with the element's field label_from (or the member's name);
+ * with label NULL, the elements are summed into one sample. const_label adds a fixed label
+ * pair ("reason=\"parse\"") to tell rows of one family apart. Rows of a family are adjacent.
+ */
+struct prom_row {
+	const char *name;
+	const char *type; /* counter, gauge */
+	const char *help;
+	const char *path;
+	const char *label;
+	const char *label_from; /* element field for [] ("name", "id"); NULL for * */
+	const char *const_label;
+	double scale; /* multiply the value (Mb/s to bit/s); 0 means 1 */
+};
+
+static const struct prom_row rows[] = {
+	{ "vigil_info", "gauge", "Build and running state of the appliance (value 1).", "", NULL,
+			NULL, NULL },
+	{ "vigil_uptime_seconds", "gauge", "Seconds since vigild started.", "uptime_s", NULL, NULL,
+			NULL },
+	{ "vigil_dry_run", "gauge", "1 in dry-run mode (verdicts counted, not applied), else 0.",
+			"", NULL, NULL, NULL },
+
+	/* Ports. */
+	{ "vigil_port_up", "gauge", "1 when the port has link.", "ports[].link.up", "port", "name",
+			NULL },
+	{ "vigil_port_link_speed_bits_per_second", "gauge", "Link speed of the port.",
+			"ports[].link.speed_mbps", "port", "name", NULL, 1e6 },
+	{ "vigil_port_received_packets_total", "counter", "Packets received on the port.",
+			"ports[].rx_packets", "port", "name", NULL },
+	{ "vigil_port_received_bytes_total", "counter", "Bytes received on the port.",
+			"ports[].rx_bytes", "port", "name", NULL },
+	{ "vigil_port_transmitted_packets_total", "counter", "Packets sent on the port.",
+			"ports[].tx_packets", "port", "name", NULL },
+	{ "vigil_port_transmitted_bytes_total", "counter", "Bytes sent on the port.",
+			"ports[].tx_bytes", "port", "name", NULL },
+	{ "vigil_port_dropped_packets_total", "counter",
+			"Packets received on the port that a verdict dropped.", "ports[].dropped",
+			"port", "name", NULL },
+	{ "vigil_port_tx_full_packets_total", "counter",
+			"Packets to send on the port that its TX queue had no room for.",
+			"ports[].tx_full", "port", "name", NULL },
+	{ "vigil_port_rx_missed_packets_total", "counter",
+			"Packets the NIC dropped because RX descriptors ran out.",
+			"ports[].rx_missed", "port", "name", NULL },
+	{ "vigil_port_rx_nombuf_total", "counter", "RX mbuf allocation failures of the port.",
+			"ports[].rx_nombuf", "port", "name", NULL },
+
+	/* Drops by reason, over every port and worker. */
+	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.", "policy.dropped",
+			NULL, NULL, "reason=\"policy\"" },
+	{ "vigil_dropped_packets_total", NULL, NULL, "policy.l2_dropped", NULL, NULL,
+			"reason=\"l2_policy\"" },
+	{ "vigil_dropped_packets_total", NULL, NULL, "parse.dropped", NULL, NULL,
+			"reason=\"malformed\"" },
+	{ "vigil_dropped_packets_total", NULL, NULL, "flows.tcp_invalid_dropped", NULL, NULL,
+			"reason=\"tcp_invalid\"" },
+	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].tx_full", NULL, NULL,
+			"reason=\"tx_full\"" },
+	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].rx_missed", NULL, NULL,
+			"reason=\"rx_missed\"" },
+	{ "vigil_parse_errors_total", "counter",
+			"Malformed packets by reason (dropped unless parse.forward lists the reason).",
+			"parse.errors.*", "reason", NULL, NULL },
+	{ "vigil_parsed_packets_total", "counter", "Packets parsed, by what they carried.",
+			"parse.ipv4", NULL, NULL, "kind=\"ipv4\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.ipv6", NULL, NULL, "kind=\"ipv6\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.non_ip", NULL, NULL, "kind=\"non_ip\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.tcp", NULL, NULL, "kind=\"tcp\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.udp", NULL, NULL, "kind=\"udp\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.icmp", NULL, NULL, "kind=\"icmp\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.sctp", NULL, NULL, "kind=\"sctp\"" },
+	{ "vigil_parsed_packets_total", NULL, NULL, "parse.other", NULL, NULL,
+			"kind=\"other_l4\"" },
+
+	/* Policy. */
+	{ "vigil_policy_would_drop_packets_total", "counter",
+			"Packets a verdict would have dropped (dry-run).", "policy.would_drop",
+			NULL, NULL, NULL },
+	{ "vigil_policy_rate_limited_packets_total", "counter",
+			"Packets over a rate-limit rule's rate.", "policy.rate_limited", NULL, NULL,
+			NULL },
+	{ "vigil_policy_rejects_sent_total", "counter", "TCP RST or ICMP unreachable answers sent.",
+			"policy.rejects_sent", NULL, NULL, NULL },
+	{ "vigil_policy_classified_flows_total", "counter",
+			"Flows classified by the policy (new, or again after a reload).",
+			"policy.classified", NULL, NULL, NULL },
+	{ "vigil_rule_packets_total", "counter", "Packets that matched the rule.",
+			"rules[].packets", "rule", "name", NULL },
+	{ "vigil_rule_bytes_total", "counter", "Bytes of packets that matched the rule.",
+			"rules[].bytes", "rule", "name", NULL },
+	{ "vigil_rule_flows_total", "counter", "Flows classified by the rule.", "rules[].flows",
+			"rule", "name", NULL },
+	{ "vigil_rule_would_drop_packets_total", "counter",
+			"Packets of the rule a dry-run verdict would have dropped.",
+			"rules[].would_drop", "rule", "name", NULL },
+	{ "vigil_signature_hits_total", "counter", "Packets or streams that matched the signature.",
+			"signatures[].hits", "sid", "sid", NULL },
+
+	/* Workers. */
+	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
+			"worker", "id", NULL },
+	{ "vigil_worker_busy_loops_total", "counter",
+			"Poll loops of the worker that received packets.", "workers[].busy_loops",
+			"worker", "id", NULL },
+	{ "vigil_worker_busy_cycles_total", "counter",
+			"TSC cycles the worker spent in loops that received packets.",
+			"workers[].busy_cycles", "worker", "id", NULL },
+	{ "vigil_worker_rx_bursts_total", "counter", "RX bursts of the worker.",
+			"workers[].rx_bursts", "worker", "id", NULL },
+	{ "vigil_worker_events_sent_total", "counter",
+			"Flow and alert events the worker queued for control.",
+			"workers[].events.sent", "worker", "id", NULL },
+	{ "vigil_worker_events_lost_total", "counter",
+			"Events lost because the worker's ring to control was full.",
+			"workers[].events.lost", "worker", "id", NULL },
+	{ "vigil_tsc_hertz", "gauge", "TSC frequency (to turn cycles into seconds).", "tsc_hz",
+			NULL, NULL, NULL },
+
+	/* Flows. */
+	{ "vigil_flows_active", "gauge", "Flows in the flow tables.", "flows.active", NULL, NULL,
+			NULL },
+	{ "vigil_flows_capacity", "gauge", "Flows the flow tables can hold.", "flows.capacity",
+			NULL, NULL, NULL },
+	{ "vigil_flows_created_total", "counter", "Flows created.", "flows.created", NULL, NULL,
+			NULL },
+	{ "vigil_flows_ended_total", "counter", "Flows ended, by reason.", "flows.ended.*",
+			"reason", NULL, NULL },
+	{ "vigil_flows_overflow_total", "counter", "New flows not tracked: the table was full.",
+			"flows.overflow", NULL, NULL, NULL },
+	{ "vigil_flows_tcp_state", "gauge", "Active TCP flows by state.", "flows.tcp_states.*",
+			"state", NULL, NULL },
+	{ "vigil_flows_memory_bytes", "gauge", "Memory of the flow tables.", "flows.memory_bytes",
+			NULL, NULL, NULL },
+	{ "vigil_fragments_tracked_total", "counter", "IP fragments tracked.", "fragments.tracked",
+			NULL, NULL, NULL },
+	{ "vigil_fragments_orphans_total", "counter", "Later fragments without a first fragment.",
+			"fragments.orphans", NULL, NULL, NULL },
+
+	/* Control. */
+	{ "vigil_events_lost_total", "counter", "Events lost on the rings from workers to control.",
+			"events.lost", NULL, NULL, NULL },
+	{ "vigil_control_events_drained_total", "counter",
+			"Events control took off the workers' rings.", "control.events.drained",
+			NULL, NULL, NULL },
+	{ "vigil_control_event_seq_gaps_total", "counter",
+			"Gaps in event sequence numbers seen by control.",
+			"control.events.seq_gaps", NULL, NULL, NULL },
+	{ "vigil_alerts_total", "counter", "Alerts raised, by severity.", "alerts.by_severity.*",
+			"severity", NULL, NULL },
+	{ "vigil_store_pending_rows", "gauge", "Rows waiting for the store's next batch.",
+			"store.pending", NULL, NULL, NULL },
+	{ "vigil_store_lag_seconds", "gauge",
+			"Age of the oldest row waiting for the store's next batch.", "store.lag_s",
+			NULL, NULL, NULL },
+	{ "vigil_store_rows_written_total", "counter", "Rows the store wrote.",
+			"store.rows_written", NULL, NULL, NULL },
+	{ "vigil_store_rows_dropped_total", "counter", "Rows lost: the store's queue was full.",
+			"store.rows_dropped", NULL, NULL, NULL },
+	{ "vigil_store_batch_failures_total", "counter", "Store batches that failed (retried).",
+			"store.failures", NULL, NULL, NULL },
+
+	/* The API itself (added by mgmt). */
+	{ "vigil_api_requests_total", "counter", "API requests answered, by status class.",
+			"api.requests.*", "code", NULL, NULL },
+	{ "vigil_api_auth_failures_total", "counter",
+			"API requests refused with 401 (no, malformed or unknown token).",
+			"api.auth_failures", NULL, NULL, NULL },
+	{ "vigil_api_connections", "gauge", "Open API connections.", "api.connections", NULL, NULL,
+			NULL },
+};
+
+struct out {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->failed = true;
+			return;
+		}
+		if ((size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = (o->cap + (size_t)n + 1) * 2;
+		char *b = realloc(o->buf, cap);
+
+		if (b == NULL) {
+			o->failed = true;
+			return;
+		}
+		o->buf = b;
+		o->cap = cap;
+	}
+}
+
+/* A label value with \, " and newline escaped as the format asks. */
+static void
+put_label_value(struct out *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			put(o, "\\\\");
+		else if (*v == '"')
+			put(o, "\\\"");
+		else if (*v == '\n')
+			put(o, "\\n");
+		else
+			put(o, "%c", *v);
+	}
+}
+
+/* A number sample; booleans are 0/1; anything else is not a sample. */
+static bool
+sample_value(const json_t *v, char *buf, size_t len)
+{
+	if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%d", json_is_true(v) ? 1 : 0);
+	else
+		return false;
+	return true;
+}
+
+static void
+put_sample(struct out *o, const struct prom_row *row, const char *label, const char *lv,
+		const char *value)
+{
+	bool any = label != NULL || row->const_label != NULL;
+
+	put(o, "%s", row->name);
+	if (any)
+		put(o, "{");
+	if (label != NULL) {
+		put(o, "%s=\"", label);
+		put_label_value(o, lv);
+		put(o, "\"");
+	}
+	if (row->const_label != NULL)
+		put(o, "%s%s", label != NULL ? "," : "", row->const_label);
+	if (any)
+		put(o, "}");
+	put(o, " %s\n", value);
+}
+
+/* Follow a plain dotted path (no [] or *) from v. */
+static const json_t *
+get_path(const json_t *v, const char *path)
+{
+	char key[64];
+
+	while (v != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		v = json_object_get(v, key);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return v;
+}
+
+/* The text of an element's label field (string or integer). */
+static bool
+label_text(const json_t *el, const char *field, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(el, field);
+
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		return false;
+	return true;
+}
+
+/* Emit the samples of one row. Returns how many. */
+static unsigned
+emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
+{
+	char head[64], value[64], lv[128];
+	const char *br = strstr(row->path, "[]");
+	const char *star = strstr(row->path, "*");
+	unsigned n = 0;
+
+	if (br != NULL) {
+		/* "arr[].rest": each element, rest inside it. */
+		size_t hl = (size_t)(br - row->path);
+		const char *rest = br[2] == '.' ? br + 3 : br + 2;
+		const json_t *arr, *el;
+		size_t i;
+		double sum = 0;
+		bool summed = false;
+
+		if (hl >= sizeof(head))
+			return 0;
+		memcpy(head, row->path, hl);
+		head[hl] = '\0';
+		arr = get_path(doc, head);
+		json_array_foreach(arr, i, el)
+		{
+			const json_t *v = get_path(el, rest);
+
+			if (!sample_value(v, value, sizeof(value)))
+				continue;
+			if (row->label == NULL) {
+				sum += json_is_boolean(v) ? json_is_true(v) : json_number_value(v);
+				summed = true;
+				continue;
+			}
+			if (!label_text(el, row->label_from, lv, sizeof(lv)))
+				continue;
+			if (row->scale != 0 && json_is_number(v))
+				snprintf(value, sizeof(value), "%.17g",
+						json_number_value(v) * row->scale);
+			put_sample(o, row, row->label, lv, value);
+			n++;
+		}
+		if (summed) {
+			snprintf(value, sizeof(value), "%.0f", sum);
+			put_sample(o, row, NULL, NULL, value);
+			n++;
+		}
+		return n;
+	}
+	if (star != NULL) {
+		/* "obj.*": each member. */
+		size_t hl = (size_t)(star - row->path);
+		const json_t *obj, *v;
+		const char *k;
+
+		if (hl == 0 || hl >= sizeof(head))
+			return 0;
+		memcpy(head, row->path, hl - 1); /* without the '.' */
+		head[hl - 1] = '\0';
+		obj = get_path(doc, head);
+		json_object_foreach((json_t *)obj, k, v)
+		{
+			if (!sample_value(v, value, sizeof(value)))
+				continue;
+			put_sample(o, row, row->label, k, value);
+			n++;
+		}
+		return n;
+	}
+	/* The two rows made from the document's strings rather than a number. */
+	if (strcmp(row->name, "vigil_info") == 0) {
+		const char *ver = json_string_value(json_object_get(doc, "version"));
+		const char *mode = json_string_value(json_object_get(doc, "mode"));
+
+		put(o, "vigil_info{version=\"");
+		put_label_value(o, ver ? ver : "unknown");
+		put(o, "\",mode=\"");
+		put_label_value(o, mode ? mode : "unknown");
+		put(o, "\"} 1\n");
+		return 1;
+	}
+	if (strcmp(row->name, "vigil_dry_run") == 0) {
+		const char *mode = json_string_value(json_object_get(doc, "mode"));
+
+		if (mode == NULL)
+			return 0;
+		put(o, "vigil_dry_run %d\n", strcmp(mode, "dry-run") == 0);
+		return 1;
+	}
+	if (!sample_value(get_path(doc, row->path), value, sizeof(value)))
+		return 0;
+	put_sample(o, row, NULL, NULL, value);
+	return 1;
+}
+
+char *
+mg_prom_format(const json_t *doc, size_t *len)
+{
+	struct out o = { .buf = NULL, .len = 0, .cap = 0, .failed = false };
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+
+	o.cap = 16384;
+	o.buf = malloc(o.cap);
+	if (o.buf == NULL)
+		return NULL;
+	o.buf[0] = '\0';
+	for (size_t i = 0; i < n;) {
+		/* A family: this row and the next ones with the same name. */
+		size_t j = i + 1;
+		size_t mark = o.len;
+		unsigned samples = 0;
+
+		while (j < n && strcmp(rows[j].name, rows[i].name) == 0)
+			j++;
+		put(&o, "# HELP %s %s\n# TYPE %s %s\n", rows[i].name, rows[i].help, rows[i].name,
+				rows[i].type);
+		for (size_t k = i; k < j; k++)
+			samples += emit_row(&o, &rows[k], doc);
+		if (samples == 0 && !o.failed) {
+			/* Nothing in the document for this family: no HELP/TYPE either. */
+			o.len = mark;
+			o.buf[mark] = '\0';
+		}
+		i = j;
+	}
+	if (o.failed) {
+		free(o.buf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*len = o.len;
+	return o.buf;
+}

@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "ctl_api.h"
+#include "ctl_store.h"
+#include "mg_route.h"
+#include "mg_server.h"
+#include "vg_log.h"
+
+/* Read-only store connections kept for reuse; more are opened (and closed) when all are busy. */
+#define READER_POOL 16
+
+/* A client that keeps sending after its body was refused is cut off after this much. */
+#define DISCARD_LIMIT (16u << 20)
+
+enum status_class { SC_2XX, SC_3XX, SC_4XX, SC_5XX, SC__COUNT };
+
+struct mg_server {
+	struct mg_config cfg;
+	struct ctl_ctx *ctx;
+	struct MHD_Daemon *d;
+	uint16_t port;
+	char *tls_cert;
+	char *tls_key;
+	char www[PATH_MAX]; /* realpath of cfg.www, "" when none */
+
+	pthread_mutex_t readers_mu;
+	struct ctl_store_reader *readers[READER_POOL];
+	unsigned n_readers;
+
+	uint64_t requests[SC__COUNT];
+	uint64_t auth_failures;
+	int64_t connections;
+
+	/* While starting: libmicrohttpd's last message, for the error the caller sees. */
+	char start_err[256];
+	bool starting;
+};
+
+/* Per request: the parsed request, its body so far, and whether a reply was already queued. */
+struct conn {
+	struct mg_server *srv;
+	struct mg_req req;
+	char *body;
+	size_t len;
+	size_t cap;
+	bool too_big;
+	size_t discarded;
+	bool static_file; /* served from www, not the API */
+	bool replied;
+};
+
+static const char *const class_names[SC__COUNT] = { "2xx", "3xx", "4xx", "5xx" };
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct mg_server *s = cls;
+	char msg[256];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	if (s->starting) {
+		snprintf(s->start_err, sizeof(s->start_err), "%s", msg);
+		return;
+	}
+	/* Malformed requests are the clients' problem, and a flood of them must not flood the log.
+	 */
+	MG_LOG(DEBUG, "libmicrohttpd: %s", msg);
+}
+
+uint16_t
+mg_server_port(const struct mg_server *s)
+{
+	return s->port;
+}
+
+const struct mg_config *
+mg_server_config(const struct mg_server *s)
+{
+	return &s->cfg;
+}
+
+json_t *
+mg_server_counters(struct mg_server *s)
+{
+	json_t *req = json_object();
+
+	for (int i = 0; i < SC__COUNT; i++)
+		json_object_set_new(req, class_names[i],
+				json_integer((json_int_t)__atomic_load_n(
+						&s->requests[i], __ATOMIC_RELAXED)));
+	return json_pack("{s:o, s:I, s:I}", "requests", req, "auth_failures",
+			(json_int_t)__atomic_load_n(&s->auth_failures, __ATOMIC_RELAXED),
+			"connections",
+			(json_int_t)__atomic_load_n(&s->connections, __ATOMIC_RELAXED));
+}
+
+/* Store readers ----------------------------------------------------------------------------- */
+
+struct ctl_store_reader *
+mg_server_reader_get(struct mg_server *s, char *err, size_t errlen)
+{
+#if defined(MG_HAVE_STORE_PATH)
+	struct ctl_store_reader *r = NULL;
+	const char *path;
+
+	if (s != NULL) {
+		pthread_mutex_lock(&s->readers_mu);
+		if (s->n_readers > 0)
+			r = s->readers[--s->n_readers];
+		pthread_mutex_unlock(&s->readers_mu);
+		if (r != NULL)
+			return r;
+	}
+	path = ctl_api_store_path(s != NULL ? s->ctx : NULL);
+	if (path == NULL) {
+		snprintf(err, errlen,
+				"the appliance runs without a store (no store: section in its "
+				"config), so it keeps no history");
+		errno = ENOTSUP;
+		return NULL;
+	}
+	return ctl_store_reader_open(path, err, errlen);
+#else
+	(void)s;
+	snprintf(err, errlen, "this build has no store access");
+	errno = ENOTSUP;
+	return NULL;
+#endif
+}
+
+void
+mg_server_reader_put(struct mg_server *s, struct ctl_store_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (s != NULL) {
+		pthread_mutex_lock(&s->readers_mu);
+		if (s->n_readers < READER_POOL) {
+			s->readers[s->n_readers++] = r;
+			r = NULL;
+		}
+		pthread_mutex_unlock(&s->readers_mu);
+	}
+	ctl_store_reader_close(r);
+}
+
+/* Replies ----------------------------------------------------------------------------------- */
+
+static void
+count_status(struct mg_server *s, int status)
+{
+	int c = status < 300 ? SC_2XX : status < 400 ? SC_3XX : status < 500 ? SC_4XX : SC_5XX;
+
+	__atomic_fetch_add(&s->requests[c], 1, __ATOMIC_RELAXED);
+	if (status == 401)
+		__atomic_fetch_add(&s->auth_failures, 1, __ATOMIC_RELAXED);
+}
+
+static enum MHD_Result
+queue_reply(struct MHD_Connection *c, struct conn *cs)
+{
+	struct mg_req *r = &cs->req;
+	struct MHD_Response *resp;
+	const char *type;
+	bool is_static;
+	size_t len;
+	char *body = mg_req_body_take(r, &len, &type, &is_static);
+	char hdr[64];
+	enum MHD_Result ret;
+
+	if (body == NULL)
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	else if (is_static)
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (resp == NULL) {
+		if (!is_static)
+			free(body);
+		return MHD_NO;
+	}
+	if (type != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->etag[0] != '\0') {
+		snprintf(hdr, sizeof(hdr), "\"%s\"", r->etag);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, hdr);
+	}
+	if (r->location[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+	if (r->allow[0] != '\0' && r->status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->status == 401)
+		MHD_add_response_header(
+				resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+	if (r->retry_after_s > 0) {
+		snprintf(hdr, sizeof(hdr), "%u", r->retry_after_s);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, hdr);
+	}
+	count_status(cs->srv, r->status);
+	ret = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	cs->replied = true;
+	return ret;
+}
+
+#if defined(MG_HAVE_AUDIT)
+/* Copy s with control characters and bytes above 0x7e as '?'. */
+static void
+log_safe(char *out, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
+	out[i] = '\0';
+}
+
+/* Record a write: who, what, and how it ended. */
+static void
+audit(struct conn *cs)
+{
+	struct mg_req *r = &cs->req;
+	char detail[512];
+	const char *what = r->audit;
+	int rc;
+
+	if (r->auth != MG_AUTH_OK || r->route == NULL || !(r->route->flags & MG_RF_WRITE))
+		return;
+	if (r->status >= 400) {
+		/* The refusal is part of the record: what was asked and why it was refused. */
+		const char *msg = json_string_value(json_object_get(r->json, "message"));
+
+		snprintf(detail, sizeof(detail), "%s%s%s", r->audit, r->audit[0] ? "; " : "",
+				msg ? msg : "");
+		what = detail;
+	}
+	/* The daemon's log holds the trail too, also when there is no store to keep it in; what
+	 * a client sent cannot forge log lines. */
+	char lpath[160], lwhat[512];
+
+	log_safe(lpath, sizeof(lpath), r->path);
+	log_safe(lwhat, sizeof(lwhat), what);
+	MG_LOG(NOTICE, "audit: %s %s by %s -> %d: %s", r->method, lpath, r->id.name, r->status,
+			lwhat);
+	rc = ctl_api_audit(r->ctx, r->id.name, r->method, r->path, what, r->status);
+	if (rc != 0 && rc != -ENOTSUP)
+		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", r->method,
+				r->path, r->id.name, r->status, strerror(-rc));
+}
+#else
+static void
+audit(struct conn *cs)
+{
+	(void)cs; /* no write route is served without ctl_api_audit (mg_routes.c) */
+}
+#endif
+
+/* Static files (dashboard) ------------------------------------------------------------------ */
+
+static const char *
+content_type_of(const char *path)
+{
+	static const struct {
+		const char *ext;
+		const char *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".woff2", "font/woff2" },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcasecmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* Serve path from the www directory; only files inside it, never through a symlink out. */
+static enum MHD_Result
+serve_static(struct MHD_Connection *c, struct conn *cs, const char *path)
+{
+	struct mg_server *s = cs->srv;
+	char want[PATH_MAX], real[PATH_MAX];
+	struct MHD_Response *resp;
+	struct stat st;
+	size_t wl = strlen(s->www);
+	int fd;
+
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	if (snprintf(want, sizeof(want), "%s%s", s->www, path) >= (int)sizeof(want) ||
+			realpath(want, real) == NULL || strncmp(real, s->www, wl) != 0 ||
+			real[wl] != '/' || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+		mg_reply_error(&cs->req, 404, "not_found", NULL, "no such file: %s", path);
+		return queue_reply(c, cs);
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		mg_reply_error(&cs->req, 404, "not_found", NULL, "no such file: %s", path);
+		return queue_reply(c, cs);
+	}
+	resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (resp == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_of(real));
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	count_status(s, 200);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	cs->replied = true;
+	return ret;
+}
+
+/* Requests ---------------------------------------------------------------------------------- */
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct mg_req *r = cls;
+
+	(void)kind;
+	if (r->n_query >= MG_MAX_QUERY) {
+		r->query_overflow = true;
+		return MHD_NO;
+	}
+	r->query[r->n_query].key = key;
+	r->query[r->n_query].value = value != NULL ? value : "";
+	r->n_query++;
+	return MHD_YES;
+}
+
+static bool
+is_api_path(const char *url)
+{
+	return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
+	       strcmp(url, "/metrics") == 0;
+}
+
+/*
+ * First call of a request: everything that can be decided from the request line and headers
+ * is decided here, before a byte of the body is read: unknown path or method, missing or
+ * wrong credentials, a declared body that is too big or that the route does not take.
+ * Returns true when a reply was queued.
+ */
+static bool
+start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const char *method)
+{
+	struct mg_server *s = cs->srv;
+	struct mg_req *r = &cs->req;
+	const union MHD_ConnectionInfo *ci;
+	const char *cl;
+	int rc;
+
+	r->method = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	r->path = url;
+	r->ctx = s->ctx;
+	r->srv = s;
+	r->content_type = MHD_lookup_connection_value(
+			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	r->if_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, r);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	r->auth = mg_auth_identify(&s->cfg,
+			MHD_lookup_connection_value(
+					c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+			ci != NULL ? ci->client_addr : NULL, &r->id);
+
+	if (!is_api_path(url) && s->www[0] != '\0' && strcmp(r->method, "GET") == 0) {
+		cs->static_file = true;
+		return false; /* served at the end, once any body is drained */
+	}
+	rc = mg_route_find(r, r->method, url);
+	if (rc == -ENOENT) {
+		mg_reply_error(r, 404, "no_route",
+				json_pack("{s:s}", "see", "/api/v1/openapi.json"),
+				"no API route %s%s (the routes are in /api/v1/openapi.json)", url,
+				is_api_path(url) ? ""
+						 : "; paths outside /api/ are the dashboard's");
+		return true;
+	}
+	if (rc == -EOPNOTSUPP) {
+		mg_reply_error(r, 405, "method_not_allowed",
+				json_pack("{s:o}", "allow", mg_json_str(r->allow)),
+				"%s is not allowed on %s (allowed: %s)", method, url, r->allow);
+		return true;
+	}
+	/* Credentials before the body: an unauthenticated client cannot make us read megabytes. */
+	if (r->route->role > MG_ROLE_NONE &&
+			(r->auth != MG_AUTH_OK || r->id.role < r->route->role)) {
+		mg_route_run(r); /* replies 401 or 403 without running the handler */
+		audit(cs);
+		return true;
+	}
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		unsigned long long n = strtoull(cl, NULL, 10);
+
+		if (n > s->cfg.max_body) {
+			mg_reply_error(r, 413, "payload_too_large",
+					json_pack("{s:I}", "max_body", (json_int_t)s->cfg.max_body),
+					"the body is %llu bytes; this appliance takes at most %llu "
+					"(mgmt.max_body)",
+					n, (unsigned long long)s->cfg.max_body);
+			audit(cs);
+			return true;
+		}
+		if (n > 0 && !(r->route->flags & MG_RF_BODY)) {
+			mg_reply_error(r, 400, "unexpected_body", NULL,
+					"%s %s takes no request body", r->route->method,
+					r->route->pattern);
+			audit(cs);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Last call of a request: the body is complete. */
+static enum MHD_Result
+finish_request(struct MHD_Connection *c, struct conn *cs)
+{
+	struct mg_req *r = &cs->req;
+
+	if (cs->static_file) {
+		if (cs->len > 0 || cs->too_big) {
+			mg_reply_error(r, 400, "unexpected_body", NULL,
+					"GET takes no request body");
+			return queue_reply(c, cs);
+		}
+		return serve_static(c, cs, r->path);
+	}
+	if (cs->too_big) {
+		mg_reply_error(r, 413, "payload_too_large",
+				json_pack("{s:I}", "max_body", (json_int_t)cs->srv->cfg.max_body),
+				"the body is larger than %llu bytes (mgmt.max_body)",
+				(unsigned long long)cs->srv->cfg.max_body);
+	} else if (cs->len > 0 && !(r->route->flags & MG_RF_BODY)) {
+		mg_reply_error(r, 400, "unexpected_body", NULL, "%s %s takes no request body",
+				r->route->method, r->route->pattern);
+	} else {
+		r->body = cs->body;
+		r->body_len = cs->len;
+		mg_route_run(r);
+	}
+	audit(cs);
+	return queue_reply(c, cs);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+		const char *version, const char *upload_data, size_t *upload_data_size,
+		void **con_cls)
+{
+	struct mg_server *s = cls;
+	struct conn *cs = *con_cls;
+
+	(void)version;
+	if (cs == NULL) {
+		cs = calloc(1, sizeof(*cs));
+		if (cs == NULL)
+			return MHD_NO;
+		cs->srv = s;
+		*con_cls = cs;
+		if (start_request(c, cs, url, method))
+			return queue_reply(c, cs);
+		return MHD_YES;
+	}
+	if (cs->replied) {
+		/* Refused before the body: drop what still arrives, up to a point. */
+		cs->discarded += *upload_data_size;
+		*upload_data_size = 0;
+		return cs->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (cs->too_big || cs->len + n > s->cfg.max_body) {
+			/* Chunked or lying about its length: keep draining to answer 413. */
+			cs->too_big = true;
+			cs->discarded += n;
+			return cs->discarded > DISCARD_LIMIT ? MHD_NO : MHD_YES;
+		}
+		if (cs->len + n + 1 > cs->cap) {
+			size_t cap = cs->cap ? cs->cap : 4096;
+			char *b;
+
+			while (cap < cs->len + n + 1)
+				cap *= 2;
+			b = realloc(cs->body, cap);
+			if (b == NULL)
+				return MHD_NO;
+			cs->body = b;
+			cs->cap = cap;
+		}
+		memcpy(cs->body + cs->len, upload_data, n);
+		cs->len += n;
+		cs->body[cs->len] = '\0';
+		return MHD_YES;
+	}
+	return finish_request(c, cs);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cs = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cs == NULL)
+		return;
+	mg_req_reply_free(&cs->req);
+	free(cs->body);
+	free(cs);
+	*con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+		enum MHD_ConnectionNotificationCode toe)
+{
+	struct mg_server *s = cls;
+
+	(void)c;
+	(void)socket_context;
+	__atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1,
+			__ATOMIC_RELAXED);
+}
+
+/* Start and stop -------------------------------------------------------------------------- */
+
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long len;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > (1 << 20) ||
+			fseek(f, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: not a readable file of at most 1 MiB", path);
+		fclose(f);
+		errno = EINVAL;
+		return NULL;
+	}
+	buf = malloc((size_t)len + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		snprintf(err, errlen, "%s: cannot read it", path);
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+server_free(struct mg_server *s)
+{
+	if (s->tls_key != NULL) {
+		/* The private key does not linger in freed memory. */
+		memset(s->tls_key, 0, strlen(s->tls_key));
+		free(s->tls_key);
+	}
+	free(s->tls_cert);
+	for (unsigned i = 0; i < s->n_readers; i++)
+		ctl_store_reader_close(s->readers[i]);
+	pthread_mutex_destroy(&s->readers_mu);
+	free(s);
+}
+
+struct mg_server *
+mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, size_t errlen)
+{
+	struct mg_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[16];
+	unsigned n = 0;
+	const union MHD_DaemonInfo *di;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->ctx = ctx;
+	pthread_mutex_init(&s->readers_mu, NULL);
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, cfg->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
+	} else if (inet_pton(AF_INET6, cfg->listen, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
+			1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "mgmt.listen: '%s' is not an IPv4 or IPv6 address",
+				cfg->listen);
+		errno = EINVAL;
+		goto fail;
+	}
+	if (cfg->tls_cert[0] != '\0') {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen,
+					"mgmt.tls is set but this libmicrohttpd was built without "
+					"TLS (GnuTLS)");
+			errno = ENOTSUP;
+			goto fail;
+		}
+		s->tls_cert = read_file(cfg->tls_cert, err, errlen);
+		if (s->tls_cert == NULL)
+			goto fail;
+		s->tls_key = read_file(cfg->tls_key, err, errlen);
+		if (s->tls_key == NULL)
+			goto fail;
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key };
+	}
+	if (cfg->www[0] != '\0') {
+		struct stat st;
+
+		if (realpath(cfg->www, s->www) == NULL || stat(s->www, &st) != 0 ||
+				!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "mgmt.www: %s is not a directory", cfg->www);
+			errno = ENOENT;
+			goto fail;
+		}
+	}
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		NULL };
+	if (cfg->max_connections_per_ip > 0)
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			cfg->max_connections_per_ip, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+		(intptr_t)((cfg->timeout_ms + 999) / 1000), NULL };
+	/* Reject what RFC 9112 forbids (bare LF, spaces before colons, ...) rather than guess. */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+	s->starting = true;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+			mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY, opts,
+			MHD_OPTION_END);
+	int e = errno;
+
+	s->starting = false;
+	if (s->d == NULL) {
+		snprintf(err, errlen, "cannot serve the API on %s%s%s:%u: %s",
+				strchr(cfg->listen, ':') ? "[" : "", cfg->listen,
+				strchr(cfg->listen, ':') ? "]" : "", cfg->port,
+				s->start_err[0] ? s->start_err : "libmicrohttpd refused to start");
+		errno = e != 0 ? e : EIO;
+		goto fail;
+	}
+	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di != NULL ? di->port : cfg->port;
+	MG_LOG(NOTICE, "API on %s://%s%s%s:%u/api/v1 (%u token%s%s)",
+			cfg->tls_cert[0] ? "https" : "http", strchr(cfg->listen, ':') ? "[" : "",
+			cfg->listen, strchr(cfg->listen, ':') ? "]" : "", s->port, cfg->n_tokens,
+			cfg->n_tokens == 1 ? "" : "s",
+			cfg->allow_unauthenticated_loopback ? ", unauthenticated loopback allowed"
+							    : "");
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+void
+mg_server_stop(struct mg_server *s)
+{
+	if (s == NULL)
+		return;
+	MHD_stop_daemon(s->d);
+	server_free(s);
+}

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_auth.h"
+#include "mg_fake_ctl.h"
+#include "vg_yaml.h"
+
+#define MAX_VERSIONS 64
+#define MAX_AUDIT    256
+#define MAX_BLOCKS   64
+
+struct version {
+	int64_t id;
+	enum ctl_text_kind kind;
+	char *text;
+	size_t len;
+	char sha256[65];
+	char source[96];
+};
+
+struct block {
+	uint8_t family;
+	uint8_t addr[16];
+	uint32_t ttl;
+	char reason[128];
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct version versions[MAX_VERSIONS];
+static unsigned n_versions;
+static int64_t next_id = 1;
+static int64_t current[2] = { -1, -1 }; /* index in versions by kind */
+static char mode[16] = "enforce";
+static bool ready = true;
+static char ready_why[128] = "ports up";
+static bool busy;
+static const char *store_path;
+static struct fake_audit audits[MAX_AUDIT];
+static unsigned n_audits;
+static struct ctl_flow_filter last_filter;
+static unsigned last_limit;
+static struct block blocks[MAX_BLOCKS];
+static unsigned n_blocks;
+
+void
+fake_ctl_reset(void)
+{
+	pthread_mutex_lock(&mu);
+	for (unsigned i = 0; i < n_versions; i++)
+		free(versions[i].text);
+	n_versions = 0;
+	next_id = 1;
+	current[0] = current[1] = -1;
+	strcpy(mode, "enforce");
+	ready = true;
+	strcpy(ready_why, "ports up");
+	busy = false;
+	store_path = NULL;
+	n_audits = 0;
+	memset(&last_filter, 0, sizeof(last_filter));
+	last_limit = 0;
+	n_blocks = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+fake_ctl_set_ready(bool r, const char *why)
+{
+	pthread_mutex_lock(&mu);
+	ready = r;
+	snprintf(ready_why, sizeof(ready_why), "%s", why);
+	pthread_mutex_unlock(&mu);
+}
+
+void
+fake_ctl_set_busy(bool b)
+{
+	busy = b;
+}
+
+void
+fake_ctl_set_store_path(const char *path)
+{
+	store_path = path;
+}
+
+unsigned
+fake_ctl_audit_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&mu);
+	n = n_audits;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+const struct fake_audit *
+fake_ctl_audit_get(unsigned i)
+{
+	return i < n_audits ? &audits[i] : NULL;
+}
+
+const struct ctl_flow_filter *
+fake_ctl_last_flow_filter(unsigned *limit)
+{
+	*limit = last_limit;
+	return &last_filter;
+}
+
+unsigned
+fake_ctl_block_count(void)
+{
+	return n_blocks;
+}
+
+/* Status and metrics: the shape ctl_report_json() gives, with fixed numbers. */
+json_t *
+ctl_api_status(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	return json_pack("{s:s, s:I, s:s, s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:b, "
+			 "s:I}}, {s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:b, s:I}}], "
+			 "s:[{s:i, s:I, s:I, s:{s:I, s:I}}], s:{s:I, s:I, s:f, s:{s:I, s:I}}, "
+			 "s:{s:I, s:{s:I}}, s:{s:I, s:I}, s:{s:I}, s:[{s:s, s:I, s:I, s:I, s:I}]}",
+			"version", "0.1.0", "uptime_s", (json_int_t)42, "mode", mode, "ports",
+			"name", "outside", "rx_packets", (json_int_t)1000, "rx_bytes",
+			(json_int_t)64000, "tx_packets", (json_int_t)10, "tx_bytes",
+			(json_int_t)640, "dropped", (json_int_t)5, "tx_full", (json_int_t)0,
+			"rx_missed", (json_int_t)0, "rx_nombuf", (json_int_t)0, "link", "up", 1,
+			"speed_mbps", (json_int_t)10000, "name", "in\"side", "rx_packets",
+			(json_int_t)10, "rx_bytes", (json_int_t)640, "tx_packets", (json_int_t)995,
+			"tx_bytes", (json_int_t)63680, "dropped", (json_int_t)0, "tx_full",
+			(json_int_t)2, "rx_missed", (json_int_t)1, "rx_nombuf", (json_int_t)0,
+			"link", "up", 0, "speed_mbps", (json_int_t)0, "workers", "id", 0, "loops",
+			(json_int_t)123456, "busy_cycles", (json_int_t)99, "events", "sent",
+			(json_int_t)7, "lost", (json_int_t)3, "flows", "active", (json_int_t)3,
+			"capacity", (json_int_t)1024, "fill", 3.0 / 1024, "ended", "fin",
+			(json_int_t)2, "timeout", (json_int_t)1, "parse", "dropped", (json_int_t)4,
+			"errors", "ipv4_bad_checksum", (json_int_t)4, "policy", "dropped",
+			(json_int_t)5, "would_drop", (json_int_t)0, "events", "lost", (json_int_t)3,
+			"rules", "name", "web-in", "packets", (json_int_t)900, "bytes",
+			(json_int_t)57600, "flows", (json_int_t)3, "would_drop", (json_int_t)0);
+}
+
+bool
+ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len)
+{
+	bool r;
+
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	r = ready;
+	snprintf(why, len, "%s", ready_why);
+	pthread_mutex_unlock(&mu);
+	return r;
+}
+
+json_t *
+ctl_api_metrics(struct ctl_ctx *ctx)
+{
+	return ctl_api_status(ctx);
+}
+
+const char *
+ctl_api_mode(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	/* Like the real one: a string that stays valid whatever the mode becomes. */
+	return strcmp(mode, "dry-run") == 0 ? "dry-run" : "enforce";
+}
+
+int
+ctl_api_set_mode(struct ctl_ctx *ctx, const char *m, const char *who, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)who;
+	if (busy) {
+		snprintf(err, errlen, "control did not answer");
+		return -EBUSY;
+	}
+	if (strcmp(m, "enforce") != 0 && strcmp(m, "dry-run") != 0) {
+		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run", m);
+		return -EINVAL;
+	}
+	snprintf(mode, sizeof(mode), "%s", m);
+	return 0;
+}
+
+/* Texts ------------------------------------------------------------------------------------ */
+
+static int
+check_text(enum ctl_text_kind kind, const char *text, size_t len, struct vg_diag *diag)
+{
+	struct vg_yaml y;
+	yaml_node_t *root;
+	const char *name = kind == CTL_TEXT_POLICY ? "policy" : "signatures";
+	int rc;
+
+	memset(&y, 0, sizeof(y));
+	rc = vg_yaml_load_buf(&y, name, text, len, diag);
+	if (rc != 0) {
+		vg_yaml_free(&y);
+		return -EINVAL;
+	}
+	root = vg_yaml_root(&y);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		vg_diag_add(diag, VG_SEV_ERROR, name, root ? vg_yaml_line(root) : 1,
+				root ? vg_yaml_col(root) : 1, "the %s must be a mapping", name);
+		vg_yaml_free(&y);
+		return -EINVAL;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+			p++) {
+		yaml_node_t *k = vg_yaml_node(&y, p->key);
+
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+				strcmp((const char *)k->data.scalar.value, "bad") == 0)
+			vg_yaml_err(&y, k, "key 'bad' is not accepted");
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+				strcmp((const char *)k->data.scalar.value, "warn") == 0)
+			vg_yaml_warn(&y, k, "key 'warn' is only a warning");
+	}
+	rc = y.errors > 0 ? -EINVAL : 0;
+	vg_yaml_free(&y);
+	return rc;
+}
+
+static json_t *
+summary_of(const char *text, size_t len)
+{
+	unsigned lines = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	return json_pack("{s:I, s:I}", "bytes", (json_int_t)len, "lines", (json_int_t)lines);
+}
+
+json_t *
+ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
+{
+	json_t *j = NULL;
+
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	if (current[kind] < 0) {
+		snprintf(err, errlen, "no %s is loaded",
+				kind == CTL_TEXT_POLICY ? "policy" : "signature set");
+		errno = ENOENT;
+	} else {
+		const struct version *v = &versions[current[kind]];
+
+		j = json_pack("{s:I, s:s, s:s%, s:s, s:I}", "version", (json_int_t)v->id, "sha256",
+				v->sha256, "text", v->text, v->len, "source", v->source,
+				"applied_at_ns", (json_int_t)1700000000000000000LL);
+	}
+	pthread_mutex_unlock(&mu);
+	return j;
+}
+
+int
+ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		struct vg_diag *diag, json_t **summary)
+{
+	int rc;
+
+	(void)ctx;
+	rc = check_text(kind, text, len, diag);
+	if (rc == 0 && summary != NULL)
+		*summary = summary_of(text, len);
+	return rc;
+}
+
+/* Store a version and make it current (mu held). */
+static int
+publish(enum ctl_text_kind kind, const char *text, size_t len, const char *source, int64_t if_match,
+		struct vg_diag *diag, struct ctl_text_result *out)
+{
+	char sha[65];
+	struct version *v;
+
+	if (busy) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "control did not answer within 10 ms");
+		return -EBUSY;
+	}
+	if (if_match >= 0 && (current[kind] < 0 || versions[current[kind]].id != if_match)) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+				"If-Match: version %lld is no longer the one in force",
+				(long long)if_match);
+		return -ESTALE;
+	}
+	mg_sha256_hex(text, len, sha);
+	if (current[kind] >= 0 && strcmp(versions[current[kind]].sha256, sha) == 0) {
+		out->version = versions[current[kind]].id;
+		memcpy(out->sha256, sha, sizeof(sha));
+		out->unchanged = true;
+		return 0;
+	}
+	if (n_versions == MAX_VERSIONS) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "the fake keeps %d versions",
+				MAX_VERSIONS);
+		return -ENOSPC;
+	}
+	v = &versions[n_versions];
+	v->text = malloc(len + 1);
+	if (v->text == NULL)
+		return -ENOMEM;
+	memcpy(v->text, text, len);
+	v->text[len] = '\0';
+	v->len = len;
+	v->kind = kind;
+	v->id = next_id++;
+	memcpy(v->sha256, sha, sizeof(sha));
+	snprintf(v->source, sizeof(v->source), "%s", source);
+	current[kind] = n_versions++;
+	out->version = v->id;
+	memcpy(out->sha256, sha, sizeof(sha));
+	out->unchanged = false;
+	out->summary = summary_of(text, len);
+	return 0;
+}
+
+int
+ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		const char *who, int64_t if_match, struct vg_diag *diag,
+		struct ctl_text_result *out)
+{
+	char source[96];
+	int rc;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	rc = check_text(kind, text, len, diag);
+	if (rc != 0)
+		return rc;
+	snprintf(source, sizeof(source), "api:%s", who);
+	pthread_mutex_lock(&mu);
+	rc = publish(kind, text, len, source, if_match, diag, out);
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+int
+ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
+		const char *who, struct vg_diag *diag, struct ctl_text_result *out)
+{
+	char source[96];
+	int rc = -ENOENT;
+
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
+	pthread_mutex_lock(&mu);
+	for (unsigned i = 0; i < n_versions; i++) {
+		if (versions[i].id != version || versions[i].kind != kind)
+			continue;
+		rc = publish(kind, versions[i].text, versions[i].len, source, -1, diag, out);
+		break;
+	}
+	if (rc == -ENOENT)
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no %s version %lld",
+				kind == CTL_TEXT_POLICY ? "policy" : "signatures",
+				(long long)version);
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+json_t *
+ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit, char *err,
+		size_t errlen)
+{
+	json_t *a = json_array();
+
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	pthread_mutex_lock(&mu);
+	for (unsigned i = n_versions; i-- > 0 && json_array_size(a) < limit;)
+		if (versions[i].kind == kind)
+			json_array_append_new(
+					a, json_pack("{s:I, s:s, s:s, s:s}", "id",
+							   (json_int_t)versions[i].id, "sha256",
+							   versions[i].sha256, "source",
+							   versions[i].source, "result", "ok"));
+	pthread_mutex_unlock(&mu);
+	return a;
+}
+
+json_t *
+ctl_api_signature_report(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	if (current[CTL_TEXT_SIGNATURES] < 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return json_pack("{s:I, s:I, s:[]}", "rules_read", (json_int_t)3, "rules_loaded",
+			(json_int_t)3, "rejected");
+}
+
+/* Flows, blocklist, counters ----------------------------------------------------------------- */
+
+json_t *
+ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *f, unsigned limit)
+{
+	(void)ctx;
+	last_filter = *f;
+	last_limit = limit;
+	return json_pack("[{s:s, s:i, s:s, s:i, s:s, s:s}]", "src", "10.0.0.1", "sport", 40000,
+			"dst", "10.0.0.2", "dport", 443, "proto", "TCP", "state", "established");
+}
+
+json_t *
+ctl_api_blocklist(struct ctl_ctx *ctx)
+{
+	json_t *a = json_array();
+	char text[64];
+
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	for (unsigned i = 0; i < n_blocks; i++) {
+		inet_ntop(blocks[i].family == 4 ? AF_INET : AF_INET6, blocks[i].addr, text,
+				sizeof(text));
+		json_array_append_new(a, json_pack("{s:s, s:I, s:s}", "address", text, "ttl",
+							 (json_int_t)blocks[i].ttl, "reason",
+							 blocks[i].reason));
+	}
+	pthread_mutex_unlock(&mu);
+	return a;
+}
+
+static int
+find_block(uint8_t family, const uint8_t *addr)
+{
+	for (unsigned i = 0; i < n_blocks; i++)
+		if (blocks[i].family == family &&
+				memcmp(blocks[i].addr, addr, family == 4 ? 4 : 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
+		const char *reason, const char *who, char *err, size_t errlen)
+{
+	int i;
+
+	(void)ctx;
+	(void)who;
+	if (busy) {
+		snprintf(err, errlen, "control did not answer");
+		return -EBUSY;
+	}
+	pthread_mutex_lock(&mu);
+	i = find_block(family, addr);
+	if (i < 0 && n_blocks == MAX_BLOCKS) {
+		pthread_mutex_unlock(&mu);
+		snprintf(err, errlen, "the blocklist is full");
+		return -ENOSPC;
+	}
+	if (i < 0)
+		i = (int)n_blocks++;
+	memset(&blocks[i], 0, sizeof(blocks[i]));
+	blocks[i].family = family;
+	memcpy(blocks[i].addr, addr, family == 4 ? 4 : 16);
+	blocks[i].ttl = ttl_s;
+	snprintf(blocks[i].reason, sizeof(blocks[i].reason), "%s", reason);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+int
+ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
+		char *err, size_t errlen)
+{
+	int i;
+
+	(void)ctx;
+	(void)who;
+	pthread_mutex_lock(&mu);
+	i = find_block(family, addr);
+	if (i >= 0)
+		blocks[i] = blocks[--n_blocks];
+	pthread_mutex_unlock(&mu);
+	if (i < 0) {
+		snprintf(err, errlen, "the address is not blocked");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+json_t *
+ctl_api_rule_counters(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	return json_pack("{s:[{s:i, s:s, s:I}]}", "policy", "index", 0, "name", "(default)",
+			"packets", (json_int_t)12);
+}
+
+int
+ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const char *path,
+		const char *request, int status)
+{
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	if (n_audits < MAX_AUDIT) {
+		struct fake_audit *a = &audits[n_audits++];
+
+		snprintf(a->who, sizeof(a->who), "%s", who);
+		snprintf(a->method, sizeof(a->method), "%s", method);
+		snprintf(a->path, sizeof(a->path), "%s", path);
+		snprintf(a->request, sizeof(a->request), "%s", request);
+		a->status = status;
+	}
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+const char *
+ctl_api_store_path(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	return store_path;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Prometheus text format of the metrics document: names, labels, escaping, HELP and TYPE
+ * once per family, sums, and families left out when the document lacks them.
+ */
+#include <ctype.h>
+
+#include "vg_test.h"
+
+#include "mg_prom.h"
+
+static const char *doc_text =
+		"{\"version\": \"0.1.0\", \"mode\": \"dry-run\", \"uptime_s\": 42, \"tsc_hz\": 2000000000,"
+		" \"ports\": ["
+		"  {\"name\": \"outside\", \"rx_packets\": 1000, \"rx_bytes\": 64000, \"tx_packets\": 10,"
+		"   \"tx_bytes\": 640, \"dropped\": 5, \"tx_full\": 1, \"rx_missed\": 0, \"rx_nombuf\": 0,"
+		"   \"link\": {\"up\": true, \"speed_mbps\": 10000}},"
+		"  {\"name\": \"in\\\"si\\\\de\\n\", \"rx_packets\": 10, \"rx_bytes\": 640,"
+		"   \"tx_packets\": 995, \"tx_bytes\": 63680, \"dropped\": 0, \"tx_full\": 2,"
+		"   \"rx_missed\": 3, \"rx_nombuf\": 0, \"link\": {\"up\": false, \"speed_mbps\": 0}}],"
+		" \"workers\": [{\"id\": 0, \"loops\": 7, \"busy_loops\": 1, \"busy_cycles\": 99,"
+		"   \"rx_bursts\": 1, \"events\": {\"sent\": 7, \"lost\": 3}},"
+		"  {\"id\": 1, \"loops\": 8, \"busy_loops\": 2, \"busy_cycles\": 100, \"rx_bursts\": 2,"
+		"   \"events\": {\"sent\": 1, \"lost\": 0}}],"
+		" \"flows\": {\"active\": 3, \"capacity\": 1024, \"fill\": 0.0029296875, \"created\": 9,"
+		"   \"ended\": {\"fin\": 2, \"timeout\": 1}, \"overflow\": 0, \"tcp_invalid_dropped\": 6,"
+		"   \"tcp_states\": {\"established\": 2}, \"memory_bytes\": 1048576},"
+		" \"parse\": {\"dropped\": 4, \"errors\": {\"ipv4_bad_checksum\": 4}, \"ipv4\": 900},"
+		" \"policy\": {\"dropped\": 5, \"would_drop\": 11, \"l2_dropped\": 0},"
+		" \"rules\": [{\"name\": \"web-in\", \"packets\": 900, \"bytes\": 57600, \"flows\": 3,"
+		"   \"would_drop\": 0}, {\"name\": \"(default)\", \"packets\": 100, \"bytes\": 6400,"
+		"   \"flows\": 6, \"would_drop\": 11}],"
+		" \"events\": {\"sent\": 8, \"lost\": 3},"
+		" \"api\": {\"requests\": {\"2xx\": 5, \"4xx\": 1}, \"auth_failures\": 1, \"connections\": 2}}";
+
+static char *
+format(const char *text, size_t *len)
+{
+	json_error_t e;
+	json_t *doc = json_loads(text, 0, &e);
+	char *out;
+
+	if (doc == NULL)
+		fail_msg("fixture: %s at %d", e.text, e.line);
+	out = mg_prom_format(doc, len);
+	json_decref(doc);
+	assert_non_null(out);
+	return out;
+}
+
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+#define assert_line(text, line)                                             \
+	do {                                                                \
+		if (!has_line((text), (line)))                              \
+			fail_msg("no line \"%s\" in:\n%s", (line), (text)); \
+	} while (0)
+
+static void
+test_values_and_labels(void **state)
+{
+	size_t len;
+	char *t = format(doc_text, &len);
+
+	(void)state;
+	assert_int_equal(strlen(t), len);
+	assert_line(t, "vigil_info{version=\"0.1.0\",mode=\"dry-run\"} 1");
+	assert_line(t, "vigil_dry_run 1");
+	assert_line(t, "vigil_uptime_seconds 42");
+	assert_line(t, "vigil_port_received_packets_total{port=\"outside\"} 1000");
+	/* ", \ and newline in a label value are escaped. */
+	assert_line(t, "vigil_port_received_packets_total{port=\"in\\\"si\\\\de\\n\"} 10");
+	assert_line(t, "vigil_port_up{port=\"outside\"} 1");
+	assert_line(t, "vigil_port_up{port=\"in\\\"si\\\\de\\n\"} 0");
+	assert_line(t, "vigil_port_link_speed_bits_per_second{port=\"outside\"} 10000000000");
+	/* Drops by reason: summed over ports where the document has them per port. */
+	assert_line(t, "vigil_dropped_packets_total{reason=\"policy\"} 5");
+	assert_line(t, "vigil_dropped_packets_total{reason=\"malformed\"} 4");
+	assert_line(t, "vigil_dropped_packets_total{reason=\"tcp_invalid\"} 6");
+	assert_line(t, "vigil_dropped_packets_total{reason=\"tx_full\"} 3");
+	assert_line(t, "vigil_dropped_packets_total{reason=\"rx_missed\"} 3");
+	assert_line(t, "vigil_dropped_packets_total{reason=\"l2_policy\"} 0");
+	assert_line(t, "vigil_parse_errors_total{reason=\"ipv4_bad_checksum\"} 4");
+	assert_line(t, "vigil_rule_packets_total{rule=\"web-in\"} 900");
+	assert_line(t, "vigil_rule_would_drop_packets_total{rule=\"(default)\"} 11");
+	assert_line(t, "vigil_policy_would_drop_packets_total 11");
+	assert_line(t, "vigil_worker_events_lost_total{worker=\"0\"} 3");
+	assert_line(t, "vigil_worker_loops_total{worker=\"1\"} 8");
+	assert_line(t, "vigil_flows_ended_total{reason=\"fin\"} 2");
+	assert_line(t, "vigil_flows_tcp_state{state=\"established\"} 2");
+	assert_line(t, "vigil_flows_active 3");
+	assert_line(t, "vigil_flows_capacity 1024");
+	assert_line(t, "vigil_events_lost_total 3");
+	assert_line(t, "vigil_api_requests_total{code=\"2xx\"} 5");
+	assert_line(t, "vigil_api_connections 2");
+	assert_line(t, "# TYPE vigil_dropped_packets_total counter");
+	assert_line(t, "# TYPE vigil_flows_active gauge");
+	/* Nothing about what the document does not have. */
+	assert_null(strstr(t, "vigil_alerts_total"));
+	assert_null(strstr(t, "vigil_store_"));
+	assert_null(strstr(t, "vigil_signature_hits_total"));
+	free(t);
+}
+
+/* Every line is a comment (HELP/TYPE) or a sample; a family's HELP and TYPE come once, right
+ * before its samples; counters end in _total; names follow the metric name grammar. */
+static void
+test_exposition_grammar(void **state)
+{
+	size_t len;
+	char *t = format(doc_text, &len);
+	char family[128] = "", type[16] = "";
+	char seen[256][128];
+	unsigned n_seen = 0, samples = 0;
+
+	(void)state;
+	assert_true(len > 0 && t[len - 1] == '\n');
+	for (char *line = strtok(t, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char name[128], help_name[128];
+
+		if (sscanf(line, "# HELP %127s", help_name) == 1) {
+			for (unsigned i = 0; i < n_seen; i++)
+				if (strcmp(seen[i], help_name) == 0)
+					fail_msg("family %s described twice", help_name);
+			snprintf(seen[n_seen++], sizeof(seen[0]), "%s", help_name);
+			snprintf(family, sizeof(family), "%s", help_name);
+			type[0] = '\0';
+			continue;
+		}
+		if (sscanf(line, "# TYPE %127s %15s", name, type) == 2) {
+			assert_string_equal(name, family);
+			assert_true(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0);
+			if (strcmp(type, "counter") == 0) {
+				size_t l = strlen(name);
+
+				assert_true(l > 6 && strcmp(name + l - 6, "_total") == 0);
+			}
+			continue;
+		}
+		assert_true(line[0] != '#');
+		/* name{labels} value */
+		size_t i = 0;
+
+		assert_true(isalpha((unsigned char)line[0]) || line[0] == '_');
+		while (isalnum((unsigned char)line[i]) || line[i] == '_' || line[i] == ':')
+			i++;
+		if (strncmp(line, family, i) != 0 || family[i] != '\0')
+			fail_msg("sample '%s' outside its family '%s'", line, family);
+		assert_true(type[0] != '\0');
+		if (line[i] == '{') {
+			char *close = strstr(line + i, "\"} ");
+
+			assert_non_null(close);
+			i = (size_t)(close - line) + 2;
+		}
+		assert_int_equal(line[i], ' ');
+		char *end;
+		double v = strtod(line + i + 1, &end);
+
+		assert_true(*end == '\0');
+		assert_true(v >= 0);
+		samples++;
+	}
+	assert_true(samples > 40);
+	free(t);
+}
+
+static void
+test_empty_document(void **state)
+{
+	size_t len;
+	char *t = format("{}", &len);
+
+	(void)state;
+	/* Only the info line, which says what it does not know. */
+	assert_string_equal(t,
+			"# HELP vigil_info Build and running state of the appliance (value 1).\n"
+			"# TYPE vigil_info gauge\n"
+			"vigil_info{version=\"unknown\",mode=\"unknown\"} 1\n");
+	free(t);
+	/* Values of the wrong type are skipped, not printed. */
+	t = format("{\"uptime_s\": \"long\", \"ports\": {\"name\": 1}, \"flows\": {\"ended\": [1]}}",
+			&len);
+	assert_null(strstr(t, "vigil_uptime_seconds"));
+	assert_null(strstr(t, "vigil_port_"));
+	assert_null(strstr(t, "vigil_flows_ended"));
+	free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values_and_labels),
+		cmocka_unit_test(test_exposition_grammar),
+		cmocka_unit_test(test_empty_document),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
