@@ -29,8 +29,6 @@
 #include "rl_compile.h"
 #include "rl_policy.h"
 #include "ctl_report.h"
-#include "ctl_sigs.h"
-#include "det_config.h"
 #include "dp.h"
 #include "mg_config.h"
 #include "mg_server.h"
@@ -58,7 +56,6 @@ struct sections {
 	bool store_present; /* no store section: no store (history, versions, audit) */
 	struct mg_config mgmt; /* mgmt.enabled: a mgmt section is present (REST API) */
 	struct ctl_analysis_opts analysis;
-	struct det_config sigs;
 };
 
 static struct sections sections;
@@ -332,39 +329,6 @@ store_flow_event(void *arg, const struct dp_event *ev)
 		ctl_store_add_flow_event(arg, ev);
 }
 
-/* Signature alerts from the workers become alerts with their rule's message and class. */
-static void
-route_signature_alert(void *arg, const struct dp_event *ev)
-{
-	struct ctl_ctx *ctx = arg;
-
-	if (ev->type == DP_EV_ALERT)
-		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
-}
-
-/* Build and publish the configured signature files (main, before the workers start). */
-static int
-load_signatures(struct ctl_ctx *ctx)
-{
-	struct ctl_sigs_build *b = NULL;
-	struct vg_diag diag;
-	int rc;
-
-	vg_diag_init(&diag);
-	rc = ctl_sigs_build_files(ctx->sigs, &diag, &b);
-	/* Rejected rules are reported and skipped; only a set that cannot be used stops here. */
-	for (unsigned i = 0; i < diag.n && i < 50; i++)
-		MAIN_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
-	if (diag.n > 50)
-		MAIN_LOG(WARNING, "... and %u more signature diagnostics", diag.n - 50);
-	vg_diag_free(&diag);
-	if (rc != 0) {
-		MAIN_LOG(ERR, "signatures could not be compiled; no packet was forwarded");
-		return rc;
-	}
-	return ctl_sigs_publish(ctx->sigs, b, "files", NULL);
-}
-
 /* Build and publish the configured policy file (main, before the workers start). */
 static int
 load_policy(struct ctl_ctx *ctx)
@@ -397,7 +361,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_store *store = NULL;
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
-	struct ctl_sigs *sigs = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -456,14 +419,6 @@ run(const struct vg_config *cfg, const struct options *opts)
 			goto out;
 		}
 	}
-	if (sections.sigs.n_paths > 0) {
-		sigs = ctx.sigs = ctl_sigs_create(&ctx, &sections.sigs);
-		if (sigs == NULL || load_signatures(&ctx) != 0) {
-			rc = EXIT_CONFIG;
-			goto out;
-		}
-		ctl_events_subscribe(events, route_signature_alert, &ctx);
-	}
 	/* The policy is in force before the first packet is polled. */
 	if (cfg->policy_file != NULL && load_policy(&ctx) != 0) {
 		rc = EXIT_CONFIG;
@@ -509,7 +464,6 @@ out:
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
-	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
 	ctl_mailbox_free(mailbox);
@@ -538,10 +492,7 @@ main(int argc, char **argv)
 	ctl_store_opts_defaults(&sections.store);
 	mg_config_defaults(&sections.mgmt);
 	ctl_analysis_opts_defaults(&sections.analysis);
-	if (det_config_init(&sections.sigs) != 0)
-		return EXIT_RUNTIME;
 	const struct vg_config_section extra[] = {
-		{ "signatures", det_config_parse, &sections.sigs },
 		{ "store", parse_store_section, &sections },
 		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
@@ -564,16 +515,10 @@ main(int argc, char **argv)
 				opts.config);
 		return EXIT_CONFIG;
 	}
-	if (resolve_relative(&cfg.policy_file, opts.config) != 0 ||
-			resolve_relative(&sections.sigs.classification, opts.config) != 0) {
+	if (resolve_relative(&cfg.policy_file, opts.config) != 0) {
 		vg_config_free(&cfg);
 		return EXIT_RUNTIME;
 	}
-	for (unsigned i = 0; i < sections.sigs.n_paths; i++)
-		if (resolve_relative(&sections.sigs.paths[i], opts.config) != 0) {
-			vg_config_free(&cfg);
-			return EXIT_RUNTIME;
-		}
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);
