@@ -78,6 +78,8 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 	rc |= push(a, "%s", cfg->file_prefix);
 
 	bool have = hi->mounted && hi->free_mb >= need_mb;
+	/* Without hugepages the memory is reserved up front: at least what the config needs. */
+	unsigned long no_huge_mb = cfg->no_huge_mem_mb > need_mb ? cfg->no_huge_mem_mb : need_mb;
 	switch (cfg->hugepages) {
 	case VG_HUGE_ON:
 		if (!have) {
@@ -102,20 +104,20 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 		}
 		snprintf(a->reason, sizeof(a->reason),
 				"hugepages unavailable (%s, %lu MiB free, about %lu MiB needed): "
-				"running with --no-huge -m %u, which is slower; "
+				"running with --no-huge -m %lu, which is slower; "
 				"scripts/hugepages/setup.sh reserves them",
 				hi->mounted ? "mounted" : "hugetlbfs not mounted", hi->free_mb,
-				need_mb, cfg->no_huge_mem_mb);
+				need_mb, no_huge_mb);
 		/* fall through */
 	case VG_HUGE_OFF:
 		if (cfg->hugepages == VG_HUGE_OFF)
 			snprintf(a->reason, sizeof(a->reason),
-					"eal.hugepages is 'off': running with --no-huge -m %u",
-					cfg->no_huge_mem_mb);
+					"eal.hugepages is 'off': running with --no-huge -m %lu",
+					no_huge_mb);
 		a->no_huge = true;
 		rc |= push(a, "--no-huge");
 		rc |= push(a, "-m");
-		rc |= push(a, "%u", cfg->no_huge_mem_mb);
+		rc |= push(a, "%lu", no_huge_mb);
 		break;
 	}
 

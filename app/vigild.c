@@ -18,6 +18,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 #include <rte_version.h>
 
 #include "ctl_analysis.h"
@@ -29,6 +30,8 @@
 #include "rl_compile.h"
 #include "rl_policy.h"
 #include "ctl_report.h"
+#include "ctl_sigs.h"
+#include "det_config.h"
 #include "dp.h"
 #include "mg_config.h"
 #include "mg_server.h"
@@ -53,9 +56,10 @@ enum exit_code {
 /* Sections of vigil.yaml that other subsystems own. */
 struct sections {
 	struct ctl_store_opts store;
-	bool store_present; /* no store section: no store (history, versions, audit) */
+	bool store_present;    /* no store section: no store (history, versions, audit) */
 	struct mg_config mgmt; /* mgmt.enabled: a mgmt section is present (REST API) */
 	struct ctl_analysis_opts analysis;
+	struct det_config sigs;
 };
 
 static struct sections sections;
@@ -214,7 +218,19 @@ memory_needed_mb(const struct vg_config *cfg)
 				 (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 		mbufs *= 2;
 	}
-	return (unsigned long)(mbufs * (cfg->mbuf_data_room + 256) >> 20) + 128;
+	uint64_t bytes = mbufs * (cfg->mbuf_data_room + 256);
+
+	/* Per worker: flow table (~210 B a flow), fragments, rate-limit sources, inspection
+	 * slots (a few KiB each, when signatures are configured). */
+	bytes += (uint64_t)cfg->n_workers *
+		 ((uint64_t)cfg->flows_max * 210 + (uint64_t)cfg->frag_max * 100 +
+				 (uint64_t)cfg->rate_sources * 100 +
+				 (sections.sigs.n_paths > 0 ? (uint64_t)cfg->inspect_max_flows *
+										 6144
+							    : 0));
+	/* Control: the live flows it lists (~200 B a flow), detectors, dedup, blocklist. */
+	bytes += (uint64_t)cfg->n_workers * cfg->flows_max * 200 + (96ULL << 20);
+	return (unsigned long)(bytes >> 20) + 128;
 }
 
 /* EAL's runtime directory holds sockets and maps that nothing else will remove. */
@@ -329,6 +345,39 @@ store_flow_event(void *arg, const struct dp_event *ev)
 		ctl_store_add_flow_event(arg, ev);
 }
 
+/* Signature alerts from the workers become alerts with their rule's message and class. */
+static void
+route_signature_alert(void *arg, const struct dp_event *ev)
+{
+	struct ctl_ctx *ctx = arg;
+
+	if (ev->type == DP_EV_ALERT)
+		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
+}
+
+/* Build and publish the configured signature files (main, before the workers start). */
+static int
+load_signatures(struct ctl_ctx *ctx)
+{
+	struct ctl_sigs_build *b = NULL;
+	struct vg_diag diag;
+	int rc;
+
+	vg_diag_init(&diag);
+	rc = ctl_sigs_build_files(ctx->sigs, &diag, &b);
+	/* Rejected rules are reported and skipped; only a set that cannot be used stops here. */
+	for (unsigned i = 0; i < diag.n && i < 50; i++)
+		MAIN_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
+	if (diag.n > 50)
+		MAIN_LOG(WARNING, "... and %u more signature diagnostics", diag.n - 50);
+	vg_diag_free(&diag);
+	if (rc != 0) {
+		MAIN_LOG(ERR, "signatures could not be compiled; no packet was forwarded");
+		return rc;
+	}
+	return ctl_sigs_publish(ctx->sigs, b, "files", NULL);
+}
+
 /* Build and publish the configured policy file (main, before the workers start). */
 static int
 load_policy(struct ctl_ctx *ctx)
@@ -361,6 +410,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_store *store = NULL;
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
+	struct ctl_sigs *sigs = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -411,13 +461,21 @@ run(const struct vg_config *cfg, const struct options *opts)
 	{
 		char err[256];
 
-		analysis = ctx.analysis = ctl_analysis_create(&ctx, &sections.analysis, err,
-				sizeof(err));
+		analysis = ctx.analysis =
+				ctl_analysis_create(&ctx, &sections.analysis, err, sizeof(err));
 		if (analysis == NULL) {
 			MAIN_LOG(ERR, "detectors and alerts: %s", err);
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
+	}
+	if (sections.sigs.n_paths > 0) {
+		sigs = ctx.sigs = ctl_sigs_create(&ctx, &sections.sigs);
+		if (sigs == NULL || load_signatures(&ctx) != 0) {
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+		ctl_events_subscribe(events, route_signature_alert, &ctx);
 	}
 	/* The policy is in force before the first packet is polled. */
 	if (cfg->policy_file != NULL && load_policy(&ctx) != 0) {
@@ -439,6 +497,12 @@ run(const struct vg_config *cfg, const struct options *opts)
 			goto out;
 		}
 	}
+
+	struct rte_malloc_socket_stats ms;
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &ms) == 0)
+		MAIN_LOG(INFO, "memory: %.1f MiB of DPDK heap in use (%.1f MiB free)",
+				(double)ms.heap_allocsz_bytes / (1 << 20),
+				(double)ms.heap_freesz_bytes / (1 << 20));
 
 	struct ctl_opts co = {
 		.stats_interval_ms = cfg->stats_interval_ms,
@@ -464,6 +528,7 @@ out:
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
+	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
 	ctl_mailbox_free(mailbox);
@@ -492,7 +557,10 @@ main(int argc, char **argv)
 	ctl_store_opts_defaults(&sections.store);
 	mg_config_defaults(&sections.mgmt);
 	ctl_analysis_opts_defaults(&sections.analysis);
+	if (det_config_init(&sections.sigs) != 0)
+		return EXIT_RUNTIME;
 	const struct vg_config_section extra[] = {
+		{ "signatures", det_config_parse, &sections.sigs },
 		{ "store", parse_store_section, &sections },
 		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
@@ -515,10 +583,16 @@ main(int argc, char **argv)
 				opts.config);
 		return EXIT_CONFIG;
 	}
-	if (resolve_relative(&cfg.policy_file, opts.config) != 0) {
+	if (resolve_relative(&cfg.policy_file, opts.config) != 0 ||
+			resolve_relative(&sections.sigs.classification, opts.config) != 0) {
 		vg_config_free(&cfg);
 		return EXIT_RUNTIME;
 	}
+	for (unsigned i = 0; i < sections.sigs.n_paths; i++)
+		if (resolve_relative(&sections.sigs.paths[i], opts.config) != 0) {
+			vg_config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);
@@ -573,5 +647,6 @@ main(int argc, char **argv)
 	remove_runtime_dir(runtime_dir);
 	vg_eal_args_free(&eal);
 	vg_config_free(&cfg);
+	det_config_free(&sections.sigs);
 	return rc;
 }

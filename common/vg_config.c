@@ -79,6 +79,8 @@ vg_config_defaults(struct vg_config *cfg)
 		.icmp = 30 * 1000,
 		.other = 60 * 1000,
 	};
+	cfg->inspect_all = false;
+	cfg->inspect_max_flows = 16384;
 	cfg->reject_rate = 1000;
 	cfg->rate_sources = 65536;
 	cfg->dry_run = false;
@@ -632,6 +634,29 @@ static const struct vg_yaml_field policy_fields[] = {
 };
 
 static const char *const mode_names[] = { "enforce", "dry-run", NULL };
+static const char *const inspect_names[] = { "policy", "all", NULL };
+
+static int
+parse_inspect_flows(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int m;
+
+	if (vg_yaml_enum(y, v, key, inspect_names, &m) != 0)
+		return -EINVAL;
+	cfg->inspect_all = m == 1;
+	return 0;
+}
+
+static const struct vg_yaml_field inspection_fields[] = {
+	{ .name = "flows", .type = VG_YT_CUSTOM, .parse = parse_inspect_flows },
+	{ .name = "max_flows",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(inspect_max_flows),
+			.min = 16,
+			.max = 1u << 24 },
+	{ 0 },
+};
 
 static int
 parse_mode(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
@@ -707,6 +732,7 @@ SECTION(parse_parse, parse_fields, "parse")
 SECTION(parse_flows, flow_fields, "flows")
 SECTION(parse_frags, frag_fields, "fragments")
 SECTION(parse_policy, policy_fields, "policy")
+SECTION(parse_inspection, inspection_fields, "inspection")
 SECTION(parse_stats, stats_fields, "stats")
 
 static const struct vg_yaml_field top_fields[] = {
@@ -722,6 +748,7 @@ static const struct vg_yaml_field top_fields[] = {
 	{ .name = "fragments", .type = VG_YT_CUSTOM, .parse = parse_frags },
 	{ .name = "policy", .type = VG_YT_CUSTOM, .parse = parse_policy },
 	{ .name = "mode", .type = VG_YT_CUSTOM, .parse = parse_mode },
+	{ .name = "inspection", .type = VG_YT_CUSTOM, .parse = parse_inspection },
 	{ .name = "log", .type = VG_YT_CUSTOM, .parse = parse_log },
 	{ .name = "stats", .type = VG_YT_CUSTOM, .parse = parse_stats },
 	{ 0 },

@@ -137,6 +137,10 @@ struct vg_config {
 	uint32_t rate_sources; /* per-source rate-limit buckets per worker */
 	bool dry_run;	       /* mode: dry-run (start-up value; the API can change it) */
 
+	/* signature inspection */
+	bool inspect_all;	    /* every flow, or (false) those whose policy rule asks */
+	uint32_t inspect_max_flows; /* inspected flows with stream state, per worker */
+
 	/* log and stats */
 	enum vg_log_level log_level;
 	uint64_t stats_interval_ms; /* 0: no periodic stats line */

@@ -19,6 +19,7 @@
 
 struct ctl_analysis;
 struct ctl_policy;
+struct ctl_sigs;
 struct ctl_store;
 
 struct ctl_ctx {
@@ -29,7 +30,8 @@ struct ctl_ctx {
 	struct ctl_policy *policy;
 	struct ctl_store *store; /* NULL: no store configured */
 	struct ctl_analysis *analysis;
-	uint64_t start_ns; /* wall clock at start, for uptime */
+	struct ctl_sigs *sigs; /* NULL: no signatures configured */
+	uint64_t start_ns;     /* wall clock at start, for uptime */
 };
 
 #endif /* CTL_CTX_H */

@@ -10,6 +10,7 @@
 #include "ctl_analysis.h"
 #include "ctl_loop.h"
 #include "ctl_policy.h"
+#include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp_flow.h"
 #include "dp_parse.h"
@@ -92,6 +93,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 		if (opts->reload != NULL && *opts->reload) {
 			*opts->reload = 0;
 			ctl_policy_reload_async(ctx->policy);
+			if (ctx->sigs != NULL)
+				ctl_sigs_reload_async(ctx->sigs);
 		}
 
 		if (opts->stats_interval_ms > 0 && t >= next_stats) {
@@ -131,7 +134,8 @@ ctl_stop_dataplane(struct ctl_ctx *ctx)
 	struct ctl_events *events = ctx->events;
 
 	/* A reload in flight publishes through the mailbox: let it finish first. */
-	while (ctx->policy != NULL && ctl_policy_reloading(ctx->policy)) {
+	while ((ctx->policy != NULL && ctl_policy_reloading(ctx->policy)) ||
+			(ctx->sigs != NULL && ctl_sigs_reloading(ctx->sigs))) {
 		ctl_mailbox_run(ctx->mailbox, ctx, 16);
 		usleep(1000);
 	}

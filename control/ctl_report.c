@@ -10,6 +10,7 @@
 #include "ctl_report.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
+#include "dp_inspect.h"
 #include "dp_parse.h"
 #include "dp_tcp.h"
 #include "rl_compile.h"
@@ -85,6 +86,19 @@ policy_json(const struct dp_policy_counters *c)
 			(json_int_t)c->rejects_sent, "rejects_suppressed",
 			(json_int_t)c->rejects_suppressed, "l2_dropped", (json_int_t)c->l2_dropped,
 			"stateless_matched", (json_int_t)c->stateless_matched);
+}
+
+static json_t *
+inspect_json(const struct dp_inspect_counters *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "packets",
+			(json_int_t)c->packets, "segments", (json_int_t)c->segments, "bytes",
+			(json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
+			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
+			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
+			"retransmitted", (json_int_t)c->retransmitted, "no_slot",
+			(json_int_t)c->no_slot, "restarts", (json_int_t)c->restarts,
+			"rebind_failures", (json_int_t)c->rebind_failures);
 }
 
 /* Per-rule counters of the policy in force (control lcore: the snapshot cannot change). */
@@ -167,7 +181,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_t *ports = json_array();
 	json_t *workers = json_array();
 	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
-	json_t *policy = json_object();
+	json_t *policy = json_object(), *inspect = json_object();
 	uint64_t events_sent = 0, events_lost = 0;
 
 	if (root == NULL || ports == NULL || workers == NULL)
@@ -185,7 +199,10 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 		pa = parse_json(dp_worker_parse_counters(dp, w));
 		fr = frags_json(dp_worker_frag_counters(dp, w));
 		json_t *po = policy_json(&c->policy);
+		json_t *in = inspect_json(dp_worker_inspect_counters(dp, w));
 		sum_into(policy, po);
+		sum_into(inspect, in);
+		json_decref(in);
 		sum_into(flows, fl);
 		sum_into(parse, pa);
 		sum_into(frags, fr);
@@ -207,6 +224,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);
 	json_object_set_new(root, "policy", policy);
+	json_object_set_new(root, "inspection", inspect);
 	json_object_set_new(root, "rules", rules_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));

@@ -218,6 +218,15 @@ dp_policy_publish(struct dp *dp, struct rl_snapshot *s)
 	return old;
 }
 
+struct det_engine *
+dp_sigs_publish(struct dp *dp, struct det_engine *e)
+{
+	struct det_engine *old = __atomic_exchange_n(&dp->shared.sigs, e, __ATOMIC_ACQ_REL);
+
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	return old;
+}
+
 struct dp_blocklist *
 dp_blocklist(struct dp *dp)
 {
@@ -264,6 +273,12 @@ const struct dp_parse_counters *
 dp_worker_parse_counters(const struct dp *dp, unsigned w)
 {
 	return &dp->workers[w]->parse_ctr;
+}
+
+const struct dp_inspect_counters *
+dp_worker_inspect_counters(const struct dp *dp, unsigned w)
+{
+	return dp_inspect_counters(dp->workers[w]->inspect);
 }
 
 void

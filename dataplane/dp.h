@@ -50,6 +50,7 @@ struct rte_ring;
 struct dp_flow_counters;
 struct dp_frag_counters;
 struct dp_parse_counters;
+struct dp_inspect_counters;
 
 /* Worker w's event ring to control (single consumer: the control lcore). */
 struct rte_ring *dp_worker_events(const struct dp *dp, unsigned w);
@@ -58,6 +59,7 @@ struct rte_ring *dp_worker_events(const struct dp *dp, unsigned w);
 const struct dp_flow_counters *dp_worker_flow_counters(const struct dp *dp, unsigned w);
 const struct dp_frag_counters *dp_worker_frag_counters(const struct dp *dp, unsigned w);
 const struct dp_parse_counters *dp_worker_parse_counters(const struct dp *dp, unsigned w);
+const struct dp_inspect_counters *dp_worker_inspect_counters(const struct dp *dp, unsigned w);
 void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);
 size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
 
@@ -71,6 +73,14 @@ struct rl_snapshot *dp_policy_publish(struct dp *dp, struct rl_snapshot *s);
 /* Addresses dropped whatever the policy says (dp_block.h): control adds and removes. */
 #define DP_BLOCKLIST_MAX 65536
 struct dp_blocklist *dp_blocklist(struct dp *dp);
+
+/*
+ * Publish a signature engine (NULL: none), like dp_policy_publish(): returns the previous one
+ * once no worker scans with it any more. Workers move their scratch to the new engine at the
+ * top of their next loop.
+ */
+struct det_engine;
+struct det_engine *dp_sigs_publish(struct dp *dp, struct det_engine *e);
 
 /* The snapshot in force (control lcore only: it is the one that changes it). */
 struct rl_snapshot *dp_policy(const struct dp *dp);

@@ -27,12 +27,15 @@ struct dp_flow_table {
 	uint64_t *expire;
 	struct dp_flow_params p;
 	struct dp_evq *evq;
+	dp_flow_end_hook end_hook;
+	void *end_hook_arg;
 	uint32_t age_cursor;
 	uint32_t next_id;
 	struct dp_flow_counters ctr;
 };
 
 _Static_assert(sizeof(struct dp_flow_key) == 48, "flow keys are compared as 48 bytes");
+_Static_assert(sizeof(struct dp_flow) == 128, "a flow entry is two cache lines");
 
 static const char *const end_names[] = {
 	[DP_END_NONE] = "none",
@@ -123,6 +126,13 @@ void
 dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q)
 {
 	t->evq = q;
+}
+
+void
+dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *arg)
+{
+	t->end_hook = fn;
+	t->end_hook_arg = arg;
 }
 
 const struct dp_flow_counters *
@@ -327,6 +337,8 @@ end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64
 	if (!(f->flags & DP_FF_STARTED))
 		emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
 	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
+	if (t->end_hook != NULL)
+		t->end_hook(t->end_hook_arg, f);
 	t->ctr.active--;
 	t->ctr.ended[reason]++;
 	if (tcp)
@@ -352,6 +364,7 @@ init_flow(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_p
 	f->in_port = in_port;
 	f->id = t->next_id++;
 	f->rule_id = UINT32_MAX;
+	f->det_slot = UINT32_MAX;
 	f->first_ns = now;
 	f->last_ns = now;
 	f->next_update_ns = t->p.update_interval_ns ? now + t->p.update_interval_ns : UINT64_MAX;

@@ -43,6 +43,7 @@ enum dp_flow_flag {
 	DP_FF_RULE_DRY_RUN = 0x08, /* the deciding rule is dry_run: count, forward */
 	DP_FF_STARTED = 0x10,	   /* the start event has been sent */
 	DP_FF_CLASSIFY = 0x20,	   /* queued for classification in the current burst */
+	DP_FF_INSPECT = 0x40,	   /* payloads are scanned with the signatures */
 };
 
 struct dp_flow {
@@ -63,11 +64,26 @@ struct dp_flow {
 	uint64_t next_update_ns;
 	uint64_t pkts[2];
 	uint64_t bytes[2];
+	/* Signature inspection: a slot of the worker's pool (streams and flowbits), its pool
+	 * generation, the next expected TCP sequence number per direction, DP_DET_* flags. */
+	uint32_t det_slot;
+	uint16_t det_gen;
+	uint8_t det_flags;
+	uint32_t next_seq[2];
 	/* Sum and sum of squares of payload sizes (n = pkts[0] + pkts[1]): additions only on
 	 * the packet path; mean and variance are derived when the flow is described. */
 	double pl_sum;
 	double pl_sq;
 } __rte_cache_aligned;
+
+enum dp_det_flag {
+	DP_DET_PASS = 0x01,  /* a pass signature stopped inspection */
+	DP_DET_OPEN0 = 0x02, /* stream of direction 0 opened */
+	DP_DET_OPEN1 = 0x04,
+	DP_DET_SEQ0 = 0x08, /* next_seq[0] known */
+	DP_DET_SEQ1 = 0x10,
+	DP_DET_NOSLOT = 0x20, /* no stream slot was free: block scans only */
+};
 
 /* Timeouts, in nanoseconds. */
 struct dp_flow_timeouts {
@@ -116,6 +132,10 @@ void dp_flow_table_free(struct dp_flow_table *t);
 
 /* Bytes the table uses (hash, keys and entries), for docs and the API. */
 size_t dp_flow_table_memory(const struct dp_flow_table *t);
+
+/* Called when a flow ends, before its slot is freed (the worker releases what it attached). */
+typedef void (*dp_flow_end_hook)(void *arg, struct dp_flow *f);
+void dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *arg);
 
 /* Where the table's flow events go (the worker's queue to control). */
 void dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q);

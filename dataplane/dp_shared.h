@@ -13,6 +13,7 @@
 #include <rte_common.h>
 
 struct rl_snapshot;
+struct det_engine;
 
 enum dp_mode {
 	DP_MODE_ENFORCE = 0,
@@ -21,6 +22,7 @@ enum dp_mode {
 
 struct dp_shared {
 	struct rl_snapshot *policy; /* NULL: no policy, everything forwarded */
+	struct det_engine *sigs;    /* NULL: no signatures, nothing inspected */
 	uint32_t mode;		    /* enum dp_mode */
 } __rte_cache_aligned;
 
@@ -28,6 +30,12 @@ static inline const struct rl_snapshot *
 dp_shared_policy(const struct dp_shared *s)
 {
 	return __atomic_load_n(&s->policy, __ATOMIC_ACQUIRE);
+}
+
+static inline const struct det_engine *
+dp_shared_sigs(const struct dp_shared *s)
+{
+	return __atomic_load_n(&s->sigs, __ATOMIC_ACQUIRE);
 }
 
 static inline enum dp_mode

@@ -103,6 +103,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->shared = shared;
 	w->qsbr = qsbr;
 	w->block = block;
+	w->inspect_all = cfg->inspect_all;
 	parse_policy_from_config(&w->parse_pol, cfg);
 
 	struct rl_rate reject_rate = {
@@ -148,6 +149,12 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->evq.ring = w->events;
 	w->evq.worker = (uint8_t)id;
 	dp_flow_set_evq(w->flows, &w->evq);
+	w->inspect = dp_inspect_create(id, cfg->inspect_max_flows, socket);
+	if (w->inspect == NULL) {
+		DP_LOG(ERR, "worker %u: inspection state: no memory", id);
+		goto fail;
+	}
+	dp_flow_set_end_hook(w->flows, dp_inspect_flow_end, w->inspect);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
 		if (rte_mbuf_dyn_rx_timestamp_register(&w->ts_offset, &w->ts_flag) != 0) {
@@ -183,6 +190,7 @@ dp_worker_free(struct dp_worker *w)
 		rte_free(b);
 	}
 	dp_flow_table_free(w->flows);
+	dp_inspect_free(w->inspect);
 	dp_frag_table_free(w->frags);
 	rl_src_table_free(w->rate_src);
 	rte_ring_free(w->events);
@@ -328,13 +336,18 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 		if (!(f->flags & DP_FF_CLASSIFY))
 			continue;
 		enum rl_action act = rl_snapshot_default(pol);
-		uint8_t flags = f->flags & ~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN);
+		uint8_t flags = f->flags &
+				~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN | DP_FF_INSPECT);
 
+		if (w->inspect_all)
+			flags |= DP_FF_INSPECT;
 		if (rule[c] != RL_RULE_DEFAULT) {
 			const struct rl_rule_info *ri = rl_snapshot_rule(pol, rule[c]);
 
 			act = ri->action;
-			flags |= (ri->log ? DP_FF_LOG : 0) | (ri->dry_run ? DP_FF_RULE_DRY_RUN : 0);
+			flags |= (ri->log ? DP_FF_LOG : 0) |
+				 (ri->dry_run ? DP_FF_RULE_DRY_RUN : 0) |
+				 (ri->n_inspect > 0 ? DP_FF_INSPECT : 0);
 		}
 		f->flags = flags;
 		f->verdict = verdict_of(act);
@@ -546,6 +559,8 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 				f->verdict = DP_VERDICT_ALLOW;
 				f->rule_id = RL_RULE_DEFAULT;
 				f->epoch = 0;
+				if (w->inspect_all)
+					f->flags |= DP_FF_INSPECT;
 			} else {
 				f->flags |= DP_FF_CLASSIFY;
 				cls_when[nc] = when[i];
@@ -614,6 +629,22 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		}
 		if (!would) {
 			fwd[i] = 1;
+			if (w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
+					!(f->det_flags & DP_DET_PASS)) {
+				unsigned dir = src_is_b[j] != f->init_is_b;
+				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
+						w->flows, ps, f, pkts[i], &meta[i], dir, when[i],
+						dry, &w->evq);
+
+				if (iv != DP_INSPECT_FORWARD) {
+					fwd[i] = 0;
+					w->ctr.policy.dropped++;
+					if (iv == DP_INSPECT_REJECT &&
+							reject_answer(w, s, pkts[i], &meta[i],
+									when[i]))
+						fwd[i] = 2;
+				}
+			}
 			continue;
 		}
 		if (dry) {
@@ -755,6 +786,9 @@ dp_worker_main(void *arg)
 	while (!__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
 		uint64_t tsc = rte_rdtsc();
 		unsigned got;
+
+		/* A new signature engine is taken up here, between bursts. */
+		w->eng = dp_inspect_follow(w->inspect, dp_shared_sigs(w->shared));
 
 		if (unlikely(tsc - prev_drain > w->drain_tsc)) {
 			drain_all(w);

@@ -21,6 +21,7 @@
 #include "dp_evq.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
+#include "dp_inspect.h"
 #include "dp_parse.h"
 #include "dp_shared.h"
 #include "dp_stats.h"
@@ -62,7 +63,10 @@ struct dp_worker {
 	const struct dp_blocklist *block;
 	struct rte_rcu_qsbr *qsbr;
 	struct rl_src_table *rate_src; /* per-source rate-limit buckets */
-	struct rl_tb reject_tb;	       /* answers to rejected packets, per second */
+	struct dp_inspect *inspect;    /* signature scanning */
+	const struct det_engine *eng;  /* engine for this loop (NULL: no inspection) */
+	bool inspect_all;
+	struct rl_tb reject_tb; /* answers to rejected packets, per second */
 	struct rl_tb_params reject_tb_params;
 
 	struct dp_clock clock;

@@ -164,6 +164,8 @@ def run_case(case_dir, args):
             cfg.setdefault(section, {}).update(values)
         else:
             cfg[section] = values
+    # "@CASE@" in config values stands for the case's folder (rule files and the like).
+    cfg = json.loads(json.dumps(cfg).replace("@CASE@", os.path.abspath(case_dir)))
     cfg_path = os.path.join(work, "vigil.yaml")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=2)  # JSON is YAML

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "ctl_alert.h"
+#include "ctl_analysis.h"
+#include "ctl_call.h"
+#include "ctl_ctx.h"
+#include "ctl_map.h"
+#include "ctl_sigs.h"
+#include "ctl_store.h"
+#include "det_config.h"
+#include "det_engine.h"
+#include "det_load.h"
+#include "dp.h"
+#include "dp_event.h"
+#include "vg_log.h"
+
+#define RELOAD_PUBLISH_TIMEOUT_MS 30000
+#define MAX_GROUPS		  64
+
+struct ctl_sigs_build {
+	struct det_engine *engine;
+	char *text;
+	size_t len;
+	char sha256[65];
+	json_t *summary;
+	char *groups[MAX_GROUPS];
+	unsigned n_groups;
+};
+
+struct sid_key {
+	uint32_t gid;
+	uint32_t sid;
+};
+
+struct ctl_sigs {
+	struct ctl_ctx *ctx;
+	const struct det_config *cfg;
+	int64_t local_version;
+	bool reloading;
+	struct ctl_map *hits; /* (gid, sid) -> alerts seen */
+	/* in force */
+	struct det_engine *engine; /* the pointer workers see is in the dataplane */
+	char *text;
+	size_t len;
+	char sha256[65];
+	char *source;
+	int64_t version;
+	uint64_t applied_ns;
+	json_t *summary;
+	char *groups[MAX_GROUPS];
+	unsigned n_groups;
+};
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+struct ctl_sigs *
+ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
+{
+	struct ctl_sigs *sm = calloc(1, sizeof(*sm));
+
+	if (sm == NULL)
+		return NULL;
+	sm->ctx = ctx;
+	sm->cfg = cfg;
+	sm->hits = ctl_map_create("vg_sig_hits", sizeof(struct sid_key), sizeof(uint64_t), 65536);
+	if (sm->hits == NULL) {
+		free(sm);
+		return NULL;
+	}
+	return sm;
+}
+
+static void
+free_groups(char **g, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(g[i]);
+}
+
+void
+ctl_sigs_free(struct ctl_sigs *sm)
+{
+	if (sm == NULL)
+		return;
+	det_engine_free(dp_sigs_publish(sm->ctx->dp, NULL));
+	free(sm->text);
+	free(sm->source);
+	json_decref(sm->summary);
+	free_groups(sm->groups, sm->n_groups);
+	ctl_map_free(sm->hits);
+	free(sm);
+}
+
+void
+ctl_sigs_build_free(struct ctl_sigs_build *b)
+{
+	if (b == NULL)
+		return;
+	det_engine_free(b->engine);
+	free(b->text);
+	json_decref(b->summary);
+	free_groups(b->groups, b->n_groups);
+	free(b);
+}
+
+/* Load a set (from paths or a text) and compile it; the set's text is kept for versions. */
+static int
+build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool from_files,
+		struct vg_diag *diag, struct ctl_sigs_build **out)
+{
+	struct det_load_opts lo;
+	struct det_report rep;
+	struct det_compile_report crep;
+	struct ctl_sigs_build *b = calloc(1, sizeof(*b));
+	struct det_set *set;
+	int rc = 0;
+
+	*out = NULL;
+	if (b == NULL)
+		return -ENOMEM;
+	det_config_load_opts(sm->cfg, &lo);
+	det_report_init(&rep);
+	memset(&crep, 0, sizeof(crep));
+	set = from_files ? det_load((const char *const *)sm->cfg->paths, sm->cfg->n_paths, &lo,
+					   &rep, diag)
+			 : det_load_buf(name, text, len, &lo, &rep, diag);
+	if (set == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	b->engine = det_compile(set, &sm->cfg->compile, &crep, diag);
+	det_set_free(set);
+	if (b->engine == NULL) {
+		rc = vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	b->summary = json_pack("{s:o, s:o}", "load", det_report_json(&rep), "compile",
+			det_compile_report_json(&crep));
+	b->text = malloc(len + 1);
+	if (b->text == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(b->text, text, len);
+	b->text[len] = '\0';
+	b->len = len;
+	sha256_hex(text, len, b->sha256);
+out:
+	det_report_free(&rep);
+	det_compile_report_free(&crep);
+	if (rc != 0) {
+		ctl_sigs_build_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+static int
+append_file(FILE *mem, const char *path, struct ctl_sigs_build *b)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+	const char *base = strrchr(path, '/');
+
+	if (f == NULL)
+		return -errno;
+	fprintf(mem, "# --- %s\n", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	fputc('\n', mem);
+	fclose(f);
+	base = base ? base + 1 : path;
+	if (b->n_groups < MAX_GROUPS)
+		b->groups[b->n_groups++] = strndup(base, strcspn(base, "."));
+	return 0;
+}
+
+static int
+by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int
+rules_filter(const struct dirent *e)
+{
+	size_t l = strlen(e->d_name);
+
+	return l > 6 && strcmp(e->d_name + l - 6, ".rules") == 0;
+}
+
+int
+ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_build **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	struct ctl_sigs_build groups = { .n_groups = 0 };
+	int rc = 0;
+
+	*out = NULL;
+	if (mem == NULL)
+		return -ENOMEM;
+	/* The text of a file-based set: every rule file, in load order, for versions. */
+	for (unsigned i = 0; i < sm->cfg->n_paths && rc == 0; i++) {
+		const char *p = sm->cfg->paths[i];
+		struct stat st;
+
+		if (stat(p, &st) != 0) {
+			rc = -errno;
+			vg_diag_add(diag, VG_SEV_ERROR, p, 0, 0, "cannot read: %s", strerror(-rc));
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = append_file(mem, p, &groups);
+			continue;
+		}
+		struct dirent **list;
+		int n = scandir(p, &list, rules_filter, by_name);
+
+		for (int k = 0; k < n; k++) {
+			char full[4096];
+
+			snprintf(full, sizeof(full), "%s/%s", p, list[k]->d_name);
+			if (rc == 0)
+				rc = append_file(mem, full, &groups);
+			free(list[k]);
+		}
+		free(list);
+	}
+	fclose(mem);
+	if (rc == 0)
+		rc = build(sm, "signatures", text, len, true, diag, out);
+	if (rc == 0) {
+		memcpy((*out)->groups, groups.groups, sizeof(groups.groups));
+		(*out)->n_groups = groups.n_groups;
+	} else {
+		free_groups(groups.groups, groups.n_groups);
+	}
+	free(text);
+	return rc;
+}
+
+int
+ctl_sigs_build_text(struct ctl_sigs *sm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag, struct ctl_sigs_build **out)
+{
+	return build(sm, name, text, len, false, diag, out);
+}
+
+json_t *
+ctl_sigs_build_summary(const struct ctl_sigs_build *b)
+{
+	return b->summary;
+}
+
+const char *
+ctl_sigs_build_sha256(const struct ctl_sigs_build *b)
+{
+	return b->sha256;
+}
+
+int
+ctl_sigs_publish(
+		struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source, int64_t *version)
+{
+	struct ctl_ctx *ctx = sm->ctx;
+	char sha[65];
+	int64_t id = 0;
+	char *src = strdup(source);
+
+	if (src == NULL) {
+		ctl_sigs_build_free(b);
+		return -ENOMEM;
+	}
+	det_engine_free(dp_sigs_publish(ctx->dp, b->engine));
+	sm->engine = b->engine;
+	b->engine = NULL;
+	if (ctx->store == NULL || ctl_store_put_version(ctx->store, "signatures", b->text, b->len,
+						  source, "applied", &id, sha) != 0) {
+		if (ctx->store != NULL)
+			CTL_LOG(WARNING, "signature version not recorded in the store");
+		id = ++sm->local_version;
+	}
+	free(sm->text);
+	free(sm->source);
+	json_decref(sm->summary);
+	sm->text = b->text;
+	sm->len = b->len;
+	b->text = NULL;
+	sm->summary = b->summary;
+	b->summary = NULL;
+	memcpy(sm->sha256, b->sha256, sizeof(sm->sha256));
+	if (b->n_groups > 0) {
+		free_groups(sm->groups, sm->n_groups);
+		memcpy(sm->groups, b->groups, sizeof(b->groups));
+		sm->n_groups = b->n_groups;
+		b->n_groups = 0;
+	}
+	sm->source = src;
+	sm->version = id;
+	sm->applied_ns = wall_ns();
+	CTL_LOG(NOTICE, "signatures version %lld in force (%u rules, %s, sha256 %.12s)",
+			(long long)id, det_engine_rule_count(sm->engine), source, sm->sha256);
+	ctl_sigs_build_free(b);
+	if (version != NULL)
+		*version = id;
+	return 0;
+}
+
+void
+ctl_sigs_current(const struct ctl_sigs *sm, struct ctl_sigs_current *cur)
+{
+	cur->text = sm->text;
+	cur->len = sm->len;
+	cur->sha256 = sm->sha256;
+	cur->version = sm->version;
+	cur->source = sm->source;
+	cur->applied_ns = sm->applied_ns;
+	cur->rules = sm->engine != NULL ? det_engine_rule_count(sm->engine) : 0;
+}
+
+json_t *
+ctl_sigs_report(const struct ctl_sigs *sm)
+{
+	return sm->summary != NULL ? json_incref(sm->summary) : json_object();
+}
+
+json_t *
+ctl_sigs_counters(const struct ctl_sigs *sm)
+{
+	json_t *out = json_array();
+	uint32_t it = 0;
+	const void *k;
+	void *v;
+
+	while (out != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
+		const struct sid_key *sk = k;
+		const char *msg = "";
+
+		if (sm->engine != NULL) {
+			for (unsigned r = 0; r < det_engine_rule_count(sm->engine); r++) {
+				const struct det_rule_info *ri =
+						det_engine_rule_info(sm->engine, r);
+
+				if (ri->sid == sk->sid && ri->gid == sk->gid) {
+					msg = ri->msg;
+					break;
+				}
+			}
+		}
+		json_array_append_new(
+				out, json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)sk->gid,
+						     "sid", (json_int_t)sk->sid, "msg", msg,
+						     "alerts", (json_int_t) * (const uint64_t *)v));
+	}
+	return out;
+}
+
+unsigned
+ctl_sigs_groups(const struct ctl_sigs *sm, const char **names, unsigned max)
+{
+	unsigned n = sm->n_groups < max ? sm->n_groups : max;
+
+	for (unsigned i = 0; i < n; i++)
+		names[i] = sm->groups[i];
+	return n;
+}
+
+/* Suricata's priorities: 1 is the most severe. */
+static enum ctl_severity
+severity_of(uint8_t priority)
+{
+	if (priority <= 1)
+		return CTL_SEV_HIGH;
+	if (priority == 2)
+		return CTL_SEV_MEDIUM;
+	return CTL_SEV_LOW;
+}
+
+void
+ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an)
+{
+	struct sid_key k = { .gid = ev->alert.gid, .sid = ev->alert.sid };
+	const struct det_rule_info *ri = NULL;
+	struct ctl_alert a;
+	bool added;
+	uint64_t *hits = ctl_map_get(sm->hits, &k, &added);
+
+	if (hits != NULL)
+		(*hits)++;
+	if (sm->engine != NULL) {
+		for (unsigned r = 0; r < det_engine_rule_count(sm->engine); r++) {
+			const struct det_rule_info *x = det_engine_rule_info(sm->engine, r);
+
+			if (x->sid == k.sid && x->gid == k.gid) {
+				ri = x;
+				break;
+			}
+		}
+	}
+	ctl_alert_from_event(ev, ri != NULL ? ri->msg : NULL, ri != NULL ? ri->classtype : NULL,
+			ri != NULL ? severity_of(ri->priority) : 0, &a);
+	ctl_analysis_alert(an, &a);
+}
+
+/* SIGHUP */
+struct reload {
+	struct ctl_sigs *sm;
+	struct ctl_sigs_build *b;
+};
+
+static int
+publish_call(struct ctl_ctx *ctx, void *arg)
+{
+	struct reload *r = arg;
+
+	(void)ctx;
+	ctl_sigs_publish(r->sm, r->b, "sighup", NULL);
+	r->b = NULL;
+	return 0;
+}
+
+static void
+reload_release(void *arg)
+{
+	struct reload *r = arg;
+
+	ctl_sigs_build_free(r->b);
+	free(r);
+}
+
+static void *
+reload_main(void *arg)
+{
+	struct ctl_sigs *sm = arg;
+	struct reload *r = calloc(1, sizeof(*r));
+	struct vg_diag diag;
+	int rc;
+
+	vg_diag_init(&diag);
+	if (r == NULL)
+		goto out;
+	r->sm = sm;
+	rc = ctl_sigs_build_files(sm, &diag, &r->b);
+	for (unsigned i = 0; i < diag.n && i < 20; i++)
+		CTL_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
+	if (rc != 0) {
+		CTL_LOG(ERR, "signature reload failed; the set in force is unchanged");
+		reload_release(r);
+		goto out;
+	}
+	rc = ctl_call(sm->ctx->mailbox, publish_call, r, reload_release, RELOAD_PUBLISH_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT)
+		CTL_LOG(ERR, "signature reload: control did not publish within %u ms",
+				RELOAD_PUBLISH_TIMEOUT_MS);
+	else if (rc == 0)
+		reload_release(r);
+out:
+	vg_diag_free(&diag);
+	__atomic_store_n(&sm->reloading, false, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void
+ctl_sigs_reload_async(struct ctl_sigs *sm)
+{
+	pthread_t t;
+	bool expect = false;
+
+	if (sm->cfg->n_paths == 0)
+		return;
+	if (!__atomic_compare_exchange_n(&sm->reloading, &expect, true, false, __ATOMIC_ACQ_REL,
+			    __ATOMIC_RELAXED))
+		return;
+	CTL_LOG(NOTICE, "SIGHUP: reloading signatures");
+	if (pthread_create(&t, NULL, reload_main, sm) != 0) {
+		__atomic_store_n(&sm->reloading, false, __ATOMIC_RELEASE);
+		return;
+	}
+	pthread_detach(t);
+}
+
+bool
+ctl_sigs_reloading(const struct ctl_sigs *sm)
+{
+	return __atomic_load_n(&sm->reloading, __ATOMIC_ACQUIRE);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The signature set in force, and how a new one replaces it: the same two steps as the policy
+ * (ctl_policy.h). Building (load the rule files or a text, compile to Hyperscan) runs on
+ * whatever thread asks; publishing (pointer swap, version recorded, old engine freed after the
+ * workers' quiescence) runs on the control lcore. Each worker moves its scratch to the new
+ * engine at its next burst, and TCP streams of existing flows restart at their next byte.
+ */
+#ifndef CTL_SIGS_H
+#define CTL_SIGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vg_diag.h"
+
+struct ctl_ctx;
+struct ctl_sigs;
+struct ctl_sigs_build;
+struct det_config;
+
+/* The manager; cfg is the parsed `signatures:` section (kept by the caller). */
+struct ctl_sigs *ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg);
+
+/* Unpublish and free. Workers must be stopped. NULL is a no-op. */
+void ctl_sigs_free(struct ctl_sigs *sm);
+
+/* Build the configured files (start-up, SIGHUP). Any thread. 0 or -EINVAL/-ENOMEM. */
+int ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_build **out);
+
+/* Build one rules text (the API). Any thread. Unsupported rules are reported, not fatal. */
+int ctl_sigs_build_text(struct ctl_sigs *sm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag, struct ctl_sigs_build **out);
+
+/* {load: report, compile: report} of a build. */
+json_t *ctl_sigs_build_summary(const struct ctl_sigs_build *b);
+const char *ctl_sigs_build_sha256(const struct ctl_sigs_build *b);
+void ctl_sigs_build_free(struct ctl_sigs_build *b);
+
+/* Control lcore: put b in force (takes b), record the version. */
+int ctl_sigs_publish(struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source,
+		int64_t *version);
+
+/* SIGHUP: rebuild the files on a thread of their own, publish through the mailbox. */
+void ctl_sigs_reload_async(struct ctl_sigs *sm);
+bool ctl_sigs_reloading(const struct ctl_sigs *sm);
+
+struct ctl_sigs_current {
+	const char *text; /* NULL: no signatures loaded */
+	size_t len;
+	const char *sha256;
+	int64_t version;
+	const char *source;
+	uint64_t applied_ns;
+	unsigned rules;
+};
+void ctl_sigs_current(const struct ctl_sigs *sm, struct ctl_sigs_current *cur);
+
+/* The load and compile report of the set in force (control lcore). */
+json_t *ctl_sigs_report(const struct ctl_sigs *sm);
+
+/* Hits per signature of the set in force, from the alerts control has seen (control lcore). */
+json_t *ctl_sigs_counters(const struct ctl_sigs *sm);
+
+/* Turn a signature alert event into an alert and route it (control lcore). */
+struct dp_event;
+struct ctl_analysis;
+void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an);
+
+/* Names of the rule files (without .rules) of the set in force: the groups `inspect` names. */
+unsigned ctl_sigs_groups(const struct ctl_sigs *sm, const char **names, unsigned max);
+
+#endif /* CTL_SIGS_H */

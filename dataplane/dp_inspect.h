@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's signature inspection: its Hyperscan scratch (det_worker), a pool of per-flow slots
+ * (two TCP stream states and the flow's flowbits), TCP in-order tracking per direction, and the
+ * verdicts of matching signatures.
+ *
+ * Which flows: those whose policy rule has `inspect` (or every flow with inspection.flows: all).
+ * TCP payload is scanned in streaming mode per direction, in sequence order: a retransmission
+ * is scanned only for the bytes it adds; a gap (a segment beyond the next expected byte,
+ * because one was lost or reordered) is counted and the stream restarts at the new segment, so
+ * a match spanning the gap is missed (Suricata's behaviour without reassembly of
+ * out-of-order data). UDP and other protocols are scanned per packet. Only an mbuf's first
+ * segment is scanned.
+ *
+ * Slots are bounded (inspection.max_flows per worker): a flow that finds none is inspected per
+ * packet only (no streams, no flowbits) and counted.
+ */
+#ifndef DP_INSPECT_H
+#define DP_INSPECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_flow.h"
+#include "dp_pkt.h"
+
+struct det_engine;
+struct det_worker;
+struct rte_mbuf;
+
+struct dp_inspect_counters {
+	uint64_t packets;	/* packets scanned (block mode) */
+	uint64_t segments;	/* TCP segments scanned in streaming mode */
+	uint64_t bytes;		/* payload bytes scanned */
+	uint64_t alerts;	/* alert events sent */
+	uint64_t dropped;	/* packets dropped by a signature */
+	uint64_t would_drop;	/* ... that dry-run forwarded */
+	uint64_t passed;	/* flows a pass signature released from inspection */
+	uint64_t stream_gaps;	/* segments beyond the next expected byte */
+	uint64_t retransmitted; /* segments holding no new byte */
+	uint64_t no_slot;	/* inspected flows that found no stream slot */
+	uint64_t restarts;	/* streams restarted after a reload */
+	uint64_t rebinds;	/* scratch moved to a new engine */
+	uint64_t rebind_failures;
+};
+
+/* What a scan decided for the packet. */
+enum dp_inspect_verdict {
+	DP_INSPECT_FORWARD = 0,
+	DP_INSPECT_DROP = 1,
+	DP_INSPECT_REJECT = 2,
+};
+
+struct dp_inspect;
+struct dp_evq;
+
+struct dp_inspect *dp_inspect_create(unsigned worker, uint32_t max_flows, int socket);
+void dp_inspect_free(struct dp_inspect *in);
+
+/*
+ * Worker thread, top of each loop: follow the published engine (rebinding the scratch, and
+ * growing the slot pool, which restarts every stream). Returns the engine to scan with, or
+ * NULL (none published, or the rebind failed).
+ */
+const struct det_engine *dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e);
+
+/* Release a flow's slot (the flow table's end hook). */
+void dp_inspect_flow_end(void *in, struct dp_flow *f);
+
+/*
+ * Scan one forwarded packet of an inspected flow. dir: 0 from the initiator. Sends alert
+ * events to evq (flow described from table t at pos). dry: count drops, do not drop. Returns
+ * what the signatures decided; a drop or reject also sets the flow's verdict so the rest of
+ * the flow follows.
+ */
+enum dp_inspect_verdict dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e,
+		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const struct rte_mbuf *m,
+		const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry, struct dp_evq *evq);
+
+const struct dp_inspect_counters *dp_inspect_counters(const struct dp_inspect *in);
+
+#endif /* DP_INSPECT_H */

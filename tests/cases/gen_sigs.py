@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Generates the captures of the signature cases. Run with Debian's /usr/bin/python3
+(python3-scapy); the outputs are committed."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402
+from scapy.all import Ether, IP, Raw, TCP, UDP  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CM, SM = "02:00:00:00:01:01", "02:00:00:00:02:02"
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def c2s(f):
+    return Ether(src=CM, dst=SM) / f
+
+
+def s2c(f):
+    return Ether(src=SM, dst=CM) / f
+
+
+def write(case, name, timed):
+    timed = sorted(timed, key=lambda x: x[0])
+    pcapfile.write(os.path.join(HERE, case, name),
+                   [pcapfile.Packet(T0 + int(t * MS), bytes(f)) for t, f in timed])
+
+
+def tcp_session(a, b, t, cport, sport, req_parts, resp=b"HTTP/1.0 200 OK\r\n\r\n", client="10.1.1.1",
+                server="10.2.2.2"):
+    """A handshake, the request in the given segments, a response. Returns the frames by side
+    with a flag telling whether each is expected out."""
+    ip, rip = IP(src=client, dst=server), IP(src=server, dst=client)
+    seq, sseq = 1000, 5000
+    a.append((t, c2s(ip / TCP(sport=cport, dport=sport, flags="S", seq=seq))))
+    b.append((t + 1, s2c(rip / TCP(sport=sport, dport=cport, flags="SA", seq=sseq, ack=seq + 1))))
+    a.append((t + 2, c2s(ip / TCP(sport=cport, dport=sport, flags="A", seq=seq + 1, ack=sseq + 1))))
+    off = seq + 1
+    for i, part in enumerate(req_parts):
+        a.append((t + 3 + i, c2s(ip / TCP(sport=cport, dport=sport, flags="PA", seq=off, ack=sseq + 1)
+                                 / Raw(part))))
+        off += len(part)
+    b.append((t + 10, s2c(rip / TCP(sport=sport, dport=cport, flags="PA", seq=sseq + 1, ack=off) / Raw(resp))))
+    return off
+
+
+def stream():
+    """sig-stream: a match split across two TCP segments is found and the flow dropped from
+    there; the same string past the stream depth is not found; a UDP datagram matches per packet;
+    a pass rule stops inspection of its flow."""
+    a, b = [], []
+    # 1. "/etc/passwd" split as "/etc/pa" + "sswd": the drop rule fires on the second segment.
+    tcp_session(a, b, 0, 40000, 80, [b"GET /etc/pa", b"sswd HTTP/1.0\r\n\r\n"])
+    # 2. the same string after 200 bytes of padding with stream_depth 100: not seen.
+    tcp_session(a, b, 100, 40001, 80, [b"GET /" + b"x" * 200 + b"/etc/passwd HTTP/1.0\r\n\r\n"])
+    # 3. UDP: one datagram with the pattern alerts (alert only), another does not.
+    a.append((200, c2s(IP(src="10.1.1.1", dst="10.2.2.53") / UDP(sport=5353, dport=53) / Raw(b"\x00\x01evil-dns"))))
+    a.append((201, c2s(IP(src="10.1.1.1", dst="10.2.2.53") / UDP(sport=5354, dport=53) / Raw(b"\x00\x01good-dns"))))
+    # 4. a pass rule on port 8080 ("trusted") lets the rest of the flow through uninspected.
+    tcp_session(a, b, 300, 40002, 8080, [b"trusted client\r\n", b"GET /etc/passwd HTTP/1.0\r\n\r\n"])
+    write("sig-stream", "in-a.pcap", a)
+    write("sig-stream", "in-b.pcap", b)
+    # Expected: everything but session 1's second request segment (the drop rule matches there)
+    # and the server's answer after it (the whole flow is dropped from then on).
+    write("sig-stream", "expect-b.pcap", [x for x in a if x[0] != 4])
+    write("sig-stream", "expect-a.pcap", [x for x in b if x[0] != 10])
+
+
+def reject_and_dry_run():
+    """sig-reject: a reject signature answers the client with a TCP reset and drops the rest of
+    the flow. sig-dry-run: the same capture in dry-run mode: everything forwarded, the alert says
+    it would have been dropped. sig-policy-inspect: only flows whose policy rule asks for
+    inspection are scanned."""
+    a, b = [], []
+    off = tcp_session(a, b, 0, 40000, 23, [b"login: root\r\n"], resp=b"Password: ")
+    for case in ("sig-reject", "sig-dry-run", "sig-policy-inspect"):
+        write(case, "in-a.pcap", a)
+        write(case, "in-b.pcap", b)
+    # The reset answers the segment carrying "root": its ACK number becomes the RST's sequence.
+    rst = s2c(IP(src="10.2.2.2", dst="10.1.1.1", id=0, ttl=64, flags=0)
+              / TCP(sport=23, dport=40000, flags="R", seq=5001, ack=0, window=0))
+    # The server's answer that follows is dropped too, and answered with a reset of its own
+    # (every packet of a rejected flow is, as a host's stack would).
+    rst_srv = c2s(IP(src="10.1.1.1", dst="10.2.2.2", id=0, ttl=64, flags=0)
+                  / TCP(sport=40000, dport=23, flags="R", seq=off, ack=0, window=0))
+    write("sig-reject", "expect-b.pcap", [x for x in a if x[0] != 3] + [(10, rst_srv)])
+    write("sig-reject", "expect-a.pcap", [x for x in b if x[0] != 10] + [(3, rst)])
+    write("sig-dry-run", "expect-b.pcap", a)
+    write("sig-dry-run", "expect-a.pcap", b)
+    write("sig-policy-inspect", "expect-b.pcap", a)
+    write("sig-policy-inspect", "expect-a.pcap", b)
+
+
+if __name__ == "__main__":
+    reject_and_dry_run()
+    stream()
+    print("signature cases written")
