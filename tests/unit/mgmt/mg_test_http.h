@@ -37,6 +37,7 @@ struct mg_test_server {
 	struct mg_server *srv;
 	struct ctl_ctx ctx;
 	char base[64];
+	char cainfo[256]; /* CA file for https ("" for http) */
 };
 
 static inline void
@@ -73,7 +74,8 @@ mg_test_start(struct mg_test_server *ts, const struct mg_config *c)
 		fprintf(stderr, "mg_server_start: %s\n", err);
 		return -1;
 	}
-	snprintf(ts->base, sizeof(ts->base), "http://127.0.0.1:%u", mg_server_port(ts->srv));
+	snprintf(ts->base, sizeof(ts->base), "%s://127.0.0.1:%u", c->tls_cert[0] ? "https" : "http",
+			mg_server_port(ts->srv));
 	return 0;
 }
 
@@ -160,6 +162,8 @@ http(const struct mg_test_server *ts, const char *method, const char *path, cons
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (ts->cainfo[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, ts->cainfo);
 	if (token != NULL) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
 		h = curl_slist_append(h, line);

@@ -940,6 +940,53 @@ test_start_failures(void **state)
 	assert_non_null(strstr(err, "/nonexistent/api.crt"));
 }
 
+static void
+test_tls(void **state)
+{
+	char dir[] = "/tmp/vgmg-tls-XXXXXX", cmd[1024];
+	struct mg_config c;
+	struct http_resp r;
+	struct mg_test_server plain;
+
+	(void)state;
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+			"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+			"-keyout %s/key.pem -out %s/cert.pem -days 1 -subj /CN=127.0.0.1 "
+			"-addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+			dir, dir);
+	assert_int_equal(system(cmd), 0);
+	mg_server_stop(ts.srv);
+	mg_test_config(&c);
+	snprintf(c.tls_cert, sizeof(c.tls_cert), "%s/cert.pem", dir);
+	snprintf(c.tls_key, sizeof(c.tls_key), "%s/key.pem", dir);
+	assert_int_equal(mg_test_start(&ts, &c), 0);
+	snprintf(ts.cainfo, sizeof(ts.cainfo), "%s/cert.pem", dir);
+	assert_int_equal(strncmp(ts.base, "https://", 8), 0);
+	assert_int_equal(http(&ts, "GET", "/api/v1/status", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/status", NULL, NULL, NULL, NULL, &r), 0);
+	assert_error_shape(&r, 401, "unauthorized");
+	http_resp_free(&r);
+	/* Plain HTTP to the TLS port gets no API answer. */
+	plain = ts;
+	plain.cainfo[0] = '\0';
+	memcpy(plain.base, "http", 4);
+	memmove(plain.base + 4, plain.base + 5, strlen(plain.base + 5) + 1);
+	if (http(&plain, "GET", "/api/v1/health", NULL, NULL, NULL, NULL, &r) == 0)
+		assert_int_not_equal(r.status, 200);
+	http_resp_free(&r);
+	/* A client that does not trust the certificate is refused by its own TLS stack. */
+	ts.cainfo[0] = '\0';
+	assert_int_equal(http(&ts, "GET", "/api/v1/health", NULL, NULL, NULL, NULL, &r), -1);
+	http_resp_free(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -961,6 +1008,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unauthenticated_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dashboard_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
