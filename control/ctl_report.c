@@ -11,6 +11,7 @@
 #include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_reasm.h"
 #include "dp_parse.h"
 #include "dp_tcp.h"
 #include "rl_compile.h"
@@ -126,11 +127,14 @@ rules_json(const struct dp *dp)
 }
 
 static json_t *
-frags_json(const struct dp_frag_counters *c)
+frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "tracked", (json_int_t)c->tracked, "matched",
-			(json_int_t)c->matched, "orphans", (json_int_t)c->orphans, "table_full",
-			(json_int_t)c->table_full, "expired", (json_int_t)c->expired);
+	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}", "reassembly",
+			"fragments", (json_int_t)r->fragments, "datagrams",
+			(json_int_t)r->datagrams, "copy_failures", (json_int_t)r->clone_failures,
+			"too_big", (json_int_t)r->too_big, "tracked", (json_int_t)c->tracked,
+			"matched", (json_int_t)c->matched, "orphans", (json_int_t)c->orphans,
+			"table_full", (json_int_t)c->table_full, "expired", (json_int_t)c->expired);
 }
 
 /* Sum an object of integers (recursively) into acc. */
@@ -197,7 +201,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 		dp_worker_event_counts(dp, w, &sent, &lost);
 		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w));
 		pa = parse_json(dp_worker_parse_counters(dp, w));
-		fr = frags_json(dp_worker_frag_counters(dp, w));
+		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
 		json_t *po = policy_json(&c->policy);
 		json_t *in = inspect_json(dp_worker_inspect_counters(dp, w));
 		sum_into(policy, po);

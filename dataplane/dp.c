@@ -12,6 +12,7 @@
 
 #include "dp.h"
 #include "dp_block.h"
+#include "dp_reasm.h"
 #include "dp_worker.h"
 #include "vg_log.h"
 
@@ -273,6 +274,12 @@ const struct dp_parse_counters *
 dp_worker_parse_counters(const struct dp *dp, unsigned w)
 {
 	return &dp->workers[w]->parse_ctr;
+}
+
+const struct dp_reasm_counters *
+dp_worker_reasm_counters(const struct dp *dp, unsigned w)
+{
+	return dp_reasm_counters(dp->workers[w]->reasm);
 }
 
 const struct dp_inspect_counters *

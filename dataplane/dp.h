@@ -60,6 +60,8 @@ const struct dp_flow_counters *dp_worker_flow_counters(const struct dp *dp, unsi
 const struct dp_frag_counters *dp_worker_frag_counters(const struct dp *dp, unsigned w);
 const struct dp_parse_counters *dp_worker_parse_counters(const struct dp *dp, unsigned w);
 const struct dp_inspect_counters *dp_worker_inspect_counters(const struct dp *dp, unsigned w);
+struct dp_reasm_counters;
+const struct dp_reasm_counters *dp_worker_reasm_counters(const struct dp *dp, unsigned w);
 void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);
 size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
 

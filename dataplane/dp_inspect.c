@@ -259,19 +259,24 @@ scan_stream(struct dp_inspect *in, struct dp_flow *f, uint8_t *slot, struct det_
 	return k > 0 ? k : 0;
 }
 
+const uint8_t *
+dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len)
+{
+	uint32_t avail = rte_pktmbuf_data_len(m) > p->payload_off
+					 ? rte_pktmbuf_data_len(m) - p->payload_off
+					 : 0;
+
+	*len = p->payload_len < avail ? p->payload_len : avail;
+	return p->payload_off ? rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off) : NULL;
+}
+
 enum dp_inspect_verdict
 dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
-		int32_t pos, struct dp_flow *f, const struct rte_mbuf *mb, const struct dp_pkt *p,
-		unsigned dir, uint64_t now, bool dry, struct dp_evq *evq)
+		int32_t pos, struct dp_flow *f, const uint8_t *payload, uint32_t len,
+		const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry, struct dp_evq *evq)
 {
 	struct det_match m[MAX_MATCHES];
 	struct det_pkt dp;
-	uint32_t avail = rte_pktmbuf_data_len(mb) > p->payload_off
-					 ? rte_pktmbuf_data_len(mb) - p->payload_off
-					 : 0;
-	const uint8_t *payload = p->payload_off ? rte_pktmbuf_mtod_offset(mb, const uint8_t *,
-								  p->payload_off)
-						: NULL;
 	uint8_t *slot = flow_slot(in, f);
 	const uint8_t *scanned = payload;
 	uint32_t scanned_len = 0;
@@ -280,7 +285,7 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 
 	memset(&dp, 0, sizeof(dp));
 	dp.payload = payload;
-	dp.len = p->payload_len < avail ? p->payload_len : avail;
+	dp.len = len;
 	dp.family = p->l3;
 	dp.proto = p->proto;
 	dp.tcp_flags = p->tcp_flags;

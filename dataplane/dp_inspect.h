@@ -74,8 +74,12 @@ void dp_inspect_flow_end(void *in, struct dp_flow *f);
  * the flow follows.
  */
 enum dp_inspect_verdict dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e,
-		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const struct rte_mbuf *m,
-		const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry, struct dp_evq *evq);
+		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const uint8_t *payload,
+		uint32_t len, const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry,
+		struct dp_evq *evq);
+
+/* The payload of a packet as far as its first segment holds it. */
+const uint8_t *dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len);
 
 const struct dp_inspect_counters *dp_inspect_counters(const struct dp_inspect *in);
 

@@ -14,6 +14,7 @@
 
 #include "dp_block.h"
 #include "dp_dns.h"
+#include "dp_reasm.h"
 #include "dp_reject.h"
 #include "dp_worker.h"
 #include "rl_compile.h"
@@ -134,7 +135,8 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	}
 	w->frags = dp_frag_table_create(
 			id, cfg->frag_max, cfg->frag_timeout_ms * NS_PER_MS, socket);
-	if (w->frags == NULL) {
+	w->reasm = dp_reasm_create(id, cfg->frag_max, cfg->frag_timeout_ms * NS_PER_MS, socket);
+	if (w->frags == NULL || w->reasm == NULL) {
 		DP_LOG(ERR, "worker %u: fragment table: %s", id, rte_strerror(rte_errno));
 		goto fail;
 	}
@@ -192,6 +194,7 @@ dp_worker_free(struct dp_worker *w)
 	dp_flow_table_free(w->flows);
 	dp_inspect_free(w->inspect);
 	dp_frag_table_free(w->frags);
+	dp_reasm_free(w->reasm);
 	rl_src_table_free(w->rate_src);
 	rte_ring_free(w->events);
 	rte_free(w);
@@ -241,10 +244,43 @@ packet_time(const struct dp_worker *w, const struct rte_mbuf *m)
 	return *RTE_MBUF_DYNFIELD(m, w->ts_offset, const rte_mbuf_timestamp_t *);
 }
 
+/*
+ * Fragments of an inspected flow go to reassembly too; when one completes its datagram, the
+ * whole datagram is scanned and the verdict is this fragment's (and the flow's).
+ */
+static enum dp_inspect_verdict
+inspect_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
+		const struct dp_pkt *p, int32_t pos, struct dp_flow *f, bool dry, uint64_t now)
+{
+	const struct dp_flow_key *fk;
+	struct dp_pkt whole;
+	const uint8_t *d;
+	uint32_t len;
+	unsigned dir;
+
+	(void)s;
+	if (w->eng == NULL || !(f->flags & DP_FF_INSPECT) || (f->det_flags & DP_DET_PASS))
+		return DP_INSPECT_FORWARD;
+	d = dp_reasm_feed(w->reasm, m, p, now, &len);
+	if (d == NULL)
+		return DP_INSPECT_FORWARD;
+	/* Reassembly leaves the IPv4 checksum for whoever sends the datagram: not checked. */
+	struct dp_parse_policy pol = w->parse_pol;
+	pol.ipv4_cksum = false;
+	if (dp_parse(d, len, &whole, &pol) != DP_PERR_NONE || whole.payload_off == 0)
+		return DP_INSPECT_FORWARD;
+	fk = dp_flow_key_at(w->flows, pos);
+	dir = memcmp(whole.src, f->init_is_b ? fk->b : fk->a, 16) != 0;
+	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,
+			whole.payload_len, &whole, dir, now, dry, &w->evq);
+}
+
 /* Account a later fragment to the flow its first fragment created, and return its verdict. */
 static bool
-later_fragment(struct dp_worker *w, const struct dp_pkt *p, uint32_t len, uint64_t now)
+later_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
+		const struct dp_pkt *p, bool dry, uint64_t now)
 {
+	uint32_t len = rte_pktmbuf_pkt_len(m);
 	int32_t pos;
 	uint32_t id;
 	struct dp_flow *f;
@@ -257,7 +293,13 @@ later_fragment(struct dp_worker *w, const struct dp_pkt *p, uint32_t len, uint64
 	f->pkts[0]++; /* direction is unknown without ports: counted with the initiator's */
 	f->bytes[0] += len;
 	f->last_ns = now;
-	return f->verdict == DP_VERDICT_ALLOW;
+	if (f->verdict != DP_VERDICT_ALLOW)
+		return false;
+	if (inspect_fragment(w, s, m, p, pos, f, dry, now) != DP_INSPECT_FORWARD) {
+		w->ctr.policy.dropped++;
+		return false;
+	}
+	return true;
 }
 
 /* A packet the flow table can key: L4 ports parsed (or a protocol without ports). */
@@ -574,7 +616,19 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	if (nc > 0)
 		classify_flows(w, pol, cls, nc, cls_when);
 
-	for (unsigned j = 0; j < m; j++) {
+	/*
+	 * Decide in arrival order: later fragments take their place among the other packets, so
+	 * that a verdict a fragment brings (a signature in the reassembled datagram) applies to
+	 * the packets after it.
+	 */
+	for (unsigned jj = 0, ll = 0; jj < m || ll < nl;) {
+		if (ll < nl && (jj >= m || later[ll] < idx[jj])) {
+			unsigned i = later[ll++];
+
+			fwd[i] = later_fragment(w, s, pkts[i], &meta[i], dry_all, when[i]);
+			continue;
+		}
+		unsigned j = jj++;
 		unsigned i = idx[j];
 		int32_t ps = pos[j];
 		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
@@ -632,9 +686,16 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 			if (w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
 					!(f->det_flags & DP_DET_PASS)) {
 				unsigned dir = src_is_b[j] != f->init_is_b;
+				uint32_t plen;
+				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
 				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
-						w->flows, ps, f, pkts[i], &meta[i], dir, when[i],
+						w->flows, ps, f, pl, plen, &meta[i], dir, when[i],
 						dry, &w->evq);
+
+				/* A first fragment also starts the datagram's reassembly. */
+				if (iv == DP_INSPECT_FORWARD && meta[i].frag == DP_FRAG_FIRST)
+					iv = inspect_fragment(w, s, pkts[i], &meta[i], ps, f, dry,
+							when[i]);
 
 				if (iv != DP_INSPECT_FORWARD) {
 					fwd[i] = 0;
@@ -659,12 +720,6 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		w->ctr.policy.dropped++;
 		if (v == DP_VERDICT_REJECT && reject_answer(w, s, pkts[i], &meta[i], when[i]))
 			fwd[i] = 2; /* sent back: neither forwarded nor freed */
-	}
-
-	for (unsigned j = 0; j < nl; j++) {
-		unsigned i = later[j];
-
-		fwd[i] = later_fragment(w, &meta[i], rte_pktmbuf_pkt_len(pkts[i]), when[i]);
 	}
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -799,6 +854,7 @@ dp_worker_main(void *arg)
 		uint64_t now = dp_clock_tick(&w->clock);
 		dp_flow_age(w->flows, now);
 		dp_frag_age(w->frags, now);
+		dp_reasm_tick(w->reasm, now);
 		dp_evq_flush(&w->evq);
 		/* Nothing from this loop holds the policy snapshot any more. */
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);

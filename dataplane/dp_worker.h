@@ -75,6 +75,7 @@ struct dp_worker {
 	struct dp_parse_policy parse_pol;
 	struct dp_flow_table *flows;
 	struct dp_frag_table *frags;
+	struct dp_reasm *reasm;	 /* fragments of inspected flows, reassembled for scanning */
 	struct rte_ring *events; /* to control */
 
 	struct dp_worker_counters ctr __rte_cache_aligned;
