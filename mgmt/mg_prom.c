@@ -11,7 +11,8 @@
 
 /*
  * One row: the value at path becomes a sample of family name. Path segments are separated by
- * '.'; "seg[]" walks an array and "*" the members of an object. With label set, each element
+ * '.'; "seg[]" walks an array and "*" the members of an object (either may be followed by a
+ * path inside each element). With label set, each element
  * (or member) is a sample labelled with the element's field label_from (or the member's name);
  * with label NULL, the elements are summed into one sample. const_label adds a fixed label
  * pair ("reason=\"parse\"") to tell rows of one family apart. Rows of a family are adjacent.
@@ -108,8 +109,6 @@ static const struct prom_row rows[] = {
 	{ "vigil_rule_would_drop_packets_total", "counter",
 			"Packets of the rule a dry-run verdict would have dropped.",
 			"rules[].would_drop", "rule", "name", NULL },
-	{ "vigil_signature_hits_total", "counter", "Packets or streams that matched the signature.",
-			"signatures[].hits", "sid", "sid", NULL },
 
 	/* Workers. */
 	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
@@ -160,13 +159,19 @@ static const struct prom_row rows[] = {
 	{ "vigil_control_event_seq_gaps_total", "counter",
 			"Gaps in event sequence numbers seen by control.",
 			"control.events.seq_gaps", NULL, NULL, NULL },
-	{ "vigil_alerts_total", "counter", "Alerts raised, by severity.", "alerts.by_severity.*",
-			"severity", NULL, NULL },
-	{ "vigil_store_pending_rows", "gauge", "Rows waiting for the store's next batch.",
+	{ "vigil_alerts_total", "counter", "Alerts raised, by severity.",
+			"analysis.alerts.by_severity.*", "severity", NULL, NULL },
+	{ "vigil_alerts_by_kind_total", "counter", "Alerts raised, by kind.",
+			"analysis.alerts.signature", NULL, NULL, "kind=\"signature\"" },
+	{ "vigil_alerts_by_kind_total", NULL, NULL, "analysis.alerts.anomaly", NULL, NULL,
+			"kind=\"anomaly\"" },
+	{ "vigil_anomaly_findings_total", "counter", "Findings of each anomaly detector.",
+			"analysis.detectors.*.findings", "detector", NULL, NULL },
+	{ "vigil_blocklist_entries", "gauge", "Addresses on the blocklist.",
+			"analysis.blocklist.entries", NULL, NULL, NULL },
+	{ "vigil_store_pending_rows", "gauge",
+			"Rows waiting for the store's next batch (how far the store lags).",
 			"store.pending", NULL, NULL, NULL },
-	{ "vigil_store_lag_seconds", "gauge",
-			"Age of the oldest row waiting for the store's next batch.", "store.lag_s",
-			NULL, NULL, NULL },
 	{ "vigil_store_rows_written_total", "counter", "Rows the store wrote.",
 			"store.rows_written", NULL, NULL, NULL },
 	{ "vigil_store_rows_dropped_total", "counter", "Rows lost: the store's queue was full.",
@@ -360,9 +365,10 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		return n;
 	}
 	if (star != NULL) {
-		/* "obj.*": each member. */
+		/* "obj.*" or "obj.*.rest": each member (or the rest inside each member). */
 		size_t hl = (size_t)(star - row->path);
-		const json_t *obj, *v;
+		const char *rest = star[1] == '.' ? star + 2 : star + 1;
+		const json_t *obj, *m, *v;
 		const char *k;
 
 		if (hl == 0 || hl >= sizeof(head))
@@ -370,8 +376,9 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		memcpy(head, row->path, hl - 1); /* without the '.' */
 		head[hl - 1] = '\0';
 		obj = get_path(doc, head);
-		json_object_foreach((json_t *)obj, k, v)
+		json_object_foreach((json_t *)obj, k, m)
 		{
+			v = get_path(m, rest);
 			if (!sample_value(v, value, sizeof(value)))
 				continue;
 			put_sample(o, row, row->label, k, value);

@@ -31,6 +31,10 @@ static const char *doc_text =
 		"   \"would_drop\": 0}, {\"name\": \"(default)\", \"packets\": 100, \"bytes\": 6400,"
 		"   \"flows\": 6, \"would_drop\": 11}],"
 		" \"events\": {\"sent\": 8, \"lost\": 3},"
+		" \"analysis\": {\"alerts\": {\"signature\": 4, \"anomaly\": 2, \"by_severity\":"
+		"   {\"low\": 1, \"high\": 5}}, \"detectors\": {\"port_scan\": {\"findings\": 2,"
+		"   \"entries\": 9}, \"syn_flood\": {\"findings\": 0}}, \"blocklist\": {\"entries\": 1}},"
+		" \"store\": {\"pending\": 12, \"rows_written\": 300, \"failures\": 0},"
 		" \"api\": {\"requests\": {\"2xx\": 5, \"4xx\": 1}, \"auth_failures\": 1, \"connections\": 2}}";
 
 static char *
@@ -104,10 +108,16 @@ test_values_and_labels(void **state)
 	assert_line(t, "vigil_api_connections 2");
 	assert_line(t, "# TYPE vigil_dropped_packets_total counter");
 	assert_line(t, "# TYPE vigil_flows_active gauge");
+	assert_line(t, "vigil_alerts_total{severity=\"high\"} 5");
+	assert_line(t, "vigil_alerts_by_kind_total{kind=\"anomaly\"} 2");
+	assert_line(t, "vigil_anomaly_findings_total{detector=\"port_scan\"} 2");
+	assert_line(t, "vigil_anomaly_findings_total{detector=\"syn_flood\"} 0");
+	assert_line(t, "vigil_blocklist_entries 1");
+	assert_line(t, "vigil_store_pending_rows 12");
+	assert_line(t, "vigil_store_rows_written_total 300");
 	/* Nothing about what the document does not have. */
-	assert_null(strstr(t, "vigil_alerts_total"));
-	assert_null(strstr(t, "vigil_store_"));
-	assert_null(strstr(t, "vigil_signature_hits_total"));
+	assert_null(strstr(t, "vigil_store_rows_dropped_total"));
+	assert_null(strstr(t, "vigil_fragments_"));
 	free(t);
 }
 
