@@ -1,0 +1,717 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Generates the anomaly-detection cases (tests/cases/anomaly-*/): captures of attacks that the
+control lcore's detectors must report, each with the one alert (or the few alerts) it must
+raise and no other, and a benign capture of the same volume that must raise none.
+
+Run with Debian's /usr/bin/python3 (python3-scapy); the outputs are committed. Everything is
+deterministic: fixed seeds, fixed timestamps (whole seconds from T0, so that detector intervals
+start where the case expects), and scapy fills no random field here.
+
+Topology, the same in every case: port a is the outside (addresses outside 10.0.0.0/8, the
+documentation ranges 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24), port b the inside
+(10.0.0.0/8, internal by the detectors' default). Frames sent by an outside host arrive on port
+a, frames sent by an inside host on port b; vigild runs without a policy and forwards all of
+them, which each case checks packet by packet. The detectors run on the capture's clock
+(dataplane.clock: packet), so the result does not depend on replay speed.
+
+Cases that fail because of a bug in vigild go to tests/cases/anomaly-pending/ (out of the
+suite; its README.md says what each shows).
+
+Usage: gen_anomaly.py [CASE ...]   (default: every case)
+"""
+import base64
+import ipaddress
+import json
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pcapfile  # noqa: E402
+from scapy.all import DNS, DNSQR, DNSRR, Ether, ICMP, IP, Raw, TCP, UDP  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0_S = 1_717_200_000  # 2024-06-01T00:00:00Z: a whole minute, so intervals of 1, 2, 10 s align
+OUT_MAC, IN_MAC = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
+INTERNAL = ipaddress.ip_network("10.0.0.0/8")
+MSS = 1448
+S = 1_000_000  # microseconds per second: capture times below are in microseconds from T0
+MS = 1_000
+
+# Every case runs on the capture's clock. The detectors judge flow ends and count bytes when
+# events arrive, so flows should end when they expire on that clock, as on a live appliance: a
+# small table aged whole every worker loop does that. (Two-port replays age nothing until the
+# capture is exhausted for now: see anomaly-pending/anomaly-exfil-short-sessions. The cases
+# below do not depend on when short flows end, and long ones report through flow updates.)
+BASE_CONFIG = {"dataplane": {"clock": "packet"}, "flows": {"max": 8192, "aging_batch": 8192}}
+
+EVE_SEVERITY = {"low": 3, "medium": 2, "high": 1, "critical": 1}
+
+
+class Capture:
+    """Frames of both sides of the appliance, with their capture times (microseconds)."""
+
+    def __init__(self):
+        self.a, self.b = [], []
+        self.n = 0
+
+    def add(self, t_us, pkt):
+        inside = ipaddress.ip_address(pkt[IP].src) in INTERNAL
+        eth = Ether(src=IN_MAC, dst=OUT_MAC) if inside else Ether(src=OUT_MAC, dst=IN_MAC)
+        (self.b if inside else self.a).append((int(t_us), self.n, bytes(eth / pkt)))
+        self.n += 1
+
+    def write(self, case_dir):
+        out = {}
+        for port, frames in (("a", self.a), ("b", self.b)):
+            frames.sort(key=lambda x: (x[0], x[1]))
+            path = os.path.join(case_dir, f"in-{port}.pcap")
+            pcapfile.write(path, [pcapfile.Packet(T0_S * 1_000_000_000 + t * 1000, data)
+                                  for t, _, data in frames])
+            out[port] = (len(frames), os.path.getsize(path))
+        return out
+
+
+def filler(rng, n):
+    return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+def tcp_session(cap, rng, t, cli, cport, srv, sport, exchanges, rtt=20 * MS, think=50 * MS,
+                pkt_gap=100, close=True):
+    """A whole TCP connection: handshake, then for each (client data, server data[, pause]) of
+    exchanges (bytes, or an int for that many filler bytes; the pause before it, think by
+    default) the client's segments, the server's ACK, the server's segments and the client's
+    ACK, then a FIN close from the client. Returns the time of the last packet."""
+    cs, ss = rng.getrandbits(31), rng.getrandbits(31)
+    half = rtt // 2
+
+    def C(**kw):
+        return IP(src=cli, dst=srv) / TCP(sport=cport, dport=sport, window=64240, **kw)
+
+    def Sv(**kw):
+        return IP(src=srv, dst=cli) / TCP(sport=sport, dport=cport, window=65160, **kw)
+
+    cap.add(t, C(flags="S", seq=cs))
+    t += half
+    cap.add(t, Sv(flags="SA", seq=ss, ack=cs + 1))
+    t += half
+    cs, ss = cs + 1, ss + 1
+    cap.add(t, C(flags="A", seq=cs, ack=ss))
+
+    def send(t, data, mk, seq, ack):
+        n = 0
+        for off in range(0, len(data), MSS):
+            chunk = data[off:off + MSS]
+            cap.add(t, mk(flags="PA" if off + MSS >= len(data) else "A", seq=seq + off,
+                          ack=ack) / Raw(chunk))
+            t += pkt_gap
+            n += 1
+        return t, seq + len(data), n
+
+    for ex in exchanges:
+        cdata, sdata = ex[0], ex[1]
+        if isinstance(cdata, int):
+            cdata = filler(rng, cdata)
+        if isinstance(sdata, int):
+            sdata = filler(rng, sdata)
+        t += ex[2] if len(ex) > 2 else think
+        if cdata:
+            t, cs, n = send(t, cdata, C, cs, ss)
+            t += half
+            cap.add(t, Sv(flags="A", seq=ss, ack=cs))
+        if sdata:
+            t += pkt_gap
+            t, ss, n = send(t, sdata, Sv, ss, cs)
+            t += half
+            cap.add(t, C(flags="A", seq=cs, ack=ss))
+    if close:
+        t += think
+        cap.add(t, C(flags="FA", seq=cs, ack=ss))
+        t += half
+        cap.add(t, Sv(flags="FA", seq=ss, ack=cs + 1))
+        t += half
+        cap.add(t, C(flags="A", seq=cs + 1, ack=ss + 1))
+    return t
+
+
+def http_get(rng, host, path, body):
+    req = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Mozilla/5.0\r\n"
+           f"Accept: */*\r\n\r\n").encode()
+    resp = (f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: {body}\r\n\r\n").encode() + filler(rng, body)
+    return req, resp
+
+
+def dns_exchange(cap, t, cli, cport, srv, qid, qname, qtype="A", answer=None, rtt=15 * MS):
+    q = IP(src=cli, dst=srv) / UDP(sport=cport, dport=53) / DNS(
+        id=qid, rd=1, qd=DNSQR(qname=qname, qtype=qtype))
+    cap.add(t, q)
+    if answer is None:
+        return t
+    if qtype == "TXT":
+        an = DNSRR(rrname=qname, type="TXT", ttl=0, rdata=answer)
+    elif qtype == "AAAA":
+        an = DNSRR(rrname=qname, type="AAAA", ttl=300, rdata=answer)
+    else:
+        an = DNSRR(rrname=qname, type="A", ttl=300, rdata=answer)
+    r = IP(src=srv, dst=cli) / UDP(sport=53, dport=cport) / DNS(
+        id=qid, qr=1, rd=1, ra=1, qd=DNSQR(qname=qname, qtype=qtype), an=an)
+    cap.add(t + rtt, r)
+    return t + rtt
+
+
+def expect_anomaly(sid, signature, category, severity, detector, src=None, dst=None, dport=None,
+                   proto=None, **vigil):
+    """The EVE fields an anomaly alert must have (a subset: the runner ignores the others)."""
+    a = {"event_type": "alert",
+         "alert": {"action": "allowed", "gid": 9000, "signature_id": sid, "signature": signature,
+                   "category": category, "severity": EVE_SEVERITY[severity]},
+         "vigil": {"kind": "anomaly", "detector": detector, "severity": severity, **vigil}}
+    for k, v in (("src_ip", src), ("dest_ip", dst), ("dest_port", dport), ("proto", proto)):
+        if v is not None:
+            a[k] = v
+    return a
+
+
+def vertical_scan_alert(scanner, target, probe, proto):
+    return expect_anomaly(9000001, "Vertical port scan", "Attempted Information Leak", "medium",
+                          "port_scan", src=scanner, dst=target, proto=proto,
+                          metric="distinct_ports", observed=25, threshold=25,
+                          facts={"probe": probe})
+
+
+# The cases --------------------------------------------------------------------------------------
+
+SCANNER, TARGET = "198.51.100.9", "10.0.0.5"
+
+
+def case_portscan_syn():
+    """nmap -sS style: 100 ports in random order, one source port; closed ports answer RST-ACK,
+    open ones (22, 80, 443) SYN-ACK, which the scanner resets."""
+    rng, cap = random.Random(101), Capture()
+    ports = list(range(1, 101))
+    rng.shuffle(ports)
+    t = 1 * S
+    for p in ports:
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=SCANNER, dst=TARGET) / TCP(sport=41234, dport=p, flags="S", seq=seq,
+                                                    window=1024))
+        if p in (22, 80, 443):
+            cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(sport=p, dport=41234, flags="SA",
+                                                              seq=rng.getrandbits(31),
+                                                              ack=seq + 1))
+            cap.add(t + 600, IP(src=SCANNER, dst=TARGET) / TCP(sport=41234, dport=p, flags="R",
+                                                              seq=seq + 1))
+        else:
+            cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(sport=p, dport=41234, flags="RA",
+                                                              seq=0, ack=seq + 1))
+        t += 5 * MS
+    return ("TCP SYN scan (nmap -sS) of 100 ports of one host: one vertical port scan alert "
+            "naming the scanner, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+
+
+def stealth_scan(seed, flags):
+    """FIN, NULL or Xmas scan of 60 ports: closed ports answer RST-ACK (RFC 793), open ports
+    (22, 53) stay silent."""
+    rng, cap = random.Random(seed), Capture()
+    ports = list(range(1, 61))
+    rng.shuffle(ports)
+    t = 1 * S
+    for p in ports:
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=SCANNER, dst=TARGET) / TCP(sport=52001, dport=p, flags=flags, seq=seq,
+                                                    window=1024))
+        if p not in (22, 53):
+            cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(
+                sport=p, dport=52001, flags="RA", seq=0,
+                ack=seq + (1 if "F" in flags else 0)))
+        t += 5 * MS
+    return cap
+
+
+def case_portscan_fin():
+    return ("TCP FIN scan (nmap -sF) of 60 ports: one vertical port scan alert with probe kind "
+            "TCP FIN, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP")], stealth_scan(102, "F"))
+
+
+def case_portscan_null():
+    return ("TCP NULL scan (nmap -sN, no flags) of 60 ports: one vertical port scan alert with "
+            "probe kind TCP NULL, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP")], stealth_scan(103, ""))
+
+
+def case_portscan_xmas():
+    return ("TCP Xmas scan (nmap -sX, FIN+PSH+URG) of 60 ports: one vertical port scan alert "
+            "with probe kind TCP Xmas, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP")],
+            stealth_scan(104, "FPU"))
+
+
+def case_portscan_block():
+    """The SYN scan's first 25 ports with the closed loop on (port_scan.block): the alert that
+    asks for the scanner to be blocked must say so. The scan ends with its 25th probe, so no
+    packet races the block."""
+    rng, cap = random.Random(116), Capture()
+    ports = list(range(1, 101))
+    rng.shuffle(ports)
+    t = 1 * S
+    for p in ports[:25]:
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=SCANNER, dst=TARGET) / TCP(sport=41234, dport=p, flags="S", seq=seq,
+                                                    window=1024))
+        cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(sport=p, dport=41234, flags="RA",
+                                                          seq=0, ack=seq + 1))
+        t += 5 * MS
+    alert = vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")
+    alert["alert"]["action"] = "blocked"
+    config = {"detectors": {"port_scan": {"block": True, "block_ttl": "1h"}}}
+    return ("closed loop: a 25-port SYN scan with port_scan.block on; the EVE alert must say "
+            "action blocked (docs/STORE.md), since the scanner is put on the blocklist",
+            config, [alert], cap)
+
+
+def case_portscan_udp():
+    """nmap -sU style: 60 ports; closed ports answer ICMP port unreachable (quoting the probe),
+    DNS (53) and NTP (123) answer their protocol probes, a few ports stay silent."""
+    rng, cap = random.Random(105), Capture()
+    ports = list(range(1, 61)) + [123]
+    rng.shuffle(ports)
+    silent = {7, 9, 17, 19}
+    t = 1 * S
+    for p in ports:
+        sport = 33000 + p
+        if p == 53:
+            dns_exchange(cap, t, SCANNER, sport, TARGET, 0x1234, "version.bind", "TXT",
+                         answer="9.18.19")
+        elif p == 123:
+            # NTPv4 client request and server reply (48 bytes; scapy's NTP layer would stamp
+            # the current time into them).
+            cap.add(t, IP(src=SCANNER, dst=TARGET) / UDP(sport=sport, dport=123)
+                    / Raw(b"\x23" + bytes(47)))
+            cap.add(t + 400, IP(src=TARGET, dst=SCANNER) / UDP(sport=123, dport=sport)
+                    / Raw(b"\x24\x02\x03\xe8" + bytes(44)))
+        else:
+            probe = IP(src=SCANNER, dst=TARGET, id=rng.getrandbits(16)) / UDP(sport=sport,
+                                                                             dport=p)
+            cap.add(t, probe)
+            if p not in silent:
+                cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / ICMP(type=3, code=3)
+                        / bytes(probe)[:28])
+        t += 20 * MS
+    return ("UDP scan (nmap -sU) of 61 ports, closed ones answering ICMP port unreachable: one "
+            "vertical port scan alert with probe kind UDP, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "UDP", "UDP")], cap)
+
+
+def case_portscan_horizontal():
+    """A sweep of VNC (5900) over 40 hosts of 10.0.1.0/24: most hosts reset, some are silent."""
+    rng, cap = random.Random(106), Capture()
+    scanner = "198.51.100.77"
+    t = 1 * S
+    for h in range(1, 41):
+        dst = f"10.0.1.{h}"
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=scanner, dst=dst) / TCP(sport=60001, dport=5900, flags="S", seq=seq,
+                                                  window=1024))
+        if h % 4:
+            cap.add(t + 400, IP(src=dst, dst=scanner) / TCP(sport=5900, dport=60001, flags="RA",
+                                                            seq=0, ack=seq + 1))
+        t += 10 * MS
+    alert = expect_anomaly(9000002, "Horizontal port scan", "Attempted Information Leak",
+                           "medium", "port_scan", src=scanner, dport=5900, proto="TCP",
+                           metric="distinct_hosts", observed=20, threshold=20,
+                           facts={"probe": "TCP SYN (half-open)", "ports": "5900"})
+    return ("SYN sweep of port 5900 over 40 hosts: one horizontal port scan alert naming the "
+            "scanner and the port, nothing else", {}, [alert], cap)
+
+
+def web_clients(cap, rng, server, start, end, every, clients, port=80):
+    """Ordinary HTTP sessions to server from a few outside clients between start and end."""
+    t, i = start, 0
+    while t < end:
+        cli = clients[i % len(clients)]
+        req, resp = http_get(rng, "www.example.net", f"/page/{i}", rng.randrange(800, 6000))
+        tcp_session(cap, rng, t, cli, 40000 + i, server, port, [(req, resp)])
+        t += every
+        i += 1
+
+
+def syn_flood(cap, rng, sources, start_us, per_s, secs):
+    """SYNs to 10.0.0.5:80 at per_s a second, each answered with SYN-ACK and never completed;
+    sources is one address or a list to draw from (spoofed)."""
+    n = per_s * secs
+    sports = rng.sample(range(1024, 65536), n)
+    for i, sp in enumerate(sports):
+        t = start_us + i * S // per_s
+        src = sources if isinstance(sources, str) else rng.choice(sources)
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=src, dst=TARGET) / TCP(sport=sp, dport=80, flags="S", seq=seq,
+                                                window=512))
+        cap.add(t + 200, IP(src=TARGET, dst=src) / TCP(sport=80, dport=sp, flags="SA",
+                                                      seq=rng.getrandbits(31), ack=seq + 1))
+
+
+WEB_CLIENTS = ["192.0.2.10", "192.0.2.11", "203.0.113.40"]
+
+
+def case_synflood():
+    """400 SYNs per second for 3 s from one source to 10.0.0.5:80 (random source ports); the
+    server answers each with SYN-ACK and never hears back. Ordinary web clients before and
+    after complete their handshakes."""
+    rng, cap = random.Random(107), Capture()
+    attacker = "198.51.100.23"
+    web_clients(cap, rng, TARGET, 1 * S, 9 * S, 700 * MS, WEB_CLIENTS)
+    syn_flood(cap, rng, attacker, 10 * S, 400, 3)
+    web_clients(cap, rng, TARGET, 14 * S, 18 * S, 700 * MS, WEB_CLIENTS)
+    alert = expect_anomaly(9000010, "SYN flood", "Attempted Denial of Service", "high",
+                           "syn_flood", src=attacker, dst=TARGET, dport=80, proto="TCP",
+                           metric="syn_rate", observed=400, threshold=100,
+                           facts={"sources": "one source"})
+    return ("SYN flood: 400 half-open connections per second for 3 s from one source to one web "
+            "server, ordinary clients before and after: one SYN flood alert naming the source, "
+            "nothing else", {}, [alert], cap)
+
+
+def case_synflood_spoofed():
+    """1100 SYNs per second for 2 s from random (spoofed) sources in 198.18.0.0/15 to
+    10.0.0.5:80, while ordinary web clients keep connecting."""
+    rng, cap = random.Random(114), Capture()
+    spoofed = [f"198.{18 + rng.randrange(2)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+               for _ in range(2000)]
+    web_clients(cap, rng, TARGET, 1 * S, 16 * S, 700 * MS, WEB_CLIENTS)
+    syn_flood(cap, rng, spoofed, 10 * S, 1100, 2)
+    alert = expect_anomaly(9000010, "SYN flood", "Attempted Denial of Service", "critical",
+                           "syn_flood", dst=TARGET, dport=80, proto="TCP", metric="syn_rate",
+                           facts={"sources": "many sources"})
+    return ("spoofed SYN flood: 1100 half-open connections per second for 2 s from random "
+            "sources, ordinary clients connecting throughout: one critical SYN flood alert on "
+            "the service, no source named, nothing else", {}, [alert], cap)
+
+
+def case_flash_crowd():
+    """A flash crowd: 300 new clients a second for 1.5 s fetch a page from 10.0.0.5:80, every
+    handshake completed within 20 ms; the server is busy but nothing is half-open."""
+    rng, cap = random.Random(115), Capture()
+    web_clients(cap, rng, TARGET, 1 * S, 16 * S, 700 * MS, WEB_CLIENTS)
+    for i in range(450):
+        cli = f"100.{64 + i // 250}.{(i * 7) % 250}.{1 + i % 250}"
+        req, resp = http_get(rng, "www.example.net", "/launch", 100)
+        tcp_session(cap, rng, 10 * S + i * S // 300, cli, 40000 + i, TARGET, 80, [(req, resp)],
+                    rtt=20 * MS, think=5 * MS)
+    return ("flash crowd: 300 complete HTTP connections a second for 1.5 s from 450 clients, every "
+            "handshake completed: not a SYN flood, no alert at all", {}, [], cap)
+
+
+def b32name(rng, nbytes):
+    return base64.b32encode(filler(rng, nbytes)).decode().rstrip("=").lower()
+
+
+def case_dns_tunnel():
+    """An iodine-like tunnel: 120 TXT queries from 10.0.0.50 (a new source port each), each name
+    a new 48-character base32 label and a sequence number under t.tun-example.org, answered
+    with base32 TXT data; the same client's ordinary lookups around it."""
+    rng, cap = random.Random(108), Capture()
+    client, resolver = "10.0.0.50", "203.0.113.53"
+    t = 1 * S
+    for i, name in enumerate(["www.example.com", "mail.example.com", "updates.example.org",
+                              "www.example.net", "cdn.example.com"]):
+        dns_exchange(cap, t, client, 20000 + i, resolver, 100 + i, name, "A",
+                     answer=f"192.0.2.{20 + i}")
+        t += 300 * MS
+    for i in range(120):
+        name = f"{b32name(rng, 30)}.{i}.t.tun-example.org"
+        dns_exchange(cap, t, client, 30000 + i, resolver, 1000 + i, name, "TXT",
+                     answer=b32name(rng, 60))
+        t += 250 * MS
+    a_names = expect_anomaly(9000020, "DNS tunneling: long or random-looking query names",
+                             "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
+                             src=client, proto="UDP", metric="suspicious_names", observed=20,
+                             threshold=20)
+    a_unique = expect_anomaly(9000021, "DNS tunneling: many unique subdomains of one domain",
+                              "Potential Corporate Privacy Violation", "high", "dns_tunnel",
+                              src=client, proto="UDP", metric="unique_subdomains",
+                              observed=100, threshold=100,
+                              facts={"domain": "tun-example.org"})
+    a_txt = expect_anomaly(9000022, "DNS tunneling: high volume of TXT/NULL queries",
+                           "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
+                           src=client, proto="UDP", metric="txt_queries", observed=50,
+                           threshold=50)
+    return ("DNS tunnel: 120 TXT queries with long base32 labels under one domain from one "
+            "client: the three DNS tunneling findings (suspicious names, unique subdomains, "
+            "TXT volume) naming the client, nothing else", {}, [a_names, a_unique, a_txt], cap)
+
+
+def case_dns_entropy():
+    """30 A queries whose first label is 32 random letters and digits (names well under 100
+    characters, labels under 40): only the entropy test can call them suspicious."""
+    rng, cap = random.Random(109), Capture()
+    client, resolver = "10.0.0.51", "203.0.113.53"
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    t = 1 * S
+    for i in range(30):
+        label = "".join(rng.choice(alphabet) for _ in range(32))
+        dns_exchange(cap, t, client, 31000 + i, resolver, 2000 + i, f"{label}.c2-example.net",
+                     "A", answer="192.0.2.99")
+        t += 500 * MS
+    alert = expect_anomaly(9000020, "DNS tunneling: long or random-looking query names",
+                           "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
+                           src=client, proto="UDP", metric="suspicious_names", observed=20,
+                           threshold=20)
+    return ("DNS beaconing with random 32-character labels (A queries, short names): one "
+            "suspicious-names finding from the entropy test alone, nothing else", {}, [alert], cap)
+
+
+def ssh_attempt(cap, rng, t, cli, cport, srv):
+    """One password-guessing connection: banners, key exchange, three failed password tries,
+    the server disconnects."""
+    banner_s = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u2\r\n"
+    banner_c = b"SSH-2.0-libssh2_1.10.0\r\n"
+    ex = [(b"", banner_s), (banner_c, 1080), (1200, 0), (48, 564), (16, 0)]
+    ex += [(rng.randrange(80, 120), 52) for _ in range(3)]
+    return tcp_session(cap, rng, t, cli, cport, srv, 22, ex, rtt=30 * MS, think=40 * MS)
+
+
+def case_bruteforce_ssh():
+    """30 short SSH connections, one every 2 s, each a banner and key exchange followed by three
+    failed password tries; an administrator's long interactive session alongside."""
+    rng, cap = random.Random(110), Capture()
+    attacker, server, admin = "203.0.113.7", "10.0.0.22", "192.0.2.44"
+    for i in range(30):
+        ssh_attempt(cap, rng, 1 * S + i * 2 * S, attacker, 50000 + i, server)
+    # The administrator: 40 s, 35 keystroke round trips: long and busy, not an attempt.
+    ex = [(b"", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u2\r\n"),
+          (b"SSH-2.0-OpenSSH_9.6\r\n", 1080), (1200, 0), (48, 564), (16, 0), (96, 52)]
+    ex += [(36, 36 + rng.randrange(0, 200)) for _ in range(35)]
+    tcp_session(cap, rng, 2 * S, admin, 61000, server, 22, ex, rtt=30 * MS, think=1100 * MS)
+    alert = expect_anomaly(9000030, "Brute-force login attempts", "Attempted User Privilege Gain",
+                           "high", "brute_force", src=attacker, dst=server, dport=22,
+                           proto="TCP", metric="attempts", observed=20, threshold=20,
+                           facts={"service": "SSH", "failed": "0", "targets": server})
+    return ("SSH password guessing: 30 short connections with failed logins from one source in "
+            "a minute, an administrator's long session beside it: one brute-force alert naming "
+            "the source and the server, nothing else", {}, [alert], cap)
+
+
+# Exfiltration and benign traffic share the tightened thresholds: 10 s intervals, a warm-up of
+# 8 intervals and a 256 KiB floor keep the captures small. Flow updates every second report the
+# bytes of long connections in the interval where they flowed.
+EXFIL_CONFIG = {
+    "flows": {"update_interval": "1s"},
+    "detectors": {"exfiltration": {"interval": "10s", "warmup": 8, "min_bytes": 262144}},
+}
+
+
+def office_traffic(cap, rng, host, start_s, end_s, servers):
+    """An internal host's ordinary HTTPS use: a long-lived connection to each of two servers
+    (HTTP/2 style), a request of 0.5 to 1.5 KB every 3 to 6 s answered with 1 to 4 KB. Long
+    connections report their bytes in flow updates as they go (short ones only when they
+    end: see anomaly-pending/anomaly-exfil-short-sessions)."""
+    for k, srv in enumerate(rng.sample(servers, 2)):
+        t0 = start_s * S + rng.randrange(0, 2 * S)
+        ex, t = [], t0 + 1 * S
+        while t < end_s * S - 6 * S:
+            pause = rng.randrange(3 * S, 6 * S)
+            ex.append((rng.randrange(500, 1500), rng.randrange(1000, 4000), pause))
+            t += pause
+        tcp_session(cap, rng, t0, host, 50000 + k, srv, 443, ex, rtt=25 * MS)
+
+
+def case_exfil():
+    """10.0.0.80 browses for 100 s (ten quiet intervals that warm its baseline, about 5 KB out
+    per 10 s), then uploads 300 KB to 203.0.113.50:443 in one session over about 2 s."""
+    rng, cap = random.Random(111), Capture()
+    host, drop = "10.0.0.80", "203.0.113.50"
+    office_traffic(cap, rng, host, 0, 108, ["192.0.2.80", "192.0.2.81", "203.0.113.90"])
+    # The upload: 300 KB in 1448-byte segments, 10 ms apart (about 145 KB/s).
+    tcp_session(cap, rng, 101 * S, host, 45555, drop, 443, [(300_000, 2000)], pkt_gap=10 * MS,
+                rtt=30 * MS)
+    alert = expect_anomaly(9000040, "Possible data exfiltration",
+                           "Potential Corporate Privacy Violation", "critical", "exfiltration",
+                           src=host, metric="bytes_out", threshold=262144,
+                           facts={"to": drop})
+    return ("exfiltration: a host with a warm baseline of about 5 KB out per 10 s uploads 300 KB "
+            "to an outside server: one critical exfiltration alert naming the host and the peer, "
+            "nothing else", EXFIL_CONFIG, [alert], cap)
+
+
+def case_exfil_short_sessions():
+    """A backup agent on 10.0.0.90 sends 4 to 6 KB to 203.0.113.70:443 every second in a short
+    session of its own, for 30 s: about 10 KB out per 2 s interval, steady. Nothing changes,
+    so nothing may be reported."""
+    rng, cap = random.Random(117), Capture()
+    host, peer = "10.0.0.90", "203.0.113.70"
+    for i in range(30):
+        tcp_session(cap, rng, 1 * S + i * S, host, 40000 + i, peer, 443,
+                    [(rng.randrange(4000, 6000), 1000)], rtt=20 * MS, think=10 * MS)
+    config = {"flows": {"update_interval": "1s"},
+              "detectors": {"exfiltration": {"interval": "2s", "warmup": 8, "min_bytes": 8192}}}
+    return ("a steady uploader in short sessions (about 10 KB per 2 s, every interval alike): no "
+            "alert. Fails while a two-port packet-clock replay ages no flow until the capture "
+            "is exhausted (dp_worker.c poll_queues_in_time_order): every session's bytes arrive "
+            "in the last interval, against a baseline that learnt only the SYNs",
+            config, [], cap)
+
+
+RATE_CONFIG = {
+    "flows": {"update_interval": "500ms"},
+    "detectors": {"rate": {"interval": "2s", "warmup": 10, "min_pps": 100,
+                           "min_bps": "100M", "sigma": 5}},
+}
+
+
+def case_rate():
+    """A SIP service (10.0.0.5:5060/udp) hears from four outside peers at about 20 packets per
+    second in total for 30 s, then one peer sends 400 INVITE-sized datagrams per second for 2 s,
+    then the usual traffic resumes."""
+    rng, cap = random.Random(112), Capture()
+    peers = ["192.0.2.60", "192.0.2.61", "198.51.100.62", "203.0.113.63"]
+    flooder = "198.51.100.44"
+    for i, peer in enumerate(peers):
+        t = 1 * S + i * 37 * MS
+        while t < 40 * S:
+            cap.add(t, IP(src=peer, dst=TARGET) / UDP(sport=5060, dport=5060)
+                    / Raw(filler(rng, rng.randrange(120, 300))))
+            if rng.random() < 0.5:
+                cap.add(t + 5 * MS, IP(src=TARGET, dst=peer) / UDP(sport=5060, dport=5060)
+                        / Raw(filler(rng, rng.randrange(100, 250))))
+            t += rng.randrange(150 * MS, 250 * MS)
+    for i in range(800):
+        cap.add(30 * S + i * 2500, IP(src=flooder, dst=TARGET) / UDP(sport=5062, dport=5060)
+                / Raw(b"INVITE sip:100@10.0.0.5 SIP/2.0\r\n" + filler(rng, 40)))
+    host = expect_anomaly(9000050, "Packet rate anomaly (host)", "Misc activity", "high", "rate",
+                          src=TARGET, metric="pps")
+    svc = expect_anomaly(9000052, "Packet rate anomaly (service)", "Misc activity", "high",
+                         "rate", dst=TARGET, dport=5060, proto="UDP", metric="pps")
+    return ("rate anomaly: a SIP service at about 20 packets/s receives 400 packets/s for 2 s "
+            "from one peer: the packet-rate findings of the host and of the service, nothing "
+            "else", RATE_CONFIG, [host, svc], cap)
+
+
+def case_benign():
+    """An office afternoon of the same volume as the attacks: three internal hosts browse
+    (HTTPS sessions with data both ways), resolve names (A and AAAA, repeated names, a CDN
+    host), ping a server, one downloads 400 KB over HTTP; outside clients use the web server
+    10.0.0.5 and an administrator logs in over SSH twice."""
+    rng, cap = random.Random(113), Capture()
+    servers = ["192.0.2.80", "192.0.2.81", "203.0.113.90", "198.51.100.120"]
+    hosts = ["10.0.0.100", "10.0.0.101", "10.0.0.102"]
+    for h in hosts:
+        office_traffic(cap, rng, h, 0, 110, servers)
+    names = ["www.example.com", "mail.example.com", "www.example.org", "static.example.net",
+             "e1234.dscb.cdn-example.net", "login.example.com", "www.example.com",
+             "api.example.org", "fonts.example.net", "www.example.org"]
+    t = 500 * MS
+    for i in range(60):
+        h = hosts[i % 3]
+        qt = "AAAA" if i % 4 == 3 else "A"
+        dns_exchange(cap, t, h, 40000 + i, "203.0.113.53", 3000 + i, names[i % len(names)], qt,
+                     answer="2001:db8::10" if qt == "AAAA" else f"192.0.2.{80 + i % 4}")
+        t += rng.randrange(1 * S, 2 * S)
+    for i in range(10):
+        t = 5 * S + i * S
+        cap.add(t, IP(src=hosts[0], dst="192.0.2.1") / ICMP(type=8, id=7, seq=i) / Raw(b"p" * 56))
+        cap.add(t + 8 * MS, IP(src="192.0.2.1", dst=hosts[0]) / ICMP(type=0, id=7, seq=i)
+                / Raw(b"p" * 56))
+    web_clients(cap, rng, TARGET, 2 * S, 105 * S, 3 * S, ["192.0.2.10", "198.51.100.11",
+                                                         "203.0.113.12"])
+    # The long download: 400 KB (more than the exfiltration case's upload) at about 145 KB/s,
+    # inbound, so it is not exfiltration.
+    req, resp = http_get(rng, "downloads.example.org", "/iso/netinst.iso", 400_000)
+    tcp_session(cap, rng, 100 * S, hosts[1], 47000, "198.51.100.120", 80, [(req, resp)],
+                pkt_gap=10 * MS)
+    # The administrator: two real SSH logins of a few minutes' work.
+    for k in range(2):
+        ex = [(b"", b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u2\r\n"),
+              (b"SSH-2.0-OpenSSH_9.6\r\n", 1080), (1200, 0), (48, 564), (16, 0), (96, 52)]
+        ex += [(36, 36 + rng.randrange(0, 400)) for _ in range(30)]
+        tcp_session(cap, rng, (10 + 50 * k) * S, "192.0.2.44", 61000 + k, "10.0.0.22", 22, ex,
+                    rtt=30 * MS, think=1200 * MS)
+    return ("benign office traffic of the same volume as the attacks (web both ways, DNS, ping, "
+            "a 400 KB download, SSH logins) under the exfiltration case's tight thresholds: no "
+            "alert at all", EXFIL_CONFIG, [], cap)
+
+
+# Cases that fail because of a bug in vigild (see each description and the report in the commit
+# that added them): written to tests/cases/anomaly-pending/, which the suite does not run.
+# Run them with: tests/cases/run.py --vigild VIGILD --cases tests/cases/anomaly-pending
+PENDING = {"anomaly-dns-tunnel", "anomaly-dns-entropy", "anomaly-flash-crowd",
+           "anomaly-portscan-block", "anomaly-exfil-short-sessions"}
+
+CASES = {
+    "anomaly-portscan-syn": case_portscan_syn,
+    "anomaly-portscan-fin": case_portscan_fin,
+    "anomaly-portscan-null": case_portscan_null,
+    "anomaly-portscan-xmas": case_portscan_xmas,
+    "anomaly-portscan-udp": case_portscan_udp,
+    "anomaly-portscan-horizontal": case_portscan_horizontal,
+    "anomaly-synflood": case_synflood,
+    "anomaly-synflood-spoofed": case_synflood_spoofed,
+    "anomaly-flash-crowd": case_flash_crowd,
+    "anomaly-portscan-block": case_portscan_block,
+    "anomaly-dns-tunnel": case_dns_tunnel,
+    "anomaly-dns-entropy": case_dns_entropy,
+    "anomaly-bruteforce-ssh": case_bruteforce_ssh,
+    "anomaly-exfil": case_exfil,
+    "anomaly-exfil-short-sessions": case_exfil_short_sessions,
+    "anomaly-rate": case_rate,
+    "anomaly-benign": case_benign,
+}
+
+
+def merge(base, extra):
+    out = json.loads(json.dumps(base))
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def write_case(name, description, config, alerts, cap, root=HERE):
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    sizes = cap.write(d)
+    case = {
+        "description": description,
+        "input": {"a": "in-a.pcap", "b": "in-b.pcap"},
+        # No policy: everything is forwarded to the other side, unchanged and in order.
+        "expect": {"b": "in-a.pcap", "a": "in-b.pcap"},
+        "config": merge(BASE_CONFIG, config),
+        "alerts": alerts,
+        "counters": {
+            "ports": [
+                {"name": "a", "rx_packets": sizes["a"][0], "tx_packets": sizes["b"][0],
+                 "dropped": 0},
+                {"name": "b", "rx_packets": sizes["b"][0], "tx_packets": sizes["a"][0],
+                 "dropped": 0},
+            ],
+            # A lost event could hide a finding or make one up.
+            "events": {"lost": 0},
+            "control": {"events": {"seq_gaps": 0}},
+        },
+    }
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(case, f, indent=2)
+        f.write("\n")
+    print(f"{name}: {sizes['a'][0]} + {sizes['b'][0]} packets, "
+          f"{(sizes['a'][1] + sizes['b'][1]) // 1024} KiB, {len(alerts)} alert(s) expected")
+
+
+def main():
+    names = sys.argv[1:] or list(CASES)
+    for name in names:
+        if name not in CASES:
+            print(f"unknown case {name}; known: {', '.join(CASES)}", file=sys.stderr)
+            return 2
+        description, config, alerts, cap = CASES[name]()
+        write_case(name, description, config, alerts, cap,
+                   os.path.join(HERE, "anomaly-pending") if name in PENDING else HERE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
