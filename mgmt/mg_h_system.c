@@ -37,41 +37,70 @@ mg_h_ready(struct mg_req *r)
 	r->retry_after_s = 1;
 }
 
+static char *
+build_status(struct mg_req *r, size_t *len)
+{
+	json_t *j = ctl_api_status(r->ctx);
+	char *s;
+
+	if (j == NULL) {
+		errno = EIO;
+		return NULL;
+	}
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*len = strlen(s);
+	return s;
+}
+
 void
 mg_h_status(struct mg_req *r)
 {
-	json_t *j;
+	char *body;
+	size_t len;
 
 	if (mg_query_parse(r, no_params, NULL) != 0)
 		return;
-	j = ctl_api_status(r->ctx);
-	if (j == NULL) {
+	body = mg_server_snapshot(r->srv, MG_SNAP_STATUS, build_status, r, &len);
+	if (body == NULL) {
 		mg_reply_error(r, 500, "internal", NULL, "the status could not be built");
 		return;
 	}
-	mg_reply_json(r, 200, j);
+	mg_reply_text(r, 200, "application/json", body, len, false);
+}
+
+static char *
+build_metrics(struct mg_req *r, size_t *len)
+{
+	json_t *j = ctl_api_metrics(r->ctx);
+	char *text;
+
+	if (j == NULL) {
+		errno = EIO;
+		return NULL;
+	}
+	if (r->srv != NULL)
+		json_object_set_new(j, "api", mg_server_counters(r->srv));
+	text = mg_prom_format(j, len);
+	json_decref(j);
+	return text;
 }
 
 void
 mg_h_metrics(struct mg_req *r)
 {
-	json_t *j;
 	char *text;
 	size_t len;
 
 	if (mg_query_parse(r, no_params, NULL) != 0)
 		return;
-	j = ctl_api_metrics(r->ctx);
-	if (j == NULL) {
-		mg_reply_error(r, 500, "internal", NULL, "the metrics could not be built");
-		return;
-	}
-	if (r->srv != NULL)
-		json_object_set_new(j, "api", mg_server_counters(r->srv));
-	text = mg_prom_format(j, &len);
-	json_decref(j);
+	text = mg_server_snapshot(r->srv, MG_SNAP_METRICS, build_metrics, r, &len);
 	if (text == NULL) {
-		mg_reply_error(r, 500, "internal", NULL, "out of memory formatting the metrics");
+		mg_reply_error(r, 500, "internal", NULL, "the metrics could not be built");
 		return;
 	}
 	mg_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, false);

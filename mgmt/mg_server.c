@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -41,6 +42,15 @@ struct mg_server {
 	pthread_mutex_t readers_mu;
 	struct ctl_store_reader *readers[READER_POOL];
 	unsigned n_readers;
+
+	struct {
+		pthread_mutex_t mu;
+		char *body;
+		size_t len;
+		uint64_t built_ns;
+		uint64_t gen; /* writes seen when it was built */
+	} snap[MG_SNAP__COUNT];
+	uint64_t writes; /* successful writes through the API, for the snapshots */
 
 	uint64_t requests[SC__COUNT];
 	uint64_t auth_failures;
@@ -111,6 +121,56 @@ mg_server_counters(struct mg_server *s)
 			(json_int_t)__atomic_load_n(&s->auth_failures, __ATOMIC_RELAXED),
 			"connections",
 			(json_int_t)__atomic_load_n(&s->connections, __ATOMIC_RELAXED));
+}
+
+/* Snapshots -------------------------------------------------------------------------------- */
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+char *
+mg_server_snapshot(struct mg_server *s, enum mg_snapshot_kind kind,
+		char *(*build)(struct mg_req *r, size_t *len), struct mg_req *r, size_t *len)
+{
+	char *copy = NULL;
+	uint64_t now, gen;
+
+	if (s == NULL || s->cfg.snapshot_ms == 0)
+		return build(r, len);
+	pthread_mutex_lock(&s->snap[kind].mu);
+	now = mono_ns();
+	gen = __atomic_load_n(&s->writes, __ATOMIC_ACQUIRE);
+	if (s->snap[kind].body == NULL || s->snap[kind].gen != gen ||
+			now - s->snap[kind].built_ns >= s->cfg.snapshot_ms * 1000000ULL) {
+		size_t n;
+		char *b = build(r, &n);
+
+		if (b == NULL) {
+			pthread_mutex_unlock(&s->snap[kind].mu);
+			return NULL;
+		}
+		free(s->snap[kind].body);
+		s->snap[kind].body = b;
+		s->snap[kind].len = n;
+		s->snap[kind].built_ns = now;
+		s->snap[kind].gen = gen;
+	}
+	copy = malloc(s->snap[kind].len + 1);
+	if (copy != NULL) {
+		memcpy(copy, s->snap[kind].body, s->snap[kind].len);
+		copy[s->snap[kind].len] = '\0';
+		*len = s->snap[kind].len;
+	} else {
+		errno = ENOMEM;
+	}
+	pthread_mutex_unlock(&s->snap[kind].mu);
+	return copy;
 }
 
 /* Store readers ----------------------------------------------------------------------------- */
@@ -471,6 +531,9 @@ finish_request(struct MHD_Connection *c, struct conn *cs)
 		r->body = cs->body;
 		r->body_len = cs->len;
 		mg_route_run(r);
+		/* A change shows in the next status or metrics, whatever the snapshot's age. */
+		if ((r->route->flags & MG_RF_WRITE) && r->status < 400)
+			__atomic_fetch_add(&cs->srv->writes, 1, __ATOMIC_RELEASE);
 	}
 	audit(cs);
 	return queue_reply(c, cs);
@@ -605,6 +668,10 @@ server_free(struct mg_server *s)
 	for (unsigned i = 0; i < s->n_readers; i++)
 		ctl_store_reader_close(s->readers[i]);
 	pthread_mutex_destroy(&s->readers_mu);
+	for (int k = 0; k < MG_SNAP__COUNT; k++) {
+		free(s->snap[k].body);
+		pthread_mutex_destroy(&s->snap[k].mu);
+	}
 	free(s);
 }
 
@@ -626,6 +693,8 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	s->cfg = *cfg;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->readers_mu, NULL);
+	for (int k = 0; k < MG_SNAP__COUNT; k++)
+		pthread_mutex_init(&s->snap[k].mu, NULL);
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, cfg->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {

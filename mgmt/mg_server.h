@@ -23,6 +23,7 @@
 
 struct ctl_ctx;
 struct ctl_store_reader;
+struct mg_req;
 struct mg_server;
 
 /*
@@ -49,6 +50,22 @@ const struct mg_config *mg_server_config(const struct mg_server *s);
 
 /* The server's own counters: {requests: {"2xx": n, ...}, auth_failures, connections}. */
 json_t *mg_server_counters(struct mg_server *s);
+
+/* Documents that many clients poll, served from a snapshot (mg_server_snapshot()). */
+enum mg_snapshot_kind {
+	MG_SNAP_STATUS,
+	MG_SNAP_METRICS,
+	MG_SNAP__COUNT,
+};
+
+/*
+ * The body of a polled document: rebuilt with build(r, &len) (a malloc'd body, NULL on failure)
+ * when the last one is older than mgmt.snapshot or a write went through the API since, else
+ * the last one. One thread builds while the others wait for its result, so a burst of
+ * requests costs one build. Returns a malloc'd copy (*len bytes) or NULL with errno set.
+ */
+char *mg_server_snapshot(struct mg_server *s, enum mg_snapshot_kind kind,
+		char *(*build)(struct mg_req *r, size_t *len), struct mg_req *r, size_t *len);
 
 /*
  * A read-only store connection for the calling handler (from a pool; s may be NULL, then a

@@ -14,7 +14,7 @@ packages=(
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
 	# benchmarks
-	linux-perf python3-matplotlib python3-yaml openvswitch-switch-dpdk
+	linux-perf python3-matplotlib python3-yaml openvswitch-switch-dpdk wrk
 )
 
 if [[ $EUID -ne 0 ]]; then

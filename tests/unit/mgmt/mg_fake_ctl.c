@@ -46,6 +46,7 @@ static struct ctl_flow_filter last_filter;
 static unsigned last_limit;
 static struct block blocks[MAX_BLOCKS];
 static unsigned n_blocks;
+static unsigned status_calls;
 
 void
 fake_ctl_reset(void)
@@ -65,7 +66,14 @@ fake_ctl_reset(void)
 	memset(&last_filter, 0, sizeof(last_filter));
 	last_limit = 0;
 	n_blocks = 0;
+	status_calls = 0;
 	pthread_mutex_unlock(&mu);
+}
+
+unsigned
+fake_ctl_status_calls(void)
+{
+	return __atomic_load_n(&status_calls, __ATOMIC_RELAXED);
 }
 
 void
@@ -124,6 +132,7 @@ json_t *
 ctl_api_status(struct ctl_ctx *ctx)
 {
 	(void)ctx;
+	__atomic_fetch_add(&status_calls, 1, __ATOMIC_RELAXED);
 	return json_pack("{s:s, s:I, s:s, s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:b, "
 			 "s:I}}, {s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:b, s:I}}], "
 			 "s:[{s:i, s:I, s:I, s:{s:I, s:I}}], s:{s:I, s:I, s:f, s:{s:I, s:I}}, "

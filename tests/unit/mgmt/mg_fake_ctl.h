@@ -40,6 +40,9 @@ const struct fake_audit *fake_ctl_audit_get(unsigned i);
 /* The filter and limit of the last ctl_api_flows_active() call. */
 const struct ctl_flow_filter *fake_ctl_last_flow_filter(unsigned *limit);
 
+/* How many times ctl_api_status() and ctl_api_metrics() were called since the reset. */
+unsigned fake_ctl_status_calls(void);
+
 /* Entries in the blocklist. */
 unsigned fake_ctl_block_count(void);
 

@@ -940,6 +940,73 @@ test_start_failures(void **state)
 	assert_non_null(strstr(err, "/nonexistent/api.crt"));
 }
 
+/* Status and metrics come from snapshots: a burst costs one build, a write shows at once. */
+static void
+test_snapshots(void **state)
+{
+	struct mg_config c;
+	struct http_resp r;
+	char first[4096];
+
+	(void)state;
+	mg_server_stop(ts.srv);
+	mg_test_config(&c);
+	c.snapshot_ms = 10000;
+	assert_int_equal(mg_test_start(&ts, &c), 0);
+	fake_ctl_reset();
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(http(&ts, "GET", "/api/v1/status", TOK_VIEWER, NULL, NULL, NULL,
+						 &r),
+				0);
+		expect_status(&r, 200);
+		assert_string_equal(r.ctype, "application/json");
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s", r.body);
+		else
+			assert_string_equal(r.body, first);
+		http_resp_free(&r);
+	}
+	assert_int_equal(fake_ctl_status_calls(), 1);
+	/* A write through the API: the next status is built again and shows it. */
+	assert_int_equal(http(&ts, "PUT", "/api/v1/mode", TOK_OPERATOR, "application/json",
+					 "{\"mode\": \"dry-run\"}", NULL, &r),
+			0);
+	expect_status(&r, 200);
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/status", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+	assert_string_equal(json_string_value(json_object_get(r.json, "mode")), "dry-run");
+	http_resp_free(&r);
+	assert_int_equal(fake_ctl_status_calls(), 2);
+	/* A refused write changes nothing, and does not cost a build. */
+	assert_int_equal(http(&ts, "PUT", "/api/v1/mode", TOK_VIEWER, "application/json",
+					 "{\"mode\": \"enforce\"}", NULL, &r),
+			0);
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/status", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+	http_resp_free(&r);
+	assert_int_equal(fake_ctl_status_calls(), 2);
+	/* Metrics have their own snapshot. */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(http(&ts, "GET", "/metrics", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+		expect_status(&r, 200);
+		http_resp_free(&r);
+	}
+	assert_int_equal(fake_ctl_status_calls(), 3);
+
+	/* snapshot 0: every request builds. */
+	mg_server_stop(ts.srv);
+	c.snapshot_ms = 0;
+	assert_int_equal(mg_test_start(&ts, &c), 0);
+	fake_ctl_reset();
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(http(&ts, "GET", "/api/v1/status", TOK_VIEWER, NULL, NULL, NULL,
+						 &r),
+				0);
+		http_resp_free(&r);
+	}
+	assert_int_equal(fake_ctl_status_calls(), 5);
+}
+
 static void
 test_tls(void **state)
 {
@@ -1008,6 +1075,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unauthenticated_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dashboard_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 	};
 

@@ -42,6 +42,7 @@ test_absent_section_means_no_api(void **state)
 	assert_int_equal(mc.n_tokens, 0);
 	assert_int_equal(mc.max_body, 1 << 20);
 	assert_int_equal(mc.timeout_ms, 10000);
+	assert_int_equal(mc.snapshot_ms, 100);
 	assert_false(mc.allow_unauthenticated_loopback);
 	assert_int_equal(mc.unauthenticated_role, MG_ROLE_VIEWER);
 	vg_diag_free(&d);
@@ -64,6 +65,7 @@ test_full_section(void **state)
 				 "  max_connections_per_ip: 10\n"
 				 "  timeout: 30\n"
 				 "  threads: 4\n"
+				 "  snapshot: 250ms\n"
 				 "  www: /usr/share/vigil/www\n";
 	struct mg_config mc;
 	struct vg_diag d;
@@ -89,6 +91,7 @@ test_full_section(void **state)
 	assert_int_equal(mc.max_connections_per_ip, 10);
 	assert_int_equal(mc.timeout_ms, 30000);
 	assert_int_equal(mc.threads, 4);
+	assert_int_equal(mc.snapshot_ms, 250);
 	assert_string_equal(mc.www, "/usr/share/vigil/www");
 	vg_diag_free(&d);
 }
