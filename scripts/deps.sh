@@ -13,6 +13,8 @@ packages=(
 	libelf-dev libcmocka-dev libcurl4-openssl-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
+	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
+	chromium
 	# benchmarks
 	linux-perf python3-matplotlib python3-yaml openvswitch-switch-dpdk wrk
 )
