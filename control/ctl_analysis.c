@@ -18,6 +18,8 @@
 #include "dp_block.h"
 #include "vg_log.h"
 
+#include <rte_errno.h>
+
 #define DETECT_TICK_MS 100
 #define SAVE_EVERY_MS  60000
 #define BASE_DEDUP_NS  1000000ULL
@@ -44,6 +46,7 @@ struct ctl_analysis {
 	uint64_t by_severity[CTL_SEV_CRITICAL + 1];
 	uint64_t flows_untracked;
 	uint64_t blocklist_full;
+	bool finished; /* baselines saved at the end of the traffic */
 };
 
 static uint64_t
@@ -87,7 +90,16 @@ ctl_analysis_alert(struct ctl_analysis *a, struct ctl_alert *al)
 {
 	enum ctl_dedup_result r = ctl_alert_dedup_submit(a->dedup, al);
 	uint64_t now = wall_ms();
+	int b = 0;
 
+	/* The block comes first, so that the record says what was done about it. */
+	if (r == CTL_ALERT_NEW) {
+		b = ctl_blocker_on_alert(a->blocker, al, now);
+		if (b == 1)
+			al->blocked = 1;
+		else if (b == -ENOSPC)
+			a->blocklist_full++;
+	}
 	if (a->ctx->store != NULL)
 		ctl_store_add_alert(a->ctx->store, al);
 	if (r != CTL_ALERT_NEW)
@@ -102,8 +114,6 @@ ctl_analysis_alert(struct ctl_analysis *a, struct ctl_alert *al)
 		ctl_eve_write(a->eve, al, port_name(a, al->flow.in_port));
 	if (a->hook != NULL)
 		ctl_webhook_post(a->hook, al, port_name(a, al->flow.in_port));
-	if (ctl_blocker_on_alert(a->blocker, al, now) == -ENOSPC)
-		a->blocklist_full++;
 }
 
 static void
@@ -185,7 +195,8 @@ ctl_analysis_create(
 			sizeof(struct dp_event_flow),
 			flows > (1u << 24) ? (1u << 24) : (uint32_t)flows);
 	if (a->det == NULL || a->dedup == NULL || a->flows == NULL) {
-		snprintf(err, errlen, "detectors, alert dedup or flow table: %s", strerror(errno));
+		snprintf(err, errlen, "detectors, alert dedup or flow table: %s",
+				rte_strerror(rte_errno ? rte_errno : errno));
 		goto fail;
 	}
 	if (ctx->store != NULL && ctl_detectors_load_baselines(a->det, ctx->store) < 0)
@@ -223,7 +234,7 @@ ctl_analysis_free(struct ctl_analysis *a)
 {
 	if (a == NULL)
 		return;
-	if (a->det != NULL && a->ctx->store != NULL)
+	if (a->det != NULL && a->ctx->store != NULL && !a->finished)
 		ctl_detectors_save_baselines(a->det, a->ctx->store);
 	ctl_detectors_free(a->det);
 	ctl_alert_dedup_free(a->dedup);
@@ -254,6 +265,14 @@ ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms)
 void
 ctl_analysis_finish(struct ctl_analysis *a)
 {
+	/*
+	 * Baselines are saved as learnt from the traffic first: the tick below closes the open
+	 * intervals and may walk detectors through idle intervals up to it, which must not teach
+	 * the saved baselines that the network went quiet.
+	 */
+	if (a->ctx->store != NULL)
+		ctl_detectors_save_baselines(a->det, a->ctx->store);
+	a->finished = true;
 	/* One day past the newest event closes any interval a detector may use. */
 	if (a->newest_ns != 0)
 		ctl_detectors_on_tick(a->det, a->newest_ns + 86400ULL * 1000000000ULL);

@@ -373,7 +373,9 @@ dns_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *
 	bool susp;
 
 	(void)dl;
-	if (ev->type != DP_EV_FLOW_END || ev->app.dns_qtype == 0)
+	/* The worker sends a query's name and type with the flow's start event (the first query)
+	 * or an update (later queries on the same flow); the end event carries none. */
+	if (ev->type == DP_EV_FLOW_END || ev->type == DP_EV_ALERT || ev->app.dns_qtype == 0)
 		return;
 	/* The record comes from a worker: never trust its terminator. */
 	len = strnlen(ev->app.dns_qname, sizeof(ev->app.dns_qname) - 1);

@@ -14,6 +14,9 @@
 /* Slots sampled when the table is full, looking for the stalest flow to evict. */
 #define EVICT_SAMPLE 8
 
+/* Aging visits every slot at least once per this much dataplane time. */
+#define AGE_SWEEP_NS 1000000000ULL
+
 /* How long a flush waits for control to drain the event ring. */
 #define FLUSH_WAIT_S 2
 
@@ -30,6 +33,7 @@ struct dp_flow_table {
 	dp_flow_end_hook end_hook;
 	void *end_hook_arg;
 	uint32_t age_cursor;
+	uint64_t last_age_ns;
 	uint32_t next_id;
 	struct dp_flow_counters ctr;
 };
@@ -457,6 +461,7 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 	struct dp_flow *f = &t->flows[pos];
 	unsigned dir = src_is_b != f->init_is_b;
 	bool ok = true;
+	bool tell_after = false;
 
 	if (p->proto == IPPROTO_TCP) {
 		uint8_t before = f->tcp.state;
@@ -486,6 +491,17 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 		if (f->tcp.state != before) {
 			t->ctr.per_state[before]--;
 			t->ctr.per_state[f->tcp.state]++;
+			/*
+			 * Control hears when a handshake completes (a connection that did is not
+			 * half-open: the SYN flood detector counts on it) and when a connection
+			 * closes (its bytes belong to now, not to the end of TIME_WAIT).
+			 */
+			bool tell = (f->tcp.state == DP_TCP_ESTABLISHED &&
+						    before == DP_TCP_SYN_RECV) ||
+				    f->tcp.state == DP_TCP_TIME_WAIT ||
+				    f->tcp.state == DP_TCP_CLOSED;
+			if (tell && (f->flags & DP_FF_STARTED))
+				tell_after = true;
 		}
 		f->tcp_flags[dir] |= p->tcp_flags;
 	}
@@ -499,9 +515,10 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 	f->pl_sum += x;
 	f->pl_sq += x * x;
 
-	if (unlikely(now >= f->next_update_ns)) {
+	if (unlikely(tell_after || now >= f->next_update_ns)) {
 		emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
-		f->next_update_ns = now + t->p.update_interval_ns;
+		if (t->p.update_interval_ns)
+			f->next_update_ns = now + t->p.update_interval_ns;
 	}
 	return ok;
 }
@@ -510,8 +527,24 @@ void
 dp_flow_age(struct dp_flow_table *t, uint64_t now)
 {
 	uint32_t cur = t->age_cursor;
+	uint64_t budget = t->p.aging_batch;
 
-	for (uint32_t i = 0; i < t->p.aging_batch; i++) {
+	/*
+	 * Besides aging_batch slots per call, the sweep keeps pace with the clock: every slot at
+	 * least once per AGE_SWEEP_NS of dataplane time. Live, that adds nothing (calls come every
+	 * few microseconds); in a replay, where one loop may cover seconds of capture, it ends
+	 * flows when their time is up rather than when the capture runs out.
+	 */
+	if (now > t->last_age_ns && t->last_age_ns != 0) {
+		uint64_t dt = now - t->last_age_ns;
+
+		budget += dt >= AGE_SWEEP_NS ? t->p.max_flows
+					     : (uint64_t)t->p.max_flows * dt / AGE_SWEEP_NS;
+	}
+	t->last_age_ns = now;
+	if (budget > t->p.max_flows)
+		budget = t->p.max_flows;
+	for (uint64_t i = 0; i < budget; i++) {
 		uint64_t e = t->expire[cur];
 
 		if (unlikely(e != 0 && now >= e))

@@ -159,6 +159,10 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	dp_flow_set_end_hook(w->flows, dp_inspect_flow_end, w->inspect);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
+		w->stage = rte_zmalloc_socket(
+				"dp_stage", sizeof(*w->stage), RTE_CACHE_LINE_SIZE, socket);
+		if (w->stage == NULL)
+			goto fail;
 		if (rte_mbuf_dyn_rx_timestamp_register(&w->ts_offset, &w->ts_flag) != 0) {
 			DP_LOG(ERR, "worker %u: cannot register the RX timestamp field: %s", id,
 					rte_strerror(rte_errno));
@@ -196,6 +200,7 @@ dp_worker_free(struct dp_worker *w)
 	dp_frag_table_free(w->frags);
 	dp_reasm_free(w->reasm);
 	rl_src_table_free(w->rate_src);
+	rte_free(w->stage);
 	rte_ring_free(w->events);
 	rte_free(w);
 }
@@ -773,37 +778,36 @@ poll_queues(struct dp_worker *w)
 /*
  * Replay with the packet clock and several queues: a capture per port is only faithful if the
  * ports' packets are interleaved by time, as they were on the wire. Each queue's burst is
- * staged; the queue with the earliest head goes first, as far as the other queues' heads allow.
- * (net_pcap hands out packets as fast as they are asked for, so an empty poll means the
- * capture is exhausted for now.)
+ * staged (w->stage keeps it between loops); the queue with the earliest head goes first, as far
+ * as the other queues' heads allow. (net_pcap hands out packets as fast as they are asked
+ * for, so an empty poll means the capture is exhausted for now.) A call handles about one
+ * burst's worth and returns, so the loop's other work (aging, events, TX drain, RCU) keeps
+ * its pace. final: poll no more, process everything staged (the worker is stopping).
  */
 static unsigned
-poll_queues_in_time_order(struct dp_worker *w)
+poll_queues_in_time_order(struct dp_worker *w, bool final)
 {
 	static const uint64_t none = UINT64_MAX;
-	struct rte_mbuf *stage[VG_MAX_PORTS][DP_MAX_BURST];
-	uint16_t len[VG_MAX_PORTS] = { 0 }, head[VG_MAX_PORTS] = { 0 };
-	unsigned got = 0;
+	struct dp_stage *st = w->stage;
+	unsigned done = 0;
 
-	for (;;) {
-		bool stopping = __atomic_load_n(&w->quit, __ATOMIC_RELAXED);
+	while (final || done < w->burst) {
 		unsigned best = 0;
 		uint64_t best_ts = none, second_ts = none;
 
-		for (unsigned i = 0; i < w->n_rx && !stopping; i++) {
-			if (head[i] == len[i]) {
-				head[i] = 0;
-				len[i] = rte_eth_rx_burst(w->rx[i].port_id, w->rx[i].queue,
-						stage[i], (uint16_t)w->burst);
-				got += len[i];
+		for (unsigned i = 0; i < w->n_rx && !final; i++) {
+			if (st->head[i] == st->len[i]) {
+				st->head[i] = 0;
+				st->len[i] = rte_eth_rx_burst(w->rx[i].port_id, w->rx[i].queue,
+						st->pkts[i], (uint16_t)w->burst);
 			}
 		}
 		for (unsigned i = 0; i < w->n_rx; i++) {
 			uint64_t ts;
 
-			if (head[i] == len[i])
+			if (st->head[i] == st->len[i])
 				continue;
-			ts = packet_time(w, stage[i][head[i]]);
+			ts = packet_time(w, st->pkts[i][st->head[i]]);
 			if (ts < best_ts) {
 				second_ts = best_ts;
 				best_ts = ts;
@@ -813,18 +817,20 @@ poll_queues_in_time_order(struct dp_worker *w)
 			}
 		}
 		if (best_ts == none)
-			return got;
-		if (stopping)
-			second_ts = none; /* finish what is staged, poll no more */
-		uint16_t from = head[best], to = from;
-		while (to < len[best] && packet_time(w, stage[best][to]) <= second_ts)
+			break;
+		if (final)
+			second_ts = none;
+		uint16_t from = st->head[best], to = from;
+		while (to < st->len[best] && packet_time(w, st->pkts[best][to]) <= second_ts)
 			to++;
 		if (to == from)
 			to++;
 		w->ctr.rx_bursts++;
-		process_burst(w, &w->rx[best], &stage[best][from], to - from);
-		head[best] = to;
+		process_burst(w, &w->rx[best], &st->pkts[best][from], to - from);
+		st->head[best] = to;
+		done += to - from;
 	}
+	return done;
 }
 
 int
@@ -849,7 +855,7 @@ dp_worker_main(void *arg)
 			drain_all(w);
 			prev_drain = tsc;
 		}
-		got = ordered ? poll_queues_in_time_order(w) : poll_queues(w);
+		got = ordered ? poll_queues_in_time_order(w, false) : poll_queues(w);
 
 		uint64_t now = dp_clock_tick(&w->clock);
 		dp_flow_age(w->flows, now);
@@ -866,6 +872,8 @@ dp_worker_main(void *arg)
 		} else if (w->idle_sleep_us > 0)
 			rte_delay_us_sleep(w->idle_sleep_us);
 	}
+	if (ordered)
+		poll_queues_in_time_order(w, true);
 	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
 	drain_all(w);
 	/* Every flow still open ends now; its end event tells control what it carried. */

@@ -38,6 +38,13 @@ struct dp_rx_source {
 	uint16_t peer; /* config index of the egress port */
 };
 
+/* Packets polled but not yet processed, per RX queue (replay in time order). */
+struct dp_stage {
+	struct rte_mbuf *pkts[VG_MAX_PORTS][DP_MAX_BURST];
+	uint16_t head[VG_MAX_PORTS];
+	uint16_t len[VG_MAX_PORTS];
+};
+
 struct dp_worker {
 	unsigned id;
 	unsigned lcore;
@@ -70,7 +77,8 @@ struct dp_worker {
 	struct rl_tb_params reject_tb_params;
 
 	struct dp_clock clock;
-	int ts_offset; /* RX timestamp dynfield, for the packet clock */
+	struct dp_stage *stage; /* packet clock only */
+	int ts_offset;		/* RX timestamp dynfield, for the packet clock */
 	uint64_t ts_flag;
 	struct dp_parse_policy parse_pol;
 	struct dp_flow_table *flows;

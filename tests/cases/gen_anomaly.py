@@ -41,9 +41,7 @@ MS = 1_000
 
 # Every case runs on the capture's clock. The detectors judge flow ends and count bytes when
 # events arrive, so flows should end when they expire on that clock, as on a live appliance: a
-# small table aged whole every worker loop does that. (Two-port replays age nothing until the
-# capture is exhausted for now: see anomaly-pending/anomaly-exfil-short-sessions. The cases
-# below do not depend on when short flows end, and long ones report through flow updates.)
+# small table aged whole every worker loop does that.
 BASE_CONFIG = {"dataplane": {"clock": "packet"}, "flows": {"max": 8192, "aging_batch": 8192}}
 
 EVE_SEVERITY = {"low": 3, "medium": 2, "high": 1, "critical": 1}
@@ -507,8 +505,7 @@ EXFIL_CONFIG = {
 def office_traffic(cap, rng, host, start_s, end_s, servers):
     """An internal host's ordinary HTTPS use: a long-lived connection to each of two servers
     (HTTP/2 style), a request of 0.5 to 1.5 KB every 3 to 6 s answered with 1 to 4 KB. Long
-    connections report their bytes in flow updates as they go (short ones only when they
-    end: see anomaly-pending/anomaly-exfil-short-sessions)."""
+    connections report their bytes in flow updates as they go (short ones when they close)."""
     for k, srv in enumerate(rng.sample(servers, 2)):
         t0 = start_s * S + rng.randrange(0, 2 * S)
         ex, t = [], t0 + 1 * S
@@ -549,9 +546,8 @@ def case_exfil_short_sessions():
     config = {"flows": {"update_interval": "1s"},
               "detectors": {"exfiltration": {"interval": "2s", "warmup": 8, "min_bytes": 8192}}}
     return ("a steady uploader in short sessions (about 10 KB per 2 s, every interval alike): no "
-            "alert. Fails while a two-port packet-clock replay ages no flow until the capture "
-            "is exhausted (dp_worker.c poll_queues_in_time_order): every session's bytes arrive "
-            "in the last interval, against a baseline that learnt only the SYNs",
+            "alert: each session's bytes reach the detector when it closes, in its own "
+            "interval, so the baseline learns the real rate",
             config, [], cap)
 
 
@@ -634,11 +630,9 @@ def case_benign():
             "alert at all", EXFIL_CONFIG, [], cap)
 
 
-# Cases that fail because of a bug in vigild (see each description and the report in the commit
-# that added them): written to tests/cases/anomaly-pending/, which the suite does not run.
-# Run them with: tests/cases/run.py --vigild VIGILD --cases tests/cases/anomaly-pending
-PENDING = {"anomaly-dns-tunnel", "anomaly-dns-entropy", "anomaly-flash-crowd",
-           "anomaly-portscan-block", "anomaly-exfil-short-sessions"}
+# Cases that fail because of a bug in vigild go to tests/cases/anomaly-pending/, which the suite
+# does not run, until the bug is fixed. None are pending now.
+PENDING = set()
 
 CASES = {
     "anomaly-portscan-syn": case_portscan_syn,

@@ -357,8 +357,8 @@ static void
 dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *name, uint16_t qtype,
 		uint32_t id)
 {
-	struct dp_event ev = ctl_test_ev4(
-			DP_EV_FLOW_END, t, client, (uint16_t)(30000 + id), "10.0.0.53", 53, 17, id);
+	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, t, client, (uint16_t)(30000 + id),
+			"10.0.0.53", 53, 17, id);
 
 	ctl_test_counts(&ev, 1, 1, 80, 200);
 	ev.app.dns_qtype = qtype;

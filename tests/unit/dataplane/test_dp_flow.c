@@ -287,15 +287,27 @@ test_tcp_end_reasons(void **state)
 	age_all(t, 1024, now + SEC);
 	assert_int_equal(dp_flow_counters(t)->ended[DP_END_RST], 1);
 
+	/*
+	 * start, update when the handshake completed, update when it closed, end (fin);
+	 * start, update when it was reset, end (rst)
+	 */
 	unsigned n = drain(ev, 16);
-	assert_int_equal(n, 4);
-	assert_int_equal(ev[1].type, DP_EV_FLOW_END);
-	assert_int_equal(ev[1].reason, DP_END_FIN);
-	assert_int_equal(ev[1].flow.state, DP_TCP_TIME_WAIT);
-	assert_int_equal(ev[1].flow.tcp_flags[0], DP_TCPF_SYN | DP_TCPF_ACK | DP_TCPF_FIN);
-	assert_int_equal(ev[1].flow.pkts[0], 4);
-	assert_int_equal(ev[1].flow.pkts[1], 2);
-	assert_int_equal(ev[3].reason, DP_END_RST);
+	assert_int_equal(n, 7);
+	assert_int_equal(ev[1].type, DP_EV_FLOW_UPDATE);
+	assert_int_equal(ev[1].flow.state, DP_TCP_ESTABLISHED);
+	assert_true(ev[1].flow.tcp_flags[0] & DP_TCPF_ACK);
+	assert_int_equal(ev[2].type, DP_EV_FLOW_UPDATE);
+	assert_int_equal(ev[2].flow.state, DP_TCP_TIME_WAIT);
+	assert_int_equal(ev[2].flow.pkts[0], 4); /* the closing packet is counted already */
+	assert_int_equal(ev[3].type, DP_EV_FLOW_END);
+	assert_int_equal(ev[3].reason, DP_END_FIN);
+	assert_int_equal(ev[3].flow.state, DP_TCP_TIME_WAIT);
+	assert_int_equal(ev[3].flow.tcp_flags[0], DP_TCPF_SYN | DP_TCPF_ACK | DP_TCPF_FIN);
+	assert_int_equal(ev[3].flow.pkts[0], 4);
+	assert_int_equal(ev[3].flow.pkts[1], 2);
+	assert_int_equal(ev[5].type, DP_EV_FLOW_UPDATE);
+	assert_int_equal(ev[5].flow.state, DP_TCP_CLOSED);
+	assert_int_equal(ev[6].reason, DP_END_RST);
 	dp_flow_table_free(t);
 }
 
@@ -317,10 +329,11 @@ test_port_reuse(void **state)
 	assert_true(created);
 	assert_int_equal(dp_flow_counters(t)->port_reuse, 1);
 	assert_int_equal(dp_flow_counters(t)->created, 2);
-	assert_int_equal(drain(ev, 8), 3);
-	assert_int_equal(ev[1].reason, DP_END_RST);
-	assert_int_equal(ev[2].type, DP_EV_FLOW_START);
-	assert_int_equal(ev[2].flow.state, DP_TCP_SYN_SENT);
+	/* start, update (reset), end (rst), start of the new connection */
+	assert_int_equal(drain(ev, 8), 4);
+	assert_int_equal(ev[2].reason, DP_END_RST);
+	assert_int_equal(ev[3].type, DP_EV_FLOW_START);
+	assert_int_equal(ev[3].flow.state, DP_TCP_SYN_SENT);
 	dp_flow_table_free(t);
 }
 

@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Pending (fails; not in the suite): baselines saved at a clean stop must be what the detectors
-# learnt, so that a restart judges with them (docs/STORE.md: "Baselines are saved through the
+# Baselines saved at a clean stop must be what the detectors learnt, so that a restart judges with them (docs/STORE.md: "Baselines are saved through the
 # store ... and loaded at start, so a restart judges the first interval with what was learnt").
 #
 # vigild replays the anomaly-exfil capture with a store and stops when it has run dry. The EVE
 # alert shows the baseline of 10.0.0.80 just before the upload (about 4 KB per 10 s); after the
 # stop, the baselines table must hold about that (the upload interval is learnt clipped, so a
-# little more). It holds a mean of 0: ctl_analysis_finish() (control/ctl_analysis.c) ticks the
-# detectors one day past the newest event, which closes the open interval but also teaches
-# every baseline up to 1024 idle intervals of zeros, and ctl_analysis_free() then saves those.
-# The same happens at every SIGTERM of a live appliance.
+# little more). It once held a mean of 0: the last tick, which closes the open intervals, walked
+# the detectors through idle intervals before the baselines were saved.
 #
-# Usage: VIGILD=build/app/vigild tests/cases/anomaly-pending/baselines-after-stop.sh
+# Usage: VIGILD=build/app/vigild tests/e2e/test_baselines_after_stop.sh
 set -euo pipefail
 
 : "${VIGILD:?VIGILD must point at the vigild binary}"
-CASE=$(cd "$(dirname "$0")/../anomaly-exfil" && pwd)
+CASE=$(cd "$(dirname "$0")/../cases/anomaly-exfil" && pwd)
 PREFIX=vgbase$$
 WORK=$(mktemp -d /tmp/vigil-baselines.XXXXXX)
 trap 'rm -rf "$WORK" /var/run/dpdk/$PREFIX' EXIT
