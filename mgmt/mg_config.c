@@ -45,6 +45,7 @@ mg_config_defaults(struct mg_config *c)
 	c->max_connections_per_ip = 64;
 	c->timeout_ms = 10 * 1000;
 	c->threads = 2;
+	c->job_threads = 4;
 	c->snapshot_ms = 100;
 }
 
@@ -272,6 +273,11 @@ const struct vg_yaml_field mg_config_yaml_fields[] = {
 			.min = 1000,
 			.max = 3600 * 1000 },
 	{ .name = "threads", .type = VG_YT_U32, .off = MG_OFF(threads), .min = 1, .max = 64 },
+	{ .name = "job_threads",
+			.type = VG_YT_U32,
+			.off = MG_OFF(job_threads),
+			.min = 1,
+			.max = 64 },
 	{ .name = "snapshot", .type = VG_YT_MS, .off = MG_OFF(snapshot_ms), .max = 10 * 1000 },
 	{ .name = "www", .type = VG_YT_STRBUF, .off = MG_OFF(www), .max = VG_PATH_LEN },
 	{ 0 },

@@ -52,7 +52,8 @@ struct mg_config {
 	uint32_t max_connections;
 	uint32_t max_connections_per_ip;
 	uint64_t timeout_ms;   /* a connection idle this long is closed (whole seconds) */
-	uint32_t threads;      /* libmicrohttpd worker threads */
+	uint32_t threads;      /* libmicrohttpd I/O threads (fast routes) */
+	uint32_t job_threads;  /* threads for routes that wait (control, compiling, store) */
 	uint64_t snapshot_ms;  /* status and metrics are rebuilt at most this often; 0: always */
 	char www[VG_PATH_LEN]; /* static dashboard files served at /; empty: none */
 };
@@ -60,7 +61,8 @@ struct mg_config {
 /*
  * Defaults: disabled, 127.0.0.1:8080, no tokens, no TLS, no unauthenticated access (role
  * viewer if it is allowed), 1 MiB bodies, 256 connections (64 per address), 10 s idle
- * timeout, 2 threads, status and metrics snapshots of at most 100 ms, no dashboard.
+ * timeout, 2 I/O and 4 job threads, status and metrics snapshots of at most 100 ms, no
+ * dashboard.
  */
 void mg_config_defaults(struct mg_config *c);
 

@@ -17,6 +17,12 @@ typedef void (*mg_handler_fn)(struct mg_req *r);
 /* Route flags. */
 #define MG_RF_BODY  0x1 /* takes a request body (JSON, or text where the handler says) */
 #define MG_RF_WRITE 0x2 /* changes the appliance: recorded in the audit log */
+/*
+ * Answered on the server's I/O threads. Routes without it may wait for the control lcore,
+ * compile a policy or query the store, so they run on the job threads: a slow one never holds
+ * up health checks, status or metrics.
+ */
+#define MG_RF_FAST 0x4
 
 struct mg_route {
 	const char *method;  /* "GET", "POST", "PUT", "DELETE" */

@@ -17,6 +17,10 @@
 	{                                   \
 		"GET", p, role, 0, fn, NULL \
 	}
+#define GET_FAST(p, role, fn)                        \
+	{                                            \
+		"GET", p, role, MG_RF_FAST, fn, NULL \
+	}
 #define POST_READ(p, role, fn)                        \
 	{                                             \
 		"POST", p, role, MG_RF_BODY, fn, NULL \
@@ -31,14 +35,14 @@
 	}
 
 const struct mg_route mg_routes[] = {
-	GET("/api/v1/health", MG_ROLE_NONE, mg_h_health),
-	GET("/api/v1/ready", MG_ROLE_NONE, mg_h_ready),
-	GET("/api/v1/openapi.json", MG_ROLE_NONE, mg_h_openapi),
-	GET("/api/v1/status", MG_ROLE_VIEWER, mg_h_status),
-	GET("/api/v1/metrics", MG_ROLE_VIEWER, mg_h_metrics),
+	GET_FAST("/api/v1/health", MG_ROLE_NONE, mg_h_health),
+	GET_FAST("/api/v1/ready", MG_ROLE_NONE, mg_h_ready),
+	GET_FAST("/api/v1/openapi.json", MG_ROLE_NONE, mg_h_openapi),
+	GET_FAST("/api/v1/status", MG_ROLE_VIEWER, mg_h_status),
+	GET_FAST("/api/v1/metrics", MG_ROLE_VIEWER, mg_h_metrics),
 	/* Where Prometheus looks by default. */
-	GET("/metrics", MG_ROLE_VIEWER, mg_h_metrics),
-	GET("/api/v1/mode", MG_ROLE_VIEWER, mg_h_mode_get),
+	GET_FAST("/metrics", MG_ROLE_VIEWER, mg_h_metrics),
+	GET_FAST("/api/v1/mode", MG_ROLE_VIEWER, mg_h_mode_get),
 #if defined(MG_HAVE_SET_MODE) && MG_WRITES
 	WRITE("PUT", "/api/v1/mode", MG_ROLE_OPERATOR, mg_h_mode_set, "mode"),
 #endif

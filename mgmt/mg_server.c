@@ -25,6 +25,8 @@
 /* Read-only store connections kept for reuse; more are opened (and closed) when all are busy. */
 #define READER_POOL 16
 
+#define MAX_JOB_THREADS 64
+
 /* A client that keeps sending after its body was refused is cut off after this much. */
 #define DISCARD_LIMIT (16u << 20)
 
@@ -52,6 +54,18 @@ struct mg_server {
 	} snap[MG_SNAP__COUNT];
 	uint64_t writes; /* successful writes through the API, for the snapshots */
 
+	/* Requests of routes without MG_RF_FAST wait here for a job thread, their connection
+	 * suspended; the thread runs the handler and resumes the connection. */
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		struct conn *head;
+		struct conn *tail;
+		bool stop;
+		pthread_t th[MAX_JOB_THREADS];
+		unsigned n_threads;
+	} jobs;
+
 	uint64_t requests[SC__COUNT];
 	uint64_t auth_failures;
 	int64_t connections;
@@ -72,6 +86,9 @@ struct conn {
 	size_t discarded;
 	bool static_file; /* served from www, not the API */
 	bool replied;
+	struct MHD_Connection *c; /* while a job thread has it */
+	struct conn *next;	  /* in the job queue */
+	bool job_done;		  /* the job thread replied; queue it on the next call */
 };
 
 static const char *const class_names[SC__COUNT] = { "2xx", "3xx", "4xx", "5xx" };
@@ -505,6 +522,77 @@ start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const 
 	return false;
 }
 
+/* Run the route's handler for a complete request, and what follows it (audit, snapshots). */
+static void
+run_route(struct conn *cs)
+{
+	struct mg_req *r = &cs->req;
+
+	r->body = cs->body;
+	r->body_len = cs->len;
+	mg_route_run(r);
+	/* A change shows in the next status or metrics, whatever the snapshot's age. */
+	if ((r->route->flags & MG_RF_WRITE) && r->status < 400)
+		__atomic_fetch_add(&cs->srv->writes, 1, __ATOMIC_RELEASE);
+	audit(cs);
+}
+
+static void *
+job_main(void *arg)
+{
+	struct mg_server *s = arg;
+
+	pthread_mutex_lock(&s->jobs.mu);
+	for (;;) {
+		struct conn *cs = s->jobs.head;
+
+		if (cs == NULL) {
+			if (s->jobs.stop)
+				break;
+			pthread_cond_wait(&s->jobs.cv, &s->jobs.mu);
+			continue;
+		}
+		s->jobs.head = cs->next;
+		if (s->jobs.head == NULL)
+			s->jobs.tail = NULL;
+		pthread_mutex_unlock(&s->jobs.mu);
+		run_route(cs);
+		cs->job_done = true;
+		/* The connection's thread queues the reply when it is called again. */
+		MHD_resume_connection(cs->c);
+		pthread_mutex_lock(&s->jobs.mu);
+	}
+	pthread_mutex_unlock(&s->jobs.mu);
+	return NULL;
+}
+
+/*
+ * Hand a request to the job threads, suspending its connection. Returns false when the server
+ * is stopping (the caller then runs the route itself).
+ */
+static bool
+enqueue_job(struct MHD_Connection *c, struct conn *cs)
+{
+	struct mg_server *s = cs->srv;
+
+	pthread_mutex_lock(&s->jobs.mu);
+	if (s->jobs.stop) {
+		pthread_mutex_unlock(&s->jobs.mu);
+		return false;
+	}
+	cs->c = c;
+	cs->next = NULL;
+	MHD_suspend_connection(c);
+	if (s->jobs.tail != NULL)
+		s->jobs.tail->next = cs;
+	else
+		s->jobs.head = cs;
+	s->jobs.tail = cs;
+	pthread_cond_signal(&s->jobs.cv);
+	pthread_mutex_unlock(&s->jobs.mu);
+	return true;
+}
+
 /* Last call of a request: the body is complete. */
 static enum MHD_Result
 finish_request(struct MHD_Connection *c, struct conn *cs)
@@ -524,18 +612,16 @@ finish_request(struct MHD_Connection *c, struct conn *cs)
 				json_pack("{s:I}", "max_body", (json_int_t)cs->srv->cfg.max_body),
 				"the body is larger than %llu bytes (mgmt.max_body)",
 				(unsigned long long)cs->srv->cfg.max_body);
+		audit(cs);
 	} else if (cs->len > 0 && !(r->route->flags & MG_RF_BODY)) {
 		mg_reply_error(r, 400, "unexpected_body", NULL, "%s %s takes no request body",
 				r->route->method, r->route->pattern);
+		audit(cs);
+	} else if (!(r->route->flags & MG_RF_FAST) && enqueue_job(c, cs)) {
+		return MHD_YES;
 	} else {
-		r->body = cs->body;
-		r->body_len = cs->len;
-		mg_route_run(r);
-		/* A change shows in the next status or metrics, whatever the snapshot's age. */
-		if ((r->route->flags & MG_RF_WRITE) && r->status < 400)
-			__atomic_fetch_add(&cs->srv->writes, 1, __ATOMIC_RELEASE);
+		run_route(cs);
 	}
-	audit(cs);
 	return queue_reply(c, cs);
 }
 
@@ -557,6 +643,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		if (start_request(c, cs, url, method))
 			return queue_reply(c, cs);
 		return MHD_YES;
+	}
+	if (cs->job_done) {
+		/* Called again after a job thread resumed the connection. */
+		cs->job_done = false;
+		return queue_reply(c, cs);
 	}
 	if (cs->replied) {
 		/* Refused before the body: drop what still arrives, up to a point. */
@@ -656,6 +747,19 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* Let the job threads finish what is queued, then join them. */
+static void
+stop_jobs(struct mg_server *s)
+{
+	pthread_mutex_lock(&s->jobs.mu);
+	s->jobs.stop = true;
+	pthread_cond_broadcast(&s->jobs.cv);
+	pthread_mutex_unlock(&s->jobs.mu);
+	for (unsigned i = 0; i < s->jobs.n_threads; i++)
+		pthread_join(s->jobs.th[i], NULL);
+	s->jobs.n_threads = 0;
+}
+
 static void
 server_free(struct mg_server *s)
 {
@@ -672,6 +776,8 @@ server_free(struct mg_server *s)
 		free(s->snap[k].body);
 		pthread_mutex_destroy(&s->snap[k].mu);
 	}
+	pthread_mutex_destroy(&s->jobs.mu);
+	pthread_cond_destroy(&s->jobs.cv);
 	free(s);
 }
 
@@ -680,7 +786,8 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 {
 	struct mg_server *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
 	unsigned n = 0;
 	const union MHD_DaemonInfo *di;
@@ -695,6 +802,8 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	pthread_mutex_init(&s->readers_mu, NULL);
 	for (int k = 0; k < MG_SNAP__COUNT; k++)
 		pthread_mutex_init(&s->snap[k].mu, NULL);
+	pthread_mutex_init(&s->jobs.mu, NULL);
+	pthread_cond_init(&s->jobs.cv, NULL);
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, cfg->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
@@ -770,6 +879,20 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di != NULL ? di->port : cfg->port;
+	for (unsigned i = 0; i < cfg->job_threads && i < MAX_JOB_THREADS; i++) {
+		int e2 = pthread_create(&s->jobs.th[i], NULL, job_main, s);
+
+		if (e2 != 0) {
+			snprintf(err, errlen, "cannot start the API's job threads: %s",
+					strerror(e2));
+			stop_jobs(s);
+			MHD_stop_daemon(s->d);
+			errno = e2;
+			goto fail;
+		}
+		pthread_setname_np(s->jobs.th[i], "mg-job");
+		s->jobs.n_threads++;
+	}
 	MG_LOG(NOTICE, "API on %s://%s%s%s:%u/api/v1 (%u token%s%s)",
 			cfg->tls_cert[0] ? "https" : "http", strchr(cfg->listen, ':') ? "[" : "",
 			cfg->listen, strchr(cfg->listen, ':') ? "]" : "", s->port, cfg->n_tokens,
@@ -787,6 +910,10 @@ mg_server_stop(struct mg_server *s)
 {
 	if (s == NULL)
 		return;
+	/* No new connections; the jobs already queued finish and resume their connections (a
+	 * daemon must not stop with one suspended); later requests run on the I/O threads. */
+	MHD_quiesce_daemon(s->d);
+	stop_jobs(s);
 	MHD_stop_daemon(s->d);
 	server_free(s);
 }

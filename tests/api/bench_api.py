@@ -4,9 +4,11 @@
 from a second process, while vigild forwards a capture replayed by net_pcap (infinite_rx=1) into
 net_null; and the forwarding rate with and without the API under load.
 
-Phases of --seconds each, in one vigild run: idle API, wrk on /api/v1/status, idle, wrk on
-/metrics, idle. The forwarding rate of each phase is the median of vigild's per-second Tx
-samples of the out port (--stats 1), the first sample of a phase left out. wrk runs pinned to
+Phases of --seconds each, in one vigild run, --rounds times: idle API, wrk on /api/v1/status,
+idle, wrk on /metrics; then a last idle phase. The forwarding rate of a phase is the median of
+vigild's per-second Tx samples of the out port (--stats 1), the first sample of a phase left
+out; the summary is the median over the phases of each kind. The machine's load average is
+recorded, since other processes on the same cores move the figures. wrk runs pinned to
 the control core (--wrk-cpu, default 0) so that it competes with the API threads and control,
 never with the worker. Prints a table and writes JSON with the commands.
 
@@ -86,6 +88,8 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--api-threads", type=int, default=2, help="mgmt.threads")
+    ap.add_argument("--snapshot", default="100ms", help="mgmt.snapshot (0: build every reply)")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--wrk-cpu", type=int, default=0)
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -114,6 +118,7 @@ def main():
         "flows": {"max": "64k"},
         "log": {"level": "info"},  # the per-second stats lines are info
         "mgmt": {"port": port, "threads": args.api_threads, "max_connections": 512,
+                 "snapshot": args.snapshot,
                  "max_connections_per_ip": 256,
                  "tokens": [{"name": "bench", "role": "viewer",
                              "sha256": apilib.sha256(token)}]},
@@ -134,8 +139,9 @@ def main():
                 raise RuntimeError("vigild did not start:\n" + "".join(reader.lines[-30:]))
             time.sleep(0.2)
         time.sleep(2)  # first stats samples
+        load_before = os.getloadavg()
         plan = [("idle", None), ("GET /api/v1/status", "/api/v1/status"), ("idle", None),
-                ("GET /metrics", "/metrics"), ("idle", None)]
+                ("GET /metrics", "/metrics")] * args.rounds + [("idle", None)]
         for name, path in plan:
             t0 = time.time()
             w = None
@@ -161,12 +167,33 @@ def main():
             proc.kill()
         reader.join(5)
         shutil.rmtree(work, ignore_errors=True)
+    def med(xs):
+        xs = [x for x in xs if x is not None]
+        return statistics.median(xs) if xs else None
+
+    summary = {}
+    for name in ("idle", "GET /api/v1/status", "GET /metrics"):
+        ph = [p for p in phases if p["phase"] == name]
+        summary[name] = {
+            "forwarding_mpps": med([p["forwarding_mpps"] for p in ph]),
+            "requests_per_s": med([p["wrk"]["requests_per_s"] for p in ph if p["wrk"]]),
+            "latency_p99": [p["wrk"]["latency_p99"] for p in ph if p["wrk"]],
+        }
+    print("\nmedians over %d rounds (load average before: %.1f %.1f %.1f, after: %.1f %.1f %.1f)"
+          % ((args.rounds,) + tuple(load_before) + tuple(os.getloadavg())))
+    for name, x in summary.items():
+        print(f"{name:22s} fwd {x['forwarding_mpps'] or 0:7.3f} Mpps"
+              + (f"   API {x['requests_per_s']:9.0f} req/s" if x["requests_per_s"] else ""))
     doc = {
         "benchmark": "api-load",
+        "summary": summary,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()},
         "vigild": {"lcores": "control 0, worker 1", "mgmt_threads": args.api_threads,
+                   "snapshot": args.snapshot,
                    "ports": "net_pcap infinite_rx -> net_null"},
         "pcap": args.pcap or "vg-pktgen --flows 1000 --proto udp --size 64 --per-flow 4",
         "phases": phases,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mg_auth.h"
 #include "mg_fake_ctl.h"
@@ -47,6 +48,7 @@ static unsigned last_limit;
 static struct block blocks[MAX_BLOCKS];
 static unsigned n_blocks;
 static unsigned status_calls;
+static unsigned compile_ms;
 
 void
 fake_ctl_reset(void)
@@ -67,6 +69,7 @@ fake_ctl_reset(void)
 	last_limit = 0;
 	n_blocks = 0;
 	status_calls = 0;
+	compile_ms = 0;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -89,6 +92,12 @@ void
 fake_ctl_set_busy(bool b)
 {
 	busy = b;
+}
+
+void
+fake_ctl_set_compile_ms(unsigned ms)
+{
+	compile_ms = ms;
 }
 
 void
@@ -211,6 +220,8 @@ check_text(enum ctl_text_kind kind, const char *text, size_t len, struct vg_diag
 	const char *name = kind == CTL_TEXT_POLICY ? "policy" : "signatures";
 	int rc;
 
+	if (compile_ms > 0)
+		usleep(compile_ms * 1000);
 	memset(&y, 0, sizeof(y));
 	rc = vg_yaml_load_buf(&y, name, text, len, diag);
 	if (rc != 0) {

@@ -31,6 +31,9 @@ void fake_ctl_set_ready(bool ready, const char *why);
 /* Calls that go to control answer -EBUSY while busy. */
 void fake_ctl_set_busy(bool busy);
 
+/* Make every text validation (and apply) take this long, like a big policy compiling. */
+void fake_ctl_set_compile_ms(unsigned ms);
+
 /* Path ctl_api_store_path() returns (NULL: no store). */
 void fake_ctl_set_store_path(const char *path);
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "vg_test.h"
 
@@ -1007,6 +1008,93 @@ test_snapshots(void **state)
 	assert_int_equal(fake_ctl_status_calls(), 5);
 }
 
+/* Slow requests (a big policy compiling) run on the job threads: health, status and metrics
+ * keep answering at once, and stopping the server lets them finish. */
+struct slow {
+	long status;
+	double seconds;
+};
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *
+slow_validate(void *arg)
+{
+	struct slow *sl = arg;
+	struct http_resp r;
+	double t0 = now_s();
+
+	if (http(&ts, "POST", "/api/v1/policy/validate", TOK_ADMIN, "text/yaml", "version: 1\n",
+			    NULL, &r) == 0)
+		sl->status = r.status;
+	sl->seconds = now_s() - t0;
+	http_resp_free(&r);
+	return NULL;
+}
+
+static void
+test_slow_routes_do_not_block_fast_ones(void **state)
+{
+	struct mg_config c;
+	struct slow sl[4];
+	pthread_t th[4];
+	struct http_resp r;
+
+	(void)state;
+	mg_server_stop(ts.srv);
+	mg_test_config(&c);
+	c.threads = 1;
+	c.job_threads = 2;
+	assert_int_equal(mg_test_start(&ts, &c), 0);
+	fake_ctl_set_compile_ms(800);
+	memset(sl, 0, sizeof(sl));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, slow_validate, &sl[i]), 0);
+	usleep(200 * 1000);
+	for (int i = 0; i < 10; i++) {
+		static const char *const fast[] = { "/api/v1/health", "/api/v1/status",
+			"/metrics" };
+		double t0 = now_s();
+
+		assert_int_equal(
+				http(&ts, "GET", fast[i % 3], TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+		expect_status(&r, 200);
+		http_resp_free(&r);
+		if (now_s() - t0 > 0.2)
+			fail_msg("%s took %.3f s while validations ran", fast[i % 3], now_s() - t0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(sl[i].status, 200);
+	}
+	/* Two job threads, four 0.8 s jobs: the last ones waited for a free thread. */
+	double longest = 0;
+	for (int i = 0; i < 4; i++)
+		longest = sl[i].seconds > longest ? sl[i].seconds : longest;
+	assert_true(longest > 1.5 && longest < 4);
+
+	/* Stopping with jobs in flight: they finish and get their replies. */
+	for (int i = 0; i < 3; i++) {
+		sl[i].status = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, slow_validate, &sl[i]), 0);
+	}
+	usleep(200 * 1000);
+	mg_server_stop(ts.srv);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(sl[i].status, 200);
+	}
+	fake_ctl_set_compile_ms(0);
+	assert_int_equal(mg_test_start(&ts, &c), 0);
+}
+
 static void
 test_tls(void **state)
 {
@@ -1076,6 +1164,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dashboard_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+				test_slow_routes_do_not_block_fast_ones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 	};
 
