@@ -26,20 +26,14 @@ const $ = (sel, root = document) => root.querySelector(sel);
 function h(tag, attrs = {}, ...children) {
 	const el = document.createElement(tag);
 	for (const [k, v] of Object.entries(attrs)) {
-		if (v === undefined || v === null || v === false)
-			continue;
-		if (k === 'class')
-			el.className = v;
-		else if (k === 'text')
-			el.textContent = v;
-		else if (k.startsWith('on'))
-			el.addEventListener(k.slice(2), v);
-		else
-			el.setAttribute(k, v === true ? '' : String(v));
+		if (v === undefined || v === null || v === false) continue;
+		if (k === 'class') el.className = v;
+		else if (k === 'text') el.textContent = v;
+		else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+		else el.setAttribute(k, v === true ? '' : String(v));
 	}
 	for (const c of children.flat()) {
-		if (c === undefined || c === null || c === false)
-			continue;
+		if (c === undefined || c === null || c === false) continue;
 		el.append(c instanceof Node ? c : document.createTextNode(String(c)));
 	}
 	return el;
@@ -52,22 +46,17 @@ function fmtInt(n) {
 }
 
 function fmtRate(r) {
-	if (r === null || r === undefined || !Number.isFinite(r))
-		return '—';
-	if (r > 0 && r < 10)
-		return r.toFixed(1);
+	if (r === null || r === undefined || !Number.isFinite(r)) return '—';
+	if (r > 0 && r < 10) return r.toFixed(1);
 	return intFmt.format(Math.round(r));
 }
 
 // Short form for chart axes: 950, 1.2k, 3.4M.
 function fmtShort(v) {
 	const a = Math.abs(v);
-	if (a >= 1e9)
-		return (v / 1e9).toFixed(a >= 1e10 ? 0 : 1) + 'G';
-	if (a >= 1e6)
-		return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + 'M';
-	if (a >= 1e3)
-		return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
+	if (a >= 1e9) return (v / 1e9).toFixed(a >= 1e10 ? 0 : 1) + 'G';
+	if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + 'M';
+	if (a >= 1e3) return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
 	return a > 0 && a < 10 ? v.toFixed(1) : String(Math.round(v));
 }
 
@@ -76,8 +65,7 @@ function fmtTick(v) {
 }
 
 function fmtBytes(n) {
-	if (typeof n !== 'number' || !Number.isFinite(n))
-		return '—';
+	if (typeof n !== 'number' || !Number.isFinite(n)) return '—';
 	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 	let i = 0;
 	while (n >= 1024 && i < units.length - 1) {
@@ -88,40 +76,34 @@ function fmtBytes(n) {
 }
 
 function fmtBits(bps) {
-	if (bps === null || !Number.isFinite(bps))
-		return '—';
+	if (bps === null || !Number.isFinite(bps)) return '—';
 	return fmtShort(bps) + 'bit/s';
 }
 
 function fmtDuration(s) {
-	if (typeof s !== 'number' || !Number.isFinite(s))
-		return '—';
+	if (typeof s !== 'number' || !Number.isFinite(s)) return '—';
 	s = Math.max(0, Math.floor(s));
-	const d = Math.floor(s / 86400), hr = Math.floor((s % 86400) / 3600);
-	const m = Math.floor((s % 3600) / 60), sec = s % 60;
-	if (d > 0)
-		return `${d} d ${hr} h`;
-	if (hr > 0)
-		return `${hr} h ${m} min`;
-	if (m > 0)
-		return `${m} min ${sec} s`;
+	const d = Math.floor(s / 86400),
+		hr = Math.floor((s % 86400) / 3600);
+	const m = Math.floor((s % 3600) / 60),
+		sec = s % 60;
+	if (d > 0) return `${d} d ${hr} h`;
+	if (hr > 0) return `${hr} h ${m} min`;
+	if (m > 0) return `${m} min ${sec} s`;
 	return `${sec} s`;
 }
 
 function fmtTime(ms) {
-	if (typeof ms !== 'number' || !Number.isFinite(ms))
-		return '—';
+	if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
 	const d = new Date(ms);
 	const now = new Date();
 	const t = d.toLocaleTimeString('en-GB', { hour12: false });
-	if (d.toDateString() === now.toDateString())
-		return t;
+	if (d.toDateString() === now.toDateString()) return t;
 	return d.toISOString().slice(0, 10) + ' ' + t;
 }
 
 function fmtAgo(ms) {
-	if (typeof ms !== 'number' || !Number.isFinite(ms))
-		return '—';
+	if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
 	const s = (Date.now() - ms) / 1000;
 	return s < 1 ? 'now' : fmtDuration(s) + ' ago';
 }
@@ -130,8 +112,7 @@ const nsToMs = (ns) => (typeof ns === 'number' ? ns / 1e6 : null);
 
 function hostPort(addr, port, proto) {
 	const a = addr && addr.includes(':') ? `[${addr}]` : addr;
-	if (proto === 'icmp' || proto === 'icmpv6' || port === undefined || port === null)
-		return a;
+	if (proto === 'icmp' || proto === 'icmpv6' || port === undefined || port === null) return a;
 	return `${a}:${port}`;
 }
 
@@ -169,10 +150,8 @@ function token() {
 async function api(method, path, body) {
 	const headers = { Accept: 'application/json' };
 	const tok = token();
-	if (tok)
-		headers.Authorization = `Bearer ${tok}`;
-	if (body !== undefined)
-		headers['Content-Type'] = 'application/json';
+	if (tok) headers.Authorization = `Bearer ${tok}`;
+	if (body !== undefined) headers['Content-Type'] = 'application/json';
 	let resp;
 	try {
 		resp = await fetch(API + path, {
@@ -184,13 +163,18 @@ async function api(method, path, body) {
 			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
 		});
 	} catch (e) {
-		const why = e && e.name === 'TimeoutError' ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
-							    : e.message;
-		throw new ApiError(0, { error: 'unreachable', message: `cannot reach the appliance (${why})` },
-			method, path);
+		const why =
+			e && e.name === 'TimeoutError'
+				? `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
+				: e.message;
+		throw new ApiError(
+			0,
+			{ error: 'unreachable', message: `cannot reach the appliance (${why})` },
+			method,
+			path,
+		);
 	}
-	if (resp.status === 204)
-		return null;
+	if (resp.status === 204) return null;
 	const text = await resp.text();
 	let json = null;
 	try {
@@ -199,18 +183,31 @@ async function api(method, path, body) {
 		json = null;
 	}
 	if (!resp.ok) {
-		const err = new ApiError(resp.status,
-			json && json.message ? json
-					     : { error: `http_${resp.status}`,
-						 message: `${method} ${API + path}: HTTP ${resp.status} ${resp.statusText}` },
-			method, path);
+		const err = new ApiError(
+			resp.status,
+			json && json.message
+				? json
+				: {
+						error: `http_${resp.status}`,
+						message: `${method} ${API + path}: HTTP ${resp.status} ${resp.statusText}`,
+					},
+			method,
+			path,
+		);
 		if (resp.status === 401)
 			auth.ask(`The appliance asks for a token: ${err.message}.`, false);
 		throw err;
 	}
 	if (json === null)
-		throw new ApiError(resp.status, { error: 'bad_reply', message: `${method} ${API + path}: the reply is not JSON` },
-			method, path);
+		throw new ApiError(
+			resp.status,
+			{
+				error: 'bad_reply',
+				message: `${method} ${API + path}: the reply is not JSON`,
+			},
+			method,
+			path,
+		);
 	return json;
 }
 
@@ -218,21 +215,26 @@ async function api(method, path, body) {
 function errorNodes(err) {
 	const out = [h('strong', { text: err.message })];
 	const bits = [];
-	if (err.code)
-		bits.push(`error: ${err.code}`);
-	if (err.status)
-		bits.push(`HTTP ${err.status}`);
+	if (err.code) bits.push(`error: ${err.code}`);
+	if (err.status) bits.push(`HTTP ${err.status}`);
 	const d = err.details || {};
 	for (const [k, v] of Object.entries(d)) {
-		if (k === 'diagnostics')
-			continue;
+		if (k === 'diagnostics') continue;
 		bits.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 	}
-	if (bits.length)
-		out.push(h('span', { class: 'err-code', text: bits.join(' · ') }));
+	if (bits.length) out.push(h('span', { class: 'err-code', text: bits.join(' · ') }));
 	if (Array.isArray(d.diagnostics) && d.diagnostics.length) {
-		out.push(h('ul', { class: 'diags' }, d.diagnostics.map((g) =>
-			h('li', { text: `${g.file || ''}:${g.line}:${g.column}: ${g.severity}: ${g.message}` }))));
+		out.push(
+			h(
+				'ul',
+				{ class: 'diags' },
+				d.diagnostics.map((g) =>
+					h('li', {
+						text: `${g.file || ''}:${g.line}:${g.column}: ${g.severity}: ${g.message}`,
+					}),
+				),
+			),
+		);
 	}
 	return out;
 }
@@ -257,12 +259,18 @@ function panelError(panelId, err) {
 // when the role was the problem.
 function actionError(msgEl, err) {
 	msgEl.className = 'msg bad';
-	if (err.status === 401)
-		auth.ask(`The appliance asks for a token: ${err.message}.`, true);
+	if (err.status === 401) auth.ask(`The appliance asks for a token: ${err.message}.`, true);
 	if (err.status === 403) {
-		const need = err.details && err.details.required ? err.details.required : 'operator';
-		msgEl.replaceChildren(h('strong', { text: 'Not allowed: ' }), err.message,
-			h('span', { class: 'err-code', text: `Enter a token with the ${need} role to do this.` }));
+		const need =
+			err.details && err.details.required ? err.details.required : 'operator';
+		msgEl.replaceChildren(
+			h('strong', { text: 'Not allowed: ' }),
+			err.message,
+			h('span', {
+				class: 'err-code',
+				text: `Enter a token with the ${need} role to do this.`,
+			}),
+		);
 		auth.ask(`Not allowed: ${err.message}. Enter a token with the ${need} role.`, true);
 		return;
 	}
@@ -282,15 +290,13 @@ const auth = {
 	ask(reason, focus) {
 		const box = $('#auth');
 		$('#auth-reason').textContent = reason;
-		if (!focus && this.dismissed)
-			return;
+		if (!focus && this.dismissed) return;
 		if (!this.shown) {
 			box.hidden = false;
 			this.shown = true;
 			focus = true;
 		}
-		if (focus)
-			$('#token-input').focus();
+		if (focus) $('#token-input').focus();
 	},
 	hide() {
 		$('#auth').hidden = true;
@@ -300,8 +306,7 @@ const auth = {
 		$('#token-form').addEventListener('submit', (e) => {
 			e.preventDefault();
 			const v = $('#token-input').value.trim();
-			if (!v)
-				return;
+			if (!v) return;
 			sessionStorage.setItem(TOKEN_KEY, v);
 			$('#token-input').value = '';
 			this.hide();
@@ -321,10 +326,14 @@ const auth = {
 			this.dismissed = true;
 		});
 		$('#token-toggle').addEventListener('click', () => {
-			if (this.shown)
-				this.hide();
+			if (this.shown) this.hide();
 			else
-				this.ask(token() ? 'A token is in use; enter another to replace it.' : 'No token is in use.', true);
+				this.ask(
+					token()
+						? 'A token is in use; enter another to replace it.'
+						: 'No token is in use.',
+					true,
+				);
 		});
 		updateTokenButton();
 	},
@@ -352,8 +361,7 @@ class History {
 			arr.push(name in values ? values[name] : null);
 		while (this.t.length > 2 && this.t[0] < t - WINDOW_MS - POLL_MS) {
 			this.t.shift();
-			for (const arr of this.series.values())
-				arr.shift();
+			for (const arr of this.series.values()) arr.shift();
 		}
 	}
 	clear() {
@@ -363,18 +371,16 @@ class History {
 }
 
 function niceCeil(v) {
-	if (!(v > 0))
-		return 1;
+	if (!(v > 0)) return 1;
 	const p = Math.pow(10, Math.floor(Math.log10(v)));
-	for (const m of [1, 2, 2.5, 5, 10])
-		if (m * p >= v)
-			return m * p;
+	for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
 	return 10 * p;
 }
 
 function drawChart(canvas, legend, hist, opts) {
 	const dpr = window.devicePixelRatio || 1;
-	const w = Math.max(200, canvas.clientWidth), hgt = Math.max(120, canvas.clientHeight);
+	const w = Math.max(200, canvas.clientWidth),
+		hgt = Math.max(120, canvas.clientHeight);
 	if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
 		canvas.width = Math.round(w * dpr);
 		canvas.height = Math.round(hgt * dpr);
@@ -386,15 +392,17 @@ function drawChart(canvas, legend, hist, opts) {
 	const ink = css.getPropertyValue('--ink').trim() || '#1a1a1a';
 	const muted = css.getPropertyValue('--muted').trim() || '#555';
 	const grid = css.getPropertyValue('--grid').trim() || '#ddd';
-	const left = 48, right = 8, top = 8, bottom = 22;
-	const pw = w - left - right, ph = hgt - top - bottom;
+	const left = 48,
+		right = 8,
+		top = 8,
+		bottom = 22;
+	const pw = w - left - right,
+		ph = hgt - top - bottom;
 	const now = hist.t.length ? hist.t[hist.t.length - 1] : Date.now();
 	const t0 = now - WINDOW_MS;
 	let max = 0;
 	for (const arr of hist.series.values())
-		for (const v of arr)
-			if (typeof v === 'number' && v > max)
-				max = v;
+		for (const v of arr) if (typeof v === 'number' && v > max) max = v;
 	// Four grid steps of a round size: 0.5, 1, 2, 2.5, 5, 10, ...
 	const step = niceCeil(max / 4);
 	const ymax = 4 * step;
@@ -417,7 +425,11 @@ function drawChart(canvas, legend, hist, opts) {
 	for (let m = 0; m <= 5; m++) {
 		const x = left + (pw * m) / 5;
 		g.fillStyle = muted;
-		g.fillText(m === 5 ? 'now' : `−${5 - m} min`, Math.min(x, left + pw - 12), top + ph + 6);
+		g.fillText(
+			m === 5 ? 'now' : `−${5 - m} min`,
+			Math.min(x, left + pw - 12),
+			top + ph + 6,
+		);
 	}
 	g.strokeStyle = ink;
 	g.beginPath();
@@ -444,20 +456,16 @@ function drawChart(canvas, legend, hist, opts) {
 			}
 			const x = left + ((hist.t[i] - t0) / WINDOW_MS) * pw;
 			const y = top + ph - (Math.min(v, ymax) / ymax) * ph;
-			if (x < left)
-				continue;
-			if (pen)
-				g.lineTo(x, y);
-			else
-				g.moveTo(x, y);
+			if (x < left) continue;
+			if (pen) g.lineTo(x, y);
+			else g.moveTo(x, y);
 			pen = true;
 		}
 		g.stroke();
 		g.setLineDash([]);
 		let last = null;
 		for (let i = arr.length - 1; i >= 0 && last === null; i--)
-			if (typeof arr[i] === 'number')
-				last = arr[i];
+			if (typeof arr[i] === 'number') last = arr[i];
 		items.push({ name, color, dashed, last });
 	}
 	if (!items.length) {
@@ -466,14 +474,32 @@ function drawChart(canvas, legend, hist, opts) {
 		g.textBaseline = 'middle';
 		g.fillText('waiting for two readings…', left + pw / 2, top + ph / 2);
 	}
-	legend.replaceChildren(...items.map((it) => {
-		const sw = h('span', { class: 'swatch' + (it.dashed ? ' dashed' : '') });
-		sw.style.borderColor = it.color;
-		return h('li', {}, sw, `${it.name}: `, h('strong', { text: `${fmtRate(it.last)}/s` }));
-	}));
-	canvas.setAttribute('aria-label', `${opts.label}, last 5 minutes. Latest: ` +
-		(items.length ? items.map((it) => `${it.name} ${fmtRate(it.last)} per second`).join('; ')
-			      : 'no reading yet') + '.');
+	legend.replaceChildren(
+		...items.map((it) => {
+			const sw = h('span', { class: 'swatch' + (it.dashed ? ' dashed' : '') });
+			sw.style.borderColor = it.color;
+			return h(
+				'li',
+				{},
+				sw,
+				`${it.name}: `,
+				h('strong', { text: `${fmtRate(it.last)}/s` }),
+			);
+		}),
+	);
+	canvas.setAttribute(
+		'aria-label',
+		`${opts.label}, last 5 minutes. Latest: ` +
+			(items.length
+				? items
+						.map(
+							(it) =>
+								`${it.name} ${fmtRate(it.last)} per second`,
+						)
+						.join('; ')
+				: 'no reading yet') +
+			'.',
+	);
 }
 
 // The last few readings of a counter document, so that a rate is always taken over at least
@@ -484,16 +510,14 @@ class Readings {
 	}
 	push(t, v) {
 		this.list.push({ t, v });
-		if (this.list.length > 4)
-			this.list.shift();
+		if (this.list.length > 4) this.list.shift();
 	}
 	last() {
 		return this.list.length ? this.list[this.list.length - 1] : null;
 	}
 	base(t) {
 		for (let i = this.list.length - 1; i >= 0; i--)
-			if (t - this.list[i].t >= MIN_RATE_S)
-				return this.list[i];
+			if (t - this.list[i].t >= MIN_RATE_S) return this.list[i];
 		return null;
 	}
 	clear() {
@@ -537,8 +561,12 @@ async function pollStatus() {
 	const t = performance.now() / 1000;
 	const last = st.statusReadings.last();
 	// A restarted appliance starts its counters again: forget the old readings.
-	if (last && typeof s.uptime_s === 'number' && typeof last.v.uptime_s === 'number' &&
-	    s.uptime_s < last.v.uptime_s) {
+	if (
+		last &&
+		typeof s.uptime_s === 'number' &&
+		typeof last.v.uptime_s === 'number' &&
+		s.uptime_s < last.v.uptime_s
+	) {
 		st.statusReadings.clear();
 		st.ppsHist.clear();
 		st.dropHist.clear();
@@ -558,7 +586,9 @@ async function pollStatus() {
 }
 
 function drawCharts() {
-	drawChart($('#chart-pps'), $('#legend-pps'), st.ppsHist, { label: 'Packets per second received per port' });
+	drawChart($('#chart-pps'), $('#legend-pps'), st.ppsHist, {
+		label: 'Packets per second received per port',
+	});
 	drawChart($('#chart-drops'), $('#legend-drops'), st.dropHist, {
 		label: 'Drops per second',
 		dashed: (name) => name.startsWith('would drop'),
@@ -568,7 +598,9 @@ function drawCharts() {
 function renderMode(mode) {
 	const badge = $('#mode-badge');
 	badge.textContent = mode || '?';
-	badge.className = 'badge ' + (mode === 'enforce' ? 'mode-enforce' : mode === 'dry-run' ? 'mode-dry' : '');
+	badge.className =
+		'badge ' +
+		(mode === 'enforce' ? 'mode-enforce' : mode === 'dry-run' ? 'mode-dry' : '');
 	$('#mode-now').textContent = mode || '?';
 	for (const b of document.querySelectorAll('#p-mode .seg button'))
 		b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
@@ -585,16 +617,16 @@ function kvRow(label, ...value) {
 }
 
 function versionNodes(v) {
-	if (!v)
-		return ['…'];
-	if (v.err)
-		return [h('span', { class: 'muted', text: `not available: ${v.err.message}` })];
+	if (!v) return ['…'];
+	if (v.err) return [h('span', { class: 'muted', text: `not available: ${v.err.message}` })];
 	const j = v.json;
 	const parts = [h('strong', { text: `version ${j.version}` })];
 	if (j.sha256)
-		parts.push(' · ', h('code', { title: j.sha256, text: String(j.sha256).slice(0, 12) }));
-	if (j.source)
-		parts.push(' · ', j.source);
+		parts.push(
+			' · ',
+			h('code', { title: j.sha256, text: String(j.sha256).slice(0, 12) }),
+		);
+	if (j.source) parts.push(' · ', j.source);
 	if (typeof j.applied_at_ns === 'number')
 		parts.push(' · applied ', fmtTime(nsToMs(j.applied_at_ns)));
 	return parts;
@@ -603,7 +635,11 @@ function versionNodes(v) {
 function renderStatus(s, p, dt) {
 	const fl = s.flows || {};
 	const fill = typeof fl.fill === 'number' ? fl.fill : null;
-	const bar = h('span', { class: 'bar', role: 'presentation' }, h('span', { class: 'bar-fill' }));
+	const bar = h(
+		'span',
+		{ class: 'bar', role: 'presentation' },
+		h('span', { class: 'bar-fill' }),
+	);
 	bar.firstChild.style.width = `${Math.min(100, (fill || 0) * 100)}%`;
 	const ins = s.inspection || {};
 	const pol = s.policy || {};
@@ -611,30 +647,65 @@ function renderStatus(s, p, dt) {
 	const rows = [
 		kvRow('Version', s.version || '?'),
 		kvRow('Uptime', fmtDuration(s.uptime_s)),
-		kvRow('Mode', h('span', { class: 'badge ' + (s.mode === 'enforce' ? 'mode-enforce' : 'mode-dry'), text: s.mode || '?' })),
+		kvRow(
+			'Mode',
+			h('span', {
+				class:
+					'badge ' +
+					(s.mode === 'enforce' ? 'mode-enforce' : 'mode-dry'),
+				text: s.mode || '?',
+			}),
+		),
 		kvRow('Workers', String((s.workers || []).length)),
-		kvRow('Flow table', `${fmtInt(fl.active)} of ${fmtInt(fl.capacity)} (${fill === null ? '—' : (fill * 100).toFixed(fill < 0.01 ? 3 : 1)} %)`, bar),
-		kvRow('Flows created', fmtInt(fl.created), p && p.flows ? ` (${fmtRate(rate(fl.created, p.flows.created, dt))}/s)` : ''),
+		kvRow(
+			'Flow table',
+			`${fmtInt(fl.active)} of ${fmtInt(fl.capacity)} (${fill === null ? '—' : (fill * 100).toFixed(fill < 0.01 ? 3 : 1)} %)`,
+			bar,
+		),
+		kvRow(
+			'Flows created',
+			fmtInt(fl.created),
+			p && p.flows
+				? ` (${fmtRate(rate(fl.created, p.flows.created, dt))}/s)`
+				: '',
+		),
 		kvRow('Policy', ...versionNodes(st.versions.policy)),
 		kvRow('Signatures', ...versionNodes(st.versions.signatures)),
-		kvRow('Policy verdicts', `${fmtInt(pol.dropped)} dropped · ${fmtInt(pol.would_drop)} would drop · ${fmtInt(pol.blocked)} blocked · ${fmtInt(pol.rejects_sent)} rejects sent`),
-		kvRow('Inspection', `${fmtInt(ins.packets)} packets · ${fmtInt(ins.alerts)} alerts · ${fmtInt(ins.dropped)} dropped`),
+		kvRow(
+			'Policy verdicts',
+			`${fmtInt(pol.dropped)} dropped · ${fmtInt(pol.would_drop)} would drop · ${fmtInt(pol.blocked)} blocked · ${fmtInt(pol.rejects_sent)} rejects sent`,
+		),
+		kvRow(
+			'Inspection',
+			`${fmtInt(ins.packets)} packets · ${fmtInt(ins.alerts)} alerts · ${fmtInt(ins.dropped)} dropped`,
+		),
 		kvRow('Events to control', `${fmtInt(ev.sent)} sent · ${fmtInt(ev.lost)} lost`),
 	];
 	$('#status-kv').replaceChildren(...rows);
 
 	const hz = typeof s.tsc_hz === 'number' ? s.tsc_hz : null;
 	const pw = new Map(((p && p.workers) || []).map((w) => [w.id, w]));
-	$('#workers tbody').replaceChildren(...(s.workers || []).map((w) => {
-		const q = pw.get(w.id);
-		const busy = q && hz ? rate(w.busy_cycles, q.busy_cycles, dt) : null;
-		return h('tr', {},
-			h('td', { text: String(w.id) }),
-			h('td', { text: String(w.lcore) }),
-			h('td', { class: 'num', text: busy === null ? '—' : `${Math.min(100, (busy / hz) * 100).toFixed(1)} %` }),
-			h('td', { class: 'num', text: fmtInt(w.flows && w.flows.active) }),
-			h('td', { class: 'num', text: fmtInt(w.events && w.events.lost) }));
-	}));
+	$('#workers tbody').replaceChildren(
+		...(s.workers || []).map((w) => {
+			const q = pw.get(w.id);
+			const busy = q && hz ? rate(w.busy_cycles, q.busy_cycles, dt) : null;
+			return h(
+				'tr',
+				{},
+				h('td', { text: String(w.id) }),
+				h('td', { text: String(w.lcore) }),
+				h('td', {
+					class: 'num',
+					text:
+						busy === null
+							? '—'
+							: `${Math.min(100, (busy / hz) * 100).toFixed(1)} %`,
+				}),
+				h('td', { class: 'num', text: fmtInt(w.flows && w.flows.active) }),
+				h('td', { class: 'num', text: fmtInt(w.events && w.events.lost) }),
+			);
+		}),
+	);
 }
 
 function portLost(pt) {
@@ -643,7 +714,8 @@ function portLost(pt) {
 
 function renderPorts(s, p, dt) {
 	const prevPorts = new Map(((p && p.ports) || []).map((x) => [x.name, x]));
-	const pps = {}, drops = {};
+	const pps = {},
+		drops = {};
 	const rows = (s.ports || []).map((pt) => {
 		const q = prevPorts.get(pt.name);
 		const rx = q ? rate(pt.rx_packets, q.rx_packets, dt) : null;
@@ -653,28 +725,55 @@ function renderPorts(s, p, dt) {
 		pps[`${pt.name} RX`] = rx;
 		drops[`${pt.name} dropped`] = dr;
 		const link = pt.link || {};
-		const linkText = link.up ? `up ${link.speed_mbps ? fmtShort(link.speed_mbps * 1e6) + 'bit/s' : ''} ${link.duplex || ''}`.trim()
-					 : 'down';
-		return h('tr', { 'data-port': pt.name },
+		const linkText = link.up
+			? `up ${link.speed_mbps ? fmtShort(link.speed_mbps * 1e6) + 'bit/s' : ''} ${link.duplex || ''}`.trim()
+			: 'down';
+		return h(
+			'tr',
+			{ 'data-port': pt.name },
 			h('th', { scope: 'row', text: pt.name }),
 			h('td', { class: 'dev', text: pt.device || pt.driver || '' }),
-			h('td', {}, h('span', { class: 'badge ' + (link.up ? 'ok' : 'warn'), text: linkText })),
+			h(
+				'td',
+				{},
+				h('span', {
+					class: 'badge ' + (link.up ? 'ok' : 'warn'),
+					text: linkText,
+				}),
+			),
 			h('td', { text: pt.peer || '' }),
-			h('td', { class: 'num', 'data-field': 'rx_packets', text: fmtInt(pt.rx_packets) }),
+			h('td', {
+				class: 'num',
+				'data-field': 'rx_packets',
+				text: fmtInt(pt.rx_packets),
+			}),
 			h('td', { class: 'num', 'data-field': 'rx_pps', text: fmtRate(rx) }),
-			h('td', { class: 'num', 'data-field': 'tx_packets', text: fmtInt(pt.tx_packets) }),
+			h('td', {
+				class: 'num',
+				'data-field': 'tx_packets',
+				text: fmtInt(pt.tx_packets),
+			}),
 			h('td', { class: 'num', 'data-field': 'tx_pps', text: fmtRate(tx) }),
 			h('td', { class: 'num', text: fmtBits(rxb === null ? null : rxb * 8) }),
-			h('td', { class: 'num', 'data-field': 'dropped', text: fmtInt(pt.dropped) }),
+			h('td', {
+				class: 'num',
+				'data-field': 'dropped',
+				text: fmtInt(pt.dropped),
+			}),
 			h('td', { class: 'num', 'data-field': 'drops_ps', text: fmtRate(dr) }),
-			h('td', { class: 'num', text: fmtInt(portLost(pt)) }));
+			h('td', { class: 'num', text: fmtInt(portLost(pt)) }),
+		);
 	});
 	$('#ports tbody').replaceChildren(...rows);
 	if (p) {
 		const lostNow = sum((s.ports || []).map(portLost));
 		const lostPrev = sum((p.ports || []).map(portLost));
 		drops['lost (missed, no mbuf, TX full)'] = rate(lostNow, lostPrev, dt);
-		const wd = (x) => sum([x.policy && x.policy.would_drop, x.inspection && x.inspection.would_drop]);
+		const wd = (x) =>
+			sum([
+				x.policy && x.policy.would_drop,
+				x.inspection && x.inspection.would_drop,
+			]);
 		drops['would drop (dry-run)'] = rate(wd(s), wd(p), dt);
 	}
 	return { pps, drops };
@@ -691,10 +790,12 @@ async function pollVersions() {
 	const [pol, sig] = await Promise.all([one('/policy'), one('/signatures')]);
 	st.versions.policy = pol;
 	st.versions.signatures = sig;
-	for (const [label, v] of [['Policy', pol], ['Signatures', sig]]) {
+	for (const [label, v] of [
+		['Policy', pol],
+		['Signatures', sig],
+	]) {
 		const dd = document.querySelector(`#status-kv dd[data-kv="${label}"]`);
-		if (dd)
-			dd.replaceChildren(...versionNodes(v));
+		if (dd) dd.replaceChildren(...versionNodes(v));
 	}
 }
 
@@ -702,7 +803,11 @@ async function pollVersions() {
 // want of a token or a connection.
 function versionsDue() {
 	const retry = (v) => !v || (v.err && (v.err.status === 401 || v.err.status === 0));
-	return st.tick % SLOW_EVERY === 0 || retry(st.versions.policy) || retry(st.versions.signatures);
+	return (
+		st.tick % SLOW_EVERY === 0 ||
+		retry(st.versions.policy) ||
+		retry(st.versions.signatures)
+	);
 }
 
 // ---- mode -----------------------------------------------------------------------------------
@@ -714,8 +819,12 @@ async function setMode(mode) {
 	try {
 		const r = await api('PUT', '/mode', { mode });
 		renderMode(r.mode);
-		actionOk(msg, r.previous && r.previous !== r.mode ? `Mode is now ${r.mode} (was ${r.previous}).`
-								 : `Mode is ${r.mode}.`);
+		actionOk(
+			msg,
+			r.previous && r.previous !== r.mode
+				? `Mode is now ${r.mode} (was ${r.previous}).`
+				: `Mode is ${r.mode}.`,
+		);
 	} catch (e) {
 		actionError(msg, e);
 	}
@@ -728,22 +837,24 @@ const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
 function alertQuery() {
 	const q = new URLSearchParams({ limit: String(st.alertLimit) });
-	const sev = $('#f-severity').value, kind = $('#f-kind').value;
-	if (sev)
-		q.set('severity', sev);
-	if (kind)
-		q.set('kind', kind);
+	const sev = $('#f-severity').value,
+		kind = $('#f-kind').value;
+	if (sev) q.set('severity', sev);
+	if (kind) q.set('kind', kind);
 	return '/alerts?' + q.toString();
 }
 
 function alertTitle(a) {
 	if (a.kind === 'signature' || a.sid)
 		return `${a.signature || 'signature'}${a.sid ? ` (sid ${a.sid})` : ''}`;
-	return a.detector ? `${a.detector}${a.metric ? ` · ${a.metric}` : ''}` : (a.kind || 'alert');
+	return a.detector ? `${a.detector}${a.metric ? ` · ${a.metric}` : ''}` : a.kind || 'alert';
 }
 
 function protoName(p) {
-	return { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' }[p] || (p === null || p === undefined ? '' : String(p));
+	return (
+		{ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' }[p] ||
+		(p === null || p === undefined ? '' : String(p))
+	);
 }
 
 function alertEvidence(a) {
@@ -753,8 +864,7 @@ function alertEvidence(a) {
 			ev.push(h('div', {}, h('dt', { text: k }), h('dd', { text: String(v) })));
 	};
 	add('Detector', a.detector);
-	if (a.sid)
-		add('Signature', `${a.gid || 1}:${a.sid}:${a.rev || 0}`);
+	if (a.sid) add('Signature', `${a.gid || 1}:${a.sid}:${a.rev || 0}`);
 	add('Category', a.category);
 	add('Action', a.action);
 	add('Metric', a.metric);
@@ -763,8 +873,7 @@ function alertEvidence(a) {
 	if (a.mean !== null && a.mean !== undefined)
 		add('Baseline', `mean ${a.mean}, stddev ${a.stddev}`);
 	add('Sigma', a.sigma);
-	if (typeof a.window_ns === 'number')
-		add('Window', fmtDuration(a.window_ns / 1e9));
+	if (typeof a.window_ns === 'number') add('Window', fmtDuration(a.window_ns / 1e9));
 	if (a.packets_out !== null && a.packets_out !== undefined)
 		add('Packets out / in', `${fmtInt(a.packets_out)} / ${fmtInt(a.packets_in)}`);
 	if (a.bytes_out !== null && a.bytes_out !== undefined)
@@ -780,28 +889,64 @@ function alertEvidence(a) {
 
 function alertItem(a) {
 	const sev = SEVERITIES.includes(a.severity) ? a.severity : 'low';
-	const det = h('details', { 'data-alert': a.id },
-		h('summary', {},
-			h('span', { class: 'when', 'data-f': 'when', text: fmtTime(nsToMs(a.last_ns)) }),
+	const det = h(
+		'details',
+		{ 'data-alert': a.id },
+		h(
+			'summary',
+			{},
+			h('span', {
+				class: 'when',
+				'data-f': 'when',
+				text: fmtTime(nsToMs(a.last_ns)),
+			}),
 			h('span', { class: `badge sev-${sev}`, text: a.severity || '?' }),
 			h('span', { class: 'kind', text: a.kind || '' }),
 			h('span', { class: 'title', text: alertTitle(a) }),
-			h('span', { class: 'addrs', text: `${hostPort(a.src, a.sport, protoName(a.proto))} → ${hostPort(a.dst, a.dport, protoName(a.proto))} ${protoName(a.proto)}` }),
-			h('span', { class: 'count', 'data-f': 'count', title: 'times seen', text: `×${fmtInt(a.count)}` })),
-		h('div', { class: 'explain' },
-			h('dl', {},
-				h('div', {}, h('dt', { text: 'What happened' }), h('dd', { class: 'what', text: a.what || '—' })),
-				h('div', {}, h('dt', { text: 'Why it is suspicious' }), h('dd', { class: 'why', text: a.why || '—' })),
-				h('div', {}, h('dt', { text: 'What to do' }), h('dd', { class: 'next', text: a.next || '—' }))),
-			h('h4', { text: 'Evidence' }),
-			h('dl', { class: 'kv small' }, alertEvidence(a))));
-	if (st.alertOpen.has(a.id))
-		det.open = true;
+			h('span', {
+				class: 'addrs',
+				text: `${hostPort(a.src, a.sport, protoName(a.proto))} → ${hostPort(a.dst, a.dport, protoName(a.proto))} ${protoName(a.proto)}`,
+			}),
+			h('span', {
+				class: 'count',
+				'data-f': 'count',
+				title: 'times seen',
+				text: `×${fmtInt(a.count)}`,
+			}),
+		),
+		h(
+			'div',
+			{ class: 'explain' },
+			h(
+				'dl',
+				{},
+				h(
+					'div',
+					{},
+					h('dt', { text: 'What happened' }),
+					h('dd', { class: 'what', text: a.what || '—' }),
+				),
+				h(
+					'div',
+					{},
+					h('dt', { text: 'Why it is suspicious' }),
+					h('dd', { class: 'why', text: a.why || '—' }),
+				),
+				h(
+					'div',
+					{},
+					h('dt', { text: 'What to do' }),
+					h('dd', { class: 'next', text: a.next || '—' }),
+				),
+			),
+			h('h3', { text: 'Evidence' }),
+			h('dl', { class: 'kv small' }, alertEvidence(a)),
+		),
+	);
+	if (st.alertOpen.has(a.id)) det.open = true;
 	det.addEventListener('toggle', () => {
-		if (det.open)
-			st.alertOpen.add(a.id);
-		else
-			st.alertOpen.delete(a.id);
+		if (det.open) st.alertOpen.add(a.id);
+		else st.alertOpen.delete(a.id);
 	});
 	const li = h('li', { class: `alert sev-${sev}` }, det);
 	li._sig = `${a.count}|${a.last_ns}|${a.action}`;
@@ -812,28 +957,28 @@ function alertItem(a) {
 // while new ones arrive on top.
 function renderAlerts(items) {
 	const list = $('#alerts');
-	const have = new Map([...list.querySelectorAll(':scope > li.alert')].map((li) => [li.firstChild.dataset.alert, li]));
+	const have = new Map(
+		[...list.querySelectorAll(':scope > li.alert')].map((li) => [
+			li.firstChild.dataset.alert,
+			li,
+		]),
+	);
 	const seen = new Set();
 	const want = [];
 	for (const a of items) {
 		const key = String(a.id);
-		if (seen.has(key))
-			continue;
+		if (seen.has(key)) continue;
 		seen.add(key);
 		let li = have.get(key);
 		const sig = `${a.count}|${a.last_ns}|${a.action}`;
-		if (!li || li._sig !== sig)
-			li = alertItem(a);
+		if (!li || li._sig !== sig) li = alertItem(a);
 		want.push(li);
 	}
 	want.forEach((li, i) => {
-		if (list.children[i] !== li)
-			list.insertBefore(li, list.children[i] || null);
+		if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
 	});
-	while (list.children.length > want.length)
-		list.lastChild.remove();
-	if (!want.length)
-		list.append(h('li', { class: 'empty', text: 'No alerts match.' }));
+	while (list.children.length > want.length) list.lastChild.remove();
+	if (!want.length) list.append(h('li', { class: 'empty', text: 'No alerts match.' }));
 	$('#alert-count').textContent = `${want.length} shown`;
 }
 
@@ -852,7 +997,8 @@ async function pollAlerts() {
 	$('#alerts-more').hidden = !more || st.alertLimit >= ALERT_MAX;
 	renderAlerts(r.items || []);
 	if (more && st.alertLimit >= ALERT_MAX)
-		$('#alert-count').textContent += ` (the newest ${ALERT_MAX}; narrow the filters for older ones)`;
+		$('#alert-count').textContent +=
+			` (the newest ${ALERT_MAX}; narrow the filters for older ones)`;
 }
 
 function moreAlerts() {
@@ -872,10 +1018,8 @@ const flowFilter = { addr: '', port: '' };
 
 async function pollFlows() {
 	const q = new URLSearchParams({ limit: String(FLOW_FETCH) });
-	if (flowFilter.addr)
-		q.set('addr', flowFilter.addr);
-	if (flowFilter.port !== '')
-		q.set('port', flowFilter.port);
+	if (flowFilter.addr) q.set('addr', flowFilter.addr);
+	if (flowFilter.port !== '') q.set('port', flowFilter.port);
 	let r;
 	try {
 		r = await api('GET', '/flows?' + q.toString());
@@ -889,39 +1033,78 @@ async function pollFlows() {
 	items.sort((a, b) => total(b) - total(a));
 	const top = Number($('#f-top').value) || 25;
 	const shown = items.slice(0, top);
-	const filt = [flowFilter.addr && `address ${flowFilter.addr}`, flowFilter.port !== '' && `port ${flowFilter.port}`]
-		.filter(Boolean).join(' and ');
-	$('#flow-note').textContent = `${items.length}${items.length >= FLOW_FETCH ? '+' : ''} active flow(s)` +
-		(filt ? ` with ${filt}` : '') + `; ${shown.length} shown, most bytes first.`;
-	$('#flows tbody').replaceChildren(...shown.map((f) => {
-		const pk = Array.isArray(f.packets) ? f.packets : [f.packets, 0];
-		return h('tr', {},
-			h('td', { text: f.proto + (f.state ? ` · ${f.state}` : '') }),
-			h('td', { class: 'addr', text: hostPort(f.src, f.sport, f.proto) }),
-			h('td', { class: 'addr', text: hostPort(f.dst, f.dport, f.proto) }),
-			h('td', { text: f.in_port_name || (f.in_port !== undefined ? `#${f.in_port}` : '') }),
-			h('td', {}, h('span', { class: `badge v-${f.verdict}`, text: f.verdict || '' }),
-				f.would_drop ? h('span', { class: 'muted', text: ' would drop' }) : null),
-			h('td', { text: ruleName(f.rule_id) }),
-			h('td', { class: 'num', text: `${fmtInt(pk[0])} / ${fmtInt(pk[1])}` }),
-			h('td', { class: 'num', 'data-field': 'bytes', text: fmtBytes(total(f)) }),
-			h('td', { class: 'num', text: fmtAgo(nsToMs(f.last_ns)) }));
-	}));
+	const filt = [
+		flowFilter.addr && `address ${flowFilter.addr}`,
+		flowFilter.port !== '' && `port ${flowFilter.port}`,
+	]
+		.filter(Boolean)
+		.join(' and ');
+	$('#flow-note').textContent =
+		`${items.length}${items.length >= FLOW_FETCH ? '+' : ''} active flow(s)` +
+		(filt ? ` with ${filt}` : '') +
+		`; ${shown.length} shown, most bytes first.`;
+	$('#flows tbody').replaceChildren(
+		...shown.map((f) => {
+			const pk = Array.isArray(f.packets) ? f.packets : [f.packets, 0];
+			return h(
+				'tr',
+				{},
+				h('td', { text: f.proto + (f.state ? ` · ${f.state}` : '') }),
+				h('td', { class: 'addr', text: hostPort(f.src, f.sport, f.proto) }),
+				h('td', { class: 'addr', text: hostPort(f.dst, f.dport, f.proto) }),
+				h('td', {
+					text:
+						f.in_port_name ||
+						(f.in_port !== undefined ? `#${f.in_port}` : ''),
+				}),
+				h(
+					'td',
+					{},
+					h('span', {
+						class: `badge v-${f.verdict}`,
+						text: f.verdict || '',
+					}),
+					f.would_drop
+						? h('span', { class: 'muted', text: ' would drop' })
+						: null,
+				),
+				h('td', { text: ruleName(f.rule_id) }),
+				h('td', {
+					class: 'num',
+					text: `${fmtInt(pk[0])} / ${fmtInt(pk[1])}`,
+				}),
+				h('td', {
+					class: 'num',
+					'data-field': 'bytes',
+					text: fmtBytes(total(f)),
+				}),
+				h('td', { class: 'num', text: fmtAgo(nsToMs(f.last_ns)) }),
+			);
+		}),
+	);
 	if (!shown.length)
-		$('#flows tbody').append(h('tr', {}, h('td', { colspan: 9, class: 'empty', text: 'No active flow matches.' })));
+		$('#flows tbody').append(
+			h(
+				'tr',
+				{},
+				h('td', {
+					colspan: 9,
+					class: 'empty',
+					text: 'No active flow matches.',
+				}),
+			),
+		);
 }
 
 // A flow without rule_id matched no rule: the policy's default action decided it.
 function ruleName(id) {
-	if (typeof id !== 'number')
-		return '(default)';
+	if (typeof id !== 'number') return '(default)';
 	const r = st.rules[id];
 	return r ? r.name : `#${id}`;
 }
 
 function applyFlowFilter(e) {
-	if (e)
-		e.preventDefault();
+	if (e) e.preventDefault();
 	const addr = $('#f-addr').value.trim();
 	const port = $('#f-port').value.trim();
 	const msg = $('#flow-note');
@@ -948,32 +1131,51 @@ async function pollRules() {
 	const t = performance.now() / 1000;
 	const prev = st.rulesReadings.base(t);
 	const dt = prev ? t - prev.t : 0;
-	const prevBy = new Map(((prev && prev.v.policy) || []).map((x) => [`${x.index}|${x.name}`, x]));
+	const prevBy = new Map(
+		((prev && prev.v.policy) || []).map((x) => [`${x.index}|${x.name}`, x]),
+	);
 	const pol = r.policy || [];
 	st.rules = [];
-	for (const x of pol)
-		st.rules[x.index] = x;
-	$('#rules tbody').replaceChildren(...pol.map((x) => {
-		const q = prevBy.get(`${x.index}|${x.name}`);
-		return h('tr', { 'data-rule': x.name },
-			h('th', { scope: 'row', text: x.name }),
-			h('td', { class: 'num', text: fmtInt(x.packets) }),
-			h('td', { class: 'num', text: fmtRate(q ? rate(x.packets, q.packets, dt) : null) }),
-			h('td', { class: 'num', text: fmtBytes(x.bytes) }),
-			h('td', { class: 'num', text: fmtInt(x.flows) }),
-			h('td', { class: 'num', text: fmtInt(x.would_drop) }));
-	}));
+	for (const x of pol) st.rules[x.index] = x;
+	$('#rules tbody').replaceChildren(
+		...pol.map((x) => {
+			const q = prevBy.get(`${x.index}|${x.name}`);
+			return h(
+				'tr',
+				{ 'data-rule': x.name },
+				h('th', { scope: 'row', text: x.name }),
+				h('td', { class: 'num', text: fmtInt(x.packets) }),
+				h('td', {
+					class: 'num',
+					text: fmtRate(q ? rate(x.packets, q.packets, dt) : null),
+				}),
+				h('td', { class: 'num', text: fmtBytes(x.bytes) }),
+				h('td', { class: 'num', text: fmtInt(x.flows) }),
+				h('td', { class: 'num', text: fmtInt(x.would_drop) }),
+			);
+		}),
+	);
 	const sigs = Array.isArray(r.signatures) ? r.signatures : null;
 	$('#sigs').hidden = !sigs;
-	$('#sigs-note').textContent = sigs ? (sigs.length ? '' : 'No signature has matched yet.')
+	$('#sigs-note').textContent = sigs
+		? sigs.length
+			? ''
+			: 'No signature has matched yet.'
 		: 'The appliance does not report hits per signature (no "signatures" list in /api/v1/rules/counters); signature alerts are listed under Alerts.';
 	if (sigs) {
 		const hits = (x) => (typeof x.hits === 'number' ? x.hits : x.packets);
 		sigs.sort((a, b) => (hits(b) || 0) - (hits(a) || 0));
-		$('#sigs tbody').replaceChildren(...sigs.map((x) => h('tr', {},
-			h('td', { text: String(x.sid ?? x.rule ?? '') }),
-			h('td', { text: x.msg || x.name || '' }),
-			h('td', { class: 'num', text: fmtInt(hits(x)) }))));
+		$('#sigs tbody').replaceChildren(
+			...sigs.map((x) =>
+				h(
+					'tr',
+					{},
+					h('td', { text: String(x.sid ?? x.rule ?? '') }),
+					h('td', { text: x.msg || x.name || '' }),
+					h('td', { class: 'num', text: fmtInt(hits(x)) }),
+				),
+			),
+		);
 	}
 	st.rulesReadings.push(t, r);
 }
@@ -990,23 +1192,46 @@ async function pollBlocklist() {
 	}
 	panelError('p-block', null);
 	const items = r.items || [];
-	$('#blocklist tbody').replaceChildren(...items.map((b) => {
-		const addr = b.addr || b.address;
-		const exp = typeof b.expires_ms === 'number'
-			? `in ${fmtDuration((b.expires_ms - Date.now()) / 1000)} (${fmtTime(b.expires_ms)})`
-			: 'until removed';
-		return h('tr', { 'data-addr': addr },
-			h('th', { scope: 'row', class: 'addr', text: addr }),
-			h('td', { text: b.source || '' }),
-			h('td', { text: b.reason || '' }),
-			h('td', { text: exp }),
-			h('td', {}, h('button', {
-				type: 'button', class: 'danger', 'aria-label': `Remove ${addr} from the blocklist`,
-				text: 'Remove', onclick: () => unblock(addr),
-			})));
-	}));
+	$('#blocklist tbody').replaceChildren(
+		...items.map((b) => {
+			const addr = b.addr || b.address;
+			const exp =
+				typeof b.expires_ms === 'number'
+					? `in ${fmtDuration((b.expires_ms - Date.now()) / 1000)} (${fmtTime(b.expires_ms)})`
+					: 'until removed';
+			return h(
+				'tr',
+				{ 'data-addr': addr },
+				h('th', { scope: 'row', class: 'addr', text: addr }),
+				h('td', { text: b.source || '' }),
+				h('td', { text: b.reason || '' }),
+				h('td', { text: exp }),
+				h(
+					'td',
+					{},
+					h('button', {
+						type: 'button',
+						class: 'danger',
+						'aria-label': `Remove ${addr} from the blocklist`,
+						text: 'Remove',
+						onclick: () => unblock(addr),
+					}),
+				),
+			);
+		}),
+	);
 	if (!items.length)
-		$('#blocklist tbody').append(h('tr', {}, h('td', { colspan: 5, class: 'empty', text: 'No address is blocked.' })));
+		$('#blocklist tbody').append(
+			h(
+				'tr',
+				{},
+				h('td', {
+					colspan: 5,
+					class: 'empty',
+					text: 'No address is blocked.',
+				}),
+			),
+		);
 }
 
 async function block(e) {
@@ -1026,11 +1251,14 @@ async function block(e) {
 		return;
 	}
 	const body = { address, ttl };
-	if (reason)
-		body.reason = reason;
+	if (reason) body.reason = reason;
 	try {
 		const r = await api('POST', '/blocklist', body);
-		actionOk(msg, `Blocked ${r.address}` + (r.ttl ? ` for ${fmtDuration(r.ttl)}.` : ' until removed.'));
+		actionOk(
+			msg,
+			`Blocked ${r.address}` +
+				(r.ttl ? ` for ${fmtDuration(r.ttl)}.` : ' until removed.'),
+		);
 		$('#b-addr').value = '';
 		$('#b-reason').value = '';
 	} catch (err) {
@@ -1056,7 +1284,9 @@ function renderConn() {
 	const c = $('#conn');
 	if (st.lastErr) {
 		c.className = 'conn bad';
-		c.textContent = `${st.lastErr.message}` + (st.lastOk ? ` (last update ${fmtTime(st.lastOk)})` : '');
+		c.textContent =
+			`${st.lastErr.message}` +
+			(st.lastOk ? ` (last update ${fmtTime(st.lastOk)})` : '');
 	} else if (st.lastOk) {
 		c.className = 'conn ok';
 		c.textContent = `Live · updated ${fmtTime(st.lastOk)}`;
@@ -1070,25 +1300,27 @@ const poller = {
 	again: false,
 	wake: null,
 	soon() {
-		if (this.running)
-			this.again = true;
-		else if (this.wake)
-			this.wake();
+		if (this.running) this.again = true;
+		else if (this.wake) this.wake();
 	},
 	async loop() {
 		for (;;) {
 			const t0 = performance.now();
 			this.running = true;
 			this.again = false;
-			const jobs = [pollStatus(), pollAlerts(), pollFlows(), pollRules(), pollBlocklist()];
-			if (versionsDue())
-				jobs.push(pollVersions());
+			const jobs = [
+				pollStatus(),
+				pollAlerts(),
+				pollFlows(),
+				pollRules(),
+				pollBlocklist(),
+			];
+			if (versionsDue()) jobs.push(pollVersions());
 			await Promise.allSettled(jobs);
 			st.tick++;
 			renderConn();
 			this.running = false;
-			if (this.again)
-				continue;
+			if (this.again) continue;
 			const wait = Math.max(0, POLL_MS - (performance.now() - t0));
 			await new Promise((res) => {
 				const timer = setTimeout(res, wait);

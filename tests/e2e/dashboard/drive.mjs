@@ -8,14 +8,16 @@
 //   PROFILE_DIR     a fresh, empty user data directory
 //   SHOT            where the full-page screenshot goes (PNG); SHOT_NARROW for a phone width
 //   CLIENT_IP       the traffic source whose alert and flows the page must show
-// API answers are checked with curl, apart from the browser. Exit status 0: every check
-// passed; otherwise the first failure is printed.
+// API answers are checked with curl, apart from the browser. The page's accessibility is
+// checked with axe-core (WCAG 2.1 A and AA rules: labels, contrast, roles, names). Exit status
+// 0: every check passed; otherwise the first failure is printed.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const env = (k) => {
-	if (!process.env[k])
-		throw new Error(`${k} is not set`);
+	if (!process.env[k]) throw new Error(`${k} is not set`);
 	return process.env[k];
 };
 const URL_ = env('DASH_URL');
@@ -29,8 +31,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The API as curl sees it, with the viewer token.
 function curlJson(path) {
-	const out = execFileSync('curl', ['-sS', '--max-time', '5', '-H', `Authorization: Bearer ${VIEWER}`,
-		`${origin}/api/v1${path}`], { encoding: 'utf8' });
+	const out = execFileSync(
+		'curl',
+		[
+			'-sS',
+			'--max-time',
+			'5',
+			'-H',
+			`Authorization: Bearer ${VIEWER}`,
+			`${origin}/api/v1${path}`,
+		],
+		{ encoding: 'utf8' },
+	);
 	return JSON.parse(out);
 }
 
@@ -41,13 +53,14 @@ async function until(what, fn, timeoutMs = 10000) {
 	for (;;) {
 		try {
 			last = await fn();
-			if (last)
-				return last;
+			if (last) return last;
 		} catch (e) {
 			last = e.message;
 		}
 		if (Date.now() > end)
-			throw new Error(`${what}: not seen within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
+			throw new Error(
+				`${what}: not seen within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`,
+			);
 		await sleep(200);
 	}
 }
@@ -57,8 +70,15 @@ const num = (s) => Number(String(s).replace(/[^0-9.]/g, ''));
 const ctx = await chromium.launchPersistentContext(env('PROFILE_DIR'), {
 	executablePath: env('CHROMIUM'),
 	headless: true,
-	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	args: [
+		'--no-sandbox',
+		'--disable-gpu',
+		'--disable-quic',
+		'--no-first-run',
+		'--disable-background-networking',
+		'--disable-component-update',
+		'--disable-sync',
+	],
 	viewport: { width: 1400, height: 1000 },
 	timeout: 20000,
 });
@@ -71,8 +91,7 @@ try {
 	page.on('pageerror', (e) => failures.push(`script error in the page: ${e.message}`));
 	page.on('request', (r) => {
 		const u = new URL(r.url());
-		if (u.protocol !== 'data:' && u.origin !== origin)
-			foreign.push(r.url());
+		if (u.protocol !== 'data:' && u.origin !== origin) foreign.push(r.url());
 	});
 
 	// 1. No token yet: the API answers 401 and the page asks for one.
@@ -82,28 +101,44 @@ try {
 	if (!/token/i.test(reason))
 		throw new Error(`the token prompt does not say why: '${reason}'`);
 	await until('the 401 in the status panel', async () =>
-		/bearer token/i.test(await page.locator('#p-status .err').innerText()));
+		/bearer token/i.test(await page.locator('#p-status .err').innerText()),
+	);
 	log(`without a token the page asks for one: '${reason}'`);
 
 	// 2. A viewer token: port names and counters that rise.
 	await page.fill('#token-input', VIEWER);
 	await page.click('#token-form button[type=submit]');
-	await until('the token prompt to close', async () => !(await page.locator('#auth').isVisible()));
-	const cell = (port, field) => page.locator(`#ports tr[data-port="${port}"] td[data-field="${field}"]`);
+	await until(
+		'the token prompt to close',
+		async () => !(await page.locator('#auth').isVisible()),
+	);
+	const cell = (port, field) =>
+		page.locator(`#ports tr[data-port="${port}"] td[data-field="${field}"]`);
 	for (const port of ['outside', 'inside'])
-		await until(`port ${port} in the ports table`, () => cell(port, 'rx_packets').count());
-	const rx1 = await until('non-zero RX packets on outside', async () => num(await cell('outside', 'rx_packets').innerText()));
+		await until(`port ${port} in the ports table`, () =>
+			cell(port, 'rx_packets').count(),
+		);
+	const rx1 = await until('non-zero RX packets on outside', async () =>
+		num(await cell('outside', 'rx_packets').innerText()),
+	);
 	await sleep(2500);
 	const rx2 = num(await cell('outside', 'rx_packets').innerText());
-	if (!(rx2 > rx1))
-		throw new Error(`RX packets on outside did not rise: ${rx1} then ${rx2}`);
-	const pps = await until('a packet rate on outside', async () => num(await cell('outside', 'rx_pps').innerText()));
+	if (!(rx2 > rx1)) throw new Error(`RX packets on outside did not rise: ${rx1} then ${rx2}`);
+	const pps = await until('a packet rate on outside', async () =>
+		num(await cell('outside', 'rx_pps').innerText()),
+	);
 	const txin = num(await cell('inside', 'tx_packets').innerText());
 	if (!(txin > 0))
-		throw new Error('TX packets on inside stay 0 though outside receives traffic for it');
-	const dropped = await until('dropped packets on outside (UDP the policy denies)',
-		async () => num(await cell('outside', 'dropped').innerText()));
-	log(`ports outside and inside shown; outside RX ${rx1} -> ${rx2} packets, ${pps} pkt/s; ${dropped} dropped; inside TX ${txin}`);
+		throw new Error(
+			'TX packets on inside stay 0 though outside receives traffic for it',
+		);
+	const dropped = await until(
+		'dropped packets on outside (UDP the policy denies)',
+		async () => num(await cell('outside', 'dropped').innerText()),
+	);
+	log(
+		`ports outside and inside shown; outside RX ${rx1} -> ${rx2} packets, ${pps} pkt/s; ${dropped} dropped; inside TX ${txin}`,
+	);
 	const legend = await page.locator('#legend-pps').innerText();
 	if (!/outside RX/.test(legend) || !/inside RX/.test(legend))
 		throw new Error(`the packets/s chart has no series per port: '${legend}'`);
@@ -112,20 +147,31 @@ try {
 	const canary = page.locator('#alerts li.alert', { hasText: 'VIGIL TEST dashboard canary' });
 	await until('the signature alert in the alerts panel', () => canary.count(), 20000);
 	const summary = await canary.first().locator('summary').innerText();
-	if (!summary.includes(CLIENT_IP) || !/low|medium|high|critical/.test(summary) || !/signature/.test(summary))
-		throw new Error(`the alert's summary lacks severity, kind or address: '${summary}'`);
+	if (
+		!summary.includes(CLIENT_IP) ||
+		!/low|medium|high|critical/.test(summary) ||
+		!/signature/.test(summary)
+	)
+		throw new Error(
+			`the alert's summary lacks severity, kind or address: '${summary}'`,
+		);
 	await canary.first().locator('summary').click();
 	const what = await canary.first().locator('dd.what').innerText();
 	const why = await canary.first().locator('dd.why').innerText();
 	const next = await canary.first().locator('dd.next').innerText();
 	if (!what.includes(CLIENT_IP) || why.length < 20 || next.length < 20)
-		throw new Error(`the explanation is missing or empty: what='${what}' why='${why}' next='${next}'`);
+		throw new Error(
+			`the explanation is missing or empty: what='${what}' why='${why}' next='${next}'`,
+		);
 	log(`alert shown: ${summary.replace(/\s+/g, ' ')}`);
 	log(`  what happened: ${what}`);
 	log(`  what to do: ${next}`);
 	// Filters: at critical the (low) canary goes; back at any, kind signature, it is there.
 	await page.selectOption('#f-severity', 'critical');
-	await until('the canary to leave at severity critical', async () => (await canary.count()) === 0);
+	await until(
+		'the canary to leave at severity critical',
+		async () => (await canary.count()) === 0,
+	);
 	await page.selectOption('#f-severity', '');
 	await page.selectOption('#f-kind', 'signature');
 	await until('the canary back at kind signature', () => canary.count());
@@ -134,11 +180,16 @@ try {
 
 	// 4. A viewer may not change the mode, and is told so.
 	await page.click('#mode-dry');
-	await until('"not allowed" for the viewer', async () => /Not allowed/.test(await page.locator('#mode-msg').innerText()));
+	await until('"not allowed" for the viewer', async () =>
+		/Not allowed/.test(await page.locator('#mode-msg').innerText()),
+	);
 	const denied = await page.locator('#mode-msg').innerText();
 	if (!(await page.locator('#mode-msg').isVisible()))
 		throw new Error('the "not allowed" message is not visible');
-	if (!(await page.locator('#auth').isVisible()) || !/operator/.test(await page.locator('#auth-reason').innerText()))
+	if (
+		!(await page.locator('#auth').isVisible()) ||
+		!/operator/.test(await page.locator('#auth-reason').innerText())
+	)
 		throw new Error('the page did not ask for an operator token after the 403');
 	if (curlJson('/mode').mode !== 'enforce')
 		throw new Error('the mode changed although the viewer was refused');
@@ -148,18 +199,35 @@ try {
 	await page.fill('#token-input', OPERATOR);
 	await page.click('#token-form button[type=submit]');
 	await page.click('#mode-dry');
-	await until('the mode message', async () => /Mode is now dry-run/.test(await page.locator('#mode-msg').innerText()));
+	await until('the mode message', async () =>
+		/Mode is now dry-run/.test(await page.locator('#mode-msg').innerText()),
+	);
 	const apiMode = curlJson('/mode').mode;
 	if (apiMode !== 'dry-run')
 		throw new Error(`GET /api/v1/mode says '${apiMode}' after the switch`);
-	await until('dry-run in the header', async () => (await page.locator('#mode-badge').innerText()) === 'dry-run');
-	await until('the Dry-run button pressed', async () => (await page.locator('#mode-dry').getAttribute('aria-pressed')) === 'true');
+	await until(
+		'dry-run in the header',
+		async () => (await page.locator('#mode-badge').innerText()) === 'dry-run',
+	);
+	await until(
+		'the Dry-run button pressed',
+		async () =>
+			(await page.locator('#mode-dry').getAttribute('aria-pressed')) === 'true',
+	);
 	// What the policy would drop is now forwarded and counted: the drops chart shows it.
-	const wouldDrop = await until('a would-drop rate in the drops chart', async () => {
-		const m = /would drop \(dry-run\): ([0-9.,]+)\/s/.exec(await page.locator('#legend-drops').innerText());
-		return m && num(m[1]) > 0 ? num(m[1]) : 0;
-	}, 12000);
-	log(`operator switched to dry-run: API says ${apiMode}, header says dry-run, ${wouldDrop} would-drop/s charted`);
+	const wouldDrop = await until(
+		'a would-drop rate in the drops chart',
+		async () => {
+			const m = /would drop \(dry-run\): ([0-9.,]+)\/s/.exec(
+				await page.locator('#legend-drops').innerText(),
+			);
+			return m && num(m[1]) > 0 ? num(m[1]) : 0;
+		},
+		12000,
+	);
+	log(
+		`operator switched to dry-run: API says ${apiMode}, header says dry-run, ${wouldDrop} would-drop/s charted`,
+	);
 
 	// 6. Block an address, see it in the list and the API, remove it.
 	const addr = '192.0.2.77';
@@ -169,9 +237,10 @@ try {
 	await page.click('#block-form button[type=submit]');
 	const row = page.locator(`#blocklist tr[data-addr="${addr}"]`);
 	await until('the new block in the list', () => row.count());
-	const entry = curlJson('/blocklist').items.find((b) => b.addr === addr || b.address === addr);
-	if (!entry)
-		throw new Error(`GET /api/v1/blocklist does not list ${addr}`);
+	const entry = curlJson('/blocklist').items.find(
+		(b) => b.addr === addr || b.address === addr,
+	);
+	if (!entry) throw new Error(`GET /api/v1/blocklist does not list ${addr}`);
 	const rowText = await row.innerText();
 	if (!rowText.includes('dashboard test') || !/in \d+ min/.test(rowText))
 		throw new Error(`the block row lacks its reason or expiry: '${rowText}'`);
@@ -179,8 +248,11 @@ try {
 	await page.fill('#b-addr', '192.0.2.300');
 	await page.click('#block-form button[type=submit]');
 	await until('the API error for a bad address', async () =>
-		/not '192\.0\.2\.300'/.test(await page.locator('#block-msg').innerText()));
-	log(`bad address refused: '${(await page.locator('#block-msg').innerText()).replace(/\s+/g, ' ')}'`);
+		/not '192\.0\.2\.300'/.test(await page.locator('#block-msg').innerText()),
+	);
+	log(
+		`bad address refused: '${(await page.locator('#block-msg').innerText()).replace(/\s+/g, ' ')}'`,
+	);
 	await row.locator('button', { hasText: 'Remove' }).click();
 	await until('the block to leave the list', async () => (await row.count()) === 0);
 	if (curlJson('/blocklist').items.some((b) => b.addr === addr || b.address === addr))
@@ -193,13 +265,15 @@ try {
 	const flowRows = page.locator('#flows tbody tr');
 	await until('the UDP stream alone under port 9001', async () => {
 		const texts = await flowRows.allInnerTexts();
-		return texts.length > 0 && texts.every((t) => t.includes(':9001')) &&
-		       texts.some((t) => t.includes(CLIENT_IP));
+		return (
+			texts.length > 0 &&
+			texts.every((t) => t.includes(':9001')) &&
+			texts.some((t) => t.includes(CLIENT_IP))
+		);
 	});
 	const top = (await flowRows.first().innerText()).replace(/\s+/g, ' ');
 	const bytes = num(await flowRows.first().locator('td[data-field=bytes]').innerText());
-	if (!(bytes > 0))
-		throw new Error(`the stream's flow shows no bytes: '${top}'`);
+	if (!(bytes > 0)) throw new Error(`the stream's flow shows no bytes: '${top}'`);
 	log(`flows filtered by port 9001: '${top}'`);
 	await page.fill('#f-port', '9999');
 	await page.click('#flow-filters button[type=submit]');
@@ -208,31 +282,56 @@ try {
 		return texts.length > 0 && texts.every((t) => t.includes(':9999')) && texts[0];
 	});
 	if (!/\bdrop\b/.test(denied9999) || !/\(default\)/.test(denied9999))
-		throw new Error(`the denied flow does not show verdict drop by the default action: '${denied9999}'`);
+		throw new Error(
+			`the denied flow does not show verdict drop by the default action: '${denied9999}'`,
+		);
 	log(`flows filtered by port 9999: '${denied9999.replace(/\s+/g, ' ')}'`);
 	await page.fill('#f-port', '');
 	await page.fill('#f-addr', '10.0.0.300');
 	await page.click('#flow-filters button[type=submit]');
 	await until('the API error in the flows panel', async () =>
-		/'10\.0\.0\.300' is not an IPv4 or IPv6 address/.test(await page.locator('#p-flows .err').innerText()));
-	log(`bad flow filter shown: '${(await page.locator('#p-flows .err').innerText()).replace(/\s+/g, ' ')}'`);
+		/'10\.0\.0\.300' is not an IPv4 or IPv6 address/.test(
+			await page.locator('#p-flows .err').innerText(),
+		),
+	);
+	log(
+		`bad flow filter shown: '${(await page.locator('#p-flows .err').innerText()).replace(/\s+/g, ' ')}'`,
+	);
 	await page.click('#flow-clear');
-	await until('the flows panel to recover', async () => !(await page.locator('#p-flows .err').isVisible()));
+	await until(
+		'the flows panel to recover',
+		async () => !(await page.locator('#p-flows .err').isVisible()),
+	);
 
 	// 8. One endpoint failing: its panel says so, the others keep updating.
-	await page.route('**/api/v1/rules/counters', (r) => r.fulfill({
-		status: 500, contentType: 'application/json',
-		body: JSON.stringify({ error: 'internal', message: 'injected failure for the test', details: {} }),
-	}));
+	await page.route('**/api/v1/rules/counters', (r) =>
+		r.fulfill({
+			status: 500,
+			contentType: 'application/json',
+			body: JSON.stringify({
+				error: 'internal',
+				message: 'injected failure for the test',
+				details: {},
+			}),
+		}),
+	);
 	await until('the rule counters error', async () =>
-		/injected failure for the test/.test(await page.locator('#p-rules .err').innerText()));
+		/injected failure for the test/.test(
+			await page.locator('#p-rules .err').innerText(),
+		),
+	);
 	const a = num(await cell('outside', 'rx_packets').innerText());
 	await sleep(2500);
 	const b = num(await cell('outside', 'rx_packets').innerText());
 	if (!(b > a))
-		throw new Error(`the ports stopped updating while rule counters failed (${a} then ${b})`);
+		throw new Error(
+			`the ports stopped updating while rule counters failed (${a} then ${b})`,
+		);
 	await page.unroute('**/api/v1/rules/counters');
-	await until('the rule counters to recover', async () => !(await page.locator('#p-rules .err').isVisible()));
+	await until(
+		'the rule counters to recover',
+		async () => !(await page.locator('#p-rules .err').isVisible()),
+	);
 	const rulesText = await page.locator('#rules tbody').innerText();
 	if (!/stream/.test(rulesText) || !/\(default\)/.test(rulesText))
 		throw new Error(`rule counters lack the policy's rules: '${rulesText}'`);
@@ -249,8 +348,41 @@ try {
 		await page.screenshot({ path: process.env.SHOT_NARROW, fullPage: true });
 	}
 	log(`screenshot: ${env('SHOT')}`);
+
+	// 10. Accessibility, on the page as the user now has it (data in every panel, an alert
+	// open). axe runs through the DevTools protocol, so the page's CSP stays as it is.
+	await page.setViewportSize({ width: 1400, height: 1000 });
+	const require = createRequire(import.meta.url);
+	await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+	const ax = await page.evaluate(async () => {
+		const r = await window.axe.run(document, {
+			runOnly: {
+				type: 'tag',
+				values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'],
+			},
+		});
+		return {
+			passes: r.passes.length,
+			violations: r.violations.map(
+				(v) =>
+					`${v.id} (${v.impact}): ${v.help}; ` +
+					v.nodes
+						.slice(0, 3)
+						.map((n) => n.target.join(' '))
+						.join(', '),
+			),
+		};
+	});
+	if (ax.violations.length)
+		failures.push(`accessibility (axe-core): ${ax.violations.join(' | ')}`);
+	else
+		log(
+			`accessibility: axe-core finds no WCAG 2.1 A/AA violation (${ax.passes} rules pass)`,
+		);
 	if (foreign.length)
-		failures.push(`the page asked for resources off the appliance: ${foreign.join(', ')}`);
+		failures.push(
+			`the page asked for resources off the appliance: ${foreign.join(', ')}`,
+		);
 } catch (e) {
 	failures.unshift(e.message);
 	if (page && process.env.SHOT)
@@ -259,8 +391,7 @@ try {
 	await ctx.close();
 }
 if (failures.length) {
-	for (const f of failures)
-		console.error(`dashboard: FAIL: ${f}`);
+	for (const f of failures) console.error(`dashboard: FAIL: ${f}`);
 	process.exit(1);
 }
 log('all checks passed');
