@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,11 +120,14 @@ usage(FILE *out)
 			"                           (for replaying captures through net_pcap)\n"
 			"      --stats-json FILE    on exit, write the final counters to FILE as "
 			"JSON\n"
+			"      --events FILE        write every flow and alert event of the workers to\n"
+			"                           FILE as JSON lines (- for stdout), for debugging\n"
 			"  -V, --version            print the version and exit\n"
 			"  -h, --help               print this help and exit\n"
 			"\n"
 			"EAL arguments come from the config (eal.args), not the command line.\n"
-			"Signals: SIGINT or SIGTERM stop cleanly and print the final counters.\n"
+			"Signals: SIGINT or SIGTERM stop cleanly and print the final counters;\n"
+			"SIGHUP reloads the policy and signature files.\n"
 			"Exit status: 0 ok, 1 bad config, 2 bad command line, 3 runtime failure.\n",
 			VIGIL_DEFAULT_CONFIG);
 }
@@ -278,6 +282,80 @@ resolve_relative(char **path, const char *config)
 		return -ENOMEM;
 	free(*path);
 	*path = full;
+	return 0;
+}
+
+/* The same for a path held in a fixed buffer; -ENAMETOOLONG when the result does not fit. */
+static int
+resolve_relative_buf(char *buf, size_t len, const char *config)
+{
+	char *path;
+	int rc;
+
+	if (buf[0] == '\0' || buf[0] == '/')
+		return 0;
+	path = strdup(buf);
+	if (path == NULL)
+		return -ENOMEM;
+	rc = resolve_relative(&path, config);
+	if (rc == 0 && strlen(path) >= len)
+		rc = -ENAMETOOLONG;
+	if (rc == 0)
+		memcpy(buf, path, strlen(path) + 1);
+	free(path);
+	return rc;
+}
+
+/*
+ * Create the missing directories above a file vigild writes (the store, the EVE log), as a
+ * package's state directory would be: mode 0750. An existing directory is left as it is.
+ */
+static int
+make_parent_dirs(const char *file)
+{
+	char dir[VG_PATH_LEN];
+	size_t n = strlen(file);
+
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, file, n + 1);
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Paths in the config are relative to its directory; report one that cannot be resolved. */
+static int
+resolve_section_paths(const char *config)
+{
+	struct {
+		const char *key;
+		char *buf;
+		size_t len;
+	} bufs[] = {
+		{ "store.path", sections.store.path, sizeof(sections.store.path) },
+		{ "alerts.eve_log", sections.analysis.alerts.eve_log,
+				sizeof(sections.analysis.alerts.eve_log) },
+		{ "mgmt.www", sections.mgmt.www, sizeof(sections.mgmt.www) },
+		{ "mgmt.tls.cert", sections.mgmt.tls_cert, sizeof(sections.mgmt.tls_cert) },
+		{ "mgmt.tls.key", sections.mgmt.tls_key, sizeof(sections.mgmt.tls_key) },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+		rc = resolve_relative_buf(bufs[i].buf, bufs[i].len, config);
+		if (rc != 0) {
+			fprintf(stderr, "vigild: %s: %s relative to %s: %s\n", config, bufs[i].key,
+					config, strerror(-rc));
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -593,6 +671,10 @@ main(int argc, char **argv)
 			vg_config_free(&cfg);
 			return EXIT_RUNTIME;
 		}
+	if (resolve_section_paths(opts.config) != 0) {
+		vg_config_free(&cfg);
+		return EXIT_CONFIG;
+	}
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);
@@ -611,6 +693,17 @@ main(int argc, char **argv)
 				cfg.n_workers == 1 ? "" : "s");
 		vg_config_free(&cfg);
 		return EXIT_OK;
+	}
+	const char *writes[] = { sections.store_present ? sections.store.path : "",
+		sections.analysis.alerts.eve_log };
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		rc = writes[i][0] != '\0' ? make_parent_dirs(writes[i]) : 0;
+		if (rc != 0) {
+			fprintf(stderr, "vigild: cannot create the directory of %s: %s\n",
+					writes[i], strerror(-rc));
+			vg_config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (opts.stats_secs >= 0)
 		cfg.stats_interval_ms = (uint64_t)opts.stats_secs * 1000;

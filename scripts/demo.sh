@@ -110,9 +110,29 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# The client: a web request, a ping and a UDP datagram every second.
+# The client: a web request, a ping and a UDP datagram every second. Every 10 s it also asks
+# for /etc/passwd by directory traversal (a signature alert), and once, early on, it tries
+# telnet (answered with a reset) and probes 40 ports of the server (a port-scan alert once
+# the unanswered probes time out, 30 s later).
 ip netns exec $NS_C bash -c '
+n=0
 while true; do
+	n=$((n + 1))
+	if ((n % 10 == 3)); then
+		curl -s --path-as-is -o /dev/null -w "attack %{http_code}\n" \
+			"http://10.88.0.2/cgi-bin/../../../../etc/passwd"
+	fi
+	if ((n == 5)); then
+		timeout 2 bash -c "echo > /dev/tcp/10.88.0.2/23" 2>/dev/null
+		case $? in 0) echo "telnet connected" ;; 124) echo "telnet timed out" ;; *) echo "telnet refused" ;; esac
+		/usr/bin/python3 -c "
+import socket, time
+socks = []
+for port in range(1000, 1040):
+    s = socket.socket(); s.setblocking(False); s.connect_ex((\"10.88.0.2\", port)); socks.append(s)
+time.sleep(0.5)
+print(\"probed 40 ports\")"
+	fi
 	curl -s -o /dev/null -w "%{http_code} %{size_download}B %{time_total}s\n" http://10.88.0.2/blob
 	curl -s -o /dev/null http://[fd88::2]/
 	ping -c 1 -W 1 10.88.0.2 >/dev/null
@@ -129,8 +149,14 @@ demo: Vigil is running (vigild pid $vigild_pid) with conf/vigil.yaml
   $NS_C 10.88.0.1 <-> [vigild: outside=vigil-a, inside=vigil-b] <-> $NS_S 10.88.0.2
   traffic: HTTP over IPv4 and IPv6, ping and UDP every second
 
+  also: a signature alert every 10 s; once a telnet reject and a port scan (alerted 30 s later)
+
 where to look:
+  dashboard:                         http://127.0.0.1:8080/  (from this machine)
+  REST API:                          curl -s http://127.0.0.1:8080/api/v1/status
+  the same from the command line:    build/app/vigilctl status   (also: alerts, flows, counters, blocklist)
   vigild log and stats (every 5 s):  tail -f $run/vigild.log
+  alerts as EVE JSON:                tail -f /var/log/vigil/eve.json
   client results:                    tail -f $run/client.log
   talk to the server yourself:       ip netns exec $NS_C curl http://10.88.0.2/
 TXT
