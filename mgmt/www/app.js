@@ -163,16 +163,16 @@ async function api(method, path, body) {
 			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
 		});
 	} catch (e) {
-		const why =
+		// Timed out: this endpoint is stuck, the appliance may be fine. Otherwise the
+		// connection itself failed.
+		const body =
 			e && e.name === 'TimeoutError'
-				? `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
-				: e.message;
-		throw new ApiError(
-			0,
-			{ error: 'unreachable', message: `cannot reach the appliance (${why})` },
-			method,
-			path,
-		);
+				? {
+						error: 'timeout',
+						message: `${method} ${API + path}: no answer within ${FETCH_TIMEOUT_MS / 1000} s`,
+					}
+				: { error: 'unreachable', message: `cannot reach the appliance (${e.message})` };
+		throw new ApiError(0, body, method, path);
 	}
 	if (resp.status === 204) return null;
 	const text = await resp.text();
@@ -528,7 +528,6 @@ class Readings {
 // ---- state ----------------------------------------------------------------------------------
 
 const st = {
-	tick: 0,
 	statusReadings: new Readings(),
 	status: null,
 	ppsHist: new History(),
@@ -799,17 +798,12 @@ async function pollVersions() {
 	}
 }
 
-// Versions are read every SLOW_EVERY polls, and at once while the last reading failed for
+// Versions are read every SLOW_EVERY polls, and every poll while the last reading failed for
 // want of a token or a connection.
-function versionsDue() {
+function versionsRetry() {
 	const retry = (v) => !v || (v.err && (v.err.status === 401 || v.err.status === 0));
-	return (
-		st.tick % SLOW_EVERY === 0 ||
-		retry(st.versions.policy) ||
-		retry(st.versions.signatures)
-	);
+	return retry(st.versions.policy) || retry(st.versions.signatures);
 }
-
 // ---- mode -----------------------------------------------------------------------------------
 
 async function setMode(mode) {
@@ -1293,35 +1287,35 @@ function renderConn() {
 	}
 }
 
-// One poll at a time: a poll starts 2 s after the previous one started, or as soon as it ends
-// when it took longer; soon() cuts the wait short after a change, without overlapping.
-const poller = {
-	running: false,
-	again: false,
-	wake: null,
+// Each endpoint has its own poll loop: one request at a time per endpoint, the next one
+// POLL_MS after the previous one started (at once when it took longer), so that a slow or
+// hanging endpoint holds up only its own panel. soon() cuts the waits short after a change.
+class Poll {
+	constructor(fn, interval) {
+		this.fn = fn;
+		this.interval = interval;
+		this.running = false;
+		this.again = false;
+		this.wake = null;
+	}
 	soon() {
 		if (this.running) this.again = true;
 		else if (this.wake) this.wake();
-	},
+	}
 	async loop() {
 		for (;;) {
 			const t0 = performance.now();
 			this.running = true;
 			this.again = false;
-			const jobs = [
-				pollStatus(),
-				pollAlerts(),
-				pollFlows(),
-				pollRules(),
-				pollBlocklist(),
-			];
-			if (versionsDue()) jobs.push(pollVersions());
-			await Promise.allSettled(jobs);
-			st.tick++;
-			renderConn();
+			try {
+				await this.fn();
+			} catch (e) {
+				// A bug in rendering: report it as uncaught, and keep polling.
+				reportError(e);
+			}
 			this.running = false;
 			if (this.again) continue;
-			const wait = Math.max(0, POLL_MS - (performance.now() - t0));
+			const wait = Math.max(0, this.interval() - (performance.now() - t0));
 			await new Promise((res) => {
 				const timer = setTimeout(res, wait);
 				this.wake = () => {
@@ -1331,6 +1325,28 @@ const poller = {
 			});
 			this.wake = null;
 		}
+	}
+}
+
+const every = () => POLL_MS;
+const polls = [
+	new Poll(async () => {
+		await pollStatus();
+		renderConn();
+	}, every),
+	new Poll(pollAlerts, every),
+	new Poll(pollFlows, every),
+	new Poll(pollRules, every),
+	new Poll(pollBlocklist, every),
+	new Poll(pollVersions, () => (versionsRetry() ? POLL_MS : SLOW_EVERY * POLL_MS)),
+];
+
+const poller = {
+	soon() {
+		for (const p of polls) p.soon();
+	},
+	start() {
+		for (const p of polls) p.loop();
 	},
 };
 
@@ -1356,7 +1372,7 @@ function init() {
 		resizeTimer = setTimeout(drawCharts, 100);
 	});
 	drawCharts();
-	poller.loop();
+	poller.start();
 }
 
 document.addEventListener('DOMContentLoaded', init);
