@@ -144,6 +144,7 @@ parse_tokens(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 						"digit",
 						ty.name, ty.sha256[2 * j + (hi < 0 ? 0 : 1)]);
 				ok = false;
+				break;
 			}
 			t->sha256[j] = (uint8_t)(hi << 4 | lo);
 		}

@@ -64,6 +64,7 @@ struct mg_server {
 		bool stop;
 		pthread_t th[MAX_JOB_THREADS];
 		unsigned n_threads;
+		uint64_t open; /* handed to a job thread and not yet completed (reply sent) */
 	} jobs;
 
 	uint64_t requests[SC__COUNT];
@@ -89,6 +90,7 @@ struct conn {
 	struct MHD_Connection *c; /* while a job thread has it */
 	struct conn *next;	  /* in the job queue */
 	bool job_done;		  /* the job thread replied; queue it on the next call */
+	bool was_job;		  /* counted in jobs.open until it completes */
 };
 
 static const char *const class_names[SC__COUNT] = { "2xx", "3xx", "4xx", "5xx" };
@@ -582,6 +584,8 @@ enqueue_job(struct MHD_Connection *c, struct conn *cs)
 	}
 	cs->c = c;
 	cs->next = NULL;
+	cs->was_job = true;
+	__atomic_fetch_add(&s->jobs.open, 1, __ATOMIC_RELAXED);
 	MHD_suspend_connection(c);
 	if (s->jobs.tail != NULL)
 		s->jobs.tail->next = cs;
@@ -696,6 +700,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (cs == NULL)
 		return;
+	if (cs->was_job)
+		__atomic_fetch_sub(&cs->srv->jobs.open, 1, __ATOMIC_RELEASE);
 	mg_req_reply_free(&cs->req);
 	free(cs->body);
 	free(cs);
@@ -914,6 +920,9 @@ mg_server_stop(struct mg_server *s)
 	 * daemon must not stop with one suspended); later requests run on the I/O threads. */
 	MHD_quiesce_daemon(s->d);
 	stop_jobs(s);
+	/* Resumed connections still have to send their replies: give them a moment. */
+	for (int i = 0; i < 200 && __atomic_load_n(&s->jobs.open, __ATOMIC_ACQUIRE) > 0; i++)
+		usleep(10 * 1000);
 	MHD_stop_daemon(s->d);
 	server_free(s);
 }

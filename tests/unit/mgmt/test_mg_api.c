@@ -1087,6 +1087,7 @@ test_slow_routes_do_not_block_fast_ones(void **state)
 	}
 	usleep(200 * 1000);
 	mg_server_stop(ts.srv);
+	ts.srv = NULL;
 	for (int i = 0; i < 3; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(sl[i].status, 200);
