@@ -10,7 +10,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))

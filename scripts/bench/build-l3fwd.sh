@@ -25,7 +25,8 @@ if ! pkg-config --exists libdpdk; then
 	exit 1
 fi
 dpdk_version=$(pkg-config --modversion libdpdk)
-stamp="dpdk $dpdk_version $(cat "$src"/l3fwd/*.[ch] "$src"/l3fwd/Makefile "$0" | sha256sum | cut -c1-16)"
+sum=$(cat "$src"/l3fwd/*.[ch] "$src"/l3fwd/Makefile "$0" | sha256sum | cut -c1-16)
+stamp="dpdk $dpdk_version $sum"
 
 dir=$scratch/examples
 bin=$dir/l3fwd/build/l3fwd
@@ -39,8 +40,12 @@ mkdir -p "$dir"
 # The Makefile includes ../common: copy both folders side by side, as in the source tree.
 cp -r "$src/l3fwd" "$src/common" "$dir/"
 main=$dir/l3fwd/main.c
-sed -i -e 's/^\(\t*\)\(local_port_conf.rx_adv_conf.rss_conf.rss_hf &=\)$/\1local_port_conf.rxmode.offloads \&= dev_info.rx_offload_capa;\n\1\2/' \
-	-e 's/^\(\t*rxq_conf.offloads = port_conf.rxmode.offloads\);$/\1 \& dev_info.rx_offload_capa;/' "$main"
+mask='dev_info.rx_offload_capa'
+port_rss='local_port_conf.rx_adv_conf.rss_conf.rss_hf &='
+port_off="local_port_conf.rxmode.offloads \\&= $mask;"
+queue_off='rxq_conf.offloads = port_conf.rxmode.offloads'
+sed -i -e "s/^\(\t*\)\($port_rss\)\$/\1$port_off\n\1\2/" \
+	-e "s/^\(\t*$queue_off\);\$/\1 \\& $mask;/" "$main"
 if [[ $(grep -c 'rx_offload_capa' "$main") -ne 2 ]]; then
 	echo "build-l3fwd: $src/l3fwd/main.c is not the one this script adapts to vdevs" \
 		"(the RX offload lines moved); see the comment at the top" >&2

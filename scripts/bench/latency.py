@@ -39,6 +39,8 @@ from benchlib import BenchError, Proc, Skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PERCENTILES = ("p50", "p99", "p99_9")
+# What each program prints once its forwarding loop runs.
+READY = {"testpmd": "packet forwarding - ports=", "vigild": "forwarding; SIGINT"}
 
 
 def memif_devs(sock, role):
@@ -100,12 +102,16 @@ class LatencyRun:
         peer, prefix = self._peer(name, sock, run_dir)
         probe_prefix = f"vgbl{os.getpid()}p"
         try:
-            deadline = time.monotonic() + 30
-            while not os.path.exists(sock):
+            # The socket exists from the vdev's probe on, but the peer polls its ports only
+            # once it says so: connecting earlier can leave the probe talking to nobody.
+            ready = READY[name]
+            deadline = time.monotonic() + 60
+            while not (os.path.exists(sock) and ready in peer.output()):
                 if not peer.alive():
                     raise BenchError(f"{name} exited at start:\n{peer.tail()}")
                 if time.monotonic() > deadline:
-                    raise BenchError(f"{name} made no memif socket within 30 s:\n{peer.tail()}")
+                    raise BenchError(f"{name} did not start forwarding within 60 s:\n"
+                                     + peer.tail())
                 time.sleep(0.1)
             cmd = [self.probe, "-l", str(self.main), "--no-pci", "--file-prefix", probe_prefix,
                    "--huge-unlink", "--log-level=lib.eal:error"]

@@ -25,6 +25,9 @@ from benchlib import BenchError, Proc, Skip
 PEERS = ("testpmd", "vigild", "l3fwd", "ovs")
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+L3FWD_MAX_RULES = 100000  # MAX_ACL_RULE_NUM in examples/l3fwd/l3fwd_acl.h
+# Start-up bound for programs that compile an ACL first (100k rules take tens of seconds).
+COMPILE_STARTUP_S = 600
 
 
 def _devices(ctx):
@@ -142,7 +145,15 @@ def vigild_config(ctx, prefix, extra=None):
             notes.append("policy not loaded: this vigild has no 'policy' configuration key")
     if ctx.signatures:
         if vigild_supports(ctx, "signatures"):
-            cfg["signatures"] = {"path": ctx.signatures}
+            sig = {"paths": [ctx.signatures]}
+            cls = os.path.join(ctx.signatures, "classification.config")
+            if os.path.isdir(ctx.signatures) and os.path.exists(cls):
+                sig["classification"] = cls
+            cfg["signatures"] = sig
+            # Which flows are scanned: every flow (the scan's full cost, the default here),
+            # or only those whose policy rule asks for it.
+            if vigild_supports(ctx, "inspection"):
+                cfg["inspection"] = {"flows": ctx.inspection}
         else:
             notes.append("signatures not loaded: this vigild has no 'signatures' key")
     if extra:
@@ -166,6 +177,15 @@ def _memory_figures(doc, path=""):
     return out
 
 
+# Memory that vigild logs at start (MiB), until its --stats-json reports it.
+VIGILD_LOG_MEMORY = {
+    "log.mbuf_pool_mib": re.compile(r"mbuf pool: .*\(([\d.]+) MiB\)"),
+    "log.flow_table_mib": re.compile(r"flow table \d+ flows \(([\d.]+) MiB\)"),
+    "log.inspection_slots_mib": re.compile(r"inspection slots of \d+ bytes \(([\d.]+) MiB\)"),
+    "log.dpdk_heap_in_use_mib": re.compile(r"([\d.]+) MiB of DPDK heap in use"),
+}
+
+
 def vigild_run(ctx, run_dir):
     prefix = ctx.prefix("v")
     cfg, notes = vigild_config(ctx, prefix)
@@ -176,14 +196,20 @@ def vigild_run(ctx, run_dir):
     proc = Proc([ctx.args.vigild, "-c", cfg_path, "--stats-json", stats_path], "vigild",
                 log=os.path.join(run_dir, "vigild.log"))
     try:
-        samples = _telemetry_run(ctx, proc, prefix)
-        _finish(proc)
+        samples = _telemetry_run(ctx, proc, prefix,
+                                 startup=COMPILE_STARTUP_S if ctx.policy else 30)
+        log = _finish(proc)
     finally:
         proc.stop()
         benchlib.remove_runtime_dir(prefix)
         benchlib.remove_hugepage_files(prefix)
     with open(stats_path) as f:
         st = json.load(f)
+    memory = _memory_figures(st)
+    for k, rx_ in VIGILD_LOG_MEMORY.items():
+        m = rx_.search(log)
+        if m:
+            memory[k] = float(m.group(1))
     ctx.tsc_hz = ctx.tsc_hz or st.get("tsc_hz")
     w = st["workers"][0]
     rx = st["ports"][0]["rx_packets"]
@@ -194,10 +220,10 @@ def vigild_run(ctx, run_dir):
         "flows_created": st["flows"]["created"],
         "tx_full": st["ports"][1]["tx_full"],
         "dropped": st["ports"][0]["dropped"],
-        "memory": _memory_figures(st),
+        "memory": memory,
         "notes": notes,
     })
-    for k in ("policy", "rules", "detect", "signatures"):
+    for k in ("policy", "rules", "inspection", "mode", "detect", "signatures"):
         if k in st:
             r[k] = st[k]
     return r
@@ -234,6 +260,10 @@ def l3fwd_run(ctx, run_dir):
             with open(f"{rules_prefix}.v{fam}.rules", "w") as f:
                 f.write("\n".join(lines[fam]) + "\n")
         ctx.cache["l3fwd_rule_lines"] = {f"v{fam}": len(lines[fam]) for fam in (4, 6)}
+    most = max(ctx.cache["l3fwd_rule_lines"].values())
+    if most > L3FWD_MAX_RULES:
+        raise Skip(f"l3fwd's ACL holds at most {L3FWD_MAX_RULES} rules per family "
+                   f"(MAX_ACL_RULE_NUM); the policy needs {most} lines")
     prefix = ctx.prefix("l")
     rx_dev, tx_dev = _devices(ctx)
     w = ctx.worker
@@ -251,7 +281,7 @@ def l3fwd_run(ctx, run_dir):
         raise Skip(f"l3fwd needs multi-segment TX for {ctx.pcap_info['max_len']}-byte packets")
     proc = Proc(cmd, "l3fwd", log=os.path.join(run_dir, "l3fwd.log"))
     try:
-        samples = _telemetry_run(ctx, proc, prefix, startup=120)
+        samples = _telemetry_run(ctx, proc, prefix, startup=COMPILE_STARTUP_S)
         _finish(proc)
     finally:
         proc.stop()
@@ -295,7 +325,17 @@ class Ovs:
         self.prefix = ctx.prefix("o")
 
     def sh(self, *cmd, timeout=60):
-        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log = os.path.join(self.dir, "vswitchd.log")
+            tail = ""
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    tail = "".join(f.readlines()[-15:])
+            raise BenchError(f"{' '.join(shlex.quote(c) for c in cmd)}: no answer within "
+                             f"{timeout} s; ovs-vswitchd's log ends with:\n{tail}")
         if p.returncode != 0:
             raise BenchError(f"{' '.join(shlex.quote(c) for c in cmd)}: {p.stderr.strip()}")
         return p.stdout

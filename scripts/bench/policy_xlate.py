@@ -341,26 +341,31 @@ def l3fwd_lines(default, rules, port, mirror=True):
             return f"{net.network_address}/{net.prefixlen}"
         return f"{net.network_address.exploded}/{net.prefixlen}"
 
-    def emit(fam, lead, srcs, dsts, protos, sports, dports, tail):
+    def emit(fam, lead, srcs, dsts, protos, sports, dports, tail, seen):
         for s in srcs:
             for d in dsts:
                 for p in protos:
                     for sp in sports:
                         for dp in dports:
-                            out[fam].append(f"{lead}{addr(s, fam)} {addr(d, fam)} {sp[0]} : "
-                                            f"{sp[1]} {dp[0]} : {dp[1]} {_proto_field(p)}{tail}")
+                            line = (f"{lead}{addr(s, fam)} {addr(d, fam)} {sp[0]} : {sp[1]} "
+                                    f"{dp[0]} : {dp[1]} {_proto_field(p)}{tail}")
+                            # A symmetric rule is its own mirror: one line is enough.
+                            if line not in seen:
+                                seen.add(line)
+                                out[fam].append(line)
 
     for r in rules:
         lead, tail = ("R", f" {port}") if r.action == "allow" else ("@", "")
         for fam, m in ((4, r.v4), (6, r.v6)):
             if m is None:
                 continue
-            emit(fam, lead, m[0], m[1], r.protos, r.sports, r.dports, tail)
+            seen = set()
+            emit(fam, lead, m[0], m[1], r.protos, r.sports, r.dports, tail, seen)
             if mirror and r.action == "allow":
-                emit(fam, lead, m[1], m[0], r.protos, r.dports, r.sports, tail)
+                emit(fam, lead, m[1], m[0], r.protos, r.dports, r.sports, tail, seen)
     for fam, net in ((4, ALL_V4), (6, ALL_V6)):
         if default == "allow":
-            emit(fam, "R", [net], [net], [None], [(0, 65535)], [(0, 65535)], f" {port}")
+            emit(fam, "R", [net], [net], [None], [(0, 65535)], [(0, 65535)], f" {port}", set())
         elif not any(line.startswith("R") for line in out[fam]):
             # l3fwd refuses a file without a route line; this one matches only protocol 255
             # between the unspecified addresses, which no benchmark input carries.

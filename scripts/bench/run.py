@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
@@ -40,9 +39,11 @@ import policy_xlate  # noqa: E402
 from benchlib import ROOT, BenchError, Skip  # noqa: E402
 
 DEFAULTS = {"seconds": 10, "warmup": 2, "repeat": 3, "cores": [0, 1], "flows_max": "256k",
-            "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None}
-SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "flows_max",
-                 "cores", "seconds", "warmup", "repeat", "peers", "data_room", "label"}
+            "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None,
+            "inspection": "all"}
+SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "inspection",
+                 "flows_max", "cores", "seconds", "warmup", "repeat", "peers", "data_room",
+                 "label"}
 
 
 def find_pktgen(explicit):
@@ -114,6 +115,7 @@ class Ctx:
                              f"{self.data_room}-byte mbuf data room (--data-room)")
         self.flows_max = p["flows_max"]
         self.policy, self.signatures = p["policy"], p["signatures"]
+        self.inspection = p["inspection"]
         self.mbufs = benchlib.mbufs_for(self.packets)
         self.mem_args, self.memory, self.no_huge_forced = benchlib.eal_memory(
             self.mbufs, self.data_room, self.args.no_huge)
@@ -167,6 +169,7 @@ def run_scenario(p):
                 status[name] = str(e)
                 print(f"skip {name}: {e}", flush=True)
         runs = {n: [] for n in p["peers"]}
+        failed = {}
         order = []
         for i in range(p["repeat"]):
             for name in p["peers"]:
@@ -179,6 +182,13 @@ def run_scenario(p):
                 except Skip as e:
                     status[name] = str(e)
                     print(f"skip {name}: {e}", flush=True)
+                    continue
+                except BenchError as e:
+                    # One program failing does not void the others' figures; the result
+                    # says which failed and why, and run.py exits non-zero.
+                    failed[name] = str(e)
+                    status[name] = "failed"
+                    print(f"FAILED {name}: {e}", flush=True)
                     continue
                 r["loadavg"] = benchlib.loadavg()
                 runs[name].append(r)
@@ -200,7 +210,8 @@ def run_scenario(p):
             "input": {"pcap": ctx.pcap, **ctx.pcap_info, "generate": p.get("generate"),
                       "policy": ctx.policy, "policy_rules_mapped": ctx.rule_count,
                       "policy_rules_skipped_for_peers": ctx.skipped_rules,
-                      "signatures": ctx.signatures, "flows_max": ctx.flows_max,
+                      "signatures": ctx.signatures, "inspection": ctx.inspection,
+                      "flows_max": ctx.flows_max,
                       "mbufs": ctx.mbufs, "data_room": ctx.data_room, "memory": ctx.memory},
             "cores": {"main": ctx.main, "worker": ctx.worker},
             "seconds_per_run": ctx.seconds, "warmup_seconds": ctx.warmup,
@@ -209,6 +220,10 @@ def run_scenario(p):
         }
         for name in p["peers"]:
             rs = runs[name]
+            if name in failed:
+                doc["peers"][name] = {"status": "failed", "reason": failed[name][-2000:],
+                                      "runs": rs}
+                continue
             if not rs:
                 doc["peers"][name] = {"status": "skipped", "reason": status[name]}
                 continue
@@ -227,7 +242,7 @@ def run_scenario(p):
             doc["peers"][name] = s
         base = doc["peers"].get("testpmd", {})
         for name, s in doc["peers"].items():
-            if s["status"] != "skipped" and base.get("status") in ("ok", "partial"):
+            if s["status"] in ("ok", "partial") and base.get("status") in ("ok", "partial"):
                 s["ratio_to_testpmd"] = s["median_rx_mpps"] / base["median_rx_mpps"]
         return doc
     finally:
@@ -243,8 +258,8 @@ def print_table(doc):
     print(f"{'peer':10s} {'Mpps in':>9s} {'Mpps out':>9s} {'x testpmd':>10s} {'cyc/pkt':>8s} "
           f"{'wall cyc':>9s}")
     for name, s in doc["peers"].items():
-        if s["status"] == "skipped":
-            print(f"{name:10s} skipped: {s['reason']}")
+        if s["status"] in ("skipped", "failed"):
+            print(f"{name:10s} {s['status']}: {s['reason'].splitlines()[0]}")
             continue
 
         def f(v, fmt):
@@ -274,7 +289,7 @@ def params_from(args, generate=None):
         if sc.get("pcap"):
             p["pcap"] = sc["pcap"]
     for k in ("seconds", "warmup", "repeat", "flows_max", "data_room", "policy", "signatures",
-              "label"):
+              "inspection", "label"):
         v = getattr(args, k)
         if v is not None:
             p[k] = v
@@ -306,6 +321,8 @@ def params_from(args, generate=None):
             p[k] = os.path.abspath(p[k])
             if not os.path.exists(p[k]):
                 raise BenchError(f"{k} {p[k]} does not exist")
+    if p["inspection"] not in ("all", "policy"):
+        raise BenchError(f"inspection: all or policy (got {p['inspection']})")
     if p["repeat"] < 1 or p["seconds"] < 1 or p["warmup"] < 0:
         raise BenchError("repeat and seconds must be at least 1, warmup at least 0")
     return p
@@ -318,6 +335,9 @@ def make_parser():
     ap.add_argument("--pcap", help="input capture (overrides the scenario's)")
     ap.add_argument("--policy", help="Vigil policy YAML")
     ap.add_argument("--signatures", help="signature file or directory")
+    ap.add_argument("--inspection", choices=("all", "policy"),
+                    help="vigild scans every flow (all, the default) or those whose rule says "
+                    "inspect (policy)")
     ap.add_argument("--flows-max", dest="flows_max", help="vigild flows.max per worker")
     ap.add_argument("--cores", help="main,worker lcores (0,1)")
     ap.add_argument("--seconds", type=int)
@@ -352,7 +372,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=2)
         print(f"wrote {args.json}")
-    return 0
+    return 1 if any(s["status"] == "failed" for s in doc["peers"].values()) else 0
 
 
 if __name__ == "__main__":

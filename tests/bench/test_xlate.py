@@ -94,6 +94,16 @@ def test_mirror_lines_follow_their_rule():
 
 
 @test
+def test_symmetric_allow_has_no_duplicate_mirror():
+    p = write("version: 1\ndefault: drop\nrules:\n  - name: both\n    proto: tcp\n"
+              "    from: [10.0.0.0/8, 192.168.0.0/16]\n    to: [10.0.0.0/8, 192.168.0.0/16]\n"
+              "    action: allow\n")
+    d, r, _ = policy_xlate.translate(p)
+    v4 = policy_xlate.l3fwd_lines(d, r, 1, mirror=True)[4]
+    assert len(v4) == 4 and len(set(v4)) == 4, v4
+
+
+@test
 def test_default_allow_and_placeholder_route():
     p = write("version: 1\ndefault: allow\nrules: []\n")
     d, r, _ = policy_xlate.translate(p)
