@@ -11,6 +11,7 @@
 #include "ctl_api.h"
 #include "ctl_policy.h"
 #include "ctl_report.h"
+#include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp_flow.h"
 #include "vg_log.h"
@@ -193,14 +194,16 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, char *e
 	return rc;
 }
 
-/* ---- policy texts ---- */
+/* ---- versioned texts: the policy and the signature set ---- */
 
+/*
+ * A build is compiled on the caller's thread and published on the control lcore; the two kinds
+ * differ only in which manager does it.
+ */
 struct text_arg {
 	enum ctl_text_kind kind;
-	/* current */
-	json_t *out;
-	/* publish */
-	struct ctl_policy_build *build;
+	json_t *out; /* current, counters: the answer; publish: the build summary */
+	void *build; /* struct ctl_policy_build or struct ctl_sigs_build, by kind */
 	int64_t if_match;
 	char source[160];
 	char sha256[65];
@@ -208,12 +211,28 @@ struct text_arg {
 	bool unchanged;
 };
 
+static const char *
+kind_name(enum ctl_text_kind kind)
+{
+	return kind == CTL_TEXT_POLICY ? "policy" : "signatures";
+}
+
+static void
+build_free(enum ctl_text_kind kind, void *b)
+{
+	if (kind == CTL_TEXT_POLICY)
+		ctl_policy_build_free(b);
+	else
+		ctl_sigs_build_free(b);
+}
+
 static void
 text_arg_release(void *p)
 {
 	struct text_arg *a = p;
 
-	ctl_policy_build_free(a->build);
+	if (a->build != NULL)
+		build_free(a->kind, a->build);
 	json_decref(a->out);
 	free(a);
 }
@@ -222,14 +241,28 @@ static int
 current_call(struct ctl_ctx *ctx, void *p)
 {
 	struct text_arg *a = p;
-	struct ctl_policy_current cur;
 
-	ctl_policy_current(ctx->policy, &cur);
-	if (cur.text == NULL)
-		return -ENOENT;
-	a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version", (json_int_t)cur.version,
-			"sha256", cur.sha256, "text", cur.text, cur.len, "source", cur.source,
-			"applied_at_ns", (json_int_t)cur.applied_ns, "epoch", (int)cur.epoch);
+	if (a->kind == CTL_TEXT_POLICY) {
+		struct ctl_policy_current cur;
+
+		ctl_policy_current(ctx->policy, &cur);
+		if (cur.text == NULL)
+			return -ENOENT;
+		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version",
+				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
+				cur.len, "source", cur.source, "applied_at_ns",
+				(json_int_t)cur.applied_ns, "epoch", (int)cur.epoch);
+	} else {
+		struct ctl_sigs_current cur;
+
+		ctl_sigs_current(ctx->sigs, &cur);
+		if (cur.text == NULL)
+			return -ENOENT;
+		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version",
+				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
+				cur.len, "source", cur.source, "applied_at_ns",
+				(json_int_t)cur.applied_ns, "rules", (int)cur.rules);
+	}
 	return a->out != NULL ? 0 : -ENOMEM;
 }
 
@@ -243,12 +276,18 @@ call_err(int rc, char *err, size_t errlen)
 	return rc;
 }
 
+/* The signature set is managed only when vigild was started with a `signatures:` section. */
 static int
-kind_supported(enum ctl_text_kind kind, char *err, size_t errlen)
+kind_supported(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
 {
-	if (kind == CTL_TEXT_POLICY)
+	if (kind == CTL_TEXT_POLICY || (kind == CTL_TEXT_SIGNATURES && ctx->sigs != NULL))
 		return 0;
-	snprintf(err, errlen, "signatures are not managed by this build yet");
+	if (kind == CTL_TEXT_SIGNATURES)
+		snprintf(err, errlen,
+				"the appliance was started without a signatures: section; add one "
+				"to vigil.yaml and restart to manage signatures");
+	else
+		snprintf(err, errlen, "unknown text kind %d", (int)kind);
 	return -ENOTSUP;
 }
 
@@ -259,41 +298,75 @@ ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, si
 	json_t *out;
 	int rc;
 
-	if (kind_supported(kind, err, errlen) != 0)
+	rc = kind_supported(ctx, kind, err, errlen);
+	if (rc != 0) {
+		errno = -rc;
 		return NULL;
+	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
+	a->kind = kind;
 	rc = call_err(ctl_call(ctx->mailbox, current_call, a, text_arg_release, CALL_TIMEOUT_MS),
 			err, errlen);
-	if (rc == -EBUSY)
+	if (rc == -EBUSY) {
+		errno = EBUSY;
 		return NULL;
+	}
 	if (rc == -ENOENT)
-		snprintf(err, errlen, "no policy is loaded");
+		snprintf(err, errlen, "no %s is loaded",
+				kind == CTL_TEXT_POLICY ? "policy" : "signature set");
 	out = a->out;
 	a->out = NULL;
 	text_arg_release(a);
+	if (out == NULL)
+		errno = rc != 0 ? -rc : ENOMEM;
 	return out;
+}
+
+/* Load and compile text on this thread. */
+static int
+build_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		struct vg_diag *diag, void **out)
+{
+	if (kind == CTL_TEXT_POLICY)
+		return ctl_policy_build(ctx->policy, "policy", text, len, diag,
+				(struct ctl_policy_build **)out);
+	return ctl_sigs_build_text(
+			ctx->sigs, "signatures", text, len, diag, (struct ctl_sigs_build **)out);
+}
+
+static json_t *
+build_summary(enum ctl_text_kind kind, const void *b)
+{
+	return kind == CTL_TEXT_POLICY ? ctl_policy_build_summary(b) : ctl_sigs_build_summary(b);
+}
+
+static const char *
+build_sha256(enum ctl_text_kind kind, const void *b)
+{
+	return kind == CTL_TEXT_POLICY ? ctl_policy_build_sha256(b) : ctl_sigs_build_sha256(b);
 }
 
 int
 ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
 		struct vg_diag *diag, json_t **summary)
 {
-	struct ctl_policy_build *b;
-	char err[128];
+	void *b;
+	char err[192];
 	int rc;
 
-	if (kind_supported(kind, err, sizeof(err)) != 0) {
+	rc = kind_supported(ctx, kind, err, sizeof(err));
+	if (rc != 0) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
-		return -ENOTSUP;
+		return rc;
 	}
-	rc = ctl_policy_build(ctx->policy, "policy", text, len, diag, &b);
+	rc = build_text(ctx, kind, text, len, diag, &b);
 	if (rc != 0)
 		return rc;
 	if (summary != NULL)
-		*summary = json_incref(ctl_policy_build_summary(b));
-	ctl_policy_build_free(b);
+		*summary = json_incref(build_summary(kind, b));
+	build_free(kind, b);
 	return 0;
 }
 
@@ -301,27 +374,43 @@ static int
 publish_call(struct ctl_ctx *ctx, void *p)
 {
 	struct text_arg *a = p;
-	struct ctl_policy_current cur;
+	const char *cur_text, *cur_sha;
+	int64_t cur_version;
+	int rc;
 
-	ctl_policy_current(ctx->policy, &cur);
-	if (a->if_match >= 0 && (cur.text == NULL || cur.version != a->if_match))
+	if (a->kind == CTL_TEXT_POLICY) {
+		struct ctl_policy_current cur;
+
+		ctl_policy_current(ctx->policy, &cur);
+		cur_text = cur.text, cur_sha = cur.sha256, cur_version = cur.version;
+	} else {
+		struct ctl_sigs_current cur;
+
+		ctl_sigs_current(ctx->sigs, &cur);
+		cur_text = cur.text, cur_sha = cur.sha256, cur_version = cur.version;
+	}
+	if (a->if_match >= 0 && (cur_text == NULL || cur_version != a->if_match))
 		return -ESTALE;
-	if (cur.text != NULL && strcmp(cur.sha256, ctl_policy_build_sha256(a->build)) == 0) {
+	if (cur_text != NULL && strcmp(cur_sha, build_sha256(a->kind, a->build)) == 0) {
 		a->unchanged = true;
-		a->version = cur.version;
-		memcpy(a->sha256, cur.sha256, sizeof(a->sha256));
+		a->version = cur_version;
+		snprintf(a->sha256, sizeof(a->sha256), "%s", cur_sha);
 		return 0;
 	}
-	memcpy(a->sha256, ctl_policy_build_sha256(a->build), sizeof(a->sha256));
-	a->out = json_incref(ctl_policy_build_summary(a->build));
-	int rc = ctl_policy_publish(ctx->policy, a->build, a->source, &a->version);
-	a->build = NULL;
+	snprintf(a->sha256, sizeof(a->sha256), "%s", build_sha256(a->kind, a->build));
+	a->out = json_incref(build_summary(a->kind, a->build));
+	if (a->kind == CTL_TEXT_POLICY)
+		rc = ctl_policy_publish(ctx->policy, a->build, a->source, &a->version);
+	else
+		rc = ctl_sigs_publish(ctx->sigs, a->build, a->source, &a->version);
+	a->build = NULL; /* taken by the publish, whatever it returned */
 	return rc;
 }
 
 static int
-apply_text(struct ctl_ctx *ctx, const char *text, size_t len, const char *source, int64_t if_match,
-		struct vg_diag *diag, struct ctl_text_result *out)
+apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+		const char *source, int64_t if_match, struct vg_diag *diag,
+		struct ctl_text_result *out)
 {
 	struct text_arg *a = calloc(1, sizeof(*a));
 	char err[128];
@@ -330,7 +419,8 @@ apply_text(struct ctl_ctx *ctx, const char *text, size_t len, const char *source
 	memset(out, 0, sizeof(*out));
 	if (a == NULL)
 		return -ENOMEM;
-	rc = ctl_policy_build(ctx->policy, "policy", text, len, diag, &a->build);
+	a->kind = kind;
+	rc = build_text(ctx, kind, text, len, diag, &a->build);
 	if (rc != 0) {
 		free(a);
 		return rc;
@@ -363,14 +453,16 @@ ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *tex
 		const char *who, int64_t if_match, struct vg_diag *diag,
 		struct ctl_text_result *out)
 {
-	char source[160], err[128];
+	char source[160], err[192];
+	int rc;
 
-	if (kind_supported(kind, err, sizeof(err)) != 0) {
+	rc = kind_supported(ctx, kind, err, sizeof(err));
+	if (rc != 0) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
-		return -ENOTSUP;
+		return rc;
 	}
 	snprintf(source, sizeof(source), "api:%s", who);
-	return apply_text(ctx, text, len, source, if_match, diag, out);
+	return apply_text(ctx, kind, text, len, source, if_match, diag, out);
 }
 
 int
@@ -382,12 +474,14 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	json_t *v;
 	int rc;
 
-	if (kind_supported(kind, err, sizeof(err)) != 0 || ctl_api_store_path(ctx) == NULL) {
-		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s",
-				ctl_api_store_path(ctx) == NULL
-						? "rollback needs the store (store.path)"
-						: err);
-		return -ENOTSUP;
+	rc = kind_supported(ctx, kind, err, sizeof(err));
+	if (rc == 0 && ctl_api_store_path(ctx) == NULL) {
+		snprintf(err, sizeof(err), "rollback needs the store (store.path)");
+		rc = -ENOTSUP;
+	}
+	if (rc != 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
+		return rc;
 	}
 	r = ctl_store_reader_open(ctl_api_store_path(ctx), err, sizeof(err));
 	if (r == NULL) {
@@ -396,16 +490,16 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	}
 	v = ctl_store_get_version(r, version, err, sizeof(err));
 	ctl_store_reader_close(r);
-	if (v == NULL || strcmp(json_string_value(json_object_get(v, "kind")) ?: "", "policy") !=
-					 0) {
-		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no policy version %lld",
+	if (v == NULL || strcmp(json_string_value(json_object_get(v, "kind")) ?: "",
+					 kind_name(kind)) != 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no %s version %lld", kind_name(kind),
 				(long long)version);
 		json_decref(v);
 		return -ENOENT;
 	}
 	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
 	const char *text = json_string_value(json_object_get(v, "text"));
-	rc = apply_text(ctx, text ?: "", text ? strlen(text) : 0, source, -1, diag, out);
+	rc = apply_text(ctx, kind, text ?: "", text ? strlen(text) : 0, source, -1, diag, out);
 	json_decref(v);
 	return rc;
 }
@@ -416,22 +510,39 @@ ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned lim
 {
 	struct ctl_store_reader *r;
 	json_t *v;
+	int rc;
 
-	if (kind_supported(kind, err, errlen) != 0)
-		return NULL;
-	if (ctl_api_store_path(ctx) == NULL) {
+	rc = kind_supported(ctx, kind, err, errlen);
+	if (rc == 0 && ctl_api_store_path(ctx) == NULL) {
 		snprintf(err, errlen, "versions need the store (store.path)");
+		rc = -ENOTSUP;
+	}
+	if (rc != 0) {
+		errno = -rc;
 		return NULL;
 	}
 	r = ctl_store_reader_open(ctl_api_store_path(ctx), err, errlen);
-	if (r == NULL)
+	if (r == NULL) {
+		errno = EIO;
 		return NULL;
-	v = ctl_store_query_versions(r, "policy", limit, err, errlen);
+	}
+	v = ctl_store_query_versions(r, kind_name(kind), limit, err, errlen);
 	ctl_store_reader_close(r);
+	if (v == NULL)
+		errno = EIO;
 	return v;
 }
 
-/* ---- rule counters ---- */
+/* ---- the signature load report, rule counters ---- */
+
+static int
+report_call(struct ctl_ctx *ctx, void *p)
+{
+	struct text_arg *a = p;
+
+	a->out = ctl_sigs_report(ctx->sigs);
+	return a->out != NULL ? 0 : -ENOMEM;
+}
 
 static int
 counters_call(struct ctl_ctx *ctx, void *p)
@@ -439,23 +550,50 @@ counters_call(struct ctl_ctx *ctx, void *p)
 	struct text_arg *a = p;
 
 	a->out = json_pack("{s:o}", "policy", ctl_policy_counters(ctx->policy));
+	if (a->out != NULL && ctx->sigs != NULL)
+		json_object_set_new(a->out, "signatures", ctl_sigs_counters(ctx->sigs));
 	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+static json_t *
+call_json(struct ctl_ctx *ctx, ctl_call_fn fn)
+{
+	struct text_arg *a = calloc(1, sizeof(*a));
+	json_t *out;
+	int rc;
+
+	if (a == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = ctl_call(ctx->mailbox, fn, a, text_arg_release, CALL_TIMEOUT_MS);
+	if (rc != 0) {
+		/* On a timeout control still owns a and releases it when it gets there. */
+		errno = rc == -ETIMEDOUT ? EBUSY : -rc;
+		if (rc != -ETIMEDOUT)
+			text_arg_release(a);
+		return NULL;
+	}
+	out = a->out;
+	a->out = NULL;
+	text_arg_release(a);
+	return out;
+}
+
+json_t *
+ctl_api_signature_report(struct ctl_ctx *ctx)
+{
+	if (ctx->sigs == NULL) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	return call_json(ctx, report_call);
 }
 
 json_t *
 ctl_api_rule_counters(struct ctl_ctx *ctx)
 {
-	struct text_arg *a = calloc(1, sizeof(*a));
-	json_t *out;
-
-	if (a == NULL)
-		return NULL;
-	if (ctl_call(ctx->mailbox, counters_call, a, text_arg_release, CALL_TIMEOUT_MS) != 0)
-		return NULL;
-	out = a->out;
-	a->out = NULL;
-	text_arg_release(a);
-	return out;
+	return call_json(ctx, counters_call);
 }
 
 /* ---- store ---- */

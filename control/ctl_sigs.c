@@ -132,6 +132,53 @@ ctl_sigs_build_free(struct ctl_sigs_build *b)
 	free(b);
 }
 
+/*
+ * Rules that are wrong, as opposed to rules Vigil cannot run. A text given through the API is
+ * refused when it holds any of the first kind (the caller fixes the text); rules of the second
+ * kind are skipped with a warning, as they are when files are loaded, so that a published rule
+ * set with keywords Vigil lacks can still be applied.
+ */
+static bool
+reason_is_error(enum det_reason r)
+{
+	switch (r) {
+	case DET_R_SYNTAX:
+	case DET_R_INVALID_VALUE:
+	case DET_R_INVALID_COMBINATION:
+	case DET_R_BAD_ADDRESS:
+	case DET_R_MISSING_SID:
+	case DET_R_DUPLICATE_SID:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The rejected rules of a text as positioned diagnostics; -EINVAL when one is an error. */
+static int
+rejects_to_diag(const struct det_report *rep, struct vg_diag *diag)
+{
+	unsigned errors = 0;
+
+	for (unsigned i = 0; i < DET_R__COUNT; i++)
+		if (reason_is_error((enum det_reason)i))
+			errors += rep->by_reason[i];
+	for (unsigned i = 0; i < rep->n_rejects; i++) {
+		const struct det_reject *e = &rep->rejects[i];
+		bool err = reason_is_error(e->reason);
+
+		vg_diag_add(diag, err ? VG_SEV_ERROR : VG_SEV_WARNING, e->file, e->line, e->col,
+				"%s%.0u%s%s (%s)", e->sid ? "sid " : "", e->sid, e->sid ? ": " : "",
+				e->msg,
+				err ? det_reason_name(e->reason)
+				    : "skipped: Vigil does not support this");
+	}
+	if (rep->rejects_dropped > 0)
+		vg_diag_add(diag, VG_SEV_WARNING, NULL, 0, 0, "%u more rejected rules not listed",
+				rep->rejects_dropped);
+	return errors > 0 ? -EINVAL : 0;
+}
+
 /* Load a set (from paths or a text) and compile it; the set's text is kept for versions. */
 static int
 build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool from_files,
@@ -156,6 +203,13 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	if (set == NULL) {
 		rc = -EINVAL;
 		goto out;
+	}
+	if (!from_files) {
+		rc = rejects_to_diag(&rep, diag);
+		if (rc != 0) {
+			det_set_free(set);
+			goto out;
+		}
 	}
 	b->engine = det_compile(set, &sm->cfg->compile, &crep, diag);
 	det_set_free(set);
@@ -272,11 +326,45 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 	return rc;
 }
 
+/*
+ * A text that came from files (a stored version of them, rolled back or edited through the API)
+ * still names its files in "# --- path" lines: their names stay the groups `inspect` selects.
+ */
+static void
+groups_from_text(struct ctl_sigs_build *b, const char *text, size_t len)
+{
+	static const char marker[] = "# --- ";
+	const char *p = text, *end = text + len;
+
+	while (p < end && b->n_groups < MAX_GROUPS) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		if (n > sizeof(marker) - 1 && memcmp(p, marker, sizeof(marker) - 1) == 0) {
+			const char *path = p + sizeof(marker) - 1, *base = path, *stop;
+
+			for (const char *c = path; c < p + n; c++)
+				if (*c == '/')
+					base = c + 1;
+			for (stop = base; stop < p + n && *stop != '.'; stop++)
+				;
+			b->groups[b->n_groups] = strndup(base, (size_t)(stop - base));
+			if (b->groups[b->n_groups] != NULL)
+				b->n_groups++;
+		}
+		p = eol ? eol + 1 : end;
+	}
+}
+
 int
 ctl_sigs_build_text(struct ctl_sigs *sm, const char *name, const char *text, size_t len,
 		struct vg_diag *diag, struct ctl_sigs_build **out)
 {
-	return build(sm, name, text, len, false, diag, out);
+	int rc = build(sm, name, text, len, false, diag, out);
+
+	if (rc == 0)
+		groups_from_text(*out, text, len);
+	return rc;
 }
 
 json_t *

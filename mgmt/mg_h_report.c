@@ -17,7 +17,10 @@ mg_h_signatures_report(struct mg_req *r)
 	errno = 0;
 	j = ctl_api_signature_report(r->ctx);
 	if (j == NULL) {
-		mg_reply_null(r, "read the signature load report", NULL);
+		mg_reply_null(r, "read the signature load report",
+				errno == ENOTSUP ? "the appliance was started without a "
+						   "signatures: section"
+						 : NULL);
 		return;
 	}
 	mg_reply_json(r, 200, j);

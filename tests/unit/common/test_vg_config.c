@@ -115,15 +115,34 @@ test_full_file(void **state)
 	vg_diag_free(&d);
 }
 
+/* A section another module owns and checks (vigild --check-config runs them all). */
+static int
+owned_elsewhere(struct vg_yaml *y, yaml_node_t *n, void *obj)
+{
+	(void)y;
+	(void)n;
+	(*(unsigned *)obj)++;
+	return 0;
+}
+
 static void
 test_shipped_config_is_valid(void **state)
 {
 	struct vg_config cfg;
 	struct vg_diag d;
+	unsigned seen = 0;
+	const struct vg_config_section others[] = {
+		{ "signatures", owned_elsewhere, &seen },
+		{ "store", owned_elsewhere, &seen },
+		{ "detectors", owned_elsewhere, &seen },
+		{ "alerts", owned_elsewhere, &seen },
+		{ "mgmt", owned_elsewhere, &seen },
+	};
 
 	(void)state;
 	vg_diag_init(&d);
-	int rc = vg_config_load(&cfg, VIGIL_SOURCE_ROOT "/conf/vigil.yaml", &d);
+	int rc = vg_config_load_sections(&cfg, VIGIL_SOURCE_ROOT "/conf/vigil.yaml", others,
+			sizeof(others) / sizeof(others[0]), &d);
 	if (rc != 0)
 		vg_diag_print(&d, stderr);
 	assert_int_equal(rc, 0);
