@@ -1155,17 +1155,17 @@ async function pollRules() {
 		? sigs.length
 			? ''
 			: 'No signature has matched yet.'
-		: 'The appliance does not report hits per signature (no "signatures" list in /api/v1/rules/counters); signature alerts are listed under Alerts.';
+		: 'The appliance runs without signatures (no signatures: section in its config).';
 	if (sigs) {
-		const hits = (x) => (typeof x.hits === 'number' ? x.hits : x.packets);
+		const hits = (x) => x.alerts;
 		sigs.sort((a, b) => (hits(b) || 0) - (hits(a) || 0));
 		$('#sigs tbody').replaceChildren(
 			...sigs.map((x) =>
 				h(
 					'tr',
 					{},
-					h('td', { text: String(x.sid ?? x.rule ?? '') }),
-					h('td', { text: x.msg || x.name || '' }),
+					h('td', { text: `${x.gid ?? 1}:${x.sid}` }),
+					h('td', { text: x.msg || '' }),
 					h('td', { class: 'num', text: fmtInt(hits(x)) }),
 				),
 			),

@@ -177,6 +177,14 @@ try {
 	await until('the canary back at kind signature', () => canary.count());
 	await page.selectOption('#f-kind', '');
 	log('alert filters: severity critical hides the low alert, kind signature shows it');
+	// The signature's alerts are counted in the rule counters panel.
+	const sigRow = page.locator('#sigs tbody tr', { hasText: '1:9999001' });
+	await until('the canary signature in the counters', () => sigRow.count(), 10000);
+	const sigText = await sigRow.first().locator('td.num').innerText();
+	const sigAlerts = Number(sigText.replace(/\D/g, ''));
+	if (!(sigAlerts >= 1))
+		throw new Error(`the canary signature counts ${sigAlerts} alerts`);
+	log(`signature counters: sid 9999001 with ${sigAlerts} alert(s)`);
 
 	// 4. A viewer may not change the mode, and is told so.
 	await page.click('#mode-dry');
