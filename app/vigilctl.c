@@ -560,9 +560,6 @@ cmd_status(void)
 	printf("vigild %s, up %s, mode %s\n",
 			json_string_value(json_object_get(r.json, "version")) ?: "?", up,
 			json_string_value(json_object_get(r.json, "mode")) ?: "?");
-	json_t *policy = json_object_get(r.json, "policy_version");
-	if (json_is_integer(policy))
-		printf("policy version %" JSON_INTEGER_FORMAT "\n", json_integer_value(policy));
 	putchar('\n');
 	ports = json_object_get(r.json, "ports");
 	json_array_foreach(ports, i, p)

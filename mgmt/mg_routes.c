@@ -1,17 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The route table. Until every ctl_api function has landed in control/, the routes whose
- * handlers need a missing one are left out (MG_HAVE_* come from mgmt/meson.build); a write
- * route also needs ctl_api_audit(), because a write that cannot be recorded is not served.
+ * The route table: method, path, least role, flags and handler of every operation of
+ * mgmt/openapi.json (test_mg_routes checks that the two agree).
  */
 #include "mg_handlers.h"
 #include "mg_route.h"
-
-#if defined(MG_HAVE_AUDIT)
-#define MG_WRITES 1
-#else
-#define MG_WRITES 0
-#endif
 
 #define GET(p, role, fn)                    \
 	{                                   \
@@ -35,6 +28,7 @@
 	}
 
 const struct mg_route mg_routes[] = {
+	/* System: answered on the I/O threads. */
 	GET_FAST("/api/v1/health", MG_ROLE_NONE, mg_h_health),
 	GET_FAST("/api/v1/ready", MG_ROLE_NONE, mg_h_ready),
 	GET_FAST("/api/v1/openapi.json", MG_ROLE_NONE, mg_h_openapi),
@@ -43,48 +37,38 @@ const struct mg_route mg_routes[] = {
 	/* Where Prometheus looks by default. */
 	GET_FAST("/metrics", MG_ROLE_VIEWER, mg_h_metrics),
 	GET_FAST("/api/v1/mode", MG_ROLE_VIEWER, mg_h_mode_get),
-#if defined(MG_HAVE_SET_MODE) && MG_WRITES
 	WRITE("PUT", "/api/v1/mode", MG_ROLE_OPERATOR, mg_h_mode_set, "mode"),
-#endif
-#if defined(MG_HAVE_TEXT)
+
+	/* The policy. */
 	GET("/api/v1/policy", MG_ROLE_VIEWER, mg_h_policy_get),
+	WRITE("PUT", "/api/v1/policy", MG_ROLE_ADMIN, mg_h_policy_put, "policy"),
 	POST_READ("/api/v1/policy/validate", MG_ROLE_OPERATOR, mg_h_policy_validate),
 	GET("/api/v1/policy/versions", MG_ROLE_VIEWER, mg_h_policy_versions),
+	GET("/api/v1/policy/versions/{version}", MG_ROLE_VIEWER, mg_h_policy_version),
+	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),
+	GET("/api/v1/rules/counters", MG_ROLE_VIEWER, mg_h_rule_counters),
+
+	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),
+	WRITE("PUT", "/api/v1/signatures", MG_ROLE_ADMIN, mg_h_signatures_put, "signatures"),
 	POST_READ("/api/v1/signatures/validate", MG_ROLE_OPERATOR, mg_h_signatures_validate),
 	GET("/api/v1/signatures/versions", MG_ROLE_VIEWER, mg_h_signatures_versions),
-#if MG_WRITES
-	WRITE("PUT", "/api/v1/policy", MG_ROLE_ADMIN, mg_h_policy_put, "policy"),
-	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),
-	WRITE("PUT", "/api/v1/signatures", MG_ROLE_ADMIN, mg_h_signatures_put, "signatures"),
+	GET("/api/v1/signatures/versions/{version}", MG_ROLE_VIEWER, mg_h_signatures_version),
 	WRITE("POST", "/api/v1/signatures/rollback", MG_ROLE_ADMIN, mg_h_signatures_rollback,
 			"signatures"),
-#endif
-#endif
-#if defined(MG_HAVE_SIG_REPORT)
 	GET("/api/v1/signatures/report", MG_ROLE_VIEWER, mg_h_signatures_report),
-#endif
-#if defined(MG_HAVE_STORE_PATH)
-	GET("/api/v1/policy/versions/{version}", MG_ROLE_VIEWER, mg_h_policy_version),
-	GET("/api/v1/signatures/versions/{version}", MG_ROLE_VIEWER, mg_h_signatures_version),
+
+	/* Flows, alerts, history. */
+	GET("/api/v1/flows", MG_ROLE_VIEWER, mg_h_flows),
 	GET("/api/v1/flows/history", MG_ROLE_VIEWER, mg_h_flows_history),
 	GET("/api/v1/alerts", MG_ROLE_VIEWER, mg_h_alerts),
 	GET("/api/v1/anomalies", MG_ROLE_VIEWER, mg_h_anomalies),
-	GET("/api/v1/audit", MG_ROLE_ADMIN, mg_h_audit),
-#endif
-#if defined(MG_HAVE_FLOWS_ACTIVE)
-	GET("/api/v1/flows", MG_ROLE_VIEWER, mg_h_flows),
-#endif
-#if defined(MG_HAVE_BLOCKLIST)
+
+	/* Blocklist and audit log. */
 	GET("/api/v1/blocklist", MG_ROLE_VIEWER, mg_h_blocklist),
-#if MG_WRITES
 	WRITE("POST", "/api/v1/blocklist", MG_ROLE_OPERATOR, mg_h_block_add, "blocklist"),
 	WRITE_NOBODY("DELETE", "/api/v1/blocklist/{address}", MG_ROLE_OPERATOR, mg_h_block_remove,
 			"blocklist"),
-#endif
-#endif
-#if defined(MG_HAVE_RULE_COUNTERS)
-	GET("/api/v1/rules/counters", MG_ROLE_VIEWER, mg_h_rule_counters),
-#endif
+	GET("/api/v1/audit", MG_ROLE_ADMIN, mg_h_audit),
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

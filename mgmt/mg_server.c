@@ -197,7 +197,6 @@ mg_server_snapshot(struct mg_server *s, enum mg_snapshot_kind kind,
 struct ctl_store_reader *
 mg_server_reader_get(struct mg_server *s, char *err, size_t errlen)
 {
-#if defined(MG_HAVE_STORE_PATH)
 	struct ctl_store_reader *r = NULL;
 	const char *path;
 
@@ -218,12 +217,6 @@ mg_server_reader_get(struct mg_server *s, char *err, size_t errlen)
 		return NULL;
 	}
 	return ctl_store_reader_open(path, err, errlen);
-#else
-	(void)s;
-	snprintf(err, errlen, "this build has no store access");
-	errno = ENOTSUP;
-	return NULL;
-#endif
 }
 
 void
@@ -303,7 +296,6 @@ queue_reply(struct MHD_Connection *c, struct conn *cs)
 	return ret;
 }
 
-#if defined(MG_HAVE_AUDIT)
 /* Copy s with control characters and bytes above 0x7e as '?'. */
 static void
 log_safe(char *out, size_t len, const char *s)
@@ -347,13 +339,6 @@ audit(struct conn *cs)
 		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", r->method,
 				r->path, r->id.name, r->status, strerror(-rc));
 }
-#else
-static void
-audit(struct conn *cs)
-{
-	(void)cs; /* no write route is served without ctl_api_audit (mg_routes.c) */
-}
-#endif
 
 /* Static files (dashboard) ------------------------------------------------------------------ */
 
