@@ -95,6 +95,7 @@ struct options {
 	uint64_t stop_after_idle_ms;
 	const char *stats_json;
 	const char *events_file;
+	bool bench; /* stats.stages on, the live view every stats_secs */
 };
 
 static void
@@ -120,6 +121,9 @@ usage(FILE *out)
 			"                           (for replaying captures through net_pcap)\n"
 			"      --stats-json FILE    on exit, write the final counters to FILE as "
 			"JSON\n"
+			"      --bench SECONDS      bench mode: count cycles per pipeline stage and print\n"
+			"                           rates and cycles per packet by stage every SECONDS\n"
+			"                           (with --stats-json, the totals on exit)\n"
 			"      --events FILE        write every flow and alert event of the workers to\n"
 			"                           FILE as JSON lines (- for stdout), for debugging\n"
 			"  -V, --version            print the version and exit\n"
@@ -143,6 +147,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "stop-after-idle", required_argument, NULL, 'I' },
 		{ "stats-json", required_argument, NULL, 'J' },
 		{ "events", required_argument, NULL, 'E' },
+		{ "bench", required_argument, NULL, 'B' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -172,6 +177,16 @@ parse_options(int argc, char **argv, struct options *o)
 						optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'B':
+			o->stats_secs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->stats_secs < 1 ||
+					o->stats_secs > 86400) {
+				fprintf(stderr, "vigild: --bench: '%s' is not 1..86400 seconds\n",
+						optarg);
+				return EXIT_USAGE;
+			}
+			o->bench = true;
 			break;
 		case 'I':
 			o->stop_after_idle_ms = strtoull(optarg, &end, 10);
@@ -707,6 +722,8 @@ main(int argc, char **argv)
 	}
 	if (opts.stats_secs >= 0)
 		cfg.stats_interval_ms = (uint64_t)opts.stats_secs * 1000;
+	if (opts.bench)
+		cfg.stats_stages = true;
 
 	vg_hugepage_probe(&hi);
 	rc = vg_eal_args_build(&eal, &cfg, &hi, memory_needed_mb(&cfg), argv[0]);

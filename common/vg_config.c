@@ -712,6 +712,7 @@ static const struct vg_yaml_field stats_fields[] = {
 			.type = VG_YT_MS,
 			.off = CFG_OFF(stats_interval_ms),
 			.max = 24 * 3600 * 1000ULL },
+	{ .name = "stages", .type = VG_YT_BOOL, .off = CFG_OFF(stats_stages) },
 	{ 0 },
 };
 

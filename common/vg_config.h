@@ -144,6 +144,7 @@ struct vg_config {
 	/* log and stats */
 	enum vg_log_level log_level;
 	uint64_t stats_interval_ms; /* 0: no periodic stats line */
+	bool stats_stages;	    /* bench mode: cycles per pipeline stage (dp_stats.h) */
 };
 
 /* Defaults for every field; ports and pairs empty. */

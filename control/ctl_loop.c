@@ -31,7 +31,32 @@ struct rate_state {
 	uint64_t tx[VG_MAX_PORTS];
 	uint64_t loops[VG_MAX_WORKERS];
 	uint64_t busy[VG_MAX_WORKERS];
+	uint64_t wrx[VG_MAX_WORKERS];
+	uint64_t stage[VG_MAX_WORKERS][DP_ST__COUNT];
 };
+
+/* Bench mode: worker w's packet rate and cycles per packet by stage since the last line. */
+static void
+print_stages(const struct dp *dp, unsigned w, double secs, struct rate_state *st)
+{
+	const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+	uint64_t rx = dp_worker_rx(dp, w), dp_pkts = rx - st->wrx[w], total = 0;
+	char line[512];
+	int n = 0;
+
+	for (unsigned k = 0; k < DP_ST__COUNT; k++) {
+		uint64_t v = dp_read_u64(&c->stage_cycles[k]), d = v - st->stage[w][k];
+
+		total += d;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %.1f", dp_stage_name(k),
+				dp_pkts ? (double)d / (double)dp_pkts : 0.0);
+		st->stage[w][k] = v;
+	}
+	CTL_LOG(INFO, "worker %u: %.2f Mpps, cycles/packet%s = %.1f", w,
+			secs > 0 ? (double)dp_pkts / secs / 1e6 : 0.0, line,
+			dp_pkts ? (double)total / (double)dp_pkts : 0.0);
+	st->wrx[w] = rx;
+}
 
 /* One testpmd-like block: per port rates and totals, per worker load. */
 static void
@@ -71,6 +96,8 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 				dp_worker_lcore(dp, w), dl ? 100.0 * (double)db / (double)dl : 0.0);
 		st->loops[w] = loops;
 		st->busy[w] = busy;
+		if (dp_stages_enabled(dp))
+			print_stages(dp, w, secs, st);
 	}
 	st->at_ms = t;
 }

@@ -35,6 +35,31 @@ port_json(const struct dp *dp, unsigned i)
 			(json_int_t)hw.imissed, "rx_nombuf", (json_int_t)hw.rx_nombuf);
 }
 
+/*
+ * Bench mode: cycles per stage and per received packet, with the total. The stages cover a
+ * busy loop (one that received packets) from the RX call to the housekeeping after the burst.
+ */
+static json_t *
+stages_json(const struct dp *dp, unsigned w)
+{
+	const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+	uint64_t pkts = dp_worker_rx(dp, w), total = 0;
+	json_t *cyc = json_object(), *per = json_object();
+
+	for (unsigned k = 0; k < DP_ST__COUNT; k++) {
+		uint64_t v = dp_read_u64(&c->stage_cycles[k]);
+
+		total += v;
+		json_object_set_new(cyc, dp_stage_name(k), json_integer((json_int_t)v));
+		json_object_set_new(per, dp_stage_name(k),
+				json_real(pkts ? (double)v / (double)pkts : 0.0));
+	}
+	json_object_set_new(per, "total", json_real(pkts ? (double)total / (double)pkts : 0.0));
+	json_object_set_new(cyc, "total", json_integer((json_int_t)total));
+	return json_pack("{s:I, s:o, s:o}", "packets", (json_int_t)pkts, "cycles", cyc,
+			"cycles_per_packet", per);
+}
+
 static json_t *
 flows_json(const struct dp_flow_counters *f, size_t memory)
 {
@@ -223,6 +248,9 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 						(json_int_t)lost));
 		events_sent += sent;
 		events_lost += lost;
+		if (dp_stages_enabled(dp))
+			json_object_set_new(json_array_get(workers, json_array_size(workers) - 1),
+					"stages", stages_json(dp, w));
 	}
 	json_object_set_new(root, "flows", flows);
 	json_object_set_new(root, "parse", parse);

@@ -347,6 +347,23 @@ dp_worker_lcore(const struct dp *dp, unsigned w)
 	return dp->workers[w]->lcore;
 }
 
+bool
+dp_stages_enabled(const struct dp *dp)
+{
+	return dp->cfg->stats_stages;
+}
+
+uint64_t
+dp_worker_rx(const struct dp *dp, unsigned w)
+{
+	const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+	uint64_t n = 0;
+
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		n += dp_read_u64(&c->port[p].rx_pkts);
+	return n;
+}
+
 void
 dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out)
 {

@@ -46,6 +46,12 @@ unsigned dp_n_workers(const struct dp *dp);
 const struct dp_worker_counters *dp_worker_counters(const struct dp *dp, unsigned w);
 unsigned dp_worker_lcore(const struct dp *dp, unsigned w);
 
+/* Bench mode (stats.stages): the workers count cycles per stage (dp_stats.h). */
+bool dp_stages_enabled(const struct dp *dp);
+
+/* Packets worker w has received (over every port it polls). */
+uint64_t dp_worker_rx(const struct dp *dp, unsigned w);
+
 struct rte_ring;
 struct dp_flow_counters;
 struct dp_frag_counters;

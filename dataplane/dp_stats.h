@@ -35,11 +35,32 @@ struct dp_policy_counters {
 	uint64_t blocked;	     /* packets from or to a blocklisted address */
 };
 
+/*
+ * Bench mode (stats.stages): where a worker's cycles go, read from the TSC at stage boundaries
+ * once per burst (inspection once per inspected packet). Off by default: the reads cost a few
+ * cycles per packet.
+ */
+enum dp_stage_id {
+	DP_ST_RX,	/* rte_eth_rx_burst() calls that returned packets */
+	DP_ST_PARSE,	/* decoding, the blocklist, flow keys */
+	DP_ST_FLOW,	/* stateless rules, flow lookup and create, TCP state */
+	DP_ST_CLASSIFY, /* policy lookups of new (or reloaded) flows */
+	DP_ST_DECIDE,	/* verdicts, counters, rate limits, events, rejects */
+	DP_ST_INSPECT,	/* signature scanning and reassembly of inspected packets */
+	DP_ST_TX,	/* buffering to the peer, freeing drops, TX drains */
+	DP_ST_HOUSE,	/* flow aging, fragments, event flushes, RCU, between bursts */
+	DP_ST__COUNT
+};
+
+/* "rx", "parse", ... */
+const char *dp_stage_name(enum dp_stage_id s);
+
 struct dp_worker_counters {
 	uint64_t loops;
 	uint64_t busy_loops; /* loops that received at least one packet */
 	uint64_t rx_bursts;
 	uint64_t busy_cycles; /* TSC cycles of loops that received packets, drain included */
+	uint64_t stage_cycles[DP_ST__COUNT]; /* bench mode only */
 	struct dp_policy_counters policy;
 	struct dp_port_counters port[VG_MAX_PORTS];
 };

@@ -37,6 +37,42 @@ tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *userdata)
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
+const char *
+dp_stage_name(enum dp_stage_id s)
+{
+	static const char *const names[DP_ST__COUNT] = {
+		[DP_ST_RX] = "rx",
+		[DP_ST_PARSE] = "parse",
+		[DP_ST_FLOW] = "flow",
+		[DP_ST_CLASSIFY] = "classify",
+		[DP_ST_DECIDE] = "decide",
+		[DP_ST_INSPECT] = "inspect",
+		[DP_ST_TX] = "tx",
+		[DP_ST_HOUSE] = "housekeeping",
+	};
+
+	return s < DP_ST__COUNT ? names[s] : "?";
+}
+
+/* Bench mode: the time since t goes to stage s; returns now. Without it, nothing is read. */
+static inline uint64_t
+stage_end(struct dp_worker *w, enum dp_stage_id s, uint64_t t)
+{
+	uint64_t now;
+
+	if (likely(!w->stages))
+		return 0;
+	now = rte_rdtsc();
+	w->ctr.stage_cycles[s] += now - t;
+	return now;
+}
+
+static inline uint64_t
+stage_start(const struct dp_worker *w)
+{
+	return unlikely(w->stages) ? rte_rdtsc() : 0;
+}
+
 static void
 parse_policy_from_config(struct dp_parse_policy *pol, const struct vg_config *cfg)
 {
@@ -105,6 +141,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->qsbr = qsbr;
 	w->block = block;
 	w->inspect_all = cfg->inspect_all;
+	w->stages = cfg->stats_stages;
 	parse_policy_from_config(&w->parse_pol, cfg);
 
 	struct rl_rate reject_rate = {
@@ -506,6 +543,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	struct rte_mbuf *dropped[DP_MAX_BURST];
 	unsigned m = 0, nd = 0, nl = 0, nc = 0;
 	uint64_t bytes = 0, now = dp_clock_tick(&w->clock);
+	uint64_t t = stage_start(w), inspect_before;
 
 	dp_parse_burst(pkts, n, meta, &w->parse_pol, &w->parse_ctr, drop);
 
@@ -549,6 +587,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	}
 	in->rx_pkts += n;
 	in->rx_bytes += bytes;
+	t = stage_end(w, DP_ST_PARSE, t);
 
 	/* Stateless (tcp_flags) rules look at every packet, flow or no flow. */
 	if (pol != NULL && m > 0 && rl_snapshot_has_stateless(pol)) {
@@ -618,8 +657,11 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 			dp_frag_remember(w->frags, p, ps, f->id, when[i]);
 	}
 
+	t = stage_end(w, DP_ST_FLOW, t);
 	if (nc > 0)
 		classify_flows(w, pol, cls, nc, cls_when);
+	t = stage_end(w, DP_ST_CLASSIFY, t);
+	inspect_before = w->ctr.stage_cycles[DP_ST_INSPECT];
 
 	/*
 	 * Decide in arrival order: later fragments take their place among the other packets, so
@@ -692,6 +734,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 					!(f->det_flags & DP_DET_PASS)) {
 				unsigned dir = src_is_b[j] != f->init_is_b;
 				uint32_t plen;
+				uint64_t ti = stage_start(w);
 				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
 				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
 						w->flows, ps, f, pl, plen, &meta[i], dir, when[i],
@@ -701,6 +744,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 				if (iv == DP_INSPECT_FORWARD && meta[i].frag == DP_FRAG_FIRST)
 					iv = inspect_fragment(w, s, pkts[i], &meta[i], ps, f, dry,
 							when[i]);
+				stage_end(w, DP_ST_INSPECT, ti);
 
 				if (iv != DP_INSPECT_FORWARD) {
 					fwd[i] = 0;
@@ -727,6 +771,12 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 			fwd[i] = 2; /* sent back: neither forwarded nor freed */
 	}
 
+	/* Decisions without the inspection time inside them. */
+	t = stage_end(w, DP_ST_DECIDE, t);
+	if (unlikely(w->stages))
+		w->ctr.stage_cycles[DP_ST_DECIDE] -=
+				w->ctr.stage_cycles[DP_ST_INSPECT] - inspect_before;
+
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *mb = pkts[i];
 
@@ -745,6 +795,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		in->dropped += nd;
 		rte_pktmbuf_free_bulk(dropped, nd);
 	}
+	stage_end(w, DP_ST_TX, t);
 }
 
 static void
@@ -764,10 +815,12 @@ poll_queues(struct dp_worker *w)
 
 	for (unsigned i = 0; i < w->n_rx; i++) {
 		const struct dp_rx_source *s = &w->rx[i];
+		uint64_t t = stage_start(w);
 		uint16_t n = rte_eth_rx_burst(s->port_id, s->queue, pkts, (uint16_t)w->burst);
 
 		if (n == 0)
 			continue;
+		stage_end(w, DP_ST_RX, t);
 		got += n;
 		w->ctr.rx_bursts++;
 		process_burst(w, s, pkts, n);
@@ -797,9 +850,13 @@ poll_queues_in_time_order(struct dp_worker *w, bool final)
 
 		for (unsigned i = 0; i < w->n_rx && !final; i++) {
 			if (st->head[i] == st->len[i]) {
+				uint64_t t = stage_start(w);
+
 				st->head[i] = 0;
 				st->len[i] = rte_eth_rx_burst(w->rx[i].port_id, w->rx[i].queue,
 						st->pkts[i], (uint16_t)w->burst);
+				if (st->len[i] > 0)
+					stage_end(w, DP_ST_RX, t);
 			}
 		}
 		for (unsigned i = 0; i < w->n_rx; i++) {
@@ -854,9 +911,11 @@ dp_worker_main(void *arg)
 		if (unlikely(tsc - prev_drain > w->drain_tsc)) {
 			drain_all(w);
 			prev_drain = tsc;
+			stage_end(w, DP_ST_TX, tsc);
 		}
 		got = ordered ? poll_queues_in_time_order(w, false) : poll_queues(w);
 
+		uint64_t t = stage_start(w);
 		uint64_t now = dp_clock_tick(&w->clock);
 		dp_flow_age(w->flows, now);
 		dp_frag_age(w->frags, now);
@@ -864,6 +923,8 @@ dp_worker_main(void *arg)
 		dp_evq_flush(&w->evq);
 		/* Nothing from this loop holds the policy snapshot any more. */
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+		if (got > 0)
+			stage_end(w, DP_ST_HOUSE, t);
 
 		w->ctr.loops++;
 		if (got > 0) {

@@ -73,6 +73,7 @@ struct dp_worker {
 	struct dp_inspect *inspect;    /* signature scanning */
 	const struct det_engine *eng;  /* engine for this loop (NULL: no inspection) */
 	bool inspect_all;
+	bool stages;		/* bench mode: count cycles per stage (ctr.stage_cycles) */
 	struct rl_tb reject_tb; /* answers to rejected packets, per second */
 	struct rl_tb_params reject_tb_params;
 

@@ -33,10 +33,10 @@ meson test -C build --print-errorlogs --num-processes 2
 step "build with ASan and UBSan"
 scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
-step "tests under ASan/UBSan: unit, fuzz corpora, pcap cases"
+step "tests under ASan/UBSan: unit, fuzz corpora, pcap cases, REST API"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 2 \
-	--suite unit --suite fuzz-corpus --suite cases
+	--suite unit --suite fuzz-corpus --suite cases --suite api
 
 step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-15}s per target)"
 CC=clang scripts/build.sh build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
