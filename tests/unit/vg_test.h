@@ -87,15 +87,13 @@ vg_test_eal_init(void)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vgtest%d", (int)getpid());
 	/* --no-huge implies legacy memory, which --in-memory refuses: --no-shconf instead. */
-	char *argv[] = { "vgtest", "--no-huge", "-m", VG_TEST_EAL_MEM_MB, "--no-pci",
-		"--no-shconf", "--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix,
-		NULL };
+	char *argv[] = { "vgtest", "--no-huge", "-m", VG_TEST_EAL_MEM_MB, "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;
-	snprintf(vg_test_runtime_dir, sizeof(vg_test_runtime_dir), "%s",
-			rte_eal_get_runtime_dir());
+	snprintf(vg_test_runtime_dir, sizeof(vg_test_runtime_dir), "%s", rte_eal_get_runtime_dir());
 	atexit(vg_test_eal_cleanup);
 	return 0;
 }
