@@ -65,6 +65,8 @@ struct mg_server {
 		pthread_t th[MAX_JOB_THREADS];
 		unsigned n_threads;
 		uint64_t open; /* handed to a job thread and not yet completed (reply sent) */
+		struct audit_rec *audit_head; /* records of refusals decided on the I/O threads */
+		struct audit_rec *audit_tail;
 	} jobs;
 
 	uint64_t requests[SC__COUNT];
@@ -74,6 +76,16 @@ struct mg_server {
 	/* While starting: libmicrohttpd's last message, for the error the caller sees. */
 	char start_err[256];
 	bool starting;
+};
+
+/* An audit record waiting for a job thread to hand it to control. */
+struct audit_rec {
+	struct audit_rec *next;
+	char who[MG_TOKEN_NAME_LEN];
+	char method[16];
+	char *path;
+	char *detail;
+	int status;
 };
 
 /* Per request: the parsed request, its body so far, and whether a reply was already queued. */
@@ -307,14 +319,29 @@ log_safe(char *out, size_t len, const char *s)
 	out[i] = '\0';
 }
 
-/* Record a write: who, what, and how it ended. */
 static void
-audit(struct conn *cs)
+store_audit(struct ctl_ctx *ctx, const char *who, const char *method, const char *path,
+		const char *detail, int status)
 {
+	int rc = ctl_api_audit(ctx, who, method, path, detail, status);
+
+	if (rc != 0 && rc != -ENOTSUP)
+		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", method, path,
+				who, status, strerror(-rc));
+}
+
+/*
+ * Record a write: who, what, and how it ended. The daemon's log gets the line at once; the
+ * store's record goes through control, which may take a while, so on an I/O thread (a refusal
+ * decided before the body) it is handed to the job threads instead of waited for.
+ */
+static void
+audit(struct conn *cs, bool on_io_thread)
+{
+	struct mg_server *s = cs->srv;
 	struct mg_req *r = &cs->req;
 	char detail[512];
 	const char *what = r->audit;
-	int rc;
 
 	if (r->auth != MG_AUTH_OK || r->route == NULL || !(r->route->flags & MG_RF_WRITE))
 		return;
@@ -326,18 +353,57 @@ audit(struct conn *cs)
 				msg ? msg : "");
 		what = detail;
 	}
-	/* The daemon's log holds the trail too, also when there is no store to keep it in; what
-	 * a client sent cannot forge log lines. */
+	/* The log holds the trail also when there is no store; what a client sent cannot forge
+	 * log lines. */
 	char lpath[160], lwhat[512];
 
 	log_safe(lpath, sizeof(lpath), r->path);
 	log_safe(lwhat, sizeof(lwhat), what);
 	MG_LOG(NOTICE, "audit: %s %s by %s -> %d: %s", r->method, lpath, r->id.name, r->status,
 			lwhat);
-	rc = ctl_api_audit(r->ctx, r->id.name, r->method, r->path, what, r->status);
-	if (rc != 0 && rc != -ENOTSUP)
-		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", r->method,
-				r->path, r->id.name, r->status, strerror(-rc));
+	if (on_io_thread) {
+		struct audit_rec *a = calloc(1, sizeof(*a));
+
+		if (a != NULL) {
+			snprintf(a->who, sizeof(a->who), "%s", r->id.name);
+			snprintf(a->method, sizeof(a->method), "%s", r->method);
+			a->path = strdup(r->path);
+			a->detail = strdup(what);
+			a->status = r->status;
+		}
+		if (a == NULL || a->path == NULL || a->detail == NULL) {
+			MG_LOG(WARNING,
+					"audit record of %s %s by %s (%d) was not stored: out of "
+					"memory",
+					r->method, lpath, r->id.name, r->status);
+			if (a != NULL) {
+				free(a->path);
+				free(a->detail);
+				free(a);
+			}
+			return;
+		}
+		pthread_mutex_lock(&s->jobs.mu);
+		if (!s->jobs.stop) {
+			if (s->jobs.audit_tail != NULL)
+				s->jobs.audit_tail->next = a;
+			else
+				s->jobs.audit_head = a;
+			s->jobs.audit_tail = a;
+			pthread_cond_signal(&s->jobs.cv);
+			a = NULL;
+		}
+		pthread_mutex_unlock(&s->jobs.mu);
+		if (a == NULL)
+			return;
+		/* Stopping: no job thread will take it. */
+		store_audit(r->ctx, a->who, a->method, a->path, a->detail, a->status);
+		free(a->path);
+		free(a->detail);
+		free(a);
+		return;
+	}
+	store_audit(r->ctx, r->id.name, r->method, r->path, what, r->status);
 }
 
 /* Static files (dashboard) ------------------------------------------------------------------ */
@@ -482,7 +548,7 @@ start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const 
 	if (r->route->role > MG_ROLE_NONE &&
 			(r->auth != MG_AUTH_OK || r->id.role < r->route->role)) {
 		mg_route_run(r); /* replies 401 or 403 without running the handler */
-		audit(cs);
+		audit(cs, true);
 		return true;
 	}
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -495,14 +561,14 @@ start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const 
 					"the body is %llu bytes; this appliance takes at most %llu "
 					"(mgmt.max_body)",
 					n, (unsigned long long)s->cfg.max_body);
-			audit(cs);
+			audit(cs, true);
 			return true;
 		}
 		if (n > 0 && !(r->route->flags & MG_RF_BODY)) {
 			mg_reply_error(r, 400, "unexpected_body", NULL,
 					"%s %s takes no request body", r->route->method,
 					r->route->pattern);
-			audit(cs);
+			audit(cs, true);
 			return true;
 		}
 	}
@@ -511,7 +577,7 @@ start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const 
 
 /* Run the route's handler for a complete request, and what follows it (audit, snapshots). */
 static void
-run_route(struct conn *cs)
+run_route(struct conn *cs, bool on_io_thread)
 {
 	struct mg_req *r = &cs->req;
 
@@ -521,7 +587,7 @@ run_route(struct conn *cs)
 	/* A change shows in the next status or metrics, whatever the snapshot's age. */
 	if ((r->route->flags & MG_RF_WRITE) && r->status < 400)
 		__atomic_fetch_add(&cs->srv->writes, 1, __ATOMIC_RELEASE);
-	audit(cs);
+	audit(cs, on_io_thread);
 }
 
 static void *
@@ -531,8 +597,21 @@ job_main(void *arg)
 
 	pthread_mutex_lock(&s->jobs.mu);
 	for (;;) {
+		struct audit_rec *a = s->jobs.audit_head;
 		struct conn *cs = s->jobs.head;
 
+		if (a != NULL) {
+			s->jobs.audit_head = a->next;
+			if (s->jobs.audit_head == NULL)
+				s->jobs.audit_tail = NULL;
+			pthread_mutex_unlock(&s->jobs.mu);
+			store_audit(s->ctx, a->who, a->method, a->path, a->detail, a->status);
+			free(a->path);
+			free(a->detail);
+			free(a);
+			pthread_mutex_lock(&s->jobs.mu);
+			continue;
+		}
 		if (cs == NULL) {
 			if (s->jobs.stop)
 				break;
@@ -543,7 +622,7 @@ job_main(void *arg)
 		if (s->jobs.head == NULL)
 			s->jobs.tail = NULL;
 		pthread_mutex_unlock(&s->jobs.mu);
-		run_route(cs);
+		run_route(cs, false);
 		cs->job_done = true;
 		/* The connection's thread queues the reply when it is called again. */
 		MHD_resume_connection(cs->c);
@@ -601,15 +680,15 @@ finish_request(struct MHD_Connection *c, struct conn *cs)
 				json_pack("{s:I}", "max_body", (json_int_t)cs->srv->cfg.max_body),
 				"the body is larger than %llu bytes (mgmt.max_body)",
 				(unsigned long long)cs->srv->cfg.max_body);
-		audit(cs);
+		audit(cs, true);
 	} else if (cs->len > 0 && !(r->route->flags & MG_RF_BODY)) {
 		mg_reply_error(r, 400, "unexpected_body", NULL, "%s %s takes no request body",
 				r->route->method, r->route->pattern);
-		audit(cs);
+		audit(cs, true);
 	} else if (!(r->route->flags & MG_RF_FAST) && enqueue_job(c, cs)) {
 		return MHD_YES;
 	} else {
-		run_route(cs);
+		run_route(cs, true);
 	}
 	return queue_reply(c, cs);
 }
