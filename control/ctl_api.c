@@ -73,6 +73,18 @@ ctl_api_status(struct ctl_ctx *ctx)
 	json_object_set_new(r, "uptime_s",
 			json_integer((json_int_t)((wall_ns() - ctx->start_ns) / 1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
+	{
+		int64_t pv = ctl_policy_version(ctx->policy);
+		unsigned rules = 0;
+		int64_t sv = ctx->sigs != NULL ? ctl_sigs_version(ctx->sigs, &rules) : 0;
+
+		json_object_set_new(r, "versions",
+				json_pack("{s:o, s:o, s:i}", "policy",
+						pv > 0 ? json_integer(pv) : json_null(),
+						"signatures",
+						sv > 0 ? json_integer(sv) : json_null(),
+						"signature_rules", (int)rules));
+	}
 	return r;
 }
 
@@ -89,6 +101,10 @@ ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len)
 			snprintf(why, len, "port %s has no link", p->cfg->name);
 			return false;
 		}
+	}
+	if (ctx->cfg->policy_file != NULL && ctl_policy_version(ctx->policy) <= 0) {
+		snprintf(why, len, "no policy is loaded yet");
+		return false;
 	}
 	snprintf(why, len, "ports up");
 	return true;

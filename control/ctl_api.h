@@ -25,11 +25,12 @@
 #include "ctl_ctx.h"
 #include "vg_diag.h"
 
-/* Status: version, uptime, mode, ports (link, counters), workers, flow table fill, policy and
- * signature versions, store state. */
+/* Status: version, uptime, mode, ports (link, counters), workers, flow table fill, the
+ * versions of the policy and the signature set in force ("versions"), store state. */
 json_t *ctl_api_status(struct ctl_ctx *ctx);
 
-/* Ready: every port has link and a policy is loaded. why says what is missing. */
+/* Ready: every port has link and, when the config names a policy file, a policy is in force.
+ * why says what is missing. */
 bool ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len);
 
 /* Everything /metrics exposes, as one JSON document (mgmt formats it for Prometheus). */

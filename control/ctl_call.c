@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct call {
 
 struct ctl_mailbox {
 	struct rte_ring *ring;
+	sem_t wake; /* posted with every call, so that an idle control loop runs it at once */
 };
 
 struct ctl_mailbox *
@@ -49,6 +51,7 @@ ctl_mailbox_create(unsigned size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	sem_init(&mb->wake, 0, 0);
 	return mb;
 }
 
@@ -89,7 +92,22 @@ ctl_mailbox_free(struct ctl_mailbox *mb)
 			abandon_now(c);
 	}
 	rte_ring_free(mb->ring);
+	sem_destroy(&mb->wake);
 	free(mb);
+}
+
+void
+ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += (long)timeout_us * 1000;
+	t.tv_sec += t.tv_nsec / 1000000000;
+	t.tv_nsec %= 1000000000;
+	if (sem_clockwait(&mb->wake, CLOCK_MONOTONIC, &t) == 0)
+		while (sem_trywait(&mb->wake) == 0)
+			; /* one wake-up for every call queued meanwhile */
 }
 
 int
@@ -119,6 +137,7 @@ ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void
 		call_free(c);
 		return -ENOSPC;
 	}
+	sem_post(&mb->wake);
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;

@@ -32,6 +32,9 @@ void ctl_mailbox_free(struct ctl_mailbox *mb);
 int ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
 		unsigned timeout_ms);
 
+/* On control, when idle: sleep until a call is queued or timeout_us have passed. */
+void ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us);
+
 /* On control: run up to max queued calls. Returns how many ran. */
 unsigned ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max);
 

@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 
 #include "ctl_analysis.h"
+#include "ctl_call.h"
 #include "ctl_loop.h"
 #include "ctl_policy.h"
 #include "ctl_sigs.h"
@@ -149,7 +150,7 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 		if (ctx->store != NULL)
 			ctl_store_tick(ctx->store, t);
 		if (work == 0)
-			usleep(1000);
+			ctl_mailbox_wait(ctx->mailbox, 1000);
 	}
 	return 0;
 }

@@ -233,7 +233,7 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	b->text = NULL;
 	memcpy(pm->sha256, b->sha256, sizeof(pm->sha256));
 	pm->source = src;
-	pm->version = id;
+	__atomic_store_n(&pm->version, id, __ATOMIC_RELEASE); /* read by ctl_policy_version() */
 	pm->applied_ns = wall_ns();
 	CTL_LOG(NOTICE, "policy version %lld in force (epoch %u, %s, sha256 %.12s)", (long long)id,
 			pm->epoch, source, pm->sha256);
@@ -371,4 +371,10 @@ bool
 ctl_policy_reloading(const struct ctl_policy *pm)
 {
 	return __atomic_load_n(&pm->reloading, __ATOMIC_ACQUIRE);
+}
+
+int64_t
+ctl_policy_version(const struct ctl_policy *pm)
+{
+	return __atomic_load_n(&pm->version, __ATOMIC_ACQUIRE);
 }

@@ -77,4 +77,7 @@ void ctl_policy_current(const struct ctl_policy *pm, struct ctl_policy_current *
 /* Per-rule counters of the snapshot in force (control lcore): [{rule, name, action, ...}]. */
 json_t *ctl_policy_counters(const struct ctl_policy *pm);
 
+/* The version in force (0: none yet). Any thread. */
+int64_t ctl_policy_version(const struct ctl_policy *pm);
+
 #endif /* CTL_POLICY_H */

@@ -55,6 +55,7 @@ struct ctl_sigs {
 	char sha256[65];
 	char *source;
 	int64_t version;
+	unsigned rules; /* of the engine in force, for ctl_sigs_version() */
 	uint64_t applied_ns;
 	json_t *summary;
 	char *groups[MAX_GROUPS];
@@ -417,7 +418,8 @@ ctl_sigs_publish(
 		b->n_groups = 0;
 	}
 	sm->source = src;
-	sm->version = id;
+	__atomic_store_n(&sm->rules, det_engine_rule_count(sm->engine), __ATOMIC_RELAXED);
+	__atomic_store_n(&sm->version, id, __ATOMIC_RELEASE); /* read by ctl_sigs_version() */
 	sm->applied_ns = wall_ns();
 	CTL_LOG(NOTICE, "signatures version %lld in force (%u rules, %s, sha256 %.12s)",
 			(long long)id, det_engine_rule_count(sm->engine), source, sm->sha256);
@@ -604,4 +606,14 @@ bool
 ctl_sigs_reloading(const struct ctl_sigs *sm)
 {
 	return __atomic_load_n(&sm->reloading, __ATOMIC_ACQUIRE);
+}
+
+int64_t
+ctl_sigs_version(const struct ctl_sigs *sm, unsigned *rules)
+{
+	int64_t v = __atomic_load_n(&sm->version, __ATOMIC_ACQUIRE);
+
+	if (rules != NULL)
+		*rules = __atomic_load_n(&sm->rules, __ATOMIC_RELAXED);
+	return v;
 }

@@ -73,4 +73,7 @@ void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ct
 /* Names of the rule files (without .rules) of the set in force: the groups `inspect` names. */
 unsigned ctl_sigs_groups(const struct ctl_sigs *sm, const char **names, unsigned max);
 
+/* The version in force (0: none yet) and its number of rules. Any thread. */
+int64_t ctl_sigs_version(const struct ctl_sigs *sm, unsigned *rules);
+
 #endif /* CTL_SIGS_H */

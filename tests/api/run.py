@@ -126,6 +126,9 @@ def health_ready_status(v, ctx):
     check(all("link" in p and "rx_packets" in p for p in s["ports"]), "port link and counters")
     check("fill" in s["flows"] and "capacity" in s["flows"], "flow table fill", r)
     check(s["mode"] in ("enforce", "dry-run"), "mode", r)
+    pv = expect(v.get("/api/v1/policy", "viewer"), 200).json["version"]
+    check(s["versions"] == {"policy": pv, "signatures": None, "signature_rules": 0},
+          "status names the policy version in force and no signature set", r)
     # The capture of policy-verdicts went through: 10 packets in on a, 5 on b.
     deadline = time.time() + 5
     while time.time() < deadline:
@@ -379,6 +382,9 @@ def signature_lifecycle(v, ctx):
         r = expect(s.get("/api/v1/signatures", "viewer"), 200)
         check(r.json["text"] == new and r.json["rules"] == 3 and
               r.json["source"] == "api:netadmin", "the new set is in force", r)
+        st = s.get("/api/v1/status", "viewer").json
+        check(st["versions"]["signatures"] == v1 and st["versions"]["signature_rules"] == 3,
+              "status names the new signature version", st.get("versions"))
         r = expect(s.request("PUT", "/api/v1/signatures", "admin", new, "text/plain"), 200)
         check(r.json["unchanged"] is True, "the same text again changes nothing", r)
         expect(s.request("PUT", "/api/v1/signatures", "admin", bad, "text/plain"), 422)
