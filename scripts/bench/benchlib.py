@@ -104,14 +104,26 @@ def mbufs_for(packets):
     return (1 << max(14, (packets + 16384).bit_length())) - 1
 
 
+def pool_mb(mbufs, data_room, page=4096):
+    """Memory of an mbuf pool on pages of `page` bytes: a mempool object does not cross a
+    page, so on 4 KiB pages (--no-huge) a 2176-byte data room takes a whole page."""
+    obj = data_room + 320  # mbuf header, private area, mempool header, rounding
+    if obj <= page:
+        size = -(-mbufs // (page // obj)) * page
+    else:
+        size = mbufs * -(-obj // page) * page
+    return size // (1 << 20)
+
+
 def eal_memory(mbufs, data_room, no_huge=False):
     """EAL memory arguments and a description: hugepages when enough are free, else --no-huge
-    with room for the pool. Every peer gets the same answer for the same input."""
-    need_mb = mbufs * (data_room + 320) // (1 << 20) + 256
+    with room for the pool. Every peer gets the same answer for the same input. Returns
+    (args, description, no_huge, MiB that --no-huge needs)."""
+    need_mb = pool_mb(mbufs, data_room, 2 << 20) + 256
+    small_mb = max(pool_mb(mbufs, data_room) + 256, 1024)
     if not no_huge and hugepages_free_mb() >= need_mb:
-        return ["--huge-unlink"], f"hugepages ({need_mb} MiB needed)", False
-    mb = max(need_mb, 1024)
-    return ["--no-huge", "-m", str(mb)], f"--no-huge -m {mb}", True
+        return ["--huge-unlink"], f"hugepages ({need_mb} MiB needed)", False, small_mb
+    return (["--no-huge", "-m", str(small_mb)], f"--no-huge -m {small_mb}", True, small_mb)
 
 
 def remove_runtime_dir(prefix):
@@ -206,6 +218,8 @@ class Proc:
                 self.p.wait()
                 raise BenchError(f"{self.name} did not stop within {timeout} s of SIGINT "
                                  f"(killed; pid {self.p.pid})")
+        if self.log_path and not self.out.closed:
+            self.out.close()
         return self.p.returncode
 
     def output(self):
@@ -241,9 +255,14 @@ def sample_rates(read, seconds, warmup, proc):
     return samples
 
 
-def summarize_samples(samples):
+def summarize_samples(samples, proc=None):
     rx = [s[0] for s in samples]
     tx = [s[1] for s in samples]
+    if statistics.median(rx) <= 0:
+        # A stalled program is an error to look into, never a figure of zero.
+        raise BenchError(f"{proc.name if proc else 'the program'}: its input counter stood "
+                         f"still for most of the sampled seconds ({len(rx)} samples)"
+                         + (f":\n{proc.tail()}" if proc else ""))
     return {"rx_mpps": statistics.median(rx) / 1e6, "tx_mpps": statistics.median(tx) / 1e6,
             "samples": len(samples),
             "rx_mpps_min": min(rx) / 1e6, "rx_mpps_max": max(rx) / 1e6}

@@ -96,7 +96,7 @@ def testpmd_run(ctx, run_dir):
         benchlib.remove_runtime_dir(prefix)
         benchlib.remove_hugepage_files(prefix)
     m = re.search(r"CPU cycles/packet=([\d.]+)", out)
-    r = benchlib.summarize_samples(samples)
+    r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = float(m.group(1)) if m else None
     r["cycles_source"] = "testpmd --record-core-cycles (busy cycles of the forwarding core)"
     return r
@@ -206,6 +206,7 @@ def vigild_run(ctx, run_dir):
     with open(stats_path) as f:
         st = json.load(f)
     memory = _memory_figures(st)
+    eal_mem = re.search(r"^vigild: (using hugepages.*|.*no-huge.*)$", log, re.M)
     for k, rx_ in VIGILD_LOG_MEMORY.items():
         m = rx_.search(log)
         if m:
@@ -213,7 +214,7 @@ def vigild_run(ctx, run_dir):
     ctx.tsc_hz = ctx.tsc_hz or st.get("tsc_hz")
     w = st["workers"][0]
     rx = st["ports"][0]["rx_packets"]
-    r = benchlib.summarize_samples(samples)
+    r = benchlib.summarize_samples(samples, proc)
     r.update({
         "cycles_per_packet": w["busy_cycles"] / rx if rx else None,
         "cycles_source": "vigild --stats-json: worker busy_cycles / packets received",
@@ -221,6 +222,7 @@ def vigild_run(ctx, run_dir):
         "tx_full": st["ports"][1]["tx_full"],
         "dropped": st["ports"][0]["dropped"],
         "memory": memory,
+        "eal_memory": eal_mem.group(1) if eal_mem else None,
         "notes": notes,
     })
     for k in ("policy", "rules", "inspection", "mode", "detect", "signatures"):
@@ -287,7 +289,7 @@ def l3fwd_run(ctx, run_dir):
         proc.stop()
         benchlib.remove_runtime_dir(prefix)
         benchlib.remove_hugepage_files(prefix)
-    r = benchlib.summarize_samples(samples)
+    r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = None
     r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
     return r
@@ -299,11 +301,13 @@ def ovs_available(ctx):
     for b in (OVS_VSWITCHD, OVS_SCHEMA):
         if not os.path.exists(b):
             raise Skip(f"{b} missing (apt-get install openvswitch-switch-dpdk)")
-    for t in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"):
+    for t in ("ovsdb-tool", "ovsdb-server", "ovsdb-client", "ovs-vsctl", "ovs-ofctl",
+              "ovs-appctl"):
         if not shutil.which(t):
             raise Skip(f"{t} not found (apt-get install openvswitch-switch)")
     if ctx.no_huge_forced:
-        raise Skip("no free hugepages for OVS's pool (scripts/hugepages/setup.sh)")
+        raise Skip(f"OVS needs hugepages and the run uses {ctx.memory}: fewer are free than "
+                   "this capture needs (scripts/hugepages/setup.sh)")
     # OVS sizes its shared pool itself, at most 4096 x 64 mbufs, and net_pcap holds the whole
     # capture in that pool.
     if ctx.packets + 16384 > 4096 * 64:
@@ -352,11 +356,13 @@ class Ovs:
              f"--remote=punix:{d}/db.sock", f"--unixctl={d}/ovsdb.ctl",
              f"--pidfile={d}/ovsdb.pid", f"--log-file={d}/ovsdb.log"],
             "ovsdb-server", env=self.env, log=f"{d}/ovsdb.out"))
-        deadline = time.monotonic() + 10
-        while not os.path.exists(f"{d}/db.sock"):
+        # The socket file appears before ovsdb-server listens on it: ask until it answers.
+        deadline = time.monotonic() + 20
+        while subprocess.run(["ovsdb-client", "list-dbs", self.db], capture_output=True,
+                             env=self.env, timeout=10).returncode != 0:
             if time.monotonic() > deadline or not self.procs[0].alive():
                 raise BenchError("ovsdb-server did not start:\n" + self.procs[0].tail())
-            time.sleep(0.05)
+            time.sleep(0.1)
         self.vsctl("--no-wait", "init")
         extra = f"--file-prefix={self.prefix} --no-pci --log-level=lib.eal:error " + \
             " ".join(ctx.mem_args)
@@ -448,7 +454,7 @@ def ovs_run(ctx, run_dir):
         errors = ovs.stop()
     if errors:
         raise BenchError("; ".join(errors))
-    r = benchlib.summarize_samples(samples)
+    r = benchlib.summarize_samples(samples, ovs.vswitchd)
     pmd = pmd.split("main thread:")[0]
     m = re.search(r"avg processing cycles per packet:\s*([\d.]+)", pmd)
     r["cycles_per_packet"] = float(m.group(1)) if m else None

@@ -117,10 +117,12 @@ class Ctx:
         self.policy, self.signatures = p["policy"], p["signatures"]
         self.inspection = p["inspection"]
         self.mbufs = benchlib.mbufs_for(self.packets)
-        self.mem_args, self.memory, self.no_huge_forced = benchlib.eal_memory(
+        self.mem_args, self.memory, self.no_huge_forced, pool_mb = benchlib.eal_memory(
             self.mbufs, self.data_room, self.args.no_huge)
         self.no_huge = self.no_huge_forced
-        self.mem_mb = max(self.mbufs * (self.data_room + 320) // (1 << 20) + 512, 1024)
+        # vigild's --no-huge memory: the pool, its flow table (about 210 bytes a flow, with
+        # room to spare) and the rest of its heap.
+        self.mem_mb = pool_mb + benchlib.parse_count(self.flows_max) * 256 // (1 << 20) + 768
         self.tsc_hz = None
         self.cache = {}
         self.skipped_rules = []
@@ -242,7 +244,8 @@ def run_scenario(p):
             doc["peers"][name] = s
         base = doc["peers"].get("testpmd", {})
         for name, s in doc["peers"].items():
-            if s["status"] in ("ok", "partial") and base.get("status") in ("ok", "partial"):
+            if s["status"] in ("ok", "partial") and base.get("status") in ("ok", "partial") \
+                    and base["median_rx_mpps"] > 0:
                 s["ratio_to_testpmd"] = s["median_rx_mpps"] / base["median_rx_mpps"]
         return doc
     finally:

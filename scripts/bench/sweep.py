@@ -5,9 +5,10 @@ scenario per point) and write DIR/<sweep>.json and a plot DIR/<sweep>.png.
 
   rules       policy size: N rules, N-1 drop rules that the traffic never matches, then the
               allow rule it does (10 to 100k); 64-byte packets, 10k flows
-  flows       active flows (1k to 1M), 64-byte midstream TCP, 2 packets a flow
+  flows       active flows (1k to 1M), 64-byte midstream TCP, 1 packet a flow
   newflows    share of new flows: full TCP sessions (SYN ... FIN, ACK) of K packets each, so
-              one packet in K opens a flow; reported as new flows per second too
+              one packet in K opens a flow (about 140k packets a capture); reported as new
+              flows per second too
   signatures  signature count (0 to 10k) against IMIX UDP traffic of which 1% carries a pattern
   sizes       frame size: 64, 128, 256, 512, 1024, 1500 and IMIX, 10k flows
 
@@ -94,14 +95,18 @@ def point_params(sweep, value, work, args):
         extra = {"policy": pol}
     elif sweep == "flows":
         n = benchlib.parse_count(value)
-        gen = ["--flows", value, "--per-flow", "2", "--tcp-mode", "midstream", "--size", "64"]
+        # One packet a flow: every packet looks up a different flow, the worst case for the
+        # table, and the 1M capture stays at 1M mbufs.
+        gen = ["--flows", value, "--per-flow", "1", "--tcp-mode", "midstream", "--size", "64"]
         extra = {"flows_max": str(max(n * 2, 262144))}
     elif sweep == "newflows":
         k = int(value)
         if k < 7:
             raise BenchError("newflows: a TCP session has at least 7 packets")
-        gen = ["--flows", "20k", "--per-flow", str(k), "--tcp-mode", "handshake",
-               "--order", "shuffle", "--size", "64"]
+        # About 140k packets at every point (20k sessions of 7 ... 1400 of 100), so that every
+        # peer's pool holds the capture.
+        gen = ["--flows", str(max(140000 // k, 100)), "--per-flow", str(k), "--tcp-mode",
+               "handshake", "--order", "shuffle", "--size", "64"]
     elif sweep == "signatures":
         n = benchlib.parse_count(value)
         pat = os.path.join(work, "patterns.txt")
@@ -188,7 +193,11 @@ def plot(doc, path):
     for ax in axes:
         ax.grid(True, alpha=0.3)
         if not categorical and len(xs) > 1 and max(xs) / max(min(xs), 1) >= 100:
-            ax.set_xscale("log")
+            # symlog keeps a point at 0 (no signatures) on the axis.
+            if min(xs) <= 0:
+                ax.set_xscale("symlog", linthresh=1)
+            else:
+                ax.set_xscale("log")
     axes[-1].set_xlabel(XLABEL[sweep])
     if categorical:
         axes[-1].set_xticks(xs)
@@ -221,6 +230,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     doc = {"benchmark": "sweep", "sweep": args.sweep, "command": " ".join(sys.argv),
            "machine": benchlib.machine(), "peers": args.peers.split(","), "points": []}
+    failed = False
     try:
         for v in points:
             print(f"== {args.sweep} = {v}", flush=True)
@@ -238,8 +248,9 @@ def main():
                         s["new_flows_per_second"] = s["median_rx_mpps"] * 1e6 / int(v)
                 point["flows_in_capture"] = flows
             doc["points"].append(point)
-    except (BenchError, policy_xlate.XlateError) as e:
+    except (BenchError, policy_xlate.XlateError, OSError, ValueError, KeyError) as e:
         print(f"sweep: {e}", file=sys.stderr)
+        failed = True
         if not doc["points"]:
             return 1
         print("sweep: writing the points measured so far", file=sys.stderr)
@@ -250,7 +261,9 @@ def main():
     png = os.path.join(args.out, f"{args.sweep}.png")
     plot(doc, png)
     print(f"wrote {js} and {png}")
-    return 0
+    failed = failed or any(s["status"] == "failed" for p in doc["points"]
+                           for s in p["result"]["peers"].values())
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
