@@ -34,6 +34,7 @@
 #include "ctl_sigs.h"
 #include "det_config.h"
 #include "dp.h"
+#include "dp_port.h"
 #include "mg_config.h"
 #include "mg_server.h"
 #include "vg_config.h"
@@ -236,6 +237,8 @@ memory_needed_mb(const struct vg_config *cfg)
 			mbufs += (uint64_t)cfg->n_workers *
 				 (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 		mbufs *= 2;
+		for (unsigned i = 0; i < cfg->n_ports; i++)
+			mbufs += dp_port_held_mbufs(cfg->ports[i].device);
 	}
 	uint64_t bytes = mbufs * (cfg->mbuf_data_room + 256);
 

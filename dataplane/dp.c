@@ -44,6 +44,8 @@ pool_size(const struct dp *dp)
 		     (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 	n += (uint64_t)dp->n_workers * (cfg->mbuf_cache * 3 / 2 + DP_MAX_BURST * (dp->n_ports + 1));
 	n += 4096;
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		n += dp_port_held_mbufs(cfg->ports[i].device);
 	uint32_t p = 1;
 	while (p - 1 < n && p < (1u << 31))
 		p <<= 1;

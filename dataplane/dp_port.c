@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pcap/pcap.h>
 #include <rte_ethdev.h>
 
 #include "dp_port.h"
@@ -287,4 +288,47 @@ dp_port_log_link(const struct dp_port *p)
 	}
 	rte_eth_link_to_str(text, sizeof(text), &link);
 	DP_LOG(INFO, "port %s: %s", p->cfg->name, text);
+}
+
+/* The value of key=... in a devargs string, into out; false when absent. */
+static bool
+devarg(const char *device, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = strchr(device, ','); p != NULL; p = strchr(p + 1, ',')) {
+		if (strncmp(p + 1, key, kl) != 0 || p[1 + kl] != '=')
+			continue;
+		const char *v = p + 2 + kl;
+		size_t n = strcspn(v, ",");
+
+		if (n >= len)
+			return false;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+uint64_t
+dp_port_held_mbufs(const char *device)
+{
+	char path[VG_PATH_LEN], flag[8], err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t n = 0;
+	pcap_t *pc;
+
+	if (strncmp(device, "net_pcap", 8) != 0 ||
+			!devarg(device, "infinite_rx", flag, sizeof(flag)) ||
+			strcmp(flag, "1") != 0 || !devarg(device, "rx_pcap", path, sizeof(path)))
+		return 0;
+	pc = pcap_open_offline(path, err);
+	if (pc == NULL)
+		return 0;
+	while (pcap_next_ex(pc, &h, &data) == 1)
+		n++;
+	pcap_close(pc);
+	return n;
 }

@@ -35,6 +35,14 @@ struct dp_port {
 };
 
 /* Find the ethdev of each configured port; fills port_id, driver, index, peer. */
+/*
+ * Mbufs a port's device keeps for itself: net_pcap with infinite_rx=1 loads its whole rx_pcap
+ * into mbufs of our pool when the queue is set up, and fails (then crashes on close, DPDK 22.11)
+ * when the pool is short. 0 for every other device, or when the capture cannot be read (the
+ * device then reports that itself).
+ */
+uint64_t dp_port_held_mbufs(const char *device);
+
 int dp_ports_probe(struct dp_port *ports, const struct vg_config *cfg);
 
 /*

@@ -3,7 +3,8 @@
 # Bench mode: vigild --bench counts cycles per pipeline stage, prints them in the live view, and
 # writes them in --stats-json. A capture with allowed, dropped and inspected traffic is replayed
 # into net_null; the test checks the shape and that each stage the traffic needs got cycles
-# (no figure is judged: speed is for scripts/bench).
+# (no figure is judged: speed is for scripts/bench). Then a replay larger than the default mbuf
+# pool: net_pcap infinite_rx keeps the whole capture in mbufs, and vigild sizes its pool for it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 if [[ $EUID -ne 0 ]]; then
@@ -57,4 +58,21 @@ cpp = st["cycles_per_packet"]
 assert abs(cpp["total"] - st["cycles"]["total"] / st["packets"]) < 1e-6 * cpp["total"] + 1e-9
 print("test_bench_mode: %d packets, cycles/packet %s" % (st["packets"], ", ".join(
     f"{k} {cpp[k]:.1f}" for k in names + ["total"])))
+PY
+
+# 40k packets held by net_pcap, more than the ~16k mbufs ports and workers need.
+"$PKTGEN" -o "$work/big.pcap" --flows 20k --per-flow 2 --tcp-mode midstream --quiet >/dev/null
+sed -i "s|rx_pcap=[^,]*|rx_pcap=$work/big.pcap|; /^signatures:/d" "$work/vigil.yaml"
+"$VIGILD" -c "$work/vigil.yaml" --stats-json "$work/big.json" >"$work/log" 2>&1 &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid || { cat "$work/log"; echo "test_bench_mode: vigild failed with a large replay" >&2; exit 1; }
+grep -E 'mbuf pool: [0-9]+ mbufs' "$work/log"
+/usr/bin/python3 - "$work/big.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rx = d["ports"][0]["rx_packets"]
+assert rx > 40000, f"the large replay went round less than once: {rx} packets"
+print(f"test_bench_mode: a 40k-packet replay ran ({rx} packets)")
 PY
