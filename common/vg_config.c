@@ -67,7 +67,7 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->flows_evict = true;
 	cfg->flows_midstream = true;
 	cfg->flows_tcp_strict = false;
-	cfg->flows_aging_batch = 64;
+	cfg->flows_aging_batch = 8;
 	cfg->flows_update_ms = 60 * 1000;
 	cfg->timeouts = (struct vg_flow_timeouts){
 		.tcp_syn = 30 * 1000,

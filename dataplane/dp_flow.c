@@ -34,6 +34,8 @@ struct dp_flow_table {
 	void *end_hook_arg;
 	uint32_t age_cursor;
 	uint64_t last_age_ns;
+	uint64_t sweep_rate; /* slots per ns of the clock-paced sweep, 32.32 fixed point */
+	uint64_t sweep_frac; /* the fraction of a slot carried to the next call */
 	uint32_t next_id;
 	struct dp_flow_counters ctr;
 };
@@ -81,7 +83,8 @@ dp_flow_table_create(const struct dp_flow_params *p)
 	t->p = *p;
 	t->p.max_flows = hp.entries;
 	if (t->p.aging_batch == 0)
-		t->p.aging_batch = 64;
+		t->p.aging_batch = 8;
+	t->sweep_rate = ((uint64_t)t->p.max_flows << 32) / AGE_SWEEP_NS;
 	snprintf(name, sizeof(name), "vg_flows_%u", p->worker);
 	t->hash = rte_hash_create(&hp);
 	if (t->hash == NULL) {
@@ -523,6 +526,19 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 	return ok;
 }
 
+/* Visit slots [from, to): end the flows whose time is up. */
+static inline void
+age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
+{
+	const uint64_t *x = t->expire;
+
+	/* expire is 0 for a free slot, so e - 1 < now is "live and due" in one comparison. */
+	for (uint32_t i = from; i < to; i++)
+		if (unlikely(x[i] - 1 < now))
+			end_flow(t, (int32_t)i, natural_end(&t->flows[i], is_tcp(t, (int32_t)i)),
+					now, false);
+}
+
 void
 dp_flow_age(struct dp_flow_table *t, uint64_t now)
 {
@@ -531,27 +547,34 @@ dp_flow_age(struct dp_flow_table *t, uint64_t now)
 
 	/*
 	 * Besides aging_batch slots per call, the sweep keeps pace with the clock: every slot at
-	 * least once per AGE_SWEEP_NS of dataplane time. Live, that adds nothing (calls come every
-	 * few microseconds); in a replay, where one loop may cover seconds of capture, it ends
-	 * flows when their time is up rather than when the capture runs out.
+	 * least once per AGE_SWEEP_NS of dataplane time (slots per ns in 32.32 fixed point, the
+	 * fraction carried over). Live, that adds a slot or so per call; in a replay, where one
+	 * loop may cover seconds of capture, it ends flows when their time is up rather than
+	 * when the capture runs out.
 	 */
 	if (now > t->last_age_ns && t->last_age_ns != 0) {
 		uint64_t dt = now - t->last_age_ns;
 
-		budget += dt >= AGE_SWEEP_NS ? t->p.max_flows
-					     : (uint64_t)t->p.max_flows * dt / AGE_SWEEP_NS;
+		if (dt >= AGE_SWEEP_NS) {
+			budget = t->p.max_flows;
+		} else {
+			uint64_t q = dt * t->sweep_rate + t->sweep_frac;
+
+			budget += q >> 32;
+			t->sweep_frac = q & 0xffffffffu;
+		}
 	}
 	t->last_age_ns = now;
 	if (budget > t->p.max_flows)
 		budget = t->p.max_flows;
-	for (uint64_t i = 0; i < budget; i++) {
-		uint64_t e = t->expire[cur];
+	while (budget > 0) {
+		uint32_t n = t->p.max_flows - cur < budget ? t->p.max_flows - cur
+							   : (uint32_t)budget;
 
-		if (unlikely(e != 0 && now >= e))
-			end_flow(t, (int32_t)cur,
-					natural_end(&t->flows[cur], is_tcp(t, (int32_t)cur)), now,
-					false);
-		if (++cur >= t->p.max_flows)
+		age_range(t, cur, cur + n, now);
+		budget -= n;
+		cur += n;
+		if (cur >= t->p.max_flows)
 			cur = 0;
 	}
 	t->age_cursor = cur;

@@ -29,7 +29,9 @@ struct dp_inspect {
 	uint32_t max_flows;
 	uint32_t *free_list;
 	uint32_t n_free;
-	uint16_t gen; /* changes when the pool is reallocated: older slot numbers are void */
+	uint16_t gen;  /* changes when the pool is reallocated: older slot numbers are void */
+	bool flowbits; /* the engine has flowbits: every inspected flow needs a slot */
+	unsigned n_rules;
 	struct dp_inspect_counters ctr;
 };
 
@@ -102,8 +104,9 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 {
 	int rc;
 
+	/* An empty set (every rule removed through the API) scans nothing: skip the calls. */
 	if (likely(e == in->engine))
-		return in->det != NULL ? e : NULL;
+		return in->det != NULL && in->n_rules > 0 ? e : NULL;
 	if (e == NULL) {
 		in->engine = NULL;
 		return NULL;
@@ -118,6 +121,8 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 	if (rc == 0)
 		rc = grow_pool(in, e);
 	in->engine = e;
+	in->flowbits = det_flowbits_size(e) > 0;
+	in->n_rules = det_engine_rule_count(e);
 	if (rc != 0) {
 		in->ctr.rebind_failures++;
 		DP_LOG(ERR, "worker %u: no memory for the signature engine; inspection is off",
@@ -127,7 +132,7 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 		return NULL;
 	}
 	in->ctr.rebinds++;
-	return e;
+	return in->n_rules > 0 ? e : NULL;
 }
 
 void
@@ -277,7 +282,9 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 {
 	struct det_match m[MAX_MATCHES];
 	struct det_pkt dp;
-	uint8_t *slot = flow_slot(in, f);
+	/* State lives in a slot: TCP streams, and flowbits when the engine has any. A UDP or
+	 * ICMP flow without flowbits is scanned packet by packet and needs none. */
+	uint8_t *slot = p->proto == IPPROTO_TCP || in->flowbits ? flow_slot(in, f) : NULL;
 	const uint8_t *scanned = payload;
 	uint32_t scanned_len = 0;
 	enum dp_inspect_verdict v = DP_INSPECT_FORWARD;

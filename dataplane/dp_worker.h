@@ -74,6 +74,7 @@ struct dp_worker {
 	const struct det_engine *eng;  /* engine for this loop (NULL: no inspection) */
 	bool inspect_all;
 	bool stages;		/* bench mode: count cycles per stage (ctr.stage_cycles) */
+	uint64_t tsc_read_cost; /* one rte_rdtsc(), measured at start */
 	struct rl_tb reject_tb; /* answers to rejected packets, per second */
 	struct rl_tb_params reject_tb_params;
 
