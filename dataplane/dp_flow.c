@@ -21,13 +21,14 @@
 #define FLUSH_WAIT_S 2
 
 struct dp_flow_table {
-	struct rte_hash *hash;
-	struct dp_flow *flows;
 	/*
-	 * When each flow times out (last packet + the timeout of its state), 0 for a free slot.
-	 * Kept apart from the entries so that aging scans 8 slots per cache line.
+	 * First: the entries, and when each flow times out (last packet + the timeout of its
+	 * state, 0 for a free slot), kept apart from the entries so that aging scans 8 slots per
+	 * cache line. The inline accessors of dp_flow.h read these two.
 	 */
+	struct dp_flow *flows;
 	uint64_t *expire;
+	struct rte_hash *hash;
 	struct dp_flow_params p;
 	struct dp_evq *evq;
 	dp_flow_end_hook end_hook;
@@ -148,56 +149,11 @@ dp_flow_counters(const struct dp_flow_table *t)
 	return &t->ctr;
 }
 
-/*
- * -1, 0 or 1 as source (address, port) orders before, equal to or after destination. Any total
- * order will do, as long as both directions agree: compare the addresses as native words.
- */
-static inline int
-endpoint_order(const struct dp_pkt *p)
-{
-	uint64_t s0, s1, d0, d1;
-
-	memcpy(&s0, p->src, 8);
-	memcpy(&s1, p->src + 8, 8);
-	memcpy(&d0, p->dst, 8);
-	memcpy(&d1, p->dst + 8, 8);
-	if (s0 != d0)
-		return s0 < d0 ? -1 : 1;
-	if (s1 != d1)
-		return s1 < d1 ? -1 : 1;
-	if (p->sport != p->dport)
-		return p->sport < p->dport ? -1 : 1;
-	return 0;
-}
-
-unsigned
-dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
-{
-	unsigned swap = endpoint_order(p) > 0;
-	const uint8_t *lo = swap ? p->dst : p->src, *hi = swap ? p->src : p->dst;
-
-	memcpy(k->a, lo, 16);
-	memcpy(k->b, hi, 16);
-	k->a_port = swap ? p->dport : p->sport;
-	k->b_port = swap ? p->sport : p->dport;
-	k->vlan = (uint32_t)p->vlan_outer | (uint32_t)p->vlan_inner << 12;
-	k->proto = p->proto;
-	k->family = p->l3;
-	memset(k->pad, 0, sizeof(k->pad));
-	return swap;
-}
-
 void
 dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *const *keys, unsigned n,
 		int32_t *pos)
 {
 	rte_hash_lookup_bulk(t->hash, (const void **)(uintptr_t)keys, n, pos);
-}
-
-bool
-dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now)
-{
-	return now >= t->expire[pos];
 }
 
 int32_t
@@ -206,12 +162,6 @@ dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k)
 	int32_t pos = rte_hash_lookup(t->hash, k);
 
 	return pos < 0 ? -1 : pos;
-}
-
-struct dp_flow *
-dp_flow_at(struct dp_flow_table *t, int32_t pos)
-{
-	return &t->flows[pos];
 }
 
 const struct dp_flow_key *

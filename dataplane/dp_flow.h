@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_hash.h>
@@ -140,8 +141,54 @@ void dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *ar
 /* Where the table's flow events go (the worker's queue to control). */
 void dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q);
 
+/*
+ * The part of the table the per-packet accessors below read, first in struct dp_flow_table
+ * (which is otherwise private to dp_flow.c), so that they inline into the worker's loop.
+ */
+struct dp_flow_table_head {
+	struct dp_flow *flows;
+	uint64_t *expire; /* per slot: when the flow times out; 0 for a free slot */
+};
+
+/*
+ * -1, 0 or 1 as source (address, port) orders before, equal to or after destination. Any total
+ * order will do, as long as both directions agree: compare the addresses as native words.
+ */
+static inline int
+dp_flow_endpoint_order(const struct dp_pkt *p)
+{
+	uint64_t s0, s1, d0, d1;
+
+	memcpy(&s0, p->src, 8);
+	memcpy(&s1, p->src + 8, 8);
+	memcpy(&d0, p->dst, 8);
+	memcpy(&d1, p->dst + 8, 8);
+	if (s0 != d0)
+		return s0 < d0 ? -1 : 1;
+	if (s1 != d1)
+		return s1 < d1 ? -1 : 1;
+	if (p->sport != p->dport)
+		return p->sport < p->dport ? -1 : 1;
+	return 0;
+}
+
 /* Build the canonical key of a parsed packet; returns 1 if the packet's source is endpoint b. */
-unsigned dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k);
+static inline unsigned
+dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
+{
+	unsigned swap = dp_flow_endpoint_order(p) > 0;
+	const uint8_t *lo = swap ? p->dst : p->src, *hi = swap ? p->src : p->dst;
+
+	memcpy(k->a, lo, 16);
+	memcpy(k->b, hi, 16);
+	k->a_port = swap ? p->dport : p->sport;
+	k->b_port = swap ? p->sport : p->dport;
+	k->vlan = (uint32_t)p->vlan_outer | (uint32_t)p->vlan_inner << 12;
+	k->proto = p->proto;
+	k->family = p->l3;
+	memset(k->pad, 0, sizeof(k->pad));
+	return swap;
+}
 
 /*
  * Look up n keys at once. pos[i] is the entry position, or -1 on a miss.
@@ -176,7 +223,11 @@ int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, uns
 		uint16_t in_port, uint64_t now, bool *created);
 
 /* The entry at a position. */
-struct dp_flow *dp_flow_at(struct dp_flow_table *t, int32_t pos);
+static inline struct dp_flow *
+dp_flow_at(struct dp_flow_table *t, int32_t pos)
+{
+	return &((struct dp_flow_table_head *)t)->flows[pos];
+}
 
 /* The key of the flow at a position. */
 const struct dp_flow_key *dp_flow_key_at(const struct dp_flow_table *t, int32_t pos);
@@ -194,7 +245,11 @@ bool dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p
 		uint32_t wire_len, uint64_t now);
 
 /* True when a lookup found a flow whose time is up but which aging has not ended yet. */
-bool dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now);
+static inline bool
+dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	return now >= ((const struct dp_flow_table_head *)t)->expire[pos];
+}
 
 /* Emit the start event of a new flow (after its verdict is known); app may be NULL. */
 void dp_flow_started(

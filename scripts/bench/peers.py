@@ -23,6 +23,10 @@ import benchlib
 from benchlib import BenchError, Proc, Skip
 
 PEERS = ("testpmd", "vigild", "l3fwd", "ovs")
+# On request only (--peers ...,vigild-stages): vigild in bench mode (stats.stages), for the
+# cycles per packet of each pipeline stage. The TSC reads cost a little, so its rate is not
+# the vigild figure.
+OPTIONAL = ("vigild-stages",)
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 L3FWD_MAX_RULES = 100000  # MAX_ACL_RULE_NUM in examples/l3fwd/l3fwd_acl.h
@@ -186,9 +190,13 @@ VIGILD_LOG_MEMORY = {
 }
 
 
-def vigild_run(ctx, run_dir):
-    prefix = ctx.prefix("v")
-    cfg, notes = vigild_config(ctx, prefix)
+def vigild_stages_run(ctx, run_dir):
+    return vigild_run(ctx, run_dir, stages=True)
+
+
+def vigild_run(ctx, run_dir, stages=False):
+    prefix = ctx.prefix("s" if stages else "v")
+    cfg, notes = vigild_config(ctx, prefix, {"stats": {"stages": True}} if stages else None)
     cfg_path = os.path.join(run_dir, "vigil.json")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)
@@ -228,6 +236,8 @@ def vigild_run(ctx, run_dir):
     for k in ("policy", "rules", "inspection", "mode", "detect", "signatures"):
         if k in st:
             r[k] = st[k]
+    if stages:
+        r["stages"] = w.get("stages")
     return r
 
 
@@ -470,6 +480,8 @@ def ovs_run(ctx, run_dir):
     return r
 
 
-RUN = {"testpmd": testpmd_run, "vigild": vigild_run, "l3fwd": l3fwd_run, "ovs": ovs_run}
+RUN = {"testpmd": testpmd_run, "vigild": vigild_run, "l3fwd": l3fwd_run, "ovs": ovs_run,
+       "vigild-stages": vigild_stages_run}
 AVAILABLE = {"testpmd": testpmd_available, "vigild": vigild_available,
-             "l3fwd": l3fwd_available, "ovs": ovs_available}
+             "l3fwd": l3fwd_available, "ovs": ovs_available,
+             "vigild-stages": vigild_available}

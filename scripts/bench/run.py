@@ -239,6 +239,11 @@ def run_scenario(p):
             # same arithmetic for every program.
             s["wall_cycles_per_packet"] = (tsc_hz / (s["median_rx_mpps"] * 1e6)
                                            if tsc_hz and s["median_rx_mpps"] > 0 else None)
+            st = [r["stages"]["cycles_per_packet"] for r in rs if r.get("stages")]
+            if st:
+                # Bench mode: the median of each stage's cycles per packet over the repeats.
+                s["median_stage_cycles_per_packet"] = {
+                    k: statistics.median(x[k] for x in st) for k in st[0]}
             if status[name] is not None:
                 s["reason"] = status[name]
             doc["peers"][name] = s
@@ -271,6 +276,10 @@ def print_table(doc):
               f"{f(s.get('ratio_to_testpmd'), '10.2f')} "
               f"{f(s['median_cycles_per_packet'], '8.1f')} "
               f"{f(s['wall_cycles_per_packet'], '9.1f')}")
+    for name, s in doc["peers"].items():
+        if s.get("median_stage_cycles_per_packet"):
+            print(f"  {name} cycles/packet by stage: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in s["median_stage_cycles_per_packet"].items()))
     for name, s in doc["peers"].items():
         notes = sorted({n for r in s.get("runs", []) for n in r.get("notes", [])})
         for n in notes + ([s["reason"]] if s["status"] == "partial" else []):
@@ -309,9 +318,10 @@ def params_from(args, generate=None):
     if args.name:
         p["name"] = args.name
     p["args"] = args
-    bad = [n for n in p["peers"] if n not in peers.PEERS]
+    known = peers.PEERS + peers.OPTIONAL
+    bad = [n for n in p["peers"] if n not in known]
     if bad:
-        raise BenchError(f"unknown peer(s) {', '.join(bad)} (known: {', '.join(peers.PEERS)})")
+        raise BenchError(f"unknown peer(s) {', '.join(bad)} (known: {', '.join(known)})")
     if len(p["cores"]) != 2 or p["cores"][0] == p["cores"][1]:
         raise BenchError(f"cores: two different lcores, main then worker (got {p['cores']})")
     if not p.get("pcap"):
@@ -347,7 +357,8 @@ def make_parser():
     ap.add_argument("--warmup", type=int)
     ap.add_argument("--repeat", type=int)
     ap.add_argument("--data-room", dest="data_room", type=int)
-    ap.add_argument("--peers", help=f"comma-separated subset of {','.join(peers.PEERS)}")
+    ap.add_argument("--peers", help=f"comma-separated subset of {','.join(peers.PEERS)}, "
+                    "and vigild-stages (vigild in bench mode: cycles per pipeline stage)")
     ap.add_argument("--json", help="write the result document here")
     ap.add_argument("--label")
     ap.add_argument("--name", help="scenario name in the results")
