@@ -532,6 +532,31 @@ check_blocklist(struct dp_worker *w, const struct dp_pkt *meta, const uint8_t *d
  * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
  * packet starts with the verdict "drop" and must earn "forward".
  */
+/*
+ * Forwarded packets (already counted in tx) to port's TX queue. A burst of at least half the
+ * burst size goes out at once (after what the port's buffer holds, to keep the order); smaller
+ * ones wait in the buffer for company or the drain deadline, so that a trickle still leaves in
+ * full bursts.
+ */
+static inline void
+send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
+{
+	struct rte_eth_dev_tx_buffer *b = w->txb[port];
+
+	if (no * 2 >= w->burst) {
+		uint16_t sent;
+
+		if (b->length > 0)
+			rte_eth_tx_buffer_flush(w->tx_port_id[port], w->txq[port], b);
+		sent = rte_eth_tx_burst(w->tx_port_id[port], w->txq[port], out, (uint16_t)no);
+		if (unlikely(sent < no))
+			tx_unsent(out + sent, (uint16_t)(no - sent), &w->ctr.port[port]);
+		return;
+	}
+	for (unsigned i = 0; i < no; i++)
+		rte_eth_tx_buffer(w->tx_port_id[port], w->txq[port], b, out[i]);
+}
+
 static void
 process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -794,20 +819,24 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 						     inspect_before +
 						     2 * w->tsc_read_cost * n_timed;
 
+	struct rte_mbuf *out[DP_MAX_BURST];
+	struct dp_port_counters *oc = &w->ctr.port[s->peer];
+	uint64_t out_bytes = 0;
+	unsigned no = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *mb = pkts[i];
 
 		if (fwd[i] == 1) {
-			struct dp_port_counters *c = &w->ctr.port[s->peer];
-
-			c->tx_pkts++;
-			c->tx_bytes += rte_pktmbuf_pkt_len(mb);
-			rte_eth_tx_buffer(w->tx_port_id[s->peer], w->txq[s->peer], w->txb[s->peer],
-					mb);
+			out[no++] = mb;
+			out_bytes += rte_pktmbuf_pkt_len(mb);
 		} else if (fwd[i] == 0) {
 			dropped[nd++] = mb;
 		}
 	}
+	oc->tx_pkts += no;
+	oc->tx_bytes += out_bytes;
+	send_out(w, s->peer, out, no);
 	if (nd > 0) {
 		in->dropped += nd;
 		rte_pktmbuf_free_bulk(dropped, nd);

@@ -233,7 +233,8 @@ def vigild_run(ctx, run_dir, stages=False):
         "eal_memory": eal_mem.group(1) if eal_mem else None,
         "notes": notes,
     })
-    for k in ("policy", "rules", "inspection", "mode", "detect", "signatures"):
+    for k in ("policy", "rules", "inspection", "mode", "detect", "signatures", "events",
+              "control"):
         if k in st:
             r[k] = st[k]
     if stages:

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Every figure of docs/BENCHMARKS.md, one command after another, into one directory: the
+# scenarios (run.py, with vigild's stage breakdown), the sweeps and the latency (plots
+# included), the policy compiler (rl_bench), the signature engine (det_bench), the store
+# (vigil-store-bench) and the REST API under load (tests/api/bench_api.py). Each command is
+# printed before it runs; its table goes to OUT/<name>.txt and its JSON to OUT/<name>.json.
+#
+#   sudo scripts/bench/all.sh [OUT] [BUILD]     (default bench-results/, build/)
+#
+# About 50 minutes on a 2-core machine. Run it on a quiet machine: nothing else on the cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-bench-results}
+build=${2:-build}
+mkdir -p "$out"
+export VG_PKTGEN=$PWD/$build/tools/pktgen/vg-pktgen
+vigild=$PWD/$build/app/vigild
+
+run() {
+	local name=$1
+	shift
+	echo "+ $*" | tee "$out/$name.txt"
+	"$@" 2>&1 | tee -a "$out/$name.txt"
+}
+
+uptime | tee "$out/machine.txt"
+lscpu | grep -E 'Model name|^CPU\(s\)|MHz|L[123]' | tee -a "$out/machine.txt"
+
+for sc in fwd-64b-1flow fwd-64b-1k-flows fwd-64b-100k-flows fwd-64b-1m-flows \
+	policy-64b-100k-flows newflows-20k-handshake imix-10k-udp-flows-sigs; do
+	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
+		--peers testpmd,vigild,l3fwd,ovs,vigild-stages --json "$out/$sc.json"
+done
+for sw in rules flows newflows signatures sizes; do
+	run "sweep-$sw" scripts/bench/sweep.py "$sw" --seconds 5 --repeat 1 --vigild "$vigild" \
+		--out "$out"
+done
+run latency scripts/bench/latency.py --vigild "$vigild" --out "$out"
+
+rm -f "$out/rl_bench.json"
+run rl_bench "$build/rules/rl_bench" --no-huge -m 2048 --no-pci -l 0 \
+	--log-level=lib.eal:error -- -n 10,1000,10000,100000 -j "$out/rl_bench.json"
+run det_bench sh -c "'$build/detect/det_bench' -r 0,100,1000,10000 | tee '$out/det_bench.jsonl'"
+run store_bench sh -c "'$build/control/vigil-store-bench' --dir '$out' --rows 300000 |
+	tee '$out/store_bench.jsonl'"
+run api_bench /usr/bin/python3 tests/api/bench_api.py --vigild "$vigild" --seconds 5 \
+	--json "$out/api_bench.json"
+uptime | tee -a "$out/machine.txt"
+echo "bench: everything in $out"
