@@ -3,8 +3,11 @@
 # Every figure of docs/BENCHMARKS.md, one command after another, into one directory: the
 # scenarios (run.py, with vigild's stage breakdown), the sweeps and the latency (plots
 # included), the policy compiler (rl_bench), the signature engine (det_bench), the store
-# (vigil-store-bench) and the REST API under load (tests/api/bench_api.py). Each command is
+# (vigil-store-bench), policy reloads under traffic (reload.py) and the REST API under load
+# (tests/api/bench_api.py). Each command is
 # printed before it runs; its table goes to OUT/<name>.txt and its JSON to OUT/<name>.json.
+# A step that finished leaves OUT/<name>.done: running again into the same OUT resumes after
+# the last finished step (remove the .done files to measure again).
 #
 #   sudo scripts/bench/all.sh [OUT] [BUILD]     (default bench-results/, build/)
 #
@@ -20,11 +23,16 @@ vigild=$PWD/$build/app/vigild
 run() {
 	local name=$1
 	shift
+	if [ -e "$out/$name.done" ]; then
+		echo "bench: $name already measured ($out/$name.done), skipped"
+		return
+	fi
 	echo "+ $*" | tee "$out/$name.txt"
 	"$@" 2>&1 | tee -a "$out/$name.txt"
+	touch "$out/$name.done"
 }
 
-uptime | tee "$out/machine.txt"
+uptime | tee -a "$out/machine.txt"
 lscpu | grep -E 'Model name|^CPU\(s\)|MHz|L[123]' | tee -a "$out/machine.txt"
 
 for sc in fwd-64b-1flow fwd-64b-1k-flows fwd-64b-100k-flows fwd-64b-1m-flows \
@@ -37,6 +45,7 @@ for sw in rules flows newflows signatures sizes; do
 		--out "$out"
 done
 run latency scripts/bench/latency.py --vigild "$vigild" --out "$out"
+run reload scripts/bench/reload.py --vigild "$vigild" --json "$out/reload.json"
 
 rm -f "$out/rl_bench.json"
 run rl_bench "$build/rules/rl_bench" --no-huge -m 2048 --no-pci -l 0 \
