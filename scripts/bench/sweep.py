@@ -4,7 +4,7 @@
 scenario per point) and write DIR/<sweep>.json and a plot DIR/<sweep>.png.
 
   rules       policy size: N rules, N-1 drop rules that the traffic never matches, then the
-              allow rule it does (10 to 100k); 64-byte packets, 10k flows
+              allow rule it does (10 to 100k); 64-byte packets, 100k established flows
   flows       active flows (1k to 1M), 64-byte midstream TCP, 1 packet a flow
   newflows    share of new flows: full TCP sessions (SYN ... FIN, ACK) of K packets each, so
               one packet in K opens a flow (about 140k packets a capture); reported as new
@@ -91,8 +91,8 @@ def point_params(sweep, value, work, args):
         n = benchlib.parse_count(value)
         pol = os.path.join(work, f"rules-{n}.yaml")
         write_rules_policy(pol, n)
-        gen = ["--flows", "10k", "--per-flow", "2", "--tcp-mode", "midstream", "--size", "64"]
-        extra = {"policy": pol}
+        gen = ["--flows", "100k", "--per-flow", "2", "--tcp-mode", "midstream", "--size", "64"]
+        extra = {"policy": pol, "flows_max": "256k"}
     elif sweep == "flows":
         n = benchlib.parse_count(value)
         # One packet a flow: every packet looks up a different flow, the worst case for the
