@@ -527,12 +527,6 @@ check_blocklist(struct dp_worker *w, const struct dp_pkt *meta, const uint8_t *d
 }
 
 /*
- * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
- * rules for all; look all up at once; account each packet to its flow; classify the new (and
- * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
- * packet starts with the verdict "drop" and must earn "forward".
- */
-/*
  * Forwarded packets (already counted in tx) to port's TX queue. A burst of at least half the
  * burst size goes out at once (after what the port's buffer holds, to keep the order); smaller
  * ones wait in the buffer for company or the drain deadline, so that a trickle still leaves in
@@ -557,6 +551,12 @@ send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
 		rte_eth_tx_buffer(w->tx_port_id[port], w->txq[port], b, out[i]);
 }
 
+/*
+ * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
+ * rules for all; look all up at once; account each packet to its flow; classify the new (and
+ * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
+ * packet starts with the verdict "drop" and must earn "forward".
+ */
 static void
 process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
