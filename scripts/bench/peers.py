@@ -44,12 +44,16 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
     try:
         deadline = time.monotonic() + startup
         tel.connect(startup, proc)
-        # Wait for the ports: telemetry answers before the application has started them.
+        # Wait for the forwarding: telemetry answers before the application has started its
+        # ports, and while net_pcap sets up an infinite_rx queue it counts the capture's
+        # packets as received (it reads them into its ring) and then resets the count. So the
+        # program forwards once something went out, or more came in than the capture holds.
         while True:
             if not proc.alive():
                 raise BenchError(f"{proc.name} exited at start:\n{proc.tail()}")
             try:
-                if tel.port_stats(0)["ipackets"] > 0:
+                if (tel.port_stats(1)["opackets"] > 0
+                        or tel.port_stats(0)["ipackets"] > ctx.packets):
                     break
             except (KeyError, TypeError, OSError, ValueError):
                 pass
@@ -442,7 +446,11 @@ def ovs_run(ctx, run_dir):
     try:
         ovs.start()
         deadline = time.monotonic() + 60
-        while ovs.port_counters()[0] == 0:
+        # As in _telemetry_run: net_pcap counts the capture while it loads it, then resets.
+        while True:
+            rx, tx = ovs.port_counters()
+            if tx > 0 or rx > ctx.packets:
+                break
             if time.monotonic() > deadline:
                 raise BenchError("OVS received nothing on port 1 within 60 s:\n"
                                  + ovs.vswitchd.tail())

@@ -131,7 +131,8 @@ def main():
             t0 = time.time()
             secs, reply = put_policy(port, text)
             t1 = time.time()
-            time.sleep(args.settle)
+            # "during" reaches one stats line past the answer; "after" is settle seconds more.
+            time.sleep(1 + args.settle)
             t_after = time.time()
             r = {"rules": n, "policy_bytes": len(text), "put_seconds": secs,
                  "compile_ms": reply.get("summary", {}).get("build_ms"),

@@ -55,6 +55,8 @@ def load_str(doc):
 
 
 def scenarios(d):
+    if not any(os.path.exists(os.path.join(d, f"{sc}.json")) for sc in SCENARIOS):
+        return
     print("### Scenarios: Mpps in (ratio to testpmd)\n")
     print("| scenario | testpmd | vigild | l3fwd (ACL) | OVS-DPDK (conntrack) | vigild cycles/pkt "
           "| load at start |")
