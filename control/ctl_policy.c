@@ -13,6 +13,7 @@
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_policy.h"
+#include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp.h"
 #include "rl_compile.h"
@@ -120,6 +121,45 @@ summarise(const struct rl_snapshot *s)
 			"memory_bytes", (json_int_t)st.mem_bytes, "classify", st.classify_alg);
 }
 
+/*
+ * Load a policy text with the signature groups in force as the names `inspect` may use (when
+ * the set in force came from files; otherwise any name is accepted).
+ */
+static struct rl_policy *
+load_checked(struct ctl_policy *pm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag)
+{
+	struct rl_env env = pm->env;
+	char *groups[64];
+	unsigned n = pm->ctx->sigs != NULL ? ctl_sigs_groups(pm->ctx->sigs, groups, 64) : 0;
+	struct rl_policy *p;
+
+	if (n > 0) {
+		env.sig_groups = (const char *const *)groups;
+		env.n_sig_groups = n;
+	}
+	p = rl_policy_load_buf(name, text, len, &env, diag);
+	for (unsigned i = 0; i < n; i++)
+		free(groups[i]);
+	return p;
+}
+
+/* The engine bits of each rule's `inspect` groups (no signatures: every flow checks all). */
+static void
+resolve_inspect_groups(struct ctl_policy *pm, struct rl_snapshot *snap)
+{
+	if (pm->ctx->sigs == NULL)
+		return;
+	for (uint32_t i = 0; i < rl_snapshot_n_rules(snap); i++) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(snap, i);
+
+		if (ri->n_inspect > 0)
+			rl_snapshot_set_inspect_groups(snap, i,
+					ctl_sigs_group_bits(
+							pm->ctx->sigs, ri->inspect, ri->n_inspect));
+	}
+}
+
 int
 ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size_t len,
 		struct vg_diag *diag, struct ctl_policy_build **out)
@@ -129,7 +169,7 @@ ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size
 	uint32_t epoch;
 
 	*out = NULL;
-	p = rl_policy_load_buf(name, text, len, &pm->env, diag);
+	p = load_checked(pm, name, text, len, diag);
 	if (p == NULL)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
@@ -144,6 +184,7 @@ ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size
 		ctl_policy_build_free(b);
 		return vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
 	}
+	resolve_inspect_groups(pm, b->snap);
 	b->text = malloc(len + 1);
 	if (b->text == NULL) {
 		ctl_policy_build_free(b);

@@ -60,6 +60,15 @@ struct ctl_sigs {
 	json_t *summary;
 	char *groups[MAX_GROUPS];
 	unsigned n_groups;
+	/*
+	 * Group names -> engine bits, shared by every engine and policy built in this run: a name
+	 * keeps its bit, so a policy and a signature set built at different times agree. The
+	 * first 63 names get a bit each, later ones share the last (they select more, never
+	 * less). groups_lock guards these and groups[] above (builds run on any thread).
+	 */
+	pthread_mutex_t groups_lock;
+	char *bit_names[64];
+	unsigned n_bit_names;
 };
 
 static uint64_t
@@ -92,6 +101,7 @@ ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
 		return NULL;
 	sm->ctx = ctx;
 	sm->cfg = cfg;
+	pthread_mutex_init(&sm->groups_lock, NULL);
 	sm->hits = ctl_map_create("vg_sig_hits", sizeof(struct sid_key), sizeof(uint64_t), 65536);
 	if (sm->hits == NULL) {
 		free(sm);
@@ -117,6 +127,8 @@ ctl_sigs_free(struct ctl_sigs *sm)
 	free(sm->source);
 	json_decref(sm->summary);
 	free_groups(sm->groups, sm->n_groups);
+	free_groups(sm->bit_names, sm->n_bit_names);
+	pthread_mutex_destroy(&sm->groups_lock);
 	ctl_map_free(sm->hits);
 	free(sm);
 }
@@ -180,6 +192,105 @@ rejects_to_diag(const struct det_report *rep, struct vg_diag *diag)
 	return errors > 0 ? -EINVAL : 0;
 }
 
+/* The bit of a group name (groups_lock held). */
+static uint64_t
+group_bit_locked(struct ctl_sigs *sm, const char *name, size_t len)
+{
+	char *copy;
+
+	for (unsigned i = 0; i < sm->n_bit_names; i++)
+		if (strlen(sm->bit_names[i]) == len && memcmp(sm->bit_names[i], name, len) == 0)
+			return 1ULL << (i < 63 ? i : 63);
+	if (sm->n_bit_names == 64 || (copy = strndup(name, len)) == NULL)
+		return 1ULL << 63;
+	sm->bit_names[sm->n_bit_names++] = copy;
+	return 1ULL << (sm->n_bit_names - 1 < 63 ? sm->n_bit_names - 1 : 63);
+}
+
+uint64_t
+ctl_sigs_group_bits(struct ctl_sigs *sm, const char *const *names, unsigned n)
+{
+	uint64_t bits = 0;
+
+	pthread_mutex_lock(&sm->groups_lock);
+	for (unsigned i = 0; i < n; i++)
+		bits |= group_bit_locked(sm, names[i], strlen(names[i]));
+	pthread_mutex_unlock(&sm->groups_lock);
+	return bits;
+}
+
+/* A rule file's group: its name up to the first dot, without the directories. */
+static void
+group_of_path(const char *path, size_t len, const char **name, size_t *name_len)
+{
+	const char *base = path, *stop;
+
+	for (const char *c = path; c < path + len; c++)
+		if (*c == '/')
+			base = c + 1;
+	for (stop = base; stop < path + len && *stop != '.'; stop++)
+		;
+	*name = base;
+	*name_len = (size_t)(stop - base);
+}
+
+/*
+ * Give each rule of e the bit of its group: the file it came from, or in a text, the file
+ * named by the last "# --- path" line above it. Rules outside any file (a text without such
+ * lines) stay in every group: every inspected flow is checked against them.
+ */
+static void
+assign_rule_groups(struct ctl_sigs *sm, struct det_engine *e, const char *text, size_t len,
+		bool from_files)
+{
+	static const char marker[] = "# --- ";
+	struct mark {
+		unsigned line;
+		uint64_t bit;
+	} *marks = NULL;
+	unsigned n_marks = 0, cap = 0, line = 1;
+
+	pthread_mutex_lock(&sm->groups_lock);
+	for (const char *p = text, *end = text + len; !from_files && p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		if (n > sizeof(marker) - 1 && memcmp(p, marker, sizeof(marker) - 1) == 0) {
+			const char *g;
+			size_t gl;
+
+			if (n_marks == cap) {
+				struct mark *m = realloc(marks, (cap ? cap * 2 : 8) * sizeof(*m));
+
+				if (m == NULL)
+					break;
+				marks = m;
+				cap = cap ? cap * 2 : 8;
+			}
+			group_of_path(p + sizeof(marker) - 1, n - (sizeof(marker) - 1), &g, &gl);
+			marks[n_marks++] = (struct mark){ line, group_bit_locked(sm, g, gl) };
+		}
+		p = eol ? eol + 1 : end;
+	}
+	for (uint32_t i = 0; i < det_engine_rule_count(e); i++) {
+		const struct det_rule_info *ri = det_engine_rule_info(e, i);
+		uint64_t bits = UINT64_MAX;
+
+		if (from_files && ri->file != NULL) {
+			const char *g;
+			size_t gl;
+
+			group_of_path(ri->file, strlen(ri->file), &g, &gl);
+			bits = group_bit_locked(sm, g, gl);
+		}
+		for (unsigned k = 0; k < n_marks && marks[k].line < ri->line; k++)
+			bits = marks[k].bit;
+		det_engine_set_rule_groups(e, i, bits);
+	}
+	pthread_mutex_unlock(&sm->groups_lock);
+	free(marks);
+}
+
 /* Load a set (from paths or a text) and compile it; the set's text is kept for versions. */
 static int
 build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool from_files,
@@ -218,6 +329,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		rc = vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
 		goto out;
 	}
+	assign_rule_groups(sm, b->engine, text, len, from_files);
 	b->summary = json_pack("{s:o, s:o}", "load", det_report_json(&rep), "compile",
 			det_compile_report_json(&crep));
 	b->text = malloc(len + 1);
@@ -411,12 +523,13 @@ ctl_sigs_publish(
 	sm->summary = b->summary;
 	b->summary = NULL;
 	memcpy(sm->sha256, b->sha256, sizeof(sm->sha256));
-	if (b->n_groups > 0) {
-		free_groups(sm->groups, sm->n_groups);
-		memcpy(sm->groups, b->groups, sizeof(b->groups));
-		sm->n_groups = b->n_groups;
-		b->n_groups = 0;
-	}
+	/* A text without "# --- path" lines has no groups: its rules apply to every group. */
+	pthread_mutex_lock(&sm->groups_lock);
+	free_groups(sm->groups, sm->n_groups);
+	memcpy(sm->groups, b->groups, sizeof(b->groups));
+	sm->n_groups = b->n_groups;
+	b->n_groups = 0;
+	pthread_mutex_unlock(&sm->groups_lock);
 	sm->source = src;
 	__atomic_store_n(&sm->rules, det_engine_rule_count(sm->engine), __ATOMIC_RELAXED);
 	__atomic_store_n(&sm->version, id, __ATOMIC_RELEASE); /* read by ctl_sigs_version() */
@@ -479,12 +592,15 @@ ctl_sigs_counters(const struct ctl_sigs *sm)
 }
 
 unsigned
-ctl_sigs_groups(const struct ctl_sigs *sm, const char **names, unsigned max)
+ctl_sigs_groups(struct ctl_sigs *sm, char **names, unsigned max)
 {
-	unsigned n = sm->n_groups < max ? sm->n_groups : max;
+	unsigned n = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		names[i] = sm->groups[i];
+	pthread_mutex_lock(&sm->groups_lock);
+	for (unsigned i = 0; i < sm->n_groups && n < max; i++)
+		if ((names[n] = strdup(sm->groups[i])) != NULL)
+			n++;
+	pthread_mutex_unlock(&sm->groups_lock);
 	return n;
 }
 

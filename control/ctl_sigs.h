@@ -70,8 +70,17 @@ struct dp_event;
 struct ctl_analysis;
 void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an);
 
-/* Names of the rule files (without .rules) of the set in force: the groups `inspect` names. */
-unsigned ctl_sigs_groups(const struct ctl_sigs *sm, const char **names, unsigned max);
+/*
+ * Names of the rule files (without .rules) of the set in force: the groups `inspect` names.
+ * Copies (free each); any thread. 0 when the set has no files (a text without "# --- path").
+ */
+unsigned ctl_sigs_groups(struct ctl_sigs *sm, char **names, unsigned max);
+
+/*
+ * The engine bits of group names (det_engine_set_rule_groups, det_pkt.groups): the same name
+ * has the same bit in every set and policy of this run. Any thread.
+ */
+uint64_t ctl_sigs_group_bits(struct ctl_sigs *sm, const char *const *names, unsigned n);
 
 /* The version in force (0: none yet) and its number of rules. Any thread. */
 int64_t ctl_sigs_version(const struct ctl_sigs *sm, unsigned *rules);

@@ -278,7 +278,8 @@ dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *l
 enum dp_inspect_verdict
 dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
 		int32_t pos, struct dp_flow *f, const uint8_t *payload, uint32_t len,
-		const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry, struct dp_evq *evq)
+		const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now, bool dry,
+		struct dp_evq *evq)
 {
 	struct det_match m[MAX_MATCHES];
 	struct det_pkt dp;
@@ -301,6 +302,7 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	dp.src = p->src;
 	dp.dst = p->dst;
 	dp.now_ns = now;
+	dp.groups = groups;
 	dp.flags = dir ? DET_PKT_TO_CLIENT : DET_PKT_TO_SERVER;
 	if (p->proto == IPPROTO_TCP ? f->tcp.state >= DP_TCP_ESTABLISHED
 				    : f->pkts[0] > 0 && f->pkts[1] > 0)

@@ -68,15 +68,16 @@ const struct det_engine *dp_inspect_follow(struct dp_inspect *in, const struct d
 void dp_inspect_flow_end(void *in, struct dp_flow *f);
 
 /*
- * Scan one forwarded packet of an inspected flow. dir: 0 from the initiator. Sends alert
+ * Scan one forwarded packet of an inspected flow. dir: 0 from the initiator. groups: the
+ * signature groups its policy rule names (det_pkt.groups; 0: every signature). Sends alert
  * events to evq (flow described from table t at pos). dry: count drops, do not drop. Returns
  * what the signatures decided; a drop or reject also sets the flow's verdict so the rest of
  * the flow follows.
  */
 enum dp_inspect_verdict dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e,
 		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const uint8_t *payload,
-		uint32_t len, const struct dp_pkt *p, unsigned dir, uint64_t now, bool dry,
-		struct dp_evq *evq);
+		uint32_t len, const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now,
+		bool dry, struct dp_evq *evq);
 
 /* The payload of a packet as far as its first segment holds it. */
 const uint8_t *dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len);

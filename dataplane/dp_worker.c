@@ -296,6 +296,22 @@ packet_time(const struct dp_worker *w, const struct rte_mbuf *m)
 }
 
 /*
+ * The signature groups the flow's policy rule names (0: every signature), from the snapshot
+ * the flow was classified with; a flow of another epoch is re-classified on its next packet.
+ */
+static uint64_t
+inspect_groups(const struct dp_worker *w, const struct dp_flow *f)
+{
+	const struct rl_snapshot *pol = dp_shared_policy(w->shared);
+	const struct rl_rule_info *ri;
+
+	if (pol == NULL || f->rule_id == RL_RULE_DEFAULT || f->epoch != rl_snapshot_epoch(pol))
+		return 0;
+	ri = rl_snapshot_rule(pol, f->rule_id);
+	return ri != NULL ? ri->inspect_groups : 0;
+}
+
+/*
  * Fragments of an inspected flow go to reassembly too; when one completes its datagram, the
  * whole datagram is scanned and the verdict is this fragment's (and the flow's).
  */
@@ -323,7 +339,7 @@ inspect_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_m
 	fk = dp_flow_key_at(w->flows, pos);
 	dir = memcmp(whole.src, f->init_is_b ? fk->b : fk->a, 16) != 0;
 	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,
-			whole.payload_len, &whole, dir, now, dry, &w->evq);
+			whole.payload_len, &whole, dir, inspect_groups(w, f), now, dry, &w->evq);
 }
 
 /* Account a later fragment to the flow its first fragment created, and return its verdict. */
@@ -772,8 +788,8 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 				uint64_t ti = stage_start(w);
 				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
 				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
-						w->flows, ps, f, pl, plen, &meta[i], dir, when[i],
-						dry, &w->evq);
+						w->flows, ps, f, pl, plen, &meta[i], dir,
+						inspect_groups(w, f), when[i], dry, &w->evq);
 
 				/* A first fragment also starts the datagram's reassembly. */
 				if (iv == DP_INSPECT_FORWARD && meta[i].frag == DP_FRAG_FIRST)

@@ -861,6 +861,15 @@ det_engine_rule(const struct det_engine *e, uint32_t rule)
 	return e != NULL && rule < e->n_rules ? e->rules[rule].r : NULL;
 }
 
+int
+det_engine_set_rule_groups(struct det_engine *e, uint32_t rule, uint64_t groups)
+{
+	if (e == NULL || rule >= e->n_rules)
+		return -EINVAL;
+	e->rules[rule].groups = groups;
+	return 0;
+}
+
 size_t
 det_stream_state_size(const struct det_engine *e)
 {
@@ -1037,9 +1046,11 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 	level = calloc(e->n_rules ? e->n_rules : 1, 1);
 	if (e->rules == NULL || level == NULL)
 		goto fail;
-	for (uint32_t i = 0; i < e->n_rules; i++)
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		e->rules[i].groups = UINT64_MAX;
 		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0) != 0)
 			goto fail;
+	}
 	rc = resolve_flowbits(e);
 	if (rc != 0) {
 		if (rc == -E2BIG)

@@ -127,6 +127,14 @@ const struct det_rule_info *det_engine_rule_info(const struct det_engine *e, uin
 const struct det_rule *det_engine_rule(const struct det_engine *e, uint32_t rule);
 
 /*
+ * The signature groups rule belongs to, as bits the caller assigns (Vigil's control gives
+ * each rule file's name a bit). A packet whose det_pkt.groups is not 0 is checked only
+ * against rules that share a bit with it. Every rule starts in every group (all bits set).
+ * Call before the engine is handed to workers. Returns 0, or -EINVAL for a bad rule index.
+ */
+int det_engine_set_rule_groups(struct det_engine *e, uint32_t rule, uint64_t groups);
+
+/*
  * Bytes of stream state one TCP direction needs: Hyperscan stream, the record of parts seen
  * for rules of several parts, the confirmation window, bookkeeping.
  */
@@ -203,6 +211,9 @@ struct det_pkt {
 	/* the flow's flowbits: det_flowbits_size() bytes, zeroed when the flow starts, shared by
 	 * both directions and both scans; NULL: isset fails, isnotset holds, sets are lost */
 	void *flowbits;
+	/* signature groups to check the packet against (bits given by the caller, see
+	 * det_engine_set_rule_groups()); 0: every rule */
+	uint64_t groups;
 };
 
 enum {

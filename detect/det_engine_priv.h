@@ -45,6 +45,9 @@ struct det_erule {
 	uint16_t pcre_pref; /* pcre items in Hyperscan prefilter mode */
 	bool fb_test;	    /* has isset/isnotset: evaluated after the rules that do not */
 	uint8_t n_fb;
+	/* the signature groups it belongs to (det_engine_set_rule_groups): a packet is checked
+	 * against it when its det_pkt.groups shares a bit, or selects none */
+	uint64_t groups;
 	struct det_efb *fb;
 	struct det_atom *atoms;
 	unsigned n_atoms; /* EXACT: positives first, then negatives; CONFIRM: 1 */

@@ -306,6 +306,8 @@ header_ok(const struct det_erule *er, const struct det_pkt *p)
 	uint32_t f = r->flow;
 	bool ports = has_ports(p->proto);
 
+	if (p->groups != 0 && (er->groups & p->groups) == 0)
+		return false;
 	if ((f & DET_FLOW_TO_SERVER) && !(p->flags & DET_PKT_TO_SERVER))
 		return false;
 	if ((f & DET_FLOW_TO_CLIENT) && !(p->flags & DET_PKT_TO_CLIENT))

@@ -754,6 +754,15 @@ rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx)
 	return idx < s->n_rules ? &s->rules[idx] : NULL;
 }
 
+int
+rl_snapshot_set_inspect_groups(struct rl_snapshot *s, uint32_t idx, uint64_t groups)
+{
+	if (s == NULL || idx >= s->n_rules)
+		return -EINVAL;
+	s->rules[idx].inspect_groups = groups;
+	return 0;
+}
+
 struct rl_counters *
 rl_snapshot_counters(const struct rl_snapshot *s, unsigned w)
 {

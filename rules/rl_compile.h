@@ -43,6 +43,9 @@ struct rl_rule_info {
 	uint32_t rate_slot;	    /* index of the per-worker bucket (per: rule) */
 	const char *const *inspect; /* signature group names */
 	unsigned n_inspect;
+	/* those groups as the signature engine's bits (rl_snapshot_set_inspect_groups); 0: the
+	 * flow is checked against every signature */
+	uint64_t inspect_groups;
 	const char *bpf; /* rte_bpf program path, or NULL */
 	const char *file;
 	unsigned line, col;
@@ -90,6 +93,12 @@ void rl_snapshot_stats(const struct rl_snapshot *s, struct rl_snapshot_stats *ou
 
 /* Rule idx (0 .. n_rules - 1), or NULL. */
 const struct rl_rule_info *rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx);
+
+/*
+ * Give rule idx's `inspect` groups as signature-engine bits (the caller resolves the names).
+ * Before the snapshot is published. Returns 0, or -EINVAL for a bad index.
+ */
+int rl_snapshot_set_inspect_groups(struct rl_snapshot *s, uint32_t idx, uint64_t groups);
 
 /*
  * Worker w's counters: n_rules + 1 entries, the last one for packets that took the default

@@ -415,6 +415,17 @@ def signature_lifecycle(v, ctx):
                    200)
         r = expect(s.get("/api/v1/signatures", "viewer"), 200)
         check(r.json["rules"] == 2 and SIGS in r.json["text"], "rollback restored the set", r)
+
+        # inspect names the rule files of the set in force (here api.rules: group "api").
+        pol = ("version: 1\ndefault: allow\nrules:\n  - name: web\n    proto: tcp\n"
+               "    dport: 80\n    action: allow\n    inspect: [%s]\n")
+        r = expect(s.request("POST", "/api/v1/policy/validate", "operator", pol % "nosuch",
+                             "application/yaml"), 422, "validation_failed")
+        check(any(x["line"] == 8 and "nosuch" in x["message"]
+                  for x in r.json["details"]["diagnostics"]),
+              "an unknown signature group is an error at its line", r)
+        expect(s.request("POST", "/api/v1/policy/validate", "operator", pol % "api",
+                         "application/yaml"), 200)
     finally:
         rc = s.close()
         tail = s.tail(30)

@@ -73,10 +73,10 @@ def reject_and_dry_run():
     """sig-reject: a reject signature answers the client with a TCP reset and drops the rest of
     the flow. sig-dry-run: the same capture in dry-run mode: everything forwarded, the alert says
     it would have been dropped. sig-policy-inspect: only flows whose policy rule asks for
-    inspection are scanned."""
+    inspection are scanned. sig-inspect-groups: only with the signature groups it names."""
     a, b = [], []
     off = tcp_session(a, b, 0, 40000, 23, [b"login: root\r\n"], resp=b"Password: ")
-    for case in ("sig-reject", "sig-dry-run", "sig-policy-inspect"):
+    for case in ("sig-reject", "sig-dry-run", "sig-policy-inspect", "sig-inspect-groups"):
         write(case, "in-a.pcap", a)
         write(case, "in-b.pcap", b)
     # The reset answers the segment carrying "root": its ACK number becomes the RST's sequence.
@@ -90,8 +90,9 @@ def reject_and_dry_run():
     write("sig-reject", "expect-a.pcap", [x for x in b if x[0] != 10] + [(3, rst)])
     write("sig-dry-run", "expect-b.pcap", a)
     write("sig-dry-run", "expect-a.pcap", b)
-    write("sig-policy-inspect", "expect-b.pcap", a)
-    write("sig-policy-inspect", "expect-a.pcap", b)
+    for case in ("sig-policy-inspect", "sig-inspect-groups"):
+        write(case, "expect-b.pcap", a)
+        write(case, "expect-a.pcap", b)
 
 
 def fragments():

@@ -5,6 +5,8 @@
  * checked three ways: the engine's Hyperscan-only plan, its confirmation plan, and a
  * brute-force reference of Suricata's "some placement satisfies every keyword" semantics.
  */
+#include <errno.h>
+
 #include "det_test.h"
 
 #include "det_inspect.h"
@@ -512,6 +514,40 @@ test_flowbits(void **state)
 
 /* ---- verdicts ---- */
 
+/* Signature groups: a packet that selects groups is checked only against their rules. */
+static void
+test_groups(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	uint32_t sids[8];
+	int n;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"evil\"; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"evil\"; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"evil\"; sid:3;)\n");
+	assert_int_equal(det_engine_set_rule_groups(t.e, 0, 1u << 0), 0);
+	assert_int_equal(det_engine_set_rule_groups(t.e, 1, 1u << 1), 0);
+	/* rule 2 keeps every group */
+	assert_int_equal(det_engine_set_rule_groups(t.e, 3, 1), -EINVAL);
+	p = tdet_pkt(IPPROTO_UDP, 53, "an evil thing", 13);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 3); /* 0: no selection, every rule */
+	p.groups = 1u << 0;
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 2);
+	assert_true((sids[0] == 1 && sids[1] == 3) || (sids[0] == 3 && sids[1] == 1));
+	p.groups = 1u << 1;
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 2);
+	assert_true((sids[0] == 2 && sids[1] == 3) || (sids[0] == 3 && sids[1] == 2));
+	p.groups = 1u << 5; /* a group no rule file has: only the ungrouped rule */
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(sids[0], 3);
+	tdet_close(&t);
+}
+
 static void
 test_action_order(void **state)
 {
@@ -860,6 +896,7 @@ main(void)
 		cmocka_unit_test(test_addresses_and_ports),
 		cmocka_unit_test(test_ip_only_and_protocols),
 		cmocka_unit_test(test_flowbits),
+		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_action_order),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_thresh_eviction),
