@@ -58,7 +58,7 @@ def scenarios(d):
     if not any(os.path.exists(os.path.join(d, f"{sc}.json")) for sc in SCENARIOS):
         return
     print("### Scenarios: Mpps in (ratio to testpmd)\n")
-    print("| scenario | testpmd | vigild | l3fwd (ACL) | OVS-DPDK (conntrack) | vigild cycles/pkt "
+    print("| scenario | testpmd | vigild | l3fwd (ACL) | OVS-DPDK (conntrack) | vigild wall cycles/pkt "
           "| load at start |")
     print("|---|---|---|---|---|---|---|")
     cmds = []
@@ -170,7 +170,9 @@ def micro(d):
         print()
     det = [x for x in jsonl(os.path.join(d, "det_bench.jsonl")) if x.get("bench") == "det"]
     if det:
-        print("### Signature engine (det_bench), 1460-byte payloads, 1% match\n")
+        print(f"### Signature engine alone (det_bench): literal rules, "
+              f"{det[0].get('payload_bytes')}-byte payloads, "
+              f"{det[0].get('match_pct')}% of them matching\n")
         print("| rules | compile ms | database bytes | scratch bytes | stream state B/dir | "
               "block Gbps | block cycles/byte | stream Gbps | stream cycles/byte |")
         print("|---|---|---|---|---|---|---|---|---|")
