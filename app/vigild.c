@@ -377,14 +377,36 @@ resolve_section_paths(const char *config)
 	return 0;
 }
 
+#define MAX_SIG_GROUPS 64
+
+/*
+ * The names a policy may use: the config's ports, and the signature groups (rule files) of the
+ * configured signature paths, so that `inspect` is checked before anything starts. Free the
+ * group names with policy_env_free().
+ */
 static void
-policy_env(const struct vg_config *cfg, const char **names, struct rl_env *env)
+policy_env(const struct vg_config *cfg, const char **names, char **groups, struct rl_env *env)
 {
+	unsigned n_groups = 0;
+
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		names[i] = cfg->ports[i].name;
 	memset(env, 0, sizeof(*env));
 	env->ports = names;
 	env->n_ports = cfg->n_ports;
+	if (sections.sigs.n_paths > 0)
+		n_groups = ctl_sigs_config_groups(&sections.sigs, groups, MAX_SIG_GROUPS);
+	if (n_groups > 0) {
+		env->sig_groups = (const char *const *)groups;
+		env->n_sig_groups = n_groups;
+	}
+}
+
+static void
+policy_env_free(struct rl_env *env)
+{
+	for (unsigned i = 0; i < env->n_sig_groups; i++)
+		free((char *)(uintptr_t)env->sig_groups[i]);
 }
 
 /* Load and validate the configured policy (no EAL needed; compiling comes later). */
@@ -392,16 +414,18 @@ static int
 validate_policy(const struct vg_config *cfg)
 {
 	const char *names[VG_MAX_PORTS];
+	char *groups[MAX_SIG_GROUPS];
 	struct rl_env env;
 	struct vg_diag diag;
 	struct rl_policy *p;
 
-	policy_env(cfg, names, &env);
+	policy_env(cfg, names, groups, &env);
 	vg_diag_init(&diag);
 	p = rl_policy_load_file(cfg->policy_file, &env, &diag);
 	vg_diag_print(&diag, stderr);
 	vg_diag_free(&diag);
 	rl_policy_free(p);
+	policy_env_free(&env);
 	return p == NULL ? -EINVAL : 0;
 }
 
@@ -414,6 +438,7 @@ static int
 check_policy(const char *file, const struct vg_config *cfg, const char *argv0)
 {
 	const char *names[VG_MAX_PORTS];
+	char *groups[MAX_SIG_GROUPS];
 	struct rl_env env;
 	char prefix[64];
 	int rc;
@@ -425,8 +450,9 @@ check_policy(const char *file, const struct vg_config *cfg, const char *argv0)
 		fprintf(stderr, "vigild: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return EXIT_RUNTIME;
 	}
-	policy_env(cfg, names, &env);
+	policy_env(cfg, names, groups, &env);
 	rc = rl_policy_check(file, &env, stdout) == 0 ? EXIT_OK : EXIT_CONFIG;
+	policy_env_free(&env);
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();

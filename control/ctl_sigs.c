@@ -439,6 +439,46 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 	return rc;
 }
 
+static void
+add_group_name(const char *path, char **names, unsigned *n)
+{
+	const char *g;
+	size_t gl;
+
+	group_of_path(path, strlen(path), &g, &gl);
+	if ((names[*n] = strndup(g, gl)) != NULL)
+		(*n)++;
+}
+
+unsigned
+ctl_sigs_config_groups(const struct det_config *cfg, char **names, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->n_paths && n < max; i++) {
+		const char *p = cfg->paths[i];
+		struct dirent **list;
+		struct stat st;
+		int k;
+
+		if (stat(p, &st) != 0)
+			continue; /* loading the signatures says why */
+		if (!S_ISDIR(st.st_mode)) {
+			add_group_name(p, names, &n);
+			continue;
+		}
+		k = scandir(p, &list, rules_filter, by_name);
+		for (int j = 0; j < k; j++) {
+			if (n < max)
+				add_group_name(list[j]->d_name, names, &n);
+			free(list[j]);
+		}
+		if (k >= 0)
+			free(list);
+	}
+	return n;
+}
+
 /*
  * A text that came from files (a stored version of them, rolled back or edited through the API)
  * still names its files in "# --- path" lines: their names stay the groups `inspect` selects.

@@ -77,6 +77,12 @@ void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ct
 unsigned ctl_sigs_groups(struct ctl_sigs *sm, char **names, unsigned max);
 
 /*
+ * The groups the configured signature paths will give (rule file names, without loading
+ * them): for validating a policy before the signatures are built. Copies (free each).
+ */
+unsigned ctl_sigs_config_groups(const struct det_config *cfg, char **names, unsigned max);
+
+/*
  * The engine bits of group names (det_engine_set_rule_groups, det_pkt.groups): the same name
  * has the same bit in every set and policy of this run. Any thread.
  */
