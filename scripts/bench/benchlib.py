@@ -10,6 +10,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -153,6 +154,27 @@ def remove_hugepage_files(prefix):
                     os.unlink(os.path.join(d, f))
                 except OSError:
                     pass
+
+
+class VigildStats(threading.Thread):
+    """Reads vigild's --stats output: keeps every line, and (time, tx pps of the port named
+    port) from its per-port lines."""
+
+    def __init__(self, stream, port="out"):
+        super().__init__(daemon=True)
+        self.stream, self.samples, self.lines = stream, [], []
+        self.rx = re.compile(r"port " + re.escape(port) + r"\s+rx\s+\d+ pps tx\s+(\d+) pps")
+
+    def run(self):
+        for line in self.stream:
+            self.lines.append(line)
+            m = self.rx.search(line)
+            if m:
+                self.samples.append((time.time(), int(m.group(1))))
+
+    def between(self, t0, t1):
+        """The pps samples taken from t0 to t1."""
+        return [p for t, p in self.samples if t0 <= t <= t1]
 
 
 class Telemetry:

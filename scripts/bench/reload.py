@@ -18,14 +18,12 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,27 +31,14 @@ import benchlib  # noqa: E402
 import sweep  # noqa: E402
 
 
-class Stats(threading.Thread):
-    """(time, tx pps of port out) from vigild's --stats 1 lines."""
+def rate(st, t0, t1):
+    xs = st.between(t0, t1)
+    return statistics.median(xs) / 1e6 if xs else None
 
-    def __init__(self, stream):
-        super().__init__(daemon=True)
-        self.stream, self.samples, self.lines = stream, [], []
 
-    def run(self):
-        for line in self.stream:
-            self.lines.append(line)
-            m = re.search(r"port out\s+rx\s+\d+ pps tx\s+(\d+) pps", line)
-            if m:
-                self.samples.append((time.time(), int(m.group(1))))
-
-    def rate(self, t0, t1):
-        xs = [p for t, p in self.samples if t0 <= t <= t1]
-        return statistics.median(xs) / 1e6 if xs else None
-
-    def low(self, t0, t1):
-        xs = [p for t, p in self.samples if t0 <= t <= t1]
-        return min(xs) / 1e6 if xs else None
+def low(st, t0, t1):
+    xs = st.between(t0, t1)
+    return min(xs) / 1e6 if xs else None
 
 
 def put_policy(port, text, timeout=900):
@@ -108,7 +93,7 @@ def main():
         json.dump(cfg, f)
     cmd = [args.vigild, "-c", cfg_path, "--stats", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    st = Stats(proc.stdout)
+    st = benchlib.VigildStats(proc.stdout)
     st.start()
     results = []
     try:
@@ -137,8 +122,8 @@ def main():
             r = {"rules": n, "policy_bytes": len(text), "put_seconds": secs,
                  "compile_ms": reply.get("summary", {}).get("build_ms"),
                  "summary": reply.get("summary"),
-                 "mpps_before": st.rate(t_before, t0), "mpps_during": st.rate(t0, t1 + 1),
-                 "mpps_lowest_during": st.low(t0, t1 + 1), "mpps_after": st.rate(t1 + 1, t_after)}
+                 "mpps_before": rate(st, t_before, t0), "mpps_during": rate(st, t0, t1 + 1),
+                 "mpps_lowest_during": low(st, t0, t1 + 1), "mpps_after": rate(st, t1 + 1, t_after)}
             results.append(r)
 
             def f(x):

@@ -27,11 +27,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts", "bench"))
 import apilib  # noqa: E402
+import benchlib  # noqa: E402
 
 
 def cpu_model():
@@ -40,27 +42,6 @@ def cpu_model():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
-
-
-class StatsReader(threading.Thread):
-    """Collect (time, tx pps of port out) from vigild's --stats lines."""
-
-    def __init__(self, stream):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.samples = []
-        self.lines = []
-
-    def run(self):
-        for line in self.stream:
-            self.lines.append(line)
-            m = re.search(r"port out\s+rx\s+\d+ pps tx\s+(\d+) pps", line)
-            if m:
-                self.samples.append((time.time(), int(m.group(1))))
-
-    def between(self, t0, t1):
-        xs = [pps for t, pps in self.samples if t0 <= t <= t1]
-        return xs[1:] if len(xs) > 2 else xs
 
 
 def wrk(url, token, seconds, conns, threads, cpu):
@@ -128,7 +109,7 @@ def main():
         json.dump(cfg, f)
     cmd = [args.vigild, "-c", cfg_path, "--stats", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    reader = StatsReader(proc.stdout)
+    reader = benchlib.VigildStats(proc.stdout)
     reader.start()
     base = f"http://127.0.0.1:{port}"
     phases = []
@@ -152,6 +133,7 @@ def main():
                         args.wrk_cpu)
             t1 = time.time()
             pps = reader.between(t0, t1)
+            pps = pps[1:] if len(pps) > 2 else pps  # the phase's first second is mixed
             phases.append({"phase": name, "wrk": w, "forwarding_mpps":
                            statistics.median(pps) / 1e6 if pps else None,
                            "forwarding_samples": len(pps)})

@@ -15,22 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-SKIP = 77
-failures = []
-passes = []
-
-
-def check(cond, what):
-    if cond:
-        passes.append(what)
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}")
-
-
-def positive(v):
-    return isinstance(v, (int, float)) and v > 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokelib import ROOT, SKIP, check, positive, verdict  # noqa: E402
 
 
 def main():
@@ -95,8 +81,7 @@ def main():
         check(r["flows_created"] >= 1000, f"vigild created the 1000 flows "
               f"(got {r['flows_created']})")
         check(positive(r["memory"].get("flows.memory_bytes")), "flow table memory reported")
-    print(f"{len(passes)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -14,14 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-failures, passes = [], []
-
-
-def check(cond, what):
-    (passes if cond else failures).append(what)
-    if not cond:
-        print(f"FAIL: {what}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokelib import ROOT, check, verdict  # noqa: E402
 
 
 def main():
@@ -62,8 +56,7 @@ def main():
               f"{peer}: percentiles positive and ordered ({lat})")
         check(r["frame_bytes_added"] == 16, f"{peer}: the trailer's size is reported")
     check(len(doc["added_by_vigild_us"]) == 1, "added latency per load")
-    print(f"{len(passes)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":

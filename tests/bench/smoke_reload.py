@@ -16,18 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print(f"FAIL: {what}")
-
-
-def positive(v):
-    return isinstance(v, (int, float)) and v > 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokelib import ROOT, check, failures, positive, verdict  # noqa: E402
 
 
 def main():
@@ -73,8 +63,7 @@ def main():
         if failures:
             shutil.copy(out, os.path.join(tempfile.gettempdir(), "vigil-smoke-reload.json"))
             print(rep.stdout)
-    print("ok" if not failures else f"{len(failures)} failures")
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":
