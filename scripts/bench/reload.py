@@ -13,6 +13,7 @@ reload that lost packets would show. The 10-rule step puts the policy already in
 finds nothing changed and compiles nothing, so its figure is the cost of the API round trip.
 
   scripts/bench/reload.py [--vigild BUILD/app/vigild] [--sizes 10,1k,10k,100k] [--json FILE]
+                         [--stages] [--log FILE]
 """
 import argparse
 import http.client
@@ -63,6 +64,9 @@ def main():
     ap.add_argument("--sizes", default="10,1k,10k,100k")
     ap.add_argument("--settle", type=float, default=4, help="seconds of traffic around a reload")
     ap.add_argument("--json")
+    ap.add_argument("--stages", action="store_true",
+                    help="bench mode: vigild's stats lines carry cycles per stage")
+    ap.add_argument("--log", help="write vigild's output (its stats every second) to this file")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-bench-reload-")
     prefix = f"vgreload{os.getpid()}"
@@ -85,6 +89,7 @@ def main():
         "flows": {"max": "64k"},
         "log": {"level": "info"},
         "policy": {"file": base},
+        "stats": {"stages": args.stages},
         "mgmt": {"listen": "127.0.0.1", "port": port, "allow_unauthenticated_loopback": True,
                  "unauthenticated_role": "admin", "max_body": "64M", "timeout": 900},
     }
@@ -134,6 +139,9 @@ def main():
                   flush=True)
             put_policy(port, base_text)
     finally:
+        if args.log:
+            with open(args.log, "w") as f:
+                f.writelines(st.lines)
         proc.terminate()
         try:
             proc.wait(30)
