@@ -275,15 +275,6 @@ remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A path relative to the config file's directory, made absolute. */
 static int
 resolve_relative(char **path, const char *config)
@@ -557,7 +548,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 		.dp = dp,
 		.events = events,
 		.mailbox = mailbox,
-		.start_ns = wall_ns(),
+		.start_ns = ctl_wall_ns(),
 	};
 	policy = ctx.policy = ctl_policy_create(&ctx);
 	if (events == NULL || mailbox == NULL || policy == NULL) {

@@ -19,15 +19,6 @@
 /* How long a management thread waits for control to answer a call. */
 #define CALL_TIMEOUT_MS 10000
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static json_t *
 link_json(uint16_t port_id)
 {
@@ -71,7 +62,8 @@ ctl_api_status(struct ctl_ctx *ctx)
 				flows, "fill", json_real(max ? (double)active / (double)max : 0));
 	}
 	json_object_set_new(r, "uptime_s",
-			json_integer((json_int_t)((wall_ns() - ctx->start_ns) / 1000000000ULL)));
+			json_integer((json_int_t)((ctl_wall_ns() - ctx->start_ns) /
+						  1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
 	{
 		int64_t pv = ctl_policy_version(ctx->policy);
@@ -672,7 +664,7 @@ ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const ch
 	a->target = strdup(t ? t + 8 : path);
 	a->detail = strdup(request ? request : "");
 	a->status = status;
-	a->ts_ms = wall_ns() / 1000000ULL;
+	a->ts_ms = ctl_wall_ns() / 1000000ULL;
 	if (a->who == NULL || a->action == NULL || a->target == NULL || a->detail == NULL) {
 		audit_release(a);
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #define CTL_CTX_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "ctl_call.h"
 #include "ctl_events.h"
@@ -33,5 +34,15 @@ struct ctl_ctx {
 	struct ctl_sigs *sigs; /* NULL: no signatures configured */
 	uint64_t start_ns;     /* wall clock at start, for uptime */
 };
+
+/* Wall-clock time in nanoseconds since the Unix epoch (versions, audit, uptime). */
+static inline uint64_t
+ctl_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 #endif /* CTL_CTX_H */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
@@ -46,27 +45,6 @@ struct ctl_policy {
 	uint64_t applied_ns;
 	uint32_t epoch;
 };
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void
-sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
-
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
-}
 
 struct ctl_policy *
 ctl_policy_create(struct ctl_ctx *ctx)
@@ -193,7 +171,7 @@ ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size
 	memcpy(b->text, text, len);
 	b->text[len] = '\0';
 	b->len = len;
-	sha256_hex(text, len, b->sha256);
+	ctl_store_sha256_hex(text, len, b->sha256);
 	b->summary = summarise(b->snap);
 	*out = b;
 	return 0;
@@ -275,7 +253,7 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	memcpy(pm->sha256, b->sha256, sizeof(pm->sha256));
 	pm->source = src;
 	__atomic_store_n(&pm->version, id, __ATOMIC_RELEASE); /* read by ctl_policy_version() */
-	pm->applied_ns = wall_ns();
+	pm->applied_ns = ctl_wall_ns();
 	CTL_LOG(NOTICE, "policy version %lld in force (epoch %u, %s, sha256 %.12s)", (long long)id,
 			pm->epoch, source, pm->sha256);
 	ctl_policy_build_free(b);

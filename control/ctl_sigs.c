@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "ctl_alert.h"
 #include "ctl_analysis.h"
 #include "ctl_call.h"
@@ -27,8 +25,16 @@
 #define RELOAD_PUBLISH_TIMEOUT_MS 30000
 #define MAX_GROUPS		  64
 
+/* An engine's rules by (gid, sid), sorted: alerts name their rule by those. */
+struct sid_rule {
+	uint32_t gid;
+	uint32_t sid;
+	uint32_t rule;
+};
+
 struct ctl_sigs_build {
 	struct det_engine *engine;
+	struct sid_rule *by_sid; /* det_engine_rule_count() entries */
 	char *text;
 	size_t len;
 	char sha256[65];
@@ -50,6 +56,7 @@ struct ctl_sigs {
 	struct ctl_map *hits; /* (gid, sid) -> alerts seen */
 	/* in force */
 	struct det_engine *engine; /* the pointer workers see is in the dataplane */
+	struct sid_rule *by_sid;   /* its rules by (gid, sid) */
 	char *text;
 	size_t len;
 	char sha256[65];
@@ -70,27 +77,6 @@ struct ctl_sigs {
 	char *bit_names[64];
 	unsigned n_bit_names;
 };
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void
-sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
-
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
-}
 
 struct ctl_sigs *
 ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
@@ -126,6 +112,7 @@ ctl_sigs_free(struct ctl_sigs *sm)
 	free(sm->text);
 	free(sm->source);
 	json_decref(sm->summary);
+	free(sm->by_sid);
 	free_groups(sm->groups, sm->n_groups);
 	free_groups(sm->bit_names, sm->n_bit_names);
 	pthread_mutex_destroy(&sm->groups_lock);
@@ -139,6 +126,7 @@ ctl_sigs_build_free(struct ctl_sigs_build *b)
 	if (b == NULL)
 		return;
 	det_engine_free(b->engine);
+	free(b->by_sid);
 	free(b->text);
 	json_decref(b->summary);
 	free_groups(b->groups, b->n_groups);
@@ -291,6 +279,46 @@ assign_rule_groups(struct ctl_sigs *sm, struct det_engine *e, const char *text, 
 	free(marks);
 }
 
+static int
+by_sid_cmp(const void *a, const void *b)
+{
+	const struct sid_rule *x = a, *y = b;
+
+	if (x->gid != y->gid)
+		return x->gid < y->gid ? -1 : 1;
+	return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
+/* e's rules sorted by (gid, sid); sids are unique in a set. NULL on ENOMEM. */
+static struct sid_rule *
+index_by_sid(const struct det_engine *e)
+{
+	unsigned n = det_engine_rule_count(e);
+	struct sid_rule *v = calloc(n ? n : 1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct det_rule_info *ri = det_engine_rule_info(e, i);
+
+		v[i] = (struct sid_rule){ ri->gid, ri->sid, i };
+	}
+	qsort(v, n, sizeof(*v), by_sid_cmp);
+	return v;
+}
+
+/* The rule of the set in force with this gid and sid, or NULL (control lcore). */
+static const struct det_rule_info *
+rule_by_sid(const struct ctl_sigs *sm, uint32_t gid, uint32_t sid)
+{
+	const struct sid_rule key = { gid, sid, 0 }, *hit;
+
+	if (sm->engine == NULL || sm->by_sid == NULL)
+		return NULL;
+	hit = bsearch(&key, sm->by_sid, det_engine_rule_count(sm->engine), sizeof(key), by_sid_cmp);
+	return hit != NULL ? det_engine_rule_info(sm->engine, hit->rule) : NULL;
+}
+
 /* Load a set (from paths or a text) and compile it; the set's text is kept for versions. */
 static int
 build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool from_files,
@@ -330,6 +358,11 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		goto out;
 	}
 	assign_rule_groups(sm, b->engine, text, len, from_files);
+	b->by_sid = index_by_sid(b->engine);
+	if (b->by_sid == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	b->summary = json_pack("{s:o, s:o}", "load", det_report_json(&rep), "compile",
 			det_compile_report_json(&crep));
 	b->text = malloc(len + 1);
@@ -340,7 +373,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	memcpy(b->text, text, len);
 	b->text[len] = '\0';
 	b->len = len;
-	sha256_hex(text, len, b->sha256);
+	ctl_store_sha256_hex(text, len, b->sha256);
 out:
 	det_report_free(&rep);
 	det_compile_report_free(&crep);
@@ -548,6 +581,9 @@ ctl_sigs_publish(
 	det_engine_free(dp_sigs_publish(ctx->dp, b->engine));
 	sm->engine = b->engine;
 	b->engine = NULL;
+	free(sm->by_sid);
+	sm->by_sid = b->by_sid;
+	b->by_sid = NULL;
 	if (ctx->store == NULL || ctl_store_put_version(ctx->store, "signatures", b->text, b->len,
 						  source, "applied", &id, sha) != 0) {
 		if (ctx->store != NULL)
@@ -573,7 +609,7 @@ ctl_sigs_publish(
 	sm->source = src;
 	__atomic_store_n(&sm->rules, det_engine_rule_count(sm->engine), __ATOMIC_RELAXED);
 	__atomic_store_n(&sm->version, id, __ATOMIC_RELEASE); /* read by ctl_sigs_version() */
-	sm->applied_ns = wall_ns();
+	sm->applied_ns = ctl_wall_ns();
 	CTL_LOG(NOTICE, "signatures version %lld in force (%u rules, %s, sha256 %.12s)",
 			(long long)id, det_engine_rule_count(sm->engine), source, sm->sha256);
 	ctl_sigs_build_free(b);
@@ -610,19 +646,9 @@ ctl_sigs_counters(const struct ctl_sigs *sm)
 
 	while (out != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
 		const struct sid_key *sk = k;
-		const char *msg = "";
+		const struct det_rule_info *ri = rule_by_sid(sm, sk->gid, sk->sid);
+		const char *msg = ri != NULL ? ri->msg : "";
 
-		if (sm->engine != NULL) {
-			for (unsigned r = 0; r < det_engine_rule_count(sm->engine); r++) {
-				const struct det_rule_info *ri =
-						det_engine_rule_info(sm->engine, r);
-
-				if (ri->sid == sk->sid && ri->gid == sk->gid) {
-					msg = ri->msg;
-					break;
-				}
-			}
-		}
 		json_array_append_new(
 				out, json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)sk->gid,
 						     "sid", (json_int_t)sk->sid, "msg", msg,
@@ -659,23 +685,13 @@ void
 ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an)
 {
 	struct sid_key k = { .gid = ev->alert.gid, .sid = ev->alert.sid };
-	const struct det_rule_info *ri = NULL;
+	const struct det_rule_info *ri = rule_by_sid(sm, k.gid, k.sid);
 	struct ctl_alert a;
 	bool added;
 	uint64_t *hits = ctl_map_get(sm->hits, &k, &added);
 
 	if (hits != NULL)
 		(*hits)++;
-	if (sm->engine != NULL) {
-		for (unsigned r = 0; r < det_engine_rule_count(sm->engine); r++) {
-			const struct det_rule_info *x = det_engine_rule_info(sm->engine, r);
-
-			if (x->sid == k.sid && x->gid == k.gid) {
-				ri = x;
-				break;
-			}
-		}
-	}
 	ctl_alert_from_event(ev, ri != NULL ? ri->msg : NULL, ri != NULL ? ri->classtype : NULL,
 			ri != NULL ? severity_of(ri->priority) : 0, &a);
 	ctl_analysis_alert(an, &a);

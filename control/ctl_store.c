@@ -1343,11 +1343,24 @@ ctl_store_retention(struct ctl_store *s)
 /* Immediate reads and writes ---------------------------------------------------------------- */
 
 int
-ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
-		const char *source, const char *result, int64_t *out_id, char out_sha256[65])
+ctl_store_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (EVP_Digest(data != NULL ? data : "", len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+			mdlen != 32)
+		return -EIO;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int
+ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
+		const char *source, const char *result, int64_t *out_id, char out_sha256[65])
+{
 	char hex[65];
 	sqlite3_stmt *st;
 	int rc;
@@ -1356,10 +1369,8 @@ ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, s
 		return -EINVAL;
 	if (s->db == NULL)
 		return -EIO;
-	if (EVP_Digest(text ? text : "", len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (ctl_store_sha256_hex(text, len, hex) != 0)
 		return -EIO;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	st = s->st[ST_VERSION];
 	bind_text(st, 1, kind);
 	sqlite3_bind_blob(st, 2, text ? text : "", (int)len, SQLITE_TRANSIENT);

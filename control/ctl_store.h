@@ -150,6 +150,12 @@ struct ctl_audit {
 int ctl_store_audit(struct ctl_store *s, const struct ctl_audit *a);
 
 /*
+ * The SHA-256 of data as 64 lowercase hex digits and a NUL: the digest versions are stored
+ * and compared by. Returns 0, or -EIO if the digest failed (out is then "").
+ */
+int ctl_store_sha256_hex(const void *data, size_t len, char out[65]);
+
+/*
  * Record a policy or signature version now (its own transaction, not batched: the caller needs
  * the id). kind is "policy" or "signatures", source who/where it came from, result "ok" or the
  * error summary. Fills *out_id and, if not NULL, out_sha256 (64 hex digits and NUL).
