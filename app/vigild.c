@@ -5,7 +5,6 @@
  * Start-up runs in a fixed order, and shut-down in the reverse order: config (before EAL, so a
  * bad file touches no port), EAL, dataplane (mempool, ports, workers), control loop.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +38,7 @@
 #include "mg_server.h"
 #include "vg_config.h"
 #include "vg_eal.h"
+#include "vg_eal_cleanup.h"
 #include "vg_log.h"
 
 #ifndef VIGIL_VERSION
@@ -255,26 +255,6 @@ memory_needed_mb(const struct vg_config *cfg)
 	return (unsigned long)(bytes >> 20) + 128;
 }
 
-/* EAL's runtime directory holds sockets and maps that nothing else will remove. */
-static void
-remove_runtime_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[1024];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* A path relative to the config file's directory, made absolute. */
 static int
 resolve_relative(char **path, const char *config)
@@ -444,10 +424,7 @@ check_policy(const char *file, const struct vg_config *cfg, const char *argv0)
 	policy_env(cfg, names, groups, &env);
 	rc = rl_policy_check(file, &env, stdout) == 0 ? EXIT_OK : EXIT_CONFIG;
 	policy_env_free(&env);
-	char dir[512];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	remove_runtime_dir(dir);
+	vg_eal_cleanup();
 	return rc;
 }
 
@@ -660,7 +637,6 @@ main(int argc, char **argv)
 	struct vg_diag diag;
 	struct vg_eal_args eal;
 	struct vg_hugepage_info hi;
-	char runtime_dir[512];
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
@@ -766,15 +742,13 @@ main(int argc, char **argv)
 	vg_log_set_level(RTE_LOG_EMERG + cfg.log_level);
 	MAIN_LOG(NOTICE, "vigild %s starting with %s", VIGIL_VERSION, opts.config);
 	MAIN_LOG(NOTICE, "%s", eal.reason);
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
 	rc = run(&cfg, &opts);
-	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
+	vg_eal_cleanup();
 	vg_eal_args_free(&eal);
 	vg_config_free(&cfg);
 	det_config_free(&sections.sigs);

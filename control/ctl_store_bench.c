@@ -27,6 +27,7 @@
 
 #include "ctl_detect.h"
 #include "ctl_store.h"
+#include "vg_eal_cleanup.h"
 
 static double
 now_s(void)
@@ -159,6 +160,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-store-bench: EAL init failed\n");
 		return 1;
 	}
+	atexit(vg_eal_cleanup);
 
 	/* 1. Raw rows: every event a new key. */
 	s = open_store(dir, "vigil-bench-rows.db", batch, path, sizeof(path));
@@ -289,6 +291,5 @@ main(int argc, char **argv)
 	       ",\"rows_per_s\":%.0f,\"events\":%" PRIu64 ",\"event_rows\":%" PRIu64
 	       ",\"events_per_s\":%.0f,\"detect_events_per_s\":%.0f}\n",
 			dir, batch, rows, rows_s, n_events, rows_events, ev_s, det_s);
-	rte_eal_cleanup();
 	return 0;
 }

@@ -13,6 +13,8 @@
 
 #include <rte_eal.h>
 
+#include "vg_eal_cleanup.h"
+
 #include "ctl_detect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +48,8 @@ eal_once(void)
 	char *argv[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
 		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, NULL };
 	ok = rte_eal_init(11, argv) >= 0;
+	if (ok)
+		atexit(vg_eal_cleanup);
 	dedup = ok ? ctl_alert_dedup_create(60000, 64) : NULL;
 	ok = ok && dedup != NULL;
 	return ok;

@@ -48,37 +48,14 @@ vg_test_diag_has(const struct vg_diag *d, unsigned line, unsigned col, const cha
 	} while (0)
 
 #ifdef VG_TEST_WITH_EAL
-#include <dirent.h>
-
 #include <rte_eal.h>
+
+#include "vg_eal_cleanup.h"
 
 /* A test that needs more may define this before including vg_test.h. */
 #ifndef VG_TEST_EAL_MEM_MB
 #define VG_TEST_EAL_MEM_MB "256"
 #endif
-
-static char vg_test_runtime_dir[256];
-
-/* EAL leaves its runtime directory behind even with --no-shconf: remove it on exit. */
-static inline void
-vg_test_eal_cleanup(void)
-{
-	DIR *d;
-	struct dirent *e;
-	char path[512];
-
-	rte_eal_cleanup();
-	if (vg_test_runtime_dir[0] == '\0' || (d = opendir(vg_test_runtime_dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", vg_test_runtime_dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(vg_test_runtime_dir);
-}
 
 static inline int
 vg_test_eal_init(void)
@@ -93,8 +70,7 @@ vg_test_eal_init(void)
 
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;
-	snprintf(vg_test_runtime_dir, sizeof(vg_test_runtime_dir), "%s", rte_eal_get_runtime_dir());
-	atexit(vg_test_eal_cleanup);
+	atexit(vg_eal_cleanup);
 	return 0;
 }
 #endif
