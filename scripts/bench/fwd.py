@@ -23,29 +23,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
 WARMUP_SAMPLES = 2
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def hugepages_free_mb():
-    free = size = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("HugePages_Free:"):
-                free = int(line.split()[1])
-            elif line.startswith("Hugepagesize:"):
-                size = int(line.split()[1])
-    return free * size // 1024
 
 
 def pcap_packets(path):
@@ -53,15 +34,6 @@ def pcap_packets(path):
                                     "tests", "lib"))
     import pcapfile
     return len(pcapfile.read(path)[1])
-
-
-def remove_runtime_dir(prefix):
-    """EAL leaves /var/run/dpdk/<prefix> behind (testpmd always; vigild removes its own)."""
-    d = os.path.join("/var/run/dpdk", prefix)
-    if os.path.isdir(d):
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.rmdir(d)
 
 
 def run_timed(cmd, seconds, env=None):
@@ -81,7 +53,7 @@ def run_timed(cmd, seconds, env=None):
 
 def eal_memory_args(args, mbufs):
     need_mb = mbufs * (args.data_room + 320) // (1 << 20) + 256
-    if not args.no_huge and hugepages_free_mb() >= need_mb:
+    if not args.no_huge and benchlib.hugepages_free_mb() >= need_mb:
         return ["--huge-unlink"], f"hugepages ({need_mb} MiB needed)"
     return ["--no-huge", "-m", str(max(need_mb, 1024))], f"--no-huge -m {max(need_mb, 1024)}"
 
@@ -95,7 +67,7 @@ def testpmd_run(args, mbufs, prefix):
            f"--total-num-mbufs={mbufs}", f"--mbuf-size={args.data_room}",
            "--stats-period", "1", "--no-lsc-interrupt"]
     rc, out = run_timed(cmd, args.seconds + 2)
-    remove_runtime_dir(prefix)
+    benchlib.remove_runtime_dir(prefix)
     # Per-second "Tx-pps" of port 1 (net_null): every second block lists port 0 then port 1.
     tx = [int(x) for x in re.findall(r"Tx-pps:\s+(\d+)", out)][1::2]
     samples = [x for x in tx if x > 0][WARMUP_SAMPLES:]
@@ -186,8 +158,8 @@ def main():
         "label": args.label,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
-        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
-                    "memory": memory},
+        "machine": {"cpu": benchlib.cpu_model(), "cores": os.cpu_count(),
+                    "kernel": platform.release(), "memory": memory},
         "input": {"pcap": args.pcap, "packets": pkts, "mbufs": mbufs,
                   "data_room": args.data_room},
         "seconds_per_run": args.seconds,

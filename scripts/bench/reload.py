@@ -69,7 +69,7 @@ def main():
     ap.add_argument("--log", help="write vigild's output (its stats every second) to this file")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-bench-reload-")
-    prefix = f"vgreload{os.getpid()}"
+    prefix = f"vgbreload{os.getpid()}"  # vgb: benchlib cleans up after it
     pcap = os.path.join(work, "tcp10k.pcap")
     subprocess.run([args.pktgen, "-o", pcap, "--flows", "10k", "--per-flow", "2", "--tcp-mode",
                     "midstream", "--size", "64", "--quiet"], check=True, capture_output=True)

@@ -36,14 +36,6 @@ import apilib  # noqa: E402
 import benchlib  # noqa: E402
 
 
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def wrk(url, token, seconds, conns, threads, cpu):
     cmd = ["taskset", "-c", str(cpu), "wrk", "-t", str(threads), "-c", str(conns), "-d",
            f"{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}", url]
@@ -173,7 +165,8 @@ def main():
         "load_average_after": os.getloadavg(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
-        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()},
+        "machine": {"cpu": benchlib.cpu_model(), "cores": os.cpu_count(),
+                    "kernel": platform.release()},
         "vigild": {"lcores": "control 0, worker 1", "mgmt_threads": args.api_threads,
                    "snapshot": args.snapshot,
                    "ports": "net_pcap infinite_rx -> net_null"},
