@@ -196,3 +196,81 @@ ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max)
 	}
 	return ran;
 }
+
+/* ---- reloads ---- */
+
+struct reload_job {
+	struct ctl_reload *r;
+	void *b;
+};
+
+static int
+reload_publish_call(struct ctl_ctx *ctx, void *arg)
+{
+	struct reload_job *j = arg;
+
+	(void)ctx;
+	j->r->publish(j->r->owner, j->b);
+	j->b = NULL;
+	return 0;
+}
+
+static void
+reload_job_release(void *arg)
+{
+	struct reload_job *j = arg;
+
+	if (j->b != NULL)
+		j->r->free_build(j->b);
+	free(j);
+}
+
+static void *
+reload_main(void *arg)
+{
+	struct ctl_reload *r = arg;
+	struct reload_job *j = calloc(1, sizeof(*j));
+
+	if (j != NULL) {
+		j->r = r;
+		if (r->build(r->owner, &j->b) != 0) {
+			reload_job_release(j);
+		} else {
+			int rc = ctl_call(r->mailbox, reload_publish_call, j, reload_job_release,
+					CTL_RELOAD_PUBLISH_TIMEOUT_MS);
+
+			/* Timed out: control releases the job when it is done with it. */
+			if (rc == -ETIMEDOUT)
+				r->timed_out(r->owner, CTL_RELOAD_PUBLISH_TIMEOUT_MS);
+			else
+				reload_job_release(j);
+		}
+	}
+	__atomic_store_n(&r->running, false, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int
+ctl_reload_start(struct ctl_reload *r)
+{
+	pthread_t t;
+	bool expect = false;
+	int rc;
+
+	if (!__atomic_compare_exchange_n(
+			    &r->running, &expect, true, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return -EBUSY;
+	rc = pthread_create(&t, NULL, reload_main, r);
+	if (rc != 0) {
+		__atomic_store_n(&r->running, false, __ATOMIC_RELEASE);
+		return -rc;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+bool
+ctl_reload_running(const struct ctl_reload *r)
+{
+	return __atomic_load_n(&r->running, __ATOMIC_ACQUIRE);
+}

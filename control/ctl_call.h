@@ -12,6 +12,8 @@
 #ifndef CTL_CALL_H
 #define CTL_CALL_H
 
+#include <stdbool.h>
+
 struct ctl_ctx;
 struct ctl_mailbox;
 
@@ -37,5 +39,28 @@ void ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us);
 
 /* On control: run up to max queued calls. Returns how many ran. */
 unsigned ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max);
+
+/*
+ * A rebuild off the control lcore (the policy or the signatures on SIGHUP): build() runs on a
+ * thread of its own and says why when it fails; what it built is published through the
+ * mailbox by publish() on control, or released by free_build(). One at a time per owner.
+ */
+struct ctl_reload {
+	struct ctl_mailbox *mailbox;
+	void *owner;
+	int (*build)(void *owner, void **out);	     /* any thread: 0 and *out, or -errno */
+	void (*publish)(void *owner, void *b);	     /* control lcore: put b in force (takes b) */
+	void (*free_build)(void *b);		     /* a build that was not published */
+	void (*timed_out)(void *owner, unsigned ms); /* control did not publish in time */
+	bool running;
+};
+
+#define CTL_RELOAD_PUBLISH_TIMEOUT_MS 30000
+
+/* Start r on a detached thread: 0, -EBUSY while one runs, or -errno (no thread). */
+int ctl_reload_start(struct ctl_reload *r);
+
+/* True while r's thread runs (until its build is published or dropped). Any thread. */
+bool ctl_reload_running(const struct ctl_reload *r);
 
 #endif /* CTL_CALL_H */

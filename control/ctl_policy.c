@@ -19,7 +19,6 @@
 #include "vg_log.h"
 
 /* A reload waits this long for control to publish before giving up (it logs why). */
-#define RELOAD_PUBLISH_TIMEOUT_MS 30000
 
 struct ctl_policy_build {
 	struct rl_snapshot *snap;
@@ -35,7 +34,7 @@ struct ctl_policy {
 	struct rl_env env;
 	uint32_t next_epoch;
 	int64_t local_version; /* version ids when there is no store */
-	bool reloading;
+	struct ctl_reload reload;
 	/* in force */
 	char *text;
 	size_t len;
@@ -46,6 +45,12 @@ struct ctl_policy {
 	uint32_t epoch;
 };
 
+/* SIGHUP's rebuild, below. */
+static int reload_build(void *owner, void **out);
+static void reload_publish(void *owner, void *b);
+static void reload_free(void *b);
+static void reload_timed_out(void *owner, unsigned ms);
+
 struct ctl_policy *
 ctl_policy_create(struct ctl_ctx *ctx)
 {
@@ -54,6 +59,12 @@ ctl_policy_create(struct ctl_ctx *ctx)
 	if (pm == NULL)
 		return NULL;
 	pm->ctx = ctx;
+	pm->reload = (struct ctl_reload){ .mailbox = ctx->mailbox,
+		.owner = pm,
+		.build = reload_build,
+		.publish = reload_publish,
+		.free_build = reload_free,
+		.timed_out = reload_timed_out };
 	for (unsigned i = 0; i < ctx->cfg->n_ports; i++)
 		pm->port_names[i] = ctx->cfg->ports[i].name;
 	pm->env.ports = pm->port_names;
@@ -298,98 +309,69 @@ ctl_policy_counters(const struct ctl_policy *pm)
 	return rules;
 }
 
-/* SIGHUP: build off control, publish through the mailbox. */
-struct reload {
-	struct ctl_policy *pm;
-	struct ctl_policy_build *b;
-};
-
+/* SIGHUP: build off control, publish through the mailbox (ctl_reload). */
 static int
-publish_call(struct ctl_ctx *ctx, void *arg)
+reload_build(void *owner, void **out)
 {
-	struct reload *r = arg;
-
-	(void)ctx;
-	ctl_policy_publish(r->pm, r->b, "sighup", NULL);
-	r->b = NULL;
-	return 0;
-}
-
-static void
-reload_release(void *arg)
-{
-	struct reload *r = arg;
-
-	ctl_policy_build_free(r->b);
-	free(r);
-}
-
-static void *
-reload_main(void *arg)
-{
-	struct ctl_policy *pm = arg;
+	struct ctl_policy *pm = owner;
 	const char *path = pm->ctx->cfg->policy_file;
-	struct reload *r = calloc(1, sizeof(*r));
 	struct vg_diag diag;
 	int rc;
 
 	vg_diag_init(&diag);
-	if (r == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	r->pm = pm;
-	rc = ctl_policy_build_file(pm, path, &diag, &r->b);
+	rc = ctl_policy_build_file(pm, path, &diag, (struct ctl_policy_build **)out);
 	for (unsigned i = 0; i < diag.n; i++)
 		CTL_LOG(WARNING, "%s:%u:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].col,
 				diag.v[i].msg);
-	if (rc != 0) {
+	if (rc != 0)
 		CTL_LOG(ERR, "reload of %s failed (%d errors); the policy in force is unchanged",
 				path, diag.errors);
-		reload_release(r);
-		goto out;
-	}
-	rc = ctl_call(pm->ctx->mailbox, publish_call, r, reload_release, RELOAD_PUBLISH_TIMEOUT_MS);
-	if (rc == -ETIMEDOUT)
-		CTL_LOG(ERR, "reload of %s: control did not publish within %u ms", path,
-				RELOAD_PUBLISH_TIMEOUT_MS);
-	else if (rc == 0)
-		reload_release(r);
-out:
 	vg_diag_free(&diag);
-	__atomic_store_n(&pm->reloading, false, __ATOMIC_RELEASE);
-	return NULL;
+	return rc;
+}
+
+static void
+reload_publish(void *owner, void *b)
+{
+	ctl_policy_publish(owner, b, "sighup", NULL);
+}
+
+static void
+reload_free(void *b)
+{
+	ctl_policy_build_free(b);
+}
+
+static void
+reload_timed_out(void *owner, unsigned ms)
+{
+	const struct ctl_policy *pm = owner;
+
+	CTL_LOG(ERR, "reload of %s: control did not publish within %u ms",
+			pm->ctx->cfg->policy_file, ms);
 }
 
 void
 ctl_policy_reload_async(struct ctl_policy *pm)
 {
-	pthread_t t;
-	bool expect = false;
-
 	if (pm->ctx->cfg->policy_file == NULL) {
 		CTL_LOG(WARNING,
 				"SIGHUP: no policy file is configured (policy.file); nothing to reload");
 		return;
 	}
-	if (!__atomic_compare_exchange_n(&pm->reloading, &expect, true, false, __ATOMIC_ACQ_REL,
-			    __ATOMIC_RELAXED)) {
+	if (ctl_reload_running(&pm->reload)) {
 		CTL_LOG(NOTICE, "SIGHUP: a reload is already running");
 		return;
 	}
 	CTL_LOG(NOTICE, "SIGHUP: reloading %s", pm->ctx->cfg->policy_file);
-	if (pthread_create(&t, NULL, reload_main, pm) != 0) {
+	if (ctl_reload_start(&pm->reload) != 0)
 		CTL_LOG(ERR, "SIGHUP: cannot start the reload thread");
-		__atomic_store_n(&pm->reloading, false, __ATOMIC_RELEASE);
-		return;
-	}
-	pthread_detach(t);
 }
 
 bool
 ctl_policy_reloading(const struct ctl_policy *pm)
 {
-	return __atomic_load_n(&pm->reloading, __ATOMIC_ACQUIRE);
+	return ctl_reload_running(&pm->reload);
 }
 
 int64_t

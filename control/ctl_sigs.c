@@ -22,8 +22,7 @@
 #include "dp_event.h"
 #include "vg_log.h"
 
-#define RELOAD_PUBLISH_TIMEOUT_MS 30000
-#define MAX_GROUPS		  64
+#define MAX_GROUPS 64
 
 /* An engine's rules by (gid, sid), sorted: alerts name their rule by those. */
 struct sid_rule {
@@ -52,7 +51,7 @@ struct ctl_sigs {
 	struct ctl_ctx *ctx;
 	const struct det_config *cfg;
 	int64_t local_version;
-	bool reloading;
+	struct ctl_reload reload;
 	struct ctl_map *hits; /* (gid, sid) -> alerts seen */
 	/* in force */
 	struct det_engine *engine; /* the pointer workers see is in the dataplane */
@@ -78,6 +77,12 @@ struct ctl_sigs {
 	unsigned n_bit_names;
 };
 
+/* SIGHUP's rebuild, below. */
+static int reload_build(void *owner, void **out);
+static void reload_publish(void *owner, void *b);
+static void reload_free(void *b);
+static void reload_timed_out(void *owner, unsigned ms);
+
 struct ctl_sigs *
 ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
 {
@@ -87,6 +92,12 @@ ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
 		return NULL;
 	sm->ctx = ctx;
 	sm->cfg = cfg;
+	sm->reload = (struct ctl_reload){ .mailbox = ctx->mailbox,
+		.owner = sm,
+		.build = reload_build,
+		.publish = reload_publish,
+		.free_build = reload_free,
+		.timed_out = reload_timed_out };
 	pthread_mutex_init(&sm->groups_lock, NULL);
 	sm->hits = ctl_map_create("vg_sig_hits", sizeof(struct sid_key), sizeof(uint64_t), 65536);
 	if (sm->hits == NULL) {
@@ -697,87 +708,55 @@ ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_ana
 	ctl_analysis_alert(an, &a);
 }
 
-/* SIGHUP */
-struct reload {
-	struct ctl_sigs *sm;
-	struct ctl_sigs_build *b;
-};
-
+/* SIGHUP: build off control, publish through the mailbox (ctl_reload). */
 static int
-publish_call(struct ctl_ctx *ctx, void *arg)
+reload_build(void *owner, void **out)
 {
-	struct reload *r = arg;
-
-	(void)ctx;
-	ctl_sigs_publish(r->sm, r->b, "sighup", NULL);
-	r->b = NULL;
-	return 0;
-}
-
-static void
-reload_release(void *arg)
-{
-	struct reload *r = arg;
-
-	ctl_sigs_build_free(r->b);
-	free(r);
-}
-
-static void *
-reload_main(void *arg)
-{
-	struct ctl_sigs *sm = arg;
-	struct reload *r = calloc(1, sizeof(*r));
 	struct vg_diag diag;
 	int rc;
 
 	vg_diag_init(&diag);
-	if (r == NULL)
-		goto out;
-	r->sm = sm;
-	rc = ctl_sigs_build_files(sm, &diag, &r->b);
+	rc = ctl_sigs_build_files(owner, &diag, (struct ctl_sigs_build **)out);
 	for (unsigned i = 0; i < diag.n && i < 20; i++)
 		CTL_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
-	if (rc != 0) {
+	if (rc != 0)
 		CTL_LOG(ERR, "signature reload failed; the set in force is unchanged");
-		reload_release(r);
-		goto out;
-	}
-	rc = ctl_call(sm->ctx->mailbox, publish_call, r, reload_release, RELOAD_PUBLISH_TIMEOUT_MS);
-	if (rc == -ETIMEDOUT)
-		CTL_LOG(ERR, "signature reload: control did not publish within %u ms",
-				RELOAD_PUBLISH_TIMEOUT_MS);
-	else if (rc == 0)
-		reload_release(r);
-out:
 	vg_diag_free(&diag);
-	__atomic_store_n(&sm->reloading, false, __ATOMIC_RELEASE);
-	return NULL;
+	return rc;
+}
+
+static void
+reload_publish(void *owner, void *b)
+{
+	ctl_sigs_publish(owner, b, "sighup", NULL);
+}
+
+static void
+reload_free(void *b)
+{
+	ctl_sigs_build_free(b);
+}
+
+static void
+reload_timed_out(void *owner, unsigned ms)
+{
+	(void)owner;
+	CTL_LOG(ERR, "signature reload: control did not publish within %u ms", ms);
 }
 
 void
 ctl_sigs_reload_async(struct ctl_sigs *sm)
 {
-	pthread_t t;
-	bool expect = false;
-
-	if (sm->cfg->n_paths == 0)
-		return;
-	if (!__atomic_compare_exchange_n(&sm->reloading, &expect, true, false, __ATOMIC_ACQ_REL,
-			    __ATOMIC_RELAXED))
+	if (sm->cfg->n_paths == 0 || ctl_reload_running(&sm->reload))
 		return;
 	CTL_LOG(NOTICE, "SIGHUP: reloading signatures");
-	if (pthread_create(&t, NULL, reload_main, sm) != 0) {
-		__atomic_store_n(&sm->reloading, false, __ATOMIC_RELEASE);
-		return;
-	}
-	pthread_detach(t);
+	ctl_reload_start(&sm->reload);
 }
 
 bool
 ctl_sigs_reloading(const struct ctl_sigs *sm)
 {
-	return __atomic_load_n(&sm->reloading, __ATOMIC_ACQUIRE);
+	return ctl_reload_running(&sm->reload);
 }
 
 int64_t
