@@ -355,12 +355,14 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		rc = -EINVAL;
 		goto out;
 	}
-	if (!from_files) {
-		rc = rejects_to_diag(&rep, diag);
-		if (rc != 0) {
-			det_set_free(set);
-			goto out;
-		}
+	/* Every rejected rule is a diagnostic at its line. A text (the API) with an error in it
+	 * is refused; rule files load what they can, the rest is logged and in the report. */
+	rc = rejects_to_diag(&rep, diag);
+	if (from_files)
+		rc = 0;
+	if (rc != 0) {
+		det_set_free(set);
+		goto out;
 	}
 	b->engine = det_compile(set, &sm->cfg->compile, &crep, diag);
 	det_set_free(set);
