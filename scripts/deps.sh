@@ -10,7 +10,7 @@ packages=(
 	# libraries
 	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
-	libelf-dev libcmocka-dev libcurl4-openssl-dev
+	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
