@@ -4,6 +4,7 @@
 
 #include "al.h"
 #include "al_mem.h"
+#include "al_pcap.h"
 
 static void
 test_mem_split_merge(void **state)
@@ -171,6 +172,27 @@ test_flow_detection(void **state)
 	al_ctx_free(c);
 }
 
+/* A real capture: the flows' protocols are detected from their bytes. */
+static void
+test_replay_detects(void **state)
+{
+	(void)state;
+	struct al_ctx *c = al_ctx_create(NULL);
+	const char *path = VIGIL_TESTDATA "/suricata-verify/ssh-newkeys/input.pcap";
+	FILE *probe = fopen(path, "rb");
+
+	if (probe == NULL) {
+		printf("skipped: %s is absent\n", path);
+		al_ctx_free(c);
+		return;
+	}
+	fclose(probe);
+	assert_true(alp_replay_file(c, path, NULL, NULL) > 0);
+	assert_true(al_ctx_proto_flows(c, AL_PROTO_SSH) >= 1);
+	assert_int_equal(al_ctx_mem_used(c), 0);
+	al_ctx_free(c);
+}
+
 static void
 test_tables(void **state)
 {
@@ -211,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_mem_random),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_flow_detection),
+		cmocka_unit_test(test_replay_detects),
 		cmocka_unit_test(test_tables),
 	};
 
