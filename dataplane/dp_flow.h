@@ -211,13 +211,21 @@ dp_flow_removals(const struct dp_flow_counters *c)
 }
 
 /*
- * Create the flow of a packet that missed, or whose flow has expired (that flow ends now, as
- * aging would have ended it). Finds the flow instead if an earlier packet of the same burst
- * created it. Returns the position, or -1 when the table is full and nothing could be evicted
- * (counted as overflow). *created tells whether the flow is new.
+ * Create the flow of a packet that missed. Finds the flow instead if an earlier packet of the
+ * same burst created it (its expiry is not judged here: see dp_flow_restart). Returns the
+ * position, or -1 when the table is full and nothing could be evicted (counted as overflow).
+ * *created tells whether the flow is new.
  */
 int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
 		uint16_t in_port, uint64_t now, bool *created);
+
+/*
+ * The flow at pos has expired (dp_flow_expired) when a packet of its tuple arrives: it ends
+ * now with the reason aging would have given it, and a new flow of the packet starts in the
+ * same slot (same key, position unchanged; verdict to be classified).
+ */
+void dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port,
+		uint64_t now);
 
 /* The entry at a position. */
 static inline struct dp_flow *

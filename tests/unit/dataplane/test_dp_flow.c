@@ -96,8 +96,10 @@ feed(struct dp_flow_table *t, const struct dp_pkt *p, uint64_t now, bool *create
 	int32_t pos = dp_flow_lookup(t, &k);
 	bool c = false;
 
-	if (pos < 0 || dp_flow_expired(t, pos, now))
+	if (pos < 0)
 		pos = dp_flow_create(t, &k, b, 0, now, &c);
+	else if (dp_flow_expired(t, pos, now))
+		dp_flow_restart(t, pos, b, 0, now);
 	if (pos < 0)
 		return pos;
 	dp_flow_packet(t, pos, p, b, 64 + p->payload_len, now);
