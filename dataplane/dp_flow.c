@@ -454,11 +454,16 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 		}
 		if (!dp_tcp_step(&f->tcp, p->tcp_flags, dir, t->p.midstream)) {
 			t->ctr.tcp_invalid++;
+			if (before == DP_TCP_NONE)
+				t->ctr.midstream_refused++;
 			if (t->p.tcp_strict) {
 				t->ctr.tcp_invalid_dropped++;
 				ok = false;
 			}
-		} else if (before == DP_TCP_NONE && f->tcp.state >= DP_TCP_ESTABLISHED) {
+		} else if (before == DP_TCP_NONE &&
+				(f->tcp.state >= DP_TCP_ESTABLISHED ||
+						f->tcp.state == DP_TCP_SYN_RECV)) {
+			/* picked up without its SYN */
 			f->flags |= DP_FF_MIDSTREAM;
 			t->ctr.midstream++;
 		}

@@ -567,13 +567,33 @@ send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
 		rte_eth_tx_buffer(w->tx_port_id[port], w->txq[port], b, out[i]);
 }
 
+/*
+ * Who starts a flow: the sender of its first packet, arriving on its port; but a SYN-ACK is
+ * the server's answer, so its receiver is the client (a handshake picked up mid-way is
+ * oriented client to server, as the policy and every record expect).
+ */
+static inline void
+initiator_of(const struct dp_rx_source *s, const struct dp_pkt *p, unsigned src_is_b,
+		unsigned *init_is_b, uint16_t *in_port)
+{
+	bool synack = p->proto == IPPROTO_TCP &&
+		      (p->tcp_flags & (DP_TCPF_SYN | DP_TCPF_ACK)) == (DP_TCPF_SYN | DP_TCPF_ACK);
+
+	*init_is_b = synack ? src_is_b ^ 1 : src_is_b;
+	*in_port = synack ? s->peer : s->port;
+}
+
 /* Create a packet's flow after a miss; -1 when the table is full. */
 static int32_t
-flow_create(struct dp_worker *w, const struct dp_flow_key *k, unsigned src_is_b, uint16_t port,
-		const struct dp_pkt *p, uint64_t now)
+flow_create(struct dp_worker *w, const struct dp_rx_source *s, const struct dp_flow_key *k,
+		unsigned src_is_b, const struct dp_pkt *p, uint64_t now)
 {
 	bool created;
-	int32_t ps = dp_flow_create(w->flows, k, src_is_b, port, now, &created);
+	unsigned init_b;
+	uint16_t in_port;
+
+	initiator_of(s, p, src_is_b, &init_b, &in_port);
+	int32_t ps = dp_flow_create(w->flows, k, init_b, in_port, now, &created);
 
 	if (ps >= 0 && created) {
 		dp_flow_at(w->flows, ps)->icmp_type = p->icmp_type;
@@ -717,7 +737,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		if (unlikely(dp_flow_removals(fc) != removals))
 			ps = dp_flow_lookup(w->flows, &keys[j]);
 		if (ps < 0)
-			ps = flow_create(w, &keys[j], src_is_b[j], s->port, &meta[i], when[i]);
+			ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
 		pos[j] = ps;
 		rm[j] = dp_flow_removals(fc);
 		if (ps >= 0)
@@ -756,8 +776,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		if (unlikely(ps >= 0 && dp_flow_removals(fc) != rm[j])) {
 			ps = dp_flow_lookup(w->flows, &keys[j]);
 			if (ps < 0)
-				ps = flow_create(w, &keys[j], src_is_b[j], s->port, &meta[i],
-						when[i]);
+				ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
 		}
 		if (ps < 0) {
 			fwd[i] = w->overflow_open; /* table full */
@@ -766,7 +785,11 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		f = dp_flow_at(w->flows, ps);
 		if (unlikely(dp_flow_expired(w->flows, ps, when[i]))) {
 			/* Its time ran out before this packet: it ends, the packet starts anew. */
-			dp_flow_restart(w->flows, ps, src_is_b[j], s->port, when[i]);
+			unsigned init_b;
+			uint16_t in_port;
+
+			initiator_of(s, &meta[i], src_is_b[j], &init_b, &in_port);
+			dp_flow_restart(w->flows, ps, init_b, in_port, when[i]);
 			f->icmp_type = meta[i].icmp_type;
 			f->icmp_code = meta[i].icmp_code;
 		}
