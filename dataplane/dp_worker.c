@@ -1058,6 +1058,8 @@ dp_worker_main(void *arg)
 		dp_frag_age(w->frags, now);
 		dp_reasm_tick(w->reasm, now);
 		dp_evq_flush(&w->evq);
+		/* Control may close its intervals up to here: every event before is on the ring. */
+		__atomic_store_n(&w->clock_ns, now, __ATOMIC_RELEASE);
 		/* Nothing from this loop holds the policy snapshot any more. */
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		if (got > 0)
@@ -1074,6 +1076,16 @@ dp_worker_main(void *arg)
 		poll_queues_in_time_order(w, true);
 	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
 	drain_all(w);
+	dp_evq_flush_wait(&w->evq, rte_get_tsc_cycles() + rte_get_tsc_hz());
+	__atomic_store_n(&w->clock_ns, dp_clock_tick(&w->clock), __ATOMIC_RELEASE);
+	/*
+	 * Control judges the traffic as it was (its detectors close their intervals) before the
+	 * flows are ended for the shutdown: a flood that is the last traffic is still open, as it
+	 * was on the wire.
+	 */
+	__atomic_store_n(&w->stopped, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&w->flush_go, __ATOMIC_ACQUIRE))
+		rte_delay_us_sleep(100);
 	/* Every flow still open ends now; its end event tells control what it carried. */
 	dp_flow_flush_all(w->flows, DP_END_SHUTDOWN, dp_clock_tick(&w->clock));
 	DP_LOG(INFO, "worker %u: stopped", w->id);
