@@ -40,7 +40,8 @@ struct smtp_tx {
 	struct al_tx head; /* first: al_tx_buf hands it back */
 	bool open;
 	bool has_mail_from;
-	bool data_started; /* DATA or BDAT sent: the DATA stage will come */
+	bool data_started; /* DATA or BDAT sent: ENVELOPE is out, the DATA stage will come */
+	bool has_data;	   /* the message began (354, PIPELINING, a BDAT chunk) */
 	bool data_cut;	   /* data_limit counted */
 	uint16_t n_rcpt;
 	struct al_bytes mail_from;
@@ -131,6 +132,7 @@ tx_clear(struct al_ctx *c, struct smtp_tx *tx)
 	tx->n_rcpt = 0;
 	tx->has_mail_from = false;
 	tx->data_started = false;
+	tx->has_data = false;
 	tx->data_cut = false;
 	tx->open = false;
 }
@@ -159,17 +161,19 @@ tx_start(struct smtp_state *st)
 	tx->open = true;
 }
 
-/* The mail ended: its envelope (and data, when it had some) are final. */
+/*
+ * The mail ended: its envelope is final, and once DATA or BDAT was sent its data stage too
+ * (the message, or none when DATA was refused or the client left before sending it).
+ */
 static void
-tx_end(struct al_ctx *c, struct smtp_state *st, bool with_data, unsigned dir,
-		const struct al_emit *e)
+tx_end(struct al_ctx *c, struct smtp_state *st, unsigned dir, const struct al_emit *e)
 {
 	struct smtp_tx *tx = &st->tx;
 
 	if (!tx->open)
 		return;
 	al_emit(e, &tx->head, AL_ST_SMTP_ENVELOPE, dir);
-	if (with_data)
+	if (tx->data_started)
 		al_emit(e, &tx->head, AL_ST_SMTP_DATA, dir);
 	tx_clear(c, tx);
 	st->mode = M_COMMAND;
@@ -210,7 +214,7 @@ data_end(struct al_ctx *c, struct smtp_state *st, bool dot, unsigned dir, const 
 {
 	if (dot)
 		push(c, st, C_DATA_END); /* the server answers the "." */
-	tx_end(c, st, true, dir, e);
+	tx_end(c, st, dir, e);
 }
 
 /*
@@ -296,6 +300,7 @@ enter_data(struct al_ctx *c, struct smtp_state *st, unsigned dir, const struct a
 	st->mode = M_DATA;
 	st->dscan = DS_BOL;
 	st->data_wait = false;
+	st->tx.has_data = true;
 	al_line_reset(lb);
 	if (n > 0 && data_bytes(c, st, lb->buf, n, dir, e) < 0)
 		return -1;
@@ -403,7 +408,7 @@ command_line(struct al_ctx *c, struct smtp_state *st, const struct al_line_out *
 		;
 	if (verb_is(p, vlen, "RSET") || verb_is(p, vlen, "QUIT")) {
 		/* Part of the mail before, as in Suricata: they start none. */
-		tx_end(c, st, false, dir, e);
+		tx_end(c, st, dir, e);
 		push(c, st, verb_is(p, vlen, "RSET") ? C_RSET : C_QUIT);
 		return 0;
 	}
@@ -462,6 +467,7 @@ command_line(struct al_ctx *c, struct smtp_state *st, const struct al_line_out *
 		if (st->pipelining) {
 			st->mode = M_DATA;
 			st->dscan = DS_BOL;
+			tx->has_data = true;
 		} else {
 			st->data_wait = true;
 		}
@@ -475,6 +481,7 @@ command_line(struct al_ctx *c, struct smtp_state *st, const struct al_line_out *
 			anomaly(c, st, AL_SMTP_INVALID_BDAT);
 		} else {
 			tx->data_started = true;
+			tx->has_data = true;
 			al_emit(e, &tx->head, AL_ST_SMTP_ENVELOPE, dir);
 			st->bdat_left = size;
 			st->bdat_last = last;
@@ -536,7 +543,7 @@ reply_done(struct al_ctx *c, struct smtp_state *st, uint16_t code, unsigned dir,
 		break;
 	case C_STARTTLS:
 		if (code == 220) {
-			tx_end(c, st, false, dir, e);
+			tx_end(c, st, dir, e);
 			return 1;
 		}
 		anomaly(c, st, AL_SMTP_TLS_REJECTED);
@@ -548,9 +555,11 @@ reply_done(struct al_ctx *c, struct smtp_state *st, uint16_t code, unsigned dir,
 			break;
 		}
 		anomaly(c, st, AL_SMTP_DATA_COMMAND_REJECTED);
-		/* No message follows: the mail ends with its envelope. */
-		if (st->data_wait || st->mode == M_DATA)
-			tx_end(c, st, false, dir, e);
+		/* No message follows: the mail ends without one. */
+		if (st->data_wait || st->mode == M_DATA) {
+			st->tx.has_data = false;
+			tx_end(c, st, dir, e);
+		}
 		break;
 	default:
 		break;
@@ -681,7 +690,7 @@ smtp_close(struct al_ctx *c, void *state, unsigned dir, const struct al_emit *e)
 	if (st->mode == M_DATA && st->dscan != DS_MID && st->dscan != DS_BOL)
 		(void)data_keep(c, st, (const uint8_t *)".\r", st->dscan == DS_DOT ? 1 : 2);
 	/* The client is gone: what its mail holds is final, a message cut short too. */
-	tx_end(c, st, st->tx.data_started && !st->data_wait, dir, e);
+	tx_end(c, st, dir, e);
 }
 
 static bool
@@ -717,7 +726,7 @@ smtp_tx_buf(const struct al_tx *tx, enum al_buf b, unsigned idx, const uint8_t *
 		return true;
 	}
 	case AL_BUF_SMTP_DATA:
-		if (!t->data_started)
+		if (!t->has_data)
 			return false;
 		*p = t->data.p != NULL ? t->data.p : empty;
 		*len = t->data.len;

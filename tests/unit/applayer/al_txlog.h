@@ -19,7 +19,7 @@
 #include "al.h"
 #include "al_impl.h"
 
-#define TXL_MAX_TX   64
+#define TXL_MAX_TX   256
 #define TXL_MAX_INST 8
 
 struct txl_buf {
@@ -43,7 +43,7 @@ struct txl_tx {
 };
 
 struct txl {
-	struct txl_tx tx[TXL_MAX_TX];
+	struct txl_tx *tx; /* TXL_MAX_TX of them, allocated at the first stage */
 	unsigned n;
 	unsigned calls;
 	unsigned overflow; /* transactions past TXL_MAX_TX */
@@ -92,6 +92,8 @@ txl_cb(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 	struct txl_tx *t = NULL;
 
 	l->calls++;
+	if (l->tx == NULL && (l->tx = calloc(TXL_MAX_TX, sizeof(*l->tx))) == NULL)
+		abort();
 	/* A transaction's first stage opens an entry; later stages find it again. */
 	if (tx->ready != stage) {
 		for (unsigned i = l->n; i-- > 0;) {
@@ -128,6 +130,7 @@ txl_free(struct txl *l)
 		for (unsigned b = 0; b < AL_BUF__COUNT; b++)
 			for (unsigned k = 0; k < TXL_MAX_INST; k++)
 				free(l->tx[i].buf[b][k].p);
+	free(l->tx);
 	memset(l, 0, sizeof(*l));
 }
 
