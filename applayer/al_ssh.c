@@ -178,6 +178,8 @@ banner_line(struct al_ctx *c, struct ssh_state *st, unsigned dir, const struct a
 	int rc;
 
 	if (l->len < 4 || memcmp(l->p, "SSH-", 4) != 0) {
+		if (l->cut)
+			anomaly(c, st, AL_SSH_LONG_BANNER);
 		/* RFC 4253 §4.2: the server may send other lines first; a client may not. */
 		if (dir == AL_TO_SERVER) {
 			anomaly(c, st, AL_SSH_INVALID_BANNER);
@@ -236,21 +238,21 @@ parse_kexinit(const uint8_t *p, uint32_t n, const uint8_t *list[SSH_KEX_LISTS],
 	return n - off >= 5;
 }
 
-static void
+/* False when libcrypto gives no MD5 (a FIPS build): the hash is then absent. */
+static bool
 md5_hex(const uint8_t *d, size_t n, char out[MD5_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(d, n, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != MD5_HEX / 2) {
-		memset(out, '0', MD5_HEX);
-		return;
-	}
+	if (EVP_Digest(d, n, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != MD5_HEX / 2)
+		return false;
 	for (unsigned i = 0; i < mdlen; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 0xf];
 	}
+	return true;
 }
 
 /*
@@ -263,7 +265,7 @@ hassh(struct al_ctx *c, struct ssh_state *st, unsigned dir)
 	struct ssh_side *s = &st->side[dir];
 	const uint8_t *list[SSH_KEX_LISTS];
 	uint32_t list_len[SSH_KEX_LISTS];
-	const unsigned pick[2][4] = { { 0, 2, 4, 6 }, { 0, 3, 5, 7 } };
+	static const unsigned pick[2][4] = { { 0, 2, 4, 6 }, { 0, 3, 5, 7 } };
 	uint64_t total = 3;
 
 	if (s->kex_broken)
@@ -283,9 +285,7 @@ hassh(struct al_ctx *c, struct ssh_state *st, unsigned dir)
 						(uint32_t)total) < 0)
 			return -ENOMEM;
 	}
-	md5_hex(s->hassh_str.len > 0 ? s->hassh_str.p : (const uint8_t *)"", s->hassh_str.len,
-			s->hassh);
-	s->has_hassh = true;
+	s->has_hassh = md5_hex(s->hassh_str.p, s->hassh_str.len, s->hassh);
 	return 0;
 }
 
@@ -332,9 +332,14 @@ record_header(struct al_ctx *c, struct ssh_state *st, unsigned dir, const struct
 		al_emit(e, &st->tx, kex_stage(dir), dir);
 		return 0;
 	}
+	/* The body's size is known: one allocation holds it. */
+	s->kex.p = al_alloc(c, s->body_left > 0 ? s->body_left : 1);
+	if (s->kex.p == NULL)
+		return -ENOMEM;
+	s->kex.cap = s->body_left;
+	s->kex.len = 0;
 	s->collecting = true;
 	s->kex_broken = false;
-	s->kex.len = 0;
 	return s->body_left == 0 ? kex_done(c, st, dir, e) : 0;
 }
 

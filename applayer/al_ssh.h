@@ -27,7 +27,7 @@
 /* Anomalies: Suricata's SSH event names, then Vigil's own. */
 enum al_ssh_anomaly {
 	AL_SSH_INVALID_BANNER,	/* a client's first line, or an "SSH-" line, is no banner */
-	AL_SSH_LONG_BANNER,	/* banner line of 256 bytes or more (or cut at line_max) */
+	AL_SSH_LONG_BANNER,	/* banner line of 256 bytes or more, a line cut at line_max */
 	AL_SSH_INVALID_RECORD,	/* packet length below 2 or above 256 KiB before NEWKEYS */
 	AL_SSH_LONG_KEX_RECORD, /* a KEXINIT of 64 KiB or more: not reassembled, no HASSH */
 	AL_SSH_INVALID_KEXINIT, /* a KEXINIT whose name-lists overrun it: no HASSH */

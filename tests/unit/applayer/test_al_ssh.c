@@ -552,6 +552,36 @@ test_pcap_detection(void **state)
 	}
 }
 
+/* A server's text lines before its banner keep the question open; binary closes it. */
+static void
+test_probe(void **state)
+{
+	(void)state;
+	const char *pre = "Hello there\r\nSSH-2.0-srv\r\n";
+	bool more;
+
+	assert_int_equal(al_probe((const uint8_t *)pre, (uint32_t)strlen(pre), true, 1, 40000, 22,
+					 &more),
+			AL_PROTO_SSH);
+	assert_int_equal(al_probe((const uint8_t *)pre, 13, true, 1, 40000, 22, &more),
+			AL_PROTO_NONE);
+	assert_true(more);
+	assert_int_equal(al_probe((const uint8_t *)pre, (uint32_t)strlen(pre), true, 0, 40000, 22,
+					 &more),
+			AL_PROTO_NONE);
+	assert_false(more);
+	assert_int_equal(al_probe((const uint8_t *)"\x01\x02\r\nSSH-2.0-x\r\n", 15, true, 1, 40000,
+					 22, &more),
+			AL_PROTO_NONE);
+	assert_false(more);
+	assert_int_equal(al_probe((const uint8_t *)"a\nb\nc\nd\ne\nSSH-2.0-x\n", 20, true, 1, 40000,
+					 22, &more),
+			AL_PROTO_NONE);
+	assert_int_equal(al_probe((const uint8_t *)"SS", 2, true, 0, 40000, 22, &more),
+			AL_PROTO_NONE);
+	assert_true(more);
+}
+
 int
 main(void)
 {
@@ -567,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_pcap_hassh_reassembled),
 		cmocka_unit_test(test_pcap_newkeys),
 		cmocka_unit_test(test_pcap_detection),
+		cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
