@@ -1764,20 +1764,38 @@ body_stage(const struct al_emit *e, struct htx *tx, unsigned dir)
 	emit(e, tx, dir == REQ ? AL_ST_HTTP_REQ_BODY : AL_ST_HTTP_RESP_BODY, dir);
 }
 
-/* Decoded body bytes: counted, kept up to the limit; the body stage is final once full. */
+/*
+ * Decoded body bytes: counted, kept up to the limit. Once the kept body is full its stage is
+ * final (reported then, with exactly the limit counted, whatever the split).
+ */
 static void
 body_keep(struct hstate *s, struct htx *tx, unsigned dir, const uint8_t *p, size_t n,
 		const struct al_emit *e)
 {
 	struct hside *sd = &tx->s[dir];
+	uint32_t lm = body_limit(s, dir), got = 0;
+	size_t fit;
 
-	sd->seen += n;
-	if (sd->f & SF_CUT)
+	if (sd->f & SF_CUT) {
+		sd->seen += n;
 		return;
-	if (rbuf_add(s->c, &sd->body, p, (uint32_t)n, body_limit(s, dir)) < n ||
-			sd->body.len >= body_limit(s, dir)) {
+	}
+	fit = lm > sd->body.len ? lm - sd->body.len : 0;
+	if (fit > n)
+		fit = n;
+	/* in slices, so that a short arena still keeps what it can */
+	while (got < fit) {
+		uint32_t k = fit - got > 65536 ? 65536 : (uint32_t)(fit - got);
+
+		if (rbuf_add(s->c, &sd->body, p + got, k, lm) < k)
+			break;
+		got += k;
+	}
+	sd->seen += got;
+	if (got < n || sd->body.len >= lm) {
 		sd->f |= SF_CUT;
 		body_stage(e, tx, dir);
+		sd->seen += n - got;
 	}
 }
 
@@ -1803,11 +1821,13 @@ zlib_header(uint8_t a, uint8_t b)
 	return (a & 0x0f) == 8 && (a >> 4) <= 7 && ((unsigned)a << 8 | b) % 31 == 0;
 }
 
+/* Decoding stops (a bomb, a broken stream): what was kept is final now. */
 static void
-infl_stop(struct hstate *s, struct htx *tx, unsigned dir, unsigned id)
+infl_stop(struct hstate *s, struct htx *tx, unsigned dir, unsigned id, const struct al_emit *e)
 {
 	anom_once(s, tx, id);
-	tx->s[dir].f |= SF_DECSTOP;
+	tx->s[dir].f |= SF_DECSTOP | SF_CUT;
+	body_stage(e, tx, dir);
 }
 
 enum { G_FIXED, G_XLEN, G_EXTRA, G_NAME, G_COMMENT, G_HCRC, G_DONE };
@@ -1891,7 +1911,7 @@ infl_fail(struct hstate *s, struct htx *tx, unsigned dir, unsigned layer, struct
 		infl_out(s, tx, dir, layer, in->held, in->held_len, e);
 		return;
 	}
-	infl_stop(s, tx, dir, AL_HTTP_GZIP_DECOMPRESSION_FAILED);
+	infl_stop(s, tx, dir, AL_HTTP_GZIP_DECOMPRESSION_FAILED, e);
 }
 
 /* inflate() over p[0..n), within http_inflate_max and http_inflate_ratio. */
@@ -1905,14 +1925,15 @@ infl_run(struct hstate *s, struct htx *tx, unsigned dir, unsigned layer, struct 
 
 	in->zs.next_in = (Bytef *)(uintptr_t)p;
 	in->zs.avail_in = (uInt)n;
-	while (in->zs.avail_in > 0 && in->mode == IM_INFLATE && !(sd->f & SF_DECSTOP)) {
+	/* until inflate neither takes input nor gives output: a little input may hold a lot */
+	while (in->mode == IM_INFLATE && !(sd->f & SF_DECSTOP)) {
 		uint64_t room = max > in->out ? max - in->out : 0;
 		size_t avail = room < sizeof(out) ? (size_t)room : sizeof(out);
 		uInt before = in->zs.avail_in;
 		int rc;
 
 		if (avail == 0) {
-			infl_stop(s, tx, dir, AL_HTTP_COMPRESSION_BOMB_LIMIT_REACHED);
+			infl_stop(s, tx, dir, AL_HTTP_COMPRESSION_BOMB_LIMIT_REACHED, e);
 			return;
 		}
 		in->zs.next_out = out;
@@ -1938,7 +1959,7 @@ infl_run(struct hstate *s, struct htx *tx, unsigned dir, unsigned layer, struct 
 			return;
 		if (ratio > 0 && in->out > RATIO_FLOOR &&
 				in->out / ratio > (sd->wire ? sd->wire : 1)) {
-			infl_stop(s, tx, dir, AL_HTTP_COMPRESSION_BOMB);
+			infl_stop(s, tx, dir, AL_HTTP_COMPRESSION_BOMB, e);
 			return;
 		}
 	}
@@ -2272,8 +2293,14 @@ probe_decide(struct hstate *s, bool closing, const struct al_emit *e)
 		i++;
 	uint32_t ms = i;
 
-	while (i < n && !is_space(p[i]))
+	while (i < n && !is_space(p[i])) {
+		/* methods are upper-case tokens: anything else is no request */
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_')) {
+			go_tunnel(s, e);
+			return;
+		}
 		i++;
+	}
 	if (i == n && n - ms < 20 && !closing)
 		return; /* the method is not complete yet */
 	if (i > ms && method_kind(p + ms, i - ms) != M_UNKNOWN) {
@@ -2381,8 +2408,9 @@ resp_head_done(struct hstate *s, uint32_t end, const struct al_emit *e)
 		if (rq->st == DS_HOLD)
 			replay(s, REQ, e);
 	}
-	if (tx->method == M_HEAD || ((st < 200 || st == 204 || st == 304) && sd->te == TE_NONE &&
-						    sd->sl[SL_CLEN].in == IN_NONE)) {
+	if (tx->method == M_HEAD ||
+			(((st >= 100 && st < 200) || st == 204 || st == 304) && sd->te == TE_NONE &&
+					sd->sl[SL_CLEN].in == IN_NONE)) {
 		resp_done(s, e);
 		return;
 	}
@@ -2706,8 +2734,13 @@ chunk_len_feed(struct hstate *s, unsigned dir, const uint8_t *d, uint32_t len,
 static void
 lost(struct hstate *s, unsigned dir, const struct al_emit *e)
 {
-	finish_dir(s, dir, true, e);
-	s->d[dir].st = DS_IGNORE;
+	struct hdir *h = &s->d[dir];
+
+	/* the line the gap cut is left out, as a line past the header limit is */
+	if (h->line && h->tx != NULL)
+		h->tx->s[dir].f |= SF_TRUNC;
+	finish_dir(s, dir, false, e);
+	h->st = DS_IGNORE;
 }
 
 static uint32_t

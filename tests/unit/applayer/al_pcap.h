@@ -295,7 +295,8 @@ alp_packet(struct alp_replay *r, const struct alp_pkt *p)
 	}
 	if (p->len > 0)
 		alp_tcp_data(r, f, dir, seq, p->payload, p->len);
-	if ((p->tcp_flags & 0x05) && !d->closed) { /* FIN or RST */
+	/* FIN or RST; behind a hole it waits for alp_finish, which reports the hole first */
+	if ((p->tcp_flags & 0x05) && !d->closed && d->n_pending == 0) {
 		d->closed = true;
 		if (f->al != NULL)
 			al_close(r->ctx, f->al, dir, r->cb, r->arg);
