@@ -6,6 +6,8 @@ path becomes, as servers that "best fit" Unicode to their code page do (the full
 decomposition (NFKD) of U+0100..U+FFFF: a code point whose decomposition starts with printable
 ASCII maps to that byte; the rest become '?'. Run: python3 applayer/gen_http_bestfit.py"""
 import os
+import shutil
+import subprocess
 import unicodedata
 
 pairs = []
@@ -30,3 +32,7 @@ with open(out, "w") as f:
     for i in range(0, len(pairs), 12):
         f.write("\t" + ", ".join("0x%02x" % p[1] for p in pairs[i:i + 12]) + ",\n")
     f.write("};\n\n#endif /* AL_HTTP_BESTFIT_H */\n")
+
+# the repository's format (clang-format aligns the tables its way)
+if shutil.which("clang-format"):
+    subprocess.run(["clang-format", "-i", out], check=True)
