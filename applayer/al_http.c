@@ -137,14 +137,10 @@ is_digit(uint8_t c)
 static bool
 eq_nocase(const uint8_t *p, size_t n, const char *s)
 {
-	size_t k = strlen(s);
-
-	if (n != k)
-		return false;
 	for (size_t i = 0; i < n; i++)
-		if (lower(p[i]) != (uint8_t)s[i])
+		if (s[i] == 0 || lower(p[i]) != (uint8_t)s[i])
 			return false;
-	return true;
+	return s[n] == 0;
 }
 
 static bool
@@ -161,7 +157,28 @@ is_token(uint8_t c)
 {
 	if (c < 33 || c > 126)
 		return false;
-	return strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
+	switch (c) {
+	case '(':
+	case ')':
+	case '<':
+	case '>':
+	case '@':
+	case ',':
+	case ';':
+	case ':':
+	case '\\':
+	case '"':
+	case '/':
+	case '[':
+	case ']':
+	case '?':
+	case '=':
+	case '{':
+	case '}':
+		return false;
+	default:
+		return true;
+	}
 }
 
 static void
@@ -1166,6 +1183,8 @@ parse_response_line(struct hstate *s, struct htx *tx)
 struct field {
 	uint32_t name, name_len; /* in the unfolded lines */
 	uint32_t val, val_len;
+	uint32_t key;  /* a quick test of name equality (classify) */
+	uint8_t id;    /* H_*: a header this parser reads */
 	int32_t first; /* index of the first field of this name (itself when first) */
 	int32_t next;  /* next repetition joined to this one, -1 */
 	uint32_t joined;
@@ -1173,33 +1192,76 @@ struct field {
 	uint16_t reps;
 };
 
-/* Which header feeds which slot, per side. */
+/* Headers this parser reads, by name; which slot each fills on each side. */
+enum {
+	H_NONE,
+	H_HOST,
+	H_UA,
+	H_REFERER,
+	H_ACCEPT,
+	H_ACCEPT_ENC,
+	H_ACCEPT_LANG,
+	H_CONNECTION,
+	H_COOKIE,
+	H_SET_COOKIE,
+	H_CTYPE,
+	H_CLEN,
+	H_TE,
+	H_CE,
+	H_EXPECT,
+	H_AUTH,
+	H_LOCATION,
+	H_SERVER,
+	H__COUNT
+};
+
+#define NO_SLOT 0xff
+
 static const struct {
-	const char *name;
-	uint8_t slot;
-} req_fields[] = {
-	{ "user-agent", SL_UA },
-	{ "referer", SL_REFERER },
-	{ "accept", SL_ACCEPT },
-	{ "accept-encoding", SL_ACCEPT_ENC },
-	{ "accept-language", SL_ACCEPT_LANG },
-	{ "connection", SL_CONNECTION },
-	{ "cookie", SL_COOKIE },
-	{ "content-type", SL_CTYPE },
-	{ "content-length", SL_CLEN },
-},
-  resp_fields[] = {
-	  { "location", SL_LOCATION },
-	  { "server", SL_SERVER },
-	  { "set-cookie", SL_COOKIE },
-	  { "content-type", SL_CTYPE },
-	  { "content-length", SL_CLEN },
-  };
+	const char *name; /* lower case */
+	uint8_t len;
+	uint8_t slot[2]; /* request, response */
+} known[H__COUNT] = {
+	[H_HOST] = { "host", 4, { NO_SLOT, NO_SLOT } },
+	[H_UA] = { "user-agent", 10, { SL_UA, NO_SLOT } },
+	[H_REFERER] = { "referer", 7, { SL_REFERER, NO_SLOT } },
+	[H_ACCEPT] = { "accept", 6, { SL_ACCEPT, NO_SLOT } },
+	[H_ACCEPT_ENC] = { "accept-encoding", 15, { SL_ACCEPT_ENC, NO_SLOT } },
+	[H_ACCEPT_LANG] = { "accept-language", 15, { SL_ACCEPT_LANG, NO_SLOT } },
+	[H_CONNECTION] = { "connection", 10, { SL_CONNECTION, NO_SLOT } },
+	[H_COOKIE] = { "cookie", 6, { SL_COOKIE, NO_SLOT } },
+	[H_SET_COOKIE] = { "set-cookie", 10, { NO_SLOT, SL_COOKIE } },
+	[H_CTYPE] = { "content-type", 12, { SL_CTYPE, SL_CTYPE } },
+	[H_CLEN] = { "content-length", 14, { SL_CLEN, SL_CLEN } },
+	[H_TE] = { "transfer-encoding", 17, { NO_SLOT, NO_SLOT } },
+	[H_CE] = { "content-encoding", 16, { NO_SLOT, NO_SLOT } },
+	[H_EXPECT] = { "expect", 6, { NO_SLOT, NO_SLOT } },
+	[H_AUTH] = { "authorization", 13, { NO_SLOT, NO_SLOT } },
+	[H_LOCATION] = { "location", 8, { NO_SLOT, SL_LOCATION } },
+	[H_SERVER] = { "server", 6, { NO_SLOT, SL_SERVER } },
+};
+
+/*
+ * Which known header a name is (H_NONE: none). *key: its length and lower-cased first and last
+ * bytes, which tell most different names apart before they are compared.
+ */
+static uint8_t
+classify(const uint8_t *p, uint32_t n, uint32_t *key)
+{
+	*key = n == 0 ? 0 : (n << 16 | (uint32_t)lower(p[0]) << 8 | lower(p[n - 1]));
+	if (n < 4 || n > 17)
+		return H_NONE;
+	for (unsigned k = H_NONE + 1; k < H__COUNT; k++)
+		if (known[k].len == n && eq_nocase(p, n, known[k].name))
+			return (uint8_t)k;
+	return H_NONE;
+}
 
 struct fields {
 	uint8_t *v; /* unfolded lines */
 	struct field *f;
 	uint32_t n;
+	int32_t known[H__COUNT]; /* the first field of each known header, -1 */
 };
 
 /*
@@ -1211,11 +1273,11 @@ static void
 field_parse(struct hstate *s, struct htx *tx, unsigned dir, const uint8_t *v, uint32_t off,
 		uint32_t len, struct field *f, bool quiet)
 {
-	uint32_t c = 0;
+	const uint8_t *colon = memchr(v + off, ':', len);
+	uint32_t c = colon != NULL ? (uint32_t)(colon - (v + off)) : len;
 
-	while (c < len && v[off + c] != ':' && v[off + c] != 0)
-		c++;
-	if (c == len || v[off + c] == 0) {
+	/* a NUL before the colon ends the line for libhtp */
+	if (colon == NULL || memchr(v + off, 0, c) != NULL) {
 		if (!quiet)
 			anom_once(s, tx,
 					dir == REQ ? AL_HTTP_REQUEST_FIELD_MISSING_COLON
@@ -1243,9 +1305,9 @@ field_parse(struct hstate *s, struct htx *tx, unsigned dir, const uint8_t *v, ui
 
 	while (vs < len && is_lws(v[off + vs]))
 		vs++;
-	ve = vs;
-	while (ve < len && v[off + ve] != 0)
-		ve++;
+	const uint8_t *nul = memchr(v + off + vs, 0, len - vs);
+
+	ve = nul != NULL ? (uint32_t)(nul - (v + off)) : len;
 	while (ve > vs && is_lws(v[off + ve - 1]))
 		ve--;
 	f->name = off;
@@ -1257,22 +1319,12 @@ field_parse(struct hstate *s, struct htx *tx, unsigned dir, const uint8_t *v, ui
 static bool
 name_eq(const struct fields *fs, const struct field *a, const struct field *b)
 {
-	if (a->name_len != b->name_len)
+	if (a->key != b->key || a->id != b->id)
 		return false;
 	for (uint32_t i = 0; i < a->name_len; i++)
 		if (lower(fs->v[a->name + i]) != lower(fs->v[b->name + i]))
 			return false;
 	return true;
-}
-
-static int32_t
-field_find(const struct fields *fs, const char *name)
-{
-	for (uint32_t i = 0; i < fs->n; i++)
-		if (fs->f[i].first == (int32_t)i &&
-				eq_nocase(fs->v + fs->f[i].name, fs->f[i].name_len, name))
-			return (int32_t)i;
-	return -1;
 }
 
 /*
@@ -1290,8 +1342,12 @@ fields_split(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, struc
 	int32_t cur = -1;
 	uint32_t cur_off = 0;
 
-	for (uint32_t i = pos; i < end; i++)
-		lines += p[i] == '\n';
+	for (const uint8_t *q = p + pos, *e = p + end; q < e; lines++) {
+		q = memchr(q, '\n', (size_t)(e - q));
+		if (q == NULL)
+			break;
+		q++;
+	}
 	lines++;
 	if (lines > MAX_FIELDS)
 		lines = MAX_FIELDS;
@@ -1342,9 +1398,14 @@ fields_split(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, struc
 	if (cur >= 0)
 		field_parse(s, tx, dir, fs->v, cur_off, vlen - cur_off, &fs->f[cur], quiet);
 	/* link repetitions to the first field of their name */
+	for (unsigned k = 0; k < H__COUNT; k++)
+		fs->known[k] = -1;
 	for (uint32_t i = 0; i < fs->n; i++) {
 		struct field *f = &fs->f[i];
 
+		f->id = classify(fs->v + f->name, f->name_len, &f->key);
+		if (f->id != H_NONE && fs->known[f->id] < 0)
+			fs->known[f->id] = (int32_t)i;
 		f->first = (int32_t)i;
 		f->next = -1;
 		f->reps = 0;
@@ -1359,7 +1420,7 @@ fields_split(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, struc
 				anom_once(s, tx,
 						dir == REQ ? AL_HTTP_REQUEST_HEADER_REPETITION
 							   : AL_HTTP_RESPONSE_HEADER_REPETITION);
-			if (eq_nocase(fs->v + g->name, g->name_len, "content-length")) {
+			if (g->id == H_CLEN) {
 				/* not joined: the first value stands (libhtp), a different one is
 				 * an ambiguity */
 				int64_t a = parse_clen(fs->v + g->val, g->val_len);
@@ -1510,7 +1571,7 @@ build_side(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, bool qu
 		fields_free(s->c, &fs);
 		return;
 	}
-	int32_t h_host = dir == REQ ? field_find(&fs, "host") : -1;
+	int32_t h_host = dir == REQ ? fs.known[H_HOST] : -1;
 
 	if (dir == REQ && sd->sl[SL_URI_RAW].in != IN_NONE) {
 		uri_cap = sd->sl[SL_URI_RAW].len;
@@ -1554,8 +1615,7 @@ build_side(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, bool qu
 	for (uint32_t i = 0; i < fs.n; i++) {
 		struct field *f = &fs.f[i];
 
-		if (f->first != (int32_t)i || eq_nocase(fs.v + f->name, f->name_len,
-							      dir == REQ ? "cookie" : "set-cookie"))
+		if (f->first != (int32_t)i || f->id == (dir == REQ ? H_COOKIE : H_SET_COOKIE))
 			continue;
 		o = put(o, fs.v + f->name, f->name_len);
 		o = put(o, ": ", 2);
@@ -1599,21 +1659,16 @@ build_side(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, bool qu
 		slot_set(sd, SL_START, IN_DER, (uint32_t)(b - sd->der), (uint32_t)(o - b));
 	}
 	/* single fields */
-	const size_t nsf = dir == REQ ? sizeof(req_fields) / sizeof(req_fields[0])
-				      : sizeof(resp_fields) / sizeof(resp_fields[0]);
+	for (unsigned k = H_NONE + 1; k < H__COUNT; k++) {
+		int32_t i = fs.known[k];
 
-	for (size_t k = 0; k < nsf; k++) {
-		const char *name = dir == REQ ? req_fields[k].name : resp_fields[k].name;
-		uint8_t sl = dir == REQ ? req_fields[k].slot : resp_fields[k].slot;
-		int32_t i = field_find(&fs, name);
-
-		if (i >= 0)
-			slot_set(sd, sl, IN_DER, fs.f[i].out, fs.f[i].joined);
+		if (i >= 0 && known[k].slot[dir] != NO_SLOT)
+			slot_set(sd, known[k].slot[dir], IN_DER, fs.f[i].out, fs.f[i].joined);
 	}
 	/* what drives the body */
-	int32_t i_cl = field_find(&fs, "content-length");
-	int32_t i_te = field_find(&fs, "transfer-encoding");
-	int32_t i_ce = field_find(&fs, "content-encoding");
+	int32_t i_cl = fs.known[H_CLEN];
+	int32_t i_te = fs.known[H_TE];
+	int32_t i_ce = fs.known[H_CE];
 
 	sd->clen = -1;
 	sd->te = TE_NONE;
@@ -1630,12 +1685,12 @@ build_side(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, bool qu
 	if (i_ce >= 0)
 		parse_ce(s, tx, sd, sd->der + fs.f[i_ce].out, fs.f[i_ce].joined, quiet);
 	if (dir == REQ) {
-		int32_t i_ex = field_find(&fs, "expect");
+		int32_t i_ex = fs.known[H_EXPECT];
 
 		if (i_ex >= 0 && eq_nocase(sd->der + fs.f[i_ex].out, fs.f[i_ex].joined,
 						 "100-continue"))
 			tx->f |= TF_EXPECT;
-		int32_t i_au = field_find(&fs, "authorization");
+		int32_t i_au = fs.known[H_AUTH];
 
 		if (i_au >= 0 && !quiet) {
 			const uint8_t *a = sd->der + fs.f[i_au].out;
@@ -1714,12 +1769,12 @@ build_side(struct hstate *s, struct htx *tx, unsigned dir, uint32_t end, bool qu
 			split_hostport(v, vl, &off, &len, &hport, &bad);
 			if ((bad || !host_valid(v + off, len)) && !quiet)
 				anom(s, tx, AL_HTTP_REQUEST_HEADER_HOST_INVALID);
-			if (hl == 0) {
+			if (hl == 0 && len > 0) {
 				for (uint32_t k = 0; k < len; k++)
 					o[k] = lower(v[off + k]);
 				slot_set(sd, SL_HOST, IN_DER, (uint32_t)(o - sd->der), len);
 				o += len;
-			} else if (!quiet) {
+			} else if (hl > 0 && !quiet) {
 				bool differ = sd->sl[SL_HOST].len != len;
 
 				for (uint32_t k = 0; !differ && k < len; k++)
