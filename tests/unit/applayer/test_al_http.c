@@ -444,6 +444,20 @@ test_header_forms(void **state)
 	BUF_IS(&r, 0, AL_BUF_HTTP_START_RESP, "HTTP/1.1 204 No Content\r\n");
 	rec_free(&r);
 
+	/* response fields: a missing colon, a folded value, repetitions joined */
+	static const struct step st3[] = {
+		REQ("GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		RESP("HTTP/1.1 200 OK\r\nServer: a\r\n b\r\nBroken\r\nSet-Cookie: x=1\r\n"
+		     "Set-Cookie: y=2\r\nContent-Length: 0\r\n\r\n"),
+	};
+	run_all_splits(&l, st3, 2, &r);
+	BUF_IS(&r, 0, AL_BUF_HTTP_SERVER, "a b");
+	BUF_IS(&r, 0, AL_BUF_HTTP_COOKIE_RESP, "x=1, y=2");
+	BUF_IS(&r, 0, AL_BUF_HTTP_HEADER_RESP, "Server: a b\r\n: Broken\r\nContent-Length: 0\r\n");
+	assert_true(anomaly(&r, 0, "response_field_missing_colon"));
+	assert_true(anomaly(&r, 0, "response_header_repetition"));
+	rec_free(&r);
+
 	/* a continuation line before any field */
 	static const struct step st2[] = {
 		REQ("GET / HTTP/1.0\r\n folded: first\r\nA: b\r\n\r\n"),
@@ -622,6 +636,22 @@ test_request_lines(void **state)
 	run_all_splits(&l, f, 1, &r);
 	assert_true(anomaly(&r, 0, "missing_host_header"));
 	assert_false(r.tx[0].have[AL_BUF_HTTP_HOST]);
+	rec_free(&r);
+
+	/* an empty Host: no http.host; two Host headers: joined, and not a valid host */
+	static const struct step h[] = {
+		REQ("GET /1 HTTP/1.1\r\nHost: \r\n\r\n"
+		    "GET /2 HTTP/1.1\r\nHost: a.example\r\nhost: b.example\r\n\r\n"),
+	};
+	run_all_splits(&l, h, 1, &r);
+	assert_false(r.tx[0].have[AL_BUF_HTTP_HOST]);
+	BUF_IS(&r, 0, AL_BUF_HTTP_HOST_RAW, "");
+	assert_true(anomaly(&r, 0, "request_header_host_invalid"));
+	assert_false(anomaly(&r, 0, "missing_host_header"));
+	BUF_IS(&r, 1, AL_BUF_HTTP_HOST_RAW, "a.example, b.example");
+	BUF_IS(&r, 1, AL_BUF_HTTP_HOST, "a.example, b.example");
+	assert_true(anomaly(&r, 1, "request_header_host_invalid"));
+	assert_true(anomaly(&r, 1, "request_header_repetition"));
 	rec_free(&r);
 
 	/* an absolute URI: http.host from it, a different Host header is ambiguous */
