@@ -10,6 +10,8 @@
 /* Parsers by protocol; NULL where Vigil has none (detection then gives the flow up). */
 static const struct al_parser *const parsers[AL_PROTO__COUNT] = {
 	[AL_PROTO_NONE] = NULL,
+	[AL_PROTO_DNS] = &al_dns_parser,
+	[AL_PROTO_TLS] = &al_tls_parser,
 };
 
 static const char *const proto_names[AL_PROTO__COUNT] = {
