@@ -72,6 +72,8 @@ struct dns_rx {
 
 struct dns_state {
 	bool tcp;
+	bool seen; /* a datagram came */
+	bool swap; /* UDP: the first datagram was a response, its sender is the server */
 	uint32_t next_index;
 	uint32_t n_pending;
 	struct dns_tx *pending; /* requests waiting for their response, oldest first */
@@ -450,8 +452,7 @@ dns_finish(struct al_ctx *c, struct dns_tx *tx, const struct al_emit *e)
 }
 
 static void
-dns_pending_push(struct al_ctx *c, struct dns_state *st, struct dns_tx *tx,
-		const struct al_emit *e)
+dns_pending_push(struct al_ctx *c, struct dns_state *st, struct dns_tx *tx, const struct al_emit *e)
 {
 	uint32_t max = al_ctx_limits(c)->dns_max_tx;
 
@@ -504,8 +505,8 @@ dns_pending_take(struct dns_state *st, uint16_t id)
  * own direction so that rules on the anomaly see it.
  */
 static void
-dns_message(struct al_ctx *c, struct dns_state *st, unsigned dir, const uint8_t *m,
-		uint32_t mlen, const struct al_emit *e)
+dns_message(struct al_ctx *c, struct dns_state *st, unsigned dir, const uint8_t *m, uint32_t mlen,
+		const struct al_emit *e)
 {
 	struct dns_hdr h = { 0 };
 	struct dns_walk w = { .m = m, .mlen = mlen };
@@ -644,7 +645,8 @@ dns_tcp(struct al_ctx *c, struct dns_state *st, unsigned dir, const uint8_t *d, 
 		if (rx->buf == NULL) {
 			rx->buf = al_alloc(c, rx->need);
 			if (rx->buf == NULL) {
-				/* No memory for it (counted): drop this message, keep the framing. */
+				/* No memory for it (counted): drop this message, keep the framing.
+				 */
 				rx->skip = rx->need;
 				rx->need = 0;
 				continue;
@@ -703,10 +705,18 @@ dns_feed(struct al_ctx *c, void *state, unsigned dir, const uint8_t *d, uint32_t
 {
 	struct dns_state *st = state;
 
-	if (st->tcp)
+	if (st->tcp) {
 		dns_tcp(c, st, dir, d, len, e);
-	else
-		dns_message(c, st, dir, d, len, e);
+		return 0;
+	}
+	/* As Suricata's probe sets the flow's direction from the first datagram: a flow that
+	 * starts with a response (LLMNR and mDNS answer from another address) is seen from
+	 * the responder's side. */
+	if (!st->seen) {
+		st->seen = true;
+		st->swap = dir == AL_TO_SERVER && len >= 4 && (d[2] & 0x80);
+	}
+	dns_message(c, st, dir ^ st->swap, d, len, e);
 	return 0;
 }
 
@@ -747,6 +757,7 @@ dns_close(struct al_ctx *c, void *state, unsigned dir, const struct al_emit *e)
 	struct dns_state *st = state;
 	struct dns_rx *rx = &st->rx[dir];
 
+	dir ^= st->swap;
 	if (rx->buf != NULL || rx->need > 0 || rx->pfx_have > 0) {
 		/* a message cut short by the end of the stream */
 		al_anomaly(c, AL_PROTO_DNS, NULL, AL_DNS_MALFORMED_DATA);

@@ -29,7 +29,7 @@
 #define TLS_RECORD_MAX	 ((1u << 14) + 1024) /* RFC 5246 6.2.3, as Suricata checks it */
 #define TLS_RANDOM_LEN	 32
 #define TLS_STAGES	 (AL_ST_TLS_CLIENT_HELLO | AL_ST_TLS_SERVER_HELLO | AL_ST_TLS_SERVER_CERT)
-#define TLS_FP_LEN	 59 /* SHA-1 as 20 hex pairs with ':' */
+#define TLS_FP_LEN	 59				   /* SHA-1 as 20 hex pairs with ':' */
 #define TLS_NAME_INVALID "<X509Error: Invalid X.509 name>" /* x509-parser's rendering */
 
 enum {
@@ -153,9 +153,9 @@ struct tls_dir {
 	uint8_t head[3]; /* a record's first body bytes (alert, heartbeat, SSLv2 hello) */
 	uint8_t head_have;
 	bool head_lost; /* a gap took some of the record: its checks are skipped */
-	bool enc;   /* this side's encrypted part started: records are skipped */
-	bool hello; /* its hello parsed: record versions no longer checked, as Suricata */
-	bool lost;  /* a gap broke the framing: look for a record start */
+	bool enc;	/* this side's encrypted part started: records are skipped */
+	bool hello;	/* its hello parsed: record versions no longer checked, as Suricata */
+	bool lost;	/* a gap broke the framing: look for a record start */
 	/* handshake layer, across the handshake records */
 	bool hs_dead; /* a gap cut the message stream */
 	bool hs_in;   /* inside a message body */
@@ -458,8 +458,8 @@ tls_ext_alpn(struct al_ctx *c, struct tls_state *st, const uint8_t *b, uint32_t 
 
 /* The extensions of a hello: bounds checked, what the buffers need noted. */
 static bool
-tls_extensions(struct al_ctx *c, struct tls_state *st, const uint8_t *x, uint32_t len,
-		bool server, struct tls_hello *h)
+tls_extensions(struct al_ctx *c, struct tls_state *st, const uint8_t *x, uint32_t len, bool server,
+		struct tls_hello *h)
 {
 	h->exts = x;
 	if (len < 2)
@@ -541,8 +541,8 @@ bad_length:
 
 /* A hello's fields, as Suricata walks them. */
 static void
-tls_hello_parse(struct al_ctx *c, struct tls_state *st, const uint8_t *m, uint32_t len,
-		bool server, struct tls_hello *h)
+tls_hello_parse(struct al_ctx *c, struct tls_state *st, const uint8_t *m, uint32_t len, bool server,
+		struct tls_hello *h)
 {
 	uint32_t p = 2;
 
@@ -972,7 +972,8 @@ tls_name(const X509_NAME *nm, uint8_t *out)
 		char oid[96];
 		const char *name = NULL;
 
-		if (v == NULL || OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(ent), 1) <= 0)
+		if (v == NULL || OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(ent),
+						 1) <= 0)
 			return tls_put(out, 0, TLS_NAME_INVALID, sizeof(TLS_NAME_INVALID) - 1);
 		const uint8_t *vd = ASN1_STRING_get0_data(v);
 		uint32_t vl = (uint32_t)ASN1_STRING_length(v);
@@ -981,7 +982,8 @@ tls_name(const X509_NAME *nm, uint8_t *out)
 		if (text && !tls_utf8_valid(vd, vl))
 			return tls_put(out, 0, TLS_NAME_INVALID, sizeof(TLS_NAME_INVALID) - 1);
 		if (i > 0)
-			len = tls_put(out, len, set == prev_set ? " + " : ", ", set == prev_set ? 3 : 2);
+			len = tls_put(out, len, set == prev_set ? " + " : ", ",
+					set == prev_set ? 3 : 2);
 		prev_set = set;
 		for (size_t k = 0; k < sizeof(tls_attr_names) / sizeof(tls_attr_names[0]); k++) {
 			if (strcmp(oid, tls_attr_names[k].oid) == 0) {
@@ -1038,8 +1040,8 @@ tls_first_cert(struct al_ctx *c, struct tls_state *st, struct tls_cert *cert, co
 		bool whole = der_hdr(der, der + len, &tag, &tag_h, &tag_c);
 
 		tls_anom(c, st,
-				whole ? AL_TLS_CERTIFICATE_INVALID_DER :
-					AL_TLS_CERTIFICATE_INVALID_LENGTH);
+				whole ? AL_TLS_CERTIFICATE_INVALID_DER
+				      : AL_TLS_CERTIFICATE_INVALID_LENGTH);
 		return false;
 	}
 	if (!der_serial(der, len, &serial, &serial_len)) {
@@ -1189,8 +1191,8 @@ tls_hs_wanted(const struct tls_state *st, unsigned dir, uint8_t type)
 
 /* A whole message (or its first tls_max_record bytes when cut). owned: m's buffer, taken. */
 static void
-tls_hs_message(struct al_ctx *c, struct tls_state *st, unsigned dir, uint8_t type,
-		const uint8_t *m, uint32_t len, uint8_t *owned, bool cut, const struct al_emit *e)
+tls_hs_message(struct al_ctx *c, struct tls_state *st, unsigned dir, uint8_t type, const uint8_t *m,
+		uint32_t len, uint8_t *owned, bool cut, const struct al_emit *e)
 {
 	switch (type) {
 	case HS_CLIENT_HELLO:
@@ -1244,7 +1246,8 @@ tls_hs_stream(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_
 			if (D->hs_len == 0) {
 				D->hs_in = false;
 				if (D->hs_want)
-					tls_hs_message(c, st, dir, D->hs_type, d, 0, NULL, false, e);
+					tls_hs_message(c, st, dir, D->hs_type, d, 0, NULL, false,
+							e);
 			}
 			continue;
 		}
@@ -1266,7 +1269,8 @@ tls_hs_stream(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_
 					D->hs_want = false; /* no memory (counted): skip it */
 			}
 			if (D->hs_buf != NULL)
-				memcpy(D->hs_buf + D->hs_have, d, min_u32(k, D->hs_keep - D->hs_have));
+				memcpy(D->hs_buf + D->hs_have, d,
+						min_u32(k, D->hs_keep - D->hs_have));
 		}
 		D->hs_have += k;
 		d += k;
@@ -1416,8 +1420,8 @@ tls_record_start(struct al_ctx *c, struct tls_state *st, unsigned dir, const str
 
 /* n body bytes of the current record. */
 static void
-tls_record_body(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_t *d,
-		uint32_t n, const struct al_emit *e)
+tls_record_body(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_t *d, uint32_t n,
+		const struct al_emit *e)
 {
 	struct tls_dir *D = &st->d[dir];
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Replay a capture through the application layer, for parser tests built from real traffic:
- * the capture is read with libpcap (Ethernet, VLAN, raw IP and Linux cooked framings), flows
- * are keyed by 5-tuple with the first packet's sender as initiator (a SYN-ACK's receiver when
- * the capture starts with one), TCP payload goes to al_feed in sequence order per direction
- * (later copies of bytes already fed are skipped; segments ahead of a hole wait in a small
- * queue; a hole that never fills is reported with al_gap at the end), UDP datagrams go as
+ * the capture is read with libpcap (Ethernet, VLAN, raw IP, Linux cooked and BSD loopback
+ * framings), flows are keyed by 5-tuple with the first packet's sender as initiator (a SYN-ACK's
+ * receiver when the capture starts with one), TCP payload goes to al_feed in sequence order per
+ * direction (later copies of bytes already fed are skipped; segments ahead of a hole wait in a
+ * small queue; a hole that never fills is reported with al_gap at the end), UDP datagrams go as
  * they are. FIN and RST close their direction, and every flow is closed at the end.
  *
  * Header-only: include it in one test file.
@@ -89,6 +89,17 @@ alp_decode(int linktype, const uint8_t *d, uint32_t len, struct alp_pkt *p)
 			return false;
 		et = (uint16_t)(d[14] << 8 | d[15]);
 		off = 16;
+	} else if (linktype == DLT_NULL || linktype == DLT_LOOP) {
+		/* BSD loopback: the address family, host order (NULL) or network order (LOOP);
+		 * AF_INET6 is 24, 28 or 30 depending on the system that captured */
+		if (len < 4)
+			return false;
+		uint32_t af = linktype == DLT_NULL && d[0] != 0
+					      ? (uint32_t)d[0] | (uint32_t)d[1] << 8
+					      : (uint32_t)d[2] << 8 | d[3];
+
+		et = af == 2 ? 0x0800 : 0x86dd;
+		off = 4;
 	} else if (linktype == DLT_RAW || linktype == 12 /* DLT_RAW on some systems */) {
 		if (len < 1)
 			return false;
