@@ -202,6 +202,11 @@ dns_name(struct dns_walk *w, uint32_t *pos, uint32_t end, uint8_t *out)
 				break;
 		}
 	}
+	/* the segment limit may stop a name before the length check cut it */
+	if (len > AL_DNS_NAME_MAX) {
+		len = AL_DNS_NAME_MAX;
+		w->nflags |= NF_TRUNC;
+	}
 	*pos = jumped ? after : p;
 	return (int)len;
 }

@@ -965,6 +965,15 @@ tls_name(const X509_NAME *nm, uint8_t *out)
 	uint32_t len = 0;
 	int prev_set = -1;
 
+	/* One value x509-parser cannot print makes the whole name its error text. */
+	for (int i = 0; i < n; i++) {
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i));
+
+		if (v == NULL || (tls_text_type(ASN1_STRING_type(v)) &&
+						 !tls_utf8_valid(ASN1_STRING_get0_data(v),
+								 (uint32_t)ASN1_STRING_length(v))))
+			return tls_put(out, 0, TLS_NAME_INVALID, sizeof(TLS_NAME_INVALID) - 1);
+	}
 	for (int i = 0; i < n; i++) {
 		const X509_NAME_ENTRY *ent = X509_NAME_get_entry(nm, i);
 		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(ent);
@@ -972,15 +981,12 @@ tls_name(const X509_NAME *nm, uint8_t *out)
 		char oid[96];
 		const char *name = NULL;
 
-		if (v == NULL || OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(ent),
-						 1) <= 0)
-			return tls_put(out, 0, TLS_NAME_INVALID, sizeof(TLS_NAME_INVALID) - 1);
+		if (OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(ent), 1) <= 0)
+			oid[0] = '\0';
 		const uint8_t *vd = ASN1_STRING_get0_data(v);
 		uint32_t vl = (uint32_t)ASN1_STRING_length(v);
 		bool text = tls_text_type(ASN1_STRING_type(v));
 
-		if (text && !tls_utf8_valid(vd, vl))
-			return tls_put(out, 0, TLS_NAME_INVALID, sizeof(TLS_NAME_INVALID) - 1);
 		if (i > 0)
 			len = tls_put(out, len, set == prev_set ? " + " : ", ",
 					set == prev_set ? 3 : 2);
