@@ -11,8 +11,9 @@
  *
  * Fingerprints follow Suricata: JA3 is "version,ciphers,extensions,groups,point formats" of
  * decimal values joined with '-', GREASE values left out, and its MD5; JA3S is "version,
- * cipher,extensions". The first certificate is decoded with OpenSSL and its names rendered as
- * Suricata's x509-parser renders them ("C=US, O=Google Inc, CN=*.google.com").
+ * cipher,extensions". Of the first certificate only the fields the buffers need are decoded
+ * (names and times with OpenSSL), and its names rendered as Suricata's x509-parser renders
+ * them ("C=US, O=Google Inc, CN=*.google.com").
  */
 #include <pthread.h>
 #include <string.h>
@@ -815,34 +816,100 @@ der_hdr(const uint8_t *p, const uint8_t *end, uint8_t *tag, uint32_t *hlen, uint
 	return *clen <= (uint32_t)(end - p) - *hlen;
 }
 
-/* The serial number's content bytes as encoded (as x509-parser's raw_serial). */
-static bool
-der_serial(const uint8_t *der, uint32_t len, const uint8_t **s, uint32_t *slen)
-{
-	const uint8_t *p = der, *end = der + len;
-	uint32_t hl, cl;
+/* A DER element: where it starts, its whole length, its content. */
+struct der_elem {
+	const uint8_t *p;
+	uint32_t len;
+	const uint8_t *c;
+	uint32_t clen;
 	uint8_t tag;
+};
 
-	if (!der_hdr(p, end, &tag, &hl, &cl) || tag != 0x30) /* Certificate */
+/* The element at *p (before end), of tag want (0: any); *p moves past it. */
+static bool
+der_next(const uint8_t **p, const uint8_t *end, uint8_t want, struct der_elem *el)
+{
+	uint32_t hl;
+
+	if (*p >= end || !der_hdr(*p, end, &el->tag, &hl, &el->clen))
 		return false;
-	p += hl;
-	end = p + cl;
-	if (!der_hdr(p, end, &tag, &hl, &cl) || tag != 0x30) /* TBSCertificate */
+	if (want != 0 && el->tag != want)
 		return false;
-	p += hl;
-	end = p + cl;
-	if (!der_hdr(p, end, &tag, &hl, &cl))
-		return false;
-	if (tag == 0xa0) { /* [0] version */
-		p += hl + cl;
-		if (!der_hdr(p, end, &tag, &hl, &cl))
-			return false;
-	}
-	if (tag != 0x02)
-		return false;
-	*s = p + hl;
-	*slen = cl;
+	el->p = *p;
+	el->c = *p + hl;
+	el->len = hl + el->clen;
+	*p += el->len;
 	return true;
+}
+
+/* The parts of a certificate the buffers need, where they sit in its DER. */
+struct der_cert {
+	struct der_elem serial, issuer, not_before, not_after, subject;
+};
+
+static bool
+der_time(const uint8_t **p, const uint8_t *end, struct der_elem *el)
+{
+	return der_next(p, end, 0, el) && (el->tag == 0x17 || el->tag == 0x18);
+}
+
+/*
+ * The certificate's outline (RFC 5280 4.1): each field of the TBSCertificate has its tag and
+ * fits, up to the signature. Returns 0, or the anomaly x509-parser's error would give.
+ */
+static int
+der_cert_walk(const uint8_t *der, uint32_t len, struct der_cert *dc)
+{
+	const uint8_t *p = der, *end = der + len, *q, *tend;
+	struct der_elem cert, tbs, el, validity;
+	uint8_t tag;
+	uint32_t hl, cl;
+
+	if (!der_next(&p, end, 0x30, &cert))
+		return der_hdr(der, end, &tag, &hl, &cl) || len < 2
+				       ? AL_TLS_CERTIFICATE_INVALID_DER
+				       : AL_TLS_CERTIFICATE_INVALID_LENGTH;
+	q = cert.c;
+	end = cert.c + cert.clen;
+	if (!der_next(&q, end, 0x30, &tbs))
+		return AL_TLS_CERTIFICATE_INVALID_DER;
+	p = tbs.c;
+	tend = tbs.c + tbs.clen;
+	if (p < tend && *p == 0xa0) { /* [0] EXPLICIT version: v1 .. v3 */
+		struct der_elem v, n;
+		const uint8_t *vp;
+
+		if (!der_next(&p, tend, 0xa0, &v))
+			return AL_TLS_CERTIFICATE_INVALID_VERSION;
+		vp = v.c;
+		if (!der_next(&vp, v.c + v.clen, 0x02, &n) || n.clen != 1 || n.c[0] > 2)
+			return AL_TLS_CERTIFICATE_INVALID_VERSION;
+	}
+	if (!der_next(&p, tend, 0x02, &dc->serial))
+		return AL_TLS_CERTIFICATE_INVALID_SERIAL;
+	if (!der_next(&p, tend, 0x30, &el))
+		return AL_TLS_CERTIFICATE_INVALID_ALGORITHMIDENTIFIER;
+	if (!der_next(&p, tend, 0x30, &dc->issuer))
+		return AL_TLS_CERTIFICATE_INVALID_X509NAME;
+	if (!der_next(&p, tend, 0x30, &validity))
+		return AL_TLS_CERTIFICATE_INVALID_DATE;
+	const uint8_t *vp = validity.c;
+
+	if (!der_time(&vp, validity.c + validity.clen, &dc->not_before) ||
+			!der_time(&vp, validity.c + validity.clen, &dc->not_after))
+		return AL_TLS_CERTIFICATE_INVALID_DATE;
+	if (!der_next(&p, tend, 0x30, &dc->subject))
+		return AL_TLS_CERTIFICATE_INVALID_X509NAME;
+	if (!der_next(&p, tend, 0x30, &el)) /* subjectPublicKeyInfo */
+		return AL_TLS_CERTIFICATE_INVALID_DER;
+	while (p < tend) /* unique ids [1] [2], extensions [3] */
+		if (!der_next(&p, tend, 0, &el) ||
+				(el.tag != 0x81 && el.tag != 0x82 &&
+						(el.tag < 0xa1 || el.tag > 0xa3)))
+			return AL_TLS_CERTIFICATE_INVALID_EXTENSIONS;
+	if (!der_next(&q, end, 0x30, &el) || !der_next(&q, end, 0x03, &el)) /* signature */
+		return AL_TLS_CERTIFICATE_INVALID_DER;
+	return 0;
 }
 
 /* Attribute names as x509-parser prints them: its abbreviations, else the registry's. */
@@ -1015,58 +1082,64 @@ tls_name(const X509_NAME *nm, uint8_t *out)
 	return len;
 }
 
+/* A UTCTime or GeneralizedTime element as Unix seconds, decoded by OpenSSL. */
 static bool
-tls_time(const ASN1_TIME *t, int64_t *v)
+tls_time(const struct der_elem *el, int64_t *v)
 {
+	const unsigned char *p = el->p;
+	ASN1_TIME *t = d2i_ASN1_TIME(NULL, &p, el->len);
 	struct tm tm;
+	bool ok = t != NULL && ASN1_TIME_to_tm(t, &tm) == 1;
 
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return false;
-	*v = (int64_t)timegm(&tm);
-	return true;
+	if (ok)
+		*v = (int64_t)timegm(&tm);
+	ASN1_TIME_free(t);
+	return ok;
+}
+
+static X509_NAME *
+tls_x509_name(const struct der_elem *el)
+{
+	const unsigned char *p = el->p;
+
+	return d2i_X509_NAME(NULL, &p, el->len);
 }
 
 /*
- * The first certificate: subject, issuer, serial, validity and fingerprint, all or none
- * (as Suricata publishes them). Only this certificate is decoded.
+ * The first certificate: subject, issuer, serial, validity and fingerprint, all or none (as
+ * Suricata publishes them). The certificate's outline is checked field by field and only
+ * what the buffers need is decoded with OpenSSL (the names, the times): a whole d2i_X509
+ * also decodes the public key through OpenSSL 3's providers, about ten times the cost.
  */
 static bool
 tls_first_cert(struct al_ctx *c, struct tls_state *st, struct tls_cert *cert, const uint8_t *der,
 		uint32_t len)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, len);
-	const uint8_t *serial;
-	uint32_t serial_len, tag_h, tag_c;
-	uint8_t tag;
+	struct der_cert dc;
+	X509_NAME *sub = NULL, *iss = NULL;
+	uint8_t sha1[20];
 	bool ok = false;
+	int bad = der_cert_walk(der, len, &dc);
 
-	if (x == NULL) {
-		/* cut short, or something else than DER */
-		bool whole = der_hdr(der, der + len, &tag, &tag_h, &tag_c);
-
-		tls_anom(c, st,
-				whole ? AL_TLS_CERTIFICATE_INVALID_DER
-				      : AL_TLS_CERTIFICATE_INVALID_LENGTH);
+	if (bad != 0) {
+		tls_anom(c, st, (unsigned)bad);
 		return false;
 	}
-	if (!der_serial(der, len, &serial, &serial_len)) {
-		tls_anom(c, st, AL_TLS_CERTIFICATE_INVALID_SERIAL);
+	if (!tls_time(&dc.not_before, &cert->not_before) ||
+			!tls_time(&dc.not_after, &cert->not_after)) {
+		tls_anom(c, st, AL_TLS_CERTIFICATE_INVALID_DATE);
+		return false;
+	}
+	sub = tls_x509_name(&dc.subject);
+	iss = tls_x509_name(&dc.issuer);
+	if (sub == NULL || iss == NULL) {
+		tls_anom(c, st, AL_TLS_CERTIFICATE_INVALID_X509NAME);
 		goto out;
 	}
-	if (!tls_time(X509_get0_notBefore(x), &cert->not_before) ||
-			!tls_time(X509_get0_notAfter(x), &cert->not_after)) {
-		tls_anom(c, st, AL_TLS_CERTIFICATE_INVALID_VALIDITY);
-		goto out;
-	}
-	uint8_t sha1[20];
-
 	if (!tls_digest(true, der, len, sha1))
 		goto out;
-	const X509_NAME *sub = X509_get_subject_name(x);
-	const X509_NAME *iss = X509_get_issuer_name(x);
 	uint32_t sl = tls_name(sub, NULL), il = tls_name(iss, NULL);
-	uint32_t snl = serial_len > 0 ? 3 * serial_len - 1 : 0;
+	uint32_t snl = dc.serial.clen > 0 ? 3 * dc.serial.clen - 1 : 0;
 	uint8_t *f = al_alloc(c, (size_t)sl + il + snl + TLS_FP_LEN);
 
 	if (f == NULL)
@@ -1074,14 +1147,15 @@ tls_first_cert(struct al_ctx *c, struct tls_state *st, struct tls_cert *cert, co
 	cert->subject = (struct tls_span){ 0, tls_name(sub, f) };
 	cert->issuer = (struct tls_span){ sl, tls_name(iss, f + sl) };
 	cert->serial = (struct tls_span){ sl + il,
-		tls_hex((char *)f + sl + il, serial, serial_len, hex_uc, ':') };
+		tls_hex((char *)f + sl + il, dc.serial.c, dc.serial.clen, hex_uc, ':') };
 	cert->fp = (struct tls_span){ sl + il + snl,
 		tls_hex((char *)f + sl + il + snl, sha1, 20, hex_lc, ':') };
 	cert->fields = f;
 	cert->has_fields = true;
 	ok = true;
 out:
-	X509_free(x);
+	X509_NAME_free(sub);
+	X509_NAME_free(iss);
 	return ok;
 }
 
