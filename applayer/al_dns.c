@@ -528,7 +528,7 @@ dns_message(struct al_ctx *c, struct dns_state *st, unsigned dir, const uint8_t 
 		} else if (dns_header_ok(&h, mlen)) {
 			uint32_t max = al_ctx_limits(c)->dns_max_names;
 
-			w.room = max;
+			w.room = max < UINT16_MAX ? max : UINT16_MAX; /* counted in 16 bits */
 			res = dns_walk(&w, &h);
 		}
 		if (dir == AL_TO_CLIENT && !(h.flags & DNS_FLAG_QR))

@@ -1271,8 +1271,8 @@ tls_hs_wanted(const struct tls_state *st, unsigned dir, uint8_t type)
 
 /* A whole message (or its first tls_max_record bytes when cut). owned: m's buffer, taken. */
 static void
-tls_hs_message(struct al_ctx *c, struct tls_state *st, unsigned dir, uint8_t type, const uint8_t *m,
-		uint32_t len, uint8_t *owned, bool cut, const struct al_emit *e)
+tls_hs_message(struct al_ctx *c, struct tls_state *st, uint8_t type, const uint8_t *m, uint32_t len,
+		uint8_t *owned, bool cut, const struct al_emit *e)
 {
 	switch (type) {
 	case HS_CLIENT_HELLO:
@@ -1287,7 +1287,6 @@ tls_hs_message(struct al_ctx *c, struct tls_state *st, unsigned dir, uint8_t typ
 	default:
 		break;
 	}
-	(void)dir;
 	al_free(c, owned);
 }
 
@@ -1326,8 +1325,7 @@ tls_hs_stream(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_
 			if (D->hs_len == 0) {
 				D->hs_in = false;
 				if (D->hs_want)
-					tls_hs_message(c, st, dir, D->hs_type, d, 0, NULL, false,
-							e);
+					tls_hs_message(c, st, D->hs_type, d, 0, NULL, false, e);
 			}
 			continue;
 		}
@@ -1337,7 +1335,7 @@ tls_hs_stream(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_
 				D->hs_keep == D->hs_len) {
 			/* The whole message is in this piece: parse it where it lies. */
 			D->hs_in = false;
-			tls_hs_message(c, st, dir, D->hs_type, d, k, NULL, false, e);
+			tls_hs_message(c, st, D->hs_type, d, k, NULL, false, e);
 			d += k;
 			n -= k;
 			continue;
@@ -1361,7 +1359,7 @@ tls_hs_stream(struct al_ctx *c, struct tls_state *st, unsigned dir, const uint8_
 			D->hs_buf = NULL;
 			D->hs_in = false;
 			if (D->hs_want)
-				tls_hs_message(c, st, dir, D->hs_type, buf, D->hs_keep, buf,
+				tls_hs_message(c, st, D->hs_type, buf, D->hs_keep, buf,
 						D->hs_keep < D->hs_len, e);
 		}
 	}
