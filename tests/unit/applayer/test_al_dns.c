@@ -643,6 +643,36 @@ test_memcap(void **state)
 	fx_close(&x);
 }
 
+/* On DNS's port detection takes what Suricata's probe takes; elsewhere it stays strict. */
+static void
+test_probe_dns_port(void **state)
+{
+	(void)state;
+	struct wb w;
+	uint8_t tcp[64];
+	bool more;
+
+	/* opcode 9 (dns-invalid-opcode) */
+	wb_hdr(&w, 1, 0x4900, 1, 0, 0, 0);
+	wb_question(&w, "suricata.io", 1);
+	assert_int_equal(al_probe(w.b, w.n, false, 0, 5333, 53, &more), AL_PROTO_DNS);
+	assert_int_equal(al_probe(w.b, w.n, false, 0, 5333, 9999, &more), AL_PROTO_NONE);
+	/* 1500 questions announced, the first name longer than what came (truncated-rname) */
+	wb_hdr(&w, 2, 0x0100, 1500, 0, 0, 0);
+	w.b[w.n++] = 63;
+	memset(w.b + w.n, 'a', 40);
+	w.n += 40;
+	tcp[0] = 0x41;
+	tcp[1] = 0x85;
+	memcpy(tcp + 2, w.b, w.n);
+	assert_int_equal(al_probe(tcp, w.n + 2, true, 0, 40000, 53, &more), AL_PROTO_DNS);
+	assert_int_equal(al_probe(tcp, w.n + 2, true, 0, 40000, 1053, &more), AL_PROTO_NONE);
+	/* more records than the message can hold is not DNS, even on its port */
+	tcp[0] = 0;
+	tcp[1] = 40;
+	assert_int_equal(al_probe(tcp, w.n + 2, true, 0, 40000, 53, &more), AL_PROTO_NONE);
+}
+
 /* ---- suricata-verify cases ---- */
 
 struct sv {
@@ -917,6 +947,7 @@ main(void)
 		cmocka_unit_test(test_txt_expansion),
 		cmocka_unit_test(test_tcp_gap),
 		cmocka_unit_test(test_memcap),
+		cmocka_unit_test(test_probe_dns_port),
 		cmocka_unit_test(test_sv_query_name),
 		cmocka_unit_test(test_sv_answer_name),
 		cmocka_unit_test(test_sv_forward_pointer),
