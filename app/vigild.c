@@ -605,8 +605,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 	MAIN_LOG(NOTICE, "stopping");
 	mg_server_stop(mgmt);
 	mgmt = NULL;
+	/* The detectors judge the last intervals in there, before the flows are ended. */
 	ctl_stop_dataplane(&ctx);
-	ctl_analysis_finish(analysis);
 	ctl_print_counters(dp, stdout);
 	fflush(stdout);
 	if (opts->stats_json != NULL && ctl_report_write(dp, events, opts->stats_json) != 0) {

@@ -10,6 +10,9 @@
 /* Parsers by protocol; NULL where Vigil has none (detection then gives the flow up). */
 static const struct al_parser *const parsers[AL_PROTO__COUNT] = {
 	[AL_PROTO_NONE] = NULL,
+	[AL_PROTO_SSH] = &al_ssh_parser,
+	[AL_PROTO_SMTP] = &al_smtp_parser,
+	[AL_PROTO_FTP] = &al_ftp_parser,
 };
 
 static const char *const proto_names[AL_PROTO__COUNT] = {

@@ -223,6 +223,10 @@ line_len(const uint8_t *d, uint32_t len, bool *complete)
 	return nl != NULL ? (uint32_t)(nl - d) : len;
 }
 
+/*
+ * The greeting names its service ("ESMTP", "vsFTPd"); a host name in it ("mail.example.com"
+ * on an FTP server) must not decide, so only those words and the mail servers' names count.
+ */
 static enum al_proto
 probe_server_greeting(const uint8_t *d, uint32_t len, uint16_t sport, uint16_t dport, bool *more)
 {
@@ -238,11 +242,13 @@ probe_server_greeting(const uint8_t *d, uint32_t len, uint16_t sport, uint16_t d
 	if (d[3] != ' ' && d[3] != '-')
 		return AL_PROTO_NONE;
 	l = line_len(d, len, &complete);
-	if (contains_nocase(d, l, "SMTP") || contains_nocase(d, l, "Postfix") ||
-			contains_nocase(d, l, "Sendmail") || contains_nocase(d, l, "mail"))
+	if (contains_nocase(d, l, "SMTP"))
 		return AL_PROTO_SMTP;
 	if (contains_nocase(d, l, "FTP"))
 		return AL_PROTO_FTP;
+	if (contains_nocase(d, l, "Postfix") || contains_nocase(d, l, "Sendmail") ||
+			contains_nocase(d, l, "Exim"))
+		return AL_PROTO_SMTP;
 	if (!complete) {
 		*more = true;
 		return AL_PROTO_NONE;
@@ -254,6 +260,48 @@ probe_server_greeting(const uint8_t *d, uint32_t len, uint16_t sport, uint16_t d
 	/* A bare "220": the client's first command will tell. */
 	*more = true;
 	return AL_PROTO_NONE;
+}
+
+/* Lines a server may send before its SSH banner that detection looks through. */
+#define SSH_PRE_LINES 4
+
+static bool
+text_line(const uint8_t *d, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if ((d[i] < 0x20 || d[i] > 0x7e) && d[i] != '\t' && d[i] != '\r')
+			return false;
+	return true;
+}
+
+/*
+ * "SSH-" opens a banner. RFC 4253 §4.2 lets a server send lines of text before it: the
+ * server's side stays open through a few of them for a line that starts with "SSH-".
+ */
+static enum al_proto
+probe_ssh(const uint8_t *d, uint32_t len, unsigned dir, bool *more)
+{
+	uint32_t off = 0;
+
+	for (unsigned lines = 0;; lines++) {
+		bool m = false;
+		const uint8_t *nl;
+
+		if (has_prefix(d + off, len - off, "SSH-", &m, false))
+			return AL_PROTO_SSH;
+		if (dir != AL_TO_CLIENT || lines == SSH_PRE_LINES) {
+			*more |= m && lines == 0;
+			return AL_PROTO_NONE;
+		}
+		nl = memchr(d + off, '\n', len - off);
+		if (!text_line(d + off, nl != NULL ? (uint32_t)(nl - (d + off)) : len - off))
+			return AL_PROTO_NONE;
+		if (nl == NULL || (uint32_t)(nl - d) + 1 == len) {
+			*more = true;
+			return AL_PROTO_NONE;
+		}
+		off = (uint32_t)(nl - d) + 1;
+	}
 }
 
 static const char *const smtp_cmds[] = { "EHLO ", "HELO ", "EHLO\r", "HELO\r" };
@@ -280,8 +328,6 @@ al_probe(const uint8_t *d, uint32_t len, bool tcp, unsigned dir, uint16_t sport,
 		return p;
 	if ((p = probe_tls(d, len, &m)) != AL_PROTO_NONE)
 		return p;
-	if (has_prefix(d, len, "SSH-", &m, false))
-		return AL_PROTO_SSH;
 	if (dir == AL_TO_CLIENT) {
 		if ((p = probe_server_greeting(d, len, sport, dport, &m)) != AL_PROTO_NONE)
 			return p;
@@ -293,6 +339,9 @@ al_probe(const uint8_t *d, uint32_t len, bool tcp, unsigned dir, uint16_t sport,
 			if (has_prefix(d, len, ftp_cmds[i], &m, true))
 				return AL_PROTO_FTP;
 	}
+	/* After the greetings: a server's text before its SSH banner is only a maybe. */
+	if ((p = probe_ssh(d, len, dir, &m)) != AL_PROTO_NONE)
+		return p;
 	/* DNS over TCP last: its two-byte length prefix is the weakest signal. Only where a
 	 * DNS port is involved. */
 	if (dns_port(sport) || dns_port(dport)) {

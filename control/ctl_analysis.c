@@ -46,7 +46,8 @@ struct ctl_analysis {
 	uint64_t by_severity[CTL_SEV_CRITICAL + 1];
 	uint64_t flows_untracked;
 	uint64_t blocklist_full;
-	bool finished; /* baselines saved at the end of the traffic */
+	bool judged;   /* open intervals judged before the shutdown's flow ends; baselines saved */
+	bool finished; /* every interval closed: nothing more is judged */
 };
 
 static uint64_t
@@ -173,7 +174,8 @@ on_event(void *arg, const struct dp_event *ev)
 	if (ev->type == DP_EV_ALERT)
 		return; /* signature alerts are routed where their rule texts are known */
 	track_flow(a, ev);
-	ctl_detectors_on_event(a->det, ev);
+	if (!a->finished)
+		ctl_detectors_on_event(a->det, ev);
 }
 
 struct ctl_analysis *
@@ -234,7 +236,7 @@ ctl_analysis_free(struct ctl_analysis *a)
 {
 	if (a == NULL)
 		return;
-	if (a->det != NULL && a->ctx->store != NULL && !a->finished)
+	if (a->det != NULL && a->ctx->store != NULL && !a->judged)
 		ctl_detectors_save_baselines(a->det, a->ctx->store);
 	ctl_detectors_free(a->det);
 	ctl_alert_dedup_free(a->dedup);
@@ -246,11 +248,12 @@ ctl_analysis_free(struct ctl_analysis *a)
 }
 
 void
-ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms)
+ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms, uint64_t clock_ns)
 {
 	if (now_ms >= a->next_detect_ms) {
-		/* Detectors close their intervals on the dataplane's clock (the newest event). */
-		ctl_detectors_on_tick(a->det, 0);
+		/* Detectors close their intervals on the dataplane's clock: live, the time; in a
+		 * replay, the capture's; the newest event's when the caller cannot vouch for it. */
+		ctl_detectors_on_tick(a->det, clock_ns);
 		ctl_blocker_expire(a->blocker, wall_ms());
 		a->next_detect_ms = now_ms + DETECT_TICK_MS;
 	}
@@ -263,17 +266,31 @@ ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms)
 }
 
 void
-ctl_analysis_finish(struct ctl_analysis *a)
+ctl_analysis_judge(struct ctl_analysis *a, uint64_t clock_ns)
 {
+	if (a->judged)
+		return;
+	a->judged = true;
+	if (clock_ns > a->newest_ns)
+		a->newest_ns = clock_ns;
 	/*
-	 * Baselines are saved as learnt from the traffic first: the tick below closes the open
-	 * intervals and may walk detectors through idle intervals up to it, which must not teach
-	 * the saved baselines that the network went quiet.
+	 * Baselines are saved as learnt from the traffic first: closing the open intervals now
+	 * judges them as if they had run their course, which must not teach the saved baselines
+	 * a shortened interval or that the network went quiet.
 	 */
 	if (a->ctx->store != NULL)
 		ctl_detectors_save_baselines(a->det, a->ctx->store);
+	ctl_detectors_close_intervals(a->det, a->newest_ns);
+}
+
+void
+ctl_analysis_finish(struct ctl_analysis *a)
+{
+	ctl_analysis_judge(a, 0);
+	if (a->finished)
+		return;
 	a->finished = true;
-	/* One day past the newest event closes any interval a detector may use. */
+	/* One day past the newest event closes any interval a detector may still use. */
 	if (a->newest_ns != 0)
 		ctl_detectors_on_tick(a->det, a->newest_ns + 86400ULL * 1000000000ULL);
 }

@@ -44,13 +44,25 @@ struct ctl_analysis *ctl_analysis_create(
 /* Save baselines, close the EVE log and the webhook. NULL is a no-op. */
 void ctl_analysis_free(struct ctl_analysis *a);
 
-/* Periodic work on the control lcore (monotonic ms). */
-void ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms);
+/*
+ * Periodic work on the control lcore (monotonic ms). clock_ns: the dataplane clock up to which
+ * every event has been delivered (detectors close their intervals up to it whether or not
+ * events arrive); 0: the newest event's time.
+ */
+void ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms, uint64_t clock_ns);
 
 /*
- * The traffic has ended (vigild stops; a replay ran dry): close every detector interval still
- * open, as if the dataplane clock had moved past them, so that what the last minutes showed is
- * judged too.
+ * The traffic has stopped (vigild stops; a replay ran dry) and every event up to clock_ns (or
+ * the newest event, with 0) has been delivered: save the baselines and judge every interval
+ * still open as if it had run its course, so that what the last seconds showed is judged as it
+ * stood. Call it before the workers end their open flows for the shutdown (their end events
+ * would otherwise say that a half-open flood just closed). Once only.
+ */
+void ctl_analysis_judge(struct ctl_analysis *a, uint64_t clock_ns);
+
+/*
+ * After the shutdown's events: close every interval still open (judging it; judge first if
+ * that was not done). Later events are no longer judged.
  */
 void ctl_analysis_finish(struct ctl_analysis *a);
 

@@ -562,6 +562,24 @@ ctl_detectors_on_tick(struct ctl_detectors *d, uint64_t now_ns)
 }
 
 void
+ctl_detectors_close_intervals(struct ctl_detectors *d, uint64_t now_ns)
+{
+	const uint64_t ms = 1000000;
+	/* The detectors that judge fixed intervals; the others judge as events arrive. */
+	const uint64_t interval[CTL_DET__COUNT] = {
+		[CTL_DET_SYN_FLOOD] = d->cfg.syn_flood.interval_ms * ms,
+		[CTL_DET_EXFIL] = d->cfg.exfiltration.interval_ms * ms,
+		[CTL_DET_RATE] = d->cfg.rate.interval_ms * ms,
+	};
+
+	if (now_ns > d->clock_ns)
+		d->clock_ns = now_ns;
+	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+		if (d->priv[i] != NULL && interval[i] > 0 && detector_table[i]->on_tick != NULL)
+			detector_table[i]->on_tick(d->priv[i], d->clock_ns + interval[i]);
+}
+
+void
 ctl_detect_emit(struct ctl_detectors *d, unsigned det, struct ctl_alert *a)
 {
 	const struct ctl_detect_common *c = det_common(&d->cfg, det);

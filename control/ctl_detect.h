@@ -179,6 +179,14 @@ void ctl_detectors_on_event(struct ctl_detectors *d, const struct dp_event *ev);
  */
 void ctl_detectors_on_tick(struct ctl_detectors *d, uint64_t now_ns);
 
+/*
+ * Judge every open interval of the interval detectors (SYN flood, exfiltration, rate) now, as
+ * if each had run its course: the end of the traffic (vigild stopping). now_ns: the dataplane
+ * clock (0: the newest event time). Window detectors, which judge as events arrive, keep their
+ * windows, so events that still come (the shutdown's flow ends) count in them.
+ */
+void ctl_detectors_close_intervals(struct ctl_detectors *d, uint64_t now_ns);
+
 /* Persist changed baselines through the store / load them at start. Count or -errno. */
 int ctl_detectors_save_baselines(struct ctl_detectors *d, struct ctl_store *s);
 int ctl_detectors_load_baselines(struct ctl_detectors *d, struct ctl_store *s);

@@ -103,6 +103,9 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 	st->at_ms = t;
 }
 
+/* Events drained per loop at most, so that the mailbox and ticks keep their pace. */
+#define DRAIN_MAX 4096
+
 int
 ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 {
@@ -141,12 +144,18 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 				return 1;
 			}
 		}
-		/* Nothing urgent between events: a short sleep when idle leaves the core free. */
-		unsigned work = ctl_events_drain(ctx->events, 4096);
+		/*
+		 * The dataplane clock is read before the rings are drained: when they come out
+		 * empty, every event up to that time has been seen, and the detectors may close
+		 * their intervals up to it even if no event arrives (a flood followed by silence).
+		 */
+		uint64_t clock_ns = dp_clock_now(dp);
+		unsigned drained = ctl_events_drain(ctx->events, DRAIN_MAX);
+		unsigned work = drained;
 
 		work += ctl_mailbox_run(ctx->mailbox, ctx, 16);
 		if (ctx->analysis != NULL)
-			ctl_analysis_tick(ctx->analysis, t);
+			ctl_analysis_tick(ctx->analysis, t, drained < DRAIN_MAX ? clock_ns : 0);
 		if (ctx->store != NULL)
 			ctl_store_tick(ctx->store, t);
 		if (work == 0)
@@ -167,13 +176,28 @@ ctl_stop_dataplane(struct ctl_ctx *ctx)
 		ctl_mailbox_run(ctx->mailbox, ctx, 16);
 		usleep(1000);
 	}
+	/*
+	 * Workers stop polling and queue their last events; the traffic is judged as it stood
+	 * (detectors close their intervals) before the workers end the open flows, whose end
+	 * events would otherwise tell the detectors that the half-open flood just closed.
+	 */
 	dp_request_stop(dp);
+	while (!dp_workers_stopped(dp))
+		if (ctl_events_drain(events, DRAIN_MAX) == 0)
+			usleep(100);
+	while (ctl_events_drain(events, DRAIN_MAX) > 0)
+		;
+	if (ctx->analysis != NULL)
+		ctl_analysis_judge(ctx->analysis, dp_clock_now(dp));
+	dp_release_flush(dp);
 	while (!dp_workers_done(dp))
-		if (ctl_events_drain(events, 4096) == 0)
+		if (ctl_events_drain(events, DRAIN_MAX) == 0)
 			usleep(100);
 	dp_stop(dp);
-	while (ctl_events_drain(events, 4096) > 0)
+	while (ctl_events_drain(events, DRAIN_MAX) > 0)
 		;
+	if (ctx->analysis != NULL)
+		ctl_analysis_finish(ctx->analysis);
 }
 
 void

@@ -71,13 +71,14 @@ flows_json(const struct dp_flow_counters *f, size_t memory)
 	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
 		json_object_set_new(states, dp_tcp_state_name(s),
 				json_integer((json_int_t)f->per_state[s]));
-	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "active",
+	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "active",
 			(json_int_t)f->active, "created", (json_int_t)f->created, "ended", ended,
 			"overflow", (json_int_t)f->overflow, "tcp_invalid",
 			(json_int_t)f->tcp_invalid, "tcp_invalid_dropped",
 			(json_int_t)f->tcp_invalid_dropped, "midstream", (json_int_t)f->midstream,
-			"port_reuse", (json_int_t)f->port_reuse, "tcp_states", states,
-			"memory_bytes", (json_int_t)memory);
+			"midstream_refused", (json_int_t)f->midstream_refused, "port_reuse",
+			(json_int_t)f->port_reuse, "tcp_states", states, "memory_bytes",
+			(json_int_t)memory);
 }
 
 static json_t *

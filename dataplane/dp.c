@@ -190,6 +190,38 @@ dp_request_stop(struct dp *dp)
 }
 
 bool
+dp_workers_stopped(const struct dp *dp)
+{
+	if (!dp->launched)
+		return true;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (!__atomic_load_n(&dp->workers[i]->stopped, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+void
+dp_release_flush(struct dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		dp_worker_release_flush(dp->workers[i]);
+}
+
+uint64_t
+dp_clock_now(const struct dp *dp)
+{
+	uint64_t now = 0;
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		uint64_t c = __atomic_load_n(&dp->workers[i]->clock_ns, __ATOMIC_ACQUIRE);
+
+		if (c > now)
+			now = c;
+	}
+	return now;
+}
+
+bool
 dp_workers_done(const struct dp *dp)
 {
 	if (!dp->launched)
@@ -206,6 +238,7 @@ dp_stop(struct dp *dp)
 	if (!dp->launched)
 		return;
 	dp_request_stop(dp);
+	dp_release_flush(dp);
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		rte_eal_wait_lcore(dp->workers[i]->lcore);
 	dp->launched = false;

@@ -26,16 +26,31 @@ struct dp *dp_create(const struct vg_config *cfg);
 int dp_launch(struct dp *dp);
 
 /*
- * Ask every worker to stop, without waiting. Workers drain their TX buffers, then end every
- * open flow (end events go to control, which should keep draining until dp_workers_done()).
+ * Ask every worker to stop, without waiting. Workers stop polling, drain their TX buffers and
+ * put their last events on the ring (dp_workers_stopped()); they then wait for
+ * dp_release_flush() to end every open flow (end events go to control, which should keep
+ * draining until dp_workers_done()).
  */
 void dp_request_stop(struct dp *dp);
+
+/* True once every launched worker has stopped polling and queued its last events. */
+bool dp_workers_stopped(const struct dp *dp);
+
+/* Let stopped workers end their open flows and return. */
+void dp_release_flush(struct dp *dp);
 
 /* True once every launched worker has returned from its loop. */
 bool dp_workers_done(const struct dp *dp);
 
-/* Ask every worker to stop and wait for them. */
+/* Ask every worker to stop, let them end their flows, and wait for them. */
 void dp_stop(struct dp *dp);
+
+/*
+ * The dataplane clock (ns since the epoch; the capture's time in a replay) as far as the
+ * workers have published it: every event a worker made before it is on its ring. 0 before the
+ * first loop.
+ */
+uint64_t dp_clock_now(const struct dp *dp);
 
 /* Stop ports and free everything; NULL is a no-op. Calls dp_stop() if needed. */
 void dp_free(struct dp *dp);

@@ -389,14 +389,23 @@ dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned sr
 		*created = false;
 		return -1;
 	}
-	/* An earlier packet of the same burst may have created it already, and in a replay a
-	 * burst can span a timeout: a flow found here may have to end first. */
-	if (t->flows[pos].live && dp_flow_expired(t, pos, now))
-		end_flow(t, pos, natural_end(&t->flows[pos], k->proto == IPPROTO_TCP), now, true);
+	/* An earlier packet of the same burst may have created it already: then it is found.
+	 * Whether it has expired is for the packet's own turn to judge (dp_flow_restart). */
 	*created = !t->flows[pos].live;
 	if (*created)
 		init_flow(t, pos, src_is_b, in_port, now, k->proto == IPPROTO_TCP);
 	return pos;
+}
+
+void
+dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port,
+		uint64_t now)
+{
+	bool tcp = is_tcp(t, pos);
+	uint64_t ran_out = t->expire[pos] < now ? t->expire[pos] : now;
+
+	end_flow(t, pos, natural_end(&t->flows[pos], tcp), ran_out, true);
+	init_flow(t, pos, src_is_b, in_port, now, tcp);
 }
 
 void
@@ -445,11 +454,16 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 		}
 		if (!dp_tcp_step(&f->tcp, p->tcp_flags, dir, t->p.midstream)) {
 			t->ctr.tcp_invalid++;
+			if (before == DP_TCP_NONE)
+				t->ctr.midstream_refused++;
 			if (t->p.tcp_strict) {
 				t->ctr.tcp_invalid_dropped++;
 				ok = false;
 			}
-		} else if (before == DP_TCP_NONE && f->tcp.state >= DP_TCP_ESTABLISHED) {
+		} else if (before == DP_TCP_NONE &&
+				(f->tcp.state >= DP_TCP_ESTABLISHED ||
+						f->tcp.state == DP_TCP_SYN_RECV)) {
+			/* picked up without its SYN */
 			f->flags |= DP_FF_MIDSTREAM;
 			t->ctr.midstream++;
 		}
@@ -495,10 +509,12 @@ age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
 	const uint64_t *x = t->expire;
 
 	/* expire is 0 for a free slot, so e - 1 < now is "live and due" in one comparison. */
+	/* A flow ends when its time ran out, not when the sweep came by: the same record
+	 * whatever the sweep's pace or the bursts' sizes. */
 	for (uint32_t i = from; i < to; i++)
 		if (unlikely(x[i] - 1 < now))
 			end_flow(t, (int32_t)i, natural_end(&t->flows[i], is_tcp(t, (int32_t)i)),
-					now, false);
+					x[i], false);
 }
 
 void

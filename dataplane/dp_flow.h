@@ -34,7 +34,8 @@ struct dp_flow_key {
 	uint32_t vlan; /* outer id | inner id << 12 */
 	uint8_t proto;
 	uint8_t family;
-	uint8_t pad[6]; /* zero: the key is compared as 48 bytes */
+	uint16_t vlan3; /* third id (QinQinQ) */
+	uint8_t pad[4]; /* zero: the key is compared as 48 bytes */
 };
 
 enum dp_flow_flag {
@@ -119,8 +120,9 @@ struct dp_flow_counters {
 	uint64_t overflow;		    /* new flows not tracked because the table was full */
 	uint64_t tcp_invalid;		    /* segments invalid for the connection's state */
 	uint64_t tcp_invalid_dropped;
-	uint64_t midstream;		   /* TCP flows picked up without a handshake */
-	uint64_t port_reuse;		   /* SYN on a closed flow's tuple started a new flow */
+	uint64_t midstream;	    /* TCP flows picked up without a handshake */
+	uint64_t midstream_refused; /* first segments not picked up: no ACK, or not allowed */
+	uint64_t port_reuse;	    /* SYN on a closed flow's tuple started a new flow */
 	uint64_t per_state[DP_TCP__COUNT]; /* active TCP flows per state */
 };
 
@@ -184,9 +186,10 @@ dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
 	memcpy(k->b, hi, 16);
 	k->a_port = swap ? p->dport : p->sport;
 	k->b_port = swap ? p->sport : p->dport;
-	k->vlan = (uint32_t)p->vlan_outer | (uint32_t)p->vlan_inner << 12;
+	k->vlan = (uint32_t)p->vlan[0] | (uint32_t)p->vlan[1] << 12;
 	k->proto = p->proto;
 	k->family = p->l3;
+	k->vlan3 = p->vlan[2];
 	memset(k->pad, 0, sizeof(k->pad));
 	return swap;
 }
@@ -211,13 +214,21 @@ dp_flow_removals(const struct dp_flow_counters *c)
 }
 
 /*
- * Create the flow of a packet that missed, or whose flow has expired (that flow ends now, as
- * aging would have ended it). Finds the flow instead if an earlier packet of the same burst
- * created it. Returns the position, or -1 when the table is full and nothing could be evicted
- * (counted as overflow). *created tells whether the flow is new.
+ * Create the flow of a packet that missed. Finds the flow instead if an earlier packet of the
+ * same burst created it (its expiry is not judged here: see dp_flow_restart). Returns the
+ * position, or -1 when the table is full and nothing could be evicted (counted as overflow).
+ * *created tells whether the flow is new.
  */
 int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
 		uint16_t in_port, uint64_t now, bool *created);
+
+/*
+ * The flow at pos has expired (dp_flow_expired) when a packet of its tuple arrives: it ends
+ * now with the reason aging would have given it, and a new flow of the packet starts in the
+ * same slot (same key, position unchanged; verdict to be classified).
+ */
+void dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port,
+		uint64_t now);
 
 /* The entry at a position. */
 static inline struct dp_flow *

@@ -52,8 +52,8 @@
 #define TCP_RST 0x04
 
 /* dp_pkt is cleared up to src with one fixed-size memset, then the addresses are written. */
-static_assert(offsetof(struct dp_pkt, src) == 52, "dp_pkt scalar part changed");
-static_assert(sizeof(struct dp_pkt) == 84, "dp_pkt has padding or grew");
+static_assert(offsetof(struct dp_pkt, src) == 56, "dp_pkt scalar part changed");
+static_assert(sizeof(struct dp_pkt) == 88, "dp_pkt has padding or grew");
 static_assert(sizeof(bool) == 1, "dp_pkt assumes a one-byte bool");
 static_assert(sizeof(struct dp_parse_counters) % sizeof(uint64_t) == 0, "counters not u64");
 
@@ -101,7 +101,7 @@ static const struct perr_info perr_info[DP_PERR__COUNT] = {
 	[DP_PERR_L2_TRUNCATED] = { "l2_truncated",
 			"frame shorter than an Ethernet header (14 bytes)" },
 	[DP_PERR_VLAN_TRUNCATED] = { "vlan_truncated", "a VLAN tag runs off the frame" },
-	[DP_PERR_VLAN_TOO_MANY] = { "vlan_too_many", "more than two VLAN tags" },
+	[DP_PERR_VLAN_TOO_MANY] = { "vlan_too_many", "more than three VLAN tags" },
 	[DP_PERR_IPV4_TRUNCATED] = { "ipv4_truncated",
 			"fewer than 20 bytes of IPv4 header, or the header runs past the first segment" },
 	[DP_PERR_IPV4_BAD_VERSION] = { "ipv4_bad_version",
@@ -616,29 +616,20 @@ dp_parse_ex(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw, s
 	if (DP_UNLIKELY(cap < ETH_HLEN))
 		goto l2_fail_trunc;
 	et = be16(frame + 12);
-	/* At most two tags, any of the three TPIDs in either place: unrolled, no loop. */
-	if (et == ETHER_TYPE_VLAN || et == ETHER_TYPE_QINQ || et == ETHER_TYPE_QINQ1) {
+	/* At most three tags (QinQinQ, as Suricata decodes), any of the three TPIDs in any
+	 * place. */
+	while (et == ETHER_TYPE_VLAN || et == ETHER_TYPE_QINQ || et == ETHER_TYPE_QINQ1) {
+		if (DP_UNLIKELY(out->n_vlan == DP_MAX_VLANS)) {
+			out->ether_type = et;
+			out->l3_off = (uint16_t)o;
+			memset(out->src, 0, sizeof(out->src) + sizeof(out->dst));
+			return fail(out, DP_PERR_VLAN_TOO_MANY);
+		}
 		if (DP_UNLIKELY(cap - o < VLAN_HLEN))
 			goto l2_fail_vlan;
-		out->vlan_outer = be16(frame + o) & 0xfff;
+		out->vlan[out->n_vlan++] = be16(frame + o) & 0xfff;
 		et = be16(frame + o + 2);
-		out->n_vlan = 1;
 		o += VLAN_HLEN;
-		if (et == ETHER_TYPE_VLAN || et == ETHER_TYPE_QINQ || et == ETHER_TYPE_QINQ1) {
-			if (DP_UNLIKELY(cap - o < VLAN_HLEN))
-				goto l2_fail_vlan;
-			out->vlan_inner = be16(frame + o) & 0xfff;
-			et = be16(frame + o + 2);
-			out->n_vlan = 2;
-			o += VLAN_HLEN;
-			if (DP_UNLIKELY(et == ETHER_TYPE_VLAN || et == ETHER_TYPE_QINQ ||
-					    et == ETHER_TYPE_QINQ1)) {
-				out->ether_type = et;
-				out->l3_off = (uint16_t)o;
-				memset(out->src, 0, sizeof(out->src) + sizeof(out->dst));
-				return fail(out, DP_PERR_VLAN_TOO_MANY);
-			}
-		}
 	}
 	out->ether_type = et;
 	out->l3_off = (uint16_t)o;

@@ -26,7 +26,7 @@ count_one(struct dp_parse_counters *c, const struct dp_pkt *p, const struct rte_
 	c->err[e]++;
 	if (p->n_vlan != 0) {
 		c->vlan++;
-		if (p->n_vlan == 2)
+		if (p->n_vlan >= 2)
 			c->qinq++;
 	}
 	if (unlikely(m->nb_segs > 1)) {

@@ -38,7 +38,7 @@ enum dp_parse_err {
 	DP_PERR_NONE = 0,
 	DP_PERR_L2_TRUNCATED,	      /* shorter than an Ethernet header */
 	DP_PERR_VLAN_TRUNCATED,	      /* VLAN tag runs off the frame */
-	DP_PERR_VLAN_TOO_MANY,	      /* more than two tags */
+	DP_PERR_VLAN_TOO_MANY,	      /* more than DP_MAX_VLANS tags */
 	DP_PERR_IPV4_TRUNCATED,	      /* less than 20 bytes of IPv4 header */
 	DP_PERR_IPV4_BAD_VERSION,     /* version field is not 4 */
 	DP_PERR_IPV4_BAD_IHL,	      /* IHL < 5 or header longer than the packet */
@@ -65,12 +65,14 @@ enum dp_parse_err {
 	DP_PERR__COUNT
 };
 
+#define DP_MAX_VLANS 3
+
 struct dp_pkt {
 	/* L2 */
 	uint16_t l3_off;     /* offset of the L3 header (after any VLAN tags) */
 	uint16_t ether_type; /* innermost EtherType */
-	uint16_t vlan_outer; /* VLAN id of the outer tag, 0 when untagged */
-	uint16_t vlan_inner; /* VLAN id of the inner tag (802.1ad), 0 when none */
+	/* VLAN ids, outermost first (802.1Q, 802.1ad QinQ, up to QinQinQ); 0 where absent */
+	uint16_t vlan[DP_MAX_VLANS];
 	uint8_t n_vlan;
 
 	/* L3 */
@@ -84,6 +86,7 @@ struct dp_pkt {
 	uint16_t l4_off;      /* offset of the L4 header (later fragments: of the fragment data);
 				 0 when the IP header(s) were not parsed whole */
 	uint16_t frag_offset; /* in bytes */
+	uint16_t pad0;	      /* cleared with the rest: no uninitialised bytes */
 	uint32_t l3_end;      /* end of the IP datagram in the frame (padding excluded) */
 	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */
 

@@ -39,9 +39,20 @@ dp_tcp_step(struct dp_tcp_track *t, uint8_t flags, unsigned dir, bool midstream_
 			t->state = DP_TCP_SYN_SENT;
 			return true;
 		}
-		if (!syn && midstream_ok) {
+		/*
+		 * Mid-stream pick-up, as Suricata's stream.midstream: only a segment that could
+		 * belong to an established connection, that is one with ACK. A NULL, FIN, PSH or
+		 * URG segment without ACK on an unknown tuple is a probe, not a connection.
+		 */
+		if (!syn && ack && midstream_ok) {
 			t->state = fin ? DP_TCP_FIN_WAIT : DP_TCP_ESTABLISHED;
 			t->fin_dir = (uint8_t)dir;
+			return true;
+		}
+		/* A SYN-ACK before any SYN: the handshake is picked up from the server's answer
+		 * (the caller made its receiver the initiator). */
+		if (syn && ack && dir == 1 && midstream_ok) {
+			t->state = DP_TCP_SYN_RECV;
 			return true;
 		}
 		return false;

@@ -44,8 +44,11 @@ struct dp_tcp_track {
 
 /*
  * Feed one segment. dir: 0 from the initiator, 1 from the responder. midstream_ok: accept a
- * first segment without SYN as an established connection picked up mid-stream.
- * Returns true when the segment was a valid step (possibly a no-op), false when invalid.
+ * first segment with ACK (and without SYN) as an established connection picked up
+ * mid-stream, and a first SYN-ACK from the responder as a handshake picked up at SYN_RECV
+ * (whoever creates the flow makes a SYN-ACK's receiver the initiator). A first segment
+ * without ACK or SYN is never picked up. Returns true when the segment was a valid step
+ * (possibly a no-op), false when invalid.
  */
 bool dp_tcp_step(struct dp_tcp_track *t, uint8_t flags, unsigned dir, bool midstream_ok);
 

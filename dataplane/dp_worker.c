@@ -568,6 +568,67 @@ send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
 }
 
 /*
+ * Who starts a flow: the sender of its first packet, arriving on its port; but a SYN-ACK is
+ * the server's answer, so its receiver is the client (a handshake picked up mid-way is
+ * oriented client to server, as the policy and every record expect).
+ */
+static inline void
+initiator_of(const struct dp_rx_source *s, const struct dp_pkt *p, unsigned src_is_b,
+		unsigned *init_is_b, uint16_t *in_port)
+{
+	bool synack = p->proto == IPPROTO_TCP &&
+		      (p->tcp_flags & (DP_TCPF_SYN | DP_TCPF_ACK)) == (DP_TCPF_SYN | DP_TCPF_ACK);
+
+	*init_is_b = synack ? src_is_b ^ 1 : src_is_b;
+	*in_port = synack ? s->peer : s->port;
+}
+
+/* Create a packet's flow after a miss; -1 when the table is full. */
+static int32_t
+flow_create(struct dp_worker *w, const struct dp_rx_source *s, const struct dp_flow_key *k,
+		unsigned src_is_b, const struct dp_pkt *p, uint64_t now)
+{
+	bool created;
+	unsigned init_b;
+	uint16_t in_port;
+
+	initiator_of(s, p, src_is_b, &init_b, &in_port);
+	int32_t ps = dp_flow_create(w->flows, k, init_b, in_port, now, &created);
+
+	if (ps >= 0 && created) {
+		dp_flow_at(w->flows, ps)->icmp_type = p->icmp_type;
+		dp_flow_at(w->flows, ps)->icmp_code = p->icmp_code;
+	}
+	return ps;
+}
+
+/*
+ * A flow without a verdict, or with one of an older policy, is queued for classification
+ * (once: DP_FF_CLASSIFY); without a policy every flow is allowed at once.
+ */
+static inline void
+queue_classify(struct dp_worker *w, const struct rl_snapshot *pol, uint32_t epoch, int32_t ps,
+		uint64_t when, int32_t *cls, uint64_t *cls_when, unsigned *nc)
+{
+	struct dp_flow *f = dp_flow_at(w->flows, ps);
+
+	if ((f->verdict != DP_VERDICT_NONE && (pol == NULL || f->epoch == epoch)) ||
+			(f->flags & DP_FF_CLASSIFY))
+		return;
+	if (pol == NULL) {
+		f->verdict = DP_VERDICT_ALLOW;
+		f->rule_id = RL_RULE_DEFAULT;
+		f->epoch = 0;
+		if (w->inspect_all)
+			f->flags |= DP_FF_INSPECT;
+		return;
+	}
+	f->flags |= DP_FF_CLASSIFY;
+	cls_when[*nc] = when;
+	cls[(*nc)++] = ps;
+}
+
+/*
  * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
  * rules for all; look all up at once; account each packet to its flow; classify the new (and
  * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
@@ -589,6 +650,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	const struct dp_flow_key *kp[DP_MAX_BURST];
 	uint16_t idx[DP_MAX_BURST], later[DP_MAX_BURST];
 	int32_t pos[DP_MAX_BURST], cls[DP_MAX_BURST];
+	uint64_t rm[DP_MAX_BURST];
 	uint32_t sl_rule[DP_MAX_BURST];
 	struct rte_mbuf *dropped[DP_MAX_BURST];
 	unsigned m = 0, nd = 0, nl = 0, nc = 0;
@@ -660,52 +722,26 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	const struct dp_flow_counters *fc = dp_flow_counters(w->flows);
 	uint64_t removals = dp_flow_removals(fc);
 
+	/*
+	 * Find or create every packet's flow and queue the new ones for classification. What a
+	 * packet does to its flow (counters, TCP state, expiry) waits for the packet's own turn
+	 * below, so that each packet is decided and inspected with its flow as it was when the
+	 * packet arrived, whatever else the burst holds.
+	 */
 	for (unsigned j = 0; j < m; j++) {
 		unsigned i = idx[j];
-		const struct dp_pkt *p = &meta[i];
 		int32_t ps = pos[j];
-		struct dp_flow *f;
-		bool created;
 
-		/* A flow ended earlier in this burst may have freed (and another taken) the slot
-		 * the bulk lookup found: look again. Rare: only after an expiry or eviction. */
+		/* A creation earlier in this burst may have evicted (and another key taken) the
+		 * slot the bulk lookup found: look again. Rare: only when the table is full. */
 		if (unlikely(dp_flow_removals(fc) != removals))
 			ps = dp_flow_lookup(w->flows, &keys[j]);
-		if (ps < 0 || dp_flow_expired(w->flows, ps, when[i])) {
-			ps = dp_flow_create(w->flows, &keys[j], src_is_b[j], s->port, when[i],
-					&created);
-			if (ps < 0) {
-				pos[j] = -1;
-				continue;
-			}
-			if (created) {
-				dp_flow_at(w->flows, ps)->icmp_type = p->icmp_type;
-				dp_flow_at(w->flows, ps)->icmp_code = p->icmp_code;
-			}
-		}
+		if (ps < 0)
+			ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
 		pos[j] = ps;
-		if (!dp_flow_packet(w->flows, ps, p, src_is_b[j], rte_pktmbuf_pkt_len(pkts[i]),
-				    when[i])) {
-			pos[j] = -2; /* the TCP policy dropped it */
-			continue;
-		}
-		f = dp_flow_at(w->flows, ps);
-		if ((f->verdict == DP_VERDICT_NONE || (pol != NULL && f->epoch != epoch)) &&
-				!(f->flags & DP_FF_CLASSIFY)) {
-			if (pol == NULL) {
-				f->verdict = DP_VERDICT_ALLOW;
-				f->rule_id = RL_RULE_DEFAULT;
-				f->epoch = 0;
-				if (w->inspect_all)
-					f->flags |= DP_FF_INSPECT;
-			} else {
-				f->flags |= DP_FF_CLASSIFY;
-				cls_when[nc] = when[i];
-				cls[nc++] = ps;
-			}
-		}
-		if (p->frag == DP_FRAG_FIRST)
-			dp_frag_remember(w->frags, p, ps, f->id, when[i]);
+		rm[j] = dp_flow_removals(fc);
+		if (ps >= 0)
+			queue_classify(w, pol, epoch, ps, when[i], cls, cls_when, &nc);
 	}
 
 	t = stage_end(w, DP_ST_FLOW, t);
@@ -735,13 +771,41 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 		bool dry;
 		uint8_t v;
 
-		if (ps == -1) {
+		/* A flow ended earlier in this burst (expiry, port reuse, eviction) may have
+		 * moved: look again. */
+		if (unlikely(ps >= 0 && dp_flow_removals(fc) != rm[j])) {
+			ps = dp_flow_lookup(w->flows, &keys[j]);
+			if (ps < 0)
+				ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
+		}
+		if (ps < 0) {
 			fwd[i] = w->overflow_open; /* table full */
 			continue;
 		}
-		if (ps == -2)
-			continue;
 		f = dp_flow_at(w->flows, ps);
+		if (unlikely(dp_flow_expired(w->flows, ps, when[i]))) {
+			/* Its time ran out before this packet: it ends, the packet starts anew. */
+			unsigned init_b;
+			uint16_t in_port;
+
+			initiator_of(s, &meta[i], src_is_b[j], &init_b, &in_port);
+			dp_flow_restart(w->flows, ps, init_b, in_port, when[i]);
+			f->icmp_type = meta[i].icmp_type;
+			f->icmp_code = meta[i].icmp_code;
+		}
+		if (!dp_flow_packet(w->flows, ps, &meta[i], src_is_b[j], len, when[i]))
+			continue; /* the TCP policy dropped it */
+		/* A flow this packet restarted (expiry, or a SYN reusing a closed tuple) needs
+		 * its verdict now. */
+		if (unlikely(f->verdict == DP_VERDICT_NONE)) {
+			unsigned one = 0;
+
+			queue_classify(w, pol, epoch, ps, when[i], cls, cls_when, &one);
+			if (one > 0)
+				classify_flows(w, pol, cls, 1, cls_when);
+		}
+		if (meta[i].frag == DP_FRAG_FIRST)
+			dp_frag_remember(w->frags, &meta[i], ps, f->id, when[i]);
 		/* A DNS query's name and type travel with the flow's events (for the detectors). */
 		struct dp_event_app app;
 		bool dns = unlikely(meta[i].proto == IPPROTO_UDP && meta[i].dport == 53) &&
@@ -907,7 +971,7 @@ poll_queues_in_time_order(struct dp_worker *w, bool final)
 	unsigned done = 0;
 
 	while (final || done < w->burst) {
-		unsigned best = 0;
+		unsigned best = 0, second = UINT32_MAX;
 		uint64_t best_ts = none, second_ts = none;
 
 		for (unsigned i = 0; i < w->n_rx && !final; i++) {
@@ -927,21 +991,32 @@ poll_queues_in_time_order(struct dp_worker *w, bool final)
 			if (st->head[i] == st->len[i])
 				continue;
 			ts = packet_time(w, st->pkts[i][st->head[i]]);
+			/* Queues are visited in index order: on equal times the lower index
+			 * comes first, whatever the burst sizes. */
 			if (ts < best_ts) {
 				second_ts = best_ts;
+				second = best_ts == none ? UINT32_MAX : best;
 				best_ts = ts;
 				best = i;
 			} else if (ts < second_ts) {
 				second_ts = ts;
+				second = i;
 			}
 		}
 		if (best_ts == none)
 			break;
 		if (final)
 			second_ts = none;
+		/* The best queue goes on while its packets come before the second queue's head in
+		 * (time, queue index) order. */
 		uint16_t from = st->head[best], to = from;
-		while (to < st->len[best] && packet_time(w, st->pkts[best][to]) <= second_ts)
+		while (to < st->len[best]) {
+			uint64_t ts = packet_time(w, st->pkts[best][to]);
+
+			if (ts > second_ts || (ts == second_ts && best > second))
+				break;
 			to++;
+		}
 		if (to == from)
 			to++;
 		w->ctr.rx_bursts++;
@@ -983,6 +1058,8 @@ dp_worker_main(void *arg)
 		dp_frag_age(w->frags, now);
 		dp_reasm_tick(w->reasm, now);
 		dp_evq_flush(&w->evq);
+		/* Control may close its intervals up to here: every event before is on the ring. */
+		__atomic_store_n(&w->clock_ns, now, __ATOMIC_RELEASE);
 		/* Nothing from this loop holds the policy snapshot any more. */
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		if (got > 0)
@@ -999,6 +1076,16 @@ dp_worker_main(void *arg)
 		poll_queues_in_time_order(w, true);
 	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
 	drain_all(w);
+	dp_evq_flush_wait(&w->evq, rte_get_tsc_cycles() + rte_get_tsc_hz());
+	__atomic_store_n(&w->clock_ns, dp_clock_tick(&w->clock), __ATOMIC_RELEASE);
+	/*
+	 * Control judges the traffic as it was (its detectors close their intervals) before the
+	 * flows are ended for the shutdown: a flood that is the last traffic is still open, as it
+	 * was on the wire.
+	 */
+	__atomic_store_n(&w->stopped, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&w->flush_go, __ATOMIC_ACQUIRE))
+		rte_delay_us_sleep(100);
 	/* Every flow still open ends now; its end event tells control what it carried. */
 	dp_flow_flush_all(w->flows, DP_END_SHUTDOWN, dp_clock_tick(&w->clock));
 	DP_LOG(INFO, "worker %u: stopped", w->id);

@@ -63,8 +63,11 @@ struct dp_worker {
 	struct rte_eth_dev_tx_buffer *txb[VG_MAX_PORTS];
 	uint16_t n_ports;
 
-	bool quit; /* set by control, read with __atomic */
-	bool done; /* set by the worker when its loop has returned */
+	bool quit;	   /* set by control, read with __atomic */
+	bool stopped;	   /* set by the worker: no more polling, its events are on the ring */
+	bool flush_go;	   /* set by control: end the open flows now */
+	bool done;	   /* set by the worker when its loop has returned */
+	uint64_t clock_ns; /* the dataplane clock, published after each loop's events */
 
 	const struct dp_shared *shared; /* policy snapshot and mode, from control */
 	const struct dp_blocklist *block;
@@ -111,8 +114,11 @@ void dp_worker_free(struct dp_worker *w);
 int dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t queue,
 		uint16_t peer, uint16_t peer_port_id);
 
-/* The lcore entry point (arg is the worker). Returns when quit is set, after a final drain and
- * the end events of every flow still open. */
+/*
+ * The lcore entry point (arg is the worker). When quit is set it polls no more, drains, puts
+ * its last events on the ring and sets stopped; once flush_go is set it ends every open flow
+ * (their end events follow) and returns.
+ */
 int dp_worker_main(void *arg);
 
 /* Ask the worker to stop; safe from any thread. */
@@ -120,6 +126,13 @@ static inline void
 dp_worker_request_quit(struct dp_worker *w)
 {
 	__atomic_store_n(&w->quit, true, __ATOMIC_RELEASE);
+}
+
+/* Let a stopped worker end its open flows. */
+static inline void
+dp_worker_release_flush(struct dp_worker *w)
+{
+	__atomic_store_n(&w->flush_go, true, __ATOMIC_RELEASE);
 }
 
 #endif /* DP_WORKER_H */

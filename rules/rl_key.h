@@ -51,7 +51,7 @@ rl_key_from_pkt(const struct dp_pkt *p, uint16_t in_port, struct rl_key *k)
 	k->family = p->l3;
 	k->in_port = in_port > UINT8_MAX ? UINT8_MAX : (uint8_t)in_port;
 	k->tcp_flags = p->proto == 6 ? p->tcp_flags : 0;
-	k->vlan = htons(p->vlan_outer);
+	k->vlan = htons(p->vlan[0]);
 	k->pad = 0;
 	memcpy(k->src, p->src, sizeof(k->src));
 	memcpy(k->dst, p->dst, sizeof(k->dst));

@@ -373,6 +373,25 @@ def case_synflood():
             "nothing else", {}, [alert], cap)
 
 
+def case_synflood_last():
+    """The same flood as the last traffic of the capture: ordinary clients before it, silence
+    after. The flood's interval closes on the clock (at the latest when vigild stops, before
+    the shutdown ends the half-open flows), so it is judged like any other."""
+    rng, cap = random.Random(108), Capture()
+    attacker = "198.51.100.23"
+    web_clients(cap, rng, TARGET, 1 * S, 9 * S, 700 * MS, WEB_CLIENTS)
+    # One second of flood, inside one of the detector's one-second intervals: no later event
+    # closes it.
+    syn_flood(cap, rng, attacker, 10 * S + 1 * MS, 400, 1)
+    alert = expect_anomaly(9000010, "SYN flood", "Attempted Denial of Service", "high",
+                           "syn_flood", src=attacker, dst=TARGET, dport=80, proto="TCP",
+                           metric="syn_rate", observed=400, threshold=100,
+                           facts={"sources": "one source"})
+    return ("SYN flood that ends the capture (ordinary clients before, nothing after): its "
+            "interval is judged on the clock, before the shutdown ends the half-open flows: one "
+            "SYN flood alert naming the source, nothing else", {}, [alert], cap)
+
+
 def case_synflood_spoofed():
     """1100 SYNs per second for 2 s from random (spoofed) sources in 198.18.0.0/15 to
     10.0.0.5:80, while ordinary web clients keep connecting."""
@@ -642,6 +661,7 @@ CASES = {
     "anomaly-portscan-udp": case_portscan_udp,
     "anomaly-portscan-horizontal": case_portscan_horizontal,
     "anomaly-synflood": case_synflood,
+    "anomaly-synflood-last": case_synflood_last,
     "anomaly-synflood-spoofed": case_synflood_spoofed,
     "anomaly-flash-crowd": case_flash_crowd,
     "anomaly-portscan-block": case_portscan_block,

@@ -70,5 +70,36 @@ def main():
     print(f"flows-mixed: {len(a)} packets on a, {len(b)} on b")
 
 
+def midstream():
+    """flows-midstream: which first segments start a connection mid-stream. Only those with
+    ACK are picked up; scans' NULL, FIN, URG and PSH probes are not. A connection whose first
+    segment seen is the SYN-ACK is oriented from the client (the SYN-ACK's receiver)."""
+    a, b = [], []
+
+    def c2s(t_ms, frame):
+        a.append((t_ms, Ether(src=CM, dst=SM) / frame))
+
+    def s2c(t_ms, frame):
+        b.append((t_ms, Ether(src=SM, dst=CM) / frame))
+
+    ip_c, ip_s = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    # Probes without ACK: flows are recorded, none is an established connection.
+    for i, flags in enumerate(("", "F", "U", "P", "FPU")):
+        c2s(i, ip_c / TCP(sport=41000 + i, dport=22, flags=flags, seq=7))
+    # Data with ACK on an unknown tuple: picked up as established.
+    c2s(10, ip_c / TCP(sport=42000, dport=8080, flags="PA", seq=50, ack=60) / Raw(b"m" * 10))
+    s2c(11, ip_s / TCP(sport=8080, dport=42000, flags="A", seq=60, ack=60))
+    # The SYN-ACK first (its SYN was missed): the flow is the client's, 10.1.1.1:43000 -> :80.
+    s2c(20, ip_s / TCP(sport=80, dport=43000, flags="SA", seq=900, ack=101))
+    c2s(21, ip_c / TCP(sport=43000, dport=80, flags="A", seq=101, ack=901))
+    c2s(22, ip_c / TCP(sport=43000, dport=80, flags="PA", seq=101, ack=901) / Raw(b"GET / HTTP/1.0\r\n\r\n"))
+    s2c(23, ip_s / TCP(sport=80, dport=43000, flags="PA", seq=901, ack=119) / Raw(b"HTTP/1.0 200 OK\r\n\r\n"))
+    for name, frames in (("in-a.pcap", a), ("in-b.pcap", b)):
+        frames.sort(key=lambda x: x[0])
+        pcapfile.write(os.path.join(HERE, "flows-midstream", name),
+                       [pcapfile.Packet(T0 + t * MS, bytes(f)) for t, f in frames])
+
+
 if __name__ == "__main__":
     main()
+    midstream()

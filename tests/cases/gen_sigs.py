@@ -110,7 +110,20 @@ def fragments():
     write("sig-fragments", "expect-b.pcap", a[:len(frags) - 1])
 
 
+def first_packets():
+    """sig-first-packet: what a rule sees of a packet is its flow as that packet left it, even
+    when the flow's first packets share a burst: an IP-only rule fires on the first packet of
+    its direction, a not_established rule on the SYN, an established one on the request."""
+    a, b = [], []
+    tcp_session(a, b, 0, 40000, 8000, [b"hello server\r\n"], resp=b"hello client\r\n")
+    # Both sides of the conversation arrive on one port (as from a tap), so that the whole
+    # connection is one burst.
+    write("sig-first-packet", "in-a.pcap", a + b)
+    write("sig-first-packet", "expect-b.pcap", a + b)
+
+
 if __name__ == "__main__":
+    first_packets()
     fragments()
     reject_and_dry_run()
     stream()

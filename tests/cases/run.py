@@ -11,6 +11,11 @@ The runner starts vigild on net_pcap vdevs (one per port: rx from the case's inp
 scratch file), waits until the input has run dry, then compares every output port packet by
 packet with the expected capture, and the final counters (vigild --stats-json) with the
 counters the case lists. Exit status: 0 all passed, 1 a case failed, 2 usage.
+
+With --bursts 1,4,32 every case runs once per burst size and, besides its own checks, must
+give the same result at every size: the same packets out of every port, the same events
+(flow starts, updates, ends and alerts with their counters), the same EVE alerts and the
+same counters. Packet order within a burst must not change any verdict, alert or flow record.
 """
 import argparse
 import glob
@@ -127,7 +132,7 @@ def compare_port(name, expected_path, actual_path):
     return problems
 
 
-def run_case(case_dir, args):
+def run_case(case_dir, args, burst=None, observe=None):
     name = os.path.basename(case_dir.rstrip("/"))
     with open(os.path.join(case_dir, "case.json")) as f:
         case = json.load(f)
@@ -136,6 +141,7 @@ def run_case(case_dir, args):
     inputs = case.get("input", {})
     expect = case.get("expect", {})
     work = tempfile.mkdtemp(prefix=f"vigil-case-{name}-")
+    check_outputs = True
     prefix = f"vgcase{os.getpid()}"
     port_cfg = []
     for i, p in enumerate(ports):
@@ -164,6 +170,16 @@ def run_case(case_dir, args):
             cfg.setdefault(section, {}).update(values)
         else:
             cfg[section] = values
+    if burst is not None:
+        # Results are comparable across burst sizes only on the capture's clock: the TSC
+        # makes times (and, with several inputs, their interleaving) depend on the run.
+        own_clock = cfg.get("dataplane", {}).get("clock") == "packet"
+        cfg.setdefault("dataplane", {}).update({"burst": burst, "clock": "packet"})
+        if not own_clock:
+            for k in ("alerts", "counters", "flows"):
+                case.pop(k, None)
+            expect = {}
+            check_outputs = False
     # "@CASE@" in config values stands for the case's folder (rule files and the like).
     cfg = json.loads(json.dumps(cfg).replace("@CASE@", os.path.abspath(case_dir)))
     cfg_path = os.path.join(work, "vigil.yaml")
@@ -181,7 +197,7 @@ def run_case(case_dir, args):
         proc = None
     if proc is not None and proc.returncode != case.get("exit_status", 0):
         problems.append(f"vigild exited with {proc.returncode}\n{proc.stderr[-3000:]}")
-    if proc is not None and not problems:
+    if proc is not None and not problems and check_outputs:
         for port, exp_file in expect.items():
             problems += compare_port(port, os.path.join(case_dir, exp_file),
                                      os.path.join(work, f"out-{port}.pcap"))
@@ -198,6 +214,8 @@ def run_case(case_dir, args):
             problems += check_flows(case, events_path)
         if "alerts" in case:
             problems += check_alerts(case, eve_path)
+    if observe is not None and proc is not None:
+        observe.update(observables(work, ports))
     leftovers = glob.glob(f"/dev/hugepages/{prefix}*") + glob.glob(f"/var/run/dpdk/{prefix}")
     if leftovers:
         problems.append(f"vigild left files behind: {leftovers}")
@@ -210,6 +228,72 @@ def run_case(case_dir, args):
     return name, case.get("description", ""), problems, work
 
 
+# What differs between runs of the same input by construction, not by decision: identifiers
+# the worker hands out, sequence numbers, timing and loop counts, scratch paths.
+UNSTABLE = {"flow_id", "seq", "uid", "loops", "busy_loops", "busy_cycles", "rx_bursts",
+            "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps"}
+
+
+def strip_unstable(o):
+    if isinstance(o, dict):
+        return {k: strip_unstable(v) for k, v in o.items() if k not in UNSTABLE}
+    if isinstance(o, list):
+        return [strip_unstable(v) for v in o]
+    return o
+
+
+def observables(work, ports):
+    """What a run decided, in a form two runs can be compared in."""
+    obs = {}
+    for p in ports:
+        path = os.path.join(work, f"out-{p}.pcap")
+        obs[f"port {p} output"] = ([x.data.hex() for x in pcapfile.read(path)[1]]
+                                   if os.path.exists(path) else [])
+    for name, fname in (("events", "events.jsonl"), ("EVE log", "eve.json")):
+        path = os.path.join(work, fname)
+        lines = []
+        if os.path.exists(path):
+            with open(path) as f:
+                lines = [json.dumps(strip_unstable(json.loads(x)), sort_keys=True)
+                         for x in f if x.strip()]
+        obs[name] = sorted(lines)
+    path = os.path.join(work, "stats.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            obs["counters"] = json.dumps(strip_unstable(json.load(f)), sort_keys=True)
+    return obs
+
+
+def first_difference(a, b):
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return f"item {i + 1}: {x[:400]}\n    vs {y[:400]}"
+        return f"{len(a)} items vs {len(b)}"
+    if isinstance(a, str) and isinstance(b, str):
+        i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+        return f"...{a[max(0, i - 150):i + 150]}\n    vs ...{b[max(0, i - 150):i + 150]}"
+    return f"{a!r} vs {b!r}"
+
+
+def run_bursts(d, args, bursts):
+    """Run a case at each burst size; its own checks at each, and the same result at all."""
+    problems, results = [], []
+    name = desc = work = None
+    for b in bursts:
+        obs = {}
+        name, desc, probs, work = run_case(d, args, burst=b, observe=obs)
+        problems += [f"burst {b}: {p}" for p in probs]
+        results.append((b, obs))
+    b0, ref = results[0]
+    for b, obs in results[1:]:
+        for key in ref:
+            if ref[key] != obs.get(key):
+                problems.append(f"burst {b0} and burst {b} differ in {key}: "
+                                + first_difference(ref[key], obs.get(key)))
+    return name, desc, problems, work
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--vigild", required=True)
@@ -219,6 +303,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder of failed cases")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--bursts", help="run each case at these burst sizes (e.g. 1,4,32) and "
+                    "require the same result at every size")
     args = ap.parse_args()
     dirs = sorted(d for d in glob.glob(os.path.join(args.cases, "*"))
                   if os.path.exists(os.path.join(d, "case.json")))
@@ -228,8 +314,12 @@ def main():
         print("no cases found", file=sys.stderr)
         return 2
     failed = 0
+    bursts = [int(x) for x in args.bursts.split(",")] if args.bursts else None
     for d in dirs:
-        name, desc, problems, work = run_case(d, args)
+        if bursts:
+            name, desc, problems, work = run_bursts(d, args, bursts)
+        else:
+            name, desc, problems, work = run_case(d, args)
         if problems:
             failed += 1
             print(f"FAIL {name}: {desc}")
@@ -240,7 +330,8 @@ def main():
         else:
             print(f"ok   {name}: {desc}")
     print(f"{len(dirs) - failed} of {len(dirs)} cases passed"
-          + (" (--no-huge)" if args.no_huge else ""))
+          + (" (--no-huge)" if args.no_huge else "")
+          + (f" (each at burst sizes {args.bursts}, with identical results)" if bursts else ""))
     return 1 if failed else 0
 
 

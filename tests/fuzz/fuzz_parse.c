@@ -32,7 +32,7 @@ check_pkt(const struct dp_pkt *p, int rc, uint32_t cap, uint32_t len)
 {
 	CHECK(rc >= 0 && rc < DP_PERR__COUNT && rc == p->err);
 	CHECK(dp_parse_err_name((enum dp_parse_err)rc) != NULL);
-	CHECK(p->n_vlan <= 2);
+	CHECK(p->n_vlan <= DP_MAX_VLANS);
 	CHECK(p->frag <= DP_FRAG_LATER);
 	if (p->l3_off != 0)
 		CHECK(p->l3_off >= 14 && p->l3_off <= cap);

@@ -109,14 +109,15 @@ def cases():
     c["ok-ipv6-frag-later"] = f6[1]
     c["ok-ipv6-atomic-frag"] = eth() / ip6() / IPv6ExtHdrFragment(offset=0, m=0, id=9) / TCP(
         sport=1, dport=2)
+    c["ok-vlan3-ipv4-udp"] = eth() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / ip() / UDP()
     c["ok-arp"] = eth() / ARP(psrc="192.0.2.1", pdst="192.0.2.2", hwsrc=MAC["src"])
     c["ok-lldp"] = eth(0x88CC) / Raw(b"\x02\x07\x04" + b"\0" * 20)
 
     # Malformed: the file name says which reason.
     c["l2_truncated-10-bytes"] = bytes(eth() / ip())[:10]
     c["vlan_truncated-tag"] = bytes(eth() / Dot1Q(vlan=1) / ip())[:16]
-    c["vlan_too_many-three-tags"] = (eth() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) /
-                                     ip() / UDP())
+    c["vlan_too_many-four-tags"] = (eth() / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) /
+                                    Dot1Q(vlan=4) / ip() / UDP())
     c["ipv4_truncated-30-bytes"] = bytes(eth() / ip() / UDP())[:30]
     c["ipv4_bad_version-5"] = eth() / ip(version=5) / UDP()
     c["ipv4_bad_ihl-4"] = eth() / ip(ihl=4) / UDP()

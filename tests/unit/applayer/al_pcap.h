@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Replay a capture through the application layer, for parser tests built from real traffic:
- * the capture is read with libpcap (Ethernet, VLAN, raw IP and Linux cooked framings), flows
- * are keyed by 5-tuple with the first packet's sender as initiator (a SYN-ACK's receiver when
- * the capture starts with one), TCP payload goes to al_feed in sequence order per direction
- * (later copies of bytes already fed are skipped; segments ahead of a hole wait in a small
- * queue; a hole that never fills is reported with al_gap at the end), UDP datagrams go as
- * they are. FIN and RST close their direction, and every flow is closed at the end.
+ * the capture is read with libpcap (Ethernet, VLAN, raw IP, BSD loopback and Linux cooked
+ * framings), flows are keyed by 5-tuple with the first packet's sender as initiator (a
+ * SYN-ACK's receiver when the capture starts with one), TCP payload goes to al_feed in
+ * sequence order per direction (later copies of bytes already fed are skipped; segments ahead
+ * of a hole wait in a small queue; a hole that never fills is reported with al_gap at the
+ * end), UDP datagrams go as they are. FIN and RST close their direction, and every flow is
+ * closed at the end.
  *
  * Header-only: include it in one test file.
  */
@@ -89,6 +90,13 @@ alp_decode(int linktype, const uint8_t *d, uint32_t len, struct alp_pkt *p)
 			return false;
 		et = (uint16_t)(d[14] << 8 | d[15]);
 		off = 16;
+	} else if (linktype == DLT_NULL || linktype == DLT_LOOP) {
+		/* BSD loopback: a 4-byte address family in either byte order; the IP version
+		 * nibble that follows says the same more simply. */
+		if (len < 5)
+			return false;
+		et = (d[4] >> 4) == 6 ? 0x86dd : 0x0800;
+		off = 4;
 	} else if (linktype == DLT_RAW || linktype == 12 /* DLT_RAW on some systems */) {
 		if (len < 1)
 			return false;

@@ -294,6 +294,55 @@ test_synflood(void **state)
 	ctl_detectors_free(d);
 }
 
+/*
+ * A flood that is the last traffic: nothing after it closes its interval. Judging the open
+ * intervals (what vigild does when it stops, before it ends the flows) reports it with its
+ * half-open count as it stood; ending the half-open flows afterwards changes nothing.
+ */
+static void
+test_synflood_judged_at_the_end(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_SYN_FLOOD);
+	struct ctl_detectors *d = make(&c);
+	uint64_t t = T0_NS + NS_PER_S / 10;
+
+	(void)state;
+	for (unsigned i = 0; i < 400; i++) {
+		char src[32];
+		struct dp_event ev;
+
+		ctl_test_addr(src, sizeof(src), 198, 7);
+		ev = ctl_test_ev4(DP_EV_FLOW_START, t + i * MS, src, (uint16_t)(2000 + i),
+				"10.0.0.80", 80, 6, i);
+		ev.flow.tcp_flags[0] = TCP_SYN;
+		ctl_test_counts(&ev, 1, 0, 60, 0);
+		ctl_detectors_on_event(d, &ev);
+	}
+	/* The newest event's time does not move past the interval: no judgement yet. */
+	ctl_detectors_on_tick(d, 0);
+	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 0);
+	ctl_detectors_close_intervals(d, 0);
+	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 1);
+	assert_string_equal(ctl_alert_fact_get(first_sid(CTL_SID_SYN_FLOOD), "half_open"), "400");
+	assert_string_equal(
+			ctl_alert_fact_get(first_sid(CTL_SID_SYN_FLOOD), "sources"), "one source");
+	ctl_detectors_free(d);
+
+	/* Live, the clock moves on without events: the tick with it judges the interval. */
+	d = make(&c);
+	for (unsigned i = 0; i < 400; i++) {
+		struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, t + i * MS, "198.51.100.7",
+				(uint16_t)(2000 + i), "10.0.0.80", 80, 6, i);
+
+		ev.flow.tcp_flags[0] = TCP_SYN;
+		ctl_test_counts(&ev, 1, 0, 60, 0);
+		ctl_detectors_on_event(d, &ev);
+	}
+	ctl_detectors_on_tick(d, T0_NS + 2 * NS_PER_S);
+	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 1);
+	ctl_detectors_free(d);
+}
+
 /* One second of n attempts towards 10.0.0.80:80 starting at second sec; complete ones end. */
 static void
 syn_second(struct ctl_detectors *d, unsigned sec, unsigned n, bool complete, uint32_t *id)
@@ -953,6 +1002,7 @@ main(void)
 		cmocka_unit_test(test_portscan_window),
 		cmocka_unit_test(test_synflood),
 		cmocka_unit_test(test_synflood_against_warm_baseline),
+		cmocka_unit_test(test_synflood_judged_at_the_end),
 		cmocka_unit_test(test_dns_tunnel),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_exfiltration),

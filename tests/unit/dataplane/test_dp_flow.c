@@ -96,8 +96,10 @@ feed(struct dp_flow_table *t, const struct dp_pkt *p, uint64_t now, bool *create
 	int32_t pos = dp_flow_lookup(t, &k);
 	bool c = false;
 
-	if (pos < 0 || dp_flow_expired(t, pos, now))
+	if (pos < 0)
 		pos = dp_flow_create(t, &k, b, 0, now, &c);
+	else if (dp_flow_expired(t, pos, now))
+		dp_flow_restart(t, pos, b, 0, now);
 	if (pos < 0)
 		return pos;
 	dp_flow_packet(t, pos, p, b, 64 + p->payload_len, now);
@@ -138,9 +140,17 @@ test_canonical_key(void **state)
 	struct dp_flow_key kc, kd;
 	assert_int_not_equal(dp_flow_key_make(&c, &kc), dp_flow_key_make(&d, &kd));
 	assert_memory_equal(&kc, &kd, sizeof(kc));
-	d.vlan_outer = 10;
+	d.vlan[0] = 10;
 	dp_flow_key_make(&d, &kd);
 	assert_memory_not_equal(&kc, &kd, sizeof(kc));
+	/* Each of three stacked tags (QinQinQ) separates flows. */
+	struct dp_flow_key k2, k3;
+	d.vlan[1] = 20;
+	d.vlan[2] = 30;
+	dp_flow_key_make(&d, &k2);
+	d.vlan[2] = 31;
+	dp_flow_key_make(&d, &k3);
+	assert_memory_not_equal(&k2, &k3, sizeof(k2));
 }
 
 static void

@@ -116,8 +116,8 @@ test_ipv4_tcp(void **state)
 	assert_int_equal(k.ether_type, 0x0800);
 	assert_int_equal(k.l3_off, 14);
 	assert_int_equal(k.n_vlan, 0);
-	assert_int_equal(k.vlan_outer, 0);
-	assert_int_equal(k.vlan_inner, 0);
+	assert_int_equal(k.vlan[0], 0);
+	assert_int_equal(k.vlan[1], 0);
 	assert_int_equal(k.proto, 6);
 	assert_int_equal(k.ttl, 64);
 	assert_int_equal(k.tos, 0x28);
@@ -231,8 +231,8 @@ test_vlan_8021q(void **state)
 	pb_finish(&p);
 	assert_int_equal(parse(&p, &k), 0);
 	assert_int_equal(k.n_vlan, 1);
-	assert_int_equal(k.vlan_outer, 100);
-	assert_int_equal(k.vlan_inner, 0);
+	assert_int_equal(k.vlan[0], 100);
+	assert_int_equal(k.vlan[1], 0);
 	assert_int_equal(k.ether_type, 0x0800);
 	assert_int_equal(k.l3_off, 18);
 	assert_int_equal(k.l4_off, 38);
@@ -255,8 +255,8 @@ qinq_case(uint16_t outer_tpid)
 	pb_finish(&p);
 	assert_int_equal(parse(&p, &k), 0);
 	assert_int_equal(k.n_vlan, 2);
-	assert_int_equal(k.vlan_outer, 200);
-	assert_int_equal(k.vlan_inner, 300);
+	assert_int_equal(k.vlan[0], 200);
+	assert_int_equal(k.vlan[1], 300);
 	assert_int_equal(k.ether_type, 0x86dd);
 	assert_int_equal(k.l3_off, 22);
 	assert_int_equal(k.l3, DP_L3_IPV6);
@@ -274,6 +274,33 @@ test_vlan_qinq(void **state)
 	qinq_case(0x88a8);
 	qinq_case(0x9100);
 	qinq_case(0x8100);
+}
+
+/* Three stacked tags (QinQinQ), as Suricata decodes them: each id kept (test_dp_flow checks
+ * that the flow key holds all three). */
+static void
+test_vlan_three(void **state)
+{
+	struct pb p;
+	struct dp_pkt k;
+
+	(void)state;
+	pb_init(&p);
+	pb_eth(&p, 0x88a8);
+	pb_tag(&p, 10, 0x8100);
+	pb_tag(&p, 20, 0x8100);
+	pb_tag(&p, 30, 0x0800);
+	pb_ipv4(&p, 17, NULL, 0);
+	pb_udp(&p, 1, 2);
+	pb_finish(&p);
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.n_vlan, 3);
+	assert_int_equal(k.vlan[0], 10);
+	assert_int_equal(k.vlan[1], 20);
+	assert_int_equal(k.vlan[2], 30);
+	assert_int_equal(k.l3_off, 26);
+	assert_int_equal(k.l3, DP_L3_IPV4);
+	assert_int_equal(k.dport, 2);
 }
 
 static void
@@ -754,7 +781,7 @@ test_non_ip(void **state)
 	assert_int_equal(parse(&p, &k), 0);
 	assert_int_equal(k.l3, DP_L3_NONE);
 	assert_int_equal(k.ether_type, 0x88cc);
-	assert_int_equal(k.vlan_outer, 5);
+	assert_int_equal(k.vlan[0], 5);
 	assert_int_equal(k.l3_off, 18);
 
 	/* Exactly an Ethernet header: nothing after it, still not an error. */
@@ -1062,13 +1089,14 @@ bc_vlan_inner_short(struct pb *p)
 }
 
 static void
-bc_vlan_three(struct pb *p)
+bc_vlan_four(struct pb *p)
 {
 	pb_init(p);
 	pb_eth(p, 0x88a8);
 	pb_tag(p, 1, 0x8100);
 	pb_tag(p, 2, 0x8100);
-	pb_tag(p, 3, 0x0800);
+	pb_tag(p, 3, 0x8100);
+	pb_tag(p, 4, 0x0800);
 	pb_ipv4(p, 17, NULL, 0);
 	pb_udp(p, 1, 2);
 	pb_finish(p);
@@ -1501,7 +1529,7 @@ static const struct bad_case bad_cases[] = {
 	{ "13-byte frame", bc_l2_short, DP_PERR_L2_TRUNCATED },
 	{ "802.1Q tag cut", bc_vlan_short, DP_PERR_VLAN_TRUNCATED },
 	{ "inner tag cut", bc_vlan_inner_short, DP_PERR_VLAN_TRUNCATED },
-	{ "three tags", bc_vlan_three, DP_PERR_VLAN_TOO_MANY },
+	{ "four tags", bc_vlan_four, DP_PERR_VLAN_TOO_MANY },
 	{ "19 bytes of IPv4", bc_ipv4_short, DP_PERR_IPV4_TRUNCATED },
 	{ "IPv4 version 6", bc_ipv4_version, DP_PERR_IPV4_BAD_VERSION },
 	{ "IHL 4", bc_ipv4_ihl_small, DP_PERR_IPV4_BAD_IHL },
@@ -1771,6 +1799,7 @@ main(void)
 		cmocka_unit_test(test_ipv4_udp_ethernet_padding),
 		cmocka_unit_test(test_vlan_8021q),
 		cmocka_unit_test(test_vlan_qinq),
+		cmocka_unit_test(test_vlan_three),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_icmpv6),
 		cmocka_unit_test(test_sctp),

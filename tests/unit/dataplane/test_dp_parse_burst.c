@@ -133,7 +133,7 @@ test_mixed_burst(void **state)
 	/* The datagram continues past the first segment; lengths come from pkt_len. */
 	assert_int_equal(out[9].l3_end, 614);
 	assert_int_equal(out[9].payload_len, 600 - 28);
-	assert_int_equal(out[7].vlan_inner, 20);
+	assert_int_equal(out[7].vlan[1], 20);
 	assert_int_equal(out[11].sport, 3);
 
 	assert_int_equal(c.err[DP_PERR_NONE], 8);

@@ -10,6 +10,7 @@
 #define F DP_TCPF_FIN
 #define R DP_TCPF_RST
 #define P DP_TCPF_PSH
+#define U DP_TCPF_URG
 
 struct step {
 	uint8_t flags;
@@ -209,6 +210,23 @@ test_midstream(void **state)
 	static const struct step fin_first[] = { { F | A, 0, true, DP_TCP_FIN_WAIT },
 		{ F | A, 1, true, DP_TCP_LAST_ACK }, { A, 0, true, DP_TCP_TIME_WAIT } };
 	RUN("mid-stream pick-up of a closing connection", fin_first, true);
+	/* Segments without ACK could not belong to an established connection: scans and
+	 * probes are never picked up, whatever their other flags. */
+	static const uint8_t probes[] = { 0, F, P, U, F | P | U, P | U };
+	for (size_t i = 0; i < sizeof(probes); i++) {
+		const struct step probe[] = { { probes[i], 0, false, DP_TCP_NONE } };
+		RUN("no pick-up without ACK", probe, true);
+	}
+	/* A SYN-ACK first: the handshake is picked up from the server's answer (the flow's
+	 * creator makes its receiver the initiator, so it comes from direction 1). */
+	static const struct step synack_first[] = {
+		{ S | A, 1, true, DP_TCP_SYN_RECV },
+		{ A, 0, true, DP_TCP_ESTABLISHED },
+		{ P | A, 0, true, DP_TCP_ESTABLISHED },
+	};
+	RUN("SYN-ACK first", synack_first, true);
+	static const struct step synack_refused[] = { { S | A, 1, false, DP_TCP_NONE } };
+	RUN("SYN-ACK first without mid-stream pick-up", synack_refused, false);
 }
 
 static void
