@@ -252,6 +252,7 @@ dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out
 	out->tcp_flags[0] = f->tcp_flags[0];
 	out->tcp_flags[1] = f->tcp_flags[1];
 	out->would_drop = (f->flags & DP_FF_WOULD_DROP) != 0;
+	out->app_proto = f->app_proto;
 	out->rule_id = f->rule_id;
 	out->epoch = f->epoch;
 	out->first_ns = f->first_ns;

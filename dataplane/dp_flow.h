@@ -26,6 +26,8 @@
 #include "dp_pkt.h"
 #include "dp_tcp.h"
 
+struct al_flow;
+
 struct dp_flow_key {
 	uint8_t a[16]; /* the lower (address, port) endpoint */
 	uint8_t b[16];
@@ -71,11 +73,13 @@ struct dp_flow {
 	uint32_t det_slot;
 	uint16_t det_gen;
 	uint8_t det_flags;
+	uint8_t app_proto; /* enum al_proto, as the application layer detected it */
 	uint32_t next_seq[2];
 	/* Sum and sum of squares of payload sizes (n = pkts[0] + pkts[1]): additions only on
 	 * the packet path; mean and variance are derived when the flow is described. */
 	double pl_sum;
 	double pl_sq;
+	struct al_flow *al; /* application-layer parser state (dp_inspect), NULL when none */
 } __rte_cache_aligned;
 
 enum dp_det_flag {
@@ -85,6 +89,7 @@ enum dp_det_flag {
 	DP_DET_SEQ0 = 0x08, /* next_seq[0] known */
 	DP_DET_SEQ1 = 0x10,
 	DP_DET_NOSLOT = 0x20, /* no stream slot was free: block scans only */
+	DP_DET_NOAL = 0x40,   /* no application-layer state could be had: not parsed */
 };
 
 /* Timeouts, in nanoseconds. */
