@@ -142,8 +142,13 @@ void dp_flow_table_free(struct dp_flow_table *t);
 /* Bytes the table uses (hash, keys and entries), for docs and the API. */
 size_t dp_flow_table_memory(const struct dp_flow_table *t);
 
-/* Called when a flow ends, before its slot is freed (the worker releases what it attached). */
-typedef void (*dp_flow_end_hook)(void *arg, struct dp_flow *f);
+/*
+ * Called when a flow ends, before its end event and before its slot is freed: the worker
+ * finishes what it attached (application-layer transactions still pending are inspected; their
+ * alerts come before the end event) and releases it. pos is the flow's position (its key and
+ * description are still there); now the time it ends.
+ */
+typedef void (*dp_flow_end_hook)(void *arg, int32_t pos, struct dp_flow *f, uint64_t now);
 void dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *arg);
 
 /* Where the table's flow events go (the worker's queue to control). */

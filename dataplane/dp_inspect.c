@@ -147,10 +147,8 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 }
 
 void
-dp_inspect_flow_end(void *arg, struct dp_flow *f)
+dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f)
 {
-	struct dp_inspect *in = arg;
-
 	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen)
 		in->free_list[in->n_free++] = f->det_slot;
 	f->det_slot = UINT32_MAX;
@@ -538,8 +536,11 @@ feed_app(struct scan_ctx *c, const struct dp_pkt *p, const uint8_t *data, uint32
 		uint32_t gap)
 {
 	struct dp_inspect *in = c->in;
-	struct al_flow *af = flow_al(in, c->f, p, c->dir);
+	struct al_flow *af = c->f->al;
 
+	/* State comes with the first payload: a SYN flood's half-open flows take none. */
+	if (af == NULL && len > 0)
+		af = flow_al(in, c->f, p, c->dir);
 	if (af == NULL)
 		return;
 	if (gap > 0)
@@ -664,6 +665,47 @@ dp_inspect_dns(struct dp_inspect *in, struct dp_flow *f, const uint8_t *payload,
 	det_pkt_init(&dp, f, payload, len, p, dir, 0, 0);
 	feed_app(&c, p, payload, len, 0);
 	return c.have_app;
+}
+
+void
+dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
+		int32_t pos, struct dp_flow *f, uint64_t groups, uint64_t now, bool dry,
+		struct dp_evq *evq)
+{
+	const struct dp_flow_key *k = dp_flow_key_at(t, pos);
+	struct dp_pkt p;
+	struct det_pkt dp;
+	struct scan_ctx c = {
+		.in = in,
+		.e = e,
+		.t = t,
+		.pos = pos,
+		.f = f,
+		.dp = &dp,
+		.dir = 0,
+		.dry = dry,
+		.now = now,
+		.evq = evq,
+		.v = DP_INSPECT_FORWARD,
+	};
+
+	if (f->al == NULL || in->al == NULL || (f->det_flags & DP_DET_PASS))
+		return;
+	if (e != in->engine || in->det == NULL)
+		e = c.e = NULL; /* the scratch follows another engine: close without scanning */
+	/* The flow as its initiator sends it: the direction the closes are reported from. */
+	memset(&p, 0, sizeof(p));
+	p.l3 = k->family;
+	p.proto = k->proto;
+	memcpy(p.src, f->init_is_b ? k->b : k->a, 16);
+	memcpy(p.dst, f->init_is_b ? k->a : k->b, 16);
+	p.sport = f->init_is_b ? k->b_port : k->a_port;
+	p.dport = f->init_is_b ? k->a_port : k->b_port;
+	det_pkt_init(&dp, f, NULL, 0, &p, 0, groups, now);
+	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen && in->flowbits)
+		dp.flowbits = in->slots + (size_t)f->det_slot * in->slot_size + 2 * in->stream_room;
+	al_close(in->al, f->al, AL_TO_SERVER, on_tx, &c);
+	al_close(in->al, f->al, AL_TO_CLIENT, on_tx, &c);
 }
 
 const struct al_ctx *

@@ -71,8 +71,18 @@ void dp_inspect_free(struct dp_inspect *in);
  */
 const struct det_engine *dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e);
 
-/* Release a flow's slot (the flow table's end hook). */
-void dp_inspect_flow_end(void *in, struct dp_flow *f);
+/*
+ * An inspected flow ends: what its application layer still holds becomes final (a body that
+ * ran to the end of the flow, a request never answered) and the transactions' last stages are
+ * checked against engine e (NULL: none), as Suricata does when a flow times out or the capture
+ * ends. Alerts go to evq. Call before dp_inspect_flow_end().
+ */
+void dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e,
+		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, uint64_t groups,
+		uint64_t now, bool dry, struct dp_evq *evq);
+
+/* Release a flow's slot and application-layer state (when the flow ends). */
+void dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f);
 
 /*
  * Inspect one forwarded packet of an inspected flow. dir: 0 from the initiator. groups: the

@@ -113,6 +113,27 @@ flow_params_from_config(
 	fp->socket = socket;
 }
 
+static uint64_t inspect_groups(const struct dp_worker *w, const struct dp_flow *f);
+
+/*
+ * A flow ends (the flow table's hook): the application-layer transactions it still holds are
+ * inspected (their alerts precede the end event), then its inspection state is released.
+ */
+static void
+flow_ended(void *arg, int32_t pos, struct dp_flow *f, uint64_t now)
+{
+	struct dp_worker *w = arg;
+
+	if (f->al != NULL && w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
+			!(f->det_flags & DP_DET_PASS))
+		dp_inspect_flow_close(w->inspect, w->eng, w->flows, pos, f, inspect_groups(w, f),
+				now,
+				dp_shared_mode(w->shared) == DP_MODE_DRY_RUN ||
+						(f->flags & DP_FF_RULE_DRY_RUN),
+				&w->evq);
+	dp_inspect_flow_end(w->inspect, f);
+}
+
 struct dp_worker *
 dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 		const struct al_config *alc, const struct dp_shared *shared,
@@ -201,7 +222,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 		DP_LOG(ERR, "worker %u: inspection state: no memory", id);
 		goto fail;
 	}
-	dp_flow_set_end_hook(w->flows, dp_inspect_flow_end, w->inspect);
+	dp_flow_set_end_hook(w->flows, flow_ended, w);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
 		w->stage = rte_zmalloc_socket(

@@ -127,7 +127,8 @@ def applayer():
     normalised to /etc/passwd (a dot segment and a percent-encoding hide it), split over two
     segments: dropped from the second segment on; HTTP on port 8888, recognised by its bytes:
     its Host alerts; a DNS query for bad.example.com over UDP alerts; a TLS ClientHello with SNI
-    tls.example.net on port 8443 alerts; an ordinary HTTP exchange passes untouched."""
+    tls.example.net on port 8443 alerts; an ordinary HTTP exchange passes untouched; a response
+    body that runs to the end of its flow is inspected when the flow ends."""
     from scapy.layers.tls.all import TLS, TLSClientHello, TLS_Ext_ServerName, ServerName
     a, b = [], []
     tcp_session(a, b, 0, 40000, 80, [b"GET /images/..%2fetc/pa", b"sswd HTTP/1.1\r\nHost: www\r\n\r\n"])
@@ -140,6 +141,10 @@ def applayer():
     tcp_session(a, b, 300, 40002, 8443, [hello], resp=b"")
     tcp_session(a, b, 400, 40003, 80, [b"GET /ok.html HTTP/1.1\r\nHost: www\r\n\r\n"],
                 resp=b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    # A response without a length whose flow is still open when the capture ends: its body is
+    # final when the flow ends (at shutdown here), and inspected then.
+    tcp_session(a, b, 500, 40004, 80, [b"GET /stream HTTP/1.0\r\nHost: www\r\n\r\n"],
+                resp=b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nsecret-body")
     write("sig-applayer", "in-a.pcap", a)
     write("sig-applayer", "in-b.pcap", b)
     # Everything passes but the URI's second segment and the server's answer after it.
