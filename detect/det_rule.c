@@ -349,7 +349,9 @@ set_app_proto(struct pstate *ps, uint8_t proto, const char *kw, unsigned off)
 
 	if (proto == AL_PROTO_NONE || r->app_proto == proto)
 		return 0;
-	if (r->app_proto != AL_PROTO_NONE || r->app_name[0] != '\0')
+	if (r->app_proto != AL_PROTO_NONE || r->app_name[0] != '\0') {
+		/* the keyword naming the buffer, not the content that made its span */
+		ps->kw = kw;
 		return fail(ps, DET_R_INVALID_COMBINATION, off,
 				"'%s' inspects %s but the rule is for %s (set by %s)", kw,
 				al_proto_name((enum al_proto)proto),
@@ -357,6 +359,7 @@ set_app_proto(struct pstate *ps, uint8_t proto, const char *kw, unsigned off)
 						? al_proto_name((enum al_proto)r->app_proto)
 						: r->app_name,
 				ps->proto_by);
+	}
 	r->app_proto = proto;
 	snprintf(ps->proto_by, sizeof(ps->proto_by), "'%s'", kw);
 	return 0;
