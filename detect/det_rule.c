@@ -2878,6 +2878,7 @@ organize_spans(struct pstate *ps)
 static int
 finish_span(struct pstate *ps, unsigned si)
 {
+	static const uint8_t to_lower[] = { DET_XF_TO_LOWER };
 	struct det_rule *r = ps->r;
 	struct det_span *sp = &r->spans[si];
 	bool prev_payload = false;
@@ -2908,6 +2909,13 @@ finish_span(struct pstate *ps, unsigned si)
 				return fail(ps, DET_R_CANNOT_MATCH, it->col,
 						"content can never match after transform %s of %s",
 						xf, det_buf_def(sp->buf)->name);
+			if (sp->buf == DET_BUF_HTTP_HOST && !(c->flags & DET_C_NOCASE) &&
+					det_xf_content_check(to_lower, 1, c->pat, c->len) != NULL &&
+					memchr(sp->xf, DET_XF_TO_UPPER, sp->n_xf) == NULL)
+				/* as Suricata, which refuses the rule */
+				return fail(ps, DET_R_CANNOT_MATCH, it->col,
+						"content has upper-case letters but http.host is "
+						"lower-cased: write it in lower case or add nocase");
 			if (rel && !prev_payload) {
 				/*
 				 * Relative to nothing means relative to the start of the buffer:

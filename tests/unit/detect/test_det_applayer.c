@@ -418,6 +418,8 @@ test_errors(void **state)
 			"content", "to_lowercase");
 	BAD(H "(http.uri; strip_whitespace; content:\"a b\"; sid:1;)", DET_R_CANNOT_MATCH,
 			"content", "content", "strip_whitespace");
+	BAD(H "(http.host; content:\"Evil.com\"; sid:1;)", DET_R_CANNOT_MATCH, "content", "content",
+			"lower-cased");
 	BAD(H "(file.data; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_PROTOCOL, "file.data",
 			"file.data", "name http or smtp");
 	BAD("alert smtp any any -> any any (flow:to_client; file.data; content:\"x\"; sid:1;)",
