@@ -456,13 +456,11 @@ load_signatures(struct ctl_ctx *ctx)
 	vg_diag_init(&diag);
 	rc = ctl_sigs_build_files(ctx->sigs, &diag, &b);
 	/* Rejected rules are reported and skipped; only a set that cannot be used stops here. */
-	for (unsigned i = 0; i < diag.n && i < 50; i++)
-		MAIN_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
-	if (diag.n > 50)
-		MAIN_LOG(WARNING, "... and %u more signature diagnostics", diag.n - 50);
+	ctl_sigs_log_diag(&diag, 50);
 	vg_diag_free(&diag);
 	if (rc != 0) {
-		MAIN_LOG(ERR, "signatures could not be compiled; no packet was forwarded");
+		MAIN_LOG(ERR, "the signature set was not put in force (above); no packet was "
+			      "forwarded");
 		return rc;
 	}
 	return ctl_sigs_publish(ctx->sigs, b, "files", NULL);

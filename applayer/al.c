@@ -13,6 +13,9 @@ static const struct al_parser *const parsers[AL_PROTO__COUNT] = {
 	[AL_PROTO_SSH] = &al_ssh_parser,
 	[AL_PROTO_SMTP] = &al_smtp_parser,
 	[AL_PROTO_FTP] = &al_ftp_parser,
+	[AL_PROTO_HTTP] = &al_http_parser,
+	[AL_PROTO_DNS] = &al_dns_parser,
+	[AL_PROTO_TLS] = &al_tls_parser,
 };
 
 static const char *const proto_names[AL_PROTO__COUNT] = {

@@ -117,7 +117,7 @@ dns_question_ok(const uint8_t *d, uint32_t len, uint32_t off, bool strict, bool 
 			break;
 		if (l & 0xc0)
 			return !strict && (l & 0xc0) == 0xc0;
-		if (++labels > 127)
+		if (++labels > (strict ? 127u : 255u)) /* Suricata's bound on DNS's port */
 			return false;
 		if (strict) {
 			for (uint32_t i = 0; i < l && off + i < len; i++) {
@@ -148,23 +148,23 @@ dns_port(uint16_t p)
 }
 
 /*
- * A DNS message header that holds together: opcode 0-6 but 3, a sane question count, and the
- * first question readable. On a port other than DNS's, the name must be printable and the
- * class known: random UDP should not pass for DNS.
+ * A DNS message header that holds together: record counts the message can hold and the first
+ * question readable. On a port other than DNS's, also an opcode of 0-6 but 3, few records, a
+ * printable name and a known class: random UDP should not pass for DNS.
  */
 static enum al_proto
 probe_dns(const uint8_t *d, uint32_t len, bool tcp, uint16_t sport, uint16_t dport, bool *more)
 {
 	bool strict = !dns_port(sport) && !dns_port(dport);
 	bool m = false;
+	uint32_t mlen = len;
 
 	if (tcp) {
 		if (len < 2) {
 			*more = true;
 			return AL_PROTO_NONE;
 		}
-		uint16_t mlen = (uint16_t)(d[0] << 8 | d[1]);
-
+		mlen = (uint16_t)(d[0] << 8 | d[1]);
 		if (mlen < 12)
 			return AL_PROTO_NONE;
 		d += 2;
@@ -177,21 +177,26 @@ probe_dns(const uint8_t *d, uint32_t len, bool tcp, uint16_t sport, uint16_t dpo
 	uint16_t flags = (uint16_t)(d[2] << 8 | d[3]);
 	uint16_t qd = (uint16_t)(d[4] << 8 | d[5]);
 	uint16_t an = (uint16_t)(d[6] << 8 | d[7]);
+	uint32_t records = (uint32_t)qd + an + (uint16_t)(d[8] << 8 | d[9]) +
+			   (uint16_t)(d[10] << 8 | d[11]);
 	unsigned opcode = flags >> 11 & 0xf;
 	bool response = flags & 0x8000;
 
-	if (opcode > 6 || opcode == 3)
+	/* On DNS's port any opcode and count the message can hold (two bytes a record at
+	 * least) is DNS, as Suricata probes it; the parser flags what is odd. */
+	if (strict && (opcode > 6 || opcode == 3))
 		return AL_PROTO_NONE;
-	if (qd > 32 || an > 256)
+	if (strict ? qd > 32 || an > 256 : 2 * records > mlen)
 		return AL_PROTO_NONE;
 	if (qd == 0)
 		return !strict && response ? AL_PROTO_DNS : AL_PROTO_NONE;
 	if (strict && (flags & 0x0040)) /* the Z bit */
 		return AL_PROTO_NONE;
 	if (!dns_question_ok(d, len, 12, strict, &m)) {
-		*more = tcp && m;
-		/* A datagram on DNS's port cut short is still DNS (the parser counts it). */
-		return !tcp && !strict && m ? AL_PROTO_DNS : AL_PROTO_NONE;
+		/* On DNS's port a header that holds is enough when the question is not all
+		 * here yet (a datagram cut short, a long first name), as Suricata probes. */
+		*more = tcp && m && strict;
+		return !strict && m ? AL_PROTO_DNS : AL_PROTO_NONE;
 	}
 	return AL_PROTO_DNS;
 }

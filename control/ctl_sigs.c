@@ -191,6 +191,41 @@ rejects_to_diag(const struct det_report *rep, struct vg_diag *diag)
 	return errors > 0 ? -EINVAL : 0;
 }
 
+/*
+ * Loaded drop/reject rules that depended on a rejected rule: errors that refuse the set, unless
+ * the operator accepts partial loads (then warnings). Returns -EINVAL or 0.
+ */
+static int
+meaning_to_diag(const struct det_report *rep, bool partial_ok, struct vg_diag *diag)
+{
+	enum vg_severity sev = partial_ok ? VG_SEV_WARNING : VG_SEV_ERROR;
+
+	for (unsigned i = 0; i < rep->n_lost; i++) {
+		const struct det_lost_dep *d = &rep->lost[i];
+
+		vg_diag_add(diag, sev, d->file, d->line, 0, "%s sid %u: %s (sid %u at %s:%u)",
+				det_action_name((enum det_action)d->action), d->sid, d->msg,
+				d->lost_sid, d->lost_file, d->lost_line);
+	}
+	if (rep->lost_dropped > 0)
+		vg_diag_add(diag, sev, NULL, 0, 0, "%u more such rules not listed",
+				rep->lost_dropped);
+	if (partial_ok) {
+		vg_diag_add(diag, VG_SEV_WARNING, NULL, 0, 0,
+				"signatures: loaded with %u drop/reject rule%s whose meaning changed "
+				"(signatures.partial_load is on)",
+				rep->meaning_changed, rep->meaning_changed == 1 ? "" : "s");
+		return 0;
+	}
+	vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+			"signature set refused: %u loaded drop/reject rule%s would not do what the rule "
+			"files say, because rules they depend on were rejected (listed above); fix or "
+			"remove those rules, or set signatures.partial_load: true to load the rest "
+			"anyway. Nothing in force changed.",
+			rep->meaning_changed, rep->meaning_changed == 1 ? "" : "s");
+	return -EINVAL;
+}
+
 /* The bit of a group name (groups_lock held). */
 static uint64_t
 group_bit_locked(struct ctl_sigs *sm, const char *name, size_t len)
@@ -360,6 +395,9 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	rc = rejects_to_diag(&rep, diag);
 	if (from_files)
 		rc = 0;
+	/* ... unless what loads would mean something else than the files say. */
+	if (rc == 0 && rep.meaning_changed > 0)
+		rc = meaning_to_diag(&rep, sm->cfg->partial_load, diag);
 	if (rc != 0) {
 		det_set_free(set);
 		goto out;
@@ -710,6 +748,41 @@ ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_ana
 	ctl_analysis_alert(an, &a);
 }
 
+static void
+log_entry(const struct vg_diag_entry *e)
+{
+	uint32_t level = e->sev == VG_SEV_ERROR ? RTE_LOG_ERR : RTE_LOG_WARNING;
+
+	if (e->line > 0)
+		rte_log(level, vg_logtype_ctl, "signatures: %s:%u: %s\n", e->file, e->line, e->msg);
+	else
+		rte_log(level, vg_logtype_ctl, "signatures: %s\n", e->msg);
+}
+
+void
+ctl_sigs_log_diag(const struct vg_diag *d, unsigned max_warnings)
+{
+	unsigned shown = 0, skipped = 0;
+
+	/* What refused the set first, then the first rules that were only skipped. */
+	for (unsigned i = 0; i < d->n; i++)
+		if (d->v[i].sev == VG_SEV_ERROR)
+			log_entry(&d->v[i]);
+	for (unsigned i = 0; i < d->n; i++) {
+		if (d->v[i].sev != VG_SEV_WARNING)
+			continue;
+		if (shown++ < max_warnings)
+			log_entry(&d->v[i]);
+		else
+			skipped++;
+	}
+	if (skipped > 0)
+		CTL_LOG(WARNING,
+				"... and %u more signature warnings (GET /api/v1/signatures/report "
+				"lists every rejected rule)",
+				skipped);
+}
+
 /* SIGHUP: build off control, publish through the mailbox (ctl_reload). */
 static int
 reload_build(void *owner, void **out)
@@ -719,8 +792,7 @@ reload_build(void *owner, void **out)
 
 	vg_diag_init(&diag);
 	rc = ctl_sigs_build_files(owner, &diag, (struct ctl_sigs_build **)out);
-	for (unsigned i = 0; i < diag.n && i < 20; i++)
-		CTL_LOG(WARNING, "%s:%u: %s", diag.v[i].file, diag.v[i].line, diag.v[i].msg);
+	ctl_sigs_log_diag(&diag, 20);
 	if (rc != 0)
 		CTL_LOG(ERR, "signature reload failed; the set in force is unchanged");
 	vg_diag_free(&diag);

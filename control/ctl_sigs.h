@@ -31,6 +31,12 @@ void ctl_sigs_free(struct ctl_sigs *sm);
 /* Build the configured files (start-up, SIGHUP). Any thread. 0 or -EINVAL/-ENOMEM. */
 int ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_build **out);
 
+/*
+ * Log a build's diagnostics: every error (what refused the set) first, then at most
+ * max_warnings warnings (rules skipped) and how many more there were.
+ */
+void ctl_sigs_log_diag(const struct vg_diag *d, unsigned max_warnings);
+
 /* Build one rules text (the API). Any thread. Unsupported rules are reported, not fatal. */
 int ctl_sigs_build_text(struct ctl_sigs *sm, const char *name, const char *text, size_t len,
 		struct vg_diag *diag, struct ctl_sigs_build **out);

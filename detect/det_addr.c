@@ -820,6 +820,55 @@ det_portset_free(struct det_portset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Two sorted lists of disjoint ranges share a value: one merge pass. */
+#define RANGES_OVERLAP(a, na, b, nb)                      \
+	do {                                              \
+		uint32_t i_ = 0, j_ = 0;                  \
+		while (i_ < (na) && j_ < (nb)) {          \
+			if ((a)[i_].hi < (b)[j_].lo)      \
+				i_++;                     \
+			else if ((b)[j_].hi < (a)[i_].lo) \
+				j_++;                     \
+			else                              \
+				return true;              \
+		}                                         \
+	} while (0)
+
+static bool
+ip4_overlap(const struct det_ipset *a, const struct det_ipset *b)
+{
+	RANGES_OVERLAP(a->v4, a->n4, b->v4, b->n4);
+	return false;
+}
+
+static bool
+ip6_overlap(const struct det_ipset *a, const struct det_ipset *b)
+{
+	RANGES_OVERLAP(a->v6, a->n6, b->v6, b->n6);
+	return false;
+}
+
+bool
+det_ipset_overlaps(const struct det_ipset *a, const struct det_ipset *b)
+{
+	if (a->any)
+		return b->any || b->n4 > 0 || b->n6 > 0;
+	if (b->any)
+		return a->n4 > 0 || a->n6 > 0;
+	return ip4_overlap(a, b) || ip6_overlap(a, b);
+}
+
+bool
+det_portset_overlaps(const struct det_portset *a, const struct det_portset *b)
+{
+	if (a->any)
+		return b->any || b->n > 0;
+	if (b->any)
+		return a->n > 0;
+	RANGES_OVERLAP(a->v, a->n, b->v, b->n);
+	return false;
+}
+
 bool
 det_ipset_has(const struct det_ipset *s, uint8_t family, const uint8_t *addr)
 {

@@ -114,6 +114,12 @@ det_portset_has(const struct det_portset *s, uint16_t port)
 	return false;
 }
 
+/* Do a and b share an address (of either family)? */
+bool det_ipset_overlaps(const struct det_ipset *a, const struct det_ipset *b);
+
+/* Do a and b share a port? */
+bool det_portset_overlaps(const struct det_portset *a, const struct det_portset *b);
+
 /* Number of ports in the set (65536 for any). */
 uint32_t det_portset_count(const struct det_portset *s);
 

@@ -223,6 +223,7 @@ static const struct vg_yaml_field fields[] = {
 	{ .name = "paths", .type = VG_YT_CUSTOM, .parse = parse_paths },
 	{ .name = "classification", .type = VG_YT_STR, .off = CFG_OFF(classification) },
 	{ .name = "app_proto_ports", .type = VG_YT_BOOL, .off = CFG_OFF(app_proto_ports) },
+	{ .name = "partial_load", .type = VG_YT_BOOL, .off = CFG_OFF(partial_load) },
 	{ .name = "stream_depth",
 			.type = VG_YT_SIZE32,
 			.off = CFG_OFF(compile.stream_depth),

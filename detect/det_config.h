@@ -6,6 +6,7 @@
  *     paths: [conf/signatures]            # rule files and directories (*.rules)
  *     classification: conf/signatures/classification.config
  *     app_proto_ports: true               # "alert http" etc. as well-known ports
+ *     partial_load: false                 # refuse sets whose rejects change the rest
  *     stream_depth: 1M                    # bytes per TCP direction (0: no limit)
  *     stream_window: 2k                   # bytes kept for confirmation
  *     port_groups: 32                     # server ports with their own database
@@ -37,6 +38,9 @@ struct det_config {
 	unsigned n_paths;
 	char *classification; /* NULL: none */
 	bool app_proto_ports;
+	/* put a rule file set in force even when rejected rules change what the loaded ones
+	 * mean (a rejected pass rule in front of a drop, a flowbit only rejected rules set) */
+	bool partial_load;
 	struct det_compile_opts compile;
 	struct det_vars *vars;
 };

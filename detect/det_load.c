@@ -9,6 +9,7 @@
 
 #include "al.h"
 #include "det_load.h"
+#include "det_partial.h"
 
 /* Longest rule accepted (continuation lines joined). */
 #define RULE_MAX_LEN (256 * 1024)
@@ -53,6 +54,12 @@ det_report_free(struct det_report *r)
 		free(r->rejects[i].keyword);
 		free(r->rejects[i].msg);
 	}
+	for (unsigned i = 0; i < r->n_lost; i++) {
+		free(r->lost[i].file);
+		free(r->lost[i].lost_file);
+		free(r->lost[i].msg);
+	}
+	free(r->lost);
 	free(r->rejects);
 	det_report_init(r);
 }
@@ -167,6 +174,22 @@ det_report_print(const struct det_report *r, FILE *out, bool verbose)
 				r->keywords[i].keyword, r->keywords[i].count);
 	if (r->n_keywords)
 		fprintf(out, "\n");
+	if (r->meaning_changed)
+		fprintf(out,
+				"  what loaded means something else: %u drop/reject rule dependenc%s on "
+				"rejected rules (%u rejected pass rule%s)\n",
+				r->meaning_changed, r->meaning_changed == 1 ? "y" : "ies",
+				r->rejected_pass, r->rejected_pass == 1 ? "" : "s");
+	/* These are always listed: each is a rule in force doing what its author did not mean. */
+	for (unsigned i = 0; i < r->n_lost; i++) {
+		const struct det_lost_dep *d = &r->lost[i];
+
+		fprintf(out, "%s:%u: %s sid %u: %s (sid %u at %s:%u)\n", d->file, d->line,
+				det_action_name((enum det_action)d->action), d->sid, d->msg,
+				d->lost_sid, d->lost_file, d->lost_line);
+	}
+	if (r->lost_dropped)
+		fprintf(out, "(%u more such rules not listed)\n", r->lost_dropped);
 	if (!verbose)
 		return;
 	for (unsigned i = 0; i < r->n_rejects; i++) {
@@ -185,9 +208,9 @@ json_t *
 det_report_json(const struct det_report *r)
 {
 	json_t *o = json_object(), *reasons = json_object(), *kws = json_object(),
-	       *rej = json_array();
+	       *rej = json_array(), *lost = json_array();
 
-	if (o == NULL || reasons == NULL || kws == NULL || rej == NULL)
+	if (o == NULL || reasons == NULL || kws == NULL || rej == NULL || lost == NULL)
 		goto nomem;
 	for (unsigned i = 0; i < DET_R__COUNT; i++)
 		if (r->by_reason[i] &&
@@ -198,6 +221,17 @@ det_report_json(const struct det_report *r)
 		if (json_object_set_new(kws, r->keywords[i].keyword,
 				    json_integer(r->keywords[i].count)) != 0)
 			goto nomem;
+	for (unsigned i = 0; i < r->n_lost; i++) {
+		const struct det_lost_dep *d = &r->lost[i];
+		json_t *j = json_pack("{s:s, s:i, s:I, s:s, s:s, s:{s:s, s:i, s:I}}", "file",
+				d->file, "line", (int)d->line, "sid", (json_int_t)d->sid, "action",
+				det_action_name((enum det_action)d->action), "message", d->msg,
+				"rejected", "file", d->lost_file, "line", (int)d->lost_line, "sid",
+				(json_int_t)d->lost_sid);
+
+		if (j == NULL || json_array_append_new(lost, j) != 0)
+			goto nomem;
+	}
 	for (unsigned i = 0; i < r->n_rejects; i++) {
 		const struct det_reject *e = &r->rejects[i];
 		json_t *j = json_pack("{s:s, s:i, s:i, s:I, s:s, s:s, s:s}", "file", e->file,
@@ -219,6 +253,13 @@ det_report_json(const struct det_report *r)
 			json_object_set_new(o, "tx", json_integer(r->tx)) != 0 ||
 			json_object_set_new(o, "rejects_dropped",
 					json_integer(r->rejects_dropped)) != 0 ||
+			json_object_set_new(o, "rejected_pass", json_integer(r->rejected_pass)) !=
+					0 ||
+			json_object_set_new(o, "meaning_changed",
+					json_integer(r->meaning_changed)) != 0 ||
+			json_object_set_new(o, "lost_dropped", json_integer(r->lost_dropped)) !=
+					0 ||
+			json_object_set_new(o, "lost", lost) != 0 ||
 			json_object_set_new(o, "by_reason", reasons) != 0)
 		goto nomem_r;
 	reasons = NULL;
@@ -230,6 +271,7 @@ det_report_json(const struct det_report *r)
 	return o;
 nomem:
 	json_decref(reasons);
+	json_decref(lost);
 nomem_r:
 	json_decref(kws);
 nomem_k:
@@ -377,6 +419,7 @@ struct loader {
 	struct det_report *rep;
 	struct vg_diag *diag;
 	struct det_parse_ctx pctx;
+	struct det_partial *partial; /* rejected rules the loaded ones may depend on */
 };
 
 /* A physical line's place in a joined rule text. */
@@ -454,7 +497,8 @@ load_rule(struct loader *L, const char *name, const char *text, const struct seg
 	}
 	locate(segs, nseg, err.off, &line, &col);
 	report_reject(L->rep, name, line, col, err.sid, err.reason, err.keyword, err.msg);
-	return 0;
+	return det_partial_note(L->partial, text, name, segs[0].line, err.sid, err.reason,
+			err.keyword, &L->pctx);
 }
 
 static int
@@ -675,8 +719,16 @@ load_common(const struct det_load_opts *opts, struct det_report *report, struct 
 		L.pctx.classes = classes.n > 0 ? &classes : NULL;
 		rc = 0;
 	}
+	L.partial = det_partial_new();
+	if (L.partial == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = body(&L, arg);
+	if (rc == 0)
+		rc = det_partial_check(L.partial, L.set, report);
 fail:
+	det_partial_free(L.partial);
 	det_classes_free(&classes);
 	if (report == &local)
 		det_report_free(&local);

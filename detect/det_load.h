@@ -45,6 +45,18 @@ struct det_reject {
 	char *msg;
 };
 
+/* A loaded drop or reject rule whose meaning changed because another rule was rejected. */
+struct det_lost_dep {
+	char *file; /* the loaded rule */
+	unsigned line;
+	uint32_t sid;
+	uint8_t action;	 /* enum det_action */
+	char *lost_file; /* the rejected rule it depended on */
+	unsigned lost_line;
+	uint32_t lost_sid;
+	char *msg; /* how it depended on it */
+};
+
 struct det_kwcount {
 	char *keyword;
 	unsigned count;
@@ -68,6 +80,17 @@ struct det_report {
 	struct det_reject *rejects;
 	unsigned n_rejects;
 	unsigned rejects_dropped;
+	/*
+	 * Loading what parses changes what the set means (det_partial.h): loaded drop and reject
+	 * rules that lost a rejected pass rule in front of them, or whose flowbit only rejected
+	 * rules change. A set with meaning_changed > 0 should not be put in force unless the
+	 * operator accepted partial loads.
+	 */
+	unsigned rejected_pass;	   /* pass rules among the rejected */
+	unsigned meaning_changed;  /* (loaded rule, rejected rule) dependencies found */
+	struct det_lost_dep *lost; /* the first DET_REPORT_MAX_REJECTS of them */
+	unsigned n_lost;
+	unsigned lost_dropped;
 };
 
 /* Zero the report; det_report_free() releases it (and leaves it zeroed). */

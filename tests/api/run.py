@@ -12,6 +12,7 @@ import argparse
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -398,6 +399,31 @@ def signature_lifecycle(v, ctx):
                              "text/plain"), 200)
         check(any(x["line"] == 4 and x["severity"] == "warning" for x in r.json["warnings"]),
               "a warning at the skipped rule's line", r)
+        # An allow-list whose pass rule Vigil cannot run would turn into "drop everything":
+        # refused, through the API and through SIGHUP, and nothing in force changes.
+        allow = ('pass tcp any any -> any 80 (msg:"trusted"; lua:ok.lua; sid:9900007;)\n'
+                 'drop tcp any any -> any any (msg:"the rest"; sid:9900008;)\n')
+        r = expect(s.request("PUT", "/api/v1/signatures", "admin", allow, "text/plain"), 422,
+                   "validation_failed")
+        diags = r.json["details"]["diagnostics"]
+        check(any("9900008" in x["message"] and "9900007" in x["message"] and x.get("line") == 2
+                  for x in diags), "the drop rule that lost its pass rule, at its line", r)
+        check(any("partial_load" in x["message"] for x in diags), "the way out is named", r)
+        check(s.get("/api/v1/signatures", "viewer").json["version"] == v1,
+              "the refused allow-list changed nothing")
+        with open(rules, "w") as f:
+            f.write(allow)
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "signature reload failed" not in s.tail(200) and time.time() < deadline:
+            time.sleep(0.1)
+        log = s.tail(200)
+        check("signature reload failed" in log and "signature set refused" in log and
+              "9900008" in log, "SIGHUP refuses the allow-list and says why", log)
+        check(s.get("/api/v1/signatures", "viewer").json["version"] == v1,
+              "the refused reload changed nothing")
+        with open(rules, "w") as f:
+            f.write(SIGS)
         # An empty set is a deliberate choice (inspection finds nothing), recorded like any other.
         r = expect(s.request("PUT", "/api/v1/signatures", "admin", "# none for now\n",
                              "text/plain"), 200)

@@ -3,7 +3,8 @@
 """Pcap case runner: the regression suite of the dataplane.
 
 Each case is a folder tests/cases/<name>/ with:
-  case.json      what to run and what to expect (see README.md beside this file)
+  case.json      what to run and what to expect (see README.md beside this file; "stderr":
+                 texts vigild must print, "exit_status": its expected exit status)
   *.pcap         inputs and expected outputs
   policy.yaml    optional, when the case needs a policy ("policy": "policy.yaml")
 
@@ -197,6 +198,10 @@ def run_case(case_dir, args, burst=None, observe=None):
         proc = None
     if proc is not None and proc.returncode != case.get("exit_status", 0):
         problems.append(f"vigild exited with {proc.returncode}\n{proc.stderr[-3000:]}")
+    # Messages vigild must have printed (its log goes to stderr, its report to stdout).
+    for text in case.get("stderr", []) if proc is not None else []:
+        if text not in proc.stderr + proc.stdout:
+            problems.append(f"vigild did not say {text!r}:\n{proc.stderr[-2000:]}")
     if proc is not None and not problems and check_outputs:
         for port, exp_file in expect.items():
             problems += compare_port(port, os.path.join(case_dir, exp_file),

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Replay a capture through the application layer, for parser tests built from real traffic:
- * the capture is read with libpcap (Ethernet, VLAN, raw IP, BSD loopback and Linux cooked
- * framings), flows are keyed by 5-tuple with the first packet's sender as initiator (a
- * SYN-ACK's receiver when the capture starts with one), TCP payload goes to al_feed in
- * sequence order per direction (later copies of bytes already fed are skipped; segments ahead
- * of a hole wait in a small queue; a hole that never fills is reported with al_gap at the
- * end), UDP datagrams go as they are. FIN and RST close their direction, and every flow is
- * closed at the end.
+ * the capture is read with libpcap (Ethernet, VLAN, BSD loopback, raw IP and Linux cooked
+ * framings), flows are keyed by 5-tuple with the first packet's sender as initiator (a SYN-ACK's
+ * receiver when the capture starts with one), TCP payload goes to al_feed in sequence order per
+ * direction (later copies of bytes already fed are skipped; segments ahead of a hole wait in a
+ * small queue; a hole that never fills is reported with al_gap at the end), UDP datagrams go as
+ * they are. FIN and RST close their direction, and every flow is closed at the end.
  *
  * Header-only: include it in one test file.
  */
@@ -91,11 +90,16 @@ alp_decode(int linktype, const uint8_t *d, uint32_t len, struct alp_pkt *p)
 		et = (uint16_t)(d[14] << 8 | d[15]);
 		off = 16;
 	} else if (linktype == DLT_NULL || linktype == DLT_LOOP) {
-		/* BSD loopback: a 4-byte address family in either byte order; the IP version
-		 * nibble that follows says the same more simply. */
-		if (len < 5)
+		/* BSD loopback: the address family, host order for NULL, network for LOOP */
+		if (len < 4)
 			return false;
-		et = (d[4] >> 4) == 6 ? 0x86dd : 0x0800;
+		uint32_t af = linktype == DLT_NULL ? (uint32_t)(d[0] | d[1] << 8 | d[2] << 16 |
+								     d[3] << 24)
+						   : (uint32_t)(d[0] << 24 | d[1] << 16 |
+								     d[2] << 8 | d[3]);
+		if (af > 0xffff) /* written on a big-endian host */
+			af = (af >> 24) | ((af >> 8) & 0xff00);
+		et = af == 2 ? 0x0800 : (af == 24 || af == 28 || af == 30) ? 0x86dd : 0;
 		off = 4;
 	} else if (linktype == DLT_RAW || linktype == 12 /* DLT_RAW on some systems */) {
 		if (len < 1)
@@ -291,7 +295,8 @@ alp_packet(struct alp_replay *r, const struct alp_pkt *p)
 	}
 	if (p->len > 0)
 		alp_tcp_data(r, f, dir, seq, p->payload, p->len);
-	if ((p->tcp_flags & 0x05) && !d->closed) { /* FIN or RST */
+	/* FIN or RST; behind a hole it waits for alp_finish, which reports the hole first */
+	if ((p->tcp_flags & 0x05) && !d->closed && d->n_pending == 0) {
 		d->closed = true;
 		if (f->al != NULL)
 			al_close(r->ctx, f->al, dir, r->cb, r->arg);

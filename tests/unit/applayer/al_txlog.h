@@ -47,6 +47,7 @@ struct txl {
 	unsigned n;
 	unsigned calls;
 	unsigned overflow; /* transactions past TXL_MAX_TX */
+	uint8_t only;	   /* an al_proto: log this protocol's transactions only (0: all) */
 };
 
 static inline void
@@ -91,6 +92,8 @@ txl_cb(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 	struct txl *l = arg;
 	struct txl_tx *t = NULL;
 
+	if (l->only != 0 && tx->proto != l->only)
+		return; /* another flow of the capture (its DNS, say) */
 	l->calls++;
 	if (l->tx == NULL && (l->tx = calloc(TXL_MAX_TX, sizeof(*l->tx))) == NULL)
 		abort();

@@ -404,6 +404,7 @@ replay(const char *path, struct txl *l)
 {
 	struct al_ctx *c = ctx(0);
 
+	l->only = AL_PROTO_SSH;
 	assert_true(alp_replay_file(c, path, txl_cb, l) > 0);
 	assert_int_equal(al_ctx_mem_used(c), 0);
 	return c;

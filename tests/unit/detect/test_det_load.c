@@ -142,6 +142,79 @@ test_text_report(void **state)
 	det_report_free(&rep);
 }
 
+/*
+ * Loading what parses must not change silently what the rest means: a rejected pass rule in
+ * front of a drop (an allow-list), a flowbit that only a rejected rule sets or unsets.
+ */
+static void
+test_partial_load_meaning(void **state)
+{
+	struct det_report rep;
+	struct det_set *s;
+
+	(void)state;
+	/* The allow-list: the pass rule is rejected, the catch-all drop loads. */
+	s = load_text("pass tcp 10.0.0.0/8 any -> any 80 (msg:\"web\"; lua:x.lua; sid:1;)\n"
+		      "drop tcp any any -> any any (msg:\"rest\"; sid:2;)\n"
+		      "drop udp any any -> any any (msg:\"udp\"; sid:3;)\n"
+		      "drop tcp 192.168.0.0/16 any -> any any (msg:\"other net\"; sid:4;)\n"
+		      "alert tcp any any -> any any (msg:\"just alerts\"; sid:5;)\n",
+			&rep);
+	assert_int_equal(rep.loaded, 4);
+	assert_int_equal(rep.rejected_pass, 1);
+	/* sid 2 only: sid 3 is UDP, sid 4's sources never overlap 10/8, sid 5 drops nothing */
+	assert_int_equal(rep.meaning_changed, 1);
+	assert_int_equal(rep.n_lost, 1);
+	assert_int_equal(rep.lost[0].sid, 2);
+	assert_int_equal(rep.lost[0].line, 2);
+	assert_int_equal(rep.lost[0].lost_sid, 1);
+	assert_int_equal(rep.lost[0].lost_line, 1);
+	assert_non_null(strstr(rep.lost[0].msg, "unsupported_keyword 'lua'"));
+	json_t *j = det_report_json(&rep);
+	assert_int_equal(json_integer_value(json_object_get(j, "meaning_changed")), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "lost")), 1);
+	json_decref(j);
+	det_set_free(s);
+	det_report_free(&rep);
+
+	/* A bidirectional pass rule overlaps a drop of the reverse direction. */
+	s = load_text("pass tcp 10.0.0.1 any <> 10.0.0.2 22 (lua:x.lua; sid:11;)\n"
+		      "drop tcp 10.0.0.2 22 -> 10.0.0.1 any (sid:12;)\n",
+			&rep);
+	assert_int_equal(rep.meaning_changed, 1);
+	det_set_free(s);
+	det_report_free(&rep);
+
+	/* Flowbits: the setter is rejected; the isnotset drop would fire on every flow, the
+	 * isset one never. A bit that a loaded rule also sets is not lost. */
+	s = load_text("alert tcp any any -> any 80 (content:\"GET\"; flowbits:set,seen; "
+		      "flowbits:noalert; lua:x.lua; sid:21;)\n"
+		      "drop tcp any any -> any 80 (flowbits:isnotset,seen; sid:22;)\n"
+		      "reject tcp any any -> any 80 (flowbits:isset,seen; sid:23;)\n"
+		      "alert tcp any any -> any 81 (flowbits:set,both; lua:x.lua; sid:24;)\n"
+		      "alert tcp any any -> any 81 (flowbits:set,both; flowbits:noalert; sid:25;)\n"
+		      "drop tcp any any -> any 81 (flowbits:isset,both; sid:26;)\n"
+		      "alert tcp any any -> any 80 (flowbits:isset,seen; sid:27;)\n",
+			&rep);
+	assert_int_equal(rep.rejected_pass, 0);
+	assert_int_equal(rep.meaning_changed, 2);
+	assert_int_equal(rep.lost[0].sid, 22);
+	assert_int_equal(rep.lost[1].sid, 23);
+	assert_int_equal(rep.lost[1].lost_sid, 21);
+	assert_non_null(strstr(rep.lost[0].msg, "flowbit 'seen' is set only by a rejected rule"));
+	det_set_free(s);
+	det_report_free(&rep);
+
+	/* Nothing depends on what was rejected: nothing to say. */
+	s = load_text("alert tcp any any -> any 80 (lua:x.lua; sid:31;)\n"
+		      "drop tcp any any -> any 81 (sid:32;)\n",
+			&rep);
+	assert_int_equal(rep.meaning_changed, 0);
+	assert_int_equal(rep.n_lost, 0);
+	det_set_free(s);
+	det_report_free(&rep);
+}
+
 static void
 test_reject_list_bounded(void **state)
 {
@@ -483,6 +556,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_report),
 		cmocka_unit_test(test_reject_list_bounded),
+		cmocka_unit_test(test_partial_load_meaning),
 		cmocka_unit_test(test_files_and_dirs),
 		cmocka_unit_test(test_et_open),
 		cmocka_unit_test(test_suricata_verify_rules),
