@@ -919,15 +919,23 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 		s++;
 	}
 	n = strlen(s);
-	if (n < 4 || s[0] != '"' || s[n - 1] != '"' || s[1] != '/')
+	/* quoted, or as Suricata also takes it, not */
+	if (n > 0 && s[0] == '"') {
+		if (n < 2 || s[n - 1] != '"')
+			return fail(ps, DET_R_SYNTAX, ps->val_off,
+					"pcre needs /regex/flags, e.g. pcre:\"/ab+c/i\"");
+		s++;
+		n -= 2;
+	}
+	if (n < 2 || s[0] != '/')
 		return fail(ps, DET_R_SYNTAX, ps->val_off,
-				"pcre needs a quoted /regex/flags, e.g. pcre:\"/ab+c/i\"");
-	close = s + n - 2; /* last char inside quotes */
-	while (close > s + 1 && *close != '/')
+				"pcre needs /regex/flags, e.g. pcre:\"/ab+c/i\"");
+	close = s + n - 1;
+	while (close > s && *close != '/')
 		close--;
-	if (close == s + 1)
-		return fail(ps, DET_R_SYNTAX, ps->val_off, "pcre '%s' has no closing '/'", s);
-	for (const char *f = close + 1; f < s + n - 1; f++) {
+	if (close == s)
+		return fail(ps, DET_R_SYNTAX, ps->val_off, "pcre '%s' has no closing '/'", v);
+	for (const char *f = close + 1; f < s + n; f++) {
 		switch (*f) {
 		case 'i':
 			flags |= DET_P_CASELESS;
@@ -993,7 +1001,7 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 				det_buf_def((unsigned)buf)->name, det_buf_def(ps->sticky)->name);
 	if (neg)
 		flags |= DET_P_NEGATED;
-	expr = strndup(s + 2, (size_t)(close - (s + 2)));
+	expr = strndup(s + 1, (size_t)(close - (s + 1)));
 	if (expr == NULL)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
 	re = pcre2_compile((PCRE2_SPTR)expr, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
