@@ -919,32 +919,63 @@ xkey_get(struct det_engine *e, uint8_t al, const struct det_span *sp)
  * positive content, else a pcre Hyperscan takes (as it is, or in prefilter mode). Returns 0
  * (pf_span stays -1 when there is none) or -ENOMEM.
  */
+/*
+ * How good a prefilter a content of buffer al is (higher is better): its length, but a
+ * content of a buffer with few values (a method, a status code, a protocol version) hits most
+ * transactions, so it serves only when nothing else does; and the packet's payload (al NONE:
+ * rules mixing payload keywords with buffers) only when no buffer has a content.
+ */
+static int
+pf_score(uint8_t al, const struct det_content *c)
+{
+	switch (al) {
+	case AL_BUF_NONE:
+		return (int)c->len - 200000;
+	case AL_BUF_HTTP_METHOD:
+	case AL_BUF_HTTP_STAT_CODE:
+	case AL_BUF_HTTP_STAT_MSG:
+	case AL_BUF_HTTP_PROTOCOL_REQ:
+	case AL_BUF_HTTP_PROTOCOL_RESP:
+	case AL_BUF_HTTP_CONTENT_LEN_REQ:
+	case AL_BUF_HTTP_CONTENT_LEN_RESP:
+	case AL_BUF_HTTP_CONNECTION:
+	case AL_BUF_SSH_PROTO_CLIENT:
+	case AL_BUF_SSH_PROTO_SERVER:
+		return (int)c->len - 100000;
+	default:
+		return (int)c->len;
+	}
+}
+
 static int
 tx_prefilter(struct det_txvar *v, struct det_erule *er)
 {
 	const struct det_item *best = NULL;
 	int32_t best_span = -1;
+	int best_score = 0;
 
+	/* the fast_pattern the rule names in a buffer, else the best content by pf_score */
 	for (uint32_t s = 0;
 			s < v->n_spans && (best == NULL || !(best->c.flags & DET_C_FAST_PATTERN));
 			s++) {
 		const struct det_txspan *ts = &v->spans[s];
 
-		if (ts->al == AL_BUF_NONE)
-			continue;
 		for (uint32_t i = 0; i < ts->n; i++) {
 			const struct det_item *it = &ts->items[i];
+			int score;
 
 			if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED))
 				continue;
-			if (it->c.flags & DET_C_FAST_PATTERN) {
+			score = pf_score(ts->al, &it->c);
+			if ((it->c.flags & DET_C_FAST_PATTERN) && ts->al != AL_BUF_NONE) {
 				best = it;
 				best_span = (int32_t)s;
 				break;
 			}
-			if (best == NULL || it->c.len > best->c.len) {
+			if (best == NULL || score > best_score) {
 				best = it;
 				best_span = (int32_t)s;
+				best_score = score;
 			}
 		}
 	}
@@ -1267,14 +1298,12 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 			db->xkey = v->spans[v->pf_span].xkey;
 			db->multi = v->spans[v->pf_span].multi;
 			sb_add(&name, "%s %s", al_proto_name((enum al_proto)s->proto),
-					al_buf_info((enum al_buf)db->al)->name);
+					db->al == AL_BUF_NONE
+							? "payload"
+							: al_buf_info((enum al_buf)db->al)->name);
 			for (uint32_t x = 0; db->xkey >= 0 && x < e->xkeys[db->xkey].n_xf; x++)
 				sb_add(&name, "+%s", det_xf_name(e->xkeys[db->xkey].xf[x]));
-			sb_add(&name, " %s [%s]",
-					al_buf_info((enum al_buf)db->al)->dir == AL_TO_SERVER
-							? "ts"
-							: "tc",
-					stages);
+			sb_add(&name, " %s [%s]", v->dir == AL_TO_SERVER ? "ts" : "tc", stages);
 			snprintf(db->name, sizeof(db->name), "%s", name.s != NULL ? name.s : "?");
 			free(name.s);
 			rc = txdb_compile(e, s, db, vars, &n, diag);

@@ -1103,9 +1103,21 @@ tx_buf(struct det_worker *w, const struct al_tx *tx, uint8_t al, int32_t xkey, u
 
 /* Scan every instance of a database's buffer: its rules become candidates. */
 static void
-scan_txdb(struct det_worker *w, const struct al_tx *tx, const struct det_txdb *db)
+scan_txdb(struct det_worker *w, const struct al_tx *tx, const struct det_txdb *db,
+		const struct det_pkt *p)
 {
 	w->txdb = db;
+	if (db->al == AL_BUF_NONE) {
+		/* rules whose only content is in the payload of the packet completing the stage */
+		if (p->payload != NULL && p->len > 0) {
+			w->st.tx_scans++;
+			w->st.bytes += p->len;
+			if (hs_scan(db->db, (const char *)p->payload, p->len, 0, w->scratch, tx_cb,
+					    w) != HS_SUCCESS)
+				w->st.scan_errors++;
+		}
+		return;
+	}
 	for (unsigned idx = 0; idx < (db->multi ? DET_TX_MAX_INST : 1u); idx++) {
 		const uint8_t *b;
 		uint32_t len;
@@ -1204,7 +1216,7 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 		if (!(s->stages & stage) || (s->stages & ~ready))
 			continue;
 		for (uint32_t k = 0; k < s->n_dbs; k++)
-			scan_txdb(w, tx, &s->dbs[k]);
+			scan_txdb(w, tx, &s->dbs[k], p);
 		for (uint32_t k = 0; k < s->n_always; k++)
 			txc_push(w, s->always[k]);
 	}
