@@ -1104,6 +1104,16 @@ tkey_cmp(const void *a, const void *b)
 	return x->v < y->v ? -1 : x->v > y->v;
 }
 
+/*
+ * The stage a variant is decided at: the last it needs, the highest bit (each protocol numbers
+ * its stages in the order they come in a direction: request headers before its body, ...).
+ */
+static uint8_t
+last_stage(uint8_t stages)
+{
+	return stages == 0 ? 0 : (uint8_t)(0x80u >> __builtin_clz((unsigned)stages << 24));
+}
+
 /* Variant v's prefilter buffer as a sort key: (al, xkey), or all ones without prefilter. */
 static uint32_t
 pf_key(const struct det_txvar *v)
@@ -1247,7 +1257,10 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 	for (uint32_t i = 0; i < e->n_txvars; i++) {
 		const struct det_txvar *v = &e->txvars[i];
 
-		keys[i].k = (uint64_t)v->proto << 56 | (uint64_t)v->stages << 48 | pf_key(v);
+		/* evaluated when its last stage (in the order the protocol's stages come) is ready
+		 */
+		keys[i].k = (uint64_t)v->proto << 56 | (uint64_t)last_stage(v->stages) << 48 |
+			    pf_key(v);
 		keys[i].v = i;
 	}
 	qsort(keys, e->n_txvars, sizeof(*keys), tkey_cmp);
@@ -1266,7 +1279,9 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 		while (j < e->n_txvars && keys[j].k >> 48 == group)
 			j++;
 		s->proto = v0->proto;
-		s->stages = v0->stages;
+		s->stage = last_stage(v0->stages);
+		for (uint32_t k = i; k < j; k++)
+			s->stages |= e->txvars[keys[k].v].stages;
 		s->n_vars = j - i;
 		if (e->tx_count[s->proto]++ == 0)
 			e->tx_first[s->proto] = (uint16_t)e->n_txsets;
@@ -1277,7 +1292,7 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 			rc = -ENOMEM;
 			goto out;
 		}
-		stages_str(stages, sizeof(stages), s->proto, s->stages);
+		stages_str(stages, sizeof(stages), s->proto, s->stage);
 		for (uint32_t k = i; k < j;) {
 			uint32_t pk = (uint32_t)keys[k].k, l = k, n = 0;
 			const struct det_txvar *v = &e->txvars[keys[k].v];
@@ -1303,7 +1318,7 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 							: al_buf_info((enum al_buf)db->al)->name);
 			for (uint32_t x = 0; db->xkey >= 0 && x < e->xkeys[db->xkey].n_xf; x++)
 				sb_add(&name, "+%s", det_xf_name(e->xkeys[db->xkey].xf[x]));
-			sb_add(&name, " %s [%s]", v->dir == AL_TO_SERVER ? "ts" : "tc", stages);
+			sb_add(&name, " %s [at %s]", v->dir == AL_TO_SERVER ? "ts" : "tc", stages);
 			snprintf(db->name, sizeof(db->name), "%s", name.s != NULL ? name.s : "?");
 			free(name.s);
 			rc = txdb_compile(e, s, db, vars, &n, diag);
@@ -1566,8 +1581,8 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 			struct det_group_report *gr = &rep->group[rep->n_group++];
 			char stages[48];
 
-			stages_str(stages, sizeof(stages), s->proto, s->stages);
-			snprintf(gr->name, sizeof(gr->name), "%s unfiltered [%s]",
+			stages_str(stages, sizeof(stages), s->proto, s->stage);
+			snprintf(gr->name, sizeof(gr->name), "%.8s unfiltered [at %.32s]",
 					al_proto_name((enum al_proto)s->proto), stages);
 			gr->rules = s->n_always;
 		}
@@ -1713,7 +1728,7 @@ det_compile_report_print(const struct det_compile_report *r, FILE *out)
 	if (r->tx > 0)
 		fprintf(out,
 				"  transactions: %u rule directions, %u prefiltered, %u unfiltered; "
-				"%u groups (protocol, stages), %u buffer databases; %u rules also "
+				"%u groups (protocol, deciding stage), %u buffer databases; %u rules also "
 				"test the payload of the packet completing the transaction\n",
 				r->tx_variants, r->tx_prefiltered, r->tx_unfiltered, r->tx_groups,
 				r->tx_databases, r->tx_payload);

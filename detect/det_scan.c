@@ -1212,8 +1212,12 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 	for (uint32_t i = first; i < first + count; i++) {
 		const struct det_txset *s = &e->txsets[i];
 
-		/* the rules whose last needed stage is this one */
-		if (!(s->stages & stage) || (s->stages & ~ready))
+		/*
+		 * The rules decided at this stage; and, should the stages come out of their
+		 * usual order, those whose last stage came already and that need this one.
+		 */
+		if (s->stage != stage &&
+				!((s->stage & ready) && s->stage > stage && (s->stages & stage)))
 			continue;
 		for (uint32_t k = 0; k < s->n_dbs; k++)
 			scan_txdb(w, tx, &s->dbs[k], p);
@@ -1236,6 +1240,9 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 			const struct det_pkt *qp = &q[v->dir];
 			bool ok = true;
 
+			/* once: when the last stage it needs is this one */
+			if (!(v->stages & stage) || (v->stages & ~ready))
+				continue;
 			if (er->fb_test != (pass == 1) || !(r->l4 & l4))
 				continue;
 			if (!header_common(er, qp) || (er->fb_test && !fb_ok(er, fbits)))

@@ -600,12 +600,12 @@ test_compile_groups(void **state)
 	for (unsigned i = 0; i < t.crep.n_group; i++) {
 		const char *n = t.crep.group[i].name;
 
-		uri |= strcmp(n, "http http.uri ts [req_headers]") == 0 &&
+		uri |= strcmp(n, "http http.uri ts [at req_headers]") == 0 &&
 		       t.crep.group[i].patterns == 1;
-		host_dot |= strcmp(n, "http http.host+dotprefix ts [req_headers]") == 0;
-		unfiltered |= strcmp(n, "http unfiltered [req_headers]") == 0;
-		two_stages |= strcmp(n, "http file.data tc [resp_headers+resp_body]") == 0 ||
-			      strcmp(n, "http http.response_body tc [resp_headers+resp_body]") == 0;
+		host_dot |= strcmp(n, "http http.host+dotprefix ts [at req_headers]") == 0;
+		unfiltered |= strcmp(n, "http unfiltered [at req_headers]") == 0;
+		/* sid 4 (status code and body) is decided with the body */
+		two_stages |= strcmp(n, "http http.response_body tc [at resp_body]") == 0;
 	}
 	/* sid 2's prefilter is its longest content: in http.host, not http.uri */
 	assert_true(uri);
