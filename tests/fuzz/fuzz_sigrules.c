@@ -2,8 +2,8 @@
 /*
  * Fuzz target: the signature loader on arbitrary bytes, and for small sets that load, the
  * compiler, both packet scanners on a few fixed payloads and the transaction scanner on a few
- * SSH, SMTP and FTP sessions, so that whatever the parser accepts is also planned, compiled
- * and matched without crashing.
+ * SSH, SMTP, FTP, HTTP and DNS sessions, so that whatever the parser accepts is also planned,
+ * compiled and matched without crashing.
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -49,8 +49,20 @@ scan_tx(struct det_worker *w)
 				"cSubject: x\r\n\r\n  the  body \r\n.\r\n", "s250 ok\r\n" },
 		{ "s220 ftp\r\n", "cUSER anonymous\r\n", "s331 pass\r\n", "cRETR /x\r\n",
 				"s550 no\r\n" },
+		{ "cGET /a/../b/%41?x=1 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\n"
+		  "User-Agent: Mozilla/5.0\r\nCookie: a=b\r\n\r\n",
+				"sHTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello",
+				"cPOST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+				"4\r\nabcd\r\n0\r\n\r\n",
+				"sHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n" },
 	};
-	static const uint16_t ports[] = { 22, 25, 21 };
+	static const uint16_t ports[] = { 22, 25, 21, 80 };
+	/* a DNS query for www.evil.com and its answer */
+	static const uint8_t dnsq[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w',
+		'w', 4, 'e', 'v', 'i', 'l', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	static const uint8_t dnsr[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, 'w', 'w',
+		'w', 4, 'e', 'v', 'i', 'l', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1,
+		0, 0, 0, 60, 0, 4, 192, 0, 2, 1 };
 	static const uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 192, 168, 1, 1 };
 	struct al_ctx *c = al_ctx_create(NULL);
 	struct txrun t = { .w = w };
@@ -79,6 +91,21 @@ scan_tx(struct det_worker *w)
 		al_close(c, f, AL_TO_SERVER, tx_cb, &t);
 		al_close(c, f, AL_TO_CLIENT, tx_cb, &t);
 		al_flow_free(c, f);
+	}
+	{
+		struct al_flow *f = al_flow_new(c, false, 40000, 53);
+
+		if (f != NULL) {
+			t.p.proto = IPPROTO_UDP;
+			t.p.dport = 53;
+			t.p.payload = dnsq;
+			t.p.len = sizeof(dnsq);
+			(void)al_feed(c, f, AL_TO_SERVER, dnsq, sizeof(dnsq), tx_cb, &t);
+			t.p.payload = dnsr;
+			t.p.len = sizeof(dnsr);
+			(void)al_feed(c, f, AL_TO_CLIENT, dnsr, sizeof(dnsr), tx_cb, &t);
+			al_flow_free(c, f);
+		}
 	}
 	al_ctx_free(c);
 }
