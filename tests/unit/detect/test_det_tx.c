@@ -352,6 +352,32 @@ test_protocol_and_transport(void **state)
 	ttx_close(&x);
 }
 
+/* A worker made for an engine without transaction rules serves one with them after a rebind. */
+static void
+test_rebind(void **state)
+{
+	struct ttx x;
+	struct tdet t2;
+	struct det_engine *e0;
+
+	(void)state;
+	ttx_open(&x, "alert tcp any any -> any any (content:\"nothing\"; sid:1;)\n", IPPROTO_TCP,
+			25);
+	tdet_open(&t2, "alert smtp any any -> any any (smtp.helo; dotprefix; to_lowercase; "
+		       "content:\".example.org\"; endswith; sid:2;)\n"
+		       "alert smtp any any -> any any (smtp.rcpt_to; content:\"carol\"; sid:3;)\n");
+	assert_int_equal(det_worker_rebind(x.t.w, t2.e), 0);
+	/* matches now name rules of the second engine */
+	e0 = x.t.e;
+	x.t.e = t2.e;
+	smtp_run(&x);
+	assert_int_equal(ttx_count(&x, 2, 2), 1);
+	assert_int_equal(ttx_count(&x, 3, 2), 1);
+	x.t.e = e0;
+	ttx_close(&x);
+	tdet_close(&t2);
+}
+
 /* ---- suricata-verify replays ---- */
 
 #define RP_SIDS 64
@@ -650,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_smtp_stages_and_instances),
 		cmocka_unit_test(test_verdicts_and_state),
 		cmocka_unit_test(test_protocol_and_transport),
+		cmocka_unit_test(test_rebind),
 		cmocka_unit_test(test_suricata_verify),
 	};
 
