@@ -5,10 +5,12 @@
 #include <netinet/in.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dp_flow.h"
 
@@ -21,29 +23,50 @@
 /* How long a flush waits for control to drain the event ring. */
 #define FLUSH_WAIT_S 2
 
+/* Keys per bucket slot: 8 slots for every 7 entries keeps buckets below 88% full, where
+ * placement by moving one or two keys practically never fails. */
+#define ENTRIES_PER_BUCKET 7
+
+/* Buckets a placement search visits at most (breadth first, a few moves deep). */
+#define PLACE_NODES 64
+
+/* End of a free list. */
+#define NIL UINT32_MAX
+
+/* A blocks: 64 hot lines then 64 cold records. */
+#define BLOCK_BYTES (2u * DP_FLOW_COLD_OFF)
+
 struct dp_flow_table {
-	/*
-	 * First: the entries, and when each flow times out (last packet + the timeout of its
-	 * state, 0 for a free slot), kept apart from the entries so that aging scans 8 slots per
-	 * cache line. The inline accessors of dp_flow.h read these two.
-	 */
-	struct dp_flow *flows;
-	uint64_t *expire;
-	struct rte_hash *hash;
+	struct dp_flow_table_head h; /* first: read by the inline functions of dp_flow.h */
 	struct dp_flow_params p;
 	struct dp_evq *evq;
 	dp_flow_end_hook end_hook;
 	void *end_hook_arg;
+	/*
+	 * Free entries, in lists through their own hot lines (k4.a: next, k4.b: previous): single
+	 * entries whose neighbour of the aligned pair is in use, and whole free pairs (by their
+	 * even entry), which long keys need. Freeing the second half of a pair makes it a pair
+	 * again.
+	 */
+	uint32_t free1;
+	uint32_t free2;
 	uint32_t age_cursor;
+	uint32_t next_id;
 	uint64_t last_age_ns;
 	uint64_t sweep_rate; /* slots per ns of the clock-paced sweep, 32.32 fixed point */
 	uint64_t sweep_frac; /* the fraction of a slot carried to the next call */
-	uint32_t next_id;
+	size_t mem_bytes;
 	struct dp_flow_counters ctr;
 };
 
-_Static_assert(sizeof(struct dp_flow_key) == 48, "flow keys are compared as 48 bytes");
-_Static_assert(sizeof(struct dp_flow) == 128, "a flow entry is two cache lines");
+_Static_assert(sizeof(struct dp_flow_key) == 48, "wide keys are 48 bytes");
+_Static_assert(sizeof(struct dp_flow_key4) == 16, "IPv4 keys are 16 bytes");
+_Static_assert(sizeof(struct dp_flow_key6) == 44, "long keys are 44 bytes");
+_Static_assert(sizeof(struct dp_flow_lkey) == 64, "a lookup key is one cache line");
+_Static_assert(sizeof(struct dp_flow_hot) == 64, "a hot line is one cache line");
+_Static_assert(sizeof(struct dp_flow) == 64, "a cold record is one cache line");
+_Static_assert(sizeof(struct dp_flow_bucket) == 64, "a bucket is one cache line");
+_Static_assert(offsetof(struct dp_flow_table, h) == 0, "the head comes first");
 
 static const char *const end_names[] = {
 	[DP_END_NONE] = "none",
@@ -61,21 +84,543 @@ dp_end_reason_name(enum dp_end_reason r)
 	return (unsigned)r <= DP_END_FLUSHED ? end_names[r] : "?";
 }
 
+static inline struct dp_flow_hot *
+hot(const struct dp_flow_table *t, uint32_t i)
+{
+	return dp_flow_hot_at(t, (int32_t)i);
+}
+
+static inline struct dp_flow *
+cold(const struct dp_flow_table *t, uint32_t i)
+{
+	return dp_flow_at(t, (int32_t)i);
+}
+
+/* ---- free entries ---- */
+
+static inline bool
+line_free(const struct dp_flow_hot *h)
+{
+	return !h->live && !h->tail;
+}
+
+static void
+push1(struct dp_flow_table *t, uint32_t i)
+{
+	struct dp_flow_hot *h = hot(t, i);
+
+	memset(h, 0, sizeof(*h));
+	h->k4.a = t->free1;
+	h->k4.b = NIL;
+	if (t->free1 != NIL)
+		hot(t, t->free1)->k4.b = i;
+	t->free1 = i;
+}
+
+static void
+unlink1(struct dp_flow_table *t, uint32_t i)
+{
+	struct dp_flow_hot *h = hot(t, i);
+	uint32_t next = h->k4.a, prev = h->k4.b;
+
+	if (prev != NIL)
+		hot(t, prev)->k4.a = next;
+	else
+		t->free1 = next;
+	if (next != NIL)
+		hot(t, next)->k4.b = prev;
+}
+
+static void
+push2(struct dp_flow_table *t, uint32_t i)
+{
+	memset(hot(t, i), 0, 2 * sizeof(struct dp_flow_hot));
+	hot(t, i)->k4.a = t->free2;
+	t->free2 = i;
+}
+
+/* An entry for an IPv4 key: a single one, or half of a free pair (the other half is kept). */
+static int32_t
+alloc1(struct dp_flow_table *t)
+{
+	uint32_t i = t->free1;
+
+	if (i != NIL) {
+		unlink1(t, i);
+		return (int32_t)i;
+	}
+	i = t->free2;
+	if (i == NIL)
+		return -1;
+	t->free2 = hot(t, i)->k4.a;
+	push1(t, i + 1);
+	return (int32_t)i;
+}
+
+/* Two entries for a long key: a free aligned pair. */
+static int32_t
+alloc2(struct dp_flow_table *t)
+{
+	uint32_t i = t->free2;
+
+	if (i == NIL)
+		return -1;
+	t->free2 = hot(t, i)->k4.a;
+	return (int32_t)i;
+}
+
+static void
+release(struct dp_flow_table *t, uint32_t i, bool is_long)
+{
+	uint32_t j = i ^ 1;
+
+	if (is_long) {
+		push2(t, i);
+		return;
+	}
+	if (line_free(hot(t, j))) {
+		unlink1(t, j);
+		push2(t, i & ~1u);
+	} else {
+		push1(t, i);
+	}
+}
+
+/* ---- keys ---- */
+
+/* The stored key of an entry, as words (the layout of struct dp_flow_lkey). */
+static inline void
+stored_words(const struct dp_flow_table *t, uint32_t i, uint64_t *w, bool *is_long)
+{
+	const struct dp_flow_hot *h = hot(t, i);
+
+	memcpy(w, h->head, 16);
+	*is_long = h->is_long;
+	if (h->is_long) {
+		w[5] = 0;
+		memcpy(&w[2], hot(t, i + 1), 28);
+	}
+}
+
+static inline uint64_t
+stored_hash(const struct dp_flow_table *t, uint32_t i)
+{
+	uint64_t w[6];
+	bool lng;
+
+	stored_words(t, i, w, &lng);
+	return dp_flow_hash(t, w, lng);
+}
+
+static inline uint8_t
+key_proto(const struct dp_flow_lkey *k)
+{
+	return (uint8_t)(k->is_long ? k->w[4] >> 32 : k->w[1] >> 32);
+}
+
+static inline unsigned
+kind_of(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return DP_FK_TCP;
+	case IPPROTO_UDP:
+		return DP_FK_UDP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return DP_FK_ICMP;
+	default:
+		return DP_FK_OTHER;
+	}
+}
+
+static inline bool
+key_eq(const struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
+{
+	const struct dp_flow_hot *h = hot(t, i);
+	uint64_t h0, h1;
+
+	memcpy(&h0, h->head, 8);
+	memcpy(&h1, h->head + 8, 8);
+	if (((h0 ^ k->w[0]) | (h1 ^ k->w[1])) != 0 || h->is_long != k->is_long)
+		return false;
+	if (likely(!k->is_long))
+		return true;
+
+	const uint8_t *tl = (const uint8_t *)hot(t, i + 1);
+	uint64_t t0, t1, t2;
+	uint32_t t3;
+
+	memcpy(&t0, tl, 8);
+	memcpy(&t1, tl + 8, 8);
+	memcpy(&t2, tl + 16, 8);
+	memcpy(&t3, tl + 24, 4);
+	return ((t0 ^ k->w[2]) | (t1 ^ k->w[3]) | (t2 ^ k->w[4]) | (t3 ^ (uint32_t)k->w[5])) == 0;
+}
+
+static inline void
+key_store(struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
+{
+	struct dp_flow_hot *h = hot(t, i);
+
+	memcpy(h->head, k->w, 16);
+	h->is_long = k->is_long;
+	if (k->is_long) {
+		struct dp_flow_hot *tl = hot(t, i + 1);
+
+		memset(tl, 0, sizeof(*tl));
+		memcpy(tl, &k->w[2], 28);
+		tl->tail = 1;
+	}
+}
+
+void
+dp_flow_lkey_from_key(const struct dp_flow_table *t, const struct dp_flow_key *k,
+		struct dp_flow_lkey *out)
+{
+	uint32_t pv = (uint32_t)k->proto | (k->vlan & 0xfff) << 8 | ((k->vlan >> 12) & 0xfff) << 20;
+
+	memset(out, 0, sizeof(*out));
+	if (k->family == DP_L3_IPV4 && k->vlan3 == 0) {
+		uint32_t a, b;
+
+		memcpy(&a, k->a, 4);
+		memcpy(&b, k->b, 4);
+		out->w[0] = a | (uint64_t)b << 32;
+		out->w[1] = k->a_port | (uint32_t)k->b_port << 16 | (uint64_t)pv << 32;
+	} else {
+		memcpy(&out->w[0], k->a, 16);
+		memcpy(&out->w[2], k->b, 16);
+		out->w[4] = k->a_port | (uint32_t)k->b_port << 16 | (uint64_t)pv << 32;
+		out->w[5] = (uint64_t)k->vlan3 | (uint64_t)k->family << 16;
+		out->is_long = 1;
+	}
+	dp_flow_lkey_finish(t, out);
+}
+
+void
+dp_flow_key_get(const struct dp_flow_table *t, int32_t pos, struct dp_flow_key *out)
+{
+	uint64_t w[6];
+	bool lng;
+	uint32_t pv, ports;
+
+	stored_words(t, (uint32_t)pos, w, &lng);
+	memset(out, 0, sizeof(*out));
+	if (!lng) {
+		memcpy(out->a, &w[0], 4);
+		memcpy(out->b, (const uint8_t *)&w[0] + 4, 4);
+		ports = (uint32_t)w[1];
+		pv = (uint32_t)(w[1] >> 32);
+		out->family = DP_L3_IPV4;
+	} else {
+		memcpy(out->a, &w[0], 16);
+		memcpy(out->b, &w[2], 16);
+		ports = (uint32_t)w[4];
+		pv = (uint32_t)(w[4] >> 32);
+		out->vlan3 = (uint16_t)w[5];
+		out->family = (uint8_t)(w[5] >> 16);
+	}
+	out->a_port = (uint16_t)ports;
+	out->b_port = (uint16_t)(ports >> 16);
+	out->proto = (uint8_t)pv;
+	out->vlan = ((pv >> 8) & 0xfff) | ((pv >> 20) & 0xfff) << 12;
+}
+
+/* ---- buckets ---- */
+
+/* Two bits per slot whose signature is sig. */
+static inline unsigned
+sig_mask(const struct dp_flow_bucket *b, uint16_t sig)
+{
+#ifdef __SSE2__
+	__m128i v = _mm_load_si128((const __m128i *)b->sig);
+
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig)));
+#else
+	unsigned m = 0;
+
+	for (unsigned s = 0; s < DP_FLOW_BUCKET_SLOTS; s++)
+		if (b->sig[s] == sig)
+			m |= 3u << (2 * s);
+	return m;
+#endif
+}
+
+static inline int
+free_slot(const struct dp_flow_bucket *b)
+{
+	unsigned m = sig_mask(b, 0);
+
+	return m ? (int)(__builtin_ctz(m) >> 1) : -1;
+}
+
+static inline void
+moved_add(struct dp_flow_bucket *b, int d)
+{
+	/* Saturated, it stays: a bucket that says "look at the secondary too" is only slower. */
+	if (b->moved != UINT16_MAX && (d > 0 || b->moved > 0))
+		b->moved = (uint16_t)(b->moved + d);
+}
+
+static int32_t
+find_in(const struct dp_flow_table *t, const struct dp_flow_bucket *b, const struct dp_flow_lkey *k)
+{
+	unsigned m = sig_mask(b, k->sig);
+
+	while (m != 0) {
+		unsigned s = (unsigned)__builtin_ctz(m) >> 1;
+
+		m &= ~(3u << (2 * s));
+		if (key_eq(t, b->idx[s], k))
+			return (int32_t)b->idx[s];
+	}
+	return -1;
+}
+
+int32_t
+dp_flow_find(const struct dp_flow_table *t, const struct dp_flow_lkey *k)
+{
+	const struct dp_flow_bucket *b1 = &t->h.buckets[k->bucket];
+	int32_t pos = find_in(t, b1, k);
+	uint32_t b2;
+
+	if (pos >= 0 || b1->moved == 0)
+		return pos;
+	b2 = dp_flow_bucket2(t, k->hash);
+	return b2 == k->bucket ? -1 : find_in(t, &t->h.buckets[b2], k);
+}
+
+int32_t
+dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k)
+{
+	struct dp_flow_lkey lk;
+
+	dp_flow_lkey_from_key(t, k, &lk);
+	return dp_flow_find(t, &lk);
+}
+
+/* Candidates of the lookup pipeline besides an entry index. */
+#define CAND_MISS NIL	     /* no signature, nothing moved out: not there */
+#define CAND_SLOW (NIL - 1u) /* look in the secondary bucket too */
+
+void
+dp_flow_lookup_burst(
+		struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n, int32_t *pos)
+{
+	uint32_t cand[64];
+
+	for (unsigned base = 0; base < n; base += 64) {
+		unsigned m = n - base < 64 ? n - base : 64;
+		const struct dp_flow_lkey *k = keys + base;
+		int32_t *out = pos + base;
+
+		/* Signatures of the primary buckets (prefetched when the keys were made); the
+		 * first candidate's hot line (two for a long key) is asked for at once. */
+		for (unsigned j = 0; j < m; j++) {
+			const struct dp_flow_bucket *b = &t->h.buckets[k[j].bucket];
+			unsigned sm = sig_mask(b, k[j].sig);
+
+			if (likely(sm != 0)) {
+				uint32_t i = b->idx[__builtin_ctz(sm) >> 1];
+				const struct dp_flow_hot *h = hot(t, i);
+
+				cand[j] = i;
+				rte_prefetch0(h);
+				if (k[j].is_long)
+					rte_prefetch0(h + 1);
+			} else {
+				cand[j] = b->moved ? CAND_SLOW : CAND_MISS;
+			}
+		}
+		/* Keys against the candidates; anything else the whole way. */
+		for (unsigned j = 0; j < m; j++) {
+			if (likely(cand[j] < CAND_SLOW) && key_eq(t, cand[j], &k[j]))
+				out[j] = (int32_t)cand[j];
+			else if (cand[j] == CAND_MISS)
+				out[j] = -1;
+			else
+				out[j] = dp_flow_find(t, &k[j]);
+		}
+	}
+}
+
+/* Move the key in (from, fs) to (to, ts), keeping the primaries' counts of moved keys. */
+static void
+move_slot(struct dp_flow_table *t, uint32_t from, unsigned fs, uint32_t to, unsigned ts)
+{
+	struct dp_flow_bucket *bf = &t->h.buckets[from], *bt = &t->h.buckets[to];
+	uint32_t i = bf->idx[fs];
+	uint32_t prim = dp_flow_bucket1(t, stored_hash(t, i));
+
+	bt->sig[ts] = bf->sig[fs];
+	bt->idx[ts] = i;
+	bf->sig[fs] = 0;
+	if (from == prim && to != prim)
+		moved_add(&t->h.buckets[prim], 1);
+	else if (to == prim && from != prim)
+		moved_add(&t->h.buckets[prim], -1);
+	t->ctr.bucket_moves++;
+}
+
+static inline void
+put_slot(struct dp_flow_table *t, uint32_t b, unsigned s, uint32_t i, uint16_t sig, uint32_t prim)
+{
+	t->h.buckets[b].sig[s] = sig;
+	t->h.buckets[b].idx[s] = i;
+	if (b != prim)
+		moved_add(&t->h.buckets[prim], 1);
+}
+
+struct place_node {
+	uint32_t bucket;
+	int16_t parent; /* -1: one of the key's own buckets */
+	uint8_t slot;	/* the parent's slot whose key moves here */
+};
+
+static bool
+on_path(const struct place_node *q, int n, uint32_t bucket)
+{
+	for (; n >= 0; n = q[n].parent)
+		if (q[n].bucket == bucket)
+			return true;
+	return false;
+}
+
+/*
+ * Put entry i (hash h, signature sig) in a bucket: the primary if it has room, else the
+ * secondary, else make room by moving keys to their other bucket (breadth first, so the
+ * fewest moves). Returns 0, or -ENOSPC.
+ */
+static int
+bucket_insert(struct dp_flow_table *t, uint32_t i, uint64_t h, uint16_t sig)
+{
+	uint32_t b1 = dp_flow_bucket1(t, h), b2 = dp_flow_bucket2(t, h);
+	struct place_node q[PLACE_NODES];
+	int nq = 0, s;
+
+	s = free_slot(&t->h.buckets[b1]);
+	if (s >= 0) {
+		put_slot(t, b1, (unsigned)s, i, sig, b1);
+		return 0;
+	}
+	s = free_slot(&t->h.buckets[b2]);
+	if (s >= 0) {
+		put_slot(t, b2, (unsigned)s, i, sig, b1);
+		return 0;
+	}
+	q[nq++] = (struct place_node){ b1, -1, 0 };
+	if (b2 != b1)
+		q[nq++] = (struct place_node){ b2, -1, 0 };
+	for (int qi = 0; qi < nq; qi++) {
+		const struct dp_flow_bucket *b = &t->h.buckets[q[qi].bucket];
+
+		for (unsigned k = 0; k < DP_FLOW_BUCKET_SLOTS; k++) {
+			uint64_t ho = stored_hash(t, b->idx[k]);
+			uint32_t p1 = dp_flow_bucket1(t, ho), p2 = dp_flow_bucket2(t, ho);
+			uint32_t alt = q[qi].bucket == p1 ? p2 : p1;
+
+			if (alt == q[qi].bucket || on_path(q, qi, alt))
+				continue;
+			s = free_slot(&t->h.buckets[alt]);
+			if (s < 0) {
+				if (nq < PLACE_NODES)
+					q[nq++] = (struct place_node){ alt, (int16_t)qi,
+						(uint8_t)k };
+				continue;
+			}
+			/* Room at the end of this path: move each key one step down it. */
+			move_slot(t, q[qi].bucket, k, alt, (unsigned)s);
+			unsigned freed = k;
+			int cur = qi;
+
+			while (q[cur].parent >= 0) {
+				int par = q[cur].parent;
+
+				move_slot(t, q[par].bucket, q[cur].slot, q[cur].bucket, freed);
+				freed = q[cur].slot;
+				cur = par;
+			}
+			put_slot(t, q[cur].bucket, freed, i, sig, b1);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void
+bucket_delete(struct dp_flow_table *t, uint32_t i)
+{
+	uint64_t h = stored_hash(t, i);
+	uint32_t b1 = dp_flow_bucket1(t, h), b2 = dp_flow_bucket2(t, h);
+	struct dp_flow_bucket *b = &t->h.buckets[b1];
+
+	for (unsigned s = 0; s < DP_FLOW_BUCKET_SLOTS; s++)
+		if (b->sig[s] != 0 && b->idx[s] == i) {
+			b->sig[s] = 0;
+			return;
+		}
+	b = &t->h.buckets[b2];
+	for (unsigned s = 0; s < DP_FLOW_BUCKET_SLOTS; s++)
+		if (b->sig[s] != 0 && b->idx[s] == i) {
+			b->sig[s] = 0;
+			moved_add(&t->h.buckets[b1], -1);
+			return;
+		}
+}
+
+/* ---- the table ---- */
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void
+timeouts_init(struct dp_flow_table *t)
+{
+	const struct dp_flow_timeouts *to = &t->p.timeouts;
+
+	for (unsigned s = 0; s < 16; s++) {
+		uint64_t v;
+
+		switch (s) {
+		case DP_TCP_ESTABLISHED:
+			v = to->tcp_established;
+			break;
+		case DP_TCP_FIN_WAIT:
+		case DP_TCP_CLOSE_WAIT:
+		case DP_TCP_LAST_ACK:
+			v = to->tcp_closing;
+			break;
+		case DP_TCP_TIME_WAIT:
+			v = to->tcp_time_wait;
+			break;
+		case DP_TCP_CLOSED:
+			v = to->tcp_closed;
+			break;
+		default:
+			v = to->tcp_syn;
+			break;
+		}
+		t->h.timeout[DP_FK_TCP << 4 | s] = v;
+		t->h.timeout[DP_FK_UDP << 4 | s] = to->udp;
+		t->h.timeout[DP_FK_ICMP << 4 | s] = to->icmp;
+		t->h.timeout[DP_FK_OTHER << 4 | s] = to->other;
+	}
+}
+
 struct dp_flow_table *
 dp_flow_table_create(const struct dp_flow_params *p)
 {
 	struct dp_flow_table *t;
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = p->max_flows < 8 ? 8 : p->max_flows,
-		.key_len = sizeof(struct dp_flow_key),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = p->socket,
-		/* Extendable buckets: the table holds max_flows whatever the key distribution. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	uint32_t n, blocks;
+	uint64_t seed;
 
 	t = rte_zmalloc_socket("dp_flow_table", sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket);
 	if (t == NULL) {
@@ -83,25 +628,37 @@ dp_flow_table_create(const struct dp_flow_params *p)
 		return NULL;
 	}
 	t->p = *p;
-	t->p.max_flows = hp.entries;
+	/* Long keys take aligned pairs: an even number of entries. */
+	n = p->max_flows < 8 ? 8 : p->max_flows;
+	n += n & 1;
+	t->p.max_flows = n;
 	if (t->p.aging_batch == 0)
 		t->p.aging_batch = 8;
-	t->sweep_rate = ((uint64_t)t->p.max_flows << 32) / AGE_SWEEP_NS;
-	snprintf(name, sizeof(name), "vg_flows_%u", p->worker);
-	t->hash = rte_hash_create(&hp);
-	if (t->hash == NULL) {
-		rte_free(t);
-		return NULL;
-	}
-	t->flows = rte_zmalloc_socket("dp_flows", (size_t)t->p.max_flows * sizeof(struct dp_flow),
-			RTE_CACHE_LINE_SIZE, p->socket);
-	t->expire = rte_zmalloc_socket("dp_flow_expire", (size_t)t->p.max_flows * sizeof(uint64_t),
-			RTE_CACHE_LINE_SIZE, p->socket);
-	if (t->flows == NULL || t->expire == NULL) {
+	t->sweep_rate = ((uint64_t)n << 32) / AGE_SWEEP_NS;
+	blocks = (n + (1u << DP_FLOW_BLOCK_SHIFT) - 1) >> DP_FLOW_BLOCK_SHIFT;
+	t->h.n_entries = n;
+	t->h.n_buckets = (n + ENTRIES_PER_BUCKET - 1) / ENTRIES_PER_BUCKET;
+	t->h.mem = rte_zmalloc_socket(
+			"dp_flows", (size_t)blocks * BLOCK_BYTES, RTE_CACHE_LINE_SIZE, p->socket);
+	t->h.buckets = rte_zmalloc_socket("dp_flow_buckets",
+			(size_t)t->h.n_buckets * sizeof(struct dp_flow_bucket), RTE_CACHE_LINE_SIZE,
+			p->socket);
+	if (t->h.mem == NULL || t->h.buckets == NULL) {
 		dp_flow_table_free(t);
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	t->mem_bytes = (size_t)blocks * BLOCK_BYTES +
+		       (size_t)t->h.n_buckets * sizeof(struct dp_flow_bucket);
+	seed = p->seed != 0 ? p->seed : rte_rand();
+	for (unsigned i = 0; i < RTE_DIM(t->h.seed); i++)
+		t->h.seed[i] = splitmix64(&seed);
+	timeouts_init(t);
+	/* Every pair free, the lowest handed out first. */
+	t->free1 = NIL;
+	t->free2 = NIL;
+	for (uint32_t i = n; i >= 2; i -= 2)
+		push2(t, i - 2);
 	return t;
 }
 
@@ -110,25 +667,21 @@ dp_flow_table_free(struct dp_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_hash_free(t->hash);
-	rte_free(t->flows);
-	rte_free(t->expire);
+	rte_free(t->h.mem);
+	rte_free(t->h.buckets);
 	rte_free(t);
 }
 
 size_t
 dp_flow_table_memory(const struct dp_flow_table *t)
 {
-	/*
-	 * rte_hash: a key slot (key + data pointer) per entry plus the spare slot, and the
-	 * primary and extendable bucket arrays (8 entries per 64-byte bucket, rounded up to a
-	 * power of two); our entries on top.
-	 */
-	size_t n = t->p.max_flows;
-	size_t buckets = rte_align32pow2((uint32_t)n) / 8;
-	size_t keys = (n + 1) * (sizeof(struct dp_flow_key) + sizeof(void *));
+	return t->mem_bytes;
+}
 
-	return keys + 2 * buckets * 64 + n * (sizeof(struct dp_flow) + sizeof(uint64_t));
+uint32_t
+dp_flow_table_entries(const struct dp_flow_table *t)
+{
+	return t->h.n_entries;
 }
 
 void
@@ -151,120 +704,48 @@ dp_flow_counters(const struct dp_flow_table *t)
 }
 
 void
-dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *const *keys, unsigned n,
-		int32_t *pos)
+dp_flow_describe(const struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out)
 {
-	rte_hash_lookup_bulk(t->hash, (const void **)(uintptr_t)keys, n, pos);
-	/* The burst's entries and expiry times are read next, one packet after another: ask for
-	 * them all now, so that their cache misses overlap instead of adding up. */
-	for (unsigned i = 0; i < n; i++)
-		if (pos[i] >= 0) {
-			const char *f = (const char *)&t->flows[pos[i]];
+	const struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	const struct dp_flow *f = cold(t, (uint32_t)pos);
+	struct dp_flow_key k;
+	uint64_t p0 = dp_flow_pkts(f, 0), p1 = dp_flow_pkts(f, 1), n = p0 + p1;
+	double sum = (double)((uint64_t)f->pl_sum_hi << 32 | h->pl_sum);
+	double sq = (double)((uint64_t)f->pl_sq_hi << 32 | h->pl_sq);
 
-			rte_prefetch0(f);
-			rte_prefetch0(f + RTE_CACHE_LINE_SIZE);
-			rte_prefetch0(&t->expire[pos[i]]);
-		}
-}
-
-int32_t
-dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k)
-{
-	int32_t pos = rte_hash_lookup(t->hash, k);
-
-	return pos < 0 ? -1 : pos;
-}
-
-const struct dp_flow_key *
-dp_flow_key_at(const struct dp_flow_table *t, int32_t pos)
-{
-	const struct dp_flow_key *k = NULL;
-
-	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
-	return k;
-}
-
-static inline bool
-is_tcp(const struct dp_flow_table *t, int32_t pos)
-{
-	const struct dp_flow_key *k;
-
-	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
-	return k->proto == IPPROTO_TCP;
-}
-
-static uint64_t
-timeout_of(const struct dp_flow_table *t, const struct dp_flow *f, uint8_t proto)
-{
-	const struct dp_flow_timeouts *to = &t->p.timeouts;
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		switch (f->tcp.state) {
-		case DP_TCP_ESTABLISHED:
-			return to->tcp_established;
-		case DP_TCP_FIN_WAIT:
-		case DP_TCP_CLOSE_WAIT:
-		case DP_TCP_LAST_ACK:
-			return to->tcp_closing;
-		case DP_TCP_TIME_WAIT:
-			return to->tcp_time_wait;
-		case DP_TCP_CLOSED:
-			return to->tcp_closed;
-		default:
-			return to->tcp_syn;
-		}
-	case IPPROTO_UDP:
-		return to->udp;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		return to->icmp;
-	default:
-		return to->other;
-	}
-}
-
-void
-dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out)
-{
-	const struct dp_flow *f = &t->flows[pos];
-	const struct dp_flow_key *k;
-	uint64_t n = f->pkts[0] + f->pkts[1];
-
-	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
-	out->family = k->family;
-	out->proto = k->proto;
-	out->state = k->proto == IPPROTO_TCP ? f->tcp.state : 0;
-	out->verdict = f->verdict;
-	out->vlan = (uint16_t)(k->vlan & 0xfff);
+	dp_flow_key_get(t, pos, &k);
+	out->family = k.family;
+	out->proto = k.proto;
+	out->state = k.proto == IPPROTO_TCP ? h->tcp_state : 0;
+	out->verdict = h->verdict;
+	out->vlan = (uint16_t)(k.vlan & 0xfff);
 	out->in_port = f->in_port;
-	if (f->init_is_b) {
-		memcpy(out->src, k->b, 16);
-		memcpy(out->dst, k->a, 16);
-		out->sport = k->b_port;
-		out->dport = k->a_port;
+	if (h->init_is_b) {
+		memcpy(out->src, k.b, 16);
+		memcpy(out->dst, k.a, 16);
+		out->sport = k.b_port;
+		out->dport = k.a_port;
 	} else {
-		memcpy(out->src, k->a, 16);
-		memcpy(out->dst, k->b, 16);
-		out->sport = k->a_port;
-		out->dport = k->b_port;
+		memcpy(out->src, k.a, 16);
+		memcpy(out->dst, k.b, 16);
+		out->sport = k.a_port;
+		out->dport = k.b_port;
 	}
-	out->tcp_flags[0] = f->tcp_flags[0];
-	out->tcp_flags[1] = f->tcp_flags[1];
-	out->would_drop = (f->flags & DP_FF_WOULD_DROP) != 0;
+	out->tcp_flags[0] = h->tcp_flags[0];
+	out->tcp_flags[1] = h->tcp_flags[1];
+	out->would_drop = (h->flags & DP_FF_WOULD_DROP) != 0;
 	out->app_proto = f->app_proto;
-	out->rule_id = f->rule_id;
-	out->epoch = f->epoch;
+	out->rule_id = dp_flow_rule(h);
+	out->epoch = h->epoch;
 	out->first_ns = f->first_ns;
-	out->last_ns = f->last_ns;
-	out->pkts[0] = f->pkts[0];
-	out->pkts[1] = f->pkts[1];
-	out->bytes[0] = f->bytes[0];
-	out->bytes[1] = f->bytes[1];
-	out->payload_mean = n ? (float)(f->pl_sum / (double)n) : 0.0f;
-	out->payload_var = n > 1 ? (float)((f->pl_sq - f->pl_sum * f->pl_sum / (double)n) /
-						   (double)(n - 1))
-				 : 0.0f;
+	out->last_ns = h->last_ns;
+	out->pkts[0] = p0;
+	out->pkts[1] = p1;
+	out->bytes[0] = dp_flow_bytes(f, 0);
+	out->bytes[1] = dp_flow_bytes(f, 1);
+	/* Mean and variance from the integer sums, here rather than per packet. */
+	out->payload_mean = n ? (float)(sum / (double)n) : 0.0f;
+	out->payload_var = n > 1 ? (float)((sq - sum * sum / (double)n) / (double)(n - 1)) : 0.0f;
 	out->flow_id = f->id;
 }
 
@@ -281,69 +762,98 @@ emit(struct dp_flow_table *t, int32_t pos, uint8_t type, uint8_t reason, uint64_
 	return e;
 }
 
-static enum dp_end_reason
-natural_end(const struct dp_flow *f, bool tcp)
+static inline bool
+closed(const struct dp_flow_hot *h)
 {
-	if (tcp && f->tcp.state == DP_TCP_TIME_WAIT)
+	return h->kind == DP_FK_TCP &&
+	       (h->tcp_state == DP_TCP_TIME_WAIT || h->tcp_state == DP_TCP_CLOSED);
+}
+
+static enum dp_end_reason
+natural_end(const struct dp_flow_hot *h)
+{
+	if (h->kind == DP_FK_TCP && h->tcp_state == DP_TCP_TIME_WAIT)
 		return DP_END_FIN;
-	if (tcp && f->tcp.state == DP_TCP_CLOSED)
+	if (h->kind == DP_FK_TCP && h->tcp_state == DP_TCP_CLOSED)
 		return DP_END_RST;
 	return DP_END_TIMEOUT;
 }
 
-/* Emit the end event, update counters, and free the slot (and its key, unless keep_key). */
+/* Emit the end event, update counters, and free the entry (and its key, unless keep_key). */
 static void
 end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64_t now,
 		bool keep_key)
 {
-	struct dp_flow *f = &t->flows[pos];
-	const struct dp_flow_key *k;
-	bool tcp;
+	struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	bool lng = h->is_long;
 
-	rte_hash_get_key_with_position(t->hash, pos, (void **)(uintptr_t)&k);
-	tcp = k->proto == IPPROTO_TCP;
 	/* Every end has its start, even for a flow that ends in the burst that created it. */
-	if (!(f->flags & DP_FF_STARTED))
+	if (!(h->flags & DP_FF_STARTED))
 		emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
 	if (t->end_hook != NULL)
-		t->end_hook(t->end_hook_arg, pos, f, now);
+		t->end_hook(t->end_hook_arg, pos, cold(t, (uint32_t)pos), now);
 	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
 	t->ctr.active--;
 	t->ctr.ended[reason]++;
 	t->ctr.removed++;
-	if (tcp)
-		t->ctr.per_state[f->tcp.state]--;
-	f->live = 0;
-	t->expire[pos] = 0;
+	if (h->kind == DP_FK_TCP)
+		t->ctr.per_state[h->tcp_state]--;
+	if (lng)
+		t->ctr.long_keys--;
+	h->live = 0;
 	if (!keep_key) {
-		struct dp_flow_key copy = *k;
-
-		rte_hash_del_key(t->hash, &copy);
+		bucket_delete(t, (uint32_t)pos);
+		release(t, (uint32_t)pos, lng);
 	}
 }
 
-static void
-init_flow(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port, uint64_t now,
-		bool tcp)
+/* Point the quick check of dp_flow_packet at the next update (at most 2^30 units ahead). */
+static inline void
+arm_update(struct dp_flow_hot *h, const struct dp_flow *f, uint64_t now)
 {
-	struct dp_flow *f = &t->flows[pos];
+	uint64_t nq = f->next_update_ns >> 20, now_q = now >> 20;
 
+	if (nq > now_q + (1u << 30))
+		nq = now_q + (1u << 30);
+	h->next_update = (uint32_t)nq;
+}
+
+static void
+init_flow(struct dp_flow_table *t, int32_t pos, unsigned init_is_b, uint16_t in_port, uint64_t now,
+		unsigned kind)
+{
+	struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	struct dp_flow *f = cold(t, (uint32_t)pos);
+	uint8_t lng = h->is_long;
+
+	/* Everything after the key. */
+	memset((uint8_t *)h + sizeof(h->head), 0, sizeof(*h) - sizeof(h->head));
+	h->is_long = lng;
+	h->live = 1;
+	h->kind = kind;
+	h->init_is_b = init_is_b & 1;
+	h->last_ns = now;
+	h->rule_id = DP_FLOW_RULE_NONE;
 	memset(f, 0, sizeof(*f));
-	f->live = 1;
-	f->init_is_b = (uint8_t)src_is_b;
-	f->in_port = in_port;
 	f->id = t->next_id++;
-	f->rule_id = UINT32_MAX;
 	f->det_slot = UINT32_MAX;
 	f->first_ns = now;
-	f->last_ns = now;
+	f->in_port = in_port;
 	f->next_update_ns = t->p.update_interval_ns ? now + t->p.update_interval_ns : UINT64_MAX;
-	/* Until its first packet sets it: never 0, which marks a free slot. */
-	t->expire[pos] = now + t->p.timeouts.tcp_syn + 1;
+	arm_update(h, f, now);
 	t->ctr.active++;
 	t->ctr.created++;
-	if (tcp)
+	if (kind == DP_FK_TCP)
 		t->ctr.per_state[DP_TCP_NONE]++;
+	if (lng)
+		t->ctr.long_keys++;
+}
+
+/* Closed connections go first, then the least recently seen. */
+static inline uint64_t
+evict_age(const struct dp_flow_hot *h)
+{
+	return closed(h) ? 0 : h->last_ns;
 }
 
 /* The table is full: end the stalest of a few sampled flows to make room. */
@@ -353,22 +863,20 @@ evict_one(struct dp_flow_table *t, uint64_t now)
 	int32_t victim = -1;
 	uint64_t oldest = UINT64_MAX;
 
-	for (unsigned i = 0; i < EVICT_SAMPLE; i++) {
-		uint32_t pos = t->age_cursor++;
-		const struct dp_flow *f;
+	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
+		uint32_t i = t->age_cursor++;
+		const struct dp_flow_hot *h;
 
-		if (t->age_cursor >= t->p.max_flows)
+		if (t->age_cursor >= t->h.n_entries)
 			t->age_cursor = 0;
-		f = &t->flows[pos];
-		if (!f->live)
-			return true; /* a free slot after all: the add may have failed on buckets */
-		/* Prefer flows that are already closed. */
-		uint64_t age = f->last_ns;
-		if (f->tcp.state == DP_TCP_TIME_WAIT || f->tcp.state == DP_TCP_CLOSED)
-			age = 0;
-		if (age < oldest) {
-			oldest = age;
-			victim = (int32_t)pos;
+		h = hot(t, i);
+		if (h->tail)
+			h = hot(t, i ^= 1);
+		if (!h->live)
+			return true; /* a free entry after all */
+		if (evict_age(h) < oldest) {
+			oldest = evict_age(h);
+			victim = (int32_t)i;
 		}
 	}
 	if (victim < 0)
@@ -377,36 +885,114 @@ evict_one(struct dp_flow_table *t, uint64_t now)
 	return true;
 }
 
+/* A long key needs a whole pair: end the flows of the sampled pair whose newest is stalest. */
+static bool
+evict_pair(struct dp_flow_table *t, uint64_t now)
+{
+	uint32_t victim = NIL;
+	uint64_t oldest = UINT64_MAX;
+
+	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
+		uint32_t i = t->age_cursor & ~1u;
+		const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
+		uint64_t newest = 0;
+
+		t->age_cursor = i + 2 >= t->h.n_entries ? 0 : i + 2;
+		if (a->live)
+			newest = evict_age(a);
+		if (b->live && evict_age(b) > newest)
+			newest = evict_age(b);
+		if (newest < oldest || victim == NIL) {
+			oldest = newest;
+			victim = i;
+		}
+	}
+	if (victim == NIL)
+		return false;
+	if (hot(t, victim)->live)
+		end_flow(t, (int32_t)victim, DP_END_EVICTED, now, false);
+	if (hot(t, victim + 1)->live)
+		end_flow(t, (int32_t)victim + 1, DP_END_EVICTED, now, false);
+	return true;
+}
+
+/* No room in the key's buckets: end the stalest flow of the two. */
+static bool
+evict_from_buckets(struct dp_flow_table *t, const struct dp_flow_lkey *k, uint64_t now)
+{
+	uint32_t bs[2] = { k->bucket, dp_flow_bucket2(t, k->hash) };
+	uint32_t victim = NIL;
+	uint64_t oldest = UINT64_MAX;
+
+	for (unsigned j = 0; j < 2; j++) {
+		const struct dp_flow_bucket *b = &t->h.buckets[bs[j]];
+
+		for (unsigned s = 0; s < DP_FLOW_BUCKET_SLOTS; s++) {
+			if (b->sig[s] == 0)
+				continue;
+			if (victim == NIL || evict_age(hot(t, b->idx[s])) < oldest) {
+				oldest = evict_age(hot(t, b->idx[s]));
+				victim = b->idx[s];
+			}
+		}
+	}
+	if (victim == NIL)
+		return false;
+	end_flow(t, (int32_t)victim, DP_END_EVICTED, now, false);
+	return true;
+}
+
 int32_t
-dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
+dp_flow_create_lk(struct dp_flow_table *t, const struct dp_flow_lkey *k, unsigned init_is_b,
 		uint16_t in_port, uint64_t now, bool *created)
 {
-	int32_t pos = rte_hash_add_key(t->hash, k);
-
-	if (pos == -ENOSPC && t->p.evict && evict_one(t, now))
-		pos = rte_hash_add_key(t->hash, k);
-	if (pos < 0) {
-		t->ctr.overflow++;
-		*created = false;
-		return -1;
-	}
 	/* An earlier packet of the same burst may have created it already: then it is found.
 	 * Whether it has expired is for the packet's own turn to judge (dp_flow_restart). */
-	*created = !t->flows[pos].live;
-	if (*created)
-		init_flow(t, pos, src_is_b, in_port, now, k->proto == IPPROTO_TCP);
+	int32_t pos = dp_flow_find(t, k);
+
+	*created = false;
+	if (pos >= 0)
+		return pos;
+	pos = k->is_long ? alloc2(t) : alloc1(t);
+	if (pos < 0 && t->p.evict && (k->is_long ? evict_pair(t, now) : evict_one(t, now)))
+		pos = k->is_long ? alloc2(t) : alloc1(t);
+	if (pos < 0) {
+		t->ctr.overflow++;
+		return -1;
+	}
+	key_store(t, (uint32_t)pos, k);
+	if (unlikely(bucket_insert(t, (uint32_t)pos, k->hash, k->sig) != 0) &&
+			!(t->p.evict && evict_from_buckets(t, k, now) &&
+					bucket_insert(t, (uint32_t)pos, k->hash, k->sig) == 0)) {
+		release(t, (uint32_t)pos, k->is_long);
+		t->ctr.overflow++;
+		return -1;
+	}
+	init_flow(t, pos, init_is_b, in_port, now, kind_of(key_proto(k)));
+	*created = true;
 	return pos;
+}
+
+int32_t
+dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned init_is_b,
+		uint16_t in_port, uint64_t now, bool *created)
+{
+	struct dp_flow_lkey lk;
+
+	dp_flow_lkey_from_key(t, k, &lk);
+	return dp_flow_create_lk(t, &lk, init_is_b, in_port, now, created);
 }
 
 void
 dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port,
 		uint64_t now)
 {
-	bool tcp = is_tcp(t, pos);
-	uint64_t ran_out = t->expire[pos] < now ? t->expire[pos] : now;
+	struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	uint64_t exp = dp_flow_expiry(t, h);
+	unsigned kind = h->kind;
 
-	end_flow(t, pos, natural_end(&t->flows[pos], tcp), ran_out, true);
-	init_flow(t, pos, src_is_b, in_port, now, tcp);
+	end_flow(t, pos, natural_end(h), exp < now ? exp : now, true);
+	init_flow(t, pos, src_is_b, in_port, now, kind);
 }
 
 void
@@ -414,7 +1000,7 @@ dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now, const struct
 {
 	struct dp_event *e;
 
-	t->flows[pos].flags |= DP_FF_STARTED;
+	hot(t, (uint32_t)pos)->flags |= DP_FF_STARTED;
 	e = emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
 	if (e != NULL && app != NULL)
 		e->app = *app;
@@ -429,93 +1015,102 @@ dp_flow_updated(struct dp_flow_table *t, int32_t pos, uint64_t now, const struct
 		e->app = *app;
 }
 
-bool
-dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
-		uint32_t wire_len, uint64_t now)
+/* The periodic update (or a state change control must hear of): emit, and re-arm. */
+static void
+update_check(struct dp_flow_table *t, int32_t pos, uint64_t now, bool tell)
 {
-	struct dp_flow *f = &t->flows[pos];
-	unsigned dir = src_is_b != f->init_is_b;
-	bool ok = true;
-	bool tell_after = false;
+	struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	struct dp_flow *f = cold(t, (uint32_t)pos);
 
-	if (p->proto == IPPROTO_TCP) {
-		uint8_t before = f->tcp.state;
-
-		/* A new SYN on a finished connection's tuple: the old flow ends, a new one starts.
-		 */
-		if ((before == DP_TCP_TIME_WAIT || before == DP_TCP_CLOSED) &&
-				(p->tcp_flags & (DP_TCPF_SYN | DP_TCPF_ACK)) == DP_TCPF_SYN) {
-			uint16_t in_port = f->in_port;
-
-			end_flow(t, pos, natural_end(f, true), now, true);
-			init_flow(t, pos, src_is_b, in_port, now, true);
-			t->ctr.port_reuse++;
-			dir = 0;
-			before = DP_TCP_NONE;
-		}
-		if (!dp_tcp_step(&f->tcp, p->tcp_flags, dir, t->p.midstream)) {
-			t->ctr.tcp_invalid++;
-			if (before == DP_TCP_NONE)
-				t->ctr.midstream_refused++;
-			if (t->p.tcp_strict) {
-				t->ctr.tcp_invalid_dropped++;
-				ok = false;
-			}
-		} else if (before == DP_TCP_NONE &&
-				(f->tcp.state >= DP_TCP_ESTABLISHED ||
-						f->tcp.state == DP_TCP_SYN_RECV)) {
-			/* picked up without its SYN */
-			f->flags |= DP_FF_MIDSTREAM;
-			t->ctr.midstream++;
-		}
-		if (f->tcp.state != before) {
-			t->ctr.per_state[before]--;
-			t->ctr.per_state[f->tcp.state]++;
-			/*
-			 * Control hears when a handshake completes (a connection that did is not
-			 * half-open: the SYN flood detector counts on it) and when a connection
-			 * closes (its bytes belong to now, not to the end of TIME_WAIT).
-			 */
-			bool tell = (f->tcp.state == DP_TCP_ESTABLISHED &&
-						    before == DP_TCP_SYN_RECV) ||
-				    f->tcp.state == DP_TCP_TIME_WAIT ||
-				    f->tcp.state == DP_TCP_CLOSED;
-			if (tell && (f->flags & DP_FF_STARTED))
-				tell_after = true;
-		}
-		f->tcp_flags[dir] |= p->tcp_flags;
-	}
-
-	f->pkts[dir]++;
-	f->bytes[dir] += wire_len;
-	f->last_ns = now;
-	t->expire[pos] = now + timeout_of(t, f, p->proto);
-
-	double x = (double)p->payload_len;
-	f->pl_sum += x;
-	f->pl_sq += x * x;
-
-	if (unlikely(tell_after || now >= f->next_update_ns)) {
+	if (tell || now >= f->next_update_ns) {
 		emit(t, pos, DP_EV_FLOW_UPDATE, DP_END_NONE, now);
 		if (t->p.update_interval_ns)
 			f->next_update_ns = now + t->p.update_interval_ns;
 	}
+	arm_update(h, f, now);
+}
+
+void
+dp_flow_update_due(struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	update_check(t, pos, now, false);
+}
+
+bool
+dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
+		uint32_t wire_len, uint64_t now)
+{
+	struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+	unsigned dir = src_is_b ^ h->init_is_b;
+	uint8_t before = h->tcp_state;
+	bool ok = true, tell = false;
+
+	/* A new SYN on a finished connection's tuple: the old flow ends, a new one starts. */
+	if ((before == DP_TCP_TIME_WAIT || before == DP_TCP_CLOSED) &&
+			(p->tcp_flags & (DP_TCPF_SYN | DP_TCPF_ACK)) == DP_TCPF_SYN) {
+		uint16_t in_port = cold(t, (uint32_t)pos)->in_port;
+
+		end_flow(t, pos, natural_end(h), now, true);
+		init_flow(t, pos, src_is_b, in_port, now, DP_FK_TCP);
+		t->ctr.port_reuse++;
+		dir = 0;
+		before = DP_TCP_NONE;
+	}
+
+	struct dp_tcp_track tr = {
+		.state = h->tcp_state, .fin_dir = h->fin_dir, .simopen = h->simopen
+	};
+
+	if (!dp_tcp_step(&tr, p->tcp_flags, dir, t->p.midstream)) {
+		t->ctr.tcp_invalid++;
+		if (before == DP_TCP_NONE)
+			t->ctr.midstream_refused++;
+		if (t->p.tcp_strict) {
+			t->ctr.tcp_invalid_dropped++;
+			ok = false;
+		}
+	} else if (before == DP_TCP_NONE &&
+			(tr.state >= DP_TCP_ESTABLISHED || tr.state == DP_TCP_SYN_RECV)) {
+		/* picked up without its SYN */
+		h->flags |= DP_FF_MIDSTREAM;
+		t->ctr.midstream++;
+	}
+	h->tcp_state = tr.state & 0xf;
+	h->fin_dir = tr.fin_dir & 1;
+	h->simopen = tr.simopen & 1;
+	if (tr.state != before) {
+		t->ctr.per_state[before]--;
+		t->ctr.per_state[tr.state]++;
+		/*
+		 * Control hears when a handshake completes (a connection that did is not half-open:
+		 * the SYN flood detector counts on it) and when a connection closes (its bytes
+		 * belong to now, not to the end of TIME_WAIT).
+		 */
+		tell = ((tr.state == DP_TCP_ESTABLISHED && before == DP_TCP_SYN_RECV) ||
+				       tr.state == DP_TCP_TIME_WAIT || tr.state == DP_TCP_CLOSED) &&
+		       (h->flags & DP_FF_STARTED);
+	}
+	h->tcp_flags[dir] |= p->tcp_flags;
+	dp_flow_account(t, pos, h, dir, wire_len, p->payload_len, now);
+	if (tell || (int32_t)((uint32_t)(now >> 20) - h->next_update) >= 0)
+		update_check(t, pos, now, tell);
 	return ok;
 }
 
-/* Visit slots [from, to): end the flows whose time is up. */
+/* Visit entries [from, to): end the flows whose time is up. */
 static inline void
 age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
 {
-	const uint64_t *x = t->expire;
-
-	/* expire is 0 for a free slot, so e - 1 < now is "live and due" in one comparison. */
 	/* A flow ends when its time ran out, not when the sweep came by: the same record
 	 * whatever the sweep's pace or the bursts' sizes. */
-	for (uint32_t i = from; i < to; i++)
-		if (unlikely(x[i] - 1 < now))
-			end_flow(t, (int32_t)i, natural_end(&t->flows[i], is_tcp(t, (int32_t)i)),
-					x[i], false);
+	for (uint32_t i = from; i < to; i++) {
+		const struct dp_flow_hot *h = hot(t, i);
+
+		if (i + 8 < to)
+			rte_prefetch0(hot(t, i + 8));
+		if (h->live && unlikely(now >= dp_flow_expiry(t, h)))
+			end_flow(t, (int32_t)i, natural_end(h), dp_flow_expiry(t, h), false);
+	}
 }
 
 void
@@ -523,6 +1118,7 @@ dp_flow_age(struct dp_flow_table *t, uint64_t now)
 {
 	uint32_t cur = t->age_cursor;
 	uint64_t budget = t->p.aging_batch;
+	const uint32_t n = t->h.n_entries;
 
 	/*
 	 * Besides aging_batch slots per call, the sweep keeps pace with the clock: every slot at
@@ -535,7 +1131,7 @@ dp_flow_age(struct dp_flow_table *t, uint64_t now)
 		uint64_t dt = now - t->last_age_ns;
 
 		if (dt >= AGE_SWEEP_NS) {
-			budget = t->p.max_flows;
+			budget = n;
 		} else {
 			uint64_t q = dt * t->sweep_rate + t->sweep_frac;
 
@@ -544,16 +1140,15 @@ dp_flow_age(struct dp_flow_table *t, uint64_t now)
 		}
 	}
 	t->last_age_ns = now;
-	if (budget > t->p.max_flows)
-		budget = t->p.max_flows;
+	if (budget > n)
+		budget = n;
 	while (budget > 0) {
-		uint32_t n = t->p.max_flows - cur < budget ? t->p.max_flows - cur
-							   : (uint32_t)budget;
+		uint32_t k = n - cur < budget ? n - cur : (uint32_t)budget;
 
-		age_range(t, cur, cur + n, now);
-		budget -= n;
-		cur += n;
-		if (cur >= t->p.max_flows)
+		age_range(t, cur, cur + k, now);
+		budget -= k;
+		cur += k;
+		if (cur >= n)
 			cur = 0;
 	}
 	t->age_cursor = cur;
@@ -564,18 +1159,18 @@ dp_flow_flush_all(struct dp_flow_table *t, enum dp_end_reason reason, uint64_t n
 {
 	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() * FLUSH_WAIT_S;
 
-	for (uint32_t pos = 0; pos < t->p.max_flows; pos++) {
-		const struct dp_flow *f = &t->flows[pos];
+	for (uint32_t i = 0; i < t->h.n_entries; i++) {
+		const struct dp_flow_hot *h = hot(t, i);
 		enum dp_end_reason why = reason;
 
-		if (!f->live)
+		if (!h->live)
 			continue;
 		/* A connection that already closed ended by FIN or RST, whatever stops it now. */
-		if (f->tcp.state == DP_TCP_TIME_WAIT || f->tcp.state == DP_TCP_CLOSED)
-			why = natural_end(f, true);
+		if (closed(h))
+			why = natural_end(h);
 		if (t->evq != NULL && t->evq->n == DP_EVQ_BATCH)
 			dp_evq_flush_wait(t->evq, deadline);
-		end_flow(t, (int32_t)pos, why, now, false);
+		end_flow(t, (int32_t)i, why, now, false);
 	}
 	if (t->evq != NULL)
 		dp_evq_flush_wait(t->evq, deadline);

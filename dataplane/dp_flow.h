@@ -1,14 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The per-worker flow table: rte_hash keyed by a canonical 5-tuple plus VLAN, so that both
- * directions of a connection meet in one entry, and an array of entries indexed by the hash's
- * key position. One worker owns one table; nothing here is shared or locked.
+ * The per-worker flow table, made for the packet path: both directions of a connection meet in
+ * one entry under a canonical key, and an established flow's packet reads and writes one
+ * 64-byte line. One worker owns one table; nothing here is shared or locked.
  *
- * Entries carry the TCP state, per-direction counters, first/last seen, flags seen, payload
- * size statistics, the initiator, and the policy's verdict with its rule and epoch. Aging
- * visits a few slots per call so that expiry costs a little every loop iteration instead of a
- * pause; flows past their timeout end with a reason (FIN, RST, timeout), others are evicted
- * when the table is full, and every end becomes an event for control.
+ * Keys are per address family: 16 bytes for IPv4 (addresses, ports, protocol, two VLAN ids),
+ * 44 for everything else (IPv6, or a third VLAN tag). A key's hash (a seeded multiply mix,
+ * computed while the burst is parsed) chooses a primary and a secondary bucket of 8
+ * (signature, index) slots in one cache line; a key lives in its primary unless that was full
+ * (cuckoo placement), and a bucket counts the keys that had to move out, so that a miss needs
+ * no second bucket unless one did.
+ *
+ * An index names a hot line and a cold record. The hot line (struct dp_flow_hot) holds the key
+ * and everything an established flow's packet reads or writes: last seen, per-direction packet
+ * and byte counts, payload sums, TCP state and flags, verdict, rule, policy epoch, the next
+ * periodic update. The cold record (struct dp_flow) holds what only creation, the end,
+ * inspection and reports touch: first seen, id, ingress port, ICMP type, the counters' high
+ * halves, inspection and application-layer state. A long key takes two indices: its head and
+ * state in the first hot line, the rest of the key in the second.
+ *
+ * No expiry time is stored: a flow is due when the clock passes last seen plus the timeout of
+ * its protocol and TCP state. Aging visits a few entries per call, so expiry costs a little
+ * every loop instead of a pause; flows past their timeout end with a reason (FIN, RST,
+ * timeout), others are evicted when the table is full, and every end becomes an event for
+ * control.
  */
 #ifndef DP_FLOW_H
 #define DP_FLOW_H
@@ -16,9 +31,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
-#include <rte_hash.h>
+#include <rte_prefetch.h>
 
 #include "dp_clock.h"
 #include "dp_event.h"
@@ -28,6 +45,10 @@
 
 struct al_flow;
 
+/*
+ * A flow's key as slow paths and tests see it: the lower (address, port) endpoint first.
+ * dp_flow_key_make() builds it from a packet and dp_flow_key_get() from an entry.
+ */
 struct dp_flow_key {
 	uint8_t a[16]; /* the lower (address, port) endpoint */
 	uint8_t b[16];
@@ -37,7 +58,39 @@ struct dp_flow_key {
 	uint8_t proto;
 	uint8_t family;
 	uint16_t vlan3; /* third id (QinQinQ) */
-	uint8_t pad[4]; /* zero: the key is compared as 48 bytes */
+	uint8_t pad[4]; /* zero */
+};
+
+/* The stored keys. pv = protocol | outer VLAN id << 8 | inner VLAN id << 20. */
+struct dp_flow_key4 {
+	uint32_t a; /* network order */
+	uint32_t b;
+	uint16_t a_port;
+	uint16_t b_port;
+	uint32_t pv;
+};
+
+struct dp_flow_key6 {
+	uint8_t a[16]; /* IPv4 (with a third VLAN tag) in the first four bytes */
+	uint8_t b[16];
+	uint16_t a_port;
+	uint16_t b_port;
+	uint32_t pv;
+	uint32_t xv; /* third VLAN id | family << 16 */
+};
+
+/* A packet's key ready for the table: the stored key, its hash and where to look. */
+struct dp_flow_lkey {
+	union {
+		struct dp_flow_key4 k4;
+		struct dp_flow_key6 k6; /* is_long */
+		uint64_t w[6];		/* the key as words; beyond the key, zero */
+	};
+	uint64_t hash;
+	uint32_t bucket; /* primary */
+	uint16_t sig;	 /* never 0: an empty slot */
+	uint8_t is_long;
+	uint8_t src_is_b; /* the packet's source is endpoint b */
 };
 
 enum dp_flow_flag {
@@ -50,37 +103,75 @@ enum dp_flow_flag {
 	DP_FF_INSPECT = 0x40,	   /* payloads are scanned with the signatures */
 };
 
-struct dp_flow {
-	uint8_t live;	   /* slot in use */
-	uint8_t verdict;   /* enum dp_verdict */
-	uint8_t init_is_b; /* the initiator is endpoint b of the key */
-	uint8_t flags;	   /* enum dp_flow_flag */
-	struct dp_tcp_track tcp;
-	uint8_t tcp_flags[2]; /* union of flags seen, [0] from the initiator */
-	uint16_t in_port;     /* where the initiator's packets arrive */
-	uint8_t icmp_type;    /* of the initiator's first packet (ICMP, ICMPv6) */
-	uint8_t icmp_code;
-	uint32_t id;
-	uint32_t rule_id;
-	uint32_t epoch;
-	uint64_t first_ns;
+/* Which timeouts apply to a flow (with the TCP state for TCP). */
+enum dp_flow_kind {
+	DP_FK_TCP = 0,
+	DP_FK_UDP = 1,
+	DP_FK_ICMP = 2, /* ICMP and ICMPv6 */
+	DP_FK_OTHER = 3,
+};
+
+/* The rule_id of a flow the policy has not classified, or classified by its default. */
+#define DP_FLOW_RULE_NONE 0xffffffu
+
+/*
+ * The hot line: the key (or a long key's first 16 bytes) and what an established flow's
+ * packet reads and writes. Counters are the low 32 bits; the cold record has the rest.
+ */
+struct dp_flow_hot {
+	union {
+		struct dp_flow_key4 k4;
+		uint8_t head[16];
+	};
 	uint64_t last_ns;
-	uint64_t next_update_ns;
-	uint64_t pkts[2];
-	uint64_t bytes[2];
+	uint32_t pkts[2]; /* [0] from the initiator */
+	uint32_t bytes[2];
+	uint32_t pl_sum; /* payload bytes, both directions (n = pkts[0] + pkts[1]) */
+	uint32_t pl_sq;	 /* sum of squared payload sizes */
+	uint32_t epoch;	 /* of the policy that gave the verdict */
+	/* When the next periodic update is due, in units of 2^20 ns (modulo 2^32): a packet at
+	 * or after it checks the exact time (cold). */
+	uint32_t next_update;
+	uint32_t rule_id : 24; /* DP_FLOW_RULE_NONE: the default (RL_RULE_DEFAULT) */
+	uint32_t flags : 8;    /* enum dp_flow_flag */
+	uint8_t tcp_state : 4; /* enum dp_tcp_state */
+	uint8_t fin_dir : 1;
+	uint8_t simopen : 1;
+	uint8_t kind : 2;    /* enum dp_flow_kind */
+	uint8_t verdict : 3; /* enum dp_verdict */
+	uint8_t init_is_b : 1;
+	uint8_t live : 1;    /* a flow starts here */
+	uint8_t is_long : 1; /* the key goes on in the next line */
+	uint8_t tail : 1;    /* this line is the rest of the previous line's key */
+	uint8_t spare : 1;
+	uint8_t tcp_flags[2]; /* union of flags seen, [0] from the initiator */
+} __rte_aligned(64);
+
+/*
+ * The cold record: what creation, the end, inspection and reports touch. The name is the one
+ * inspection and the end hook have always used; its hot line is dp_flow_hot(f).
+ */
+struct dp_flow {
+	uint64_t first_ns;
+	uint64_t next_update_ns; /* UINT64_MAX: no periodic updates */
+	struct al_flow *al;	 /* application-layer parser state (dp_inspect), NULL when none */
+	uint32_t id;
 	/* Signature inspection: a slot of the worker's pool (streams and flowbits), its pool
 	 * generation, the next expected TCP sequence number per direction, DP_DET_* flags. */
 	uint32_t det_slot;
+	uint32_t next_seq[2];
+	uint32_t pl_sq_hi; /* high halves of the hot line's counters */
+	uint16_t pkts_hi[2];
+	uint16_t bytes_hi[2];
+	uint16_t pl_sum_hi;
 	uint16_t det_gen;
+	uint16_t in_port;  /* where the initiator's packets arrive */
+	uint8_t icmp_type; /* of the initiator's first packet (ICMP, ICMPv6) */
+	uint8_t icmp_code;
 	uint8_t det_flags;
 	uint8_t app_proto; /* enum al_proto, as the application layer detected it */
-	uint32_t next_seq[2];
-	/* Sum and sum of squares of payload sizes (n = pkts[0] + pkts[1]): additions only on
-	 * the packet path; mean and variance are derived when the flow is described. */
-	double pl_sum;
-	double pl_sq;
-	struct al_flow *al; /* application-layer parser state (dp_inspect), NULL when none */
-} __rte_cache_aligned;
+	uint8_t spare[2];
+} __rte_aligned(64);
 
 enum dp_det_flag {
 	DP_DET_PASS = 0x01,  /* a pass signature stopped inspection */
@@ -105,7 +196,7 @@ struct dp_flow_timeouts {
 };
 
 struct dp_flow_params {
-	uint32_t max_flows;
+	uint32_t max_flows;   /* entries: an IPv4 flow takes one, a long key two */
 	bool overflow_open;   /* table full and nothing evictable: forward untracked (or drop) */
 	bool evict;	      /* when full, evict the stalest of a few sampled flows */
 	bool midstream;	      /* accept TCP flows first seen without a handshake */
@@ -113,6 +204,7 @@ struct dp_flow_params {
 	uint32_t aging_batch; /* slots visited per aging call */
 	uint64_t update_interval_ns; /* 0: no periodic updates */
 	struct dp_flow_timeouts timeouts;
+	uint64_t seed; /* hash seed; 0: a random one */
 	unsigned worker;
 	int socket;
 };
@@ -129,6 +221,8 @@ struct dp_flow_counters {
 	uint64_t midstream_refused; /* first segments not picked up: no ACK, or not allowed */
 	uint64_t port_reuse;	    /* SYN on a closed flow's tuple started a new flow */
 	uint64_t per_state[DP_TCP__COUNT]; /* active TCP flows per state */
+	uint64_t long_keys;		   /* active flows with a long key (two entries each) */
+	uint64_t bucket_moves;		   /* keys moved to their other bucket to make room */
 };
 
 struct dp_flow_table;
@@ -139,8 +233,11 @@ struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p);
 /* Free the table; NULL is a no-op. Does not emit events (see dp_flow_flush_all). */
 void dp_flow_table_free(struct dp_flow_table *t);
 
-/* Bytes the table uses (hash, keys and entries), for docs and the API. */
+/* Bytes the table uses (hot lines, cold records and buckets), for docs and the API. */
 size_t dp_flow_table_memory(const struct dp_flow_table *t);
+
+/* Entries the table has (an IPv4 flow takes one, a long key two). */
+uint32_t dp_flow_table_entries(const struct dp_flow_table *t);
 
 /*
  * Called when a flow ends, before its end event and before its slot is freed: the worker
@@ -154,14 +251,85 @@ void dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *ar
 /* Where the table's flow events go (the worker's queue to control). */
 void dp_flow_set_evq(struct dp_flow_table *t, struct dp_evq *q);
 
+/* Entries per block: a block is that many hot lines followed by as many cold records. */
+#define DP_FLOW_BLOCK_SHIFT 6
+#define DP_FLOW_COLD_OFF    (64u << DP_FLOW_BLOCK_SHIFT)
+
+/* A bucket: 8 slots of (signature, entry index), in one cache line. */
+#define DP_FLOW_BUCKET_SLOTS 8
+struct dp_flow_bucket {
+	uint16_t sig[DP_FLOW_BUCKET_SLOTS]; /* 0: empty */
+	uint32_t idx[DP_FLOW_BUCKET_SLOTS];
+	uint16_t moved; /* keys of this primary bucket living in their secondary (saturates) */
+	uint16_t pad[7];
+} __rte_aligned(64);
+
 /*
- * The part of the table the per-packet accessors below read, first in struct dp_flow_table
+ * The part of the table the inline functions below read, first in struct dp_flow_table
  * (which is otherwise private to dp_flow.c), so that they inline into the worker's loop.
  */
 struct dp_flow_table_head {
-	struct dp_flow *flows;
-	uint64_t *expire; /* per slot: when the flow times out; 0 for a free slot */
+	uint8_t *mem; /* blocks of hot lines and cold records */
+	struct dp_flow_bucket *buckets;
+	uint32_t n_buckets;
+	uint32_t n_entries;
+	uint64_t seed[6];
+	/* Timeout by kind << 4 | TCP state. */
+	uint64_t timeout[4 << 4];
 };
+
+/* The hot line at an index. */
+static inline struct dp_flow_hot *
+dp_flow_hot_at(const struct dp_flow_table *t, int32_t pos)
+{
+	const struct dp_flow_table_head *th = (const struct dp_flow_table_head *)t;
+	uint32_t i = (uint32_t)pos;
+
+	return (struct dp_flow_hot *)(th->mem +
+				      ((size_t)(i >> DP_FLOW_BLOCK_SHIFT)
+						      << (DP_FLOW_BLOCK_SHIFT + 7)) +
+				      ((size_t)(i & ((1u << DP_FLOW_BLOCK_SHIFT) - 1)) << 6));
+}
+
+/* The cold record at an index. */
+static inline struct dp_flow *
+dp_flow_at(const struct dp_flow_table *t, int32_t pos)
+{
+	return (struct dp_flow *)((uint8_t *)dp_flow_hot_at(t, pos) + DP_FLOW_COLD_OFF);
+}
+
+/* A cold record's hot line (same block, fixed distance). */
+static inline struct dp_flow_hot *
+dp_flow_hot(const struct dp_flow *f)
+{
+	return (struct dp_flow_hot *)((uintptr_t)f - DP_FLOW_COLD_OFF);
+}
+
+/* The policy rule of a flow, RL_RULE_DEFAULT (UINT32_MAX) for none or the default. */
+static inline uint32_t
+dp_flow_rule(const struct dp_flow_hot *h)
+{
+	return h->rule_id == DP_FLOW_RULE_NONE ? UINT32_MAX : h->rule_id;
+}
+
+static inline void
+dp_flow_set_rule(struct dp_flow_hot *h, uint32_t rule)
+{
+	h->rule_id = rule >= DP_FLOW_RULE_NONE ? DP_FLOW_RULE_NONE : rule;
+}
+
+/* The counters, whole. */
+static inline uint64_t
+dp_flow_pkts(const struct dp_flow *f, unsigned dir)
+{
+	return (uint64_t)f->pkts_hi[dir] << 32 | dp_flow_hot(f)->pkts[dir];
+}
+
+static inline uint64_t
+dp_flow_bytes(const struct dp_flow *f, unsigned dir)
+{
+	return (uint64_t)f->bytes_hi[dir] << 32 | dp_flow_hot(f)->bytes[dir];
+}
 
 /*
  * -1, 0 or 1 as source (address, port) orders before, equal to or after destination. Any total
@@ -185,7 +353,10 @@ dp_flow_endpoint_order(const struct dp_pkt *p)
 	return 0;
 }
 
-/* Build the canonical key of a parsed packet; returns 1 if the packet's source is endpoint b. */
+/*
+ * Build the canonical key of a parsed packet (slow paths and tests); returns 1 if the packet's
+ * source is endpoint b.
+ */
 static inline unsigned
 dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
 {
@@ -204,13 +375,120 @@ dp_flow_key_make(const struct dp_pkt *p, struct dp_flow_key *k)
 	return swap;
 }
 
+static inline uint64_t
+dp_flow_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /*
- * Look up n keys at once. pos[i] is the entry position, or -1 on a miss.
+ * The hash of a stored key: a seeded 64x64->128 multiply folded to 64 bits per 16 bytes. CRC32C
+ * would cost about the same, but its collisions do not depend on any seed (it is linear), so
+ * whoever chooses addresses and ports could aim many flows at one pair of buckets; with a
+ * random seed per table, that takes knowing the seed.
  */
-void dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *const *keys, unsigned n,
-		int32_t *pos);
+static inline uint64_t
+dp_flow_hash(const struct dp_flow_table *t, const uint64_t *w, bool is_long)
+{
+	const uint64_t *s = ((const struct dp_flow_table_head *)t)->seed;
+	uint64_t h = dp_flow_mum(w[0] ^ s[0], w[1] ^ s[1]);
+
+	if (unlikely(is_long)) {
+		h = dp_flow_mum(h ^ w[2] ^ s[2], w[3] ^ s[3]);
+		h = dp_flow_mum(h ^ w[4] ^ s[4], w[5] ^ s[5]);
+	}
+	return h;
+}
+
+/* Buckets from the hash's two halves (multiply-shift: any bucket count), signature from its
+ * low bits, which neither bucket depends on much. */
+static inline uint32_t
+dp_flow_bucket1(const struct dp_flow_table *t, uint64_t h)
+{
+	return (uint32_t)(((h >> 32) * ((const struct dp_flow_table_head *)t)->n_buckets) >> 32);
+}
+
+static inline uint32_t
+dp_flow_bucket2(const struct dp_flow_table *t, uint64_t h)
+{
+	return (uint32_t)(((h & 0xffffffffu) * ((const struct dp_flow_table_head *)t)->n_buckets) >>
+			  32);
+}
+
+static inline void
+dp_flow_lkey_finish(const struct dp_flow_table *t, struct dp_flow_lkey *k)
+{
+	uint64_t h = dp_flow_hash(t, k->w, k->is_long);
+	uint16_t sig = (uint16_t)h;
+
+	k->hash = h;
+	k->bucket = dp_flow_bucket1(t, h);
+	k->sig = (uint16_t)(sig + (sig == 0));
+}
+
+/*
+ * The table key of a parsed packet, hashed, with its primary bucket prefetched. The lower
+ * (address, port) endpoint comes first, chosen with compares and selects, not branches.
+ * Returns 1 if the packet's source is endpoint b.
+ */
+static inline unsigned
+dp_flow_lkey_make(const struct dp_flow_table *t, const struct dp_pkt *p, struct dp_flow_lkey *k)
+{
+	const uint32_t pv =
+			(uint32_t)p->proto | (uint32_t)p->vlan[0] << 8 | (uint32_t)p->vlan[1] << 20;
+	unsigned swap;
+
+	if (likely(p->l3 == DP_L3_IPV4 && p->vlan[2] == 0)) {
+		uint32_t s, d;
+
+		memcpy(&s, p->src, 4);
+		memcpy(&d, p->dst, 4);
+		uint64_t se = (uint64_t)s << 16 | p->sport, de = (uint64_t)d << 16 | p->dport;
+		swap = se > de;
+		uint64_t lo = swap ? de : se, hi = swap ? se : de;
+
+		k->w[0] = (lo >> 16) | (hi >> 16) << 32;
+		k->w[1] = (lo & 0xffff) | (hi & 0xffff) << 16 | (uint64_t)pv << 32;
+		k->is_long = 0;
+	} else {
+		uint64_t s0, s1, d0, d1;
+
+		memcpy(&s0, p->src, 8);
+		memcpy(&s1, p->src + 8, 8);
+		memcpy(&d0, p->dst, 8);
+		memcpy(&d1, p->dst + 8, 8);
+		swap = (s0 > d0) |
+		       ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (p->sport > p->dport))));
+		k->w[0] = swap ? d0 : s0;
+		k->w[1] = swap ? d1 : s1;
+		k->w[2] = swap ? s0 : d0;
+		k->w[3] = swap ? s1 : d1;
+		uint32_t ap = swap ? p->dport : p->sport, bp = swap ? p->sport : p->dport;
+		k->w[4] = ap | bp << 16 | (uint64_t)pv << 32;
+		k->w[5] = (uint64_t)p->vlan[2] | (uint64_t)p->l3 << 16;
+		k->is_long = 1;
+	}
+	k->src_is_b = (uint8_t)swap;
+	dp_flow_lkey_finish(t, k);
+	rte_prefetch0(&((const struct dp_flow_table_head *)t)->buckets[k->bucket]);
+	return swap;
+}
+
+/* The table key of a wide key (slow paths, tests). */
+void dp_flow_lkey_from_key(const struct dp_flow_table *t, const struct dp_flow_key *k,
+		struct dp_flow_lkey *out);
+
+/*
+ * Look up n keys: pos[i] is the entry, or -1 on a miss. Buckets were prefetched when the keys
+ * were made; the candidates' hot lines are prefetched together, then compared.
+ */
+void dp_flow_lookup_burst(
+		struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n, int32_t *pos);
 
 /* Look up one key: the position, or -1. */
+int32_t dp_flow_find(const struct dp_flow_table *t, const struct dp_flow_lkey *k);
 int32_t dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k);
 
 /*
@@ -227,9 +505,11 @@ dp_flow_removals(const struct dp_flow_counters *c)
  * Create the flow of a packet that missed. Finds the flow instead if an earlier packet of the
  * same burst created it (its expiry is not judged here: see dp_flow_restart). Returns the
  * position, or -1 when the table is full and nothing could be evicted (counted as overflow).
- * *created tells whether the flow is new.
+ * *created tells whether the flow is new. init_is_b: the initiator is endpoint b.
  */
-int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned src_is_b,
+int32_t dp_flow_create_lk(struct dp_flow_table *t, const struct dp_flow_lkey *k, unsigned init_is_b,
+		uint16_t in_port, uint64_t now, bool *created);
+int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, unsigned init_is_b,
 		uint16_t in_port, uint64_t now, bool *created);
 
 /*
@@ -240,33 +520,96 @@ int32_t dp_flow_create(struct dp_flow_table *t, const struct dp_flow_key *k, uns
 void dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, uint16_t in_port,
 		uint64_t now);
 
-/* The entry at a position. */
-static inline struct dp_flow *
-dp_flow_at(struct dp_flow_table *t, int32_t pos)
-{
-	return &((struct dp_flow_table_head *)t)->flows[pos];
-}
-
 /* The key of the flow at a position. */
-const struct dp_flow_key *dp_flow_key_at(const struct dp_flow_table *t, int32_t pos);
+void dp_flow_key_get(const struct dp_flow_table *t, int32_t pos, struct dp_flow_key *out);
 
 /* Send an update event for the flow now (its verdict changed, a DNS query...); app may be NULL. */
 void dp_flow_updated(
 		struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app);
 
-/*
- * Account one packet to its flow and run the TCP machine. src_is_b as from dp_flow_key_make.
- * Returns false when the packet must be dropped by the TCP policy (tcp_strict). A SYN on a
- * flow in TIME_WAIT or CLOSED ends it and starts it afresh (port reuse).
- */
-bool dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
-		uint32_t wire_len, uint64_t now);
+/* When the flow's timeout runs out. */
+static inline uint64_t
+dp_flow_expiry(const struct dp_flow_table *t, const struct dp_flow_hot *h)
+{
+	return h->last_ns +
+	       ((const struct dp_flow_table_head *)t)->timeout[h->kind << 4 | h->tcp_state];
+}
 
 /* True when a lookup found a flow whose time is up but which aging has not ended yet. */
 static inline bool
 dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now)
 {
-	return now >= ((const struct dp_flow_table_head *)t)->expire[pos];
+	return now >= dp_flow_expiry(t, dp_flow_hot_at(t, pos));
+}
+
+/* The out-of-line parts of dp_flow_packet: TCP state changes, and periodic updates. */
+bool dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p,
+		unsigned src_is_b, uint32_t wire_len, uint64_t now);
+void dp_flow_update_due(struct dp_flow_table *t, int32_t pos, uint64_t now);
+
+/* Count a packet of dir (wire_len bytes, pl of payload) and its time. */
+static inline void
+dp_flow_account(const struct dp_flow_table *t, int32_t pos, struct dp_flow_hot *h, unsigned dir,
+		uint32_t wire_len, uint32_t pl, uint64_t now)
+{
+	uint32_t x;
+	uint64_t sq;
+
+	/* The high halves live in the cold record: touched once every 2^32. */
+	x = h->pkts[dir] + 1;
+	h->pkts[dir] = x;
+	if (unlikely(x == 0))
+		dp_flow_at(t, pos)->pkts_hi[dir]++;
+	x = h->bytes[dir] + wire_len;
+	h->bytes[dir] = x;
+	if (unlikely(x < wire_len))
+		dp_flow_at(t, pos)->bytes_hi[dir]++;
+	x = h->pl_sum + pl;
+	h->pl_sum = x;
+	if (unlikely(x < pl))
+		dp_flow_at(t, pos)->pl_sum_hi++;
+	sq = (uint64_t)h->pl_sq + (uint64_t)pl * pl;
+	h->pl_sq = (uint32_t)sq;
+	if (unlikely(sq >> 32))
+		dp_flow_at(t, pos)->pl_sq_hi += (uint32_t)(sq >> 32);
+	h->last_ns = now;
+}
+
+/*
+ * Account one packet to its flow and run the TCP machine. src_is_b as from dp_flow_key_make.
+ * Returns false when the packet must be dropped by the TCP policy (tcp_strict). A SYN on a
+ * flow in TIME_WAIT or CLOSED ends it and starts it afresh (port reuse).
+ *
+ * An established TCP segment without SYN, FIN or RST, and any other protocol's packet, touches
+ * only the hot line: counters, flags it adds, last seen.
+ */
+static inline bool
+dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
+		uint32_t wire_len, uint64_t now)
+{
+	struct dp_flow_hot *h = dp_flow_hot_at(t, pos);
+	unsigned dir = src_is_b ^ h->init_is_b;
+
+	if (p->proto == IPPROTO_TCP) {
+		uint8_t fl = p->tcp_flags;
+
+		if (unlikely(h->tcp_state != DP_TCP_ESTABLISHED ||
+				    (fl & (DP_TCPF_SYN | DP_TCPF_FIN | DP_TCPF_RST))))
+			return dp_flow_packet_tcp(t, pos, p, src_is_b, wire_len, now);
+		if ((h->tcp_flags[dir] | fl) != h->tcp_flags[dir])
+			h->tcp_flags[dir] |= fl;
+	}
+	dp_flow_account(t, pos, h, dir, wire_len, p->payload_len, now);
+	if (unlikely((int32_t)((uint32_t)(now >> 20) - h->next_update) >= 0))
+		dp_flow_update_due(t, pos, now);
+	return true;
+}
+
+/* A later fragment: counted with the initiator's direction (it has no ports), no payload. */
+static inline void
+dp_flow_fragment(struct dp_flow_table *t, int32_t pos, uint32_t wire_len, uint64_t now)
+{
+	dp_flow_account(t, pos, dp_flow_hot_at(t, pos), 0, wire_len, 0, now);
 }
 
 /* Emit the start event of a new flow (after its verdict is known); app may be NULL. */
@@ -282,7 +625,7 @@ void dp_flow_flush_all(struct dp_flow_table *t, enum dp_end_reason reason, uint6
 const struct dp_flow_counters *dp_flow_counters(const struct dp_flow_table *t);
 
 /* Fill the flow part of an event from an entry. */
-void dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out);
+void dp_flow_describe(const struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out);
 
 const char *dp_end_reason_name(enum dp_end_reason r);
 

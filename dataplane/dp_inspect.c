@@ -329,13 +329,14 @@ apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_
 		if (drop && c->v == DP_INSPECT_FORWARD) {
 			if (c->dry) {
 				in->ctr.would_drop++;
-				f->flags |= DP_FF_WOULD_DROP;
+				dp_flow_hot(f)->flags |= DP_FF_WOULD_DROP;
 			} else {
 				c->v = m[i].action == DET_ACT_REJECT ? DP_INSPECT_REJECT
 								     : DP_INSPECT_DROP;
 				/* The rest of the flow, both directions, follows. */
-				f->verdict = c->v == DP_INSPECT_REJECT ? DP_VERDICT_REJECT
-								       : DP_VERDICT_DROP;
+				dp_flow_hot(f)->verdict = c->v == DP_INSPECT_REJECT
+									  ? DP_VERDICT_REJECT
+									  : DP_VERDICT_DROP;
 				in->ctr.dropped++;
 			}
 		}
@@ -584,10 +585,10 @@ det_pkt_init(struct det_pkt *dp, const struct dp_flow *f, const uint8_t *payload
 	dp->groups = groups;
 	dp->app_proto = f->app_proto;
 	dp->flags = dir ? DET_PKT_TO_CLIENT : DET_PKT_TO_SERVER;
-	if (p->proto == IPPROTO_TCP ? f->tcp.state >= DP_TCP_ESTABLISHED
-				    : f->pkts[0] > 0 && f->pkts[1] > 0)
+	if (p->proto == IPPROTO_TCP ? dp_flow_hot(f)->tcp_state >= DP_TCP_ESTABLISHED
+				    : dp_flow_pkts(f, 0) > 0 && dp_flow_pkts(f, 1) > 0)
 		dp->flags |= DET_PKT_ESTABLISHED;
-	if (f->pkts[dir] == 1)
+	if (dp_flow_pkts(f, dir) == 1)
 		dp->flags |= DET_PKT_FIRST;
 }
 
@@ -672,7 +673,8 @@ dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e, struct 
 		int32_t pos, struct dp_flow *f, uint64_t groups, uint64_t now, bool dry,
 		struct dp_evq *evq)
 {
-	const struct dp_flow_key *k = dp_flow_key_at(t, pos);
+	const bool init_b = dp_flow_hot(f)->init_is_b;
+	struct dp_flow_key kk, *k = &kk;
 	struct dp_pkt p;
 	struct det_pkt dp;
 	struct scan_ctx c = {
@@ -694,13 +696,14 @@ dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e, struct 
 	if (e != in->engine || in->det == NULL)
 		e = c.e = NULL; /* the scratch follows another engine: close without scanning */
 	/* The flow as its initiator sends it: the direction the closes are reported from. */
+	dp_flow_key_get(t, pos, k);
 	memset(&p, 0, sizeof(p));
 	p.l3 = k->family;
 	p.proto = k->proto;
-	memcpy(p.src, f->init_is_b ? k->b : k->a, 16);
-	memcpy(p.dst, f->init_is_b ? k->a : k->b, 16);
-	p.sport = f->init_is_b ? k->b_port : k->a_port;
-	p.dport = f->init_is_b ? k->a_port : k->b_port;
+	memcpy(p.src, init_b ? k->b : k->a, 16);
+	memcpy(p.dst, init_b ? k->a : k->b, 16);
+	p.sport = init_b ? k->b_port : k->a_port;
+	p.dport = init_b ? k->a_port : k->b_port;
 	det_pkt_init(&dp, f, NULL, 0, &p, 0, groups, now);
 	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen && in->flowbits)
 		dp.flowbits = in->slots + (size_t)f->det_slot * in->slot_size + 2 * in->stream_room;

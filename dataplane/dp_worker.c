@@ -13,6 +13,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_block.h"
+#include "dp_parse_mbuf.h"
 #include "dp_reasm.h"
 #include "dp_reject.h"
 #include "dp_worker.h"
@@ -124,12 +125,14 @@ flow_ended(void *arg, int32_t pos, struct dp_flow *f, uint64_t now)
 {
 	struct dp_worker *w = arg;
 
-	if (f->al != NULL && w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
+	const struct dp_flow_hot *h = dp_flow_hot(f);
+
+	if (f->al != NULL && w->eng != NULL && (h->flags & DP_FF_INSPECT) &&
 			!(f->det_flags & DP_DET_PASS))
 		dp_inspect_flow_close(w->inspect, w->eng, w->flows, pos, f, inspect_groups(w, f),
 				now,
 				dp_shared_mode(w->shared) == DP_MODE_DRY_RUN ||
-						(f->flags & DP_FF_RULE_DRY_RUN),
+						(h->flags & DP_FF_RULE_DRY_RUN),
 				&w->evq);
 	dp_inspect_flow_end(w->inspect, f);
 }
@@ -238,8 +241,11 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	} else {
 		dp_clock_init(&w->clock, DP_CLOCK_TSC, 1);
 	}
-	DP_LOG(INFO, "worker %u: flow table %u flows (%.1f MiB), fragment table %u datagrams", id,
-			cfg->flows_max, (double)dp_flow_table_memory(w->flows) / (1 << 20),
+	DP_LOG(INFO,
+			"worker %u: flow table %u flows (%.1f MiB, %zu bytes a flow), fragment table %u "
+			"datagrams",
+			id, cfg->flows_max, (double)dp_flow_table_memory(w->flows) / (1 << 20),
+			dp_flow_table_memory(w->flows) / dp_flow_table_entries(w->flows),
 			cfg->frag_max);
 	return w;
 fail:
@@ -323,12 +329,21 @@ static uint64_t
 inspect_groups(const struct dp_worker *w, const struct dp_flow *f)
 {
 	const struct rl_snapshot *pol = dp_shared_policy(w->shared);
+	const struct dp_flow_hot *h = dp_flow_hot(f);
 	const struct rl_rule_info *ri;
 
-	if (pol == NULL || f->rule_id == RL_RULE_DEFAULT || f->epoch != rl_snapshot_epoch(pol))
+	if (pol == NULL || dp_flow_rule(h) == RL_RULE_DEFAULT || h->epoch != rl_snapshot_epoch(pol))
 		return 0;
-	ri = rl_snapshot_rule(pol, f->rule_id);
+	ri = rl_snapshot_rule(pol, dp_flow_rule(h));
 	return ri != NULL ? ri->inspect_groups : 0;
+}
+
+/* Will this packet's flow be scanned with the signatures (if its verdict lets it through)? */
+static inline bool
+inspected(const struct dp_worker *w, const struct dp_flow_hot *h, int32_t pos)
+{
+	return w->eng != NULL && (h->flags & DP_FF_INSPECT) &&
+	       !(dp_flow_at(w->flows, pos)->det_flags & DP_DET_PASS);
 }
 
 /*
@@ -336,17 +351,17 @@ inspect_groups(const struct dp_worker *w, const struct dp_flow *f)
  * whole datagram is scanned and the verdict is this fragment's (and the flow's).
  */
 static enum dp_inspect_verdict
-inspect_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
-		const struct dp_pkt *p, int32_t pos, struct dp_flow *f, bool dry, uint64_t now)
+inspect_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *p, int32_t pos,
+		bool dry, uint64_t now)
 {
-	const struct dp_flow_key *fk;
+	struct dp_flow *f = dp_flow_at(w->flows, pos);
+	struct dp_flow_key fk;
 	struct dp_pkt whole;
 	const uint8_t *d;
 	uint32_t len;
 	unsigned dir;
 
-	(void)s;
-	if (w->eng == NULL || !(f->flags & DP_FF_INSPECT) || (f->det_flags & DP_DET_PASS))
+	if (!inspected(w, dp_flow_hot(f), pos))
 		return DP_INSPECT_FORWARD;
 	d = dp_reasm_feed(w->reasm, m, p, now, &len);
 	if (d == NULL)
@@ -356,38 +371,11 @@ inspect_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_m
 	pol.ipv4_cksum = false;
 	if (dp_parse(d, len, &whole, &pol) != DP_PERR_NONE || whole.payload_off == 0)
 		return DP_INSPECT_FORWARD;
-	fk = dp_flow_key_at(w->flows, pos);
-	dir = memcmp(whole.src, f->init_is_b ? fk->b : fk->a, 16) != 0;
+	dp_flow_key_get(w->flows, pos, &fk);
+	dir = memcmp(whole.src, dp_flow_hot(f)->init_is_b ? fk.b : fk.a, 16) != 0;
 	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,
 			whole.payload_len, &whole, dir, inspect_groups(w, f), now, dry, &w->evq,
 			NULL, NULL);
-}
-
-/* Account a later fragment to the flow its first fragment created, and return its verdict. */
-static bool
-later_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
-		const struct dp_pkt *p, bool dry, uint64_t now)
-{
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	int32_t pos;
-	uint32_t id;
-	struct dp_flow *f;
-
-	if (!dp_frag_find(w->frags, p, &pos, &id, now))
-		return w->orphan_forward;
-	f = dp_flow_at(w->flows, pos);
-	if (!f->live || f->id != id)
-		return w->orphan_forward;
-	f->pkts[0]++; /* direction is unknown without ports: counted with the initiator's */
-	f->bytes[0] += len;
-	f->last_ns = now;
-	if (f->verdict != DP_VERDICT_ALLOW)
-		return false;
-	if (inspect_fragment(w, s, m, p, pos, f, dry, now) != DP_INSPECT_FORWARD) {
-		w->ctr.policy.dropped++;
-		return false;
-	}
-	return true;
 }
 
 /* A packet the flow table can key: L4 ports parsed (or a protocol without ports). */
@@ -400,25 +388,28 @@ trackable(const struct dp_pkt *p)
 
 /* The policy's key for a flow: always from the initiator's side, whichever packet asks. */
 static void
-flow_rl_key(struct dp_worker *w, int32_t pos, const struct dp_flow *f, struct rl_key *k)
+flow_rl_key(struct dp_worker *w, int32_t pos, struct rl_key *k)
 {
-	const struct dp_flow_key *fk = dp_flow_key_at(w->flows, pos);
-	const bool b = f->init_is_b;
+	const struct dp_flow_hot *h = dp_flow_hot_at(w->flows, pos);
+	const struct dp_flow *f = dp_flow_at(w->flows, pos);
+	const bool b = h->init_is_b;
+	struct dp_flow_key fk;
 
-	k->proto = fk->proto;
-	k->family = fk->family;
+	dp_flow_key_get(w->flows, pos, &fk);
+	k->proto = fk.proto;
+	k->family = fk.family;
 	k->in_port = f->in_port > UINT8_MAX ? UINT8_MAX : (uint8_t)f->in_port;
 	k->tcp_flags = 0;
-	k->vlan = rte_cpu_to_be_16((uint16_t)(fk->vlan & 0xfff));
+	k->vlan = rte_cpu_to_be_16((uint16_t)(fk.vlan & 0xfff));
 	k->pad = 0;
-	memcpy(k->src, b ? fk->b : fk->a, 16);
-	memcpy(k->dst, b ? fk->a : fk->b, 16);
-	if (fk->proto == IPPROTO_ICMP || fk->proto == IPPROTO_ICMPV6) {
+	memcpy(k->src, b ? fk.b : fk.a, 16);
+	memcpy(k->dst, b ? fk.a : fk.b, 16);
+	if (fk.proto == IPPROTO_ICMP || fk.proto == IPPROTO_ICMPV6) {
 		k->sport = rte_cpu_to_be_16(f->icmp_type);
 		k->dport = rte_cpu_to_be_16(f->icmp_code);
 	} else {
-		k->sport = rte_cpu_to_be_16(b ? fk->b_port : fk->a_port);
-		k->dport = rte_cpu_to_be_16(b ? fk->a_port : fk->b_port);
+		k->sport = rte_cpu_to_be_16(b ? fk.b_port : fk.a_port);
+		k->dport = rte_cpu_to_be_16(b ? fk.a_port : fk.b_port);
 	}
 }
 
@@ -454,19 +445,19 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 	uint32_t epoch = rl_snapshot_epoch(pol);
 
 	for (unsigned c = 0; c < nc; c++) {
-		flow_rl_key(w, cls[c], dp_flow_at(w->flows, cls[c]), &keys[c]);
+		flow_rl_key(w, cls[c], &keys[c]);
 		kp[c] = &keys[c];
 	}
 	rl_classify_bulk(pol, kp, nc, rule);
 	for (unsigned c = 0; c < nc; c++) {
-		struct dp_flow *f = dp_flow_at(w->flows, cls[c]);
-		bool again = f->verdict != DP_VERDICT_NONE;
+		struct dp_flow_hot *h = dp_flow_hot_at(w->flows, cls[c]);
+		bool again = h->verdict != DP_VERDICT_NONE;
 
 		/* Queued twice (its slot was reused within the burst): classified already. */
-		if (!(f->flags & DP_FF_CLASSIFY))
+		if (!(h->flags & DP_FF_CLASSIFY))
 			continue;
 		enum rl_action act = rl_snapshot_default(pol);
-		uint8_t flags = f->flags &
+		uint8_t flags = h->flags &
 				~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN | DP_FF_INSPECT);
 
 		if (w->inspect_all)
@@ -479,10 +470,10 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 				 (ri->dry_run ? DP_FF_RULE_DRY_RUN : 0) |
 				 (ri->n_inspect > 0 ? DP_FF_INSPECT : 0);
 		}
-		f->flags = flags;
-		f->verdict = verdict_of(act);
-		f->rule_id = rule[c];
-		f->epoch = epoch;
+		h->flags = flags;
+		h->verdict = verdict_of(act);
+		dp_flow_set_rule(h, rule[c]);
+		h->epoch = epoch;
 		rc[rule[c] == RL_RULE_DEFAULT ? n_rules : rule[c]].flows++;
 		w->ctr.policy.classified++;
 		if (again) {
@@ -510,22 +501,16 @@ reject_answer(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 
 /* Within a rate-limit rule's rate? The bucket of per: source rules is the initiator's. */
 static bool
-rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, const struct dp_flow *f,
-		uint32_t len, uint64_t now)
+rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, uint32_t len, uint64_t now)
 {
-	const struct dp_flow_key *fk = dp_flow_key_at(w->flows, pos);
+	const struct dp_flow_hot *h = dp_flow_hot_at(w->flows, pos);
+	struct dp_flow_key fk;
 	struct rl_key k;
 
-	k.family = fk->family;
-	memcpy(k.src, f->init_is_b ? fk->b : fk->a, 16);
-	return rl_snapshot_rate_take(pol, w->id, f->rule_id, w->rate_src, &k, len, now);
-}
-
-/* Will this packet's flow be scanned with the signatures (if its verdict lets it through)? */
-static inline bool
-inspected(const struct dp_worker *w, const struct dp_flow *f)
-{
-	return w->eng != NULL && (f->flags & DP_FF_INSPECT) && !(f->det_flags & DP_DET_PASS);
+	dp_flow_key_get(w->flows, pos, &fk);
+	k.family = fk.family;
+	memcpy(k.src, h->init_is_b ? fk.b : fk.a, 16);
+	return rl_snapshot_rate_take(pol, w->id, dp_flow_rule(h), w->rate_src, &k, len, now);
 }
 
 /*
@@ -534,42 +519,18 @@ inspected(const struct dp_worker *w, const struct dp_flow *f)
  * parser. Inspected flows get them from their inspection.
  */
 static inline bool
-dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p, struct dp_flow *f,
+dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p, int32_t pos,
 		unsigned dir, struct dp_event_app *app)
 {
 	const uint8_t *pl;
 	uint32_t len;
 
 	if (likely(p->proto != IPPROTO_UDP || (p->dport != 53 && p->sport != 53)) ||
-			inspected(w, f))
+			inspected(w, dp_flow_hot_at(w->flows, pos), pos))
 		return false;
 	pl = dp_inspect_payload(m, p, &len);
-	return pl != NULL && dp_inspect_dns(w->inspect, f, pl, len, p, dir, app);
-}
-
-/* Mark the IP packets whose source or destination is on the blocklist. */
-static void
-check_blocklist(struct dp_worker *w, const struct dp_pkt *meta, const uint8_t *drop, uint16_t n,
-		uint8_t *blocked)
-{
-	uint8_t family[DP_MAX_BURST], hit[DP_MAX_BURST];
-	const uint8_t *src[DP_MAX_BURST], *dst[DP_MAX_BURST];
-	uint16_t at[DP_MAX_BURST];
-	unsigned k = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		if (drop[i] || meta[i].l3 == DP_L3_NONE)
-			continue;
-		family[k] = meta[i].l3;
-		src[k] = meta[i].src;
-		dst[k] = meta[i].dst;
-		at[k++] = i;
-	}
-	if (k == 0)
-		return;
-	dp_blocklist_check(w->block, k, family, src, dst, hit);
-	for (unsigned j = 0; j < k; j++)
-		blocked[at[j]] = hit[j];
+	return pl != NULL &&
+	       dp_inspect_dns(w->inspect, dp_flow_at(w->flows, pos), pl, len, p, dir, app);
 }
 
 /*
@@ -613,19 +574,22 @@ initiator_of(const struct dp_rx_source *s, const struct dp_pkt *p, unsigned src_
 	*in_port = synack ? s->peer : s->port;
 }
 
-/* Create a packet's flow after a miss; -1 when the table is full. */
+/* Create the flow of key j after a miss; DP_NO_FLOW when the table is full. */
 static int32_t
-flow_create(struct dp_worker *w, const struct dp_rx_source *s, const struct dp_flow_key *k,
-		unsigned src_is_b, const struct dp_pkt *p, uint64_t now)
+flow_create(struct dp_worker *w, const struct dp_burst *b, unsigned j)
 {
+	const struct dp_pkt *p = &b->meta[b->idx[j]];
 	bool created;
 	unsigned init_b;
 	uint16_t in_port;
 
-	initiator_of(s, p, src_is_b, &init_b, &in_port);
-	int32_t ps = dp_flow_create(w->flows, k, init_b, in_port, now, &created);
+	initiator_of(b->src, p, b->keys[j].src_is_b, &init_b, &in_port);
+	int32_t ps = dp_flow_create_lk(
+			w->flows, &b->keys[j], init_b, in_port, b->when[b->idx[j]], &created);
 
-	if (ps >= 0 && created) {
+	if (ps < 0)
+		return DP_NO_FLOW;
+	if (created) {
 		dp_flow_at(w->flows, ps)->icmp_type = p->icmp_type;
 		dp_flow_at(w->flows, ps)->icmp_code = p->icmp_code;
 	}
@@ -637,325 +601,453 @@ flow_create(struct dp_worker *w, const struct dp_rx_source *s, const struct dp_f
  * (once: DP_FF_CLASSIFY); without a policy every flow is allowed at once.
  */
 static inline void
-queue_classify(struct dp_worker *w, const struct rl_snapshot *pol, uint32_t epoch, int32_t ps,
-		uint64_t when, int32_t *cls, uint64_t *cls_when, unsigned *nc)
+queue_classify(struct dp_worker *w, struct dp_burst *b, int32_t ps, uint64_t when)
 {
-	struct dp_flow *f = dp_flow_at(w->flows, ps);
+	struct dp_flow_hot *h = dp_flow_hot_at(w->flows, ps);
 
-	if ((f->verdict != DP_VERDICT_NONE && (pol == NULL || f->epoch == epoch)) ||
-			(f->flags & DP_FF_CLASSIFY))
+	if ((h->verdict != DP_VERDICT_NONE && (b->pol == NULL || h->epoch == b->epoch)) ||
+			(h->flags & DP_FF_CLASSIFY))
 		return;
-	if (pol == NULL) {
-		f->verdict = DP_VERDICT_ALLOW;
-		f->rule_id = RL_RULE_DEFAULT;
-		f->epoch = 0;
+	if (b->pol == NULL) {
+		h->verdict = DP_VERDICT_ALLOW;
+		dp_flow_set_rule(h, RL_RULE_DEFAULT);
+		h->epoch = 0;
 		if (w->inspect_all)
-			f->flags |= DP_FF_INSPECT;
+			h->flags |= DP_FF_INSPECT;
 		return;
 	}
-	f->flags |= DP_FF_CLASSIFY;
-	cls_when[*nc] = when;
-	cls[(*nc)++] = ps;
+	h->flags |= DP_FF_CLASSIFY;
+	b->cls_when[b->nc] = when;
+	b->cls[b->nc++] = ps;
+}
+
+/* ---- the packet path: one burst from one RX queue, stage by stage ---- */
+
+/* How far ahead packet data is prefetched while the burst is parsed. */
+#define PARSE_PREFETCH 4
+
+/* The IP packets whose source or destination is on the blocklist: no flow, no verdict. */
+static void
+apply_blocklist(struct dp_worker *w, struct dp_burst *b, uint64_t parse_dropped)
+{
+	uint8_t family[DP_MAX_BURST], hit[DP_MAX_BURST];
+	const uint8_t *src[DP_MAX_BURST], *dst[DP_MAX_BURST];
+	uint16_t at[DP_MAX_BURST];
+	uint64_t blocked = 0;
+	unsigned k = 0, m = 0, nl = 0;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		if ((parse_dropped >> i & 1) || b->meta[i].l3 == DP_L3_NONE)
+			continue;
+		family[k] = b->meta[i].l3;
+		src[k] = b->meta[i].src;
+		dst[k] = b->meta[i].dst;
+		at[k++] = i;
+	}
+	if (k == 0)
+		return;
+	dp_blocklist_check(w->block, k, family, src, dst, hit);
+	for (unsigned j = 0; j < k; j++) {
+		if (!hit[j])
+			continue;
+		blocked |= 1ULL << at[j];
+		w->ctr.policy.blocked++;
+		if (b->dry_all)
+			w->ctr.policy.would_drop++;
+		b->disp[at[j]] = b->dry_all ? DP_DISP_FORWARD : DP_DISP_DROP;
+	}
+	/* A blocked host creates no flow: out of the keyed and the fragment lists. */
+	for (unsigned j = 0; j < b->m; j++)
+		if (!(blocked >> b->idx[j] & 1)) {
+			b->keys[m] = b->keys[j];
+			b->idx[m++] = b->idx[j];
+		}
+	for (unsigned l = 0; l < b->nl; l++)
+		if (!(blocked >> b->later[l] & 1))
+			b->later[nl++] = b->later[l];
+	b->m = m;
+	b->nl = nl;
 }
 
 /*
- * One burst from one RX queue, in stages over the whole burst: parse all; key all; stateless
- * rules for all; look all up at once; account each packet to its flow; classify the new (and
- * re-classify the stale) flows at once; then decide each packet and transmit or free. Every
- * packet starts with the verdict "drop" and must earn "forward".
+ * Parse: each packet's headers, its time, and where it goes next: the L2 policy (not IP),
+ * the fragment list (a later fragment follows its first), forward untracked (no 5-tuple), or
+ * the flow table, keyed and hashed here with its bucket prefetched. Then the blocklist.
  */
 static void
-process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
+stage_parse(struct dp_worker *w, struct dp_burst *b)
 {
-	const struct rl_snapshot *pol = dp_shared_policy(w->shared);
-	const bool dry_all = dp_shared_mode(w->shared) == DP_MODE_DRY_RUN;
-	const uint32_t epoch = pol != NULL ? rl_snapshot_epoch(pol) : 0;
-	struct rl_counters *rc = pol != NULL ? rl_snapshot_counters(pol, w->id) : NULL;
-	const unsigned n_rules = pol != NULL ? rl_snapshot_n_rules(pol) : 0;
-	struct dp_port_counters *in = &w->ctr.port[s->port];
-	struct dp_pkt meta[DP_MAX_BURST];
-	uint8_t drop[DP_MAX_BURST], fwd[DP_MAX_BURST], src_is_b[DP_MAX_BURST];
-	uint64_t when[DP_MAX_BURST], cls_when[DP_MAX_BURST];
-	struct dp_flow_key keys[DP_MAX_BURST];
-	const struct dp_flow_key *kp[DP_MAX_BURST];
-	uint16_t idx[DP_MAX_BURST], later[DP_MAX_BURST];
-	int32_t pos[DP_MAX_BURST], cls[DP_MAX_BURST];
-	uint64_t rm[DP_MAX_BURST];
-	uint32_t sl_rule[DP_MAX_BURST];
-	struct rte_mbuf *dropped[DP_MAX_BURST];
-	unsigned m = 0, nd = 0, nl = 0, nc = 0;
-	uint64_t bytes = 0, now = dp_clock_tick(&w->clock);
-	uint64_t t = stage_start(w), inspect_before;
-	unsigned n_timed = 0; /* packets whose inspection was timed on its own */
+	struct rte_mbuf **pkts = b->pkts;
+	const uint16_t n = b->n;
+	const bool pkt_clock = w->clock.source == DP_CLOCK_PACKET;
+	struct dp_port_counters *in = &w->ctr.port[b->src->port];
+	uint64_t now = dp_clock_tick(&w->clock), bytes = 0, dropped = 0;
+	unsigned m = 0, nl = 0, nd = 0;
 
-	dp_parse_burst(pkts, n, meta, &w->parse_pol, &w->parse_ctr, drop);
-
-	/* The blocklist comes before the flow table: a blocked host creates no flow. */
-	uint8_t blocked[DP_MAX_BURST];
-	memset(blocked, 0, n);
-	if (unlikely(dp_blocklist_count(w->block) > 0))
-		check_blocklist(w, meta, drop, n, blocked);
-
+	for (uint16_t i = 0; i < PARSE_PREFETCH && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		const struct dp_pkt *p = &meta[i];
+		struct dp_pkt *p = &b->meta[i];
+		uint8_t drop;
 
+		if (i + PARSE_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PARSE_PREFETCH], void *));
+		drop = dp_parse_mbuf(pkts[i], p, &w->parse_pol, &w->parse_ctr);
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		fwd[i] = 0;
-		if (w->clock.source == DP_CLOCK_PACKET && (pkts[i]->ol_flags & w->ts_flag))
+		if (pkt_clock && (pkts[i]->ol_flags & w->ts_flag))
 			now = dp_clock_packet(&w->clock, packet_time(w, pkts[i]));
-		when[i] = now;
-		if (drop[i])
-			continue;
-		if (unlikely(blocked[i])) {
-			w->ctr.policy.blocked++;
-			if (dry_all) {
-				w->ctr.policy.would_drop++;
-				fwd[i] = 1;
-			}
-			continue;
-		}
-		if (p->l3 == DP_L3_NONE) {
-			fwd[i] = pol == NULL || rl_l2_verdict(pol, p->ether_type) == RL_L2_PASS;
-			if (!fwd[i])
+		b->when[i] = now;
+		b->disp[i] = DP_DISP_DROP;
+		if (unlikely(drop)) {
+			dropped |= 1ULL << i;
+			nd++;
+		} else if (unlikely(p->l3 == DP_L3_NONE)) {
+			bool pass = b->pol == NULL ||
+				    rl_l2_verdict(b->pol, p->ether_type) == RL_L2_PASS;
+
+			b->disp[i] = pass ? DP_DISP_FORWARD : DP_DISP_DROP;
+			if (!pass)
 				w->ctr.policy.l2_dropped++;
-		} else if (p->frag == DP_FRAG_LATER) {
-			later[nl++] = i; /* after the flow stage: its first may be in this burst */
-		} else if (!trackable(p)) {
-			fwd[i] = 1; /* forwarded by the parse policy, but no 5-tuple to track */
+		} else if (unlikely(p->frag == DP_FRAG_LATER)) {
+			b->later[nl++] = i; /* after the flow stage: its first may be in this burst
+					     */
+		} else if (likely(trackable(p))) {
+			dp_flow_lkey_make(w->flows, p, &b->keys[m]);
+			b->idx[m++] = i;
 		} else {
-			src_is_b[m] = (uint8_t)dp_flow_key_make(p, &keys[m]);
-			kp[m] = &keys[m];
-			idx[m++] = i;
+			b->disp[i] = DP_DISP_FORWARD; /* the parse policy let it by: no 5-tuple */
 		}
 	}
+	w->parse_ctr.dropped += nd;
 	in->rx_pkts += n;
 	in->rx_bytes += bytes;
-	t = stage_end(w, DP_ST_PARSE, t);
+	b->m = m;
+	b->nl = nl;
+	if (unlikely(dp_blocklist_count(w->block) > 0))
+		apply_blocklist(w, b, dropped);
+}
 
-	/* Stateless (tcp_flags) rules look at every packet, flow or no flow. */
-	if (pol != NULL && m > 0 && rl_snapshot_has_stateless(pol)) {
-		struct rl_key sk[DP_MAX_BURST];
-		const struct rl_key *skp[DP_MAX_BURST];
+/* Stateless (tcp_flags) rules look at every keyed packet, flow or no flow. */
+static void
+stateless_rules(struct dp_burst *b)
+{
+	struct rl_key sk[DP_MAX_BURST];
+	const struct rl_key *skp[DP_MAX_BURST];
 
-		for (unsigned j = 0; j < m; j++) {
-			rl_key_from_pkt(&meta[idx[j]], s->port, &sk[j]);
-			skp[j] = &sk[j];
-		}
-		rl_classify_stateless_bulk(pol, skp, m, sl_rule);
-	} else {
-		for (unsigned j = 0; j < m; j++)
-			sl_rule[j] = RL_RULE_DEFAULT;
+	if (likely(b->pol == NULL || b->m == 0 || !rl_snapshot_has_stateless(b->pol))) {
+		for (unsigned j = 0; j < b->m; j++)
+			b->sl_rule[j] = RL_RULE_DEFAULT;
+		return;
 	}
+	for (unsigned j = 0; j < b->m; j++) {
+		rl_key_from_pkt(&b->meta[b->idx[j]], b->src->port, &sk[j]);
+		skp[j] = &sk[j];
+	}
+	rl_classify_stateless_bulk(b->pol, skp, b->m, b->sl_rule);
+}
 
-	if (m > 0)
-		dp_flow_lookup_bulk(w->flows, kp, m, pos);
+/*
+ * Flows: find every keyed packet's flow (one pipelined lookup for the burst), create the
+ * missing ones, and queue the new ones for classification. What a packet does to its flow
+ * (counters, TCP state, expiry) waits for its own turn in stage_decide, so that each packet is
+ * decided and inspected with its flow as it was when the packet arrived, whatever else the
+ * burst holds.
+ */
+static void
+stage_flows(struct dp_worker *w, struct dp_burst *b)
+{
 	const struct dp_flow_counters *fc = dp_flow_counters(w->flows);
-	uint64_t removals = dp_flow_removals(fc);
+	uint64_t removals;
 
-	/*
-	 * Find or create every packet's flow and queue the new ones for classification. What a
-	 * packet does to its flow (counters, TCP state, expiry) waits for the packet's own turn
-	 * below, so that each packet is decided and inspected with its flow as it was when the
-	 * packet arrived, whatever else the burst holds.
-	 */
-	for (unsigned j = 0; j < m; j++) {
-		unsigned i = idx[j];
-		int32_t ps = pos[j];
+	stateless_rules(b);
+	if (b->m == 0)
+		return;
+	dp_flow_lookup_burst(w->flows, b->keys, b->m, b->pos);
+	removals = dp_flow_removals(fc);
+	for (unsigned j = 0; j < b->m; j++) {
+		int32_t ps = b->pos[j];
 
 		/* A creation earlier in this burst may have evicted (and another key taken) the
-		 * slot the bulk lookup found: look again. Rare: only when the table is full. */
+		 * slot the lookup found: look again. Rare: only when the table is full. */
 		if (unlikely(dp_flow_removals(fc) != removals))
-			ps = dp_flow_lookup(w->flows, &keys[j]);
-		if (ps < 0)
-			ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
-		pos[j] = ps;
-		rm[j] = dp_flow_removals(fc);
-		if (ps >= 0)
-			queue_classify(w, pol, epoch, ps, when[i], cls, cls_when, &nc);
+			ps = dp_flow_find(w->flows, &b->keys[j]);
+		if (unlikely(ps < 0))
+			ps = flow_create(w, b, j);
+		b->pos[j] = ps;
+		b->rm[j] = dp_flow_removals(fc);
+		if (likely(ps >= 0))
+			queue_classify(w, b, ps, b->when[b->idx[j]]);
 	}
+}
 
-	t = stage_end(w, DP_ST_FLOW, t);
-	if (nc > 0)
-		classify_flows(w, pol, cls, nc, cls_when);
-	t = stage_end(w, DP_ST_CLASSIFY, t);
-	inspect_before = w->ctr.stage_cycles[DP_ST_INSPECT];
+/* Classify: the burst's new flows (and those of an older policy) in one call. */
+static void
+stage_classify(struct dp_worker *w, struct dp_burst *b)
+{
+	if (b->nc > 0)
+		classify_flows(w, b->pol, b->cls, b->nc, b->cls_when);
+}
 
-	/*
-	 * Decide in arrival order: later fragments take their place among the other packets, so
-	 * that a verdict a fragment brings (a signature in the reassembled datagram) applies to
-	 * the packets after it.
-	 */
-	for (unsigned jj = 0, ll = 0; jj < m || ll < nl;) {
-		if (ll < nl && (jj >= m || later[ll] < idx[jj])) {
-			unsigned i = later[ll++];
+/*
+ * Inspect an allowed packet of an inspected flow (signatures, application layer, reassembled
+ * fragments); returns its disposition. In bench mode its time goes to "inspect" and not to
+ * "decide", the reads' own cost taken out of both.
+ */
+static enum dp_disp
+inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_t ps, unsigned dir,
+		bool dry)
+{
+	const uint64_t t = stage_start(w);
+	struct rte_mbuf *m = b->pkts[i];
+	const struct dp_pkt *p = &b->meta[i];
+	struct dp_flow *f = dp_flow_at(w->flows, ps);
+	enum dp_disp d = DP_DISP_FORWARD;
+	struct dp_event_app app;
+	bool have_app = false;
+	uint32_t plen;
+	const uint8_t *pl = dp_inspect_payload(m, p, &plen);
+	enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng, w->flows, ps, f, pl,
+			plen, p, dir, inspect_groups(w, f), b->when[i], dry, &w->evq, &app,
+			&have_app);
 
-			fwd[i] = later_fragment(w, s, pkts[i], &meta[i], dry_all, when[i]);
-			continue;
-		}
-		unsigned j = jj++;
-		unsigned i = idx[j];
-		int32_t ps = pos[j];
-		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
-		struct dp_flow *f;
-		bool would = false;
-		bool dry;
-		uint8_t v;
-
-		/* A flow ended earlier in this burst (expiry, port reuse, eviction) may have
-		 * moved: look again. */
-		if (unlikely(ps >= 0 && dp_flow_removals(fc) != rm[j])) {
-			ps = dp_flow_lookup(w->flows, &keys[j]);
-			if (ps < 0)
-				ps = flow_create(w, s, &keys[j], src_is_b[j], &meta[i], when[i]);
-		}
-		if (ps < 0) {
-			fwd[i] = w->overflow_open; /* table full */
-			continue;
-		}
-		f = dp_flow_at(w->flows, ps);
-		if (unlikely(dp_flow_expired(w->flows, ps, when[i]))) {
-			/* Its time ran out before this packet: it ends, the packet starts anew. */
-			unsigned init_b;
-			uint16_t in_port;
-
-			initiator_of(s, &meta[i], src_is_b[j], &init_b, &in_port);
-			dp_flow_restart(w->flows, ps, init_b, in_port, when[i]);
-			f->icmp_type = meta[i].icmp_type;
-			f->icmp_code = meta[i].icmp_code;
-		}
-		if (!dp_flow_packet(w->flows, ps, &meta[i], src_is_b[j], len, when[i]))
-			continue; /* the TCP policy dropped it */
-		/* A flow this packet restarted (expiry, or a SYN reusing a closed tuple) needs
-		 * its verdict now. */
-		if (unlikely(f->verdict == DP_VERDICT_NONE)) {
-			unsigned one = 0;
-
-			queue_classify(w, pol, epoch, ps, when[i], cls, cls_when, &one);
-			if (one > 0)
-				classify_flows(w, pol, cls, 1, cls_when);
-		}
-		if (meta[i].frag == DP_FRAG_FIRST)
-			dp_frag_remember(w->frags, &meta[i], ps, f->id, when[i]);
-		/* A DNS query's name and type travel with the flow's events (for the detectors). */
-		struct dp_event_app app;
-		bool dns = dns_facts(w, pkts[i], &meta[i], f, src_is_b[j] != f->init_is_b, &app);
-		if (!(f->flags & DP_FF_STARTED))
-			dp_flow_started(w->flows, ps, when[i], dns ? &app : NULL);
-		else if (dns)
-			dp_flow_updated(w->flows, ps, when[i], &app);
-		v = f->verdict;
-		dry = dry_all || (f->flags & DP_FF_RULE_DRY_RUN);
-		if (rc != NULL) {
-			struct rl_counters *c =
-					&rc[f->rule_id == RL_RULE_DEFAULT ? n_rules : f->rule_id];
-
-			c->packets++;
-			c->bytes += len;
-		}
-		if (v == DP_VERDICT_RATE_LIMIT && pol != NULL &&
-				!rate_ok(w, pol, ps, f, len, when[i])) {
-			w->ctr.policy.rate_limited++;
-			would = true;
-		} else if (v == DP_VERDICT_DROP || v == DP_VERDICT_REJECT) {
-			would = true;
-		}
-		/* A stateless rule that drops overrides the flow's verdict for this packet. */
-		if (!would && sl_rule[j] != RL_RULE_DEFAULT) {
-			const struct rl_rule_info *ri = rl_snapshot_rule(pol, sl_rule[j]);
-
-			w->ctr.policy.stateless_matched++;
-			rc[sl_rule[j]].packets++;
-			rc[sl_rule[j]].bytes += len;
-			if (ri->action == RL_ACT_DROP || ri->action == RL_ACT_REJECT) {
-				would = true;
-				v = verdict_of(ri->action);
-				dry = dry_all || ri->dry_run;
-			}
-		}
-		if (!would) {
-			fwd[i] = 1;
-			if (w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
-					!(f->det_flags & DP_DET_PASS)) {
-				unsigned dir = src_is_b[j] != f->init_is_b;
-				uint32_t plen;
-				uint64_t ti = stage_start(w);
-				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
-				bool have_app = false;
-				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
-						w->flows, ps, f, pl, plen, &meta[i], dir,
-						inspect_groups(w, f), when[i], dry, &w->evq, &app,
-						&have_app);
-
-				if (have_app)
-					dp_flow_updated(w->flows, ps, when[i], &app);
-
-				/* A first fragment also starts the datagram's reassembly. */
-				if (iv == DP_INSPECT_FORWARD && meta[i].frag == DP_FRAG_FIRST)
-					iv = inspect_fragment(w, s, pkts[i], &meta[i], ps, f, dry,
-							when[i]);
-				/* Per packet, the reads' own cost would be a good part of the
-				 * figure: take it out (of decide as well, below). */
-				if (unlikely(w->stages)) {
-					w->ctr.stage_cycles[DP_ST_INSPECT] -= w->tsc_read_cost;
-					n_timed++;
-				}
-				stage_end(w, DP_ST_INSPECT, ti);
-
-				if (iv != DP_INSPECT_FORWARD) {
-					fwd[i] = 0;
-					w->ctr.policy.dropped++;
-					if (iv == DP_INSPECT_REJECT &&
-							reject_answer(w, s, pkts[i], &meta[i],
-									when[i]))
-						fwd[i] = 2;
-				}
-			}
-			continue;
-		}
-		if (dry) {
-			w->ctr.policy.would_drop++;
-			f->flags |= DP_FF_WOULD_DROP;
-			if (rc != NULL)
-				rc[f->rule_id == RL_RULE_DEFAULT ? n_rules : f->rule_id]
-						.would_drop++;
-			fwd[i] = 1;
-			continue;
-		}
+	if (have_app)
+		dp_flow_updated(w->flows, ps, b->when[i], &app);
+	/* A first fragment also starts the datagram's reassembly. */
+	if (iv == DP_INSPECT_FORWARD && p->frag == DP_FRAG_FIRST)
+		iv = inspect_fragment(w, m, p, ps, dry, b->when[i]);
+	if (iv != DP_INSPECT_FORWARD) {
+		d = DP_DISP_DROP;
 		w->ctr.policy.dropped++;
-		if (v == DP_VERDICT_REJECT && reject_answer(w, s, pkts[i], &meta[i], when[i]))
-			fwd[i] = 2; /* sent back: neither forwarded nor freed */
+		if (iv == DP_INSPECT_REJECT && reject_answer(w, b->src, m, p, b->when[i]))
+			d = DP_DISP_ANSWERED;
 	}
+	if (unlikely(w->stages)) {
+		uint64_t dt = rte_rdtsc() - t;
 
-	/* Decisions without the inspection time inside them. */
-	t = stage_end(w, DP_ST_DECIDE, t);
-	if (unlikely(w->stages))
-		w->ctr.stage_cycles[DP_ST_DECIDE] -= w->ctr.stage_cycles[DP_ST_INSPECT] -
-						     inspect_before +
-						     2 * w->tsc_read_cost * n_timed;
+		w->ctr.stage_cycles[DP_ST_INSPECT] += dt - w->tsc_read_cost;
+		w->ctr.stage_cycles[DP_ST_DECIDE] -= dt + w->tsc_read_cost;
+	}
+	return d;
+}
 
-	struct rte_mbuf *out[DP_MAX_BURST];
-	struct dp_port_counters *oc = &w->ctr.port[s->peer];
+/*
+ * A keyed packet's turn: its flow as it stands (ended and restarted if its time ran out),
+ * the packet accounted to it, then the verdict: the flow's, a stateless rule's drop, dry-run,
+ * rate limits, inspection, reject answers.
+ */
+static enum dp_disp
+decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
+{
+	const unsigned i = b->idx[j];
+	struct rte_mbuf *m = b->pkts[i];
+	const struct dp_pkt *p = &b->meta[i];
+	const uint64_t now = b->when[i];
+	const uint32_t len = rte_pktmbuf_pkt_len(m);
+	const unsigned src_is_b = b->keys[j].src_is_b;
+	int32_t ps = b->pos[j];
+	struct dp_flow_hot *h;
+	bool would = false, dry;
+	uint8_t v;
+
+	/* A flow ended earlier in this burst (expiry, port reuse, eviction) may have moved: look
+	 * again. */
+	if (unlikely(ps >= 0 && dp_flow_removals(dp_flow_counters(w->flows)) != b->rm[j])) {
+		ps = dp_flow_find(w->flows, &b->keys[j]);
+		if (ps < 0)
+			ps = flow_create(w, b, j);
+	}
+	if (unlikely(ps < 0))
+		return w->overflow_open ? DP_DISP_FORWARD : DP_DISP_DROP; /* table full */
+	h = dp_flow_hot_at(w->flows, ps);
+	if (unlikely(dp_flow_expired(w->flows, ps, now))) {
+		/* Its time ran out before this packet: it ends, the packet starts anew. */
+		struct dp_flow *f = dp_flow_at(w->flows, ps);
+		unsigned init_b;
+		uint16_t in_port;
+
+		initiator_of(b->src, p, src_is_b, &init_b, &in_port);
+		dp_flow_restart(w->flows, ps, init_b, in_port, now);
+		f->icmp_type = p->icmp_type;
+		f->icmp_code = p->icmp_code;
+	}
+	if (!dp_flow_packet(w->flows, ps, p, src_is_b, len, now))
+		return DP_DISP_DROP; /* the TCP policy dropped it */
+	/* A flow this packet restarted (expiry, or a SYN reusing a closed tuple) needs its
+	 * verdict now. */
+	if (unlikely(h->verdict == DP_VERDICT_NONE)) {
+		b->nc = 0; /* the burst's list was classified already */
+		queue_classify(w, b, ps, now);
+		if (b->nc > 0)
+			classify_flows(w, b->pol, b->cls, 1, b->cls_when);
+	}
+	if (unlikely(p->frag == DP_FRAG_FIRST))
+		dp_frag_remember(w->frags, p, ps, dp_flow_at(w->flows, ps)->id, now);
+	/* A DNS query's name and type travel with the flow's events (for the detectors). */
+	struct dp_event_app app;
+	bool dns = dns_facts(w, m, p, ps, src_is_b ^ h->init_is_b, &app);
+
+	if (unlikely(!(h->flags & DP_FF_STARTED)))
+		dp_flow_started(w->flows, ps, now, dns ? &app : NULL);
+	else if (unlikely(dns))
+		dp_flow_updated(w->flows, ps, now, &app);
+
+	v = h->verdict;
+	dry = b->dry_all || (h->flags & DP_FF_RULE_DRY_RUN);
+	if (b->rc != NULL) {
+		uint32_t r = dp_flow_rule(h);
+		struct rl_counters *c = &b->rc[r == RL_RULE_DEFAULT ? b->n_rules : r];
+
+		c->packets++;
+		c->bytes += len;
+	}
+	if (v == DP_VERDICT_RATE_LIMIT && b->pol != NULL && !rate_ok(w, b->pol, ps, len, now)) {
+		w->ctr.policy.rate_limited++;
+		would = true;
+	} else if (v == DP_VERDICT_DROP || v == DP_VERDICT_REJECT) {
+		would = true;
+	}
+	/* A stateless rule that drops overrides the flow's verdict for this packet. */
+	if (!would && unlikely(b->sl_rule[j] != RL_RULE_DEFAULT)) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(b->pol, b->sl_rule[j]);
+
+		w->ctr.policy.stateless_matched++;
+		b->rc[b->sl_rule[j]].packets++;
+		b->rc[b->sl_rule[j]].bytes += len;
+		if (ri->action == RL_ACT_DROP || ri->action == RL_ACT_REJECT) {
+			would = true;
+			v = verdict_of(ri->action);
+			dry = b->dry_all || ri->dry_run;
+		}
+	}
+	if (!would) {
+		if (unlikely(inspected(w, h, ps)))
+			return inspect_packet(w, b, i, ps, src_is_b ^ h->init_is_b, dry);
+		return DP_DISP_FORWARD;
+	}
+	if (dry) {
+		uint32_t r = dp_flow_rule(h);
+
+		w->ctr.policy.would_drop++;
+		h->flags |= DP_FF_WOULD_DROP;
+		if (b->rc != NULL)
+			b->rc[r == RL_RULE_DEFAULT ? b->n_rules : r].would_drop++;
+		return DP_DISP_FORWARD;
+	}
+	w->ctr.policy.dropped++;
+	if (v == DP_VERDICT_REJECT && reject_answer(w, b->src, m, p, now))
+		return DP_DISP_ANSWERED; /* sent back: neither forwarded nor freed */
+	return DP_DISP_DROP;
+}
+
+/* A later fragment: its first fragment's flow (counted in), and that flow's verdict. */
+static enum dp_disp
+decide_fragment(struct dp_worker *w, struct dp_burst *b, unsigned i)
+{
+	struct rte_mbuf *m = b->pkts[i];
+	const struct dp_pkt *p = &b->meta[i];
+	const uint64_t now = b->when[i];
+	const enum dp_disp orphan = w->orphan_forward ? DP_DISP_FORWARD : DP_DISP_DROP;
+	int32_t pos;
+	uint32_t id;
+
+	if (!dp_frag_find(w->frags, p, &pos, &id, now))
+		return orphan;
+	if (!dp_flow_hot_at(w->flows, pos)->live || dp_flow_at(w->flows, pos)->id != id)
+		return orphan;
+	dp_flow_fragment(w->flows, pos, rte_pktmbuf_pkt_len(m), now);
+	if (dp_flow_hot_at(w->flows, pos)->verdict != DP_VERDICT_ALLOW)
+		return DP_DISP_DROP;
+	if (inspect_fragment(w, m, p, pos, b->dry_all, now) != DP_INSPECT_FORWARD) {
+		w->ctr.policy.dropped++;
+		return DP_DISP_DROP;
+	}
+	return DP_DISP_FORWARD;
+}
+
+/*
+ * Decide, in arrival order: later fragments take their place among the other packets, so that
+ * a verdict a fragment brings (a signature in the reassembled datagram) applies to the packets
+ * after it.
+ */
+static void
+stage_decide(struct dp_worker *w, struct dp_burst *b)
+{
+	unsigned j = 0, l = 0;
+
+	while (j < b->m || l < b->nl) {
+		if (unlikely(l < b->nl && (j >= b->m || b->later[l] < b->idx[j]))) {
+			b->disp[b->later[l]] = decide_fragment(w, b, b->later[l]);
+			l++;
+			continue;
+		}
+		b->disp[b->idx[j]] = decide_packet(w, b, j);
+		j++;
+	}
+}
+
+/* Transmit: forwarded packets to the peer port, the dropped ones freed, each in one go. */
+static void
+stage_tx(struct dp_worker *w, struct dp_burst *b)
+{
+	struct rte_mbuf *out[DP_MAX_BURST], *dropped[DP_MAX_BURST];
+	struct dp_port_counters *oc = &w->ctr.port[b->src->peer];
 	uint64_t out_bytes = 0;
-	unsigned no = 0;
+	unsigned no = 0, nd = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *mb = pkts[i];
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *mb = b->pkts[i];
 
-		if (fwd[i] == 1) {
+		if (b->disp[i] == DP_DISP_FORWARD) {
 			out[no++] = mb;
 			out_bytes += rte_pktmbuf_pkt_len(mb);
-		} else if (fwd[i] == 0) {
+		} else if (b->disp[i] == DP_DISP_DROP) {
 			dropped[nd++] = mb;
 		}
 	}
 	oc->tx_pkts += no;
 	oc->tx_bytes += out_bytes;
-	send_out(w, s->peer, out, no);
+	send_out(w, b->src->peer, out, no);
 	if (nd > 0) {
-		in->dropped += nd;
+		w->ctr.port[b->src->port].dropped += nd;
 		rte_pktmbuf_free_bulk(dropped, nd);
 	}
-	stage_end(w, DP_ST_TX, t);
+}
+
+typedef void (*stage_fn)(struct dp_worker *w, struct dp_burst *b);
+
+/* Run a stage; in bench mode its cycles (since t, the previous stage's end) go to id. */
+static __rte_always_inline uint64_t
+timed(struct dp_worker *w, struct dp_burst *b, enum dp_stage_id id, stage_fn stage, uint64_t t)
+{
+	stage(w, b);
+	return stage_end(w, id, t);
+}
+
+/*
+ * One burst from one RX queue, through the stages of the packet path. Every packet starts
+ * with the disposition "drop" and must earn "forward".
+ */
+static void
+process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_burst *b = &w->cur;
+	uint64_t t = stage_start(w);
+
+	b->src = s;
+	b->pkts = pkts;
+	b->n = n;
+	b->nc = 0;
+	b->pol = dp_shared_policy(w->shared);
+	b->dry_all = dp_shared_mode(w->shared) == DP_MODE_DRY_RUN;
+	b->epoch = b->pol != NULL ? rl_snapshot_epoch(b->pol) : 0;
+	b->rc = b->pol != NULL ? rl_snapshot_counters(b->pol, w->id) : NULL;
+	b->n_rules = b->pol != NULL ? rl_snapshot_n_rules(b->pol) : 0;
+
+	t = timed(w, b, DP_ST_PARSE, stage_parse, t);
+	t = timed(w, b, DP_ST_FLOW, stage_flows, t);
+	t = timed(w, b, DP_ST_CLASSIFY, stage_classify, t);
+	t = timed(w, b, DP_ST_DECIDE, stage_decide, t);
+	timed(w, b, DP_ST_TX, stage_tx, t);
 }
 
 static void

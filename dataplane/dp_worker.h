@@ -25,6 +25,7 @@
 #include "dp_parse.h"
 #include "dp_shared.h"
 #include "dp_stats.h"
+#include "rl_compile.h"
 #include "rl_ratelimit.h"
 #include "vg_config.h"
 
@@ -44,6 +45,56 @@ struct dp_stage {
 	uint16_t head[VG_MAX_PORTS];
 	uint16_t len[VG_MAX_PORTS];
 };
+
+/* What becomes of a packet when its burst is done. Every packet starts as DP_DISP_DROP. */
+enum dp_disp {
+	DP_DISP_DROP = 0, /* freed */
+	DP_DISP_FORWARD,  /* sent on to the pair's other port */
+	DP_DISP_ANSWERED, /* rewritten into a reject answer and sent back: neither sent on nor freed
+			   */
+};
+
+/*
+ * One burst on its way through the stages of dp_worker.c, in the worker so that nothing of it
+ * lives on the stack. Arrays by arrival index i, or by key index j for the packets that have a
+ * flow key (idx[j] is the arrival index of key j).
+ */
+struct dp_burst {
+	/* The burst and what it reads from the shared state, once. */
+	const struct dp_rx_source *src;
+	struct rte_mbuf **pkts;
+	uint16_t n;
+	bool dry_all;
+	const struct rl_snapshot *pol;
+	struct rl_counters *rc; /* this worker's rule counters (NULL without a policy) */
+	uint32_t epoch;
+	unsigned n_rules;
+
+	/* Per packet. */
+	struct dp_pkt meta[DP_MAX_BURST];
+	uint64_t when[DP_MAX_BURST];
+	uint8_t disp[DP_MAX_BURST]; /* enum dp_disp */
+
+	/* Packets with a flow key, in arrival order. */
+	unsigned m;
+	uint16_t idx[DP_MAX_BURST];
+	struct dp_flow_lkey keys[DP_MAX_BURST];
+	int32_t pos[DP_MAX_BURST];	/* the flow's entry, or DP_NO_FLOW */
+	uint64_t rm[DP_MAX_BURST];	/* the table's removals when pos was found */
+	uint32_t sl_rule[DP_MAX_BURST]; /* stateless rule matched, or RL_RULE_DEFAULT */
+
+	/* Later fragments (arrival indices): decided among the others, in arrival order. */
+	unsigned nl;
+	uint16_t later[DP_MAX_BURST];
+
+	/* Flows to classify, and when each was queued. */
+	unsigned nc;
+	int32_t cls[DP_MAX_BURST];
+	uint64_t cls_when[DP_MAX_BURST];
+};
+
+/* A packet without a flow: untracked (no 5-tuple), or the table was full. */
+#define DP_NO_FLOW (-1)
 
 struct dp_worker {
 	unsigned id;
@@ -91,6 +142,7 @@ struct dp_worker {
 	struct dp_reasm *reasm;	 /* fragments of inspected flows, reassembled for scanning */
 	struct rte_ring *events; /* to control */
 
+	struct dp_burst cur __rte_cache_aligned; /* the burst being processed */
 	struct dp_worker_counters ctr __rte_cache_aligned;
 	struct dp_parse_counters parse_ctr __rte_cache_aligned;
 	struct dp_evq evq __rte_cache_aligned;

@@ -11,13 +11,15 @@
  *   - offsets are ordered and within the frame, and the header bytes lie in the readable part;
  *   - a clean IP packet's payload ends exactly at l3_end.
  * The same frame is also parsed as a two-segment mbuf would be (first segment shorter), which
- * must never read past the segment.
+ * must never read past the segment. Wherever the fast path (dp_parse_fast.h) takes a frame, its
+ * result must be the full parser's, byte for byte.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dp_parse.h"
+#include "dp_parse_fast.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,6 +73,11 @@ run(const uint8_t *frame, uint32_t cap, uint32_t len, uint32_t hw,
 	CHECK(ra == rb);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 	check_pkt(&a, ra, cap, len);
+	memset(&b, 0x5a, sizeof(b));
+	if (dp_parse_fast(frame, cap, len, hw, &b, pol)) {
+		CHECK(ra == 0);
+		CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	}
 }
 
 int

@@ -103,8 +103,8 @@ feed(struct dp_flow_table *t, const struct dp_pkt *p, uint64_t now, bool *create
 	if (pos < 0)
 		return pos;
 	dp_flow_packet(t, pos, p, b, 64 + p->payload_len, now);
-	if (dp_flow_at(t, pos)->verdict == DP_VERDICT_NONE) {
-		dp_flow_at(t, pos)->verdict = DP_VERDICT_ALLOW;
+	if (dp_flow_hot_at(t, pos)->verdict == DP_VERDICT_NONE) {
+		dp_flow_hot_at(t, pos)->verdict = DP_VERDICT_ALLOW;
 		dp_flow_started(t, pos, now, NULL);
 		c = true;
 	}
@@ -178,11 +178,11 @@ test_directions_and_payload_stats(void **state)
 		sum += sizes[i];
 	}
 	const struct dp_flow *f = dp_flow_at(t, pos);
-	assert_int_equal(f->pkts[0], 3);
-	assert_int_equal(f->pkts[1], 2);
-	assert_int_equal(f->bytes[0], 3 * 64 + 0 + 1460 + 700);
+	assert_int_equal(dp_flow_pkts(f, 0), 3);
+	assert_int_equal(dp_flow_pkts(f, 1), 2);
+	assert_int_equal(dp_flow_bytes(f, 0), 3 * 64 + 0 + 1460 + 700);
 	assert_int_equal(f->first_ns, 0);
-	assert_int_equal(f->last_ns, 4 * SEC);
+	assert_int_equal(dp_flow_hot(f)->last_ns, 4 * SEC);
 
 	double mean = sum / 5;
 	for (unsigned i = 0; i < 5; i++)
@@ -281,7 +281,7 @@ test_tcp_end_reasons(void **state)
 		q->tcp_flags = seq[i].flags;
 		pos = feed(t, q, now += SEC / 10, NULL);
 	}
-	assert_int_equal(dp_flow_at(t, pos)->tcp.state, DP_TCP_TIME_WAIT);
+	assert_int_equal(dp_flow_hot_at(t, pos)->tcp_state, DP_TCP_TIME_WAIT);
 	assert_int_equal(dp_flow_counters(t)->per_state[DP_TCP_TIME_WAIT], 1);
 	age_all(t, 1024, now + 1 * SEC);
 	assert_int_equal(dp_flow_counters(t)->active, 1);
