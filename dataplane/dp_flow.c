@@ -234,10 +234,10 @@ kind_of(uint8_t proto)
 	}
 }
 
+/* Is the key of the entry whose hot line is h k's? */
 static inline bool
-key_eq(const struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
+key_eq_h(const struct dp_flow_hot *h, const struct dp_flow_lkey *k)
 {
-	const struct dp_flow_hot *h = hot(t, i);
 	uint64_t h0, h1;
 
 	memcpy(&h0, h->head, 8);
@@ -247,7 +247,7 @@ key_eq(const struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
 	if (likely(!k->is_long))
 		return true;
 
-	const uint8_t *tl = (const uint8_t *)hot(t, i + 1);
+	const uint8_t *tl = (const uint8_t *)(h + 1); /* same block: i is even */
 	uint64_t t0, t1, t2;
 	uint32_t t3;
 
@@ -256,6 +256,12 @@ key_eq(const struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
 	memcpy(&t2, tl + 16, 8);
 	memcpy(&t3, tl + 24, 4);
 	return ((t0 ^ k->w[2]) | (t1 ^ k->w[3]) | (t2 ^ k->w[4]) | (t3 ^ (uint32_t)k->w[5])) == 0;
+}
+
+static inline bool
+key_eq(const struct dp_flow_table *t, uint32_t i, const struct dp_flow_lkey *k)
+{
+	return key_eq_h(hot(t, i), k);
 }
 
 static inline void
@@ -405,9 +411,10 @@ dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k)
 #define CAND_SLOW (NIL - 1u) /* look in the secondary bucket too */
 
 void
-dp_flow_lookup_burst(
-		struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n, int32_t *pos)
+dp_flow_lookup_burst(struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n,
+		int32_t *pos, struct dp_flow_hot **hl)
 {
+	struct dp_flow_hot *ch[64];
 	uint32_t cand[64];
 
 	for (unsigned base = 0; base < n; base += 64) {
@@ -423,9 +430,10 @@ dp_flow_lookup_burst(
 
 			if (likely(sm != 0)) {
 				uint32_t i = b->idx[__builtin_ctz(sm) >> 1];
-				const struct dp_flow_hot *h = hot(t, i);
+				struct dp_flow_hot *h = hot(t, i);
 
 				cand[j] = i;
+				ch[j] = h;
 				rte_prefetch0(h);
 				if (k[j].is_long)
 					rte_prefetch0(h + 1);
@@ -435,12 +443,18 @@ dp_flow_lookup_burst(
 		}
 		/* Keys against the candidates; anything else the whole way. */
 		for (unsigned j = 0; j < m; j++) {
-			if (likely(cand[j] < CAND_SLOW) && key_eq(t, cand[j], &k[j]))
+			int32_t p;
+
+			if (likely(cand[j] < CAND_SLOW) && key_eq_h(ch[j], &k[j])) {
 				out[j] = (int32_t)cand[j];
-			else if (cand[j] == CAND_MISS)
-				out[j] = -1;
-			else
-				out[j] = dp_flow_find(t, &k[j]);
+				if (hl != NULL)
+					hl[base + j] = ch[j];
+				continue;
+			}
+			p = cand[j] == CAND_MISS ? -1 : dp_flow_find(t, &k[j]);
+			out[j] = p;
+			if (hl != NULL)
+				hl[base + j] = p >= 0 ? hot(t, (uint32_t)p) : NULL;
 		}
 	}
 }
@@ -1091,7 +1105,7 @@ dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p,
 		       (h->flags & DP_FF_STARTED);
 	}
 	h->tcp_flags[dir] |= p->tcp_flags;
-	dp_flow_account(t, pos, h, dir, wire_len, p->payload_len, now);
+	dp_flow_account(h, dir, wire_len, p->payload_len, now);
 	if (tell || (int32_t)((uint32_t)(now >> 20) - h->next_update) >= 0)
 		update_check(t, pos, now, tell);
 	return ok;

@@ -481,11 +481,12 @@ void dp_flow_lkey_from_key(const struct dp_flow_table *t, const struct dp_flow_k
 		struct dp_flow_lkey *out);
 
 /*
- * Look up n keys: pos[i] is the entry, or -1 on a miss. Buckets were prefetched when the keys
- * were made; the candidates' hot lines are prefetched together, then compared.
+ * Look up n keys: pos[i] is the entry, or -1 on a miss, and hot[i] its hot line (NULL on a
+ * miss). Buckets were prefetched when the keys were made; the candidates' hot lines are
+ * prefetched together, then compared.
  */
-void dp_flow_lookup_burst(
-		struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n, int32_t *pos);
+void dp_flow_lookup_burst(struct dp_flow_table *t, const struct dp_flow_lkey *keys, unsigned n,
+		int32_t *pos, struct dp_flow_hot **hot);
 
 /* Look up one key: the position, or -1. */
 int32_t dp_flow_find(const struct dp_flow_table *t, const struct dp_flow_lkey *k);
@@ -542,15 +543,28 @@ dp_flow_expired(const struct dp_flow_table *t, int32_t pos, uint64_t now)
 	return now >= dp_flow_expiry(t, dp_flow_hot_at(t, pos));
 }
 
+/* The same for a hot line the caller has at hand. */
+static inline bool
+dp_flow_expired_h(const struct dp_flow_table *t, const struct dp_flow_hot *h, uint64_t now)
+{
+	return now >= dp_flow_expiry(t, h);
+}
+
 /* The out-of-line parts of dp_flow_packet: TCP state changes, and periodic updates. */
 bool dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p,
 		unsigned src_is_b, uint32_t wire_len, uint64_t now);
 void dp_flow_update_due(struct dp_flow_table *t, int32_t pos, uint64_t now);
 
+/* A hot line's cold record (same block, fixed distance). */
+static inline struct dp_flow *
+dp_flow_cold(const struct dp_flow_hot *h)
+{
+	return (struct dp_flow *)((uintptr_t)h + DP_FLOW_COLD_OFF);
+}
+
 /* Count a packet of dir (wire_len bytes, pl of payload) and its time. */
-static inline void
-dp_flow_account(const struct dp_flow_table *t, int32_t pos, struct dp_flow_hot *h, unsigned dir,
-		uint32_t wire_len, uint32_t pl, uint64_t now)
+static __rte_always_inline void
+dp_flow_account(struct dp_flow_hot *h, unsigned dir, uint32_t wire_len, uint32_t pl, uint64_t now)
 {
 	uint32_t x;
 	uint64_t sq;
@@ -559,19 +573,19 @@ dp_flow_account(const struct dp_flow_table *t, int32_t pos, struct dp_flow_hot *
 	x = h->pkts[dir] + 1;
 	h->pkts[dir] = x;
 	if (unlikely(x == 0))
-		dp_flow_at(t, pos)->pkts_hi[dir]++;
+		dp_flow_cold(h)->pkts_hi[dir]++;
 	x = h->bytes[dir] + wire_len;
 	h->bytes[dir] = x;
 	if (unlikely(x < wire_len))
-		dp_flow_at(t, pos)->bytes_hi[dir]++;
+		dp_flow_cold(h)->bytes_hi[dir]++;
 	x = h->pl_sum + pl;
 	h->pl_sum = x;
 	if (unlikely(x < pl))
-		dp_flow_at(t, pos)->pl_sum_hi++;
+		dp_flow_cold(h)->pl_sum_hi++;
 	sq = (uint64_t)h->pl_sq + (uint64_t)pl * pl;
 	h->pl_sq = (uint32_t)sq;
 	if (unlikely(sq >> 32))
-		dp_flow_at(t, pos)->pl_sq_hi += (uint32_t)(sq >> 32);
+		dp_flow_cold(h)->pl_sq_hi += (uint32_t)(sq >> 32);
 	h->last_ns = now;
 }
 
@@ -583,11 +597,10 @@ dp_flow_account(const struct dp_flow_table *t, int32_t pos, struct dp_flow_hot *
  * An established TCP segment without SYN, FIN or RST, and any other protocol's packet, touches
  * only the hot line: counters, flags it adds, last seen.
  */
-static inline bool
-dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
-		uint32_t wire_len, uint64_t now)
+static __rte_always_inline bool
+dp_flow_packet_h(struct dp_flow_table *t, int32_t pos, struct dp_flow_hot *h,
+		const struct dp_pkt *p, unsigned src_is_b, uint32_t wire_len, uint64_t now)
 {
-	struct dp_flow_hot *h = dp_flow_hot_at(t, pos);
 	unsigned dir = src_is_b ^ h->init_is_b;
 
 	if (p->proto == IPPROTO_TCP) {
@@ -599,17 +612,24 @@ dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, uns
 		if ((h->tcp_flags[dir] | fl) != h->tcp_flags[dir])
 			h->tcp_flags[dir] |= fl;
 	}
-	dp_flow_account(t, pos, h, dir, wire_len, p->payload_len, now);
+	dp_flow_account(h, dir, wire_len, p->payload_len, now);
 	if (unlikely((int32_t)((uint32_t)(now >> 20) - h->next_update) >= 0))
 		dp_flow_update_due(t, pos, now);
 	return true;
+}
+
+static inline bool
+dp_flow_packet(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p, unsigned src_is_b,
+		uint32_t wire_len, uint64_t now)
+{
+	return dp_flow_packet_h(t, pos, dp_flow_hot_at(t, pos), p, src_is_b, wire_len, now);
 }
 
 /* A later fragment: counted with the initiator's direction (it has no ports), no payload. */
 static inline void
 dp_flow_fragment(struct dp_flow_table *t, int32_t pos, uint32_t wire_len, uint64_t now)
 {
-	dp_flow_account(t, pos, dp_flow_hot_at(t, pos), 0, wire_len, 0, now);
+	dp_flow_account(dp_flow_hot_at(t, pos), 0, wire_len, 0, now);
 }
 
 /* Emit the start event of a new flow (after its verdict is known); app may be NULL. */

@@ -220,6 +220,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->evq.ring = w->events;
 	w->evq.worker = (uint8_t)id;
 	dp_flow_set_evq(w->flows, &w->evq);
+	w->flow_ctr = dp_flow_counters(w->flows);
 	w->inspect = dp_inspect_create(id, cfg->inspect_max_flows, socket, alc);
 	if (w->inspect == NULL) {
 		DP_LOG(ERR, "worker %u: inspection state: no memory", id);
@@ -596,17 +597,23 @@ flow_create(struct dp_worker *w, const struct dp_burst *b, unsigned j)
 	return ps;
 }
 
+/* Does the flow need (re-)classifying: no verdict, or one of an older policy? */
+static inline bool
+needs_verdict(const struct dp_burst *b, const struct dp_flow_hot *h)
+{
+	return h->verdict == DP_VERDICT_NONE || (b->pol != NULL && h->epoch != b->epoch);
+}
+
 /*
  * A flow without a verdict, or with one of an older policy, is queued for classification
  * (once: DP_FF_CLASSIFY); without a policy every flow is allowed at once.
  */
-static inline void
+static void
 queue_classify(struct dp_worker *w, struct dp_burst *b, int32_t ps, uint64_t when)
 {
 	struct dp_flow_hot *h = dp_flow_hot_at(w->flows, ps);
 
-	if ((h->verdict != DP_VERDICT_NONE && (b->pol == NULL || h->epoch == b->epoch)) ||
-			(h->flags & DP_FF_CLASSIFY))
+	if (!needs_verdict(b, h) || (h->flags & DP_FF_CLASSIFY))
 		return;
 	if (b->pol == NULL) {
 		h->verdict = DP_VERDICT_ALLOW;
@@ -756,27 +763,32 @@ stateless_rules(struct dp_burst *b)
 static void
 stage_flows(struct dp_worker *w, struct dp_burst *b)
 {
-	const struct dp_flow_counters *fc = dp_flow_counters(w->flows);
+	const struct dp_flow_counters *fc = w->flow_ctr;
 	uint64_t removals;
 
 	stateless_rules(b);
 	if (b->m == 0)
 		return;
-	dp_flow_lookup_burst(w->flows, b->keys, b->m, b->pos);
+	dp_flow_lookup_burst(w->flows, b->keys, b->m, b->pos, b->hot);
 	removals = dp_flow_removals(fc);
 	for (unsigned j = 0; j < b->m; j++) {
-		int32_t ps = b->pos[j];
+		struct dp_flow_hot *h = b->hot[j];
 
 		/* A creation earlier in this burst may have evicted (and another key taken) the
 		 * slot the lookup found: look again. Rare: only when the table is full. */
-		if (unlikely(dp_flow_removals(fc) != removals))
-			ps = dp_flow_find(w->flows, &b->keys[j]);
-		if (unlikely(ps < 0))
-			ps = flow_create(w, b, j);
-		b->pos[j] = ps;
+		if (unlikely(dp_flow_removals(fc) != removals || h == NULL)) {
+			int32_t ps = dp_flow_removals(fc) != removals
+						     ? dp_flow_find(w->flows, &b->keys[j])
+						     : b->pos[j];
+
+			if (ps < 0)
+				ps = flow_create(w, b, j);
+			b->pos[j] = ps;
+			h = b->hot[j] = ps >= 0 ? dp_flow_hot_at(w->flows, ps) : NULL;
+		}
 		b->rm[j] = dp_flow_removals(fc);
-		if (likely(ps >= 0))
-			queue_classify(w, b, ps, b->when[b->idx[j]]);
+		if (likely(h != NULL) && unlikely(needs_verdict(b, h)))
+			queue_classify(w, b, b->pos[j], b->when[b->idx[j]]);
 	}
 }
 
@@ -831,47 +843,22 @@ inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_
 }
 
 /*
- * A keyed packet's turn: its flow as it stands (ended and restarted if its time ran out),
- * the packet accounted to it, then the verdict: the flow's, a stateless rule's drop, dry-run,
- * rate limits, inspection, reject answers.
+ * The rest of a keyed packet's turn when its flow is not simply allowed and under way: a
+ * verdict to find (a flow the packet restarted), a first fragment to remember, DNS facts, the
+ * start event, dry-run, rate limits, stateless drops, inspection, reject answers.
  */
 static enum dp_disp
-decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
+decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, struct dp_flow_hot *h)
 {
 	const unsigned i = b->idx[j];
 	struct rte_mbuf *m = b->pkts[i];
 	const struct dp_pkt *p = &b->meta[i];
 	const uint64_t now = b->when[i];
 	const uint32_t len = rte_pktmbuf_pkt_len(m);
-	const unsigned src_is_b = b->keys[j].src_is_b;
-	int32_t ps = b->pos[j];
-	struct dp_flow_hot *h;
+	const unsigned dir = b->keys[j].src_is_b ^ h->init_is_b;
 	bool would = false, dry;
 	uint8_t v;
 
-	/* A flow ended earlier in this burst (expiry, port reuse, eviction) may have moved: look
-	 * again. */
-	if (unlikely(ps >= 0 && dp_flow_removals(dp_flow_counters(w->flows)) != b->rm[j])) {
-		ps = dp_flow_find(w->flows, &b->keys[j]);
-		if (ps < 0)
-			ps = flow_create(w, b, j);
-	}
-	if (unlikely(ps < 0))
-		return w->overflow_open ? DP_DISP_FORWARD : DP_DISP_DROP; /* table full */
-	h = dp_flow_hot_at(w->flows, ps);
-	if (unlikely(dp_flow_expired(w->flows, ps, now))) {
-		/* Its time ran out before this packet: it ends, the packet starts anew. */
-		struct dp_flow *f = dp_flow_at(w->flows, ps);
-		unsigned init_b;
-		uint16_t in_port;
-
-		initiator_of(b->src, p, src_is_b, &init_b, &in_port);
-		dp_flow_restart(w->flows, ps, init_b, in_port, now);
-		f->icmp_type = p->icmp_type;
-		f->icmp_code = p->icmp_code;
-	}
-	if (!dp_flow_packet(w->flows, ps, p, src_is_b, len, now))
-		return DP_DISP_DROP; /* the TCP policy dropped it */
 	/* A flow this packet restarted (expiry, or a SYN reusing a closed tuple) needs its
 	 * verdict now. */
 	if (unlikely(h->verdict == DP_VERDICT_NONE)) {
@@ -881,14 +868,14 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 			classify_flows(w, b->pol, b->cls, 1, b->cls_when);
 	}
 	if (unlikely(p->frag == DP_FRAG_FIRST))
-		dp_frag_remember(w->frags, p, ps, dp_flow_at(w->flows, ps)->id, now);
+		dp_frag_remember(w->frags, p, ps, dp_flow_cold(h)->id, now);
 	/* A DNS query's name and type travel with the flow's events (for the detectors). */
 	struct dp_event_app app;
-	bool dns = dns_facts(w, m, p, ps, src_is_b ^ h->init_is_b, &app);
+	bool dns = dns_facts(w, m, p, ps, dir, &app);
 
-	if (unlikely(!(h->flags & DP_FF_STARTED)))
+	if (!(h->flags & DP_FF_STARTED))
 		dp_flow_started(w->flows, ps, now, dns ? &app : NULL);
-	else if (unlikely(dns))
+	else if (dns)
 		dp_flow_updated(w->flows, ps, now, &app);
 
 	v = h->verdict;
@@ -907,7 +894,7 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 		would = true;
 	}
 	/* A stateless rule that drops overrides the flow's verdict for this packet. */
-	if (!would && unlikely(b->sl_rule[j] != RL_RULE_DEFAULT)) {
+	if (!would && b->sl_rule[j] != RL_RULE_DEFAULT) {
 		const struct rl_rule_info *ri = rl_snapshot_rule(b->pol, b->sl_rule[j]);
 
 		w->ctr.policy.stateless_matched++;
@@ -920,8 +907,8 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 		}
 	}
 	if (!would) {
-		if (unlikely(inspected(w, h, ps)))
-			return inspect_packet(w, b, i, ps, src_is_b ^ h->init_is_b, dry);
+		if (inspected(w, h, ps))
+			return inspect_packet(w, b, i, ps, dir, dry);
 		return DP_DISP_FORWARD;
 	}
 	if (dry) {
@@ -937,6 +924,61 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 	if (v == DP_VERDICT_REJECT && reject_answer(w, b->src, m, p, now))
 		return DP_DISP_ANSWERED; /* sent back: neither forwarded nor freed */
 	return DP_DISP_DROP;
+}
+
+/*
+ * A keyed packet's turn: its flow as it stands (ended and restarted if its time ran out), the
+ * packet accounted to it, then its verdict. Most packets belong to a flow that is allowed,
+ * under way and not inspected, carry no first fragment and no DNS, and match no stateless
+ * rule: they are forwarded here, the flow's rule counted; the rest is decide_rest's.
+ */
+static inline enum dp_disp
+decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
+{
+	const unsigned i = b->idx[j];
+	const struct dp_pkt *p = &b->meta[i];
+	const uint64_t now = b->when[i];
+	const uint32_t len = rte_pktmbuf_pkt_len(b->pkts[i]);
+	const unsigned src_is_b = b->keys[j].src_is_b;
+	int32_t ps = b->pos[j];
+	struct dp_flow_hot *h;
+
+	/* A flow ended earlier in this burst (expiry, port reuse, eviction) may have moved: look
+	 * again. */
+	if (unlikely(ps >= 0 && dp_flow_removals(w->flow_ctr) != b->rm[j])) {
+		ps = dp_flow_find(w->flows, &b->keys[j]);
+		if (ps < 0)
+			ps = flow_create(w, b, j);
+		b->hot[j] = ps >= 0 ? dp_flow_hot_at(w->flows, ps) : NULL;
+	}
+	if (unlikely(ps < 0))
+		return w->overflow_open ? DP_DISP_FORWARD : DP_DISP_DROP; /* table full */
+	h = b->hot[j];
+	if (unlikely(dp_flow_expired_h(w->flows, h, now))) {
+		/* Its time ran out before this packet: it ends, the packet starts anew. */
+		unsigned init_b;
+		uint16_t in_port;
+
+		initiator_of(b->src, p, src_is_b, &init_b, &in_port);
+		dp_flow_restart(w->flows, ps, init_b, in_port, now);
+		dp_flow_cold(h)->icmp_type = p->icmp_type;
+		dp_flow_cold(h)->icmp_code = p->icmp_code;
+	}
+	if (!dp_flow_packet_h(w->flows, ps, h, p, src_is_b, len, now))
+		return DP_DISP_DROP; /* the TCP policy dropped it */
+	if (unlikely(h->verdict != DP_VERDICT_ALLOW ||
+			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT)) != DP_FF_STARTED ||
+			    p->frag != DP_FRAG_NONE || b->sl_rule[j] != RL_RULE_DEFAULT ||
+			    (p->proto == IPPROTO_UDP && (p->dport == 53 || p->sport == 53))))
+		return decide_rest(w, b, j, ps, h);
+	if (b->rc != NULL) {
+		uint32_t r = dp_flow_rule(h);
+		struct rl_counters *c = &b->rc[r == RL_RULE_DEFAULT ? b->n_rules : r];
+
+		c->packets++;
+		c->bytes += len;
+	}
+	return DP_DISP_FORWARD;
 }
 
 /* A later fragment: its first fragment's flow (counted in), and that flow's verdict. */

@@ -79,9 +79,10 @@ struct dp_burst {
 	unsigned m;
 	uint16_t idx[DP_MAX_BURST];
 	struct dp_flow_lkey keys[DP_MAX_BURST];
-	int32_t pos[DP_MAX_BURST];	/* the flow's entry, or DP_NO_FLOW */
-	uint64_t rm[DP_MAX_BURST];	/* the table's removals when pos was found */
-	uint32_t sl_rule[DP_MAX_BURST]; /* stateless rule matched, or RL_RULE_DEFAULT */
+	int32_t pos[DP_MAX_BURST];	       /* the flow's entry, or DP_NO_FLOW */
+	struct dp_flow_hot *hot[DP_MAX_BURST]; /* its hot line (NULL: no flow) */
+	uint64_t rm[DP_MAX_BURST];	       /* the table's removals when pos was found */
+	uint32_t sl_rule[DP_MAX_BURST];	       /* stateless rule matched, or RL_RULE_DEFAULT */
 
 	/* Later fragments (arrival indices): decided among the others, in arrival order. */
 	unsigned nl;
@@ -138,6 +139,7 @@ struct dp_worker {
 	uint64_t ts_flag;
 	struct dp_parse_policy parse_pol;
 	struct dp_flow_table *flows;
+	const struct dp_flow_counters *flow_ctr; /* its counters (removals move entries) */
 	struct dp_frag_table *frags;
 	struct dp_reasm *reasm;	 /* fragments of inspected flows, reassembled for scanning */
 	struct rte_ring *events; /* to control */

@@ -305,6 +305,7 @@ burst(struct run *r, const struct tuple *pool, unsigned n_pool, unsigned n, uint
 	struct dp_flow_lkey lk[MAX_BURST];
 	uint64_t when[MAX_BURST], rm_n[MAX_BURST], rm_o[MAX_BURST];
 	int32_t pn[MAX_BURST], po[MAX_BURST];
+	struct dp_flow_hot *hn[MAX_BURST];
 	unsigned sb[MAX_BURST];
 	const struct dp_flow_counters *cn = dp_flow_counters(r->tn);
 	const struct ref_flow_counters *co = ref_flow_counters(r->to);
@@ -317,10 +318,12 @@ burst(struct run *r, const struct tuple *pool, unsigned n_pool, unsigned n, uint
 		assert_int_equal(dp_flow_lkey_make(r->tn, &pk[j], &lk[j]), sb[j]);
 		wkp[j] = (const struct ref_flow_key *)&wk[j];
 	}
-	dp_flow_lookup_burst(r->tn, lk, n, pn);
+	dp_flow_lookup_burst(r->tn, lk, n, pn, hn);
 	ref_flow_lookup_bulk(r->to, wkp, n, po);
-	for (unsigned j = 0; j < n; j++)
+	for (unsigned j = 0; j < n; j++) {
 		assert_int_equal(pn[j] >= 0, po[j] >= 0);
+		assert_ptr_equal(hn[j], pn[j] >= 0 ? dp_flow_hot_at(r->tn, pn[j]) : NULL);
+	}
 
 	uint64_t rn = cn->removed, ro = co->removed;
 	for (unsigned j = 0; j < n; j++) {
