@@ -38,10 +38,11 @@ struct agg_key {
 	uint8_t pad[2];
 };
 
+/* Deltas: a flow that moves to its protocol's row takes its counts out of another (below). */
 struct agg_val {
-	uint64_t packets;
-	uint64_t bytes;
-	int64_t flows; /* may go below 0 when a flow moves to its protocol's row (below) */
+	int64_t packets;
+	int64_t bytes;
+	int64_t flows;
 };
 
 /* Per-flow totals at its last event, to turn cumulative counters into deltas. */
@@ -54,8 +55,13 @@ struct track_key {
 struct track_val {
 	uint64_t pkts;
 	uint64_t bytes;
-	/* Where the flow was counted: its start's minute, verdict and application protocol. */
+	/*
+	 * Where the flow was counted: its start's minute, verdict and application protocol, and
+	 * the packets and bytes its events added there before its protocol was known.
+	 */
 	int64_t minute;
+	uint64_t early_pkts;
+	uint64_t early_bytes;
 	uint8_t verdict;
 	uint8_t app_proto;
 	bool counted;
@@ -713,7 +719,7 @@ agg_key_of(const struct dp_event *ev, struct agg_key *k)
 }
 
 static void
-add_agg(struct ctl_store *s, const struct agg_key *k, uint64_t pkts, uint64_t bytes, int64_t flows,
+add_agg(struct ctl_store *s, const struct agg_key *k, int64_t pkts, int64_t bytes, int64_t flows,
 		int *rc)
 {
 	struct agg_val *v;
@@ -735,23 +741,26 @@ add_agg(struct ctl_store *s, const struct agg_key *k, uint64_t pkts, uint64_t by
 }
 
 /*
- * The flow's protocol became known: its count moves from the row it was counted in (its
- * start's minute, "not known") to the same row of its protocol. Its packets and bytes stay
- * where they were counted, under the protocol known at the time.
+ * The flow's protocol became known: its count, and the packets and bytes its events added in
+ * its start's minute while the protocol was not known (its first packets; a one-datagram flow's
+ * whole traffic), move from that row to the same row of its protocol. What later minutes got
+ * before the protocol was known stays there.
  */
 static void
-move_flow_count(struct ctl_store *s, const struct dp_event *ev, struct track_val *tv, int *rc)
+move_to_protocol(struct ctl_store *s, const struct dp_event *ev, struct track_val *tv, int *rc)
 {
 	struct agg_key k;
+	int64_t p = (int64_t)tv->early_pkts, b = (int64_t)tv->early_bytes;
 
 	agg_key_of(ev, &k);
 	k.minute = tv->minute;
 	k.verdict = tv->verdict;
 	k.app_proto = tv->app_proto;
-	add_agg(s, &k, 0, 0, -1, rc);
+	add_agg(s, &k, -p, -b, -1, rc);
 	k.app_proto = ev->flow.app_proto;
-	add_agg(s, &k, 0, 0, 1, rc);
+	add_agg(s, &k, p, b, 1, rc);
 	tv->app_proto = ev->flow.app_proto;
+	tv->early_pkts = tv->early_bytes = 0;
 }
 
 int
@@ -804,12 +813,17 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 			tv->app_proto = k.app_proto;
 			tv->counted = true;
 		} else if (tv->counted && k.app_proto != 0 && k.app_proto != tv->app_proto) {
-			move_flow_count(s, ev, tv, &rc);
+			move_to_protocol(s, ev, tv, &rc);
+		}
+		if (tv->counted && tv->app_proto == 0 && k.app_proto == 0 &&
+				k.minute == tv->minute && k.verdict == tv->verdict) {
+			tv->early_pkts += dp;
+			tv->early_bytes += db;
 		}
 		if (ev->type == DP_EV_FLOW_END)
 			ctl_map_del(s->track, &tk);
 	}
-	add_agg(s, &k, dp, db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
+	add_agg(s, &k, (int64_t)dp, (int64_t)db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
 	if (rc != 0 && ev->type == DP_EV_FLOW_START && tv != NULL)
 		tv->counted = false; /* no row holds its count: nothing to move later */
 	return rc;
@@ -1102,8 +1116,8 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 	sqlite3_bind_int(st, 5, k->proto);
 	sqlite3_bind_int(st, 6, k->verdict);
 	bind_text(st, 7, ctl_app_proto_name(k->app_proto) ?: "");
-	sqlite3_bind_int64(st, 8, (int64_t)v->packets);
-	sqlite3_bind_int64(st, 9, (int64_t)v->bytes);
+	sqlite3_bind_int64(st, 8, v->packets);
+	sqlite3_bind_int64(st, 9, v->bytes);
 	sqlite3_bind_int64(st, 10, v->flows);
 	return step_done(st);
 }
