@@ -180,8 +180,7 @@ test_dns(void **state)
 	/* Its response came: NXDOMAIN, as Suricata's alert at the response shows it. */
 	tm_u16(&tm, DP_TM_DNS_RCODE, 3);
 	o = eve_of(&tm, &al);
-	assert_string_equal(
-			json_string_value(json_object_get(json_object_get(o, "dns"), "rcode")),
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "dns"), "rcode")),
 			"NXDOMAIN");
 	json_decref(o);
 
@@ -255,7 +254,8 @@ test_tls(void **state)
 	tm = txmeta(AL_PROTO_TLS);
 	tm_str(&tm, DP_TM_TLS_SNI, "x");
 	o = eve_of(&tm, &al);
-	assert_json_eq(json_object_get(o, "tls"), "{\"sni\": \"x\", \"version\": \"UNDETERMINED\"}");
+	assert_json_eq(json_object_get(o, "tls"),
+			"{\"sni\": \"x\", \"version\": \"UNDETERMINED\"}");
 	json_decref(o);
 }
 

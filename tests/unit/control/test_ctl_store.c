@@ -746,8 +746,8 @@ test_migration_from_v2(void **state)
 					  " app_proto IS NULL AND app IS NULL"),
 			1);
 	/* The key has the protocol: the same minute and flow key with "http" is another row. */
-	ev = ctl_test_ev4(DP_EV_FLOW_START, 1709251200ULL * NS_PER_S, "10.1.1.1", 40001,
-			"10.2.2.2", 80, 6, 5);
+	ev = ctl_test_ev4(DP_EV_FLOW_START, 1709251200ULL * NS_PER_S, "10.1.1.1", 40001, "10.2.2.2",
+			80, 6, 5);
 	ctl_test_counts(&ev, 1, 0, 60, 0);
 	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
 	ev.type = DP_EV_FLOW_END;
@@ -761,7 +761,8 @@ test_migration_from_v2(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT flows * 100000 + bytes FROM flows WHERE"
 					  " app_proto = ''"),
 			2 * 100000 + 4000);
-	assert_int_equal(sql_int(f->path, "SELECT bytes FROM flows WHERE app_proto = 'http'"), 3600);
+	assert_int_equal(
+			sql_int(f->path, "SELECT bytes FROM flows WHERE app_proto = 'http'"), 3600);
 	assert_int_equal(sql_int(f->path, "SELECT flows FROM flows WHERE app_proto = 'http'"), 1);
 	/* The indexes came back with the rebuilt table. */
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
@@ -769,7 +770,9 @@ test_migration_from_v2(void **state)
 			2);
 	/* Readers see the migrated rows: the old ones with app_proto null. */
 	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
-	struct ctl_flow_query q = { .dport = -1, .proto = -1, .verdict = -1, .app_proto = "unknown" };
+	struct ctl_flow_query q = {
+		.dport = -1, .proto = -1, .verdict = -1, .app_proto = "unknown"
+	};
 	json_t *rows;
 
 	assert_non_null(r);
@@ -831,25 +834,31 @@ test_flows_by_app_proto(void **state)
 
 	/* Flows per application, in the minute each started. */
 	snprintf(sql, sizeof(sql),
-			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64 " AND app_proto = '%s'",
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = '%s'",
 			m0, "http");
 	assert_int_equal(sql_int(f->path, sql), 1);
 	snprintf(sql, sizeof(sql),
-			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64 " AND app_proto = '%s'",
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = '%s'",
 			m0, "failed");
 	assert_int_equal(sql_int(f->path, sql), 1);
 	snprintf(sql, sizeof(sql),
-			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64 " AND app_proto = ''",
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = ''",
 			m0);
 	assert_int_equal(sql_int(f->path, sql), 1);
 	assert_int_equal(sql_int(f->path, "SELECT sum(flows) FROM flows"), 3);
 	/* Bytes per application: each flow's bytes under its protocol, the first ones too. */
 	assert_int_equal(sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = 'http'"),
 			9800);
-	assert_int_equal(sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = 'failed'"),
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = 'failed'"),
 			500);
-	assert_int_equal(sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = ''"), 180);
-	assert_int_equal(sql_int(f->path, "SELECT sum(packets) FROM flows WHERE app_proto = ''"), 3);
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = ''"), 180);
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(packets) FROM flows WHERE app_proto = ''"), 3);
 	/* The "not known" row the three share, written before the moves: the third flow only. */
 	snprintf(sql, sizeof(sql),
 			"SELECT packets + bytes + flows FROM flows WHERE minute = %" PRId64
@@ -866,8 +875,8 @@ test_flows_by_app_proto(void **state)
 	assert_non_null(rows);
 	assert_int_equal(json_array_size(rows), 2); /* minute 0 (the flow) and 1 (its bytes) */
 	for (size_t i = 0; i < json_array_size(rows); i++)
-		assert_string_equal(json_string_value(json_object_get(json_array_get(rows, i),
-						    "app_proto")),
+		assert_string_equal(json_string_value(json_object_get(
+						    json_array_get(rows, i), "app_proto")),
 				"http");
 	json_decref(rows);
 	q.app_proto = "gopher";
@@ -930,11 +939,10 @@ test_alert_app_columns(void **state)
 	assert_int_equal(json_integer_value(json_object_get(row, "uid")), 700);
 	assert_int_equal(json_integer_value(json_object_get(row, "count")), 2);
 	assert_string_equal(json_string_value(json_object_get(row, "app_proto")), "http");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "app"),
-					    "hostname")),
-			"www.example.com");
 	assert_string_equal(
-			json_string_value(json_object_get(json_object_get(row, "app"), "url")),
+			json_string_value(json_object_get(json_object_get(row, "app"), "hostname")),
+			"www.example.com");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "app"), "url")),
 			"/a/very/long/ur");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(row, "app_cut"), 0)),
 			"http.url");

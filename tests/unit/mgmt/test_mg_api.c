@@ -691,8 +691,8 @@ test_flows_and_counters(void **state)
 	assert_int_equal(f->app_proto, -1);
 
 	static const char *const bad[] = { "/api/v1/flows?app_proto=gopher",
-		"/api/v1/flows?app_proto=HTTP", "/api/v1/flows?port=65536", "/api/v1/flows?state=open",
-		"/api/v1/flows?limit=0", "/api/v1/flows?addr=10.0.0",
+		"/api/v1/flows?app_proto=HTTP", "/api/v1/flows?port=65536",
+		"/api/v1/flows?state=open", "/api/v1/flows?limit=0", "/api/v1/flows?addr=10.0.0",
 		"/api/v1/flows?proto=", "/api/v1/flows?src=10.0.0.1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(http(&ts, "GET", bad[i], TOK_VIEWER, NULL, NULL, NULL, &r), 0);
