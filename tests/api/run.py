@@ -492,20 +492,24 @@ def application_layer(v, ctx):
         deadline = time.time() + 15
         while True:
             r = expect(s.get("/api/v1/alerts?kind=signature", "viewer"), 200)
-            if len(r.json["items"]) >= 6 or time.time() > deadline:
+            if len(r.json["items"]) >= 7 or time.time() > deadline:
                 break
             time.sleep(0.2)
         items = r.json["items"]
-        check(len(items) == 6, "six signature alerts, one per protocol", r)
-        by_proto = {x["app_proto"]: x for x in items}
+        check(len(items) == 7, "seven signature alerts: one per protocol, and a long URL", r)
+        by_sid = {x["sid"]: x for x in items}
+        by_proto = {x["app_proto"]: x for x in items if x["sid"] != 9900507}
         check(sorted(by_proto) == ["dns", "ftp", "http", "smtp", "ssh", "tls"],
               "each alert names its flow's protocol", [x["app_proto"] for x in items])
-        http = by_proto["http"]
+        http = by_sid[9900501]
         check(http["app"]["hostname"] == "www.example.com" and
               http["app"]["url"] == "/admin/login.php?user=admin" and
               http["app"]["status"] == 302 and http["app"]["http_method"] == "GET",
               "the HTTP transaction's facts", http)
         check(http["app_cut"] is None, "nothing was cut", http)
+        long_url = by_sid[9900507]
+        check(long_url["app"]["url"] == "/long/" + "a" * 122 and
+              long_url["app_cut"] == ["http.url"], "the long URL cut, and said to be", long_url)
         check(by_proto["dns"]["app"]["queries"] == [{"rrname": "bad.example.com",
                                                      "rrtype": "A"}], "the DNS query",
               by_proto["dns"])
@@ -515,7 +519,8 @@ def application_layer(v, ctx):
 
         # The filter, and one alert by the uid its EVE line carries.
         r = expect(s.get("/api/v1/alerts?app_proto=http", "viewer"), 200)
-        check([x["sid"] for x in r.json["items"]] == [9900501], "app_proto=http", r)
+        check(sorted(x["sid"] for x in r.json["items"]) == [9900501, 9900507],
+              "app_proto=http", r)
         r = expect(s.get("/api/v1/alerts?app_proto=unknown&kind=signature", "viewer"), 200)
         check(r.json["items"] == [], "no signature alert without a protocol", r)
         with open(eve) as f:
@@ -560,13 +565,13 @@ def application_layer(v, ctx):
 
         # Counters: /status has the applayer section, /metrics its families.
         st = expect(s.get("/api/v1/status", "viewer"), 200).json
-        check(st["applayer"]["protocols"]["http"] == 1, "flows per protocol", st["applayer"])
-        check(st["inspection"]["app_alerts"] == {"attached": 6, "missing": 0, "unpaired": 0},
+        check(st["applayer"]["protocols"]["http"] == 2, "flows per protocol", st["applayer"])
+        check(st["inspection"]["app_alerts"] == {"attached": 7, "missing": 0, "unpaired": 0},
               "every TXMETA paired with its alert", st["inspection"])
         body = expect(s.get("/metrics", "viewer"), 200).body.splitlines()
-        for want in ('vigil_applayer_flows_total{proto="http"} 1',
+        for want in ('vigil_applayer_flows_total{proto="http"} 2',
                      'vigil_applayer_flows_total{proto="ftp"} 1',
-                     'vigil_alert_app_facts_total{result="attached"} 6',
+                     'vigil_alert_app_facts_total{result="attached"} 7',
                      "# TYPE vigil_applayer_transactions_total counter"):
             check(want in body or any(x.startswith(want) for x in body), f"no line {want!r}")
         rc = s.close()
@@ -577,9 +582,9 @@ def application_layer(v, ctx):
         with sqlite3.connect(db) as c:
             rows = dict((p, (n, b)) for p, n, b in c.execute(
                 "SELECT app_proto, sum(flows), sum(bytes) FROM flows GROUP BY app_proto"))
-        for p in ("http", "dns", "tls", "ssh", "smtp", "ftp"):
-            check(p in rows and rows[p][0] == 1 and rows[p][1] > 0,
-                  f"one {p} flow with its bytes in the store", rows)
+        for p, n in (("http", 2), ("dns", 1), ("tls", 1), ("ssh", 1), ("smtp", 1), ("ftp", 1)):
+            check(p in rows and rows[p][0] == n and rows[p][1] > 0,
+                  f"{n} {p} flow(s) with their bytes in the store", rows)
         check(rows.get("", (0, 0))[0] == 0, "no flow left under 'not known'", rows)
     finally:
         s.close()

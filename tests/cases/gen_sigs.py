@@ -174,8 +174,9 @@ def tcp_dialog(a, b, t, cport, sport, turns, client="10.1.1.1", server="10.2.2.2
 def eve_applayer():
     """eve-applayer: one exchange per application protocol, each matched by a signature on its
     transaction, so that every EVE alert carries its protocol's object: an HTTP request
-    answered by a redirect, a DNS query, a TLS ClientHello, SSH banners, an SMTP envelope and
-    an FTP command refused. Everything passes (alert rules only)."""
+    answered by a redirect, a DNS query, a TLS ClientHello, SSH banners, an SMTP envelope, an
+    FTP command refused, and an HTTP request whose URL is too long to carry whole. Everything
+    passes (alert rules only)."""
     from scapy.layers.dns import DNS, DNSQR
     from scapy.layers.tls.all import TLS, TLSClientHello, TLS_Ext_ServerName, ServerName
     a, b = [], []
@@ -201,6 +202,9 @@ def eve_applayer():
     tcp_dialog(a, b, 500, 40014, 21, [
         (1, b"220 FTP ready\r\n"), (0, b"USER anonymous\r\n"), (1, b"331 Password please\r\n"),
         (0, b"RETR /etc/passwd\r\n"), (1, b"550 No such file\r\n")])
+    # A URL longer than the event has room for: cut, and said to be.
+    tcp_dialog(a, b, 600, 40015, 80, [
+        (0, b"GET /long/" + b"a" * 300 + b" HTTP/1.1\r\nHost: www.example.com\r\n\r\n")])
     write("eve-applayer", "in-a.pcap", a)
     write("eve-applayer", "in-b.pcap", b)
     write("eve-applayer", "expect-b.pcap", a)
