@@ -37,16 +37,24 @@ struct dp_clock {
  */
 void dp_clock_init(struct dp_clock *c, enum dp_clock_source source, uint64_t pkt_scale);
 
-/* Live: read the TSC (once per burst). No effect in packet mode. */
+/* Live: the time at TSC reading tsc (a reading taken anyway: a TSC read is not free). No
+ * effect in packet mode. tsc never goes back between calls. */
 static inline uint64_t
-dp_clock_tick(struct dp_clock *c)
+dp_clock_tick_at(struct dp_clock *c, uint64_t tsc)
 {
 	if (c->source == DP_CLOCK_TSC) {
-		uint64_t cycles = rte_rdtsc() - c->tsc0;
+		uint64_t cycles = tsc - c->tsc0;
 
 		c->now_ns = c->base_ns + (uint64_t)(((unsigned __int128)cycles * c->mult) >> 32);
 	}
 	return c->now_ns;
+}
+
+/* Live: read the TSC. No effect in packet mode. */
+static inline uint64_t
+dp_clock_tick(struct dp_clock *c)
+{
+	return c->source == DP_CLOCK_TSC ? dp_clock_tick_at(c, rte_rdtsc()) : c->now_ns;
 }
 
 /* Packet mode: advance to a packet's timestamp; never backwards. */

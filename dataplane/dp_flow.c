@@ -43,7 +43,7 @@ struct dp_flow_table {
 	dp_flow_end_hook end_hook;
 	void *end_hook_arg;
 	/*
-	 * Free entries, in lists through their own hot lines (k4.a: next, k4.b: previous): single
+	 * Free entries, in lists through their own hot lines (fl.next, fl.prev): single
 	 * entries whose neighbour of the aligned pair is in use, and whole free pairs (by their
 	 * even entry), which long keys need. Freeing the second half of a pair makes it a pair
 	 * again.
@@ -60,7 +60,6 @@ struct dp_flow_table {
 };
 
 _Static_assert(sizeof(struct dp_flow_key) == 48, "wide keys are 48 bytes");
-_Static_assert(sizeof(struct dp_flow_key4) == 16, "IPv4 keys are 16 bytes");
 _Static_assert(sizeof(struct dp_flow_key6) == 44, "long keys are 44 bytes");
 _Static_assert(sizeof(struct dp_flow_lkey) == 64, "a lookup key is one cache line");
 _Static_assert(sizeof(struct dp_flow_hot) == 64, "a hot line is one cache line");
@@ -110,10 +109,10 @@ push1(struct dp_flow_table *t, uint32_t i)
 	struct dp_flow_hot *h = hot(t, i);
 
 	memset(h, 0, sizeof(*h));
-	h->k4.a = t->free1;
-	h->k4.b = NIL;
+	h->fl.next = t->free1;
+	h->fl.prev = NIL;
 	if (t->free1 != NIL)
-		hot(t, t->free1)->k4.b = i;
+		hot(t, t->free1)->fl.prev = i;
 	t->free1 = i;
 }
 
@@ -121,21 +120,21 @@ static void
 unlink1(struct dp_flow_table *t, uint32_t i)
 {
 	struct dp_flow_hot *h = hot(t, i);
-	uint32_t next = h->k4.a, prev = h->k4.b;
+	uint32_t next = h->fl.next, prev = h->fl.prev;
 
 	if (prev != NIL)
-		hot(t, prev)->k4.a = next;
+		hot(t, prev)->fl.next = next;
 	else
 		t->free1 = next;
 	if (next != NIL)
-		hot(t, next)->k4.b = prev;
+		hot(t, next)->fl.prev = prev;
 }
 
 static void
 push2(struct dp_flow_table *t, uint32_t i)
 {
 	memset(hot(t, i), 0, 2 * sizeof(struct dp_flow_hot));
-	hot(t, i)->k4.a = t->free2;
+	hot(t, i)->fl.next = t->free2;
 	t->free2 = i;
 }
 
@@ -152,7 +151,7 @@ alloc1(struct dp_flow_table *t)
 	i = t->free2;
 	if (i == NIL)
 		return -1;
-	t->free2 = hot(t, i)->k4.a;
+	t->free2 = hot(t, i)->fl.next;
 	push1(t, i + 1);
 	return (int32_t)i;
 }
@@ -165,7 +164,7 @@ alloc2(struct dp_flow_table *t)
 
 	if (i == NIL)
 		return -1;
-	t->free2 = hot(t, i)->k4.a;
+	t->free2 = hot(t, i)->fl.next;
 	return (int32_t)i;
 }
 
@@ -292,8 +291,8 @@ dp_flow_lkey_from_key(const struct dp_flow_table *t, const struct dp_flow_key *k
 
 		memcpy(&a, k->a, 4);
 		memcpy(&b, k->b, 4);
-		out->w[0] = a | (uint64_t)b << 32;
-		out->w[1] = k->a_port | (uint32_t)k->b_port << 16 | (uint64_t)pv << 32;
+		out->w[0] = k->a_port | (uint64_t)a << 16 | (uint64_t)k->b_port << 48;
+		out->w[1] = b | (uint64_t)pv << 32;
 	} else {
 		memcpy(&out->w[0], k->a, 16);
 		memcpy(&out->w[2], k->b, 16);
@@ -314,9 +313,11 @@ dp_flow_key_get(const struct dp_flow_table *t, int32_t pos, struct dp_flow_key *
 	stored_words(t, (uint32_t)pos, w, &lng);
 	memset(out, 0, sizeof(*out));
 	if (!lng) {
-		memcpy(out->a, &w[0], 4);
-		memcpy(out->b, (const uint8_t *)&w[0] + 4, 4);
-		ports = (uint32_t)w[1];
+		uint32_t a = (uint32_t)(w[0] >> 16), b = (uint32_t)w[1];
+
+		memcpy(out->a, &a, 4);
+		memcpy(out->b, &b, 4);
+		ports = (uint32_t)(w[0] & 0xffff) | (uint32_t)(w[0] >> 48) << 16;
 		pv = (uint32_t)(w[1] >> 32);
 		out->family = DP_L3_IPV4;
 	} else {

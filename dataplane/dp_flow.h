@@ -61,15 +61,13 @@ struct dp_flow_key {
 	uint8_t pad[4]; /* zero */
 };
 
-/* The stored keys. pv = protocol | outer VLAN id << 8 | inner VLAN id << 20. */
-struct dp_flow_key4 {
-	uint32_t a; /* network order */
-	uint32_t b;
-	uint16_t a_port;
-	uint16_t b_port;
-	uint32_t pv;
-};
-
+/*
+ * The stored keys, with pv = protocol | outer VLAN id << 8 | inner VLAN id << 20 and the lower
+ * (address, port) endpoint first. An IPv4 key is two words: a_port | a << 16 | b_port << 48
+ * and b | pv << 32 (addresses as they lie in the packet), so that the lower endpoint is the
+ * lesser of two 48-bit numbers (address << 16 | port). Any other key (IPv6, or a third VLAN
+ * tag) is a struct dp_flow_key6.
+ */
 struct dp_flow_key6 {
 	uint8_t a[16]; /* IPv4 (with a third VLAN tag) in the first four bytes */
 	uint8_t b[16];
@@ -82,9 +80,8 @@ struct dp_flow_key6 {
 /* A packet's key ready for the table: the stored key, its hash and where to look. */
 struct dp_flow_lkey {
 	union {
-		struct dp_flow_key4 k4;
 		struct dp_flow_key6 k6; /* is_long */
-		uint64_t w[6];		/* the key as words; beyond the key, zero */
+		uint64_t w[6];		/* the key as words (w[0], w[1]: an IPv4 key) */
 	};
 	uint64_t hash;
 	uint32_t bucket; /* primary */
@@ -120,8 +117,11 @@ enum dp_flow_kind {
  */
 struct dp_flow_hot {
 	union {
-		struct dp_flow_key4 k4;
-		uint8_t head[16];
+		uint64_t kw[2];	  /* an IPv4 key (struct dp_flow_lkey's w[0], w[1]) */
+		uint8_t head[16]; /* a long key's first 16 bytes */
+		struct {
+			uint32_t next, prev;
+		} fl; /* a free entry: its free list */
 	};
 	uint64_t last_ns;
 	uint32_t pkts[2]; /* [0] from the initiator */
@@ -428,6 +428,25 @@ dp_flow_lkey_finish(const struct dp_flow_table *t, struct dp_flow_lkey *k)
 	k->sig = (uint16_t)(sig + (sig == 0));
 }
 
+/* The key's hash, primary bucket and signature; its bucket prefetched. */
+static __rte_always_inline void
+dp_flow_lkey_hashed(const struct dp_flow_table *t, struct dp_flow_lkey *k, uint64_t h, unsigned lng,
+		unsigned swap)
+{
+	const struct dp_flow_table_head *th = (const struct dp_flow_table_head *)t;
+	uint32_t bucket = (uint32_t)(((h >> 32) * th->n_buckets) >> 32);
+	uint16_t sig = (uint16_t)h;
+
+	sig = (uint16_t)(sig + (sig == 0));
+	k->hash = h;
+	/* bucket, sig, is_long and src_is_b: one store */
+	k->bucket = bucket;
+	k->sig = sig;
+	k->is_long = (uint8_t)lng;
+	k->src_is_b = (uint8_t)swap;
+	rte_prefetch0(&th->buckets[bucket]);
+}
+
 /*
  * The table key of a parsed packet, hashed, with its primary bucket prefetched. The lower
  * (address, port) endpoint comes first, chosen with compares and selects, not branches.
@@ -436,43 +455,47 @@ dp_flow_lkey_finish(const struct dp_flow_table *t, struct dp_flow_lkey *k)
 static inline unsigned
 dp_flow_lkey_make(const struct dp_flow_table *t, const struct dp_pkt *p, struct dp_flow_lkey *k)
 {
-	const uint32_t pv =
-			(uint32_t)p->proto | (uint32_t)p->vlan[0] << 8 | (uint32_t)p->vlan[1] << 20;
+	const uint64_t *sd = ((const struct dp_flow_table_head *)t)->seed;
+	uint32_t v01, ports;
 	unsigned swap;
 
+	memcpy(&v01, p->vlan, 4);
+	/* protocol | outer id << 8 | inner id << 20 (ids are 12 bits) */
+	const uint32_t pv = (uint32_t)p->proto | (v01 & 0xfff) << 8 | (v01 >> 4 & 0xfff000) << 8;
+
+	memcpy(&ports, &p->sport, 4); /* sport | dport << 16 */
 	if (likely(p->l3 == DP_L3_IPV4 && p->vlan[2] == 0)) {
 		uint32_t s, d;
 
 		memcpy(&s, p->src, 4);
 		memcpy(&d, p->dst, 4);
-		uint64_t se = (uint64_t)s << 16 | p->sport, de = (uint64_t)d << 16 | p->dport;
+		uint64_t se = (uint64_t)s << 16 | (ports & 0xffff),
+			 de = (uint64_t)d << 16 | ports >> 16;
 		swap = se > de;
 		uint64_t lo = swap ? de : se, hi = swap ? se : de;
+		uint64_t w0 = lo | hi << 48, w1 = hi >> 16 | (uint64_t)pv << 32;
 
-		k->w[0] = (lo >> 16) | (hi >> 16) << 32;
-		k->w[1] = (lo & 0xffff) | (hi & 0xffff) << 16 | (uint64_t)pv << 32;
-		k->is_long = 0;
-	} else {
-		uint64_t s0, s1, d0, d1;
-
-		memcpy(&s0, p->src, 8);
-		memcpy(&s1, p->src + 8, 8);
-		memcpy(&d0, p->dst, 8);
-		memcpy(&d1, p->dst + 8, 8);
-		swap = (s0 > d0) |
-		       ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (p->sport > p->dport))));
-		k->w[0] = swap ? d0 : s0;
-		k->w[1] = swap ? d1 : s1;
-		k->w[2] = swap ? s0 : d0;
-		k->w[3] = swap ? s1 : d1;
-		uint32_t ap = swap ? p->dport : p->sport, bp = swap ? p->sport : p->dport;
-		k->w[4] = ap | bp << 16 | (uint64_t)pv << 32;
-		k->w[5] = (uint64_t)p->vlan[2] | (uint64_t)p->l3 << 16;
-		k->is_long = 1;
+		k->w[0] = w0;
+		k->w[1] = w1;
+		dp_flow_lkey_hashed(t, k, dp_flow_mum(w0 ^ sd[0], w1 ^ sd[1]), 0, swap);
+		return swap;
 	}
-	k->src_is_b = (uint8_t)swap;
-	dp_flow_lkey_finish(t, k);
-	rte_prefetch0(&((const struct dp_flow_table_head *)t)->buckets[k->bucket]);
+
+	uint64_t s0, s1, d0, d1;
+
+	memcpy(&s0, p->src, 8);
+	memcpy(&s1, p->src + 8, 8);
+	memcpy(&d0, p->dst, 8);
+	memcpy(&d1, p->dst + 8, 8);
+	swap = (s0 > d0) | ((s0 == d0) & ((s1 > d1) | ((s1 == d1) & (p->sport > p->dport))));
+	k->w[0] = swap ? d0 : s0;
+	k->w[1] = swap ? d1 : s1;
+	k->w[2] = swap ? s0 : d0;
+	k->w[3] = swap ? s1 : d1;
+	uint32_t ap = swap ? p->dport : p->sport, bp = swap ? p->sport : p->dport;
+	k->w[4] = ap | bp << 16 | (uint64_t)pv << 32;
+	k->w[5] = (uint64_t)p->vlan[2] | (uint64_t)p->l3 << 16;
+	dp_flow_lkey_hashed(t, k, dp_flow_hash(t, k->w, true), 1, swap);
 	return swap;
 }
 

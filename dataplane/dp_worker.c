@@ -681,14 +681,14 @@ apply_blocklist(struct dp_worker *w, struct dp_burst *b, uint64_t parse_dropped)
  * the fragment list (a later fragment follows its first), forward untracked (no 5-tuple), or
  * the flow table, keyed and hashed here with its bucket prefetched. Then the blocklist.
  */
-static void
+static __rte_noinline void
 stage_parse(struct dp_worker *w, struct dp_burst *b)
 {
 	struct rte_mbuf **pkts = b->pkts;
 	const uint16_t n = b->n;
 	const bool pkt_clock = w->clock.source == DP_CLOCK_PACKET;
 	struct dp_port_counters *in = &w->ctr.port[b->src->port];
-	uint64_t now = dp_clock_tick(&w->clock), bytes = 0, dropped = 0;
+	uint64_t now = dp_clock_tick_at(&w->clock, w->loop_tsc), bytes = 0, dropped = 0;
 	unsigned m = 0, nl = 0, nd = 0;
 
 	for (uint16_t i = 0; i < PARSE_PREFETCH && i < n; i++)
@@ -760,7 +760,7 @@ stateless_rules(struct dp_burst *b)
  * decided and inspected with its flow as it was when the packet arrived, whatever else the
  * burst holds.
  */
-static void
+static __rte_noinline void
 stage_flows(struct dp_worker *w, struct dp_burst *b)
 {
 	const struct dp_flow_counters *fc = w->flow_ctr;
@@ -1011,7 +1011,7 @@ decide_fragment(struct dp_worker *w, struct dp_burst *b, unsigned i)
  * a verdict a fragment brings (a signature in the reassembled datagram) applies to the packets
  * after it.
  */
-static void
+static __rte_noinline void
 stage_decide(struct dp_worker *w, struct dp_burst *b)
 {
 	unsigned j = 0, l = 0;
@@ -1028,7 +1028,7 @@ stage_decide(struct dp_worker *w, struct dp_burst *b)
 }
 
 /* Transmit: forwarded packets to the peer port, the dropped ones freed, each in one go. */
-static void
+static __rte_noinline void
 stage_tx(struct dp_worker *w, struct dp_burst *b)
 {
 	struct rte_mbuf *out[DP_MAX_BURST], *dropped[DP_MAX_BURST];
@@ -1205,10 +1205,19 @@ dp_worker_main(void *arg)
 	DP_LOG(INFO, "worker %u on lcore %u: polling %u queue%s%s", w->id, rte_lcore_id(), w->n_rx,
 			w->n_rx == 1 ? "" : "s", ordered ? " in packet time order" : "");
 
+	uint64_t prev_tsc = prev_drain;
+	bool prev_busy = false;
+
 	rte_rcu_qsbr_thread_online(w->qsbr, w->id);
 	while (!__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE)) {
+		/* One TSC read a loop: its bursts' time, the housekeeping's, the TX deadline, and
+		 * the previous loop's length. */
 		uint64_t tsc = rte_rdtsc();
 		unsigned got;
+
+		if (prev_busy)
+			w->ctr.busy_cycles += tsc - prev_tsc;
+		prev_tsc = w->loop_tsc = tsc;
 
 		/* A new signature engine is taken up here, between bursts. */
 		w->eng = dp_inspect_follow(w->inspect, dp_shared_sigs(w->shared));
@@ -1221,7 +1230,7 @@ dp_worker_main(void *arg)
 		got = ordered ? poll_queues_in_time_order(w, false) : poll_queues(w);
 
 		uint64_t t = stage_start(w);
-		uint64_t now = dp_clock_tick(&w->clock);
+		uint64_t now = dp_clock_tick_at(&w->clock, tsc);
 		dp_flow_age(w->flows, now);
 		dp_frag_age(w->frags, now);
 		dp_reasm_tick(w->reasm, now);
@@ -1234,12 +1243,14 @@ dp_worker_main(void *arg)
 			stage_end(w, DP_ST_HOUSE, t);
 
 		w->ctr.loops++;
-		if (got > 0) {
+		prev_busy = got > 0;
+		if (got > 0)
 			w->ctr.busy_loops++;
-			w->ctr.busy_cycles += rte_rdtsc() - tsc;
-		} else if (w->idle_sleep_us > 0)
+		else if (w->idle_sleep_us > 0)
 			rte_delay_us_sleep(w->idle_sleep_us);
 	}
+	if (prev_busy)
+		w->ctr.busy_cycles += rte_rdtsc() - prev_tsc;
 	if (ordered)
 		poll_queues_in_time_order(w, true);
 	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);

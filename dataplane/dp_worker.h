@@ -120,6 +120,7 @@ struct dp_worker {
 	bool flush_go;	   /* set by control: end the open flows now */
 	bool done;	   /* set by the worker when its loop has returned */
 	uint64_t clock_ns; /* the dataplane clock, published after each loop's events */
+	uint64_t loop_tsc; /* the TSC when this loop began: its bursts' live time */
 
 	const struct dp_shared *shared; /* policy snapshot and mode, from control */
 	const struct dp_blocklist *block;
