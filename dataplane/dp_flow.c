@@ -1121,7 +1121,7 @@ age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
 	for (uint32_t i = from; i < to; i++) {
 		const struct dp_flow_hot *h = hot(t, i);
 
-		if (i + 8 < to)
+		if (unlikely(i + 8 < to))
 			rte_prefetch0(hot(t, i + 8));
 		if (h->live && unlikely(now >= dp_flow_expiry(t, h)))
 			end_flow(t, (int32_t)i, natural_end(h), dp_flow_expiry(t, h), false);
@@ -1167,6 +1167,12 @@ dp_flow_age(struct dp_flow_table *t, uint64_t now)
 			cur = 0;
 	}
 	t->age_cursor = cur;
+	/* The next call's entries, on their way while the next burst is processed. */
+	for (uint32_t i = 0, c = cur; i < t->p.aging_batch && i < 16; i++) {
+		rte_prefetch0(hot(t, c));
+		if (++c >= n)
+			c = 0;
+	}
 }
 
 void
