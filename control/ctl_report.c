@@ -62,8 +62,12 @@ stages_json(const struct dp *dp, unsigned w)
 			"cycles_per_packet", per);
 }
 
+/*
+ * A worker's flow counters and table. memory_per_flow is the table's bytes over its entries
+ * (hot line, cold record and the share of the buckets; an IPv6 flow takes two entries).
+ */
 static json_t *
-flows_json(const struct dp_flow_counters *f, size_t memory)
+flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
 {
 	json_t *ended = json_object(), *states = json_object();
 
@@ -73,14 +77,17 @@ flows_json(const struct dp_flow_counters *f, size_t memory)
 	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
 		json_object_set_new(states, dp_tcp_state_name(s),
 				json_integer((json_int_t)f->per_state[s]));
-	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "active",
-			(json_int_t)f->active, "created", (json_int_t)f->created, "ended", ended,
-			"overflow", (json_int_t)f->overflow, "tcp_invalid",
+	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
+			 "s:I}",
+			"active", (json_int_t)f->active, "created", (json_int_t)f->created, "ended",
+			ended, "overflow", (json_int_t)f->overflow, "tcp_invalid",
 			(json_int_t)f->tcp_invalid, "tcp_invalid_dropped",
 			(json_int_t)f->tcp_invalid_dropped, "midstream", (json_int_t)f->midstream,
 			"midstream_refused", (json_int_t)f->midstream_refused, "port_reuse",
 			(json_int_t)f->port_reuse, "tcp_states", states, "memory_bytes",
-			(json_int_t)memory);
+			(json_int_t)memory, "entries", (json_int_t)entries, "memory_per_flow",
+			(json_int_t)(entries ? memory / entries : 0), "long_keys",
+			(json_int_t)f->long_keys, "bucket_moves", (json_int_t)f->bucket_moves);
 }
 
 static json_t *
@@ -288,7 +295,8 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		json_t *fl, *pa, *fr;
 
 		dp_worker_event_counts(dp, w, &sent, &lost);
-		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w));
+		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w),
+				dp_worker_flow_entries(dp, w));
 		pa = parse_json(dp_worker_parse_counters(dp, w));
 		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
 		json_t *po = policy_json(&c->policy);
@@ -325,6 +333,13 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 			json_object_set_new(json_array_get(workers, json_array_size(workers) - 1),
 					"stages", stages_json(dp, w));
 	}
+	/* Summed over workers, the bytes per flow would add up: the whole table's instead. */
+	json_int_t ent = json_integer_value(json_object_get(flows, "entries"));
+	json_object_set_new(flows, "memory_per_flow",
+			json_integer(ent ? json_integer_value(
+							   json_object_get(flows, "memory_bytes")) /
+									ent
+					 : 0));
 	json_object_set_new(root, "flows", flows);
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);

@@ -342,6 +342,12 @@ dp_worker_flow_memory(const struct dp *dp, unsigned w)
 	return dp_flow_table_memory(dp->workers[w]->flows);
 }
 
+uint32_t
+dp_worker_flow_entries(const struct dp *dp, unsigned w)
+{
+	return dp_flow_table_entries(dp->workers[w]->flows);
+}
+
 void
 dp_free(struct dp *dp)
 {
