@@ -723,28 +723,46 @@ dp_flow_describe(const struct dp_flow_table *t, int32_t pos, struct dp_event_flo
 {
 	const struct dp_flow_hot *h = hot(t, (uint32_t)pos);
 	const struct dp_flow *f = cold(t, (uint32_t)pos);
-	struct dp_flow_key k;
 	uint64_t p0 = dp_flow_pkts(f, 0), p1 = dp_flow_pkts(f, 1), n = p0 + p1;
 	double sum = (double)((uint64_t)f->pl_sum_hi << 32 | h->pl_sum);
 	double sq = (double)((uint64_t)f->pl_sq_hi << 32 | h->pl_sq);
+	uint64_t w[6], a[2], b[2];
+	uint32_t pv, ports;
+	bool lng;
 
-	dp_flow_key_get(t, pos, &k);
-	out->family = k.family;
-	out->proto = k.proto;
-	out->state = k.proto == IPPROTO_TCP ? h->tcp_state : 0;
+	/* Straight from the stored words, both endpoints as 16 bytes each. */
+	stored_words(t, (uint32_t)pos, w, &lng);
+	if (!lng) {
+		a[0] = (uint32_t)(w[0] >> 16);
+		b[0] = (uint32_t)w[1];
+		a[1] = b[1] = 0;
+		ports = (uint32_t)(w[0] & 0xffff) | (uint32_t)(w[0] >> 48) << 16;
+		pv = (uint32_t)(w[1] >> 32);
+		out->family = DP_L3_IPV4;
+	} else {
+		a[0] = w[0];
+		a[1] = w[1];
+		b[0] = w[2];
+		b[1] = w[3];
+		ports = (uint32_t)w[4];
+		pv = (uint32_t)(w[4] >> 32);
+		out->family = (uint8_t)(w[5] >> 16);
+	}
+	out->proto = (uint8_t)pv;
+	out->state = out->proto == IPPROTO_TCP ? h->tcp_state : 0;
 	out->verdict = h->verdict;
-	out->vlan = (uint16_t)(k.vlan & 0xfff);
+	out->vlan = (uint16_t)((pv >> 8) & 0xfff);
 	out->in_port = f->in_port;
 	if (h->init_is_b) {
-		memcpy(out->src, k.b, 16);
-		memcpy(out->dst, k.a, 16);
-		out->sport = k.b_port;
-		out->dport = k.a_port;
+		memcpy(out->src, b, 16);
+		memcpy(out->dst, a, 16);
+		out->sport = (uint16_t)(ports >> 16);
+		out->dport = (uint16_t)ports;
 	} else {
-		memcpy(out->src, k.a, 16);
-		memcpy(out->dst, k.b, 16);
-		out->sport = k.a_port;
-		out->dport = k.b_port;
+		memcpy(out->src, a, 16);
+		memcpy(out->dst, b, 16);
+		out->sport = (uint16_t)ports;
+		out->dport = (uint16_t)(ports >> 16);
 	}
 	out->tcp_flags[0] = h->tcp_flags[0];
 	out->tcp_flags[1] = h->tcp_flags[1];
@@ -819,6 +837,7 @@ end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64
 	if (!keep_key) {
 		bucket_delete(t, (uint32_t)pos);
 		release(t, (uint32_t)pos, lng);
+		t->ctr.released++;
 	}
 }
 

@@ -223,6 +223,7 @@ struct dp_flow_counters {
 	uint64_t per_state[DP_TCP__COUNT]; /* active TCP flows per state */
 	uint64_t long_keys;		   /* active flows with a long key (two entries each) */
 	uint64_t bucket_moves;		   /* keys moved to their other bucket to make room */
+	uint64_t released;		   /* ends that freed their entry (not restarts in place) */
 };
 
 struct dp_flow_table;
@@ -516,13 +517,14 @@ int32_t dp_flow_find(const struct dp_flow_table *t, const struct dp_flow_lkey *k
 int32_t dp_flow_lookup(struct dp_flow_table *t, const struct dp_flow_key *k);
 
 /*
- * Flows removed so far. Positions from a lookup stay valid only while this does not change:
- * a removal frees a slot that a later creation may reuse for another key.
+ * Entries freed so far. Positions from a lookup stay valid only while this does not change: a
+ * freed entry may be reused by a later creation for another key. (A flow that restarts in
+ * place, after its expiry or a port reuse, keeps its entry.)
  */
 static inline uint64_t
 dp_flow_removals(const struct dp_flow_counters *c)
 {
-	return c->removed;
+	return c->released;
 }
 
 /*
