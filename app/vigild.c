@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 #include <rte_version.h>
 
+#include "al_config.h"
 #include "ctl_analysis.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
@@ -62,6 +63,7 @@ struct sections {
 	struct mg_config mgmt; /* mgmt.enabled: a mgmt section is present (REST API) */
 	struct ctl_analysis_opts analysis;
 	struct det_config sigs;
+	struct al_config applayer;
 };
 
 static struct sections sections;
@@ -510,7 +512,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 			return EXIT_USAGE;
 		}
 	}
-	dp = dp_create(cfg);
+	dp = dp_create(cfg, &sections.applayer);
 	if (dp == NULL) {
 		MAIN_LOG(ERR, "dataplane start failed: %s", rte_strerror(rte_errno));
 		rc = EXIT_RUNTIME;
@@ -646,8 +648,10 @@ main(int argc, char **argv)
 	ctl_analysis_opts_defaults(&sections.analysis);
 	if (det_config_init(&sections.sigs) != 0)
 		return EXIT_RUNTIME;
+	al_config_init(&sections.applayer);
 	const struct vg_config_section extra[] = {
 		{ "signatures", det_config_parse, &sections.sigs },
+		{ "applayer", al_config_parse, &sections.applayer },
 		{ "store", parse_store_section, &sections },
 		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },

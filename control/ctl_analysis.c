@@ -171,7 +171,7 @@ on_event(void *arg, const struct dp_event *ev)
 
 	if (ev->time_ns > a->newest_ns)
 		a->newest_ns = ev->time_ns;
-	if (ev->type == DP_EV_ALERT)
+	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		return; /* signature alerts are routed where their rule texts are known */
 	track_flow(a, ev);
 	if (!a->finished)

@@ -34,6 +34,7 @@ static const char *const type_names[] = {
 	[DP_EV_FLOW_UPDATE] = "flow_update",
 	[DP_EV_FLOW_END] = "flow_end",
 	[DP_EV_ALERT] = "alert",
+	[DP_EV_TXMETA] = "txmeta",
 };
 
 static const char *const verdict_names[] = {
@@ -47,7 +48,7 @@ static const char *const verdict_names[] = {
 const char *
 ctl_event_type_name(uint8_t type)
 {
-	return type <= DP_EV_ALERT ? type_names[type] : "?";
+	return type <= DP_EV_TXMETA ? type_names[type] : "?";
 }
 
 struct ctl_events *
@@ -119,6 +120,12 @@ ctl_event_json(const struct dp_event *ev)
 	int af = f->family == 6 ? AF_INET6 : AF_INET;
 	json_t *j;
 
+	if (ev->type == DP_EV_TXMETA)
+		return json_pack("{s:s, s:i, s:I, s:I, s:I, s:i, s:i}", "type",
+				ctl_event_type_name(ev->type), "worker", ev->worker, "seq",
+				(json_int_t)ev->seq, "time_ns", (json_int_t)ev->time_ns, "flow_id",
+				(json_int_t)ev->txmeta.flow_id, "app_proto", ev->txmeta.proto,
+				"bytes", ev->txmeta.len);
 	inet_ntop(af, f->src, src, sizeof(src));
 	inet_ntop(af, f->dst, dst, sizeof(dst));
 	tcp_flags_text(f->tcp_flags[0], fl0);
@@ -149,6 +156,8 @@ ctl_event_json(const struct dp_event *ev)
 		json_object_set_new(j, "would_drop", json_true());
 	if (ev->type == DP_EV_FLOW_END)
 		json_object_set_new(j, "reason", json_string(dp_end_reason_name(ev->reason)));
+	if (f->app_proto != 0)
+		json_object_set_new(j, "app_proto", json_integer(f->app_proto));
 	if (ev->type != DP_EV_ALERT && ev->app.dns_qtype != 0)
 		json_object_set_new(j, "dns",
 				json_pack("{s:s, s:i, s:i}", "qname", ev->app.dns_qname, "qtype",
@@ -166,7 +175,7 @@ static void
 handle(struct ctl_events *ce, const struct dp_event *ev)
 {
 	ce->ctr.drained++;
-	if (ev->type <= DP_EV_ALERT)
+	if (ev->type <= DP_EV_TXMETA)
 		ce->ctr.by_type[ev->type]++;
 	if (ev->type == DP_EV_FLOW_END && ev->reason <= DP_END_FLUSHED)
 		ce->ctr.ends[ev->reason]++;

@@ -17,7 +17,7 @@
 
 struct ctl_events_counters {
 	uint64_t drained;
-	uint64_t by_type[DP_EV_ALERT + 1];
+	uint64_t by_type[DP_EV_TXMETA + 1];
 	uint64_t ends[DP_END_FLUSHED + 1];
 	uint64_t seq_gaps; /* events a worker sent that never arrived (sequence gaps) */
 };

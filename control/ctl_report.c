@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "al.h"
 #include "ctl_report.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
@@ -118,14 +119,75 @@ policy_json(const struct dp_policy_counters *c)
 static json_t *
 inspect_json(const struct dp_inspect_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "packets",
-			(json_int_t)c->packets, "segments", (json_int_t)c->segments, "bytes",
-			(json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
+			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
 			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
 			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
 			"retransmitted", (json_int_t)c->retransmitted, "no_slot",
 			(json_int_t)c->no_slot, "restarts", (json_int_t)c->restarts,
-			"rebind_failures", (json_int_t)c->rebind_failures);
+			"rebind_failures", (json_int_t)c->rebind_failures, "tx_stages",
+			(json_int_t)c->tx_stages);
+}
+
+/*
+ * The application layer of one worker: its counters, flows per detected protocol, memory, and
+ * every anomaly that happened, by protocol and name (read racily, like every counter here).
+ */
+static json_t *
+applayer_json(const struct al_ctx *c)
+{
+	json_t *o = json_object(), *protos = json_object(), *anoms = json_object();
+
+	for (unsigned i = 0; i < AL_CTR__COUNT; i++)
+		json_object_set_new(o, al_ctr_name((enum al_ctr)i),
+				json_integer((json_int_t)al_ctx_counter(c, (enum al_ctr)i)));
+	for (unsigned p = AL_PROTO_HTTP; p < AL_PROTO__COUNT; p++) {
+		json_t *a = json_object();
+
+		json_object_set_new(protos, al_proto_name((enum al_proto)p),
+				json_integer((json_int_t)al_ctx_proto_flows(c, (enum al_proto)p)));
+		for (unsigned id = 0; id < al_anomaly_count((enum al_proto)p); id++) {
+			uint64_t n = al_ctx_anomalies(c, (enum al_proto)p, id);
+
+			if (n > 0)
+				json_object_set_new(a, al_anomaly_name((enum al_proto)p, id),
+						json_integer((json_int_t)n));
+		}
+		if (json_object_size(a) > 0)
+			json_object_set_new(anoms, al_proto_name((enum al_proto)p), a);
+		else
+			json_decref(a);
+	}
+	json_object_set_new(o, "protocols", protos);
+	json_object_set_new(o, "anomalies", anoms);
+	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)al_ctx_mem_used(c)));
+	return o;
+}
+
+/* Add every number of src into dst, recursively (objects of numbers). */
+static void
+sum_tree(json_t *dst, json_t *src)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(src, k, v)
+	{
+		json_t *d = json_object_get(dst, k);
+
+		if (json_is_object(v)) {
+			if (d == NULL) {
+				d = json_object();
+				json_object_set_new(dst, k, d);
+			}
+			sum_tree(d, v);
+		} else if (json_is_integer(v)) {
+			json_object_set_new(dst, k,
+					json_integer(json_integer_value(v) +
+							(d != NULL ? json_integer_value(d) : 0)));
+		}
+	}
 }
 
 /* Per-rule counters of the policy in force (control lcore: the snapshot cannot change). */
@@ -194,7 +256,7 @@ control_json(const struct ctl_events *ce)
 	const struct ctl_events_counters *c = ctl_events_counters(ce);
 	json_t *types = json_object(), *ends = json_object();
 
-	for (unsigned t = DP_EV_FLOW_START; t <= DP_EV_ALERT; t++)
+	for (unsigned t = DP_EV_FLOW_START; t <= DP_EV_TXMETA; t++)
 		json_object_set_new(types, ctl_event_type_name((uint8_t)t),
 				json_integer((json_int_t)c->by_type[t]));
 	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
@@ -211,7 +273,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_t *ports = json_array();
 	json_t *workers = json_array();
 	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
-	json_t *policy = json_object(), *inspect = json_object();
+	json_t *policy = json_object(), *inspect = json_object(), *applayer = NULL;
 	uint64_t events_sent = 0, events_lost = 0;
 
 	if (root == NULL || ports == NULL || workers == NULL)
@@ -230,9 +292,18 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
 		json_t *po = policy_json(&c->policy);
 		json_t *in = inspect_json(dp_worker_inspect_counters(dp, w));
+		const struct al_ctx *al = dp_worker_al(dp, w);
 		sum_into(policy, po);
 		sum_into(inspect, in);
 		json_decref(in);
+		if (al != NULL) {
+			json_t *aj = applayer_json(al);
+
+			if (applayer == NULL)
+				applayer = json_object();
+			sum_tree(applayer, aj);
+			json_decref(aj);
+		}
 		sum_into(flows, fl);
 		sum_into(parse, pa);
 		sum_into(frags, fr);
@@ -258,6 +329,8 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_object_set_new(root, "fragments", frags);
 	json_object_set_new(root, "policy", policy);
 	json_object_set_new(root, "inspection", inspect);
+	if (applayer != NULL)
+		json_object_set_new(root, "applayer", applayer);
 	json_object_set_new(root, "rules", rules_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));

@@ -100,7 +100,7 @@ assign_queues(struct dp *dp)
 }
 
 struct dp *
-dp_create(const struct vg_config *cfg)
+dp_create(const struct vg_config *cfg, const struct al_config *alc)
 {
 	struct dp *dp;
 	int rc;
@@ -141,7 +141,7 @@ dp_create(const struct vg_config *cfg)
 	}
 	for (unsigned i = 0; rc == 0 && i < dp->n_workers; i++) {
 		dp->workers[i] = dp_worker_create(
-				i, cfg->workers[i], cfg, &dp->shared, dp->qsbr, dp->block);
+				i, cfg->workers[i], cfg, alc, &dp->shared, dp->qsbr, dp->block);
 		if (dp->workers[i] == NULL)
 			rc = -rte_errno;
 	}
@@ -321,6 +321,12 @@ const struct dp_inspect_counters *
 dp_worker_inspect_counters(const struct dp *dp, unsigned w)
 {
 	return dp_inspect_counters(dp->workers[w]->inspect);
+}
+
+const struct al_ctx *
+dp_worker_al(const struct dp *dp, unsigned w)
+{
+	return dp_inspect_al(dp->workers[w]->inspect);
 }
 
 void

@@ -18,9 +18,11 @@ struct dp;
 
 /*
  * Create the mempool, find and start the ports, and lay out the workers' queues. Call after
- * rte_eal_init(). Returns NULL with rte_errno set; what was started is undone.
+ * rte_eal_init(). alc: the application layer's settings (NULL: no parsing). Returns NULL with
+ * rte_errno set; what was started is undone.
  */
-struct dp *dp_create(const struct vg_config *cfg);
+struct al_config;
+struct dp *dp_create(const struct vg_config *cfg, const struct al_config *alc);
 
 /* Launch every worker on its lcore. Returns 0 or -errno. */
 int dp_launch(struct dp *dp);
@@ -81,6 +83,9 @@ const struct dp_flow_counters *dp_worker_flow_counters(const struct dp *dp, unsi
 const struct dp_frag_counters *dp_worker_frag_counters(const struct dp *dp, unsigned w);
 const struct dp_parse_counters *dp_worker_parse_counters(const struct dp *dp, unsigned w);
 const struct dp_inspect_counters *dp_worker_inspect_counters(const struct dp *dp, unsigned w);
+/* Worker w's application-layer context (its counters, al.h), NULL when the layer is off. */
+struct al_ctx;
+const struct al_ctx *dp_worker_al(const struct dp *dp, unsigned w);
 struct dp_reasm_counters;
 const struct dp_reasm_counters *dp_worker_reasm_counters(const struct dp *dp, unsigned w);
 void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);

@@ -17,6 +17,8 @@ enum dp_event_type {
 	DP_EV_FLOW_UPDATE = 2, /* periodic, for long flows */
 	DP_EV_FLOW_END = 3,
 	DP_EV_ALERT = 4, /* a signature matched */
+	/* the application-layer transaction of the alert that follows (same worker, next seq) */
+	DP_EV_TXMETA = 5,
 };
 
 enum dp_end_reason {
@@ -50,10 +52,10 @@ struct dp_event_flow {
 	uint16_t dport;
 	uint8_t tcp_flags[2]; /* union of flags seen per direction */
 	uint8_t would_drop;   /* dry-run: the verdict would have dropped */
-	uint8_t pad0;
-	uint32_t rule_id; /* policy rule that decided (UINT32_MAX: the default) */
-	uint32_t epoch;	  /* policy epoch of the verdict */
-	uint8_t src[16];  /* initiator, network order; IPv4 in the first 4 bytes */
+	uint8_t app_proto;    /* enum al_proto (applayer/al.h): 0 until detected */
+	uint32_t rule_id;     /* policy rule that decided (UINT32_MAX: the default) */
+	uint32_t epoch;	      /* policy epoch of the verdict */
+	uint8_t src[16];      /* initiator, network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint64_t first_ns;
 	uint64_t last_ns;
@@ -80,7 +82,57 @@ struct dp_event_alert {
 	uint8_t dropped;   /* the packet was dropped because of it */
 	uint8_t to_server; /* direction of the packet that matched */
 	uint8_t excerpt_len;
-	uint8_t excerpt[104]; /* payload bytes around the match */
+	uint8_t tx; /* 1: it matched a transaction, whose DP_EV_TXMETA came just before */
+	uint8_t pad[3];
+	uint8_t excerpt[100]; /* payload bytes around the match */
+};
+
+/*
+ * What the alert's transaction carried, for its EVE record (the http, dns, tls ... objects):
+ * records of (field, length, bytes), values cut to fit. Fields by protocol below.
+ */
+enum dp_txmeta_field {
+	DP_TM_HTTP_HOST = 1,
+	DP_TM_HTTP_URL,
+	DP_TM_HTTP_UA,
+	DP_TM_HTTP_METHOD,
+	DP_TM_HTTP_PROTOCOL,
+	DP_TM_HTTP_STATUS, /* 2 bytes, big-endian */
+	DP_TM_HTTP_CTYPE,
+	DP_TM_HTTP_LOCATION,
+	DP_TM_HTTP_LENGTH, /* 4 bytes: response body bytes */
+	DP_TM_DNS_RRNAME,
+	DP_TM_DNS_RRTYPE, /* 2 bytes */
+	DP_TM_DNS_ID,	  /* 2 bytes */
+	DP_TM_DNS_RCODE,  /* 2 bytes */
+	DP_TM_TLS_SNI,
+	DP_TM_TLS_VERSION, /* 2 bytes */
+	DP_TM_TLS_JA3,
+	DP_TM_TLS_JA3S,
+	DP_TM_TLS_SUBJECT,
+	DP_TM_TLS_ISSUER,
+	DP_TM_TLS_SERIAL,
+	DP_TM_TLS_FINGERPRINT,
+	DP_TM_SSH_CLIENT_PROTO,
+	DP_TM_SSH_CLIENT_SW,
+	DP_TM_SSH_SERVER_PROTO,
+	DP_TM_SSH_SERVER_SW,
+	DP_TM_SMTP_HELO,
+	DP_TM_SMTP_MAIL_FROM,
+	DP_TM_SMTP_RCPT_TO,
+	DP_TM_FTP_COMMAND,
+	DP_TM_FTP_COMMAND_DATA,
+	DP_TM_FTP_REPLY_CODE, /* 2 bytes */
+	DP_TM__COUNT
+};
+
+#define DP_TXMETA_DATA 234
+
+struct dp_event_txmeta {
+	uint32_t flow_id; /* of the alert's flow */
+	uint8_t proto;	  /* enum al_proto */
+	uint8_t len;	  /* bytes of data used */
+	uint8_t data[DP_TXMETA_DATA];
 };
 
 struct dp_event {
@@ -90,13 +142,19 @@ struct dp_event {
 	uint8_t pad;
 	uint32_t seq;	  /* per worker, to spot losses */
 	uint64_t time_ns; /* when the event happened */
-	struct dp_event_flow flow;
 	union {
-		struct dp_event_app app;     /* START, UPDATE, END */
-		struct dp_event_alert alert; /* ALERT */
+		struct {
+			struct dp_event_flow flow;
+			union {
+				struct dp_event_app app;     /* START, UPDATE, END */
+				struct dp_event_alert alert; /* ALERT */
+			};
+		};
+		struct dp_event_txmeta txmeta; /* TXMETA: no flow part */
 	};
 };
 
 _Static_assert(sizeof(struct dp_event) == 256, "events are 256 bytes on the ring");
+_Static_assert(sizeof(struct dp_event_txmeta) <= 240, "a TXMETA fits after the header");
 
 #endif /* DP_EVENT_H */

@@ -252,6 +252,7 @@ dp_flow_describe(struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out
 	out->tcp_flags[0] = f->tcp_flags[0];
 	out->tcp_flags[1] = f->tcp_flags[1];
 	out->would_drop = (f->flags & DP_FF_WOULD_DROP) != 0;
+	out->app_proto = f->app_proto;
 	out->rule_id = f->rule_id;
 	out->epoch = f->epoch;
 	out->first_ns = f->first_ns;
@@ -304,9 +305,9 @@ end_flow(struct dp_flow_table *t, int32_t pos, enum dp_end_reason reason, uint64
 	/* Every end has its start, even for a flow that ends in the burst that created it. */
 	if (!(f->flags & DP_FF_STARTED))
 		emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
-	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
 	if (t->end_hook != NULL)
-		t->end_hook(t->end_hook_arg, f);
+		t->end_hook(t->end_hook_arg, pos, f, now);
+	emit(t, pos, DP_EV_FLOW_END, (uint8_t)reason, now);
 	t->ctr.active--;
 	t->ctr.ended[reason]++;
 	t->ctr.removed++;

@@ -26,6 +26,8 @@
 #include "dp_pkt.h"
 #include "dp_tcp.h"
 
+struct al_flow;
+
 struct dp_flow_key {
 	uint8_t a[16]; /* the lower (address, port) endpoint */
 	uint8_t b[16];
@@ -71,11 +73,13 @@ struct dp_flow {
 	uint32_t det_slot;
 	uint16_t det_gen;
 	uint8_t det_flags;
+	uint8_t app_proto; /* enum al_proto, as the application layer detected it */
 	uint32_t next_seq[2];
 	/* Sum and sum of squares of payload sizes (n = pkts[0] + pkts[1]): additions only on
 	 * the packet path; mean and variance are derived when the flow is described. */
 	double pl_sum;
 	double pl_sq;
+	struct al_flow *al; /* application-layer parser state (dp_inspect), NULL when none */
 } __rte_cache_aligned;
 
 enum dp_det_flag {
@@ -85,6 +89,7 @@ enum dp_det_flag {
 	DP_DET_SEQ0 = 0x08, /* next_seq[0] known */
 	DP_DET_SEQ1 = 0x10,
 	DP_DET_NOSLOT = 0x20, /* no stream slot was free: block scans only */
+	DP_DET_NOAL = 0x40,   /* no application-layer state could be had: not parsed */
 };
 
 /* Timeouts, in nanoseconds. */
@@ -137,8 +142,13 @@ void dp_flow_table_free(struct dp_flow_table *t);
 /* Bytes the table uses (hash, keys and entries), for docs and the API. */
 size_t dp_flow_table_memory(const struct dp_flow_table *t);
 
-/* Called when a flow ends, before its slot is freed (the worker releases what it attached). */
-typedef void (*dp_flow_end_hook)(void *arg, struct dp_flow *f);
+/*
+ * Called when a flow ends, before its end event and before its slot is freed: the worker
+ * finishes what it attached (application-layer transactions still pending are inspected; their
+ * alerts come before the end event) and releases it. pos is the flow's position (its key and
+ * description are still there); now the time it ends.
+ */
+typedef void (*dp_flow_end_hook)(void *arg, int32_t pos, struct dp_flow *f, uint64_t now);
 void dp_flow_set_end_hook(struct dp_flow_table *t, dp_flow_end_hook fn, void *arg);
 
 /* Where the table's flow events go (the worker's queue to control). */

@@ -7,6 +7,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "al.h"
+#include "al_config.h"
 #include "det_engine.h"
 #include "dp_evq.h"
 #include "dp_inspect.h"
@@ -32,11 +34,12 @@ struct dp_inspect {
 	uint16_t gen;  /* changes when the pool is reallocated: older slot numbers are void */
 	bool flowbits; /* the engine has flowbits: every inspected flow needs a slot */
 	unsigned n_rules;
+	struct al_ctx *al; /* application-layer parsers (NULL: off) */
 	struct dp_inspect_counters ctr;
 };
 
 struct dp_inspect *
-dp_inspect_create(unsigned worker, uint32_t max_flows, int socket)
+dp_inspect_create(unsigned worker, uint32_t max_flows, int socket, const struct al_config *alc)
 {
 	struct dp_inspect *in =
 			rte_zmalloc_socket("dp_inspect", sizeof(*in), RTE_CACHE_LINE_SIZE, socket);
@@ -47,6 +50,13 @@ dp_inspect_create(unsigned worker, uint32_t max_flows, int socket)
 	in->socket = socket;
 	in->max_flows = max_flows;
 	in->gen = 1;
+	if (alc != NULL && alc->enabled) {
+		in->al = al_ctx_create(&alc->lim);
+		if (in->al == NULL) {
+			rte_free(in);
+			return NULL;
+		}
+	}
 	return in;
 }
 
@@ -56,6 +66,7 @@ dp_inspect_free(struct dp_inspect *in)
 	if (in == NULL)
 		return;
 	det_worker_free(in->det);
+	al_ctx_free(in->al);
 	rte_free(in->slots);
 	rte_free(in->free_list);
 	rte_free(in);
@@ -136,13 +147,15 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 }
 
 void
-dp_inspect_flow_end(void *arg, struct dp_flow *f)
+dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f)
 {
-	struct dp_inspect *in = arg;
-
 	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen)
 		in->free_list[in->n_free++] = f->det_slot;
 	f->det_slot = UINT32_MAX;
+	if (f->al != NULL) {
+		al_flow_free(in->al, f->al);
+		f->al = NULL;
+	}
 }
 
 static uint8_t *
@@ -166,30 +179,191 @@ flow_slot(struct dp_inspect *in, struct dp_flow *f)
 	return s;
 }
 
+/* The payload bytes an alert shows: up to the match's end (or the start), at most 100. */
 static void
-send_alert(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t, int32_t pos,
-		const struct det_match *m, const uint8_t *payload, uint32_t len, unsigned dir,
-		bool dropped, uint64_t now, struct dp_evq *evq)
+set_excerpt(struct dp_event *ev, const uint8_t *payload, uint32_t len, uint32_t mend)
 {
-	const struct det_rule_info *ri = det_engine_rule_info(e, m->rule);
-	struct dp_event *ev;
-	uint32_t end = m->end > 0 && m->end <= len ? m->end : (len < 104 ? len : 104);
-	uint32_t start = end > sizeof(ev->alert.excerpt) ? end - sizeof(ev->alert.excerpt) : 0;
+	const uint32_t cap = sizeof(ev->alert.excerpt);
+	uint32_t end = mend > 0 && mend <= len ? mend : (len < cap ? len : cap);
+	uint32_t start = end > cap ? end - cap : 0;
 
-	if (ri == NULL)
-		return;
-	ev = dp_evq_next(evq, DP_EV_ALERT, now);
-	dp_flow_describe(t, pos, &ev->flow);
-	ev->alert.sid = ri->sid;
-	ev->alert.gid = ri->gid;
-	ev->alert.rev = ri->rev;
-	ev->alert.action = m->action;
-	ev->alert.dropped = dropped;
-	ev->alert.to_server = dir == 0;
 	ev->alert.excerpt_len = (uint8_t)(end - start);
 	if (payload != NULL)
 		memcpy(ev->alert.excerpt, payload + start, end - start);
-	in->ctr.alerts++;
+}
+
+/* One (field, length, value) record of a TXMETA, cut to what is left of the room. */
+static void
+meta_put(struct dp_event_txmeta *tm, uint8_t field, const uint8_t *v, uint32_t len, uint32_t max)
+{
+	uint32_t room = DP_TXMETA_DATA - tm->len;
+
+	if (room < 3)
+		return;
+	if (len > max)
+		len = max;
+	if (len > room - 2)
+		len = room - 2;
+	tm->data[tm->len] = field;
+	tm->data[tm->len + 1] = (uint8_t)len;
+	memcpy(tm->data + tm->len + 2, v, len);
+	tm->len = (uint8_t)(tm->len + 2 + len);
+}
+
+static void
+meta_buf(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_buf b,
+		uint32_t max)
+{
+	const uint8_t *v;
+	uint32_t len;
+
+	if (al_tx_buf(tx, b, 0, &v, &len) && len > 0)
+		meta_put(tm, field, v, len, max);
+}
+
+static void
+meta_num(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_num n,
+		unsigned bytes)
+{
+	uint8_t be[4];
+	uint64_t v;
+
+	if (!al_tx_num(tx, n, 0, &v))
+		return;
+	for (unsigned i = 0; i < bytes; i++)
+		be[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	meta_put(tm, field, be, bytes, bytes);
+}
+
+/* The facts of tx an EVE alert shows (as Suricata's http, dns, tls ... objects). */
+static void
+fill_txmeta(struct dp_event_txmeta *tm, const struct al_tx *tx)
+{
+	tm->proto = tx->proto;
+	switch (tx->proto) {
+	case AL_PROTO_HTTP:
+		meta_buf(tm, tx, DP_TM_HTTP_HOST, AL_BUF_HTTP_HOST, 48);
+		meta_buf(tm, tx, DP_TM_HTTP_METHOD, AL_BUF_HTTP_METHOD, 12);
+		meta_buf(tm, tx, DP_TM_HTTP_PROTOCOL, AL_BUF_HTTP_PROTOCOL_REQ, 12);
+		meta_num(tm, tx, DP_TM_HTTP_STATUS, AL_NUM_HTTP_STATUS, 2);
+		meta_num(tm, tx, DP_TM_HTTP_LENGTH, AL_NUM_HTTP_RESP_BODY_LEN, 4);
+		meta_buf(tm, tx, DP_TM_HTTP_CTYPE, AL_BUF_HTTP_CONTENT_TYPE_RESP, 24);
+		meta_buf(tm, tx, DP_TM_HTTP_UA, AL_BUF_HTTP_USER_AGENT, 48);
+		meta_buf(tm, tx, DP_TM_HTTP_LOCATION, AL_BUF_HTTP_LOCATION, 32);
+		meta_buf(tm, tx, DP_TM_HTTP_URL, AL_BUF_HTTP_URI_RAW, 200);
+		break;
+	case AL_PROTO_DNS: {
+		const uint8_t *v;
+		uint32_t len;
+
+		meta_num(tm, tx, DP_TM_DNS_ID, AL_NUM_DNS_ID, 2);
+		meta_num(tm, tx, DP_TM_DNS_RRTYPE, AL_NUM_DNS_QTYPE, 2);
+		meta_num(tm, tx, DP_TM_DNS_RCODE, AL_NUM_DNS_RCODE, 2);
+		if (al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &v, &len) ||
+				al_tx_buf(tx, AL_BUF_DNS_RESP_QUERY, 0, &v, &len))
+			meta_put(tm, DP_TM_DNS_RRNAME, v, len, 200);
+		break;
+	}
+	case AL_PROTO_TLS:
+		meta_num(tm, tx, DP_TM_TLS_VERSION, AL_NUM_TLS_VERSION, 2);
+		meta_buf(tm, tx, DP_TM_TLS_SNI, AL_BUF_TLS_SNI, 64);
+		meta_buf(tm, tx, DP_TM_TLS_JA3, AL_BUF_TLS_JA3_HASH, 32);
+		meta_buf(tm, tx, DP_TM_TLS_JA3S, AL_BUF_TLS_JA3S_HASH, 32);
+		meta_buf(tm, tx, DP_TM_TLS_SERIAL, AL_BUF_TLS_CERT_SERIAL, 24);
+		meta_buf(tm, tx, DP_TM_TLS_SUBJECT, AL_BUF_TLS_CERT_SUBJECT, 48);
+		meta_buf(tm, tx, DP_TM_TLS_ISSUER, AL_BUF_TLS_CERT_ISSUER, 48);
+		break;
+	case AL_PROTO_SSH:
+		meta_buf(tm, tx, DP_TM_SSH_CLIENT_PROTO, AL_BUF_SSH_PROTO_CLIENT, 8);
+		meta_buf(tm, tx, DP_TM_SSH_CLIENT_SW, AL_BUF_SSH_SOFTWARE_CLIENT, 64);
+		meta_buf(tm, tx, DP_TM_SSH_SERVER_PROTO, AL_BUF_SSH_PROTO_SERVER, 8);
+		meta_buf(tm, tx, DP_TM_SSH_SERVER_SW, AL_BUF_SSH_SOFTWARE_SERVER, 64);
+		break;
+	case AL_PROTO_SMTP:
+		meta_buf(tm, tx, DP_TM_SMTP_HELO, AL_BUF_SMTP_HELO, 64);
+		meta_buf(tm, tx, DP_TM_SMTP_MAIL_FROM, AL_BUF_SMTP_MAIL_FROM, 64);
+		meta_buf(tm, tx, DP_TM_SMTP_RCPT_TO, AL_BUF_SMTP_RCPT_TO, 64);
+		break;
+	case AL_PROTO_FTP:
+		meta_buf(tm, tx, DP_TM_FTP_COMMAND, AL_BUF_FTP_COMMAND, 16);
+		meta_buf(tm, tx, DP_TM_FTP_COMMAND_DATA, AL_BUF_FTP_COMMAND_DATA, 128);
+		meta_num(tm, tx, DP_TM_FTP_REPLY_CODE, AL_NUM_FTP_REPLY_CODE, 2);
+		break;
+	default:
+		break;
+	}
+}
+
+/* What one packet's inspection works with, for the helpers and the transaction callback. */
+struct scan_ctx {
+	struct dp_inspect *in;
+	const struct det_engine *e; /* NULL: parse only (facts for the flow's events) */
+	struct dp_flow_table *t;
+	int32_t pos;
+	struct dp_flow *f;
+	struct det_pkt *dp; /* the packet: header, flags, flowbits, groups */
+	unsigned dir;	    /* of the packet */
+	bool dry;
+	uint64_t now;
+	struct dp_evq *evq;
+	enum dp_inspect_verdict v;
+	struct dp_event_app *app; /* DNS facts for the flow's events (NULL: not wanted) */
+	bool have_app;
+};
+
+/* Verdicts and alerts of matches. payload/len: where packet matches are placed. */
+static void
+apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_t *payload,
+		uint32_t len, const struct al_tx *tx)
+{
+	struct dp_inspect *in = c->in;
+	struct dp_flow *f = c->f;
+
+	for (int i = 0; i < n; i++) {
+		bool drop = m[i].action == DET_ACT_DROP || m[i].action == DET_ACT_REJECT;
+
+		if (m[i].action == DET_ACT_PASS && (m[i].flags & DET_M_FLOW)) {
+			f->det_flags |= DP_DET_PASS;
+			in->ctr.passed++;
+		}
+		if (drop && c->v == DP_INSPECT_FORWARD) {
+			if (c->dry) {
+				in->ctr.would_drop++;
+				f->flags |= DP_FF_WOULD_DROP;
+			} else {
+				c->v = m[i].action == DET_ACT_REJECT ? DP_INSPECT_REJECT
+								     : DP_INSPECT_DROP;
+				/* The rest of the flow, both directions, follows. */
+				f->verdict = c->v == DP_INSPECT_REJECT ? DP_VERDICT_REJECT
+								       : DP_VERDICT_DROP;
+				in->ctr.dropped++;
+			}
+		}
+		if (!(m[i].flags & DET_M_ALERT))
+			continue;
+		const struct det_rule_info *ri = det_engine_rule_info(c->e, m[i].rule);
+		struct dp_event *ev;
+
+		if (ri == NULL)
+			continue;
+		if (tx != NULL) {
+			/* The transaction's facts go just before the alert, on the same ring. */
+			ev = dp_evq_next(c->evq, DP_EV_TXMETA, c->now);
+			ev->txmeta.flow_id = f->id;
+			fill_txmeta(&ev->txmeta, tx);
+		}
+		ev = dp_evq_next(c->evq, DP_EV_ALERT, c->now);
+		dp_flow_describe(c->t, c->pos, &ev->flow);
+		ev->alert.sid = ri->sid;
+		ev->alert.gid = ri->gid;
+		ev->alert.rev = ri->rev;
+		ev->alert.action = m[i].action;
+		ev->alert.dropped = drop && !c->dry;
+		ev->alert.to_server = c->dir == 0;
+		ev->alert.tx = tx != NULL;
+		set_excerpt(ev, payload, len, tx != NULL ? 0 : m[i].end);
+		in->ctr.alerts++;
+	}
 }
 
 /* a before b in sequence space */
@@ -199,19 +373,18 @@ seq_lt(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
-/* The TCP stream part: returns matches written to m (after n already there). */
-static int
-scan_stream(struct dp_inspect *in, struct dp_flow *f, uint8_t *slot, struct det_pkt *dp,
-		const struct dp_pkt *p, unsigned dir, struct det_match *m, unsigned n,
-		const uint8_t **scanned, uint32_t *scanned_len)
+/*
+ * The part of a TCP segment that is new, in sequence order (*data, *len: retransmitted bytes
+ * skipped); moves the direction's next expected byte. Returns the bytes missing before it (a
+ * gap: a segment lost, or arriving out of order), 0 when it follows on.
+ */
+static uint32_t
+stream_next(struct dp_inspect *in, struct dp_flow *f, const struct dp_pkt *p, unsigned dir,
+		const uint8_t **data, uint32_t *len)
 {
-	const uint8_t open = dir ? DP_DET_OPEN1 : DP_DET_OPEN0;
 	const uint8_t known = dir ? DP_DET_SEQ1 : DP_DET_SEQ0;
-	void *st = slot + dir * in->stream_room;
 	uint32_t seq = p->tcp_seq;
-	const uint8_t *data = dp->payload;
-	uint32_t len = dp->len;
-	int k;
+	uint32_t whole = *len, gap = 0;
 
 	if (p->tcp_flags & DP_TCPF_SYN) {
 		/* The SYN takes one sequence number; its data (TCP fast open) follows it. */
@@ -221,7 +394,7 @@ scan_stream(struct dp_inspect *in, struct dp_flow *f, uint8_t *slot, struct det_
 		f->next_seq[dir] = seq;
 		f->det_flags |= known;
 	}
-	if (len == 0) {
+	if (whole == 0) {
 		if (p->tcp_flags & DP_TCPF_SYN)
 			f->next_seq[dir] = seq;
 		return 0;
@@ -229,39 +402,157 @@ scan_stream(struct dp_inspect *in, struct dp_flow *f, uint8_t *slot, struct det_
 	if (seq_lt(seq, f->next_seq[dir])) {
 		uint32_t skip = f->next_seq[dir] - seq;
 
-		if (skip >= len) {
+		if (skip >= whole) {
 			in->ctr.retransmitted++;
+			*len = 0;
 			return 0;
 		}
-		data += skip;
-		len -= skip;
+		*data += skip;
+		*len -= skip;
 	} else if (seq != f->next_seq[dir]) {
 		in->ctr.stream_gaps++;
-		f->det_flags &= (uint8_t)~open; /* restart at this segment */
+		gap = seq - f->next_seq[dir];
 	}
 	/* What the segment covers, retransmitted bytes included, moves the next expected byte. */
-	if (seq_lt(f->next_seq[dir], seq + dp->len))
-		f->next_seq[dir] = seq + dp->len;
+	if (seq_lt(f->next_seq[dir], seq + whole))
+		f->next_seq[dir] = seq + whole;
+	return gap;
+}
+
+/* The TCP stream part: scan the segment's new bytes (restarting after a gap). */
+static int
+scan_stream(struct scan_ctx *c, uint8_t *slot, const uint8_t *data, uint32_t len, bool gap,
+		struct det_match *m, unsigned n)
+{
+	struct dp_inspect *in = c->in;
+	struct dp_flow *f = c->f;
+	const uint8_t open = c->dir ? DP_DET_OPEN1 : DP_DET_OPEN0;
+	void *st = slot + c->dir * in->stream_room;
+	struct det_pkt dp = *c->dp;
+	int k;
+
+	if (len == 0)
+		return 0;
+	if (gap)
+		f->det_flags &= (uint8_t)~open; /* restart at this segment */
+	dp.payload = data;
+	dp.len = len;
 	if (!(f->det_flags & open)) {
-		if (det_stream_open(in->det, st, in->stream_room, dp) != 0)
+		if (det_stream_open(in->det, st, in->stream_room, &dp) != 0)
 			return 0;
 		f->det_flags |= open;
 	}
-	dp->payload = data;
-	dp->len = len;
-	*scanned = data;
-	*scanned_len = len;
-	k = det_stream_scan(in->det, st, dp, m + n, MAX_MATCHES - n);
+	k = det_stream_scan(in->det, st, &dp, m + n, MAX_MATCHES - n);
 	if (k == -ESTALE) {
 		/* The stream was opened on an engine since replaced: start it again here. */
 		in->ctr.restarts++;
-		if (det_stream_open(in->det, st, in->stream_room, dp) != 0)
+		if (det_stream_open(in->det, st, in->stream_room, &dp) != 0)
 			return 0;
-		k = det_stream_scan(in->det, st, dp, m + n, MAX_MATCHES - n);
+		k = det_stream_scan(in->det, st, &dp, m + n, MAX_MATCHES - n);
 	}
 	in->ctr.segments++;
 	in->ctr.bytes += len;
 	return k > 0 ? k : 0;
+}
+
+/* DNS facts the anomaly detectors read from the flow's events (first question, rcode). */
+static void
+dns_facts(struct scan_ctx *c, const struct al_tx *tx, unsigned stage)
+{
+	struct dp_event_app *app = c->app;
+	const uint8_t *name;
+	uint32_t len;
+	uint64_t v;
+
+	if (stage == AL_ST_DNS_REQUEST && al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &name, &len) &&
+			al_tx_num(tx, AL_NUM_DNS_QTYPE, 0, &v) && v != 0) {
+		const size_t cap = sizeof(app->dns_qname) - 1;
+		size_t k = len < cap ? len : cap;
+
+		memset(app, 0, sizeof(*app));
+		for (size_t i = 0; i < k; i++) {
+			uint8_t ch = name[i];
+
+			app->dns_qname[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 'a' - 'A' : ch);
+		}
+		app->dns_qname_len = (uint8_t)(len > 255 ? 255 : len);
+		app->dns_qtype = (uint16_t)v;
+		c->have_app = true;
+	} else if (stage == AL_ST_DNS_RESPONSE && al_tx_num(tx, AL_NUM_DNS_RCODE, 0, &v) &&
+			!c->have_app) {
+		memset(app, 0, sizeof(*app));
+		app->dns_rcode = (uint16_t)v;
+	}
+}
+
+/* A transaction made a stage ready: facts for the events, then its rules. */
+static void
+on_tx(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
+{
+	struct scan_ctx *c = arg;
+	struct det_match m[MAX_MATCHES];
+	struct det_pkt dp;
+	int n;
+
+	if (tx->proto == AL_PROTO_DNS && c->app != NULL)
+		dns_facts(c, tx, stage);
+	if (c->e == NULL || (c->f->det_flags & DP_DET_PASS))
+		return;
+	dp = *c->dp;
+	dp.app_proto = tx->proto;
+	if (dir != c->dir) {
+		/* A stage the other direction's end completed (a close): its sides. */
+		const uint8_t *a = dp.src;
+		uint16_t port = dp.sport;
+
+		dp.src = dp.dst;
+		dp.dst = a;
+		dp.sport = dp.dport;
+		dp.dport = port;
+		dp.flags ^= DET_PKT_TO_SERVER | DET_PKT_TO_CLIENT;
+	}
+	n = det_scan_tx(c->in->det, &dp, tx, stage, dir, m, MAX_MATCHES);
+	c->in->ctr.tx_stages++;
+	if (n > 0)
+		apply_matches(c, m, n, c->dp->payload, c->dp->len, tx);
+}
+
+/* The flow's parser state, made at its first inspected packet (NULL: no parsing). */
+static struct al_flow *
+flow_al(struct dp_inspect *in, struct dp_flow *f, const struct dp_pkt *p, unsigned dir)
+{
+	if (f->al != NULL || in->al == NULL || (f->det_flags & DP_DET_NOAL))
+		return f->al;
+	f->al = al_flow_new(in->al, p->proto == IPPROTO_TCP, dir ? p->dport : p->sport,
+			dir ? p->sport : p->dport);
+	if (f->al == NULL)
+		f->det_flags |= DP_DET_NOAL;
+	return f->al;
+}
+
+/* Feed the application layer: a TCP segment's new bytes (after a gap, if any), or a datagram. */
+static void
+feed_app(struct scan_ctx *c, const struct dp_pkt *p, const uint8_t *data, uint32_t len,
+		uint32_t gap)
+{
+	struct dp_inspect *in = c->in;
+	struct al_flow *af = c->f->al;
+
+	/* State comes with the first payload: a SYN flood's half-open flows take none. */
+	if (af == NULL && len > 0)
+		af = flow_al(in, c->f, p, c->dir);
+	if (af == NULL)
+		return;
+	if (gap > 0)
+		al_gap(in->al, af, c->dir, gap);
+	if (len > 0 || p->proto != IPPROTO_TCP)
+		al_feed(in->al, af, c->dir, data, len, on_tx, c);
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (DP_TCPF_FIN | DP_TCPF_RST))) {
+		al_close(in->al, af, c->dir, on_tx, c);
+		if (p->tcp_flags & DP_TCPF_RST)
+			al_close(in->al, af, c->dir ^ 1, on_tx, c);
+	}
+	c->f->app_proto = (uint8_t)al_flow_proto(af);
 }
 
 const uint8_t *
@@ -275,82 +566,152 @@ dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *l
 	return p->payload_off ? rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off) : NULL;
 }
 
+static void
+det_pkt_init(struct det_pkt *dp, const struct dp_flow *f, const uint8_t *payload, uint32_t len,
+		const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->payload = payload;
+	dp->len = len;
+	dp->family = p->l3;
+	dp->proto = p->proto;
+	dp->tcp_flags = p->tcp_flags;
+	dp->sport = p->sport;
+	dp->dport = p->dport;
+	dp->src = p->src;
+	dp->dst = p->dst;
+	dp->now_ns = now;
+	dp->groups = groups;
+	dp->app_proto = f->app_proto;
+	dp->flags = dir ? DET_PKT_TO_CLIENT : DET_PKT_TO_SERVER;
+	if (p->proto == IPPROTO_TCP ? f->tcp.state >= DP_TCP_ESTABLISHED
+				    : f->pkts[0] > 0 && f->pkts[1] > 0)
+		dp->flags |= DET_PKT_ESTABLISHED;
+	if (f->pkts[dir] == 1)
+		dp->flags |= DET_PKT_FIRST;
+}
+
 enum dp_inspect_verdict
 dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
 		int32_t pos, struct dp_flow *f, const uint8_t *payload, uint32_t len,
 		const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now, bool dry,
-		struct dp_evq *evq)
+		struct dp_evq *evq, struct dp_event_app *app, bool *have_app)
 {
 	struct det_match m[MAX_MATCHES];
 	struct det_pkt dp;
 	/* State lives in a slot: TCP streams, and flowbits when the engine has any. A UDP or
 	 * ICMP flow without flowbits is scanned packet by packet and needs none. */
 	uint8_t *slot = p->proto == IPPROTO_TCP || in->flowbits ? flow_slot(in, f) : NULL;
-	const uint8_t *scanned = payload;
-	uint32_t scanned_len = 0;
-	enum dp_inspect_verdict v = DP_INSPECT_FORWARD;
+	struct scan_ctx c = {
+		.in = in,
+		.e = e,
+		.t = t,
+		.pos = pos,
+		.f = f,
+		.dp = &dp,
+		.dir = dir,
+		.dry = dry,
+		.now = now,
+		.evq = evq,
+		.v = DP_INSPECT_FORWARD,
+		.app = app,
+	};
+	const uint8_t *data = payload;
+	uint32_t dlen = len, gap = 0;
 	int n;
 
-	memset(&dp, 0, sizeof(dp));
-	dp.payload = payload;
-	dp.len = len;
-	dp.family = p->l3;
-	dp.proto = p->proto;
-	dp.tcp_flags = p->tcp_flags;
-	dp.sport = p->sport;
-	dp.dport = p->dport;
-	dp.src = p->src;
-	dp.dst = p->dst;
-	dp.now_ns = now;
-	dp.groups = groups;
-	dp.flags = dir ? DET_PKT_TO_CLIENT : DET_PKT_TO_SERVER;
-	if (p->proto == IPPROTO_TCP ? f->tcp.state >= DP_TCP_ESTABLISHED
-				    : f->pkts[0] > 0 && f->pkts[1] > 0)
-		dp.flags |= DET_PKT_ESTABLISHED;
-	if (f->pkts[dir] == 1)
-		dp.flags |= DET_PKT_FIRST;
+	det_pkt_init(&dp, f, payload, len, p, dir, groups, now);
 	if (slot != NULL)
 		dp.flowbits = slot + 2 * in->stream_room;
+	if (p->proto == IPPROTO_TCP)
+		gap = stream_next(in, f, p, dir, &data, &dlen);
+	/* The application layer first: the protocol it detects is what the rules below see. */
+	if (in->al != NULL && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		feed_app(&c, p, data, dlen, gap);
+		dp.app_proto = f->app_proto;
+		if (f->det_flags & DP_DET_PASS) /* a pass rule on a transaction */
+			goto out;
+	}
 
-	const uint32_t plen = dp.len;
-	int n_pkt = det_scan_packet(in->det, &dp, m, MAX_MATCHES);
-
-	n = n_pkt;
+	n = det_scan_packet(in->det, &dp, m, MAX_MATCHES);
 	in->ctr.packets++;
 	in->ctr.bytes += dp.len;
-	if (p->proto == IPPROTO_TCP && slot != NULL && n < MAX_MATCHES)
-		n += scan_stream(in, f, slot, &dp, p, dir, m, (unsigned)n, &scanned, &scanned_len);
-
-	for (int i = 0; i < n; i++) {
-		bool drop = m[i].action == DET_ACT_DROP || m[i].action == DET_ACT_REJECT;
-
-		if (m[i].action == DET_ACT_PASS && (m[i].flags & DET_M_FLOW)) {
-			f->det_flags |= DP_DET_PASS;
-			in->ctr.passed++;
-		}
-		if (drop && v == DP_INSPECT_FORWARD) {
-			if (dry) {
-				in->ctr.would_drop++;
-				f->flags |= DP_FF_WOULD_DROP;
-			} else {
-				v = m[i].action == DET_ACT_REJECT ? DP_INSPECT_REJECT
-								  : DP_INSPECT_DROP;
-				/* The rest of the flow, both directions, follows. */
-				f->verdict = v == DP_INSPECT_REJECT ? DP_VERDICT_REJECT
-								    : DP_VERDICT_DROP;
-				in->ctr.dropped++;
-			}
-		}
-		if (m[i].flags & DET_M_ALERT) {
-			/* Packet matches are placed in the whole payload, stream ones in what the
-			 * stream scan was given. */
-			bool stream = i >= n_pkt;
-
-			send_alert(in, e, t, pos, &m[i], stream ? scanned : payload,
-					stream ? scanned_len : plen, dir, drop && !dry, now, evq);
-		}
+	apply_matches(&c, m, n, payload, len, NULL);
+	if (p->proto == IPPROTO_TCP && slot != NULL && !(f->det_flags & DP_DET_PASS)) {
+		n = scan_stream(&c, slot, data, dlen, gap > 0, m, 0);
+		apply_matches(&c, m, n, data, dlen, NULL);
 	}
-	return v;
+out:
+	if (have_app != NULL)
+		*have_app = c.have_app;
+	return c.v;
+}
+
+bool
+dp_inspect_dns(struct dp_inspect *in, struct dp_flow *f, const uint8_t *payload, uint32_t len,
+		const struct dp_pkt *p, unsigned dir, struct dp_event_app *app)
+{
+	struct det_pkt dp;
+	struct scan_ctx c = {
+		.in = in,
+		.f = f,
+		.dp = &dp,
+		.dir = dir,
+		.app = app,
+	};
+
+	if (in->al == NULL || p->proto != IPPROTO_UDP)
+		return false;
+	det_pkt_init(&dp, f, payload, len, p, dir, 0, 0);
+	feed_app(&c, p, payload, len, 0);
+	return c.have_app;
+}
+
+void
+dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
+		int32_t pos, struct dp_flow *f, uint64_t groups, uint64_t now, bool dry,
+		struct dp_evq *evq)
+{
+	const struct dp_flow_key *k = dp_flow_key_at(t, pos);
+	struct dp_pkt p;
+	struct det_pkt dp;
+	struct scan_ctx c = {
+		.in = in,
+		.e = e,
+		.t = t,
+		.pos = pos,
+		.f = f,
+		.dp = &dp,
+		.dir = 0,
+		.dry = dry,
+		.now = now,
+		.evq = evq,
+		.v = DP_INSPECT_FORWARD,
+	};
+
+	if (f->al == NULL || in->al == NULL || (f->det_flags & DP_DET_PASS))
+		return;
+	if (e != in->engine || in->det == NULL)
+		e = c.e = NULL; /* the scratch follows another engine: close without scanning */
+	/* The flow as its initiator sends it: the direction the closes are reported from. */
+	memset(&p, 0, sizeof(p));
+	p.l3 = k->family;
+	p.proto = k->proto;
+	memcpy(p.src, f->init_is_b ? k->b : k->a, 16);
+	memcpy(p.dst, f->init_is_b ? k->a : k->b, 16);
+	p.sport = f->init_is_b ? k->b_port : k->a_port;
+	p.dport = f->init_is_b ? k->a_port : k->b_port;
+	det_pkt_init(&dp, f, NULL, 0, &p, 0, groups, now);
+	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen && in->flowbits)
+		dp.flowbits = in->slots + (size_t)f->det_slot * in->slot_size + 2 * in->stream_room;
+	al_close(in->al, f->al, AL_TO_SERVER, on_tx, &c);
+	al_close(in->al, f->al, AL_TO_CLIENT, on_tx, &c);
+}
+
+const struct al_ctx *
+dp_inspect_al(const struct dp_inspect *in)
+{
+	return in->al;
 }
 
 const struct dp_inspect_counters *

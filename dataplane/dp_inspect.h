@@ -42,6 +42,7 @@ struct dp_inspect_counters {
 	uint64_t restarts;	/* streams restarted after a reload */
 	uint64_t rebinds;	/* scratch moved to a new engine */
 	uint64_t rebind_failures;
+	uint64_t tx_stages; /* transaction stages checked against the signatures */
 };
 
 /* What a scan decided for the packet. */
@@ -54,7 +55,13 @@ enum dp_inspect_verdict {
 struct dp_inspect;
 struct dp_evq;
 
-struct dp_inspect *dp_inspect_create(unsigned worker, uint32_t max_flows, int socket);
+struct al_config;
+struct al_ctx;
+struct dp_event_app;
+
+/* alc: the application layer's settings (NULL or not enabled: no parsing). */
+struct dp_inspect *dp_inspect_create(
+		unsigned worker, uint32_t max_flows, int socket, const struct al_config *alc);
 void dp_inspect_free(struct dp_inspect *in);
 
 /*
@@ -64,20 +71,48 @@ void dp_inspect_free(struct dp_inspect *in);
  */
 const struct det_engine *dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e);
 
-/* Release a flow's slot (the flow table's end hook). */
-void dp_inspect_flow_end(void *in, struct dp_flow *f);
+/*
+ * An inspected flow ends: what its application layer still holds becomes final (a body that
+ * ran to the end of the flow, a request never answered) and the transactions' last stages are
+ * checked against engine e (NULL: none), as Suricata does when a flow times out or the capture
+ * ends. Alerts go to evq. Call before dp_inspect_flow_end().
+ */
+void dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e,
+		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, uint64_t groups,
+		uint64_t now, bool dry, struct dp_evq *evq);
+
+/* Release a flow's slot and application-layer state (when the flow ends). */
+void dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f);
 
 /*
- * Scan one forwarded packet of an inspected flow. dir: 0 from the initiator. groups: the
- * signature groups its policy rule names (det_pkt.groups; 0: every signature). Sends alert
- * events to evq (flow described from table t at pos). dry: count drops, do not drop. Returns
- * what the signatures decided; a drop or reject also sets the flow's verdict so the rest of
- * the flow follows.
+ * Inspect one forwarded packet of an inspected flow. dir: 0 from the initiator. groups: the
+ * signature groups its policy rule names (det_pkt.groups; 0: every signature).
+ *
+ * The application layer comes first: the TCP segment's new bytes in sequence order (or the
+ * UDP datagram) go to the flow's parser (applayer/al.h), which detects the protocol and reports
+ * transactions; each stage a transaction reaches is checked against the transaction rules
+ * (det_scan_tx). Then the packet rules (det_scan_packet) and, for TCP, the stream rules. Sends
+ * alert events to evq (flow described from table t at pos; a transaction's alert is preceded
+ * by a DP_EV_TXMETA event with its facts). dry: count drops, do not drop. app (may be NULL):
+ * receives the DNS facts the anomaly detectors read (*have_app set when there are some).
+ * Returns what the signatures decided; a drop or reject also sets the flow's verdict so the
+ * rest of the flow follows.
  */
 enum dp_inspect_verdict dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e,
 		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const uint8_t *payload,
 		uint32_t len, const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now,
-		bool dry, struct dp_evq *evq);
+		bool dry, struct dp_evq *evq, struct dp_event_app *app, bool *have_app);
+
+/*
+ * A UDP datagram of a flow that is not inspected, for its DNS facts only (the anomaly
+ * detectors read them from the flow's events): parsed by the application layer, no
+ * signature. Returns true when app was filled.
+ */
+bool dp_inspect_dns(struct dp_inspect *in, struct dp_flow *f, const uint8_t *payload, uint32_t len,
+		const struct dp_pkt *p, unsigned dir, struct dp_event_app *app);
+
+/* The worker's application-layer context (counters), NULL when off. */
+const struct al_ctx *dp_inspect_al(const struct dp_inspect *in);
 
 /* The payload of a packet as far as its first segment holds it. */
 const uint8_t *dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len);

@@ -13,7 +13,6 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_block.h"
-#include "dp_dns.h"
 #include "dp_reasm.h"
 #include "dp_reject.h"
 #include "dp_worker.h"
@@ -114,10 +113,31 @@ flow_params_from_config(
 	fp->socket = socket;
 }
 
+static uint64_t inspect_groups(const struct dp_worker *w, const struct dp_flow *f);
+
+/*
+ * A flow ends (the flow table's hook): the application-layer transactions it still holds are
+ * inspected (their alerts precede the end event), then its inspection state is released.
+ */
+static void
+flow_ended(void *arg, int32_t pos, struct dp_flow *f, uint64_t now)
+{
+	struct dp_worker *w = arg;
+
+	if (f->al != NULL && w->eng != NULL && (f->flags & DP_FF_INSPECT) &&
+			!(f->det_flags & DP_DET_PASS))
+		dp_inspect_flow_close(w->inspect, w->eng, w->flows, pos, f, inspect_groups(w, f),
+				now,
+				dp_shared_mode(w->shared) == DP_MODE_DRY_RUN ||
+						(f->flags & DP_FF_RULE_DRY_RUN),
+				&w->evq);
+	dp_inspect_flow_end(w->inspect, f);
+}
+
 struct dp_worker *
 dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
-		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr,
-		const struct dp_blocklist *block)
+		const struct al_config *alc, const struct dp_shared *shared,
+		struct rte_rcu_qsbr *qsbr, const struct dp_blocklist *block)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 	struct dp_flow_params fp;
@@ -197,12 +217,12 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->evq.ring = w->events;
 	w->evq.worker = (uint8_t)id;
 	dp_flow_set_evq(w->flows, &w->evq);
-	w->inspect = dp_inspect_create(id, cfg->inspect_max_flows, socket);
+	w->inspect = dp_inspect_create(id, cfg->inspect_max_flows, socket, alc);
 	if (w->inspect == NULL) {
 		DP_LOG(ERR, "worker %u: inspection state: no memory", id);
 		goto fail;
 	}
-	dp_flow_set_end_hook(w->flows, dp_inspect_flow_end, w->inspect);
+	dp_flow_set_end_hook(w->flows, flow_ended, w);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
 		w->stage = rte_zmalloc_socket(
@@ -339,7 +359,8 @@ inspect_fragment(struct dp_worker *w, const struct dp_rx_source *s, struct rte_m
 	fk = dp_flow_key_at(w->flows, pos);
 	dir = memcmp(whole.src, f->init_is_b ? fk->b : fk->a, 16) != 0;
 	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,
-			whole.payload_len, &whole, dir, inspect_groups(w, f), now, dry, &w->evq);
+			whole.payload_len, &whole, dir, inspect_groups(w, f), now, dry, &w->evq,
+			NULL, NULL);
 }
 
 /* Account a later fragment to the flow its first fragment created, and return its verdict. */
@@ -500,21 +521,30 @@ rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, const s
 	return rl_snapshot_rate_take(pol, w->id, f->rule_id, w->rate_src, &k, len, now);
 }
 
-/* A DNS query in a UDP payload to port 53 (only the first segment is read). */
-static bool
-dns_query(const struct rte_mbuf *m, const struct dp_pkt *p, struct dp_event_app *app)
+/* Will this packet's flow be scanned with the signatures (if its verdict lets it through)? */
+static inline bool
+inspected(const struct dp_worker *w, const struct dp_flow *f)
 {
-	uint32_t avail = rte_pktmbuf_data_len(m) > p->payload_off
-					 ? rte_pktmbuf_data_len(m) - p->payload_off
-					 : 0;
-	uint32_t len = p->payload_len < avail ? p->payload_len : avail;
-	bool response;
+	return w->eng != NULL && (f->flags & DP_FF_INSPECT) && !(f->det_flags & DP_DET_PASS);
+}
 
-	if (p->payload_off == 0 || len == 0)
+/*
+ * DNS over UDP of a flow that is not inspected: its names and types travel with the flow's
+ * events all the same (the anomaly detectors read them), through the application layer's DNS
+ * parser. Inspected flows get them from their inspection.
+ */
+static inline bool
+dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p, struct dp_flow *f,
+		unsigned dir, struct dp_event_app *app)
+{
+	const uint8_t *pl;
+	uint32_t len;
+
+	if (likely(p->proto != IPPROTO_UDP || (p->dport != 53 && p->sport != 53)) ||
+			inspected(w, f))
 		return false;
-	return dp_dns_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off), len, app,
-			       &response) &&
-	       !response;
+	pl = dp_inspect_payload(m, p, &len);
+	return pl != NULL && dp_inspect_dns(w->inspect, f, pl, len, p, dir, app);
 }
 
 /* Mark the IP packets whose source or destination is on the blocklist. */
@@ -808,8 +838,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 			dp_frag_remember(w->frags, &meta[i], ps, f->id, when[i]);
 		/* A DNS query's name and type travel with the flow's events (for the detectors). */
 		struct dp_event_app app;
-		bool dns = unlikely(meta[i].proto == IPPROTO_UDP && meta[i].dport == 53) &&
-			   dns_query(pkts[i], &meta[i], &app);
+		bool dns = dns_facts(w, pkts[i], &meta[i], f, src_is_b[j] != f->init_is_b, &app);
 		if (!(f->flags & DP_FF_STARTED))
 			dp_flow_started(w->flows, ps, when[i], dns ? &app : NULL);
 		else if (dns)
@@ -851,9 +880,14 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 				uint32_t plen;
 				uint64_t ti = stage_start(w);
 				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
+				bool have_app = false;
 				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
 						w->flows, ps, f, pl, plen, &meta[i], dir,
-						inspect_groups(w, f), when[i], dry, &w->evq);
+						inspect_groups(w, f), when[i], dry, &w->evq, &app,
+						&have_app);
+
+				if (have_app)
+					dp_flow_updated(w->flows, ps, when[i], &app);
 
 				/* A first fragment also starts the datagram's reassembly. */
 				if (iv == DP_INSPECT_FORWARD && meta[i].frag == DP_FRAG_FIRST)

@@ -103,9 +103,12 @@ struct dp_worker {
 struct rte_rcu_qsbr;
 struct dp_blocklist;
 
+struct al_config;
+
+/* alc: the application layer's settings (NULL: off). */
 struct dp_worker *dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
-		const struct dp_shared *shared, struct rte_rcu_qsbr *qsbr,
-		const struct dp_blocklist *block);
+		const struct al_config *alc, const struct dp_shared *shared,
+		struct rte_rcu_qsbr *qsbr, const struct dp_blocklist *block);
 
 /* Free a worker and what it owns; NULL is a no-op. Unsent packets are freed. */
 void dp_worker_free(struct dp_worker *w);

@@ -242,6 +242,9 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 		a = &tmp[n];
 		memset(a, 0, sizeof(*a));
 		if (j - i == 1 && it->type == DET_ITEM_CONTENT) {
+			/* "ends the buffer" has no Hyperscan form that holds in a stream */
+			if (it->c.flags & DET_C_ENDSWITH)
+				goto no;
 			a->expr = content_atom(&it->c, true, &a->ext);
 			a->flags = HS_FLAG_DOTALL;
 			a->neg = (it->c.flags & DET_C_NEGATED) != 0;
@@ -259,7 +262,8 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 			for (unsigned k = i; k < j; k++) {
 				const struct det_item *x = &r->items[k];
 
-				if (x->type != DET_ITEM_CONTENT || (x->c.flags & DET_C_NEGATED) ||
+				if (x->type != DET_ITEM_CONTENT ||
+						(x->c.flags & (DET_C_NEGATED | DET_C_ENDSWITH)) ||
 						((x->c.flags & DET_C_DISTANCE) &&
 								x->c.distance < 0))
 					goto no;
@@ -408,6 +412,12 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 	er->r = r;
 	er->has_thresh = r->th.type != DET_TH_NONE;
 	er->flow_scope = (r->classes & DET_CL_TCP_STREAM) != 0;
+	if (r->tx) {
+		/* planned per direction by tx_variants(); the verdict is the flow's */
+		er->kind = PLAN_TX;
+		er->flow_scope = true;
+		return 0;
+	}
 	if (r->n_items == 0) {
 		er->kind = PLAN_HEADER;
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
@@ -489,7 +499,8 @@ rule_keyset(const struct det_rule *r, int dir, struct det_portset *out)
 				dir == 0 ? &r->dport : &r->sport);
 	if (rc != 0)
 		return rc;
-	if (!r->app_approx) {
+	/* a protocol Vigil detects is matched on any port (by port only until detection) */
+	if (!r->app_approx || r->app_proto != AL_PROTO_NONE) {
 		*out = u;
 		return 0;
 	}
@@ -694,11 +705,33 @@ pcount_cmp(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* A port gets a group when its own rules are at least 1/PORT_GROUP_SHARE of the broad ones. */
+#define PORT_GROUP_SHARE 8
+
+/* A group from index first on holding exactly b's rules, or -1. */
+static int32_t
+same_group(const struct det_engine *e, uint32_t first, const struct gbuild *b)
+{
+	for (uint32_t i = first; i < e->n_groups; i++) {
+		const struct det_group *g = &e->groups[i];
+		uint32_t k;
+
+		if (g->n_grules != b->n)
+			continue;
+		for (k = 0; k < b->n && g->grules[k].rule == b->rules[k]; k++)
+			;
+		if (k == b->n)
+			return (int32_t)i;
+	}
+	return -1;
+}
+
 /* Groups of one class and direction. */
 static int
 build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
 {
 	struct gbuild all = { 0 }, def = { 0 };
+	uint32_t first = e->n_groups, broad = 0;
 	struct det_portset *keys = NULL;
 	uint32_t *cnt = NULL;
 	struct pcount *top = NULL;
@@ -721,7 +754,13 @@ build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
 		goto out;
 	}
 
-	/* the server ports rules name most often get their own group */
+	/*
+	 * The server ports rules name most often get their own group, when that keeps enough
+	 * rules out of the other ports' scans: a port group also holds every rule of broad port
+	 * sets, so one whose own rules are few next to those costs a database and saves little
+	 * (ET Open has hundreds of any-port rules: a group per port named by a few rules took
+	 * most of the compile time).
+	 */
 	keys = calloc(all.n, sizeof(*keys));
 	cnt = calloc(65536, sizeof(*cnt));
 	if (keys == NULL || cnt == NULL)
@@ -729,8 +768,10 @@ build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
 	for (uint32_t i = 0; i < all.n; i++) {
 		if (rule_keyset(e->rules[all.rules[i]].r, dir, &keys[i]) != 0)
 			goto out;
-		if (det_portset_count(&keys[i]) > 64)
+		if (det_portset_count(&keys[i]) > 64) {
+			broad++;
 			continue;
+		}
 		for (uint32_t k = 0; k < keys[i].n; k++)
 			for (uint32_t p = keys[i].v[k].lo; p <= keys[i].v[k].hi; p++)
 				cnt[p]++;
@@ -739,7 +780,7 @@ build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
 	if (top == NULL)
 		goto out;
 	for (uint32_t p = 0; p < 65536; p++)
-		if (cnt[p] > 0) {
+		if (cnt[p] > 0 && cnt[p] >= broad / PORT_GROUP_SHARE) {
 			top[ntop].port = (uint16_t)p;
 			top[ntop].n = cnt[p];
 			ntop++;
@@ -782,8 +823,15 @@ build_cls_dir(struct det_engine *e, int cls, int dir, struct compile_err *cerr)
 				free(pg.rules);
 				goto out;
 			}
-		snprintf(what, sizeof(what), "port %u", top[t].port);
-		rc = group_new(e, (uint8_t)cls, (uint8_t)dir, what, &pg, cerr, &gi);
+		/* ports whose rules are those of a group built already share its database */
+		gi = same_group(e, first, &pg);
+		if (gi >= 0) {
+			e->groups[gi].shared_ports++;
+			rc = 0;
+		} else {
+			snprintf(what, sizeof(what), "port %u", top[t].port);
+			rc = group_new(e, (uint8_t)cls, (uint8_t)dir, what, &pg, cerr, &gi);
+		}
 		free(pg.rules);
 		if (rc != 0)
 			goto out;
@@ -816,6 +864,446 @@ build_groups(struct det_engine *e, struct compile_err *cerr)
 	return 0;
 }
 
+/* ---- transaction rules ---- */
+
+static const char *const stage_names[AL_PROTO__COUNT][8] = {
+	[AL_PROTO_HTTP] = { "req_headers", "req_body", "resp_headers", "resp_body" },
+	[AL_PROTO_DNS] = { "request", "response" },
+	[AL_PROTO_TLS] = { "client_hello", "server_hello", "server_cert" },
+	[AL_PROTO_SSH] = { "client_banner", "server_banner", "client_kexinit", "server_kexinit" },
+	[AL_PROTO_SMTP] = { "envelope", "data" },
+	[AL_PROTO_FTP] = { "command", "reply" },
+};
+
+/* "req_headers+resp_headers" */
+static void
+stages_str(char *out, size_t size, uint8_t proto, uint8_t stages)
+{
+	struct sbuf b = { 0 };
+
+	for (unsigned i = 0; i < 8; i++) {
+		const char *n = proto < AL_PROTO__COUNT ? stage_names[proto][i] : NULL;
+
+		if (stages & (1u << i))
+			sb_add(&b, "%s%s", b.len > 0 ? "+" : "", n != NULL ? n : "?");
+	}
+	snprintf(out, size, "%s", b.s != NULL ? b.s : "");
+	free(b.s);
+}
+
+/* The index of the transformed buffer (al, sp's transforms), -1 for none, -2 on ENOMEM. */
+static int32_t
+xkey_get(struct det_engine *e, uint8_t al, const struct det_span *sp)
+{
+	struct det_xkey *v;
+
+	if (sp->n_xf == 0)
+		return -1;
+	for (uint32_t i = 0; i < e->n_xkeys; i++)
+		if (e->xkeys[i].al == al && e->xkeys[i].n_xf == sp->n_xf &&
+				memcmp(e->xkeys[i].xf, sp->xf, sp->n_xf) == 0)
+			return (int32_t)i;
+	v = realloc(e->xkeys, (e->n_xkeys + 1) * sizeof(*v));
+	if (v == NULL)
+		return -2;
+	e->xkeys = v;
+	memset(&v[e->n_xkeys], 0, sizeof(v[0]));
+	v[e->n_xkeys].al = al;
+	v[e->n_xkeys].n_xf = sp->n_xf;
+	memcpy(v[e->n_xkeys].xf, sp->xf, sp->n_xf);
+	return (int32_t)e->n_xkeys++;
+}
+
+/*
+ * The prefilter of a variant: the fast_pattern content of one of its buffers, else the longest
+ * positive content, else a pcre Hyperscan takes (as it is, or in prefilter mode). Returns 0
+ * (pf_span stays -1 when there is none) or -ENOMEM.
+ */
+static int
+tx_prefilter(struct det_txvar *v, struct det_erule *er)
+{
+	const struct det_item *best = NULL;
+	int32_t best_span = -1;
+
+	for (uint32_t s = 0;
+			s < v->n_spans && (best == NULL || !(best->c.flags & DET_C_FAST_PATTERN));
+			s++) {
+		const struct det_txspan *ts = &v->spans[s];
+
+		if (ts->al == AL_BUF_NONE)
+			continue;
+		for (uint32_t i = 0; i < ts->n; i++) {
+			const struct det_item *it = &ts->items[i];
+
+			if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED))
+				continue;
+			if (it->c.flags & DET_C_FAST_PATTERN) {
+				best = it;
+				best_span = (int32_t)s;
+				break;
+			}
+			if (best == NULL || it->c.len > best->c.len) {
+				best = it;
+				best_span = (int32_t)s;
+			}
+		}
+	}
+	if (best != NULL) {
+		v->pf.expr = content_atom(&best->c, !best->relative, &v->pf.ext);
+		v->pf.flags = HS_FLAG_DOTALL;
+		if (v->pf.expr == NULL)
+			return -ENOMEM;
+		v->pf_span = best_span;
+		return 0;
+	}
+	for (uint32_t s = 0; s < v->n_spans; s++) {
+		const struct det_txspan *ts = &v->spans[s];
+
+		if (ts->al == AL_BUF_NONE)
+			continue;
+		for (uint32_t i = 0; i < ts->n; i++) {
+			const struct det_item *it = &ts->items[i];
+			unsigned flags;
+			char *expr;
+
+			if (it->type != DET_ITEM_PCRE || (it->p.flags & DET_P_NEGATED) ||
+					it->relative)
+				continue;
+			expr = pcre_atom(&it->p, &flags);
+			if (expr == NULL)
+				continue;
+			if (!hs_accepts(expr, flags, NULL)) {
+				if (!hs_accepts(expr, flags | HS_FLAG_PREFILTER, NULL)) {
+					free(expr);
+					continue;
+				}
+				flags |= HS_FLAG_PREFILTER;
+			}
+			/* the whole rule is confirmed by PCRE2 after the hit */
+			er->pcre_pref = 1;
+			v->pf.expr = expr;
+			v->pf.flags = flags;
+			v->pf_span = (int32_t)s;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* One variant per rule and direction it inspects, with its buffers resolved. */
+static int
+tx_variants(struct det_engine *e)
+{
+	uint32_t n = 0, per_proto[AL_PROTO__COUNT] = { 0 };
+
+	for (uint32_t i = 0; i < e->n_rules; i++)
+		if (e->rules[i].r->tx)
+			n += (uint32_t)__builtin_popcount(e->rules[i].r->tx_dirs);
+	if (n == 0)
+		return 0;
+	e->txvars = calloc(n, sizeof(*e->txvars));
+	if (e->txvars == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		const struct det_rule *r = e->rules[i].r;
+
+		if (!r->tx)
+			continue;
+		for (uint8_t d = 0; d < 2; d++) {
+			struct det_txvar *v;
+			uint32_t k = 0;
+
+			if (!(r->tx_dirs & (1u << d)))
+				continue;
+			v = &e->txvars[e->n_txvars++];
+			v->rule = i;
+			v->dir = d;
+			v->stages = r->tx_stages[d];
+			v->proto = r->app_proto;
+			v->pf_span = -1;
+			per_proto[v->proto]++;
+			v->spans = calloc(r->n_spans ? r->n_spans : 1, sizeof(*v->spans));
+			if (v->spans == NULL)
+				return -ENOMEM;
+			/* the application-layer buffers, then the payload: the packet last */
+			for (int pass = 0; pass < 2; pass++)
+				for (uint32_t s = 0; s < r->n_spans; s++) {
+					const struct det_span *sp = &r->spans[s];
+					struct det_txspan *ts;
+					const struct al_buf_info *bi;
+
+					if ((sp->buf == DET_BUF_PKT) != (pass == 1))
+						continue;
+					ts = &v->spans[k++];
+					ts->items = &r->items[sp->first];
+					ts->n = sp->n;
+					ts->al = pass == 0 ? sp->al[d] : AL_BUF_NONE;
+					ts->xkey = -1;
+					bi = al_buf_info((enum al_buf)ts->al);
+					ts->multi = bi != NULL && (bi->flags & AL_BUF_MULTI);
+					if (pass == 0) {
+						ts->xkey = xkey_get(e, ts->al, sp);
+						if (ts->xkey == -2)
+							return -ENOMEM;
+					}
+				}
+			v->n_spans = (uint8_t)k;
+			if (tx_prefilter(v, &e->rules[i]) != 0)
+				return -ENOMEM;
+		}
+	}
+	for (unsigned p = 0; p < AL_PROTO__COUNT; p++)
+		if (per_proto[p] > e->max_txvars)
+			e->max_txvars = per_proto[p];
+	return 0;
+}
+
+struct tkey {
+	uint64_t k;
+	uint32_t v;
+};
+
+static int
+tkey_cmp(const void *a, const void *b)
+{
+	const struct tkey *x = a, *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/* Variant v's prefilter buffer as a sort key: (al, xkey), or all ones without prefilter. */
+static uint32_t
+pf_key(const struct det_txvar *v)
+{
+	if (v->pf_span < 0)
+		return UINT32_MAX;
+	return (uint32_t)v->spans[v->pf_span].al << 16 |
+	       (uint32_t)(uint16_t)(v->spans[v->pf_span].xkey + 1);
+}
+
+static void
+pf_drop(struct det_txvar *v)
+{
+	free(v->pf.expr);
+	memset(&v->pf, 0, sizeof(v->pf));
+	v->pf_span = -1;
+}
+
+/*
+ * Compile the prefilter database of vars[0, *n) (variants of one set sharing a buffer). A
+ * variant whose expression Hyperscan refuses loses its prefilter: it is moved to the set's
+ * unfiltered list. Returns 0, -EINVAL when the database cannot be built at all, -ENOMEM.
+ */
+static int
+txdb_compile(struct det_engine *e, struct det_txset *set, struct det_txdb *db, uint32_t *vars,
+		uint32_t *n, struct vg_diag *diag)
+{
+	const char **exprs = calloc(*n ? *n : 1, sizeof(*exprs));
+	unsigned *flags = calloc(*n ? *n : 1, sizeof(*flags));
+	unsigned *ids = calloc(*n ? *n : 1, sizeof(*ids));
+	const hs_expr_ext_t **exts = calloc(*n ? *n : 1, sizeof(*exts));
+	int rc = -ENOMEM;
+
+	if (exprs == NULL || flags == NULL || ids == NULL || exts == NULL)
+		goto out;
+	while (*n > 0) {
+		hs_compile_error_t *herr = NULL;
+		int32_t bad = -1;
+
+		for (uint32_t i = 0; i < *n; i++) {
+			const struct det_txvar *v = &e->txvars[vars[i]];
+
+			exprs[i] = v->pf.expr;
+			flags[i] = v->pf.flags | HS_FLAG_SINGLEMATCH;
+			ids[i] = i;
+			exts[i] = v->pf.ext.flags ? &v->pf.ext : NULL;
+		}
+		if (hs_compile_ext_multi(exprs, flags, ids, exts, *n, HS_MODE_BLOCK, NULL, &db->db,
+				    &herr) == HS_SUCCESS)
+			break;
+		if (herr != NULL && herr->expression >= 0 && (uint32_t)herr->expression < *n) {
+			bad = herr->expression;
+		} else {
+			for (uint32_t i = 0; i < *n && bad < 0; i++) {
+				hs_database_t *one = NULL;
+				hs_compile_error_t *e1 = NULL;
+
+				if (hs_compile_ext_multi(exprs + i, flags + i, ids, exts + i, 1,
+						    HS_MODE_BLOCK, NULL, &one, &e1) != HS_SUCCESS) {
+					hs_free_compile_error(e1);
+					bad = (int32_t)i;
+				}
+				hs_free_database(one);
+			}
+		}
+		if (bad < 0) {
+			vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+					"Hyperscan cannot compile the prefilters of %s: %s",
+					db->name, herr != NULL ? herr->message : "unknown error");
+			hs_free_compile_error(herr);
+			rc = -EINVAL;
+			goto out;
+		}
+		hs_free_compile_error(herr);
+		pf_drop(&e->txvars[vars[bad]]);
+		set->always[set->n_always++] = vars[bad];
+		vars[bad] = vars[--*n];
+	}
+	db->n_patterns = *n;
+	if (*n > 0) {
+		db->var = malloc(*n * sizeof(*db->var));
+		if (db->var == NULL)
+			goto out;
+		memcpy(db->var, vars, *n * sizeof(*db->var));
+		if (hs_database_size(db->db, &db->db_bytes) != HS_SUCCESS)
+			db->db_bytes = 0;
+	}
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(exts);
+	return rc;
+}
+
+static void
+tx_free(struct det_engine *e)
+{
+	for (uint32_t i = 0; i < e->n_txsets; i++) {
+		struct det_txset *s = &e->txsets[i];
+
+		for (uint32_t k = 0; k < s->n_dbs; k++) {
+			hs_free_database(s->dbs[k].db);
+			free(s->dbs[k].var);
+		}
+		free(s->dbs);
+		free(s->always);
+	}
+	free(e->txsets);
+	e->txsets = NULL;
+	e->n_txsets = 0;
+	for (uint32_t i = 0; i < e->n_txvars; i++) {
+		free(e->txvars[i].spans);
+		free(e->txvars[i].pf.expr);
+	}
+	free(e->txvars);
+	e->txvars = NULL;
+	e->n_txvars = 0;
+	free(e->xkeys);
+	e->xkeys = NULL;
+	e->n_xkeys = 0;
+}
+
+/* Group the variants by protocol and stages, and build each group's buffer databases. */
+static int
+tx_build(struct det_engine *e, struct vg_diag *diag)
+{
+	struct tkey *keys;
+	uint32_t *vars = NULL;
+	int rc = tx_variants(e);
+
+	if (rc != 0 || e->n_txvars == 0)
+		return rc;
+	keys = calloc(e->n_txvars, sizeof(*keys));
+	vars = calloc(e->n_txvars, sizeof(*vars));
+	if (keys == NULL || vars == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < e->n_txvars; i++) {
+		const struct det_txvar *v = &e->txvars[i];
+
+		keys[i].k = (uint64_t)v->proto << 56 | (uint64_t)v->stages << 48 | pf_key(v);
+		keys[i].v = i;
+	}
+	qsort(keys, e->n_txvars, sizeof(*keys), tkey_cmp);
+	e->txsets = calloc(e->n_txvars, sizeof(*e->txsets));
+	if (e->txsets == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < e->n_txvars;) {
+		uint64_t group = keys[i].k >> 48;
+		uint32_t j = i;
+		struct det_txset *s = &e->txsets[e->n_txsets];
+		const struct det_txvar *v0 = &e->txvars[keys[i].v];
+		char stages[64];
+
+		while (j < e->n_txvars && keys[j].k >> 48 == group)
+			j++;
+		s->proto = v0->proto;
+		s->stages = v0->stages;
+		s->n_vars = j - i;
+		if (e->tx_count[s->proto]++ == 0)
+			e->tx_first[s->proto] = (uint16_t)e->n_txsets;
+		e->n_txsets++;
+		s->always = calloc(j - i, sizeof(*s->always));
+		s->dbs = calloc(j - i, sizeof(*s->dbs));
+		if (s->always == NULL || s->dbs == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		stages_str(stages, sizeof(stages), s->proto, s->stages);
+		for (uint32_t k = i; k < j;) {
+			uint32_t pk = (uint32_t)keys[k].k, l = k, n = 0;
+			const struct det_txvar *v = &e->txvars[keys[k].v];
+			struct det_txdb *db;
+			struct sbuf name = { 0 };
+
+			while (l < j && (uint32_t)keys[l].k == pk)
+				l++;
+			if (pk == UINT32_MAX) {
+				for (; k < l; k++)
+					s->always[s->n_always++] = keys[k].v;
+				continue;
+			}
+			for (uint32_t m = k; m < l; m++)
+				vars[n++] = keys[m].v;
+			db = &s->dbs[s->n_dbs++];
+			db->al = v->spans[v->pf_span].al;
+			db->xkey = v->spans[v->pf_span].xkey;
+			db->multi = v->spans[v->pf_span].multi;
+			sb_add(&name, "%s %s", al_proto_name((enum al_proto)s->proto),
+					al_buf_info((enum al_buf)db->al)->name);
+			for (uint32_t x = 0; db->xkey >= 0 && x < e->xkeys[db->xkey].n_xf; x++)
+				sb_add(&name, "+%s", det_xf_name(e->xkeys[db->xkey].xf[x]));
+			sb_add(&name, " %s [%s]",
+					al_buf_info((enum al_buf)db->al)->dir == AL_TO_SERVER
+							? "ts"
+							: "tc",
+					stages);
+			snprintf(db->name, sizeof(db->name), "%s", name.s != NULL ? name.s : "?");
+			free(name.s);
+			rc = txdb_compile(e, s, db, vars, &n, diag);
+			if (rc != 0)
+				goto out;
+			if (db->db == NULL) {
+				/* every expression was refused: the variants are unfiltered now */
+				s->n_dbs--;
+				k = l;
+				continue;
+			}
+			if (db->db != NULL && hs_alloc_scratch(db->db, &e->scratch) != HS_SUCCESS) {
+				vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+						"Hyperscan cannot allocate scratch for %s",
+						db->name);
+				rc = -ENOMEM;
+				goto out;
+			}
+			k = l;
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	free(keys);
+	free(vars);
+	return rc;
+}
+
 /* ---- engine ---- */
 
 void
@@ -824,6 +1312,7 @@ det_engine_free(struct det_engine *e)
 	if (e == NULL)
 		return;
 	groups_free(e);
+	tx_free(e);
 	for (uint32_t i = 0; i < e->n_rules; i++) {
 		atoms_free(&e->rules[i]);
 		free(e->rules[i].fb);
@@ -958,7 +1447,7 @@ det_compile_report_free(struct det_compile_report *r)
 static void
 fill_report(const struct det_engine *e, struct det_compile_report *rep, const uint8_t *level)
 {
-	unsigned pcre_total = 0;
+	unsigned pcre_total = 0, n_tx_reports = 0;
 
 	rep->rules = e->n_rules;
 	for (uint32_t i = 0; i < e->n_rules; i++) {
@@ -974,6 +1463,10 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 		case PLAN_CONFIRM:
 			rep->confirm++;
 			break;
+		case PLAN_TX:
+			rep->tx++;
+			rep->tx_payload += det_rule_payload_span(er->r) >= 0;
+			break;
 		default:
 			rep->unfiltered++;
 			break;
@@ -986,7 +1479,18 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 		rep->pcre_prefilter += er->pcre_pref;
 	}
 	rep->pcre_only = pcre_total - rep->pcre_hs - rep->pcre_prefilter;
-	rep->group = calloc(e->n_groups ? e->n_groups : 1, sizeof(*rep->group));
+	rep->tx_variants = e->n_txvars;
+	for (uint32_t i = 0; i < e->n_txvars; i++) {
+		if (e->txvars[i].pf_span >= 0)
+			rep->tx_prefiltered++;
+		else
+			rep->tx_unfiltered++;
+	}
+	rep->tx_groups = e->n_txsets;
+	for (uint32_t i = 0; i < e->n_txsets; i++)
+		n_tx_reports += e->txsets[i].n_dbs + (e->txsets[i].n_always > 0);
+	rep->group = calloc(e->n_groups + n_tx_reports ? e->n_groups + n_tx_reports : 1,
+			sizeof(*rep->group));
 	for (uint32_t i = 0; i < e->n_groups; i++) {
 		const struct det_group *g = &e->groups[i];
 
@@ -998,12 +1502,45 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 		if (rep->group != NULL) {
 			struct det_group_report *gr = &rep->group[rep->n_group++];
 
-			snprintf(gr->name, sizeof(gr->name), "%s", g->name);
+			if (g->shared_ports > 0)
+				snprintf(gr->name, sizeof(gr->name), "%.40s (+%u ports)", g->name,
+						g->shared_ports);
+			else
+				snprintf(gr->name, sizeof(gr->name), "%s", g->name);
 			gr->stream = g->stream;
 			gr->rules = g->n_grules;
 			gr->patterns = g->n_patterns;
 			gr->db_bytes = g->db_bytes;
 			gr->stream_bytes = g->stream_bytes;
+		}
+	}
+	for (uint32_t i = 0; i < e->n_txsets; i++) {
+		const struct det_txset *s = &e->txsets[i];
+
+		for (uint32_t k = 0; k < s->n_dbs; k++) {
+			const struct det_txdb *db = &s->dbs[k];
+
+			rep->databases++;
+			rep->tx_databases++;
+			rep->patterns += db->n_patterns;
+			rep->db_bytes += db->db_bytes;
+			if (rep->group != NULL) {
+				struct det_group_report *gr = &rep->group[rep->n_group++];
+
+				snprintf(gr->name, sizeof(gr->name), "%s", db->name);
+				gr->rules = db->n_patterns;
+				gr->patterns = db->n_patterns;
+				gr->db_bytes = db->db_bytes;
+			}
+		}
+		if (s->n_always > 0 && rep->group != NULL) {
+			struct det_group_report *gr = &rep->group[rep->n_group++];
+			char stages[48];
+
+			stages_str(stages, sizeof(stages), s->proto, s->stages);
+			snprintf(gr->name, sizeof(gr->name), "%s unfiltered [%s]",
+					al_proto_name((enum al_proto)s->proto), stages);
+			gr->rules = s->n_always;
 		}
 	}
 	if (e->scratch != NULL)
@@ -1085,6 +1622,9 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 	}
 	if (rc != 0)
 		goto fail;
+	rc = tx_build(e, diag);
+	if (rc != 0)
+		goto fail;
 
 	for (uint32_t i = 0; i < e->n_groups; i++) {
 		struct det_group *g = &e->groups[i];
@@ -1138,18 +1678,25 @@ det_compile_report_print(const struct det_compile_report *r, FILE *out)
 {
 	fprintf(out,
 			"signatures compiled: %u rules (%u exact, %u confirmed after a prefilter, "
-			"%u unfiltered, %u header-only; %u demoted) in %.1f ms\n",
-			r->rules, r->exact, r->confirm, r->unfiltered, r->header, r->demoted,
+			"%u unfiltered, %u header-only; %u demoted; %u on transactions) in %.1f ms\n",
+			r->rules, r->exact, r->confirm, r->unfiltered, r->header, r->demoted, r->tx,
 			r->compile_ms);
+	if (r->tx > 0)
+		fprintf(out,
+				"  transactions: %u rule directions, %u prefiltered, %u unfiltered; "
+				"%u groups (protocol, stages), %u buffer databases; %u rules also "
+				"test the payload of the packet completing the transaction\n",
+				r->tx_variants, r->tx_prefiltered, r->tx_unfiltered, r->tx_groups,
+				r->tx_databases, r->tx_payload);
 	fprintf(out, "  pcre: %u in Hyperscan, %u Hyperscan prefilter + PCRE2, %u PCRE2 only\n",
 			r->pcre_hs, r->pcre_prefilter, r->pcre_only);
 	fprintf(out,
 			"  %u groups, %u databases, %u patterns, %zu bytes of databases, %zu bytes "
 			"scratch per worker, %zu bytes stream state per TCP direction\n",
-			r->groups, r->databases, r->patterns, r->db_bytes, r->scratch_bytes,
-			r->stream_state_bytes);
+			r->groups + r->tx_groups, r->databases, r->patterns, r->db_bytes,
+			r->scratch_bytes, r->stream_state_bytes);
 	for (unsigned i = 0; i < r->n_group; i++)
-		fprintf(out, "  group %-36s %6u rules %6u patterns %9zu bytes%s\n",
+		fprintf(out, "  group %-52s %6u rules %6u patterns %9zu bytes%s\n",
 				r->group[i].name, r->group[i].rules, r->group[i].patterns,
 				r->group[i].db_bytes, r->group[i].stream ? " (stream)" : "");
 }
@@ -1184,5 +1731,21 @@ det_compile_report_json(const struct det_compile_report *r)
 			(json_int_t)r->scratch_bytes, "stream_state_bytes",
 			(json_int_t)r->stream_state_bytes, "compile_ms", r->compile_ms,
 			"groups_detail", groups);
+	if (o != NULL && (json_object_set_new(o, "tx", json_integer(r->tx)) != 0 ||
+					 json_object_set_new(o, "tx_variants",
+							 json_integer(r->tx_variants)) != 0 ||
+					 json_object_set_new(o, "tx_prefiltered",
+							 json_integer(r->tx_prefiltered)) != 0 ||
+					 json_object_set_new(o, "tx_unfiltered",
+							 json_integer(r->tx_unfiltered)) != 0 ||
+					 json_object_set_new(o, "tx_groups",
+							 json_integer(r->tx_groups)) != 0 ||
+					 json_object_set_new(o, "tx_databases",
+							 json_integer(r->tx_databases)) != 0 ||
+					 json_object_set_new(o, "tx_payload",
+							 json_integer(r->tx_payload)) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }

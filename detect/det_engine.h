@@ -10,9 +10,20 @@
  *   det_stream_open/scan/close() streaming mode: one TCP direction's in-order payload, with
  *                                stream state in memory the caller provides
  *
+ *   det_scan_tx()                application layer: one transaction of a flow whose stage
+ *                                just became ready (applayer/al.h), against the rules with
+ *                                application-layer buffers (http.uri, dns.query, ...)
+ *
  * Rules are grouped by protocol class (det_rule.h DET_CL_*), direction (to server, to client)
  * and, where rules name ports, by the server's port, so that a packet is scanned only against
  * the rules its header can match: one Hyperscan scan per packet or segment.
+ *
+ * Transaction rules are grouped by protocol and by the set of stages they need (a rule on
+ * http.uri and http.stat_code needs the request headers and the response headers); each group
+ * has one Hyperscan database per buffer (and transforms) holding the rules whose prefilter is
+ * in that buffer, as Suricata's multi-pattern matcher has per buffer. When a stage becomes
+ * ready, the groups whose stages are now all ready and include it scan their buffers once
+ * each; a prefilter hit runs the rule's keywords on each of its buffers (det_inspect).
  *
  * How a rule is decided (det_compile_report counts each kind):
  *  - exact: every content chain is one Hyperscan expression (relative contents become bounded
@@ -31,6 +42,9 @@
  *  - unfiltered: no keyword can serve as prefilter (only negations, a pcre Hyperscan refuses
  *    even in prefilter mode): checked on every packet of its group.
  *  - header: no payload keyword: decided by the header, flow, dsize and flags alone.
+ *  - tx: a transaction rule (det_rule.tx), prefiltered on one content of its buffers (the
+ *    fast_pattern, else the longest; else a pcre) or, without one, checked on every
+ *    transaction of its protocol and stages (tx_unfiltered).
  *
  * Thread safety: an engine is immutable and shared by every worker; a det_worker belongs to
  * one thread. Compile and free run off the fast path (control lcore); publish a new engine by
@@ -70,8 +84,9 @@ struct det_compile_opts {
 void det_compile_opts_default(struct det_compile_opts *o);
 
 struct det_group_report {
-	char name[48]; /* "tcp-stream to_server port 80", "udp to_client any" */
-	bool stream;   /* streaming-mode database */
+	/* "tcp-stream to_server port 80", "udp to_client any", "http http.uri [req_headers]" */
+	char name[64];
+	bool stream; /* streaming-mode database */
 	unsigned rules;
 	unsigned patterns; /* Hyperscan expressions */
 	size_t db_bytes;
@@ -84,6 +99,13 @@ struct det_compile_report {
 	unsigned confirm;	   /* prefilter + confirmation */
 	unsigned unfiltered;	   /* checked on every packet of their group */
 	unsigned header;	   /* no payload keyword */
+	unsigned tx;		   /* transaction rules (det_scan_tx) */
+	unsigned tx_variants;	   /* their directions: a rule inspecting both counts twice */
+	unsigned tx_prefiltered;   /* variants with a prefilter in one of their buffers */
+	unsigned tx_unfiltered;	   /* variants checked on every transaction of their stages */
+	unsigned tx_groups;	   /* (protocol, stages) groups */
+	unsigned tx_databases;	   /* Hyperscan databases of transaction buffers */
+	unsigned tx_payload;	   /* transaction rules with payload keywords too */
 	unsigned pcre_hs;	   /* pcre compiled into Hyperscan as is */
 	unsigned pcre_prefilter;   /* pcre in Hyperscan prefilter mode, confirmed by PCRE2 */
 	unsigned pcre_only;	   /* pcre that only PCRE2 runs */
@@ -161,6 +183,10 @@ struct det_worker_stats {
 	uint64_t beyond_depth; /* stream bytes not scanned because of stream_depth */
 	uint64_t thresh_evictions;
 	uint64_t scan_errors; /* Hyperscan errors (the packet was treated as not matching) */
+	uint64_t tx_events;   /* det_scan_tx calls */
+	uint64_t tx_scans;    /* buffer instances scanned by Hyperscan for transactions */
+	/* transformed buffers that did not fit the worker's transform space (treated as absent) */
+	uint64_t xform_overflow;
 };
 
 struct det_worker;
@@ -214,6 +240,13 @@ struct det_pkt {
 	/* signature groups to check the packet against (bits given by the caller, see
 	 * det_engine_set_rule_groups()); 0: every rule */
 	uint64_t groups;
+	/*
+	 * The flow's application-layer protocol (enum al_proto, applayer/al.h): AL_PROTO_NONE
+	 * while detection has not decided, AL_PROTO_FAILED when it gave up. Rules for a
+	 * protocol (alert http ..., app-layer-protocol) match flows detected as it; while it is
+	 * NONE, rules for protocols approximated by port (app_proto_ports) match by port.
+	 */
+	uint8_t app_proto;
 };
 
 enum {
@@ -221,6 +254,8 @@ enum {
 	/* the rule decides for the whole flow: a stream rule, or a header-only (IP-only) rule;
 	 * Suricata applies pass and drop of such rules to the rest of the flow */
 	DET_M_FLOW = 1u << 1,
+	/* from det_scan_tx: a transaction rule (end is 0; the verdict is the flow's) */
+	DET_M_TX = 1u << 2,
 };
 
 struct det_match {
@@ -272,6 +307,29 @@ int det_stream_scan(struct det_worker *w, void *state, const struct det_pkt *p, 
  */
 int det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p,
 		struct det_match *m, unsigned max);
+
+/*
+ * Application layer: transaction tx of the flow (applayer/al.h) has just made stage ready
+ * (one AL_ST_* bit, already in tx->ready), through data of direction dir (AL_TO_SERVER or
+ * AL_TO_CLIENT): evaluate the transaction rules of tx->proto whose needed stages (per
+ * direction they inspect) include stage and are all in tx->ready. A rule is so evaluated once
+ * per transaction and direction. Call it from the al_tx_cb of al_feed()/al_close(), with p
+ * describing the flow as for det_scan_packet: addresses and ports of the packet whose data
+ * completed the stage (its direction in p->flags should be dir), DET_PKT_ESTABLISHED, groups,
+ * flowbits (shared with the packet and stream scans), now_ns, app_proto; p->payload and
+ * p->len are the in-order bytes just fed (what rules mixing payload keywords with buffers
+ * inspect; may be empty).
+ *
+ * Buffers are read with al_tx_buf()/al_tx_num() during the call only. A buffer of several
+ * instances (dns.query of each question, tls.certs) matches when any instance does. Matches
+ * are ordered and filtered as det_scan_packet's (pass first: then only pass matches), with
+ * thresholds and flowbits applied, and carry DET_M_TX | DET_M_FLOW: a drop or pass of a
+ * transaction rule applies to the rest of the flow, as in Suricata. Returns the number of
+ * matches. No allocation, no locks.
+ */
+struct al_tx;
+int det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *tx,
+		unsigned stage, unsigned dir, struct det_match *m, unsigned max);
 
 /* Stream payload bytes fed so far (including those beyond the depth). */
 uint64_t det_stream_offset(const void *state);

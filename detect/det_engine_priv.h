@@ -5,6 +5,7 @@
 
 #include <hs/hs.h>
 
+#include "al.h"
 #include "det_engine.h"
 #include "det_inspect.h"
 #include "det_thresh.h"
@@ -17,6 +18,7 @@ enum plan_kind {
 	PLAN_EXACT,	 /* Hyperscan decides */
 	PLAN_CONFIRM,	 /* one prefilter atom, then det_inspect */
 	PLAN_ALWAYS,	 /* det_inspect on every packet of the group */
+	PLAN_TX,	 /* a transaction rule: its variants (struct det_txvar) */
 };
 
 /* One Hyperscan expression of a rule's plan. */
@@ -88,6 +90,61 @@ struct det_group {
 	uint32_t n_bits;  /* stream groups: bits of the parts-seen record */
 	uint32_t *always; /* grule indexes checked on every packet: HEADER and ALWAYS rules */
 	uint32_t n_always;
+	uint32_t shared_ports; /* more server ports using this group (the same rules) */
+};
+
+/* ---- transaction rules ---- */
+
+/* A buffer with transforms, computed once per det_scan_tx call when rules need it. */
+struct det_xkey {
+	uint8_t al; /* enum al_buf */
+	uint8_t n_xf;
+	uint8_t xf[DET_XF_MAX];
+};
+
+/* One buffer of a variant: the items to run on each of its instances. */
+struct det_txspan {
+	const struct det_item *items;
+	uint16_t n;
+	uint8_t al;   /* enum al_buf; AL_BUF_NONE: the packet's payload (det_pkt.payload) */
+	bool multi;   /* several instances: any may match */
+	int32_t xkey; /* index in det_engine.xkeys, -1: the buffer as it is */
+};
+
+/* One direction of a transaction rule. */
+struct det_txvar {
+	uint32_t rule;	/* engine rule index */
+	uint8_t dir;	/* AL_TO_SERVER or AL_TO_CLIENT: the side whose buffers it reads */
+	uint8_t stages; /* AL_ST_* bits it needs */
+	uint8_t proto;	/* enum al_proto */
+	uint8_t n_spans;
+	struct det_txspan *spans; /* numbers first are in the rule; payload span last */
+	/* prefilter: an expression in the buffer of spans[pf_span], or pf_span -1 */
+	int32_t pf_span;
+	struct det_atom pf;
+};
+
+/* The prefilter database of one buffer (and transforms) in a group. */
+struct det_txdb {
+	char name[64];
+	uint8_t al;   /* enum al_buf */
+	bool multi;   /* scan each instance */
+	int32_t xkey; /* -1: the buffer as it is */
+	hs_database_t *db;
+	size_t db_bytes;
+	uint32_t n_patterns;
+	uint32_t *var; /* expression id -> variant index */
+};
+
+/* The transaction rules of one protocol needing the same stages. */
+struct det_txset {
+	uint8_t proto;
+	uint8_t stages;
+	uint32_t n_vars;
+	struct det_txdb *dbs;
+	uint32_t n_dbs;
+	uint32_t *always; /* variants without prefilter: checked on every due transaction */
+	uint32_t n_always;
 };
 
 struct det_engine {
@@ -111,7 +168,25 @@ struct det_engine {
 	char **fb_names; /* flowbit names; the index is the bit */
 	uint32_t n_fb_names;
 	size_t fb_bytes; /* det_flowbits_size() */
+
+	/* transaction rules: variants, their groups (by protocol, then stages) */
+	struct det_txvar *txvars;
+	uint32_t n_txvars;
+	struct det_txset *txsets;
+	uint32_t n_txsets;
+	uint16_t tx_first[AL_PROTO__COUNT]; /* the sets of a protocol: txsets[first, +count) */
+	uint16_t tx_count[AL_PROTO__COUNT];
+	uint32_t max_txvars; /* most variants of one protocol: a worker's candidate space */
+	struct det_xkey *xkeys;
+	uint32_t n_xkeys;
 };
+
+/* Instances of a transformed buffer kept per call (dns.query of more questions: recomputed). */
+#define DET_XC_INST 16
+/* Bytes a worker keeps for transformed buffers during one det_scan_tx call. */
+#define DET_XFORM_SPACE (256u * 1024)
+/* Instances of a buffer inspected at most (dns_max_names and the like are below). */
+#define DET_TX_MAX_INST 256
 
 /* A prefilter hit whose confirmation failed, retried while its bytes are in the window. */
 struct det_pending {

@@ -51,6 +51,17 @@ lower(uint8_t ch)
 	return (ch >= 'A' && ch <= 'Z') ? (uint8_t)(ch | 0x20) : ch;
 }
 
+static bool
+equal(const uint8_t *a, const uint8_t *b, uint32_t n, bool nocase)
+{
+	if (!nocase)
+		return memcmp(a, b, n) == 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
 /* First occurrence of pat in buf[0, n), or -1. */
 static int64_t
 find(const uint8_t *buf, uint64_t n, const uint8_t *pat, uint32_t m, bool nocase)
@@ -163,7 +174,8 @@ byte_test_ok(const struct det_byte *b, uint64_t v)
 }
 
 struct ictx {
-	const struct det_rule *r;
+	const struct det_item *items;
+	unsigned n;
 	const uint8_t *buf;
 	int64_t len;
 	uint64_t base;
@@ -178,15 +190,15 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 	const struct det_item *it;
 	bool next_rel;
 
-	if (i == x->r->n_items) {
+	if (i == x->n) {
 		x->last_end = (uint32_t)prev_end;
 		return 1;
 	}
 	if (x->c->budget == 0)
 		return -1;
 	x->c->budget--;
-	it = &x->r->items[i];
-	next_rel = i + 1 < x->r->n_items && x->r->items[i + 1].relative;
+	it = &x->items[i];
+	next_rel = i + 1 < x->n && x->items[i + 1].relative;
 
 	if (it->type == DET_ITEM_CONTENT) {
 		const struct det_content *c = &it->c;
@@ -216,6 +228,17 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 		}
 		if (hi > x->len)
 			hi = x->len;
+		if (c->flags & DET_C_ENDSWITH) {
+			/* one place only: the end of the buffer */
+			int64_t pos = x->len - (int64_t)c->len;
+			bool at = pos >= lo && pos + (int64_t)c->len <= hi &&
+				  equal(x->buf + pos, c->pat, c->len,
+						  (c->flags & DET_C_NOCASE) != 0);
+
+			if (neg)
+				return at ? 0 : insp(x, i + 1, prev_end);
+			return at ? insp(x, i + 1, x->len) : 0;
+		}
 		for (;;) {
 			int64_t pos = -1;
 			int rc;
@@ -299,6 +322,9 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 		}
 	}
 
+	if (it->type == DET_ITEM_BSIZE)
+		return det_cmp_ok(&it->z, (uint64_t)x->len) ? insp(x, i + 1, prev_end) : 0;
+
 	/* isdataat */
 	{
 		const struct det_isdataat *d = &it->d;
@@ -318,7 +344,14 @@ bool
 det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
 		struct det_inspect_ctx *c, uint32_t *end)
 {
-	struct ictx x = { .r = r, .buf = buf, .len = len, .base = base, .c = c };
+	return det_inspect_items(r->items, r->n_items, buf, len, base, c, end);
+}
+
+bool
+det_inspect_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
+		uint64_t base, struct det_inspect_ctx *c, uint32_t *end)
+{
+	struct ictx x = { .items = items, .n = n, .buf = buf, .len = len, .base = base, .c = c };
 	static const uint8_t empty[1];
 
 	if (buf == NULL)

@@ -37,10 +37,19 @@ int det_inspect_ctx_init(struct det_inspect_ctx *c);
 void det_inspect_ctx_free(struct det_inspect_ctx *c);
 
 /*
- * Do r's payload keywords match buf? *end (may be NULL) gets the end of the last positive
- * match. No allocation.
+ * Do r's payload keywords match buf? (For rules whose items all inspect the payload: packet
+ * and stream rules.) *end (may be NULL) gets the end of the last positive match. No
+ * allocation.
  */
 bool det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
 		struct det_inspect_ctx *c, uint32_t *end);
+
+/*
+ * The same for items[0, n): the items of one buffer (a struct det_span of the rule), which
+ * are relative to each other only. endswith puts a content at the buffer's end; bsize and
+ * urilen compare len.
+ */
+bool det_inspect_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
+		uint64_t base, struct det_inspect_ctx *c, uint32_t *end);
 
 #endif /* DET_INSPECT_H */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "al.h"
 #include "det_load.h"
 #include "det_partial.h"
 
@@ -152,10 +153,12 @@ det_report_print(const struct det_report *r, FILE *out, bool verbose)
 		fprintf(out, "; %u path%s could not be read", r->file_errors,
 				r->file_errors == 1 ? "" : "s");
 	fprintf(out, "\n");
+	if (r->tx)
+		fprintf(out, "  %u loaded rules inspect application-layer transactions\n", r->tx);
 	if (r->approximated)
 		fprintf(out,
-				"  %u loaded rules name an application protocol, matched by its "
-				"well-known ports\n",
+				"  %u loaded rules name an application protocol Vigil has no parser "
+				"for, matched by its well-known ports\n",
 				r->approximated);
 	for (unsigned i = 0; i < DET_R__COUNT; i++) {
 		if (r->by_reason[i] == 0)
@@ -247,6 +250,7 @@ det_report_json(const struct det_report *r)
 			json_object_set_new(o, "commented", json_integer(r->commented)) != 0 ||
 			json_object_set_new(o, "approximated", json_integer(r->approximated)) !=
 					0 ||
+			json_object_set_new(o, "tx", json_integer(r->tx)) != 0 ||
 			json_object_set_new(o, "rejects_dropped",
 					json_integer(r->rejects_dropped)) != 0 ||
 			json_object_set_new(o, "rejected_pass", json_integer(r->rejected_pass)) !=
@@ -485,8 +489,10 @@ load_rule(struct loader *L, const char *name, const char *text, const struct seg
 			return -ENOMEM;
 		}
 		L->rep->loaded++;
-		if (r->app_approx)
+		if (r->app_approx && r->app_proto == AL_PROTO_NONE)
 			L->rep->approximated++;
+		if (r->tx)
+			L->rep->tx++;
 		return 0;
 	}
 	locate(segs, nseg, err.off, &line, &col);

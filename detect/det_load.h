@@ -68,8 +68,10 @@ struct det_report {
 	unsigned rules;	      /* rules read (commented-out ones not included) */
 	unsigned loaded;
 	unsigned rejected;
-	unsigned commented;    /* lines holding a commented-out rule */
-	unsigned approximated; /* loaded rules whose app-layer protocol became ports */
+	unsigned commented; /* lines holding a commented-out rule */
+	/* loaded rules whose application protocol Vigil has no parser for: matched by port */
+	unsigned approximated;
+	unsigned tx; /* loaded rules on application-layer transactions (det_scan_tx) */
 	unsigned by_reason[DET_R__COUNT];
 	/* unsupported and unknown keywords, most frequent first */
 	struct det_kwcount *keywords;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "al.h"
 #include "det_rule.h"
 #include "vg_diag.h"
 
@@ -235,6 +237,22 @@ struct pstate {
 	bool have_threshold, have_df;
 	unsigned items_cap;
 	unsigned dsize_off; /* where dsize was, for the "cannot match" message */
+
+	/*
+	 * The sticky buffer in force (DET_BUF_PKT: none, the payload) and the transforms named
+	 * right after it. Its span is made when the first item lands in it (-1 before), so that
+	 * the transforms are known by then.
+	 */
+	unsigned sticky;
+	uint8_t sticky_xf[DET_XF_MAX];
+	unsigned sticky_nxf;
+	int sticky_span;
+	unsigned sticky_off;
+	unsigned spans_cap;
+	/* what fixed the rule's application protocol: "the header" or a keyword, for messages */
+	char proto_by[40];
+	bool app_event; /* app-layer-event seen, at app_event_off */
+	unsigned app_event_off;
 };
 
 static int __attribute__((format(printf, 4, 5)))
@@ -305,8 +323,113 @@ parse_int(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* Can buffer b have several instances in a transaction (dns.query of several questions)? */
+static bool
+buf_multi(unsigned b)
+{
+	const struct det_buf_def *d = det_buf_def(b);
+
+	for (unsigned dir = 0; d != NULL && dir < 2; dir++) {
+		const struct al_buf_info *bi = al_buf_info((enum al_buf)d->al[dir]);
+
+		if (bi != NULL && (bi->flags & AL_BUF_MULTI))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The rule's application protocol becomes proto (named by kw at off): it must agree with the
+ * header and with the other buffers.
+ */
+static int
+set_app_proto(struct pstate *ps, uint8_t proto, const char *kw, unsigned off)
+{
+	struct det_rule *r = ps->r;
+
+	if (proto == AL_PROTO_NONE || r->app_proto == proto)
+		return 0;
+	if (r->app_proto != AL_PROTO_NONE || r->app_name[0] != '\0')
+		return fail(ps, DET_R_INVALID_COMBINATION, off,
+				"'%s' inspects %s but the rule is for %s (set by %s)", kw,
+				al_proto_name((enum al_proto)proto),
+				r->app_proto != AL_PROTO_NONE
+						? al_proto_name((enum al_proto)r->app_proto)
+						: r->app_name,
+				ps->proto_by);
+	r->app_proto = proto;
+	snprintf(ps->proto_by, sizeof(ps->proto_by), "'%s'", kw);
+	return 0;
+}
+
+/*
+ * The span of buffer b with transforms xf[0, nxf): an existing one when reuse (a buffer of
+ * one instance named again continues its items), else a new one. Returns its index or -1.
+ */
+static int
+span_get(struct pstate *ps, unsigned b, const uint8_t *xf, unsigned nxf, bool reuse, unsigned off)
+{
+	struct det_rule *r = ps->r;
+	const struct det_buf_def *d = det_buf_def(b);
+	struct det_span *sp;
+
+	if (reuse)
+		for (unsigned i = 0; i < r->n_spans; i++)
+			if (r->spans[i].buf == b && r->spans[i].n_xf == nxf &&
+					(nxf == 0 || memcmp(r->spans[i].xf, xf, nxf) == 0))
+				return (int)i;
+	if (b != DET_BUF_PKT && set_app_proto(ps, d->proto, d->name, off) != 0)
+		return -1;
+	if (r->n_spans >= DET_SPANS_MAX) {
+		fail(ps, DET_R_INVALID_VALUE, off, "more than %d buffers in one rule",
+				DET_SPANS_MAX);
+		return -1;
+	}
+	if (r->n_spans == ps->spans_cap) {
+		unsigned cap = ps->spans_cap ? ps->spans_cap * 2 : 2;
+		struct det_span *v = realloc(r->spans, cap * sizeof(*v));
+
+		if (v == NULL) {
+			fail(ps, DET_R_INVALID_VALUE, off, "out of memory");
+			return -1;
+		}
+		r->spans = v;
+		ps->spans_cap = cap;
+	}
+	sp = &r->spans[r->n_spans];
+	memset(sp, 0, sizeof(*sp));
+	sp->buf = (uint8_t)b;
+	sp->n_xf = (uint8_t)nxf;
+	if (nxf > 0)
+		memcpy(sp->xf, xf, nxf);
+	sp->col = off;
+	return (int)r->n_spans++;
+}
+
+/* The span items go to now: the sticky buffer's (made at its first item), or the payload's. */
+static int
+cur_span(struct pstate *ps)
+{
+	if (ps->sticky_span >= 0)
+		return ps->sticky_span;
+	ps->sticky_span = span_get(ps, ps->sticky, ps->sticky_xf, ps->sticky_nxf,
+			ps->sticky == DET_BUF_PKT || !buf_multi(ps->sticky),
+			ps->sticky == DET_BUF_PKT ? ps->kw_off : ps->sticky_off);
+	return ps->sticky_span;
+}
+
+static struct det_item *new_item_in(struct pstate *ps, uint8_t type, uint16_t kw, int span);
+
 static struct det_item *
 new_item(struct pstate *ps, uint8_t type, uint16_t kw)
+{
+	int span = cur_span(ps);
+
+	return span < 0 ? NULL : new_item_in(ps, type, kw, span);
+}
+
+static struct det_item *
+new_item_in(struct pstate *ps, uint8_t type, uint16_t kw, int span)
 {
 	struct det_rule *r = ps->r;
 	struct det_item *it;
@@ -332,6 +455,7 @@ new_item(struct pstate *ps, uint8_t type, uint16_t kw)
 	it->type = type;
 	it->kw = kw;
 	it->col = ps->kw_off;
+	it->span = (uint8_t)span;
 	return it;
 }
 
@@ -779,6 +903,7 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 	size_t n;
 	struct det_item *it;
 	uint32_t flags = 0, opts = 0;
+	int buf = -1;
 	char *expr;
 	int errcode;
 	PCRE2_SIZE erroff;
@@ -835,30 +960,34 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 		case 'O': /* override Suricata's match limits: ours are fixed */
 		case 'B': /* rawbytes: the payload is always raw here */
 			break;
-		case 'U':
-		case 'I':
-		case 'P':
-		case 'Q':
-		case 'H':
-		case 'D':
-		case 'M':
-		case 'C':
-		case 'K':
-		case 'S':
-		case 'Y':
-		case 'V':
-		case 'W':
-		case 'Z':
-			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off + (unsigned)(f - v),
-					"pcre modifier '%c' selects an HTTP buffer; Vigil has no HTTP "
-					"parser (modifiers supported: i s m x A E G R O B)",
-					*f);
-		default:
-			return fail(ps, DET_R_INVALID_VALUE, ps->val_off + (unsigned)(f - v),
-					"'%c' is not a pcre modifier (supported: i s m x A E G R O B)",
-					*f);
+		default: {
+			int b = det_buf_find_pcre(*f);
+
+			if (b < 0)
+				return fail(ps, DET_R_INVALID_VALUE,
+						ps->val_off + (unsigned)(f - v),
+						"'%c' is not a pcre modifier (i s m x A E G R O B, and "
+						"U I M H D C P Q S Y V W Z for HTTP buffers)",
+						*f);
+			if (buf >= 0 && buf != b)
+				return fail(ps, DET_R_INVALID_COMBINATION,
+						ps->val_off + (unsigned)(f - v),
+						"pcre modifiers select two buffers (%s and %s)",
+						det_buf_def((unsigned)buf)->name,
+						det_buf_def((unsigned)b)->name);
+			buf = b;
+			break;
+		}
 		}
 	}
+	/* Suricata's Q (file_data) is the response body that http.response_body names too */
+	if (buf == DET_BUF_FILE_DATA && ps->sticky == DET_BUF_HTTP_RESPONSE_BODY)
+		buf = DET_BUF_HTTP_RESPONSE_BODY;
+	if (buf >= 0 && ps->sticky != DET_BUF_PKT && (unsigned)buf != ps->sticky)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->val_off,
+				"pcre modifier selects %s while the sticky buffer %s is in force "
+				"(reset it with pkt_data, or drop the modifier)",
+				det_buf_def((unsigned)buf)->name, det_buf_def(ps->sticky)->name);
 	if (neg)
 		flags |= DET_P_NEGATED;
 	expr = strndup(s + 2, (size_t)(close - (s + 2)));
@@ -876,7 +1005,14 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 	}
 	/* JIT is an optimisation: without it the interpreter gives the same answers. */
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	it = new_item(ps, DET_ITEM_PCRE, (uint16_t)kw);
+	if (buf >= 0 && ps->sticky == DET_BUF_PKT) {
+		/* a buffer letter puts this pcre alone in that buffer, as a content modifier */
+		int span = span_get(ps, (unsigned)buf, NULL, 0, true, ps->kw_off);
+
+		it = span >= 0 ? new_item_in(ps, DET_ITEM_PCRE, (uint16_t)kw, span) : NULL;
+	} else {
+		it = new_item(ps, DET_ITEM_PCRE, (uint16_t)kw);
+	}
 	if (it == NULL) {
 		pcre2_code_free(re);
 		free(expr);
@@ -1513,6 +1649,494 @@ kw_detection_filter(struct pstate *ps, const char *v, unsigned kw)
 	return parse_thresh(ps, v, true);
 }
 
+/* An item of any type: what its keyword allocated. */
+static void
+free_item_any(struct det_item *it)
+{
+	if (it->type == DET_ITEM_CONTENT)
+		free_content(it);
+	else if (it->type == DET_ITEM_PCRE)
+		free_pcre(it);
+}
+
+/* ---- application-layer keywords ---- */
+
+static int
+kw_endswith(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_content *c = last_content(ps);
+
+	(void)v;
+	(void)kw;
+	if (c == NULL)
+		return -EINVAL;
+	c->flags |= DET_C_ENDSWITH;
+	return 0;
+}
+
+/* A sticky buffer: the payload keywords that follow inspect buffer b. */
+static int
+kw_sticky(struct pstate *ps, unsigned b)
+{
+	ps->sticky = b;
+	ps->sticky_nxf = 0;
+	ps->sticky_span = -1;
+	ps->sticky_off = ps->kw_off;
+	/* nocase, depth, ... after it refer to its contents, not to those before it */
+	ps->last_content = -1;
+	return 0;
+}
+
+static int
+kw_pkt_data(struct pstate *ps, const char *v, unsigned kw)
+{
+	(void)v;
+	(void)kw;
+	ps->sticky = DET_BUF_PKT;
+	ps->sticky_nxf = 0;
+	ps->sticky_span = -1;
+	return 0;
+}
+
+/* A legacy content modifier (content:"x"; http_uri;): the content moves to buffer b. */
+static int
+kw_modifier(struct pstate *ps, unsigned b)
+{
+	struct det_rule *r = ps->r;
+	struct det_item *it;
+	int span;
+
+	if (ps->last_content < 0)
+		return fail(ps, DET_R_SYNTAX, ps->kw_off,
+				"'%s' modifies a content, but no content precedes it", ps->kw);
+	if (ps->sticky != DET_BUF_PKT)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"content modifier '%s' follows the sticky buffer %s: reset it with "
+				"pkt_data first, or use the sticky buffer %s",
+				ps->kw, det_buf_def(ps->sticky)->name, det_buf_def(b)->name);
+	it = &r->items[ps->last_content];
+	if (r->spans[it->span].buf != DET_BUF_PKT)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"'%s': the content is already in %s", ps->kw,
+				det_buf_def(r->spans[it->span].buf)->name);
+	span = span_get(ps, b, NULL, 0, true, ps->kw_off);
+	if (span < 0)
+		return -EINVAL;
+	it->span = (uint8_t)span;
+	return 0;
+}
+
+static int
+kw_uricontent(struct pstate *ps, const char *v, unsigned kw)
+{
+	int span;
+
+	if (ps->sticky != DET_BUF_PKT)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"uricontent follows the sticky buffer %s: use http.uri; content:...",
+				det_buf_def(ps->sticky)->name);
+	span = span_get(ps, DET_BUF_HTTP_URI, NULL, 0, true, ps->kw_off);
+	if (span < 0 || kw_content(ps, v, kw) != 0)
+		return -EINVAL;
+	ps->r->items[ps->last_content].span = (uint8_t)span;
+	return 0;
+}
+
+static int
+kw_transform(struct pstate *ps, const char *v, unsigned kw)
+{
+	int xf = det_xf_find(ps->kw);
+
+	(void)v;
+	(void)kw;
+	if (ps->sticky == DET_BUF_PKT)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"transform '%s' needs a sticky buffer right before it (e.g. dns.query; "
+				"%s;)",
+				ps->kw, ps->kw);
+	/*
+	 * After items, as in Suricata: the transforms add up and the items that follow inspect
+	 * the buffer so transformed (dns.query; content:"a"; startswith; dotprefix;
+	 * content:".b"; endswith;).
+	 */
+	ps->sticky_span = -1;
+	if (ps->sticky_nxf == DET_XF_MAX)
+		return fail(ps, DET_R_INVALID_VALUE, ps->kw_off,
+				"more than %d transforms on one buffer", DET_XF_MAX);
+	ps->sticky_xf[ps->sticky_nxf++] = (uint8_t)xf;
+	return 0;
+}
+
+/*
+ * A comparison as Suricata's integer keywords write it: N, !N, <N, >N, <=N, >=N, lo<>hi or
+ * lo-hi (both exclusive). Returns 0 or -EINVAL.
+ */
+static int
+parse_cmp(const char *v, uint64_t max, struct det_cmp *c)
+{
+	char tmp[64], *s, *sep;
+	uint64_t a, b;
+	unsigned skip = 0;
+
+	if (strlen(v) >= sizeof(tmp))
+		return -EINVAL;
+	strcpy(tmp, v);
+	s = strip(tmp);
+	memset(c, 0, sizeof(*c));
+	if ((sep = strstr(s, "<>")) != NULL || (*s != '-' && (sep = strchr(s, '-')) != NULL)) {
+		unsigned w = sep[0] == '<' ? 2 : 1;
+
+		*sep = '\0';
+		if (parse_num(s, 0, max, NULL, &a) != 0 ||
+				parse_num(sep + w, 0, max, NULL, &b) != 0 || b <= a + 1)
+			return -EINVAL;
+		c->op = DET_NOP_RANGE;
+		c->lo = a;
+		c->hi = b;
+		return 0;
+	}
+	if (strncmp(s, "<=", 2) == 0) {
+		c->op = DET_NOP_LE;
+		skip = 2;
+	} else if (strncmp(s, ">=", 2) == 0) {
+		c->op = DET_NOP_GE;
+		skip = 2;
+	} else if (*s == '<') {
+		c->op = DET_NOP_LT;
+		skip = 1;
+	} else if (*s == '>') {
+		c->op = DET_NOP_GT;
+		skip = 1;
+	} else if (*s == '!') {
+		c->op = DET_NOP_NE;
+		skip = 1;
+	} else {
+		c->op = DET_NOP_EQ;
+	}
+	if (parse_num(s + skip, 0, max, NULL, &a) != 0)
+		return -EINVAL;
+	if (c->op == DET_NOP_LT && a == 0)
+		return -EINVAL;
+	c->lo = a;
+	return 0;
+}
+
+static int
+kw_bsize(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_cmp c;
+	struct det_item *it;
+
+	if (ps->sticky == DET_BUF_PKT)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"bsize tests the length of a sticky buffer: name one before it (e.g. "
+				"http.uri; bsize:10;)");
+	if (parse_cmp(v, UINT32_MAX, &c) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"bsize '%s' should be N, !N, <N, >N, <=N, >=N, lo<>hi or lo-hi", v);
+	it = new_item(ps, DET_ITEM_BSIZE, (uint16_t)kw);
+	if (it == NULL)
+		return -EINVAL;
+	it->z = c;
+	return 0;
+}
+
+/* urilen:[<|>]N[<>M][,norm|raw]: the length of the normalised (default) or raw URI. */
+static int
+kw_urilen(struct pstate *ps, const char *v, unsigned kw)
+{
+	char tmp[64], *comma, *s;
+	struct det_cmp c = { 0 };
+	struct det_item *it;
+	bool raw = false;
+	uint64_t a, b;
+	int span;
+
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	comma = strchr(tmp, ',');
+	if (comma != NULL) {
+		char *opt = strip(comma + 1);
+
+		*comma = '\0';
+		if (strcmp(opt, "raw") == 0)
+			raw = true;
+		else if (strcmp(opt, "norm") != 0)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"urilen option '%s' is not norm or raw", opt);
+	}
+	s = strip(tmp);
+	if (strstr(s, "<>") != NULL) {
+		char *sep = strstr(s, "<>");
+
+		*sep = '\0';
+		if (parse_num(s, 0, 65535, NULL, &a) != 0 ||
+				parse_num(sep + 2, 0, 65535, NULL, &b) != 0 || b <= a)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"urilen range '%s' should be lo<>hi with lo < hi", v);
+		c.op = DET_NOP_RANGE;
+		c.lo = a;
+		c.hi = b;
+	} else {
+		c.op = *s == '<' ? DET_NOP_LT : *s == '>' ? DET_NOP_GT : DET_NOP_EQ;
+		if (parse_num(s + (c.op != DET_NOP_EQ), 0, 65535, NULL, &a) != 0)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"urilen '%s' should be N, <N, >N or lo<>hi, then ,norm or ,raw",
+					v);
+		c.lo = a;
+	}
+	span = span_get(ps, raw ? DET_BUF_HTTP_URI_RAW : DET_BUF_HTTP_URI, NULL, 0, true,
+			ps->kw_off);
+	it = span >= 0 ? new_item_in(ps, DET_ITEM_BSIZE, (uint16_t)kw, span) : NULL;
+	if (it == NULL)
+		return -EINVAL;
+	it->z = c;
+	return 0;
+}
+
+/* A value in quotes or not, with an optional leading '!': the text and whether negated. */
+static int
+plain_value(struct pstate *ps, const char *v, char *out, size_t size, bool *neg)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*v))
+		v++;
+	*neg = *v == '!';
+	if (*neg)
+		v++;
+	if (copy_value(ps, out, size, v) != 0)
+		return -EINVAL;
+	n = strlen(out);
+	if (n >= 2 && out[0] == '"' && out[n - 1] == '"') {
+		memmove(out, out + 1, n - 2);
+		out[n - 2] = '\0';
+	}
+	if (out[0] == '\0')
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s needs a value", ps->kw);
+	return 0;
+}
+
+/* A content of literal text in buffer b, added for a legacy keyword. */
+static struct det_item *
+add_text_content(struct pstate *ps, unsigned b, const char *text, bool neg, unsigned kw)
+{
+	int span = span_get(ps, b, NULL, 0, !buf_multi(b), ps->kw_off);
+	struct det_item *it;
+	uint8_t *pat;
+	size_t n = strlen(text);
+
+	if (span < 0)
+		return NULL;
+	pat = malloc(n);
+	if (pat == NULL) {
+		fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+		return NULL;
+	}
+	memcpy(pat, text, n);
+	it = new_item_in(ps, DET_ITEM_CONTENT, (uint16_t)kw, span);
+	if (it == NULL) {
+		free(pat);
+		return NULL;
+	}
+	it->c.pat = pat;
+	it->c.len = (uint32_t)n;
+	if (neg)
+		it->c.flags |= DET_C_NEGATED;
+	return it;
+}
+
+/* tls.subject, tls.issuerdn: the certificate's subject or issuer holds the text. */
+static int
+kw_tls_dn(struct pstate *ps, const char *v, unsigned kw)
+{
+	char tmp[512];
+	bool neg;
+
+	if (plain_value(ps, v, tmp, sizeof(tmp), &neg) != 0)
+		return -EINVAL;
+	return add_text_content(ps,
+			       strcmp(ps->kw, "tls.subject") == 0 ? DET_BUF_TLS_CERT_SUBJECT
+								  : DET_BUF_TLS_CERT_ISSUER,
+			       tmp, neg, kw) != NULL
+			       ? 0
+			       : -EINVAL;
+}
+
+/*
+ * ssh.protoversion: the banner's protocol version is the value ("2_compat": 2.x or 1.99);
+ * ssh.softwareversion: the software version starts with it.
+ */
+static int
+kw_ssh_version(struct pstate *ps, const char *v, unsigned kw)
+{
+	bool proto = strcmp(ps->kw, "ssh.protoversion") == 0, neg;
+	char tmp[256];
+	struct det_item *it;
+
+	if (plain_value(ps, v, tmp, sizeof(tmp), &neg) != 0)
+		return -EINVAL;
+	if (neg)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s cannot be negated", ps->kw);
+	if (proto && strcmp(tmp, "2_compat") == 0) {
+		int errcode, span = span_get(ps, DET_BUF_SSH_PROTO, NULL, 0, true, ps->kw_off);
+		PCRE2_SIZE erroff;
+		pcre2_code *re;
+
+		if (span < 0)
+			return -EINVAL;
+		re = pcre2_compile((PCRE2_SPTR) "^(?:2|1\\.99$)", PCRE2_ZERO_TERMINATED, 0,
+				&errcode, &erroff, NULL);
+		it = re != NULL ? new_item_in(ps, DET_ITEM_PCRE, (uint16_t)kw, span) : NULL;
+		if (it == NULL) {
+			pcre2_code_free(re);
+			return fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+		}
+		it->p.re = re;
+		it->p.expr = strdup("^(?:2|1\\.99$)");
+		return it->p.expr != NULL ? 0 : fail(ps, DET_R_INVALID_VALUE, 0, "out of memory");
+	}
+	it = add_text_content(ps, proto ? DET_BUF_SSH_PROTO : DET_BUF_SSH_SOFTWARE, tmp, false, kw);
+	if (it == NULL)
+		return -EINVAL;
+	it->c.flags |= DET_C_OFFSET | DET_C_DEPTH;
+	it->c.depth = (int32_t)it->c.len;
+	if (proto) {
+		/* the whole version: nothing after it */
+		it->c.flags |= DET_C_ENDSWITH;
+	}
+	return 0;
+}
+
+/* tls.version:1.2 (1.0 1.1 1.2 1.3, 3.0 for SSL 3, or a 0x0303 number). */
+static int
+parse_tls_version(const char *v, uint64_t *out)
+{
+	static const struct {
+		const char *s;
+		uint16_t v;
+	} names[] = { { "1.0", 0x0301 }, { "1.1", 0x0302 }, { "1.2", 0x0303 }, { "1.3", 0x0304 },
+		{ "3.0", 0x0300 }, { "2.0", 0x0002 } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(v, names[i].s) == 0) {
+			*out = names[i].v;
+			return 0;
+		}
+	if (strncmp(v, "0x", 2) == 0 && parse_num(v, 0, 0xffff, NULL, out) == 0)
+		return 0;
+	return -EINVAL;
+}
+
+/* tls.version, dns.opcode, dns.rrtype, dns.rcode, tls.cert_chain_len */
+static int
+kw_number(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	int n = det_num_find(ps->kw);
+	const struct det_num_def *d = det_num_def((unsigned)n);
+	struct det_num num = { .num = (uint8_t)n, .kw = (uint16_t)kw, .col = ps->kw_off };
+	struct det_num *nv;
+	char tmp[64];
+
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	if (n == DET_NUM_TLS_VERSION) {
+		num.cmp.op = DET_NOP_EQ;
+		if (parse_tls_version(strip(tmp), &num.cmp.lo) != 0)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"tls.version '%s' should be 1.0, 1.1, 1.2, 1.3, 3.0 (SSL 3) or "
+					"a number like 0x0303",
+					v);
+	} else {
+		uint64_t max = n == DET_NUM_TLS_CHAIN_LEN ? UINT32_MAX
+			       : n == DET_NUM_DNS_RRTYPE  ? 65535
+							  : 255;
+
+		if (parse_cmp(tmp, max, &num.cmp) != 0)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"%s '%s' should be N, !N, <N, >N, <=N, >=N, lo<>hi or lo-hi "
+					"(0 to %" PRIu64 ")",
+					ps->kw, v, max);
+	}
+	if (set_app_proto(ps, d->proto, ps->kw, ps->kw_off) != 0)
+		return -EINVAL;
+	nv = realloc(r->nums, (r->n_nums + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+	r->nums = nv;
+	r->nums[r->n_nums++] = num;
+	return 0;
+}
+
+static const char ALP_NAMES[] = "http, tls, dns, ssh, smtp, ftp, or failed";
+
+static int
+kw_app_layer_protocol(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	char tmp[64], *name;
+	enum al_proto p;
+	bool neg = false;
+
+	(void)kw;
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	name = strip(tmp);
+	if (*name == '!') {
+		neg = true;
+		name = strip(name + 1);
+	}
+	if (strchr(name, ',') != NULL)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"app-layer-protocol modes (',to_server', ',final', ...) are not "
+				"supported");
+	if (al_proto_from_name(name, &p) != 0)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"app-layer-protocol '%s': Vigil detects %s", name, ALP_NAMES);
+	if (r->n_alp == DET_ALP_MAX)
+		return fail(ps, DET_R_INVALID_VALUE, ps->kw_off,
+				"more than %d app-layer-protocol keywords", DET_ALP_MAX);
+	r->alp[r->n_alp].proto = (uint8_t)p;
+	r->alp[r->n_alp].neg = neg;
+	r->n_alp++;
+	return 0;
+}
+
+/* app-layer-event:<proto>.<event>: the transaction had that anomaly. */
+static int
+kw_app_layer_event(struct pstate *ps, const char *v, unsigned kw)
+{
+	char tmp[128], *dot;
+	enum al_proto p;
+	int id;
+
+	(void)kw;
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	dot = strchr(tmp, '.');
+	if (dot == NULL)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"app-layer-event '%s': only <protocol>.<event> of Vigil's parsers (%s) "
+				"is supported",
+				v, ALP_NAMES);
+	*dot = '\0';
+	if (al_proto_from_name(tmp, &p) != 0 || p == AL_PROTO_FAILED)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"app-layer-event '%s': Vigil has no parser for %s", v, tmp);
+	id = al_anomaly_find(p, dot + 1);
+	if (id < 0 || id >= 64)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"app-layer-event '%s': Vigil's %s parser does not report '%s'", v,
+				al_proto_name(p), dot + 1);
+	if (set_app_proto(ps, (uint8_t)p, ps->kw, ps->kw_off) != 0)
+		return -EINVAL;
+	ps->r->anomalies |= 1ULL << id;
+	ps->app_event = true;
+	ps->app_event_off = ps->kw_off;
+	return 0;
+}
+
 /* ---- the keyword table ---- */
 
 enum {
@@ -1529,13 +2153,15 @@ struct det_keyword {
 	const char *unsupported; /* non-NULL: known Suricata keyword Vigil lacks, and why */
 };
 
-#define WHY_APP	    "application-layer buffer: Vigil has no parser for the protocol"
-#define WHY_HTTPMOD "HTTP content modifier: Vigil has no HTTP parser"
-#define WHY_BYTE    "byte arithmetic is not implemented"
-#define WHY_STATE   "flow/host variables need per-flow state the signature engine does not keep"
-#define WHY_HDR	    "header field tests are not implemented (use the policy for header matching)"
-#define WHY_XFORM   "buffer transforms are not implemented"
-#define WHY_OTHER   "not implemented"
+#define WHY_APP	  "application-layer keyword of a protocol Vigil has no parser for"
+#define WHY_APPKW "application-layer keyword Vigil's parsers do not provide"
+#define WHY_FILE  "file tracking (names, hashes, sizes, magic, storing) is not implemented"
+#define WHY_BYTE  "byte arithmetic is not implemented"
+#define WHY_STATE "flow/host variables need per-flow state the signature engine does not keep"
+#define WHY_HDR	  "header field tests are not implemented (use the policy for header matching)"
+#define WHY_XFORM \
+	"transform not implemented (dotprefix, strip_whitespace, compress_whitespace, to_lowercase, to_uppercase, url_decode are)"
+#define WHY_OTHER "not implemented"
 
 static const struct det_keyword keywords[] = {
 	{ "msg", kw_msg, NULL, V_REQUIRED, NULL },
@@ -1557,7 +2183,6 @@ static const struct det_keyword keywords[] = {
 	{ "fast_pattern", kw_fast_pattern, NULL, V_OPTIONAL, NULL },
 	{ "startswith", kw_startswith, NULL, V_NONE, NULL },
 	{ "rawbytes", kw_noop, NULL, V_NONE, NULL },
-	{ "pkt_data", kw_noop, NULL, V_NONE, NULL },
 	{ "pcre", kw_pcre, free_pcre, V_REQUIRED, NULL },
 	{ "isdataat", kw_isdataat, NULL, V_REQUIRED, NULL },
 	{ "flow", kw_flow, NULL, V_REQUIRED, NULL },
@@ -1565,9 +2190,30 @@ static const struct det_keyword keywords[] = {
 	{ "flags", kw_flags, NULL, V_REQUIRED, NULL },
 	{ "threshold", kw_threshold, NULL, V_REQUIRED, NULL },
 	{ "detection_filter", kw_detection_filter, NULL, V_REQUIRED, NULL },
+	{ "pkt_data", kw_pkt_data, NULL, V_NONE, NULL },
+	{ "endswith", kw_endswith, NULL, V_NONE, NULL },
+	{ "bsize", kw_bsize, NULL, V_REQUIRED, NULL },
+	{ "urilen", kw_urilen, NULL, V_REQUIRED, NULL },
+	{ "uricontent", kw_uricontent, free_content, V_REQUIRED, NULL },
+	{ "dotprefix", kw_transform, NULL, V_NONE, NULL },
+	{ "strip_whitespace", kw_transform, NULL, V_NONE, NULL },
+	{ "compress_whitespace", kw_transform, NULL, V_NONE, NULL },
+	{ "to_lowercase", kw_transform, NULL, V_NONE, NULL },
+	{ "to_uppercase", kw_transform, NULL, V_NONE, NULL },
+	{ "url_decode", kw_transform, NULL, V_NONE, NULL },
+	{ "tls.subject", kw_tls_dn, free_content, V_REQUIRED, NULL },
+	{ "tls.issuerdn", kw_tls_dn, free_content, V_REQUIRED, NULL },
+	{ "ssh.protoversion", kw_ssh_version, free_item_any, V_REQUIRED, NULL },
+	{ "ssh.softwareversion", kw_ssh_version, free_content, V_REQUIRED, NULL },
+	{ "tls.version", kw_number, NULL, V_REQUIRED, NULL },
+	{ "dns.opcode", kw_number, NULL, V_REQUIRED, NULL },
+	{ "dns.rrtype", kw_number, NULL, V_REQUIRED, NULL },
+	{ "dns.rcode", kw_number, NULL, V_REQUIRED, NULL },
+	{ "tls.cert_chain_len", kw_number, NULL, V_REQUIRED, NULL },
+	{ "app-layer-protocol", kw_app_layer_protocol, NULL, V_REQUIRED, NULL },
+	{ "app-layer-event", kw_app_layer_event, NULL, V_REQUIRED, NULL },
 
 	/* Suricata keywords Vigil does not implement: rejected with the reason. */
-	{ "endswith", NULL, NULL, 0, "content must end the buffer: not implemented" },
 	{ "byte_test", kw_byte_test, NULL, V_REQUIRED, NULL },
 	{ "byte_jump", kw_byte_jump, NULL, V_REQUIRED, NULL },
 	{ "byte_extract", NULL, NULL, 0,
@@ -1586,18 +2232,11 @@ static const struct det_keyword keywords[] = {
 	{ "asn1", NULL, NULL, 0, "ASN.1 decoding is not implemented" },
 	{ "base64_decode", NULL, NULL, 0, WHY_XFORM },
 	{ "base64_data", NULL, NULL, 0, WHY_XFORM },
-	{ "to_lowercase", NULL, NULL, 0, WHY_XFORM },
-	{ "to_uppercase", NULL, NULL, 0, WHY_XFORM },
 	{ "to_md5", NULL, NULL, 0, WHY_XFORM },
 	{ "to_sha1", NULL, NULL, 0, WHY_XFORM },
 	{ "to_sha256", NULL, NULL, 0, WHY_XFORM },
-	{ "compress_whitespace", NULL, NULL, 0, WHY_XFORM },
-	{ "strip_whitespace", NULL, NULL, 0, WHY_XFORM },
-	{ "url_decode", NULL, NULL, 0, WHY_XFORM },
-	{ "dotprefix", NULL, NULL, 0, WHY_XFORM },
 	{ "pcrexform", NULL, NULL, 0, WHY_XFORM },
 	{ "xor", NULL, NULL, 0, WHY_XFORM },
-	{ "bsize", NULL, NULL, 0, WHY_APP },
 	{ "ttl", NULL, NULL, 0, WHY_HDR },
 	{ "tos", NULL, NULL, 0, WHY_HDR },
 	{ "id", NULL, NULL, 0, WHY_HDR },
@@ -1616,8 +2255,6 @@ static const struct det_keyword keywords[] = {
 	{ "icmp_id", NULL, NULL, 0, WHY_HDR },
 	{ "icmp_seq", NULL, NULL, 0, WHY_HDR },
 	{ "rpc", NULL, NULL, 0, WHY_APP },
-	{ "app-layer-protocol", NULL, NULL, 0, WHY_APP },
-	{ "app-layer-event", NULL, NULL, 0, WHY_APP },
 	{ "decode-event", NULL, NULL, 0, "decoder events are not exposed to signatures" },
 	{ "stream-event", NULL, NULL, 0, "stream events are not exposed to signatures" },
 	{ "engine-event", NULL, NULL, 0, "engine events are not exposed to signatures" },
@@ -1631,64 +2268,25 @@ static const struct det_keyword keywords[] = {
 	{ "config", NULL, NULL, 0, WHY_OTHER },
 	{ "requires", NULL, NULL, 0, WHY_OTHER },
 	{ "prefilter", NULL, NULL, 0, WHY_OTHER },
-	{ "filestore", NULL, NULL, 0, WHY_APP },
-	{ "filemagic", NULL, NULL, 0, WHY_APP },
-	{ "filename", NULL, NULL, 0, WHY_APP },
-	{ "fileext", NULL, NULL, 0, WHY_APP },
-	{ "filemd5", NULL, NULL, 0, WHY_APP },
-	{ "filesha1", NULL, NULL, 0, WHY_APP },
-	{ "filesha256", NULL, NULL, 0, WHY_APP },
-	{ "filesize", NULL, NULL, 0, WHY_APP },
-	{ "file.data", NULL, NULL, 0, WHY_APP },
-	{ "file_data", NULL, NULL, 0, WHY_APP },
-	{ "file.name", NULL, NULL, 0, WHY_APP },
-	{ "uricontent", NULL, NULL, 0, WHY_APP },
-	{ "urilen", NULL, NULL, 0, WHY_APP },
-	{ "http_uri", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_raw_uri", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_method", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_header", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_raw_header", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_header_names", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_cookie", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_user_agent", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_host", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_raw_host", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_client_body", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_server_body", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_stat_code", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_stat_msg", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_content_type", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_accept", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_referer", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_protocol", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_start", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_request_line", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "http_response_line", NULL, NULL, 0, WHY_HTTPMOD },
-	{ "dns_query", NULL, NULL, 0, WHY_APP },
-	{ "tls_sni", NULL, NULL, 0, WHY_APP },
-	{ "tls_cert_subject", NULL, NULL, 0, WHY_APP },
-	{ "tls_cert_issuer", NULL, NULL, 0, WHY_APP },
-	{ "tls_cert_serial", NULL, NULL, 0, WHY_APP },
-	{ "tls_cert_fingerprint", NULL, NULL, 0, WHY_APP },
-	{ "tls.version", NULL, NULL, 0, WHY_APP },
-	{ "tls.subject", NULL, NULL, 0, WHY_APP },
-	{ "tls.issuerdn", NULL, NULL, 0, WHY_APP },
-	{ "tls.fingerprint", NULL, NULL, 0, WHY_APP },
-	{ "tls.store", NULL, NULL, 0, WHY_APP },
-	{ "tls_store", NULL, NULL, 0, WHY_APP },
-	{ "ssl_version", NULL, NULL, 0, WHY_APP },
-	{ "ssl_state", NULL, NULL, 0, WHY_APP },
-	{ "ja3_hash", NULL, NULL, 0, WHY_APP },
-	{ "ssh_proto", NULL, NULL, 0, WHY_APP },
-	{ "ssh_software", NULL, NULL, 0, WHY_APP },
-	{ "ssh.protoversion", NULL, NULL, 0, WHY_APP },
-	{ "ssh.softwareversion", NULL, NULL, 0, WHY_APP },
+	{ "filestore", NULL, NULL, 0, WHY_FILE },
+	{ "filemagic", NULL, NULL, 0, WHY_FILE },
+	{ "filename", NULL, NULL, 0, WHY_FILE },
+	{ "fileext", NULL, NULL, 0, WHY_FILE },
+	{ "filemd5", NULL, NULL, 0, WHY_FILE },
+	{ "filesha1", NULL, NULL, 0, WHY_FILE },
+	{ "filesha256", NULL, NULL, 0, WHY_FILE },
+	{ "filesize", NULL, NULL, 0, WHY_FILE },
+	{ "file.name", NULL, NULL, 0, WHY_FILE },
+	{ "tls.fingerprint", NULL, NULL, 0, WHY_APPKW },
+	{ "tls.store", NULL, NULL, 0, WHY_APPKW },
+	{ "tls_store", NULL, NULL, 0, WHY_APPKW },
+	{ "ssl_version", NULL, NULL, 0, WHY_APPKW },
+	{ "ssl_state", NULL, NULL, 0, WHY_APPKW },
 	{ "dce_iface", NULL, NULL, 0, WHY_APP },
 	{ "dce_opnum", NULL, NULL, 0, WHY_APP },
 	{ "dce_stub_data", NULL, NULL, 0, WHY_APP },
-	{ "ftpbounce", NULL, NULL, 0, WHY_APP },
-	{ "ftpdata_command", NULL, NULL, 0, WHY_APP },
+	{ "ftpbounce", NULL, NULL, 0, WHY_APPKW },
+	{ "ftpdata_command", NULL, NULL, 0, WHY_APPKW },
 	{ "krb5_cname", NULL, NULL, 0, WHY_APP },
 	{ "krb5_sname", NULL, NULL, 0, WHY_APP },
 	{ "krb5_err_code", NULL, NULL, 0, WHY_APP },
@@ -1722,6 +2320,10 @@ static const char *const app_prefixes[] = { "http.", "http2.", "dns.", "tls.", "
 	"cip.", "rdp.", "imap.", "pop3.", "ntp.", "bittorrent-dht.", "vlan.", "ipv4.", "ipv6.",
 	"tcp.", "udp.", "icmpv4.", "icmpv6.", "icmp.", "pkt.", "flow." };
 
+/* Of those, the protocols Vigil parses: a keyword there is one its parsers do not provide. */
+static const char *const parsed_prefixes[] = { "http.", "dns.", "tls.", "ssh.", "ja3.", "ja3s.",
+	"ftp.", "smtp.", "file." };
+
 const char *
 det_keyword_name(unsigned kw)
 {
@@ -1742,7 +2344,9 @@ det_keyword_supported(const char *name)
 {
 	int k = keyword_find(name);
 
-	return k >= 0 && keywords[k].unsupported == NULL;
+	if (k < 0)
+		return det_buf_find_sticky(name) >= 0 || det_buf_find_modifier(name) >= 0;
+	return keywords[k].unsupported == NULL;
 }
 
 void
@@ -1754,6 +2358,8 @@ det_rule_free(struct det_rule *r)
 		if (r->items[i].kw < N_KEYWORDS && keywords[r->items[i].kw].free != NULL)
 			keywords[r->items[i].kw].free(&r->items[i]);
 	free(r->items);
+	free(r->spans);
+	free(r->nums);
 	for (unsigned i = 0; i < r->n_fb; i++)
 		for (unsigned k = 0; k < r->fb[i].n; k++)
 			free(r->fb[i].names[k]);
@@ -1851,20 +2457,26 @@ parse_proto(struct pstate *ps, const char *tok, unsigned off)
 		}
 	for (size_t i = 0; i < sizeof(app_protos) / sizeof(app_protos[0]); i++) {
 		char err[128];
+		enum al_proto ap = AL_PROTO_NONE;
 
 		if (strcasecmp(tok, app_protos[i].name) != 0)
 			continue;
-		if (!ps->ctx->app_proto_ports)
+		/* protocols with a parser are matched on the flows detected as them */
+		if (al_proto_from_name(tok, &ap) != 0 || ap == AL_PROTO_FAILED)
+			ap = AL_PROTO_NONE;
+		if (!ps->ctx->app_proto_ports && ap == AL_PROTO_NONE)
 			return fail(ps, DET_R_UNSUPPORTED_PROTOCOL, off,
-					"protocol '%s' needs application-layer detection, which Vigil "
-					"does not have (enable app_proto_ports to approximate it by port "
-					"%s)",
+					"protocol '%s': Vigil has no parser to detect it (enable "
+					"app_proto_ports to approximate it by port %s)",
 					tok, app_protos[i].ports);
 		if (det_portset_parse(&r->app_ports, app_protos[i].ports, NULL, err, sizeof(err),
 				    NULL, NULL) != 0)
 			return fail(ps, DET_R_INVALID_VALUE, off, "%s", err);
 		r->proto_kw = PK_APP;
-		r->app_approx = true;
+		r->app_proto = (uint8_t)ap;
+		/* until detection decides, by port (the only way for protocols without parser) */
+		r->app_approx = ps->ctx->app_proto_ports;
+		snprintf(ps->proto_by, sizeof(ps->proto_by), "the header");
 		snprintf(r->app_name, sizeof(r->app_name), "%s", app_protos[i].name);
 		if (app_protos[i].tcp)
 			r->classes |= DET_CL_TCP_STREAM; /* refined in finish() */
@@ -2095,6 +2707,17 @@ parse_option(struct pstate *ps, char *opt, unsigned off)
 		return fail(ps, DET_R_SYNTAX, off, "empty option (two ';' in a row?)");
 	k = keyword_find(name);
 	if (k < 0) {
+		int b = det_buf_find_sticky(name), m = det_buf_find_modifier(name);
+
+		if (b >= 0 || m >= 0) {
+			if (val != NULL)
+				return fail(ps, DET_R_SYNTAX, val_off, "'%s' takes no value", name);
+			return b >= 0 ? kw_sticky(ps, (unsigned)b) : kw_modifier(ps, (unsigned)m);
+		}
+		for (size_t i = 0; i < sizeof(parsed_prefixes) / sizeof(parsed_prefixes[0]); i++)
+			if (strncmp(name, parsed_prefixes[i], strlen(parsed_prefixes[i])) == 0)
+				return fail(ps, DET_R_UNSUPPORTED_KEYWORD, off,
+						"unsupported keyword '%s': %s", name, WHY_APPKW);
 		for (size_t i = 0; i < sizeof(app_prefixes) / sizeof(app_prefixes[0]); i++)
 			if (strncmp(name, app_prefixes[i], strlen(app_prefixes[i])) == 0)
 				return fail(ps, DET_R_UNSUPPORTED_KEYWORD, off,
@@ -2151,13 +2774,14 @@ parse_options(struct pstate *ps, unsigned open, unsigned close)
 
 /* ---- validation after all options ---- */
 
-uint32_t
-det_rule_min_len(const struct det_rule *r)
+/* The buffer length items[0, n) need at least: the largest end a positive content can have. */
+static uint32_t
+items_min_len(const struct det_item *items, unsigned n)
 {
 	int64_t prev_end = 0, need = 0;
 
-	for (unsigned i = 0; i < r->n_items; i++) {
-		const struct det_item *it = &r->items[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct det_item *it = &items[i];
 		int64_t start, end;
 
 		if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED)) {
@@ -2181,26 +2805,87 @@ det_rule_min_len(const struct det_rule *r)
 	return (uint32_t)(need > UINT32_MAX ? UINT32_MAX : need);
 }
 
+uint32_t
+det_span_min_len(const struct det_rule *r, unsigned span)
+{
+	if (span >= r->n_spans)
+		return 0;
+	return items_min_len(&r->items[r->spans[span].first], r->spans[span].n);
+}
+
+int
+det_rule_payload_span(const struct det_rule *r)
+{
+	for (unsigned i = 0; i < r->n_spans; i++)
+		if (r->spans[i].buf == DET_BUF_PKT)
+			return (int)i;
+	return -1;
+}
+
+uint32_t
+det_rule_min_len(const struct det_rule *r)
+{
+	int s = det_rule_payload_span(r);
+
+	return s < 0 ? 0 : det_span_min_len(r, (unsigned)s);
+}
+
+/*
+ * Group the items by span (spans in order of first use, rule order inside), dropping spans
+ * left empty (a content moved away by a modifier).
+ */
 static int
-finish(struct pstate *ps)
+organize_spans(struct pstate *ps)
 {
 	struct det_rule *r = ps->r;
-	bool payload = r->n_items > 0;
-	bool pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE;
+	struct det_item *v;
+	unsigned o = 0, ns = 0;
+
+	if (r->n_items == 0) {
+		r->n_spans = 0;
+		return 0;
+	}
+	v = malloc(r->n_items * sizeof(*v));
+	if (v == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, 0, "out of memory");
+	for (unsigned s = 0; s < r->n_spans; s++) {
+		unsigned first = o;
+
+		for (unsigned i = 0; i < r->n_items; i++)
+			if (r->items[i].span == s) {
+				v[o] = r->items[i];
+				v[o].span = (uint8_t)ns;
+				o++;
+			}
+		if (o == first)
+			continue;
+		r->spans[ns] = r->spans[s];
+		r->spans[ns].first = (uint16_t)first;
+		r->spans[ns].n = (uint16_t)(o - first);
+		ns++;
+	}
+	free(r->items);
+	r->items = v;
+	ps->items_cap = r->n_items;
+	r->n_spans = ns;
+	return 0;
+}
+
+/* The checks and normal forms of one span's items. */
+static int
+finish_span(struct pstate *ps, unsigned si)
+{
+	struct det_rule *r = ps->r;
+	struct det_span *sp = &r->spans[si];
 	bool prev_payload = false;
 
-	ps->kw = NULL;
-	if (!ps->have_sid)
-		return fail(ps, DET_R_MISSING_SID, 0, "rule has no sid");
-	if (!ps->have_gid)
-		r->info.gid = 1;
-
-	for (unsigned i = 0; i < r->n_items; i++) {
+	for (unsigned i = sp->first; i < (unsigned)sp->first + sp->n; i++) {
 		struct det_item *it = &r->items[i];
 
 		if (it->type == DET_ITEM_CONTENT) {
 			struct det_content *c = &it->c;
 			bool rel = (c->flags & (DET_C_DISTANCE | DET_C_WITHIN)) != 0;
+			const char *xf;
 
 			ps->kw = "content";
 			if (rel && (c->flags & (DET_C_OFFSET | DET_C_DEPTH)))
@@ -2215,6 +2900,11 @@ finish(struct pstate *ps)
 				return fail(ps, DET_R_INVALID_VALUE, it->col,
 						"within %d is shorter than the %u-byte content",
 						c->within, c->len);
+			xf = det_xf_content_check(sp->xf, sp->n_xf, c->pat, c->len);
+			if (xf != NULL)
+				return fail(ps, DET_R_CANNOT_MATCH, it->col,
+						"content can never match after transform %s of %s",
+						xf, det_buf_def(sp->buf)->name);
 			if (rel && !prev_payload) {
 				/*
 				 * Relative to nothing means relative to the start of the buffer:
@@ -2265,7 +2955,243 @@ finish(struct pstate *ps)
 				prev_payload = true;
 		}
 	}
+	/* Suricata refuses a buffer length that leaves no room for the contents */
+	for (unsigned i = sp->first; i < (unsigned)sp->first + sp->n; i++) {
+		const struct det_item *it = &r->items[i];
+		const struct det_cmp *z = &it->z;
+		uint64_t max = UINT64_MAX;
+
+		if (it->type != DET_ITEM_BSIZE)
+			continue;
+		ps->kw = det_keyword_name(it->kw);
+		if (strcmp(ps->kw, "urilen") == 0) {
+			/* as Suricata: urilen bounds the depth of the URI's contents */
+			uint64_t high = z->op == DET_NOP_LT	 ? z->lo + 1
+					: z->op == DET_NOP_EQ	 ? z->lo
+					: z->op == DET_NOP_RANGE ? z->hi + 1
+								 : UINT64_MAX;
+
+			for (unsigned k = sp->first; k < (unsigned)sp->first + sp->n; k++)
+				if (r->items[k].type == DET_ITEM_CONTENT &&
+						!(r->items[k].c.flags & DET_C_NEGATED) &&
+						r->items[k].c.len > high)
+					return fail(ps, DET_R_CANNOT_MATCH, it->col,
+							"signature can't match: urilen allows %" PRIu64
+							" bytes but a content has %u",
+							high, r->items[k].c.len);
+			continue;
+		}
+		if (z->op == DET_NOP_EQ || z->op == DET_NOP_LE)
+			max = z->lo;
+		else if (z->op == DET_NOP_LT)
+			max = z->lo - 1;
+		else if (z->op == DET_NOP_RANGE)
+			max = z->hi - 1;
+		if (det_span_min_len(r, si) > max)
+			return fail(ps, DET_R_CANNOT_MATCH, it->col,
+					"signature can't match: the contents of %s need at least %u bytes "
+					"but bsize allows at most %" PRIu64,
+					det_buf_def(sp->buf)->name, det_span_min_len(r, si), max);
+	}
 	ps->kw = NULL;
+	return 0;
+}
+
+/*
+ * A transaction rule: its protocol and transports, the directions it inspects (as Suricata:
+ * from flow, else from buffers that exist in one direction only, else both; file.data alone
+ * means the response), and per direction the al buffers and numbers it reads and the stages
+ * it needs.
+ */
+static int
+finish_tx(struct pstate *ps)
+{
+	struct det_rule *r = ps->r;
+	uint32_t fdir = r->flow & (DET_FLOW_TO_SERVER | DET_FLOW_TO_CLIENT);
+	const char *ts_name = NULL, *tc_name = NULL;
+	unsigned ts_col = 0, tc_col = 0, dirs;
+	bool file_data = false;
+	uint8_t l4 = 0, proto_l4;
+
+	switch (r->proto_kw) {
+	case PK_TCP:
+	case PK_TCP_PKT:
+	case PK_TCP_STREAM:
+		l4 = DET_L4_TCP;
+		break;
+	case PK_UDP:
+		l4 = DET_L4_UDP;
+		break;
+	case PK_IP:
+		l4 = DET_L4_TCP | DET_L4_UDP;
+		break;
+	case PK_APP:
+		l4 = (uint8_t)(((r->classes & DET_CL_TCP_STREAM) ? DET_L4_TCP : 0) |
+				((r->classes & DET_CL_UDP) ? DET_L4_UDP : 0));
+		break;
+	default:
+		break;
+	}
+	if (r->app_proto == AL_PROTO_NONE) {
+		/* only file.data leaves the protocol open */
+		for (unsigned i = 0; i < r->n_spans; i++)
+			if (r->spans[i].buf == DET_BUF_FILE_DATA) {
+				ps->kw = "file.data";
+				return fail(ps, DET_R_UNSUPPORTED_PROTOCOL, r->spans[i].col,
+						"file.data in a rule for any protocol: name http or "
+						"smtp in the header (the protocols whose files Vigil "
+						"inspects)");
+			}
+		return fail(ps, DET_R_INVALID_COMBINATION, 0,
+				"the rule inspects transactions but names no protocol");
+	}
+	proto_l4 = r->app_proto == AL_PROTO_DNS ? (DET_L4_TCP | DET_L4_UDP) : DET_L4_TCP;
+	if ((l4 & proto_l4) == 0)
+		return fail(ps, DET_R_INVALID_COMBINATION, 0,
+				"%s runs over %s, not over the rule's protocol %s",
+				al_proto_name((enum al_proto)r->app_proto),
+				proto_l4 == DET_L4_TCP ? "tcp" : "tcp or udp",
+				r->proto_kw == PK_UDP ? "udp" : "(none)");
+	l4 &= proto_l4;
+
+	/* the directions each buffer and number exists in */
+	for (unsigned i = 0; i < r->n_spans + r->n_nums; i++) {
+		bool span = i < r->n_spans;
+		unsigned ts, tc, col;
+		const char *name;
+
+		if (span) {
+			const struct det_span *sp = &r->spans[i];
+
+			if (sp->buf == DET_BUF_PKT)
+				continue;
+			ts = det_buf_resolve(sp->buf, (enum al_proto)r->app_proto, AL_TO_SERVER);
+			tc = det_buf_resolve(sp->buf, (enum al_proto)r->app_proto, AL_TO_CLIENT);
+			name = det_buf_def(sp->buf)->name;
+			col = sp->col;
+			file_data |= sp->buf == DET_BUF_FILE_DATA;
+		} else {
+			const struct det_num *n = &r->nums[i - r->n_spans];
+
+			ts = det_num_def(n->num)->al[AL_TO_SERVER];
+			tc = det_num_def(n->num)->al[AL_TO_CLIENT];
+			name = det_num_def(n->num)->name;
+			col = n->col;
+		}
+		if (ts != 0 && tc == 0 && ts_name == NULL) {
+			ts_name = name;
+			ts_col = col;
+		}
+		if (tc != 0 && ts == 0 && tc_name == NULL) {
+			tc_name = name;
+			tc_col = col;
+		}
+	}
+	if (ts_name != NULL && tc_name != NULL) {
+		ps->kw = tc_name;
+		return fail(ps, DET_R_INVALID_COMBINATION, tc_col,
+				"rule mixes keywords with conflicting directions: %s is in requests "
+				"(client to server), %s in responses (server to client)",
+				ts_name, tc_name);
+	}
+	if ((fdir == DET_FLOW_TO_SERVER && tc_name != NULL) ||
+			(fdir == DET_FLOW_TO_CLIENT && ts_name != NULL)) {
+		ps->kw = fdir == DET_FLOW_TO_SERVER ? tc_name : ts_name;
+		return fail(ps, DET_R_INVALID_COMBINATION,
+				fdir == DET_FLOW_TO_SERVER ? tc_col : ts_col,
+				"rule mixes keywords with conflicting directions: %s is in %s but the "
+				"rule has flow:%s",
+				ps->kw,
+				fdir == DET_FLOW_TO_SERVER ? "responses (server to client)"
+							   : "requests (client to server)",
+				fdir == DET_FLOW_TO_SERVER ? "to_server" : "to_client");
+	}
+	if (fdir != 0)
+		dirs = fdir == DET_FLOW_TO_SERVER ? 1u : 2u;
+	else if (ts_name != NULL)
+		dirs = 1u;
+	else if (tc_name != NULL || file_data)
+		dirs = 2u;
+	else
+		dirs = 3u;
+	for (unsigned d = 0; d < 2; d++) {
+		if (!(dirs & (1u << d)))
+			continue;
+		for (unsigned i = 0; i < r->n_spans; i++) {
+			struct det_span *sp = &r->spans[i];
+			enum al_buf b;
+
+			if (sp->buf == DET_BUF_PKT)
+				continue;
+			b = det_buf_resolve(sp->buf, (enum al_proto)r->app_proto, d);
+			if (al_buf_info(b) == NULL)
+				return fail(ps, DET_R_INVALID_COMBINATION, sp->col,
+						"%s has no bytes in this direction",
+						det_buf_def(sp->buf)->name);
+			sp->al[d] = (uint8_t)b;
+			r->tx_stages[d] |= al_buf_info(b)->stage;
+		}
+		for (unsigned i = 0; i < r->n_nums; i++) {
+			struct det_num *n = &r->nums[i];
+			enum al_num a = (enum al_num)det_num_def(n->num)->al[d];
+
+			if (al_num_info(a) == NULL)
+				return fail(ps, DET_R_INVALID_COMBINATION, n->col,
+						"%s has no value in this direction",
+						det_num_def(n->num)->name);
+			n->al[d] = (uint8_t)a;
+			r->tx_stages[d] |= al_num_info(a)->stage;
+		}
+	}
+	ps->kw = NULL;
+	r->tx = true;
+	r->tx_dirs = (uint8_t)dirs;
+	r->l4 = l4;
+	r->classes = 0;
+	if (r->tflags_mode != DET_TF_NONE && !(l4 & DET_L4_TCP))
+		return fail(ps, DET_R_INVALID_COMBINATION, 0,
+				"flags tests TCP flags but the rule's protocol is not tcp");
+	return 0;
+}
+
+static int
+finish(struct pstate *ps)
+{
+	struct det_rule *r = ps->r;
+	bool payload, pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE;
+	bool tx = r->n_nums > 0 || ps->app_event;
+
+	ps->kw = NULL;
+	if (!ps->have_sid)
+		return fail(ps, DET_R_MISSING_SID, 0, "rule has no sid");
+	if (!ps->have_gid)
+		r->info.gid = 1;
+	if (organize_spans(ps) != 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->n_spans; i++) {
+		if (finish_span(ps, i) != 0)
+			return -EINVAL;
+		tx |= r->spans[i].buf != DET_BUF_PKT;
+	}
+	payload = r->n_items > 0;
+	ps->kw = NULL;
+
+	if (tx) {
+		bool buffers = r->n_nums > 0;
+
+		for (unsigned i = 0; i < r->n_spans; i++)
+			buffers |= r->spans[i].buf != DET_BUF_PKT;
+		if (!buffers) {
+			ps->kw = "app-layer-event";
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->app_event_off,
+					"app-layer-event needs a buffer of its protocol in the rule "
+					"(Vigil tests a transaction's events when it inspects its "
+					"buffers)");
+		}
+		if (finish_tx(ps) != 0)
+			return -EINVAL;
+		goto dsize;
+	}
 
 	/* which scans the rule takes part in */
 	switch (r->proto_kw) {
@@ -2316,6 +3242,7 @@ finish(struct pstate *ps)
 		return fail(ps, DET_R_INVALID_COMBINATION, 0,
 				"flags tests TCP flags but the rule's protocol is not tcp");
 
+dsize:
 	/* Suricata refuses rules whose dsize leaves no room for their contents. */
 	if (r->dsize_op != DET_DSIZE_NONE) {
 		uint32_t max = UINT32_MAX, need = det_rule_min_len(r);
@@ -2353,7 +3280,9 @@ int
 det_rule_parse(const char *text, const char *file, unsigned line, const struct det_parse_ctx *ctx,
 		struct det_rule **out, struct det_parse_err *err)
 {
-	struct pstate ps = { .ctx = ctx, .err = err, .text = text, .last_content = -1 };
+	struct pstate ps = {
+		.ctx = ctx, .err = err, .text = text, .last_content = -1, .sticky_span = -1
+	};
 	struct det_rule *r;
 	const char *open, *close;
 	unsigned len = (unsigned)strlen(text);

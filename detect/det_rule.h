@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "det_addr.h"
+#include "det_buf.h"
 
 /* Actions, numbered in Suricata's order of precedence: a lower value wins. */
 enum det_action {
@@ -71,6 +72,7 @@ enum {
 	DET_C_DISTANCE = 1u << 4,
 	DET_C_WITHIN = 1u << 5,
 	DET_C_FAST_PATTERN = 1u << 6,
+	DET_C_ENDSWITH = 1u << 7, /* the content ends the buffer */
 };
 
 /* pcre flags. */
@@ -92,6 +94,7 @@ enum det_item_type {
 	DET_ITEM_ISDATAAT = 3,
 	DET_ITEM_BYTE_TEST = 4,
 	DET_ITEM_BYTE_JUMP = 5,
+	DET_ITEM_BSIZE = 6, /* bsize, urilen: the buffer's length */
 };
 
 struct det_content {
@@ -143,14 +146,57 @@ struct det_byte {
 	uint64_t bitmask;    /* 0: none */
 };
 
+/* Comparisons of numbers: bsize, urilen, dns.opcode, tls.version, ... */
+enum det_num_op {
+	DET_NOP_EQ = 1,
+	DET_NOP_NE,
+	DET_NOP_LT,
+	DET_NOP_LE,
+	DET_NOP_GT,
+	DET_NOP_GE,
+	DET_NOP_RANGE, /* lo < x < hi, as Suricata's "lo<>hi" and "lo-hi" */
+};
+
+struct det_cmp {
+	uint8_t op; /* enum det_num_op */
+	uint64_t lo, hi;
+};
+
+/* Does x satisfy c? */
+static inline bool
+det_cmp_ok(const struct det_cmp *c, uint64_t x)
+{
+	switch (c->op) {
+	case DET_NOP_EQ:
+		return x == c->lo;
+	case DET_NOP_NE:
+		return x != c->lo;
+	case DET_NOP_LT:
+		return x < c->lo;
+	case DET_NOP_LE:
+		return x <= c->lo;
+	case DET_NOP_GT:
+		return x > c->lo;
+	case DET_NOP_GE:
+		return x >= c->lo;
+	case DET_NOP_RANGE:
+		return x > c->lo && x < c->hi;
+	default:
+		return false;
+	}
+}
+
 /*
- * One payload keyword. Items are in rule order; "relative" means the item is positioned after
- * the end of the previous content or pcre match (distance/within, pcre R, isdataat relative,
+ * One payload keyword. Items are grouped by the buffer they inspect (struct det_span), in rule
+ * order within a buffer; "relative" means the item is positioned after the end of the previous
+ * content or pcre match in the same buffer (distance/within, pcre R, isdataat relative,
  * byte_test/byte_jump relative).
  */
 struct det_item {
 	uint8_t type; /* enum det_item_type */
 	bool relative;
+	uint8_t span; /* index in det_rule.spans */
+	uint8_t pad;
 	uint16_t kw;  /* row of the keyword table that made it */
 	uint32_t col; /* offset in the rule text, for messages */
 	union {
@@ -158,7 +204,48 @@ struct det_item {
 		struct det_pcre p;
 		struct det_isdataat d;
 		struct det_byte b;
+		struct det_cmp z; /* bsize, urilen */
 	};
+};
+
+/*
+ * The items of one buffer: the payload (DET_BUF_PKT), or an application-layer buffer with the
+ * transforms the rule applies to it. A buffer named again continues its span, except a
+ * buffer of several instances (dns.query of a query with several questions), where each
+ * naming is a condition of its own that any instance may satisfy (Suricata's multiple buffer
+ * matching).
+ */
+struct det_span {
+	uint8_t buf; /* enum det_buf */
+	uint8_t n_xf;
+	uint8_t xf[DET_XF_MAX]; /* enum det_xf, applied in order */
+	/* the enum al_buf it reads when the rule inspects each direction; AL_BUF_NONE when the
+	 * rule does not inspect that direction (and for the payload) */
+	uint8_t al[2];
+	uint16_t first, n; /* items[first, first + n) */
+	uint32_t col;	   /* where the buffer was named, for messages */
+};
+
+/* A number of the transaction a rule tests (dns.opcode, tls.version, ...). */
+struct det_num {
+	uint8_t num;   /* enum det_numkw */
+	uint8_t al[2]; /* enum al_num per direction, as det_span.al */
+	uint16_t kw;
+	uint32_t col;
+	struct det_cmp cmp;
+};
+
+/* app-layer-protocol: the flow's detected protocol is (or with neg, is not) proto. */
+struct det_alp {
+	uint8_t proto; /* enum al_proto; AL_PROTO_FAILED for "failed" */
+	bool neg;
+};
+
+#define DET_ALP_MAX 4
+
+enum {
+	DET_L4_TCP = 1u << 0,
+	DET_L4_UDP = 1u << 1,
 };
 
 enum {
@@ -255,10 +342,33 @@ struct det_rule {
 	struct det_portset sport, dport;
 	bool bidir;	  /* "<>" */
 	bool ports_apply; /* the protocol has ports (tcp, udp, sctp) */
-	/* application-layer protocol approximated by its well-known ports */
+	/*
+	 * The application-layer protocol of the rule (enum al_proto): named in the header
+	 * ("alert http") or implied by its buffers; AL_PROTO_NONE for none, or one Vigil has no
+	 * parser for. Packet and stream rules of such a protocol match flows detected as it
+	 * (det_pkt.app_proto), and while detection has not decided, flows on its well-known
+	 * ports when app_approx.
+	 */
+	uint8_t app_proto;
+	/* the header's application protocol also matches by its well-known ports */
 	bool app_approx;
 	struct det_portset app_ports;
 	char app_name[16];
+	struct det_alp alp[DET_ALP_MAX]; /* app-layer-protocol keywords, all must hold */
+	uint8_t n_alp;
+
+	/*
+	 * Transaction rules (tx): rules with an application-layer buffer, number or event. They
+	 * are evaluated by det_scan_tx() on the transactions of app_proto, once per direction
+	 * they inspect (tx_dirs, bit AL_TO_SERVER / AL_TO_CLIENT), when the last of the stages
+	 * they need in that direction (tx_stages) is ready. Their payload keywords, if any, test
+	 * the packet that made the stage ready. l4: transports (DET_L4_*) they accept.
+	 */
+	bool tx;
+	uint8_t tx_dirs;
+	uint8_t tx_stages[2];
+	uint8_t l4;
+	uint64_t anomalies; /* app-layer-event: the parser's anomaly ids, all required */
 
 	uint32_t flow; /* DET_FLOW_* */
 	uint8_t dsize_op;
@@ -273,7 +383,13 @@ struct det_rule {
 
 	struct det_item *items;
 	unsigned n_items;
+	struct det_span *spans; /* at most DET_SPANS_MAX */
+	unsigned n_spans;
+	struct det_num *nums;
+	unsigned n_nums;
 };
+
+#define DET_SPANS_MAX 32
 
 /* classification.config: classtype name -> priority. */
 struct det_class {
@@ -333,8 +449,14 @@ bool det_keyword_supported(const char *name);
 
 /*
  * The payload length a rule's contents need at least (the largest end any positive content
- * can have at its earliest position), used for the dsize check and by tests.
+ * of the payload can have at its earliest position), used for the dsize check and by tests.
  */
 uint32_t det_rule_min_len(const struct det_rule *r);
+
+/* The same for the items of one span: the buffer length they need at least. */
+uint32_t det_span_min_len(const struct det_rule *r, unsigned span);
+
+/* The span holding the payload's items, or -1 when the rule has none. */
+int det_rule_payload_span(const struct det_rule *r);
 
 #endif /* DET_RULE_H */

@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "det_engine_priv.h"
+#include "det_buf.h"
 
 struct cand {
 	uint32_t grule;
@@ -40,6 +41,25 @@ struct det_worker {
 	const struct det_group *g;
 	uint64_t seg_base;
 	uint8_t *bits; /* the stream's parts-seen record */
+
+	/* transactions: candidate variants, transformed buffers of the call in progress */
+	uint32_t txstamp;
+	uint32_t *txc_stamp; /* per variant */
+	uint32_t *txc;	     /* candidates of the call */
+	uint32_t txc_cap;    /* variants the arrays hold */
+	uint32_t n_txc;
+	const struct det_txdb *txdb;
+	struct xcache *xc; /* per transformed buffer and instance */
+	uint32_t xc_cap;
+	uint8_t *xbuf; /* DET_XFORM_SPACE bytes */
+	uint32_t xused;
+};
+
+/* A transformed buffer instance computed in this call (stamp): xbuf[off, off + len). */
+struct xcache {
+	uint32_t stamp;
+	uint32_t off;
+	uint32_t len; /* UINT32_MAX: absent or did not fit */
 };
 
 /* ---- memory ---- */
@@ -112,11 +132,18 @@ worker_buffers_free(struct det_worker *w)
 	zfree(w->cand, w->socket);
 	zfree(w->mbuf, w->socket);
 	zfree(w->cbuf, w->socket);
+	zfree(w->txc_stamp, w->socket);
+	zfree(w->txc, w->socket);
+	zfree(w->xc, w->socket);
+	zfree(w->xbuf, w->socket);
 	w->atom_stamp = w->cand_stamp = NULL;
 	w->cand = NULL;
 	w->mbuf = NULL;
 	w->cbuf = NULL;
-	w->atom_cap = w->grule_cap = w->cbuf_cap = 0;
+	w->txc_stamp = w->txc = NULL;
+	w->xc = NULL;
+	w->xbuf = NULL;
+	w->atom_cap = w->grule_cap = w->cbuf_cap = w->txc_cap = w->xc_cap = 0;
 }
 
 static int
@@ -125,26 +152,38 @@ worker_bind(struct det_worker *w, const struct det_engine *e)
 	hs_scratch_t *s = NULL;
 	uint32_t atoms = e->max_gatoms + 1, grules = e->max_grules + 1;
 	uint32_t cbuf = e->need_window ? e->opts.stream_window + 65536 : 0;
+	/* matches of one call: a packet's group, or a protocol's transaction variants */
+	uint32_t mcap = grules > e->max_txvars + 1 ? grules : e->max_txvars + 1;
+	uint32_t txc = e->n_txvars + 1, xc = e->n_xkeys * DET_XC_INST + 1;
 
 	if (e->scratch != NULL && hs_clone_scratch(e->scratch, &s) != HS_SUCCESS)
 		return -ENOMEM;
-	if (atoms > w->atom_cap || grules > w->grule_cap || cbuf > w->cbuf_cap) {
+	if (atoms > w->atom_cap || mcap > w->grule_cap || cbuf > w->cbuf_cap || txc > w->txc_cap ||
+			xc > w->xc_cap) {
 		worker_buffers_free(w);
 		w->atom_stamp = zalloc((size_t)atoms * sizeof(uint32_t), w->socket);
-		w->cand_stamp = zalloc((size_t)grules * sizeof(uint32_t), w->socket);
-		w->cand = zalloc((size_t)grules * sizeof(struct cand), w->socket);
-		w->mbuf = zalloc((size_t)grules * sizeof(struct det_match), w->socket);
+		w->cand_stamp = zalloc((size_t)mcap * sizeof(uint32_t), w->socket);
+		w->cand = zalloc((size_t)mcap * sizeof(struct cand), w->socket);
+		w->mbuf = zalloc((size_t)mcap * sizeof(struct det_match), w->socket);
 		w->cbuf = zalloc(cbuf, w->socket);
+		w->txc_stamp = zalloc((size_t)txc * sizeof(uint32_t), w->socket);
+		w->txc = zalloc((size_t)txc * sizeof(uint32_t), w->socket);
+		w->xc = zalloc((size_t)xc * sizeof(struct xcache), w->socket);
+		w->xbuf = zalloc(e->n_xkeys > 0 ? DET_XFORM_SPACE : 1, w->socket);
 		if (w->atom_stamp == NULL || w->cand_stamp == NULL || w->cand == NULL ||
-				w->mbuf == NULL || w->cbuf == NULL) {
+				w->mbuf == NULL || w->cbuf == NULL || w->txc_stamp == NULL ||
+				w->txc == NULL || w->xc == NULL || w->xbuf == NULL) {
 			worker_buffers_free(w);
 			hs_free_scratch(s);
 			return -ENOMEM;
 		}
 		w->atom_cap = atoms;
-		w->grule_cap = grules;
+		w->grule_cap = mcap;
 		w->cbuf_cap = cbuf;
+		w->txc_cap = txc;
+		w->xc_cap = xc;
 		w->stamp = 0;
+		w->txstamp = 0;
 	}
 	hs_free_scratch(w->scratch);
 	w->scratch = s;
@@ -299,8 +338,42 @@ tflags_ok(const struct det_rule *r, const struct det_pkt *p)
 	}
 }
 
+/* app-layer-protocol: every keyword holds for the flow's detected protocol. */
 static bool
-header_ok(const struct det_erule *er, const struct det_pkt *p)
+alp_ok(const struct det_rule *r, const struct det_pkt *p)
+{
+	for (unsigned k = 0; k < r->n_alp; k++) {
+		/* a flow not yet detected matches neither "http" nor "!http", as in Suricata */
+		if (p->app_proto == AL_PROTO_NONE)
+			return false;
+		if ((p->app_proto == r->alp[k].proto) == r->alp[k].neg)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The rule's application protocol (packet and stream rules): the flow's detected protocol
+ * when it has one Vigil detects; by the protocol's well-known ports while detection has not
+ * decided, and always for protocols without a parser.
+ */
+static bool
+app_ok(const struct det_rule *r, const struct det_pkt *p)
+{
+	bool s, d;
+
+	if (r->app_proto != AL_PROTO_NONE && p->app_proto != AL_PROTO_NONE)
+		return p->app_proto == r->app_proto;
+	if (!r->app_approx)
+		return r->app_proto == AL_PROTO_NONE;
+	s = det_portset_has(&r->app_ports, p->sport);
+	d = det_portset_has(&r->app_ports, p->dport);
+	return p->flags & DET_PKT_TO_SERVER ? d : p->flags & DET_PKT_TO_CLIENT ? s : (s || d);
+}
+
+/* What packet, stream and transaction rules check alike: groups, flow, addresses, sizes. */
+static bool
+header_common(const struct det_erule *er, const struct det_pkt *p)
 {
 	const struct det_rule *r = er->r;
 	uint32_t f = r->flow;
@@ -316,22 +389,19 @@ header_ok(const struct det_erule *er, const struct det_pkt *p)
 		return false;
 	if ((f & DET_FLOW_NOT_ESTABLISHED) && (p->flags & DET_PKT_ESTABLISHED))
 		return false;
-	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
-		return false;
 	if (r->ports_apply && !ports)
 		return false;
 	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))
 		return false;
-	if (r->app_approx) {
-		bool s = det_portset_has(&r->app_ports, p->sport);
-		bool d = det_portset_has(&r->app_ports, p->dport);
+	return alp_ok(r, p) && dsize_ok(r, p->len) && tflags_ok(r, p);
+}
 
-		if (p->flags & DET_PKT_TO_SERVER	       ? !d
-				: p->flags & DET_PKT_TO_CLIENT ? !s
-							       : !(s || d))
-			return false;
-	}
-	return dsize_ok(r, p->len) && tflags_ok(r, p);
+static bool
+header_ok(const struct det_erule *er, const struct det_pkt *p)
+{
+	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
+		return false;
+	return app_ok(er->r, p) && header_common(er, p);
 }
 
 /* ---- flowbits ---- */
@@ -515,7 +585,8 @@ match_cmp(const struct det_match *a, const struct det_match *b, const struct det
 
 /* Accept a rule that matched: thresholds, then record. */
 static void
-emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end, uint32_t *n)
+emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end, uint32_t *n,
+		uint8_t flags)
 {
 	const struct det_erule *er = &w->e->rules[rule];
 	unsigned bits = DET_TH_APPLY | DET_TH_ALERT;
@@ -535,7 +606,7 @@ emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end,
 	m = &w->mbuf[(*n)++];
 	m->rule = rule;
 	m->action = er->r->info.action;
-	m->flags = 0;
+	m->flags = flags;
 	if ((bits & DET_TH_ALERT) && !er->r->noalert && m->action != DET_ACT_PASS)
 		m->flags |= DET_M_ALERT;
 	if (er->flow_scope)
@@ -633,7 +704,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 					w->st.confirm_fail++;
 			}
 			if (ok)
-				emit(w, gr->rule, p, end, &n);
+				emit(w, gr->rule, p, end, &n, 0);
 		}
 	}
 	return finish(w, n, m, max);
@@ -859,7 +930,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 				if (st->n_fired < DET_STREAM_FIRED)
 					st->fired[st->n_fired++] = gr->rule;
 			}
-			emit(w, gr->rule, p, end, &n);
+			emit(w, gr->rule, p, end, &n, 0);
 		}
 	}
 	return n;
@@ -939,7 +1010,236 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 
 		if (er->kind == PLAN_EXACT && header_ok(er, p) &&
 				(!er->fb_test || fb_ok(er, fb_bits(e, p))))
-			emit(w, gr->rule, p, 0, &n);
+			emit(w, gr->rule, p, 0, &n, 0);
+	}
+	return finish(w, n, m, max);
+}
+
+/* ---- transactions ---- */
+
+static void
+tx_begin(struct det_worker *w)
+{
+	if (++w->txstamp == 0) {
+		memset(w->txc_stamp, 0, (size_t)w->txc_cap * sizeof(uint32_t));
+		for (uint32_t i = 0; i < w->xc_cap; i++)
+			w->xc[i].stamp = 0;
+		w->txstamp = 1;
+	}
+	w->n_txc = 0;
+	w->xused = 0;
+}
+
+static inline void
+txc_push(struct det_worker *w, uint32_t v)
+{
+	if (w->txc_stamp[v] == w->txstamp)
+		return;
+	w->txc_stamp[v] = w->txstamp;
+	w->txc[w->n_txc++] = v;
+}
+
+static int
+tx_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+	struct det_worker *w = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < w->txdb->n_patterns)
+		txc_push(w, w->txdb->var[id]);
+	return 0;
+}
+
+/*
+ * Instance idx of buffer al of tx, transformed by xkey when it is >= 0 (computed once per
+ * call for the first DET_XC_INST instances). false when the transaction does not have it, or
+ * its transform does not fit the worker's space.
+ */
+static bool
+tx_buf(struct det_worker *w, const struct al_tx *tx, uint8_t al, int32_t xkey, unsigned idx,
+		const uint8_t **p, uint32_t *len)
+{
+	const struct det_xkey *k;
+	struct xcache *c = NULL;
+	const uint8_t *raw;
+	uint32_t rlen;
+	int64_t n = -1;
+
+	if (xkey < 0)
+		return al_tx_buf(tx, (enum al_buf)al, idx, p, len);
+	if (idx < DET_XC_INST) {
+		c = &w->xc[(uint32_t)xkey * DET_XC_INST + idx];
+		if (c->stamp == w->txstamp) {
+			if (c->len == UINT32_MAX)
+				return false;
+			*p = w->xbuf + c->off;
+			*len = c->len;
+			return true;
+		}
+	}
+	if (al_tx_buf(tx, (enum al_buf)al, idx, &raw, &rlen)) {
+		k = &w->e->xkeys[xkey];
+		n = det_xf_apply(k->xf, k->n_xf, raw, rlen, w->xbuf + w->xused,
+				DET_XFORM_SPACE - w->xused);
+		if (n < 0)
+			w->st.xform_overflow++;
+	}
+	if (c != NULL) {
+		c->stamp = w->txstamp;
+		c->off = w->xused;
+		c->len = n < 0 ? UINT32_MAX : (uint32_t)n;
+	}
+	if (n < 0)
+		return false;
+	*p = w->xbuf + w->xused;
+	*len = (uint32_t)n;
+	/* an uncached result is used at once and may be overwritten by the next one */
+	if (c != NULL)
+		w->xused += (uint32_t)n;
+	return true;
+}
+
+/* Scan every instance of a database's buffer: its rules become candidates. */
+static void
+scan_txdb(struct det_worker *w, const struct al_tx *tx, const struct det_txdb *db)
+{
+	w->txdb = db;
+	for (unsigned idx = 0; idx < (db->multi ? DET_TX_MAX_INST : 1u); idx++) {
+		const uint8_t *b;
+		uint32_t len;
+
+		if (!tx_buf(w, tx, db->al, db->xkey, idx, &b, &len))
+			break;
+		if (len == 0)
+			continue;
+		w->st.tx_scans++;
+		w->st.bytes += len;
+		if (hs_scan(db->db, (const char *)b, len, 0, w->scratch, tx_cb, w) != HS_SUCCESS)
+			w->st.scan_errors++;
+	}
+}
+
+/* Do the items of one buffer match (any instance of a buffer of several)? */
+static bool
+span_ok(struct det_worker *w, const struct al_tx *tx, const struct det_txspan *ts,
+		const struct det_pkt *p)
+{
+	if (ts->al == AL_BUF_NONE)
+		return det_inspect_items(ts->items, ts->n, p->payload, p->payload ? p->len : 0, 0,
+				&w->ictx, NULL);
+	for (unsigned idx = 0; idx < (ts->multi ? DET_TX_MAX_INST : 1u); idx++) {
+		const uint8_t *b;
+		uint32_t len;
+
+		if (!tx_buf(w, tx, ts->al, ts->xkey, idx, &b, &len))
+			return false;
+		if (det_inspect_items(ts->items, ts->n, b, len, 0, &w->ictx, NULL))
+			return true;
+	}
+	return false;
+}
+
+/* Does every number the rule tests hold (any instance of a number of several)? */
+static bool
+nums_ok(const struct det_rule *r, unsigned dir, const struct al_tx *tx)
+{
+	for (unsigned k = 0; k < r->n_nums; k++) {
+		const struct det_num *num = &r->nums[k];
+		const struct al_num_info *ni = al_num_info((enum al_num)num->al[dir]);
+		unsigned inst = ni != NULL && (ni->flags & AL_BUF_MULTI) ? DET_TX_MAX_INST : 1u;
+		bool ok = false;
+		uint64_t v;
+
+		for (unsigned idx = 0; idx < inst && !ok; idx++) {
+			if (!al_tx_num(tx, (enum al_num)num->al[dir], idx, &v))
+				break;
+			ok = det_cmp_ok(&num->cmp, v);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* p as seen by a rule inspecting direction vdir when the data of direction dir arrived. */
+static void
+orient(const struct det_pkt *p, unsigned vdir, unsigned dir, struct det_pkt *q)
+{
+	*q = *p;
+	q->flags &= (uint8_t) ~(DET_PKT_TO_SERVER | DET_PKT_TO_CLIENT);
+	q->flags |= vdir == AL_TO_SERVER ? DET_PKT_TO_SERVER : DET_PKT_TO_CLIENT;
+	if (vdir != dir) {
+		q->src = p->dst;
+		q->dst = p->src;
+		q->sport = p->dport;
+		q->dport = p->sport;
+	}
+}
+
+int
+det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *tx, unsigned stage,
+		unsigned dir, struct det_match *m, unsigned max)
+{
+	const struct det_engine *e = w->e;
+	struct det_pkt q[2];
+	uint32_t n = 0, ready, first, count;
+	uint8_t l4, *fbits;
+
+	w->st.tx_events++;
+	if (tx == NULL || p == NULL || tx->proto >= AL_PROTO__COUNT)
+		return 0;
+	first = e->tx_first[tx->proto];
+	count = e->tx_count[tx->proto];
+	if (count == 0)
+		return 0;
+	ready = tx->ready | stage;
+	dir &= 1;
+	tx_begin(w);
+	for (uint32_t i = first; i < first + count; i++) {
+		const struct det_txset *s = &e->txsets[i];
+
+		/* the rules whose last needed stage is this one */
+		if (!(s->stages & stage) || (s->stages & ~ready))
+			continue;
+		for (uint32_t k = 0; k < s->n_dbs; k++)
+			scan_txdb(w, tx, &s->dbs[k]);
+		for (uint32_t k = 0; k < s->n_always; k++)
+			txc_push(w, s->always[k]);
+	}
+	if (w->n_txc == 0)
+		return 0;
+	w->st.candidates += w->n_txc;
+	orient(p, AL_TO_SERVER, dir, &q[AL_TO_SERVER]);
+	orient(p, AL_TO_CLIENT, dir, &q[AL_TO_CLIENT]);
+	l4 = p->proto == IPPROTO_TCP ? DET_L4_TCP : p->proto == IPPROTO_UDP ? DET_L4_UDP : 0;
+	fbits = fb_bits(e, p);
+	/* flowbits tests after the rules that may set them, as in block mode */
+	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+		for (uint32_t c = 0; c < w->n_txc; c++) {
+			const struct det_txvar *v = &e->txvars[w->txc[c]];
+			const struct det_erule *er = &e->rules[v->rule];
+			const struct det_rule *r = er->r;
+			const struct det_pkt *qp = &q[v->dir];
+			bool ok = true;
+
+			if (er->fb_test != (pass == 1) || !(r->l4 & l4))
+				continue;
+			if (!header_common(er, qp) || (er->fb_test && !fb_ok(er, fbits)))
+				continue;
+			if ((tx->anomalies & r->anomalies) != r->anomalies ||
+					!nums_ok(r, v->dir, tx))
+				continue;
+			w->st.confirms++;
+			for (uint32_t k = 0; k < v->n_spans && ok; k++)
+				ok = span_ok(w, tx, &v->spans[k], qp);
+			if (!ok) {
+				w->st.confirm_fail++;
+				continue;
+			}
+			emit(w, v->rule, qp, 0, &n, DET_M_TX);
+		}
 	}
 	return finish(w, n, m, max);
 }

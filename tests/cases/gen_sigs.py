@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import pcapfile  # noqa: E402
-from scapy.all import Ether, IP, Raw, TCP, UDP  # noqa: E402
+from scapy.all import DNS, DNSQR, Ether, IP, Raw, TCP, UDP  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CM, SM = "02:00:00:00:01:01", "02:00:00:00:02:02"
@@ -122,7 +122,38 @@ def first_packets():
     write("sig-first-packet", "expect-b.pcap", a + b)
 
 
+def applayer():
+    """sig-applayer: rules on application-layer buffers, inline. HTTP on port 80 whose URI is
+    normalised to /etc/passwd (a dot segment and a percent-encoding hide it), split over two
+    segments: dropped from the second segment on; HTTP on port 8888, recognised by its bytes:
+    its Host alerts; a DNS query for bad.example.com over UDP alerts; a TLS ClientHello with SNI
+    tls.example.net on port 8443 alerts; an ordinary HTTP exchange passes untouched; a response
+    body that runs to the end of its flow is inspected when the flow ends."""
+    from scapy.layers.tls.all import TLS, TLSClientHello, TLS_Ext_ServerName, ServerName
+    a, b = [], []
+    tcp_session(a, b, 0, 40000, 80, [b"GET /images/..%2fetc/pa", b"sswd HTTP/1.1\r\nHost: www\r\n\r\n"])
+    tcp_session(a, b, 100, 40001, 8888, [b"GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n\r\n"],
+                resp=b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+    q = DNS(id=7, rd=1, qd=DNSQR(qname="bad.example.com", qtype="A"))
+    a.append((200, c2s(IP(src="10.1.1.1", dst="10.2.2.53") / UDP(sport=5353, dport=53) / q)))
+    hello = bytes(TLS(msg=[TLSClientHello(ciphers=[0x1301, 0xc02f], ext=[
+        TLS_Ext_ServerName(servernames=[ServerName(servername=b"tls.example.net")])])]))
+    tcp_session(a, b, 300, 40002, 8443, [hello], resp=b"")
+    tcp_session(a, b, 400, 40003, 80, [b"GET /ok.html HTTP/1.1\r\nHost: www\r\n\r\n"],
+                resp=b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    # A response without a length whose flow is still open when the capture ends: its body is
+    # final when the flow ends (at shutdown here), and inspected then.
+    tcp_session(a, b, 500, 40004, 80, [b"GET /stream HTTP/1.0\r\nHost: www\r\n\r\n"],
+                resp=b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nsecret-body")
+    write("sig-applayer", "in-a.pcap", a)
+    write("sig-applayer", "in-b.pcap", b)
+    # Everything passes but the URI's second segment and the server's answer after it.
+    write("sig-applayer", "expect-b.pcap", [x for x in a if x[0] != 4])
+    write("sig-applayer", "expect-a.pcap", [x for x in b if x[0] != 10])
+
+
 if __name__ == "__main__":
+    applayer()
     first_packets()
     fragments()
     reject_and_dry_run()

@@ -435,7 +435,9 @@ test_et_open(void **state)
 	assert_non_null(e);
 	det_compile_report_print(&cr, stdout);
 	assert_int_equal(cr.rules, rep.loaded);
-	assert_int_equal(cr.exact + cr.confirm + cr.unfiltered + cr.header, cr.rules);
+	assert_int_equal(cr.exact + cr.confirm + cr.unfiltered + cr.header + cr.tx, cr.rules);
+	assert_int_equal(cr.tx, rep.tx);
+	assert_true(cr.tx > 0);
 	assert_int_equal(cr.unfiltered, 0);
 	det_engine_free(e);
 	det_compile_report_free(&cr);
@@ -459,10 +461,11 @@ test_suricata_verify_rules(void **state)
 		{ "bug-5197", 7, 0, 0 },
 		{ "test-unreachable-distance-1", 2, 3, DET_R_CANNOT_MATCH },
 		{ "test-dsize-values", 7, 0, 0 },
-		{ "detect-pcre_detect-pcre-01", 0, 2, DET_R_UNSUPPORTED_MODIFIER },
-		{ "detect-pcre_detect-pcre-02", 0, 2, DET_R_UNSUPPORTED_MODIFIER },
-		{ "detect-pcre_detect-pcre-03", 2, 1, DET_R_UNSUPPORTED_MODIFIER },
-		{ "bug-2769", 0, 2, DET_R_UNSUPPORTED_MODIFIER },
+		/* pcre HTTP buffer modifiers (U, P, ...) make transaction rules */
+		{ "detect-pcre_detect-pcre-01", 2, 0, 0 },
+		{ "detect-pcre_detect-pcre-02", 2, 0, 0 },
+		{ "detect-pcre_detect-pcre-03", 3, 0, 0 },
+		{ "bug-2769", 2, 0, 0 },
 		{ "detection_filter-distinct-dstport", 0, 1, DET_R_UNSUPPORTED_MODIFIER },
 		{ "util-action-tests_util-action-01", 3, 0, 0 },
 		{ "util-action-tests_util-action-03", 3, 0, 0 },

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 
+#include "al.h"
 #include "det_test.h"
 
 #include "det_inspect.h"
@@ -415,14 +416,63 @@ test_ip_only_and_protocols(void **state)
 	/* port 80 on an ip rule needs a packet with ports */
 	p = tdet_reply(tdet_pkt(IPPROTO_TCP, 80, "x", 1));
 	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
-	/* dns: UDP or TCP with server port 53, approximated */
-	assert_int_equal(t.rep.approximated, 1);
+	/* dns has a parser: flows detected as DNS on any port; UDP or TCP with server port 53
+	 * while detection has not decided */
+	assert_int_equal(t.rep.approximated, 0);
 	p = tdet_pkt(IPPROTO_UDP, 53, "q", 1);
 	p.flags &= (uint8_t)~DET_PKT_FIRST;
 	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
 	assert_int_equal(sids[0], 4);
 	p.dport = 5353;
 	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p.app_proto = AL_PROTO_DNS;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	/* another protocol, or detection gave up: not DNS, whatever the port */
+	p.dport = 53;
+	p.app_proto = AL_PROTO_HTTP;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p.app_proto = AL_PROTO_FAILED;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	tdet_close(&t);
+
+	/* a protocol Vigil has no parser for keeps its ports, whatever detection said */
+	tdet_open(&t, "alert smb any any -> any any (content:\"SMB\"; sid:5;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:http; content:\"a\"; "
+		      "sid:6;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:!http; content:\"a\"; "
+		      "sid:7;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:failed; content:\"a\"; "
+		      "sid:8;)\n");
+	assert_int_equal(t.rep.approximated, 1);
+	p = tdet_pkt(IPPROTO_TCP, 445, "SMB", 3);
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	p.tcp_flags = 0x18;
+	p.app_proto = AL_PROTO_HTTP;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0); /* a stream rule: not per packet */
+	tdet_close(&t);
+	tdet_open(&t, "alert smb any any -> any any (dsize:3; content:\"SMB\"; sid:5;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:http; dsize:1; sid:6;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:!http; dsize:1; sid:7;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:failed; dsize:1; sid:8;)\n");
+	p = tdet_pkt(IPPROTO_TCP, 445, "SMB", 3);
+	p.app_proto = AL_PROTO_HTTP;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 5);
+	p.dport = 446;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	/* app-layer-protocol: nothing while undecided, then the flow's protocol */
+	p = tdet_pkt(IPPROTO_TCP, 80, "a", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p.app_proto = AL_PROTO_HTTP;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 6);
+	p.app_proto = AL_PROTO_TLS;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 7);
+	p.app_proto = AL_PROTO_FAILED;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	assert_int_equal(sids[0], 7);
+	assert_int_equal(sids[1], 8);
 	tdet_close(&t);
 }
 

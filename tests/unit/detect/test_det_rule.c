@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 
+#include "al.h"
 #include "det_test.h"
 
 static struct det_vars *vars;
@@ -185,11 +186,19 @@ test_header_invalid(void **state)
 	BAD("alert tcp any any -> any any 80 (sid:1;)", DET_R_SYNTAX, 30, "", "unexpected '80'");
 	BAD("alert icmp any 80 -> any any (sid:1;)", DET_R_INVALID_COMBINATION, 16, "", "no ports");
 	BAD(H "(msg:\"x\";)", DET_R_MISSING_SID, 0, NULL, "no sid");
-	assert_int_equal(det_rule_parse("alert http any any -> any any (sid:1;)", "t", 1, &strict,
+	/* without ports to fall back on, a protocol without a parser is refused... */
+	assert_int_equal(det_rule_parse("alert smb any any -> any any (sid:1;)", "t", 1, &strict,
 					 &r, &err),
 			-EINVAL);
 	assert_int_equal(err.reason, DET_R_UNSUPPORTED_PROTOCOL);
-	assert_non_null(strstr(err.msg, "application-layer"));
+	assert_non_null(strstr(err.msg, "no parser"));
+	/* ...and one with a parser matches the flows detected as it, on any port */
+	assert_int_equal(det_rule_parse("alert http any any -> any any (sid:1;)", "t", 1, &strict,
+					 &r, &err),
+			0);
+	assert_int_equal(r->app_proto, AL_PROTO_HTTP);
+	assert_false(r->app_approx);
+	det_rule_free(r);
 }
 
 static void
@@ -329,12 +338,10 @@ test_options_invalid(void **state)
 			"byte_extract");
 	BAD(H "(sid:1; xbits:set,x,track ip_src;)", DET_R_UNSUPPORTED_KEYWORD, 38, "xbits",
 			"state");
-	BAD(H "(http.uri; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "http.uri",
-			"application-layer");
-	BAD(H "(tls.cert_serial; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "tls.cert_serial",
-			"application-layer");
-	BAD(H "(content:\"x\"; http_uri; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 44, "http_uri",
-			"HTTP");
+	BAD(H "(http.request_header; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31,
+			"http.request_header", "parsers do not provide");
+	BAD(H "(smb.share; content:\"x\"; sid:1;)", DET_R_UNSUPPORTED_KEYWORD, 31, "smb.share",
+			"no parser");
 	BAD(H "(content:x; sid:1;)", DET_R_SYNTAX, 39, "content", "quoted string");
 	BAD(H "(content:\"|4x|\"; sid:1;)", DET_R_INVALID_VALUE, 42, "content", "hex digit");
 	BAD(H "(content:\"|414|\"; sid:1;)", DET_R_INVALID_VALUE, 44, "content", "odd number");
@@ -361,7 +368,9 @@ test_options_invalid(void **state)
 			DET_R_INVALID_COMBINATION, 71, "fast_pattern", "twice");
 	BAD(H "(content:\"abc\"; fast_pattern:1,5; sid:1;)", DET_R_INVALID_VALUE, 59,
 			"fast_pattern", "inside");
-	BAD(H "(pcre:\"/a/U\"; sid:1;)", DET_R_UNSUPPORTED_MODIFIER, 0, "pcre", "HTTP buffer");
+	BAD(H "(http.header; pcre:\"/a/U\"; sid:1;)", DET_R_INVALID_COMBINATION, 49, "pcre",
+			"sticky buffer http.header");
+	BAD(H "(pcre:\"/a/UH\"; sid:1;)", DET_R_INVALID_COMBINATION, 0, "pcre", "two buffers");
 	BAD(H "(pcre:\"/a/q\"; sid:1;)", DET_R_INVALID_VALUE, 0, "pcre", "not a pcre modifier");
 	BAD(H "(pcre:\"/(a/\"; sid:1;)", DET_R_PCRE, 0, "pcre", "does not compile");
 	BAD(H "(pcre:\"abc\"; sid:1;)", DET_R_SYNTAX, 36, "pcre", "/regex/flags");
