@@ -919,32 +919,63 @@ xkey_get(struct det_engine *e, uint8_t al, const struct det_span *sp)
  * positive content, else a pcre Hyperscan takes (as it is, or in prefilter mode). Returns 0
  * (pf_span stays -1 when there is none) or -ENOMEM.
  */
+/*
+ * How good a prefilter a content of buffer al is (higher is better): its length, but a
+ * content of a buffer with few values (a method, a status code, a protocol version) hits most
+ * transactions, so it serves only when nothing else does; and the packet's payload (al NONE:
+ * rules mixing payload keywords with buffers) only when no buffer has a content.
+ */
+static int
+pf_score(uint8_t al, const struct det_content *c)
+{
+	switch (al) {
+	case AL_BUF_NONE:
+		return (int)c->len - 200000;
+	case AL_BUF_HTTP_METHOD:
+	case AL_BUF_HTTP_STAT_CODE:
+	case AL_BUF_HTTP_STAT_MSG:
+	case AL_BUF_HTTP_PROTOCOL_REQ:
+	case AL_BUF_HTTP_PROTOCOL_RESP:
+	case AL_BUF_HTTP_CONTENT_LEN_REQ:
+	case AL_BUF_HTTP_CONTENT_LEN_RESP:
+	case AL_BUF_HTTP_CONNECTION:
+	case AL_BUF_SSH_PROTO_CLIENT:
+	case AL_BUF_SSH_PROTO_SERVER:
+		return (int)c->len - 100000;
+	default:
+		return (int)c->len;
+	}
+}
+
 static int
 tx_prefilter(struct det_txvar *v, struct det_erule *er)
 {
 	const struct det_item *best = NULL;
 	int32_t best_span = -1;
+	int best_score = 0;
 
+	/* the fast_pattern the rule names in a buffer, else the best content by pf_score */
 	for (uint32_t s = 0;
 			s < v->n_spans && (best == NULL || !(best->c.flags & DET_C_FAST_PATTERN));
 			s++) {
 		const struct det_txspan *ts = &v->spans[s];
 
-		if (ts->al == AL_BUF_NONE)
-			continue;
 		for (uint32_t i = 0; i < ts->n; i++) {
 			const struct det_item *it = &ts->items[i];
+			int score;
 
 			if (it->type != DET_ITEM_CONTENT || (it->c.flags & DET_C_NEGATED))
 				continue;
-			if (it->c.flags & DET_C_FAST_PATTERN) {
+			score = pf_score(ts->al, &it->c);
+			if ((it->c.flags & DET_C_FAST_PATTERN) && ts->al != AL_BUF_NONE) {
 				best = it;
 				best_span = (int32_t)s;
 				break;
 			}
-			if (best == NULL || it->c.len > best->c.len) {
+			if (best == NULL || score > best_score) {
 				best = it;
 				best_span = (int32_t)s;
+				best_score = score;
 			}
 		}
 	}
@@ -1071,6 +1102,16 @@ tkey_cmp(const void *a, const void *b)
 	if (x->k != y->k)
 		return x->k < y->k ? -1 : 1;
 	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/*
+ * The stage a variant is decided at: the last it needs, the highest bit (each protocol numbers
+ * its stages in the order they come in a direction: request headers before its body, ...).
+ */
+static uint8_t
+last_stage(uint8_t stages)
+{
+	return stages == 0 ? 0 : (uint8_t)(0x80u >> __builtin_clz((unsigned)stages << 24));
 }
 
 /* Variant v's prefilter buffer as a sort key: (al, xkey), or all ones without prefilter. */
@@ -1216,7 +1257,10 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 	for (uint32_t i = 0; i < e->n_txvars; i++) {
 		const struct det_txvar *v = &e->txvars[i];
 
-		keys[i].k = (uint64_t)v->proto << 56 | (uint64_t)v->stages << 48 | pf_key(v);
+		/* evaluated when its last stage (in the order the protocol's stages come) is ready
+		 */
+		keys[i].k = (uint64_t)v->proto << 56 | (uint64_t)last_stage(v->stages) << 48 |
+			    pf_key(v);
 		keys[i].v = i;
 	}
 	qsort(keys, e->n_txvars, sizeof(*keys), tkey_cmp);
@@ -1235,7 +1279,9 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 		while (j < e->n_txvars && keys[j].k >> 48 == group)
 			j++;
 		s->proto = v0->proto;
-		s->stages = v0->stages;
+		s->stage = last_stage(v0->stages);
+		for (uint32_t k = i; k < j; k++)
+			s->stages |= e->txvars[keys[k].v].stages;
 		s->n_vars = j - i;
 		if (e->tx_count[s->proto]++ == 0)
 			e->tx_first[s->proto] = (uint16_t)e->n_txsets;
@@ -1246,7 +1292,7 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 			rc = -ENOMEM;
 			goto out;
 		}
-		stages_str(stages, sizeof(stages), s->proto, s->stages);
+		stages_str(stages, sizeof(stages), s->proto, s->stage);
 		for (uint32_t k = i; k < j;) {
 			uint32_t pk = (uint32_t)keys[k].k, l = k, n = 0;
 			const struct det_txvar *v = &e->txvars[keys[k].v];
@@ -1267,14 +1313,12 @@ tx_build(struct det_engine *e, struct vg_diag *diag)
 			db->xkey = v->spans[v->pf_span].xkey;
 			db->multi = v->spans[v->pf_span].multi;
 			sb_add(&name, "%s %s", al_proto_name((enum al_proto)s->proto),
-					al_buf_info((enum al_buf)db->al)->name);
+					db->al == AL_BUF_NONE
+							? "payload"
+							: al_buf_info((enum al_buf)db->al)->name);
 			for (uint32_t x = 0; db->xkey >= 0 && x < e->xkeys[db->xkey].n_xf; x++)
 				sb_add(&name, "+%s", det_xf_name(e->xkeys[db->xkey].xf[x]));
-			sb_add(&name, " %s [%s]",
-					al_buf_info((enum al_buf)db->al)->dir == AL_TO_SERVER
-							? "ts"
-							: "tc",
-					stages);
+			sb_add(&name, " %s [at %s]", v->dir == AL_TO_SERVER ? "ts" : "tc", stages);
 			snprintf(db->name, sizeof(db->name), "%s", name.s != NULL ? name.s : "?");
 			free(name.s);
 			rc = txdb_compile(e, s, db, vars, &n, diag);
@@ -1537,8 +1581,8 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 			struct det_group_report *gr = &rep->group[rep->n_group++];
 			char stages[48];
 
-			stages_str(stages, sizeof(stages), s->proto, s->stages);
-			snprintf(gr->name, sizeof(gr->name), "%s unfiltered [%s]",
+			stages_str(stages, sizeof(stages), s->proto, s->stage);
+			snprintf(gr->name, sizeof(gr->name), "%.8s unfiltered [at %.32s]",
 					al_proto_name((enum al_proto)s->proto), stages);
 			gr->rules = s->n_always;
 		}
@@ -1684,7 +1728,7 @@ det_compile_report_print(const struct det_compile_report *r, FILE *out)
 	if (r->tx > 0)
 		fprintf(out,
 				"  transactions: %u rule directions, %u prefiltered, %u unfiltered; "
-				"%u groups (protocol, stages), %u buffer databases; %u rules also "
+				"%u groups (protocol, deciding stage), %u buffer databases; %u rules also "
 				"test the payload of the packet completing the transaction\n",
 				r->tx_variants, r->tx_prefiltered, r->tx_unfiltered, r->tx_groups,
 				r->tx_databases, r->tx_payload);

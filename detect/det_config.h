@@ -5,7 +5,7 @@
  *   signatures:
  *     paths: [conf/signatures]            # rule files and directories (*.rules)
  *     classification: conf/signatures/classification.config
- *     app_proto_ports: true               # "alert http" etc. as well-known ports
+ *     app_proto_ports: true               # "alert http" by port until detected
  *     partial_load: false                 # refuse sets whose rejects change the rest
  *     stream_depth: 1M                    # bytes per TCP direction (0: no limit)
  *     stream_window: 2k                   # bytes kept for confirmation

@@ -18,12 +18,13 @@
  * and, where rules name ports, by the server's port, so that a packet is scanned only against
  * the rules its header can match: one Hyperscan scan per packet or segment.
  *
- * Transaction rules are grouped by protocol and by the set of stages they need (a rule on
- * http.uri and http.stat_code needs the request headers and the response headers); each group
- * has one Hyperscan database per buffer (and transforms) holding the rules whose prefilter is
- * in that buffer, as Suricata's multi-pattern matcher has per buffer. When a stage becomes
- * ready, the groups whose stages are now all ready and include it scan their buffers once
- * each; a prefilter hit runs the rule's keywords on each of its buffers (det_inspect).
+ * Transaction rules are grouped by protocol and by the stage they are decided at: the last of
+ * the stages they need (a rule on http.uri and file.data needs the request headers and body,
+ * and is decided with the body). Each group has one Hyperscan database per buffer (and
+ * transforms) holding the rules whose prefilter is in that buffer, as Suricata's
+ * multi-pattern matcher has per buffer. When a stage becomes ready, its group scans each of
+ * its buffers once; a prefilter hit runs the rule's keywords on each of its buffers
+ * (det_inspect).
  *
  * How a rule is decided (det_compile_report counts each kind):
  *  - exact: every content chain is one Hyperscan expression (relative contents become bounded
@@ -103,7 +104,7 @@ struct det_compile_report {
 	unsigned tx_variants;	   /* their directions: a rule inspecting both counts twice */
 	unsigned tx_prefiltered;   /* variants with a prefilter in one of their buffers */
 	unsigned tx_unfiltered;	   /* variants checked on every transaction of their stages */
-	unsigned tx_groups;	   /* (protocol, stages) groups */
+	unsigned tx_groups;	   /* (protocol, deciding stage) groups */
 	unsigned tx_databases;	   /* Hyperscan databases of transaction buffers */
 	unsigned tx_payload;	   /* transaction rules with payload keywords too */
 	unsigned pcre_hs;	   /* pcre compiled into Hyperscan as is */

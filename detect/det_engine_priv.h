@@ -136,10 +136,14 @@ struct det_txdb {
 	uint32_t *var; /* expression id -> variant index */
 };
 
-/* The transaction rules of one protocol needing the same stages. */
+/*
+ * The transaction rules of one protocol decided at the same stage: the last of the stages
+ * each needs (a rule on http.uri and file.data is decided with the request body).
+ */
 struct det_txset {
 	uint8_t proto;
-	uint8_t stages;
+	uint8_t stage;	/* AL_ST_* bit */
+	uint8_t stages; /* every stage its rules need */
 	uint32_t n_vars;
 	struct det_txdb *dbs;
 	uint32_t n_dbs;

@@ -28,7 +28,9 @@ struct det_load_opts {
 	/* classification.config to check classtypes against and take priorities from; NULL:
 	 * any classtype name is accepted and the default priority is 3 */
 	const char *classification;
-	/* accept application-layer protocols (http, dns, tls, ...) as their well-known ports */
+	/* rules for an application protocol (http, dns, smb, ...) also match its well-known
+	 * ports: while detection has not decided for protocols with a parser, always for those
+	 * without (which are refused when this is off) */
 	bool app_proto_ports;
 };
 

@@ -349,7 +349,9 @@ set_app_proto(struct pstate *ps, uint8_t proto, const char *kw, unsigned off)
 
 	if (proto == AL_PROTO_NONE || r->app_proto == proto)
 		return 0;
-	if (r->app_proto != AL_PROTO_NONE || r->app_name[0] != '\0')
+	if (r->app_proto != AL_PROTO_NONE || r->app_name[0] != '\0') {
+		/* the keyword naming the buffer, not the content that made its span */
+		ps->kw = kw;
 		return fail(ps, DET_R_INVALID_COMBINATION, off,
 				"'%s' inspects %s but the rule is for %s (set by %s)", kw,
 				al_proto_name((enum al_proto)proto),
@@ -357,6 +359,7 @@ set_app_proto(struct pstate *ps, uint8_t proto, const char *kw, unsigned off)
 						? al_proto_name((enum al_proto)r->app_proto)
 						: r->app_name,
 				ps->proto_by);
+	}
 	r->app_proto = proto;
 	snprintf(ps->proto_by, sizeof(ps->proto_by), "'%s'", kw);
 	return 0;
@@ -916,15 +919,23 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 		s++;
 	}
 	n = strlen(s);
-	if (n < 4 || s[0] != '"' || s[n - 1] != '"' || s[1] != '/')
+	/* quoted, or as Suricata also takes it, not */
+	if (n > 0 && s[0] == '"') {
+		if (n < 2 || s[n - 1] != '"')
+			return fail(ps, DET_R_SYNTAX, ps->val_off,
+					"pcre needs /regex/flags, e.g. pcre:\"/ab+c/i\"");
+		s++;
+		n -= 2;
+	}
+	if (n < 2 || s[0] != '/')
 		return fail(ps, DET_R_SYNTAX, ps->val_off,
-				"pcre needs a quoted /regex/flags, e.g. pcre:\"/ab+c/i\"");
-	close = s + n - 2; /* last char inside quotes */
-	while (close > s + 1 && *close != '/')
+				"pcre needs /regex/flags, e.g. pcre:\"/ab+c/i\"");
+	close = s + n - 1;
+	while (close > s && *close != '/')
 		close--;
-	if (close == s + 1)
-		return fail(ps, DET_R_SYNTAX, ps->val_off, "pcre '%s' has no closing '/'", s);
-	for (const char *f = close + 1; f < s + n - 1; f++) {
+	if (close == s)
+		return fail(ps, DET_R_SYNTAX, ps->val_off, "pcre '%s' has no closing '/'", v);
+	for (const char *f = close + 1; f < s + n; f++) {
 		switch (*f) {
 		case 'i':
 			flags |= DET_P_CASELESS;
@@ -990,7 +1001,7 @@ kw_pcre(struct pstate *ps, const char *v, unsigned kw)
 				det_buf_def((unsigned)buf)->name, det_buf_def(ps->sticky)->name);
 	if (neg)
 		flags |= DET_P_NEGATED;
-	expr = strndup(s + 2, (size_t)(close - (s + 2)));
+	expr = strndup(s + 1, (size_t)(close - (s + 1)));
 	if (expr == NULL)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
 	re = pcre2_compile((PCRE2_SPTR)expr, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, NULL);
@@ -2875,6 +2886,7 @@ organize_spans(struct pstate *ps)
 static int
 finish_span(struct pstate *ps, unsigned si)
 {
+	static const uint8_t to_lower[] = { DET_XF_TO_LOWER };
 	struct det_rule *r = ps->r;
 	struct det_span *sp = &r->spans[si];
 	bool prev_payload = false;
@@ -2905,6 +2917,13 @@ finish_span(struct pstate *ps, unsigned si)
 				return fail(ps, DET_R_CANNOT_MATCH, it->col,
 						"content can never match after transform %s of %s",
 						xf, det_buf_def(sp->buf)->name);
+			if (sp->buf == DET_BUF_HTTP_HOST && !(c->flags & DET_C_NOCASE) &&
+					det_xf_content_check(to_lower, 1, c->pat, c->len) != NULL &&
+					memchr(sp->xf, DET_XF_TO_UPPER, sp->n_xf) == NULL)
+				/* as Suricata, which refuses the rule */
+				return fail(ps, DET_R_CANNOT_MATCH, it->col,
+						"content has upper-case letters but http.host is "
+						"lower-cased: write it in lower case or add nocase");
 			if (rel && !prev_payload) {
 				/*
 				 * Relative to nothing means relative to the start of the buffer:

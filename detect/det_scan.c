@@ -1103,9 +1103,21 @@ tx_buf(struct det_worker *w, const struct al_tx *tx, uint8_t al, int32_t xkey, u
 
 /* Scan every instance of a database's buffer: its rules become candidates. */
 static void
-scan_txdb(struct det_worker *w, const struct al_tx *tx, const struct det_txdb *db)
+scan_txdb(struct det_worker *w, const struct al_tx *tx, const struct det_txdb *db,
+		const struct det_pkt *p)
 {
 	w->txdb = db;
+	if (db->al == AL_BUF_NONE) {
+		/* rules whose only content is in the payload of the packet completing the stage */
+		if (p->payload != NULL && p->len > 0) {
+			w->st.tx_scans++;
+			w->st.bytes += p->len;
+			if (hs_scan(db->db, (const char *)p->payload, p->len, 0, w->scratch, tx_cb,
+					    w) != HS_SUCCESS)
+				w->st.scan_errors++;
+		}
+		return;
+	}
 	for (unsigned idx = 0; idx < (db->multi ? DET_TX_MAX_INST : 1u); idx++) {
 		const uint8_t *b;
 		uint32_t len;
@@ -1200,11 +1212,15 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 	for (uint32_t i = first; i < first + count; i++) {
 		const struct det_txset *s = &e->txsets[i];
 
-		/* the rules whose last needed stage is this one */
-		if (!(s->stages & stage) || (s->stages & ~ready))
+		/*
+		 * The rules decided at this stage; and, should the stages come out of their
+		 * usual order, those whose last stage came already and that need this one.
+		 */
+		if (s->stage != stage &&
+				!((s->stage & ready) && s->stage > stage && (s->stages & stage)))
 			continue;
 		for (uint32_t k = 0; k < s->n_dbs; k++)
-			scan_txdb(w, tx, &s->dbs[k]);
+			scan_txdb(w, tx, &s->dbs[k], p);
 		for (uint32_t k = 0; k < s->n_always; k++)
 			txc_push(w, s->always[k]);
 	}
@@ -1224,6 +1240,9 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 			const struct det_pkt *qp = &q[v->dir];
 			bool ok = true;
 
+			/* once: when the last stage it needs is this one */
+			if (!(v->stages & stage) || (v->stages & ~ready))
+				continue;
 			if (er->fb_test != (pass == 1) || !(r->l4 & l4))
 				continue;
 			if (!header_common(er, qp) || (er->fb_test && !fb_ok(er, fbits)))

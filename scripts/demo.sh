@@ -71,11 +71,16 @@ done
 
 "$vigild" -c conf/vigil.yaml --stats 5 >"$run/vigild.log" 2>&1 &
 vigild_pid=$!
-for _ in $(seq 100); do
-	ip link show vigil-a >/dev/null 2>&1 && ip link show vigil-b >/dev/null 2>&1 && break
+# The taps move into the namespaces only once vigild has started its ports: moved earlier, a
+# tap can lose its queue and drop every frame the namespace sends (tests/e2e/lib.sh does the
+# same). Loading the signatures can take a few seconds on a busy machine.
+for _ in $(seq 600); do
+	ip link show vigil-a >/dev/null 2>&1 && ip link show vigil-b >/dev/null 2>&1 &&
+		grep -q "forwarding;" "$run/vigild.log" && break
 	kill -0 $vigild_pid 2>/dev/null || { cat "$run/vigild.log"; echo "demo: vigild failed to start" >&2; exit 1; }
-	sleep 0.1
+	sleep 0.05
 done
+grep -q "forwarding;" "$run/vigild.log" || { cat "$run/vigild.log"; echo "demo: vigild did not start forwarding within 30 s" >&2; exit 1; }
 
 ip netns add $NS_C
 ip netns add $NS_S

@@ -100,11 +100,12 @@ e2e_start_vigild() {
 	ip link show "$TAP_A" >/dev/null 2>&1 || fail "tap interfaces did not appear"
 	# Move them only once the ports are started: moved earlier, a tap sometimes loses its
 	# queue and drops every frame the namespace sends (TX dropped in ip -s link).
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q "forwarding;" "$WORK/vigild.log" && break
 		kill -0 "$VIGILD_PID" 2>/dev/null || fail "vigild exited during start-up"
 		sleep 0.05
 	done
+	grep -q "forwarding;" "$WORK/vigild.log" || fail "vigild did not start forwarding within 30 s"
 	ip netns add "$NS_A"
 	ip netns add "$NS_B"
 	ip link set "$TAP_A" netns "$NS_A"

@@ -29,7 +29,7 @@ fail() {
 # While it runs: the API answers, and the client's traversal request raised its signature alert
 # (the store keeps earlier demos' alerts; only those from this run count).
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	grep -q '^attack' "$root/.run/demo/client.log" 2>/dev/null && break
 	sleep 0.1
 done

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fuzz target: the signature loader on arbitrary bytes, and for small sets that load, the
- * compiler and both scanners on a few fixed payloads, so that whatever the parser accepts is
- * also planned, compiled and matched without crashing.
+ * compiler, both packet scanners on a few fixed payloads and the transaction scanner on a few
+ * SSH, SMTP, FTP, HTTP and DNS sessions, so that whatever the parser accepts is also planned,
+ * compiled and matched without crashing.
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -10,11 +11,104 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "al.h"
 #include "det_engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct det_vars *vars;
+
+struct txrun {
+	struct det_worker *w;
+	struct det_pkt p;
+};
+
+static void
+tx_cb(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
+{
+	struct txrun *t = arg;
+	struct det_match m[8];
+
+	t->p.flags = (uint8_t)(DET_PKT_ESTABLISHED |
+			       (dir == AL_TO_SERVER ? DET_PKT_TO_SERVER : DET_PKT_TO_CLIENT));
+	t->p.app_proto = tx->proto;
+	(void)det_scan_tx(t->w, &t->p, tx, stage, dir, m, 8);
+}
+
+/*
+ * Transactions of the protocols whose parsers exist, through the rules: every buffer a rule
+ * may name is read, transformed and inspected.
+ */
+static void
+scan_tx(struct det_worker *w)
+{
+	static const char *const sessions[][8] = {
+		{ "cSSH-2.0-OpenSSH_8.9\r\n", "sSSH-2.0-OpenSSH_7.4\r\n" },
+		{ "s220 mail ESMTP\r\n", "cEHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n",
+				"cRCPT TO:<e@f>\r\nDATA\r\n", "s354 go\r\n",
+				"cSubject: x\r\n\r\n  the  body \r\n.\r\n", "s250 ok\r\n" },
+		{ "s220 ftp\r\n", "cUSER anonymous\r\n", "s331 pass\r\n", "cRETR /x\r\n",
+				"s550 no\r\n" },
+		{ "cGET /a/../b/%41?x=1 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\n"
+		  "User-Agent: Mozilla/5.0\r\nCookie: a=b\r\n\r\n",
+				"sHTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello",
+				"cPOST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+				"4\r\nabcd\r\n0\r\n\r\n",
+				"sHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n" },
+	};
+	static const uint16_t ports[] = { 22, 25, 21, 80 };
+	/* a DNS query for www.evil.com and its answer */
+	static const uint8_t dnsq[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w',
+		'w', 4, 'e', 'v', 'i', 'l', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	static const uint8_t dnsr[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, 'w', 'w',
+		'w', 4, 'e', 'v', 'i', 'l', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1,
+		0, 0, 0, 60, 0, 4, 192, 0, 2, 1 };
+	static const uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 192, 168, 1, 1 };
+	struct al_ctx *c = al_ctx_create(NULL);
+	struct txrun t = { .w = w };
+
+	if (c == NULL)
+		return;
+	t.p.family = 4;
+	t.p.proto = IPPROTO_TCP;
+	t.p.src = a;
+	t.p.dst = b;
+	for (size_t i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++) {
+		struct al_flow *f = al_flow_new(c, true, 40000, ports[i]);
+
+		if (f == NULL)
+			break;
+		t.p.sport = 40000;
+		t.p.dport = ports[i];
+		for (size_t k = 0; k < 8 && sessions[i][k] != NULL; k++) {
+			const char *msg = sessions[i][k] + 1;
+
+			t.p.payload = (const uint8_t *)msg;
+			t.p.len = (uint32_t)strlen(msg);
+			(void)al_feed(c, f, sessions[i][k][0] == 'c' ? AL_TO_SERVER : AL_TO_CLIENT,
+					t.p.payload, t.p.len, tx_cb, &t);
+		}
+		al_close(c, f, AL_TO_SERVER, tx_cb, &t);
+		al_close(c, f, AL_TO_CLIENT, tx_cb, &t);
+		al_flow_free(c, f);
+	}
+	{
+		struct al_flow *f = al_flow_new(c, false, 40000, 53);
+
+		if (f != NULL) {
+			t.p.proto = IPPROTO_UDP;
+			t.p.dport = 53;
+			t.p.payload = dnsq;
+			t.p.len = sizeof(dnsq);
+			(void)al_feed(c, f, AL_TO_SERVER, dnsq, sizeof(dnsq), tx_cb, &t);
+			t.p.payload = dnsr;
+			t.p.len = sizeof(dnsr);
+			(void)al_feed(c, f, AL_TO_CLIENT, dnsr, sizeof(dnsr), tx_cb, &t);
+			al_flow_free(c, f);
+		}
+	}
+	al_ctx_free(c);
+}
 
 static void
 scan_all(struct det_engine *e)
@@ -60,6 +154,7 @@ scan_all(struct det_engine *e)
 		}
 	}
 	free(state);
+	scan_tx(w);
 	det_worker_free(w);
 }
 
