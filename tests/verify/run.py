@@ -791,6 +791,7 @@ class Case:
         self.pending = None
         self.duration = 0.0
         self.ips = False
+        self.absence_only = False
 
 
 def resolve_capture(case, t):
@@ -1071,6 +1072,12 @@ def judge(case, written):
         case.status, case.reason = "unsupported", "no check applies to Suricata 9"
         return
     case.status, case.reason = "pass", ""
+    # A pass on checks that all expect nothing says less: counted apart in the summary.
+    case.absence_only = all(
+        (chk.get("filter") or {}).get("count") == 0
+        for chk, (st, _) in zip(checks, results) if st == "pass" and isinstance(chk, dict))
+    if case.absence_only:
+        case.details.append("passes on absence checks only (count: 0)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1199,8 +1206,10 @@ def main():
             changed.append(f"{name}: in {os.path.basename(args.expected)} but not found")
 
     by_status, by_reason = summary(cases)
+    absent = sum(c.status == "pass" and c.absence_only for c in cases)
     print(f"\n{len(cases)} cases in {elapsed:.0f} s: " +
-          ", ".join(f"{by_status.get(s, 0)} {s}" for s in ("pass", "fail", "unsupported")))
+          ", ".join(f"{by_status.get(s, 0)} {s}" for s in ("pass", "fail", "unsupported")) +
+          f" ({absent} of the passes check only that nothing is logged)")
     print("\nby reason:")
     for (st, r), n in sorted(by_reason.items(), key=lambda x: (x[0][0], -x[1], x[0][1])):
         print(f"  {n:4d}  {st:11s}  {r}")
@@ -1220,10 +1229,13 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"elapsed_s": round(elapsed, 1),
                        "counts": dict(by_status),
+                       "absence_only_passes": sum(c.status == "pass" and c.absence_only
+                                                  for c in cases),
                        "by_reason": [{"status": s, "reason": r, "cases": n}
                                      for (s, r), n in sorted(by_reason.items())],
                        "cases": [{"name": c.name, "folder": os.path.dirname(c.path),
                                   "status": c.status, "reason": c.reason,
+                                  "absence_only": c.absence_only,
                                   "details": c.details, "seconds": round(c.duration, 2),
                                   "checks": [{"status": s, "detail": d} for s, d in c.checks]}
                                  for c in cases],
@@ -1234,6 +1246,9 @@ def main():
             f.write("| status | cases |\n|---|---:|\n")
             for st in ("pass", "fail", "unsupported"):
                 f.write(f"| {st} | {by_status.get(st, 0)} |\n")
+            f.write(f"\n{sum(c.status == 'pass' and c.absence_only for c in cases)} of the "
+                    "passes check only that nothing is logged (every applicable check has "
+                    "`count: 0`).\n")
             f.write("\n| status | reason | cases |\n|---|---|---:|\n")
             for (st, r), n in sorted(by_reason.items(),
                                      key=lambda x: (x[0][0], -x[1], x[0][1])):
