@@ -895,7 +895,7 @@ static int
 cmd_alerts(int argc, char **argv, int i)
 {
 	static const char *const allowed[] = { "since", "until", "severity", "kind", "src", "dst",
-		"sid", "limit", "cursor", NULL };
+		"sid", "app_proto", "limit", "cursor", NULL };
 	static const struct column cols[] = {
 		{ "last_seen", "last seen (UTC)" },
 		{ "severity", "severity" },
@@ -903,6 +903,7 @@ cmd_alerts(int argc, char **argv, int i)
 		{ "src", "src" },
 		{ "dst", "dst" },
 		{ "dport", "dport" },
+		{ "app_proto", "app" },
 		{ "sid", "sid" },
 		{ "count", "count" },
 		{ "signature", "what" },
@@ -937,13 +938,14 @@ cmd_flows(int argc, char **argv, int i)
 {
 	if (i < argc && strcmp(argv[i], "history") == 0) {
 		static const char *const allowed[] = { "since", "until", "src", "dst", "dport",
-			"proto", "verdict", "limit", NULL };
+			"proto", "verdict", "app_proto", "limit", NULL };
 		static const struct column cols[] = {
 			{ "time", "minute (UTC)" },
 			{ "src", "src" },
 			{ "dst", "dst" },
 			{ "dport", "dport" },
 			{ "proto", "proto" },
+			{ "app_proto", "app" },
 			{ "verdict", "verdict" },
 			{ "flows", "flows" },
 			{ "packets", "packets" },
@@ -953,7 +955,8 @@ cmd_flows(int argc, char **argv, int i)
 		return cmd_list("/api/v1/flows/history", argc, argv, i + 1, allowed, cols,
 				sizeof(cols) / sizeof(cols[0]));
 	}
-	static const char *const allowed[] = { "addr", "port", "proto", "state", "limit", NULL };
+	static const char *const allowed[] = { "addr", "port", "proto", "state", "app_proto",
+		"limit", NULL };
 
 	/* The active flows' fields are whatever control reports: show them all. */
 	return cmd_list("/api/v1/flows", argc, argv, i, allowed, NULL, 0);
@@ -1150,11 +1153,12 @@ usage(FILE *out)
 			"  signatures get|validate|apply|versions|show|rollback|report\n"
 			"                                  the same for the signature set\n"
 			"  alerts [--since T] [--until T] [--severity S] [--kind K] [--src A]\n"
-			"         [--dst A] [--sid N] [--limit N] [--cursor C]\n"
+			"         [--dst A] [--sid N] [--app_proto APP] [--limit N] [--cursor C]\n"
 			"  anomalies [--since T] [--detector D] [--limit N] [--cursor C]\n"
-			"  flows [--addr A] [--port P] [--proto P] [--state S] [--limit N]\n"
+			"  flows [--addr A] [--port P] [--proto P] [--state S] [--app_proto APP]\n"
+			"        [--limit N]\n"
 			"  flows history [--since T] [--until T] [--src A] [--dst A] [--dport P]\n"
-			"                [--proto P] [--verdict V] [--limit N]\n"
+			"                [--proto P] [--verdict V] [--app_proto APP] [--limit N]\n"
 			"  blocklist [list]                blocked addresses\n"
 			"  blocklist add ADDR [--ttl SECONDS] [--reason TEXT]\n"
 			"  blocklist remove ADDR\n"
@@ -1164,6 +1168,8 @@ usage(FILE *out)
 			"\n"
 			"Times (T): Unix seconds, RFC 3339 (2026-01-31T12:00:00Z) or back from now\n"
 			"(-15m, -2h, -7d).\n"
+			"Application protocols (APP): http, tls, dns, ssh, smtp, ftp, failed, or unknown\n"
+			"(none detected).\n"
 			"Exit status: 0 done, 1 the API refused, 2 bad command line, 3 no connection.\n",
 			DEFAULT_URL);
 }

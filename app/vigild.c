@@ -437,13 +437,16 @@ store_flow_event(void *arg, const struct dp_event *ev)
 		ctl_store_add_flow_event(arg, ev);
 }
 
-/* Signature alerts from the workers become alerts with their rule's message and class. */
+/*
+ * Signature alerts from the workers become alerts with their rule's message and class, and
+ * with the facts of the transaction they matched (the TXMETA event just before them).
+ */
 static void
 route_signature_alert(void *arg, const struct dp_event *ev)
 {
 	struct ctl_ctx *ctx = arg;
 
-	if (ev->type == DP_EV_ALERT)
+	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
 }
 
@@ -609,7 +612,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	ctl_stop_dataplane(&ctx);
 	ctl_print_counters(dp, stdout);
 	fflush(stdout);
-	if (opts->stats_json != NULL && ctl_report_write(dp, events, opts->stats_json) != 0) {
+	if (opts->stats_json != NULL && ctl_report_write(dp, events, sigs, opts->stats_json) != 0) {
 		MAIN_LOG(ERR, "cannot write %s", opts->stats_json);
 		rc = EXIT_RUNTIME;
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl_alert.h"
+#include "ctl_alert_app.h"
 #include "ctl_map.h"
 
 static const char *const sev_names[] = { NULL, "low", "medium", "high", "critical" };
@@ -334,6 +335,9 @@ ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface)
 	json_t *o = json_object(), *al = json_object(), *vg = json_object(), *ex = json_object();
 	json_t *facts = json_object();
 	char buf[64], proto[8];
+	const char *app_name = NULL;
+	json_t *cut = NULL;
+	json_t *app = ctl_alert_app_json(a, &app_name, &cut);
 
 	if (o == NULL || al == NULL || vg == NULL || ex == NULL || facts == NULL)
 		goto fail;
@@ -368,6 +372,13 @@ ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface)
 	jset(al, "category", json_string(a->category));
 	jset(al, "severity", json_integer(ctl_alert_eve_severity(a->severity)));
 	json_object_set(o, "alert", al);
+	/* As Suricata: the transaction's object under its protocol's name, then app_proto. */
+	if (app != NULL)
+		json_object_set(o, app_name, app);
+	if (ctl_app_proto_name(f->app_proto) != NULL)
+		jset(o, "app_proto", json_string(ctl_app_proto_name(f->app_proto)));
+	else if (app != NULL)
+		jset(o, "app_proto", json_string(app_name));
 
 	jset(vg, "uid", json_integer((json_int_t)a->uid));
 	jset(vg, "kind", json_string(ctl_alert_kind_name(a->kind)));
@@ -403,11 +414,16 @@ ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface)
 	jset(ex, "why", json_string(a->why));
 	jset(ex, "next", json_string(a->next));
 	json_object_set(vg, "explanation", ex);
+	/* Values the event had to cut to fit: a reader must not take them for the whole. */
+	if (cut != NULL)
+		json_object_set(vg, "app_cut", cut);
 	json_object_set(o, "vigil", vg);
 	json_decref(al);
 	json_decref(vg);
 	json_decref(ex);
 	json_decref(facts);
+	json_decref(app);
+	json_decref(cut);
 	return o;
 fail:
 	json_decref(o);
@@ -415,6 +431,8 @@ fail:
 	json_decref(vg);
 	json_decref(ex);
 	json_decref(facts);
+	json_decref(app);
+	json_decref(cut);
 	return NULL;
 }
 

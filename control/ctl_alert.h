@@ -93,6 +93,12 @@ struct ctl_alert {
 	char what[512]; /* the explanation, filled by ctl_alert_explain() */
 	char why[512];
 	char next[512];
+	/*
+	 * The application-layer transaction a signature matched (its worker's DP_EV_TXMETA, given
+	 * by ctl_app_pairing_attach()); flow.app_proto names the flow's protocol either way.
+	 */
+	bool has_app;
+	struct dp_event_txmeta app;
 };
 
 /* "low", "medium", "high", "critical" ("?" for anything else). */
@@ -147,9 +153,11 @@ unsigned ctl_alert_expand(const struct ctl_alert *a, const char *tmpl, char *buf
 /*
  * The alert as a JSON object: Suricata EVE alert fields (timestamp, flow_id, in_iface,
  * event_type "alert", src_ip, src_port, dest_ip, dest_port, proto, alert{action, gid,
- * signature_id, rev, signature, category, severity}) plus "vigil": {uid, kind, severity,
- * detector, count, first_seen, last_seen, metric, observed, threshold, baseline, facts,
- * explanation}. in_iface may be NULL. Returns a new reference, or NULL on allocation failure.
+ * signature_id, rev, signature, category, severity}, the transaction's application-layer object
+ * (http, dns, tls, ssh, smtp or ftp: ctl_alert_app.h) and app_proto) plus "vigil": {uid, kind,
+ * severity, detector, count, first_seen, last_seen, metric, observed, threshold, baseline, facts,
+ * explanation, app_cut}. in_iface may be NULL. Returns a new reference, or NULL on allocation
+ * failure.
  */
 json_t *ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface);
 

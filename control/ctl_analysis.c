@@ -164,6 +164,20 @@ track_flow(struct ctl_analysis *a, const struct dp_event *ev)
 	*f = ev->flow;
 }
 
+/*
+ * A flow's protocol is found with its first payload, but the worker reports it with the flow's
+ * next update or its end; a transaction's facts or an alert say it sooner, for the live list.
+ */
+static void
+note_app_proto(struct ctl_analysis *a, uint8_t worker, uint32_t flow_id, uint8_t app_proto)
+{
+	struct flow_key k = { .flow_id = flow_id, .worker = worker };
+	struct dp_event_flow *f;
+
+	if (app_proto != 0 && (f = ctl_map_find(a->flows, &k)) != NULL)
+		f->app_proto = app_proto;
+}
+
 static void
 on_event(void *arg, const struct dp_event *ev)
 {
@@ -171,8 +185,15 @@ on_event(void *arg, const struct dp_event *ev)
 
 	if (ev->time_ns > a->newest_ns)
 		a->newest_ns = ev->time_ns;
-	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
-		return; /* signature alerts are routed where their rule texts are known */
+	if (ev->type == DP_EV_TXMETA) {
+		note_app_proto(a, ev->worker, ev->txmeta.flow_id, ev->txmeta.proto);
+		return;
+	}
+	if (ev->type == DP_EV_ALERT) {
+		/* Signature alerts are routed where their rule texts are known. */
+		note_app_proto(a, ev->worker, ev->flow.flow_id, ev->flow.app_proto);
+		return;
+	}
 	track_flow(a, ev);
 	if (!a->finished)
 		ctl_detectors_on_event(a->det, ev);
@@ -346,6 +367,8 @@ flow_matches(const struct dp_event_flow *f, const struct ctl_flow_filter *q)
 		return false;
 	if (q->state >= 0 && (f->proto != IPPROTO_TCP || f->state != q->state))
 		return false;
+	if (q->app_proto >= 0 && f->app_proto != q->app_proto)
+		return false;
 	if (q->family != 0) {
 		size_t n = q->family == 4 ? 4 : 16;
 
@@ -383,6 +406,9 @@ ctl_analysis_flows(struct ctl_analysis *a, const struct ctl_flow_filter *q, unsi
 		json_object_del(j, "seq");
 		json_object_del(j, "time_ns");
 		json_object_set_new(j, "in_port_name", json_string(port_name(a, f->in_port)));
+		/* Not detected yet is said, not left out: the list's rows all have the member. */
+		if (json_object_get(j, "app_proto") == NULL)
+			json_object_set_new(j, "app_proto", json_null());
 		json_array_append_new(out, j);
 	}
 	return out;

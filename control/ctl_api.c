@@ -35,7 +35,7 @@ link_json(uint16_t port_id)
 json_t *
 ctl_api_status(struct ctl_ctx *ctx)
 {
-	json_t *r = ctl_report_json(ctx->dp, ctx->events);
+	json_t *r = ctl_report_json(ctx->dp, ctx->events, ctx->sigs);
 	json_t *ports;
 	size_t i;
 	json_t *p;

@@ -82,13 +82,17 @@ const char *ctl_api_mode(struct ctl_ctx *ctx);
 int ctl_api_set_mode(
 		struct ctl_ctx *ctx, const char *mode, const char *who, char *err, size_t errlen);
 
-/* Active flows (as control last heard of them), filtered; at most limit. */
+/*
+ * Active flows (as control last heard of them), filtered; at most limit. Each has app_proto:
+ * the detected application protocol's name, or null while none is.
+ */
 struct ctl_flow_filter {
-	uint8_t family;	  /* 0: any; with addr set, 4 or 6 */
-	uint8_t addr[16]; /* matches either endpoint, when family != 0 */
-	int32_t port;	  /* either port, -1: any */
-	int16_t proto;	  /* IPPROTO_*, -1: any */
-	int16_t state;	  /* dp_tcp_state, -1: any */
+	uint8_t family;	   /* 0: any; with addr set, 4 or 6 */
+	uint8_t addr[16];  /* matches either endpoint, when family != 0 */
+	int32_t port;	   /* either port, -1: any */
+	int16_t proto;	   /* IPPROTO_*, -1: any */
+	int16_t state;	   /* dp_tcp_state, -1: any */
+	int16_t app_proto; /* enum al_proto (0: not detected yet), -1: any */
 };
 json_t *ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *f, unsigned limit);
 

@@ -8,6 +8,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "ctl_alert_app.h"
 #include "ctl_events.h"
 #include "dp_flow.h"
 #include "dp_tcp.h"
@@ -120,12 +121,20 @@ ctl_event_json(const struct dp_event *ev)
 	int af = f->family == 6 ? AF_INET6 : AF_INET;
 	json_t *j;
 
-	if (ev->type == DP_EV_TXMETA)
-		return json_pack("{s:s, s:i, s:I, s:I, s:I, s:i, s:i}", "type",
+	if (ev->type == DP_EV_TXMETA) {
+		const char *name = NULL;
+		json_t *app = ctl_app_json(&ev->txmeta, &name, NULL);
+
+		j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:s?, s:i}", "type",
 				ctl_event_type_name(ev->type), "worker", ev->worker, "seq",
 				(json_int_t)ev->seq, "time_ns", (json_int_t)ev->time_ns, "flow_id",
-				(json_int_t)ev->txmeta.flow_id, "app_proto", ev->txmeta.proto,
-				"bytes", ev->txmeta.len);
+				(json_int_t)ev->txmeta.flow_id, "app_proto",
+				ctl_app_proto_name(ev->txmeta.proto), "bytes", ev->txmeta.len);
+		if (j != NULL && app != NULL)
+			json_object_set(j, name, app);
+		json_decref(app);
+		return j;
+	}
 	inet_ntop(af, f->src, src, sizeof(src));
 	inet_ntop(af, f->dst, dst, sizeof(dst));
 	tcp_flags_text(f->tcp_flags[0], fl0);
@@ -156,8 +165,8 @@ ctl_event_json(const struct dp_event *ev)
 		json_object_set_new(j, "would_drop", json_true());
 	if (ev->type == DP_EV_FLOW_END)
 		json_object_set_new(j, "reason", json_string(dp_end_reason_name(ev->reason)));
-	if (f->app_proto != 0)
-		json_object_set_new(j, "app_proto", json_integer(f->app_proto));
+	if (ctl_app_proto_name(f->app_proto) != NULL)
+		json_object_set_new(j, "app_proto", json_string(ctl_app_proto_name(f->app_proto)));
 	if (ev->type != DP_EV_ALERT && ev->app.dns_qtype != 0)
 		json_object_set_new(j, "dns",
 				json_pack("{s:s, s:i, s:i}", "qname", ev->app.dns_qname, "qtype",

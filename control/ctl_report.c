@@ -9,6 +9,7 @@
 
 #include "al.h"
 #include "ctl_report.h"
+#include "ctl_sigs.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
@@ -267,7 +268,7 @@ control_json(const struct ctl_events *ce)
 }
 
 json_t *
-ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
+ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs)
 {
 	json_t *root = json_object();
 	json_t *ports = json_array();
@@ -328,6 +329,8 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce)
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);
 	json_object_set_new(root, "policy", policy);
+	if (sigs != NULL)
+		json_object_set_new(inspect, "app_alerts", ctl_sigs_app_counters(sigs));
 	json_object_set_new(root, "inspection", inspect);
 	if (applayer != NULL)
 		json_object_set_new(root, "applayer", applayer);
@@ -352,10 +355,11 @@ fail:
 }
 
 int
-ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const char *path)
+ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
+		const char *path)
 {
 	char tmp[4096];
-	json_t *j = ctl_report_json(dp, ce);
+	json_t *j = ctl_report_json(dp, ce, sigs);
 	int rc = 0;
 
 	if (j == NULL)

@@ -12,13 +12,19 @@
 #include "ctl_events.h"
 #include "dp.h"
 
+struct ctl_sigs;
+
 /*
- * A new JSON object with the counters of ports, workers (flows, parser, fragments, events) and
- * control (events drained; ce may be NULL); NULL on allocation failure.
+ * A new JSON object with the counters of ports, workers (flows, parser, fragments, events),
+ * inspection, the application layer and control (events drained; ce may be NULL); with sigs,
+ * inspection.app_alerts tells how transactions' facts paired with their alerts
+ * (ctl_sigs_app_counters). NULL on allocation failure.
  */
-json_t *ctl_report_json(const struct dp *dp, const struct ctl_events *ce);
+json_t *ctl_report_json(
+		const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs);
 
 /* Write the report to path atomically (temp file + rename). Returns 0 or -errno. */
-int ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const char *path);
+int ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
+		const char *path);
 
 #endif /* CTL_REPORT_H */

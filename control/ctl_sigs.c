@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ctl_alert.h"
+#include "ctl_alert_app.h"
 #include "ctl_analysis.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
@@ -52,7 +53,8 @@ struct ctl_sigs {
 	const struct det_config *cfg;
 	int64_t local_version;
 	struct ctl_reload reload;
-	struct ctl_map *hits; /* (gid, sid) -> alerts seen */
+	struct ctl_map *hits;	     /* (gid, sid) -> alerts seen */
+	struct ctl_app_pairing *app; /* each worker's last TXMETA, for the alert after it */
 	/* in force */
 	struct det_engine *engine; /* the pointer workers see is in the dataplane */
 	struct sid_rule *by_sid;   /* its rules by (gid, sid) */
@@ -100,7 +102,11 @@ ctl_sigs_create(struct ctl_ctx *ctx, const struct det_config *cfg)
 		.timed_out = reload_timed_out };
 	pthread_mutex_init(&sm->groups_lock, NULL);
 	sm->hits = ctl_map_create("vg_sig_hits", sizeof(struct sid_key), sizeof(uint64_t), 65536);
-	if (sm->hits == NULL) {
+	sm->app = ctl_app_pairing_create();
+	if (sm->hits == NULL || sm->app == NULL) {
+		ctl_map_free(sm->hits);
+		ctl_app_pairing_free(sm->app);
+		pthread_mutex_destroy(&sm->groups_lock);
 		free(sm);
 		return NULL;
 	}
@@ -128,6 +134,7 @@ ctl_sigs_free(struct ctl_sigs *sm)
 	free_groups(sm->bit_names, sm->n_bit_names);
 	pthread_mutex_destroy(&sm->groups_lock);
 	ctl_map_free(sm->hits);
+	ctl_app_pairing_free(sm->app);
 	free(sm);
 }
 
@@ -735,17 +742,37 @@ severity_of(uint8_t priority)
 void
 ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an)
 {
-	struct sid_key k = { .gid = ev->alert.gid, .sid = ev->alert.sid };
-	const struct det_rule_info *ri = rule_by_sid(sm, k.gid, k.sid);
+	struct sid_key k;
+	const struct det_rule_info *ri;
 	struct ctl_alert a;
 	bool added;
-	uint64_t *hits = ctl_map_get(sm->hits, &k, &added);
+	uint64_t *hits;
 
+	if (ev->type == DP_EV_TXMETA) {
+		ctl_app_pairing_keep(sm->app, ev);
+		return;
+	}
+	if (ev->type != DP_EV_ALERT)
+		return;
+	k = (struct sid_key){ .gid = ev->alert.gid, .sid = ev->alert.sid };
+	ri = rule_by_sid(sm, k.gid, k.sid);
+	hits = ctl_map_get(sm->hits, &k, &added);
 	if (hits != NULL)
 		(*hits)++;
 	ctl_alert_from_event(ev, ri != NULL ? ri->msg : NULL, ri != NULL ? ri->classtype : NULL,
 			ri != NULL ? severity_of(ri->priority) : 0, &a);
+	ctl_app_pairing_attach(sm->app, ev, &a);
 	ctl_analysis_alert(an, &a);
+}
+
+json_t *
+ctl_sigs_app_counters(const struct ctl_sigs *sm)
+{
+	struct ctl_app_pairing_counters c;
+
+	ctl_app_pairing_counters(sm->app, &c);
+	return json_pack("{s:I, s:I, s:I}", "attached", (json_int_t)c.attached, "missing",
+			(json_int_t)c.missing, "unpaired", (json_int_t)c.unpaired);
 }
 
 static void

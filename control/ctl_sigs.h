@@ -71,10 +71,20 @@ json_t *ctl_sigs_report(const struct ctl_sigs *sm);
 /* Hits per signature of the set in force, from the alerts control has seen (control lcore). */
 json_t *ctl_sigs_counters(const struct ctl_sigs *sm);
 
-/* Turn a signature alert event into an alert and route it (control lcore). */
+/*
+ * Turn a signature alert event into an alert and route it (control lcore). Give it the
+ * DP_EV_TXMETA events too: each worker's last one is kept and attached to the alert that
+ * follows it (ctl_alert_app.h); other event types are ignored.
+ */
 struct dp_event;
 struct ctl_analysis;
 void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_analysis *an);
+
+/*
+ * How TXMETA events paired with their alerts: {attached, missing, unpaired} (ctl_alert_app.h).
+ * Plain counters written by control; any thread may read them (a reading may be an event late).
+ */
+json_t *ctl_sigs_app_counters(const struct ctl_sigs *sm);
 
 /*
  * Names of the rule files (without .rules) of the set in force: the groups `inspect` names.

@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "al.h"
+#include "ctl_alert_app.h"
 #include "ctl_map.h"
 #include "ctl_store.h"
 #include "ctl_store_schema.h"
@@ -32,13 +34,15 @@ struct agg_key {
 	uint8_t proto;
 	uint8_t verdict;
 	uint8_t family;
-	uint8_t pad[3];
+	uint8_t app_proto; /* enum al_proto, 0: not known */
+	uint8_t pad[2];
 };
 
+/* Deltas: a flow that moves to its protocol's row takes its counts out of another (below). */
 struct agg_val {
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t flows;
+	int64_t packets;
+	int64_t bytes;
+	int64_t flows;
 };
 
 /* Per-flow totals at its last event, to turn cumulative counters into deltas. */
@@ -51,6 +55,17 @@ struct track_key {
 struct track_val {
 	uint64_t pkts;
 	uint64_t bytes;
+	/*
+	 * Where the flow was counted: its start's minute, verdict and application protocol, and
+	 * the packets and bytes its events added there before its protocol was known.
+	 */
+	int64_t minute;
+	uint64_t early_pkts;
+	uint64_t early_bytes;
+	uint8_t verdict;
+	uint8_t app_proto;
+	bool counted;
+	uint8_t pad[5];
 };
 
 enum op_type {
@@ -95,18 +110,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_FLOW] = "INSERT INTO flows (minute, src, dst, dport, proto, verdict, packets, bytes, "
-		    "flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-		    "ON CONFLICT (minute, src, dst, dport, proto, verdict) DO UPDATE SET "
+	[ST_FLOW] = "INSERT INTO flows (minute, src, dst, dport, proto, verdict, app_proto, packets, "
+		    "bytes, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		    "ON CONFLICT (minute, src, dst, dport, proto, verdict, app_proto) DO UPDATE SET "
 		    "packets = packets + excluded.packets, bytes = bytes + excluded.bytes, "
 		    "flows = flows + excluded.flows",
 	[ST_ALERT] = "INSERT INTO alerts (uid, kind, severity, category, gid, sid, rev, signature, "
 		     "src, dst, sport, dport, proto, first_ns, last_ns, count, detector, action, "
 		     "flow_id, metric, observed, threshold, mean, stddev, sigma, window_ns, "
-		     "packets_out, packets_in, bytes_out, bytes_in, facts, what, why, next) "
+		     "packets_out, packets_in, bytes_out, bytes_in, facts, what, why, next, app_proto, "
+		     "app, app_cut) "
 		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 		     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
-		     "?32, ?33, ?34) "
+		     "?32, ?33, ?34, ?35, ?36, ?37) "
 		     "ON CONFLICT (uid) DO UPDATE SET last_ns = max(last_ns, excluded.last_ns), "
 		     "count = max(count, excluded.count), "
 		     "severity = max(severity, excluded.severity), action = excluded.action, "
@@ -115,7 +131,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 		     "packets_out = excluded.packets_out, packets_in = excluded.packets_in, "
 		     "bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in, "
 		     "facts = excluded.facts, what = excluded.what, why = excluded.why, "
-		     "next = excluded.next",
+		     "next = excluded.next, "
+		     /* A repeat keeps the first transaction's facts, as the EVE line has them. */
+		     "app_proto = coalesce(app_proto, excluded.app_proto), "
+		     "app_cut = CASE WHEN app IS NULL THEN excluded.app_cut ELSE app_cut END, "
+		     "app = coalesce(app, excluded.app)",
 	[ST_ANOMALY] = "INSERT INTO anomalies (ts_ns, alert_uid, detector, metric, src, dst, dport, "
 		       "proto, observed, threshold, mean, stddev, sigma, window_ns, facts) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -683,24 +703,30 @@ note_pending(struct ctl_store *s)
 		s->pending_since_ms = s->now_ms ? s->now_ms : 1;
 }
 
+/* The aggregate row an event's counts go to. */
 static void
-add_agg(struct ctl_store *s, const struct dp_event *ev, uint64_t pkts, uint64_t bytes,
-		uint64_t flows, int *rc)
+agg_key_of(const struct dp_event *ev, struct agg_key *k)
 {
-	struct agg_key k;
+	memset(k, 0, sizeof(*k));
+	k->minute = (int64_t)(ev->time_ns / 60000000000ULL) * 60;
+	memcpy(k->src, ev->flow.src, 16);
+	memcpy(k->dst, ev->flow.dst, 16);
+	k->dport = ev->flow.dport;
+	k->proto = ev->flow.proto;
+	k->verdict = ev->flow.verdict;
+	k->family = ev->flow.family;
+	k->app_proto = ev->flow.app_proto < AL_PROTO__COUNT ? ev->flow.app_proto : 0;
+}
+
+static void
+add_agg(struct ctl_store *s, const struct agg_key *k, int64_t pkts, int64_t bytes, int64_t flows,
+		int *rc)
+{
 	struct agg_val *v;
 
 	if (pkts == 0 && bytes == 0 && flows == 0)
 		return;
-	memset(&k, 0, sizeof(k));
-	k.minute = (int64_t)(ev->time_ns / 60000000000ULL) * 60;
-	memcpy(k.src, ev->flow.src, 16);
-	memcpy(k.dst, ev->flow.dst, 16);
-	k.dport = ev->flow.dport;
-	k.proto = ev->flow.proto;
-	k.verdict = ev->flow.verdict;
-	k.family = ev->flow.family;
-	v = ctl_map_get(s->agg, &k, NULL);
+	v = ctl_map_get(s->agg, k, NULL);
 	if (v == NULL) {
 		s->c.rows_dropped++;
 		*rc = -ENOSPC;
@@ -709,9 +735,32 @@ add_agg(struct ctl_store *s, const struct dp_event *ev, uint64_t pkts, uint64_t 
 	v->packets += pkts;
 	v->bytes += bytes;
 	v->flows += flows;
-	if (k.minute > s->newest_sec)
-		s->newest_sec = k.minute;
+	if (k->minute > s->newest_sec)
+		s->newest_sec = k->minute;
 	note_pending(s);
+}
+
+/*
+ * The flow's protocol became known: its count, and the packets and bytes its events added in
+ * its start's minute while the protocol was not known (its first packets; a one-datagram flow's
+ * whole traffic), move from that row to the same row of its protocol. What later minutes got
+ * before the protocol was known stays there.
+ */
+static void
+move_to_protocol(struct ctl_store *s, const struct dp_event *ev, struct track_val *tv, int *rc)
+{
+	struct agg_key k;
+	int64_t p = (int64_t)tv->early_pkts, b = (int64_t)tv->early_bytes;
+
+	agg_key_of(ev, &k);
+	k.minute = tv->minute;
+	k.verdict = tv->verdict;
+	k.app_proto = tv->app_proto;
+	add_agg(s, &k, -p, -b, -1, rc);
+	k.app_proto = ev->flow.app_proto;
+	add_agg(s, &k, p, b, 1, rc);
+	tv->app_proto = ev->flow.app_proto;
+	tv->early_pkts = tv->early_bytes = 0;
 }
 
 int
@@ -719,6 +768,7 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 {
 	struct track_key tk;
 	struct track_val *tv;
+	struct agg_key k;
 	uint64_t pkts, bytes, dp, db;
 	bool added;
 	int rc = 0;
@@ -744,6 +794,7 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 		else if (tv != NULL && added)
 			s->c.flows_untracked++; /* an update for a flow whose start we missed */
 	}
+	agg_key_of(ev, &k);
 	if (tv == NULL) {
 		/* No state (table full, or a start we missed): take the counters whole. */
 		s->c.flows_untracked++;
@@ -756,10 +807,25 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 		db = bytes >= tv->bytes ? bytes - tv->bytes : bytes;
 		tv->pkts = pkts;
 		tv->bytes = bytes;
+		if (ev->type == DP_EV_FLOW_START) {
+			tv->minute = k.minute;
+			tv->verdict = k.verdict;
+			tv->app_proto = k.app_proto;
+			tv->counted = true;
+		} else if (tv->counted && k.app_proto != 0 && k.app_proto != tv->app_proto) {
+			move_to_protocol(s, ev, tv, &rc);
+		}
+		if (tv->counted && tv->app_proto == 0 && k.app_proto == 0 &&
+				k.minute == tv->minute && k.verdict == tv->verdict) {
+			tv->early_pkts += dp;
+			tv->early_bytes += db;
+		}
 		if (ev->type == DP_EV_FLOW_END)
 			ctl_map_del(s->track, &tk);
 	}
-	add_agg(s, ev, dp, db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
+	add_agg(s, &k, (int64_t)dp, (int64_t)db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
+	if (rc != 0 && ev->type == DP_EV_FLOW_START && tv != NULL)
+		tv->counted = false; /* no row holds its count: nothing to move later */
 	return rc;
 }
 
@@ -887,6 +953,11 @@ write_alert(struct ctl_store *s, const struct ctl_alert *a)
 					   : NULL;
 	char *facts = facts_json(a);
 	bool anomaly = a->kind == CTL_ALERT_ANOMALY;
+	const char *app_name = NULL;
+	json_t *cut = NULL, *app = ctl_alert_app_json(a, &app_name, &cut);
+	char *app_text = app ? json_dumps(app, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *cut_text = cut ? json_dumps(cut, JSON_COMPACT) : NULL;
+	const char *app_proto = ctl_app_proto_name(f->app_proto);
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (int64_t)a->uid);
@@ -934,6 +1005,9 @@ write_alert(struct ctl_store *s, const struct ctl_alert *a)
 	bind_text(st, 32, a->what);
 	bind_text(st, 33, a->why);
 	bind_text(st, 34, a->next);
+	bind_text(st, 35, app_proto != NULL ? app_proto : app_name);
+	bind_text(st, 36, app_text);
+	bind_text(st, 37, cut_text);
 	rc = step_done(st);
 	if (rc == SQLITE_OK && anomaly) {
 		st = s->st[ST_ANOMALY];
@@ -960,6 +1034,10 @@ write_alert(struct ctl_store *s, const struct ctl_alert *a)
 		rc = step_done(st);
 	}
 	free(facts);
+	free(app_text);
+	free(cut_text);
+	json_decref(app);
+	json_decref(cut);
 	return rc;
 }
 
@@ -1025,6 +1103,9 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 	sqlite3_stmt *st = s->st[ST_FLOW];
 	char src[64], dst[64];
 
+	/* A flow that moved to its protocol's row may leave nothing here: no row for it. */
+	if (v->packets == 0 && v->bytes == 0 && v->flows == 0)
+		return SQLITE_OK;
 	sqlite3_bind_int64(st, 1, k->minute);
 	/* The buffers outlive the step below: no copy needed. */
 	sqlite3_bind_text(st, 2, ctl_addr_str(k->family, k->src, src, sizeof(src)), -1,
@@ -1034,9 +1115,10 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 	sqlite3_bind_int(st, 4, k->dport);
 	sqlite3_bind_int(st, 5, k->proto);
 	sqlite3_bind_int(st, 6, k->verdict);
-	sqlite3_bind_int64(st, 7, (int64_t)v->packets);
-	sqlite3_bind_int64(st, 8, (int64_t)v->bytes);
-	sqlite3_bind_int64(st, 9, (int64_t)v->flows);
+	bind_text(st, 7, ctl_app_proto_name(k->app_proto) ?: "");
+	sqlite3_bind_int64(st, 8, v->packets);
+	sqlite3_bind_int64(st, 9, v->bytes);
+	sqlite3_bind_int64(st, 10, v->flows);
 	return step_done(st);
 }
 

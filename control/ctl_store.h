@@ -3,10 +3,10 @@
  * The store: Vigil's durable history in SQLite.
  *
  * One writer, the control lcore: flow events are aggregated per minute in memory, keyed by
- * (minute, src, dst, dport, proto, verdict), and written with alerts, anomalies, audit records,
- * baselines and blocklist rows in batched transactions when a batch is full or old enough. The
- * database runs in WAL mode with synchronous=NORMAL, so a killed process loses at most the batch
- * it was writing and never corrupts the file.
+ * (minute, src, dst, dport, proto, verdict, app_proto), and written with alerts, anomalies, audit
+ * records, baselines and blocklist rows in batched transactions when a batch is full or old enough.
+ * The database runs in WAL mode with synchronous=NORMAL, so a killed process loses at most the
+ * batch it was writing and never corrupts the file.
  *
  * Nothing here may stall control: a locked database, a full disk or an I/O error make the batch
  * fail as a whole (rolled back); it stays in memory, new events merge into it, the failure is
@@ -35,7 +35,7 @@
 #include "vg_yaml.h"
 
 /* The schema version this code writes; older databases are migrated on open. */
-#define CTL_STORE_SCHEMA_VERSION 2
+#define CTL_STORE_SCHEMA_VERSION 3
 
 #define CTL_STORE_PATH_LEN 256
 
@@ -81,8 +81,11 @@ void ctl_store_close(struct ctl_store *s);
 
 /*
  * Account one worker event: flow starts count a flow, updates and ends add packets and bytes
- * (both directions) as deltas since the flow's last event, in the minute of the event's time.
- * Alert events are ignored here (they reach the store through ctl_store_add_alert()).
+ * (both directions) as deltas since the flow's last event, in the minute of the event's time,
+ * under the application protocol the event names. A flow's protocol is found after its start
+ * (with its first payload): the first event that names it moves the flow's count from "not
+ * known" to that protocol, in the start's minute, so that flows and bytes per application add
+ * up. Alert events are ignored here (they reach the store through ctl_store_add_alert()).
  * Returns 0, or -ENOSPC when the aggregate is full (the event's counts are lost and counted).
  */
 int ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev);
@@ -222,16 +225,17 @@ struct ctl_flow_query {
 	int64_t until;	 /* exclusive; 0: no bound */
 	const char *src; /* address text; NULL: any */
 	const char *dst;
-	int dport;	/* -1: any */
-	int proto;	/* -1: any */
-	int verdict;	/* enum dp_verdict, -1: any */
-	uint32_t limit; /* 0: 1000 */
+	int dport;	       /* -1: any */
+	int proto;	       /* -1: any */
+	int verdict;	       /* enum dp_verdict, -1: any */
+	const char *app_proto; /* "http", ... or "unknown" (not detected); NULL: any */
+	uint32_t limit;	       /* 0: 1000 */
 };
 
 /*
  * Flow aggregates, newest minute first: [{"minute", "time", "src", "dst", "dport", "proto",
- * "verdict", "packets", "bytes", "flows"}]. Returns NULL and fills err (bad filter or SQLite
- * error).
+ * "verdict", "app_proto" (null: not detected), "packets", "bytes", "flows"}]. Returns NULL and
+ * fills err (bad filter or SQLite error).
  */
 json_t *ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q, char *err,
 		size_t errlen);
@@ -243,17 +247,26 @@ struct ctl_alert_query {
 	const char *kind; /* "signature", "anomaly" or NULL */
 	const char *src;
 	const char *dst;
-	uint32_t sid;	/* 0: any */
-	uint32_t limit; /* 0: 100 */
-	int64_t cursor; /* 0: newest first; else the next_cursor of the previous page */
+	uint32_t sid;	       /* 0: any */
+	const char *app_proto; /* "http", ... or "unknown" (none); NULL: any */
+	uint32_t limit;	       /* 0: 100 */
+	int64_t cursor;	       /* 0: newest first; else the next_cursor of the previous page */
 };
 
 /*
- * Alerts, newest first, each with its evidence and explanation. *next_cursor is set to the
- * cursor of the next page, or 0 when this was the last page.
+ * Alerts, newest first, each with its evidence and explanation, and for signature alerts the
+ * flow's app_proto and the matched transaction's facts: "app" (the EVE object of that protocol)
+ * and "app_cut" (the values cut to fit). *next_cursor is set to the cursor of the next page, or
+ * 0 when this was the last page.
  */
 json_t *ctl_store_query_alerts(struct ctl_store_reader *r, const struct ctl_alert_query *q,
 		int64_t *next_cursor, char *err, size_t errlen);
+
+/*
+ * One alert by its uid (the id its EVE line has as vigil.uid), as ctl_store_query_alerts()
+ * lists it; NULL with err "no alert N" (errno not set) or the SQLite error.
+ */
+json_t *ctl_store_get_alert(struct ctl_store_reader *r, int64_t uid, char *err, size_t errlen);
 
 /* Anomaly rows (detector findings with their baselines), newest first, paginated like alerts. */
 json_t *ctl_store_query_anomalies(struct ctl_store_reader *r, int64_t since_ns,

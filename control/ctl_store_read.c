@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "ctl_alert_app.h"
 #include "ctl_store.h"
 
 struct ctl_store_reader {
@@ -159,6 +160,35 @@ norm_addr(const char *what, const char *in, char *out, size_t len, char *err, si
 	return -EINVAL;
 }
 
+/*
+ * An app_proto filter: a protocol's name, or "unknown" for none. Adds its term (none_term for
+ * "unknown"). Returns 0 or -EINVAL with err filled.
+ */
+static int
+app_proto_term(struct qb *b, const char *name, const char *none_term, char *err, size_t errlen)
+{
+	if (strcmp(name, "unknown") == 0) {
+		qb_add(b, b->nterms++ ? " AND " : " WHERE ");
+		qb_add(b, none_term);
+		return 0;
+	}
+	for (unsigned p = 1; p < 256; p++) {
+		const char *n = ctl_app_proto_name((uint8_t)p);
+
+		if (n == NULL)
+			break;
+		if (strcmp(n, name) == 0) {
+			qb_text(b, "app_proto = ?", name);
+			return 0;
+		}
+	}
+	rerr(err, errlen,
+			"app_proto: '%s' is not an application protocol (http, tls, dns, ssh, smtp, "
+			"ftp, failed or unknown)",
+			name);
+	return -EINVAL;
+}
+
 static const char *
 verdict_name(int v)
 {
@@ -210,11 +240,19 @@ row_json(sqlite3_stmt *st)
 			json_decref(v);
 			continue;
 		}
-		if (strcmp(name, "facts") == 0 && json_is_string(v)) {
+		if ((strcmp(name, "facts") == 0 || strcmp(name, "app") == 0 ||
+				    strcmp(name, "app_cut") == 0) &&
+				json_is_string(v)) {
 			json_t *parsed = json_loads(json_string_value(v), 0, NULL);
 
 			json_decref(v);
-			v = parsed ? parsed : json_object();
+			v = parsed ? parsed : name[0] == 'f' ? json_object() : json_null();
+		}
+		/* A flow whose protocol was not known is stored as '' (a key column): null here. */
+		if (strcmp(name, "app_proto") == 0 && json_is_string(v) &&
+				json_string_length(v) == 0) {
+			json_decref(v);
+			v = json_null();
 		}
 		if ((strcmp(name, "first_ns") == 0 || strcmp(name, "last_ns") == 0 ||
 				    strcmp(name, "ts_ns") == 0) &&
@@ -289,7 +327,8 @@ ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q
 	char a[64];
 	uint32_t limit = q->limit ? q->limit : 1000;
 
-	qb_add(&b, "SELECT minute, src, dst, dport, proto, verdict, packets, bytes, flows FROM flows");
+	qb_add(&b, "SELECT minute, src, dst, dport, proto, verdict, app_proto, packets, bytes, flows "
+		   "FROM flows");
 	if (q->since)
 		qb_int(&b, "minute >= ?", q->since / 60 * 60);
 	if (q->until)
@@ -310,12 +349,48 @@ ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q
 		qb_int(&b, "proto = ?", q->proto);
 	if (q->verdict >= 0)
 		qb_int(&b, "verdict = ?", q->verdict);
+	if (q->app_proto != NULL &&
+			app_proto_term(&b, q->app_proto, "app_proto = ''", err, errlen) != 0)
+		return NULL;
 	qb_add(&b, " ORDER BY minute DESC, bytes DESC LIMIT ?");
 	b.p[b.nparams].is_text = false;
 	b.p[b.nparams++].i = limit;
 	if (qb_prepare(r, &b, &st, err, errlen) != 0)
 		return NULL;
 	return collect(r, st, limit, NULL, err, errlen);
+}
+
+/* The columns of an alert, for the list and for one alert. */
+static const char alert_select[] =
+		"SELECT id, uid, kind, severity, category, gid, sid, rev, signature, src, dst, "
+		"sport, dport, proto, first_ns, last_ns, count, detector, action, flow_id, metric, "
+		"observed, threshold, mean, stddev, sigma, window_ns, packets_out, packets_in, "
+		"bytes_out, bytes_in, facts, what, why, next, app_proto, app, app_cut FROM alerts";
+
+json_t *
+ctl_store_get_alert(struct ctl_store_reader *r, int64_t uid, char *err, size_t errlen)
+{
+	char sql[sizeof(alert_select) + 32];
+	sqlite3_stmt *st;
+	json_t *o = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "%s WHERE uid = ?1", alert_select);
+	rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = row_json(st);
+	else if (rc == SQLITE_DONE)
+		rerr(err, errlen, "no alert %" PRId64, uid);
+	else
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return o;
 }
 
 json_t *
@@ -327,10 +402,7 @@ ctl_store_query_alerts(struct ctl_store_reader *r, const struct ctl_alert_query 
 	char a[64];
 	uint32_t limit = q->limit ? q->limit : 100;
 
-	qb_add(&b, "SELECT id, uid, kind, severity, category, gid, sid, rev, signature, src, dst, "
-		   "sport, dport, proto, first_ns, last_ns, count, detector, action, flow_id, "
-		   "metric, observed, threshold, mean, stddev, sigma, window_ns, packets_out, "
-		   "packets_in, bytes_out, bytes_in, facts, what, why, next FROM alerts");
+	qb_add(&b, alert_select);
 	if (q->since_ns)
 		qb_int(&b, "last_ns >= ?", q->since_ns);
 	if (q->until_ns)
@@ -356,6 +428,9 @@ ctl_store_query_alerts(struct ctl_store_reader *r, const struct ctl_alert_query 
 	}
 	if (q->sid)
 		qb_int(&b, "sid = ?", q->sid);
+	if (q->app_proto != NULL &&
+			app_proto_term(&b, q->app_proto, "app_proto IS NULL", err, errlen) != 0)
+		return NULL;
 	if (q->cursor > 0)
 		qb_int(&b, "id < ?", q->cursor);
 	qb_add(&b, " ORDER BY id DESC LIMIT ?");

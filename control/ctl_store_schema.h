@@ -84,6 +84,29 @@ static const char *const ctl_store_migrations[] = {
 	" addr TEXT PRIMARY KEY, family INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
 	" expires_ms INTEGER NOT NULL, alert_uid INTEGER, source TEXT NOT NULL,"
 	" reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;",
+
+	/*
+	 * 2 -> 3: the application layer. Alerts keep their flow's application protocol, the facts
+	 * of the transaction a signature matched (its EVE object, JSON) and which of those were cut
+	 * to fit; the application protocol joins the flow key, so that the aggregates answer "bytes
+	 * per application" (old rows get '', "not known", like flows not detected).
+	 */
+	"ALTER TABLE alerts ADD COLUMN app_proto TEXT;"
+	"ALTER TABLE alerts ADD COLUMN app TEXT;"
+	"ALTER TABLE alerts ADD COLUMN app_cut TEXT;"
+	"CREATE TABLE flows_v3 ("
+	" minute INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" dport INTEGER NOT NULL, proto INTEGER NOT NULL, verdict INTEGER NOT NULL,"
+	" app_proto TEXT NOT NULL DEFAULT '',"
+	" packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+	" flows INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (minute, src, dst, dport, proto, verdict, app_proto)) WITHOUT ROWID;"
+	"INSERT INTO flows_v3 (minute, src, dst, dport, proto, verdict, app_proto, packets, bytes,"
+	" flows) SELECT minute, src, dst, dport, proto, verdict, '', packets, bytes, flows FROM flows;"
+	"DROP TABLE flows;"
+	"ALTER TABLE flows_v3 RENAME TO flows;"
+	"CREATE INDEX flows_src ON flows(src, minute);"
+	"CREATE INDEX flows_dst ON flows(dst, minute);",
 };
 
 _Static_assert(sizeof(ctl_store_migrations) / sizeof(ctl_store_migrations[0]) ==

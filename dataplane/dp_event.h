@@ -89,7 +89,9 @@ struct dp_event_alert {
 
 /*
  * What the alert's transaction carried, for its EVE record (the http, dns, tls ... objects):
- * records of (field, length, bytes), values cut to fit. Fields by protocol below.
+ * records of (field, length, bytes). Text values are cut to fit, and a cut value has DP_TM_CUT
+ * set in its field byte; numbers (big-endian, the size given below) are whole or left out. A
+ * field may repeat (SMTP's recipients). Fields by protocol below.
  */
 enum dp_txmeta_field {
 	DP_TM_HTTP_HOST = 1,
@@ -123,8 +125,12 @@ enum dp_txmeta_field {
 	DP_TM_FTP_COMMAND,
 	DP_TM_FTP_COMMAND_DATA,
 	DP_TM_FTP_REPLY_CODE, /* 2 bytes */
+	DP_TM_DNS_FLAGS,      /* 2 bytes: header flags of the request (else the response) */
+	DP_TM_FTP_REPLY,      /* the reply lines as sent */
 	DP_TM__COUNT
 };
+
+#define DP_TM_CUT 0x80 /* in a record's field byte: the value was cut to fit */
 
 #define DP_TXMETA_DATA 234
 

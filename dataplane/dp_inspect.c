@@ -192,7 +192,10 @@ set_excerpt(struct dp_event *ev, const uint8_t *payload, uint32_t len, uint32_t 
 		memcpy(ev->alert.excerpt, payload + start, end - start);
 }
 
-/* One (field, length, value) record of a TXMETA, cut to what is left of the room. */
+/*
+ * One (field, length, value) record of a TXMETA: a text value is cut to max and to what is left
+ * of the room, and then marked DP_TM_CUT, so that the reader never takes a part for the whole.
+ */
 static void
 meta_put(struct dp_event_txmeta *tm, uint8_t field, const uint8_t *v, uint32_t len, uint32_t max)
 {
@@ -200,10 +203,14 @@ meta_put(struct dp_event_txmeta *tm, uint8_t field, const uint8_t *v, uint32_t l
 
 	if (room < 3)
 		return;
-	if (len > max)
+	if (len > max) {
 		len = max;
-	if (len > room - 2)
+		field |= DP_TM_CUT;
+	}
+	if (len > room - 2) {
 		len = room - 2;
+		field |= DP_TM_CUT;
+	}
 	tm->data[tm->len] = field;
 	tm->data[tm->len + 1] = (uint8_t)len;
 	memcpy(tm->data + tm->len + 2, v, len);
@@ -212,15 +219,16 @@ meta_put(struct dp_event_txmeta *tm, uint8_t field, const uint8_t *v, uint32_t l
 
 static void
 meta_buf(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_buf b,
-		uint32_t max)
+		unsigned idx, uint32_t max)
 {
 	const uint8_t *v;
 	uint32_t len;
 
-	if (al_tx_buf(tx, b, 0, &v, &len) && len > 0)
+	if (al_tx_buf(tx, b, idx, &v, &len) && len > 0)
 		meta_put(tm, field, v, len, max);
 }
 
+/* A number is whole or absent: a cut one would read as another number. */
 static void
 meta_num(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_num n,
 		unsigned bytes)
@@ -228,66 +236,72 @@ meta_num(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum
 	uint8_t be[4];
 	uint64_t v;
 
-	if (!al_tx_num(tx, n, 0, &v))
+	if ((unsigned)(DP_TXMETA_DATA - tm->len) < 2 + bytes || !al_tx_num(tx, n, 0, &v))
 		return;
 	for (unsigned i = 0; i < bytes; i++)
 		be[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
 	meta_put(tm, field, be, bytes, bytes);
 }
 
-/* The facts of tx an EVE alert shows (as Suricata's http, dns, tls ... objects). */
+/*
+ * The facts of tx an EVE alert shows (Suricata's http, dns, tls ... objects), most telling
+ * first: what does not fit in the 234 bytes is cut (marked) or left out, from the end.
+ */
 static void
 fill_txmeta(struct dp_event_txmeta *tm, const struct al_tx *tx)
 {
 	tm->proto = tx->proto;
 	switch (tx->proto) {
 	case AL_PROTO_HTTP:
-		meta_buf(tm, tx, DP_TM_HTTP_HOST, AL_BUF_HTTP_HOST, 48);
-		meta_buf(tm, tx, DP_TM_HTTP_METHOD, AL_BUF_HTTP_METHOD, 12);
-		meta_buf(tm, tx, DP_TM_HTTP_PROTOCOL, AL_BUF_HTTP_PROTOCOL_REQ, 12);
+		meta_buf(tm, tx, DP_TM_HTTP_HOST, AL_BUF_HTTP_HOST, 0, 64);
+		meta_buf(tm, tx, DP_TM_HTTP_URL, AL_BUF_HTTP_URI_RAW, 0, 128);
+		meta_buf(tm, tx, DP_TM_HTTP_METHOD, AL_BUF_HTTP_METHOD, 0, 16);
+		meta_buf(tm, tx, DP_TM_HTTP_PROTOCOL, AL_BUF_HTTP_PROTOCOL_REQ, 0, 12);
 		meta_num(tm, tx, DP_TM_HTTP_STATUS, AL_NUM_HTTP_STATUS, 2);
 		meta_num(tm, tx, DP_TM_HTTP_LENGTH, AL_NUM_HTTP_RESP_BODY_LEN, 4);
-		meta_buf(tm, tx, DP_TM_HTTP_CTYPE, AL_BUF_HTTP_CONTENT_TYPE_RESP, 24);
-		meta_buf(tm, tx, DP_TM_HTTP_UA, AL_BUF_HTTP_USER_AGENT, 48);
-		meta_buf(tm, tx, DP_TM_HTTP_LOCATION, AL_BUF_HTTP_LOCATION, 32);
-		meta_buf(tm, tx, DP_TM_HTTP_URL, AL_BUF_HTTP_URI_RAW, 200);
+		meta_buf(tm, tx, DP_TM_HTTP_CTYPE, AL_BUF_HTTP_CONTENT_TYPE_RESP, 0, 32);
+		meta_buf(tm, tx, DP_TM_HTTP_UA, AL_BUF_HTTP_USER_AGENT, 0, 64);
+		meta_buf(tm, tx, DP_TM_HTTP_LOCATION, AL_BUF_HTTP_LOCATION, 0, 64);
 		break;
 	case AL_PROTO_DNS: {
 		const uint8_t *v;
 		uint32_t len;
 
 		meta_num(tm, tx, DP_TM_DNS_ID, AL_NUM_DNS_ID, 2);
+		meta_num(tm, tx, DP_TM_DNS_FLAGS, AL_NUM_DNS_FLAGS, 2);
 		meta_num(tm, tx, DP_TM_DNS_RRTYPE, AL_NUM_DNS_QTYPE, 2);
 		meta_num(tm, tx, DP_TM_DNS_RCODE, AL_NUM_DNS_RCODE, 2);
 		if (al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &v, &len) ||
 				al_tx_buf(tx, AL_BUF_DNS_RESP_QUERY, 0, &v, &len))
-			meta_put(tm, DP_TM_DNS_RRNAME, v, len, 200);
+			meta_put(tm, DP_TM_DNS_RRNAME, v, len, 255);
 		break;
 	}
 	case AL_PROTO_TLS:
 		meta_num(tm, tx, DP_TM_TLS_VERSION, AL_NUM_TLS_VERSION, 2);
-		meta_buf(tm, tx, DP_TM_TLS_SNI, AL_BUF_TLS_SNI, 64);
-		meta_buf(tm, tx, DP_TM_TLS_JA3, AL_BUF_TLS_JA3_HASH, 32);
-		meta_buf(tm, tx, DP_TM_TLS_JA3S, AL_BUF_TLS_JA3S_HASH, 32);
-		meta_buf(tm, tx, DP_TM_TLS_SERIAL, AL_BUF_TLS_CERT_SERIAL, 24);
-		meta_buf(tm, tx, DP_TM_TLS_SUBJECT, AL_BUF_TLS_CERT_SUBJECT, 48);
-		meta_buf(tm, tx, DP_TM_TLS_ISSUER, AL_BUF_TLS_CERT_ISSUER, 48);
+		meta_buf(tm, tx, DP_TM_TLS_SNI, AL_BUF_TLS_SNI, 0, 64);
+		meta_buf(tm, tx, DP_TM_TLS_SUBJECT, AL_BUF_TLS_CERT_SUBJECT, 0, 64);
+		meta_buf(tm, tx, DP_TM_TLS_ISSUER, AL_BUF_TLS_CERT_ISSUER, 0, 64);
+		meta_buf(tm, tx, DP_TM_TLS_JA3, AL_BUF_TLS_JA3_HASH, 0, 32);
+		meta_buf(tm, tx, DP_TM_TLS_JA3S, AL_BUF_TLS_JA3S_HASH, 0, 32);
+		meta_buf(tm, tx, DP_TM_TLS_SERIAL, AL_BUF_TLS_CERT_SERIAL, 0, 64);
 		break;
 	case AL_PROTO_SSH:
-		meta_buf(tm, tx, DP_TM_SSH_CLIENT_PROTO, AL_BUF_SSH_PROTO_CLIENT, 8);
-		meta_buf(tm, tx, DP_TM_SSH_CLIENT_SW, AL_BUF_SSH_SOFTWARE_CLIENT, 64);
-		meta_buf(tm, tx, DP_TM_SSH_SERVER_PROTO, AL_BUF_SSH_PROTO_SERVER, 8);
-		meta_buf(tm, tx, DP_TM_SSH_SERVER_SW, AL_BUF_SSH_SOFTWARE_SERVER, 64);
+		meta_buf(tm, tx, DP_TM_SSH_CLIENT_PROTO, AL_BUF_SSH_PROTO_CLIENT, 0, 8);
+		meta_buf(tm, tx, DP_TM_SSH_CLIENT_SW, AL_BUF_SSH_SOFTWARE_CLIENT, 0, 96);
+		meta_buf(tm, tx, DP_TM_SSH_SERVER_PROTO, AL_BUF_SSH_PROTO_SERVER, 0, 8);
+		meta_buf(tm, tx, DP_TM_SSH_SERVER_SW, AL_BUF_SSH_SOFTWARE_SERVER, 0, 96);
 		break;
 	case AL_PROTO_SMTP:
-		meta_buf(tm, tx, DP_TM_SMTP_HELO, AL_BUF_SMTP_HELO, 64);
-		meta_buf(tm, tx, DP_TM_SMTP_MAIL_FROM, AL_BUF_SMTP_MAIL_FROM, 64);
-		meta_buf(tm, tx, DP_TM_SMTP_RCPT_TO, AL_BUF_SMTP_RCPT_TO, 64);
+		meta_buf(tm, tx, DP_TM_SMTP_HELO, AL_BUF_SMTP_HELO, 0, 64);
+		meta_buf(tm, tx, DP_TM_SMTP_MAIL_FROM, AL_BUF_SMTP_MAIL_FROM, 0, 64);
+		for (unsigned i = 0; i < 8; i++)
+			meta_buf(tm, tx, DP_TM_SMTP_RCPT_TO, AL_BUF_SMTP_RCPT_TO, i, 64);
 		break;
 	case AL_PROTO_FTP:
-		meta_buf(tm, tx, DP_TM_FTP_COMMAND, AL_BUF_FTP_COMMAND, 16);
-		meta_buf(tm, tx, DP_TM_FTP_COMMAND_DATA, AL_BUF_FTP_COMMAND_DATA, 128);
+		meta_buf(tm, tx, DP_TM_FTP_COMMAND, AL_BUF_FTP_COMMAND, 0, 16);
+		meta_buf(tm, tx, DP_TM_FTP_COMMAND_DATA, AL_BUF_FTP_COMMAND_DATA, 0, 128);
 		meta_num(tm, tx, DP_TM_FTP_REPLY_CODE, AL_NUM_FTP_REPLY_CODE, 2);
+		meta_buf(tm, tx, DP_TM_FTP_REPLY, AL_BUF_FTP_REPLY, 0, 128);
 		break;
 	default:
 		break;

@@ -410,14 +410,15 @@ header_ok(const struct det_erule *er, const struct det_pkt *p)
 static uint8_t *
 fb_bits(const struct det_engine *e, const struct det_pkt *p)
 {
-	uint64_t *gen;
+	uint64_t gen;
 
 	if (p->flowbits == NULL || e->fb_bytes == 0)
 		return NULL;
-	gen = p->flowbits;
-	if (*gen != e->gen) {
+	/* The caller's memory need not be 8-byte aligned: the generation is copied. */
+	memcpy(&gen, p->flowbits, sizeof(gen));
+	if (gen != e->gen) {
 		memset((uint8_t *)p->flowbits + 8, 0, e->fb_bytes - 8);
-		*gen = e->gen;
+		memcpy(p->flowbits, &e->gen, sizeof(e->gen));
 	}
 	return (uint8_t *)p->flowbits + 8;
 }

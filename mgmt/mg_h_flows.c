@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* GET /api/v1/flows: the active flows as control last heard of them, filtered. */
+/*
+ * GET /api/v1/flows: the active flows as control last heard of them, filtered (by address, port,
+ * protocol, TCP state and application protocol).
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@ struct flows_query {
 	int64_t port;
 	int proto;
 	int state;
+	int app_proto;
 	uint32_t limit;
 };
 
@@ -38,10 +42,14 @@ mg_h_flows(struct mg_req *r)
 		{ "port", MG_QT_I64, offsetof(struct flows_query, port), 0, 65535, NULL },
 		{ "proto", MG_QT_PROTO, offsetof(struct flows_query, proto), 0, 0, NULL },
 		{ "state", MG_QT_ENUM, offsetof(struct flows_query, state), 0, 0, state_names },
+		{ "app_proto", MG_QT_ENUM, offsetof(struct flows_query, app_proto), 0, 0,
+				mg_app_proto_names },
 		{ "limit", MG_QT_U32, offsetof(struct flows_query, limit), 1, 10000, NULL },
 		{ 0 },
 	};
-	struct flows_query q = { .port = -1, .proto = -1, .state = -1, .limit = 100 };
+	struct flows_query q = {
+		.port = -1, .proto = -1, .state = -1, .app_proto = -1, .limit = 100
+	};
 	struct ctl_flow_filter f;
 	json_t *j;
 
@@ -54,6 +62,7 @@ mg_h_flows(struct mg_req *r)
 	f.port = (int32_t)q.port;
 	f.proto = (int16_t)q.proto;
 	f.state = (int16_t)q.state;
+	f.app_proto = (int16_t)q.app_proto;
 	errno = 0;
 	j = ctl_api_flows_active(r->ctx, &f, q.limit);
 	if (j == NULL) {

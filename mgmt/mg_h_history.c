@@ -60,6 +60,7 @@ struct flow_hist_query {
 	int64_t dport;
 	int proto;
 	int verdict;
+	int app_proto;
 	uint32_t limit;
 };
 
@@ -75,10 +76,14 @@ mg_h_flows_history(struct mg_req *r)
 		{ "proto", MG_QT_PROTO, offsetof(struct flow_hist_query, proto), 0, 0, NULL },
 		{ "verdict", MG_QT_ENUM, offsetof(struct flow_hist_query, verdict), 0, 0,
 				verdict_names },
+		{ "app_proto", MG_QT_ENUM, offsetof(struct flow_hist_query, app_proto), 0, 0,
+				mg_app_proto_names },
 		{ "limit", MG_QT_U32, offsetof(struct flow_hist_query, limit), 1, 10000, NULL },
 		{ 0 },
 	};
-	struct flow_hist_query q = { .dport = -1, .proto = -1, .verdict = -1, .limit = 1000 };
+	struct flow_hist_query q = {
+		.dport = -1, .proto = -1, .verdict = -1, .app_proto = -1, .limit = 1000
+	};
 	struct ctl_flow_query fq;
 	struct ctl_store_reader *rd;
 	char err[256] = "";
@@ -98,6 +103,7 @@ mg_h_flows_history(struct mg_req *r)
 	fq.dport = (int)q.dport;
 	fq.proto = q.proto;
 	fq.verdict = q.verdict;
+	fq.app_proto = q.app_proto >= 0 ? mg_app_proto_names[q.app_proto] : NULL;
 	fq.limit = q.limit;
 	items = ctl_store_query_flows(rd, &fq, err, sizeof(err));
 	mg_server_reader_put(r->srv, rd);
@@ -112,6 +118,7 @@ struct alert_query {
 	struct mg_addr src;
 	struct mg_addr dst;
 	int64_t sid;
+	int app_proto;
 	uint32_t limit;
 	int64_t cursor;
 };
@@ -128,11 +135,13 @@ mg_h_alerts(struct mg_req *r)
 		{ "src", MG_QT_ADDR, offsetof(struct alert_query, src), 0, 0, NULL },
 		{ "dst", MG_QT_ADDR, offsetof(struct alert_query, dst), 0, 0, NULL },
 		{ "sid", MG_QT_I64, offsetof(struct alert_query, sid), 1, UINT32_MAX, NULL },
+		{ "app_proto", MG_QT_ENUM, offsetof(struct alert_query, app_proto), 0, 0,
+				mg_app_proto_names },
 		{ "limit", MG_QT_U32, offsetof(struct alert_query, limit), 1, 1000, NULL },
 		{ "cursor", MG_QT_I64, offsetof(struct alert_query, cursor), 1, INT64_MAX, NULL },
 		{ 0 },
 	};
-	struct alert_query q = { .kind = -1, .limit = 100 };
+	struct alert_query q = { .kind = -1, .app_proto = -1, .limit = 100 };
 	struct ctl_alert_query aq;
 	struct ctl_store_reader *rd;
 	enum ctl_severity sev = 0;
@@ -163,11 +172,52 @@ mg_h_alerts(struct mg_req *r)
 	aq.src = q.src.family ? q.src.text : NULL;
 	aq.dst = q.dst.family ? q.dst.text : NULL;
 	aq.sid = (uint32_t)q.sid;
+	aq.app_proto = q.app_proto >= 0 ? mg_app_proto_names[q.app_proto] : NULL;
 	aq.limit = q.limit;
 	aq.cursor = q.cursor;
 	items = ctl_store_query_alerts(rd, &aq, &next, err, sizeof(err));
 	mg_server_reader_put(r->srv, rd);
 	reply_list(r, items, next, "read the alerts", err);
+}
+
+/* One alert by its uid (vigil.uid in the EVE log and the webhook). */
+void
+mg_h_alert(struct mg_req *r)
+{
+	static const struct mg_qparam no_params[] = { { 0 } };
+	struct ctl_store_reader *rd;
+	char err[256] = "", *end;
+	long long uid;
+	json_t *j;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	errno = 0;
+	uid = strtoll(r->params[0], &end, 10);
+	if (errno != 0 || *end != '\0' || uid < 1 || r->params[0][0] == '+' ||
+			r->params[0][0] == ' ') {
+		mg_reply_error(r, 400, "invalid_path",
+				json_pack("{s:s, s:o}", "parameter", "uid", "value",
+						mg_json_str(r->params[0])),
+				"'%s' is not an alert uid (a positive integer, vigil.uid of the EVE "
+				"record)",
+				r->params[0]);
+		return;
+	}
+	rd = reader(r, "read the alert");
+	if (rd == NULL)
+		return;
+	j = ctl_store_get_alert(rd, uid, err, sizeof(err));
+	mg_server_reader_put(r->srv, rd);
+	if (j == NULL && strncmp(err, "no alert", 8) == 0) {
+		mg_reply_error(r, 404, "not_found", NULL, "no alert with uid %lld", uid);
+		return;
+	}
+	if (j == NULL) {
+		mg_reply_error(r, 500, "internal", NULL, "cannot read the alert: store: %s", err);
+		return;
+	}
+	mg_reply_json(r, 200, j);
 }
 
 struct anomaly_query {

@@ -45,6 +45,7 @@ void mg_h_flows(struct mg_req *r);
 /* mg_h_history.c: what the store holds (flow history, alerts, anomalies, audit). */
 void mg_h_flows_history(struct mg_req *r);
 void mg_h_alerts(struct mg_req *r);
+void mg_h_alert(struct mg_req *r);
 void mg_h_anomalies(struct mg_req *r);
 void mg_h_audit(struct mg_req *r);
 

@@ -14,8 +14,10 @@
  * '.'; "seg[]" walks an array and "*" the members of an object (either may be followed by a
  * path inside each element). With label set, each element
  * (or member) is a sample labelled with the element's field label_from (or the member's name);
- * with label NULL, the elements are summed into one sample. const_label adds a fixed label
- * pair ("reason=\"parse\"") to tell rows of one family apart. Rows of a family are adjacent.
+ * with label NULL, the elements are summed into one sample. "obj.*.*" walks the members of
+ * each member: a sample per inner member, labelled label (the outer member's name) and label2
+ * (the inner one's). const_label adds a fixed label pair ("reason=\"parse\"") to tell rows of
+ * one family apart. Rows of a family are adjacent.
  */
 struct prom_row {
 	const char *name;
@@ -25,7 +27,8 @@ struct prom_row {
 	const char *label;
 	const char *label_from; /* element field for [] ("name", "id"); NULL for * */
 	const char *const_label;
-	double scale; /* multiply the value (Mb/s to bit/s); 0 means 1 */
+	double scale;	    /* multiply the value (Mb/s to bit/s); 0 means 1 */
+	const char *label2; /* "obj.*.*": the inner member's label */
 };
 
 static const struct prom_row rows[] = {
@@ -169,6 +172,41 @@ static const struct prom_row rows[] = {
 			"analysis.detectors.*.findings", "detector", NULL, NULL },
 	{ "vigil_blocklist_entries", "gauge", "Addresses on the blocklist.",
 			"analysis.blocklist.entries", NULL, NULL, NULL },
+	{ "vigil_alert_app_facts_total", "counter",
+			"Signature alerts of an application-layer transaction: given the "
+			"transaction's facts (attached), without them because its TXMETA event was "
+			"lost (missing); TXMETA events whose alert was lost (unpaired).",
+			"inspection.app_alerts.*", "result", NULL, NULL },
+
+	/* The application layer (parsers on inspected flows), over every worker. */
+	{ "vigil_applayer_flows_total", "counter",
+			"Inspected flows by the application protocol detected in them (failed: "
+			"none recognised).",
+			"applayer.protocols.*", "proto", NULL, NULL },
+	{ "vigil_applayer_anomalies_total", "counter",
+			"Anomalies the application-layer parsers found, by protocol and name "
+			"(Suricata's app-layer event names where Suricata has the event).",
+			"applayer.anomalies.*.*", "proto", NULL, NULL, 0, "name" },
+	{ "vigil_applayer_parsed_flows_total", "counter", "Flows given parser state.",
+			"applayer.flows", NULL, NULL, NULL },
+	{ "vigil_applayer_refused_flows_total", "counter",
+			"Flows refused parser state: applayer max_flows reached.",
+			"applayer.flows_refused", NULL, NULL, NULL },
+	{ "vigil_applayer_bytes_total", "counter", "Bytes given to the parsers.", "applayer.bytes",
+			NULL, NULL, NULL },
+	{ "vigil_applayer_gaps_total", "counter", "Stream gaps the parsers were told of.",
+			"applayer.gaps", NULL, NULL, NULL },
+	{ "vigil_applayer_transactions_total", "counter", "Transactions the parsers reported.",
+			"applayer.transactions", NULL, NULL, NULL },
+	{ "vigil_applayer_detect_failed_total", "counter",
+			"Flows whose protocol detection gave up.", "applayer.detect_failed", NULL,
+			NULL, NULL },
+	{ "vigil_applayer_memcap_total", "counter",
+			"Parser allocations refused: the arena was full.", "applayer.memcap", NULL,
+			NULL, NULL },
+	{ "vigil_applayer_memory_bytes", "gauge", "Parser arena bytes in use.",
+			"applayer.memory_bytes", NULL, NULL, NULL },
+
 	{ "vigil_store_pending_rows", "gauge",
 			"Rows waiting for the store's next batch (how far the store lags).",
 			"store.pending", NULL, NULL, NULL },
@@ -259,8 +297,8 @@ sample_value(const json_t *v, char *buf, size_t len)
 }
 
 static void
-put_sample(struct out *o, const struct prom_row *row, const char *label, const char *lv,
-		const char *value)
+put_sample2(struct out *o, const struct prom_row *row, const char *label, const char *lv,
+		const char *lv2, const char *value)
 {
 	bool any = label != NULL || row->const_label != NULL;
 
@@ -272,11 +310,23 @@ put_sample(struct out *o, const struct prom_row *row, const char *label, const c
 		put_label_value(o, lv);
 		put(o, "\"");
 	}
+	if (label != NULL && lv2 != NULL && row->label2 != NULL) {
+		put(o, ",%s=\"", row->label2);
+		put_label_value(o, lv2);
+		put(o, "\"");
+	}
 	if (row->const_label != NULL)
 		put(o, "%s%s", label != NULL ? "," : "", row->const_label);
 	if (any)
 		put(o, "}");
 	put(o, " %s\n", value);
+}
+
+static void
+put_sample(struct out *o, const struct prom_row *row, const char *label, const char *lv,
+		const char *value)
+{
+	put_sample2(o, row, label, lv, NULL, value);
 }
 
 /* Follow a plain dotted path (no [] or *) from v. */
@@ -376,6 +426,23 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		memcpy(head, row->path, hl - 1); /* without the '.' */
 		head[hl - 1] = '\0';
 		obj = get_path(doc, head);
+		if (strcmp(rest, "*") == 0) {
+			/* "obj.*.*": every member of every member, two labels. */
+			json_object_foreach((json_t *)obj, k, m)
+			{
+				const char *k2;
+				json_t *m2;
+
+				json_object_foreach((json_t *)m, k2, m2)
+				{
+					if (!sample_value(m2, value, sizeof(value)))
+						continue;
+					put_sample2(o, row, row->label, k, k2, value);
+					n++;
+				}
+			}
+			return n;
+		}
 		json_object_foreach((json_t *)obj, k, m)
 		{
 			v = get_path(m, rest);

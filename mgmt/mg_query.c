@@ -11,7 +11,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "al.h"
 #include "mg_query.h"
+
+const char *const mg_app_proto_names[] = { "unknown", "http", "tls", "dns", "ssh", "smtp", "ftp",
+	"failed", NULL };
+
+_Static_assert(sizeof(mg_app_proto_names) / sizeof(mg_app_proto_names[0]) == AL_PROTO__COUNT + 1,
+		"one name per enum al_proto");
 
 #define NS_PER_S 1000000000LL
 

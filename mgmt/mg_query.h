@@ -38,6 +38,13 @@ struct mg_qparam {
 };
 
 /*
+ * The names an app_proto parameter (MG_QT_ENUM) accepts, indexed by enum al_proto: "unknown"
+ * (no protocol detected yet), then al_proto_name()'s "http", "tls", "dns", "ssh", "smtp", "ftp",
+ * "failed"; NULL-terminated.
+ */
+extern const char *const mg_app_proto_names[];
+
+/*
  * Parse r's query into out with spec (terminated by a row with name NULL). Fields of out for
  * parameters that are absent are left as they are (the caller sets defaults first). Returns 0,
  * or -EINVAL after a 400 reply (invalid_query, details {parameter, accepted}).

@@ -62,6 +62,7 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/flows", MG_ROLE_VIEWER, mg_h_flows),
 	GET("/api/v1/flows/history", MG_ROLE_VIEWER, mg_h_flows_history),
 	GET("/api/v1/alerts", MG_ROLE_VIEWER, mg_h_alerts),
+	GET("/api/v1/alerts/{uid}", MG_ROLE_VIEWER, mg_h_alert),
 	GET("/api/v1/anomalies", MG_ROLE_VIEWER, mg_h_anomalies),
 
 	/* Blocklist and audit log. */

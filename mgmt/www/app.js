@@ -878,6 +878,14 @@ function alertEvidence(a) {
 	if (a.facts && typeof a.facts === 'object')
 		for (const [k, v] of Object.entries(a.facts))
 			add(k, typeof v === 'object' ? JSON.stringify(v) : v);
+	// The application layer: the flow's protocol and the matched transaction's facts, named
+	// as in the EVE record (http.hostname, dns.queries, ...).
+	add('Application', a.app_proto);
+	if (a.app && typeof a.app === 'object')
+		for (const [k, v] of Object.entries(a.app))
+			add(`${a.app_proto}.${k}`, typeof v === 'object' ? JSON.stringify(v) : v);
+	if (Array.isArray(a.app_cut) && a.app_cut.length)
+		add('Cut to fit', a.app_cut.join(', '));
 	return ev;
 }
 
@@ -899,7 +907,7 @@ function alertItem(a) {
 			h('span', { class: 'title', text: alertTitle(a) }),
 			h('span', {
 				class: 'addrs',
-				text: `${hostPort(a.src, a.sport, protoName(a.proto))} → ${hostPort(a.dst, a.dport, protoName(a.proto))} ${protoName(a.proto)}`,
+				text: `${hostPort(a.src, a.sport, protoName(a.proto))} → ${hostPort(a.dst, a.dport, protoName(a.proto))} ${protoName(a.proto)}${a.app_proto ? `/${a.app_proto}` : ''}`,
 			}),
 			h('span', {
 				class: 'count',
@@ -1044,6 +1052,11 @@ async function pollFlows() {
 				'tr',
 				{},
 				h('td', { text: f.proto + (f.state ? ` · ${f.state}` : '') }),
+				h('td', {
+					'data-field': 'app',
+					text: f.app_proto || '—',
+					title: f.app_proto ? '' : 'no application protocol detected (yet)',
+				}),
 				h('td', { class: 'addr', text: hostPort(f.src, f.sport, f.proto) }),
 				h('td', { class: 'addr', text: hostPort(f.dst, f.dport, f.proto) }),
 				h('td', {
@@ -1082,7 +1095,7 @@ async function pollFlows() {
 				'tr',
 				{},
 				h('td', {
-					colspan: 9,
+					colspan: 10,
 					class: 'empty',
 					text: 'No active flow matches.',
 				}),

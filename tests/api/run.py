@@ -88,7 +88,8 @@ def served_routes_match_document(v, ctx):
     doc = ctx.get("doc") or json.loads(v.get("/api/v1/openapi.json").body)
     served, missing = set(), set()
     for path, item in doc["paths"].items():
-        concrete = path.replace("{version}", "1").replace("{address}", "192.0.2.1")
+        concrete = path.replace("{version}", "1").replace("{address}", "192.0.2.1").replace(
+            "{uid}", "1")
         for m, op in item.items():
             if m not in openapi_check.METHODS:
                 continue
@@ -459,6 +460,137 @@ def signature_lifecycle(v, ctx):
     check(rc == 0, f"the second vigild exited with {rc}:\n{tail}")
 
 
+# -- the application layer --------------------------------------------------------------------------
+
+APP_POLICY = """version: 1
+default: allow
+l2: {default: pass}
+rules:
+  - name: web
+    proto: tcp
+    dport: [80, 443]
+    action: allow
+"""
+
+
+@test
+def application_layer(v, ctx):
+    """A vigild replaying the eve-applayer capture (one exchange per application protocol,
+    each matched by a signature on its transaction): app_proto and the transaction's facts in
+    the alerts (list, filter, detail) and in the EVE log, app_proto on live flows and in the
+    flow history (and, after the stop, flows and bytes per application in the store), the
+    applayer families in /metrics and the section in /status."""
+    case = os.path.join(apilib.ROOT, "tests", "cases", "eve-applayer")
+    eve = os.path.join(v.work, "eve-applayer.json")
+    s = apilib.Vigild(v.argv0, capture="eve-applayer", prefix="vgapp", policy=APP_POLICY,
+                      extra_config={
+                          "signatures": {"paths": [os.path.join(case, "test.rules")]},
+                          "inspection": {"flows": "all"},
+                          "alerts": {"eve_log": eve}})
+    db = os.path.join(s.work, "vigil.db")
+    try:
+        deadline = time.time() + 15
+        while True:
+            r = expect(s.get("/api/v1/alerts?kind=signature", "viewer"), 200)
+            if len(r.json["items"]) >= 7 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        items = r.json["items"]
+        check(len(items) == 7, "seven signature alerts: one per protocol, and a long URL", r)
+        by_sid = {x["sid"]: x for x in items}
+        by_proto = {x["app_proto"]: x for x in items if x["sid"] != 9900507}
+        check(sorted(by_proto) == ["dns", "ftp", "http", "smtp", "ssh", "tls"],
+              "each alert names its flow's protocol", [x["app_proto"] for x in items])
+        http = by_sid[9900501]
+        check(http["app"]["hostname"] == "www.example.com" and
+              http["app"]["url"] == "/admin/login.php?user=admin" and
+              http["app"]["status"] == 302 and http["app"]["http_method"] == "GET",
+              "the HTTP transaction's facts", http)
+        check(http["app_cut"] is None, "nothing was cut", http)
+        long_url = by_sid[9900507]
+        check(long_url["app"]["url"] == "/long/" + "a" * 122 and
+              long_url["app_cut"] == ["http.url"], "the long URL cut, and said to be", long_url)
+        check(by_proto["dns"]["app"]["queries"] == [{"rrname": "bad.example.com",
+                                                     "rrtype": "A"}], "the DNS query",
+              by_proto["dns"])
+        check(by_proto["tls"]["app"]["sni"] == "tls.example.net", "the SNI", by_proto["tls"])
+        check(by_proto["smtp"]["app"]["mail_from"] == "<evil@example.com>", "the sender",
+              by_proto["smtp"])
+
+        # The filter, and one alert by the uid its EVE line carries.
+        r = expect(s.get("/api/v1/alerts?app_proto=http", "viewer"), 200)
+        check(sorted(x["sid"] for x in r.json["items"]) == [9900501, 9900507],
+              "app_proto=http", r)
+        r = expect(s.get("/api/v1/alerts?app_proto=unknown&kind=signature", "viewer"), 200)
+        check(r.json["items"] == [], "no signature alert without a protocol", r)
+        with open(eve) as f:
+            lines = [json.loads(x) for x in f if x.strip()]
+        line = next((x for x in lines if x["alert"]["signature_id"] == 9900501), None)
+        check(line is not None, "the HTTP alert in the EVE log", lines)
+        check(line["app_proto"] == "http" and line["http"]["hostname"] == "www.example.com"
+              and line["http"]["url"] == "/admin/login.php?user=admin",
+              "hostname and url in the EVE line", line)
+        r = expect(s.get(f"/api/v1/alerts/{line['vigil']['uid']}", "viewer"), 200)
+        check(r.json["sid"] == 9900501 and r.json["app"] == http["app"],
+              "the alert by uid, as in the list", r)
+        expect(s.get("/api/v1/alerts/1", "viewer"), 404, "not_found")
+        expect(s.get("/api/v1/alerts/abc", "viewer"), 400, "invalid_path")
+
+        # Live flows: each names its protocol; the filter keeps one protocol.
+        r = expect(s.get("/api/v1/flows", "viewer"), 200)
+        check(all("app_proto" in x for x in r.json["items"]), "app_proto on every flow", r)
+        check({"http", "dns", "tls", "ssh", "smtp", "ftp"} <=
+              {x["app_proto"] for x in r.json["items"]}, "each protocol's flow", r)
+        r = expect(s.get("/api/v1/flows?app_proto=smtp", "viewer"), 200)
+        check(len(r.json["items"]) == 1 and r.json["items"][0]["dport"] == 25,
+              "app_proto=smtp", r)
+
+        # History: a DNS flow reports its protocol with the update its query makes (TCP flows
+        # with their next update or their end); the flow's count moves to it.
+        deadline = time.time() + 15
+        while True:
+            r = expect(s.get("/api/v1/flows/history?app_proto=dns", "viewer"), 200)
+            if sum(x["flows"] for x in r.json["items"]) >= 1 or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        check(sum(x["flows"] for x in r.json["items"]) == 1 and
+              sum(x["bytes"] for x in r.json["items"]) > 0 and
+              all(x["app_proto"] == "dns" and x["dport"] == 53 for x in r.json["items"]),
+              "the DNS flow counted under dns, with its datagram's bytes", r)
+        r = expect(s.get("/api/v1/flows/history?app_proto=unknown", "viewer"), 200)
+        check(all(x["app_proto"] is None for x in r.json["items"]) and
+              all(x["flows"] == 0 and x["bytes"] == 0 for x in r.json["items"]
+                  if x["dport"] == 53),
+              "the flows not reported yet, under null, and nothing of the DNS flow", r)
+
+        # Counters: /status has the applayer section, /metrics its families.
+        st = expect(s.get("/api/v1/status", "viewer"), 200).json
+        check(st["applayer"]["protocols"]["http"] == 2, "flows per protocol", st["applayer"])
+        check(st["inspection"]["app_alerts"] == {"attached": 7, "missing": 0, "unpaired": 0},
+              "every TXMETA paired with its alert", st["inspection"])
+        body = expect(s.get("/metrics", "viewer"), 200).body.splitlines()
+        for want in ('vigil_applayer_flows_total{proto="http"} 2',
+                     'vigil_applayer_flows_total{proto="ftp"} 1',
+                     'vigil_alert_app_facts_total{result="attached"} 7',
+                     "# TYPE vigil_applayer_transactions_total counter"):
+            check(want in body or any(x.startswith(want) for x in body), f"no line {want!r}")
+        rc = s.close()
+        check(rc == 0, f"the application-layer vigild exited with {rc}:\n{s.tail(30)}")
+        # The flows ended with the stop, naming their protocols: flows and bytes per
+        # application, as an operator asks the store.
+        import sqlite3
+        with sqlite3.connect(db) as c:
+            rows = dict((p, (n, b)) for p, n, b in c.execute(
+                "SELECT app_proto, sum(flows), sum(bytes) FROM flows GROUP BY app_proto"))
+        for p, n in (("http", 2), ("dns", 1), ("tls", 1), ("ssh", 1), ("smtp", 1), ("ftp", 1)):
+            check(p in rows and rows[p][0] == n and rows[p][1] > 0,
+                  f"{n} {p} flow(s) with their bytes in the store", rows)
+        check(rows.get("", (0, 0))[0] == 0, "no flow left under 'not known'", rows)
+    finally:
+        s.close()
+        s.cleanup()
+
+
 # -- mode, blocklist, flows, counters --------------------------------------------------------------
 
 @test
@@ -500,6 +632,9 @@ def flows_and_counters(v, ctx):
         expect(v.get("/api/v1/flows?" + q, "viewer"), 400, "invalid_query")
     r = expect(v.get("/api/v1/flows/history?since=-1d&limit=50", "viewer"), 200)
     check("items" in r.json, "history list", r)
+    check(all("app_proto" in x for x in r.json["items"]), "history rows have app_proto", r)
+    expect(v.get("/api/v1/flows/history?app_proto=unknown", "viewer"), 200)
+    expect(v.get("/api/v1/flows/history?app_proto=smtp2", "viewer"), 400, "invalid_query")
     r = expect(v.get("/api/v1/rules/counters", "viewer"), 200)
     names = [x["name"] for x in r.json["policy"]]
     check(names[-1] == "(default)" and "web" in names, "rules with the default last", r)
@@ -508,7 +643,8 @@ def flows_and_counters(v, ctx):
 @test
 def alerts_anomalies_audit_queries(v, ctx):
     for path in ("/api/v1/alerts", "/api/v1/alerts?since=-1h&until=2100-01-01T00:00:00Z"
-                 "&severity=high&kind=signature&src=10.1.1.1&dst=fd00::2&sid=1&limit=10",
+                 "&severity=high&kind=signature&src=10.1.1.1&dst=fd00::2&sid=1&app_proto=http"
+                 "&limit=10",
                  "/api/v1/anomalies?since=1700000000&detector=port_scan&limit=5",
                  "/api/v1/audit?limit=3"):
         r = expect(v.get(path, "admin"), 200)
@@ -518,7 +654,8 @@ def alerts_anomalies_audit_queries(v, ctx):
     nxt = expect(v.get(f"/api/v1/audit?limit=2&cursor={r.json['next_cursor']}", "admin"), 200)
     check(nxt.json["items"][0]["id"] < r.json["items"][-1]["id"], "the next page is older", nxt)
     for q in ("severity=urgent", "kind=all", "since=yesterday", "until=2026-13-01T00:00:00Z",
-              "sid=0", "limit=1001", "cursor=-1", "src=not-an-ip", "colour=red"):
+              "sid=0", "limit=1001", "cursor=-1", "src=not-an-ip", "colour=red",
+              "app_proto=gopher"):
         r = expect(v.get("/api/v1/alerts?" + q, "viewer"), 400, "invalid_query")
         check(q.split("=")[0] in r.json["message"], "the message names the parameter", r)
 
@@ -651,6 +788,12 @@ def vigilctl(v, ctx):
     check(rc == 2 and "unknown option --colour" in err, f"alerts unknown option: {err}")
     rc, out, _ = run("flows", "--limit", "3")
     check(rc == 0, "flows")
+    rc, out, err = run("alerts", "--app_proto", "http")
+    check(rc == 0, f"alerts --app_proto: {rc} {err}")
+    rc, out, err = run("flows", "history", "--app_proto", "unknown", "--since", "-1d")
+    check(rc == 0 and ("APP" in out or "(none)" in out), f"flows history: {out} {err}")
+    rc, out, err = run("flows", "--app_proto", "gopher")
+    check(rc == 1 and "invalid_query" in err, f"flows bad app_proto: {err}")
     rc, out, _ = run("counters")
     check(rc == 0 and "(default)" in out, f"counters: {out}")
     rc, out, _ = run("metrics")

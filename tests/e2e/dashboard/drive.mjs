@@ -163,6 +163,13 @@ try {
 		throw new Error(
 			`the explanation is missing or empty: what='${what}' why='${why}' next='${next}'`,
 		);
+	// The canary is in an HTTP request: the flow's application protocol is shown with it.
+	const app = await canary.first().locator('dl.kv dt', { hasText: 'Application' }).count();
+	const evidence = await canary.first().locator('dl.kv').innerText();
+	if (!app || !/Application\s+http/.test(evidence) || !summary.includes('tcp/http'))
+		throw new Error(
+			`the alert does not name its flow's application protocol (http): summary '${summary}', evidence '${evidence.replace(/\s+/g, ' ')}'`,
+		);
 	log(`alert shown: ${summary.replace(/\s+/g, ' ')}`);
 	log(`  what happened: ${what}`);
 	log(`  what to do: ${next}`);

@@ -137,6 +137,7 @@ test_shipped_config_is_valid(void **state)
 		{ "detectors", owned_elsewhere, &seen },
 		{ "alerts", owned_elsewhere, &seen },
 		{ "mgmt", owned_elsewhere, &seen },
+		{ "applayer", owned_elsewhere, &seen },
 	};
 
 	(void)state;

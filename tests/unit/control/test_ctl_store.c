@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The store on real SQLite files: per-minute aggregation, migrations from a hand-made v1
- * database, retention by age and by size, a corrupt file moved aside, a locked database that
- * fails softly and catches up, crash safety under SIGKILL, versions, alerts with pagination,
- * audit and the blocklist through the read-only API.
+ * The store on real SQLite files: per-minute aggregation (by application protocol too),
+ * migrations from a hand-made v1 database and from a v2 one built by the shipped migrations,
+ * retention by age and by size, a corrupt file moved aside, a locked database that fails softly
+ * and catches up, crash safety under SIGKILL, versions, alerts with pagination and their
+ * application layer, audit and the blocklist through the read-only API.
  */
 #define VG_TEST_WITH_EAL
 #include "vg_test.h"
@@ -14,7 +15,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "al.h"
 #include "ctl_store.h"
+#include "ctl_store_schema.h"
 #include "ctl_test_util.h"
 
 /* 2024-03-01T00:00:00Z: a fixed dataplane clock for the tests. */
@@ -708,6 +711,267 @@ test_alert_queries_and_pagination(void **state)
 	ctl_store_close(s);
 }
 
+/*
+ * A v2 database as the shipped migrations made it (the previous schema version), with a flow
+ * row and a signature alert, migrated to the current one.
+ */
+static void
+test_migration_from_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_store *s;
+	sqlite3 *db;
+	struct dp_event ev;
+	char err[256] = "";
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	exec_raw(db, ctl_store_migrations[0]);
+	exec_raw(db, ctl_store_migrations[1]);
+	exec_raw(db, "INSERT INTO flows VALUES (1709251200, '10.1.1.1', '10.2.2.2', 80, 6, 1, 10,"
+		     " 4000, 2);"
+		     "INSERT INTO alerts (uid, kind, severity, gid, sid, signature, src, dst, sport,"
+		     " dport, proto, first_ns, last_ns, action, facts) VALUES (91, 'signature', 2,"
+		     " 1, 2000001, 'old', '10.1.1.1', '10.2.2.2', 40000, 80, 6,"
+		     " 1709251200000000000, 1709251200000000000, 'allowed', '{}');"
+		     "PRAGMA user_version = 2;");
+	sqlite3_close(db);
+
+	s = open_store(f);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), CTL_STORE_SCHEMA_VERSION);
+	/* The old rows are kept, their protocol "not known". */
+	assert_int_equal(sql_int(f->path, "SELECT flows * 100000 + bytes FROM flows WHERE"
+					  " app_proto = '' AND verdict = 1"),
+			2 * 100000 + 4000);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM alerts WHERE uid = 91 AND"
+					  " app_proto IS NULL AND app IS NULL"),
+			1);
+	/* The key has the protocol: the same minute and flow key with "http" is another row. */
+	ev = ctl_test_ev4(DP_EV_FLOW_START, 1709251200ULL * NS_PER_S, "10.1.1.1", 40001, "10.2.2.2",
+			80, 6, 5);
+	ctl_test_counts(&ev, 1, 0, 60, 0);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	ev.type = DP_EV_FLOW_END;
+	ev.flow.app_proto = AL_PROTO_HTTP;
+	ctl_test_counts(&ev, 5, 4, 600, 3000);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	assert_true(ctl_store_flush(s) > 0);
+	ctl_store_close(s);
+	/* The start landed on the old row's key (protocol not known yet) and moved on whole. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flows"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT flows * 100000 + bytes FROM flows WHERE"
+					  " app_proto = ''"),
+			2 * 100000 + 4000);
+	assert_int_equal(
+			sql_int(f->path, "SELECT bytes FROM flows WHERE app_proto = 'http'"), 3600);
+	assert_int_equal(sql_int(f->path, "SELECT flows FROM flows WHERE app_proto = 'http'"), 1);
+	/* The indexes came back with the rebuilt table. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+					  " AND name IN ('flows_src', 'flows_dst')"),
+			2);
+	/* Readers see the migrated rows: the old ones with app_proto null. */
+	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
+	struct ctl_flow_query q = {
+		.dport = -1, .proto = -1, .verdict = -1, .app_proto = "unknown"
+	};
+	json_t *rows;
+
+	assert_non_null(r);
+	rows = ctl_store_query_flows(r, &q, err, sizeof(err));
+	assert_non_null(rows);
+	assert_int_equal(json_array_size(rows), 1);
+	assert_true(json_is_null(json_object_get(json_array_get(rows, 0), "app_proto")));
+	json_decref(rows);
+	ctl_store_reader_close(r);
+}
+
+/*
+ * Aggregates per application protocol. A flow's start does not know its protocol; the first
+ * event that does moves the flow's count there, with what the flow added in its start's minute
+ * meanwhile, even when the "not known" row was written already; later packets and bytes go
+ * under the protocol their event names.
+ */
+static void
+test_flows_by_app_proto(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_store *s = open_store(f);
+	struct dp_event ev;
+	uint64_t t = T0_NS + 5 * NS_PER_S;
+	int64_t m0 = (int64_t)(T0_NS / NS_PER_S);
+	char sql[256], err[256] = "";
+
+	/* HTTP flow: start (60 bytes) in minute 0, written; update in minute 1 names http. */
+	ev = ctl_test_ev4(DP_EV_FLOW_START, t, "10.0.0.1", 40000, "192.0.2.10", 80, 6, 1);
+	ctl_test_counts(&ev, 1, 0, 60, 0);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	assert_int_equal(ctl_store_flush(s), 1);
+	ev.type = DP_EV_FLOW_UPDATE;
+	ev.time_ns = t + 60 * NS_PER_S;
+	ev.flow.app_proto = AL_PROTO_HTTP;
+	ctl_test_counts(&ev, 4, 3, 600, 4000);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	ev.type = DP_EV_FLOW_END;
+	ev.time_ns = t + 70 * NS_PER_S;
+	ctl_test_counts(&ev, 6, 5, 800, 9000);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	/* A flow whose protocol is never recognised: counted under "failed" once detection gave
+	 * up, and one that ends before any payload: under "not known". */
+	ev = ctl_test_ev4(DP_EV_FLOW_START, t, "10.0.0.1", 40001, "192.0.2.10", 80, 6, 2);
+	ctl_test_counts(&ev, 1, 0, 60, 0);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	ev.type = DP_EV_FLOW_END;
+	ev.flow.app_proto = AL_PROTO_FAILED;
+	ctl_test_counts(&ev, 3, 2, 300, 200);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	ev = ctl_test_ev4(DP_EV_FLOW_START, t, "10.0.0.1", 40002, "192.0.2.10", 80, 6, 3);
+	ctl_test_counts(&ev, 1, 0, 60, 0);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	ev.type = DP_EV_FLOW_END;
+	ctl_test_counts(&ev, 2, 1, 120, 60);
+	assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+	assert_true(ctl_store_flush(s) > 0);
+	ctl_store_close(s);
+
+	/* Flows per application, in the minute each started. */
+	snprintf(sql, sizeof(sql),
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = '%s'",
+			m0, "http");
+	assert_int_equal(sql_int(f->path, sql), 1);
+	snprintf(sql, sizeof(sql),
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = '%s'",
+			m0, "failed");
+	assert_int_equal(sql_int(f->path, sql), 1);
+	snprintf(sql, sizeof(sql),
+			"SELECT sum(flows) FROM flows WHERE minute = %" PRId64
+			" AND app_proto = ''",
+			m0);
+	assert_int_equal(sql_int(f->path, sql), 1);
+	assert_int_equal(sql_int(f->path, "SELECT sum(flows) FROM flows"), 3);
+	/* Bytes per application: each flow's bytes under its protocol, the first ones too. */
+	assert_int_equal(sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = 'http'"),
+			9800);
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = 'failed'"),
+			500);
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(bytes) FROM flows WHERE app_proto = ''"), 180);
+	assert_int_equal(
+			sql_int(f->path, "SELECT sum(packets) FROM flows WHERE app_proto = ''"), 3);
+	/* The "not known" row the three share, written before the moves: the third flow only. */
+	snprintf(sql, sizeof(sql),
+			"SELECT packets + bytes + flows FROM flows WHERE minute = %" PRId64
+			" AND app_proto = '' AND src = '10.0.0.1' AND dport = 80",
+			m0);
+	assert_int_equal(sql_int(f->path, sql), 180 + 3 + 1);
+
+	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
+	struct ctl_flow_query q = { .dport = -1, .proto = -1, .verdict = -1, .app_proto = "http" };
+	json_t *rows;
+
+	assert_non_null(r);
+	rows = ctl_store_query_flows(r, &q, err, sizeof(err));
+	assert_non_null(rows);
+	assert_int_equal(json_array_size(rows), 2); /* minute 0 (the flow) and 1 (its bytes) */
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		assert_string_equal(json_string_value(json_object_get(
+						    json_array_get(rows, i), "app_proto")),
+				"http");
+	json_decref(rows);
+	q.app_proto = "gopher";
+	assert_null(ctl_store_query_flows(r, &q, err, sizeof(err)));
+	assert_non_null(strstr(err, "'gopher' is not an application protocol"));
+	ctl_store_reader_close(r);
+}
+
+/* A signature alert keeps its app_proto and transaction facts; the list filters on them. */
+static void
+test_alert_app_columns(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_store *s = open_store(f);
+	struct ctl_alert a;
+	struct dp_event ev;
+	char err[256] = "";
+	int64_t cursor;
+	static const char host[] = "www.example.com", url[] = "/a/very/long/ur";
+
+	ev = ctl_test_ev4(DP_EV_ALERT, T0_NS, "10.1.1.1", 40000, "10.2.2.2", 80, 6, 9);
+	ev.alert.sid = 9900001;
+	ev.flow.app_proto = AL_PROTO_HTTP;
+	ev.alert.tx = 1;
+	ctl_alert_from_event(&ev, "http test", "web", CTL_SEV_HIGH, &a);
+	a.has_app = true;
+	a.app.proto = AL_PROTO_HTTP;
+	a.app.data[0] = DP_TM_HTTP_HOST;
+	a.app.data[1] = sizeof(host) - 1;
+	memcpy(a.app.data + 2, host, sizeof(host) - 1);
+	a.app.len = (uint8_t)(2 + sizeof(host) - 1);
+	a.app.data[a.app.len] = DP_TM_HTTP_URL | DP_TM_CUT;
+	a.app.data[a.app.len + 1] = sizeof(url) - 1;
+	memcpy(a.app.data + a.app.len + 2, url, sizeof(url) - 1);
+	a.app.len = (uint8_t)(a.app.len + 2 + sizeof(url) - 1);
+	a.uid = 700;
+	assert_int_equal(ctl_store_add_alert(s, &a), 0);
+	/* A repeat (same uid) of another transaction keeps the first one's facts. */
+	a.app.data[2] = 'X';
+	a.count = 2;
+	assert_int_equal(ctl_store_add_alert(s, &a), 0);
+	/* An alert on a flow without a detected protocol, and an anomaly. */
+	ev.flow.app_proto = 0;
+	ev.alert.tx = 0;
+	ctl_alert_from_event(&ev, "stream test", "web", CTL_SEV_LOW, &a);
+	a.uid = 701;
+	assert_int_equal(ctl_store_add_alert(s, &a), 0);
+	assert_int_equal(ctl_store_flush(s), 3);
+	ctl_store_close(s);
+
+	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
+	struct ctl_alert_query q = { .app_proto = "http" };
+	json_t *page, *row;
+
+	assert_non_null(r);
+	page = ctl_store_query_alerts(r, &q, &cursor, err, sizeof(err));
+	assert_non_null(page);
+	assert_int_equal(json_array_size(page), 1);
+	row = json_array_get(page, 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "uid")), 700);
+	assert_int_equal(json_integer_value(json_object_get(row, "count")), 2);
+	assert_string_equal(json_string_value(json_object_get(row, "app_proto")), "http");
+	assert_string_equal(
+			json_string_value(json_object_get(json_object_get(row, "app"), "hostname")),
+			"www.example.com");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "app"), "url")),
+			"/a/very/long/ur");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(row, "app_cut"), 0)),
+			"http.url");
+	json_decref(page);
+	q.app_proto = "unknown";
+	page = ctl_store_query_alerts(r, &q, &cursor, err, sizeof(err));
+	assert_non_null(page);
+	assert_int_equal(json_array_size(page), 1);
+	row = json_array_get(page, 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "uid")), 701);
+	assert_true(json_is_null(json_object_get(row, "app_proto")));
+	assert_true(json_is_null(json_object_get(row, "app")));
+	assert_true(json_is_null(json_object_get(row, "app_cut")));
+	json_decref(page);
+	q.app_proto = "dns";
+	page = ctl_store_query_alerts(r, &q, &cursor, err, sizeof(err));
+	assert_int_equal(json_array_size(page), 0);
+	json_decref(page);
+	/* One alert by uid, the same as in the list. */
+	row = ctl_store_get_alert(r, 700, err, sizeof(err));
+	assert_non_null(row);
+	assert_string_equal(json_string_value(json_object_get(row, "app_proto")), "http");
+	assert_non_null(json_object_get(row, "app"));
+	json_decref(row);
+	assert_null(ctl_store_get_alert(r, 12345, err, sizeof(err)));
+	assert_string_equal(err, "no alert 12345");
+	ctl_store_reader_close(r);
+}
+
 static void
 count_block(const struct ctl_store_block *b, void *arg)
 {
@@ -841,6 +1105,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_aggregates_per_minute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_and_synchronous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flows_by_app_proto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_app_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_by_size, setup, teardown),

@@ -5,7 +5,7 @@
 The active rules are counted here, independently of the loader: a rule is a statement (lines
 joined where they end in a backslash) that is neither blank nor a comment. det_check must read
 exactly that many, load at least 90% of them, account for every other one as rejected, and
-compile the set. Every reject det_check lists must name a keyword that is in the rule at the
+compile the set (its compile time is printed, not judged: that is a benchmark's job). Every reject det_check lists must name a keyword that is in the rule at the
 line and column it gives, with the rule's sid.
 
     et_open_full.py DET_CHECK TESTDATA_DIR
@@ -18,7 +18,6 @@ import subprocess
 import sys
 
 MIN_SHARE = 0.90
-MAX_COMPILE_MS = 30000
 
 
 def count_rules(d):
@@ -77,11 +76,10 @@ def main():
     if sum(load['by_reason'].values()) != load['rejected']:
         print('FAIL: the reasons do not add up to the rejects')
         ok = False
+    # The compile time is printed above, not judged: speed is for the benchmarks
+    # (docs/BENCHMARKS.md), and this test also runs in the sanitizer build.
     if comp is None or comp['rules'] != load['loaded']:
         print('FAIL: the loaded set did not compile whole')
-        ok = False
-    elif comp['compile_ms'] > MAX_COMPILE_MS:
-        print(f"FAIL: compiling took {comp['compile_ms']:.0f} ms")
         ok = False
     # every listed reject points into its keyword's option (the name or its value), in the
     # rule with its sid

@@ -11,6 +11,8 @@
 
 #include "vg_test.h"
 
+#include "al.h"
+#include "mg_query.h"
 #include "mg_route.h"
 #include "mg_test_http.h"
 
@@ -661,6 +663,21 @@ test_flows_and_counters(void **state)
 	assert_int_equal(f->port, 443);
 	assert_int_equal(f->proto, 6);
 	assert_int_equal(f->state, 3); /* DP_TCP_ESTABLISHED */
+	assert_int_equal(f->app_proto, -1);
+
+	/* app_proto by Suricata's names, "unknown" for flows not detected yet. */
+	for (int p = 0; mg_app_proto_names[p] != NULL; p++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/flows?app_proto=%s", mg_app_proto_names[p]);
+		assert_int_equal(http(&ts, "GET", path, TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+		expect_status(&r, 200);
+		http_resp_free(&r);
+		f = fake_ctl_last_flow_filter(&limit);
+		assert_int_equal(f->app_proto, p);
+		assert_string_equal(mg_app_proto_names[p],
+				p == 0 ? "unknown" : al_proto_name((enum al_proto)p));
+	}
 
 	assert_int_equal(http(&ts, "GET", "/api/v1/flows", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
 	expect_status(&r, 200);
@@ -671,9 +688,11 @@ test_flows_and_counters(void **state)
 	assert_int_equal(f->port, -1);
 	assert_int_equal(f->proto, -1);
 	assert_int_equal(f->state, -1);
+	assert_int_equal(f->app_proto, -1);
 
-	static const char *const bad[] = { "/api/v1/flows?port=65536", "/api/v1/flows?state=open",
-		"/api/v1/flows?limit=0", "/api/v1/flows?addr=10.0.0",
+	static const char *const bad[] = { "/api/v1/flows?app_proto=gopher",
+		"/api/v1/flows?app_proto=HTTP", "/api/v1/flows?port=65536",
+		"/api/v1/flows?state=open", "/api/v1/flows?limit=0", "/api/v1/flows?addr=10.0.0",
 		"/api/v1/flows?proto=", "/api/v1/flows?src=10.0.0.1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(http(&ts, "GET", bad[i], TOK_VIEWER, NULL, NULL, NULL, &r), 0);
@@ -693,7 +712,9 @@ static void
 test_without_store(void **state)
 {
 	static const char *const paths[] = { "/api/v1/alerts", "/api/v1/anomalies",
-		"/api/v1/flows/history", "/api/v1/audit", "/api/v1/policy/versions/1" };
+		"/api/v1/flows/history", "/api/v1/audit", "/api/v1/policy/versions/1",
+		"/api/v1/alerts/12345", "/api/v1/alerts?app_proto=dns",
+		"/api/v1/flows/history?app_proto=unknown" };
 	struct http_resp r;
 
 	(void)state;
@@ -712,6 +733,15 @@ test_without_store(void **state)
 	assert_int_equal(http(&ts, "GET", "/api/v1/policy/versions/x1", TOK_ADMIN, NULL, NULL, NULL,
 					 &r),
 			0);
+	assert_error_shape(&r, 400, "invalid_path");
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/alerts?app_proto=quic", TOK_ADMIN, NULL, NULL,
+					 NULL, &r),
+			0);
+	assert_error_shape(&r, 400, "invalid_query");
+	assert_non_null(strstr(http_message(&r), "app_proto"));
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/alerts/-3", TOK_ADMIN, NULL, NULL, NULL, &r), 0);
 	assert_error_shape(&r, 400, "invalid_path");
 	http_resp_free(&r);
 }

@@ -35,6 +35,14 @@ static const char *doc_text =
 		"   {\"low\": 1, \"high\": 5}}, \"detectors\": {\"port_scan\": {\"findings\": 2,"
 		"   \"entries\": 9}, \"syn_flood\": {\"findings\": 0}}, \"blocklist\": {\"entries\": 1}},"
 		" \"store\": {\"pending\": 12, \"rows_written\": 300, \"failures\": 0},"
+		" \"inspection\": {\"alerts\": 7, \"app_alerts\": {\"attached\": 5, \"missing\": 1,"
+		"   \"unpaired\": 0}},"
+		" \"applayer\": {\"flows\": 12, \"flows_refused\": 0, \"memcap\": 0, \"bytes\": 9000,"
+		"   \"gaps\": 1, \"transactions\": 20, \"detect_failed\": 2,"
+		"   \"protocols\": {\"http\": 6, \"tls\": 3, \"dns\": 1, \"failed\": 2},"
+		"   \"anomalies\": {\"http\": {\"request_field_missing_colon\": 2,"
+		"     \"double_encoded_uri\": 1}, \"smtp\": {\"invalid_reply\": 4}},"
+		"   \"memory_bytes\": 65536},"
 		" \"api\": {\"requests\": {\"2xx\": 5, \"4xx\": 1}, \"auth_failures\": 1, \"connections\": 2}}";
 
 static char *
@@ -115,6 +123,19 @@ test_values_and_labels(void **state)
 	assert_line(t, "vigil_blocklist_entries 1");
 	assert_line(t, "vigil_store_pending_rows 12");
 	assert_line(t, "vigil_store_rows_written_total 300");
+	/* The application layer: flows per protocol, anomalies by protocol and name. */
+	assert_line(t, "vigil_applayer_flows_total{proto=\"http\"} 6");
+	assert_line(t, "vigil_applayer_flows_total{proto=\"failed\"} 2");
+	assert_line(t, "vigil_applayer_anomalies_total{proto=\"http\","
+		       "name=\"request_field_missing_colon\"} 2");
+	assert_line(t, "vigil_applayer_anomalies_total{proto=\"smtp\",name=\"invalid_reply\"} 4");
+	assert_line(t, "# TYPE vigil_applayer_anomalies_total counter");
+	assert_line(t, "vigil_applayer_parsed_flows_total 12");
+	assert_line(t, "vigil_applayer_transactions_total 20");
+	assert_line(t, "vigil_applayer_detect_failed_total 2");
+	assert_line(t, "vigil_applayer_memory_bytes 65536");
+	assert_line(t, "vigil_alert_app_facts_total{result=\"attached\"} 5");
+	assert_line(t, "vigil_alert_app_facts_total{result=\"missing\"} 1");
 	/* Nothing about what the document does not have. */
 	assert_null(strstr(t, "vigil_store_rows_dropped_total"));
 	assert_null(strstr(t, "vigil_fragments_"));
