@@ -53,16 +53,31 @@ AS_VERSION = (9, 0, 0)
 # TLS parser (applayer/al_tls.c). Others (MAGIC: libmagic file types, ...) it lacks.
 FEATURES = {"HAVE_JA3"}
 
-# EVE event types and fields Vigil writes, beyond those seen in this run's output (any field a
-# record of this run carries counts as written). The alert fields are ctl_alert_to_json's;
+# EVE event types and fields Vigil writes (ctl_alert_to_json(), and the application-layer
+# objects of ctl_alert_app.h); a field a record of the case carries counts as written too.
 # "drop" and "stats" records are built by this harness from vigild's output capture and
-# --stats-json (see README.md).
+# --stats-json (see README.md). A check on anything else is unsupported.
+APP_FIELDS = {
+    "app_proto", "vigil.app_cut",
+    "http", "http.hostname", "http.url", "http.http_user_agent", "http.http_content_type",
+    "http.http_method", "http.protocol", "http.status", "http.redirect", "http.length",
+    "dns", "dns.version", "dns.type", "dns.id", "dns.flags", "dns.qr", "dns.aa", "dns.tc",
+    "dns.rd", "dns.ra", "dns.z", "dns.opcode", "dns.rcode", "dns.queries",
+    "dns.queries.rrname", "dns.queries.rrtype", "dns.queries.rrname_truncated",
+    "tls", "tls.subject", "tls.issuerdn", "tls.serial", "tls.fingerprint", "tls.sni",
+    "tls.version", "tls.ja3", "tls.ja3.hash", "tls.ja3s", "tls.ja3s.hash",
+    "ssh", "ssh.client", "ssh.client.proto_version", "ssh.client.software_version",
+    "ssh.server", "ssh.server.proto_version", "ssh.server.software_version",
+    "smtp", "smtp.helo", "smtp.mail_from", "smtp.rcpt_to",
+    "ftp", "ftp.command", "ftp.command_data", "ftp.completion_code", "ftp.reply",
+    "ftp.reply_received",
+}
 SCHEMA = {
     "alert": {"timestamp", "flow_id", "in_iface", "event_type", "src_ip", "src_port",
               "dest_ip", "dest_port", "proto", "alert", "alert.action", "alert.gid",
               "alert.signature_id", "alert.rev", "alert.signature", "alert.category",
               "alert.severity", "flow.pkts_toserver", "flow.pkts_toclient",
-              "flow.bytes_toserver", "flow.bytes_toclient", "pcap_cnt"},
+              "flow.bytes_toserver", "flow.bytes_toclient", "pcap_cnt"} | APP_FIELDS,
     "drop": {"event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "pcap_cnt",
              "alert.signature_id", "alert.gid", "alert.rev"},
     "stats": {"event_type", "stats", "stats.decoder", "stats.decoder.pkts",
@@ -774,7 +789,27 @@ def evaluate_filter(flt, records, written):
     if certain == want:
         return "pass", ""
     got = f"{certain}" + (f" (+{uncertain} undecided)" if uncertain else "")
-    return "fail", f"expected {want}, got {got}: {desc}"
+    return "fail", f"expected {want}, got {got}: {desc}" + nearest(match, records, et)
+
+
+def nearest(match, records, et):
+    """The fields in which the closest record of the filter's type differs, for diagnosis."""
+    best = None
+    for rec in records:
+        if et is not None and rec.get("event_type") != et:
+            continue
+        diff = []
+        for key, expected in match.items():
+            if key in ("has-key", "not-has-key"):
+                continue
+            val = find_value(alias(key, rec), rec)
+            if value_matches(key, expected, val) is False:
+                diff.append(f"{key}: {val!r}")
+        if diff and (best is None or len(diff) < len(best)):
+            best = diff
+    if not best or len(best) > 6:
+        return ""
+    return "; nearest record has " + ", ".join(best)
 
 
 # --------------------------------------------------------------------------------------------
@@ -986,8 +1021,7 @@ def blocker_rank(b):
 
 
 def collect(case, checks, run, blockers, notes):
-    """What a case's run gave, kept for judging once every case has run (a field counts as
-    written when any case's records carry it)."""
+    """What a case's run gave, kept for judging."""
     case.pending = None
     if run is not None and run["rc"] != 0:
         if run["rejects"] and run["rc"] == 1:
@@ -1062,6 +1096,8 @@ def judge(case, written):
     if fails:
         i, d = fails[0]
         more = f" (and {len(fails) - 1} more)" if len(fails) > 1 else ""
+        if len(d) > 160:
+            d = d[:157] + "..."  # the whole difference is in the details
         case.status, case.reason = "fail", f"check {i}: {d}{more}"
         return
     uns = [d for st, d in results if st == "unsupported"]
@@ -1177,9 +1213,10 @@ def main():
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         list(ex.map(lambda c: run_case(c, args), cases))
-    written = written_fields(cases)
     for c in cases:
-        judge(c, written)
+        # What the case's own records carry counts as written, not what other cases' do: a
+        # case is judged the same alone (--only) as among all.
+        judge(c, written_fields([c]))
     elapsed = time.monotonic() - t0
 
     expected = read_expected(args.expected)
