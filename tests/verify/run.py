@@ -1158,8 +1158,8 @@ def main():
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--vigild", required=True)
     ap.add_argument("--cases", action="append",
-                    help="a folder of cases (repeatable; default: the suricata-verify folders "
-                         f"of {TESTDATA})")
+                    help="a folder of cases, or one case's folder (repeatable; default: the "
+                         f"suricata-verify folders of {TESTDATA})")
     ap.add_argument("--only", action="append", help="run only this case (repeatable)")
     ap.add_argument("--expected", default=os.path.join(HERE, "expected.txt"))
     ap.add_argument("--update", action="store_true",
@@ -1190,6 +1190,9 @@ def main():
         if not os.path.isdir(d):
             print(f"no such folder: {d}", file=sys.stderr)
             return 2
+        if os.path.exists(os.path.join(d, "test.yaml")):
+            paths.append(os.path.abspath(d))  # a case folder itself
+            continue
         paths += sorted(p for p in glob.glob(os.path.join(d, "*"))
                         if os.path.isdir(p) and os.path.exists(os.path.join(p, "test.yaml")))
     names = collections.Counter(os.path.basename(p) for p in paths)
@@ -1199,6 +1202,8 @@ def main():
         return 2
     # Folders without test.yaml are not cases; say so rather than skip them silently.
     for d in dirs:
+        if os.path.exists(os.path.join(d, "test.yaml")):
+            continue
         for p in sorted(glob.glob(os.path.join(d, "*"))):
             if os.path.isdir(p) and not os.path.exists(os.path.join(p, "test.yaml")):
                 print(f"note: {p} has no test.yaml: not a case")
