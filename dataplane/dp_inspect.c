@@ -566,7 +566,15 @@ feed_app(struct scan_ctx *c, const struct dp_pkt *p, const uint8_t *data, uint32
 		if (p->tcp_flags & DP_TCPF_RST)
 			al_close(in->al, af, c->dir ^ 1, on_tx, c);
 	}
-	c->f->app_proto = (uint8_t)al_flow_proto(af);
+	uint8_t proto = (uint8_t)al_flow_proto(af);
+
+	/* Control hears of the protocol when it is known, not at the next periodic update. */
+	if (proto != c->f->app_proto && c->f->app_proto == AL_PROTO_NONE &&
+			proto != AL_PROTO_FAILED && c->t != NULL) {
+		c->f->app_proto = proto;
+		dp_flow_updated(c->t, c->pos, c->now, NULL);
+	}
+	c->f->app_proto = proto;
 }
 
 const uint8_t *
