@@ -974,7 +974,9 @@ def _run_case(case, args):
 
 def run_vigild(case, args, work, capture, pkts, delta, rule_file, cfg_extra):
     biggest = max((len(p.data) for p in pkts), default=0)
-    data_room = max(args.data_room, -(-(biggest + 128) // 1024) * 1024)
+    data_room = args.data_room
+    if not args.no_fit_frames:
+        data_room = max(data_room, -(-(biggest + 128) // 1024) * 1024)
     cfg, prefix = vigild_config(case, work, capture, rule_file, cfg_extra, args, data_room)
     cfg_path = os.path.join(work, "vigil.yaml")
     with open(cfg_path, "w") as f:
@@ -1176,6 +1178,9 @@ def main():
     ap.add_argument("--data-room", type=int, default=2176,
                     help="vigild mempool.data_room at least (default 2176, vigild's own); "
                          "raised to fit the capture's largest frame")
+    ap.add_argument("--no-fit-frames", action="store_true",
+                    help="keep --data-room even when frames do not fit one mbuf (shows what "
+                         "vigild does with multi-segment frames)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print the details of every case, not only failures")
