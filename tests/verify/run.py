@@ -420,6 +420,13 @@ def decode_tuple(data):
 PCAP_TX_MAX = 16128
 
 PROTO_NAMES = {6: "TCP", 17: "UDP", 1: "ICMP", 58: "IPv6-ICMP", 132: "SCTP"}
+# The events' names (ctl_events.c) and the EVE log's (ctl_proto_name()) as numbers.
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "sctp": 132}
+
+
+def proto_key(name):
+    n = str(name or "").lower()
+    return PROTO_NUMBERS.get(n, int(n) if n.isdigit() else n)
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,7 +504,7 @@ def build_records(run):
     def key_dedup(e):
         a = e.get("alert", {})
         return (a.get("gid"), a.get("signature_id"), e.get("src_ip"), e.get("dest_ip"),
-                e.get("dest_port"), str(e.get("proto", "")).upper())
+                e.get("dest_port"), proto_key(e.get("proto")))
 
     # ctl_alert_dedup_submit() replayed: an alert starts a new EVE line unless one of its key
     # started less than the window before it; each line goes to the alert that started it.
@@ -510,7 +517,7 @@ def build_records(run):
         al = ev.get("alert", {})
         t = ev.get("time_ns", 0)
         k = (al.get("gid"), al.get("sid"), ev.get("src"), ev.get("dst"), ev.get("dport"),
-             str(ev.get("proto", "")).upper())
+             proto_key(ev.get("proto")))
         start = window_start.get(k)
         repeat = start is not None and start <= t < start + DEDUP_WINDOW_MS * 1000000
         if not repeat:
@@ -520,7 +527,8 @@ def build_records(run):
         if line is None:
             notes.append(f"alert event sid {al.get('sid')} has no EVE line")
             rec = {"event_type": "alert", "src_ip": ev.get("src"), "dest_ip": ev.get("dst"),
-                   "dest_port": ev.get("dport"), "proto": str(ev.get("proto", "")).upper(),
+                   "dest_port": ev.get("dport"),
+                   "proto": PROTO_NAMES.get(proto_key(ev.get("proto")), ev.get("proto")),
                    "alert": {"gid": al.get("gid"), "signature_id": al.get("sid"),
                              "rev": al.get("rev")}, PARTIAL: True}
         elif repeat:
