@@ -543,7 +543,7 @@ dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p,
 	if (likely(p->proto != IPPROTO_UDP || (p->dport != 53 && p->sport != 53)) ||
 			inspected(w, f))
 		return false;
-	pl = dp_inspect_payload(m, p, &len);
+	pl = dp_inspect_payload(w->inspect, m, p, &len);
 	return pl != NULL && dp_inspect_dns(w->inspect, f, pl, len, p, dir, app);
 }
 
@@ -879,7 +879,8 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 				unsigned dir = src_is_b[j] != f->init_is_b;
 				uint32_t plen;
 				uint64_t ti = stage_start(w);
-				const uint8_t *pl = dp_inspect_payload(pkts[i], &meta[i], &plen);
+				const uint8_t *pl = dp_inspect_payload(
+						w->inspect, pkts[i], &meta[i], &plen);
 				bool have_app = false;
 				enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng,
 						w->flows, ps, f, pl, plen, &meta[i], dir,

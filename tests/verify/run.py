@@ -502,9 +502,11 @@ def build_records(run):
     by_ts = run["by_ts"]
 
     def key_dedup(e):
-        a = e.get("alert", {})
-        return (a.get("gid"), a.get("signature_id"), e.get("src_ip"), e.get("dest_ip"),
-                e.get("dest_port"), proto_key(e.get("proto")))
+        # vigild dedups by the flow's orientation (its initiator first); the EVE line names the
+        # packet's sides and keeps the flow's under "flow".
+        a, f = e.get("alert", {}), e.get("flow", e)
+        return (a.get("gid"), a.get("signature_id"), f.get("src_ip"), f.get("dest_ip"),
+                f.get("dest_port"), proto_key(e.get("proto")))
 
     # ctl_alert_dedup_submit() replayed: an alert starts a new EVE line unless one of its key
     # started less than the window before it; each line goes to the alert that started it.
@@ -524,10 +526,15 @@ def build_records(run):
             window_start[k] = t
             current[k] = lines[k].popleft() if lines[k] else None
         line = current[k]
+        # The packet's sides: a reply's source is the flow's responder.
+        fwd = al.get("to_server", True)
+        psrc, pdst = (ev.get("src"), ev.get("dst")) if fwd else (ev.get("dst"), ev.get("src"))
+        psport, pdport = ((ev.get("sport"), ev.get("dport")) if fwd
+                          else (ev.get("dport"), ev.get("sport")))
         if line is None:
             notes.append(f"alert event sid {al.get('sid')} has no EVE line")
-            rec = {"event_type": "alert", "src_ip": ev.get("src"), "dest_ip": ev.get("dst"),
-                   "dest_port": ev.get("dport"),
+            rec = {"event_type": "alert", "src_ip": psrc, "dest_ip": pdst,
+                   "dest_port": pdport,
                    "proto": PROTO_NAMES.get(proto_key(ev.get("proto")), ev.get("proto")),
                    "alert": {"gid": al.get("gid"), "signature_id": al.get("sid"),
                              "rev": al.get("rev")}, PARTIAL: True}
@@ -536,12 +543,13 @@ def build_records(run):
             # anything the line says about its own packet or transaction is not.
             src = eve_alerts[line]
             rec = {k2: copy.deepcopy(src[k2]) for k2 in REPEAT_KNOWN if k2 in src}
+            rec.update({"src_ip": psrc, "dest_ip": pdst, "dest_port": pdport})
             rec[PARTIAL] = True
         else:
             rec = copy.deepcopy(eve_alerts[line])
         rec["flow_id"] = (int(ev.get("worker", 0)) << 32) | int(ev.get("flow_id", 0))
-        if ev.get("sport") is not None and ("src_port" in rec or PARTIAL in rec):
-            rec["src_port"] = ev["sport"]
+        if psport is not None and ("src_port" in rec or PARTIAL in rec):
+            rec["src_port"] = psport
         rec.setdefault("alert", {})["action"] = "blocked" if al.get("dropped") else \
             rec["alert"].get("action", "allowed")
         vg = rec.setdefault("vigil", {})
