@@ -129,6 +129,7 @@ ctl_alert_from_event(const struct dp_event *ev, const char *msg, const char *cat
 	out->worker = ev->worker;
 	out->blocked = ev->alert.dropped;
 	out->has_flow = true;
+	out->direction = ev->alert.to_server ? 1 : 2;
 	out->gid = ev->alert.gid ? ev->alert.gid : 1;
 	out->sid = ev->alert.sid;
 	out->rev = ev->alert.rev;
@@ -351,15 +352,34 @@ ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface)
 		jset(o, "in_iface", json_string(in_iface));
 	jset(o, "event_type", json_string("alert"));
 	if (f->family == 4 || f->family == 6) {
-		jset(o, "src_ip", json_string(ctl_addr_str(f->family, f->src, buf, sizeof(buf))));
-		if (a->has_flow || f->sport)
-			jset(o, "src_port", json_integer(f->sport));
-		if (memcmp(f->dst, (uint8_t[16]){ 0 }, 16) != 0)
+		/* The packet's side, as Suricata: a reply's source is the server. The flow's
+		 * own orientation (its initiator first) is under "flow". */
+		bool rev = a->direction == 2;
+		const uint8_t *src = rev ? f->dst : f->src, *dst = rev ? f->src : f->dst;
+		uint16_t sport = rev ? f->dport : f->sport, dport = rev ? f->sport : f->dport;
+
+		jset(o, "src_ip", json_string(ctl_addr_str(f->family, src, buf, sizeof(buf))));
+		if (a->has_flow || sport)
+			jset(o, "src_port", json_integer(sport));
+		if (memcmp(dst, (uint8_t[16]){ 0 }, 16) != 0)
 			jset(o, "dest_ip",
 					json_string(ctl_addr_str(
-							f->family, f->dst, buf, sizeof(buf))));
-		if (a->has_flow || f->dport)
-			jset(o, "dest_port", json_integer(f->dport));
+							f->family, dst, buf, sizeof(buf))));
+		if (a->has_flow || dport)
+			jset(o, "dest_port", json_integer(dport));
+		if (a->direction != 0) {
+			char fb[64];
+
+			jset(o, "direction", json_string(rev ? "to_client" : "to_server"));
+			jset(o, "flow",
+					json_pack("{s:s, s:i, s:s, s:i}", "src_ip",
+							ctl_addr_str(f->family, f->src, buf,
+									sizeof(buf)),
+							"src_port", f->sport, "dest_ip",
+							ctl_addr_str(f->family, f->dst, fb,
+									sizeof(fb)),
+							"dest_port", f->dport));
+		}
 	}
 	if (f->proto)
 		jset(o, "proto", json_string(ctl_proto_name(f->proto, proto, sizeof(proto))));

@@ -65,6 +65,9 @@ struct ctl_alert {
 	uint8_t worker;	  /* worker that saw the flow (signature alerts) */
 	uint8_t blocked;  /* traffic was dropped (signature) or the source blocked (closed loop) */
 	bool has_flow; /* flow describes one real flow (else: only the fields the finding names) */
+	/* signature alerts: the matching packet's direction (1 to the server, 2 to the client);
+	 * EVE names the packet's source and destination, as Suricata does */
+	uint8_t direction;
 	uint32_t gid;
 	uint32_t sid;
 	uint32_t rev;

@@ -173,10 +173,12 @@ ctl_event_json(const struct dp_event *ev)
 						ev->app.dns_qtype, "rcode", ev->app.dns_rcode));
 	if (ev->type == DP_EV_ALERT)
 		json_object_set_new(j, "alert",
-				json_pack("{s:I, s:I, s:I, s:b}", "sid", (json_int_t)ev->alert.sid,
-						"gid", (json_int_t)ev->alert.gid, "rev",
+				json_pack("{s:I, s:I, s:I, s:b, s:b}", "sid",
+						(json_int_t)ev->alert.sid, "gid",
+						(json_int_t)ev->alert.gid, "rev",
 						(json_int_t)ev->alert.rev, "dropped",
-						ev->alert.dropped));
+						ev->alert.dropped, "to_server",
+						ev->alert.to_server));
 	return j;
 }
 

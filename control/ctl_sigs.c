@@ -759,7 +759,12 @@ ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ctl_ana
 	hits = ctl_map_get(sm->hits, &k, &added);
 	if (hits != NULL)
 		(*hits)++;
-	ctl_alert_from_event(ev, ri != NULL ? ri->msg : NULL, ri != NULL ? ri->classtype : NULL,
+	/* EVE's category is the classification's description, as Suricata writes it. */
+	const char *category = ri == NULL		  ? NULL
+			       : ri->classdesc[0] != '\0' ? ri->classdesc
+							  : ri->classtype;
+
+	ctl_alert_from_event(ev, ri != NULL ? ri->msg : NULL, category,
 			ri != NULL ? severity_of(ri->priority) : 0, &a);
 	ctl_app_pairing_attach(sm->app, ev, &a);
 	ctl_analysis_alert(an, &a);

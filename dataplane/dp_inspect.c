@@ -34,7 +34,8 @@ struct dp_inspect {
 	uint16_t gen;  /* changes when the pool is reallocated: older slot numbers are void */
 	bool flowbits; /* the engine has flowbits: every inspected flow needs a slot */
 	unsigned n_rules;
-	struct al_ctx *al; /* application-layer parsers (NULL: off) */
+	struct al_ctx *al;     /* application-layer parsers (NULL: off) */
+	uint8_t linear[16384]; /* the payload of a frame over several segments */
 	struct dp_inspect_counters ctr;
 };
 
@@ -347,10 +348,14 @@ apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_
 			} else {
 				c->v = m[i].action == DET_ACT_REJECT ? DP_INSPECT_REJECT
 								     : DP_INSPECT_DROP;
-				/* The rest of the flow, both directions, follows. */
-				dp_flow_hot(f)->verdict = c->v == DP_INSPECT_REJECT
-									  ? DP_VERDICT_REJECT
-									  : DP_VERDICT_DROP;
+				/* A rule that decides for the flow (stream, IP-only, transaction)
+				 * takes the rest of it, both directions; a packet rule only this
+				 * packet, as in Suricata. */
+				if (m[i].flags & DET_M_FLOW)
+					dp_flow_hot(f)->verdict =
+							c->v == DP_INSPECT_REJECT
+									? DP_VERDICT_REJECT
+									: DP_VERDICT_DROP;
 				in->ctr.dropped++;
 			}
 		}
@@ -528,8 +533,14 @@ on_tx(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 	}
 	n = det_scan_tx(c->in->det, &dp, tx, stage, dir, m, MAX_MATCHES);
 	c->in->ctr.tx_stages++;
-	if (n > 0)
+	if (n > 0) {
+		/* The alert's direction is the stage's (a close may complete the other side). */
+		unsigned pkt_dir = c->dir;
+
+		c->dir = dir;
 		apply_matches(c, m, n, c->dp->payload, c->dp->len, tx);
+		c->dir = pkt_dir;
+	}
 }
 
 /* The flow's parser state, made at its first inspected packet (NULL: no parsing). */
@@ -579,14 +590,24 @@ feed_app(struct scan_ctx *c, const struct dp_pkt *p, const uint8_t *data, uint32
 }
 
 const uint8_t *
-dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len)
+dp_inspect_payload(struct dp_inspect *in, const struct rte_mbuf *m, const struct dp_pkt *p,
+		uint32_t *len)
 {
-	uint32_t avail = rte_pktmbuf_data_len(m) > p->payload_off
+	uint32_t first = rte_pktmbuf_data_len(m) > p->payload_off
 					 ? rte_pktmbuf_data_len(m) - p->payload_off
 					 : 0;
 
-	*len = p->payload_len < avail ? p->payload_len : avail;
-	return p->payload_off ? rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off) : NULL;
+	*len = 0;
+	if (p->payload_off == 0)
+		return NULL;
+	if (likely(p->payload_len <= first)) {
+		*len = p->payload_len;
+		return rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
+	}
+	/* A frame over several segments (jumbo frames, scatter RX): gathered into the
+	 * worker's buffer, so the stream and its parser see every byte. */
+	*len = p->payload_len < sizeof(in->linear) ? p->payload_len : sizeof(in->linear);
+	return rte_pktmbuf_read(m, p->payload_off, *len, in->linear);
 }
 
 static void
@@ -641,15 +662,19 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	};
 	const uint8_t *data = payload;
 	uint32_t dlen = len, gap = 0;
+	/* A TCP flow the tracker did not take up (first seen without its handshake and
+	 * flows.midstream off, or a probe without ACK) has no stream: its packets meet the
+	 * packet rules only, as Suricata does without a session. */
+	bool stream = p->proto != IPPROTO_TCP || dp_flow_hot(f)->tcp_state != DP_TCP_NONE;
 	int n;
 
 	det_pkt_init(&dp, f, payload, len, p, dir, groups, now);
 	if (slot != NULL)
 		dp.flowbits = slot + 2 * in->stream_room;
-	if (p->proto == IPPROTO_TCP)
+	if (p->proto == IPPROTO_TCP && stream)
 		gap = stream_next(in, f, p, dir, &data, &dlen);
 	/* The application layer first: the protocol it detects is what the rules below see. */
-	if (in->al != NULL && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+	if (in->al != NULL && stream && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
 		feed_app(&c, p, data, dlen, gap);
 		dp.app_proto = f->app_proto;
 		if (f->det_flags & DP_DET_PASS) /* a pass rule on a transaction */
@@ -660,7 +685,7 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	in->ctr.packets++;
 	in->ctr.bytes += dp.len;
 	apply_matches(&c, m, n, payload, len, NULL);
-	if (p->proto == IPPROTO_TCP && slot != NULL && !(f->det_flags & DP_DET_PASS)) {
+	if (p->proto == IPPROTO_TCP && stream && slot != NULL && !(f->det_flags & DP_DET_PASS)) {
 		n = scan_stream(&c, slot, data, dlen, gap > 0, m, 0);
 		apply_matches(&c, m, n, data, dlen, NULL);
 	}

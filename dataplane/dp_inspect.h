@@ -9,8 +9,8 @@
  * is scanned only for the bytes it adds; a gap (a segment beyond the next expected byte,
  * because one was lost or reordered) is counted and the stream restarts at the new segment, so
  * a match spanning the gap is missed (Suricata's behaviour without reassembly of
- * out-of-order data). UDP and other protocols are scanned per packet. Only an mbuf's first
- * segment is scanned.
+ * out-of-order data). UDP and other protocols are scanned per packet. A frame over several
+ * mbuf segments is gathered into a buffer (dp_inspect_payload) and scanned whole.
  *
  * Slots are bounded (inspection.max_flows per worker): a flow that finds none is inspected per
  * packet only (no streams, no flowbits) and counted.
@@ -114,8 +114,12 @@ bool dp_inspect_dns(struct dp_inspect *in, struct dp_flow *f, const uint8_t *pay
 /* The worker's application-layer context (counters), NULL when off. */
 const struct al_ctx *dp_inspect_al(const struct dp_inspect *in);
 
-/* The payload of a packet as far as its first segment holds it. */
-const uint8_t *dp_inspect_payload(const struct rte_mbuf *m, const struct dp_pkt *p, uint32_t *len);
+/*
+ * The payload of a packet: in place when its first segment holds it, else gathered into the
+ * inspection's buffer (16 KiB at most; valid until the next call).
+ */
+const uint8_t *dp_inspect_payload(struct dp_inspect *in, const struct rte_mbuf *m,
+		const struct dp_pkt *p, uint32_t *len);
 
 const struct dp_inspect_counters *dp_inspect_counters(const struct dp_inspect *in);
 

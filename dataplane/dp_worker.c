@@ -529,7 +529,7 @@ dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p,
 	if (likely(p->proto != IPPROTO_UDP || (p->dport != 53 && p->sport != 53)) ||
 			inspected(w, dp_flow_hot_at(w->flows, pos), pos))
 		return false;
-	pl = dp_inspect_payload(m, p, &len);
+	pl = dp_inspect_payload(w->inspect, m, p, &len);
 	return pl != NULL &&
 	       dp_inspect_dns(w->inspect, dp_flow_at(w->flows, pos), pl, len, p, dir, app);
 }
@@ -817,7 +817,7 @@ inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_
 	struct dp_event_app app;
 	bool have_app = false;
 	uint32_t plen;
-	const uint8_t *pl = dp_inspect_payload(m, p, &plen);
+	const uint8_t *pl = dp_inspect_payload(w->inspect, m, p, &plen);
 	enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng, w->flows, ps, f, pl,
 			plen, p, dir, inspect_groups(w, f), b->when[i], dry, &w->evq, &app,
 			&have_app);

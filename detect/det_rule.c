@@ -2382,6 +2382,7 @@ det_rule_free(struct det_rule *r)
 	det_portset_free(&r->app_ports);
 	free(r->msg);
 	free(r->classtype);
+	free(r->classdesc);
 	free(r->metadata);
 	free(r->references);
 	free(r->file);
@@ -3289,6 +3290,8 @@ dsize:
 					r->classtype);
 		if (!ps->have_priority)
 			r->info.priority = c->priority;
+		free(r->classdesc);
+		r->classdesc = strdup(c->desc != NULL ? c->desc : "");
 	}
 	if (r->info.priority == 0)
 		r->info.priority = 3;
@@ -3358,13 +3361,16 @@ out:
 		r->metadata = strdup("");
 	if (r->references == NULL)
 		r->references = strdup("");
+	if (r->classdesc == NULL)
+		r->classdesc = strdup("");
 	if (r->msg == NULL || r->classtype == NULL || r->metadata == NULL ||
-			r->references == NULL) {
+			r->references == NULL || r->classdesc == NULL) {
 		det_rule_free(r);
 		return -ENOMEM;
 	}
 	r->info.msg = r->msg;
 	r->info.classtype = r->classtype;
+	r->info.classdesc = r->classdesc;
 	r->info.metadata = r->metadata;
 	r->info.file = r->file;
 	err->sid = r->info.sid;

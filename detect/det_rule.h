@@ -325,14 +325,18 @@ struct det_rule_info {
 	uint8_t priority;      /* 1 (highest) .. 255 */
 	const char *msg;       /* "" when none */
 	const char *classtype; /* "" when none */
-	const char *metadata;  /* as written, "" when none */
-	const char *file;      /* where it was loaded from */
+	/* the classification file's description of it (what EVE's category says), "" when
+	 * none */
+	const char *classdesc;
+	const char *metadata; /* as written, "" when none */
+	const char *file;     /* where it was loaded from */
 	unsigned line;
 };
 
 struct det_rule {
 	struct det_rule_info info;
 	char *msg, *classtype, *metadata, *references; /* owned; references joined by "; " */
+	char *classdesc;			       /* owned */
 	char *file;
 	char *text; /* the rule as written (continuation lines joined) */
 

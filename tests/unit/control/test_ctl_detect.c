@@ -803,7 +803,22 @@ test_eve_json_and_log(void **state)
 	ev.alert.gid = 1;
 	ev.alert.rev = 20;
 	ev.alert.dropped = 1;
+	ev.alert.to_server = 1;
 	ctl_test_counts(&ev, 4, 3, 400, 900);
+	/* A reply's alert names the packet's sides (the server as source), the flow's under
+	 * "flow", as Suricata. */
+	ev.alert.to_server = 0;
+	ctl_alert_from_event(&ev, "reply", "Attempted Information Leak", CTL_SEV_HIGH, &a);
+	o = ctl_alert_to_json(&a, "wan0");
+	assert_string_equal(json_string_value(json_object_get(o, "src_ip")), "10.0.0.80");
+	assert_int_equal(json_integer_value(json_object_get(o, "src_port")), 80);
+	assert_int_equal(json_integer_value(json_object_get(o, "dest_port")), 5555);
+	assert_string_equal(json_string_value(json_object_get(o, "direction")), "to_client");
+	assert_string_equal(
+			json_string_value(json_object_get(json_object_get(o, "flow"), "src_ip")),
+			"192.0.2.1");
+	json_decref(o);
+	ev.alert.to_server = 1;
 	ctl_alert_from_event(&ev, "ET SCAN Potential SSH Scan", "Attempted Information Leak",
 			CTL_SEV_HIGH, &a);
 	a.uid = 99;
