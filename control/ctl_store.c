@@ -469,7 +469,7 @@ open_conn(const char *path, int busy_ms, sqlite3 **out)
 static int
 migrate(sqlite3 *db, char *err, size_t errlen)
 {
-	int64_t ver;
+	int64_t ver = 0;
 	int rc = pragma_int(db, "PRAGMA user_version", &ver);
 
 	if (rc != SQLITE_OK) {
@@ -1291,7 +1291,7 @@ ctl_store_tick(struct ctl_store *s, uint64_t now_ms)
 int64_t
 ctl_store_used_bytes(struct ctl_store *s)
 {
-	int64_t pages, freel, psize;
+	int64_t pages = 0, freel = 0, psize = 0;
 
 	if (s->db == NULL)
 		return -EIO;

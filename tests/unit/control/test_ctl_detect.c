@@ -412,7 +412,9 @@ dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *n
 	ctl_test_counts(&ev, 1, 1, 80, 200);
 	ev.app.dns_qtype = qtype;
 	ev.app.dns_qname_len = (uint8_t)strlen(name);
-	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%s", name);
+	/* a name longer than the event holds is cut, as the worker cuts it */
+	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%.*s",
+			(int)sizeof(ev.app.dns_qname) - 1, name);
 	ctl_detectors_on_event(d, &ev);
 }
 
