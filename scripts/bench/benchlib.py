@@ -223,6 +223,7 @@ class Proc:
         self.name = name
         self.cmd = cmd
         self.log_path = log
+        self.started = time.monotonic()
         self.out = open(log, "w+") if log else subprocess.DEVNULL
         self.p = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, env=env,
                                   cwd=cwd, start_new_session=True)

@@ -44,6 +44,7 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
     try:
         deadline = time.monotonic() + startup
         tel.connect(startup, proc)
+        proc.forwarding_at = None
         # Wait for the forwarding: telemetry answers before the application has started its
         # ports, and while net_pcap sets up an infinite_rx queue it counts the capture's
         # packets as received (it reads them into its ring) and then resets the count. So the
@@ -54,6 +55,7 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
             try:
                 if (tel.port_stats(1)["opackets"] > 0
                         or tel.port_stats(0)["ipackets"] > ctx.packets):
+                    proc.forwarding_at = time.monotonic()
                     break
             except (KeyError, TypeError, OSError, ValueError):
                 pass
@@ -155,8 +157,13 @@ def vigild_config(ctx, prefix, extra=None):
         if vigild_supports(ctx, "signatures"):
             sig = {"paths": [ctx.signatures]}
             cls = os.path.join(ctx.signatures, "classification.config")
-            if os.path.isdir(ctx.signatures) and os.path.exists(cls):
+            if ctx.classification:
+                sig["classification"] = ctx.classification
+            elif os.path.isdir(ctx.signatures) and os.path.exists(cls):
                 sig["classification"] = cls
+            if ctx.vars:
+                # HOME_NET and friends, as the rule set's operator would set them.
+                sig["vars"] = ctx.vars
             cfg["signatures"] = sig
             # Which flows are scanned: every flow (the scan's full cost, the default here),
             # or only those whose policy rule asks for it.
@@ -208,8 +215,10 @@ def vigild_run(ctx, run_dir, stages=False):
     proc = Proc([ctx.args.vigild, "-c", cfg_path, "--stats-json", stats_path], "vigild",
                 log=os.path.join(run_dir, "vigild.log"))
     try:
+        # A policy's ACL and a large signature set are compiled before the ports start.
         samples = _telemetry_run(ctx, proc, prefix,
-                                 startup=COMPILE_STARTUP_S if ctx.policy else 30)
+                                 startup=COMPILE_STARTUP_S if ctx.policy or ctx.signatures
+                                 else 30)
         log = _finish(proc)
     finally:
         proc.stop()
@@ -231,6 +240,7 @@ def vigild_run(ctx, run_dir, stages=False):
         "cycles_per_packet": w["busy_cycles"] / rx if rx else None,
         "cycles_source": "vigild --stats-json: worker busy_cycles / packets received",
         "flows_created": st["flows"]["created"],
+        "rx_packets_total": rx,
         "tx_full": st["ports"][1]["tx_full"],
         "dropped": st["ports"][0]["dropped"],
         "memory": memory,
@@ -238,9 +248,17 @@ def vigild_run(ctx, run_dir, stages=False):
         "notes": notes,
     })
     for k in ("policy", "rules", "inspection", "mode", "detect", "signatures", "events",
-              "control"):
+              "control", "applayer"):
         if k in st:
             r[k] = st[k]
+    r["flow_counters"] = st["flows"]
+    # From start to the first packet forwarded: EAL, the mbuf pool (net_pcap loads the
+    # capture), and loading and compiling the policy and signatures.
+    if getattr(proc, "forwarding_at", None):
+        r["startup_s"] = round(proc.forwarding_at - proc.started, 2)
+    m = re.search(r"signatures version \d+ in force \((\d+) rules", log)
+    if m:
+        r["signature_rules"] = int(m.group(1))
     if stages:
         r["stages"] = w.get("stages")
     return r
