@@ -67,7 +67,12 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
         def read():
             return tel.port_stats(0)["ipackets"], tel.port_stats(1)["opackets"]
 
-        return benchlib.sample_rates(read, ctx.seconds, ctx.warmup, proc)
+        t0, cpu0 = time.monotonic(), benchlib.thread_cpu_ns(proc.p.pid)
+        samples = benchlib.sample_rates(read, ctx.seconds, ctx.warmup, proc)
+        # A shared machine's other programs can take the worker's core: say how much.
+        proc.worker_on_cpu_pct = benchlib.busiest_thread_share(
+            cpu0, benchlib.thread_cpu_ns(proc.p.pid), time.monotonic() - t0)
+        return samples
     finally:
         tel.close()
 
@@ -109,6 +114,7 @@ def testpmd_run(ctx, run_dir):
     r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = float(m.group(1)) if m else None
     r["cycles_source"] = "testpmd --record-core-cycles (busy cycles of the forwarding core)"
+    r["worker_on_cpu_pct"] = getattr(proc, "worker_on_cpu_pct", None)
     return r
 
 
@@ -239,6 +245,7 @@ def vigild_run(ctx, run_dir, stages=False):
     r.update({
         "cycles_per_packet": w["busy_cycles"] / rx if rx else None,
         "cycles_source": "vigild --stats-json: worker busy_cycles / packets received",
+        "worker_on_cpu_pct": getattr(proc, "worker_on_cpu_pct", None),
         "flows_created": st["flows"]["created"],
         "rx_packets_total": rx,
         "tx_full": st["ports"][1]["tx_full"],
@@ -325,6 +332,7 @@ def l3fwd_run(ctx, run_dir):
     r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = None
     r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
+    r["worker_on_cpu_pct"] = getattr(proc, "worker_on_cpu_pct", None)
     return r
 
 

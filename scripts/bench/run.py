@@ -209,6 +209,7 @@ def run_scenario(p):
                     continue
                 run_dir = os.path.join(work, f"{i + 1}-{name}")
                 os.makedirs(run_dir)
+                cpus = benchlib.cpu_times()
                 try:
                     r = peers.RUN[name](ctx, run_dir)
                 except Skip as e:
@@ -223,12 +224,20 @@ def run_scenario(p):
                     print(f"FAILED {name}: {e}", flush=True)
                     continue
                 r["loadavg"] = benchlib.loadavg()
+                # The main core is idle for every program here: busy time there is someone
+                # else's, and on this VM it slows the worker core too.
+                r["cpu_busy_pct"] = benchlib.cpu_busy_pct(cpus, benchlib.cpu_times())
                 runs[name].append(r)
                 order.append(name)
                 cyc = r.get("cycles_per_packet")
+                busy = r["cpu_busy_pct"].get(ctx.main)
                 print(f"run {i + 1}/{p['repeat']} {name:8s} {r['rx_mpps']:8.2f} Mpps in "
                       f"{r['tx_mpps']:8.2f} Mpps out"
-                      + (f"  {cyc:7.1f} cycles/packet" if cyc else ""), flush=True)
+                      + (f"  {cyc:7.1f} cycles/packet" if cyc else "")
+                      + (f"  main core {busy:.0f}% busy" if busy is not None else "")
+                      + (f", worker on CPU {r['worker_on_cpu_pct']:.0f}%"
+                         if r.get("worker_on_cpu_pct") is not None else ""),
+                      flush=True)
         tsc_hz, tsc_src = (ctx.tsc_hz, "vigild tsc_hz") if ctx.tsc_hz else tsc_hz_guess()
         doc = {
             "benchmark": "scenario",
