@@ -49,6 +49,20 @@ for sc in http-10k-flows http-10k-flows-parse http-10k-flows-sigs http-10k-flows
 	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
 		--peers testpmd,vigild,vigild-stages --seconds 5 --repeat 3 --json "$out/$sc.json"
 done
+# ET Open without its IP reputation files (tor, ciarmy, drop, ...: 1,194 rules of address
+# lists and no content, checked on every packet): what the rest of the set costs.
+etopen=../shared/testdata/et-open-full
+if [ -d "$etopen" ]; then
+	noip=$out/et-open-noiponly
+	rm -rf "$noip" && mkdir -p "$noip" && cp "$etopen"/* "$noip"/
+	rm -f "$noip"/{tor,ciarmy,drop,3coresec,threatview_CS_c2,botcc,botcc.portgrouped}.rules \
+		"$noip"/{compromised,dshield}.rules
+	run http-10k-flows-etopen-noiponly scripts/bench/run.py \
+		scripts/bench/scenarios/http-10k-flows-etopen.yaml --signatures "$noip" \
+		--name http-10k-flows-etopen-noiponly --vigild "$vigild" \
+		--peers testpmd,vigild,vigild-stages --seconds 5 --repeat 3 \
+		--json "$out/http-10k-flows-etopen-noiponly.json"
+fi
 run compile-etopen scripts/bench/compile.py --det-check "$build/detect/det_check" \
 	--repeat 3 --json "$out/compile-etopen.json"
 for sw in rules flows newflows signatures sizes; do

@@ -104,7 +104,7 @@ def scenarios(d):
 
 
 APP_SCENARIOS = ["http-10k-flows", "http-10k-flows-parse", "http-10k-flows-sigs",
-                 "http-10k-flows-etopen"]
+                 "http-10k-flows-etopen", "http-10k-flows-etopen-noiponly"]
 APP_STAGES = ["rx", "parse", "flow", "decide", "inspect", "tx", "housekeeping"]
 
 
@@ -115,12 +115,12 @@ def applayer(d):
         return
     print("### Application layer: HTTP sessions; Mpps in (ratio to testpmd)\n")
     print("| scenario | signatures | testpmd | vigild | vigild wall cycles/pkt | "
-          "transactions/s | alerts/s | load at start |")
-    print("|---|---|---|---|---|---|---|---|")
+          "transactions/s | alerts/s | worker on CPU (testpmd, vigild) | load at start |")
+    print("|---|---|---|---|---|---|---|---|---|")
     cmds = []
     for sc, doc in docs:
         if doc.get("status") == "skipped":
-            print(f"| {sc} | - | skipped: {doc['reason']} | | | | | |")
+            print(f"| {sc} | - | skipped: {doc['reason']} | | | | | | |")
             cmds.append(doc["command"])
             continue
         p = doc["peers"]
@@ -142,7 +142,9 @@ def applayer(d):
         if n:
             sig += f" ({n:,} rules)"
         print(f"| {sc} | {sig} | {cell(p.get('testpmd'))} | {cell(v)} | "
-              + (f"{cyc:.0f}" if cyc else "-") + f" | {tps} | {aps} | {load_str(doc)} |")
+              + (f"{cyc:.0f}" if cyc else "-")
+              + f" | {tps} | {aps} | {on_cpu(p.get('testpmd'))}, {on_cpu(v)} | "
+              f"{load_str(doc)} |")
         cmds.append(doc["command"])
     print("\nCommands (one per row):\n\n```sh")
     for c in cmds:
@@ -174,6 +176,13 @@ def applayer(d):
                   f"{al.get('transactions', '-')} | {al.get('memcap', '-')} | "
                   f"{ins.get('alerts', '-')} |")
     print()
+
+
+def on_cpu(p):
+    """The lowest share of its time a peer's worker had its CPU, over its runs (percent)."""
+    v = [r["worker_on_cpu_pct"] for r in (p or {}).get("runs", [])
+         if r.get("worker_on_cpu_pct") is not None]
+    return f"{min(v):.0f}%" if v else "-"
 
 
 def compile_set(d):

@@ -224,8 +224,10 @@ def run_scenario(p):
                     print(f"FAILED {name}: {e}", flush=True)
                     continue
                 r["loadavg"] = benchlib.loadavg()
-                # The main core is idle for every program here: busy time there is someone
-                # else's, and on this VM it slows the worker core too.
+                # How busy each core was (vigild's control thread drains events on the main
+                # core; testpmd's main core idles), and, from the peer, how much of the time
+                # its worker thread had its core: less than ~100% means other programs ran
+                # there and the figure is theirs too.
                 r["cpu_busy_pct"] = benchlib.cpu_busy_pct(cpus, benchlib.cpu_times())
                 runs[name].append(r)
                 order.append(name)
