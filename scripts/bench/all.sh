@@ -3,8 +3,9 @@
 # Every figure of docs/BENCHMARKS.md, one command after another, into one directory: the
 # scenarios (run.py, with vigild's stage breakdown), the sweeps and the latency (plots
 # included), the policy compiler (rl_bench), the signature engine (det_bench), the store
-# (vigil-store-bench), policy reloads under traffic (reload.py) and the REST API under load
-# (tests/api/bench_api.py). Each command is
+# (vigil-store-bench), policy reloads under traffic (reload.py), the REST API under load
+# (tests/api/bench_api.py), and the application layer (HTTP scenarios, compile.py: ET Open's
+# load and compile figures). Each command is
 # printed before it runs; its table goes to OUT/<name>.txt and its JSON to OUT/<name>.json.
 # A step that finished leaves OUT/<name>.done: running again into the same OUT resumes after
 # the last finished step (remove the .done files to measure again).
@@ -40,6 +41,30 @@ for sc in fwd-64b-1flow fwd-64b-1k-flows fwd-64b-100k-flows fwd-64b-1m-flows \
 	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
 		--peers testpmd,vigild,l3fwd,ovs,vigild-stages --json "$out/$sc.json"
 done
+# The application layer: one HTTP capture (10k whole sessions) without signatures, with one
+# rule that never matches (the parsing), the shipped set and Emerging Threats Open; and the
+# load and compile figures of the whole ET Open set. The ET Open steps are skipped (and say
+# so) where ../shared/testdata/et-open-full is absent.
+for sc in http-10k-flows http-10k-flows-parse http-10k-flows-sigs http-10k-flows-etopen; do
+	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
+		--peers testpmd,vigild,vigild-stages --seconds 5 --repeat 3 --json "$out/$sc.json"
+done
+# ET Open without its IP reputation files (tor, ciarmy, drop, ...: 1,194 rules of address
+# lists and no content, checked on every packet): what the rest of the set costs.
+etopen=../shared/testdata/et-open-full
+if [ -d "$etopen" ]; then
+	noip=$out/et-open-noiponly
+	rm -rf "$noip" && mkdir -p "$noip" && cp "$etopen"/* "$noip"/
+	rm -f "$noip"/{tor,ciarmy,drop,3coresec,threatview_CS_c2,botcc,botcc.portgrouped}.rules \
+		"$noip"/{compromised,dshield}.rules
+	run http-10k-flows-etopen-noiponly scripts/bench/run.py \
+		scripts/bench/scenarios/http-10k-flows-etopen.yaml --signatures "$noip" \
+		--name http-10k-flows-etopen-noiponly --vigild "$vigild" \
+		--peers testpmd,vigild,vigild-stages --seconds 5 --repeat 3 \
+		--json "$out/http-10k-flows-etopen-noiponly.json"
+fi
+run compile-etopen scripts/bench/compile.py --det-check "$build/detect/det_check" \
+	--repeat 3 --json "$out/compile-etopen.json"
 for sw in rules flows newflows signatures sizes; do
 	run "sweep-$sw" scripts/bench/sweep.py "$sw" --seconds 5 --repeat 1 --vigild "$vigild" \
 		--out "$out"

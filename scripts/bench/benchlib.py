@@ -52,6 +52,51 @@ def loadavg():
         return [float(x) for x in f.read().split()[:3]]
 
 
+def cpu_times():
+    """Per-CPU (busy, total) jiffies from /proc/stat; busy excludes idle and iowait."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                name, *v = line.split()
+                v = [int(x) for x in v]
+                out[int(name[3:])] = (sum(v) - v[3] - v[4], sum(v))
+    return out
+
+
+def cpu_busy_pct(before, after):
+    """Share of each CPU's time that was busy between two cpu_times() readings: on a shared
+    machine, what else ran beside the measured program (its own worker core shows ~100%)."""
+    out = {}
+    for c, (b1, t1) in after.items():
+        b0, t0 = before.get(c, (0, 0))
+        out[c] = round(100.0 * (b1 - b0) / (t1 - t0), 1) if t1 > t0 else None
+    return out
+
+
+def thread_cpu_ns(pid):
+    """Time on CPU (ns, /proc/PID/task/TID/schedstat) of each thread of a process."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                out[int(t)] = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def busiest_thread_share(before, after, wall_s):
+    """On-CPU share of the process's busiest thread between two thread_cpu_ns() readings: the
+    polling worker, which should be 100%; less means other programs took its core."""
+    best = max((after[t] - before.get(t, 0) for t in after), default=0)
+    return round(100.0 * best / (wall_s * 1e9), 1) if wall_s > 0 else None
+
+
 def machine():
     flags = cpu_flags()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
@@ -223,6 +268,7 @@ class Proc:
         self.name = name
         self.cmd = cmd
         self.log_path = log
+        self.started = time.monotonic()
         self.out = open(log, "w+") if log else subprocess.DEVNULL
         self.p = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT, env=env,
                                   cwd=cwd, start_new_session=True)

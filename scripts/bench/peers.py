@@ -44,6 +44,7 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
     try:
         deadline = time.monotonic() + startup
         tel.connect(startup, proc)
+        proc.forwarding_at = None
         # Wait for the forwarding: telemetry answers before the application has started its
         # ports, and while net_pcap sets up an infinite_rx queue it counts the capture's
         # packets as received (it reads them into its ring) and then resets the count. So the
@@ -54,6 +55,7 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
             try:
                 if (tel.port_stats(1)["opackets"] > 0
                         or tel.port_stats(0)["ipackets"] > ctx.packets):
+                    proc.forwarding_at = time.monotonic()
                     break
             except (KeyError, TypeError, OSError, ValueError):
                 pass
@@ -65,7 +67,12 @@ def _telemetry_run(ctx, proc, prefix, startup=30):
         def read():
             return tel.port_stats(0)["ipackets"], tel.port_stats(1)["opackets"]
 
-        return benchlib.sample_rates(read, ctx.seconds, ctx.warmup, proc)
+        t0, cpu0 = time.monotonic(), benchlib.thread_cpu_ns(proc.p.pid)
+        samples = benchlib.sample_rates(read, ctx.seconds, ctx.warmup, proc)
+        # A shared machine's other programs can take the worker's core: say how much.
+        proc.worker_on_cpu_pct = benchlib.busiest_thread_share(
+            cpu0, benchlib.thread_cpu_ns(proc.p.pid), time.monotonic() - t0)
+        return samples
     finally:
         tel.close()
 
@@ -107,6 +114,7 @@ def testpmd_run(ctx, run_dir):
     r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = float(m.group(1)) if m else None
     r["cycles_source"] = "testpmd --record-core-cycles (busy cycles of the forwarding core)"
+    r["worker_on_cpu_pct"] = getattr(proc, "worker_on_cpu_pct", None)
     return r
 
 
@@ -155,8 +163,13 @@ def vigild_config(ctx, prefix, extra=None):
         if vigild_supports(ctx, "signatures"):
             sig = {"paths": [ctx.signatures]}
             cls = os.path.join(ctx.signatures, "classification.config")
-            if os.path.isdir(ctx.signatures) and os.path.exists(cls):
+            if ctx.classification:
+                sig["classification"] = ctx.classification
+            elif os.path.isdir(ctx.signatures) and os.path.exists(cls):
                 sig["classification"] = cls
+            if ctx.vars:
+                # HOME_NET and friends, as the rule set's operator would set them.
+                sig["vars"] = ctx.vars
             cfg["signatures"] = sig
             # Which flows are scanned: every flow (the scan's full cost, the default here),
             # or only those whose policy rule asks for it.
@@ -208,8 +221,10 @@ def vigild_run(ctx, run_dir, stages=False):
     proc = Proc([ctx.args.vigild, "-c", cfg_path, "--stats-json", stats_path], "vigild",
                 log=os.path.join(run_dir, "vigild.log"))
     try:
+        # A policy's ACL and a large signature set are compiled before the ports start.
         samples = _telemetry_run(ctx, proc, prefix,
-                                 startup=COMPILE_STARTUP_S if ctx.policy else 30)
+                                 startup=COMPILE_STARTUP_S if ctx.policy or ctx.signatures
+                                 else 30)
         log = _finish(proc)
     finally:
         proc.stop()
@@ -230,7 +245,9 @@ def vigild_run(ctx, run_dir, stages=False):
     r.update({
         "cycles_per_packet": w["busy_cycles"] / rx if rx else None,
         "cycles_source": "vigild --stats-json: worker busy_cycles / packets received",
+        "worker_on_cpu_pct": getattr(proc, "worker_on_cpu_pct", None),
         "flows_created": st["flows"]["created"],
+        "rx_packets_total": rx,
         "tx_full": st["ports"][1]["tx_full"],
         "dropped": st["ports"][0]["dropped"],
         "memory": memory,
@@ -238,9 +255,17 @@ def vigild_run(ctx, run_dir, stages=False):
         "notes": notes,
     })
     for k in ("policy", "rules", "inspection", "mode", "detect", "signatures", "events",
-              "control"):
+              "control", "applayer"):
         if k in st:
             r[k] = st[k]
+    r["flow_counters"] = st["flows"]
+    # From start to the first packet forwarded: EAL, the mbuf pool (net_pcap loads the
+    # capture), and loading and compiling the policy and signatures.
+    if getattr(proc, "forwarding_at", None):
+        r["startup_s"] = round(proc.forwarding_at - proc.started, 2)
+    m = re.search(r"signatures version \d+ in force \((\d+) rules", log)
+    if m:
+        r["signature_rules"] = int(m.group(1))
     if stages:
         r["stages"] = w.get("stages")
     return r
@@ -307,6 +332,7 @@ def l3fwd_run(ctx, run_dir):
     r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = None
     r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
+    r["worker_on_cpu_pct"] = getattr(proc, "worker_on_cpu_pct", None)
     return r
 
 

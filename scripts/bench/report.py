@@ -9,6 +9,7 @@ command that made it.
 import glob
 import json
 import os
+import statistics
 import sys
 
 SCENARIOS = ["fwd-64b-1flow", "fwd-64b-1k-flows", "fwd-64b-100k-flows", "fwd-64b-1m-flows",
@@ -100,6 +101,109 @@ def scenarios(d):
             ev = r.get("events") or {}
             print(f"{sc}: vigild created {r.get('flows_created')} flows in its run; events "
                   f"sent {ev.get('sent')}, lost {ev.get('lost')}.\n")
+
+
+APP_SCENARIOS = ["http-10k-flows", "http-10k-flows-parse", "http-10k-flows-sigs",
+                 "http-10k-flows-etopen", "http-10k-flows-etopen-noiponly"]
+APP_STAGES = ["rx", "parse", "flow", "decide", "inspect", "tx", "housekeeping"]
+
+
+def applayer(d):
+    docs = [(sc, load(os.path.join(d, f"{sc}.json"))) for sc in APP_SCENARIOS]
+    docs = [(sc, doc) for sc, doc in docs if doc is not None]
+    if not docs:
+        return
+    print("### Application layer: HTTP sessions; Mpps in (ratio to testpmd)\n")
+    print("| scenario | signatures | testpmd | vigild | vigild wall cycles/pkt | "
+          "transactions/s | alerts/s | worker on CPU (testpmd, vigild) | load at start |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    cmds = []
+    for sc, doc in docs:
+        if doc.get("status") == "skipped":
+            print(f"| {sc} | - | skipped: {doc['reason']} | | | | | | |")
+            cmds.append(doc["command"])
+            continue
+        p = doc["peers"]
+        v = p.get("vigild") or {}
+        cyc = v.get("wall_cycles_per_packet")
+        rs = [r for r in v.get("runs", []) if r.get("rx_packets_total")]
+        tps = aps = "-"
+        if rs and v.get("median_rx_mpps"):
+            # Per packet over the whole run, times the measured rate.
+            per = statistics.median((r.get("applayer") or {}).get("transactions", 0)
+                                    / r["rx_packets_total"] for r in rs)
+            al = statistics.median((r.get("inspection") or {}).get("alerts", 0)
+                                   / r["rx_packets_total"] for r in rs)
+            tps = f"{per * v['median_rx_mpps'] * 1e6:,.0f}"
+            aps = f"{al * v['median_rx_mpps'] * 1e6:,.0f}"
+        sig = doc["input"].get("signatures")
+        sig = os.path.basename(sig.rstrip("/")) if sig else "none"
+        n = next((r.get("signature_rules") for r in rs if r.get("signature_rules")), None)
+        if n:
+            sig += f" ({n:,} rules)"
+        print(f"| {sc} | {sig} | {cell(p.get('testpmd'))} | {cell(v)} | "
+              + (f"{cyc:.0f}" if cyc else "-")
+              + f" | {tps} | {aps} | {on_cpu(p.get('testpmd'))}, {on_cpu(v)} | "
+              f"{load_str(doc)} |")
+        cmds.append(doc["command"])
+    print("\nCommands (one per row):\n\n```sh")
+    for c in cmds:
+        print(c)
+    print("```\n")
+    print("Where vigild's cycles go (bench mode), cycles per packet:\n")
+    print("| scenario | " + " | ".join(APP_STAGES) + " | sum | Mpps in bench mode |")
+    print("|---|" + "---|" * (len(APP_STAGES) + 2))
+    for sc, doc in docs:
+        s = (doc.get("peers") or {}).get("vigild-stages") or {}
+        st = s.get("median_stage_cycles_per_packet")
+        if st:
+            print(f"| {sc} | " + " | ".join(f"{st.get(k, 0):.1f}" for k in APP_STAGES)
+                  + f" | {st.get('total', 0):.1f} | {s['median_rx_mpps']:.2f} |")
+    print()
+    print("vigild's counters (its first run of each scenario, totals over the run):\n")
+    print("| scenario | flows created | on a closed tuple | packets inspected | retransmitted | "
+          "HTTP flows | transactions | memcap refusals | alerts |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for sc, doc in docs:
+        v = (doc.get("peers") or {}).get("vigild") or {}
+        for r in v.get("runs", [])[:1]:
+            fc = r.get("flow_counters") or {}
+            ins = r.get("inspection") or {}
+            al = r.get("applayer") or {}
+            print(f"| {sc} | {fc.get('created', '-')} | {fc.get('port_reuse', '-')} | "
+                  f"{ins.get('packets', '-')} | {ins.get('retransmitted', '-')} | "
+                  f"{(al.get('protocols') or {}).get('http', '-')} | "
+                  f"{al.get('transactions', '-')} | {al.get('memcap', '-')} | "
+                  f"{ins.get('alerts', '-')} |")
+    print()
+
+
+def on_cpu(p):
+    """The lowest share of its time a peer's worker had its CPU, over its runs (percent)."""
+    v = [r["worker_on_cpu_pct"] for r in (p or {}).get("runs", [])
+         if r.get("worker_on_cpu_pct") is not None]
+    return f"{min(v):.0f}%" if v else "-"
+
+
+def compile_set(d):
+    doc = load(os.path.join(d, "compile-etopen.json"))
+    if doc is None:
+        return
+    print("### Signature set load and compile (compile.py, det_check)\n")
+    if doc.get("status") == "skipped":
+        print(f"Skipped: {doc['reason']}\n\n`{doc['command']}`\n")
+        return
+    ld, cp = doc["load"], doc["compile"]
+    print("| set | rules | loaded | rejected | load ms | compile ms | total s | peak memory MiB "
+          "| databases | database bytes | scratch bytes | stream state B/dir |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {os.path.basename(doc['set'])} | {ld['rules']} | {ld['loaded']} | "
+          f"{ld['rejected']} | {doc['median_load_ms']:.0f} | {doc['median_compile_ms']:.0f} | "
+          f"{doc['median_total_ms'] / 1000:.1f} | "
+          f"{doc['median_peak_rss_bytes'] / (1 << 20):.1f} | {cp['databases']} | "
+          f"{cp['db_bytes']} | {cp['scratch_bytes']} | {cp['stream_state_bytes']} |")
+    print(f"\n`{doc['command']}` (medians of {len(doc['runs'])} runs; load at start "
+          f"{load_str(doc)}; rejected by reason: {ld.get('by_reason')})\n")
 
 
 def sweep(d, name, unit):
@@ -227,6 +331,8 @@ def main():
     if m:
         print("```\n" + m.strip() + "\n```\n")
     scenarios(d)
+    applayer(d)
+    compile_set(d)
     for name, unit in (("rules", "policy rules"), ("flows", "active flows"),
                        ("newflows", "packets per flow"), ("signatures", "signatures"),
                        ("sizes", "frame size")):

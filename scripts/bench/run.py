@@ -40,10 +40,16 @@ from benchlib import ROOT, BenchError, Skip  # noqa: E402
 
 DEFAULTS = {"seconds": 10, "warmup": 2, "repeat": 3, "cores": [0, 1], "flows_max": "256k",
             "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None,
-            "inspection": "all"}
-SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "inspection",
-                 "flows_max", "cores", "seconds", "warmup", "repeat", "peers", "data_room",
-                 "label"}
+            "classification": None, "vars": None, "inspection": "all"}
+SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "classification",
+                 "vars", "inspection", "flows_max", "cores", "seconds", "warmup", "repeat",
+                 "peers", "data_room", "label"}
+VAR_KINDS = ("address", "port")
+
+
+class ScenarioSkip(Exception):
+    """A scenario whose input is not on this machine (a rule set kept outside the repository):
+    nothing is measured, and the result says why."""
 
 
 def find_pktgen(explicit):
@@ -89,12 +95,35 @@ def load_scenario(path):
         raise BenchError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} (accepted: "
                          f"{', '.join(sorted(SCENARIO_KEYS))})")
     base = os.path.dirname(os.path.abspath(path))
-    for k in ("pcap", "policy", "signatures"):
-        # Relative paths in a scenario are relative to the repository root, or to the file.
+    for k in ("pcap", "policy", "signatures", "classification"):
+        # Relative paths in a scenario are relative to the repository root, or to the file;
+        # one that is in neither place is named from the root (what the scenario says).
         if sc.get(k) and not os.path.isabs(sc[k]):
             cand = os.path.join(ROOT, sc[k])
-            sc[k] = cand if os.path.exists(cand) else os.path.join(base, sc[k])
+            other = os.path.join(base, sc[k])
+            sc[k] = os.path.normpath(cand if os.path.exists(cand) or not os.path.exists(other)
+                                     else other)
+    if sc.get("vars") is not None:
+        check_vars(sc["vars"], path)
     return sc
+
+
+def check_vars(v, where):
+    """vars: {address: {NAME: VALUE}, port: {NAME: VALUE}}, as signatures.vars in vigil.yaml."""
+    if not isinstance(v, dict) or set(v) - set(VAR_KINDS) or not all(
+            isinstance(m, dict) and all(isinstance(x, str) for x in m.values())
+            for m in v.values()):
+        raise BenchError(f"{where}: vars is a mapping of address and/or port to NAME: \"VALUE\" "
+                         f"pairs (as signatures.vars in vigil.yaml), got {v!r}")
+
+
+def parse_var(text):
+    """--var address.HOME_NET=[192.168.0.0/16] -> ("address", "HOME_NET", "[...]")."""
+    kind, _, rest = text.partition(".")
+    name, eq, value = rest.partition("=")
+    if kind not in VAR_KINDS or not name or not eq:
+        raise BenchError(f"--var '{text}': expected address.NAME=VALUE or port.NAME=VALUE")
+    return kind, name, value
 
 
 class Ctx:
@@ -115,6 +144,7 @@ class Ctx:
                              f"{self.data_room}-byte mbuf data room (--data-room)")
         self.flows_max = p["flows_max"]
         self.policy, self.signatures = p["policy"], p["signatures"]
+        self.classification, self.vars = p["classification"], p["vars"]
         self.inspection = p["inspection"]
         self.mbufs = benchlib.mbufs_for(self.packets)
         self.mem_args, self.memory, self.no_huge_forced, pool_mb = benchlib.eal_memory(
@@ -179,6 +209,7 @@ def run_scenario(p):
                     continue
                 run_dir = os.path.join(work, f"{i + 1}-{name}")
                 os.makedirs(run_dir)
+                cpus = benchlib.cpu_times()
                 try:
                     r = peers.RUN[name](ctx, run_dir)
                 except Skip as e:
@@ -193,12 +224,22 @@ def run_scenario(p):
                     print(f"FAILED {name}: {e}", flush=True)
                     continue
                 r["loadavg"] = benchlib.loadavg()
+                # How busy each core was (vigild's control thread drains events on the main
+                # core; testpmd's main core idles), and, from the peer, how much of the time
+                # its worker thread had its core: less than ~100% means other programs ran
+                # there and the figure is theirs too.
+                r["cpu_busy_pct"] = benchlib.cpu_busy_pct(cpus, benchlib.cpu_times())
                 runs[name].append(r)
                 order.append(name)
                 cyc = r.get("cycles_per_packet")
+                busy = r["cpu_busy_pct"].get(ctx.main)
                 print(f"run {i + 1}/{p['repeat']} {name:8s} {r['rx_mpps']:8.2f} Mpps in "
                       f"{r['tx_mpps']:8.2f} Mpps out"
-                      + (f"  {cyc:7.1f} cycles/packet" if cyc else ""), flush=True)
+                      + (f"  {cyc:7.1f} cycles/packet" if cyc else "")
+                      + (f"  main core {busy:.0f}% busy" if busy is not None else "")
+                      + (f", worker on CPU {r['worker_on_cpu_pct']:.0f}%"
+                         if r.get("worker_on_cpu_pct") is not None else ""),
+                      flush=True)
         tsc_hz, tsc_src = (ctx.tsc_hz, "vigild tsc_hz") if ctx.tsc_hz else tsc_hz_guess()
         doc = {
             "benchmark": "scenario",
@@ -212,7 +253,8 @@ def run_scenario(p):
             "input": {"pcap": ctx.pcap, **ctx.pcap_info, "generate": p.get("generate"),
                       "policy": ctx.policy, "policy_rules_mapped": ctx.rule_count,
                       "policy_rules_skipped_for_peers": ctx.skipped_rules,
-                      "signatures": ctx.signatures, "inspection": ctx.inspection,
+                      "signatures": ctx.signatures, "classification": ctx.classification,
+                      "vars": ctx.vars, "inspection": ctx.inspection,
                       "flows_max": ctx.flows_max,
                       "mbufs": ctx.mbufs, "data_room": ctx.data_room, "memory": ctx.memory},
             "cores": {"main": ctx.main, "worker": ctx.worker},
@@ -281,12 +323,36 @@ def print_table(doc):
             print(f"  {name} cycles/packet by stage: " + ", ".join(
                 f"{k} {v:.1f}" for k, v in s["median_stage_cycles_per_packet"].items()))
     for name, s in doc["peers"].items():
+        for line in vigild_summary(s):
+            print(f"  {name}: {line}")
+    for name, s in doc["peers"].items():
         notes = sorted({n for r in s.get("runs", []) for n in r.get("notes", [])})
         for n in notes + ([s["reason"]] if s["status"] == "partial" else []):
             print(f"  {name}: {n}")
     if doc["input"]["policy_rules_skipped_for_peers"]:
         print(f"  l3fwd, ovs: {len(doc['input']['policy_rules_skipped_for_peers'])} policy "
               "rules do not map to their rules and were left out (see the JSON)")
+
+
+def vigild_summary(s):
+    """What vigild's last run inspected, parsed and alerted on, from its --stats-json: lines
+    for the table (the counters are totals over the run, start-up and warm-up included)."""
+    runs = [r for r in s.get("runs", []) if "flow_counters" in r]
+    if not runs:
+        return []
+    r = runs[-1]
+    out = []
+    fc, ins, al = r["flow_counters"], r.get("inspection") or {}, r.get("applayer")
+    out.append(f"last run: {fc.get('created', 0)} flows created ({fc.get('port_reuse', 0)} on "
+               f"a closed tuple), {ins.get('packets', 0)} packets inspected, "
+               f"{ins.get('retransmitted', 0)} retransmitted, {ins.get('alerts', 0)} alerts"
+               + (f", {r['signature_rules']} signatures" if r.get("signature_rules") else "")
+               + (f", start-up {r['startup_s']} s" if r.get("startup_s") else ""))
+    if al:
+        protos = ", ".join(f"{k} {v}" for k, v in (al.get("protocols") or {}).items() if v)
+        out.append(f"applayer: {al.get('transactions', al.get('tx', 0))} transactions, "
+                   f"flows {protos or 'none'}, {al.get('memcap', 0)} memcap refusals")
+    return out
 
 
 def params_from(args, generate=None):
@@ -300,11 +366,25 @@ def params_from(args, generate=None):
         p["name"] = os.path.splitext(os.path.basename(args.scenario))[0]
         if sc.get("pcap"):
             p["pcap"] = sc["pcap"]
+    from_scenario = {k: p.get(k) for k in ("signatures", "classification")}
     for k in ("seconds", "warmup", "repeat", "flows_max", "data_room", "policy", "signatures",
-              "inspection", "label"):
+              "classification", "inspection", "label"):
         v = getattr(args, k)
         if v is not None:
             p[k] = v
+            from_scenario.pop(k, None)
+    if args.var:
+        p["vars"] = {k: dict(m) for k, m in (p.get("vars") or {}).items()}
+        for text in args.var:
+            kind, name, value = parse_var(text)
+            p["vars"].setdefault(kind, {})[name] = value
+    # A rule set the scenario names but this machine does not have (et-open-full lives
+    # beside the repository, not in it) skips the scenario; a path typed on the command line
+    # that does not exist is an error.
+    for k, v in from_scenario.items():
+        if v and p.get(k) == v and not os.path.exists(v):
+            raise ScenarioSkip(f"{k} {v} is not on this machine (the scenario names it "
+                               "relative to the repository root); nothing measured")
     if generate:
         p["generate"] = generate
         p.pop("pcap", None)
@@ -329,7 +409,7 @@ def params_from(args, generate=None):
             raise BenchError("no input: give --pcap, or a scenario with pcap or generate")
         p["pcap"] = generate_pcap(p["generate"], args.data_dir, find_pktgen(args.vg_pktgen))
     p["pcap"] = os.path.abspath(p["pcap"])
-    for k in ("policy", "signatures"):
+    for k in ("policy", "signatures", "classification"):
         if p.get(k):
             p[k] = os.path.abspath(p[k])
             if not os.path.exists(p[k]):
@@ -348,6 +428,12 @@ def make_parser():
     ap.add_argument("--pcap", help="input capture (overrides the scenario's)")
     ap.add_argument("--policy", help="Vigil policy YAML")
     ap.add_argument("--signatures", help="signature file or directory")
+    ap.add_argument("--classification",
+                    help="classification.config for the signatures (default: the one in the "
+                    "signature directory, if any)")
+    ap.add_argument("--var", action="append", metavar="KIND.NAME=VALUE",
+                    help="a signature variable for vigild (signatures.vars), e.g. "
+                    "address.HOME_NET=[192.168.0.0/16]; repeatable, overrides the scenario")
     ap.add_argument("--inspection", choices=("all", "policy"),
                     help="vigild scans every flow (all, the default) or those whose rule says "
                     "inspect (policy)")
@@ -373,11 +459,26 @@ def make_parser():
     return ap
 
 
+def skipped_doc(args, reason):
+    name = os.path.splitext(os.path.basename(args.scenario))[0] if args.scenario else "adhoc"
+    return {"benchmark": "scenario", "scenario": args.name or name, "status": "skipped",
+            "reason": reason,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(sys.argv), "machine": benchlib.machine(), "peers": {}}
+
+
 def main():
     args = make_parser().parse_args()
     try:
         p = params_from(args)
         doc = run_scenario(p)
+    except ScenarioSkip as e:
+        print(f"bench: scenario skipped: {e}", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(skipped_doc(args, str(e)), f, indent=2)
+            print(f"wrote {args.json}")
+        return 0
     except (BenchError, policy_xlate.XlateError) as e:
         print(f"bench: {e}", file=sys.stderr)
         return 1

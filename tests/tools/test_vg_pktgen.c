@@ -3,8 +3,10 @@
  * vg-pktgen as a user sees it: run the binary, read the pcap back with libpcap and check it with
  * a parser and checksum code of this file's own (not the generator's): packet and flow counts,
  * sizes, checksums, TCP handshake order and sequence numbers, exact match and deny shares,
- * determinism, and that bad options exit 2 naming the option. The option and pattern parsers
- * are also called directly for their error positions.
+ * determinism, and that bad options exit 2 naming the option. --app http captures are
+ * reassembled and every flow's streams split into HTTP/1.1 requests and responses (bodies of
+ * exactly Content-Length bytes). The option and pattern parsers are also called directly for
+ * their error positions.
  */
 #include "vg_test.h"
 
@@ -1051,6 +1053,332 @@ test_many_flows_distinct(void **state)
 	run_free(&r);
 }
 
+/* ---- HTTP conversations (--app http) ---- */
+
+/* A header's value in a message head (case-insensitive name), or NULL. */
+static const char *
+http_header(const char *head, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+
+	for (const char *l = strstr(head, "\r\n") + 2; l != NULL && strncmp(l, "\r\n", 2) != 0;
+			l = strstr(l, "\r\n") + 2) {
+		if (strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+			const char *v = l + nl + 1, *e = strstr(v, "\r\n");
+
+			while (*v == ' ')
+				v++;
+			*vlen = (size_t)(e - v);
+			return v;
+		}
+	}
+	return NULL;
+}
+
+struct http_msg {
+	char *head; /* start line and headers, NUL-terminated, ending in the empty line */
+	size_t body_len;
+	char first[16]; /* method, or status code */
+	char conn[16];	/* Connection value */
+};
+
+/*
+ * Split a reassembled stream into HTTP/1.1 messages, failing the test on anything malformed:
+ * start line, "Name: value" lines, the empty line, and (where the head says so) a body of
+ * exactly Content-Length bytes; the stream ends where the last message does.
+ */
+static size_t
+http_split(const uint8_t *s, size_t n, bool requests, struct http_msg *m, size_t max)
+{
+	size_t at = 0, count = 0;
+
+	while (at < n) {
+		const uint8_t *end = memmem(s + at, n - at, "\r\n\r\n", 4);
+		struct http_msg *x = &m[count];
+		const char *v, *sp;
+		size_t hl, vl = 0;
+
+		assert_true(count < max);
+		if (end == NULL)
+			fail_msg("%s %zu: no end of head", requests ? "request" : "response",
+					count);
+		hl = (size_t)(end - (s + at)) + 4;
+		x->head = malloc(hl + 1);
+		assert_non_null(x->head);
+		memcpy(x->head, s + at, hl);
+		x->head[hl] = '\0';
+		for (size_t i = 0; i < hl; i++)
+			if (x->head[i] == '\0' ||
+					((unsigned char)x->head[i] < 0x20 && x->head[i] != '\r' &&
+							x->head[i] != '\n'))
+				fail_msg("control byte in head: %s", x->head);
+		/* Every header line is "Name: value". */
+		for (const char *l = strstr(x->head, "\r\n") + 2; strncmp(l, "\r\n", 2) != 0;
+				l = strstr(l, "\r\n") + 2) {
+			const char *colon = strchr(l, ':');
+
+			if (colon == NULL || colon > strstr(l, "\r\n") || colon == l)
+				fail_msg("bad header line in: %s", x->head);
+		}
+		sp = strchr(x->head, ' ');
+		assert_non_null(sp);
+		if (requests) {
+			const char *sp2 = strchr(sp + 1, ' ');
+
+			assert_non_null(sp2);
+			assert_true((size_t)(sp - x->head) < sizeof(x->first));
+			memcpy(x->first, x->head, (size_t)(sp - x->head));
+			x->first[sp - x->head] = '\0';
+			assert_true(strcmp(x->first, "GET") == 0 || strcmp(x->first, "POST") == 0);
+			assert_int_equal(sp[1], '/');
+			assert_memory_equal(sp2, " HTTP/1.1\r\n", 11);
+			assert_non_null(http_header(x->head, "Host", &vl));
+			assert_non_null(http_header(x->head, "User-Agent", &vl));
+		} else {
+			assert_memory_equal(x->head, "HTTP/1.1 ", 9);
+			memcpy(x->first, x->head + 9, 3);
+			x->first[3] = '\0';
+			for (int i = 0; i < 3; i++)
+				assert_true(isdigit((unsigned char)x->first[i]));
+			assert_int_equal(x->head[12], ' ');
+			assert_non_null(http_header(x->head, "Content-Type", &vl));
+		}
+		v = http_header(x->head, "Content-Length", &vl);
+		x->body_len = 0;
+		if (v != NULL) {
+			for (size_t i = 0; i < vl; i++) {
+				assert_true(isdigit((unsigned char)v[i]));
+				x->body_len = x->body_len * 10 + (size_t)(v[i] - '0');
+			}
+		} else {
+			/* Only GET requests go without; every response says how long it is. */
+			assert_true(requests && strcmp(x->first, "GET") == 0);
+		}
+		if (requests && strcmp(x->first, "POST") == 0) {
+			v = http_header(x->head, "Content-Type", &vl);
+			assert_non_null(v);
+			assert_memory_equal(v, "application/x-www-form-urlencoded", 33);
+			assert_true(x->body_len > 0);
+		}
+		v = http_header(x->head, "Connection", &vl);
+		assert_non_null(v);
+		assert_true(vl < sizeof(x->conn));
+		memcpy(x->conn, v, vl);
+		x->conn[vl] = '\0';
+		at += hl;
+		if (x->body_len > n - at)
+			fail_msg("%s %zu: Content-Length %zu, %zu bytes left in the stream",
+					requests ? "request" : "response", count, x->body_len,
+					n - at);
+		at += x->body_len;
+		count++;
+	}
+	return count;
+}
+
+struct http_totals {
+	size_t requests, keepalive, posts, statuses[6], client_closes, server_closes;
+	size_t small, medium, full; /* frames: <= 128, between, >= 1400 */
+};
+
+/*
+ * One flow of an --app http capture: SYN, SYN-ACK, ACK, then exact sequence and
+ * acknowledgement numbers up to a FIN teardown; each request is one segment, no segment beyond
+ * the MSS; the client's stream is valid requests and the server's as many valid responses, and
+ * a flow either keeps its connection (several requests, client closes) or makes one request
+ * with Connection: close (server closes).
+ */
+static void
+check_http_flow(const struct cap *c, const struct flows *f, size_t g, struct http_totals *t)
+{
+	size_t n = f->start[g + 1] - f->start[g], client_segments = 0, nm[2];
+	uint8_t *stream[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	struct http_msg msg[2][128];
+	uint32_t nxt[2] = { 0 };
+	struct parsed first, p;
+	int closer = -1;
+
+	parse(&c->v[f->e[f->start[g]].idx], &first);
+	assert_int_equal(first.proto, 6);
+	for (size_t j = 0; j < n; j++) {
+		const struct pkt *k = &c->v[f->e[f->start[g] + j].idx];
+		size_t mss = first.family == 6 ? 1440 : 1460;
+		int d;
+
+		parse(k, &p);
+		d = dir_of(&first, &p);
+		if (k->len <= 128)
+			t->small++;
+		else if (k->len >= 1400)
+			t->full++;
+		else
+			t->medium++;
+		assert_true(k->len <= 1514 + (p.vlan >= 0 ? 4 : 0));
+		assert_true(p.plen <= mss);
+		if (j == 0) {
+			assert_int_equal(p.flags, 0x02);
+			nxt[0] = p.seq + 1;
+			continue;
+		}
+		if (j == 1) {
+			assert_int_equal(p.flags, 0x12);
+			assert_int_equal(d, 1);
+			assert_int_equal(p.ack, nxt[0]);
+			nxt[1] = p.seq + 1;
+			continue;
+		}
+		if (p.seq != nxt[d] || p.ack != nxt[!d])
+			fail_msg("flow %zu packet %zu: seq %u ack %u, want %u %u", g, j, p.seq,
+					p.ack, nxt[d], nxt[!d]);
+		assert_true((p.flags & 0x10) != 0);
+		assert_int_equal(p.flags & ~(0x10 | 0x08 | 0x01), 0);
+		if (j >= n - 3) {
+			/* The teardown: FIN-ACK, FIN-ACK from the other side, ACK. */
+			if (j == n - 3)
+				closer = d;
+			assert_int_equal(d, j == n - 2 ? !closer : closer);
+			assert_int_equal(p.flags, j == n - 1 ? 0x10 : 0x11);
+			assert_int_equal(p.plen, 0);
+		} else {
+			assert_int_equal(p.flags & 0x01, 0);
+		}
+		nxt[d] += (uint32_t)p.plen + (p.flags & 1);
+		if (p.plen == 0)
+			continue;
+		client_segments += d == 0;
+		stream[d] = realloc(stream[d], len[d] + p.plen);
+		assert_non_null(stream[d]);
+		memcpy(stream[d] + len[d], p.payload, p.plen);
+		len[d] += p.plen;
+	}
+	nm[0] = http_split(stream[0], len[0], true, msg[0], 128);
+	nm[1] = http_split(stream[1], len[1], false, msg[1], 128);
+	if (nm[0] != nm[1] || nm[0] == 0)
+		fail_msg("flow %zu: %zu requests, %zu responses", g, nm[0], nm[1]);
+	assert_int_equal(client_segments, nm[0]);
+	for (size_t i = 0; i < nm[0]; i++) {
+		bool keep = nm[0] > 1;
+		static const char *const codes[] = { "200", "201", "301", "302", "404" };
+		bool known = false;
+
+		assert_string_equal(msg[0][i].conn, keep ? "keep-alive" : "close");
+		assert_string_equal(msg[1][i].conn, keep ? "keep-alive" : "close");
+		t->posts += strcmp(msg[0][i].first, "POST") == 0;
+		for (size_t s = 0; s < 5; s++)
+			if (strcmp(msg[1][i].first, codes[s]) == 0) {
+				t->statuses[s]++;
+				known = true;
+			}
+		assert_true(known);
+		free(msg[0][i].head);
+		free(msg[1][i].head);
+	}
+	/* A keep-alive client closes when it is done; otherwise the server closes. */
+	assert_int_equal(closer, nm[0] > 1 ? 0 : 1);
+	t->client_closes += closer == 0;
+	t->server_closes += closer == 1;
+	t->keepalive += nm[0] > 1;
+	t->requests += nm[0];
+	free(stream[0]);
+	free(stream[1]);
+}
+
+static void
+test_http_exchanges(void **state)
+{
+	struct http_totals t = { 0 };
+	char path[256], again[256], seed2[256];
+	struct run r;
+	struct cap c;
+	struct flows f;
+
+	(void)state;
+	GEN(&r, path, "http.pcap", "--app", "http", "--flows", "300", "--family", "mixed",
+			"--order", "shuffle", "--requests", "5", "--keepalive-share", "0.4",
+			"--vlan", "9", "--seed", "3");
+	assert_int_equal(sum_int(&r, "flows"), 300);
+	assert_int_equal(sum_int(&r, "tcp_flows"), 300);
+	assert_int_equal(sum_int(&r, "http_keepalive_flows"), 120);
+	cap_load(path, &c);
+	assert_int_equal(sum_int(&r, "packets"), c.n);
+	assert_int_equal(sum_int(&r, "bytes"), c.bytes);
+	check_all_checksums(&c);
+	flows_build(&c, &f);
+	assert_int_equal(f.n_groups, 300);
+	for (size_t g = 0; g < f.n_groups; g++)
+		check_http_flow(&c, &f, g, &t);
+	assert_int_equal(t.keepalive, 120);
+	assert_int_equal(t.client_closes, 120);
+	assert_int_equal(t.server_closes, 180);
+	assert_int_equal(t.requests, sum_int(&r, "http_requests"));
+	/* 180 single requests and 120 flows of 2 to 5. */
+	assert_true(t.requests >= 180 + 240 && t.requests <= 180 + 600);
+	/* Varied: POST forms and every status, frames from ACKs to full segments. */
+	assert_true(t.posts > 0 && t.posts < t.requests / 4);
+	for (size_t s = 0; s < 5; s++)
+		assert_true(t.statuses[s] > 0);
+	assert_true(t.statuses[0] > t.requests / 2);
+	assert_true(t.small > c.n / 3);
+	assert_true(t.medium > c.n / 10);
+	assert_true(t.full > c.n / 10);
+	flows_free(&f);
+	cap_free(&c);
+	run_free(&r);
+
+	/* The same seed gives the same bytes; another seed other conversations. */
+	GEN(&r, again, "http-again.pcap", "--app", "http", "--flows", "300", "--family", "mixed",
+			"--order", "shuffle", "--requests", "5", "--keepalive-share", "0.4",
+			"--vlan", "9", "--seed", "3");
+	run_free(&r);
+	GEN(&r, seed2, "http-seed4.pcap", "--app", "http", "--flows", "300", "--family", "mixed",
+			"--order", "shuffle", "--requests", "5", "--keepalive-share", "0.4",
+			"--vlan", "9", "--seed", "4");
+	run_free(&r);
+	assert_true(files_equal(path, again));
+	assert_false(files_equal(path, seed2));
+
+	/* Defaults, round robin: half the flows keep their connection, ports 80 and 8080. */
+	memset(&t, 0, sizeof(t));
+	GEN(&r, path, "http-rr.pcap", "--app", "http", "--flows", "200");
+	assert_int_equal(sum_int(&r, "http_keepalive_flows"), 100);
+	cap_load(path, &c);
+	flows_build(&c, &f);
+	assert_int_equal(f.n_groups, 200);
+	for (size_t g = 0; g < f.n_groups; g++) {
+		struct parsed p;
+
+		parse(&c.v[f.e[f.start[g]].idx], &p);
+		assert_true(p.dport == 80 || p.dport == 8080);
+		check_http_flow(&c, &f, g, &t);
+	}
+	assert_int_equal(t.requests, sum_int(&r, "http_requests"));
+	/* Round robin: the first 200 packets are the 200 SYNs. */
+	for (size_t i = 0; i < 200; i++) {
+		struct parsed p;
+
+		parse(&c.v[i], &p);
+		assert_int_equal(p.flags, 0x02);
+	}
+	flows_free(&f);
+	cap_free(&c);
+	run_free(&r);
+
+	/* --requests 1: one request per connection, every server closes. */
+	memset(&t, 0, sizeof(t));
+	GEN(&r, path, "http-one.pcap", "--app", "http", "--flows", "50", "--requests", "1");
+	assert_int_equal(sum_int(&r, "http_requests"), 50);
+	assert_int_equal(sum_int(&r, "http_keepalive_flows"), 0);
+	cap_load(path, &c);
+	flows_build(&c, &f);
+	for (size_t g = 0; g < f.n_groups; g++)
+		check_http_flow(&c, &f, g, &t);
+	assert_int_equal(t.server_closes, 50);
+	flows_free(&f);
+	cap_free(&c);
+	run_free(&r);
+}
+
 static void
 test_bad_options(void **state)
 {
@@ -1086,6 +1414,22 @@ test_bad_options(void **state)
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--flows" }, "--flows needs a value" },
 		{ { "stray" }, "unexpected argument 'stray'" },
+		{ { "--app", "ftp" }, "--app 'ftp': expected none or http" },
+		{ { "--app", "http", "--proto", "udp" }, "--app http needs --proto tcp" },
+		{ { "--app", "http", "--tcp-mode", "midstream" },
+				"--app http needs --tcp-mode handshake" },
+		{ { "--app", "http", "--no-close" }, "--no-close does not apply" },
+		{ { "--app", "http", "--per-flow", "10" },
+				"--packets and --per-flow do not apply" },
+		{ { "--app", "http", "--size", "imix" }, "--size does not apply" },
+		{ { "--app", "http", "--deny-share", "0.1" },
+				"--deny-share and --deny-dport do not" },
+		{ { "--app", "http", "--requests", "0" },
+				"--requests '0': expected an integer from 1" },
+		{ { "--app", "http", "--requests", "1", "--keepalive-share", "0.5" },
+				"--keepalive-share 0.5 needs --requests 2 or more" },
+		{ { "--requests", "3" }, "--requests applies to --app http only" },
+		{ { "--keepalive-share", "0.2" }, "--keepalive-share applies to --app http only" },
 	};
 	char path[256];
 
@@ -1263,6 +1607,7 @@ main(void)
 		cmocka_unit_test(test_deny_share_exact),
 		cmocka_unit_test(test_determinism_and_timestamps),
 		cmocka_unit_test(test_many_flows_distinct),
+		cmocka_unit_test(test_http_exchanges),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_pattern_syntax),
 		cmocka_unit_test(test_match_file_errors),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # vg-pktgen's output as Wireshark sees it: no malformed frame, every IPv4, TCP, UDP, ICMP and
 # ICMPv6 checksum verified good, no TCP analysis warning (retransmission, unseen segment, ...),
-# and as many TCP and UDP conversations and packets as the JSON summary says.
+# and as many TCP and UDP conversations and packets as the JSON summary says. An --app http
+# capture goes through Wireshark's TCP reassembly and HTTP dissector: as many requests and
+# responses as the summary says, nothing malformed.
 # Exits 77 (meson: skipped) when tshark is not installed.
 set -euo pipefail
 
@@ -55,4 +57,26 @@ check "udp conversations" "$("${ts[@]}" -q -z conv,udp 2>/dev/null | grep -c '<-
 	"$(field udp_flows)"
 check "frames tagged with VLAN 10" "$("${ts[@]}" -Y 'vlan.id == 10' -T fields -e frame.number \
 	2>/dev/null | wc -l)" "$(field packets)"
+# HTTP conversations. Image bodies are random bytes: Wireshark notes that no image dissector
+# took them (http.subdissector_failed), which says nothing about the HTTP it parsed.
+http=$dir/http.pcap
+summary=$("$VG_PKTGEN" -o "$http" --app http --flows 300 --family mixed --order shuffle \
+	--requests 5 --vlan 10)
+hts=(tshark -n -r "$http" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE)
+out=$("${hts[@]}" -Y '(_ws.malformed and not http.subdissector_failed)
+	or _ws.expert.severity >= "warning" or tcp.analysis.flags
+	or (tcp and tcp.checksum.status != "Good")' 2>/dev/null)
+if [[ -n $out ]]; then
+	echo "tshark flags these frames of the HTTP capture:" >&2
+	head -20 <<<"$out" >&2
+	exit 1
+fi
+check "http packets" "$("${hts[@]}" -T fields -e frame.number 2>/dev/null | wc -l)" \
+	"$(field packets)"
+check "http requests" "$("${hts[@]}" -Y http.request -T fields -e frame.number 2>/dev/null |
+	wc -l)" "$(field http_requests)"
+check "http responses" "$("${hts[@]}" -Y http.response -T fields -e frame.number 2>/dev/null |
+	wc -l)" "$(field http_requests)"
+check "tcp conversations (http)" "$("${hts[@]}" -q -z conv,tcp 2>/dev/null | grep -c '<->')" \
+	"$(field tcp_flows)"
 exit $fail

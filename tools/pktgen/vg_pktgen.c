@@ -12,6 +12,7 @@
 #include "vg_pktgen_filler.h"
 #include "vg_pktgen_flow.h"
 #include "vg_pktgen_frame.h"
+#include "vg_pktgen_http.h"
 #include "vg_rng.h"
 
 #define PROG	 "vg-pktgen"
@@ -23,12 +24,16 @@ struct vg_pktgen {
 	const struct vg_pktgen_opts *o;
 	struct vg_pktgen_plan plan;
 	struct vg_pktgen_filler filler;
-	uint64_t base;	  /* every flow has base packets ... */
-	uint32_t rem;	  /* ... and flows [0, rem) one more */
-	uint32_t *sent;	  /* per flow and direction: payload bytes written so far */
-	uint32_t *next;	  /* shuffle: per flow, index of its next packet */
-	uint32_t *active; /* shuffle: flows with packets left */
-	uint16_t *slots;  /* one block of data-packet sizes, shuffled */
+	uint64_t base;		     /* every flow has base packets ... */
+	uint32_t rem;		     /* ... and flows [0, rem) one more */
+	uint32_t *sent;		     /* per flow and direction: payload bytes written so far */
+	uint32_t *next;		     /* shuffle: per flow, index of its next packet */
+	uint32_t *active;	     /* shuffle: flows with packets left */
+	struct vg_pktgen_http *http; /* --app http: the conversations... */
+	struct vg_pktgen_http_cursor *cursor; /* ...where each flow stands in its own */
+	uint32_t *n_packets;		      /* ...and its packets */
+	uint32_t max_packets;
+	uint16_t *slots; /* one block of data-packet sizes, shuffled */
 	uint32_t n_slots;
 	uint32_t slot_pos;
 	struct vg_xoshiro size_rng;
@@ -38,12 +43,37 @@ struct vg_pktgen {
 	uint64_t total;
 	struct vg_pktgen_summary sum;
 	uint8_t frame[VG_PKTGEN_FRAME_MAX];
+	uint8_t payload[VG_PKTGEN_HTTP_MSS_MAX];
 };
 
 uint64_t
 vg_pktgen_total_packets(const struct vg_pktgen_opts *o)
 {
 	return o->packets != 0 ? o->packets : o->per_flow * o->flows;
+}
+
+/* Each flow's conversation decides its packets: count them once, before writing. */
+static int
+http_init(struct vg_pktgen *g)
+{
+	const struct vg_pktgen_opts *o = g->o;
+
+	g->http = vg_pktgen_http_create(o, &g->filler);
+	g->cursor = calloc(o->flows, sizeof(*g->cursor));
+	g->n_packets = malloc((size_t)o->flows * sizeof(*g->n_packets));
+	if (g->http == NULL || g->cursor == NULL || g->n_packets == NULL)
+		return -ENOMEM;
+	g->total = 0;
+	for (uint32_t i = 0; i < o->flows; i++) {
+		struct vg_pktgen_flow f;
+
+		vg_pktgen_flow_get(&g->plan, i, &f);
+		g->n_packets[i] = vg_pktgen_http_packets(g->http, &f);
+		g->total += g->n_packets[i];
+		if (g->n_packets[i] > g->max_packets)
+			g->max_packets = g->n_packets[i];
+	}
+	return 0;
 }
 
 struct vg_pktgen *
@@ -93,6 +123,8 @@ vg_pktgen_create(const struct vg_pktgen_opts *o, struct vg_diag *d)
 	}
 	if (rc < 0)
 		goto nomem;
+	if (o->app == VG_PKTGEN_APP_HTTP && http_init(g) < 0)
+		goto nomem;
 	return g;
 nomem:
 	vg_pktgen_free(g);
@@ -106,6 +138,9 @@ vg_pktgen_free(struct vg_pktgen *g)
 	if (g == NULL)
 		return;
 	vg_pktgen_filler_free(&g->filler);
+	vg_pktgen_http_free(g->http);
+	free(g->cursor);
+	free(g->n_packets);
 	free(g->sent);
 	free(g->next);
 	free(g->active);
@@ -134,6 +169,8 @@ next_size(struct vg_pktgen *g)
 static inline uint64_t
 flow_packets(const struct vg_pktgen *g, uint32_t i)
 {
+	if (g->n_packets != NULL)
+		return g->n_packets[i];
 	return g->base + (i < g->rem);
 }
 
@@ -202,8 +239,20 @@ emit(struct vg_pktgen *g, uint32_t i, uint64_t j)
 		g->sum.denied_flows += f.deny;
 		g->sum.v6_flows += f.v6;
 		g->sum.proto_flows[f.proto]++;
+		if (g->http != NULL) {
+			g->sum.http_requests += vg_pktgen_http_requests(g->http, &f);
+			g->sum.http_keepalive_flows += vg_pktgen_http_keepalive(g->http, &f);
+		}
 	}
 
+	if (g->http != NULL) {
+		payload = vg_pktgen_http_next(g->http, &f, &g->cursor[i], sent, &s, g->payload);
+		hdr = vg_pktgen_hdr_len(&f, o->vlan >= 0, s.mss);
+		memcpy(g->frame + hdr, g->payload, payload);
+		s.ip_id = (uint16_t)(f.ipid[s.dir] + j);
+		data = false;
+		goto finish;
+	}
 	if (f.proto == VG_PKTGEN_TCP && o->tcp_mode == VG_PKTGEN_HANDSHAKE) {
 		uint32_t c = f.isn[0] + 1 + sent[0], sv = f.isn[1] + 1 + sent[1];
 
@@ -269,6 +318,7 @@ emit(struct vg_pktgen *g, uint32_t i, uint64_t j)
 					pat->bytes, pat->len);
 		sent[s.dir] += (uint32_t)payload;
 	}
+finish:
 	len = vg_pktgen_frame_finish(g->frame, &f, &s, o->vlan, payload);
 
 	ts = o->ts_start_us + g->n_written * o->ts_step_us;
@@ -292,6 +342,20 @@ static void
 write_rr(struct vg_pktgen *g, struct progress *pr)
 {
 	uint64_t rounds = g->base + (g->rem > 0);
+
+	if (g->n_packets != NULL) {
+		/* Conversations differ in length: a round skips the flows already done. */
+		for (uint32_t r = 0; r < g->max_packets; r++)
+			for (uint32_t i = 0; i < g->o->flows; i++) {
+				if (r >= g->n_packets[i])
+					continue;
+				emit(g, i, r);
+				progress_tick(g, pr);
+				if (write_failed(g))
+					return;
+			}
+		return;
+	}
 
 	for (uint64_t r = 0; r < rounds; r++) {
 		uint32_t nf = r < g->base ? g->o->flows : g->rem;

@@ -12,7 +12,8 @@
  * matching flow carries its pattern at a seeded offset. Data packets take their sizes from
  * --size in shuffled blocks of the weights (imix: every 12 consecutive data packets hold exactly
  * 7 x 64, 4 x 576 and 1 x 1500), never smaller than their headers plus one payload byte;
- * handshake and teardown segments are minimum-size frames.
+ * handshake and teardown segments are minimum-size frames. With --app http each TCP flow is an
+ * HTTP/1.1 conversation instead (vg_pktgen_http.h).
  */
 #ifndef VG_PKTGEN_H
 #define VG_PKTGEN_H
@@ -33,6 +34,8 @@ struct vg_pktgen_summary {
 	uint32_t denied_flows;
 	uint32_t v6_flows;
 	uint32_t proto_flows[VG_PKTGEN_NPROTO];
+	uint64_t http_requests;	       /* --app http: requests (each answered) */
+	uint32_t http_keepalive_flows; /* --app http: flows making several requests */
 };
 
 /*

@@ -28,6 +28,15 @@ print_summary(const struct vg_pktgen_opts *o, const struct vg_pktgen_summary *s)
 
 	if (j == NULL)
 		return -ENOMEM;
+	if (o->app == VG_PKTGEN_APP_HTTP &&
+			(json_object_set_new(j, "http_requests",
+					 json_integer((json_int_t)s->http_requests)) != 0 ||
+					json_object_set_new(j, "http_keepalive_flows",
+							json_integer((json_int_t)s->http_keepalive_flows)) !=
+							0)) {
+		json_decref(j);
+		return -ENOMEM;
+	}
 	text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (text == NULL)

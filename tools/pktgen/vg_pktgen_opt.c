@@ -25,6 +25,9 @@ enum {
 	OPT_ORDER,
 	OPT_TCP_MODE,
 	OPT_NO_CLOSE,
+	OPT_APP,
+	OPT_REQUESTS,
+	OPT_KEEPALIVE_SHARE,
 	OPT_MATCH_SHARE,
 	OPT_MATCH_PATTERN,
 	OPT_MATCH_FILE,
@@ -51,6 +54,9 @@ static const struct option long_opts[] = {
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "tcp-mode", required_argument, NULL, OPT_TCP_MODE },
 	{ "no-close", no_argument, NULL, OPT_NO_CLOSE },
+	{ "app", required_argument, NULL, OPT_APP },
+	{ "requests", required_argument, NULL, OPT_REQUESTS },
+	{ "keepalive-share", required_argument, NULL, OPT_KEEPALIVE_SHARE },
 	{ "match-share", required_argument, NULL, OPT_MATCH_SHARE },
 	{ "match-pattern", required_argument, NULL, OPT_MATCH_PATTERN },
 	{ "match-file", required_argument, NULL, OPT_MATCH_FILE },
@@ -63,6 +69,7 @@ static const struct option long_opts[] = {
 };
 
 static const uint16_t default_ports[] = { 80, 443, 53, 22, 8080 };
+static const uint16_t default_http_ports[] = { 80, 8080 };
 
 void
 vg_pktgen_usage(FILE *out)
@@ -90,6 +97,15 @@ vg_pktgen_usage(FILE *out)
 	      "                               full TCP sessions or data segments only (default\n"
 	      "                               handshake)\n"
 	      "      --no-close               handshake mode: leave flows open (no FIN teardown)\n"
+	      "      --app none|http          payload: filler bytes (none, the default), or\n"
+	      "                               HTTP/1.1 exchanges: each TCP flow is a whole\n"
+	      "                               conversation (handshake, requests, responses cut at\n"
+	      "                               the MSS, FIN teardown); its messages decide its\n"
+	      "                               packets and sizes; server ports default to 80,8080\n"
+	      "      --requests N             --app http: most requests on a keep-alive\n"
+	      "                               connection, 1 to 100 (default 4)\n"
+	      "      --keepalive-share F      --app http: share of flows that make 2 to N requests\n"
+	      "                               on one connection; the others make one (default 0.5)\n"
 	      "      --match-share F          share of flows whose first data packet carries a\n"
 	      "                               pattern (exact count: round(F * flows))\n"
 	      "      --match-pattern STR      a pattern, |68 65 78| escapes allowed (repeatable)\n"
@@ -559,6 +575,9 @@ set_defaults(struct vg_pktgen_opts *o)
 	o->order = VG_PKTGEN_RR;
 	o->tcp_mode = VG_PKTGEN_HANDSHAKE;
 	o->close = true;
+	o->app = VG_PKTGEN_APP_NONE;
+	o->requests = 4;
+	o->keepalive_share = 0.5;
 	o->deny_dport = 23;
 	memcpy(o->ports, default_ports, sizeof(default_ports));
 	o->n_ports = sizeof(default_ports) / sizeof(default_ports[0]);
@@ -572,8 +591,55 @@ set_defaults(struct vg_pktgen_opts *o)
 
 struct given {
 	bool proto, mix, v6_share, packets, per_flow, deny_dport, patterns, match_share;
+	bool size, ports, no_close, requests, keepalive_share, deny_share;
 	int proto_value;
 };
+
+/*
+ * --app http: every flow is a TCP conversation whose messages decide its packets, so the
+ * options that shape packets or payloads by other means do not apply.
+ */
+static void
+validate_http(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
+{
+	if (o->app != VG_PKTGEN_APP_HTTP) {
+		if (g->requests)
+			err(d, "--requests applies to --app http only");
+		if (g->keepalive_share)
+			err(d, "--keepalive-share applies to --app http only");
+		return;
+	}
+	if (o->mix[VG_PKTGEN_UDP] > 0 || o->mix[VG_PKTGEN_ICMP] > 0)
+		err(d, "--app http needs --proto tcp (HTTP/1.1 runs over TCP)");
+	if (o->tcp_mode != VG_PKTGEN_HANDSHAKE)
+		err(d, "--app http needs --tcp-mode handshake: each flow is a whole conversation");
+	if (g->no_close)
+		err(d, "--app http ends every flow with a FIN teardown; --no-close does not apply");
+	if (g->packets || g->per_flow)
+		err(d, "--app http: the exchanges decide each flow's packets; --packets and "
+		       "--per-flow do not apply (use --flows, --requests, --keepalive-share)");
+	if (g->size)
+		err(d, "--app http: messages decide the segment sizes (cut at the MSS); --size does "
+		       "not apply");
+	if (g->match_share || g->patterns)
+		err(d, "--app http: the payloads are HTTP messages; --match-share, "
+		       "--match-pattern and --match-file do not apply");
+	if (g->deny_share || g->deny_dport)
+		err(d, "--app http: --deny-share and --deny-dport do not apply");
+	if (o->requests < 2 && o->keepalive_share > 0 && g->keepalive_share)
+		err(d,
+				"--keepalive-share %g needs --requests 2 or more (a keep-alive flow makes 2 "
+				"to N requests)",
+				o->keepalive_share);
+	if (o->requests < 2)
+		o->keepalive_share = 0;
+	if (!g->ports) {
+		memcpy(o->ports, default_http_ports, sizeof(default_http_ports));
+		o->n_ports = sizeof(default_http_ports) / sizeof(default_http_ports[0]);
+	}
+	o->per_flow = 0;
+	o->packets = 0;
+}
 
 /* Cross-option checks, once every option is known. */
 static void
@@ -599,6 +665,9 @@ validate(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
 		o->mix[VG_PKTGEN_ICMP] = 5;
 	}
 
+	validate_http(o, g, d);
+	if (o->app == VG_PKTGEN_APP_HTTP)
+		return;
 	if (!g->packets && !g->per_flow)
 		o->per_flow = 10;
 	if (g->packets) {
@@ -677,6 +746,7 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 	static const char *const protos[] = { "tcp", "udp", "icmp", "mix" };
 	static const char *const orders[] = { "rr", "shuffle" };
 	static const char *const modes[] = { "handshake", "midstream" };
+	static const char *const apps[] = { "none", "http" };
 	struct given g = { 0 };
 	unsigned errors0 = d->errors;
 	uint64_t v;
@@ -734,9 +804,11 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 			rc = parse_mix(o, d, optarg);
 			break;
 		case OPT_PORTS:
+			g.ports = true;
 			rc = parse_ports(o, d, optarg);
 			break;
 		case OPT_SIZE:
+			g.size = true;
 			rc = parse_sizes(o, d, optarg);
 			break;
 		case OPT_PACKETS:
@@ -758,7 +830,22 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 				o->tcp_mode = (enum vg_pktgen_tcp_mode)w;
 			break;
 		case OPT_NO_CLOSE:
+			g.no_close = true;
 			o->close = false;
+			break;
+		case OPT_APP:
+			w = opt_word(d, "--app", optarg, apps, 2);
+			if (w >= 0)
+				o->app = (enum vg_pktgen_app)w;
+			break;
+		case OPT_REQUESTS:
+			g.requests = true;
+			if (opt_u64(d, "--requests", optarg, 1, VG_PKTGEN_MAX_REQUESTS, &v) == 0)
+				o->requests = (uint32_t)v;
+			break;
+		case OPT_KEEPALIVE_SHARE:
+			g.keepalive_share = true;
+			opt_share(d, "--keepalive-share", optarg, &o->keepalive_share);
 			break;
 		case OPT_MATCH_SHARE:
 			g.match_share = true;
@@ -783,6 +870,7 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 			rc = vg_pktgen_patterns_load(optarg, &o->patterns, &o->n_patterns, d);
 			break;
 		case OPT_DENY_SHARE:
+			g.deny_share = true;
 			opt_share(d, "--deny-share", optarg, &o->deny_share);
 			break;
 		case OPT_DENY_DPORT:

@@ -52,6 +52,14 @@ enum vg_pktgen_tcp_mode {
 	VG_PKTGEN_MIDSTREAM,
 };
 
+/* What TCP payloads carry: filler bytes, or an application protocol's conversation. */
+enum vg_pktgen_app {
+	VG_PKTGEN_APP_NONE,
+	VG_PKTGEN_APP_HTTP,
+};
+
+#define VG_PKTGEN_MAX_REQUESTS 100
+
 /* One entry of --size: a frame size (FCS included) and its relative weight. */
 struct vg_pktgen_size {
 	uint16_t size;
@@ -73,11 +81,14 @@ struct vg_pktgen_opts {
 	uint32_t mix[VG_PKTGEN_NPROTO]; /* weights; a single protocol has weight 1, others 0 */
 	struct vg_pktgen_size sizes[VG_PKTGEN_MAX_SIZES];
 	unsigned n_sizes;
-	uint64_t packets;  /* total packets; exactly one of packets and per_flow is set */
-	uint64_t per_flow; /* packets per flow */
+	uint64_t packets;  /* total packets; at most one of packets and per_flow is set... */
+	uint64_t per_flow; /* ...packets per flow; neither with --app http (the messages decide) */
 	enum vg_pktgen_order order;
 	enum vg_pktgen_tcp_mode tcp_mode;
 	bool close; /* handshake mode ends each TCP flow with FIN, FIN, ACK */
+	enum vg_pktgen_app app;
+	uint32_t requests;	/* --app http: most requests on one keep-alive connection */
+	double keepalive_share; /* --app http: share of flows that keep their connection */
 	double match_share;
 	struct vg_pktgen_pattern *patterns;
 	size_t n_patterns;
