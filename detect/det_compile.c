@@ -456,6 +456,12 @@ group_free(struct det_group *g)
 	free(g->grules);
 	free(g->gatoms);
 	free(g->always);
+	free(g->ip_only);
+	for (int k = 0; k < 2; k++) {
+		free(g->idx[k].lo);
+		free(g->idx[k].off);
+		free(g->idx[k].ids);
+	}
 	memset(g, 0, sizeof(*g));
 }
 
@@ -562,6 +568,183 @@ find_culprit(const struct det_group *g, const char **exprs, const unsigned *flag
 	return -1;
 }
 
+/* ---- the IP-only index ---- */
+
+/* An address set an index can key a rule by: IPv4 only, not any, not too wide. */
+#define IPIDX_MAX_SPAN (1u << 16) /* addresses of one range; wider ranges are not indexed */
+
+struct ipidx_range {
+	uint32_t lo, hi; /* inclusive */
+	uint32_t grule;
+};
+
+static bool
+ipidx_usable(const struct det_ipset *s, uint64_t *addrs)
+{
+	uint64_t n = 0;
+
+	if (s->any || s->n6 > 0 || s->n4 == 0)
+		return false;
+	for (uint32_t i = 0; i < s->n4; i++) {
+		uint64_t w = (uint64_t)s->v4[i].hi - s->v4[i].lo + 1;
+
+		if (w > IPIDX_MAX_SPAN)
+			return false;
+		n += w;
+	}
+	*addrs = n;
+	return true;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const struct ipidx_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/*
+ * Elementary intervals of the ranges, each with the rules that cover it: a sweep over the
+ * sorted starts and ends. Ranges are narrow (IPIDX_MAX_SPAN), so each covers few intervals.
+ */
+static int
+ipidx_build(struct det_ipidx *ix, struct ipidx_range *r, uint32_t n)
+{
+	uint64_t *bounds = malloc(2 * (size_t)n * sizeof(*bounds));
+	struct ipidx_range *active = NULL;
+	uint32_t nb = 0, n_ids = 0, cap = 0, n_active = 0;
+	int rc = -ENOMEM;
+
+	memset(ix, 0, sizeof(*ix));
+	if (n == 0) {
+		free(bounds);
+		return 0;
+	}
+	if (bounds == NULL)
+		return -ENOMEM;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		bounds[nb++] = r[i].lo;
+		bounds[nb++] = (uint64_t)r[i].hi + 1;
+	}
+	/* sort and unique (as 64-bit: hi + 1 may be 2^32) */
+	qsort(bounds, nb, sizeof(*bounds), u64_cmp);
+	uint32_t u = 0;
+	for (uint32_t i = 0; i < nb; i++)
+		if (u == 0 || bounds[u - 1] != bounds[i])
+			bounds[u++] = bounds[i];
+	/* the last bound may be 2^32: cut it (an interval to the top needs no end) */
+	if (u > 0 && bounds[u - 1] > UINT32_MAX)
+		u--;
+	ix->n = u;
+	ix->lo = calloc(u + 1, sizeof(*ix->lo));
+	ix->off = calloc(u + 1, sizeof(*ix->off));
+	active = calloc(n, sizeof(*active));
+	if (ix->lo == NULL || ix->off == NULL || active == NULL)
+		goto out;
+	for (uint32_t k = 0; k < u; k++)
+		ix->lo[k] = (uint32_t)bounds[k];
+	ix->lo[u] = UINT32_MAX;
+	/* A sweep: at each interval's start, the ranges that began by then and have not ended. */
+	for (uint32_t k = 0, next = 0; k < u; k++) {
+		uint32_t a = ix->lo[k], kept = 0;
+
+		while (next < n && r[next].lo <= a)
+			active[n_active++] = r[next++];
+		for (uint32_t i = 0; i < n_active; i++)
+			if (active[i].hi >= a)
+				active[kept++] = active[i];
+		n_active = kept;
+		ix->off[k] = n_ids;
+		for (uint32_t i = 0; i < n_active; i++) {
+			if (n_ids == cap) {
+				uint32_t c = cap ? 2 * cap : 1024;
+				uint32_t *v = realloc(ix->ids, c * sizeof(*v));
+
+				if (v == NULL)
+					goto out;
+				ix->ids = v;
+				cap = c;
+			}
+			ix->ids[n_ids++] = active[i].grule;
+		}
+	}
+	ix->off[u] = n_ids;
+	rc = 0;
+out:
+	free(bounds);
+	free(active);
+	if (rc != 0) {
+		free(ix->lo);
+		free(ix->off);
+		free(ix->ids);
+		memset(ix, 0, sizeof(*ix));
+	}
+	return rc;
+}
+
+/* Put the group's IP-only rules in its address indexes, or in ip_only when none fits. */
+static int
+ipidx_group(struct det_engine *e, struct det_group *g, const uint32_t *ip_rules, uint32_t n)
+{
+	struct ipidx_range *side[2] = { NULL, NULL };
+	uint32_t ns[2] = { 0, 0 }, cap[2] = { 0, 0 };
+	int rc = -ENOMEM;
+
+	g->ip_only = calloc(n ? n : 1, sizeof(*g->ip_only));
+	if (g->ip_only == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct det_rule *r = e->rules[g->grules[ip_rules[i]].rule].r;
+		uint64_t na = 0, nd = 0;
+		bool us = ipidx_usable(&r->src, &na), ud = ipidx_usable(&r->dst, &nd);
+		const struct det_ipset *key;
+		int k;
+
+		if (!us && !ud) {
+			g->ip_only[g->n_ip_only++] = ip_rules[i];
+			continue;
+		}
+		k = us && (!ud || na <= nd) ? 0 : 1;
+		key = k == 0 ? &r->src : &r->dst;
+		/* "<>": the set may be on either side of the packet: both indexes */
+		for (int s2 = 0; s2 < (r->bidir ? 2 : 1); s2++) {
+			int sk = s2 == 0 ? k : 1 - k;
+
+			for (uint32_t j = 0; j < key->n4; j++) {
+				if (ns[sk] == cap[sk]) {
+					uint32_t c = cap[sk] ? 2 * cap[sk] : 256;
+					struct ipidx_range *v = realloc(side[sk], c * sizeof(*v));
+
+					if (v == NULL)
+						goto out;
+					side[sk] = v;
+					cap[sk] = c;
+				}
+				side[sk][ns[sk]++] = (struct ipidx_range){ key->v4[j].lo,
+					key->v4[j].hi, ip_rules[i] };
+			}
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (ipidx_build(&g->idx[k], side[k], ns[k]) != 0)
+			goto out;
+	rc = 0;
+out:
+	free(side[0]);
+	free(side[1]);
+	return rc;
+}
+
 /* Build the group's tables and its database. */
 static int
 group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
@@ -574,10 +757,14 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 	hs_compile_error_t *herr = NULL;
 	int rc = -ENOMEM;
 
+	uint32_t *ip_rules = calloc(b->n ? b->n : 1, sizeof(*ip_rules)), n_ip = 0;
+
 	g->grules = calloc(b->n, sizeof(*g->grules));
 	g->always = calloc(b->n, sizeof(*g->always));
-	if (g->grules == NULL || g->always == NULL)
+	if (g->grules == NULL || g->always == NULL || ip_rules == NULL) {
+		free(ip_rules);
 		goto out;
+	}
 	g->n_grules = b->n;
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct det_erule *er = &e->rules[b->rules[i]];
@@ -587,9 +774,16 @@ group_build(struct det_engine *e, struct det_group *g, const struct gbuild *b,
 		g->grules[i].n_pos = (uint16_t)er->n_pos;
 		g->grules[i].n_neg = (uint16_t)(er->n_atoms - er->n_pos);
 		n_atoms += er->n_atoms;
-		if (er->kind == PLAN_HEADER || er->kind == PLAN_ALWAYS)
+		if (er->kind == PLAN_HEADER && er->ip_only)
+			ip_rules[n_ip++] = i;
+		else if (er->kind == PLAN_HEADER || er->kind == PLAN_ALWAYS)
 			g->always[g->n_always++] = i;
 	}
+	rc = ipidx_group(e, g, ip_rules, n_ip);
+	free(ip_rules);
+	if (rc != 0)
+		goto out;
+	rc = -ENOMEM;
 	g->n_gatoms = n_atoms;
 	if (n_atoms == 0) {
 		rc = 0;

@@ -90,6 +90,22 @@ struct det_group {
 	uint32_t n_bits;  /* stream groups: bits of the parts-seen record */
 	uint32_t *always; /* grule indexes checked on every packet: HEADER and ALWAYS rules */
 	uint32_t n_always;
+	/*
+	 * IP-only rules (header rules decided on a flow direction's first packet, such as the
+	 * reputation lists of public rule sets: thousands of address-only rules) are apart from
+	 * always: not looked at after a direction's first packet, and looked up by address on
+	 * it. idx[0] is keyed by the rule's source set, idx[1] by its destination (IPv4);
+	 * ip_only holds those neither indexes (any, IPv6, or too wide), checked on every first
+	 * packet.
+	 */
+	uint32_t *ip_only;
+	uint32_t n_ip_only;
+	struct det_ipidx {
+		uint32_t n;    /* elementary intervals: interval i is [lo[i], lo[i + 1]) */
+		uint32_t *lo;  /* n + 1 sorted starts (host order); the last closes the range */
+		uint32_t *off; /* n + 1 offsets into ids */
+		uint32_t *ids; /* grule indexes covering each interval */
+	} idx[2];
 	uint32_t shared_ports; /* more server ports using this group (the same rules) */
 };
 

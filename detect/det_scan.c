@@ -528,6 +528,50 @@ cand_push(struct det_worker *w, uint32_t grule, uint32_t end)
 	w->n_cand++;
 }
 
+/* The interval of a sorted index that holds a: the last start at or below it. */
+static inline void
+ipidx_push(struct det_worker *w, const struct det_ipidx *ix, uint32_t a)
+{
+	uint32_t lo = 0, hi = ix->n;
+
+	if (ix->n == 0 || a < ix->lo[0])
+		return;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (ix->lo[mid] <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (uint32_t i = ix->off[lo]; i < ix->off[lo + 1]; i++)
+		cand_push(w, ix->ids[i], 0);
+}
+
+/*
+ * The header rules of a group that may apply to p: every always rule, and on a flow
+ * direction's first packet the IP-only rules, looked up by the packet's addresses.
+ */
+static inline void
+push_header_rules(struct det_worker *w, const struct det_group *g, const struct det_pkt *p)
+{
+	for (uint32_t i = 0; i < g->n_always; i++)
+		cand_push(w, g->always[i], 0);
+	if (!(p->flags & DET_PKT_FIRST))
+		return;
+	for (uint32_t i = 0; i < g->n_ip_only; i++)
+		cand_push(w, g->ip_only[i], 0);
+	if (p->family == 4 && (g->idx[0].n > 0 || g->idx[1].n > 0)) {
+		uint32_t src = (uint32_t)p->src[0] << 24 | (uint32_t)p->src[1] << 16 |
+			       (uint32_t)p->src[2] << 8 | p->src[3];
+		uint32_t dst = (uint32_t)p->dst[0] << 24 | (uint32_t)p->dst[1] << 16 |
+			       (uint32_t)p->dst[2] << 8 | p->dst[3];
+
+		ipidx_push(w, &g->idx[0], src);
+		ipidx_push(w, &g->idx[1], dst);
+	}
+}
+
 static int
 block_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
 {
@@ -673,8 +717,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 			w->st.scan_errors++;
 		w->st.bytes += p->len;
 	}
-	for (uint32_t i = 0; i < g->n_always; i++)
-		cand_push(w, g->always[i], 0);
+	push_header_rules(w, g, p);
 	w->st.candidates += w->n_cand;
 
 	/*
@@ -892,8 +935,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 		cand_push(w, st->pending[i].grule, 0);
 		i++;
 	}
-	for (uint32_t i = 0; i < g->n_always; i++)
-		cand_push(w, g->always[i], 0);
+	push_header_rules(w, g, p);
 	w->st.candidates += w->n_cand;
 	fbits = fb_bits(e, p);
 	/* flowbits tests after the rules that may set them, as in block mode */

@@ -930,10 +930,88 @@ test_inspect_stream_base(void **state)
 	tdet_close(&t);
 }
 
+/*
+ * IP-only rules (address lists, as the reputation files of public sets hold thousands of) are
+ * looked up by address on a direction's first packet. The index must give what checking each
+ * rule's sets would: a random set of rules with single addresses, ranges, bidirectional rules,
+ * IPv6 and 'any' sides, against random packets, compared with det_ipset_has() on each rule.
+ */
+static void
+test_ip_only_index(void **state)
+{
+	enum { N_RULES = 300, N_PKTS = 3000 };
+	static char text[N_RULES * 160];
+	unsigned seed = 4242;
+	size_t off = 0;
+
+	(void)state;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8))
+	for (unsigned i = 0; i < N_RULES; i++) {
+		unsigned a = RND() % 64, b = RND() % 64, kind = RND() % 6;
+		char side[64];
+
+		if (kind == 0)
+			snprintf(side, sizeof(side), "[198.51.100.%u,203.0.113.%u]", a, b);
+		else if (kind == 1)
+			snprintf(side, sizeof(side), "198.51.100.%u-198.51.100.%u", a < b ? a : b,
+					a < b ? b : a);
+		else if (kind == 2)
+			snprintf(side, sizeof(side), "198.51.100.0/%u", 26 + a % 6);
+		else if (kind == 3)
+			snprintf(side, sizeof(side), "[198.51.100.%u,2001:db8::%x]", a, b);
+		else
+			snprintf(side, sizeof(side), "198.51.100.%u", a);
+		bool dst_side = RND() % 2, bidir = kind == 5;
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+				"alert ip %s any %s %s any (msg:\"r%u\"; sid:%u;)\n",
+				dst_side ? "$HOME_NET" : side, bidir ? "<>" : "->",
+				dst_side ? side : (kind == 4 ? "any" : "$HOME_NET"), i, 1000 + i);
+	}
+	struct tdet t;
+
+	tdet_open(&t, text);
+	for (unsigned k = 0; k < N_PKTS; k++) {
+		uint8_t src[16] = { 0 }, dst[16] = { 0 };
+		bool rev = RND() % 2;
+		uint8_t *out = rev ? dst : src, *in = rev ? src : dst;
+
+		out[0] = 198, out[1] = 51, out[2] = 100, out[3] = (uint8_t)(RND() % 70);
+		in[0] = 10, in[1] = 0, in[2] = 0, in[3] = (uint8_t)(1 + RND() % 9);
+		struct det_pkt p = tdet_pkt(IPPROTO_UDP, 53, "x", 1);
+		struct det_match m[N_RULES];
+
+		p.src = src;
+		p.dst = dst;
+		p.flags |= DET_PKT_FIRST;
+		int n = det_scan_packet(t.w, &p, m, N_RULES);
+		bool got[N_RULES] = { false };
+
+		for (int i = 0; i < n; i++)
+			got[det_engine_rule_info(t.e, m[i].rule)->sid - 1000] = true;
+		for (unsigned i = 0; i < det_engine_rule_count(t.e); i++) {
+			const struct det_rule *r = det_engine_rule(t.e, i);
+			bool want = (det_ipset_has(&r->src, 4, src) &&
+						    det_ipset_has(&r->dst, 4, dst)) ||
+				    (r->bidir && det_ipset_has(&r->src, 4, dst) &&
+						    det_ipset_has(&r->dst, 4, src));
+
+			if (want != got[r->info.sid - 1000])
+				fail_msg("packet %u: rule %u (%s) %s", k, r->info.sid, r->text,
+						want ? "missed" : "matched wrongly");
+		}
+		/* after the first packet of the direction, IP-only rules stay quiet */
+		p.flags &= (uint8_t)~DET_PKT_FIRST;
+		assert_int_equal(det_scan_packet(t.w, &p, m, N_RULES), 0);
+	}
+#undef RND
+	tdet_close(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ip_only_index),
 		cmocka_unit_test(test_content_basic),
 		cmocka_unit_test(test_offset_depth),
 		cmocka_unit_test(test_distance_within),
