@@ -420,8 +420,14 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 	}
 	if (r->n_items == 0) {
 		er->kind = PLAN_HEADER;
+		/* Setting flowbits keeps a rule IP-only (the reputation lists of ET Open mark
+		 * the flow so); testing them does not. */
+		bool fb_tests = false;
+
+		for (unsigned k = 0; k < r->n_fb; k++)
+			fb_tests |= r->fb[k].cmd == DET_FB_ISSET || r->fb[k].cmd == DET_FB_ISNOTSET;
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
-			      r->flow == 0 && r->n_fb == 0;
+			      r->flow == 0 && !fb_tests;
 		er->flow_scope = er->ip_only;
 		return 0;
 	}
