@@ -409,6 +409,7 @@ struct hdir {
 	uint8_t hold;
 	uint8_t cur_first;    /* first byte of the current head line */
 	bool done_one;	      /* a message completed in this direction */
+	bool prev_open;	      /* request direction: prev, without body, may still get one */
 	bool line;	      /* the start line of the current message is in */
 	bool lost;	      /* a gap hit the head: finish it at the next call */
 	bool pre_trunc;	      /* the start line did not fit */
@@ -2181,19 +2182,63 @@ dir_next(struct hdir *h)
 }
 
 static void
+req_end(struct hstate *s, struct htx *tx, const struct al_emit *e)
+{
+	body_close(s, tx, REQ);
+	tx->f |= TF_REQ_DONE;
+	tx->f &= (uint8_t)~TF_09;
+	body_stage(e, tx, REQ);
+}
+
+/*
+ * The last request had no body announced, so it was left open: what the client sent after it
+ * was no request (it became that request's body, libhtp's "unexpected request body"). Now a
+ * request line, the response or the end of the direction says it is complete.
+ */
+static void
+prev_close(struct hstate *s, const struct al_emit *e)
+{
+	struct hdir *h = &s->d[REQ];
+
+	if (!h->prev_open)
+		return;
+	h->prev_open = false;
+	if (h->prev != NULL) {
+		req_end(s, h->prev, e);
+		try_free(s);
+	}
+}
+
+static void
 req_done(struct hstate *s, const struct al_emit *e)
 {
 	struct hdir *h = &s->d[REQ];
 	struct htx *tx = h->tx;
 
-	body_close(s, tx, REQ);
-	tx->f |= TF_REQ_DONE;
-	tx->f &= (uint8_t)~TF_09;
-	body_stage(e, tx, REQ);
+	prev_close(s, e);
+	req_end(s, tx, e);
 	dir_next(h);
 	h->prev = tx;
 	h->done_one = true;
 	try_free(s);
+}
+
+/*
+ * A request without a body announced: its headers are complete, the direction goes on to the
+ * next request, but the request stays open (its body stage unreported) until prev_close().
+ * Bytes that are no request line become its body first, whatever the segment boundaries.
+ */
+static void
+req_done_open(struct hstate *s, const struct al_emit *e)
+{
+	struct hdir *h = &s->d[REQ];
+	struct htx *tx = h->tx;
+
+	prev_close(s, e);
+	dir_next(h);
+	h->prev = tx;
+	h->prev_open = true;
+	h->done_one = true;
 }
 
 static void
@@ -2410,7 +2455,7 @@ req_head_done(struct hstate *s, uint32_t end, const struct al_emit *e)
 		h->left = (uint64_t)sd->clen;
 		return;
 	}
-	req_done(s, e);
+	req_done_open(s, e);
 }
 
 static void
@@ -2600,6 +2645,7 @@ start_line_done(struct hstate *s, unsigned dir, const struct al_emit *e)
 			h->pre_trunc = false;
 			return false;
 		}
+		prev_close(s, e);
 		tx = tx_new(s);
 		if (tx == NULL) {
 			rbuf_free(s->c, &h->pre);
@@ -2617,6 +2663,9 @@ start_line_done(struct hstate *s, unsigned dir, const struct al_emit *e)
 		h->st = DS_IGNORE;
 		return true;
 	}
+	/* the answer to a request left open completes it */
+	if (s->d[REQ].prev_open && tx == s->d[REQ].prev)
+		prev_close(s, e);
 	tx->f |= TF_RESP_STARTED;
 	take_line(s, RESP, tx);
 	/* browsers take a first line that is not "HTTP..." as the start of the body */
@@ -2873,6 +2922,8 @@ finish_dir(struct hstate *s, unsigned dir, bool closing, const struct al_emit *e
 {
 	struct hdir *h = &s->d[dir];
 
+	if (dir == REQ)
+		prev_close(s, e);
 	for (unsigned guard = 0; guard < 8 && h->st != DS_IGNORE; guard++) {
 		switch (h->st) {
 		case DS_HEAD:

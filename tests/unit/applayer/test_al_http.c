@@ -25,7 +25,8 @@ struct snap {
 	bool hnum[AL_NUM__COUNT];
 	uint64_t num[AL_NUM__COUNT];
 	uint64_t anomalies;
-	unsigned stage_calls[8]; /* per stage bit */
+	unsigned stage_calls[8];	    /* per stage bit */
+	uint32_t n_at_stage[AL_BUF__COUNT]; /* a buffer's length when its stage was reported */
 };
 
 /* Transactions in the order of their first report (several flows of a capture included). */
@@ -117,6 +118,7 @@ rec_cb(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 		if (bi->proto != AL_PROTO_HTTP || bi->stage != stage ||
 				!al_tx_buf(tx, (enum al_buf)b, 0, &p, &n))
 			continue;
+		s->n_at_stage[b] = n;
 		snprintf(line, sizeof(line), " %u:%u:", b, n);
 		log_add(r, line, strlen(line));
 		log_add(r, p, n);
@@ -626,6 +628,9 @@ test_request_lines(void **state)
 	/* after a complete request, bytes that are no request line are more body (libhtp) */
 	assert_true(anomaly(&r, 1, "request_body_unexpected"));
 	BUF_IS(&r, 1, AL_BUF_HTTP_REQUEST_BODY, "\x01\x02\x03 junk\r\n");
+	/* a request without body announced stays open: its body stage comes with that body */
+	assert_int_equal(r.tx[1].n_at_stage[AL_BUF_HTTP_REQUEST_BODY], 10);
+	assert_int_equal(r.tx[1].stage_calls[1], 1);
 	assert_int_equal(r.ntx, 2);
 	rec_free(&r);
 
@@ -1491,6 +1496,10 @@ test_pcap_bodies(void **state)
 			hits += anomaly(&r, i, "request_body_unexpected");
 		assert_int_equal(hits, 2);
 		assert_true(HAS(&r, 2, AL_BUF_HTTP_REQUEST_BODY, "login=foo&password=bar3"));
+		/* reported with the body stage, where detection looks */
+		for (unsigned i = 0; i < r.ntx; i++)
+			if (anomaly(&r, i, "request_body_unexpected"))
+				assert_true(r.tx[i].n_at_stage[AL_BUF_HTTP_REQUEST_BODY] >= 23);
 		rec_free(&r);
 	}
 	/* gzip request body decoded */
