@@ -181,6 +181,8 @@ static const struct al_num_info num_table[AL_NUM__COUNT] = {
 	[AL_NUM_DNS_FLAGS] = { "dns.flags", AL_PROTO_DNS, TS, AL_ST_DNS_REQUEST, 0 },
 	[AL_NUM_DNS_QTYPE] = { "dns.rrtype", AL_PROTO_DNS, TS, AL_ST_DNS_REQUEST, M },
 	[AL_NUM_DNS_ANSWER_TYPE] = { "dns.answer.rrtype", AL_PROTO_DNS, TC, AL_ST_DNS_RESPONSE, M },
+	[AL_NUM_DNS_REQ_RCODE] = { "dns.rcode", AL_PROTO_DNS, TS, AL_ST_DNS_REQUEST, 0 },
+	[AL_NUM_DNS_RESP_OPCODE] = { "dns.opcode", AL_PROTO_DNS, TC, AL_ST_DNS_RESPONSE, 0 },
 	[AL_NUM_TLS_VERSION] = { "tls.version", AL_PROTO_TLS, TC, AL_ST_TLS_SERVER_HELLO, 0 },
 	[AL_NUM_TLS_CLIENT_VERSION] = { "tls.client_version", AL_PROTO_TLS, TS,
 			AL_ST_TLS_CLIENT_HELLO, 0 },

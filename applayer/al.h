@@ -193,6 +193,8 @@ enum al_num {
 	AL_NUM_DNS_FLAGS,	     /* header flags word of the request (else the response) */
 	AL_NUM_DNS_QTYPE,	     /* each question's type (multi, index as AL_BUF_DNS_QUERY) */
 	AL_NUM_DNS_ANSWER_TYPE,	     /* each answer's type (multi, as AL_BUF_DNS_ANSWER_NAME) */
+	AL_NUM_DNS_REQ_RCODE,	     /* the rcode bits of the request's header */
+	AL_NUM_DNS_RESP_OPCODE,	     /* of the response */
 	AL_NUM_TLS_VERSION,	     /* negotiated: ServerHello (supported_versions), else hello */
 	AL_NUM_TLS_CLIENT_VERSION,   /* ClientHello legacy_version */
 	AL_NUM_TLS_CERT_NOTBEFORE,   /* Unix seconds, first certificate */

@@ -858,6 +858,16 @@ dns_tx_num(const struct al_tx *t, enum al_num n, unsigned idx, uint64_t *v)
 			return false;
 		*v = tx->resp->ent[tx->resp->nq + idx].type;
 		return true;
+	case AL_NUM_DNS_REQ_RCODE:
+		if (tx->req == NULL || idx > 0)
+			return false;
+		*v = tx->req->flags & 0xf;
+		return true;
+	case AL_NUM_DNS_RESP_OPCODE:
+		if (tx->resp == NULL || idx > 0)
+			return false;
+		*v = tx->resp->flags >> 11 & 0xf;
+		return true;
 	default:
 		return false;
 	}

@@ -74,6 +74,11 @@ static const struct det_buf_def bufs[DET_BUF__COUNT] = {
 			{ AL_BUF_DNS_QUERY, AL_BUF_DNS_RESP_QUERY } },
 	[DET_BUF_DNS_ANSWER_NAME] = { "dns.answer.name", NULL, NULL, 0, AL_PROTO_DNS,
 			TC(DNS_ANSWER_NAME) },
+	/* Suricata 8's names of the two above */
+	[DET_BUF_DNS_QUERIES_RRNAME] = { "dns.queries.rrname", NULL, NULL, 0, AL_PROTO_DNS,
+			{ AL_BUF_DNS_QUERY, AL_BUF_DNS_RESP_QUERY } },
+	[DET_BUF_DNS_ANSWERS_RRNAME] = { "dns.answers.rrname", NULL, NULL, 0, AL_PROTO_DNS,
+			TC(DNS_ANSWER_NAME) },
 	[DET_BUF_TLS_SNI] = { "tls.sni", "tls_sni", NULL, 0, AL_PROTO_TLS, TS(TLS_SNI) },
 	[DET_BUF_TLS_CERT_SUBJECT] = { "tls.cert_subject", "tls_cert_subject", NULL, 0,
 			AL_PROTO_TLS, TC(TLS_CERT_SUBJECT) },
@@ -181,9 +186,14 @@ static const struct det_num_def nums[DET_NUM__COUNT] = {
 	/* Suricata compares the version of the side the rule inspects */
 	[DET_NUM_TLS_VERSION] = { "tls.version", AL_PROTO_TLS,
 			{ AL_NUM_TLS_CLIENT_VERSION, AL_NUM_TLS_VERSION } },
-	[DET_NUM_DNS_OPCODE] = { "dns.opcode", AL_PROTO_DNS, { AL_NUM_DNS_OPCODE, AL_NUM_NONE } },
-	[DET_NUM_DNS_RRTYPE] = { "dns.rrtype", AL_PROTO_DNS, { AL_NUM_DNS_QTYPE, AL_NUM_NONE } },
-	[DET_NUM_DNS_RCODE] = { "dns.rcode", AL_PROTO_DNS, { AL_NUM_NONE, AL_NUM_DNS_RCODE } },
+	/* DNS: the header of the message of the rule's direction, as Suricata; dns.rrtype: the
+	 * questions' types of a request, the answers' types of a response */
+	[DET_NUM_DNS_OPCODE] = { "dns.opcode", AL_PROTO_DNS,
+			{ AL_NUM_DNS_OPCODE, AL_NUM_DNS_RESP_OPCODE } },
+	[DET_NUM_DNS_RRTYPE] = { "dns.rrtype", AL_PROTO_DNS,
+			{ AL_NUM_DNS_QTYPE, AL_NUM_DNS_ANSWER_TYPE } },
+	[DET_NUM_DNS_RCODE] = { "dns.rcode", AL_PROTO_DNS,
+			{ AL_NUM_DNS_REQ_RCODE, AL_NUM_DNS_RCODE } },
 	[DET_NUM_TLS_CHAIN_LEN] = { "tls.cert_chain_len", AL_PROTO_TLS,
 			{ AL_NUM_NONE, AL_NUM_TLS_CERT_CHAIN_LEN } },
 };

@@ -2052,6 +2052,34 @@ kw_number(struct pstate *ps, const char *v, unsigned kw)
 
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
+	/* Suricata's multi-integer form: "value,index" for numbers of several instances */
+	char *comma = strchr(tmp, ',');
+
+	if (comma != NULL) {
+		const char *ix = strip(comma + 1);
+		int64_t sv;
+		uint64_t uv;
+
+		*comma = '\0';
+		if (n != DET_NUM_DNS_RRTYPE)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"%s '%s': only dns.rrtype takes an index (value,index)",
+					ps->kw, v);
+		if (strcmp(ix, "any") == 0) {
+			num.inst = DET_NI_ANY;
+		} else if (strcmp(ix, "all") == 0) {
+			num.inst = DET_NI_ALL;
+		} else if (parse_num(ix, -DET_NUM_INDEX_MAX - 1, DET_NUM_INDEX_MAX, &sv, &uv) ==
+				0) {
+			num.inst = DET_NI_INDEX;
+			num.index = (int16_t)sv;
+		} else {
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off + (uint32_t)(ix - tmp),
+					"%s index '%s' should be any, all, or an index from -%d to %d "
+					"(negative: from the last)",
+					ps->kw, ix, DET_NUM_INDEX_MAX + 1, DET_NUM_INDEX_MAX);
+		}
+	}
 	if (n == DET_NUM_TLS_VERSION) {
 		num.cmp.op = DET_NOP_EQ;
 		if (parse_tls_version(strip(tmp), &num.cmp.lo) != 0)

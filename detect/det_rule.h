@@ -227,10 +227,21 @@ struct det_span {
 };
 
 /* A number of the transaction a rule tests (dns.opcode, tls.version, ...). */
+#define DET_NUM_INDEX_MAX 255
+
+/* Which instances of a number of several (dns.rrtype of each question) must hold. */
+enum det_num_inst {
+	DET_NI_ANY = 0, /* one of them (the default) */
+	DET_NI_ALL,	/* every one, and there is one */
+	DET_NI_INDEX,	/* the one at index (negative: from the last, -1 the last) */
+};
+
 struct det_num {
 	uint8_t num;   /* enum det_numkw */
 	uint8_t al[2]; /* enum al_num per direction, as det_span.al */
+	uint8_t inst;  /* enum det_num_inst */
 	uint16_t kw;
+	int16_t index; /* DET_NI_INDEX */
 	uint32_t col;
 	struct det_cmp cmp;
 };

@@ -1196,7 +1196,7 @@ span_ok(struct det_worker *w, const struct al_tx *tx, const struct det_txspan *t
 	return false;
 }
 
-/* Does every number the rule tests hold (any instance of a number of several)? */
+/* Does every number the rule tests hold (of a number of several: any, all or one instance)? */
 static bool
 nums_ok(const struct det_rule *r, unsigned dir, const struct al_tx *tx)
 {
@@ -1204,11 +1204,38 @@ nums_ok(const struct det_rule *r, unsigned dir, const struct al_tx *tx)
 		const struct det_num *num = &r->nums[k];
 		const struct al_num_info *ni = al_num_info((enum al_num)num->al[dir]);
 		unsigned inst = ni != NULL && (ni->flags & AL_BUF_MULTI) ? DET_TX_MAX_INST : 1u;
+		enum al_num an = (enum al_num)num->al[dir];
 		bool ok = false;
+		unsigned have = 0;
 		uint64_t v;
 
+		if (num->inst == DET_NI_INDEX) {
+			unsigned idx;
+
+			if (num->index >= 0) {
+				idx = (unsigned)num->index;
+			} else {
+				/* from the last: count the instances first */
+				while (have < inst && al_tx_num(tx, an, have, &v))
+					have++;
+				if ((unsigned)-num->index > have)
+					return false;
+				idx = have - (unsigned)-num->index;
+			}
+			if (!al_tx_num(tx, an, idx, &v) || !det_cmp_ok(&num->cmp, v))
+				return false;
+			continue;
+		}
+		if (num->inst == DET_NI_ALL) {
+			for (have = 0; have < inst && al_tx_num(tx, an, have, &v); have++)
+				if (!det_cmp_ok(&num->cmp, v))
+					return false;
+			if (have == 0)
+				return false;
+			continue;
+		}
 		for (unsigned idx = 0; idx < inst && !ok; idx++) {
-			if (!al_tx_num(tx, (enum al_num)num->al[dir], idx, &v))
+			if (!al_tx_num(tx, an, idx, &v))
 				break;
 			ok = det_cmp_ok(&num->cmp, v);
 		}

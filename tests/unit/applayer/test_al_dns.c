@@ -286,6 +286,7 @@ test_compression_bounds(void **state)
 		   "  dns.id ts #0 = 1\n"
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 256\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly malformed_data\n"
 		   "  anomaly infinite_loop\n");
 	/* two pointers to each other: stopped at 255 segments, the name is cut and empty */
@@ -297,6 +298,7 @@ test_compression_bounds(void **state)
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 256\n"
 		   "  dns.rrtype ts #0 = 49164\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly name_too_long\n"
 		   "  anomaly too_many_labels\n"
 		   "  anomaly forward_pointer\n");
@@ -344,6 +346,7 @@ test_compression_bounds(void **state)
 		   "  dns.id ts #0 = 6\n"
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 256\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly malformed_data\n");
 	assert_int_equal(al_ctx_anomalies(x.c, AL_PROTO_DNS, AL_DNS_INFINITE_LOOP), 2);
 	assert_int_equal(al_ctx_anomalies(x.c, AL_PROTO_DNS, AL_DNS_TOO_MANY_LABELS), 2);
@@ -436,6 +439,7 @@ test_limits(void **state)
 	expect(&x, "  dns.query ts #1 = b.test\n");
 	expect_not(&x, "c.test");
 	expect(&x, "  dns.rrtype ts #1 = 1\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly too_many_names\n");
 	msg_query(&w, 2, "d.test", 1);
 	fx_feed(&x, AL_TO_SERVER, w.b, w.n);
@@ -480,6 +484,7 @@ test_anomalies(void **state)
 		   "  dns.id ts #0 = 1\n"
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 33152\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly not_request\n");
 	/* a query sent to the client: taken as the response (of tx 0), not_response */
 	msg_query(&w, 1, "ok.test", 1);
@@ -487,6 +492,7 @@ test_anomalies(void **state)
 	expect(&x, "tx 0 stage 0x2 tc\n"
 		   "  dns.query.name tc #0 = ok.test\n"
 		   "  dns.rcode tc #0 = 0\n"
+		   "  dns.opcode tc #0 = 0\n"
 		   "  anomaly not_response\n");
 	/* Z flag, opcode 7 */
 	wb_hdr(&w, 2, 0x0140, 1, 0, 0, 0);
@@ -497,6 +503,7 @@ test_anomalies(void **state)
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 320\n"
 		   "  dns.rrtype ts #0 = 1\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly z_flag_set\n");
 	wb_hdr(&w, 3, 0x3900, 1, 0, 0, 0);
 	wb_question(&w, "op.test", 1);
@@ -504,6 +511,7 @@ test_anomalies(void **state)
 	expect(&x, "  dns.opcode ts #0 = 7\n"
 		   "  dns.flags ts #0 = 14592\n"
 		   "  dns.rrtype ts #0 = 1\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly invalid_opcode\n");
 	/* a question cut short, and a datagram shorter than a header */
 	msg_query(&w, 4, "cut.test", 1);
@@ -511,6 +519,7 @@ test_anomalies(void **state)
 	expect(&x, "  dns.id ts #0 = 4\n"
 		   "  dns.opcode ts #0 = 0\n"
 		   "  dns.flags ts #0 = 256\n"
+		   "  dns.rcode ts #0 = 0\n"
 		   "  anomaly malformed_data\n");
 	fx_feed(&x, AL_TO_SERVER, "\x00\x05\x01", 3);
 	/* a response whose authority record is cut: its answers stay, invalid_authorities */
@@ -524,6 +533,7 @@ test_anomalies(void **state)
 		   "  dns.query.name tc #0 = z.test\n"
 		   "  dns.rcode tc #0 = 0\n"
 		   "  dns.answer.rrtype tc #0 = 1\n"
+		   "  dns.opcode tc #0 = 0\n"
 		   "  anomaly z_flag_set\n"
 		   "  anomaly invalid_authorities\n");
 	/* TXT rdata with no string: answers must parse, so malformed */
@@ -856,7 +866,8 @@ test_sv_detect_query(void **state)
 		sv_expect(&s, "tx 0 stage 0x1 ts\n  dns.query ts #0 = google.com\n", 1);
 		sv_expect(&s, "tx 1 stage 0x1 ts\n  dns.query ts #0 = google.net\n", 1);
 		/* the response (packet 2) has the Z bit */
-		sv_expect(&s, "  dns.answer.rrtype tc #0 = 1\n  anomaly z_flag_set\n", 1);
+		sv_expect(&s, "  dns.answer.rrtype tc #0 = 1\n  dns.opcode tc #0 = 0\n  anomaly z_flag_set\n",
+				1);
 		txd_free(&s.log);
 	}
 }

@@ -281,12 +281,35 @@ test_directions(void **state)
 	assert_int_equal(r->nums[0].cmp.lo, 0x0303);
 	assert_int_equal(r->tx_stages[AL_TO_CLIENT], AL_ST_TLS_SERVER_HELLO);
 	det_rule_free(r);
+	/* DNS header numbers: of the message of each direction (Suricata), so both directions;
+	 * dns.rrtype: the questions' types of a request, the answers' types of a response */
 	r = OK("alert dns any any -> any any (dns.opcode:!4; dns.rrtype:16; sid:1;)");
-	assert_int_equal(r->tx_dirs, 1u << AL_TO_SERVER);
+	assert_int_equal(r->tx_dirs, 1u << AL_TO_SERVER | 1u << AL_TO_CLIENT);
 	assert_int_equal(r->nums[0].cmp.op, DET_NOP_NE);
+	assert_int_equal(r->nums[0].al[AL_TO_CLIENT], AL_NUM_DNS_RESP_OPCODE);
 	assert_int_equal(r->nums[1].al[AL_TO_SERVER], AL_NUM_DNS_QTYPE);
+	assert_int_equal(r->nums[1].al[AL_TO_CLIENT], AL_NUM_DNS_ANSWER_TYPE);
+	assert_int_equal(r->nums[1].inst, DET_NI_ANY);
 	assert_int_equal(r->l4, DET_L4_TCP | DET_L4_UDP);
 	det_rule_free(r);
+	r = OK("alert dns any any -> any any (flow:to_server; dns.rcode:3; sid:1;)");
+	assert_int_equal(r->nums[0].al[AL_TO_SERVER], AL_NUM_DNS_REQ_RCODE);
+	det_rule_free(r);
+	/* Suricata's multi-integer index: any, all, from the first or from the last */
+	r = OK("alert dns any any -> any any (dns.rrtype:1,all; sid:1;)");
+	assert_int_equal(r->nums[0].inst, DET_NI_ALL);
+	det_rule_free(r);
+	r = OK("alert dns any any -> any any (dns.rrtype:>5, -1; sid:1;)");
+	assert_int_equal(r->nums[0].inst, DET_NI_INDEX);
+	assert_int_equal(r->nums[0].index, -1);
+	assert_int_equal(r->nums[0].cmp.op, DET_NOP_GT);
+	det_rule_free(r);
+	BAD("alert dns any any -> any any (dns.rrtype:1,first; sid:1;)", DET_R_INVALID_VALUE,
+			"dns.rrtype", "first", "should be any, all, or an index");
+	BAD("alert dns any any -> any any (dns.rrtype:1,256; sid:1;)", DET_R_INVALID_VALUE,
+			"dns.rrtype", "256", "index '256'");
+	BAD("alert dns any any -> any any (dns.opcode:1,0; sid:1;)", DET_R_INVALID_VALUE,
+			"dns.opcode", "1,0", "only dns.rrtype takes an index");
 	r = OK("alert udp any any -> any any (dns.query; content:\"x\"; sid:1;)");
 	assert_int_equal(r->l4, DET_L4_UDP);
 	det_rule_free(r);

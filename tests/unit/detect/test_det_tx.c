@@ -562,6 +562,7 @@ static const struct {
 	{ "dns_dns-query_dns-detect-query-04", { { 1, 1 }, { 2, 1 } } },
 	{ "dns_dns-query_dns-detect-query-05", { { 1, 1 }, { 3, 1 }, { 2, 1 } } },
 	{ "dns_dns-rcode", { { 1, 1 }, { 2, 1 }, { 3, 1 } } },
+	{ "dns_dns-rrtype-index", { { 1, 3 }, { 2, 3 }, { 3, 4 } } },
 	{ "dns_v2_dns-incomplete", { { 1, 1 } } },
 	{ "eve-payload-07-http-gap", { { 1, 3 }, { 2, 1 } } },
 	{ "ftp-retr-bypass-baseline", { { 7001, 1 }, { 7002, 1 }, { 7003, 1 } } },
