@@ -9,6 +9,7 @@
 #include "ctl_alert_app.h"
 
 #define MAX_RCPT 8
+#define MAX_RR	 16 /* DNS questions and answers, in order */
 
 const char *
 ctl_app_proto_name(uint8_t app_proto)
@@ -18,7 +19,7 @@ ctl_app_proto_name(uint8_t app_proto)
 	return al_proto_name((enum al_proto)app_proto);
 }
 
-/* A TXMETA's records by field: the first of each, and every recipient. */
+/* A TXMETA's records by field: the first of each, every recipient, and DNS records in order. */
 struct rec {
 	const uint8_t *v;
 	uint8_t len;
@@ -30,6 +31,9 @@ struct tm_view {
 	struct rec f[DP_TM__COUNT];
 	struct rec rcpt[MAX_RCPT];
 	unsigned n_rcpt;
+	struct rec rr[MAX_RR];
+	uint8_t rr_field[MAX_RR];
+	unsigned n_rr;
 };
 
 /* The member each field becomes in its protocol's object: how a cut value is named. */
@@ -66,6 +70,8 @@ static const char *const field_names[DP_TM__COUNT] = {
 	[DP_TM_FTP_COMMAND_DATA] = "command_data",
 	[DP_TM_FTP_REPLY_CODE] = "completion_code",
 	[DP_TM_DNS_FLAGS] = "flags",
+	[DP_TM_DNS_ANSWER_RRNAME] = "answers.rrname",
+	[DP_TM_DNS_ANSWER_RRTYPE] = "answers.rrtype",
 	[DP_TM_FTP_REPLY] = "reply",
 };
 
@@ -91,6 +97,15 @@ tm_parse(const struct dp_event_txmeta *tm, struct tm_view *v)
 				v->rcpt[v->n_rcpt++] = r;
 			v->f[field].cut |= r.cut;
 			v->f[field].set = true;
+		} else if (field == DP_TM_DNS_RRNAME || field == DP_TM_DNS_RRTYPE ||
+				field == DP_TM_DNS_ANSWER_RRNAME ||
+				field == DP_TM_DNS_ANSWER_RRTYPE) {
+			if (v->n_rr < MAX_RR) {
+				v->rr_field[v->n_rr] = field;
+				v->rr[v->n_rr++] = r;
+			}
+			if (!v->f[field].set)
+				v->f[field] = r;
 		} else if (!v->f[field].set) {
 			v->f[field] = r;
 		}
@@ -274,16 +289,47 @@ rcode_name(unsigned rc, char *buf, size_t len)
 	return buf;
 }
 
+/* The questions (or answers) in order: {rrname, rrtype}, each type following its name; NULL if
+ * none. */
+static json_t *
+rr_list(const struct tm_view *v, uint8_t name_field, uint8_t type_field)
+{
+	json_t *a = NULL, *q = NULL;
+	char buf[16];
+	uint32_t type;
+
+	for (unsigned i = 0; i < v->n_rr; i++) {
+		if (v->rr_field[i] == name_field) {
+			q = json_object();
+			if (q == NULL)
+				break;
+			if (a == NULL && (a = json_array()) == NULL) {
+				json_decref(q);
+				break;
+			}
+			put_text(q, "rrname", &v->rr[i]);
+			if (v->rr[i].cut)
+				put(q, "rrname_truncated", json_true());
+			if (json_array_append_new(a, q) != 0)
+				break;
+		} else if (v->rr_field[i] == type_field && q != NULL && num(&v->rr[i], 2, &type)) {
+			put(q, "rrtype",
+					json_string(rrtype_name((uint16_t)type, buf, sizeof(buf))));
+		}
+	}
+	return a;
+}
+
 /*
  * Suricata 8's dns object (its "v3" form): the request's header when the transaction has a
  * request, else the response's; the response code once the response is seen (the alert at a
- * response shows it, as Suricata's does); the first question.
+ * response shows it, as Suricata's does); the questions and the answers (name, type) that fit.
  */
 static json_t *
 dns_json(const struct tm_view *v)
 {
-	json_t *o = json_object(), *q, *qs;
-	uint32_t id, flags, type, rc;
+	json_t *o = json_object();
+	uint32_t id, flags, rc;
 	char buf[16], hex[8];
 	bool have_flags = num(&v->f[DP_TM_DNS_FLAGS], 2, &flags);
 
@@ -317,19 +363,8 @@ dns_json(const struct tm_view *v)
 		put(o, "rcode", json_string(rcode_name(rc, buf, sizeof(buf))));
 	else if (have_flags)
 		put(o, "rcode", json_string(rcode_name(flags & 0xf, buf, sizeof(buf))));
-	if (v->f[DP_TM_DNS_RRNAME].set && (q = json_object()) != NULL) {
-		put_text(q, "rrname", &v->f[DP_TM_DNS_RRNAME]);
-		if (num(&v->f[DP_TM_DNS_RRTYPE], 2, &type))
-			put(q, "rrtype",
-					json_string(rrtype_name((uint16_t)type, buf, sizeof(buf))));
-		if (v->f[DP_TM_DNS_RRNAME].cut)
-			put(q, "rrname_truncated", json_true());
-		qs = json_array();
-		if (qs != NULL && json_array_append_new(qs, q) == 0)
-			put(o, "queries", qs);
-		else
-			json_decref(qs);
-	}
+	put(o, "queries", rr_list(v, DP_TM_DNS_RRNAME, DP_TM_DNS_RRTYPE));
+	put(o, "answers", rr_list(v, DP_TM_DNS_ANSWER_RRNAME, DP_TM_DNS_ANSWER_RRTYPE));
 	return o;
 }
 

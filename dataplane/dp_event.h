@@ -91,7 +91,9 @@ struct dp_event_alert {
  * What the alert's transaction carried, for its EVE record (the http, dns, tls ... objects):
  * records of (field, length, bytes). Text values are cut to fit, and a cut value has DP_TM_CUT
  * set in its field byte; numbers (big-endian, the size given below) are whole or left out. A
- * field may repeat (SMTP's recipients). Fields by protocol below.
+ * field may repeat (SMTP's recipients; DNS: DP_TM_DNS_RRNAME then its DP_TM_DNS_RRTYPE per
+ * question, DP_TM_DNS_ANSWER_RRNAME then its DP_TM_DNS_ANSWER_RRTYPE per answer, in order).
+ * Fields by protocol below.
  */
 enum dp_txmeta_field {
 	DP_TM_HTTP_HOST = 1,
@@ -127,6 +129,8 @@ enum dp_txmeta_field {
 	DP_TM_FTP_REPLY_CODE, /* 2 bytes */
 	DP_TM_DNS_FLAGS,      /* 2 bytes: header flags of the request (else the response) */
 	DP_TM_FTP_REPLY,      /* the reply lines as sent */
+	DP_TM_DNS_ANSWER_RRNAME,
+	DP_TM_DNS_ANSWER_RRTYPE, /* 2 bytes */
 	DP_TM__COUNT
 };
 

@@ -231,17 +231,59 @@ meta_buf(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum
 
 /* A number is whole or absent: a cut one would read as another number. */
 static void
-meta_num(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_num n,
-		unsigned bytes)
+meta_num_at(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_num n,
+		unsigned idx, unsigned bytes)
 {
 	uint8_t be[4];
 	uint64_t v;
 
-	if ((unsigned)(DP_TXMETA_DATA - tm->len) < 2 + bytes || !al_tx_num(tx, n, 0, &v))
+	if ((unsigned)(DP_TXMETA_DATA - tm->len) < 2 + bytes || !al_tx_num(tx, n, idx, &v))
 		return;
 	for (unsigned i = 0; i < bytes; i++)
 		be[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
 	meta_put(tm, field, be, bytes, bytes);
+}
+
+static void
+meta_num(struct dp_event_txmeta *tm, const struct al_tx *tx, uint8_t field, enum al_num n,
+		unsigned bytes)
+{
+	meta_num_at(tm, tx, field, n, 0, bytes);
+}
+
+/*
+ * DNS: the header, then each question (name, type) and each answer (owner name, type) in order
+ * while they fit: a name that does not fit whole is cut, and what follows it is left out.
+ */
+static void
+meta_dns(struct dp_event_txmeta *tm, const struct al_tx *tx)
+{
+	enum al_buf qb = AL_BUF_DNS_QUERY;
+	const uint8_t *v;
+	uint32_t len;
+	uint64_t t;
+
+	meta_num(tm, tx, DP_TM_DNS_ID, AL_NUM_DNS_ID, 2);
+	meta_num(tm, tx, DP_TM_DNS_FLAGS, AL_NUM_DNS_FLAGS, 2);
+	meta_num(tm, tx, DP_TM_DNS_RCODE, AL_NUM_DNS_RCODE, 2);
+	if (!al_tx_buf(tx, qb, 0, &v, &len))
+		qb = AL_BUF_DNS_RESP_QUERY; /* a response without its request */
+	for (unsigned i = 0; i < 8 && al_tx_buf(tx, qb, i, &v, &len); i++) {
+		if ((unsigned)(DP_TXMETA_DATA - tm->len) < 2 + len + 4)
+			return;
+		meta_put(tm, DP_TM_DNS_RRNAME, v, len, 255);
+		meta_num_at(tm, tx, DP_TM_DNS_RRTYPE, AL_NUM_DNS_QTYPE, i, 2);
+	}
+	for (unsigned i = 0; i < 8 && al_tx_num(tx, AL_NUM_DNS_ANSWER_TYPE, i, &t); i++) {
+		if (!al_tx_buf(tx, AL_BUF_DNS_ANSWER_NAME, i, &v, &len)) {
+			v = (const uint8_t *)""; /* the root */
+			len = 0;
+		}
+		if ((unsigned)(DP_TXMETA_DATA - tm->len) < 2 + len + 4)
+			return;
+		meta_put(tm, DP_TM_DNS_ANSWER_RRNAME, v, len, 255);
+		meta_num_at(tm, tx, DP_TM_DNS_ANSWER_RRTYPE, AL_NUM_DNS_ANSWER_TYPE, i, 2);
+	}
 }
 
 /*
@@ -264,19 +306,9 @@ fill_txmeta(struct dp_event_txmeta *tm, const struct al_tx *tx)
 		meta_buf(tm, tx, DP_TM_HTTP_UA, AL_BUF_HTTP_USER_AGENT, 0, 64);
 		meta_buf(tm, tx, DP_TM_HTTP_LOCATION, AL_BUF_HTTP_LOCATION, 0, 64);
 		break;
-	case AL_PROTO_DNS: {
-		const uint8_t *v;
-		uint32_t len;
-
-		meta_num(tm, tx, DP_TM_DNS_ID, AL_NUM_DNS_ID, 2);
-		meta_num(tm, tx, DP_TM_DNS_FLAGS, AL_NUM_DNS_FLAGS, 2);
-		meta_num(tm, tx, DP_TM_DNS_RRTYPE, AL_NUM_DNS_QTYPE, 2);
-		meta_num(tm, tx, DP_TM_DNS_RCODE, AL_NUM_DNS_RCODE, 2);
-		if (al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &v, &len) ||
-				al_tx_buf(tx, AL_BUF_DNS_RESP_QUERY, 0, &v, &len))
-			meta_put(tm, DP_TM_DNS_RRNAME, v, len, 255);
+	case AL_PROTO_DNS:
+		meta_dns(tm, tx);
 		break;
-	}
 	case AL_PROTO_TLS:
 		meta_num(tm, tx, DP_TM_TLS_VERSION, AL_NUM_TLS_VERSION, 2);
 		meta_buf(tm, tx, DP_TM_TLS_SNI, AL_BUF_TLS_SNI, 0, 64);

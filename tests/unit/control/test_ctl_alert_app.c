@@ -166,8 +166,8 @@ test_dns(void **state)
 	/* The request (recursion desired), before its response. */
 	tm_u16(&tm, DP_TM_DNS_ID, 7);
 	tm_u16(&tm, DP_TM_DNS_FLAGS, 0x0100);
-	tm_u16(&tm, DP_TM_DNS_RRTYPE, 1);
 	tm_str(&tm, DP_TM_DNS_RRNAME, "bad.example.com");
+	tm_u16(&tm, DP_TM_DNS_RRTYPE, 1);
 	o = eve_of(&tm, &al);
 	assert_string_equal(json_string_value(json_object_get(o, "app_proto")), "dns");
 	assert_string_equal(json_string_value(json_object_get(o, "proto")), "UDP");
@@ -188,9 +188,9 @@ test_dns(void **state)
 	tm = txmeta(AL_PROTO_DNS);
 	tm_u16(&tm, DP_TM_DNS_ID, 0xbeef);
 	tm_u16(&tm, DP_TM_DNS_FLAGS, 0x8580);
-	tm_u16(&tm, DP_TM_DNS_RRTYPE, 65280);
 	tm_u16(&tm, DP_TM_DNS_RCODE, 0);
 	tm_str(&tm, DP_TM_DNS_RRNAME | DP_TM_CUT, "aaaaaaaaaa.example");
+	tm_u16(&tm, DP_TM_DNS_RRTYPE, 65280);
 	o = eve_of(&tm, &al);
 	assert_json_eq(json_object_get(o, "dns"),
 			"{\"version\": 3, \"type\": \"response\", \"id\": 48879, \"flags\": \"8580\","
@@ -199,6 +199,29 @@ test_dns(void **state)
 			" \"rrtype\": \"65280\", \"rrname_truncated\": true}]}");
 	assert_json_eq(json_object_get(json_object_get(o, "vigil"), "app_cut"),
 			"[\"dns.queries.rrname\"]");
+	json_decref(o);
+
+	/* Two questions and the answers, each type after its name, in order (an answer of the
+	 * root has an empty name) */
+	tm = txmeta(AL_PROTO_DNS);
+	tm_u16(&tm, DP_TM_DNS_ID, 1);
+	tm_u16(&tm, DP_TM_DNS_FLAGS, 0x8180);
+	tm_u16(&tm, DP_TM_DNS_RCODE, 0);
+	tm_str(&tm, DP_TM_DNS_RRNAME, "a.example");
+	tm_u16(&tm, DP_TM_DNS_RRTYPE, 1);
+	tm_str(&tm, DP_TM_DNS_RRNAME, "b.example");
+	tm_u16(&tm, DP_TM_DNS_RRTYPE, 28);
+	tm_str(&tm, DP_TM_DNS_ANSWER_RRNAME, "a.example");
+	tm_u16(&tm, DP_TM_DNS_ANSWER_RRTYPE, 5);
+	tm_str(&tm, DP_TM_DNS_ANSWER_RRNAME, "");
+	tm_u16(&tm, DP_TM_DNS_ANSWER_RRTYPE, 1);
+	o = eve_of(&tm, &al);
+	assert_json_eq(json_object_get(json_object_get(o, "dns"), "queries"),
+			"[{\"rrname\": \"a.example\", \"rrtype\": \"A\"},"
+			" {\"rrname\": \"b.example\", \"rrtype\": \"AAAA\"}]");
+	assert_json_eq(json_object_get(json_object_get(o, "dns"), "answers"),
+			"[{\"rrname\": \"a.example\", \"rrtype\": \"CNAME\"},"
+			" {\"rrname\": \"\", \"rrtype\": \"A\"}]");
 	json_decref(o);
 }
 
