@@ -1631,6 +1631,14 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 						"seconds '%s' is not a positive number", val);
 			th->seconds = (uint32_t)n;
 			have_secs = true;
+		} else if (strcmp(key, "unique_on") == 0 && df) {
+			if (strcmp(val, "src_port") == 0)
+				th->unique_on = DET_UNIQ_SRC_PORT;
+			else if (strcmp(val, "dst_port") == 0)
+				th->unique_on = DET_UNIQ_DST_PORT;
+			else
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"unique_on '%s' is not src_port or dst_port", val);
 		} else if (strcmp(key, "unique_on") == 0 || strcmp(key, "multiplier") == 0) {
 			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
 					"%s option '%s' is not supported", ps->kw, key);

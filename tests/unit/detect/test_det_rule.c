@@ -285,6 +285,14 @@ test_options_valid(void **state)
 	r = ok(H "(detection_filter:track by_both,count 10,seconds 60; sid:1;)");
 	assert_int_equal(r->th.type, DET_TH_DETECTION_FILTER);
 	assert_int_equal(r->th.track, DET_TRACK_BOTH);
+	assert_int_equal(r->th.unique_on, DET_UNIQ_NONE);
+	det_rule_free(r);
+	r = ok(H "(detection_filter:track by_src, count 3, seconds 60, unique_on src_port; sid:1;)");
+	assert_int_equal(r->th.unique_on, DET_UNIQ_SRC_PORT);
+	assert_int_equal(r->th.count, 3);
+	det_rule_free(r);
+	r = ok(H "(detection_filter:unique_on dst_port,track by_dst,count 1,seconds 9; sid:1;)");
+	assert_int_equal(r->th.unique_on, DET_UNIQ_DST_PORT);
 	det_rule_free(r);
 
 	r = ok(H "(content:\"a\"; byte_test:4,!<=,0x10,-2,relative,little,bitmask 0xff00; "
@@ -394,8 +402,11 @@ test_options_invalid(void **state)
 			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "backoff");
 	BAD(H "(threshold:type limit, track by_flow, count 1, seconds 1; sid:1;)",
 			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "by_flow");
-	BAD(H "(detection_filter:track by_dst, count 1, seconds 60, unique_on dst_port; sid:1;)",
-			DET_R_UNSUPPORTED_MODIFIER, 48, "detection_filter", "unique_on");
+	BAD(H "(detection_filter:track by_dst, count 1, seconds 60, unique_on proto; sid:1;)",
+			DET_R_INVALID_VALUE, 48, "detection_filter", "not src_port or dst_port");
+	BAD(H "(threshold:type limit, track by_dst, count 1, seconds 60, unique_on dst_port; "
+	      "sid:1;)",
+			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "unique_on");
 	BAD(H "(threshold:type limit,track by_src,count 1,seconds 1; "
 	      "detection_filter:track by_src,count 1,seconds 1; sid:1;)",
 			DET_R_INVALID_COMBINATION, 84, "detection_filter", "only one");
