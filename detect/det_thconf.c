@@ -338,8 +338,8 @@ parse_line(struct det_thconf *c, const struct lctx *l, char *line, const struct 
 		}
 		have |= bit;
 	}
-	if ((have & kinds[k].need) != kinds[k].need || ((have & K_TRACK) && !(have & K_IP)) ||
-			(!(have & K_TRACK) && (have & K_IP))) {
+	if ((have & kinds[k].need) != kinds[k].need ||
+			(e.kind == DET_THC_SUPPRESS && !(have & K_TRACK) != !(have & K_IP))) {
 		det_ipset_free(&e.ip);
 		return err(l, line, "%s needs %s", kw, kinds[k].syntax);
 	}
