@@ -106,9 +106,15 @@ test_header_valid(void **state)
 			DET_CL_TCP_PKT | DET_CL_UDP | DET_CL_ICMP | DET_CL_SCTP | DET_CL_OTHER);
 	det_rule_free(r);
 
-	r = ok("rejectboth tcp-pkt any any -> any any (content:\"x\"; sid:1;)");
+	r = ok("rejectsrc tcp-pkt any any -> any any (content:\"x\"; sid:1;)");
 	assert_int_equal(r->info.action, DET_ACT_REJECT);
 	assert_int_equal(r->classes, DET_CL_TCP_PKT);
+	det_rule_free(r);
+	r = ok("reject udp any any -> any any (sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_REJECT);
+	det_rule_free(r);
+	r = ok("drop icmp any any -> any any (sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_DROP);
 	det_rule_free(r);
 
 	/* tcp with payload is a stream rule; with dsize or flags, or without payload, a packet
@@ -163,6 +169,26 @@ test_header_invalid(void **state)
 	(void)state;
 	BAD("alrt tcp any any -> any any (sid:1;)", DET_R_SYNTAX, 1, "", "not an action");
 	BAD("config tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "", "config");
+	/* Suricata 7 and 8 actions */
+	BAD("rejectdst tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"sender only");
+	BAD("rejectboth tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"sender only");
+	/* Suricata 8 firewall mode: each scope refused with what Vigil does instead */
+	BAD("accept:flow tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"policy rule with action allow (stateful");
+	BAD("accept:packet tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"policy rule with action allow (stateless");
+	BAD("accept:hook http1:request_line any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION,
+			1, "", "scope :hook cannot be honoured");
+	BAD("accept:tx http1:request_complete any any -> any any (sid:1;)",
+			DET_R_UNSUPPORTED_ACTION, 1, "", "scope :tx cannot be honoured");
+	BAD("accept tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"needs a scope");
+	BAD("drop:packet tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"action scope 'drop:packet'");
+	BAD("drop tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_PROTOCOL, 6, "",
+			"rule hook 'tcp:all'");
 	BAD("alert foo any any -> any any (sid:1;)", DET_R_UNSUPPORTED_PROTOCOL, 7, "",
 			"protocol 'foo'");
 	BAD("alert tcp 1.2.3 any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 11, "", "'1.2.3'");

@@ -114,7 +114,8 @@ has_err(const struct vg_diag *d, unsigned line, unsigned col, const char *what)
 {
 	for (unsigned i = 0; i < d->n; i++)
 		if (d->v[i].sev == VG_SEV_ERROR && d->v[i].line == line &&
-				(col == 0 || d->v[i].col == col) && strstr(d->v[i].msg, what) != NULL &&
+				(col == 0 || d->v[i].col == col) &&
+				strstr(d->v[i].msg, what) != NULL &&
 				strcmp(d->v[i].file, "bad.config") == 0)
 			return true;
 	return false;
@@ -124,37 +125,39 @@ static void
 test_parse_errors(void **state)
 {
 	static const char text[] =
-		"threshold gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 1\n"
-		"thresold gen_id 1, sig_id 2\n"
-		"rate_filter gen_id 1, sig_id 3, track by_src, count 10, seconds 60, "
-		"new_action sdrop, timeout 5\n"
-		"rate_filter gen_id 1, sig_id 4, track by_src, count 10, seconds 60, "
-		"new_action block, timeout 5\n"
-		"rate_filter gen_id 1, sig_id 5, track by_src, count 10, seconds 60\n"
-		"suppress gen_id 1, sig_id 6, track by_src\n"
-		"suppress gen_id 1, sig_id 7, track by_src, ip 10.0.0.300\n"
-		"threshold gen_id 1, sig_id 8, type limit, track by_flow, count 1, seconds 1\n"
-		"threshold gen_id 1, sig_id x, type limit, track by_src, count 1, seconds 1\n"
-		"threshold gen_id 1, sig_id 10, type limit, track by_src, count 0, seconds 1\n"
-		"suppress gen_id 1, sig_id 11, sig_id 12\n"
-		"suppress gen_id 1, sig_id 13, new_action drop\n"
-		"suppress gen_id 1, sig_id 14, track by_rule, ip 1.2.3.4\n"
-		"suppress gen_id 1, sig_id 15, track by_src, ip $NOPE\n"
-		"# the next line is fine\n"
-		"suppress gen_id 1, sig_id 16\n";
+			"threshold gen_id 1, sig_id 1, type limit, track by_src, count 1, seconds 1\n"
+			"thresold gen_id 1, sig_id 2\n"
+			"rate_filter gen_id 1, sig_id 3, track by_src, count 10, seconds 60, "
+			"new_action sdrop, timeout 5\n"
+			"rate_filter gen_id 1, sig_id 4, track by_src, count 10, seconds 60, "
+			"new_action block, timeout 5\n"
+			"rate_filter gen_id 1, sig_id 5, track by_src, count 10, seconds 60\n"
+			"suppress gen_id 1, sig_id 6, track by_src\n"
+			"suppress gen_id 1, sig_id 7, track by_src, ip 10.0.0.300\n"
+			"threshold gen_id 1, sig_id 8, type limit, track by_flow, count 1, seconds 1\n"
+			"threshold gen_id 1, sig_id x, type limit, track by_src, count 1, seconds 1\n"
+			"threshold gen_id 1, sig_id 10, type limit, track by_src, count 0, seconds 1\n"
+			"suppress gen_id 1, sig_id 11, sig_id 12\n"
+			"suppress gen_id 1, sig_id 13, new_action drop\n"
+			"suppress gen_id 1, sig_id 14, track by_rule, ip 1.2.3.4\n"
+			"suppress gen_id 1, sig_id 15, track by_src, ip $NOPE\n"
+			"# the next line is fine\n"
+			"suppress gen_id 1, sig_id 16\n";
 	struct det_vars *vars = det_vars_create();
 	struct vg_diag d;
 	struct det_thconf *c = (struct det_thconf *)1;
 
 	(void)state;
 	vg_diag_init(&d);
-	assert_int_equal(det_thconf_load_buf("bad.config", text, strlen(text), vars, &d, &c), -EINVAL);
+	assert_int_equal(det_thconf_load_buf("bad.config", text, strlen(text), vars, &d, &c),
+			-EINVAL);
 	assert_null(c);
 	assert_true(has_err(&d, 2, 1, "'thresold' is not a threshold.config entry"));
 	assert_true(has_err(&d, 3, 80, "new_action sdrop is not supported"));
 	assert_true(has_err(&d, 4, 80, "new_action 'block' is not alert, drop, reject or pass"));
-	assert_true(has_err(&d, 5, 1, "rate_filter needs gen_id, sig_id, track, count, seconds, "
-				      "new_action, timeout"));
+	assert_true(has_err(&d, 5, 1,
+			"rate_filter needs gen_id, sig_id, track, count, seconds, "
+			"new_action, timeout"));
 	assert_true(has_err(&d, 6, 1, "suppress needs"));
 	assert_true(has_err(&d, 7, 0, "ip '10.0.0.300'"));
 	assert_true(has_err(&d, 8, 0, "track by_flow is not supported"));
@@ -162,7 +165,8 @@ test_parse_errors(void **state)
 	assert_true(has_err(&d, 10, 0, "count '0' is not a positive number"));
 	assert_true(has_err(&d, 11, 0, "sig_id given twice"));
 	assert_true(has_err(&d, 12, 0, "'new_action' is not a suppress option"));
-	assert_true(has_err(&d, 13, 0, "suppress track 'by_rule' is not by_src, by_dst or by_either"));
+	assert_true(has_err(
+			&d, 13, 0, "suppress track 'by_rule' is not by_src, by_dst or by_either"));
 	assert_true(has_err(&d, 14, 0, "ip '$NOPE'"));
 	/* good lines are not errors, and the summary says the file was refused */
 	for (unsigned i = 0; i < d.n; i++)
@@ -227,9 +231,8 @@ hit(struct tdet *t, uint32_t sid, const uint8_t *src, const uint8_t *dst, uint16
 	return '.';
 }
 
-static const uint8_t c1[16] = { 10, 0, 0, 1 }, c2[16] = { 10, 0, 0, 2 },
-		     c3[16] = { 172, 16, 5, 9 }, srv[16] = { 192, 0, 2, 80 },
-		     srv2[16] = { 198, 51, 100, 7 };
+static const uint8_t c1[16] = { 10, 0, 0, 1 }, c2[16] = { 10, 0, 0, 2 }, c3[16] = { 172, 16, 5, 9 },
+		     srv[16] = { 192, 0, 2, 80 }, srv2[16] = { 198, 51, 100, 7 };
 
 static void
 test_rate_filter(void **state)
