@@ -678,7 +678,8 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (resolve_relative(&cfg.policy_file, opts.config) != 0 ||
-			resolve_relative(&sections.sigs.classification, opts.config) != 0) {
+			resolve_relative(&sections.sigs.classification, opts.config) != 0 ||
+			resolve_relative(&sections.sigs.threshold_file, opts.config) != 0) {
 		vg_config_free(&cfg);
 		return EXIT_RUNTIME;
 	}

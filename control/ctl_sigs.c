@@ -17,6 +17,7 @@
 #include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "det_config.h"
+#include "det_thconf.h"
 #include "det_engine.h"
 #include "det_load.h"
 #include "dp.h"
@@ -414,6 +415,24 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	if (b->engine == NULL) {
 		rc = vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
 		goto out;
+	}
+	/* threshold.config is read with every build, so a reload picks up its changes; a bad
+	 * line refuses the whole set, as a bad rule in a text does */
+	if (sm->cfg->threshold_file != NULL) {
+		struct det_thconf *tc = NULL;
+
+		rc = det_thconf_load(sm->cfg->threshold_file, sm->cfg->vars, diag, &tc);
+		if (rc == 0)
+			rc = det_thconf_apply(b->engine, tc, diag);
+		det_thconf_free(tc);
+		if (rc != 0) {
+			if (rc != -ENOMEM)
+				vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+						"signature set refused because of its threshold "
+						"file; nothing in force changed");
+			rc = rc == -ENOMEM ? -ENOMEM : -EINVAL;
+			goto out;
+		}
 	}
 	assign_rule_groups(sm, b->engine, text, len, from_files);
 	b->by_sid = index_by_sid(b->engine);

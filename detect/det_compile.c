@@ -410,7 +410,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 
 	atoms_free(er);
 	er->r = r;
-	er->has_thresh = r->th.type != DET_TH_NONE;
+	er->th = r->th.type != DET_TH_NONE ? &r->th : NULL;
 	er->flow_scope = (r->classes & DET_CL_TCP_STREAM) != 0;
 	if (r->tx) {
 		/* planned per direction by tx_variants(); the verdict is the flow's */
@@ -1560,7 +1560,9 @@ det_engine_free(struct det_engine *e)
 	for (uint32_t i = 0; i < e->n_rules; i++) {
 		atoms_free(&e->rules[i]);
 		free(e->rules[i].fb);
+		free(e->rules[i].sup);
 	}
+	det_thconf_free(e->thconf);
 	free(e->rules);
 	for (uint32_t i = 0; i < e->n_fb_names; i++)
 		free(e->fb_names[i]);

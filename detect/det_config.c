@@ -26,6 +26,7 @@ det_config_free(struct det_config *c)
 	for (unsigned i = 0; i < c->n_paths; i++)
 		free(c->paths[i]);
 	free(c->classification);
+	free(c->threshold_file);
 	det_vars_free(c->vars);
 	memset(c, 0, sizeof(*c));
 }
@@ -222,6 +223,7 @@ check_vars(struct vg_yaml *y, yaml_node_t *n, struct det_config *c)
 static const struct vg_yaml_field fields[] = {
 	{ .name = "paths", .type = VG_YT_CUSTOM, .parse = parse_paths },
 	{ .name = "classification", .type = VG_YT_STR, .off = CFG_OFF(classification) },
+	{ .name = "threshold_file", .type = VG_YT_STR, .off = CFG_OFF(threshold_file) },
 	{ .name = "app_proto_ports", .type = VG_YT_BOOL, .off = CFG_OFF(app_proto_ports) },
 	{ .name = "partial_load", .type = VG_YT_BOOL, .off = CFG_OFF(partial_load) },
 	{ .name = "stream_depth",

@@ -5,6 +5,7 @@
  *   signatures:
  *     paths: [conf/signatures]            # rule files and directories (*.rules)
  *     classification: conf/signatures/classification.config
+ *     threshold_file: conf/signatures/threshold.config  # det_thconf.h; reloaded with the set
  *     app_proto_ports: true               # "alert http" by port until detected
  *     partial_load: false                 # refuse sets whose rejects change the rest
  *     stream_depth: 1M                    # bytes per TCP direction (0: no limit)
@@ -37,6 +38,7 @@ struct det_config {
 	char *paths[DET_CONFIG_MAX_PATHS];
 	unsigned n_paths;
 	char *classification; /* NULL: none */
+	char *threshold_file; /* threshold.config (det_thconf.h); NULL: none */
 	bool app_proto_ports;
 	/* put a rule file set in force even when rejected rules change what the loaded ones
 	 * mean (a rejected pass rule in front of a drop, a flowbit only rejected rules set) */

@@ -8,6 +8,7 @@
 #include "al.h"
 #include "det_engine.h"
 #include "det_inspect.h"
+#include "det_thconf.h"
 #include "det_thresh.h"
 
 /* Protocol class indexes (bit i of DET_CL_*). */
@@ -42,10 +43,15 @@ struct det_erule {
 	uint8_t kind;	 /* enum plan_kind */
 	bool ip_only;	 /* header rule evaluated on a flow direction's first packet only */
 	bool flow_scope; /* its verdict is the flow's (stream rule or ip_only) */
-	bool has_thresh;
-	uint16_t pcre_hs;   /* pcre items compiled into Hyperscan as they are */
-	uint16_t pcre_pref; /* pcre items in Hyperscan prefilter mode */
-	bool fb_test;	    /* has isset/isnotset: evaluated after the rules that do not */
+	/* threshold or detection_filter: the rule's, or threshold.config's; NULL: none */
+	const struct det_threshold *th;
+	const struct det_rate_filter *rf; /* threshold.config rate_filter, or NULL */
+	bool sup_all;			  /* suppressed without track: never alerts */
+	uint16_t n_sup;
+	const struct det_thc_entry **sup; /* suppressions by address (owned array) */
+	uint16_t pcre_hs;		  /* pcre items compiled into Hyperscan as they are */
+	uint16_t pcre_pref;		  /* pcre items in Hyperscan prefilter mode */
+	bool fb_test; /* has isset/isnotset: evaluated after the rules that do not */
 	uint8_t n_fb;
 	/* the signature groups it belongs to (det_engine_set_rule_groups): a packet is checked
 	 * against it when its det_pkt.groups shares a bit, or selects none */
@@ -170,6 +176,7 @@ struct det_txset {
 struct det_engine {
 	uint64_t gen;
 	struct det_set *set;
+	struct det_thconf *thconf; /* applied threshold.config (a reference), or NULL */
 	struct det_compile_opts opts;
 	struct det_erule *rules;
 	uint32_t n_rules;

@@ -1631,6 +1631,14 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 						"seconds '%s' is not a positive number", val);
 			th->seconds = (uint32_t)n;
 			have_secs = true;
+		} else if (strcmp(key, "unique_on") == 0 && df) {
+			if (strcmp(val, "src_port") == 0)
+				th->unique_on = DET_UNIQ_SRC_PORT;
+			else if (strcmp(val, "dst_port") == 0)
+				th->unique_on = DET_UNIQ_DST_PORT;
+			else
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"unique_on '%s' is not src_port or dst_port", val);
 		} else if (strcmp(key, "unique_on") == 0 || strcmp(key, "multiplier") == 0) {
 			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
 					"%s option '%s' is not supported", ps->kw, key);
@@ -2633,21 +2641,72 @@ parse_header_tokens(struct pstate *ps, char *const *tok, const unsigned *start)
 {
 	struct det_rule *r = ps->r;
 
+	const char *scope = strchr(tok[0], ':'), *hook = strchr(tok[1], ':');
+
+	/*
+	 * Suricata 8 firewall mode: "accept:flow tcp:all ...". Vigil's firewall is its policy,
+	 * which runs before the signatures with its own default: the rule is refused with what
+	 * to write instead (docs/SIGNATURES.md, "Actions and firewall rules").
+	 */
+	if (scope != NULL || strcmp(tok[0], "accept") == 0) {
+		size_t n = scope != NULL ? (size_t)(scope - tok[0]) : strlen(tok[0]);
+
+		if (n == 6 && strncmp(tok[0], "accept", 6) == 0 && scope != NULL &&
+				(strcmp(scope, ":packet") == 0 || strcmp(scope, ":flow") == 0))
+			return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+					"firewall rule '%s': Vigil accepts traffic in its policy, "
+					"which runs before the signatures and has the default drop of "
+					"firewall mode; write it as a policy rule with action allow "
+					"(%s)",
+					tok[0],
+					strcmp(scope, ":flow") == 0
+							? "stateful: the flow's first packet decides for "
+							  "the flow"
+							: "stateless: decided per packet");
+		if (n == 6 && strncmp(tok[0], "accept", 6) == 0 && scope != NULL &&
+				(strcmp(scope, ":hook") == 0 || strcmp(scope, ":tx") == 0))
+			return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+					"firewall rule '%s': scope %s cannot be honoured: Vigil has no "
+					"per-hook firewall tables (its policy decides per packet or "
+					"flow before any application-layer state exists)",
+					tok[0], scope);
+		if (scope == NULL)
+			return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+					"action 'accept' is Suricata 8's firewall mode and needs a scope "
+					"(accept:packet, accept:flow, accept:hook, accept:tx); Vigil's "
+					"firewall is its policy (action allow)");
+		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+				"action scope '%s' is Suricata 8's firewall mode, which Vigil does not "
+				"run in the signatures (its policy is the firewall); write the rule "
+				"without a scope (alert, drop, reject, pass) or as a policy rule",
+				tok[0]);
+	}
+	if (hook != NULL)
+		return fail(ps, DET_R_UNSUPPORTED_PROTOCOL, start[1],
+				"rule hook '%s' is Suricata 8's firewall mode: Vigil's signatures have "
+				"no hooks (name the protocol alone)",
+				tok[1]);
 	if (strcmp(tok[0], "alert") == 0)
 		r->info.action = DET_ACT_ALERT;
 	else if (strcmp(tok[0], "drop") == 0)
 		r->info.action = DET_ACT_DROP;
-	else if (strcmp(tok[0], "reject") == 0 || strcmp(tok[0], "rejectsrc") == 0 ||
-			strcmp(tok[0], "rejectdst") == 0 || strcmp(tok[0], "rejectboth") == 0)
+	else if (strcmp(tok[0], "reject") == 0 || strcmp(tok[0], "rejectsrc") == 0)
 		r->info.action = DET_ACT_REJECT;
+	else if (strcmp(tok[0], "rejectdst") == 0 || strcmp(tok[0], "rejectboth") == 0)
+		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
+				"action '%s' is not supported: Vigil's reject answers the packet's "
+				"sender only (reject, rejectsrc); it builds no reset towards the "
+				"receiver, so the rule would not do what it says",
+				tok[0]);
 	else if (strcmp(tok[0], "pass") == 0)
 		r->info.action = DET_ACT_PASS;
-	else if (strcmp(tok[0], "config") == 0 || strcmp(tok[0], "accept") == 0)
+	else if (strcmp(tok[0], "config") == 0)
 		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
 				"action '%s' is not supported (alert, drop, reject, pass)", tok[0]);
 	else
 		return fail(ps, DET_R_SYNTAX, start[0],
-				"'%s' is not an action (alert, drop, reject, pass)", tok[0]);
+				"'%s' is not an action (alert, drop, reject, rejectsrc, pass)",
+				tok[0]);
 
 	if (parse_proto(ps, tok[1], start[1]) != 0)
 		return -EINVAL;

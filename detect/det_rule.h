@@ -303,9 +303,17 @@ enum det_track {
 	DET_TRACK_BOTH,
 };
 
+/* detection_filter unique_on (Suricata 8): count distinct ports instead of matches. */
+enum det_unique_on {
+	DET_UNIQ_NONE = 0,
+	DET_UNIQ_SRC_PORT,
+	DET_UNIQ_DST_PORT,
+};
+
 struct det_threshold {
-	uint8_t type;  /* enum det_thresh_type */
-	uint8_t track; /* enum det_track */
+	uint8_t type;	   /* enum det_thresh_type */
+	uint8_t track;	   /* enum det_track */
+	uint8_t unique_on; /* enum det_unique_on; detection_filter only */
 	uint32_t count;
 	uint32_t seconds;
 };

@@ -628,31 +628,49 @@ match_cmp(const struct det_match *a, const struct det_match *b, const struct det
 	return 0;
 }
 
-/* Accept a rule that matched: thresholds, then record. */
+/* Does a suppression by address of threshold.config silence this match? */
+static bool
+suppressed(const struct det_erule *er, const struct det_pkt *p)
+{
+	for (unsigned i = 0; i < er->n_sup; i++)
+		if (det_thc_suppresses(er->sup[i], p->family, p->src, p->dst))
+			return true;
+	return false;
+}
+
+/* Accept a rule that matched: suppressions, thresholds, rate filter, then record. */
 static void
 emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end, uint32_t *n,
 		uint8_t flags)
 {
 	const struct det_erule *er = &w->e->rules[rule];
 	unsigned bits = DET_TH_APPLY | DET_TH_ALERT;
+	uint8_t action = er->r->info.action;
 	struct det_match *m;
 
-	/* state changes are not subject to thresholds (as Suricata) */
+	/* state changes are not subject to thresholds or suppressions (as Suricata) */
 	if (er->n_fb > 0)
 		fb_apply(er, fb_bits(w->e, p));
-	if (er->has_thresh) {
-		static const uint8_t zero[16];
+	if (er->n_sup > 0 && suppressed(er, p))
+		return;
+	if (er->th != NULL || er->rf != NULL) {
+		const struct det_th_pkt tp = { p->src, p->dst, p->sport, p->dport, p->now_ns };
 
-		bits = det_thresh_check(w->th, er->r, p->src != NULL ? p->src : zero,
-				p->dst != NULL ? p->dst : zero, p->now_ns);
-		if (!(bits & DET_TH_APPLY))
-			return;
+		if (er->th != NULL) {
+			bits = det_thresh_check(
+					w->th, er->r->info.gid, er->r->info.sid, er->th, &tp);
+			if (!(bits & DET_TH_APPLY))
+				return;
+		}
+		if (er->rf != NULL && det_rate_check(w->th, er->r->info.gid, er->r->info.sid,
+						      er->rf, &tp))
+			action = er->rf->new_action;
 	}
 	m = &w->mbuf[(*n)++];
 	m->rule = rule;
-	m->action = er->r->info.action;
+	m->action = action;
 	m->flags = flags;
-	if ((bits & DET_TH_ALERT) && !er->r->noalert && m->action != DET_ACT_PASS)
+	if ((bits & DET_TH_ALERT) && !er->r->noalert && !er->sup_all && action != DET_ACT_PASS)
 		m->flags |= DET_M_ALERT;
 	if (er->flow_scope)
 		m->flags |= DET_M_FLOW;

@@ -213,7 +213,26 @@ def eve_applayer():
     write("eve-applayer", "expect-a.pcap", b)
 
 
-CASES = {"sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+def threshold():
+    """sig-threshold: threshold.config acting on an alert rule. A rate_filter turns the alert into
+    a drop once 10.1.1.1 has matched more than 3 times within 60 s (its 4th to 6th datagrams
+    are dropped and alert as blocked); a suppress silences 10.3.3.3 (forwarded, no alert);
+    10.4.4.4 is counted apart from 10.1.1.1 (forwarded, alerts)."""
+    a = []
+    for i in range(6):
+        a.append((i * 100, c2s(IP(src="10.1.1.1", dst="10.2.2.2") / UDP(sport=7000, dport=5000)
+                               / Raw(b"ping evil %d" % i))))
+    for i in range(2):
+        a.append((50 + i * 100, c2s(IP(src="10.3.3.3", dst="10.2.2.2") / UDP(sport=7001, dport=5000)
+                                    / Raw(b"ping evil quiet %d" % i))))
+    a.append((550, c2s(IP(src="10.4.4.4", dst="10.2.2.2") / UDP(sport=7002, dport=5000)
+                       / Raw(b"ping evil other"))))
+    write("sig-threshold", "in-a.pcap", a)
+    dropped = {300, 400, 500}
+    write("sig-threshold", "expect-b.pcap", [x for x in a if x[0] not in dropped])
+
+
+CASES = {"sig-threshold": threshold, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

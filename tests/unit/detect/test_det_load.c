@@ -466,7 +466,7 @@ test_suricata_verify_rules(void **state)
 		{ "detect-pcre_detect-pcre-02", 2, 0, 0 },
 		{ "detect-pcre_detect-pcre-03", 3, 0, 0 },
 		{ "bug-2769", 2, 0, 0 },
-		{ "detection_filter-distinct-dstport", 0, 1, DET_R_UNSUPPORTED_MODIFIER },
+		{ "detection_filter-distinct-dstport", 1, 0, 0 },
 		{ "util-action-tests_util-action-01", 3, 0, 0 },
 		{ "util-action-tests_util-action-03", 3, 0, 0 },
 		{ "iponly-midstream-01", 4, 0, 0 },

@@ -106,9 +106,15 @@ test_header_valid(void **state)
 			DET_CL_TCP_PKT | DET_CL_UDP | DET_CL_ICMP | DET_CL_SCTP | DET_CL_OTHER);
 	det_rule_free(r);
 
-	r = ok("rejectboth tcp-pkt any any -> any any (content:\"x\"; sid:1;)");
+	r = ok("rejectsrc tcp-pkt any any -> any any (content:\"x\"; sid:1;)");
 	assert_int_equal(r->info.action, DET_ACT_REJECT);
 	assert_int_equal(r->classes, DET_CL_TCP_PKT);
+	det_rule_free(r);
+	r = ok("reject udp any any -> any any (sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_REJECT);
+	det_rule_free(r);
+	r = ok("drop icmp any any -> any any (sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_DROP);
 	det_rule_free(r);
 
 	/* tcp with payload is a stream rule; with dsize or flags, or without payload, a packet
@@ -163,6 +169,26 @@ test_header_invalid(void **state)
 	(void)state;
 	BAD("alrt tcp any any -> any any (sid:1;)", DET_R_SYNTAX, 1, "", "not an action");
 	BAD("config tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "", "config");
+	/* Suricata 7 and 8 actions */
+	BAD("rejectdst tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"sender only");
+	BAD("rejectboth tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"sender only");
+	/* Suricata 8 firewall mode: each scope refused with what Vigil does instead */
+	BAD("accept:flow tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"policy rule with action allow (stateful");
+	BAD("accept:packet tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"policy rule with action allow (stateless");
+	BAD("accept:hook http1:request_line any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION,
+			1, "", "scope :hook cannot be honoured");
+	BAD("accept:tx http1:request_complete any any -> any any (sid:1;)",
+			DET_R_UNSUPPORTED_ACTION, 1, "", "scope :tx cannot be honoured");
+	BAD("accept tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"needs a scope");
+	BAD("drop:packet tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
+			"action scope 'drop:packet'");
+	BAD("drop tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_PROTOCOL, 6, "",
+			"rule hook 'tcp:all'");
 	BAD("alert foo any any -> any any (sid:1;)", DET_R_UNSUPPORTED_PROTOCOL, 7, "",
 			"protocol 'foo'");
 	BAD("alert tcp 1.2.3 any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 11, "", "'1.2.3'");
@@ -285,6 +311,14 @@ test_options_valid(void **state)
 	r = ok(H "(detection_filter:track by_both,count 10,seconds 60; sid:1;)");
 	assert_int_equal(r->th.type, DET_TH_DETECTION_FILTER);
 	assert_int_equal(r->th.track, DET_TRACK_BOTH);
+	assert_int_equal(r->th.unique_on, DET_UNIQ_NONE);
+	det_rule_free(r);
+	r = ok(H "(detection_filter:track by_src, count 3, seconds 60, unique_on src_port; sid:1;)");
+	assert_int_equal(r->th.unique_on, DET_UNIQ_SRC_PORT);
+	assert_int_equal(r->th.count, 3);
+	det_rule_free(r);
+	r = ok(H "(detection_filter:unique_on dst_port,track by_dst,count 1,seconds 9; sid:1;)");
+	assert_int_equal(r->th.unique_on, DET_UNIQ_DST_PORT);
 	det_rule_free(r);
 
 	r = ok(H "(content:\"a\"; byte_test:4,!<=,0x10,-2,relative,little,bitmask 0xff00; "
@@ -394,8 +428,11 @@ test_options_invalid(void **state)
 			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "backoff");
 	BAD(H "(threshold:type limit, track by_flow, count 1, seconds 1; sid:1;)",
 			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "by_flow");
-	BAD(H "(detection_filter:track by_dst, count 1, seconds 60, unique_on dst_port; sid:1;)",
-			DET_R_UNSUPPORTED_MODIFIER, 48, "detection_filter", "unique_on");
+	BAD(H "(detection_filter:track by_dst, count 1, seconds 60, unique_on proto; sid:1;)",
+			DET_R_INVALID_VALUE, 48, "detection_filter", "not src_port or dst_port");
+	BAD(H "(threshold:type limit, track by_dst, count 1, seconds 60, unique_on dst_port; "
+	      "sid:1;)",
+			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "unique_on");
 	BAD(H "(threshold:type limit,track by_src,count 1,seconds 1; "
 	      "detection_filter:track by_src,count 1,seconds 1; sid:1;)",
 			DET_R_INVALID_COMBINATION, 84, "detection_filter", "only one");
