@@ -5,26 +5,44 @@
 #include "det_event.h"
 
 /* Reasons shared by many refused rows. */
-#define NO_IPOPT  "Vigil's parser checks IPv4 option lengths only, not their types, order or repeats"
-#define NO_V6EXT  "Vigil's parser follows IPv6 extension headers but does not check their contents, repeats (other than a second fragment header) or options"
-#define NO_ICMP   "Vigil's parser does not check ICMP types and codes or the datagram an ICMP error quotes"
+#define NO_IPOPT "Vigil's parser checks IPv4 option lengths only, not their types, order or repeats"
+#define NO_V6EXT \
+	"Vigil's parser follows IPv6 extension headers but does not check their contents, repeats (other than a second fragment header) or options"
+#define NO_ICMP \
+	"Vigil's parser does not check ICMP types and codes or the datagram an ICMP error quotes"
 #define NO_TCPOPT "Vigil's parser does not decode TCP options"
-#define NO_LINK   "Vigil reads Ethernet frames only (no SLL, raw IP, null/loopback or HDLC link types)"
-#define NO_TUNNEL "Vigil's parser does not decode tunnels or encapsulations (PPP, PPPoE, GRE, MPLS, ERSPAN, VN-Tag, 802.1ah, E-Tag, IP in IP)"
-#define NO_SEQ    "Vigil's TCP tracker follows the connection states by flags; it does not check sequence and acknowledgement numbers, windows or timestamps"
-#define NO_OVL    "Vigil's stream inspection skips bytes it has seen without comparing them, so it does not see overlaps with different data"
-#define NO_SESS   "Vigil's stream inspection runs on tracked flows only: a FIN or RST without a session is not inspected"
-#define NO_SYNQ   "Vigil's TCP tracker does not queue SYNs or SYN/ACKs"
-#define NO_THREAD "Vigil steers both directions of a flow to one worker by symmetric RSS: there is no wrong thread"
-#define NO_URG    "Vigil's stream inspection does not handle urgent data"
-#define NO_DEPTH  "Vigil does not raise an event when the stream depth is reached (inspection.stream_depth)"
+#define NO_LINK \
+	"Vigil reads Ethernet frames only (no SLL, raw IP, null/loopback or HDLC link types)"
+#define NO_TUNNEL \
+	"Vigil's parser does not decode tunnels or encapsulations (PPP, PPPoE, GRE, MPLS, ERSPAN, VN-Tag, 802.1ah, E-Tag, IP in IP)"
+#define NO_SEQ \
+	"Vigil's TCP tracker follows the connection states by flags; it does not check sequence and acknowledgement numbers, windows or timestamps"
+#define NO_OVL \
+	"Vigil's stream inspection skips bytes it has seen without comparing them, so it does not see overlaps with different data"
+#define NO_SESS \
+	"Vigil's stream inspection runs on tracked flows only: a FIN or RST without a session is not inspected"
+#define NO_SYNQ "Vigil's TCP tracker does not queue SYNs or SYN/ACKs"
+#define NO_THREAD \
+	"Vigil steers both directions of a flow to one worker by symmetric RSS: there is no wrong thread"
+#define NO_URG "Vigil's stream inspection does not handle urgent data"
+#define NO_DEPTH \
+	"Vigil does not raise an event when the stream depth is reached (inspection.stream_depth)"
 
-#define MAP(k, n, e)	       { k, n, e, NULL, NULL }
-#define MAPN(k, n, e, note)    { k, n, e, NULL, note }
-#define REFUSE(k, n, why)      { k, n, -1, why, NULL }
-#define D		       DET_EVK_DECODE
-#define S		       DET_EVK_STREAM
-#define C		       DET_EVK_CSUM
+#define MAP(k, n, e)                \
+	{                           \
+		k, n, e, NULL, NULL \
+	}
+#define MAPN(k, n, e, note)         \
+	{                           \
+		k, n, e, NULL, note \
+	}
+#define REFUSE(k, n, why)           \
+	{                           \
+		k, n, -1, why, NULL \
+	}
+#define D DET_EVK_DECODE
+#define S DET_EVK_STREAM
+#define C DET_EVK_CSUM
 
 static const struct det_event_map table[] = {
 	/* decode-event: Ethernet and VLAN */
@@ -323,8 +341,7 @@ det_event_find(enum det_event_kind kind, const char *name)
 const char *
 det_event_kind_name(enum det_event_kind kind)
 {
-	static const char *const names[DET_EVK__COUNT] = { "decode-event", "stream-event",
-		"csum" };
+	static const char *const names[DET_EVK__COUNT] = { "decode-event", "stream-event", "csum" };
 
 	return (unsigned)kind < DET_EVK__COUNT ? names[kind] : "?";
 }

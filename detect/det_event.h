@@ -58,8 +58,8 @@ enum det_event {
 	DET_EV_UDPV6_CSUM,
 	DET_EV_ICMPV4_CSUM,
 	DET_EV_ICMPV6_CSUM,
-	DET_EV_STREAM_GAP,	    /* TCP: bytes missing before this segment */
-	DET_EV_STREAM_RETRANS,	    /* TCP: every byte of the segment was seen before */
+	DET_EV_STREAM_GAP,     /* TCP: bytes missing before this segment */
+	DET_EV_STREAM_RETRANS, /* TCP: every byte of the segment was seen before */
 	DET_EV__COUNT
 };
 
@@ -77,11 +77,11 @@ enum det_event_kind {
 
 /* One row of the mapping. */
 struct det_event_map {
-	uint8_t kind;	 /* enum det_event_kind */
-	const char *name;   /* Suricata's name ("ipv4.trunc_pkt", "reassembly_seq_gap", "tcpv4") */
-	int event;	    /* enum det_event, or -1: refused */
-	const char *why;    /* refused: why; else NULL */
-	const char *note;   /* mapped: where Vigil's event differs from Suricata's, or NULL */
+	uint8_t kind;	  /* enum det_event_kind */
+	const char *name; /* Suricata's name ("ipv4.trunc_pkt", "reassembly_seq_gap", "tcpv4") */
+	int event;	  /* enum det_event, or -1: refused */
+	const char *why;  /* refused: why; else NULL */
+	const char *note; /* mapped: where Vigil's event differs from Suricata's, or NULL */
 };
 
 /* The whole table, for tests and docs: *n rows. */
