@@ -543,6 +543,7 @@ parse_forward_reasons(struct vg_yaml *y, yaml_node_t *v, const char *key, void *
 static const struct vg_yaml_field parse_fields[] = {
 	{ .name = "forward", .type = VG_YT_CUSTOM, .parse = parse_forward_reasons },
 	{ .name = "ipv4_checksum", .type = VG_YT_BOOL, .off = CFG_OFF(parse_ipv4_checksum) },
+	{ .name = "l4_checksum", .type = VG_YT_BOOL, .off = CFG_OFF(parse_l4_checksum) },
 	{ 0 },
 };
 

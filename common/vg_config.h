@@ -111,6 +111,7 @@ struct vg_config {
 	char *parse_forward[32];
 	unsigned n_parse_forward;
 	bool parse_ipv4_checksum;
+	bool parse_l4_checksum; /* TCP, UDP, ICMP checksums (default off) */
 
 	/* flows (per worker) */
 	uint32_t flows_max;

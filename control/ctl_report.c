@@ -100,7 +100,8 @@ parse_json(const struct dp_parse_counters *c)
 			json_object_set_new(errors, dp_parse_err_name(e),
 					json_integer((json_int_t)c->err[e]));
 	return json_pack(
-			"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			"s:I}",
 			"errors", errors, "dropped", (json_int_t)c->dropped, "clean",
 			(json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
 			(json_int_t)c->ipv6, "non_ip", (json_int_t)c->non_ip, "vlan",
@@ -108,7 +109,8 @@ parse_json(const struct dp_parse_counters *c)
 			(json_int_t)c->frag_first, "frag_later", (json_int_t)c->frag_later, "tcp",
 			(json_int_t)c->tcp, "udp", (json_int_t)c->udp, "icmp",
 			(json_int_t)(c->icmp + c->icmpv6), "sctp", (json_int_t)c->sctp, "other",
-			(json_int_t)c->l4_other);
+			(json_int_t)c->l4_other, "l4_cksum_hw", (json_int_t)c->l4_cksum_hw,
+			"l4_cksum_sw", (json_int_t)c->l4_cksum_sw);
 }
 
 static json_t *
@@ -127,7 +129,7 @@ policy_json(const struct dp_policy_counters *c)
 static json_t *
 inspect_json(const struct dp_inspect_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
 			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
 			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
@@ -135,7 +137,7 @@ inspect_json(const struct dp_inspect_counters *c)
 			"retransmitted", (json_int_t)c->retransmitted, "no_slot",
 			(json_int_t)c->no_slot, "restarts", (json_int_t)c->restarts,
 			"rebind_failures", (json_int_t)c->rebind_failures, "tx_stages",
-			(json_int_t)c->tx_stages);
+			(json_int_t)c->tx_stages, "event_packets", (json_int_t)c->event_packets);
 }
 
 /*

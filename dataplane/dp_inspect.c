@@ -642,6 +642,162 @@ dp_inspect_payload(struct dp_inspect *in, const struct rte_mbuf *m, const struct
 	return rte_pktmbuf_read(m, p->payload_off, *len, in->linear);
 }
 
+/* The event each parse reason means, where frame is not needed to tell more. */
+static const uint8_t perr_event[DP_PERR__COUNT] = {
+	[DP_PERR_NONE] = DET_EV__COUNT,
+	[DP_PERR_L2_TRUNCATED] = DET_EV_ETH_TOO_SMALL,
+	[DP_PERR_VLAN_TRUNCATED] = DET_EV_VLAN_TOO_SMALL,
+	[DP_PERR_VLAN_TOO_MANY] = DET_EV_VLAN_TOO_MANY,
+	[DP_PERR_IPV4_TRUNCATED] = DET_EV_IPV4_TOO_SMALL,
+	[DP_PERR_IPV4_BAD_VERSION] = DET_EV_IPV4_VERSION,
+	[DP_PERR_IPV4_BAD_IHL] = DET_EV_IPV4_TRUNC,
+	[DP_PERR_IPV4_BAD_TOTAL_LEN] = DET_EV_IPV4_TRUNC,
+	[DP_PERR_IPV4_BAD_CHECKSUM] = DET_EV_IPV4_CSUM,
+	[DP_PERR_IPV4_BAD_OPTIONS] = DET_EV_IPV4_OPT_LEN,
+	[DP_PERR_IPV6_TRUNCATED] = DET_EV_IPV6_TOO_SMALL,
+	[DP_PERR_IPV6_BAD_VERSION] = DET_EV_IPV6_VERSION,
+	[DP_PERR_IPV6_BAD_PAYLOAD_LEN] = DET_EV_IPV6_TRUNC,
+	[DP_PERR_IPV6_EXT_TRUNCATED] = DET_EV_IPV6_EXT_TRUNC,
+	[DP_PERR_IPV6_EXT_TOO_MANY] = DET_EV_IPV6_EXT_TOO_MANY,
+	[DP_PERR_IPV6_EXT_ORDER] = DET_EV_IPV6_EXT_ORDER,
+	[DP_PERR_FRAG_TINY] = DET_EV_FRAG_TINY,
+	[DP_PERR_FRAG_BAD_OFFSET] = DET_EV_FRAG_OVERLAP,
+	[DP_PERR_FRAG_OVERSIZE] = DET_EV_FRAG_TOO_LARGE,
+	[DP_PERR_FRAG_BAD_LEN] = DET_EV_FRAG_BAD_LEN,
+	[DP_PERR_TCP_TRUNCATED] = DET_EV_TCP_TOO_SMALL,
+	[DP_PERR_TCP_BAD_DATA_OFFSET] = DET_EV_TCP_OPTLEN,
+	[DP_PERR_TCP_BAD_FLAGS] = DET_EV__COUNT, /* from the flags below */
+	[DP_PERR_UDP_TRUNCATED] = DET_EV_UDP_TOO_SMALL,
+	[DP_PERR_UDP_BAD_LEN] = DET_EV_UDP_LEN_INVALID,
+	[DP_PERR_ICMP_TRUNCATED] = DET_EV_ICMPV4_TOO_SMALL,
+	[DP_PERR_SCTP_TRUNCATED] = DET_EV_SCTP_TOO_SMALL,
+	[DP_PERR_TCP_BAD_CHECKSUM] = DET_EV_TCPV4_CSUM,
+	[DP_PERR_UDP_BAD_CHECKSUM] = DET_EV_UDPV4_CSUM,
+	[DP_PERR_ICMP_BAD_CHECKSUM] = DET_EV_ICMPV4_CSUM,
+};
+
+uint64_t
+dp_pkt_events(const struct dp_pkt *p, const uint8_t *frame)
+{
+	const bool v6 = p->l3 == DP_L3_IPV6;
+	uint64_t ev = 0;
+	unsigned e = p->err < DP_PERR__COUNT ? perr_event[p->err] : DET_EV__COUNT;
+
+	if (unlikely(p->err != DP_PERR_NONE)) {
+		switch (p->err) {
+		case DP_PERR_IPV4_BAD_IHL:
+			/* Suricata: IHL below 5 is hlen_too_small, a header past the end trunc_pkt
+			 */
+			if (frame != NULL && (frame[p->l3_off] & 0xf) < 5)
+				e = DET_EV_IPV4_HLEN_TOO_SMALL;
+			break;
+		case DP_PERR_IPV4_BAD_TOTAL_LEN:
+			if (frame != NULL && (uint32_t)(frame[p->l3_off + 2] << 8 |
+							     frame[p->l3_off + 3]) <
+							     (uint32_t)(frame[p->l3_off] & 0xf) * 4)
+				e = DET_EV_IPV4_IPLEN_SMALL;
+			break;
+		case DP_PERR_TCP_BAD_DATA_OFFSET:
+			if (frame != NULL && p->l4_off != 0 && (frame[p->l4_off + 12] >> 4) < 5)
+				e = DET_EV_TCP_HLEN_TOO_SMALL;
+			break;
+		case DP_PERR_UDP_BAD_LEN:
+			if (frame != NULL && p->l4_off != 0 &&
+					(frame[p->l4_off + 4] << 8 | frame[p->l4_off + 5]) < 8)
+				e = DET_EV_UDP_HLEN_TOO_SMALL;
+			break;
+		case DP_PERR_ICMP_TRUNCATED:
+		case DP_PERR_TCP_BAD_CHECKSUM:
+		case DP_PERR_UDP_BAD_CHECKSUM:
+		case DP_PERR_ICMP_BAD_CHECKSUM:
+			/* the IPv6 event follows its IPv4 one in enum det_event */
+			e += v6;
+			break;
+		default:
+			break;
+		}
+		if (e < DET_EV__COUNT)
+			ev |= DET_EV_BIT(e);
+	}
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & DP_TCPF_SYN)) {
+		if (p->tcp_flags & DP_TCPF_FIN)
+			ev |= DET_EV_BIT(DET_EV_TCP_SYN_FIN);
+		if (p->tcp_flags & DP_TCPF_RST)
+			ev |= DET_EV_BIT(DET_EV_TCP_SYN_RST);
+	}
+	if (unlikely(p->proto == IPPROTO_ICMPV6 && p->l3 == DP_L3_IPV4))
+		ev |= DET_EV_BIT(DET_EV_IPV4_ICMPV6);
+	if (unlikely(p->proto == IPPROTO_ICMP && v6))
+		ev |= DET_EV_BIT(DET_EV_IPV6_ICMPV4);
+	return ev;
+}
+
+enum dp_inspect_verdict
+dp_inspect_events(struct dp_inspect *in, const struct det_engine *e, const struct rte_mbuf *m,
+		const struct dp_pkt *p, uint16_t in_port, uint64_t now, bool dry,
+		struct dp_evq *evq)
+{
+	enum dp_inspect_verdict v = DP_INSPECT_FORWARD;
+	struct det_match mt[MAX_MATCHES];
+	struct det_pkt dp;
+	int n;
+
+	if (e == NULL || e != in->engine || in->det == NULL)
+		return v;
+	memset(&dp, 0, sizeof(dp));
+	dp.events = dp_pkt_events(p, rte_pktmbuf_mtod(m, const uint8_t *));
+	if (dp.events == 0)
+		return v;
+	dp.payload = dp_inspect_payload(in, m, p, &dp.len);
+	dp.family = p->l3;
+	dp.proto = p->l3 != DP_L3_NONE ? p->proto : 0;
+	dp.tcp_flags = p->tcp_flags;
+	dp.sport = p->sport;
+	dp.dport = p->dport;
+	dp.src = p->src;
+	dp.dst = p->dst;
+	dp.now_ns = now;
+	n = det_scan_events(in->det, &dp, mt, MAX_MATCHES);
+	in->ctr.event_packets++;
+	for (int i = 0; i < n; i++) {
+		const struct det_rule_info *ri = det_engine_rule_info(e, mt[i].rule);
+		bool drop = mt[i].action == DET_ACT_DROP || mt[i].action == DET_ACT_REJECT;
+		struct dp_event *ev;
+
+		if (drop && dry)
+			in->ctr.would_drop++;
+		else if (drop && v == DP_INSPECT_FORWARD) {
+			/* no flow to answer for: a reject rule drops */
+			v = DP_INSPECT_DROP;
+			in->ctr.dropped++;
+		}
+		if (!(mt[i].flags & DET_M_ALERT) || ri == NULL)
+			continue;
+		ev = dp_evq_next(evq, DP_EV_ALERT, now);
+		memset(&ev->flow, 0, sizeof(ev->flow));
+		ev->flow.family = p->l3;
+		ev->flow.proto = dp.proto;
+		ev->flow.vlan = p->vlan[0];
+		ev->flow.in_port = in_port;
+		ev->flow.sport = p->sport;
+		ev->flow.dport = p->dport;
+		ev->flow.rule_id = UINT32_MAX;
+		memcpy(ev->flow.src, p->src, 16);
+		memcpy(ev->flow.dst, p->dst, 16);
+		ev->flow.first_ns = ev->flow.last_ns = now;
+		ev->alert.sid = ri->sid;
+		ev->alert.gid = ri->gid;
+		ev->alert.rev = ri->rev;
+		ev->alert.action = mt[i].action;
+		ev->alert.dropped = drop && !dry;
+		ev->alert.to_server = 1;
+		ev->alert.tx = 0;
+		set_excerpt(ev, dp.payload, dp.len, mt[i].end);
+		in->ctr.alerts++;
+	}
+	return v;
+}
+
 static void
 det_pkt_init(struct det_pkt *dp, const struct dp_flow *f, const uint8_t *payload, uint32_t len,
 		const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now)
@@ -660,6 +816,7 @@ det_pkt_init(struct det_pkt *dp, const struct dp_flow *f, const uint8_t *payload
 	dp->groups = groups;
 	dp->app_proto = f->app_proto;
 	dp->flags = dir ? DET_PKT_TO_CLIENT : DET_PKT_TO_SERVER;
+	dp->events = dp_pkt_events(p, NULL);
 	if (p->proto == IPPROTO_TCP ? dp_flow_hot(f)->tcp_state >= DP_TCP_ESTABLISHED
 				    : dp_flow_pkts(f, 0) > 0 && dp_flow_pkts(f, 1) > 0)
 		dp->flags |= DET_PKT_ESTABLISHED;
@@ -703,8 +860,19 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	det_pkt_init(&dp, f, payload, len, p, dir, groups, now);
 	if (slot != NULL)
 		dp.flowbits = slot + 2 * in->stream_room;
-	if (p->proto == IPPROTO_TCP && stream)
+	/* A segment the receiver will discard (wrong checksum) is not part of the stream, as in
+	 * Suricata: an attacker cannot slip bytes into it that the host never sees. */
+	if (p->err == DP_PERR_TCP_BAD_CHECKSUM) {
+		stream = false;
+		dlen = 0;
+	}
+	if (p->proto == IPPROTO_TCP && stream) {
 		gap = stream_next(in, f, p, dir, &data, &dlen);
+		if (gap > 0)
+			dp.events |= DET_EV_BIT(DET_EV_STREAM_GAP);
+		else if (len > 0 && dlen == 0)
+			dp.events |= DET_EV_BIT(DET_EV_STREAM_RETRANS);
+	}
 	/* The application layer first: the protocol it detects is what the rules below see. */
 	if (in->al != NULL && stream && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
 		feed_app(&c, p, data, dlen, gap);

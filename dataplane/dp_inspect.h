@@ -43,6 +43,9 @@ struct dp_inspect_counters {
 	uint64_t rebinds;	/* scratch moved to a new engine */
 	uint64_t rebind_failures;
 	uint64_t tx_stages; /* transaction stages checked against the signatures */
+	/* packets without a flow scan (refused by the parser, or no flow) checked against the
+	 * rules on packet events (dp_inspect_events) */
+	uint64_t event_packets;
 };
 
 /* What a scan decided for the packet. */
@@ -120,6 +123,25 @@ const struct al_ctx *dp_inspect_al(const struct dp_inspect *in);
  */
 const uint8_t *dp_inspect_payload(struct dp_inspect *in, const struct rte_mbuf *m,
 		const struct dp_pkt *p, uint32_t *len);
+
+/*
+ * The packet's anomalies as det_event bits (detect/det_event.h), for decode-event and the
+ * checksum keywords: its parse reason (refined from the frame's header bytes when frame is
+ * not NULL: IHL below 5 or beyond the frame, and the like), SYN with FIN or RST, ICMP of the
+ * other family. Stream events are added by dp_inspect_packet.
+ */
+uint64_t dp_pkt_events(const struct dp_pkt *p, const uint8_t *frame);
+
+/*
+ * A packet that no flow inspects because the parser refused it (or it has no flow): checked
+ * against the rules on packet events (det_scan_events) when it has some. Alerts go to evq,
+ * described from the packet (no flow; in_port: its port's config index). Returns DROP when a
+ * drop or reject rule matched (not in dry run), else FORWARD. The caller keeps a refused
+ * packet dropped whatever this returns.
+ */
+enum dp_inspect_verdict dp_inspect_events(struct dp_inspect *in, const struct det_engine *e,
+		const struct rte_mbuf *m, const struct dp_pkt *p, uint16_t in_port, uint64_t now,
+		bool dry, struct dp_evq *evq);
 
 const struct dp_inspect_counters *dp_inspect_counters(const struct dp_inspect *in);
 

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <string.h>
 
+/* header-only: DPDK's checksum helpers are inline, so vg_parse links no DPDK library */
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
 #include "dp_parse.h"
 
 #define DP_LIKELY(x)   __builtin_expect(!!(x), 1)
@@ -85,6 +89,10 @@ static const struct dp_parse_policy default_policy = {
 		[DP_PERR_UDP_BAD_LEN] = 1,
 		[DP_PERR_ICMP_TRUNCATED] = 1,
 		[DP_PERR_SCTP_TRUNCATED] = 1,
+		/* what the host would discard; rules (tcpv4-csum:invalid) decide, as in Suricata */
+		[DP_PERR_TCP_BAD_CHECKSUM] = 0,
+		[DP_PERR_UDP_BAD_CHECKSUM] = 0,
+		[DP_PERR_ICMP_BAD_CHECKSUM] = 0,
 	},
 	.ipv4_cksum = true,
 	.max_ext_hdrs = 8,
@@ -146,6 +154,12 @@ static const struct perr_info perr_info[DP_PERR__COUNT] = {
 			"fewer than 8 bytes of ICMP or ICMPv6 header" },
 	[DP_PERR_SCTP_TRUNCATED] = { "sctp_truncated",
 			"fewer than 12 bytes of SCTP common header" },
+	[DP_PERR_TCP_BAD_CHECKSUM] = { "tcp_bad_checksum",
+			"TCP checksum wrong (parse.l4_checksum: software check or the NIC's verdict)" },
+	[DP_PERR_UDP_BAD_CHECKSUM] = { "udp_bad_checksum",
+			"UDP checksum wrong (parse.l4_checksum; a zero IPv4 UDP checksum means none)" },
+	[DP_PERR_ICMP_BAD_CHECKSUM] = { "icmp_bad_checksum",
+			"ICMP or ICMPv6 checksum wrong (parse.l4_checksum)" },
 };
 
 struct dp_parse_policy
@@ -601,6 +615,65 @@ l4:
 	return parse_l4(frame, cap, p, out, pol);
 }
 
+/*
+ * The L4 checksum of a whole datagram (not a fragment) whose bytes are all readable: the NIC's
+ * verdict when it gave one, else DPDK's checksum over the pseudo-header (an IPv6 copy of the
+ * fixed header carries the upper-layer protocol and length, so extension headers are
+ * skipped). Returns rc, or the checksum reason.
+ */
+static int
+l4_cksum(const uint8_t *frame, uint32_t cap, uint32_t hw, struct dp_pkt *out, int rc)
+{
+	const uint8_t *l4 = frame + out->l4_off;
+	uint32_t n = out->l3_end - out->l4_off;
+	enum dp_parse_err bad;
+	bool ok;
+
+	if (out->frag != DP_FRAG_NONE || out->l4_off == 0 || out->l3_end > cap)
+		return rc;
+	switch (out->proto) {
+	case PROTO_TCP:
+		bad = DP_PERR_TCP_BAD_CHECKSUM;
+		break;
+	case PROTO_UDP:
+		bad = DP_PERR_UDP_BAD_CHECKSUM;
+		/* IPv4: a zero UDP checksum means the sender computed none */
+		if (out->l3 == DP_L3_IPV4 && l4[6] == 0 && l4[7] == 0)
+			return rc;
+		break;
+	case IPPROTO_ICMP:
+		if (out->l3 != DP_L3_IPV4)
+			return rc;
+		bad = DP_PERR_ICMP_BAD_CHECKSUM;
+		break;
+	case IPPROTO_ICMPV6:
+		if (out->l3 != DP_L3_IPV6)
+			return rc;
+		bad = DP_PERR_ICMP_BAD_CHECKSUM;
+		break;
+	default:
+		return rc;
+	}
+	if (hw & DP_PARSE_HW_L4_CKSUM_GOOD)
+		return rc;
+	if (hw & DP_PARSE_HW_L4_CKSUM_BAD)
+		return fail(out, bad);
+	if (out->proto == IPPROTO_ICMP) {
+		ok = rte_raw_cksum(l4, n) == 0xffff;
+	} else if (out->l3 == DP_L3_IPV4) {
+		ok = rte_ipv4_udptcp_cksum_verify(
+				     (const struct rte_ipv4_hdr *)(frame + out->l3_off), l4) == 0;
+	} else {
+		struct rte_ipv6_hdr h;
+
+		memcpy(&h, frame + out->l3_off, sizeof(h));
+		h.proto = out->proto;
+		h.payload_len = rte_cpu_to_be_16((uint16_t)n);
+		ok = rte_ipv6_udptcp_cksum_verify(&h, l4) == 0;
+	}
+	return ok ? rc : fail(out, bad);
+}
+
 int
 dp_parse_ex(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw, struct dp_pkt *out,
 		const struct dp_parse_policy *pol)
@@ -634,10 +707,14 @@ dp_parse_ex(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw, s
 	out->ether_type = et;
 	out->l3_off = (uint16_t)o;
 
-	if (DP_LIKELY(et == ETHER_TYPE_IPV4))
-		return parse_ipv4(frame, cap, len, hw, out, pol);
-	if (et == ETHER_TYPE_IPV6)
-		return parse_ipv6(frame, cap, len, out, pol);
+	if (DP_LIKELY(et == ETHER_TYPE_IPV4) || et == ETHER_TYPE_IPV6) {
+		int rc = et == ETHER_TYPE_IPV4 ? parse_ipv4(frame, cap, len, hw, out, pol)
+					       : parse_ipv6(frame, cap, len, out, pol);
+
+		if (DP_UNLIKELY(pol->l4_cksum) && (rc == 0 || rc == DP_PERR_TCP_BAD_FLAGS))
+			rc = l4_cksum(frame, cap, hw, out, rc);
+		return rc;
+	}
 	/* Not IP: the L2 section of the policy decides; nothing more to parse. */
 	memset(out->src, 0, sizeof(out->src) + sizeof(out->dst));
 	return 0;

@@ -35,6 +35,12 @@ struct dp_parse_policy {
 	uint8_t drop[DP_PERR__COUNT];
 	/* Verify the IPv4 header checksum in software unless the NIC did (see dp_parse_ex). */
 	bool ipv4_cksum;
+	/*
+	 * Verify TCP, UDP, ICMP and ICMPv6 checksums of whole (unfragmented) datagrams that lie
+	 * in the readable bytes, unless the NIC did (DP_PARSE_HW_L4_CKSUM_*). A wrong one is
+	 * DP_PERR_{TCP,UDP,ICMP}_BAD_CHECKSUM (replacing TCP_BAD_FLAGS). Default off.
+	 */
+	bool l4_cksum;
 	/* IPv6 extension headers followed before DP_PERR_IPV6_EXT_TOO_MANY; capped at
 	 * DP_PARSE_MAX_EXT_HDRS_LIMIT. */
 	uint8_t max_ext_hdrs;
@@ -72,6 +78,9 @@ struct dp_parse_counters {
 	/* IPv4 packets whose mbuf carried the NIC's checksum verdict. */
 	uint64_t ipv4_cksum_hw_good; /* software check skipped */
 	uint64_t ipv4_cksum_hw_bad;  /* counted as DP_PERR_IPV4_BAD_CHECKSUM when checked */
+	/* With l4_cksum: L4 checksums the NIC vouched for, and those checked in software. */
+	uint64_t l4_cksum_hw;
+	uint64_t l4_cksum_sw;
 	/* Packets with more than one segment, and those of them that failed with a *_truncated
 	 * reason because their headers ran past the first segment. */
 	uint64_t multiseg;
@@ -81,10 +90,15 @@ struct dp_parse_counters {
 /* Flags for dp_parse_ex(): what the NIC said about the IPv4 header checksum. */
 #define DP_PARSE_HW_IP_CKSUM_GOOD 0x1u /* verified good (or header integrity verified) */
 #define DP_PARSE_HW_IP_CKSUM_BAD  0x2u /* verified bad */
+/* ... and about the L4 checksum (RTE_MBUF_F_RX_L4_CKSUM_*), used with l4_cksum on. */
+#define DP_PARSE_HW_L4_CKSUM_GOOD 0x4u
+#define DP_PARSE_HW_L4_CKSUM_BAD  0x8u
 
 /*
- * The default policy: drop every malformed packet except DP_PERR_TCP_BAD_FLAGS, verify IPv4
- * checksums, follow 8 IPv6 extension headers, no tiny-fragment floor beyond the L4 header.
+ * The default policy: drop every malformed packet except DP_PERR_TCP_BAD_FLAGS and the L4
+ * checksum reasons (signatures decide on those: tcpv4-csum:invalid ...), verify IPv4
+ * checksums but not L4 ones, follow 8 IPv6 extension headers, no tiny-fragment floor beyond the L4
+ * header.
  *
  * TCP_BAD_FLAGS (SYN+FIN, SYN+RST) is forwarded by default because such segments are well
  * formed and are what scanners send (nmap -sX/-sF and friends): the flow table and the anomaly

@@ -74,6 +74,9 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 	/* Shorter than Ethernet, IPv4 and UDP headers: the full parser sorts it out. */
 	if (__builtin_expect(cap < 14 + 20 + 8, 0))
 		return false;
+	/* An L4 checksum to verify in software: the full parser does it. */
+	if (pol->l4_cksum && !(hw & DP_PARSE_HW_L4_CKSUM_GOOD))
+		return false;
 	/* The scalar part cleared with plain stores (a memset of this size may become a
 	 * microcoded string store, slow to start on every packet). */
 	{

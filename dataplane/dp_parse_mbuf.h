@@ -144,6 +144,18 @@ dp_parse_mbuf(struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_poli
 		hw = DP_PARSE_HW_IP_CKSUM_GOOD;
 	else if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		hw = DP_PARSE_HW_IP_CKSUM_BAD;
+	if (unlikely(pol->l4_cksum)) {
+		const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+		if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+			hw |= DP_PARSE_HW_L4_CKSUM_GOOD;
+		else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			hw |= DP_PARSE_HW_L4_CKSUM_BAD;
+		if (hw & (DP_PARSE_HW_L4_CKSUM_GOOD | DP_PARSE_HW_L4_CKSUM_BAD))
+			ctr->l4_cksum_hw++;
+		else
+			ctr->l4_cksum_sw++;
+	}
 
 	if (likely(dp_parse_fast(frame, m->data_len, m->pkt_len, hw, out, pol))) {
 		dp_parse_count_fast(ctr, out, m, hw);

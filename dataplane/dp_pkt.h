@@ -62,6 +62,10 @@ enum dp_parse_err {
 	DP_PERR_UDP_BAD_LEN,	      /* UDP length field disagrees with the IP payload */
 	DP_PERR_ICMP_TRUNCATED,	      /* less than 8 bytes of ICMP or ICMPv6 header */
 	DP_PERR_SCTP_TRUNCATED,	      /* less than 12 bytes of SCTP common header */
+	/* L4 checksums: only with dp_parse_policy.l4_cksum (default policy: forward) */
+	DP_PERR_TCP_BAD_CHECKSUM,
+	DP_PERR_UDP_BAD_CHECKSUM,
+	DP_PERR_ICMP_BAD_CHECKSUM, /* ICMP or ICMPv6 */
 	DP_PERR__COUNT
 };
 

@@ -78,6 +78,7 @@ parse_policy_from_config(struct dp_parse_policy *pol, const struct vg_config *cf
 {
 	*pol = dp_parse_policy_default();
 	pol->ipv4_cksum = cfg->parse_ipv4_checksum;
+	pol->l4_cksum = cfg->parse_l4_checksum;
 	for (unsigned i = 0; i < cfg->n_parse_forward; i++) {
 		enum dp_parse_err e;
 
@@ -677,6 +678,18 @@ apply_blocklist(struct dp_worker *w, struct dp_burst *b, uint64_t parse_dropped)
 }
 
 /*
+ * A packet the parser refused (or let by without a flow): the rules on packet events see it,
+ * as Suricata runs decoder-event rules on packets it cannot decode further. Alert rules alert;
+ * a refused packet stays dropped whatever they say.
+ */
+static enum dp_inspect_verdict
+refused_events(struct dp_worker *w, const struct dp_burst *b, const struct rte_mbuf *m,
+		const struct dp_pkt *p, uint64_t now)
+{
+	return dp_inspect_events(w->inspect, w->eng, m, p, b->src->port, now, b->dry_all, &w->evq);
+}
+
+/*
  * Parse: each packet's headers, its time, and where it goes next: the L2 policy (not IP),
  * the fragment list (a later fragment follows its first), forward untracked (no 5-tuple), or
  * the flow table, keyed and hashed here with its bucket prefetched. Then the blocklist.
@@ -708,6 +721,8 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 		if (unlikely(drop)) {
 			dropped |= 1ULL << i;
 			nd++;
+			if (w->eng != NULL)
+				refused_events(w, b, pkts[i], p, now);
 		} else if (unlikely(p->l3 == DP_L3_NONE)) {
 			bool pass = b->pol == NULL ||
 				    rl_l2_verdict(b->pol, p->ether_type) == RL_L2_PASS;
@@ -723,6 +738,9 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 			b->idx[m++] = i;
 		} else {
 			b->disp[i] = DP_DISP_FORWARD; /* the parse policy let it by: no 5-tuple */
+			if (unlikely(p->err != DP_PERR_NONE) && w->eng != NULL &&
+					refused_events(w, b, pkts[i], p, now) == DP_INSPECT_DROP)
+				b->disp[i] = DP_DISP_DROP;
 		}
 	}
 	w->parse_ctr.dropped += nd;

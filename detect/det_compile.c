@@ -427,7 +427,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 		for (unsigned k = 0; k < r->n_fb; k++)
 			fb_tests |= r->fb[k].cmd == DET_FB_ISSET || r->fb[k].cmd == DET_FB_ISNOTSET;
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
-			      r->flow == 0 && !fb_tests;
+			      r->flow == 0 && !fb_tests && r->events == 0 && r->events_absent == 0;
 		er->flow_scope = er->ip_only;
 		return 0;
 	}
@@ -1564,6 +1564,7 @@ det_engine_free(struct det_engine *e)
 	}
 	det_thconf_free(e->thconf);
 	free(e->rules);
+	free(e->ev_rules);
 	for (uint32_t i = 0; i < e->n_fb_names; i++)
 		free(e->fb_names[i]);
 	free(e->fb_names);
@@ -1871,6 +1872,14 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 	rc = tx_build(e, diag);
 	if (rc != 0)
 		goto fail;
+	rc = -ENOMEM;
+	e->ev_rules = calloc(e->n_rules ? e->n_rules : 1, sizeof(*e->ev_rules));
+	if (e->ev_rules == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < e->n_rules; i++)
+		if (!e->rules[i].r->tx && (e->rules[i].r->events | e->rules[i].r->events_absent))
+			e->ev_rules[e->n_ev_rules++] = i;
+	rc = 0;
 
 	for (uint32_t i = 0; i < e->n_groups; i++) {
 		struct det_group *g = &e->groups[i];

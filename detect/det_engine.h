@@ -61,6 +61,7 @@
 
 #include <jansson.h>
 
+#include "det_event.h"
 #include "det_load.h"
 #include "det_rule.h"
 #include "vg_diag.h"
@@ -248,6 +249,9 @@ struct det_pkt {
 	 * NONE, rules for protocols approximated by port (app_proto_ports) match by port.
 	 */
 	uint8_t app_proto;
+	/* the packet's anomalies: DET_EV_BIT(enum det_event) (det_event.h), for decode-event,
+	 * stream-event and the <proto>-csum keywords; 0: none */
+	uint64_t events;
 };
 
 enum {
@@ -278,6 +282,17 @@ struct det_match {
  * need det_stream_scan(). No allocation, no locks.
  */
 int det_scan_packet(
+		struct det_worker *w, const struct det_pkt *p, struct det_match *m, unsigned max);
+
+/*
+ * Check a packet that is not scanned with det_scan_packet (one the parser refused, or one
+ * without a flow) against the rules on packet events only (decode-event, stream-event,
+ * <proto>-csum): their header, flowbits (when p->flowbits is set) and payload keywords
+ * included. p->family may be 0 and the addresses absent (a frame that failed before its IP
+ * header): only rules on any address match it then. Matches are ordered and filtered as
+ * det_scan_packet's. Returns the number of matches. No allocation, no locks.
+ */
+int det_scan_events(
 		struct det_worker *w, const struct det_pkt *p, struct det_match *m, unsigned max);
 
 /*

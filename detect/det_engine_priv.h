@@ -206,6 +206,10 @@ struct det_engine {
 	uint32_t max_txvars; /* most variants of one protocol: a worker's candidate space */
 	struct det_xkey *xkeys;
 	uint32_t n_xkeys;
+
+	/* rules on packet events (det_rule.events/events_absent): what det_scan_events checks */
+	uint32_t *ev_rules;
+	uint32_t n_ev_rules;
 };
 
 /* Instances of a transformed buffer kept per call (dns.query of more questions: recomputed). */

@@ -11,6 +11,7 @@
 #include <pcre2.h>
 
 #include "al.h"
+#include "det_event.h"
 #include "det_rule.h"
 #include "vg_diag.h"
 
@@ -2162,11 +2163,37 @@ kw_app_layer_event(struct pstate *ps, const char *v, unsigned kw)
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
 	dot = strchr(tmp, '.');
-	if (dot == NULL)
+	if (dot == NULL) {
+		/* Suricata's protocol-independent events (app-layer-events.rules) */
+		static const struct {
+			const char *name, *why;
+		} generic[] = {
+			{ "applayer_mismatch_protocol_both_directions",
+					"Vigil's protocol detection takes the first direction that identifies "
+					"the protocol and does not compare the other direction" },
+			{ "applayer_detect_protocol_only_one_direction",
+					"Vigil's protocol detection takes the first direction that identifies "
+					"the protocol and does not require the other direction" },
+			{ "applayer_wrong_direction_first_data",
+					"Vigil's protocol detection accepts a protocol's first data from either "
+					"direction without flagging the order" },
+			{ "applayer_proto_detection_skipped",
+					"Vigil's protocol detection is never skipped on a parsed flow" },
+			{ "applayer_no_tls_after_starttls",
+					"Vigil's parsers do not follow STARTTLS into TLS" },
+			{ "applayer_unexpected_protocol",
+					"Vigil's parsers do not follow protocol upgrades" },
+		};
+
+		for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+			if (strcmp(tmp, generic[i].name) == 0)
+				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+						"app-layer-event:%s: %s", tmp, generic[i].why);
 		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
 				"app-layer-event '%s': only <protocol>.<event> of Vigil's parsers (%s) "
 				"is supported",
 				v, ALP_NAMES);
+	}
 	*dot = '\0';
 	if (al_proto_from_name(tmp, &p) != 0 || p == AL_PROTO_FAILED)
 		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
@@ -2181,6 +2208,73 @@ kw_app_layer_event(struct pstate *ps, const char *v, unsigned kw)
 	ps->r->anomalies |= 1ULL << id;
 	ps->app_event = true;
 	ps->app_event_off = ps->kw_off;
+	return 0;
+}
+
+/*
+ * decode-event:<name> and stream-event:<name>: the packet has that anomaly (det_event.h).
+ * Suricata's names are looked up in det_event.c's table; one Vigil does not see is refused
+ * with the table's reason.
+ */
+static int
+kw_event(struct pstate *ps, const char *v, unsigned kw)
+{
+	const bool stream = strcmp(ps->kw, "stream-event") == 0;
+	const enum det_event_kind k = stream ? DET_EVK_STREAM : DET_EVK_DECODE;
+	const struct det_event_map *e;
+	char tmp[96];
+	const char *name;
+
+	(void)kw;
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	name = tmp;
+	/* Suricata's internal names carry the engine as a prefix; rules may too */
+	if (!stream && strncmp(name, "decoder.", 8) == 0)
+		name += 8;
+	else if (stream && strncmp(name, "stream.", 7) == 0)
+		name += 7;
+	e = det_event_find(k, name);
+	if (e == NULL && !stream && det_event_find(DET_EVK_STREAM, name) != NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"'%s' is a stream event: use stream-event:%s", name, name);
+	if (e == NULL && stream && det_event_find(DET_EVK_DECODE, name) != NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"'%s' is a decoder event: use decode-event:%s", name, name);
+	if (e == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s '%s': no such event (docs/SIGNATURES.md lists the events)",
+				ps->kw, name);
+	if (e->event < 0)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off, "%s:%s: %s", ps->kw, name,
+				e->why);
+	ps->r->events |= DET_EV_BIT(e->event);
+	return 0;
+}
+
+/* <proto>-csum:valid|invalid (ipv4-csum, tcpv4-csum, ...). */
+static int
+kw_csum(struct pstate *ps, const char *v, unsigned kw)
+{
+	const struct det_event_map *e;
+	char proto[16], tmp[16];
+	size_t n = strlen(ps->kw) - strlen("-csum");
+
+	(void)kw;
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	snprintf(proto, sizeof(proto), "%.*s", (int)n, ps->kw);
+	e = det_event_find(DET_EVK_CSUM, proto);
+	if (e == NULL || e->event < 0)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->kw_off, "%s: %s", ps->kw,
+				e != NULL ? e->why : "no such checksum");
+	if (strcmp(tmp, "invalid") == 0)
+		ps->r->events |= DET_EV_BIT(e->event);
+	else if (strcmp(tmp, "valid") == 0)
+		ps->r->events_absent |= DET_EV_BIT(e->event);
+	else
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"%s '%s': expected valid or invalid", ps->kw, tmp);
 	return 0;
 }
 
@@ -2302,8 +2396,16 @@ static const struct det_keyword keywords[] = {
 	{ "icmp_id", NULL, NULL, 0, WHY_HDR },
 	{ "icmp_seq", NULL, NULL, 0, WHY_HDR },
 	{ "rpc", NULL, NULL, 0, WHY_APP },
-	{ "decode-event", NULL, NULL, 0, "decoder events are not exposed to signatures" },
-	{ "stream-event", NULL, NULL, 0, "stream events are not exposed to signatures" },
+	{ "decode-event", kw_event, NULL, V_REQUIRED, NULL },
+	{ "stream-event", kw_event, NULL, V_REQUIRED, NULL },
+	{ "ipv4-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "tcpv4-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "tcpv6-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "udpv4-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "udpv6-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "icmpv4-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "icmpv6-csum", kw_csum, NULL, V_REQUIRED, NULL },
+	{ "igmp-csum", kw_csum, NULL, V_REQUIRED, NULL },
 	{ "engine-event", NULL, NULL, 0, "engine events are not exposed to signatures" },
 	{ "lua", NULL, NULL, 0, "Lua scripts are not supported" },
 	{ "luajit", NULL, NULL, 0, "Lua scripts are not supported" },
@@ -2437,6 +2539,9 @@ enum {
 	PK_SCTP,
 	PK_IP,
 	PK_APP,
+	PK_IPV4,   /* ip, IPv4 packets only */
+	PK_IPV6,   /* ip, IPv6 packets only */
+	PK_PKTHDR, /* any packet, one that did not parse too (decoder events) */
 };
 
 /*
@@ -2496,11 +2601,18 @@ parse_proto(struct pstate *ps, const char *tok, unsigned off)
 		{ "icmp", PK_ICMP },
 		{ "sctp", PK_SCTP },
 		{ "ip", PK_IP },
+		{ "ipv4", PK_IPV4 },
+		{ "ip4", PK_IPV4 },
+		{ "ipv6", PK_IPV6 },
+		{ "ip6", PK_IPV6 },
+		{ "pkthdr", PK_PKTHDR },
 	};
 
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (strcasecmp(tok, base[i].name) == 0) {
 			r->proto_kw = base[i].kind;
+			r->family = base[i].kind == PK_IPV4 ? 4 : base[i].kind == PK_IPV6 ? 6 : 0;
+			r->pkthdr = base[i].kind == PK_PKTHDR;
 			return 0;
 		}
 	for (size_t i = 0; i < sizeof(app_protos) / sizeof(app_protos[0]); i++) {
@@ -3130,6 +3242,9 @@ finish_tx(struct pstate *ps)
 		l4 = DET_L4_UDP;
 		break;
 	case PK_IP:
+	case PK_IPV4:
+	case PK_IPV6:
+	case PK_PKTHDR:
 		l4 = DET_L4_TCP | DET_L4_UDP;
 		break;
 	case PK_APP:
@@ -3265,7 +3380,8 @@ static int
 finish(struct pstate *ps)
 {
 	struct det_rule *r = ps->r;
-	bool payload, pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE;
+	bool payload, pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE ||
+			       r->events != 0 || r->events_absent != 0;
 	bool tx = r->n_nums > 0 || ps->app_event;
 
 	ps->kw = NULL;
@@ -3342,6 +3458,9 @@ finish(struct pstate *ps)
 		r->classes = DET_CL_SCTP;
 		break;
 	case PK_IP:
+	case PK_IPV4:
+	case PK_IPV6:
+	case PK_PKTHDR:
 		r->classes = DET_CL_TCP_PKT | DET_CL_UDP | DET_CL_ICMP | DET_CL_SCTP | DET_CL_OTHER;
 		break;
 	}

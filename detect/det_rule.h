@@ -392,6 +392,15 @@ struct det_rule {
 	uint8_t tx_stages[2];
 	uint8_t l4;
 	uint64_t anomalies; /* app-layer-event: the parser's anomaly ids, all required */
+	/*
+	 * decode-event, stream-event and <proto>-csum:invalid: det_event bits (det_event.h) the
+	 * packet must all have; <proto>-csum:valid: checksum events it must not have, on a packet
+	 * of that family and protocol. A rule with either is decided per packet (never IP-only).
+	 */
+	uint64_t events;
+	uint64_t events_absent;
+	uint8_t family; /* 4 or 6 from an ipv4/ipv6 header protocol; 0: any */
+	bool pkthdr;	/* "alert pkthdr": also packets that did not parse as far as IP */
 
 	uint32_t flow; /* DET_FLOW_* */
 	uint8_t dsize_op;

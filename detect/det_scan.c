@@ -371,6 +371,32 @@ app_ok(const struct det_rule *r, const struct det_pkt *p)
 	return p->flags & DET_PKT_TO_SERVER ? d : p->flags & DET_PKT_TO_CLIENT ? s : (s || d);
 }
 
+/*
+ * decode-event, stream-event, <proto>-csum: every required event present; for csum:valid,
+ * a packet of that family and protocol without the checksum event (a checksum nobody
+ * verified counts as valid, as in Suricata without checksum validation).
+ */
+static inline bool
+events_ok(const struct det_rule *r, const struct det_pkt *p)
+{
+	uint64_t absent = r->events_absent;
+
+	if ((p->events & r->events) != r->events)
+		return false;
+	while (absent != 0) {
+		enum det_event e = (enum det_event)__builtin_ctzll(absent);
+		uint8_t fam, proto;
+
+		absent &= absent - 1;
+		if (p->events & DET_EV_BIT(e))
+			return false;
+		if (det_event_csum_kind(e, &fam, &proto) &&
+				(p->family != fam || (proto != 0 && p->proto != proto)))
+			return false;
+	}
+	return true;
+}
+
 /* What packet, stream and transaction rules check alike: groups, flow, addresses, sizes. */
 static bool
 header_common(const struct det_erule *er, const struct det_pkt *p)
@@ -390,6 +416,9 @@ header_common(const struct det_erule *er, const struct det_pkt *p)
 	if ((f & DET_FLOW_NOT_ESTABLISHED) && (p->flags & DET_PKT_ESTABLISHED))
 		return false;
 	if (r->ports_apply && !ports)
+		return false;
+	if ((r->family != 0 && p->family != r->family) || (p->family == 0 && !r->pkthdr) ||
+			!events_ok(r, p))
 		return false;
 	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))
 		return false;
@@ -768,6 +797,37 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 			if (ok)
 				emit(w, gr->rule, p, end, &n, 0);
 		}
+	}
+	return finish(w, n, m, max);
+}
+
+int
+det_scan_events(struct det_worker *w, const struct det_pkt *p, struct det_match *m, unsigned max)
+{
+	const struct det_engine *e = w->e;
+	uint32_t n = 0;
+
+	/* the class scans would have put p in (CLS_* and DET_CL_* share their order) */
+	const uint32_t cl = 1u << cls_of(p->proto);
+
+	if (e->n_ev_rules == 0)
+		return 0;
+	w->st.packets++;
+	for (uint32_t i = 0; i < e->n_ev_rules; i++) {
+		const struct det_erule *er = &e->rules[e->ev_rules[i]];
+		uint32_t end = 0;
+
+		if (!(er->r->classes & cl) || !header_ok(er, p) ||
+				(er->fb_test && !fb_ok(er, fb_bits(e, p))))
+			continue;
+		if (er->kind != PLAN_HEADER) {
+			w->st.confirms++;
+			if (!det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end)) {
+				w->st.confirm_fail++;
+				continue;
+			}
+		}
+		emit(w, e->ev_rules[i], p, end, &n, 0);
 	}
 	return finish(w, n, m, max);
 }

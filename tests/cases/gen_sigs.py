@@ -232,7 +232,45 @@ def threshold():
     write("sig-threshold", "expect-b.pcap", [x for x in a if x[0] not in dropped])
 
 
-CASES = {"sig-threshold": threshold, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+def events():
+    """sig-events: decode-event, stream-event and checksum rules, parse.l4_checksum on. A
+    malformed packet the parser refuses alerts (and stays dropped); a UDP datagram with a wrong
+    checksum is dropped by a drop rule (the parser forwards checksum errors); a UDP datagram
+    whose length field disagrees, forwarded by the case's parse policy, is dropped by a
+    decode-event drop rule; a TCP segment with a wrong checksum alerts and is forwarded; a gap
+    in a TCP stream alerts once."""
+    a, b = [], []
+    ip = IP(src="10.1.1.1", dst="10.2.2.2")
+    good = c2s(ip / UDP(sport=5000, dport=7000) / Raw(b"check me"))
+    a.append((0, good))                                               # forwarded, alerts 9910003
+    bad_ihl = bytearray(bytes(good))
+    bad_ihl[14] = 0x44                                                # IHL 4: refused
+    a.append((1, bytes(bad_ihl)))
+    bad_ck = bytearray(bytes(good))
+    bad_ck[40] ^= 0xff                                                # UDP checksum wrong
+    a.append((2, bytes(bad_ck)))
+    bad_len = bytearray(bytes(c2s(ip / UDP(sport=5001, dport=7000, chksum=0) / Raw(b"length"))))
+    bad_len[38:40] = (100).to_bytes(2, "big")                         # UDP length beyond the datagram
+    a.append((3, bytes(bad_len)))
+    # TCP: a session whose second request segment comes with a wrong checksum (forwarded,
+    # alerts 2200074) and whose third follows a gap of 5 bytes (alerts 2210048).
+    t = 10
+    cip, sip = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    a.append((t, c2s(cip / TCP(sport=40000, dport=80, flags="S", seq=1000))))
+    b.append((t + 1, s2c(sip / TCP(sport=80, dport=40000, flags="SA", seq=5000, ack=1001))))
+    a.append((t + 2, c2s(cip / TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5001))))
+    a.append((t + 3, c2s(cip / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=5001) / Raw(b"GET / HTTP/1.0\r\n"))))
+    seg = bytearray(bytes(c2s(cip / TCP(sport=40000, dport=80, flags="PA", seq=1017, ack=5001) / Raw(b"X-A: 1\r\n"))))
+    seg[50:52] = bytes([seg[50] ^ 0x55, seg[51]])                     # TCP checksum wrong
+    a.append((t + 4, bytes(seg)))
+    a.append((t + 5, c2s(cip / TCP(sport=40000, dport=80, flags="PA", seq=1017 + 8 + 5, ack=5001) / Raw(b"\r\n"))))
+    write("sig-events", "in-a.pcap", a)
+    write("sig-events", "in-b.pcap", b)
+    write("sig-events", "expect-b.pcap", [x for x in a if x[0] not in (1, 2, 3)])
+    write("sig-events", "expect-a.pcap", b)
+
+
+CASES = {"sig-threshold": threshold, "sig-events": events, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

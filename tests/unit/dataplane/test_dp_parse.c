@@ -845,8 +845,14 @@ test_default_policy(void **state)
 	(void)state;
 	assert_int_equal(pol.drop[DP_PERR_NONE], 0);
 	for (int e = 1; e < DP_PERR__COUNT; e++)
-		assert_int_equal(pol.drop[e], e == DP_PERR_TCP_BAD_FLAGS ? 0 : 1);
+		assert_int_equal(pol.drop[e],
+				e == DP_PERR_TCP_BAD_FLAGS || e == DP_PERR_TCP_BAD_CHECKSUM ||
+								e == DP_PERR_UDP_BAD_CHECKSUM ||
+								e == DP_PERR_ICMP_BAD_CHECKSUM
+						? 0
+						: 1);
 	assert_true(pol.ipv4_cksum);
+	assert_false(pol.l4_cksum);
 	assert_int_equal(pol.max_ext_hdrs, 8);
 	assert_int_equal(pol.first_frag_min_l4, 0);
 }
@@ -1619,6 +1625,136 @@ test_malformed(void **state)
 	}
 }
 
+/*
+ * A reference one's complement checksum (RFC 1071), written plainly here so that the parser's
+ * use of DPDK's helpers is checked against something independent of them: the pseudo-header
+ * (addresses, protocol, L4 length) and the L4 bytes with the checksum field at ck_off.
+ */
+static void
+ref_l4_cksum(struct pb *p, uint32_t l4, uint8_t proto, uint32_t ck_off, bool pseudo)
+{
+	uint32_t n = p->len - l4, s = 0;
+
+	pb_set16(p, l4 + ck_off, 0);
+	if (pseudo) {
+		const uint32_t alen = p->ipv == 4 ? 4 : 16;
+		const uint32_t a = p->ipv == 4 ? p->l3 + 12 : p->l3 + 8;
+
+		for (uint32_t i = 0; i < 2 * alen; i += 2)
+			s += (uint32_t)p->b[a + i] << 8 | p->b[a + i + 1];
+		s += proto + n;
+	}
+	for (uint32_t i = 0; i < n; i += 2)
+		s += (uint32_t)p->b[l4 + i] << 8 | (i + 1 < n ? p->b[l4 + i + 1] : 0);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	s = ~s & 0xffff;
+	if (s == 0 && proto == 17)
+		s = 0xffff;
+	pb_set16(p, l4 + ck_off, (uint16_t)s);
+}
+
+static int
+parse_ck(const struct pb *p, uint32_t hw, struct dp_pkt *k)
+{
+	struct dp_parse_policy pol = dp_parse_policy_default();
+
+	pol.l4_cksum = true;
+	return parse_ex(p->b, p->len, p->len, hw, k, &pol);
+}
+
+/* parse.l4_checksum: TCP, UDP, ICMP and ICMPv6 checksums, the NIC's verdict honoured. */
+static void
+test_l4_checksum(void **state)
+{
+	struct pb p;
+	struct dp_pkt k;
+	uint32_t l4;
+
+	(void)state;
+	/* IPv4 TCP with an odd payload length */
+	pb_ipv4_tcp(&p, 0x18, 7);
+	l4 = p.l3 + 20;
+	ref_l4_cksum(&p, l4, 6, 16, true);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	assert_int_equal(parse(&p, &k), DP_PERR_NONE); /* off by default */
+	p.b[p.len - 1] ^= 1;
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_TCP_BAD_CHECKSUM);
+	assert_int_equal(k.payload_len, 7); /* the packet is otherwise whole */
+	assert_int_equal(parse(&p, &k), DP_PERR_NONE);
+	/* the NIC's verdict is taken as it is */
+	assert_int_equal(parse_ck(&p, DP_PARSE_HW_L4_CKSUM_GOOD, &k), DP_PERR_NONE);
+	p.b[p.len - 1] ^= 1;
+	assert_int_equal(parse_ck(&p, DP_PARSE_HW_L4_CKSUM_BAD, &k), DP_PERR_TCP_BAD_CHECKSUM);
+	/* SYN+FIN with a wrong checksum: the checksum is the reason */
+	pb_ipv4_tcp(&p, 0x03, 0);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_TCP_BAD_CHECKSUM);
+	ref_l4_cksum(&p, p.l3 + 20, 6, 16, true);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_TCP_BAD_FLAGS);
+
+	/* IPv4 UDP: zero means none */
+	pb_ipv4_udp(&p, 10);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	ref_l4_cksum(&p, p.udp, 17, 6, true);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	p.b[p.udp + 9] ^= 0x40;
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_UDP_BAD_CHECKSUM);
+
+	/* IPv6 UDP behind a hop-by-hop header: the pseudo-header holds UDP and its length */
+	pb_init(&p);
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 0);
+	pb_ext(&p, 17, 0);
+	pb_udp(&p, 5353, 53);
+	pb_data(&p, 9);
+	pb_finish(&p);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_UDP_BAD_CHECKSUM); /* zero is wrong in v6 */
+	ref_l4_cksum(&p, p.udp, 17, 6, true);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	p.b[p.udp] ^= 0x10;
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_UDP_BAD_CHECKSUM);
+
+	/* ICMP: no pseudo-header */
+	pb_init(&p);
+	pb_eth(&p, 0x0800);
+	pb_ipv4(&p, 1, NULL, 0);
+	l4 = p.len;
+	pb_icmp(&p, 8, 0, 7, 1);
+	pb_data(&p, 5);
+	pb_finish(&p);
+	ref_l4_cksum(&p, l4, 1, 2, false);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	p.b[l4] = 0; /* echo reply now */
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_ICMP_BAD_CHECKSUM);
+
+	/* ICMPv6: with the pseudo-header */
+	pb_init(&p);
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 58);
+	l4 = p.len;
+	pb_icmp(&p, 128, 0, 7, 1);
+	pb_data(&p, 4);
+	pb_finish(&p);
+	ref_l4_cksum(&p, l4, 58, 2, true);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	p.b[l4 + 1] = 1;
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_ICMP_BAD_CHECKSUM);
+
+	/* a first fragment cannot be checked alone */
+	pb_init(&p);
+	pb_eth(&p, 0x0800);
+	pb_ipv4(&p, 17, NULL, 0);
+	pb_udp(&p, 1, 2);
+	pb_data(&p, 16);
+	pb_finish(&p);
+	pb_set16(&p, p.udp + 4, 64); /* the whole datagram's */
+	pb_set16(&p, p.udp + 6, 0x1234);
+	pb_ipv4_frag(&p, 0, 0, 1);
+	pb_ipv4_cksum(&p);
+	assert_int_equal(parse_ck(&p, 0, &k), DP_PERR_NONE);
+	assert_int_equal(k.frag, DP_FRAG_FIRST);
+}
+
 static void
 test_every_reason_named_and_tested(void **state)
 {
@@ -1646,6 +1782,9 @@ test_every_reason_named_and_tested(void **state)
 			continue;
 		for (size_t c = 0; c < N_BAD; c++)
 			tested |= bad_cases[c].want == (enum dp_parse_err)i;
+		/* the L4 checksum reasons need parse.l4_checksum: test_l4_checksum */
+		tested |= i == DP_PERR_TCP_BAD_CHECKSUM || i == DP_PERR_UDP_BAD_CHECKSUM ||
+			  i == DP_PERR_ICMP_BAD_CHECKSUM;
 		if (!tested)
 			fail_msg("reason %s has no test case", n);
 	}
@@ -1835,6 +1974,7 @@ main(void)
 		cmocka_unit_test(test_multiseg),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_every_reason_named_and_tested),
+		cmocka_unit_test(test_l4_checksum),
 		cmocka_unit_test(test_truncated_prefixes),
 		cmocka_unit_test(test_seed_corpus),
 	};
