@@ -114,9 +114,11 @@ escape(struct rx *x)
 					x->fail = true;
 					return A_NONE;
 				}
-				v = v * 16 + (unsigned)(isdigit((unsigned char)x->s[k])
-								? x->s[k] - '0'
-								: (tolower((unsigned char)x->s[k]) - 'a' + 10));
+				v = v * 16 +
+				    (unsigned)(isdigit((unsigned char)x->s[k])
+								    ? x->s[k] - '0'
+								    : (tolower((unsigned char)x->s[k]) -
+										      'a' + 10));
 				if (v > 0xff) {
 					x->fail = true;
 					return A_NONE;
@@ -244,7 +246,8 @@ group(struct rx *x, int depth, unsigned *inner)
 			/* option letters, then ')' (set for the rest) or ':' (a group with them) */
 			size_t k = x->i + 1;
 
-			while (k < x->n && x->s[k] != '\0' && strchr("imnsxJU-^", x->s[k]) != NULL) {
+			while (k < x->n && x->s[k] != '\0' &&
+					strchr("imnsxJU-^", x->s[k]) != NULL) {
 				if (x->s[k] == 'x') {
 					x->fail = true; /* extended: spaces stop being literals */
 					return A_NONE;

@@ -63,8 +63,8 @@ test_literal_len(void **state)
 	}
 }
 
-#define DNS_RULE                                                                           \
-	"alert udp any any -> any 53 (msg:\"long label\"; dsize:>80; "                     \
+#define DNS_RULE                                                       \
+	"alert udp any any -> any 53 (msg:\"long label\"; dsize:>80; " \
 	"pcre:\"/[\\x32-\\x3f][A-Za-z0-9_\\-]{50}/\"; sid:9000300;)"
 
 static void
@@ -132,7 +132,10 @@ dns_query(uint8_t *q, unsigned n)
 	q[len++] = (uint8_t)n;
 	memset(q + len, 'a', n);
 	len += n;
-	memcpy(q + len, "\x03" "com\x00\x00\x01\x00\x01", 9);
+	memcpy(q + len,
+			"\x03"
+			"com\x00\x00\x01\x00\x01",
+			9);
 	return len + 9;
 }
 
@@ -219,8 +222,8 @@ test_prefilter_keyword(void **state)
 
 /* ---- differential: literal-less pcres in Hyperscan and in PCRE2 agree ---- */
 
-static const char diff_rules[] =
-		DNS_RULE "\n"
+static const char diff_rules[] = DNS_RULE
+		"\n"
 		"alert udp any any -> any any (pcre:\"/[0-9]{4}[a-f]{2}/\"; sid:2;)\n"
 		"alert udp any any -> any any (content:\"ab\"; pcre:\"/[0-9]{3}x?[A-Z]{2}/\"; sid:3;)\n"
 		"alert udp any any -> any any (pcre:\"/^[a-z]{5}/\"; sid:4;)\n"
