@@ -231,8 +231,9 @@ def signatures_without(src, sids, out_dir):
             lines = f.readlines()
         kept = []
         for line in lines:
-            m = pat.search(line)
-            if m and int(m.group(1)) in sids and not line.lstrip().startswith("#"):
+            # the rule's sid: the last "sid:N;" (a content may quote an earlier one)
+            m = pat.findall(line)
+            if m and int(m[-1]) in sids and not line.lstrip().startswith("#"):
                 removed += 1
                 continue
             kept.append(line)
