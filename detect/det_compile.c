@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "det_engine_priv.h"
+#include "det_regex.h"
 
 static atomic_uint_fast64_t next_gen = 1;
 
@@ -27,6 +28,7 @@ det_compile_opts_default(struct det_compile_opts *o)
 	o->stream_window = 2048;
 	o->max_port_groups = 32;
 	o->thresh_entries = 65536;
+	o->pcre_scan_all = false;
 }
 
 /* ---- a small growable string ---- */
@@ -220,8 +222,27 @@ pcre_atom(const struct det_pcre *p, unsigned *flags)
 }
 
 struct plan_counts {
+	const struct det_compile_opts *o;
 	unsigned pcre_hs, pcre_prefilter;
 };
+
+/*
+ * May pcre p of rule r become a Hyperscan expression? Not when Hyperscan would have to run it
+ * over every byte of every packet of the group: a pcre without a literal of
+ * DET_REGEX_LITERAL_MIN bytes in every match is left to PCRE2, which runs it only on packets
+ * that passed the rule's header, dsize, flow and flowbits checks and its other contents (as
+ * Suricata does). Kept in Hyperscan: a pcre the rule marks with prefilter; those of TCP stream
+ * rules, whose database carries a match across segments (PCRE2 sees only the window and the
+ * segment); and all of them when the options ask (comparisons).
+ */
+static bool
+pcre_scannable(const struct det_rule *r, const struct det_pcre *p, const struct det_compile_opts *o)
+{
+	if ((o != NULL && o->pcre_scan_all) || (p->flags & DET_P_PREFILTER) ||
+			((r->classes & DET_CL_TCP_STREAM) && !r->tx))
+		return true;
+	return det_regex_literal_len(p->expr, p->flags) >= DET_REGEX_LITERAL_MIN;
+}
 
 /* Exact plan: every chain one atom. Returns 1 done, 0 not possible, -ENOMEM. */
 static int
@@ -249,6 +270,8 @@ plan_exact(struct det_erule *er, const struct det_rule *r, struct plan_counts *p
 			a->flags = HS_FLAG_DOTALL;
 			a->neg = (it->c.flags & DET_C_NEGATED) != 0;
 		} else if (j - i == 1 && it->type == DET_ITEM_PCRE) {
+			if (!pcre_scannable(r, &it->p, pc->o))
+				goto no;
 			a->expr = pcre_atom(&it->p, &a->flags);
 			if (a->expr == NULL)
 				goto no;
@@ -345,7 +368,8 @@ plan_confirm(struct det_erule *er, const struct det_rule *r, struct plan_counts 
 		unsigned flags;
 		char *expr;
 
-		if (it->type != DET_ITEM_PCRE || (it->p.flags & DET_P_NEGATED) || it->relative)
+		if (it->type != DET_ITEM_PCRE || (it->p.flags & DET_P_NEGATED) || it->relative ||
+				!pcre_scannable(r, &it->p, pc->o))
 			continue;
 		expr = pcre_atom(&it->p, &flags);
 		if (expr == NULL)
@@ -393,9 +417,10 @@ static int plan_rule_counted(
 		struct det_erule *er, const struct det_rule *r, int level, struct plan_counts *pc);
 
 static int
-plan_rule(struct det_erule *er, const struct det_rule *r, int level)
+plan_rule(struct det_erule *er, const struct det_rule *r, int level,
+		const struct det_compile_opts *o)
 {
-	struct plan_counts pc = { 0 };
+	struct plan_counts pc = { .o = o };
 	int rc = plan_rule_counted(er, r, level, &pc);
 
 	er->pcre_hs = (uint16_t)pc.pcre_hs;
@@ -1148,7 +1173,7 @@ pf_score(uint8_t al, const struct det_content *c)
 }
 
 static int
-tx_prefilter(struct det_txvar *v, struct det_erule *er)
+tx_prefilter(struct det_txvar *v, struct det_erule *er, const struct det_compile_opts *o)
 {
 	const struct det_item *best = NULL;
 	int32_t best_span = -1;
@@ -1198,7 +1223,7 @@ tx_prefilter(struct det_txvar *v, struct det_erule *er)
 			char *expr;
 
 			if (it->type != DET_ITEM_PCRE || (it->p.flags & DET_P_NEGATED) ||
-					it->relative)
+					it->relative || !pcre_scannable(er->r, &it->p, o))
 				continue;
 			expr = pcre_atom(&it->p, &flags);
 			if (expr == NULL)
@@ -1279,7 +1304,7 @@ tx_variants(struct det_engine *e)
 					}
 				}
 			v->n_spans = (uint8_t)k;
-			if (tx_prefilter(v, &e->rules[i]) != 0)
+			if (tx_prefilter(v, &e->rules[i], &e->opts) != 0)
 				return -ENOMEM;
 		}
 	}
@@ -1720,8 +1745,14 @@ fill_report(const struct det_engine *e, struct det_compile_report *rep, const ui
 		}
 		if (level[i] > 0)
 			rep->demoted++;
-		for (unsigned k = 0; k < er->r->n_items; k++)
-			pcre_total += er->r->items[k].type == DET_ITEM_PCRE;
+		for (unsigned k = 0; k < er->r->n_items; k++) {
+			const struct det_item *it = &er->r->items[k];
+
+			if (it->type != DET_ITEM_PCRE)
+				continue;
+			pcre_total++;
+			rep->pcre_literalless += !pcre_scannable(er->r, &it->p, &e->opts);
+		}
 		rep->pcre_hs += er->pcre_hs;
 		rep->pcre_prefilter += er->pcre_pref;
 	}
@@ -1832,7 +1863,7 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 		goto fail;
 	for (uint32_t i = 0; i < e->n_rules; i++) {
 		e->rules[i].groups = UINT64_MAX;
-		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0) != 0)
+		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0, &e->opts) != 0)
 			goto fail;
 	}
 	rc = resolve_flowbits(e);
@@ -1862,7 +1893,8 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 			goto fail;
 		}
 		level[cerr.rule]++;
-		if (plan_rule(&e->rules[cerr.rule], e->rules[cerr.rule].r, level[cerr.rule]) != 0) {
+		if (plan_rule(&e->rules[cerr.rule], e->rules[cerr.rule].r, level[cerr.rule],
+				    &e->opts) != 0) {
 			rc = -ENOMEM;
 			goto fail;
 		}
@@ -1943,8 +1975,10 @@ det_compile_report_print(const struct det_compile_report *r, FILE *out)
 				"test the payload of the packet completing the transaction\n",
 				r->tx_variants, r->tx_prefiltered, r->tx_unfiltered, r->tx_groups,
 				r->tx_databases, r->tx_payload);
-	fprintf(out, "  pcre: %u in Hyperscan, %u Hyperscan prefilter + PCRE2, %u PCRE2 only\n",
-			r->pcre_hs, r->pcre_prefilter, r->pcre_only);
+	fprintf(out,
+			"  pcre: %u in Hyperscan, %u Hyperscan prefilter + PCRE2, %u PCRE2 only (%u "
+			"without a literal, run after the rule's other checks)\n",
+			r->pcre_hs, r->pcre_prefilter, r->pcre_only, r->pcre_literalless);
 	fprintf(out,
 			"  %u groups, %u databases, %u patterns, %zu bytes of databases, %zu bytes "
 			"scratch per worker, %zu bytes stream state per TCP direction\n",
@@ -1987,6 +2021,8 @@ det_compile_report_json(const struct det_compile_report *r)
 			(json_int_t)r->stream_state_bytes, "compile_ms", r->compile_ms,
 			"groups_detail", groups);
 	if (o != NULL && (json_object_set_new(o, "tx", json_integer(r->tx)) != 0 ||
+					 json_object_set_new(o, "pcre_literalless",
+							 json_integer(r->pcre_literalless)) != 0 ||
 					 json_object_set_new(o, "tx_variants",
 							 json_integer(r->tx_variants)) != 0 ||
 					 json_object_set_new(o, "tx_prefiltered",

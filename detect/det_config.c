@@ -246,6 +246,7 @@ static const struct vg_yaml_field fields[] = {
 			.off = CFG_OFF(compile.thresh_entries),
 			.min = 16,
 			.max = 1u << 26 },
+	{ .name = "pcre_scan_all", .type = VG_YT_BOOL, .off = CFG_OFF(compile.pcre_scan_all) },
 	{ .name = "vars", .type = VG_YT_CUSTOM, .parse = parse_vars },
 	{ 0 },
 };

@@ -12,6 +12,7 @@
  *     stream_window: 2k                   # bytes kept for confirmation
  *     port_groups: 32                     # server ports with their own database
  *     threshold_entries: 64k              # per worker
+ *     pcre_scan_all: false                # pcres without a literal in Hyperscan too
  *     vars:
  *       address:
  *         HOME_NET: "[10.0.0.0/8,192.168.0.0/16]"

@@ -81,6 +81,10 @@ struct det_compile_opts {
 	/* Threshold/detection_filter entries per worker (rounded up to a power of two).
 	 * Default 65536. */
 	uint32_t thresh_entries;
+	/* Compile pcres without a literal (det_regex.h) into Hyperscan too, scanned over every
+	 * byte of their group, as Vigil did before they were left to PCRE2. For comparisons
+	 * (tests, det_bench); default false. */
+	bool pcre_scan_all;
 };
 
 void det_compile_opts_default(struct det_compile_opts *o);
@@ -111,6 +115,7 @@ struct det_compile_report {
 	unsigned pcre_hs;	   /* pcre compiled into Hyperscan as is */
 	unsigned pcre_prefilter;   /* pcre in Hyperscan prefilter mode, confirmed by PCRE2 */
 	unsigned pcre_only;	   /* pcre that only PCRE2 runs */
+	unsigned pcre_literalless; /* of those, pcre without a literal (det_regex.h) */
 	unsigned demoted;	   /* exact plans Hyperscan refused, confirmed instead */
 	unsigned groups;	   /* groups holding rules */
 	unsigned databases;	   /* Hyperscan databases */

@@ -230,6 +230,8 @@ struct pstate {
 	struct det_parse_err *err;
 	const char *text;
 	const char *kw;	  /* current keyword name */
+	char cur_kw[32];  /* the current option's name, kept */
+	char prev_kw[32]; /* the option before it ("" for the first): what prefilter selects */
 	unsigned kw_off;  /* offset of the current option in text */
 	unsigned val_off; /* offset of its value */
 	int last_content; /* item index of the last content, -1 */
@@ -896,6 +898,57 @@ kw_fast_pattern(struct pstate *ps, const char *v, unsigned kw)
 	}
 	ps->have_fast_pattern = true;
 	c->flags |= DET_C_FAST_PATTERN;
+	return 0;
+}
+
+static bool
+name_in(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * prefilter (Suricata): the keyword right before it is the rule's prefilter. After a content
+ * (or one of its modifiers) it is fast_pattern. After a pcre, Hyperscan scans that pcre even
+ * when it has no literal. After a header, flow or protocol keyword it changes no match: Vigil
+ * checks those before any payload inspection anyway, and the rule keeps its payload prefilter.
+ */
+static int
+kw_prefilter(struct pstate *ps, const char *v, unsigned kw)
+{
+	static const char *const content_kws[] = { "content", "nocase", "offset", "depth",
+		"distance", "within", "startswith", "endswith", "rawbytes", "uricontent" };
+	static const char *const not_kws[] = { "msg", "sid", "rev", "gid", "priority", "classtype",
+		"metadata", "reference", "target", "noalert", "threshold", "detection_filter",
+		"fast_pattern", "prefilter" };
+	struct det_rule *r = ps->r;
+	const char *prev = ps->prev_kw;
+
+	(void)v;
+	(void)kw;
+	if (prev[0] == '\0' || name_in(prev, not_kws, sizeof(not_kws) / sizeof(not_kws[0])))
+		return fail(ps, DET_R_SYNTAX, ps->kw_off,
+				"prefilter must directly follow the keyword it selects (a content, a "
+				"pcre, or a header keyword such as dsize), not '%s'",
+				prev[0] != '\0' ? prev : "the start of the options");
+	if (name_in(prev, content_kws, sizeof(content_kws) / sizeof(content_kws[0])) &&
+			ps->last_content >= 0 && (unsigned)ps->last_content + 1 == r->n_items) {
+		if (ps->have_fast_pattern)
+			return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+					"prefilter and fast_pattern both choose the rule's prefilter; "
+					"keep one");
+		r->items[ps->last_content].c.flags |= DET_C_FAST_PATTERN;
+		ps->have_fast_pattern = true;
+		return 0;
+	}
+	if (strcmp(prev, "pcre") == 0 && r->n_items > 0 &&
+			r->items[r->n_items - 1].type == DET_ITEM_PCRE) {
+		r->items[r->n_items - 1].p.flags |= DET_P_PREFILTER;
+		return 0;
+	}
 	return 0;
 }
 
@@ -2322,6 +2375,7 @@ static const struct det_keyword keywords[] = {
 	{ "distance", kw_distance, NULL, V_REQUIRED, NULL },
 	{ "within", kw_within, NULL, V_REQUIRED, NULL },
 	{ "fast_pattern", kw_fast_pattern, NULL, V_OPTIONAL, NULL },
+	{ "prefilter", kw_prefilter, NULL, V_NONE, NULL },
 	{ "startswith", kw_startswith, NULL, V_NONE, NULL },
 	{ "rawbytes", kw_noop, NULL, V_NONE, NULL },
 	{ "pcre", kw_pcre, free_pcre, V_REQUIRED, NULL },
@@ -2416,7 +2470,6 @@ static const struct det_keyword keywords[] = {
 	{ "bypass", NULL, NULL, 0, WHY_OTHER },
 	{ "config", NULL, NULL, 0, WHY_OTHER },
 	{ "requires", NULL, NULL, 0, WHY_OTHER },
-	{ "prefilter", NULL, NULL, 0, WHY_OTHER },
 	{ "filestore", NULL, NULL, 0, WHY_FILE },
 	{ "filemagic", NULL, NULL, 0, WHY_FILE },
 	{ "filename", NULL, NULL, 0, WHY_FILE },
@@ -2914,6 +2967,8 @@ parse_option(struct pstate *ps, char *opt, unsigned off)
 	ps->kw = name;
 	ps->kw_off = off;
 	ps->val_off = val_off;
+	memcpy(ps->prev_kw, ps->cur_kw, sizeof(ps->prev_kw));
+	snprintf(ps->cur_kw, sizeof(ps->cur_kw), "%s", name);
 	if (*name == '\0')
 		return fail(ps, DET_R_SYNTAX, off, "empty option (two ';' in a row?)");
 	k = keyword_find(name);

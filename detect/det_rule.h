@@ -86,6 +86,7 @@ enum {
 	DET_P_ANCHORED = 1u << 6,	/* A */
 	DET_P_DOLLAR_ENDONLY = 1u << 7, /* E */
 	DET_P_UNGREEDY = 1u << 8,	/* G */
+	DET_P_PREFILTER = 1u << 9, /* followed by prefilter: Hyperscan scans it, literal or not */
 };
 
 enum det_item_type {

@@ -26,7 +26,11 @@ PEERS = ("testpmd", "vigild", "l3fwd", "ovs")
 # On request only (--peers ...,vigild-stages): vigild in bench mode (stats.stages), for the
 # cycles per packet of each pipeline stage. The TSC reads cost a little, so its rate is not
 # the vigild figure.
-OPTIONAL = ("vigild-stages",)
+# vigild-without: vigild with the scenario's signatures less the rules whose sids the scenario
+# lists in without_sids (--without-sids), to measure what those rules cost in the same run.
+# vigild-scan-all: vigild with signatures.pcre_scan_all, which compiles pcres without a literal
+# into Hyperscan as Vigil did before they were left to PCRE2 (the "before" of that change).
+OPTIONAL = ("vigild-stages", "vigild-without", "vigild-scan-all")
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 L3FWD_MAX_RULES = 100000  # MAX_ACL_RULE_NUM in examples/l3fwd/l3fwd_acl.h
@@ -139,7 +143,7 @@ def vigild_supports(ctx, key):
     return cache[key]
 
 
-def vigild_config(ctx, prefix, extra=None):
+def vigild_config(ctx, prefix, extra=None, signatures=None, sig_extra=None):
     rx_dev, tx_dev = _devices(ctx)
     cfg = {
         "eal": {"file_prefix": prefix, "hugepages": "off" if ctx.no_huge else "auto",
@@ -161,7 +165,7 @@ def vigild_config(ctx, prefix, extra=None):
             notes.append("policy not loaded: this vigild has no 'policy' configuration key")
     if ctx.signatures:
         if vigild_supports(ctx, "signatures"):
-            sig = {"paths": [ctx.signatures]}
+            sig = {"paths": [signatures or ctx.signatures]}
             cls = os.path.join(ctx.signatures, "classification.config")
             if ctx.classification:
                 sig["classification"] = ctx.classification
@@ -170,6 +174,7 @@ def vigild_config(ctx, prefix, extra=None):
             if ctx.vars:
                 # HOME_NET and friends, as the rule set's operator would set them.
                 sig["vars"] = ctx.vars
+            sig.update(sig_extra or {})
             cfg["signatures"] = sig
             # Which flows are scanned: every flow (the scan's full cost, the default here),
             # or only those whose policy rule asks for it.
@@ -211,9 +216,65 @@ def vigild_stages_run(ctx, run_dir):
     return vigild_run(ctx, run_dir, stages=True)
 
 
-def vigild_run(ctx, run_dir, stages=False):
-    prefix = ctx.prefix("s" if stages else "v")
-    cfg, notes = vigild_config(ctx, prefix, {"stats": {"stages": True}} if stages else None)
+def signatures_without(src, sids, out_dir):
+    """A copy of the rule file or directory src in out_dir without the rules of sids; returns
+    the path to give vigild and the number of rules left out."""
+    pat = re.compile(r"(?:^|[;(\s])sid\s*:\s*(\d+)\s*;")
+    files = ([os.path.join(src, n) for n in sorted(os.listdir(src))] if os.path.isdir(src)
+             else [src])
+    os.makedirs(out_dir, exist_ok=True)
+    removed = 0
+    for path in files:
+        if not os.path.isfile(path):
+            continue
+        with open(path, errors="surrogateescape") as f:
+            lines = f.readlines()
+        kept = []
+        for line in lines:
+            # the rule's sid: the last "sid:N;" (a content may quote an earlier one)
+            m = pat.findall(line)
+            if m and int(m[-1]) in sids and not line.lstrip().startswith("#"):
+                removed += 1
+                continue
+            kept.append(line)
+        with open(os.path.join(out_dir, os.path.basename(path)), "w",
+                  errors="surrogateescape") as f:
+            f.writelines(kept)
+    return (out_dir if os.path.isdir(src) else os.path.join(out_dir, os.path.basename(src)),
+            removed)
+
+
+def vigild_without_available(ctx):
+    vigild_available(ctx)
+    if not ctx.signatures or not ctx.without_sids:
+        raise Skip("no signatures, or no sids to leave out (without_sids, --without-sids)")
+
+
+def vigild_without_run(ctx, run_dir):
+    path, removed = signatures_without(ctx.signatures, set(ctx.without_sids),
+                                       os.path.join(run_dir, "signatures"))
+    if removed != len(set(ctx.without_sids)):
+        raise BenchError(f"without_sids {ctx.without_sids}: {removed} such rules found in "
+                         f"{ctx.signatures}")
+    r = vigild_run(ctx, run_dir, signatures=path)
+    r["without_sids"] = sorted(set(ctx.without_sids))
+    return r
+
+
+def vigild_scan_all_available(ctx):
+    vigild_available(ctx)
+    if not ctx.signatures:
+        raise Skip("no signatures")
+
+
+def vigild_scan_all_run(ctx, run_dir):
+    return vigild_run(ctx, run_dir, sig_extra={"pcre_scan_all": True})
+
+
+def vigild_run(ctx, run_dir, stages=False, signatures=None, sig_extra=None):
+    prefix = ctx.prefix("s" if stages else "w" if signatures else "a" if sig_extra else "v")
+    cfg, notes = vigild_config(ctx, prefix, {"stats": {"stages": True}} if stages else None,
+                               signatures, sig_extra)
     cfg_path = os.path.join(run_dir, "vigil.json")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)
@@ -516,7 +577,9 @@ def ovs_run(ctx, run_dir):
 
 
 RUN = {"testpmd": testpmd_run, "vigild": vigild_run, "l3fwd": l3fwd_run, "ovs": ovs_run,
-       "vigild-stages": vigild_stages_run}
+       "vigild-stages": vigild_stages_run, "vigild-without": vigild_without_run,
+       "vigild-scan-all": vigild_scan_all_run}
 AVAILABLE = {"testpmd": testpmd_available, "vigild": vigild_available,
              "l3fwd": l3fwd_available, "ovs": ovs_available,
-             "vigild-stages": vigild_available}
+             "vigild-stages": vigild_available, "vigild-without": vigild_without_available,
+             "vigild-scan-all": vigild_scan_all_available}

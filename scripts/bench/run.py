@@ -40,10 +40,10 @@ from benchlib import ROOT, BenchError, Skip  # noqa: E402
 
 DEFAULTS = {"seconds": 10, "warmup": 2, "repeat": 3, "cores": [0, 1], "flows_max": "256k",
             "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None,
-            "classification": None, "vars": None, "inspection": "all"}
+            "classification": None, "vars": None, "inspection": "all", "without_sids": []}
 SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "classification",
                  "vars", "inspection", "flows_max", "cores", "seconds", "warmup", "repeat",
-                 "peers", "data_room", "label"}
+                 "peers", "data_room", "label", "without_sids"}
 VAR_KINDS = ("address", "port")
 
 
@@ -146,6 +146,7 @@ class Ctx:
         self.policy, self.signatures = p["policy"], p["signatures"]
         self.classification, self.vars = p["classification"], p["vars"]
         self.inspection = p["inspection"]
+        self.without_sids = p["without_sids"]
         self.mbufs = benchlib.mbufs_for(self.packets)
         self.mem_args, self.memory, self.no_huge_forced, pool_mb = benchlib.eal_memory(
             self.mbufs, self.data_room, self.args.no_huge)
@@ -255,6 +256,7 @@ def run_scenario(p):
                       "policy_rules_skipped_for_peers": ctx.skipped_rules,
                       "signatures": ctx.signatures, "classification": ctx.classification,
                       "vars": ctx.vars, "inspection": ctx.inspection,
+                      "without_sids": ctx.without_sids,
                       "flows_max": ctx.flows_max,
                       "mbufs": ctx.mbufs, "data_room": ctx.data_room, "memory": ctx.memory},
             "cores": {"main": ctx.main, "worker": ctx.worker},
@@ -294,6 +296,11 @@ def run_scenario(p):
             if s["status"] in ("ok", "partial") and base.get("status") in ("ok", "partial") \
                     and base["median_rx_mpps"] > 0:
                 s["ratio_to_testpmd"] = s["median_rx_mpps"] / base["median_rx_mpps"]
+        v, w = doc["peers"].get("vigild", {}), doc["peers"].get("vigild-without", {})
+        if v.get("status") in ("ok", "partial") and w.get("status") in ("ok", "partial") \
+                and w["median_rx_mpps"] > 0:
+            # what the left-out rules cost: vigild's rate over its rate without them
+            v["ratio_to_vigild_without"] = v["median_rx_mpps"] / w["median_rx_mpps"]
         return doc
     finally:
         if keep:
@@ -318,6 +325,9 @@ def print_table(doc):
               f"{f(s.get('ratio_to_testpmd'), '10.2f')} "
               f"{f(s['median_cycles_per_packet'], '8.1f')} "
               f"{f(s['wall_cycles_per_packet'], '9.1f')}")
+    if doc["peers"].get("vigild", {}).get("ratio_to_vigild_without") is not None:
+        print(f"  vigild / vigild-without (sids {', '.join(map(str, doc['input']['without_sids']))}"
+              f" left out): {doc['peers']['vigild']['ratio_to_vigild_without']:.2f}")
     for name, s in doc["peers"].items():
         if s.get("median_stage_cycles_per_packet"):
             print(f"  {name} cycles/packet by stage: " + ", ".join(
@@ -397,6 +407,12 @@ def params_from(args, generate=None):
         p["peers"] = args.peers.split(",")
     if args.name:
         p["name"] = args.name
+    if args.without_sids:
+        p["without_sids"] = args.without_sids.split(",")
+    try:
+        p["without_sids"] = [int(x) for x in (p.get("without_sids") or [])]
+    except (TypeError, ValueError):
+        raise BenchError(f"without_sids: a list of sids (got {p.get('without_sids')!r})")
     p["args"] = args
     known = peers.PEERS + peers.OPTIONAL
     bad = [n for n in p["peers"] if n not in known]
@@ -444,7 +460,11 @@ def make_parser():
     ap.add_argument("--repeat", type=int)
     ap.add_argument("--data-room", dest="data_room", type=int)
     ap.add_argument("--peers", help=f"comma-separated subset of {','.join(peers.PEERS)}, "
-                    "and vigild-stages (vigild in bench mode: cycles per pipeline stage)")
+                    "and vigild-stages (vigild in bench mode: cycles per pipeline stage), "
+                    "vigild-without (vigild without the rules of without_sids)")
+    ap.add_argument("--without-sids", dest="without_sids", metavar="SID,SID",
+                    help="the sids peer vigild-without leaves out of the signatures "
+                    "(overrides the scenario's without_sids)")
     ap.add_argument("--json", help="write the result document here")
     ap.add_argument("--label")
     ap.add_argument("--name", help="scenario name in the results")

@@ -42,6 +42,7 @@ test_full(void **state)
 				 "  stream_window: 4k\n"
 				 "  port_groups: 8\n"
 				 "  threshold_entries: 1k\n"
+				 "  pcre_scan_all: true\n"
 				 "  vars:\n"
 				 "    address:\n"
 				 "      HOME_NET: \"[10.0.0.0/8,fd00::/8]\"\n"
@@ -65,6 +66,7 @@ test_full(void **state)
 	assert_int_equal(c.compile.stream_window, 4096);
 	assert_int_equal(c.compile.max_port_groups, 8);
 	assert_int_equal(c.compile.thresh_entries, 1024);
+	assert_true(c.compile.pcre_scan_all);
 	assert_string_equal(det_vars_get_addr(c.vars, "DMZ"), "192.0.2.0/24");
 	assert_string_equal(det_vars_get_port(c.vars, "HTTP_PORTS"), "[80,8080:8090]");
 	/* what the config does not name has the public rule sets' defaults */

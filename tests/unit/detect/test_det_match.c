@@ -126,41 +126,52 @@ test_negation(void **state)
 	tdet_close(&t);
 }
 
+/*
+ * pcre flags as Hyperscan takes them (pcre_scan_all: the literal-less ones in Hyperscan too)
+ * and as PCRE2 runs them (the default, for pcres without a literal).
+ */
 static void
 test_pcre(void **state)
 {
+	struct det_compile_opts o;
 	struct tdet t;
 
 	(void)state;
-	tdet_open(&t, "alert udp any any -> any any (pcre:\"/ab+c/\"; sid:1;)\n"
-		      "alert udp any any -> any any (pcre:\"/^get /i\"; sid:2;)\n"
-		      "alert udp any any -> any any (pcre:\"/a.b/s\"; sid:3;)\n"
-		      "alert udp any any -> any any (pcre:\"/^b$/m\"; sid:4;)\n"
-		      "alert udp any any -> any any (pcre:\"/ a b c # spaces ignored/x\"; sid:5;)\n"
-		      "alert udp any any -> any any (content:\"key=\"; pcre:\"/^[0-9]{3}&/R\"; "
-		      "sid:6;)\n"
-		      "alert udp any any -> any any (content:\"GET\"; pcre:!\"/two/\"; sid:7;)\n"
-		      "alert udp any any -> any any (pcre:\"/(a)\\1b/\"; sid:8;)\n");
-	assert_true(t.crep.pcre_hs >= 5);
-	assert_true(tdet_udp_has(&t, 1, "xxabbbc"));
-	assert_false(tdet_udp_has(&t, 1, "xxac"));
-	assert_true(tdet_udp_has(&t, 2, "GeT /"));
-	assert_false(tdet_udp_has(&t, 2, " GET /"));
-	assert_true(tdet_udp_has(&t, 3, "a\nb"));
-	assert_true(tdet_udp_has(&t, 4, "a\nb\nc"));
-	assert_false(tdet_udp_has(&t, 4, "a b c"));
-	assert_true(tdet_udp_has(&t, 5, "xabcx"));
-	assert_false(tdet_udp_has(&t, 5, "a b c"));
-	/* R: the pcre starts where key= ended, so ^ anchors there */
-	assert_true(tdet_udp_has(&t, 6, "x=1&key=123&"));
-	assert_false(tdet_udp_has(&t, 6, "key=1234&"));
-	assert_true(tdet_udp_has(&t, 6, "key=1234& key=999&"));
-	assert_true(tdet_udp_has(&t, 7, "GET /one/"));
-	assert_false(tdet_udp_has(&t, 7, "GET /two/"));
-	/* a backreference: Hyperscan prefilter, PCRE2 decides */
-	assert_true(tdet_udp_has(&t, 8, "xaab"));
-	assert_false(tdet_udp_has(&t, 8, "xabb"));
-	tdet_close(&t);
+	det_compile_opts_default(&o);
+	for (int all = 0; all < 2; all++) {
+		o.pcre_scan_all = all == 1;
+		tdet_open_opts(&t,
+				"alert udp any any -> any any (pcre:\"/ab+c/\"; sid:1;)\n"
+				"alert udp any any -> any any (pcre:\"/^get /i\"; sid:2;)\n"
+				"alert udp any any -> any any (pcre:\"/a.b/s\"; sid:3;)\n"
+				"alert udp any any -> any any (pcre:\"/^b$/m\"; sid:4;)\n"
+				"alert udp any any -> any any (pcre:\"/ a b c # spaces ignored/x\"; sid:5;)\n"
+				"alert udp any any -> any any (content:\"key=\"; pcre:\"/^[0-9]{3}&/R\"; "
+				"sid:6;)\n"
+				"alert udp any any -> any any (content:\"GET\"; pcre:!\"/two/\"; sid:7;)\n"
+				"alert udp any any -> any any (pcre:\"/(a)\\1b/\"; sid:8;)\n",
+				false, &o);
+		assert_true(all ? t.crep.pcre_hs >= 5 : t.crep.pcre_literalless >= 3);
+		assert_true(tdet_udp_has(&t, 1, "xxabbbc"));
+		assert_false(tdet_udp_has(&t, 1, "xxac"));
+		assert_true(tdet_udp_has(&t, 2, "GeT /"));
+		assert_false(tdet_udp_has(&t, 2, " GET /"));
+		assert_true(tdet_udp_has(&t, 3, "a\nb"));
+		assert_true(tdet_udp_has(&t, 4, "a\nb\nc"));
+		assert_false(tdet_udp_has(&t, 4, "a b c"));
+		assert_true(tdet_udp_has(&t, 5, "xabcx"));
+		assert_false(tdet_udp_has(&t, 5, "a b c"));
+		/* R: the pcre starts where key= ended, so ^ anchors there */
+		assert_true(tdet_udp_has(&t, 6, "x=1&key=123&"));
+		assert_false(tdet_udp_has(&t, 6, "key=1234&"));
+		assert_true(tdet_udp_has(&t, 6, "key=1234& key=999&"));
+		assert_true(tdet_udp_has(&t, 7, "GET /one/"));
+		assert_false(tdet_udp_has(&t, 7, "GET /two/"));
+		/* a backreference: Hyperscan prefilter, PCRE2 decides */
+		assert_true(tdet_udp_has(&t, 8, "xaab"));
+		assert_false(tdet_udp_has(&t, 8, "xabb"));
+		tdet_close(&t);
+	}
 }
 
 static void

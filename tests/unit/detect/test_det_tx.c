@@ -180,6 +180,35 @@ test_ssh_directions(void **state)
 	ttx_close(&x);
 }
 
+/*
+ * A pcre without a literal is no prefilter: its variant is checked on every transaction of its
+ * stage, by PCRE2, and matches as a prefiltered one would.
+ */
+static void
+test_literalless_pcre(void **state)
+{
+	struct ttx x;
+
+	(void)state;
+	ttx_open(&x,
+			"alert ssh any any -> any any (ssh.software; pcre:\"/[A-Za-z]+_[0-9]\\.[0-9]/\"; "
+			"sid:1;)\n"
+			"alert ssh any any -> any any (ssh.software; pcre:\"/_[0-9]{2}/\"; sid:2;)\n"
+			"alert ssh any any -> any any (ssh.software; pcre:\"/OpenSSH_[0-9]/\"; sid:3;)\n",
+			IPPROTO_TCP, 22);
+	/* two rules in two directions without a prefilter, the one with a literal with one */
+	assert_int_equal(x.t.crep.tx_unfiltered, 4);
+	assert_int_equal(x.t.crep.tx_prefiltered, 2);
+	assert_int_equal(x.t.crep.pcre_literalless, 2);
+	ttx_feed(&x, AL_TO_SERVER, "SSH-2.0-OpenSSH_8.9p1 Ubuntu\r\n");
+	ttx_feed(&x, AL_TO_CLIENT, "SSH-2.0-OpenSSH_7.4\r\n");
+	assert_int_equal(ttx_count(&x, 1, AL_TO_SERVER), 1);
+	assert_int_equal(ttx_count(&x, 1, AL_TO_CLIENT), 1);
+	assert_int_equal(ttx_count(&x, 2, 2), 0);
+	assert_int_equal(ttx_count(&x, 3, 2), 2);
+	ttx_close(&x);
+}
+
 /* SMTP: a rule on several stages is decided once, when the last one is ready. */
 static void
 test_smtp_stages_and_instances(void **state)
@@ -675,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_smtp_stages_and_instances),
 		cmocka_unit_test(test_verdicts_and_state),
 		cmocka_unit_test(test_protocol_and_transport),
+		cmocka_unit_test(test_literalless_pcre),
 		cmocka_unit_test(test_rebind),
 		cmocka_unit_test(test_suricata_verify),
 	};
