@@ -427,7 +427,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 		for (unsigned k = 0; k < r->n_fb; k++)
 			fb_tests |= r->fb[k].cmd == DET_FB_ISSET || r->fb[k].cmd == DET_FB_ISNOTSET;
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
-			      r->flow == 0 && !fb_tests;
+			      r->n_hdr == 0 && r->flow == 0 && !fb_tests;
 		er->flow_scope = er->ip_only;
 		return 0;
 	}

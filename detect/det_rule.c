@@ -12,6 +12,7 @@
 
 #include "al.h"
 #include "det_rule.h"
+#include "det_hdr.h"
 #include "vg_diag.h"
 
 /* Largest offset, depth, distance or within accepted (Suricata's buffers are smaller). */
@@ -2148,6 +2149,27 @@ kw_app_layer_event(struct pstate *ps, const char *v, unsigned kw)
 	return 0;
 }
 
+/* ---- header keywords (det_hdr.h) ---- */
+
+static int
+kw_hdr(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	struct det_hdr h, *nv;
+	char msg[256];
+
+	if (det_hdr_parse(det_hdr_find(ps->kw), v, &h, msg, sizeof(msg)) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s", msg);
+	h.kw = (uint16_t)kw;
+	h.col = ps->kw_off;
+	nv = realloc(r->hdr, (r->n_hdr + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+	r->hdr = nv;
+	r->hdr[r->n_hdr++] = h;
+	return 0;
+}
+
 /* ---- the keyword table ---- */
 
 enum {
@@ -2199,6 +2221,10 @@ static const struct det_keyword keywords[] = {
 	{ "flow", kw_flow, NULL, V_REQUIRED, NULL },
 	{ "dsize", kw_dsize, NULL, V_REQUIRED, NULL },
 	{ "flags", kw_flags, NULL, V_REQUIRED, NULL },
+	{ "tcp.flags", kw_flags, NULL, V_REQUIRED, NULL },
+	{ "icmpv6.mtu", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "vlan.id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "vlan.layers", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "threshold", kw_threshold, NULL, V_REQUIRED, NULL },
 	{ "detection_filter", kw_detection_filter, NULL, V_REQUIRED, NULL },
 	{ "pkt_data", kw_pkt_data, NULL, V_NONE, NULL },
@@ -2237,7 +2263,7 @@ static const struct det_keyword keywords[] = {
 	{ "pktvar", NULL, NULL, 0, WHY_STATE },
 	{ "xbits", NULL, NULL, 0, WHY_STATE },
 	{ "hostbits", NULL, NULL, 0, WHY_STATE },
-	{ "stream_size", NULL, NULL, 0, WHY_STATE },
+	{ "stream_size", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "tag", NULL, NULL, 0, "tagging follow-up packets is not implemented" },
 	{ "replace", NULL, NULL, 0, "rewriting payloads is not implemented" },
 	{ "asn1", NULL, NULL, 0, "ASN.1 decoding is not implemented" },
@@ -2248,23 +2274,22 @@ static const struct det_keyword keywords[] = {
 	{ "to_sha256", NULL, NULL, 0, WHY_XFORM },
 	{ "pcrexform", NULL, NULL, 0, WHY_XFORM },
 	{ "xor", NULL, NULL, 0, WHY_XFORM },
-	{ "ttl", NULL, NULL, 0, WHY_HDR },
-	{ "tos", NULL, NULL, 0, WHY_HDR },
-	{ "id", NULL, NULL, 0, WHY_HDR },
-	{ "ip_proto", NULL, NULL, 0, WHY_HDR },
-	{ "ipopts", NULL, NULL, 0, WHY_HDR },
-	{ "fragbits", NULL, NULL, 0, WHY_HDR },
-	{ "fragoffset", NULL, NULL, 0, WHY_HDR },
+	{ "ttl", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "tos", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ip_proto", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ipopts", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "fragbits", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "fragoffset", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "sameip", NULL, NULL, 0, WHY_HDR },
-	{ "seq", NULL, NULL, 0, WHY_HDR },
-	{ "ack", NULL, NULL, 0, WHY_HDR },
-	{ "window", NULL, NULL, 0, WHY_HDR },
-	{ "tcp.mss", NULL, NULL, 0, WHY_HDR },
-	{ "tcp.hdr", NULL, NULL, 0, WHY_HDR },
-	{ "itype", NULL, NULL, 0, WHY_HDR },
-	{ "icode", NULL, NULL, 0, WHY_HDR },
-	{ "icmp_id", NULL, NULL, 0, WHY_HDR },
-	{ "icmp_seq", NULL, NULL, 0, WHY_HDR },
+	{ "seq", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ack", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "window", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "tcp.mss", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "itype", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icode", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icmp_id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icmp_seq", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "rpc", NULL, NULL, 0, WHY_APP },
 	{ "decode-event", NULL, NULL, 0, "decoder events are not exposed to signatures" },
 	{ "stream-event", NULL, NULL, 0, "stream events are not exposed to signatures" },
@@ -2369,6 +2394,11 @@ det_rule_free(struct det_rule *r)
 		if (r->items[i].kw < N_KEYWORDS && keywords[r->items[i].kw].free != NULL)
 			keywords[r->items[i].kw].free(&r->items[i]);
 	free(r->items);
+	for (unsigned i = 0; i < r->n_hitems; i++)
+		if (r->hitems[i].kw < N_KEYWORDS && keywords[r->hitems[i].kw].free != NULL)
+			keywords[r->hitems[i].kw].free(&r->hitems[i]);
+	free(r->hitems);
+	free(r->hdr);
 	free(r->spans);
 	free(r->nums);
 	for (unsigned i = 0; i < r->n_fb; i++)
@@ -3174,11 +3204,85 @@ finish_tx(struct pstate *ps)
 	return 0;
 }
 
+/*
+ * Header buffers (tcp.hdr, icmpv6.hdr) are inspected with the header, per packet: their items
+ * move from items to hitems, each span becoming a DET_H_BUF header test.
+ */
+static int
+split_hdr_spans(struct pstate *ps)
+{
+	struct det_rule *r = ps->r;
+	unsigned nh = 0, nspans = 0, o = 0, ns = 0, ho = 0;
+	struct det_item *hv;
+	struct det_hdr *nv;
+
+	for (unsigned i = 0; i < r->n_spans; i++) {
+		const struct det_span *sp = &r->spans[i];
+		bool tcp = sp->buf == DET_BUF_TCP_HDR, ok;
+
+		if (!det_buf_is_hdr(sp->buf))
+			continue;
+		ps->kw = det_buf_def(sp->buf)->name;
+		ok = tcp ? r->proto_kw == PK_TCP || r->proto_kw == PK_TCP_PKT ||
+						     r->proto_kw == PK_IP ||
+						     (r->proto_kw == PK_APP &&
+								     (r->classes & DET_CL_TCP_STREAM))
+			 : r->proto_kw == PK_ICMP || r->proto_kw == PK_IP;
+		if (!ok)
+			return fail(ps, DET_R_INVALID_COMBINATION, sp->col,
+					"%s inspects the %s header but the rule's protocol is not %s",
+					ps->kw, tcp ? "TCP" : "ICMPv6",
+					tcp ? "tcp (or ip)" : "icmp (or ip)");
+		if (sp->n_xf > 0)
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, sp->col,
+					"transforms on %s are not supported", ps->kw);
+		nh += sp->n;
+		nspans++;
+	}
+	ps->kw = NULL;
+	if (nspans == 0)
+		return 0;
+	hv = malloc((nh ? nh : 1) * sizeof(*hv));
+	nv = realloc(r->hdr, (r->n_hdr + nspans) * sizeof(*nv));
+	if (nv != NULL)
+		r->hdr = nv;
+	if (hv == NULL || nv == NULL) {
+		free(hv);
+		return fail(ps, DET_R_INVALID_VALUE, 0, "out of memory");
+	}
+	for (unsigned i = 0; i < r->n_spans; i++) {
+		struct det_span sp = r->spans[i];
+
+		if (!det_buf_is_hdr(sp.buf)) {
+			memmove(&r->items[o], &r->items[sp.first], sp.n * sizeof(*r->items));
+			for (unsigned k = o; k < o + sp.n; k++)
+				r->items[k].span = (uint8_t)ns;
+			r->spans[ns] = sp;
+			r->spans[ns].first = (uint16_t)o;
+			o += sp.n;
+			ns++;
+			continue;
+		}
+		memcpy(&hv[ho], &r->items[sp.first], sp.n * sizeof(*hv));
+		r->hdr[r->n_hdr++] = (struct det_hdr){ .field = DET_H_BUF,
+			.buf = sp.buf,
+			.col = sp.col,
+			.first = (uint16_t)ho,
+			.n = sp.n };
+		ho += sp.n;
+	}
+	r->hitems = hv;
+	r->n_hitems = ho;
+	r->n_items = o;
+	r->n_spans = ns;
+	return 0;
+}
+
 static int
 finish(struct pstate *ps)
 {
 	struct det_rule *r = ps->r;
-	bool payload, pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE;
+	bool payload, pkt_kw;
 	bool tx = r->n_nums > 0 || ps->app_event;
 
 	ps->kw = NULL;
@@ -3188,12 +3292,16 @@ finish(struct pstate *ps)
 		r->info.gid = 1;
 	if (organize_spans(ps) != 0)
 		return -EINVAL;
-	for (unsigned i = 0; i < r->n_spans; i++) {
+	for (unsigned i = 0; i < r->n_spans; i++)
 		if (finish_span(ps, i) != 0)
 			return -EINVAL;
+	if (split_hdr_spans(ps) != 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->n_spans; i++)
 		tx |= r->spans[i].buf != DET_BUF_PKT;
-	}
 	payload = r->n_items > 0;
+	/* header tests are per packet, as dsize and flags */
+	pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE || r->n_hdr > 0;
 	ps->kw = NULL;
 
 	if (tx) {
@@ -3226,8 +3334,8 @@ finish(struct pstate *ps)
 		if (r->proto_kw == PK_TCP_STREAM) {
 			if (pkt_kw)
 				return fail(ps, DET_R_INVALID_COMBINATION, 0,
-						"dsize and flags test single packets; they cannot be "
-						"used in a tcp-stream rule");
+						"dsize, flags and header keywords test single packets; "
+						"they cannot be used in a tcp-stream rule");
 			if (!payload)
 				return fail(ps, DET_R_INVALID_COMBINATION, 0,
 						"a tcp-stream rule needs content, pcre or isdataat");

@@ -13,6 +13,7 @@
 
 #include "det_engine_priv.h"
 #include "det_buf.h"
+#include "det_hdr.h"
 
 struct cand {
 	uint32_t grule;
@@ -373,7 +374,7 @@ app_ok(const struct det_rule *r, const struct det_pkt *p)
 
 /* What packet, stream and transaction rules check alike: groups, flow, addresses, sizes. */
 static bool
-header_common(const struct det_erule *er, const struct det_pkt *p)
+header_common(struct det_worker *w, const struct det_erule *er, const struct det_pkt *p)
 {
 	const struct det_rule *r = er->r;
 	uint32_t f = r->flow;
@@ -393,15 +394,16 @@ header_common(const struct det_erule *er, const struct det_pkt *p)
 		return false;
 	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))
 		return false;
-	return alp_ok(r, p) && dsize_ok(r, p->len) && tflags_ok(r, p);
+	return alp_ok(r, p) && dsize_ok(r, p->len) && tflags_ok(r, p) &&
+	       (r->n_hdr == 0 || det_hdr_ok(r, p, &w->ictx));
 }
 
 static bool
-header_ok(const struct det_erule *er, const struct det_pkt *p)
+header_ok(struct det_worker *w, const struct det_erule *er, const struct det_pkt *p)
 {
 	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
 		return false;
-	return app_ok(er->r, p) && header_common(er, p);
+	return app_ok(er->r, p) && header_common(w, er, p);
 }
 
 /* ---- flowbits ---- */
@@ -734,7 +736,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 
 			if (er->fb_test != (pass == 1))
 				continue;
-			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_ok(w, er, p) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if (er->kind == PLAN_EXACT) {
 				for (uint32_t k = 0; k < gr->n_pos && ok; k++)
@@ -949,7 +951,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 				continue;
 			if (er->kind != PLAN_EXACT && fired(st, gr->rule))
 				continue;
-			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_ok(w, er, p) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if (er->kind != PLAN_EXACT) {
 				uint32_t mend;
@@ -1051,7 +1053,7 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 		const struct det_grule *gr = &st->g->grules[w->cand[c].grule];
 		const struct det_erule *er = &e->rules[gr->rule];
 
-		if (er->kind == PLAN_EXACT && header_ok(er, p) &&
+		if (er->kind == PLAN_EXACT && header_ok(w, er, p) &&
 				(!er->fb_test || fb_ok(er, fb_bits(e, p))))
 			emit(w, gr->rule, p, 0, &n, 0);
 	}
@@ -1288,7 +1290,7 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 				continue;
 			if (er->fb_test != (pass == 1) || !(r->l4 & l4))
 				continue;
-			if (!header_common(er, qp) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_common(w, er, qp) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if ((tx->anomalies & r->anomalies) != r->anomalies ||
 					!nums_ok(r, v->dir, tx))
