@@ -2303,7 +2303,8 @@ static const struct det_keyword keywords[] = {
 	{ "bypass", NULL, NULL, 0, WHY_OTHER },
 	{ "config", NULL, NULL, 0, WHY_OTHER },
 	{ "requires", NULL, NULL, 0, WHY_OTHER },
-	{ "prefilter", NULL, NULL, 0, WHY_OTHER },
+	/* Suricata's choice of prefilter engine for a rule: a hint that changes no match */
+	{ "prefilter", kw_noop, NULL, V_NONE, NULL },
 	{ "filestore", NULL, NULL, 0, WHY_FILE },
 	{ "filemagic", NULL, NULL, 0, WHY_FILE },
 	{ "filename", NULL, NULL, 0, WHY_FILE },
