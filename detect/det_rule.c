@@ -794,6 +794,10 @@ kw_pos(struct pstate *ps, const char *v, uint32_t flag, int32_t *field, long min
 
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_STARTSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"%s cannot follow startswith (which fixes offset and depth)",
+				ps->kw);
 	if (c->flags & flag)
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
 				"%s given twice for the same content", ps->kw);
@@ -851,11 +855,14 @@ kw_startswith(struct pstate *ps, const char *v, unsigned kw)
 	(void)kw;
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_STARTSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"startswith given twice for the same content");
 	if (c->flags & (DET_C_OFFSET | DET_C_DEPTH | DET_C_DISTANCE | DET_C_WITHIN))
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
 				"startswith cannot be combined with offset, depth, distance or within");
 	/* startswith is offset 0, depth = the content's length */
-	c->flags |= DET_C_OFFSET | DET_C_DEPTH;
+	c->flags |= DET_C_OFFSET | DET_C_DEPTH | DET_C_STARTSWITH;
 	c->offset = 0;
 	c->depth = (int32_t)c->len;
 	return 0;
@@ -1682,6 +1689,9 @@ kw_endswith(struct pstate *ps, const char *v, unsigned kw)
 	(void)kw;
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_ENDSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"endswith given twice for the same content");
 	c->flags |= DET_C_ENDSWITH;
 	return 0;
 }
@@ -3004,6 +3014,43 @@ finish_span(struct pstate *ps, unsigned si)
 			/* a jump moves the position that later relative keywords start from */
 			if (it->type == DET_ITEM_BYTE_JUMP)
 				prev_payload = true;
+		}
+	}
+	/* as Suricata, bsize keywords that no length satisfies together */
+	{
+		uint64_t lo = 0, hi = UINT64_MAX;
+
+		for (unsigned i = sp->first; i < (unsigned)sp->first + sp->n; i++) {
+			const struct det_item *it = &r->items[i];
+			const struct det_cmp *z = &it->z;
+			uint64_t clo = 0, chi = UINT64_MAX;
+
+			if (it->type != DET_ITEM_BSIZE ||
+					strcmp(det_keyword_name(it->kw), "bsize") != 0)
+				continue;
+			if (z->op == DET_NOP_EQ)
+				clo = chi = z->lo;
+			else if (z->op == DET_NOP_LT)
+				chi = z->lo - 1;
+			else if (z->op == DET_NOP_LE)
+				chi = z->lo;
+			else if (z->op == DET_NOP_GT)
+				clo = z->lo + 1;
+			else if (z->op == DET_NOP_GE)
+				clo = z->lo;
+			else if (z->op == DET_NOP_RANGE) {
+				clo = z->lo + 1;
+				chi = z->hi - 1;
+			}
+			lo = clo > lo ? clo : lo;
+			hi = chi < hi ? chi : hi;
+			if (lo > hi) {
+				ps->kw = "bsize";
+				return fail(ps, DET_R_CANNOT_MATCH, it->col,
+						"signature can't match: the bsize keywords of %s "
+						"exclude each other",
+						det_buf_def(sp->buf)->name);
+			}
 		}
 	}
 	/* Suricata refuses a buffer length that leaves no room for the contents */

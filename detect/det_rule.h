@@ -72,7 +72,8 @@ enum {
 	DET_C_DISTANCE = 1u << 4,
 	DET_C_WITHIN = 1u << 5,
 	DET_C_FAST_PATTERN = 1u << 6,
-	DET_C_ENDSWITH = 1u << 7, /* the content ends the buffer */
+	DET_C_ENDSWITH = 1u << 7,   /* the content ends the buffer */
+	DET_C_STARTSWITH = 1u << 8, /* the content starts the buffer (offset 0, depth len) */
 };
 
 /* pcre flags. */

@@ -436,6 +436,53 @@ test_vlan_stream(void **state)
 	tdet_close(&d);
 }
 
+/* startswith, endswith, bsize and isdataat (all forms) on a header buffer. */
+static void
+test_buffer_forms(void **state)
+{
+	struct tdet d;
+	struct tp t;
+
+	(void)state;
+	tdet_open(&d, "alert tcp any any -> any any (tcp.hdr; isdataat:!20; sid:1;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; isdataat:20; sid:2;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; content:\"|02 04|\"; "
+		      "isdataat:2,relative,rawbytes; sid:3;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; content:\"|02 04|\"; "
+		      "isdataat:!3,relative; sid:4;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; content:\"|00 00|\"; startswith; "
+		      "sid:5;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; content:\"|01 01 00|\"; endswith; "
+		      "sid:6;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; bsize:>=24; bsize:<=28; sid:7;)\n"
+		      "alert tcp any any -> any any (tcp.hdr; content:!\"|00 00|\"; startswith; "
+		      "sid:8;)\n");
+	for (unsigned olen = 0; olen <= 40; olen += 4) {
+		/* MSS (4 bytes) first when there is room, then NOPs and a final EOL */
+		uint8_t o[40];
+
+		memset(o, 1, sizeof(o));
+		if (olen >= 4)
+			memcpy(o, (uint8_t[]){ 2, 4, 5, 0xb4 }, 4);
+		if (olen > 4)
+			o[olen - 1] = 0;
+		mk_tcp4(&t, o, olen);
+		EXPECT(&d, &t.p, 1, olen == 0, "isdataat:!20", olen);
+		EXPECT(&d, &t.p, 2, olen > 0, "isdataat:20", olen);
+		EXPECT(&d, &t.p, 3, olen >= 4, "isdataat:2,relative", olen);
+		/* after |02 04| at 20: data at 22 + 3 = 25 only with more options */
+		EXPECT(&d, &t.p, 4, olen == 4, "isdataat:!3,relative", olen);
+		EXPECT(&d, &t.p, 5, true, "startswith (source port 0)", olen);
+		EXPECT(&d, &t.p, 6, olen >= 8, "endswith", olen);
+		EXPECT(&d, &t.p, 7, 20 + olen >= 24 && 20 + olen <= 28, "bsize:>=24; bsize:<=28",
+				olen);
+		EXPECT(&d, &t.p, 8, false, "!startswith", olen);
+		t.b[20] = 1; /* source port 256 */
+		EXPECT(&d, &t.p, 8, true, "!startswith (source port 256)", olen);
+	}
+	tdet_close(&d);
+}
+
 /* ---- parsing ---- */
 
 static int
@@ -519,6 +566,25 @@ test_parse(void **state)
 			DET_R_INVALID_COMBINATION, "tcp.hdr", "not tcp");
 	BAD("alert tcp any any -> any any (icmpv6.hdr; content:\"a\"; sid:1;)",
 			DET_R_INVALID_COMBINATION, "icmpv6.hdr", "not icmp");
+	BAD("alert http any any -> any any (http.uri; content:\"/a\"; startswith; depth:5; "
+	    "sid:1;)",
+			DET_R_INVALID_COMBINATION, "depth", "cannot follow startswith");
+	BAD("alert http any any -> any any (http.uri; content:\"/a\"; offset:1; startswith; "
+	    "sid:1;)",
+			DET_R_INVALID_COMBINATION, "startswith", "cannot be combined");
+	BAD("alert http any any -> any any (http.uri; content:\"/a\"; endswith; endswith; "
+	    "sid:1;)",
+			DET_R_INVALID_COMBINATION, "endswith; sid", "given twice");
+	BAD("alert http any any -> any any (http.uri; bsize:>10; bsize:<5; sid:1;)",
+			DET_R_CANNOT_MATCH, "bsize:<5", "exclude each other");
+	BAD("alert tcp any any -> any any (content:\"a\"; bsize:5; sid:1;)",
+			DET_R_INVALID_COMBINATION, "bsize", "sticky buffer");
+	BAD("alert tcp any any -> any any (isdataat:-1; sid:1;)", DET_R_INVALID_VALUE, "-1",
+			"[!]N");
+	BAD("alert tcp any any -> any any (isdataat:1,sideways; sid:1;)", DET_R_INVALID_VALUE,
+			"1,sideways", "'sideways'");
+	BAD("alert tcp any any -> any any (tcp.hdr; to_lowercase; content:\"a\"; sid:1;)",
+			DET_R_UNSUPPORTED_MODIFIER, "tcp.hdr", "transforms");
 	BAD("alert tcp-stream any any -> any any (ttl:3; content:\"a\"; sid:1;)",
 			DET_R_INVALID_COMBINATION, "alert", "tcp-stream");
 
@@ -561,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_vlan_stream),
+		cmocka_unit_test(test_buffer_forms),
 		cmocka_unit_test(test_parse),
 	};
 
