@@ -38,6 +38,7 @@ static const struct hdr_kw hdr_kws[] = {
 	{ "vlan.id", DET_H_VLAN_ID, 4095 },
 	{ "vlan.layers", DET_H_VLAN_LAYERS, 255 },
 	{ "stream_size", DET_H_STREAM_SIZE, UINT32_MAX },
+	{ "sameip", DET_H_SAMEIP, 0 },
 };
 
 #define N_HDR_KWS (sizeof(hdr_kws) / sizeof(hdr_kws[0]))
@@ -484,6 +485,8 @@ det_hdr_parse(unsigned field, const char *v, struct det_hdr *h, char *msg, size_
 	if (k == NULL)
 		return bad(msg, size, "not a header keyword");
 	switch (field) {
+	case DET_H_SAMEIP:
+		return 0; /* takes no value */
 	case DET_H_TOS:
 		return parse_tos(v, h, msg, size);
 	case DET_H_IP_PROTO:
@@ -770,6 +773,9 @@ det_hdr_test(const struct det_hdr *h, const struct det_pkt *p)
 		return det_cmp_ok(c, p->n_vlan);
 	case DET_H_STREAM_SIZE:
 		return stream_size_ok(h, p);
+	case DET_H_SAMEIP:
+		return p->src != NULL && p->dst != NULL && (p->family == 4 || p->family == 6) &&
+		       memcmp(p->src, p->dst, p->family == 4 ? 4 : 16) == 0;
 	default:
 		return false;
 	}

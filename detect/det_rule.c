@@ -2168,7 +2168,7 @@ kw_hdr(struct pstate *ps, const char *v, unsigned kw)
 	struct det_hdr h, *nv;
 	char msg[256];
 
-	if (det_hdr_parse(det_hdr_find(ps->kw), v, &h, msg, sizeof(msg)) != 0)
+	if (det_hdr_parse(det_hdr_find(ps->kw), v != NULL ? v : "", &h, msg, sizeof(msg)) != 0)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s", msg);
 	h.kw = (uint16_t)kw;
 	h.col = ps->kw_off;
@@ -2201,7 +2201,6 @@ struct det_keyword {
 #define WHY_FILE  "file tracking (names, hashes, sizes, magic, storing) is not implemented"
 #define WHY_BYTE  "byte arithmetic is not implemented"
 #define WHY_STATE "flow/host variables need per-flow state the signature engine does not keep"
-#define WHY_HDR	  "header field tests are not implemented (use the policy for header matching)"
 #define WHY_XFORM \
 	"transform not implemented (dotprefix, strip_whitespace, compress_whitespace, to_lowercase, to_uppercase, url_decode are)"
 #define WHY_OTHER "not implemented"
@@ -2291,7 +2290,7 @@ static const struct det_keyword keywords[] = {
 	{ "ipopts", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "fragbits", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "fragoffset", kw_hdr, NULL, V_REQUIRED, NULL },
-	{ "sameip", NULL, NULL, 0, WHY_HDR },
+	{ "sameip", kw_hdr, NULL, V_NONE, NULL },
 	{ "seq", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "ack", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "window", kw_hdr, NULL, V_REQUIRED, NULL },

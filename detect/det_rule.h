@@ -338,6 +338,7 @@ enum det_hdr_field {
 	DET_H_VLAN_ID,	   /* vlan.id, at a layer or any/all */
 	DET_H_VLAN_LAYERS, /* vlan.layers: how many tags */
 	DET_H_STREAM_SIZE, /* stream_size */
+	DET_H_SAMEIP,	   /* sameip: source and destination address are the same */
 	DET_H_BUF,	   /* tcp.hdr, icmpv6.hdr: items on the header's bytes */
 };
 

@@ -127,9 +127,10 @@ test_ip_fields(void **state)
 		      "alert ip any any -> any any (id:<=2; sid:8;)\n"
 		      "alert ip any any -> any any (ip_proto:udp; sid:9;)\n"
 		      "alert ip any any -> any any (ip_proto:!6; sid:10;)\n"
-		      "alert ip any any -> any any (ip_proto:>100; sid:11;)\n");
+		      "alert ip any any -> any any (ip_proto:>100; sid:11;)\n"
+		      "alert ip any any -> any any (sameip; sid:12;)\n");
 	/* every rule here is header-only: no payload database */
-	assert_int_equal(d.crep.header, 11);
+	assert_int_equal(d.crep.header, 12);
 	assert_int_equal(d.crep.patterns, 0);
 	for (unsigned v = 0; v < 256; v++) {
 		mk4(&t, IPPROTO_UDP, NULL, 0, 8);
@@ -164,6 +165,15 @@ test_ip_fields(void **state)
 		EXPECT(&d, &t.p, 7, id == 31337, "id:31337", id);
 		EXPECT(&d, &t.p, 8, id <= 2, "id:<=2", id);
 	}
+	/* sameip: the addresses, IPv4 and IPv6 */
+	mk4(&t, IPPROTO_UDP, NULL, 0, 8);
+	EXPECT(&d, &t.p, 12, false, "sameip", 0);
+	t.p.dst = t.p.src;
+	EXPECT(&d, &t.p, 12, true, "sameip", 1);
+	mk6(&t, IPPROTO_UDP, false, 8);
+	EXPECT(&d, &t.p, 12, false, "sameip (IPv6)", 0);
+	t.p.dst = t.p.src;
+	EXPECT(&d, &t.p, 12, true, "sameip (IPv6)", 1);
 	/* no IP header known: nothing */
 	mk4(&t, IPPROTO_UDP, NULL, 0, 8);
 	t.b[8] = 1;
@@ -526,6 +536,8 @@ test_parse(void **state)
 	struct det_parse_err err;
 
 	(void)state;
+	BAD("alert ip any any -> any any (sameip:1; sid:1;)", DET_R_SYNTAX, "1; sid",
+			"takes no value");
 	BAD("alert ip any any -> any any (ttl:256; sid:1;)", DET_R_INVALID_VALUE, "256", "0-255");
 	BAD("alert ip any any -> any any (ttl:<0; sid:1;)", DET_R_INVALID_VALUE, "<0",
 			"never match");
