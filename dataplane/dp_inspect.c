@@ -730,8 +730,12 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	}
 	/* The application layer first: the protocol it detects is what the rules below see. */
 	if (in->al != NULL && stream && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		const uint8_t before = f->app_proto;
+
 		feed_app(&c, p, data, dlen, gap);
 		dp.app_proto = f->app_proto;
+		if (before == AL_PROTO_NONE && f->app_proto != AL_PROTO_NONE)
+			dp.flags |= DET_PKT_PROTO_DONE;
 		if (f->det_flags & DP_DET_PASS) /* a pass rule on a transaction */
 			goto out;
 	}

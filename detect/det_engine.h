@@ -221,6 +221,9 @@ enum {
 	/* first packet of its flow in this direction: header-only rules without flow, dsize or
 	 * flags are evaluated only on such packets, as Suricata's IP-only rules */
 	DET_PKT_FIRST = 1u << 3,
+	/* the flow's application protocol was decided (or given up) on this packet: rules with
+	 * no keyword but app-layer-protocol match only then, as Suricata's "PD-only" rules */
+	DET_PKT_PROTO_DONE = 1u << 4,
 };
 
 struct det_pkt {

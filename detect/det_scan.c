@@ -403,6 +403,8 @@ header_ok(struct det_worker *w, const struct det_erule *er, const struct det_pkt
 {
 	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
 		return false;
+	if (er->pd_only && !(p->flags & DET_PKT_PROTO_DONE))
+		return false;
 	return app_ok(er->r, p) && header_common(w, er, p);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 
+#include "al.h"
 #include "det_test.h"
 
 /* A packet under construction: the frame's IP and L4 headers and the det_pkt pointing at them. */
@@ -493,6 +494,38 @@ test_buffer_forms(void **state)
 	tdet_close(&d);
 }
 
+/*
+ * A rule with nothing but app-layer-protocol matches on the packet that decided the protocol
+ * (Suricata's "PD-only"), not on the flow's first packet (when it is not known yet) nor on
+ * every later one; with another keyword it is checked on every packet.
+ */
+static void
+test_pd_only(void **state)
+{
+	struct tdet d;
+	struct det_pkt p;
+
+	(void)state;
+	tdet_open(&d, "alert tcp any any -> any any (app-layer-protocol:http; sid:1;)\n"
+		      "alert tcp any any -> any any (app-layer-protocol:http; flow:to_server; "
+		      "sid:2;)\n");
+	p = tdet_pkt(IPPROTO_TCP, 80, "GET", 3);
+	p.app_proto = AL_PROTO_NONE;
+	EXPECT(&d, &p, 1, false, "first packet, protocol unknown", 0);
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	p.app_proto = AL_PROTO_HTTP;
+	p.flags |= DET_PKT_PROTO_DONE;
+	EXPECT(&d, &p, 1, true, "the packet that decided", 1);
+	EXPECT(&d, &p, 2, true, "with flow", 1);
+	p.flags &= (uint8_t)~DET_PKT_PROTO_DONE;
+	EXPECT(&d, &p, 1, false, "a later packet", 2);
+	EXPECT(&d, &p, 2, true, "with flow, a later packet", 2);
+	p.app_proto = AL_PROTO_TLS;
+	p.flags |= DET_PKT_PROTO_DONE;
+	EXPECT(&d, &p, 1, false, "another protocol", 3);
+	tdet_close(&d);
+}
+
 /* ---- parsing ---- */
 
 static int
@@ -640,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_vlan_stream),
 		cmocka_unit_test(test_buffer_forms),
+		cmocka_unit_test(test_pd_only),
 		cmocka_unit_test(test_parse),
 	};
 
