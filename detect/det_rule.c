@@ -233,6 +233,9 @@ struct pstate {
 	unsigned kw_off;  /* offset of the current option in text */
 	unsigned val_off; /* offset of its value */
 	int last_content; /* item index of the last content, -1 */
+	/* the last content was moved to its buffer by a content modifier (http_uri, uricontent):
+	 * a relative isdataat after it goes there too, as in Suricata */
+	bool last_moved;
 	bool have_fast_pattern;
 	bool have_sid, have_rev, have_gid, have_priority, have_msg, have_classtype, have_flow;
 	bool have_threshold, have_df;
@@ -752,6 +755,7 @@ kw_content(struct pstate *ps, const char *v, unsigned kw)
 	if (neg)
 		it->c.flags |= DET_C_NEGATED;
 	ps->last_content = (int)(it - ps->r->items);
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -1083,7 +1087,11 @@ kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
 	}
 	if (first)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "isdataat needs a number");
-	it = new_item(ps, DET_ITEM_ISDATAAT, (uint16_t)kw);
+	if (rel && ps->last_moved && ps->sticky == DET_BUF_PKT && ps->last_content >= 0)
+		it = new_item_in(ps, DET_ITEM_ISDATAAT, (uint16_t)kw,
+				ps->r->items[ps->last_content].span);
+	else
+		it = new_item(ps, DET_ITEM_ISDATAAT, (uint16_t)kw);
 	if (it == NULL)
 		return -EINVAL;
 	it->d.n = (int32_t)n;
@@ -1706,6 +1714,7 @@ kw_sticky(struct pstate *ps, unsigned b)
 	ps->sticky_off = ps->kw_off;
 	/* nocase, depth, ... after it refer to its contents, not to those before it */
 	ps->last_content = -1;
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -1717,6 +1726,7 @@ kw_pkt_data(struct pstate *ps, const char *v, unsigned kw)
 	ps->sticky = DET_BUF_PKT;
 	ps->sticky_nxf = 0;
 	ps->sticky_span = -1;
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -1745,6 +1755,7 @@ kw_modifier(struct pstate *ps, unsigned b)
 	if (span < 0)
 		return -EINVAL;
 	it->span = (uint8_t)span;
+	ps->last_moved = true;
 	return 0;
 }
 
@@ -1761,6 +1772,7 @@ kw_uricontent(struct pstate *ps, const char *v, unsigned kw)
 	if (span < 0 || kw_content(ps, v, kw) != 0)
 		return -EINVAL;
 	ps->r->items[ps->last_content].span = (uint8_t)span;
+	ps->last_moved = true;
 	return 0;
 }
 

@@ -649,6 +649,25 @@ test_parse(void **state)
 	assert_int_equal(r->hdr[4].cmp.lo, 58);
 	assert_int_equal(r->n_items, 0);
 	det_rule_free(r);
+	/* a relative isdataat after a content moved by a modifier goes with it (Suricata) */
+	assert_int_equal(parse("alert http any any -> any any (content:\"/c/\"; http_raw_uri; "
+			       "isdataat:4,relative; sid:1;)",
+					 &r, &err),
+			0);
+	assert_int_equal(r->n_spans, 1);
+	assert_int_equal(r->spans[0].buf, DET_BUF_HTTP_URI_RAW);
+	assert_int_equal(r->spans[0].n, 2);
+	assert_int_equal(r->items[1].type, DET_ITEM_ISDATAAT);
+	assert_true(r->items[1].relative);
+	det_rule_free(r);
+	/* ... but not after pkt_data: there it is on the payload */
+	assert_int_equal(parse("alert http any any -> any any (content:\"/c/\"; http_raw_uri; "
+			       "pkt_data; isdataat:4,relative; sid:1;)",
+					 &r, &err),
+			0);
+	assert_int_equal(r->n_spans, 2);
+	assert_int_equal(r->spans[det_rule_payload_span(r)].n, 1);
+	det_rule_free(r);
 	/* the header buffer's items are apart from the payload's */
 	assert_int_equal(parse("alert tcp any any -> any any (content:\"GET\"; tcp.hdr; "
 			       "content:\"|02 04|\"; sid:1;)",
