@@ -216,7 +216,7 @@ def eve_applayer():
 def header_keywords():
     """sig-header: header keywords read the packet's own headers through the dataplane: ICMP
     type and sequence number, TTL, an IPv4 option, the VLAN id, the TCP MSS (a drop rule: that
-    SYN is not forwarded, its flow dropped), the TCP header's bytes (tcp.hdr) and the client's
+    SYN is not forwarded), the TCP header's bytes (tcp.hdr) and the client's
     stream size; the packets beside them that differ in that one field are not flagged."""
     from scapy.all import ICMP, IPOption_RR, Dot1Q
     a = []
