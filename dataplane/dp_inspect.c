@@ -18,12 +18,22 @@
 #define MAX_MATCHES 16
 #define SLOT_ALIGN  64
 
+/* A TCP flow's stream facts the rules read (stream_size): each side's initial sequence number
+ * as Suricata counts it (the SYN's, or the first seen less one). */
+struct slot_tcp {
+	uint32_t isn[2];
+	uint8_t known; /* bit d: isn[d] set */
+	uint8_t pad[7];
+};
+
+#define SLOT_FB_OFF(in) (2 * (in)->stream_room + sizeof(struct slot_tcp))
+
 struct dp_inspect {
 	unsigned worker;
 	int socket;
 	struct det_worker *det;
 	const struct det_engine *engine; /* the engine det is bound to */
-	/* Slot pool: [stream 0][stream 1][flowbits], slot_size bytes each. */
+	/* Slot pool: [stream 0][stream 1][struct slot_tcp][flowbits], slot_size bytes each. */
 	uint8_t *slots;
 	uint32_t slot_size;
 	uint32_t stream_size; /* det_stream_state_size() of the engine */
@@ -79,7 +89,9 @@ grow_pool(struct dp_inspect *in, const struct det_engine *e)
 {
 	uint32_t ss = (uint32_t)det_stream_state_size(e);
 	uint32_t room = RTE_ALIGN_CEIL(ss, SLOT_ALIGN);
-	uint32_t size = 2 * room + RTE_ALIGN_CEIL((uint32_t)det_flowbits_size(e), SLOT_ALIGN);
+	uint32_t size = 2 * room +
+			RTE_ALIGN_CEIL((uint32_t)(sizeof(struct slot_tcp) + det_flowbits_size(e)),
+					SLOT_ALIGN);
 	uint8_t *slots;
 	uint32_t *fl;
 
@@ -824,11 +836,48 @@ det_pkt_init(struct det_pkt *dp, const struct dp_flow *f, const uint8_t *payload
 		dp->flags |= DET_PKT_FIRST;
 }
 
+/* The headers the header keywords read (ttl, tcp.hdr, vlan.id, ...): frame holds them. */
+static void
+det_pkt_headers(struct det_pkt *dp, const struct dp_pkt *p, const uint8_t *frame)
+{
+	unsigned nv = p->n_vlan < 3 ? p->n_vlan : 3;
+
+	for (unsigned i = 0; i < nv; i++)
+		dp->vlan[i] = p->vlan[i];
+	dp->n_vlan = p->n_vlan;
+	if (frame == NULL || p->l3 == DP_L3_NONE || p->l4_off <= p->l3_off)
+		return;
+	dp->l3 = frame + p->l3_off;
+	dp->l3_len = (uint16_t)(p->l4_off - p->l3_off);
+	if (p->frag != DP_FRAG_LATER && p->payload_off > p->l4_off) {
+		dp->l4 = frame + p->l4_off;
+		dp->l4_len = (uint16_t)(p->payload_off - p->l4_off);
+	}
+}
+
+/* stream_size: each side's next sequence number less its initial one (0 while unseen). */
+static void
+det_pkt_stream(struct det_pkt *dp, const struct dp_flow *f, uint8_t *slot,
+		const struct dp_inspect *in, const struct dp_pkt *p, unsigned dir, bool first)
+{
+	struct slot_tcp *st = (struct slot_tcp *)(slot + 2 * in->stream_room);
+
+	if (first) {
+		/* as Suricata: the SYN's number, or (midstream) the one before the first seen */
+		st->isn[dir] = (p->tcp_flags & DP_TCPF_SYN) ? p->tcp_seq : p->tcp_seq - 1;
+		st->known |= (uint8_t)(1u << dir);
+	}
+	dp->stream_known = true;
+	for (unsigned d = 0; d < 2; d++)
+		dp->stream_size[d] = (st->known & (1u << d)) ? f->next_seq[d] - st->isn[d] : 0;
+}
+
 enum dp_inspect_verdict
 dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_flow_table *t,
 		int32_t pos, struct dp_flow *f, const uint8_t *payload, uint32_t len,
-		const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now, bool dry,
-		struct dp_evq *evq, struct dp_event_app *app, bool *have_app)
+		const struct dp_pkt *p, const uint8_t *frame, unsigned dir, uint64_t groups,
+		uint64_t now, bool dry, struct dp_evq *evq, struct dp_event_app *app,
+		bool *have_app)
 {
 	struct det_match m[MAX_MATCHES];
 	struct det_pkt dp;
@@ -858,8 +907,9 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	int n;
 
 	det_pkt_init(&dp, f, payload, len, p, dir, groups, now);
+	det_pkt_headers(&dp, p, frame);
 	if (slot != NULL)
-		dp.flowbits = slot + 2 * in->stream_room;
+		dp.flowbits = slot + SLOT_FB_OFF(in);
 	/* A segment the receiver will discard (wrong checksum) is not part of the stream, as in
 	 * Suricata: an attacker cannot slip bytes into it that the host never sees. */
 	if (p->err == DP_PERR_TCP_BAD_CHECKSUM) {
@@ -867,7 +917,11 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 		dlen = 0;
 	}
 	if (p->proto == IPPROTO_TCP && stream) {
+		const bool first = !(f->det_flags & (dir ? DP_DET_SEQ1 : DP_DET_SEQ0));
+
 		gap = stream_next(in, f, p, dir, &data, &dlen);
+		if (slot != NULL)
+			det_pkt_stream(&dp, f, slot, in, p, dir, first);
 		if (gap > 0)
 			dp.events |= DET_EV_BIT(DET_EV_STREAM_GAP);
 		else if (len > 0 && dlen == 0)
@@ -875,8 +929,12 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	}
 	/* The application layer first: the protocol it detects is what the rules below see. */
 	if (in->al != NULL && stream && (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)) {
+		const uint8_t before = f->app_proto;
+
 		feed_app(&c, p, data, dlen, gap);
 		dp.app_proto = f->app_proto;
+		if (before == AL_PROTO_NONE && f->app_proto != AL_PROTO_NONE)
+			dp.flags |= DET_PKT_PROTO_DONE;
 		if (f->det_flags & DP_DET_PASS) /* a pass rule on a transaction */
 			goto out;
 	}
@@ -953,7 +1011,7 @@ dp_inspect_flow_close(struct dp_inspect *in, const struct det_engine *e, struct 
 	p.dport = init_b ? k->a_port : k->b_port;
 	det_pkt_init(&dp, f, NULL, 0, &p, 0, groups, now);
 	if (f->det_slot != UINT32_MAX && f->det_gen == in->gen && in->flowbits)
-		dp.flowbits = in->slots + (size_t)f->det_slot * in->slot_size + 2 * in->stream_room;
+		dp.flowbits = in->slots + (size_t)f->det_slot * in->slot_size + SLOT_FB_OFF(in);
 	al_close(in->al, f->al, AL_TO_SERVER, on_tx, &c);
 	al_close(in->al, f->al, AL_TO_CLIENT, on_tx, &c);
 }

@@ -98,13 +98,15 @@ void dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f);
  * alert events to evq (flow described from table t at pos; a transaction's alert is preceded
  * by a DP_EV_TXMETA event with its facts). dry: count drops, do not drop. app (may be NULL):
  * receives the DNS facts the anomaly detectors read (*have_app set when there are some).
- * Returns what the signatures decided; a drop or reject also sets the flow's verdict so the
- * rest of the flow follows.
+ * frame: the packet's frame, whose headers (up to p->payload_off) the header keywords read
+ * (ttl, tcp.hdr, ...; NULL: none). Returns what the signatures decided; a drop or reject also sets
+ * the flow's verdict so the rest of the flow follows.
  */
 enum dp_inspect_verdict dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e,
 		struct dp_flow_table *t, int32_t pos, struct dp_flow *f, const uint8_t *payload,
-		uint32_t len, const struct dp_pkt *p, unsigned dir, uint64_t groups, uint64_t now,
-		bool dry, struct dp_evq *evq, struct dp_event_app *app, bool *have_app);
+		uint32_t len, const struct dp_pkt *p, const uint8_t *frame, unsigned dir,
+		uint64_t groups, uint64_t now, bool dry, struct dp_evq *evq,
+		struct dp_event_app *app, bool *have_app);
 
 /*
  * A UDP datagram of a flow that is not inspected, for its DNS facts only (the anomaly

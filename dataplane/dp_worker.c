@@ -376,7 +376,7 @@ inspect_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *p
 	dp_flow_key_get(w->flows, pos, &fk);
 	dir = memcmp(whole.src, dp_flow_hot(f)->init_is_b ? fk.b : fk.a, 16) != 0;
 	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,
-			whole.payload_len, &whole, dir, inspect_groups(w, f), now, dry, &w->evq,
+			whole.payload_len, &whole, d, dir, inspect_groups(w, f), now, dry, &w->evq,
 			NULL, NULL);
 }
 
@@ -837,8 +837,8 @@ inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_
 	uint32_t plen;
 	const uint8_t *pl = dp_inspect_payload(w->inspect, m, p, &plen);
 	enum dp_inspect_verdict iv = dp_inspect_packet(w->inspect, w->eng, w->flows, ps, f, pl,
-			plen, p, dir, inspect_groups(w, f), b->when[i], dry, &w->evq, &app,
-			&have_app);
+			plen, p, rte_pktmbuf_mtod(m, const uint8_t *), dir, inspect_groups(w, f),
+			b->when[i], dry, &w->evq, &app, &have_app);
 
 	if (have_app)
 		dp_flow_updated(w->flows, ps, b->when[i], &app);

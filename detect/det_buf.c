@@ -118,6 +118,8 @@ static const struct det_buf_def bufs[DET_BUF__COUNT] = {
 	[DET_BUF_FTP_COMMAND_DATA] = { "ftp.command_data", NULL, NULL, 0, AL_PROTO_FTP,
 			TS(FTP_COMMAND_DATA) },
 	[DET_BUF_FTP_REPLY] = { "ftp.reply", NULL, NULL, 0, AL_PROTO_FTP, TC(FTP_REPLY) },
+	[DET_BUF_TCP_HDR] = { "tcp.hdr", NULL, NULL, 0, AL_PROTO_NONE, { 0, 0 } },
+	[DET_BUF_ICMPV6_HDR] = { "icmpv6.hdr", NULL, NULL, 0, AL_PROTO_NONE, { 0, 0 } },
 };
 
 #undef TS

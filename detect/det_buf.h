@@ -79,8 +79,18 @@ enum det_buf {
 	DET_BUF_FTP_COMMAND,
 	DET_BUF_FTP_COMMAND_DATA,
 	DET_BUF_FTP_REPLY,
+	/* header buffers: the packet's own headers (det_hdr.h), not a transaction's */
+	DET_BUF_TCP_HDR,
+	DET_BUF_ICMPV6_HDR,
 	DET_BUF__COUNT
 };
+
+/* Is b a header buffer (tcp.hdr, icmpv6.hdr), inspected per packet by det_hdr_ok()? */
+static inline bool
+det_buf_is_hdr(unsigned b)
+{
+	return b == DET_BUF_TCP_HDR || b == DET_BUF_ICMPV6_HDR;
+}
 
 struct det_buf_def {
 	const char *name;     /* the sticky buffer keyword, "http.uri" */

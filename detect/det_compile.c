@@ -451,9 +451,14 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 
 		for (unsigned k = 0; k < r->n_fb; k++)
 			fb_tests |= r->fb[k].cmd == DET_FB_ISSET || r->fb[k].cmd == DET_FB_ISNOTSET;
+		/* app-layer-protocol needs the protocol, which the first packet has not */
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
-			      r->flow == 0 && !fb_tests && r->events == 0 && r->events_absent == 0;
+			      r->n_hdr == 0 && r->n_alp == 0 && r->flow == 0 && !fb_tests &&
+			      r->events == 0 && r->events_absent == 0;
 		er->flow_scope = er->ip_only;
+		er->pd_only = r->n_alp > 0 && r->dsize_op == DET_DSIZE_NONE &&
+			      r->tflags_mode == DET_TF_NONE && r->n_hdr == 0 && r->flow == 0 &&
+			      r->n_fb == 0;
 		return 0;
 	}
 	/*

@@ -227,6 +227,9 @@ enum {
 	/* first packet of its flow in this direction: header-only rules without flow, dsize or
 	 * flags are evaluated only on such packets, as Suricata's IP-only rules */
 	DET_PKT_FIRST = 1u << 3,
+	/* the flow's application protocol was decided (or given up) on this packet: rules with
+	 * no keyword but app-layer-protocol match only then, as Suricata's "PD-only" rules */
+	DET_PKT_PROTO_DONE = 1u << 4,
 };
 
 struct det_pkt {
@@ -257,6 +260,26 @@ struct det_pkt {
 	/* the packet's anomalies: DET_EV_BIT(enum det_event) (det_event.h), for decode-event,
 	 * stream-event and the <proto>-csum keywords; 0: none */
 	uint64_t events;
+
+	/*
+	 * The packet's headers, for the header keywords (ttl, itype, window, tcp.hdr, ...;
+	 * det_hdr.h). l3: the IP header with IPv4 options or IPv6 extension headers (l3_len
+	 * bytes); l4: the TCP header with its options, UDP's 8 bytes or ICMP's first 8 (l4_len
+	 * bytes), NULL for a later fragment. NULL (or a short length): the keywords that need
+	 * the header do not match.
+	 */
+	const uint8_t *l3;
+	const uint8_t *l4;
+	uint16_t l3_len;
+	uint16_t l4_len;
+	/* VLAN ids, outermost first, and how many tags the frame had (vlan.id, vlan.layers) */
+	uint16_t vlan[3];
+	uint8_t n_vlan;
+	/* TCP (stream_size): stream_size[] holds what Suricata's stream_size compares, the next
+	 * sequence number past the SYN's less the SYN's: 1 + the in-order payload bytes so far,
+	 * this packet's included; [0] the client's (initiator), [1] the server's */
+	bool stream_known;
+	uint32_t stream_size[2];
 };
 
 enum {

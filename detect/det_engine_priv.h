@@ -42,6 +42,7 @@ struct det_erule {
 	const struct det_rule *r;
 	uint8_t kind;	 /* enum plan_kind */
 	bool ip_only;	 /* header rule evaluated on a flow direction's first packet only */
+	bool pd_only;	 /* only app-layer-protocol: on the packet that decided the protocol */
 	bool flow_scope; /* its verdict is the flow's (stream rule or ip_only) */
 	/* threshold or detection_filter: the rule's, or threshold.config's; NULL: none */
 	const struct det_threshold *th;

@@ -330,8 +330,13 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 		const struct det_isdataat *d = &it->d;
 		bool have;
 
+		/*
+		 * As Suricata's engine (not its manual): relative, the n bytes after the
+		 * previous match are there (isdataat:!1,relative: the match ends the
+		 * buffer); absolute, a byte at offset n.
+		 */
 		if (d->relative)
-			have = prev_end + d->n < x->len;
+			have = prev_end + d->n <= x->len;
 		else
 			have = (int64_t)d->n < (int64_t)x->base + x->len;
 		if (have == d->negated)

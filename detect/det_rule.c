@@ -13,6 +13,7 @@
 #include "al.h"
 #include "det_event.h"
 #include "det_rule.h"
+#include "det_hdr.h"
 #include "vg_diag.h"
 
 /* Largest offset, depth, distance or within accepted (Suricata's buffers are smaller). */
@@ -235,6 +236,9 @@ struct pstate {
 	unsigned kw_off;  /* offset of the current option in text */
 	unsigned val_off; /* offset of its value */
 	int last_content; /* item index of the last content, -1 */
+	/* the last content was moved to its buffer by a content modifier (http_uri, uricontent):
+	 * a relative isdataat after it goes there too, as in Suricata */
+	bool last_moved;
 	bool have_fast_pattern;
 	bool have_sid, have_rev, have_gid, have_priority, have_msg, have_classtype, have_flow;
 	bool have_threshold, have_df;
@@ -754,6 +758,7 @@ kw_content(struct pstate *ps, const char *v, unsigned kw)
 	if (neg)
 		it->c.flags |= DET_C_NEGATED;
 	ps->last_content = (int)(it - ps->r->items);
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -796,6 +801,10 @@ kw_pos(struct pstate *ps, const char *v, uint32_t flag, int32_t *field, long min
 
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_STARTSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"%s cannot follow startswith (which fixes offset and depth)",
+				ps->kw);
 	if (c->flags & flag)
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
 				"%s given twice for the same content", ps->kw);
@@ -853,11 +862,14 @@ kw_startswith(struct pstate *ps, const char *v, unsigned kw)
 	(void)kw;
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_STARTSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"startswith given twice for the same content");
 	if (c->flags & (DET_C_OFFSET | DET_C_DEPTH | DET_C_DISTANCE | DET_C_WITHIN))
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
 				"startswith cannot be combined with offset, depth, distance or within");
 	/* startswith is offset 0, depth = the content's length */
-	c->flags |= DET_C_OFFSET | DET_C_DEPTH;
+	c->flags |= DET_C_OFFSET | DET_C_DEPTH | DET_C_STARTSWITH;
 	c->offset = 0;
 	c->depth = (int32_t)c->len;
 	return 0;
@@ -1129,7 +1141,11 @@ kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
 	}
 	if (first)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "isdataat needs a number");
-	it = new_item(ps, DET_ITEM_ISDATAAT, (uint16_t)kw);
+	if (rel && ps->last_moved && ps->sticky == DET_BUF_PKT && ps->last_content >= 0)
+		it = new_item_in(ps, DET_ITEM_ISDATAAT, (uint16_t)kw,
+				ps->r->items[ps->last_content].span);
+	else
+		it = new_item(ps, DET_ITEM_ISDATAAT, (uint16_t)kw);
 	if (it == NULL)
 		return -EINVAL;
 	it->d.n = (int32_t)n;
@@ -1743,6 +1759,9 @@ kw_endswith(struct pstate *ps, const char *v, unsigned kw)
 	(void)kw;
 	if (c == NULL)
 		return -EINVAL;
+	if (c->flags & DET_C_ENDSWITH)
+		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
+				"endswith given twice for the same content");
 	c->flags |= DET_C_ENDSWITH;
 	return 0;
 }
@@ -1757,6 +1776,7 @@ kw_sticky(struct pstate *ps, unsigned b)
 	ps->sticky_off = ps->kw_off;
 	/* nocase, depth, ... after it refer to its contents, not to those before it */
 	ps->last_content = -1;
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -1768,6 +1788,7 @@ kw_pkt_data(struct pstate *ps, const char *v, unsigned kw)
 	ps->sticky = DET_BUF_PKT;
 	ps->sticky_nxf = 0;
 	ps->sticky_span = -1;
+	ps->last_moved = false;
 	return 0;
 }
 
@@ -1796,6 +1817,7 @@ kw_modifier(struct pstate *ps, unsigned b)
 	if (span < 0)
 		return -EINVAL;
 	it->span = (uint8_t)span;
+	ps->last_moved = true;
 	return 0;
 }
 
@@ -1812,6 +1834,7 @@ kw_uricontent(struct pstate *ps, const char *v, unsigned kw)
 	if (span < 0 || kw_content(ps, v, kw) != 0)
 		return -EINVAL;
 	ps->r->items[ps->last_content].span = (uint8_t)span;
+	ps->last_moved = true;
 	return 0;
 }
 
@@ -2331,6 +2354,27 @@ kw_csum(struct pstate *ps, const char *v, unsigned kw)
 	return 0;
 }
 
+/* ---- header keywords (det_hdr.h) ---- */
+
+static int
+kw_hdr(struct pstate *ps, const char *v, unsigned kw)
+{
+	struct det_rule *r = ps->r;
+	struct det_hdr h, *nv;
+	char msg[256];
+
+	if (det_hdr_parse(det_hdr_find(ps->kw), v != NULL ? v : "", &h, msg, sizeof(msg)) != 0)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s", msg);
+	h.kw = (uint16_t)kw;
+	h.col = ps->kw_off;
+	nv = realloc(r->hdr, (r->n_hdr + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->kw_off, "out of memory");
+	r->hdr = nv;
+	r->hdr[r->n_hdr++] = h;
+	return 0;
+}
+
 /* ---- the keyword table ---- */
 
 enum {
@@ -2352,7 +2396,6 @@ struct det_keyword {
 #define WHY_FILE  "file tracking (names, hashes, sizes, magic, storing) is not implemented"
 #define WHY_BYTE  "byte arithmetic is not implemented"
 #define WHY_STATE "flow/host variables need per-flow state the signature engine does not keep"
-#define WHY_HDR	  "header field tests are not implemented (use the policy for header matching)"
 #define WHY_XFORM \
 	"transform not implemented (dotprefix, strip_whitespace, compress_whitespace, to_lowercase, to_uppercase, url_decode are)"
 #define WHY_OTHER "not implemented"
@@ -2383,6 +2426,10 @@ static const struct det_keyword keywords[] = {
 	{ "flow", kw_flow, NULL, V_REQUIRED, NULL },
 	{ "dsize", kw_dsize, NULL, V_REQUIRED, NULL },
 	{ "flags", kw_flags, NULL, V_REQUIRED, NULL },
+	{ "tcp.flags", kw_flags, NULL, V_REQUIRED, NULL },
+	{ "icmpv6.mtu", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "vlan.id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "vlan.layers", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "threshold", kw_threshold, NULL, V_REQUIRED, NULL },
 	{ "detection_filter", kw_detection_filter, NULL, V_REQUIRED, NULL },
 	{ "pkt_data", kw_pkt_data, NULL, V_NONE, NULL },
@@ -2421,7 +2468,7 @@ static const struct det_keyword keywords[] = {
 	{ "pktvar", NULL, NULL, 0, WHY_STATE },
 	{ "xbits", NULL, NULL, 0, WHY_STATE },
 	{ "hostbits", NULL, NULL, 0, WHY_STATE },
-	{ "stream_size", NULL, NULL, 0, WHY_STATE },
+	{ "stream_size", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "tag", NULL, NULL, 0, "tagging follow-up packets is not implemented" },
 	{ "replace", NULL, NULL, 0, "rewriting payloads is not implemented" },
 	{ "asn1", NULL, NULL, 0, "ASN.1 decoding is not implemented" },
@@ -2432,23 +2479,22 @@ static const struct det_keyword keywords[] = {
 	{ "to_sha256", NULL, NULL, 0, WHY_XFORM },
 	{ "pcrexform", NULL, NULL, 0, WHY_XFORM },
 	{ "xor", NULL, NULL, 0, WHY_XFORM },
-	{ "ttl", NULL, NULL, 0, WHY_HDR },
-	{ "tos", NULL, NULL, 0, WHY_HDR },
-	{ "id", NULL, NULL, 0, WHY_HDR },
-	{ "ip_proto", NULL, NULL, 0, WHY_HDR },
-	{ "ipopts", NULL, NULL, 0, WHY_HDR },
-	{ "fragbits", NULL, NULL, 0, WHY_HDR },
-	{ "fragoffset", NULL, NULL, 0, WHY_HDR },
-	{ "sameip", NULL, NULL, 0, WHY_HDR },
-	{ "seq", NULL, NULL, 0, WHY_HDR },
-	{ "ack", NULL, NULL, 0, WHY_HDR },
-	{ "window", NULL, NULL, 0, WHY_HDR },
-	{ "tcp.mss", NULL, NULL, 0, WHY_HDR },
-	{ "tcp.hdr", NULL, NULL, 0, WHY_HDR },
-	{ "itype", NULL, NULL, 0, WHY_HDR },
-	{ "icode", NULL, NULL, 0, WHY_HDR },
-	{ "icmp_id", NULL, NULL, 0, WHY_HDR },
-	{ "icmp_seq", NULL, NULL, 0, WHY_HDR },
+	{ "ttl", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "tos", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ip_proto", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ipopts", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "fragbits", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "fragoffset", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "sameip", kw_hdr, NULL, V_NONE, NULL },
+	{ "seq", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "ack", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "window", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "tcp.mss", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "itype", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icode", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icmp_id", kw_hdr, NULL, V_REQUIRED, NULL },
+	{ "icmp_seq", kw_hdr, NULL, V_REQUIRED, NULL },
 	{ "rpc", NULL, NULL, 0, WHY_APP },
 	{ "decode-event", kw_event, NULL, V_REQUIRED, NULL },
 	{ "stream-event", kw_event, NULL, V_REQUIRED, NULL },
@@ -2560,6 +2606,11 @@ det_rule_free(struct det_rule *r)
 		if (r->items[i].kw < N_KEYWORDS && keywords[r->items[i].kw].free != NULL)
 			keywords[r->items[i].kw].free(&r->items[i]);
 	free(r->items);
+	for (unsigned i = 0; i < r->n_hitems; i++)
+		if (r->hitems[i].kw < N_KEYWORDS && keywords[r->hitems[i].kw].free != NULL)
+			keywords[r->hitems[i].kw].free(&r->hitems[i]);
+	free(r->hitems);
+	free(r->hdr);
 	free(r->spans);
 	free(r->nums);
 	for (unsigned i = 0; i < r->n_fb; i++)
@@ -3229,6 +3280,43 @@ finish_span(struct pstate *ps, unsigned si)
 				prev_payload = true;
 		}
 	}
+	/* as Suricata, bsize keywords that no length satisfies together */
+	{
+		uint64_t lo = 0, hi = UINT64_MAX;
+
+		for (unsigned i = sp->first; i < (unsigned)sp->first + sp->n; i++) {
+			const struct det_item *it = &r->items[i];
+			const struct det_cmp *z = &it->z;
+			uint64_t clo = 0, chi = UINT64_MAX;
+
+			if (it->type != DET_ITEM_BSIZE ||
+					strcmp(det_keyword_name(it->kw), "bsize") != 0)
+				continue;
+			if (z->op == DET_NOP_EQ)
+				clo = chi = z->lo;
+			else if (z->op == DET_NOP_LT)
+				chi = z->lo - 1;
+			else if (z->op == DET_NOP_LE)
+				chi = z->lo;
+			else if (z->op == DET_NOP_GT)
+				clo = z->lo + 1;
+			else if (z->op == DET_NOP_GE)
+				clo = z->lo;
+			else if (z->op == DET_NOP_RANGE) {
+				clo = z->lo + 1;
+				chi = z->hi - 1;
+			}
+			lo = clo > lo ? clo : lo;
+			hi = chi < hi ? chi : hi;
+			if (lo > hi) {
+				ps->kw = "bsize";
+				return fail(ps, DET_R_CANNOT_MATCH, it->col,
+						"signature can't match: the bsize keywords of %s "
+						"exclude each other",
+						det_buf_def(sp->buf)->name);
+			}
+		}
+	}
 	/* Suricata refuses a buffer length that leaves no room for the contents */
 	for (unsigned i = sp->first; i < (unsigned)sp->first + sp->n; i++) {
 		const struct det_item *it = &r->items[i];
@@ -3431,12 +3519,85 @@ finish_tx(struct pstate *ps)
 	return 0;
 }
 
+/*
+ * Header buffers (tcp.hdr, icmpv6.hdr) are inspected with the header, per packet: their items
+ * move from items to hitems, each span becoming a DET_H_BUF header test.
+ */
+static int
+split_hdr_spans(struct pstate *ps)
+{
+	struct det_rule *r = ps->r;
+	unsigned nh = 0, nspans = 0, o = 0, ns = 0, ho = 0;
+	struct det_item *hv;
+	struct det_hdr *nv;
+
+	for (unsigned i = 0; i < r->n_spans; i++) {
+		const struct det_span *sp = &r->spans[i];
+		bool tcp = sp->buf == DET_BUF_TCP_HDR, ok;
+
+		if (!det_buf_is_hdr(sp->buf))
+			continue;
+		ps->kw = det_buf_def(sp->buf)->name;
+		ok = tcp ? r->proto_kw == PK_TCP || r->proto_kw == PK_TCP_PKT ||
+						     r->proto_kw == PK_IP ||
+						     (r->proto_kw == PK_APP &&
+								     (r->classes & DET_CL_TCP_STREAM))
+			 : r->proto_kw == PK_ICMP || r->proto_kw == PK_IP;
+		if (!ok)
+			return fail(ps, DET_R_INVALID_COMBINATION, sp->col,
+					"%s inspects the %s header but the rule's protocol is not %s",
+					ps->kw, tcp ? "TCP" : "ICMPv6",
+					tcp ? "tcp (or ip)" : "icmp (or ip)");
+		if (sp->n_xf > 0)
+			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, sp->col,
+					"transforms on %s are not supported", ps->kw);
+		nh += sp->n;
+		nspans++;
+	}
+	ps->kw = NULL;
+	if (nspans == 0)
+		return 0;
+	hv = malloc((nh ? nh : 1) * sizeof(*hv));
+	nv = realloc(r->hdr, (r->n_hdr + nspans) * sizeof(*nv));
+	if (nv != NULL)
+		r->hdr = nv;
+	if (hv == NULL || nv == NULL) {
+		free(hv);
+		return fail(ps, DET_R_INVALID_VALUE, 0, "out of memory");
+	}
+	for (unsigned i = 0; i < r->n_spans; i++) {
+		struct det_span sp = r->spans[i];
+
+		if (!det_buf_is_hdr(sp.buf)) {
+			memmove(&r->items[o], &r->items[sp.first], sp.n * sizeof(*r->items));
+			for (unsigned k = o; k < o + sp.n; k++)
+				r->items[k].span = (uint8_t)ns;
+			r->spans[ns] = sp;
+			r->spans[ns].first = (uint16_t)o;
+			o += sp.n;
+			ns++;
+			continue;
+		}
+		memcpy(&hv[ho], &r->items[sp.first], sp.n * sizeof(*hv));
+		r->hdr[r->n_hdr++] = (struct det_hdr){ .field = DET_H_BUF,
+			.buf = sp.buf,
+			.col = sp.col,
+			.first = (uint16_t)ho,
+			.n = sp.n };
+		ho += sp.n;
+	}
+	r->hitems = hv;
+	r->n_hitems = ho;
+	r->n_items = o;
+	r->n_spans = ns;
+	return 0;
+}
+
 static int
 finish(struct pstate *ps)
 {
 	struct det_rule *r = ps->r;
-	bool payload, pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE ||
-			       r->events != 0 || r->events_absent != 0;
+	bool payload, pkt_kw;
 	bool tx = r->n_nums > 0 || ps->app_event;
 
 	ps->kw = NULL;
@@ -3446,12 +3607,17 @@ finish(struct pstate *ps)
 		r->info.gid = 1;
 	if (organize_spans(ps) != 0)
 		return -EINVAL;
-	for (unsigned i = 0; i < r->n_spans; i++) {
+	for (unsigned i = 0; i < r->n_spans; i++)
 		if (finish_span(ps, i) != 0)
 			return -EINVAL;
+	if (split_hdr_spans(ps) != 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->n_spans; i++)
 		tx |= r->spans[i].buf != DET_BUF_PKT;
-	}
 	payload = r->n_items > 0;
+	/* header tests are per packet, as dsize and flags */
+	pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE || r->n_hdr > 0 ||
+		 r->events != 0 || r->events_absent != 0;
 	ps->kw = NULL;
 
 	if (tx) {
@@ -3484,8 +3650,8 @@ finish(struct pstate *ps)
 		if (r->proto_kw == PK_TCP_STREAM) {
 			if (pkt_kw)
 				return fail(ps, DET_R_INVALID_COMBINATION, 0,
-						"dsize and flags test single packets; they cannot be "
-						"used in a tcp-stream rule");
+						"dsize, flags and header keywords test single packets; "
+						"they cannot be used in a tcp-stream rule");
 			if (!payload)
 				return fail(ps, DET_R_INVALID_COMBINATION, 0,
 						"a tcp-stream rule needs content, pcre or isdataat");

@@ -72,7 +72,8 @@ enum {
 	DET_C_DISTANCE = 1u << 4,
 	DET_C_WITHIN = 1u << 5,
 	DET_C_FAST_PATTERN = 1u << 6,
-	DET_C_ENDSWITH = 1u << 7, /* the content ends the buffer */
+	DET_C_ENDSWITH = 1u << 7,   /* the content ends the buffer */
+	DET_C_STARTSWITH = 1u << 8, /* the content starts the buffer (offset 0, depth len) */
 };
 
 /* pcre flags. */
@@ -336,6 +337,50 @@ struct det_flowbit {
 	char *names[DET_FB_NAMES];
 };
 
+/* Header tests (det_hdr.h): a field of the packet's headers compared, or a header buffer. */
+enum det_hdr_field {
+	DET_H_TTL = 1,	   /* ttl: IPv4 TTL, IPv6 hop limit */
+	DET_H_TOS,	   /* tos: IPv4 type of service */
+	DET_H_IP_ID,	   /* id: IPv4 identification */
+	DET_H_IP_PROTO,	   /* ip_proto: the L4 protocol */
+	DET_H_IPOPTS,	   /* ipopts: an IPv4 option present */
+	DET_H_FRAGBITS,	   /* fragbits: IPv4 M, D, R bits */
+	DET_H_FRAGOFFSET,  /* fragoffset: in 8-byte units, IPv4 or an IPv6 fragment header */
+	DET_H_ITYPE,	   /* itype: ICMP or ICMPv6 type */
+	DET_H_ICODE,	   /* icode */
+	DET_H_ICMP_ID,	   /* icmp_id: echo, timestamp, info, address mask messages */
+	DET_H_ICMP_SEQ,	   /* icmp_seq: the same messages */
+	DET_H_ICMPV6_MTU,  /* icmpv6.mtu: packet too big (type 2, code 0) */
+	DET_H_TCP_MSS,	   /* tcp.mss: the MSS option */
+	DET_H_WINDOW,	   /* window */
+	DET_H_SEQ,	   /* seq */
+	DET_H_ACK,	   /* ack */
+	DET_H_VLAN_ID,	   /* vlan.id, at a layer or any/all */
+	DET_H_VLAN_LAYERS, /* vlan.layers: how many tags */
+	DET_H_STREAM_SIZE, /* stream_size */
+	DET_H_SAMEIP,	   /* sameip: source and destination address are the same */
+	DET_H_BUF,	   /* tcp.hdr, icmpv6.hdr: items on the header's bytes */
+};
+
+/* vlan.id layers besides 0..2 and -3..-1 */
+#define DET_VLAN_ANY INT8_MIN
+#define DET_VLAN_ALL INT8_MAX
+
+/* stream_size sides */
+enum { DET_SS_SERVER = 1, DET_SS_CLIENT, DET_SS_BOTH, DET_SS_EITHER };
+
+struct det_hdr {
+	uint8_t field; /* enum det_hdr_field */
+	uint8_t mode;  /* fragbits: enum det_flags_mode; stream_size: DET_SS_* */
+	int8_t layer;  /* vlan.id */
+	uint8_t buf;   /* DET_H_BUF: enum det_buf (det_buf_is_hdr) */
+	uint16_t bits; /* fragbits (M 1, D 2, R 4), ipopts (det_hdr.c) */
+	uint16_t kw;
+	uint32_t col;
+	uint16_t first, n; /* DET_H_BUF: det_rule.hitems[first, first + n) */
+	struct det_cmp cmp;
+};
+
 /* What the API shows of a rule. */
 struct det_rule_info {
 	uint32_t sid;
@@ -420,6 +465,12 @@ struct det_rule {
 	unsigned n_spans;
 	struct det_num *nums;
 	unsigned n_nums;
+	/* header tests (all must hold), checked with the flow and dsize before any payload
+	 * keyword; the items of header buffers (tcp.hdr, ...) are apart from items */
+	struct det_hdr *hdr;
+	unsigned n_hdr;
+	struct det_item *hitems;
+	unsigned n_hitems;
 };
 
 #define DET_SPANS_MAX 32

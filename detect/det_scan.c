@@ -13,6 +13,7 @@
 
 #include "det_engine_priv.h"
 #include "det_buf.h"
+#include "det_hdr.h"
 
 struct cand {
 	uint32_t grule;
@@ -399,7 +400,7 @@ events_ok(const struct det_rule *r, const struct det_pkt *p)
 
 /* What packet, stream and transaction rules check alike: groups, flow, addresses, sizes. */
 static bool
-header_common(const struct det_erule *er, const struct det_pkt *p)
+header_common(struct det_worker *w, const struct det_erule *er, const struct det_pkt *p)
 {
 	const struct det_rule *r = er->r;
 	uint32_t f = r->flow;
@@ -422,15 +423,18 @@ header_common(const struct det_erule *er, const struct det_pkt *p)
 		return false;
 	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))
 		return false;
-	return alp_ok(r, p) && dsize_ok(r, p->len) && tflags_ok(r, p);
+	return alp_ok(r, p) && dsize_ok(r, p->len) && tflags_ok(r, p) &&
+	       (r->n_hdr == 0 || det_hdr_ok(r, p, &w->ictx));
 }
 
 static bool
-header_ok(const struct det_erule *er, const struct det_pkt *p)
+header_ok(struct det_worker *w, const struct det_erule *er, const struct det_pkt *p)
 {
 	if (er->ip_only && !(p->flags & DET_PKT_FIRST))
 		return false;
-	return app_ok(er->r, p) && header_common(er, p);
+	if (er->pd_only && !(p->flags & DET_PKT_PROTO_DONE))
+		return false;
+	return app_ok(er->r, p) && header_common(w, er, p);
 }
 
 /* ---- flowbits ---- */
@@ -781,7 +785,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 
 			if (er->fb_test != (pass == 1))
 				continue;
-			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_ok(w, er, p) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if (er->kind == PLAN_EXACT) {
 				for (uint32_t k = 0; k < gr->n_pos && ok; k++)
@@ -817,7 +821,7 @@ det_scan_events(struct det_worker *w, const struct det_pkt *p, struct det_match 
 		const struct det_erule *er = &e->rules[e->ev_rules[i]];
 		uint32_t end = 0;
 
-		if (!(er->r->classes & cl) || !header_ok(er, p) ||
+		if (!(er->r->classes & cl) || !header_ok(w, er, p) ||
 				(er->fb_test && !fb_ok(er, fb_bits(e, p))))
 			continue;
 		if (er->kind != PLAN_HEADER) {
@@ -1027,7 +1031,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 				continue;
 			if (er->kind != PLAN_EXACT && fired(st, gr->rule))
 				continue;
-			if (!header_ok(er, p) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_ok(w, er, p) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if (er->kind != PLAN_EXACT) {
 				uint32_t mend;
@@ -1129,7 +1133,7 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 		const struct det_grule *gr = &st->g->grules[w->cand[c].grule];
 		const struct det_erule *er = &e->rules[gr->rule];
 
-		if (er->kind == PLAN_EXACT && header_ok(er, p) &&
+		if (er->kind == PLAN_EXACT && header_ok(w, er, p) &&
 				(!er->fb_test || fb_ok(er, fb_bits(e, p))))
 			emit(w, gr->rule, p, 0, &n, 0);
 	}
@@ -1393,7 +1397,7 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 				continue;
 			if (er->fb_test != (pass == 1) || !(r->l4 & l4))
 				continue;
-			if (!header_common(er, qp) || (er->fb_test && !fb_ok(er, fbits)))
+			if (!header_common(w, er, qp) || (er->fb_test && !fb_ok(er, fbits)))
 				continue;
 			if ((tx->anomalies & r->anomalies) != r->anomalies ||
 					!nums_ok(r, v->dir, tx))

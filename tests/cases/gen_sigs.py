@@ -270,7 +270,38 @@ def events():
     write("sig-events", "expect-a.pcap", b)
 
 
-CASES = {"sig-threshold": threshold, "sig-events": events, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+def header_keywords():
+    """sig-header: header keywords read the packet's own headers through the dataplane: ICMP
+    type and sequence number, TTL, an IPv4 option, the VLAN id, the TCP MSS (a drop rule: that
+    SYN is not forwarded), the TCP header's bytes (tcp.hdr) and the client's
+    stream size; the packets beside them that differ in that one field are not flagged."""
+    from scapy.all import ICMP, IPOption_RR, Dot1Q
+    a = []
+    ip = IP(src="10.1.1.1", dst="10.2.2.2")
+    a.append((0, c2s(ip / ICMP(type=8, id=0x1234, seq=2216) / Raw(b"ping"))))
+    a.append((1, c2s(ip / ICMP(type=8, id=0x1234, seq=2217) / Raw(b"ping"))))
+    a.append((2, c2s(IP(src="10.1.1.1", dst="10.2.2.2", ttl=1) / UDP(sport=5000, dport=7000) / Raw(b"t1"))))
+    a.append((3, c2s(IP(src="10.1.1.1", dst="10.2.2.2", ttl=2) / UDP(sport=5001, dport=7000) / Raw(b"t2"))))
+    a.append((4, c2s(IP(src="10.1.1.1", dst="10.2.2.2", options=[IPOption_RR(routers=["0.0.0.0"])])
+                     / UDP(sport=5002, dport=7001) / Raw(b"rr"))))
+    a.append((5, Ether(src=CM, dst=SM) / Dot1Q(vlan=300) / IP(src="10.1.1.1", dst="10.2.2.2")
+              / UDP(sport=5003, dport=7002) / Raw(b"v300")))
+    a.append((6, Ether(src=CM, dst=SM) / Dot1Q(vlan=301) / IP(src="10.1.1.1", dst="10.2.2.2")
+              / UDP(sport=5004, dport=7002) / Raw(b"v301")))
+    # SYNs to 8001: MSS 536 (dropped by the rule), MSS 1460 (forwarded)
+    a.append((7, c2s(ip / TCP(sport=41000, dport=8001, flags="S", seq=1, options=[("MSS", 536)]))))
+    a.append((8, c2s(ip / TCP(sport=41001, dport=8001, flags="S", seq=1, options=[("MSS", 1460)]))))
+    # a SYN with SACK permitted (kind 4, length 2) in its header, one without
+    a.append((9, c2s(ip / TCP(sport=41002, dport=8003, flags="S", seq=1, options=[("SAckOK", b"")]))))
+    a.append((10, c2s(ip / TCP(sport=41003, dport=8003, flags="S", seq=1, options=[("NOP", None)] * 4))))
+    # stream_size: the client sends 10 then 30 bytes; only the second takes it past 20
+    b = []
+    tcp_session(a, b, 20, 41004, 8002, [b"x" * 10, b"y" * 30], resp=b"ok")
+    write("sig-header", "in-a.pcap", a + b)
+    write("sig-header", "expect-b.pcap", [x for x in a + b if x[0] != 7])
+
+
+CASES = {"sig-threshold": threshold, "sig-events": events, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

@@ -543,7 +543,7 @@ test_buffer_semantics(void **state)
 
 	/* byte_test and isdataat work in a buffer like on a payload */
 	r = OK(HH "(http.request_body; content:\"len=\"; byte_test:2,>,50,0,relative,string,dec; "
-		  "isdataat:!2,relative; sid:1;)");
+		  "isdataat:!3,relative; sid:1;)");
 	assert_true(span_match(r, 0, "len=99"));
 	assert_false(span_match(r, 0, "len=42"));
 	assert_false(span_match(r, 0, "len=99x"));

@@ -184,10 +184,13 @@ test_isdataat(void **state)
 		      "alert udp any any -> any any (content:\"USER\"; isdataat:!1,relative; "
 		      "sid:2;)\n"
 		      "alert udp any any -> any any (isdataat:9; content:\"x\"; sid:3;)\n");
+	/* relative: the 5 bytes after USER are there (Suricata's engine: offset + n <= len) */
 	assert_true(tdet_udp_has(&t, 1, "USER abcde"));
-	assert_false(tdet_udp_has(&t, 1, "USER abcd"));
-	assert_true(tdet_udp_has(&t, 2, "USER "));
-	assert_false(tdet_udp_has(&t, 2, "USER  "));
+	assert_true(tdet_udp_has(&t, 1, "USER abcd"));
+	assert_false(tdet_udp_has(&t, 1, "USER abc"));
+	/* !1,relative: USER ends the payload */
+	assert_true(tdet_udp_has(&t, 2, "xUSER"));
+	assert_false(tdet_udp_has(&t, 2, "USER "));
 	assert_true(tdet_udp_has(&t, 3, "x123456789"));
 	assert_false(tdet_udp_has(&t, 3, "x12345678"));
 	tdet_close(&t);
@@ -231,7 +234,7 @@ test_byte_test_jump(void **state)
 		      "alert udp any any -> any any (content:\"A\"; byte_jump:1,0,relative,align; "
 		      "content:\"X\"; within:1; sid:9;)\n"
 		      "alert udp any any -> any any (content:\"A\"; byte_jump:2,0,relative,"
-		      "multiplier 2,little; isdataat:!1,relative; sid:10;)\n");
+		      "multiplier 2,little; isdataat:!2,relative; sid:10;)\n");
 	assert_int_equal(t.crep.confirm, 8);
 	assert_true(HAS(&t, 1, "LEN\x00\x65"));
 	assert_false(HAS(&t, 1, "LEN\x00\x64"));
@@ -266,7 +269,8 @@ test_byte_test_jump(void **state)
 	assert_false(HAS(&t, 9, "A\x01...X."));
 	/*
 	 * 2 little-endian bytes 0x0002 times 2, from after them (3): position 7, which must be
-	 * the last byte; a jump to the end itself fails, as in Suricata
+	 * the last byte (isdataat:!2,relative: fewer than 2 bytes from there); a jump to the end
+	 * itself fails, as in Suricata
 	 */
 	assert_true(HAS(&t, 10,
 			"A\x02\x00"

@@ -278,9 +278,11 @@ static bool
 decode(int dlt, const uint8_t *b, uint32_t caplen, struct det_pkt *p, uint8_t *src, uint8_t *dst,
 		uint32_t *seq)
 {
-	uint32_t off = 0, l4, end;
+	uint32_t off = 0, l4, l4_start, end;
 	uint16_t et = 0;
 	uint8_t proto;
+
+	p->n_vlan = 0;
 
 	if (dlt == DLT_EN10MB) {
 		if (caplen < 14)
@@ -288,6 +290,9 @@ decode(int dlt, const uint8_t *b, uint32_t caplen, struct det_pkt *p, uint8_t *s
 		et = (uint16_t)(b[12] << 8 | b[13]);
 		off = 14;
 		while ((et == 0x8100 || et == 0x88a8) && caplen >= off + 4) {
+			if (p->n_vlan < 3)
+				p->vlan[p->n_vlan] = (uint16_t)((b[off] & 0x0f) << 8 | b[off + 1]);
+			p->n_vlan++;
 			et = (uint16_t)(b[off + 2] << 8 | b[off + 3]);
 			off += 4;
 		}
@@ -340,6 +345,7 @@ decode(int dlt, const uint8_t *b, uint32_t caplen, struct det_pkt *p, uint8_t *s
 	}
 	if (end > caplen)
 		end = caplen;
+	l4_start = l4;
 	p->proto = proto;
 	p->src = src;
 	p->dst = dst;
@@ -371,6 +377,11 @@ decode(int dlt, const uint8_t *b, uint32_t caplen, struct det_pkt *p, uint8_t *s
 	}
 	if (l4 > end)
 		l4 = end;
+	/* the headers, for the header keywords (ttl, itype, tcp.hdr, ...) */
+	p->l3 = b + off;
+	p->l3_len = (uint16_t)(l4_start > off ? l4_start - off : 0);
+	p->l4 = l4 > l4_start ? b + l4_start : NULL;
+	p->l4_len = (uint16_t)(l4 - l4_start);
 	p->payload = b + l4;
 	p->len = end - l4;
 	return true;
