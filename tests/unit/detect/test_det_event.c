@@ -74,20 +74,21 @@ test_parse_errors(void **state)
 	(void)state;
 	assert_int_equal(parse_one("alert pkthdr any any -> any any (decode-event:ipv4.trunc_pkt; "
 				   "sid:1;)",
-				 &e),
+					 &e),
 			0);
 	assert_int_equal(parse_one("alert pkthdr any any -> any any "
 				   "(decode-event:decoder.ipv4.trunc_pkt; sid:1;)",
-				 &e),
+					 &e),
 			0);
 	assert_int_equal(parse_one("alert tcp any any -> any any (stream-event:reassembly_seq_gap; "
 				   "tcpv4-csum:valid; sid:1;)",
-				 &e),
+					 &e),
 			0);
 	/* refused with the table's reason, at the value */
-	assert_int_equal(parse_one("alert pkthdr any any -> any any (decode-event:gre.pkt_too_small; "
-				   "sid:7;)",
-				 &e),
+	assert_int_equal(
+			parse_one("alert pkthdr any any -> any any (decode-event:gre.pkt_too_small; "
+				  "sid:7;)",
+					&e),
 			-EINVAL);
 	assert_int_equal(e.reason, DET_R_UNSUPPORTED_MODIFIER);
 	assert_string_equal(e.keyword, "decode-event");
@@ -95,21 +96,22 @@ test_parse_errors(void **state)
 	assert_int_equal(e.off, 46);
 	assert_int_equal(parse_one("alert tcp any any -> any any (stream-event:est_invalid_ack; "
 				   "sid:7;)",
-				 &e),
+					 &e),
 			-EINVAL);
 	assert_non_null(strstr(e.msg, "sequence and acknowledgement"));
 	/* wrong keyword for the name, unknown names, bad values */
-	assert_int_equal(parse_one("alert tcp any any -> any any (decode-event:fin_syn; sid:7;)", &e),
+	assert_int_equal(parse_one("alert tcp any any -> any any (decode-event:fin_syn; sid:7;)",
+					 &e),
 			-EINVAL);
 	assert_non_null(strstr(e.msg, "use stream-event:fin_syn"));
 	assert_int_equal(parse_one("alert tcp any any -> any any (stream-event:ipv4.trunc_pkt; "
 				   "sid:7;)",
-				 &e),
+					 &e),
 			-EINVAL);
 	assert_non_null(strstr(e.msg, "use decode-event:ipv4.trunc_pkt"));
 	assert_int_equal(parse_one("alert tcp any any -> any any (decode-event:ipv4.nonsense; "
 				   "sid:7;)",
-				 &e),
+					 &e),
 			-EINVAL);
 	assert_int_equal(e.reason, DET_R_INVALID_VALUE);
 	assert_non_null(strstr(e.msg, "no such event"));
@@ -121,7 +123,7 @@ test_parse_errors(void **state)
 	assert_non_null(strstr(e.msg, "IGMP"));
 	assert_int_equal(parse_one("alert tcp any any -> any any (app-layer-event:"
 				   "applayer_mismatch_protocol_both_directions; sid:7;)",
-				 &e),
+					 &e),
 			-EINVAL);
 	assert_non_null(strstr(e.msg, "Vigil's protocol detection"));
 }
@@ -287,15 +289,14 @@ check_file(const char *name)
 		print_message("  refused sid %u %s: %s: %s\n", e.sid, ev, e.keyword, e.msg);
 		if (m != NULL && m->event < 0) {
 			/* the header may be refused first (igmp); else the table's reason */
-			if (strstr(e.msg, m->why) == NULL &&
-					e.reason != DET_R_UNSUPPORTED_PROTOCOL)
-				fail_msg("sid %u: refused with \"%s\", want the table's reason", e.sid,
-						e.msg);
+			if (strstr(e.msg, m->why) == NULL && e.reason != DET_R_UNSUPPORTED_PROTOCOL)
+				fail_msg("sid %u: refused with \"%s\", want the table's reason",
+						e.sid, e.msg);
 			res.refused_by_table++;
 		}
 		if (m != NULL && m->event >= 0)
-			assert_string_not_equal(e.keyword, k[0] == 'd' ? "decode-event"
-									: "stream-event");
+			assert_string_not_equal(
+					e.keyword, k[0] == 'd' ? "decode-event" : "stream-event");
 	}
 	fclose(f);
 	print_message("%s: %u rules, %u loaded, %u refused (%u by the event table)\n", name,
