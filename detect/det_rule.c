@@ -1634,6 +1634,7 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 	struct det_threshold *th = &ps->r->th;
 	char tmp[256], *tok, *save;
 	bool have_type = df, have_track = false, have_count = false, have_secs = false;
+	bool have_mult = false;
 
 	if (ps->have_threshold || ps->have_df)
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off,
@@ -1662,12 +1663,11 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 			else if (strcmp(val, "both") == 0)
 				th->type = DET_TH_BOTH;
 			else if (strcmp(val, "backoff") == 0)
-				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
-						"threshold type backoff is not supported (limit, "
-						"threshold, both are)");
+				th->type = DET_TH_BACKOFF;
 			else
 				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
-						"threshold type '%s' is not limit, threshold or both",
+						"threshold type '%s' is not limit, threshold, both or "
+						"backoff",
 						val);
 			have_type = true;
 		} else if (strcmp(key, "track") == 0) {
@@ -1680,13 +1680,11 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 			else if (strcmp(val, "by_both") == 0)
 				th->track = DET_TRACK_BOTH;
 			else if (strcmp(val, "by_flow") == 0)
-				return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
-						"%s track by_flow is not supported (by_src, by_dst, "
-						"by_rule, by_both are)",
-						ps->kw);
+				th->track = DET_TRACK_FLOW;
 			else
 				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
-						"track '%s' is not by_src, by_dst, by_rule or by_both",
+						"track '%s' is not by_src, by_dst, by_rule, by_both or "
+						"by_flow",
 						val);
 			have_track = true;
 		} else if (strcmp(key, "count") == 0) {
@@ -1709,6 +1707,12 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 			else
 				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
 						"unique_on '%s' is not src_port or dst_port", val);
+		} else if (strcmp(key, "multiplier") == 0 && !df) {
+			if (parse_uint(val, 2, UINT32_MAX, &n) != 0)
+				return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+						"multiplier '%s' is not a number from 2", val);
+			th->multiplier = (uint32_t)n;
+			have_mult = true;
 		} else if (strcmp(key, "unique_on") == 0 || strcmp(key, "multiplier") == 0) {
 			return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
 					"%s option '%s' is not supported", ps->kw, key);
@@ -1718,6 +1722,18 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 					ps->kw, df ? "" : "type,");
 		}
 	}
+	if (th->type == DET_TH_BACKOFF) {
+		/* Suricata: backoff counts a flow's matches, without a window */
+		if (!have_track || !have_count || !have_mult || have_secs ||
+				th->track != DET_TRACK_FLOW)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"threshold type backoff needs track by_flow, count and "
+					"multiplier (and no seconds)");
+		return 0;
+	}
+	if (have_mult)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"multiplier is for threshold type backoff only");
 	if (!have_type || !have_track || !have_count || !have_secs)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
 				"%s needs %strack, count and seconds", ps->kw, df ? "" : "type, ");

@@ -296,6 +296,7 @@ enum det_thresh_type {
 	DET_TH_THRESHOLD,
 	DET_TH_BOTH,
 	DET_TH_DETECTION_FILTER,
+	DET_TH_BACKOFF, /* alert at the count-th match, then each time multiplier times later */
 };
 
 enum det_track {
@@ -303,6 +304,7 @@ enum det_track {
 	DET_TRACK_DST,
 	DET_TRACK_RULE,
 	DET_TRACK_BOTH,
+	DET_TRACK_FLOW, /* the address and port pair, either way (Suricata's by_flow) */
 };
 
 /* detection_filter unique_on (Suricata 8): count distinct ports instead of matches. */
@@ -317,7 +319,8 @@ struct det_threshold {
 	uint8_t track;	   /* enum det_track */
 	uint8_t unique_on; /* enum det_unique_on; detection_filter only */
 	uint32_t count;
-	uint32_t seconds;
+	uint32_t seconds;    /* not for backoff */
+	uint32_t multiplier; /* backoff only */
 };
 
 enum det_fb_cmd {

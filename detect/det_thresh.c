@@ -23,6 +23,8 @@ struct th_entry {
 	uint8_t track;
 	uint8_t kind;
 	uint8_t a[16], b[16];
+	uint16_t pa, pb; /* by_flow: the ports of a and b */
+	uint32_t next;	 /* backoff: the match that alerts next */
 };
 
 struct det_thresh {
@@ -117,6 +119,7 @@ lookup(struct det_thresh *t, uint8_t kind, uint32_t gid, uint32_t sid, uint8_t t
 	static const uint8_t zero[16];
 	const uint8_t *src = p->src != NULL ? p->src : zero, *dst = p->dst != NULL ? p->dst : zero;
 	const uint8_t *a = zero, *b = zero;
+	uint16_t pa = 0, pb = 0;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	struct th_entry *victim = NULL;
 
@@ -137,6 +140,23 @@ lookup(struct det_thresh *t, uint8_t kind, uint32_t gid, uint32_t sid, uint8_t t
 			b = src;
 		}
 		break;
+	case DET_TRACK_FLOW: {
+		/* one entry for the flow, whichever way the packet goes */
+		int c = memcmp(src, dst, 16);
+
+		if (c < 0 || (c == 0 && p->sport <= p->dport)) {
+			a = src;
+			b = dst;
+			pa = p->sport;
+			pb = p->dport;
+		} else {
+			a = dst;
+			b = src;
+			pa = p->dport;
+			pb = p->sport;
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -146,6 +166,8 @@ lookup(struct det_thresh *t, uint8_t kind, uint32_t gid, uint32_t sid, uint8_t t
 	h = hash_bytes(h, &track, 1);
 	h = hash_bytes(h, a, 16);
 	h = hash_bytes(h, b, 16);
+	h = hash_bytes(h, (const uint8_t *)&pa, 2);
+	h = hash_bytes(h, (const uint8_t *)&pb, 2);
 
 	*fresh = false;
 	for (unsigned i = 0; i < PROBE; i++) {
@@ -153,7 +175,7 @@ lookup(struct det_thresh *t, uint8_t kind, uint32_t gid, uint32_t sid, uint8_t t
 
 		if (x->used && x->kind == kind && x->gid == gid && x->sid == sid &&
 				x->track == track && memcmp(x->a, a, 16) == 0 &&
-				memcmp(x->b, b, 16) == 0)
+				memcmp(x->b, b, 16) == 0 && x->pa == pa && x->pb == pb)
 			return x;
 		/* prefer an empty slot, then one whose window has closed, then the oldest */
 		if (victim == NULL || rank(x, p->now_ns) < rank(victim, p->now_ns) ||
@@ -171,6 +193,8 @@ lookup(struct det_thresh *t, uint8_t kind, uint32_t gid, uint32_t sid, uint8_t t
 	victim->track = track;
 	memcpy(victim->a, a, 16);
 	memcpy(victim->b, b, 16);
+	victim->pa = pa;
+	victim->pb = pb;
 	victim->start_ns = p->now_ns;
 	*fresh = true;
 	return victim;
@@ -208,6 +232,20 @@ det_thresh_check(struct det_thresh *t, uint32_t gid, uint32_t sid, const struct 
 	bool fresh, reset;
 	struct th_entry *e = lookup(t, KIND_THRESH, gid, sid, th->track, p, &fresh);
 	unsigned ret = 0;
+
+	if (th->type == DET_TH_BACKOFF) {
+		/* no window: the count-th match alerts, then every multiplier-fold one */
+		e->window_ns = UINT64_MAX;
+		if (fresh)
+			e->next = th->count;
+		if (e->count < UINT32_MAX)
+			e->count++;
+		if (e->count != e->next)
+			return DET_TH_APPLY;
+		e->next = e->next > UINT32_MAX / th->multiplier ? 0 /* past counting: no more */
+								: e->next * th->multiplier;
+		return DET_TH_APPLY | DET_TH_ALERT;
+	}
 
 	reset = fresh;
 	if (!fresh && p->now_ns - e->start_ns >= window) {

@@ -424,10 +424,14 @@ test_options_invalid(void **state)
 			"not tcp");
 	BAD(H "(threshold:type limit, count 1, seconds 1; sid:1;)", DET_R_INVALID_VALUE, 41,
 			"threshold", "needs type, track, count and seconds");
-	BAD(H "(threshold:type backoff, track by_flow, count 1, multiplier 10; sid:1;)",
-			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "backoff");
-	BAD(H "(threshold:type limit, track by_flow, count 1, seconds 1; sid:1;)",
-			DET_R_UNSUPPORTED_MODIFIER, 41, "threshold", "by_flow");
+	BAD(H "(threshold:type backoff, track by_src, count 1, multiplier 10; sid:1;)",
+			DET_R_INVALID_VALUE, 41, "threshold", "backoff needs track by_flow");
+	BAD(H "(threshold:type backoff, track by_flow, count 1; sid:1;)", DET_R_INVALID_VALUE, 41,
+			"threshold", "multiplier");
+	BAD(H "(threshold:type backoff, track by_flow, count 1, multiplier 1; sid:1;)",
+			DET_R_INVALID_VALUE, 41, "threshold", "multiplier '1'");
+	BAD(H "(threshold:type limit, track by_src, count 1, seconds 1, multiplier 2; sid:1;)",
+			DET_R_INVALID_VALUE, 41, "threshold", "backoff only");
 	BAD(H "(detection_filter:track by_dst, count 1, seconds 60, unique_on proto; sid:1;)",
 			DET_R_INVALID_VALUE, 48, "detection_filter", "not src_port or dst_port");
 	BAD(H "(threshold:type limit, track by_dst, count 1, seconds 60, unique_on dst_port; "

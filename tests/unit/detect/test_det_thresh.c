@@ -383,11 +383,41 @@ test_unique_on(void **state)
 	tdet_close(&t);
 }
 
+/* threshold type backoff, track by_flow (Suricata's stream-events.rules) */
+static void
+test_backoff(void **state)
+{
+	struct tdet t;
+	char out[32] = { 0 };
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"x\"; threshold:type backoff, "
+		      "track by_flow, count 1, multiplier 3; sid:1;)\n"
+		      "alert udp any any -> any any (content:\"x\"; threshold:type backoff, "
+		      "track by_flow, count 4, multiplier 2; sid:2;)\n");
+	/* the 1st, 3rd, 9th and 27th matches of a flow alert, whichever way they go; the others
+	 * match without an alert ('a') */
+	for (unsigned i = 0; i < 27; i++)
+		out[i] = i % 2 ? hit(&t, 1, srv, c1, 53, 1000, 1 + i)
+			       : hit(&t, 1, c1, srv, 1000, 53, 1 + i);
+	assert_string_equal(out, "AaAaaaaaAaaaaaaaaaaaaaaaaaA");
+	/* another flow (another port of the same hosts) counts apart, with no window */
+	assert_int_equal(hit(&t, 1, c1, srv, 1001, 53, 100000), 'A');
+	assert_int_equal(hit(&t, 1, c1, srv, 1001, 53, 200000), 'a');
+	/* count 4, multiplier 2: the 4th, 8th and 16th */
+	for (unsigned i = 0; i < 16; i++)
+		out[i] = hit(&t, 2, c2, srv, 2000, 53, 1 + i);
+	out[16] = '\0';
+	assert_string_equal(out, "aaaAaaaAaaaaaaaA");
+	tdet_close(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_rate_filter),
 		cmocka_unit_test(test_suppress),
