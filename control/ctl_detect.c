@@ -103,6 +103,13 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->dns_tunnel.suspicious_names = 20;
 	cfg->dns_tunnel.unique_subdomains = 100;
 	cfg->dns_tunnel.txt_queries = 50;
+	cfg->dns_tunnel.tunnel_names = 30;
+	cfg->dns_tunnel.long_window_ms = 3600000;
+	cfg->dns_tunnel.long_tunnel_names = 60;
+	cfg->dns_tunnel.encoded_min_len = 20;
+	cfg->dns_tunnel.long_name_len = 60;
+	snprintf(cfg->dns_tunnel.public_suffix_list, sizeof(cfg->dns_tunnel.public_suffix_list),
+			"%s", "/usr/share/publicsuffix/public_suffix_list.dat");
 
 	cfg->brute_force.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->brute_force.window_ms = 60000;
@@ -321,6 +328,28 @@ static const struct vg_yaml_field dns_fields[] = {
 	{ .name = "suspicious_names", .type = VG_YT_U32, .off = DN(suspicious_names), .min = 1 },
 	{ .name = "unique_subdomains", .type = VG_YT_U32, .off = DN(unique_subdomains), .min = 2 },
 	{ .name = "txt_queries", .type = VG_YT_U32, .off = DN(txt_queries), .min = 1 },
+	{ .name = "tunnel_names", .type = VG_YT_U32, .off = DN(tunnel_names), .min = 2 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = DN(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
+	{ .name = "long_tunnel_names", .type = VG_YT_U32, .off = DN(long_tunnel_names), .min = 2 },
+	{ .name = "encoded_min_length",
+			.type = VG_YT_U32,
+			.off = DN(encoded_min_len),
+			.min = 8,
+			.max = 255 },
+	{ .name = "long_name_length",
+			.type = VG_YT_U32,
+			.off = DN(long_name_len),
+			.min = 16,
+			.max = 255 },
+	{ .name = "public_suffix_list",
+			.type = VG_YT_STRBUF,
+			.off = DN(public_suffix_list),
+			.min = 1,
+			.max = 256 },
 	{ 0 },
 };
 

@@ -44,6 +44,8 @@ enum ctl_detector_id {
 #define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
 #define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
 #define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
 #define CTL_SID_BRUTE_FORCE	      9000030
 #define CTL_SID_EXFIL		      9000040
 #define CTL_SID_RATE_HOST_PPS	      9000050
@@ -88,7 +90,14 @@ struct ctl_dns_cfg {
 	uint32_t entropy_min_len;   /* ... for subdomains at least this long */
 	uint32_t suspicious_names;  /* suspicious names from one client per window */
 	uint32_t unique_subdomains; /* distinct names under one domain per window */
-	uint32_t txt_queries;	    /* TXT and NULL queries from one client per window */
+	uint32_t txt_queries; /* TXT, NULL, private-type queries under one domain per window */
+	/* The tunnel finding: distinct encoded-looking names under one registered domain ... */
+	uint32_t tunnel_names; /* ... per window ... */
+	uint64_t long_window_ms;
+	uint32_t long_tunnel_names;   /* ... or per long window (slow tunnels) */
+	uint32_t encoded_min_len;     /* a subdomain part shorter than this is never "encoded" */
+	uint32_t long_name_len;	      /* one encoded subdomain part this long is a finding */
+	char public_suffix_list[256]; /* path of the list (Debian package publicsuffix) */
 };
 
 struct ctl_brute_cfg {
