@@ -169,8 +169,8 @@ static const struct ctl_alert_template templates[] = {
 			.what = "${observed} distinct ${encoding}-encoded names under ${domain} were "
 				"queried within ${window}, most recently by ${src} (for example "
 				"${example}, ${length} characters of data per name on average); "
-				"${typed} of the ${queries} queries asked for ${types}, answers averaged "
-				"${answer} bytes, one query every ${gap} (regularity ${regularity}).",
+				"${typed} of the ${queries} queries asked for ${types}; answers: ${answer}; "
+				"one query every ${gap} (${regularity}).",
 			.why = "Names of real hosts are few and made of words; a tunnel encodes each chunk "
 			       "of data as a new name under a domain its server answers for, and often "
 			       "asks for record types that carry data back. The threshold is "
@@ -496,7 +496,10 @@ tunnel_alert(struct dns *x, const struct dp_event *ev, struct domain_val *dv, un
 	ctl_alert_fact(&a, "length", "%.0f", w->encoded ? (double)w->enc_chars / w->encoded : 0);
 	ctl_alert_fact(&a, "typed", "%u", w->typed);
 	ctl_alert_fact(&a, "queries", "%u", w->queries);
-	ctl_alert_fact(&a, "answer", "%.0f", ans);
+	if (w->ans_pkts > 0)
+		ctl_alert_fact(&a, "answer", "%.0f bytes a packet on average", ans);
+	else
+		ctl_alert_fact(&a, "answer", "none seen yet");
 	ctl_alert_fact(&a, "gap", "%s", gapbuf);
 	ctl_alert_fact(&a, "types", "%s",
 			w->typed ? "TXT, NULL, CNAME, MX or private types" : "none of those types");
@@ -634,12 +637,15 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		}
 	}
 	count_window(x, ev, dv, nv, new_name, enc, chars);
-	/* One very long encoded name: once per domain and window. */
-	if (enc != ENC_NONE && chars >= c->long_name_len && dv->long_gen != dv->gen + 1 &&
-			dv->w[W_SHORT].encoded < c->tunnel_names) {
+	/* One very long encoded name: once per domain and long window, and not once the domain
+	 * is known for a tunnel. */
+	if (enc != ENC_NONE && chars >= c->long_name_len &&
+			dv->long_gen != dv->w[W_LONG].gen + 1 &&
+			dv->w[W_SHORT].encoded < c->tunnel_names &&
+			dv->w[W_LONG].encoded < c->long_tunnel_names) {
 		struct ctl_alert a;
 
-		dv->long_gen = dv->gen + 1;
+		dv->long_gen = dv->w[W_LONG].gen + 1;
 		start_alert(x, &a, 4, ev, CTL_SEV_LOW);
 		snprintf(a.metric, sizeof(a.metric), "encoded_length");
 		a.observed = (double)chars;

@@ -412,9 +412,10 @@ dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *n
 	ctl_test_counts(&ev, 1, 1, 80, 200);
 	ev.app.dns_qtype = qtype;
 	ev.app.dns_qname_len = (uint8_t)strlen(name);
-	/* a name longer than the event holds is cut, as the worker cuts it */
-	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%.*s",
-			(int)sizeof(ev.app.dns_qname) - 1, name);
+	/* a name longer than the event holds keeps its end, as the worker cuts it */
+	size_t n = strlen(name), cap = sizeof(ev.app.dns_qname) - 1;
+
+	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%s", name + (n > cap ? n - cap : 0));
 	ctl_detectors_on_event(d, &ev);
 }
 
