@@ -639,8 +639,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 	count_window(x, ev, dv, nv, new_name, enc, chars);
 	/* One very long encoded name: once per domain and long window, and not once the domain
 	 * is known for a tunnel. */
-	if (enc != ENC_NONE && chars >= c->long_name_len &&
-			dv->long_gen != dv->w[W_LONG].gen + 1 &&
+	if (enc != ENC_NONE && chars >= c->long_name_len && dv->long_gen != dv->w[W_LONG].gen + 1 &&
 			dv->w[W_SHORT].encoded < c->tunnel_names &&
 			dv->w[W_LONG].encoded < c->long_tunnel_names) {
 		struct ctl_alert a;

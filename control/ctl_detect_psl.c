@@ -188,7 +188,7 @@ ctl_psl_registered(const struct ctl_psl *p, const char *name, size_t len)
 			ps = k;
 		/* "*.ck" makes every "x.ck" a suffix. */
 		if (k >= 2 && (kinds_of(p, name + starts[k - 2], len - starts[k - 2]) &
-				      PSL_WILDCARD))
+					      PSL_WILDCARD))
 			ps = k;
 	}
 	if (ps >= nl)
