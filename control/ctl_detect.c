@@ -18,6 +18,7 @@ static const struct ctl_detector_ops *const detector_table[CTL_DET__COUNT] = {
 	[CTL_DET_BRUTE_FORCE] = &ctl_det_brute_force,
 	[CTL_DET_EXFIL] = &ctl_det_exfil,
 	[CTL_DET_RATE] = &ctl_det_rate,
+	[CTL_DET_ICMP_TUNNEL] = &ctl_det_icmp_tunnel,
 };
 
 static const char *const detector_names[CTL_DET__COUNT] = {
@@ -27,6 +28,7 @@ static const char *const detector_names[CTL_DET__COUNT] = {
 	"brute_force",
 	"exfiltration",
 	"rate",
+	"icmp_tunnel",
 };
 
 const char *
@@ -136,6 +138,12 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->rate.min_bps = 10ULL << 20;
 	cfg->rate.hosts = true;
 	cfg->rate.services = true;
+
+	cfg->icmp_tunnel.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->icmp_tunnel.min_pkts = 30;
+	cfg->icmp_tunnel.min_stddev = 16;
+	cfg->icmp_tunnel.asymmetry = 1.5;
+	cfg->icmp_tunnel.large = 256;
 }
 
 static int
@@ -170,6 +178,8 @@ DOUBLE_FIELD(exfil_sigma, struct ctl_exfil_cfg, sigma, 0.5, 1000)
 DOUBLE_FIELD(exfil_alpha, struct ctl_exfil_cfg, alpha, 0.0001, 1)
 DOUBLE_FIELD(rate_sigma, struct ctl_rate_cfg, sigma, 0.5, 1000)
 DOUBLE_FIELD(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
+DOUBLE_FIELD(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
+DOUBLE_FIELD(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
 DOUBLE_FIELD(min_sd_frac, struct ctl_detect_cfg, min_stddev_frac, 0, 10)
 
 static int
@@ -405,6 +415,16 @@ static const struct vg_yaml_field rate_fields[] = {
 	{ 0 },
 };
 
+#define IC(f) offsetof(struct ctl_icmp_cfg, f)
+static const struct vg_yaml_field icmp_fields[] = {
+	COMMON_FIELDS,
+	{ .name = "min_packets", .type = VG_YT_U32, .off = IC(min_pkts), .min = 2 },
+	{ .name = "min_stddev", .type = VG_YT_CUSTOM, .parse = icmp_min_sd },
+	{ .name = "asymmetry", .type = VG_YT_CUSTOM, .parse = icmp_asym },
+	{ .name = "large", .type = VG_YT_U32, .off = IC(large), .min = 1, .max = 65535 },
+	{ 0 },
+};
+
 #define SECTION(fn, member, fields, what)                                                        \
 	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)             \
 	{                                                                                        \
@@ -419,6 +439,7 @@ SECTION(parse_dns_tunnel, dns_tunnel, dns_fields, "detectors.dns_tunnel")
 SECTION(parse_brute_force, brute_force, brute_fields, "detectors.brute_force")
 SECTION(parse_exfil, exfiltration, exfil_fields, "detectors.exfiltration")
 SECTION(parse_rate, rate, rate_fields, "detectors.rate")
+SECTION(parse_icmp, icmp_tunnel, icmp_fields, "detectors.icmp_tunnel")
 
 #define DC(f) offsetof(struct ctl_detect_cfg, f)
 const struct vg_yaml_field ctl_detect_yaml_fields[] = {
@@ -441,6 +462,7 @@ const struct vg_yaml_field ctl_detect_yaml_fields[] = {
 	{ .name = "brute_force", .type = VG_YT_CUSTOM, .parse = parse_brute_force },
 	{ .name = "exfiltration", .type = VG_YT_CUSTOM, .parse = parse_exfil },
 	{ .name = "rate", .type = VG_YT_CUSTOM, .parse = parse_rate },
+	{ .name = "icmp_tunnel", .type = VG_YT_CUSTOM, .parse = parse_icmp },
 	{ 0 },
 };
 

@@ -34,6 +34,7 @@ enum ctl_detector_id {
 	CTL_DET_BRUTE_FORCE,
 	CTL_DET_EXFIL,
 	CTL_DET_RATE,
+	CTL_DET_ICMP_TUNNEL,
 	CTL_DET__COUNT
 };
 
@@ -52,6 +53,7 @@ enum ctl_detector_id {
 #define CTL_SID_RATE_HOST_BPS	      9000051
 #define CTL_SID_RATE_SERVICE_PPS      9000052
 #define CTL_SID_RATE_SERVICE_BPS      9000053
+#define CTL_SID_ICMP_TUNNEL	      9000060
 
 #define CTL_DETECT_MAX_NETS  32
 #define CTL_DETECT_MAX_PORTS 32
@@ -131,6 +133,14 @@ struct ctl_rate_cfg {
 	bool services; /* per internal (address, port, protocol) that answers */
 };
 
+struct ctl_icmp_cfg {
+	struct ctl_detect_common c;
+	uint32_t min_pkts; /* an echo flow this long is sustained */
+	double min_stddev; /* payload sizes this spread (bytes) vary */
+	double asymmetry;  /* one direction with this many times the other's bytes */
+	uint32_t large;	   /* mean payload bytes that make it large */
+};
+
 struct ctl_net {
 	uint8_t family;
 	uint8_t prefix;
@@ -154,6 +164,7 @@ struct ctl_detect_cfg {
 	struct ctl_brute_cfg brute_force;
 	struct ctl_exfil_cfg exfiltration;
 	struct ctl_rate_cfg rate;
+	struct ctl_icmp_cfg icmp_tunnel;
 };
 
 /* Defaults: every detector on, no blocking, RFC 1918 and fc00::/7 internal. */
@@ -211,7 +222,8 @@ struct ctl_detect_counters {
 
 void ctl_detectors_counters(const struct ctl_detectors *d, struct ctl_detect_counters *c);
 
-/* "port_scan", "syn_flood", "dns_tunnel", "brute_force", "exfiltration", "rate". */
+/* "port_scan", "syn_flood", "dns_tunnel", "brute_force", "exfiltration", "rate",
+ * "icmp_tunnel". */
 const char *ctl_detector_name(unsigned id);
 
 /* Every finding's template (for documentation and tests). */

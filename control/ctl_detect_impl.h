@@ -42,6 +42,7 @@ extern const struct ctl_detector_ops ctl_det_dns_tunnel;
 extern const struct ctl_detector_ops ctl_det_brute_force;
 extern const struct ctl_detector_ops ctl_det_exfil;
 extern const struct ctl_detector_ops ctl_det_rate;
+extern const struct ctl_detector_ops ctl_det_icmp_tunnel;
 
 struct ctl_detectors {
 	struct ctl_detect_cfg cfg;

@@ -741,6 +741,92 @@ def case_dns_benign():
             "long key answers, 32-hex-digit tracking subdomains: no alert at all", {}, [], cap)
 
 
+# ICMP tunnels and pings ----------------------------------------------------------------------
+
+
+def ping_payload(n, windows=False):
+    """What ping puts in an echo: Linux iputils 8 bytes of time then bytes counting up from
+    0x10 (the size given with -s); Windows the alphabet again and again."""
+    if windows:
+        return (b"abcdefghijklmnopqrstuvwabcdefghi" * (n // 32 + 1))[:n]
+    return (b"\x00" * 8 + bytes((0x10 + i) & 0xff for i in range(n)))[:n]
+
+
+def echo(cap, t, src, dst, ident, seq, req, rep, rtt=20 * MS):
+    cap.add(t, IP(src=src, dst=dst) / ICMP(type=8, id=ident, seq=seq) / Raw(req))
+    if rep is not None:
+        cap.add(t + rtt, IP(src=dst, dst=src) / ICMP(type=0, id=ident, seq=seq) / Raw(rep))
+
+
+def icmp_alert(src, dst, severity, signs):
+    return expect_anomaly(9000060, "ICMP tunnel: data in echo payloads",
+                          "Potential Corporate Privacy Violation", severity, "icmp_tunnel",
+                          src=src, dst=dst, proto="ICMP", metric="echo_packets", observed=80,
+                          threshold=30, facts={"signs": signs})
+
+
+def case_icmp_ptunnel():
+    """ptunnel (ping tunnel) carrying a download: the client's echo requests hold its 28-byte
+    header and small TCP segments (requests, ACKs), the proxy's replies the server's data in
+    chunks of up to 1024 bytes; one echo identifier for the session, about 10 exchanges a
+    second."""
+    rng, cap = random.Random(301), Capture()
+    client, proxy = "10.0.0.80", "198.51.100.77"
+    t = 1 * S
+    for i in range(40):
+        hdr = b"\xd5\x20\x08\x80" + filler(rng, 24)
+        req = hdr + filler(rng, rng.choice([0, 0, 0, 60, 120]))
+        rep = hdr + filler(rng, rng.choice([1024, 1024, 1024, 600, 200]))
+        echo(cap, t, client, proxy, 0x4a1f, i, req, rep, rtt=30 * MS)
+        t += rng.randrange(50 * MS, 150 * MS)
+    alert = icmp_alert(client, proxy, "high",
+                       "sizes vary, one side dominates, large")
+    return ("ptunnel-shaped ICMP tunnel (small requests, replies of up to 1 KB of data, one "
+            "identifier): one high ICMP tunnel finding when the flow ends (80 packets) naming "
+            "the client, nothing else",
+            {}, [alert], cap)
+
+
+def case_icmp_icmpsh():
+    """icmpsh: the compromised host's echo requests carry command output (text of varying
+    length, one a second while idle, more while output flows); the operator's replies carry
+    the commands (short text, often empty)."""
+    rng, cap = random.Random(302), Capture()
+    slave, master = "10.0.0.81", "203.0.113.66"
+    t = 1 * S
+    for i in range(40):
+        out = (b"Volume in drive C has no label.\r\n" * rng.randrange(0, 12))[:rng.randrange(0, 400)]
+        cmd = rng.choice([b"", b"", b"", b"dir\n", b"whoami\n", b"ipconfig /all\n"])
+        echo(cap, t, slave, master, 0x0001, i, out, cmd, rtt=40 * MS)
+        t += rng.randrange(200 * MS, 1 * S)
+    alert = icmp_alert(slave, master, "medium",
+                       "sizes vary, one side dominates")
+    return ("icmpsh-shaped reverse shell over ICMP (command output in requests, commands in "
+            "replies): one ICMP tunnel finding naming the compromised host, nothing else", {},
+            [alert], cap)
+
+
+def case_icmp_benign():
+    """Pings that must stay quiet: a monitoring host pinging every second for a minute (Linux,
+    56 bytes), a Windows host's 32-byte pings, path MTU discovery with 1472-byte pings that are
+    not fragmented, and pings to a host that does not answer."""
+    cap = Capture()
+    mon, win, host = "10.0.0.90", "10.0.0.91", "10.0.0.92"
+    for i in range(60):
+        p = ping_payload(56)
+        echo(cap, 1 * S + i * S, mon, "192.0.2.1", 0x0b11, i, p, p)
+    for i in range(40):
+        p = ping_payload(32, windows=True)
+        echo(cap, 2 * S + i * S, win, "192.0.2.2", 0x0001, i, p, p)
+    for i in range(40):
+        p = ping_payload(1472)
+        echo(cap, 3 * S + i * 500 * MS, host, "198.51.100.3", 0x2222, i, p, p)
+    for i in range(40):
+        echo(cap, 4 * S + i * S, host, "198.51.100.4", 0x3333, i, ping_payload(56), None)
+    return ("pings: every second for a minute, Windows pings, 1472-byte path MTU pings, pings "
+            "that get no answer: no alert at all", {}, [], cap)
+
+
 def ssh_attempt(cap, rng, t, cli, cport, srv):
     """One password-guessing connection: banners, key exchange, three failed password tries,
     the server disconnects."""
@@ -934,6 +1020,9 @@ CASES = {
     "anomaly-dns-slow-tunnel": case_dns_slow_tunnel,
     "anomaly-dns-long-name": case_dns_long_name,
     "anomaly-dns-benign": case_dns_benign,
+    "anomaly-icmp-ptunnel": case_icmp_ptunnel,
+    "anomaly-icmp-icmpsh": case_icmp_icmpsh,
+    "anomaly-icmp-benign": case_icmp_benign,
     "anomaly-bruteforce-ssh": case_bruteforce_ssh,
     "anomaly-exfil": case_exfil,
     "anomaly-exfil-short-sessions": case_exfil_short_sessions,

@@ -85,6 +85,7 @@ only(unsigned det)
 	c.brute_force.c.enabled = det == CTL_DET_BRUTE_FORCE;
 	c.exfiltration.c.enabled = det == CTL_DET_EXFIL;
 	c.rate.c.enabled = det == CTL_DET_RATE;
+	c.icmp_tunnel.c.enabled = det == CTL_DET_ICMP_TUNNEL;
 	return c;
 }
 
@@ -922,7 +923,7 @@ test_all_templates_resolve(void **state)
 	static const char *const facts[] = { "port_lo", "port_hi", "ports", "probe", "sources",
 		"half_open", "example", "longest", "entropy", "domain", "failed", "service",
 		"targets", "to", "encoding", "length", "typed", "queries", "types", "answer", "gap",
-		"regularity", "because", NULL };
+		"regularity", "because", "mean_size", "sd_size", "signs", NULL };
 	unsigned n = ctl_detect_n_templates();
 
 	(void)state;
