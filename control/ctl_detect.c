@@ -87,6 +87,8 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->port_scan.ports = 25;
 	cfg->port_scan.hosts = 20;
 	cfg->port_scan.probe_max_pkts = 3;
+	cfg->port_scan.small_ports = 5;
+	cfg->port_scan.long_window_ms = 3600000;
 
 	cfg->syn_flood.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 600000 };
 	cfg->syn_flood.interval_ms = 1000;
@@ -292,6 +294,16 @@ static const struct vg_yaml_field portscan_fields[] = {
 			.off = PS(probe_max_pkts),
 			.min = 1,
 			.max = 100 },
+	{ .name = "small_ports",
+			.type = VG_YT_U32,
+			.off = PS(small_ports),
+			.min = 2,
+			.max = 65535 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = PS(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
 	{ 0 },
 };
 
@@ -637,7 +649,8 @@ ctl_detect_emit(struct ctl_detectors *d, unsigned det, struct ctl_alert *a)
 	const struct dp_event_flow *f = &a->flow;
 
 	a->block_ttl_ms = 0;
-	if (c->block && (f->family == 4 || f->family == 6) &&
+	/* A low finding (a small scan, one long name) is a hint, never a reason to block. */
+	if (c->block && a->severity > CTL_SEV_LOW && (f->family == 4 || f->family == 6) &&
 			memcmp(f->src, (uint8_t[16]){ 0 }, 16) != 0 &&
 			!ctl_net_contains(d->cfg.never_block, d->cfg.n_never_block, f->family,
 					f->src))

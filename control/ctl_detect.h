@@ -41,6 +41,8 @@ enum ctl_detector_id {
 /* Finding ids: the sid of anomaly alerts (gid CTL_ANOMALY_GID). Stable across versions. */
 #define CTL_SID_PORTSCAN_VERTICAL     9000001
 #define CTL_SID_PORTSCAN_HORIZONTAL   9000002
+#define CTL_SID_PORTSCAN_SMALL	      9000003
+#define CTL_SID_PORTSCAN_SLOW	      9000004
 #define CTL_SID_SYN_FLOOD	      9000010
 #define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
 #define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
@@ -71,6 +73,8 @@ struct ctl_portscan_cfg {
 	uint32_t ports;		 /* distinct ports probed on one host (vertical) */
 	uint32_t hosts;		 /* distinct hosts probed (horizontal) */
 	uint32_t probe_max_pkts; /* a probe sends at most this many packets and no payload */
+	uint32_t small_ports;	 /* a handful of ports of one host per window (low severity) */
+	uint64_t long_window_ms; /* `ports` within this is a slow scan */
 };
 
 struct ctl_synflood_cfg {

@@ -172,6 +172,15 @@ def expect_anomaly(sid, signature, category, severity, detector, src=None, dst=N
     return a
 
 
+def small_scan_alert(scanner, target, probe, proto, action="allowed"):
+    """The low finding every vertical scan makes first, at its fifth port."""
+    a = expect_anomaly(9000003, "Small port scan", "Attempted Information Leak", "low",
+                       "port_scan", src=scanner, dst=target, proto=proto,
+                       metric="distinct_ports", observed=5, threshold=5, facts={"probe": probe})
+    a["alert"]["action"] = action
+    return a
+
+
 def vertical_scan_alert(scanner, target, probe, proto):
     return expect_anomaly(9000001, "Vertical port scan", "Attempted Information Leak", "medium",
                           "port_scan", src=scanner, dst=target, proto=proto,
@@ -206,8 +215,9 @@ def case_portscan_syn():
                                                               seq=0, ack=seq + 1))
         t += 5 * MS
     return ("TCP SYN scan (nmap -sS) of 100 ports of one host: one vertical port scan alert "
-            "naming the scanner, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+            "naming the scanner, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
 
 
 def stealth_scan(seed, flags):
@@ -231,20 +241,23 @@ def stealth_scan(seed, flags):
 
 def case_portscan_fin():
     return ("TCP FIN scan (nmap -sF) of 60 ports: one vertical port scan alert with probe kind "
-            "TCP FIN, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP")], stealth_scan(102, "F"))
+            "TCP FIN, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP")], stealth_scan(102, "F"))
 
 
 def case_portscan_null():
     return ("TCP NULL scan (nmap -sN, no flags) of 60 ports: one vertical port scan alert with "
-            "probe kind TCP NULL, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP")], stealth_scan(103, ""))
+            "probe kind TCP NULL, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP")], stealth_scan(103, ""))
 
 
 def case_portscan_xmas():
     return ("TCP Xmas scan (nmap -sX, FIN+PSH+URG) of 60 ports: one vertical port scan alert "
-            "with probe kind TCP Xmas, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP")],
+            "with probe kind TCP Xmas, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP")],
             stealth_scan(104, "FPU"))
 
 
@@ -267,8 +280,81 @@ def case_portscan_block():
     alert["alert"]["action"] = "blocked"
     config = {"detectors": {"port_scan": {"block": True, "block_ttl": "1h"}}}
     return ("closed loop: a 25-port SYN scan with port_scan.block on; the EVE alert must say "
-            "action blocked (docs/STORE.md), since the scanner is put on the blocklist",
-            config, [alert], cap)
+            "action blocked (docs/STORE.md), since the scanner is put on the blocklist; the low "
+            "small-scan finding before it blocks nothing",
+            config, [alert, small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")],
+            cap)
+
+
+def connect_probe(cap, rng, t, src, sport, dst, port, open_ports):
+    """One probe of a connect scan (nmap -sT): a full handshake and a reset when the port is
+    open, a refused SYN otherwise."""
+    seq = rng.getrandbits(31)
+    cap.add(t, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="S", seq=seq,
+                                          window=64240))
+    if port in open_ports:
+        ss = rng.getrandbits(31)
+        cap.add(t + 300, IP(src=dst, dst=src) / TCP(sport=port, dport=sport, flags="SA", seq=ss,
+                                                    ack=seq + 1))
+        cap.add(t + 600, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="A",
+                                                    seq=seq + 1, ack=ss + 1))
+        cap.add(t + 700, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="RA",
+                                                    seq=seq + 1, ack=ss + 1))
+    else:
+        cap.add(t + 300, IP(src=dst, dst=src) / TCP(sport=port, dport=sport, flags="RA", seq=0,
+                                                    ack=seq + 1))
+
+
+def case_portscan_small():
+    """A targeted connect scan (nmap -sT -p 21,22,23,25,80,443,3389): seven ports of one host,
+    two of them open, within a second; a new source port per probe, as connect() gives."""
+    rng, cap = random.Random(121), Capture()
+    for i, port in enumerate([21, 22, 23, 25, 80, 443, 3389]):
+        connect_probe(cap, rng, 1 * S + i * 20 * MS, SCANNER, 45000 + i, TARGET, port, {22, 443})
+    # Five of the seven are refused: SYN-only probes, which is what the finding counts most.
+    return ("small connect scan of 7 chosen ports: the low small-scan finding at 5 ports, "
+            "nothing else", {},
+            [small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+
+
+def case_portscan_slow():
+    """A scan kept under per-minute thresholds: 30 ports of one host by SYN probes, one every
+    20 s (10 minutes): three a minute, so small scans, and a slow scan over the hour."""
+    rng, cap = random.Random(122), Capture()
+    ports = rng.sample(range(1, 1024), 30)
+    for i, port in enumerate(ports):
+        seq = rng.getrandbits(31)
+        t = 1 * S + i * 20 * S
+        cap.add(t, IP(src=SCANNER, dst=TARGET) / TCP(sport=41000 + i, dport=port, flags="S",
+                                                    seq=seq, window=1024))
+        cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(sport=port, dport=41000 + i,
+                                                          flags="RA", seq=0, ack=seq + 1))
+    slow = expect_anomaly(9000004, "Slow port scan", "Attempted Information Leak", "medium",
+                          "port_scan", src=SCANNER, dst=TARGET, proto="TCP",
+                          metric="distinct_ports", observed=25, threshold=25)
+    # Each minute holds three probes, but the detector counts probes when their flows end (on
+    # the flow table's clock), which puts five in one of its one-minute windows once.
+    return ("slow SYN scan, 30 ports one every 20 s: the slow-scan finding at 25 ports within "
+            "the hour, one low small-scan finding on the way, no vertical scan, nothing else",
+            {}, [slow, small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+
+
+def case_portscan_busy_client():
+    """A busy client: 200 web and API connections with data to a few services of one host in a
+    minute, plus a refused connection to each of three ports (a stale bookmark, a service that
+    is down): no scan."""
+    rng, cap = random.Random(123), Capture()
+    cli = "10.0.0.120"
+    srv = "192.0.2.80"
+    for i in range(200):
+        port = [80, 443, 8443][i % 3]
+        req, resp = http_get(rng, "app.example.com", f"/api/{i}", rng.randrange(200, 3000))
+        tcp_session(cap, rng, 1 * S + i * 250 * MS, cli, 30000 + i, srv, port, [(req, resp)],
+                    rtt=10 * MS, think=5 * MS)
+    for i, port in enumerate([8080, 8000, 9000]):
+        connect_probe(cap, rng, 5 * S + i * 7 * S, cli, 31000 + i, srv, port, set())
+    return ("busy client: 200 connections with data to three ports of one host and three "
+            "refused ports: no alert at all", {}, [], cap)
 
 
 def case_portscan_udp():
@@ -300,8 +386,9 @@ def case_portscan_udp():
                         / bytes(probe)[:28])
         t += 20 * MS
     return ("UDP scan (nmap -sU) of 61 ports, closed ones answering ICMP port unreachable: one "
-            "vertical port scan alert with probe kind UDP, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "UDP", "UDP")], cap)
+            "vertical port scan alert with probe kind UDP, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "UDP", "UDP"),
+             small_scan_alert(SCANNER, TARGET, "UDP", "UDP")], cap)
 
 
 def case_portscan_horizontal():
@@ -1006,6 +1093,9 @@ CASES = {
     "anomaly-portscan-xmas": case_portscan_xmas,
     "anomaly-portscan-udp": case_portscan_udp,
     "anomaly-portscan-horizontal": case_portscan_horizontal,
+    "anomaly-portscan-small": case_portscan_small,
+    "anomaly-portscan-slow": case_portscan_slow,
+    "anomaly-portscan-busy-client": case_portscan_busy_client,
     "anomaly-synflood": case_synflood,
     "anomaly-synflood-last": case_synflood_last,
     "anomaly-synflood-spoofed": case_synflood_spoofed,

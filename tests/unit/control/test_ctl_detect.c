@@ -231,14 +231,38 @@ test_portscan_window(void **state)
 
 	(void)state;
 	d = make(&c);
-	/* 40 ports, but one every 5 s: never 25 within a 60 s window. */
+	/* 40 ports, but one every 5 s: never 25 within a 60 s window, so no vertical scan; 12 a
+	 * window make small scans (5 ports), and the hour sees a slow scan at 25 ports. */
 	for (unsigned p = 1; p <= 40; p++) {
 		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
 				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
 		ctl_detectors_on_event(d, &ev);
 		ctl_detectors_on_tick(d, 0);
 	}
-	assert_int_equal(sink.n, 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_VERTICAL), 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 1);
+	assert_true(count_sid(CTL_SID_PORTSCAN_SMALL) >= 3);
+	const struct ctl_alert *a = first_sid(CTL_SID_PORTSCAN_SLOW);
+
+	assert_int_equal(a->severity, CTL_SEV_MEDIUM);
+	assert_explained(a,
+			(const char *const[]){ "198.51.100.9 probed 25 distinct ports on 10.0.0.5",
+					"1 h", NULL });
+	a = first_sid(CTL_SID_PORTSCAN_SMALL);
+	assert_int_equal(a->severity, CTL_SEV_LOW);
+	assert_explained(a, (const char *const[]){ "probed 5 distinct ports", NULL });
+	ctl_detectors_free(d);
+
+	/* Without the long window's reach (one minute), the same scan is only small ones. */
+	c.port_scan.long_window_ms = 60000;
+	d = make(&c);
+	for (unsigned p = 1; p <= 40; p++) {
+		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
+				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
+		ctl_detectors_on_event(d, &ev);
+	}
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SMALL), (int)sink.n);
 	ctl_detectors_free(d);
 }
 
@@ -890,6 +914,7 @@ test_block_request_and_never_block(void **state)
 	(void)state;
 	c.port_scan.c.block = true;
 	c.port_scan.c.block_ttl_ms = 120000;
+	c.port_scan.small_ports = 25; /* straight to the vertical finding */
 	c.n_never_block = 1;
 	c.never_block[0].family = 4;
 	c.never_block[0].prefix = 24;
