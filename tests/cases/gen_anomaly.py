@@ -442,6 +442,13 @@ def syn_flood(cap, rng, sources, start_us, per_s, secs):
 WEB_CLIENTS = ["192.0.2.10", "192.0.2.11", "203.0.113.40"]
 
 
+def flood_end_alert(attempts, peak):
+    """The low finding that closes a flood: the first interval below the thresholds."""
+    return expect_anomaly(9000011, "SYN flood ended", "Attempted Denial of Service", "low",
+                          "syn_flood", dst=TARGET, dport=80, proto="TCP", metric="syn_rate",
+                          facts={"attempts": str(attempts), "peak": str(peak)})
+
+
 def case_synflood():
     """400 SYNs per second for 3 s from one source to 10.0.0.5:80 (random source ports); the
     server answers each with SYN-ACK and never hears back. Ordinary web clients before and
@@ -457,7 +464,8 @@ def case_synflood():
                            facts={"sources": "one source"})
     return ("SYN flood: 400 half-open connections per second for 3 s from one source to one web "
             "server, ordinary clients before and after: one SYN flood alert naming the source, "
-            "nothing else", {}, [alert], cap)
+            "and its end (1200 attempts, peak 400/s), nothing else", {},
+            [alert, flood_end_alert(1200, 400)], cap)
 
 
 def case_synflood_last():
@@ -476,7 +484,8 @@ def case_synflood_last():
                            facts={"sources": "one source"})
     return ("SYN flood that ends the capture (ordinary clients before, nothing after): its "
             "interval is judged on the clock, before the shutdown ends the half-open flows: one "
-            "SYN flood alert naming the source, nothing else", {}, [alert], cap)
+            "SYN flood alert naming the source, and its end when vigild stops, nothing else", {},
+            [alert, flood_end_alert(400, 400)], cap)
 
 
 def case_synflood_spoofed():
@@ -492,7 +501,32 @@ def case_synflood_spoofed():
                            facts={"sources": "many sources"})
     return ("spoofed SYN flood: 1100 half-open connections per second for 2 s from random "
             "sources, ordinary clients connecting throughout: one critical SYN flood alert on "
-            "the service, no source named, nothing else", {}, [alert], cap)
+            "the service, no source named, and its end, nothing else", {},
+            [alert, flood_end_alert(2203, 1102)], cap)
+
+
+def case_synflood_rotating():
+    """A flood from 20 rotating sources (each in turn, 15 a second each: 300 a second in all,
+    no one source near any per-source threshold) for 3 s, while ordinary clients connect."""
+    rng, cap = random.Random(116), Capture()
+    sources = [f"203.0.113.{100 + i}" for i in range(20)]
+    web_clients(cap, rng, TARGET, 1 * S, 16 * S, 700 * MS, WEB_CLIENTS)
+    n, per_s = 900, 300
+    sports = rng.sample(range(1024, 65536), n)
+    for i, sp in enumerate(sports):
+        t = 10 * S + i * S // per_s
+        src = sources[i % len(sources)]
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=src, dst=TARGET) / TCP(sport=sp, dport=80, flags="S", seq=seq,
+                                                window=512))
+        cap.add(t + 200, IP(src=TARGET, dst=src) / TCP(sport=80, dport=sp, flags="SA",
+                                                      seq=rng.getrandbits(31), ack=seq + 1))
+    alert = expect_anomaly(9000010, "SYN flood", "Attempted Denial of Service", "high",
+                           "syn_flood", dst=TARGET, dport=80, proto="TCP", metric="syn_rate",
+                           facts={"sources": "many sources"})
+    return ("SYN flood from 20 rotating sources, 300 a second for 3 s, judged per destination: "
+            "one SYN flood alert on the service, no source named, and its end, nothing else",
+            {}, [alert, flood_end_alert(905, 302)], cap)
 
 
 def case_flash_crowd():
@@ -1099,6 +1133,7 @@ CASES = {
     "anomaly-synflood": case_synflood,
     "anomaly-synflood-last": case_synflood_last,
     "anomaly-synflood-spoofed": case_synflood_spoofed,
+    "anomaly-synflood-rotating": case_synflood_rotating,
     "anomaly-flash-crowd": case_flash_crowd,
     "anomaly-portscan-block": case_portscan_block,
     "anomaly-dns-tunnel": case_dns_tunnel,

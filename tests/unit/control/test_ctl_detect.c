@@ -948,7 +948,8 @@ test_all_templates_resolve(void **state)
 	static const char *const facts[] = { "port_lo", "port_hi", "ports", "probe", "sources",
 		"half_open", "example", "longest", "entropy", "domain", "failed", "service",
 		"targets", "to", "encoding", "length", "typed", "queries", "types", "answer", "gap",
-		"regularity", "because", "mean_size", "sd_size", "signs", NULL };
+		"regularity", "because", "mean_size", "sd_size", "signs", "attempts", "peak",
+		NULL };
 	unsigned n = ctl_detect_n_templates();
 
 	(void)state;
