@@ -307,6 +307,32 @@ classify(const char *s, size_t n, uint32_t min_len, double *ent_out, size_t *cha
 	return b32 ? ENC_BASE32 : ENC_BASE64;
 }
 
+/*
+ * The labels of the subdomain part s (n characters) that can hold data, joined by dots into
+ * out: those of at least 8 characters. Tunnels put short labels of their own beside the data
+ * (a sequence number, "init", a fixed prefix such as "t" or "dnscat"), which would hide the
+ * data's alphabet. Returns the length written.
+ */
+static size_t
+data_labels(const char *s, size_t n, char *out)
+{
+	size_t o = 0, start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (i - start >= 8) {
+			if (o > 0)
+				out[o++] = '.';
+			memcpy(out + o, s + start, i - start);
+			o += i - start;
+		}
+		start = i + 1;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static int
 dns_create(struct ctl_detectors *d, void **priv)
 {
@@ -615,10 +641,15 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 	example(dv->example, sizeof(dv->example), name);
 	/* Service names (_dmarc, _domainkey, _spf, SRV) are mail and directory lookups. */
 	if (name[0] != '_' && strstr(name, "._") == NULL) {
-		enc = classify(name, base - 1, c->encoded_min_len, &ent, &chars);
+		char data[sizeof(ev->app.dns_qname)];
+		size_t n = data_labels(name, base - 1, data);
+
+		enc = classify(data, n, c->encoded_min_len, &ent, &chars);
 		if (enc != ENC_NONE)
 			example(dv->enc_example, sizeof(dv->enc_example), name);
-		if (data_type(qt)) {
+		/* Distinct names only: a provider's SPF include asked again and again is not data.
+		 */
+		if (data_type(qt) && (new_name || nv->gen != dv->gen)) {
 			dv->typed++;
 			example(dv->typed_example, sizeof(dv->typed_example), name);
 			if (dv->typed >= dv->next_typed) {
