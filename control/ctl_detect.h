@@ -5,12 +5,15 @@
  * ctl_alert handed to a callback (the control loop routes it to dedup, the store, the EVE log,
  * the webhook and, when the detector opted in, the blocklist).
  *
- * Built in: port scan (vertical and horizontal; SYN, connect, FIN, NULL, Xmas and UDP probes),
- * SYN flood (half-open connections and SYN rate towards a service against its baseline), DNS
- * tunneling (long or high-entropy names, many unique subdomains of one domain, TXT/NULL
- * volume), brute force (short or failed connections to authentication ports), exfiltration
- * (outbound bytes of an internal host against its baseline) and rate anomaly (packets or bytes
- * per second of a host or service beyond N standard deviations of its baseline).
+ * Built in: port scan (small, vertical, slow and horizontal; SYN, connect, FIN, NULL, Xmas and
+ * UDP probes), SYN flood (half-open connections and SYN rate towards a service against its
+ * baseline, and the flood's end), DNS tunneling (encoded names per registered domain over a
+ * short and a long window, one long encoded name, long or high-entropy names, many unique
+ * subdomains of one domain, TXT/NULL volume), brute force (short or failed connections to
+ * authentication ports), exfiltration (outbound bytes of an internal host against its
+ * baseline), rate anomaly (packets or bytes per second of a host or service beyond N standard
+ * deviations of its baseline) and ICMP tunnels (echo flows whose payload sizes vary or whose
+ * directions differ).
  *
  * Windows and rates run on the dataplane clock (event time_ns), so a replayed capture is judged
  * the same at any replay speed. Single-threaded: control only. Needs EAL (rte_hash).
