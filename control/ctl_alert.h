@@ -36,7 +36,7 @@ enum ctl_severity {
 /* gid of anomaly alerts in EVE and in the store; each finding has its own sid (ctl_detect.h). */
 #define CTL_ANOMALY_GID 9000
 
-#define CTL_ALERT_MAX_FACTS 8
+#define CTL_ALERT_MAX_FACTS 12
 
 /* A named fact a detector found ("ports" = "57"); templates refer to it as ${ports}. */
 struct ctl_alert_fact {

@@ -18,6 +18,7 @@ static const struct ctl_detector_ops *const detector_table[CTL_DET__COUNT] = {
 	[CTL_DET_BRUTE_FORCE] = &ctl_det_brute_force,
 	[CTL_DET_EXFIL] = &ctl_det_exfil,
 	[CTL_DET_RATE] = &ctl_det_rate,
+	[CTL_DET_ICMP_TUNNEL] = &ctl_det_icmp_tunnel,
 };
 
 static const char *const detector_names[CTL_DET__COUNT] = {
@@ -27,6 +28,7 @@ static const char *const detector_names[CTL_DET__COUNT] = {
 	"brute_force",
 	"exfiltration",
 	"rate",
+	"icmp_tunnel",
 };
 
 const char *
@@ -85,6 +87,8 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->port_scan.ports = 25;
 	cfg->port_scan.hosts = 20;
 	cfg->port_scan.probe_max_pkts = 3;
+	cfg->port_scan.small_ports = 5;
+	cfg->port_scan.long_window_ms = 3600000;
 
 	cfg->syn_flood.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 600000 };
 	cfg->syn_flood.interval_ms = 1000;
@@ -103,6 +107,13 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->dns_tunnel.suspicious_names = 20;
 	cfg->dns_tunnel.unique_subdomains = 100;
 	cfg->dns_tunnel.txt_queries = 50;
+	cfg->dns_tunnel.tunnel_names = 30;
+	cfg->dns_tunnel.long_window_ms = 3600000;
+	cfg->dns_tunnel.long_tunnel_names = 60;
+	cfg->dns_tunnel.encoded_min_len = 20;
+	cfg->dns_tunnel.long_name_len = 60;
+	snprintf(cfg->dns_tunnel.public_suffix_list, sizeof(cfg->dns_tunnel.public_suffix_list),
+			"%s", "/usr/share/publicsuffix/public_suffix_list.dat");
 
 	cfg->brute_force.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->brute_force.window_ms = 60000;
@@ -129,6 +140,12 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->rate.min_bps = 10ULL << 20;
 	cfg->rate.hosts = true;
 	cfg->rate.services = true;
+
+	cfg->icmp_tunnel.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->icmp_tunnel.min_pkts = 30;
+	cfg->icmp_tunnel.min_stddev = 16;
+	cfg->icmp_tunnel.asymmetry = 1.5;
+	cfg->icmp_tunnel.large = 256;
 }
 
 static int
@@ -163,6 +180,8 @@ DOUBLE_FIELD(exfil_sigma, struct ctl_exfil_cfg, sigma, 0.5, 1000)
 DOUBLE_FIELD(exfil_alpha, struct ctl_exfil_cfg, alpha, 0.0001, 1)
 DOUBLE_FIELD(rate_sigma, struct ctl_rate_cfg, sigma, 0.5, 1000)
 DOUBLE_FIELD(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
+DOUBLE_FIELD(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
+DOUBLE_FIELD(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
 DOUBLE_FIELD(min_sd_frac, struct ctl_detect_cfg, min_stddev_frac, 0, 10)
 
 static int
@@ -275,6 +294,16 @@ static const struct vg_yaml_field portscan_fields[] = {
 			.off = PS(probe_max_pkts),
 			.min = 1,
 			.max = 100 },
+	{ .name = "small_ports",
+			.type = VG_YT_U32,
+			.off = PS(small_ports),
+			.min = 2,
+			.max = 65535 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = PS(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
 	{ 0 },
 };
 
@@ -321,6 +350,28 @@ static const struct vg_yaml_field dns_fields[] = {
 	{ .name = "suspicious_names", .type = VG_YT_U32, .off = DN(suspicious_names), .min = 1 },
 	{ .name = "unique_subdomains", .type = VG_YT_U32, .off = DN(unique_subdomains), .min = 2 },
 	{ .name = "txt_queries", .type = VG_YT_U32, .off = DN(txt_queries), .min = 1 },
+	{ .name = "tunnel_names", .type = VG_YT_U32, .off = DN(tunnel_names), .min = 2 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = DN(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
+	{ .name = "long_tunnel_names", .type = VG_YT_U32, .off = DN(long_tunnel_names), .min = 2 },
+	{ .name = "encoded_min_length",
+			.type = VG_YT_U32,
+			.off = DN(encoded_min_len),
+			.min = 8,
+			.max = 255 },
+	{ .name = "long_name_length",
+			.type = VG_YT_U32,
+			.off = DN(long_name_len),
+			.min = 16,
+			.max = 255 },
+	{ .name = "public_suffix_list",
+			.type = VG_YT_STRBUF,
+			.off = DN(public_suffix_list),
+			.min = 1,
+			.max = 256 },
 	{ 0 },
 };
 
@@ -376,6 +427,16 @@ static const struct vg_yaml_field rate_fields[] = {
 	{ 0 },
 };
 
+#define IC(f) offsetof(struct ctl_icmp_cfg, f)
+static const struct vg_yaml_field icmp_fields[] = {
+	COMMON_FIELDS,
+	{ .name = "min_packets", .type = VG_YT_U32, .off = IC(min_pkts), .min = 2 },
+	{ .name = "min_stddev", .type = VG_YT_CUSTOM, .parse = icmp_min_sd },
+	{ .name = "asymmetry", .type = VG_YT_CUSTOM, .parse = icmp_asym },
+	{ .name = "large", .type = VG_YT_U32, .off = IC(large), .min = 1, .max = 65535 },
+	{ 0 },
+};
+
 #define SECTION(fn, member, fields, what)                                                        \
 	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)             \
 	{                                                                                        \
@@ -390,6 +451,7 @@ SECTION(parse_dns_tunnel, dns_tunnel, dns_fields, "detectors.dns_tunnel")
 SECTION(parse_brute_force, brute_force, brute_fields, "detectors.brute_force")
 SECTION(parse_exfil, exfiltration, exfil_fields, "detectors.exfiltration")
 SECTION(parse_rate, rate, rate_fields, "detectors.rate")
+SECTION(parse_icmp, icmp_tunnel, icmp_fields, "detectors.icmp_tunnel")
 
 #define DC(f) offsetof(struct ctl_detect_cfg, f)
 const struct vg_yaml_field ctl_detect_yaml_fields[] = {
@@ -412,6 +474,7 @@ const struct vg_yaml_field ctl_detect_yaml_fields[] = {
 	{ .name = "brute_force", .type = VG_YT_CUSTOM, .parse = parse_brute_force },
 	{ .name = "exfiltration", .type = VG_YT_CUSTOM, .parse = parse_exfil },
 	{ .name = "rate", .type = VG_YT_CUSTOM, .parse = parse_rate },
+	{ .name = "icmp_tunnel", .type = VG_YT_CUSTOM, .parse = parse_icmp },
 	{ 0 },
 };
 
@@ -586,7 +649,8 @@ ctl_detect_emit(struct ctl_detectors *d, unsigned det, struct ctl_alert *a)
 	const struct dp_event_flow *f = &a->flow;
 
 	a->block_ttl_ms = 0;
-	if (c->block && (f->family == 4 || f->family == 6) &&
+	/* A low finding (a small scan, one long name) is a hint, never a reason to block. */
+	if (c->block && a->severity > CTL_SEV_LOW && (f->family == 4 || f->family == 6) &&
 			memcmp(f->src, (uint8_t[16]){ 0 }, 16) != 0 &&
 			!ctl_net_contains(d->cfg.never_block, d->cfg.n_never_block, f->family,
 					f->src))

@@ -5,12 +5,15 @@
  * ctl_alert handed to a callback (the control loop routes it to dedup, the store, the EVE log,
  * the webhook and, when the detector opted in, the blocklist).
  *
- * Built in: port scan (vertical and horizontal; SYN, connect, FIN, NULL, Xmas and UDP probes),
- * SYN flood (half-open connections and SYN rate towards a service against its baseline), DNS
- * tunneling (long or high-entropy names, many unique subdomains of one domain, TXT/NULL
- * volume), brute force (short or failed connections to authentication ports), exfiltration
- * (outbound bytes of an internal host against its baseline) and rate anomaly (packets or bytes
- * per second of a host or service beyond N standard deviations of its baseline).
+ * Built in: port scan (small, vertical, slow and horizontal; SYN, connect, FIN, NULL, Xmas and
+ * UDP probes), SYN flood (half-open connections and SYN rate towards a service against its
+ * baseline, and the flood's end), DNS tunneling (encoded names per registered domain over a
+ * short and a long window, one long encoded name, long or high-entropy names, many unique
+ * subdomains of one domain, TXT/NULL volume), brute force (short or failed connections to
+ * authentication ports), exfiltration (outbound bytes of an internal host against its
+ * baseline), rate anomaly (packets or bytes per second of a host or service beyond N standard
+ * deviations of its baseline) and ICMP tunnels (echo flows whose payload sizes vary or whose
+ * directions differ).
  *
  * Windows and rates run on the dataplane clock (event time_ns), so a replayed capture is judged
  * the same at any replay speed. Single-threaded: control only. Needs EAL (rte_hash).
@@ -34,22 +37,29 @@ enum ctl_detector_id {
 	CTL_DET_BRUTE_FORCE,
 	CTL_DET_EXFIL,
 	CTL_DET_RATE,
+	CTL_DET_ICMP_TUNNEL,
 	CTL_DET__COUNT
 };
 
 /* Finding ids: the sid of anomaly alerts (gid CTL_ANOMALY_GID). Stable across versions. */
 #define CTL_SID_PORTSCAN_VERTICAL     9000001
 #define CTL_SID_PORTSCAN_HORIZONTAL   9000002
+#define CTL_SID_PORTSCAN_SMALL	      9000003
+#define CTL_SID_PORTSCAN_SLOW	      9000004
 #define CTL_SID_SYN_FLOOD	      9000010
+#define CTL_SID_SYN_FLOOD_END	      9000011
 #define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
 #define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
 #define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
 #define CTL_SID_BRUTE_FORCE	      9000030
 #define CTL_SID_EXFIL		      9000040
 #define CTL_SID_RATE_HOST_PPS	      9000050
 #define CTL_SID_RATE_HOST_BPS	      9000051
 #define CTL_SID_RATE_SERVICE_PPS      9000052
 #define CTL_SID_RATE_SERVICE_BPS      9000053
+#define CTL_SID_ICMP_TUNNEL	      9000060
 
 #define CTL_DETECT_MAX_NETS  32
 #define CTL_DETECT_MAX_PORTS 32
@@ -67,6 +77,8 @@ struct ctl_portscan_cfg {
 	uint32_t ports;		 /* distinct ports probed on one host (vertical) */
 	uint32_t hosts;		 /* distinct hosts probed (horizontal) */
 	uint32_t probe_max_pkts; /* a probe sends at most this many packets and no payload */
+	uint32_t small_ports;	 /* a handful of ports of one host per window (low severity) */
+	uint64_t long_window_ms; /* `ports` within this is a slow scan */
 };
 
 struct ctl_synflood_cfg {
@@ -88,7 +100,14 @@ struct ctl_dns_cfg {
 	uint32_t entropy_min_len;   /* ... for subdomains at least this long */
 	uint32_t suspicious_names;  /* suspicious names from one client per window */
 	uint32_t unique_subdomains; /* distinct names under one domain per window */
-	uint32_t txt_queries;	    /* TXT and NULL queries from one client per window */
+	uint32_t txt_queries; /* TXT, NULL, private-type queries under one domain per window */
+	/* The tunnel finding: distinct encoded-looking names under one registered domain ... */
+	uint32_t tunnel_names; /* ... per window ... */
+	uint64_t long_window_ms;
+	uint32_t long_tunnel_names;   /* ... or per long window (slow tunnels) */
+	uint32_t encoded_min_len;     /* a subdomain part shorter than this is never "encoded" */
+	uint32_t long_name_len;	      /* one encoded subdomain part this long is a finding */
+	char public_suffix_list[256]; /* path of the list (Debian package publicsuffix) */
 };
 
 struct ctl_brute_cfg {
@@ -122,6 +141,14 @@ struct ctl_rate_cfg {
 	bool services; /* per internal (address, port, protocol) that answers */
 };
 
+struct ctl_icmp_cfg {
+	struct ctl_detect_common c;
+	uint32_t min_pkts; /* an echo flow this long is sustained */
+	double min_stddev; /* payload sizes this spread (bytes) vary */
+	double asymmetry;  /* one direction with this many times the other's bytes */
+	uint32_t large;	   /* mean payload bytes that make it large */
+};
+
 struct ctl_net {
 	uint8_t family;
 	uint8_t prefix;
@@ -145,6 +172,7 @@ struct ctl_detect_cfg {
 	struct ctl_brute_cfg brute_force;
 	struct ctl_exfil_cfg exfiltration;
 	struct ctl_rate_cfg rate;
+	struct ctl_icmp_cfg icmp_tunnel;
 };
 
 /* Defaults: every detector on, no blocking, RFC 1918 and fc00::/7 internal. */
@@ -202,7 +230,8 @@ struct ctl_detect_counters {
 
 void ctl_detectors_counters(const struct ctl_detectors *d, struct ctl_detect_counters *c);
 
-/* "port_scan", "syn_flood", "dns_tunnel", "brute_force", "exfiltration", "rate". */
+/* "port_scan", "syn_flood", "dns_tunnel", "brute_force", "exfiltration", "rate",
+ * "icmp_tunnel". */
 const char *ctl_detector_name(unsigned id);
 
 /* Every finding's template (for documentation and tests). */

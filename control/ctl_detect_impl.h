@@ -42,6 +42,7 @@ extern const struct ctl_detector_ops ctl_det_dns_tunnel;
 extern const struct ctl_detector_ops ctl_det_brute_force;
 extern const struct ctl_detector_ops ctl_det_exfil;
 extern const struct ctl_detector_ops ctl_det_rate;
+extern const struct ctl_detector_ops ctl_det_icmp_tunnel;
 
 struct ctl_detectors {
 	struct ctl_detect_cfg cfg;
@@ -119,6 +120,23 @@ void ctl_detect_gc(struct ctl_map *m, size_t key_len, size_t last_off, uint64_t 
 
 /* Detector id from its ops pointer (its row in the table). */
 unsigned ctl_detect_id(const struct ctl_detector_ops *ops);
+
+/* FNV-1a of n bytes: cheap and good enough to tell names apart in a set. */
+uint64_t ctl_detect_hash(const char *s, size_t n);
+
+/* The public-suffix list (ctl_detect_psl.c). */
+struct ctl_psl;
+
+/* Parse the list at path. Returns NULL with the reason (file, line) in err. */
+struct ctl_psl *ctl_psl_load(const char *path, char *err, size_t errlen);
+void ctl_psl_free(struct ctl_psl *p);
+size_t ctl_psl_rules(const struct ctl_psl *p);
+
+/*
+ * Offset in name (lower case, no trailing dot) where its registered domain starts: 0 when the
+ * name is one, len when the name is a public suffix itself (it has no registered domain).
+ */
+size_t ctl_psl_registered(const struct ctl_psl *p, const char *name, size_t len);
 
 /* Most intervals of silence fed to a baseline as zeros in one go. */
 #define CTL_DETECT_MAX_IDLE_INTERVALS 1024

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Port scan: one source probing many distinct ports of one host (vertical) or many distinct
- * hosts (horizontal) within a window.
+ * hosts (horizontal) within a window; a handful of ports of one host (small: low severity, the
+ * first sign of a targeted connect scan); or as many ports as a vertical scan spread over the
+ * long window (slow). Severity grows with breadth and speed: small low, vertical and slow
+ * medium, ten times the threshold within the window high.
  *
  * Only probes count, judged when the flow ends: a TCP flow the initiator opened without SYN
  * and ACK (NULL, FIN, Xmas and other stealth probes), or one that carried no payload in either
@@ -42,7 +45,9 @@ static const char *const probe_names[PK__COUNT] = {
 
 struct src_val {
 	uint64_t window_start;
+	uint64_t lwindow_start; /* the long window (slow scans) */
 	uint64_t last_ns;
+	uint32_t lgen;
 	uint32_t gen;
 	uint32_t hosts;	     /* distinct hosts probed this window */
 	uint32_t next_alert; /* horizontal: alert again when hosts reaches this */
@@ -60,6 +65,9 @@ struct pair_val {
 	uint32_t gen;
 	uint32_t ports;
 	uint32_t next_alert;
+	uint32_t lgen;	 /* long window: its generation, */
+	uint32_t lports; /* distinct ports in it */
+	bool lalerted;	 /* and whether the slow-scan finding was made */
 	uint16_t lo, hi;
 	uint64_t last_ns;
 };
@@ -74,6 +82,7 @@ struct trip_key {
 
 struct trip_val {
 	uint32_t gen;
+	uint32_t lgen;
 	uint64_t last_ns;
 };
 
@@ -81,6 +90,7 @@ struct portscan {
 	struct ctl_detectors *d;
 	const struct ctl_portscan_cfg *cfg;
 	uint64_t window_ns;
+	uint64_t long_window_ns;
 	struct ctl_map *src, *pair, *trip;
 	uint64_t next_gc_ns;
 };
@@ -108,6 +118,32 @@ static const struct ctl_alert_template templates[] = {
 			       "worms look for targets; the threshold is ${threshold} hosts per ${window}.",
 			.next = "Check whether ${src} is an authorised scanner. If it is an internal host, "
 				"look for malware on it; otherwise block it.",
+	},
+	{
+			.sid = CTL_SID_PORTSCAN_SMALL,
+			.title = "Small port scan",
+			.category = "Attempted Information Leak",
+			.what = "${src} probed ${observed} distinct ports on ${dst} within ${window} "
+				"(ports ${port_lo} to ${port_hi}, mostly ${probe} probes), none of them "
+				"a conversation.",
+			.why = "Clients connect to the few services they use and talk; a handful of "
+			       "different ports tried without a word exchanged is a targeted check for "
+			       "chosen services. The threshold is ${threshold} ports per ${window}; a "
+			       "broader or faster scan is reported with a higher severity.",
+			.next = "Check whether ${src} is an authorised scanner or monitoring system and "
+				"what it looked for on ${dst}.",
+	},
+	{
+			.sid = CTL_SID_PORTSCAN_SLOW,
+			.title = "Slow port scan",
+			.category = "Attempted Information Leak",
+			.what = "${src} probed ${observed} distinct ports on ${dst} within ${window} "
+				"(ports ${port_lo} to ${port_hi}, mostly ${probe} probes), too slowly to "
+				"cross the threshold of any one short window.",
+			.why = "Spreading probes over minutes is how scanners avoid per-minute "
+			       "thresholds; over ${window} the threshold is ${threshold} ports.",
+			.next = "Check whether ${src} is an authorised scanner. If not, block it, and "
+				"review ${dst} for services that should not be reachable.",
 	},
 };
 
@@ -151,6 +187,7 @@ ps_create(struct ctl_detectors *d, void **priv)
 	ps->d = d;
 	ps->cfg = &d->cfg.port_scan;
 	ps->window_ns = ps->cfg->window_ms * 1000000ULL;
+	ps->long_window_ns = ps->cfg->long_window_ms * 1000000ULL;
 	ps->src = ctl_map_create("ps_src", sizeof(struct ctl_host_key), sizeof(struct src_val), n);
 	ps->pair = ctl_map_create("ps_pair", sizeof(struct pair_key), sizeof(struct pair_val), n);
 	ps->trip = ctl_map_create(
@@ -198,20 +235,25 @@ main_kind(const struct src_val *s)
 	return probe_names[best];
 }
 
+enum { T_VERTICAL, T_HORIZONTAL, T_SMALL, T_SLOW };
+
 static void
 alert(struct portscan *ps, const struct dp_event *ev, const struct src_val *s,
-		const struct pair_val *p, bool vertical)
+		const struct pair_val *p, unsigned t)
 {
+	static const enum ctl_severity sev[] = { CTL_SEV_MEDIUM, CTL_SEV_MEDIUM, CTL_SEV_LOW,
+		CTL_SEV_MEDIUM };
+	bool vertical = t != T_HORIZONTAL;
 	struct ctl_alert a;
 
-	ctl_alert_init_anomaly(&a, &templates[vertical ? 0 : 1], "port_scan", CTL_SEV_MEDIUM);
+	ctl_alert_init_anomaly(&a, &templates[t], "port_scan", sev[t]);
 	a.flow.family = ev->flow.family;
 	memcpy(a.flow.src, ev->flow.src, 16);
 	if (vertical) {
 		memcpy(a.flow.dst, ev->flow.dst, 16);
 		snprintf(a.metric, sizeof(a.metric), "distinct_ports");
-		a.observed = p->ports;
-		a.threshold = ps->cfg->ports;
+		a.observed = t == T_SLOW ? p->lports : p->ports;
+		a.threshold = t == T_SMALL ? ps->cfg->small_ports : ps->cfg->ports;
 		ctl_alert_fact(&a, "port_lo", "%u", p->lo);
 		ctl_alert_fact(&a, "port_hi", "%u", p->hi);
 	} else {
@@ -227,10 +269,11 @@ alert(struct portscan *ps, const struct dp_event *ev, const struct src_val *s,
 	}
 	ctl_alert_fact(&a, "probe", "%s", main_kind(s));
 	a.flow.proto = ev->flow.proto;
-	if (a.observed >= 10 * a.threshold)
+	/* Broader and faster is worse: ten times the threshold within the window is high. */
+	if (t != T_SMALL && a.observed >= 10 * a.threshold)
 		a.severity = CTL_SEV_HIGH;
-	a.window_ns = ps->window_ns;
-	a.first_ns = s->window_start;
+	a.window_ns = t == T_SLOW ? ps->long_window_ns : ps->window_ns;
+	a.first_ns = t == T_SLOW ? s->lwindow_start : s->window_start;
 	a.last_ns = ev->time_ns;
 	ctl_detect_emit(ps->d, CTL_DET_PORT_SCAN, &a);
 }
@@ -245,7 +288,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	struct src_val *s;
 	struct pair_val *p;
 	struct trip_val *t;
-	bool added;
+	bool added, new_short, new_long;
 	int kind;
 
 	(void)dl;
@@ -261,14 +304,21 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 		return;
 	}
 	if (added || ev->time_ns >= s->window_start + ps->window_ns) {
-		uint32_t gen = s->gen + 1;
+		uint32_t gen = s->gen + 1, lgen = added ? 0 : s->lgen;
+		uint64_t lstart = added ? 0 : s->lwindow_start;
 
 		memset(s, 0, sizeof(*s));
 		s->gen = gen;
+		s->lgen = lgen;
+		s->lwindow_start = lstart;
 		s->window_start = ev->time_ns;
 		s->next_alert = ps->cfg->hosts;
 		s->first_port = ev->flow.dport;
 		s->one_port = true;
+	}
+	if (s->lgen == 0 || ev->time_ns >= s->lwindow_start + ps->long_window_ns) {
+		s->lgen++;
+		s->lwindow_start = ev->time_ns;
 	}
 	s->last_ns = ev->time_ns;
 	s->kinds[kind]++;
@@ -285,10 +335,15 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 		ctl_detect_untracked(ps->d, CTL_DET_PORT_SCAN);
 		return;
 	}
+	if (added)
+		memset(t, 0, sizeof(*t));
 	t->last_ns = ev->time_ns;
-	if (!added && t->gen == s->gen)
-		return; /* this port of this host was already counted in this window */
+	if (t->gen == s->gen && t->lgen == s->lgen)
+		return; /* this port of this host was already counted in both windows */
+	new_short = t->gen != s->gen;
+	new_long = t->lgen != s->lgen;
 	t->gen = s->gen;
+	t->lgen = s->lgen;
 
 	pk.src = sk;
 	pk.dst = tk.dst;
@@ -297,10 +352,31 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 		ctl_detect_untracked(ps->d, CTL_DET_PORT_SCAN);
 		return;
 	}
+	if (added || p->lgen != s->lgen) {
+		p->lgen = s->lgen;
+		p->lports = 0;
+		p->lalerted = false;
+	}
+	if (new_long)
+		p->lports++;
+	if (!new_short) {
+		/* Counted in this short window already: only the long window grew. */
+		if (p->lports >= ps->cfg->ports && !p->lalerted && p->ports < ps->cfg->ports) {
+			p->lalerted = true;
+			alert(ps, ev, s, p, T_SLOW);
+		}
+		return;
+	}
 	if (added || p->gen != s->gen) {
+		uint32_t lgen = p->lgen, lports = p->lports;
+		bool lalerted = p->lalerted;
+
 		memset(p, 0, sizeof(*p));
 		p->gen = s->gen;
-		p->next_alert = ps->cfg->ports;
+		p->lgen = lgen;
+		p->lports = lports;
+		p->lalerted = lalerted;
+		p->next_alert = ps->cfg->small_ports;
 		p->lo = p->hi = ev->flow.dport;
 		s->hosts++;
 	}
@@ -310,14 +386,22 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 		p->lo = ev->flow.dport;
 	if (ev->flow.dport > p->hi)
 		p->hi = ev->flow.dport;
-	/* Alert when the threshold is crossed, then again each time the count doubles. */
+	/* A handful of ports first (low); then the vertical threshold, and again each time the
+	 * count doubles. */
 	if (p->ports >= p->next_alert) {
-		p->next_alert *= 2;
-		alert(ps, ev, s, p, true);
+		bool small = p->ports < ps->cfg->ports;
+
+		p->next_alert = small ? ps->cfg->ports : p->next_alert * 2;
+		alert(ps, ev, s, p, small ? T_SMALL : T_VERTICAL);
+		if (!small)
+			p->lalerted = true; /* the short window said it */
+	} else if (p->lports >= ps->cfg->ports && !p->lalerted) {
+		p->lalerted = true;
+		alert(ps, ev, s, p, T_SLOW);
 	}
 	if (s->hosts >= s->next_alert) {
 		s->next_alert *= 2;
-		alert(ps, ev, s, p, false);
+		alert(ps, ev, s, p, T_HORIZONTAL);
 	}
 }
 
@@ -326,15 +410,17 @@ ps_on_tick(void *priv, uint64_t now_ns)
 {
 	struct portscan *ps = priv;
 
-	if (now_ns < ps->next_gc_ns || now_ns < ps->window_ns)
+	uint64_t keep = ps->long_window_ns > ps->window_ns ? ps->long_window_ns : ps->window_ns;
+
+	if (now_ns < ps->next_gc_ns || now_ns < keep)
 		return;
 	ps->next_gc_ns = now_ns + ps->window_ns;
 	ctl_detect_gc(ps->trip, sizeof(struct trip_key), offsetof(struct trip_val, last_ns),
-			now_ns - ps->window_ns);
+			now_ns - keep);
 	ctl_detect_gc(ps->pair, sizeof(struct pair_key), offsetof(struct pair_val, last_ns),
-			now_ns - ps->window_ns);
+			now_ns - keep);
 	ctl_detect_gc(ps->src, sizeof(struct ctl_host_key), offsetof(struct src_val, last_ns),
-			now_ns - ps->window_ns);
+			now_ns - keep);
 }
 
 const struct ctl_detector_ops ctl_det_port_scan = {

@@ -9,6 +9,9 @@
  * the SYN rate is compared with the service's EWMA baseline: the alert needs the gauge at
  * min_half_open, the rate at min_rate, and, once the baseline is warm, the rate sigma standard
  * deviations above it. The same number of complete handshakes keeps the gauge near zero.
+ * Attempts are counted per destination service whatever their sources, so spoofed, random and
+ * rotating sources add up. The first interval after a flood that is not one ends it: a low
+ * finding with the flood's duration, attempts and peak.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +36,10 @@ struct svc_val {
 	uint64_t last_ns;
 	struct ctl_host_key src1; /* the first source of the interval ... */
 	bool one_src;		  /* ... and whether every attempt came from it */
+	bool flooding;		  /* the last judged interval was a flood */
+	uint64_t flood_first_ns;  /* when this flood started */
+	uint64_t flood_attempts;  /* attempts during it */
+	double flood_peak;	  /* its highest rate */
 };
 
 struct pend_key {
@@ -72,6 +79,18 @@ static const struct ctl_alert_template templates[] = {
 			.next = "Confirm the server's SYN backlog and SYN cookies, rate-limit new "
 				"connections to ${dst} port ${dport} in the policy, and, if the sources are "
 				"few and real, block them; spoofed floods need upstream filtering.",
+	},
+	{
+			.sid = CTL_SID_SYN_FLOOD_END,
+			.title = "SYN flood ended",
+			.category = "Attempted Denial of Service",
+			.what = "The SYN flood against ${dst} port ${dport} ended: it lasted ${window} "
+				"with ${attempts} connection attempts, peaking at ${peak} per second; "
+				"now ${observed} per second, ${half_open} connections still half-open.",
+			.why = "The attempt rate fell below the flood thresholds (${threshold} per "
+			       "second); knowing when an attack stopped bounds what to look at.",
+			.next = "Check that ${dst} port ${dport} serves clients again and review the "
+				"flood's alerts for its sources.",
 	},
 };
 
@@ -179,6 +198,35 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		a.window_ns = sf->interval_ns;
 		a.first_ns = v->idx * sf->interval_ns;
 		a.last_ns = now;
+		ctl_detect_emit(sf->d, CTL_DET_SYN_FLOOD, &a);
+		if (!v->flooding) {
+			v->flooding = true;
+			v->flood_first_ns = a.first_ns;
+			v->flood_attempts = 0;
+			v->flood_peak = 0;
+		}
+		v->flood_attempts += v->syns;
+		if (rate > v->flood_peak)
+			v->flood_peak = rate;
+	} else if (v->flooding) {
+		/* The first interval below the thresholds ends the flood. */
+		struct ctl_alert a;
+
+		v->flooding = false;
+		ctl_alert_init_anomaly(&a, &templates[1], "syn_flood", CTL_SEV_LOW);
+		a.flow.family = k->dst.family;
+		a.flow.proto = 6;
+		a.flow.dport = k->port;
+		memcpy(a.flow.dst, k->dst.addr, 16);
+		snprintf(a.metric, sizeof(a.metric), "syn_rate");
+		a.observed = rate;
+		a.threshold = c->min_rate;
+		ctl_alert_fact(&a, "attempts", "%llu", (unsigned long long)v->flood_attempts);
+		ctl_alert_fact(&a, "peak", "%.0f", v->flood_peak);
+		ctl_alert_fact(&a, "half_open", "%lld", (long long)v->half_open);
+		a.first_ns = v->flood_first_ns;
+		a.last_ns = v->idx * sf->interval_ns;
+		a.window_ns = a.last_ns - a.first_ns;
 		ctl_detect_emit(sf->d, CTL_DET_SYN_FLOOD, &a);
 	}
 	if (b == NULL)

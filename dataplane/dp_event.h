@@ -71,7 +71,7 @@ struct dp_event_app {
 	uint16_t dns_qtype; /* 0: none */
 	uint16_t dns_rcode;
 	uint8_t dns_qname_len;
-	char dns_qname[115]; /* lower-case, dotted, NUL-terminated, truncated if longer */
+	char dns_qname[115]; /* lower-case, dotted, NUL-terminated; a longer name keeps its end */
 };
 
 struct dp_event_alert {

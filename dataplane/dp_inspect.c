@@ -534,6 +534,8 @@ dns_facts(struct scan_ctx *c, const struct al_tx *tx, unsigned stage)
 		size_t k = len < cap ? len : cap;
 
 		memset(app, 0, sizeof(*app));
+		/* A longer name keeps its end: the domain, which the detectors count by. */
+		name += len - k;
 		for (size_t i = 0; i < k; i++) {
 			uint8_t ch = name[i];
 

@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import pcapfile  # noqa: E402
-from scapy.all import DNS, DNSQR, DNSRR, Ether, ICMP, IP, Raw, TCP, UDP  # noqa: E402
+from scapy.all import DNS, DNSQR, DNSRR, DNSRRMX, Ether, ICMP, IP, Raw, TCP, UDP  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0_S = 1_717_200_000  # 2024-06-01T00:00:00Z: a whole minute, so intervals of 1, 2, 10 s align
@@ -172,6 +172,15 @@ def expect_anomaly(sid, signature, category, severity, detector, src=None, dst=N
     return a
 
 
+def small_scan_alert(scanner, target, probe, proto, action="allowed"):
+    """The low finding every vertical scan makes first, at its fifth port."""
+    a = expect_anomaly(9000003, "Small port scan", "Attempted Information Leak", "low",
+                       "port_scan", src=scanner, dst=target, proto=proto,
+                       metric="distinct_ports", observed=5, threshold=5, facts={"probe": probe})
+    a["alert"]["action"] = action
+    return a
+
+
 def vertical_scan_alert(scanner, target, probe, proto):
     return expect_anomaly(9000001, "Vertical port scan", "Attempted Information Leak", "medium",
                           "port_scan", src=scanner, dst=target, proto=proto,
@@ -206,8 +215,9 @@ def case_portscan_syn():
                                                               seq=0, ack=seq + 1))
         t += 5 * MS
     return ("TCP SYN scan (nmap -sS) of 100 ports of one host: one vertical port scan alert "
-            "naming the scanner, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+            "naming the scanner, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
 
 
 def stealth_scan(seed, flags):
@@ -231,20 +241,23 @@ def stealth_scan(seed, flags):
 
 def case_portscan_fin():
     return ("TCP FIN scan (nmap -sF) of 60 ports: one vertical port scan alert with probe kind "
-            "TCP FIN, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP")], stealth_scan(102, "F"))
+            "TCP FIN, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP FIN", "TCP")], stealth_scan(102, "F"))
 
 
 def case_portscan_null():
     return ("TCP NULL scan (nmap -sN, no flags) of 60 ports: one vertical port scan alert with "
-            "probe kind TCP NULL, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP")], stealth_scan(103, ""))
+            "probe kind TCP NULL, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP NULL", "TCP")], stealth_scan(103, ""))
 
 
 def case_portscan_xmas():
     return ("TCP Xmas scan (nmap -sX, FIN+PSH+URG) of 60 ports: one vertical port scan alert "
-            "with probe kind TCP Xmas, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP")],
+            "with probe kind TCP Xmas, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP"),
+             small_scan_alert(SCANNER, TARGET, "TCP Xmas", "TCP")],
             stealth_scan(104, "FPU"))
 
 
@@ -267,8 +280,81 @@ def case_portscan_block():
     alert["alert"]["action"] = "blocked"
     config = {"detectors": {"port_scan": {"block": True, "block_ttl": "1h"}}}
     return ("closed loop: a 25-port SYN scan with port_scan.block on; the EVE alert must say "
-            "action blocked (docs/STORE.md), since the scanner is put on the blocklist",
-            config, [alert], cap)
+            "action blocked (docs/STORE.md), since the scanner is put on the blocklist; the low "
+            "small-scan finding before it blocks nothing",
+            config, [alert, small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")],
+            cap)
+
+
+def connect_probe(cap, rng, t, src, sport, dst, port, open_ports):
+    """One probe of a connect scan (nmap -sT): a full handshake and a reset when the port is
+    open, a refused SYN otherwise."""
+    seq = rng.getrandbits(31)
+    cap.add(t, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="S", seq=seq,
+                                          window=64240))
+    if port in open_ports:
+        ss = rng.getrandbits(31)
+        cap.add(t + 300, IP(src=dst, dst=src) / TCP(sport=port, dport=sport, flags="SA", seq=ss,
+                                                    ack=seq + 1))
+        cap.add(t + 600, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="A",
+                                                    seq=seq + 1, ack=ss + 1))
+        cap.add(t + 700, IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="RA",
+                                                    seq=seq + 1, ack=ss + 1))
+    else:
+        cap.add(t + 300, IP(src=dst, dst=src) / TCP(sport=port, dport=sport, flags="RA", seq=0,
+                                                    ack=seq + 1))
+
+
+def case_portscan_small():
+    """A targeted connect scan (nmap -sT -p 21,22,23,25,80,443,3389): seven ports of one host,
+    two of them open, within a second; a new source port per probe, as connect() gives."""
+    rng, cap = random.Random(121), Capture()
+    for i, port in enumerate([21, 22, 23, 25, 80, 443, 3389]):
+        connect_probe(cap, rng, 1 * S + i * 20 * MS, SCANNER, 45000 + i, TARGET, port, {22, 443})
+    # Five of the seven are refused: SYN-only probes, which is what the finding counts most.
+    return ("small connect scan of 7 chosen ports: the low small-scan finding at 5 ports, "
+            "nothing else", {},
+            [small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+
+
+def case_portscan_slow():
+    """A scan kept under per-minute thresholds: 30 ports of one host by SYN probes, one every
+    20 s (10 minutes): three a minute, so small scans, and a slow scan over the hour."""
+    rng, cap = random.Random(122), Capture()
+    ports = rng.sample(range(1, 1024), 30)
+    for i, port in enumerate(ports):
+        seq = rng.getrandbits(31)
+        t = 1 * S + i * 20 * S
+        cap.add(t, IP(src=SCANNER, dst=TARGET) / TCP(sport=41000 + i, dport=port, flags="S",
+                                                    seq=seq, window=1024))
+        cap.add(t + 300, IP(src=TARGET, dst=SCANNER) / TCP(sport=port, dport=41000 + i,
+                                                          flags="RA", seq=0, ack=seq + 1))
+    slow = expect_anomaly(9000004, "Slow port scan", "Attempted Information Leak", "medium",
+                          "port_scan", src=SCANNER, dst=TARGET, proto="TCP",
+                          metric="distinct_ports", observed=25, threshold=25)
+    # Each minute holds three probes, but the detector counts probes when their flows end (on
+    # the flow table's clock), which puts five in one of its one-minute windows once.
+    return ("slow SYN scan, 30 ports one every 20 s: the slow-scan finding at 25 ports within "
+            "the hour, one low small-scan finding on the way, no vertical scan, nothing else",
+            {}, [slow, small_scan_alert(SCANNER, TARGET, "TCP SYN (half-open)", "TCP")], cap)
+
+
+def case_portscan_busy_client():
+    """A busy client: 200 web and API connections with data to a few services of one host in a
+    minute, plus a refused connection to each of three ports (a stale bookmark, a service that
+    is down): no scan."""
+    rng, cap = random.Random(123), Capture()
+    cli = "10.0.0.120"
+    srv = "192.0.2.80"
+    for i in range(200):
+        port = [80, 443, 8443][i % 3]
+        req, resp = http_get(rng, "app.example.com", f"/api/{i}", rng.randrange(200, 3000))
+        tcp_session(cap, rng, 1 * S + i * 250 * MS, cli, 30000 + i, srv, port, [(req, resp)],
+                    rtt=10 * MS, think=5 * MS)
+    for i, port in enumerate([8080, 8000, 9000]):
+        connect_probe(cap, rng, 5 * S + i * 7 * S, cli, 31000 + i, srv, port, set())
+    return ("busy client: 200 connections with data to three ports of one host and three "
+            "refused ports: no alert at all", {}, [], cap)
 
 
 def case_portscan_udp():
@@ -300,8 +386,9 @@ def case_portscan_udp():
                         / bytes(probe)[:28])
         t += 20 * MS
     return ("UDP scan (nmap -sU) of 61 ports, closed ones answering ICMP port unreachable: one "
-            "vertical port scan alert with probe kind UDP, nothing else",
-            {}, [vertical_scan_alert(SCANNER, TARGET, "UDP", "UDP")], cap)
+            "vertical port scan alert with probe kind UDP, the small-scan finding at 5 ports before it, nothing else",
+            {}, [vertical_scan_alert(SCANNER, TARGET, "UDP", "UDP"),
+             small_scan_alert(SCANNER, TARGET, "UDP", "UDP")], cap)
 
 
 def case_portscan_horizontal():
@@ -355,6 +442,13 @@ def syn_flood(cap, rng, sources, start_us, per_s, secs):
 WEB_CLIENTS = ["192.0.2.10", "192.0.2.11", "203.0.113.40"]
 
 
+def flood_end_alert(attempts, peak):
+    """The low finding that closes a flood: the first interval below the thresholds."""
+    return expect_anomaly(9000011, "SYN flood ended", "Attempted Denial of Service", "low",
+                          "syn_flood", dst=TARGET, dport=80, proto="TCP", metric="syn_rate",
+                          facts={"attempts": str(attempts), "peak": str(peak)})
+
+
 def case_synflood():
     """400 SYNs per second for 3 s from one source to 10.0.0.5:80 (random source ports); the
     server answers each with SYN-ACK and never hears back. Ordinary web clients before and
@@ -370,7 +464,8 @@ def case_synflood():
                            facts={"sources": "one source"})
     return ("SYN flood: 400 half-open connections per second for 3 s from one source to one web "
             "server, ordinary clients before and after: one SYN flood alert naming the source, "
-            "nothing else", {}, [alert], cap)
+            "and its end (1200 attempts, peak 400/s), nothing else", {},
+            [alert, flood_end_alert(1200, 400)], cap)
 
 
 def case_synflood_last():
@@ -389,7 +484,8 @@ def case_synflood_last():
                            facts={"sources": "one source"})
     return ("SYN flood that ends the capture (ordinary clients before, nothing after): its "
             "interval is judged on the clock, before the shutdown ends the half-open flows: one "
-            "SYN flood alert naming the source, nothing else", {}, [alert], cap)
+            "SYN flood alert naming the source, and its end when vigild stops, nothing else", {},
+            [alert, flood_end_alert(400, 400)], cap)
 
 
 def case_synflood_spoofed():
@@ -405,7 +501,32 @@ def case_synflood_spoofed():
                            facts={"sources": "many sources"})
     return ("spoofed SYN flood: 1100 half-open connections per second for 2 s from random "
             "sources, ordinary clients connecting throughout: one critical SYN flood alert on "
-            "the service, no source named, nothing else", {}, [alert], cap)
+            "the service, no source named, and its end, nothing else", {},
+            [alert, flood_end_alert(2203, 1102)], cap)
+
+
+def case_synflood_rotating():
+    """A flood from 20 rotating sources (each in turn, 15 a second each: 300 a second in all,
+    no one source near any per-source threshold) for 3 s, while ordinary clients connect."""
+    rng, cap = random.Random(116), Capture()
+    sources = [f"203.0.113.{100 + i}" for i in range(20)]
+    web_clients(cap, rng, TARGET, 1 * S, 16 * S, 700 * MS, WEB_CLIENTS)
+    n, per_s = 900, 300
+    sports = rng.sample(range(1024, 65536), n)
+    for i, sp in enumerate(sports):
+        t = 10 * S + i * S // per_s
+        src = sources[i % len(sources)]
+        seq = rng.getrandbits(31)
+        cap.add(t, IP(src=src, dst=TARGET) / TCP(sport=sp, dport=80, flags="S", seq=seq,
+                                                window=512))
+        cap.add(t + 200, IP(src=TARGET, dst=src) / TCP(sport=80, dport=sp, flags="SA",
+                                                      seq=rng.getrandbits(31), ack=seq + 1))
+    alert = expect_anomaly(9000010, "SYN flood", "Attempted Denial of Service", "high",
+                           "syn_flood", dst=TARGET, dport=80, proto="TCP", metric="syn_rate",
+                           facts={"sources": "many sources"})
+    return ("SYN flood from 20 rotating sources, 300 a second for 3 s, judged per destination: "
+            "one SYN flood alert on the service, no source named, and its end, nothing else",
+            {}, [alert, flood_end_alert(905, 302)], cap)
 
 
 def case_flash_crowd():
@@ -456,9 +577,13 @@ def case_dns_tunnel():
                            "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
                            src=client, proto="UDP", metric="txt_queries", observed=50,
                            threshold=50)
+    a_txt["vigil"]["facts"] = {"domain": "tun-example.org"}
+    a_tunnel = tunnel_alert("tun-example.org", client, "high", 30,
+                            because="record types, regular timing")
     return ("DNS tunnel: 120 TXT queries with long base32 labels under one domain from one "
-            "client: the three DNS tunneling findings (suspicious names, unique subdomains, "
-            "TXT volume) naming the client, nothing else", {}, [a_names, a_unique, a_txt], cap)
+            "client: the four DNS tunneling findings (suspicious names, unique subdomains, "
+            "TXT volume, the tunnel to the domain) naming the client, nothing else", {},
+            [a_names, a_unique, a_txt, a_tunnel], cap)
 
 
 def case_dns_entropy():
@@ -477,8 +602,350 @@ def case_dns_entropy():
                            "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
                            src=client, proto="UDP", metric="suspicious_names", observed=20,
                            threshold=20)
-    return ("DNS beaconing with random 32-character labels (A queries, short names): one "
-            "suspicious-names finding from the entropy test alone, nothing else", {}, [alert], cap)
+    tunnel = tunnel_alert("c2-example.net", client, "high", 30, because="regular timing",
+                          types="none of those types")
+    return ("DNS beaconing with random 32-character labels (A queries, short names): the "
+            "suspicious-names finding from the entropy test, and the tunnel finding for "
+            "c2-example.net (high for its regular timing), nothing else", {}, [alert, tunnel],
+            cap)
+
+
+# DNS tunnels of real tools, rebuilt from their documented encodings at their default pace, and
+# benign look-alikes. Every name is lower case on the wire here (the worker folds case anyway).
+
+RESOLVER = "203.0.113.53"
+
+
+def dns_q(cap, t, cli, cport, qid, qname, qtype, answers=(), rtt=15 * MS):
+    """One query and, when answers is not None, its response with the given resource records
+    (scapy DNSRR objects)."""
+    cap.add(t, IP(src=cli, dst=RESOLVER) / UDP(sport=cport, dport=53) / DNS(
+        id=qid, rd=1, qd=DNSQR(qname=qname, qtype=qtype)))
+    if answers is None:
+        return
+    an = None
+    for rr in answers:
+        an = rr if an is None else an / rr
+    cap.add(t + rtt, IP(src=RESOLVER, dst=cli) / UDP(sport=53, dport=cport) / DNS(
+        id=qid, qr=1, rd=1, ra=1, qd=DNSQR(qname=qname, qtype=qtype), an=an))
+
+
+def labels(data, size=63):
+    """Encoded data cut into DNS labels of at most size characters, dotted."""
+    return ".".join(data[i:i + size] for i in range(0, len(data), size))
+
+
+def b64name(rng, nbytes, url=False):
+    """Base64 (dns2tcp) or base64url (DNSExfiltrator) text of random bytes, as the worker sees
+    it: lower case."""
+    raw = filler(rng, nbytes)
+    text = (base64.urlsafe_b64encode(raw) if url else base64.b64encode(raw)).decode()
+    return text.rstrip("=").lower()
+
+
+def tunnel_alert(domain, src, severity, observed, threshold=30, metric="encoded_names", **facts):
+    return expect_anomaly(9000023, "DNS tunnel to one domain",
+                          "Potential Corporate Privacy Violation", severity, "dns_tunnel",
+                          src=src, proto="UDP", metric=metric, observed=observed,
+                          threshold=threshold, facts={"domain": domain, **facts})
+
+
+def first_signs(domain, src, encoding, long_name=True):
+    """What a tunnel shows before the tunnel finding: its first very long encoded name (once per
+    domain) and, from its 20th long or random name, the client's suspicious-names finding."""
+    out = [expect_anomaly(9000020, "DNS tunneling: long or random-looking query names",
+                          "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
+                          src=src, proto="UDP", metric="suspicious_names", observed=20,
+                          threshold=20)]
+    if long_name:
+        out.append(expect_anomaly(9000024, "DNS: one very long encoded query name",
+                                  "Potential Corporate Privacy Violation", "low", "dns_tunnel",
+                                  src=src, proto="UDP", metric="encoded_length", threshold=60,
+                                  facts={"domain": domain, "encoding": encoding}))
+    return out
+
+
+def txt_volume(domain, src):
+    return expect_anomaly(9000022, "DNS tunneling: high volume of TXT/NULL queries",
+                          "Potential Corporate Privacy Violation", "medium", "dns_tunnel",
+                          src=src, proto="UDP", metric="txt_queries", observed=50,
+                          threshold=50, facts={"domain": domain})
+
+
+def case_dns_iodine():
+    """iodine (lazy mode, the defaults): one UDP socket; upstream data as base32 after the
+    user's command letter, up to about 200 characters in labels of 63 under the tunnel
+    domain; NULL queries, answered with NULL records of raw downstream data (up to the 1100
+    byte fragment size); between bursts of data the client pings every 4 s (short names)."""
+    rng, cap = random.Random(201), Capture()
+    client, domain = "10.0.0.60", "t.iodine-example.com"
+    t, qid = 1 * S, 1
+    for burst in range(4):
+        for i in range(12):
+            data = "0" + b32name(rng, rng.randrange(60, 120))
+            dns_q(cap, t, client, 53111, qid, f"{labels(data)}.{domain}", "NULL",
+                  [DNSRR(rrname=f"{labels(data)}.{domain}", type="NULL", ttl=0,
+                         rdata=filler(rng, rng.randrange(200, 1100)))])
+            t += rng.randrange(50 * MS, 400 * MS)
+            qid += 1
+        for i in range(3):
+            ping = "p" + b32name(rng, 4)
+            dns_q(cap, t, client, 53111, qid, f"{ping}.{domain}", "NULL",
+                  [DNSRR(rrname=f"{ping}.{domain}", type="NULL", ttl=0, rdata=b"\x00" * 4)])
+            t += 4 * S
+            qid += 1
+    alerts = [tunnel_alert("iodine-example.com", client, "high", 30, encoding="base32",
+                           because="record types, answer size"),
+              txt_volume("iodine-example.com", client)]
+    alerts += first_signs("iodine-example.com", client, "base32")
+    return ("iodine-shaped DNS tunnel (NULL queries of base32 data on one socket, big NULL "
+            "answers, pings between bursts): the tunnel finding for iodine-example.com, high "
+            "(record types and answer size), the NULL volume, the first long name and the "
+            "client's suspicious names, nothing else", {}, alerts, cap)
+
+
+def case_dns_dnscat2():
+    """dnscat2 with a domain (its default delay of 1 s between polls): each message hex
+    encoded (9-byte header, encrypted payload) in labels of up to 63 under the domain; query
+    types drawn from TXT, CNAME and MX, answered in kind with hex data."""
+    rng, cap = random.Random(202), Capture()
+    client, domain = "10.0.0.61", "dnscat-example.net"
+    t = 1 * S
+    for i in range(70):
+        data = filler(rng, 9 + rng.randrange(12, 40)).hex()
+        name = f"{labels(data)}.{domain}"
+        qt = rng.choice(["TXT", "CNAME", "MX"])
+        reply = filler(rng, 9 + rng.randrange(0, 30)).hex()
+        if qt == "TXT":
+            rr = DNSRR(rrname=name, type="TXT", ttl=1, rdata=reply)
+        elif qt == "CNAME":
+            rr = DNSRR(rrname=name, type="CNAME", ttl=1, rdata=f"{labels(reply)}.{domain}")
+        else:
+            rr = DNSRRMX(rrname=name, type=15, ttl=1, exchange=f"{labels(reply)}.{domain}")
+        dns_q(cap, t, client, 40000 + i, 500 + i, name, qt, [rr])
+        t += 1 * S + rng.randrange(0, 50 * MS)
+    alerts = [tunnel_alert("dnscat-example.net", client, "high", n, encoding="hex",
+                           regularity="regular", because="record types, regular timing")
+              for n in (30, 60)]
+    alerts += first_signs("dnscat-example.net", client, "hex")
+    return ("dnscat2-shaped DNS tunnel (hex messages in TXT, CNAME and MX queries, one a "
+            "second): the tunnel finding for dnscat-example.net at 30 and 60 names, high "
+            "(record types, regular timing), the first long name and the client's suspicious "
+            "names, nothing else", {}, alerts, cap)
+
+
+def case_dns_dns2tcp():
+    """dns2tcp: TXT queries carrying base64 data (up to about 150 characters in labels of 63),
+    answered with TXT records of base64 data, polling several times a second while a TCP
+    session runs through it."""
+    rng, cap = random.Random(203), Capture()
+    client, domain = "10.0.0.62", "dns2tcp-example.org"
+    t = 1 * S
+    for i in range(60):
+        name = f"{labels(b64name(rng, rng.randrange(30, 110)))}.{domain}"
+        dns_q(cap, t, client, 41000 + i, 700 + i, name, "TXT",
+              [DNSRR(rrname=name, type="TXT", ttl=0, rdata=b64name(rng, rng.randrange(60, 180)))])
+        t += rng.randrange(100 * MS, 600 * MS)
+    alerts = [tunnel_alert("dns2tcp-example.org", client, "high", 30, encoding="base64"),
+              txt_volume("dns2tcp-example.org", client)]
+    alerts += first_signs("dns2tcp-example.org", client, "base64")
+    return ("dns2tcp-shaped DNS tunnel (base64 data in TXT queries and answers, several a "
+            "second): the tunnel finding and the TXT volume finding for dns2tcp-example.org, "
+            "the first long name and the client's suspicious names, nothing else", {}, alerts,
+            cap)
+
+
+def case_dns_exfiltrator():
+    """DNSExfiltrator (no throttle, the default): an init query naming the file in base32, then
+    each chunk of the zipped, RC4-encrypted file in base64url labels of up to 63 (names up to
+    the 255 limit) behind a chunk number, as TXT queries answered "OK"."""
+    rng, cap = random.Random(204), Capture()
+    client, domain = "10.0.0.63", "exfil-example.com"
+    t = 1 * S
+    info = base64.b32encode(b"passwords.xlsx|40").decode().rstrip("=").lower()
+    dns_q(cap, t, client, 42000, 900, f"init.{info}.base64.{domain}", "TXT",
+          [DNSRR(rrname=f"init.{info}.base64.{domain}", type="TXT", ttl=0, rdata="OK")])
+    for i in range(40):
+        t += rng.randrange(20 * MS, 80 * MS)
+        name = f"{i}.{labels(b64name(rng, 150, url=True))}.{domain}"
+        dns_q(cap, t, client, 42001 + i, 901 + i, name, "TXT",
+              [DNSRR(rrname=name, type="TXT", ttl=0, rdata="OK")])
+    alerts = [tunnel_alert("exfil-example.com", client, "high", 30, encoding="base64")]
+    alerts += first_signs("exfil-example.com", client, "base64")
+    return ("DNSExfiltrator-shaped exfiltration (40 TXT queries of 200 base64url characters in a "
+            "few seconds): the tunnel finding for exfil-example.com, the first long name and "
+            "the client's suspicious names, nothing else", {}, alerts, cap)
+
+
+def case_dns_slow_tunnel():
+    """A tunnel kept slow to stay under per-minute thresholds: one hex-encoded TXT query every
+    45 s for an hour (dnscat2's shape with --delay 45000): only the long window sees it."""
+    rng, cap = random.Random(205), Capture()
+    client, domain = "10.0.0.64", "slow-example.net"
+    t = 1 * S
+    for i in range(80):
+        name = f"{labels(filler(rng, 9 + rng.randrange(12, 30)).hex())}.{domain}"
+        dns_q(cap, t, client, 43000 + i, 1100 + i, name, "TXT",
+              [DNSRR(rrname=name, type="TXT", ttl=1, rdata=filler(rng, 12).hex())])
+        t += 45 * S
+    alerts = [tunnel_alert("slow-example.net", client, "critical", 60, threshold=60,
+                           metric="encoded_names_long", encoding="hex", regularity="regular",
+                           because="record types, answer size, regular timing")]
+    alerts += first_signs("slow-example.net", client, "hex")[1:]
+    return ("slow DNS tunnel (one hex TXT query every 45 s for an hour): the long-window tunnel "
+            "finding for slow-example.net after 60 names, critical (record types, answer size, "
+            "regular timing), and its first long name, nothing else", {}, alerts, cap)
+
+
+def case_dns_long_name():
+    """One query whose name carries 120 base32 characters of data under a domain, among a
+    client's ordinary lookups: the single-name finding, nothing else."""
+    rng, cap = random.Random(206), Capture()
+    client = "10.0.0.65"
+    t = 1 * S
+    for i, name in enumerate(["www.example.com", "mail.example.com", "www.example.org"]):
+        dns_q(cap, t, client, 44000 + i, 1300 + i, name, "A",
+              [DNSRR(rrname=name, type="A", ttl=300, rdata=f"192.0.2.{30 + i}")])
+        t += 1 * S
+    name = f"{labels(b32name(rng, 75))}.data.leak-example.com"
+    dns_q(cap, t, client, 44010, 1310, name, "A",
+          [DNSRR(rrname=name, type="A", ttl=0, rdata="192.0.2.99")])
+    alert = expect_anomaly(9000024, "DNS: one very long encoded query name",
+                           "Potential Corporate Privacy Violation", "low", "dns_tunnel",
+                           src=client, proto="UDP", metric="encoded_length",
+                           facts={"domain": "leak-example.com", "encoding": "base32"})
+    return ("one DNS name with 120 characters of base32 data: the low single-name finding, "
+            "nothing else", {}, [alert], cap)
+
+
+def case_dns_benign():
+    """Look-alikes that must stay quiet: a browser resolving CDN names (Akamai-, CloudFront- and
+    Google-video-style hashes, repeated), a mail server checking SPF, DKIM and DMARC of 40
+    sending domains (TXT lookups with long base64 keys in the answers), and long tracking
+    subdomains (32 hex digits) from a few page views."""
+    rng, cap = random.Random(207), Capture()
+    browser, mailer = "10.0.0.70", "10.0.0.25"
+    cdn = [f"e{rng.randrange(1000, 9999)}.dscb.akamaiedge.net" for _ in range(10)]
+    cdn += [f"d{filler(rng, 6).hex()}{rng.randrange(10)}{rng.randrange(10)}.cloudfront.net"
+            for _ in range(10)]
+    cdn += [f"rr{rng.randrange(1, 6)}---sn-{b32name(rng, 5)[:8]}.googlevideo.com"
+            for _ in range(10)]
+    t, i = 1 * S, 0
+    for k in range(90):
+        name = cdn[rng.randrange(len(cdn))]
+        dns_q(cap, t, browser, 45000 + i, 2000 + i, name, "A",
+              [DNSRR(rrname=name, type="A", ttl=20, rdata=f"192.0.2.{rng.randrange(1, 250)}")])
+        t += rng.randrange(200 * MS, 1500 * MS)
+        i += 1
+    for k in range(10):
+        name = f"{filler(rng, 16).hex()}.trk.adtech-example.com"
+        dns_q(cap, t - 60 * S + k * 6 * S, browser, 45500 + k, 2500 + k, name, "A",
+              [DNSRR(rrname=name, type="A", ttl=60, rdata="192.0.2.200")])
+    t = 2 * S
+    key = "v=DKIM1; k=rsa; p=" + base64.b64encode(filler(rng, 270)).decode()
+    for k in range(40):
+        dom = f"sender{k}-example.com"
+        for name, rdata in ((dom, f"v=spf1 include:_spf.{dom} ~all"),
+                            (f"_spf.{dom}", "v=spf1 ip4:192.0.2.0/24 -all"),
+                            (f"selector{k % 2 + 1}._domainkey.{dom}", [key[:255], key[255:]]),
+                            (f"_dmarc.{dom}", "v=DMARC1; p=none")):
+            dns_q(cap, t, mailer, 46000 + i, 3000 + i, name, "TXT",
+                  [DNSRR(rrname=name, type="TXT", ttl=300, rdata=rdata)])
+            t += rng.randrange(100 * MS, 500 * MS)
+            i += 1
+        # The sending domains' outsourced SPF: the same provider's include every time.
+        dns_q(cap, t, mailer, 46000 + i, 3000 + i, "spf.protection.mail-example.com", "TXT",
+              [DNSRR(rrname="spf.protection.mail-example.com", type="TXT", ttl=300,
+                     rdata="v=spf1 ip4:198.51.100.0/24 -all")])
+        i += 1
+    return ("DNS look-alikes: CDN hash names, SPF/DKIM/DMARC TXT lookups of a mail server with "
+            "long key answers, 32-hex-digit tracking subdomains: no alert at all", {}, [], cap)
+
+
+# ICMP tunnels and pings ----------------------------------------------------------------------
+
+
+def ping_payload(n, windows=False):
+    """What ping puts in an echo: Linux iputils 8 bytes of time then bytes counting up from
+    0x10 (the size given with -s); Windows the alphabet again and again."""
+    if windows:
+        return (b"abcdefghijklmnopqrstuvwabcdefghi" * (n // 32 + 1))[:n]
+    return (b"\x00" * 8 + bytes((0x10 + i) & 0xff for i in range(n)))[:n]
+
+
+def echo(cap, t, src, dst, ident, seq, req, rep, rtt=20 * MS):
+    cap.add(t, IP(src=src, dst=dst) / ICMP(type=8, id=ident, seq=seq) / Raw(req))
+    if rep is not None:
+        cap.add(t + rtt, IP(src=dst, dst=src) / ICMP(type=0, id=ident, seq=seq) / Raw(rep))
+
+
+def icmp_alert(src, dst, severity, signs):
+    return expect_anomaly(9000060, "ICMP tunnel: data in echo payloads",
+                          "Potential Corporate Privacy Violation", severity, "icmp_tunnel",
+                          src=src, dst=dst, proto="ICMP", metric="echo_packets", observed=80,
+                          threshold=30, facts={"signs": signs})
+
+
+def case_icmp_ptunnel():
+    """ptunnel (ping tunnel) carrying a download: the client's echo requests hold its 28-byte
+    header and small TCP segments (requests, ACKs), the proxy's replies the server's data in
+    chunks of up to 1024 bytes; one echo identifier for the session, about 10 exchanges a
+    second."""
+    rng, cap = random.Random(301), Capture()
+    client, proxy = "10.0.0.80", "198.51.100.77"
+    t = 1 * S
+    for i in range(40):
+        hdr = b"\xd5\x20\x08\x80" + filler(rng, 24)
+        req = hdr + filler(rng, rng.choice([0, 0, 0, 60, 120]))
+        rep = hdr + filler(rng, rng.choice([1024, 1024, 1024, 600, 200]))
+        echo(cap, t, client, proxy, 0x4a1f, i, req, rep, rtt=30 * MS)
+        t += rng.randrange(50 * MS, 150 * MS)
+    alert = icmp_alert(client, proxy, "high",
+                       "sizes vary, one side dominates, large")
+    return ("ptunnel-shaped ICMP tunnel (small requests, replies of up to 1 KB of data, one "
+            "identifier): one high ICMP tunnel finding when the flow ends (80 packets) naming "
+            "the client, nothing else",
+            {}, [alert], cap)
+
+
+def case_icmp_icmpsh():
+    """icmpsh: the compromised host's echo requests carry command output (text of varying
+    length, one a second while idle, more while output flows); the operator's replies carry
+    the commands (short text, often empty)."""
+    rng, cap = random.Random(302), Capture()
+    slave, master = "10.0.0.81", "203.0.113.66"
+    t = 1 * S
+    for i in range(40):
+        out = (b"Volume in drive C has no label.\r\n" * rng.randrange(0, 12))[:rng.randrange(0, 400)]
+        cmd = rng.choice([b"", b"", b"", b"dir\n", b"whoami\n", b"ipconfig /all\n"])
+        echo(cap, t, slave, master, 0x0001, i, out, cmd, rtt=40 * MS)
+        t += rng.randrange(200 * MS, 1 * S)
+    alert = icmp_alert(slave, master, "medium",
+                       "sizes vary, one side dominates")
+    return ("icmpsh-shaped reverse shell over ICMP (command output in requests, commands in "
+            "replies): one ICMP tunnel finding naming the compromised host, nothing else", {},
+            [alert], cap)
+
+
+def case_icmp_benign():
+    """Pings that must stay quiet: a monitoring host pinging every second for a minute (Linux,
+    56 bytes), a Windows host's 32-byte pings, path MTU discovery with 1472-byte pings that are
+    not fragmented, and pings to a host that does not answer."""
+    cap = Capture()
+    mon, win, host = "10.0.0.90", "10.0.0.91", "10.0.0.92"
+    for i in range(60):
+        p = ping_payload(56)
+        echo(cap, 1 * S + i * S, mon, "192.0.2.1", 0x0b11, i, p, p)
+    for i in range(40):
+        p = ping_payload(32, windows=True)
+        echo(cap, 2 * S + i * S, win, "192.0.2.2", 0x0001, i, p, p)
+    for i in range(40):
+        p = ping_payload(1472)
+        echo(cap, 3 * S + i * 500 * MS, host, "198.51.100.3", 0x2222, i, p, p)
+    for i in range(40):
+        echo(cap, 4 * S + i * S, host, "198.51.100.4", 0x3333, i, ping_payload(56), None)
+    return ("pings: every second for a minute, Windows pings, 1472-byte path MTU pings, pings "
+            "that get no answer: no alert at all", {}, [], cap)
 
 
 def ssh_attempt(cap, rng, t, cli, cport, srv):
@@ -660,13 +1127,27 @@ CASES = {
     "anomaly-portscan-xmas": case_portscan_xmas,
     "anomaly-portscan-udp": case_portscan_udp,
     "anomaly-portscan-horizontal": case_portscan_horizontal,
+    "anomaly-portscan-small": case_portscan_small,
+    "anomaly-portscan-slow": case_portscan_slow,
+    "anomaly-portscan-busy-client": case_portscan_busy_client,
     "anomaly-synflood": case_synflood,
     "anomaly-synflood-last": case_synflood_last,
     "anomaly-synflood-spoofed": case_synflood_spoofed,
+    "anomaly-synflood-rotating": case_synflood_rotating,
     "anomaly-flash-crowd": case_flash_crowd,
     "anomaly-portscan-block": case_portscan_block,
     "anomaly-dns-tunnel": case_dns_tunnel,
     "anomaly-dns-entropy": case_dns_entropy,
+    "anomaly-dns-iodine": case_dns_iodine,
+    "anomaly-dns-dnscat2": case_dns_dnscat2,
+    "anomaly-dns-dns2tcp": case_dns_dns2tcp,
+    "anomaly-dns-exfiltrator": case_dns_exfiltrator,
+    "anomaly-dns-slow-tunnel": case_dns_slow_tunnel,
+    "anomaly-dns-long-name": case_dns_long_name,
+    "anomaly-dns-benign": case_dns_benign,
+    "anomaly-icmp-ptunnel": case_icmp_ptunnel,
+    "anomaly-icmp-icmpsh": case_icmp_icmpsh,
+    "anomaly-icmp-benign": case_icmp_benign,
     "anomaly-bruteforce-ssh": case_bruteforce_ssh,
     "anomaly-exfil": case_exfil,
     "anomaly-exfil-short-sessions": case_exfil_short_sessions,

@@ -12,6 +12,7 @@
 
 #include "ctl_baseline.h"
 #include "ctl_detect.h"
+#include "ctl_detect_impl.h"
 #include "ctl_store.h"
 #include "ctl_test_util.h"
 
@@ -85,6 +86,7 @@ only(unsigned det)
 	c.brute_force.c.enabled = det == CTL_DET_BRUTE_FORCE;
 	c.exfiltration.c.enabled = det == CTL_DET_EXFIL;
 	c.rate.c.enabled = det == CTL_DET_RATE;
+	c.icmp_tunnel.c.enabled = det == CTL_DET_ICMP_TUNNEL;
 	return c;
 }
 
@@ -230,14 +232,38 @@ test_portscan_window(void **state)
 
 	(void)state;
 	d = make(&c);
-	/* 40 ports, but one every 5 s: never 25 within a 60 s window. */
+	/* 40 ports, but one every 5 s: never 25 within a 60 s window, so no vertical scan; 12 a
+	 * window make small scans (5 ports), and the hour sees a slow scan at 25 ports. */
 	for (unsigned p = 1; p <= 40; p++) {
 		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
 				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
 		ctl_detectors_on_event(d, &ev);
 		ctl_detectors_on_tick(d, 0);
 	}
-	assert_int_equal(sink.n, 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_VERTICAL), 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 1);
+	assert_true(count_sid(CTL_SID_PORTSCAN_SMALL) >= 3);
+	const struct ctl_alert *a = first_sid(CTL_SID_PORTSCAN_SLOW);
+
+	assert_int_equal(a->severity, CTL_SEV_MEDIUM);
+	assert_explained(a,
+			(const char *const[]){ "198.51.100.9 probed 25 distinct ports on 10.0.0.5",
+					"1 h", NULL });
+	a = first_sid(CTL_SID_PORTSCAN_SMALL);
+	assert_int_equal(a->severity, CTL_SEV_LOW);
+	assert_explained(a, (const char *const[]){ "probed 5 distinct ports", NULL });
+	ctl_detectors_free(d);
+
+	/* Without the long window's reach (one minute), the same scan is only small ones. */
+	c.port_scan.long_window_ms = 60000;
+	d = make(&c);
+	for (unsigned p = 1; p <= 40; p++) {
+		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
+				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
+		ctl_detectors_on_event(d, &ev);
+	}
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 0);
+	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SMALL), (int)sink.n);
 	ctl_detectors_free(d);
 }
 
@@ -412,9 +438,10 @@ dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *n
 	ctl_test_counts(&ev, 1, 1, 80, 200);
 	ev.app.dns_qtype = qtype;
 	ev.app.dns_qname_len = (uint8_t)strlen(name);
-	/* a name longer than the event holds is cut, as the worker cuts it */
-	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%.*s",
-			(int)sizeof(ev.app.dns_qname) - 1, name);
+	/* a name longer than the event holds keeps its end, as the worker cuts it */
+	size_t n = strlen(name), cap = sizeof(ev.app.dns_qname) - 1;
+
+	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%s", name + (n > cap ? n - cap : 0));
 	ctl_detectors_on_event(d, &ev);
 }
 
@@ -466,6 +493,137 @@ test_dns_tunnel(void **state)
 	for (unsigned i = 0; i < 40; i++)
 		dns_query(d, T0_NS + i * 200 * MS, "10.0.0.66", names[i % 8], i % 2 ? 1 : 28, i);
 	assert_int_equal(sink.n, 0);
+	ctl_detectors_free(d);
+}
+
+static void
+test_public_suffix_list(void **state)
+{
+	static const struct {
+		const char *name, *registered;
+	} cases[] = {
+		{ "www.example.com", "example.com" },
+		{ "a.b.c.example.com", "example.com" },
+		{ "news.bbc.co.uk", "bbc.co.uk" },
+		{ "foo.github.io", "foo.github.io" }, /* a private-section suffix */
+		{ "x.y.foo.github.io", "foo.github.io" },
+		{ "www.ck", "www.ck" },			/* the exception !www.ck */
+		{ "a.foo.bar.ck", "foo.bar.ck" },	/* *.ck makes bar.ck a suffix */
+		{ "tunnel.example", "tunnel.example" }, /* no rule: the default one */
+		{ "example.com", "example.com" },
+	};
+	char err[512];
+	struct ctl_psl *p = ctl_psl_load(
+			"/usr/share/publicsuffix/public_suffix_list.dat", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(p);
+	assert_true(ctl_psl_rules(p) > 5000);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].name);
+		size_t off = ctl_psl_registered(p, cases[i].name, len);
+
+		assert_string_equal(cases[i].name + off, cases[i].registered);
+	}
+	/* A public suffix has no registered domain. */
+	assert_int_equal(ctl_psl_registered(p, "co.uk", 5), 5);
+	assert_int_equal(ctl_psl_registered(p, "com", 3), 3);
+	ctl_psl_free(p);
+	assert_null(ctl_psl_load("/nonexistent/psl.dat", err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/psl.dat"));
+	assert_non_null(strstr(err, "publicsuffix"));
+}
+
+/* A tunnel's names, a CDN's and a tracker's, under one domain each: only the tunnel is one. */
+static void
+test_dns_tunnel_finding(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_DNS_TUNNEL);
+	struct ctl_detectors *d;
+	uint64_t seed = 7;
+
+	(void)state;
+	d = make(&c);
+	for (unsigned i = 0; i < 40; i++) {
+		char hex[80], name[160];
+
+		for (unsigned j = 0; j < 60; j++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			hex[j] = "0123456789abcdef"[(seed >> 33) % 16];
+		}
+		hex[60] = '\0';
+		snprintf(name, sizeof(name), "%.30s.%s.tun.example.co.uk", hex, hex + 30);
+		dns_query(d, T0_NS + i * 1000 * MS, "10.0.0.66", name, 5 /* CNAME */, i);
+		/* A CDN's hashed names (14 hex digits) and a tracker's 32, a new one each time. */
+		snprintf(name, sizeof(name), "d%.13s.cloudfront.net", hex + 40);
+		dns_query(d, T0_NS + i * 1000 * MS + 1, "10.0.0.67", name, 1, 100 + i);
+		if (i < 10) {
+			snprintf(name, sizeof(name), "%.32s.trk.example.com", hex + 10);
+			dns_query(d, T0_NS + i * 1000 * MS + 2, "10.0.0.68", name, 1, 200 + i);
+		}
+	}
+	assert_int_equal(count_sid(CTL_SID_DNS_TUNNEL), 1);
+	const struct ctl_alert *a = first_sid(CTL_SID_DNS_TUNNEL);
+
+	assert_string_equal(ctl_alert_fact_get(a, "domain"), "example.co.uk");
+	assert_string_equal(ctl_alert_fact_get(a, "encoding"), "hex");
+	assert_string_equal(ctl_alert_fact_get(a, "regularity"), "regular");
+	assert_int_equal(a->severity, CTL_SEV_HIGH); /* CNAME queries and regular timing */
+	assert_explained(a, (const char *const[]){ "30 distinct hex-encoded names under "
+						   "example.co.uk",
+					    "10.0.0.66", "30 of the 30 queries", NULL });
+	/* The tunnel's first name is one very long encoded name (60 characters); nothing from
+	 * the CDN or the tracker. */
+	assert_int_equal(count_sid(CTL_SID_DNS_LONG_NAME), 1);
+	for (unsigned i = 0; i < sink.n; i++) {
+		char src[64];
+
+		ctl_addr_str(4, sink.a[i].flow.src, src, sizeof(src));
+		assert_string_equal(src, "10.0.0.66");
+	}
+	ctl_detectors_free(d);
+}
+
+/* ICMP tunnel -------------------------------------------------------------------------------- */
+
+static void
+echo_flow(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
+		uint64_t p0, uint64_t p1, uint64_t b0, uint64_t b1, float mean, float var)
+{
+	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_END, t, src, id, "192.0.2.1", id, 1, flow);
+
+	ctl_test_counts(&ev, p0, p1, b0, b1);
+	ev.flow.payload_mean = mean;
+	ev.flow.payload_var = var;
+	ctl_detectors_on_event(d, &ev);
+}
+
+static void
+test_icmp_tunnel(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_ICMP_TUNNEL);
+	struct ctl_detectors *d;
+
+	(void)state;
+	d = make(&c);
+	/* Pings: 56 bytes both ways; 1472-byte MTU pings; unanswered pings; too short a tunnel. */
+	echo_flow(d, T0_NS, "10.0.0.1", 7, 1, 60, 60, 60 * 98, 60 * 98, 56, 0);
+	echo_flow(d, T0_NS, "10.0.0.2", 8, 2, 40, 40, 40 * 1514, 40 * 1514, 1472, 0);
+	echo_flow(d, T0_NS, "10.0.0.3", 9, 3, 40, 0, 40 * 98, 0, 56, 0);
+	echo_flow(d, T0_NS, "10.0.0.4", 10, 4, 10, 10, 10 * 100, 10 * 1000, 500, 200000);
+	assert_int_equal(sink.n, 0);
+	/* A tunnel: small requests, big replies of varying size. */
+	echo_flow(d, T0_NS, "10.0.0.5", 11, 5, 40, 40, 40 * 70, 40 * 900, 440, 430 * 430);
+	/* Same sizes both ways but varying: data, not a ping pattern. */
+	echo_flow(d, T0_NS, "10.0.0.6", 12, 6, 40, 40, 40 * 300, 40 * 300, 258, 100 * 100);
+	assert_int_equal(count_sid(CTL_SID_ICMP_TUNNEL), 2);
+	assert_int_equal(sink.a[0].severity, CTL_SEV_HIGH);
+	assert_string_equal(ctl_alert_fact_get(&sink.a[0], "signs"),
+			"sizes vary, one side dominates, large");
+	assert_explained(&sink.a[0], (const char *const[]){ "10.0.0.5 and 192.0.2.1 exchanged 80 "
+							    "ICMP echo packets",
+						     "identifier 11", "sizes vary", NULL });
+	assert_int_equal(sink.a[1].severity, CTL_SEV_MEDIUM);
 	ctl_detectors_free(d);
 }
 
@@ -888,6 +1046,7 @@ test_block_request_and_never_block(void **state)
 	(void)state;
 	c.port_scan.c.block = true;
 	c.port_scan.c.block_ttl_ms = 120000;
+	c.port_scan.small_ports = 25; /* straight to the vertical finding */
 	c.n_never_block = 1;
 	c.never_block[0].family = 4;
 	c.never_block[0].prefix = 24;
@@ -920,7 +1079,9 @@ test_all_templates_resolve(void **state)
 	/* Every fact some detector sets; anything else a template names must be an alert field. */
 	static const char *const facts[] = { "port_lo", "port_hi", "ports", "probe", "sources",
 		"half_open", "example", "longest", "entropy", "domain", "failed", "service",
-		"targets", "to", NULL };
+		"targets", "to", "encoding", "length", "typed", "queries", "types", "answer", "gap",
+		"regularity", "because", "mean_size", "sd_size", "signs", "attempts", "peak",
+		NULL };
 	unsigned n = ctl_detect_n_templates();
 
 	(void)state;
@@ -1021,6 +1182,9 @@ main(void)
 		cmocka_unit_test(test_synflood_against_warm_baseline),
 		cmocka_unit_test(test_synflood_judged_at_the_end),
 		cmocka_unit_test(test_dns_tunnel),
+		cmocka_unit_test(test_public_suffix_list),
+		cmocka_unit_test(test_dns_tunnel_finding),
+		cmocka_unit_test(test_icmp_tunnel),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_exfiltration),
 		cmocka_unit_test(test_exfil_quiet_during_warmup),

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ICMP tunnels: data carried in echo requests and replies (ptunnel, hans, icmpsh,
+ * icmptunnel). A ping's payload is a fixed pattern of one size, and its reply mirrors it byte
+ * for byte; a tunnel's payloads are the data it carries, so their sizes vary, and what comes
+ * back is not what went out. The worker makes a ping and its replies one flow (the echo
+ * identifier is both ports), and its events give the flow's packets and bytes per direction
+ * and the mean and variance of its payload sizes. An echo flow is judged at each event once it
+ * has min_packets packets (sustained):
+ *  - sizes that vary: a standard deviation of at least min_stddev bytes and a tenth of the mean;
+ *  - asymmetry: one direction carries asymmetry times the bytes of the other, or requests go
+ *    unanswered while their sizes vary.
+ * Large payloads (mean at least large bytes, well beyond ping's default 32 to 64) with both
+ * signs make it high. Large pings of one size (path
+ * MTU discovery) and pings to a host that does not answer are neither, and stay quiet.
+ * One finding per flow.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_detect_impl.h"
+
+struct flow_key {
+	uint32_t flow_id;
+	uint8_t worker;
+	uint8_t pad[3];
+};
+
+struct flow_val {
+	uint64_t last_ns;
+	bool alerted;
+};
+
+struct icmp {
+	struct ctl_detectors *d;
+	const struct ctl_icmp_cfg *cfg;
+	struct ctl_map *flows;
+	uint64_t next_gc_ns;
+};
+
+static const struct ctl_alert_template templates[] = {
+	{
+			.sid = CTL_SID_ICMP_TUNNEL,
+			.title = "ICMP tunnel: data in echo payloads",
+			.category = "Potential Corporate Privacy Violation",
+			.what = "${src} and ${dst} exchanged ${observed} ICMP echo packets (identifier "
+				"${sport}) with payloads of ${mean_size} bytes on average (standard "
+				"deviation ${sd_size}); requests carried ${bytes_out} bytes in "
+				"${pkts_out} packets, replies ${bytes_in} bytes in ${pkts_in}.",
+			.why = "Ping sends one fixed pattern of one size and the reply mirrors it; here "
+			       "the echoes show: ${signs}, which is what a tunnel carrying data in echo "
+			       "payloads looks like (ptunnel, hans, icmpsh). At least ${threshold} "
+			       "packets make it sustained.",
+			.next = "Find the process on ${src} sending these pings; block ICMP echo to "
+				"${dst} (or echo payloads above a few hundred bytes) if it is not a known "
+				"monitoring system.",
+	},
+};
+
+static int
+icmp_create(struct ctl_detectors *d, void **priv)
+{
+	struct icmp *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return -ENOMEM;
+	x->d = d;
+	x->cfg = &d->cfg.icmp_tunnel;
+	x->flows = ctl_map_create("icmp_fl", sizeof(struct flow_key), sizeof(struct flow_val),
+			d->cfg.max_entries);
+	if (x->flows == NULL) {
+		int e = errno ? errno : ENOMEM;
+
+		free(x);
+		return -e;
+	}
+	*priv = x;
+	return 0;
+}
+
+static void
+icmp_free(void *priv)
+{
+	struct icmp *x = priv;
+
+	ctl_map_free(x->flows);
+	free(x);
+}
+
+static uint32_t
+icmp_entries(const void *priv)
+{
+	const struct icmp *x = priv;
+
+	return ctl_map_count(x->flows);
+}
+
+static void
+icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *dl)
+{
+	struct icmp *x = priv;
+	const struct ctl_icmp_cfg *c = x->cfg;
+	const struct dp_event_flow *f = &ev->flow;
+	struct flow_key k = { .flow_id = f->flow_id, .worker = ev->worker };
+	uint64_t n = f->pkts[0] + f->pkts[1];
+	double mean = f->payload_mean, sd = f->payload_var > 0 ? sqrt(f->payload_var) : 0;
+	double b0 = (double)f->bytes[0], b1 = (double)f->bytes[1];
+	bool vary, asym, large;
+	char signs[80] = "";
+	struct flow_val *v;
+	struct ctl_alert a;
+	bool added;
+
+	(void)dl;
+	/* Echo flows only: the worker puts the echo identifier in both ports. */
+	if ((f->proto != 1 && f->proto != 58) || f->sport != f->dport || f->sport == 0)
+		return;
+	if (n < c->min_pkts) {
+		if (ev->type == DP_EV_FLOW_END)
+			ctl_map_del(x->flows, &k);
+		return;
+	}
+	vary = sd >= c->min_stddev && sd >= 0.1 * mean;
+	asym = (f->pkts[1] > 0 && (b0 >= c->asymmetry * b1 || b1 >= c->asymmetry * b0)) ||
+	       (f->pkts[1] == 0 && vary);
+	large = mean >= c->large;
+	v = ctl_map_get(x->flows, &k, &added);
+	if (v == NULL) {
+		ctl_detect_untracked(x->d, CTL_DET_ICMP_TUNNEL);
+		return;
+	}
+	if (added)
+		v->alerted = false;
+	v->last_ns = ev->time_ns;
+	if ((vary || asym) && !v->alerted) {
+		v->alerted = true;
+		if (vary)
+			strcat(signs, "sizes vary, ");
+		if (asym)
+			strcat(signs, "one side dominates, ");
+		if (large)
+			strcat(signs, "large, ");
+		signs[strlen(signs) - 2] = '\0';
+		ctl_alert_init_anomaly(&a, &templates[0], "icmp_tunnel",
+				vary && asym && large ? CTL_SEV_HIGH : CTL_SEV_MEDIUM);
+		a.flow = *f;
+		a.has_flow = true;
+		snprintf(a.metric, sizeof(a.metric), "echo_packets");
+		a.observed = (double)n;
+		a.threshold = c->min_pkts;
+		a.first_ns = f->first_ns;
+		a.last_ns = ev->time_ns;
+		a.window_ns = ev->time_ns - f->first_ns;
+		ctl_alert_fact(&a, "mean_size", "%.0f", mean);
+		ctl_alert_fact(&a, "sd_size", "%.0f", sd);
+		ctl_alert_fact(&a, "signs", "%s", signs);
+		ctl_detect_emit(x->d, CTL_DET_ICMP_TUNNEL, &a);
+	}
+	if (ev->type == DP_EV_FLOW_END)
+		ctl_map_del(x->flows, &k);
+}
+
+static void
+icmp_on_tick(void *priv, uint64_t now_ns)
+{
+	struct icmp *x = priv;
+	const uint64_t hour = 3600ULL * 1000000000ULL;
+
+	/* A flow whose end never reached us (a lost event) is forgotten after an hour. */
+	if (now_ns < x->next_gc_ns || now_ns < hour)
+		return;
+	x->next_gc_ns = now_ns + hour / 4;
+	ctl_detect_gc(x->flows, sizeof(struct flow_key), offsetof(struct flow_val, last_ns),
+			now_ns - hour);
+}
+
+const struct ctl_detector_ops ctl_det_icmp_tunnel = {
+	.name = "icmp_tunnel",
+	.cfg_off = offsetof(struct ctl_detect_cfg, icmp_tunnel),
+	.create = icmp_create,
+	.on_flow = icmp_on_flow,
+	.on_tick = icmp_on_tick,
+	.free = icmp_free,
+	.entries = icmp_entries,
+	.templates = templates,
+	.n_templates = sizeof(templates) / sizeof(templates[0]),
+};
