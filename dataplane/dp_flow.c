@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 
@@ -1131,20 +1132,59 @@ dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p,
 	return ok;
 }
 
+/* A flow whose time ran out, for ending such flows in the order of their expiry. */
+struct expired {
+	uint64_t when;
+	uint32_t pos;
+};
+
+static int
+expired_cmp(const void *a, const void *b)
+{
+	const struct expired *x = a, *y = b;
+
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+#define AGE_ORDER 128 /* expired flows a sweep ends at once, in the order of their expiry */
+
+static void
+end_expired(struct dp_flow_table *t, struct expired *ex, uint32_t n)
+{
+	qsort(ex, n, sizeof(*ex), expired_cmp);
+	for (uint32_t j = 0; j < n; j++)
+		end_flow(t, (int32_t)ex[j].pos, natural_end(hot(t, ex[j].pos)), ex[j].when, false);
+}
+
 /* Visit entries [from, to): end the flows whose time is up. */
 static inline void
 age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
 {
-	/* A flow ends when its time ran out, not when the sweep came by: the same record
-	 * whatever the sweep's pace or the bursts' sizes. */
+	/*
+	 * A flow ends when its time ran out, not when the sweep came by, and the flows one sweep
+	 * ends go in the order of their expiry (a replay's clock may jump over many): the same
+	 * records in the same order whatever the sweep's pace or the bursts' sizes.
+	 */
+	struct expired ex[AGE_ORDER];
+	uint32_t n = 0;
+
 	for (uint32_t i = from; i < to; i++) {
 		const struct dp_flow_hot *h = hot(t, i);
 
 		if (unlikely(i + 8 < to))
 			rte_prefetch0(hot(t, i + 8));
-		if (h->live && unlikely(now >= dp_flow_expiry(t, h)))
-			end_flow(t, (int32_t)i, natural_end(h), dp_flow_expiry(t, h), false);
+		if (h->live && unlikely(now >= dp_flow_expiry(t, h))) {
+			ex[n++] = (struct expired){ dp_flow_expiry(t, h), i };
+			if (n == AGE_ORDER) {
+				end_expired(t, ex, n);
+				n = 0;
+			}
+		}
 	}
+	if (n > 0)
+		end_expired(t, ex, n);
 }
 
 void
@@ -1198,19 +1238,57 @@ void
 dp_flow_flush_all(struct dp_flow_table *t, enum dp_end_reason reason, uint64_t now)
 {
 	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz() * FLUSH_WAIT_S;
+	struct expired *ex = NULL;
+	uint32_t n_ex = 0;
 
+	/*
+	 * Flows whose time ran out before now end as they would have under aging, at their
+	 * expiry and in its order, whether or not a sweep came by (a replay whose last burst held
+	 * them leaves that to here): the same records whatever the bursts' sizes. If the list
+	 * cannot be had, they end in table order, still at their expiry.
+	 */
+	for (uint32_t i = 0; i < t->h.n_entries; i++) {
+		const struct dp_flow_hot *h = hot(t, i);
+
+		if (h->live && now >= dp_flow_expiry(t, h))
+			n_ex++;
+	}
+	if (n_ex > 0 && (ex = malloc(n_ex * sizeof(*ex))) != NULL) {
+		uint32_t k = 0;
+
+		for (uint32_t i = 0; i < t->h.n_entries && k < n_ex; i++) {
+			const struct dp_flow_hot *h = hot(t, i);
+
+			if (h->live && now >= dp_flow_expiry(t, h))
+				ex[k++] = (struct expired){ dp_flow_expiry(t, h), i };
+		}
+		qsort(ex, k, sizeof(*ex), expired_cmp);
+		for (uint32_t j = 0; j < k; j++) {
+			const struct dp_flow_hot *h = hot(t, ex[j].pos);
+
+			if (t->evq != NULL && t->evq->n == DP_EVQ_BATCH)
+				dp_evq_flush_wait(t->evq, deadline);
+			end_flow(t, (int32_t)ex[j].pos, natural_end(h), ex[j].when, false);
+		}
+		free(ex);
+	}
 	for (uint32_t i = 0; i < t->h.n_entries; i++) {
 		const struct dp_flow_hot *h = hot(t, i);
 		enum dp_end_reason why = reason;
+		uint64_t when = now;
 
 		if (!h->live)
 			continue;
 		/* A connection that already closed ended by FIN or RST, whatever stops it now. */
 		if (closed(h))
 			why = natural_end(h);
+		if (now >= dp_flow_expiry(t, h)) {
+			why = natural_end(h);
+			when = dp_flow_expiry(t, h);
+		}
 		if (t->evq != NULL && t->evq->n == DP_EVQ_BATCH)
 			dp_evq_flush_wait(t->evq, deadline);
-		end_flow(t, (int32_t)i, why, now, false);
+		end_flow(t, (int32_t)i, why, when, false);
 	}
 	if (t->evq != NULL)
 		dp_evq_flush_wait(t->evq, deadline);
