@@ -570,15 +570,21 @@ ref_flow_flush_all(struct ref_flow_table *t, enum dp_end_reason reason, uint64_t
 	for (uint32_t pos = 0; pos < t->p.max_flows; pos++) {
 		const struct ref_flow *f = &t->flows[pos];
 		enum dp_end_reason why = reason;
+		uint64_t when = now;
 
 		if (!f->live)
 			continue;
 		/* A connection that already closed ended by FIN or RST, whatever stops it now. */
 		if (f->tcp.state == DP_TCP_TIME_WAIT || f->tcp.state == DP_TCP_CLOSED)
 			why = natural_end(f, true);
+		/* One whose time ran out ends as aging would have ended it, at its expiry. */
+		if (t->expire[pos] - 1 < now) {
+			why = natural_end(f, is_tcp(t, (int32_t)pos));
+			when = t->expire[pos];
+		}
 		if (t->evq != NULL && t->evq->n == DP_EVQ_BATCH)
 			dp_evq_flush_wait(t->evq, deadline);
-		end_flow(t, (int32_t)pos, why, now, false);
+		end_flow(t, (int32_t)pos, why, when, false);
 	}
 	if (t->evq != NULL)
 		dp_evq_flush_wait(t->evq, deadline);
