@@ -126,8 +126,8 @@ def synth(d):
           "packet above testpmd io\n")
     print("| scenario | testpmd | vigild | l3fwd (ACL) | l3fwd (EM) | OVS-DPDK (conntrack) "
           "| testpmd wall cycles/pkt | above testpmd: vigild | l3fwd ACL | l3fwd EM | OVS "
-          "| load at start |")
-    print("|---|" + "---|" * 11)
+          "| worker on CPU (testpmd, vigild) | load at start |")
+    print("|---|" + "---|" * 12)
     cmds = []
     for sc, doc in docs:
         p = doc["peers"]
@@ -135,6 +135,7 @@ def synth(d):
         print(f"| {sc} | " + " | ".join(cell(p.get(n)) for n in SYNTH_PEERS)
               + (f" | {t:.0f}" if t else " | -")
               + "".join(f" | {above(p.get(n))}" for n in SYNTH_PEERS[1:])
+              + f" | {on_cpu(p.get('testpmd'))}, {on_cpu(p.get('vigild'))}"
               + f" | {load_str(doc)} |")
         cmds.append(doc["command"])
     print("\nCommands (one per row):\n\n```sh")
