@@ -10,7 +10,10 @@ net_null out) and the same two lcores (main, worker):
 Each run starts the program, discards `warmup` seconds, samples the input port's received
 and the output port's sent packets once a second for `seconds`, and stops it by PID. testpmd,
 l3fwd and vigild are read through DPDK telemetry (the same counters, read the same way); OVS
-through ovs-ofctl dump-ports, which asks ovs-vswitchd for the live port counters."""
+through ovs-ofctl dump-ports, which asks ovs-vswitchd for the live port counters.
+
+With the synth input, net_vgsynth (tools/synth) replaces net_pcap in every program, loaded
+with EAL -d (ctx.eal_plugins), and l3fwd-em (exact match, one entry per flow) can run."""
 import json
 import os
 import re

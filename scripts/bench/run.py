@@ -16,6 +16,11 @@ Not a test: it fails on nothing but errors.
 
   scripts/bench/run.py SCENARIO.yaml [--seconds N] [--repeat N] [--peers a,b] [--json FILE]
   scripts/bench/run.py --pcap FILE [--policy FILE] [--flows-max N] ...
+  scripts/bench/run.py --synth flows=100k,order=shuffle [--peers testpmd,vigild,l3fwd-em] ...
+
+Instead of a capture, the input can be net_vgsynth (tools/synth), the project's synthetic PMD,
+loaded into every program with EAL -d: N flows generated at a flat cost per packet, no stored
+frames (`synth:` in a scenario, or --synth DEVARGS).
 
 A scenario file (scripts/bench/scenarios/) names the capture (a file, or vg-pktgen options that
 make it, cached by their hash), the policy, the signatures and the run parameters; options on
