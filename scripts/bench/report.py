@@ -12,7 +12,8 @@ import os
 import statistics
 import sys
 
-SCENARIOS = ["fwd-64b-1flow", "fwd-64b-1k-flows", "fwd-64b-100k-flows", "fwd-64b-1m-flows",
+SCENARIOS = ["fwd-64b-1flow", "fwd-64b-1flow-200k-packets", "fwd-64b-1k-flows",
+             "fwd-64b-100k-flows", "fwd-64b-100k-flows-shuffled", "fwd-64b-1m-flows",
              "policy-64b-100k-flows", "newflows-20k-handshake", "imix-10k-udp-flows-sigs"]
 PEERS = ["testpmd", "vigild", "l3fwd", "ovs"]
 STAGES = ["rx", "parse", "flow", "classify", "decide", "inspect", "tx", "housekeeping"]
