@@ -36,10 +36,20 @@ run() {
 uptime | tee -a "$out/machine.txt"
 lscpu | grep -E 'Model name|^CPU\(s\)|MHz|L[123]' | tee -a "$out/machine.txt"
 
-for sc in fwd-64b-1flow fwd-64b-1k-flows fwd-64b-100k-flows fwd-64b-1m-flows \
+for sc in fwd-64b-1flow fwd-64b-1flow-200k-packets fwd-64b-1k-flows fwd-64b-100k-flows \
+	fwd-64b-100k-flows-shuffled fwd-64b-1m-flows \
 	policy-64b-100k-flows newflows-20k-handshake imix-10k-udp-flows-sigs; do
 	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
 		--peers testpmd,vigild,l3fwd,ovs,vigild-stages --json "$out/$sc.json"
+done
+# The NIC-like input: net_vgsynth (tools/synth) loaded into every program, 1 to 1M flows in
+# order and shuffled, with l3fwd in exact-match mode as well (the scenarios name the peers).
+synth_pmd=$(dirname "$(dirname "$vigild")")/tools/synth/librte_net_vgsynth.so
+for sc in synth-64b-1flow synth-64b-10k-flows synth-64b-10k-flows-shuffled \
+	synth-64b-100k-flows synth-64b-100k-flows-shuffled synth-64b-1m-flows \
+	synth-64b-1m-flows-shuffled; do
+	run "$sc" scripts/bench/run.py "scripts/bench/scenarios/$sc.yaml" --vigild "$vigild" \
+		--synth-pmd "$synth_pmd" --json "$out/$sc.json"
 done
 # The application layer: one HTTP capture (10k whole sessions) without signatures, with one
 # rule that never matches (the parsing), the shipped set and Emerging Threats Open; and the

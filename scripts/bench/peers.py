@@ -10,7 +10,10 @@ net_null out) and the same two lcores (main, worker):
 Each run starts the program, discards `warmup` seconds, samples the input port's received
 and the output port's sent packets once a second for `seconds`, and stops it by PID. testpmd,
 l3fwd and vigild are read through DPDK telemetry (the same counters, read the same way); OVS
-through ovs-ofctl dump-ports, which asks ovs-vswitchd for the live port counters."""
+through ovs-ofctl dump-ports, which asks ovs-vswitchd for the live port counters.
+
+With the synth input, net_vgsynth (tools/synth) replaces net_pcap in every program, loaded
+with EAL -d (ctx.eal_plugins), and l3fwd-em (exact match, one entry per flow) can run."""
 import json
 import os
 import re
@@ -30,7 +33,9 @@ PEERS = ("testpmd", "vigild", "l3fwd", "ovs")
 # lists in without_sids (--without-sids), to measure what those rules cost in the same run.
 # vigild-scan-all: vigild with signatures.pcre_scan_all, which compiles pcres without a literal
 # into Hyperscan as Vigil did before they were left to PCRE2 (the "before" of that change).
-OPTIONAL = ("vigild-stages", "vigild-without", "vigild-scan-all")
+# l3fwd-em: l3fwd in exact-match mode with one table entry per flow and direction (synth
+# input only: the table is the flows net_vgsynth sends).
+OPTIONAL = ("vigild-stages", "vigild-without", "vigild-scan-all", "l3fwd-em")
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 L3FWD_MAX_RULES = 100000  # MAX_ACL_RULE_NUM in examples/l3fwd/l3fwd_acl.h
@@ -39,6 +44,9 @@ COMPILE_STARTUP_S = 600
 
 
 def _devices(ctx):
+    if ctx.synth:
+        # NIC-like input: net_vgsynth (tools/synth), loaded by every program with -d.
+        return (f"net_vgsynth0,{ctx.synth}", "net_null0,no-rx=1")
     return (f"net_pcap0,rx_pcap={ctx.pcap},infinite_rx=1", "net_null0,no-rx=1")
 
 
@@ -100,6 +108,7 @@ def testpmd_run(ctx, run_dir):
     rx_dev, tx_dev = _devices(ctx)
     cmd = [shutil.which(ctx.args.testpmd), "-l", f"{ctx.main},{ctx.worker}",
            "--main-lcore", str(ctx.main), "--no-pci", "--file-prefix", prefix, *ctx.mem_args,
+           *ctx.eal_plugins,
            "--vdev", rx_dev, "--vdev", tx_dev, "--log-level=lib.eal:error", "--",
            "--forward-mode=io", "--nb-cores=1", "--rxq=1", "--txq=1", "--record-core-cycles",
            f"--total-num-mbufs={ctx.mbufs}", f"--mbuf-size={ctx.data_room}",
@@ -147,7 +156,8 @@ def vigild_config(ctx, prefix, extra=None, signatures=None, sig_extra=None):
     rx_dev, tx_dev = _devices(ctx)
     cfg = {
         "eal": {"file_prefix": prefix, "hugepages": "off" if ctx.no_huge else "auto",
-                "no_huge_memory": f"{ctx.mem_mb}M", "args": ["--log-level=lib.eal:error"]},
+                "no_huge_memory": f"{ctx.mem_mb}M",
+                "args": ["--log-level=lib.eal:error", *ctx.eal_plugins]},
         "lcores": {"control": ctx.main, "workers": [ctx.worker]},
         "ports": [{"name": "in", "device": rx_dev}, {"name": "out", "device": tx_dev}],
         "pairs": [["in", "out"]],
@@ -345,7 +355,39 @@ def l3fwd_available(ctx):
     ctx.cache["l3fwd"] = p.stdout.strip().splitlines()[-1]
 
 
-def l3fwd_run(ctx, run_dir):
+def synth_flows(devargs):
+    """The 5-tuples net_vgsynth sends for these devargs, each direction, as
+    (src, dst, sport, dport, proto); the same arithmetic as vs_fill in tools/synth/vg_synth.c."""
+    kv = dict(x.partition("=")[::2] for x in devargs.split(",") if x)
+    n = benchlib.parse_count(kv.get("flows", "1"))
+    tcp = kv.get("proto", "tcp") == "tcp"
+    dport = int(kv.get("dport", 80 if tcp else 9))
+    both = kv.get("dir", "both") == "both"
+    proto = 6 if tcp else 17
+    def ip4(x):
+        return f"{x >> 24}.{x >> 16 & 255}.{x >> 8 & 255}.{x & 255}"
+    for i in range(n):
+        c = ip4(0x0a000001 + i)
+        s = ip4(0xc0a80001 + (i & 0xffff))
+        cport = 1024 + i % 64512
+        yield c, s, cport, dport, proto
+        if both:
+            yield s, c, dport, cport, proto
+
+
+def l3fwd_em_available(ctx):
+    l3fwd_available(ctx)
+    if not ctx.synth:
+        raise Skip("l3fwd-em needs the synth input (its table is the flows net_vgsynth sends)")
+    if ctx.policy:
+        raise Skip("l3fwd-em forwards by exact match only: no policy")
+
+
+def l3fwd_em_run(ctx, run_dir):
+    return l3fwd_run(ctx, run_dir, em=True)
+
+
+def l3fwd_run(ctx, run_dir, em=False):
     import policy_xlate
     # l3fwd sizes its pool from its descriptor counts (2 ports x (rx ring + tx ring) + a
     # little): the rings must be large enough for net_pcap to hold the capture in mbufs. The
@@ -363,8 +405,25 @@ def l3fwd_run(ctx, run_dir):
             with open(f"{rules_prefix}.v{fam}.rules", "w") as f:
                 f.write("\n".join(lines[fam]) + "\n")
         ctx.cache["l3fwd_rule_lines"] = {f"v{fam}": len(lines[fam]) for fam in (4, 6)}
+    lookup = ["--lookup=acl", f"--rule_ipv4={rules_prefix}.v4.rules",
+              f"--rule_ipv6={rules_prefix}.v6.rules"]
+    if em:
+        # Exact match: one entry per flow and direction, all to port 1 (L3FWD_HASH_ENTRIES,
+        # 4M, holds 1M flows both ways).
+        em_prefix = os.path.join(ctx.work, "l3fwd-em")
+        if not os.path.exists(em_prefix + ".v4.rules"):
+            count = 0
+            with open(em_prefix + ".v4.rules", "w") as f:
+                for src, dst, sport, dport, proto in synth_flows(ctx.synth):
+                    f.write(f"R{dst} {src} {dport} {sport} {proto} 1\n")
+                    count += 1
+            with open(em_prefix + ".v6.rules", "w") as f:
+                f.write("R2001:200::1 2001:200:: 9 9 17 1\n")
+            ctx.cache["l3fwd_em_entries"] = count
+        lookup = ["--lookup=em", f"--rule_ipv4={em_prefix}.v4.rules",
+                  f"--rule_ipv6={em_prefix}.v6.rules"]
     most = max(ctx.cache["l3fwd_rule_lines"].values())
-    if most > L3FWD_MAX_RULES:
+    if not em and most > L3FWD_MAX_RULES:
         raise Skip(f"l3fwd's ACL holds at most {L3FWD_MAX_RULES} rules per family "
                    f"(MAX_ACL_RULE_NUM); the policy needs {most} lines")
     prefix = ctx.prefix("l")
@@ -373,16 +432,15 @@ def l3fwd_run(ctx, run_dir):
     # l3fwd opens one TX queue per lcore and net_pcap has one: it runs on the worker lcore
     # alone (its main lcore forwards), the same single forwarding core as the others.
     cmd = [ctx.cache["l3fwd"], "-l", str(w),
-           "--no-pci", "--file-prefix", prefix, *ctx.mem_args, "--vdev", rx_dev,
+           "--no-pci", "--file-prefix", prefix, *ctx.mem_args, *ctx.eal_plugins, "--vdev", rx_dev,
            "--vdev", tx_dev, "--log-level=lib.eal:error", "--",
-           "-p", "0x3", f"--config=(0,0,{w}),(1,0,{w})", "--lookup=acl",
-           f"--rule_ipv4={rules_prefix}.v4.rules", f"--rule_ipv6={rules_prefix}.v6.rules",
+           "-p", "0x3", f"--config=(0,0,{w}),(1,0,{w})", *lookup,
            # net_pcap does not tell packet types; l3fwd's ACL path needs them.
            "--parse-ptype", f"--rx-queue-size={desc}", f"--tx-queue-size={desc}"]
     if ctx.pcap_info["max_len"] + 4 > 1518:
         # Beyond 1518 l3fwd wants multi-segment TX, which net_null does not offer.
         raise Skip(f"l3fwd needs multi-segment TX for {ctx.pcap_info['max_len']}-byte packets")
-    proc = Proc(cmd, "l3fwd", log=os.path.join(run_dir, "l3fwd.log"))
+    proc = Proc(cmd, "l3fwd", log=os.path.join(run_dir, "l3fwd-em.log" if em else "l3fwd.log"))
     try:
         samples = _telemetry_run(ctx, proc, prefix, startup=COMPILE_STARTUP_S)
         _finish(proc)
@@ -392,7 +450,10 @@ def l3fwd_run(ctx, run_dir):
         benchlib.remove_hugepage_files(prefix)
     r = benchlib.summarize_samples(samples, proc)
     r["cycles_per_packet"] = None
-    r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
+    if em:
+        r["em_entries"] = ctx.cache.get("l3fwd_em_entries")
+    else:
+        r["rule_lines"] = ctx.cache.get("l3fwd_rule_lines")
     r["worker_on_cpu_pct"] = getattr(proc, "worker_on_cpu_pct", None)
     return r
 
@@ -467,7 +528,7 @@ class Ovs:
             time.sleep(0.1)
         self.vsctl("--no-wait", "init")
         extra = f"--file-prefix={self.prefix} --no-pci --log-level=lib.eal:error " + \
-            " ".join(ctx.mem_args)
+            " ".join(ctx.mem_args + ctx.eal_plugins)
         self.vsctl("--no-wait", "set", "Open_vSwitch", ".",
                    "other_config:dpdk-init=true",
                    f"other_config:dpdk-lcore-mask=0x{1 << ctx.main:x}",
@@ -578,8 +639,8 @@ def ovs_run(ctx, run_dir):
 
 RUN = {"testpmd": testpmd_run, "vigild": vigild_run, "l3fwd": l3fwd_run, "ovs": ovs_run,
        "vigild-stages": vigild_stages_run, "vigild-without": vigild_without_run,
-       "vigild-scan-all": vigild_scan_all_run}
+       "vigild-scan-all": vigild_scan_all_run, "l3fwd-em": l3fwd_em_run}
 AVAILABLE = {"testpmd": testpmd_available, "vigild": vigild_available,
              "l3fwd": l3fwd_available, "ovs": ovs_available,
              "vigild-stages": vigild_available, "vigild-without": vigild_without_available,
-             "vigild-scan-all": vigild_scan_all_available}
+             "vigild-scan-all": vigild_scan_all_available, "l3fwd-em": l3fwd_em_available}

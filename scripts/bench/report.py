@@ -12,7 +12,8 @@ import os
 import statistics
 import sys
 
-SCENARIOS = ["fwd-64b-1flow", "fwd-64b-1k-flows", "fwd-64b-100k-flows", "fwd-64b-1m-flows",
+SCENARIOS = ["fwd-64b-1flow", "fwd-64b-1flow-200k-packets", "fwd-64b-1k-flows",
+             "fwd-64b-100k-flows", "fwd-64b-100k-flows-shuffled", "fwd-64b-1m-flows",
              "policy-64b-100k-flows", "newflows-20k-handshake", "imix-10k-udp-flows-sigs"]
 PEERS = ["testpmd", "vigild", "l3fwd", "ovs"]
 STAGES = ["rx", "parse", "flow", "classify", "decide", "inspect", "tx", "housekeeping"]
@@ -50,6 +51,25 @@ def cell(p, with_ratio=True):
     return s
 
 
+def above(p, key="wall_cycles_above_testpmd"):
+    """A program's wall cycles per packet above testpmd io's on the same input."""
+    a = (p or {}).get(key)
+    return f"{a:.0f}" if a is not None else "-"
+
+
+def best_above(doc, name="vigild"):
+    """vigild's wall cycles above testpmd's from the best one-second sample of each (any
+    run): other load on a shared machine only adds cycles."""
+    hz = doc["machine"].get("tsc_hz")
+    best = {}
+    for n in (name, "testpmd"):
+        v = [r.get("rx_mpps_max") or 0 for r in (doc["peers"].get(n) or {}).get("runs", [])]
+        best[n] = max(v) if v else 0
+    if not hz or not best[name] or not best["testpmd"]:
+        return "-"
+    return f"{hz / (best[name] * 1e6) - hz / (best['testpmd'] * 1e6):.0f}"
+
+
 def load_str(doc):
     la = doc["machine"].get("loadavg_at_start") or []
     return f"{la[0]:.2f}" if la else "-"
@@ -60,8 +80,8 @@ def scenarios(d):
         return
     print("### Scenarios: Mpps in (ratio to testpmd)\n")
     print("| scenario | testpmd | vigild | l3fwd (ACL) | OVS-DPDK (conntrack) | vigild wall cycles/pkt "
-          "| load at start |")
-    print("|---|---|---|---|---|---|---|")
+          "| vigild cycles above testpmd | load at start |")
+    print("|---|---|---|---|---|---|---|---|")
     cmds = []
     for sc in SCENARIOS:
         doc = load(os.path.join(d, f"{sc}.json"))
@@ -72,6 +92,7 @@ def scenarios(d):
         cyc = v.get("wall_cycles_per_packet")
         row = f"| {sc} | " + " | ".join(cell(p.get(n)) for n in PEERS)
         row += f" | {cyc:.0f}" if cyc else " | -"
+        row += f" | {above(v)}"
         print(row + f" | {load_str(doc)} |")
         cmds.append(doc["command"])
     print("\nCommands (one per row):\n\n```sh")
@@ -101,6 +122,53 @@ def scenarios(d):
             ev = r.get("events") or {}
             print(f"{sc}: vigild created {r.get('flows_created')} flows in its run; events "
                   f"sent {ev.get('sent')}, lost {ev.get('lost')}.\n")
+
+
+SYNTH_SCENARIOS = ["synth-64b-1flow", "synth-64b-10k-flows", "synth-64b-10k-flows-shuffled",
+                   "synth-64b-100k-flows", "synth-64b-100k-flows-shuffled", "synth-64b-1m-flows",
+                   "synth-64b-1m-flows-shuffled"]
+SYNTH_PEERS = ["testpmd", "vigild", "l3fwd", "l3fwd-em", "ovs"]
+
+
+def synth(d):
+    """The NIC-like input (net_vgsynth): every peer, wall cycles above testpmd, stages."""
+    docs = [(sc, load(os.path.join(d, f"{sc}.json"))) for sc in SYNTH_SCENARIOS]
+    docs = [(sc, doc) for sc, doc in docs if doc is not None]
+    if not docs:
+        return
+    print("### NIC-like input (net_vgsynth): Mpps in (ratio to testpmd), wall cycles per "
+          "packet above testpmd io\n")
+    print("| scenario | testpmd | vigild | l3fwd (ACL) | l3fwd (EM) | OVS-DPDK (conntrack) "
+          "| testpmd wall cycles/pkt | above testpmd: vigild | l3fwd ACL | l3fwd EM | OVS "
+          "| vigild above testpmd, best samples | worker on CPU (testpmd, vigild) "
+          "| load at start |")
+    print("|---|" + "---|" * 13)
+    cmds = []
+    for sc, doc in docs:
+        p = doc["peers"]
+        t = (p.get("testpmd") or {}).get("wall_cycles_per_packet")
+        print(f"| {sc} | " + " | ".join(cell(p.get(n)) for n in SYNTH_PEERS)
+              + (f" | {t:.0f}" if t else " | -")
+              + "".join(f" | {above(p.get(n))}" for n in SYNTH_PEERS[1:])
+              + f" | {best_above(doc)}"
+              + f" | {on_cpu(p.get('testpmd'))}, {on_cpu(p.get('vigild'))}"
+              + f" | {load_str(doc)} |")
+        cmds.append(doc["command"])
+    print("\nCommands (one per row):\n\n```sh")
+    for c in cmds:
+        print(c)
+    print("```\n")
+    rows = [(sc, (doc["peers"].get("vigild-stages") or {})) for sc, doc in docs]
+    rows = [(sc, s) for sc, s in rows if s.get("median_stage_cycles_per_packet")]
+    if rows:
+        print("### NIC-like input: where vigild's cycles go (bench mode), cycles per packet\n")
+        print("| scenario | " + " | ".join(STAGES) + " | sum | Mpps in bench mode |")
+        print("|---|" + "---|" * (len(STAGES) + 2))
+        for sc, s in rows:
+            st = s["median_stage_cycles_per_packet"]
+            print(f"| {sc} | " + " | ".join(f"{st.get(k, 0):.1f}" for k in STAGES)
+                  + f" | {st.get('total', 0):.1f} | {s['median_rx_mpps']:.2f} |")
+        print()
 
 
 APP_SCENARIOS = ["http-10k-flows", "http-10k-flows-parse", "http-10k-flows-sigs",
@@ -331,6 +399,7 @@ def main():
     if m:
         print("```\n" + m.strip() + "\n```\n")
     scenarios(d)
+    synth(d)
     applayer(d)
     compile_set(d)
     for name, unit in (("rules", "policy rules"), ("flows", "active flows"),

@@ -16,6 +16,11 @@ Not a test: it fails on nothing but errors.
 
   scripts/bench/run.py SCENARIO.yaml [--seconds N] [--repeat N] [--peers a,b] [--json FILE]
   scripts/bench/run.py --pcap FILE [--policy FILE] [--flows-max N] ...
+  scripts/bench/run.py --synth flows=100k,order=shuffle [--peers testpmd,vigild,l3fwd-em] ...
+
+Instead of a capture, the input can be net_vgsynth (tools/synth), the project's synthetic PMD,
+loaded into every program with EAL -d: N flows generated at a flat cost per packet, no stored
+frames (`synth:` in a scenario, or --synth DEVARGS).
 
 A scenario file (scripts/bench/scenarios/) names the capture (a file, or vg-pktgen options that
 make it, cached by their hash), the policy, the signatures and the run parameters; options on
@@ -41,10 +46,14 @@ from benchlib import ROOT, BenchError, Skip  # noqa: E402
 DEFAULTS = {"seconds": 10, "warmup": 2, "repeat": 3, "cores": [0, 1], "flows_max": "256k",
             "data_room": 2176, "peers": list(peers.PEERS), "policy": None, "signatures": None,
             "classification": None, "vars": None, "inspection": "all", "without_sids": []}
-SCENARIO_KEYS = {"description", "pcap", "generate", "policy", "signatures", "classification",
+SCENARIO_KEYS = {"description", "pcap", "generate", "synth", "policy", "signatures", "classification",
                  "vars", "inspection", "flows_max", "cores", "seconds", "warmup", "repeat",
                  "peers", "data_room", "label", "without_sids"}
 VAR_KINDS = ("address", "port")
+# net_vgsynth devargs a scenario's synth: mapping may set (tools/synth/vg_synth.c).
+SYNTH_KEYS = {"flows": str, "order": ("seq", "shuffle"), "dir": ("both", "fwd"),
+              "proto": ("tcp", "udp"), "handshake": (0, 1), "size": str, "dport": int,
+              "seed": int}
 
 
 class ScenarioSkip(Exception):
@@ -79,6 +88,45 @@ def generate_pcap(gen_args, data_dir, pktgen):
         raise BenchError(f"vg-pktgen {' '.join(map(str, gen_args))}: {p.stderr.strip()}")
     os.rename(tmp, path)
     return path
+
+
+def synth_devargs(spec, where):
+    """A scenario's synth: mapping (or a devargs string) as net_vgsynth devargs."""
+    if isinstance(spec, str):
+        items = [kv.partition("=") for kv in spec.split(",") if kv]
+        spec = {k: v for k, _, v in items}
+    if not isinstance(spec, dict):
+        raise BenchError(f"{where}: synth is a mapping of {', '.join(sorted(SYNTH_KEYS))}")
+    out = []
+    for k, v in spec.items():
+        kind = SYNTH_KEYS.get(k)
+        if kind is None:
+            raise BenchError(f"{where}: synth: unknown key {k} (accepted: "
+                             f"{', '.join(sorted(SYNTH_KEYS))})")
+        if isinstance(kind, tuple) and v not in kind and str(v) not in map(str, kind):
+            raise BenchError(f"{where}: synth.{k}: one of {', '.join(map(str, kind))} "
+                             f"(got {v!r})")
+        out.append(f"{k}={v}")
+    return ",".join(out)
+
+
+def find_synth_pmd(explicit):
+    for b in ([explicit] if explicit else []) + [os.environ.get("VG_SYNTH_PMD", "")] + [
+            os.path.join(ROOT, d, "tools", "synth", "librte_net_vgsynth.so")
+            for d in ("build", "build-bench")]:
+        if b and os.path.exists(b):
+            return os.path.abspath(b)
+    raise BenchError("net_vgsynth not built (ninja -C build tools/synth/librte_net_vgsynth.so),"
+                     " or give --synth-pmd / VG_SYNTH_PMD")
+
+
+def synth_info(devargs):
+    """Frame sizes of a net_vgsynth input, for the checks a capture's sizes feed."""
+    kv = dict(x.partition("=")[::2] for x in devargs.split(",") if x)
+    size = kv.get("size", "64")
+    if size == "imix":
+        return {"packets": 0, "max_len": 1496, "mean_len": round((7 * 60 + 4 * 572 + 1496) / 12, 1)}
+    return {"packets": 0, "max_len": int(size) - 4, "mean_len": int(size) - 4}
 
 
 def load_scenario(path):
@@ -132,15 +180,18 @@ class Ctx:
     def __init__(self, p, work):
         self.args = p["args"]
         self.work = work
-        self.pcap = p["pcap"]
-        info = benchlib.pcap_info(self.pcap)
+        self.pcap = p.get("pcap")
+        # net_vgsynth (synth input): devargs, and the plugin every program loads with -d.
+        self.synth = p.get("synth")
+        self.eal_plugins = ["-d", p["synth_pmd"]] if self.synth else []
+        info = synth_info(self.synth) if self.synth else benchlib.pcap_info(self.pcap)
         self.packets = info["packets"]
         self.pcap_info = info
         self.main, self.worker = p["cores"][0], p["cores"][1]
         self.seconds, self.warmup = p["seconds"], p["warmup"]
         self.data_room = p["data_room"]
         if info["max_len"] > self.data_room - 128:
-            raise BenchError(f"{self.pcap}: a {info['max_len']}-byte packet does not fit a "
+            raise BenchError(f"{self.pcap or self.synth}: a {info['max_len']}-byte packet does not fit a "
                              f"{self.data_room}-byte mbuf data room (--data-room)")
         self.flows_max = p["flows_max"]
         self.policy, self.signatures = p["policy"], p["signatures"]
@@ -252,6 +303,8 @@ def run_scenario(p):
             "machine": dict(machine, tsc_hz=tsc_hz, tsc_hz_source=tsc_src,
                             loadavg_at_end=benchlib.loadavg()),
             "input": {"pcap": ctx.pcap, **ctx.pcap_info, "generate": p.get("generate"),
+                      "synth": (f"net_vgsynth0,{ctx.synth}" if ctx.synth else None),
+                      "synth_pmd": p.get("synth_pmd"),
                       "policy": ctx.policy, "policy_rules_mapped": ctx.rule_count,
                       "policy_rules_skipped_for_peers": ctx.skipped_rules,
                       "signatures": ctx.signatures, "classification": ctx.classification,
@@ -283,6 +336,10 @@ def run_scenario(p):
             # same arithmetic for every program.
             s["wall_cycles_per_packet"] = (tsc_hz / (s["median_rx_mpps"] * 1e6)
                                            if tsc_hz and s["median_rx_mpps"] > 0 else None)
+            # The best one-second sample of any run: other programs on a shared machine only
+            # ever add cycles, so this is the closest to the program's own cost.
+            best = max((r.get("rx_mpps_max") or 0) for r in rs)
+            s["best_wall_cycles_per_packet"] = tsc_hz / (best * 1e6) if tsc_hz and best else None
             st = [r["stages"]["cycles_per_packet"] for r in rs if r.get("stages")]
             if st:
                 # Bench mode: the median of each stage's cycles per packet over the repeats.
@@ -296,6 +353,14 @@ def run_scenario(p):
             if s["status"] in ("ok", "partial") and base.get("status") in ("ok", "partial") \
                     and base["median_rx_mpps"] > 0:
                 s["ratio_to_testpmd"] = s["median_rx_mpps"] / base["median_rx_mpps"]
+                if s.get("wall_cycles_per_packet") and base.get("wall_cycles_per_packet"):
+                    # what the program adds to testpmd io's cost on the same input
+                    s["wall_cycles_above_testpmd"] = (s["wall_cycles_per_packet"]
+                                                      - base["wall_cycles_per_packet"])
+                if s.get("best_wall_cycles_per_packet") and \
+                        base.get("best_wall_cycles_per_packet"):
+                    s["best_wall_cycles_above_testpmd"] = (s["best_wall_cycles_per_packet"]
+                                                           - base["best_wall_cycles_per_packet"])
         v, w = doc["peers"].get("vigild", {}), doc["peers"].get("vigild-without", {})
         if v.get("status") in ("ok", "partial") and w.get("status") in ("ok", "partial") \
                 and w["median_rx_mpps"] > 0:
@@ -310,10 +375,12 @@ def run_scenario(p):
 
 
 def print_table(doc):
-    print(f"\nscenario {doc['scenario']}: {doc['input']['packets']} packets, "
+    src = (doc["input"]["synth"] if doc["input"].get("synth")
+           else f"{doc['input']['packets']} packets")
+    print(f"\nscenario {doc['scenario']}: {src}, "
           f"{doc['seconds_per_run']} s x {doc['repeat']}, load {doc['machine']['loadavg_at_end']}")
     print(f"{'peer':10s} {'Mpps in':>9s} {'Mpps out':>9s} {'x testpmd':>10s} {'cyc/pkt':>8s} "
-          f"{'wall cyc':>9s}")
+          f"{'wall cyc':>9s} {'above testpmd':>13s}")
     for name, s in doc["peers"].items():
         if s["status"] in ("skipped", "failed"):
             print(f"{name:10s} {s['status']}: {s['reason'].splitlines()[0]}")
@@ -324,7 +391,8 @@ def print_table(doc):
         print(f"{name:10s} {s['median_rx_mpps']:9.2f} {s['median_tx_mpps']:9.2f} "
               f"{f(s.get('ratio_to_testpmd'), '10.2f')} "
               f"{f(s['median_cycles_per_packet'], '8.1f')} "
-              f"{f(s['wall_cycles_per_packet'], '9.1f')}")
+              f"{f(s['wall_cycles_per_packet'], '9.1f')} "
+              f"{f(s.get('wall_cycles_above_testpmd'), '13.1f')}")
     if doc["peers"].get("vigild", {}).get("ratio_to_vigild_without") is not None:
         print(f"  vigild / vigild-without (sids {', '.join(map(str, doc['input']['without_sids']))}"
               f" left out): {doc['peers']['vigild']['ratio_to_vigild_without']:.2f}")
@@ -372,10 +440,12 @@ def params_from(args, generate=None):
     p["name"] = "adhoc"
     if args.scenario:
         sc = load_scenario(args.scenario)
-        p.update({k: v for k, v in sc.items() if k != "pcap"})
+        p.update({k: v for k, v in sc.items() if k not in ("pcap", "synth")})
         p["name"] = os.path.splitext(os.path.basename(args.scenario))[0]
         if sc.get("pcap"):
             p["pcap"] = sc["pcap"]
+        if sc.get("synth") is not None:
+            p["synth"] = synth_devargs(sc["synth"], args.scenario)
     from_scenario = {k: p.get(k) for k in ("signatures", "classification")}
     for k in ("seconds", "warmup", "repeat", "flows_max", "data_room", "policy", "signatures",
               "classification", "inspection", "label"):
@@ -398,9 +468,15 @@ def params_from(args, generate=None):
     if generate:
         p["generate"] = generate
         p.pop("pcap", None)
+        p.pop("synth", None)
     if args.pcap:
         p["pcap"] = args.pcap
         p["generate"] = None
+        p.pop("synth", None)
+    if args.synth:
+        p["synth"] = synth_devargs(args.synth, "--synth")
+        p["generate"] = None
+        p.pop("pcap", None)
     if args.cores:
         p["cores"] = [int(c) for c in args.cores.split(",")]
     if args.peers:
@@ -420,11 +496,16 @@ def params_from(args, generate=None):
         raise BenchError(f"unknown peer(s) {', '.join(bad)} (known: {', '.join(known)})")
     if len(p["cores"]) != 2 or p["cores"][0] == p["cores"][1]:
         raise BenchError(f"cores: two different lcores, main then worker (got {p['cores']})")
-    if not p.get("pcap"):
+    if p.get("synth") is not None:
+        p["synth_pmd"] = find_synth_pmd(args.synth_pmd)
+        p["pcap"] = None
+    elif not p.get("pcap"):
         if not p.get("generate"):
-            raise BenchError("no input: give --pcap, or a scenario with pcap or generate")
+            raise BenchError("no input: give --pcap or --synth, or a scenario with pcap, "
+                             "generate or synth")
         p["pcap"] = generate_pcap(p["generate"], args.data_dir, find_pktgen(args.vg_pktgen))
-    p["pcap"] = os.path.abspath(p["pcap"])
+    if p.get("pcap"):
+        p["pcap"] = os.path.abspath(p["pcap"])
     for k in ("policy", "signatures", "classification"):
         if p.get(k):
             p[k] = os.path.abspath(p[k])
@@ -442,6 +523,12 @@ def make_parser():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario YAML (scripts/bench/scenarios/)")
     ap.add_argument("--pcap", help="input capture (overrides the scenario's)")
+    ap.add_argument("--synth", metavar="DEVARGS",
+                    help="input from net_vgsynth with these devargs, e.g. flows=100k,"
+                    "order=shuffle (overrides the scenario's input)")
+    ap.add_argument("--synth-pmd", dest="synth_pmd",
+                    help="net_vgsynth plugin (default: build/tools/synth/"
+                    "librte_net_vgsynth.so, or $VG_SYNTH_PMD)")
     ap.add_argument("--policy", help="Vigil policy YAML")
     ap.add_argument("--signatures", help="signature file or directory")
     ap.add_argument("--classification",
