@@ -370,6 +370,17 @@ struct scan_ctx {
 	bool have_app;
 };
 
+/* What a reject rule asks for: an answer to the sender, a reset to the receiver, or both. */
+static enum dp_inspect_verdict
+reject_verdict(const struct det_rule_info *ri)
+{
+	if (ri != NULL && ri->reject_to == DET_REJ_DST)
+		return DP_INSPECT_REJECT_DST;
+	if (ri != NULL && ri->reject_to == DET_REJ_BOTH)
+		return DP_INSPECT_REJECT_BOTH;
+	return DP_INSPECT_REJECT;
+}
+
 /* Verdicts and alerts of matches. payload/len: where packet matches are placed. */
 static void
 apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_t *payload,
@@ -390,14 +401,17 @@ apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_
 				in->ctr.would_drop++;
 				dp_flow_hot(f)->flags |= DP_FF_WOULD_DROP;
 			} else {
-				c->v = m[i].action == DET_ACT_REJECT ? DP_INSPECT_REJECT
-								     : DP_INSPECT_DROP;
+				c->v = m[i].action == DET_ACT_REJECT
+						       ? reject_verdict(det_engine_rule_info(
+									 c->e, m[i].rule))
+						       : DP_INSPECT_DROP;
 				/* A rule that decides for the flow (stream, IP-only, transaction)
 				 * takes the rest of it, both directions; a packet rule only this
-				 * packet, as in Suricata. */
+				 * packet, as in Suricata. Later packets of a flow reset towards
+				 * the receiver are dropped; the others answered to their sender. */
 				if (m[i].flags & DET_M_FLOW)
 					dp_flow_hot(f)->verdict =
-							c->v == DP_INSPECT_REJECT
+							c->v == DP_INSPECT_REJECT || c->v == DP_INSPECT_REJECT_BOTH
 									? DP_VERDICT_REJECT
 									: DP_VERDICT_DROP;
 				in->ctr.dropped++;

@@ -52,7 +52,9 @@ struct dp_inspect_counters {
 enum dp_inspect_verdict {
 	DP_INSPECT_FORWARD = 0,
 	DP_INSPECT_DROP = 1,
-	DP_INSPECT_REJECT = 2,
+	DP_INSPECT_REJECT = 2,	    /* dropped, the sender answered (reject, rejectsrc) */
+	DP_INSPECT_REJECT_DST = 3,  /* dropped, a reset to the receiver (rejectdst) */
+	DP_INSPECT_REJECT_BOTH = 4, /* both (rejectboth) */
 };
 
 struct dp_inspect;

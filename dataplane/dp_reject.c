@@ -42,10 +42,15 @@ swap_macs(struct rte_mbuf *m)
 	eth->dst_addr = tmp;
 }
 
-/* Write an IPv4 or IPv6 header at l3 for a packet of l4_len bytes of proto from p's dst to src. */
+/*
+ * Write an IPv4 or IPv6 header at l3 for a packet of l4_len bytes of proto from p's dst to src
+ * (back to the sender), or with fwd from p's src to dst (on to the receiver).
+ */
 static unsigned
-write_ip(uint8_t *l3, const struct dp_pkt *p, uint8_t proto, uint16_t l4_len)
+write_ip_dir(uint8_t *l3, const struct dp_pkt *p, uint8_t proto, uint16_t l4_len, bool fwd)
 {
+	const uint8_t *from = fwd ? p->src : p->dst, *to = fwd ? p->dst : p->src;
+
 	if (p->l3 == DP_L3_IPV4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 
@@ -54,8 +59,8 @@ write_ip(uint8_t *l3, const struct dp_pkt *p, uint8_t proto, uint16_t l4_len)
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
 		ip->time_to_live = REPLY_TTL;
 		ip->next_proto_id = proto;
-		memcpy(&ip->src_addr, p->dst, 4);
-		memcpy(&ip->dst_addr, p->src, 4);
+		memcpy(&ip->src_addr, from, 4);
+		memcpy(&ip->dst_addr, to, 4);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		return sizeof(*ip);
 	}
@@ -66,9 +71,15 @@ write_ip(uint8_t *l3, const struct dp_pkt *p, uint8_t proto, uint16_t l4_len)
 	ip6->payload_len = rte_cpu_to_be_16(l4_len);
 	ip6->proto = proto;
 	ip6->hop_limits = REPLY_TTL;
-	memcpy(ip6->src_addr, p->dst, 16);
-	memcpy(ip6->dst_addr, p->src, 16);
+	memcpy(ip6->src_addr, from, 16);
+	memcpy(ip6->dst_addr, to, 16);
 	return sizeof(*ip6);
+}
+
+static unsigned
+write_ip(uint8_t *l3, const struct dp_pkt *p, uint8_t proto, uint16_t l4_len)
+{
+	return write_ip_dir(l3, p, proto, l4_len, false);
 }
 
 static void
@@ -180,4 +191,43 @@ dp_reject_build(struct rte_mbuf *m, const struct dp_pkt *p)
 		m->ol_flags = 0;
 	}
 	return ok;
+}
+
+bool
+dp_reject_build_dst(struct rte_mbuf *m, const struct dp_pkt *p)
+{
+	uint8_t *l3;
+	struct rte_tcp_hdr *th;
+	unsigned iplen;
+
+	if ((p->l3 != DP_L3_IPV4 && p->l3 != DP_L3_IPV6) || p->proto != IPPROTO_TCP ||
+			p->frag == DP_FRAG_LATER || p->l4_off == 0 || p->payload_off == 0 ||
+			!rte_pktmbuf_is_contiguous(m) || (p->tcp_flags & DP_TCPF_RST))
+		return false;
+	if (p->l3 == DP_L3_IPV4 ? v4_no_reply(p->src) || v4_no_reply(p->dst)
+				: v6_no_reply(p->src) || v6_no_reply(p->dst))
+		return false;
+	/* The receiver takes a reset whose sequence number is the one it expects next: this
+	 * segment's, whose bytes it will not get. */
+	l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off);
+	iplen = write_ip_dir(l3, p, IPPROTO_TCP, sizeof(*th), true);
+	th = (struct rte_tcp_hdr *)(l3 + iplen);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(p->sport);
+	th->dst_port = rte_cpu_to_be_16(p->dport);
+	th->sent_seq = rte_cpu_to_be_32(p->tcp_seq);
+	if (p->tcp_flags & DP_TCPF_ACK) {
+		th->recv_ack = rte_cpu_to_be_32(p->tcp_ack);
+		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	} else {
+		th->tcp_flags = RTE_TCP_RST_FLAG;
+	}
+	th->data_off = sizeof(*th) / 4 << 4;
+	if (p->l3 == DP_L3_IPV4)
+		th->cksum = rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)l3, th);
+	else
+		th->cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)l3, th);
+	set_len(m, p->l3_off + iplen + sizeof(*th));
+	m->ol_flags = 0;
+	return true;
 }

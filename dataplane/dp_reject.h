@@ -23,4 +23,14 @@ struct rte_mbuf;
  */
 bool dp_reject_build(struct rte_mbuf *m, const struct dp_pkt *p);
 
+/*
+ * rejectdst: rewrite m, a TCP segment, into a reset to its receiver as if from its sender
+ * (addresses, ports, MAC addresses and VLAN tags as they were; the segment's sequence number;
+ * its acknowledgement with ACK when it had one). The caller sends it on where the segment was
+ * going. False (m unchanged) when no reset is due: not TCP, an RST, a later fragment, a
+ * multicast or broadcast address. Other protocols get nothing towards the receiver: the packet
+ * is dropped (it was the sender's).
+ */
+bool dp_reject_build_dst(struct rte_mbuf *m, const struct dp_pkt *p);
+
 #endif /* DP_REJECT_H */

@@ -501,6 +501,34 @@ reject_answer(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	return true;
 }
 
+/*
+ * rejectdst and rejectboth: the dropped segment becomes a reset to its receiver, sent on where it
+ * was going (DP_DISP_FORWARD); for both, a copy of it first answers the sender. Within the same
+ * budget as the answers. Returns the segment's disposition.
+ */
+static enum dp_disp
+reject_receiver(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf *m,
+		const struct dp_pkt *p, bool both, uint64_t now)
+{
+	enum dp_disp d = DP_DISP_DROP;
+
+	if (both) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+		if (c == NULL)
+			w->ctr.policy.rejects_suppressed++;
+		else if (!reject_answer(w, s, c, p, now))
+			rte_pktmbuf_free(c);
+	}
+	if (rl_tb_take(&w->reject_tb, &w->reject_tb_params, now, 0) && dp_reject_build_dst(m, p)) {
+		w->ctr.policy.rejects_sent++;
+		d = DP_DISP_FORWARD;
+	} else {
+		w->ctr.policy.rejects_suppressed++;
+	}
+	return d;
+}
+
 /* Within a rate-limit rule's rate? The bucket of per: source rules is the initiator's. */
 static bool
 rate_ok(struct dp_worker *w, const struct rl_snapshot *pol, int32_t pos, uint32_t len, uint64_t now)
@@ -850,6 +878,9 @@ inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_
 		w->ctr.policy.dropped++;
 		if (iv == DP_INSPECT_REJECT && reject_answer(w, b->src, m, p, b->when[i]))
 			d = DP_DISP_ANSWERED;
+		else if (iv == DP_INSPECT_REJECT_DST || iv == DP_INSPECT_REJECT_BOTH)
+			d = reject_receiver(
+					w, b->src, m, p, iv == DP_INSPECT_REJECT_BOTH, b->when[i]);
 	}
 	if (unlikely(w->stages)) {
 		uint64_t dt = rte_rdtsc() - t;

@@ -2924,20 +2924,21 @@ parse_header_tokens(struct pstate *ps, char *const *tok, const unsigned *start)
 		r->info.action = DET_ACT_DROP;
 	else if (strcmp(tok[0], "reject") == 0 || strcmp(tok[0], "rejectsrc") == 0)
 		r->info.action = DET_ACT_REJECT;
-	else if (strcmp(tok[0], "rejectdst") == 0 || strcmp(tok[0], "rejectboth") == 0)
-		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
-				"action '%s' is not supported: Vigil's reject answers the packet's "
-				"sender only (reject, rejectsrc); it builds no reset towards the "
-				"receiver, so the rule would not do what it says",
-				tok[0]);
-	else if (strcmp(tok[0], "pass") == 0)
+	else if (strcmp(tok[0], "rejectdst") == 0) {
+		r->info.action = DET_ACT_REJECT;
+		r->info.reject_to = DET_REJ_DST;
+	} else if (strcmp(tok[0], "rejectboth") == 0) {
+		r->info.action = DET_ACT_REJECT;
+		r->info.reject_to = DET_REJ_BOTH;
+	} else if (strcmp(tok[0], "pass") == 0)
 		r->info.action = DET_ACT_PASS;
 	else if (strcmp(tok[0], "config") == 0)
 		return fail(ps, DET_R_UNSUPPORTED_ACTION, start[0],
 				"action '%s' is not supported (alert, drop, reject, pass)", tok[0]);
 	else
 		return fail(ps, DET_R_SYNTAX, start[0],
-				"'%s' is not an action (alert, drop, reject, rejectsrc, pass)",
+				"'%s' is not an action (alert, drop, reject, rejectsrc, rejectdst, "
+				"rejectboth, pass)",
 				tok[0]);
 
 	if (parse_proto(ps, tok[1], start[1]) != 0)

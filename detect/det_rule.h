@@ -385,11 +385,19 @@ struct det_hdr {
 };
 
 /* What the API shows of a rule. */
+/* Whom the reject action answers (Suricata's reject/rejectsrc, rejectdst, rejectboth). */
+enum det_reject_to {
+	DET_REJ_SRC = 0,
+	DET_REJ_DST,
+	DET_REJ_BOTH,
+};
+
 struct det_rule_info {
 	uint32_t sid;
 	uint32_t gid;
 	uint32_t rev;
 	uint8_t action;	       /* enum det_action */
+	uint8_t reject_to;     /* enum det_reject_to: whom a reject answers */
 	uint8_t priority;      /* 1 (highest) .. 255 */
 	const char *msg;       /* "" when none */
 	const char *classtype; /* "" when none */

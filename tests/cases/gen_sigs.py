@@ -95,6 +95,34 @@ def reject_and_dry_run():
         write(case, "expect-a.pcap", b)
 
 
+def reject_receiver():
+    """sig-reject-receiver: rejectdst turns the segment carrying "root" into a reset to the
+    server (sent on towards it, as from the client) and drops the rest of the flow; rejectboth
+    also answers the client with a reset, and every later packet of its flow is answered."""
+    a, b = [], []
+    cip, sip = "10.1.1.1", "10.2.2.2"
+    # 1. rejectdst on port 2323
+    off1 = tcp_session(a, b, 0, 40001, 2323, [b"login: root\r\n"], resp=b"Password: ")
+    rst_dst1 = c2s(IP(src=cip, dst=sip, id=0, ttl=64, flags=0)
+                   / TCP(sport=40001, dport=2323, flags="RA", seq=1001, ack=5001, window=0))
+    # 2. rejectboth on port 2424
+    off2 = tcp_session(a, b, 100, 40002, 2424, [b"login: root\r\n"], resp=b"Password: ")
+    rst_dst2 = c2s(IP(src=cip, dst=sip, id=0, ttl=64, flags=0)
+                   / TCP(sport=40002, dport=2424, flags="RA", seq=1001, ack=5001, window=0))
+    rst_src2 = s2c(IP(src=sip, dst=cip, id=0, ttl=64, flags=0)
+                   / TCP(sport=2424, dport=40002, flags="R", seq=5001, ack=0, window=0))
+    # the server's answer after it is dropped and answered with a reset of its own
+    rst_srv2 = c2s(IP(src=cip, dst=sip, id=0, ttl=64, flags=0)
+                   / TCP(sport=40002, dport=2424, flags="R", seq=off2, ack=0, window=0))
+    assert off1 == off2
+    write("sig-reject-receiver", "in-a.pcap", a)
+    write("sig-reject-receiver", "in-b.pcap", b)
+    write("sig-reject-receiver", "expect-b.pcap",
+          [x for x in a if x[0] not in (3, 103)] + [(3, rst_dst1), (103, rst_dst2), (110, rst_srv2)])
+    write("sig-reject-receiver", "expect-a.pcap",
+          [x for x in b if x[0] not in (10, 110)] + [(103, rst_src2)])
+
+
 def fragments():
     """sig-fragments: a UDP datagram in three fragments whose pattern straddles the first two
     is reassembled for inspection; the drop signature then drops the fragment that completed
@@ -301,7 +329,7 @@ def header_keywords():
     write("sig-header", "expect-b.pcap", [x for x in a + b if x[0] != 7])
 
 
-CASES = {"sig-threshold": threshold, "sig-events": events, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

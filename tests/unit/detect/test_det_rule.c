@@ -112,6 +112,16 @@ test_header_valid(void **state)
 	det_rule_free(r);
 	r = ok("reject udp any any -> any any (sid:1;)");
 	assert_int_equal(r->info.action, DET_ACT_REJECT);
+	assert_int_equal(r->info.reject_to, DET_REJ_SRC);
+	det_rule_free(r);
+	/* Suricata 7 and 8's other rejects: a reset to the receiver, or to both */
+	r = ok("rejectdst tcp any any -> any any (sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_REJECT);
+	assert_int_equal(r->info.reject_to, DET_REJ_DST);
+	det_rule_free(r);
+	r = ok("rejectboth tcp any any -> any any (content:\"x\"; sid:1;)");
+	assert_int_equal(r->info.action, DET_ACT_REJECT);
+	assert_int_equal(r->info.reject_to, DET_REJ_BOTH);
 	det_rule_free(r);
 	r = ok("drop icmp any any -> any any (sid:1;)");
 	assert_int_equal(r->info.action, DET_ACT_DROP);
@@ -169,11 +179,6 @@ test_header_invalid(void **state)
 	(void)state;
 	BAD("alrt tcp any any -> any any (sid:1;)", DET_R_SYNTAX, 1, "", "not an action");
 	BAD("config tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "", "config");
-	/* Suricata 7 and 8 actions */
-	BAD("rejectdst tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
-			"sender only");
-	BAD("rejectboth tcp any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
-			"sender only");
 	/* Suricata 8 firewall mode: each scope refused with what Vigil does instead */
 	BAD("accept:flow tcp:all any any -> any any (sid:1;)", DET_R_UNSUPPORTED_ACTION, 1, "",
 			"policy rule with action allow (stateful");
