@@ -451,6 +451,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 
 		for (unsigned k = 0; k < r->n_fb; k++)
 			fb_tests |= r->fb[k].cmd == DET_FB_ISSET || r->fb[k].cmd == DET_FB_ISNOTSET;
+		fb_tests |= r->n_fi > 0; /* flowint counts per packet */
 		/* app-layer-protocol needs the protocol, which the first packet has not */
 		er->ip_only = r->dsize_op == DET_DSIZE_NONE && r->tflags_mode == DET_TF_NONE &&
 			      r->n_hdr == 0 && r->n_alp == 0 && r->flow == 0 && !fb_tests &&
@@ -458,7 +459,7 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 		er->flow_scope = er->ip_only;
 		er->pd_only = r->n_alp > 0 && r->dsize_op == DET_DSIZE_NONE &&
 			      r->tflags_mode == DET_TF_NONE && r->n_hdr == 0 && r->flow == 0 &&
-			      r->n_fb == 0;
+			      r->n_fb == 0 && r->n_fi == 0;
 		return 0;
 	}
 	/*
@@ -1590,6 +1591,7 @@ det_engine_free(struct det_engine *e)
 	for (uint32_t i = 0; i < e->n_rules; i++) {
 		atoms_free(&e->rules[i]);
 		free(e->rules[i].fb);
+		free(e->rules[i].fi);
 		free(e->rules[i].sup);
 	}
 	det_thconf_free(e->thconf);
@@ -1598,6 +1600,9 @@ det_engine_free(struct det_engine *e)
 	for (uint32_t i = 0; i < e->n_fb_names; i++)
 		free(e->fb_names[i]);
 	free(e->fb_names);
+	for (uint32_t i = 0; i < e->n_fi_names; i++)
+		free(e->fi_names[i]);
+	free(e->fi_names);
 	hs_free_scratch(e->scratch);
 	det_set_free(e->set);
 	free(e);
@@ -1646,6 +1651,58 @@ size_t
 det_flowbits_size(const struct det_engine *e)
 {
 	return e->fb_bytes;
+}
+
+/* Give every flowint name an index; resolve each rule's flowint keywords. */
+static int
+resolve_flowints(struct det_engine *e)
+{
+	uint32_t cap = 0;
+
+	for (uint32_t i = 0; i < e->n_rules; i++) {
+		struct det_erule *er = &e->rules[i];
+		const struct det_rule *r = er->r;
+
+		if (r->n_fi == 0)
+			continue;
+		if (r->n_fi > UINT8_MAX)
+			return -E2BIG;
+		er->fi = calloc(r->n_fi, sizeof(*er->fi));
+		if (er->fi == NULL)
+			return -ENOMEM;
+		er->n_fi = (uint8_t)r->n_fi;
+		for (unsigned k = 0; k < r->n_fi; k++) {
+			const struct det_flowint *fi = &r->fi[k];
+			uint32_t b;
+
+			er->fi[k].op = fi->op;
+			er->fi[k].value = fi->value;
+			if (fi->op >= DET_FI_EQ)
+				er->fb_test = true;
+			for (b = 0; b < e->n_fi_names; b++)
+				if (strcmp(e->fi_names[b], fi->name) == 0)
+					break;
+			if (b == e->n_fi_names) {
+				if (b == 4096)
+					return -E2BIG;
+				if (b == cap) {
+					char **v;
+
+					cap = cap ? cap * 2 : 16;
+					v = realloc(e->fi_names, cap * sizeof(*v));
+					if (v == NULL)
+						return -ENOMEM;
+					e->fi_names = v;
+				}
+				e->fi_names[b] = strdup(fi->name);
+				if (e->fi_names[b] == NULL)
+					return -ENOMEM;
+				e->n_fi_names++;
+			}
+			er->fi[k].var = (uint16_t)b;
+		}
+	}
+	return 0;
 }
 
 /* Give every flowbit name a bit; resolve each rule's flowbits keywords. */
@@ -1698,8 +1755,24 @@ resolve_flowbits(struct det_engine *e)
 			}
 		}
 	}
-	if (e->n_fb_names > 0)
-		e->fb_bytes = 8 + (((e->n_fb_names + 7) / 8 + 7) & ~(size_t)7);
+	int rc = resolve_flowints(e);
+
+	if (rc != 0)
+		return rc;
+	if (e->n_fb_names > 0 || e->n_fi_names > 0) {
+		/* generation, flowbits, flowints' set bits, flowints' values (8-byte steps) */
+		size_t bits = ((e->n_fb_names + 7) / 8 + 7) & ~(size_t)7;
+		size_t set = ((e->n_fi_names + 7) / 8 + 7) & ~(size_t)7;
+		size_t vals = ((size_t)e->n_fi_names * 4 + 7) & ~(size_t)7;
+
+		if (bits + set > UINT16_MAX)
+			return -E2BIG;
+		e->fb_bytes = 8 + bits + set + vals;
+		for (uint32_t i = 0; i < e->n_rules; i++) {
+			e->rules[i].fi_set_off = (uint16_t)bits;
+			e->rules[i].fi_val_off = (uint16_t)(bits + set);
+		}
+	}
 	return 0;
 }
 

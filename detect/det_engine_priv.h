@@ -37,6 +37,13 @@ struct det_efb {
 	uint16_t bit[DET_FB_NAMES];
 };
 
+/* A flowint keyword resolved: the variable's index in the flow's area. */
+struct det_efi {
+	uint8_t op; /* enum det_fi_op */
+	uint16_t var;
+	uint32_t value;
+};
+
 /* Per rule, as the scanners use it. */
 struct det_erule {
 	const struct det_rule *r;
@@ -52,8 +59,14 @@ struct det_erule {
 	const struct det_thc_entry **sup; /* suppressions by address (owned array) */
 	uint16_t pcre_hs;		  /* pcre items compiled into Hyperscan as they are */
 	uint16_t pcre_pref;		  /* pcre items in Hyperscan prefilter mode */
-	bool fb_test; /* has isset/isnotset: evaluated after the rules that do not */
+	bool fb_test; /* has isset/isnotset or flowint tests: evaluated after the rules that do not
+		       */
 	uint8_t n_fb;
+	uint8_t n_fi;
+	/* flowint: where the variables' set bits and values are in the area after the
+	 * generation (the engine's, copied here for the scanners) */
+	uint16_t fi_set_off, fi_val_off;
+	struct det_efi *fi;
 	/* the signature groups it belongs to (det_engine_set_rule_groups): a packet is checked
 	 * against it when its det_pkt.groups shares a bit, or selects none */
 	uint64_t groups;
@@ -195,6 +208,8 @@ struct det_engine {
 	uint32_t max_grules;
 	char **fb_names; /* flowbit names; the index is the bit */
 	uint32_t n_fb_names;
+	char **fi_names; /* flowint names; the index is the variable */
+	uint32_t n_fi_names;
 	size_t fb_bytes; /* det_flowbits_size() */
 
 	/* transaction rules: variants, their groups (by protocol, then stages) */

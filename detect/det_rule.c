@@ -1335,6 +1335,73 @@ kw_byte_jump(struct pstate *ps, const char *v, unsigned kw)
  * flowbits: set|unset|toggle,name; isset|isnotset,name[|name...]; noalert. The names become
  * bits of the flow at compile time.
  */
+/*
+ * flowint: name, op [, value]. op: = + - (change it when the rule matches), == != < <= > >=
+ * (compare: the variable must be set), isset, notset/isnotset. Values are numbers (Suricata
+ * also takes another variable's name there: refused).
+ */
+static int
+kw_flowint(struct pstate *ps, const char *v, unsigned kw)
+{
+	static const struct {
+		const char *op;
+		uint8_t code;
+		bool value;
+	} ops[] = { { "=", DET_FI_SET, true }, { "+", DET_FI_ADD, true }, { "-", DET_FI_SUB, true },
+		{ "==", DET_FI_EQ, true }, { "!=", DET_FI_NE, true }, { "<", DET_FI_LT, true },
+		{ "<=", DET_FI_LE, true }, { ">", DET_FI_GT, true }, { ">=", DET_FI_GE, true },
+		{ "isset", DET_FI_ISSET, false }, { "notset", DET_FI_NOTSET, false },
+		{ "isnotset", DET_FI_NOTSET, false } };
+	struct det_rule *r = ps->r;
+	struct det_flowint fi = { 0 }, *nv;
+	char tmp[256], *tok[4], *save;
+	unsigned n = 0;
+	size_t k;
+	long val = 0;
+
+	(void)kw;
+	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
+		return -EINVAL;
+	for (char *t = strtok_r(tmp, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (n == 3)
+			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+					"flowint '%s' should be name, op[, value]", v);
+		tok[n++] = strip(t);
+	}
+	if (n < 2 || *tok[0] == '\0' || strpbrk(tok[0], " \t") != NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"flowint '%s' should be name, op[, value]", v);
+	for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+		if (strcmp(tok[1], ops[k].op) == 0)
+			break;
+	if (k == sizeof(ops) / sizeof(ops[0]))
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+				"flowint operator '%s' is not =, +, -, ==, !=, <, <=, >, >=, isset or "
+				"notset",
+				tok[1]);
+	if (ops[k].value != (n == 3))
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "flowint %s %s", tok[1],
+				ops[k].value ? "needs a value" : "takes no value");
+	if (n == 3 && parse_uint(tok[2], 0, UINT32_MAX, &val) != 0)
+		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,
+				"flowint value '%s' is not a number from 0 to 4294967295 (another "
+				"variable's name is not supported)",
+				tok[2]);
+	fi.op = ops[k].code;
+	fi.value = (uint32_t)val;
+	fi.name = strdup(tok[0]);
+	if (fi.name == NULL)
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+	nv = realloc(r->fi, (r->n_fi + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		free(fi.name);
+		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "out of memory");
+	}
+	r->fi = nv;
+	r->fi[r->n_fi++] = fi;
+	return 0;
+}
+
 static int
 kw_flowbits(struct pstate *ps, const char *v, unsigned kw)
 {
@@ -2479,7 +2546,7 @@ static const struct det_keyword keywords[] = {
 	{ "byte_math", NULL, NULL, 0, WHY_BYTE },
 	{ "entropy", NULL, NULL, 0, WHY_OTHER },
 	{ "flowbits", kw_flowbits, NULL, V_REQUIRED, NULL },
-	{ "flowint", NULL, NULL, 0, WHY_STATE },
+	{ "flowint", kw_flowint, NULL, V_REQUIRED, NULL },
 	{ "flowvar", NULL, NULL, 0, WHY_STATE },
 	{ "pktvar", NULL, NULL, 0, WHY_STATE },
 	{ "xbits", NULL, NULL, 0, WHY_STATE },
@@ -2633,6 +2700,9 @@ det_rule_free(struct det_rule *r)
 		for (unsigned k = 0; k < r->fb[i].n; k++)
 			free(r->fb[i].names[k]);
 	free(r->fb);
+	for (unsigned i = 0; i < r->n_fi; i++)
+		free(r->fi[i].name);
+	free(r->fi);
 	det_ipset_free(&r->src);
 	det_ipset_free(&r->dst);
 	det_portset_free(&r->sport);

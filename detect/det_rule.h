@@ -340,6 +340,27 @@ struct det_flowbit {
 	char *names[DET_FB_NAMES];
 };
 
+/* flowint (Suricata): an integer kept per flow, changed or compared. */
+enum det_fi_op {
+	DET_FI_SET = 1, /* = value */
+	DET_FI_ADD,	/* + value (from 0 when unset) */
+	DET_FI_SUB,	/* - value (not below 0) */
+	DET_FI_EQ,	/* the tests: the variable is set and compares so */
+	DET_FI_NE,
+	DET_FI_LT,
+	DET_FI_LE,
+	DET_FI_GT,
+	DET_FI_GE,
+	DET_FI_ISSET,
+	DET_FI_NOTSET,
+};
+
+struct det_flowint {
+	uint8_t op; /* enum det_fi_op */
+	uint32_t value;
+	char *name;
+};
+
 /* Header tests (det_hdr.h): a field of the packet's headers compared, or a header buffer. */
 enum det_hdr_field {
 	DET_H_TTL = 1,	   /* ttl: IPv4 TTL, IPv6 hop limit */
@@ -469,6 +490,8 @@ struct det_rule {
 	struct det_threshold th;
 	struct det_flowbit *fb; /* flowbits keywords, in rule order */
 	unsigned n_fb;
+	struct det_flowint *fi; /* flowint keywords, in rule order */
+	unsigned n_fi;
 
 	struct det_item *items;
 	unsigned n_items;

@@ -462,9 +462,95 @@ fb_isset(const uint8_t *bits, uint16_t b)
 	return bits != NULL && (bits[b / 8] & (1u << (b % 8))) != 0;
 }
 
+/* flowint: is variable v set, and its value. */
+static bool
+fi_get(const struct det_erule *er, const uint8_t *bits, uint16_t v, uint32_t *val)
+{
+	if (bits == NULL || !(bits[er->fi_set_off + v / 8] & (1u << (v % 8))))
+		return false;
+	memcpy(val, bits + er->fi_val_off + 4u * v, 4);
+	return true;
+}
+
+static void
+fi_put(const struct det_erule *er, uint8_t *bits, uint16_t v, uint32_t val)
+{
+	bits[er->fi_set_off + v / 8] |= (uint8_t)(1u << (v % 8));
+	memcpy(bits + er->fi_val_off + 4u * v, &val, 4);
+}
+
+/* Do the rule's flowint tests hold? A comparison needs the variable set. */
+static bool
+fi_ok(const struct det_erule *er, const uint8_t *bits)
+{
+	for (unsigned k = 0; k < er->n_fi; k++) {
+		const struct det_efi *f = &er->fi[k];
+		uint32_t x = 0;
+		bool set = fi_get(er, bits, f->var, &x), ok;
+
+		switch (f->op) {
+		case DET_FI_EQ:
+			ok = set && x == f->value;
+			break;
+		case DET_FI_NE:
+			ok = set && x != f->value;
+			break;
+		case DET_FI_LT:
+			ok = set && x < f->value;
+			break;
+		case DET_FI_LE:
+			ok = set && x <= f->value;
+			break;
+		case DET_FI_GT:
+			ok = set && x > f->value;
+			break;
+		case DET_FI_GE:
+			ok = set && x >= f->value;
+			break;
+		case DET_FI_ISSET:
+			ok = set;
+			break;
+		case DET_FI_NOTSET:
+			ok = !set;
+			break;
+		default:
+			ok = true; /* a change, not a test */
+			break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Apply the rule's flowint changes (the rule matched). */
+static void
+fi_apply(const struct det_erule *er, uint8_t *bits)
+{
+	if (bits == NULL)
+		return;
+	for (unsigned k = 0; k < er->n_fi; k++) {
+		const struct det_efi *f = &er->fi[k];
+		uint32_t x = 0;
+
+		if (f->op > DET_FI_SUB)
+			continue;
+		(void)fi_get(er, bits, f->var, &x);
+		if (f->op == DET_FI_SET)
+			x = f->value;
+		else if (f->op == DET_FI_ADD)
+			x = x > UINT32_MAX - f->value ? UINT32_MAX : x + f->value;
+		else
+			x = x > f->value ? x - f->value : 0;
+		fi_put(er, bits, f->var, x);
+	}
+}
+
 static bool
 fb_ok(const struct det_erule *er, const uint8_t *bits)
 {
+	if (er->n_fi > 0 && !fi_ok(er, bits))
+		return false;
 	for (unsigned k = 0; k < er->n_fb; k++) {
 		const struct det_efb *f = &er->fb[k];
 		bool any = false;
@@ -684,6 +770,8 @@ emit(struct det_worker *w, uint32_t rule, const struct det_pkt *p, uint32_t end,
 	/* state changes are not subject to thresholds or suppressions (as Suricata) */
 	if (er->n_fb > 0)
 		fb_apply(er, fb_bits(w->e, p));
+	if (er->n_fi > 0)
+		fi_apply(er, fb_bits(w->e, p));
 	if (er->n_sup > 0 && suppressed(er, p))
 		return;
 	if (er->th != NULL || er->rf != NULL) {
@@ -776,7 +864,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 	 * this packet is seen by a rule testing it (Suricata orders setters first).
 	 */
 	fbits = fb_bits(e, p);
-	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+	for (int pass = 0; pass < (e->n_fb_names > 0 || e->n_fi_names > 0 ? 2 : 1); pass++) {
 		for (uint32_t c = 0; c < w->n_cand; c++) {
 			const struct det_grule *gr = &g->grules[w->cand[c].grule];
 			const struct det_erule *er = &e->rules[gr->rule];
@@ -1021,7 +1109,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 	w->st.candidates += w->n_cand;
 	fbits = fb_bits(e, p);
 	/* flowbits tests after the rules that may set them, as in block mode */
-	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+	for (int pass = 0; pass < (e->n_fb_names > 0 || e->n_fi_names > 0 ? 2 : 1); pass++) {
 		for (uint32_t c = 0; c < w->n_cand; c++) {
 			const struct det_grule *gr = &g->grules[w->cand[c].grule];
 			const struct det_erule *er = &e->rules[gr->rule];
@@ -1384,7 +1472,7 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 	l4 = p->proto == IPPROTO_TCP ? DET_L4_TCP : p->proto == IPPROTO_UDP ? DET_L4_UDP : 0;
 	fbits = fb_bits(e, p);
 	/* flowbits tests after the rules that may set them, as in block mode */
-	for (int pass = 0; pass < (e->n_fb_names > 0 ? 2 : 1); pass++) {
+	for (int pass = 0; pass < (e->n_fb_names > 0 || e->n_fi_names > 0 ? 2 : 1); pass++) {
 		for (uint32_t c = 0; c < w->n_txc; c++) {
 			const struct det_txvar *v = &e->txvars[w->txc[c]];
 			const struct det_erule *er = &e->rules[v->rule];

@@ -491,6 +491,58 @@ test_ip_only_and_protocols(void **state)
 	tdet_close(&t);
 }
 
+/* flowint: a counter per flow, changed by one rule and compared by another (tests after
+ * changes in a packet, as flowbits), set and unset tests, each flow its own */
+static void
+test_flowint(void **state)
+{
+	struct tdet t;
+	uint8_t fb1[64] = { 0 }, fb2[64] = { 0 };
+	struct det_pkt p;
+	uint32_t sids[8];
+	int n;
+
+	(void)state;
+	tdet_open(&t, "alert udp any any -> any any (content:\"x\"; flowint:cnt,+,1; noalert; "
+		      "sid:1;)\n"
+		      "alert udp any any -> any any (content:\"x\"; flowint:cnt,>,2; sid:2;)\n"
+		      "alert udp any any -> any any (content:\"reset\"; flowint:cnt,=,0; noalert; "
+		      "sid:3;)\n"
+		      "alert udp any any -> any any (content:\"q\"; flowint:cnt,notset; sid:4;)\n"
+		      "alert udp any any -> any any (content:\"q\"; flowint:cnt,isset; sid:5;)\n");
+	assert_true(det_flowbits_size(t.e) >= 12 && det_flowbits_size(t.e) <= sizeof(fb1));
+	p = tdet_pkt(IPPROTO_UDP, 9, "q", 1);
+	p.flowbits = fb1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 4);
+	p.payload = (const uint8_t *)"x";
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+		assert_int_equal(sids[0], 1);
+	}
+	/* the third: the counter is 3 by the time sid 2 compares */
+	n = tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(n, 2);
+	assert_true(sids[0] == 2 || sids[1] == 2);
+	p.payload = (const uint8_t *)"q";
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 5);
+	/* set back to 0: set, and under the count again */
+	p.payload = (const uint8_t *)"reset";
+	p.len = 5;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	p.payload = (const uint8_t *)"x";
+	p.len = 1;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 1);
+	/* another flow has its own counter */
+	p.flowbits = fb2;
+	p.payload = (const uint8_t *)"q";
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 4);
+	tdet_close(&t);
+}
+
 static void
 test_flowbits(void **state)
 {
@@ -1039,6 +1091,7 @@ main(void)
 		cmocka_unit_test(test_addresses_and_ports),
 		cmocka_unit_test(test_ip_only_and_protocols),
 		cmocka_unit_test(test_flowbits),
+		cmocka_unit_test(test_flowint),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_action_order),
 		cmocka_unit_test(test_thresholds),

@@ -445,6 +445,13 @@ test_options_invalid(void **state)
 	BAD(H "(threshold:type limit,track by_src,count 1,seconds 1; "
 	      "detection_filter:track by_src,count 1,seconds 1; sid:1;)",
 			DET_R_INVALID_COMBINATION, 84, "detection_filter", "only one");
+	BAD(H "(flowint:cnt; sid:1;)", DET_R_INVALID_VALUE, 39, "flowint", "name, op");
+	BAD(H "(flowint:cnt,**,1; sid:1;)", DET_R_INVALID_VALUE, 39, "flowint", "'**'");
+	BAD(H "(flowint:cnt,+; sid:1;)", DET_R_INVALID_VALUE, 39, "flowint", "+ needs a value");
+	BAD(H "(flowint:cnt,isset,1; sid:1;)", DET_R_INVALID_VALUE, 39, "flowint",
+			"takes no value");
+	BAD(H "(flowint:cnt,>,other; sid:1;)", DET_R_UNSUPPORTED_MODIFIER, 39, "flowint",
+			"another variable");
 	BAD(H "(sid:0;)", DET_R_INVALID_VALUE, 35, "sid", "from 1");
 	BAD(H "(sid:abc;)", DET_R_INVALID_VALUE, 35, "sid", "'abc'");
 	BAD(H "(sid:1; sid:2;)", DET_R_INVALID_COMBINATION, 38, "sid", "twice");
