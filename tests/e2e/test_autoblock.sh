@@ -84,12 +84,14 @@ log "$IP_A blocked $((blocked_at - scan_end)) ms after the scan ended"
 /usr/bin/python3 - "$WORK/eve.json" "$IP_A" "$IP_B" <<'PY' ||
 import json, sys
 alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-assert len(alerts) == 1, alerts
-a = alerts[0]
-assert a["src_ip"] == sys.argv[2] and a["dest_ip"] == sys.argv[3], a
-assert a["alert"]["signature"] == "Vertical port scan" and a["vigil"]["detector"] == "port_scan", a
+# the small-scan finding at five ports (low: no block), then the vertical scan that blocks
+assert [a["alert"]["signature"] for a in alerts] == ["Small port scan", "Vertical port scan"], alerts
+for a in alerts:
+    assert a["src_ip"] == sys.argv[2] and a["dest_ip"] == sys.argv[3], a
+    assert a["vigil"]["detector"] == "port_scan", a
+assert alerts[0]["vigil"]["severity"] == "low", alerts[0]
 PY
-	fail "the EVE log does not hold the one port scan alert naming the scanner and the server"
+	fail "the EVE log does not hold the small and the vertical port scan alerts naming the scanner and the server"
 
 # While blocked: the scanner cannot reach the server, nor the server the scanner.
 [[ $(reach) == no ]] || fail "the scanner still reaches the server while blocked"
