@@ -164,9 +164,11 @@ vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, ui
 	if (q->cfg.tcp && len == VS_MIN_FRAME && !q->cfg.data) {
 		l3len = VS_TCP_ACK_LEN;
 	}
-	uint32_t src = dir == VS_FWD ? client : server, dst = dir == VS_FWD ? server : client;
-	uint16_t sport = dir == VS_FWD ? cport : q->cfg.dport;
-	uint16_t dport = dir == VS_FWD ? q->cfg.dport : cport;
+	/* indexed by direction, not branched on: shuffled directions are random */
+	const uint32_t addr[2] = { client, server };
+	const uint16_t port[2] = { cport, q->cfg.dport };
+	uint32_t src = addr[dir], dst = addr[dir ^ 1];
+	uint16_t sport = port[dir], dport = port[dir ^ 1];
 
 	uint32_t addr_sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
 
