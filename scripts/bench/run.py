@@ -52,7 +52,7 @@ SCENARIO_KEYS = {"description", "pcap", "generate", "synth", "policy", "signatur
 VAR_KINDS = ("address", "port")
 # net_vgsynth devargs a scenario's synth: mapping may set (tools/synth/vg_synth.c).
 SYNTH_KEYS = {"flows": str, "order": ("seq", "shuffle"), "dir": ("both", "fwd"),
-              "proto": ("tcp", "udp"), "handshake": (0, 1), "size": str, "dport": int,
+              "proto": ("tcp", "udp"), "handshake": (0, 1), "data": (0, 1), "size": str, "dport": int,
               "seed": int}
 
 

@@ -9,6 +9,8 @@ packets flowed and that vigild saw exactly the flows the devargs ask for:
      flows (a reply is the same flow as its request), all picked up mid-stream.
   2. flows=500, handshake=1, size=imix: vigild creates 500 flows, none mid-stream (each
      opens with SYN, SYN-ACK, ACK), and parses every IMIX frame cleanly.
+  3. Bad devargs (a value out of range, an unknown key) fail the probe with a message that
+     names the key and what is accepted.
 
 Exits 77 (skipped) when testpmd or the plugin is missing. Nothing about speed is checked.
 
@@ -59,6 +61,19 @@ def vigild_checks(doc, name, flows, midstream, mpps=True):
     check(r["dropped"] == 0, f"{name}: vigild dropped nothing")
 
 
+def bad_devargs(args, devargs, expect):
+    """testpmd with only this port: EAL probes it before testpmd reads --help and exits."""
+    prefix = f"vgbsynth{os.getpid()}"
+    p = subprocess.run(["dpdk-testpmd", "-l", "0", "--no-pci", "--no-huge", "-m", "256",
+                        "--file-prefix", prefix, "-d", args.synth_pmd,
+                        "--vdev", f"net_vgsynth0,{devargs}", "--", "--help"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
+    out = p.stdout + p.stderr
+    check(expect in out and "failed to initialize net_vgsynth0" in out,
+          f"devargs {devargs}: probe fails saying {expect!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigild", required=True)
@@ -87,6 +102,10 @@ def main():
         doc = run(args, d, "synth-handshake", "flows=500,handshake=1,size=imix", "vigild")
         if doc:
             vigild_checks(doc, "synth-handshake", 500, 0)
+    bad_devargs(args, "flows=0", "bad value '0' for flows (flows=1..16M")
+    bad_devargs(args, "order=random", "bad value 'random' for order")
+    bad_devargs(args, "flow=3", "cannot parse 'flow=3': known keys are flows")
+    bad_devargs(args, "proto=udp,handshake=1", "handshake=1 needs proto=tcp")
     return verdict()
 
 

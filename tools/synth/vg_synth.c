@@ -20,6 +20,10 @@
  *   dir=both|fwd      both directions, or client to server only (both)
  *   proto=tcp|udp     TCP: ACK segments of an established connection (tcp)
  *   handshake=0|1     TCP: first a SYN, SYN-ACK, ACK for every flow, in order (0: mid-stream)
+ *   data=0|1          TCP, 64-byte frames: 0 pure ACKs (IP length 40, Ethernet padding),
+ *                     1 six bytes of data as vg-pktgen's mid-stream frames (0). Larger frames
+ *                     always carry data; sequence numbers do not advance (a stream tracker
+ *                     sees repeats)
  *   size=64|imix|N    frame size with FCS, as vg-pktgen; imix = 64:7,576:4,1500:1 (64)
  *   dport=P           server port (80 for TCP, 9 for UDP)
  *   seed=N            shuffle seed (1)
@@ -47,11 +51,13 @@
 
 #include "vg_synth_abi.h"
 
-#define VS_NAME	      "net_vgsynth"
-#define VS_MAX_FLOWS  (1u << 24)
-#define VS_HDR	      64 /* bytes written per packet */
-#define VS_IMIX_CYCLE 12
-#define VS_MAX_FRAME  1496 /* 1500 with the FCS */
+#define VS_NAME	       "net_vgsynth"
+#define VS_MAX_FLOWS   (1u << 24)
+#define VS_HDR	       64 /* bytes written per packet */
+#define VS_IMIX_CYCLE  12
+#define VS_MAX_FRAME   1496 /* 1500 with the FCS */
+#define VS_MIN_FRAME   60   /* 64 with the FCS */
+#define VS_TCP_ACK_LEN 40   /* IPv4 and TCP headers */
 
 #define VS_LOG(level, ...) rte_log(RTE_LOG_##level, RTE_LOGTYPE_PMD, VS_NAME ": " __VA_ARGS__)
 
@@ -61,6 +67,7 @@ struct vs_cfg {
 	bool both;
 	bool tcp;
 	bool handshake;
+	bool data;
 	bool rx;
 	bool imix;
 	uint16_t frame; /* frame length without FCS when not imix */
@@ -86,6 +93,10 @@ struct vs_rxq {
 	uint64_t pkts, bytes, nombuf;
 	/* the first 64 bytes of a frame, per direction, addresses/ports/checksums zero */
 	uint8_t tmpl[2][VS_HDR] __rte_aligned(64);
+	/* one's complement sums of each template's IPv4 header (without its total length) and
+	 * TCP header (with the pseudo header's protocol): a packet adds its own fields */
+	uint32_t ip_base[2];
+	uint32_t tcp_base[2];
 };
 
 struct vs_txq {
@@ -123,6 +134,19 @@ vs_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* The sum of the 16-bit big-endian words of `len` bytes (even), in host order. */
+static inline uint32_t
+vs_sum(const void *b, unsigned len)
+{
+	const uint8_t *p = b;
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < len; i += 2) {
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	}
+	return sum;
+}
+
 /* Write frame `len` of flow `f` in direction `dir` with TCP flags `tcp_flags` (0: steady). */
 static inline void
 vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, uint16_t len,
@@ -133,36 +157,41 @@ vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, ui
 	uint32_t client = RTE_IPV4(10, 0, 0, 1) + f;
 	uint32_t server = RTE_IPV4(192, 168, 0, 1) + (f & 0xffff);
 	uint16_t cport = (uint16_t)(1024 + f % 64512);
+	/* IP length: the frame's, except a minimum-size TCP frame without data (pure ACK, 40
+	 * bytes, then Ethernet padding) */
 	uint16_t l3len = (uint16_t)(len - RTE_ETHER_HDR_LEN);
-	uint32_t src = dir == VS_FWD ? client : server, dst = dir == VS_FWD ? server : client;
-	uint16_t sport = dir == VS_FWD ? cport : q->cfg.dport;
-	uint16_t dport = dir == VS_FWD ? q->cfg.dport : cport;
+
+	if (q->cfg.tcp && len == VS_MIN_FRAME && !q->cfg.data) {
+		l3len = VS_TCP_ACK_LEN;
+	}
+	/* indexed by direction, not branched on: shuffled directions are random */
+	const uint32_t addr[2] = { client, server };
+	const uint16_t port[2] = { cport, q->cfg.dport };
+	uint32_t src = addr[dir], dst = addr[dir ^ 1];
+	uint16_t sport = port[dir], dport = port[dir ^ 1];
+
+	uint32_t addr_sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
 
 	rte_mov64(p, q->tmpl[dir]);
 	ip->src_addr = rte_cpu_to_be_32(src);
 	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->total_length = rte_cpu_to_be_16(l3len);
 	if (q->cfg.tcp) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+		/* the template's sum, then this packet's addresses, TCP length and ports; the
+		 * payload is zeros and adds nothing */
+		uint32_t sum = q->tcp_base[dir] + addr_sum + (uint32_t)(l3len - 20) + sport + dport;
 
 		th->src_port = rte_cpu_to_be_16(sport);
 		th->dst_port = rte_cpu_to_be_16(dport);
-		if (tcp_flags) {
+		if (unlikely(tcp_flags != 0)) {
 			/* handshake: SYN (seq 1000), SYN-ACK (seq 5000, ack 1001), ACK */
 			th->tcp_flags = tcp_flags;
 			if (tcp_flags & RTE_TCP_SYN_FLAG) {
 				th->sent_seq = rte_cpu_to_be_32(dir == VS_FWD ? 1000 : 5000);
 				th->recv_ack = rte_cpu_to_be_32(dir == VS_FWD ? 0 : 1001);
 			}
-		}
-		if (l3len != 40) {
-			ip->total_length = rte_cpu_to_be_16(l3len);
-		}
-		/* Pseudo header and TCP header; the payload is zeros and adds nothing. */
-		uint32_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
-			       IPPROTO_TCP + (uint32_t)(l3len - 20);
-		const uint8_t *b = (const uint8_t *)th;
-		for (unsigned i = 0; i < 20; i += 2) {
-			sum += (uint32_t)b[i] << 8 | b[i + 1];
+			sum = addr_sum + IPPROTO_TCP + (uint32_t)(l3len - 20) + vs_sum(th, 20);
 		}
 		th->cksum = rte_cpu_to_be_16((uint16_t)~vs_fold(sum));
 	} else {
@@ -170,11 +199,10 @@ vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, ui
 
 		uh->src_port = rte_cpu_to_be_16(sport);
 		uh->dst_port = rte_cpu_to_be_16(dport);
-		ip->total_length = rte_cpu_to_be_16(l3len);
 		uh->dgram_len = rte_cpu_to_be_16((uint16_t)(l3len - 20));
 		/* UDP over IPv4: checksum 0 (none) */
 	}
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~vs_fold(q->ip_base[dir] + addr_sum + l3len));
 	m->data_len = len;
 	m->pkt_len = len;
 	m->port = q->port;
@@ -292,6 +320,10 @@ vs_template(struct vs_rxq *q)
 		} else {
 			ip->next_proto_id = IPPROTO_UDP;
 		}
+		/* Addresses, ports and lengths are written per packet: zero in the sums. */
+		ip->total_length = 0;
+		q->ip_base[dir] = vs_sum(ip, sizeof(*ip));
+		q->tcp_base[dir] = vs_sum(ip + 1, sizeof(struct rte_tcp_hdr)) + IPPROTO_TCP;
 	}
 }
 
@@ -309,8 +341,8 @@ vs_zero_payload(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 
 /* --- devargs ---------------------------------------------------------------------------------- */
 
-static const char *const vs_keys[] = { "flows", "order", "dir", "proto", "handshake", "size",
-	"dport", "seed", "rx", NULL };
+static const char *const vs_keys[] = { "flows", "order", "dir", "proto", "handshake", "data",
+	"size", "dport", "seed", "rx", NULL };
 
 static int
 vs_parse_u64(const char *v, uint64_t max, uint64_t *out)
@@ -363,11 +395,14 @@ vs_arg(const char *key, const char *v, void *opaque)
 			goto bad;
 		}
 		c->tcp = !strcmp(v, "tcp");
-	} else if (!strcmp(key, "handshake") || !strcmp(key, "rx")) {
+	} else if (!strcmp(key, "handshake") || !strcmp(key, "rx") || !strcmp(key, "data")) {
 		if (strcmp(v, "0") && strcmp(v, "1")) {
 			goto bad;
 		}
-		*(!strcmp(key, "rx") ? &c->rx : &c->handshake) = !strcmp(v, "1");
+		bool *flag = !strcmp(key, "rx")	    ? &c->rx
+			     : !strcmp(key, "data") ? &c->data
+						    : &c->handshake;
+		*flag = !strcmp(v, "1");
 	} else if (!strcmp(key, "size")) {
 		if (!strcmp(v, "imix")) {
 			c->imix = true;
@@ -392,7 +427,8 @@ vs_arg(const char *key, const char *v, void *opaque)
 bad:
 	VS_LOG(ERR,
 			"bad value '%s' for %s (flows=1..16M, order=seq|shuffle, dir=both|fwd, "
-			"proto=tcp|udp, handshake=0|1, size=64..1500|imix, dport=1..65535, seed=N, rx=0|1)\n",
+			"proto=tcp|udp, handshake=0|1, data=0|1, size=64..1500|imix, dport=1..65535, "
+			"seed=N, rx=0|1)\n",
 			v, key);
 	return -EINVAL;
 }
@@ -411,7 +447,7 @@ vs_parse(const char *args, struct vs_cfg *c)
 		if (!kv) {
 			VS_LOG(ERR,
 					"cannot parse '%s': known keys are flows, order, dir, proto, "
-					"handshake, size, dport, seed, rx\n",
+					"handshake, data, size, dport, seed, rx\n",
 					args);
 			return -EINVAL;
 		}
