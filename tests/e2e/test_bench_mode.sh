@@ -65,6 +65,14 @@ PY
 sed -i "s|rx_pcap=[^,]*|rx_pcap=$work/big.pcap|; /^signatures:/d" "$work/vigil.yaml"
 "$VIGILD" -c "$work/vigil.yaml" --stats-json "$work/big.json" >"$work/log" 2>&1 &
 pid=$!
+# Loading 40k frames into mbufs takes a while on a busy machine: wait for the ports to forward,
+# then let the replay go round (at a few Mpps, well under a second).
+for _ in $(seq 300); do
+	grep -q "forwarding;" "$work/log" && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "forwarding;" "$work/log" || { cat "$work/log"; echo "test_bench_mode: vigild did not forward within 30 s" >&2; exit 1; }
 sleep 2
 kill -INT $pid
 wait $pid || { cat "$work/log"; echo "test_bench_mode: vigild failed with a large replay" >&2; exit 1; }
