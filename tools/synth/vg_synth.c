@@ -650,9 +650,12 @@ vs_rxq_setup(struct vs_eth_dev *dev, uint16_t qid, uint16_t nb_desc, unsigned so
 	if (mp == NULL || qid >= dev->data->nb_rx_queues) {
 		return -EINVAL;
 	}
-	if (rte_pktmbuf_data_room_size(mp) < RTE_PKTMBUF_HEADROOM + VS_HDR) {
-		VS_LOG(ERR, "%s: mbufs of %u bytes of data room cannot hold a frame\n",
-				dev->data->name, rte_pktmbuf_data_room_size(mp));
+	unsigned need = RTE_MAX(
+			(unsigned)VS_HDR, (unsigned)(pp->cfg.imix ? VS_MAX_FRAME : pp->cfg.frame));
+
+	if (rte_pktmbuf_data_room_size(mp) < RTE_PKTMBUF_HEADROOM + need) {
+		VS_LOG(ERR, "%s: mbufs of %u bytes of data room cannot hold a %u-byte frame\n",
+				dev->data->name, rte_pktmbuf_data_room_size(mp), need);
 		return -EINVAL;
 	}
 	q = rte_zmalloc_socket(VS_NAME, sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
