@@ -83,19 +83,6 @@ static const struct {
 
 /* ---- parsing ---- */
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* A whole number in decimal or 0x hex, at most max. */
 static int
 num(const char *s, uint64_t max, uint64_t *out)
@@ -130,7 +117,7 @@ cmp_parse(const char *v, uint64_t max, struct det_cmp *c)
 	if (strlen(v) >= sizeof(tmp))
 		return -EINVAL;
 	strcpy(tmp, v);
-	s = trim(tmp);
+	s = det_strip(tmp);
 	memset(c, 0, sizeof(*c));
 	if ((sep = strstr(s, "<>")) != NULL || (sep = strchr(s, '-')) != NULL) {
 		unsigned w = sep[0] == '<' ? 2 : 1;
@@ -181,11 +168,11 @@ unquote(char *s)
 {
 	size_t n;
 
-	s = trim(s);
+	s = det_strip(s);
 	n = strlen(s);
 	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
 		s[n - 1] = '\0';
-		s = trim(s + 1);
+		s = det_strip(s + 1);
 	}
 	return s;
 }
@@ -233,10 +220,10 @@ parse_tos(const char *v, struct det_hdr *h, char *msg, size_t size)
 	if (strlen(v) >= sizeof(tmp))
 		return bad(msg, size, "tos value '%s' is too long", v);
 	strcpy(tmp, v);
-	s = trim(tmp);
+	s = det_strip(tmp);
 	if (*s == '!') {
 		neg = true;
-		s = trim(s + 1);
+		s = det_strip(s + 1);
 	}
 	if ((*s == 'x' || *s == 'X') && isxdigit((unsigned char)s[1])) {
 		char *end;
@@ -296,10 +283,10 @@ parse_ip_proto(const char *v, struct det_hdr *h, char *msg, size_t size)
 	if (strlen(v) >= sizeof(tmp))
 		return bad(msg, size, "ip_proto value '%s' is too long", v);
 	strcpy(tmp, v);
-	s = trim(tmp);
+	s = det_strip(tmp);
 	if (*s == '!' || *s == '<' || *s == '>') {
 		op = *s == '!' ? DET_NOP_NE : *s == '<' ? DET_NOP_LT : DET_NOP_GT;
-		s = trim(s + 1);
+		s = det_strip(s + 1);
 	}
 	if (num(s, 255, &x) != 0) {
 		size_t i;
@@ -330,7 +317,7 @@ parse_ipopts(const char *v, struct det_hdr *h, char *msg, size_t size)
 	if (strlen(v) >= sizeof(tmp))
 		return bad(msg, size, "ipopts value '%s' is too long", v);
 	strcpy(tmp, v);
-	s = trim(tmp);
+	s = det_strip(tmp);
 	if (strcmp(s, "any") == 0) {
 		h->bits = IPOPT_ANY_BITS | IPOPT_OTHER_BITS;
 		return 0;
@@ -401,7 +388,7 @@ parse_vlan_id(const char *v, struct det_hdr *h, char *msg, size_t size)
 	h->layer = DET_VLAN_ANY;
 	comma = strchr(tmp, ',');
 	if (comma != NULL) {
-		char *l = trim(comma + 1);
+		char *l = det_strip(comma + 1);
 		char *end;
 		long x;
 
@@ -447,8 +434,8 @@ parse_stream_size(const char *v, struct det_hdr *h, char *msg, size_t size)
 				"stream_size '%s' should be <server|client|both|either>,<op>,<n> "
 				"with op one of < <= = != >= >",
 				v);
-	side = trim(side);
-	op = trim(op);
+	side = det_strip(side);
+	op = det_strip(op);
 	if (strcmp(side, "server") == 0)
 		h->mode = DET_SS_SERVER;
 	else if (strcmp(side, "client") == 0)
@@ -469,7 +456,7 @@ parse_stream_size(const char *v, struct det_hdr *h, char *msg, size_t size)
 				op);
 	if (num(n, UINT32_MAX, &x) != 0)
 		return bad(msg, size, "stream_size size '%s' should be a number 0-4294967295",
-				trim(n));
+				det_strip(n));
 	h->cmp.op = opv[i];
 	h->cmp.lo = x;
 	return 0;

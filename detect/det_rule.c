@@ -86,8 +86,8 @@ det_classes_free(struct det_classes *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static char *
-strip(char *s)
+char *
+det_strip(char *s)
 {
 	char *e;
 
@@ -155,7 +155,7 @@ det_classes_load_buf(struct det_classes *c, const char *name, const char *buf, s
 		memcpy(tmp, buf + pos, end - pos);
 		tmp[end - pos] = '\0';
 		pos = end + 1;
-		s = strip(tmp);
+		s = det_strip(tmp);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (strncmp(s, "config classification:", 22) != 0) {
@@ -175,9 +175,9 @@ det_classes_load_buf(struct det_classes *c, const char *name, const char *buf, s
 		}
 		*f2++ = '\0';
 		*f3++ = '\0';
-		f1 = strip(f1);
-		f2 = strip(f2);
-		f3 = strip(f3);
+		f1 = det_strip(f1);
+		f2 = det_strip(f2);
+		f3 = det_strip(f3);
 		prio = strtol(f3, &endp, 10);
 		if (*f1 == '\0' || *f3 == '\0' || *endp != '\0' || prio < 1 || prio > 255) {
 			vg_diag_add(diag, VG_SEV_ERROR, name, line, (unsigned)(f3 - tmp) + 1,
@@ -1122,7 +1122,7 @@ kw_isdataat(struct pstate *ps, const char *v, unsigned kw)
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		tok = strip(tok);
+		tok = det_strip(tok);
 		if (first) {
 			if (*tok == '!') {
 				neg = true;
@@ -1213,7 +1213,7 @@ kw_byte(struct pstate *ps, const char *v, unsigned kw, bool jump)
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
 	for (t = strtok_r(tmp, ",", &save); t != NULL && n < 16; t = strtok_r(NULL, ",", &save))
-		tok[n++] = strip(t);
+		tok[n++] = det_strip(t);
 	if (n < (jump ? 2u : 4u))
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "%s needs %s", ps->kw,
 				jump ? "bytes, offset[, options]"
@@ -1264,7 +1264,7 @@ kw_byte(struct pstate *ps, const char *v, unsigned kw, bool jump)
 			arg++;
 		if (*arg)
 			*arg++ = '\0';
-		arg = strip(arg);
+		arg = det_strip(arg);
 		if (strcmp(o, "relative") == 0) {
 			relative = true;
 		} else if (strcmp(o, "big") == 0) {
@@ -1366,7 +1366,7 @@ kw_flowint(struct pstate *ps, const char *v, unsigned kw)
 		if (n == 3)
 			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
 					"flowint '%s' should be name, op[, value]", v);
-		tok[n++] = strip(t);
+		tok[n++] = det_strip(t);
 	}
 	if (n < 2 || *tok[0] == '\0' || strpbrk(tok[0], " \t") != NULL)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
@@ -1421,7 +1421,7 @@ kw_flowbits(struct pstate *ps, const char *v, unsigned kw)
 	comma = strchr(tmp, ',');
 	if (comma != NULL)
 		*comma = '\0';
-	cmd = strip(tmp);
+	cmd = det_strip(tmp);
 	if (strcmp(cmd, "noalert") == 0 && comma == NULL) {
 		r->noalert = true;
 		return 0;
@@ -1434,12 +1434,12 @@ kw_flowbits(struct pstate *ps, const char *v, unsigned kw)
 				"flowbits command '%s' is not set, unset, toggle, isset, isnotset or "
 				"noalert",
 				cmd);
-	if (comma == NULL || *strip(comma + 1) == '\0')
+	if (comma == NULL || *det_strip(comma + 1) == '\0')
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off, "flowbits %s needs a name", cmd);
 	fb.cmd = cmds[k].cmd;
 	for (name = strtok_r(comma + 1, "|", &save); name != NULL;
 			name = strtok_r(NULL, "|", &save)) {
-		name = strip(name);
+		name = det_strip(name);
 		if (*name == '\0' || strpbrk(name, " \t&,") != NULL) {
 			for (unsigned i = 0; i < fb.n; i++)
 				free(fb.names[i]);
@@ -1506,7 +1506,7 @@ kw_flow(struct pstate *ps, const char *v, unsigned kw)
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
-		tok = strip(tok);
+		tok = det_strip(tok);
 		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 			if (strcmp(tok, opts[i].name) == 0)
 				break;
@@ -1714,14 +1714,14 @@ parse_thresh(struct pstate *ps, const char *v, bool df)
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
 	for (tok = strtok_r(tmp, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *key = strip(tok), *val = key;
+		char *key = det_strip(tok), *val = key;
 		long n;
 
 		while (*val && !isspace((unsigned char)*val))
 			val++;
 		if (*val)
 			*val++ = '\0';
-		val = strip(val);
+		val = det_strip(val);
 		if (strcmp(key, "type") == 0 && !df) {
 			if (strcmp(val, "limit") == 0)
 				th->type = DET_TH_LIMIT;
@@ -1960,7 +1960,7 @@ parse_cmp(const char *v, uint64_t max, struct det_cmp *c)
 	if (strlen(v) >= sizeof(tmp))
 		return -EINVAL;
 	strcpy(tmp, v);
-	s = strip(tmp);
+	s = det_strip(tmp);
 	memset(c, 0, sizeof(*c));
 	if ((sep = strstr(s, "<>")) != NULL || (*s != '-' && (sep = strchr(s, '-')) != NULL)) {
 		unsigned w = sep[0] == '<' ? 2 : 1;
@@ -2035,7 +2035,7 @@ kw_urilen(struct pstate *ps, const char *v, unsigned kw)
 		return -EINVAL;
 	comma = strchr(tmp, ',');
 	if (comma != NULL) {
-		char *opt = strip(comma + 1);
+		char *opt = det_strip(comma + 1);
 
 		*comma = '\0';
 		if (strcmp(opt, "raw") == 0)
@@ -2044,7 +2044,7 @@ kw_urilen(struct pstate *ps, const char *v, unsigned kw)
 			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
 					"urilen option '%s' is not norm or raw", opt);
 	}
-	s = strip(tmp);
+	s = det_strip(tmp);
 	if (strstr(s, "<>") != NULL) {
 		char *sep = strstr(s, "<>");
 
@@ -2224,7 +2224,7 @@ kw_number(struct pstate *ps, const char *v, unsigned kw)
 	char *comma = strchr(tmp, ',');
 
 	if (comma != NULL) {
-		const char *ix = strip(comma + 1);
+		const char *ix = det_strip(comma + 1);
 		int64_t sv;
 		uint64_t uv;
 
@@ -2250,7 +2250,7 @@ kw_number(struct pstate *ps, const char *v, unsigned kw)
 	}
 	if (n == DET_NUM_TLS_VERSION) {
 		num.cmp.op = DET_NOP_EQ;
-		if (parse_tls_version(strip(tmp), &num.cmp.lo) != 0)
+		if (parse_tls_version(det_strip(tmp), &num.cmp.lo) != 0)
 			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
 					"tls.version '%s' should be 1.0, 1.1, 1.2, 1.3, 3.0 (SSL 3) or "
 					"a number like 0x0303",
@@ -2289,10 +2289,10 @@ kw_app_layer_protocol(struct pstate *ps, const char *v, unsigned kw)
 	(void)kw;
 	if (copy_value(ps, tmp, sizeof(tmp), v) != 0)
 		return -EINVAL;
-	name = strip(tmp);
+	name = det_strip(tmp);
 	if (*name == '!') {
 		neg = true;
-		name = strip(name + 1);
+		name = det_strip(name + 1);
 	}
 	if (strchr(name, ',') != NULL)
 		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off,

@@ -229,6 +229,9 @@ struct det_span {
 };
 
 /* A number of the transaction a rule tests (dns.opcode, tls.version, ...). */
+/* s without its leading and trailing white space (cut in place). */
+char *det_strip(char *s);
+
 #define DET_NUM_INDEX_MAX 255
 
 /* Which instances of a number of several (dns.rrtype of each question) must hold. */

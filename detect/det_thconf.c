@@ -251,19 +251,6 @@ split(char *s, char **parts, unsigned max)
 	return n;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int
 push(struct det_thconf *c, const struct det_thc_entry *e)
 {
@@ -304,14 +291,14 @@ parse_line(struct det_thconf *c, const struct lctx *l, char *line, const struct 
 				"rate_filter, suppress)",
 				kw);
 	e.kind = kinds[k].kind;
-	rest = trim(rest);
+	rest = det_strip(rest);
 	if (strncmp(rest, kw, strlen(kw)) == 0 && isspace((unsigned char)rest[strlen(kw)]))
-		rest = trim(rest + strlen(kw));
+		rest = det_strip(rest + strlen(kw));
 	n = split(rest, parts, 16);
 	if (n == 16)
 		return err(l, rest, "too many options");
 	for (unsigned i = 0; i < n; i++) {
-		char *key = trim(parts[i]), *val = key;
+		char *key = det_strip(parts[i]), *val = key;
 		unsigned bit = 0;
 
 		if (*key == '\0')
@@ -320,7 +307,7 @@ parse_line(struct det_thconf *c, const struct lctx *l, char *line, const struct 
 			val++;
 		if (*val)
 			*val++ = '\0';
-		val = trim(val);
+		val = det_strip(val);
 		for (unsigned j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
 			if (strcmp(key, keys[j].name) == 0)
 				bit = keys[j].bit;
@@ -405,7 +392,7 @@ det_thconf_load_buf(const char *name, const char *buf, size_t len, const struct 
 			continue;
 		}
 		{
-			char *t = trim(line);
+			char *t = det_strip(line);
 			struct lctx l = { name, first, t, diag };
 
 			if (*t != '\0' && *t != '#') {
