@@ -468,7 +468,7 @@ load_signatures(struct ctl_ctx *ctx)
 			      "forwarded");
 		return rc;
 	}
-	return ctl_sigs_publish(ctx->sigs, b, "files", NULL);
+	return ctl_sigs_publish(ctx->sigs, b, "files", NULL, NULL);
 }
 
 /* Build and publish the configured policy file (main, before the workers start). */
@@ -490,7 +490,7 @@ load_policy(struct ctl_ctx *ctx)
 		return rc;
 	}
 	snprintf(source, sizeof(source), "file:%s", ctx->cfg->policy_file);
-	return ctl_policy_publish(ctx->policy, b, source, NULL);
+	return ctl_policy_publish(ctx->policy, b, source, NULL, NULL);
 }
 
 /* The appliance proper, between EAL start and EAL cleanup. Returns an exit code. */

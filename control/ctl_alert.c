@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "ctl_alert.h"
 #include "ctl_alert_app.h"
 #include "ctl_map.h"
+#include "vg_log.h"
 
 static const char *const sev_names[] = { NULL, "low", "medium", "high", "critical" };
 
@@ -610,16 +612,157 @@ ctl_alert_dedup_counters(const struct ctl_alert_dedup *d, struct ctl_alert_dedup
 
 /* EVE log ----------------------------------------------------------------------------------- */
 
+struct eve_line {
+	struct eve_line *next;
+	size_t len;
+	size_t off; /* bytes of it already written (a partial write) */
+	bool failed;
+	char data[];
+};
+
+/* The queue and counters are guarded by mu; fd and path belong to the writer thread. */
 struct ctl_eve {
 	char *path;
 	int fd;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;	/* the writer: a line queued, reopen, stop */
+	pthread_cond_t changed; /* ctl_eve_sync(): the queue moved or a write failed */
+	pthread_t thread;
+	bool stop;
+	bool reopen;
+	struct eve_line *head, *tail;
+	uint64_t fail_since_ms;
 	struct ctl_eve_counters c;
 };
+
+static uint64_t
+eve_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+eve_deadline(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void
+eve_reopen_now(struct ctl_eve *e)
+{
+	int fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		CTL_LOG(WARNING, "eve: cannot reopen %s: %s; writing on to the old file", e->path,
+				strerror(errno));
+		return;
+	}
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = fd;
+}
+
+static void *
+eve_writer(void *arg)
+{
+	struct ctl_eve *e = arg;
+	uint64_t delay = 100;
+
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		struct eve_line *l = e->head;
+		ssize_t w;
+		int err;
+
+		if (e->reopen) {
+			e->reopen = false;
+			pthread_mutex_unlock(&e->mu);
+			eve_reopen_now(e);
+			pthread_mutex_lock(&e->mu);
+			continue;
+		}
+		if (l == NULL) {
+			if (e->stop)
+				break;
+			pthread_cond_wait(&e->wake, &e->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&e->mu);
+		/* One write per line: with O_APPEND a reader never sees two alerts interleaved. */
+		w = write(e->fd, l->data + l->off, l->len - l->off);
+		err = w < 0 ? errno : ENOSPC; /* a short write: the file system is full */
+		pthread_mutex_lock(&e->mu);
+		if (w > 0)
+			l->off += (size_t)w;
+		if (l->off == l->len) {
+			e->head = l->next;
+			if (e->head == NULL)
+				e->tail = NULL;
+			e->c.queued--;
+			e->c.queued_bytes -= l->len;
+			e->c.written++;
+			free(l);
+			if (e->c.failing) {
+				CTL_LOG(NOTICE,
+						"eve: writing to %s again after %" PRIu64
+						" ms; %" PRIu64 " lines failed at least once (all "
+						"kept), %" PRIu64 " dropped in total",
+						e->path, eve_mono_ms() - e->fail_since_ms, e->c.failed,
+						e->c.dropped);
+				e->c.failing = false;
+			}
+			delay = 100;
+			pthread_cond_broadcast(&e->changed);
+			continue;
+		}
+		if (w > 0)
+			continue; /* the rest of the line at once: the next write says why */
+		if (!l->failed) {
+			l->failed = true;
+			e->c.failed++;
+		}
+		e->c.last_errno = err;
+		if (!e->c.failing) {
+			e->c.failing = true;
+			e->c.episodes++;
+			e->fail_since_ms = eve_mono_ms();
+			CTL_LOG(WARNING,
+					"eve: cannot write to %s (%s); alert lines are kept in memory "
+					"and retried (at most %u lines, %u bytes; beyond that the "
+					"newest are dropped and counted); not logged again until "
+					"writing works",
+					e->path, strerror(err), CTL_EVE_QUEUE_LINES, CTL_EVE_QUEUE_BYTES);
+		}
+		pthread_cond_broadcast(&e->changed);
+		if (e->stop)
+			break; /* closing: the lines left are reported by ctl_eve_close() */
+		struct timespec ts;
+
+		eve_deadline(&ts, delay);
+		delay = delay * 2 > 2000 ? 2000 : delay * 2;
+		while (!e->stop && !e->reopen &&
+				pthread_cond_timedwait(&e->wake, &e->mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
 
 struct ctl_eve *
 ctl_eve_open(const char *path)
 {
 	struct ctl_eve *e = calloc(1, sizeof(*e));
+	pthread_condattr_t ca;
+	int err;
 
 	if (e == NULL)
 		return NULL;
@@ -631,8 +774,24 @@ ctl_eve_open(const char *path)
 	}
 	e->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (e->fd < 0) {
-		int err = errno;
-
+		err = errno;
+		free(e->path);
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->wake, &ca);
+	pthread_cond_init(&e->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&e->thread, NULL, eve_writer, e);
+	if (err != 0) {
+		close(e->fd);
+		pthread_cond_destroy(&e->wake);
+		pthread_cond_destroy(&e->changed);
+		pthread_mutex_destroy(&e->mu);
 		free(e->path);
 		free(e);
 		errno = err;
@@ -644,10 +803,40 @@ ctl_eve_open(const char *path)
 void
 ctl_eve_close(struct ctl_eve *e)
 {
+	struct timespec ts;
+	uint32_t left;
+
 	if (e == NULL)
 		return;
+	(void)ctl_eve_sync(e, 3000);
+	pthread_mutex_lock(&e->mu);
+	e->stop = true;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->mu);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	if (pthread_timedjoin_np(e->thread, NULL, &ts) != 0) {
+		/* Stuck in write() on a frozen file system: leave the thread and its memory. */
+		CTL_LOG(ERR, "eve: the writer is stuck writing to %s; %u lines not written",
+				e->path, e->c.queued);
+		pthread_detach(e->thread);
+		return;
+	}
+	left = e->c.queued;
+	if (left > 0)
+		CTL_LOG(ERR, "eve: closing %s with %u alert lines not written (%s)", e->path, left,
+				strerror(e->c.last_errno));
+	while (e->head != NULL) {
+		struct eve_line *l = e->head;
+
+		e->head = l->next;
+		free(l);
+	}
 	if (e->fd >= 0)
 		close(e->fd);
+	pthread_cond_destroy(&e->wake);
+	pthread_cond_destroy(&e->changed);
+	pthread_mutex_destroy(&e->mu);
 	free(e->path);
 	free(e);
 }
@@ -656,57 +845,83 @@ int
 ctl_eve_write(struct ctl_eve *e, const struct ctl_alert *a, const char *in_iface)
 {
 	json_t *o = ctl_alert_to_json(a, in_iface);
-	char *line;
+	struct eve_line *l;
+	char *text;
 	size_t len;
-	ssize_t w;
-	int rc = 0;
 
-	if (o == NULL) {
-		e->c.failed++;
-		e->c.last_errno = ENOMEM;
-		return -ENOMEM;
-	}
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
-	if (line == NULL) {
-		e->c.failed++;
-		e->c.last_errno = ENOMEM;
+	len = text != NULL ? strlen(text) : 0;
+	l = text != NULL ? malloc(sizeof(*l) + len + 1) : NULL;
+	if (l == NULL) {
+		free(text);
+		pthread_mutex_lock(&e->mu);
+		e->c.dropped++;
+		pthread_mutex_unlock(&e->mu);
 		return -ENOMEM;
 	}
-	len = strlen(line);
-	line[len] = '\n'; /* json_dumps NUL-terminates; the newline replaces it for write() */
-	/* One write per line: with O_APPEND a reader never sees two alerts interleaved. */
-	w = e->fd >= 0 ? write(e->fd, line, len + 1) : -1;
-	if (w != (ssize_t)(len + 1)) {
-		rc = w < 0 ? -errno : -EIO;
-		if (e->fd < 0)
-			rc = -EBADF;
-		e->c.failed++;
-		e->c.last_errno = -rc;
-	} else {
-		e->c.written++;
+	memcpy(l->data, text, len);
+	l->data[len] = '\n';
+	l->len = len + 1;
+	l->off = 0;
+	l->failed = false;
+	l->next = NULL;
+	free(text);
+	pthread_mutex_lock(&e->mu);
+	if (e->c.queued >= CTL_EVE_QUEUE_LINES ||
+			e->c.queued_bytes + l->len > CTL_EVE_QUEUE_BYTES) {
+		e->c.dropped++;
+		pthread_mutex_unlock(&e->mu);
+		free(l);
+		return -ENOBUFS;
 	}
-	free(line);
-	return rc;
+	if (e->tail != NULL)
+		e->tail->next = l;
+	else
+		e->head = l;
+	e->tail = l;
+	e->c.queued++;
+	e->c.queued_bytes += l->len;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->mu);
+	return 0;
 }
 
 int
 ctl_eve_reopen(struct ctl_eve *e)
 {
-	int fd = open(e->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		return -errno;
-	if (e->fd >= 0)
-		close(e->fd);
-	e->fd = fd;
+	pthread_mutex_lock(&e->mu);
+	e->reopen = true;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->mu);
 	return 0;
+}
+
+int
+ctl_eve_sync(struct ctl_eve *e, unsigned timeout_ms)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	eve_deadline(&ts, timeout_ms);
+	pthread_mutex_lock(&e->mu);
+	while (e->head != NULL && !e->c.failing &&
+			pthread_cond_timedwait(&e->changed, &e->mu, &ts) == 0)
+		;
+	if (e->head != NULL)
+		rc = e->c.failing ? -EIO : -ETIMEDOUT;
+	pthread_mutex_unlock(&e->mu);
+	return rc;
 }
 
 void
 ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c)
 {
-	*c = e->c;
+	struct ctl_eve *m = (struct ctl_eve *)e; /* the mutex, not the log, changes */
+
+	pthread_mutex_lock(&m->mu);
+	*c = m->c;
+	pthread_mutex_unlock(&m->mu);
 }
 
 /* Options ----------------------------------------------------------------------------------- */

@@ -207,24 +207,42 @@ void ctl_alert_dedup_expire(struct ctl_alert_dedup *d, uint64_t now_ns);
 void ctl_alert_dedup_counters(const struct ctl_alert_dedup *d, struct ctl_alert_dedup_counters *c);
 
 /*
- * The EVE log: one JSON line per alert, appended to a file that log shippers tail. Reopen after
- * a rotation (SIGHUP). Writes that fail are counted, never retried (the store keeps the alert).
+ * The EVE log: one JSON line per alert, appended to a file that log shippers tail. Control
+ * formats the line and queues it; a thread of the log's own writes the queue in order, so a
+ * stalled or full disk never holds control. A line that cannot be written (ENOSPC, EIO, a
+ * frozen file system) stays at the queue's head and is retried with a growing delay (100 ms to
+ * 2 s) until it is written, whole: a partial write is completed, never repeated. The queue holds
+ * at most CTL_EVE_QUEUE_LINES lines and CTL_EVE_QUEUE_BYTES bytes; beyond that the newest line is
+ * dropped and counted (the store keeps the alert). A failure episode is logged once, at its
+ * start, and once when writing works again.
  */
 struct ctl_eve;
 
+#define CTL_EVE_QUEUE_LINES 65536
+#define CTL_EVE_QUEUE_BYTES (16u << 20)
+
 struct ctl_eve_counters {
-	uint64_t written;
-	uint64_t failed;
+	uint64_t written;      /* lines written whole */
+	uint64_t failed;       /* lines whose write failed at least once (retried, not lost) */
+	uint64_t dropped;      /* lines dropped: the queue was full */
+	uint64_t episodes;     /* failure episodes: from a failed write to the next success */
+	uint32_t queued;       /* lines waiting */
+	uint64_t queued_bytes; /* their bytes */
+	bool failing;	       /* the last write failed */
 	int last_errno;
 };
 
-/* Open (create, append) path. Returns NULL and sets errno. */
+/* Open (create, append) path and start its writer. Returns NULL and sets errno. */
 struct ctl_eve *ctl_eve_open(const char *path);
+/* Write what is queued (bounded: a few seconds), stop the writer, close. NULL is a no-op. */
 void ctl_eve_close(struct ctl_eve *e);
-/* Append one alert line. Returns 0 or -errno. */
+/* Queue one alert line. Returns 0, -ENOMEM, or -ENOBUFS when the queue is full (dropped). */
 int ctl_eve_write(struct ctl_eve *e, const struct ctl_alert *a, const char *in_iface);
-/* Close and open the path again (after logrotate moved it). Returns 0 or -errno. */
+/* Close and open the path again (after logrotate moved it), on the writer. Returns 0. */
 int ctl_eve_reopen(struct ctl_eve *e);
+/* Wait up to timeout_ms for the queue to empty. Returns 0, or -EIO while writes fail. */
+int ctl_eve_sync(struct ctl_eve *e, unsigned timeout_ms);
+/* Any thread. */
 void ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c);
 
 /* Alert routing options: the `alerts:` section of the appliance config. */

@@ -318,7 +318,7 @@ ctl_analysis_finish(struct ctl_analysis *a)
 
 int
 ctl_analysis_block(struct ctl_analysis *a, uint8_t family, const uint8_t *addr, uint64_t ttl_ms,
-		const char *source, const char *reason)
+		const char *source, const char *reason, struct ctl_store_ticket *t)
 {
 	struct ctl_store_block b;
 	uint64_t now = wall_ms();
@@ -330,13 +330,19 @@ ctl_analysis_block(struct ctl_analysis *a, uint8_t family, const uint8_t *addr, 
 	b.expires_ms = ttl_ms ? now + ttl_ms : 0;
 	snprintf(b.source, sizeof(b.source), "%s", source);
 	snprintf(b.reason, sizeof(b.reason), "%s", reason);
-	return ctl_blocker_add(a->blocker, &b);
+	return ctl_blocker_add(a->blocker, &b, t);
 }
 
 int
 ctl_analysis_unblock(struct ctl_analysis *a, uint8_t family, const uint8_t *addr)
 {
 	return ctl_blocker_remove(a->blocker, family, addr);
+}
+
+struct ctl_eve *
+ctl_analysis_eve(struct ctl_analysis *a)
+{
+	return a->eve;
 }
 
 json_t *
@@ -348,8 +354,11 @@ ctl_analysis_blocklist(struct ctl_analysis *a)
 
 	if (a->ctx->store == NULL)
 		return json_pack("{s:I}", "entries", (json_int_t)ctl_blocker_count(a->blocker));
-	/* The writer flushes first, so that a reader sees what was just added. */
-	ctl_store_flush(a->ctx->store);
+	/*
+	 * What the store has: blocks from the API are written before they are answered 201 (a
+	 * 202 one shows once written); a detector's within a batch interval. Control does not wait
+	 * for the disk here.
+	 */
 	r = ctl_store_reader_open(ctl_store_path(a->ctx->store), err, sizeof(err));
 	if (r == NULL)
 		return NULL;

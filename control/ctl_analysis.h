@@ -69,11 +69,18 @@ void ctl_analysis_finish(struct ctl_analysis *a);
 /* Route a finding (detectors call this through their callback; signature alerts too). */
 void ctl_analysis_alert(struct ctl_analysis *a, struct ctl_alert *al);
 
-/* Blocklist from the API (control lcore). ttl_ms 0: until removed. */
+/*
+ * Blocklist from the API (control lcore). ttl_ms 0: until removed. t: the store ticket of the
+ * durable row (NULL: none), see ctl_blocker_add().
+ */
+struct ctl_store_ticket;
 int ctl_analysis_block(struct ctl_analysis *a, uint8_t family, const uint8_t *addr, uint64_t ttl_ms,
-		const char *source, const char *reason);
+		const char *source, const char *reason, struct ctl_store_ticket *t);
 int ctl_analysis_unblock(struct ctl_analysis *a, uint8_t family, const uint8_t *addr);
 json_t *ctl_analysis_blocklist(struct ctl_analysis *a);
+
+/* The EVE log, or NULL when none is configured (its counters may be read by any thread). */
+struct ctl_eve *ctl_analysis_eve(struct ctl_analysis *a);
 
 /* Live flows as control last heard of them (control lcore), filtered like ctl_api. */
 struct ctl_flow_filter;

@@ -18,6 +18,11 @@
 
 /* How long a management thread waits for control to answer a call. */
 #define CALL_TIMEOUT_MS 10000
+/*
+ * How long a management thread waits for the store to write a durable row (a block, a version)
+ * before it answers that the row is pending (202) instead of written.
+ */
+#define DURABLE_WAIT_MS 2000
 
 static json_t *
 link_json(uint16_t port_id)
@@ -30,6 +35,39 @@ link_json(uint16_t port_id)
 	return json_pack("{s:b, s:I, s:s}", "up", link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
 			(json_int_t)link.link_speed, "duplex",
 			link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+}
+
+/* The store's counters: none of them waits for control or the disk. */
+static json_t *
+store_json(struct ctl_store *s)
+{
+	struct ctl_store_counters sc;
+
+	ctl_store_counters(s, &sc);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:I, "
+			 "s:i, s:s}",
+			"rows_written", (json_int_t)sc.rows_written, "batches",
+			(json_int_t)sc.batches, "failures", (json_int_t)sc.failures, "retries",
+			(json_int_t)sc.retries, "rows_dropped", (json_int_t)sc.rows_dropped,
+			"episodes", (json_int_t)sc.episodes, "pending", (int)sc.pending, "queued",
+			(int)sc.queued, "queue_batches", (int)sc.queue_batches, "durable_pending",
+			(int)sc.durable_pending, "failing", sc.failing, "writer_busy_ms",
+			(json_int_t)sc.writer_busy_ms, "failing_for_ms", (json_int_t)sc.failing_for_ms,
+			"corrupt_moved", (json_int_t)sc.corrupt_moved, "last_error", sc.last_error,
+			"last_error_msg", sc.last_error_msg);
+}
+
+static json_t *
+eve_json(struct ctl_eve *e)
+{
+	struct ctl_eve_counters c;
+
+	ctl_eve_counters(e, &c);
+	return json_pack("{s:I, s:I, s:I, s:I, s:i, s:I, s:b, s:i}", "written",
+			(json_int_t)c.written, "failed", (json_int_t)c.failed, "dropped",
+			(json_int_t)c.dropped, "episodes", (json_int_t)c.episodes, "queued",
+			(int)c.queued, "queued_bytes", (json_int_t)c.queued_bytes, "failing",
+			c.failing, "last_errno", c.last_errno);
 }
 
 json_t *
@@ -71,12 +109,24 @@ ctl_api_status(struct ctl_ctx *ctx)
 		int64_t sv = ctx->sigs != NULL ? ctl_sigs_version(ctx->sigs, &rules) : 0;
 
 		json_object_set_new(r, "versions",
-				json_pack("{s:o, s:o, s:i}", "policy",
+				json_pack("{s:o, s:o, s:i, s:s, s:s}", "policy",
 						pv > 0 ? json_integer(pv) : json_null(),
 						"signatures",
 						sv > 0 ? json_integer(sv) : json_null(),
-						"signature_rules", (int)rules));
+						"signature_rules", (int)rules, "policy_state",
+						ctl_version_state_name(
+								ctl_policy_version_state(ctx->policy)),
+						"signatures_state",
+						ctl_version_state_name(ctx->sigs != NULL
+										? (enum ctl_version_state)
+												ctl_sigs_version_state(
+														ctx->sigs)
+										: CTL_VERSION_NONE)));
 	}
+	if (ctx->store != NULL)
+		json_object_set_new(r, "store", store_json(ctx->store));
+	if (ctx->analysis != NULL && ctl_analysis_eve(ctx->analysis) != NULL)
+		json_object_set_new(r, "eve", eve_json(ctl_analysis_eve(ctx->analysis)));
 	return r;
 }
 
@@ -134,21 +184,7 @@ ctl_api_metrics(struct ctl_ctx *ctx)
 		json_object_set_new(r, "analysis", *c);
 		free(c);
 	}
-	if (ctx->store != NULL) {
-		struct ctl_store_counters sc;
-
-		/* Plain integers written by control; a metrics reading may be a batch late. */
-		ctl_store_counters(ctx->store, &sc);
-		json_object_set_new(r, "store",
-				json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:i}", "rows_written",
-						(json_int_t)sc.rows_written, "batches",
-						(json_int_t)sc.batches, "failures",
-						(json_int_t)sc.failures, "retries",
-						(json_int_t)sc.retries, "rows_dropped",
-						(json_int_t)sc.rows_dropped, "pending",
-						(int)sc.pending, "last_error", sc.last_error));
-	}
-	return r;
+	return r; /* the store and EVE counters came with the status */
 }
 
 const char *
@@ -216,7 +252,9 @@ struct text_arg {
 	char source[160];
 	char sha256[65];
 	int64_t version;
+	int vstate;
 	bool unchanged;
+	struct ctl_store_ticket *t;
 };
 
 static const char *
@@ -242,6 +280,7 @@ text_arg_release(void *p)
 	if (a->build != NULL)
 		build_free(a->kind, a->build);
 	json_decref(a->out);
+	ctl_store_ticket_put(a->t);
 	free(a);
 }
 
@@ -256,20 +295,24 @@ current_call(struct ctl_ctx *ctx, void *p)
 		ctl_policy_current(ctx->policy, &cur);
 		if (cur.text == NULL)
 			return -ENOENT;
-		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version",
+		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i, s:s}", "version",
 				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
 				cur.len, "source", cur.source, "applied_at_ns",
-				(json_int_t)cur.applied_ns, "epoch", (int)cur.epoch);
+				(json_int_t)cur.applied_ns, "epoch", (int)cur.epoch,
+				"version_state",
+				ctl_version_state_name(ctl_policy_version_state(ctx->policy)));
 	} else {
 		struct ctl_sigs_current cur;
 
 		ctl_sigs_current(ctx->sigs, &cur);
 		if (cur.text == NULL)
 			return -ENOENT;
-		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i}", "version",
+		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i, s:s}", "version",
 				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
 				cur.len, "source", cur.source, "applied_at_ns",
-				(json_int_t)cur.applied_ns, "rules", (int)cur.rules);
+				(json_int_t)cur.applied_ns, "rules", (int)cur.rules,
+				"version_state",
+				ctl_version_state_name(ctl_sigs_version_state(ctx->sigs)));
 	}
 	return a->out != NULL ? 0 : -ENOMEM;
 }
@@ -402,15 +445,23 @@ publish_call(struct ctl_ctx *ctx, void *p)
 	if (cur_text != NULL && strcmp(cur_sha, build_sha256(a->kind, a->build)) == 0) {
 		a->unchanged = true;
 		a->version = cur_version;
+		a->vstate = a->kind == CTL_TEXT_POLICY ? (int)ctl_policy_version_state(ctx->policy)
+						       : ctl_sigs_version_state(ctx->sigs);
 		snprintf(a->sha256, sizeof(a->sha256), "%s", cur_sha);
 		return 0;
 	}
+	/* A version the store cannot take would have no id: refuse before changing anything. */
+	if (ctx->store != NULL && !ctl_store_durable_room(ctx->store))
+		return -EAGAIN;
 	snprintf(a->sha256, sizeof(a->sha256), "%s", build_sha256(a->kind, a->build));
 	a->out = json_incref(build_summary(a->kind, a->build));
-	if (a->kind == CTL_TEXT_POLICY)
-		rc = ctl_policy_publish(ctx->policy, a->build, a->source, &a->version);
-	else
-		rc = ctl_sigs_publish(ctx->sigs, a->build, a->source, &a->version);
+	if (a->kind == CTL_TEXT_POLICY) {
+		rc = ctl_policy_publish(ctx->policy, a->build, a->source, a->t, &a->version);
+		a->vstate = (int)ctl_policy_version_state(ctx->policy);
+	} else {
+		rc = ctl_sigs_publish(ctx->sigs, a->build, a->source, a->t, &a->version);
+		a->vstate = ctl_sigs_version_state(ctx->sigs);
+	}
 	a->build = NULL; /* taken by the publish, whatever it returned */
 	return rc;
 }
@@ -435,18 +486,39 @@ apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_
 	}
 	a->if_match = if_match;
 	snprintf(a->source, sizeof(a->source), "%s", source);
+	if (ctx->store != NULL && (a->t = ctl_store_ticket_new()) == NULL) {
+		text_arg_release(a);
+		return -ENOMEM;
+	}
 	rc = call_err(ctl_call(ctx->mailbox, publish_call, a, text_arg_release, CALL_TIMEOUT_MS),
 			err, sizeof(err));
 	if (rc == -EBUSY) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
 		return rc;
 	}
+	if (rc == -EAGAIN)
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+				"the store is behind (its queue has no room to record a version); "
+				"nothing was changed");
+	if (rc == 0 && !a->unchanged && a->vstate == CTL_VERSION_PENDING) {
+		/* The id is the store's: wait for it a while, else say the version is pending. */
+		int64_t id = 0;
+		int st = ctl_store_ticket_wait(ctx->store, a->t, DURABLE_WAIT_MS, &id);
+
+		if (st == 1) {
+			a->version = id;
+			a->vstate = CTL_VERSION_RECORDED;
+		} else if (st < 0) {
+			a->vstate = CTL_VERSION_UNRECORDED;
+		}
+	}
 	if (rc == -ESTALE)
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
 				"If-Match: version %lld is no longer the one in force",
 				(long long)if_match);
 	if (rc == 0) {
-		out->version = a->version;
+		out->version = a->vstate == CTL_VERSION_RECORDED ? a->version : 0;
+		out->version_state = ctl_version_state_name((enum ctl_version_state)a->vstate);
 		memcpy(out->sha256, a->sha256, sizeof(out->sha256));
 		out->unchanged = a->unchanged;
 		out->summary = a->out;
@@ -678,6 +750,7 @@ ctl_api_audit(struct ctl_ctx *ctx, const char *who, const char *method, const ch
 /* ---- blocklist and live flows ---- */
 
 struct block_arg {
+	struct ctl_store_ticket *t;
 	uint8_t family;
 	uint8_t addr[16];
 	uint32_t ttl_s;
@@ -695,6 +768,7 @@ block_release(void *p)
 	struct block_arg *a = p;
 
 	json_decref(a->out);
+	ctl_store_ticket_put(a->t);
 	free(a);
 }
 
@@ -705,20 +779,36 @@ block_call(struct ctl_ctx *ctx, void *p)
 
 	if (a->add)
 		return ctl_analysis_block(ctx->analysis, a->family, a->addr,
-				(uint64_t)a->ttl_s * 1000, a->source, a->reason);
+				(uint64_t)a->ttl_s * 1000, a->source, a->reason, a->t);
 	return ctl_analysis_unblock(ctx->analysis, a->family, a->addr);
 }
 
 static int
 block_change(struct ctl_ctx *ctx, struct block_arg *a, char *err, size_t errlen)
 {
-	int rc = ctl_call(ctx->mailbox, block_call, a, block_release, CALL_TIMEOUT_MS);
+	struct ctl_store_ticket *t = a->t;
+	int rc;
 
+	rc = ctl_call(ctx->mailbox, block_call, a, block_release, CALL_TIMEOUT_MS);
 	if (rc == -ETIMEDOUT) {
 		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
 		return -EBUSY;
 	}
-	if (rc == -ENOSPC)
+	if (rc == 0 && t != NULL && ctx->store != NULL) {
+		/* Durable: answered as written only once the store has it. */
+		int st = ctl_store_ticket_wait(ctx->store, t, DURABLE_WAIT_MS, NULL);
+
+		if (st == 0)
+			rc = 1;
+		else if (st < 0)
+			snprintf(err, errlen, "the store lost the entry: %s", strerror(-st));
+		rc = st < 0 ? st : rc;
+	}
+	if (rc == -EAGAIN)
+		snprintf(err, errlen,
+				"the store is behind (its queue has no room for one more durable "
+				"row); nothing was changed");
+	else if (rc == -ENOSPC)
 		snprintf(err, errlen, "the blocklist is full");
 	else if (rc == -ENOENT)
 		snprintf(err, errlen, "the address is not on the blocklist");
@@ -745,6 +835,13 @@ ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint
 	memcpy(a->addr, addr, family == 4 ? 4 : 16);
 	a->ttl_s = ttl_s;
 	a->add = true;
+	if (ctx->store != NULL) {
+		a->t = ctl_store_ticket_new();
+		if (a->t == NULL) {
+			free(a);
+			return -ENOMEM;
+		}
+	}
 	snprintf(a->source, sizeof(a->source), "api:%s", who);
 	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
 	return block_change(ctx, a, err, errlen);

@@ -43,7 +43,13 @@ enum ctl_text_kind {
 };
 
 struct ctl_text_result {
-	int64_t version; /* store id of the version now in force */
+	int64_t version; /* store id of the version now in force; 0: none (see version_state) */
+	/*
+	 * "recorded" (version is the store's id), "pending" (in force; the store has not written
+	 * it yet, so it has no id: answered 202, read the outcome back from GET, which shows the
+	 * id once written) or "unrecorded" (in force; the store could not take it: no id ever).
+	 */
+	const char *version_state;
 	char sha256[65];
 	bool unchanged;	 /* the text was identical to the current one: nothing was done */
 	json_t *summary; /* what was compiled (rules, ACL rules, build time...), caller frees */
@@ -58,9 +64,11 @@ int ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const ch
 		size_t len, struct vg_diag *diag, json_t **summary);
 
 /*
- * Validate, compile (on the caller's thread, off the fast path), store the version and swap it
- * in atomically. if_match: the version the caller expects to replace, or -1. An identical text
- * changes nothing (unchanged = true).
+ * Validate, compile (on the caller's thread, off the fast path), swap it in atomically and
+ * record the version: the caller waits up to 2 s for the store's id (version_state says how it
+ * went). if_match: the version the caller expects to replace, or -1. An identical text changes
+ * nothing (unchanged = true). -EAGAIN: the store's queue has no room for the version; nothing
+ * was changed.
  */
 int ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
 		const char *who, int64_t if_match, struct vg_diag *diag,

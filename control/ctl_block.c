@@ -33,19 +33,25 @@ key_of(uint8_t family, const uint8_t *addr)
 	return k;
 }
 
-/* Record, persist and push one entry. */
+/*
+ * Record, persist and push one entry. With a ticket (an API block) the store row is durable:
+ * when the store cannot take one more, nothing changes and -EAGAIN says so.
+ */
 static int
-put(struct ctl_blocker *bl, const struct ctl_store_block *b)
+put(struct ctl_blocker *bl, const struct ctl_store_block *b, struct ctl_store_ticket *t)
 {
 	struct block_key k = key_of(b->family, b->addr);
-	struct ctl_store_block *e = ctl_map_get(bl->map, &k, NULL);
+	struct ctl_store_block *e;
 
+	if (t != NULL && bl->s != NULL && !ctl_store_durable_room(bl->s))
+		return -EAGAIN;
+	e = ctl_map_get(bl->map, &k, NULL);
 	if (e == NULL)
 		return -ENOSPC;
 	*e = *b;
 	memset(e->addr, 0, sizeof(e->addr));
 	memcpy(e->addr, k.addr, sizeof(k.addr));
-	if (bl->s != NULL && ctl_store_put_block(bl->s, e) != 0)
+	if (bl->s != NULL && ctl_store_put_block(bl->s, e, t) != 0)
 		CTL_LOG(WARNING, "blocklist: the store's queue is full; the entry holds until "
 				 "restart only");
 	if (bl->push != NULL)
@@ -132,7 +138,7 @@ ctl_blocker_on_alert(struct ctl_blocker *bl, const struct ctl_alert *a, uint64_t
 	b.alert_uid = a->uid;
 	snprintf(b.source, sizeof(b.source), "%s", a->detector);
 	snprintf(b.reason, sizeof(b.reason), "%s", a->signature);
-	rc = put(bl, &b);
+	rc = put(bl, &b, NULL);
 	if (rc != 0)
 		return rc;
 	CTL_LOG(NOTICE, "blocklist: blocking %s for %" PRIu64 " s (%s, alert %" PRIu64 ")",
@@ -142,11 +148,12 @@ ctl_blocker_on_alert(struct ctl_blocker *bl, const struct ctl_alert *a, uint64_t
 }
 
 int
-ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b)
+ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b,
+		struct ctl_store_ticket *t)
 {
 	if (b->family != 4 && b->family != 6)
 		return -EINVAL;
-	return put(bl, b);
+	return put(bl, b, t);
 }
 
 int

@@ -36,8 +36,13 @@ void ctl_blocker_free(struct ctl_blocker *bl);
  */
 int ctl_blocker_on_alert(struct ctl_blocker *bl, const struct ctl_alert *a, uint64_t now_ms);
 
-/* Add or replace an entry (from the API: source "api"). Returns 0, -EINVAL or -ENOSPC. */
-int ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b);
+/*
+ * Add or replace an entry (from the API: source "api"). t (NULL: none) is the store ticket of a
+ * durable row (ctl_store.h). Returns 0, -EINVAL, -ENOSPC (blocklist full) or -EAGAIN (the
+ * store's queue has no room for a durable row; nothing changed).
+ */
+int ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b,
+		struct ctl_store_ticket *t);
 
 /* Remove an entry now. Returns 0 or -ENOENT. */
 int ctl_blocker_remove(struct ctl_blocker *bl, uint8_t family, const uint8_t *addr);

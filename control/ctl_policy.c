@@ -34,6 +34,8 @@ struct ctl_policy {
 	struct rl_env env;
 	uint32_t next_epoch;
 	int64_t local_version; /* version ids when there is no store */
+	uint64_t publish_seq;  /* which publish a store answer is for */
+	int vstate;	       /* enum ctl_version_state, atomic */
 	struct ctl_reload reload;
 	/* in force */
 	char *text;
@@ -234,13 +236,57 @@ ctl_policy_build_summary(const struct ctl_policy_build *b)
 	return b->summary;
 }
 
+/* Control lcore: the store wrote (or lost) the version of publish number cookie. */
+static void
+version_recorded(void *arg, uint64_t cookie, int rc, int64_t id)
+{
+	struct ctl_policy *pm = arg;
+
+	if (cookie != pm->publish_seq) {
+		if (rc == 0)
+			CTL_LOG(INFO, "policy: an earlier version was recorded as version %lld",
+					(long long)id);
+		return;
+	}
+	if (rc != 0) {
+		__atomic_store_n(&pm->vstate, CTL_VERSION_UNRECORDED, __ATOMIC_RELEASE);
+		CTL_LOG(WARNING, "policy: the version in force could not be recorded (%s)",
+				strerror(-rc));
+		return;
+	}
+	__atomic_store_n(&pm->version, id, __ATOMIC_RELEASE);
+	__atomic_store_n(&pm->vstate, CTL_VERSION_RECORDED, __ATOMIC_RELEASE);
+	CTL_LOG(NOTICE, "policy: the version in force is recorded as version %lld", (long long)id);
+}
+
+const char *
+ctl_version_state_name(enum ctl_version_state st)
+{
+	switch (st) {
+	case CTL_VERSION_RECORDED:
+		return "recorded";
+	case CTL_VERSION_PENDING:
+		return "pending";
+	case CTL_VERSION_UNRECORDED:
+		return "unrecorded";
+	default:
+		return "none";
+	}
+}
+
+enum ctl_version_state
+ctl_policy_version_state(const struct ctl_policy *pm)
+{
+	return (enum ctl_version_state)__atomic_load_n(&pm->vstate, __ATOMIC_ACQUIRE);
+}
+
 int
 ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char *source,
-		int64_t *version)
+		struct ctl_store_ticket *t, int64_t *version)
 {
 	struct ctl_ctx *ctx = pm->ctx;
-	char sha[65];
 	int64_t id = 0;
+	int state = CTL_VERSION_RECORDED;
 	char *src = strdup(source);
 
 	if (src == NULL) {
@@ -250,11 +296,16 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	rl_snapshot_free(dp_policy_publish(ctx->dp, b->snap));
 	pm->epoch = rl_snapshot_epoch(b->snap);
 	b->snap = NULL;
-	if (ctx->store == NULL || ctl_store_put_version(ctx->store, "policy", b->text, b->len,
-						  source, "applied", &id, sha) != 0) {
-		if (ctx->store != NULL)
-			CTL_LOG(WARNING, "policy version not recorded in the store");
-		id = ++pm->local_version;
+	pm->publish_seq++;
+	if (ctx->store == NULL) {
+		id = ++pm->local_version; /* nothing stored: no id can collide with a stored one */
+	} else if (ctl_store_put_version(ctx->store, "policy", b->text, b->len, source, "applied",
+				   version_recorded, pm, pm->publish_seq, t) == 0) {
+		state = CTL_VERSION_PENDING; /* the id comes from the store, or never */
+	} else {
+		state = CTL_VERSION_UNRECORDED;
+		CTL_LOG(WARNING, "policy: the store's queue is full; this version is unrecorded "
+				 "and has no version id");
 	}
 	free(pm->text);
 	free(pm->source);
@@ -264,9 +315,11 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	memcpy(pm->sha256, b->sha256, sizeof(pm->sha256));
 	pm->source = src;
 	__atomic_store_n(&pm->version, id, __ATOMIC_RELEASE); /* read by ctl_policy_version() */
+	__atomic_store_n(&pm->vstate, state, __ATOMIC_RELEASE);
 	pm->applied_ns = ctl_wall_ns();
-	CTL_LOG(NOTICE, "policy version %lld in force (epoch %u, %s, sha256 %.12s)", (long long)id,
-			pm->epoch, source, pm->sha256);
+	CTL_LOG(NOTICE, "policy version %lld%s in force (epoch %u, %s, sha256 %.12s)",
+			(long long)id, state == CTL_VERSION_RECORDED ? "" : " (no id yet)", pm->epoch,
+			source, pm->sha256);
 	ctl_policy_build_free(b);
 	if (version != NULL)
 		*version = id;
@@ -333,7 +386,7 @@ reload_build(void *owner, void **out)
 static void
 reload_publish(void *owner, void *b)
 {
-	ctl_policy_publish(owner, b, "sighup", NULL);
+	ctl_policy_publish(owner, b, "sighup", NULL, NULL);
 }
 
 static void

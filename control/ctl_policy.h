@@ -44,12 +44,15 @@ const char *ctl_policy_build_sha256(const struct ctl_policy_build *b);
 void ctl_policy_build_free(struct ctl_policy_build *b);
 
 /*
- * Control lcore (or main before the workers start): put b in force, record the version
- * (source: "file:PATH", "sighup", "api:NAME", "rollback:N by NAME"), free the old snapshot.
- * Takes b in every case. Returns 0 and the version id.
+ * Control lcore (or main before the workers start): put b in force, queue its version for the
+ * store (source: "file:PATH", "sighup", "api:NAME", "rollback:N by NAME"), free the old
+ * snapshot. Takes b in every case. Returns 0; *version is the version id when known now (no
+ * store: a local count), else 0: the id comes from the store when it writes the row (t, if not
+ * NULL, is completed then, see ctl_store.h), or never (the version is unrecorded).
  */
+struct ctl_store_ticket;
 int ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char *source,
-		int64_t *version);
+		struct ctl_store_ticket *t, int64_t *version);
 
 /* Read a file and build it (any thread). */
 int ctl_policy_build_file(struct ctl_policy *pm, const char *path, struct vg_diag *diag,
@@ -77,7 +80,18 @@ void ctl_policy_current(const struct ctl_policy *pm, struct ctl_policy_current *
 /* Per-rule counters of the snapshot in force (control lcore): [{rule, name, action, ...}]. */
 json_t *ctl_policy_counters(const struct ctl_policy *pm);
 
-/* The version in force (0: none yet). Any thread. */
+
+/* Where the version in force stands with the store: */
+enum ctl_version_state {
+	CTL_VERSION_NONE = 0,	    /* nothing in force yet */
+	CTL_VERSION_RECORDED,	    /* the store wrote it: the version id is the store's */
+	CTL_VERSION_PENDING,	    /* queued for the store, no id yet (the disk is slow or full) */
+	CTL_VERSION_UNRECORDED,	    /* the store could not take it: it has no id, and never will */
+};
+
+/* The version in force (0: none yet, or no id: see the state). Any thread. */
 int64_t ctl_policy_version(const struct ctl_policy *pm);
+enum ctl_version_state ctl_policy_version_state(const struct ctl_policy *pm);
+const char *ctl_version_state_name(enum ctl_version_state st);
 
 #endif /* CTL_POLICY_H */

@@ -14,6 +14,7 @@
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_map.h"
+#include "ctl_policy.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "det_config.h"
@@ -53,6 +54,8 @@ struct ctl_sigs {
 	struct ctl_ctx *ctx;
 	const struct det_config *cfg;
 	int64_t local_version;
+	uint64_t publish_seq; /* which publish a store answer is for */
+	int vstate;	      /* enum ctl_version_state, atomic */
 	struct ctl_reload reload;
 	struct ctl_map *hits;	     /* (gid, sid) -> alerts seen */
 	struct ctl_app_pairing *app; /* each worker's last TXMETA, for the alert after it */
@@ -642,13 +645,38 @@ ctl_sigs_build_sha256(const struct ctl_sigs_build *b)
 	return b->sha256;
 }
 
+/* Control lcore: the store wrote (or lost) the version of publish number cookie. */
+static void
+version_recorded(void *arg, uint64_t cookie, int rc, int64_t id)
+{
+	struct ctl_sigs *sm = arg;
+
+	if (cookie != sm->publish_seq)
+		return;
+	if (rc != 0) {
+		__atomic_store_n(&sm->vstate, CTL_VERSION_UNRECORDED, __ATOMIC_RELEASE);
+		CTL_LOG(WARNING, "signatures: the version in force could not be recorded (%s)",
+				strerror(-rc));
+		return;
+	}
+	__atomic_store_n(&sm->version, id, __ATOMIC_RELEASE);
+	__atomic_store_n(&sm->vstate, CTL_VERSION_RECORDED, __ATOMIC_RELEASE);
+	CTL_LOG(NOTICE, "signatures: the set in force is recorded as version %lld", (long long)id);
+}
+
 int
-ctl_sigs_publish(
-		struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source, int64_t *version)
+ctl_sigs_version_state(const struct ctl_sigs *sm)
+{
+	return __atomic_load_n(&sm->vstate, __ATOMIC_ACQUIRE);
+}
+
+int
+ctl_sigs_publish(struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source,
+		struct ctl_store_ticket *t, int64_t *version)
 {
 	struct ctl_ctx *ctx = sm->ctx;
-	char sha[65];
 	int64_t id = 0;
+	int state = CTL_VERSION_RECORDED;
 	char *src = strdup(source);
 
 	if (src == NULL) {
@@ -661,11 +689,16 @@ ctl_sigs_publish(
 	free(sm->by_sid);
 	sm->by_sid = b->by_sid;
 	b->by_sid = NULL;
-	if (ctx->store == NULL || ctl_store_put_version(ctx->store, "signatures", b->text, b->len,
-						  source, "applied", &id, sha) != 0) {
-		if (ctx->store != NULL)
-			CTL_LOG(WARNING, "signature version not recorded in the store");
-		id = ++sm->local_version;
+	sm->publish_seq++;
+	if (ctx->store == NULL) {
+		id = ++sm->local_version; /* nothing stored: no id can collide with a stored one */
+	} else if (ctl_store_put_version(ctx->store, "signatures", b->text, b->len, source,
+				   "applied", version_recorded, sm, sm->publish_seq, t) == 0) {
+		state = CTL_VERSION_PENDING;
+	} else {
+		state = CTL_VERSION_UNRECORDED;
+		CTL_LOG(WARNING, "signatures: the store's queue is full; this version is "
+				 "unrecorded and has no version id");
 	}
 	free(sm->text);
 	free(sm->source);
@@ -686,6 +719,7 @@ ctl_sigs_publish(
 	sm->source = src;
 	__atomic_store_n(&sm->rules, det_engine_rule_count(sm->engine), __ATOMIC_RELAXED);
 	__atomic_store_n(&sm->version, id, __ATOMIC_RELEASE); /* read by ctl_sigs_version() */
+	__atomic_store_n(&sm->vstate, state, __ATOMIC_RELEASE);
 	sm->applied_ns = ctl_wall_ns();
 	CTL_LOG(NOTICE, "signatures version %lld in force (%u rules, %s, sha256 %.12s)",
 			(long long)id, det_engine_rule_count(sm->engine), source, sm->sha256);
@@ -853,7 +887,7 @@ reload_build(void *owner, void **out)
 static void
 reload_publish(void *owner, void *b)
 {
-	ctl_sigs_publish(owner, b, "sighup", NULL);
+	ctl_sigs_publish(owner, b, "sighup", NULL, NULL);
 }
 
 static void

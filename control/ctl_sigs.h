@@ -46,9 +46,10 @@ json_t *ctl_sigs_build_summary(const struct ctl_sigs_build *b);
 const char *ctl_sigs_build_sha256(const struct ctl_sigs_build *b);
 void ctl_sigs_build_free(struct ctl_sigs_build *b);
 
-/* Control lcore: put b in force (takes b), record the version. */
+/* Control lcore: put b in force (takes b), queue its version (as ctl_policy_publish()). */
+struct ctl_store_ticket;
 int ctl_sigs_publish(struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source,
-		int64_t *version);
+		struct ctl_store_ticket *t, int64_t *version);
 
 /* SIGHUP: rebuild the files on a thread of their own, publish through the mailbox. */
 void ctl_sigs_reload_async(struct ctl_sigs *sm);
@@ -106,5 +107,7 @@ uint64_t ctl_sigs_group_bits(struct ctl_sigs *sm, const char *const *names, unsi
 
 /* The version in force (0: none yet) and its number of rules. Any thread. */
 int64_t ctl_sigs_version(const struct ctl_sigs *sm, unsigned *rules);
+/* enum ctl_version_state (ctl_policy.h). Any thread. */
+int ctl_sigs_version_state(const struct ctl_sigs *sm);
 
 #endif /* CTL_SIGS_H */

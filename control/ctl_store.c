@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ enum op_type {
 	OP_BLOCK_PUT,
 	OP_BLOCK_DEL,
 	OP_AUDIT,
+	OP_VERSION,
 };
 
 struct op_audit {
@@ -81,14 +83,53 @@ struct op_audit {
 	char *buf; /* actor, action, target, detail, result: NUL-separated, one allocation */
 };
 
+/* A version: kind, source and result NUL-terminated in buf, then the text's bytes. */
+struct op_version {
+	char *buf;
+	size_t text_off;
+	size_t text_len;
+	uint64_t created_ms;
+	char sha256[65];
+	ctl_store_version_fn fn;
+	void *arg;
+	uint64_t cookie;
+	int64_t id; /* set by the writer */
+};
+
 struct op {
 	uint8_t type;
+	struct ctl_store_ticket *t; /* a durable row's ticket, or NULL */
 	union {
 		struct ctl_alert alert;
 		struct ctl_store_baseline bl;
 		struct ctl_store_block blk;
 		struct op_audit audit;
+		struct op_version ver;
 	};
+};
+
+/* A durable write's ticket: state and id are guarded by the store's mutex. */
+struct ctl_store_ticket {
+	int refs;  /* atomic */
+	int state; /* 0 pending, 1 written, -errno lost */
+	int64_t id;
+};
+
+/* One aggregate row as it leaves control. */
+struct agg_row {
+	struct agg_key k;
+	struct agg_val v;
+};
+
+/* What control hands the writer: rows moved out of its queue and aggregate. */
+struct batch {
+	struct batch *next;
+	struct op *ops;
+	uint32_t n_ops;
+	struct agg_row *agg;
+	uint32_t n_agg;
+	uint32_t n_durable;
+	int64_t newest_sec;
 };
 
 enum stmt_id {
@@ -153,32 +194,65 @@ static const char *const stmt_sql[ST__COUNT] = {
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
+/*
+ * Ownership. Control (the thread that calls ctl_store_add_*, put_*, tick and flush) owns the
+ * aggregate, the flow tracker and the op ring, and the batches on the free list while it fills
+ * them. The writer thread owns db and the statements, and the batch at the queue's head while
+ * it writes it. The lists (free, queue, done), the tickets and the writer's counters are
+ * guarded by mu; control's two counters are atomics. Neither thread waits for the other
+ * except in ctl_store_flush_wait(), ctl_store_retention() and ctl_store_close().
+ */
+
 struct ctl_store {
 	struct ctl_store_opts o;
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
 
+	/* Control's. */
 	struct ctl_map *agg;
 	struct ctl_map *track;
-	struct agg_key *scratch; /* keys of the batch being written */
-
 	struct op *ops; /* ring of queued rows */
 	uint32_t ops_cap;
+	uint32_t ops_reserve; /* the ring's last slots, kept for durable rows */
 	uint32_t ops_head;
 	uint32_t ops_n;
-
+	uint32_t durable_queued;   /* durable rows in the ring */
 	uint64_t now_ms;	   /* last tick */
 	uint64_t pending_since_ms; /* when the oldest pending row arrived (tick clock) */
+	int64_t newest_sec; /* newest event time seen (flow minute or alert), Unix seconds */
+	uint64_t rows_dropped;	  /* atomic */
+	uint64_t flows_untracked; /* atomic */
+	uint32_t pending_pub;	  /* atomic: pending rows as of the last tick */
+
+	/* The writer's. */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	uint64_t w_now_ms;
+	uint64_t retry_delay_ms;
+	uint64_t next_retention_ms;
+	int64_t w_newest_sec;
+
+	/* Shared, under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t wake;	/* the writer: work queued, retention asked, stop */
+	pthread_cond_t changed; /* waiters: a batch done or failed, retention done */
+	pthread_t thread;
+	bool thread_started;
+	struct batch *pool;
+	unsigned n_batches;
+	struct batch *free_list;
+	struct batch *q_head, *q_tail; /* with the writer, in order; the head is being written */
+	struct batch *done_head, *done_tail;
+	uint32_t queued_rows;
+	uint32_t queued_batches;
+	uint32_t durable_inflight;
+	uint64_t writing_since_ms; /* 0: the writer is not in a write */
 	bool failing;
 	uint64_t fail_since_ms;
-	uint64_t retry_delay_ms;
-	uint64_t next_retry_ms;
-	uint64_t last_fail_log_ms;
 	uint64_t fail_streak;
-	uint64_t next_retention_ms;
-	int64_t newest_sec; /* newest event time seen (flow minute or alert), Unix seconds */
-
-	struct ctl_store_counters c;
+	bool stop;
+	bool retention_asked;
+	uint64_t retention_runs;
+	int retention_result;
+	struct ctl_store_counters c; /* the writer's counters */
 	char moved_aside[CTL_STORE_PATH_LEN + 48];
 };
 
@@ -200,6 +274,7 @@ ctl_store_opts_defaults(struct ctl_store_opts *o)
 	o->retry_min_ms = 500;
 	o->retry_max_ms = 30000;
 	o->check_on_open = true;
+	o->queue_batches = 4;
 }
 
 #define OPT_OFF(f) offsetof(struct ctl_store_opts, f)
@@ -240,6 +315,11 @@ const struct vg_yaml_field ctl_store_yaml_fields[] = {
 	{ .name = "retry_min", .type = VG_YT_MS, .off = OPT_OFF(retry_min_ms), .min = 1 },
 	{ .name = "retry_max", .type = VG_YT_MS, .off = OPT_OFF(retry_max_ms), .min = 1 },
 	{ .name = "check_on_open", .type = VG_YT_BOOL, .off = OPT_OFF(check_on_open) },
+	{ .name = "queue_batches",
+			.type = VG_YT_U32,
+			.off = OPT_OFF(queue_batches),
+			.min = 1,
+			.max = 1024 },
 	{ 0 },
 };
 
@@ -261,6 +341,21 @@ ctl_store_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_store_opts *o
 }
 
 /* Helpers ----------------------------------------------------------------------------------- */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+cnt_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
 
 static uint64_t
 wall_ms(void)
@@ -557,7 +652,9 @@ attach_db(struct ctl_store *s, char *err, size_t errlen)
 					s->o.path, why, strerror(-mrc));
 			return mrc;
 		}
+		pthread_mutex_lock(&s->mu);
 		s->c.corrupt_moved++;
+		pthread_mutex_unlock(&s->mu);
 		CTL_LOG(ERR, "store: %s is corrupt (%s); moved it to %s and started a new database",
 				s->o.path, why, s->moved_aside);
 	}
@@ -590,8 +687,8 @@ attach_db(struct ctl_store *s, char *err, size_t errlen)
 	int64_t newest = 0;
 
 	if (pragma_int(s->db, "SELECT max(minute) FROM flows", &newest) == SQLITE_OK &&
-			newest > s->newest_sec)
-		s->newest_sec = newest;
+			newest > s->w_newest_sec)
+		s->w_newest_sec = newest;
 	return 0;
 }
 
@@ -604,10 +701,31 @@ detach_db(struct ctl_store *s)
 	s->db = NULL;
 }
 
+static void *writer_main(void *arg);
+static void op_release(struct op *op, int lost);
+
+static void
+free_buffers(struct ctl_store *s)
+{
+	for (unsigned i = 0; s->pool != NULL && i < s->n_batches; i++) {
+		free(s->pool[i].ops);
+		free(s->pool[i].agg);
+	}
+	free(s->pool);
+	ctl_map_free(s->agg);
+	ctl_map_free(s->track);
+	free(s->ops);
+	pthread_cond_destroy(&s->wake);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->mu);
+}
+
 struct ctl_store *
 ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
 {
 	struct ctl_store *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	bool bufs_ok = true;
 	int rc;
 
 	if (s == NULL) {
@@ -623,17 +741,37 @@ ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
 		s->o.retry_min_ms = 1;
 	if (s->o.retry_max_ms < s->o.retry_min_ms)
 		s->o.retry_max_ms = s->o.retry_min_ms;
+	if (s->o.queue_batches == 0)
+		s->o.queue_batches = 1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_cond_init(&s->changed, &ca);
+	pthread_condattr_destroy(&ca);
 	s->ops_cap = s->o.max_pending_rows / 16 < 64 ? 64 : s->o.max_pending_rows / 16;
+	s->ops_reserve = s->ops_cap / 4;
 	s->ops = calloc(s->ops_cap, sizeof(*s->ops));
-	s->scratch = calloc(s->o.batch_max_rows, sizeof(*s->scratch));
+	s->n_batches = s->o.queue_batches;
+	s->pool = calloc(s->n_batches, sizeof(*s->pool));
+	for (unsigned i = 0; s->pool != NULL && i < s->n_batches; i++) {
+		struct batch *b = &s->pool[i];
+
+		b->ops = calloc(s->o.batch_max_rows, sizeof(*b->ops));
+		b->agg = calloc(s->o.batch_max_rows, sizeof(*b->agg));
+		bufs_ok = bufs_ok && b->ops != NULL && b->agg != NULL;
+		b->next = s->free_list;
+		s->free_list = b;
+	}
 	s->agg = ctl_map_create("agg", sizeof(struct agg_key), sizeof(struct agg_val),
 			s->o.max_pending_rows);
 	s->track = ctl_map_create("trk", sizeof(struct track_key), sizeof(struct track_val),
 			s->o.max_flows ? s->o.max_flows : 64);
-	if (s->ops == NULL || s->scratch == NULL || s->agg == NULL || s->track == NULL) {
+	if (s->ops == NULL || s->pool == NULL || !bufs_ok || s->agg == NULL || s->track == NULL) {
 		set_err(err, errlen,
-				"cannot allocate the store's buffers (%u pending rows, %u flows): %s",
-				s->o.max_pending_rows, s->o.max_flows,
+				"cannot allocate the store's buffers (%u pending rows, %u flows, "
+				"%u batches): %s",
+				s->o.max_pending_rows, s->o.max_flows, s->o.queue_batches,
 				strerror(errno ? errno : ENOMEM));
 		rc = -ENOMEM;
 		goto fail;
@@ -641,50 +779,106 @@ ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
 	rc = attach_db(s, err, errlen);
 	if (rc != 0)
 		goto fail;
+	s->newest_sec = s->w_newest_sec;
+	rc = pthread_create(&s->thread, NULL, writer_main, s);
+	if (rc != 0) {
+		set_err(err, errlen, "cannot start the store's writer thread: %s", strerror(rc));
+		rc = -rc;
+		goto fail;
+	}
+	s->thread_started = true;
 	return s;
 fail:
 	detach_db(s);
-	ctl_map_free(s->agg);
-	ctl_map_free(s->track);
-	free(s->scratch);
-	free(s->ops);
+	free_buffers(s);
 	free(s);
 	errno = -rc;
 	return NULL;
 }
 
 static void
-op_release(struct op *op)
+op_release(struct op *op, int lost)
 {
 	if (op->type == OP_AUDIT)
 		free(op->audit.buf);
+	if (op->type == OP_VERSION) {
+		if (lost && op->ver.fn != NULL)
+			op->ver.fn(op->ver.arg, op->ver.cookie, lost, 0);
+		free(op->ver.buf);
+	}
+	if (op->t != NULL)
+		ctl_store_ticket_put(op->t);
+	op->t = NULL;
 	op->type = 0;
+}
+
+/* Under mu: the tickets of b's rows are lost (-EIO). */
+static void
+tickets_lost(struct batch *b)
+{
+	for (uint32_t i = 0; i < b->n_ops; i++)
+		if (b->ops[i].t != NULL)
+			b->ops[i].t->state = -EIO;
 }
 
 void
 ctl_store_close(struct ctl_store *s)
 {
+	uint32_t left;
+	bool joined = true;
+
 	if (s == NULL)
 		return;
-	/* A last try; what cannot be written now is reported, not waited for. */
-	for (int i = 0; i < 1000 && s->db != NULL && (ctl_map_count(s->agg) > 0 || s->ops_n > 0);
-			i++)
-		if (ctl_store_flush(s) <= 0)
-			break;
-	if (ctl_map_count(s->agg) > 0 || s->ops_n > 0)
-		CTL_LOG(ERR, "store: closing with %u rows not written (%s)",
-				ctl_map_count(s->agg) + s->ops_n,
+	/* A last try, bounded: a stalled or full disk is reported, not waited for. */
+	if (ctl_store_flush_wait(s, 5000) < 0)
+		CTL_LOG(ERR, "store: the last write before closing failed or did not finish (%s)",
+				s->c.last_error_msg[0] ? s->c.last_error_msg : "timed out");
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->mu);
+	if (s->thread_started) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 3;
+		if (pthread_timedjoin_np(s->thread, NULL, &ts) != 0)
+			joined = false;
+	}
+	pthread_mutex_lock(&s->mu);
+	left = ctl_map_count(s->agg) + s->ops_n + s->queued_rows;
+	for (struct batch *b = s->q_head; b != NULL; b = b->next)
+		tickets_lost(b);
+	for (uint32_t i = 0; i < s->ops_n; i++) {
+		struct op *op = &s->ops[(s->ops_head + i) % s->ops_cap];
+
+		if (op->t != NULL)
+			op->t->state = -EIO;
+	}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mu);
+	if (left > 0)
+		CTL_LOG(ERR, "store: closing with %u rows not written (%s)", left,
 				s->c.last_error_msg[0] ? s->c.last_error_msg : "no database");
+	if (!joined) {
+		/* The writer is stuck in a system call (a frozen file system): leave it be. */
+		CTL_LOG(ERR, "store: the writer thread is stuck writing to %s; leaving it", s->o.path);
+		pthread_detach(s->thread);
+		return;
+	}
 	while (s->ops_n > 0) {
-		op_release(&s->ops[s->ops_head]);
+		op_release(&s->ops[s->ops_head], -EIO);
 		s->ops_head = (s->ops_head + 1) % s->ops_cap;
 		s->ops_n--;
 	}
+	for (struct batch *b = s->q_head; b != NULL; b = b->next)
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			op_release(&b->ops[i], -EIO);
+	for (struct batch *b = s->done_head; b != NULL; b = b->next)
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			op_release(&b->ops[i], 0);
 	detach_db(s);
-	ctl_map_free(s->agg);
-	ctl_map_free(s->track);
-	free(s->scratch);
-	free(s->ops);
+	free_buffers(s);
 	free(s);
 }
 
@@ -701,6 +895,13 @@ note_pending(struct ctl_store *s)
 {
 	if (s->pending_since_ms == 0)
 		s->pending_since_ms = s->now_ms ? s->now_ms : 1;
+}
+
+/* What ctl_store_counters() tells other threads about control's rows. */
+static void
+publish_pending(struct ctl_store *s)
+{
+	__atomic_store_n(&s->pending_pub, pending(s), __ATOMIC_RELAXED);
 }
 
 /* The aggregate row an event's counts go to. */
@@ -728,7 +929,7 @@ add_agg(struct ctl_store *s, const struct agg_key *k, int64_t pkts, int64_t byte
 		return;
 	v = ctl_map_get(s->agg, k, NULL);
 	if (v == NULL) {
-		s->c.rows_dropped++;
+		cnt_add(&s->rows_dropped, 1);
 		*rc = -ENOSPC;
 		return;
 	}
@@ -792,12 +993,12 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 		if (tv != NULL && ev->type == DP_EV_FLOW_START)
 			memset(tv, 0, sizeof(*tv));
 		else if (tv != NULL && added)
-			s->c.flows_untracked++; /* an update for a flow whose start we missed */
+			cnt_add(&s->flows_untracked, 1); /* an update whose start we missed */
 	}
 	agg_key_of(ev, &k);
 	if (tv == NULL) {
 		/* No state (table full, or a start we missed): take the counters whole. */
-		s->c.flows_untracked++;
+		cnt_add(&s->flows_untracked, 1);
 		dp = pkts;
 		db = bytes;
 	} else {
@@ -826,29 +1027,87 @@ ctl_store_add_flow_event(struct ctl_store *s, const struct dp_event *ev)
 	add_agg(s, &k, (int64_t)dp, (int64_t)db, ev->type == DP_EV_FLOW_START ? 1 : 0, &rc);
 	if (rc != 0 && ev->type == DP_EV_FLOW_START && tv != NULL)
 		tv->counted = false; /* no row holds its count: nothing to move later */
+	publish_pending(s);
 	return rc;
 }
 
+/*
+ * A slot at the ring's tail. Ordinary rows leave the last ops_reserve slots to durable ones
+ * (those with a ticket), so that a flood of alerts cannot refuse an operator's block.
+ */
 static struct op *
-op_push(struct ctl_store *s, uint8_t type)
+op_push(struct ctl_store *s, uint8_t type, struct ctl_store_ticket *t)
 {
 	struct op *op;
 
-	if (s->ops_n >= s->ops_cap) {
-		s->c.rows_dropped++;
+	if (s->ops_n >= s->ops_cap - (t != NULL ? 0 : s->ops_reserve)) {
+		cnt_add(&s->rows_dropped, 1);
 		return NULL;
 	}
 	op = &s->ops[(s->ops_head + s->ops_n) % s->ops_cap];
 	op->type = type;
+	op->t = t;
+	if (t != NULL) {
+		__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+		s->durable_queued++;
+	}
 	s->ops_n++;
 	note_pending(s);
+	publish_pending(s);
 	return op;
+}
+
+bool
+ctl_store_durable_room(const struct ctl_store *s)
+{
+	return s->ops_n < s->ops_cap;
+}
+
+struct ctl_store_ticket *
+ctl_store_ticket_new(void)
+{
+	struct ctl_store_ticket *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		t->refs = 1;
+	return t;
+}
+
+void
+ctl_store_ticket_put(struct ctl_store_ticket *t)
+{
+	if (t != NULL && __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(t);
+}
+
+int
+ctl_store_ticket_wait(
+		struct ctl_store *s, struct ctl_store_ticket *t, unsigned timeout_ms, int64_t *id)
+{
+	struct timespec ts;
+	int st;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (t->state == 0 && pthread_cond_timedwait(&s->changed, &s->mu, &ts) == 0)
+		;
+	st = t->state;
+	if (id != NULL)
+		*id = t->id;
+	pthread_mutex_unlock(&s->mu);
+	return st;
 }
 
 int
 ctl_store_add_alert(struct ctl_store *s, const struct ctl_alert *a)
 {
-	struct op *op = op_push(s, OP_ALERT);
+	struct op *op = op_push(s, OP_ALERT, NULL);
 	int64_t sec = (int64_t)(a->last_ns / 1000000000ULL);
 
 	if (op == NULL)
@@ -862,7 +1121,7 @@ ctl_store_add_alert(struct ctl_store *s, const struct ctl_alert *a)
 int
 ctl_store_put_baseline(struct ctl_store *s, const struct ctl_store_baseline *b)
 {
-	struct op *op = op_push(s, OP_BASELINE);
+	struct op *op = op_push(s, OP_BASELINE, NULL);
 
 	if (op == NULL)
 		return -ENOSPC;
@@ -871,9 +1130,10 @@ ctl_store_put_baseline(struct ctl_store *s, const struct ctl_store_baseline *b)
 }
 
 int
-ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b)
+ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b,
+		struct ctl_store_ticket *t)
 {
-	struct op *op = op_push(s, OP_BLOCK_PUT);
+	struct op *op = op_push(s, OP_BLOCK_PUT, t);
 
 	if (op == NULL)
 		return -ENOSPC;
@@ -884,7 +1144,7 @@ ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b)
 int
 ctl_store_del_block(struct ctl_store *s, uint8_t family, const uint8_t *addr)
 {
-	struct op *op = op_push(s, OP_BLOCK_DEL);
+	struct op *op = op_push(s, OP_BLOCK_DEL, NULL);
 
 	if (op == NULL)
 		return -ENOSPC;
@@ -914,7 +1174,7 @@ ctl_store_audit(struct ctl_store *s, const struct ctl_audit *a)
 		buf[o + l] = '\0';
 		o += l + 1;
 	}
-	op = op_push(s, OP_AUDIT);
+	op = op_push(s, OP_AUDIT, NULL);
 	if (op == NULL) {
 		free(buf);
 		return -ENOSPC;
@@ -1093,6 +1353,25 @@ write_op(struct ctl_store *s, const struct op *op)
 		}
 		return step_done(st);
 	}
+	case OP_VERSION: {
+		const char *kind = op->ver.buf;
+		const char *source = kind + strlen(kind) + 1;
+		const char *result = source + strlen(source) + 1;
+		int rc;
+
+		st = s->st[ST_VERSION];
+		bind_text(st, 1, kind);
+		sqlite3_bind_blob(st, 2, op->ver.buf + op->ver.text_off, (int)op->ver.text_len,
+				SQLITE_STATIC);
+		bind_text(st, 3, op->ver.sha256);
+		bind_text(st, 4, source);
+		sqlite3_bind_int64(st, 5, (int64_t)op->ver.created_ms);
+		bind_text(st, 6, result);
+		rc = step_done(st);
+		if (rc == SQLITE_OK)
+			((struct op *)op)->ver.id = sqlite3_last_insert_rowid(s->db);
+		return rc;
+	}
 	}
 	return SQLITE_OK;
 }
@@ -1122,6 +1401,7 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 	return step_done(st);
 }
 
+/* Writer, under mu: a batch failed. Logged once per episode (its first failure). */
 static void
 note_failure(struct ctl_store *s, int rc, const char *what, uint32_t rows)
 {
@@ -1133,41 +1413,39 @@ note_failure(struct ctl_store *s, int rc, const char *what, uint32_t rows)
 	snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "%s: %s", what, msg);
 	if (first) {
 		s->failing = true;
-		s->fail_since_ms = s->now_ms;
+		s->fail_since_ms = s->w_now_ms;
 		s->retry_delay_ms = s->o.retry_min_ms;
 		s->fail_streak = 0;
+		s->c.episodes++;
+		CTL_LOG(WARNING,
+				"store: could not write a batch of %u rows to %s (%s: %s); the batch "
+				"is kept and retried, %u rows wait with the writer and control keeps "
+				"up to %u more (further failures are counted, not logged, until "
+				"writing works again)",
+				rows, s->o.path, what, msg, s->queued_rows, s->o.max_pending_rows);
 	} else {
 		s->retry_delay_ms *= 2;
 		if (s->retry_delay_ms > s->o.retry_max_ms)
 			s->retry_delay_ms = s->o.retry_max_ms;
 	}
 	s->fail_streak++;
-	s->next_retry_ms = s->now_ms + s->retry_delay_ms;
-	/* First failure and then once a minute: the log says so without flooding. */
-	if (first || s->now_ms - s->last_fail_log_ms >= 60000) {
-		CTL_LOG(WARNING,
-				"store: could not write a batch of %u rows to %s (%s: %s); keeping %u "
-				"pending rows in memory, %" PRIu64
-				" failed attempts, retrying in %" PRIu64 " ms",
-				rows, s->o.path, what, msg, pending(s), s->fail_streak,
-				s->retry_delay_ms);
-		s->last_fail_log_ms = s->now_ms;
-	}
 }
 
+/* Writer, under mu. */
 static void
 note_success(struct ctl_store *s)
 {
 	if (s->failing)
 		CTL_LOG(NOTICE,
-				"store: writing to %s again after %" PRIu64
-				" failed attempts; %" PRIu64 " rows dropped in total",
-				s->o.path, s->fail_streak, s->c.rows_dropped);
+				"store: writing to %s again after %" PRIu64 " failed attempts over %" PRIu64
+				" ms; %" PRIu64 " rows dropped in total",
+				s->o.path, s->fail_streak, s->w_now_ms - s->fail_since_ms,
+				__atomic_load_n(&s->rows_dropped, __ATOMIC_RELAXED));
 	s->failing = false;
 	s->fail_streak = 0;
 }
 
-/* A write found the file corrupt: set it aside and carry on with a new database. */
+/* Writer: a write found the file corrupt: set it aside and carry on with a new database. */
 static void
 recover_corrupt(struct ctl_store *s)
 {
@@ -1175,7 +1453,9 @@ recover_corrupt(struct ctl_store *s)
 
 	detach_db(s);
 	if (move_aside(s->o.path, s->moved_aside, sizeof(s->moved_aside)) == 0) {
+		pthread_mutex_lock(&s->mu);
 		s->c.corrupt_moved++;
+		pthread_mutex_unlock(&s->mu);
 		CTL_LOG(ERR, "store: %s turned out corrupt while writing; moved it to %s",
 				s->o.path, s->moved_aside);
 	}
@@ -1185,121 +1465,369 @@ recover_corrupt(struct ctl_store *s)
 	}
 }
 
-int
-ctl_store_flush(struct ctl_store *s)
+/*
+ * Writer, without mu: write b in one transaction. Returns SQLITE_OK or the failing code (the
+ * transaction rolled back, b unchanged). what says which step failed.
+ */
+static int
+write_batch(struct ctl_store *s, struct batch *b, const char **what)
 {
-	uint32_t n_ops, n_agg = 0, rows;
-	uint32_t it = 0;
-	const void *k;
-	void *v;
 	int rc;
 
-	if (pending(s) == 0)
-		return 0;
-	if (s->failing)
-		s->c.retries++;
+	*what = "write";
 	if (s->db == NULL) {
 		char err[256];
 
+		*what = "open";
 		if (attach_db(s, err, sizeof(err)) != 0) {
 			detach_db(s);
-			s->c.failures++;
-			s->c.last_error = SQLITE_CANTOPEN;
-			snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "%.150s", err);
-			return -EIO;
+			CTL_LOG(DEBUG, "store: %s", err);
+			return SQLITE_CANTOPEN;
 		}
 	}
-	n_ops = s->ops_n < s->o.batch_max_rows ? s->ops_n : s->o.batch_max_rows;
-	while (n_ops + n_agg < s->o.batch_max_rows && ctl_map_next(s->agg, &it, &k, &v))
-		memcpy(&s->scratch[n_agg++], k, sizeof(struct agg_key));
-	rows = n_ops + n_agg;
-
+	if (b->newest_sec > s->w_newest_sec)
+		s->w_newest_sec = b->newest_sec;
 	rc = step_done(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK) {
-		note_failure(s, rc, "begin", rows);
-		goto out;
+		*what = "begin";
+		return rc;
 	}
-	for (uint32_t i = 0; i < n_ops && rc == SQLITE_OK; i++)
-		rc = write_op(s, &s->ops[(s->ops_head + i) % s->ops_cap]);
-	for (uint32_t i = 0; i < n_agg && rc == SQLITE_OK; i++)
-		rc = write_agg(s, &s->scratch[i], ctl_map_find(s->agg, &s->scratch[i]));
+	for (uint32_t i = 0; i < b->n_ops && rc == SQLITE_OK; i++)
+		rc = write_op(s, &b->ops[i]);
+	for (uint32_t i = 0; i < b->n_agg && rc == SQLITE_OK; i++)
+		rc = write_agg(s, &b->agg[i].k, &b->agg[i].v);
 	if (rc == SQLITE_OK)
 		rc = step_done(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK) {
-		int rrc = rc;
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+		step_done(s->st[ST_ROLLBACK]); /* some errors end the transaction themselves */
+	return rc;
+}
 
-		/* Some errors end the transaction themselves; roll back whatever is left. */
-		if (!sqlite3_get_autocommit(s->db))
-			step_done(s->st[ST_ROLLBACK]);
-		note_failure(s, rrc, "write", rows);
-		rc = rrc;
-		goto out;
+static int run_retention(struct ctl_store *s);
+
+static void
+deadline_in(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
 	}
-	for (uint32_t i = 0; i < n_ops; i++) {
-		op_release(&s->ops[s->ops_head]);
+}
+
+/* The writer thread: batches in order, each until it is written; retention in between. */
+static void *
+writer_main(void *arg)
+{
+	struct ctl_store *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct batch *b = s->q_head;
+
+		s->w_now_ms = mono_ms();
+		if (s->retention_asked ||
+				(b == NULL && !s->failing && s->db != NULL &&
+						(s->o.max_age_ms || s->o.max_bytes) &&
+						s->w_now_ms >= s->next_retention_ms)) {
+			bool asked = s->retention_asked;
+			int rc;
+
+			pthread_mutex_unlock(&s->mu);
+			rc = run_retention(s);
+			pthread_mutex_lock(&s->mu);
+			/* Work left over (a large backlog): come back soon rather than in an interval. */
+			s->next_retention_ms = s->w_now_ms + (rc >= RETENTION_CHUNK
+									     ? s->o.batch_max_ms
+									     : s->o.retention_interval_ms);
+			if (rc > 0)
+				s->c.retention_deleted += (uint64_t)rc;
+			if (asked) {
+				s->retention_asked = false;
+				s->retention_result = rc;
+				s->retention_runs++;
+				pthread_cond_broadcast(&s->changed);
+			}
+			continue;
+		}
+		if (b == NULL) {
+			struct timespec ts;
+
+			if (s->stop)
+				break;
+			deadline_in(&ts, s->o.retention_interval_ms);
+			pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+			continue;
+		}
+		uint32_t rows = b->n_ops + b->n_agg;
+		const char *what;
+		int rc;
+
+		if (s->failing)
+			s->c.retries++;
+		s->writing_since_ms = s->w_now_ms ? s->w_now_ms : 1;
+		pthread_mutex_unlock(&s->mu);
+		rc = write_batch(s, b, &what);
+		if (rc != SQLITE_OK && rc_is_corrupt(rc))
+			recover_corrupt(s);
+		pthread_mutex_lock(&s->mu);
+		s->writing_since_ms = 0;
+		s->w_now_ms = mono_ms();
+		if (rc == SQLITE_OK) {
+			s->q_head = b->next;
+			if (s->q_head == NULL)
+				s->q_tail = NULL;
+			b->next = NULL;
+			if (s->done_tail != NULL)
+				s->done_tail->next = b;
+			else
+				s->done_head = b;
+			s->done_tail = b;
+			s->c.rows_written += rows;
+			s->c.batches++;
+			note_success(s);
+			pthread_cond_broadcast(&s->changed);
+			continue;
+		}
+		note_failure(s, rc, what, rows);
+		pthread_cond_broadcast(&s->changed);
+		if (s->stop)
+			break; /* closing: one try only */
+		struct timespec ts;
+
+		deadline_in(&ts, s->retry_delay_ms);
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/*
+ * Control: take back what the writer finished. Versions learn their id (their callbacks run
+ * here, on control, before the ticket says "written"), tickets complete, buffers are freed.
+ */
+static void
+reclaim(struct ctl_store *s)
+{
+	struct batch *done;
+
+	pthread_mutex_lock(&s->mu);
+	done = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (done == NULL)
+		return;
+	for (struct batch *b = done; b != NULL; b = b->next)
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			if (b->ops[i].type == OP_VERSION && b->ops[i].ver.fn != NULL)
+				b->ops[i].ver.fn(b->ops[i].ver.arg, b->ops[i].ver.cookie, 0,
+						b->ops[i].ver.id);
+	pthread_mutex_lock(&s->mu);
+	for (struct batch *b = done; b != NULL; b = b->next) {
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			if (b->ops[i].t != NULL) {
+				b->ops[i].t->state = 1;
+				b->ops[i].t->id = b->ops[i].type == OP_VERSION ? b->ops[i].ver.id : 0;
+			}
+		s->queued_rows -= b->n_ops + b->n_agg;
+		s->durable_inflight -= b->n_durable;
+		s->queued_batches--;
+	}
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mu);
+	while (done != NULL) {
+		struct batch *b = done;
+
+		done = b->next;
+		for (uint32_t i = 0; i < b->n_ops; i++) {
+			if (b->ops[i].type == OP_VERSION)
+				b->ops[i].ver.fn = NULL; /* ran above */
+			op_release(&b->ops[i], 0);
+		}
+		b->n_ops = b->n_agg = b->n_durable = 0;
+		pthread_mutex_lock(&s->mu);
+		b->next = s->free_list;
+		s->free_list = b;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Control: move up to one batch of pending rows into a free buffer for the writer. */
+static uint32_t
+hand_batch(struct ctl_store *s)
+{
+	struct batch *b;
+	uint32_t it = 0, n;
+	const void *k;
+	void *v;
+
+	if (pending(s) == 0)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	b = s->free_list;
+	if (b != NULL)
+		s->free_list = b->next;
+	pthread_mutex_unlock(&s->mu);
+	if (b == NULL)
+		return 0;
+	b->next = NULL;
+	b->n_ops = s->ops_n < s->o.batch_max_rows ? s->ops_n : s->o.batch_max_rows;
+	b->n_durable = 0;
+	for (uint32_t i = 0; i < b->n_ops; i++) {
+		b->ops[i] = s->ops[s->ops_head]; /* moved: the batch owns it now */
+		memset(&s->ops[s->ops_head], 0, sizeof(s->ops[0]));
 		s->ops_head = (s->ops_head + 1) % s->ops_cap;
 		s->ops_n--;
+		if (b->ops[i].t != NULL)
+			b->n_durable++;
 	}
-	for (uint32_t i = 0; i < n_agg; i++)
-		ctl_map_del(s->agg, &s->scratch[i]);
-	s->c.rows_written += rows;
-	s->c.batches++;
+	s->durable_queued -= b->n_durable;
+	b->n_agg = 0;
+	while (b->n_ops + b->n_agg < s->o.batch_max_rows && ctl_map_next(s->agg, &it, &k, &v)) {
+		memcpy(&b->agg[b->n_agg].k, k, sizeof(struct agg_key));
+		memcpy(&b->agg[b->n_agg].v, v, sizeof(struct agg_val));
+		b->n_agg++;
+	}
+	for (uint32_t i = 0; i < b->n_agg; i++)
+		ctl_map_del(s->agg, &b->agg[i].k);
+	b->newest_sec = s->newest_sec;
+	n = b->n_ops + b->n_agg;
 	s->pending_since_ms = pending(s) ? (s->now_ms ? s->now_ms : 1) : 0;
-	note_success(s);
-	return (int)rows;
-out:
-	if (rc_is_corrupt(rc))
-		recover_corrupt(s);
-	return -rc_to_errno(rc);
+	pthread_mutex_lock(&s->mu);
+	if (s->q_tail != NULL)
+		s->q_tail->next = b;
+	else
+		s->q_head = b;
+	s->q_tail = b;
+	s->queued_rows += n;
+	s->queued_batches++;
+	s->durable_inflight += b->n_durable;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 int
 ctl_store_tick(struct ctl_store *s, uint64_t now_ms)
 {
-	uint32_t p = pending(s);
-	int written = 0;
+	uint32_t handed = 0;
 
 	s->now_ms = now_ms;
-	if (p > 0 && s->pending_since_ms == 0)
-		s->pending_since_ms = now_ms;
-	if (p > 0) {
-		bool due = p >= s->o.batch_max_rows ||
-			   now_ms - s->pending_since_ms >= s->o.batch_max_ms;
+	reclaim(s);
+	for (;;) {
+		uint32_t p = pending(s), n;
 
-		if (s->failing)
-			due = now_ms >= s->next_retry_ms;
-		if (due) {
-			int rc = ctl_store_flush(s);
+		if (p > 0 && s->pending_since_ms == 0)
+			s->pending_since_ms = now_ms;
+		if (p == 0 || !(p >= s->o.batch_max_rows || s->durable_queued > 0 ||
+					    now_ms - s->pending_since_ms >= s->o.batch_max_ms))
+			break;
+		n = hand_batch(s);
+		if (n == 0)
+			break; /* every buffer is with the writer: rows wait here, merging */
+		handed += n;
+	}
+	publish_pending(s);
+	return (int)handed;
+}
 
-			written = rc > 0 ? rc : 0;
+int
+ctl_store_flush_wait(struct ctl_store *s, unsigned timeout_ms)
+{
+	uint64_t failures0, written0, deadline = mono_ms() + timeout_ms;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	failures0 = s->c.failures;
+	written0 = s->c.rows_written;
+	pthread_mutex_unlock(&s->mu);
+	for (;;) {
+		struct timespec ts;
+		bool idle;
+
+		reclaim(s);
+		while (hand_batch(s) > 0)
+			;
+		pthread_mutex_lock(&s->mu);
+		idle = s->q_head == NULL && s->done_head == NULL;
+		if (idle && pending(s) == 0) {
+			rc = (int)(s->c.rows_written - written0);
+			pthread_mutex_unlock(&s->mu);
+			break;
 		}
+		if (s->c.failures > failures0) {
+			rc = -rc_to_errno(s->c.last_error);
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		if (timeout_ms > 0 && mono_ms() >= deadline) {
+			pthread_mutex_unlock(&s->mu);
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (!idle) {
+			deadline_in(&ts, 50);
+			pthread_cond_timedwait(&s->changed, &s->mu, &ts);
+		}
+		pthread_mutex_unlock(&s->mu);
 	}
-	if (!s->failing && s->db != NULL && (s->o.max_age_ms || s->o.max_bytes) &&
-			now_ms >= s->next_retention_ms) {
-		int rc = ctl_store_retention(s);
+	reclaim(s);
+	publish_pending(s);
+	return rc;
+}
 
-		/* Work left over (a large backlog): come back soon rather than in an interval. */
-		s->next_retention_ms =
-				now_ms + (rc >= RETENTION_CHUNK ? s->o.batch_max_ms
-								: s->o.retention_interval_ms);
-	}
-	return written;
+int
+ctl_store_flush(struct ctl_store *s)
+{
+	return ctl_store_flush_wait(s, 0);
 }
 
 /* Retention --------------------------------------------------------------------------------- */
 
-int64_t
-ctl_store_used_bytes(struct ctl_store *s)
+static int64_t
+used_bytes(sqlite3 *db)
 {
 	int64_t pages = 0, freel = 0, psize = 0;
 
-	if (s->db == NULL)
+	if (db == NULL)
 		return -EIO;
-	if (pragma_int(s->db, "PRAGMA page_count", &pages) != SQLITE_OK ||
-			pragma_int(s->db, "PRAGMA freelist_count", &freel) != SQLITE_OK ||
-			pragma_int(s->db, "PRAGMA page_size", &psize) != SQLITE_OK)
+	if (pragma_int(db, "PRAGMA page_count", &pages) != SQLITE_OK ||
+			pragma_int(db, "PRAGMA freelist_count", &freel) != SQLITE_OK ||
+			pragma_int(db, "PRAGMA page_size", &psize) != SQLITE_OK)
 		return -EIO;
 	return (pages - freel) * psize;
+}
+
+/* A read-only connection of the caller's own (the writer's is the writer's alone). */
+static int
+open_reader_conn(struct ctl_store *s, sqlite3 **out)
+{
+	int rc = sqlite3_open_v2(s->o.path, out, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_close(*out);
+		*out = NULL;
+		return -rc_to_errno(rc);
+	}
+	sqlite3_busy_timeout(*out, 1000);
+	return 0;
+}
+
+int64_t
+ctl_store_used_bytes(struct ctl_store *s)
+{
+	sqlite3 *db;
+	int64_t n;
+	int rc = open_reader_conn(s, &db);
+
+	if (rc != 0)
+		return rc;
+	n = used_bytes(db);
+	sqlite3_close(db);
+	return n;
 }
 
 /* Run one DELETE with up to two integer parameters. Returns rows deleted or -errno. */
@@ -1316,9 +1844,11 @@ delete_with(struct ctl_store *s, const char *sql, int64_t p1, int64_t p2)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
+		pthread_mutex_lock(&s->mu);
 		s->c.last_error = rc;
 		snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "retention: %s",
 				sqlite3_errmsg(s->db));
+		pthread_mutex_unlock(&s->mu);
 		return -rc_to_errno(rc);
 	}
 	return sqlite3_changes(s->db);
@@ -1340,12 +1870,30 @@ delete_old_flows(struct ctl_store *s, int64_t cutoff)
 int
 ctl_store_retention(struct ctl_store *s)
 {
+	uint64_t runs;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	runs = s->retention_runs;
+	s->retention_asked = true;
+	pthread_cond_signal(&s->wake);
+	while (s->retention_runs == runs && s->thread_started)
+		pthread_cond_wait(&s->changed, &s->mu);
+	rc = s->retention_result;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+/* Writer. */
+static int
+run_retention(struct ctl_store *s)
+{
 	int total = 0, n;
 
 	if (s->db == NULL)
 		return -EIO;
-	if (s->o.max_age_ms && s->newest_sec > 0) {
-		int64_t cutoff = s->newest_sec - (int64_t)(s->o.max_age_ms / 1000);
+	if (s->o.max_age_ms && s->w_newest_sec > 0) {
+		int64_t cutoff = s->w_newest_sec - (int64_t)(s->o.max_age_ms / 1000);
 		int64_t cutoff_ns = cutoff > 0 ? cutoff * 1000000000LL : 0;
 
 		n = delete_old_flows(s, cutoff);
@@ -1372,7 +1920,7 @@ ctl_store_retention(struct ctl_store *s)
 		int64_t target = (int64_t)(s->o.max_bytes / 10 * 9);
 
 		for (int step = 0; step < RETENTION_STEPS; step++) {
-			int64_t used = ctl_store_used_bytes(s), rows = 0, want;
+			int64_t used = used_bytes(s->db), rows = 0, want;
 
 			if (used < 0)
 				return (int)used;
@@ -1417,7 +1965,6 @@ ctl_store_retention(struct ctl_store *s)
 	if (total > 0) {
 		/* Give freed pages back to the file system a bounded amount at a time. */
 		exec_sql(s->db, "PRAGMA incremental_vacuum(4096)");
-		s->c.retention_deleted += (uint64_t)total;
 	}
 	return total;
 }
@@ -1441,36 +1988,55 @@ ctl_store_sha256_hex(const void *data, size_t len, char out[65])
 
 int
 ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
-		const char *source, const char *result, int64_t *out_id, char out_sha256[65])
+		const char *source, const char *result, ctl_store_version_fn fn, void *arg,
+		uint64_t cookie, struct ctl_store_ticket *t)
 {
-	char hex[65];
-	sqlite3_stmt *st;
-	int rc;
+	size_t kl, sl, rl;
+	struct op *op;
+	char *buf;
 
 	if (kind == NULL || (text == NULL && len > 0) || len > INT32_MAX)
 		return -EINVAL;
-	if (s->db == NULL)
-		return -EIO;
-	if (ctl_store_sha256_hex(text, len, hex) != 0)
-		return -EIO;
-	st = s->st[ST_VERSION];
-	bind_text(st, 1, kind);
-	sqlite3_bind_blob(st, 2, text ? text : "", (int)len, SQLITE_TRANSIENT);
-	bind_text(st, 3, hex);
-	bind_text(st, 4, source ? source : "");
-	sqlite3_bind_int64(st, 5, (int64_t)wall_ms());
-	bind_text(st, 6, result ? result : "");
-	rc = step_done(st);
-	if (rc != SQLITE_OK) {
-		s->c.last_error = rc;
-		snprintf(s->c.last_error_msg, sizeof(s->c.last_error_msg), "version: %s",
-				sqlite3_errmsg(s->db));
-		return -rc_to_errno(rc);
+	source = source ? source : "";
+	result = result ? result : "";
+	kl = strlen(kind) + 1, sl = strlen(source) + 1, rl = strlen(result) + 1;
+	buf = malloc(kl + sl + rl + len + 1);
+	if (buf == NULL)
+		return -ENOMEM;
+	memcpy(buf, kind, kl);
+	memcpy(buf + kl, source, sl);
+	memcpy(buf + kl + sl, result, rl);
+	if (len > 0)
+		memcpy(buf + kl + sl + rl, text, len);
+	/* A version is durable whether or not someone waits for it. */
+	if (s->ops_n >= s->ops_cap) {
+		free(buf);
+		cnt_add(&s->rows_dropped, 1);
+		return -ENOSPC;
 	}
-	if (out_id != NULL)
-		*out_id = sqlite3_last_insert_rowid(s->db);
-	if (out_sha256 != NULL)
-		memcpy(out_sha256, hex, 65);
+	op = &s->ops[(s->ops_head + s->ops_n) % s->ops_cap];
+	memset(op, 0, sizeof(*op));
+	op->type = OP_VERSION;
+	op->ver.buf = buf;
+	op->ver.text_off = kl + sl + rl;
+	op->ver.text_len = len;
+	op->ver.created_ms = wall_ms();
+	op->ver.fn = fn;
+	op->ver.arg = arg;
+	op->ver.cookie = cookie;
+	if (ctl_store_sha256_hex(text, len, op->ver.sha256) != 0) {
+		free(buf);
+		op->type = 0;
+		return -EIO;
+	}
+	if (t != NULL) {
+		op->t = t;
+		__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
+	}
+	s->ops_n++;
+	s->durable_queued++; /* makes the batch due at once */
+	note_pending(s);
+	publish_pending(s);
 	return 0;
 }
 
@@ -1481,13 +2047,18 @@ ctl_store_load_baselines(struct ctl_store *s,
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if (s->db == NULL)
-		return -EIO;
-	rc = sqlite3_prepare_v2(s->db,
+	sqlite3 *db;
+
+	rc = open_reader_conn(s, &db);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_prepare_v2(db,
 			"SELECT detector, metric, entity, key, mean, var, n, updated_ns FROM baselines",
 			-1, &st, NULL);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
 		return -rc_to_errno(rc);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ctl_store_baseline b;
 		int klen = sqlite3_column_bytes(st, 3);
@@ -1508,6 +2079,7 @@ ctl_store_load_baselines(struct ctl_store *s,
 		n++;
 	}
 	sqlite3_finalize(st);
+	sqlite3_close(db);
 	return rc == SQLITE_DONE ? n : -rc_to_errno(rc);
 }
 
@@ -1518,14 +2090,19 @@ ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if (s->db == NULL)
-		return -EIO;
-	rc = sqlite3_prepare_v2(s->db,
+	sqlite3 *db;
+
+	rc = open_reader_conn(s, &db);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_prepare_v2(db,
 			"SELECT addr, family, created_ms, expires_ms, alert_uid, source, reason "
 			"FROM blocklist WHERE expires_ms = 0 OR expires_ms > ?1",
 			-1, &st, NULL);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		sqlite3_close(db);
 		return -rc_to_errno(rc);
+	}
 	sqlite3_bind_int64(st, 1, (int64_t)now_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ctl_store_block b;
@@ -1547,14 +2124,29 @@ ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
 		n++;
 	}
 	sqlite3_finalize(st);
+	sqlite3_close(db);
 	return rc == SQLITE_DONE ? n : -rc_to_errno(rc);
 }
 
 void
-ctl_store_counters(const struct ctl_store *s, struct ctl_store_counters *c)
+ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c)
 {
+	uint64_t now = mono_ms();
+
+	pthread_mutex_lock(&s->mu);
 	*c = s->c;
-	c->pending = pending(s);
+	c->queued = s->queued_rows;
+	c->queue_batches = s->queued_batches;
+	c->durable_pending = s->durable_inflight;
+	c->failing = s->failing;
+	c->writer_busy_ms = s->writing_since_ms && now > s->writing_since_ms
+					    ? now - s->writing_since_ms
+					    : 0;
+	c->failing_for_ms = s->failing && now > s->fail_since_ms ? now - s->fail_since_ms : 0;
+	pthread_mutex_unlock(&s->mu);
+	c->rows_dropped = __atomic_load_n(&s->rows_dropped, __ATOMIC_RELAXED);
+	c->flows_untracked = __atomic_load_n(&s->flows_untracked, __ATOMIC_RELAXED);
+	c->pending = __atomic_load_n(&s->pending_pub, __ATOMIC_RELAXED);
 }
 
 const char *

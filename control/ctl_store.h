@@ -2,17 +2,24 @@
 /*
  * The store: Vigil's durable history in SQLite.
  *
- * One writer, the control lcore: flow events are aggregated per minute in memory, keyed by
- * (minute, src, dst, dport, proto, verdict, app_proto), and written with alerts, anomalies, audit
- * records, baselines and blocklist rows in batched transactions when a batch is full or old enough.
- * The database runs in WAL mode with synchronous=NORMAL, so a killed process loses at most the
- * batch it was writing and never corrupts the file.
+ * Two threads share the work, each owning its part. The control lcore accepts rows: flow events
+ * are aggregated per minute in memory, keyed by (minute, src, dst, dport, proto, verdict,
+ * app_proto), next to a queue of alerts, anomalies, audit records, baselines, blocklist rows and
+ * versions. When a batch is due, control moves it into one of a fixed number of batch buffers
+ * and hands it to the store's writer thread, which alone owns the SQLite connection and writes
+ * each batch in one transaction (WAL, synchronous=NORMAL: a killed process loses at most the
+ * batch being written and never corrupts the file).
  *
- * Nothing here may stall control: a locked database, a full disk or an I/O error make the batch
- * fail as a whole (rolled back); it stays in memory, new events merge into it, the failure is
- * counted and logged, and the write is retried with a growing delay. A file that is not a
- * database, or whose pages are corrupt, is renamed to <path>.corrupt-<time> and a fresh database
- * is created in its place.
+ * Nothing here may stall control: control never calls SQLite after ctl_store_open(). A locked
+ * database, a full disk, an I/O error or a frozen file system hold the writer (the batch is
+ * rolled back and retried with a growing delay, in order); while every batch buffer waits,
+ * control keeps merging new rows into its aggregate and queue, up to max_pending_rows, beyond
+ * which the newest rows are dropped and counted. A file that is not a database, or whose pages
+ * are corrupt, is renamed to <path>.corrupt-<time> and a fresh database is created in its place.
+ *
+ * Durable rows (a blocklist entry or a version the API answers for) carry a ticket: they use a
+ * reserved part of the queue, make the batch due at once, are never dropped while the process
+ * runs, and the ticket says when they are written (with the version's id).
  *
  * Readers (management threads) open their own read-only connections with
  * ctl_store_reader_open() and get JSON arrays (jansson) back.
@@ -52,6 +59,7 @@ struct ctl_store_opts {
 	uint64_t retry_min_ms;		/* first retry delay after a failed batch; doubles ... */
 	uint64_t retry_max_ms;		/* ... up to this */
 	bool check_on_open;		/* PRAGMA quick_check when opening */
+	uint32_t queue_batches;		/* batches handed to the writer at most (its bound) */
 };
 
 /* Defaults: vigil.db, 30 days, 1 GiB, 1000 rows or 1 s per batch, 64k pending rows. */
@@ -68,6 +76,7 @@ extern const struct vg_yaml_field ctl_store_yaml_fields[];
 int ctl_store_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_store_opts *o);
 
 struct ctl_store;
+struct ctl_store_ticket;
 
 /*
  * Open or create the database at opts->path, moving a corrupt file aside and migrating an older
@@ -76,7 +85,10 @@ struct ctl_store;
  */
 struct ctl_store *ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen);
 
-/* Flush what is pending (one last try) and close. NULL is a no-op. */
+/*
+ * Flush what is pending (a last try, bounded in time: a stalled disk is not waited for past
+ * a few seconds) and close. NULL is a no-op.
+ */
 void ctl_store_close(struct ctl_store *s);
 
 /*
@@ -128,8 +140,12 @@ struct ctl_store_block {
 	char reason[128];
 };
 
-/* Queue an insert-or-replace of the entry for addr. Returns 0 or -ENOSPC. */
-int ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b);
+/*
+ * Queue an insert-or-replace of the entry for addr. With a ticket the row is durable (see
+ * above) and t is completed when it is written. Returns 0 or -ENOSPC.
+ */
+int ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b,
+		struct ctl_store_ticket *t);
 /* Queue the removal of addr's entry. Returns 0 or -ENOSPC. */
 int ctl_store_del_block(struct ctl_store *s, uint8_t family, const uint8_t *addr);
 /*
@@ -159,30 +175,64 @@ int ctl_store_audit(struct ctl_store *s, const struct ctl_audit *a);
 int ctl_store_sha256_hex(const void *data, size_t len, char out[65]);
 
 /*
- * Record a policy or signature version now (its own transaction, not batched: the caller needs
- * the id). kind is "policy" or "signatures", source who/where it came from, result "ok" or the
- * error summary. Fills *out_id and, if not NULL, out_sha256 (64 hex digits and NUL).
- * Returns 0 or -errno (-EBUSY while another connection holds the write lock).
+ * A durable write's ticket: made by whoever waits for the write (a management thread), given
+ * to the queueing function on control, completed on control when the row is written. Any thread
+ * may wait on it; each holder drops its reference with ctl_store_ticket_put().
  */
-int ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
-		const char *source, const char *result, int64_t *out_id, char out_sha256[65]);
+struct ctl_store_ticket;
+
+struct ctl_store_ticket *ctl_store_ticket_new(void);
+void ctl_store_ticket_put(struct ctl_store_ticket *t);
 
 /*
- * Periodic work, called often from the control loop with a monotonic clock: flush when the batch
- * bound is reached, when batch_max_ms passed, or when a retry is due; run retention every
- * retention_interval_ms. Each call writes at most one batch. Returns the rows written.
+ * Wait up to timeout_ms for t's row. Returns 1 when written (*id: the row's id, for versions),
+ * 0 while still pending, or -errno when the row was lost (the store closed before it could be
+ * written).
+ */
+int ctl_store_ticket_wait(
+		struct ctl_store *s, struct ctl_store_ticket *t, unsigned timeout_ms, int64_t *id);
+
+/* Called on control once a version is written (rc 0, id) or lost (rc -errno, id 0). */
+typedef void (*ctl_store_version_fn)(void *arg, uint64_t cookie, int rc, int64_t id);
+
+/*
+ * Queue a policy or signature version, a durable row: kind is "policy" or "signatures", source
+ * who/where it came from, result "applied" or the error summary; the text is copied. The id
+ * comes from the store alone, when the row is written: fn(arg, cookie, 0, id) runs on control
+ * then, and t (if not NULL) is completed. Returns 0, -EINVAL, -ENOMEM, or -ENOSPC when the
+ * durable part of the queue is full (nothing queued: the version is unrecorded).
+ */
+int ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, size_t len,
+		const char *source, const char *result, ctl_store_version_fn fn, void *arg,
+		uint64_t cookie, struct ctl_store_ticket *t);
+
+/* True when a durable row can be queued now (control lcore). */
+bool ctl_store_durable_room(const struct ctl_store *s);
+
+/*
+ * Periodic work, called often from the control loop with a monotonic clock: take back the
+ * batches the writer finished (completing their tickets), and hand the writer a batch when the
+ * batch bound is reached, batch_max_ms passed, or a durable row waits, and a batch buffer is
+ * free. Never waits for the disk. Returns the rows handed to the writer.
  */
 int ctl_store_tick(struct ctl_store *s, uint64_t now_ms);
 
-/* Write one batch now regardless of bounds. Returns rows written (0 if nothing) or -errno. */
+/*
+ * Write everything pending now and wait for it (tests, shutdown; not the control loop): returns
+ * the rows written, or -errno when a batch failed (it stays queued and is retried) or
+ * timeout_ms passed (0: no bound).
+ */
+int ctl_store_flush_wait(struct ctl_store *s, unsigned timeout_ms);
+
+/* ctl_store_flush_wait(s, 0). */
 int ctl_store_flush(struct ctl_store *s);
 
 /*
  * Run retention now: delete flows, alerts and anomalies older than max_age (measured from the
  * newest event time seen, so a replayed capture is not deleted as it is written), then, while
  * the used size exceeds max_bytes, the oldest flows, then anomalies, then alerts. Versions,
- * audit, baselines and the blocklist are never deleted by retention. Returns rows deleted or
- * -errno.
+ * audit, baselines and the blocklist are never deleted by retention. The writer thread runs it
+ * every retention_interval; this asks it to run now and waits. Returns rows deleted or -errno.
  */
 int ctl_store_retention(struct ctl_store *s);
 
@@ -192,18 +242,26 @@ int64_t ctl_store_used_bytes(struct ctl_store *s);
 struct ctl_store_counters {
 	uint64_t rows_written;	  /* rows upserted/inserted/deleted by batches */
 	uint64_t batches;	  /* committed batches */
-	uint64_t failures;	  /* batches that failed and were kept for retry */
+	uint64_t failures;	  /* batch attempts that failed (the batch is kept and retried) */
 	uint64_t retries;	  /* attempts made after a failure */
 	uint64_t rows_dropped;	  /* rows lost: aggregate or queue full */
 	uint64_t flows_untracked; /* flow events without (room for) per-flow state */
 	uint64_t retention_deleted;
-	uint64_t corrupt_moved; /* files moved aside */
-	uint32_t pending;	/* rows waiting for the next batch */
-	int last_error;		/* SQLite result code of the last failure, 0 if none */
+	uint64_t corrupt_moved;	   /* files moved aside */
+	uint64_t episodes;	   /* failure episodes: from a first failure to the next success */
+	uint32_t pending;	   /* rows on control, not yet handed to the writer */
+	uint32_t queued;	   /* rows handed to the writer, not yet written */
+	uint32_t durable_pending;  /* durable rows (API blocks, versions) not yet written */
+	uint32_t queue_batches;	   /* batches with the writer now (its bound: queue_batches) */
+	bool failing;		   /* the last attempt failed */
+	uint64_t writer_busy_ms;   /* how long the writer has been in its current attempt */
+	uint64_t failing_for_ms;   /* how long the current failure episode has lasted */
+	int last_error;		   /* SQLite result code of the last failure, 0 if none */
 	char last_error_msg[160];
 };
 
-void ctl_store_counters(const struct ctl_store *s, struct ctl_store_counters *c);
+/* Any thread. */
+void ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c);
 
 /* The path actually opened (and the name the corrupt file was moved to, if any). */
 const char *ctl_store_path(const struct ctl_store *s);

@@ -110,7 +110,7 @@ test_blocker(void **state)
 
 	inet_pton(AF_INET, "203.0.113.1", m.addr);
 	snprintf(m.source, sizeof(m.source), "api");
-	assert_int_equal(ctl_blocker_add(bl, &m), 0);
+	assert_int_equal(ctl_blocker_add(bl, &m, NULL), 0);
 	assert_int_equal(ctl_blocker_count(bl), 2);
 	assert_true(ctl_store_flush(s) >= 2);
 	ctl_blocker_free(bl);

@@ -1016,6 +1016,7 @@ test_eve_json_and_log(void **state)
 	assert_non_null(eve);
 	assert_int_equal(ctl_eve_write(eve, &a, "wan0"), 0);
 	assert_int_equal(ctl_eve_write(eve, &a, NULL), 0);
+	assert_int_equal(ctl_eve_sync(eve, 5000), 0); /* its own thread writes the lines */
 	ctl_eve_counters(eve, &c);
 	assert_int_equal(c.written, 2);
 	ctl_eve_close(eve);
@@ -1034,6 +1035,42 @@ test_eve_json_and_log(void **state)
 	fclose(f);
 	assert_int_equal(lines, 2);
 	ctl_test_rmdir(dir);
+}
+
+/*
+ * A full disk (/dev/full: every write fails with ENOSPC) never holds control: lines are queued
+ * at once, their failure is counted (once per line, one episode) and they stay queued for the
+ * retry instead of being lost; closing reports what was not written.
+ */
+static void
+test_eve_full_disk_counted(void **state)
+{
+	struct ctl_eve_counters c;
+	struct ctl_eve *eve;
+	struct ctl_alert a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.signature, sizeof(a.signature), "x");
+	eve = ctl_eve_open("/dev/full");
+	if (eve == NULL)
+		skip();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ctl_eve_write(eve, &a, "wan0"), 0);
+	assert_int_equal(ctl_eve_sync(eve, 5000), -EIO);
+	for (int i = 0; i < 100; i++) {
+		ctl_eve_counters(eve, &c);
+		if (c.failed >= 1)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(c.written, 0);
+	assert_int_equal(c.failed, 1); /* the head line, retried; the others wait behind it */
+	assert_int_equal(c.episodes, 1);
+	assert_int_equal(c.queued, 3);
+	assert_true(c.failing);
+	assert_int_equal(c.last_errno, ENOSPC);
+	ctl_eve_close(eve);
 }
 
 static void
@@ -1193,6 +1230,7 @@ main(void)
 		cmocka_unit_test(test_ewma_matches_direct_computation),
 		cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_eve_json_and_log),
+		cmocka_unit_test(test_eve_full_disk_counted),
 		cmocka_unit_test(test_block_request_and_never_block),
 		cmocka_unit_test(test_all_templates_resolve),
 		cmocka_unit_test(test_detect_yaml),

@@ -357,7 +357,10 @@ test_retention_by_age(void **state)
 	/* Versions are never deleted by retention. */
 	int64_t id;
 
-	assert_int_equal(ctl_store_put_version(s, "policy", "x", 1, "t", "ok", &id, NULL), 0);
+	(void)id;
+	assert_int_equal(ctl_store_put_version(s, "policy", "x", 1, "t", "ok", NULL, NULL, 0, NULL),
+			0);
+	assert_int_equal(ctl_store_flush(s), 1);
 	assert_int_equal(ctl_store_retention(s), 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM versions"), 1);
 	ctl_store_close(s);
@@ -477,6 +480,28 @@ test_corrupt_pages_moved_aside(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flows"), 0);
 }
 
+/* Poll the counters until cond holds or 5 s pass. */
+#define WAIT_FOR(s, c, cond)                                                                       \
+	do {                                                                                       \
+		for (int _i = 0; _i < 500; _i++) {                                                 \
+			ctl_store_tick(s, mono_ms_test());                                         \
+			ctl_store_counters(s, &(c));                                               \
+			if (cond)                                                                  \
+				break;                                                             \
+			usleep(10000);                                                             \
+		}                                                                                  \
+		assert_true(cond);                                                                 \
+	} while (0)
+
+static uint64_t
+mono_ms_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void
 test_locked_database_fails_softly(void **state)
 {
@@ -485,46 +510,174 @@ test_locked_database_fails_softly(void **state)
 	struct ctl_store_counters c;
 	sqlite3 *other;
 
-	f->o.retry_min_ms = 100;
+	f->o.retry_min_ms = 50;
 	f->o.batch_max_ms = 10;
 	s = open_store(f);
 	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
 	exec_raw(other, "BEGIN IMMEDIATE");
 
 	add_flows_at(s, T0_NS, 50, 0);
-	assert_int_equal(ctl_store_tick(s, 1000), 0);
-	ctl_store_counters(s, &c);
-	assert_int_equal(c.failures, 1);
-	assert_int_equal(c.pending, 50);
+	usleep(20000);
+	WAIT_FOR(s, c, c.failures >= 1);
+	assert_int_equal(c.episodes, 1);
+	assert_true(c.failing);
+	assert_int_equal(c.queued, 50); /* the batch is kept by the writer */
 	assert_int_equal(c.rows_written, 0);
 	assert_int_equal(c.last_error & 0xff, SQLITE_BUSY);
 	assert_non_null(strstr(c.last_error_msg, "locked"));
 
-	/* More traffic merges into the kept batch; before the retry delay nothing is tried. */
+	/* More traffic merges on control while the writer retries; more failures, one episode. */
 	add_flows_at(s, T0_NS, 50, 0);
 	add_flows_at(s, T0_NS, 10, 500);
-	assert_int_equal(ctl_store_tick(s, 1050), 0);
-	ctl_store_counters(s, &c);
-	assert_int_equal(c.failures, 1);
-	assert_int_equal(c.pending, 60);
-	/* Still locked at the retry: a second failure, a longer delay. */
-	assert_int_equal(ctl_store_tick(s, 1100), 0);
-	ctl_store_counters(s, &c);
-	assert_int_equal(c.failures, 2);
-	assert_int_equal(c.retries, 1);
+	WAIT_FOR(s, c, c.failures >= 3);
+	assert_int_equal(c.episodes, 1);
+	assert_true(c.retries >= 2);
 
 	exec_raw(other, "COMMIT");
 	sqlite3_close(other);
-	assert_int_equal(ctl_store_tick(s, 1150), 0); /* delay is now 200 ms */
-	assert_int_equal(ctl_store_tick(s, 1300), 60);
-	ctl_store_counters(s, &c);
-	assert_int_equal(c.pending, 0);
+	WAIT_FOR(s, c, c.pending == 0 && c.queued == 0 && !c.failing);
 	assert_int_equal(c.rows_dropped, 0);
-	assert_int_equal(c.retries, 2);
+	assert_int_equal(c.episodes, 1);
 	ctl_store_close(s);
 	/* Nothing lost: 100 flows for the first 50 sources, 10 more. */
 	assert_int_equal(sql_int(f->path, "SELECT sum(flows) FROM flows"), 110);
 	assert_int_equal(sql_int(f->path, "SELECT sum(packets) FROM flows"), 110 * 3);
+}
+
+/*
+ * A stalled disk (here: another connection holds the write lock and busy_timeout is long, so
+ * the writer sits in SQLite for seconds) never holds control: ticks return at once, rows keep
+ * being accepted up to the bound and merging, the rest are dropped and counted; once the lock
+ * goes, everything kept is written.
+ */
+static void
+test_stalled_writer_never_holds_control(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_store *s;
+	struct ctl_store_counters c;
+	uint64_t worst = 0;
+	sqlite3 *other;
+
+	f->o.busy_timeout_ms = 2000;
+	f->o.batch_max_rows = 100;
+	f->o.batch_max_ms = 1;
+	f->o.queue_batches = 2;
+	f->o.max_pending_rows = 256;
+	s = open_store(f);
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	exec_raw(other, "BEGIN IMMEDIATE");
+	for (unsigned round = 0; round < 10; round++) {
+		uint64_t t0 = mono_ms_test(), dt;
+
+		for (unsigned i = 0; i < 100; i++) {
+			char src[32];
+			struct dp_event ev;
+
+			ctl_test_addr(src, sizeof(src), 10, round * 100 + i);
+			ev = ctl_test_ev4(DP_EV_FLOW_START, T0_NS, src, 1000, "192.0.2.1", 80, 6,
+					round * 100 + i);
+			ctl_test_counts(&ev, 2, 1, 120, 60);
+			(void)ctl_store_add_flow_event(s, &ev); /* -ENOSPC beyond the bound */
+		}
+		ctl_store_tick(s, mono_ms_test());
+		dt = mono_ms_test() - t0;
+		worst = dt > worst ? dt : worst;
+		usleep(50000);
+	}
+	ctl_store_counters(s, &c);
+	/* Before the writer thread, each tick waited busy_timeout (2 s) in BEGIN IMMEDIATE. */
+	assert_true(worst < 200);
+	assert_true(c.writer_busy_ms > 0 || c.failing);
+	assert_int_equal(c.queue_batches, 2); /* the bound */
+	assert_int_equal(c.queued, 200);
+	assert_int_equal(c.pending, 256);
+	assert_int_equal(c.rows_dropped, 1000 - 200 - 256);
+	assert_int_equal(c.rows_written, 0);
+
+	exec_raw(other, "COMMIT");
+	sqlite3_close(other);
+	assert_int_equal(ctl_store_flush_wait(s, 10000), 456);
+	ctl_store_close(s);
+	assert_int_equal(sql_int(f->path, "SELECT sum(flows) FROM flows"), 456);
+}
+
+/*
+ * Durable rows: a block with a ticket is not reported written while the store cannot write,
+ * is kept past the ordinary rows' bound, and is written once the store can. Two versions queued
+ * while the store is stuck get two distinct ids from the store, each with its own text.
+ */
+static void
+test_durable_rows_and_version_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_store_ticket *tb = ctl_store_ticket_new(), *t1 = ctl_store_ticket_new(),
+				*t2 = ctl_store_ticket_new();
+	struct ctl_store_counters c;
+	struct ctl_store_block b;
+	struct ctl_store *s;
+	struct ctl_alert a;
+	int64_t id1 = 0, id2 = 0, idb = 0;
+	sqlite3 *other;
+	unsigned ok = 0;
+	char err[256];
+
+	f->o.retry_min_ms = 20;
+	f->o.retry_max_ms = 50;
+	s = open_store(f);
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	exec_raw(other, "BEGIN IMMEDIATE");
+	/* Ordinary rows stop short of the ring's end: the reserve is for durable ones. */
+	memset(&a, 0, sizeof(a));
+	for (unsigned i = 0; i < 1000; i++) {
+		a.uid = 7000 + i;
+		ok += ctl_store_add_alert(s, &a) == 0;
+	}
+	assert_true(ok < 1000);
+	assert_true(ctl_store_durable_room(s));
+	memset(&b, 0, sizeof(b));
+	b.family = 4;
+	inet_pton(AF_INET, "198.51.100.9", b.addr);
+	snprintf(b.source, sizeof(b.source), "api:test");
+	assert_int_equal(ctl_store_put_block(s, &b, tb), 0);
+	assert_int_equal(ctl_store_put_version(
+					 s, "policy", "text A", 6, "api:t", "applied", NULL, NULL, 0, t1),
+			0);
+	assert_int_equal(ctl_store_put_version(
+					 s, "policy", "text B", 6, "api:t", "applied", NULL, NULL, 0, t2),
+			0);
+	ctl_store_tick(s, mono_ms_test());
+	assert_int_equal(ctl_store_ticket_wait(s, tb, 300, &idb), 0); /* pending, not lost */
+	ctl_store_counters(s, &c);
+	assert_int_equal(c.durable_pending, 3);
+
+	exec_raw(other, "COMMIT");
+	sqlite3_close(other);
+	for (int i = 0; i < 500 && ctl_store_ticket_wait(s, t2, 10, &id2) == 0; i++)
+		ctl_store_tick(s, mono_ms_test());
+	assert_int_equal(ctl_store_ticket_wait(s, tb, 0, &idb), 1);
+	assert_int_equal(ctl_store_ticket_wait(s, t1, 0, &id1), 1);
+	assert_int_equal(ctl_store_ticket_wait(s, t2, 0, &id2), 1);
+	assert_true(id1 > 0 && id2 > id1);
+	ctl_store_counters(s, &c);
+	assert_int_equal(c.durable_pending, 0);
+	ctl_store_ticket_put(tb);
+	ctl_store_ticket_put(t1);
+	ctl_store_ticket_put(t2);
+
+	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
+	json_t *v;
+
+	assert_non_null(r);
+	v = ctl_store_get_version(r, id1, err, sizeof(err));
+	assert_string_equal(json_string_value(json_object_get(v, "text")), "text A");
+	json_decref(v);
+	v = ctl_store_get_version(r, id2, err, sizeof(err));
+	assert_string_equal(json_string_value(json_object_get(v, "text")), "text B");
+	json_decref(v);
+	ctl_store_reader_close(r);
+	ctl_store_close(s);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM blocklist"), 1);
 }
 
 #define CRASH_ROWS 200
@@ -612,14 +765,23 @@ test_versions(void **state)
 	char sha[65], err[256] = "";
 	json_t *v;
 
-	assert_int_equal(ctl_store_put_version(
-					 s, "policy", "hello", 5, "api:admin", "ok", &id1, sha),
+	struct ctl_store_ticket *t1 = ctl_store_ticket_new(), *t2 = ctl_store_ticket_new();
+
+	assert_int_equal(ctl_store_put_version(s, "policy", "hello", 5, "api:admin", "ok", NULL,
+					 NULL, 0, t1),
 			0);
+	assert_int_equal(ctl_store_sha256_hex("hello", 5, sha), 0);
 	assert_string_equal(
 			sha, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
 	assert_int_equal(ctl_store_put_version(s, "signatures", "alert tcp any any", 17, "file",
-					 "3 rules loaded", &id2, NULL),
+					 "3 rules loaded", NULL, NULL, 0, t2),
 			0);
+	assert_int_equal(ctl_store_flush(s), 2);
+	assert_int_equal(ctl_store_ticket_wait(s, t1, 1000, &id1), 1);
+	assert_int_equal(ctl_store_ticket_wait(s, t2, 1000, &id2), 1);
+	ctl_store_ticket_put(t1);
+	ctl_store_ticket_put(t2);
+	assert_true(id1 > 0);
 	assert_true(id2 > id1);
 
 	struct ctl_store_reader *r = ctl_store_reader_open(f->path, err, sizeof(err));
@@ -1005,10 +1167,10 @@ test_audit_and_blocklist(void **state)
 	b.expires_ms = 5000;
 	snprintf(b.source, sizeof(b.source), "port_scan");
 	snprintf(b.reason, sizeof(b.reason), "scan of 60 ports");
-	assert_int_equal(ctl_store_put_block(s, &b), 0);
+	assert_int_equal(ctl_store_put_block(s, &b, NULL), 0);
 	inet_pton(AF_INET, "198.51.100.8", b.addr);
 	b.expires_ms = 2000;
-	assert_int_equal(ctl_store_put_block(s, &b), 0);
+	assert_int_equal(ctl_store_put_block(s, &b, NULL), 0);
 	assert_int_equal(ctl_store_flush(s), 3);
 	assert_int_equal(ctl_store_load_blocks(s, 3000, count_block, &n), 1);
 	assert_int_equal(n, 1);
@@ -1114,6 +1276,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_file_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_pages_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_fails_softly, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+				test_stalled_writer_never_holds_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_rows_and_version_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_safety_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alert_queries_and_pagination, setup, teardown),
