@@ -575,6 +575,15 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	/*
+	 * The versions just loaded get their ids from the store before the API answers, so that
+	 * the first GET already names them. Bounded: a stalled disk leaves them pending (the
+	 * control loop completes them) rather than holding the start.
+	 */
+	if (store != NULL && ctl_store_flush_wait(store, 3000) < 0)
+		MAIN_LOG(WARNING, "store: the loaded versions are not written yet (%s); they show as "
+				  "pending until the store catches up",
+				ctl_store_path(store));
 	if (dp_launch(dp) != 0) {
 		rc = EXIT_RUNTIME;
 		goto out;

@@ -144,7 +144,8 @@ ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len)
 			return false;
 		}
 	}
-	if (ctx->cfg->policy_file != NULL && ctl_policy_version(ctx->policy) <= 0) {
+	if (ctx->cfg->policy_file != NULL &&
+			ctl_policy_version_state(ctx->policy) == CTL_VERSION_NONE) {
 		snprintf(why, len, "no policy is loaded yet");
 		return false;
 	}

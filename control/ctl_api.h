@@ -104,7 +104,12 @@ struct ctl_flow_filter {
 };
 json_t *ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *f, unsigned limit);
 
-/* Blocklist. ttl_s 0 means until removed. */
+/*
+ * Blocklist. ttl_s 0 means until removed. ctl_api_block_add() puts the entry in force and waits
+ * up to 2 s for the store to write it: 0 when written, 1 when in force but still pending in the
+ * store (kept and retried, counted in status store.durable_pending), -EAGAIN when the store's
+ * queue had no room (nothing changed), or another -errno.
+ */
 json_t *ctl_api_blocklist(struct ctl_ctx *ctx);
 int ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
 		const char *reason, const char *who, char *err, size_t errlen);

@@ -71,14 +71,20 @@ mg_h_block_add(struct mg_req *r)
 	}
 	rc = ctl_api_block_add(r->ctx, a.family, a.addr, (uint32_t)ttl, reason ? reason : "",
 			r->id.name, err, sizeof(err));
-	if (rc != 0) {
+	if (rc < 0) {
 		mg_reply_errno(r, rc, "block the address", err, NULL);
 	} else {
+		/*
+		 * 201: in force and written to the store. 202: in force, the store has not written
+		 * it yet (a slow or full disk); it is kept and retried, never dropped, and
+		 * /api/v1/status store.durable_pending counts it until it is written.
+		 */
 		snprintf(r->location, sizeof(r->location), "/api/v1/blocklist/%s", a.text);
-		mg_reply_json(r, 201,
-				json_pack("{s:s, s:i, s:I, s:s}", "address", a.text, "family",
+		mg_reply_json(r, rc == 1 ? 202 : 201,
+				json_pack("{s:s, s:i, s:I, s:s, s:s}", "address", a.text, "family",
 						a.family, "ttl", (json_int_t)ttl, "reason",
-						reason ? reason : ""));
+						reason ? reason : "", "stored",
+						rc == 1 ? "pending" : "written"));
 	}
 	json_decref(o);
 }

@@ -154,6 +154,25 @@ text_validate(struct mg_req *r, enum ctl_text_kind kind)
 	json_decref(holder);
 }
 
+/*
+ * How a change stands with the store: 200 with the store's version id when it is recorded; 202
+ * with "version": null and "version_state": "pending" when the text is in force but the store
+ * has not written it yet (GET shows the id once it has); "unrecorded": in force, never an id.
+ */
+static int
+version_status(struct mg_req *r, const struct ctl_text_result *res, json_t **version)
+{
+	const char *st = res->version_state ? res->version_state : "recorded";
+
+	if (res->version > 0 && strcmp(st, "recorded") == 0) {
+		snprintf(r->etag, sizeof(r->etag), "%" PRId64, res->version);
+		*version = json_integer((json_int_t)res->version);
+		return 200;
+	}
+	*version = json_null();
+	return strcmp(st, "pending") == 0 ? 202 : 200;
+}
+
 static void
 text_put(struct mg_req *r, enum ctl_text_kind kind)
 {
@@ -181,14 +200,18 @@ text_put(struct mg_req *r, enum ctl_text_kind kind)
 	if (rc == 0) {
 		size_t used = strlen(r->audit);
 
-		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s",
-				res.version, res.unchanged ? " (unchanged)" : "");
-		snprintf(r->etag, sizeof(r->etag), "%" PRId64, res.version);
-		mg_reply_json(r, 200,
-				json_pack("{s:I, s:s, s:b, s:o, s:o}", "version",
-						(json_int_t)res.version, "sha256", res.sha256,
-						"unchanged", res.unchanged, "summary",
-						res.summary ? res.summary : json_object(),
+		json_t *ver;
+		int status = version_status(r, &res, &ver);
+
+		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s%s",
+				res.version, res.unchanged ? " (unchanged)" : "",
+				status == 202 ? " (pending)" : "");
+		mg_reply_json(r, status,
+				json_pack("{s:o, s:s, s:s, s:b, s:o, s:o}", "version", ver,
+						"version_state",
+						res.version_state ? res.version_state : "recorded",
+						"sha256", res.sha256, "unchanged", res.unchanged,
+						"summary", res.summary ? res.summary : json_object(),
 						"warnings", warnings_json(&diag)));
 	} else {
 		json_decref(res.summary);
@@ -235,14 +258,17 @@ text_rollback(struct mg_req *r, enum ctl_text_kind kind)
 	if (rc == 0) {
 		size_t used = strlen(r->audit);
 
-		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64,
-				res.version);
-		snprintf(r->etag, sizeof(r->etag), "%" PRId64, res.version);
-		mg_reply_json(r, 200,
-				json_pack("{s:I, s:s, s:b, s:I, s:o}", "version",
-						(json_int_t)res.version, "sha256", res.sha256,
-						"unchanged", res.unchanged, "restored",
-						(json_int_t)version, "summary",
+		json_t *ver;
+		int status = version_status(r, &res, &ver);
+
+		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s",
+				res.version, status == 202 ? " (pending)" : "");
+		mg_reply_json(r, status,
+				json_pack("{s:o, s:s, s:s, s:b, s:I, s:o}", "version", ver,
+						"version_state",
+						res.version_state ? res.version_state : "recorded",
+						"sha256", res.sha256, "unchanged", res.unchanged,
+						"restored", (json_int_t)version, "summary",
 						res.summary ? res.summary : json_object()));
 	} else {
 		json_decref(res.summary);

@@ -129,8 +129,13 @@ def health_ready_status(v, ctx):
     check("fill" in s["flows"] and "capacity" in s["flows"], "flow table fill", r)
     check(s["mode"] in ("enforce", "dry-run"), "mode", r)
     pv = expect(v.get("/api/v1/policy", "viewer"), 200).json["version"]
-    check(s["versions"] == {"policy": pv, "signatures": None, "signature_rules": 0},
+    check(s["versions"] == {"policy": pv, "signatures": None, "signature_rules": 0,
+                            "policy_state": "recorded", "signatures_state": "none"},
           "status names the policy version in force and no signature set", r)
+    st = s.get("store", {})
+    for k in ("rows_written", "rows_dropped", "pending", "queued", "durable_pending",
+              "failing", "writer_busy_ms", "episodes"):
+        check(k in st, f"status store lacks {k}", r)
     # The capture of policy-verdicts went through: 10 packets in on a, 5 on b.
     deadline = time.time() + 5
     while time.time() < deadline:
