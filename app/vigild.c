@@ -581,8 +581,9 @@ run(const struct vg_config *cfg, const struct options *opts)
 	 * control loop completes them) rather than holding the start.
 	 */
 	if (store != NULL && ctl_store_flush_wait(store, 3000) < 0)
-		MAIN_LOG(WARNING, "store: the loaded versions are not written yet (%s); they show as "
-				  "pending until the store catches up",
+		MAIN_LOG(WARNING,
+				"store: the loaded versions are not written yet (%s); they show as "
+				"pending until the store catches up",
 				ctl_store_path(store));
 	if (dp_launch(dp) != 0) {
 		rc = EXIT_RUNTIME;

@@ -716,8 +716,8 @@ eve_writer(void *arg)
 						"eve: writing to %s again after %" PRIu64
 						" ms; %" PRIu64 " lines failed at least once (all "
 						"kept), %" PRIu64 " dropped in total",
-						e->path, eve_mono_ms() - e->fail_since_ms, e->c.failed,
-						e->c.dropped);
+						e->path, eve_mono_ms() - e->fail_since_ms,
+						e->c.failed, e->c.dropped);
 				e->c.failing = false;
 			}
 			delay = 100;
@@ -740,7 +740,8 @@ eve_writer(void *arg)
 					"and retried (at most %u lines, %u bytes; beyond that the "
 					"newest are dropped and counted); not logged again until "
 					"writing works",
-					e->path, strerror(err), CTL_EVE_QUEUE_LINES, CTL_EVE_QUEUE_BYTES);
+					e->path, strerror(err), CTL_EVE_QUEUE_LINES,
+					CTL_EVE_QUEUE_BYTES);
 		}
 		pthread_cond_broadcast(&e->changed);
 		if (e->stop)
@@ -749,8 +750,7 @@ eve_writer(void *arg)
 
 		eve_deadline(&ts, delay);
 		delay = delay * 2 > 2000 ? 2000 : delay * 2;
-		while (!e->stop && !e->reopen &&
-				pthread_cond_timedwait(&e->wake, &e->mu, &ts) == 0)
+		while (!e->stop && !e->reopen && pthread_cond_timedwait(&e->wake, &e->mu, &ts) == 0)
 			;
 	}
 	pthread_mutex_unlock(&e->mu);

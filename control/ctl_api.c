@@ -52,9 +52,10 @@ store_json(struct ctl_store *s)
 			"episodes", (json_int_t)sc.episodes, "pending", (int)sc.pending, "queued",
 			(int)sc.queued, "queue_batches", (int)sc.queue_batches, "durable_pending",
 			(int)sc.durable_pending, "failing", sc.failing, "writer_busy_ms",
-			(json_int_t)sc.writer_busy_ms, "failing_for_ms", (json_int_t)sc.failing_for_ms,
-			"corrupt_moved", (json_int_t)sc.corrupt_moved, "last_error", sc.last_error,
-			"last_error_msg", sc.last_error_msg);
+			(json_int_t)sc.writer_busy_ms, "failing_for_ms",
+			(json_int_t)sc.failing_for_ms, "corrupt_moved",
+			(json_int_t)sc.corrupt_moved, "last_error", sc.last_error, "last_error_msg",
+			sc.last_error_msg);
 }
 
 static json_t *
@@ -114,13 +115,13 @@ ctl_api_status(struct ctl_ctx *ctx)
 						"signatures",
 						sv > 0 ? json_integer(sv) : json_null(),
 						"signature_rules", (int)rules, "policy_state",
-						ctl_version_state_name(
-								ctl_policy_version_state(ctx->policy)),
+						ctl_version_state_name(ctl_policy_version_state(
+								ctx->policy)),
 						"signatures_state",
-						ctl_version_state_name(ctx->sigs != NULL
-										? (enum ctl_version_state)
-												ctl_sigs_version_state(
-														ctx->sigs)
+						ctl_version_state_name(
+								ctx->sigs != NULL
+										? (enum ctl_version_state)ctl_sigs_version_state(
+												  ctx->sigs)
 										: CTL_VERSION_NONE)));
 	}
 	if (ctx->store != NULL)

@@ -148,8 +148,7 @@ ctl_blocker_on_alert(struct ctl_blocker *bl, const struct ctl_alert *a, uint64_t
 }
 
 int
-ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b,
-		struct ctl_store_ticket *t)
+ctl_blocker_add(struct ctl_blocker *bl, const struct ctl_store_block *b, struct ctl_store_ticket *t)
 {
 	if (b->family != 4 && b->family != 6)
 		return -EINVAL;

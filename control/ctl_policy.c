@@ -318,8 +318,8 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	__atomic_store_n(&pm->vstate, state, __ATOMIC_RELEASE);
 	pm->applied_ns = ctl_wall_ns();
 	CTL_LOG(NOTICE, "policy version %lld%s in force (epoch %u, %s, sha256 %.12s)",
-			(long long)id, state == CTL_VERSION_RECORDED ? "" : " (no id yet)", pm->epoch,
-			source, pm->sha256);
+			(long long)id, state == CTL_VERSION_RECORDED ? "" : " (no id yet)",
+			pm->epoch, source, pm->sha256);
 	ctl_policy_build_free(b);
 	if (version != NULL)
 		*version = id;

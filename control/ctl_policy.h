@@ -80,13 +80,12 @@ void ctl_policy_current(const struct ctl_policy *pm, struct ctl_policy_current *
 /* Per-rule counters of the snapshot in force (control lcore): [{rule, name, action, ...}]. */
 json_t *ctl_policy_counters(const struct ctl_policy *pm);
 
-
 /* Where the version in force stands with the store: */
 enum ctl_version_state {
-	CTL_VERSION_NONE = 0,	    /* nothing in force yet */
-	CTL_VERSION_RECORDED,	    /* the store wrote it: the version id is the store's */
-	CTL_VERSION_PENDING,	    /* queued for the store, no id yet (the disk is slow or full) */
-	CTL_VERSION_UNRECORDED,	    /* the store could not take it: it has no id, and never will */
+	CTL_VERSION_NONE = 0,	/* nothing in force yet */
+	CTL_VERSION_RECORDED,	/* the store wrote it: the version id is the store's */
+	CTL_VERSION_PENDING,	/* queued for the store, no id yet (the disk is slow or full) */
+	CTL_VERSION_UNRECORDED, /* the store could not take it: it has no id, and never will */
 };
 
 /* The version in force (0: none yet, or no id: see the state). Any thread. */

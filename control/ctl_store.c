@@ -98,6 +98,7 @@ struct op_version {
 
 struct op {
 	uint8_t type;
+	bool durable;		    /* kept past the ordinary bound, makes its batch due */
 	struct ctl_store_ticket *t; /* a durable row's ticket, or NULL */
 	union {
 		struct ctl_alert alert;
@@ -217,10 +218,11 @@ struct ctl_store {
 	uint32_t durable_queued;   /* durable rows in the ring */
 	uint64_t now_ms;	   /* last tick */
 	uint64_t pending_since_ms; /* when the oldest pending row arrived (tick clock) */
-	int64_t newest_sec; /* newest event time seen (flow minute or alert), Unix seconds */
-	uint64_t rows_dropped;	  /* atomic */
-	uint64_t flows_untracked; /* atomic */
-	uint32_t pending_pub;	  /* atomic: pending rows as of the last tick */
+	int64_t newest_sec;	   /* newest event time seen (flow minute or alert), Unix seconds */
+	uint64_t rows_dropped;	   /* atomic */
+	uint64_t flows_untracked;  /* atomic */
+	uint32_t pending_pub;	   /* atomic: pending rows as of the last tick */
+	uint32_t durable_pub;	   /* atomic: durable_queued, for other threads */
 
 	/* The writer's. */
 	sqlite3 *db;
@@ -862,7 +864,8 @@ ctl_store_close(struct ctl_store *s)
 				s->c.last_error_msg[0] ? s->c.last_error_msg : "no database");
 	if (!joined) {
 		/* The writer is stuck in a system call (a frozen file system): leave it be. */
-		CTL_LOG(ERR, "store: the writer thread is stuck writing to %s; leaving it", s->o.path);
+		CTL_LOG(ERR, "store: the writer thread is stuck writing to %s; leaving it",
+				s->o.path);
 		pthread_detach(s->thread);
 		return;
 	}
@@ -902,6 +905,7 @@ static void
 publish_pending(struct ctl_store *s)
 {
 	__atomic_store_n(&s->pending_pub, pending(s), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->durable_pub, s->durable_queued, __ATOMIC_RELAXED);
 }
 
 /* The aggregate row an event's counts go to. */
@@ -1047,6 +1051,7 @@ op_push(struct ctl_store *s, uint8_t type, struct ctl_store_ticket *t)
 	op = &s->ops[(s->ops_head + s->ops_n) % s->ops_cap];
 	op->type = type;
 	op->t = t;
+	op->durable = t != NULL;
 	if (t != NULL) {
 		__atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
 		s->durable_queued++;
@@ -1130,8 +1135,8 @@ ctl_store_put_baseline(struct ctl_store *s, const struct ctl_store_baseline *b)
 }
 
 int
-ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b,
-		struct ctl_store_ticket *t)
+ctl_store_put_block(
+		struct ctl_store *s, const struct ctl_store_block *b, struct ctl_store_ticket *t)
 {
 	struct op *op = op_push(s, OP_BLOCK_PUT, t);
 
@@ -1437,8 +1442,9 @@ note_success(struct ctl_store *s)
 {
 	if (s->failing)
 		CTL_LOG(NOTICE,
-				"store: writing to %s again after %" PRIu64 " failed attempts over %" PRIu64
-				" ms; %" PRIu64 " rows dropped in total",
+				"store: writing to %s again after %" PRIu64
+				" failed attempts over %" PRIu64 " ms; %" PRIu64
+				" rows dropped in total",
 				s->o.path, s->fail_streak, s->w_now_ms - s->fail_since_ms,
 				__atomic_load_n(&s->rows_dropped, __ATOMIC_RELAXED));
 	s->failing = false;
@@ -1528,20 +1534,20 @@ writer_main(void *arg)
 		struct batch *b = s->q_head;
 
 		s->w_now_ms = mono_ms();
-		if (s->retention_asked ||
-				(b == NULL && !s->failing && s->db != NULL &&
-						(s->o.max_age_ms || s->o.max_bytes) &&
-						s->w_now_ms >= s->next_retention_ms)) {
+		if (s->retention_asked || (b == NULL && !s->failing && s->db != NULL &&
+							  (s->o.max_age_ms || s->o.max_bytes) &&
+							  s->w_now_ms >= s->next_retention_ms)) {
 			bool asked = s->retention_asked;
 			int rc;
 
 			pthread_mutex_unlock(&s->mu);
 			rc = run_retention(s);
 			pthread_mutex_lock(&s->mu);
-			/* Work left over (a large backlog): come back soon rather than in an interval. */
-			s->next_retention_ms = s->w_now_ms + (rc >= RETENTION_CHUNK
-									     ? s->o.batch_max_ms
-									     : s->o.retention_interval_ms);
+			/* Work left over (a large backlog): come back soon rather than in an
+			 * interval. */
+			s->next_retention_ms = s->w_now_ms +
+					       (rc >= RETENTION_CHUNK ? s->o.batch_max_ms
+								      : s->o.retention_interval_ms);
 			if (rc > 0)
 				s->c.retention_deleted += (uint64_t)rc;
 			if (asked) {
@@ -1630,7 +1636,8 @@ reclaim(struct ctl_store *s)
 		for (uint32_t i = 0; i < b->n_ops; i++)
 			if (b->ops[i].t != NULL) {
 				b->ops[i].t->state = 1;
-				b->ops[i].t->id = b->ops[i].type == OP_VERSION ? b->ops[i].ver.id : 0;
+				b->ops[i].t->id =
+						b->ops[i].type == OP_VERSION ? b->ops[i].ver.id : 0;
 			}
 		s->queued_rows -= b->n_ops + b->n_agg;
 		s->durable_inflight -= b->n_durable;
@@ -1681,7 +1688,7 @@ hand_batch(struct ctl_store *s)
 		memset(&s->ops[s->ops_head], 0, sizeof(s->ops[0]));
 		s->ops_head = (s->ops_head + 1) % s->ops_cap;
 		s->ops_n--;
-		if (b->ops[i].t != NULL)
+		if (b->ops[i].durable)
 			b->n_durable++;
 	}
 	s->durable_queued -= b->n_durable;
@@ -1723,7 +1730,7 @@ ctl_store_tick(struct ctl_store *s, uint64_t now_ms)
 		if (p > 0 && s->pending_since_ms == 0)
 			s->pending_since_ms = now_ms;
 		if (p == 0 || !(p >= s->o.batch_max_rows || s->durable_queued > 0 ||
-					    now_ms - s->pending_since_ms >= s->o.batch_max_ms))
+					      now_ms - s->pending_since_ms >= s->o.batch_max_ms))
 			break;
 		n = hand_batch(s);
 		if (n == 0)
@@ -2017,6 +2024,7 @@ ctl_store_put_version(struct ctl_store *s, const char *kind, const void *text, s
 	op = &s->ops[(s->ops_head + s->ops_n) % s->ops_cap];
 	memset(op, 0, sizeof(*op));
 	op->type = OP_VERSION;
+	op->durable = true;
 	op->ver.buf = buf;
 	op->ver.text_off = kl + sl + rl;
 	op->ver.text_len = len;
@@ -2147,6 +2155,7 @@ ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c)
 	c->rows_dropped = __atomic_load_n(&s->rows_dropped, __ATOMIC_RELAXED);
 	c->flows_untracked = __atomic_load_n(&s->flows_untracked, __ATOMIC_RELAXED);
 	c->pending = __atomic_load_n(&s->pending_pub, __ATOMIC_RELAXED);
+	c->durable_pending += __atomic_load_n(&s->durable_pub, __ATOMIC_RELAXED);
 }
 
 const char *

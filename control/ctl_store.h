@@ -144,8 +144,8 @@ struct ctl_store_block {
  * Queue an insert-or-replace of the entry for addr. With a ticket the row is durable (see
  * above) and t is completed when it is written. Returns 0 or -ENOSPC.
  */
-int ctl_store_put_block(struct ctl_store *s, const struct ctl_store_block *b,
-		struct ctl_store_ticket *t);
+int ctl_store_put_block(
+		struct ctl_store *s, const struct ctl_store_block *b, struct ctl_store_ticket *t);
 /* Queue the removal of addr's entry. Returns 0 or -ENOSPC. */
 int ctl_store_del_block(struct ctl_store *s, uint8_t family, const uint8_t *addr);
 /*
@@ -247,16 +247,16 @@ struct ctl_store_counters {
 	uint64_t rows_dropped;	  /* rows lost: aggregate or queue full */
 	uint64_t flows_untracked; /* flow events without (room for) per-flow state */
 	uint64_t retention_deleted;
-	uint64_t corrupt_moved;	   /* files moved aside */
-	uint64_t episodes;	   /* failure episodes: from a first failure to the next success */
-	uint32_t pending;	   /* rows on control, not yet handed to the writer */
-	uint32_t queued;	   /* rows handed to the writer, not yet written */
-	uint32_t durable_pending;  /* durable rows (API blocks, versions) not yet written */
-	uint32_t queue_batches;	   /* batches with the writer now (its bound: queue_batches) */
-	bool failing;		   /* the last attempt failed */
-	uint64_t writer_busy_ms;   /* how long the writer has been in its current attempt */
-	uint64_t failing_for_ms;   /* how long the current failure episode has lasted */
-	int last_error;		   /* SQLite result code of the last failure, 0 if none */
+	uint64_t corrupt_moved;	  /* files moved aside */
+	uint64_t episodes;	  /* failure episodes: from a first failure to the next success */
+	uint32_t pending;	  /* rows on control, not yet handed to the writer */
+	uint32_t queued;	  /* rows handed to the writer, not yet written */
+	uint32_t durable_pending; /* durable rows (API blocks, versions) not yet written */
+	uint32_t queue_batches;	  /* batches with the writer now (its bound: queue_batches) */
+	bool failing;		  /* the last attempt failed */
+	uint64_t writer_busy_ms;  /* how long the writer has been in its current attempt */
+	uint64_t failing_for_ms;  /* how long the current failure episode has lasted */
+	int last_error;		  /* SQLite result code of the last failure, 0 if none */
 	char last_error_msg[160];
 };
 

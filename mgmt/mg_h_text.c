@@ -211,7 +211,8 @@ text_put(struct mg_req *r, enum ctl_text_kind kind)
 						"version_state",
 						res.version_state ? res.version_state : "recorded",
 						"sha256", res.sha256, "unchanged", res.unchanged,
-						"summary", res.summary ? res.summary : json_object(),
+						"summary",
+						res.summary ? res.summary : json_object(),
 						"warnings", warnings_json(&diag)));
 	} else {
 		json_decref(res.summary);

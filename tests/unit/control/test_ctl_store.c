@@ -481,16 +481,16 @@ test_corrupt_pages_moved_aside(void **state)
 }
 
 /* Poll the counters until cond holds or 5 s pass. */
-#define WAIT_FOR(s, c, cond)                                                                       \
-	do {                                                                                       \
-		for (int _i = 0; _i < 500; _i++) {                                                 \
-			ctl_store_tick(s, mono_ms_test());                                         \
-			ctl_store_counters(s, &(c));                                               \
-			if (cond)                                                                  \
-				break;                                                             \
-			usleep(10000);                                                             \
-		}                                                                                  \
-		assert_true(cond);                                                                 \
+#define WAIT_FOR(s, c, cond)                               \
+	do {                                               \
+		for (int _i = 0; _i < 500; _i++) {         \
+			ctl_store_tick(s, mono_ms_test()); \
+			ctl_store_counters(s, &(c));       \
+			if (cond)                          \
+				break;                     \
+			usleep(10000);                     \
+		}                                          \
+		assert_true(cond);                         \
 	} while (0)
 
 static uint64_t
@@ -640,11 +640,11 @@ test_durable_rows_and_version_ids(void **state)
 	inet_pton(AF_INET, "198.51.100.9", b.addr);
 	snprintf(b.source, sizeof(b.source), "api:test");
 	assert_int_equal(ctl_store_put_block(s, &b, tb), 0);
-	assert_int_equal(ctl_store_put_version(
-					 s, "policy", "text A", 6, "api:t", "applied", NULL, NULL, 0, t1),
+	assert_int_equal(ctl_store_put_version(s, "policy", "text A", 6, "api:t", "applied", NULL,
+					 NULL, 0, t1),
 			0);
-	assert_int_equal(ctl_store_put_version(
-					 s, "policy", "text B", 6, "api:t", "applied", NULL, NULL, 0, t2),
+	assert_int_equal(ctl_store_put_version(s, "policy", "text B", 6, "api:t", "applied", NULL,
+					 NULL, 0, t2),
 			0);
 	ctl_store_tick(s, mono_ms_test());
 	assert_int_equal(ctl_store_ticket_wait(s, tb, 300, &idb), 0); /* pending, not lost */
