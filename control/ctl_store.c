@@ -782,6 +782,8 @@ ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
 	if (rc != 0)
 		goto fail;
 	s->newest_sec = s->w_newest_sec;
+	/* The first retention one interval after opening: starting is not slowed by deletes. */
+	s->next_retention_ms = mono_ms() + s->o.retention_interval_ms;
 	rc = pthread_create(&s->thread, NULL, writer_main, s);
 	if (rc != 0) {
 		set_err(err, errlen, "cannot start the store's writer thread: %s", strerror(rc));
@@ -823,18 +825,50 @@ tickets_lost(struct batch *b)
 			b->ops[i].t->state = -EIO;
 }
 
+/*
+ * Closing: the owners of version callbacks (the policy, the signatures) are gone by now; no
+ * callback may run. Batches with the writer are only read by it, and fn is not.
+ */
+static void
+drop_callbacks(struct ctl_store *s)
+{
+	for (uint32_t i = 0; i < s->ops_n; i++) {
+		struct op *op = &s->ops[(s->ops_head + i) % s->ops_cap];
+
+		if (op->type == OP_VERSION)
+			op->ver.fn = NULL;
+	}
+	pthread_mutex_lock(&s->mu);
+	for (struct batch *b = s->q_head; b != NULL; b = b->next)
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			if (b->ops[i].type == OP_VERSION)
+				b->ops[i].ver.fn = NULL;
+	for (struct batch *b = s->done_head; b != NULL; b = b->next)
+		for (uint32_t i = 0; i < b->n_ops; i++)
+			if (b->ops[i].type == OP_VERSION)
+				b->ops[i].ver.fn = NULL;
+	pthread_mutex_unlock(&s->mu);
+}
+
 void
 ctl_store_close(struct ctl_store *s)
 {
+	char why[sizeof(s->c.last_error_msg)];
 	uint32_t left;
 	bool joined = true;
 
 	if (s == NULL)
 		return;
+	drop_callbacks(s);
 	/* A last try, bounded: a stalled or full disk is reported, not waited for. */
-	if (ctl_store_flush_wait(s, 5000) < 0)
+	int frc = ctl_store_flush_wait(s, 5000);
+
+	pthread_mutex_lock(&s->mu);
+	snprintf(why, sizeof(why), "%s", s->c.last_error_msg[0] ? s->c.last_error_msg : "timed out");
+	pthread_mutex_unlock(&s->mu);
+	if (frc < 0)
 		CTL_LOG(ERR, "store: the last write before closing failed or did not finish (%s)",
-				s->c.last_error_msg[0] ? s->c.last_error_msg : "timed out");
+				why);
 	pthread_mutex_lock(&s->mu);
 	s->stop = true;
 	pthread_cond_broadcast(&s->wake);
@@ -860,8 +894,7 @@ ctl_store_close(struct ctl_store *s)
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->mu);
 	if (left > 0)
-		CTL_LOG(ERR, "store: closing with %u rows not written (%s)", left,
-				s->c.last_error_msg[0] ? s->c.last_error_msg : "no database");
+		CTL_LOG(ERR, "store: closing with %u rows not written (%s)", left, why);
 	if (!joined) {
 		/* The writer is stuck in a system call (a frozen file system): leave it be. */
 		CTL_LOG(ERR, "store: the writer thread is stuck writing to %s; leaving it",
