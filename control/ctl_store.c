@@ -864,7 +864,8 @@ ctl_store_close(struct ctl_store *s)
 	int frc = ctl_store_flush_wait(s, 5000);
 
 	pthread_mutex_lock(&s->mu);
-	snprintf(why, sizeof(why), "%s", s->c.last_error_msg[0] ? s->c.last_error_msg : "timed out");
+	snprintf(why, sizeof(why), "%s",
+			s->c.last_error_msg[0] ? s->c.last_error_msg : "timed out");
 	pthread_mutex_unlock(&s->mu);
 	if (frc < 0)
 		CTL_LOG(ERR, "store: the last write before closing failed or did not finish (%s)",
