@@ -191,8 +191,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BLOCK_DEL] = "DELETE FROM blocklist WHERE addr = ?1",
 	[ST_AUDIT] = "INSERT INTO audit (ts_ms, actor, action, target, detail, result) "
 		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_VERSION] = "INSERT INTO versions (kind, text, sha256, source, created_ms, result) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_VERSION] = "INSERT INTO versions (kind, text, sha256, source, created_ms, result, id) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 /*
@@ -231,6 +231,12 @@ struct ctl_store {
 	uint64_t retry_delay_ms;
 	uint64_t next_retention_ms;
 	int64_t w_newest_sec;
+	/*
+	 * The next version id: above every id this database or an earlier one (moved aside as
+	 * corrupt) ever gave, so that an id answered once is never given to another text.
+	 */
+	int64_t w_version_next;
+	int64_t w_batch_version; /* the next id within the batch being written */
 
 	/* Shared, under mu. */
 	pthread_mutex_t mu;
@@ -544,6 +550,30 @@ move_aside(const char *path, char *moved, size_t movedlen)
 	return 0;
 }
 
+/*
+ * After moving a corrupt file aside: version ids go on above the highest it holds, when its
+ * versions table can still be read, so that a rollback to an id answered before never finds
+ * another text under it in the new database.
+ */
+static void
+seed_version_ids(struct ctl_store *s, const char *moved)
+{
+	sqlite3 *old = NULL;
+	int64_t max_id = 0;
+
+	if (sqlite3_open_v2(moved, &old, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+			pragma_int(old, "SELECT max(id) FROM versions", &max_id) == SQLITE_OK) {
+		if (max_id + 1 > s->w_version_next)
+			s->w_version_next = max_id + 1;
+	} else {
+		CTL_LOG(WARNING,
+				"store: the versions in %s cannot be read; version ids start again "
+				"above %" PRId64,
+				moved, s->w_version_next > 0 ? s->w_version_next - 1 : 0);
+	}
+	sqlite3_close(old);
+}
+
 static int
 open_conn(const char *path, int busy_ms, sqlite3 **out)
 {
@@ -659,6 +689,7 @@ attach_db(struct ctl_store *s, char *err, size_t errlen)
 		pthread_mutex_unlock(&s->mu);
 		CTL_LOG(ERR, "store: %s is corrupt (%s); moved it to %s and started a new database",
 				s->o.path, why, s->moved_aside);
+		seed_version_ids(s, s->moved_aside);
 	}
 
 	rc = exec_sql(s->db, "PRAGMA journal_mode = WAL");
@@ -686,11 +717,14 @@ attach_db(struct ctl_store *s, char *err, size_t errlen)
 			return -rc_to_errno(rc);
 		}
 	}
-	int64_t newest = 0;
+	int64_t newest = 0, max_id = 0;
 
 	if (pragma_int(s->db, "SELECT max(minute) FROM flows", &newest) == SQLITE_OK &&
 			newest > s->w_newest_sec)
 		s->w_newest_sec = newest;
+	if (pragma_int(s->db, "SELECT max(id) FROM versions", &max_id) == SQLITE_OK &&
+			max_id + 1 > s->w_version_next)
+		s->w_version_next = max_id + 1;
 	return 0;
 }
 
@@ -1406,9 +1440,10 @@ write_op(struct ctl_store *s, const struct op *op)
 		bind_text(st, 4, source);
 		sqlite3_bind_int64(st, 5, (int64_t)op->ver.created_ms);
 		bind_text(st, 6, result);
+		sqlite3_bind_int64(st, 7, s->w_batch_version);
 		rc = step_done(st);
 		if (rc == SQLITE_OK)
-			((struct op *)op)->ver.id = sqlite3_last_insert_rowid(s->db);
+			((struct op *)op)->ver.id = s->w_batch_version++;
 		return rc;
 	}
 	}
@@ -1498,6 +1533,7 @@ recover_corrupt(struct ctl_store *s)
 		pthread_mutex_unlock(&s->mu);
 		CTL_LOG(ERR, "store: %s turned out corrupt while writing; moved it to %s",
 				s->o.path, s->moved_aside);
+		seed_version_ids(s, s->moved_aside);
 	}
 	if (attach_db(s, err, sizeof(err)) != 0) {
 		CTL_LOG(ERR, "store: cannot start a new database: %s", err);
@@ -1527,6 +1563,9 @@ write_batch(struct ctl_store *s, struct batch *b, const char **what)
 	}
 	if (b->newest_sec > s->w_newest_sec)
 		s->w_newest_sec = b->newest_sec;
+	if (s->w_version_next < 1)
+		s->w_version_next = 1;
+	s->w_batch_version = s->w_version_next;
 	rc = step_done(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK) {
 		*what = "begin";
@@ -1538,6 +1577,8 @@ write_batch(struct ctl_store *s, struct batch *b, const char **what)
 		rc = write_agg(s, &b->agg[i].k, &b->agg[i].v);
 	if (rc == SQLITE_OK)
 		rc = step_done(s->st[ST_COMMIT]);
+	if (rc == SQLITE_OK)
+		s->w_version_next = s->w_batch_version;
 	if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
 		step_done(s->st[ST_ROLLBACK]); /* some errors end the transaction themselves */
 	return rc;

@@ -460,6 +460,10 @@ test_corrupt_pages_moved_aside(void **state)
 	int fd;
 
 	/* A real database whose b-tree pages are then overwritten. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ctl_store_put_version(s, "policy", "old", 3, "t", "applied", NULL,
+						 NULL, 0, NULL),
+				0);
 	add_flows_at(s, T0_NS, 2000, 0);
 	while (ctl_store_flush(s) > 0)
 		;
@@ -476,6 +480,17 @@ test_corrupt_pages_moved_aside(void **state)
 	s = open_store(f);
 	assert_non_null(ctl_store_moved_aside(s));
 	assert_int_equal(access(ctl_store_moved_aside(s), F_OK), 0);
+	/* The new database goes on above the ids the old one gave: none is given twice. */
+	struct ctl_store_ticket *t = ctl_store_ticket_new();
+	int64_t id = 0;
+
+	assert_int_equal(ctl_store_put_version(
+					 s, "policy", "new", 3, "t", "applied", NULL, NULL, 0, t),
+			0);
+	assert_int_equal(ctl_store_flush(s), 1);
+	assert_int_equal(ctl_store_ticket_wait(s, t, 1000, &id), 1);
+	ctl_store_ticket_put(t);
+	assert_int_equal(id, 4);
 	ctl_store_close(s);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flows"), 0);
 }
