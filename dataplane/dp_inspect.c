@@ -753,6 +753,16 @@ dp_pkt_events(const struct dp_pkt *p, const uint8_t *frame)
 		if (p->tcp_flags & DP_TCPF_RST)
 			ev |= DET_EV_BIT(DET_EV_TCP_SYN_RST);
 	}
+	if (unlikely(p->anom != 0)) {
+		_Static_assert(DET_EV_IPV6_RH_TYPE_0 - DET_EV_IPV4_FRAG_DF == DP_ANOM_IPV6_RH0 &&
+						DET_EV_IPV6_DUPL_RH - DET_EV_IPV4_FRAG_DF ==
+								DP_ANOM_IPV6_DUPL_RH &&
+						DET_EV_IPV6_FH_RESERVED - DET_EV_IPV4_FRAG_DF ==
+								DP_ANOM_IPV6_FH_RESERVED &&
+						DP_ANOM_IPV4_FRAG_DF == 0 && DP_ANOM__COUNT == 4,
+				"anomaly events follow enum dp_anom");
+		ev |= (uint64_t)p->anom << DET_EV_IPV4_FRAG_DF;
+	}
 	if (unlikely(p->proto == IPPROTO_ICMPV6 && p->l3 == DP_L3_IPV4))
 		ev |= DET_EV_BIT(DET_EV_IPV4_ICMPV6);
 	if (unlikely(p->proto == IPPROTO_ICMP && v6))

@@ -313,8 +313,8 @@ test_suricata_files(void **state)
 	(void)state;
 	r = check_file("decoder-events.rules");
 	assert_int_equal(r.rules, 123);
-	assert_int_equal(r.loaded, 37);
-	assert_int_equal(r.refused_by_table, 86);
+	assert_int_equal(r.loaded, 40);
+	assert_int_equal(r.refused_by_table, 83);
 	r = check_file("stream-events.rules");
 	assert_int_equal(r.rules, 59);
 	/* the rules on the mapped events (fin_syn with threshold type backoff,
