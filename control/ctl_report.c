@@ -133,15 +133,17 @@ policy_json(const struct dp_policy_counters *c)
 static json_t *
 inspect_json(const struct dp_inspect_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
 			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
 			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
 			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
 			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
-			"retransmitted", (json_int_t)c->retransmitted, "no_slot",
-			(json_int_t)c->no_slot, "restarts", (json_int_t)c->restarts,
-			"rebind_failures", (json_int_t)c->rebind_failures, "tx_stages",
-			(json_int_t)c->tx_stages, "event_packets", (json_int_t)c->event_packets);
+			"retransmitted", (json_int_t)c->retransmitted, "overlap_differs",
+			(json_int_t)c->overlap_differs, "no_slot", (json_int_t)c->no_slot,
+			"restarts", (json_int_t)c->restarts, "rebind_failures",
+			(json_int_t)c->rebind_failures, "tx_stages", (json_int_t)c->tx_stages,
+			"event_packets", (json_int_t)c->event_packets);
 }
 
 /*

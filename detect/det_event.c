@@ -17,8 +17,6 @@
 	"Vigil's parser does not decode tunnels or encapsulations (PPP, PPPoE, GRE, MPLS, ERSPAN, VN-Tag, 802.1ah, E-Tag, IP in IP)"
 #define NO_SEQ \
 	"Vigil's TCP tracker follows the connection states by flags; it does not check sequence and acknowledgement numbers, windows or timestamps"
-#define NO_OVL \
-	"Vigil's stream inspection skips bytes it has seen without comparing them, so it does not see overlaps with different data"
 #define NO_SESS \
 	"Vigil's stream inspection runs on tracked flows only: a FIN or RST without a session is not inspected"
 #define NO_SYNQ "Vigil's TCP tracker does not queue SYNs or SYN/ACKs"
@@ -275,7 +273,8 @@ static const struct det_event_map table[] = {
 	REFUSE(S, "suspected_rst_inject", NO_SEQ),
 	REFUSE(S, "pkt_spurious_retransmission", NO_SEQ),
 	REFUSE(S, "reassembly_segment_before_base_seq", NO_SEQ),
-	REFUSE(S, "reassembly_overlap_different_data", NO_OVL),
+	MAPN(S, "reassembly_overlap_different_data", DET_EV_STREAM_OVERLAP_DIFF,
+			"compared with the first 32 bytes of the latest segment that brought new data in that direction: a repeat of older bytes is not compared"),
 	REFUSE(S, "reassembly_depth_reached", NO_DEPTH),
 	REFUSE(S, "reassembly_urgent_oob_limit_reached", NO_URG),
 	REFUSE(S, "wrong_thread", NO_THREAD),
@@ -329,6 +328,7 @@ static const char *const ev_names[DET_EV__COUNT] = {
 	[DET_EV_IPV6_RH_TYPE_0] = "ipv6_rh_type_0",
 	[DET_EV_IPV6_DUPL_RH] = "ipv6_dupl_rh",
 	[DET_EV_IPV6_FH_RESERVED] = "ipv6_fh_reserved",
+	[DET_EV_STREAM_OVERLAP_DIFF] = "stream_overlap_diff",
 };
 
 const struct det_event_map *

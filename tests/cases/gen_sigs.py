@@ -362,7 +362,36 @@ def anomalies():
     write("sig-anomalies", "expect-b.pcap", [x for x in a if x[0] != 3])
 
 
-CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-anomalies": anomalies, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+def injection():
+    """sig-injection: a TCP injection races the real answer. The client asks; a forged answer
+    (a redirect) comes first with the server's next sequence number, then the real one with the
+    same numbers and other bytes: Suricata's overlap rule (2210050, as shipped) alerts once on
+    the real answer, and a drop rule of the case on the same event drops it in the second
+    connection. An exact retransmission (same bytes) and a retransmission of the first bytes
+    only raise nothing."""
+    a, b = [], []
+    for k, port in enumerate((40100, 40101)):
+        t = k * 100
+        cip, sip = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+        a.append((t, c2s(cip / TCP(sport=port, dport=80 + k, flags="S", seq=1000))))
+        b.append((t + 1, s2c(sip / TCP(sport=80 + k, dport=port, flags="SA", seq=5000, ack=1001))))
+        a.append((t + 2, c2s(cip / TCP(sport=port, dport=80 + k, flags="A", seq=1001, ack=5001))))
+        req = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n"
+        a.append((t + 3, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req))))
+        a.append((t + 4, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req))))
+        a.append((t + 5, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req[:10]))))
+        ack = 1001 + len(req)
+        forged = b"HTTP/1.1 302 Found\r\nLocation: http://203.0.113.66/x\r\n\r\n"
+        real = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+        b.append((t + 6, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(forged))))
+        b.append((t + 7, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(real))))
+    write("sig-injection", "in-a.pcap", a)
+    write("sig-injection", "in-b.pcap", b)
+    write("sig-injection", "expect-b.pcap", a)
+    write("sig-injection", "expect-a.pcap", [x for x in b if x[0] != 107])
+
+
+CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-anomalies": anomalies, "sig-injection": injection, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":
