@@ -923,7 +923,7 @@ read_file(const char *path, char *err, size_t errlen)
 }
 
 /*
- * A private key that group or others may read is as good as published to every local user:
+ * A private key that group or others may read is as good as published to those users:
  * say so in the log and in status (the daemon still starts: the operator decides).
  */
 static void
@@ -934,8 +934,8 @@ key_mode_warning(struct mg_server *s, const char *path)
 	if (stat(path, &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
 		return;
 	snprintf(s->warning, sizeof(s->warning),
-			"mgmt.tls.key %s is readable by %s (mode %04o): chmod 600 it, owned by the "
-			"user vigild runs as",
+			"mgmt.tls.key %s is open to %s (mode %04o): chmod 600 it, owned by the user "
+			"vigild runs as",
 			path,
 			(st.st_mode & S_IRWXG) && (st.st_mode & S_IRWXO) ? "group and others"
 			: (st.st_mode & S_IRWXG)			 ? "its group"
