@@ -906,8 +906,8 @@ def relative_time_out_of_range(v, ctx):
 def logged_request_bytes_are_escaped(v, ctx):
     """A path with CR, LF and an escape sequence cannot forge a line in the daemon's log: the
     audit line shows them as \\xNN."""
-    r = expect(v.request("DELETE", "/api/v1/blocklist/1.2.3.4%0d%0aFORGED%20notice%1b%5b2J%5c",
-                         "operator"), 400)
+    expect(v.request("DELETE", "/api/v1/blocklist/1.2.3.4%0d%0aFORGED%20notice%1b%5b2J%5c",
+                     "operator"), 400)
     deadline = time.time() + 5
     while "FORGED" not in v.tail(400) and time.time() < deadline:
         time.sleep(0.1)

@@ -46,7 +46,8 @@ echo "test_demo: the API reports the demo's signature alert (sid 9000107)"
 curl -sf -o /dev/null http://127.0.0.1:8080/ || fail "the dashboard is not served"
 # The shipped config lets loopback read without a token, never change: a local process of any
 # user cannot turn enforcement off; a page whose name was rebound to 127.0.0.1 is not answered.
-out=$(env -u VIGIL_TOKEN "$vigilctl" mode dry-run 2>&1) && fail "a token-less mode change was accepted: $out"
+out=$(env -u VIGIL_TOKEN "$vigilctl" mode dry-run 2>&1) &&
+	fail "a token-less mode change was accepted: $out"
 grep -q "403 forbidden" <<<"$out" || fail "a token-less mode change: $out"
 [[ $("$vigilctl" mode) == enforce ]] || fail "the mode changed without a token"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebound.example:8080' \
