@@ -227,6 +227,10 @@ static const struct prom_row rows[] = {
 	{ "vigil_api_auth_failures_total", "counter",
 			"API requests refused with 401 (no, malformed or unknown token).",
 			"api.auth_failures", NULL, NULL, NULL },
+	{ "vigil_api_refused_total", "counter",
+			"API requests refused for a Host this appliance does not answer to (421) or "
+			"a write from another origin (403), by header.",
+			"api.refused.*", "header", NULL, NULL },
 	{ "vigil_api_connections", "gauge", "Open API connections.", "api.connections", NULL, NULL,
 			NULL },
 };
