@@ -15,8 +15,11 @@
 
 #include "dp_flow.h"
 
-/* Slots sampled when the table is full, looking for the stalest flow to evict. */
+/* Slots sampled when the table is full, looking for a flow to evict: groups of 8, and more
+ * groups while every flow sampled is protected (at most EVICT_GROUPS: a flood against a table
+ * of protected connections costs that many lines per new flow, no more). */
 #define EVICT_SAMPLE 8
+#define EVICT_GROUPS 4
 
 /* Aging visits every slot at least once per this much dataplane time. */
 #define AGE_SWEEP_NS 1000000000ULL
@@ -954,7 +957,7 @@ evict(struct dp_flow_table *t, uint32_t victim, uint64_t now)
 
 /*
  * The table is full: end the first in victim order of a few sampled flows to make room.
- * Returns false when all of them are protected.
+ * Returns false when all of them (EVICT_GROUPS groups) are protected.
  */
 static bool
 evict_one(struct dp_flow_table *t, uint64_t now)
@@ -962,10 +965,13 @@ evict_one(struct dp_flow_table *t, uint64_t now)
 	uint32_t victim = NIL;
 	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
-		uint32_t i = t->evict_cursor++;
+	for (unsigned k = 0; k < EVICT_SAMPLE * EVICT_GROUPS; k++) {
 		const struct dp_flow_hot *h;
+		uint32_t i;
 
+		if (k % EVICT_SAMPLE == 0 && victim != NIL)
+			break;
+		i = t->evict_cursor++;
 		if (t->evict_cursor >= t->h.n_entries)
 			t->evict_cursor = 0;
 		h = hot(t, i);
@@ -994,7 +1000,9 @@ evict_pair(struct dp_flow_table *t, uint64_t now)
 	uint32_t victim = NIL;
 	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
+	for (unsigned k = 0; k < EVICT_SAMPLE * EVICT_GROUPS; k++) {
+		if (k % EVICT_SAMPLE == 0 && victim != NIL)
+			break;
 		uint32_t i = t->evict_cursor & ~1u;
 		const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
 		unsigned __int128 r = 0;
