@@ -57,8 +57,11 @@ struct dp_flow_table {
 	uint32_t age_cursor;
 	/* Where eviction samples next: its own cursor, so that which flow a creation evicts
 	 * depends only on the table, not on how many loops aging ran (replays at any burst
-	 * size evict the same flows). */
+	 * size evict the same flows). A group of entries that are all protected sends the
+	 * search a stride away (coprime with the entry count, about 0.618 of it), so that flows
+	 * created together (a block of connections) cannot make every sample. */
 	uint32_t evict_cursor;
+	uint32_t evict_stride;
 	uint32_t next_id;
 	uint64_t last_age_ns;
 	uint64_t sweep_rate; /* slots per ns of the clock-paced sweep, 32.32 fixed point */
@@ -629,6 +632,18 @@ splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+static uint32_t
+gcd(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
 static void
 timeouts_init(struct dp_flow_table *t)
 {
@@ -685,6 +700,9 @@ dp_flow_table_create(const struct dp_flow_params *p)
 	if (t->p.evict_idle_ns == 0)
 		t->p.evict_idle_ns = DP_FLOW_EVICT_IDLE_NS;
 	t->sweep_rate = ((uint64_t)n << 32) / AGE_SWEEP_NS;
+	t->evict_stride = (uint32_t)((uint64_t)n * 2654435769u >> 32) | 1;
+	while (gcd(t->evict_stride, n) != 1)
+		t->evict_stride += 2;
 	blocks = (n + (1u << DP_FLOW_BLOCK_SHIFT) - 1) >> DP_FLOW_BLOCK_SHIFT;
 	t->h.n_entries = n;
 	t->h.n_buckets = (n + ENTRIES_PER_BUCKET - 1) / ENTRIES_PER_BUCKET;
@@ -948,6 +966,25 @@ evict_rank(const struct dp_flow_table *t, const struct dp_flow_hot *h, uint64_t 
 
 #define RANK_NONE ((unsigned __int128)DP_EVICT_PROTECTED << 64)
 
+/* The first entry of eviction's sample group g: the cursor's next run of EVICT_SAMPLE entries
+ * (the cursor moves on), then runs a stride apart from the previous group's. */
+static inline uint32_t
+evict_group(struct dp_flow_table *t, unsigned g, uint32_t prev)
+{
+	const uint32_t n = t->h.n_entries;
+	uint32_t base;
+
+	if (g == 0) {
+		base = t->evict_cursor;
+		t->evict_cursor = base + EVICT_SAMPLE >= n ? 0 : base + EVICT_SAMPLE;
+		return base;
+	}
+	base = prev + t->evict_stride;
+	if (base >= n)
+		base -= n;
+	return base & ~(uint32_t)(EVICT_SAMPLE - 1);
+}
+
 static void
 evict(struct dp_flow_table *t, uint32_t victim, uint64_t now)
 {
@@ -962,28 +999,26 @@ evict(struct dp_flow_table *t, uint32_t victim, uint64_t now)
 static bool
 evict_one(struct dp_flow_table *t, uint64_t now)
 {
-	uint32_t victim = NIL;
+	uint32_t victim = NIL, base = 0;
 	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE * EVICT_GROUPS; k++) {
-		const struct dp_flow_hot *h;
-		uint32_t i;
+	/* A group is 8 neighbouring entries: one 512-byte run of hot lines. */
+	for (unsigned g = 0; g < EVICT_GROUPS && victim == NIL; g++) {
+		base = evict_group(t, g, base);
+		for (uint32_t i = base; i < base + EVICT_SAMPLE && i < t->h.n_entries; i++) {
+			const struct dp_flow_hot *h = hot(t, i);
+			uint32_t e = i;
 
-		if (k % EVICT_SAMPLE == 0 && victim != NIL)
-			break;
-		i = t->evict_cursor++;
-		if (t->evict_cursor >= t->h.n_entries)
-			t->evict_cursor = 0;
-		h = hot(t, i);
-		if (h->tail)
-			h = hot(t, i ^= 1);
-		if (!h->live)
-			return true; /* a free entry after all */
-		unsigned __int128 r = evict_rank(t, h, now);
+			if (h->tail)
+				h = hot(t, e = i ^ 1);
+			if (!h->live)
+				return true; /* a free entry after all */
+			unsigned __int128 r = evict_rank(t, h, now);
 
-		if (r < best) {
-			best = r;
-			victim = i;
+			if (r < best) {
+				best = r;
+				victim = e;
+			}
 		}
 	}
 	if (victim == NIL)
@@ -997,24 +1032,24 @@ evict_one(struct dp_flow_table *t, uint64_t now)
 static bool
 evict_pair(struct dp_flow_table *t, uint64_t now)
 {
-	uint32_t victim = NIL;
+	uint32_t victim = NIL, base = 0;
 	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE * EVICT_GROUPS; k++) {
-		if (k % EVICT_SAMPLE == 0 && victim != NIL)
-			break;
-		uint32_t i = t->evict_cursor & ~1u;
-		const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
-		unsigned __int128 r = 0;
+	for (unsigned g = 0; g < EVICT_GROUPS && victim == NIL; g++) {
+		base = evict_group(t, g, base);
+		for (uint32_t i = base; i + 1 < base + EVICT_SAMPLE && i + 1 < t->h.n_entries;
+				i += 2) {
+			const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
+			unsigned __int128 r = 0;
 
-		t->evict_cursor = i + 2 >= t->h.n_entries ? 0 : i + 2;
-		if (a->live)
-			r = evict_rank(t, a, now);
-		if (b->live && evict_rank(t, b, now) > r)
-			r = evict_rank(t, b, now);
-		if (r < best) {
-			best = r;
-			victim = i;
+			if (a->live)
+				r = evict_rank(t, a, now);
+			if (b->live && evict_rank(t, b, now) > r)
+				r = evict_rank(t, b, now);
+			if (r < best) {
+				best = r;
+				victim = i;
+			}
 		}
 	}
 	if (victim == NIL)
