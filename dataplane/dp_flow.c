@@ -939,10 +939,10 @@ init_flow(struct dp_flow_table *t, int32_t pos, unsigned init_is_b, uint16_t in_
 /*
  * Which flows a full table gives up first (enum dp_flow_evict_class): a flood of new flows
  * (SYNs, spoofed sources, one-way UDP) evicts its own kind and idle flows, never an answered
- * connection that is active. Answered: TCP from ESTABLISHED on (a handshake completed, or a
- * mid-stream pick-up), any flow, only when its responder has sent something (a flood of
- * mid-stream ACKs answers nothing). Low 32 bits of the packet counts: a count that just
- * wrapped to 0 reads as unanswered for one packet.
+ * connection that is active. Answered: the responder has sent something (a flood of
+ * mid-stream ACKs answers nothing) and, for TCP, the connection reached ESTABLISHED (a
+ * handshake completed, or a mid-stream pick-up). The hot line's packet counts are the low 32
+ * bits: a count that just wrapped to 0 reads as unanswered until the next packet.
  */
 static inline unsigned
 evict_class(const struct dp_flow_table *t, const struct dp_flow_hot *h, uint64_t now)
