@@ -1119,11 +1119,23 @@ dp_flow_create_lk(struct dp_flow_table *t, const struct dp_flow_lkey *k, unsigne
 			return overflow(t, DP_OVERFLOW_PROTECTED);
 	}
 	key_store(t, (uint32_t)pos, k);
-	if (unlikely(bucket_insert(t, (uint32_t)pos, k->hash, k->sig) != 0) &&
-			!(t->p.evict && evict_from_buckets(t, k, now) &&
-					bucket_insert(t, (uint32_t)pos, k->hash, k->sig) == 0)) {
-		release(t, (uint32_t)pos, k->is_long);
-		return overflow(t, DP_OVERFLOW_BUCKETS);
+	if (unlikely(bucket_insert(t, (uint32_t)pos, k->hash, k->sig) != 0)) {
+		struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+		bool placed = false;
+
+		if (t->p.evict) {
+			/* pos is taken but not live yet: when the victim is its neighbour, freeing
+			 * the victim must not see pos as a free half and unlink it from a free list
+			 * it is not on. */
+			h->live = 1;
+			placed = evict_from_buckets(t, k, now) &&
+				 bucket_insert(t, (uint32_t)pos, k->hash, k->sig) == 0;
+			h->live = 0;
+		}
+		if (!placed) {
+			release(t, (uint32_t)pos, k->is_long);
+			return overflow(t, DP_OVERFLOW_BUCKETS);
+		}
 	}
 	init_flow(t, pos, init_is_b, in_port, now, kind_of(key_proto(k)));
 	*created = true;
