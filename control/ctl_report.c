@@ -70,22 +70,30 @@ static json_t *
 flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
 {
 	json_t *ended = json_object(), *states = json_object();
+	json_t *ovf = json_object(), *evicted = json_object();
 
 	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
 		json_object_set_new(ended, dp_end_reason_name(r),
 				json_integer((json_int_t)f->ended[r]));
+	for (unsigned r = 0; r < DP_OVERFLOW__COUNT; r++)
+		json_object_set_new(ovf, dp_flow_overflow_name(r),
+				json_integer((json_int_t)f->overflow_by[r]));
+	for (unsigned c = 0; c < DP_EVICT_PROTECTED; c++)
+		json_object_set_new(evicted, dp_flow_evict_class_name(c),
+				json_integer((json_int_t)f->evicted_by[c]));
 	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
 		json_object_set_new(states, dp_tcp_state_name(s),
 				json_integer((json_int_t)f->per_state[s]));
-	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
-			 "s:I}",
+	return json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, "
+			 "s:I, s:I, s:I}",
 			"active", (json_int_t)f->active, "created", (json_int_t)f->created, "ended",
-			ended, "overflow", (json_int_t)f->overflow, "tcp_invalid",
-			(json_int_t)f->tcp_invalid, "tcp_invalid_dropped",
-			(json_int_t)f->tcp_invalid_dropped, "midstream", (json_int_t)f->midstream,
-			"midstream_refused", (json_int_t)f->midstream_refused, "port_reuse",
-			(json_int_t)f->port_reuse, "tcp_states", states, "memory_bytes",
-			(json_int_t)memory, "entries", (json_int_t)entries, "memory_per_flow",
+			ended, "overflow", (json_int_t)f->overflow, "overflow_by", ovf,
+			"evicted_by", evicted, "tcp_invalid", (json_int_t)f->tcp_invalid,
+			"tcp_invalid_dropped", (json_int_t)f->tcp_invalid_dropped, "midstream",
+			(json_int_t)f->midstream, "midstream_refused",
+			(json_int_t)f->midstream_refused, "port_reuse", (json_int_t)f->port_reuse,
+			"tcp_states", states, "memory_bytes", (json_int_t)memory, "entries",
+			(json_int_t)entries, "memory_per_flow",
 			(json_int_t)(entries ? memory / entries : 0), "long_keys",
 			(json_int_t)f->long_keys, "bucket_moves", (json_int_t)f->bucket_moves);
 }

@@ -15,8 +15,11 @@
 
 #include "dp_flow.h"
 
-/* Slots sampled when the table is full, looking for the stalest flow to evict. */
+/* Slots sampled when the table is full, looking for a flow to evict: groups of 8, and more
+ * groups while every flow sampled is protected (at most EVICT_GROUPS: a flood against a table
+ * of protected connections costs that many lines per new flow, no more). */
 #define EVICT_SAMPLE 8
+#define EVICT_GROUPS 4
 
 /* Aging visits every slot at least once per this much dataplane time. */
 #define AGE_SWEEP_NS 1000000000ULL
@@ -52,6 +55,13 @@ struct dp_flow_table {
 	uint32_t free1;
 	uint32_t free2;
 	uint32_t age_cursor;
+	/* Where eviction samples next: its own cursor, so that which flow a creation evicts
+	 * depends only on the table, not on how many loops aging ran (replays at any burst
+	 * size evict the same flows). A group of entries that are all protected sends the
+	 * search a stride away (coprime with the entry count, about 0.618 of it), so that flows
+	 * created together (a block of connections) cannot make every sample. */
+	uint32_t evict_cursor;
+	uint32_t evict_stride;
 	uint32_t next_id;
 	uint64_t last_age_ns;
 	uint64_t sweep_rate; /* slots per ns of the clock-paced sweep, 32.32 fixed point */
@@ -82,6 +92,31 @@ const char *
 dp_end_reason_name(enum dp_end_reason r)
 {
 	return (unsigned)r <= DP_END_FLUSHED ? end_names[r] : "?";
+}
+
+static const char *const overflow_names[] = {
+	[DP_OVERFLOW_NO_EVICT] = "no_evict",
+	[DP_OVERFLOW_PROTECTED] = "protected",
+	[DP_OVERFLOW_BUCKETS] = "buckets",
+};
+
+const char *
+dp_flow_overflow_name(enum dp_flow_overflow r)
+{
+	return (unsigned)r < DP_OVERFLOW__COUNT ? overflow_names[r] : "?";
+}
+
+static const char *const evict_class_names[] = {
+	[DP_EVICT_CLOSED] = "closed",
+	[DP_EVICT_UNANSWERED] = "unanswered",
+	[DP_EVICT_IDLE] = "idle",
+	[DP_EVICT_PROTECTED] = "protected",
+};
+
+const char *
+dp_flow_evict_class_name(enum dp_flow_evict_class c)
+{
+	return (unsigned)c < DP_EVICT__COUNT ? evict_class_names[c] : "?";
 }
 
 static inline struct dp_flow_hot *
@@ -597,6 +632,18 @@ splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+static uint32_t
+gcd(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
 static void
 timeouts_init(struct dp_flow_table *t)
 {
@@ -650,7 +697,12 @@ dp_flow_table_create(const struct dp_flow_params *p)
 	t->p.max_flows = n;
 	if (t->p.aging_batch == 0)
 		t->p.aging_batch = 8;
+	if (t->p.evict_idle_ns == 0)
+		t->p.evict_idle_ns = DP_FLOW_EVICT_IDLE_NS;
 	t->sweep_rate = ((uint64_t)n << 32) / AGE_SWEEP_NS;
+	t->evict_stride = (uint32_t)((uint64_t)n * 2654435769u >> 32) | 1;
+	while (gcd(t->evict_stride, n) != 1)
+		t->evict_stride += 2;
 	blocks = (n + (1u << DP_FLOW_BLOCK_SHIFT) - 1) >> DP_FLOW_BLOCK_SHIFT;
 	t->h.n_entries = n;
 	t->h.n_buckets = (n + ENTRIES_PER_BUCKET - 1) / ENTRIES_PER_BUCKET;
@@ -884,80 +936,138 @@ init_flow(struct dp_flow_table *t, int32_t pos, unsigned init_is_b, uint16_t in_
 		t->ctr.long_keys++;
 }
 
-/* Closed connections go first, then the least recently seen. */
-static inline uint64_t
-evict_age(const struct dp_flow_hot *h)
+/*
+ * Which flows a full table gives up first (enum dp_flow_evict_class): a flood of new flows
+ * (SYNs, spoofed sources, one-way UDP) evicts its own kind and idle flows, never an answered
+ * connection that is active. Answered: the responder has sent something (a flood of
+ * mid-stream ACKs answers nothing) and, for TCP, the connection reached ESTABLISHED (a
+ * handshake completed, or a mid-stream pick-up). The hot line's packet counts are the low 32
+ * bits: a count that just wrapped to 0 reads as unanswered until the next packet.
+ */
+static inline unsigned
+evict_class(const struct dp_flow_table *t, const struct dp_flow_hot *h, uint64_t now)
 {
-	return closed(h) ? 0 : h->last_ns;
+	if (closed(h) || now >= dp_flow_expiry(t, h))
+		return DP_EVICT_CLOSED;
+	if (h->pkts[0] == 0 || h->pkts[1] == 0 ||
+			(h->kind == DP_FK_TCP && h->tcp_state < DP_TCP_ESTABLISHED))
+		return DP_EVICT_UNANSWERED;
+	if ((int64_t)(now - h->last_ns) >= (int64_t)t->p.evict_idle_ns)
+		return DP_EVICT_IDLE;
+	return DP_EVICT_PROTECTED;
 }
 
-/* The table is full: end the stalest of a few sampled flows to make room. */
+/* The victim order: by class, then the least recently seen. */
+static inline unsigned __int128
+evict_rank(const struct dp_flow_table *t, const struct dp_flow_hot *h, uint64_t now)
+{
+	return (unsigned __int128)evict_class(t, h, now) << 64 | h->last_ns;
+}
+
+#define RANK_NONE ((unsigned __int128)DP_EVICT_PROTECTED << 64)
+
+/* The first entry of eviction's sample group g: the cursor's next run of EVICT_SAMPLE entries
+ * (the cursor moves on), then runs a stride apart from the previous group's. */
+static inline uint32_t
+evict_group(struct dp_flow_table *t, unsigned g, uint32_t prev)
+{
+	const uint32_t n = t->h.n_entries;
+	uint32_t base;
+
+	if (g == 0) {
+		base = t->evict_cursor;
+		t->evict_cursor = base + EVICT_SAMPLE >= n ? 0 : base + EVICT_SAMPLE;
+		return base;
+	}
+	base = prev + t->evict_stride;
+	if (base >= n)
+		base -= n;
+	return base & ~(uint32_t)(EVICT_SAMPLE - 1);
+}
+
+static void
+evict(struct dp_flow_table *t, uint32_t victim, uint64_t now)
+{
+	t->ctr.evicted_by[evict_class(t, hot(t, victim), now)]++;
+	end_flow(t, (int32_t)victim, DP_END_EVICTED, now, false);
+}
+
+/*
+ * The table is full: end the first in victim order of a few sampled flows to make room.
+ * Returns false when all of them (EVICT_GROUPS groups) are protected.
+ */
 static bool
 evict_one(struct dp_flow_table *t, uint64_t now)
 {
-	int32_t victim = -1;
-	uint64_t oldest = UINT64_MAX;
+	uint32_t victim = NIL, base = 0;
+	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
-		uint32_t i = t->age_cursor++;
-		const struct dp_flow_hot *h;
+	/* A group is 8 neighbouring entries: one 512-byte run of hot lines. */
+	for (unsigned g = 0; g < EVICT_GROUPS && victim == NIL; g++) {
+		base = evict_group(t, g, base);
+		for (uint32_t i = base; i < base + EVICT_SAMPLE && i < t->h.n_entries; i++) {
+			const struct dp_flow_hot *h = hot(t, i);
+			uint32_t e = i;
 
-		if (t->age_cursor >= t->h.n_entries)
-			t->age_cursor = 0;
-		h = hot(t, i);
-		if (h->tail)
-			h = hot(t, i ^= 1);
-		if (!h->live)
-			return true; /* a free entry after all */
-		if (evict_age(h) < oldest) {
-			oldest = evict_age(h);
-			victim = (int32_t)i;
+			if (h->tail)
+				h = hot(t, e = i ^ 1);
+			if (!h->live)
+				return true; /* a free entry after all */
+			unsigned __int128 r = evict_rank(t, h, now);
+
+			if (r < best) {
+				best = r;
+				victim = e;
+			}
 		}
 	}
-	if (victim < 0)
+	if (victim == NIL)
 		return false;
-	end_flow(t, victim, DP_END_EVICTED, now, false);
+	evict(t, victim, now);
 	return true;
 }
 
-/* A long key needs a whole pair: end the flows of the sampled pair whose newest is stalest. */
+/* A long key needs a whole pair: end the flows of the sampled pair that ranks first by its
+ * less evictable flow (a free half ranks first). */
 static bool
 evict_pair(struct dp_flow_table *t, uint64_t now)
 {
-	uint32_t victim = NIL;
-	uint64_t oldest = UINT64_MAX;
+	uint32_t victim = NIL, base = 0;
+	unsigned __int128 best = RANK_NONE;
 
-	for (unsigned k = 0; k < EVICT_SAMPLE; k++) {
-		uint32_t i = t->age_cursor & ~1u;
-		const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
-		uint64_t newest = 0;
+	for (unsigned g = 0; g < EVICT_GROUPS && victim == NIL; g++) {
+		base = evict_group(t, g, base);
+		for (uint32_t i = base; i + 1 < base + EVICT_SAMPLE && i + 1 < t->h.n_entries;
+				i += 2) {
+			const struct dp_flow_hot *a = hot(t, i), *b = hot(t, i + 1);
+			unsigned __int128 r = 0;
 
-		t->age_cursor = i + 2 >= t->h.n_entries ? 0 : i + 2;
-		if (a->live)
-			newest = evict_age(a);
-		if (b->live && evict_age(b) > newest)
-			newest = evict_age(b);
-		if (newest < oldest || victim == NIL) {
-			oldest = newest;
-			victim = i;
+			if (a->live)
+				r = evict_rank(t, a, now);
+			if (b->live && evict_rank(t, b, now) > r)
+				r = evict_rank(t, b, now);
+			if (r < best) {
+				best = r;
+				victim = i;
+			}
 		}
 	}
 	if (victim == NIL)
 		return false;
 	if (hot(t, victim)->live)
-		end_flow(t, (int32_t)victim, DP_END_EVICTED, now, false);
+		evict(t, victim, now);
 	if (hot(t, victim + 1)->live)
-		end_flow(t, (int32_t)victim + 1, DP_END_EVICTED, now, false);
+		evict(t, victim + 1, now);
 	return true;
 }
 
-/* No room in the key's buckets: end the stalest flow of the two. */
+/* No room in the key's buckets: end the first in victim order of the flows in the two. */
 static bool
 evict_from_buckets(struct dp_flow_table *t, const struct dp_flow_lkey *k, uint64_t now)
 {
 	uint32_t bs[2] = { k->bucket, dp_flow_bucket2(t, k->hash) };
 	uint32_t victim = NIL;
-	uint64_t oldest = UINT64_MAX;
+	unsigned __int128 best = RANK_NONE;
 
 	for (unsigned j = 0; j < 2; j++) {
 		const struct dp_flow_bucket *b = &t->h.buckets[bs[j]];
@@ -965,16 +1075,26 @@ evict_from_buckets(struct dp_flow_table *t, const struct dp_flow_lkey *k, uint64
 		for (unsigned s = 0; s < DP_FLOW_BUCKET_SLOTS; s++) {
 			if (b->sig[s] == 0)
 				continue;
-			if (victim == NIL || evict_age(hot(t, b->idx[s])) < oldest) {
-				oldest = evict_age(hot(t, b->idx[s]));
+			unsigned __int128 r = evict_rank(t, hot(t, b->idx[s]), now);
+
+			if (r < best) {
+				best = r;
 				victim = b->idx[s];
 			}
 		}
 	}
 	if (victim == NIL)
 		return false;
-	end_flow(t, (int32_t)victim, DP_END_EVICTED, now, false);
+	evict(t, victim, now);
 	return true;
+}
+
+static int32_t
+overflow(struct dp_flow_table *t, enum dp_flow_overflow why)
+{
+	t->ctr.overflow++;
+	t->ctr.overflow_by[why]++;
+	return -1;
 }
 
 int32_t
@@ -989,19 +1109,33 @@ dp_flow_create_lk(struct dp_flow_table *t, const struct dp_flow_lkey *k, unsigne
 	if (pos >= 0)
 		return pos;
 	pos = k->is_long ? alloc2(t) : alloc1(t);
-	if (pos < 0 && t->p.evict && (k->is_long ? evict_pair(t, now) : evict_one(t, now)))
-		pos = k->is_long ? alloc2(t) : alloc1(t);
 	if (pos < 0) {
-		t->ctr.overflow++;
-		return -1;
+		if (!t->p.evict)
+			return overflow(t, DP_OVERFLOW_NO_EVICT);
+		if (!(k->is_long ? evict_pair(t, now) : evict_one(t, now)))
+			return overflow(t, DP_OVERFLOW_PROTECTED);
+		pos = k->is_long ? alloc2(t) : alloc1(t);
+		if (pos < 0) /* not expected: a victim frees what the key needs */
+			return overflow(t, DP_OVERFLOW_PROTECTED);
 	}
 	key_store(t, (uint32_t)pos, k);
-	if (unlikely(bucket_insert(t, (uint32_t)pos, k->hash, k->sig) != 0) &&
-			!(t->p.evict && evict_from_buckets(t, k, now) &&
-					bucket_insert(t, (uint32_t)pos, k->hash, k->sig) == 0)) {
-		release(t, (uint32_t)pos, k->is_long);
-		t->ctr.overflow++;
-		return -1;
+	if (unlikely(bucket_insert(t, (uint32_t)pos, k->hash, k->sig) != 0)) {
+		struct dp_flow_hot *h = hot(t, (uint32_t)pos);
+		bool placed = false;
+
+		if (t->p.evict) {
+			/* pos is taken but not live yet: when the victim is its neighbour, freeing
+			 * the victim must not see pos as a free half and unlink it from a free list
+			 * it is not on. */
+			h->live = 1;
+			placed = evict_from_buckets(t, k, now) &&
+				 bucket_insert(t, (uint32_t)pos, k->hash, k->sig) == 0;
+			h->live = 0;
+		}
+		if (!placed) {
+			release(t, (uint32_t)pos, k->is_long);
+			return overflow(t, DP_OVERFLOW_BUCKETS);
+		}
 	}
 	init_flow(t, pos, init_is_b, in_port, now, kind_of(key_proto(k)));
 	*created = true;

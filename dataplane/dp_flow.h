@@ -22,7 +22,8 @@
  * No expiry time is stored: a flow is due when the clock passes last seen plus the timeout of
  * its protocol and TCP state. Aging visits a few entries per call, so expiry costs a little
  * every loop instead of a pause; flows past their timeout end with a reason (FIN, RST,
- * timeout), others are evicted when the table is full, and every end becomes an event for
+ * timeout). A full table evicts flows that are closed, never answered or idle, never an
+ * answered flow that is active (enum dp_flow_evict_class); every end becomes an event for
  * control.
  */
 #ifndef DP_FLOW_H
@@ -198,15 +199,43 @@ struct dp_flow_timeouts {
 struct dp_flow_params {
 	uint32_t max_flows;   /* entries: an IPv4 flow takes one, a long key two */
 	bool overflow_open;   /* table full and nothing evictable: forward untracked (or drop) */
-	bool evict;	      /* when full, evict the stalest of a few sampled flows */
+	bool evict;	      /* when full, evict a sampled flow that is not protected */
 	bool midstream;	      /* accept TCP flows first seen without a handshake */
 	bool tcp_strict;      /* drop segments that are invalid for the state */
 	uint32_t aging_batch; /* slots visited per aging call */
 	uint64_t update_interval_ns; /* 0: no periodic updates */
+	/* An answered flow seen within this long is protected from eviction; 0: the default,
+	 * DP_FLOW_EVICT_IDLE_NS. */
+	uint64_t evict_idle_ns;
 	struct dp_flow_timeouts timeouts;
 	uint64_t seed; /* hash seed; 0: a random one */
 	unsigned worker;
 	int socket;
+};
+
+/* An answered flow not seen for this long may be evicted (dp_flow_params.evict_idle_ns). */
+#define DP_FLOW_EVICT_IDLE_NS (10ULL * 1000 * 1000 * 1000)
+
+/*
+ * What a full table evicts, first to last: closed or expired flows, flows never answered (TCP
+ * before ESTABLISHED, or any flow whose responder has sent nothing), answered flows idle for
+ * evict_idle_ns. An answered flow seen more recently is protected: it is never evicted, and a
+ * new flow that finds only protected ones overflows.
+ */
+enum dp_flow_evict_class {
+	DP_EVICT_CLOSED = 0,
+	DP_EVICT_UNANSWERED,
+	DP_EVICT_IDLE,
+	DP_EVICT_PROTECTED, /* not evicted */
+	DP_EVICT__COUNT,
+};
+
+/* Why a new flow was not tracked (then flows.overflow says whether its packet passes). */
+enum dp_flow_overflow {
+	DP_OVERFLOW_NO_EVICT = 0, /* table full, eviction disabled */
+	DP_OVERFLOW_PROTECTED,	  /* every flow sampled for eviction was protected */
+	DP_OVERFLOW_BUCKETS,	  /* no room in the key's two buckets, nothing there evictable */
+	DP_OVERFLOW__COUNT,
 };
 
 struct dp_flow_counters {
@@ -215,7 +244,9 @@ struct dp_flow_counters {
 	uint64_t ended[DP_END_FLUSHED + 1]; /* by enum dp_end_reason */
 	uint64_t removed;		    /* every end, whatever its reason */
 	uint64_t overflow;		    /* new flows not tracked because the table was full */
-	uint64_t tcp_invalid;		    /* segments invalid for the connection's state */
+	uint64_t overflow_by[DP_OVERFLOW__COUNT]; /* the same by enum dp_flow_overflow */
+	uint64_t evicted_by[DP_EVICT_PROTECTED];  /* ended[DP_END_EVICTED] by eviction class */
+	uint64_t tcp_invalid;			  /* segments invalid for the connection's state */
 	uint64_t tcp_invalid_dropped;
 	uint64_t midstream;	    /* TCP flows picked up without a handshake */
 	uint64_t midstream_refused; /* first segments not picked up: no ACK, or not allowed */
@@ -673,5 +704,7 @@ const struct dp_flow_counters *dp_flow_counters(const struct dp_flow_table *t);
 void dp_flow_describe(const struct dp_flow_table *t, int32_t pos, struct dp_event_flow *out);
 
 const char *dp_end_reason_name(enum dp_end_reason r);
+const char *dp_flow_overflow_name(enum dp_flow_overflow r);
+const char *dp_flow_evict_class_name(enum dp_flow_evict_class c);
 
 #endif /* DP_FLOW_H */

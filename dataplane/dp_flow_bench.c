@@ -6,6 +6,8 @@
  *   dp_flow_bench [EAL args] -- [-n 1,10000,100000,1000000] [-o in,shuffled] [-t seconds]
  *                 [-p passes] [-T new,old] [-j out.json]
  *   dp_flow_bench [EAL args] -- -P       the parse stage's own cost (see run_parse)
+ *   dp_flow_bench [EAL args] -- -F [-n ...] [-T new,old]   a SYN flood against a full table
+ *                                        (see run_flood)
  *
  * For each flow count N and order: N established TCP flows (IPv4, 64-byte frames, both
  * directions), created in a first pass; then passes over them in bursts of 32, each packet of
@@ -241,6 +243,129 @@ run_old(uint32_t n, bool shuffled, double seconds, uint64_t min_passes, struct r
 	ref_flow_table_free(t);
 }
 
+/* The table a flood bench drives: the new one, or the old (rt). */
+struct flood {
+	struct dp_flow_table *t;
+	struct ref_flow_table *rt;
+	uint64_t now;
+};
+
+/* One packet of flow k in direction dir (a SYN when syn) as the worker sends it: looked up,
+ * created on a miss, accounted. False when the flow could not be had (overflow). */
+static bool
+flood_feed(struct flood *fl, uint32_t k, unsigned dir, bool syn)
+{
+	struct dp_pkt pk;
+	bool created;
+	int32_t ps;
+
+	packet(k, dir, &pk);
+	if (syn)
+		pk.tcp_flags = DP_TCPF_SYN;
+	if (fl->rt != NULL) {
+		struct ref_flow_key wk;
+		unsigned sb = ref_flow_key_make(&pk, &wk);
+
+		ps = ref_flow_lookup(fl->rt, &wk);
+		if (ps < 0)
+			ps = ref_flow_create(fl->rt, &wk, sb, 0, fl->now, &created);
+		if (ps >= 0)
+			ref_flow_packet(fl->rt, ps, &pk, sb, 64, fl->now);
+	} else {
+		struct dp_flow_lkey lk;
+
+		dp_flow_lkey_make(fl->t, &pk, &lk);
+		ps = dp_flow_find(fl->t, &lk);
+		if (ps < 0)
+			ps = dp_flow_create_lk(fl->t, &lk, lk.src_is_b, 0, fl->now, &created);
+		if (ps >= 0)
+			dp_flow_packet(fl->t, ps, &pk, lk.src_is_b, 64, fl->now);
+	}
+	return ps >= 0;
+}
+
+/* Is flow k in the table? */
+static bool
+flood_has(struct flood *fl, uint32_t k)
+{
+	struct dp_pkt pk;
+
+	packet(k, 1, &pk);
+	if (fl->rt != NULL) {
+		struct ref_flow_key wk;
+
+		ref_flow_key_make(&pk, &wk);
+		return ref_flow_lookup(fl->rt, &wk) >= 0;
+	}
+	struct dp_flow_lkey lk;
+
+	dp_flow_lkey_make(fl->t, &pk, &lk);
+	return dp_flow_find(fl->t, &lk) >= 0;
+}
+
+/*
+ * A SYN flood against a full table: a table of n entries holding n/2 answered, active
+ * connections (a packet each way) and n/2 SYNs never answered; then n SYNs of new flows, one
+ * second later. Cycles per new flow (lookup, creation with its eviction or overflow, the
+ * packet), how many could not be tracked, and how many connections are left. The old table
+ * evicts the stalest of 8 sampled flows whatever it is, so it gives up connections too.
+ */
+static void
+run_flood(uint32_t n, bool old_table)
+{
+	struct dp_flow_params fp = {
+		.max_flows = n,
+		.evict = true,
+		.midstream = true,
+		.aging_batch = 8,
+		.update_interval_ns = 60 * SEC,
+		.timeouts = timeouts(),
+		.worker = serial++,
+		.socket = (int)rte_socket_id(),
+	};
+	struct ref_flow_params rp = {
+		.max_flows = n,
+		.evict = true,
+		.midstream = true,
+		.aging_batch = 8,
+		.update_interval_ns = 60 * SEC,
+		.worker = 1000 + serial++,
+		.socket = (int)rte_socket_id(),
+	};
+	struct flood fl = { .now = 1000 * SEC };
+	uint64_t t0, cycles, failed = 0, left = 0;
+
+	memcpy(&rp.timeouts, &fp.timeouts, sizeof(rp.timeouts));
+	if (old_table)
+		fl.rt = ref_flow_table_create(&rp);
+	else
+		fl.t = dp_flow_table_create(&fp);
+	if (fl.t == NULL && fl.rt == NULL) {
+		fprintf(stderr, "flood bench: no table: %s\n", rte_strerror(rte_errno));
+		exit(1);
+	}
+	if (!old_table)
+		n = dp_flow_table_entries(fl.t);
+	for (uint32_t k = 0; k < n / 2; k++) {
+		flood_feed(&fl, k, 0, false);
+		flood_feed(&fl, k, 1, false);
+	}
+	for (uint32_t k = n / 2; k < n; k++)
+		flood_feed(&fl, k, 0, true);
+	fl.now += SEC;
+	t0 = rte_rdtsc();
+	for (uint32_t k = n; k < 2 * n; k++)
+		failed += !flood_feed(&fl, k, 0, true);
+	cycles = rte_rdtsc() - t0;
+	for (uint32_t k = 0; k < n / 2; k++)
+		left += flood_has(&fl, k);
+	printf("| %s | %u | %.0f | %" PRIu64 " | %" PRIu64 " of %u |\n", old_table ? "old" : "new",
+			n, (double)cycles / n, failed, left, n / 2);
+	fflush(stdout);
+	dp_flow_table_free(fl.t);
+	ref_flow_table_free(fl.rt);
+}
+
 /*
  * The parse stage's own work on one burst of 32 identical 64-byte TCP frames in mbufs (in
  * cache, as after rx): the parser alone, then with the flow key and hash. Cycles per packet,
@@ -408,6 +533,7 @@ main(int argc, char **argv)
 	uint32_t flows[8] = { 1, 10000, 100000, 1000000 };
 	unsigned n_flows = 4;
 	bool do_in = true, do_shuf = true, do_new = true, do_old = true, do_parse = false;
+	bool do_flood = false;
 	double seconds = 1.0;
 	uint64_t passes = 1;
 	const char *json = NULL;
@@ -421,7 +547,7 @@ main(int argc, char **argv)
 	}
 	argc -= rc;
 	argv += rc;
-	while ((c = getopt(argc, argv, "n:o:t:p:T:j:Ph")) != -1) {
+	while ((c = getopt(argc, argv, "n:o:t:p:T:j:PFh")) != -1) {
 		switch (c) {
 		case 'n':
 			n_flows = parse_list(optarg, flows, RTE_DIM(flows));
@@ -446,6 +572,9 @@ main(int argc, char **argv)
 		case 'P':
 			do_parse = true;
 			break;
+		case 'F':
+			do_flood = true;
+			break;
 		default:
 			fprintf(stderr, "usage: dp_flow_bench [EAL args] -- [-n 1,10k,100k,1m] "
 					"[-o in,shuffled] [-t seconds] [-p passes] [-T new,old] "
@@ -457,6 +586,16 @@ main(int argc, char **argv)
 		if (getenv("DP_FLOW_BENCH_REPS") != NULL)
 			bench_reps = (unsigned)atoi(getenv("DP_FLOW_BENCH_REPS"));
 		run_parse();
+		rte_eal_cleanup();
+		return 0;
+	}
+	if (do_flood) {
+		printf("| table | entries | cycles per new flow | new flows not tracked | "
+		       "connections left |\n|---|---|---|---|---|\n");
+		for (unsigned f = 0; f < n_flows; f++)
+			for (unsigned k = 0; k < 2; k++)
+				if ((k == 0 && do_old) || (k == 1 && do_new))
+					run_flood(flows[f] < 1024 ? 1024 : flows[f], k == 0);
 		rte_eal_cleanup();
 		return 0;
 	}

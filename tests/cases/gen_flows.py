@@ -100,6 +100,57 @@ def midstream():
                        [pcapfile.Packet(T0 + t * MS, bytes(f)) for t, f in frames])
 
 
+def exhaustion():
+    """flows-exhaustion: a SYN flood of spoofed sources against a web server overflows a small
+    flow table (flows.max 1024) while an established connection to the same server goes on: a
+    download whose server sends a chunk less often than the flood takes to fill the table. The
+    flood's flows never complete a handshake, so they evict each other; the connection's later
+    packets in both directions are all forwarded (before, it was the stalest flow sampled:
+    evicted, its server's next chunk started a flow from the server's side, which the policy
+    drops). Times in microseconds."""
+    a, b = [], []
+
+    def c2s(t_us, frame):
+        a.append((t_us, Ether(src=CM, dst=SM) / frame))
+
+    def s2c(t_us, frame):
+        b.append((t_us, Ether(src=SM, dst=CM) / frame))
+
+    ip_c, ip_s = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    cseq, sseq = 101, 901
+
+    def chunk(t_us, n):
+        """The server sends n bytes of the download, the client acknowledges them."""
+        nonlocal sseq
+        s2c(t_us, ip_s / TCP(sport=80, dport=40000, flags="PA", seq=sseq, ack=cseq) / Raw(b"R" * n))
+        sseq += n
+        c2s(t_us + 100, ip_c / TCP(sport=40000, dport=80, flags="A", seq=cseq, ack=sseq))
+
+    c2s(0, ip_c / TCP(sport=40000, dport=80, flags="S", seq=100))
+    s2c(100, ip_s / TCP(sport=80, dport=40000, flags="SA", seq=900, ack=101))
+    c2s(200, ip_c / TCP(sport=40000, dport=80, flags="A", seq=101, ack=901))
+    c2s(300, ip_c / TCP(sport=40000, dport=80, flags="PA", seq=101, ack=901) / Raw(b"G" * 100))
+    cseq += 100
+    chunk(400, 500)
+    # 3000 SYNs from 198.18.0.0/15, one every 50 us from 10 ms on (150 ms); the download goes
+    # on with a chunk every 40 ms, the time the flood takes to fill the table and more.
+    for i in range(3000):
+        src = f"198.18.{(i >> 8) & 0xff}.{i & 0xff}"
+        c2s(10_000 + 50 * i + 25, IP(src=src, dst="10.2.2.2")
+            / TCP(sport=1024 + (i * 7919) % 60000, dport=80, flags="S", seq=i))
+    for k in range(5):
+        chunk(50_000 + 40_000 * k, 200 + k)
+    c2s(300_000, ip_c / TCP(sport=40000, dport=80, flags="FA", seq=cseq, ack=sseq))
+    s2c(300_100, ip_s / TCP(sport=80, dport=40000, flags="FA", seq=sseq, ack=cseq + 1))
+    c2s(300_200, ip_c / TCP(sport=40000, dport=80, flags="A", seq=cseq + 1, ack=sseq + 1))
+    for name, frames in (("in-a.pcap", a), ("in-b.pcap", b)):
+        frames.sort(key=lambda x: x[0])
+        pcapfile.write(os.path.join(HERE, "flows-exhaustion", name),
+                       [pcapfile.Packet(T0 + t * 1000, bytes(f)) for t, f in frames])
+    print(f"flows-exhaustion: {len(a)} packets on a, {len(b)} on b")
+
+
 if __name__ == "__main__":
     main()
     midstream()
+    exhaustion()

@@ -234,9 +234,11 @@ def run_case(case_dir, args, burst=None, observe=None):
 
 
 # What differs between runs of the same input by construction, not by decision: identifiers
-# the worker hands out, sequence numbers, timing and loop counts, scratch paths.
+# the worker hands out, sequence numbers, timing and loop counts, scratch paths, and where the
+# flow table's keys sit (its hash seed is random per run: bucket_moves).
 UNSTABLE = {"flow_id", "seq", "uid", "loops", "busy_loops", "busy_cycles", "rx_bursts",
-            "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps"}
+            "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps",
+            "bucket_moves"}
 
 
 def strip_unstable(o):

@@ -11,6 +11,10 @@
  * (entries are placed differently, so sampling "the stalest of a few" picks other flows) are
  * ended in the old table as well, which is large enough never to choose its own; and the new
  * table's overflows are not created in the old. Positions are each table's own.
+ *
+ * The new table's eviction policy (issue 17) is checked against its definition: no victim was
+ * an answered flow seen within evict_idle_ns (protected), victims and overflows are counted by
+ * class and reason; a flood of SYNs from new sources runs through some of the streams.
  */
 #define VG_TEST_WITH_EAL
 #include "vg_test.h"
@@ -38,8 +42,13 @@ struct side {
 
 static struct side s_new, s_old;
 
-/* What the new table's end hook saw: the flows it ended, in order. */
+/* An answered flow seen this recently is protected from eviction (the new table's param). */
+#define EVICT_IDLE (1 * SEC)
+
+/* What the new table's end hook saw: the flows it ended, in order, and whether each was
+ * protected when it ended. */
 static struct dp_flow_key ended_keys[64];
+static bool ended_protected[64];
 static unsigned n_ended;
 
 static uint64_t rng;
@@ -53,13 +62,34 @@ rnd(void)
 	return rng;
 }
 
+/* The definition of a protected flow, written from the issue rather than from dp_flow.c:
+ * not closed or expired, both directions seen, TCP past its handshake, seen recently. */
+static bool
+is_protected(const struct dp_flow_table *t, int32_t pos, uint64_t now)
+{
+	const struct dp_flow_hot *h = dp_flow_hot_at(t, pos);
+	const struct dp_flow *f = dp_flow_at(t, pos);
+	bool tcp = h->kind == DP_FK_TCP;
+
+	if (tcp && (h->tcp_state == DP_TCP_TIME_WAIT || h->tcp_state == DP_TCP_CLOSED))
+		return false;
+	if (dp_flow_expired(t, pos, now))
+		return false;
+	if (dp_flow_pkts(f, 0) == 0 || dp_flow_pkts(f, 1) == 0)
+		return false;
+	if (tcp && h->tcp_state < DP_TCP_ESTABLISHED)
+		return false;
+	return now < h->last_ns + EVICT_IDLE;
+}
+
 static void
 on_end_new(void *arg, int32_t pos, struct dp_flow *f, uint64_t now)
 {
 	(void)f;
-	(void)now;
-	if (n_ended < RTE_DIM(ended_keys))
+	if (n_ended < RTE_DIM(ended_keys)) {
 		dp_flow_key_get(arg, pos, &ended_keys[n_ended]);
+		ended_protected[n_ended] = is_protected(arg, pos, now);
+	}
 	n_ended++;
 }
 
@@ -155,6 +185,15 @@ compare_counters(const struct dp_flow_table *tn, const struct ref_flow_table *to
 	assert_int_equal(a->removed, b->removed);
 	assert_int_equal(a->overflow, overflow_new);
 	assert_int_equal(b->overflow, 0);
+	uint64_t by = 0;
+
+	for (unsigned r = 0; r < DP_OVERFLOW__COUNT; r++)
+		by += a->overflow_by[r];
+	assert_int_equal(by, a->overflow);
+	by = 0;
+	for (unsigned c = 0; c < DP_EVICT_PROTECTED; c++)
+		by += a->evicted_by[c];
+	assert_int_equal(by, a->ended[DP_END_EVICTED]);
 	assert_int_equal(a->tcp_invalid, b->tcp_invalid);
 	assert_int_equal(a->tcp_invalid_dropped, b->tcp_invalid_dropped);
 	assert_int_equal(a->midstream, b->midstream);
@@ -248,7 +287,27 @@ struct run {
 	struct ref_flow_table *to;
 	uint64_t overflow_new;
 	unsigned step;
+	unsigned flood;	    /* percent of packets that are SYNs from a source never seen */
+	uint32_t flood_src; /* the next such source */
 };
+
+/* A flood's SYN: a new source each time (198.18.0.0/15, not in the pool's space). */
+static void
+flood_packet(struct run *r, struct dp_pkt *p)
+{
+	uint32_t s = 0xc6120000u | (r->flood_src++ & 0x1ffff), d = 0x0a000001;
+
+	memset(p, 0, sizeof(*p));
+	p->l3 = DP_L3_IPV4;
+	p->proto = IPPROTO_TCP;
+	memcpy(p->src, &s, 4);
+	memcpy(p->dst, &d, 4);
+	p->sport = (uint16_t)(1024 + rnd() % 60000);
+	p->dport = 80;
+	p->tcp_flags = DP_TCPF_SYN;
+	p->l4_off = 34;
+	p->payload_off = 54;
+}
 
 /* The SYN-ACK rule of the worker: its receiver initiated. */
 static unsigned
@@ -277,6 +336,8 @@ create_both(struct run *r, const struct dp_flow_lkey *lk, const struct dp_flow_k
 	for (unsigned e = n_ended - (unsigned)evicted; e < n_ended; e++) {
 		int32_t v = ref_flow_lookup(r->to, (const struct ref_flow_key *)&ended_keys[e]);
 
+		if (ended_protected[e])
+			fail_msg("step %u: a protected flow was evicted", r->step);
 		assert_true(v >= 0);
 		ref_flow_end(r->to, v, DP_END_EVICTED, now);
 	}
@@ -311,7 +372,10 @@ burst(struct run *r, const struct tuple *pool, unsigned n_pool, unsigned n, uint
 	const struct ref_flow_counters *co = ref_flow_counters(r->to);
 
 	for (unsigned j = 0; j < n; j++) {
-		packet_of(&pool[rnd() % n_pool], &pk[j]);
+		if (r->flood > 0 && rnd() % 100 < r->flood)
+			flood_packet(r, &pk[j]);
+		else
+			packet_of(&pool[rnd() % n_pool], &pk[j]);
 		*now += rnd() % (2 * MS);
 		when[j] = *now;
 		sb[j] = dp_flow_key_make(&pk[j], &wk[j]);
@@ -401,7 +465,7 @@ age_both(struct run *r, uint64_t now, uint32_t max_new, uint32_t max_old)
 }
 
 static void
-run_stream(uint64_t seed, uint32_t cap, unsigned n_pool, unsigned steps, bool evict)
+run_stream(uint64_t seed, uint32_t cap, unsigned n_pool, unsigned steps, bool evict, unsigned flood)
 {
 	static unsigned serial;
 	struct dp_flow_params pn = {
@@ -410,6 +474,7 @@ run_stream(uint64_t seed, uint32_t cap, unsigned n_pool, unsigned steps, bool ev
 		.midstream = true,
 		.aging_batch = 8,
 		.update_interval_ns = 2 * SEC,
+		.evict_idle_ns = EVICT_IDLE,
 		.timeouts = timeouts(),
 		.seed = seed,
 		.worker = 1000 + serial,
@@ -429,6 +494,7 @@ run_stream(uint64_t seed, uint32_t cap, unsigned n_pool, unsigned steps, bool ev
 	uint64_t now = 1000 * SEC;
 
 	rng = seed;
+	r.flood = flood;
 	memcpy(&po.timeouts, &pn.timeouts, sizeof(po.timeouts));
 	assert_non_null(pool);
 	for (unsigned i = 0; i < n_pool; i++)
@@ -461,11 +527,17 @@ run_stream(uint64_t seed, uint32_t cap, unsigned n_pool, unsigned steps, bool ev
 	compare_counters(r.tn, r.to, r.overflow_new, r.step);
 	assert_int_equal(dp_flow_counters(r.tn)->active, 0);
 	assert_int_equal(dp_flow_counters(r.tn)->long_keys, 0);
-	print_message("seed %#" PRIx64 ": %" PRIu64 " flows, %" PRIu64 " evicted, %" PRIu64
-		      " overflows, %" PRIu64 " timeouts, %" PRIu64 " port reuses, %" PRIu64
-		      " bucket moves\n",
+	const struct dp_flow_counters *c = dp_flow_counters(r.tn);
+
+	print_message("seed %#" PRIx64 ": %" PRIu64 " flows, %" PRIu64 " evicted (closed %" PRIu64
+		      ", unanswered %" PRIu64 ", idle %" PRIu64 "), %" PRIu64
+		      " overflows (protected %" PRIu64 "), %" PRIu64 " timeouts, %" PRIu64
+		      " port reuses, %" PRIu64 " bucket moves\n",
 			seed, dp_flow_counters(r.tn)->created,
-			dp_flow_counters(r.tn)->ended[DP_END_EVICTED], r.overflow_new,
+			dp_flow_counters(r.tn)->ended[DP_END_EVICTED],
+			c->evicted_by[DP_EVICT_CLOSED], c->evicted_by[DP_EVICT_UNANSWERED],
+			c->evicted_by[DP_EVICT_IDLE], r.overflow_new,
+			c->overflow_by[DP_OVERFLOW_PROTECTED],
 			dp_flow_counters(r.tn)->ended[DP_END_TIMEOUT],
 			dp_flow_counters(r.tn)->port_reuse, dp_flow_counters(r.tn)->bucket_moves);
 	dp_flow_table_free(r.tn);
@@ -479,7 +551,7 @@ test_streams_without_pressure(void **state)
 {
 	(void)state;
 	for (uint64_t s = 1; s <= 4; s++)
-		run_stream(0x9e3779b97f4a7c15ULL * s, 4096, 600, 3000, true);
+		run_stream(0x9e3779b97f4a7c15ULL * s, 4096, 600, 3000, true, 0);
 }
 
 /* A table smaller than the tuples it sees: evictions (single entries and pairs for long
@@ -489,10 +561,10 @@ test_streams_with_evictions(void **state)
 {
 	(void)state;
 	for (uint64_t s = 1; s <= 4; s++)
-		run_stream(0x2545f4914f6cdd1dULL * s, 64, 600, 3000, true);
+		run_stream(0x2545f4914f6cdd1dULL * s, 64, 600, 3000, true, 0);
 	/* Nearly enough room: buckets fill up and keys move before anything is evicted. */
 	for (uint64_t s = 1; s <= 4; s++)
-		run_stream(0xbb67ae8584caa73bULL * s, 512, 560, 4000, true);
+		run_stream(0xbb67ae8584caa73bULL * s, 512, 560, 4000, true, 0);
 }
 
 /* Full without eviction: the new flows overflow, the others go on as before. */
@@ -501,7 +573,22 @@ test_streams_with_overflow(void **state)
 {
 	(void)state;
 	for (uint64_t s = 1; s <= 2; s++)
-		run_stream(0x6a09e667f3bcc909ULL * s, 64, 300, 2000, false);
+		run_stream(0x6a09e667f3bcc909ULL * s, 64, 300, 2000, false, 0);
+}
+
+/*
+ * A SYN flood from ever new sources through a table the pool's conversations nearly fill:
+ * victims are the flood's flows, closed and idle ones; answered flows seen in the last
+ * EVICT_IDLE are never evicted (a new flow overflows instead), and all else still agrees.
+ */
+static void
+test_streams_with_flood(void **state)
+{
+	(void)state;
+	for (uint64_t s = 1; s <= 3; s++)
+		run_stream(0x3c6ef372fe94f82bULL * s, 256, 200, 3000, true, 40);
+	/* The conversations alone more than fill it: protected flows make new ones overflow. */
+	run_stream(0xa54ff53a5f1d36f1ULL, 64, 200, 3000, true, 20);
 }
 
 static int
@@ -518,6 +605,7 @@ main(void)
 		cmocka_unit_test(test_streams_without_pressure),
 		cmocka_unit_test(test_streams_with_evictions),
 		cmocka_unit_test(test_streams_with_overflow),
+		cmocka_unit_test(test_streams_with_flood),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
