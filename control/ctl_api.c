@@ -507,7 +507,10 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	}
 	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
 	const char *text = json_string_value(json_object_get(v, "text"));
-	rc = apply_text(ctx, kind, text ?: "", text ? strlen(text) : 0, source, -1, diag, out);
+	/* the stored length: a text is bytes, and a NUL must not cut it short unseen */
+	rc = apply_text(ctx, kind, text ?: "",
+			text ? json_string_length(json_object_get(v, "text")) : 0, source, -1, diag,
+			out);
 	json_decref(v);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "dp.h"
 #include "dp_event.h"
 #include "vg_log.h"
+#include "vg_text.h"
 
 #define MAX_GROUPS 64
 
@@ -168,6 +169,7 @@ reason_is_error(enum det_reason r)
 	case DET_R_BAD_ADDRESS:
 	case DET_R_MISSING_SID:
 	case DET_R_DUPLICATE_SID:
+	case DET_R_PCRE: /* does not compile */
 		return true;
 	default:
 		return false;
@@ -388,6 +390,11 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	*out = NULL;
 	if (b == NULL)
 		return -ENOMEM;
+	if (!from_files && vg_text_check_diag(diag, name, text, len, sm->cfg->max_size,
+					   "signatures.max_size") != 0) {
+		free(b);
+		return -EINVAL;
+	}
 	det_config_load_opts(sm->cfg, &lo);
 	det_report_init(&rep);
 	memset(&crep, 0, sizeof(crep));
@@ -462,21 +469,56 @@ out:
 	return 0;
 }
 
+/*
+ * Append a rule file to the set's text, checked as the API checks a text: UTF-8 without NUL
+ * (an error names the file, line, column and byte offset) and the whole set within max bytes.
+ */
 static int
-append_file(FILE *mem, const char *path, struct ctl_sigs_build *b)
+append_file(FILE *mem, const char *path, struct ctl_sigs_build *b, size_t *total, size_t max,
+		struct vg_diag *diag)
 {
 	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, n;
+	FILE *fm = open_memstream(&text, &len);
 	char buf[65536];
-	size_t n;
 	const char *base = strrchr(path, '/');
+	int rc;
 
-	if (f == NULL)
-		return -errno;
-	fprintf(mem, "# --- %s\n", path);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	fputc('\n', mem);
+	if (f == NULL || fm == NULL) {
+		rc = f == NULL ? -errno : -ENOMEM;
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "cannot read: %s", strerror(-rc));
+		if (f != NULL)
+			fclose(f);
+		if (fm != NULL)
+			fclose(fm);
+		free(text);
+		return rc;
+	}
+	/* No more than one buffer past the limit is read. */
+	while (*total + len <= max && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		fwrite(buf, 1, n, fm);
+		fflush(fm);
+	}
 	fclose(f);
+	fclose(fm);
+	if (*total + len > max) {
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0,
+				"the rule files hold more than the %zu bytes signatures.max_size "
+				"allows",
+				max);
+		free(text);
+		return -EINVAL;
+	}
+	if (vg_text_check_diag(diag, path, text, len, 0, NULL) != 0) {
+		free(text);
+		return -EINVAL;
+	}
+	fprintf(mem, "# --- %s\n", path);
+	fwrite(text, 1, len, mem);
+	fputc('\n', mem);
+	free(text);
+	*total += len;
 	base = base ? base + 1 : path;
 	if (b->n_groups < MAX_GROUPS)
 		b->groups[b->n_groups++] = strndup(base, strcspn(base, "."));
@@ -504,6 +546,7 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	struct ctl_sigs_build groups = { .n_groups = 0 };
+	size_t total = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -520,7 +563,7 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 			break;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			rc = append_file(mem, p, &groups);
+			rc = append_file(mem, p, &groups, &total, sm->cfg->max_size, diag);
 			continue;
 		}
 		struct dirent **list;
@@ -531,7 +574,8 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 
 			snprintf(full, sizeof(full), "%s/%s", p, list[k]->d_name);
 			if (rc == 0)
-				rc = append_file(mem, full, &groups);
+				rc = append_file(mem, full, &groups, &total, sm->cfg->max_size,
+						diag);
 			free(list[k]);
 		}
 		free(list);
@@ -805,9 +849,9 @@ log_entry(const struct vg_diag_entry *e)
 	uint32_t level = e->sev == VG_SEV_ERROR ? RTE_LOG_ERR : RTE_LOG_WARNING;
 
 	if (e->line > 0)
-		rte_log(level, vg_logtype_ctl, "signatures: %s:%u: %s\n", e->file, e->line, e->msg);
+		vg_log(level, vg_logtype_ctl, "signatures", "%s:%u: %s", e->file, e->line, e->msg);
 	else
-		rte_log(level, vg_logtype_ctl, "signatures: %s\n", e->msg);
+		vg_log(level, vg_logtype_ctl, "signatures", "%s", e->msg);
 }
 
 void

@@ -66,6 +66,9 @@
 #include "det_rule.h"
 #include "vg_diag.h"
 
+#define DET_PCRE_MATCH_LIMIT 3500
+#define DET_PCRE_DEPTH_LIMIT 1500
+
 struct det_compile_opts {
 	/* Payload bytes per TCP direction scanned in streaming mode; later bytes are not
 	 * inspected. 0: no limit. Default 1 MiB. */
@@ -85,6 +88,11 @@ struct det_compile_opts {
 	 * byte of their group, as Vigil did before they were left to PCRE2. For comparisons
 	 * (tests, det_bench); default false. */
 	bool pcre_scan_all;
+	/* PCRE2 limits per pcre per input: match() calls (pcre2_set_match_limit) and
+	 * backtracking depth (pcre2_set_depth_limit). A pcre that reaches one is taken as not
+	 * matching and counted (per rule and in total). Suricata's defaults: 3500 and 1500. */
+	uint32_t pcre_match_limit;
+	uint32_t pcre_depth_limit;
 };
 
 void det_compile_opts_default(struct det_compile_opts *o);

@@ -69,7 +69,8 @@ test_check_burst(void **state)
 	assert_int_equal(dp_blocklist_count(bl), 2);
 	assert_int_equal(dp_blocklist_add(bl, 5, blocked4), -EINVAL);
 
-	/* 64 packets (the most a burst checks): from (i % 8 < 2) or to (i % 8 == 5) a blocked host. */
+	/* 64 packets (the most a burst checks): from (i % 8 < 2) or to (i % 8 == 5) a blocked host.
+	 */
 	for (unsigned i = 0; i < 64; i++) {
 		family[i] = i % 2 ? 6 : 4;
 		src[i] = put_addr(i, family[i], i % 8 < 2 ? (family[i] == 4 ? 7 : 9) : 100 + i);
