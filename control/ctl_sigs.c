@@ -56,6 +56,7 @@ struct ctl_sigs {
 	int64_t local_version;
 	struct ctl_reload reload;
 	struct ctl_map *hits;	     /* (gid, sid) -> alerts seen */
+	uint64_t limit_hits_retired; /* PCRE2 limit hits of the engines no longer in force */
 	struct ctl_app_pairing *app; /* each worker's last TXMETA, for the alert after it */
 	/* in force */
 	struct det_engine *engine; /* the pointer workers see is in the dataplane */
@@ -423,6 +424,10 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		rc = vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
 		goto out;
 	}
+	if (det_engine_counters_alloc(b->engine, dp_n_workers(sm->ctx->dp)) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	/* threshold.config is read with every build, so a reload picks up its changes; a bad
 	 * line refuses the whole set, as a bad rule in a text does */
 	if (sm->cfg->threshold_file != NULL) {
@@ -686,6 +691,17 @@ ctl_sigs_build_sha256(const struct ctl_sigs_build *b)
 	return b->sha256;
 }
 
+/* Every limit hit of an engine's rules. */
+static uint64_t
+engine_limit_hits(const struct det_engine *e)
+{
+	uint64_t n = 0;
+
+	for (uint32_t r = 0; e != NULL && r < det_engine_rule_count(e); r++)
+		n += det_engine_rule_limit_hits(e, r);
+	return n;
+}
+
 int
 ctl_sigs_publish(
 		struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *source, int64_t *version)
@@ -699,7 +715,11 @@ ctl_sigs_publish(
 		ctl_sigs_build_free(b);
 		return -ENOMEM;
 	}
-	det_engine_free(dp_sigs_publish(ctx->dp, b->engine));
+	struct det_engine *old = dp_sigs_publish(ctx->dp, b->engine);
+
+	/* every worker has left the old engine: its counts are final */
+	sm->limit_hits_retired += engine_limit_hits(old);
+	det_engine_free(old);
 	sm->engine = b->engine;
 	b->engine = NULL;
 	free(sm->by_sid);
@@ -760,22 +780,54 @@ ctl_sigs_report(const struct ctl_sigs *sm)
 json_t *
 ctl_sigs_counters(const struct ctl_sigs *sm)
 {
-	json_t *out = json_array();
+	json_t *out = json_array(), *by_key = json_object();
 	uint32_t it = 0;
 	const void *k;
 	void *v;
+	char key[32];
 
-	while (out != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
+	while (out != NULL && by_key != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
 		const struct sid_key *sk = k;
 		const struct det_rule_info *ri = rule_by_sid(sm, sk->gid, sk->sid);
 		const char *msg = ri != NULL ? ri->msg : "";
+		json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:I}", "gid", (json_int_t)sk->gid,
+				"sid", (json_int_t)sk->sid, "msg", msg, "alerts",
+				(json_int_t) * (const uint64_t *)v, "pcre_limit_hits",
+				(json_int_t)0);
 
-		json_array_append_new(
-				out, json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)sk->gid,
-						     "sid", (json_int_t)sk->sid, "msg", msg,
-						     "alerts", (json_int_t) * (const uint64_t *)v));
+		snprintf(key, sizeof(key), "%u:%u", sk->gid, sk->sid);
+		json_object_set(by_key, key, o);
+		json_array_append_new(out, o);
 	}
+	/* the rules of the set in force whose pcre reached a PCRE2 limit */
+	for (uint32_t r = 0; out != NULL && by_key != NULL && sm->engine != NULL &&
+			     r < det_engine_rule_count(sm->engine);
+			r++) {
+		uint64_t n = det_engine_rule_limit_hits(sm->engine, r);
+		const struct det_rule_info *ri;
+		json_t *o;
+
+		if (n == 0)
+			continue;
+		ri = det_engine_rule_info(sm->engine, r);
+		snprintf(key, sizeof(key), "%u:%u", ri->gid, ri->sid);
+		o = json_object_get(by_key, key);
+		if (o == NULL) {
+			o = json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)ri->gid, "sid",
+					(json_int_t)ri->sid, "msg", ri->msg, "alerts",
+					(json_int_t)0);
+			json_array_append_new(out, o);
+		}
+		json_object_set_new(o, "pcre_limit_hits", json_integer((json_int_t)n));
+	}
+	json_decref(by_key);
 	return out;
+}
+
+uint64_t
+ctl_sigs_limit_hits(const struct ctl_sigs *sm)
+{
+	return sm->limit_hits_retired + engine_limit_hits(sm->engine);
 }
 
 unsigned

@@ -1608,6 +1608,31 @@ out:
 
 /* ---- engine ---- */
 
+int
+det_engine_counters_alloc(struct det_engine *e, unsigned n_workers)
+{
+	free(e->limit_hits);
+	e->limit_rows = 0;
+	e->limit_hits = calloc((size_t)n_workers * (e->n_rules ? e->n_rules : 1), sizeof(uint64_t));
+	if (e->limit_hits == NULL)
+		return -ENOMEM;
+	e->limit_rows = n_workers;
+	return 0;
+}
+
+uint64_t
+det_engine_rule_limit_hits(const struct det_engine *e, uint32_t rule)
+{
+	uint64_t n = 0;
+
+	if (e->limit_hits == NULL || rule >= e->n_rules)
+		return 0;
+	for (unsigned w = 0; w < e->limit_rows; w++)
+		n += __atomic_load_n(
+				&e->limit_hits[(size_t)w * e->n_rules + rule], __ATOMIC_RELAXED);
+	return n;
+}
+
 void
 det_engine_free(struct det_engine *e)
 {
@@ -1622,6 +1647,7 @@ det_engine_free(struct det_engine *e)
 		free(e->rules[i].sup);
 	}
 	det_thconf_free(e->thconf);
+	free(e->limit_hits);
 	free(e->rules);
 	free(e->ev_rules);
 	for (uint32_t i = 0; i < e->n_fb_names; i++)
