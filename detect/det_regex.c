@@ -521,8 +521,8 @@ det_regex_unbounded(const char *expr, unsigned *off)
 			depth--;
 			if (q > 0 && unb && held) {
 				*off = at;
-				return "a group that repeats without bound holds a repetition "
-				       "without bound (nested quantifiers)";
+				return "nested unbounded quantifiers (a group repeated without "
+				       "bound around a repetition without bound)";
 			}
 			inner[depth] = inner[depth] || held || (q > 0 && unb);
 		} else if (q > 0 && unb) {

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -159,16 +160,49 @@ def log_lines_cannot_be_forged(v, ctx):
 
 SIGS = ('alert tcp any any -> any 80 (msg:"caf\u00e9 \u2713"; content:"/etc/passwd"; '
         'sid:9910001; rev:1;)\r\n')
+EVIL = ('alert udp any any -> any any (msg:"catastrophic"; pcre:"/(a+)+(?1)$/"; '
+        'sid:9910003; rev:1;)\n')
+
+
+def write_capture(d):
+    """in-a.pcap: UDP datagrams to port 53 whose payload makes (a+)+(?1)$ backtrack."""
+    os.makedirs(d, exist_ok=True)
+    code = ("import sys\n"
+            "from scapy.all import Ether, IP, UDP, Raw, wrpcap\n"
+            "p = [Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02') / "
+            "IP(src='10.0.0.1', dst='192.0.2.53') / UDP(sport=40000 + i, dport=53) / "
+            "Raw(b'a' * 64 + b'b') for i in range(5)]\n"
+            "wrpcap(sys.argv[1], p)\n")
+    subprocess.run(["/usr/bin/python3", "-c", code, os.path.join(d, "in-a.pcap")], check=True)
 
 
 @test
 def signature_texts_and_pcre(v, ctx):
     rules = os.path.join(v.work, "inputs.rules")
     with open(rules, "w") as f:
-        f.write(SIGS)
-    s = apilib.Vigild(v.argv0, prefix="vginp", extra_config={
-        "signatures": {"paths": [rules], "max_size": "4k"}})
+        f.write(SIGS + EVIL)
+    cap = os.path.join(v.work, "pcre-capture")
+    write_capture(cap)
+    s = apilib.Vigild(v.argv0, prefix="vginp", capture=cap, extra_config={
+        "signatures": {"paths": [rules], "max_size": "4k"}, "inspection": {"flows": "all"}})
     try:
+        # The catastrophic pcre met its input: stopped at the limit, counted for its rule,
+        # in total and in the metrics; forwarding went on.
+        deadline = time.time() + 10
+        while True:
+            c = expect(s.get("/api/v1/rules/counters", "viewer"), 200).json
+            hits = {x["sid"]: x.get("pcre_limit_hits") for x in c.get("signatures", [])}
+            if hits.get(9910003) == 5 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        check(hits.get(9910003) == 5, f"five limit hits for sid 9910003: {c}")
+        st = expect(s.get("/api/v1/status", "viewer"), 200).json
+        check(st["inspection"]["pcre_limit_hits"] == 5, "the total in the status", st)
+        m = expect(s.get("/metrics", "viewer"), 200).body
+        check("vigil_signature_pcre_limit_hits_total 5" in m, "the total in the metrics")
+        check(st["ports"][1]["tx_packets"] == 5, "the datagrams were forwarded (taken as "
+              "not matching)", st["ports"])
+
         # Kept exactly.
         text = SIGS.encode() + b"# \xf0\x9d\x84\x9e and no newline"
         r = expect(put_text(s, "/api/v1/signatures", text, "text/plain"), 200)
@@ -202,10 +236,8 @@ def signature_texts_and_pcre(v, ctx):
                   for x in r.json["details"]["diagnostics"]), "PCRE2's message at its line", r)
 
         # One that cannot be bounded: accepted with a warning.
-        evil = ('alert tcp any any -> any any (msg:"catastrophic"; pcre:"/(a+)+(?1)$/"; '
-                'sid:9910003; rev:1;)\n')
         r = expect(s.request("POST", "/api/v1/signatures/validate", "operator",
-                             SIGS + evil, "text/plain"), 200)
+                             SIGS + EVIL, "text/plain"), 200)
         check(any("nested" in w["message"] and "9910003" in w["message"]
                   for w in r.json["warnings"]), "a warning names the pcre", r)
     finally:
