@@ -212,7 +212,9 @@ text_put(struct mg_req *r, enum ctl_text_kind kind)
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_apply(r->ctx, kind, text, len, r->id.name, if_match, &diag, &res);
-	if (rc == 0) {
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
 		size_t used = strlen(r->audit);
 
 		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s",
@@ -266,7 +268,9 @@ text_rollback(struct mg_req *r, enum ctl_text_kind kind)
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_rollback(r->ctx, kind, version, r->id.name, &diag, &res);
-	if (rc == 0) {
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
 		size_t used = strlen(r->audit);
 
 		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64,
