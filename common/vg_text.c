@@ -96,39 +96,55 @@ vg_text_check_diag(struct vg_diag *diag, const char *name, const char *s, size_t
 	return -EILSEQ;
 }
 
+/*
+ * The escaped form of the character at p (left bytes): its bytes in *src and *w (esc holds
+ * them when they are an escape). Returns how many input bytes it takes.
+ */
+static size_t
+escape_one(const uint8_t *p, size_t left, char esc[8], const char **src, size_t *w)
+{
+	size_t n = vg_utf8_seq(p, left);
+
+	*src = esc;
+	if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+		esc[0] = (char)*p, *w = 1;
+	} else if (n == 1) {
+		*w = (size_t)snprintf(esc, 8,
+				*p == '\n'   ? "\\n"
+				: *p == '\r' ? "\\r"
+				: *p == '\t' ? "\\t"
+					     : "\\x%02x",
+				*p);
+	} else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+		/* a C1 control (U+0080 to U+009F): CSI is U+009B */
+		*w = (size_t)snprintf(esc, 8, "\\x%02x", p[1]);
+	} else if (n == 0) {
+		n = 1;
+		*w = (size_t)snprintf(esc, 8, "\\x%02x", *p);
+	} else {
+		*src = (const char *)p, *w = n;
+	}
+	return n;
+}
+
 size_t
 vg_text_escape(char *out, size_t outlen, const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	size_t left = strlen(s), o = 0;
+	size_t left = strlen(s), o = 0, total = 0;
+	char esc[8];
+	const char *src;
+	size_t w;
 
 	if (outlen == 0)
 		return 0;
+	for (size_t i = 0; i < left;)
+		i += escape_one(p + i, left - i, esc, &src, &w), total += w;
 	while (left > 0) {
-		char esc[8];
-		size_t n = vg_utf8_seq(p, left), w;
-		const char *src = esc;
+		size_t n = escape_one(p, left, esc, &src, &w);
 
-		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
-			esc[0] = (char)*p, w = 1;
-		} else if (n == 1) {
-			w = (size_t)snprintf(esc, sizeof(esc),
-					*p == '\n'   ? "\\n"
-					: *p == '\r' ? "\\r"
-					: *p == '\t' ? "\\t"
-						     : "\\x%02x",
-					*p);
-		} else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-			/* a C1 control (U+0080 to U+009F): CSI is U+009B */
-			w = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", p[1]);
-		} else if (n == 0) {
-			n = 1;
-			w = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
-		} else {
-			src = (const char *)p, w = n;
-		}
-		/* Room for this and, unless it is the last, for a "..." after it. */
-		if (o + w + (left > n ? 4 : 1) > outlen) {
+		/* Unless all of it fits, room for this and, after it, a "..." */
+		if (total + 1 > outlen && o + w + 4 > outlen) {
 			if (o + 4 <= outlen)
 				memcpy(out + o, "...", 3), o += 3;
 			break;
