@@ -19,17 +19,15 @@ test_check(void **state)
 		int off; /* -1: valid */
 	} cases[] = {
 		{ "plain ascii\r\n\t", 14, -1 },
-		{ "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9d\x84\x9e", 14, -1 },
-		{ "a\0b", 3, 1 },
-		{ "ab\xff", 3, 2 },
-		{ "ab\xc3", 3, 2 },		    /* cut short */
-		{ "\xc0\xaf", 2, 0 },		    /* overlong '/' */
-		{ "x\xe0\x80\xaf", 4, 1 },	    /* overlong, three bytes */
-		{ "xy\xed\xa0\x80", 5, 2 },	    /* a surrogate */
-		{ "\xf4\x90\x80\x80", 4, 0 },	    /* beyond U+10FFFF */
-		{ "ok \xe2\x82", 5, 3 },	    /* three-byte lead cut short */
-		{ "\xc3\xa9\x80", 3, 2 },	    /* a lone continuation byte */
-		{ "\xef\xbb\xbfversion: 1", 13, -1 }, /* a BOM is UTF-8 */
+		{ "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9d\x84\x9e", 14, -1 }, { "a\0b", 3, 1 },
+		{ "ab\xff", 3, 2 }, { "ab\xc3", 3, 2 }, /* cut short */
+		{ "\xc0\xaf", 2, 0 },			/* overlong '/' */
+		{ "x\xe0\x80\xaf", 4, 1 },		/* overlong, three bytes */
+		{ "xy\xed\xa0\x80", 5, 2 },		/* a surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },		/* beyond U+10FFFF */
+		{ "ok \xe2\x82", 5, 3 },		/* three-byte lead cut short */
+		{ "\xc3\xa9\x80", 3, 2 },		/* a lone continuation byte */
+		{ "\xef\xbb\xbfversion: 1", 13, -1 },	/* a BOM is UTF-8 */
 	};
 
 	(void)state;
@@ -54,7 +52,8 @@ test_check_diag(void **state)
 
 	(void)state;
 	vg_diag_init(&d);
-	assert_int_equal(vg_text_check_diag(&d, "p.yaml", text, sizeof(text) - 1, 0, NULL), -EILSEQ);
+	assert_int_equal(
+			vg_text_check_diag(&d, "p.yaml", text, sizeof(text) - 1, 0, NULL), -EILSEQ);
 	/* the NUL is at byte 30, on line 3; columns count characters (ä is one) */
 	assert_diag(&d, 3, 12, "byte offset 30 holds a NUL byte");
 	vg_diag_free(&d);
