@@ -187,8 +187,11 @@ static int
 write_call(struct ctl_ctx *ctx, ctl_call_fn fn, void *arg, void (*release)(void *),
 		const char *what, uint64_t *op, char *err, size_t errlen)
 {
-	int rc = ctl_call_op(ctx->mailbox, fn, arg, release, CALL_TIMEOUT_MS, what, op);
+	uint64_t id = 0;
+	int rc = ctl_call_op(ctx->mailbox, fn, arg, release, CALL_TIMEOUT_MS, what, &id);
 
+	if (op != NULL)
+		*op = id;
 	if (rc == -ETIMEDOUT) {
 		snprintf(err, errlen,
 				"control did not start it within %u ms; it was cancelled and nothing "
@@ -200,7 +203,7 @@ write_call(struct ctl_ctx *ctx, ctl_call_fn fn, void *arg, void (*release)(void 
 		snprintf(err, errlen,
 				"control started it but did not finish within %u ms; it goes on: "
 				"read GET /api/v1/operations/%" PRIu64 " for its outcome",
-				CALL_TIMEOUT_MS, *op);
+				CALL_TIMEOUT_MS, id);
 	return rc;
 }
 
