@@ -4,7 +4,8 @@
  * own JSON with --json; the address and token come from flags or VIGIL_URL / VIGIL_TOKEN.
  *
  * Exit status: 0 done, 1 the API refused or failed (its error is printed), 2 bad command line,
- * 3 the appliance could not be reached.
+ * 3 the appliance could not be reached, 4 a change was started but its outcome is not known yet
+ * (202: the operation to read it from is printed).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,6 +31,7 @@ enum exit_code {
 	EXIT_API = 1,
 	EXIT_USAGE = 2,
 	EXIT_CONNECT = 3,
+	EXIT_PENDING = 4,
 };
 
 #define DEFAULT_URL "http://127.0.0.1:8080"
@@ -188,6 +190,16 @@ request(const char *method, const char *path, const char *ctype, const char *bod
 }
 
 /* Print an API failure: status, code, message, and positioned diagnostics. */
+/* 202: control started the change but had not finished it when the server answered. */
+static int
+report_pending(const struct reply *r)
+{
+	fprintf(stderr, "vigilctl: %s\n",
+			json_string_value(json_object_get(r->json, "message"))
+					?: "the change was started; its outcome is not known yet");
+	return EXIT_PENDING;
+}
+
 static int
 report_error(const struct reply *r)
 {
@@ -627,7 +639,9 @@ cmd_mode(int argc, char **argv, int i)
 	}
 	if (rc != EXIT_OK)
 		return rc;
-	if (r.status >= 300)
+	if (r.status == 202)
+		rc = report_pending(&r);
+	else if (r.status >= 300)
 		rc = report_error(&r);
 	else if (g.json)
 		print_json(r.json);
@@ -723,7 +737,9 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 		free(text);
 		if (rc != EXIT_OK)
 			return rc;
-		if (r.status >= 300) {
+		if (r.status == 202) {
+			rc = report_pending(&r);
+		} else if (r.status >= 300) {
 			rc = report_error(&r);
 		} else if (g.json) {
 			print_json(r.json);
@@ -835,7 +851,9 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 		rc = request("POST", path, "application/json", body, strlen(body), NULL, &r);
 		if (rc != EXIT_OK)
 			return rc;
-		if (r.status >= 300)
+		if (r.status == 202)
+			rc = report_pending(&r);
+		else if (r.status >= 300)
 			rc = report_error(&r);
 		else if (g.json)
 			print_json(r.json);
@@ -1016,7 +1034,9 @@ cmd_blocklist(int argc, char **argv, int i)
 		free(s);
 		if (rc != EXIT_OK)
 			return rc;
-		if (r.status >= 300)
+		if (r.status == 202)
+			rc = report_pending(&r);
+		else if (r.status >= 300)
 			rc = report_error(&r);
 		else if (g.json)
 			print_json(r.json);
@@ -1039,7 +1059,9 @@ cmd_blocklist(int argc, char **argv, int i)
 		rc = request("DELETE", path, NULL, NULL, 0, NULL, &r);
 		if (rc != EXIT_OK)
 			return rc;
-		if (r.status >= 300)
+		if (r.status == 202)
+			rc = report_pending(&r);
+		else if (r.status >= 300)
 			rc = report_error(&r);
 		else if (!g.json)
 			printf("unblocked %s\n", argv[i]);
@@ -1170,7 +1192,8 @@ usage(FILE *out)
 			"(-15m, -2h, -7d).\n"
 			"Application protocols (APP): http, tls, dns, ssh, smtp, ftp, failed, or unknown\n"
 			"(none detected).\n"
-			"Exit status: 0 done, 1 the API refused, 2 bad command line, 3 no connection.\n",
+			"Exit status: 0 done, 1 the API refused, 2 bad command line, 3 no connection,\n"
+			"4 a change started whose outcome is not known yet (read the operation named).\n",
 			DEFAULT_URL);
 }
 

@@ -83,6 +83,8 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->inspect_max_flows = 16384;
 	cfg->reject_rate = 1000;
 	cfg->rate_sources = 65536;
+	cfg->policy_max_size = 1u << 20;
+	cfg->policy_max_depth = 64;
 	cfg->dry_run = false;
 	cfg->frag_max = 4096;
 	cfg->frag_timeout_ms = 10 * 1000;
@@ -631,6 +633,16 @@ static const struct vg_yaml_field policy_fields[] = {
 			.off = CFG_OFF(rate_sources),
 			.min = 8,
 			.max = 1u << 24 },
+	{ .name = "max_size",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(policy_max_size),
+			.min = 1024,
+			.max = 1u << 30 },
+	{ .name = "max_depth",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(policy_max_depth),
+			.min = 4,
+			.max = 4096 },
 	{ 0 },
 };
 

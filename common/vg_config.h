@@ -133,10 +133,12 @@ struct vg_config {
 	uint32_t command_ring_size;
 
 	/* policy */
-	char *policy_file;     /* NULL: no policy, everything forwarded */
-	uint32_t reject_rate;  /* RST / ICMP answers per second per worker */
-	uint32_t rate_sources; /* per-source rate-limit buckets per worker */
-	bool dry_run;	       /* mode: dry-run (start-up value; the API can change it) */
+	char *policy_file;	   /* NULL: no policy, everything forwarded */
+	uint32_t reject_rate;	   /* RST / ICMP answers per second per worker */
+	uint32_t rate_sources;	   /* per-source rate-limit buckets per worker */
+	bool dry_run;		   /* mode: dry-run (start-up value; the API can change it) */
+	uint32_t policy_max_size;  /* bytes of a policy text (file or API); more is refused */
+	uint32_t policy_max_depth; /* YAML nesting of a policy text; deeper is refused */
 
 	/* signature inspection */
 	bool inspect_all;	    /* every flow, or (false) those whose policy rule asks */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "vg_diag.h"
+#include "vg_text.h"
 
 void
 vg_diag_init(struct vg_diag *d)
@@ -70,19 +71,36 @@ vg_diag_add(struct vg_diag *d, enum vg_severity sev, const char *file, unsigned 
 	va_end(ap);
 }
 
+/* s escaped for one line of output (vg_text_escape); the caller frees it. NULL: no memory. */
+static char *
+escaped(const char *s)
+{
+	size_t n = strlen(s) * 4 + 1;
+	char *out = malloc(n);
+
+	if (out != NULL)
+		vg_text_escape(out, n, s);
+	return out;
+}
+
 void
 vg_diag_print(const struct vg_diag *d, FILE *out)
 {
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct vg_diag_entry *e = &d->v[i];
 		const char *sev = e->sev == VG_SEV_ERROR ? "error" : "warning";
+		char *file = escaped(e->file), *msg = escaped(e->msg);
 
-		if (e->line == 0)
-			fprintf(out, "%s: %s: %s\n", e->file, sev, e->msg);
+		if (file == NULL || msg == NULL)
+			fprintf(out, "%s: (out of memory)\n", sev);
+		else if (e->line == 0)
+			fprintf(out, "%s: %s: %s\n", file, sev, msg);
 		else if (e->col == 0)
-			fprintf(out, "%s:%u: %s: %s\n", e->file, e->line, sev, e->msg);
+			fprintf(out, "%s:%u: %s: %s\n", file, e->line, sev, msg);
 		else
-			fprintf(out, "%s:%u:%u: %s: %s\n", e->file, e->line, e->col, sev, e->msg);
+			fprintf(out, "%s:%u:%u: %s: %s\n", file, e->line, e->col, sev, msg);
+		free(file);
+		free(msg);
 	}
 }
 

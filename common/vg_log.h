@@ -16,8 +16,14 @@ extern int vg_logtype_rl;
 extern int vg_logtype_det;
 extern int vg_logtype_mg;
 
+/*
+ * A log line is one line: whatever the fields hold (a blocklist reason, a token name, a rule's
+ * text, a peer's address), the formatted message is escaped with vg_text_escape() (CR, LF and
+ * terminal controls become \r, \n, \xHH) before it reaches the log stream, so that nobody who
+ * can put text into a field can forge a line or colour the operator's terminal.
+ */
 #define VG_LOG(type, level, prefix, fmt, ...) \
-	rte_log(RTE_LOG_##level, vg_logtype_##type, prefix ": " fmt "\n", ##__VA_ARGS__)
+	vg_log(RTE_LOG_##level, vg_logtype_##type, prefix, fmt, ##__VA_ARGS__)
 
 #define MAIN_LOG(level, fmt, ...) VG_LOG(main, level, "vigild", fmt, ##__VA_ARGS__)
 #define DP_LOG(level, fmt, ...)	  VG_LOG(dp, level, "dataplane", fmt, ##__VA_ARGS__)
@@ -29,6 +35,10 @@ extern int vg_logtype_mg;
 #define DP_LOG_DP(level, fmt, ...) \
 	RTE_LOG_DP(level, VIGIL_DP, "dataplane: " fmt "\n", ##__VA_ARGS__)
 #define RTE_LOGTYPE_VIGIL_DP vg_logtype_dp
+
+/* One escaped line "prefix: message" at level (RTE_LOG_*) for logtype; see VG_LOG. */
+void vg_log(uint32_t level, int logtype, const char *prefix, const char *fmt, ...)
+		__attribute__((format(printf, 4, 5)));
 
 /* Set every vigil.* log type to level (an RTE_LOG_* value). */
 void vg_log_set_level(unsigned level);

@@ -63,8 +63,55 @@ load(struct vg_yaml *y, yaml_parser_t *p)
 	return 0;
 }
 
+/*
+ * libyaml's cost grows with the square of the nesting (a 100 KiB "- - - - ..." takes tens of
+ * seconds to load), so the nesting is counted on libyaml's events first and the document is
+ * refused at the first node deeper than max_depth, having cost no more than that many levels.
+ */
+static int
+check_depth(struct vg_yaml *y, yaml_parser_t *p, unsigned max_depth)
+{
+	unsigned depth = 0;
+	yaml_event_t ev;
+
+	for (;;) {
+		yaml_event_type_t t;
+
+		if (!yaml_parser_parse(p, &ev)) {
+			report_parser_error(y, p);
+			return -EINVAL;
+		}
+		t = ev.type;
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > max_depth) {
+				vg_diag_add(y->diag, VG_SEV_ERROR, y->file,
+						(unsigned)ev.start_mark.line + 1,
+						(unsigned)ev.start_mark.column + 1,
+						"lists and mappings nested more than %u deep "
+						"(the limit; the policy's is policy.max_depth)",
+						max_depth);
+				y->errors++;
+				yaml_event_delete(&ev);
+				return -EINVAL;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			return 0;
+	}
+}
+
 int
 vg_yaml_load_file(struct vg_yaml *y, const char *path, struct vg_diag *diag)
+{
+	return vg_yaml_load_file_depth(y, path, VG_YAML_MAX_DEPTH, diag);
+}
+
+int
+vg_yaml_load_file_depth(
+		struct vg_yaml *y, const char *path, unsigned max_depth, struct vg_diag *diag)
 {
 	yaml_parser_t p;
 	FILE *f;
@@ -87,8 +134,20 @@ vg_yaml_load_file(struct vg_yaml *y, const char *path, struct vg_diag *diag)
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_file(&p, f);
-	rc = load(y, &p);
+	rc = check_depth(y, &p, max_depth);
 	yaml_parser_delete(&p);
+	if (rc == 0 && fseek(f, 0, SEEK_SET) != 0) {
+		rc = -errno;
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "cannot read: %s", strerror(-rc));
+		y->errors++;
+	}
+	if (rc == 0 && !yaml_parser_initialize(&p))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		yaml_parser_set_input_file(&p, f);
+		rc = load(y, &p);
+		yaml_parser_delete(&p);
+	}
 	fclose(f);
 	return rc;
 }
@@ -96,6 +155,13 @@ vg_yaml_load_file(struct vg_yaml *y, const char *path, struct vg_diag *diag)
 int
 vg_yaml_load_buf(struct vg_yaml *y, const char *name, const void *buf, size_t len,
 		struct vg_diag *diag)
+{
+	return vg_yaml_load_buf_depth(y, name, buf, len, VG_YAML_MAX_DEPTH, diag);
+}
+
+int
+vg_yaml_load_buf_depth(struct vg_yaml *y, const char *name, const void *buf, size_t len,
+		unsigned max_depth, struct vg_diag *diag)
 {
 	yaml_parser_t p;
 	int rc;
@@ -105,6 +171,13 @@ vg_yaml_load_buf(struct vg_yaml *y, const char *name, const void *buf, size_t le
 	y->file = strdup(name != NULL ? name : "<input>");
 	if (y->file == NULL)
 		return -ENOMEM;
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, buf, len);
+	rc = check_depth(y, &p, max_depth);
+	yaml_parser_delete(&p);
+	if (rc != 0)
+		return rc;
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, buf, len);

@@ -27,12 +27,23 @@ struct vg_yaml {
 	unsigned errors; /* errors reported through this document */
 };
 
-/* Load a file; parse errors go to diag. Returns 0 or -errno (-EINVAL for bad YAML). */
+/* Lists and mappings nested deeper than this are refused unless a loader says otherwise. */
+#define VG_YAML_MAX_DEPTH 64
+
+/*
+ * Load a file; parse errors go to diag. Returns 0 or -errno (-EINVAL for bad YAML). A document
+ * nested deeper than VG_YAML_MAX_DEPTH (or max_depth) is refused, at the position of the first
+ * node too deep, before libyaml builds it: the cost of a hostile text stays that of the limit.
+ */
 int vg_yaml_load_file(struct vg_yaml *y, const char *path, struct vg_diag *diag);
+int vg_yaml_load_file_depth(
+		struct vg_yaml *y, const char *path, unsigned max_depth, struct vg_diag *diag);
 
 /* Load from memory; name is used in messages. Returns 0 or -errno. */
 int vg_yaml_load_buf(struct vg_yaml *y, const char *name, const void *buf, size_t len,
 		struct vg_diag *diag);
+int vg_yaml_load_buf_depth(struct vg_yaml *y, const char *name, const void *buf, size_t len,
+		unsigned max_depth, struct vg_diag *diag);
 
 /* Release the document. Safe on a zeroed or already freed vg_yaml. */
 void vg_yaml_free(struct vg_yaml *y);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,8 @@
 #include "ctl_store.h"
 #include "dp_flow.h"
 #include "vg_log.h"
+
+_Static_assert(CTL_API_OPS_KEPT == CTL_OPS_KEPT, "ctl_api.h says how many operations are kept");
 
 /* How long a management thread waits for control to answer a call. */
 #define CALL_TIMEOUT_MS 10000
@@ -213,9 +217,58 @@ set_mode_call(struct ctl_ctx *ctx, void *p)
 	return 0;
 }
 
-int
-ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, char *err, size_t errlen)
+/*
+ * A write through the mailbox (see ctl_api.h): its timeouts say whether anything changed.
+ * After -ETIMEDOUT or -EINPROGRESS control owns arg.
+ */
+static int
+write_call(struct ctl_ctx *ctx, ctl_call_fn fn, void *arg, void (*release)(void *),
+		const char *what, uint64_t *op, char *err, size_t errlen)
 {
+	uint64_t id = 0;
+	int rc = ctl_call_op(ctx->mailbox, fn, arg, release, CALL_TIMEOUT_MS, what, &id);
+
+	if (op != NULL)
+		*op = id;
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen,
+				"control did not start it within %u ms; it was cancelled and nothing "
+				"changed",
+				CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (rc == -EINPROGRESS)
+		snprintf(err, errlen,
+				"control started it but did not finish within %u ms; it goes on: "
+				"read GET /api/v1/operations/%" PRIu64 " for its outcome",
+				CALL_TIMEOUT_MS, id);
+	return rc;
+}
+
+json_t *
+ctl_api_operation(struct ctl_ctx *ctx, uint64_t id)
+{
+	struct ctl_op o;
+
+	if (ctl_mailbox_op(ctx->mailbox, id, &o) != 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:o?}", "id", (json_int_t)o.id, "what",
+			o.what, "state", o.done ? "done" : "running", "outcome",
+			!o.done	    ? NULL
+			: o.rc == 0 ? "applied"
+				    : "failed",
+			"error", o.done && o.rc != 0 ? strerror(-o.rc) : NULL, "started_at_ns",
+			(json_int_t)o.started_ns, "finished_at_ns",
+			o.done ? json_integer((json_int_t)o.finished_ns) : NULL);
+}
+
+int
+ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op, char *err,
+		size_t errlen)
+{
+	char what[128];
 	struct mode_arg *a = calloc(1, sizeof(*a));
 	int rc;
 
@@ -231,12 +284,10 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, char *e
 		return -EINVAL;
 	}
 	snprintf(a->who, sizeof(a->who), "%s", who);
-	rc = ctl_call(ctx->mailbox, set_mode_call, a, free, CALL_TIMEOUT_MS);
-	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
-		return -EBUSY;
-	}
-	free(a);
+	snprintf(what, sizeof(what), "set the mode to %s (by %.64s)", mode, who);
+	rc = write_call(ctx, set_mode_call, a, free, what, op, err, errlen);
+	if (rc != -EBUSY && rc != -EINPROGRESS)
+		free(a);
 	return rc;
 }
 
@@ -474,7 +525,7 @@ apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_
 		struct ctl_text_result *out)
 {
 	struct text_arg *a = calloc(1, sizeof(*a));
-	char err[128];
+	char err[192], what[128];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -492,9 +543,11 @@ apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_
 		text_arg_release(a);
 		return -ENOMEM;
 	}
-	rc = call_err(ctl_call(ctx->mailbox, publish_call, a, text_arg_release, CALL_TIMEOUT_MS),
-			err, sizeof(err));
-	if (rc == -EBUSY) {
+	snprintf(what, sizeof(what), "put %s sha256 %.12s in force (%.80s)", kind_name(kind),
+			build_sha256(kind, a->build), source);
+	rc = write_call(ctx, publish_call, a, text_arg_release, what, &out->operation, err,
+			sizeof(err));
+	if (rc == -EBUSY || rc == -EINPROGRESS) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
 		return rc;
 	}
@@ -581,7 +634,10 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	}
 	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
 	const char *text = json_string_value(json_object_get(v, "text"));
-	rc = apply_text(ctx, kind, text ?: "", text ? strlen(text) : 0, source, -1, diag, out);
+	/* the stored length: a text is bytes, and a NUL must not cut it short unseen */
+	rc = apply_text(ctx, kind, text ?: "",
+			text ? json_string_length(json_object_get(v, "text")) : 0, source, -1, diag,
+			out);
 	json_decref(v);
 	return rc;
 }
@@ -786,16 +842,18 @@ block_call(struct ctl_ctx *ctx, void *p)
 }
 
 static int
-block_change(struct ctl_ctx *ctx, struct block_arg *a, char *err, size_t errlen)
+block_change(struct ctl_ctx *ctx, struct block_arg *a, uint64_t *op, char *err, size_t errlen)
 {
 	struct ctl_store_ticket *t = a->t;
+	char what[128], addr[INET6_ADDRSTRLEN] = "?";
 	int rc;
 
-	rc = ctl_call(ctx->mailbox, block_call, a, block_release, CALL_TIMEOUT_MS);
-	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
-		return -EBUSY;
-	}
+	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, addr, sizeof(addr));
+	snprintf(what, sizeof(what), "%s %s (%.24s)", a->add ? "block" : "unblock", addr,
+			a->source);
+	rc = write_call(ctx, block_call, a, block_release, what, op, err, errlen);
+	if (rc == -EBUSY || rc == -EINPROGRESS)
+		return rc;
 	if (rc == 0 && t != NULL && ctx->store != NULL) {
 		/* Durable: answered as written only once the store has it. */
 		int st = ctl_store_ticket_wait(ctx->store, t, DURABLE_WAIT_MS, NULL);
@@ -822,7 +880,7 @@ block_change(struct ctl_ctx *ctx, struct block_arg *a, char *err, size_t errlen)
 
 int
 ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
-		const char *reason, const char *who, char *err, size_t errlen)
+		const char *reason, const char *who, uint64_t *op, char *err, size_t errlen)
 {
 	struct block_arg *a = calloc(1, sizeof(*a));
 
@@ -846,21 +904,21 @@ ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint
 	}
 	snprintf(a->source, sizeof(a->source), "api:%s", who);
 	snprintf(a->reason, sizeof(a->reason), "%s", reason != NULL ? reason : "");
-	return block_change(ctx, a, err, errlen);
+	return block_change(ctx, a, op, err, errlen);
 }
 
 int
 ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
-		char *err, size_t errlen)
+		uint64_t *op, char *err, size_t errlen)
 {
 	struct block_arg *a = calloc(1, sizeof(*a));
 
-	(void)who;
 	if (a == NULL)
 		return -ENOMEM;
 	a->family = family;
 	memcpy(a->addr, addr, family == 4 ? 4 : 16);
-	return block_change(ctx, a, err, errlen);
+	snprintf(a->source, sizeof(a->source), "api:%s", who);
+	return block_change(ctx, a, op, err, errlen);
 }
 
 static int

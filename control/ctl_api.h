@@ -10,7 +10,9 @@
  *   -EINVAL     the input is wrong (diag/err say where and why)         -> 400/422
  *   -ENOENT     no such version / entry                                   -> 404
  *   -ESTALE     If-Match did not match the current version                 -> 412
- *   -EBUSY      control did not answer in time                             -> 503
+ *   -EBUSY      control did not start the change in time: nothing changed  -> 503
+ *   -EINPROGRESS control started the change but did not finish it in time: it goes on, and
+ *               its outcome is recorded as an operation (*op, ctl_api_operation)  -> 202
  *   -ENOTSUP    the appliance was started without what this needs (store)  -> 409
  */
 #ifndef CTL_API_H
@@ -51,8 +53,9 @@ struct ctl_text_result {
 	 */
 	const char *version_state;
 	char sha256[65];
-	bool unchanged;	 /* the text was identical to the current one: nothing was done */
-	json_t *summary; /* what was compiled (rules, ACL rules, build time...), caller frees */
+	bool unchanged;	    /* the text was identical to the current one: nothing was done */
+	json_t *summary;    /* what was compiled (rules, ACL rules, build time...), caller frees */
+	uint64_t operation; /* with -EINPROGRESS: the operation to read the outcome from */
 };
 
 /* The text in force: {version, sha256, text, source, applied_at, summary}. */
@@ -87,8 +90,16 @@ json_t *ctl_api_signature_report(struct ctl_ctx *ctx);
 
 /* Mode: "enforce" or "dry-run". */
 const char *ctl_api_mode(struct ctl_ctx *ctx);
-int ctl_api_set_mode(
-		struct ctl_ctx *ctx, const char *mode, const char *who, char *err, size_t errlen);
+int ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op,
+		char *err, size_t errlen);
+
+/*
+ * A write whose outcome was not known when its caller answered (-EINPROGRESS):
+ * {id, what, state: "running"|"done", outcome: null|"applied"|"failed", error, started_at_ns,
+ * finished_at_ns}. NULL with errno ENOENT when no such operation is kept (CTL_OPS_KEPT).
+ */
+json_t *ctl_api_operation(struct ctl_ctx *ctx, uint64_t id);
+#define CTL_API_OPS_KEPT 256 /* the latest operations kept */
 
 /*
  * Active flows (as control last heard of them), filtered; at most limit. Each has app_proto:
@@ -112,9 +123,9 @@ json_t *ctl_api_flows_active(struct ctl_ctx *ctx, const struct ctl_flow_filter *
  */
 json_t *ctl_api_blocklist(struct ctl_ctx *ctx);
 int ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
-		const char *reason, const char *who, char *err, size_t errlen);
+		const char *reason, const char *who, uint64_t *op, char *err, size_t errlen);
 int ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
-		char *err, size_t errlen);
+		uint64_t *op, char *err, size_t errlen);
 
 /* Hits per policy rule and per signature: [{rule/sid, name/msg, packets, bytes, flows, ...}]. */
 json_t *ctl_api_rule_counters(struct ctl_ctx *ctx);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_ring.h>
@@ -26,12 +27,72 @@ struct call {
 	enum call_state state;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	uint64_t op; /* the operation recording an abandoned running call's result, or 0 */
 };
 
 struct ctl_mailbox {
 	struct rte_ring *ring;
 	sem_t wake; /* posted with every call, so that an idle control loop runs it at once */
+	/* operations: calls that ran past their caller's patience (ctl_call_op) */
+	pthread_mutex_t ops_mu;
+	uint64_t next_op;
+	struct ctl_op ops[CTL_OPS_KEPT]; /* by id % CTL_OPS_KEPT */
 };
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t
+op_start(struct ctl_mailbox *mb, const char *what)
+{
+	struct ctl_op *o;
+	uint64_t id;
+
+	pthread_mutex_lock(&mb->ops_mu);
+	id = ++mb->next_op;
+	o = &mb->ops[id % CTL_OPS_KEPT];
+	memset(o, 0, sizeof(*o));
+	o->id = id;
+	o->started_ns = now_ns();
+	snprintf(o->what, sizeof(o->what), "%s", what != NULL ? what : "");
+	pthread_mutex_unlock(&mb->ops_mu);
+	return id;
+}
+
+static void
+op_finish(struct ctl_mailbox *mb, uint64_t id, int rc)
+{
+	struct ctl_op *o;
+
+	pthread_mutex_lock(&mb->ops_mu);
+	o = &mb->ops[id % CTL_OPS_KEPT];
+	if (o->id == id) {
+		o->done = true;
+		o->rc = rc;
+		o->finished_ns = now_ns();
+	}
+	pthread_mutex_unlock(&mb->ops_mu);
+}
+
+int
+ctl_mailbox_op(struct ctl_mailbox *mb, uint64_t id, struct ctl_op *out)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&mb->ops_mu);
+	if (id != 0 && mb->ops[id % CTL_OPS_KEPT].id == id) {
+		*out = mb->ops[id % CTL_OPS_KEPT];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&mb->ops_mu);
+	return rc;
+}
 
 struct ctl_mailbox *
 ctl_mailbox_create(unsigned size)
@@ -52,6 +113,7 @@ ctl_mailbox_create(unsigned size)
 		return NULL;
 	}
 	sem_init(&mb->wake, 0, 0);
+	pthread_mutex_init(&mb->ops_mu, NULL);
 	return mb;
 }
 
@@ -93,6 +155,7 @@ ctl_mailbox_free(struct ctl_mailbox *mb)
 	}
 	rte_ring_free(mb->ring);
 	sem_destroy(&mb->wake);
+	pthread_mutex_destroy(&mb->ops_mu);
 	free(mb);
 }
 
@@ -113,6 +176,15 @@ ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us)
 int
 ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
 		unsigned timeout_ms)
+{
+	int rc = ctl_call_op(mb, fn, arg, release, timeout_ms, NULL, NULL);
+
+	return rc == -EINPROGRESS ? -ETIMEDOUT : rc;
+}
+
+int
+ctl_call_op(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
+		unsigned timeout_ms, const char *what, uint64_t *op)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	struct timespec deadline;
@@ -155,10 +227,14 @@ ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void
 		call_free(c);
 		return rc;
 	}
-	/* Too late: control releases the argument when (if) it gets to the call. */
+	/* Too late: control releases the argument when (if) it gets to the call. A call not
+	 * started never runs; one running finishes, and its result goes to an operation. */
+	if (c->state == CALL_RUNNING && op != NULL)
+		c->op = *op = op_start(mb, what);
+	rc = c->state == CALL_RUNNING ? -EINPROGRESS : -ETIMEDOUT;
 	c->state = CALL_ABANDONED;
 	pthread_mutex_unlock(&c->mu);
-	return -ETIMEDOUT;
+	return rc;
 }
 
 unsigned
@@ -186,6 +262,8 @@ ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max)
 		pthread_mutex_lock(&c->mu);
 		if (c->state == CALL_ABANDONED) {
 			pthread_mutex_unlock(&c->mu);
+			if (c->op != 0)
+				op_finish(mb, c->op, rc);
 			abandon_now(c);
 			continue;
 		}

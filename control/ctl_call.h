@@ -13,6 +13,7 @@
 #define CTL_CALL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ctl_ctx;
 struct ctl_mailbox;
@@ -33,6 +34,34 @@ void ctl_mailbox_free(struct ctl_mailbox *mb);
  */
 int ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
 		unsigned timeout_ms);
+
+/*
+ * A change whose outcome the caller must be able to tell (API writes). As ctl_call(), except
+ * that a timeout says which of the two cases happened:
+ *   -ETIMEDOUT    control had not started the call: it never runs; nothing changed.
+ *   -EINPROGRESS  control had started it: it runs to its end, and its result (fn's return
+ *                 value) is recorded as operation *op, which ctl_mailbox_op() reads back.
+ * In both cases control releases arg, as with ctl_call(). what (up to 127 bytes) describes the
+ * change in the operation's record.
+ */
+int ctl_call_op(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
+		unsigned timeout_ms, const char *what, uint64_t *op);
+
+/* An operation of ctl_call_op(): done once the call returned, with its result in rc. */
+struct ctl_op {
+	uint64_t id;
+	bool done;
+	int rc;		      /* fn's result, when done */
+	uint64_t started_ns;  /* CLOCK_REALTIME when the caller gave up waiting */
+	uint64_t finished_ns; /* ... when the call returned (0 while running) */
+	char what[128];
+};
+
+/* Operations are kept until CTL_OPS_KEPT newer ones pushed them out. */
+#define CTL_OPS_KEPT 256
+
+/* Any thread: the record of operation id. 0, or -ENOENT (unknown, or pushed out). */
+int ctl_mailbox_op(struct ctl_mailbox *mb, uint64_t id, struct ctl_op *out);
 
 /* On control, when idle: sleep until a call is queued or timeout_us have passed. */
 void ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us);

@@ -17,6 +17,7 @@
 #include "dp.h"
 #include "rl_compile.h"
 #include "vg_log.h"
+#include "vg_text.h"
 
 /* A reload waits this long for control to publish before giving up (it logs why). */
 
@@ -71,6 +72,7 @@ ctl_policy_create(struct ctl_ctx *ctx)
 		pm->port_names[i] = ctx->cfg->ports[i].name;
 	pm->env.ports = pm->port_names;
 	pm->env.n_ports = ctx->cfg->n_ports;
+	pm->env.max_depth = ctx->cfg->policy_max_depth;
 	pm->next_epoch = 1;
 	return pm;
 }
@@ -160,6 +162,9 @@ ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size
 	uint32_t epoch;
 
 	*out = NULL;
+	if (vg_text_check_diag(diag, name, text, len, pm->ctx->cfg->policy_max_size,
+			    "policy.max_size") != 0)
+		return -EINVAL;
 	p = load_checked(pm, name, text, len, diag);
 	if (p == NULL)
 		return -EINVAL;
@@ -209,8 +214,12 @@ ctl_policy_build_file(struct ctl_policy *pm, const char *path, struct vg_diag *d
 	char buf[65536];
 	size_t n;
 
-	while (mem != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+	/* No more than one byte past the limit is read: the check below refuses it. */
+	while (mem != NULL && len <= pm->ctx->cfg->policy_max_size &&
+			(n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		fwrite(buf, 1, n, mem);
+		fflush(mem);
+	}
 	rc = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (mem == NULL)

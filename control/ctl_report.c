@@ -360,8 +360,11 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);
 	json_object_set_new(root, "policy", policy);
-	if (sigs != NULL)
+	if (sigs != NULL) {
 		json_object_set_new(inspect, "app_alerts", ctl_sigs_app_counters(sigs));
+		json_object_set_new(inspect, "pcre_limit_hits",
+				json_integer((json_int_t)ctl_sigs_limit_hits(sigs)));
+	}
 	json_object_set_new(root, "inspection", inspect);
 	if (applayer != NULL)
 		json_object_set_new(root, "applayer", applayer);

@@ -24,6 +24,7 @@
 #include "dp.h"
 #include "dp_event.h"
 #include "vg_log.h"
+#include "vg_text.h"
 
 #define MAX_GROUPS 64
 
@@ -58,6 +59,7 @@ struct ctl_sigs {
 	int vstate;	      /* enum ctl_version_state, atomic */
 	struct ctl_reload reload;
 	struct ctl_map *hits;	     /* (gid, sid) -> alerts seen */
+	uint64_t limit_hits_retired; /* PCRE2 limit hits of the engines no longer in force */
 	struct ctl_app_pairing *app; /* each worker's last TXMETA, for the alert after it */
 	/* in force */
 	struct det_engine *engine; /* the pointer workers see is in the dataplane */
@@ -171,6 +173,7 @@ reason_is_error(enum det_reason r)
 	case DET_R_BAD_ADDRESS:
 	case DET_R_MISSING_SID:
 	case DET_R_DUPLICATE_SID:
+	case DET_R_PCRE: /* does not compile */
 		return true;
 	default:
 		return false;
@@ -391,6 +394,11 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	*out = NULL;
 	if (b == NULL)
 		return -ENOMEM;
+	if (!from_files && vg_text_check_diag(diag, name, text, len, sm->cfg->max_size,
+					   "signatures.max_size") != 0) {
+		free(b);
+		return -EINVAL;
+	}
 	det_config_load_opts(sm->cfg, &lo);
 	det_report_init(&rep);
 	memset(&crep, 0, sizeof(crep));
@@ -417,6 +425,10 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	det_set_free(set);
 	if (b->engine == NULL) {
 		rc = vg_diag_has_errors(diag) ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	if (det_engine_counters_alloc(b->engine, dp_n_workers(sm->ctx->dp)) != 0) {
+		rc = -ENOMEM;
 		goto out;
 	}
 	/* threshold.config is read with every build, so a reload picks up its changes; a bad
@@ -465,21 +477,56 @@ out:
 	return 0;
 }
 
+/*
+ * Append a rule file to the set's text, checked as the API checks a text: UTF-8 without NUL
+ * (an error names the file, line, column and byte offset) and the whole set within max bytes.
+ */
 static int
-append_file(FILE *mem, const char *path, struct ctl_sigs_build *b)
+append_file(FILE *mem, const char *path, struct ctl_sigs_build *b, size_t *total, size_t max,
+		struct vg_diag *diag)
 {
 	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, n;
+	FILE *fm = open_memstream(&text, &len);
 	char buf[65536];
-	size_t n;
 	const char *base = strrchr(path, '/');
+	int rc;
 
-	if (f == NULL)
-		return -errno;
-	fprintf(mem, "# --- %s\n", path);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	fputc('\n', mem);
+	if (f == NULL || fm == NULL) {
+		rc = f == NULL ? -errno : -ENOMEM;
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0, "cannot read: %s", strerror(-rc));
+		if (f != NULL)
+			fclose(f);
+		if (fm != NULL)
+			fclose(fm);
+		free(text);
+		return rc;
+	}
+	/* No more than one buffer past the limit is read. */
+	while (*total + len <= max && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		fwrite(buf, 1, n, fm);
+		fflush(fm);
+	}
 	fclose(f);
+	fclose(fm);
+	if (*total + len > max) {
+		vg_diag_add(diag, VG_SEV_ERROR, path, 0, 0,
+				"the rule files hold more than the %zu bytes signatures.max_size "
+				"allows",
+				max);
+		free(text);
+		return -EINVAL;
+	}
+	if (vg_text_check_diag(diag, path, text, len, 0, NULL) != 0) {
+		free(text);
+		return -EINVAL;
+	}
+	fprintf(mem, "# --- %s\n", path);
+	fwrite(text, 1, len, mem);
+	fputc('\n', mem);
+	free(text);
+	*total += len;
 	base = base ? base + 1 : path;
 	if (b->n_groups < MAX_GROUPS)
 		b->groups[b->n_groups++] = strndup(base, strcspn(base, "."));
@@ -507,6 +554,7 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	struct ctl_sigs_build groups = { .n_groups = 0 };
+	size_t total = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -523,7 +571,7 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 			break;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			rc = append_file(mem, p, &groups);
+			rc = append_file(mem, p, &groups, &total, sm->cfg->max_size, diag);
 			continue;
 		}
 		struct dirent **list;
@@ -534,7 +582,8 @@ ctl_sigs_build_files(struct ctl_sigs *sm, struct vg_diag *diag, struct ctl_sigs_
 
 			snprintf(full, sizeof(full), "%s/%s", p, list[k]->d_name);
 			if (rc == 0)
-				rc = append_file(mem, full, &groups);
+				rc = append_file(mem, full, &groups, &total, sm->cfg->max_size,
+						diag);
 			free(list[k]);
 		}
 		free(list);
@@ -664,6 +713,17 @@ version_recorded(void *arg, uint64_t cookie, int rc, int64_t id)
 	CTL_LOG(NOTICE, "signatures: the set in force is recorded as version %lld", (long long)id);
 }
 
+/* Every limit hit of an engine's rules. */
+static uint64_t
+engine_limit_hits(const struct det_engine *e)
+{
+	uint64_t n = 0;
+
+	for (uint32_t r = 0; e != NULL && r < det_engine_rule_count(e); r++)
+		n += det_engine_rule_limit_hits(e, r);
+	return n;
+}
+
 int
 ctl_sigs_version_state(const struct ctl_sigs *sm)
 {
@@ -683,7 +743,11 @@ ctl_sigs_publish(struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *sour
 		ctl_sigs_build_free(b);
 		return -ENOMEM;
 	}
-	det_engine_free(dp_sigs_publish(ctx->dp, b->engine));
+	struct det_engine *old = dp_sigs_publish(ctx->dp, b->engine);
+
+	/* every worker has left the old engine: its counts are final */
+	sm->limit_hits_retired += engine_limit_hits(old);
+	det_engine_free(old);
 	sm->engine = b->engine;
 	b->engine = NULL;
 	free(sm->by_sid);
@@ -750,22 +814,54 @@ ctl_sigs_report(const struct ctl_sigs *sm)
 json_t *
 ctl_sigs_counters(const struct ctl_sigs *sm)
 {
-	json_t *out = json_array();
+	json_t *out = json_array(), *by_key = json_object();
 	uint32_t it = 0;
 	const void *k;
 	void *v;
+	char key[32];
 
-	while (out != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
+	while (out != NULL && by_key != NULL && ctl_map_next(sm->hits, &it, &k, &v)) {
 		const struct sid_key *sk = k;
 		const struct det_rule_info *ri = rule_by_sid(sm, sk->gid, sk->sid);
 		const char *msg = ri != NULL ? ri->msg : "";
+		json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:I}", "gid", (json_int_t)sk->gid,
+				"sid", (json_int_t)sk->sid, "msg", msg, "alerts",
+				(json_int_t) * (const uint64_t *)v, "pcre_limit_hits",
+				(json_int_t)0);
 
-		json_array_append_new(
-				out, json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)sk->gid,
-						     "sid", (json_int_t)sk->sid, "msg", msg,
-						     "alerts", (json_int_t) * (const uint64_t *)v));
+		snprintf(key, sizeof(key), "%u:%u", sk->gid, sk->sid);
+		json_object_set(by_key, key, o);
+		json_array_append_new(out, o);
 	}
+	/* the rules of the set in force whose pcre reached a PCRE2 limit */
+	for (uint32_t r = 0; out != NULL && by_key != NULL && sm->engine != NULL &&
+			     r < det_engine_rule_count(sm->engine);
+			r++) {
+		uint64_t n = det_engine_rule_limit_hits(sm->engine, r);
+		const struct det_rule_info *ri;
+		json_t *o;
+
+		if (n == 0)
+			continue;
+		ri = det_engine_rule_info(sm->engine, r);
+		snprintf(key, sizeof(key), "%u:%u", ri->gid, ri->sid);
+		o = json_object_get(by_key, key);
+		if (o == NULL) {
+			o = json_pack("{s:I, s:I, s:s, s:I}", "gid", (json_int_t)ri->gid, "sid",
+					(json_int_t)ri->sid, "msg", ri->msg, "alerts",
+					(json_int_t)0);
+			json_array_append_new(out, o);
+		}
+		json_object_set_new(o, "pcre_limit_hits", json_integer((json_int_t)n));
+	}
+	json_decref(by_key);
 	return out;
+}
+
+uint64_t
+ctl_sigs_limit_hits(const struct ctl_sigs *sm)
+{
+	return sm->limit_hits_retired + engine_limit_hits(sm->engine);
 }
 
 unsigned
@@ -839,9 +935,9 @@ log_entry(const struct vg_diag_entry *e)
 	uint32_t level = e->sev == VG_SEV_ERROR ? RTE_LOG_ERR : RTE_LOG_WARNING;
 
 	if (e->line > 0)
-		rte_log(level, vg_logtype_ctl, "signatures: %s:%u: %s\n", e->file, e->line, e->msg);
+		vg_log(level, vg_logtype_ctl, "signatures", "%s:%u: %s", e->file, e->line, e->msg);
 	else
-		rte_log(level, vg_logtype_ctl, "signatures: %s\n", e->msg);
+		vg_log(level, vg_logtype_ctl, "signatures", "%s", e->msg);
 }
 
 void

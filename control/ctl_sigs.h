@@ -87,6 +87,9 @@ void ctl_sigs_on_alert(struct ctl_sigs *sm, const struct dp_event *ev, struct ct
  */
 json_t *ctl_sigs_app_counters(const struct ctl_sigs *sm);
 
+/* pcres that reached a PCRE2 limit since start, over every set in force since (control lcore). */
+uint64_t ctl_sigs_limit_hits(const struct ctl_sigs *sm);
+
 /*
  * Names of the rule files (without .rules) of the set in force: the groups `inspect` names.
  * Copies (free each); any thread. 0 when the set has no files (a text without "# --- path").

@@ -10,11 +10,17 @@
 
 #include "dp_block.h"
 
+/*
+ * rte_hash_crc reads the key in 8-byte words, so a key must start on an 8-byte boundary: the
+ * alignment and the size (a multiple of 8) keep every element of an array of keys aligned.
+ */
 struct block_key {
-	uint8_t family;
 	uint8_t addr[16];
-	uint8_t pad[3];
-};
+	uint8_t family;
+	uint8_t pad[7];
+} __attribute__((aligned(8)));
+
+_Static_assert(sizeof(struct block_key) % 8 == 0, "block keys must stay 8-byte aligned");
 
 struct dp_blocklist {
 	struct rte_hash *hash;

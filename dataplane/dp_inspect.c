@@ -149,6 +149,8 @@ dp_inspect_follow(struct dp_inspect *in, const struct det_engine *e)
 	if (in->det == NULL) {
 		in->det = det_worker_create(e, in->socket);
 		rc = in->det == NULL ? -ENOMEM : 0;
+		if (in->det != NULL) /* its row in the engines' per-rule counters */
+			det_worker_set_index(in->det, in->worker);
 	} else {
 		rc = det_worker_rebind(in->det, e);
 	}

@@ -4,7 +4,8 @@
  * the rest did not, compile the set and print what it costs. A tool, not a test.
  *
  *   det_check [-v] [-c classification.config] [-j] PATH...
- *     -v  list every kept reject as file:line:col: error: sid N: message
+ *     -v  list every kept reject as file:line:col: error: sid N: message, and the compiler's
+ *         warnings (a pcre whose cost its length does not bound)
  *     -c  check classtypes against this classification file (priorities come from it)
  *     -j  print one JSON object: {"load": {...}, "compile": {...}, "load_ms", "peak_rss_bytes"}
  *
@@ -119,6 +120,9 @@ main(int argc, char **argv)
 	vg_diag_free(&d);
 	vg_diag_init(&d);
 	e = det_compile(set, NULL, &cr, &d);
+	/* -v: the compiler's warnings too (pcres whose cost their length does not bound) */
+	if (e != NULL && verbose && !json)
+		vg_diag_print(&d, stderr);
 	if (e == NULL) {
 		vg_diag_print(&d, stderr);
 		fprintf(stderr, "det_check: compiling failed\n");

@@ -29,6 +29,33 @@ det_compile_opts_default(struct det_compile_opts *o)
 	o->max_port_groups = 32;
 	o->thresh_entries = 65536;
 	o->pcre_scan_all = false;
+	o->pcre_match_limit = DET_PCRE_MATCH_LIMIT;
+	o->pcre_depth_limit = DET_PCRE_DEPTH_LIMIT;
+}
+
+/*
+ * A pcre whose cost its length does not bound is loaded (PCRE2's limits stop it, and the hits
+ * are counted) but the operator hears of it.
+ */
+static void
+warn_unbounded(const struct det_rule *r, const struct det_compile_opts *o, struct vg_diag *diag)
+{
+	for (unsigned k = 0; k < r->n_items; k++) {
+		const struct det_item *it = &r->items[k];
+		const char *why;
+		unsigned off;
+
+		if (it->type != DET_ITEM_PCRE ||
+				(why = det_regex_unbounded(it->p.expr, &off)) == NULL)
+			continue;
+		vg_diag_add(diag, VG_SEV_WARNING, r->info.file, r->info.line, 0,
+				"sid %u: pcre \"/%.80s/\" has %s at offset %u of its pattern: its "
+				"cost can grow exponentially with the input; PCRE2 gives up at %u "
+				"steps or depth %u (signatures.pcre_match_limit, "
+				"pcre_recursion_limit) and counts it as a limit hit",
+				r->info.sid, it->p.expr, why, off, o->pcre_match_limit,
+				o->pcre_depth_limit);
+	}
 }
 
 /* ---- a small growable string ---- */
@@ -1581,6 +1608,31 @@ out:
 
 /* ---- engine ---- */
 
+int
+det_engine_counters_alloc(struct det_engine *e, unsigned n_workers)
+{
+	free(e->limit_hits);
+	e->limit_rows = 0;
+	e->limit_hits = calloc((size_t)n_workers * (e->n_rules ? e->n_rules : 1), sizeof(uint64_t));
+	if (e->limit_hits == NULL)
+		return -ENOMEM;
+	e->limit_rows = n_workers;
+	return 0;
+}
+
+uint64_t
+det_engine_rule_limit_hits(const struct det_engine *e, uint32_t rule)
+{
+	uint64_t n = 0;
+
+	if (e->limit_hits == NULL || rule >= e->n_rules)
+		return 0;
+	for (unsigned w = 0; w < e->limit_rows; w++)
+		n += __atomic_load_n(
+				&e->limit_hits[(size_t)w * e->n_rules + rule], __ATOMIC_RELAXED);
+	return n;
+}
+
 void
 det_engine_free(struct det_engine *e)
 {
@@ -1595,6 +1647,7 @@ det_engine_free(struct det_engine *e)
 		free(e->rules[i].sup);
 	}
 	det_thconf_free(e->thconf);
+	free(e->limit_hits);
 	free(e->rules);
 	free(e->ev_rules);
 	for (uint32_t i = 0; i < e->n_fb_names; i++)
@@ -1943,6 +1996,7 @@ det_compile(struct det_set *set, const struct det_compile_opts *opts,
 		e->rules[i].groups = UINT64_MAX;
 		if (plan_rule(&e->rules[i], det_set_rule(set, i), 0, &e->opts) != 0)
 			goto fail;
+		warn_unbounded(det_set_rule(set, i), &e->opts, diag);
 	}
 	rc = resolve_flowbits(e);
 	if (rc != 0) {

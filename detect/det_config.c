@@ -13,6 +13,7 @@ det_config_init(struct det_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->app_proto_ports = true;
+	c->max_size = DET_CONFIG_MAX_SIZE;
 	det_compile_opts_default(&c->compile);
 	c->vars = det_vars_create();
 	return c->vars != NULL ? 0 : -ENOMEM;
@@ -247,6 +248,21 @@ static const struct vg_yaml_field fields[] = {
 			.min = 16,
 			.max = 1u << 26 },
 	{ .name = "pcre_scan_all", .type = VG_YT_BOOL, .off = CFG_OFF(compile.pcre_scan_all) },
+	{ .name = "pcre_match_limit",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(compile.pcre_match_limit),
+			.min = 100,
+			.max = 100000000 },
+	{ .name = "pcre_recursion_limit",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(compile.pcre_depth_limit),
+			.min = 10,
+			.max = 100000000 },
+	{ .name = "max_size",
+			.type = VG_YT_SIZE32,
+			.off = CFG_OFF(max_size),
+			.min = 1024,
+			.max = UINT32_MAX },
 	{ .name = "vars", .type = VG_YT_CUSTOM, .parse = parse_vars },
 	{ 0 },
 };

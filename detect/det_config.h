@@ -13,6 +13,9 @@
  *     port_groups: 32                     # server ports with their own database
  *     threshold_entries: 64k              # per worker
  *     pcre_scan_all: false                # pcres without a literal in Hyperscan too
+ *     pcre_match_limit: 3500              # PCRE2 match() calls per pcre per input
+ *     pcre_recursion_limit: 1500          # PCRE2 backtracking depth per pcre per input
+ *     max_size: 64M                       # bytes of the whole set (files or API text)
  *     vars:
  *       address:
  *         HOME_NET: "[10.0.0.0/8,192.168.0.0/16]"
@@ -34,6 +37,8 @@
 #include "vg_yaml.h"
 
 #define DET_CONFIG_MAX_PATHS 64
+/* The whole ET Open set (about 15 MB in 2026) with room to grow. */
+#define DET_CONFIG_MAX_SIZE (64u << 20)
 
 struct det_config {
 	char *paths[DET_CONFIG_MAX_PATHS];
@@ -44,6 +49,7 @@ struct det_config {
 	/* put a rule file set in force even when rejected rules change what the loaded ones
 	 * mean (a rejected pass rule in front of a drop, a flowbit only rejected rules set) */
 	bool partial_load;
+	uint32_t max_size; /* bytes of the set's text (every file, or the API's text) */
 	struct det_compile_opts compile;
 	struct det_vars *vars;
 };

@@ -66,6 +66,9 @@
 #include "det_rule.h"
 #include "vg_diag.h"
 
+#define DET_PCRE_MATCH_LIMIT 3500
+#define DET_PCRE_DEPTH_LIMIT 1500
+
 struct det_compile_opts {
 	/* Payload bytes per TCP direction scanned in streaming mode; later bytes are not
 	 * inspected. 0: no limit. Default 1 MiB. */
@@ -85,6 +88,11 @@ struct det_compile_opts {
 	 * byte of their group, as Vigil did before they were left to PCRE2. For comparisons
 	 * (tests, det_bench); default false. */
 	bool pcre_scan_all;
+	/* PCRE2 limits per pcre per input: match() calls (pcre2_set_match_limit) and
+	 * backtracking depth (pcre2_set_depth_limit). A pcre that reaches one is taken as not
+	 * matching and counted (per rule and in total). Suricata's defaults: 3500 and 1500. */
+	uint32_t pcre_match_limit;
+	uint32_t pcre_depth_limit;
 };
 
 void det_compile_opts_default(struct det_compile_opts *o);
@@ -151,6 +159,17 @@ uint64_t det_engine_generation(const struct det_engine *e);
 
 unsigned det_engine_rule_count(const struct det_engine *e);
 
+/*
+ * Per-rule counters of pcres that reached a PCRE2 limit (pcre_match_limit, pcre_depth_limit),
+ * one row per worker index (det_worker_set_index) below n_workers, each written only by its
+ * worker. Call before the engine is handed to workers; without it only the workers' totals
+ * count. Returns 0 or -ENOMEM.
+ */
+int det_engine_counters_alloc(struct det_engine *e, unsigned n_workers);
+
+/* A rule's limit hits over every worker (relaxed reads, any thread). */
+uint64_t det_engine_rule_limit_hits(const struct det_engine *e, uint32_t rule);
+
 /* What a match's rule index refers to; NULL when out of range. */
 const struct det_rule_info *det_engine_rule_info(const struct det_engine *e, uint32_t rule);
 const struct det_rule *det_engine_rule(const struct det_engine *e, uint32_t rule);
@@ -194,6 +213,8 @@ struct det_worker_stats {
 	uint64_t tx_scans;    /* buffer instances scanned by Hyperscan for transactions */
 	/* transformed buffers that did not fit the worker's transform space (treated as absent) */
 	uint64_t xform_overflow;
+	/* pcres that reached a PCRE2 limit (treated as not matching) */
+	uint64_t pcre_limit_hits;
 };
 
 struct det_worker;
@@ -211,6 +232,9 @@ struct det_worker *det_worker_create(const struct det_engine *e, int socket);
  * Streams opened on the old engine return -ESTALE from det_stream_scan. Returns 0 or -ENOMEM.
  */
 int det_worker_rebind(struct det_worker *w, const struct det_engine *e);
+
+/* The worker's row in the engines' per-rule counters (det_engine_counters_alloc). */
+void det_worker_set_index(struct det_worker *w, unsigned index);
 
 /* NULL is a no-op. */
 void det_worker_free(struct det_worker *w);

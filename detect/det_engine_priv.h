@@ -189,6 +189,9 @@ struct det_txset {
 
 struct det_engine {
 	uint64_t gen;
+	/* PCRE2 limit hits per worker row and rule (det_engine_counters_alloc), or NULL */
+	uint64_t *limit_hits;
+	unsigned limit_rows;
 	struct det_set *set;
 	struct det_thconf *thconf; /* applied threshold.config (a reference), or NULL */
 	struct det_compile_opts opts;

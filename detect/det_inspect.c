@@ -5,14 +5,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "det_engine.h"
 #include "det_inspect.h"
-
-/*
- * PCRE2 limits per match attempt. Suricata's defaults are in the same range; a pattern that
- * needs more on a packet is treated as not matching rather than stalling a worker.
- */
-#define PCRE_MATCH_LIMIT 100000
-#define PCRE_DEPTH_LIMIT 10000
 
 int
 det_inspect_ctx_init(struct det_inspect_ctx *c)
@@ -28,10 +22,20 @@ det_inspect_ctx_init(struct det_inspect_ctx *c)
 		c->md = NULL;
 		return -ENOMEM;
 	}
-	pcre2_set_match_limit(mctx, PCRE_MATCH_LIMIT);
-	pcre2_set_depth_limit(mctx, PCRE_DEPTH_LIMIT);
 	c->mctx = mctx;
+	det_inspect_ctx_limits(c, DET_PCRE_MATCH_LIMIT, DET_PCRE_DEPTH_LIMIT);
 	return 0;
+}
+
+/*
+ * A pattern that needs more on an input is treated as not matching rather than stalling a
+ * worker, and counted (det_engine_rule_limit_hits, inspection.pcre_limit_hits).
+ */
+void
+det_inspect_ctx_limits(struct det_inspect_ctx *c, uint32_t match_limit, uint32_t depth_limit)
+{
+	pcre2_set_match_limit(c->mctx, match_limit);
+	pcre2_set_depth_limit(c->mctx, depth_limit);
 }
 
 void
@@ -275,6 +279,12 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 			int rc = pcre2_match(p->re, x->buf + s0, (PCRE2_SIZE)(x->len - s0), start,
 					opts, x->c->md, x->c->mctx);
 
+			if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+				/* a limit (or another failure to finish): no match, counted */
+				x->c->limit_hits++;
+				if (x->c->rule_hits != NULL)
+					x->c->rule_hits[x->c->rule]++;
+			}
 			if (rc < 0)
 				return neg ? insp(x, i + 1, prev_end) : 0;
 			if (neg)

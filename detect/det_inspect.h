@@ -30,10 +30,18 @@ struct det_inspect_ctx {
 	void *md;   /* pcre2_match_data with one pair */
 	void *mctx; /* pcre2_match_context with limits */
 	uint32_t budget;
+	/* The engine rule being confirmed: a pcre that reaches a PCRE2 limit counts in
+	 * rule_hits[rule] (when rule_hits is set) and in limit_hits. */
+	uint32_t rule;
+	uint64_t *rule_hits;
+	uint64_t limit_hits;
 };
 
-/* Create the PCRE2 match data and context. Returns 0 or -ENOMEM. */
+/* Create the PCRE2 match data and context (Suricata's limits). Returns 0 or -ENOMEM. */
 int det_inspect_ctx_init(struct det_inspect_ctx *c);
+
+/* PCRE2 match() calls and backtracking depth allowed per pcre per input. */
+void det_inspect_ctx_limits(struct det_inspect_ctx *c, uint32_t match_limit, uint32_t depth_limit);
 void det_inspect_ctx_free(struct det_inspect_ctx *c);
 
 /*

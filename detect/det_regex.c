@@ -411,3 +411,124 @@ det_regex_literal_len(const char *expr, uint32_t flags)
 		return 0; /* an unbalanced ')' or a construct not followed */
 	return v;
 }
+
+/* ---- patterns whose cost is not bounded by their length ---- */
+
+/* Length of the quantifier at s (0: none); *unbounded when it has no upper bound. */
+static size_t
+repeat_len(const char *s, bool *unbounded)
+{
+	const char *p = s;
+
+	*unbounded = false;
+	if (*p == '*' || *p == '+') {
+		*unbounded = true;
+		p++;
+	} else if (*p == '?') {
+		p++;
+	} else if (*p == '{' && isdigit((unsigned char)p[1])) {
+		p++;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == ',') {
+			p++;
+			*unbounded = !isdigit((unsigned char)*p);
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if (*p != '}')
+			return 0; /* a literal brace */
+		p++;
+	} else {
+		return 0;
+	}
+	if (*p == '+') /* possessive: gives nothing back, so it cannot backtrack */
+		*unbounded = false, p++;
+	else if (*p == '?') /* lazy: backtracks as much */
+		p++;
+	return (size_t)(p - s);
+}
+
+const char *
+det_regex_unbounded(const char *expr, unsigned *off)
+{
+	/* per open group: whether its content repeats without bound, and where it opened */
+	bool inner[64];
+	unsigned open[64];
+	unsigned depth = 0;
+	size_t i = 0, n = strlen(expr);
+
+	inner[0] = false;
+	while (i < n) {
+		char c = expr[i];
+		bool group_closed = false, unb;
+		size_t q;
+
+		if (c == '\\') {
+			if (expr[i + 1] == 'g' && (expr[i + 2] == '<' || expr[i + 2] == '\'')) {
+				*off = (unsigned)i;
+				return "a subroutine call";
+			}
+			i += i + 1 < n ? 2 : 1;
+		} else if (c == '[') {
+			/* a class is one atom: skip to its end ("]" first in it is a literal) */
+			i++;
+			if (expr[i] == '^')
+				i++;
+			if (expr[i] == ']')
+				i++;
+			while (i < n && expr[i] != ']')
+				i += expr[i] == '\\' && i + 1 < n ? 2 : 1;
+			i++;
+		} else if (c == '(') {
+			if (expr[i + 1] == '?' && expr[i + 2] == '#') {
+				while (i < n && expr[i] != ')')
+					i++;
+				i++;
+				continue;
+			}
+			if (expr[i + 1] == '?' &&
+					(expr[i + 2] == 'R' ||
+							isdigit((unsigned char)expr[i + 2]) ||
+							expr[i + 2] == '&' ||
+							((expr[i + 2] == '+' ||
+									 expr[i + 2] == '-') &&
+									isdigit((unsigned char)expr[i +
+												    3])) ||
+							(expr[i + 2] == 'P' &&
+									expr[i + 3] == '>'))) {
+				*off = (unsigned)i;
+				return "a recursion or subroutine call";
+			}
+			if (depth + 1 >= sizeof(inner) / sizeof(inner[0]))
+				return NULL; /* PCRE2 has its own nesting limit */
+			depth++;
+			inner[depth] = false;
+			open[depth] = (unsigned)i;
+			i++;
+			continue;
+		} else if (c == ')' && depth > 0) {
+			group_closed = true;
+			i++;
+		} else {
+			i++;
+		}
+		q = repeat_len(expr + i, &unb);
+		if (group_closed) {
+			bool held = inner[depth];
+			unsigned at = open[depth];
+
+			depth--;
+			if (q > 0 && unb && held) {
+				*off = at;
+				return "nested unbounded quantifiers (a group repeated without "
+				       "bound around a repetition without bound)";
+			}
+			inner[depth] = inner[depth] || held || (q > 0 && unb);
+		} else if (q > 0 && unb) {
+			inner[depth] = true;
+		}
+		i += q;
+	}
+	return NULL;
+}

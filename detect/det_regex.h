@@ -22,4 +22,13 @@
  */
 unsigned det_regex_literal_len(const char *expr, uint32_t flags);
 
+/*
+ * Why the cost of matching expr cannot be bounded by its length, or NULL: a group that holds
+ * an unbounded quantifier (*, +, {n,}) and is itself repeated without bound, as in (a+)+, which
+ * backtracks exponentially on a near miss; or a recursion or subroutine call ((?R), (?1),
+ * (?&name), \g<1>). *off is the offset in expr of the construct. Such a pcre is still loaded
+ * (PCRE2's match and depth limits stop it) but validation warns of it.
+ */
+const char *det_regex_unbounded(const char *expr, unsigned *off);
+
 #endif /* DET_REGEX_H */

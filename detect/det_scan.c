@@ -35,6 +35,7 @@ struct det_worker {
 	uint8_t *cbuf; /* stream confirmation: window + segment */
 	uint32_t cbuf_cap;
 	struct det_inspect_ctx ictx;
+	unsigned index; /* row in the engines' per-rule counters */
 	struct det_thresh *th;
 	struct det_worker_stats st;
 
@@ -189,7 +190,20 @@ worker_bind(struct det_worker *w, const struct det_engine *e)
 	hs_free_scratch(w->scratch);
 	w->scratch = s;
 	w->e = e;
+	det_inspect_ctx_limits(&w->ictx, e->opts.pcre_match_limit, e->opts.pcre_depth_limit);
+	w->ictx.rule_hits = e->limit_hits != NULL && w->index < e->limit_rows
+					    ? e->limit_hits + (size_t)w->index * e->n_rules
+					    : NULL;
 	return 0;
+}
+
+void
+det_worker_set_index(struct det_worker *w, unsigned index)
+{
+	w->index = index;
+	w->ictx.rule_hits = w->e->limit_hits != NULL && index < w->e->limit_rows
+					    ? w->e->limit_hits + (size_t)index * w->e->n_rules
+					    : NULL;
 }
 
 struct det_worker *
@@ -254,6 +268,7 @@ const struct det_worker_stats *
 det_worker_stats(const struct det_worker *w)
 {
 	((struct det_worker *)w)->st.thresh_evictions = det_thresh_evictions(w->th);
+	((struct det_worker *)w)->st.pcre_limit_hits = w->ictx.limit_hits;
 	return &w->st;
 }
 
@@ -868,6 +883,8 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 		for (uint32_t c = 0; c < w->n_cand; c++) {
 			const struct det_grule *gr = &g->grules[w->cand[c].grule];
 			const struct det_erule *er = &e->rules[gr->rule];
+
+			w->ictx.rule = gr->rule;
 			uint32_t end = w->cand[c].end;
 			bool ok = true;
 
@@ -907,6 +924,8 @@ det_scan_events(struct det_worker *w, const struct det_pkt *p, struct det_match 
 	w->st.packets++;
 	for (uint32_t i = 0; i < e->n_ev_rules; i++) {
 		const struct det_erule *er = &e->rules[e->ev_rules[i]];
+
+		w->ictx.rule = e->ev_rules[i];
 		uint32_t end = 0;
 
 		if (!(er->r->classes & cl) || !header_ok(w, er, p) ||
@@ -1115,6 +1134,8 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 			const struct det_erule *er = &e->rules[gr->rule];
 			uint32_t end = w->cand[c].end;
 
+			w->ictx.rule = gr->rule;
+
 			if (er->fb_test != (pass == 1))
 				continue;
 			if (er->kind != PLAN_EXACT && fired(st, gr->rule))
@@ -1221,6 +1242,7 @@ det_stream_close(struct det_worker *w, void *state, const struct det_pkt *p, str
 		const struct det_grule *gr = &st->g->grules[w->cand[c].grule];
 		const struct det_erule *er = &e->rules[gr->rule];
 
+		w->ictx.rule = gr->rule;
 		if (er->kind == PLAN_EXACT && header_ok(w, er, p) &&
 				(!er->fb_test || fb_ok(er, fb_bits(e, p))))
 			emit(w, gr->rule, p, 0, &n, 0);
@@ -1479,6 +1501,8 @@ det_scan_tx(struct det_worker *w, const struct det_pkt *p, const struct al_tx *t
 			const struct det_rule *r = er->r;
 			const struct det_pkt *qp = &q[v->dir];
 			bool ok = true;
+
+			w->ictx.rule = v->rule;
 
 			/* once: when the last stage it needs is this one */
 			if (!(v->stages & stage) || (v->stages & ~ready))

@@ -44,6 +44,7 @@ mg_h_block_add(struct mg_req *r)
 	};
 	struct mg_addr a;
 	char err[256] = "";
+	uint64_t op = 0;
 	const char *addr, *reason;
 	int64_t ttl;
 	json_t *o;
@@ -70,8 +71,10 @@ mg_h_block_add(struct mg_req *r)
 		return;
 	}
 	rc = ctl_api_block_add(r->ctx, a.family, a.addr, (uint32_t)ttl, reason ? reason : "",
-			r->id.name, err, sizeof(err));
-	if (rc < 0) {
+			r->id.name, &op, err, sizeof(err));
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, "block the address", op);
+	} else if (rc < 0) {
 		mg_reply_errno(r, rc, "block the address", err, NULL);
 	} else {
 		/*
@@ -94,6 +97,7 @@ mg_h_block_remove(struct mg_req *r)
 {
 	struct mg_addr a;
 	char err[256] = "";
+	uint64_t op = 0;
 	int rc;
 
 	if (mg_query_parse(r, no_params, NULL) != 0)
@@ -106,8 +110,10 @@ mg_h_block_remove(struct mg_req *r)
 				"'%.64s' is not an IPv4 or IPv6 address", r->params[0]);
 		return;
 	}
-	rc = ctl_api_block_remove(r->ctx, a.family, a.addr, r->id.name, err, sizeof(err));
-	if (rc != 0)
+	rc = ctl_api_block_remove(r->ctx, a.family, a.addr, r->id.name, &op, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		mg_reply_operation(r, "unblock the address", op);
+	else if (rc != 0)
 		mg_reply_errno(r, rc, "unblock the address", err, NULL);
 	else
 		mg_reply_empty(r, 204);

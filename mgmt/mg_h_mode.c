@@ -16,6 +16,7 @@ mg_h_mode_set(struct mg_req *r)
 		{ 0 },
 	};
 	char err[256] = "", before[16];
+	uint64_t op = 0;
 	const char *mode;
 	json_t *o;
 	int rc;
@@ -36,8 +37,10 @@ mg_h_mode_set(struct mg_req *r)
 		return;
 	}
 	snprintf(before, sizeof(before), "%s", ctl_api_mode(r->ctx));
-	rc = ctl_api_set_mode(r->ctx, mode, r->id.name, err, sizeof(err));
-	if (rc != 0)
+	rc = ctl_api_set_mode(r->ctx, mode, r->id.name, &op, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		mg_reply_operation(r, "set the mode", op);
+	else if (rc != 0)
 		mg_reply_errno(r, rc, "set the mode", err, NULL);
 	else
 		mg_reply_json(r, 200,

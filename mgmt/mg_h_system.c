@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Health, readiness, status, metrics, the OpenAPI document and the mode. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,35 @@ mg_h_mode_get(struct mg_req *r)
 	if (mg_query_parse(r, no_params, NULL) != 0)
 		return;
 	mg_reply_json(r, 200, json_pack("{s:s}", "mode", ctl_api_mode(r->ctx)));
+}
+
+/* A write whose outcome was unknown when it was answered (202): running, applied or failed. */
+void
+mg_h_operation(struct mg_req *r)
+{
+	unsigned long long id;
+	char *end;
+	json_t *j;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	errno = 0;
+	id = strtoull(r->params[0], &end, 10);
+	if (errno != 0 || *end != '\0' || id < 1 || !isdigit((unsigned char)r->params[0][0])) {
+		mg_reply_error(r, 400, "invalid_path",
+				json_pack("{s:s, s:o}", "parameter", "id", "value",
+						mg_json_str(r->params[0])),
+				"'%.32s' is not an operation id (a positive integer from a 202 "
+				"reply)",
+				r->params[0]);
+		return;
+	}
+	j = ctl_api_operation(r->ctx, id);
+	if (j == NULL) {
+		mg_reply_error(r, 404, "not_found", NULL,
+				"no operation %llu (only the latest %u are kept)", id,
+				CTL_API_OPS_KEPT);
+		return;
+	}
+	mg_reply_json(r, 200, j);
 }

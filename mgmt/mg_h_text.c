@@ -17,6 +17,7 @@
 #include "mg_body.h"
 #include "mg_handlers.h"
 #include "mg_query.h"
+#include "vg_text.h"
 
 static const char *
 kind_name(enum ctl_text_kind k)
@@ -60,6 +61,37 @@ parse_if_match(struct mg_req *r, int64_t *version)
 	return 0;
 }
 
+/*
+ * A text is kept byte for byte: it must be something JSON and the store carry unchanged, UTF-8
+ * without NUL. Anything else is refused here, before anything parses it, with the offset of the
+ * first bad byte (a JSON body cannot hold such a text: jansson refuses it with its position).
+ * 0, or -EILSEQ after a 400 reply.
+ */
+static int
+check_bytes(struct mg_req *r, const char *text, size_t len)
+{
+	unsigned line = 1, col = 1;
+	const char *why;
+	size_t off;
+
+	if (vg_text_check(text, len, &off, &why) == 0)
+		return 0;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n')
+			line++, col = 1;
+		else if (((unsigned char)text[i] & 0xc0) != 0x80)
+			col++;
+	}
+	mg_reply_error(r, 400, "invalid_text",
+			json_pack("{s:I, s:I, s:I, s:i}", "offset", (json_int_t)off, "line",
+					(json_int_t)line, "column", (json_int_t)col, "byte",
+					(unsigned char)text[off]),
+			"the text holds %s at byte offset %zu (line %u, column %u); a text must be "
+			"UTF-8 without NUL bytes, so that it is kept and returned byte for byte",
+			why, off, line, col);
+	return -EILSEQ;
+}
+
 /* The text of a PUT or validate: JSON {"text"} or the body itself. NULL after a reply. */
 static const char *
 text_of(struct mg_req *r, json_t **holder, size_t *len)
@@ -76,6 +108,8 @@ text_of(struct mg_req *r, json_t **holder, size_t *len)
 			mg_reply_error(r, 400, "invalid_body", NULL, "the body is empty");
 			return NULL;
 		}
+		if (check_bytes(r, r->body, r->body_len) != 0)
+			return NULL;
 		*len = r->body_len;
 		return r->body;
 	}
@@ -197,7 +231,9 @@ text_put(struct mg_req *r, enum ctl_text_kind kind)
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_apply(r->ctx, kind, text, len, r->id.name, if_match, &diag, &res);
-	if (rc == 0) {
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
 		size_t used = strlen(r->audit);
 
 		json_t *ver;
@@ -256,7 +292,9 @@ text_rollback(struct mg_req *r, enum ctl_text_kind kind)
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_rollback(r->ctx, kind, version, r->id.name, &diag, &res);
-	if (rc == 0) {
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
 		size_t used = strlen(r->audit);
 
 		json_t *ver;

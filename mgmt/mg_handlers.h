@@ -13,6 +13,7 @@
 void mg_h_health(struct mg_req *r);
 void mg_h_ready(struct mg_req *r);
 void mg_h_status(struct mg_req *r);
+void mg_h_operation(struct mg_req *r);
 void mg_h_metrics(struct mg_req *r);
 void mg_h_openapi(struct mg_req *r);
 void mg_h_mode_get(struct mg_req *r);

@@ -181,6 +181,11 @@ static const struct prom_row rows[] = {
 			"transaction's facts (attached), without them because its TXMETA event was "
 			"lost (missing); TXMETA events whose alert was lost (unpaired).",
 			"inspection.app_alerts.*", "result", NULL, NULL },
+	{ "vigil_signature_pcre_limit_hits_total", "counter",
+			"Signature pcres that reached PCRE2's match or recursion limit "
+			"(signatures.pcre_match_limit, pcre_recursion_limit) and were taken as not "
+			"matching; per signature in /api/v1/rules/counters.",
+			"inspection.pcre_limit_hits", NULL, NULL, NULL },
 
 	/* The application layer (parsers on inspected flows), over every worker. */
 	{ "vigil_applayer_flows_total", "counter",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,23 @@ mg_diag_json(const struct vg_diag *d)
 						   "message", mg_json_str(e->msg)));
 	}
 	return a;
+}
+
+void
+mg_reply_operation(struct mg_req *r, const char *what, uint64_t op)
+{
+	snprintf(r->location, sizeof(r->location), "/api/v1/operations/%" PRIu64, op);
+	mg_reply_json(r, 202,
+			json_pack("{s:I, s:s, s:s, s:s+++}", "operation", (json_int_t)op, "state",
+					"running", "href", r->location, "message",
+					"the control core started to ", what,
+					" but did not finish within the call timeout; the change "
+					"goes on and its outcome is not known yet: read GET ",
+					r->location));
+	size_t used = strlen(r->audit);
+
+	snprintf(r->audit + used, sizeof(r->audit) - used,
+			" -> operation %" PRIu64 " (outcome unknown)", op);
 }
 
 void

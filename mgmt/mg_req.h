@@ -104,6 +104,13 @@ void mg_reply_errno(struct mg_req *r, int rc, const char *what, const char *err,
 		const struct vg_diag *diag);
 
 /*
+ * Reply to a write whose outcome is not known yet (ctl_api -EINPROGRESS): 202 with Location
+ * /api/v1/operations/{op} and {operation, state: "running", href, message}, where the client
+ * reads the outcome (applied or failed) once control is done.
+ */
+void mg_reply_operation(struct mg_req *r, const char *what, uint64_t op);
+
+/*
  * Reply to a ctl_api call that returned NULL: errno (cleared by the caller before the call)
  * gives the status as for mg_reply_errno(); when the call left errno at 0, 500.
  */

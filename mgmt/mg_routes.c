@@ -38,6 +38,7 @@ const struct mg_route mg_routes[] = {
 	GET_FAST("/metrics", MG_ROLE_VIEWER, mg_h_metrics),
 	GET_FAST("/api/v1/mode", MG_ROLE_VIEWER, mg_h_mode_get),
 	WRITE("PUT", "/api/v1/mode", MG_ROLE_OPERATOR, mg_h_mode_set, "mode"),
+	GET("/api/v1/operations/{id}", MG_ROLE_VIEWER, mg_h_operation),
 
 	/* The policy. */
 	GET("/api/v1/policy", MG_ROLE_VIEWER, mg_h_policy_get),

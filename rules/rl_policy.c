@@ -2158,6 +2158,12 @@ load(struct vg_yaml *y, const char *name, const char *dir, const struct rl_env *
 	return ld.p;
 }
 
+static unsigned
+max_depth(const struct rl_env *env)
+{
+	return env != NULL && env->max_depth > 0 ? env->max_depth : VG_YAML_MAX_DEPTH;
+}
+
 struct rl_policy *
 rl_policy_load_file(const char *path, const struct rl_env *env, struct vg_diag *diag)
 {
@@ -2170,7 +2176,7 @@ rl_policy_load_file(const char *path, const struct rl_env *env, struct vg_diag *
 		errno = ENOMEM;
 		return NULL;
 	}
-	rc = vg_yaml_load_file(&y, path, diag);
+	rc = vg_yaml_load_file_depth(&y, path, max_depth(env), diag);
 	p = load(&y, path, dirname(copy), env, rc);
 	free(copy);
 	return p;
@@ -2185,7 +2191,7 @@ rl_policy_load_buf(const char *name, const char *buf, size_t len, const struct r
 
 	if (name == NULL)
 		name = "<input>";
-	rc = vg_yaml_load_buf(&y, name, buf, len, diag);
+	rc = vg_yaml_load_buf_depth(&y, name, buf, len, max_depth(env), diag);
 	return load(&y, name, NULL, env, rc);
 }
 

@@ -41,6 +41,9 @@ struct rl_env {
 	 */
 	const char *const *sig_groups;
 	unsigned n_sig_groups;
+	/* Lists and mappings nested deeper are refused before they are built (policy.max_depth);
+	 * 0: VG_YAML_MAX_DEPTH. */
+	unsigned max_depth;
 };
 
 enum rl_action {

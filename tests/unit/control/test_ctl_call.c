@@ -124,6 +124,51 @@ test_timeout_while_running(void **state)
 	ctl_mailbox_free(c.mb);
 }
 
+/*
+ * ctl_call_op tells the two timeouts apart: a call control is running goes on and its result
+ * becomes an operation (-EINPROGRESS); a call queued behind it that control had not started
+ * is cancelled and never runs (-ETIMEDOUT): nothing changed.
+ */
+static void
+test_outcome_of_a_timeout(void **state)
+{
+	struct control c = { .mb = ctl_mailbox_create(64) };
+	struct arg *slow = calloc(1, sizeof(*slow)), *queued = calloc(1, sizeof(*queued));
+	int released = 0;
+	uint64_t op = 0, op2 = 0;
+	struct ctl_op o;
+
+	(void)state;
+	slow->in = -1; /* it fails: the operation must say so */
+	slow->sleep_ms = 1000;
+	slow->released = &released;
+	queued->in = 7;
+	queued->released = &released;
+	pthread_create(&control_thread, NULL, control_main, &c);
+	assert_int_equal(ctl_call_op(c.mb, double_it, slow, release, 300, "the slow one", &op),
+			-EINPROGRESS);
+	assert_true(op > 0);
+	assert_int_equal(ctl_mailbox_op(c.mb, op, &o), 0);
+	assert_false(o.done);
+	assert_string_equal(o.what, "the slow one");
+	/* control is busy with the slow call: this one is not started in time */
+	assert_int_equal(ctl_call_op(c.mb, double_it, queued, release, 100, "queued", &op2),
+			-ETIMEDOUT);
+	assert_int_equal(op2, 0);
+	for (int i = 0; i < 300 && __atomic_load_n(&released, __ATOMIC_SEQ_CST) < 2; i++)
+		usleep(10000);
+	assert_int_equal(released, 2);
+	c.stop = 1;
+	pthread_join(control_thread, NULL);
+	assert_int_equal(c.ran, 1); /* the cancelled call never ran */
+	assert_int_equal(ctl_mailbox_op(c.mb, op, &o), 0);
+	assert_true(o.done);
+	assert_int_equal(o.rc, -EINVAL);
+	assert_true(o.finished_ns >= o.started_ns);
+	assert_int_equal(ctl_mailbox_op(c.mb, op + 1, &o), -ENOENT);
+	ctl_mailbox_free(c.mb);
+}
+
 int
 main(void)
 {
@@ -131,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_calls_run_on_control),
 		cmocka_unit_test(test_full_mailbox),
 		cmocka_unit_test(test_timeout_while_running),
+		cmocka_unit_test(test_outcome_of_a_timeout),
 	};
 
 	if (vg_test_eal_init() != 0)

@@ -325,6 +325,108 @@ test_differential(void **state)
 	tdet_close(&pc);
 }
 
+/* Patterns whose cost their length does not bound are named; the others are not. */
+static void
+test_unbounded(void **state)
+{
+	static const struct {
+		const char *expr;
+		int want; /* offset of the construct, -1: none */
+	} cases[] = {
+		{ "(a+)+(?1)$", 0 },
+		{ "(a+)+$", 0 },
+		{ "x(?:ab*c)*y", 1 },
+		{ "((a|b)+)*", 0 },
+		{ "(\\d{2,})+", 0 },
+		{ "(?:[a-z]+\\.)+com", 0 },
+		{ "(a*)*?b", 0 }, /* lazy repeats backtrack as much */
+		{ "ab(?R)?", 2 },
+		{ "(x)(?-1)", 3 },
+		{ "(?<n>a)(?&n)", 7 },
+		{ "a\\g<1>", 1 },
+		{ "(a+)++b", -1 }, /* possessive: no backtracking into it */
+		{ "(a+){3}", -1 },
+		{ "(ab)+c+", -1 },
+		{ "[(a+)+]x", -1 }, /* a class, not groups */
+		{ "\\(a+\\)+", -1 },
+		{ "(?i)(?:GET|POST) /[a-z]+", -1 },
+		{ "(?#(a+)+)abc", -1 },
+		{ "[\\x32-\\x3f][A-Za-z0-9_\\-]{50}", -1 },
+		{ "^(a|b)*$", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned off = 0;
+		const char *why = det_regex_unbounded(cases[i].expr, &off);
+		int got = why != NULL ? (int)off : -1;
+
+		if (got != cases[i].want)
+			fail_msg("/%s/: %s at %d, want %d", cases[i].expr, why ? why : "bounded",
+					got, cases[i].want);
+	}
+}
+
+/*
+ * The issue's pattern: on a long run of 'a' without a match it backtracks exponentially. The
+ * limits stop it (no match), the hit counts for its rule and in the worker's total; a short
+ * input finishes under the limits and counts nothing; lower limits stop a pattern sooner.
+ */
+static void
+test_limit_hits(void **state)
+{
+	static const char rules[] =
+			"alert udp any any -> any any (msg:\"catastrophic\"; pcre:\"/(a+)+(?1)$/\"; "
+			"sid:1;)\n"
+			"alert udp any any -> any any (msg:\"bounded\"; pcre:\"/[a-z]{3}b/\"; sid:2;)\n";
+	char run[64];
+	uint32_t sids[8];
+	struct det_pkt p;
+	struct tdet t;
+
+	(void)state;
+	tdet_open(&t, rules);
+	assert_int_equal(det_engine_counters_alloc(t.e, 1), 0);
+	det_worker_set_index(t.w, 0);
+
+	memset(run, 'a', sizeof(run));
+	run[sizeof(run) - 1] = 'b';
+	p = tdet_pkt(IPPROTO_UDP, 53, run, sizeof(run));
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1); /* only the bounded rule */
+	assert_int_equal(sids[0], 2);
+	assert_int_equal(det_worker_stats(t.w)->pcre_limit_hits, 1);
+	assert_int_equal(det_engine_rule_limit_hits(t.e, 0), 1);
+	assert_int_equal(det_engine_rule_limit_hits(t.e, 1), 0);
+
+	/* "aaab": no match either, found within the limits: nothing counted */
+	p = tdet_pkt(IPPROTO_UDP, 53, run + sizeof(run) - 4, 4);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(det_worker_stats(t.w)->pcre_limit_hits, 1);
+	/* and a match is a match */
+	p = tdet_pkt(IPPROTO_UDP, 53, run, 20);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 1);
+	assert_int_equal(det_worker_stats(t.w)->pcre_limit_hits, 1);
+	tdet_close(&t);
+
+	/* the limits are the engine's: a lower one stops an 8-byte run that 3500 lets finish */
+	struct det_compile_opts o;
+
+	det_compile_opts_default(&o);
+	assert_int_equal(o.pcre_match_limit, 3500);
+	assert_int_equal(o.pcre_depth_limit, 1500);
+	tdet_open_opts(&t, rules, false, &o);
+	p = tdet_pkt(IPPROTO_UDP, 53, run + sizeof(run) - 8, 8);
+	tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(det_worker_stats(t.w)->pcre_limit_hits, 0);
+	tdet_close(&t);
+	o.pcre_match_limit = 100;
+	tdet_open_opts(&t, rules, false, &o);
+	tdet_scan(&t, &p, sids, 8);
+	assert_int_equal(det_worker_stats(t.w)->pcre_limit_hits, 1);
+	tdet_close(&t);
+}
+
 int
 main(void)
 {
@@ -334,6 +436,8 @@ main(void)
 		cmocka_unit_test(test_dns_rule_matches),
 		cmocka_unit_test(test_prefilter_keyword),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_unbounded),
+		cmocka_unit_test(test_limit_hits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

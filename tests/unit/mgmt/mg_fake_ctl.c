@@ -40,6 +40,9 @@ static char mode[16] = "enforce";
 static bool ready = true;
 static char ready_why[128] = "ports up";
 static bool busy;
+static bool late;	     /* writes apply, but after their caller stopped waiting */
+static uint64_t n_ops;	     /* operations of late writes, all applied */
+static char op_what[8][128]; /* by id % 8 */
 static const char *store_path;
 static struct fake_audit audits[MAX_AUDIT];
 static unsigned n_audits;
@@ -63,6 +66,8 @@ fake_ctl_reset(void)
 	ready = true;
 	strcpy(ready_why, "ports up");
 	busy = false;
+	late = false;
+	n_ops = 0;
 	store_path = NULL;
 	n_audits = 0;
 	memset(&last_filter, 0, sizeof(last_filter));
@@ -92,6 +97,40 @@ void
 fake_ctl_set_busy(bool b)
 {
 	busy = b;
+}
+
+void
+fake_ctl_set_late(bool l)
+{
+	late = l;
+}
+
+/* A write that applied after its caller stopped waiting: -EINPROGRESS and its operation. */
+static int
+late_op(const char *what, uint64_t *op)
+{
+	pthread_mutex_lock(&mu);
+	*op = ++n_ops;
+	snprintf(op_what[*op % 8], sizeof(op_what[0]), "%s", what);
+	pthread_mutex_unlock(&mu);
+	return -EINPROGRESS;
+}
+
+json_t *
+ctl_api_operation(struct ctl_ctx *ctx, uint64_t id)
+{
+	json_t *j = NULL;
+
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	if (id >= 1 && id <= n_ops && id + 8 > n_ops)
+		j = json_pack("{s:I, s:s, s:s, s:s, s:n, s:I, s:I}", "id", (json_int_t)id, "what",
+				op_what[id % 8], "state", "done", "outcome", "applied", "error",
+				"started_at_ns", (json_int_t)1, "finished_at_ns", (json_int_t)2);
+	pthread_mutex_unlock(&mu);
+	if (j == NULL)
+		errno = ENOENT;
+	return j;
 }
 
 void
@@ -194,7 +233,8 @@ ctl_api_mode(struct ctl_ctx *ctx)
 }
 
 int
-ctl_api_set_mode(struct ctl_ctx *ctx, const char *m, const char *who, char *err, size_t errlen)
+ctl_api_set_mode(struct ctl_ctx *ctx, const char *m, const char *who, uint64_t *op, char *err,
+		size_t errlen)
 {
 	(void)ctx;
 	(void)who;
@@ -207,7 +247,7 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *m, const char *who, char *err,
 		return -EINVAL;
 	}
 	snprintf(mode, sizeof(mode), "%s", m);
-	return 0;
+	return late ? late_op("set the mode", op) : 0;
 }
 
 /* Texts ------------------------------------------------------------------------------------ */
@@ -362,6 +402,11 @@ ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *tex
 	pthread_mutex_lock(&mu);
 	rc = publish(kind, text, len, source, if_match, diag, out);
 	pthread_mutex_unlock(&mu);
+	if (rc == 0 && late) {
+		json_decref(out->summary);
+		out->summary = NULL;
+		return late_op("apply the text", &out->operation);
+	}
 	return rc;
 }
 
@@ -466,7 +511,7 @@ find_block(uint8_t family, const uint8_t *addr)
 
 int
 ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint32_t ttl_s,
-		const char *reason, const char *who, char *err, size_t errlen)
+		const char *reason, const char *who, uint64_t *op, char *err, size_t errlen)
 {
 	int i;
 
@@ -491,12 +536,12 @@ ctl_api_block_add(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, uint
 	blocks[i].ttl = ttl_s;
 	snprintf(blocks[i].reason, sizeof(blocks[i].reason), "%s", reason);
 	pthread_mutex_unlock(&mu);
-	return 0;
+	return late ? late_op("block", op) : 0;
 }
 
 int
 ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, const char *who,
-		char *err, size_t errlen)
+		uint64_t *op, char *err, size_t errlen)
 {
 	int i;
 
@@ -511,7 +556,7 @@ ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, c
 		snprintf(err, errlen, "the address is not blocked");
 		return -ENOENT;
 	}
-	return 0;
+	return late ? late_op("unblock", op) : 0;
 }
 
 json_t *

@@ -31,6 +31,10 @@ void fake_ctl_set_ready(bool ready, const char *why);
 /* Calls that go to control answer -EBUSY while busy. */
 void fake_ctl_set_busy(bool busy);
 
+/* Writes apply but answer -EINPROGRESS with an operation (all applied), as when control ran
+ * them past the call timeout. */
+void fake_ctl_set_late(bool late);
+
 /* Make every text validation (and apply) take this long, like a big policy compiling. */
 void fake_ctl_set_compile_ms(unsigned ms);
 

@@ -580,6 +580,58 @@ test_mode(void **state)
 	http_resp_free(&r);
 }
 
+/*
+ * A write that control started but did not finish within the call timeout: not a plain 503
+ * but 202 with the operation to read the outcome from, and the operation says it applied.
+ */
+static void
+test_outcome_unknown(void **state)
+{
+	static const char *const writes[][4] = {
+		{ "PUT", "/api/v1/mode", "application/json", "{\"mode\": \"dry-run\"}" },
+		{ "POST", "/api/v1/blocklist", "application/json", "{\"address\": \"10.9.9.9\"}" },
+		{ "PUT", "/api/v1/policy", "application/yaml", "rules: []\n" },
+	};
+	struct http_resp r;
+
+	(void)state;
+	fake_ctl_set_late(true);
+	for (unsigned i = 0; i < 3; i++) {
+		char href[64];
+
+		assert_int_equal(http(&ts, writes[i][0], writes[i][1],
+						 i == 2 ? TOK_ADMIN : TOK_OPERATOR, writes[i][2],
+						 writes[i][3], NULL, &r),
+				0);
+		expect_status(&r, 202);
+		snprintf(href, sizeof(href), "/api/v1/operations/%u", i + 1);
+		assert_string_equal(r.location, href);
+		assert_int_equal(json_integer_value(json_object_get(r.json, "operation")), i + 1);
+		assert_string_equal(json_string_value(json_object_get(r.json, "state")), "running");
+		assert_string_equal(json_string_value(json_object_get(r.json, "href")), href);
+		assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")),
+				"outcome is not known yet"));
+		http_resp_free(&r);
+		assert_int_equal(http(&ts, "GET", href, TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+		expect_status(&r, 200);
+		assert_string_equal(json_string_value(json_object_get(r.json, "state")), "done");
+		assert_string_equal(
+				json_string_value(json_object_get(r.json, "outcome")), "applied");
+		http_resp_free(&r);
+	}
+	fake_ctl_set_late(false);
+	assert_int_equal(
+			http(&ts, "GET", "/api/v1/operations/99", TOK_VIEWER, NULL, NULL, NULL, &r),
+			0);
+	assert_error_shape(&r, 404, "not_found");
+	http_resp_free(&r);
+	assert_int_equal(
+			http(&ts, "GET", "/api/v1/operations/x1", TOK_VIEWER, NULL, NULL, NULL, &r),
+			0);
+	assert_error_shape(&r, 400, "invalid_path");
+	http_resp_free(&r);
+}
+
 static void
 test_blocklist(void **state)
 {
@@ -1209,6 +1261,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outcome_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flows_and_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routing_errors, setup, teardown),
