@@ -84,6 +84,7 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->reject_rate = 1000;
 	cfg->rate_sources = 65536;
 	cfg->dry_run = false;
+	cfg->bpf_jit = true;
 	cfg->frag_max = 4096;
 	cfg->frag_timeout_ms = 10 * 1000;
 	cfg->frag_orphan_forward = false;
@@ -631,6 +632,7 @@ static const struct vg_yaml_field policy_fields[] = {
 			.off = CFG_OFF(rate_sources),
 			.min = 8,
 			.max = 1u << 24 },
+	{ .name = "bpf_jit", .type = VG_YT_BOOL, .off = CFG_OFF(bpf_jit) },
 	{ 0 },
 };
 

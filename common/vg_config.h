@@ -137,6 +137,7 @@ struct vg_config {
 	uint32_t reject_rate;  /* RST / ICMP answers per second per worker */
 	uint32_t rate_sources; /* per-source rate-limit buckets per worker */
 	bool dry_run;	       /* mode: dry-run (start-up value; the API can change it) */
+	bool bpf_jit;	       /* rte_bpf programs JIT-compiled (false: the interpreter) */
 
 	/* signature inspection */
 	bool inspect_all;	    /* every flow, or (false) those whose policy rule asks */
