@@ -23,6 +23,7 @@
 
 #include "al_config.h"
 #include "ctl_analysis.h"
+#include "ctl_bpf.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_loop.h"
@@ -34,6 +35,7 @@
 #include "ctl_sigs.h"
 #include "det_config.h"
 #include "dp.h"
+#include "dp_bpf.h"
 #include "dp_port.h"
 #include "mg_config.h"
 #include "mg_server.h"
@@ -454,6 +456,8 @@ route_signature_alert(void *arg, const struct dp_event *ev)
 {
 	struct ctl_ctx *ctx = arg;
 
+	if (ev->type == DP_EV_ALERT && ev->alert.gid == DP_BPF_ALERT_GID)
+		return; /* a program's: ctl_bpf_on_event */
 	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
 }
@@ -570,6 +574,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 			goto out;
 		}
 	}
+	ctl_events_subscribe(events, ctl_bpf_on_event, &ctx);
 	if (sections.sigs.n_paths > 0) {
 		sigs = ctx.sigs = ctl_sigs_create(&ctx, &sections.sigs);
 		if (sigs == NULL || load_signatures(&ctx) != 0) {
