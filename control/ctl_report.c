@@ -241,18 +241,21 @@ bpf_json(const struct dp *dp)
 		json_array_append_new(progs,
 				json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 					  "s:I, s:f}",
-						"name", ri->name, "file", rl_bpf_path(ri->prog), "mode",
+						"name", ri->name, "file", rl_bpf_path(ri->prog),
+						"mode",
 						rl_bpf_jitted(ri->prog) ? "jit" : "interpreter",
-						"instructions", (int)rl_bpf_n_insns(ri->prog), "runs",
-						(json_int_t)c.runs, "pass",
+						"instructions", (int)rl_bpf_n_insns(ri->prog),
+						"runs", (json_int_t)c.runs, "pass",
 						(json_int_t)c.verdict[VG_BPF_PASS], "drop",
 						(json_int_t)c.verdict[VG_BPF_DROP], "reject",
 						(json_int_t)c.verdict[VG_BPF_REJECT], "allow",
 						(json_int_t)c.verdict[VG_BPF_ALLOW], "invalid",
-						(json_int_t)c.invalid, "cached", (json_int_t)c.cached,
-						"alerts", (json_int_t)c.alerts, "marks",
-						(json_int_t)c.marks, "cycles_per_run",
-						c.timed_runs ? (double)c.cycles / (double)c.timed_runs
+						(json_int_t)c.invalid, "cached",
+						(json_int_t)c.cached, "alerts",
+						(json_int_t)c.alerts, "marks", (json_int_t)c.marks,
+						"cycles_per_run",
+						c.timed_runs ? (double)c.cycles /
+										(double)c.timed_runs
 							     : 0.0));
 	}
 	return progs;
