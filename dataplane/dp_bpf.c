@@ -7,45 +7,8 @@
 
 #include "det_rule.h"
 #include "dp_bpf.h"
+#include "dp_bpf_ctx.h"
 #include "dp_event.h"
-
-static void
-fill_ctx(struct rl_bpf_run *r, uint32_t rule, const struct dp_flow_hot *h, const struct dp_flow *f,
-		const struct rte_mbuf *m, const struct dp_pkt *p, unsigned dir, uint64_t now)
-{
-	struct vg_bpf_ctx *c = &r->ctx;
-
-	/* Whole struct written (no stale bytes from another flow reach a program). */
-	c->version = VG_BPF_CTX_VERSION;
-	c->size = (uint16_t)sizeof(*c);
-	c->family = p->l3;
-	c->proto = p->proto;
-	c->dir = (uint8_t)dir;
-	c->tcp_flags = p->tcp_flags;
-	c->vlan = p->vlan[0];
-	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
-		c->sport = p->icmp_type;
-		c->dport = p->icmp_code;
-	} else {
-		c->sport = p->sport;
-		c->dport = p->dport;
-	}
-	c->mark = f->mark;
-	c->rule_id = rule;
-	c->pkt_len = rte_pktmbuf_data_len(m);
-	c->l3_off = p->l3_off;
-	c->l4_off = p->l4_off;
-	c->payload_off = p->payload_off;
-	c->pad0 = 0;
-	c->payload_len = p->payload_len;
-	c->flow_pkts = h->pkts[0] + h->pkts[1];
-	c->flow_age_ns = now > f->first_ns ? now - f->first_ns : 0;
-	c->now_ns = now;
-	memcpy(c->src, p->src, 16);
-	memcpy(c->dst, p->dst, 16);
-	r->data = rte_pktmbuf_mtod(m, const uint8_t *);
-	r->len = rte_pktmbuf_data_len(m);
-}
 
 static void
 alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t id, bool dropped, unsigned dir,
@@ -75,7 +38,16 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	struct rl_bpf_run r;
 	uint64_t rc, v;
 
-	fill_ctx(&r, rule, h, f, m, p, dir, now);
+	const struct dp_bpf_flow_facts fl = {
+		.rule = rule,
+		.dir = dir,
+		.mark = f->mark,
+		.pkts = h->pkts[0] + h->pkts[1],
+		.first_ns = f->first_ns,
+		.now_ns = now,
+	};
+
+	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl);
 	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
 		uint64_t t = rte_rdtsc_precise();
 
@@ -87,7 +59,7 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	}
 	c->runs++;
 	v = rc & VG_BPF_VERDICT_MASK;
-	if (unlikely(rc >> 48 != 0 || (rc & 0xff80u) != 0 || v > VG_BPF_ALLOW)) {
+	if (unlikely(!dp_bpf_rc_valid(rc))) {
 		c->invalid++;
 		return DP_BPF_DROP;
 	}
