@@ -250,7 +250,8 @@ SKIP = ["skipped: no eBPF objects (clang not found at build time, or no --bpf-di
 # What differs between runs of the same input by construction, not by decision: identifiers
 # the worker hands out, sequence numbers, timing and loop counts, scratch paths.
 UNSTABLE = {"flow_id", "seq", "uid", "loops", "busy_loops", "busy_cycles", "rx_bursts",
-            "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps"}
+            "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps",
+            "cycles_per_run"}
 
 
 def strip_unstable(o):
