@@ -41,6 +41,12 @@ struct rl_env {
 	 */
 	const char *const *sig_groups;
 	unsigned n_sig_groups;
+	/*
+	 * For rl_policy_load_buf(): the directory that relative `bpf:` paths are relative to (the
+	 * configured policy file's, so that a text reloaded or sent through the API means what the
+	 * file means). NULL: left as written (the working directory). Files use their own.
+	 */
+	const char *dir;
 };
 
 enum rl_action {

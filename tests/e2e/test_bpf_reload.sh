@@ -6,7 +6,7 @@
 #     fails with the validator's (or vigild's) reason, the policy in force is unchanged and
 #     ping still passes;
 #  3. a good new policy (pass.o) is published; the final counters show its program ran.
-# BPF_DIR: the built objects (build/bpf).
+# Programs are named relative to the policy file. BPF_DIR: the built objects (build/bpf).
 E2E_ID=${E2E_ID:-bpf$$}
 source "$(dirname "$0")/lib.sh"
 e2e_require
@@ -21,7 +21,7 @@ version: 1
 default: drop
 rules:
   - {name: nd, proto: icmpv6, action: allow}
-  - {name: ping, proto: icmp, action: allow, bpf: $BPF_DIR/$1}
+  - {name: ping, proto: icmp, action: allow, bpf: progs/$1}
 YAML
 }
 in_force() { grep -c "policy version [0-9]* in force" "$WORK/vigild.log" || true; }
@@ -35,6 +35,9 @@ wait_for() { # wait_for COUNTER BEFORE WHAT
 }
 ping_ok() { in_a ping -c 2 -i 0.2 -W 2 $IP_B >/dev/null || fail "ping through vigild failed ($1)"; }
 
+# Relative to the policy file, at start and on every reload.
+mkdir "$WORK/progs"
+cp "$BPF_DIR"/{allow_private,bad_loop,bad_helper,pass}.o "$WORK/progs/"
 policy allow_private.o
 e2e_write_config "policy: {file: $WORK/policy.yaml}"
 e2e_start_vigild --stats-json "$WORK/stats.json"
@@ -46,7 +49,7 @@ for bad in bad_loop.o:"loops detected" bad_helper.o:"which is not a vigild helpe
 	policy "$obj"
 	kill -HUP "$VIGILD_PID"
 	wait_for failed "$before" "the reload with $obj was not refused"
-	grep -q "rule 'ping': bpf program refused: $BPF_DIR/$obj: .*$why" "$WORK/vigild.log" ||
+	grep -q "rule 'ping': bpf program refused: $WORK/progs/$obj: .*$why" "$WORK/vigild.log" ||
 		fail "the refusal of $obj does not say why ($why)"
 	(($(in_force) == published)) || fail "a policy with $obj was published"
 	ping_ok "after refusing $obj"
