@@ -93,17 +93,21 @@ flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
 static json_t *
 parse_json(const struct dp_parse_counters *c)
 {
-	json_t *errors = json_object();
+	json_t *errors = json_object(), *anomalies = json_object();
 
 	for (unsigned e = 1; e < DP_PERR__COUNT; e++)
 		if (c->err[e] > 0)
 			json_object_set_new(errors, dp_parse_err_name(e),
 					json_integer((json_int_t)c->err[e]));
+	for (unsigned a = 0; a < DP_ANOM__COUNT; a++)
+		if (c->anom[a] > 0)
+			json_object_set_new(anomalies, dp_anom_name(a),
+					json_integer((json_int_t)c->anom[a]));
 	return json_pack(
-			"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			"{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 			"s:I}",
-			"errors", errors, "dropped", (json_int_t)c->dropped, "clean",
-			(json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
+			"errors", errors, "anomalies", anomalies, "dropped", (json_int_t)c->dropped,
+			"clean", (json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
 			(json_int_t)c->ipv6, "non_ip", (json_int_t)c->non_ip, "vlan",
 			(json_int_t)c->vlan, "qinq", (json_int_t)c->qinq, "frag_first",
 			(json_int_t)c->frag_first, "frag_later", (json_int_t)c->frag_later, "tcp",
@@ -129,15 +133,17 @@ policy_json(const struct dp_policy_counters *c)
 static json_t *
 inspect_json(const struct dp_inspect_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
 			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
 			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
 			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
 			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
-			"retransmitted", (json_int_t)c->retransmitted, "no_slot",
-			(json_int_t)c->no_slot, "restarts", (json_int_t)c->restarts,
-			"rebind_failures", (json_int_t)c->rebind_failures, "tx_stages",
-			(json_int_t)c->tx_stages, "event_packets", (json_int_t)c->event_packets);
+			"retransmitted", (json_int_t)c->retransmitted, "overlap_differs",
+			(json_int_t)c->overlap_differs, "no_slot", (json_int_t)c->no_slot,
+			"restarts", (json_int_t)c->restarts, "rebind_failures",
+			(json_int_t)c->rebind_failures, "tx_stages", (json_int_t)c->tx_stages,
+			"event_packets", (json_int_t)c->event_packets);
 }
 
 /*

@@ -18,12 +18,22 @@
 #define MAX_MATCHES 16
 #define SLOT_ALIGN  64
 
+/* Bytes of each direction's latest new segment kept to compare retransmissions with. */
+#define SLOT_HEAD 32
+
 /* A TCP flow's stream facts the rules read (stream_size): each side's initial sequence number
  * as Suricata counts it (the SYN's, or the first seen less one). */
 struct slot_tcp {
 	uint32_t isn[2];
 	uint8_t known; /* bit d: isn[d] set */
-	uint8_t pad[7];
+	uint8_t head_len[2];
+	uint8_t pad;
+	/* Per direction, the first bytes of the latest segment that brought new data, from
+	 * head_seq: a later copy of those sequence numbers is compared with them, so that two
+	 * segments that disagree on the same bytes (a TCP injection racing the real answer, an
+	 * evasion that counts on the receiver keeping one of them) are seen. */
+	uint32_t head_seq[2];
+	uint8_t head[2][SLOT_HEAD];
 };
 
 #define SLOT_FB_OFF(in) (2 * (in)->stream_room + sizeof(struct slot_tcp))
@@ -497,6 +507,41 @@ stream_next(struct dp_inspect *in, struct dp_flow *f, const struct dp_pkt *p, un
 	return gap;
 }
 
+/*
+ * Compare the bytes a segment repeats with those kept from the first copy (the head of the
+ * latest new segment), then keep the head of what it brings that is new. seq is the
+ * segment's first data byte, next the direction's next expected byte before it (known: set).
+ * Returns true when a repeated byte differs.
+ */
+static bool
+stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *data, uint32_t len,
+		uint32_t next, bool known)
+{
+	uint32_t end = seq + len, fresh = seq;
+	bool differs = false;
+
+	if (known && seq_lt(seq, next)) {
+		uint32_t hs = st->head_seq[dir], he = hs + st->head_len[dir];
+		uint32_t lo = seq_lt(seq, hs) ? hs : seq;
+		uint32_t hi = seq_lt(end, next) ? end : next;
+
+		if (seq_lt(he, hi))
+			hi = he;
+		if (seq_lt(lo, hi))
+			differs = memcmp(data + (lo - seq), st->head[dir] + (lo - hs), hi - lo) !=
+				  0;
+		fresh = next;
+	}
+	if (seq_lt(fresh, end)) {
+		uint32_t n = end - fresh < SLOT_HEAD ? end - fresh : SLOT_HEAD;
+
+		st->head_seq[dir] = fresh;
+		st->head_len[dir] = (uint8_t)n;
+		memcpy(st->head[dir], data + (fresh - seq), n);
+	}
+	return differs;
+}
+
 /* The TCP stream part: scan the segment's new bytes (restarting after a gap). */
 static int
 scan_stream(struct scan_ctx *c, uint8_t *slot, const uint8_t *data, uint32_t len, bool gap,
@@ -753,6 +798,16 @@ dp_pkt_events(const struct dp_pkt *p, const uint8_t *frame)
 		if (p->tcp_flags & DP_TCPF_RST)
 			ev |= DET_EV_BIT(DET_EV_TCP_SYN_RST);
 	}
+	if (unlikely(p->anom != 0)) {
+		_Static_assert(DET_EV_IPV6_RH_TYPE_0 - DET_EV_IPV4_FRAG_DF == DP_ANOM_IPV6_RH0 &&
+						DET_EV_IPV6_DUPL_RH - DET_EV_IPV4_FRAG_DF ==
+								DP_ANOM_IPV6_DUPL_RH &&
+						DET_EV_IPV6_FH_RESERVED - DET_EV_IPV4_FRAG_DF ==
+								DP_ANOM_IPV6_FH_RESERVED &&
+						DP_ANOM_IPV4_FRAG_DF == 0 && DP_ANOM__COUNT == 4,
+				"anomaly events follow enum dp_anom");
+		ev |= (uint64_t)p->anom << DET_EV_IPV4_FRAG_DF;
+	}
 	if (unlikely(p->proto == IPPROTO_ICMPV6 && p->l3 == DP_L3_IPV4))
 		ev |= DET_EV_BIT(DET_EV_IPV4_ICMPV6);
 	if (unlikely(p->proto == IPPROTO_ICMP && v6))
@@ -934,10 +989,20 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	}
 	if (p->proto == IPPROTO_TCP && stream) {
 		const bool first = !(f->det_flags & (dir ? DP_DET_SEQ1 : DP_DET_SEQ0));
+		const uint32_t next = f->next_seq[dir];
 
 		gap = stream_next(in, f, p, dir, &data, &dlen);
-		if (slot != NULL)
+		if (slot != NULL) {
 			det_pkt_stream(&dp, f, slot, in, p, dir, first);
+			if (len > 0 && stream_overlap((struct slot_tcp *)(slot +
+									  2 * in->stream_room),
+						       dir,
+						       p->tcp_seq + !!(p->tcp_flags & DP_TCPF_SYN),
+						       payload, len, next, !first)) {
+				in->ctr.overlap_differs++;
+				dp.events |= DET_EV_BIT(DET_EV_STREAM_OVERLAP_DIFF);
+			}
+		}
 		if (gap > 0)
 			dp.events |= DET_EV_BIT(DET_EV_STREAM_GAP);
 		else if (len > 0 && dlen == 0)

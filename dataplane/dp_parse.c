@@ -104,6 +104,38 @@ struct perr_info {
 	const char *desc;
 };
 
+static const struct perr_info anom_info[DP_ANOM__COUNT] = {
+	[DP_ANOM_IPV4_FRAG_DF] = { "ipv4_frag_df",
+			"an IPv4 fragment with Don't Fragment set: no router fragments such a datagram" },
+	[DP_ANOM_IPV6_RH0] = { "ipv6_rh0",
+			"an IPv6 routing header of type 0, deprecated for the amplification and filter "
+			"evasion it allows (RFC 5095)" },
+	[DP_ANOM_IPV6_DUPL_RH] = { "ipv6_dupl_rh",
+			"a second IPv6 routing header (RFC 8200 allows one)" },
+	[DP_ANOM_IPV6_FH_RESERVED] = { "ipv6_fh_reserved",
+			"an IPv6 fragment header whose reserved bits are not zero" },
+};
+
+const char *
+dp_anom_name(enum dp_anom a)
+{
+	if ((unsigned)a >= DP_ANOM__COUNT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return anom_info[a].name;
+}
+
+const char *
+dp_anom_desc(enum dp_anom a)
+{
+	if ((unsigned)a >= DP_ANOM__COUNT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return anom_info[a].desc;
+}
+
 static const struct perr_info perr_info[DP_PERR__COUNT] = {
 	[DP_PERR_NONE] = { "none", "the packet parsed without a problem" },
 	[DP_PERR_L2_TRUNCATED] = { "l2_truncated",
@@ -494,6 +526,8 @@ parse_ipv4(const uint8_t *frame, uint32_t cap, uint32_t len, uint32_t hw, struct
 		out->frag = off != 0 ? DP_FRAG_LATER : DP_FRAG_FIRST;
 		out->frag_offset = (uint16_t)off;
 		out->frag_more = (ff & 0x2000) != 0;
+		if (DP_UNLIKELY(ff & 0x4000))
+			out->anom |= DP_ANOM_BIT(DP_ANOM_IPV4_FRAG_DF);
 		/* The reassembled datagram has at least a 20-byte header (ping of death). */
 		if (IPV4_HLEN + off + dlen > 65535)
 			return fail(out, DP_PERR_FRAG_OVERSIZE);
@@ -536,7 +570,7 @@ parse_ipv6(const uint8_t *frame, uint32_t cap, uint32_t len, struct dp_pkt *out,
 					   : DP_PARSE_MAX_EXT_HDRS_LIMIT;
 	uint32_t p = o + IPV6_HLEN;
 	uint8_t nh = h[6];
-	bool seen_frag = false;
+	bool seen_frag = false, seen_rh = false;
 	enum dp_parse_err e;
 
 	for (;;) {
@@ -570,6 +604,8 @@ parse_ipv6(const uint8_t *frame, uint32_t cap, uint32_t len, struct dp_pkt *out,
 			uint32_t unfrag = p - (o + IPV6_HLEN); /* extension headers before it */
 
 			seen_frag = true;
+			if (DP_UNLIKELY(f[1] != 0 || (fo & 6) != 0))
+				out->anom |= DP_ANOM_BIT(DP_ANOM_IPV6_FH_RESERVED);
 			out->n_ext++;
 			out->frag_id = be32(f + 4);
 			nh = f[0];
@@ -606,6 +642,14 @@ parse_ipv6(const uint8_t *frame, uint32_t cap, uint32_t len, struct dp_pkt *out,
 		e = room(out, cap, p, hl, DP_PERR_IPV6_EXT_TRUNCATED);
 		if (DP_UNLIKELY(e != DP_PERR_NONE))
 			return fail(out, e);
+		if (nh == PROTO_ROUTING) {
+			/* hl is at least 8: the routing type (third byte) is in it */
+			if (DP_UNLIKELY(seen_rh))
+				out->anom |= DP_ANOM_BIT(DP_ANOM_IPV6_DUPL_RH);
+			if (DP_UNLIKELY(frame[p + 2] == 0))
+				out->anom |= DP_ANOM_BIT(DP_ANOM_IPV6_RH0);
+			seen_rh = true;
+		}
 		out->n_ext++;
 		nh = frame[p];
 		p += hl;

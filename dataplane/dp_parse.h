@@ -85,6 +85,7 @@ struct dp_parse_counters {
 	 * reason because their headers ran past the first segment. */
 	uint64_t multiseg;
 	uint64_t multiseg_truncated;
+	uint64_t anom[DP_ANOM__COUNT]; /* packets with each protocol anomaly (dp_pkt.h) */
 };
 
 /* Flags for dp_parse_ex(): what the NIC said about the IPv4 header checksum. */
@@ -166,6 +167,11 @@ const char *dp_parse_err_desc(enum dp_parse_err err);
  * no reason has that name. For config loaders that let a policy name reasons.
  */
 int dp_parse_err_from_name(const char *name, enum dp_parse_err *err);
+
+/* The name of an anomaly ("ipv4_frag_df"), as in counters and docs, and one sentence saying
+ * what it means. NULL and errno EINVAL when a is out of range. */
+const char *dp_anom_name(enum dp_anom a);
+const char *dp_anom_desc(enum dp_anom a);
 
 /* Add every counter of c to sum. c is read with relaxed atomic loads, so control may sum a
  * worker's live counters. */

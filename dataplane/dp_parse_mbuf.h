@@ -25,6 +25,9 @@ dp_parse_count(struct dp_parse_counters *c, const struct dp_pkt *p, const struct
 		uint32_t hw, enum dp_parse_err e)
 {
 	c->err[e]++;
+	if (unlikely(p->anom != 0))
+		for (unsigned a = 0; a < DP_ANOM__COUNT; a++)
+			c->anom[a] += (p->anom >> a) & 1;
 	if (p->n_vlan != 0) {
 		c->vlan++;
 		if (p->n_vlan >= 2)

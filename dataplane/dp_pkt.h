@@ -69,6 +69,22 @@ enum dp_parse_err {
 	DP_PERR__COUNT
 };
 
+/*
+ * Protocol anomalies: headers that parse but that no correct stack sends (Zeek's "weirds",
+ * Suricata's decoder events on packets it still decodes). Unlike a dp_parse_err, they do not
+ * stop the parse and do not decide the packet: each is counted (parse.anomalies) and raised as
+ * a detection event, so a signature (decode-event) or the drop list of the policy acts on it.
+ */
+enum dp_anom {
+	DP_ANOM_IPV4_FRAG_DF,	  /* an IPv4 fragment (MF or an offset) with DF set */
+	DP_ANOM_IPV6_RH0,	  /* an IPv6 routing header of type 0 (deprecated: RFC 5095) */
+	DP_ANOM_IPV6_DUPL_RH,	  /* a second IPv6 routing header (RFC 8200 4.1: at most one) */
+	DP_ANOM_IPV6_FH_RESERVED, /* an IPv6 fragment header with non-zero reserved bits */
+	DP_ANOM__COUNT
+};
+
+#define DP_ANOM_BIT(a) ((uint16_t)(1u << (a)))
+
 #define DP_MAX_VLANS 3
 
 struct dp_pkt {
@@ -90,7 +106,8 @@ struct dp_pkt {
 	uint16_t l4_off;      /* offset of the L4 header (later fragments: of the fragment data);
 				 0 when the IP header(s) were not parsed whole */
 	uint16_t frag_offset; /* in bytes */
-	uint16_t pad0;	      /* cleared with the rest: no uninitialised bytes */
+	uint16_t anom;	      /* DP_ANOM_* bits: what is odd but not malformed (counted,
+				 visible to rules as events; the packet is handled as usual) */
 	uint32_t l3_end;      /* end of the IP datagram in the frame (padding excluded) */
 	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */
 

@@ -374,6 +374,9 @@ inspect_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *p
 	pol.ipv4_cksum = false;
 	if (dp_parse(d, len, &whole, &pol) != DP_PERR_NONE || whole.payload_off == 0)
 		return DP_INSPECT_FORWARD;
+	/* The datagram is inspected as the packet that completed it: that fragment's anomalies
+	 * (DF on a fragment is gone from the rebuilt header) are its events. */
+	whole.anom |= p->anom;
 	dp_flow_key_get(w->flows, pos, &fk);
 	dir = memcmp(whole.src, dp_flow_hot(f)->init_is_b ? fk.b : fk.a, 16) != 0;
 	return dp_inspect_packet(w->inspect, w->eng, w->flows, pos, f, d + whole.payload_off,

@@ -7,7 +7,7 @@
 /* Reasons shared by many refused rows. */
 #define NO_IPOPT "Vigil's parser checks IPv4 option lengths only, not their types, order or repeats"
 #define NO_V6EXT \
-	"Vigil's parser follows IPv6 extension headers but does not check their contents, repeats (other than a second fragment header) or options"
+	"Vigil's parser follows IPv6 extension headers and checks their order, the routing type and a repeated fragment or routing header, but not their options or other repeats"
 #define NO_ICMP \
 	"Vigil's parser does not check ICMP types and codes or the datagram an ICMP error quotes"
 #define NO_TCPOPT "Vigil's parser does not decode TCP options"
@@ -17,8 +17,6 @@
 	"Vigil's parser does not decode tunnels or encapsulations (PPP, PPPoE, GRE, MPLS, ERSPAN, VN-Tag, 802.1ah, E-Tag, IP in IP)"
 #define NO_SEQ \
 	"Vigil's TCP tracker follows the connection states by flags; it does not check sequence and acknowledgement numbers, windows or timestamps"
-#define NO_OVL \
-	"Vigil's stream inspection skips bytes it has seen without comparing them, so it does not see overlaps with different data"
 #define NO_SESS \
 	"Vigil's stream inspection runs on tracked flows only: a FIN or RST without a session is not inspected"
 #define NO_SYNQ "Vigil's TCP tracker does not queue SYNs or SYN/ACKs"
@@ -87,7 +85,7 @@ static const struct det_event_map table[] = {
 	MAPN(D, "ipv6.exthdr_dupl_hh", DET_EV_IPV6_EXT_ORDER,
 			"the same event as ipv6.exthdr_dupl_fh (ipv6_ext_order): a second hop-by-hop header is one that is not first"),
 	REFUSE(D, "ipv6.exthdr_useless_fh", NO_V6EXT),
-	REFUSE(D, "ipv6.exthdr_dupl_rh", NO_V6EXT),
+	MAP(D, "ipv6.exthdr_dupl_rh", DET_EV_IPV6_DUPL_RH),
 	REFUSE(D, "ipv6.exthdr_dupl_dh", NO_V6EXT),
 	REFUSE(D, "ipv6.exthdr_dupl_ah", NO_V6EXT),
 	REFUSE(D, "ipv6.exthdr_dupl_eh", NO_V6EXT),
@@ -97,9 +95,9 @@ static const struct det_event_map table[] = {
 	REFUSE(D, "ipv6.hopopts_only_padding", NO_V6EXT),
 	REFUSE(D, "ipv6.dstopts_unknown_opt", NO_V6EXT),
 	REFUSE(D, "ipv6.dstopts_only_padding", NO_V6EXT),
-	REFUSE(D, "ipv6.rh_type_0", NO_V6EXT),
+	MAP(D, "ipv6.rh_type_0", DET_EV_IPV6_RH_TYPE_0),
 	REFUSE(D, "ipv6.zero_len_padn", NO_V6EXT),
-	REFUSE(D, "ipv6.fh_non_zero_reserved_field", NO_V6EXT),
+	MAP(D, "ipv6.fh_non_zero_reserved_field", DET_EV_IPV6_FH_RESERVED),
 	REFUSE(D, "ipv6.data_after_none_header", NO_V6EXT),
 	REFUSE(D, "ipv6.unknown_next_header",
 			"Vigil's parser records any next header without flagging unknown ones"),
@@ -113,6 +111,8 @@ static const struct det_event_map table[] = {
 	MAP(D, "ipv6.frag_invalid_length", DET_EV_FRAG_BAD_LEN),
 	MAPN(D, "ipv4.frag_invalid_length", DET_EV_FRAG_BAD_LEN,
 			"Vigil's own event (Suricata checks the multiple of 8 for IPv6 only)"),
+	MAPN(D, "ipv4.frag_df", DET_EV_IPV4_FRAG_DF,
+			"Vigil's own event (Zeek's fragment_with_DF): a fragment whose sender forbade fragmenting"),
 	MAPN(D, "ipv4.frag_tiny", DET_EV_FRAG_TINY,
 			"Vigil's own event: a first fragment too short for its L4 header (both families)"),
 	REFUSE(D, "ipv6.ipv4_in_ipv6_too_small", NO_TUNNEL),
@@ -273,7 +273,8 @@ static const struct det_event_map table[] = {
 	REFUSE(S, "suspected_rst_inject", NO_SEQ),
 	REFUSE(S, "pkt_spurious_retransmission", NO_SEQ),
 	REFUSE(S, "reassembly_segment_before_base_seq", NO_SEQ),
-	REFUSE(S, "reassembly_overlap_different_data", NO_OVL),
+	MAPN(S, "reassembly_overlap_different_data", DET_EV_STREAM_OVERLAP_DIFF,
+			"compared with the first 32 bytes of the latest segment that brought new data in that direction: a repeat of older bytes is not compared"),
 	REFUSE(S, "reassembly_depth_reached", NO_DEPTH),
 	REFUSE(S, "reassembly_urgent_oob_limit_reached", NO_URG),
 	REFUSE(S, "wrong_thread", NO_THREAD),
@@ -323,6 +324,11 @@ static const char *const ev_names[DET_EV__COUNT] = {
 	[DET_EV_ICMPV6_CSUM] = "icmpv6_csum",
 	[DET_EV_STREAM_GAP] = "stream_gap",
 	[DET_EV_STREAM_RETRANS] = "stream_retrans",
+	[DET_EV_IPV4_FRAG_DF] = "ipv4_frag_df",
+	[DET_EV_IPV6_RH_TYPE_0] = "ipv6_rh_type_0",
+	[DET_EV_IPV6_DUPL_RH] = "ipv6_dupl_rh",
+	[DET_EV_IPV6_FH_RESERVED] = "ipv6_fh_reserved",
+	[DET_EV_STREAM_OVERLAP_DIFF] = "stream_overlap_diff",
 };
 
 const struct det_event_map *

@@ -60,6 +60,12 @@ enum det_event {
 	DET_EV_ICMPV6_CSUM,
 	DET_EV_STREAM_GAP,     /* TCP: bytes missing before this segment */
 	DET_EV_STREAM_RETRANS, /* TCP: every byte of the segment was seen before */
+	/* Protocol anomalies (dp_pkt.anom): the packet parsed and is handled as usual */
+	DET_EV_IPV4_FRAG_DF,	    /* IPv4 fragment with DF set */
+	DET_EV_IPV6_RH_TYPE_0,	    /* IPv6 routing header type 0 */
+	DET_EV_IPV6_DUPL_RH,	    /* a second IPv6 routing header */
+	DET_EV_IPV6_FH_RESERVED,    /* IPv6 fragment header with reserved bits set */
+	DET_EV_STREAM_OVERLAP_DIFF, /* TCP: bytes seen before come again with other values */
 	DET_EV__COUNT
 };
 

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -49,6 +53,82 @@ mg_addr_is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
+/* "name[:port]" (Host syntax) into its canonical name and port (dflt when absent). */
+static int
+split_hostport(const char *in, char *name, size_t len, uint16_t *port, uint16_t dflt)
+{
+	char canon[MG_HOST_LEN];
+	const char *why, *colon;
+
+	if (in == NULL || mg_host_canon(in, canon, sizeof(canon), &why) != 0)
+		return -EINVAL;
+	colon = canon[0] == '[' ? strstr(canon, "]:") : strchr(canon, ':');
+	if (colon != NULL && canon[0] == '[')
+		colon++;
+	*port = colon != NULL ? (uint16_t)strtoul(colon + 1, NULL, 10) : dflt;
+	snprintf(name, len, "%.*s", (int)(colon != NULL ? (size_t)(colon - canon) : strlen(canon)),
+			canon);
+	return 0;
+}
+
+static void
+hosts_add(struct mg_hosts *h, const char *entry, uint16_t port)
+{
+	if (h->n < sizeof(h->port) / sizeof(h->port[0]) &&
+			split_hostport(entry, h->name[h->n], sizeof(h->name[0]), &h->port[h->n],
+					port) == 0)
+		h->n++;
+}
+
+void
+mg_hosts_init(struct mg_hosts *h, const struct mg_config *c, uint16_t port)
+{
+	memset(h, 0, sizeof(*h));
+	hosts_add(h, "localhost", port);
+	hosts_add(h, "127.0.0.1", port);
+	hosts_add(h, "[::1]", port);
+	if (strcmp(c->listen, "0.0.0.0") != 0 && strcmp(c->listen, "::") != 0 &&
+			strcmp(c->listen, "127.0.0.1") != 0 && strcmp(c->listen, "::1") != 0) {
+		char lit[MG_LISTEN_LEN + 2];
+
+		snprintf(lit, sizeof(lit), strchr(c->listen, ':') ? "[%s]" : "%s", c->listen);
+		hosts_add(h, lit, port);
+	}
+	for (unsigned i = 0; i < c->n_hosts; i++)
+		hosts_add(h, c->hosts[i], port);
+}
+
+bool
+mg_host_allowed(const struct mg_hosts *h, const char *host, bool tls)
+{
+	char name[MG_HOST_LEN];
+	uint16_t port;
+
+	if (split_hostport(host, name, sizeof(name), &port, tls ? 443 : 80) != 0)
+		return false;
+	for (unsigned i = 0; i < h->n; i++)
+		if (h->port[i] == port && strcmp(h->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+mg_origin_is_own(const char *origin, const char *host, bool tls)
+{
+	const char *scheme = tls ? "https://" : "http://";
+	char oname[MG_HOST_LEN], hname[MG_HOST_LEN];
+	uint16_t oport, hport;
+	size_t sl = strlen(scheme);
+
+	if (origin == NULL || strncasecmp(origin, scheme, sl) != 0 ||
+			strchr(origin + sl, '/') != NULL)
+		return false;
+	if (split_hostport(origin + sl, oname, sizeof(oname), &oport, tls ? 443 : 80) != 0 ||
+			split_hostport(host, hname, sizeof(hname), &hport, tls ? 443 : 80) != 0)
+		return false;
+	return oport == hport && strcmp(oname, hname) == 0;
+}
+
 const char *
 mg_auth_result_str(enum mg_auth_result r)
 {
@@ -95,7 +175,10 @@ mg_auth_identify(const struct mg_config *c, const char *authorization, const str
 		if (!c->allow_unauthenticated_loopback || !mg_addr_is_loopback(peer))
 			return MG_AUTH_MISSING;
 		snprintf(id->name, sizeof(id->name), "loopback");
-		id->role = c->unauthenticated_role;
+		/* Reads only, whatever the struct says: the config refuses more, and a caller that
+		 * filled it in by hand does not get token-less writes either. */
+		id->role = c->unauthenticated_role < MG_ROLE_VIEWER ? c->unauthenticated_role
+								    : MG_ROLE_VIEWER;
 		return MG_AUTH_OK;
 	}
 	if (strncasecmp(authorization, "Bearer", 6) != 0 || authorization[6] != ' ')

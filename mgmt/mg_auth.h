@@ -38,6 +38,34 @@ struct mg_identity {
 enum mg_auth_result mg_auth_identify(const struct mg_config *c, const char *authorization,
 		const struct sockaddr *peer, struct mg_identity *id);
 
+/*
+ * The names (and ports) a server answers to: localhost, 127.0.0.1, [::1] and the listen
+ * address (unless it is a wildcard) on the server's port, and the config's hosts.
+ */
+struct mg_hosts {
+	char name[MG_MAX_HOSTS + 4][MG_HOST_LEN]; /* canonical (mg_host_canon), without port */
+	uint16_t port[MG_MAX_HOSTS + 4];
+	unsigned n;
+};
+
+/* Fill h from c, for a server bound to port. */
+void mg_hosts_init(struct mg_hosts *h, const struct mg_config *c, uint16_t port);
+
+/*
+ * True when a Host header's value names this server: a name of h with its port (a Host
+ * without a port means 80, or 443 with tls). A missing (NULL) or malformed Host is false.
+ * This is what defeats DNS rebinding: a page that rebinds its own name to this address still
+ * sends its own name.
+ */
+bool mg_host_allowed(const struct mg_hosts *h, const char *host, bool tls);
+
+/*
+ * True when an Origin header's value is the server's own origin as the request names it:
+ * scheme http (https with tls), and the same name and port as the Host header. "null" and
+ * anything with a path are false.
+ */
+bool mg_origin_is_own(const char *origin, const char *host, bool tls);
+
 /* True for 127.0.0.0/8, ::1 and IPv4-mapped 127.0.0.0/8. */
 bool mg_addr_is_loopback(const struct sockaddr *sa);
 

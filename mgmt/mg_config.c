@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mg_config.h"
@@ -228,7 +230,129 @@ parse_unauth_role(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 
 	if (vg_yaml_enum(y, v, key, role_names, &r) != 0)
 		return -EINVAL;
+	if (r + 1 > MG_ROLE_VIEWER) {
+		/* Any local process, of any user, and any proxy on this host would have it. */
+		vg_yaml_err(y, v,
+				"'%s': '%s' would let every local process and user change the "
+				"appliance without a token; requests without a token may only read "
+				"(viewer): give whoever changes things a token (tokens:)",
+				key, role_names[r]);
+		return -EINVAL;
+	}
 	c->unauthenticated_role = r + 1;
+	return 0;
+}
+
+static bool
+valid_dns_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+/*
+ * One hosts entry into its canonical form: lower case, IPv6 literals in brackets as inet_ntop
+ * writes them, ":port" kept when given. Returns 0, or -EINVAL with why in err.
+ */
+int
+mg_host_canon(const char *in, char *out, size_t outlen, const char **why)
+{
+	char name[MG_HOST_LEN];
+	const char *port = NULL;
+	unsigned char a6[16];
+	char t6[INET6_ADDRSTRLEN];
+	size_t n = strlen(in);
+
+	*why = NULL;
+	if (n == 0 || n >= sizeof(name)) {
+		*why = "a host name of 1 to 253 characters";
+		return -EINVAL;
+	}
+	if (in[0] == '[') {
+		const char *end = strchr(in, ']');
+
+		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
+			*why = "an IPv6 literal in brackets, [2001:db8::1] or [2001:db8::1]:8443";
+			return -EINVAL;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(end - in - 1), in + 1);
+		if (end[1] == ':')
+			port = end + 2;
+	} else if (strchr(in, ':') != strrchr(in, ':')) {
+		snprintf(name, sizeof(name), "%s", in); /* a bare IPv6 literal: no port possible */
+	} else {
+		const char *colon = strchr(in, ':');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(colon ? colon - in : (ptrdiff_t)n), in);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port != NULL) {
+		char *e;
+		unsigned long p;
+
+		errno = 0;
+		p = isdigit((unsigned char)port[0]) ? strtoul(port, &e, 10) : 0;
+		if (p < 1 || p > 65535 || errno != 0 || *e != '\0') {
+			*why = "a port from 1 to 65535 after the name";
+			return -EINVAL;
+		}
+	}
+	if (inet_pton(AF_INET6, name, a6) == 1) {
+		inet_ntop(AF_INET6, a6, t6, sizeof(t6));
+		snprintf(out, outlen, "[%s]%s%s", t6, port ? ":" : "", port ? port : "");
+		return 0;
+	}
+	if (!valid_dns_name(name)) {
+		*why = "a DNS name (letters, digits, '-' and '.'), an IPv4 address or an IPv6 "
+		       "address in brackets, with an optional :port";
+		return -EINVAL;
+	}
+	for (char *p = name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (name[strlen(name) - 1] == '.')
+		name[strlen(name) - 1] = '\0'; /* "vigil.example." is "vigil.example" */
+	if (snprintf(out, outlen, "%s%s%s", name, port ? ":" : "", port ? port : "") >=
+			(int)outlen) {
+		*why = "a shorter name";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+parse_hosts(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct mg_config *c = obj;
+	int n;
+
+	if (!vg_yaml_expect_seq(y, v, key))
+		return -EINVAL;
+	n = vg_yaml_seq_len(v);
+	if (n > MG_MAX_HOSTS) {
+		vg_yaml_err(y, v, "'%s': at most %d names", key, MG_MAX_HOSTS);
+		return -EINVAL;
+	}
+	c->n_hosts = 0;
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *it = vg_yaml_seq_item(y, v, i);
+		const char *s = vg_yaml_scalar(y, it, key);
+		const char *why;
+
+		if (s == NULL)
+			continue;
+		if (mg_host_canon(s, c->hosts[c->n_hosts], sizeof(c->hosts[0]), &why) != 0) {
+			vg_yaml_err(y, it, "'%s': '%.80s' is not %s", key, s, why);
+			continue;
+		}
+		c->n_hosts++;
+	}
 	return 0;
 }
 
@@ -254,6 +378,7 @@ const struct vg_yaml_field mg_config_yaml_fields[] = {
 			.type = VG_YT_BOOL,
 			.off = MG_OFF(allow_unauthenticated_loopback) },
 	{ .name = "unauthenticated_role", .type = VG_YT_CUSTOM, .parse = parse_unauth_role },
+	{ .name = "hosts", .type = VG_YT_CUSTOM, .parse = parse_hosts },
 	{ .name = "max_body",
 			.type = VG_YT_SIZE64,
 			.off = MG_OFF(max_body),
@@ -305,6 +430,13 @@ mg_config_yaml_parse(struct vg_yaml *y, yaml_node_t *n, void *obj)
 				c->max_connections_per_ip, c->max_connections);
 		return -EINVAL;
 	}
+	if (c->enabled && c->n_hosts == 0 &&
+			(strcmp(c->listen, "0.0.0.0") == 0 || strcmp(c->listen, "::") == 0))
+		vg_yaml_warn(y, n,
+				"mgmt: listening on every address, but hosts: names none: only "
+				"requests for localhost, 127.0.0.1 or [::1] are answered (421 for "
+				"the others); list the names and addresses clients use in "
+				"mgmt.hosts");
 	if (c->enabled && c->n_tokens == 0 && !c->allow_unauthenticated_loopback)
 		vg_yaml_warn(y, n,
 				"mgmt: no tokens and no unauthenticated loopback access: every "

@@ -13,6 +13,7 @@
 #define MG_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <yaml.h>
@@ -23,6 +24,8 @@
 #define MG_MAX_TOKENS	  64
 #define MG_TOKEN_NAME_LEN 64
 #define MG_LISTEN_LEN	  64
+#define MG_MAX_HOSTS	  16
+#define MG_HOST_LEN	  260 /* a DNS name (253), brackets and a port */
 
 /* Roles are ordered: each one may do everything the ones below it may. */
 enum mg_role {
@@ -47,8 +50,13 @@ struct mg_config {
 	char tls_cert[VG_PATH_LEN]; /* PEM files; both set: HTTPS, neither: HTTP */
 	char tls_key[VG_PATH_LEN];
 	bool allow_unauthenticated_loopback; /* requests without a token from 127/8 or ::1 ... */
-	int unauthenticated_role;	     /* ... get this role (enum mg_role) */
-	uint64_t max_body;		     /* bytes of a request body */
+	int unauthenticated_role; /* ... get this role: at most MG_ROLE_VIEWER (they only read) */
+	/* Host names the API answers to, besides localhost, 127.0.0.1, [::1] and the listen
+	 * address: "name", "name:port", "192.0.2.1", "[2001:db8::1]:8443" (lower case, IPv6 in
+	 * brackets and in its canonical form). Without a port, the server's port. */
+	char hosts[MG_MAX_HOSTS][MG_HOST_LEN];
+	unsigned n_hosts;
+	uint64_t max_body; /* bytes of a request body */
 	uint32_t max_connections;
 	uint32_t max_connections_per_ip;
 	uint64_t timeout_ms;   /* a connection idle this long is closed (whole seconds) */
@@ -60,9 +68,9 @@ struct mg_config {
 
 /*
  * Defaults: disabled, 127.0.0.1:8080, no tokens, no TLS, no unauthenticated access (role
- * viewer if it is allowed), 1 MiB bodies, 256 connections (64 per address), 10 s idle
- * timeout, 2 I/O and 4 job threads, status and metrics snapshots of at most 100 ms, no
- * dashboard.
+ * viewer if it is allowed, the only role it may have), no extra host names, 1 MiB bodies, 256
+ * connections (64 per address), 10 s idle timeout, 2 I/O and 4 job threads, status and metrics
+ * snapshots of at most 100 ms, no dashboard.
  */
 void mg_config_defaults(struct mg_config *c);
 
@@ -81,5 +89,13 @@ const char *mg_role_name(int role);
 
 /* Role by name; -1 when name is not a role. */
 int mg_role_parse(const char *name);
+
+/*
+ * A Host name as the config gives it ("Vigil.Example", "192.0.2.1:8443", "2001:db8::1",
+ * "[2001:DB8::1]:443") into its canonical form in out: lower case, IPv6 in brackets as
+ * inet_ntop writes it, the port kept when given. Returns 0, or -EINVAL with *why saying what
+ * would be accepted.
+ */
+int mg_host_canon(const char *in, char *out, size_t outlen, const char **why);
 
 #endif /* MG_CONFIG_H */

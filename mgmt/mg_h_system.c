@@ -47,6 +47,18 @@ build_status(struct mg_req *r, size_t *len)
 		errno = EIO;
 		return NULL;
 	}
+	if (r->srv != NULL) {
+		/* The API's own setup problems (a TLS key others may read), next to the rest. */
+		const char *w = mg_server_warning(r->srv);
+		json_t *warn = json_array();
+
+		if (w != NULL)
+			json_array_append_new(warn, json_string(w));
+		json_object_set_new(j, "api",
+				json_pack("{s:b, s:o}", "tls",
+						mg_server_config(r->srv)->tls_cert[0] != '\0',
+						"warnings", warn));
+	}
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL) {

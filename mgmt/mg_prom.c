@@ -80,6 +80,10 @@ static const struct prom_row rows[] = {
 	{ "vigil_parse_errors_total", "counter",
 			"Malformed packets by reason (dropped unless parse.forward lists the reason).",
 			"parse.errors.*", "reason", NULL, NULL },
+	{ "vigil_parse_anomalies_total", "counter",
+			"Packets with a protocol anomaly, by kind (handled as usual; rules see them "
+			"as decode events).",
+			"parse.anomalies.*", "anomaly", NULL, NULL },
 	{ "vigil_parsed_packets_total", "counter", "Packets parsed, by what they carried.",
 			"parse.ipv4", NULL, NULL, "kind=\"ipv4\"" },
 	{ "vigil_parsed_packets_total", NULL, NULL, "parse.ipv6", NULL, NULL, "kind=\"ipv6\"" },
@@ -245,6 +249,10 @@ static const struct prom_row rows[] = {
 	{ "vigil_api_auth_failures_total", "counter",
 			"API requests refused with 401 (no, malformed or unknown token).",
 			"api.auth_failures", NULL, NULL, NULL },
+	{ "vigil_api_refused_total", "counter",
+			"API requests refused for a Host this appliance does not answer to (421) or "
+			"a write from another origin (403), by header.",
+			"api.refused.*", "header", NULL, NULL },
 	{ "vigil_api_connections", "gauge", "Open API connections.", "api.connections", NULL, NULL,
 			NULL },
 };

@@ -138,11 +138,15 @@ mg_parse_time(const char *s, int64_t now_ns, int64_t *out_ns)
 			return -EINVAL;
 		errno = 0;
 		n = strtoull(s + 1, &end, 10);
-		if (errno != 0 || end[0] == '\0' || end[1] != '\0' || n > 100ULL * 365 * 86400)
+		if (end[0] == '\0' || end[1] != '\0')
 			return -EINVAL;
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			if (units[i].unit != end[0])
 				continue;
+			/* Bounded before multiplying: 100 years of ns fits in int64_t, more may
+			 * not. */
+			if (errno != 0 || n > (unsigned long long)(MG_TIME_BACK_MAX_S / units[i].s))
+				return -ERANGE;
 			int64_t back = (int64_t)n * units[i].s * NS_PER_S;
 
 			*out_ns = now_ns > back ? now_ns - back : 0;
@@ -365,6 +369,17 @@ mg_query_parse(struct mg_req *r, const struct mg_qparam *spec, void *out)
 
 			snprintf(val, sizeof(val), "%.64s%s", v, strlen(v) > 64 ? "..." : "");
 			describe(q, want, sizeof(want));
+			if (rc == -ERANGE) {
+				mg_reply_error(r, 400, "invalid_query",
+						json_pack("{s:o, s:o, s:s}", "parameter",
+								mg_json_str(shown), "value",
+								mg_json_str(val), "expected",
+								MG_TIME_BACK_RANGE),
+						"query parameter '%s': '%s' is out of range: a time "
+						"back from now goes at most %s",
+						shown, val, MG_TIME_BACK_RANGE);
+				return -EINVAL;
+			}
 			mg_reply_error(r, 400, "invalid_query",
 					json_pack("{s:o, s:o, s:s}", "parameter",
 							mg_json_str(shown), "value",

@@ -51,7 +51,14 @@ extern const char *const mg_app_proto_names[];
  */
 int mg_query_parse(struct mg_req *r, const struct mg_qparam *spec, void *out);
 
-/* The time parser of MG_QT_TIME, for tests: 0 or -EINVAL. now_ns anchors relative times. */
+/* How far back a relative time ("-15m") may go: 100 years, in every unit. */
+#define MG_TIME_BACK_MAX_S (100LL * 365 * 86400)
+#define MG_TIME_BACK_RANGE "100 years back (-3153600000s, -52560000m, -876000h, -36500d)"
+
+/*
+ * The time parser of MG_QT_TIME, for tests: 0, -EINVAL (not a time) or -ERANGE (further back
+ * than MG_TIME_BACK_MAX_S). now_ns anchors relative times.
+ */
 int mg_parse_time(const char *s, int64_t now_ns, int64_t *out_ns);
 
 /* An IPv4 or IPv6 address: 0 or -EINVAL. */

@@ -18,6 +18,7 @@
 
 #include "ctl_api.h"
 #include "ctl_store.h"
+#include "mg_auth.h"
 #include "mg_route.h"
 #include "mg_server.h"
 #include "vg_log.h"
@@ -40,6 +41,9 @@ struct mg_server {
 	char *tls_cert;
 	char *tls_key;
 	char www[PATH_MAX]; /* realpath of cfg.www, "" when none */
+	bool tls;
+	struct mg_hosts hosts;		 /* the Host names requests must carry */
+	char warning[VG_PATH_LEN + 160]; /* a problem of the setup status shows; "" for none */
 
 	pthread_mutex_t readers_mu;
 	struct ctl_store_reader *readers[READER_POOL];
@@ -71,6 +75,8 @@ struct mg_server {
 
 	uint64_t requests[SC__COUNT];
 	uint64_t auth_failures;
+	uint64_t refused_host;	 /* 421: a Host this server does not answer to */
+	uint64_t refused_origin; /* 403: a write or compile from another origin */
 	int64_t connections;
 
 	/* While starting: libmicrohttpd's last message, for the error the caller sees. */
@@ -107,11 +113,13 @@ struct conn {
 
 static const char *const class_names[SC__COUNT] = { "2xx", "3xx", "4xx", "5xx" };
 
+static void log_safe(char *out, size_t len, const char *s);
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct mg_server *s = cls;
-	char msg[256];
+	char msg[256], safe[512];
 	size_t n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -122,9 +130,10 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 		snprintf(s->start_err, sizeof(s->start_err), "%s", msg);
 		return;
 	}
-	/* Malformed requests are the clients' problem, and a flood of them must not flood the log.
-	 */
-	MG_LOG(DEBUG, "libmicrohttpd: %s", msg);
+	/* Malformed requests are the clients' problem, and a flood of them must not flood the log;
+	 * what libmicrohttpd quotes of a request is escaped like everything a client sent. */
+	log_safe(safe, sizeof(safe), msg);
+	MG_LOG(DEBUG, "libmicrohttpd: %s", safe);
 }
 
 uint16_t
@@ -148,10 +157,18 @@ mg_server_counters(struct mg_server *s)
 		json_object_set_new(req, class_names[i],
 				json_integer((json_int_t)__atomic_load_n(
 						&s->requests[i], __ATOMIC_RELAXED)));
-	return json_pack("{s:o, s:I, s:I}", "requests", req, "auth_failures",
-			(json_int_t)__atomic_load_n(&s->auth_failures, __ATOMIC_RELAXED),
+	return json_pack("{s:o, s:I, s:{s:I, s:I}, s:I}", "requests", req, "auth_failures",
+			(json_int_t)__atomic_load_n(&s->auth_failures, __ATOMIC_RELAXED), "refused",
+			"host", (json_int_t)__atomic_load_n(&s->refused_host, __ATOMIC_RELAXED),
+			"origin", (json_int_t)__atomic_load_n(&s->refused_origin, __ATOMIC_RELAXED),
 			"connections",
 			(json_int_t)__atomic_load_n(&s->connections, __ATOMIC_RELAXED));
+}
+
+const char *
+mg_server_warning(const struct mg_server *s)
+{
+	return s != NULL && s->warning[0] != '\0' ? s->warning : NULL;
 }
 
 /* Snapshots -------------------------------------------------------------------------------- */
@@ -259,6 +276,23 @@ count_status(struct mg_server *s, int status)
 		__atomic_fetch_add(&s->auth_failures, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Headers every answer carries, API and pages alike: no other origin may frame them (a
+ * clickjacked mode switch), browsers do not guess types, and no URL leaks in a Referer. The
+ * dashboard loads only its own files (data: for the empty favicon); JSON loads nothing.
+ */
+static void
+add_security_headers(struct MHD_Response *resp, bool page)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy",
+			page ? "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+			       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+			     : "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
 static enum MHD_Result
 queue_reply(struct MHD_Connection *c, struct conn *cs)
 {
@@ -285,7 +319,7 @@ queue_reply(struct MHD_Connection *c, struct conn *cs)
 	if (type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	add_security_headers(resp, false);
 	if (r->etag[0] != '\0') {
 		snprintf(hdr, sizeof(hdr), "\"%s\"", r->etag);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, hdr);
@@ -308,15 +342,29 @@ queue_reply(struct MHD_Connection *c, struct conn *cs)
 	return ret;
 }
 
-/* Copy s with control characters and bytes above 0x7e as '?'. */
+/*
+ * Copy s for a log line: control characters, backslashes and bytes above 0x7e as \xNN, so that
+ * what a client sent can neither forge a line nor pass for an escape; cut (with "...") to fit.
+ */
 static void
 log_safe(char *out, size_t len, const char *s)
 {
-	size_t i = 0;
+	size_t o = 0;
 
-	for (; s[i] != '\0' && i + 1 < len; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
-	out[i] = '\0';
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool esc = ch < 0x20 || ch > 0x7e || ch == '\\';
+
+		if (o + (esc ? 4 : 1) + 4 > len) {
+			snprintf(out + o, len - o, "...");
+			return;
+		}
+		if (esc)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
 }
 
 static void
@@ -324,10 +372,13 @@ store_audit(struct ctl_ctx *ctx, const char *who, const char *method, const char
 		const char *detail, int status)
 {
 	int rc = ctl_api_audit(ctx, who, method, path, detail, status);
+	char lpath[160];
 
-	if (rc != 0 && rc != -ENOTSUP)
-		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", method, path,
-				who, status, strerror(-rc));
+	if (rc != 0 && rc != -ENOTSUP) {
+		log_safe(lpath, sizeof(lpath), path);
+		MG_LOG(WARNING, "audit record of %s %s by %s (%d) was not stored: %s", method,
+				lpath, who, status, strerror(-rc));
+	}
 }
 
 /*
@@ -446,13 +497,17 @@ serve_static(struct MHD_Connection *c, struct conn *cs, const char *path)
 
 	if (strcmp(path, "/") == 0)
 		path = "/index.html";
+	/* O_NONBLOCK: opening a FIFO would wait for a writer, and the I/O thread with it;
+	 * O_NOFOLLOW: a link put there after realpath() is not followed out. */
 	if (snprintf(want, sizeof(want), "%s%s", s->www, path) >= (int)sizeof(want) ||
 			realpath(want, real) == NULL || strncmp(real, s->www, wl) != 0 ||
-			real[wl] != '/' || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+			real[wl] != '/' ||
+			(fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
 		mg_reply_error(&cs->req, 404, "not_found", NULL, "no such file: %s", path);
 		return queue_reply(c, cs);
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		/* Only regular files: a FIFO, socket or device is not the dashboard's. */
 		close(fd);
 		mg_reply_error(&cs->req, 404, "not_found", NULL, "no such file: %s", path);
 		return queue_reply(c, cs);
@@ -463,7 +518,7 @@ serve_static(struct MHD_Connection *c, struct conn *cs, const char *path)
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_of(real));
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	add_security_headers(resp, true);
 	count_status(s, 200);
 	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
@@ -487,6 +542,54 @@ collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *v
 	r->query[r->n_query].value = value != NULL ? value : "";
 	r->n_query++;
 	return MHD_YES;
+}
+
+/*
+ * Requests that name another host, and writes or compiles that another origin's page sent,
+ * are refused before anything else: a page whose name was rebound to this address sends its
+ * own name as Host (421), and a browser adds Origin to every POST, PUT and DELETE (403). Reads
+ * may come from anywhere the Host check lets through: without CORS headers, another origin's
+ * page cannot read the answer. Returns true when a reply was queued.
+ */
+static bool
+refuse_foreign(struct MHD_Connection *c, struct conn *cs)
+{
+	struct mg_server *s = cs->srv;
+	struct mg_req *r = &cs->req;
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *origin;
+	char shown[96];
+
+	if (!mg_host_allowed(&s->hosts, host, s->tls)) {
+		snprintf(shown, sizeof(shown), "%.64s%s", host ? host : "",
+				host && strlen(host) > 64 ? "..." : "");
+		__atomic_fetch_add(&s->refused_host, 1, __ATOMIC_RELAXED);
+		mg_reply_error(r, 421, "misdirected_request",
+				json_pack("{s:s, s:o}", "header", "Host", "got",
+						mg_json_str(shown)),
+				host == NULL ? "the request has no Host header; this appliance "
+					       "answers only requests that name it"
+					     : "Host '%s' is not a name of this appliance (it answers "
+					       "to localhost, 127.0.0.1, [::1], its listen address and "
+					       "mgmt.hosts, with its port)",
+				shown);
+		return true;
+	}
+	if (strcmp(r->method, "GET") == 0)
+		return false;
+	origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	if (origin != NULL && !mg_origin_is_own(origin, host, s->tls)) {
+		snprintf(shown, sizeof(shown), "%.64s%s", origin, strlen(origin) > 64 ? "..." : "");
+		__atomic_fetch_add(&s->refused_origin, 1, __ATOMIC_RELAXED);
+		mg_reply_error(r, 403, "forbidden_origin",
+				json_pack("{s:s, s:o}", "header", "Origin", "got",
+						mg_json_str(shown)),
+				"Origin '%s' is not this appliance's own origin (%s://%s): %s "
+				"requests from another site's pages are refused",
+				shown, s->tls ? "https" : "http", host, r->method);
+		return true;
+	}
+	return false;
 }
 
 static bool
@@ -524,6 +627,8 @@ start_request(struct MHD_Connection *c, struct conn *cs, const char *url, const 
 			MHD_lookup_connection_value(
 					c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 			ci != NULL ? ci->client_addr : NULL, &r->id);
+	if (refuse_foreign(c, cs))
+		return true;
 
 	if (!is_api_path(url) && s->www[0] != '\0' && strcmp(r->method, "GET") == 0) {
 		cs->static_file = true;
@@ -817,6 +922,28 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/*
+ * A private key that group or others may read is as good as published to those users:
+ * say so in the log and in status (the daemon still starts: the operator decides).
+ */
+static void
+key_mode_warning(struct mg_server *s, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	snprintf(s->warning, sizeof(s->warning),
+			"mgmt.tls.key %s is open to %s (mode %04o): chmod 600 it, owned by the user "
+			"vigild runs as",
+			path,
+			(st.st_mode & S_IRWXG) && (st.st_mode & S_IRWXO) ? "group and others"
+			: (st.st_mode & S_IRWXG)			 ? "its group"
+									 : "others",
+			(unsigned)(st.st_mode & 07777));
+	MG_LOG(WARNING, "%s", s->warning);
+}
+
 /* Let the job threads finish what is queued, then join them. */
 static void
 stop_jobs(struct mg_server *s)
@@ -905,8 +1032,12 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 		if (s->tls_key == NULL)
 			goto fail;
 		flags |= MHD_USE_TLS;
+		s->tls = true;
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert };
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key };
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)MG_TLS_PRIORITIES };
+		key_mode_warning(s, cfg->tls_key);
 	}
 	if (cfg->www[0] != '\0') {
 		struct stat st;
@@ -949,6 +1080,7 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di != NULL ? di->port : cfg->port;
+	mg_hosts_init(&s->hosts, cfg, s->port);
 	for (unsigned i = 0; i < cfg->job_threads && i < MAX_JOB_THREADS; i++) {
 		int e2 = pthread_create(&s->jobs.th[i], NULL, job_main, s);
 

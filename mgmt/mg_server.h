@@ -27,6 +27,17 @@ struct mg_req;
 struct mg_server;
 
 /*
+ * The TLS policy (a GnuTLS priority string): TLS 1.3 and 1.2 only; in 1.2 only ECDHE key
+ * exchange (forward secrecy) with AEAD ciphers (AES-GCM, ChaCha20-Poly1305); no SHA-1
+ * signatures; the server's order of preference. docs/OPERATIONS.md (Security) lists what it
+ * admits; tests/api checks that TLS 1.0 and 1.1 are refused.
+ */
+#define MG_TLS_PRIORITIES                                                                      \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:"    \
+	"-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:%SERVER_PRECEDENCE"
+
+/*
  * Start serving with cfg (copied) on behalf of ctx (which must outlive the server). Returns
  * NULL with errno set and the reason in err when the address cannot be bound, the TLS files
  * cannot be read, TLS is configured but libmicrohttpd lacks it, or the dashboard directory
@@ -48,8 +59,14 @@ uint16_t mg_server_port(const struct mg_server *s);
 /* The server's configuration. */
 const struct mg_config *mg_server_config(const struct mg_server *s);
 
-/* The server's own counters: {requests: {"2xx": n, ...}, auth_failures, connections}. */
+/*
+ * The server's own counters: {requests: {"2xx": n, ...}, auth_failures, refused: {host,
+ * origin}, connections}.
+ */
 json_t *mg_server_counters(struct mg_server *s);
+
+/* A problem of the server's setup for status (a TLS key others may read), or NULL. */
+const char *mg_server_warning(const struct mg_server *s);
 
 /* Documents that many clients poll, served from a snapshot (mg_server_snapshot()). */
 enum mg_snapshot_kind {

@@ -160,6 +160,9 @@ where to look:
   dashboard:                         http://127.0.0.1:8080/  (from this machine)
   REST API:                          curl -s http://127.0.0.1:8080/api/v1/status
   the same from the command line:    build/app/vigilctl status   (also: alerts, flows, counters, blocklist)
+  changes (mode, blocklist, policy): need a token; loopback without one only reads:
+                                     list one in conf/vigil.yaml (mgmt.tokens, docs/API.md) and
+                                     give it to vigilctl with --token-file FILE
   vigild log and stats (every 5 s):  tail -f $run/vigild.log
   alerts as EVE JSON:                tail -f /var/log/vigil/eve.json
   client results:                    tail -f $run/client.log

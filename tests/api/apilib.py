@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -77,9 +78,11 @@ class Reply:
 
 class Vigild:
     def __init__(self, vigild, extra_mgmt=None, extra_config=None, policy=POLICY,
-                 capture="policy-verdicts", store=True, prefix="vgapi"):
+                 capture="policy-verdicts", store=True, prefix="vgapi", cafile=None):
         self.work = tempfile.mkdtemp(prefix="vigil-api-")
         self.port = free_port()
+        # HTTPS (mgmt.tls in extra_mgmt) when a CA file to verify the server with is given.
+        self.ssl = ssl.create_default_context(cafile=cafile) if cafile else None
         self.prefix = f"{prefix}{os.getpid()}"
         self.policy_path = os.path.join(self.work, "policy.yaml")
         with open(self.policy_path, "w") as f:
@@ -181,7 +184,11 @@ class Vigild:
                 body = body.encode()
             if ctype is not None:
                 h["Content-Type"] = ctype
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if self.ssl is not None:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                            context=self.ssl)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             c.request(method, path, body=body, headers=h)
             r = c.getresponse()

@@ -12,9 +12,11 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -689,19 +691,20 @@ def malformed_bodies(v, ctx):
 @test
 def malformed_http(v, ctx):
     tok = TOKENS["admin"].encode()
+    host = f"Host: 127.0.0.1:{v.port}".encode()
     cases = [
         (b"GARBAGE\r\n\r\n", True),
         (b"GET /api/v1/health HTTP/1.1\r\nHost x\r\n\r\n", False),
         (b"GET /api/v1/health HTTP/1.1\r\n\r\n", False),
-        (b"PUT /api/v1/mode HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+        (b"PUT /api/v1/mode HTTP/1.1\r\n" + host + b"\r\nAuthorization: Bearer " + tok +
          b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
          b"ZZ\r\n{}\r\n0\r\n\r\n", False),
-        (b"PUT /api/v1/mode HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+        (b"PUT /api/v1/mode HTTP/1.1\r\n" + host + b"\r\nAuthorization: Bearer " + tok +
          b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
          b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", False),
-        (b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
-         True),
-        (b"GET /" + b"p" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        (b"GET /api/v1/health HTTP/1.1\r\n" + host + b"\r\nX-Big: " + b"a" * 200000 +
+         b"\r\n\r\n", True),
+        (b"GET /" + b"p" * 100000 + b" HTTP/1.1\r\n" + host + b"\r\n\r\n", True),
     ]
     for data, may_close in cases:
         out, closed = v.raw(data)
@@ -711,18 +714,266 @@ def malformed_http(v, ctx):
         expect(v.get("/api/v1/health"), 200)
     # A body from a client without a token is not waited for: 401 at once.
     t0 = time.time()
-    out, closed = v.raw(b"PUT /api/v1/mode HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{",
-                        wait=8)
+    out, closed = v.raw(b"PUT /api/v1/mode HTTP/1.1\r\n" + host +
+                        b"\r\nContent-Length: 50\r\n\r\n{", wait=8)
     check(raw_status(out) == 401 and time.time() - t0 < 1, "401 before the body", out)
     # Partial requests are cut off after the idle timeout (2 s here).
-    for data in (b"GET /api/v1/hea", b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n",
-                 b"PUT /api/v1/mode HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
-                 b"\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"):
+    for data in (b"GET /api/v1/hea", b"GET /api/v1/health HTTP/1.1\r\n" + host + b"\r\n",
+                 b"PUT /api/v1/mode HTTP/1.1\r\n" + host + b"\r\nAuthorization: Bearer " +
+                 tok + b"\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"):
         t0 = time.time()
         out, closed = v.raw(data, wait=8)
         took = time.time() - t0
         check(closed and 1.5 < took < 6, f"{data[:30]!r}: closed={closed} after {took:.1f} s")
     expect(v.get("/api/v1/health"), 200)
+
+
+# -- the management plane refuses what it should ------------------------------------------------
+
+SEC_HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff",
+               "referrer-policy": "no-referrer"}
+
+
+def check_security_headers(r, what):
+    for k, want in SEC_HEADERS.items():
+        check(r.headers.get(k) == want, f"{what}: {k} is {r.headers.get(k)!r}, not {want}",
+              r.headers)
+    csp = r.headers.get("content-security-policy", "")
+    check("frame-ancestors 'none'" in csp, f"{what}: CSP without frame-ancestors 'none'", csp)
+
+
+@test
+def security_headers_on_every_answer(v, ctx):
+    """Pages and API answers alike may not be framed by another origin (clickjacking), are not
+    type-sniffed and leak no Referer; the dashboard's CSP loads only its own files."""
+    cases = [("health", v.get("/api/v1/health"), 200),
+             ("status", v.get("/api/v1/status", "viewer"), 200),
+             ("401", v.get("/api/v1/status"), 401),
+             ("404", v.get("/api/v1/nope", "viewer"), 404),
+             ("421", v.get("/api/v1/health", headers={"Host": "rebound.example"}), 421),
+             ("page", v.get("/"), 200),
+             ("missing page", v.get("/nope.html"), 404)]
+    for what, r, status in cases:
+        expect(r, status)
+        check_security_headers(r, what)
+    page = cases[5][1]
+    check(page.headers["content-type"].startswith("text/html"), "the dashboard page", page)
+    check("default-src 'self'" in page.headers["content-security-policy"],
+          "the page's CSP keeps it to its own origin", page.headers)
+    check("default-src 'none'" in cases[1][1].headers["content-security-policy"],
+          "JSON loads nothing", cases[1][1].headers)
+
+
+@test
+def host_header_dns_rebinding(v, ctx):
+    """A page whose name was rebound to the appliance's address sends its own name as Host:
+    every request naming a host the appliance does not answer to is refused (421), whatever
+    its token, before anything runs."""
+    for host in ("rebound.example", f"rebound.example:{v.port}", f"localhost.evil:{v.port}",
+                 "127.0.0.1", f"127.0.0.1:{v.port + 1}", f"127.0.0.1:{v.port}@evil"):
+        for method, path, role, body in (("GET", "/api/v1/health", None, None),
+                                         ("GET", "/api/v1/status", "admin", None),
+                                         ("PUT", "/api/v1/mode", "admin", {"mode": "dry-run"}),
+                                         ("GET", "/", None, None)):
+            r = expect(v.request(method, path, role, body, headers={"Host": host}), 421,
+                       "misdirected_request")
+            check(r.json["details"]["header"] == "Host" and "Host" in r.json["message"],
+                  "the 421 names the header", r)
+    check(v.get("/api/v1/mode", "viewer").json["mode"] == "enforce",
+          "the misdirected PUT changed nothing")
+    # The names it answers to, with its port (IPv6 as any spelling of ::1).
+    for host in (f"127.0.0.1:{v.port}", f"localhost:{v.port}", f"LocalHost:{v.port}",
+                 f"[::1]:{v.port}", f"[0:0::1]:{v.port}"):
+        expect(v.get("/api/v1/status", "viewer", headers={"Host": host}), 200)
+    # HTTP/1.0 may omit Host; this appliance still wants to be named.
+    out, _ = v.raw(b"GET /api/v1/health HTTP/1.0\r\n\r\n")
+    check(raw_status(out) == 421, "HTTP/1.0 without Host", out)
+    r = expect(v.get("/api/v1/metrics", "viewer"), 200)
+    check(any(x.startswith('vigil_api_refused_total{header="host"} ') and
+              int(x.split()[-1]) >= 25 for x in r.body.splitlines()),
+          "the refusals are counted", [x for x in r.body.splitlines() if "refused" in x])
+
+
+BOMB = "a: " + "[" * 20000 + "]" * 20000 + "\n"
+
+
+@test
+def origin_header_cross_site_writes(v, ctx):
+    """Another site's page can POST text/plain without a preflight: every write and every
+    compile-costing request that carries a foreign Origin is refused (403) before its body is
+    read or its token checked; the appliance's own origin (the dashboard) and clients that
+    send no Origin (curl, vigilctl) go on as before."""
+    own = f"http://127.0.0.1:{v.port}"
+    for origin in ("http://attacker.example", "null", f"http://127.0.0.1:{v.port + 1}",
+                   f"https://127.0.0.1:{v.port}", f"http://localhost:{v.port}", own + "/x"):
+        for method, path, role, body, ctype in (
+                ("POST", "/api/v1/policy/validate", None, BOMB, "text/plain"),
+                ("POST", "/api/v1/policy/validate", "admin", BOMB, "text/plain"),
+                ("PUT", "/api/v1/policy", "admin", POLICY, "text/plain"),
+                ("PUT", "/api/v1/mode", "operator", {"mode": "dry-run"}, None),
+                ("POST", "/api/v1/blocklist", "operator", '{"address": "198.51.100.9"}',
+                 "text/plain"),
+                ("DELETE", "/api/v1/blocklist/198.51.100.9", "operator", None, None)):
+            r = expect(v.request(method, path, role, body, ctype, headers={"Origin": origin}),
+                       403, "forbidden_origin")
+            check(r.json["details"] == {"header": "Origin", "got": origin[:64]},
+                  "the 403 names the header and what it got", r)
+    check(v.get("/api/v1/mode", "viewer").json["mode"] == "enforce", "no mode change")
+    # Reads are not writes: a foreign Origin reads nothing it could not read without one
+    # (no CORS headers), and the appliance's own origin writes with a token.
+    r = expect(v.get("/api/v1/status", "viewer", headers={"Origin": "http://attacker.example"}),
+               200)
+    check("access-control-allow-origin" not in r.headers, "no CORS", r.headers)
+    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"},
+                     headers={"Origin": own}), 200)
+    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"},
+                     headers={"Origin": f"http://localhost:{v.port}",
+                              "Host": f"localhost:{v.port}"}), 200)
+    expect(v.request("POST", "/api/v1/policy/validate", "operator", POLICY, "text/plain",
+                     headers={"Origin": own}), 200)
+    r = expect(v.get("/api/v1/metrics", "viewer"), 200)
+    check(any(x.startswith('vigil_api_refused_total{header="origin"} ') and
+              int(x.split()[-1]) >= 36 for x in r.body.splitlines()),
+          "the refusals are counted", [x for x in r.body.splitlines() if "refused" in x])
+
+
+@test
+def content_type_on_every_body(v, ctx):
+    """Every body is parsed only as the type it declares, and only the types the API
+    documents: JSON for objects, application/yaml, text/yaml or text/plain for texts."""
+    bodies = [("PUT", "/api/v1/mode", "operator", '{"mode": "enforce"}'),
+              ("POST", "/api/v1/blocklist", "operator", '{"address": "198.51.100.9"}'),
+              ("POST", "/api/v1/policy/rollback", "admin", '{"version": 1}'),
+              ("POST", "/api/v1/policy/validate", "operator", POLICY),
+              ("PUT", "/api/v1/policy", "admin", POLICY)]
+    for method, path, role, body in bodies:
+        for ctype in (None, "application/x-www-form-urlencoded", "multipart/form-data; b=x",
+                      "text/html", "application/jsonx"):
+            r = expect(v.request(method, path, role, body, ctype), 415,
+                       "unsupported_media_type")
+            check("accepted" in r.json["details"], "the 415 says what is accepted", r)
+    for method, path, role, body in bodies[:3]:
+        expect(v.request(method, path, role, body, "text/plain"), 415, "unsupported_media_type")
+
+
+@test
+def tokenless_loopback_reads_only(v, ctx):
+    """A config that gives requests without a token more than reads is refused at load, at its
+    line, saying why; a viewer role is accepted."""
+    for role, ok in (("operator", False), ("admin", False), ("viewer", True)):
+        path = os.path.join(v.work, f"unauth-{role}.yaml")
+        with open(v.cfg_path) as f:
+            cfg = json.load(f)
+        cfg["mgmt"].update({"allow_unauthenticated_loopback": True,
+                            "unauthenticated_role": role})
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=2)
+        p = subprocess.run([v.argv0, "--check-config", "-c", path], capture_output=True,
+                           text=True, timeout=60)
+        out = p.stdout + p.stderr
+        if ok:
+            check(p.returncode == 0, f"unauthenticated_role {role}: {out}")
+        else:
+            check(p.returncode == 1 and "unauthenticated_role" in out and
+                  "may only read" in out, f"unauthenticated_role {role} accepted: {out}")
+
+
+@test
+def www_serves_regular_files_only(v, ctx):
+    """A FIFO (or any file that is not regular) in the www directory is refused at once; it
+    used to hold the request, and the I/O thread with it, until a writer came."""
+    t0 = time.time()
+    r = expect(v.get("/pipe.js", timeout=5), 404, "not_found")
+    check(time.time() - t0 < 2, f"the FIFO took {time.time() - t0:.1f} s", r)
+    expect(v.get("/sub", timeout=5), 404, "not_found")
+    expect(v.get("/api/v1/health"), 200)
+
+
+@test
+def relative_time_out_of_range(v, ctx):
+    """since=-666666619m overflowed a signed multiplication (UB; fuzz_api found it): it is
+    bounded before, and refused with the range."""
+    for q in ("since=-666666619m", "since=-36501d", "until=-3153600001s",
+              "since=-99999999999999999999h"):
+        r = expect(v.get("/api/v1/alerts?" + q, "viewer"), 400, "invalid_query")
+        check("out of range" in r.json["message"] and "100 years" in r.json["message"],
+              "the message gives the range", r)
+    expect(v.get("/api/v1/alerts?since=-36500d", "viewer"), 200)
+    expect(v.get("/api/v1/flows/history?since=-52560000m", "viewer"), 200)
+
+
+@test
+def logged_request_bytes_are_escaped(v, ctx):
+    """A path with CR, LF and an escape sequence cannot forge a line in the daemon's log: the
+    audit line shows them as \\xNN."""
+    expect(v.request("DELETE", "/api/v1/blocklist/1.2.3.4%0d%0aFORGED%20notice%1b%5b2J%5c",
+                     "operator"), 400)
+    deadline = time.time() + 5
+    while "FORGED" not in v.tail(400) and time.time() < deadline:
+        time.sleep(0.1)
+    log = v.tail(400)
+    check("1.2.3.4\\x0d\\x0aFORGED notice\\x1b[2J\\x5c by oncall -> 400" in log,
+          "the audit line with the bytes escaped", [x for x in log.splitlines() if "FORGED" in x])
+    check(not any(x.startswith("FORGED") for x in log.splitlines()) and "\x1b" not in log,
+          "no forged line, no raw escape", log[-2000:])
+
+
+@test
+def tls_policy_and_key_mode(v, ctx):
+    """HTTPS admits TLS 1.2 and 1.3 only (ECDHE with AEAD ciphers in 1.2), and a private key
+    that group or others can read is reported in the log and in status."""
+    tls = os.path.join(v.work, "tls")
+    os.makedirs(tls)
+    key, cert = os.path.join(tls, "key.pem"), os.path.join(tls, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=30)
+    os.chmod(key, 0o644)
+    s = apilib.Vigild(v.argv0, prefix="vgtls", store=False, cafile=cert,
+                      extra_mgmt={"tls": {"cert": cert, "key": key}})
+    try:
+        def handshake(*args):
+            p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{s.port}",
+                                "-CAfile", cert, *args], input="", capture_output=True,
+                               text=True, timeout=20)
+            # "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384" ("(NONE)" when it failed)
+            new = [x for x in p.stdout.splitlines() if x.startswith("New, ")]
+            proto = new[0].split(",")[1].strip() if new else ""
+            cipher = new[0].partition("Cipher is ")[2].strip() if new else ""
+            ok = p.returncode == 0 and cipher not in ("", "(NONE)")
+            return ok, proto, cipher, p.stdout + p.stderr
+
+        # The client is told to allow the old versions (SECLEVEL=0): the server must refuse.
+        for ver in ("-tls1", "-tls1_1"):
+            ok, proto, cipher, out = handshake(ver, "-cipher", "DEFAULT@SECLEVEL=0")
+            check(not ok, f"{ver} was accepted ({proto}, {cipher})", out[-600:])
+        ok, proto, cipher, out = handshake("-tls1_2")
+        check(ok and proto == "TLSv1.2" and ("GCM" in cipher or "CHACHA20" in cipher),
+              f"TLS 1.2: {proto} {cipher}", out[-600:])
+        ok, proto, cipher, out = handshake("-tls1_3")
+        check(ok and proto == "TLSv1.3", f"TLS 1.3: {proto} {cipher}", out[-600:])
+        for weak in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-SHA256"):
+            ok, proto, cipher, out = handshake("-tls1_2", "-cipher", weak + "@SECLEVEL=0")
+            check(not ok, f"TLS 1.2 with {weak} was accepted ({cipher})", out[-600:])
+        st = expect(s.get("/api/v1/status", "viewer"), 200).json
+        check(st["api"]["tls"] is True and len(st["api"]["warnings"]) == 1 and
+              "open to group and others (mode 0644)" in st["api"]["warnings"][0] and
+              "chmod 600" in st["api"]["warnings"][0], "status names the key's mode",
+              st.get("api"))
+        check("mgmt.tls.key" in s.tail(200) and "(mode 0644)" in s.tail(200),
+              "the log names the key's mode", s.tail(200))
+        expect(s.get("/api/v1/health", headers={"Host": "rebound.example"}), 421)
+        expect(s.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"},
+                         headers={"Origin": f"http://127.0.0.1:{s.port}"}), 403,
+               "forbidden_origin")
+        expect(s.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"},
+                         headers={"Origin": f"https://127.0.0.1:{s.port}"}), 200)
+    finally:
+        rc = s.close()
+        tail = s.tail(30)
+        s.cleanup()
+    check(rc == 0, f"the TLS vigild exited with {rc}:\n{tail}")
 
 
 # -- vigilctl ----------------------------------------------------------------------------------------
@@ -819,7 +1070,12 @@ def main():
         print("api: needs root (EAL); skipped")
         return 77
     ctx = {"vigilctl": args.vigilctl}
-    v = apilib.Vigild(args.vigild)
+    # The dashboard's files, and a FIFO and a directory next to them (served: regular files).
+    www = tempfile.mkdtemp(prefix="vigil-api-www-")
+    shutil.copy(os.path.join(apilib.ROOT, "mgmt", "www", "index.html"), www)
+    os.mkfifo(os.path.join(www, "pipe.js"))
+    os.mkdir(os.path.join(www, "sub"))
+    v = apilib.Vigild(args.vigild, extra_mgmt={"www": www})
     v.argv0 = args.vigild
     failed = []
     try:
@@ -843,6 +1099,7 @@ def main():
         elif failed:
             print("vigild log (last lines):\n" + v.tail(20))
         v.cleanup()
+        shutil.rmtree(www, ignore_errors=True)
     print(f"api: {len(failed)} failed" if failed else "api: all passed")
     return 1 if failed else 0
 

@@ -329,7 +329,69 @@ def header_keywords():
     write("sig-header", "expect-b.pcap", [x for x in a + b if x[0] != 7])
 
 
-CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+def anomalies():
+    """sig-anomalies: protocol anomalies (odd but well-formed headers) are counted, forwarded
+    and visible to rules: an IPv4 datagram fragmented with DF set (one alert: fragments are inspected as the datagram they complete), an
+    IPv6 routing header of type 0 (Suricata's own rule alerts), two routing headers (a drop rule
+    drops it), an IPv6 fragment header with a reserved bit set (Suricata's rule alerts); DF on a
+    whole datagram and one routing header of type 4 raise nothing."""
+    from scapy.all import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrRouting
+    a = []
+    whole = IP(src="10.1.1.1", dst="10.2.2.2", id=77, flags="DF") / UDP(sport=5000, dport=7000) / Raw(b"d" * 64)
+    raw = bytes(whole)
+    first = bytearray(raw[:20 + 32])
+    first[2:4] = (52).to_bytes(2, "big")
+    first[6:8] = (0x4000 | 0x2000).to_bytes(2, "big")            # DF and MF, offset 0
+    later = bytearray(raw[:20] + raw[20 + 32:])
+    later[2:4] = (20 + len(raw) - 52).to_bytes(2, "big")
+    later[6:8] = (0x4000 | (32 // 8)).to_bytes(2, "big")          # DF, offset 32
+    from scapy.all import checksum
+    for f in (first, later):
+        f[10:12] = b"\0\0"
+        f[10:12] = checksum(bytes(f[:20])).to_bytes(2, "big")
+    a.append((0, Ether(src=CM, dst=SM, type=0x0800) / Raw(bytes(first))))
+    a.append((1, Ether(src=CM, dst=SM, type=0x0800) / Raw(bytes(later))))
+    v6 = IPv6(src="fd00::1", dst="fd00::2")
+    a.append((2, c2s(v6 / IPv6ExtHdrRouting(type=0, addresses=["fd00::9"]) / UDP(sport=5001, dport=7000) / Raw(b"rh0"))))
+    a.append((3, c2s(v6 / IPv6ExtHdrRouting(type=4, segleft=0) / IPv6ExtHdrRouting(type=4, segleft=0)
+                     / UDP(sport=5002, dport=7000) / Raw(b"two rh"))))
+    a.append((4, c2s(v6 / IPv6ExtHdrFragment(res1=1, m=1, id=5) / UDP(sport=5003, dport=7000, len=200) / Raw(b"f" * 16))))
+    a.append((5, c2s(v6 / IPv6ExtHdrRouting(type=4, segleft=0) / UDP(sport=5004, dport=7000) / Raw(b"srh"))))
+    a.append((6, c2s(whole)))
+    write("sig-anomalies", "in-a.pcap", a)
+    write("sig-anomalies", "expect-b.pcap", [x for x in a if x[0] != 3])
+
+
+def injection():
+    """sig-injection: a TCP injection races the real answer. The client asks; a forged answer
+    (a redirect) comes first with the server's next sequence number, then the real one with the
+    same numbers and other bytes: Suricata's overlap rule (2210050, as shipped) alerts once on
+    the real answer, and a drop rule of the case on the same event drops it in the second
+    connection. An exact retransmission (same bytes) and a retransmission of the first bytes
+    only raise nothing."""
+    a, b = [], []
+    for k, port in enumerate((40100, 40101)):
+        t = k * 100
+        cip, sip = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+        a.append((t, c2s(cip / TCP(sport=port, dport=80 + k, flags="S", seq=1000))))
+        b.append((t + 1, s2c(sip / TCP(sport=80 + k, dport=port, flags="SA", seq=5000, ack=1001))))
+        a.append((t + 2, c2s(cip / TCP(sport=port, dport=80 + k, flags="A", seq=1001, ack=5001))))
+        req = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n"
+        a.append((t + 3, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req))))
+        a.append((t + 4, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req))))
+        a.append((t + 5, c2s(cip / TCP(sport=port, dport=80 + k, flags="PA", seq=1001, ack=5001) / Raw(req[:10]))))
+        ack = 1001 + len(req)
+        forged = b"HTTP/1.1 302 Found\r\nLocation: http://203.0.113.66/x\r\n\r\n"
+        real = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+        b.append((t + 6, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(forged))))
+        b.append((t + 7, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(real))))
+    write("sig-injection", "in-a.pcap", a)
+    write("sig-injection", "in-b.pcap", b)
+    write("sig-injection", "expect-b.pcap", a)
+    write("sig-injection", "expect-a.pcap", [x for x in b if x[0] != 107])
+
+
+CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-anomalies": anomalies, "sig-injection": injection, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

@@ -44,6 +44,16 @@ done
 grep -q '"sid": *9000107' <<<"$alerts" || fail "no alert for sid 9000107 through the API: $alerts"
 echo "test_demo: the API reports the demo's signature alert (sid 9000107)"
 curl -sf -o /dev/null http://127.0.0.1:8080/ || fail "the dashboard is not served"
+# The shipped config lets loopback read without a token, never change: a local process of any
+# user cannot turn enforcement off; a page whose name was rebound to 127.0.0.1 is not answered.
+out=$(env -u VIGIL_TOKEN "$vigilctl" mode dry-run 2>&1) &&
+	fail "a token-less mode change was accepted: $out"
+grep -q "403 forbidden" <<<"$out" || fail "a token-less mode change: $out"
+[[ $("$vigilctl" mode) == enforce ]] || fail "the mode changed without a token"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebound.example:8080' \
+	http://127.0.0.1:8080/api/v1/status)
+[[ $code == 421 ]] || fail "a request for another host name answered $code, not 421"
+echo "test_demo: token-less loopback reads only; a foreign Host is refused"
 
 wait "$demo" || { cat "$log"; echo "test_demo: demo.sh failed" >&2; exit 1; }
 ok=$(grep -c '^200 262144B' "$root/.run/demo/client.log" || true)

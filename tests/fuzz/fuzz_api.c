@@ -4,9 +4,10 @@
  * wrapper, blocklist entries, mode changes, rollbacks, and the query filters of flows, alerts,
  * anomalies, versions), routed and run against the fake ctl_api as an admin.
  *
- * Input: "METHOD /path?query\n" content-type "\n" if-match "\n" body. Every reply must be a
- * status from 200 to 599 with a body that is an object, and every 4xx/5xx JSON body must be
- * {error, message, details}; anything else aborts.
+ * Input: "METHOD /path?query\n" content-type "\n" if-match "\n" body; the content-type and
+ * if-match lines are also checked as Host and Origin headers. Every reply must be a status from
+ * 200 to 599 with a body that is an object, and every 4xx/5xx JSON body must be {error,
+ * message, details}; anything else aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,35 @@ check_reply(const struct mg_req *r)
 				!json_is_object(json_object_get(r->json, "details")))
 			abort();
 	}
+}
+
+/*
+ * The Host and Origin checks parse client bytes too (the two header lines of the input serve
+ * as Host and Origin): whatever Host is accepted, "http://" + that Host is its own origin.
+ */
+static void
+check_host_origin(const char *host, const char *origin)
+{
+	static struct mg_hosts hosts;
+	static bool init;
+	char own[MG_HOST_LEN + 16];
+
+	if (!init) {
+		struct mg_config c;
+
+		mg_config_defaults(&c);
+		snprintf(c.hosts[c.n_hosts++], sizeof(c.hosts[0]), "vigil.example");
+		snprintf(c.hosts[c.n_hosts++], sizeof(c.hosts[0]), "[2001:db8::1]:443");
+		mg_hosts_init(&hosts, &c, 8080);
+		init = true;
+	}
+	(void)mg_origin_is_own(origin, host, false);
+	(void)mg_origin_is_own(origin, host, true);
+	if (host == NULL || !mg_host_allowed(&hosts, host, false) || strlen(host) >= MG_HOST_LEN)
+		return;
+	snprintf(own, sizeof(own), "http://%s", host);
+	if (!mg_origin_is_own(own, host, false))
+		abort();
 }
 
 int
@@ -107,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.id.role = MG_ROLE_ADMIN;
 	strcpy(r.id.name, "fuzz");
 
+	check_host_origin(r.content_type, r.if_match);
 	fake_ctl_reset();
 	if (mg_route_find(&r, method, path) == 0) {
 		mg_route_run(&r);

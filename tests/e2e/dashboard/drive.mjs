@@ -13,6 +13,7 @@
 // 0: every check passed; otherwise the first failure is printed.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -89,13 +90,27 @@ try {
 	page = ctx.pages()[0] || (await ctx.newPage());
 	page.setDefaultTimeout(10000);
 	page.on('pageerror', (e) => failures.push(`script error in the page: ${e.message}`));
+	// The page's Content-Security-Policy must not get in the dashboard's own way.
+	page.on('console', (m) => {
+		if (/Content Security Policy/i.test(m.text()))
+			failures.push(`the CSP refused something the dashboard needs: ${m.text()}`);
+	});
 	page.on('request', (r) => {
 		const u = new URL(r.url());
 		if (u.protocol !== 'data:' && u.origin !== origin) foreign.push(r.url());
 	});
 
-	// 1. No token yet: the API answers 401 and the page asks for one.
-	await page.goto(URL_);
+	// 1. No token yet: the API answers 401 and the page asks for one. The page says that no
+	// other origin may frame it.
+	const first = await page.goto(URL_);
+	const hdr = first.headers();
+	if (
+		!/frame-ancestors 'none'/.test(hdr['content-security-policy'] || '') ||
+		hdr['x-frame-options'] !== 'DENY'
+	)
+		throw new Error(
+			`the dashboard may be framed: CSP '${hdr['content-security-policy']}', X-Frame-Options '${hdr['x-frame-options']}'`,
+		);
 	await until('the token prompt', () => page.locator('#auth').isVisible());
 	const reason = await page.locator('#auth-reason').innerText();
 	if (!/token/i.test(reason))
@@ -420,6 +435,54 @@ try {
 		failures.push(
 			`the page asked for resources off the appliance: ${foreign.join(', ')}`,
 		);
+
+	// 11. A page of another origin (another port of this host) frames the dashboard for a
+	// clickjack and posts a 40 KB nested YAML to validate as text/plain, a "simple request" a
+	// browser sends without asking: the browser refuses the frame (frame-ancestors 'none',
+	// X-Frame-Options DENY), and vigild refuses the POST for its Origin before compiling.
+	const evil = createServer((req, res) => {
+		res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+		res.end(
+			'<!doctype html><title>elsewhere</title>' +
+				`<iframe id="f" src="${URL_}" width="900" height="600"></iframe><script>` +
+				`fetch(${JSON.stringify(`${origin}/api/v1/policy/validate`)}, {method: 'POST', ` +
+				"mode: 'no-cors', headers: {'Content-Type': 'text/plain'}, " +
+				"body: 'a: ' + '['.repeat(20000) + ']'.repeat(20000)}).catch(() => {});" +
+				'</script>',
+		);
+	});
+	await new Promise((r) => evil.listen(0, '127.0.0.1', r));
+	try {
+		const evilUrl = `http://127.0.0.1:${evil.address().port}/`;
+		const p2 = await ctx.newPage();
+		const refused = [];
+		p2.on('console', (m) => {
+			if (/frame-ancestors|X-Frame-Options/i.test(m.text())) refused.push(m.text());
+		});
+		const csrf = p2.waitForResponse((r) => r.url().endsWith('/api/v1/policy/validate'), {
+			timeout: 10000,
+		});
+		await p2.goto(evilUrl);
+		const answer = await csrf;
+		if (answer.status() !== 403)
+			throw new Error(
+				`the cross-site POST from ${evilUrl} got ${answer.status()}, not 403 (Origin refused)`,
+			);
+		await until('the browser to refuse to frame the dashboard', () => refused.length > 0);
+		const child = p2.frames().find((f) => f !== p2.mainFrame());
+		const framed = child
+			? await child
+					.evaluate(() => !!document.querySelector('#token-form'))
+					.catch(() => false)
+			: false;
+		if (framed) throw new Error(`${evilUrl} framed the dashboard`);
+		log(
+			`another origin (${evilUrl}): its POST answered ${answer.status()}; frame refused: '${refused[0]}'`,
+		);
+		await p2.close();
+	} finally {
+		evil.close();
+	}
 } catch (e) {
 	failures.unshift(e.message);
 	if (page && process.env.SHOT)

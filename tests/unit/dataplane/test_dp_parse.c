@@ -561,6 +561,90 @@ test_ipv4_fragments(void **state)
 	assert_int_equal(parse(&p, &k), 0);
 }
 
+/* Anomalies mark odd but well-formed headers: the parse goes on and gives the same result. */
+static void
+test_anomalies(void **state)
+{
+	struct pb p;
+	struct dp_pkt k;
+
+	(void)state;
+	/* A first IPv4 fragment with DF and MF: parsed whole (ports read), marked. */
+	pb_ipv4_udp(&p, 16);
+	pb_set16(&p, p.udp + 4, 1008);
+	pb_ipv4_frag(&p, 0, 1, 1);
+	pb_ipv4_cksum(&p);
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.frag, DP_FRAG_FIRST);
+	assert_int_equal(k.sport, 5353);
+	assert_int_equal(k.anom, DP_ANOM_BIT(DP_ANOM_IPV4_FRAG_DF));
+	/* ... and a later one. */
+	v4_frag_raw(&p, 17, 8, 1480, 0);
+	pb_ipv4_frag(&p, 1480, 1, 0);
+	pb_ipv4_cksum(&p);
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.frag, DP_FRAG_LATER);
+	assert_int_equal(k.anom, DP_ANOM_BIT(DP_ANOM_IPV4_FRAG_DF));
+	/* DF on a whole packet is what every TCP stack sends: nothing. */
+	pb_ipv4_tcp(&p, 0x10, 0);
+	pb_ipv4_frag(&p, 0, 1, 0);
+	pb_ipv4_cksum(&p);
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.anom, 0);
+
+	/* Routing header type 0, then a second routing header (type 2, home address). */
+	pb_init(&p);
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 43);
+	pb_ext(&p, 43, 2);
+	pb_ext(&p, 17, 2);
+	pb_udp(&p, 1, 2);
+	pb_data(&p, 4);
+	pb_finish(&p);
+	p.b[14 + 40 + 24 + 2] = 2; /* the second header's routing type */
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.l4_off, 14 + 40 + 48);
+	assert_int_equal(k.sport, 1);
+	assert_int_equal(k.anom, DP_ANOM_BIT(DP_ANOM_IPV6_RH0) | DP_ANOM_BIT(DP_ANOM_IPV6_DUPL_RH));
+	/* One routing header of type 4 (segment routing): nothing. */
+	pb_init(&p);
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 43);
+	pb_ext(&p, 17, 2);
+	pb_udp(&p, 1, 2);
+	pb_data(&p, 4);
+	pb_finish(&p);
+	p.b[14 + 40 + 2] = 4;
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.anom, 0);
+
+	/* A fragment header with a reserved bit set (between offset and M). */
+	pb_init(&p);
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, 44);
+	pb_frag6(&p, 17, 0, 1, 7);
+	pb_udp(&p, 4000, 4001);
+	pb_data(&p, 8);
+	pb_finish(&p);
+	pb_set16(&p, p.udp + 4, 2000); /* the whole datagram's length */
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.anom, 0);
+	p.b[14 + 40 + 3] |= 0x2;
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.frag, DP_FRAG_FIRST);
+	assert_int_equal(k.anom, DP_ANOM_BIT(DP_ANOM_IPV6_FH_RESERVED));
+	p.b[14 + 40 + 3] &= (uint8_t)~0x2;
+	p.b[14 + 40 + 1] = 1;
+	assert_int_equal(parse(&p, &k), 0);
+	assert_int_equal(k.anom, DP_ANOM_BIT(DP_ANOM_IPV6_FH_RESERVED));
+
+	for (unsigned a = 0; a < DP_ANOM__COUNT; a++) {
+		assert_non_null(dp_anom_name((enum dp_anom)a));
+		assert_non_null(dp_anom_desc((enum dp_anom)a));
+	}
+	assert_null(dp_anom_name(DP_ANOM__COUNT));
+}
+
 static void
 test_ipv6_l4(void **state)
 {
@@ -1964,6 +2048,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_l4),
 		cmocka_unit_test(test_ipv6_ext_chain),
 		cmocka_unit_test(test_ipv6_fragments),
+		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_non_ip),
 		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_default_policy),

@@ -313,14 +313,15 @@ test_suricata_files(void **state)
 	(void)state;
 	r = check_file("decoder-events.rules");
 	assert_int_equal(r.rules, 123);
-	assert_int_equal(r.loaded, 37);
-	assert_int_equal(r.refused_by_table, 86);
+	assert_int_equal(r.loaded, 40);
+	assert_int_equal(r.refused_by_table, 83);
 	r = check_file("stream-events.rules");
 	assert_int_equal(r.rules, 59);
-	/* the rules on the mapped events (fin_syn with threshold type backoff,
-	 * pkt_retransmission with flowint) load; every other is refused by the table */
-	assert_int_equal(r.loaded, 3);
-	assert_int_equal(r.refused_by_table, 56);
+	/* the rules on the mapped events (fin_syn and reassembly_overlap_different_data with
+	 * threshold type backoff, pkt_retransmission with flowint) load; every other is refused
+	 * by the table */
+	assert_int_equal(r.loaded, 4);
+	assert_int_equal(r.refused_by_table, 55);
 	r = check_file("app-layer-events.rules");
 	assert_int_equal(r.rules, 6);
 	assert_int_equal(r.loaded, 0);

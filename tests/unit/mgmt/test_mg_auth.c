@@ -121,10 +121,15 @@ test_unauthenticated_loopback(void **state)
 	assert_int_equal(mg_auth_identify(&c, NULL, (struct sockaddr *)&lo, &id), MG_AUTH_MISSING);
 
 	c.allow_unauthenticated_loopback = true;
-	c.unauthenticated_role = MG_ROLE_OPERATOR;
+	c.unauthenticated_role = MG_ROLE_VIEWER;
 	assert_int_equal(mg_auth_identify(&c, NULL, (struct sockaddr *)&lo, &id), MG_AUTH_OK);
 	assert_string_equal(id.name, "loopback");
-	assert_int_equal(id.role, MG_ROLE_OPERATOR);
+	assert_int_equal(id.role, MG_ROLE_VIEWER);
+	/* Loopback without a token only reads, even when the struct asks for more (the config
+	 * refuses it; a caller that sets it by hand does not get writes either). */
+	c.unauthenticated_role = MG_ROLE_ADMIN;
+	assert_int_equal(mg_auth_identify(&c, NULL, (struct sockaddr *)&lo, &id), MG_AUTH_OK);
+	assert_int_equal(id.role, MG_ROLE_VIEWER);
 	assert_false(id.token);
 	assert_int_equal(mg_auth_identify(&c, NULL, (struct sockaddr *)&lo2, &id), MG_AUTH_OK);
 	assert_int_equal(mg_auth_identify(&c, NULL, (struct sockaddr *)&lo6, &id), MG_AUTH_OK);
@@ -155,6 +160,68 @@ test_no_tokens_configured(void **state)
 			MG_AUTH_UNKNOWN_TOKEN);
 }
 
+static void
+test_host_names(void **state)
+{
+	struct mg_config c;
+	struct mg_hosts h;
+
+	(void)state;
+	mg_config_defaults(&c);
+	strcpy(c.listen, "192.0.2.10");
+	strcpy(c.hosts[c.n_hosts++], "vigil.example");
+	strcpy(c.hosts[c.n_hosts++], "proxy.example:443");
+	mg_hosts_init(&h, &c, 8080);
+	/* The defaults, with the server's port. */
+	assert_true(mg_host_allowed(&h, "localhost:8080", false));
+	assert_true(mg_host_allowed(&h, "LOCALHOST:8080", false));
+	assert_true(mg_host_allowed(&h, "127.0.0.1:8080", false));
+	assert_true(mg_host_allowed(&h, "[::1]:8080", false));
+	assert_true(mg_host_allowed(&h, "[0:0::1]:8080", false));
+	assert_true(mg_host_allowed(&h, "192.0.2.10:8080", false));
+	assert_true(mg_host_allowed(&h, "vigil.example:8080", false));
+	assert_true(mg_host_allowed(&h, "vigil.example.:8080", false));
+	assert_true(mg_host_allowed(&h, "proxy.example:443", false));
+	/* A rebound name, another port, no port (80), a missing or malformed Host. */
+	assert_false(mg_host_allowed(&h, "attacker.example:8080", false));
+	assert_false(mg_host_allowed(&h, "localhost.attacker.example:8080", false));
+	assert_false(mg_host_allowed(&h, "localhost:8081", false));
+	assert_false(mg_host_allowed(&h, "localhost", false));
+	assert_false(mg_host_allowed(&h, "proxy.example:8080", false));
+	assert_false(mg_host_allowed(&h, NULL, false));
+	assert_false(mg_host_allowed(&h, "", false));
+	assert_false(mg_host_allowed(&h, "localhost:8080/x", false));
+	assert_false(mg_host_allowed(&h, "localhost:", false));
+	assert_false(mg_host_allowed(&h, "user@localhost:8080", false));
+	assert_false(mg_host_allowed(&h, "[::1:8080", false));
+	/* Without a port: 443 with TLS. */
+	assert_true(mg_host_allowed(&h, "proxy.example", true));
+	assert_false(mg_host_allowed(&h, "proxy.example", false));
+	/* A wildcard listen address is not a name. */
+	strcpy(c.listen, "0.0.0.0");
+	mg_hosts_init(&h, &c, 8080);
+	assert_false(mg_host_allowed(&h, "0.0.0.0:8080", false));
+}
+
+static void
+test_origin(void **state)
+{
+	(void)state;
+	assert_true(mg_origin_is_own("http://127.0.0.1:8080", "127.0.0.1:8080", false));
+	assert_true(mg_origin_is_own("HTTP://LocalHost:8080", "localhost:8080", false));
+	assert_true(mg_origin_is_own("https://vigil.example", "vigil.example:443", true));
+	assert_true(mg_origin_is_own("http://[::1]:8080", "[0::1]:8080", false));
+	/* Another site, another port of this host, another scheme, opaque and odd origins. */
+	assert_false(mg_origin_is_own("http://attacker.example", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("http://127.0.0.1:9999", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("https://127.0.0.1:8080", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("http://vigil.example", "vigil.example:443", true));
+	assert_false(mg_origin_is_own("null", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("http://127.0.0.1:8080/", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("", "127.0.0.1:8080", false));
+	assert_false(mg_origin_is_own("http://127.0.0.1:8080", NULL, false));
+}
+
 int
 main(void)
 {
@@ -163,6 +230,8 @@ main(void)
 		cmocka_unit_test(test_tokens_and_roles),
 		cmocka_unit_test(test_unauthenticated_loopback),
 		cmocka_unit_test(test_no_tokens_configured),
+		cmocka_unit_test(test_host_names),
+		cmocka_unit_test(test_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,9 @@ test_full_section(void **state)
 				 "    - {name: grafana, role: viewer, sha256: " H_VIEWER "}\n"
 				 "  tls: {cert: /etc/vigil/api.crt, key: /etc/vigil/api.key}\n"
 				 "  allow_unauthenticated_loopback: true\n"
-				 "  unauthenticated_role: operator\n"
+				 "  unauthenticated_role: viewer\n"
+				 "  hosts: [Vigil.Example., \"vigil.example:8443\", 192.0.2.7, "
+				 "\"2001:DB8::0:1\", \"[2001:db8::2]:443\"]\n"
 				 "  max_body: 64k\n"
 				 "  max_connections: 100\n"
 				 "  max_connections_per_ip: 10\n"
@@ -85,7 +87,14 @@ test_full_section(void **state)
 	assert_string_equal(mc.tls_cert, "/etc/vigil/api.crt");
 	assert_string_equal(mc.tls_key, "/etc/vigil/api.key");
 	assert_true(mc.allow_unauthenticated_loopback);
-	assert_int_equal(mc.unauthenticated_role, MG_ROLE_OPERATOR);
+	assert_int_equal(mc.unauthenticated_role, MG_ROLE_VIEWER);
+	/* Host names in their canonical form: lower case, IPv6 compressed in brackets. */
+	assert_int_equal(mc.n_hosts, 5);
+	assert_string_equal(mc.hosts[0], "vigil.example");
+	assert_string_equal(mc.hosts[1], "vigil.example:8443");
+	assert_string_equal(mc.hosts[2], "192.0.2.7");
+	assert_string_equal(mc.hosts[3], "[2001:db8::1]");
+	assert_string_equal(mc.hosts[4], "[2001:db8::2]:443");
 	assert_int_equal(mc.max_body, 64 * 1024);
 	assert_int_equal(mc.max_connections, 100);
 	assert_int_equal(mc.max_connections_per_ip, 10);
@@ -174,6 +183,19 @@ static const struct bad_case bad[] = {
 	{ "timeout not a duration", PORTS "mgmt:\n  timeout: soon\n", 6, 12, "not a duration" },
 	{ "bad unauthenticated role", PORTS "mgmt:\n  unauthenticated_role: god\n", 6, 25,
 			"not one of: viewer, operator, admin" },
+	/* Token-less writes are refused at load: any local process would have them. */
+	{ "unauthenticated operator",
+			PORTS "mgmt:\n  allow_unauthenticated_loopback: true\n"
+			      "  unauthenticated_role: operator\n",
+			7, 25, "requests without a token may only read (viewer)" },
+	{ "unauthenticated admin", PORTS "mgmt:\n  unauthenticated_role: admin\n", 6, 25,
+			"would let every local process and user change the appliance" },
+	{ "host with a path", PORTS "mgmt:\n  hosts: [vigil.example/x]\n", 6, 11,
+			"'vigil.example/x' is not a DNS name" },
+	{ "host with a bad port", PORTS "mgmt:\n  hosts: [\"vigil:70000\"]\n", 6, 11,
+			"a port from 1 to 65535" },
+	{ "host bad brackets", PORTS "mgmt:\n  hosts: [\"[::1\"]\n", 6, 11,
+			"an IPv6 literal in brackets" },
 };
 
 static void

@@ -28,6 +28,9 @@ setup(void **state)
 	c.max_connections = 8;
 	c.max_connections_per_ip = 8;
 	c.max_body = 4096;
+	/* The raw requests below name the server "x" (on port 80, as a Host without a port does).
+	 */
+	snprintf(c.hosts[c.n_hosts++], sizeof(c.hosts[0]), "x:80");
 	return mg_test_start(&ts, &c);
 }
 

@@ -88,6 +88,18 @@ test_times(void **state)
 		print_message("bad time '%s'\n", bad[i]);
 		assert_int_equal(mg_parse_time(bad[i], now, &t), -EINVAL);
 	}
+
+	/* Far back: bounded before the multiplication (fuzz_api found -666666619m overflow it). */
+	static const char *const far[] = { "-666666619m", "-36501d", "-876001h", "-52560001m",
+		"-3153600001s", "-9223372036854775807d", "-99999999999999999999m" };
+	for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		print_message("far time '%s'\n", far[i]);
+		assert_int_equal(mg_parse_time(far[i], now, &t), -ERANGE);
+	}
+	assert_int_equal(mg_parse_time("-36500d", INT64_MAX, &t), 0);
+	assert_true(t == INT64_MAX - 36500LL * 86400 * S);
+	assert_int_equal(mg_parse_time("-3153600000s", now, &t), 0);
+	assert_true(t == 0); /* before the epoch: clamped to it */
 }
 
 static void
