@@ -23,6 +23,7 @@
 
 #include "al_config.h"
 #include "ctl_analysis.h"
+#include "ctl_bpf.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_loop.h"
@@ -34,6 +35,7 @@
 #include "ctl_sigs.h"
 #include "det_config.h"
 #include "dp.h"
+#include "dp_bpf.h"
 #include "dp_port.h"
 #include "mg_config.h"
 #include "mg_server.h"
@@ -94,6 +96,7 @@ struct options {
 	bool check_config;
 	bool config_given;
 	const char *check_policy;
+	const char *check_bpf;
 	long stats_secs; /* -1: from the config */
 	uint64_t stop_after_idle_ms;
 	const char *stats_json;
@@ -114,6 +117,9 @@ usage(FILE *out)
 			"      --check-policy FILE  validate and compile a policy file, print problems and\n"
 			"                           a summary, and exit: 0 usable, 1 not (port names\n"
 			"                           come from the config when it loads)\n"
+			"      --check-bpf FILE     validate an eBPF program for policy rules' bpf:\n"
+			"                           (vigild's limits and rte_bpf's validator), print\n"
+			"                           ok or the reason, and exit: 0 usable, 1 not\n"
 			"      --check-config       validate the config, print problems, and "
 			"exit:\n"
 			"                           0 when it is valid, 1 when it is not\n"
@@ -146,6 +152,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "check-policy", required_argument, NULL, 'P' },
+		{ "check-bpf", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "stop-after-idle", required_argument, NULL, 'I' },
 		{ "stats-json", required_argument, NULL, 'J' },
@@ -171,6 +178,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->check_policy = optarg;
+			break;
+		case 'F':
+			o->check_bpf = optarg;
 			break;
 		case 's':
 			o->stats_secs = strtol(optarg, &end, 10);
@@ -446,6 +456,8 @@ route_signature_alert(void *arg, const struct dp_event *ev)
 {
 	struct ctl_ctx *ctx = arg;
 
+	if (ev->type == DP_EV_ALERT && ev->alert.gid == DP_BPF_ALERT_GID)
+		return; /* a program's: ctl_bpf_on_event */
 	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
 }
@@ -562,6 +574,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 			goto out;
 		}
 	}
+	ctl_events_subscribe(events, ctl_bpf_on_event, &ctx);
 	if (sections.sigs.n_paths > 0) {
 		sigs = ctx.sigs = ctl_sigs_create(&ctx, &sections.sigs);
 		if (sigs == NULL || load_signatures(&ctx) != 0) {
@@ -655,6 +668,8 @@ main(int argc, char **argv)
 	rc = parse_options(argc, argv, &opts);
 	if (rc != EXIT_OK)
 		return rc;
+	if (opts.check_bpf != NULL) /* needs neither the config nor EAL */
+		return rl_bpf_check(opts.check_bpf, stdout) == 0 ? EXIT_OK : EXIT_CONFIG;
 
 	ctl_store_opts_defaults(&sections.store);
 	mg_config_defaults(&sections.mgmt);
@@ -702,6 +717,7 @@ main(int argc, char **argv)
 		vg_config_free(&cfg);
 		return EXIT_CONFIG;
 	}
+	rl_bpf_jit = cfg.bpf_jit;
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);

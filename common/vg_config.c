@@ -86,6 +86,7 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->policy_max_size = 1u << 20;
 	cfg->policy_max_depth = 64;
 	cfg->dry_run = false;
+	cfg->bpf_jit = true;
 	cfg->frag_max = 4096;
 	cfg->frag_timeout_ms = 10 * 1000;
 	cfg->frag_orphan_forward = false;
@@ -643,6 +644,7 @@ static const struct vg_yaml_field policy_fields[] = {
 			.off = CFG_OFF(policy_max_depth),
 			.min = 4,
 			.max = 4096 },
+	{ .name = "bpf_jit", .type = VG_YT_BOOL, .off = CFG_OFF(bpf_jit) },
 	{ 0 },
 };
 

@@ -139,6 +139,7 @@ struct vg_config {
 	bool dry_run;		   /* mode: dry-run (start-up value; the API can change it) */
 	uint32_t policy_max_size;  /* bytes of a policy text (file or API); more is refused */
 	uint32_t policy_max_depth; /* YAML nesting of a policy text; deeper is refused */
+	bool bpf_jit;		   /* rte_bpf programs JIT-compiled (false: the interpreter) */
 
 	/* signature inspection */
 	bool inspect_all;	    /* every flow, or (false) those whose policy rule asks */

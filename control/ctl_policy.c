@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct ctl_policy {
 	struct ctl_ctx *ctx;
 	const char *port_names[VG_MAX_PORTS];
 	struct rl_env env;
+	char *dir; /* of the configured policy file: env.dir */
 	uint32_t next_epoch;
 	int64_t local_version; /* version ids when there is no store */
 	uint64_t publish_seq;  /* which publish a store answer is for */
@@ -73,6 +75,17 @@ ctl_policy_create(struct ctl_ctx *ctx)
 	pm->env.ports = pm->port_names;
 	pm->env.n_ports = ctx->cfg->n_ports;
 	pm->env.max_depth = ctx->cfg->policy_max_depth;
+	if (ctx->cfg->policy_file != NULL) {
+		char *copy = strdup(ctx->cfg->policy_file);
+
+		pm->dir = copy != NULL ? strdup(dirname(copy)) : NULL;
+		free(copy);
+		if (pm->dir == NULL) {
+			free(pm);
+			return NULL;
+		}
+		pm->env.dir = pm->dir;
+	}
 	pm->next_epoch = 1;
 	return pm;
 }
@@ -85,6 +98,7 @@ ctl_policy_free(struct ctl_policy *pm)
 	rl_snapshot_free(dp_policy_publish(pm->ctx->dp, NULL));
 	free(pm->text);
 	free(pm->source);
+	free(pm->dir);
 	free(pm);
 }
 

@@ -238,6 +238,43 @@ rules_json(const struct dp *dp)
 	return rules;
 }
 
+/* The policy's eBPF programs, one per rule that has one: what they ran and answered. */
+static json_t *
+bpf_json(const struct dp *dp)
+{
+	const struct rl_snapshot *s = dp_policy(dp);
+	json_t *progs = json_array();
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
+		struct rl_bpf_counters c;
+
+		if (ri->prog == NULL)
+			continue;
+		rl_bpf_counters_sum(ri->prog, &c);
+		json_array_append_new(progs,
+				json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+					  "s:I, s:f}",
+						"name", ri->name, "file", rl_bpf_path(ri->prog),
+						"mode",
+						rl_bpf_jitted(ri->prog) ? "jit" : "interpreter",
+						"instructions", (int)rl_bpf_n_insns(ri->prog),
+						"runs", (json_int_t)c.runs, "pass",
+						(json_int_t)c.verdict[VG_BPF_PASS], "drop",
+						(json_int_t)c.verdict[VG_BPF_DROP], "reject",
+						(json_int_t)c.verdict[VG_BPF_REJECT], "allow",
+						(json_int_t)c.verdict[VG_BPF_ALLOW], "invalid",
+						(json_int_t)c.invalid, "cached",
+						(json_int_t)c.cached, "alerts",
+						(json_int_t)c.alerts, "marks", (json_int_t)c.marks,
+						"cycles_per_run",
+						c.timed_runs ? (double)c.cycles /
+										(double)c.timed_runs
+							     : 0.0));
+	}
+	return progs;
+}
+
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
@@ -369,6 +406,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	if (applayer != NULL)
 		json_object_set_new(root, "applayer", applayer);
 	json_object_set_new(root, "rules", rules_json(dp));
+	json_object_set_new(root, "bpf", bpf_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));
 	json_object_set_new(root, "events",

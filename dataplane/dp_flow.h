@@ -99,6 +99,7 @@ enum dp_flow_flag {
 	DP_FF_STARTED = 0x10,	   /* the start event has been sent */
 	DP_FF_CLASSIFY = 0x20,	   /* queued for classification in the current burst */
 	DP_FF_INSPECT = 0x40,	   /* payloads are scanned with the signatures */
+	DP_FF_BPF = 0x80,	   /* the rule's eBPF program runs on its packets (dp_bpf.c) */
 };
 
 /* Which timeouts apply to a flow (with the TCP state for TCP). */
@@ -171,7 +172,7 @@ struct dp_flow {
 	uint8_t icmp_code;
 	uint8_t det_flags;
 	uint8_t app_proto; /* enum al_proto, as the application layer detected it */
-	uint8_t spare[2];
+	uint16_t mark;	   /* set by the rule's eBPF program (dp_bpf.c) */
 } __rte_aligned(64);
 
 enum dp_det_flag {

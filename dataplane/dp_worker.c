@@ -13,6 +13,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_block.h"
+#include "dp_bpf.h"
 #include "dp_parse_mbuf.h"
 #include "dp_reasm.h"
 #include "dp_reject.h"
@@ -462,8 +463,8 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 		if (!(h->flags & DP_FF_CLASSIFY))
 			continue;
 		enum rl_action act = rl_snapshot_default(pol);
-		uint8_t flags = h->flags &
-				~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN | DP_FF_INSPECT);
+		uint8_t flags = h->flags & ~(DP_FF_CLASSIFY | DP_FF_LOG | DP_FF_RULE_DRY_RUN |
+							   DP_FF_INSPECT | DP_FF_BPF);
 
 		if (w->inspect_all)
 			flags |= DP_FF_INSPECT;
@@ -473,7 +474,8 @@ classify_flows(struct dp_worker *w, const struct rl_snapshot *pol, const int32_t
 			act = ri->action;
 			flags |= (ri->log ? DP_FF_LOG : 0) |
 				 (ri->dry_run ? DP_FF_RULE_DRY_RUN : 0) |
-				 (ri->n_inspect > 0 ? DP_FF_INSPECT : 0);
+				 (ri->n_inspect > 0 ? DP_FF_INSPECT : 0) |
+				 (ri->prog != NULL ? DP_FF_BPF : 0);
 		}
 		h->flags = flags;
 		h->verdict = verdict_of(act);
@@ -931,6 +933,22 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 		dp_flow_updated(w->flows, ps, now, &app);
 
 	v = h->verdict;
+	/* The rule's program, until it caches its answer: this packet's verdict. */
+	if (unlikely(h->flags & DP_FF_BPF) && b->pol != NULL) {
+		uint32_t r = dp_flow_rule(h);
+		const struct rl_rule_info *ri = rl_snapshot_rule(b->pol, r);
+
+		if (ri != NULL && ri->prog != NULL) {
+			static const uint8_t bv[] = { [DP_BPF_DROP] = DP_VERDICT_DROP,
+				[DP_BPF_REJECT] = DP_VERDICT_REJECT,
+				[DP_BPF_ALLOW] = DP_VERDICT_ALLOW };
+			enum dp_bpf_verdict x = dp_bpf_packet(
+					ri->prog, w->id, r, w->flows, ps, m, p, dir, now, &w->evq);
+
+			if (x != DP_BPF_RULE)
+				v = bv[x];
+		}
+	}
 	dry = b->dry_all || (h->flags & DP_FF_RULE_DRY_RUN);
 	if (b->rc != NULL) {
 		uint32_t r = dp_flow_rule(h);
@@ -1019,7 +1037,8 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 	if (!dp_flow_packet_h(w->flows, ps, h, p, src_is_b, len, now))
 		return DP_DISP_DROP; /* the TCP policy dropped it */
 	if (unlikely(h->verdict != DP_VERDICT_ALLOW ||
-			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT)) != DP_FF_STARTED ||
+			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT | DP_FF_BPF)) !=
+					    DP_FF_STARTED ||
 			    p->frag != DP_FRAG_NONE || b->sl_rule[j] != RL_RULE_DEFAULT ||
 			    (p->proto == IPPROTO_UDP && (p->dport == 53 || p->sport == 53))))
 		return decide_rest(w, b, j, ps, h);

@@ -117,6 +117,28 @@ static const struct prom_row rows[] = {
 			"Packets of the rule a dry-run verdict would have dropped.",
 			"rules[].would_drop", "rule", "name", NULL },
 
+	/* eBPF programs of policy rules (docs/BPF.md). */
+	{ "vigil_bpf_runs_total", "counter", "Runs of the rule's eBPF program.", "bpf[].runs",
+			"rule", "name", NULL },
+	{ "vigil_bpf_verdicts_total", "counter", "Verdicts of the rule's eBPF program.",
+			"bpf[].pass", "rule", "name", "verdict=\"pass\"" },
+	{ "vigil_bpf_verdicts_total", NULL, NULL, "bpf[].drop", "rule", "name",
+			"verdict=\"drop\"" },
+	{ "vigil_bpf_verdicts_total", NULL, NULL, "bpf[].reject", "rule", "name",
+			"verdict=\"reject\"" },
+	{ "vigil_bpf_verdicts_total", NULL, NULL, "bpf[].allow", "rule", "name",
+			"verdict=\"allow\"" },
+	{ "vigil_bpf_verdicts_total", NULL, NULL, "bpf[].invalid", "rule", "name",
+			"verdict=\"invalid\"" },
+	{ "vigil_bpf_cached_total", "counter",
+			"Runs whose answer the program made the flow's (later packets skip it).",
+			"bpf[].cached", "rule", "name", NULL },
+	{ "vigil_bpf_alerts_total", "counter", "Alerts the rule's eBPF program raised.",
+			"bpf[].alerts", "rule", "name", NULL },
+	{ "vigil_bpf_cycles_per_run", "gauge",
+			"TSC cycles per run of the rule's eBPF program (one run in 64 timed).",
+			"bpf[].cycles_per_run", "rule", "name", NULL },
+
 	/* Workers. */
 	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
 			"worker", "id", NULL },

@@ -531,6 +531,7 @@ rl_snapshot_free(struct rl_snapshot *s)
 			free((char *)(uintptr_t)ri->inspect[k]);
 		free((void *)(uintptr_t)ri->inspect);
 		free((char *)(uintptr_t)ri->bpf);
+		rl_bpf_free(ri->prog);
 	}
 	free(s->rules);
 	for (unsigned w = 0; w < s->n_workers; w++) {
@@ -602,6 +603,36 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 			s->st.n_stateless++;
 	}
 	return fail ? -ENOMEM : 0;
+}
+
+/* Load every rule's program (rte_bpf's validator and vigild's limits); all refusals are reported.
+ */
+static int
+load_programs(struct rl_snapshot *s, struct vg_diag *diag)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < s->n_rules; i++) {
+		struct rl_rule_info *ri = &s->rules[i];
+		char err[1536];
+
+		if (ri->bpf == NULL)
+			continue;
+		if (ri->stateless) {
+			vg_diag_add(diag, VG_SEV_ERROR, s->file, ri->line, ri->col,
+					"rule '%s': bpf runs on the packets of the flows a rule decides; a tcp_flags (stateless) rule has none",
+					ri->name);
+			rc = -EINVAL;
+			continue;
+		}
+		ri->prog = rl_bpf_load(ri->bpf, s->n_workers, rl_bpf_jit, err, sizeof(err));
+		if (ri->prog == NULL) {
+			vg_diag_add(diag, VG_SEV_ERROR, s->file, ri->line, ri->col,
+					"rule '%s': bpf program refused: %s", ri->name, err);
+			rc = errno == ENOMEM ? -ENOMEM : -EINVAL;
+		}
+	}
+	return rc;
 }
 
 static int
@@ -689,6 +720,8 @@ rl_compile(const struct rl_policy *p, uint32_t epoch, unsigned n_workers, int so
 	rc = fill_rules(s, p, count);
 	if (rc == 0)
 		rc = alloc_worker_state(s, socket);
+	if (rc == 0)
+		rc = load_programs(s, diag);
 	if (rc != 0)
 		goto fail;
 	for (int fam = FAM4; fam <= FAM6 && rc == 0; fam++) {

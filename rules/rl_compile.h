@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rl_bpf.h"
 #include "rl_key.h"
 #include "rl_policy.h"
 #include "rl_ratelimit.h"
@@ -46,7 +47,8 @@ struct rl_rule_info {
 	/* those groups as the signature engine's bits (rl_snapshot_set_inspect_groups); 0: the
 	 * flow is checked against every signature */
 	uint64_t inspect_groups;
-	const char *bpf; /* rte_bpf program path, or NULL */
+	const char *bpf;	  /* rte_bpf program path, or NULL */
+	struct rl_bpf_prog *prog; /* loaded from bpf at compile time, or NULL */
 	const char *file;
 	unsigned line, col;
 	uint32_t n_acl; /* rte_acl rules this rule became (both families) */

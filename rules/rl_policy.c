@@ -2192,7 +2192,7 @@ rl_policy_load_buf(const char *name, const char *buf, size_t len, const struct r
 	if (name == NULL)
 		name = "<input>";
 	rc = vg_yaml_load_buf_depth(&y, name, buf, len, max_depth(env), diag);
-	return load(&y, name, NULL, env, rc);
+	return load(&y, name, env != NULL ? env->dir : NULL, env, rc);
 }
 
 const char *

@@ -44,6 +44,12 @@ struct rl_env {
 	/* Lists and mappings nested deeper are refused before they are built (policy.max_depth);
 	 * 0: VG_YAML_MAX_DEPTH. */
 	unsigned max_depth;
+	/*
+	 * For rl_policy_load_buf(): the directory that relative `bpf:` paths are relative to (the
+	 * configured policy file's, so that a text reloaded or sent through the API means what the
+	 * file means). NULL: left as written (the working directory). Files use their own.
+	 */
+	const char *dir;
 };
 
 enum rl_action {

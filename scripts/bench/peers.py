@@ -171,6 +171,8 @@ def vigild_config(ctx, prefix, extra=None, signatures=None, sig_extra=None):
     if ctx.policy:
         if vigild_supports(ctx, "policy"):
             cfg["policy"] = {"file": ctx.policy}
+            if getattr(ctx.args, "bpf_interpreter", False):
+                cfg["policy"]["bpf_jit"] = False  # the policy's eBPF programs interpreted
         else:
             notes.append("policy not loaded: this vigild has no 'policy' configuration key")
     if ctx.signatures:
@@ -325,7 +327,7 @@ def vigild_run(ctx, run_dir, stages=False, signatures=None, sig_extra=None):
         "eal_memory": eal_mem.group(1) if eal_mem else None,
         "notes": notes,
     })
-    for k in ("policy", "rules", "inspection", "mode", "detect", "signatures", "events",
+    for k in ("policy", "rules", "bpf", "inspection", "mode", "detect", "signatures", "events",
               "control", "applayer"):
         if k in st:
             r[k] = st[k]

@@ -530,6 +530,9 @@ def make_parser():
                     help="net_vgsynth plugin (default: build/tools/synth/"
                     "librte_net_vgsynth.so, or $VG_SYNTH_PMD)")
     ap.add_argument("--policy", help="Vigil policy YAML")
+    ap.add_argument("--bpf-interpreter", dest="bpf_interpreter", action="store_true",
+                    help="vigild runs the policy's eBPF programs interpreted (policy.bpf_jit: "
+                    "false)")
     ap.add_argument("--signatures", help="signature file or directory")
     ap.add_argument("--classification",
                     help="classification.config for the signatures (default: the one in the "

@@ -161,6 +161,16 @@ def run_case(case_dir, args, burst=None, observe=None):
     }
     if "policy" in case:
         cfg["policy"] = {"file": os.path.join(case_dir, case["policy"])}
+        with open(cfg["policy"]["file"]) as f:
+            policy_text = f.read()
+        if "@BPF@" in policy_text:
+            # eBPF objects are built with the tree (bpf/meson.build): their folder is given.
+            if not args.bpf_dir or not os.path.isdir(args.bpf_dir):
+                shutil.rmtree(work, ignore_errors=True)
+                return name, case.get("description", ""), SKIP, work
+            cfg["policy"]["file"] = os.path.join(work, "policy.yaml")
+            with open(cfg["policy"]["file"], "w") as f:
+                f.write(policy_text.replace("@BPF@", os.path.abspath(args.bpf_dir)))
     eve_path = os.path.join(work, "eve.json")
     if "alerts" in case or case.get("store"):
         # Alerts are checked in the EVE log; the store keeps what a case may query.
@@ -233,12 +243,16 @@ def run_case(case_dir, args, burst=None, observe=None):
     return name, case.get("description", ""), problems, work
 
 
+# run_case's problems for a case that cannot run here (its eBPF objects were not built).
+SKIP = ["skipped: no eBPF objects (clang not found at build time, or no --bpf-dir)"]
+
+
 # What differs between runs of the same input by construction, not by decision: identifiers
 # the worker hands out, sequence numbers, timing and loop counts, scratch paths, and where the
 # flow table's keys sit (its hash seed is random per run: bucket_moves).
 UNSTABLE = {"flow_id", "seq", "uid", "loops", "busy_loops", "busy_cycles", "rx_bursts",
             "stage_cycles", "stages", "device", "tsc_hz", "drained", "idle_sleeps",
-            "bucket_moves"}
+            "bucket_moves", "cycles_per_run"}
 
 
 def strip_unstable(o):
@@ -290,6 +304,8 @@ def run_bursts(d, args, bursts):
     for b in bursts:
         obs = {}
         name, desc, probs, work = run_case(d, args, burst=b, observe=obs)
+        if probs is SKIP:
+            return name, desc, SKIP, work
         problems += [f"burst {b}: {p}" for p in probs]
         results.append((b, obs))
     b0, ref = results[0]
@@ -310,6 +326,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder of failed cases")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--bpf-dir", help="folder of the built eBPF objects (build/bpf), for "
+                    "policies that name @BPF@")
     ap.add_argument("--bursts", help="run each case at these burst sizes (e.g. 1,4,32) and "
                     "require the same result at every size")
     args = ap.parse_args()
@@ -320,14 +338,17 @@ def main():
     if not dirs:
         print("no cases found", file=sys.stderr)
         return 2
-    failed = 0
+    failed = skipped = 0
     bursts = [int(x) for x in args.bursts.split(",")] if args.bursts else None
     for d in dirs:
         if bursts:
             name, desc, problems, work = run_bursts(d, args, bursts)
         else:
             name, desc, problems, work = run_case(d, args)
-        if problems:
+        if problems is SKIP:
+            skipped += 1
+            print(f"skip {name}: {SKIP[0]}")
+        elif problems:
             failed += 1
             print(f"FAIL {name}: {desc}")
             for p in problems:
@@ -336,7 +357,8 @@ def main():
                 print(f"  scratch kept in {work}")
         else:
             print(f"ok   {name}: {desc}")
-    print(f"{len(dirs) - failed} of {len(dirs)} cases passed"
+    print(f"{len(dirs) - failed - skipped} of {len(dirs)} cases passed"
+          + (f", {skipped} skipped" if skipped else "")
           + (" (--no-huge)" if args.no_huge else "")
           + (f" (each at burst sizes {args.bursts}, with identical results)" if bursts else ""))
     return 1 if failed else 0

@@ -205,6 +205,27 @@ test_exposition_grammar(void **state)
 	free(t);
 }
 
+/* The rules' eBPF programs (docs/BPF.md): one sample per program, verdicts by label. */
+static void
+test_bpf_programs(void **state)
+{
+	size_t len;
+	char *t = format("{\"bpf\": [{\"name\": \"dns\", \"runs\": 6, \"pass\": 4, \"drop\": 2, "
+			 "\"reject\": 0, \"allow\": 0, \"invalid\": 1, \"cached\": 3, "
+			 "\"alerts\": 2, \"cycles_per_run\": 12.5}]}",
+			&len);
+
+	(void)state;
+	assert_line(t, "vigil_bpf_runs_total{rule=\"dns\"} 6");
+	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"pass\"} 4");
+	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"drop\"} 2");
+	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"invalid\"} 1");
+	assert_line(t, "vigil_bpf_cached_total{rule=\"dns\"} 3");
+	assert_line(t, "vigil_bpf_alerts_total{rule=\"dns\"} 2");
+	assert_line(t, "vigil_bpf_cycles_per_run{rule=\"dns\"} 12.5");
+	free(t);
+}
+
 static void
 test_empty_document(void **state)
 {
@@ -233,6 +254,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values_and_labels),
 		cmocka_unit_test(test_exposition_grammar),
+		cmocka_unit_test(test_bpf_programs),
 		cmocka_unit_test(test_empty_document),
 	};
 

@@ -439,11 +439,40 @@ test_missing_file(void **state)
 	vg_diag_free(&d);
 }
 
+/* bpf: paths of a text (reload, API) are relative to the configured policy file's folder. */
+static void
+test_bpf_relative_to_env_dir(void **state)
+{
+	const char *text = "version: 1\ndefault: drop\nrules:\n"
+			   "  - {name: a, proto: udp, action: allow, bpf: progs/a.o}\n"
+			   "  - {name: b, proto: tcp, action: allow, bpf: /abs/b.o}\n";
+	struct rl_env e = env;
+	struct vg_diag d;
+	struct rl_policy *p;
+
+	(void)state;
+	e.dir = "/etc/vigil";
+	vg_diag_init(&d);
+	p = rl_policy_load_buf("p.yaml", text, strlen(text), &e, &d);
+	assert_non_null(p);
+	assert_string_equal(rl_policy_rule(p, 0)->bpf, "/etc/vigil/progs/a.o");
+	assert_string_equal(rl_policy_rule(p, 1)->bpf, "/abs/b.o");
+	rl_policy_free(p);
+	vg_diag_free(&d);
+	/* Without a folder the path stays as written. */
+	p = load(text, &d);
+	assert_non_null(p);
+	assert_string_equal(rl_policy_rule(p, 0)->bpf, "progs/a.o");
+	rl_policy_free(p);
+	vg_diag_free(&d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_policy),
+		cmocka_unit_test(test_bpf_relative_to_env_dir),
 		cmocka_unit_test(test_shipped_policy_is_valid),
 		cmocka_unit_test(test_host_bits_warning),
 		cmocka_unit_test(test_bad_policies),

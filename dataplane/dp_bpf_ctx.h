@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The eBPF context (bpf/vigil_bpf.h) of a parsed packet. Plain C without DPDK, so that the
+ * fuzzer builds contexts exactly as the dataplane does.
+ */
+#ifndef DP_BPF_CTX_H
+#define DP_BPF_CTX_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dp_pkt.h"
+#include "rl_bpf.h"
+
+/* What the flow contributes. */
+struct dp_bpf_flow_facts {
+	uint32_t rule;
+	unsigned dir; /* 0: from the initiator */
+	uint16_t mark;
+	uint32_t pkts; /* both directions, this packet included */
+	uint64_t first_ns;
+	uint64_t now_ns;
+};
+
+/* Fill r for frame (len bytes readable) parsed as p; every field is written. */
+static inline void
+dp_bpf_ctx_fill(struct rl_bpf_run *r, const struct dp_pkt *p, const uint8_t *frame, uint32_t len,
+		const struct dp_bpf_flow_facts *fl)
+{
+	struct vg_bpf_ctx *c = &r->ctx;
+
+	c->version = VG_BPF_CTX_VERSION;
+	c->size = (uint16_t)sizeof(*c);
+	c->family = p->l3;
+	c->proto = p->proto;
+	c->dir = (uint8_t)fl->dir;
+	c->tcp_flags = p->tcp_flags;
+	c->vlan = p->vlan[0];
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+		c->sport = p->icmp_type;
+		c->dport = p->icmp_code;
+	} else {
+		c->sport = p->sport;
+		c->dport = p->dport;
+	}
+	c->mark = fl->mark;
+	c->rule_id = fl->rule;
+	c->pkt_len = len;
+	c->l3_off = p->l3_off;
+	c->l4_off = p->l4_off;
+	c->payload_off = p->payload_off;
+	c->pad0 = 0;
+	c->payload_len = p->payload_len;
+	c->flow_pkts = fl->pkts;
+	c->flow_age_ns = fl->now_ns > fl->first_ns ? fl->now_ns - fl->first_ns : 0;
+	c->now_ns = fl->now_ns;
+	memcpy(c->src, p->src, 16);
+	memcpy(c->dst, p->dst, 16);
+	r->data = frame;
+	r->len = len;
+}
+
+/* A return value vigild applies as documented (anything else is counted invalid and drops). */
+static inline int
+dp_bpf_rc_valid(uint64_t rc)
+{
+	return (rc >> 48) == 0 && (rc & 0xff80u) == 0 && (rc & VG_BPF_VERDICT_MASK) <= VG_BPF_ALLOW;
+}
+
+#endif /* DP_BPF_CTX_H */

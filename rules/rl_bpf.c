@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* User eBPF programs: vigild's limits (libelf), rte_bpf's validator and JIT, the helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bpf.h>
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_log.h>
+
+#include "rl_bpf.h"
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+
+bool rl_bpf_jit = true;
+
+struct rl_bpf_prog {
+	struct rte_bpf *bpf;
+	uint64_t (*jit)(void *); /* NULL: the interpreter */
+	char *path;
+	uint32_t n_insns;
+	unsigned n_workers;
+	struct rl_bpf_counters *ctr; /* n_workers */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Helpers: what a program may call. Each gets the context pointer rte_bpf validated.       */
+
+static inline const struct rl_bpf_run *
+run_of(uint64_t ctx)
+{
+	/* ctx is the first member: the frame pointer lies past what the program can reach. */
+	return (const struct rl_bpf_run *)(uintptr_t)ctx;
+}
+
+static uint64_t
+h_pkt_u8(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	const struct rl_bpf_run *r = run_of(ctx);
+
+	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
+	return off < r->len ? r->data[off] : VG_BPF_OOB;
+}
+
+static uint64_t
+h_pkt_u16(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	const struct rl_bpf_run *r = run_of(ctx);
+
+	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
+	if (off >= r->len || r->len - off < 2)
+		return VG_BPF_OOB;
+	return (uint64_t)r->data[off] << 8 | r->data[off + 1];
+}
+
+static uint64_t
+h_pkt_u32(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	const struct rl_bpf_run *r = run_of(ctx);
+	uint32_t v;
+
+	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
+	if (off >= r->len || r->len - off < 4)
+		return VG_BPF_OOB;
+	memcpy(&v, r->data + off, 4);
+	return rte_be_to_cpu_32(v);
+}
+
+static uint64_t
+h_flow_hash(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	const struct vg_bpf_ctx *c = &run_of(ctx)->ctx;
+
+	RTE_SET_USED(a2), RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
+	/* Each endpoint hashed alone and the two combined by xor: the same both ways. */
+	return rte_hash_crc(c->src, 16, c->sport) ^ rte_hash_crc(c->dst, 16, c->dport);
+}
+
+#define ARG_CTX                                                            \
+	{                                                                  \
+		.type = RTE_BPF_ARG_PTR, .size = sizeof(struct vg_bpf_ctx) \
+	}
+#define ARG_U64                                                   \
+	{                                                         \
+		.type = RTE_BPF_ARG_RAW, .size = sizeof(uint64_t) \
+	}
+#define HELPER(nm, fn, n, ...)                                                                \
+	{                                                                                     \
+		.name = nm, .type = RTE_BPF_XTYPE_FUNC,                                       \
+		.func = { .val = fn, .nb_args = n, .args = { __VA_ARGS__ }, .ret = ARG_U64 }, \
+	}
+
+static const struct rte_bpf_xsym helpers[] = {
+	HELPER("vg_pkt_u8", h_pkt_u8, 2, ARG_CTX, ARG_U64),
+	HELPER("vg_pkt_u16", h_pkt_u16, 2, ARG_CTX, ARG_U64),
+	HELPER("vg_pkt_u32", h_pkt_u32, 2, ARG_CTX, ARG_U64),
+	HELPER("vg_flow_hash", h_flow_hash, 1, ARG_CTX),
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Loading                                                                                   */
+
+static bool
+is_helper(const char *name)
+{
+	for (size_t i = 0; i < RTE_DIM(helpers); i++)
+		if (strcmp(helpers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+helper_list(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < RTE_DIM(helpers) && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", helpers[i].name);
+}
+
+/*
+ * vigild's checks, from the ELF itself: an eBPF object, a "vigil" section of at most
+ * RL_BPF_MAX_INSNS instructions, and no external symbol but the helpers. Returns 0 or -errno
+ * with err filled.
+ */
+static int
+elf_check(const char *path, uint32_t *n_insns, char *err, size_t errlen)
+{
+	char list[256];
+	Elf *e = NULL;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t shstrndx;
+	bool found = false;
+	int rc = 0;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(err, errlen, "%s: libelf cannot be initialised", path);
+		return -ENOTSUP;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e == NULL || elf_kind(e) != ELF_K_ELF || gelf_getehdr(e, &eh) == NULL) {
+		snprintf(err, errlen, "%s: not an ELF object (%s)", path, elf_errmsg(-1));
+		rc = -EINVAL;
+		goto out;
+	}
+	if (eh.e_machine != EM_BPF) {
+		snprintf(err, errlen,
+				"%s: an ELF object for machine %u, not eBPF (%u): build it with clang -target bpf",
+				path, eh.e_machine, EM_BPF);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (elf_getshdrstrndx(e, &shstrndx) != 0) {
+		snprintf(err, errlen, "%s: no section names (%s)", path, elf_errmsg(-1));
+		rc = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) == NULL)
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name != NULL && strcmp(name, VG_BPF_SECTION) == 0) {
+			found = true;
+			*n_insns = (uint32_t)RTE_MIN(sh.sh_size / 8, (uint64_t)UINT32_MAX);
+		}
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+		for (size_t k = 1; d != NULL && k < n; k++) {
+			GElf_Sym sym;
+			const char *sn;
+
+			if (gelf_getsym(d, (int)k, &sym) == NULL || sym.st_shndx != SHN_UNDEF)
+				continue;
+			sn = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (sn == NULL || sn[0] == '\0' || is_helper(sn))
+				continue;
+			helper_list(list, sizeof(list));
+			snprintf(err, errlen,
+					"%s: calls '%s', which is not a vigild helper (helpers: %s)",
+					path, sn, list);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	if (!found) {
+		snprintf(err, errlen,
+				"%s: no section \"%s\" (declare the program with VG_BPF_PROGRAM from vigil_bpf.h)",
+				path, VG_BPF_SECTION);
+		rc = -EINVAL;
+	} else if (*n_insns == 0 || *n_insns > RL_BPF_MAX_INSNS) {
+		snprintf(err, errlen, "%s: %u instructions; vigild runs 1 to %u", path, *n_insns,
+				RL_BPF_MAX_INSNS);
+		rc = -E2BIG;
+	}
+out:
+	elf_end(e);
+	close(fd);
+	return rc;
+}
+
+/*
+ * rte_bpf reports why it refused a program only through rte_log: while loading, the log goes to
+ * a buffer that stays open for the process's life (a line another thread logs meanwhile lands
+ * there too, never in freed memory).
+ */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[4096];
+static FILE *log_mem;
+
+/* Append to out (len bytes), never past its end. */
+static void
+append(char *out, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 >= len)
+		return;
+	n = RTE_MIN(n, len - 1 - *o);
+	memcpy(out + *o, s, n);
+	*o += n;
+	out[*o] = '\0';
+}
+
+/* The captured log's lines, joined with "; ", without rte_bpf's success and symbol notes. */
+static void
+log_reason(const char *log, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (*log != '\0') {
+		const char *eol = strchr(log, '\n');
+		size_t k = eol ? (size_t)(eol - log) : strlen(log);
+		const char *l = log;
+		const char *rp;
+
+		log += k + (eol != NULL);
+		/* The validator's lines end in ';' and some name a stack address: neither helps. */
+		while (k > 0 && (l[k - 1] == ';' || l[k - 1] == ' '))
+			k--;
+		if (k == 0 || strncmp(l, "resolve_xsym", 12) == 0 ||
+				strncmp(l, "rte_bpf_elf_load", 16) == 0)
+			continue;
+		if (o > 0)
+			append(out, len, &o, "; ", 2);
+		rp = memchr(l, ')', k);
+		if (strncmp(l, "validate(0x", 11) == 0 && rp != NULL) {
+			append(out, len, &o, "validate:", 9);
+			k -= (size_t)(rp + 1 - l);
+			l = rp + 1;
+		}
+		append(out, len, &o, l, k);
+	}
+}
+
+struct rl_bpf_prog *
+rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t errlen)
+{
+	const struct rte_bpf_prm prm = {
+		.xsym = helpers,
+		.nb_xsym = RTE_DIM(helpers),
+		.prog_arg = { .type = RTE_BPF_ARG_PTR, .size = sizeof(struct vg_bpf_ctx) },
+	};
+	struct rl_bpf_prog *p;
+	struct rte_bpf_jit j;
+	uint32_t n_insns = 0;
+	char reason[1024];
+	int rc;
+
+	rc = elf_check(path, &n_insns, err, errlen);
+	if (rc != 0) {
+		errno = -rc;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || n_workers == 0)
+		goto nomem;
+	p->path = strdup(path);
+	p->n_workers = n_workers;
+	p->n_insns = n_insns;
+	p->ctr = aligned_alloc(64, n_workers * sizeof(*p->ctr));
+	if (p->path == NULL || p->ctr == NULL)
+		goto nomem;
+	memset(p->ctr, 0, n_workers * sizeof(*p->ctr));
+
+	pthread_mutex_lock(&load_lock);
+	FILE *prev = rte_log_get_stream();
+
+	if (log_mem == NULL)
+		log_mem = fmemopen(log_buf, sizeof(log_buf), "w+");
+	if (log_mem != NULL) {
+		rewind(log_mem);
+		memset(log_buf, 0, sizeof(log_buf));
+		rte_openlog_stream(log_mem);
+	}
+	p->bpf = rte_bpf_elf_load(&prm, path, VG_BPF_SECTION);
+	rc = rte_errno;
+	if (log_mem != NULL) {
+		fflush(log_mem);
+		rte_openlog_stream(prev);
+		log_buf[sizeof(log_buf) - 1] = '\0';
+		log_reason(log_buf, reason, sizeof(reason));
+	} else {
+		snprintf(reason, sizeof(reason), "(the validator's log could not be captured)");
+	}
+	pthread_mutex_unlock(&load_lock);
+
+	if (p->bpf == NULL) {
+		snprintf(err, errlen, "%s: refused by rte_bpf (%s)%s%s", path, strerror(rc),
+				reason[0] ? ": " : "", reason);
+		rl_bpf_free(p);
+		errno = rc ? rc : EINVAL;
+		return NULL;
+	}
+	if (jit && rte_bpf_get_jit(p->bpf, &j) == 0 && j.func != NULL)
+		p->jit = j.func;
+	return p;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+	rl_bpf_free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+rl_bpf_free(struct rl_bpf_prog *p)
+{
+	if (p == NULL)
+		return;
+	rte_bpf_destroy(p->bpf);
+	free(p->path);
+	free(p->ctr);
+	free(p);
+}
+
+const char *
+rl_bpf_path(const struct rl_bpf_prog *p)
+{
+	return p->path;
+}
+
+uint32_t
+rl_bpf_n_insns(const struct rl_bpf_prog *p)
+{
+	return p->n_insns;
+}
+
+bool
+rl_bpf_jitted(const struct rl_bpf_prog *p)
+{
+	return p->jit != NULL;
+}
+
+struct rl_bpf_counters *
+rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w)
+{
+	return &p->ctr[w];
+}
+
+void
+rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < p->n_workers; w++) {
+		const struct rl_bpf_counters *c = &p->ctr[w];
+
+		out->runs += c->runs;
+		for (unsigned v = 0; v < RTE_DIM(c->verdict); v++)
+			out->verdict[v] += c->verdict[v];
+		out->invalid += c->invalid;
+		out->cached += c->cached;
+		out->alerts += c->alerts;
+		out->marks += c->marks;
+		out->timed_runs += c->timed_runs;
+		out->cycles += c->cycles;
+	}
+}
+
+uint64_t
+rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r)
+{
+	if (likely(p->jit != NULL))
+		return p->jit(&r->ctx);
+	return rte_bpf_exec(p->bpf, &r->ctx);
+}
+
+int
+rl_bpf_check(const char *path, FILE *out)
+{
+	char err[1536];
+	struct rl_bpf_prog *p = rl_bpf_load(path, 1, true, err, sizeof(err));
+
+	if (p == NULL) {
+		fprintf(out, "%s\n", err);
+		return 1;
+	}
+	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)\n", path,
+			p->n_insns, p->jit ? "JIT" : "interpreter", VG_BPF_CTX_VERSION,
+			sizeof(struct vg_bpf_ctx));
+	rl_bpf_free(p);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * User eBPF programs on policy rules (docs/BPF.md): loading, vigild's own limits, running.
+ *
+ * rl_bpf_load() reads the ELF object with libelf first (section "vigil", its size, the external
+ * functions it calls) to apply vigild's limits with a precise message, then hands it to
+ * rte_bpf_elf_load(), whose validator runs (no loops, no out-of-bounds context access, no
+ * uninitialised reads); what the validator logs through rte_log is captured into the error.
+ * The program is JIT-compiled where rte_bpf has a JIT (x86-64, arm64), interpreted elsewhere.
+ *
+ * A loaded program is immutable and shared by every worker; each worker writes only its own
+ * counters (one cache-aligned struct per worker).
+ */
+#ifndef RL_BPF_H
+#define RL_BPF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vigil_bpf.h"
+
+/* vigild's limits, on top of rte_bpf's validator. */
+#define RL_BPF_MAX_INSNS 4096u /* eBPF instructions in the program's section */
+
+/* One run's input: the program sees ctx only; the helpers read the frame through data/len. */
+struct rl_bpf_run {
+	struct vg_bpf_ctx ctx;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* Per program, per worker. */
+struct rl_bpf_counters {
+	uint64_t runs;
+	uint64_t verdict[4]; /* VG_BPF_PASS .. VG_BPF_ALLOW */
+	uint64_t invalid;    /* verdicts out of range (dropped) */
+	uint64_t cached;     /* runs whose answer became the flow's */
+	uint64_t alerts;
+	uint64_t marks;
+	uint64_t timed_runs; /* one run in RL_BPF_TIME_EVERY is timed */
+	uint64_t cycles;     /* TSC cycles of the timed runs */
+} __attribute__((aligned(64)));
+
+#define RL_BPF_TIME_EVERY 64u
+
+struct rl_bpf_prog;
+
+/* Whether rl_compile() JIT-compiles programs (policy.bpf_jit; default true). Set before EAL
+ * workers start. */
+extern bool rl_bpf_jit;
+
+/*
+ * Load and validate path (section VG_BPF_SECTION) for n_workers workers; jit false forces the
+ * interpreter. Returns the program, or NULL with errno set and err (errlen bytes) filled with
+ * the reason: vigild's limit that was exceeded, or the validator's messages.
+ * Serialised internally (the validator's log is captured process-wide for the duration).
+ */
+struct rl_bpf_prog *rl_bpf_load(
+		const char *path, unsigned n_workers, bool jit, char *err, size_t errlen);
+
+/* Free a program no worker runs any more. NULL is a no-op. */
+void rl_bpf_free(struct rl_bpf_prog *p);
+
+const char *rl_bpf_path(const struct rl_bpf_prog *p);
+uint32_t rl_bpf_n_insns(const struct rl_bpf_prog *p);
+bool rl_bpf_jitted(const struct rl_bpf_prog *p);
+
+/* Worker w's counters (only worker w writes them). */
+struct rl_bpf_counters *rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w);
+
+/* Sum over the workers. */
+void rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out);
+
+/* Run the program once (JIT or interpreter); the raw return value. Any thread. */
+uint64_t rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r);
+
+/*
+ * For `vigild --check-bpf FILE`: load path with the JIT, print "ok" with its size or the
+ * reason to out. Returns 0 when vigild would run it, 1 if not.
+ */
+int rl_bpf_check(const char *path, FILE *out);
+
+#endif /* RL_BPF_H */

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every example program of bpf/examples on random packets: the first byte picks the direction
+ * and whether the context comes from the dataplane's parser (as vigild builds it) or straight
+ * from the input's next bytes (any values a program could be handed); the rest is the frame.
+ * Each program runs JIT-compiled and interpreted: both must agree and return a verdict vigild
+ * accepts (dp_bpf_rc_valid). No crash, no read past the frame (ASan sees the copy's end).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_bpf_ctx.h"
+#include "dp_parse.h"
+#include "rl_bpf.h"
+
+static const char *const examples[] = { "pass", "allow_private", "dns_qname", "sampler" };
+#define N_EX (sizeof(examples) / sizeof(examples[0]))
+
+static struct rl_bpf_prog *progs[N_EX][2]; /* [interpreter, JIT] */
+
+static void
+load_all(void)
+{
+	for (size_t i = 0; i < N_EX; i++)
+		for (int jit = 0; jit <= 1; jit++) {
+			char path[512], err[1536];
+
+			snprintf(path, sizeof(path), "%s/%s.o", VG_BPF_DIR, examples[i]);
+			progs[i][jit] = rl_bpf_load(path, 1, jit, err, sizeof(err));
+			if (progs[i][jit] == NULL) {
+				fprintf(stderr, "fuzz_bpf: %s\n", err);
+				abort();
+			}
+		}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rl_bpf_run r;
+	struct dp_pkt p;
+	uint8_t *frame;
+	uint32_t len;
+
+	if (progs[0][0] == NULL)
+		load_all();
+	if (size < 1)
+		return 0;
+	const uint8_t mode = data[0];
+
+	data++, size--;
+	memset(&r, 0, sizeof(r));
+	if (mode & 0x80) {
+		/* Context from the input as it is, frame after it. */
+		size_t n = size < sizeof(r.ctx) ? size : sizeof(r.ctx);
+
+		memcpy(&r.ctx, data, n);
+		data += n, size -= n;
+	}
+	len = size > 65535 ? 65535 : (uint32_t)size;
+	frame = malloc(len ? len : 1); /* exactly len bytes: ASan flags any read beyond */
+	if (frame == NULL)
+		return 0;
+	memcpy(frame, data, len);
+	if (!(mode & 0x80)) {
+		const struct dp_bpf_flow_facts fl = { .rule = mode & 7,
+			.dir = (mode >> 3) & 1,
+			.mark = mode >> 4,
+			.pkts = 1u + (mode & 0x3f),
+			.first_ns = 1,
+			.now_ns = 2 };
+
+		if (dp_parse(frame, len, &p, NULL) != 0 || p.l3 == DP_L3_NONE) {
+			free(frame);
+			return 0;
+		}
+		dp_bpf_ctx_fill(&r, &p, frame, len, &fl);
+	} else {
+		r.data = frame;
+		r.len = len;
+	}
+	for (size_t i = 0; i < N_EX; i++) {
+		struct rl_bpf_run a = r, b = r;
+		uint64_t ri = rl_bpf_exec(progs[i][0], &a);
+		uint64_t rj = rl_bpf_exec(progs[i][1], &b);
+
+		if (ri != rj || !dp_bpf_rc_valid(ri)) {
+			fprintf(stderr, "fuzz_bpf: %s: interpreter %#llx, JIT %#llx\n", examples[i],
+					(unsigned long long)ri, (unsigned long long)rj);
+			abort();
+		}
+	}
+	free(frame);
+	return 0;
+}
