@@ -32,6 +32,7 @@ def main():
     args = ap.parse_args()
     args.keep = False
     args.verbose = False
+    args.idle_ms = 200
     dirs = sorted(d for d in glob.glob(os.path.join(HERE, "anomaly-*"))
                   if os.path.exists(os.path.join(d, "case.json")))
     stats = {}  # detector -> counters

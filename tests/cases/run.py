@@ -198,7 +198,7 @@ def run_case(case_dir, args, burst=None, observe=None):
         json.dump(cfg, f, indent=2)  # JSON is YAML
     stats_path = os.path.join(work, "stats.json")
     events_path = os.path.join(work, "events.jsonl")
-    cmd = [args.vigild, "-c", cfg_path, "--stop-after-idle", "500", "--stats-json", stats_path,
+    cmd = [args.vigild, "-c", cfg_path, "--stop-after-idle", str(args.idle_ms), "--stats-json", stats_path,
            "--events", events_path]
     problems = []
     try:
@@ -325,6 +325,9 @@ def main():
     ap.add_argument("--no-huge", action="store_true", help="run vigild with --no-huge")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder of failed cases")
     ap.add_argument("--timeout", type=int, default=60)
+    # A capture is read whole at start: once the worker has seen no packet for this long, the
+    # input is over (suricata-verify's runner uses the same 200 ms).
+    ap.add_argument("--idle-ms", type=int, default=200, help="vigild --stop-after-idle (ms)")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--bpf-dir", help="folder of the built eBPF objects (build/bpf), for "
                     "policies that name @BPF@")
