@@ -17,6 +17,7 @@
 #include "ctl_alert_app.h"
 #include "ctl_map.h"
 #include "vg_log.h"
+#include "vg_time.h"
 
 static const char *const sev_names[] = { NULL, "low", "medium", "high", "critical" };
 
@@ -635,27 +636,6 @@ struct ctl_eve {
 	struct ctl_eve_counters c;
 };
 
-static uint64_t
-eve_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-eve_deadline(struct timespec *ts, uint64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static void
 eve_reopen_now(struct ctl_eve *e)
 {
@@ -716,7 +696,7 @@ eve_writer(void *arg)
 						"eve: writing to %s again after %" PRIu64
 						" ms; %" PRIu64 " lines failed at least once (all "
 						"kept), %" PRIu64 " dropped in total",
-						e->path, eve_mono_ms() - e->fail_since_ms,
+						e->path, vg_mono_ms() - e->fail_since_ms,
 						e->c.failed, e->c.dropped);
 				e->c.failing = false;
 			}
@@ -734,7 +714,7 @@ eve_writer(void *arg)
 		if (!e->c.failing) {
 			e->c.failing = true;
 			e->c.episodes++;
-			e->fail_since_ms = eve_mono_ms();
+			e->fail_since_ms = vg_mono_ms();
 			CTL_LOG(WARNING,
 					"eve: cannot write to %s (%s); alert lines are kept in memory "
 					"and retried (at most %u lines, %u bytes; beyond that the "
@@ -748,7 +728,7 @@ eve_writer(void *arg)
 			break; /* closing: the lines left are reported by ctl_eve_close() */
 		struct timespec ts;
 
-		eve_deadline(&ts, delay);
+		vg_mono_deadline(&ts, delay);
 		delay = delay * 2 > 2000 ? 2000 : delay * 2;
 		while (!e->stop && !e->reopen && pthread_cond_timedwait(&e->wake, &e->mu, &ts) == 0)
 			;
@@ -903,7 +883,7 @@ ctl_eve_sync(struct ctl_eve *e, unsigned timeout_ms)
 	struct timespec ts;
 	int rc = 0;
 
-	eve_deadline(&ts, timeout_ms);
+	vg_mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&e->mu);
 	while (e->head != NULL && !e->c.failing &&
 			pthread_cond_timedwait(&e->changed, &e->mu, &ts) == 0)

@@ -20,6 +20,7 @@
 #include "ctl_store.h"
 #include "ctl_store_schema.h"
 #include "vg_log.h"
+#include "vg_time.h"
 
 /* Rows per retention DELETE: bounded so that one retention step never stalls control. */
 #define RETENTION_CHUNK 20000
@@ -349,15 +350,6 @@ ctl_store_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_store_opts *o
 }
 
 /* Helpers ----------------------------------------------------------------------------------- */
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 cnt_add(uint64_t *c, uint64_t n)
@@ -817,7 +809,7 @@ ctl_store_open(const struct ctl_store_opts *opts, char *err, size_t errlen)
 		goto fail;
 	s->newest_sec = s->w_newest_sec;
 	/* The first retention one interval after opening: starting is not slowed by deletes. */
-	s->next_retention_ms = mono_ms() + s->o.retention_interval_ms;
+	s->next_retention_ms = vg_mono_ms() + s->o.retention_interval_ms;
 	rc = pthread_create(&s->thread, NULL, writer_main, s);
 	if (rc != 0) {
 		set_err(err, errlen, "cannot start the store's writer thread: %s", strerror(rc));
@@ -1160,13 +1152,7 @@ ctl_store_ticket_wait(
 	struct timespec ts;
 	int st;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	vg_mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&s->mu);
 	while (t->state == 0 && pthread_cond_timedwait(&s->changed, &s->mu, &ts) == 0)
 		;
@@ -1586,18 +1572,6 @@ write_batch(struct ctl_store *s, struct batch *b, const char **what)
 
 static int run_retention(struct ctl_store *s);
 
-static void
-deadline_in(struct timespec *ts, uint64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* The writer thread: batches in order, each until it is written; retention in between. */
 static void *
 writer_main(void *arg)
@@ -1608,7 +1582,7 @@ writer_main(void *arg)
 	for (;;) {
 		struct batch *b = s->q_head;
 
-		s->w_now_ms = mono_ms();
+		s->w_now_ms = vg_mono_ms();
 		if (s->retention_asked || (b == NULL && !s->failing && s->db != NULL &&
 							  (s->o.max_age_ms || s->o.max_bytes) &&
 							  s->w_now_ms >= s->next_retention_ms)) {
@@ -1638,7 +1612,7 @@ writer_main(void *arg)
 
 			if (s->stop)
 				break;
-			deadline_in(&ts, s->o.retention_interval_ms);
+			vg_mono_deadline(&ts, s->o.retention_interval_ms);
 			pthread_cond_timedwait(&s->wake, &s->mu, &ts);
 			continue;
 		}
@@ -1655,7 +1629,7 @@ writer_main(void *arg)
 			recover_corrupt(s);
 		pthread_mutex_lock(&s->mu);
 		s->writing_since_ms = 0;
-		s->w_now_ms = mono_ms();
+		s->w_now_ms = vg_mono_ms();
 		if (rc == SQLITE_OK) {
 			s->q_head = b->next;
 			if (s->q_head == NULL)
@@ -1678,7 +1652,7 @@ writer_main(void *arg)
 			break; /* closing: one try only */
 		struct timespec ts;
 
-		deadline_in(&ts, s->retry_delay_ms);
+		vg_mono_deadline(&ts, s->retry_delay_ms);
 		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->mu, &ts) == 0)
 			;
 	}
@@ -1819,7 +1793,7 @@ ctl_store_tick(struct ctl_store *s, uint64_t now_ms)
 int
 ctl_store_flush_wait(struct ctl_store *s, unsigned timeout_ms)
 {
-	uint64_t failures0, written0, deadline = mono_ms() + timeout_ms;
+	uint64_t failures0, written0, deadline = vg_mono_ms() + timeout_ms;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->mu);
@@ -1845,13 +1819,13 @@ ctl_store_flush_wait(struct ctl_store *s, unsigned timeout_ms)
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
-		if (timeout_ms > 0 && mono_ms() >= deadline) {
+		if (timeout_ms > 0 && vg_mono_ms() >= deadline) {
 			pthread_mutex_unlock(&s->mu);
 			rc = -ETIMEDOUT;
 			break;
 		}
 		if (!idle) {
-			deadline_in(&ts, 50);
+			vg_mono_deadline(&ts, 50);
 			pthread_cond_timedwait(&s->changed, &s->mu, &ts);
 		}
 		pthread_mutex_unlock(&s->mu);
@@ -2214,7 +2188,7 @@ ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
 void
 ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = vg_mono_ms();
 
 	pthread_mutex_lock(&s->mu);
 	*c = s->c;
