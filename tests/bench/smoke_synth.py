@@ -17,9 +17,11 @@ Exits 77 (skipped) when testpmd or the plugin is missing. Nothing about speed is
   tests/bench/smoke_synth.py --vigild PATH --synth-pmd PATH
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -74,6 +76,22 @@ def bad_devargs(args, devargs, expect):
           f"devargs {devargs}: probe fails saying {expect!r}")
 
 
+@contextlib.contextmanager
+def private_plugin(path):
+    """EAL refuses to load a plugin below a world-writable directory (a clone in /tmp): such a
+    plugin is loaded from a private copy in /run."""
+    d = os.path.dirname(os.path.abspath(path))
+    while d != "/" and not os.stat(d).st_mode & stat.S_IWOTH:
+        d = os.path.dirname(d)
+    if d == "/" and not os.stat("/").st_mode & stat.S_IWOTH:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="vigil-synth-pmd-", dir="/run") as priv:
+        copy = os.path.join(priv, os.path.basename(path))
+        shutil.copy2(path, copy)
+        yield copy
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigild", required=True)
@@ -83,7 +101,8 @@ def main():
         print("SKIP: dpdk-testpmd or the net_vgsynth plugin is missing")
         return SKIP
 
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-synth-") as d:
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-synth-") as d, \
+            private_plugin(args.synth_pmd) as args.synth_pmd:
         doc = run(args, d, "synth-shuffle", "flows=1000,order=shuffle", "testpmd,vigild")
         if doc:
             check(doc["input"]["synth"] == "net_vgsynth0,flows=1000,order=shuffle",
@@ -102,10 +121,10 @@ def main():
         doc = run(args, d, "synth-handshake", "flows=500,handshake=1,size=imix", "vigild")
         if doc:
             vigild_checks(doc, "synth-handshake", 500, 0)
-    bad_devargs(args, "flows=0", "bad value '0' for flows (flows=1..16M")
-    bad_devargs(args, "order=random", "bad value 'random' for order")
-    bad_devargs(args, "flow=3", "cannot parse 'flow=3': known keys are flows")
-    bad_devargs(args, "proto=udp,handshake=1", "handshake=1 needs proto=tcp")
+        bad_devargs(args, "flows=0", "bad value '0' for flows (flows=1..16M")
+        bad_devargs(args, "order=random", "bad value 'random' for order")
+        bad_devargs(args, "flow=3", "cannot parse 'flow=3': known keys are flows")
+        bad_devargs(args, "proto=udp,handshake=1", "handshake=1 needs proto=tcp")
     return verdict()
 
 
