@@ -56,7 +56,8 @@ push(struct vg_eal_args *a, const char *fmt, ...)
 
 int
 vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
-		const struct vg_hugepage_info *hi, unsigned long need_mb, const char *argv0)
+		const struct vg_hugepage_info *hi, unsigned long need_mb, const char *argv0,
+		bool in_memory)
 {
 	char lcores[1024];
 	size_t used;
@@ -99,7 +100,7 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 					"using hugepages (%lu MiB free, about %lu MiB needed)",
 					hi->free_mb, need_mb);
 			/* Leave no hugepage files behind when the process ends. */
-			rc |= push(a, "--huge-unlink");
+			rc |= push(a, in_memory ? "--in-memory" : "--huge-unlink");
 			break;
 		}
 		snprintf(a->reason, sizeof(a->reason),
@@ -116,11 +117,27 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 					no_huge_mb);
 		a->no_huge = true;
 		rc |= push(a, "--no-huge");
+		if (in_memory) /* --in-memory needs dynamic memory, which --no-huge is not */
+			rc |= push(a, "--no-shconf");
 		rc |= push(a, "-m");
 		rc |= push(a, "%lu", no_huge_mb);
 		break;
 	}
 
+	/* DPDK's telemetry socket would be the one file left in the runtime directory. */
+	if (in_memory)
+		rc |= push(a, "--no-telemetry");
+	/*
+	 * Physical addresses come from /proc/self/pagemap, which only a privileged process may
+	 * read: once vigild has dropped root, memory the heap grows by would have no IO address
+	 * in PA mode. Virtual addresses as IO addresses (vfio with an IOMMU, every vdev).
+	 */
+	bool iova_given = false;
+	for (unsigned i = 0; i < cfg->n_eal_args; i++)
+		if (strncmp(cfg->eal_args[i], "--iova-mode", 11) == 0)
+			iova_given = true;
+	if (in_memory && !iova_given)
+		rc |= push(a, "--iova-mode=va");
 	for (unsigned i = 0; i < cfg->n_ports; i++) {
 		if (cfg->ports[i].is_pci) {
 			rc |= push(a, "-a");

@@ -28,11 +28,14 @@ struct vg_hugepage_info {
 void vg_hugepage_probe(struct vg_hugepage_info *hi);
 
 /*
- * Fill args for cfg. need_mb is the memory the dataplane will ask for. Returns 0, or -EINVAL
- * when cfg requires hugepages that the machine does not have (the reason says so).
+ * Fill args for cfg. need_mb is the memory the dataplane will ask for. in_memory: no file in
+ * hugetlbfs or the runtime directory (a process that drops root could not create or remove
+ * them later): --in-memory with hugepages, --no-shconf without, and --no-telemetry. Returns 0, or
+ * -EINVAL when cfg requires hugepages that the machine does not have (the reason says so).
  */
 int vg_eal_args_build(struct vg_eal_args *args, const struct vg_config *cfg,
-		const struct vg_hugepage_info *hi, unsigned long need_mb, const char *argv0);
+		const struct vg_hugepage_info *hi, unsigned long need_mb, const char *argv0,
+		bool in_memory);
 
 void vg_eal_args_free(struct vg_eal_args *args);
 

@@ -43,6 +43,7 @@
 #include "vg_eal.h"
 #include "vg_eal_cleanup.h"
 #include "vg_log.h"
+#include "vg_priv.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "unknown"
@@ -66,6 +67,7 @@ struct sections {
 	struct ctl_analysis_opts analysis;
 	struct det_config sigs;
 	struct al_config applayer;
+	struct vg_priv_config priv; /* priv.enabled: drop to priv.user once the ports are up */
 };
 
 static struct sections sections;
@@ -324,11 +326,113 @@ make_parent_dirs(const char *file)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		if (mkdir(dir, 0750) == 0) {
+			/* A directory vigild made for its own files belongs to its user. */
+			int rc = vg_priv_hand_over(&sections.priv, dir);
+
+			if (rc != 0)
+				return rc;
+		} else if (errno != EEXIST) {
 			return -errno;
+		}
 		*p = '/';
 	}
 	return 0;
+}
+
+/* Hand a file vigild writes after the drop, and its SQLite companions, over to the user. */
+static int
+hand_over_file(const char *key, const char *path, bool sqlite)
+{
+	const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+	char p[VG_PATH_LEN + 16];
+
+	if (!sections.priv.enabled || path[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < (sqlite ? 4 : 1); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		if (access(p, F_OK) == 0 && vg_priv_hand_over(&sections.priv, p) != 0) {
+			MAIN_LOG(ERR, "%s: cannot hand %s over to user %s: %s", key, p,
+					sections.priv.user, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/*
+ * After the drop, vigild still creates files next to the store's database (SQLite's -wal and
+ * -shm) and the EVE log (after a rotation): a directory the user cannot write is an error that
+ * says how to fix it, before any port is touched. It reads the policy, the signatures and the
+ * dashboard again at each reload or request: a file the user cannot read is a warning.
+ */
+static int
+check_user_access(const struct vg_config *cfg)
+{
+	enum { MAX = 8 + DET_CONFIG_MAX_PATHS };
+	const char *paths[MAX], *keys[MAX];
+	char dirs[2][VG_PATH_LEN];
+	int modes[MAX];
+	bool ok[MAX], need[MAX];
+	unsigned n = 0, bad = 0;
+
+#define ADD(k, p, m, required)                                  \
+	do {                                                    \
+		if ((p) != NULL && (p)[0] != '\0' && n < MAX) { \
+			keys[n] = (k);                          \
+			paths[n] = (p);                         \
+			modes[n] = (m);                         \
+			need[n++] = (required);                 \
+		}                                               \
+	} while (0)
+	const char *files[2] = { sections.store_present ? sections.store.path : "",
+		sections.analysis.alerts.eve_log };
+	for (int i = 0; i < 2; i++) {
+		char *slash;
+
+		snprintf(dirs[i], sizeof(dirs[i]), "%s", files[i]);
+		slash = strrchr(dirs[i], '/');
+		if (slash != NULL)
+			slash[slash == dirs[i] ? 1 : 0] = '\0';
+		else if (dirs[i][0] != '\0')
+			snprintf(dirs[i], sizeof(dirs[i]), ".");
+	}
+	ADD("store.path", dirs[0], W_OK | X_OK, true);
+	ADD("alerts.eve_log", dirs[1], W_OK | X_OK, true);
+	ADD("policy.file", cfg->policy_file, R_OK, false);
+	for (unsigned i = 0; i < sections.sigs.n_paths; i++)
+		ADD("signatures.paths", sections.sigs.paths[i], R_OK, false);
+	ADD("signatures.classification", sections.sigs.classification, R_OK, false);
+	ADD("signatures.threshold_file", sections.sigs.threshold_file, R_OK, false);
+	ADD("mgmt.www", sections.mgmt.enabled ? sections.mgmt.www : NULL, R_OK | X_OK, false);
+#undef ADD
+	if (vg_priv_check_access(&sections.priv, paths, modes, n, ok) != 0) {
+		fprintf(stderr, "vigild: privileges: cannot check what user %s may access\n",
+				sections.priv.user);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (ok[i])
+			continue;
+		if (need[i]) {
+			fprintf(stderr,
+					"vigild: %s: user %s (privileges.user) cannot create files in "
+					"%s, where %s: chown %s %s, or name a directory it owns\n",
+					keys[i], sections.priv.user, paths[i],
+					strcmp(keys[i], "store.path") == 0
+							? "SQLite keeps the database's -wal and -shm files"
+							: "the log is created again after a rotation",
+					sections.priv.user, paths[i]);
+			bad++;
+		} else {
+			fprintf(stderr,
+					"vigild: warning: %s: user %s (privileges.user) cannot read "
+					"%s; it is read now, as root, but a reload or request after "
+					"the drop will fail\n",
+					keys[i], sections.priv.user, paths[i]);
+		}
+	}
+	return bad == 0 ? 0 : -1;
 }
 
 /* Paths in the config are relative to its directory; report one that cannot be resolved. */
@@ -614,6 +718,32 @@ run(const struct vg_config *cfg, const struct options *opts)
 		}
 	}
 
+	/* Everything that needs root is done: ports, files, the API's socket and key. */
+	if (sections.priv.enabled) {
+		char err[256], caps[128];
+
+		/* What was created since the check (the database, its -wal and -shm, EVE). */
+		if (hand_over_file("store.path", store != NULL ? sections.store.path : "", true) !=
+						0 ||
+				hand_over_file("alerts.eve_log", sections.analysis.alerts.eve_log,
+						false) != 0) {
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		if (vg_priv_drop(&sections.priv, err, sizeof(err)) != 0) {
+			MAIN_LOG(ERR, "privileges: %s; stopping", err);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		vg_priv_caps_str(&sections.priv, caps, sizeof(caps));
+		MAIN_LOG(NOTICE,
+				"running as user %s (uid %u, gid %u), capabilities kept: %s, "
+				"seccomp filter %s",
+				sections.priv.user, (unsigned)sections.priv.uid,
+				(unsigned)sections.priv.gid, caps,
+				sections.priv.seccomp ? "on" : "off");
+	}
+
 	struct rte_malloc_socket_stats ms;
 	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &ms) == 0)
 		MAIN_LOG(INFO, "memory: %.1f MiB of DPDK heap in use (%.1f MiB free)",
@@ -673,6 +803,7 @@ main(int argc, char **argv)
 
 	ctl_store_opts_defaults(&sections.store);
 	mg_config_defaults(&sections.mgmt);
+	vg_priv_defaults(&sections.priv);
 	ctl_analysis_opts_defaults(&sections.analysis);
 	if (det_config_init(&sections.sigs) != 0)
 		return EXIT_RUNTIME;
@@ -684,6 +815,7 @@ main(int argc, char **argv)
 		{ "detectors", ctl_analysis_parse_detectors, &sections.analysis },
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
 		{ "mgmt", mg_config_yaml_parse, &sections.mgmt },
+		{ "privileges", vg_priv_yaml_parse, &sections.priv },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(
@@ -748,13 +880,18 @@ main(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 	}
+	if (sections.priv.enabled && check_user_access(&cfg) != 0) {
+		vg_config_free(&cfg);
+		return EXIT_CONFIG;
+	}
 	if (opts.stats_secs >= 0)
 		cfg.stats_interval_ms = (uint64_t)opts.stats_secs * 1000;
 	if (opts.bench)
 		cfg.stats_stages = true;
 
 	vg_hugepage_probe(&hi);
-	rc = vg_eal_args_build(&eal, &cfg, &hi, memory_needed_mb(&cfg), argv[0]);
+	rc = vg_eal_args_build(
+			&eal, &cfg, &hi, memory_needed_mb(&cfg), argv[0], sections.priv.enabled);
 	if (rc != 0) {
 		fprintf(stderr, "vigild: %s\n", eal.reason[0] ? eal.reason : strerror(-rc));
 		vg_config_free(&cfg);
@@ -772,6 +909,12 @@ main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	vg_log_set_level(RTE_LOG_EMERG + cfg.log_level);
+	/*
+	 * In memory (--in-memory, or --no-huge with --no-shconf), EAL leaves its runtime
+	 * directory empty; remove it now: as the user, vigild could not at exit.
+	 */
+	if (sections.priv.enabled)
+		(void)rmdir(rte_eal_get_runtime_dir());
 	MAIN_LOG(NOTICE, "vigild %s starting with %s", VIGIL_VERSION, opts.config);
 	MAIN_LOG(NOTICE, "%s", eal.reason);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "ctl_store.h"
 #include "dp_flow.h"
 #include "vg_log.h"
+#include "vg_priv.h"
 
 _Static_assert(CTL_API_OPS_KEPT == CTL_OPS_KEPT, "ctl_api.h says how many operations are kept");
 
@@ -75,6 +77,28 @@ eve_json(struct ctl_eve *e)
 			c.failing, "last_errno", c.last_errno);
 }
 
+/* What the kernel says of the process: the user it runs as, its capabilities, seccomp. */
+static json_t *
+process_json(void)
+{
+	struct vg_priv_state st;
+	struct passwd pw, *res = NULL;
+	char buf[1024], caps[32];
+
+	if (vg_priv_state(&st) != 0)
+		return json_null();
+	if (getpwuid_r(st.uid, &pw, buf, sizeof(buf), &res) != 0)
+		res = NULL;
+	snprintf(caps, sizeof(caps), "%016" PRIx64, st.cap_eff);
+	return json_pack("{s:i, s:s?, s:b, s:s, s:b, s:s, s:b}", "uid", (int)st.uid, "user",
+			res != NULL ? res->pw_name : NULL, "root", st.uid == 0, "capabilities",
+			caps, "all_uids_equal", st.uids_equal, "seccomp",
+			st.seccomp == 2	  ? "filter"
+			: st.seccomp == 1 ? "strict"
+					  : "off",
+			"no_new_privs", st.no_new_privs);
+}
+
 json_t *
 ctl_api_status(struct ctl_ctx *ctx)
 {
@@ -108,6 +132,7 @@ ctl_api_status(struct ctl_ctx *ctx)
 			json_integer((json_int_t)((ctl_wall_ns() - ctx->start_ns) /
 						  1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
+	json_object_set_new(r, "process", process_json());
 	{
 		int64_t pv = ctl_policy_version(ctx->policy);
 		unsigned rules = 0;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +43,7 @@ struct mg_server {
 	char *tls_cert;
 	char *tls_key;
 	char www[PATH_MAX]; /* realpath of cfg.www, "" when none */
+	int www_fd;	    /* the directory, opened at start (O_PATH); -1 when none */
 	bool tls;
 	struct mg_hosts hosts;		 /* the Host names requests must carry */
 	char warning[VG_PATH_LEN + 160]; /* a problem of the setup status shows; "" for none */
@@ -484,6 +487,24 @@ content_type_of(const char *path)
 	return "application/octet-stream";
 }
 
+/* openat2 beneath dir; -1 when refused or missing, -2 when the kernel has no openat2. */
+static int
+open_beneath(int dir, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (dir < 0)
+		return -2;
+	fd = syscall(SYS_openat2, dir, rel[0] != '\0' ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOSYS ? -2 : -1;
+	return (int)fd;
+}
+
 /* Serve path from the www directory; only files inside it, never through a symlink out. */
 static enum MHD_Result
 serve_static(struct MHD_Connection *c, struct conn *cs, const char *path)
@@ -497,12 +518,21 @@ serve_static(struct MHD_Connection *c, struct conn *cs, const char *path)
 
 	if (strcmp(path, "/") == 0)
 		path = "/index.html";
-	/* O_NONBLOCK: opening a FIFO would wait for a writer, and the I/O thread with it;
-	 * O_NOFOLLOW: a link put there after realpath() is not followed out. */
-	if (snprintf(want, sizeof(want), "%s%s", s->www, path) >= (int)sizeof(want) ||
-			realpath(want, real) == NULL || strncmp(real, s->www, wl) != 0 ||
-			real[wl] != '/' ||
-			(fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
+	snprintf(real, sizeof(real), "%s", path);
+	/*
+	 * Beneath the www directory's descriptor, never out of it (no "..", no link or absolute
+	 * path that leaves it: RESOLVE_BENEATH). O_NONBLOCK: opening a FIFO would wait for a
+	 * writer, and the I/O thread with it. A kernel without openat2 (before 5.6): realpath,
+	 * then open what it names without following a link put there since.
+	 */
+	fd = open_beneath(s->www_fd, path + 1);
+	if (fd == -2 && (snprintf(want, sizeof(want), "%s%s", s->www, path) >= (int)sizeof(want) ||
+					realpath(want, real) == NULL ||
+					strncmp(real, s->www, wl) != 0 || real[wl] != '/' ||
+					(fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+									 O_NONBLOCK)) < 0))
+		fd = -1;
+	if (fd < 0) {
 		mg_reply_error(&cs->req, 404, "not_found", NULL, "no such file: %s", path);
 		return queue_reply(c, cs);
 	}
@@ -966,6 +996,8 @@ server_free(struct mg_server *s)
 		free(s->tls_key);
 	}
 	free(s->tls_cert);
+	if (s->www_fd >= 0)
+		close(s->www_fd);
 	for (unsigned i = 0; i < s->n_readers; i++)
 		ctl_store_reader_close(s->readers[i]);
 	pthread_mutex_destroy(&s->readers_mu);
@@ -994,6 +1026,7 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 		errno = ENOMEM;
 		return NULL;
 	}
+	s->www_fd = -1;
 	s->cfg = *cfg;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->readers_mu, NULL);
@@ -1048,6 +1081,11 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 			errno = ENOENT;
 			goto fail;
 		}
+		/*
+		 * Files are opened beneath this descriptor: after vigild drops root, the
+		 * directories above www (a clone in /root, say) need not be open to its user.
+		 */
+		s->www_fd = open(s->www, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL };

@@ -69,6 +69,9 @@ for ns in $NS_C $NS_S; do
 	fi
 done
 
+# vigild runs as user vigil once its ports are up (privileges in conf/vigil.yaml; deps.sh
+# creates the user): the history and EVE directories are that user's.
+install -d -m 750 -o vigil -g vigil /var/lib/vigil /var/log/vigil
 "$vigild" -c conf/vigil.yaml --stats 5 >"$run/vigild.log" 2>&1 &
 vigild_pid=$!
 # The taps move into the namespaces only once vigild has started its ports: moved earlier, a

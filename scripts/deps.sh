@@ -10,7 +10,7 @@ packages=(
 	# libraries
 	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
-	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev
+	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libcap-ng-dev libseccomp-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
 	# the DNS tunnel detector's registered domains
@@ -31,8 +31,16 @@ for p in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[[ $status == "install ok installed" ]] || missing+=("$p")
 done
+# The unprivileged user vigild runs as once its ports are up (privileges.user in
+# conf/vigil.yaml; docs/OPERATIONS.md, "Privileges").
+ensure_user() {
+	id vigil >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vigil
+}
+
 if ((${#missing[@]} == 0)); then
 	echo "deps: all ${#packages[@]} packages already installed"
+	ensure_user
 	exit 0
 fi
 echo "deps: installing ${#missing[@]} packages: ${missing[*]}"
@@ -41,4 +49,5 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+ensure_user
 echo "deps: done"

@@ -64,6 +64,11 @@ def main():
     ap.add_argument("--snapshot", default="100ms", help="mgmt.snapshot (0: build every reply)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--wrk-cpu", type=int, default=0)
+    ap.add_argument("--tls", action="store_true",
+                    help="serve the API over TLS (a self-signed P-256 certificate made with "
+                         "openssl); wrk connects with https")
+    ap.add_argument("--user", help="privileges.user: vigild drops to this user (and seccomp) "
+                                   "once its ports are up")
     ap.add_argument("--json")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -96,6 +101,16 @@ def main():
                  "tokens": [{"name": "bench", "role": "viewer",
                              "sha256": apilib.sha256(token)}]},
     }
+    if args.tls:
+        cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
+                        "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True,
+                       capture_output=True)
+        os.chmod(key, 0o600)
+        cfg["mgmt"]["tls"] = {"cert": cert, "key": key}
+    if args.user:
+        cfg["privileges"] = {"user": args.user}
     cfg_path = os.path.join(work, "vigil.yaml")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
@@ -103,7 +118,7 @@ def main():
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     reader = benchlib.VigildStats(proc.stdout)
     reader.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if args.tls else 'http'}://127.0.0.1:{port}"
     phases = []
     try:
         deadline = time.time() + 30
@@ -168,6 +183,7 @@ def main():
         "machine": {"cpu": benchlib.cpu_model(), "cores": os.cpu_count(),
                     "kernel": platform.release()},
         "vigild": {"lcores": "control 0, worker 1", "mgmt_threads": args.api_threads,
+                   "tls": args.tls, "user": args.user,
                    "snapshot": args.snapshot,
                    "ports": "net_pcap infinite_rx -> net_null"},
         "pcap": args.pcap or "vg-pktgen --flows 1000 --proto udp --size 64 --per-flow 4",

@@ -54,6 +54,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: rebound.example:8080' \
 	http://127.0.0.1:8080/api/v1/status)
 [[ $code == 421 ]] || fail "a request for another host name answered $code, not 421"
 echo "test_demo: token-less loopback reads only; a foreign Host is refused"
+# The shipped config drops root: the API says which user the kernel has vigild run as.
+proc=$(curl -sf http://127.0.0.1:8080/api/v1/status | /usr/bin/python3 -c '
+import json, sys
+p = json.load(sys.stdin)["process"]
+print(p["user"], p["root"], p["seccomp"], p["capabilities"])')
+[[ $proc == "vigil False filter 0000000000000000" ]] || fail "vigild is not running unprivileged: $proc"
+echo "test_demo: vigild runs as user vigil, no capabilities, seccomp filter"
 
 wait "$demo" || { cat "$log"; echo "test_demo: demo.sh failed" >&2; exit 1; }
 ok=$(grep -c '^200 262144B' "$root/.run/demo/client.log" || true)
