@@ -9,7 +9,7 @@
  * bytes a client writes on a fresh TCP connection, with "@TOKEN@" replaced by the admin token
  * and "@PORT@" by the server's port (so that inputs reach the authenticated handlers and pass
  * the Host check). The client then shuts its side down and reads until the server closes, the
- * first response is whole (by its Content-Length), or READ_MS pass.
+ * first response is whole (by its Content-Length), nothing came for QUIET_MS, or READ_MS pass.
  *
  * Aborts when the reply is not empty (closing without a reply is a fine answer to garbage)
  * and does not begin with an HTTP/1.x status line of status 100 to 599, or when a health
@@ -39,8 +39,14 @@
 #define TOK_OPERATOR "operator-fuzz-77b2"
 #define TOK_VIEWER   "viewer-fuzz-c3d9"
 
-/* How long to wait for the whole reply; the server's idle timeout (1 s) bounds it too. */
-#define READ_MS 3000
+/*
+ * How long to wait for the whole reply (the server's idle timeout, 1 s, bounds it too), and for
+ * its next bytes: a request the server waits to see the end of is given up after QUIET_MS
+ * (the close resets the connection), not after the idle timeout. A reply slower than that is
+ * not checked, but the health request after it is.
+ */
+#define READ_MS	 3000
+#define QUIET_MS 100
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -157,21 +163,24 @@ reply_complete(const char *out, size_t len, bool head)
 }
 
 /*
- * Read until the server closes, one whole response is in, or wait_ms pass; out is
- * NUL-terminated. Returns the length.
+ * Read until the server closes, one whole response is in, wait_ms pass, or (quiet_ms not 0)
+ * nothing came for quiet_ms; out is NUL-terminated. Returns the length.
  */
 static size_t
-read_reply(int fd, char *out, size_t cap, unsigned wait_ms, bool head, bool *closed)
+read_reply(int fd, char *out, size_t cap, unsigned wait_ms, unsigned quiet_ms, bool head,
+		bool *closed)
 {
 	uint64_t deadline = now_ms() + wait_ms;
 	size_t len = 0;
 
 	*closed = false;
 	for (;;) {
-		uint64_t t = now_ms();
+		uint64_t t = now_ms(), until = deadline;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		if (t >= deadline || poll(&p, 1, (int)(deadline - t)) <= 0)
+		if (quiet_ms != 0 && t + quiet_ms < until)
+			until = t + quiet_ms;
+		if (t >= until || poll(&p, 1, (int)(until - t)) <= 0)
 			break;
 		if (len == cap - 1) {
 			char sink[4096]; /* keep reading so that the server can finish */
@@ -228,7 +237,7 @@ health_or_abort(void)
 			port);
 
 	send_all(fd, (const uint8_t *)req, (size_t)n);
-	size_t len = read_reply(fd, resp, sizeof(resp), READ_MS, false, &closed);
+	size_t len = read_reply(fd, resp, sizeof(resp), READ_MS, 0, false, &closed);
 
 	close(fd);
 	if (!status_line_ok(resp, len) || strncmp(resp + 9, "200", 3) != 0) {
@@ -289,8 +298,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	send_all(fd, req, len);
 	/* No more bytes: a partial request is answered or dropped now, not after the timeout. */
 	shutdown(fd, SHUT_WR);
-	rlen = read_reply(fd, resp, sizeof(resp), READ_MS, len >= 5 && memcmp(req, "HEAD ", 5) == 0,
-			&closed);
+	rlen = read_reply(fd, resp, sizeof(resp), READ_MS, QUIET_MS,
+			len >= 5 && memcmp(req, "HEAD ", 5) == 0, &closed);
 	close(fd);
 	free(req);
 	if (verbose < 0)
