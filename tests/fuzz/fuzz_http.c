@@ -12,11 +12,13 @@
  * first response is whole (by its Content-Length), nothing came for QUIET_MS, or READ_MS pass.
  *
  * Aborts when the reply is not empty (closing without a reply is a fine answer to garbage)
- * and does not begin with an HTTP/1.x status line of status 100 to 599, or when a health
+ * and does not begin with an HTTP/1.x status line of status 100 to 599, when a header line of
+ * the reply is not "Name: value" without control bytes (CR/LF injection), or when a health
  * request on a new connection afterwards does not get 200: the server stopped answering.
  * FUZZ_HTTP_VERBOSE=1 in the environment prints each exchange's first reply line and time.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -225,6 +227,35 @@ status_line_ok(const char *r, size_t len)
 	return len == 12 || r[12] == ' ' || r[12] == '\r';
 }
 
+/*
+ * Every header line of the first response is "Name: value" with a token for a name and no
+ * control bytes in the value: nothing a client sent split a header (CR/LF injection). Only
+ * checked when the header is complete.
+ */
+static bool
+headers_ok(const char *r, size_t len)
+{
+	const char *end = memmem(r, len, "\r\n\r\n", 4);
+	const char *line = memmem(r, len, "\r\n", 2);
+
+	if (end == NULL)
+		return true;
+	while (line < end) {
+		const char *p = line + 2, *eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+		const char *q = p;
+
+		while (q < eol && (isalnum((unsigned char)*q) || strchr("!#$%&'*+-.^_`|~", *q)))
+			q++;
+		if (q == p || q >= eol || *q != ':')
+			return false;
+		for (q++; q < eol; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				return false;
+		line = eol;
+	}
+	return true;
+}
+
 static void
 health_or_abort(void)
 {
@@ -310,6 +341,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(int)strcspn(resp, "\r\n"), resp);
 	if (rlen > 0 && !status_line_ok(resp, rlen)) {
 		fprintf(stderr, "fuzz_http: reply without a valid status line: \"%.120s\"\n", resp);
+		abort();
+	}
+	if (!headers_ok(resp, rlen)) {
+		fprintf(stderr, "fuzz_http: a malformed header line in: \"%.400s\"\n", resp);
 		abort();
 	}
 	health_or_abort();
