@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <rte_version.h>
 
 #include "al_config.h"
+#include "ctl_alert.h"
 #include "ctl_analysis.h"
 #include "ctl_bpf.h"
 #include "ctl_call.h"
@@ -43,6 +45,7 @@
 #include "vg_eal.h"
 #include "vg_eal_cleanup.h"
 #include "vg_log.h"
+#include "vg_notify.h"
 #include "vg_priv.h"
 
 #ifndef VIGIL_VERSION
@@ -83,14 +86,42 @@ parse_store_section(struct vg_yaml *y, yaml_node_t *n, void *obj)
 
 static volatile sig_atomic_t quit_requested;
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t reopen_requested;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
+	else if (sig == SIGUSR2)
+		reopen_requested = 1;
 	else
 		quit_requested = 1;
+}
+
+/*
+ * Each pass of the control loop: the service manager's watchdog, and SIGUSR2's reopening of the
+ * EVE log after logrotate moved it. SIGUSR2 rather than SIGHUP, which rebuilds the policy and
+ * the signatures (and replaces texts applied through the API): a rotation must not do that.
+ */
+static void
+service_tick(void *arg, uint64_t now_ms)
+{
+	struct ctl_ctx *ctx = arg;
+
+	vg_notify_tick(now_ms);
+	if (reopen_requested) {
+		struct ctl_eve *eve = ctl_analysis_eve(ctx->analysis);
+
+		reopen_requested = 0;
+		if (eve != NULL) {
+			MAIN_LOG(NOTICE, "SIGUSR2: reopening %s", sections.analysis.alerts.eve_log);
+			ctl_eve_reopen(eve);
+		} else {
+			MAIN_LOG(NOTICE, "SIGUSR2: no EVE log is configured (alerts.eve_log); "
+					 "nothing to reopen");
+		}
+	}
 }
 
 struct options {
@@ -142,7 +173,8 @@ usage(FILE *out)
 			"\n"
 			"EAL arguments come from the config (eal.args), not the command line.\n"
 			"Signals: SIGINT or SIGTERM stop cleanly and print the final counters;\n"
-			"SIGHUP reloads the policy and signature files.\n"
+			"SIGHUP reloads the policy and signature files; SIGUSR2 reopens the EVE\n"
+			"log (after logrotate moved it).\n"
 			"Exit status: 0 ok, 1 bad config, 2 bad command line, 3 runtime failure.\n",
 			VIGIL_DEFAULT_CONFIG);
 }
@@ -637,6 +669,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	vg_notify_status("starting: signatures, policy, workers");
 	events = ctl_events_create(dp, dump);
 	mailbox = ctl_mailbox_create(256);
 	struct ctl_ctx ctx = {
@@ -755,10 +788,22 @@ run(const struct vg_config *cfg, const struct options *opts)
 		.stop_after_idle_ms = opts->stop_after_idle_ms,
 		.quit = &quit_requested,
 		.reload = &reload_requested,
+		.tick = service_tick,
+		.tick_arg = &ctx,
 	};
 	MAIN_LOG(NOTICE, "forwarding; SIGINT or SIGTERM stops");
+	{
+		char status[128];
+
+		snprintf(status, sizeof(status), "forwarding: %u ports, %u worker%s%s%s",
+				dp_n_ports(dp), dp_n_workers(dp), dp_n_workers(dp) == 1 ? "" : "s",
+				sections.priv.enabled ? ", as user " : "",
+				sections.priv.enabled ? sections.priv.user : "");
+		vg_notify_ready(status);
+	}
 	ctl_run(&ctx, &co);
 	MAIN_LOG(NOTICE, "stopping");
+	vg_notify_stopping("stopping: draining the workers");
 	mg_server_stop(mgmt);
 	mgmt = NULL;
 	/* The detectors judge the last intervals in there, before the flows are ended. */
@@ -889,6 +934,12 @@ main(int argc, char **argv)
 	if (opts.bench)
 		cfg.stats_stages = true;
 
+	uint64_t watchdog_ms = vg_notify_init();
+
+	/* From now on: logrotate may signal a vigild that is still starting (its default kills). */
+	signal(SIGUSR2, on_signal);
+
+	vg_notify_status("starting: EAL and ports");
 	vg_hugepage_probe(&hi);
 	rc = vg_eal_args_build(
 			&eal, &cfg, &hi, memory_needed_mb(&cfg), argv[0], sections.priv.enabled);
@@ -917,6 +968,9 @@ main(int argc, char **argv)
 		(void)rmdir(rte_eal_get_runtime_dir());
 	MAIN_LOG(NOTICE, "vigild %s starting with %s", VIGIL_VERSION, opts.config);
 	MAIN_LOG(NOTICE, "%s", eal.reason);
+	if (watchdog_ms > 0)
+		MAIN_LOG(INFO, "service manager's watchdog: WATCHDOG=1 every %" PRIu64 " ms",
+				watchdog_ms);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -127,6 +127,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 			if (ctx->sigs != NULL)
 				ctl_sigs_reload_async(ctx->sigs);
 		}
+		if (opts->tick != NULL)
+			opts->tick(opts->tick_arg, t);
 
 		if (opts->stats_interval_ms > 0 && t >= next_stats) {
 			print_stats_line(dp, &st);

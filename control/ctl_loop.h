@@ -20,6 +20,13 @@ struct ctl_opts {
 	uint64_t stop_after_idle_ms;   /* 0: run until signalled */
 	volatile sig_atomic_t *quit;   /* set by the signal handler */
 	volatile sig_atomic_t *reload; /* SIGHUP: rebuild the policy file */
+	/*
+	 * Called on every pass of the loop (at least every millisecond or so) with the monotonic
+	 * time in ms, on the control lcore: vigild's service-manager watchdog and log reopening.
+	 * A stalled loop stops calling it. NULL: none.
+	 */
+	void (*tick)(void *arg, uint64_t now_ms);
+	void *tick_arg;
 };
 
 /*

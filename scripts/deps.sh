@@ -11,8 +11,9 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
 	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libcap-ng-dev libseccomp-dev
+	libsystemd-dev
 	# running, demo and tests
-	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps
+	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps logrotate
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
