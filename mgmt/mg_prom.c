@@ -27,7 +27,7 @@ struct prom_row {
 	const char *label;
 	const char *label_from; /* element field for [] ("name", "id"); NULL for * */
 	const char *const_label;
-	double scale;	    /* multiply the value (Mb/s to bit/s); 0 means 1 */
+	double scale;	    /* multiply the value (Mb/s to byte/s, ms to s); 0 means 1 */
 	const char *label2; /* "obj.*.*": the inner member's label */
 };
 
@@ -42,8 +42,10 @@ static const struct prom_row rows[] = {
 	/* Ports. */
 	{ "vigil_port_up", "gauge", "1 when the port has link.", "ports[].link.up", "port", "name",
 			NULL },
-	{ "vigil_port_link_speed_bits_per_second", "gauge", "Link speed of the port.",
-			"ports[].link.speed_mbps", "port", "name", NULL, 1e6 },
+	/* Base units as Prometheus names them (bytes, seconds): promtool check metrics wants
+	 * them, and tests/api/test_prometheus.py runs it on this output. */
+	{ "vigil_port_link_speed_bytes_per_second", "gauge", "Link speed of the port.",
+			"ports[].link.speed_mbps", "port", "name", NULL, 1e6 / 8 },
 	{ "vigil_port_received_packets_total", "counter", "Packets received on the port.",
 			"ports[].rx_packets", "port", "name", NULL },
 	{ "vigil_port_received_bytes_total", "counter", "Bytes received on the port.",
@@ -249,9 +251,9 @@ static const struct prom_row rows[] = {
 			"store.durable_pending", NULL, NULL, NULL },
 	{ "vigil_store_failing", "gauge", "1 while the store's last write attempt failed.",
 			"store.failing", NULL, NULL, NULL },
-	{ "vigil_store_writer_busy_ms", "gauge",
+	{ "vigil_store_writer_busy_seconds", "gauge",
 			"How long the store's writer has been in its current write (a stalled disk).",
-			"store.writer_busy_ms", NULL, NULL, NULL },
+			"store.writer_busy_ms", NULL, NULL, NULL, 1e-3 },
 	{ "vigil_store_failure_episodes_total", "counter",
 			"Store failure episodes (first failure to next success).", "store.episodes",
 			NULL, NULL, NULL },
@@ -356,6 +358,18 @@ sample_value(const json_t *v, char *buf, size_t len)
 	return true;
 }
 
+/* The row's value: sample_value, then multiplied by the row's scale. %.15g prints the products
+ * of a decimal scale as the short numbers they are (1500 ms: 1.5, not 1.5000000000000002). */
+static bool
+row_value(const struct prom_row *row, const json_t *v, char *buf, size_t len)
+{
+	if (!sample_value(v, buf, len))
+		return false;
+	if (row->scale != 0 && json_is_number(v))
+		snprintf(buf, len, "%.15g", json_number_value(v) * row->scale);
+	return true;
+}
+
 static void
 put_sample2(struct out *o, const struct prom_row *row, const char *label, const char *lv,
 		const char *lv2, const char *value)
@@ -452,7 +466,7 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		{
 			const json_t *v = get_path(el, rest);
 
-			if (!sample_value(v, value, sizeof(value)))
+			if (!row_value(row, v, value, sizeof(value)))
 				continue;
 			if (row->label == NULL) {
 				sum += json_is_boolean(v) ? json_is_true(v) : json_number_value(v);
@@ -461,9 +475,6 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 			}
 			if (!label_text(el, row->label_from, lv, sizeof(lv)))
 				continue;
-			if (row->scale != 0 && json_is_number(v))
-				snprintf(value, sizeof(value), "%.17g",
-						json_number_value(v) * row->scale);
 			put_sample(o, row, row->label, lv, value);
 			n++;
 		}
@@ -495,7 +506,7 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 
 				json_object_foreach((json_t *)m, k2, m2)
 				{
-					if (!sample_value(m2, value, sizeof(value)))
+					if (!row_value(row, m2, value, sizeof(value)))
 						continue;
 					put_sample2(o, row, row->label, k, k2, value);
 					n++;
@@ -506,7 +517,7 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		json_object_foreach((json_t *)obj, k, m)
 		{
 			v = get_path(m, rest);
-			if (!sample_value(v, value, sizeof(value)))
+			if (!row_value(row, v, value, sizeof(value)))
 				continue;
 			put_sample(o, row, row->label, k, value);
 			n++;
@@ -533,7 +544,7 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 		put(o, "vigil_dry_run %d\n", strcmp(mode, "dry-run") == 0);
 		return 1;
 	}
-	if (!sample_value(get_path(doc, row->path), value, sizeof(value)))
+	if (!row_value(row, get_path(doc, row->path), value, sizeof(value)))
 		return 0;
 	put_sample(o, row, NULL, NULL, value);
 	return 1;

@@ -14,6 +14,9 @@ packages=(
 	libsystemd-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps logrotate
+	# the Prometheus endpoint's test: promtool and a real server (tests/api/test_prometheus.py).
+	# Its package enables a server on :9090; see below.
+	prometheus
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
@@ -50,5 +53,11 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian's prometheus package enables and starts its service (a server on :9090 scraping
+# itself) where systemd runs; in a container without it, invoke-rc.d or policy-rc.d skips the
+# start. The test starts its own server on a free port, so the one installed here stays off.
+if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+	systemctl disable --now prometheus.service || true
+fi
 ensure_user
 echo "deps: done"
