@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "ctl_bpf.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
+#include "ctl_link.h"
 #include "ctl_loop.h"
 #include "ctl_policy.h"
 #include "ctl_store.h"
@@ -71,6 +73,7 @@ struct sections {
 	struct det_config sigs;
 	struct al_config applayer;
 	struct vg_priv_config priv; /* priv.enabled: drop to priv.user once the ports are up */
+	struct ctl_link_opts link;
 };
 
 static struct sections sections;
@@ -648,6 +651,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_events *events = NULL;
 	struct ctl_mailbox *mailbox = NULL;
 	struct ctl_policy *policy = NULL;
+	struct ctl_link *link = NULL;
 	struct ctl_store *store = NULL;
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
@@ -680,7 +684,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 		.start_ns = ctl_wall_ns(),
 	};
 	policy = ctx.policy = ctl_policy_create(&ctx);
-	if (events == NULL || mailbox == NULL || policy == NULL) {
+	link = ctx.link = ctl_link_create(&ctx, &sections.link);
+	if (events == NULL || mailbox == NULL || policy == NULL || link == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
@@ -763,6 +768,13 @@ run(const struct vg_config *cfg, const struct options *opts)
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
+		/* Link propagation sets a kernel interface down: CAP_NET_ADMIN, on control only. */
+		if (ctl_link_needs_net_admin(&sections.link, &ctx) &&
+				vg_priv_keep(&sections.priv, CAP_NET_ADMIN) != 0) {
+			MAIN_LOG(ERR, "privileges: no room to keep net_admin for link propagation");
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
 		if (vg_priv_drop(&sections.priv, err, sizeof(err)) != 0) {
 			MAIN_LOG(ERR, "privileges: %s; stopping", err);
 			rc = EXIT_RUNTIME;
@@ -819,6 +831,7 @@ out:
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
+	ctl_link_free(link);
 	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
@@ -849,6 +862,7 @@ main(int argc, char **argv)
 	ctl_store_opts_defaults(&sections.store);
 	mg_config_defaults(&sections.mgmt);
 	vg_priv_defaults(&sections.priv);
+	ctl_link_opts_defaults(&sections.link);
 	ctl_analysis_opts_defaults(&sections.analysis);
 	if (det_config_init(&sections.sigs) != 0)
 		return EXIT_RUNTIME;
@@ -861,6 +875,7 @@ main(int argc, char **argv)
 		{ "alerts", ctl_analysis_parse_alerts, &sections.analysis },
 		{ "mgmt", mg_config_yaml_parse, &sections.mgmt },
 		{ "privileges", vg_priv_yaml_parse, &sections.priv },
+		{ "link", ctl_link_parse, &sections.link },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(

@@ -12,6 +12,7 @@
 
 #include "ctl_analysis.h"
 #include "ctl_api.h"
+#include "ctl_link.h"
 #include "ctl_policy.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
@@ -116,7 +117,9 @@ ctl_api_status(struct ctl_ctx *ctx)
 	{
 		const struct dp_port *dp_p = dp_port(ctx->dp, (unsigned)i);
 
-		json_object_set_new(p, "link", link_json(dp_p->port_id));
+		json_object_set_new(p, "link",
+				ctx->link != NULL ? ctl_link_port_json(ctx->link, (unsigned)i)
+						  : link_json(dp_p->port_id));
 		json_object_set_new(
 				p, "peer", json_string(dp_port(ctx->dp, dp_p->peer)->cfg->name));
 	}
@@ -133,6 +136,8 @@ ctl_api_status(struct ctl_ctx *ctx)
 						  1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
 	json_object_set_new(r, "process", process_json());
+	if (ctx->link != NULL)
+		json_object_set_new(r, "link_events", ctl_link_events_json(ctx->link));
 	{
 		int64_t pv = ctl_policy_version(ctx->policy);
 		unsigned rules = 0;
@@ -166,7 +171,16 @@ ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len)
 	for (unsigned i = 0; i < dp_n_ports(ctx->dp); i++) {
 		const struct dp_port *p = dp_port(ctx->dp, i);
 		struct rte_eth_link link;
+		/* The link watch's view (ctl_link.h): a link it cannot see (a tap moved to another
+		 * namespace) does not hold readiness; before its first poll, ask the driver. */
+		int s = ctl_link_port_state(ctx->link, i);
 
+		if (s == 1 || s == -1)
+			continue;
+		if (s == 0) {
+			snprintf(why, len, "port %s has no link", p->cfg->name);
+			return false;
+		}
 		memset(&link, 0, sizeof(link));
 		if (rte_eth_link_get_nowait(p->port_id, &link) != 0 ||
 				link.link_status != RTE_ETH_LINK_UP) {

@@ -32,6 +32,7 @@ struct ctl_ctx {
 	struct ctl_store *store; /* NULL: no store configured */
 	struct ctl_analysis *analysis;
 	struct ctl_sigs *sigs; /* NULL: no signatures configured */
+	struct ctl_link *link; /* link watch and propagation (ctl_link.h) */
 	uint64_t start_ns;     /* wall clock at start, for uptime */
 };
 

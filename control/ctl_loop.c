@@ -10,6 +10,7 @@
 #include "ctl_analysis.h"
 #include "ctl_call.h"
 #include "ctl_loop.h"
+#include "ctl_link.h"
 #include "ctl_policy.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
@@ -160,6 +161,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 			ctl_analysis_tick(ctx->analysis, t, drained < DRAIN_MAX ? clock_ns : 0);
 		if (ctx->store != NULL)
 			ctl_store_tick(ctx->store, t);
+		if (ctx->link != NULL)
+			ctl_link_tick(ctx->link, t);
 		if (work == 0)
 			ctl_mailbox_wait(ctx->mailbox, 1000);
 	}

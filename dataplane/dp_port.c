@@ -291,8 +291,8 @@ dp_port_log_link(const struct dp_port *p)
 }
 
 /* The value of key=... in a devargs string, into out; false when absent. */
-static bool
-devarg(const char *device, const char *key, char *out, size_t len)
+bool
+dp_port_devarg(const char *device, const char *key, char *out, size_t len)
 {
 	size_t kl = strlen(key);
 
@@ -321,8 +321,8 @@ dp_port_held_mbufs(const char *device)
 	pcap_t *pc;
 
 	if (strncmp(device, "net_pcap", 8) != 0 ||
-			!devarg(device, "infinite_rx", flag, sizeof(flag)) ||
-			strcmp(flag, "1") != 0 || !devarg(device, "rx_pcap", path, sizeof(path)))
+			!dp_port_devarg(device, "infinite_rx", flag, sizeof(flag)) ||
+			strcmp(flag, "1") != 0 || !dp_port_devarg(device, "rx_pcap", path, sizeof(path)))
 		return 0;
 	pc = pcap_open_offline(path, err);
 	if (pc == NULL)

@@ -57,6 +57,9 @@ int dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_time
 /* Stop and close the port; safe if it never started. */
 void dp_port_stop(struct dp_port *p);
 
+/* The value of key=... in a vdev string ("net_tap0,iface=x"), into out; false when absent. */
+bool dp_port_devarg(const char *device, const char *key, char *out, size_t len);
+
 /* Log link status: "port outside (net_tap0): link up, 10 Gbps, full duplex". */
 void dp_port_log_link(const struct dp_port *p);
 

@@ -46,6 +46,13 @@ static const struct prom_row rows[] = {
 	 * them, and tests/api/test_prometheus.py runs it on this output. */
 	{ "vigil_port_link_speed_bytes_per_second", "gauge", "Link speed of the port.",
 			"ports[].link.speed_mbps", "port", "name", NULL, 1e6 / 8 },
+	{ "vigil_port_link_changes_total", "counter",
+			"Changes of the port's link state seen since start (docs/OPERATIONS.md, Link "
+			"state).",
+			"ports[].link.changes", "port", "name", NULL },
+	{ "vigil_port_link_held_down", "gauge",
+			"1 while link propagation holds the port down because its peer lost its link.",
+			"ports[].link.held_down", "port", "name", NULL },
 	{ "vigil_port_received_packets_total", "counter", "Packets received on the port.",
 			"ports[].rx_packets", "port", "name", NULL },
 	{ "vigil_port_received_bytes_total", "counter", "Bytes received on the port.",

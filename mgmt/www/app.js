@@ -724,9 +724,15 @@ function renderPorts(s, p, dt) {
 		pps[`${pt.name} RX`] = rx;
 		drops[`${pt.name} dropped`] = dr;
 		const link = pt.link || {};
-		const linkText = link.up
-			? `up ${link.speed_mbps ? fmtShort(link.speed_mbps * 1e6) + 'bit/s' : ''} ${link.duplex || ''}`.trim()
-			: 'down';
+		// null: the link cannot be seen (a tap moved to another namespace), which is not down.
+		const linkText =
+			link.up === null
+				? 'unknown'
+				: link.up
+					? `up ${link.speed_mbps ? fmtShort(link.speed_mbps * 1e6) + 'bit/s' : ''} ${link.duplex || ''}`.trim()
+					: link.held_down
+						? 'down (held: peer lost its link)'
+						: 'down';
 		return h(
 			'tr',
 			{ 'data-port': pt.name },
@@ -736,8 +742,9 @@ function renderPorts(s, p, dt) {
 				'td',
 				{},
 				h('span', {
-					class: 'badge ' + (link.up ? 'ok' : 'warn'),
+					class: 'badge ' + (link.up ? 'ok' : link.up === null ? '' : 'warn'),
 					text: linkText,
+					title: link.reason || '',
 				}),
 			),
 			h('td', { text: pt.peer || '' }),

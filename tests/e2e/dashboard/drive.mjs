@@ -154,6 +154,15 @@ try {
 	log(
 		`ports outside and inside shown; outside RX ${rx1} -> ${rx2} packets, ${pps} pkt/s; ${dropped} dropped; inside TX ${txin}`,
 	);
+	// The taps forward from other namespaces, where vigild cannot see their link: the
+	// dashboard must not call a port that forwards "down" (it says "unknown").
+	for (const port of ['outside', 'inside']) {
+		const badge = await page
+			.locator(`#ports tr[data-port="${port}"] td .badge`)
+			.innerText();
+		if (badge !== 'unknown')
+			throw new Error(`port ${port}'s link shows '${badge}', not 'unknown'`);
+	}
 	const legend = await page.locator('#legend-pps').innerText();
 	if (!/outside RX/.test(legend) || !/inside RX/.test(legend))
 		throw new Error(`the packets/s chart has no series per port: '${legend}'`);

@@ -4,6 +4,7 @@
 #include "vg_test.h"
 
 #include "vg_config.h"
+#include "vg_priv.h"
 #include "vg_yaml.h"
 
 #define PORTS                     \
@@ -130,6 +131,7 @@ test_shipped_config_is_valid(void **state)
 {
 	struct vg_config cfg;
 	struct vg_diag d;
+	struct vg_priv_config priv;
 	unsigned seen = 0;
 	const struct vg_config_section others[] = {
 		{ "signatures", owned_elsewhere, &seen },
@@ -138,9 +140,13 @@ test_shipped_config_is_valid(void **state)
 		{ "alerts", owned_elsewhere, &seen },
 		{ "mgmt", owned_elsewhere, &seen },
 		{ "applayer", owned_elsewhere, &seen },
+		{ "link", owned_elsewhere, &seen },
+		/* Parsed for real: the shipped user must be one deps.sh creates. */
+		{ "privileges", vg_priv_yaml_parse, &priv },
 	};
 
 	(void)state;
+	vg_priv_defaults(&priv);
 	vg_diag_init(&d);
 	int rc = vg_config_load_sections(&cfg, VIGIL_SOURCE_ROOT "/conf/vigil.yaml", others,
 			sizeof(others) / sizeof(others[0]), &d);
