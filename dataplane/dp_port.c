@@ -322,7 +322,8 @@ dp_port_held_mbufs(const char *device)
 
 	if (strncmp(device, "net_pcap", 8) != 0 ||
 			!dp_port_devarg(device, "infinite_rx", flag, sizeof(flag)) ||
-			strcmp(flag, "1") != 0 || !dp_port_devarg(device, "rx_pcap", path, sizeof(path)))
+			strcmp(flag, "1") != 0 ||
+			!dp_port_devarg(device, "rx_pcap", path, sizeof(path)))
 		return 0;
 	pc = pcap_open_offline(path, err);
 	if (pc == NULL)
