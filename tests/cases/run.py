@@ -19,6 +19,8 @@ give the same result at every size: the same packets out of every port, the same
 same counters. Packet order within a burst must not change any verdict, alert or flow record.
 """
 import argparse
+import concurrent.futures
+import itertools
 import glob
 import json
 import os
@@ -133,6 +135,9 @@ def compare_port(name, expected_path, actual_path):
     return problems
 
 
+RUN_SEQ = itertools.count()
+
+
 def run_case(case_dir, args, burst=None, observe=None):
     name = os.path.basename(case_dir.rstrip("/"))
     with open(os.path.join(case_dir, "case.json")) as f:
@@ -143,7 +148,7 @@ def run_case(case_dir, args, burst=None, observe=None):
     expect = case.get("expect", {})
     work = tempfile.mkdtemp(prefix=f"vigil-case-{name}-")
     check_outputs = True
-    prefix = f"vgcase{os.getpid()}"
+    prefix = f"vgcase{os.getpid()}_{next(RUN_SEQ)}_"  # distinct for runs side by side (-j)
     port_cfg = []
     for i, p in enumerate(ports):
         dev = f"net_pcap{i}"
@@ -231,7 +236,7 @@ def run_case(case_dir, args, burst=None, observe=None):
             problems += check_alerts(case, eve_path)
     if observe is not None and proc is not None:
         observe.update(observables(work, ports))
-    leftovers = glob.glob(f"/dev/hugepages/{prefix}*") + glob.glob(f"/var/run/dpdk/{prefix}")
+    leftovers = glob.glob(f"/dev/hugepages/{prefix}map_*") + glob.glob(f"/var/run/dpdk/{prefix}")
     if leftovers:
         problems.append(f"vigild left files behind: {leftovers}")
     if problems and args.verbose and proc is not None:
@@ -317,6 +322,23 @@ def run_bursts(d, args, bursts):
     return name, desc, problems, work
 
 
+def report(name, desc, problems, work, args, failed, skipped):
+    """Print one case's result; returns the updated failed and skipped counts."""
+    if problems is SKIP:
+        skipped += 1
+        print(f"skip {name}: {SKIP[0]}", flush=True)
+    elif problems:
+        failed += 1
+        print(f"FAIL {name}: {desc}")
+        for p in problems:
+            print("  " + p.replace("\n", "\n  "))
+        if args.keep:
+            print(f"  scratch kept in {work}")
+    else:
+        print(f"ok   {name}: {desc}", flush=True)
+    return failed, skipped
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--vigild", required=True)
@@ -331,6 +353,10 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--bpf-dir", help="folder of the built eBPF objects (build/bpf), for "
                     "policies that name @BPF@")
+    ap.add_argument("-j", "--jobs", type=int, default=1,
+                    help="cases run side by side (each vigild has its own file prefix); only "
+                         "with --bursts, whose runs are on the capture's clock and so do not "
+                         "depend on how the machine schedules them")
     ap.add_argument("--bursts", help="run each case at these burst sizes (e.g. 1,4,32) and "
                     "require the same result at every size")
     args = ap.parse_args()
@@ -343,23 +369,18 @@ def main():
         return 2
     failed = skipped = 0
     bursts = [int(x) for x in args.bursts.split(",")] if args.bursts else None
-    for d in dirs:
-        if bursts:
-            name, desc, problems, work = run_bursts(d, args, bursts)
-        else:
-            name, desc, problems, work = run_case(d, args)
-        if problems is SKIP:
-            skipped += 1
-            print(f"skip {name}: {SKIP[0]}")
-        elif problems:
-            failed += 1
-            print(f"FAIL {name}: {desc}")
-            for p in problems:
-                print("  " + p.replace("\n", "\n  "))
-            if args.keep:
-                print(f"  scratch kept in {work}")
-        else:
-            print(f"ok   {name}: {desc}")
+    if args.jobs > 1 and not bursts:
+        print("--jobs needs --bursts: without it cases run on the TSC clock, which two vigild "
+              "side by side would make depend on scheduling", file=sys.stderr)
+        return 2
+
+    def one(d):
+        return run_bursts(d, args, bursts) if bursts else run_case(d, args)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        results = ex.map(one, dirs) if args.jobs > 1 else map(one, dirs)
+        for name, desc, problems, work in results:
+            failed, skipped = report(name, desc, problems, work, args, failed, skipped)
     print(f"{len(dirs) - failed - skipped} of {len(dirs)} cases passed"
           + (f", {skipped} skipped" if skipped else "")
           + (" (--no-huge)" if args.no_huge else "")
