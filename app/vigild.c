@@ -31,6 +31,7 @@
 #include "ctl_ctx.h"
 #include "ctl_link.h"
 #include "ctl_loop.h"
+#include "ctl_watchdog.h"
 #include "ctl_policy.h"
 #include "ctl_store.h"
 #include "rl_compile.h"
@@ -74,6 +75,7 @@ struct sections {
 	struct al_config applayer;
 	struct vg_priv_config priv; /* priv.enabled: drop to priv.user once the ports are up */
 	struct ctl_link_opts link;
+	struct ctl_watchdog_opts watchdog;
 };
 
 static struct sections sections;
@@ -125,6 +127,25 @@ service_tick(void *arg, uint64_t now_ms)
 					 "nothing to reopen");
 		}
 	}
+}
+
+/*
+ * Tests only: with VIGIL_TEST_STALL_MS=N in the environment, SIGUSR1 sent to one thread
+ * (tgkill) holds that thread N ms in the handler, to stall a worker on purpose for the
+ * watchdog's test (tests/e2e/test_watchdog.sh). Without the variable SIGUSR1 keeps its default.
+ */
+static long test_stall_ms;
+
+static void
+on_test_stall(int sig)
+{
+	struct timespec ts = { test_stall_ms / 1000, (test_stall_ms % 1000) * 1000000L };
+	int saved = errno;
+
+	(void)sig;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	errno = saved;
 }
 
 struct options {
@@ -652,6 +673,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_mailbox *mailbox = NULL;
 	struct ctl_policy *policy = NULL;
 	struct ctl_link *link = NULL;
+	struct ctl_watchdog *watchdog = NULL;
 	struct ctl_store *store = NULL;
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
@@ -685,7 +707,9 @@ run(const struct vg_config *cfg, const struct options *opts)
 	};
 	policy = ctx.policy = ctl_policy_create(&ctx);
 	link = ctx.link = ctl_link_create(&ctx, &sections.link);
-	if (events == NULL || mailbox == NULL || policy == NULL || link == NULL) {
+	watchdog = ctx.watchdog = ctl_watchdog_create(&ctx, &sections.watchdog);
+	if (events == NULL || mailbox == NULL || policy == NULL || link == NULL ||
+			watchdog == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
@@ -832,6 +856,7 @@ out:
 		dp_stop(dp);
 	ctl_policy_free(policy);
 	ctl_link_free(link);
+	ctl_watchdog_free(watchdog);
 	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
@@ -863,6 +888,7 @@ main(int argc, char **argv)
 	mg_config_defaults(&sections.mgmt);
 	vg_priv_defaults(&sections.priv);
 	ctl_link_opts_defaults(&sections.link);
+	ctl_watchdog_opts_defaults(&sections.watchdog);
 	ctl_analysis_opts_defaults(&sections.analysis);
 	if (det_config_init(&sections.sigs) != 0)
 		return EXIT_RUNTIME;
@@ -876,6 +902,7 @@ main(int argc, char **argv)
 		{ "mgmt", mg_config_yaml_parse, &sections.mgmt },
 		{ "privileges", vg_priv_yaml_parse, &sections.priv },
 		{ "link", ctl_link_parse, &sections.link },
+		{ "watchdog", ctl_watchdog_parse, &sections.watchdog },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(
@@ -953,6 +980,9 @@ main(int argc, char **argv)
 
 	/* From now on: logrotate may signal a vigild that is still starting (its default kills). */
 	signal(SIGUSR2, on_signal);
+	if (getenv("VIGIL_TEST_STALL_MS") != NULL &&
+			(test_stall_ms = strtol(getenv("VIGIL_TEST_STALL_MS"), NULL, 10)) > 0)
+		signal(SIGUSR1, on_test_stall);
 
 	vg_notify_status("starting: EAL and ports");
 	vg_hugepage_probe(&hi);

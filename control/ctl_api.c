@@ -13,6 +13,7 @@
 #include "ctl_analysis.h"
 #include "ctl_api.h"
 #include "ctl_link.h"
+#include "ctl_watchdog.h"
 #include "ctl_policy.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
@@ -136,6 +137,13 @@ ctl_api_status(struct ctl_ctx *ctx)
 						  1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
 	json_object_set_new(r, "process", process_json());
+	if (ctx->watchdog != NULL) {
+		json_t *w;
+		size_t wi;
+
+		json_array_foreach(json_object_get(r, "workers"), wi, w) json_object_set_new(w,
+				"watchdog", ctl_watchdog_worker_json(ctx->watchdog, (unsigned)wi));
+	}
 	if (ctx->link != NULL)
 		json_object_set_new(r, "link_events", ctl_link_events_json(ctx->link));
 	{

@@ -33,6 +33,7 @@ struct ctl_ctx {
 	struct ctl_analysis *analysis;
 	struct ctl_sigs *sigs; /* NULL: no signatures configured */
 	struct ctl_link *link; /* link watch and propagation (ctl_link.h) */
+	struct ctl_watchdog *watchdog; /* the workers' watchdog (ctl_watchdog.h) */
 	uint64_t start_ns;     /* wall clock at start, for uptime */
 };
 

@@ -11,6 +11,7 @@
 #include "ctl_call.h"
 #include "ctl_loop.h"
 #include "ctl_link.h"
+#include "ctl_watchdog.h"
 #include "ctl_policy.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
@@ -163,6 +164,8 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 			ctl_store_tick(ctx->store, t);
 		if (ctx->link != NULL)
 			ctl_link_tick(ctx->link, t);
+		if (ctx->watchdog != NULL)
+			ctl_watchdog_tick(ctx->watchdog, t);
 		if (work == 0)
 			ctl_mailbox_wait(ctx->mailbox, 1000);
 	}

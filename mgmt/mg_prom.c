@@ -149,6 +149,14 @@ static const struct prom_row rows[] = {
 			"bpf[].cycles_per_run", "rule", "name", NULL },
 
 	/* Workers. */
+	{ "vigil_worker_stalled", "gauge",
+			"1 while the watchdog finds the worker's loop stopped for longer than "
+			"watchdog.timeout.",
+			"workers[].watchdog.stalled", "worker", "id", NULL },
+	{ "vigil_worker_stalls_total", "counter",
+			"Times the watchdog found the worker's loop stopped for longer than "
+			"watchdog.timeout.",
+			"workers[].watchdog.stalls", "worker", "id", NULL },
 	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
 			"worker", "id", NULL },
 	{ "vigil_worker_busy_loops_total", "counter",

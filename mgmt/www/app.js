@@ -688,6 +688,7 @@ function renderStatus(s, p, dt) {
 		...(s.workers || []).map((w) => {
 			const q = pw.get(w.id);
 			const busy = q && hz ? rate(w.busy_cycles, q.busy_cycles, dt) : null;
+			const wd = w.watchdog || {};
 			return h(
 				'tr',
 				{},
@@ -702,6 +703,18 @@ function renderStatus(s, p, dt) {
 				}),
 				h('td', { class: 'num', text: fmtInt(w.flows && w.flows.active) }),
 				h('td', { class: 'num', text: fmtInt(w.events && w.events.lost) }),
+				h(
+					'td',
+					{},
+					h('span', {
+						class: 'badge ' + (wd.stalled ? 'warn' : 'ok'),
+						text: wd.stalled
+							? `stalled ${fmtInt(wd.stalled_ms)} ms`
+							: wd.stalls
+								? `ok (${fmtInt(wd.stalls)} stalls)`
+								: 'ok',
+					}),
+				),
 			);
 		}),
 	);

@@ -141,6 +141,7 @@ test_shipped_config_is_valid(void **state)
 		{ "mgmt", owned_elsewhere, &seen },
 		{ "applayer", owned_elsewhere, &seen },
 		{ "link", owned_elsewhere, &seen },
+		{ "watchdog", owned_elsewhere, &seen },
 		/* Parsed for real: the shipped user must be one deps.sh creates. */
 		{ "privileges", vg_priv_yaml_parse, &priv },
 	};
