@@ -31,10 +31,10 @@ struct ctl_ctx {
 	struct ctl_policy *policy;
 	struct ctl_store *store; /* NULL: no store configured */
 	struct ctl_analysis *analysis;
-	struct ctl_sigs *sigs; /* NULL: no signatures configured */
-	struct ctl_link *link; /* link watch and propagation (ctl_link.h) */
+	struct ctl_sigs *sigs;	       /* NULL: no signatures configured */
+	struct ctl_link *link;	       /* link watch and propagation (ctl_link.h) */
 	struct ctl_watchdog *watchdog; /* the workers' watchdog (ctl_watchdog.h) */
-	uint64_t start_ns;     /* wall clock at start, for uptime */
+	uint64_t start_ns;	       /* wall clock at start, for uptime */
 };
 
 /* Wall-clock time in nanoseconds since the Unix epoch (versions, audit, uptime). */
