@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp_flow.h"
+#include "dp_tcp.h"
 #include "vg_log.h"
 #include "vg_priv.h"
 
@@ -171,6 +173,24 @@ ctl_api_status(struct ctl_ctx *ctx)
 	if (ctx->analysis != NULL && ctl_analysis_eve(ctx->analysis) != NULL)
 		json_object_set_new(r, "eve", eve_json(ctl_analysis_eve(ctx->analysis)));
 	return r;
+}
+
+static const char *tcp_states[DP_TCP__COUNT + 1];
+static pthread_once_t tcp_states_once = PTHREAD_ONCE_INIT;
+
+static void
+init_tcp_states(void)
+{
+	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
+		tcp_states[s] = dp_tcp_state_name((enum dp_tcp_state)s);
+	tcp_states[DP_TCP__COUNT] = NULL;
+}
+
+const char *const *
+ctl_api_tcp_states(void)
+{
+	pthread_once(&tcp_states_once, init_tcp_states);
+	return tcp_states;
 }
 
 bool

@@ -35,6 +35,9 @@ json_t *ctl_api_status(struct ctl_ctx *ctx);
  * why says what is missing. */
 bool ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len);
 
+/* The TCP states' names as flows and counters spell them, NULL-terminated (query filters). */
+const char *const *ctl_api_tcp_states(void);
+
 /* Everything /metrics exposes, as one JSON document (mgmt formats it for Prometheus). */
 json_t *ctl_api_metrics(struct ctl_ctx *ctx);
 

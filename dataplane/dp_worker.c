@@ -785,6 +785,35 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 		apply_blocklist(w, b, dropped);
 }
 
+/*
+ * The policy's key (rules/rl_key.h) of a parsed IP packet that arrived on in_port. ICMP type
+ * and code go into the port fields (the policy cannot ask for ports on ICMP, so they never mean
+ * both). A non-first fragment has no L4 header: its ports are 0 and its flow's verdict should
+ * decide it.
+ */
+static inline void
+policy_key(const struct dp_pkt *p, uint16_t in_port, struct rl_key *k)
+{
+	k->proto = p->proto;
+	k->family = p->l3;
+	k->in_port = in_port > UINT8_MAX ? UINT8_MAX : (uint8_t)in_port;
+	k->tcp_flags = p->proto == 6 ? p->tcp_flags : 0;
+	k->vlan = htons(p->vlan[0]);
+	k->pad = 0;
+	memcpy(k->src, p->src, sizeof(k->src));
+	memcpy(k->dst, p->dst, sizeof(k->dst));
+	if (p->frag == DP_FRAG_LATER) {
+		k->sport = 0;
+		k->dport = 0;
+	} else if (p->proto == 1 || p->proto == 58) {
+		k->sport = htons(p->icmp_type);
+		k->dport = htons(p->icmp_code);
+	} else {
+		k->sport = htons(p->sport);
+		k->dport = htons(p->dport);
+	}
+}
+
 /* Stateless (tcp_flags) rules look at every keyed packet, flow or no flow. */
 static void
 stateless_rules(struct dp_burst *b)
@@ -798,7 +827,7 @@ stateless_rules(struct dp_burst *b)
 		return;
 	}
 	for (unsigned j = 0; j < b->m; j++) {
-		rl_key_from_pkt(&b->meta[b->idx[j]], b->src->port, &sk[j]);
+		policy_key(&b->meta[b->idx[j]], b->src->port, &sk[j]);
 		skp[j] = &sk[j];
 	}
 	rl_classify_stateless_bulk(b->pol, skp, b->m, b->sl_rule);

@@ -4,26 +4,12 @@
  * protocol, TCP state and application protocol).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "ctl_api.h"
-#include "dp_tcp.h"
 #include "mg_handlers.h"
 #include "mg_query.h"
-
-/* TCP state names as the dataplane spells them in counters and events. */
-static const char *state_names[DP_TCP__COUNT + 1];
-static pthread_once_t state_names_once = PTHREAD_ONCE_INIT;
-
-static void
-init_state_names(void)
-{
-	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
-		state_names[s] = dp_tcp_state_name((enum dp_tcp_state)s);
-	state_names[DP_TCP__COUNT] = NULL;
-}
 
 struct flows_query {
 	struct mg_addr addr;
@@ -37,11 +23,13 @@ struct flows_query {
 void
 mg_h_flows(struct mg_req *r)
 {
-	static const struct mg_qparam params[] = {
+	/* The states' names come from control (ctl_api_tcp_states): not a constant. */
+	const struct mg_qparam params[] = {
 		{ "addr", MG_QT_ADDR, offsetof(struct flows_query, addr), 0, 0, NULL },
 		{ "port", MG_QT_I64, offsetof(struct flows_query, port), 0, 65535, NULL },
 		{ "proto", MG_QT_PROTO, offsetof(struct flows_query, proto), 0, 0, NULL },
-		{ "state", MG_QT_ENUM, offsetof(struct flows_query, state), 0, 0, state_names },
+		{ "state", MG_QT_ENUM, offsetof(struct flows_query, state), 0, 0,
+				ctl_api_tcp_states() },
 		{ "app_proto", MG_QT_ENUM, offsetof(struct flows_query, app_proto), 0, 0,
 				mg_app_proto_names },
 		{ "limit", MG_QT_U32, offsetof(struct flows_query, limit), 1, 10000, NULL },
@@ -53,7 +41,6 @@ mg_h_flows(struct mg_req *r)
 	struct ctl_flow_filter f;
 	json_t *j;
 
-	pthread_once(&state_names_once, init_state_names);
 	if (mg_query_parse(r, params, &q) != 0)
 		return;
 	memset(&f, 0, sizeof(f));

@@ -2,8 +2,8 @@
 /*
  * The classification key: what the policy matches of one packet, laid out so that rte_acl reads
  * it in place (multi-byte fields in network order, fields grouped in 4-byte runs as rte_acl
- * wants). The dataplane fills one per packet with rl_key_from_pkt(); the compiled snapshot
- * (rl_compile.h) and the reference classifier (rl_ref.h) both read it.
+ * wants). The dataplane fills one per packet (policy_key() in dataplane/dp_worker.c); the
+ * compiled snapshot (rl_compile.h) and the reference classifier (rl_ref.h) both read it.
  */
 #ifndef RL_KEY_H
 #define RL_KEY_H
@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include "dp_pkt.h"
 
 /* Rule index meaning "no rule matched": the default action applies (or, for the stateless
  * check, the packet goes on to its flow's verdict). */
@@ -38,33 +36,5 @@ _Static_assert(offsetof(struct rl_key, src) == 8, "rte_acl field layout");
 _Static_assert(offsetof(struct rl_key, dst) == 24, "rte_acl field layout");
 _Static_assert(offsetof(struct rl_key, sport) == 40, "rte_acl field layout");
 _Static_assert(sizeof(struct rl_key) == 44, "rte_acl field layout");
-
-/*
- * Fill k from a parsed IP packet that arrived on in_port. ICMP type and code go into the port
- * fields (the policy cannot ask for ports on ICMP, so they never mean both). A non-first
- * fragment has no L4 header: its ports are 0 and its flow's verdict should decide it.
- */
-static inline void
-rl_key_from_pkt(const struct dp_pkt *p, uint16_t in_port, struct rl_key *k)
-{
-	k->proto = p->proto;
-	k->family = p->l3;
-	k->in_port = in_port > UINT8_MAX ? UINT8_MAX : (uint8_t)in_port;
-	k->tcp_flags = p->proto == 6 ? p->tcp_flags : 0;
-	k->vlan = htons(p->vlan[0]);
-	k->pad = 0;
-	memcpy(k->src, p->src, sizeof(k->src));
-	memcpy(k->dst, p->dst, sizeof(k->dst));
-	if (p->frag == DP_FRAG_LATER) {
-		k->sport = 0;
-		k->dport = 0;
-	} else if (p->proto == 1 || p->proto == 58) {
-		k->sport = htons(p->icmp_type);
-		k->dport = htons(p->icmp_code);
-	} else {
-		k->sport = htons(p->sport);
-		k->dport = htons(p->dport);
-	}
-}
 
 #endif /* RL_KEY_H */

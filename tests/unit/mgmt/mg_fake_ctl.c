@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dp_tcp.h"
 #include "mg_auth.h"
 #include "mg_fake_ctl.h"
 #include "vg_yaml.h"
@@ -203,6 +204,16 @@ ctl_api_status(struct ctl_ctx *ctx)
 			(json_int_t)5, "would_drop", (json_int_t)0, "events", "lost", (json_int_t)3,
 			"rules", "name", "web-in", "packets", (json_int_t)900, "bytes",
 			(json_int_t)57600, "flows", (json_int_t)3, "would_drop", (json_int_t)0);
+}
+
+const char *const *
+ctl_api_tcp_states(void)
+{
+	static const char *names[DP_TCP__COUNT + 1];
+
+	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
+		names[s] = dp_tcp_state_name((enum dp_tcp_state)s);
+	return names;
 }
 
 bool
