@@ -3,7 +3,7 @@
 """Pcap case runner: the regression suite of the dataplane.
 
 Each case is a folder tests/cases/<name>/ with:
-  case.json      what to run and what to expect (see README.md beside this file; "stderr":
+  case.json      what to run and what to expect (see tests/README.md; "stderr":
                  texts vigild must print, "exit_status": its expected exit status)
   *.pcap         inputs and expected outputs
   policy.yaml    optional, when the case needs a policy ("policy": "policy.yaml")
