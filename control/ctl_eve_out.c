@@ -326,6 +326,8 @@ out_writer(void *arg)
 			pthread_cond_broadcast(&out->changed);
 			continue;
 		}
+		if ((err == EAGAIN || err == EWOULDBLOCK) && is_stream(out) && out->stop)
+			break; /* closing, and the receiver does not read: the rest is reported */
 		if (w > 0 || err == EINTR ||
 				((err == EAGAIN || err == EWOULDBLOCK) && is_stream(out)))
 			continue; /* the rest of the line; a stalled receiver: try again */
