@@ -495,6 +495,7 @@ check_user_access(const struct vg_config *cfg)
 static int
 resolve_section_paths(const char *config)
 {
+	char none[CTL_EVE_OUT_ADDR_LEN] = ""; /* a host:port is not a path */
 	struct {
 		const char *key;
 		char *buf;
@@ -503,6 +504,13 @@ resolve_section_paths(const char *config)
 		{ "store.path", sections.store.path, sizeof(sections.store.path) },
 		{ "alerts.eve_log", sections.analysis.alerts.eve_log,
 				sizeof(sections.analysis.alerts.eve_log) },
+		{ "alerts.eve_socket", sections.analysis.alerts.eve_socket.address,
+				sizeof(sections.analysis.alerts.eve_socket.address) },
+		{ "alerts.eve_syslog.address",
+				sections.analysis.alerts.eve_syslog.transport == CTL_EVE_OUT_UNIX
+						? sections.analysis.alerts.eve_syslog.address
+						: none,
+				sizeof(sections.analysis.alerts.eve_syslog.address) },
 		{ "mgmt.www", sections.mgmt.www, sizeof(sections.mgmt.www) },
 		{ "mgmt.tls.cert", sections.mgmt.tls_cert, sizeof(sections.mgmt.tls_cert) },
 		{ "mgmt.tls.key", sections.mgmt.tls_key, sizeof(sections.mgmt.tls_key) },

@@ -459,6 +459,18 @@ fail:
 	return NULL;
 }
 
+char *
+ctl_alert_eve_text(const struct ctl_alert *a, const char *in_iface, bool ascii)
+{
+	json_t *o = ctl_alert_to_json(a, in_iface);
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+								 (ascii ? JSON_ENSURE_ASCII : 0))
+			       : NULL;
+
+	json_decref(o);
+	return text;
+}
+
 /* Dedup ------------------------------------------------------------------------------------- */
 
 struct dedup_key {
@@ -914,6 +926,8 @@ ctl_alert_opts_defaults(struct ctl_alert_opts *o)
 	o->dedup_capacity = 65536;
 	o->webhook.timeout_ms = 2000;
 	o->webhook.queue_len = 1024;
+	ctl_eve_out_opts_defaults(&o->eve_syslog, CTL_EVE_OUT_SYSLOG);
+	ctl_eve_out_opts_defaults(&o->eve_socket, CTL_EVE_OUT_LINES);
 }
 
 static int
@@ -962,6 +976,142 @@ parse_webhook(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return vg_yaml_map(y, v, "alerts.webhook", webhook_fields, &o->webhook);
 }
 
+static int
+parse_facility(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_eve_out_opts *o = obj;
+	const char *s = vg_yaml_scalar(y, v, key);
+	int f;
+
+	if (s == NULL)
+		return -EINVAL;
+	f = ctl_syslog_facility(s);
+	if (f < 0) {
+		vg_yaml_err(y, v,
+				"'%s': '%s' is not a syslog facility (kern, user, mail, daemon, auth, "
+				"syslog, lpr, news, uucp, cron, authpriv, ftp, local0 .. local7)",
+				key, s);
+		return -EINVAL;
+	}
+	o->facility = (uint32_t)f;
+	return 0;
+}
+
+static int
+parse_app_name(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_eve_out_opts *o = obj;
+	const char *s = vg_yaml_scalar(y, v, key);
+
+	if (s == NULL)
+		return -EINVAL;
+	if (s[0] == '\0' || strlen(s) >= sizeof(o->app_name)) {
+		vg_yaml_err(y, v, "'%s': '%s' must be 1 to %zu characters", key, s,
+				sizeof(o->app_name) - 1);
+		return -EINVAL;
+	}
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p <= 32 || *p >= 127) {
+			vg_yaml_err(y, v,
+					"'%s': '%s' may hold printable ASCII only, no spaces "
+					"(RFC 5424 APP-NAME)",
+					key, s);
+			return -EINVAL;
+		}
+	snprintf(o->app_name, sizeof(o->app_name), "%s", s);
+	return 0;
+}
+
+static int
+parse_out_address(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_eve_out_opts *o = obj;
+	const char *s = vg_yaml_scalar(y, v, key);
+
+	if (s == NULL)
+		return -EINVAL;
+	if (s[0] == '\0' || strlen(s) >= sizeof(o->address)) {
+		vg_yaml_err(y, v, "'%s': '%s' must be 1 to %zu characters", key, s,
+				sizeof(o->address) - 1);
+		return -EINVAL;
+	}
+	snprintf(o->address, sizeof(o->address), "%s", s);
+	return 0;
+}
+
+static const char *const transport_names[] = { "udp", "tcp", "unix", NULL };
+
+static const struct vg_yaml_field eve_syslog_fields[] = {
+	{ .name = "transport",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct ctl_eve_out_opts, transport),
+			.names = transport_names },
+	{ .name = "address", .type = VG_YT_CUSTOM, .parse = parse_out_address, .required = true },
+	{ .name = "facility", .type = VG_YT_CUSTOM, .parse = parse_facility },
+	{ .name = "app_name", .type = VG_YT_CUSTOM, .parse = parse_app_name },
+	{ .name = "queue",
+			.type = VG_YT_U32,
+			.off = offsetof(struct ctl_eve_out_opts, queue_len),
+			.min = 1,
+			.max = 1 << 20 },
+	{ 0 },
+};
+
+static const struct vg_yaml_field eve_socket_fields[] = {
+	{ .name = "path", .type = VG_YT_CUSTOM, .parse = parse_out_address, .required = true },
+	{ .name = "queue",
+			.type = VG_YT_U32,
+			.off = offsetof(struct ctl_eve_out_opts, queue_len),
+			.min = 1,
+			.max = 1 << 20 },
+	{ 0 },
+};
+
+/* The address against the transport, once both are known (either order in the mapping). */
+static int
+check_out(struct vg_yaml *y, yaml_node_t *v, const char *what, struct ctl_eve_out_opts *o)
+{
+	char why[256];
+
+	if (ctl_eve_out_check_address(o->transport, o->address, why, sizeof(why)) != 0) {
+		vg_yaml_err(y, v, "%s: %s", what, why);
+		o->address[0] = '\0';
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+parse_eve_syslog(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_alert_opts *o = obj;
+
+	if (!vg_yaml_expect_map(y, v, key))
+		return -EINVAL;
+	if (vg_yaml_map(y, v, "alerts.eve_syslog", eve_syslog_fields, &o->eve_syslog) != 0) {
+		o->eve_syslog.address[0] = '\0';
+		return -EINVAL;
+	}
+	return check_out(y, v, "alerts.eve_syslog", &o->eve_syslog);
+}
+
+static int
+parse_eve_socket(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_alert_opts *o = obj;
+
+	if (v->type == YAML_SCALAR_NODE) {
+		if (parse_out_address(y, v, key, &o->eve_socket) != 0)
+			return -EINVAL;
+	} else if (!vg_yaml_expect_map(y, v, key) ||
+			vg_yaml_map(y, v, "alerts.eve_socket", eve_socket_fields, &o->eve_socket) !=
+					0) {
+		o->eve_socket.address[0] = '\0';
+		return -EINVAL;
+	}
+	return check_out(y, v, "alerts.eve_socket", &o->eve_socket);
+}
+
 const struct vg_yaml_field ctl_alert_yaml_fields[] = {
 	{ .name = "dedup_window",
 			.type = VG_YT_MS,
@@ -977,6 +1127,8 @@ const struct vg_yaml_field ctl_alert_yaml_fields[] = {
 			.type = VG_YT_STRBUF,
 			.off = offsetof(struct ctl_alert_opts, eve_log),
 			.max = 256 },
+	{ .name = "eve_syslog", .type = VG_YT_CUSTOM, .parse = parse_eve_syslog },
+	{ .name = "eve_socket", .type = VG_YT_CUSTOM, .parse = parse_eve_socket },
 	{ .name = "webhook", .type = VG_YT_CUSTOM, .parse = parse_webhook },
 	{ 0 },
 };

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "ctl_eve_out.h"
 #include "dp_event.h"
 #include "vg_yaml.h"
 
@@ -164,6 +165,12 @@ unsigned ctl_alert_expand(const struct ctl_alert *a, const char *tmpl, char *buf
  */
 json_t *ctl_alert_to_json(const struct ctl_alert *a, const char *in_iface);
 
+/*
+ * The alert's EVE line: ctl_alert_to_json() as compact JSON, no newline; ascii: characters
+ * beyond ASCII as \u escapes (syslog's MSG then needs no BOM). malloc'd; NULL when out of memory.
+ */
+char *ctl_alert_eve_text(const struct ctl_alert *a, const char *in_iface, bool ascii);
+
 /* EVE severity (1 highest .. 3): critical and high 1, medium 2, low 3. */
 int ctl_alert_eve_severity(unsigned sev);
 
@@ -255,14 +262,22 @@ struct ctl_webhook_opts {
 struct ctl_alert_opts {
 	uint64_t dedup_window_ms;
 	uint32_t dedup_capacity;
-	char eve_log[256]; /* path of the EVE JSON lines file; empty: none */
+	char eve_log[256];		    /* path of the EVE JSON lines file; empty: none */
+	struct ctl_eve_out_opts eve_syslog; /* EVE lines as syslog messages; address empty: none */
+	struct ctl_eve_out_opts eve_socket; /* EVE lines to a unix stream socket; empty: none */
 	struct ctl_webhook_opts webhook;
 };
 
-/* Defaults: 60 s dedup window for 65536 alerts, no EVE file, no webhook (2 s, 1024 queued). */
+/*
+ * Defaults: 60 s dedup window for 65536 alerts, no EVE file, no EVE syslog or socket (4096
+ * queued), no webhook (2 s, 1024 queued).
+ */
 void ctl_alert_opts_defaults(struct ctl_alert_opts *o);
 
-/* dedup_window, dedup_capacity, eve_log, webhook: {url, timeout, queue}. */
+/*
+ * dedup_window, dedup_capacity, eve_log, eve_syslog: {transport, address, facility, app_name,
+ * queue}, eve_socket: path or {path, queue}, webhook: {url, timeout, queue}.
+ */
 extern const struct vg_yaml_field ctl_alert_yaml_fields[];
 
 /* Parse an `alerts:` mapping into o (defaults are not reset). Returns 0 or -EINVAL. */

@@ -36,6 +36,7 @@ struct ctl_analysis {
 	struct ctl_detectors *det;
 	struct ctl_alert_dedup *dedup;
 	struct ctl_eve *eve;
+	struct ctl_eve_out *eve_out[CTL_ANALYSIS_EVE_OUTS]; /* eve_syslog, eve_socket */
 	struct ctl_webhook *hook;
 	struct ctl_blocker *blocker;
 	struct ctl_map *flows; /* live flows: (worker, flow id) -> struct dp_event_flow */
@@ -113,6 +114,15 @@ ctl_analysis_alert(struct ctl_analysis *a, struct ctl_alert *al)
 			al->detector);
 	if (a->eve != NULL)
 		ctl_eve_write(a->eve, al, port_name(a, al->flow.in_port));
+	if (a->eve_out[0] != NULL || a->eve_out[1] != NULL) {
+		char *text = ctl_alert_eve_text(al, port_name(a, al->flow.in_port), true);
+
+		for (unsigned i = 0; i < CTL_ANALYSIS_EVE_OUTS; i++)
+			if (a->eve_out[i] != NULL && text != NULL)
+				ctl_eve_out_write(a->eve_out[i], text, strlen(text), "alert",
+						al->severity);
+		free(text);
+	}
 	if (a->hook != NULL)
 		ctl_webhook_post(a->hook, al, port_name(a, al->flow.in_port));
 }
@@ -232,6 +242,19 @@ ctl_analysis_create(
 			goto fail;
 		}
 	}
+	const struct ctl_eve_out_opts *outs[CTL_ANALYSIS_EVE_OUTS] = { &o->alerts.eve_syslog,
+		&o->alerts.eve_socket };
+	static const char *const out_names[CTL_ANALYSIS_EVE_OUTS] = { "eve_syslog", "eve_socket" };
+	for (unsigned i = 0; i < CTL_ANALYSIS_EVE_OUTS; i++) {
+		if (outs[i]->address[0] == '\0')
+			continue;
+		a->eve_out[i] = ctl_eve_out_open(outs[i], out_names[i]);
+		if (a->eve_out[i] == NULL) {
+			snprintf(err, errlen, "alerts.%s %s: %s", out_names[i], outs[i]->address,
+					strerror(errno));
+			goto fail;
+		}
+	}
 	if (o->alerts.webhook.url[0] != '\0') {
 		a->hook = ctl_webhook_create(&o->alerts.webhook, err, errlen);
 		if (a->hook == NULL)
@@ -262,6 +285,8 @@ ctl_analysis_free(struct ctl_analysis *a)
 	ctl_detectors_free(a->det);
 	ctl_alert_dedup_free(a->dedup);
 	ctl_eve_close(a->eve);
+	for (unsigned i = 0; i < CTL_ANALYSIS_EVE_OUTS; i++)
+		ctl_eve_out_close(a->eve_out[i]);
 	ctl_webhook_free(a->hook);
 	ctl_blocker_free(a->blocker);
 	ctl_map_free(a->flows);
@@ -343,6 +368,12 @@ struct ctl_eve *
 ctl_analysis_eve(struct ctl_analysis *a)
 {
 	return a->eve;
+}
+
+struct ctl_eve_out *
+ctl_analysis_eve_out(struct ctl_analysis *a, unsigned i)
+{
+	return i < CTL_ANALYSIS_EVE_OUTS ? a->eve_out[i] : NULL;
 }
 
 json_t *

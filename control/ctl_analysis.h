@@ -82,6 +82,10 @@ json_t *ctl_analysis_blocklist(struct ctl_analysis *a);
 /* The EVE log, or NULL when none is configured (its counters may be read by any thread). */
 struct ctl_eve *ctl_analysis_eve(struct ctl_analysis *a);
 
+/* The EVE receivers: 0 alerts.eve_syslog, 1 alerts.eve_socket; NULL when not configured. */
+#define CTL_ANALYSIS_EVE_OUTS 2
+struct ctl_eve_out *ctl_analysis_eve_out(struct ctl_analysis *a, unsigned i);
+
 /* Live flows as control last heard of them (control lcore), filtered like ctl_api. */
 struct ctl_flow_filter;
 json_t *ctl_analysis_flows(struct ctl_analysis *a, const struct ctl_flow_filter *f, unsigned limit);

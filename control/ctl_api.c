@@ -81,6 +81,19 @@ eve_json(struct ctl_eve *e)
 			c.failing, "last_errno", c.last_errno);
 }
 
+static json_t *
+eve_out_json(struct ctl_eve_out *o)
+{
+	struct ctl_eve_out_counters c;
+
+	ctl_eve_out_counters(o, &c);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:i}", "sent",
+			(json_int_t)c.sent, "dropped", (json_int_t)c.dropped, "errors",
+			(json_int_t)c.errors, "episodes", (json_int_t)c.episodes, "connects",
+			(json_int_t)c.connects, "queued", (int)c.queued, "connected", c.connected,
+			"failing", c.failing, "last_errno", c.last_errno);
+}
+
 /* What the kernel says of the process: the user it runs as, its capabilities, seccomp. */
 static json_t *
 process_json(void)
@@ -172,6 +185,12 @@ ctl_api_status(struct ctl_ctx *ctx)
 		json_object_set_new(r, "store", store_json(ctx->store));
 	if (ctx->analysis != NULL && ctl_analysis_eve(ctx->analysis) != NULL)
 		json_object_set_new(r, "eve", eve_json(ctl_analysis_eve(ctx->analysis)));
+	for (unsigned i = 0; ctx->analysis != NULL && i < CTL_ANALYSIS_EVE_OUTS; i++) {
+		struct ctl_eve_out *o = ctl_analysis_eve_out(ctx->analysis, i);
+
+		if (o != NULL)
+			json_object_set_new(r, ctl_eve_out_name(o), eve_out_json(o));
+	}
 	return r;
 }
 

@@ -36,6 +36,8 @@ static const char *doc_text =
 		"   \"entries\": 9}, \"syn_flood\": {\"findings\": 0}}, \"blocklist\": {\"entries\": 1}},"
 		" \"store\": {\"pending\": 12, \"rows_written\": 300, \"failures\": 0,"
 		"   \"writer_busy_ms\": 1500},"
+		" \"eve_socket\": {\"sent\": 9, \"dropped\": 2, \"errors\": 1, \"queued\": 0,"
+		"   \"connected\": true, \"failing\": false},"
 		" \"inspection\": {\"alerts\": 7, \"app_alerts\": {\"attached\": 5, \"missing\": 1,"
 		"   \"unpaired\": 0}},"
 		" \"applayer\": {\"flows\": 12, \"flows_refused\": 0, \"memcap\": 0, \"bytes\": 9000,"
@@ -127,6 +129,12 @@ test_values_and_labels(void **state)
 	assert_line(t, "vigil_blocklist_entries 1");
 	assert_line(t, "vigil_store_pending_rows 12");
 	assert_line(t, "vigil_store_rows_written_total 300");
+	/* EVE outputs: only those configured (eve_syslog is not in the document). */
+	assert_line(t, "# TYPE vigil_eve_output_sent_total counter");
+	assert_line(t, "vigil_eve_output_sent_total{output=\"eve_socket\"} 9");
+	assert_line(t, "vigil_eve_output_dropped_total{output=\"eve_socket\"} 2");
+	assert_line(t, "vigil_eve_output_connected{output=\"eve_socket\"} 1");
+	assert_null(strstr(t, "output=\"eve_syslog\""));
 	/* The application layer: flows per protocol, anomalies by protocol and name. */
 	assert_line(t, "vigil_applayer_flows_total{proto=\"http\"} 6");
 	assert_line(t, "vigil_applayer_flows_total{proto=\"failed\"} 2");
