@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Configure (once) and build a build directory. Used by demo.sh and test.sh.
 #   scripts/build.sh [BUILD_DIR [meson options...]]     default: build
+#   VIGIL_BUILD_ONLY=fuzz_ scripts/build.sh DIR ...      only the targets whose names start so
+#                                                        (and what they link)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
@@ -12,5 +14,18 @@ if [[ ! -f $dir/build.ninja ]]; then
 	}
 	rm -f "$dir.setup.log"
 fi
-ninja -C "$dir" >/dev/null || ninja -C "$dir"
+targets=()
+if [[ -n ${VIGIL_BUILD_ONLY:-} ]]; then
+	mapfile -t targets < <(meson introspect "$dir" --targets | /usr/bin/python3 -c '
+import json, os, sys
+d = os.path.realpath(sys.argv[1])
+for t in json.load(sys.stdin):
+    if t["name"].startswith(sys.argv[2]):
+        print(os.path.relpath(t["filename"][0], d))' "$dir" "$VIGIL_BUILD_ONLY")
+	((${#targets[@]} > 0)) || {
+		echo "build: no target of $dir starts with $VIGIL_BUILD_ONLY" >&2
+		exit 1
+	}
+fi
+ninja -C "$dir" "${targets[@]}" >/dev/null || ninja -C "$dir" "${targets[@]}"
 echo "build: $dir ok"
