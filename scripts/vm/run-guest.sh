@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Boot a QEMU guest (TCG, no KVM) on the host's Debian kernel with two virtio-net-pci NICs, run
+# the host's own build/app/vigild inside it on those NICs, and send traffic through it between
+# two network namespaces on the host (docs/VM.md):
+#
+#   namespace vmv-a (10.89.0.1) --tap vmv0-- [guest: vigild] --tap vmv1-- namespace vmv-b (10.89.0.2)
+#
+#   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S]
+#
+# --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
+# after the traffic checks (default 0). Prints each step's time; the guest's console is in
+# .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping and UDP crossed.
+# Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
+# Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+timeout_s=900
+hold=0
+while (($#)); do
+	case $1 in
+	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
+	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
+	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+[[ $EUID -eq 0 ]] || { echo "run-guest: needs root (taps, namespaces)" >&2; exit 1; }
+for p in qemu-system-x86 linux-image-amd64 busybox-static; do
+	if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+		echo "run-guest: package $p missing: apt-get install -y --no-install-recommends $p" >&2
+		exit 1
+	fi
+done
+vigild=$root/build/app/vigild
+[[ -x $vigild ]] || { echo "run-guest: $vigild not built (scripts/build.sh build)" >&2; exit 1; }
+
+run=$root/.run/vm
+mkdir -p "$run"
+TAP_A=vmv0
+TAP_B=vmv1
+NS_A=vmv-a
+NS_B=vmv-b
+qemu_pid=
+pids=()
+t0=$(date +%s.%N)
+since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "[run-guest +$(since)s] $*"; }
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		timeout 10 tail --pid="$qemu_pid" -f /dev/null || kill -KILL "$qemu_pid" 2>/dev/null || true
+	fi
+	wait 2>/dev/null || true
+	ip netns del $NS_A 2>/dev/null || true
+	ip netns del $NS_B 2>/dev/null || true
+	rm -f "$run/stop"
+	if ((rc != 0)); then
+		echo "run-guest: failed (rc $rc); the guest's console (last 60 lines of $run/console.log):" >&2
+		tail -n 60 "$run/console.log" >&2 2>/dev/null || true
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for ns in $NS_A $NS_B; do
+	if ip netns list | grep -qw "$ns"; then
+		echo "run-guest: namespace $ns exists (another run?); remove it: ip netns del $ns" >&2
+		exit 1
+	fi
+done
+for t in $TAP_A $TAP_B; do
+	if ip link show "$t" >/dev/null 2>&1; then
+		echo "run-guest: interface $t exists (another run?); remove it: ip link del $t" >&2
+		exit 1
+	fi
+done
+
+version=$("$here/build-initramfs.sh" --out "$run")
+say "initramfs for kernel $version ready"
+rm -f "$run/stop" "$run/vigild.log" "$run/console.log"
+install -m 755 "$here/guest.sh" "$run/guest.sh"
+echo "$vigild" >"$run/vigild.path"
+
+# 3 GiB, 1 GiB of it in 2 MiB hugepages reserved at boot; 2 vCPUs: lcore 0 control, 1 worker.
+# The NICs are modern-only virtio (disable-legacy=on): their BARs are memory, no port I/O.
+qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G \
+	-nodefaults -no-user-config -display none -monitor none -no-reboot \
+	-serial "file:$run/console.log" \
+	-kernel "$run/kernel" -initrd "$run/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
+	-virtfs "local,path=$run,mount_tag=vmrun,security_model=none,id=vmrun" \
+	-netdev tap,id=n0,ifname=$TAP_A,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:89:00:01,disable-legacy=on \
+	-netdev tap,id=n1,ifname=$TAP_B,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n1,mac=52:54:00:89:00:02,disable-legacy=on \
+	>"$run/qemu.log" 2>&1 &
+qemu_pid=$!
+say "QEMU started (pid $qemu_pid)"
+
+# The taps exist once QEMU has opened them; each moves into its namespace (QEMU keeps its fd).
+for _ in $(seq 100); do
+	ip link show $TAP_A >/dev/null 2>&1 && ip link show $TAP_B >/dev/null 2>&1 && break
+	kill -0 $qemu_pid 2>/dev/null || { cat "$run/qemu.log" >&2; exit 1; }
+	sleep 0.1
+done
+ip netns add $NS_A
+ip netns add $NS_B
+ip link set $TAP_A netns $NS_A
+ip link set $TAP_B netns $NS_B
+ip -n $NS_A addr add 10.89.0.1/24 dev $TAP_A
+ip -n $NS_B addr add 10.89.0.2/24 dev $TAP_B
+for ns in $NS_A $NS_B; do ip -n $ns link set lo up; done
+ip -n $NS_A link set $TAP_A up
+ip -n $NS_B link set $TAP_B up
+say "taps $TAP_A, $TAP_B in namespaces $NS_A, $NS_B"
+
+deadline=$(($(date +%s) + timeout_s))
+wait_for() { # PATTERN WHAT
+	while ! grep -q "$1" "$run/console.log" 2>/dev/null; do
+		kill -0 $qemu_pid 2>/dev/null || { say "QEMU exited before: $2"; return 1; }
+		(($(date +%s) < deadline)) || { say "timed out waiting for: $2"; return 1; }
+		grep -q "FAIL:" "$run/console.log" 2>/dev/null && { say "guest failed before: $2"; return 1; }
+		sleep 0.5
+	done
+	say "$2 ($(grep -m1 "$1" "$run/console.log"))"
+}
+wait_for "Linux version" "kernel started"
+wait_for "host root mounted" "initramfs done, host root mounted"
+wait_for "NICS-BOUND" "NICs bound"
+wait_for "VIGILD-FORWARDING" "vigild forwarding"
+
+ok=1
+say "ping $NS_A -> 10.89.0.2 through the guest"
+if ip netns exec $NS_A ping -c 10 -i 0.5 -W 5 10.89.0.2 >"$run/ping.log" 2>&1; then
+	say "ping: $(grep -E 'packets transmitted|rtt' "$run/ping.log" | tr '\n' ' ')"
+else
+	ok=0
+	say "ping FAILED: $(tr '\n' ' ' <"$run/ping.log")"
+fi
+ip netns exec $NS_B python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.89.0.2", 5353))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+' >/dev/null 2>&1 &
+pids+=($!)
+sleep 0.5
+if udp=$(ip netns exec $NS_A python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+got = 0
+rtts = []
+for i in range(20):
+    t = time.monotonic()
+    s.sendto(b"vigil-vm-%d" % i, ("10.89.0.2", 5353))
+    try:
+        d, _ = s.recvfrom(2048)
+        if d == b"vigil-vm-%d" % i:
+            got += 1
+            rtts.append((time.monotonic() - t) * 1000)
+    except socket.timeout:
+        pass
+print("%d/20 UDP echoes, rtt avg %.1f ms" % (got, sum(rtts) / len(rtts) if rtts else 0))
+raise SystemExit(0 if got == 20 else 1)
+' 2>&1); then
+	say "UDP: $udp"
+else
+	ok=0
+	say "UDP FAILED: $udp"
+fi
+((hold > 0)) && sleep "$hold"
+
+touch "$run/stop"
+wait_for "VIGILD-STOPPED" "vigild stopped" || ok=0
+for _ in $(seq 60); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.5; done
+say "guest powered off: $(kill -0 $qemu_pid 2>/dev/null && echo no || echo yes)"
+say "vigild's final counters:"
+sed -n '/^port  *rx-packets/,$p' "$run/vigild.log" | tail -n 8 | sed 's/^/  /'
+((ok)) || exit 1
+say "PASS: ping and UDP crossed vigild in the guest"
