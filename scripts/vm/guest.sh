@@ -54,6 +54,8 @@ ports:
 pairs:
   - [outside, inside]
 mode: enforce
+policy:
+  file: /tmp/vigil/policy.yaml
 store:
   path: /tmp/vigil/vigil.db
 alerts:
@@ -62,7 +64,17 @@ mgmt:
   listen: 127.0.0.1
   port: 8080
 EOF
-cp /tmp/vigil/vigil.yaml $vm/vigil.yaml
+# Everything passes but UDP to port 9999: the host checks that the policy drops it.
+cat >/tmp/vigil/policy.yaml <<EOF
+version: 1
+default: allow
+rules:
+  - name: no-udp-9999
+    proto: udp
+    dport: 9999
+    action: drop
+EOF
+cp /tmp/vigil/vigil.yaml /tmp/vigil/policy.yaml $vm/
 say "starting $vigild"
 start=$(up)
 "$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >$vm/vigild.log 2>&1 &
@@ -79,6 +91,7 @@ if ! grep -q "forwarding;" $vm/vigild.log; then
 	exit 1
 fi
 say "VIGILD-FORWARDING after $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $(grep -m1 'forwarding;' $vm/vigild.log)"
+say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' http://127.0.0.1:8080/api/v1/health 2>&1 | tr '\n' ' ')"
 while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do sleep 1; done
 kill -TERM $pid 2>/dev/null
 for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done

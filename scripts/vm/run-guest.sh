@@ -9,7 +9,8 @@
 #
 # --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
 # after the traffic checks (default 0). Prints each step's time; the guest's console is in
-# .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping and UDP crossed.
+# .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
+# and the guest policy dropped UDP to port 9999.
 # Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
 # Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
 set -euo pipefail
@@ -144,39 +145,55 @@ else
 	ok=0
 	say "ping FAILED: $(tr '\n' ' ' <"$run/ping.log")"
 fi
-ip netns exec $NS_B python3 -c '
-import socket
+# UDP echo servers on 5353 (allowed) and 9999 (dropped by the guest's policy), a web server.
+for port in 5353 9999; do
+	ip netns exec $NS_B python3 -c '
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.89.0.2", 5353))
+s.bind(("10.89.0.2", int(sys.argv[1])))
 while True:
     d, a = s.recvfrom(2048)
     s.sendto(d, a)
-' >/dev/null 2>&1 &
+' $port >/dev/null 2>&1 &
+	pids+=($!)
+done
+mkdir -p "$run/www"
+head -c 1048576 /dev/urandom >"$run/www/blob"
+ip netns exec $NS_B python3 -m http.server --bind 10.89.0.2 --directory "$run/www" 80 \
+	>"$run/http.log" 2>&1 &
 pids+=($!)
-sleep 0.5
-if udp=$(ip netns exec $NS_A python3 -c '
-import socket, time
+sleep 1
+udp_echo() { # PORT COUNT TIMEOUT
+	ip netns exec $NS_A python3 -c '
+import socket, sys, time
+port, n, tmo = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-got = 0
+s.settimeout(tmo)
 rtts = []
-for i in range(20):
+for i in range(n):
     t = time.monotonic()
-    s.sendto(b"vigil-vm-%d" % i, ("10.89.0.2", 5353))
+    s.sendto(b"vigil-vm-%d" % i, ("10.89.0.2", port))
     try:
         d, _ = s.recvfrom(2048)
         if d == b"vigil-vm-%d" % i:
-            got += 1
             rtts.append((time.monotonic() - t) * 1000)
     except socket.timeout:
         pass
-print("%d/20 UDP echoes, rtt avg %.1f ms" % (got, sum(rtts) / len(rtts) if rtts else 0))
-raise SystemExit(0 if got == 20 else 1)
-' 2>&1); then
-	say "UDP: $udp"
+print("%d/%d UDP echoes on port %d, rtt avg %.2f ms" % (len(rtts), n, port, sum(rtts) / len(rtts) if rtts else 0))
+' "$@" 2>&1
+}
+udp=$(udp_echo 5353 20 5)
+say "UDP (allowed): $udp"
+[[ $udp == "20/20 "* ]] || ok=0
+udp=$(udp_echo 9999 3 2)
+say "UDP to 9999 (the policy drops it): $udp"
+[[ $udp == "0/3 "* ]] || ok=0
+if tcp=$(ip netns exec $NS_A curl -s -m 60 -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total} s' \
+	http://10.89.0.2/blob 2>&1) && [[ $tcp == "200 1048576 "* ]]; then
+	say "TCP: HTTP GET of 1 MiB: $tcp"
 else
 	ok=0
-	say "UDP FAILED: $udp"
+	say "TCP FAILED: $tcp"
 fi
 ((hold > 0)) && sleep "$hold"
 
@@ -187,4 +204,4 @@ say "guest powered off: $(kill -0 $qemu_pid 2>/dev/null && echo no || echo yes)"
 say "vigild's final counters:"
 sed -n '/^port  *rx-packets/,$p' "$run/vigild.log" | tail -n 8 | sed 's/^/  /'
 ((ok)) || exit 1
-say "PASS: ping and UDP crossed vigild in the guest"
+say "PASS: ping, UDP and TCP crossed vigild in the guest; its policy dropped UDP to 9999"
