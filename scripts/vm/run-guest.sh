@@ -10,7 +10,7 @@
 # --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
 # after the traffic checks (default 0). Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
-# and the guest policy dropped UDP to port 9999.
+# and the guest policy dropped UDP to port 9999, and the API answered inside the guest.
 # Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
 # Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
 set -euo pipefail
@@ -138,6 +138,8 @@ wait_for "NICS-BOUND" "NICs bound"
 wait_for "VIGILD-FORWARDING" "vigild forwarding"
 
 ok=1
+wait_for "API from inside the guest" "the guest asked vigild's API" || ok=0
+grep -q "API from inside the guest: .* 200" "$run/console.log" || { ok=0; say "API FAILED"; }
 say "ping $NS_A -> 10.89.0.2 through the guest"
 if ip netns exec $NS_A ping -c 10 -i 0.5 -W 5 10.89.0.2 >"$run/ping.log" 2>&1; then
 	say "ping: $(grep -E 'packets transmitted|rtt' "$run/ping.log" | tr '\n' ' ')"

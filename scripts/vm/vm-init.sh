@@ -16,6 +16,7 @@ say "kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, $(awk '/MemTo
 while read -r m; do
 	insmod "/lib/modules/$m" 2>/dev/null || say "insmod $m failed"
 done </lib/modules/load-order
+ip link set lo up
 say "modules loaded"
 
 run=/tmp/vm/guest.sh
