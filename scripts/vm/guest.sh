@@ -9,6 +9,14 @@ vm=/tmp/vm
 vigild=$(cat $vm/vigild.path)
 say "guest script started; hugepages $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) x 2 MiB"
 
+# vigil.driver= on the kernel command line: uio_pci_generic (default) or vfio-pci (with a vIOMMU).
+driver=uio_pci_generic
+for a in $(cat /proc/cmdline); do
+	case $a in vigil.driver=*) driver=${a#vigil.driver=} ;; esac
+done
+iova=pa
+[[ $driver == vfio-pci ]] && iova=va
+
 # virtio-net: vendor 0x1af4, device 0x1000 (transitional) or 0x1041 (modern).
 nics=()
 for d in /sys/bus/pci/devices/*; do
@@ -22,18 +30,18 @@ if ((${#nics[@]} != 2)); then
 fi
 for a in "${nics[@]}"; do
 	d=/sys/bus/pci/devices/$a
-	echo uio_pci_generic >"$d/driver_override"
+	echo $driver >"$d/driver_override"
 	[[ -e $d/driver ]] && echo "$a" >"$d/driver/unbind"
 	echo "$a" >/sys/bus/pci/drivers_probe
 	drv=$(basename "$(readlink "$d/driver" 2>/dev/null)")
-	[[ $drv == uio_pci_generic ]] || { say "FAIL: $a bound to '$drv', not uio_pci_generic"; exit 1; }
+	[[ $drv == "$driver" ]] || { say "FAIL: $a bound to '$drv', not $driver"; exit 1; }
 done
-say "NICS-BOUND ${nics[*]} to uio_pci_generic"
+say "NICS-BOUND ${nics[*]} to $driver"
 
 mkdir -p /tmp/vigil
 cat >/tmp/vigil/vigil.yaml <<EOF
 eal:
-  args: ["--log-level=lib.eal:notice", "--iova-mode=pa"]
+  args: ["--log-level=lib.eal:notice", "--iova-mode=$iova"]
   file_prefix: vigil-vm
   hugepages: auto
   no_huge_memory: 512M

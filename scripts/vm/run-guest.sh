@@ -5,8 +5,11 @@
 #
 #   namespace vmv-a (10.89.0.1) --tap vmv0-- [guest: vigild] --tap vmv1-- namespace vmv-b (10.89.0.2)
 #
-#   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S]
+#   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S] [--vfio]
 #
+# --vfio: a q35 machine with a virtual IOMMU (intel-iommu), the NICs behind it
+# (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
+# vfio no-IOMMU mode).
 # --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
 # after the traffic checks (default 0). Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
@@ -18,11 +21,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 timeout_s=900
 hold=0
+vfio=0
 while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	--vfio) vfio=1; shift ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -90,17 +95,24 @@ echo "$vigild" >"$run/vigild.path"
 
 # 3 GiB, 1 GiB of it in 2 MiB hugepages reserved at boot; 2 vCPUs: lcore 0 control, 1 worker.
 # The NICs are modern-only virtio (disable-legacy=on): their BARs are memory, no port I/O.
-qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G \
+machine=(-machine pc)
+nicopt=disable-legacy=on
+append="console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh"
+if ((vfio)); then
+	machine=(-machine q35 -device intel-iommu,caching-mode=on)
+	nicopt=disable-legacy=on,iommu_platform=on,ats=on
+	append+=" intel_iommu=on vigil.driver=vfio-pci"
+fi
+qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G "${machine[@]}" \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$run/console.log" \
-	-kernel "$run/kernel" -initrd "$run/initramfs.gz" \
-	-append "console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh" \
+	-kernel "$run/kernel" -initrd "$run/initramfs.gz" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
 	-virtfs "local,path=$run,mount_tag=vmrun,security_model=none,id=vmrun" \
 	-netdev tap,id=n0,ifname=$TAP_A,script=no,downscript=no \
-	-device virtio-net-pci,netdev=n0,mac=52:54:00:89:00:01,disable-legacy=on \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:89:00:01,$nicopt \
 	-netdev tap,id=n1,ifname=$TAP_B,script=no,downscript=no \
-	-device virtio-net-pci,netdev=n1,mac=52:54:00:89:00:02,disable-legacy=on \
+	-device virtio-net-pci,netdev=n1,mac=52:54:00:89:00:02,$nicopt \
 	>"$run/qemu.log" 2>&1 &
 qemu_pid=$!
 say "QEMU started (pid $qemu_pid)"
