@@ -68,6 +68,10 @@ store:
   path: /tmp/vigil/vigil.db
 alerts:
   eve_log: /tmp/vigil/eve.json
+signatures:
+  paths: [/tmp/vigil/signatures]
+inspection:
+  flows: all
 mgmt:
   listen: 127.0.0.1
   port: 8080
@@ -82,7 +86,12 @@ rules:
     dport: 9999
     action: drop
 EOF
-cp /tmp/vigil/vigil.yaml /tmp/vigil/policy.yaml $vm/
+# One signature, on a URI the host asks for.
+mkdir -p /tmp/vigil/signatures
+cat >/tmp/vigil/signatures/vm.rules <<EOF
+alert tcp any any -> any 80 (msg:"VIGIL VM test URI"; flow:to_server,established; content:"/vigil-vm-attack"; sid:9900001; rev:1;)
+EOF
+cp /tmp/vigil/vigil.yaml /tmp/vigil/policy.yaml /tmp/vigil/signatures/vm.rules $vm/
 say "starting $vigild"
 start=$(up)
 "$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >$vm/vigild.log 2>&1 &
@@ -105,4 +114,6 @@ kill -TERM $pid 2>/dev/null
 for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
 kill -KILL $pid 2>/dev/null
 wait $pid
-say "VIGILD-STOPPED (rc $?)"
+rc=$?
+cp /tmp/vigil/eve.json $vm/eve.json 2>/dev/null
+say "VIGILD-STOPPED (rc $rc)"

@@ -13,7 +13,8 @@
 # --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
 # after the traffic checks (default 0). Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
-# and the guest policy dropped UDP to port 9999, and the API answered inside the guest.
+# and the guest policy dropped UDP to port 9999, a signature alerted and the API answered
+# inside the guest.
 # Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
 # Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
 set -euo pipefail
@@ -99,6 +100,7 @@ machine=(-machine pc)
 nicopt=disable-legacy=on
 append="console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh"
 if ((vfio)); then
+	# shellcheck disable=SC2054 # the commas are QEMU's
 	machine=(-machine q35 -device intel-iommu,caching-mode=on)
 	nicopt=disable-legacy=on,iommu_platform=on,ats=on
 	append+=" intel_iommu=on vigil.driver=vfio-pci"
@@ -209,13 +211,19 @@ else
 	ok=0
 	say "TCP FAILED: $tcp"
 fi
+# The guest's signature (scripts/vm/guest.sh) alerts on this URI.
+code=$(ip netns exec $NS_A curl -s -m 30 -o /dev/null -w '%{http_code}' http://10.89.0.2/vigil-vm-attack 2>&1 || true)
+say "HTTP GET /vigil-vm-attack (a signature matches it): $code"
 ((hold > 0)) && sleep "$hold"
 
 touch "$run/stop"
 wait_for "VIGILD-STOPPED" "vigild stopped" || ok=0
 for _ in $(seq 60); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.5; done
 say "guest powered off: $(kill -0 $qemu_pid 2>/dev/null && echo no || echo yes)"
+alerts=$(grep -c '"signature_id":9900001' "$run/eve.json" 2>/dev/null || true)
+say "alerts of sid 9900001 in the guest's EVE log: ${alerts:-0}"
+((${alerts:-0} >= 1)) || ok=0
 say "vigild's final counters:"
 sed -n '/^port  *rx-packets/,$p' "$run/vigild.log" | tail -n 8 | sed 's/^/  /'
 ((ok)) || exit 1
-say "PASS: ping, UDP and TCP crossed vigild in the guest; its policy dropped UDP to 9999"
+say "PASS: ping, UDP and TCP crossed vigild in the guest; its policy dropped UDP to 9999, its signature alerted, its API answered"
