@@ -90,7 +90,7 @@ done
 
 version=$("$here/build-initramfs.sh" --out "$run")
 say "initramfs for kernel $version ready"
-rm -f "$run/stop" "$run/vigild.log" "$run/console.log"
+rm -f "$run/stop" "$run/vigild.log" "$run/console.log" "$run/eve.json"
 install -m 755 "$here/guest.sh" "$run/guest.sh"
 echo "$vigild" >"$run/vigild.path"
 
