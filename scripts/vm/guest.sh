@@ -1,0 +1,119 @@
+#!/bin/bash
+# Runs inside the guest (scripts/vm/run-guest.sh copies it to the run directory, which the guest
+# mounts on /tmp/vm), chrooted into the host's root: binds the virtio-net NICs to
+# uio_pci_generic, writes a vigil.yaml with their PCI addresses, runs vigild until the host
+# creates /tmp/vm/stop, then stops it. Markers on the console tell the host each step.
+up() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "[guest $(up)] $*" >/dev/console; }
+vm=/tmp/vm
+vigild=$(cat $vm/vigild.path)
+say "guest script started; hugepages $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) x 2 MiB"
+
+# vigil.driver= on the kernel command line: uio_pci_generic (default) or vfio-pci (with a vIOMMU).
+driver=uio_pci_generic
+for a in $(cat /proc/cmdline); do
+	case $a in vigil.driver=*) driver=${a#vigil.driver=} ;; esac
+done
+iova=pa
+[[ $driver == vfio-pci ]] && iova=va
+
+# virtio-net: vendor 0x1af4, device 0x1000 (transitional) or 0x1041 (modern).
+nics=()
+for d in /sys/bus/pci/devices/*; do
+	[[ $(cat "$d/vendor") == 0x1af4 ]] || continue
+	case $(cat "$d/device") in 0x1000 | 0x1041) ;; *) continue ;; esac
+	nics+=("$(basename "$d")")
+done
+if ((${#nics[@]} != 2)); then
+	say "FAIL: expected 2 virtio-net NICs, found ${#nics[@]}: ${nics[*]}"
+	exit 1
+fi
+for a in "${nics[@]}"; do
+	d=/sys/bus/pci/devices/$a
+	echo $driver >"$d/driver_override"
+	[[ -e $d/driver ]] && echo "$a" >"$d/driver/unbind"
+	echo "$a" >/sys/bus/pci/drivers_probe
+	drv=$(basename "$(readlink "$d/driver" 2>/dev/null)")
+	[[ $drv == "$driver" ]] || { say "FAIL: $a bound to '$drv', not $driver"; exit 1; }
+done
+say "NICS-BOUND ${nics[*]} to $driver"
+
+mkdir -p /tmp/vigil
+cat >/tmp/vigil/vigil.yaml <<EOF
+eal:
+  args: ["--log-level=lib.eal:notice", "--iova-mode=$iova"]
+  file_prefix: vigil-vm
+  hugepages: auto
+  no_huge_memory: 512M
+lcores:
+  control: 0
+  workers: [1]
+ports:
+  - name: outside
+    device: "${nics[0]}"
+    rx_desc: 512
+    tx_desc: 512
+    promiscuous: true
+  - name: inside
+    device: "${nics[1]}"
+    rx_desc: 512
+    tx_desc: 512
+    promiscuous: true
+pairs:
+  - [outside, inside]
+mode: enforce
+policy:
+  file: /tmp/vigil/policy.yaml
+store:
+  path: /tmp/vigil/vigil.db
+alerts:
+  eve_log: /tmp/vigil/eve.json
+signatures:
+  paths: [/tmp/vigil/signatures]
+inspection:
+  flows: all
+mgmt:
+  listen: 127.0.0.1
+  port: 8080
+EOF
+# Everything passes but UDP to port 9999: the host checks that the policy drops it.
+cat >/tmp/vigil/policy.yaml <<EOF
+version: 1
+default: allow
+rules:
+  - name: no-udp-9999
+    proto: udp
+    dport: 9999
+    action: drop
+EOF
+# One signature, on a URI the host asks for.
+mkdir -p /tmp/vigil/signatures
+cat >/tmp/vigil/signatures/vm.rules <<EOF
+alert tcp any any -> any 80 (msg:"VIGIL VM test URI"; flow:to_server,established; content:"/vigil-vm-attack"; sid:9900001; rev:1;)
+EOF
+cp /tmp/vigil/vigil.yaml /tmp/vigil/policy.yaml /tmp/vigil/signatures/vm.rules $vm/
+say "starting $vigild"
+start=$(up)
+"$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >$vm/vigild.log 2>&1 &
+pid=$!
+for _ in $(seq 1200); do
+	grep -q "forwarding;" $vm/vigild.log && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.25
+done
+if ! grep -q "forwarding;" $vm/vigild.log; then
+	say "FAIL: vigild did not start forwarding; its log:"
+	tail -n 40 $vm/vigild.log >/dev/console
+	kill -KILL $pid 2>/dev/null
+	exit 1
+fi
+say "VIGILD-FORWARDING after $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $(grep -m1 'forwarding;' $vm/vigild.log)"
+say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' http://127.0.0.1:8080/api/v1/health 2>&1 | tr '\n' ' ')"
+while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do sleep 1; done
+kill -TERM $pid 2>/dev/null
+for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+kill -KILL $pid 2>/dev/null
+wait $pid
+rc=$?
+cp /tmp/vigil/eve.json $vm/eve.json 2>/dev/null
+say "VIGILD-STOPPED (rc $rc)"

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Boot a QEMU guest (TCG, no KVM) on the host's Debian kernel with two virtio-net-pci NICs, run
+# the host's own build/app/vigild inside it on those NICs, and send traffic through it between
+# two network namespaces on the host (docs/VM.md):
+#
+#   namespace vmv-a (10.89.0.1) --tap vmv0-- [guest: vigild] --tap vmv1-- namespace vmv-b (10.89.0.2)
+#
+#   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S] [--vfio]
+#
+# --vfio: a q35 machine with a virtual IOMMU (intel-iommu), the NICs behind it
+# (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
+# vfio no-IOMMU mode).
+# --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
+# after the traffic checks (default 0). Prints each step's time; the guest's console is in
+# .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
+# and the guest policy dropped UDP to port 9999, a signature alerted and the API answered
+# inside the guest.
+# Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
+# Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+timeout_s=900
+hold=0
+vfio=0
+while (($#)); do
+	case $1 in
+	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
+	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
+	--vfio) vfio=1; shift ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	esac
+done
+[[ $EUID -eq 0 ]] || { echo "run-guest: needs root (taps, namespaces)" >&2; exit 1; }
+for p in qemu-system-x86 linux-image-amd64 busybox-static; do
+	if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+		echo "run-guest: package $p missing: apt-get install -y --no-install-recommends $p" >&2
+		exit 1
+	fi
+done
+vigild=$root/build/app/vigild
+[[ -x $vigild ]] || { echo "run-guest: $vigild not built (scripts/build.sh build)" >&2; exit 1; }
+
+run=$root/.run/vm
+mkdir -p "$run"
+TAP_A=vmv0
+TAP_B=vmv1
+NS_A=vmv-a
+NS_B=vmv-b
+qemu_pid=
+pids=()
+t0=$(date +%s.%N)
+since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "[run-guest +$(since)s] $*"; }
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		timeout 10 tail --pid="$qemu_pid" -f /dev/null || kill -KILL "$qemu_pid" 2>/dev/null || true
+	fi
+	wait 2>/dev/null || true
+	ip netns del $NS_A 2>/dev/null || true
+	ip netns del $NS_B 2>/dev/null || true
+	rm -f "$run/stop"
+	if ((rc != 0)); then
+		echo "run-guest: failed (rc $rc); the guest's console (last 60 lines of $run/console.log):" >&2
+		tail -n 60 "$run/console.log" >&2 2>/dev/null || true
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for ns in $NS_A $NS_B; do
+	if ip netns list | grep -qw "$ns"; then
+		echo "run-guest: namespace $ns exists (another run?); remove it: ip netns del $ns" >&2
+		exit 1
+	fi
+done
+for t in $TAP_A $TAP_B; do
+	if ip link show "$t" >/dev/null 2>&1; then
+		echo "run-guest: interface $t exists (another run?); remove it: ip link del $t" >&2
+		exit 1
+	fi
+done
+
+version=$("$here/build-initramfs.sh" --out "$run")
+say "initramfs for kernel $version ready"
+rm -f "$run/stop" "$run/vigild.log" "$run/console.log" "$run/eve.json"
+install -m 755 "$here/guest.sh" "$run/guest.sh"
+echo "$vigild" >"$run/vigild.path"
+
+# 3 GiB, 1 GiB of it in 2 MiB hugepages reserved at boot; 2 vCPUs: lcore 0 control, 1 worker.
+# The NICs are modern-only virtio (disable-legacy=on): their BARs are memory, no port I/O.
+machine=(-machine pc)
+nicopt=disable-legacy=on
+append="console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh"
+if ((vfio)); then
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	machine=(-machine q35 -device intel-iommu,caching-mode=on)
+	nicopt=disable-legacy=on,iommu_platform=on,ats=on
+	append+=" intel_iommu=on vigil.driver=vfio-pci"
+fi
+qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G "${machine[@]}" \
+	-nodefaults -no-user-config -display none -monitor none -no-reboot \
+	-serial "file:$run/console.log" \
+	-kernel "$run/kernel" -initrd "$run/initramfs.gz" -append "$append" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
+	-virtfs "local,path=$run,mount_tag=vmrun,security_model=none,id=vmrun" \
+	-netdev tap,id=n0,ifname=$TAP_A,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:89:00:01,$nicopt \
+	-netdev tap,id=n1,ifname=$TAP_B,script=no,downscript=no \
+	-device virtio-net-pci,netdev=n1,mac=52:54:00:89:00:02,$nicopt \
+	>"$run/qemu.log" 2>&1 &
+qemu_pid=$!
+say "QEMU started (pid $qemu_pid)"
+
+# The taps exist once QEMU has opened them; each moves into its namespace (QEMU keeps its fd).
+for _ in $(seq 100); do
+	ip link show $TAP_A >/dev/null 2>&1 && ip link show $TAP_B >/dev/null 2>&1 && break
+	kill -0 $qemu_pid 2>/dev/null || { cat "$run/qemu.log" >&2; exit 1; }
+	sleep 0.1
+done
+ip netns add $NS_A
+ip netns add $NS_B
+ip link set $TAP_A netns $NS_A
+ip link set $TAP_B netns $NS_B
+ip -n $NS_A addr add 10.89.0.1/24 dev $TAP_A
+ip -n $NS_B addr add 10.89.0.2/24 dev $TAP_B
+for ns in $NS_A $NS_B; do ip -n $ns link set lo up; done
+ip -n $NS_A link set $TAP_A up
+ip -n $NS_B link set $TAP_B up
+say "taps $TAP_A, $TAP_B in namespaces $NS_A, $NS_B"
+
+deadline=$(($(date +%s) + timeout_s))
+wait_for() { # PATTERN WHAT
+	while ! grep -q "$1" "$run/console.log" 2>/dev/null; do
+		kill -0 $qemu_pid 2>/dev/null || { say "QEMU exited before: $2"; return 1; }
+		(($(date +%s) < deadline)) || { say "timed out waiting for: $2"; return 1; }
+		grep -q "FAIL:" "$run/console.log" 2>/dev/null && { say "guest failed before: $2"; return 1; }
+		sleep 0.5
+	done
+	say "$2 ($(grep -m1 "$1" "$run/console.log"))"
+}
+wait_for "Linux version" "kernel started"
+wait_for "host root mounted" "initramfs done, host root mounted"
+wait_for "NICS-BOUND" "NICs bound"
+wait_for "VIGILD-FORWARDING" "vigild forwarding"
+
+ok=1
+wait_for "API from inside the guest" "the guest asked vigild's API" || ok=0
+grep -q "API from inside the guest: .* 200" "$run/console.log" || { ok=0; say "API FAILED"; }
+say "ping $NS_A -> 10.89.0.2 through the guest"
+if ip netns exec $NS_A ping -c 10 -i 0.5 -W 5 10.89.0.2 >"$run/ping.log" 2>&1; then
+	say "ping: $(grep -E 'packets transmitted|rtt' "$run/ping.log" | tr '\n' ' ')"
+else
+	ok=0
+	say "ping FAILED: $(tr '\n' ' ' <"$run/ping.log")"
+fi
+# UDP echo servers on 5353 (allowed) and 9999 (dropped by the guest's policy), a web server.
+for port in 5353 9999; do
+	ip netns exec $NS_B python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.89.0.2", int(sys.argv[1])))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+' $port >/dev/null 2>&1 &
+	pids+=($!)
+done
+mkdir -p "$run/www"
+head -c 1048576 /dev/urandom >"$run/www/blob"
+ip netns exec $NS_B python3 -m http.server --bind 10.89.0.2 --directory "$run/www" 80 \
+	>"$run/http.log" 2>&1 &
+pids+=($!)
+sleep 1
+udp_echo() { # PORT COUNT TIMEOUT
+	ip netns exec $NS_A python3 -c '
+import socket, sys, time
+port, n, tmo = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(tmo)
+rtts = []
+for i in range(n):
+    t = time.monotonic()
+    s.sendto(b"vigil-vm-%d" % i, ("10.89.0.2", port))
+    try:
+        d, _ = s.recvfrom(2048)
+        if d == b"vigil-vm-%d" % i:
+            rtts.append((time.monotonic() - t) * 1000)
+    except socket.timeout:
+        pass
+print("%d/%d UDP echoes on port %d, rtt avg %.2f ms" % (len(rtts), n, port, sum(rtts) / len(rtts) if rtts else 0))
+' "$@" 2>&1
+}
+udp=$(udp_echo 5353 20 5)
+say "UDP (allowed): $udp"
+[[ $udp == "20/20 "* ]] || ok=0
+udp=$(udp_echo 9999 3 2)
+say "UDP to 9999 (the policy drops it): $udp"
+[[ $udp == "0/3 "* ]] || ok=0
+if tcp=$(ip netns exec $NS_A curl -s -m 60 -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total} s' \
+	http://10.89.0.2/blob 2>&1) && [[ $tcp == "200 1048576 "* ]]; then
+	say "TCP: HTTP GET of 1 MiB: $tcp"
+else
+	ok=0
+	say "TCP FAILED: $tcp"
+fi
+# The guest's signature (scripts/vm/guest.sh) alerts on this URI.
+code=$(ip netns exec $NS_A curl -s -m 30 -o /dev/null -w '%{http_code}' http://10.89.0.2/vigil-vm-attack 2>&1 || true)
+say "HTTP GET /vigil-vm-attack (a signature matches it): $code"
+((hold > 0)) && sleep "$hold"
+
+touch "$run/stop"
+wait_for "VIGILD-STOPPED" "vigild stopped" || ok=0
+for _ in $(seq 60); do kill -0 $qemu_pid 2>/dev/null || break; sleep 0.5; done
+say "guest powered off: $(kill -0 $qemu_pid 2>/dev/null && echo no || echo yes)"
+alerts=$(grep -c '"signature_id":9900001' "$run/eve.json" 2>/dev/null || true)
+say "alerts of sid 9900001 in the guest's EVE log: ${alerts:-0}"
+((${alerts:-0} >= 1)) || ok=0
+say "vigild's final counters:"
+sed -n '/^port  *rx-packets/,$p' "$run/vigild.log" | tail -n 8 | sed 's/^/  /'
+((ok)) || exit 1
+say "PASS: ping, UDP and TCP crossed vigild in the guest; its policy dropped UDP to 9999, its signature alerted, its API answered"
