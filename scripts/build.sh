@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Configure (once) and build a build directory. Used by demo.sh and test.sh.
 #   scripts/build.sh [BUILD_DIR [meson options...]]     default: build
-#   VIGIL_BUILD_ONLY=fuzz_ scripts/build.sh DIR ...      only the targets whose names start so
-#                                                        (and what they link)
+#   VIGIL_BUILD_ONLY=fuzz_,bpf_ scripts/build.sh DIR ... only the targets whose names start with
+#                                                        one of these (and what they link)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
@@ -20,7 +20,7 @@ if [[ -n ${VIGIL_BUILD_ONLY:-} ]]; then
 import json, os, sys
 d = os.path.realpath(sys.argv[1])
 for t in json.load(sys.stdin):
-    if t["name"].startswith(sys.argv[2]):
+    if t["name"].startswith(tuple(sys.argv[2].split(","))):
         print(os.path.relpath(t["filename"][0], d))' "$dir" "$VIGIL_BUILD_ONLY")
 	((${#targets[@]} > 0)) || {
 		echo "build: no target of $dir starts with $VIGIL_BUILD_ONLY" >&2

@@ -46,8 +46,9 @@ meson test -C build-asan --print-errorlogs cases-no-huge
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-4}s per target)"
-# Only the fuzz targets and what they link: vigild and the tools are built and tested above.
-CC=clang VIGIL_BUILD_ONLY=fuzz_ scripts/build.sh build-fuzz -Dfuzz=true \
+# Only the fuzz targets, what they link, and the eBPF objects fuzz_bpf loads: vigild and the
+# tools are built and tested above.
+CC=clang VIGIL_BUILD_ONLY=fuzz_,bpf_ scripts/build.sh build-fuzz -Dfuzz=true \
 	-Db_sanitize=address,undefined -Db_lundef=false -Dtests=disabled
 tests/fuzz/run.sh build-fuzz "${VIGIL_FUZZ_SECONDS:-4}"
 
