@@ -30,7 +30,6 @@ static const char *const state_names[] = { "unknown", "down", "up" };
 
 struct port_link {
 	char name[VG_NAME_LEN];
-	char peer[VG_NAME_LEN];
 	char iface[IF_NAMESIZE]; /* kernel interface; "" when the driver is asked */
 	uint16_t port_id;
 	uint16_t peer_index;
@@ -143,7 +142,6 @@ ctl_link_create(struct ctl_ctx *ctx, const struct ctl_link_opts *o)
 		struct port_link *p = &l->ports[i];
 
 		snprintf(p->name, sizeof(p->name), "%s", dp_p->cfg->name);
-		snprintf(p->peer, sizeof(p->peer), "%s", dp_port(ctx->dp, dp_p->peer)->cfg->name);
 		p->port_id = dp_p->port_id;
 		p->peer_index = dp_p->peer;
 		kernel_iface(dp_p->cfg, p->iface, sizeof(p->iface));

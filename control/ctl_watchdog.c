@@ -29,6 +29,7 @@ struct ctl_watchdog {
 	unsigned n;
 	pthread_mutex_t mu; /* workers: control writes, API threads read */
 	uint64_t now_ms;
+	uint64_t next_ms; /* the next check: a tenth of the timeout apart, at most 100 ms */
 	struct wd_worker *w;
 };
 
@@ -113,8 +114,9 @@ ctl_watchdog_tick(struct ctl_watchdog *wd, uint64_t now_ms)
 {
 	char detail[160];
 
-	if (wd == NULL || wd->o.timeout_ms == 0)
+	if (wd == NULL || wd->o.timeout_ms == 0 || now_ms < wd->next_ms)
 		return;
+	wd->next_ms = now_ms + (wd->o.timeout_ms / 10 < 100 ? wd->o.timeout_ms / 10 : 100);
 	pthread_mutex_lock(&wd->mu);
 	wd->now_ms = now_ms;
 	for (unsigned i = 0; i < wd->n; i++) {
