@@ -11,12 +11,14 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
 	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libcap-ng-dev libseccomp-dev
-	libsystemd-dev
+	libsystemd-dev libfixbuf-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps logrotate
 	# the Prometheus endpoint's test: promtool and a real server (tests/api/test_prometheus.py).
 	# Its package enables a server on :9090; see below.
 	prometheus
+	# IPFIX export's test: a real collector (nfcapd) and its reader (nfdump)
+	nfdump
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
