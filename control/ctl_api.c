@@ -111,8 +111,8 @@ ipfix_json(struct ctl_ipfix *x)
 			(json_int_t)c.templates_sent, "errors", (json_int_t)c.errors, "connects",
 			(json_int_t)c.connects, "reconnects", (json_int_t)c.reconnects,
 			"updates_untracked", (json_int_t)c.updates_untracked, "queued",
-			(int)c.queued, "connected", c.connected, "failing", c.failing,
-			"last_errno", c.last_errno);
+			(int)c.queued, "connected", c.connected, "failing", c.failing, "last_errno",
+			c.last_errno);
 }
 
 /* What the kernel says of the process: the user it runs as, its capabilities, seccomp. */

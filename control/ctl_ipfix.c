@@ -52,8 +52,8 @@ enum {
 static fbInfoElement_t vigil_ies[] = {
 	FB_IE_INIT_FULL("vigilVerdict", CTL_IPFIX_PEN, 1, 1, FB_IE_IDENTIFIER, 0, 0, FB_UINT_8,
 			"Vigil's verdict on the flow: 1 allow, 2 drop, 3 reject, 4 rate-limit"),
-	FB_IE_INIT_FULL("vigilRuleId", CTL_IPFIX_PEN, 2, 4, FB_IE_IDENTIFIER | FB_IE_F_ENDIAN, 0,
-			0, FB_UINT_32, "Vigil policy rule that decided (4294967295: the default)"),
+	FB_IE_INIT_FULL("vigilRuleId", CTL_IPFIX_PEN, 2, 4, FB_IE_IDENTIFIER | FB_IE_F_ENDIAN, 0, 0,
+			FB_UINT_32, "Vigil policy rule that decided (4294967295: the default)"),
 	FB_IE_INIT_FULL("vigilAppProtocol", CTL_IPFIX_PEN, 3, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0,
 			FB_STRING, "Application protocol Vigil detected (empty: none)"),
 	FB_IE_NULL,
@@ -82,25 +82,56 @@ _Static_assert(sizeof(struct rec4) == sizeof(fbVarfield_t) + 6 * 8 + 5 * 4 + 3 *
 _Static_assert(sizeof(struct rec6) == sizeof(fbVarfield_t) + 6 * 8 + 32 + 3 * 4 + 3 * 2 + 6,
 		"struct rec6 has no padding");
 
-#define SPEC_HEAD                                                                                  \
-	{ "vigilAppProtocol", FB_IE_VARLEN, 0 }, { "flowStartMilliseconds", 8, 0 },                \
-			{ "flowEndMilliseconds", 8, 0 }, { "octetDeltaCount", 8, 0 },              \
-			{ "packetDeltaCount", 8, 0 }, { "reverseOctetDeltaCount", 8, 0 },          \
-	{                                                                                          \
-		"reversePacketDeltaCount", 8, 0                                                    \
-	}
-#define SPEC_TAIL                                                                                  \
-	{ "ingressInterface", 4, 0 }, { "egressInterface", 4, 0 }, { "vigilRuleId", 4, 0 },        \
-			{ "sourceTransportPort", 2, 0 }, { "destinationTransportPort", 2, 0 },     \
-			{ "vlanId", 2, 0 }, { "protocolIdentifier", 1, 0 },                        \
-			{ "tcpControlBits", 1, 0 }, { "reverseTcpControlBits", 1, 0 },             \
-			{ "flowEndReason", 1, 0 }, { "vigilVerdict", 1, 0 },                       \
-			{ "biflowDirection", 1, 0 }, FB_IESPEC_NULL
+/* The templates: the records' fields, in order. */
+static fbInfoElementSpec_t spec4[] = {
+	{ "vigilAppProtocol", FB_IE_VARLEN, 0 },
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
+	{ "octetDeltaCount", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "reverseOctetDeltaCount", 8, 0 },
+	{ "reversePacketDeltaCount", 8, 0 },
+	{ "sourceIPv4Address", 4, 0 },
+	{ "destinationIPv4Address", 4, 0 },
+	{ "ingressInterface", 4, 0 },
+	{ "egressInterface", 4, 0 },
+	{ "vigilRuleId", 4, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "vlanId", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "tcpControlBits", 1, 0 },
+	{ "reverseTcpControlBits", 1, 0 },
+	{ "flowEndReason", 1, 0 },
+	{ "vigilVerdict", 1, 0 },
+	{ "biflowDirection", 1, 0 },
+	FB_IESPEC_NULL,
+};
 
-static fbInfoElementSpec_t spec4[] = { SPEC_HEAD, { "sourceIPv4Address", 4, 0 },
-	{ "destinationIPv4Address", 4, 0 }, SPEC_TAIL };
-static fbInfoElementSpec_t spec6[] = { SPEC_HEAD, { "sourceIPv6Address", 16, 0 },
-	{ "destinationIPv6Address", 16, 0 }, SPEC_TAIL };
+static fbInfoElementSpec_t spec6[] = {
+	{ "vigilAppProtocol", FB_IE_VARLEN, 0 },
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
+	{ "octetDeltaCount", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "reverseOctetDeltaCount", 8, 0 },
+	{ "reversePacketDeltaCount", 8, 0 },
+	{ "sourceIPv6Address", 16, 0 },
+	{ "destinationIPv6Address", 16, 0 },
+	{ "ingressInterface", 4, 0 },
+	{ "egressInterface", 4, 0 },
+	{ "vigilRuleId", 4, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "vlanId", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "tcpControlBits", 1, 0 },
+	{ "reverseTcpControlBits", 1, 0 },
+	{ "flowEndReason", 1, 0 },
+	{ "vigilVerdict", 1, 0 },
+	{ "biflowDirection", 1, 0 },
+	FB_IESPEC_NULL,
+};
 
 struct rec {
 	uint8_t family; /* 4 or 6 */
@@ -119,6 +150,7 @@ struct track_key {
 struct track_val {
 	uint64_t pkts[2];
 	uint64_t bytes[2];
+	uint64_t sent_ns; /* event time of the flow's last record */
 };
 
 /*
@@ -158,6 +190,7 @@ ctl_ipfix_opts_defaults(struct ctl_ipfix_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->transport = CTL_IPFIX_UDP;
 	o->template_refresh_ms = 60000;
+	o->active_timeout_ms = 60000;
 	o->queue_len = 65536;
 }
 
@@ -196,6 +229,11 @@ static const struct vg_yaml_field ipfix_fields[] = {
 	{ .name = "template_refresh",
 			.type = VG_YT_MS,
 			.off = offsetof(struct ctl_ipfix_opts, template_refresh_ms),
+			.min = 1000,
+			.max = 86400000 },
+	{ .name = "active_timeout",
+			.type = VG_YT_MS,
+			.off = offsetof(struct ctl_ipfix_opts, active_timeout_ms),
 			.min = 1000,
 			.max = 86400000 },
 	{ .name = "observation_domain",
@@ -415,7 +453,8 @@ flush_msg(struct ctl_ipfix *x)
 	}
 	pthread_mutex_unlock(&x->mu);
 	if (rc != 0 && is_tcp(x))
-		close_socket(x); /* the stream is cut mid-message: a new connection, new templates */
+		close_socket(x); /* the stream is cut mid-message: a new connection, new templates
+				  */
 }
 
 /* Put the templates in the message (a new connection, or the refresh time). Sender thread. */
@@ -485,7 +524,8 @@ append_rec(struct ctl_ipfix *x, struct rec *r)
 		g_clear_error(&err);
 		flush_msg(x); /* the message is full: send it, start the next */
 		if (is_tcp(x) && x->fd < 0)
-			break; /* the connection broke: this record goes with the next batch's loss */
+			break; /* the connection broke: this record goes with the next batch's loss
+				*/
 	}
 	pthread_mutex_lock(&x->mu);
 	x->c.records_lost++;
@@ -547,7 +587,8 @@ sender(void *arg)
 			struct timespec ts;
 
 			if (x->stop)
-				break; /* stopping and the collector is away: the rest is counted lost */
+				break; /* stopping and the collector is away: the rest is counted
+					  lost */
 			vg_mono_deadline(&ts, retry_at - vg_mono_ms());
 			while (!x->stop && pthread_cond_timedwait(&x->wake, &x->mu, &ts) == 0)
 				;
@@ -659,8 +700,8 @@ ctl_ipfix_open(const struct ctl_ipfix_opts *o, const struct vg_config *cfg)
 	x->fd = -1;
 	x->q = calloc(o->queue_len, sizeof(*x->q));
 	snprintf(name, sizeof(name), "ipfix%u", n_open++);
-	x->track = ctl_map_create(name, sizeof(struct track_key), sizeof(struct track_val),
-			TRACK_CAPACITY);
+	x->track = ctl_map_create(
+			name, sizeof(struct track_key), sizeof(struct track_val), TRACK_CAPACITY);
 	if (x->q == NULL || x->track == NULL) {
 		err = errno != 0 ? errno : ENOMEM;
 		goto fail;
@@ -722,12 +763,14 @@ ctl_ipfix_close(struct ctl_ipfix *x)
 	}
 	if (x->c.records_lost > 0)
 		CTL_LOG(WARNING,
-				"ipfix: %" PRIu64 " records sent to %s, %" PRIu64
-				" lost (%" PRIu64 " to a full queue)",
+				"ipfix: %" PRIu64 " records sent to %s, %" PRIu64 " lost (%" PRIu64
+				" to a full queue)",
 				x->c.records_sent, x->o.collector, x->c.records_lost,
 				x->c.lost_queue_full);
 	else
-		CTL_LOG(NOTICE, "ipfix: %" PRIu64 " records sent to %s in %" PRIu64 " messages, none lost",
+		CTL_LOG(NOTICE,
+				"ipfix: %" PRIu64 " records sent to %s in %" PRIu64
+				" messages, none lost",
 				x->c.records_sent, x->o.collector, x->c.messages_sent);
 	if (x->fd >= 0)
 		close(x->fd);
@@ -770,28 +813,28 @@ fill_common(const struct ctl_ipfix *x, const struct dp_event *ev, const uint64_t
 	uint32_t in_if = (uint32_t)f->in_port + 1;
 	uint32_t out_if = f->in_port < x->n_ports ? x->egress[f->in_port] : 0;
 
-#define FILL(r)                                                                                    \
-	do {                                                                                       \
-		(r)->app.buf = (uint8_t *)(uintptr_t)(app != NULL ? app : "");                     \
-		(r)->app.len = app != NULL ? strlen(app) : 0;                                      \
-		(r)->start_ms = f->first_ns / 1000000;                                             \
-		(r)->end_ms = f->last_ns / 1000000;                                                \
-		(r)->packets = d[0];                                                               \
-		(r)->rev_packets = d[1];                                                           \
-		(r)->octets = d[2];                                                                \
-		(r)->rev_octets = d[3];                                                            \
-		(r)->in_if = in_if;                                                                \
-		(r)->out_if = out_if;                                                              \
-		(r)->rule = f->rule_id;                                                            \
-		(r)->sport = f->sport;                                                             \
-		(r)->dport = f->dport;                                                             \
-		(r)->vlan = f->vlan;                                                               \
-		(r)->proto = f->proto;                                                             \
-		(r)->flags = f->tcp_flags[0];                                                      \
-		(r)->rev_flags = f->tcp_flags[1];                                                  \
-		(r)->end_reason = end_reason(ev);                                                  \
-		(r)->verdict = f->verdict;                                                         \
-		(r)->biflow_dir = 1; /* initiator: the source opened the flow */                   \
+#define FILL(r)                                                                  \
+	do {                                                                     \
+		(r)->app.buf = (uint8_t *)(uintptr_t)(app != NULL ? app : "");   \
+		(r)->app.len = app != NULL ? strlen(app) : 0;                    \
+		(r)->start_ms = f->first_ns / 1000000;                           \
+		(r)->end_ms = f->last_ns / 1000000;                              \
+		(r)->packets = d[0];                                             \
+		(r)->rev_packets = d[1];                                         \
+		(r)->octets = d[2];                                              \
+		(r)->rev_octets = d[3];                                          \
+		(r)->in_if = in_if;                                              \
+		(r)->out_if = out_if;                                            \
+		(r)->rule = f->rule_id;                                          \
+		(r)->sport = f->sport;                                           \
+		(r)->dport = f->dport;                                           \
+		(r)->vlan = f->vlan;                                             \
+		(r)->proto = f->proto;                                           \
+		(r)->flags = f->tcp_flags[0];                                    \
+		(r)->rev_flags = f->tcp_flags[1];                                \
+		(r)->end_reason = end_reason(ev);                                \
+		(r)->verdict = f->verdict;                                       \
+		(r)->biflow_dir = 1; /* initiator: the source opened the flow */ \
 	} while (0)
 	if (r4 != NULL)
 		FILL(r4);
@@ -852,6 +895,14 @@ ctl_ipfix_on_event(void *arg, const struct dp_event *ev)
 		return;
 	}
 	last = ctl_map_find(x->track, &k);
+	/*
+	 * Workers also report state changes and detected protocols as updates: a long flow gets
+	 * a record only active_timeout after its previous one (or its start).
+	 */
+	if (ev->type == DP_EV_FLOW_UPDATE &&
+			ev->time_ns < (last != NULL ? last->sent_ns : f->first_ns) +
+							x->o.active_timeout_ms * 1000000ULL)
+		return;
 	if (last == NULL && ev->type == DP_EV_FLOW_UPDATE) {
 		last = ctl_map_get(x->track, &k, NULL);
 		if (last == NULL) {
@@ -876,6 +927,7 @@ ctl_ipfix_on_event(void *arg, const struct dp_event *ev)
 		if (enqueue(x, ev, d) == 0) {
 			memcpy(last->pkts, f->pkts, sizeof(last->pkts));
 			memcpy(last->bytes, f->bytes, sizeof(last->bytes));
+			last->sent_ns = ev->time_ns;
 		}
 		return;
 	}

@@ -5,7 +5,8 @@
  * numbers); a sender thread of the exporter's own owns the socket, so that a slow, full or
  * absent collector never holds the control loop.
  *
- * What is exported: one record per flow end, and one per long-lived flow's update (flowEndReason
+ * What is exported: one record per flow end, and for a long-lived flow one at the first update
+ * from its worker at least active_timeout after its previous record (flowEndReason
  * activeTimeout), each with the packets and octets since the flow's previous record, so that the
  * records of a flow add up to its totals. Each record is biflow (RFC 5103): the initiator's
  * side as octet/packetDeltaCount, the responder's as reverseOctet/reversePacketDeltaCount.
@@ -52,36 +53,40 @@ struct ctl_ipfix_opts {
 	char collector[CTL_IPFIX_ADDR_LEN]; /* host:port or [v6]:port; empty: no export */
 	int transport;			    /* enum ctl_ipfix_transport */
 	uint64_t template_refresh_ms;	    /* UDP: templates sent again this often */
+	uint64_t active_timeout_ms;	    /* a long flow's record at most this often */
 	uint32_t observation_domain;
 	uint32_t queue_len; /* records waiting for the sender */
 };
 
 struct ctl_ipfix_counters {
-	uint64_t records_sent;	   /* in messages sent whole */
-	uint64_t records_lost;	   /* lost_queue_full + lost_send + left unsent at close */
-	uint64_t lost_queue_full;  /* dropped: the queue was full */
-	uint64_t lost_send;	   /* in a message whose send failed */
-	uint64_t messages_sent;	   /* IPFIX messages sent whole */
-	uint64_t templates_sent;   /* template exports (connection, refresh) */
-	uint64_t errors;	   /* failed connects and sends (each attempt) */
-	uint64_t connects;	   /* connections made (UDP: the socket opened) */
-	uint64_t reconnects;	   /* connects after the first */
+	uint64_t records_sent;	    /* in messages sent whole */
+	uint64_t records_lost;	    /* lost_queue_full + lost_send + left unsent at close */
+	uint64_t lost_queue_full;   /* dropped: the queue was full */
+	uint64_t lost_send;	    /* in a message whose send failed */
+	uint64_t messages_sent;	    /* IPFIX messages sent whole */
+	uint64_t templates_sent;    /* template exports (connection, refresh) */
+	uint64_t errors;	    /* failed connects and sends (each attempt) */
+	uint64_t connects;	    /* connections made (UDP: the socket opened) */
+	uint64_t reconnects;	    /* connects after the first */
 	uint64_t updates_untracked; /* updates not exported: no room to remember the flow */
-	uint32_t queued;	   /* records waiting */
-	bool connected;		   /* a socket to the collector is open */
-	bool failing;		   /* the last connect or send failed */
+	uint32_t queued;	    /* records waiting */
+	bool connected;		    /* a socket to the collector is open */
+	bool failing;		    /* the last connect or send failed */
 	int last_errno;
 };
 
 struct ctl_ipfix;
 
-/* Defaults: no collector, udp, templates every 60 s, observation domain 0, 65536 records. */
+/*
+ * Defaults: no collector, udp, templates every 60 s, active timeout 60 s, observation domain 0,
+ * 65536 records.
+ */
 void ctl_ipfix_opts_defaults(struct ctl_ipfix_opts *o);
 
 /*
  * Parse the `export:` section ({ipfix: {collector, transport, template_refresh,
- * observation_domain, queue}}) into obj (struct ctl_ipfix_opts). Errors name the key and the
- * value. Returns 0 or -EINVAL.
+ * active_timeout, observation_domain, queue}}) into obj (struct ctl_ipfix_opts). Errors name the
+ * key and the value. Returns 0 or -EINVAL.
  */
 int ctl_ipfix_parse(struct vg_yaml *y, yaml_node_t *n, void *obj);
 

@@ -14,9 +14,9 @@ VLAN UDP, timeouts, a mid-stream pick-up; IPv4 and IPv6 templates) on net_pcap w
 3. udp again as the unprivileged user vigil (privileges: {user: vigil}, seccomp on), if the user
    exists.
 
-Checked for each: nfdump shows one record per flow end with its protocol, addresses, ports, and
-packets and bytes in both directions (RFC 5103 reverse counters shown as out pkt/out byte) equal
-to the flow_end events; the totals equal those of the SQLite store's flows table; status counters
+Checked for each: nfdump shows one record per flow end with its protocol, addresses, ports,
+packets and bytes in both directions (RFC 5103 reverse counters shown as out pkt/out byte), input
+and output interface and VLAN equal to the flow_end events; the totals equal those of the SQLite store's flows table; status counters
 (records_sent) equal the number of flow ends and nothing was lost.
 
 Exits 77 (skipped) when nfcapd or nfdump is not installed. Usage: test_ipfix.py VIGILD"""
@@ -161,12 +161,15 @@ def write_config(work, collector, transport, user):
         "log": {"level": "info"},
         "dataplane": {"clock": "packet"},
         "flows": {"timeouts": {"udp": "30s"}},
-        "store": {"path": os.path.join(work, "vigil.db")},
+        "store": {"path": os.path.join(work, "db", "vigil.db")},
         "export": {"ipfix": {"collector": collector, "transport": transport,
                              "observation_domain": 7, "template_refresh": "10s"}},
     }
+    os.makedirs(os.path.join(work, "db"))
     if user:
         cfg["privileges"] = {"user": user}
+        pw = pwd.getpwnam(user)
+        os.chown(os.path.join(work, "db"), pw.pw_uid, pw.pw_gid)
     path = os.path.join(work, "vigil.yaml")
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2)
@@ -175,7 +178,7 @@ def write_config(work, collector, transport, user):
 
 def run_vigild(vigild, work, cfg):
     events = os.path.join(work, "events.jsonl")
-    stats = os.path.join(work, "stats.json")
+    stats = os.path.join(work, "db", "stats.json")  # the user vigil writes here
     r = subprocess.run([vigild, "-c", cfg, "--stop-after-idle", "500", "--events", events,
                         "--stats-json", stats], capture_output=True, text=True, timeout=40)
     if r.returncode != 0:
@@ -194,12 +197,16 @@ def key_of(proto, src, sport, dst, dport):
 
 
 def check(what, ends, records, raw, db, stderr):
+    # Ports are ifIndex 1 (a) and 2 (b): in is where the initiator's packets came in, out
+    # its peer in the pair.
     want = sorted((key_of(PROTO[e["proto"]], e["src"], e["sport"], e["dst"], e["dport"]),
-                   e["packets"][0], e["bytes"][0], e["packets"][1], e["bytes"][1])
+                   e["packets"][0], e["bytes"][0], e["packets"][1], e["bytes"][1],
+                   e["in_port"] + 1, 2 - e["in_port"], e["vlan"])
                   for e in ends)
     got = sorted((key_of(int(r["pr"]) if r["pr"].isdigit() else PROTO[r["pr"].lower()],
                          r["sa"], r["sp"], r["da"], r["dp"]),
-                  int(r["ipkt"]), int(r["ibyt"]), int(r["opkt"]), int(r["obyt"]))
+                  int(r["ipkt"]), int(r["ibyt"]), int(r["opkt"]), int(r["obyt"]),
+                  int(r["in"]), int(r["out"]), int(r["svln"]))
                  for r in records)
     if len(ends) != 9:
         fail("%s: vigild reported %d flow ends, the case has 9" % (what, len(ends)))
@@ -242,7 +249,7 @@ def run(vigild, transport, user=None):
                 fail("tcp: no IPFIX message on the connection")
         time.sleep(0.3)  # the last datagrams into nfcapd's socket
         records, raw = nf.stop()
-        check(what, ends, records, raw, os.path.join(work, "vigil.db"), stderr)
+        check(what, ends, records, raw, os.path.join(work, "db", "vigil.db"), stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -105,7 +105,7 @@ parse_rec(const uint8_t *p, uint16_t tid, struct got *g)
 struct rx {
 	struct got recs[16];
 	unsigned n_recs;
-	bool tmpl[2];	   /* templates 256 and 257 seen */
+	bool tmpl[2];	  /* templates 256 and 257 seen */
 	bool data_before; /* data came before its template */
 	unsigned msgs;
 };
@@ -162,7 +162,8 @@ receive(int fd, unsigned want, uint32_t domain, struct rx *rx)
 static int
 udp_rx(uint16_t *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
@@ -188,6 +189,7 @@ test_udp(void **state)
 	ctl_ipfix_opts_defaults(&o);
 	snprintf(o.collector, sizeof(o.collector), "127.0.0.1:%u", port);
 	o.observation_domain = 42;
+	o.active_timeout_ms = 1000;
 	x = ctl_ipfix_open(&o, NULL);
 	assert_non_null(x);
 
@@ -200,22 +202,26 @@ test_udp(void **state)
 	ev.flow.tcp_flags[0] = 0x02;
 	ctl_test_counts(&ev, 1, 0, 60, 0);
 	ctl_ipfix_on_event(x, &ev);
+	/* A state change's update before the active timeout: no record. */
 	ev.type = DP_EV_FLOW_UPDATE;
-	ev.flow.last_ns = T0_NS + 1500000000ULL;
-	ev.flow.app_proto = 0;
+	ev.time_ns = ev.flow.last_ns = T0_NS + 500000000ULL;
+	ctl_test_counts(&ev, 3, 2, 200, 300);
+	ctl_ipfix_on_event(x, &ev);
+	/* The update past it: what came so far. */
+	ev.time_ns = ev.flow.last_ns = T0_NS + 1500000000ULL;
 	ctl_test_counts(&ev, 10, 8, 1000, 9000);
 	ctl_ipfix_on_event(x, &ev);
 	ev.type = DP_EV_FLOW_END;
 	ev.reason = DP_END_FIN;
-	ev.flow.last_ns = T0_NS + 2500000000ULL;
+	ev.time_ns = ev.flow.last_ns = T0_NS + 2500000000ULL;
 	ev.flow.tcp_flags[0] = 0x1b;
 	ev.flow.tcp_flags[1] = 0x13;
 	ctl_test_counts(&ev, 15, 11, 1400, 12000);
 	ctl_ipfix_on_event(x, &ev);
 
 	/* An IPv6 UDP flow dropped by rule 7, ended by its timeout. */
-	ev6 = ctl_test_ev4(DP_EV_FLOW_END, T0_NS, "192.0.2.1", 5353, "192.0.2.2", 53,
-			IPPROTO_UDP, 6);
+	ev6 = ctl_test_ev4(
+			DP_EV_FLOW_END, T0_NS, "192.0.2.1", 5353, "192.0.2.2", 53, IPPROTO_UDP, 6);
 	ev6.flow.family = 6;
 	inet_pton(AF_INET6, "2001:db8::1", ev6.flow.src);
 	inet_pton(AF_INET6, "2001:db8::53", ev6.flow.dst);
@@ -257,7 +263,7 @@ test_udp(void **state)
 	assert_int_equal(e->flags, 0x1b);
 	assert_int_equal(e->rev_flags, 0x13);
 	assert_int_equal(e->vlan, 100);
-	assert_int_equal(e->in_if, 2); /* port 1, as ifIndex 2 */
+	assert_int_equal(e->in_if, 2);	/* port 1, as ifIndex 2 */
 	assert_int_equal(e->out_if, 0); /* no config: peer unknown */
 	assert_int_equal(e->rule, 3);
 	assert_int_equal(e->verdict, DP_VERDICT_ALLOW);
@@ -285,7 +291,8 @@ test_udp(void **state)
 static void
 test_no_collector(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	struct ctl_ipfix_opts o;
 	struct ctl_ipfix_counters c;
@@ -335,8 +342,9 @@ test_yaml(void **state)
 	struct vg_yaml y;
 	struct vg_diag d;
 	struct ctl_ipfix_opts o;
-	const char *good = "ipfix: {collector: \"[::1]:4739\", transport: tcp,\n"
-			   "  template_refresh: 30s, observation_domain: 9, queue: 100}\n";
+	const char *good =
+			"ipfix: {collector: \"[::1]:4739\", transport: tcp,\n"
+			"  template_refresh: 30s, active_timeout: 2m, observation_domain: 9, queue: 100}\n";
 	const char *bad_collector = "ipfix:\n"
 				    "  collector: 127.0.0.1\n";
 	const char *bad_port = "ipfix: {collector: \"collector.example:99999\"}\n";
@@ -357,6 +365,7 @@ test_yaml(void **state)
 	assert_string_equal(o.collector, "[::1]:4739");
 	assert_int_equal(o.transport, CTL_IPFIX_TCP);
 	assert_int_equal(o.template_refresh_ms, 30000);
+	assert_int_equal(o.active_timeout_ms, 120000);
 	assert_int_equal(o.observation_domain, 9);
 	assert_int_equal(o.queue_len, 100);
 	vg_yaml_free(&y);
