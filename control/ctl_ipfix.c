@@ -170,6 +170,7 @@ struct ctl_ipfix {
 	bool stop;
 	struct rec *q;
 	uint32_t head;
+	uint32_t inflight; /* records taken off the queue, their message not sent yet */
 	struct ctl_ipfix_counters c;
 	uint64_t fail_since_ms;
 
@@ -533,12 +534,24 @@ append_rec(struct ctl_ipfix *x, struct rec *r)
 	pthread_mutex_unlock(&x->mu);
 }
 
+/* A collector that closed its end: recv() sees the end before a send would be lost. */
+static bool
+peer_closed(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* Open the socket if there is none. Returns 0, or -errno after counting the failure. */
 static int
 ensure_socket(struct ctl_ipfix *x)
 {
 	int fd;
 
+	if (x->fd >= 0 && is_tcp(x) && peer_closed(x->fd))
+		close_socket(x);
 	if (x->fd >= 0)
 		return 0;
 	fd = open_socket(x);
@@ -610,11 +623,13 @@ sender(void *arg)
 			batch[i] = x->q[(x->head + i) % x->o.queue_len];
 		x->head = (x->head + n) % x->o.queue_len;
 		x->c.queued -= n;
+		x->inflight = n;
 		pthread_mutex_unlock(&x->mu);
 		for (unsigned i = 0; i < n; i++)
 			append_rec(x, &batch[i]);
 		flush_msg(x);
 		pthread_mutex_lock(&x->mu);
+		x->inflight = 0;
 		pthread_cond_broadcast(&x->changed);
 	}
 	/* What could not be sent is lost, and counted. */
@@ -944,10 +959,10 @@ ctl_ipfix_sync(struct ctl_ipfix *x, unsigned timeout_ms)
 
 	vg_mono_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&x->mu);
-	while (x->c.queued > 0 && !x->c.failing &&
+	while ((x->c.queued > 0 || x->inflight > 0) && !x->c.failing &&
 			pthread_cond_timedwait(&x->changed, &x->mu, &ts) == 0)
 		;
-	if (x->c.queued > 0)
+	if (x->c.queued > 0 || x->inflight > 0)
 		rc = x->c.failing ? -EIO : -ETIMEDOUT;
 	pthread_mutex_unlock(&x->mu);
 	return rc;

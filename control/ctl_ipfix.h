@@ -105,7 +105,10 @@ void ctl_ipfix_close(struct ctl_ipfix *x);
  */
 void ctl_ipfix_on_event(void *arg, const struct dp_event *ev);
 
-/* Wait up to timeout_ms for the queue to empty. Returns 0, -EIO while failing, or -ETIMEDOUT. */
+/*
+ * Wait up to timeout_ms until every queued record is sent (or lost). Returns 0, -EIO while
+ * failing, or -ETIMEDOUT.
+ */
 int ctl_ipfix_sync(struct ctl_ipfix *x, unsigned timeout_ms);
 
 /* Any thread. */

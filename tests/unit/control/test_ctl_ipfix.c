@@ -3,9 +3,10 @@
  * IPFIX export (ctl_ipfix.h) against real sockets on this host: the messages a UDP collector
  * gets (version 10, the observation domain, the IPv4 and IPv6 templates before any data, each
  * record's fields where the template puts them, an update's record holding what came since the
- * last one and the end's the rest); a collector that is not there (the queue's overflow is
- * dropped and counted, close returns in time); and the `export:` section's refusals, each
- * naming its key at file:line.
+ * last one and the end's the rest); a TCP collector that closes the connection (the exporter
+ * connects again and sends the templates first, nothing lost); a collector that is not there (the
+ * queue's overflow is dropped and counted, close returns in time); and the `export:` section's
+ * refusals, each naming its key at file:line.
  */
 #define VG_TEST_WITH_EAL
 #include "vg_test.h"
@@ -110,51 +111,74 @@ struct rx {
 	unsigned msgs;
 };
 
-/* Read messages from fd until want records came (or 5 s passed). */
+/* Parse one message of n bytes into rx. */
 static void
-receive(int fd, unsigned want, uint32_t domain, struct rx *rx)
+parse_msg(const uint8_t *m, size_t n, uint32_t domain, struct rx *rx)
 {
+	assert_true(n >= 16);
+	assert_int_equal(get16(m), 10); /* IPFIX */
+	assert_int_equal(get16(m + 2), n);
+	assert_int_equal(get32(m + 12), domain);
+	rx->msgs++;
+	for (size_t off = 16; off + 4 <= n;) {
+		uint16_t set = get16(m + off), len = get16(m + off + 2);
+		size_t p = off + 4;
+
+		assert_true(len >= 4 && off + len <= n);
+		if (set == 2) {
+			while (p + 4 <= off + len) {
+				uint16_t tid = get16(m + p), count = get16(m + p + 2);
+
+				assert_true(tid == 256 || tid == 257);
+				assert_int_equal(count, 21);
+				rx->tmpl[tid - 256] = true;
+				p += 4;
+				for (unsigned i = 0; i < count; i++)
+					p += get16(m + p) & 0x8000 ? 8 : 4;
+			}
+		} else if (set == 256 || set == 257) {
+			if (!rx->tmpl[set - 256])
+				rx->data_before = true;
+			/* Records until fewer bytes remain than the smallest record. */
+			while (off + len - p >= 1 + 48 + 8 + 24 && rx->n_recs < 16)
+				p += parse_rec(m + p, set, &rx->recs[rx->n_recs++]);
+		}
+		off += len;
+	}
+}
+
+/*
+ * Read from fd until want records came (or 5 s passed): datagrams, each a message, or a
+ * stream of messages framed by their length.
+ */
+static void
+receive(int fd, bool stream, unsigned want, uint32_t domain, struct rx *rx)
+{
+	static uint8_t m[1 << 17];
 	uint64_t t = mono_ms();
+	size_t have = 0;
 
 	memset(rx, 0, sizeof(*rx));
 	while (rx->n_recs < want && mono_ms() - t < 5000) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint8_t m[65536];
 		ssize_t n;
-		size_t off;
 
 		if (poll(&pfd, 1, 100) != 1)
 			continue;
-		n = recv(fd, m, sizeof(m), 0);
-		assert_true(n >= 16);
-		assert_int_equal(get16(m), 10);		   /* IPFIX */
-		assert_int_equal(get16(m + 2), (size_t)n); /* the datagram is the message */
-		assert_int_equal(get32(m + 12), domain);
-		rx->msgs++;
-		for (off = 16; off + 4 <= (size_t)n;) {
-			uint16_t set = get16(m + off), len = get16(m + off + 2);
-			size_t p = off + 4;
+		n = recv(fd, m + have, sizeof(m) - have, 0);
+		assert_true(n > 0);
+		if (!stream) {
+			assert_int_equal(get16(m + 2), (size_t)n); /* the datagram is the message */
+			parse_msg(m, (size_t)n, domain, rx);
+			continue;
+		}
+		have += (size_t)n;
+		while (have >= 4 && have >= get16(m + 2)) {
+			size_t len = get16(m + 2);
 
-			assert_true(len >= 4 && off + len <= (size_t)n);
-			if (set == 2) {
-				while (p + 4 <= off + len) {
-					uint16_t tid = get16(m + p), count = get16(m + p + 2);
-
-					assert_true(tid == 256 || tid == 257);
-					assert_int_equal(count, 21);
-					rx->tmpl[tid - 256] = true;
-					p += 4;
-					for (unsigned i = 0; i < count; i++)
-						p += get16(m + p) & 0x8000 ? 8 : 4;
-				}
-			} else if (set == 256 || set == 257) {
-				if (!rx->tmpl[set - 256])
-					rx->data_before = true;
-				/* Records until fewer bytes remain than the smallest record. */
-				while (off + len - p >= 1 + 48 + 8 + 24 && rx->n_recs < 16)
-					p += parse_rec(m + p, set, &rx->recs[rx->n_recs++]);
-			}
-			off += len;
+			parse_msg(m, len, domain, rx);
+			memmove(m, m + len, have - len);
+			have -= len;
 		}
 	}
 }
@@ -232,7 +256,7 @@ test_udp(void **state)
 	ctl_ipfix_on_event(x, &ev6);
 
 	assert_int_equal(ctl_ipfix_sync(x, 3000), 0);
-	receive(fd, 3, 42, &rx);
+	receive(fd, false, 3, 42, &rx);
 	assert_int_equal(rx.n_recs, 3);
 	assert_true(rx.tmpl[0] && rx.tmpl[1]);
 	assert_false(rx.data_before);
@@ -285,6 +309,70 @@ test_udp(void **state)
 	assert_true(c.connected);
 	ctl_ipfix_close(x);
 	close(fd);
+}
+
+static struct dp_event
+end_event(uint32_t flow_id, uint64_t pkts)
+{
+	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_END, T0_NS, "192.0.2.1", 1000 + flow_id,
+			"192.0.2.2", 80, IPPROTO_TCP, flow_id);
+
+	ctl_test_counts(&ev, pkts, pkts, pkts * 60, pkts * 60);
+	return ev;
+}
+
+/* A TCP collector that closes the connection: the exporter connects again, templates first. */
+static void
+test_tcp_reconnect(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct ctl_ipfix_opts o;
+	struct ctl_ipfix_counters c;
+	struct ctl_ipfix *x;
+	struct dp_event ev;
+	struct rx rx;
+	int l = socket(AF_INET, SOCK_STREAM, 0), conn;
+
+	(void)state;
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	ctl_ipfix_opts_defaults(&o);
+	snprintf(o.collector, sizeof(o.collector), "127.0.0.1:%u", ntohs(sa.sin_port));
+	o.transport = CTL_IPFIX_TCP;
+	x = ctl_ipfix_open(&o, NULL);
+	assert_non_null(x);
+	ev = end_event(1, 3);
+	ctl_ipfix_on_event(x, &ev);
+	conn = accept(l, NULL, NULL);
+	assert_true(conn >= 0);
+	receive(conn, true, 1, 0, &rx);
+	assert_int_equal(rx.n_recs, 1);
+	assert_true(rx.tmpl[0] && !rx.data_before);
+	assert_int_equal(rx.recs[0].packets, 3);
+	close(conn); /* the collector goes away */
+	usleep(100000);
+	ev = end_event(2, 4);
+	ctl_ipfix_on_event(x, &ev);
+	conn = accept(l, NULL, NULL);
+	assert_true(conn >= 0);
+	receive(conn, true, 1, 0, &rx);
+	assert_int_equal(rx.n_recs, 1);
+	assert_true(rx.tmpl[0] && !rx.data_before); /* a new session: templates again, first */
+	assert_int_equal(rx.recs[0].packets, 4);
+	assert_int_equal(rx.recs[0].sport, 1002);
+	assert_int_equal(ctl_ipfix_sync(x, 1000), 0);
+	ctl_ipfix_counters(x, &c);
+	assert_int_equal(c.records_sent, 2);
+	assert_int_equal(c.records_lost, 0);
+	assert_int_equal(c.connects, 2);
+	assert_int_equal(c.reconnects, 1);
+	assert_int_equal(c.templates_sent, 2);
+	ctl_ipfix_close(x);
+	close(conn);
+	close(l);
 }
 
 /* A TCP collector that is not there: records queue, the overflow is dropped and counted. */
@@ -414,6 +502,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_tcp_reconnect),
 		cmocka_unit_test(test_no_collector),
 		cmocka_unit_test(test_yaml),
 	};
