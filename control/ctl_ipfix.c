@@ -744,6 +744,7 @@ ctl_ipfix_open(const struct ctl_ipfix_opts *o, const struct vg_config *cfg)
 		pthread_mutex_destroy(&x->mu);
 		goto fail;
 	}
+	pthread_setname_np(x->thread, "vg-ipfix");
 	return x;
 fail:
 	if (x->fbuf != NULL)
