@@ -221,12 +221,26 @@ parse_collector(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 
 static const char *const transport_names[] = { "udp", "tcp", NULL };
 
+static int
+parse_transport(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_ipfix_opts *o = obj;
+	const char *s = vg_yaml_scalar(y, v, key);
+
+	if (s == NULL)
+		return -EINVAL;
+	for (int i = 0; transport_names[i] != NULL; i++)
+		if (strcmp(s, transport_names[i]) == 0) {
+			o->transport = i;
+			return 0;
+		}
+	vg_yaml_err(y, v, "export.ipfix.transport: '%s' is not one of udp, tcp", s);
+	return -EINVAL;
+}
+
 static const struct vg_yaml_field ipfix_fields[] = {
 	{ .name = "collector", .type = VG_YT_CUSTOM, .parse = parse_collector, .required = true },
-	{ .name = "transport",
-			.type = VG_YT_ENUM,
-			.off = offsetof(struct ctl_ipfix_opts, transport),
-			.names = transport_names },
+	{ .name = "transport", .type = VG_YT_CUSTOM, .parse = parse_transport },
 	{ .name = "template_refresh",
 			.type = VG_YT_MS,
 			.off = offsetof(struct ctl_ipfix_opts, template_refresh_ms),

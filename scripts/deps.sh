@@ -61,5 +61,12 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
 	systemctl disable --now prometheus.service || true
 fi
+# Debian's nfdump package runs an nfcapd on :2055 (nfdump@default, made by its systemd
+# generator from /etc/nfdump/default.conf) where systemd runs; tests/e2e/test_ipfix.py starts
+# its own on a free port, so the one installed here stays off.
+if [[ " ${missing[*]} " == *" nfdump "* && -d /run/systemd/system ]]; then
+	systemctl disable --now nfdump.service || true
+	systemctl stop 'nfdump@*.service' || true
+fi
 ensure_user
 echo "deps: done"

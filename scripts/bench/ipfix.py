@@ -6,7 +6,8 @@
    scripts/bench/run.py with vigild alone on net_vgsynth (64-byte TCP, 1M flows shuffled) and
    flows.max 64k, so that the table evicts all the time and every eviction is a flow end, a
    record to export: the worst case for the exporter. With export on, Debian's nfcapd receives
-   on loopback (UDP), pinned to the control core (0) with taskset, off the worker's (1). Reports each run's Mpps, the on/off ratio of the medians, and for the "on"
+   on loopback (UDP), pinned to the control core (0) with taskset, off the worker's (1)
+   (--collector-cpu any leaves it free: on a 2-core machine it then takes the worker's time). Reports each run's Mpps, the on/off ratio of the medians, and for the "on"
    runs the records sent and lost as vigild counted them, the flow ends control drained, the
    events lost on the workers' rings (before control, export or not), and the flows nfcapd
    stored.
@@ -21,6 +22,7 @@
 Writes JSON and prints the figures. Not a test: speed fails nothing.
 
   scripts/bench/ipfix.py OUT.json [--build build] [--seconds 5] [--repeat 2]
+                         [--collector-cpu 0|any] [--exporter-seconds 2]
 """
 import argparse
 import json
@@ -108,7 +110,8 @@ def forwarding(args, work):
         for variant in ("off", "on"):
             # The collector on the control core (0), off the worker's (1): on a machine
             # of its own in practice; here its receiving would take the worker's time.
-            nf = Nfcapd(work, cpu=0) if variant == "on" else None
+            cpu = None if args.collector_cpu == "any" else args.collector_cpu
+            nf = Nfcapd(work, cpu=cpu) if variant == "on" else None
             js = os.path.join(work, f"fwd-{variant}-{i + 1}.json")
             cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/run.py"), "--synth", SYNTH,
                    "--flows-max", "64k", "--peers", "vigild", "--repeat", "1",
@@ -139,7 +142,7 @@ def forwarding(args, work):
     off = statistics.median(r["mpps"] for r in runs if r["variant"] == "off")
     on = statistics.median(r["mpps"] for r in runs if r["variant"] == "on")
     return {"input": "net_vgsynth " + SYNTH, "flows_max": "64k", "seconds": args.seconds,
-            "runs": runs, "median_mpps_off": off, "median_mpps_on": on,
+            "collector_cpu": args.collector_cpu, "runs": runs, "median_mpps_off": off, "median_mpps_on": on,
             "ratio_on_to_off": on / off if off else None}
 
 
@@ -204,6 +207,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5, help="forwarding runs' measured seconds")
     ap.add_argument("--repeat", type=int, default=2, help="off/on pairs")
     ap.add_argument("--exporter-seconds", dest="exporter_seconds", default="2")
+    ap.add_argument("--collector-cpu", dest="collector_cpu", default="0",
+                    help="CPU for nfcapd in part 1 (taskset), or 'any' to leave it free")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     for tool in ("nfcapd", "nfdump"):
