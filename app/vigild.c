@@ -740,7 +740,10 @@ run(const struct vg_config *cfg, const struct options *opts)
 		MAIN_LOG(INFO, "store: %s", ctl_store_path(store));
 		ctl_events_subscribe(events, store_flow_event, store);
 	}
-	/* Before the privileges are dropped; the sender connects on its own, then and later. */
+	/*
+	 * The sender thread starts here, before the privileges are dropped; it connects when it
+	 * has records to send (socket and connect stay allowed after the drop).
+	 */
 	if (sections.ipfix.collector[0] != '\0') {
 		ipfix = ctx.ipfix = ctl_ipfix_open(&sections.ipfix, cfg);
 		if (ipfix == NULL) {

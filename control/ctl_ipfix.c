@@ -46,8 +46,8 @@ enum {
 
 /*
  * Vigil's own elements. Numbers are Vigil's under CTL_IPFIX_PEN; vigilVerdict takes enum
- * dp_verdict's values (1 allow, 2 drop, 3 reject, 4 rate-limit), vigilRuleId the policy rule's
- * index (4294967295: the policy's default), vigilAppProtocol the protocol's name ("dns", ...).
+ * dp_verdict's values (1 allow, 2 drop, 3 reject, 4 rate-limit), vigilRuleId the flow events'
+ * rule_id (4294967295: the policy's default), vigilAppProtocol the protocol's name ("dns", ...).
  */
 static fbInfoElement_t vigil_ies[] = {
 	FB_IE_INIT_FULL("vigilVerdict", CTL_IPFIX_PEN, 1, 1, FB_IE_IDENTIFIER, 0, 0, FB_UINT_8,
