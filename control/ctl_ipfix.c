@@ -371,11 +371,15 @@ sender_failed(struct ctl_ipfix *x, int err, const char *what)
 	if (!x->c.failing) {
 		x->c.failing = true;
 		x->fail_since_ms = vg_mono_ms();
+		/* A failed send loses its message; a failed connect keeps the queue. */
 		CTL_LOG(WARNING,
-				"ipfix: cannot %s %s over %s (%s); records are queued (at most %u; "
-				"beyond that the newest are dropped and counted); not logged again "
-				"until sending works",
+				"ipfix: cannot %s %s over %s (%s); %srecords are queued (at most "
+				"%u; beyond that the newest are dropped and counted); not logged "
+				"again until sending works",
 				what, x->o.collector, is_tcp(x) ? "tcp" : "udp", strerror(err),
+				strcmp(what, "send to") == 0
+						? "the message's records are lost and counted; new "
+						: "",
 				x->o.queue_len);
 	}
 	pthread_cond_broadcast(&x->changed);

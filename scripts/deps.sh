@@ -17,8 +17,9 @@ packages=(
 	# the Prometheus endpoint's test: promtool and a real server (tests/api/test_prometheus.py).
 	# Its package enables a server on :9090; see below.
 	prometheus
-	# IPFIX export's test: a real collector (nfcapd) and its reader (nfdump)
-	nfdump
+	# IPFIX export's test: a real collector (nfcapd) and its reader (nfdump); libfixbuf's
+	# ipfixDump decodes Vigil's enterprise elements
+	nfdump libfixbuf-tools
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)

@@ -11,6 +11,9 @@ VLAN UDP, timeouts, a mid-stream pick-up; IPv4 and IPv6 templates) on net_pcap w
 2. tcp: nfcapd 1.7 listens on UDP only (nfcapd -h), so the test's TCP listener reads the IPFIX
    stream, checks its framing (each message version 10 and the length its header says) and
    hands each message unchanged to nfcapd as one datagram;
+   libfixbuf's ipfixDump also decodes that stream with conf/ipfix/vigil-elements.xml: Vigil's
+   enterprise elements (verdict, rule, application protocol; a policy with two rules and
+   inspection make them vary) and flowEndReason must be the flow ends';
 3. udp again as the unprivileged user vigil (privileges: {user: vigil}, seccomp on), if the user
    exists.
 
@@ -41,6 +44,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CASE = os.path.join(ROOT, "tests", "cases", "flows-mixed")
 PROTO = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+ELEMENTS = os.path.join(ROOT, "conf", "ipfix", "vigil-elements.xml")
+POLICY = """version: 1
+default: allow
+rules:
+  - {name: dns, proto: udp, dport: 53, action: allow}
+  - {name: web, proto: tcp, dport: 80, action: allow}
+"""
+VERDICT = {"none": 0, "allow": 1, "drop": 2, "reject": 3, "rate-limit": 4}
+END_REASON = {"timeout": 1, "fin": 3, "rst": 3, "shutdown": 4, "flushed": 4, "evicted": 5}
 
 
 def fail(msg):
@@ -112,6 +124,7 @@ class TcpRelay(threading.Thread):
         self.messages = 0
         self.connections = 0
         self.error = None
+        self.stream = b""  # every whole message, as sent
 
     def run(self):
         self.lsock.settimeout(40)
@@ -140,6 +153,7 @@ class TcpRelay(threading.Thread):
                 if len(buf) < length:
                     break
                 self.out.sendto(buf[:length], self.to)
+                self.stream += buf[:length]
                 self.messages += 1
                 buf = buf[length:]
                 time.sleep(0.001)  # nfcapd reads datagrams; do not outrun its socket
@@ -161,10 +175,15 @@ def write_config(work, collector, transport, user):
         "log": {"level": "info"},
         "dataplane": {"clock": "packet"},
         "flows": {"timeouts": {"udp": "30s"}},
+        # Rules that decide (vigilRuleId), and the application layer (vigilAppProtocol: dns).
+        "policy": {"file": os.path.join(work, "policy.yaml")},
+        "inspection": {"flows": "all"},
         "store": {"path": os.path.join(work, "db", "vigil.db")},
         "export": {"ipfix": {"collector": collector, "transport": transport,
                              "observation_domain": 7, "template_refresh": "10s"}},
     }
+    with open(os.path.join(work, "policy.yaml"), "w") as f:
+        f.write(POLICY)
     os.makedirs(os.path.join(work, "db"))
     if user:
         cfg["privileges"] = {"user": user}
@@ -227,6 +246,55 @@ def check(what, ends, records, raw, db, stderr):
           "as in the store)" % (what, len(got), pk, by))
 
 
+def ipfix_dump(path):
+    """Data records as libfixbuf's ipfixDump decodes them, Vigil's elements named by
+    conf/ipfix/vigil-elements.xml: a list of {element name: value text}."""
+    r = subprocess.run(["ipfixDump", "-e", ELEMENTS, "-i", path, "-d"], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        fail("ipfixDump: %s" % r.stderr)
+    recs = []
+    for line in r.stdout.splitlines():
+        if line.startswith("--- data record"):
+            recs.append({})
+            continue
+        m = re.match(r"^\t\([\d/]+\)\s+(\w+) : (.*)$", line)
+        if m and recs:
+            recs[-1][m.group(1)] = m.group(2).strip()
+    return recs, r.stdout
+
+
+def check_elements(work, stream, ends):
+    """The TCP stream through an independent decoder: Vigil's enterprise elements (verdict,
+    rule, application protocol) and the flow end reason equal the flow ends'."""
+    path = os.path.join(work, "stream.ipfix")
+    with open(path, "wb") as f:
+        f.write(stream)
+    recs, raw = ipfix_dump(path)
+    want = sorted((key_of(PROTO[e["proto"]], e["src"], e["sport"], e["dst"], e["dport"]),
+                   VERDICT[e["verdict"]], e.get("rule_id", 4294967295), e.get("app_proto", ""),
+                   END_REASON[e["reason"]]) for e in ends)
+    got = []
+    for r in recs:
+        v4 = "sourceIPv4Address" in r
+        app = re.match(r"^\(len: \d+\) ?(.*)$", r.get("vigilAppProtocol", ""))
+        got.append((key_of(int(r["protocolIdentifier"]),
+                           r["sourceIPv4Address" if v4 else "sourceIPv6Address"],
+                           r["sourceTransportPort"],
+                           r["destinationIPv4Address" if v4 else "destinationIPv6Address"],
+                           r["destinationTransportPort"]),
+                    int(r.get("vigilVerdict", -1)), int(r.get("vigilRuleId", -1)),
+                    app.group(1) if app else None, int(r["flowEndReason"])))
+    got.sort()
+    if got != want:
+        fail("tcp: ipfixDump shows\n  %s\nvigild's flow ends are\n  %s\n%s" % (
+            "\n  ".join(map(str, got)), "\n  ".join(map(str, want)), raw[-3000:]))
+    if not any(g[2] != 4294967295 for g in got) or not any(g[3] for g in got):
+        fail("tcp: no record with a rule or an application protocol: the check proves nothing")
+    print("ok   tcp: ipfixDump reads vigilVerdict, vigilRuleId, vigilAppProtocol and "
+          "flowEndReason of the %d flows as vigild ended them" % len(got))
+
+
 def run(vigild, transport, user=None):
     what = transport + (" as user " + user if user else "")
     work = tempfile.mkdtemp(prefix="vg_ipfix_")
@@ -247,6 +315,7 @@ def run(vigild, transport, user=None):
                 fail("tcp: %s" % relay.error)
             if relay.messages == 0:
                 fail("tcp: no IPFIX message on the connection")
+            check_elements(work, relay.stream, ends)
         time.sleep(0.3)  # the last datagrams into nfcapd's socket
         records, raw = nf.stop()
         check(what, ends, records, raw, os.path.join(work, "db", "vigil.db"), stderr)
@@ -259,6 +328,8 @@ def main():
     if shutil.which("nfcapd") is None or shutil.which("nfdump") is None:
         print("SKIP: nfcapd/nfdump not installed (scripts/deps.sh installs nfdump)")
         sys.exit(77)
+    if shutil.which("ipfixDump") is None:
+        fail("ipfixDump is not installed (libfixbuf-tools; scripts/deps.sh installs it)")
     t0 = time.monotonic()
     run(vigild, "udp")
     run(vigild, "tcp")
