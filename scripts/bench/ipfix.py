@@ -22,7 +22,7 @@
 Writes JSON and prints the figures. Not a test: speed fails nothing.
 
   scripts/bench/ipfix.py OUT.json [--build build] [--seconds 5] [--repeat 2]
-                         [--collector-cpu 0|any] [--exporter-seconds 2]
+                         [--collector-cpu 0|any] [--exporter-seconds 2] [--quick]
 """
 import argparse
 import json
@@ -176,6 +176,8 @@ def bench_once(args, transport, rate):
 def exporter(args, transport):
     steps = []
     rate, good, bad = 25000, None, None
+    if args.quick:  # one rate and flat out: the smoke test's shape, no search
+        bad = 0
     while bad is None and rate <= 8000000:
         r = bench_once(args, transport, rate)
         steps.append(r)
@@ -183,6 +185,10 @@ def exporter(args, transport):
             good, rate = rate, rate * 2
         else:
             bad = rate
+    if args.quick:
+        r = bench_once(args, transport, rate)
+        steps.append(r)
+        good, bad = (rate, None) if r["lost"] == 0 else (None, rate)
     for _ in range(3 if good and bad else 0):
         mid = (good + bad) // 2
         r = bench_once(args, transport, mid)
@@ -207,6 +213,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5, help="forwarding runs' measured seconds")
     ap.add_argument("--repeat", type=int, default=2, help="off/on pairs")
     ap.add_argument("--exporter-seconds", dest="exporter_seconds", default="2")
+    ap.add_argument("--quick", action="store_true",
+                    help="part 2 at 25k/s and flat out only, no search (tests/bench)")
     ap.add_argument("--collector-cpu", dest="collector_cpu", default="0",
                     help="CPU for nfcapd in part 1 (taskset), or 'any' to leave it free")
     args = ap.parse_args()
