@@ -471,9 +471,9 @@ flush_msg(struct ctl_ipfix *x)
 		sender_failed(x, -rc, "send to");
 	}
 	pthread_mutex_unlock(&x->mu);
+	/* A stream cut mid-message: a new connection, with the templates again. */
 	if (rc != 0 && is_tcp(x))
-		close_socket(x); /* the stream is cut mid-message: a new connection, new templates
-				  */
+		close_socket(x);
 }
 
 /* Put the templates in the message (a new connection, or the refresh time). Sender thread. */
@@ -542,9 +542,9 @@ append_rec(struct ctl_ipfix *x, struct rec *r)
 		}
 		g_clear_error(&err);
 		flush_msg(x); /* the message is full: send it, start the next */
+		/* The connection broke: this record is lost with the message. */
 		if (is_tcp(x) && x->fd < 0)
-			break; /* the connection broke: this record goes with the next batch's loss
-				*/
+			break;
 	}
 	pthread_mutex_lock(&x->mu);
 	x->c.records_lost++;
@@ -617,9 +617,9 @@ sender(void *arg)
 		if (x->fd < 0 && vg_mono_ms() < retry_at) {
 			struct timespec ts;
 
+			/* Stopping and the collector is away: the rest is counted lost. */
 			if (x->stop)
-				break; /* stopping and the collector is away: the rest is counted
-					  lost */
+				break;
 			vg_mono_deadline(&ts, retry_at - vg_mono_ms());
 			while (!x->stop && pthread_cond_timedwait(&x->wake, &x->mu, &ts) == 0)
 				;
