@@ -121,8 +121,10 @@ def forwarding(args, work):
                 cmd += ["--vigild-extra", json.dumps(
                     {"export": {"ipfix": {"collector": f"127.0.0.1:{nf.port}"}}})]
             print("+", " ".join(cmd), flush=True)
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            stored = nf.stop() if nf else None
+            try:
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            finally:
+                stored = nf.stop() if nf else None
             with open(js) as f:
                 v = json.load(f)["peers"]["vigild"]
             r = v["runs"][0]
@@ -159,7 +161,12 @@ def bench_once(args, transport, rate):
            str(rate), "--seconds", str(args.exporter_seconds)]
     if transport == "tcp":
         cmd.append("--tcp")
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    except subprocess.SubprocessError:
+        if nf:
+            nf.stop()
+        raise
     r = json.loads(p.stdout.strip().splitlines()[-1])
     if nf:
         r["nfcapd_flows_stored"] = nf.stop()

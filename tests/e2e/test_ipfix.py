@@ -87,6 +87,7 @@ class Nfcapd:
         t = time.monotonic()
         while not udp_bound(self.port):
             if self.proc.poll() is not None or time.monotonic() - t > 5:
+                self.proc.kill()
                 fail("nfcapd did not start: %s" % open(self.log.name).read()[-2000:])
             time.sleep(0.05)
 
@@ -298,6 +299,7 @@ def check_elements(work, stream, ends):
 def run(vigild, transport, user=None):
     what = transport + (" as user " + user if user else "")
     work = tempfile.mkdtemp(prefix="vg_ipfix_")
+    nf = None
     try:
         os.chmod(work, 0o755)
         nf = Nfcapd(work)
@@ -320,6 +322,9 @@ def run(vigild, transport, user=None):
         records, raw = nf.stop()
         check(what, ends, records, raw, os.path.join(work, "db", "vigil.db"), stderr)
     finally:
+        if nf is not None and nf.proc.poll() is None:  # a check failed before stop()
+            nf.proc.kill()
+            nf.proc.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
