@@ -93,7 +93,8 @@ lpm_build(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *ent, uint32
 	int rc = 0;
 
 	*l4 = NULL, *l6 = NULL;
-	snprintf(name, sizeof(name), "vgbpf_lpm%u", __atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
+	snprintf(name, sizeof(name), "vgbpf_lpm%u",
+			__atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
 	if (m->family == 4) {
 		const struct rte_lpm_config c = {
 			.max_rules = m->max_entries,
@@ -156,10 +157,12 @@ map_create(struct rl_bpf_map *m, char *err, size_t errlen)
 		.socket_id = (int)rte_socket_id(),
 		/* Lock-free readers, several writers (workers' vg_map_update, control). */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
+			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
-	snprintf(name, sizeof(name), "vgbpf_h%u", __atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
+	snprintf(name, sizeof(name), "vgbpf_h%u",
+			__atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
 	m->hash = rte_hash_create(&hp);
 	if (m->hash == NULL) {
 		snprintf(err, errlen, "map '%s': no memory for its table (%s)", m->name,
@@ -279,7 +282,8 @@ parse_prefix(const struct rl_bpf_map *m, const char *key, struct rl_bpf_map_entr
 		errno = 0;
 		depth = strtoul(slash + 1, &end, 10);
 		if (slash[1] == '\0' || *end != '\0' || errno != 0 || depth < 1 || depth > bits) {
-			snprintf(err, errlen, "'%.64s': the prefix length must be 1 to %u", key, bits);
+			snprintf(err, errlen, "'%.64s': the prefix length must be 1 to %u", key,
+					bits);
 			return -EINVAL;
 		}
 	}
@@ -293,8 +297,7 @@ parse_prefix(const struct rl_bpf_map *m, const char *key, struct rl_bpf_map_entr
 		}
 	return 0;
 bad:
-	snprintf(err, errlen,
-			"'%.64s' is not an IPv%u prefix (%s) or address", key, m->family,
+	snprintf(err, errlen, "'%.64s' is not an IPv%u prefix (%s) or address", key, m->family,
 			m->family == 4 ? "10.0.0.0/8" : "2001:db8::/32");
 	return -EINVAL;
 }
@@ -307,16 +310,16 @@ rl_bpf_map_parse(const struct rl_bpf_map *m, const char *key, uint64_t value,
 	e->value = value;
 	if (m->kind == RL_BPF_MAP_LPM) {
 		if (value > RL_BPF_LPM_VALUE_MAX) {
-			snprintf(err, errlen,
-					"value %" PRIu64 ": an lpm map's values are 0 to %u", value,
-					RL_BPF_LPM_VALUE_MAX);
+			snprintf(err, errlen, "value %" PRIu64 ": an lpm map's values are 0 to %u",
+					value, RL_BPF_LPM_VALUE_MAX);
 			return -EINVAL;
 		}
 		return parse_prefix(m, key, e, err, errlen);
 	}
 	if (value == VG_BPF_MAP_NONE) {
-		snprintf(err, errlen, "value %" PRIu64 " is what a lookup answers for a missing key; "
-				      "a hash map's values are 0 to %" PRIu64,
+		snprintf(err, errlen,
+				"value %" PRIu64 " is what a lookup answers for a missing key; "
+				"a hash map's values are 0 to %" PRIu64,
 				value, VG_BPF_MAP_NONE - 1);
 		return -EINVAL;
 	}
@@ -347,8 +350,8 @@ rl_bpf_map_parse(const struct rl_bpf_map *m, const char *key, uint64_t value,
 }
 
 void
-rl_bpf_map_key_text(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, char *buf,
-		size_t len)
+rl_bpf_map_key_text(
+		const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	uint8_t b[16];
@@ -377,7 +380,7 @@ lpm_find(const struct rl_bpf_map_entry *ent, uint32_t n, const struct rl_bpf_map
 }
 
 static int
-lpm_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+lpm_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
 		char *err, size_t errlen)
 {
 	struct rl_bpf_map_entry *ent = malloc(((size_t)m->n_ent + n + 1) * sizeof(*ent));
@@ -414,6 +417,10 @@ lpm_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, b
 		} else
 			ent[cnt++] = e[i];
 	}
+	if (dry) {
+		free(ent);
+		return 0;
+	}
 	rc = lpm_build(m, ent, cnt, &l4, &l6, err, errlen);
 	if (rc != 0) {
 		free(ent);
@@ -448,7 +455,7 @@ hash_del(struct rl_bpf_map *m, const struct hkey *k)
 }
 
 static int
-hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
 		char *err, size_t errlen)
 {
 	struct {
@@ -487,6 +494,10 @@ hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, 
 		free(undo);
 		return -ENOSPC;
 	}
+	if (dry) {
+		free(undo);
+		return 0;
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		struct hkey hk;
 
@@ -515,8 +526,8 @@ hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, 
 	return rc == -ENOENT || rc == -ENOSPC ? rc : rc ? -ENOMEM : 0;
 }
 
-int
-rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+static int
+change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
 		char *err, size_t errlen)
 {
 	if (n > RL_BPF_MAP_BATCH_MAX) {
@@ -525,13 +536,28 @@ rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsign
 		return -E2BIG;
 	}
 	if (m->kind == RL_BPF_MAP_LPM)
-		return lpm_change(m, e, n, del, err, errlen);
-	return hash_change(m, e, n, del, err, errlen);
+		return lpm_change(m, e, n, del, dry, err, errlen);
+	return hash_change(m, e, n, del, dry, err, errlen);
+}
+
+int
+rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+		char *err, size_t errlen)
+{
+	return change(m, e, n, del, false, err, errlen);
+}
+
+int
+rl_bpf_map_check(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+		char *err, size_t errlen)
+{
+	/* dry: nothing is written through m. */
+	return change((struct rl_bpf_map *)(uintptr_t)m, e, n, del, true, err, errlen);
 }
 
 void
-rl_bpf_map_walk(const struct rl_bpf_map *m,
-		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg)
+rl_bpf_map_walk(const struct rl_bpf_map *m, void (*fn)(void *arg, const struct rl_bpf_map_entry *e),
+		void *arg)
 {
 	if (m->kind == RL_BPF_MAP_LPM) {
 		for (uint32_t i = 0; i < m->n_ent; i++)
@@ -577,8 +603,8 @@ rl_bpf_map_lpm(const struct rl_bpf_maps *maps, uint64_t id, unsigned family, con
 
 		memcpy(&a, addr, 4);
 		return rte_lpm_lookup((struct rte_lpm *)(uintptr_t)l, ntohl(a), &nh) == 0
-				? nh
-				: VG_BPF_MAP_NONE;
+				       ? nh
+				       : VG_BPF_MAP_NONE;
 	}
 	const struct rte_lpm6 *l6 = __atomic_load_n(&m->lpm6, __ATOMIC_ACQUIRE);
 
@@ -596,7 +622,7 @@ rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint
 		return VG_BPF_MAP_NONE;
 	hkey_of(m, k0, k1, &k);
 	return rte_hash_lookup_data(m->hash, &k, &d) >= 0 ? (uint64_t)(uintptr_t)d
-							   : VG_BPF_MAP_NONE;
+							  : VG_BPF_MAP_NONE;
 }
 
 uint64_t
@@ -609,7 +635,7 @@ rl_bpf_map_update(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k
 		return VG_BPF_MAP_NONE;
 	hkey_of(m, k0, k1, &k);
 	return rte_hash_add_key_data(m->hash, &k, (void *)(uintptr_t)value) == 0 ? 0
-										  : VG_BPF_MAP_NONE;
+										 : VG_BPF_MAP_NONE;
 }
 
 uint64_t
@@ -629,8 +655,8 @@ rl_bpf_map_delete(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k
 
 struct decl {
 	char name[RL_BPF_MAP_NAME_MAX];
-	int kind;   /* enum rl_bpf_map_kind, -1 unset */
-	int key;    /* 0 u64, 1 addr, -1 unset */
+	int kind; /* enum rl_bpf_map_kind, -1 unset */
+	int key;  /* 0 u64, 1 addr, -1 unset */
 	uint8_t family;
 	uint32_t max_entries;
 	char *file;
@@ -640,15 +666,32 @@ static const char *const kind_names[] = { "lpm", "hash", NULL };
 static const char *const key_names[] = { "u64", "addr", NULL };
 
 static const struct vg_yaml_field decl_fields[] = {
-	{ .name = "name", .type = VG_YT_STRBUF, .off = offsetof(struct decl, name), .min = 1,
-			.max = RL_BPF_MAP_NAME_MAX, .required = true },
-	{ .name = "kind", .type = VG_YT_ENUM, .off = offsetof(struct decl, kind),
-			.names = kind_names, .required = true },
-	{ .name = "key", .type = VG_YT_ENUM, .off = offsetof(struct decl, key), .names = key_names },
-	{ .name = "family", .type = VG_YT_U8, .off = offsetof(struct decl, family), .min = 4,
+	{ .name = "name",
+			.type = VG_YT_STRBUF,
+			.off = offsetof(struct decl, name),
+			.min = 1,
+			.max = RL_BPF_MAP_NAME_MAX,
+			.required = true },
+	{ .name = "kind",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct decl, kind),
+			.names = kind_names,
+			.required = true },
+	{ .name = "key",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct decl, key),
+			.names = key_names },
+	{ .name = "family",
+			.type = VG_YT_U8,
+			.off = offsetof(struct decl, family),
+			.min = 4,
 			.max = 6 },
-	{ .name = "max_entries", .type = VG_YT_U32, .off = offsetof(struct decl, max_entries),
-			.min = 1, .max = RL_BPF_MAP_MAX_ENTRIES, .required = true },
+	{ .name = "max_entries",
+			.type = VG_YT_U32,
+			.off = offsetof(struct decl, max_entries),
+			.min = 1,
+			.max = RL_BPF_MAP_MAX_ENTRIES,
+			.required = true },
 	{ .name = "file", .type = VG_YT_STR, .off = offsetof(struct decl, file), .min = 1 },
 	{ 0 },
 };
@@ -659,9 +702,14 @@ struct fill_entry {
 };
 
 static const struct vg_yaml_field entry_fields[] = {
-	{ .name = "key", .type = VG_YT_STR, .off = offsetof(struct fill_entry, key), .min = 1,
+	{ .name = "key",
+			.type = VG_YT_STR,
+			.off = offsetof(struct fill_entry, key),
+			.min = 1,
 			.required = true },
-	{ .name = "value", .type = VG_YT_U64, .off = offsetof(struct fill_entry, value),
+	{ .name = "value",
+			.type = VG_YT_U64,
+			.off = offsetof(struct fill_entry, value),
 			.required = true },
 	{ 0 },
 };
@@ -685,7 +733,8 @@ static bool
 name_ok(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+				    *s == '-'))
 			return false;
 	return true;
 }
@@ -744,7 +793,8 @@ fill(struct rl_bpf_map *m, bool check, char *err, size_t errlen)
 		char why[256];
 
 		if (vg_yaml_map(&y, it, "the entry", entry_fields, &fe) == 0 &&
-				rl_bpf_map_parse(m, fe.key, fe.value, &ent[i], why, sizeof(why)) != 0)
+				rl_bpf_map_parse(m, fe.key, fe.value, &ent[i], why, sizeof(why)) !=
+						0)
 			vg_yaml_err(&y, it, "entry %d: %s", i, why);
 		free(fe.key);
 	}
@@ -792,7 +842,8 @@ declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir
 		return NULL;
 	}
 	if (d->kind == RL_BPF_MAP_LPM && d->key >= 0) {
-		vg_yaml_err(y, n, "map '%s': an lpm map's keys are prefixes; 'key' is for hash maps",
+		vg_yaml_err(y, n,
+				"map '%s': an lpm map's keys are prefixes; 'key' is for hash maps",
 				d->name);
 		return NULL;
 	}
@@ -868,7 +919,8 @@ rl_bpf_maps_load(const char *obj, bool check, struct rl_bpf_maps **out, char *er
 			if (ks != NULL && strcmp(ks, "maps") == 0)
 				list = vg_yaml_node(&y, p->value);
 			else if (ks != NULL)
-				vg_yaml_err(&y, k, "unknown key '%s' (a maps file has 'maps:')", ks);
+				vg_yaml_err(&y, k, "unknown key '%s' (a maps file has 'maps:')",
+						ks);
 		}
 	if (list == NULL) {
 		vg_yaml_err(&y, root, "a maps file is a mapping with 'maps:', a list of maps");

@@ -107,7 +107,11 @@ void rl_bpf_map_key_text(const struct rl_bpf_map *m, const struct rl_bpf_map_ent
  * beyond max_entries, -ENOENT for a missing key, -ENOMEM). Control only (one writer of lpm
  * maps at a time); may wait for a grace period.
  */
-int rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n,
+int rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+		char *err, size_t errlen);
+
+/* What rl_bpf_map_change() would refuse (0 if nothing), without changing anything. */
+int rl_bpf_map_check(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n,
 		bool del, char *err, size_t errlen);
 
 /*
@@ -118,8 +122,8 @@ void rl_bpf_map_walk(const struct rl_bpf_map *m,
 		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg);
 
 /* The helpers' work (any worker). VG_BPF_MAP_NONE when absent, or for a map of another kind. */
-uint64_t rl_bpf_map_lpm(const struct rl_bpf_maps *maps, uint64_t id, unsigned family,
-		const uint8_t *addr);
+uint64_t rl_bpf_map_lpm(
+		const struct rl_bpf_maps *maps, uint64_t id, unsigned family, const uint8_t *addr);
 uint64_t rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1);
 uint64_t rl_bpf_map_update(
 		struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1, uint64_t value);
