@@ -17,6 +17,7 @@
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
 
 #include "rl_bpf_map.h"
 #include "vg_diag.h"
@@ -41,6 +42,7 @@ struct rl_bpf_map {
 	uint32_t n_ent;
 	/* hash */
 	struct rte_hash *hash;
+	rte_spinlock_t wlock; /* the writers' (workers and control), never the readers' */
 };
 
 struct hkey {
@@ -155,9 +157,12 @@ map_create(struct rl_bpf_map *m, char *err, size_t errlen)
 		.key_len = sizeof(struct hkey),
 		.hash_func = rte_hash_crc,
 		.socket_id = (int)rte_socket_id(),
-		/* Lock-free readers, several writers (workers' vg_map_update, control). */
+		/*
+		 * Lock-free readers. Writers (workers' vg_map_update, control, the thread that
+		 * compiles a policy) take wlock: rte_hash's own multi-writer mode keeps per-lcore
+		 * slot caches, indexed out of bounds from a thread that is no EAL lcore.
+		 */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
 			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
@@ -443,14 +448,29 @@ hkey_of(const struct rl_bpf_map *m, uint64_t k0, uint64_t k1, struct hkey *k)
 	k->k[1] = m->key == RL_BPF_KEY_ADDR ? k1 : 0;
 }
 
+/* The writes, under the map's writer lock. */
+static int
+hash_put(struct rl_bpf_map *m, const struct hkey *k, uint64_t value)
+{
+	int rc;
+
+	rte_spinlock_lock(&m->wlock);
+	rc = rte_hash_add_key_data(m->hash, k, (void *)(uintptr_t)value);
+	rte_spinlock_unlock(&m->wlock);
+	return rc;
+}
+
 static int
 hash_del(struct rl_bpf_map *m, const struct hkey *k)
 {
-	int32_t pos = rte_hash_del_key(m->hash, k);
+	int32_t pos;
 
+	rte_spinlock_lock(&m->wlock);
+	pos = rte_hash_del_key(m->hash, k);
 	/* Without RCU (a single thread) the slot is free at once; with it, after a grace period. */
 	if (pos >= 0 && qsbr == NULL)
 		rte_hash_free_key_with_position(m->hash, pos);
+	rte_spinlock_unlock(&m->wlock);
 	return pos;
 }
 
@@ -505,7 +525,7 @@ hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, 
 		if (del)
 			rc = hash_del(m, &hk) >= 0 ? 0 : -ENOENT;
 		else
-			rc = rte_hash_add_key_data(m->hash, &hk, (void *)(uintptr_t)e[i].value);
+			rc = hash_put(m, &hk, e[i].value);
 	}
 	if (rc != 0) {
 		/* Put back what was done (a program may have written the same keys meanwhile). */
@@ -517,7 +537,7 @@ hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, 
 
 			hkey_of(m, e[j].k[0], e[j].k[1], &hk);
 			if (undo[j].had)
-				rte_hash_add_key_data(m->hash, &hk, (void *)(uintptr_t)undo[j].old);
+				hash_put(m, &hk, undo[j].old);
 			else
 				hash_del(m, &hk);
 		}
@@ -634,8 +654,7 @@ rl_bpf_map_update(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k
 	if (m == NULL || value == VG_BPF_MAP_NONE)
 		return VG_BPF_MAP_NONE;
 	hkey_of(m, k0, k1, &k);
-	return rte_hash_add_key_data(m->hash, &k, (void *)(uintptr_t)value) == 0 ? 0
-										 : VG_BPF_MAP_NONE;
+	return hash_put(m, &k, value) == 0 ? 0 : VG_BPF_MAP_NONE;
 }
 
 uint64_t

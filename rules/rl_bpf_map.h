@@ -9,9 +9,11 @@
  * Concurrency. Workers only read lpm maps; control changes them copy-on-write: a new table is
  * built with the whole change, published by pointer, and the old one freed after every worker
  * went through a quiescent state (rte_rcu_qsbr), so a batch is in force entirely or not at all.
- * Hash maps are rte_hash tables with lock-free readers (RW_CONCURRENCY_LF) and several writers
- * (MULTI_WRITER_ADD: a program's vg_map_update on any worker, control for the API); writers take
- * rte_hash's own short lock for one insert, readers never wait. A deleted key's slot is reused
+ * Hash maps are rte_hash tables with lock-free readers (RW_CONCURRENCY_LF). Their writers (a
+ * program's vg_map_update or vg_map_delete on any worker, control for the API, the thread that
+ * compiles a policy for the fill files) take the map's spinlock for one insert or delete;
+ * readers never wait. (rte_hash's own multi-writer mode keeps per-lcore slot caches, which a
+ * thread that is not an EAL lcore would index out of bounds.) A deleted key's slot is reused
  * only after a grace period (rte_hash's RCU defer queue on the same qsbr).
  */
 #ifndef RL_BPF_MAP_H

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -509,6 +510,63 @@ test_map_reuse(void **state)
 	rte_free(v);
 }
 
+/* Loaded on a thread that is no EAL lcore (a policy compiles on the reload or API thread). */
+static void *
+load_off_lcore(void *arg)
+{
+	char err[1536];
+
+	(void)arg;
+	return rl_bpf_load(obj("port_knock"), 1, true, err, sizeof(err));
+}
+
+struct writer {
+	struct rl_bpf_maps *ms;
+	uint64_t base;
+};
+
+/* 2000 keys put, then the odd ones deleted, by each of two threads at once. */
+static void *
+write_keys(void *arg)
+{
+	const struct writer *w = arg;
+
+	for (uint64_t i = 0; i < 2000; i++)
+		if (rl_bpf_map_update(w->ms, 1, w->base + i, 0, i) != 0)
+			return (void *)1;
+	for (uint64_t i = 1; i < 2000; i += 2)
+		if (rl_bpf_map_delete(w->ms, 1, w->base + i, 0) != 0)
+			return (void *)2;
+	return NULL;
+}
+
+static void
+test_map_writers(void **state)
+{
+	struct rl_bpf_prog *p;
+	pthread_t t[2];
+	void *rc;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, NULL), 0);
+	assert_int_equal(pthread_join(t[0], &rc), 0);
+	p = rc;
+	assert_non_null(p);
+	assert_int_equal(rl_bpf_map_count(map_named(p, "knock_config")), 5);
+	struct writer w[2] = { { rl_bpf_maps(p), 0 }, { rl_bpf_maps(p), 1u << 20 } };
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, write_keys, &w[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], &rc), 0);
+		assert_null(rc);
+	}
+	assert_int_equal(rl_bpf_map_count(map_named(p, "knock_state")), 2000);
+	assert_int_equal(rl_bpf_map_lookup(rl_bpf_maps(p), 1, (1u << 20) + 1998, 0), 1998);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 1, 1999, 0) == VG_BPF_MAP_NONE);
+	rl_bpf_free(p);
+}
+
 /* An object with a maps file written here: each mistake refused with its position. */
 static void
 decl_refused(const char *maps_yaml, const char *fill_yaml, const char *why)
@@ -644,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_port_knock),
 		cmocka_unit_test(test_map_parse),
 		cmocka_unit_test(test_map_reuse),
+		cmocka_unit_test(test_map_writers),
 		cmocka_unit_test(test_map_decl_errors),
 	};
 
