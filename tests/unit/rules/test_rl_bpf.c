@@ -516,8 +516,7 @@ load_off_lcore(void *arg)
 {
 	char err[1536];
 
-	(void)arg;
-	return rl_bpf_load(obj("port_knock"), 1, true, err, sizeof(err));
+	return rl_bpf_load(obj(arg), 1, true, err, sizeof(err));
 }
 
 struct writer {
@@ -548,7 +547,13 @@ test_map_writers(void **state)
 	void *rc;
 
 	(void)state;
-	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, NULL), 0);
+	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, "allow_list"), 0);
+	assert_int_equal(pthread_join(t[0], &rc), 0);
+	p = rc;
+	assert_non_null(p);
+	assert_int_equal(run_src(p, "10.1.2.9"), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(2));
+	rl_bpf_free(p);
+	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, "port_knock"), 0);
 	assert_int_equal(pthread_join(t[0], &rc), 0);
 	p = rc;
 	assert_non_null(p);
