@@ -238,8 +238,9 @@ parse_entries(struct map_arg *a, const struct inst *in, struct rl_bpf_map_entry 
 			else
 				snprintf(member, sizeof(member), "entries[%u].%s", i,
 						val ? "value" : "key");
-			snprintf(a->err, sizeof(a->err), "request body: %s: %s%s%s", member, why,
-					in->rule ? " (rule " : "", in->rule ? in->rule : "");
+			snprintf(a->err, sizeof(a->err), "%s: %s: %s%s%s",
+					a->del ? "query parameter 'keys'" : "request body", member,
+					why, in->rule ? " (rule " : "", in->rule ? in->rule : "");
 			if (in->rule)
 				strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
 			a->details = json_pack(

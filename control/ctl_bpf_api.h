@@ -32,7 +32,7 @@ int ctl_api_bpf_map_entries(
 
 /*
  * entries: a JSON array of {"key": string or integer, "value": integer} (value ignored for a
- * delete). On success *out: {name, rules, changed, count}; on -EINVAL *details names the
+ * delete, whose keys come from the query parameter keys: messages name it). On success *out: {name, rules, changed, count}; on -EINVAL *details names the
  * member ({"member": "entries[2].key", "value": ...}; for a delete "keys[2]"); both the
  * caller's to free.
  */

@@ -152,48 +152,78 @@ out:
 	json_decref(o);
 }
 
-/* DELETE {"keys": [...]}: remove, all or none (every key must be there). */
+/* The keys query parameter of a delete: its only parameter, given once. */
+static const char *
+keys_param(struct mg_req *r)
+{
+	const char *v = NULL;
+
+	for (unsigned i = 0; i < r->n_query; i++) {
+		if (strcmp(r->query[i].key, "keys") != 0 || v != NULL) {
+			mg_reply_error(r, 400, "invalid_query",
+					json_pack("{s:o, s:[s]}", "parameter",
+							mg_json_str(r->query[i].key), "accepted",
+							"keys"),
+					"query parameter '%.64s': %s", r->query[i].key,
+					v != NULL ? "given twice" : "unknown (accepted: keys)");
+			return NULL;
+		}
+		v = r->query[i].value;
+	}
+	if (v == NULL || v[0] == '\0' || r->query_overflow)
+		mg_reply_error(r, 400, "invalid_query",
+				json_pack("{s:s, s:[s]}", "parameter", "keys", "accepted", "keys"),
+				"query parameter 'keys' is required: the keys to remove, separated by "
+				"commas (?keys=10.0.0.0/8,192.0.2.1)");
+	return v == NULL || v[0] == '\0' || r->query_overflow ? NULL : v;
+}
+
+/* DELETE ?keys=K1,K2,...: remove, all or none (every key must be there). */
 void
 mg_h_bpf_map_delete(struct mg_req *r)
 {
-	static const struct mg_bfield fields[] = {
-		{ "keys", MG_BT_ARRAY, true, 1, RL_BPF_MAP_BATCH_MAX },
-		{ 0 },
-	};
-	json_t *o, *keys, *entries = NULL, *out = NULL, *details = NULL;
-	char err[1024] = "";
+	json_t *entries = NULL, *out = NULL, *details = NULL;
+	char err[1024] = "", key[64];
+	const char *keys, *k;
 	uint64_t op = 0;
+	size_t n = 0;
 	int rc;
 
-	if (mg_query_parse(r, no_params, NULL) != 0 || !name_ok(r))
+	if (!name_ok(r) || (keys = keys_param(r)) == NULL)
 		return;
-	o = mg_body_parse(r, fields);
-	if (o == NULL)
-		return;
-	keys = json_object_get(o, "keys");
 	entries = json_array();
-	for (size_t i = 0; entries != NULL && i < json_array_size(keys); i++) {
-		json_t *k = json_array_get(keys, i);
+	for (k = keys; entries != NULL; n++) {
+		size_t len = strcspn(k, ",");
 
-		if (!key_ok(k)) {
-			item_error(r, "keys", i, "",
-					"a key is a string (10.0.0.0/8, 2001:db8::1, 42) or a non-negative integer");
+		if (len == 0 || len >= sizeof(key) || n == RL_BPF_MAP_BATCH_MAX) {
+			snprintf(key, sizeof(key), "keys[%zu]", n);
+			mg_reply_error(r, 400, "invalid_query",
+					json_pack("{s:s, s:s}", "parameter", "keys", "member", key),
+					"query parameter 'keys': %s",
+					n == RL_BPF_MAP_BATCH_MAX ? "at most 4096 keys"
+					: len == 0 ? "an empty key (two commas, or one at an end)"
+						   : "a key of 64 bytes or more");
 			goto out;
 		}
-		json_array_append_new(entries, json_pack("{s:O}", "key", k));
+		memcpy(key, k, len);
+		key[len] = '\0';
+		json_array_append_new(entries, json_pack("{s:s}", "key", key));
+		if (k[len] == '\0')
+			break;
+		k += len + 1;
 	}
 	if (entries == NULL) {
 		mg_reply_errno(r, -ENOMEM, "change the map", NULL, NULL);
 		goto out;
 	}
-	snprintf(r->audit, sizeof(r->audit), "bpf map %s: delete %zu entries", r->params[0],
-			json_array_size(keys));
+	snprintf(r->audit, sizeof(r->audit), "bpf map %.31s: delete %zu entries (%.150s)",
+			r->params[0], json_array_size(entries), keys);
 	rc = ctl_api_bpf_map_change(r->ctx, r->params[0], entries, true, r->id.name, &op, &out,
 			&details, err, sizeof(err));
 	if (rc == -EINPROGRESS) {
 		mg_reply_operation(r, "change the map", op);
 	} else if (rc == -EINVAL) {
-		mg_reply_error(r, 400, "invalid_body", details, "%s", err);
+		mg_reply_error(r, 400, "invalid_query", details, "%s", err);
 		details = NULL;
 	} else if (rc != 0) {
 		mg_reply_errno(r, rc, "change the map", err, NULL);
@@ -205,5 +235,4 @@ out:
 	json_decref(details);
 	json_decref(out);
 	json_decref(entries);
-	json_decref(o);
 }

@@ -54,8 +54,8 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/bpf/maps/{name}/entries", MG_ROLE_VIEWER, mg_h_bpf_map_entries),
 	WRITE("PUT", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR, mg_h_bpf_map_put,
 			"bpf_map"),
-	WRITE("DELETE", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR, mg_h_bpf_map_delete,
-			"bpf_map"),
+	WRITE_NOBODY("DELETE", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR,
+			mg_h_bpf_map_delete, "bpf_map"),
 
 	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),

@@ -695,13 +695,14 @@ ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entr
 		a[strcspn(a, "/")] = '\0';
 		snprintf(m, sizeof(m), del ? "keys[%zu]" : "entries[%zu].key", i);
 		if (ks == NULL || inet_pton(AF_INET, a, b) != 1) {
-			snprintf(err, errlen, "request body: %s: not an IPv4 prefix", m);
+			snprintf(err, errlen, "%s: %s: not an IPv4 prefix",
+					del ? "query parameter 'keys'" : "request body", m);
 			*details = json_pack("{s:s}", "member", m);
 			rc = -EINVAL;
 		} else if (del && map_find(ks) < 0) {
 			snprintf(err, errlen,
-					"request body: entry %zu: %s is not in map 'allowed4'", i,
-					ks);
+					"query parameter 'keys': entry %zu: %s is not in map 'allowed4'",
+					i, ks);
 			*details = json_pack("{s:s}", "member", "keys");
 			rc = -EINVAL;
 		}
