@@ -32,9 +32,9 @@ int ctl_api_bpf_map_entries(
 
 /*
  * entries: a JSON array of {"key": string or integer, "value": integer} (value ignored for a
- * delete, whose keys come from the query parameter keys: messages name it). On success *out: {name, rules, changed, count}; on -EINVAL *details names the
- * member ({"member": "entries[2].key", "value": ...}; for a delete "keys[2]"); both the
- * caller's to free.
+ * delete, whose keys come from the query parameter keys: messages name it). On success *out: {name,
+ * rules, changed, count}; on -EINVAL *details names the member ({"member": "entries[2].key",
+ * "value": ...}; for a delete "keys[2]"); both the caller's to free.
  */
 int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entries, bool del,
 		const char *who, uint64_t *op, json_t **out, json_t **details, char *err,
