@@ -501,9 +501,21 @@ rl_bpf_check(const char *path, FILE *out)
 		fprintf(out, "%s\n", err);
 		return 1;
 	}
-	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)\n", path,
+	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)", path,
 			p->n_insns, p->jit ? "JIT" : "interpreter", VG_BPF_CTX_VERSION,
 			sizeof(struct vg_bpf_ctx));
+	for (unsigned i = 0; p->maps != NULL && i < p->maps->n; i++) {
+		const struct rl_bpf_map *m = p->maps->m[i];
+
+		fprintf(out, "%s map %u %s (%s, at most %u entries%s%s)", i ? "," : ";", i,
+				rl_bpf_map_name(m),
+				rl_bpf_map_kind(m) == RL_BPF_MAP_HASH ? "hash"
+				: rl_bpf_map_family(m) == 4	      ? "lpm IPv4"
+								      : "lpm IPv6",
+				rl_bpf_map_max_entries(m), rl_bpf_map_file(m) ? " from " : "",
+				rl_bpf_map_file(m) ? rl_bpf_map_file(m) : "");
+	}
+	fputc('\n', out);
 	rl_bpf_free(p);
 	return 0;
 }

@@ -983,7 +983,7 @@ out:
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	vg_yaml_free(&y);
 	vg_diag_free(&diag);
-	if (rc != 0 || check) {
+	if (rc != 0) {
 		rl_bpf_maps_free(maps);
 		return rc;
 	}

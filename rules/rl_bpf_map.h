@@ -74,8 +74,8 @@ void rl_bpf_maps_path(const char *obj, char *buf, size_t len);
  * Read obj's companion file if there is one, create its maps and fill them from the files it
  * names. Returns 0 with *out NULL (no companion file) or the maps; or -errno with err filled
  * (file:line:column and the reason). Needs the EAL (maps live in DPDK memory), unless check:
- * then the declarations and the files' entries are checked, and no table is made (the maps
- * are freed and *out is NULL; `vigild --check-bpf`).
+ * then the declarations and the files' entries are checked and no table is made: only the
+ * maps' declarations may be read (`vigild --check-bpf`), no entry changed or looked up.
  */
 int rl_bpf_maps_load(
 		const char *obj, bool check, struct rl_bpf_maps **out, char *err, size_t errlen);

@@ -668,7 +668,11 @@ test_check_output(void **state)
 	(void)state;
 	assert_int_equal(rl_bpf_check(obj("pass"), out), 0);
 	assert_int_equal(rl_bpf_check(obj("bad_loop"), out), 1);
+	assert_int_equal(rl_bpf_check(obj("port_knock"), out), 0);
 	fclose(out);
+	assert_non_null(strstr(buf, "; map 0 knock_config (hash, at most 8 entries from "));
+	assert_non_null(strstr(buf,
+			"port_knock.config.yaml), map 1 knock_state (hash, at most 4096 entries)\n"));
 	assert_non_null(strstr(buf, "pass.o: ok: 2 instructions, JIT, context version 1"));
 	assert_non_null(strstr(buf, "bad_loop.o: refused by rte_bpf"));
 	free(buf);
