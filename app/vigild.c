@@ -706,6 +706,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	/* Before the first policy compiles: its programs' maps reclaim through the workers' RCU. */
+	rl_bpf_maps_set_qsbr(dp_qsbr(dp));
 	vg_notify_status("starting: signatures, policy, workers");
 	events = ctl_events_create(dp, dump);
 	mailbox = ctl_mailbox_create(256);
@@ -890,6 +892,7 @@ out:
 	ctl_ipfix_close(ipfix);
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
+	rl_bpf_maps_set_qsbr(NULL);
 	dp_free(dp);
 	if (dump != NULL && dump != stdout)
 		fclose(dump);

@@ -55,6 +55,12 @@ void mg_h_blocklist(struct mg_req *r);
 void mg_h_block_add(struct mg_req *r);
 void mg_h_block_remove(struct mg_req *r);
 
+/* mg_h_bpf.c: the eBPF programs' maps. */
+void mg_h_bpf_maps(struct mg_req *r);
+void mg_h_bpf_map_entries(struct mg_req *r);
+void mg_h_bpf_map_put(struct mg_req *r);
+void mg_h_bpf_map_delete(struct mg_req *r);
+
 /* mg_h_counters.c */
 void mg_h_rule_counters(struct mg_req *r);
 
