@@ -15,6 +15,23 @@
 static const char *const hugepage_names[] = { "auto", "on", "off", NULL };
 static const char *const clock_names[] = { "tsc", "packet", NULL };
 static const char *const overflow_names[] = { "closed", "open", NULL };
+
+const char *const vg_exc_cond_names[VG_EXC__COUNT + 1] = {
+	[VG_EXC_FLOW_TABLE_FULL] = "flow_table_full",
+	[VG_EXC_MIDSTREAM] = "midstream",
+	[VG_EXC_STREAM_MEMCAP] = "stream_memcap",
+	[VG_EXC_APP_LAYER_MEMCAP] = "app_layer_memcap",
+	NULL,
+};
+
+const char *const vg_exc_action_names[VG_EXC_ACT__COUNT + 1] = {
+	[VG_EXC_PASS] = "pass",
+	[VG_EXC_BYPASS] = "bypass",
+	[VG_EXC_DROP_PACKET] = "drop-packet",
+	[VG_EXC_DROP_FLOW] = "drop-flow",
+	[VG_EXC_REJECT] = "reject",
+	NULL,
+};
 static const char *const orphan_names[] = { "drop", "forward", NULL };
 static const char *const log_level_names[] = { "emerg", "alert", "crit", "error", "warning",
 	"notice", "info", "debug", NULL };
@@ -64,6 +81,8 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->parse_ipv4_checksum = true;
 	cfg->flows_max = 256 * 1024;
 	cfg->flows_overflow_open = false;
+	memset(cfg->exc_set, -1, sizeof(cfg->exc_set));
+	cfg->exc_default = -1;
 	cfg->flows_evict = true;
 	cfg->flows_midstream = true;
 	cfg->flows_tcp_strict = false;
@@ -584,7 +603,65 @@ parse_overflow(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	if (vg_yaml_enum(y, v, key, overflow_names, &open) != 0)
 		return -EINVAL;
 	cfg->flows_overflow_open = open == 1;
+	cfg->overflow_set = true;
 	return 0;
+}
+
+/* exceptions.<condition> and exceptions.default: an action name. */
+static int
+parse_exc_action(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int a;
+
+	if (vg_yaml_enum(y, v, key, vg_exc_action_names, &a) != 0)
+		return -EINVAL;
+	if (strcmp(key, "default") == 0) {
+		cfg->exc_default = (int8_t)a;
+		return 0;
+	}
+	for (unsigned c = 0; c < VG_EXC__COUNT; c++)
+		if (strcmp(key, vg_exc_cond_names[c]) == 0)
+			cfg->exc_set[c] = (int8_t)a;
+	return 0;
+}
+
+static const struct vg_yaml_field exception_fields[] = {
+	{ .name = "default", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "flow_table_full", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "midstream", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "stream_memcap", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "app_layer_memcap", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ 0 },
+};
+
+/*
+ * Each condition's action: its own setting, else exceptions.default, else (the table full)
+ * flows.overflow (closed: drop-packet, open: pass), else pass. A table that is full has no
+ * flow to bypass or drop: those act on the packet (bypass as pass, drop-flow as drop-packet).
+ */
+static void
+resolve_exceptions(struct vg_yaml *y, yaml_node_t *root, struct vg_config *cfg)
+{
+	for (unsigned c = 0; c < VG_EXC__COUNT; c++) {
+		int a = cfg->exc_set[c] >= 0	? cfg->exc_set[c]
+			: cfg->exc_default >= 0 ? cfg->exc_default
+			: c == VG_EXC_FLOW_TABLE_FULL && !cfg->flows_overflow_open
+					? VG_EXC_DROP_PACKET
+					: VG_EXC_PASS;
+
+		cfg->exceptions[c] = (uint8_t)a;
+	}
+	if (cfg->overflow_set && cfg->exc_set[VG_EXC_FLOW_TABLE_FULL] >= 0 &&
+			(cfg->exceptions[VG_EXC_FLOW_TABLE_FULL] == VG_EXC_PASS) !=
+					cfg->flows_overflow_open)
+		vg_yaml_err(y, root,
+				"'flows.overflow: %s' and 'exceptions.flow_table_full: %s' disagree; "
+				"keep exceptions.flow_table_full",
+				cfg->flows_overflow_open ? "open" : "closed",
+				vg_exc_action_names[cfg->exceptions[VG_EXC_FLOW_TABLE_FULL]]);
+	cfg->flows_overflow_open = cfg->exceptions[VG_EXC_FLOW_TABLE_FULL] == VG_EXC_PASS ||
+				   cfg->exceptions[VG_EXC_FLOW_TABLE_FULL] == VG_EXC_BYPASS;
 }
 
 static int
@@ -750,6 +827,7 @@ SECTION(parse_frags, frag_fields, "fragments")
 SECTION(parse_policy, policy_fields, "policy")
 SECTION(parse_inspection, inspection_fields, "inspection")
 SECTION(parse_stats, stats_fields, "stats")
+SECTION(parse_exceptions, exception_fields, "exceptions")
 
 static const struct vg_yaml_field top_fields[] = {
 	{ .name = "eal", .type = VG_YT_CUSTOM, .parse = parse_eal },
@@ -765,6 +843,7 @@ static const struct vg_yaml_field top_fields[] = {
 	{ .name = "policy", .type = VG_YT_CUSTOM, .parse = parse_policy },
 	{ .name = "mode", .type = VG_YT_CUSTOM, .parse = parse_mode },
 	{ .name = "inspection", .type = VG_YT_CUSTOM, .parse = parse_inspection },
+	{ .name = "exceptions", .type = VG_YT_CUSTOM, .parse = parse_exceptions },
 	{ .name = "log", .type = VG_YT_CUSTOM, .parse = parse_log },
 	{ .name = "stats", .type = VG_YT_CUSTOM, .parse = parse_stats },
 	{ 0 },
@@ -778,6 +857,7 @@ check_whole(struct vg_yaml *y, yaml_node_t *root, struct load_ctx *ctx)
 
 	if (ctx->pairs != NULL)
 		resolve_pairs(y, ctx);
+	resolve_exceptions(y, root, cfg);
 	if (cfg->n_ports > 0 && ctx->pairs != NULL && y->errors == 0) {
 		if (cfg->n_pairs == 0)
 			vg_yaml_err(y, ctx->pairs, "'pairs': at least one pair of ports is needed");

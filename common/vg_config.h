@@ -74,6 +74,31 @@ struct vg_pair_config {
 	uint16_t b;
 };
 
+/*
+ * Exception policies (docs/OPERATIONS.md "Exception policies"): what the dataplane does with a
+ * packet when a condition keeps it from handling the packet as configured, as Suricata names
+ * them. The names are those of the config and the counters.
+ */
+enum vg_exc_cond {
+	VG_EXC_FLOW_TABLE_FULL,	 /* no flow entry for a new flow (flows.max, nothing evictable) */
+	VG_EXC_MIDSTREAM,	 /* a TCP connection picked up without its handshake */
+	VG_EXC_STREAM_MEMCAP,	 /* no inspection state for a flow (inspection.max_flows) */
+	VG_EXC_APP_LAYER_MEMCAP, /* no application-layer parser state (applayer memory) */
+	VG_EXC__COUNT
+};
+
+enum vg_exc_action {
+	VG_EXC_PASS,	    /* handle the packet as well as can be (the historical behaviour) */
+	VG_EXC_BYPASS,	    /* forward, and the rest of the flow without inspection */
+	VG_EXC_DROP_PACKET, /* drop the packet (each packet that meets the condition) */
+	VG_EXC_DROP_FLOW,   /* drop the packet and the rest of its flow */
+	VG_EXC_REJECT,	    /* drop-flow, and answer with a TCP reset or ICMP unreachable */
+	VG_EXC_ACT__COUNT
+};
+
+extern const char *const vg_exc_cond_names[VG_EXC__COUNT + 1];
+extern const char *const vg_exc_action_names[VG_EXC_ACT__COUNT + 1];
+
 struct vg_config {
 	char *file;
 
@@ -115,13 +140,20 @@ struct vg_config {
 
 	/* flows (per worker) */
 	uint32_t flows_max;
-	bool flows_overflow_open;
+	bool flows_overflow_open; /* flows.overflow (an alias of exceptions.flow_table_full) */
 	bool flows_evict;
 	bool flows_midstream;
 	bool flows_tcp_strict;
 	uint32_t flows_aging_batch;
 	uint64_t flows_update_ms; /* 0: no periodic update events */
 	struct vg_flow_timeouts timeouts;
+
+	/* exceptions: the action per condition (enum vg_exc_action), resolved at load; the raw
+	 * settings (-1: not set) while loading */
+	uint8_t exceptions[VG_EXC__COUNT];
+	int8_t exc_set[VG_EXC__COUNT];
+	int8_t exc_default;
+	bool overflow_set;
 
 	/* fragments (per worker) */
 	uint32_t frag_max;

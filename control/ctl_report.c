@@ -338,7 +338,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	json_t *workers = json_array();
 	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
 	json_t *policy = json_object(), *inspect = json_object(), *applayer = NULL;
-	uint64_t events_sent = 0, events_lost = 0;
+	uint64_t events_sent = 0, events_lost = 0, exc[VG_EXC__COUNT] = { 0 };
 
 	if (root == NULL || ports == NULL || workers == NULL)
 		goto fail;
@@ -357,6 +357,10 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
 		json_t *po = policy_json(&c->policy);
 		json_t *in = inspect_json(dp_worker_inspect_counters(dp, w));
+
+		for (unsigned k = 0; k < VG_EXC__COUNT; k++)
+			exc[k] += dp_read_u64(&c->policy.exceptions[k]) +
+				  dp_read_u64(&dp_worker_inspect_counters(dp, w)->exceptions[k]);
 		const struct al_ctx *al = dp_worker_al(dp, w);
 		sum_into(policy, po);
 		sum_into(inspect, in);
@@ -406,6 +410,16 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 				json_integer((json_int_t)ctl_sigs_limit_hits(sigs)));
 	}
 	json_object_set_new(root, "inspection", inspect);
+	/* Exception policies: each condition's action and the packets that met it. */
+	json_t *ea = json_object(), *ep = json_object();
+
+	for (unsigned k = 0; k < VG_EXC__COUNT; k++) {
+		json_object_set_new(ea, vg_exc_cond_names[k],
+				json_string(vg_exc_action_names[dp_exception_action(dp, k)]));
+		json_object_set_new(ep, vg_exc_cond_names[k], json_integer((json_int_t)exc[k]));
+	}
+	json_object_set_new(
+			root, "exceptions", json_pack("{s:o, s:o}", "actions", ea, "packets", ep));
 	if (applayer != NULL)
 		json_object_set_new(root, "applayer", applayer);
 	json_object_set_new(root, "rules", rules_json(dp));

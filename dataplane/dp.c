@@ -293,6 +293,12 @@ dp_mode(const struct dp *dp)
 	return (enum dp_mode)__atomic_load_n(&dp->shared.mode, __ATOMIC_ACQUIRE);
 }
 
+unsigned
+dp_exception_action(const struct dp *dp, unsigned cond)
+{
+	return cond < VG_EXC__COUNT ? dp->cfg->exceptions[cond] : VG_EXC_PASS;
+}
+
 struct rte_ring *
 dp_worker_events(const struct dp *dp, unsigned w)
 {

@@ -24,6 +24,9 @@ struct dp;
 struct al_config;
 struct dp *dp_create(const struct vg_config *cfg, const struct al_config *alc);
 
+/* The action (enum vg_exc_action) of an exception condition (enum vg_exc_cond). */
+unsigned dp_exception_action(const struct dp *dp, unsigned cond);
+
 /* Launch every worker on its lcore. Returns 0 or -errno. */
 int dp_launch(struct dp *dp);
 

@@ -64,8 +64,9 @@ struct dp_inspect {
 	uint16_t gen;  /* changes when the pool is reallocated: older slot numbers are void */
 	bool flowbits; /* the engine has flowbits: every inspected flow needs a slot */
 	unsigned n_rules;
-	struct al_ctx *al;     /* application-layer parsers (NULL: off) */
-	uint8_t linear[16384]; /* the payload of a frame over several segments */
+	struct al_ctx *al;	    /* application-layer parsers (NULL: off) */
+	uint8_t exc[VG_EXC__COUNT]; /* exception policies (enum vg_exc_action) */
+	uint8_t linear[16384];	    /* the payload of a frame over several segments */
 	struct dp_inspect_counters ctr;
 };
 
@@ -191,6 +192,12 @@ dp_inspect_flow_end(struct dp_inspect *in, struct dp_flow *f)
 		al_flow_free(in->al, f->al);
 		f->al = NULL;
 	}
+}
+
+void
+dp_inspect_set_exceptions(struct dp_inspect *in, const uint8_t *actions)
+{
+	memcpy(in->exc, actions, sizeof(in->exc));
 }
 
 static uint8_t *
@@ -710,6 +717,39 @@ on_tx(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 	}
 }
 
+/*
+ * A packet met one of inspection's exception conditions (no stream slot, no parser state): its
+ * action (exceptions.<condition>). pass: inspected as well as can be (block scans, no parsing);
+ * bypass: the rest of the flow is not inspected; drop-packet: this packet dropped; drop-flow
+ * and reject: the rest of the flow too (reject answers the sender). Dry-run only counts.
+ */
+static void
+inspect_exception(struct scan_ctx *c, enum vg_exc_cond cond)
+{
+	struct dp_inspect *in = c->in;
+	const uint8_t a = in->exc[cond];
+
+	in->ctr.exceptions[cond]++;
+	if (a == VG_EXC_PASS)
+		return;
+	if (a == VG_EXC_BYPASS) {
+		c->f->det_flags |= DP_DET_PASS;
+		return;
+	}
+	if (c->v != DP_INSPECT_FORWARD)
+		return;
+	if (c->dry) {
+		in->ctr.would_drop++;
+		dp_flow_hot(c->f)->flags |= DP_FF_WOULD_DROP;
+		return;
+	}
+	c->v = a == VG_EXC_REJECT ? DP_INSPECT_REJECT : DP_INSPECT_DROP;
+	if (a != VG_EXC_DROP_PACKET)
+		dp_flow_hot(c->f)->verdict =
+				a == VG_EXC_REJECT ? DP_VERDICT_REJECT : DP_VERDICT_DROP;
+	in->ctr.dropped++;
+}
+
 /* The flow's parser state, made at its first inspected packet (NULL: no parsing). */
 static struct al_flow *
 flow_al(struct dp_inspect *in, struct dp_flow *f, const struct dp_pkt *p, unsigned dir)
@@ -734,8 +774,12 @@ feed_app(struct scan_ctx *c, const struct dp_pkt *p, const uint8_t *data, uint32
 	/* State comes with the first payload: a SYN flood's half-open flows take none. */
 	if (af == NULL && len > 0)
 		af = flow_al(in, c->f, p, c->dir);
-	if (af == NULL)
+	if (af == NULL) {
+		/* No parser state to be had (the application layer's memory): the exception. */
+		if (len > 0 && in->al != NULL && (c->f->det_flags & DP_DET_NOAL) && c->e != NULL)
+			inspect_exception(c, VG_EXC_APP_LAYER_MEMCAP);
 		return;
+	}
 	if (gap > 0)
 		al_gap(in->al, af, c->dir, gap);
 	if (len > 0 || p->proto != IPPROTO_TCP)
@@ -1044,6 +1088,8 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	det_pkt_headers(&dp, p, frame);
 	if (slot != NULL)
 		dp.flowbits = slot + SLOT_FB_OFF(in);
+	else if (p->proto == IPPROTO_TCP || in->flowbits)
+		inspect_exception(&c, VG_EXC_STREAM_MEMCAP); /* no stream slot to be had */
 	/* A segment the receiver will discard (wrong checksum) is not part of the stream, as in
 	 * Suricata: an attacker cannot slip bytes into it that the host never sees. */
 	if (p->err == DP_PERR_TCP_BAD_CHECKSUM) {

@@ -23,6 +23,7 @@
 
 #include "dp_flow.h"
 #include "dp_pkt.h"
+#include "vg_config.h"
 
 struct det_engine;
 struct det_worker;
@@ -48,6 +49,9 @@ struct dp_inspect_counters {
 	/* packets without a flow scan (refused by the parser, or no flow) checked against the
 	 * rules on packet events (dp_inspect_events) */
 	uint64_t event_packets;
+	/* Packets that met an exception condition of inspection (enum vg_exc_cond:
+	 * stream_memcap, app_layer_memcap), whatever its action. */
+	uint64_t exceptions[VG_EXC__COUNT];
 };
 
 /* What a scan decided for the packet. */
@@ -69,6 +73,9 @@ struct dp_event_app;
 /* alc: the application layer's settings (NULL or not enabled: no parsing). */
 struct dp_inspect *dp_inspect_create(
 		unsigned worker, uint32_t max_flows, int socket, const struct al_config *alc);
+
+/* The actions (enum vg_exc_action, by enum vg_exc_cond) for inspection's conditions. */
+void dp_inspect_set_exceptions(struct dp_inspect *in, const uint8_t *actions);
 void dp_inspect_free(struct dp_inspect *in);
 
 /*

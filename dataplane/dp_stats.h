@@ -33,6 +33,9 @@ struct dp_policy_counters {
 	uint64_t l2_dropped;	     /* non-IP frames the l2 section dropped */
 	uint64_t stateless_matched;  /* packets that matched a stateless (tcp_flags) rule */
 	uint64_t blocked;	     /* packets from or to a blocklisted address */
+	/* Packets that met an exception condition (enum vg_exc_cond: the worker's conditions,
+	 * flow_table_full and midstream; inspection counts the others), whatever its action. */
+	uint64_t exceptions[VG_EXC__COUNT];
 };
 
 /*

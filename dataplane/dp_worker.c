@@ -162,6 +162,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 	w->n_ports = (uint16_t)cfg->n_ports;
 	w->orphan_forward = cfg->frag_orphan_forward;
 	w->overflow_open = cfg->flows_overflow_open;
+	memcpy(w->exc, cfg->exceptions, sizeof(w->exc));
 	w->shared = shared;
 	w->qsbr = qsbr;
 	w->block = block;
@@ -228,6 +229,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 		DP_LOG(ERR, "worker %u: inspection state: no memory", id);
 		goto fail;
 	}
+	dp_inspect_set_exceptions(w->inspect, w->exc);
 	dp_flow_set_end_hook(w->flows, flow_ended, w);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
@@ -945,6 +947,64 @@ inspect_packet(struct dp_worker *w, const struct dp_burst *b, unsigned i, int32_
 }
 
 /*
+ * No flow entry for the packet (the table is full and nothing could be evicted): the
+ * flow_table_full exception. There is no flow to bypass or drop: pass and bypass forward the
+ * packet untracked, the drops drop it, reject answers it. Dry-run forwards and counts.
+ */
+static __rte_noinline enum dp_disp
+table_full(struct dp_worker *w, struct dp_burst *b, unsigned i)
+{
+	const uint8_t a = w->exc[VG_EXC_FLOW_TABLE_FULL];
+
+	w->ctr.policy.exceptions[VG_EXC_FLOW_TABLE_FULL]++;
+	if (a == VG_EXC_PASS || a == VG_EXC_BYPASS)
+		return DP_DISP_FORWARD;
+	if (b->dry_all) {
+		w->ctr.policy.would_drop++;
+		return DP_DISP_FORWARD;
+	}
+	if (a == VG_EXC_REJECT && reject_answer(w, b->src, b->pkts[i], &b->meta[i], b->when[i]))
+		return DP_DISP_ANSWERED;
+	return DP_DISP_DROP;
+}
+
+/*
+ * A TCP connection picked up without its handshake (flows.midstream), at its first packet: the
+ * midstream exception. bypass: never inspected; drop-packet: this packet dropped; drop-flow and
+ * reject: the flow's verdict becomes drop or reject, which the rest of decide_rest applies (and
+ * dry-run only counts). Returns true with *d when the packet is decided here.
+ */
+static bool
+midstream_exception(struct dp_worker *w, struct dp_burst *b, int32_t ps, struct dp_flow_hot *h,
+		enum dp_disp *d)
+{
+	const uint8_t a = w->exc[VG_EXC_MIDSTREAM];
+
+	w->ctr.policy.exceptions[VG_EXC_MIDSTREAM]++;
+	switch (a) {
+	case VG_EXC_BYPASS:
+		dp_flow_at(w->flows, ps)->det_flags |= DP_DET_PASS;
+		return false;
+	case VG_EXC_DROP_PACKET:
+		if (b->dry_all) {
+			w->ctr.policy.would_drop++;
+			return false;
+		}
+		w->ctr.policy.dropped++;
+		*d = DP_DISP_DROP;
+		return true;
+	case VG_EXC_DROP_FLOW:
+		h->verdict = DP_VERDICT_DROP;
+		return false;
+	case VG_EXC_REJECT:
+		h->verdict = DP_VERDICT_REJECT;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
  * The rest of a keyed packet's turn when its flow is not simply allowed and under way: a
  * verdict to find (a flow the packet restarted), a first fragment to remember, DNS facts, the
  * start event, dry-run, rate limits, stateless drops, inspection, reject answers.
@@ -975,10 +1035,18 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 	struct dp_event_app app;
 	bool dns = dns_facts(w, m, p, ps, dir, &app);
 
-	if (!(h->flags & DP_FF_STARTED))
+	if (!(h->flags & DP_FF_STARTED)) {
 		dp_flow_started(w->flows, ps, now, dns ? &app : NULL);
-	else if (dns)
+		/* Picked up mid-stream: the exception, at the flow's first packet. */
+		if (unlikely(h->flags & DP_FF_MIDSTREAM)) {
+			enum dp_disp d;
+
+			if (midstream_exception(w, b, ps, h, &d))
+				return d;
+		}
+	} else if (dns) {
 		dp_flow_updated(w->flows, ps, now, &app);
+	}
 	/* An echo's payload, against its request (for the ICMP tunnel detector). */
 	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
 		echo_facts(w, m, p, ps);
@@ -1073,7 +1141,7 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 		b->hot[j] = ps >= 0 ? dp_flow_hot_at(w->flows, ps) : NULL;
 	}
 	if (unlikely(ps < 0))
-		return w->overflow_open ? DP_DISP_FORWARD : DP_DISP_DROP; /* table full */
+		return table_full(w, b, i);
 	h = b->hot[j];
 	if (unlikely(dp_flow_expired_h(w->flows, h, now))) {
 		/* Its time ran out before this packet: it ends, the packet starts anew. */

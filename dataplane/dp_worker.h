@@ -105,6 +105,7 @@ struct dp_worker {
 	uint64_t drain_tsc;
 	bool orphan_forward;
 	bool overflow_open;
+	uint8_t exc[VG_EXC__COUNT]; /* exception policies (enum vg_exc_action) */
 
 	struct dp_rx_source rx[VG_MAX_PORTS];
 	unsigned n_rx;

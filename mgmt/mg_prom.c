@@ -104,6 +104,11 @@ static const struct prom_row rows[] = {
 	{ "vigil_parsed_packets_total", NULL, NULL, "parse.other", NULL, NULL,
 			"kind=\"other_l4\"" },
 
+	/* Exception policies (docs/OPERATIONS.md). */
+	{ "vigil_exception_packets_total", "counter",
+			"Packets that met an exception condition (handled by its configured action).",
+			"exceptions.packets.*", "condition", NULL, NULL },
+
 	/* Policy. */
 	{ "vigil_policy_would_drop_packets_total", "counter",
 			"Packets a verdict would have dropped (dry-run).", "policy.would_drop",

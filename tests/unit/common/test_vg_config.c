@@ -126,6 +126,49 @@ owned_elsewhere(struct vg_yaml *y, yaml_node_t *n, void *obj)
 	return 0;
 }
 
+/* Exception policies: each condition's own setting, else the default, else (the table full)
+ * flows.overflow, else pass. */
+static void
+test_exceptions(void **state)
+{
+	struct vg_config cfg;
+	struct vg_diag d;
+
+	(void)state;
+	assert_int_equal(load(PORTS, &cfg, &d), 0);
+	assert_int_equal(cfg.exceptions[VG_EXC_FLOW_TABLE_FULL], VG_EXC_DROP_PACKET);
+	assert_int_equal(cfg.exceptions[VG_EXC_MIDSTREAM], VG_EXC_PASS);
+	assert_int_equal(cfg.exceptions[VG_EXC_STREAM_MEMCAP], VG_EXC_PASS);
+	assert_int_equal(cfg.exceptions[VG_EXC_APP_LAYER_MEMCAP], VG_EXC_PASS);
+	assert_false(cfg.flows_overflow_open);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+	/* flows.overflow: open is the table's pass. */
+	assert_int_equal(load(PORTS "flows: {overflow: open}\n", &cfg, &d), 0);
+	assert_int_equal(cfg.exceptions[VG_EXC_FLOW_TABLE_FULL], VG_EXC_PASS);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+	/* A default for every condition, one of them set on its own. */
+	assert_int_equal(load(PORTS "exceptions: {default: drop-flow, midstream: reject}\n", &cfg,
+					 &d),
+			0);
+	assert_int_equal(cfg.exceptions[VG_EXC_FLOW_TABLE_FULL], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_MIDSTREAM], VG_EXC_REJECT);
+	assert_int_equal(cfg.exceptions[VG_EXC_STREAM_MEMCAP], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_APP_LAYER_MEMCAP], VG_EXC_DROP_FLOW);
+	assert_false(cfg.flows_overflow_open);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+	/* Agreeing settings of the alias and the exception are fine. */
+	assert_int_equal(
+			load(PORTS "flows: {overflow: open}\nexceptions: {flow_table_full: pass}\n",
+					&cfg, &d),
+			0);
+	assert_true(cfg.flows_overflow_open);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+}
+
 static void
 test_shipped_config_is_valid(void **state)
 {
@@ -237,6 +280,14 @@ static const struct bad_case bad_cases[] = {
 	{ "empty file", "", 0, 0, "the file is empty" },
 	{ "two documents", PORTS "---\nlog: {}\n", 0, 0, "more than one YAML document" },
 	{ "top level is a list", "- a\n- b\n", 1, 1, "expected a mapping" },
+	{ "bad exception action", PORTS "exceptions: {midstream: ignore}\n", 8, 25,
+			"not one of: pass, bypass, drop-packet, drop-flow, reject" },
+	{ "unknown exception condition", PORTS "exceptions: {memcap: pass}\n", 8, 14,
+			"unknown key 'memcap'" },
+	{ "overflow and exception disagree",
+			PORTS "flows: {overflow: open}\nexceptions: {flow_table_full: drop-flow}\n",
+			1, 1,
+			"'flows.overflow: open' and 'exceptions.flow_table_full: drop-flow' disagree" },
 };
 
 static void
@@ -345,6 +396,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_gets_defaults),
+		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_shipped_config_is_valid),
 		cmocka_unit_test(test_bad_files),
