@@ -654,6 +654,129 @@ cmd_mode(int argc, char **argv, int i)
 	return rc;
 }
 
+/* "1h" means "the last hour": a bare duration is back from now. */
+static void
+window_arg(const char *v, char *out, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (n > 1 && v[0] != '-' && strchr("smhd", v[n - 1]) != NULL &&
+			strspn(v, "0123456789") == n - 1)
+		snprintf(out, len, "-%s", v);
+	else
+		snprintf(out, len, "%s", v);
+}
+
+/* A preview verdict as one cell: "drop (rule ssh)", "allow (default)", "?" when uncertain. */
+static json_t *
+verdict_cell(const json_t *v)
+{
+	const char *rule = json_string_value(json_object_get(v, "rule"));
+	char s[160];
+
+	snprintf(s, sizeof(s), "%s (%s%s)%s", json_string_value(json_object_get(v, "verdict")),
+			rule ? "rule " : "", rule ? rule : "default",
+			json_is_true(json_object_get(v, "certain")) ? "" : " ?");
+	return json_string(s);
+}
+
+/* policy preview FILE [--since T] [--until T] [--limit N] */
+static int
+cmd_policy_preview(int argc, char **argv, int i)
+{
+	static const struct column cols[] = {
+		{ "from", "from" },
+		{ "to", "to" },
+		{ "aggregates", "aggregates" },
+		{ "flows", "flows" },
+		{ "bytes", "bytes" },
+		{ "uncertain", "uncertain" },
+		{ "sample", "largest" },
+	};
+	struct query q = { "", 0 };
+	const char *file = NULL;
+	char path[2200], val[64];
+	struct reply r;
+	json_t *rows, *c, *t;
+	size_t len, k;
+	char *text;
+	int rc;
+
+	for (; i < argc; i++) {
+		if ((strcmp(argv[i], "--since") == 0 || strcmp(argv[i], "--until") == 0) &&
+				i + 1 < argc) {
+			window_arg(argv[i + 1], val, sizeof(val));
+			query_add(&q, argv[i] + 2, val);
+			i++;
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			query_add(&q, "limit", argv[++i]);
+		} else if (file == NULL && (argv[i][0] != '-' || argv[i][1] == '\0')) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "vigilctl: policy preview FILE [--since T] [--until T] "
+					"[--limit N]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (file == NULL) {
+		fprintf(stderr, "vigilctl: policy preview needs a FILE (- for stdin)\n");
+		return EXIT_USAGE;
+	}
+	text = read_file(file, &len);
+	if (text == NULL)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/api/v1/policy/preview%s", q.s);
+	rc = request("POST", path, "text/plain; charset=utf-8", text, len, NULL, &r);
+	free(text);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status >= 300) {
+		rc = report_error(&r);
+		reply_free(&r);
+		return rc;
+	}
+	if (g.json) {
+		print_json(r.json);
+		reply_free(&r);
+		return rc;
+	}
+	rows = json_array();
+	json_array_foreach(json_object_get(r.json, "changes"), k, c)
+	{
+		json_t *s = json_array_get(json_object_get(c, "samples"), 0);
+		char sample[128];
+
+		snprintf(sample, sizeof(sample),
+				"%s -> %s:%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+				json_string_value(json_object_get(s, "src")),
+				json_string_value(json_object_get(s, "dst")),
+				json_integer_value(json_object_get(s, "dport")),
+				json_integer_value(json_object_get(s, "proto")));
+		json_array_append_new(rows,
+				json_pack("{s:o, s:o, s:O, s:O, s:O, s:O, s:s}", "from",
+						verdict_cell(json_object_get(c, "from")), "to",
+						verdict_cell(json_object_get(c, "to")),
+						"aggregates", json_object_get(c, "aggregates"),
+						"flows", json_object_get(c, "flows"), "bytes",
+						json_object_get(c, "bytes"), "uncertain",
+						json_object_get(c, "uncertain"), "sample", sample));
+	}
+	print_table(rows, cols, sizeof(cols) / sizeof(cols[0]));
+	json_decref(rows);
+	t = json_object_get(r.json, "totals");
+	printf("%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " aggregates (%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " flows) would change verdict; %" JSON_INTEGER_FORMAT " uncertain; %.1f ms\n",
+			json_integer_value(json_object_get(t, "changed_aggregates")),
+			json_integer_value(json_object_get(t, "aggregates")),
+			json_integer_value(json_object_get(t, "changed_flows")),
+			json_integer_value(json_object_get(t, "flows")),
+			json_integer_value(json_object_get(t, "uncertain_aggregates")),
+			json_number_value(json_object_get(r.json, "elapsed_ms")));
+	reply_free(&r);
+	return rc;
+}
+
 /* policy / signatures */
 static int
 cmd_text(const char *kind, int argc, char **argv, int i)
@@ -775,6 +898,8 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 		reply_free(&r);
 		return rc;
 	}
+	if (strcmp(sub, "preview") == 0 && strcmp(kind, "policy") == 0)
+		return cmd_policy_preview(argc, argv, i);
 	if (strcmp(sub, "versions") == 0) {
 		static const char *const allowed[] = { "limit", NULL };
 		static const struct column cols[] = {
@@ -874,7 +999,7 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 	fprintf(stderr,
 			"vigilctl: %s: unknown subcommand '%s' (get, validate, apply, versions, "
 			"show, rollback%s)\n",
-			kind, sub, strcmp(kind, "signatures") == 0 ? ", report" : "");
+			kind, sub, strcmp(kind, "signatures") == 0 ? ", report" : ", preview");
 	return EXIT_USAGE;
 }
 
@@ -1172,6 +1297,9 @@ usage(FILE *out)
 			"  policy versions [--limit N]     stored versions, newest first\n"
 			"  policy show VERSION             the text of a stored version\n"
 			"  policy rollback VERSION         apply a stored version again\n"
+			"  policy preview FILE [--since T] [--until T] [--limit N]\n"
+			"                                  which stored flows FILE would give another\n"
+			"                                  verdict (default: the last hour; 1h = -1h)\n"
 			"  signatures get|validate|apply|versions|show|rollback|report\n"
 			"                                  the same for the signature set\n"
 			"  alerts [--since T] [--until T] [--severity S] [--kind K] [--src A]\n"

@@ -16,6 +16,7 @@
 #include "ctl_link.h"
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
+#include "ctl_preview.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
@@ -23,6 +24,7 @@
 #include "dp_tcp.h"
 #include "vg_log.h"
 #include "vg_priv.h"
+#include "rl_policy.h"
 
 _Static_assert(CTL_API_OPS_KEPT == CTL_OPS_KEPT, "ctl_api.h says how many operations are kept");
 
@@ -821,6 +823,80 @@ ctl_api_rule_counters(struct ctl_ctx *ctx)
 }
 
 /* ---- store ---- */
+
+/* The policy in force as a model (NULL with *version 0 when none is loaded). */
+static int
+current_model(struct ctl_ctx *ctx, struct rl_policy **out, int64_t *version, char *err,
+		size_t errlen)
+{
+	struct vg_diag d;
+	json_t *cur, *text;
+
+	*out = NULL;
+	*version = 0;
+	errno = 0;
+	cur = ctl_api_text_current(ctx, CTL_TEXT_POLICY, err, errlen);
+	if (cur == NULL)
+		return errno == ENOENT ? 0 : -(errno ? errno : EIO);
+	text = json_object_get(cur, "text");
+	if (json_is_integer(json_object_get(cur, "version")))
+		*version = json_integer_value(json_object_get(cur, "version"));
+	vg_diag_init(&d);
+	if (json_is_string(text))
+		*out = ctl_policy_load_model(ctx->policy, "policy in force",
+				json_string_value(text), json_string_length(text), &d);
+	vg_diag_free(&d);
+	json_decref(cur);
+	if (*out == NULL) {
+		snprintf(err, errlen, "the policy in force no longer loads (was it changed?)");
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
+		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	struct rl_policy *cand = NULL, *cur = NULL;
+	json_t *summary = NULL;
+	struct vg_diag scratch;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	/* Exactly what a PUT would check, compile included, so that a preview never shows a policy
+	 * that could not be applied. */
+	rc = ctl_api_text_validate(ctx, CTL_TEXT_POLICY, text, len, diag, &summary);
+	if (rc != 0)
+		return rc;
+	vg_diag_init(&scratch);
+	cand = ctl_policy_load_model(ctx->policy, "candidate", text, len, &scratch);
+	vg_diag_free(&scratch);
+	if (cand == NULL) {
+		json_decref(summary);
+		snprintf(err, errlen, "the candidate validated but did not load again");
+		return -EIO;
+	}
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		*out = ctl_preview_run(rd, cur, cand, since, until, max_changes, err, errlen);
+		if (*out == NULL)
+			rc = -EIO;
+		else
+			json_object_update_new(
+					*out, json_pack("{s:o, s:o}", "current_version",
+							      cur != NULL ? json_integer(version)
+									  : json_null(),
+							      "summary", summary));
+		summary = NULL;
+	}
+	json_decref(summary);
+	rl_policy_free(cand);
+	rl_policy_free(cur);
+	return rc;
+}
 
 const char *
 ctl_api_store_path(struct ctl_ctx *ctx)

@@ -84,6 +84,18 @@ int ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char 
 int ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
 		const char *who, struct vg_diag *diag, struct ctl_text_result *out);
 
+/*
+ * Policy preview (ctl_preview.h): validate and compile text as a PUT would (diag has the
+ * positions), then classify the store's flow aggregates of [since, until) (Unix seconds; 0: no
+ * bound) with it and with the policy in force, and list the changes (at most max_changes
+ * groups; 0: all), reading with rd (the caller's read-only connection). 0 with *out, -EINVAL
+ * (diag), -ENOTSUP (no store), or another -errno with err filled.
+ */
+struct ctl_store_reader;
+int ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
+		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
+
 /* Stored versions, newest first: [{version, sha256, source, created, result}]. */
 json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit,
 		char *err, size_t errlen);

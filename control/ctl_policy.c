@@ -151,6 +151,13 @@ load_checked(struct ctl_policy *pm, const char *name, const char *text, size_t l
 	return p;
 }
 
+struct rl_policy *
+ctl_policy_load_model(struct ctl_policy *pm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag)
+{
+	return load_checked(pm, name, text, len, diag);
+}
+
 /* The engine bits of each rule's `inspect` groups (no signatures: every flow checks all). */
 static void
 resolve_inspect_groups(struct ctl_policy *pm, struct rl_snapshot *snap)

@@ -360,6 +360,63 @@ ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q
 	return collect(r, st, limit, NULL, err, errlen);
 }
 
+int64_t
+ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
+		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,
+		size_t errlen)
+{
+	static const char sql[] =
+			"SELECT src, dst, dport, proto, SUM(packets), SUM(bytes), SUM(flows), "
+			"MIN(minute), MAX(minute) FROM flows WHERE minute >= ?1 AND minute < ?2 "
+			"GROUP BY src, dst, dport, proto";
+	struct ctl_flow_key_sum k;
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, since > 0 ? since / 60 * 60 : INT64_MIN);
+	sqlite3_bind_int64(st, 2, until > 0 ? until : INT64_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *src = (const char *)sqlite3_column_text(st, 0);
+		const char *dst = (const char *)sqlite3_column_text(st, 1);
+
+		memset(&k, 0, sizeof(k));
+		if (src == NULL || dst == NULL)
+			continue;
+		if (inet_pton(AF_INET, src, k.src) == 1 && inet_pton(AF_INET, dst, k.dst) == 1)
+			k.family = 4;
+		else if (inet_pton(AF_INET6, src, k.src) == 1 &&
+				inet_pton(AF_INET6, dst, k.dst) == 1)
+			k.family = 6;
+		else
+			continue; /* not an address pair this code wrote */
+		k.dport = (uint16_t)sqlite3_column_int(st, 2);
+		k.proto = (uint8_t)sqlite3_column_int(st, 3);
+		k.packets = (uint64_t)sqlite3_column_int64(st, 4);
+		k.bytes = (uint64_t)sqlite3_column_int64(st, 5);
+		k.flows = (uint64_t)sqlite3_column_int64(st, 6);
+		k.first = sqlite3_column_int64(st, 7);
+		k.last = sqlite3_column_int64(st, 8);
+		n++;
+		rc = fn(&k, arg);
+		if (rc != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* The columns of an alert, for the list and for one alert. */
 static const char alert_select[] =
 		"SELECT id, uid, kind, severity, category, gid, sid, rev, signature, src, dst, "

@@ -8,15 +8,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_api.h"
 #include "mg_auth.h"
 #include "mg_body.h"
 #include "mg_handlers.h"
 #include "mg_query.h"
+#include "mg_server.h"
 #include "vg_text.h"
 
 static const char *
@@ -401,4 +404,64 @@ void
 mg_h_signatures_rollback(struct mg_req *r)
 {
 	text_rollback(r, CTL_TEXT_SIGNATURES);
+}
+
+/* The window a preview looks at when the request names none. */
+#define PREVIEW_DEFAULT_S 3600
+
+struct preview_query {
+	int64_t since_ns;
+	int64_t until_ns;
+	uint32_t limit;
+};
+
+void
+mg_h_policy_preview(struct mg_req *r)
+{
+	static const struct mg_qparam params[] = {
+		{ "since", MG_QT_TIME, offsetof(struct preview_query, since_ns), 0, 0, NULL },
+		{ "until", MG_QT_TIME, offsetof(struct preview_query, until_ns), 0, 0, NULL },
+		{ "limit", MG_QT_U32, offsetof(struct preview_query, limit), 1, 10000, NULL },
+		{ 0 },
+	};
+	struct preview_query q = { .limit = 100 };
+	struct ctl_store_reader *rd;
+	char err[256] = "";
+	struct vg_diag diag;
+	int64_t since, until;
+	json_t *holder, *out = NULL;
+	const char *text;
+	size_t len;
+	int rc;
+
+	if (mg_query_parse(r, params, &q) != 0)
+		return;
+	text = text_of(r, &holder, &len);
+	if (text == NULL)
+		return;
+	since = q.since_ns / 1000000000LL;
+	if (q.since_ns == 0)
+		since = (int64_t)time(NULL) - PREVIEW_DEFAULT_S;
+	/* until is exclusive in whole seconds: round a fraction up so that it stays included. */
+	until = q.until_ns ? (q.until_ns + 999999999LL) / 1000000000LL : 0;
+	errno = 0;
+	rd = mg_server_reader_get(r->srv, err, sizeof(err));
+	if (rd == NULL) {
+		mg_reply_errno(r, errno == ENOTSUP ? -ENOTSUP : -EIO, "preview the policy", err,
+				NULL);
+		json_decref(holder);
+		return;
+	}
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_preview(r->ctx, rd, text, len, since, until, q.limit, &diag, &out, err,
+			sizeof(err));
+	mg_server_reader_put(r->srv, rd);
+	if (rc == 0) {
+		json_object_set_new(out, "warnings", warnings_json(&diag));
+		mg_reply_json(r, 200, out);
+	} else {
+		mg_reply_errno(r, rc, "preview the policy", err, &diag);
+	}
+	vg_diag_free(&diag);
+	json_decref(holder);
 }

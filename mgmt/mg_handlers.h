@@ -27,6 +27,7 @@ void mg_h_policy_put(struct mg_req *r);
 void mg_h_policy_validate(struct mg_req *r);
 void mg_h_policy_versions(struct mg_req *r);
 void mg_h_policy_rollback(struct mg_req *r);
+void mg_h_policy_preview(struct mg_req *r);
 void mg_h_signatures_get(struct mg_req *r);
 void mg_h_signatures_put(struct mg_req *r);
 void mg_h_signatures_validate(struct mg_req *r);

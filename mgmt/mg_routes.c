@@ -44,6 +44,7 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/policy", MG_ROLE_VIEWER, mg_h_policy_get),
 	WRITE("PUT", "/api/v1/policy", MG_ROLE_ADMIN, mg_h_policy_put, "policy"),
 	POST_READ("/api/v1/policy/validate", MG_ROLE_OPERATOR, mg_h_policy_validate),
+	POST_READ("/api/v1/policy/preview", MG_ROLE_OPERATOR, mg_h_policy_preview),
 	GET("/api/v1/policy/versions", MG_ROLE_VIEWER, mg_h_policy_versions),
 	GET("/api/v1/policy/versions/{version}", MG_ROLE_VIEWER, mg_h_policy_version),
 	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),

@@ -296,6 +296,114 @@ def policy_lifecycle(v, ctx):
     expect(v.request("POST", "/api/v1/policy/rollback", "admin", {"version": "1"}), 400)
 
 
+def stored_flow_keys(v):
+    """The capture's flow aggregates once the store has them: {(src, dst, dport, proto): flows}."""
+    deadline = time.time() + 20
+    while True:
+        items = expect(v.get("/api/v1/flows/history?since=1&limit=10000", "viewer"),
+                       200).json["items"]
+        if items or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    keys = {}
+    for h in items:
+        k = (h["src"], h["dst"], h["dport"], h["proto"])
+        keys[k] = keys.get(k, 0) + h["flows"]
+    return keys
+
+
+@test
+def policy_preview(v, ctx):
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json["text"]
+    check(cur == POLICY, "the test starts from the file's policy (web 80/443, dns 53)")
+    keys = stored_flow_keys(v)
+    check(keys, "the replayed capture's flows reached the store")
+
+    def allowed(k):  # POLICY, evaluated by hand
+        return (k[3] == 6 and k[2] in (80, 443)) or (k[3] == 17 and k[2] == 53)
+
+    url = "/api/v1/policy/preview?since=1"
+    # The policy in force against itself: every aggregate examined, nothing changes.
+    r = expect(v.request("POST", url, "operator", cur, "application/yaml"), 200)
+    t = r.json["totals"]
+    check(t["aggregates"] == len(keys) and t["flows"] == sum(keys.values()),
+          f"every stored aggregate examined ({len(keys)})", r)
+    check(r.json["changes"] == [] and t["changed_aggregates"] == 0, "no change against itself", r)
+    check(r.json["current_version"] >= 1 and "rules" in r.json["summary"], "version, summary", r)
+
+    # Default drop and no rules: exactly what POLICY allowed changes, rule by rule.
+    r = expect(v.request("POST", url, "operator", {"text": "version: 1\ndefault: drop\n"}), 200)
+    want = {k: f for k, f in keys.items() if allowed(k)}
+    check(want, "the capture has flows the policy allows")
+    t = r.json["totals"]
+    check(t["changed_aggregates"] == len(want) and t["changed_flows"] == sum(want.values()),
+          f"{len(want)} allowed aggregates change", r)
+    for c in r.json["changes"]:
+        check(c["from"]["verdict"] == "allow" and c["from"]["rule"] in ("web", "dns")
+              and c["to"] == {"verdict": "drop", "rule": None, "line": None, "certain": True,
+                              "may_intervene": None}, "allow (web|dns) -> drop (default)", c)
+        for smp in c["samples"]:
+            check(allowed((smp["src"], smp["dst"], smp["dport"], smp["proto"])),
+                  "samples are aggregates of the group", c)
+    by_rule = {c["from"]["rule"]: c["aggregates"] for c in r.json["changes"]}
+    web = sum(1 for k in want if k[3] == 6)
+    check(by_rule.get("web", 0) == web and by_rule.get("dns", 0) == len(want) - web,
+          "grouped by the rule in force", r)
+
+    # One observed destination denied first: only its aggregates move, to the new rule.
+    k0 = max(want, key=lambda k: want[k])
+    cand = POLICY.replace("rules:\n", "rules:\n  - name: block-one\n    proto: %s\n"
+                          "    to: %s\n    dport: %d\n    action: reject\n"
+                          % ("tcp" if k0[3] == 6 else "udp", k0[1], k0[2]), 1)
+    r = expect(v.request("POST", url, "operator", cand, "text/plain"), 200)
+    moved = {k: f for k, f in keys.items() if k[1:] == k0[1:]}
+    (c,) = r.json["changes"]
+    check(c["to"]["verdict"] == "reject" and c["to"]["rule"] == "block-one"
+          and c["to"]["line"] == 5 and c["aggregates"] == len(moved)
+          and c["flows"] == sum(moved.values()), f"{len(moved)} aggregates to {k0[1]}", r)
+    check(c["samples"][0]["dst"] == k0[1] and c["first"] <= c["last"], "samples and times", c)
+
+    # A window after the capture has nothing in it; limit cuts the list, not the totals.
+    r = expect(v.request("POST", "/api/v1/policy/preview?since=-1m&until=-1s", "operator",
+                         "version: 1\ndefault: drop\n", "text/plain"), 200)
+    check(r.json["totals"]["aggregates"] <= len(keys), "a narrower window", r)
+    r = expect(v.request("POST", url + "&limit=1", "operator", "version: 1\ndefault: drop\n",
+                         "text/plain"), 200)
+    check(len(r.json["changes"]) == 1 and r.json["truncated"] == (len(by_rule) > 1)
+          and r.json["totals"]["changed_aggregates"] == len(want), "limit", r)
+
+    # Refusals: an invalid candidate (with its position), a bad window, a viewer.
+    bad = POLICY.replace("proto: udp", "proto: udpx")
+    r = expect(v.request("POST", url, "operator", bad, "text/plain"), 422, "validation_failed")
+    check(any(d["line"] == 10 for d in r.json["details"]["diagnostics"]), "position", r)
+    expect(v.request("POST", "/api/v1/policy/preview?since=yesterday", "operator", cur,
+                     "text/plain"), 400, "invalid_query")
+    expect(v.request("POST", url, "viewer", cur, "text/plain"), 403)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["text"] == cur,
+          "a preview changes nothing")
+
+    # The same from vigilctl, with a bare duration ("1h": the last hour).
+    exe = ctx.get("vigilctl")
+    if exe:
+        path = os.path.join(v.work, "preview.yaml")
+        with open(path, "w") as f:
+            f.write(cand)
+        env = dict(os.environ, VIGIL_URL=f"http://127.0.0.1:{v.port}",
+                   VIGIL_TOKEN=TOKENS["operator"])
+        p = subprocess.run([exe, "policy", "preview", path, "--since", "36000d"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and "reject (rule block-one)" in p.stdout
+              and f"{len(moved)} of {len(keys)} aggregates" in p.stdout,
+              f"vigilctl policy preview: {p.returncode} {p.stdout} {p.stderr}")
+        p = subprocess.run([exe, "--json", "policy", "preview", path, "--since", "36000d"],
+                           env=env, capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and json.loads(p.stdout)["totals"]["changed_aggregates"]
+              == len(moved), f"vigilctl --json policy preview: {p.stdout} {p.stderr}")
+        p = subprocess.run([exe, "policy", "preview", path + ".missing"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2, "a missing file is a usage error")
+
+
 @test
 def concurrent_puts_with_stale_if_match(v, ctx):
     cur = v.get("/api/v1/policy", "viewer").json["version"]
