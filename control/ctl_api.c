@@ -13,6 +13,7 @@
 
 #include "ctl_analysis.h"
 #include "ctl_api.h"
+#include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
@@ -284,6 +285,8 @@ ctl_api_metrics(struct ctl_ctx *ctx)
 const char *
 ctl_api_mode(struct ctl_ctx *ctx)
 {
+	if (ctl_learn_active(ctx->learn))
+		return "learn";
 	return dp_mode(ctx->dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce";
 }
 
@@ -291,6 +294,7 @@ ctl_api_mode(struct ctl_ctx *ctx)
 
 struct mode_arg {
 	enum dp_mode mode;
+	bool learn;
 	char who[64];
 };
 
@@ -298,7 +302,16 @@ static int
 set_mode_call(struct ctl_ctx *ctx, void *p)
 {
 	struct mode_arg *a = p;
+	int rc;
 
+	/* Learning runs as dry-run; another mode ends the session (recorded in the store). */
+	if (a->learn)
+		return ctl_learn_start(ctx->learn, a->who);
+	if (ctl_learn_active(ctx->learn)) {
+		rc = ctl_learn_stop(ctx->learn, a->who);
+		if (rc != 0)
+			return rc;
+	}
 	dp_set_mode(ctx->dp, a->mode);
 	CTL_LOG(NOTICE, "mode set to %s by %s", a->mode == DP_MODE_DRY_RUN ? "dry-run" : "enforce",
 			a->who);
@@ -366,8 +379,11 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_
 		a->mode = DP_MODE_ENFORCE;
 	} else if (strcmp(mode, "dry-run") == 0) {
 		a->mode = DP_MODE_DRY_RUN;
+	} else if (strcmp(mode, "learn") == 0 && ctx->learn != NULL) {
+		a->mode = DP_MODE_DRY_RUN;
+		a->learn = true;
 	} else {
-		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run", mode);
+		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run, learn", mode);
 		free(a);
 		return -EINVAL;
 	}
@@ -895,6 +911,135 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 	json_decref(summary);
 	rl_policy_free(cand);
 	rl_policy_free(cur);
+	return rc;
+}
+
+/* ---- learning ---- */
+
+static int
+learn_ready(struct ctl_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->learn != NULL && ctx->store != NULL)
+		return 0;
+	snprintf(err, errlen,
+			"learning reads the flow history: the appliance was started without a store: "
+			"section; add one to vigil.yaml and restart");
+	return -ENOTSUP;
+}
+
+int
+ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen)
+{
+	struct rl_policy *cur = NULL;
+	json_t *state;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	state = ctl_learn_state(ctx->learn);
+	if (json_integer_value(json_object_get(state, "since")) <= 0) {
+		/* nothing learnt yet: the state alone */
+		*out = json_pack("{s:o, s:[]}", "state", state, "candidates");
+		return *out != NULL ? 0 : -ENOMEM;
+	}
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		*out = ctl_learn_candidates(rd, state, cur, limit, err, errlen);
+		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
+	}
+	json_decref(state);
+	rl_policy_free(cur);
+	return rc;
+}
+
+int
+ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	struct rl_policy *cur = NULL;
+	json_t *state, *summary = NULL, *text;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	state = ctl_learn_state(ctx->learn);
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		errno = 0;
+		*out = ctl_learn_proposal(rd, state, cur, only, err, errlen);
+		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
+	}
+	json_decref(state);
+	rl_policy_free(cur);
+	if (rc != 0)
+		return rc;
+	/* Through the compiler as a PUT would take it. */
+	text = json_object_get(*out, "text");
+	rc = ctl_api_text_validate(ctx, CTL_TEXT_POLICY, json_string_value(text),
+			json_string_length(text), diag, &summary);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen, "the proposal does not compile (see the diagnostics)");
+		return rc;
+	}
+	json_object_set_new(*out, "summary", summary);
+	json_object_set_new(
+			*out, "current_version", version > 0 ? json_integer(version) : json_null());
+	return 0;
+}
+
+struct excl_arg {
+	json_t *exclude;
+	char who[64];
+};
+
+static void
+excl_release(void *p)
+{
+	struct excl_arg *a = p;
+
+	json_decref(a->exclude);
+	free(a);
+}
+
+static int
+excl_call(struct ctl_ctx *ctx, void *p)
+{
+	struct excl_arg *a = p;
+
+	return ctl_learn_set_exclusions(ctx->learn, a->exclude, a->who);
+}
+
+int
+ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen)
+{
+	struct excl_arg *a;
+	int rc;
+
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = ctl_learn_check_exclusions(exclude, err, errlen);
+	if (rc != 0)
+		return rc;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	a->exclude = json_incref(exclude);
+	snprintf(a->who, sizeof(a->who), "%s", who);
+	rc = write_call(ctx, excl_call, a, excl_release, "set the learning exclusions", op, err,
+			errlen);
+	if (rc != -EBUSY && rc != -EINPROGRESS)
+		excl_release(a);
 	return rc;
 }
 

@@ -96,6 +96,22 @@ int ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, con
 		size_t len, int64_t since, int64_t until, unsigned max_changes,
 		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
 
+/*
+ * Learning mode (ctl_learn.h). The mode "learn" (ctl_api_set_mode) starts a session. These read
+ * with rd, the caller's read-only store connection; -ENOTSUP without a store.
+ * ctl_api_learn: the session's state and candidates (at most limit; 0: all).
+ * ctl_api_learn_proposal: the proposed policy, checked against the window and validated and
+ * compiled as a PUT would (diag); only: candidate ids to include (NULL: all).
+ * ctl_api_learn_exclusions: replace the operator's exclusions (-EINVAL with err when one is
+ * wrong), recorded in the store; a write through control like the mode.
+ */
+int ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen);
+int ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
+int ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen);
+
 /* Stored versions, newest first: [{version, sha256, source, created, result}]. */
 json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit,
 		char *err, size_t errlen);
@@ -103,7 +119,7 @@ json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsi
 /* The signature load report: files, rules read/loaded/rejected by reason, rejected rules. */
 json_t *ctl_api_signature_report(struct ctl_ctx *ctx);
 
-/* Mode: "enforce" or "dry-run". */
+/* Mode: "enforce", "dry-run" or "learn" (dry-run while a learning session runs). */
 const char *ctl_api_mode(struct ctl_ctx *ctx);
 int ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op,
 		char *err, size_t errlen);

@@ -56,6 +56,11 @@ void mg_h_blocklist(struct mg_req *r);
 void mg_h_block_add(struct mg_req *r);
 void mg_h_block_remove(struct mg_req *r);
 
+/* mg_h_learn.c: learning mode */
+void mg_h_learn_get(struct mg_req *r);
+void mg_h_learn_proposal(struct mg_req *r);
+void mg_h_learn_exclusions(struct mg_req *r);
+
 /* mg_h_counters.c */
 void mg_h_rule_counters(struct mg_req *r);
 

@@ -50,6 +50,11 @@ const struct mg_route mg_routes[] = {
 	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),
 	GET("/api/v1/rules/counters", MG_ROLE_VIEWER, mg_h_rule_counters),
 
+	/* Learning mode (started and stopped with the mode). */
+	GET("/api/v1/learn", MG_ROLE_VIEWER, mg_h_learn_get),
+	GET("/api/v1/learn/proposal", MG_ROLE_VIEWER, mg_h_learn_proposal),
+	WRITE("PUT", "/api/v1/learn/exclusions", MG_ROLE_OPERATOR, mg_h_learn_exclusions, "learn"),
+
 	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),
 	WRITE("PUT", "/api/v1/signatures", MG_ROLE_ADMIN, mg_h_signatures_put, "signatures"),

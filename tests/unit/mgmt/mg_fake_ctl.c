@@ -382,6 +382,40 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 	return *out != NULL ? 0 : -EIO;
 }
 
+/* Learning needs the control loop's store: the fake answers as a vigild without one. */
+static int
+no_learning(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "learning reads the flow history: the fake has no store");
+	return -ENOTSUP;
+}
+
+int
+ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen)
+{
+	(void)ctx, (void)rd, (void)limit;
+	*out = NULL;
+	return no_learning(err, errlen);
+}
+
+int
+ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	(void)ctx, (void)rd, (void)only, (void)diag;
+	*out = NULL;
+	return no_learning(err, errlen);
+}
+
+int
+ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen)
+{
+	(void)ctx, (void)exclude, (void)who, (void)op;
+	return no_learning(err, errlen);
+}
+
 /* Store a version and make it current (mu held). */
 static int
 publish(enum ctl_text_kind kind, const char *text, size_t len, const char *source, int64_t if_match,
