@@ -13,7 +13,7 @@
  * scan alone takes (the rest is classification and grouping).
  *
  * Usage: vigil-preview-bench [--dir DIR] [--hours N] [--keys N] [--hosts N] [--services N]
- *                            [--rules N] [--rounds N] [--json FILE]
+ *                            [--rules N] [--rounds N] [--json FILE] [--db FILE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -255,9 +255,10 @@ main(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "rounds", required_argument, NULL, 'n' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "db", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = "/tmp", *json_path = NULL;
+	const char *dir = "/tmp", *json_path = NULL, *db = NULL;
 	unsigned hours = 24, keys = 2000, hosts = 5000, services = 400, rules = 100, rounds = 3;
 	char path[CTL_STORE_PATH_LEN - 8], prefix[64], err[256], line[1024];
 	struct ctl_store_opts o;
@@ -298,10 +299,14 @@ main(int argc, char **argv)
 		case 'j':
 			json_path = optarg;
 			break;
+		case 'D':
+			db = optarg;
+			break;
 		default:
 			fprintf(stderr,
 					"usage: %s [--dir DIR] [--hours N] [--keys N] [--hosts N] "
-					"[--services N] [--rules N] [--rounds N] [--json FILE]\n",
+					"[--services N] [--rules N] [--rounds N] [--json FILE] "
+					"[--db FILE]\n",
 					argv[0]);
 			return 2;
 		}
@@ -321,20 +326,40 @@ main(int argc, char **argv)
 	}
 	atexit(vg_eal_cleanup);
 
-	snprintf(path, sizeof(path), "%s/vigil-preview-bench-%d.db", dir, (int)getpid());
-	ctl_store_opts_defaults(&o);
-	snprintf(o.path, sizeof(o.path), "%s", path);
-	o.max_age_ms = 0;
-	s = ctl_store_open(&o, err, sizeof(err));
-	if (s == NULL) {
-		fprintf(stderr, "vigil-preview-bench: %s\n", err);
-		return 1;
+	/* --db FILE: kept afterwards, and filled only when it does not exist yet (the same
+	 * history measured again, as the fill takes minutes) */
+	if (db != NULL)
+		snprintf(path, sizeof(path), "%s", db);
+	else
+		snprintf(path, sizeof(path), "%s/vigil-preview-bench-%d.db", dir, (int)getpid());
+	fill_ms = 0;
+	if (db == NULL || stat(path, &sb) != 0) {
+		ctl_store_opts_defaults(&o);
+		snprintf(o.path, sizeof(o.path), "%s", path);
+		o.max_age_ms = 0;
+		s = ctl_store_open(&o, err, sizeof(err));
+		if (s == NULL) {
+			fprintf(stderr, "vigil-preview-bench: %s\n", err);
+			return 1;
+		}
+		ctl_store_close(s);
+		double f0 = now_ms();
+		if (fill(path, hours, keys, hosts, services, t0, &rows) != 0)
+			return 1;
+		fill_ms = now_ms() - f0;
+	} else {
+		sqlite3 *h;
+		sqlite3_stmt *st;
+
+		if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+				sqlite3_prepare_v2(h, "SELECT count(*) FROM flows", -1, &st,
+						NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				rows = (uint64_t)sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		sqlite3_close(h);
 	}
-	ctl_store_close(s);
-	double f0 = now_ms();
-	if (fill(path, hours, keys, hosts, services, t0, &rows) != 0)
-		return 1;
-	fill_ms = now_ms() - f0;
 	stat(path, &sb);
 
 	ct = policy_text(rules, services, false);
@@ -391,10 +416,12 @@ main(int argc, char **argv)
 	rl_policy_free(cand);
 	free(ct);
 	free(cc);
-	unlink(path);
-	snprintf(line, sizeof(line), "%s-wal", path);
-	unlink(line);
-	snprintf(line, sizeof(line), "%s-shm", path);
-	unlink(line);
+	if (db == NULL) {
+		unlink(path);
+		snprintf(line, sizeof(line), "%s-wal", path);
+		unlink(line);
+		snprintf(line, sizeof(line), "%s-shm", path);
+		unlink(line);
+	}
 	return 0;
 }

@@ -309,10 +309,15 @@ struct ctl_flow_key_sum {
 	int64_t first, last; /* Unix seconds of the first and last minute */
 };
 
+/* Distinct keys one scan sums at most (about 100 bytes each). */
+#define CTL_STORE_SCAN_MAX_KEYS (4u << 20)
+
 /*
- * Call fn for every (src, dst, dport, proto) seen in [since, until) (Unix seconds; 0: no bound),
- * its rows summed over minutes, verdicts and application protocols. fn returns 0 to go on or a
- * negative errno to stop (returned as is). Returns the keys visited or -errno with err filled.
+ * Call fn for every (src, dst, dport, proto) seen in [since, until) (Unix seconds, since rounded
+ * down to its minute; 0: no bound), its rows summed over minutes, verdicts and application
+ * protocols, in no particular order. fn returns 0 to go on or a negative errno to stop (returned
+ * as is). Returns the keys visited, or -errno with err filled: -E2BIG past
+ * CTL_STORE_SCAN_MAX_KEYS keys, -ENOMEM, -EIO.
  */
 int64_t ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
 		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,

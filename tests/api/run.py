@@ -405,6 +405,60 @@ def policy_preview(v, ctx):
 
 
 @test
+def learning_mode(v, ctx):
+    r = expect(v.get("/api/v1/learn", "viewer"), 200)
+    fresh = r.json["state"]["since"] is None
+    if fresh:
+        check(r.json["state"]["active"] is False and r.json["candidates"] == [], "no session", r)
+        expect(v.get("/api/v1/learn/proposal", "viewer"), 404, "not_found")
+    expect(v.request("PUT", "/api/v1/mode", "viewer", {"mode": "learn"}), 403)
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 200)
+    check(r.json == {"mode": "learn", "previous": "enforce"}, "mode learn", r)
+    check(expect(v.get("/api/v1/mode", "viewer"), 200).json["mode"] == "learn", "GET mode", r)
+    r = expect(v.get("/api/v1/learn?limit=5", "viewer"), 200)
+    st = r.json["state"]
+    check(st["active"] is True and st["until"] is None and st["by"] == NAMES["operator"]
+          and abs(st["since"] - time.time()) < 120, "an active session since now", r)
+    check(r.json["limits"]["max_keys"] > 0 and "observed" in r.json["stats"], "limits, stats", r)
+
+    # Exclusions: checked, recorded, given back.
+    bad = {"exclude": [{"from": ["10.0.0.300"]}]}
+    r = expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", bad), 400)
+    check("10.0.0.300" in r.json["message"], "the bad address is named", r)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "operator",
+                     {"exclude": [{"dport": ["70000"]}]}), 400)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", {"exclude": [{"x": 1}]}),
+           400)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "viewer", {"exclude": []}), 403)
+    ex = [{"from": ["10.9.0.0/16"], "to": ["fd00::2"], "proto": 6, "dport": [22, "8000-8010"]}]
+    r = expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", {"exclude": ex}), 200)
+    check(r.json["exclude"] == ex, "exclusions echoed", r)
+    check(expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]["exclude"] == ex,
+          "exclusions in the state")
+
+    # The proposal: a policy the validator takes, covering every observed aggregate.
+    r = expect(v.get("/api/v1/learn/proposal", "viewer"), 200)
+    p = r.json
+    check(p["default"] == "drop" and p["check"]["not_allowed"] == 0
+          and p["check"]["allowed"] == p["check"]["observed"], "the proposal's check", r)
+    check(p["text"].count("\n  - name: learned-") == p["rules"], "one rule per candidate", r)
+    expect(v.request("POST", "/api/v1/policy/validate", "operator", p["text"], "text/plain"), 200)
+    r = expect(v.get("/api/v1/learn/proposal?candidates=0123456789abcdef", "viewer"), 200)
+    check(r.json["rules"] == 0 and "rules: []" in r.json["text"], "only unknown ids: no rule", r)
+    expect(v.get("/api/v1/learn/proposal?candidates=a,b", "viewer"), 400, "invalid_query")
+
+    # Another mode ends the session; what it learnt stays readable.
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
+    check(r.json == {"mode": "enforce", "previous": "learn"}, "mode enforce", r)
+    r = expect(v.get("/api/v1/learn", "viewer"), 200)
+    check(r.json["state"]["active"] is False and r.json["state"]["until"] >= st["since"],
+          "the session ended", r)
+    r = expect(v.get("/api/v1/audit?limit=20", "admin"), 200)
+    check(any(a["action"] == "PUT /api/v1/learn/exclusions" and a["result"] == "200"
+              for a in r.json["items"]), "exclusions audited", r.json["items"][:5])
+
+
+@test
 def concurrent_puts_with_stale_if_match(v, ctx):
     cur = v.get("/api/v1/policy", "viewer").json["version"]
     results = []
