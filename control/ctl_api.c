@@ -25,6 +25,7 @@
 #include "dp_tcp.h"
 #include "vg_log.h"
 #include "vg_priv.h"
+#include "rl_edit.h"
 #include "rl_policy.h"
 
 _Static_assert(CTL_API_OPS_KEPT == CTL_OPS_KEPT, "ctl_api.h says how many operations are kept");
@@ -911,6 +912,58 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 	json_decref(summary);
 	rl_policy_free(cand);
 	rl_policy_free(cur);
+	return rc;
+}
+
+/* ---- promotion: one rule between dry-run and enforce ---- */
+
+int
+ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen)
+{
+	json_t *cur, *text;
+	int64_t version;
+	bool changed;
+	size_t n;
+	char *edited;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	errno = 0;
+	cur = ctl_api_text_current(ctx, CTL_TEXT_POLICY, err, errlen);
+	if (cur == NULL)
+		return errno == ENOENT ? -ENOENT : -(errno ? errno : EIO);
+	text = json_object_get(cur, "text");
+	version = json_integer_value(json_object_get(cur, "version"));
+	if (if_match >= 0 && version != if_match) {
+		json_decref(cur);
+		snprintf(err, errlen, "version %" PRId64 " is in force, not %" PRId64, version,
+				if_match);
+		return -ESTALE;
+	}
+	edited = rl_edit_dry_run(json_string_value(text), json_string_length(text), rule, dry_run,
+			&n, &changed, err, errlen);
+	if (edited == NULL) {
+		rc = errno == ENOENT ? -ENOENT : errno == ENOMEM ? -ENOMEM : -EINVAL;
+		json_decref(cur);
+		return rc;
+	}
+	if (!changed) {
+		out->unchanged = true;
+		out->version = version;
+		out->version_state = "recorded";
+		snprintf(out->sha256, sizeof(out->sha256), "%s",
+				json_string_value(json_object_get(cur, "sha256")) ?: "");
+		free(edited);
+		json_decref(cur);
+		return 0;
+	}
+	json_decref(cur);
+	/* A new version of the text with only that rule changed; If-Match: the one edited. */
+	rc = ctl_api_text_apply(ctx, CTL_TEXT_POLICY, edited, n, who, version > 0 ? version : -1,
+			diag, out);
+	free(edited);
 	return rc;
 }
 

@@ -112,6 +112,17 @@ int ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, con
 int ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
 		char *err, size_t errlen);
 
+/*
+ * Promotion: set rule's dry_run in the policy in force (dry_run true: "dry-run", false:
+ * "enforce") and apply the result as a new version, the rest of the text byte for byte
+ * (rl_edit.h). if_match: the version the caller saw, or -1. An unchanged rule changes nothing
+ * (out->unchanged). -ENOENT: no policy, or no such rule (err says which); else as
+ * ctl_api_text_apply().
+ */
+int ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen);
+
 /* Stored versions, newest first: [{version, sha256, source, created, result}]. */
 json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit,
 		char *err, size_t errlen);

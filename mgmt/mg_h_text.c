@@ -465,3 +465,67 @@ mg_h_policy_preview(struct mg_req *r)
 	vg_diag_free(&diag);
 	json_decref(holder);
 }
+
+/* PUT /api/v1/policy/rules/{name}/mode {"mode": "enforce"|"dry-run"}: promote a dry-run rule to
+ * enforce (or back) as a new policy version, the rest of the text unchanged. */
+void
+mg_h_policy_rule_mode(struct mg_req *r)
+{
+	static const struct mg_bfield fields[] = {
+		{ "mode", MG_BT_STRING, true, 1, 16 },
+		{ 0 },
+	};
+	struct ctl_text_result res;
+	struct vg_diag diag;
+	char err[256] = "", what[128];
+	const char *mode;
+	int64_t if_match;
+	json_t *o, *ver;
+	bool dry;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || parse_if_match(r, &if_match) != 0)
+		return;
+	o = mg_body_parse(r, fields);
+	if (o == NULL)
+		return;
+	mode = mg_body_str(o, "mode");
+	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "dry-run") != 0) {
+		mg_reply_error(r, 400, "invalid_body",
+				json_pack("{s:s, s:[s, s]}", "member", "mode", "accepted",
+						"enforce", "dry-run"),
+				"request body: 'mode' must be enforce or dry-run");
+		json_decref(o);
+		return;
+	}
+	dry = mode[0] == 'd';
+	snprintf(r->audit, sizeof(r->audit), "policy rule '%.64s' -> %s if_match=%" PRId64,
+			r->params[0], mode, if_match);
+	snprintf(what, sizeof(what), "set rule '%.64s' to %s", r->params[0], mode);
+	memset(&res, 0, sizeof(res));
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_rule_mode(r->ctx, r->params[0], dry, r->id.name, if_match, &diag, &res,
+			err, sizeof(err));
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
+		size_t used = strlen(r->audit);
+		int status = version_status(r, &res, &ver);
+
+		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s",
+				res.version, res.unchanged ? " (unchanged)" : "");
+		mg_reply_json(r, status,
+				json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:o}", "rule",
+						r->params[0], "mode", mode, "version", ver,
+						"version_state",
+						res.version_state ? res.version_state : "recorded",
+						"sha256", res.sha256, "unchanged", res.unchanged,
+						"summary",
+						res.summary ? res.summary : json_object()));
+	} else {
+		json_decref(res.summary);
+		mg_reply_errno(r, rc, what, err[0] ? err : NULL, &diag);
+	}
+	vg_diag_free(&diag);
+	json_decref(o);
+}

@@ -28,6 +28,7 @@ void mg_h_policy_validate(struct mg_req *r);
 void mg_h_policy_versions(struct mg_req *r);
 void mg_h_policy_rollback(struct mg_req *r);
 void mg_h_policy_preview(struct mg_req *r);
+void mg_h_policy_rule_mode(struct mg_req *r);
 void mg_h_signatures_get(struct mg_req *r);
 void mg_h_signatures_put(struct mg_req *r);
 void mg_h_signatures_validate(struct mg_req *r);

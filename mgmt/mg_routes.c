@@ -49,6 +49,8 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/policy/versions/{version}", MG_ROLE_VIEWER, mg_h_policy_version),
 	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),
 	GET("/api/v1/rules/counters", MG_ROLE_VIEWER, mg_h_rule_counters),
+	WRITE("PUT", "/api/v1/policy/rules/{name}/mode", MG_ROLE_ADMIN, mg_h_policy_rule_mode,
+			"policy"),
 
 	/* Learning mode (started and stopped with the mode). */
 	GET("/api/v1/learn", MG_ROLE_VIEWER, mg_h_learn_get),

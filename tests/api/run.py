@@ -459,6 +459,50 @@ def learning_mode(v, ctx):
 
 
 @test
+def rule_promotion(v, ctx):
+    trial = POLICY + ("  - name: trial   # trying a deny first\n    proto: udp\n    dport: 5353\n"
+                      "    action: drop\n    dry_run: true\n")
+    v1 = expect(v.request("PUT", "/api/v1/policy", "admin", trial, "text/yaml"), 200).json["version"]
+    rows = expect(v.get("/api/v1/rules/counters", "viewer"), 200).json["policy"]
+    row = next(x for x in rows if x["name"] == "trial")
+    check(row["dry_run"] is True and row["action"] == "drop" and isinstance(row["would_drop"], int),
+          "the dry-run rule and its would-drops", rows)
+    check(rows[-1]["name"] == "(default)" and rows[-1]["dry_run"] is False, "the default", rows)
+
+    url = "/api/v1/policy/rules/trial/mode"
+    expect(v.request("PUT", url, "operator", {"mode": "enforce"}), 403)
+    expect(v.request("PUT", url, "admin", {"mode": "on"}), 400, "invalid_body")
+    r = expect(v.request("PUT", "/api/v1/policy/rules/nope/mode", "admin", {"mode": "enforce"}),
+               404)
+    check("'nope'" in r.json["message"], "the missing rule is named", r)
+    expect(v.request("PUT", url, "admin", {"mode": "enforce"},
+                     headers={"If-Match": f'"{v1 - 1}"'}), 412)
+
+    # Promote: one call, a new version, only that rule's dry_run changed.
+    r = expect(v.request("PUT", url, "admin", {"mode": "enforce"},
+                         headers={"If-Match": f'"{v1}"'}), 200)
+    v2 = r.json["version"]
+    check(v2 > v1 and r.json["unchanged"] is False and r.json["rule"] == "trial", "promoted", r)
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    check(cur["version"] == v2 and cur["text"] == trial.replace("dry_run: true", "dry_run: false")
+          and cur["source"] == "api:netadmin", "the text, byte for byte but the flag", cur)
+    row = next(x for x in expect(v.get("/api/v1/rules/counters", "viewer"), 200).json["policy"]
+               if x["name"] == "trial")
+    check(row["dry_run"] is False, "enforced now", row)
+    r = expect(v.request("PUT", url, "admin", {"mode": "enforce"}), 200)
+    check(r.json["unchanged"] is True and r.json["version"] == v2, "again: nothing changes", r)
+    # And back.
+    r = expect(v.request("PUT", url, "admin", {"mode": "dry-run"}), 200)
+    check(r.json["version"] > v2, "demoted: another version", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["text"] == trial, "the text again")
+    items = expect(v.get("/api/v1/audit?limit=20", "admin"), 200).json["items"]
+    check(any(a["action"] == "PUT /api/v1/policy/rules/trial/mode" and a["result"] == "200"
+              and "trial" in a["detail"] and "enforce" in a["detail"] for a in items),
+          "promotion audited", items[:6])
+    expect(v.request("PUT", "/api/v1/policy", "admin", POLICY, "text/yaml"), 200)
+
+
+@test
 def concurrent_puts_with_stale_if_match(v, ctx):
     cur = v.get("/api/v1/policy", "viewer").json["version"]
     results = []

@@ -382,6 +382,17 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 	return *out != NULL ? 0 : -EIO;
 }
 
+/* Promotion is tested against vigild (tests/api); the fake answers that it cannot. */
+int
+ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen)
+{
+	(void)ctx, (void)rule, (void)dry_run, (void)who, (void)if_match, (void)diag, (void)out;
+	snprintf(err, errlen, "the fake does not promote rules");
+	return -ENOTSUP;
+}
+
 /* Learning needs the control loop's store: the fake answers as a vigild without one. */
 static int
 no_learning(char *err, size_t errlen)
