@@ -626,7 +626,7 @@ cmd_mode(int argc, char **argv, int i)
 		char *s;
 
 		if (i + 1 < argc) {
-			fprintf(stderr, "vigilctl: mode takes one argument: enforce or dry-run\n");
+			fprintf(stderr, "vigilctl: mode takes one argument: enforce, dry-run or learn\n");
 			return EXIT_USAGE;
 		}
 		body = json_pack("{s:s}", "mode", argv[i]);
@@ -1288,7 +1288,7 @@ usage(FILE *out)
 			"  status                          version, uptime, mode, ports, workers, "
 			"flows\n"
 			"  health | ready                  liveness and readiness\n"
-			"  mode [enforce|dry-run]          show or set the mode\n"
+			"  mode [enforce|dry-run|learn]    show or set the mode\n"
 			"  policy get [-o FILE]            the policy in force\n"
 			"  policy validate FILE            check a policy (- for stdin); nothing "
 			"changes\n"
