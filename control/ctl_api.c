@@ -1087,7 +1087,7 @@ ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, 
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
-	a->exclude = json_incref(exclude);
+	a->exclude = json_deep_copy(exclude); /* control gets its own copy */
 	snprintf(a->who, sizeof(a->who), "%s", who);
 	rc = write_call(ctx, excl_call, a, excl_release, "set the learning exclusions", op, err,
 			errlen);

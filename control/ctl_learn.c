@@ -161,10 +161,14 @@ ctl_learn_start(struct ctl_learn *l, const char *who)
 
 	if (s == NULL)
 		return -ENOMEM;
-	if (!json_is_true(json_object_get(s, "active")))
-		json_object_set_new(s, "previous_mode",
-				json_string(dp_mode(l->ctx->dp) == DP_MODE_DRY_RUN ? "dry-run"
-										   : "enforce"));
+	/* Learning already: the session and its window go on. */
+	if (json_is_true(json_object_get(s, "active"))) {
+		json_decref(s);
+		return 0;
+	}
+	json_object_set_new(s, "previous_mode",
+			json_string(dp_mode(l->ctx->dp) == DP_MODE_DRY_RUN ? "dry-run"
+									   : "enforce"));
 	json_object_set_new(s, "active", json_true());
 	json_object_set_new(s, "since", json_integer(now_s()));
 	json_object_set_new(s, "until", json_null());
@@ -200,7 +204,8 @@ ctl_learn_set_exclusions(struct ctl_learn *l, json_t *exclude, const char *who)
 
 	if (s == NULL)
 		return -ENOMEM;
-	json_object_set(s, "exclude", exclude);
+	/* A copy: the caller's document belongs to a management thread. */
+	json_object_set_new(s, "exclude", json_deep_copy(exclude));
 	return set_state(l, s, who);
 }
 

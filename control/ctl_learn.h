@@ -42,8 +42,9 @@ bool ctl_learn_active(struct ctl_learn *l);
 json_t *ctl_learn_state(struct ctl_learn *l); /* a copy */
 
 /*
- * Control lcore: start a session (dataplane to dry-run; since = now; exclusions kept), or stop
- * it (until = now; the dataplane to mode). Each records the new state. 0 or -errno.
+ * Control lcore: start a session (dataplane to dry-run; since = now; exclusions kept; a session
+ * already running goes on unchanged), or stop it (until = now). Each change records the new
+ * state. 0 or -errno.
  */
 int ctl_learn_start(struct ctl_learn *l, const char *who);
 int ctl_learn_stop(struct ctl_learn *l, const char *who);

@@ -420,6 +420,10 @@ def learning_mode(v, ctx):
     check(st["active"] is True and st["until"] is None and st["by"] == NAMES["operator"]
           and abs(st["since"] - time.time()) < 120, "an active session since now", r)
     check(r.json["limits"]["max_keys"] > 0 and "observed" in r.json["stats"], "limits, stats", r)
+    time.sleep(1.1)
+    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 200)
+    check(expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]["since"] == st["since"],
+          "learn again: the session goes on with its window")
 
     # Exclusions: checked, recorded, given back.
     bad = {"exclude": [{"from": ["10.0.0.300"]}]}
