@@ -777,6 +777,146 @@ cmd_policy_preview(int argc, char **argv, int i)
 	return rc;
 }
 
+/* policy rule NAME enforce|dry-run: promote a dry-run rule (or put it back), one new version. */
+static int
+cmd_policy_rule(int argc, char **argv, int i)
+{
+	char path[512], body[64];
+	struct reply r;
+	char *ev;
+	int rc;
+
+	if (i + 2 != argc || (strcmp(argv[i + 1], "enforce") != 0 &&
+					     strcmp(argv[i + 1], "dry-run") != 0)) {
+		fprintf(stderr, "vigilctl: policy rule NAME enforce|dry-run\n");
+		return EXIT_USAGE;
+	}
+	ev = curl_easy_escape(NULL, argv[i], 0);
+	snprintf(path, sizeof(path), "/api/v1/policy/rules/%s/mode", ev ? ev : "");
+	curl_free(ev);
+	snprintf(body, sizeof(body), "{\"mode\": \"%s\"}", argv[i + 1]);
+	rc = request("PUT", path, "application/json", body, strlen(body), NULL, &r);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status == 202)
+		rc = report_pending(&r);
+	else if (r.status >= 300)
+		rc = report_error(&r);
+	else if (g.json)
+		print_json(r.json);
+	else if (json_is_true(json_object_get(r.json, "unchanged")))
+		printf("unchanged: rule %s already is %s (version %" JSON_INTEGER_FORMAT ")\n",
+				argv[i], argv[i + 1],
+				json_integer_value(json_object_get(r.json, "version")));
+	else
+		printf("rule %s is now %s: version %" JSON_INTEGER_FORMAT "\n", argv[i],
+				argv[i + 1],
+				json_integer_value(json_object_get(r.json, "version")));
+	reply_free(&r);
+	return rc;
+}
+
+/* learn [--limit N] | learn proposal [-o FILE] [--candidates ID.ID...] */
+static int
+cmd_learn(int argc, char **argv, int i)
+{
+	static const struct column cols[] = {
+		{ "id", "id" },
+		{ "proto", "proto" },
+		{ "from", "from" },
+		{ "to", "to" },
+		{ "ports", "ports" },
+		{ "flows", "flows" },
+		{ "bytes", "bytes" },
+		{ "denied_keys", "denied keys" },
+	};
+	struct query q = { "", 0 };
+	struct reply r;
+	char path[2200];
+	int rc;
+
+	if (i < argc && strcmp(argv[i], "proposal") == 0) {
+		const char *out = NULL;
+
+		for (i++; i < argc; i++) {
+			if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
+					i + 1 < argc) {
+				out = argv[++i];
+			} else if (strcmp(argv[i], "--candidates") == 0 && i + 1 < argc) {
+				query_add(&q, "candidates", argv[++i]);
+			} else {
+				fprintf(stderr, "vigilctl: learn proposal [-o FILE] [--candidates "
+						"ID.ID...]\n");
+				return EXIT_USAGE;
+			}
+		}
+		snprintf(path, sizeof(path), "/api/v1/learn/proposal%s", q.s);
+		rc = get_json(path, &r);
+		if (rc == EXIT_OK && g.json) {
+			print_json(r.json);
+		} else if (rc == EXIT_OK) {
+			const char *text = json_string_value(json_object_get(r.json, "text"));
+			json_t *c = json_object_get(r.json, "check");
+			FILE *f = out != NULL ? fopen(out, "w") : stdout;
+
+			if (f == NULL || fputs(text ?: "", f) < 0 ||
+					(out != NULL && fclose(f) != 0)) {
+				fprintf(stderr, "vigilctl: %s: %s\n", out ? out : "stdout",
+						strerror(errno));
+				rc = EXIT_USAGE;
+			}
+			fprintf(stderr,
+					"%" JSON_INTEGER_FORMAT " rules; of %" JSON_INTEGER_FORMAT
+					" observed aggregates the proposal allows %" JSON_INTEGER_FORMAT
+					"%s\n",
+					json_integer_value(json_object_get(r.json, "rules")),
+					json_integer_value(json_object_get(c, "observed")),
+					json_integer_value(json_object_get(c, "allowed")),
+					out != NULL ? "" : " (the text is on stdout)");
+		}
+		reply_free(&r);
+		return rc;
+	}
+	if (parse_filters(argc, argv, i, (const char *const[]){ "limit", NULL }, &q) != argc)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/api/v1/learn%s", q.s);
+	rc = get_json(path, &r);
+	if (rc == EXIT_OK && g.json) {
+		print_json(r.json);
+	} else if (rc == EXIT_OK) {
+		json_t *st = json_object_get(r.json, "state"), *rows = json_array(), *c;
+		size_t k;
+
+		printf("learning: %s\n", json_is_true(json_object_get(st, "active")) ? "active"
+					 : json_is_integer(json_object_get(st, "since"))
+							 ? "stopped"
+							 : "never started");
+		json_array_foreach(json_object_get(r.json, "candidates"), k, c)
+		{
+			char *from = json_dumps(json_object_get(c, "from"), JSON_COMPACT);
+			char *to = json_dumps(json_object_get(c, "to"), JSON_COMPACT);
+			char *ports = json_dumps(json_object_get(c, "ports"), JSON_COMPACT);
+
+			json_array_append_new(rows,
+					json_pack("{s:O, s:O, s:s, s:s, s:s, s:O, s:O, s:O}", "id",
+							json_object_get(c, "id"), "proto",
+							json_object_get(c, "proto"), "from",
+							from ?: "", "to", to ?: "", "ports",
+							ports ?: "", "flows",
+							json_object_get(c, "flows"), "bytes",
+							json_object_get(c, "bytes"), "denied_keys",
+							json_object_get(c, "denied_keys")));
+			free(from);
+			free(to);
+			free(ports);
+		}
+		print_table(rows, cols, sizeof(cols) / sizeof(cols[0]));
+		json_decref(rows);
+	}
+	reply_free(&r);
+	return rc;
+}
+
 /* policy / signatures */
 static int
 cmd_text(const char *kind, int argc, char **argv, int i)
@@ -900,6 +1040,8 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 	}
 	if (strcmp(sub, "preview") == 0 && strcmp(kind, "policy") == 0)
 		return cmd_policy_preview(argc, argv, i);
+	if (strcmp(sub, "rule") == 0 && strcmp(kind, "policy") == 0)
+		return cmd_policy_rule(argc, argv, i);
 	if (strcmp(sub, "versions") == 0) {
 		static const char *const allowed[] = { "limit", NULL };
 		static const struct column cols[] = {
@@ -999,7 +1141,8 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 	fprintf(stderr,
 			"vigilctl: %s: unknown subcommand '%s' (get, validate, apply, versions, "
 			"show, rollback%s)\n",
-			kind, sub, strcmp(kind, "signatures") == 0 ? ", report" : ", preview");
+			kind, sub,
+			strcmp(kind, "signatures") == 0 ? ", report" : ", preview, rule");
 	return EXIT_USAGE;
 }
 
@@ -1300,6 +1443,12 @@ usage(FILE *out)
 			"  policy preview FILE [--since T] [--until T] [--limit N]\n"
 			"                                  which stored flows FILE would give another\n"
 			"                                  verdict (default: the last hour; 1h = -1h)\n"
+			"  policy rule NAME enforce|dry-run  promote a dry-run rule (or back): a new "
+			"version\n"
+			"  learn [--limit N]               the learning session and its candidates\n"
+			"  learn proposal [-o FILE] [--candidates ID.ID...]\n"
+			"                                  the proposed policy (mode learn starts a "
+			"session)\n"
 			"  signatures get|validate|apply|versions|show|rollback|report\n"
 			"                                  the same for the signature set\n"
 			"  alerts [--since T] [--until T] [--severity S] [--kind K] [--src A]\n"
@@ -1429,6 +1578,8 @@ main(int argc, char **argv)
 		rc = cmd_text("policy", argc, argv, i);
 	else if (strcmp(cmd, "signatures") == 0)
 		rc = cmd_text("signatures", argc, argv, i);
+	else if (strcmp(cmd, "learn") == 0)
+		rc = cmd_learn(argc, argv, i);
 	else if (strcmp(cmd, "alerts") == 0)
 		rc = cmd_alerts(argc, argv, i);
 	else if (strcmp(cmd, "anomalies") == 0)

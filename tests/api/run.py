@@ -296,6 +296,16 @@ def policy_lifecycle(v, ctx):
     expect(v.request("POST", "/api/v1/policy/rollback", "admin", {"version": "1"}), 400)
 
 
+def run_vigilctl(v, ctx, role, *args):
+    """vigilctl with role's token: (exit status, stdout, stderr), or None without --vigilctl."""
+    exe = ctx.get("vigilctl")
+    if not exe:
+        return None
+    env = dict(os.environ, VIGIL_URL=f"http://127.0.0.1:{v.port}", VIGIL_TOKEN=TOKENS[role])
+    p = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
 def stored_flow_keys(v):
     """The capture's flow aggregates once the store has them: {(src, dst, dport, proto): flows}."""
     deadline = time.time() + 20
@@ -451,6 +461,15 @@ def learning_mode(v, ctx):
     check(r.json["rules"] == 0 and "rules: []" in r.json["text"], "only unknown ids: no rule", r)
     expect(v.get("/api/v1/learn/proposal?candidates=a,b", "viewer"), 400, "invalid_query")
 
+    out = run_vigilctl(v, ctx, "viewer", "learn")
+    if out is not None:
+        check(out[0] == 0 and "learning: active" in out[1], f"vigilctl learn: {out}")
+        path = os.path.join(v.work, "proposal.yaml")
+        out = run_vigilctl(v, ctx, "viewer", "learn", "proposal", "-o", path)
+        check(out[0] == 0 and "rules; of" in out[2], f"vigilctl learn proposal: {out}")
+        with open(path) as f:
+            check(f.read() == p["text"], "vigilctl wrote the proposal's text")
+
     # Another mode ends the session; what it learnt stays readable.
     r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
     check(r.json == {"mode": "enforce", "previous": "learn"}, "mode enforce", r)
@@ -503,6 +522,13 @@ def rule_promotion(v, ctx):
     check(any(a["action"] == "PUT /api/v1/policy/rules/trial/mode" and a["result"] == "200"
               and "trial" in a["detail"] and "enforce" in a["detail"] for a in items),
           "promotion audited", items[:6])
+    out = run_vigilctl(v, ctx, "admin", "policy", "rule", "trial", "enforce")
+    if out is not None:
+        check(out[0] == 0 and "rule trial is now enforce: version" in out[1],
+              f"vigilctl policy rule: {out}")
+        check("dry_run: false" in v.get("/api/v1/policy", "viewer").json["text"], "enforced")
+        out = run_vigilctl(v, ctx, "admin", "policy", "rule", "nope", "enforce")
+        check(out[0] == 1 and "404" in out[2], f"vigilctl policy rule nope: {out}")
     expect(v.request("PUT", "/api/v1/policy", "admin", POLICY, "text/yaml"), 200)
 
 
