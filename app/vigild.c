@@ -29,6 +29,7 @@
 #include "ctl_bpf.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
+#include "ctl_ipfix.h"
 #include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_loop.h"
@@ -77,6 +78,7 @@ struct sections {
 	struct vg_priv_config priv; /* priv.enabled: drop to priv.user once the ports are up */
 	struct ctl_link_opts link;
 	struct ctl_watchdog_opts watchdog;
+	struct ctl_ipfix_opts ipfix; /* export.ipfix; collector empty: none */
 };
 
 static struct sections sections;
@@ -688,6 +690,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
 	struct ctl_sigs *sigs = NULL;
+	struct ctl_ipfix *ipfix = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -705,6 +708,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	/* Before the first policy compiles: its programs' maps reclaim through the workers' RCU. */
+	rl_bpf_maps_set_qsbr(dp_qsbr(dp));
 	vg_notify_status("starting: signatures, policy, workers");
 	events = ctl_events_create(dp, dump);
 	mailbox = ctl_mailbox_create(256);
@@ -738,6 +743,22 @@ run(const struct vg_config *cfg, const struct options *opts)
 					sections.store.path, ctl_store_moved_aside(store));
 		MAIN_LOG(INFO, "store: %s", ctl_store_path(store));
 		ctl_events_subscribe(events, store_flow_event, store);
+	}
+	/*
+	 * The sender thread starts here, before the privileges are dropped; it connects when it
+	 * has records to send (socket and connect stay allowed after the drop).
+	 */
+	if (sections.ipfix.collector[0] != '\0') {
+		ipfix = ctx.ipfix = ctl_ipfix_open(&sections.ipfix, cfg);
+		if (ipfix == NULL) {
+			MAIN_LOG(ERR, "export.ipfix %s: %s", sections.ipfix.collector,
+					strerror(errno));
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		MAIN_LOG(INFO, "ipfix: flow records to %s over %s", sections.ipfix.collector,
+				ctl_ipfix_transport_name(ipfix));
+		ctl_events_subscribe(events, ctl_ipfix_on_event, ipfix);
 	}
 	{
 		char err[256];
@@ -877,8 +898,10 @@ out:
 	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
+	ctl_ipfix_close(ipfix);
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
+	rl_bpf_maps_set_qsbr(NULL);
 	dp_free(dp);
 	if (dump != NULL && dump != stdout)
 		fclose(dump);
@@ -907,6 +930,7 @@ main(int argc, char **argv)
 	ctl_link_opts_defaults(&sections.link);
 	ctl_watchdog_opts_defaults(&sections.watchdog);
 	ctl_analysis_opts_defaults(&sections.analysis);
+	ctl_ipfix_opts_defaults(&sections.ipfix);
 	if (det_config_init(&sections.sigs) != 0)
 		return EXIT_RUNTIME;
 	al_config_init(&sections.applayer);
@@ -920,6 +944,7 @@ main(int argc, char **argv)
 		{ "privileges", vg_priv_yaml_parse, &sections.priv },
 		{ "link", ctl_link_parse, &sections.link },
 		{ "watchdog", ctl_watchdog_parse, &sections.watchdog },
+		{ "export", ctl_ipfix_parse, &sections.ipfix },
 	};
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(

@@ -47,8 +47,9 @@ struct dns_ent {
 struct dns_msg {
 	uint16_t id;
 	uint16_t flags;
-	uint16_t nq;  /* questions kept: ent[0 .. nq) */
-	uint16_t nan; /* answers kept: ent[nq .. nq + nan) */
+	uint16_t nq;	  /* questions kept: ent[0 .. nq) */
+	uint16_t nan;	  /* answers kept: ent[nq .. nq + nan) */
+	uint32_t an_data; /* rdata bytes of every answer record */
 	struct dns_ent ent[];
 };
 
@@ -101,6 +102,7 @@ struct dns_walk {
 	bool dropped;	    /* some were not */
 	uint16_t nq, nan;   /* kept */
 	uint32_t names_len; /* bytes of the kept names */
+	uint32_t an_data;   /* rdata bytes of the answer records */
 	struct dns_msg *out;
 };
 
@@ -348,6 +350,7 @@ dns_records(struct dns_walk *w, uint32_t *pos, unsigned n, bool answer)
 		*pos += rdlen;
 		if (!answer)
 			continue;
+		w->an_data += rdlen;
 		/* The parts of a TXT record share their owner name's bytes. */
 		for (int k = 0; k < parts && dns_keep(w); k++)
 			dns_kept(w, off, len, type, true);
@@ -414,7 +417,11 @@ dns_msg_build(struct al_ctx *c, const struct dns_walk *first, const struct dns_h
 
 	if (m == NULL)
 		return NULL;
-	*m = (struct dns_msg){ .id = h->id, .flags = h->flags, .nq = first->nq, .nan = first->nan };
+	*m = (struct dns_msg){ .id = h->id,
+		.flags = h->flags,
+		.nq = first->nq,
+		.nan = first->nan,
+		.an_data = first->an_data };
 
 	struct dns_walk w = {
 		.m = first->m,
@@ -885,3 +892,11 @@ const struct al_parser al_dns_parser = {
 	.tx_buf = dns_tx_buf,
 	.tx_num = dns_tx_num,
 };
+
+uint32_t
+al_dns_answer_bytes(const struct al_tx *t)
+{
+	const struct dns_tx *tx = (const struct dns_tx *)t;
+
+	return t->proto == AL_PROTO_DNS && tx->resp != NULL ? tx->resp->an_data : 0;
+}

@@ -8,6 +8,8 @@
 #ifndef AL_DNS_H
 #define AL_DNS_H
 
+#include <stdint.h>
+
 /* Longest rendered name: longer ones are cut here (name_too_long), as Suricata does. */
 #define AL_DNS_NAME_MAX 1025
 
@@ -28,5 +30,10 @@ enum al_dns_anomaly {
 	AL_DNS_TOO_MANY_TRANSACTIONS, /* a request evicted unanswered at dns_max_tx */
 	AL_DNS__COUNT
 };
+
+struct al_tx;
+
+/* The rdata bytes of the answer records of a DNS transaction's response (0: none yet). */
+uint32_t al_dns_answer_bytes(const struct al_tx *tx);
 
 #endif /* AL_DNS_H */

@@ -18,6 +18,13 @@ typedef __UINT64_TYPE__ vg_u64;
 
 #define VG_BPF_CTX_VERSION 1
 
+/*
+ * The helper set's version: 1 the packet helpers and vg_flow_hash; 2 adds the map helpers
+ * (vg_map_*). vigild resolves helpers by name; a program built for version 2 runs on any vigild
+ * that has version 2 or later.
+ */
+#define VG_BPF_HELPERS_VERSION 2
+
 /* The section vigild loads. */
 #define VG_BPF_SECTION "vigil"
 
@@ -74,6 +81,20 @@ struct vg_bpf_ctx {
 /* What a helper returns for bytes beyond the frame. */
 #define VG_BPF_OOB (~(vg_u64)0)
 
+/*
+ * Maps (docs/BPF.md, "Maps"): declared in prog.maps.yaml next to prog.o, named in a program by
+ * their index in that file (0 to VG_BPF_MAX_MAPS - 1). The map helpers return VG_BPF_MAP_NONE
+ * for a key that is not there, a map id that is not declared, or a map of the other kind;
+ * vg_map_update and vg_map_delete return 0 when done.
+ */
+#define VG_BPF_MAX_MAPS 8
+#define VG_BPF_MAP_NONE (~(vg_u64)0)
+#define VG_BPF_MAP_SRC	0 /* vg_map_lpm: this packet's source address */
+#define VG_BPF_MAP_DST	1 /* ... its destination */
+/* A hash map with `key: addr` takes an address as two 64-bit words, as memory holds them. */
+#define VG_ADDR_K0(a) (((const vg_u64 *)(const void *)(a))[0])
+#define VG_ADDR_K1(a) (((const vg_u64 *)(const void *)(a))[1])
+
 #ifdef __bpf__
 /*
  * Helpers (external functions resolved by vigild at load; no other call is accepted). Offsets
@@ -85,6 +106,25 @@ extern vg_u64 vg_pkt_u16(const struct vg_bpf_ctx *ctx, vg_u64 off);
 extern vg_u64 vg_pkt_u32(const struct vg_bpf_ctx *ctx, vg_u64 off);
 /* A 32-bit hash of the flow's addresses and ports, the same in both directions. */
 extern vg_u64 vg_flow_hash(const struct vg_bpf_ctx *ctx);
+
+/*
+ * Map helpers (version 2). lpm maps: the value of the longest prefix holding the address.
+ * vg_map_lpm4 takes an IPv4 address as a host-order number (as vg_pkt_u32 reads it);
+ * vg_map_lpm looks up this packet's source (VG_BPF_MAP_SRC) or destination (VG_BPF_MAP_DST),
+ * IPv4 or IPv6 as ctx->family says, in a map of that family.
+ */
+extern vg_u64 vg_map_lpm4(const struct vg_bpf_ctx *ctx, vg_u64 map, vg_u64 addr);
+extern vg_u64 vg_map_lpm(const struct vg_bpf_ctx *ctx, vg_u64 map, vg_u64 which);
+/*
+ * hash maps: keys are k0 (`key: u64`; k1 is ignored) or the 16 bytes k0, k1 (`key: addr`:
+ * VG_ADDR_K0(ctx->src), VG_ADDR_K1(ctx->src)). Values are 64-bit, VG_BPF_MAP_NONE excepted.
+ * An update or delete is seen by every worker's next lookup; it fails (VG_BPF_MAP_NONE) when
+ * the map is full or the key is missing.
+ */
+extern vg_u64 vg_map_lookup(const struct vg_bpf_ctx *ctx, vg_u64 map, vg_u64 k0, vg_u64 k1);
+extern vg_u64 vg_map_update(
+		const struct vg_bpf_ctx *ctx, vg_u64 map, vg_u64 k0, vg_u64 k1, vg_u64 value);
+extern vg_u64 vg_map_delete(const struct vg_bpf_ctx *ctx, vg_u64 map, vg_u64 k0, vg_u64 k1);
 
 #define VG_BPF_PROGRAM __attribute__((section(VG_BPF_SECTION), used)) vg_u64
 #endif

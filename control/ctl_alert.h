@@ -42,7 +42,7 @@ enum ctl_severity {
 /* A named fact a detector found ("ports" = "57"); templates refer to it as ${ports}. */
 struct ctl_alert_fact {
 	char name[16];
-	char value[48];
+	char value[64];
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include "ctl_analysis.h"
 #include "ctl_api.h"
+#include "ctl_ipfix.h"
 #include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_watchdog.h"
@@ -96,6 +97,26 @@ eve_out_json(struct ctl_eve_out *o)
 			(json_int_t)c.errors, "episodes", (json_int_t)c.episodes, "connects",
 			(json_int_t)c.connects, "queued", (int)c.queued, "connected", c.connected,
 			"failing", c.failing, "last_errno", c.last_errno);
+}
+
+static json_t *
+ipfix_json(struct ctl_ipfix *x)
+{
+	struct ctl_ipfix_counters c;
+
+	ctl_ipfix_counters(x, &c);
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:b, "
+			 "s:b, s:i}",
+			"collector", ctl_ipfix_collector(x), "transport",
+			ctl_ipfix_transport_name(x), "records_sent", (json_int_t)c.records_sent,
+			"records_lost", (json_int_t)c.records_lost, "lost_queue_full",
+			(json_int_t)c.lost_queue_full, "lost_send", (json_int_t)c.lost_send,
+			"messages_sent", (json_int_t)c.messages_sent, "templates_sent",
+			(json_int_t)c.templates_sent, "errors", (json_int_t)c.errors, "connects",
+			(json_int_t)c.connects, "reconnects", (json_int_t)c.reconnects,
+			"updates_untracked", (json_int_t)c.updates_untracked, "queued",
+			(int)c.queued, "connected", c.connected, "failing", c.failing, "last_errno",
+			c.last_errno);
 }
 
 /* What the kernel says of the process: the user it runs as, its capabilities, seccomp. */
@@ -195,6 +216,8 @@ ctl_api_status(struct ctl_ctx *ctx)
 		if (o != NULL)
 			json_object_set_new(r, ctl_eve_out_name(o), eve_out_json(o));
 	}
+	if (ctx->ipfix != NULL)
+		json_object_set_new(r, "ipfix", ipfix_json(ctx->ipfix));
 	return r;
 }
 

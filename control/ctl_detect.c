@@ -145,6 +145,7 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->icmp_tunnel.min_pkts = 30;
 	cfg->icmp_tunnel.min_stddev = 16;
 	cfg->icmp_tunnel.asymmetry = 1.5;
+	cfg->icmp_tunnel.content = 0.5;
 	cfg->icmp_tunnel.large = 256;
 }
 
@@ -182,6 +183,7 @@ DOUBLE_FIELD(rate_sigma, struct ctl_rate_cfg, sigma, 0.5, 1000)
 DOUBLE_FIELD(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
 DOUBLE_FIELD(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
 DOUBLE_FIELD(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
+DOUBLE_FIELD(icmp_content, struct ctl_icmp_cfg, content, 0.01, 1)
 DOUBLE_FIELD(min_sd_frac, struct ctl_detect_cfg, min_stddev_frac, 0, 10)
 
 static int
@@ -433,6 +435,7 @@ static const struct vg_yaml_field icmp_fields[] = {
 	{ .name = "min_packets", .type = VG_YT_U32, .off = IC(min_pkts), .min = 2 },
 	{ .name = "min_stddev", .type = VG_YT_CUSTOM, .parse = icmp_min_sd },
 	{ .name = "asymmetry", .type = VG_YT_CUSTOM, .parse = icmp_asym },
+	{ .name = "content", .type = VG_YT_CUSTOM, .parse = icmp_content },
 	{ .name = "large", .type = VG_YT_U32, .off = IC(large), .min = 1, .max = 65535 },
 	{ 0 },
 };

@@ -147,6 +147,7 @@ struct ctl_icmp_cfg {
 	double min_stddev; /* payload sizes this spread (bytes) vary */
 	double asymmetry;  /* one direction with this many times the other's bytes */
 	uint32_t large;	   /* mean payload bytes that make it large */
+	double content;	   /* share of compared echoes with other data that makes it data */
 };
 
 struct ctl_net {

@@ -15,8 +15,10 @@
  *  - a volume of TXT, NULL and PRIVATE queries under one domain (the answer channel of
  *    tunnels), service names (_dmarc, _domainkey, _spf) left out: mail servers ask for those.
  * The worker puts the query name and type of a DNS flow in its events (struct dp_event_app):
- * a start for the first query, an update for each later one on the same flow; the reply bytes a
- * flow added between events are its answers.
+ * an update for each query, and one for each response (flagged as such, with the bytes of data
+ * its answer records carried), which answered the flow's latest query. Since every response
+ * has its own event, answers are counted when they arrive, not when some later event of their
+ * flow (its end, at a time the flow table's expiry decides) comes by.
  *
  * The registered domain comes from the public-suffix list (ctl_detect_psl.c), loaded once.
  */
@@ -67,9 +69,9 @@ struct win {
 	uint32_t typed;	     /* queries of the types tunnels use */
 	uint32_t enc_kind[ENC__COUNT];
 	uint64_t enc_chars; /* characters of the encoded names' subdomain parts */
-	uint64_t ans_pkts;  /* answers */
-	uint64_t ans_bytes;
-	uint32_t gaps; /* gaps between queries: count, sum and sum of squares (s) */
+	uint64_t ans_pkts;  /* responses */
+	uint64_t ans_bytes; /* their answers' data (rdata) */
+	uint32_t gaps;	    /* gaps between queries: count, sum and sum of squares (s) */
 	double gap_sum, gap_sq;
 };
 
@@ -523,7 +525,7 @@ tunnel_alert(struct dns *x, const struct dp_event *ev, struct domain_val *dv, un
 	ctl_alert_fact(&a, "typed", "%u", w->typed);
 	ctl_alert_fact(&a, "queries", "%u", w->queries);
 	if (w->ans_pkts > 0)
-		ctl_alert_fact(&a, "answer", "%.0f bytes a packet on average", ans);
+		ctl_alert_fact(&a, "answer", "%.0f bytes of data a response on average", ans);
 	else
 		ctl_alert_fact(&a, "answer", "none seen yet");
 	ctl_alert_fact(&a, "gap", "%s", gapbuf);
@@ -705,9 +707,13 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 	}
 }
 
-/* The reply bytes a DNS flow added since its previous event: answers to its latest query. */
+/*
+ * A response on a DNS flow answered the flow's latest query: its answers' data (the rdata of
+ * its answer records, which the worker measured) counts for that query's domain. The flow's
+ * end forgets which domain that was.
+ */
 static void
-count_answers(struct dns *x, const struct dp_event *ev, const struct ctl_flow_delta *dl)
+count_answer(struct dns *x, const struct dp_event *ev)
 {
 	struct flow_key fk = { .flow_id = ev->flow.flow_id, .worker = ev->worker };
 	struct flow_val *fv = ctl_map_find(x->flow, &fk);
@@ -717,16 +723,18 @@ count_answers(struct dns *x, const struct dp_event *ev, const struct ctl_flow_de
 	if (fv == NULL)
 		return;
 	dk.hash = fv->domain;
-	if (ev->type == DP_EV_FLOW_END)
+	if (ev->type == DP_EV_FLOW_END) {
 		ctl_map_del(x->flow, &fk);
-	if (dl->pkts[1] == 0)
+		return;
+	}
+	if (!ev->app.dns_response)
 		return;
 	dv = ctl_map_find(x->domain, &dk);
 	if (dv == NULL)
 		return;
 	for (unsigned wi = 0; wi < W__COUNT; wi++) {
-		dv->w[wi].ans_pkts += dl->pkts[1];
-		dv->w[wi].ans_bytes += dl->bytes[1];
+		dv->w[wi].ans_pkts++;
+		dv->w[wi].ans_bytes += ev->app.dns_answer_bytes;
 	}
 }
 
@@ -740,13 +748,15 @@ dns_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *
 	double ent = 0;
 	bool susp;
 
+	(void)dl;
 	if (ev->type == DP_EV_ALERT || ev->flow.proto != 17)
 		return;
-	/* What came back since the previous event answered the previous query. */
-	count_answers(x, ev, dl);
-	/* The worker sends a query's name and type with the flow's start event (the first query)
-	 * or an update (later queries on the same flow); the end event carries none. */
-	if (ev->type == DP_EV_FLOW_END || ev->app.dns_qtype == 0)
+	/* A response answered the flow's latest query. */
+	count_answer(x, ev);
+	/* The worker sends a query's name and type with the update of the packet that carried it,
+	 * and a response's rcode with the update of its packet (whose reply bytes were just
+	 * counted as answers); the end event carries none. */
+	if (ev->type == DP_EV_FLOW_END || ev->app.dns_qtype == 0 || ev->app.dns_response)
 		return;
 	/* The record comes from a worker: never trust its terminator. */
 	len = strnlen(ev->app.dns_qname, sizeof(ev->app.dns_qname) - 1);

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ICMP tunnels: data carried in echo requests and replies (ptunnel, hans, icmpsh,
- * icmptunnel). A ping's payload is a fixed pattern of one size, and its reply mirrors it byte
- * for byte; a tunnel's payloads are the data it carries, so their sizes vary, and what comes
- * back is not what went out. The worker makes a ping and its replies one flow (the echo
- * identifier is both ports), and its events give the flow's packets and bytes per direction
- * and the mean and variance of its payload sizes. An echo flow is judged at each event once it
- * has min_packets packets (sustained):
+ * icmptunnel). A ping's payload is a fixed pattern of one size (after the time it was sent, in
+ * its first 16 bytes), and its reply mirrors it byte for byte; a tunnel's payloads are the data
+ * it carries, so their sizes vary, their contents change from one request to the next, and what
+ * comes back is not what went out. The worker makes a ping and its replies one flow (the echo
+ * identifier is both ports); its events give the flow's packets and bytes per direction, the
+ * mean and variance of its payload sizes, and what its echoes' data did since the previous
+ * event (struct dp_event_echo: requests whose data differed from the request before, replies
+ * that did not carry their request's data back), which this detector adds up per flow. An echo
+ * flow is judged at each event once it has min_packets packets (sustained):
  *  - sizes that vary: a standard deviation of at least min_stddev bytes and a tenth of the mean;
  *  - asymmetry: one direction carries asymmetry times the bytes of the other, or requests go
- *    unanswered while their sizes vary.
- * Large payloads (mean at least large bytes, well beyond ping's default 32 to 64) with both
- * signs make it high. Large pings of one size (path
- * MTU discovery) and pings to a host that does not answer are neither, and stay quiet.
- * One finding per flow.
+ *    unanswered while their sizes vary;
+ *  - content: at least `content` of the compared requests carried other data than the one
+ *    before, or of the compared replies other data than their request (at least 8 compared),
+ *    which catches a tunnel that pads every echo to one size and mirrors the sizes.
+ * Large payloads (mean at least large bytes, well beyond ping's default 32 to 64) with two
+ * signs, or all three signs, make it high. Large pings of one size (path MTU discovery) and
+ * pings to a host that does not answer are none of these, and stay quiet. One finding per flow.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,8 +36,12 @@ struct flow_key {
 
 struct flow_val {
 	uint64_t last_ns;
+	uint32_t req_compared, req_changed, rep_compared, rep_mismatched;
 	bool alerted;
 };
+
+/* Compared echoes a share of which makes the content sign. */
+#define MIN_COMPARED 8
 
 struct icmp {
 	struct ctl_detectors *d;
@@ -51,9 +60,11 @@ static const struct ctl_alert_template templates[] = {
 				"deviation ${sd_size}); requests carried ${bytes_out} bytes in "
 				"${pkts_out} packets, replies ${bytes_in} bytes in ${pkts_in}.",
 			.why = "Ping sends one fixed pattern of one size and the reply mirrors it; here "
-			       "the echoes show: ${signs}, which is what a tunnel carrying data in echo "
-			       "payloads looks like (ptunnel, hans, icmpsh). At least ${threshold} "
-			       "packets make it sustained.",
+			       "the echoes show: ${signs} (${changed} requests carried other data than "
+			       "the one before, ${mismatched} replies did not mirror their request), "
+			       "which is what a tunnel carrying data in echo payloads looks like "
+			       "(ptunnel, hans, icmpsh). At least ${threshold} packets make it "
+			       "sustained.",
 			.next = "Find the process on ${src} sending these pings; block ICMP echo to "
 				"${dst} (or echo payloads above a few hundred bytes) if it is not a known "
 				"monitoring system.",
@@ -108,8 +119,10 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 	uint64_t n = f->pkts[0] + f->pkts[1];
 	double mean = f->payload_mean, sd = f->payload_var > 0 ? sqrt(f->payload_var) : 0;
 	double b0 = (double)f->bytes[0], b1 = (double)f->bytes[1];
-	bool vary, asym, large;
-	char signs[80] = "";
+	const struct dp_event_echo *e = &ev->app.echo;
+	bool vary, asym, large, changed, mirrored, content;
+	unsigned signs;
+	char sign_text[96] = "";
 	struct flow_val *v;
 	struct ctl_alert a;
 	bool added;
@@ -118,7 +131,19 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 	/* Echo flows only: the worker puts the echo identifier in both ports. */
 	if ((f->proto != 1 && f->proto != 58) || f->sport != f->dport || f->sport == 0)
 		return;
-	if (n < c->min_pkts) {
+	v = ctl_map_get(x->flows, &k, &added);
+	if (v == NULL) {
+		ctl_detect_untracked(x->d, CTL_DET_ICMP_TUNNEL);
+		return;
+	}
+	if (added)
+		memset(v, 0, sizeof(*v));
+	v->last_ns = ev->time_ns;
+	v->req_compared += e->req_compared;
+	v->req_changed += e->req_changed;
+	v->rep_compared += e->rep_compared;
+	v->rep_mismatched += e->rep_mismatched;
+	if (n < c->min_pkts || v->alerted) {
 		if (ev->type == DP_EV_FLOW_END)
 			ctl_map_del(x->flows, &k);
 		return;
@@ -127,25 +152,25 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 	asym = (f->pkts[1] > 0 && (b0 >= c->asymmetry * b1 || b1 >= c->asymmetry * b0)) ||
 	       (f->pkts[1] == 0 && vary);
 	large = mean >= c->large;
-	v = ctl_map_get(x->flows, &k, &added);
-	if (v == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_ICMP_TUNNEL);
-		return;
-	}
-	if (added)
-		v->alerted = false;
-	v->last_ns = ev->time_ns;
-	if ((vary || asym) && !v->alerted) {
+	changed = v->req_compared >= MIN_COMPARED && v->req_changed >= c->content * v->req_compared;
+	mirrored = !(v->rep_compared >= MIN_COMPARED &&
+			v->rep_mismatched >= c->content * v->rep_compared);
+	content = changed || !mirrored;
+	signs = (unsigned)vary + (unsigned)asym + (unsigned)content;
+	if (signs > 0) {
 		v->alerted = true;
 		if (vary)
-			strcat(signs, "sizes vary, ");
+			strcat(sign_text, "sizes vary, ");
 		if (asym)
-			strcat(signs, "one side dominates, ");
+			strcat(sign_text, "one side dominates, ");
+		if (content)
+			strcat(sign_text, "data changes, ");
 		if (large)
-			strcat(signs, "large, ");
-		signs[strlen(signs) - 2] = '\0';
+			strcat(sign_text, "large, ");
+		sign_text[strlen(sign_text) - 2] = '\0';
 		ctl_alert_init_anomaly(&a, &templates[0], "icmp_tunnel",
-				vary && asym && large ? CTL_SEV_HIGH : CTL_SEV_MEDIUM);
+				signs == 3 || (signs == 2 && large) ? CTL_SEV_HIGH
+								    : CTL_SEV_MEDIUM);
 		a.flow = *f;
 		a.has_flow = true;
 		snprintf(a.metric, sizeof(a.metric), "echo_packets");
@@ -156,7 +181,9 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		a.window_ns = ev->time_ns - f->first_ns;
 		ctl_alert_fact(&a, "mean_size", "%.0f", mean);
 		ctl_alert_fact(&a, "sd_size", "%.0f", sd);
-		ctl_alert_fact(&a, "signs", "%s", signs);
+		ctl_alert_fact(&a, "signs", "%s", sign_text);
+		ctl_alert_fact(&a, "changed", "%u of %u", v->req_changed, v->req_compared);
+		ctl_alert_fact(&a, "mismatched", "%u of %u", v->rep_mismatched, v->rep_compared);
 		ctl_detect_emit(x->d, CTL_DET_ICMP_TUNNEL, &a);
 	}
 	if (ev->type == DP_EV_FLOW_END)

@@ -51,9 +51,8 @@ is_unix(int transport)
 	return transport == CTL_EVE_OUT_UNIX || transport == CTL_EVE_OUT_UNIX_STREAM;
 }
 
-/* Split "host:port" or "[v6]:port" into host and port. Returns 0 or -EINVAL. */
-static int
-split_host_port(const char *address, char *host, size_t hlen, char *port, size_t plen)
+int
+ctl_split_host_port(const char *address, char *host, size_t hlen, char *port, size_t plen)
 {
 	const char *colon, *h = address;
 	size_t n;
@@ -98,7 +97,7 @@ ctl_eve_out_check_address(int transport, const char *address, char *why, size_t 
 		}
 		return 0;
 	}
-	if (split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0) {
+	if (ctl_split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0) {
 		snprintf(why, len, "'%s' is not host:port (or [ipv6]:port)", address);
 		return -EINVAL;
 	}
@@ -198,7 +197,7 @@ out_connect(struct ctl_eve_out *out)
 	struct addrinfo *res = NULL, *ai;
 	char host[CTL_EVE_OUT_ADDR_LEN], port[16];
 
-	if (split_host_port(out->o.address, host, sizeof(host), port, sizeof(port)) != 0)
+	if (ctl_split_host_port(out->o.address, host, sizeof(host), port, sizeof(port)) != 0)
 		return -EINVAL;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)

@@ -68,6 +68,9 @@ void ctl_eve_out_opts_defaults(struct ctl_eve_out_opts *o, enum ctl_eve_out_form
  */
 int ctl_eve_out_check_address(int transport, const char *address, char *why, size_t len);
 
+/* Split "host:port" or "[v6]:port" into host and port. Returns 0 or -EINVAL. */
+int ctl_split_host_port(const char *address, char *host, size_t hlen, char *port, size_t plen);
+
 /* Start the output's writer; it connects on its own (a receiver may come later). NULL + errno. */
 struct ctl_eve_out *ctl_eve_out_open(const struct ctl_eve_out_opts *o, const char *name);
 /* Send what is queued (bounded: about 2 s), stop the writer, close. NULL is a no-op. */

@@ -167,10 +167,20 @@ ctl_event_json(const struct dp_event *ev)
 		json_object_set_new(j, "reason", json_string(dp_end_reason_name(ev->reason)));
 	if (ctl_app_proto_name(f->app_proto) != NULL)
 		json_object_set_new(j, "app_proto", json_string(ctl_app_proto_name(f->app_proto)));
-	if (ev->type != DP_EV_ALERT && ev->app.dns_qtype != 0)
+	if (ev->type != DP_EV_ALERT && (f->proto == 1 || f->proto == 58) &&
+			(ev->app.echo.req_compared || ev->app.echo.rep_compared))
+		json_object_set_new(j, "echo",
+				json_pack("{s:i, s:i, s:i, s:i}", "req_compared",
+						ev->app.echo.req_compared, "req_changed",
+						ev->app.echo.req_changed, "rep_compared",
+						ev->app.echo.rep_compared, "rep_mismatched",
+						ev->app.echo.rep_mismatched));
+	if (dp_event_has_dns(ev))
 		json_object_set_new(j, "dns",
-				json_pack("{s:s, s:i, s:i}", "qname", ev->app.dns_qname, "qtype",
-						ev->app.dns_qtype, "rcode", ev->app.dns_rcode));
+				json_pack("{s:s, s:i, s:i, s:b}", "qname", ev->app.dns_qname,
+						"qtype", ev->app.dns_qtype, "rcode",
+						ev->app.dns_rcode, "response",
+						ev->app.dns_response));
 	if (ev->type == DP_EV_ALERT)
 		json_object_set_new(j, "alert",
 				json_pack("{s:I, s:I, s:I, s:b, s:b}", "sid",

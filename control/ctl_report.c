@@ -142,13 +142,14 @@ static json_t *
 inspect_json(const struct dp_inspect_counters *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I}",
+			 "s:I, s:I}",
 			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
 			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
 			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
 			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
 			"retransmitted", (json_int_t)c->retransmitted, "overlap_differs",
-			(json_int_t)c->overlap_differs, "no_slot", (json_int_t)c->no_slot,
+			(json_int_t)c->overlap_differs, "rst_out_of_window",
+			(json_int_t)c->rst_out_of_window, "no_slot", (json_int_t)c->no_slot,
 			"restarts", (json_int_t)c->restarts, "rebind_failures",
 			(json_int_t)c->rebind_failures, "tx_stages", (json_int_t)c->tx_stages,
 			"event_packets", (json_int_t)c->event_packets);
@@ -278,12 +279,14 @@ bpf_json(const struct dp *dp)
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I}", "reassembly",
-			"fragments", (json_int_t)r->fragments, "datagrams",
+	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"reassembly", "fragments", (json_int_t)r->fragments, "datagrams",
 			(json_int_t)r->datagrams, "copy_failures", (json_int_t)r->clone_failures,
 			"too_big", (json_int_t)r->too_big, "tracked", (json_int_t)c->tracked,
 			"matched", (json_int_t)c->matched, "orphans", (json_int_t)c->orphans,
-			"table_full", (json_int_t)c->table_full, "expired", (json_int_t)c->expired);
+			"table_full", (json_int_t)c->table_full, "expired", (json_int_t)c->expired,
+			"overlaps", (json_int_t)c->overlaps, "duplicates",
+			(json_int_t)c->duplicates);
 }
 
 /* Sum an object of integers (recursively) into acc. */

@@ -263,6 +263,12 @@ dp_sigs_publish(struct dp *dp, struct det_engine *e)
 	return old;
 }
 
+struct rte_rcu_qsbr *
+dp_qsbr(struct dp *dp)
+{
+	return dp->qsbr;
+}
+
 struct dp_blocklist *
 dp_blocklist(struct dp *dp)
 {

@@ -100,6 +100,11 @@ uint32_t dp_worker_flow_entries(const struct dp *dp, unsigned w);
  */
 struct rl_snapshot *dp_policy_publish(struct dp *dp, struct rl_snapshot *s);
 
+/* The workers' quiescent-state variable (for structures that others reclaim after a grace
+ * period on it, as the eBPF maps do: rl_bpf_maps_set_qsbr). */
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr *dp_qsbr(struct dp *dp);
+
 /* Addresses dropped whatever the policy says (dp_block.h): control adds and removes. */
 #define DP_BLOCKLIST_MAX 65536
 struct dp_blocklist *dp_blocklist(struct dp *dp);

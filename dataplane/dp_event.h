@@ -66,12 +66,38 @@ struct dp_event_flow {
 	uint32_t flow_id; /* unique per worker while the flow lives */
 };
 
-/* Facts an application parser found in the flow (DNS for now). */
+/*
+ * What an ICMP echo flow's payloads said since its previous event (dp_flow_echo): requests
+ * compared with the one before and how many carried other data, replies to the latest request
+ * and how many did not carry its data back (counts saturate at 255).
+ */
+struct dp_event_echo {
+	uint8_t req_compared;
+	uint8_t req_changed;
+	uint8_t rep_compared;
+	uint8_t rep_mismatched;
+};
+
+/*
+ * Facts about the flow's content, by its protocol. DNS (UDP and TCP flows): a query's question,
+ * or a response's rcode and the bytes of data its answers carried (and its question when the
+ * query was seen), each in the event of the packet that carried it, so that control can tell
+ * which bytes answered which query whatever the order of other flows' events. ICMP and ICMPv6
+ * flows: their echoes (every event).
+ */
 struct dp_event_app {
-	uint16_t dns_qtype; /* 0: none */
-	uint16_t dns_rcode;
-	uint8_t dns_qname_len;
-	char dns_qname[115]; /* lower-case, dotted, NUL-terminated; a longer name keeps its end */
+	union {
+		struct {
+			uint16_t dns_qtype;	   /* 0: none */
+			uint8_t dns_rcode;	   /* of a response (4 bits) */
+			uint8_t dns_response;	   /* 1: a response's facts, not a query's */
+			uint16_t dns_answer_bytes; /* a response's answer rdata (saturates) */
+			uint8_t dns_qname_len;
+			char dns_qname[113]; /* lower-case, dotted, NUL-terminated; a longer name
+						keeps its end */
+		};
+		struct dp_event_echo echo; /* flow.proto 1 or 58 */
+	};
 };
 
 struct dp_event_alert {
@@ -165,6 +191,14 @@ struct dp_event {
 };
 
 _Static_assert(sizeof(struct dp_event) == 256, "events are 256 bytes on the ring");
+
+/* The event holds DNS facts (a flow event of a flow that is not ICMP, with a question). */
+static inline bool
+dp_event_has_dns(const struct dp_event *ev)
+{
+	return ev->type != DP_EV_ALERT && ev->type != DP_EV_TXMETA && ev->flow.proto != 1 &&
+	       ev->flow.proto != 58 && ev->app.dns_qtype != 0;
+}
 _Static_assert(sizeof(struct dp_event_txmeta) <= 240, "a TXMETA fits after the header");
 
 #endif /* DP_EVENT_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include <rte_hash_crc.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
@@ -845,6 +846,14 @@ emit(struct dp_flow_table *t, int32_t pos, uint8_t type, uint8_t reason, uint64_
 	e = dp_evq_next(t->evq, type, now);
 	e->reason = reason;
 	dp_flow_describe(t, pos, &e->flow);
+	if (hot(t, (uint32_t)pos)->kind == DP_FK_ICMP) {
+		struct dp_flow_echo *x = &cold(t, (uint32_t)pos)->echo;
+
+		/* What the echoes said since the previous event. */
+		e->app.echo = (struct dp_event_echo){ x->req_compared, x->req_changed,
+			x->rep_compared, x->rep_mismatched };
+		x->req_compared = x->req_changed = x->rep_compared = x->rep_mismatched = 0;
+	}
 	return e;
 }
 
@@ -1173,6 +1182,40 @@ dp_flow_started(struct dp_flow_table *t, int32_t pos, uint64_t now, const struct
 	e = emit(t, pos, DP_EV_FLOW_START, DP_END_NONE, now);
 	if (e != NULL && app != NULL)
 		e->app = *app;
+}
+
+static inline void
+count8(uint8_t *c, bool yes)
+{
+	if (yes && *c < UINT8_MAX)
+		(*c)++;
+}
+
+void
+dp_flow_echo(struct dp_flow_table *t, int32_t pos, const uint8_t *data, uint32_t len, uint16_t seq,
+		bool request)
+{
+	struct dp_flow_echo *x = &cold(t, (uint32_t)pos)->echo;
+	uint16_t hash;
+
+	/* Ping puts the time it sent in the first 16 bytes (a timeval), the rest is its pattern. */
+	if (len > 16) {
+		data += 16;
+		len -= 16;
+	}
+	/* 0 means none: the hash never is. */
+	hash = (uint16_t)(rte_hash_crc(data, len, 0x9e3779b9) | 1);
+	if (request) {
+		if (x->hash != 0) {
+			count8(&x->req_compared, true);
+			count8(&x->req_changed, hash != x->hash);
+		}
+		x->hash = hash;
+		x->seq = seq;
+	} else if (x->hash != 0 && seq == x->seq) {
+		count8(&x->rep_compared, true);
+		count8(&x->rep_mismatched, hash != x->hash);
+	}
 }
 
 void

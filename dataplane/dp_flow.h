@@ -153,6 +153,22 @@ struct dp_flow_hot {
  * The cold record: what creation, the end, inspection and reports touch. The name is the one
  * inspection and the end hook have always used; its hot line is dp_flow_hot(f).
  */
+/*
+ * What an echo flow's payloads say (dp_flow_echo): its latest request's sequence number and
+ * data hash (0: none yet), and counts since the flow's previous event (saturating): requests
+ * compared with the one before and those whose data differed, replies to the latest request
+ * and those that did not carry its data back. The data is the payload after its first 16
+ * bytes (where ping puts the time it sent), or the whole payload when it is no longer.
+ */
+struct dp_flow_echo {
+	uint16_t seq;
+	uint16_t hash;
+	uint8_t req_compared;
+	uint8_t req_changed;
+	uint8_t rep_compared;
+	uint8_t rep_mismatched;
+};
+
 struct dp_flow {
 	uint64_t first_ns;
 	uint64_t next_update_ns; /* UINT64_MAX: no periodic updates */
@@ -161,7 +177,10 @@ struct dp_flow {
 	/* Signature inspection: a slot of the worker's pool (streams and flowbits), its pool
 	 * generation, the next expected TCP sequence number per direction, DP_DET_* flags. */
 	uint32_t det_slot;
-	uint32_t next_seq[2];
+	union {
+		uint32_t next_seq[2];	  /* TCP */
+		struct dp_flow_echo echo; /* ICMP and ICMPv6 echo */
+	};
 	uint32_t pl_sq_hi; /* high halves of the hot line's counters */
 	uint16_t pkts_hi[2];
 	uint16_t bytes_hi[2];
@@ -581,6 +600,13 @@ void dp_flow_restart(struct dp_flow_table *t, int32_t pos, unsigned src_is_b, ui
 /* The key of the flow at a position. */
 void dp_flow_key_get(const struct dp_flow_table *t, int32_t pos, struct dp_flow_key *out);
 
+/*
+ * An ICMP or ICMPv6 echo request (or reply) of the flow at pos: its payload (data, len: what
+ * of it lies in the first segment) and sequence number, compared with the flow's latest
+ * request; the counts go with the flow's next event (struct dp_event_echo).
+ */
+void dp_flow_echo(struct dp_flow_table *t, int32_t pos, const uint8_t *data, uint32_t len,
+		uint16_t seq, bool request);
 /* Send an update event for the flow now (its verdict changed, a DNS query...); app may be NULL. */
 void dp_flow_updated(
 		struct dp_flow_table *t, int32_t pos, uint64_t now, const struct dp_event_app *app);

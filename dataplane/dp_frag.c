@@ -24,10 +24,17 @@ struct frag_key {
 
 _Static_assert(sizeof(struct frag_key) == 48, "fragment keys are compared as 48 bytes");
 
+/* Bytes [lo, hi) of the datagram's data a fragment carried, and their CRC (later ones). */
+struct frag_range {
+	uint32_t lo, hi, crc;
+};
+
 struct frag_entry {
 	uint64_t expire_ns; /* 0: free */
 	int32_t flow_pos;
 	uint32_t flow_id;
+	uint32_t n; /* ranges kept: the first fragment's, then later ones' */
+	struct frag_range r[1 + DP_FRAG_RANGES];
 };
 
 struct dp_frag_table {
@@ -121,12 +128,33 @@ dp_frag_remember(struct dp_frag_table *t, const struct dp_pkt *p, int32_t flow_p
 	t->e[pos].expire_ns = now + t->timeout_ns;
 	t->e[pos].flow_pos = flow_pos;
 	t->e[pos].flow_id = flow_id;
+	t->e[pos].n = 1;
+	t->e[pos].r[0] = (struct frag_range){ 0, p->l3_end - p->l4_off, 0 };
 	t->ctr.tracked++;
 }
 
+/*
+ * Compare a later fragment's bytes [lo, hi) (CRC crc) with what the datagram's fragments
+ * carried so far, and keep its range while there is room. Returns 1 for an overlap, 0 for new
+ * bytes, -1 for an exact repeat of an earlier later fragment.
+ */
+static int
+frag_overlap(struct frag_entry *e, uint32_t lo, uint32_t hi, uint32_t crc)
+{
+	for (uint32_t i = 0; i < e->n; i++) {
+		if (i > 0 && e->r[i].lo == lo && e->r[i].hi == hi && e->r[i].crc == crc)
+			return -1;
+		if (lo < e->r[i].hi && e->r[i].lo < hi)
+			return 1;
+	}
+	if (e->n < 1 + DP_FRAG_RANGES)
+		e->r[e->n++] = (struct frag_range){ lo, hi, crc };
+	return 0;
+}
+
 bool
-dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, int32_t *flow_pos, uint32_t *flow_id,
-		uint64_t now)
+dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, const uint8_t *frame, uint32_t seg,
+		int32_t *flow_pos, uint32_t *flow_id, uint64_t now, bool *overlap)
 {
 	struct frag_key k;
 	int32_t pos;
@@ -145,6 +173,21 @@ dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, int32_t *flow_pos,
 	*flow_pos = t->e[pos].flow_pos;
 	*flow_id = t->e[pos].flow_id;
 	t->ctr.matched++;
+	const uint32_t len = p->l3_end > p->l4_off ? p->l3_end - p->l4_off : 0;
+	const uint32_t have = seg > p->l4_off ? seg - p->l4_off : 0;
+	const uint32_t crc = rte_hash_crc(frame + p->l4_off, len < have ? len : have, 0);
+
+	switch (frag_overlap(&t->e[pos], p->frag_offset, p->frag_offset + len, crc)) {
+	case 1:
+		t->ctr.overlaps++;
+		*overlap = true;
+		break;
+	case -1:
+		t->ctr.duplicates++;
+		/* fall through */
+	default:
+		*overlap = false;
+	}
 	/* After the last fragment only reordered middle ones can follow: keep the entry a
 	 * short while for them instead of the full timeout. */
 	if (!p->frag_more && t->e[pos].expire_ns > now + LAST_GRACE_NS)

@@ -23,6 +23,8 @@ struct dp_frag_counters {
 	uint64_t orphans;    /* later fragments without one */
 	uint64_t table_full; /* first fragments not remembered: table full */
 	uint64_t expired;    /* datagrams forgotten after the timeout */
+	uint64_t overlaps;   /* later fragments over bytes an earlier one carried */
+	uint64_t duplicates; /* later fragments that repeat an earlier one exactly */
 };
 
 struct dp_frag_table;
@@ -36,11 +38,18 @@ void dp_frag_remember(struct dp_frag_table *t, const struct dp_pkt *p, int32_t f
 		uint32_t flow_id, uint64_t now);
 
 /*
- * Find the datagram of a later fragment. Returns true and the flow's position and id (the
- * caller checks the flow still has that id), or false for an orphan.
+ * Find the datagram of a later fragment (frame: the packet from its Ethernet header, seg bytes
+ * of it at hand). Returns true and the flow's position and id (the caller checks the flow still
+ * has that id), or false for an orphan. *overlap is set when the fragment covers bytes an
+ * earlier fragment of the datagram carried (the first's, or one of the DP_FRAG_RANGES later
+ * ones kept), other than as an exact duplicate (the same bytes at the same place, told by their
+ * CRC): no stack sends that, and receivers disagree on which copy wins (RFC 5722 has IPv6 drop
+ * the datagram).
  */
-bool dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, int32_t *flow_pos,
-		uint32_t *flow_id, uint64_t now);
+#define DP_FRAG_RANGES 6
+
+bool dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, const uint8_t *frame,
+		uint32_t seg, int32_t *flow_pos, uint32_t *flow_id, uint64_t now, bool *overlap);
 
 /* Forget expired datagrams, a few slots per call. */
 void dp_frag_age(struct dp_frag_table *t, uint64_t now);

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "al.h"
+#include "al_dns.h"
 #include "al_config.h"
 #include "det_engine.h"
 #include "dp_evq.h"
@@ -34,6 +36,14 @@ struct slot_tcp {
 	 * evasion that counts on the receiver keeping one of them) are seen. */
 	uint32_t head_seq[2];
 	uint8_t head[2][SLOT_HEAD];
+	/* And the whole of that segment as a checksum (its first byte, length, CRC-32C), so that
+	 * a copy of it that differs beyond its head is seen too. */
+	uint32_t seg_seq[2];
+	uint32_t seg_len[2];
+	uint32_t seg_crc[2];
+	/* Each direction's latest window field (unscaled), for judging the other's RSTs. */
+	uint16_t win[2];
+	uint8_t win_known; /* bit d: win[d] set */
 };
 
 #define SLOT_FB_OFF(in) (2 * (in)->stream_room + sizeof(struct slot_tcp))
@@ -511,9 +521,10 @@ stream_next(struct dp_inspect *in, struct dp_flow *f, const struct dp_pkt *p, un
 
 /*
  * Compare the bytes a segment repeats with those kept from the first copy (the head of the
- * latest new segment), then keep the head of what it brings that is new. seq is the
- * segment's first data byte, next the direction's next expected byte before it (known: set).
- * Returns true when a repeated byte differs.
+ * latest new segment; and, for a copy of that whole segment, its checksum), then keep the head
+ * and the checksum of what it brings that is new. seq is the segment's first data byte, next
+ * the direction's next expected byte before it (known: set). Returns true when a repeated byte
+ * differs.
  */
 static bool
 stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *data, uint32_t len,
@@ -532,6 +543,11 @@ stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *d
 		if (seq_lt(lo, hi))
 			differs = memcmp(data + (lo - seq), st->head[dir] + (lo - hs), hi - lo) !=
 				  0;
+		/* The same segment again (a retransmission, or a forged copy racing it): all of
+		 * it, beyond the head. */
+		if (!differs && len > SLOT_HEAD && seq == st->seg_seq[dir] &&
+				len == st->seg_len[dir])
+			differs = rte_hash_crc(data, len, 0) != st->seg_crc[dir];
 		fresh = next;
 	}
 	if (seq_lt(fresh, end)) {
@@ -540,8 +556,29 @@ stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *d
 		st->head_seq[dir] = fresh;
 		st->head_len[dir] = (uint8_t)n;
 		memcpy(st->head[dir], data + (fresh - seq), n);
+		st->seg_seq[dir] = seq;
+		st->seg_len[dir] = len;
+		st->seg_crc[dir] = len > SLOT_HEAD ? rte_hash_crc(data, len, 0) : 0;
 	}
 	return differs;
+}
+
+/*
+ * Whether an RST from dir with sequence number seq lies outside every window its receiver could
+ * have offered: further from next (the next byte dir was expected to send) than the receiver's
+ * latest window field at the largest scale RFC 7323 allows (14), or 65535 << 14 when the
+ * receiver has sent nothing yet. A blind injection guesses the number and mostly lands there;
+ * a real RST carries next or a number within the window.
+ */
+static bool
+rst_out_of_window(const struct slot_tcp *st, unsigned dir, uint32_t seq, uint32_t next)
+{
+	const unsigned rcv = dir ^ 1;
+	const uint64_t win = (uint64_t)((st->win_known >> rcv) & 1 ? st->win[rcv] : 65535) + 1;
+	const uint64_t bound = win << 14;
+	const int64_t off = (int32_t)(seq - next);
+
+	return (uint64_t)(off < 0 ? -off : off) > bound;
 }
 
 /* The TCP stream part: scan the segment's new bytes (restarting after a gap). */
@@ -580,35 +617,58 @@ scan_stream(struct scan_ctx *c, uint8_t *slot, const uint8_t *data, uint32_t len
 	return k > 0 ? k : 0;
 }
 
-/* DNS facts the anomaly detectors read from the flow's events (first question, rcode). */
+/* The first question of tx (lower-case; a longer name keeps its end) and its type into app. */
+static bool
+dns_question(const struct al_tx *tx, struct dp_event_app *app)
+{
+	const size_t cap = sizeof(app->dns_qname) - 1;
+	const uint8_t *name;
+	uint32_t len;
+	uint64_t v;
+	size_t k;
+
+	if (!al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &name, &len) ||
+			!al_tx_num(tx, AL_NUM_DNS_QTYPE, 0, &v) || v == 0)
+		return false;
+	k = len < cap ? len : cap;
+	/* A longer name keeps its end: the domain, which the detectors count by. */
+	name += len - k;
+	for (size_t i = 0; i < k; i++) {
+		uint8_t ch = name[i];
+
+		app->dns_qname[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 'a' - 'A' : ch);
+	}
+	app->dns_qname[k] = '\0';
+	app->dns_qname_len = (uint8_t)(len > 255 ? 255 : len);
+	app->dns_qtype = (uint16_t)v;
+	return true;
+}
+
+/*
+ * DNS facts the anomaly detectors read from the flow's events: a query's first question, or a
+ * response's rcode (with the question it answers). A packet's query wins over a response in
+ * the same packet (DNS over TCP may carry both directions' messages only in separate segments,
+ * but a segment may complete several).
+ */
 static void
 dns_facts(struct scan_ctx *c, const struct al_tx *tx, unsigned stage)
 {
 	struct dp_event_app *app = c->app;
-	const uint8_t *name;
-	uint32_t len;
 	uint64_t v;
 
-	if (stage == AL_ST_DNS_REQUEST && al_tx_buf(tx, AL_BUF_DNS_QUERY, 0, &name, &len) &&
-			al_tx_num(tx, AL_NUM_DNS_QTYPE, 0, &v) && v != 0) {
-		const size_t cap = sizeof(app->dns_qname) - 1;
-		size_t k = len < cap ? len : cap;
-
+	if (stage == AL_ST_DNS_REQUEST) {
 		memset(app, 0, sizeof(*app));
-		/* A longer name keeps its end: the domain, which the detectors count by. */
-		name += len - k;
-		for (size_t i = 0; i < k; i++) {
-			uint8_t ch = name[i];
-
-			app->dns_qname[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 'a' - 'A' : ch);
-		}
-		app->dns_qname_len = (uint8_t)(len > 255 ? 255 : len);
-		app->dns_qtype = (uint16_t)v;
-		c->have_app = true;
+		if (dns_question(tx, app))
+			c->have_app = true;
 	} else if (stage == AL_ST_DNS_RESPONSE && al_tx_num(tx, AL_NUM_DNS_RCODE, 0, &v) &&
 			!c->have_app) {
 		memset(app, 0, sizeof(*app));
-		app->dns_rcode = (uint16_t)v;
+		(void)dns_question(tx, app);
+		app->dns_rcode = (uint8_t)v;
+		app->dns_response = 1;
+		v = al_dns_answer_bytes(tx);
+		app->dns_answer_bytes = (uint16_t)(v > UINT16_MAX ? UINT16_MAX : v);
+		c->have_app = true;
 	}
 }
 
@@ -739,6 +799,7 @@ static const uint8_t perr_event[DP_PERR__COUNT] = {
 	[DP_PERR_FRAG_BAD_OFFSET] = DET_EV_FRAG_OVERLAP,
 	[DP_PERR_FRAG_OVERSIZE] = DET_EV_FRAG_TOO_LARGE,
 	[DP_PERR_FRAG_BAD_LEN] = DET_EV_FRAG_BAD_LEN,
+	[DP_PERR_FRAG_OVERLAP] = DET_EV_FRAG_OVERLAP,
 	[DP_PERR_TCP_TRUNCATED] = DET_EV_TCP_TOO_SMALL,
 	[DP_PERR_TCP_BAD_DATA_OFFSET] = DET_EV_TCP_OPTLEN,
 	[DP_PERR_TCP_BAD_FLAGS] = DET_EV__COUNT, /* from the flags below */
@@ -988,6 +1049,23 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	if (p->err == DP_PERR_TCP_BAD_CHECKSUM) {
 		stream = false;
 		dlen = 0;
+	}
+	if (p->proto == IPPROTO_TCP && stream && slot != NULL) {
+		struct slot_tcp *st = (struct slot_tcp *)(slot + 2 * in->stream_room);
+
+		/* An RST the receiver would discard, whatever its window scale: counted, an event,
+		 * and kept out of the stream (it must not move where the next byte is expected). */
+		if ((p->tcp_flags & DP_TCPF_RST) &&
+				(f->det_flags & (dir ? DP_DET_SEQ1 : DP_DET_SEQ0)) &&
+				rst_out_of_window(st, dir, p->tcp_seq, f->next_seq[dir])) {
+			in->ctr.rst_out_of_window++;
+			dp.events |= DET_EV_BIT(DET_EV_STREAM_RST_WINDOW);
+			stream = false;
+			dlen = 0;
+		} else {
+			st->win[dir] = p->tcp_win;
+			st->win_known |= (uint8_t)(1u << dir);
+		}
 	}
 	if (p->proto == IPPROTO_TCP && stream) {
 		const bool first = !(f->det_flags & (dir ? DP_DET_SEQ1 : DP_DET_SEQ0));

@@ -29,19 +29,20 @@ struct det_worker;
 struct rte_mbuf;
 
 struct dp_inspect_counters {
-	uint64_t packets;	  /* packets scanned (block mode) */
-	uint64_t segments;	  /* TCP segments scanned in streaming mode */
-	uint64_t bytes;		  /* payload bytes scanned */
-	uint64_t alerts;	  /* alert events sent */
-	uint64_t dropped;	  /* packets dropped by a signature */
-	uint64_t would_drop;	  /* ... that dry-run forwarded */
-	uint64_t passed;	  /* flows a pass signature released from inspection */
-	uint64_t stream_gaps;	  /* segments beyond the next expected byte */
-	uint64_t retransmitted;	  /* segments holding no new byte */
-	uint64_t overlap_differs; /* segments repeating bytes seen before with other values */
-	uint64_t no_slot;	  /* inspected flows that found no stream slot */
-	uint64_t restarts;	  /* streams restarted after a reload */
-	uint64_t rebinds;	  /* scratch moved to a new engine */
+	uint64_t packets;	    /* packets scanned (block mode) */
+	uint64_t segments;	    /* TCP segments scanned in streaming mode */
+	uint64_t bytes;		    /* payload bytes scanned */
+	uint64_t alerts;	    /* alert events sent */
+	uint64_t dropped;	    /* packets dropped by a signature */
+	uint64_t would_drop;	    /* ... that dry-run forwarded */
+	uint64_t passed;	    /* flows a pass signature released from inspection */
+	uint64_t stream_gaps;	    /* segments beyond the next expected byte */
+	uint64_t retransmitted;	    /* segments holding no new byte */
+	uint64_t overlap_differs;   /* segments repeating bytes seen before with other values */
+	uint64_t rst_out_of_window; /* RSTs outside any window the receiver could offer */
+	uint64_t no_slot;	    /* inspected flows that found no stream slot */
+	uint64_t restarts;	    /* streams restarted after a reload */
+	uint64_t rebinds;	    /* scratch moved to a new engine */
 	uint64_t rebind_failures;
 	uint64_t tx_stages; /* transaction stages checked against the signatures */
 	/* packets without a flow scan (refused by the parser, or no flow) checked against the

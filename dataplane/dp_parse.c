@@ -82,6 +82,7 @@ static const struct dp_parse_policy default_policy = {
 		[DP_PERR_FRAG_BAD_OFFSET] = 1,
 		[DP_PERR_FRAG_OVERSIZE] = 1,
 		[DP_PERR_FRAG_BAD_LEN] = 1,
+		[DP_PERR_FRAG_OVERLAP] = 1, /* RFC 5722; hosts disagree on which copy wins */
 		[DP_PERR_TCP_TRUNCATED] = 1,
 		[DP_PERR_TCP_BAD_DATA_OFFSET] = 1,
 		[DP_PERR_TCP_BAD_FLAGS] = 0, /* scans must reach the detectors: see dp_parse.h */
@@ -174,6 +175,8 @@ static const struct perr_info perr_info[DP_PERR__COUNT] = {
 			"fragment offset plus length makes a datagram larger than 65535 bytes" },
 	[DP_PERR_FRAG_BAD_LEN] = { "frag_bad_len",
 			"fragment with more to follow whose data length is not a multiple of 8" },
+	[DP_PERR_FRAG_OVERLAP] = { "frag_overlap",
+			"later fragment over bytes an earlier fragment of its datagram carried (not an exact duplicate)" },
 	[DP_PERR_TCP_TRUNCATED] = { "tcp_truncated",
 			"fewer than 20 bytes of TCP header, or its options run past the first segment" },
 	[DP_PERR_TCP_BAD_DATA_OFFSET] = { "tcp_bad_data_offset",

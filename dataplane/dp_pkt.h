@@ -55,13 +55,14 @@ enum dp_parse_err {
 	DP_PERR_FRAG_BAD_OFFSET,      /* later fragment overlaps the first's L4 header (RFC 1858) */
 	DP_PERR_FRAG_OVERSIZE,	      /* offset + length: reassembled datagram beyond 65535 */
 	DP_PERR_FRAG_BAD_LEN,	      /* more fragments follow but length not a multiple of 8 */
-	DP_PERR_TCP_TRUNCATED,	      /* less than 20 bytes of TCP header */
-	DP_PERR_TCP_BAD_DATA_OFFSET,  /* data offset < 5 or beyond the segment */
-	DP_PERR_TCP_BAD_FLAGS,	      /* SYN+FIN or SYN+RST (default policy: forward) */
-	DP_PERR_UDP_TRUNCATED,	      /* less than 8 bytes of UDP header */
-	DP_PERR_UDP_BAD_LEN,	      /* UDP length field disagrees with the IP payload */
-	DP_PERR_ICMP_TRUNCATED,	      /* less than 8 bytes of ICMP or ICMPv6 header */
-	DP_PERR_SCTP_TRUNCATED,	      /* less than 12 bytes of SCTP common header */
+	DP_PERR_FRAG_OVERLAP,  /* later fragment over bytes an earlier one carried (dp_frag.c) */
+	DP_PERR_TCP_TRUNCATED, /* less than 20 bytes of TCP header */
+	DP_PERR_TCP_BAD_DATA_OFFSET, /* data offset < 5 or beyond the segment */
+	DP_PERR_TCP_BAD_FLAGS,	     /* SYN+FIN or SYN+RST (default policy: forward) */
+	DP_PERR_UDP_TRUNCATED,	     /* less than 8 bytes of UDP header */
+	DP_PERR_UDP_BAD_LEN,	     /* UDP length field disagrees with the IP payload */
+	DP_PERR_ICMP_TRUNCATED,	     /* less than 8 bytes of ICMP or ICMPv6 header */
+	DP_PERR_SCTP_TRUNCATED,	     /* less than 12 bytes of SCTP common header */
 	/* L4 checksums: only with dp_parse_policy.l4_cksum (default policy: forward) */
 	DP_PERR_TCP_BAD_CHECKSUM,
 	DP_PERR_UDP_BAD_CHECKSUM,

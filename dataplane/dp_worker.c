@@ -568,6 +568,25 @@ dns_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p,
 	       dp_inspect_dns(w->inspect, dp_flow_at(w->flows, pos), pl, len, p, dir, app);
 }
 
+/* An ICMP or ICMPv6 echo request or reply: its payload to the flow's echo record. */
+static void
+echo_facts(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *p, int32_t pos)
+{
+	const bool v4 = p->proto == IPPROTO_ICMP;
+	const bool req = p->icmp_type == (v4 ? 8 : 128);
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t seg = rte_pktmbuf_data_len(m), len = p->payload_len;
+
+	if ((!req && p->icmp_type != (v4 ? 0 : 129)) || p->frag != DP_FRAG_NONE ||
+			p->payload_off == 0 || p->l4_off + 8u > seg)
+		return;
+	/* What lies in the first segment (a frame is one segment but for jumbo chains). */
+	if (p->payload_off + len > seg)
+		len = seg > p->payload_off ? seg - p->payload_off : 0;
+	dp_flow_echo(w->flows, pos, d + p->payload_off, len,
+			(uint16_t)(d[p->l4_off + 6] << 8 | d[p->l4_off + 7]), req);
+}
+
 /*
  * Forwarded packets (already counted in tx) to port's TX queue. A burst of at least half the
  * burst size goes out at once (after what the port's buffer holds, to keep the order); smaller
@@ -960,6 +979,9 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 		dp_flow_started(w->flows, ps, now, dns ? &app : NULL);
 	else if (dns)
 		dp_flow_updated(w->flows, ps, now, &app);
+	/* An echo's payload, against its request (for the ICMP tunnel detector). */
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
+		echo_facts(w, m, p, ps);
 
 	v = h->verdict;
 	/* The rule's program, until it caches its answer: this packet's verdict. */
@@ -1069,7 +1091,8 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT | DP_FF_BPF)) !=
 					    DP_FF_STARTED ||
 			    p->frag != DP_FRAG_NONE || b->sl_rule[j] != RL_RULE_DEFAULT ||
-			    (p->proto == IPPROTO_UDP && (p->dport == 53 || p->sport == 53))))
+			    (p->proto == IPPROTO_UDP && (p->dport == 53 || p->sport == 53)) ||
+			    p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6))
 		return decide_rest(w, b, j, ps, h);
 	if (b->rc != NULL) {
 		uint32_t r = dp_flow_rule(h);
@@ -1091,9 +1114,27 @@ decide_fragment(struct dp_worker *w, struct dp_burst *b, unsigned i)
 	const enum dp_disp orphan = w->orphan_forward ? DP_DISP_FORWARD : DP_DISP_DROP;
 	int32_t pos;
 	uint32_t id;
+	bool overlap;
 
-	if (!dp_frag_find(w->frags, p, &pos, &id, now))
+	if (!dp_frag_find(w->frags, p, rte_pktmbuf_mtod(m, const uint8_t *),
+			    rte_pktmbuf_data_len(m), &pos, &id, now, &overlap))
 		return orphan;
+	if (unlikely(overlap)) {
+		/* A parse reason found here, where the datagram's earlier fragments are known. */
+		struct dp_pkt *mp = &b->meta[i];
+
+		mp->err = DP_PERR_FRAG_OVERLAP;
+		w->parse_ctr.err[DP_PERR_NONE]--;
+		w->parse_ctr.err[DP_PERR_FRAG_OVERLAP]++;
+		if (w->parse_pol.drop[DP_PERR_FRAG_OVERLAP]) {
+			w->parse_ctr.dropped++;
+			if (w->eng != NULL)
+				refused_events(w, b, m, mp, now);
+			return DP_DISP_DROP;
+		}
+		if (w->eng != NULL && refused_events(w, b, m, mp, now) == DP_INSPECT_DROP)
+			return DP_DISP_DROP;
+	}
 	if (!dp_flow_hot_at(w->flows, pos)->live || dp_flow_at(w->flows, pos)->id != id)
 		return orphan;
 	dp_flow_fragment(w->flows, pos, rte_pktmbuf_pkt_len(m), now);

@@ -72,7 +72,7 @@ static const struct det_event_map table[] = {
 	MAPN(D, "ipv4.frag_pkt_too_large", DET_EV_FRAG_TOO_LARGE,
 			"seen on the fragment whose offset and length pass 65535 (IPv4)"),
 	MAPN(D, "ipv4.frag_overlap", DET_EV_FRAG_OVERLAP,
-			"only the overlap RFC 1858 describes: a later fragment over the first fragment's L4 header (IPv4); other overlaps are not seen"),
+			"a later fragment over the first fragment's L4 header (RFC 1858), or over bytes an earlier fragment of the datagram carried (an exact duplicate is not an overlap); overlaps with fragments that came before their first fragment, or with later fragments beyond the first six a datagram keeps, are not seen (IPv4)"),
 	REFUSE(D, "ipv4.unknown_protocol",
 			"Vigil's parser records any IP protocol without flagging unknown ones"),
 	/* IPv6 */
@@ -107,7 +107,7 @@ static const struct det_event_map table[] = {
 	MAPN(D, "ipv6.frag_pkt_too_large", DET_EV_FRAG_TOO_LARGE,
 			"seen on the fragment whose offset and length pass 65535 (IPv6)"),
 	MAPN(D, "ipv6.frag_overlap", DET_EV_FRAG_OVERLAP,
-			"only a later fragment over the first fragment's L4 header (IPv6)"),
+			"a later fragment over the first fragment's L4 header, or over bytes an earlier fragment of the datagram carried (an exact duplicate is not an overlap; IPv6)"),
 	MAP(D, "ipv6.frag_invalid_length", DET_EV_FRAG_BAD_LEN),
 	MAPN(D, "ipv4.frag_invalid_length", DET_EV_FRAG_BAD_LEN,
 			"Vigil's own event (Suricata checks the multiple of 8 for IPv6 only)"),
@@ -274,7 +274,9 @@ static const struct det_event_map table[] = {
 	REFUSE(S, "pkt_spurious_retransmission", NO_SEQ),
 	REFUSE(S, "reassembly_segment_before_base_seq", NO_SEQ),
 	MAPN(S, "reassembly_overlap_different_data", DET_EV_STREAM_OVERLAP_DIFF,
-			"compared with the first 32 bytes of the latest segment that brought new data in that direction: a repeat of older bytes is not compared"),
+			"compared with the first 32 bytes of the latest segment that brought new data in that direction, and an exact copy of that segment (same first byte and length) as a whole by its CRC-32C: a repeat of older bytes is not compared"),
+	MAPN(S, "rst_out_of_window", DET_EV_STREAM_RST_WINDOW,
+			"Vigil's own event, on inspected flows: an RST whose sequence number lies further from the next byte its sender was expected to send than the receiver's latest window at the largest scale (its window field shifted by 14) allows, as blind RST injection sends them; the RST does not move the stream"),
 	REFUSE(S, "reassembly_depth_reached", NO_DEPTH),
 	REFUSE(S, "reassembly_urgent_oob_limit_reached", NO_URG),
 	REFUSE(S, "wrong_thread", NO_THREAD),
@@ -329,6 +331,7 @@ static const char *const ev_names[DET_EV__COUNT] = {
 	[DET_EV_IPV6_DUPL_RH] = "ipv6_dupl_rh",
 	[DET_EV_IPV6_FH_RESERVED] = "ipv6_fh_reserved",
 	[DET_EV_STREAM_OVERLAP_DIFF] = "stream_overlap_diff",
+	[DET_EV_STREAM_RST_WINDOW] = "stream_rst_out_of_window",
 };
 
 const struct det_event_map *

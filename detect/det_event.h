@@ -66,6 +66,7 @@ enum det_event {
 	DET_EV_IPV6_DUPL_RH,	    /* a second IPv6 routing header */
 	DET_EV_IPV6_FH_RESERVED,    /* IPv6 fragment header with reserved bits set */
 	DET_EV_STREAM_OVERLAP_DIFF, /* TCP: bytes seen before come again with other values */
+	DET_EV_STREAM_RST_WINDOW,   /* TCP: an RST outside any window the receiver could offer */
 	DET_EV__COUNT
 };
 

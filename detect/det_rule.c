@@ -2408,6 +2408,12 @@ kw_event(struct pstate *ps, const char *v, unsigned kw)
 		return fail(ps, DET_R_UNSUPPORTED_MODIFIER, ps->val_off, "%s:%s: %s", ps->kw, name,
 				e->why);
 	ps->r->events |= DET_EV_BIT(e->event);
+	/* Events both versions share one bit for (frag_overlap, frag_pkt_too_large): the name's
+	 * version decides. */
+	if (!stream && strncmp(name, "ipv4.", 5) == 0)
+		ps->r->ev_family = 4;
+	else if (!stream && strncmp(name, "ipv6.", 5) == 0)
+		ps->r->ev_family = 6;
 	return 0;
 }
 

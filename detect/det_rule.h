@@ -481,7 +481,10 @@ struct det_rule {
 	uint64_t events;
 	uint64_t events_absent;
 	uint8_t family; /* 4 or 6 from an ipv4/ipv6 header protocol; 0: any */
-	bool pkthdr;	/* "alert pkthdr": also packets that did not parse as far as IP */
+	/* 4 or 6 from a decode-event of one IP version (ipv4.frag_overlap): packets of the other
+	 * version never match, packets that did not parse as far as IP may; 0: any. */
+	uint8_t ev_family;
+	bool pkthdr; /* "alert pkthdr": also packets that did not parse as far as IP */
 
 	uint32_t flow; /* DET_FLOW_* */
 	uint8_t dsize_op;

@@ -434,6 +434,7 @@ header_common(struct det_worker *w, const struct det_erule *er, const struct det
 	if (r->ports_apply && !ports)
 		return false;
 	if ((r->family != 0 && p->family != r->family) || (p->family == 0 && !r->pkthdr) ||
+			(r->ev_family != 0 && p->family != 0 && p->family != r->ev_family) ||
 			!events_ok(r, p))
 		return false;
 	if (!sides_ok(r, p, false, ports) && !(r->bidir && sides_ok(r, p, true, ports)))

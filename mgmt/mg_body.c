@@ -49,6 +49,8 @@ type_name(enum mg_btype t)
 		return "an integer";
 	case MG_BT_BOOL:
 		return "true or false";
+	case MG_BT_ARRAY:
+		return "an array";
 	}
 	return "?";
 }
@@ -178,6 +180,20 @@ mg_body_parse(struct mg_req *r, const struct mg_bfield *fields)
 			if (!json_is_boolean(v))
 				goto wrong_type;
 			break;
+		case MG_BT_ARRAY: {
+			char lim[64];
+
+			if (!json_is_array(v))
+				goto wrong_type;
+			if ((int64_t)json_array_size(v) < f->min ||
+					(int64_t)json_array_size(v) > f->max) {
+				snprintf(lim, sizeof(lim), "%" PRId64 " to %" PRId64, f->min,
+						f->max);
+				member_error(r, k, "'%s' must have %s items", k, lim);
+				goto fail;
+			}
+			break;
+		}
 		}
 		continue;
 	wrong_type:

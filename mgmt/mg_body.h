@@ -19,6 +19,7 @@ enum mg_btype {
 	MG_BT_STRING, /* min/max: length in bytes */
 	MG_BT_INT,    /* min/max: value */
 	MG_BT_BOOL,
+	MG_BT_ARRAY, /* min/max: number of items (the handler checks the items) */
 };
 
 struct mg_bfield {

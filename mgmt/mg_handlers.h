@@ -57,6 +57,11 @@ void mg_h_blocklist(struct mg_req *r);
 void mg_h_block_add(struct mg_req *r);
 void mg_h_block_remove(struct mg_req *r);
 
+/* mg_h_bpf.c: the eBPF programs' maps. */
+void mg_h_bpf_maps(struct mg_req *r);
+void mg_h_bpf_map_entries(struct mg_req *r);
+void mg_h_bpf_map_put(struct mg_req *r);
+void mg_h_bpf_map_delete(struct mg_req *r);
 /* mg_h_learn.c: learning mode */
 void mg_h_learn_get(struct mg_req *r);
 void mg_h_learn_proposal(struct mg_req *r);

@@ -57,6 +57,14 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/learn/proposal", MG_ROLE_VIEWER, mg_h_learn_proposal),
 	WRITE("PUT", "/api/v1/learn/exclusions", MG_ROLE_OPERATOR, mg_h_learn_exclusions, "learn"),
 
+	/* The eBPF programs' maps. */
+	GET("/api/v1/bpf/maps", MG_ROLE_VIEWER, mg_h_bpf_maps),
+	GET("/api/v1/bpf/maps/{name}/entries", MG_ROLE_VIEWER, mg_h_bpf_map_entries),
+	WRITE("PUT", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR, mg_h_bpf_map_put,
+			"bpf_map"),
+	WRITE_NOBODY("DELETE", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR,
+			mg_h_bpf_map_delete, "bpf_map"),
+
 	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),
 	WRITE("PUT", "/api/v1/signatures", MG_ROLE_ADMIN, mg_h_signatures_put, "signatures"),

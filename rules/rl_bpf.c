@@ -32,6 +32,7 @@ struct rl_bpf_prog {
 	uint32_t n_insns;
 	unsigned n_workers;
 	struct rl_bpf_counters *ctr; /* n_workers */
+	struct rl_bpf_maps *maps;    /* NULL: none declared */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -87,6 +88,48 @@ h_flow_hash(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 	return rte_hash_crc(c->src, 16, c->sport) ^ rte_hash_crc(c->dst, 16, c->dport);
 }
 
+static uint64_t
+h_map_lpm4(uint64_t ctx, uint64_t map, uint64_t addr, uint64_t a4, uint64_t a5)
+{
+	uint8_t a[4] = { (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8),
+		(uint8_t)addr };
+
+	RTE_SET_USED(a4), RTE_SET_USED(a5);
+	return rl_bpf_map_lpm(run_of(ctx)->maps, map, 4, a);
+}
+
+static uint64_t
+h_map_lpm(uint64_t ctx, uint64_t map, uint64_t which, uint64_t a4, uint64_t a5)
+{
+	const struct rl_bpf_run *r = run_of(ctx);
+
+	RTE_SET_USED(a4), RTE_SET_USED(a5);
+	if (which > VG_BPF_MAP_DST)
+		return VG_BPF_MAP_NONE;
+	return rl_bpf_map_lpm(r->maps, map, r->ctx.family,
+			which == VG_BPF_MAP_SRC ? r->ctx.src : r->ctx.dst);
+}
+
+static uint64_t
+h_map_lookup(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
+{
+	RTE_SET_USED(a5);
+	return rl_bpf_map_lookup(run_of(ctx)->maps, map, k0, k1);
+}
+
+static uint64_t
+h_map_update(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t value)
+{
+	return rl_bpf_map_update(run_of(ctx)->maps, map, k0, k1, value);
+}
+
+static uint64_t
+h_map_delete(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
+{
+	RTE_SET_USED(a5);
+	return rl_bpf_map_delete(run_of(ctx)->maps, map, k0, k1);
+}
+
 #define ARG_CTX                                                            \
 	{                                                                  \
 		.type = RTE_BPF_ARG_PTR, .size = sizeof(struct vg_bpf_ctx) \
@@ -106,6 +149,12 @@ static const struct rte_bpf_xsym helpers[] = {
 	HELPER("vg_pkt_u16", h_pkt_u16, 2, ARG_CTX, ARG_U64),
 	HELPER("vg_pkt_u32", h_pkt_u32, 2, ARG_CTX, ARG_U64),
 	HELPER("vg_flow_hash", h_flow_hash, 1, ARG_CTX),
+	/* VG_BPF_HELPERS_VERSION 2: maps. */
+	HELPER("vg_map_lpm4", h_map_lpm4, 3, ARG_CTX, ARG_U64, ARG_U64),
+	HELPER("vg_map_lpm", h_map_lpm, 3, ARG_CTX, ARG_U64, ARG_U64),
+	HELPER("vg_map_lookup", h_map_lookup, 4, ARG_CTX, ARG_U64, ARG_U64, ARG_U64),
+	HELPER("vg_map_update", h_map_update, 5, ARG_CTX, ARG_U64, ARG_U64, ARG_U64, ARG_U64),
+	HELPER("vg_map_delete", h_map_delete, 4, ARG_CTX, ARG_U64, ARG_U64, ARG_U64),
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -136,7 +185,7 @@ helper_list(char *buf, size_t len)
  * with err filled.
  */
 static int
-elf_check(const char *path, uint32_t *n_insns, char *err, size_t errlen)
+elf_check(const char *path, uint32_t *n_insns, bool *uses_maps, char *err, size_t errlen)
 {
 	char list[256];
 	Elf *e = NULL;
@@ -198,6 +247,8 @@ elf_check(const char *path, uint32_t *n_insns, char *err, size_t errlen)
 			if (gelf_getsym(d, (int)k, &sym) == NULL || sym.st_shndx != SHN_UNDEF)
 				continue;
 			sn = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (sn != NULL && strncmp(sn, "vg_map_", 7) == 0 && is_helper(sn))
+				*uses_maps = true;
 			if (sn == NULL || sn[0] == '\0' || is_helper(sn))
 				continue;
 			helper_list(list, sizeof(list));
@@ -277,8 +328,8 @@ log_reason(const char *log, char *out, size_t len)
 	}
 }
 
-struct rl_bpf_prog *
-rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t errlen)
+static struct rl_bpf_prog *
+load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size_t errlen)
 {
 	const struct rte_bpf_prm prm = {
 		.xsym = helpers,
@@ -288,10 +339,11 @@ rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t er
 	struct rl_bpf_prog *p;
 	struct rte_bpf_jit j;
 	uint32_t n_insns = 0;
-	char reason[1024];
+	bool uses_maps = false;
+	char reason[1024], mpath[1024];
 	int rc;
 
-	rc = elf_check(path, &n_insns, err, errlen);
+	rc = elf_check(path, &n_insns, &uses_maps, err, errlen);
 	if (rc != 0) {
 		errno = -rc;
 		return NULL;
@@ -306,6 +358,22 @@ rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t er
 	if (p->path == NULL || p->ctr == NULL)
 		goto nomem;
 	memset(p->ctr, 0, n_workers * sizeof(*p->ctr));
+	rc = rl_bpf_maps_load(path, check, &p->maps, reason, sizeof(reason));
+	rl_bpf_maps_path(path, mpath, sizeof(mpath));
+	if (rc == 0 && uses_maps && access(mpath, F_OK) != 0) {
+		snprintf(reason, sizeof(reason), "%s", mpath);
+		snprintf(err, errlen, "%s: calls the map helpers but declares no map (no %s)", path,
+				reason);
+		rl_bpf_free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: maps: %s", path, reason);
+		rl_bpf_free(p);
+		errno = -rc;
+		return NULL;
+	}
 
 	pthread_mutex_lock(&load_lock);
 	FILE *prev = rte_log_get_stream();
@@ -346,12 +414,19 @@ nomem:
 	return NULL;
 }
 
+struct rl_bpf_prog *
+rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t errlen)
+{
+	return load(path, n_workers, jit, false, err, errlen);
+}
+
 void
 rl_bpf_free(struct rl_bpf_prog *p)
 {
 	if (p == NULL)
 		return;
 	rte_bpf_destroy(p->bpf);
+	rl_bpf_maps_free(p->maps);
 	free(p->path);
 	free(p->ctr);
 	free(p);
@@ -373,6 +448,12 @@ bool
 rl_bpf_jitted(const struct rl_bpf_prog *p)
 {
 	return p->jit != NULL;
+}
+
+struct rl_bpf_maps *
+rl_bpf_maps(const struct rl_bpf_prog *p)
+{
+	return p->maps;
 }
 
 struct rl_bpf_counters *
@@ -403,6 +484,7 @@ rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
 uint64_t
 rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r)
 {
+	r->maps = p->maps;
 	if (likely(p->jit != NULL))
 		return p->jit(&r->ctx);
 	return rte_bpf_exec(p->bpf, &r->ctx);
@@ -412,15 +494,28 @@ int
 rl_bpf_check(const char *path, FILE *out)
 {
 	char err[1536];
-	struct rl_bpf_prog *p = rl_bpf_load(path, 1, true, err, sizeof(err));
+	/* Maps: their declarations and files are checked, no table is made (no EAL here). */
+	struct rl_bpf_prog *p = load(path, 1, true, true, err, sizeof(err));
 
 	if (p == NULL) {
 		fprintf(out, "%s\n", err);
 		return 1;
 	}
-	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)\n", path,
+	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)", path,
 			p->n_insns, p->jit ? "JIT" : "interpreter", VG_BPF_CTX_VERSION,
 			sizeof(struct vg_bpf_ctx));
+	for (unsigned i = 0; p->maps != NULL && i < p->maps->n; i++) {
+		const struct rl_bpf_map *m = p->maps->m[i];
+
+		fprintf(out, "%s map %u %s (%s, at most %u entries%s%s)", i ? "," : ";", i,
+				rl_bpf_map_name(m),
+				rl_bpf_map_kind(m) == RL_BPF_MAP_HASH ? "hash"
+				: rl_bpf_map_family(m) == 4	      ? "lpm IPv4"
+								      : "lpm IPv6",
+				rl_bpf_map_max_entries(m), rl_bpf_map_file(m) ? " from " : "",
+				rl_bpf_map_file(m) ? rl_bpf_map_file(m) : "");
+	}
+	fputc('\n', out);
 	rl_bpf_free(p);
 	return 0;
 }

@@ -18,16 +18,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rl_bpf_map.h"
 #include "vigil_bpf.h"
 
 /* vigild's limits, on top of rte_bpf's validator. */
 #define RL_BPF_MAX_INSNS 4096u /* eBPF instructions in the program's section */
 
-/* One run's input: the program sees ctx only; the helpers read the frame through data/len. */
+/*
+ * One run's input: the program sees ctx only; the helpers read the frame through data/len and
+ * the program's maps through maps (rl_bpf_exec() sets it).
+ */
 struct rl_bpf_run {
 	struct vg_bpf_ctx ctx;
 	const uint8_t *data;
 	uint32_t len;
+	struct rl_bpf_maps *maps;
 };
 
 /* Per program, per worker. */
@@ -51,10 +56,11 @@ struct rl_bpf_prog;
 extern bool rl_bpf_jit;
 
 /*
- * Load and validate path (section VG_BPF_SECTION) for n_workers workers; jit false forces the
- * interpreter. Returns the program, or NULL with errno set and err (errlen bytes) filled with
- * the reason: vigild's limit that was exceeded, or the validator's messages.
- * Serialised internally (the validator's log is captured process-wide for the duration).
+ * Load and validate path (section VG_BPF_SECTION) for n_workers workers, with its maps when a
+ * companion file declares them (rl_bpf_map.h); jit false forces the interpreter. Returns the
+ * program, or NULL with errno set and err (errlen bytes) filled with the reason: vigild's limit
+ * that was exceeded, or the validator's messages. Serialised internally (the validator's log is
+ * captured process-wide for the duration).
  */
 struct rl_bpf_prog *rl_bpf_load(
 		const char *path, unsigned n_workers, bool jit, char *err, size_t errlen);
@@ -65,6 +71,9 @@ void rl_bpf_free(struct rl_bpf_prog *p);
 const char *rl_bpf_path(const struct rl_bpf_prog *p);
 uint32_t rl_bpf_n_insns(const struct rl_bpf_prog *p);
 bool rl_bpf_jitted(const struct rl_bpf_prog *p);
+
+/* The program's maps (NULL: it declares none). Their entries change; the set does not. */
+struct rl_bpf_maps *rl_bpf_maps(const struct rl_bpf_prog *p);
 
 /* Worker w's counters (only worker w writes them). */
 struct rl_bpf_counters *rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w);

@@ -11,12 +11,15 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev dpdk-doc libhyperscan-dev libpcre2-dev libsqlite3-dev sqlite3
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libpcap-dev libssl-dev
 	libelf-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libcap-ng-dev libseccomp-dev
-	libsystemd-dev
+	libsystemd-dev libfixbuf-dev
 	# running, demo and tests
 	iproute2 iputils-ping curl tcpdump tshark python3 python3-scapy procps logrotate
 	# the Prometheus endpoint's test: promtool and a real server (tests/api/test_prometheus.py).
 	# Its package enables a server on :9090; see below.
 	prometheus
+	# IPFIX export's test: a real collector (nfcapd) and its reader (nfdump); libfixbuf's
+	# ipfixDump decodes Vigil's enterprise elements
+	nfdump libfixbuf-tools
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)
@@ -58,6 +61,13 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # start. The test starts its own server on a free port, so the one installed here stays off.
 if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
 	systemctl disable --now prometheus.service || true
+fi
+# Debian's nfdump package runs an nfcapd on :2055 (nfdump@default, made by its systemd
+# generator from /etc/nfdump/default.conf) where systemd runs; tests/e2e/test_ipfix.py starts
+# its own on a free port, so the one installed here stays off.
+if [[ " ${missing[*]} " == *" nfdump "* && -d /run/systemd/system ]]; then
+	systemctl disable --now nfdump.service || true
+	systemctl stop 'nfdump@*.service' || true
 fi
 ensure_user
 echo "deps: done"

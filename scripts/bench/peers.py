@@ -224,6 +224,11 @@ VIGILD_LOG_MEMORY = {
 }
 
 
+# What the IPFIX exporter (export.ipfix) says as vigild stops.
+VIGILD_LOG_IPFIX = re.compile(r"ipfix: (\d+) records sent to \S+(?: in \d+ messages, none lost"
+                              r"|, (\d+) lost \((\d+) to a full queue\))")
+
+
 def vigild_stages_run(ctx, run_dir):
     return vigild_run(ctx, run_dir, stages=True)
 
@@ -285,8 +290,10 @@ def vigild_scan_all_run(ctx, run_dir):
 
 def vigild_run(ctx, run_dir, stages=False, signatures=None, sig_extra=None):
     prefix = ctx.prefix("s" if stages else "w" if signatures else "a" if sig_extra else "v")
-    cfg, notes = vigild_config(ctx, prefix, {"stats": {"stages": True}} if stages else None,
-                               signatures, sig_extra)
+    extra = {"stats": {"stages": True}} if stages else {}
+    if getattr(ctx.args, "vigild_extra", None):
+        extra.update(json.loads(ctx.args.vigild_extra))  # run.py --vigild-extra
+    cfg, notes = vigild_config(ctx, prefix, extra or None, signatures, sig_extra)
     cfg_path = os.path.join(run_dir, "vigil.json")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)
@@ -341,6 +348,11 @@ def vigild_run(ctx, run_dir, stages=False, signatures=None, sig_extra=None):
         r["signature_rules"] = int(m.group(1))
     if stages:
         r["stages"] = w.get("stages")
+    m = VIGILD_LOG_IPFIX.search(log)
+    if m:
+        r["ipfix"] = {"records_sent": int(m.group(1)),
+                      "records_lost": int(m.group(2) or 0),
+                      "lost_queue_full": int(m.group(3) or 0)}
     return r
 
 

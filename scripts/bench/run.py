@@ -558,6 +558,8 @@ def make_parser():
     ap.add_argument("--json", help="write the result document here")
     ap.add_argument("--label")
     ap.add_argument("--name", help="scenario name in the results")
+    ap.add_argument("--vigild-extra", dest="vigild_extra", metavar="JSON",
+                    help="sections merged into vigild's config (e.g. '{\"export\": ...}')")
     ap.add_argument("--vigild", default=os.path.join(ROOT, "build", "app", "vigild"))
     ap.add_argument("--testpmd", default="dpdk-testpmd")
     ap.add_argument("--vg-pktgen", dest="vg_pktgen")

@@ -10,8 +10,10 @@ replayed through vigild (net_pcap, packet clock) as the suite does, and its EVE 
   false positive  benign cases in which the detector raised anything
   extra           alerts the detector raised that no case expected (attack cases included)
 
-Usage: detection_table.py --vigild build/app/vigild [--no-huge]
-Prints a Markdown table (docs/DETECTION.md holds its latest output).
+Usage: detection_table.py --vigild build/app/vigild [--no-huge] [--evidence]
+Prints a Markdown table (docs/DETECTION.md holds its latest output); with --evidence, also
+every finding's metric, observed value and facts, case by case (the figures the thresholds in
+docs/DETECTION.md are chosen from).
 """
 import argparse
 import glob
@@ -29,6 +31,8 @@ def main():
     ap.add_argument("--vigild", required=True)
     ap.add_argument("--no-huge", action="store_true")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--evidence", action="store_true",
+                    help="print every finding's metric, observed value and facts")
     args = ap.parse_args()
     args.keep = False
     args.verbose = False
@@ -84,6 +88,15 @@ def main():
         fpr = f"{100.0 * s['fp'] / s['benign']:.0f}%" if s["benign"] else "-"
         print(f"| `{det}` | {s['attack']} | {s['detected']} | {rate} | {s['benign']} | "
               f"{s['fp']} | {fpr} | {s['extra']} |")
+    if args.evidence:
+        print()
+        for name, _, raised, _ in rows:
+            for det in sorted(raised):
+                for a in raised[det]:
+                    v = a["vigil"]
+                    facts = ", ".join(f"{k}={val}" for k, val in sorted(v.get("facts", {}).items()))
+                    print(f"- {name}: {det} {v['severity']} {v['metric']}={v['observed']:g} "
+                          f"(threshold {v['threshold']:g}): {facts}")
     print()
     print(f"{len(rows)} labelled cases ({len(rows) - len(benign_cases)} attack, "
           f"{len(benign_cases)} benign); "

@@ -15,8 +15,8 @@ a, frames sent by an inside host on port b; vigild runs without a policy and for
 them, which each case checks packet by packet. The detectors run on the capture's clock
 (dataplane.clock: packet), so the result does not depend on replay speed.
 
-Cases that fail because of a bug in vigild go to tests/cases/anomaly-pending/ (out of the
-suite; its README.md says what each shows).
+Cases that fail because of a bug in vigild go to tests/cases-pending/ (out of the suite; its
+README.md says what each shows).
 
 Usage: gen_anomaly.py [CASE ...]   (default: every case)
 """
@@ -790,13 +790,14 @@ def case_dns_slow_tunnel():
         dns_q(cap, t, client, 43000 + i, 1100 + i, name, "TXT",
               [DNSRR(rrname=name, type="TXT", ttl=1, rdata=filler(rng, 12).hex())])
         t += 45 * S
-    alerts = [tunnel_alert("slow-example.net", client, "critical", 60, threshold=60,
+    alerts = [tunnel_alert("slow-example.net", client, "high", 60, threshold=60,
                            metric="encoded_names_long", encoding="hex", regularity="regular",
-                           because="record types, answer size, regular timing")]
+                           because="record types, regular timing")]
     alerts += first_signs("slow-example.net", client, "hex")[1:]
-    return ("slow DNS tunnel (one hex TXT query every 45 s for an hour): the long-window tunnel "
-            "finding for slow-example.net after 60 names, critical (record types, answer size, "
-            "regular timing), and its first long name, nothing else", {}, alerts, cap)
+    return ("slow DNS tunnel (one hex TXT query every 45 s for an hour, 12 bytes of hex data in "
+            "each answer): the long-window tunnel finding for slow-example.net after 60 names, "
+            "high (record types, regular timing; its answers are too small to be a sign), and "
+            "its first long name, nothing else", {}, alerts, cap)
 
 
 def case_dns_long_name():
@@ -867,12 +868,14 @@ def case_dns_benign():
 # ICMP tunnels and pings ----------------------------------------------------------------------
 
 
-def ping_payload(n, windows=False):
-    """What ping puts in an echo: Linux iputils 8 bytes of time then bytes counting up from
-    0x10 (the size given with -s); Windows the alphabet again and again."""
+def ping_payload(n, windows=False, t=0):
+    """What ping puts in an echo: Linux iputils the time it sent (a 16-byte timeval: seconds
+    and microseconds, little-endian) then bytes counting up from 0x10 (the size given with -s);
+    Windows the alphabet again and again."""
     if windows:
         return (b"abcdefghijklmnopqrstuvwabcdefghi" * (n // 32 + 1))[:n]
-    return (b"\x00" * 8 + bytes((0x10 + i) & 0xff for i in range(n)))[:n]
+    tv = (T0_S + t // S).to_bytes(8, "little") + (t % S).to_bytes(8, "little")
+    return (tv + bytes(i & 0xff for i in range(16, max(n, 16))))[:n]
 
 
 def echo(cap, t, src, dst, ident, seq, req, rep, rtt=20 * MS):
@@ -903,7 +906,7 @@ def case_icmp_ptunnel():
         echo(cap, t, client, proxy, 0x4a1f, i, req, rep, rtt=30 * MS)
         t += rng.randrange(50 * MS, 150 * MS)
     alert = icmp_alert(client, proxy, "high",
-                       "sizes vary, one side dominates, large")
+                       "sizes vary, one side dominates, data changes, large")
     return ("ptunnel-shaped ICMP tunnel (small requests, replies of up to 1 KB of data, one "
             "identifier): one high ICMP tunnel finding when the flow ends (80 packets) naming "
             "the client, nothing else",
@@ -922,8 +925,8 @@ def case_icmp_icmpsh():
         cmd = rng.choice([b"", b"", b"", b"dir\n", b"whoami\n", b"ipconfig /all\n"])
         echo(cap, t, slave, master, 0x0001, i, out, cmd, rtt=40 * MS)
         t += rng.randrange(200 * MS, 1 * S)
-    alert = icmp_alert(slave, master, "medium",
-                       "sizes vary, one side dominates")
+    alert = icmp_alert(slave, master, "high",
+                       "sizes vary, one side dominates, data changes")
     return ("icmpsh-shaped reverse shell over ICMP (command output in requests, commands in "
             "replies): one ICMP tunnel finding naming the compromised host, nothing else", {},
             [alert], cap)
@@ -936,18 +939,56 @@ def case_icmp_benign():
     cap = Capture()
     mon, win, host = "10.0.0.90", "10.0.0.91", "10.0.0.92"
     for i in range(60):
-        p = ping_payload(56)
-        echo(cap, 1 * S + i * S, mon, "192.0.2.1", 0x0b11, i, p, p)
+        t = 1 * S + i * S
+        p = ping_payload(56, t=t)
+        echo(cap, t, mon, "192.0.2.1", 0x0b11, i, p, p)
     for i in range(40):
         p = ping_payload(32, windows=True)
         echo(cap, 2 * S + i * S, win, "192.0.2.2", 0x0001, i, p, p)
     for i in range(40):
-        p = ping_payload(1472)
-        echo(cap, 3 * S + i * 500 * MS, host, "198.51.100.3", 0x2222, i, p, p)
+        t = 3 * S + i * 500 * MS
+        p = ping_payload(1472, t=t)
+        echo(cap, t, host, "198.51.100.3", 0x2222, i, p, p)
     for i in range(40):
-        echo(cap, 4 * S + i * S, host, "198.51.100.4", 0x3333, i, ping_payload(56), None)
+        t = 4 * S + i * S
+        echo(cap, t, host, "198.51.100.4", 0x3333, i, ping_payload(56, t=t), None)
     return ("pings: every second for a minute, Windows pings, 1472-byte path MTU pings, pings "
             "that get no answer: no alert at all", {}, [], cap)
+
+
+def case_icmp_padded():
+    """A tunnel that pads every echo to one size: 512 bytes of encrypted data in each request
+    and each reply (the client's upstream and the server's downstream, padded when there is
+    less), so that the sizes neither vary nor differ between the directions; about five
+    exchanges a second."""
+    rng, cap = random.Random(303), Capture()
+    client, server = "10.0.0.82", "198.51.100.78"
+    t = 1 * S
+    for i in range(40):
+        echo(cap, t, client, server, 0x7e57, i, filler(rng, 512), filler(rng, 512), rtt=25 * MS)
+        t += rng.randrange(150 * MS, 250 * MS)
+    alert = icmp_alert(client, server, "medium", "data changes, large")
+    return ("ICMP tunnel padding every echo to 512 bytes both ways: sizes uniform and mirrored, "
+            "but every request carries other data and no reply mirrors its request: one medium "
+            "ICMP tunnel finding, nothing else", {}, [alert], cap)
+
+
+def case_icmp_exfil_echoed():
+    """Data leaving in the payloads of pings the receiving host's kernel answers: a file as
+    base64 in 64-byte requests (a 16-byte counter and timestamp header first, as ping -p based
+    exfiltration scripts send), one a second; the replies mirror each request byte for byte, so
+    sizes and directions look like ping."""
+    rng, cap = random.Random(304), Capture()
+    host, drop = "10.0.0.83", "203.0.113.67"
+    data = base64.b64encode(filler(rng, 40 * 48))
+    for i in range(40):
+        t = 1 * S + i * S
+        p = ping_payload(16, t=t) + data[i * 48:(i + 1) * 48]
+        echo(cap, t, host, drop, 0x0f11, i, p, p)
+    alert = icmp_alert(host, drop, "medium", "data changes")
+    return ("data exfiltrated in 64-byte ping payloads that the receiver's kernel echoes back: "
+            "only the changing content gives it away: one medium ICMP tunnel finding, nothing "
+            "else", {}, [alert], cap)
 
 
 def ssh_attempt(cap, rng, t, cli, cport, srv):
@@ -1118,7 +1159,7 @@ def case_benign():
             "alert at all", EXFIL_CONFIG, [], cap)
 
 
-# Cases that fail because of a bug in vigild go to tests/cases/anomaly-pending/, which the suite
+# Cases that fail because of a bug in vigild go to tests/cases-pending/, which the suite
 # does not run, until the bug is fixed. None are pending now.
 PENDING = set()
 
@@ -1149,6 +1190,8 @@ CASES = {
     "anomaly-dns-benign": case_dns_benign,
     "anomaly-icmp-ptunnel": case_icmp_ptunnel,
     "anomaly-icmp-icmpsh": case_icmp_icmpsh,
+    "anomaly-icmp-padded": case_icmp_padded,
+    "anomaly-icmp-exfil-echoed": case_icmp_exfil_echoed,
     "anomaly-icmp-benign": case_icmp_benign,
     "anomaly-bruteforce-ssh": case_bruteforce_ssh,
     "anomaly-exfil": case_exfil,
@@ -1206,7 +1249,7 @@ def main():
             return 2
         description, config, alerts, cap = CASES[name]()
         write_case(name, description, config, alerts, cap,
-                   os.path.join(HERE, "anomaly-pending") if name in PENDING else HERE)
+                   os.path.join(HERE, "..", "cases-pending") if name in PENDING else HERE)
     return 0
 
 

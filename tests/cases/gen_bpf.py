@@ -4,10 +4,15 @@
 (python3-scapy); the outputs are committed. Each example program's verdicts are worked out here
 from what the program is documented to do (docs/BPF.md, bpf/examples/), independently of vigild:
 which destinations are private, how long a query name is, which flows the sampler's hash picks
-(CRC32C as rte_hash_crc computes it, written out below)."""
+(CRC32C as rte_hash_crc computes it, written out below), which prefix of the allow list's files
+holds a source (longest match with ipaddress), which knock sequences are complete in time.
+The map cases' case.json is written here too (their verdicts and counters)."""
 import ipaddress
+import json
 import os
 import sys
+
+import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import pcapfile  # noqa: E402
@@ -159,8 +164,197 @@ def sampler():
     return picked
 
 
+EXAMPLES = os.path.join(HERE, "..", "..", "bpf", "examples")
+
+
+def lpm(entries, addr):
+    """The value of the longest prefix holding addr, or None."""
+    a = ipaddress.ip_address(addr)
+    best = None
+    for e in entries:
+        n = ipaddress.ip_network(e["key"])
+        if n.version == a.version and a in n and (best is None or n.prefixlen > best[0]):
+            best = (n.prefixlen, e["value"])
+    return None if best is None else best[1]
+
+
+def flow_json(proto, src, sport, dst, dport, verdict, packets=None):
+    f = {"proto": proto, "src": src, "sport": sport, "dst": dst, "dport": dport,
+         "verdict": verdict}
+    if packets is not None:
+        f["packets"] = packets
+    return f
+
+
+def write_case(case, description, c, flows, bpf, ports):
+    cj = {"description": description,
+          "input": {"a": "in-a.pcap", "b": "in-b.pcap"},
+          "expect": {"a": "expect-a.pcap", "b": "expect-b.pcap"},
+          "policy": "policy.yaml",
+          "config": {"dataplane": {"clock": "packet"}},
+          "flows": flows,
+          "counters": {"ports": ports, "bpf": [bpf]}}
+    with open(os.path.join(HERE, case, "case.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+
+
+def allow_list():
+    """Flows from port a through a rule with the allow list program: the initiator's source is
+    looked up in the lpm maps filled from allow_list.v4.yaml and allow_list.v6.yaml; flows from
+    a listed source keep the rule's allow (marked with the prefix's value), others are dropped.
+    One run per flow (cached)."""
+    v4 = yaml.safe_load(open(os.path.join(EXAMPLES, "allow_list.v4.yaml")))["entries"]
+    v6 = yaml.safe_load(open(os.path.join(EXAMPLES, "allow_list.v6.yaml")))["entries"]
+    c = Capture()
+    srcs = ["10.1.5.5", "10.1.2.9", "192.0.2.7", "192.0.2.8", "10.2.0.1", "fd00:1::5",
+            "fd00:2::5"]
+    flows, t, allowed = [], 0, 0
+    for k, s in enumerate(srcs):
+        six = ":" in s
+        d = "fd00::2" if six else "10.2.2.2"
+        mark = lpm(v6 if six else v4, s)
+        ok = mark is not None
+        allowed += ok
+        ip, rip = (IPv6(src=s, dst=d), IPv6(src=d, dst=s)) if six else \
+            (IP(src=s, dst=d), IP(src=d, dst=s))
+        sp = 42000 + k
+        c.A(t, ip / TCP(sport=sp, dport=443, flags="S", seq=1), ok)
+        if ok:
+            c.B(t + 1, rip / TCP(sport=443, dport=sp, flags="SA", seq=7, ack=2), True)
+        c.A(t + 2, ip / TCP(sport=sp, dport=443, flags="A", seq=2, ack=8), ok)
+        c.A(t + 3, ip / TCP(sport=sp, dport=443, flags="PA", seq=2, ack=8) / Raw(b"y" * 20), ok)
+        flows.append(flow_json("tcp", s, sp, d, 443, "allow" if ok else "drop",
+                               [3, 1] if ok else [3, 0]))
+        t += 10
+    c.write("bpf-allow-list")
+    n = len(srcs)
+    write_case("bpf-allow-list",
+               "eBPF allow list over lpm maps (bpf/examples/allow_list.c, maps filled from "
+               "allow_list.v4.yaml and allow_list.v6.yaml): flows from 10.1/16, 10.1.2/24, "
+               "192.0.2.7 and fd00:1::/32 keep the rule's allow, marked with the longest "
+               "prefix's value; flows from 192.0.2.8, 10.2.0.1 and fd00:2::5 are dropped; one run "
+               "per flow",
+               c, flows,
+               {"name": "allow-list", "runs": n, "pass": allowed, "drop": n - allowed,
+                "reject": 0, "allow": 0, "invalid": 0, "cached": n, "marks": allowed},
+               [{"name": "a", "rx_packets": 3 * n, "tx_packets": allowed},
+                {"name": "b", "rx_packets": allowed, "tx_packets": 3 * allowed}])
+    print("bpf-allow-list:", allowed, "of", n, "allowed")
+
+
+def rst_for(syn):
+    """The RST/ACK vigild answers a rejected SYN with (as in policy-reject)."""
+    six = IPv6 in syn
+    t = syn[TCP]
+    tcp = TCP(sport=t.dport, dport=t.sport, flags="RA", seq=0, ack=t.seq + 1, window=0)
+    if six:
+        return IPv6(src=syn[IPv6].dst, dst=syn[IPv6].src, hlim=64) / tcp
+    return IP(src=syn[IP].dst, dst=syn[IP].src, id=0, ttl=64, flags=0) / tcp
+
+
+def port_knock():
+    """The port knocking program (config from port_knock.config.yaml) on a rule that drops TCP
+    from port a: SYNs to the knock ports A, B, C, in order and each within the window of the
+    one before, open the protected port P for the source; a SYN to P otherwise is rejected
+    (RST/ACK back on port a). Every knock is a flow of its own (on its own port): the program's
+    state per source is in its hash map."""
+    cfg = {e["key"]: e["value"] for e in
+           yaml.safe_load(open(os.path.join(EXAMPLES, "port_knock.config.yaml")))["entries"]}
+    A, B, C, P, win_ms = cfg[0], cfg[1], cfg[2], cfg[3], cfg[4] * 1000
+    c = Capture()
+    state = {}  # source -> (step, time of the last knock in ms): the program's logic
+    flows, n = [], {"allow": 0, "reject": 0, "pass": 0}
+    a_rx, a_tx, b_rx, b_tx = 0, 0, 0, 0
+    sport = [50000]
+
+    def syn(t, src, dport):
+        nonlocal a_rx, a_tx, b_rx, b_tx
+        six = ":" in src
+        dst = "fd00::2" if six else "10.2.2.2"
+        sp = sport[0]
+        sport[0] += 1
+        ip, rip = (IPv6(src=src, dst=dst), IPv6(src=dst, dst=src)) if six else \
+            (IP(src=src, dst=dst), IP(src=dst, dst=src))
+        st = state.get(src)
+        step = st[0] if st is not None and t - st[1] <= win_ms else 0
+        f = ip / TCP(sport=sp, dport=dport, flags="S", seq=100)
+        if dport == P:
+            ok = step == 3
+            c.A(t, f, ok)
+            a_rx += 1
+            if ok:
+                c.B(t + 1, rip / TCP(sport=P, dport=sp, flags="SA", seq=500, ack=101), True)
+                c.A(t + 2, ip / TCP(sport=sp, dport=P, flags="A", seq=101, ack=501), True)
+                c.A(t + 3, ip / TCP(sport=sp, dport=P, flags="PA", seq=101, ack=501) / Raw(b"SSH-2.0-x\r\n"), True)
+                a_rx += 2
+                b_rx += 1
+                a_tx += 1
+                b_tx += 3
+                n["allow"] += 1
+                flows.append(flow_json("tcp", src, sp, dst, dport, "allow", [3, 1]))
+            else:
+                c.out_a.append((t, s2c(rst_for(f))))
+                a_tx += 1
+                n["reject"] += 1
+                flows.append(flow_json("tcp", src, sp, dst, dport, "reject", [1, 0]))
+            return
+        c.A(t, f, False)
+        a_rx += 1
+        n["pass"] += 1
+        flows.append(flow_json("tcp", src, sp, dst, dport, "drop", [1, 0]))
+        if dport == A:
+            state[src] = (1, t)
+        elif dport == B and step == 1:
+            state[src] = (2, t)
+        elif dport == C and step == 2:
+            state[src] = (3, t)
+        elif dport in (B, C):
+            state.pop(src, None)
+
+    # Without knocking: refused. Then the sequence, and the port opens.
+    syn(0, "10.1.1.1", P)
+    syn(10, "10.1.1.1", A)
+    syn(20, "10.1.1.1", B)
+    syn(30, "10.1.1.1", C)
+    syn(40, "10.1.1.1", P)
+    syn(50, "10.1.1.1", 80)  # not a knock port: the rule's drop
+    # Out of order.
+    syn(100, "10.1.1.2", A)
+    syn(110, "10.1.1.2", C)
+    syn(120, "10.1.1.2", B)
+    syn(130, "10.1.1.2", P)
+    # Too slow: B comes after the window.
+    syn(200, "10.1.1.3", A)
+    syn(200 + win_ms + 1, "10.1.1.3", B)
+    syn(200 + win_ms + 2, "10.1.1.3", C)
+    syn(200 + win_ms + 3, "10.1.1.3", P)
+    # IPv6, in order (the state is keyed by the whole address).
+    syn(300, "fd00::1", A)
+    syn(301, "fd00::1", B)
+    syn(302, "fd00::1", C)
+    syn(303, "fd00::1", P)
+    c.write("bpf-port-knock")
+    runs = sum(n.values())
+    write_case("bpf-port-knock",
+               "eBPF port knocking (bpf/examples/port_knock.c, config from "
+               "port_knock.config.yaml: knocks %d, %d, %d open port %d for %d s) on a rule that "
+               "drops TCP from port a: a SYN to %d without the knocks is rejected (RST/ACK, byte "
+               "for byte); after the knocks in order it is allowed with its connection; knocks "
+               "out of order or slower than the window do not open it; IPv6 sources alike"
+               % (A, B, C, P, win_ms // 1000, P),
+               c, flows,
+               {"name": "knock", "runs": runs, "pass": n["pass"], "drop": 0,
+                "reject": n["reject"], "allow": n["allow"], "invalid": 0, "cached": runs},
+               [{"name": "a", "rx_packets": a_rx, "tx_packets": a_tx},
+                {"name": "b", "rx_packets": b_rx, "tx_packets": b_tx}])
+    print("bpf-port-knock:", n)
+
+
 if __name__ == "__main__":
     allow_private()
     dns_qname()
     sampler()
+    allow_list()
+    port_knock()
     print("bpf cases written")

@@ -140,6 +140,84 @@ def fragments():
     write("sig-fragments", "expect-b.pcap", a[:len(frags) - 1] + a[len(frags):])
 
 
+def frag_overlap():
+    """sig-frag-overlap: a datagram whose later fragments overlap (the evasion of Ptacek and
+    Newsham: the second copy of bytes 48..88 says "attack" where the first said "benign", and
+    receivers disagree on which one wins) is dropped at the overlapping fragment, counted as
+    the parse reason frag_overlap, and Suricata's decoder rule (2200070, as shipped) alerts on
+    it; an IPv6 datagram with an overlap is dropped the same way (RFC 5722); a fragment the
+    network repeated exactly (a duplicate) and fragments that merely touch pass."""
+    from scapy.all import IPv6, IPv6ExtHdrFragment
+    a = []
+    udp = bytes(UDP(sport=7100, dport=7101, len=8 + 88) / Raw(b"\0" * 88))[:8]
+    data = udp + b"x" * 40 + (b"benign-" * 7)[:48]
+
+    def v4(ident, off, chunk, more):
+        return c2s(IP(src="10.1.1.1", dst="10.2.2.2", id=ident, proto=17, flags="MF" if more else 0,
+                      frag=off // 8) / Raw(chunk))
+    # Datagram 1: [0, 48) with the UDP header, [48, 96), then [48, 96) again with other bytes.
+    a.append((0, v4(901, 0, data[:48], True)))
+    a.append((1, v4(901, 48, data[48:], False)))
+    a.append((2, v4(901, 48, (b"attack-" * 7)[:48], False)))
+    # Datagram 2: the second fragment repeated byte for byte (a duplicate), then a third
+    # fragment right after it: nothing to report.
+    d2 = udp + b"y" * 40 + b"z" * 48
+    a.append((3, v4(902, 0, d2[:48], True)))
+    a.append((4, v4(902, 48, d2[48:72], True)))
+    a.append((5, v4(902, 48, d2[48:72], True)))
+    a.append((6, v4(902, 72, d2[72:], False)))
+    # Datagram 3, IPv6: [0, 48), then [40, 96): over the first's last bytes.
+    v6 = IPv6(src="fd00::1", dst="fd00::2")
+    d3 = udp + b"q" * 88
+    a.append((7, c2s(v6 / IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=903) / Raw(d3[:48]))))
+    a.append((8, c2s(v6 / IPv6ExtHdrFragment(nh=17, offset=5, m=0, id=903) / Raw(d3[40:]))))
+    write("sig-frag-overlap", "in-a.pcap", a)
+    write("sig-frag-overlap", "expect-b.pcap", [x for x in a if x[0] not in (2, 8)])
+
+
+def rst_inject():
+    """sig-rst-inject: blind RST injection against an inspected connection. After the handshake
+    and a request, an attacker who knows the addresses and ports but not the sequence numbers
+    sends RSTs "from the server" with guessed numbers, far from any window; Vigil's
+    stream-event rst_out_of_window marks them and the case's drop rule drops them, so the
+    client never sees them. The server's real RST at the end (its next sequence number)
+    passes, and so does a second connection's RST whose number lies inside the window."""
+    a, b = [], []
+    ip, rip = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    req = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    for k, port in enumerate((40200, 40201)):
+        t = k * 100
+        a.append((t, c2s(ip / TCP(sport=port, dport=80, flags="S", seq=1000, window=64240))))
+        b.append((t + 1, s2c(rip / TCP(sport=80, dport=port, flags="SA", seq=5000, ack=1001,
+                                       window=65160))))
+        a.append((t + 2, c2s(ip / TCP(sport=port, dport=80, flags="A", seq=1001, ack=5001,
+                                      window=502))))
+        a.append((t + 3, c2s(ip / TCP(sport=port, dport=80, flags="PA", seq=1001, ack=5001,
+                                      window=502) / Raw(req))))
+        ack = 1001 + len(req)
+        if k == 0:
+            # Guesses spread over the sequence space, as a blind attacker sends them.
+            for i, guess in enumerate((0x40000000, 0x90000000, 0xd0001000)):
+                b.append((t + 4 + i, s2c(rip / TCP(sport=80, dport=port, flags="R", seq=guess,
+                                                   window=0))))
+            # The connection goes on: the answer, then the server's own RST at its next
+            # sequence number.
+            resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+            b.append((t + 10, s2c(rip / TCP(sport=80, dport=port, flags="PA", seq=5001, ack=ack,
+                                            window=509) / Raw(resp))))
+            b.append((t + 11, s2c(rip / TCP(sport=80, dport=port, flags="R", seq=5001 + len(resp),
+                                            window=0))))
+        else:
+            # An RST inside the window (RFC 5961 would have the host challenge it; it is no
+            # blind guess far off): not an event.
+            b.append((t + 4, s2c(rip / TCP(sport=80, dport=port, flags="R", seq=5001 + 20000,
+                                           window=0))))
+    write("sig-rst-inject", "in-a.pcap", a)
+    write("sig-rst-inject", "in-b.pcap", b)
+    write("sig-rst-inject", "expect-b.pcap", a)
+    write("sig-rst-inject", "expect-a.pcap", [x for x in b if x[0] not in (4, 5, 6)])
+
+
 def first_packets():
     """sig-first-packet: what a rule sees of a packet is its flow as that packet left it, even
     when the flow's first packets share a burst: an IP-only rule fires on the first packet of
@@ -368,7 +446,8 @@ def injection():
     same numbers and other bytes: Suricata's overlap rule (2210050, as shipped) alerts once on
     the real answer, and a drop rule of the case on the same event drops it in the second
     connection. An exact retransmission (same bytes) and a retransmission of the first bytes
-    only raise nothing."""
+    only raise nothing. A third connection resends the client's request with the same first 40
+    bytes and other bytes after them: the overlap rule alerts on the client's copy."""
     a, b = [], []
     for k, port in enumerate((40100, 40101)):
         t = k * 100
@@ -385,13 +464,26 @@ def injection():
         real = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
         b.append((t + 6, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(forged))))
         b.append((t + 7, s2c(sip / TCP(sport=80 + k, dport=port, flags="PA", seq=5001, ack=ack) / Raw(real))))
+    # An evasion that counts on the receiver keeping one of two copies: the client sends a
+    # request, then the same segment (same numbers, same length, the same first 40 bytes) with
+    # other bytes after them; the copies differ only beyond the head kept byte for byte.
+    t = 200
+    cip, sip = IP(src="10.1.1.1", dst="10.2.2.2"), IP(src="10.2.2.2", dst="10.1.1.1")
+    a.append((t, c2s(cip / TCP(sport=40102, dport=82, flags="S", seq=1000))))
+    b.append((t + 1, s2c(sip / TCP(sport=82, dport=40102, flags="SA", seq=5000, ack=1001))))
+    a.append((t + 2, c2s(cip / TCP(sport=40102, dport=82, flags="A", seq=1001, ack=5001))))
+    one = b"GET /download?file=report.pdf HTTP/1.1\r\nHost: files.example.com\r\n\r\n"
+    two = one.replace(b"files.example.com", b"evil.example.org\r")
+    assert len(one) == len(two) and one[:40] == two[:40]
+    a.append((t + 3, c2s(cip / TCP(sport=40102, dport=82, flags="PA", seq=1001, ack=5001) / Raw(one))))
+    a.append((t + 4, c2s(cip / TCP(sport=40102, dport=82, flags="PA", seq=1001, ack=5001) / Raw(two))))
     write("sig-injection", "in-a.pcap", a)
     write("sig-injection", "in-b.pcap", b)
     write("sig-injection", "expect-b.pcap", a)
     write("sig-injection", "expect-a.pcap", [x for x in b if x[0] != 107])
 
 
-CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-anomalies": anomalies, "sig-injection": injection, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments,
+CASES = {"sig-reject-receiver": reject_receiver, "sig-threshold": threshold, "sig-events": events, "sig-anomalies": anomalies, "sig-injection": injection, "sig-header": header_keywords, "sig-applayer": applayer, "sig-first-packet": first_packets, "sig-fragments": fragments, "sig-frag-overlap": frag_overlap, "sig-rst-inject": rst_inject,
          "sig-reject": reject_and_dry_run, "sig-stream": stream, "eve-applayer": eve_applayer}
 
 if __name__ == "__main__":

@@ -5,16 +5,25 @@
  * from the input's next bytes (any values a program could be handed); the rest is the frame.
  * Each program runs JIT-compiled and interpreted: both must agree and return a verdict vigild
  * accepts (dp_bpf_rc_valid). No crash, no read past the frame (ASan sees the copy's end).
+ * The map examples (allow_list, port_knock) run with their maps as their files fill them; the
+ * JIT's and the interpreter's copies each have their own maps, which see the same inputs in the
+ * same order (port_knock writes its state) and so stay alike. Maps need the EAL (no hugepages).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include <rte_eal.h>
+
 #include "dp_bpf_ctx.h"
 #include "dp_parse.h"
 #include "rl_bpf.h"
+#include "vg_eal_cleanup.h"
 
-static const char *const examples[] = { "pass", "allow_private", "dns_qname", "sampler" };
+static const char *const examples[] = { "pass", "allow_private", "dns_qname", "sampler",
+	"allow_list", "port_knock" };
 #define N_EX (sizeof(examples) / sizeof(examples[0]))
 
 static struct rl_bpf_prog *progs[N_EX][2]; /* [interpreter, JIT] */
@@ -22,6 +31,17 @@ static struct rl_bpf_prog *progs[N_EX][2]; /* [interpreter, JIT] */
 static void
 load_all(void)
 {
+	char prefix[64];
+
+	/* Two copies of allow_list's two lpm maps: 64 MiB each. */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=vgfuzzbpf%d", (int)getpid());
+	char *argv[] = { "fuzz", "--no-huge", "-m", "640", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, NULL };
+	if (rte_eal_init(11, argv) < 0) {
+		fprintf(stderr, "fuzz_bpf: EAL init failed\n");
+		abort();
+	}
+	atexit(vg_eal_cleanup);
 	for (size_t i = 0; i < N_EX; i++)
 		for (int jit = 0; jit <= 1; jit++) {
 			char path[512], err[1536];

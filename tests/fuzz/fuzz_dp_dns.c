@@ -73,7 +73,10 @@ check(const struct dp_event_app *app)
 		abort();
 	size_t len = (size_t)((const char *)nul - app->dns_qname);
 
-	if (len > app->dns_qname_len || app->dns_qtype == 0)
+	if (len > app->dns_qname_len || app->dns_response > 1 || app->dns_rcode > 15)
+		abort();
+	/* A query always has its question; a response has one only if its query was seen. */
+	if (!app->dns_response && app->dns_qtype == 0)
 		abort();
 	for (size_t i = 0; i < len; i++)
 		if (app->dns_qname[i] >= 'A' && app->dns_qname[i] <= 'Z')

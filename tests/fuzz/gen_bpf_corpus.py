@@ -34,6 +34,13 @@ seeds = {
                                               5353, 53, 0, 0, 4000, 14, 34, 42, 0, 60, 1, 0, 0)
                             + bytes(32) + bytes(dns("www.example.com"))),
     "raw-ctx-garbage": (0xff, bytes(range(256))),
+    # The map examples: a knock (port_knock writes its state), the protected port, an allowed
+    # source of allow_list (IPv4 and IPv6).
+    "knock-a": (0x00, bytes(E / IP(src="10.1.1.1", dst="10.2.2.2") / TCP(sport=50000, dport=7001, flags="S"))),
+    "knock-p": (0x00, bytes(E / IP(src="10.1.1.1", dst="10.2.2.2") / TCP(sport=50001, dport=22, flags="S"))),
+    "knock-v6": (0x00, bytes(E / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=50002, dport=7002, flags="S"))),
+    "allowed-src": (0x00, bytes(E / IP(src="10.1.2.9", dst="10.2.2.2") / TCP(sport=42000, dport=443, flags="S"))),
+    "allowed-src-v6": (0x00, bytes(E / IPv6(src="fd00:1::5", dst="fd00::2") / TCP(sport=42001, dport=443, flags="S"))),
 }
 os.makedirs(OUT, exist_ok=True)
 for name, (mode, body) in seeds.items():

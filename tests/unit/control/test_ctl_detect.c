@@ -584,6 +584,75 @@ test_dns_tunnel_finding(void **state)
 	ctl_detectors_free(d);
 }
 
+/* The response to the query of flow id: an update with its answers' data. */
+static void
+dns_response(struct ctl_detectors *d, uint64_t t, const char *client, uint32_t id, unsigned data)
+{
+	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_UPDATE, t, client, (uint16_t)(30000 + id),
+			"10.0.0.53", 53, 17, id);
+
+	ctl_test_counts(&ev, 1, 1, 80, 200);
+	ev.app.dns_response = 1;
+	ev.app.dns_answer_bytes = (uint16_t)data;
+	ctl_detectors_on_event(d, &ev);
+}
+
+/*
+ * Answers count when their response arrives, for the domain of the flow's latest query, by
+ * the data their records carry: a tunnel's TXT answers make the finding surer, the four bytes
+ * of an A record do not, and responses of one flow do not count for another's domain.
+ */
+static void
+test_dns_tunnel_answers(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_DNS_TUNNEL);
+	struct ctl_detectors *d;
+	uint64_t seed = 11;
+
+	(void)state;
+	d = make(&c);
+	for (unsigned i = 0; i < 30; i++) {
+		char hex[80], name[160];
+
+		for (unsigned j = 0; j < 60; j++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			hex[j] = "0123456789abcdef"[(seed >> 33) % 16];
+		}
+		hex[60] = '\0';
+		/* A tunnel with 300 bytes of TXT data in each answer, at irregular times. */
+		uint64_t t = T0_NS + i * 1000 * MS + (i % 2) * 900 * MS;
+
+		snprintf(name, sizeof(name), "%.30s.%s.txt.example", hex, hex + 30);
+		dns_query(d, t, "10.0.0.66", name, 1, i);
+		/* Another client's A lookups, answered between the tunnel's query and answer. */
+		snprintf(name, sizeof(name), "%.30s.%s.a.example", hex + 1, hex + 31);
+		dns_query(d, t + 1, "10.0.0.67", name, 1, 100 + i);
+		dns_response(d, t + 2, "10.0.0.67", 100 + i, 4);
+		dns_response(d, t + 3, "10.0.0.66", i, 300);
+	}
+	assert_int_equal(count_sid(CTL_SID_DNS_TUNNEL), 2);
+	for (unsigned k = 0; k < sink.n; k++) {
+		const struct ctl_alert *a = &sink.a[k];
+
+		if (a->sid != CTL_SID_DNS_TUNNEL)
+			continue;
+		if (strcmp(ctl_alert_fact_get(a, "domain"), "txt.example") == 0) {
+			/* Its last answer came after the finding: 29 answers of 300. */
+			assert_string_equal(ctl_alert_fact_get(a, "answer"),
+					"300 bytes of data a response on average");
+			assert_string_equal(ctl_alert_fact_get(a, "because"), "answer size");
+			assert_int_equal(a->severity, CTL_SEV_HIGH);
+		} else {
+			assert_string_equal(ctl_alert_fact_get(a, "domain"), "a.example");
+			assert_string_equal(ctl_alert_fact_get(a, "answer"),
+					"4 bytes of data a response on average");
+			assert_string_equal(ctl_alert_fact_get(a, "because"), "encoded names only");
+			assert_int_equal(a->severity, CTL_SEV_MEDIUM);
+		}
+	}
+	ctl_detectors_free(d);
+}
+
 /* ICMP tunnel -------------------------------------------------------------------------------- */
 
 static void
@@ -624,6 +693,71 @@ test_icmp_tunnel(void **state)
 							    "ICMP echo packets",
 						     "identifier 11", "sizes vary", NULL });
 	assert_int_equal(sink.a[1].severity, CTL_SEV_MEDIUM);
+	ctl_detectors_free(d);
+}
+
+/* An update of an echo flow with what its echoes did since the previous one. */
+static void
+echo_update(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
+		uint8_t type, uint64_t pkts, unsigned changed, unsigned mismatched)
+{
+	struct dp_event ev = ctl_test_ev4(type, t, src, id, "192.0.2.1", id, 1, flow);
+
+	/* One size both ways (512 bytes): neither sizes nor directions give it away. */
+	ctl_test_counts(&ev, pkts, pkts, pkts * 554, pkts * 554);
+	ev.flow.payload_mean = 512;
+	ev.flow.payload_var = 0;
+	ev.app.echo = (struct dp_event_echo){ .req_compared = 10,
+		.req_changed = (uint8_t)changed,
+		.rep_compared = 10,
+		.rep_mismatched = (uint8_t)mismatched };
+	ctl_detectors_on_event(d, &ev);
+}
+
+/*
+ * The echoes' content: uniform, mirrored sizes pass the size signs, but requests whose data
+ * changes or replies that do not mirror them are data. The counts add up over the flow's
+ * events; a ping (whose time in its first 16 bytes the worker leaves out) has neither.
+ */
+static void
+test_icmp_tunnel_content(void **state)
+{
+	struct ctl_detect_cfg c = only(CTL_DET_ICMP_TUNNEL);
+	struct ctl_detectors *d;
+
+	(void)state;
+	d = make(&c);
+	/* A ping: 40 echoes, nothing changed, everything mirrored. */
+	for (unsigned i = 1; i <= 4; i++)
+		echo_update(d, T0_NS + i * NS_PER_S, "10.0.0.1", 7, 1,
+				i == 4 ? DP_EV_FLOW_END : DP_EV_FLOW_UPDATE, 10 * i, 0, 0);
+	/* A few changed requests (a ping whose pattern someone changed once): not half. */
+	for (unsigned i = 1; i <= 4; i++)
+		echo_update(d, T0_NS + i * NS_PER_S, "10.0.0.2", 8, 2,
+				i == 4 ? DP_EV_FLOW_END : DP_EV_FLOW_UPDATE, 10 * i, i == 2 ? 3 : 0,
+				0);
+	assert_int_equal(sink.n, 0);
+	/* A padded tunnel: every request new, no reply mirrored; judged once sustained (30
+	 * packets: the second update), the counts of both updates added. */
+	echo_update(d, T0_NS + NS_PER_S, "10.0.0.5", 11, 5, DP_EV_FLOW_UPDATE, 10, 10, 10);
+	assert_int_equal(sink.n, 0);
+	echo_update(d, T0_NS + 2 * NS_PER_S, "10.0.0.5", 11, 5, DP_EV_FLOW_UPDATE, 20, 9, 10);
+	assert_int_equal(count_sid(CTL_SID_ICMP_TUNNEL), 1);
+	assert_int_equal(sink.a[0].severity, CTL_SEV_MEDIUM);
+	assert_string_equal(ctl_alert_fact_get(&sink.a[0], "signs"), "data changes, large");
+	assert_string_equal(ctl_alert_fact_get(&sink.a[0], "changed"), "19 of 20");
+	assert_string_equal(ctl_alert_fact_get(&sink.a[0], "mismatched"), "20 of 20");
+	assert_explained(&sink.a[0], (const char *const[]){ "19 of 20 requests carried other data",
+						     "20 of 20 replies did not mirror", NULL });
+	/* Once per flow. */
+	echo_update(d, T0_NS + 3 * NS_PER_S, "10.0.0.5", 11, 5, DP_EV_FLOW_END, 30, 10, 10);
+	assert_int_equal(count_sid(CTL_SID_ICMP_TUNNEL), 1);
+	/* Data leaving in requests the receiver's kernel mirrors: only the changes. */
+	for (unsigned i = 1; i <= 4; i++)
+		echo_update(d, T0_NS + i * NS_PER_S, "10.0.0.6", 12, 6,
+				i == 4 ? DP_EV_FLOW_END : DP_EV_FLOW_UPDATE, 10 * i, 10, 0);
+	assert_int_equal(count_sid(CTL_SID_ICMP_TUNNEL), 2);
+	assert_string_equal(ctl_alert_fact_get(&sink.a[1], "signs"), "data changes, large");
 	ctl_detectors_free(d);
 }
 
@@ -1117,8 +1251,8 @@ test_all_templates_resolve(void **state)
 	static const char *const facts[] = { "port_lo", "port_hi", "ports", "probe", "sources",
 		"half_open", "example", "longest", "entropy", "domain", "failed", "service",
 		"targets", "to", "encoding", "length", "typed", "queries", "types", "answer", "gap",
-		"regularity", "because", "mean_size", "sd_size", "signs", "attempts", "peak",
-		NULL };
+		"regularity", "because", "mean_size", "sd_size", "signs", "changed", "mismatched",
+		"attempts", "peak", NULL };
 	unsigned n = ctl_detect_n_templates();
 
 	(void)state;
@@ -1221,7 +1355,9 @@ main(void)
 		cmocka_unit_test(test_dns_tunnel),
 		cmocka_unit_test(test_public_suffix_list),
 		cmocka_unit_test(test_dns_tunnel_finding),
+		cmocka_unit_test(test_dns_tunnel_answers),
 		cmocka_unit_test(test_icmp_tunnel),
+		cmocka_unit_test(test_icmp_tunnel_content),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_exfiltration),
 		cmocka_unit_test(test_exfil_quiet_during_warmup),

@@ -133,6 +133,7 @@ assert_app(const struct dp_event_app *app, const char *qname, unsigned qname_len
 	assert_int_equal(app->dns_qname_len, qname_len);
 	assert_int_equal(app->dns_qtype, qtype);
 	assert_int_equal(app->dns_rcode, 0);
+	assert_int_equal(app->dns_response, 0);
 }
 
 static void
@@ -228,7 +229,7 @@ test_long_names(void **state)
 	/* Beyond it (the parser renders up to 1025 bytes, as Suricata): 319 as text. */
 	const unsigned beyond[] = { 63, 63, 63, 63, 63 };
 	/* Just over what the event keeps. */
-	const unsigned just_over[] = { 60, 54 };
+	const unsigned just_over[] = { 60, 52 };
 
 	(void)state;
 	check_long(at_limit, 4);
@@ -236,7 +237,7 @@ test_long_names(void **state)
 	check_long(just_over, 2);
 
 	/* Exactly what the event keeps: all of it. */
-	const unsigned fits[] = { 60, 53 };
+	const unsigned fits[] = { 60, 51 };
 	char name[200];
 	struct dp_event_app app;
 	struct msg m;
@@ -248,10 +249,10 @@ test_long_names(void **state)
 	put16(&m, 1);
 	put16(&m, 1);
 	assert_true(query_facts(&m, &app));
-	assert_int_equal(strlen(app.dns_qname), 114);
+	assert_int_equal(strlen(app.dns_qname), 112);
 	assert_int_equal(app.dns_qname[0], 'a');
-	assert_int_equal(app.dns_qname[113], 'b');
-	assert_int_equal(app.dns_qname_len, 114);
+	assert_int_equal(app.dns_qname[111], 'b');
+	assert_int_equal(app.dns_qname_len, 112);
 }
 
 static void
@@ -351,9 +352,71 @@ test_malformed(void **state)
 		m.len = n;
 		if (query_facts(&m, &app)) {
 			assert_true(strlen(app.dns_qname) < sizeof(app.dns_qname));
-			assert_true(app.dns_qtype != 0);
+			assert_true(app.dns_qtype != 0 || app.dns_response == 1);
+			assert_true(app.dns_rcode <= 15);
 		}
 	}
+}
+
+/* A response to msg's query (its id and question), with rcode and one A answer. */
+static void
+response_of(const struct msg *q, struct msg *r, unsigned rcode)
+{
+	*r = *q;
+	r->b[2] = 0x81; /* QR, RD */
+	r->b[3] = (uint8_t)(0x80 | rcode);
+	r->b[7] = 1; /* ancount */
+	put16(r, 0xc00c);
+	put16(r, 1);
+	put16(r, 1);
+	put16(r, 0);
+	put16(r, 60);
+	put16(r, 4);
+	put(r, "\x0a\x00\x00\x01", 4);
+}
+
+/*
+ * Responses have facts of their own, flagged: control counts a flow's reply bytes as answers
+ * at the response's event (not at whatever later event of the flow), and must not take the
+ * response for another query.
+ */
+static void
+test_response(void **state)
+{
+	struct dp_event_app app;
+	struct msg q, r;
+	struct dp_flow *f = new_flow();
+	struct dp_pkt p = udp(40000, 53);
+
+	(void)state;
+	query_hdr(&q, 0x4242, 1);
+	put_name(&q, "Data.Tunnel.example");
+	put16(&q, 16);
+	put16(&q, 1);
+	assert_true(dp_inspect_dns(in, f, q.b, q.len, &p, 0, &app));
+	assert_app(&app, "data.tunnel.example", 19, 16);
+	/* NXDOMAIN, on the same flow: the question it answers, the rcode, the flag. */
+	response_of(&q, &r, 3);
+	memset(&app, 0xee, sizeof(app));
+	assert_true(dp_inspect_dns(in, f, r.b, r.len, &p, 1, &app));
+	assert_int_equal(app.dns_response, 1);
+	assert_int_equal(app.dns_rcode, 3);
+	assert_int_equal(app.dns_answer_bytes, 4); /* one A record */
+	assert_int_equal(app.dns_qtype, 16);
+	assert_string_equal(app.dns_qname, "data.tunnel.example");
+	dp_inspect_flow_end(in, f);
+
+	/* A response whose query was not seen: flagged, its rcode, no question. */
+	f = new_flow();
+	response_of(&q, &r, 0);
+	memset(&app, 0xee, sizeof(app));
+	assert_true(dp_inspect_dns(in, f, r.b, r.len, &p, 1, &app));
+	assert_int_equal(app.dns_response, 1);
+	assert_int_equal(app.dns_rcode, 0);
+	assert_int_equal(app.dns_answer_bytes, 4);
+	assert_int_equal(app.dns_qtype, 0);
+	assert_string_equal(app.dns_qname, "");
+	dp_inspect_flow_end(in, f);
 }
 
 static void
@@ -414,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_pointers),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_not_dns_path),
 	};
 

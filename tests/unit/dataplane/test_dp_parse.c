@@ -1866,9 +1866,11 @@ test_every_reason_named_and_tested(void **state)
 			continue;
 		for (size_t c = 0; c < N_BAD; c++)
 			tested |= bad_cases[c].want == (enum dp_parse_err)i;
-		/* the L4 checksum reasons need parse.l4_checksum: test_l4_checksum */
+		/* the L4 checksum reasons need parse.l4_checksum: test_l4_checksum; a fragment's
+		 * overlap with earlier ones is found by the fragment table (test_dp_frag's
+		 * test_overlap, the pcap case parse-frag-overlap) */
 		tested |= i == DP_PERR_TCP_BAD_CHECKSUM || i == DP_PERR_UDP_BAD_CHECKSUM ||
-			  i == DP_PERR_ICMP_BAD_CHECKSUM;
+			  i == DP_PERR_ICMP_BAD_CHECKSUM || i == DP_PERR_FRAG_OVERLAP;
 		if (!tested)
 			fail_msg("reason %s has no test case", n);
 	}

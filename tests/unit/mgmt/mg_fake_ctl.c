@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_bpf_api.h"
 #include "dp_tcp.h"
 #include "mg_auth.h"
 #include "ctl_preview.h"
@@ -17,6 +18,7 @@
 #define MAX_VERSIONS 64
 #define MAX_AUDIT    256
 #define MAX_BLOCKS   64
+#define MAX_MAP	     8
 
 struct version {
 	int64_t id;
@@ -35,6 +37,12 @@ struct block {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+/* One eBPF map, "allowed4": IPv4 prefixes, MAX_MAP at most. */
+static struct {
+	char key[64];
+	json_int_t value;
+} map[MAX_MAP];
+static unsigned n_map;
 static struct version versions[MAX_VERSIONS];
 static unsigned n_versions;
 static int64_t next_id = 1;
@@ -76,6 +84,7 @@ fake_ctl_reset(void)
 	memset(&last_filter, 0, sizeof(last_filter));
 	last_limit = 0;
 	n_blocks = 0;
+	n_map = 0;
 	status_calls = 0;
 	compile_ms = 0;
 	pthread_mutex_unlock(&mu);
@@ -682,4 +691,128 @@ ctl_api_store_path(struct ctl_ctx *ctx)
 {
 	(void)ctx;
 	return store_path;
+}
+
+/* eBPF maps: one lpm map "allowed4" of IPv4 prefixes --------------------------------------------
+ */
+
+json_t *
+ctl_api_bpf_maps(struct ctl_ctx *ctx)
+{
+	json_t *j;
+
+	(void)ctx;
+	if (busy)
+		return NULL;
+	pthread_mutex_lock(&mu);
+	j = json_pack("{s:[{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:n}]}", "items", "name", "allowed4",
+			"rule", "lan", "program", "/p/allow_list.o", "kind", "lpm", "family", 4,
+			"max_entries", MAX_MAP, "count", (int)n_map, "file");
+	pthread_mutex_unlock(&mu);
+	return j;
+}
+
+int
+ctl_api_bpf_map_entries(
+		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen)
+{
+	json_t *items = json_array();
+
+	(void)ctx;
+	*out = NULL;
+	if (strcmp(name, "allowed4") != 0) {
+		snprintf(err, errlen, "no map '%s' in the policy in force (maps: allowed4)", name);
+		json_decref(items);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&mu);
+	for (unsigned i = 0; i < n_map; i++)
+		json_array_append_new(items,
+				json_pack("{s:s, s:I}", "key", map[i].key, "value", map[i].value));
+	pthread_mutex_unlock(&mu);
+	*out = json_pack("{s:s, s:s, s:[s], s:I, s:o}", "name", name, "kind", "lpm", "rules", "lan",
+			"count", (json_int_t)json_array_size(items), "items", items);
+	return 0;
+}
+
+static int
+map_find(const char *key)
+{
+	for (unsigned i = 0; i < n_map; i++)
+		if (strcmp(map[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entries, bool del,
+		const char *who, uint64_t *op, json_t **out, json_t **details, char *err,
+		size_t errlen)
+{
+	size_t n = json_array_size(entries), fresh = 0;
+	int rc = 0;
+
+	(void)ctx;
+	(void)who;
+	*out = NULL, *details = NULL;
+	if (busy) {
+		snprintf(err, errlen, "control did not answer");
+		return -EBUSY;
+	}
+	if (strcmp(name, "allowed4") != 0) {
+		snprintf(err, errlen, "no map '%s' in the policy in force (maps: allowed4)", name);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&mu);
+	/* As the real one: every entry checked before anything changes. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const json_t *k = json_object_get(json_array_get(entries, i), "key");
+		char a[64], m[32];
+		uint8_t b[4];
+		const char *ks = json_string_value(k);
+
+		snprintf(a, sizeof(a), "%s", ks ? ks : "");
+		a[strcspn(a, "/")] = '\0';
+		snprintf(m, sizeof(m), del ? "keys[%zu]" : "entries[%zu].key", i);
+		if (ks == NULL || inet_pton(AF_INET, a, b) != 1) {
+			snprintf(err, errlen, "%s: %s: not an IPv4 prefix",
+					del ? "query parameter 'keys'" : "request body", m);
+			*details = json_pack("{s:s}", "member", m);
+			rc = -EINVAL;
+		} else if (del && map_find(ks) < 0) {
+			snprintf(err, errlen,
+					"query parameter 'keys': entry %zu: %s is not in map 'allowed4'",
+					i, ks);
+			*details = json_pack("{s:s}", "member", "keys");
+			rc = -EINVAL;
+		}
+		fresh += !del && map_find(ks) < 0;
+	}
+	if (rc == 0 && n_map + fresh > MAX_MAP) {
+		snprintf(err, errlen, "request body: map 'allowed4' is full (max_entries %d)",
+				MAX_MAP);
+		*details = json_pack("{s:s}", "member", "entries");
+		rc = -EINVAL;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const json_t *it = json_array_get(entries, i);
+		const char *ks = json_string_value(json_object_get(it, "key"));
+		int at = map_find(ks);
+
+		if (del) {
+			map[at] = map[--n_map];
+			continue;
+		}
+		if (at < 0)
+			at = (int)n_map++;
+		snprintf(map[at].key, sizeof(map[at].key), "%s", ks);
+		map[at].value = json_integer_value(json_object_get(it, "value"));
+	}
+	if (rc == 0)
+		*out = json_pack("{s:s, s:[s], s:I, s:I}", "name", name, "rules", "lan", "changed",
+				(json_int_t)n, "count", (json_int_t)n_map);
+	pthread_mutex_unlock(&mu);
+	if (rc == 0 && late)
+		return late_op("bpf map", op);
+	return rc;
 }

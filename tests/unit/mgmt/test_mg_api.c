@@ -172,6 +172,11 @@ static const struct write_case writes[] = {
 	{ "POST", "/api/v1/policy/rollback", "{\"version\": 1}", MG_ROLE_ADMIN, 200 },
 	{ "PUT", "/api/v1/signatures", "{\"text\": \"rules: 1\\n\"}", MG_ROLE_ADMIN, 200 },
 	{ "POST", "/api/v1/signatures/rollback", "{\"version\": 2}", MG_ROLE_ADMIN, 200 },
+	{ "PUT", "/api/v1/bpf/maps/allowed4/entries",
+			"{\"entries\": [{\"key\": \"10.0.0.0/8\", \"value\": 1}]}",
+			MG_ROLE_OPERATOR, 200 },
+	{ "DELETE", "/api/v1/bpf/maps/allowed4/entries?keys=10.0.0.0/8", NULL, MG_ROLE_OPERATOR,
+			200 },
 };
 
 /* Refusals decided before the body are recorded by a job thread: wait a little for them. */
@@ -204,9 +209,16 @@ test_roles_on_every_write(void **state)
 			if (role >= c->role && strcmp(c->method, "DELETE") == 0) {
 				struct http_resp a;
 
-				http(&ts, "POST", "/api/v1/blocklist", TOK_ADMIN,
-						"application/json", "{\"address\": \"192.0.2.9\"}",
-						NULL, &a);
+				if (strstr(c->path, "/bpf/maps/") != NULL)
+					http(&ts, "PUT", "/api/v1/bpf/maps/allowed4/entries",
+							TOK_ADMIN, "application/json",
+							"{\"entries\": [{\"key\": \"10.0.0.0/8\", "
+							"\"value\": 1}]}",
+							NULL, &a);
+				else
+					http(&ts, "POST", "/api/v1/blocklist", TOK_ADMIN,
+							"application/json",
+							"{\"address\": \"192.0.2.9\"}", NULL, &a);
 				http_resp_free(&a);
 				audited++;
 			}
@@ -233,7 +245,9 @@ test_roles_on_every_write(void **state)
 
 			assert_string_equal(a->who, names[role]);
 			assert_string_equal(a->method, c->method);
-			assert_string_equal(a->path, c->path);
+			/* The audit record's path is without the query. */
+			assert_int_equal(strlen(a->path), strcspn(c->path, "?"));
+			assert_memory_equal(a->path, c->path, strlen(a->path));
 			assert_int_equal(a->status, want);
 			if (want == 403)
 				assert_non_null(strstr(a->request, "needs the"));
@@ -689,6 +703,119 @@ test_blocklist(void **state)
 	assert_error_shape(&r, 400, "invalid_path");
 	http_resp_free(&r);
 	assert_int_equal(fake_ctl_block_count(), 0);
+}
+
+/* The eBPF maps: list, put, delete; every bad request a 400 naming the member. */
+static void
+test_bpf_maps(void **state)
+{
+	struct http_resp r;
+
+	(void)state;
+	assert_int_equal(http(&ts, "GET", "/api/v1/bpf/maps", TOK_VIEWER, NULL, NULL, NULL, &r), 0);
+	expect_status(&r, 200);
+	assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(json_object_get(r.json, "items"), 0),
+					    "name")),
+			"allowed4");
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "PUT", "/api/v1/bpf/maps/allowed4/entries", TOK_OPERATOR,
+					 "application/json",
+					 "{\"entries\": [{\"key\": \"10.1.0.0/16\", \"value\": 7}, "
+					 "{\"key\": \"192.0.2.1\", \"value\": 0}]}",
+					 NULL, &r),
+			0);
+	expect_status(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "changed")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "count")), 2);
+	http_resp_free(&r);
+	/* Refused whole, with the member: nothing changes. */
+	static const struct {
+		const char *method, *body, *member;
+	} bad[] = {
+		{ "PUT",
+				"{\"entries\": [{\"key\": \"10.2.0.0/16\", \"value\": 1}, {\"key\": \"x\", "
+				"\"value\": 1}]}",
+				"entries[1].key" },
+		{ "PUT", "{\"entries\": [{\"key\": \"10.2.0.0/16\", \"value\": -1}]}",
+				"entries[0].value" },
+		{ "PUT", "{\"entries\": [{\"key\": \"10.2.0.0/16\"}]}", "entries[0].value" },
+		{ "PUT", "{\"entries\": [{\"key\": \"10.2.0.0/16\", \"value\": 1, \"ttl\": 3}]}",
+				"entries[0].ttl" },
+		{ "PUT", "{\"entries\": [5]}", "entries[0]" },
+		{ "PUT", "{\"entries\": []}", "entries" },
+		{ "PUT", "{\"entries\": {}}", "entries" },
+		{ "PUT", "{\"keys\": [\"10.1.0.0/16\"]}", "keys" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(http(&ts, bad[i].method, "/api/v1/bpf/maps/allowed4/entries",
+						 TOK_OPERATOR, "application/json", bad[i].body,
+						 NULL, &r),
+				0);
+		assert_error_shape(&r, 400, "invalid_body");
+		const char *m = json_string_value(
+				json_object_get(json_object_get(r.json, "details"), "member"));
+
+		if (m == NULL || strcmp(m, bad[i].member) != 0)
+			fail_msg("%s %s: member %s, wanted %s", bad[i].method, bad[i].body,
+					m ? m : "(none)", bad[i].member);
+		http_resp_free(&r);
+	}
+	/* Deletes: the keys in the query, refused whole with the key or parameter. */
+	static const struct {
+		const char *query, *parameter, *member;
+	} bad_del[] = {
+		{ "?keys=10.1.0.0/16,10.9.0.0/16", "keys", "keys" },
+		{ "?keys=10.1.0.0/16,x", "keys", "keys[1]" },
+		{ "?keys=10.1.0.0/16,,10.2.0.0/16", "keys", "keys[1]" },
+		{ "?keys=10.1.0.0/16&keys=10.2.0.0/16", "keys", NULL },
+		{ "?key=10.1.0.0/16", "key", NULL },
+		{ "", "keys", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad_del) / sizeof(bad_del[0]); i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/api/v1/bpf/maps/allowed4/entries%s",
+				bad_del[i].query);
+		assert_int_equal(http(&ts, "DELETE", path, TOK_OPERATOR, NULL, NULL, NULL, &r), 0);
+		assert_error_shape(&r, 400, "invalid_query");
+		json_t *d = json_object_get(r.json, "details");
+		const char *m = json_string_value(json_object_get(d, "member"));
+		const char *pa = json_string_value(json_object_get(d, "parameter"));
+
+		if (bad_del[i].member != NULL && (m == NULL || strcmp(m, bad_del[i].member) != 0))
+			fail_msg("DELETE %s: member %s, wanted %s", path, m ? m : "(none)",
+					bad_del[i].member);
+		if (bad_del[i].member == NULL &&
+				(pa == NULL || strcmp(pa, bad_del[i].parameter) != 0))
+			fail_msg("DELETE %s: parameter %s, wanted %s", path, pa ? pa : "(none)",
+					bad_del[i].parameter);
+		http_resp_free(&r);
+	}
+	assert_int_equal(http(&ts, "GET", "/api/v1/bpf/maps/allowed4/entries", TOK_VIEWER, NULL,
+					 NULL, NULL, &r),
+			0);
+	expect_status(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "count")), 2);
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "DELETE", "/api/v1/bpf/maps/allowed4/entries?keys=10.1.0.0/16",
+					 TOK_OPERATOR, NULL, NULL, NULL, &r),
+			0);
+	expect_status(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "count")), 1);
+	http_resp_free(&r);
+	/* An unknown map: 404 with the maps there are; a name that cannot be one: 400. */
+	assert_int_equal(http(&ts, "GET", "/api/v1/bpf/maps/nomap/entries", TOK_VIEWER, NULL, NULL,
+					 NULL, &r),
+			0);
+	assert_error_shape(&r, 404, "not_found");
+	assert_non_null(strstr(r.body, "(maps: allowed4)"));
+	http_resp_free(&r);
+	assert_int_equal(http(&ts, "GET", "/api/v1/bpf/maps/No%20Map/entries", TOK_VIEWER, NULL,
+					 NULL, NULL, &r),
+			0);
+	assert_error_shape(&r, 400, "invalid_path");
+	http_resp_free(&r);
 }
 
 static void
@@ -1261,6 +1388,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocklist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bpf_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcome_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flows_and_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_store, setup, teardown),

@@ -3,8 +3,14 @@
  * rl_bpf: the example programs loaded (JIT and interpreter) and run on contexts and frames
  * built here, giving the verdicts docs/BPF.md documents; the refused programs refused with
  * their reason; --check-bpf's output. The objects come from bpf/meson.build (VG_BPF_DIR).
+ * Maps (rl_bpf_map.h): the map examples with their files, changes in force at the next run,
+ * all-or-nothing batches, declaration and entry errors with their position, slots reused after
+ * deletes with and without RCU. Maps live in DPDK memory: the EAL runs (no hugepages).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +21,15 @@
 
 #include <cmocka.h>
 
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+/* Two lpm maps and their copies while they change: 64 MiB each (rte_lpm's and rte_lpm6's tbl24). */
+#define VG_TEST_WITH_EAL
+#define VG_TEST_EAL_MEM_MB "768"
 #include "rl_bpf.h"
+#include "vg_test.h"
 
 static const char *
 obj(const char *name)
@@ -223,6 +237,427 @@ test_refused(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static struct rl_bpf_map *
+map_named(struct rl_bpf_prog *p, const char *name)
+{
+	struct rl_bpf_maps *ms = rl_bpf_maps(p);
+
+	assert_non_null(ms);
+	for (unsigned i = 0; i < ms->n; i++)
+		if (strcmp(rl_bpf_map_name(ms->m[i]), name) == 0)
+			return ms->m[i];
+	fail_msg("no map %s", name);
+	return NULL;
+}
+
+static void
+put(struct rl_bpf_map *m, const char *key, uint64_t value, bool del, int want)
+{
+	struct rl_bpf_map_entry e;
+	char err[512] = "";
+
+	assert_int_equal(rl_bpf_map_parse(m, key, value, &e, err, sizeof(err)), 0);
+	int rc = rl_bpf_map_change(m, &e, 1, del, err, sizeof(err));
+
+	if (rc != want)
+		fail_msg("%s %s: %d (%s), wanted %d", del ? "delete" : "put", key, rc, err, want);
+}
+
+static uint64_t
+run_src(struct rl_bpf_prog *p, const char *src)
+{
+	struct rl_bpf_run r;
+
+	if (strchr(src, ':') != NULL) {
+		ctx4(&r, "0.0.0.0", "10.2.2.2", 6, 1000, 443);
+		r.ctx.family = 6;
+		assert_int_equal(inet_pton(AF_INET6, src, r.ctx.src), 1);
+	} else {
+		ctx4(&r, src, "10.2.2.2", 6, 1000, 443);
+	}
+	return rl_bpf_exec(p, &r);
+}
+
+static void
+test_allow_list(void **state)
+{
+	(void)state;
+	for (int jit = 0; jit <= 1; jit++) {
+		struct rl_bpf_prog *p = load("allow_list", jit);
+		struct rl_bpf_map *m4 = map_named(p, "allowed4");
+		struct rl_bpf_run r;
+
+		/* From allow_list.v4.yaml and .v6.yaml: the longest prefix's value is the mark. */
+		assert_int_equal(rl_bpf_map_count(m4), 3);
+		assert_int_equal(run_src(p, "10.1.5.5"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+		assert_int_equal(run_src(p, "10.1.2.9"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(2));
+		assert_int_equal(run_src(p, "192.0.2.7"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(3));
+		assert_int_equal(run_src(p, "192.0.2.8"), VG_BPF_DROP | VG_BPF_CACHE);
+		assert_int_equal(run_src(p, "fd00:1::5"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(6));
+		assert_int_equal(run_src(p, "fd00:2::5"), VG_BPF_DROP | VG_BPF_CACHE);
+		/* A reply: the initiator is this packet's destination. */
+		ctx4(&r, "8.8.8.8", "10.1.9.9", 6, 443, 1000);
+		r.ctx.dir = 1;
+		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+
+		/* Changes are in force at the next run, without reloading the program. */
+		put(m4, "192.0.2.0/24", 9, false, 0);
+		assert_int_equal(run_src(p, "192.0.2.8"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(9));
+		put(m4, "10.1.2.0/24", 0, true, 0);
+		assert_int_equal(run_src(p, "10.1.2.9"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+		put(m4, "10.1.0.0/16", 5, false, 0); /* replaced, not added */
+		assert_int_equal(rl_bpf_map_count(m4), 3);
+		assert_int_equal(run_src(p, "10.1.2.9"),
+				VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(5));
+		put(m4, "10.1.2.0/24", 0, true, -ENOENT);
+		rl_bpf_free(p);
+	}
+}
+
+/* A batch is in force whole or not at all. */
+static void
+test_map_batch(void **state)
+{
+	struct rl_bpf_prog *p = load("allow_list", true);
+	struct rl_bpf_map *m6 = map_named(p, "allowed6");
+	struct rl_bpf_map_entry e[257];
+	char err[512], k[64];
+
+	(void)state;
+	/* Deleting a present and a missing prefix: refused, the present one stays. */
+	assert_int_equal(rl_bpf_map_parse(m6, "fd00:1::/32", 0, &e[0], err, sizeof(err)), 0);
+	assert_int_equal(rl_bpf_map_parse(m6, "fd00:9::/32", 0, &e[1], err, sizeof(err)), 0);
+	assert_int_equal(rl_bpf_map_change(m6, e, 2, true, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "entry 1: fd00:9::/32 is not in map 'allowed6'"));
+	assert_int_equal(run_src(p, "fd00:1::5"), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(6));
+	/* 256 more than max_entries (256) holds: refused whole. */
+	for (unsigned i = 0; i < 256; i++) {
+		snprintf(k, sizeof(k), "2001:db8:%x::/48", i);
+		assert_int_equal(rl_bpf_map_parse(m6, k, i, &e[i], err, sizeof(err)), 0);
+	}
+	assert_int_equal(rl_bpf_map_change(m6, e, 256, false, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "map 'allowed6' is full (max_entries 256)"));
+	assert_int_equal(rl_bpf_map_count(m6), 1);
+	assert_int_equal(run_src(p, "2001:db8:1::1"), VG_BPF_DROP | VG_BPF_CACHE);
+	/* 255 fit. */
+	assert_int_equal(rl_bpf_map_change(m6, e, 255, false, err, sizeof(err)), 0);
+	assert_int_equal(rl_bpf_map_count(m6), 256);
+	assert_int_equal(run_src(p, "2001:db8:fe::1"),
+			VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(254));
+	rl_bpf_free(p);
+}
+
+static void
+syn(struct rl_bpf_run *r, const char *src, uint16_t dport, uint64_t t_s)
+{
+	ctx4(r, src, "10.2.2.2", 6, 40000, dport);
+	r->ctx.tcp_flags = 0x02;
+	r->ctx.now_ns = 1700000000ull * 1000000000ull + t_s * 1000000000ull;
+}
+
+static uint64_t
+knock(struct rl_bpf_prog *p, const char *src, uint16_t dport, uint64_t t_s)
+{
+	struct rl_bpf_run r;
+
+	syn(&r, src, dport, t_s);
+	return rl_bpf_exec(p, &r);
+}
+
+static void
+knock_state_of(void *arg, const struct rl_bpf_map_entry *e)
+{
+	char **out = arg;
+
+	if (asprintf(out, "%" PRIu64, e->value & 3) < 0)
+		*out = NULL;
+}
+
+static void
+test_port_knock(void **state)
+{
+	const uint64_t allow = VG_BPF_ALLOW | VG_BPF_CACHE, reject = VG_BPF_REJECT | VG_BPF_CACHE;
+	const uint64_t pass = VG_BPF_PASS | VG_BPF_CACHE;
+
+	(void)state;
+	for (int jit = 0; jit <= 1; jit++) {
+		struct rl_bpf_prog *p = load("port_knock", jit);
+		struct rl_bpf_map *st = map_named(p, "knock_state");
+		struct rl_bpf_run r;
+		char *step = NULL;
+
+		/* port_knock.config.yaml: 7001, 7002, 7003, then 22 within 10 s of each. */
+		assert_int_equal(knock(p, "10.1.1.1", 22, 0), reject);
+		assert_int_equal(knock(p, "10.1.1.1", 7001, 1), pass);
+		assert_int_equal(knock(p, "10.1.1.1", 7002, 2), pass);
+		assert_int_equal(knock(p, "10.1.1.1", 7003, 3), pass);
+		/* The state is the program's write, seen through the map. */
+		assert_int_equal(rl_bpf_map_count(st), 1);
+		rl_bpf_map_walk(st, knock_state_of, &step);
+		assert_string_equal(step, "3");
+		free(step);
+		assert_int_equal(knock(p, "10.1.1.2", 22, 4), reject); /* another source */
+		assert_int_equal(knock(p, "10.1.1.1", 22, 4), allow);
+		assert_int_equal(knock(p, "10.1.1.1", 80, 4), pass); /* not the program's ports */
+		/* Out of order: starts again. */
+		assert_int_equal(knock(p, "10.1.1.3", 7001, 10), pass);
+		assert_int_equal(knock(p, "10.1.1.3", 7003, 11), pass);
+		assert_int_equal(knock(p, "10.1.1.3", 7002, 12), pass);
+		assert_int_equal(knock(p, "10.1.1.3", 7003, 13), pass);
+		assert_int_equal(knock(p, "10.1.1.3", 22, 14), reject);
+		/* Too slow: a knock 11 s after the one before does not count. */
+		assert_int_equal(knock(p, "10.1.1.4", 7001, 20), pass);
+		assert_int_equal(knock(p, "10.1.1.4", 7002, 31), pass);
+		assert_int_equal(knock(p, "10.1.1.4", 7003, 32), pass);
+		assert_int_equal(knock(p, "10.1.1.4", 22, 33), reject);
+		/* Not a SYN (an ACK of a connection already allowed), or a reply: the rule decides.
+		 */
+		syn(&r, "10.1.1.5", 22, 40);
+		r.ctx.tcp_flags = 0x10;
+		assert_int_equal(rl_bpf_exec(p, &r), pass);
+		/* Reconfigured through the map (as the API does): the protected port is now 2222.
+		 */
+		put(map_named(p, "knock_config"), "3", 2222, false, 0);
+		assert_int_equal(knock(p, "10.1.1.1", 22, 5), pass);
+		assert_int_equal(knock(p, "10.1.1.1", 2222, 5), allow);
+		rl_bpf_free(p);
+	}
+}
+
+static void
+test_map_parse(void **state)
+{
+	struct rl_bpf_prog *p = load("port_knock", true), *a = load("allow_list", true);
+	struct rl_bpf_map *cfg = map_named(p, "knock_config"), *st = map_named(p, "knock_state");
+	struct rl_bpf_map *m4 = map_named(a, "allowed4");
+	struct rl_bpf_map_entry e;
+	char err[512], k[64];
+
+	(void)state;
+	assert_int_equal(rl_bpf_map_parse(m4, "10.0.0.1/8", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+			err, "'10.0.0.1/8' has bits set past its /8 (write the network address)");
+	assert_int_equal(rl_bpf_map_parse(m4, "2001:db8::/32", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "map 'allowed4' holds IPv4 prefixes; '2001:db8::/32' is IPv6");
+	assert_int_equal(rl_bpf_map_parse(m4, "10.0.0.0/33", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'10.0.0.0/33': the prefix length must be 1 to 32");
+	assert_int_equal(rl_bpf_map_parse(m4, "ten", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rl_bpf_map_parse(m4, "10.0.0.0/8", 1u << 21, &e, err, sizeof(err)),
+			-EINVAL);
+	assert_string_equal(err, "value 2097152: an lpm map's values are 0 to 2097151");
+	assert_int_equal(rl_bpf_map_parse(m4, "10.0.0.1", 1, &e, err, sizeof(err)), 0);
+	rl_bpf_map_key_text(m4, &e, k, sizeof(k));
+	assert_string_equal(k, "10.0.0.1/32");
+	assert_int_equal(rl_bpf_map_parse(cfg, "0x10", 1, &e, err, sizeof(err)), 0);
+	assert_int_equal(e.k[0], 16);
+	assert_int_equal(rl_bpf_map_parse(cfg, "-1", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "map 'knock_config' has number keys: '-1' is not one"));
+	assert_int_equal(rl_bpf_map_parse(cfg, "1", UINT64_MAX, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "what a lookup answers for a missing key"));
+	assert_int_equal(rl_bpf_map_parse(st, "10.0.0.0/8", 1, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "has address keys"));
+	assert_int_equal(rl_bpf_map_parse(st, "2001:db8::1", 1, &e, err, sizeof(err)), 0);
+	rl_bpf_map_key_text(st, &e, k, sizeof(k));
+	assert_string_equal(k, "2001:db8::1");
+	/* Helpers on an undeclared id or a map of the other kind: "none". */
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 2, 0, 0) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_lpm(rl_bpf_maps(p), 0, 4, e.addr) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(a), 0, 0, 0) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_update(rl_bpf_maps(p), 1, 1, 2, VG_BPF_MAP_NONE) == VG_BPF_MAP_NONE);
+	rl_bpf_free(p);
+	rl_bpf_free(a);
+}
+
+/* Deleted hash slots are reused: without RCU at once, with it after a grace period. */
+static void
+test_map_reuse(void **state)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *v = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, 1), 0);
+	assert_int_equal(rte_rcu_qsbr_thread_register(v, 0), 0); /* a reader, offline */
+	for (int rcu = 0; rcu <= 1; rcu++) {
+		rl_bpf_maps_set_qsbr(rcu ? v : NULL);
+		struct rl_bpf_prog *p = load("port_knock", true);
+		struct rl_bpf_maps *ms = rl_bpf_maps(p);
+
+		for (unsigned round = 0; round < 3; round++) {
+			for (uint64_t i = 0; i < 4096; i++)
+				if (rl_bpf_map_update(ms, 1, i, round, i) != 0)
+					fail_msg("rcu %d round %u: update %" PRIu64 " failed", rcu,
+							round, i);
+			/* With RCU, rte_hash counts the slots awaiting their grace period too. */
+			if (!rcu)
+				assert_int_equal(rl_bpf_map_count(ms->m[1]), 4096);
+			assert_int_equal(rl_bpf_map_lookup(ms, 1, 7, round), 7);
+			for (uint64_t i = 0; i < 4096; i++)
+				assert_int_equal(rl_bpf_map_delete(ms, 1, i, round), 0);
+			assert_true(rl_bpf_map_lookup(ms, 1, 7, round) == VG_BPF_MAP_NONE);
+			assert_true(rl_bpf_map_delete(ms, 1, 7, round) == VG_BPF_MAP_NONE);
+		}
+		rl_bpf_free(p);
+	}
+	rl_bpf_maps_set_qsbr(NULL);
+	rte_free(v);
+}
+
+/* Loaded on a thread that is no EAL lcore (a policy compiles on the reload or API thread). */
+static void *
+load_off_lcore(void *arg)
+{
+	char err[1536];
+
+	return rl_bpf_load(obj(arg), 1, true, err, sizeof(err));
+}
+
+struct writer {
+	struct rl_bpf_maps *ms;
+	uint64_t base;
+};
+
+/* 2000 keys put, then the odd ones deleted, by each of two threads at once. */
+static void *
+write_keys(void *arg)
+{
+	const struct writer *w = arg;
+
+	for (uint64_t i = 0; i < 2000; i++)
+		if (rl_bpf_map_update(w->ms, 1, w->base + i, 0, i) != 0)
+			return (void *)1;
+	for (uint64_t i = 1; i < 2000; i += 2)
+		if (rl_bpf_map_delete(w->ms, 1, w->base + i, 0) != 0)
+			return (void *)2;
+	return NULL;
+}
+
+static void
+test_map_writers(void **state)
+{
+	struct rl_bpf_prog *p;
+	pthread_t t[2];
+	void *rc;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, "allow_list"), 0);
+	assert_int_equal(pthread_join(t[0], &rc), 0);
+	p = rc;
+	assert_non_null(p);
+	assert_int_equal(run_src(p, "10.1.2.9"), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(2));
+	rl_bpf_free(p);
+	assert_int_equal(pthread_create(&t[0], NULL, load_off_lcore, "port_knock"), 0);
+	assert_int_equal(pthread_join(t[0], &rc), 0);
+	p = rc;
+	assert_non_null(p);
+	assert_int_equal(rl_bpf_map_count(map_named(p, "knock_config")), 5);
+	struct writer w[2] = { { rl_bpf_maps(p), 0 }, { rl_bpf_maps(p), 1u << 20 } };
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, write_keys, &w[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], &rc), 0);
+		assert_null(rc);
+	}
+	assert_int_equal(rl_bpf_map_count(map_named(p, "knock_state")), 2000);
+	assert_int_equal(rl_bpf_map_lookup(rl_bpf_maps(p), 1, (1u << 20) + 1998, 0), 1998);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 1, 1999, 0) == VG_BPF_MAP_NONE);
+	rl_bpf_free(p);
+}
+
+/* An object with a maps file written here: each mistake refused with its position. */
+static void
+decl_refused(const char *maps_yaml, const char *fill_yaml, const char *why)
+{
+	char dir[] = "/tmp/vg-bpf-maps-XXXXXX", o[512], y[512], cmd[1200], err[1536];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(o, sizeof(o), "%s/prog.o", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", obj("port_knock"), o);
+	assert_int_equal(system(cmd), 0);
+	if (maps_yaml != NULL) {
+		snprintf(y, sizeof(y), "%s/prog.maps.yaml", dir);
+		assert_non_null(f = fopen(y, "w"));
+		fputs(maps_yaml, f);
+		fclose(f);
+	}
+	if (fill_yaml != NULL) {
+		snprintf(y, sizeof(y), "%s/fill.yaml", dir);
+		assert_non_null(f = fopen(y, "w"));
+		fputs(fill_yaml, f);
+		fclose(f);
+	}
+	errno = 0;
+	struct rl_bpf_prog *p = rl_bpf_load(o, 1, true, err, sizeof(err));
+
+	if (p != NULL || strstr(err, why) == NULL)
+		fail_msg("expected '%s' in '%s'", why, p ? "(loaded)" : err);
+	assert_int_not_equal(errno, 0);
+	/* --check-bpf (no table made) refuses it alike. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(rl_bpf_check(o, out), 1);
+	fclose(out);
+	if (strstr(buf, why) == NULL)
+		fail_msg("--check-bpf: expected '%s' in '%s'", why, buf);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_map_decl_errors(void **state)
+{
+	(void)state;
+	decl_refused(NULL, NULL, "prog.o: calls the map helpers but declares no map (no /tmp/");
+	decl_refused("maps:\n  - {name: a, kind: lpm, max_entries: 4}\n", NULL,
+			"prog.maps.yaml:2:5: map 'a': an lpm map needs 'family: 4' or 'family: 6'");
+	decl_refused("maps:\n  - {name: a, kind: hash, max_entries: 4}\n", NULL,
+			"prog.maps.yaml:2:5: map 'a': a hash map needs 'key: u64' or 'key: addr'");
+	decl_refused("maps:\n  - {name: a, kind: tree, max_entries: 4}\n", NULL,
+			"prog.maps.yaml:2:");
+	decl_refused("maps:\n  - {name: a, kind: hash, key: u64, max_entries: 65537}\n", NULL,
+			"prog.maps.yaml:2:");
+	decl_refused("maps:\n  - {name: a, kind: hash, key: u64, max_entries: 4}\n"
+		     "  - {name: a, kind: hash, key: u64, max_entries: 4}\n",
+			NULL, "prog.maps.yaml:3:5: map 'a' is declared twice");
+	decl_refused("maps:\n  - {name: A/b, kind: hash, key: u64, max_entries: 4}\n", NULL,
+			"map 'A/b': a name is lower-case letters, digits, '_' and '-'");
+	decl_refused("maps:\n  - {name: a, kind: hash, key: u64, max_entries: 4, size: 3}\n", NULL,
+			"prog.maps.yaml:2:");
+	decl_refused("mapz: []\n", NULL, "prog.maps.yaml:1:1: unknown key 'mapz'");
+	decl_refused("maps:\n"
+		     "  - {name: a, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: b, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: c, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: d, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: e, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: f, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: g, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: h, kind: hash, key: u64, max_entries: 1}\n"
+		     "  - {name: i, kind: hash, key: u64, max_entries: 1}\n",
+			NULL, "9 maps: a program has at most 8");
+	/* The fill file: its own position and the entry's reason. */
+	decl_refused("maps:\n  - {name: a, kind: lpm, family: 4, max_entries: 4, file: fill.yaml}\n",
+			"entries:\n  - {key: 10.0.0.0/8, value: 1}\n  - {key: 10.0.0.1/8, value: 1}\n",
+			"fill.yaml:3:5: entry 1: '10.0.0.1/8' has bits set past its /8");
+	decl_refused("maps:\n  - {name: a, kind: lpm, family: 4, max_entries: 1, file: fill.yaml}\n",
+			"entries:\n  - {key: 10.0.0.0/8, value: 1}\n  - {key: 11.0.0.0/8, value: 1}\n",
+			"fill.yaml:2:3: 2 entries: map 'a' holds at most 1 (max_entries)");
+	decl_refused("maps:\n  - {name: a, kind: lpm, family: 4, max_entries: 4, file: nofile.yaml}\n",
+			NULL, "nofile.yaml");
+}
+
 static void
 test_check_output(void **state)
 {
@@ -233,7 +668,11 @@ test_check_output(void **state)
 	(void)state;
 	assert_int_equal(rl_bpf_check(obj("pass"), out), 0);
 	assert_int_equal(rl_bpf_check(obj("bad_loop"), out), 1);
+	assert_int_equal(rl_bpf_check(obj("port_knock"), out), 0);
 	fclose(out);
+	assert_non_null(strstr(buf, "; map 0 knock_config (hash, at most 8 entries from "));
+	assert_non_null(strstr(buf,
+			"port_knock.config.yaml), map 1 knock_state (hash, at most 4096 entries)\n"));
 	assert_non_null(strstr(buf, "pass.o: ok: 2 instructions, JIT, context version 1"));
 	assert_non_null(strstr(buf, "bad_loop.o: refused by rte_bpf"));
 	free(buf);
@@ -267,7 +706,16 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_check_output),
 		cmocka_unit_test(test_counters_sum),
+		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_map_batch),
+		cmocka_unit_test(test_port_knock),
+		cmocka_unit_test(test_map_parse),
+		cmocka_unit_test(test_map_reuse),
+		cmocka_unit_test(test_map_writers),
+		cmocka_unit_test(test_map_decl_errors),
 	};
 
+	if (vg_test_eal_init() != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

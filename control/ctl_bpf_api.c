@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The eBPF programs' maps through the management API: listing and changes, run on control. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "ctl_bpf_api.h"
+#include "ctl_call.h"
+#include "dp.h"
+#include "rl_bpf_map.h"
+#include "rl_compile.h"
+
+#define CALL_TIMEOUT_MS 10000
+
+struct map_arg {
+	char name[RL_BPF_MAP_NAME_MAX];
+	bool del;
+	json_t *entries; /* the request's (a copy) */
+	json_t *out;
+	json_t *details;
+	char err[1024];
+};
+
+static void
+map_arg_free(void *p)
+{
+	struct map_arg *a = p;
+
+	json_decref(a->entries);
+	json_decref(a->out);
+	json_decref(a->details);
+	free(a);
+}
+
+struct inst {
+	const char *rule;
+	struct rl_bpf_map *m;
+};
+
+/* Every map named name in the policy in force (up to max); the count. */
+static unsigned
+find(struct ctl_ctx *ctx, const char *name, struct inst *v, unsigned max)
+{
+	const struct rl_snapshot *s = dp_policy(ctx->dp);
+	unsigned n = 0;
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
+		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
+			if (name == NULL || strcmp(rl_bpf_map_name(ms->m[k]), name) == 0) {
+				if (n < max)
+					v[n] = (struct inst){ ri->name, ms->m[k] };
+				n++;
+			}
+	}
+	return n;
+}
+
+static const char *
+kind_name(const struct rl_bpf_map *m)
+{
+	return rl_bpf_map_kind(m) == RL_BPF_MAP_LPM ? "lpm" : "hash";
+}
+
+static json_t *
+describe(const struct rl_snapshot *s, const char *rule, const struct rl_bpf_prog *prog,
+		const struct rl_bpf_map *m)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m), "rule",
+			rule, "program", rl_bpf_path(prog), "kind", kind_name(m), "max_entries",
+			(json_int_t)rl_bpf_map_max_entries(m), "count",
+			(json_int_t)rl_bpf_map_count(m));
+
+	(void)s;
+	if (o == NULL)
+		return NULL;
+	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
+		json_object_set_new(o, "family", json_integer(rl_bpf_map_family(m)));
+	else
+		json_object_set_new(o, "key",
+				json_string(rl_bpf_map_key_type(m) == RL_BPF_KEY_U64 ? "u64"
+										     : "addr"));
+	json_object_set_new(o, "file",
+			rl_bpf_map_file(m) ? json_string(rl_bpf_map_file(m)) : json_null());
+	return o;
+}
+
+static int
+list_call(struct ctl_ctx *ctx, void *p)
+{
+	struct map_arg *a = p;
+	const struct rl_snapshot *s = dp_policy(ctx->dp);
+	json_t *items = json_array();
+
+	for (unsigned i = 0; s != NULL && items != NULL && i < rl_snapshot_n_rules(s); i++) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
+		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
+			json_array_append_new(items, describe(s, ri->name, ri->prog, ms->m[k]));
+	}
+	a->out = items != NULL ? json_pack("{s:o}", "items", items) : NULL;
+	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+json_t *
+ctl_api_bpf_maps(struct ctl_ctx *ctx)
+{
+	struct map_arg *a = calloc(1, sizeof(*a));
+	json_t *out;
+
+	if (a == NULL)
+		return NULL;
+	if (ctl_call(ctx->mailbox, list_call, a, map_arg_free, CALL_TIMEOUT_MS) == -ETIMEDOUT)
+		return NULL;
+	out = a->out;
+	a->out = NULL;
+	map_arg_free(a);
+	return out;
+}
+
+static void
+unknown(struct ctl_ctx *ctx, const char *name, char *err, size_t errlen)
+{
+	struct inst v[32];
+	unsigned n = find(ctx, NULL, v, RTE_DIM(v));
+	size_t o;
+
+	o = (size_t)snprintf(err, errlen, "no map '%s' in the policy in force (maps:", name);
+	for (unsigned i = 0; i < n && i < RTE_DIM(v) && o < errlen; i++)
+		o += (size_t)snprintf(err + o, errlen - o, " %s", rl_bpf_map_name(v[i].m));
+	if (o < errlen)
+		snprintf(err + o, errlen - o, "%s)", n ? "" : " none");
+}
+
+struct walk {
+	json_t *items;
+	const struct rl_bpf_map *m;
+};
+
+static void
+add_item(void *arg, const struct rl_bpf_map_entry *e)
+{
+	struct walk *w = arg;
+	char k[64];
+
+	rl_bpf_map_key_text(w->m, e, k, sizeof(k));
+	json_array_append_new(
+			w->items, json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value));
+}
+
+static json_t *
+rules_of(const struct inst *v, unsigned n)
+{
+	json_t *r = json_array();
+
+	for (unsigned i = 0; r != NULL && i < n; i++)
+		json_array_append_new(r, json_string(v[i].rule));
+	return r;
+}
+
+static int
+entries_call(struct ctl_ctx *ctx, void *p)
+{
+	struct map_arg *a = p;
+	struct inst v[RL_BPF_MAX_MAPS * 64];
+	unsigned n = find(ctx, a->name, v, RTE_DIM(v));
+	struct walk w;
+
+	if (n == 0) {
+		unknown(ctx, a->name, a->err, sizeof(a->err));
+		return -ENOENT;
+	}
+	n = RTE_MIN(n, (unsigned)RTE_DIM(v));
+	w.items = json_array();
+	w.m = v[0].m;
+	if (w.items == NULL)
+		return -ENOMEM;
+	/* Programs of several rules may declare it: the first rule's entries. */
+	rl_bpf_map_walk(v[0].m, add_item, &w);
+	a->out = json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", a->name, "kind", kind_name(v[0].m),
+			"rules", rules_of(v, n), "count", (json_int_t)json_array_size(w.items),
+			"items", w.items);
+	return a->out != NULL ? 0 : -ENOMEM;
+}
+
+int
+ctl_api_bpf_map_entries(
+		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen)
+{
+	struct map_arg *a = calloc(1, sizeof(*a));
+	int rc;
+
+	*out = NULL;
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	rc = ctl_call(ctx->mailbox, entries_call, a, map_arg_free, CALL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms", CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (rc == 0) {
+		*out = a->out;
+		a->out = NULL;
+	} else {
+		snprintf(err, errlen, "%s", a->err);
+	}
+	map_arg_free(a);
+	return rc;
+}
+
+/* The request's entries for map m; -EINVAL with details naming the member. */
+static int
+parse_entries(struct map_arg *a, const struct inst *in, struct rl_bpf_map_entry *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const json_t *it = json_array_get(a->entries, i);
+		const json_t *k = json_object_get(it, "key"), *v = json_object_get(it, "value");
+		char key[80], why[400], member[48];
+		json_int_t value = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		if (json_is_string(k))
+			snprintf(key, sizeof(key), "%s", json_string_value(k));
+		else
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(k));
+		if (rl_bpf_map_parse(in->m, key, (uint64_t)value, &e[i], why, sizeof(why)) != 0) {
+			bool val = strncmp(why, "value", 5) == 0;
+
+			if (a->del) /* the request's list is keys */
+				snprintf(member, sizeof(member), "keys[%u]", i);
+			else
+				snprintf(member, sizeof(member), "entries[%u].%s", i,
+						val ? "value" : "key");
+			snprintf(a->err, sizeof(a->err), "%s: %s: %s%s%s",
+					a->del ? "query parameter 'keys'" : "request body", member,
+					why, in->rule ? " (rule " : "", in->rule ? in->rule : "");
+			if (in->rule)
+				strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
+			a->details = json_pack(
+					"{s:s, s:O}", "member", member, "value", val ? v : k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+change_call(struct ctl_ctx *ctx, void *p)
+{
+	struct map_arg *a = p;
+	struct inst v[64];
+	unsigned n = find(ctx, a->name, v, RTE_DIM(v)), ne = (unsigned)json_array_size(a->entries);
+	struct rl_bpf_map_entry *e[64] = { 0 };
+	char why[400];
+	int rc = 0;
+
+	if (n == 0) {
+		unknown(ctx, a->name, a->err, sizeof(a->err));
+		return -ENOENT;
+	}
+	n = RTE_MIN(n, (unsigned)RTE_DIM(v));
+	/* Every map accepts the whole change before any changes. */
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		e[i] = calloc(ne ? ne : 1, sizeof(*e[i]));
+		if (e[i] == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = parse_entries(a, &v[i], e[i], ne);
+		if (rc == 0 && (rc = rl_bpf_map_check(
+						v[i].m, e[i], ne, a->del, why, sizeof(why))) != 0) {
+			snprintf(a->err, sizeof(a->err), "request body: %s (rule %s)", why,
+					v[i].rule);
+			a->details = json_pack("{s:s}", "member", a->del ? "keys" : "entries");
+			rc = -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		rc = rl_bpf_map_change(v[i].m, e[i], ne, a->del, why, sizeof(why));
+		if (rc != 0)
+			snprintf(a->err, sizeof(a->err), "rule %s: %s%s", v[i].rule, why,
+					i ? " (the maps of the rules before it were changed)" : "");
+	}
+	for (unsigned i = 0; i < n; i++)
+		free(e[i]);
+	if (rc == 0)
+		a->out = json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules", rules_of(v, n),
+				"changed", (json_int_t)ne, "count",
+				(json_int_t)rl_bpf_map_count(v[0].m));
+	return rc;
+}
+
+int
+ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entries, bool del,
+		const char *who, uint64_t *op, json_t **out, json_t **details, char *err,
+		size_t errlen)
+{
+	struct map_arg *a = calloc(1, sizeof(*a));
+	char what[128];
+	uint64_t id = 0;
+	int rc;
+
+	*out = NULL, *details = NULL;
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->del = del;
+	a->entries = json_deep_copy(entries);
+	if (a->entries == NULL) {
+		free(a);
+		return -ENOMEM;
+	}
+	snprintf(what, sizeof(what), "bpf map %s: %s %zu entries (%.24s)", name,
+			del ? "delete" : "put", json_array_size(entries), who);
+	rc = ctl_call_op(ctx->mailbox, change_call, a, map_arg_free, CALL_TIMEOUT_MS, what, &id);
+	if (op != NULL)
+		*op = id;
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen,
+				"control did not start it within %u ms; it was cancelled and nothing "
+				"changed",
+				CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (rc == -EINPROGRESS) {
+		snprintf(err, errlen,
+				"control started it but did not finish within %u ms; it goes on: "
+				"read GET /api/v1/operations/%" PRIu64 " for its outcome",
+				CALL_TIMEOUT_MS, id);
+		return rc;
+	}
+	if (rc == 0) {
+		*out = a->out;
+		a->out = NULL;
+	} else {
+		snprintf(err, errlen, "%s", a->err);
+		*details = a->details;
+		a->details = NULL;
+	}
+	map_arg_free(a);
+	return rc;
+}

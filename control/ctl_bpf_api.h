@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The eBPF programs' maps for the management API (docs/BPF.md, "Maps"; docs/API.md): list the
+ * maps of the policy in force, list a map's entries, put or remove entries without reloading
+ * anything. As ctl_api.h: callable from a management thread, the work runs on control (which
+ * also publishes policies, so the maps cannot go away meanwhile); errors are -errno with err:
+ *   -ENOENT      no map of that name in the policy in force                     -> 404
+ *   -EINVAL      an entry is wrong, missing (delete) or does not fit: details
+ *                name the member (entries[i].key), nothing changed               -> 400
+ *   -EBUSY, -EINPROGRESS  as ctl_api.h                                           -> 503, 202
+ * A map name may be declared by the programs of several rules: a change applies to each, after
+ * every one of them has accepted it.
+ */
+#ifndef CTL_BPF_API_H
+#define CTL_BPF_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ctl_ctx.h"
+
+/* {"items": [{name, rule, program, kind, family | key, max_entries, count, file}]}; NULL: no
+ * answer from control. */
+json_t *ctl_api_bpf_maps(struct ctl_ctx *ctx);
+
+/* *out: {name, kind, rules, count, items: [{key, value}]}. */
+int ctl_api_bpf_map_entries(
+		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen);
+
+/*
+ * entries: a JSON array of {"key": string or integer, "value": integer} (value ignored for a
+ * delete, whose keys come from the query parameter keys: messages name it). On success *out: {name,
+ * rules, changed, count}; on -EINVAL *details names the member ({"member": "entries[2].key",
+ * "value": ...}; for a delete "keys[2]"); both the caller's to free.
+ */
+int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entries, bool del,
+		const char *who, uint64_t *op, json_t **out, json_t **details, char *err,
+		size_t errlen);
+
+#endif /* CTL_BPF_API_H */

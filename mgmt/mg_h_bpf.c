@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The eBPF programs' maps (docs/BPF.md, "Maps"): list them, list a map's entries, put and
+ * remove entries. A change is in force for the programs' next runs, without reloading them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl_bpf_api.h"
+#include "mg_body.h"
+#include "mg_handlers.h"
+#include "mg_query.h"
+#include "rl_bpf_map.h"
+
+static const struct mg_qparam no_params[] = { { 0 } };
+
+/* The {name} path parameter: a map name as a maps file declares it. */
+static bool
+name_ok(struct mg_req *r)
+{
+	const char *s = r->params[0];
+	size_t n = strlen(s);
+	bool ok = n > 0 && n < RL_BPF_MAP_NAME_MAX;
+
+	for (; ok && *s; s++)
+		ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-';
+	if (!ok)
+		mg_reply_error(r, 400, "invalid_path",
+				json_pack("{s:s, s:o}", "parameter", "name", "value",
+						mg_json_str(r->params[0])),
+				"'%.64s' is not a map name (lower-case letters, digits, '_' and '-', "
+				"at most %u)",
+				r->params[0], RL_BPF_MAP_NAME_MAX - 1);
+	return ok;
+}
+
+void
+mg_h_bpf_maps(struct mg_req *r)
+{
+	json_t *j;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	errno = 0;
+	j = ctl_api_bpf_maps(r->ctx);
+	if (j == NULL) {
+		mg_reply_null(r, "list the maps", NULL);
+		return;
+	}
+	mg_reply_json(r, 200, j);
+}
+
+void
+mg_h_bpf_map_entries(struct mg_req *r)
+{
+	char err[512] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || !name_ok(r))
+		return;
+	rc = ctl_api_bpf_map_entries(r->ctx, r->params[0], &j, err, sizeof(err));
+	if (rc != 0)
+		mg_reply_errno(r, rc, "list the map's entries", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+}
+
+static void
+item_error(struct mg_req *r, const char *list, size_t i, const char *member, const char *why)
+{
+	char m[48];
+
+	snprintf(m, sizeof(m), "%s[%zu]%s%s", list, i, member[0] ? "." : "", member);
+	mg_reply_error(r, 400, "invalid_body", json_pack("{s:s}", "member", m),
+			"request body: %s: %s", m, why);
+}
+
+/* A key is a string (a prefix, an address or a number) or a non-negative integer. */
+static bool
+key_ok(const json_t *k)
+{
+	return (json_is_string(k) && json_string_length(k) > 0 && json_string_length(k) < 64) ||
+	       (json_is_integer(k) && json_integer_value(k) >= 0);
+}
+
+/* PUT {"entries": [{"key": ..., "value": ...}, ...]}: insert or replace, all or none. */
+void
+mg_h_bpf_map_put(struct mg_req *r)
+{
+	static const struct mg_bfield fields[] = {
+		{ "entries", MG_BT_ARRAY, true, 1, RL_BPF_MAP_BATCH_MAX },
+		{ 0 },
+	};
+	json_t *o, *entries, *out = NULL, *details = NULL;
+	char err[1024] = "";
+	uint64_t op = 0;
+	size_t i;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || !name_ok(r))
+		return;
+	o = mg_body_parse(r, fields);
+	if (o == NULL)
+		return;
+	entries = json_object_get(o, "entries");
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *it = json_array_get(entries, i), *v;
+		const char *k;
+
+		if (!json_is_object(it)) {
+			item_error(r, "entries", i, "",
+					"an entry is an object {\"key\": ..., \"value\": ...}");
+			goto out;
+		}
+		json_object_foreach(it, k, v)
+		{
+			if (strcmp(k, "key") != 0 && strcmp(k, "value") != 0) {
+				item_error(r, "entries", i, k,
+						"unknown member (accepted: key, value)");
+				goto out;
+			}
+		}
+		if (!key_ok(json_object_get(it, "key"))) {
+			item_error(r, "entries", i, "key",
+					"required: a string (10.0.0.0/8, 2001:db8::1, 42) or a non-negative integer");
+			goto out;
+		}
+		v = json_object_get(it, "value");
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			item_error(r, "entries", i, "value", "required: a non-negative integer");
+			goto out;
+		}
+	}
+	snprintf(r->audit, sizeof(r->audit), "bpf map %s: put %zu entries", r->params[0],
+			json_array_size(entries));
+	rc = ctl_api_bpf_map_change(r->ctx, r->params[0], entries, false, r->id.name, &op, &out,
+			&details, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		mg_reply_operation(r, "change the map", op);
+	else if (rc == -EINVAL)
+		mg_reply_error(r, 400, "invalid_body", details, "%s", err), details = NULL;
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "change the map", err, NULL);
+	else
+		mg_reply_json(r, 200, out), out = NULL;
+out:
+	json_decref(details);
+	json_decref(out);
+	json_decref(o);
+}
+
+/* The keys query parameter of a delete: its only parameter, given once. */
+static const char *
+keys_param(struct mg_req *r)
+{
+	const char *v = NULL;
+
+	for (unsigned i = 0; i < r->n_query; i++) {
+		if (strcmp(r->query[i].key, "keys") != 0 || v != NULL) {
+			mg_reply_error(r, 400, "invalid_query",
+					json_pack("{s:o, s:[s]}", "parameter",
+							mg_json_str(r->query[i].key), "accepted",
+							"keys"),
+					"query parameter '%.64s': %s", r->query[i].key,
+					v != NULL ? "given twice" : "unknown (accepted: keys)");
+			return NULL;
+		}
+		v = r->query[i].value;
+	}
+	if (v == NULL || v[0] == '\0' || r->query_overflow)
+		mg_reply_error(r, 400, "invalid_query",
+				json_pack("{s:s, s:[s]}", "parameter", "keys", "accepted", "keys"),
+				"query parameter 'keys' is required: the keys to remove, separated by "
+				"commas (?keys=10.0.0.0/8,192.0.2.1)");
+	return v == NULL || v[0] == '\0' || r->query_overflow ? NULL : v;
+}
+
+/* DELETE ?keys=K1,K2,...: remove, all or none (every key must be there). */
+void
+mg_h_bpf_map_delete(struct mg_req *r)
+{
+	json_t *entries = NULL, *out = NULL, *details = NULL;
+	char err[1024] = "", key[64];
+	const char *keys, *k;
+	uint64_t op = 0;
+	size_t n = 0;
+	int rc;
+
+	if (!name_ok(r) || (keys = keys_param(r)) == NULL)
+		return;
+	entries = json_array();
+	for (k = keys; entries != NULL; n++) {
+		size_t len = strcspn(k, ",");
+
+		if (len == 0 || len >= sizeof(key) || n == RL_BPF_MAP_BATCH_MAX) {
+			snprintf(key, sizeof(key), "keys[%zu]", n);
+			mg_reply_error(r, 400, "invalid_query",
+					json_pack("{s:s, s:s}", "parameter", "keys", "member", key),
+					"query parameter 'keys': %s",
+					n == RL_BPF_MAP_BATCH_MAX ? "at most 4096 keys"
+					: len == 0 ? "an empty key (two commas, or one at an end)"
+						   : "a key of 64 bytes or more");
+			goto out;
+		}
+		memcpy(key, k, len);
+		key[len] = '\0';
+		json_array_append_new(entries, json_pack("{s:s}", "key", key));
+		if (k[len] == '\0')
+			break;
+		k += len + 1;
+	}
+	if (entries == NULL) {
+		mg_reply_errno(r, -ENOMEM, "change the map", NULL, NULL);
+		goto out;
+	}
+	snprintf(r->audit, sizeof(r->audit), "bpf map %.31s: delete %zu entries (%.150s)",
+			r->params[0], json_array_size(entries), keys);
+	rc = ctl_api_bpf_map_change(r->ctx, r->params[0], entries, true, r->id.name, &op, &out,
+			&details, err, sizeof(err));
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, "change the map", op);
+	} else if (rc == -EINVAL) {
+		mg_reply_error(r, 400, "invalid_query", details, "%s", err);
+		details = NULL;
+	} else if (rc != 0) {
+		mg_reply_errno(r, rc, "change the map", err, NULL);
+	} else {
+		mg_reply_json(r, 200, out);
+		out = NULL;
+	}
+out:
+	json_decref(details);
+	json_decref(out);
+	json_decref(entries);
+}

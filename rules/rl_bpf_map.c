@@ -1,0 +1,992 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Maps of eBPF programs: declaration (prog.maps.yaml), filling, the helpers' lookups. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+
+#include "rl_bpf_map.h"
+#include "vg_diag.h"
+#include "vg_yaml.h"
+
+/* tbl8 groups: IPv4 prefixes longer than /24 take one each; IPv6 ones up to 13. */
+#define LPM4_TBL8_MAX 4096u
+#define LPM6_TBL8_PER 4u
+
+struct rl_bpf_map {
+	char name[RL_BPF_MAP_NAME_MAX];
+	enum rl_bpf_map_kind kind;
+	enum rl_bpf_key_type key;
+	unsigned family;
+	uint32_t max_entries;
+	char *file;
+	/* lpm: the table in force (one of the two), replaced whole by control. */
+	struct rte_lpm *lpm4;
+	struct rte_lpm6 *lpm6;
+	/* lpm: the entries in force, for listings and the next table (control only). */
+	struct rl_bpf_map_entry *ent;
+	uint32_t n_ent;
+	/* hash */
+	struct rte_hash *hash;
+	rte_spinlock_t wlock; /* the writers' (workers and control), never the readers' */
+};
+
+struct hkey {
+	uint64_t k[2];
+};
+
+static struct rte_rcu_qsbr *qsbr;
+static uint32_t name_seq;
+
+void
+rl_bpf_maps_set_qsbr(struct rte_rcu_qsbr *v)
+{
+	qsbr = v;
+}
+
+/* Wait until no worker can hold a pointer read before now. */
+static void
+grace(void)
+{
+	if (qsbr != NULL)
+		rte_rcu_qsbr_synchronize(qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+void
+rl_bpf_maps_path(const char *obj, char *buf, size_t len)
+{
+	size_t n = strlen(obj);
+
+	if (n > 2 && strcmp(obj + n - 2, ".o") == 0)
+		n -= 2;
+	snprintf(buf, len, "%.*s.maps.yaml", (int)n, obj);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tables                                                                                    */
+
+static void
+lpm_free_tables(struct rte_lpm *l4, struct rte_lpm6 *l6)
+{
+	rte_lpm_free(l4);
+	rte_lpm6_free(l6);
+}
+
+/* A new table of m's family holding ent[0..n); NULL with err filled. */
+static int
+lpm_build(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *ent, uint32_t n,
+		struct rte_lpm **l4, struct rte_lpm6 **l6, char *err, size_t errlen)
+{
+	char name[RTE_LPM_NAMESIZE];
+	int rc = 0;
+
+	*l4 = NULL, *l6 = NULL;
+	snprintf(name, sizeof(name), "vgbpf_lpm%u",
+			__atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
+	if (m->family == 4) {
+		const struct rte_lpm_config c = {
+			.max_rules = m->max_entries,
+			.number_tbl8s = RTE_MIN(m->max_entries, LPM4_TBL8_MAX),
+		};
+
+		*l4 = rte_lpm_create(name, (int)rte_socket_id(), &c);
+	} else {
+		const struct rte_lpm6_config c = {
+			.max_rules = m->max_entries,
+			.number_tbl8s = m->max_entries * LPM6_TBL8_PER,
+		};
+
+		*l6 = rte_lpm6_create(name, (int)rte_socket_id(), &c);
+	}
+	if (*l4 == NULL && *l6 == NULL) {
+		snprintf(err, errlen, "map '%s': no memory for its table (%s)", m->name,
+				rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const struct rl_bpf_map_entry *e = &ent[i];
+		uint32_t a;
+
+		if (m->family == 4) {
+			memcpy(&a, e->addr, 4);
+			rc = rte_lpm_add(*l4, ntohl(a), e->depth, (uint32_t)e->value);
+		} else {
+			rc = rte_lpm6_add(*l6, e->addr, e->depth, (uint32_t)e->value);
+		}
+		if (rc != 0) {
+			char k[64];
+
+			rl_bpf_map_key_text(m, e, k, sizeof(k));
+			snprintf(err, errlen,
+					"map '%s': %s does not fit (%s: the table's groups for prefixes longer than /24 are used up)",
+					m->name, k, strerror(-rc));
+		}
+	}
+	if (rc != 0) {
+		lpm_free_tables(*l4, *l6);
+		*l4 = NULL, *l6 = NULL;
+		return rc == -ENOSPC ? -ENOSPC : -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+map_create(struct rl_bpf_map *m, char *err, size_t errlen)
+{
+	if (m->kind == RL_BPF_MAP_LPM)
+		return lpm_build(m, NULL, 0, &m->lpm4, &m->lpm6, err, errlen);
+
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = RTE_MAX(m->max_entries, 8u),
+		.key_len = sizeof(struct hkey),
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+		/*
+		 * Lock-free readers. Writers (workers' vg_map_update, control, the thread that
+		 * compiles a policy) take wlock: rte_hash's own multi-writer mode keeps per-lcore
+		 * slot caches, indexed out of bounds from a thread that is no EAL lcore.
+		 */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(name, sizeof(name), "vgbpf_h%u",
+			__atomic_fetch_add(&name_seq, 1, __ATOMIC_RELAXED));
+	m->hash = rte_hash_create(&hp);
+	if (m->hash == NULL) {
+		snprintf(err, errlen, "map '%s': no memory for its table (%s)", m->name,
+				rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	if (qsbr != NULL) {
+		/* A deleted key's slot is reused once every worker has been quiescent. */
+		struct rte_hash_rcu_config rc = { .v = qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
+
+		if (rte_hash_rcu_qsbr_add(m->hash, &rc) != 0) {
+			snprintf(err, errlen, "map '%s': cannot attach RCU (%s)", m->name,
+					rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void
+map_free(struct rl_bpf_map *m)
+{
+	if (m == NULL)
+		return;
+	lpm_free_tables(m->lpm4, m->lpm6);
+	rte_hash_free(m->hash);
+	free(m->ent);
+	free(m->file);
+	free(m);
+}
+
+void
+rl_bpf_maps_free(struct rl_bpf_maps *maps)
+{
+	if (maps == NULL)
+		return;
+	for (unsigned i = 0; i < maps->n; i++)
+		map_free(maps->m[i]);
+	free(maps);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Entries                                                                                   */
+
+const char *
+rl_bpf_map_name(const struct rl_bpf_map *m)
+{
+	return m->name;
+}
+
+enum rl_bpf_map_kind
+rl_bpf_map_kind(const struct rl_bpf_map *m)
+{
+	return m->kind;
+}
+
+enum rl_bpf_key_type
+rl_bpf_map_key_type(const struct rl_bpf_map *m)
+{
+	return m->key;
+}
+
+unsigned
+rl_bpf_map_family(const struct rl_bpf_map *m)
+{
+	return m->family;
+}
+
+uint32_t
+rl_bpf_map_max_entries(const struct rl_bpf_map *m)
+{
+	return m->max_entries;
+}
+
+uint32_t
+rl_bpf_map_count(const struct rl_bpf_map *m)
+{
+	if (m->kind == RL_BPF_MAP_LPM)
+		return m->n_ent;
+	int32_t n = rte_hash_count(m->hash);
+
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+const char *
+rl_bpf_map_file(const struct rl_bpf_map *m)
+{
+	return m->file;
+}
+
+static int
+parse_prefix(const struct rl_bpf_map *m, const char *key, struct rl_bpf_map_entry *e, char *err,
+		size_t errlen)
+{
+	const unsigned bits = m->family == 4 ? 32 : 128;
+	char buf[64];
+	const char *slash = strchr(key, '/');
+	size_t alen = slash ? (size_t)(slash - key) : strlen(key);
+	unsigned long depth = bits;
+	char *end;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		goto bad;
+	memcpy(buf, key, alen);
+	buf[alen] = '\0';
+	if (inet_pton(m->family == 4 ? AF_INET : AF_INET6, buf, e->addr) != 1) {
+		uint8_t other[16];
+
+		if (inet_pton(m->family == 4 ? AF_INET6 : AF_INET, buf, other) == 1) {
+			snprintf(err, errlen, "map '%s' holds IPv%u prefixes; '%.64s' is IPv%u",
+					m->name, m->family, key, m->family == 4 ? 6 : 4);
+			return -EINVAL;
+		}
+		goto bad;
+	}
+	if (slash != NULL) {
+		errno = 0;
+		depth = strtoul(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || depth < 1 || depth > bits) {
+			snprintf(err, errlen, "'%.64s': the prefix length must be 1 to %u", key,
+					bits);
+			return -EINVAL;
+		}
+	}
+	e->depth = (uint8_t)depth;
+	for (unsigned b = (unsigned)depth; b < bits; b++)
+		if (e->addr[b / 8] & (0x80u >> (b % 8))) {
+			snprintf(err, errlen,
+					"'%.64s' has bits set past its /%lu (write the network address)",
+					key, depth);
+			return -EINVAL;
+		}
+	return 0;
+bad:
+	snprintf(err, errlen, "'%.64s' is not an IPv%u prefix (%s) or address", key, m->family,
+			m->family == 4 ? "10.0.0.0/8" : "2001:db8::/32");
+	return -EINVAL;
+}
+
+int
+rl_bpf_map_parse(const struct rl_bpf_map *m, const char *key, uint64_t value,
+		struct rl_bpf_map_entry *e, char *err, size_t errlen)
+{
+	memset(e, 0, sizeof(*e));
+	e->value = value;
+	if (m->kind == RL_BPF_MAP_LPM) {
+		if (value > RL_BPF_LPM_VALUE_MAX) {
+			snprintf(err, errlen, "value %" PRIu64 ": an lpm map's values are 0 to %u",
+					value, RL_BPF_LPM_VALUE_MAX);
+			return -EINVAL;
+		}
+		return parse_prefix(m, key, e, err, errlen);
+	}
+	if (value == VG_BPF_MAP_NONE) {
+		snprintf(err, errlen,
+				"value %" PRIu64 " is what a lookup answers for a missing key; "
+				"a hash map's values are 0 to %" PRIu64,
+				value, VG_BPF_MAP_NONE - 1);
+		return -EINVAL;
+	}
+	if (m->key == RL_BPF_KEY_U64) {
+		char *end;
+
+		errno = 0;
+		e->k[0] = strtoull(key, &end, 0);
+		if (key[0] == '\0' || key[0] == '-' || *end != '\0' || errno != 0) {
+			snprintf(err, errlen,
+					"map '%s' has number keys: '%.64s' is not one (0 to %" PRIu64
+					", decimal or 0x hex)",
+					m->name, key, UINT64_MAX);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	uint8_t a[16] = { 0 };
+
+	if (inet_pton(AF_INET, key, a) != 1 && inet_pton(AF_INET6, key, a) != 1) {
+		snprintf(err, errlen,
+				"map '%s' has address keys: '%.64s' is not an IPv4 or IPv6 address",
+				m->name, key);
+		return -EINVAL;
+	}
+	memcpy(e->k, a, 16);
+	return 0;
+}
+
+void
+rl_bpf_map_key_text(
+		const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	uint8_t b[16];
+	static const uint8_t zero[12];
+
+	if (m->kind == RL_BPF_MAP_LPM) {
+		inet_ntop(m->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof(a));
+		snprintf(buf, len, "%s/%u", a, e->depth);
+	} else if (m->key == RL_BPF_KEY_U64) {
+		snprintf(buf, len, "%" PRIu64, e->k[0]);
+	} else {
+		/* IPv4 when the last 12 bytes are zero (as ctx->src holds one). */
+		memcpy(b, e->k, 16);
+		inet_ntop(memcmp(b + 4, zero, 12) == 0 ? AF_INET : AF_INET6, b, a, sizeof(a));
+		snprintf(buf, len, "%s", a);
+	}
+}
+
+static int
+lpm_find(const struct rl_bpf_map_entry *ent, uint32_t n, const struct rl_bpf_map_entry *e)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ent[i].depth == e->depth && memcmp(ent[i].addr, e->addr, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+lpm_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
+		char *err, size_t errlen)
+{
+	struct rl_bpf_map_entry *ent = malloc(((size_t)m->n_ent + n + 1) * sizeof(*ent));
+	struct rte_lpm *l4, *o4 = m->lpm4;
+	struct rte_lpm6 *l6, *o6 = m->lpm6;
+	uint32_t cnt = m->n_ent;
+	char k[64];
+	int rc;
+
+	if (ent == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(ent, m->ent, (size_t)m->n_ent * sizeof(*ent));
+	for (unsigned i = 0; i < n; i++) {
+		int at = lpm_find(ent, cnt, &e[i]);
+
+		if (del && at < 0) {
+			rl_bpf_map_key_text(m, &e[i], k, sizeof(k));
+			snprintf(err, errlen, "entry %u: %s is not in map '%s'", i, k, m->name);
+			free(ent);
+			return -ENOENT;
+		}
+		if (del)
+			ent[at] = ent[--cnt];
+		else if (at >= 0)
+			ent[at].value = e[i].value;
+		else if (cnt == m->max_entries) {
+			snprintf(err, errlen,
+					"entry %u: map '%s' is full (max_entries %u); nothing was changed",
+					i, m->name, m->max_entries);
+			free(ent);
+			return -ENOSPC;
+		} else
+			ent[cnt++] = e[i];
+	}
+	if (dry) {
+		free(ent);
+		return 0;
+	}
+	rc = lpm_build(m, ent, cnt, &l4, &l6, err, errlen);
+	if (rc != 0) {
+		free(ent);
+		return rc;
+	}
+	__atomic_store_n(&m->lpm4, l4, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->lpm6, l6, __ATOMIC_RELEASE);
+	grace();
+	lpm_free_tables(o4, o6);
+	free(m->ent);
+	m->ent = ent;
+	m->n_ent = cnt;
+	return 0;
+}
+
+static void
+hkey_of(const struct rl_bpf_map *m, uint64_t k0, uint64_t k1, struct hkey *k)
+{
+	k->k[0] = k0;
+	k->k[1] = m->key == RL_BPF_KEY_ADDR ? k1 : 0;
+}
+
+/* The writes, under the map's writer lock. */
+static int
+hash_put(struct rl_bpf_map *m, const struct hkey *k, uint64_t value)
+{
+	int rc;
+
+	rte_spinlock_lock(&m->wlock);
+	rc = rte_hash_add_key_data(m->hash, k, (void *)(uintptr_t)value);
+	rte_spinlock_unlock(&m->wlock);
+	return rc;
+}
+
+static int
+hash_del(struct rl_bpf_map *m, const struct hkey *k)
+{
+	int32_t pos;
+
+	rte_spinlock_lock(&m->wlock);
+	pos = rte_hash_del_key(m->hash, k);
+	/* Without RCU (a single thread) the slot is free at once; with it, after a grace period. */
+	if (pos >= 0 && qsbr == NULL)
+		rte_hash_free_key_with_position(m->hash, pos);
+	rte_spinlock_unlock(&m->wlock);
+	return pos;
+}
+
+static int
+hash_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
+		char *err, size_t errlen)
+{
+	struct {
+		bool had;
+		uint64_t old;
+	} *undo = calloc(n ? n : 1, sizeof(*undo));
+	uint32_t fresh = 0;
+	unsigned i;
+	int rc = 0;
+	char k[64];
+
+	if (undo == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* Check everything first: nothing changes on a refused request. */
+	for (i = 0; i < n; i++) {
+		struct hkey hk;
+		void *d = NULL;
+
+		hkey_of(m, e[i].k[0], e[i].k[1], &hk);
+		undo[i].had = rte_hash_lookup_data(m->hash, &hk, &d) >= 0;
+		undo[i].old = (uint64_t)(uintptr_t)d;
+		if (del && !undo[i].had) {
+			rl_bpf_map_key_text(m, &e[i], k, sizeof(k));
+			snprintf(err, errlen, "entry %u: %s is not in map '%s'", i, k, m->name);
+			free(undo);
+			return -ENOENT;
+		}
+		fresh += !undo[i].had;
+	}
+	if (!del && rl_bpf_map_count(m) + fresh > m->max_entries) {
+		snprintf(err, errlen,
+				"map '%s' would hold %u entries, more than its max_entries %u; nothing was changed",
+				m->name, rl_bpf_map_count(m) + fresh, m->max_entries);
+		free(undo);
+		return -ENOSPC;
+	}
+	if (dry) {
+		free(undo);
+		return 0;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		struct hkey hk;
+
+		hkey_of(m, e[i].k[0], e[i].k[1], &hk);
+		if (del)
+			rc = hash_del(m, &hk) >= 0 ? 0 : -ENOENT;
+		else
+			rc = hash_put(m, &hk, e[i].value);
+	}
+	if (rc != 0) {
+		/* Put back what was done (a program may have written the same keys meanwhile). */
+		rl_bpf_map_key_text(m, &e[i - 1], k, sizeof(k));
+		snprintf(err, errlen, "entry %u: %s: %s; nothing was changed", i - 1, k,
+				strerror(-rc));
+		for (unsigned j = 0; j + 1 < i; j++) {
+			struct hkey hk;
+
+			hkey_of(m, e[j].k[0], e[j].k[1], &hk);
+			if (undo[j].had)
+				hash_put(m, &hk, undo[j].old);
+			else
+				hash_del(m, &hk);
+		}
+	}
+	free(undo);
+	return rc == -ENOENT || rc == -ENOSPC ? rc : rc ? -ENOMEM : 0;
+}
+
+static int
+change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del, bool dry,
+		char *err, size_t errlen)
+{
+	if (n > RL_BPF_MAP_BATCH_MAX) {
+		snprintf(err, errlen, "%u entries in one change; at most %u", n,
+				RL_BPF_MAP_BATCH_MAX);
+		return -E2BIG;
+	}
+	if (m->kind == RL_BPF_MAP_LPM)
+		return lpm_change(m, e, n, del, dry, err, errlen);
+	return hash_change(m, e, n, del, dry, err, errlen);
+}
+
+int
+rl_bpf_map_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+		char *err, size_t errlen)
+{
+	return change(m, e, n, del, false, err, errlen);
+}
+
+int
+rl_bpf_map_check(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, bool del,
+		char *err, size_t errlen)
+{
+	/* dry: nothing is written through m. */
+	return change((struct rl_bpf_map *)(uintptr_t)m, e, n, del, true, err, errlen);
+}
+
+void
+rl_bpf_map_walk(const struct rl_bpf_map *m, void (*fn)(void *arg, const struct rl_bpf_map_entry *e),
+		void *arg)
+{
+	if (m->kind == RL_BPF_MAP_LPM) {
+		for (uint32_t i = 0; i < m->n_ent; i++)
+			fn(arg, &m->ent[i]);
+		return;
+	}
+	const void *key;
+	void *data;
+	uint32_t next = 0;
+
+	while (rte_hash_iterate(m->hash, &key, &data, &next) >= 0) {
+		struct rl_bpf_map_entry e = { .value = (uint64_t)(uintptr_t)data };
+
+		memcpy(e.k, key, sizeof(e.k));
+		fn(arg, &e);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The helpers' work (workers)                                                               */
+
+static inline struct rl_bpf_map *
+map_of(const struct rl_bpf_maps *maps, uint64_t id, enum rl_bpf_map_kind kind)
+{
+	struct rl_bpf_map *m;
+
+	if (maps == NULL || id >= maps->n)
+		return NULL;
+	m = maps->m[id];
+	return m->kind == kind ? m : NULL;
+}
+
+uint64_t
+rl_bpf_map_lpm(const struct rl_bpf_maps *maps, uint64_t id, unsigned family, const uint8_t *addr)
+{
+	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_LPM);
+	uint32_t nh, a;
+
+	if (m == NULL || m->family != family)
+		return VG_BPF_MAP_NONE;
+	if (family == 4) {
+		const struct rte_lpm *l = __atomic_load_n(&m->lpm4, __ATOMIC_ACQUIRE);
+
+		memcpy(&a, addr, 4);
+		return rte_lpm_lookup((struct rte_lpm *)(uintptr_t)l, ntohl(a), &nh) == 0
+				       ? nh
+				       : VG_BPF_MAP_NONE;
+	}
+	const struct rte_lpm6 *l6 = __atomic_load_n(&m->lpm6, __ATOMIC_ACQUIRE);
+
+	return rte_lpm6_lookup(l6, addr, &nh) == 0 ? nh : VG_BPF_MAP_NONE;
+}
+
+uint64_t
+rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1)
+{
+	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
+	struct hkey k;
+	void *d;
+
+	if (m == NULL)
+		return VG_BPF_MAP_NONE;
+	hkey_of(m, k0, k1, &k);
+	return rte_hash_lookup_data(m->hash, &k, &d) >= 0 ? (uint64_t)(uintptr_t)d
+							  : VG_BPF_MAP_NONE;
+}
+
+uint64_t
+rl_bpf_map_update(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1, uint64_t value)
+{
+	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
+	struct hkey k;
+
+	if (m == NULL || value == VG_BPF_MAP_NONE)
+		return VG_BPF_MAP_NONE;
+	hkey_of(m, k0, k1, &k);
+	return hash_put(m, &k, value) == 0 ? 0 : VG_BPF_MAP_NONE;
+}
+
+uint64_t
+rl_bpf_map_delete(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1)
+{
+	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
+	struct hkey k;
+
+	if (m == NULL)
+		return VG_BPF_MAP_NONE;
+	hkey_of(m, k0, k1, &k);
+	return hash_del(m, &k) >= 0 ? 0 : VG_BPF_MAP_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The declaration and the fill files                                                        */
+
+struct decl {
+	char name[RL_BPF_MAP_NAME_MAX];
+	int kind; /* enum rl_bpf_map_kind, -1 unset */
+	int key;  /* 0 u64, 1 addr, -1 unset */
+	uint8_t family;
+	uint32_t max_entries;
+	char *file;
+};
+
+static const char *const kind_names[] = { "lpm", "hash", NULL };
+static const char *const key_names[] = { "u64", "addr", NULL };
+
+static const struct vg_yaml_field decl_fields[] = {
+	{ .name = "name",
+			.type = VG_YT_STRBUF,
+			.off = offsetof(struct decl, name),
+			.min = 1,
+			.max = RL_BPF_MAP_NAME_MAX,
+			.required = true },
+	{ .name = "kind",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct decl, kind),
+			.names = kind_names,
+			.required = true },
+	{ .name = "key",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct decl, key),
+			.names = key_names },
+	{ .name = "family",
+			.type = VG_YT_U8,
+			.off = offsetof(struct decl, family),
+			.min = 4,
+			.max = 6 },
+	{ .name = "max_entries",
+			.type = VG_YT_U32,
+			.off = offsetof(struct decl, max_entries),
+			.min = 1,
+			.max = RL_BPF_MAP_MAX_ENTRIES,
+			.required = true },
+	{ .name = "file", .type = VG_YT_STR, .off = offsetof(struct decl, file), .min = 1 },
+	{ 0 },
+};
+
+struct fill_entry {
+	char *key;
+	uint64_t value;
+};
+
+static const struct vg_yaml_field entry_fields[] = {
+	{ .name = "key",
+			.type = VG_YT_STR,
+			.off = offsetof(struct fill_entry, key),
+			.min = 1,
+			.required = true },
+	{ .name = "value",
+			.type = VG_YT_U64,
+			.off = offsetof(struct fill_entry, value),
+			.required = true },
+	{ 0 },
+};
+
+/* The first error of diag as "file:line:col: message". */
+static void
+diag_first(const struct vg_diag *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct vg_diag_entry *x = &d->v[i];
+
+		if (x->sev != VG_SEV_ERROR)
+			continue;
+		snprintf(err, errlen, "%s:%u:%u: %s", x->file, x->line, x->col, x->msg);
+		return;
+	}
+	snprintf(err, errlen, "invalid");
+}
+
+static bool
+name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+				    *s == '-'))
+			return false;
+	return true;
+}
+
+/* Fill m from its file (relative to dir). */
+static int
+fill(struct rl_bpf_map *m, bool check, char *err, size_t errlen)
+{
+	struct vg_diag diag;
+	struct vg_yaml y = { 0 };
+	struct rl_bpf_map_entry *ent = NULL;
+	yaml_node_t *root, *list = NULL;
+	int n = 0, rc;
+
+	vg_diag_init(&diag);
+	rc = vg_yaml_load_file(&y, m->file, &diag);
+	if (rc != 0)
+		goto out;
+	root = vg_yaml_root(&y);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		vg_yaml_err(&y, root, "a map's file is a mapping with 'entries:', a list");
+		rc = -EINVAL;
+		goto out;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+			p++) {
+		yaml_node_t *k = vg_yaml_node(&y, p->key);
+		const char *ks = k != NULL ? vg_yaml_scalar(&y, k, "key") : NULL;
+
+		if (ks != NULL && strcmp(ks, "entries") == 0)
+			list = vg_yaml_node(&y, p->value);
+		else if (ks != NULL)
+			vg_yaml_err(&y, k, "unknown key '%s' (a map's file has 'entries:')", ks);
+	}
+	if (list == NULL || !vg_yaml_expect_seq(&y, list, "entries")) {
+		if (list == NULL)
+			vg_yaml_err(&y, root, "no 'entries:' list");
+		rc = -EINVAL;
+		goto out;
+	}
+	n = vg_yaml_seq_len(list);
+	if ((unsigned)n > RL_BPF_MAP_BATCH_MAX || (uint32_t)n > m->max_entries) {
+		vg_yaml_err(&y, list, "%d entries: map '%s' holds at most %u (max_entries)", n,
+				m->name, RTE_MIN(m->max_entries, RL_BPF_MAP_BATCH_MAX));
+		rc = -EINVAL;
+		goto out;
+	}
+	ent = calloc((size_t)n + 1, sizeof(*ent));
+	if (ent == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *it = vg_yaml_seq_item(&y, list, i);
+		struct fill_entry fe = { 0 };
+		char why[256];
+
+		if (vg_yaml_map(&y, it, "the entry", entry_fields, &fe) == 0 &&
+				rl_bpf_map_parse(m, fe.key, fe.value, &ent[i], why, sizeof(why)) !=
+						0)
+			vg_yaml_err(&y, it, "entry %d: %s", i, why);
+		free(fe.key);
+	}
+	if (vg_diag_has_errors(&diag)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = check ? 0 : rl_bpf_map_change(m, ent, (unsigned)n, false, err, errlen);
+	if (rc != 0) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", m->file, why);
+	}
+out:
+	if (vg_diag_has_errors(&diag))
+		diag_first(&diag, err, errlen);
+	else if (rc != 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", m->file, strerror(-rc));
+	free(ent);
+	vg_yaml_free(&y);
+	vg_diag_free(&diag);
+	return rc;
+}
+
+/* Check one declaration (its node n) and create the map. */
+static struct rl_bpf_map *
+declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir,
+		const struct rl_bpf_maps *maps)
+{
+	struct rl_bpf_map *m;
+
+	if (!name_ok(d->name)) {
+		vg_yaml_err(y, n, "map '%s': a name is lower-case letters, digits, '_' and '-'",
+				d->name);
+		return NULL;
+	}
+	for (unsigned i = 0; i < maps->n; i++)
+		if (strcmp(maps->m[i]->name, d->name) == 0) {
+			vg_yaml_err(y, n, "map '%s' is declared twice", d->name);
+			return NULL;
+		}
+	if (d->kind == RL_BPF_MAP_LPM && (d->family != 4 && d->family != 6)) {
+		vg_yaml_err(y, n, "map '%s': an lpm map needs 'family: 4' or 'family: 6'", d->name);
+		return NULL;
+	}
+	if (d->kind == RL_BPF_MAP_LPM && d->key >= 0) {
+		vg_yaml_err(y, n,
+				"map '%s': an lpm map's keys are prefixes; 'key' is for hash maps",
+				d->name);
+		return NULL;
+	}
+	if (d->kind == RL_BPF_MAP_HASH && d->key < 0) {
+		vg_yaml_err(y, n, "map '%s': a hash map needs 'key: u64' or 'key: addr'", d->name);
+		return NULL;
+	}
+	if (d->kind == RL_BPF_MAP_HASH && d->family != 0) {
+		vg_yaml_err(y, n, "map '%s': 'family' is for lpm maps", d->name);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		vg_yaml_err(y, n, "out of memory");
+		return NULL;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", d->name);
+	m->kind = (enum rl_bpf_map_kind)d->kind;
+	m->key = m->kind == RL_BPF_MAP_LPM ? RL_BPF_KEY_PREFIX
+		 : d->key == 0		   ? RL_BPF_KEY_U64
+					   : RL_BPF_KEY_ADDR;
+	m->family = d->family;
+	m->max_entries = d->max_entries;
+	if (d->file != NULL) {
+		if (d->file[0] == '/')
+			m->file = strdup(d->file);
+		else if (asprintf(&m->file, "%s/%s", dir, d->file) < 0)
+			m->file = NULL;
+		if (m->file == NULL) {
+			vg_yaml_err(y, n, "out of memory");
+			free(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+int
+rl_bpf_maps_load(const char *obj, bool check, struct rl_bpf_maps **out, char *err, size_t errlen)
+{
+	char path[1024], dirbuf[1024];
+	struct vg_diag diag;
+	struct vg_yaml y = { 0 };
+	struct rl_bpf_maps *maps = NULL;
+	yaml_node_t *root, *list = NULL;
+	struct stat st;
+	const char *dir;
+	int rc = 0;
+
+	*out = NULL;
+	err[0] = '\0';
+	rl_bpf_maps_path(obj, path, sizeof(path));
+	if (stat(path, &st) != 0)
+		return 0; /* no maps */
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	dir = dirname(dirbuf);
+	vg_diag_init(&diag);
+	maps = calloc(1, sizeof(*maps));
+	if (maps == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = vg_yaml_load_file(&y, path, &diag);
+	if (rc != 0)
+		goto out;
+	root = vg_yaml_root(&y);
+	if (root != NULL && root->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+				p < root->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = vg_yaml_node(&y, p->key);
+			const char *ks = k != NULL ? vg_yaml_scalar(&y, k, "key") : NULL;
+
+			if (ks != NULL && strcmp(ks, "maps") == 0)
+				list = vg_yaml_node(&y, p->value);
+			else if (ks != NULL)
+				vg_yaml_err(&y, k, "unknown key '%s' (a maps file has 'maps:')",
+						ks);
+		}
+	if (list == NULL) {
+		vg_yaml_err(&y, root, "a maps file is a mapping with 'maps:', a list of maps");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (!vg_yaml_expect_seq(&y, list, "maps")) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (vg_yaml_seq_len(list) > RL_BPF_MAX_MAPS) {
+		vg_yaml_err(&y, list, "%d maps: a program has at most %u", vg_yaml_seq_len(list),
+				RL_BPF_MAX_MAPS);
+		rc = -EINVAL;
+		goto out;
+	}
+	for (int i = 0; i < vg_yaml_seq_len(list); i++) {
+		yaml_node_t *it = vg_yaml_seq_item(&y, list, i);
+		struct decl d = { .kind = -1, .key = -1 };
+		struct rl_bpf_map *m = NULL;
+
+		if (vg_yaml_map(&y, it, "the map", decl_fields, &d) == 0)
+			m = declare(&y, it, &d, dir, maps);
+		free(d.file);
+		if (m != NULL)
+			maps->m[maps->n++] = m;
+	}
+	if (vg_diag_has_errors(&diag)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (unsigned i = 0; i < maps->n && rc == 0; i++) {
+		rc = check ? 0 : map_create(maps->m[i], err, errlen);
+		if (rc == 0 && maps->m[i]->file != NULL)
+			rc = fill(maps->m[i], check, err, errlen);
+	}
+out:
+	if (vg_diag_has_errors(&diag))
+		diag_first(&diag, err, errlen);
+	else if (rc != 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	vg_yaml_free(&y);
+	vg_diag_free(&diag);
+	if (rc != 0) {
+		rl_bpf_maps_free(maps);
+		return rc;
+	}
+	*out = maps;
+	return 0;
+}
