@@ -152,7 +152,7 @@ mkdir -p "$WORK/chromium-profile"
 DASH_URL=$API/ VIEWER_TOKEN=$VIEWER_TOKEN OPERATOR_TOKEN=$OPERATOR_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
 	CHROMIUM=$CHROMIUM \
 	PROFILE_DIR=$WORK/chromium-profile SHOT=$shot SHOT_NARROW=$WORK/dashboard-narrow.png \
-	CLIENT_IP=$IP_A timeout 150 node "$WORK/drive.mjs" &
+	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B timeout 150 node "$WORK/drive.mjs" &
 node_pid=$!
 PIDS+=("$node_pid")
 rc=0
