@@ -626,7 +626,7 @@ cmd_mode(int argc, char **argv, int i)
 		char *s;
 
 		if (i + 1 < argc) {
-			fprintf(stderr, "vigilctl: mode takes one argument: enforce or dry-run\n");
+			fprintf(stderr, "vigilctl: mode takes one argument: enforce, dry-run or learn\n");
 			return EXIT_USAGE;
 		}
 		body = json_pack("{s:s}", "mode", argv[i]);
@@ -650,6 +650,269 @@ cmd_mode(int argc, char **argv, int i)
 				json_string_value(json_object_get(r.json, "previous")));
 	else
 		printf("%s\n", json_string_value(json_object_get(r.json, "mode")));
+	reply_free(&r);
+	return rc;
+}
+
+/* "1h" means "the last hour": a bare duration is back from now. */
+static void
+window_arg(const char *v, char *out, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (n > 1 && v[0] != '-' && strchr("smhd", v[n - 1]) != NULL &&
+			strspn(v, "0123456789") == n - 1)
+		snprintf(out, len, "-%s", v);
+	else
+		snprintf(out, len, "%s", v);
+}
+
+/* A preview verdict as one cell: "drop (rule ssh)", "allow (default)", "?" when uncertain. */
+static json_t *
+verdict_cell(const json_t *v)
+{
+	const char *rule = json_string_value(json_object_get(v, "rule"));
+	char s[160];
+
+	snprintf(s, sizeof(s), "%s (%s%s)%s", json_string_value(json_object_get(v, "verdict")),
+			rule ? "rule " : "", rule ? rule : "default",
+			json_is_true(json_object_get(v, "certain")) ? "" : " ?");
+	return json_string(s);
+}
+
+/* policy preview FILE [--since T] [--until T] [--limit N] */
+static int
+cmd_policy_preview(int argc, char **argv, int i)
+{
+	static const struct column cols[] = {
+		{ "from", "from" },
+		{ "to", "to" },
+		{ "aggregates", "aggregates" },
+		{ "flows", "flows" },
+		{ "bytes", "bytes" },
+		{ "uncertain", "uncertain" },
+		{ "sample", "largest" },
+	};
+	struct query q = { "", 0 };
+	const char *file = NULL;
+	char path[2200], val[64];
+	struct reply r;
+	json_t *rows, *c, *t;
+	size_t len, k;
+	char *text;
+	int rc;
+
+	for (; i < argc; i++) {
+		if ((strcmp(argv[i], "--since") == 0 || strcmp(argv[i], "--until") == 0) &&
+				i + 1 < argc) {
+			window_arg(argv[i + 1], val, sizeof(val));
+			query_add(&q, argv[i] + 2, val);
+			i++;
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			query_add(&q, "limit", argv[++i]);
+		} else if (file == NULL && (argv[i][0] != '-' || argv[i][1] == '\0')) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "vigilctl: policy preview FILE [--since T] [--until T] "
+					"[--limit N]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (file == NULL) {
+		fprintf(stderr, "vigilctl: policy preview needs a FILE (- for stdin)\n");
+		return EXIT_USAGE;
+	}
+	text = read_file(file, &len);
+	if (text == NULL)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/api/v1/policy/preview%s", q.s);
+	rc = request("POST", path, "text/plain; charset=utf-8", text, len, NULL, &r);
+	free(text);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status >= 300) {
+		rc = report_error(&r);
+		reply_free(&r);
+		return rc;
+	}
+	if (g.json) {
+		print_json(r.json);
+		reply_free(&r);
+		return rc;
+	}
+	rows = json_array();
+	json_array_foreach(json_object_get(r.json, "changes"), k, c)
+	{
+		json_t *s = json_array_get(json_object_get(c, "samples"), 0);
+		char sample[128];
+
+		snprintf(sample, sizeof(sample),
+				"%s -> %s:%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+				json_string_value(json_object_get(s, "src")),
+				json_string_value(json_object_get(s, "dst")),
+				json_integer_value(json_object_get(s, "dport")),
+				json_integer_value(json_object_get(s, "proto")));
+		json_array_append_new(rows,
+				json_pack("{s:o, s:o, s:O, s:O, s:O, s:O, s:s}", "from",
+						verdict_cell(json_object_get(c, "from")), "to",
+						verdict_cell(json_object_get(c, "to")),
+						"aggregates", json_object_get(c, "aggregates"),
+						"flows", json_object_get(c, "flows"), "bytes",
+						json_object_get(c, "bytes"), "uncertain",
+						json_object_get(c, "uncertain"), "sample", sample));
+	}
+	print_table(rows, cols, sizeof(cols) / sizeof(cols[0]));
+	json_decref(rows);
+	t = json_object_get(r.json, "totals");
+	printf("%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " aggregates (%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " flows) would change verdict; %" JSON_INTEGER_FORMAT " uncertain; %.1f ms\n",
+			json_integer_value(json_object_get(t, "changed_aggregates")),
+			json_integer_value(json_object_get(t, "aggregates")),
+			json_integer_value(json_object_get(t, "changed_flows")),
+			json_integer_value(json_object_get(t, "flows")),
+			json_integer_value(json_object_get(t, "uncertain_aggregates")),
+			json_number_value(json_object_get(r.json, "elapsed_ms")));
+	reply_free(&r);
+	return rc;
+}
+
+/* policy rule NAME enforce|dry-run: promote a dry-run rule (or put it back), one new version. */
+static int
+cmd_policy_rule(int argc, char **argv, int i)
+{
+	char path[512], body[64];
+	struct reply r;
+	char *ev;
+	int rc;
+
+	if (i + 2 != argc || (strcmp(argv[i + 1], "enforce") != 0 &&
+					     strcmp(argv[i + 1], "dry-run") != 0)) {
+		fprintf(stderr, "vigilctl: policy rule NAME enforce|dry-run\n");
+		return EXIT_USAGE;
+	}
+	ev = curl_easy_escape(NULL, argv[i], 0);
+	snprintf(path, sizeof(path), "/api/v1/policy/rules/%s/mode", ev ? ev : "");
+	curl_free(ev);
+	snprintf(body, sizeof(body), "{\"mode\": \"%s\"}", argv[i + 1]);
+	rc = request("PUT", path, "application/json", body, strlen(body), NULL, &r);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.status == 202)
+		rc = report_pending(&r);
+	else if (r.status >= 300)
+		rc = report_error(&r);
+	else if (g.json)
+		print_json(r.json);
+	else if (json_is_true(json_object_get(r.json, "unchanged")))
+		printf("unchanged: rule %s already is %s (version %" JSON_INTEGER_FORMAT ")\n",
+				argv[i], argv[i + 1],
+				json_integer_value(json_object_get(r.json, "version")));
+	else
+		printf("rule %s is now %s: version %" JSON_INTEGER_FORMAT "\n", argv[i],
+				argv[i + 1],
+				json_integer_value(json_object_get(r.json, "version")));
+	reply_free(&r);
+	return rc;
+}
+
+/* learn [--limit N] | learn proposal [-o FILE] [--candidates ID.ID...] */
+static int
+cmd_learn(int argc, char **argv, int i)
+{
+	static const struct column cols[] = {
+		{ "id", "id" },
+		{ "proto", "proto" },
+		{ "from", "from" },
+		{ "to", "to" },
+		{ "ports", "ports" },
+		{ "flows", "flows" },
+		{ "bytes", "bytes" },
+		{ "denied_keys", "denied keys" },
+	};
+	struct query q = { "", 0 };
+	struct reply r;
+	char path[2200];
+	int rc;
+
+	if (i < argc && strcmp(argv[i], "proposal") == 0) {
+		const char *out = NULL;
+
+		for (i++; i < argc; i++) {
+			if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
+					i + 1 < argc) {
+				out = argv[++i];
+			} else if (strcmp(argv[i], "--candidates") == 0 && i + 1 < argc) {
+				query_add(&q, "candidates", argv[++i]);
+			} else {
+				fprintf(stderr, "vigilctl: learn proposal [-o FILE] [--candidates "
+						"ID.ID...]\n");
+				return EXIT_USAGE;
+			}
+		}
+		snprintf(path, sizeof(path), "/api/v1/learn/proposal%s", q.s);
+		rc = get_json(path, &r);
+		if (rc == EXIT_OK && g.json) {
+			print_json(r.json);
+		} else if (rc == EXIT_OK) {
+			const char *text = json_string_value(json_object_get(r.json, "text"));
+			json_t *c = json_object_get(r.json, "check");
+			FILE *f = out != NULL ? fopen(out, "w") : stdout;
+
+			if (f == NULL || fputs(text ?: "", f) < 0 ||
+					(out != NULL && fclose(f) != 0)) {
+				fprintf(stderr, "vigilctl: %s: %s\n", out ? out : "stdout",
+						strerror(errno));
+				rc = EXIT_USAGE;
+			}
+			fprintf(stderr,
+					"%" JSON_INTEGER_FORMAT " rules; of %" JSON_INTEGER_FORMAT
+					" observed aggregates the proposal allows %" JSON_INTEGER_FORMAT
+					"%s\n",
+					json_integer_value(json_object_get(r.json, "rules")),
+					json_integer_value(json_object_get(c, "observed")),
+					json_integer_value(json_object_get(c, "allowed")),
+					out != NULL ? "" : " (the text is on stdout)");
+		}
+		reply_free(&r);
+		return rc;
+	}
+	if (parse_filters(argc, argv, i, (const char *const[]){ "limit", NULL }, &q) != argc)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/api/v1/learn%s", q.s);
+	rc = get_json(path, &r);
+	if (rc == EXIT_OK && g.json) {
+		print_json(r.json);
+	} else if (rc == EXIT_OK) {
+		json_t *st = json_object_get(r.json, "state"), *rows = json_array(), *c;
+		size_t k;
+
+		printf("learning: %s\n", json_is_true(json_object_get(st, "active")) ? "active"
+					 : json_is_integer(json_object_get(st, "since"))
+							 ? "stopped"
+							 : "never started");
+		json_array_foreach(json_object_get(r.json, "candidates"), k, c)
+		{
+			char *from = json_dumps(json_object_get(c, "from"), JSON_COMPACT);
+			char *to = json_dumps(json_object_get(c, "to"), JSON_COMPACT);
+			char *ports = json_dumps(json_object_get(c, "ports"), JSON_COMPACT);
+
+			json_array_append_new(rows,
+					json_pack("{s:O, s:O, s:s, s:s, s:s, s:O, s:O, s:O}", "id",
+							json_object_get(c, "id"), "proto",
+							json_object_get(c, "proto"), "from",
+							from ?: "", "to", to ?: "", "ports",
+							ports ?: "", "flows",
+							json_object_get(c, "flows"), "bytes",
+							json_object_get(c, "bytes"), "denied_keys",
+							json_object_get(c, "denied_keys")));
+			free(from);
+			free(to);
+			free(ports);
+		}
+		print_table(rows, cols, sizeof(cols) / sizeof(cols[0]));
+		json_decref(rows);
+	}
 	reply_free(&r);
 	return rc;
 }
@@ -775,6 +1038,10 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 		reply_free(&r);
 		return rc;
 	}
+	if (strcmp(sub, "preview") == 0 && strcmp(kind, "policy") == 0)
+		return cmd_policy_preview(argc, argv, i);
+	if (strcmp(sub, "rule") == 0 && strcmp(kind, "policy") == 0)
+		return cmd_policy_rule(argc, argv, i);
 	if (strcmp(sub, "versions") == 0) {
 		static const char *const allowed[] = { "limit", NULL };
 		static const struct column cols[] = {
@@ -874,7 +1141,8 @@ cmd_text(const char *kind, int argc, char **argv, int i)
 	fprintf(stderr,
 			"vigilctl: %s: unknown subcommand '%s' (get, validate, apply, versions, "
 			"show, rollback%s)\n",
-			kind, sub, strcmp(kind, "signatures") == 0 ? ", report" : "");
+			kind, sub,
+			strcmp(kind, "signatures") == 0 ? ", report" : ", preview, rule");
 	return EXIT_USAGE;
 }
 
@@ -1163,7 +1431,7 @@ usage(FILE *out)
 			"  status                          version, uptime, mode, ports, workers, "
 			"flows\n"
 			"  health | ready                  liveness and readiness\n"
-			"  mode [enforce|dry-run]          show or set the mode\n"
+			"  mode [enforce|dry-run|learn]    show or set the mode\n"
 			"  policy get [-o FILE]            the policy in force\n"
 			"  policy validate FILE            check a policy (- for stdin); nothing "
 			"changes\n"
@@ -1172,6 +1440,15 @@ usage(FILE *out)
 			"  policy versions [--limit N]     stored versions, newest first\n"
 			"  policy show VERSION             the text of a stored version\n"
 			"  policy rollback VERSION         apply a stored version again\n"
+			"  policy preview FILE [--since T] [--until T] [--limit N]\n"
+			"                                  which stored flows FILE would give another\n"
+			"                                  verdict (default: the last hour; 1h = -1h)\n"
+			"  policy rule NAME enforce|dry-run  promote a dry-run rule (or back): a new "
+			"version\n"
+			"  learn [--limit N]               the learning session and its candidates\n"
+			"  learn proposal [-o FILE] [--candidates ID.ID...]\n"
+			"                                  the proposed policy (mode learn starts a "
+			"session)\n"
 			"  signatures get|validate|apply|versions|show|rollback|report\n"
 			"                                  the same for the signature set\n"
 			"  alerts [--since T] [--until T] [--severity S] [--kind K] [--src A]\n"
@@ -1301,6 +1578,8 @@ main(int argc, char **argv)
 		rc = cmd_text("policy", argc, argv, i);
 	else if (strcmp(cmd, "signatures") == 0)
 		rc = cmd_text("signatures", argc, argv, i);
+	else if (strcmp(cmd, "learn") == 0)
+		rc = cmd_learn(argc, argv, i);
 	else if (strcmp(cmd, "alerts") == 0)
 		rc = cmd_alerts(argc, argv, i);
 	else if (strcmp(cmd, "anomalies") == 0)

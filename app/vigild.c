@@ -30,6 +30,7 @@
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_ipfix.h"
+#include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_loop.h"
 #include "ctl_watchdog.h"
@@ -682,6 +683,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_events *events = NULL;
 	struct ctl_mailbox *mailbox = NULL;
 	struct ctl_policy *policy = NULL;
+	struct ctl_learn *learn = NULL;
 	struct ctl_link *link = NULL;
 	struct ctl_watchdog *watchdog = NULL;
 	struct ctl_store *store = NULL;
@@ -777,6 +779,12 @@ run(const struct vg_config *cfg, const struct options *opts)
 			goto out;
 		}
 		ctl_events_subscribe(events, route_signature_alert, &ctx);
+	}
+	/* A learning session recorded in the store goes on (in dry-run) from the first packet. */
+	learn = ctx.learn = ctl_learn_create(&ctx);
+	if (learn == NULL) {
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
 	/* The policy is in force before the first packet is polled. */
 	if (cfg->policy_file != NULL && load_policy(&ctx) != 0) {
@@ -884,6 +892,7 @@ out:
 	if (dp != NULL)
 		dp_stop(dp);
 	ctl_policy_free(policy);
+	ctl_learn_free(learn);
 	ctl_link_free(link);
 	ctl_watchdog_free(watchdog);
 	ctl_sigs_free(sigs);

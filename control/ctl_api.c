@@ -14,9 +14,11 @@
 #include "ctl_analysis.h"
 #include "ctl_api.h"
 #include "ctl_ipfix.h"
+#include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
+#include "ctl_preview.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
@@ -24,6 +26,8 @@
 #include "dp_tcp.h"
 #include "vg_log.h"
 #include "vg_priv.h"
+#include "rl_edit.h"
+#include "rl_policy.h"
 
 _Static_assert(CTL_API_OPS_KEPT == CTL_OPS_KEPT, "ctl_api.h says how many operations are kept");
 
@@ -305,6 +309,8 @@ ctl_api_metrics(struct ctl_ctx *ctx)
 const char *
 ctl_api_mode(struct ctl_ctx *ctx)
 {
+	if (ctl_learn_active(ctx->learn))
+		return "learn";
 	return dp_mode(ctx->dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce";
 }
 
@@ -312,6 +318,7 @@ ctl_api_mode(struct ctl_ctx *ctx)
 
 struct mode_arg {
 	enum dp_mode mode;
+	bool learn;
 	char who[64];
 };
 
@@ -319,7 +326,16 @@ static int
 set_mode_call(struct ctl_ctx *ctx, void *p)
 {
 	struct mode_arg *a = p;
+	int rc;
 
+	/* Learning runs as dry-run; another mode ends the session (recorded in the store). */
+	if (a->learn)
+		return ctl_learn_start(ctx->learn, a->who);
+	if (ctl_learn_active(ctx->learn)) {
+		rc = ctl_learn_stop(ctx->learn, a->who);
+		if (rc != 0)
+			return rc;
+	}
 	dp_set_mode(ctx->dp, a->mode);
 	CTL_LOG(NOTICE, "mode set to %s by %s", a->mode == DP_MODE_DRY_RUN ? "dry-run" : "enforce",
 			a->who);
@@ -387,8 +403,11 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_
 		a->mode = DP_MODE_ENFORCE;
 	} else if (strcmp(mode, "dry-run") == 0) {
 		a->mode = DP_MODE_DRY_RUN;
+	} else if (strcmp(mode, "learn") == 0 && ctx->learn != NULL) {
+		a->mode = DP_MODE_DRY_RUN;
+		a->learn = true;
 	} else {
-		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run", mode);
+		snprintf(err, errlen, "mode '%s' is not one of: enforce, dry-run, learn", mode);
 		free(a);
 		return -EINVAL;
 	}
@@ -844,6 +863,261 @@ ctl_api_rule_counters(struct ctl_ctx *ctx)
 }
 
 /* ---- store ---- */
+
+/* The policy in force as a model (NULL with *version 0 when none is loaded). */
+static int
+current_model(struct ctl_ctx *ctx, struct rl_policy **out, int64_t *version, char *err,
+		size_t errlen)
+{
+	struct vg_diag d;
+	json_t *cur, *text;
+
+	*out = NULL;
+	*version = 0;
+	errno = 0;
+	cur = ctl_api_text_current(ctx, CTL_TEXT_POLICY, err, errlen);
+	if (cur == NULL)
+		return errno == ENOENT ? 0 : -(errno ? errno : EIO);
+	text = json_object_get(cur, "text");
+	if (json_is_integer(json_object_get(cur, "version")))
+		*version = json_integer_value(json_object_get(cur, "version"));
+	vg_diag_init(&d);
+	if (json_is_string(text))
+		*out = ctl_policy_load_model(ctx->policy, "policy in force",
+				json_string_value(text), json_string_length(text), &d);
+	vg_diag_free(&d);
+	json_decref(cur);
+	if (*out == NULL) {
+		snprintf(err, errlen, "the policy in force no longer loads (was it changed?)");
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
+		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	struct rl_policy *cand = NULL, *cur = NULL;
+	json_t *summary = NULL;
+	struct vg_diag scratch;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	/* Exactly what a PUT would check, compile included, so that a preview never shows a policy
+	 * that could not be applied. */
+	rc = ctl_api_text_validate(ctx, CTL_TEXT_POLICY, text, len, diag, &summary);
+	if (rc != 0)
+		return rc;
+	vg_diag_init(&scratch);
+	cand = ctl_policy_load_model(ctx->policy, "candidate", text, len, &scratch);
+	vg_diag_free(&scratch);
+	if (cand == NULL) {
+		json_decref(summary);
+		snprintf(err, errlen, "the candidate validated but did not load again");
+		return -EIO;
+	}
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		*out = ctl_preview_run(rd, cur, cand, since, until, max_changes, err, errlen);
+		if (*out == NULL)
+			rc = -EIO;
+		else
+			json_object_update_new(
+					*out, json_pack("{s:o, s:o}", "current_version",
+							      cur != NULL ? json_integer(version)
+									  : json_null(),
+							      "summary", summary));
+		summary = NULL;
+	}
+	json_decref(summary);
+	rl_policy_free(cand);
+	rl_policy_free(cur);
+	return rc;
+}
+
+/* ---- promotion: one rule between dry-run and enforce ---- */
+
+int
+ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen)
+{
+	json_t *cur, *text;
+	int64_t version;
+	bool changed;
+	size_t n;
+	char *edited;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	errno = 0;
+	cur = ctl_api_text_current(ctx, CTL_TEXT_POLICY, err, errlen);
+	if (cur == NULL)
+		return errno == ENOENT ? -ENOENT : -(errno ? errno : EIO);
+	text = json_object_get(cur, "text");
+	version = json_integer_value(json_object_get(cur, "version"));
+	if (if_match >= 0 && version != if_match) {
+		json_decref(cur);
+		snprintf(err, errlen, "version %" PRId64 " is in force, not %" PRId64, version,
+				if_match);
+		return -ESTALE;
+	}
+	edited = rl_edit_dry_run(json_string_value(text), json_string_length(text), rule, dry_run,
+			&n, &changed, err, errlen);
+	if (edited == NULL) {
+		rc = errno == ENOENT ? -ENOENT : errno == ENOMEM ? -ENOMEM : -EINVAL;
+		json_decref(cur);
+		return rc;
+	}
+	if (!changed) {
+		out->unchanged = true;
+		out->version = version;
+		out->version_state = "recorded";
+		snprintf(out->sha256, sizeof(out->sha256), "%s",
+				json_string_value(json_object_get(cur, "sha256")) ?: "");
+		free(edited);
+		json_decref(cur);
+		return 0;
+	}
+	json_decref(cur);
+	/* A new version of the text with only that rule changed; If-Match: the one edited. */
+	rc = ctl_api_text_apply(ctx, CTL_TEXT_POLICY, edited, n, who, version > 0 ? version : -1,
+			diag, out);
+	free(edited);
+	return rc;
+}
+
+/* ---- learning ---- */
+
+static int
+learn_ready(struct ctl_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->learn != NULL && ctx->store != NULL)
+		return 0;
+	snprintf(err, errlen,
+			"learning reads the flow history: the appliance was started without a store: "
+			"section; add one to vigil.yaml and restart");
+	return -ENOTSUP;
+}
+
+int
+ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen)
+{
+	struct rl_policy *cur = NULL;
+	json_t *state;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	state = ctl_learn_state(ctx->learn);
+	if (json_integer_value(json_object_get(state, "since")) <= 0) {
+		/* nothing learnt yet: the state alone */
+		*out = json_pack("{s:o, s:[]}", "state", state, "candidates");
+		return *out != NULL ? 0 : -ENOMEM;
+	}
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		*out = ctl_learn_candidates(rd, state, cur, limit, err, errlen);
+		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
+	}
+	json_decref(state);
+	rl_policy_free(cur);
+	return rc;
+}
+
+int
+ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	struct rl_policy *cur = NULL;
+	json_t *state, *summary = NULL, *text;
+	int64_t version;
+	int rc;
+
+	*out = NULL;
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	state = ctl_learn_state(ctx->learn);
+	rc = current_model(ctx, &cur, &version, err, errlen);
+	if (rc == 0) {
+		errno = 0;
+		*out = ctl_learn_proposal(rd, state, cur, only, err, errlen);
+		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
+	}
+	json_decref(state);
+	rl_policy_free(cur);
+	if (rc != 0)
+		return rc;
+	/* Through the compiler as a PUT would take it. */
+	text = json_object_get(*out, "text");
+	rc = ctl_api_text_validate(ctx, CTL_TEXT_POLICY, json_string_value(text),
+			json_string_length(text), diag, &summary);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen, "the proposal does not compile (see the diagnostics)");
+		return rc;
+	}
+	json_object_set_new(*out, "summary", summary);
+	json_object_set_new(
+			*out, "current_version", version > 0 ? json_integer(version) : json_null());
+	return 0;
+}
+
+struct excl_arg {
+	json_t *exclude;
+	char who[64];
+};
+
+static void
+excl_release(void *p)
+{
+	struct excl_arg *a = p;
+
+	json_decref(a->exclude);
+	free(a);
+}
+
+static int
+excl_call(struct ctl_ctx *ctx, void *p)
+{
+	struct excl_arg *a = p;
+
+	return ctl_learn_set_exclusions(ctx->learn, a->exclude, a->who);
+}
+
+int
+ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen)
+{
+	struct excl_arg *a;
+	int rc;
+
+	rc = learn_ready(ctx, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = ctl_learn_check_exclusions(exclude, err, errlen);
+	if (rc != 0)
+		return rc;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	a->exclude = json_deep_copy(exclude); /* control gets its own copy */
+	snprintf(a->who, sizeof(a->who), "%s", who);
+	rc = write_call(ctx, excl_call, a, excl_release, "set the learning exclusions", op, err,
+			errlen);
+	if (rc != -EBUSY && rc != -EINPROGRESS)
+		excl_release(a);
+	return rc;
+}
 
 const char *
 ctl_api_store_path(struct ctl_ctx *ctx)

@@ -84,6 +84,45 @@ int ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char 
 int ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
 		const char *who, struct vg_diag *diag, struct ctl_text_result *out);
 
+/*
+ * Policy preview (ctl_preview.h): validate and compile text as a PUT would (diag has the
+ * positions), then classify the store's flow aggregates of [since, until) (Unix seconds; 0: no
+ * bound) with it and with the policy in force, and list the changes (at most max_changes
+ * groups; 0: all), reading with rd (the caller's read-only connection). 0 with *out, -EINVAL
+ * (diag), -ENOTSUP (no store), or another -errno with err filled.
+ */
+struct ctl_store_reader;
+int ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
+		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
+
+/*
+ * Learning mode (ctl_learn.h). The mode "learn" (ctl_api_set_mode) starts a session. These read
+ * with rd, the caller's read-only store connection; -ENOTSUP without a store.
+ * ctl_api_learn: the session's state and candidates (at most limit; 0: all).
+ * ctl_api_learn_proposal: the proposed policy, checked against the window and validated and
+ * compiled as a PUT would (diag); only: candidate ids to include (NULL: all).
+ * ctl_api_learn_exclusions: replace the operator's exclusions (-EINVAL with err when one is
+ * wrong), recorded in the store; a write through control like the mode.
+ */
+int ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen);
+int ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
+int ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen);
+
+/*
+ * Promotion: set rule's dry_run in the policy in force (dry_run true: "dry-run", false:
+ * "enforce") and apply the result as a new version, the rest of the text byte for byte
+ * (rl_edit.h). if_match: the version the caller saw, or -1. An unchanged rule changes nothing
+ * (out->unchanged). -ENOENT: no policy, or no such rule (err says which); else as
+ * ctl_api_text_apply().
+ */
+int ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen);
+
 /* Stored versions, newest first: [{version, sha256, source, created, result}]. */
 json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit,
 		char *err, size_t errlen);
@@ -91,7 +130,7 @@ json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsi
 /* The signature load report: files, rules read/loaded/rejected by reason, rejected rules. */
 json_t *ctl_api_signature_report(struct ctl_ctx *ctx);
 
-/* Mode: "enforce" or "dry-run". */
+/* Mode: "enforce", "dry-run" or "learn" (dry-run while a learning session runs). */
 const char *ctl_api_mode(struct ctl_ctx *ctx);
 int ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op,
 		char *err, size_t errlen);

@@ -20,6 +20,7 @@
 
 struct ctl_analysis;
 struct ctl_ipfix;
+struct ctl_learn;
 struct ctl_policy;
 struct ctl_sigs;
 struct ctl_store;
@@ -36,6 +37,7 @@ struct ctl_ctx {
 	struct ctl_link *link;	       /* link watch and propagation (ctl_link.h) */
 	struct ctl_watchdog *watchdog; /* the workers' watchdog (ctl_watchdog.h) */
 	struct ctl_ipfix *ipfix;       /* NULL: no IPFIX export (ctl_ipfix.h) */
+	struct ctl_learn *learn;       /* learning mode (ctl_learn.h); NULL: not available */
 	uint64_t start_ns;	       /* wall clock at start, for uptime */
 };
 

@@ -151,6 +151,13 @@ load_checked(struct ctl_policy *pm, const char *name, const char *text, size_t l
 	return p;
 }
 
+struct rl_policy *
+ctl_policy_load_model(struct ctl_policy *pm, const char *name, const char *text, size_t len,
+		struct vg_diag *diag)
+{
+	return load_checked(pm, name, text, len, diag);
+}
+
 /* The engine bits of each rule's `inspect` groups (no signatures: every flow checks all). */
 static void
 resolve_inspect_groups(struct ctl_policy *pm, struct rl_snapshot *snap)
@@ -376,8 +383,12 @@ ctl_policy_counters(const struct ctl_policy *pm)
 
 		rl_snapshot_counters_sum(s, dflt ? RL_RULE_DEFAULT : i, &c);
 		json_array_append_new(rules,
-				json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "index", (int)i, "name",
-						dflt ? "(default)" : ri->name, "packets",
+				json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:I, s:I}", "index",
+						(int)i, "name", dflt ? "(default)" : ri->name,
+						"action",
+						rl_action_name(dflt ? rl_snapshot_default(s)
+								    : ri->action),
+						"dry_run", dflt ? 0 : ri->dry_run, "packets",
 						(json_int_t)c.packets, "bytes", (json_int_t)c.bytes,
 						"flows", (json_int_t)c.flows, "would_drop",
 						(json_int_t)c.would_drop));

@@ -38,6 +38,14 @@ void ctl_policy_free(struct ctl_policy *pm);
 int ctl_policy_build(struct ctl_policy *pm, const char *name, const char *text, size_t len,
 		struct vg_diag *diag, struct ctl_policy_build **out);
 
+/*
+ * Load text into a model (no compile) with the names the policy in force may use (ports, the
+ * signature groups, the policy file's directory). Any thread. NULL when diag holds errors.
+ */
+struct rl_policy;
+struct rl_policy *ctl_policy_load_model(struct ctl_policy *pm, const char *name, const char *text,
+		size_t len, struct vg_diag *diag);
+
 /* What a build compiled to: rules, rte_acl rules per family, classify method, build time. */
 json_t *ctl_policy_build_summary(const struct ctl_policy_build *b);
 const char *ctl_policy_build_sha256(const struct ctl_policy_build *b);

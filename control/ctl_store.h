@@ -298,6 +298,31 @@ struct ctl_flow_query {
 json_t *ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q, char *err,
 		size_t errlen);
 
+/* One flow key of a window, its counts summed over the window's minutes (policy preview). */
+struct ctl_flow_key_sum {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+	uint16_t dport;
+	uint8_t src[16]; /* network order */
+	uint8_t dst[16];
+	uint64_t packets, bytes, flows;
+	int64_t first, last; /* Unix seconds of the first and last minute */
+};
+
+/* Distinct keys one scan sums at most (about 100 bytes each). */
+#define CTL_STORE_SCAN_MAX_KEYS (4u << 20)
+
+/*
+ * Call fn for every (src, dst, dport, proto) seen in [since, until) (Unix seconds, since rounded
+ * down to its minute; 0: no bound), its rows summed over minutes, verdicts and application
+ * protocols, in no particular order. fn returns 0 to go on or a negative errno to stop (returned
+ * as is). Returns the keys visited, or -errno with err filled: -E2BIG past
+ * CTL_STORE_SCAN_MAX_KEYS keys, -ENOMEM, -EIO.
+ */
+int64_t ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
+		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,
+		size_t errlen);
+
 struct ctl_alert_query {
 	int64_t since_ns; /* last_seen >= since; 0: no bound */
 	int64_t until_ns; /* last_seen < until; 0: no bound */

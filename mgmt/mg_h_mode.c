@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* PUT /api/v1/mode: enforce verdicts, or only count what they would do (dry-run). */
+/* PUT /api/v1/mode: enforce verdicts, only count what they would do (dry-run), or learn. */
 #include <string.h>
 
 #include "ctl_api.h"
@@ -28,11 +28,12 @@ mg_h_mode_set(struct mg_req *r)
 		return;
 	mode = mg_body_str(o, "mode");
 	snprintf(r->audit, sizeof(r->audit), "mode=%.32s", mode);
-	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "dry-run") != 0) {
+	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "dry-run") != 0 &&
+			strcmp(mode, "learn") != 0) {
 		mg_reply_error(r, 400, "invalid_body",
-				json_pack("{s:s, s:[s, s]}", "member", "mode", "accepted",
-						"enforce", "dry-run"),
-				"request body: 'mode' must be enforce or dry-run");
+				json_pack("{s:s, s:[s, s, s]}", "member", "mode", "accepted",
+						"enforce", "dry-run", "learn"),
+				"request body: 'mode' must be enforce, dry-run or learn");
 		json_decref(o);
 		return;
 	}

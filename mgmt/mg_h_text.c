@@ -8,15 +8,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_api.h"
 #include "mg_auth.h"
 #include "mg_body.h"
 #include "mg_handlers.h"
 #include "mg_query.h"
+#include "mg_server.h"
 #include "vg_text.h"
 
 static const char *
@@ -401,4 +404,128 @@ void
 mg_h_signatures_rollback(struct mg_req *r)
 {
 	text_rollback(r, CTL_TEXT_SIGNATURES);
+}
+
+/* The window a preview looks at when the request names none. */
+#define PREVIEW_DEFAULT_S 3600
+
+struct preview_query {
+	int64_t since_ns;
+	int64_t until_ns;
+	uint32_t limit;
+};
+
+void
+mg_h_policy_preview(struct mg_req *r)
+{
+	static const struct mg_qparam params[] = {
+		{ "since", MG_QT_TIME, offsetof(struct preview_query, since_ns), 0, 0, NULL },
+		{ "until", MG_QT_TIME, offsetof(struct preview_query, until_ns), 0, 0, NULL },
+		{ "limit", MG_QT_U32, offsetof(struct preview_query, limit), 1, 10000, NULL },
+		{ 0 },
+	};
+	struct preview_query q = { .limit = 100 };
+	struct ctl_store_reader *rd;
+	char err[256] = "";
+	struct vg_diag diag;
+	int64_t since, until;
+	json_t *holder, *out = NULL;
+	const char *text;
+	size_t len;
+	int rc;
+
+	if (mg_query_parse(r, params, &q) != 0)
+		return;
+	text = text_of(r, &holder, &len);
+	if (text == NULL)
+		return;
+	since = q.since_ns / 1000000000LL;
+	if (q.since_ns == 0)
+		since = (int64_t)time(NULL) - PREVIEW_DEFAULT_S;
+	/* until is exclusive in whole seconds: round a fraction up so that it stays included. */
+	until = q.until_ns ? (q.until_ns + 999999999LL) / 1000000000LL : 0;
+	errno = 0;
+	rd = mg_server_reader_get(r->srv, err, sizeof(err));
+	if (rd == NULL) {
+		mg_reply_errno(r, errno == ENOTSUP ? -ENOTSUP : -EIO, "preview the policy", err,
+				NULL);
+		json_decref(holder);
+		return;
+	}
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_preview(r->ctx, rd, text, len, since, until, q.limit, &diag, &out, err,
+			sizeof(err));
+	mg_server_reader_put(r->srv, rd);
+	if (rc == 0) {
+		json_object_set_new(out, "warnings", warnings_json(&diag));
+		mg_reply_json(r, 200, out);
+	} else {
+		mg_reply_errno(r, rc, "preview the policy", err, &diag);
+	}
+	vg_diag_free(&diag);
+	json_decref(holder);
+}
+
+/* PUT /api/v1/policy/rules/{name}/mode {"mode": "enforce"|"dry-run"}: promote a dry-run rule to
+ * enforce (or back) as a new policy version, the rest of the text unchanged. */
+void
+mg_h_policy_rule_mode(struct mg_req *r)
+{
+	static const struct mg_bfield fields[] = {
+		{ "mode", MG_BT_STRING, true, 1, 16 },
+		{ 0 },
+	};
+	struct ctl_text_result res;
+	struct vg_diag diag;
+	char err[256] = "", what[128];
+	const char *mode;
+	int64_t if_match;
+	json_t *o, *ver;
+	bool dry;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || parse_if_match(r, &if_match) != 0)
+		return;
+	o = mg_body_parse(r, fields);
+	if (o == NULL)
+		return;
+	mode = mg_body_str(o, "mode");
+	if (strcmp(mode, "enforce") != 0 && strcmp(mode, "dry-run") != 0) {
+		mg_reply_error(r, 400, "invalid_body",
+				json_pack("{s:s, s:[s, s]}", "member", "mode", "accepted",
+						"enforce", "dry-run"),
+				"request body: 'mode' must be enforce or dry-run");
+		json_decref(o);
+		return;
+	}
+	dry = mode[0] == 'd';
+	snprintf(r->audit, sizeof(r->audit), "policy rule '%.64s' -> %s if_match=%" PRId64,
+			r->params[0], mode, if_match);
+	snprintf(what, sizeof(what), "set rule '%.64s' to %s", r->params[0], mode);
+	memset(&res, 0, sizeof(res));
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_rule_mode(r->ctx, r->params[0], dry, r->id.name, if_match, &diag, &res,
+			err, sizeof(err));
+	if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, what, res.operation);
+	} else if (rc == 0) {
+		size_t used = strlen(r->audit);
+		int status = version_status(r, &res, &ver);
+
+		snprintf(r->audit + used, sizeof(r->audit) - used, " -> version %" PRId64 "%s",
+				res.version, res.unchanged ? " (unchanged)" : "");
+		mg_reply_json(r, status,
+				json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:o}", "rule",
+						r->params[0], "mode", mode, "version", ver,
+						"version_state",
+						res.version_state ? res.version_state : "recorded",
+						"sha256", res.sha256, "unchanged", res.unchanged,
+						"summary",
+						res.summary ? res.summary : json_object()));
+	} else {
+		json_decref(res.summary);
+		mg_reply_errno(r, rc, what, err[0] ? err : NULL, &diag);
+	}
+	vg_diag_free(&diag);
+	json_decref(o);
 }

@@ -27,6 +27,8 @@ void mg_h_policy_put(struct mg_req *r);
 void mg_h_policy_validate(struct mg_req *r);
 void mg_h_policy_versions(struct mg_req *r);
 void mg_h_policy_rollback(struct mg_req *r);
+void mg_h_policy_preview(struct mg_req *r);
+void mg_h_policy_rule_mode(struct mg_req *r);
 void mg_h_signatures_get(struct mg_req *r);
 void mg_h_signatures_put(struct mg_req *r);
 void mg_h_signatures_validate(struct mg_req *r);
@@ -60,6 +62,10 @@ void mg_h_bpf_maps(struct mg_req *r);
 void mg_h_bpf_map_entries(struct mg_req *r);
 void mg_h_bpf_map_put(struct mg_req *r);
 void mg_h_bpf_map_delete(struct mg_req *r);
+/* mg_h_learn.c: learning mode */
+void mg_h_learn_get(struct mg_req *r);
+void mg_h_learn_proposal(struct mg_req *r);
+void mg_h_learn_exclusions(struct mg_req *r);
 
 /* mg_h_counters.c */
 void mg_h_rule_counters(struct mg_req *r);

@@ -44,10 +44,18 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/policy", MG_ROLE_VIEWER, mg_h_policy_get),
 	WRITE("PUT", "/api/v1/policy", MG_ROLE_ADMIN, mg_h_policy_put, "policy"),
 	POST_READ("/api/v1/policy/validate", MG_ROLE_OPERATOR, mg_h_policy_validate),
+	POST_READ("/api/v1/policy/preview", MG_ROLE_OPERATOR, mg_h_policy_preview),
 	GET("/api/v1/policy/versions", MG_ROLE_VIEWER, mg_h_policy_versions),
 	GET("/api/v1/policy/versions/{version}", MG_ROLE_VIEWER, mg_h_policy_version),
 	WRITE("POST", "/api/v1/policy/rollback", MG_ROLE_ADMIN, mg_h_policy_rollback, "policy"),
 	GET("/api/v1/rules/counters", MG_ROLE_VIEWER, mg_h_rule_counters),
+	WRITE("PUT", "/api/v1/policy/rules/{name}/mode", MG_ROLE_ADMIN, mg_h_policy_rule_mode,
+			"policy"),
+
+	/* Learning mode (started and stopped with the mode). */
+	GET("/api/v1/learn", MG_ROLE_VIEWER, mg_h_learn_get),
+	GET("/api/v1/learn/proposal", MG_ROLE_VIEWER, mg_h_learn_proposal),
+	WRITE("PUT", "/api/v1/learn/exclusions", MG_ROLE_OPERATOR, mg_h_learn_exclusions, "learn"),
 
 	/* The eBPF programs' maps. */
 	GET("/api/v1/bpf/maps", MG_ROLE_VIEWER, mg_h_bpf_maps),

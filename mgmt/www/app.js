@@ -599,7 +599,11 @@ function renderMode(mode) {
 	badge.textContent = mode || '?';
 	badge.className =
 		'badge ' +
-		(mode === 'enforce' ? 'mode-enforce' : mode === 'dry-run' ? 'mode-dry' : '');
+		(mode === 'enforce'
+			? 'mode-enforce'
+			: mode === 'dry-run' || mode === 'learn'
+				? 'mode-dry'
+				: '');
 	$('#mode-now').textContent = mode || '?';
 	for (const b of document.querySelectorAll('#p-mode .seg button'))
 		b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
@@ -1179,6 +1183,7 @@ async function pollRules() {
 				h('td', { class: 'num', text: fmtBytes(x.bytes) }),
 				h('td', { class: 'num', text: fmtInt(x.flows) }),
 				h('td', { class: 'num', text: fmtInt(x.would_drop) }),
+				ruleModeCell(x),
 			);
 		}),
 	);
@@ -1205,6 +1210,243 @@ async function pollRules() {
 		);
 	}
 	st.rulesReadings.push(t, r);
+}
+
+// A rule's mode, and the one call that promotes it to enforce (or back to dry-run).
+function ruleModeCell(x) {
+	if (x.name === '(default)' || x.action === 'allow') return h('td', { text: '' });
+	const to = x.dry_run ? 'enforce' : 'dry-run';
+	const b = h('button', {
+		type: 'button',
+		class: 'ghost small',
+		text: x.dry_run ? 'Enforce' : 'Back to dry-run',
+		'aria-label': `${x.dry_run ? 'Enforce' : 'Dry-run'} rule ${x.name}`,
+	});
+	b.addEventListener('click', () => setRuleMode(x.name, to));
+	return h('td', {}, h('span', { text: x.dry_run ? 'dry-run ' : 'enforce ' }), b);
+}
+
+async function setRuleMode(name, mode) {
+	const msg = $('#rule-msg');
+	msg.className = 'msg';
+	msg.textContent = `Setting rule ${name} to ${mode}…`;
+	try {
+		const r = await api('PUT', `/policy/rules/${encodeURIComponent(name)}/mode`, { mode });
+		actionOk(
+			msg,
+			r.unchanged
+				? `Rule ${name} already is ${mode}.`
+				: `Rule ${name} is now ${mode}: policy version ${r.version ?? '(pending)'}.`,
+		);
+	} catch (e) {
+		actionError(msg, e);
+	}
+	poller.soon();
+}
+
+// ---- learning -------------------------------------------------------------------------------
+
+const learn = { selected: new Set(), exclude: [], proposal: null, candidates: [] };
+
+function seenText(c) {
+	return `${fmtTime(c.first * 1000)} – ${fmtTime(c.last * 1000)}`;
+}
+
+async function pollLearn() {
+	let r;
+	try {
+		r = await api('GET', '/learn?limit=500');
+	} catch (e) {
+		panelError('p-learn', e);
+		return;
+	}
+	panelError('p-learn', null);
+	const s = r.state || {};
+	learn.exclude = Array.isArray(s.exclude) ? s.exclude : [];
+	learn.candidates = r.candidates || [];
+	const stats = r.stats || {};
+	$('#learn-state').textContent = !s.since
+		? 'No learning session yet: set the mode to Learn.'
+		: `${s.active ? 'Learning' : 'Learnt'} since ${fmtTime(s.since * 1000)}` +
+			(s.until ? ` until ${fmtTime(s.until * 1000)}` : '') +
+			`: ${fmtInt(learn.candidates.length)} candidates from ${fmtInt(stats.keys)} keys` +
+			(stats.excluded ? `, ${fmtInt(stats.excluded)} excluded` : '') +
+			(stats.dropped ? `, ${fmtInt(stats.dropped)} past the limit` : '') +
+			(learn.exclude.length ? ` (${learn.exclude.length} exclusions)` : '') +
+			'.';
+	const ids = new Set(learn.candidates.map((c) => c.id));
+	for (const id of [...learn.selected]) if (!ids.has(id)) learn.selected.delete(id);
+	$('#candidates tbody').replaceChildren(
+		...learn.candidates.map((c) => {
+			const box = h('input', {
+				type: 'checkbox',
+				'aria-label': `Select ${protoName(c.proto)} ${c.from.join(' ')} to ${c.to.join(' ')}`,
+			});
+			box.checked = learn.selected.has(c.id);
+			box.addEventListener('change', () => {
+				if (box.checked) learn.selected.add(c.id);
+				else learn.selected.delete(c.id);
+			});
+			const ex = h('button', { type: 'button', class: 'ghost small', text: 'Exclude' });
+			ex.addEventListener('click', () => excludeCandidate(c));
+			return h(
+				'tr',
+				{ 'data-candidate': c.id },
+				h('td', {}, box),
+				h('td', { text: protoName(c.proto) }),
+				h('td', { text: c.from.join(', ') }),
+				h('td', { text: c.to.join(', ') }),
+				h('td', { text: c.ports.length ? c.ports.join(', ') : '–' }),
+				h('td', { class: 'num', text: fmtInt(c.flows) }),
+				h('td', { class: 'num', text: fmtBytes(c.bytes) }),
+				h('td', { text: seenText(c) }),
+				h('td', { class: 'num', text: `${fmtInt(c.denied_keys)} of ${fmtInt(c.keys)}` }),
+				h('td', {}, ex),
+			);
+		}),
+	);
+}
+
+async function excludeCandidate(c) {
+	const msg = $('#learn-msg');
+	const x = { from: c.from, to: c.to, proto: c.proto };
+	if (c.ports.length) x.dport = c.ports;
+	try {
+		await api('PUT', '/learn/exclusions', { exclude: [...learn.exclude, x] });
+		actionOk(msg, `Excluded ${protoName(c.proto)} ${c.from.join(', ')} → ${c.to.join(', ')}.`);
+	} catch (e) {
+		actionError(msg, e);
+	}
+	learnPoll.soon();
+}
+
+// Line diff (longest common subsequence): '- ' removed, '+ ' added, '  ' kept.
+function lineDiff(a, b) {
+	const x = a.split('\n').slice(0, 2000);
+	const y = b.split('\n').slice(0, 2000);
+	const n = x.length;
+	const m = y.length;
+	const L = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+	for (let i = n - 1; i >= 0; i--)
+		for (let j = m - 1; j >= 0; j--)
+			L[i][j] = x[i] === y[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+	const out = [];
+	let i = 0;
+	let j = 0;
+	while (i < n || j < m) {
+		if (i < n && j < m && x[i] === y[j]) {
+			out.push(['  ', x[i++]]);
+			j++;
+		} else if (j < m && (i === n || L[i][j + 1] >= L[i + 1][j])) out.push(['+ ', y[j++]]);
+		else out.push(['- ', x[i++]]);
+	}
+	return out;
+}
+
+async function propose() {
+	const msg = $('#learn-msg');
+	msg.className = 'msg';
+	msg.textContent = 'Generating the proposal…';
+	const sel = [...learn.selected];
+	try {
+		const q = sel.length ? `?candidates=${sel.join('.')}` : '';
+		const p = await api('GET', `/learn/proposal${q}`);
+		let cur = '';
+		try {
+			cur = (await api('GET', '/policy')).text || '';
+		} catch {
+			cur = '';
+		}
+		learn.proposal = p;
+		$('#proposal-text').textContent = p.text;
+		$('#proposal-diff').replaceChildren(
+			...lineDiff(cur, p.text).map(([k, line]) =>
+				h('span', {
+					class: k === '+ ' ? 'add' : k === '- ' ? 'del' : '',
+					text: `${k}${line}\n`,
+				}),
+			),
+		);
+		const c = p.check || {};
+		actionOk(
+			msg,
+			`Proposal: ${p.rules} rules, default ${p.default}; of ${fmtInt(c.observed)} observed ` +
+				`aggregates it allows ${fmtInt(c.allowed)}` +
+				(c.not_allowed ? ` and not ${fmtInt(c.not_allowed)} (past a limit)` : ', all') +
+				'.',
+		);
+		$('#learn-apply').disabled = false;
+		$('#learn-to-preview').disabled = false;
+	} catch (e) {
+		actionError(msg, e);
+	}
+}
+
+async function applyProposal() {
+	const msg = $('#learn-msg');
+	const p = learn.proposal;
+	if (!p) return;
+	if (!window.confirm(`Apply the proposed policy (${p.rules} rules, default ${p.default})?`))
+		return;
+	try {
+		const r = await api('PUT', '/policy', { text: p.text });
+		actionOk(
+			msg,
+			r.unchanged
+				? `The proposal already is the policy in force (version ${r.version}).`
+				: `Applied: policy version ${r.version ?? '(pending)'}.`,
+		);
+	} catch (e) {
+		actionError(msg, e);
+	}
+	poller.soon();
+}
+
+// ---- preview --------------------------------------------------------------------------------
+
+function verdictText(v) {
+	return `${v.verdict} (${v.rule ? `rule ${v.rule}` : 'default'})${v.certain ? '' : ' ?'}`;
+}
+
+async function preview(e) {
+	if (e) e.preventDefault();
+	const msg = $('#pv-msg');
+	msg.className = 'msg';
+	msg.textContent = 'Classifying the stored flows…';
+	const since = $('#pv-since').value;
+	try {
+		const r = await api('POST', `/policy/preview?since=${encodeURIComponent(since)}&limit=200`, {
+			text: $('#pv-text').value,
+		});
+		const t = r.totals;
+		$('#pv-changes tbody').replaceChildren(
+			...r.changes.map((c) => {
+				const s = c.samples[0];
+				return h(
+					'tr',
+					{},
+					h('td', { text: verdictText(c.from) }),
+					h('td', { text: verdictText(c.to) }),
+					h('td', { class: 'num', text: fmtInt(c.aggregates) }),
+					h('td', { class: 'num', text: fmtInt(c.flows) }),
+					h('td', { class: 'num', text: fmtBytes(c.bytes) }),
+					h('td', { class: 'num', text: fmtInt(c.uncertain) }),
+					h('td', {
+						text: s ? `${s.src} → ${hostPort(s.dst, s.dport, protoName(s.proto))} ${protoName(s.proto)}` : '',
+					}),
+				);
+			}),
+		);
+		actionOk(
+			msg,
+			`${fmtInt(t.changed_aggregates)} of ${fmtInt(t.aggregates)} aggregates ` +
+				`(${fmtInt(t.changed_flows)} of ${fmtInt(t.flows)} flows) would change verdict` +
+				(t.uncertain_aggregates ? `; ${fmtInt(t.uncertain_aggregates)} uncertain` : '') +
+				` (${r.elapsed_ms.toFixed(0)} ms).`,
+		);
+	} catch (err) {
+		actionError(msg, err);
+	}
 }
 
 // ---- blocklist ------------------------------------------------------------------------------
@@ -1373,6 +1615,9 @@ const polls = [
 	new Poll(pollBlocklist, every),
 	new Poll(pollVersions, () => (versionsRetry() ? POLL_MS : SLOW_EVERY * POLL_MS)),
 ];
+// What was learnt is read from the store's history: every 10 s, and after each change.
+const learnPoll = new Poll(pollLearn, () => SLOW_EVERY * POLL_MS);
+polls.push(learnPoll);
 
 const poller = {
 	soon() {
@@ -1399,6 +1644,13 @@ function init() {
 		applyFlowFilter();
 	});
 	$('#block-form').addEventListener('submit', block);
+	$('#learn-propose').addEventListener('click', propose);
+	$('#learn-apply').addEventListener('click', applyProposal);
+	$('#learn-to-preview').addEventListener('click', () => {
+		if (learn.proposal) $('#pv-text').value = learn.proposal.text;
+		$('#pv-text').focus();
+	});
+	$('#preview-form').addEventListener('submit', preview);
 	let resizeTimer = null;
 	window.addEventListener('resize', () => {
 		clearTimeout(resizeTimer);

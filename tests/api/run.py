@@ -296,6 +296,242 @@ def policy_lifecycle(v, ctx):
     expect(v.request("POST", "/api/v1/policy/rollback", "admin", {"version": "1"}), 400)
 
 
+def run_vigilctl(v, ctx, role, *args):
+    """vigilctl with role's token: (exit status, stdout, stderr), or None without --vigilctl."""
+    exe = ctx.get("vigilctl")
+    if not exe:
+        return None
+    env = dict(os.environ, VIGIL_URL=f"http://127.0.0.1:{v.port}", VIGIL_TOKEN=TOKENS[role])
+    p = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def stored_flow_keys(v):
+    """The capture's flow aggregates once the store has them: {(src, dst, dport, proto): flows}."""
+    deadline = time.time() + 20
+    while True:
+        items = expect(v.get("/api/v1/flows/history?since=1&limit=10000", "viewer"),
+                       200).json["items"]
+        if items or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    keys = {}
+    for h in items:
+        k = (h["src"], h["dst"], h["dport"], h["proto"])
+        keys[k] = keys.get(k, 0) + h["flows"]
+    return keys
+
+
+@test
+def policy_preview(v, ctx):
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json["text"]
+    check(cur == POLICY, "the test starts from the file's policy (web 80/443, dns 53)")
+    keys = stored_flow_keys(v)
+    check(keys, "the replayed capture's flows reached the store")
+
+    def allowed(k):  # POLICY, evaluated by hand
+        return (k[3] == 6 and k[2] in (80, 443)) or (k[3] == 17 and k[2] == 53)
+
+    url = "/api/v1/policy/preview?since=1"
+    # The policy in force against itself: every aggregate examined, nothing changes.
+    r = expect(v.request("POST", url, "operator", cur, "application/yaml"), 200)
+    t = r.json["totals"]
+    check(t["aggregates"] == len(keys) and t["flows"] == sum(keys.values()),
+          f"every stored aggregate examined ({len(keys)})", r)
+    check(r.json["changes"] == [] and t["changed_aggregates"] == 0, "no change against itself", r)
+    check(r.json["current_version"] >= 1 and "rules" in r.json["summary"], "version, summary", r)
+
+    # Default drop and no rules: exactly what POLICY allowed changes, rule by rule.
+    r = expect(v.request("POST", url, "operator", {"text": "version: 1\ndefault: drop\n"}), 200)
+    want = {k: f for k, f in keys.items() if allowed(k)}
+    check(want, "the capture has flows the policy allows")
+    t = r.json["totals"]
+    check(t["changed_aggregates"] == len(want) and t["changed_flows"] == sum(want.values()),
+          f"{len(want)} allowed aggregates change", r)
+    for c in r.json["changes"]:
+        check(c["from"]["verdict"] == "allow" and c["from"]["rule"] in ("web", "dns")
+              and c["to"] == {"verdict": "drop", "rule": None, "line": None, "certain": True,
+                              "may_intervene": None}, "allow (web|dns) -> drop (default)", c)
+        for smp in c["samples"]:
+            check(allowed((smp["src"], smp["dst"], smp["dport"], smp["proto"])),
+                  "samples are aggregates of the group", c)
+    by_rule = {c["from"]["rule"]: c["aggregates"] for c in r.json["changes"]}
+    web = sum(1 for k in want if k[3] == 6)
+    check(by_rule.get("web", 0) == web and by_rule.get("dns", 0) == len(want) - web,
+          "grouped by the rule in force", r)
+
+    # One observed destination denied first: only its aggregates move, to the new rule.
+    k0 = max(want, key=lambda k: want[k])
+    cand = POLICY.replace("rules:\n", "rules:\n  - name: block-one\n    proto: %s\n"
+                          "    to: %s\n    dport: %d\n    action: reject\n"
+                          % ("tcp" if k0[3] == 6 else "udp", k0[1], k0[2]), 1)
+    r = expect(v.request("POST", url, "operator", cand, "text/plain"), 200)
+    moved = {k: f for k, f in keys.items() if k[1:] == k0[1:]}
+    (c,) = r.json["changes"]
+    check(c["to"]["verdict"] == "reject" and c["to"]["rule"] == "block-one"
+          and c["to"]["line"] == 5 and c["aggregates"] == len(moved)
+          and c["flows"] == sum(moved.values()), f"{len(moved)} aggregates to {k0[1]}", r)
+    check(c["samples"][0]["dst"] == k0[1] and c["first"] <= c["last"], "samples and times", c)
+
+    # A window after the capture has nothing in it; limit cuts the list, not the totals.
+    r = expect(v.request("POST", "/api/v1/policy/preview?since=-1m&until=-1s", "operator",
+                         "version: 1\ndefault: drop\n", "text/plain"), 200)
+    check(r.json["totals"]["aggregates"] <= len(keys), "a narrower window", r)
+    r = expect(v.request("POST", url + "&limit=1", "operator", "version: 1\ndefault: drop\n",
+                         "text/plain"), 200)
+    check(len(r.json["changes"]) == 1 and r.json["truncated"] == (len(by_rule) > 1)
+          and r.json["totals"]["changed_aggregates"] == len(want), "limit", r)
+
+    # Refusals: an invalid candidate (with its position), a bad window, a viewer.
+    bad = POLICY.replace("proto: udp", "proto: udpx")
+    r = expect(v.request("POST", url, "operator", bad, "text/plain"), 422, "validation_failed")
+    check(any(d["line"] == 10 for d in r.json["details"]["diagnostics"]), "position", r)
+    expect(v.request("POST", "/api/v1/policy/preview?since=yesterday", "operator", cur,
+                     "text/plain"), 400, "invalid_query")
+    expect(v.request("POST", url, "viewer", cur, "text/plain"), 403)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["text"] == cur,
+          "a preview changes nothing")
+
+    # The same from vigilctl, with a bare duration ("1h": the last hour).
+    exe = ctx.get("vigilctl")
+    if exe:
+        path = os.path.join(v.work, "preview.yaml")
+        with open(path, "w") as f:
+            f.write(cand)
+        env = dict(os.environ, VIGIL_URL=f"http://127.0.0.1:{v.port}",
+                   VIGIL_TOKEN=TOKENS["operator"])
+        p = subprocess.run([exe, "policy", "preview", path, "--since", "36000d"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and "reject (rule block-one)" in p.stdout
+              and f"{len(moved)} of {len(keys)} aggregates" in p.stdout,
+              f"vigilctl policy preview: {p.returncode} {p.stdout} {p.stderr}")
+        p = subprocess.run([exe, "--json", "policy", "preview", path, "--since", "36000d"],
+                           env=env, capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and json.loads(p.stdout)["totals"]["changed_aggregates"]
+              == len(moved), f"vigilctl --json policy preview: {p.stdout} {p.stderr}")
+        p = subprocess.run([exe, "policy", "preview", path + ".missing"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2, "a missing file is a usage error")
+
+
+@test
+def learning_mode(v, ctx):
+    r = expect(v.get("/api/v1/learn", "viewer"), 200)
+    fresh = r.json["state"]["since"] is None
+    if fresh:
+        check(r.json["state"]["active"] is False and r.json["candidates"] == [], "no session", r)
+        expect(v.get("/api/v1/learn/proposal", "viewer"), 404, "not_found")
+    expect(v.request("PUT", "/api/v1/mode", "viewer", {"mode": "learn"}), 403)
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 200)
+    check(r.json == {"mode": "learn", "previous": "enforce"}, "mode learn", r)
+    check(expect(v.get("/api/v1/mode", "viewer"), 200).json["mode"] == "learn", "GET mode", r)
+    r = expect(v.get("/api/v1/learn?limit=5", "viewer"), 200)
+    st = r.json["state"]
+    check(st["active"] is True and st["until"] is None and st["by"] == NAMES["operator"]
+          and abs(st["since"] - time.time()) < 120, "an active session since now", r)
+    check(r.json["limits"]["max_keys"] > 0 and "observed" in r.json["stats"], "limits, stats", r)
+    time.sleep(1.1)
+    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 200)
+    check(expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]["since"] == st["since"],
+          "learn again: the session goes on with its window")
+
+    # Exclusions: checked, recorded, given back.
+    bad = {"exclude": [{"from": ["10.0.0.300"]}]}
+    r = expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", bad), 400)
+    check("10.0.0.300" in r.json["message"], "the bad address is named", r)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "operator",
+                     {"exclude": [{"dport": ["70000"]}]}), 400)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", {"exclude": [{"x": 1}]}),
+           400)
+    expect(v.request("PUT", "/api/v1/learn/exclusions", "viewer", {"exclude": []}), 403)
+    ex = [{"from": ["10.9.0.0/16"], "to": ["fd00::2"], "proto": 6, "dport": [22, "8000-8010"]}]
+    r = expect(v.request("PUT", "/api/v1/learn/exclusions", "operator", {"exclude": ex}), 200)
+    check(r.json["exclude"] == ex, "exclusions echoed", r)
+    check(expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]["exclude"] == ex,
+          "exclusions in the state")
+
+    # The proposal: a policy the validator takes, covering every observed aggregate.
+    r = expect(v.get("/api/v1/learn/proposal", "viewer"), 200)
+    p = r.json
+    check(p["default"] == "drop" and p["check"]["not_allowed"] == 0
+          and p["check"]["allowed"] == p["check"]["observed"], "the proposal's check", r)
+    check(p["text"].count("\n  - name: learned-") == p["rules"], "one rule per candidate", r)
+    expect(v.request("POST", "/api/v1/policy/validate", "operator", p["text"], "text/plain"), 200)
+    r = expect(v.get("/api/v1/learn/proposal?candidates=0123456789abcdef", "viewer"), 200)
+    check(r.json["rules"] == 0 and "rules: []" in r.json["text"], "only unknown ids: no rule", r)
+    expect(v.get("/api/v1/learn/proposal?candidates=a,b", "viewer"), 400, "invalid_query")
+
+    out = run_vigilctl(v, ctx, "viewer", "learn")
+    if out is not None:
+        check(out[0] == 0 and "learning: active" in out[1], f"vigilctl learn: {out}")
+        path = os.path.join(v.work, "proposal.yaml")
+        out = run_vigilctl(v, ctx, "viewer", "learn", "proposal", "-o", path)
+        check(out[0] == 0 and "rules; of" in out[2], f"vigilctl learn proposal: {out}")
+        with open(path) as f:
+            check(f.read() == p["text"], "vigilctl wrote the proposal's text")
+
+    # Another mode ends the session; what it learnt stays readable.
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
+    check(r.json == {"mode": "enforce", "previous": "learn"}, "mode enforce", r)
+    r = expect(v.get("/api/v1/learn", "viewer"), 200)
+    check(r.json["state"]["active"] is False and r.json["state"]["until"] >= st["since"],
+          "the session ended", r)
+    r = expect(v.get("/api/v1/audit?limit=20", "admin"), 200)
+    check(any(a["action"] == "PUT /api/v1/learn/exclusions" and a["result"] == "200"
+              for a in r.json["items"]), "exclusions audited", r.json["items"][:5])
+
+
+@test
+def rule_promotion(v, ctx):
+    trial = POLICY + ("  - name: trial   # trying a deny first\n    proto: udp\n    dport: 5353\n"
+                      "    action: drop\n    dry_run: true\n")
+    v1 = expect(v.request("PUT", "/api/v1/policy", "admin", trial, "text/yaml"), 200).json["version"]
+    rows = expect(v.get("/api/v1/rules/counters", "viewer"), 200).json["policy"]
+    row = next(x for x in rows if x["name"] == "trial")
+    check(row["dry_run"] is True and row["action"] == "drop" and isinstance(row["would_drop"], int),
+          "the dry-run rule and its would-drops", rows)
+    check(rows[-1]["name"] == "(default)" and rows[-1]["dry_run"] is False, "the default", rows)
+
+    url = "/api/v1/policy/rules/trial/mode"
+    expect(v.request("PUT", url, "operator", {"mode": "enforce"}), 403)
+    expect(v.request("PUT", url, "admin", {"mode": "on"}), 400, "invalid_body")
+    r = expect(v.request("PUT", "/api/v1/policy/rules/nope/mode", "admin", {"mode": "enforce"}),
+               404)
+    check("'nope'" in r.json["message"], "the missing rule is named", r)
+    expect(v.request("PUT", url, "admin", {"mode": "enforce"},
+                     headers={"If-Match": f'"{v1 - 1}"'}), 412)
+
+    # Promote: one call, a new version, only that rule's dry_run changed.
+    r = expect(v.request("PUT", url, "admin", {"mode": "enforce"},
+                         headers={"If-Match": f'"{v1}"'}), 200)
+    v2 = r.json["version"]
+    check(v2 > v1 and r.json["unchanged"] is False and r.json["rule"] == "trial", "promoted", r)
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    check(cur["version"] == v2 and cur["text"] == trial.replace("dry_run: true", "dry_run: false")
+          and cur["source"] == "api:netadmin", "the text, byte for byte but the flag", cur)
+    row = next(x for x in expect(v.get("/api/v1/rules/counters", "viewer"), 200).json["policy"]
+               if x["name"] == "trial")
+    check(row["dry_run"] is False, "enforced now", row)
+    r = expect(v.request("PUT", url, "admin", {"mode": "enforce"}), 200)
+    check(r.json["unchanged"] is True and r.json["version"] == v2, "again: nothing changes", r)
+    # And back.
+    r = expect(v.request("PUT", url, "admin", {"mode": "dry-run"}), 200)
+    check(r.json["version"] > v2, "demoted: another version", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["text"] == trial, "the text again")
+    items = expect(v.get("/api/v1/audit?limit=20", "admin"), 200).json["items"]
+    check(any(a["action"] == "PUT /api/v1/policy/rules/trial/mode" and a["result"] == "200"
+              and "trial" in a["detail"] and "enforce" in a["detail"] for a in items),
+          "promotion audited", items[:6])
+    out = run_vigilctl(v, ctx, "admin", "policy", "rule", "trial", "enforce")
+    if out is not None:
+        check(out[0] == 0 and "rule trial is now enforce: version" in out[1],
+              f"vigilctl policy rule: {out}")
+        check("dry_run: false" in v.get("/api/v1/policy", "viewer").json["text"], "enforced")
+        out = run_vigilctl(v, ctx, "admin", "policy", "rule", "nope", "enforce")
+        check(out[0] == 1 and "404" in out[2], f"vigilctl policy rule nope: {out}")
+    expect(v.request("PUT", "/api/v1/policy", "admin", POLICY, "text/yaml"), 200)
+
+
 @test
 def concurrent_puts_with_stale_if_match(v, ctx):
     cur = v.get("/api/v1/policy", "viewer").json["version"]
@@ -606,7 +842,7 @@ def mode(v, ctx):
     check(r.json == {"mode": "dry-run", "previous": "enforce"}, "mode change", r)
     check(v.get("/api/v1/mode", "viewer").json["mode"] == "dry-run", "mode read back")
     check(v.get("/api/v1/status", "viewer").json["mode"] == "dry-run", "status shows the mode")
-    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 400, "invalid_body")
+    expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "observe"}), 400, "invalid_body")
     expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce", "x": 1}), 400)
     expect(v.request("PUT", "/api/v1/mode", "operator", "mode=enforce",
                      "application/x-www-form-urlencoded"), 415, "unsupported_media_type")
@@ -1024,7 +1260,10 @@ def vigilctl(v, ctx):
           f"validate shows positions: {rc} {err}")
     rc, out, _ = run("policy", "versions")
     check(rc == 0 and "VERSION" in out and str(ver) in out, f"versions: {out}")
-    rc, out, err = run("policy", "rollback", str(ver - 1))
+    # the policy version before ver (ids are the store's, shared with other kinds of version)
+    prev = max(x["id"] for x in v.get("/api/v1/policy/versions?limit=50", "viewer").json["items"]
+               if x["id"] < ver)
+    rc, out, err = run("policy", "rollback", str(prev))
     check(rc == 0 and "rolled back" in out, f"rollback: {out} {err}")
     rc, out, _ = run("mode")
     check(rc == 0 and out.strip() in ("enforce", "dry-run"), f"mode: {out}")

@@ -67,6 +67,7 @@ ln -s "$PW_DIR/node_modules" "$WORK/node_modules"
 # Tokens known to this run only; vigild gets their SHA-256.
 VIEWER_TOKEN=viewer-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 OPERATOR_TOKEN=operator-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+ADMIN_TOKEN=admin-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 API_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -95,7 +96,8 @@ e2e_write_config \
 	"  www: $root/mgmt/www" \
 	"  tokens:" \
 	"    - {name: dash-viewer, role: viewer, sha256: $(sha "$VIEWER_TOKEN")}" \
-	"    - {name: dash-operator, role: operator, sha256: $(sha "$OPERATOR_TOKEN")}"
+	"    - {name: dash-operator, role: operator, sha256: $(sha "$OPERATOR_TOKEN")}" \
+	"    - {name: dash-admin, role: admin, sha256: $(sha "$ADMIN_TOKEN")}"
 e2e_start_vigild
 
 API=http://127.0.0.1:$API_PORT
@@ -147,9 +149,10 @@ log "traffic flowing; dashboard at $API/"
 
 shot=$WORK/dashboard.png
 mkdir -p "$WORK/chromium-profile"
-DASH_URL=$API/ VIEWER_TOKEN=$VIEWER_TOKEN OPERATOR_TOKEN=$OPERATOR_TOKEN CHROMIUM=$CHROMIUM \
+DASH_URL=$API/ VIEWER_TOKEN=$VIEWER_TOKEN OPERATOR_TOKEN=$OPERATOR_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
+	CHROMIUM=$CHROMIUM \
 	PROFILE_DIR=$WORK/chromium-profile SHOT=$shot SHOT_NARROW=$WORK/dashboard-narrow.png \
-	CLIENT_IP=$IP_A timeout 90 node "$WORK/drive.mjs" &
+	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B timeout 150 node "$WORK/drive.mjs" &
 node_pid=$!
 PIDS+=("$node_pid")
 rc=0

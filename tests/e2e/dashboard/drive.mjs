@@ -3,11 +3,12 @@
 // dashboard that a running vigild serves, and checks what a user would check. Started by
 // tests/e2e/test_dashboard.sh, which passes everything in the environment:
 //   DASH_URL        the dashboard, http://127.0.0.1:PORT/
-//   VIEWER_TOKEN, OPERATOR_TOKEN
+//   VIEWER_TOKEN, OPERATOR_TOKEN, ADMIN_TOKEN
 //   CHROMIUM        the browser binary
 //   PROFILE_DIR     a fresh, empty user data directory
 //   SHOT            where the full-page screenshot goes (PNG); SHOT_NARROW for a phone width
 //   CLIENT_IP       the traffic source whose alert and flows the page must show
+//   NS_A, SERVER_IP the client's namespace and the server's address (traffic while learning)
 // API answers are checked with curl, apart from the browser. The page's accessibility is
 // checked with axe-core (WCAG 2.1 A and AA rules: labels, contrast, roles, names). Exit status
 // 0: every check passed; otherwise the first failure is printed.
@@ -24,6 +25,7 @@ const env = (k) => {
 const URL_ = env('DASH_URL');
 const VIEWER = env('VIEWER_TOKEN');
 const OPERATOR = env('OPERATOR_TOKEN');
+const ADMIN = env('ADMIN_TOKEN');
 const CLIENT_IP = env('CLIENT_IP');
 const origin = new URL(URL_).origin;
 
@@ -45,6 +47,32 @@ function curlJson(path) {
 		{ encoding: 'utf8' },
 	);
 	return JSON.parse(out);
+}
+
+// A write as curl sends it, with the admin token: [status, JSON].
+function curlAdmin(method, path, body, ctype = 'application/json') {
+	const out = execFileSync(
+		'curl',
+		[
+			'-sS',
+			'--max-time',
+			'10',
+			'-X',
+			method,
+			'-H',
+			`Authorization: Bearer ${ADMIN}`,
+			'-H',
+			`Content-Type: ${ctype}`,
+			'--data-binary',
+			'@-',
+			'-w',
+			'\n%{http_code}',
+			`${origin}/api/v1${path}`,
+		],
+		{ encoding: 'utf8', input: body },
+	);
+	const nl = out.lastIndexOf('\n');
+	return [Number(out.slice(nl + 1)), JSON.parse(out.slice(0, nl))];
 }
 
 // Poll fn until it returns a truthy value; fail with what was last seen.
@@ -341,6 +369,126 @@ try {
 		'the flows panel to recover',
 		async () => !(await page.locator('#p-flows .err').isVisible()),
 	);
+
+	// 7b. Learning: the operator starts it; the candidates show the traffic with what the
+	// policy in force would deny; one is excluded; the proposal is generated and compared with
+	// the policy in force; an admin applies it after a confirmation (a dismissed one changes
+	// nothing); the preview shows what another candidate policy would change; a dry-run rule
+	// is promoted to enforce with one click.
+	const original = curlJson('/policy').text;
+	await page.click('#mode-learn');
+	await until('the mode message for learn', async () =>
+		/Mode is now learn/.test(await page.locator('#mode-msg').innerText()),
+	);
+	if (curlJson('/mode').mode !== 'learn') throw new Error('GET /api/v1/mode is not learn');
+	// The stream (9001, allowed) and the denied datagrams (9999) share source and destination:
+	// one candidate with both ports, one of its two keys denied by the policy in force.
+	const candRow = (text) => page.locator('#candidates tbody tr', { hasText: text });
+	const udpRow = page.locator('#candidates tbody tr', {
+		has: page.locator('td', { hasText: /^9001, 9999$/ }),
+	});
+	try {
+		await until('the UDP candidate (9001, 9999)', async () => (await udpRow.count()) === 1, 30000);
+	} catch (e) {
+		log(`GET /api/v1/learn: ${JSON.stringify(curlJson('/learn').candidates.map((c) => c.ports))}`);
+		log(`the panel: ${(await page.locator('#p-learn').innerText()).replace(/\s+/g, ' ').slice(0, 800)}`);
+		throw e;
+	}
+	const cUdp = (await udpRow.innerText()).replace(/\s+/g, ' ');
+	if (!cUdp.includes(CLIENT_IP) || !/udp/.test(cUdp) || !/\b1 of 2\b/.test(cUdp))
+		throw new Error(`the UDP candidate lacks its evidence: '${cUdp}'`);
+	log(`candidate: '${cUdp}'`);
+	// A ping made while learning becomes a candidate of its own; exclude it.
+	execFileSync('ip', ['netns', 'exec', env('NS_A'), 'ping', '-c', '2', '-W', '1', env('SERVER_IP')]);
+	// (Not the ICMP the other way: B's port-unreachables for the 9999 datagrams.)
+	const icmpRow = page
+		.locator('#candidates tbody tr')
+		.filter({ has: page.locator('td:nth-child(2)', { hasText: /^icmp$/ }) })
+		.filter({ has: page.locator('td:nth-child(3)', { hasText: new RegExp(`^${CLIENT_IP}$`) }) });
+	await until('the ping candidate', async () => (await icmpRow.count()) === 1, 20000);
+	await icmpRow.locator('button', { hasText: 'Exclude' }).click();
+	await until('the excluded candidate to leave the list', async () => (await icmpRow.count()) === 0, 15000);
+	const ex = curlJson('/learn').state.exclude;
+	if (ex.length !== 1 || ex[0].proto !== 1 || !ex[0].to.includes(env('SERVER_IP')))
+		throw new Error(`the exclusion is not recorded: ${JSON.stringify(ex)}`);
+	log(`excluded: ${JSON.stringify(ex[0])}`);
+
+	await page.click('#learn-propose');
+	await until('the proposal', async () =>
+		/Proposal: \d+ rules, default drop; .* it allows \d+, all\./.test(
+			await page.locator('#learn-msg').innerText(),
+		),
+	);
+	const proposal = await page.locator('#proposal-text').innerText();
+	const pingRule = new RegExp(`proto: icmp\\n    from: ${CLIENT_IP}\\n`);
+	if (!/\[9001, 9999\]/.test(proposal) || pingRule.test(proposal))
+		throw new Error(`the proposal misses UDP 9001/9999 or allows the excluded ping:\n${proposal}`);
+	const diff = await page.locator('#proposal-diff').innerText();
+	if (!/^\+ {3}- name: learned-1$/m.test(diff) || !/^- .*name: web/m.test(diff))
+		throw new Error(`the diff against the policy in force is not shown:\n${diff}`);
+	log(`proposal and diff shown (${proposal.split('\n').length} lines)`);
+
+	if (!(await page.locator('#token-input').isVisible())) await page.click('#token-toggle');
+	await page.fill('#token-input', ADMIN);
+	await page.click('#token-form button[type=submit]');
+	const before = curlJson('/policy').version;
+	page.once('dialog', (d) => d.dismiss());
+	await page.click('#learn-apply');
+	await sleep(500);
+	if (curlJson('/policy').version !== before)
+		throw new Error('a dismissed confirmation applied the policy');
+	page.once('dialog', (d) => d.accept());
+	await page.click('#learn-apply');
+	await until('the proposal applied', async () =>
+		/Applied: policy version \d+/.test(await page.locator('#learn-msg').innerText()),
+	);
+	const applied = curlJson('/policy');
+	if (applied.text.trim() !== proposal.trim() || applied.version === before)
+		throw new Error('the policy in force is not the proposal');
+	log(`proposal applied after confirmation: version ${applied.version}`);
+
+	await page.click('#learn-to-preview');
+	if ((await page.locator('#pv-text').inputValue()).trim() !== proposal.trim())
+		throw new Error('Preview it did not put the proposal in the preview');
+	const denyAll = 'version: 1\ndefault: drop\n';
+	await page.fill('#pv-text', denyAll);
+	await page.selectOption('#pv-since', '-1h');
+	await page.click('#preview-form button[type=submit]');
+	await until('the preview', async () =>
+		/would change verdict/.test(await page.locator('#pv-msg').innerText()),
+	);
+	const [pst, pv] = curlAdmin('POST', '/policy/preview?since=-1h&limit=200', denyAll, 'text/plain');
+	if (pst !== 200) throw new Error(`POST /api/v1/policy/preview: ${pst}`);
+	const pvRows = await page.locator('#pv-changes tbody tr').allInnerTexts();
+	if (pvRows.length !== pv.changes.length || pvRows.length === 0)
+		throw new Error(`preview rows ${pvRows.length}, API changes ${pv.changes.length}`);
+	if (!/allow \(rule learned-\d+\)/.test(pvRows[0]) || !/drop \(default\)/.test(pvRows[0]))
+		throw new Error(`the first change is not allow (learned) -> drop (default): '${pvRows[0]}'`);
+	log(`preview: '${(await page.locator('#pv-msg').innerText()).trim()}'; first row '${pvRows[0].replace(/\s+/g, ' ')}'`);
+
+	const trial = `${applied.text.trimEnd()}\n  - name: trial\n    proto: udp\n    dport: 9999\n    action: drop\n    dry_run: true\n`;
+	const [tst] = curlAdmin('PUT', '/policy', trial, 'application/yaml');
+	if (tst !== 200) throw new Error(`PUT a policy with a dry-run rule: ${tst}`);
+	const trialRow = page.locator('#rules tbody tr[data-rule="trial"]');
+	await until('the dry-run rule with its Enforce button', async () =>
+		/dry-run/.test(await trialRow.innerText()),
+	);
+	await trialRow.locator('button', { hasText: 'Enforce' }).click();
+	await until('the promotion', async () =>
+		/Rule trial is now enforce: policy version \d+/.test(await page.locator('#rule-msg').innerText()),
+	);
+	const promoted = curlJson('/policy').text;
+	if (promoted !== trial.replace('dry_run: true', 'dry_run: false'))
+		throw new Error('the promoted policy differs from the text in more than the flag');
+	await until('the rule row to say enforce', async () =>
+		/enforce/.test(await trialRow.innerText()),
+	);
+	log(`rule trial promoted to enforce with one click: '${(await page.locator('#rule-msg').innerText()).trim()}'`);
+	await page.click('#mode-dry');
+	await until('learning to stop', async () => curlJson('/learn').state.active === false);
+	// The checks below expect the test's own policy again.
+	const [rst] = curlAdmin('PUT', '/policy', original, 'application/yaml');
+	if (rst !== 200) throw new Error(`restoring the policy: ${rst}`);
 
 	// 8. One endpoint failing and another not answering at all: each panel says so, and the
 	// others keep updating meanwhile.

@@ -10,7 +10,9 @@
 #include "ctl_bpf_api.h"
 #include "dp_tcp.h"
 #include "mg_auth.h"
+#include "ctl_preview.h"
 #include "mg_fake_ctl.h"
+#include "rl_policy.h"
 #include "vg_yaml.h"
 
 #define MAX_VERSIONS 64
@@ -354,6 +356,84 @@ ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *
 	if (rc == 0 && summary != NULL)
 		*summary = summary_of(text, len);
 	return rc;
+}
+
+/* The real preview (ctl_preview.c) over the fake's policy in force and the caller's store. */
+int
+ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
+		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	struct rl_policy *cand, *cur = NULL;
+	struct vg_diag scratch;
+	int rc;
+
+	(void)ctx;
+	*out = NULL;
+	rc = check_text(CTL_TEXT_POLICY, text, len, diag);
+	if (rc != 0)
+		return rc;
+	cand = rl_policy_load_buf("candidate", text, len, NULL, diag);
+	if (cand == NULL)
+		return -EINVAL;
+	vg_diag_init(&scratch);
+	pthread_mutex_lock(&mu);
+	if (current[CTL_TEXT_POLICY] >= 0)
+		cur = rl_policy_load_buf("policy in force", versions[current[CTL_TEXT_POLICY]].text,
+				versions[current[CTL_TEXT_POLICY]].len, NULL, &scratch);
+	pthread_mutex_unlock(&mu);
+	vg_diag_free(&scratch);
+	*out = ctl_preview_run(rd, cur, cand, since, until, max_changes, err, errlen);
+	if (*out != NULL)
+		json_object_set_new(*out, "current_version", json_null());
+	rl_policy_free(cand);
+	rl_policy_free(cur);
+	return *out != NULL ? 0 : -EIO;
+}
+
+/* Promotion is tested against vigild (tests/api); the fake answers that it cannot. */
+int
+ctl_api_policy_rule_mode(struct ctl_ctx *ctx, const char *rule, bool dry_run, const char *who,
+		int64_t if_match, struct vg_diag *diag, struct ctl_text_result *out, char *err,
+		size_t errlen)
+{
+	(void)ctx, (void)rule, (void)dry_run, (void)who, (void)if_match, (void)diag, (void)out;
+	snprintf(err, errlen, "the fake does not promote rules");
+	return -ENOTSUP;
+}
+
+/* Learning needs the control loop's store: the fake answers as a vigild without one. */
+static int
+no_learning(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "learning reads the flow history: the fake has no store");
+	return -ENOTSUP;
+}
+
+int
+ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, json_t **out,
+		char *err, size_t errlen)
+{
+	(void)ctx, (void)rd, (void)limit;
+	*out = NULL;
+	return no_learning(err, errlen);
+}
+
+int
+ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const json_t *only,
+		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
+{
+	(void)ctx, (void)rd, (void)only, (void)diag;
+	*out = NULL;
+	return no_learning(err, errlen);
+}
+
+int
+ctl_api_learn_exclusions(struct ctl_ctx *ctx, json_t *exclude, const char *who, uint64_t *op,
+		char *err, size_t errlen)
+{
+	(void)ctx, (void)exclude, (void)who, (void)op;
+	return no_learning(err, errlen);
 }
 
 /* Store a version and make it current (mu held). */

@@ -566,7 +566,7 @@ test_mode(void **state)
 	assert_string_equal(json_string_value(json_object_get(r.json, "previous")), "enforce");
 	http_resp_free(&r);
 	assert_int_equal(http(&ts, "PUT", "/api/v1/mode", TOK_OPERATOR, "application/json",
-					 "{\"mode\": \"learn\"}", NULL, &r),
+					 "{\"mode\": \"observe\"}", NULL, &r),
 			0);
 	assert_error_shape(&r, 400, "invalid_body");
 	http_resp_free(&r);

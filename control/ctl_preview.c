@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_preview.h"
+#include "rl_key.h"
+#include "rl_preview.h"
+
+static int
+add_key(const struct ctl_flow_key_sum *k, void *arg)
+{
+	struct rl_obs o = {
+		.family = k->family,
+		.proto = k->proto,
+		.dport = k->dport,
+		.packets = k->packets,
+		.bytes = k->bytes,
+		.flows = k->flows,
+		.first = k->first,
+		.last = k->last,
+	};
+
+	memcpy(o.src, k->src, sizeof(o.src));
+	memcpy(o.dst, k->dst, sizeof(o.dst));
+	return rl_preview_add(arg, &o);
+}
+
+static json_t *
+rule_json(const struct rl_policy *p, uint32_t idx)
+{
+	if (p == NULL || idx == RL_RULE_DEFAULT)
+		return json_null();
+	return json_string(rl_policy_rule(p, idx)->name);
+}
+
+static json_t *
+verdict_json(const struct rl_policy *p, const struct rl_verdict *v)
+{
+	const struct rl_rule *r =
+			p != NULL && v->rule != RL_RULE_DEFAULT ? rl_policy_rule(p, v->rule) : NULL;
+
+	return json_pack("{s:s, s:o, s:o, s:b, s:o}", "verdict", rl_verdict_name(v), "rule",
+			rule_json(p, v->rule), "line",
+			r != NULL ? json_integer(r->line) : json_null(), "certain", v->certain,
+			"may_intervene", v->certain ? json_null() : rule_json(p, v->maybe));
+}
+
+static json_t *
+obs_json(const struct rl_obs *o)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int af = o->family == 4 ? AF_INET : AF_INET6;
+
+	inet_ntop(af, o->src, src, sizeof(src));
+	inet_ntop(af, o->dst, dst, sizeof(dst));
+	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst", dst,
+			"dport", o->dport, "proto", o->proto, "flows", (json_int_t)o->flows,
+			"packets", (json_int_t)o->packets, "bytes", (json_int_t)o->bytes, "first",
+			(json_int_t)o->first, "last", (json_int_t)o->last);
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+json_t *
+ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
+		const struct rl_policy *cand, int64_t since, int64_t until, unsigned max_changes,
+		char *err, size_t errlen)
+{
+	double t0 = mono_ms();
+	struct rl_preview_totals t;
+	const struct rl_preview_group *g;
+	struct rl_preview *pv;
+	json_t *changes, *out;
+	unsigned n;
+	int64_t rc;
+
+	pv = rl_preview_create(cur, cand);
+	if (pv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rc = ctl_store_scan_flow_keys(r, since, until, add_key, pv, err, errlen);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		rl_preview_free(pv);
+		return NULL;
+	}
+	g = rl_preview_groups(pv, &n);
+	rl_preview_totals(pv, &t);
+	changes = json_array();
+	for (unsigned i = 0; i < n && (max_changes == 0 || i < max_changes); i++) {
+		json_t *samples = json_array();
+
+		for (unsigned j = 0; j < g[i].n_samples; j++)
+			json_array_append_new(samples, obs_json(&g[i].samples[j]));
+		json_array_append_new(changes,
+				json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+						"from", verdict_json(cur, &g[i].from), "to",
+						verdict_json(cand, &g[i].to), "aggregates",
+						(json_int_t)g[i].aggregates, "flows",
+						(json_int_t)g[i].flows, "packets",
+						(json_int_t)g[i].packets, "bytes",
+						(json_int_t)g[i].bytes, "uncertain",
+						(json_int_t)g[i].uncertain, "first",
+						(json_int_t)g[i].first, "last",
+						(json_int_t)g[i].last, "samples", samples));
+	}
+	out = json_pack("{s:{s:I, s:o}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b, s:f}",
+			"window", "since", (json_int_t)since, "until",
+			until > 0 ? json_integer(until) : json_null(), "totals", "aggregates",
+			(json_int_t)t.aggregates, "flows", (json_int_t)t.flows, "packets",
+			(json_int_t)t.packets, "bytes", (json_int_t)t.bytes, "changed_aggregates",
+			(json_int_t)t.changed_aggregates, "changed_flows",
+			(json_int_t)t.changed_flows, "changed_bytes", (json_int_t)t.changed_bytes,
+			"uncertain_aggregates", (json_int_t)t.uncertain_aggregates, "changes",
+			changes, "truncated", max_changes != 0 && n > max_changes, "elapsed_ms",
+			mono_ms() - t0);
+	rl_preview_free(pv);
+	if (out == NULL)
+		snprintf(err, errlen, "out of memory");
+	return out;
+}
