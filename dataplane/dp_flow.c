@@ -5,7 +5,6 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include <rte_hash_crc.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
@@ -14,6 +13,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "dp_crc.h"
 #include "dp_flow.h"
 
 /* Slots sampled when the table is full, looking for a flow to evict: groups of 8, and more
@@ -1204,7 +1204,7 @@ dp_flow_echo(struct dp_flow_table *t, int32_t pos, const uint8_t *data, uint32_t
 		len -= 16;
 	}
 	/* 0 means none: the hash never is. */
-	hash = (uint16_t)(rte_hash_crc(data, len, 0x9e3779b9) | 1);
+	hash = (uint16_t)(dp_crc32c(data, len, 0x9e3779b9) | 1);
 	if (request) {
 		if (x->hash != 0) {
 			count8(&x->req_compared, true);

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -12,6 +11,7 @@
 #include "al_dns.h"
 #include "al_config.h"
 #include "det_engine.h"
+#include "dp_crc.h"
 #include "dp_evq.h"
 #include "dp_inspect.h"
 #include "dp_tcp.h"
@@ -554,7 +554,7 @@ stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *d
 		 * it, beyond the head. */
 		if (!differs && len > SLOT_HEAD && seq == st->seg_seq[dir] &&
 				len == st->seg_len[dir])
-			differs = rte_hash_crc(data, len, 0) != st->seg_crc[dir];
+			differs = dp_crc32c(data, len, 0) != st->seg_crc[dir];
 		fresh = next;
 	}
 	if (seq_lt(fresh, end)) {
@@ -565,7 +565,7 @@ stream_overlap(struct slot_tcp *st, unsigned dir, uint32_t seq, const uint8_t *d
 		memcpy(st->head[dir], data + (fresh - seq), n);
 		st->seg_seq[dir] = seq;
 		st->seg_len[dir] = len;
-		st->seg_crc[dir] = len > SLOT_HEAD ? rte_hash_crc(data, len, 0) : 0;
+		st->seg_crc[dir] = len > SLOT_HEAD ? dp_crc32c(data, len, 0) : 0;
 	}
 	return differs;
 }

@@ -399,7 +399,8 @@ lpm_change(struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, unsigned n, b
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	memcpy(ent, m->ent, (size_t)m->n_ent * sizeof(*ent));
+	if (m->n_ent > 0) /* m->ent is NULL for an empty map */
+		memcpy(ent, m->ent, (size_t)m->n_ent * sizeof(*ent));
 	for (unsigned i = 0; i < n; i++) {
 		int at = lpm_find(ent, cnt, &e[i]);
 
