@@ -8,7 +8,9 @@ in no product folder (a test's, say) or in two of them, or a path reaching outsi
 ("../x.h") is an error. The product meson.build files give each library only its own folder and
 the layer deps below it (meson.build), so such an include does not compile either; this check
 also covers what meson does not build here (a file of no target, a header no one compiles)
-and names the rule that was broken.
+and names the rule that was broken. And those meson.build files must keep it so: none uses the
+global `inc` (every folder) or points into tests/ (tests, fuzz targets and the test doubles
+are declared under tests/).
 
     layers.py [SOURCE_ROOT]     exit 0 when every include is allowed, 1 otherwise
 """
@@ -39,6 +41,42 @@ def sources(root, folder):
         for name in sorted(filenames):
             if name.endswith((".c", ".h")):
                 yield os.path.join(dirpath, name)
+
+
+def meson_code(text):
+    """The text of a meson.build without its comments (quotes respected)."""
+    out = []
+    for line in text.splitlines():
+        quote = False
+        for i, c in enumerate(line):
+            if c == "'":
+                quote = not quote
+            elif c == "#" and not quote:
+                line = line[:i]
+                break
+        out.append(line)
+    return out
+
+
+def check_meson(root, errors):
+    for folder in LOWER:
+        if folder == "tools":  # tools keep their tests in tests/tools/ (tools/README.md)
+            continue
+        for dirpath, dirnames, filenames in os.walk(os.path.join(root, folder)):
+            dirnames.sort()
+            if "meson.build" not in filenames:
+                continue
+            path = os.path.join(dirpath, "meson.build")
+            rel = os.path.relpath(path, root)
+            with open(path, encoding="utf-8") as f:
+                code = meson_code(f.read())
+            for n, line in enumerate(code, 1):
+                if re.search(r"\binc\b", line):
+                    errors.append("%s:%d: the global `inc`; use the layer deps below %s/" %
+                                  (rel, n, folder))
+                if re.search(r"['/]tests/|'tests'", line):
+                    errors.append("%s:%d: points into tests/; declare it under tests/" %
+                                  (rel, n))
 
 
 def main():
@@ -81,10 +119,10 @@ def main():
                     errors.append("%s: %s/ is not below %s/ (%s/ may include: %s)" %
                                   (where, found[0], folder, folder,
                                    ", ".join(lower) or "nothing else"))
+    check_meson(root, errors)
     for e in errors:
         print("layers: " + e, file=sys.stderr)
-    print("layers: %d files, %d includes, %d upward or unknown" %
-          (n_files, n_includes, len(errors)))
+    print("layers: %d files, %d includes, %d errors" % (n_files, n_includes, len(errors)))
     return 1 if errors else 0
 
 
