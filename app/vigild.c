@@ -43,6 +43,7 @@
 #include "det_config.h"
 #include "dp.h"
 #include "dp_bpf.h"
+#include "dp_parse.h"
 #include "dp_port.h"
 #include "mg_config.h"
 #include "mg_server.h"
@@ -946,6 +947,7 @@ main(int argc, char **argv)
 		{ "watchdog", ctl_watchdog_parse, &sections.watchdog },
 		{ "export", ctl_ipfix_parse, &sections.ipfix },
 	};
+	vg_config_set_reason_check(dp_parse_reason_known);
 	vg_diag_init(&diag);
 	rc = vg_config_load_sections(
 			&cfg, opts.config, extra, sizeof(extra) / sizeof(extra[0]), &diag);

@@ -187,6 +187,16 @@ struct vg_config {
 void vg_config_defaults(struct vg_config *cfg);
 
 /*
+ * parse.forward names reasons of the packet parser, which the dataplane owns
+ * (dp_parse_reason_known() in dataplane/dp_parse.h, a layer above common). A program that
+ * loads configs hands the loader that check first (vigild does, before its first load); each
+ * name it refuses is then an error at the name's line and column, like any other bad value.
+ * Without a check (common's own tests, the config fuzzer) names are kept unchecked. Not
+ * thread-safe: set it before loading, from the thread that loads.
+ */
+void vg_config_set_reason_check(bool (*known)(const char *name));
+
+/*
  * Load and validate path into cfg (which is reset to defaults first). Every problem is added to
  * diag with its position. Returns 0, or -EINVAL when diag holds errors (cfg is then freed and
  * unusable), or another -errno.

@@ -235,6 +235,14 @@ dp_parse_err_from_name(const char *name, enum dp_parse_err *err)
 	return -ENOENT;
 }
 
+bool
+dp_parse_reason_known(const char *name)
+{
+	enum dp_parse_err e;
+
+	return dp_parse_err_from_name(name, &e) == 0 && e != DP_PERR_NONE;
+}
+
 void
 dp_parse_counters_add(struct dp_parse_counters *sum, const struct dp_parse_counters *c)
 {

@@ -168,6 +168,12 @@ const char *dp_parse_err_desc(enum dp_parse_err err);
  */
 int dp_parse_err_from_name(const char *name, enum dp_parse_err *err);
 
+/*
+ * Whether name is a reason parse.forward may list: any reason but "none". The config loader's
+ * check (vg_config_set_reason_check), which the program registers before loading.
+ */
+bool dp_parse_reason_known(const char *name);
+
 /* The name of an anomaly ("ipv4_frag_df"), as in counters and docs, and one sentence saying
  * what it means. NULL and errno EINVAL when a is out of range. */
 const char *dp_anom_name(enum dp_anom a);

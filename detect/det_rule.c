@@ -2544,7 +2544,11 @@ static const struct det_keyword keywords[] = {
 	{ "app-layer-protocol", kw_app_layer_protocol, NULL, V_REQUIRED, NULL },
 	{ "app-layer-event", kw_app_layer_event, NULL, V_REQUIRED, NULL },
 
-	/* Suricata keywords Vigil does not implement: rejected with the reason. */
+	/*
+	 * Payload, flow state and header keywords: those with a parser are implemented
+	 * (byte_test, byte_jump, flowbits, flowint, stream_size, the header and checksum ones);
+	 * a row with a NULL parser is a Suricata keyword Vigil lacks, rejected with the reason.
+	 */
 	{ "byte_test", kw_byte_test, NULL, V_REQUIRED, NULL },
 	{ "byte_jump", kw_byte_jump, NULL, V_REQUIRED, NULL },
 	{ "byte_extract", NULL, NULL, 0,

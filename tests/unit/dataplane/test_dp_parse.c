@@ -13,6 +13,7 @@
 #include "dp_parse.h"
 #include "dp_parse_fast.h"
 #include "pkt_build.h"
+#include "vg_config.h"
 
 static uint8_t *guard_page; /* one readable page followed by a PROT_NONE page */
 static long page_size;
@@ -1884,6 +1885,66 @@ test_every_reason_named_and_tested(void **state)
 	assert_int_equal(dp_parse_err_from_name(NULL, &e), -ENOENT);
 }
 
+/*
+ * parse.forward in vigil.yaml: the config loader (common) checks its names with the parser's
+ * dp_parse_reason_known, registered as vigild does; a bad name is an error at its position.
+ */
+static void
+test_config_forward_names(void **state)
+{
+	const char *text = "ports:\n"
+			   "  - name: a\n"
+			   "    device: net_null0\n"
+			   "  - name: b\n"
+			   "    device: net_null1\n"
+			   "pairs:\n"
+			   "  - [a, b]\n"
+			   "parse:\n"
+			   "  forward: [tcp_bad_flags, nope, none]\n";
+	const char *good = "ports:\n"
+			   "  - name: a\n"
+			   "    device: net_null0\n"
+			   "  - name: b\n"
+			   "    device: net_null1\n"
+			   "pairs:\n"
+			   "  - [a, b]\n"
+			   "parse:\n"
+			   "  forward: [tcp_bad_flags, ipv4_bad_checksum]\n";
+	struct vg_config cfg;
+	struct vg_diag d;
+
+	(void)state;
+	assert_true(dp_parse_reason_known("tcp_bad_flags"));
+	assert_false(dp_parse_reason_known("none"));
+	assert_false(dp_parse_reason_known("nope"));
+	assert_false(dp_parse_reason_known(NULL));
+
+	vg_config_set_reason_check(dp_parse_reason_known);
+	vg_diag_init(&d);
+	assert_int_equal(vg_config_load_buf(&cfg, "t.yaml", text, strlen(text), &d), -EINVAL);
+	assert_int_equal(d.errors, 2);
+	assert_diag(&d, 9, 28,
+			"'forward': 'nope' is not a parse error reason (see docs/PARSER.md, e.g. "
+			"tcp_bad_flags, ipv4_bad_checksum)");
+	assert_diag(&d, 9, 34, "'forward': 'none' is not a parse error reason");
+	vg_diag_free(&d);
+
+	vg_diag_init(&d);
+	assert_int_equal(vg_config_load_buf(&cfg, "t.yaml", good, strlen(good), &d), 0);
+	assert_int_equal(cfg.n_parse_forward, 2);
+	assert_string_equal(cfg.parse_forward[1], "ipv4_bad_checksum");
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+
+	/* Without the check (common's own tests, the fuzzer), names are kept as written. */
+	vg_config_set_reason_check(NULL);
+	vg_diag_init(&d);
+	assert_int_equal(vg_config_load_buf(&cfg, "t.yaml", text, strlen(text), &d), 0);
+	assert_int_equal(cfg.n_parse_forward, 3);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+}
+
 /* Clean packets of every shape, for the prefix sweep below. */
 static void
 gs_qinq_v4_opts(struct pb *p)
@@ -2061,6 +2122,7 @@ main(void)
 		cmocka_unit_test(test_multiseg),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_every_reason_named_and_tested),
+		cmocka_unit_test(test_config_forward_names),
 		cmocka_unit_test(test_l4_checksum),
 		cmocka_unit_test(test_truncated_prefixes),
 		cmocka_unit_test(test_seed_corpus),
