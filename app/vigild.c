@@ -626,8 +626,9 @@ static void
 route_signature_alert(void *arg, const struct dp_event *ev)
 {
 	struct ctl_ctx *ctx = arg;
+	const uint32_t gid = ev->type == DP_EV_ALERT ? ev->alert.gid : 0;
 
-	if (ev->type == DP_EV_ALERT && ev->alert.gid == DP_BPF_ALERT_GID)
+	if (gid == DP_BPF_ALERT_GID || gid == DP_BPF_PREFILTER_GID)
 		return; /* a program's: ctl_bpf_on_event */
 	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
