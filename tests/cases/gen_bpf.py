@@ -364,6 +364,10 @@ def bogon(addr):
 MIN_TTL = 5  # prefilter_bogon.c
 
 
+def multicast(addr):
+    return ipaddress.ip_address(addr).is_multicast
+
+
 def prefilter():
     """The pre-filter bpf/examples/prefilter_bogon.c on port a, before a policy that allows
     every flow from a: bogon sources are dropped (alert 2) before any flow exists; a TTL or hop
@@ -382,10 +386,10 @@ def prefilter():
             return IPv6(src=src, dst=dst, hlim=ttl), IPv6(src=dst, dst=src, hlim=2)
         return IP(src=src, dst=dst, ttl=ttl), IP(src=dst, dst=src, ttl=2)
 
-    def verdict(src, ttl):
+    def verdict(src, ttl, dst=None):
         if bogon(src):
             return "drop"
-        return "reject" if ttl < MIN_TTL else "pass"
+        return "reject" if ttl < MIN_TTL and not (dst and multicast(dst)) else "pass"
 
     def tcp(src, dst, sp, ttl):
         nonlocal t, a_rx, a_tx, b_rx, b_tx
@@ -418,7 +422,7 @@ def prefilter():
     def udp(src, dst, sp, ttl):
         nonlocal t, a_rx, b_tx
         ip, _ = ips(src, dst, ttl)
-        v = verdict(src, ttl)
+        v = verdict(src, ttl, dst)
         assert v != "reject"
         c.A(t, ip / UDP(sport=sp, dport=53) / Raw(b"q"), v == "pass")
         a_rx += 1
@@ -443,6 +447,8 @@ def prefilter():
     tcp("fd00::1", "fd00::2", 43007, 2)          # hop limit 2: rejected
     udp("::1", "fd00::2", 43008, 64)             # bogon: dropped
     tcp("fd00::1", "fd00::2", 43009, 64)         # passes
+    udp("10.1.1.8", "224.0.0.251", 43010, 1)    # TTL 1 to a multicast group: passes
+    udp("fe80::8", "ff02::fb", 43011, 1)         # hop limit 1 to a multicast group: passes
     # A later fragment (offset 8) from a bogon source: no L4 header, dropped all the same.
     c.A(t, IP(src="127.0.0.2", dst="10.2.2.2", frag=1, proto=17) / Raw(b"z" * 16), False)
     a_rx += 1
@@ -457,7 +463,8 @@ def prefilter():
                          "policy that allows every flow from a: bogon sources (127/8, 0/8, 240/4, "
                          "::1) are dropped with alert 2 and make no flow, a TTL or hop limit "
                          "below 5 is rejected (RST/ACK back on port a, byte for byte) with "
-                         "alert 1, TTL 5 and above goes on to the rule; port b has no pre-filter "
+                         "alert 1, TTL 5 and above goes on to the rule, as do TTL 1 packets to "
+                         "multicast groups; port b has no pre-filter "
                          "(its replies with TTL 2 pass); a later fragment from a bogon source is "
                          "dropped",
           "input": {"a": "in-a.pcap", "b": "in-b.pcap"},

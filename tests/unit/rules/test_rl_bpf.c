@@ -703,13 +703,13 @@ test_counters_sum(void **state)
  * or IPv6 header, the source from the context.
  */
 static uint64_t
-run_prefilter(struct rl_bpf_prog *p, int family, const char *src, uint8_t ttl)
+run_prefilter_to(struct rl_bpf_prog *p, int family, const char *src, const char *dst, uint8_t ttl)
 {
 	uint8_t frame[14 + 40] = { 0 };
 	struct rl_bpf_run r;
 
 	if (family == 4) {
-		ctx4(&r, src, "10.2.2.2", 6, 40000, 443);
+		ctx4(&r, src, dst, 6, 40000, 443);
 		frame[14] = 0x45;
 		frame[14 + 8] = ttl;
 	} else {
@@ -719,6 +719,7 @@ run_prefilter(struct rl_bpf_prog *p, int family, const char *src, uint8_t ttl)
 		r.ctx.family = 6;
 		r.ctx.proto = 6;
 		assert_int_equal(inet_pton(AF_INET6, src, r.ctx.src), 1);
+		assert_int_equal(inet_pton(AF_INET6, dst, r.ctx.dst), 1);
 		frame[14] = 0x60;
 		frame[14 + 7] = ttl;
 	}
@@ -728,6 +729,12 @@ run_prefilter(struct rl_bpf_prog *p, int family, const char *src, uint8_t ttl)
 	r.data = frame;
 	r.len = r.ctx.pkt_len;
 	return rl_bpf_exec(p, &r);
+}
+
+static uint64_t
+run_prefilter(struct rl_bpf_prog *p, int family, const char *src, uint8_t ttl)
+{
+	return run_prefilter_to(p, family, src, family == 4 ? "10.2.2.2" : "fd00::2", ttl);
 }
 
 static void
@@ -756,6 +763,14 @@ test_prefilter_bogon(void **state)
 		assert_int_equal(run_prefilter(p, 6, "::", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
 		assert_int_equal(run_prefilter(p, 6, "::2", 64), VG_BPF_PASS);
 		assert_int_equal(run_prefilter(p, 6, "ff02::1", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
+		/* Multicast destinations: no TTL check (IGMP, MLD). */
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "224.0.0.22", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "239.1.1.1", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "240.0.0.1", 1),
+				VG_BPF_REJECT | VG_BPF_ALERT(1));
+		assert_int_equal(run_prefilter_to(p, 6, "fe80::1", "ff02::16", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 6, "fe80::1", "fe80::2", 1),
+				VG_BPF_REJECT | VG_BPF_ALERT(1));
 		rl_bpf_free(p);
 	}
 }
