@@ -27,6 +27,7 @@
 #include "ctl_alert.h"
 #include "ctl_analysis.h"
 #include "ctl_bpf.h"
+#include "ctl_bpf_prog.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_ipfix.h"
@@ -980,6 +981,13 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	rl_bpf_jit = cfg.bpf_jit;
+	/* Programs uploaded through the API live next to the store: `bpf: sha256:HEX` names one. */
+	if (sections.store_present) {
+		char dir[1024];
+
+		ctl_bpf_prog_dir(sections.store.path, dir, sizeof(dir));
+		rl_policy_set_bpf_uploads(dir);
+	}
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);

@@ -1499,6 +1499,58 @@ f_inspect(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return 0;
 }
 
+static char bpf_uploads[1024];
+
+void
+rl_policy_set_bpf_uploads(const char *dir)
+{
+	snprintf(bpf_uploads, sizeof(bpf_uploads), "%s", dir != NULL ? dir : "");
+}
+
+const char *
+rl_policy_bpf_uploads(void)
+{
+	return bpf_uploads[0] ? bpf_uploads : NULL;
+}
+
+/* sha256:HEX (64 lower-case hex digits) or upload:NAME: the uploaded object's path, or NULL
+ * with the reason reported. */
+static char *
+upload_path(struct rctx *c, yaml_node_t *v, const char *key, const char *s)
+{
+	char *path = NULL, *real;
+	const char *ref = strchr(s, ':') + 1;
+	bool sha = strncmp(s, "sha256:", 7) == 0;
+	size_t n = strlen(ref);
+
+	if (bpf_uploads[0] == '\0') {
+		rerr(c, v, "'%s': '%s' names an uploaded program, but uploads need a store (store.path)",
+				key, s);
+		return NULL;
+	}
+	if (sha ? n != 64 || strspn(ref, "0123456789abcdef") != 64
+		: n == 0 || n > 64 || strspn(ref, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+		rerr(c, v, "'%s': '%s': expected %s", key, s,
+				sha ? "sha256: and 64 lower-case hex digits"
+				    : "upload: and a name of lower-case letters, digits, '_' and '-'");
+		return NULL;
+	}
+	if (asprintf(&path, sha ? "%s/%s.o" : "%s/names/%s.o", bpf_uploads, ref) < 0) {
+		oom(c->ld);
+		return NULL;
+	}
+	/* The object itself (a name is a link to the newest upload): what runs is named by its
+	 * SHA-256 in the status. */
+	real = realpath(path, NULL);
+	if (real == NULL) {
+		rerr(c, v, "'%s': no program was uploaded as '%s' (%s)", key, ref, path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return real;
+}
+
 static int
 f_bpf(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
@@ -1511,6 +1563,10 @@ f_bpf(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	if (s[0] == '\0') {
 		rerr(c, v, "'%s': empty path", key);
 		return -EINVAL;
+	}
+	if (strncmp(s, "sha256:", 7) == 0 || strncmp(s, "upload:", 7) == 0) {
+		c->r->bpf = upload_path(c, v, key, s);
+		return c->r->bpf != NULL ? 0 : -EINVAL;
 	}
 	/* Relative paths are relative to the policy file, so that a policy and its programs move
 	 * together. */

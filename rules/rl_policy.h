@@ -217,6 +217,14 @@ struct rl_policy *rl_policy_load_file(
 struct rl_policy *rl_policy_load_buf(const char *name, const char *buf, size_t len,
 		const struct rl_env *env, struct vg_diag *diag);
 
+/*
+ * The folder of eBPF objects uploaded through the API (control/ctl_bpf_prog.h): `bpf:
+ * sha256:HEX` names HEX.o there, `bpf: upload:NAME` the newest upload named NAME. NULL or ""
+ * (the default): such references are refused. Set before policies load (not thread-safe).
+ */
+void rl_policy_set_bpf_uploads(const char *dir);
+const char *rl_policy_bpf_uploads(void);
+
 /* Free a policy. NULL is a no-op. */
 void rl_policy_free(struct rl_policy *p);
 
