@@ -304,13 +304,14 @@ mg_h_bpf_program_upload(struct mg_req *r)
 	if (r->body == NULL || r->body_len == 0 || r->body_len > CTL_BPF_PROG_MAX_SIZE) {
 		mg_reply_error(r, 400, "invalid_body",
 				json_pack("{s:I}", "max_size", (json_int_t)CTL_BPF_PROG_MAX_SIZE),
-				"request body: an eBPF object of 1 to %u bytes", CTL_BPF_PROG_MAX_SIZE);
+				"request body: an eBPF object of 1 to %u bytes",
+				CTL_BPF_PROG_MAX_SIZE);
 		return;
 	}
 	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes",
 			q.name != NULL ? " " : "", q.name != NULL ? q.name : "", r->body_len);
-	rc = ctl_api_bpf_upload(r->ctx, q.name, r->body, r->body_len, r->id.name, &j, err,
-			sizeof(err));
+	rc = ctl_api_bpf_upload(
+			r->ctx, q.name, r->body, r->body_len, r->id.name, &j, err, sizeof(err));
 	if (rc == -EINVAL) {
 		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
 				"the program is refused: %s", err);
