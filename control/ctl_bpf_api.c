@@ -356,7 +356,8 @@ static int
 uploads_dir(struct ctl_ctx *ctx, char *dir, size_t len, char *err, size_t errlen)
 {
 	if (ctx->store == NULL) {
-		snprintf(err, errlen, "uploaded programs are kept next to the store: configure store.path");
+		snprintf(err, errlen,
+				"uploaded programs are kept next to the store: configure store.path");
 		return -ENOTSUP;
 	}
 	ctl_bpf_prog_dir(ctl_store_path(ctx->store), dir, len);
@@ -376,7 +377,19 @@ ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ctl_bpf_prog_upload(dir, name, obj, len, who,
-			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err, errlen);
+			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err,
+			errlen);
+}
+
+int
+ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen)
+{
+	char dir[1024];
+	bool have = uploads_dir(ctx, dir, sizeof(dir), err, errlen) == 0;
+
+	err[0] = '\0';
+	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, out, err, errlen);
 }
 
 int

@@ -123,8 +123,8 @@ loader_message(const char *path, const char *msg, char *err, size_t errlen)
 }
 
 int
-ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t len,
-		const char *who, uint64_t now_ns, json_t **out, char *err, size_t errlen)
+ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t len, const char *who,
+		uint64_t now_ns, json_t **out, char *err, size_t errlen)
 {
 	char sha[65], path[PATH_MAX], scratch[PATH_MAX], msg[1536], cur[65];
 	struct rl_bpf_prog *p;
@@ -139,8 +139,9 @@ ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t l
 		return -EINVAL;
 	}
 	if (name != NULL && !ctl_bpf_prog_name_ok(name)) {
-		snprintf(err, errlen, "'%.80s' is not a program name (lower-case letters, digits, "
-				      "'_' and '-', 1 to 64)",
+		snprintf(err, errlen,
+				"'%.80s' is not a program name (lower-case letters, digits, "
+				"'_' and '-', 1 to 64)",
 				name);
 		return -EINVAL;
 	}
@@ -210,6 +211,51 @@ out:
 	pthread_mutex_unlock(&upload_lock);
 	json_decref(rec);
 	return rc;
+}
+
+int
+ctl_bpf_prog_check(const char *dir, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen)
+{
+	char sha[65], scratch[PATH_MAX], msg[1536];
+	struct rl_bpf_prog *p;
+	int fd, rc = 0;
+
+	*out = NULL;
+	if (len == 0 || len > CTL_BPF_PROG_MAX_SIZE) {
+		snprintf(err, errlen, "an object of %zu bytes; 1 to %u accepted", len,
+				CTL_BPF_PROG_MAX_SIZE);
+		return -EINVAL;
+	}
+	if (ctl_store_sha256_hex(obj, len, sha) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		return -EIO;
+	}
+	if (dir != NULL && ensure_dirs(dir, err, errlen) != 0)
+		dir = NULL;
+	snprintf(scratch, sizeof(scratch), "%s/.check-XXXXXX.o", dir != NULL ? dir : P_tmpdir);
+	fd = mkstemps(scratch, 2);
+	if (fd < 0 || write(fd, obj, len) != (ssize_t)len)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", scratch, strerror(-rc));
+		if (fd >= 0)
+			unlink(scratch);
+		return rc;
+	}
+	p = rl_bpf_load(scratch, 1, true, msg, sizeof(msg));
+	unlink(scratch);
+	if (p == NULL) {
+		loader_message(scratch, msg, err, errlen);
+		return -EINVAL;
+	}
+	*out = json_pack("{s:b, s:s, s:I, s:i, s:s}", "valid", 1, "sha256", sha, "size",
+			(json_int_t)len, "instructions", (int)rl_bpf_n_insns(p), "mode",
+			rl_bpf_jitted(p) ? "jit" : "interpreter");
+	rl_bpf_free(p);
+	return *out != NULL ? 0 : -ENOMEM;
 }
 
 static int
@@ -298,16 +344,18 @@ ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t *
 	*out = NULL;
 	if (!ctl_bpf_prog_name_ok(name) || sha == NULL || strlen(sha) != 64 ||
 			strspn(sha, "0123456789abcdef") != 64) {
-		snprintf(err, errlen, "expected a program name and a SHA-256 (64 lower-case hex "
-				      "digits)");
+		snprintf(err, errlen,
+				"expected a program name and a SHA-256 (64 lower-case hex "
+				"digits)");
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&upload_lock);
 	rec = read_record(dir, sha);
 	rn = rec != NULL ? json_string_value(json_object_get(rec, "name")) : NULL;
 	if (rn == NULL || strcmp(rn, name) != 0) {
-		snprintf(err, errlen, "no upload %.64s named '%s' (GET /api/v1/bpf/programs?name=%s "
-				      "lists them)",
+		snprintf(err, errlen,
+				"no upload %.64s named '%s' (GET /api/v1/bpf/programs?name=%s "
+				"lists them)",
 				sha, name, name);
 		rc = -ENOENT;
 	} else {

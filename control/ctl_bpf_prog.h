@@ -57,13 +57,20 @@ ctl_bpf_prog_name_ok(const char *name)
 int ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t len,
 		const char *who, uint64_t now_ns, json_t **out, char *err, size_t errlen);
 
+/*
+ * Check obj (len bytes) with the loader without keeping it (a scratch file in dir, or in the
+ * temporary folder when dir is NULL). *out: {valid: true, sha256, size, instructions, mode}.
+ */
+int ctl_bpf_prog_check(const char *dir, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen);
+
 /* The records, newest first (name: only that name's), each with "current": whether its name
  * points at it. {"items": [...]} in *out. */
 int ctl_bpf_prog_list(const char *dir, const char *name, json_t **out, char *err, size_t errlen);
 
 /* Point name at the earlier upload sha (one of that name): what `upload:NAME` means from the
  * next compile of the policy. *out: its record. */
-int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen);
+int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t **out, char *err,
+		size_t errlen);
 
 #endif /* CTL_BPF_PROG_H */

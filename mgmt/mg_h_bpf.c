@@ -282,6 +282,48 @@ mg_h_bpf_programs(struct mg_req *r)
 		mg_reply_json(r, 200, j);
 }
 
+/* The body of an upload or a validation: an object of the right type and size. */
+static bool
+object_body_ok(struct mg_req *r)
+{
+	if (!mg_body_is_binary(r)) {
+		mg_reply_error(r, 415, "unsupported_media_type",
+				json_pack("{s:[s]}", "accepted", "application/octet-stream"),
+				"send the eBPF object (an ELF file from clang -target bpf) with "
+				"Content-Type application/octet-stream (got %.80s)",
+				r->content_type != NULL ? r->content_type : "none");
+		return false;
+	}
+	if (r->body == NULL || r->body_len == 0 || r->body_len > CTL_BPF_PROG_MAX_SIZE) {
+		mg_reply_error(r, 400, "invalid_body",
+				json_pack("{s:I}", "max_size", (json_int_t)CTL_BPF_PROG_MAX_SIZE),
+				"request body: an eBPF object of 1 to %u bytes",
+				CTL_BPF_PROG_MAX_SIZE);
+		return false;
+	}
+	return true;
+}
+
+/* POST validate, the ELF object: checked by the loader, nothing kept. */
+void
+mg_h_bpf_program_validate(struct mg_req *r)
+{
+	char err[1536] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || !object_body_ok(r))
+		return;
+	rc = ctl_api_bpf_validate(r->ctx, r->body, r->body_len, &j, err, sizeof(err));
+	if (rc == -EINVAL)
+		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
+				"the program is refused: %s", err);
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "validate the program", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+}
+
 /* POST ?name=, the ELF object as application/octet-stream: checked, then kept. */
 void
 mg_h_bpf_program_upload(struct mg_req *r)

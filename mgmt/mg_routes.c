@@ -68,6 +68,7 @@ const struct mg_route mg_routes[] = {
 	GET("/api/v1/bpf/programs", MG_ROLE_VIEWER, mg_h_bpf_programs),
 	WRITE("POST", "/api/v1/bpf/programs", MG_ROLE_ADMIN, mg_h_bpf_program_upload,
 			"bpf_program"),
+	POST_READ("/api/v1/bpf/programs/validate", MG_ROLE_OPERATOR, mg_h_bpf_program_validate),
 	WRITE("POST", "/api/v1/bpf/programs/{name}/rollback", MG_ROLE_ADMIN,
 			mg_h_bpf_program_rollback, "bpf_program"),
 

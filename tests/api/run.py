@@ -1340,6 +1340,17 @@ def bpf_program_upload(v, ctx):
     expect(v.request("POST", url, "operator", obj["pass"], bin_), 403, "forbidden")
     check(expect(v.get(url, "viewer"), 200).json["items"] == before, "refusals kept nothing")
 
+    # Validate: the same loader, nothing kept; an operator may.
+    r = expect(v.request("POST", url + "/validate", "operator", obj["prefilter_bogon"], bin_), 200)
+    check(r.json["valid"] is True and r.json["sha256"] == sha["prefilter_bogon"]
+          and r.json["size"] == len(obj["prefilter_bogon"]) and r.json["instructions"] >= 1,
+          "validated", r)
+    r = expect(v.request("POST", url + "/validate", "operator", obj["bad_loop"], bin_), 422,
+               "validation_failed")
+    check("validate: loops detected" in r.json["details"]["reason"], "the validator's message", r)
+    expect(v.request("POST", url + "/validate", "viewer", obj["pass"], bin_), 403, "forbidden")
+    check(expect(v.get(url, "viewer"), 200).json["items"] == before, "validation kept nothing")
+
     # Uploads: kept by SHA-256, with who and when; the same object again changes nothing.
     t0 = time.time_ns()
     r = expect(v.request("POST", url + "?name=edge", "admin", obj["pass"], bin_), 201)
