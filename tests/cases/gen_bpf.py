@@ -485,6 +485,48 @@ def prefilter():
         f.write("\n")
     print("bpf-prefilter:", n)
 
+    # The same traffic in dry-run mode: what the pre-filter would drop or reject is counted as
+    # "would drop" and goes on (here, to the rule that allows it); no answer is sent, the
+    # alerts are raised all the same.
+    case = "bpf-prefilter-dry"
+    os.makedirs(os.path.join(HERE, case), exist_ok=True)
+    write(case, "in-a.pcap", c.a)
+    write(case, "in-b.pcap", c.b)
+    # The later fragment goes on too, and is dropped as an orphan (its first fragment never
+    # came), as it would be without a pre-filter.
+    orphan = [x for x in c.a if IP in x[1] and x[1][IP].frag > 0]
+    assert len(orphan) == 1
+    write(case, "expect-b.pcap", [x for x in c.a if x not in orphan])
+    write(case, "expect-a.pcap", c.b)
+    with open(os.path.join(HERE, "bpf-prefilter", "policy.yaml")) as f:
+        policy = f.read()
+    with open(os.path.join(HERE, case, "policy.yaml"), "w") as f:
+        f.write(policy)
+    would = n["drop"] + n["reject"]
+    cj = {"description": "the bpf-prefilter traffic in dry-run mode: the %d packets the "
+                         "pre-filter would drop or reject are counted as would-drop and "
+                         "forwarded (the rule allows them), no RST is sent, the alerts are the "
+                         "same; the later fragment from a bogon source goes on too and is "
+                         "dropped as an orphan (no first fragment), as without a pre-filter"
+                         % would,
+          "input": {"a": "in-a.pcap", "b": "in-b.pcap"},
+          "expect": {"a": "expect-a.pcap", "b": "expect-b.pcap"},
+          "policy": "policy.yaml",
+          "config": {"mode": "dry-run", "dataplane": {"clock": "packet"}},
+          "alerts": alerts,
+          "counters": {"mode": "dry-run",
+                       "ports": [{"name": "a", "rx_packets": a_rx, "tx_packets": b_rx,
+                                  "dropped": 1},
+                                 {"name": "b", "rx_packets": b_rx, "tx_packets": a_rx - 1,
+                                  "dropped": 0}],
+                       "policy": {"would_drop": would, "dropped": 0, "rejects_sent": 0},
+                       "bpf_prefilters": [{"name": "bogons", "runs": runs, "pass": n["pass"],
+                                           "drop": n["drop"], "reject": n["reject"],
+                                           "alerts": would}]}}
+    with open(os.path.join(HERE, case, "case.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+
 
 if __name__ == "__main__":
     allow_private()
