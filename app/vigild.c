@@ -27,6 +27,7 @@
 #include "ctl_alert.h"
 #include "ctl_analysis.h"
 #include "ctl_bpf.h"
+#include "ctl_bpf_prog.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_ipfix.h"
@@ -627,8 +628,9 @@ static void
 route_signature_alert(void *arg, const struct dp_event *ev)
 {
 	struct ctl_ctx *ctx = arg;
+	const uint32_t gid = ev->type == DP_EV_ALERT ? ev->alert.gid : 0;
 
-	if (ev->type == DP_EV_ALERT && ev->alert.gid == DP_BPF_ALERT_GID)
+	if (gid == DP_BPF_ALERT_GID || gid == DP_BPF_PREFILTER_GID)
 		return; /* a program's: ctl_bpf_on_event */
 	if (ev->type == DP_EV_ALERT || ev->type == DP_EV_TXMETA)
 		ctl_sigs_on_alert(ctx->sigs, ev, ctx->analysis);
@@ -981,6 +983,13 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	rl_bpf_jit = cfg.bpf_jit;
+	/* Programs uploaded through the API live next to the store: `bpf: sha256:HEX` names one. */
+	if (sections.store_present) {
+		char dir[1024];
+
+		ctl_bpf_prog_dir(sections.store.path, dir, sizeof(dir));
+		rl_policy_set_bpf_uploads(dir);
+	}
 	if (opts.check_policy != NULL) {
 		rc = check_policy(opts.check_policy, &cfg, argv[0]);
 		vg_config_free(&cfg);

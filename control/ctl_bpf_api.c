@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_common.h>
 
 #include "ctl_bpf_api.h"
+#include "ctl_bpf_prog.h"
 #include "ctl_call.h"
+#include "ctl_store.h"
 #include "dp.h"
 #include "rl_bpf_map.h"
 #include "rl_compile.h"
@@ -346,4 +349,66 @@ ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entr
 	}
 	map_arg_free(a);
 	return rc;
+}
+
+/* Uploaded programs: the store's folder, or -ENOTSUP without a store. */
+static int
+uploads_dir(struct ctl_ctx *ctx, char *dir, size_t len, char *err, size_t errlen)
+{
+	if (ctx->store == NULL) {
+		snprintf(err, errlen,
+				"uploaded programs are kept next to the store: configure store.path");
+		return -ENOTSUP;
+	}
+	ctl_bpf_prog_dir(ctl_store_path(ctx->store), dir, len);
+	return 0;
+}
+
+int
+ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
+		const char *who, json_t **out, char *err, size_t errlen)
+{
+	char dir[1024];
+	struct timespec ts;
+	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ctl_bpf_prog_upload(dir, name, obj, len, who,
+			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err,
+			errlen);
+}
+
+int
+ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen)
+{
+	char dir[1024];
+	bool have = uploads_dir(ctx, dir, sizeof(dir), err, errlen) == 0;
+
+	err[0] = '\0';
+	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, out, err, errlen);
+}
+
+int
+ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen)
+{
+	char dir[1024];
+	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	return rc != 0 ? rc : ctl_bpf_prog_list(dir, name, out, err, errlen);
+}
+
+int
+ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
+		char *err, size_t errlen)
+{
+	char dir[1024];
+	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	return rc != 0 ? rc : ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
 }

@@ -40,4 +40,18 @@ int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *
 		const char *who, uint64_t *op, json_t **out, json_t **details, char *err,
 		size_t errlen);
 
+/*
+ * Uploaded programs (control/ctl_bpf_prog.h; docs/BPF.md, "Uploading programs"), on the calling
+ * thread: -ENOTSUP without a store (409; validate needs none), -EINVAL with the loader's message
+ * (422 for an upload, 400 otherwise), -ENOENT no such upload (404).
+ */
+int ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
+		const char *who, json_t **out, char *err, size_t errlen);
+int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen);
+int ctl_api_bpf_programs(
+		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen);
+int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
+		char *err, size_t errlen);
+
 #endif /* CTL_BPF_API_H */

@@ -239,6 +239,26 @@ rules_json(const struct dp *dp)
 	return rules;
 }
 
+/* One eBPF program's description and counters, under name. */
+static json_t *
+prog_json(const char *name, const struct rl_bpf_prog *prog)
+{
+	struct rl_bpf_counters c;
+
+	rl_bpf_counters_sum(prog, &c);
+	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+			"name", name, "file", rl_bpf_path(prog), "mode",
+			rl_bpf_jitted(prog) ? "jit" : "interpreter", "instructions",
+			(int)rl_bpf_n_insns(prog), "runs", (json_int_t)c.runs, "pass",
+			(json_int_t)c.verdict[VG_BPF_PASS], "drop",
+			(json_int_t)c.verdict[VG_BPF_DROP], "reject",
+			(json_int_t)c.verdict[VG_BPF_REJECT], "allow",
+			(json_int_t)c.verdict[VG_BPF_ALLOW], "invalid", (json_int_t)c.invalid,
+			"cached", (json_int_t)c.cached, "alerts", (json_int_t)c.alerts, "marks",
+			(json_int_t)c.marks, "cycles_per_run",
+			c.timed_runs ? (double)c.cycles / (double)c.timed_runs : 0.0);
+}
+
 /* The policy's eBPF programs, one per rule that has one: what they ran and answered. */
 static json_t *
 bpf_json(const struct dp *dp)
@@ -248,30 +268,33 @@ bpf_json(const struct dp *dp)
 
 	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
 		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
-		struct rl_bpf_counters c;
 
-		if (ri->prog == NULL)
+		if (ri->prog != NULL)
+			json_array_append_new(progs, prog_json(ri->name, ri->prog));
+	}
+	return progs;
+}
+
+/* The policy's pre-filters: the same, with their ingress ports ("in": names; every port when
+ * the pre-filter names none). */
+static json_t *
+bpf_prefilters_json(const struct dp *dp)
+{
+	const struct rl_snapshot *s = dp_policy(dp);
+	json_t *progs = json_array();
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_prefilters(s); i++) {
+		const struct rl_prefilter_info *pi = rl_snapshot_prefilter(s, i);
+		json_t *o, *in = json_array();
+
+		if (pi->prog == NULL)
 			continue;
-		rl_bpf_counters_sum(ri->prog, &c);
-		json_array_append_new(progs,
-				json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-					  "s:I, s:f}",
-						"name", ri->name, "file", rl_bpf_path(ri->prog),
-						"mode",
-						rl_bpf_jitted(ri->prog) ? "jit" : "interpreter",
-						"instructions", (int)rl_bpf_n_insns(ri->prog),
-						"runs", (json_int_t)c.runs, "pass",
-						(json_int_t)c.verdict[VG_BPF_PASS], "drop",
-						(json_int_t)c.verdict[VG_BPF_DROP], "reject",
-						(json_int_t)c.verdict[VG_BPF_REJECT], "allow",
-						(json_int_t)c.verdict[VG_BPF_ALLOW], "invalid",
-						(json_int_t)c.invalid, "cached",
-						(json_int_t)c.cached, "alerts",
-						(json_int_t)c.alerts, "marks", (json_int_t)c.marks,
-						"cycles_per_run",
-						c.timed_runs ? (double)c.cycles /
-										(double)c.timed_runs
-							     : 0.0));
+		for (unsigned k = 0; k < dp_n_ports(dp) && k < 32; k++)
+			if (pi->in_any || (pi->in_ports >> k & 1))
+				json_array_append_new(in, json_string(dp_port(dp, k)->cfg->name));
+		o = prog_json(pi->name, pi->prog);
+		json_object_set_new(o, "in", in);
+		json_array_append_new(progs, o);
 	}
 	return progs;
 }
@@ -424,6 +447,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		json_object_set_new(root, "applayer", applayer);
 	json_object_set_new(root, "rules", rules_json(dp));
 	json_object_set_new(root, "bpf", bpf_json(dp));
+	json_object_set_new(root, "bpf_prefilters", bpf_prefilters_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));
 	json_object_set_new(root, "events",

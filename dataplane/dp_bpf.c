@@ -85,3 +85,67 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	}
 	return (enum dp_bpf_verdict)v;
 }
+
+static void
+prefilter_alert(uint32_t idx, uint16_t id, bool dropped, const struct dp_pkt *p, uint16_t in_port,
+		uint64_t now, struct dp_evq *evq)
+{
+	struct dp_event *ev = dp_evq_next(evq, DP_EV_ALERT, now);
+
+	memset(&ev->flow, 0, sizeof(ev->flow));
+	ev->flow.family = p->l3;
+	ev->flow.proto = p->proto;
+	ev->flow.vlan = p->vlan[0];
+	ev->flow.in_port = in_port;
+	ev->flow.sport = p->sport;
+	ev->flow.dport = p->dport;
+	ev->flow.rule_id = UINT32_MAX;
+	ev->flow.verdict = dropped ? DP_VERDICT_DROP : DP_VERDICT_NONE;
+	memcpy(ev->flow.src, p->src, 16);
+	memcpy(ev->flow.dst, p->dst, 16);
+	ev->flow.first_ns = ev->flow.last_ns = now;
+	ev->alert.sid = id;
+	ev->alert.gid = DP_BPF_PREFILTER_GID;
+	ev->alert.rev = idx + 1;
+	ev->alert.action = dropped ? DET_ACT_DROP : DET_ACT_ALERT;
+	ev->alert.dropped = dropped;
+	ev->alert.to_server = true;
+	ev->alert.tx = 0;
+	ev->alert.excerpt_len = 0;
+}
+
+enum dp_bpf_verdict
+dp_bpf_prefilter(const struct rl_bpf_prog *prog, unsigned w, uint32_t idx, const struct rte_mbuf *m,
+		const struct dp_pkt *p, uint16_t in_port, uint64_t now, struct dp_evq *evq)
+{
+	struct rl_bpf_counters *c = rl_bpf_counters(prog, w);
+	struct rl_bpf_run r;
+	uint64_t rc, v;
+	const struct dp_bpf_flow_facts fl = { .rule = idx, .first_ns = now, .now_ns = now };
+
+	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl);
+	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
+		uint64_t t = rte_rdtsc_precise();
+
+		rc = rl_bpf_exec(prog, &r);
+		c->cycles += rte_rdtsc_precise() - t;
+		c->timed_runs++;
+	} else {
+		rc = rl_bpf_exec(prog, &r);
+	}
+	c->runs++;
+	if (unlikely(!dp_bpf_rc_valid(rc))) {
+		c->invalid++;
+		return DP_BPF_DROP;
+	}
+	v = rc & VG_BPF_VERDICT_MASK;
+	c->verdict[v]++;
+	if (rc & VG_BPF_ALERT_FLAG) {
+		prefilter_alert(idx, VG_BPF_ALERT_ID(rc), v == VG_BPF_DROP || v == VG_BPF_REJECT, p,
+				in_port, now, evq);
+		c->alerts++;
+	}
+	if (v == VG_BPF_DROP || v == VG_BPF_REJECT)
+		return (enum dp_bpf_verdict)v;
+	return DP_BPF_RULE;
+}

@@ -732,6 +732,50 @@ apply_blocklist(struct dp_worker *w, struct dp_burst *b, uint64_t parse_dropped)
 }
 
 /*
+ * The port's pre-filter (docs/BPF.md) on each IP packet headed for the flow table or the
+ * fragment list: dropped and rejected packets leave both lists, as blocked ones do; in dry-run
+ * they are counted as "would drop" and go on.
+ */
+static __rte_noinline void
+apply_prefilter(struct dp_worker *w, struct dp_burst *b)
+{
+	uint64_t gone = 0;
+	unsigned j = 0, l = 0, m = 0, nl = 0;
+
+	while (j < b->m || l < b->nl) {
+		const bool frag = l < b->nl && (j >= b->m || b->later[l] < b->idx[j]);
+		const uint16_t i = frag ? b->later[l++] : b->idx[j++];
+		enum dp_bpf_verdict x = dp_bpf_prefilter(b->pre, w->id, b->pre_idx, b->pkts[i],
+				&b->meta[i], b->src->port, b->when[i], &w->evq);
+
+		if (likely(x == DP_BPF_RULE))
+			continue;
+		if (b->dry_all) {
+			w->ctr.policy.would_drop++;
+			continue;
+		}
+		gone |= 1ULL << i;
+		w->ctr.policy.dropped++;
+		b->disp[i] = DP_DISP_DROP;
+		if (x == DP_BPF_REJECT &&
+				reject_answer(w, b->src, b->pkts[i], &b->meta[i], b->when[i]))
+			b->disp[i] = DP_DISP_ANSWERED;
+	}
+	if (gone == 0)
+		return;
+	for (j = 0; j < b->m; j++)
+		if (!(gone >> b->idx[j] & 1)) {
+			b->keys[m] = b->keys[j];
+			b->idx[m++] = b->idx[j];
+		}
+	for (l = 0; l < b->nl; l++)
+		if (!(gone >> b->later[l] & 1))
+			b->later[nl++] = b->later[l];
+	b->m = m;
+	b->nl = nl;
+}
+
+/*
  * A packet the parser refused (or let by without a flow): the rules on packet events see it,
  * as Suricata runs decoder-event rules on packets it cannot decode further. Alert rules alert;
  * a refused packet stays dropped whatever they say.
@@ -804,6 +848,8 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 	b->nl = nl;
 	if (unlikely(dp_blocklist_count(w->block) > 0))
 		apply_blocklist(w, b, dropped);
+	if (unlikely(b->pre != NULL))
+		apply_prefilter(w, b);
 }
 
 /*
@@ -1293,6 +1339,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	b->epoch = b->pol != NULL ? rl_snapshot_epoch(b->pol) : 0;
 	b->rc = b->pol != NULL ? rl_snapshot_counters(b->pol, w->id) : NULL;
 	b->n_rules = b->pol != NULL ? rl_snapshot_n_rules(b->pol) : 0;
+	b->pre = b->pol != NULL ? rl_snapshot_port_prefilter(b->pol, s->port, &b->pre_idx) : NULL;
 
 	t = timed(w, b, DP_ST_PARSE, stage_parse, t);
 	t = timed(w, b, DP_ST_FLOW, stage_flows, t);

@@ -69,6 +69,8 @@ struct dp_burst {
 	struct rl_counters *rc; /* this worker's rule counters (NULL without a policy) */
 	uint32_t epoch;
 	unsigned n_rules;
+	const struct rl_bpf_prog *pre; /* the ingress port's pre-filter (NULL: none) */
+	uint32_t pre_idx;	       /* its index in the snapshot */
 
 	/* Per packet. */
 	struct dp_pkt meta[DP_MAX_BURST];

@@ -39,6 +39,12 @@ mg_body_is_text(const struct mg_req *r)
 	       media_type_is(r->content_type, "text/plain");
 }
 
+bool
+mg_body_is_binary(const struct mg_req *r)
+{
+	return media_type_is(r->content_type, "application/octet-stream");
+}
+
 static const char *
 type_name(enum mg_btype t)
 {

@@ -36,6 +36,9 @@ bool mg_body_is_json(const struct mg_req *r);
 /* True when Content-Type is one of the text types a policy may be sent as (see mg_h_text.c). */
 bool mg_body_is_text(const struct mg_req *r);
 
+/* Content-Type is application/octet-stream (an uploaded object). */
+bool mg_body_is_binary(const struct mg_req *r);
+
 /*
  * Parse r's body against fields (terminated by a row with name NULL). Returns the object (the
  * caller decrefs it), or NULL after replying: 415 when the body is not declared as JSON, 400

@@ -4,11 +4,13 @@
  * remove entries. A change is in force for the programs' next runs, without reloading them.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl_bpf_api.h"
+#include "ctl_bpf_prog.h"
 #include "mg_body.h"
 #include "mg_handlers.h"
 #include "mg_query.h"
@@ -235,4 +237,167 @@ out:
 	json_decref(details);
 	json_decref(out);
 	json_decref(entries);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Uploaded programs (docs/BPF.md, "Uploading programs")                                     */
+
+struct prog_query {
+	const char *name;
+};
+
+static const struct mg_qparam prog_params[] = {
+	{ "name", MG_QT_STR, offsetof(struct prog_query, name), 0, CTL_BPF_PROG_NAME_MAX, NULL },
+	{ 0 },
+};
+
+static bool
+prog_name_ok(struct mg_req *r, const char *where, const char *name)
+{
+	if (name == NULL || ctl_bpf_prog_name_ok(name))
+		return true;
+	mg_reply_error(r, 400, strcmp(where, "path") == 0 ? "invalid_path" : "invalid_query",
+			json_pack("{s:s, s:o}", "parameter", "name", "value", mg_json_str(name)),
+			"'%.80s' is not a program name (lower-case letters, digits, '_' and '-', 1 "
+			"to %u)",
+			name, CTL_BPF_PROG_NAME_MAX);
+	return false;
+}
+
+/* GET ?name=: the uploads, newest first. */
+void
+mg_h_bpf_programs(struct mg_req *r)
+{
+	struct prog_query q = { 0 };
+	char err[512] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, prog_params, &q) != 0 || !prog_name_ok(r, "query", q.name))
+		return;
+	rc = ctl_api_bpf_programs(r->ctx, q.name, &j, err, sizeof(err));
+	if (rc != 0)
+		mg_reply_errno(r, rc, "list the uploaded programs", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+}
+
+/* The body of an upload or a validation: an object of the right type and size. */
+static bool
+object_body_ok(struct mg_req *r)
+{
+	if (!mg_body_is_binary(r)) {
+		mg_reply_error(r, 415, "unsupported_media_type",
+				json_pack("{s:[s]}", "accepted", "application/octet-stream"),
+				"send the eBPF object (an ELF file from clang -target bpf) with "
+				"Content-Type application/octet-stream (got %.80s)",
+				r->content_type != NULL ? r->content_type : "none");
+		return false;
+	}
+	if (r->body == NULL || r->body_len == 0 || r->body_len > CTL_BPF_PROG_MAX_SIZE) {
+		mg_reply_error(r, 400, "invalid_body",
+				json_pack("{s:I}", "max_size", (json_int_t)CTL_BPF_PROG_MAX_SIZE),
+				"request body: an eBPF object of 1 to %u bytes",
+				CTL_BPF_PROG_MAX_SIZE);
+		return false;
+	}
+	return true;
+}
+
+/* POST validate, the ELF object: checked by the loader, nothing kept. */
+void
+mg_h_bpf_program_validate(struct mg_req *r)
+{
+	char err[1536] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || !object_body_ok(r))
+		return;
+	rc = ctl_api_bpf_validate(r->ctx, r->body, r->body_len, &j, err, sizeof(err));
+	if (rc == -EINVAL)
+		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
+				"the program is refused: %s", err);
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "validate the program", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+}
+
+/* POST ?name=, the ELF object as application/octet-stream: checked, then kept. */
+void
+mg_h_bpf_program_upload(struct mg_req *r)
+{
+	struct prog_query q = { 0 };
+	char err[1536] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, prog_params, &q) != 0 || !prog_name_ok(r, "query", q.name))
+		return;
+	if (!mg_body_is_binary(r)) {
+		mg_reply_error(r, 415, "unsupported_media_type",
+				json_pack("{s:[s]}", "accepted", "application/octet-stream"),
+				"send the eBPF object (an ELF file from clang -target bpf) with "
+				"Content-Type application/octet-stream (got %.80s)",
+				r->content_type != NULL ? r->content_type : "none");
+		return;
+	}
+	if (r->body == NULL || r->body_len == 0 || r->body_len > CTL_BPF_PROG_MAX_SIZE) {
+		mg_reply_error(r, 400, "invalid_body",
+				json_pack("{s:I}", "max_size", (json_int_t)CTL_BPF_PROG_MAX_SIZE),
+				"request body: an eBPF object of 1 to %u bytes",
+				CTL_BPF_PROG_MAX_SIZE);
+		return;
+	}
+	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes",
+			q.name != NULL ? " " : "", q.name != NULL ? q.name : "", r->body_len);
+	rc = ctl_api_bpf_upload(
+			r->ctx, q.name, r->body, r->body_len, r->id.name, &j, err, sizeof(err));
+	if (rc == -EINVAL) {
+		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
+				"the program is refused: %s", err);
+		return;
+	}
+	if (rc != 0) {
+		mg_reply_errno(r, rc, "upload the program", err, NULL);
+		return;
+	}
+	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: sha256 %.64s, %zu bytes%s",
+			q.name != NULL ? " " : "", q.name != NULL ? q.name : "",
+			json_string_value(json_object_get(j, "sha256")), r->body_len,
+			json_is_true(json_object_get(j, "unchanged")) ? " (already uploaded)" : "");
+	mg_reply_json(r, json_is_true(json_object_get(j, "unchanged")) ? 200 : 201, j);
+}
+
+/* POST /{name}/rollback {"sha256": HEX}: the name points at that earlier upload again. */
+void
+mg_h_bpf_program_rollback(struct mg_req *r)
+{
+	static const struct mg_bfield fields[] = {
+		{ "sha256", MG_BT_STRING, true, 64, 64 },
+		{ 0 },
+	};
+	char err[512] = "";
+	json_t *o, *j = NULL;
+	const char *sha;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0 || !prog_name_ok(r, "path", r->params[0]))
+		return;
+	o = mg_body_parse(r, fields);
+	if (o == NULL)
+		return;
+	sha = mg_body_str(o, "sha256");
+	snprintf(r->audit, sizeof(r->audit), "bpf program %.64s: rollback to sha256 %.64s",
+			r->params[0], sha);
+	rc = ctl_api_bpf_program_select(r->ctx, r->params[0], sha, &j, err, sizeof(err));
+	if (rc == -EINVAL)
+		mg_reply_error(r, 400, "invalid_body", json_pack("{s:s}", "member", "sha256"),
+				"request body: sha256: %s", err);
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "roll the program back", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+	json_decref(o);
 }

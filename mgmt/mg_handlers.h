@@ -62,6 +62,11 @@ void mg_h_bpf_maps(struct mg_req *r);
 void mg_h_bpf_map_entries(struct mg_req *r);
 void mg_h_bpf_map_put(struct mg_req *r);
 void mg_h_bpf_map_delete(struct mg_req *r);
+/* mg_h_bpf.c: uploaded eBPF programs. */
+void mg_h_bpf_programs(struct mg_req *r);
+void mg_h_bpf_program_upload(struct mg_req *r);
+void mg_h_bpf_program_validate(struct mg_req *r);
+void mg_h_bpf_program_rollback(struct mg_req *r);
 /* mg_h_learn.c: learning mode */
 void mg_h_learn_get(struct mg_req *r);
 void mg_h_learn_proposal(struct mg_req *r);

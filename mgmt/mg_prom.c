@@ -153,6 +153,27 @@ static const struct prom_row rows[] = {
 			"TSC cycles per run of the rule's eBPF program (one run in 64 timed).",
 			"bpf[].cycles_per_run", "rule", "name", NULL },
 
+	/* eBPF pre-filters (docs/BPF.md). */
+	{ "vigil_bpf_prefilter_runs_total", "counter", "Runs of the port's eBPF pre-filter.",
+			"bpf_prefilters[].runs", "prefilter", "name", NULL },
+	{ "vigil_bpf_prefilter_verdicts_total", "counter",
+			"Verdicts of the port's eBPF pre-filter.", "bpf_prefilters[].pass",
+			"prefilter", "name", "verdict=\"pass\"" },
+	{ "vigil_bpf_prefilter_verdicts_total", NULL, NULL, "bpf_prefilters[].drop", "prefilter",
+			"name", "verdict=\"drop\"" },
+	{ "vigil_bpf_prefilter_verdicts_total", NULL, NULL, "bpf_prefilters[].reject", "prefilter",
+			"name", "verdict=\"reject\"" },
+	{ "vigil_bpf_prefilter_verdicts_total", NULL, NULL, "bpf_prefilters[].allow", "prefilter",
+			"name", "verdict=\"allow\"" },
+	{ "vigil_bpf_prefilter_verdicts_total", NULL, NULL, "bpf_prefilters[].invalid", "prefilter",
+			"name", "verdict=\"invalid\"" },
+	{ "vigil_bpf_prefilter_alerts_total", "counter",
+			"Alerts the port's eBPF pre-filter raised.", "bpf_prefilters[].alerts",
+			"prefilter", "name", NULL },
+	{ "vigil_bpf_prefilter_cycles_per_run", "gauge",
+			"TSC cycles per run of the port's eBPF pre-filter (one run in 64 timed).",
+			"bpf_prefilters[].cycles_per_run", "prefilter", "name", NULL },
+
 	/* Workers. */
 	{ "vigil_worker_stalled", "gauge",
 			"1 while the watchdog finds the worker's loop stopped for longer than "

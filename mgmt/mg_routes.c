@@ -64,6 +64,13 @@ const struct mg_route mg_routes[] = {
 			"bpf_map"),
 	WRITE_NOBODY("DELETE", "/api/v1/bpf/maps/{name}/entries", MG_ROLE_OPERATOR,
 			mg_h_bpf_map_delete, "bpf_map"),
+	/* Uploaded eBPF programs. */
+	GET("/api/v1/bpf/programs", MG_ROLE_VIEWER, mg_h_bpf_programs),
+	WRITE("POST", "/api/v1/bpf/programs", MG_ROLE_ADMIN, mg_h_bpf_program_upload,
+			"bpf_program"),
+	POST_READ("/api/v1/bpf/programs/validate", MG_ROLE_OPERATOR, mg_h_bpf_program_validate),
+	WRITE("POST", "/api/v1/bpf/programs/{name}/rollback", MG_ROLE_ADMIN,
+			mg_h_bpf_program_rollback, "bpf_program"),
 
 	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),

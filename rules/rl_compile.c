@@ -60,6 +60,9 @@ struct rl_snapshot {
 	struct rte_acl_ctx *acl[2];    /* stateful: IPv4, IPv6; NULL when no rule */
 	struct rte_acl_ctx *acl_sl[2]; /* stateless */
 	struct rl_rule_info *rules;
+	struct rl_prefilter_info *pre;
+	unsigned n_pre;
+	uint8_t pre_of_port[RL_MAX_PORTS]; /* index in pre + 1; 0: none */
 	char *file;
 	struct rl_counters **counters; /* [worker][rule], n_rules + 1 each */
 	struct rl_tb **buckets;	       /* [worker][rate slot] */
@@ -534,6 +537,12 @@ rl_snapshot_free(struct rl_snapshot *s)
 		rl_bpf_free(ri->prog);
 	}
 	free(s->rules);
+	for (unsigned i = 0; s->pre != NULL && i < s->n_pre; i++) {
+		free((char *)(uintptr_t)s->pre[i].name);
+		free((char *)(uintptr_t)s->pre[i].bpf);
+		rl_bpf_free(s->pre[i].prog);
+	}
+	free(s->pre);
 	for (unsigned w = 0; w < s->n_workers; w++) {
 		if (s->counters != NULL)
 			rte_free(s->counters[w]);
@@ -605,8 +614,37 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 	return fail ? -ENOMEM : 0;
 }
 
-/* Load every rule's program (rte_bpf's validator and vigild's limits); all refusals are reported.
- */
+/* The pre-filters, and which port runs which. */
+static int
+fill_prefilters(struct rl_snapshot *s, const struct rl_policy *p)
+{
+	bool fail = false;
+
+	s->n_pre = rl_policy_n_prefilters(p);
+	s->pre = calloc(s->n_pre + 1, sizeof(*s->pre));
+	if (s->pre == NULL) {
+		s->n_pre = 0;
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < s->n_pre; i++) {
+		const struct rl_prefilter *pf = rl_policy_prefilter(p, i);
+		struct rl_prefilter_info *pi = &s->pre[i];
+
+		pi->name = xstrdup(pf->name, &fail);
+		pi->bpf = xstrdup(pf->bpf, &fail);
+		pi->in_any = pf->in_any;
+		pi->in_ports = pf->in_ports;
+		pi->line = pf->line;
+		pi->col = pf->col;
+		for (unsigned port = 0; port < RL_MAX_PORTS; port++)
+			if ((pf->in_any || (pf->in_ports >> port & 1)) && s->pre_of_port[port] == 0)
+				s->pre_of_port[port] = (uint8_t)(i + 1);
+	}
+	return fail ? -ENOMEM : 0;
+}
+
+/* Load every rule's program and every pre-filter's (rte_bpf's validator and vigild's limits);
+ * all refusals are reported. */
 static int
 load_programs(struct rl_snapshot *s, struct vg_diag *diag)
 {
@@ -629,6 +667,17 @@ load_programs(struct rl_snapshot *s, struct vg_diag *diag)
 		if (ri->prog == NULL) {
 			vg_diag_add(diag, VG_SEV_ERROR, s->file, ri->line, ri->col,
 					"rule '%s': bpf program refused: %s", ri->name, err);
+			rc = errno == ENOMEM ? -ENOMEM : -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < s->n_pre; i++) {
+		struct rl_prefilter_info *pi = &s->pre[i];
+		char err[1536];
+
+		pi->prog = rl_bpf_load(pi->bpf, s->n_workers, rl_bpf_jit, err, sizeof(err));
+		if (pi->prog == NULL) {
+			vg_diag_add(diag, VG_SEV_ERROR, s->file, pi->line, pi->col,
+					"prefilter '%s': bpf program refused: %s", pi->name, err);
 			rc = errno == ENOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
@@ -719,6 +768,8 @@ rl_compile(const struct rl_policy *p, uint32_t epoch, unsigned n_workers, int so
 		goto fail;
 	rc = fill_rules(s, p, count);
 	if (rc == 0)
+		rc = fill_prefilters(s, p);
+	if (rc == 0)
 		rc = alloc_worker_state(s, socket);
 	if (rc == 0)
 		rc = load_programs(s, diag);
@@ -749,6 +800,29 @@ fail:
 	rl_snapshot_free(s);
 	rte_errno = -rc;
 	return NULL;
+}
+
+unsigned
+rl_snapshot_n_prefilters(const struct rl_snapshot *s)
+{
+	return s->n_pre;
+}
+
+const struct rl_prefilter_info *
+rl_snapshot_prefilter(const struct rl_snapshot *s, unsigned idx)
+{
+	return idx < s->n_pre ? &s->pre[idx] : NULL;
+}
+
+const struct rl_bpf_prog *
+rl_snapshot_port_prefilter(const struct rl_snapshot *s, uint16_t port, uint32_t *idx)
+{
+	unsigned k = port < RL_MAX_PORTS ? s->pre_of_port[port] : 0;
+
+	if (k == 0)
+		return NULL;
+	*idx = k - 1;
+	return s->pre[k - 1].prog;
 }
 
 uint32_t

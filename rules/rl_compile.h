@@ -54,6 +54,17 @@ struct rl_rule_info {
 	uint32_t n_acl; /* rte_acl rules this rule became (both families) */
 };
 
+/* A pre-filter (docs/BPF.md): the program run on the IP packets of its ingress ports before the
+ * flow table. Strings live as long as the snapshot. */
+struct rl_prefilter_info {
+	const char *name;
+	const char *bpf;
+	bool in_any;
+	uint32_t in_ports; /* bit i: ingress port i (when !in_any) */
+	struct rl_bpf_prog *prog;
+	unsigned line, col;
+};
+
 /* Per rule, per worker. 32 bytes: two rules per cache line, one worker per array. */
 struct rl_counters {
 	uint64_t packets;
@@ -92,6 +103,14 @@ enum rl_action rl_snapshot_default(const struct rl_snapshot *s);
 unsigned rl_snapshot_n_rules(const struct rl_snapshot *s);
 bool rl_snapshot_has_stateless(const struct rl_snapshot *s);
 void rl_snapshot_stats(const struct rl_snapshot *s, struct rl_snapshot_stats *out);
+
+/* Pre-filters: how many, the idx-th (or NULL), and the program of ingress port `port` with its
+ * index in *idx (NULL: the port has none). */
+unsigned rl_snapshot_n_prefilters(const struct rl_snapshot *s);
+const struct rl_prefilter_info *rl_snapshot_prefilter(const struct rl_snapshot *s, unsigned idx);
+
+const struct rl_bpf_prog *rl_snapshot_port_prefilter(
+		const struct rl_snapshot *s, uint16_t port, uint32_t *idx);
 
 /* Rule idx (0 .. n_rules - 1), or NULL. */
 const struct rl_rule_info *rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx);

@@ -32,6 +32,8 @@ struct rl_policy {
 	unsigned n_sets;
 	struct rl_rule *rules;
 	unsigned n_rules;
+	struct rl_prefilter *pre;
+	unsigned n_pre;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -265,6 +267,7 @@ struct ld {
 	yaml_node_t *sets_node;
 	yaml_node_t *rules_node;
 	yaml_node_t *l2_node;
+	yaml_node_t *prefilter_node;
 	/* set resolution */
 	uint8_t *set_state; /* 0 new, 1 on the stack, 2 done, 3 failed */
 	unsigned *stack;
@@ -1496,6 +1499,58 @@ f_inspect(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return 0;
 }
 
+static char bpf_uploads[1024];
+
+void
+rl_policy_set_bpf_uploads(const char *dir)
+{
+	snprintf(bpf_uploads, sizeof(bpf_uploads), "%s", dir != NULL ? dir : "");
+}
+
+const char *
+rl_policy_bpf_uploads(void)
+{
+	return bpf_uploads[0] ? bpf_uploads : NULL;
+}
+
+/* sha256:HEX (64 lower-case hex digits) or upload:NAME: the uploaded object's path, or NULL
+ * with the reason reported. */
+static char *
+upload_path(struct rctx *c, yaml_node_t *v, const char *key, const char *s)
+{
+	char *path = NULL, *real;
+	const char *ref = strchr(s, ':') + 1;
+	bool sha = strncmp(s, "sha256:", 7) == 0;
+	size_t n = strlen(ref);
+
+	if (bpf_uploads[0] == '\0') {
+		rerr(c, v, "'%s': '%s' names an uploaded program, but uploads need a store (store.path)",
+				key, s);
+		return NULL;
+	}
+	if (sha ? n != 64 || strspn(ref, "0123456789abcdef") != 64
+		: n == 0 || n > 64 || strspn(ref, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+		rerr(c, v, "'%s': '%s': expected %s", key, s,
+				sha ? "sha256: and 64 lower-case hex digits"
+				    : "upload: and a name of lower-case letters, digits, '_' and '-'");
+		return NULL;
+	}
+	if (asprintf(&path, sha ? "%s/%s.o" : "%s/names/%s.o", bpf_uploads, ref) < 0) {
+		oom(c->ld);
+		return NULL;
+	}
+	/* The object itself (a name is a link to the newest upload): what runs is named by its
+	 * SHA-256 in the status. */
+	real = realpath(path, NULL);
+	if (real == NULL) {
+		rerr(c, v, "'%s': no program was uploaded as '%s' (%s)", key, ref, path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return real;
+}
+
 static int
 f_bpf(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
@@ -1508,6 +1563,10 @@ f_bpf(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	if (s[0] == '\0') {
 		rerr(c, v, "'%s': empty path", key);
 		return -EINVAL;
+	}
+	if (strncmp(s, "sha256:", 7) == 0 || strncmp(s, "upload:", 7) == 0) {
+		c->r->bpf = upload_path(c, v, key, s);
+		return c->r->bpf != NULL ? 0 : -EINVAL;
 	}
 	/* Relative paths are relative to the policy file, so that a policy and its programs move
 	 * together. */
@@ -1886,12 +1945,22 @@ t_l2(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return 0;
 }
 
+static int
+t_prefilter(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	(void)y;
+	(void)key;
+	((struct ld *)obj)->prefilter_node = v;
+	return 0;
+}
+
 static const struct vg_yaml_field top_fields[] = {
 	{ .name = "version", .type = VG_YT_CUSTOM, .parse = t_version, .required = true },
 	{ .name = "default", .type = VG_YT_CUSTOM, .parse = t_default, .required = true },
 	{ .name = "l2", .type = VG_YT_CUSTOM, .parse = t_l2 },
 	{ .name = "sets", .type = VG_YT_CUSTOM, .parse = t_sets },
 	{ .name = "rules", .type = VG_YT_CUSTOM, .parse = t_rules },
+	{ .name = "prefilter", .type = VG_YT_CUSTOM, .parse = t_prefilter },
 	{ 0 },
 };
 
@@ -1984,6 +2053,110 @@ parse_l2(struct ld *ld)
 					key != NULL ? key : "?");
 		}
 	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pre-filters: `prefilter: [{name, in, bpf}]`, each an eBPF program for its ingress ports      */
+
+/* A pre-filter's in and bpf are read with the rules' own parsers, into a scratch rule. */
+static const struct vg_yaml_field prefilter_fields[] = {
+	{ .name = "name", .type = VG_YT_CUSTOM, .parse = f_name },
+	{ .name = "in", .type = VG_YT_CUSTOM, .parse = f_in },
+	{ .name = "bpf", .type = VG_YT_CUSTOM, .parse = f_bpf, .required = true },
+	{ 0 },
+};
+
+static void
+parse_prefilter(struct ld *ld, yaml_node_t *n, unsigned idx, uint32_t *taken)
+{
+	struct rl_policy *p = ld->p;
+	struct rl_prefilter *pf = &p->pre[p->n_pre];
+	struct rl_rule r = { .in_any = true };
+	char label[96];
+	struct rctx c = { .ld = ld, .r = &r, .label = label, .n_map = n };
+	yaml_node_t *nn;
+	const char *name;
+	unsigned before = ld->y->errors;
+	uint32_t ports;
+
+	memset(pf, 0, sizeof(*pf));
+	snprintf(label, sizeof(label), "prefilter entry %u", idx + 1);
+	if (n->type != YAML_MAPPING_NODE) {
+		rerr(&c, n, "expected a mapping with name, in and bpf, found %s", kind_of(n));
+		return;
+	}
+	nn = map_get(ld, n, "name");
+	name = nn != NULL ? scalar(nn) : NULL;
+	if (nn == NULL) {
+		rerr(&c, n, "required key 'name' is missing");
+		return;
+	}
+	if (name == NULL || !valid_rule_name(name)) {
+		rerr(&c, nn, "'name': expected 1 to 64 printable characters");
+		return;
+	}
+	snprintf(label, sizeof(label), "prefilter '%s'", name);
+	for (unsigned k = 0; k < p->n_pre; k++)
+		if (strcmp(p->pre[k].name, name) == 0) {
+			rerr(&c, nn, "the name is already taken by the pre-filter at line %u",
+					p->pre[k].line);
+			return;
+		}
+	(void)vg_yaml_map(ld->y, n, label, prefilter_fields, &c);
+	if (ld->y->errors > before || c.bad) {
+		free(r.bpf);
+		return;
+	}
+	ports = r.in_any ? UINT32_MAX : r.in_ports;
+	if (ld->env != NULL && ld->env->n_ports < 32)
+		ports &= (1u << ld->env->n_ports) - 1;
+	if (ports & *taken) {
+		rerr(&c, n, "a port has a pre-filter already (one per ingress port)");
+		free(r.bpf);
+		return;
+	}
+	*taken |= ports;
+	pf->name = strdup(name);
+	pf->in_any = r.in_any;
+	pf->in_ports = r.in_ports;
+	pf->bpf = r.bpf;
+	pf->line = vg_yaml_line(n);
+	pf->col = vg_yaml_col(n);
+	if (pf->name == NULL) {
+		oom(ld);
+		free(pf->bpf);
+		return;
+	}
+	p->n_pre++;
+}
+
+static void
+parse_prefilters(struct ld *ld)
+{
+	yaml_node_t *n = ld->prefilter_node;
+	uint32_t taken = 0;
+	int len;
+
+	if (n == NULL)
+		return;
+	len = n->type == YAML_SEQUENCE_NODE ? list_len(n) : -1;
+	if (len < 0) {
+		vg_yaml_err(ld->y, n,
+				"prefilter: expected a list like [{name: bogons, in: outside, bpf: bogons.o}]");
+		return;
+	}
+	if ((unsigned)len > RL_MAX_PREFILTERS) {
+		vg_yaml_err(ld->y, n, "prefilter: %d entries; at most %u (one per port)", len,
+				RL_MAX_PREFILTERS);
+		return;
+	}
+	ld->p->pre = calloc((size_t)len + 1, sizeof(*ld->p->pre));
+	if (ld->p->pre == NULL) {
+		oom(ld);
+		return;
+	}
+	for (int i = 0; i < len; i++)
+		parse_prefilter(ld, list_item(ld, n, i), (unsigned)i, &taken);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2097,6 +2270,11 @@ rl_policy_free(struct rl_policy *p)
 		free(r->bpf);
 	}
 	free(p->rules);
+	for (unsigned i = 0; i < p->n_pre; i++) {
+		free(p->pre[i].name);
+		free(p->pre[i].bpf);
+	}
+	free(p->pre);
 	for (unsigned i = 0; i < p->n_sets; i++) {
 		free(p->sets[i].name);
 		expr_free(&p->sets[i].expr);
@@ -2140,6 +2318,7 @@ load(struct vg_yaml *y, const char *name, const char *dir, const struct rl_env *
 		parse_sets(&ld);
 		resolve_sets(&ld);
 		parse_rules(&ld);
+		parse_prefilters(&ld);
 	}
 	if (y->errors == 0 && !ld.oom)
 		rl_policy_shadow_check(ld.p, y->diag, RL_SHADOW_MAX_PAIRS);
@@ -2247,6 +2426,18 @@ const struct rl_l2_entry *
 rl_policy_l2(const struct rl_policy *p, unsigned i)
 {
 	return i < p->n_l2 ? &p->l2[i] : NULL;
+}
+
+unsigned
+rl_policy_n_prefilters(const struct rl_policy *p)
+{
+	return p->n_pre;
+}
+
+const struct rl_prefilter *
+rl_policy_prefilter(const struct rl_policy *p, unsigned i)
+{
+	return i < p->n_pre ? &p->pre[i] : NULL;
 }
 
 enum rl_l2_verdict

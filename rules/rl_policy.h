@@ -174,6 +174,21 @@ struct rl_rule {
 	char *bpf; /* rte_bpf program path (reserved), may be NULL */
 };
 
+/*
+ * A pre-filter (docs/BPF.md): an eBPF program run on every IP packet that arrives on its ports,
+ * before the flow table and the rules.
+ */
+struct rl_prefilter {
+	char *name;
+	bool in_any;	   /* every port */
+	uint32_t in_ports; /* bit i: ingress port i (when !in_any) */
+	char *bpf;	   /* the program's path (relative ones made relative to the policy) */
+	unsigned line, col;
+};
+
+/* Pre-filters in one policy (at most one per port, so no more than the ports). */
+#define RL_MAX_PREFILTERS RL_MAX_PORTS
+
 /* Decision for a non-IP frame. */
 enum rl_l2_verdict {
 	RL_L2_PASS,
@@ -202,6 +217,14 @@ struct rl_policy *rl_policy_load_file(
 struct rl_policy *rl_policy_load_buf(const char *name, const char *buf, size_t len,
 		const struct rl_env *env, struct vg_diag *diag);
 
+/*
+ * The folder of eBPF objects uploaded through the API (control/ctl_bpf_prog.h): `bpf:
+ * sha256:HEX` names HEX.o there, `bpf: upload:NAME` the newest upload named NAME. NULL or ""
+ * (the default): such references are refused. Set before policies load (not thread-safe).
+ */
+void rl_policy_set_bpf_uploads(const char *dir);
+const char *rl_policy_bpf_uploads(void);
+
 /* Free a policy. NULL is a no-op. */
 void rl_policy_free(struct rl_policy *p);
 
@@ -215,6 +238,8 @@ const struct rl_set *rl_policy_set(const struct rl_policy *p, unsigned i);
 enum rl_l2_verdict rl_policy_l2_default(const struct rl_policy *p);
 unsigned rl_policy_n_l2(const struct rl_policy *p);
 const struct rl_l2_entry *rl_policy_l2(const struct rl_policy *p, unsigned i);
+unsigned rl_policy_n_prefilters(const struct rl_policy *p);
+const struct rl_prefilter *rl_policy_prefilter(const struct rl_policy *p, unsigned i);
 
 /* Verdict for a non-IP EtherType by the l2 section (linear; the snapshot has a table). */
 enum rl_l2_verdict rl_policy_l2_lookup(const struct rl_policy *p, uint16_t ether_type);

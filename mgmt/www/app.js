@@ -575,6 +575,7 @@ async function pollStatus() {
 	renderHeader(s);
 	renderStatus(s, prev ? prev.v : null, dt);
 	const rates = renderPorts(s, prev ? prev.v : null, dt);
+	renderBpf(s, prev ? prev.v : null, dt);
 	if (prev) {
 		st.ppsHist.push(Date.now(), rates.pps);
 		st.dropHist.push(Date.now(), rates.drops);
@@ -726,6 +727,51 @@ function renderStatus(s, p, dt) {
 
 function portLost(pt) {
 	return sum([pt.rx_missed, pt.rx_nombuf, pt.tx_full]);
+}
+
+// The eBPF programs of the policy in force: pre-filters (per port) first, then rules' programs.
+function renderBpf(s, p, dt) {
+	const key = (kind, x) => `${kind}:${x.name}`;
+	const prevRuns = new Map();
+	for (const x of (p && p.bpf_prefilters) || []) prevRuns.set(key('pre', x), x.runs);
+	for (const x of (p && p.bpf) || []) prevRuns.set(key('rule', x), x.runs);
+	const row = (kind, x, where) => {
+		const q = prevRuns.get(key(kind, x));
+		const num = (field, v) => h('td', { class: 'num', 'data-field': field, text: v });
+		return h(
+			'tr',
+			{ 'data-bpf': key(kind, x) },
+			h('th', { scope: 'row', text: x.name }),
+			h('td', { text: where }),
+			h('td', { class: 'dev', text: x.file || '' }),
+			h('td', { text: x.mode || '' }),
+			num('runs', fmtInt(x.runs)),
+			num('runs_ps', fmtRate(q === undefined ? null : rate(x.runs, q, dt))),
+			num('pass', fmtInt(x.pass)),
+			num('drop', fmtInt(x.drop)),
+			num('reject', fmtInt(x.reject)),
+			num('allow', fmtInt(x.allow)),
+			num('invalid', fmtInt(x.invalid)),
+			num('alerts', fmtInt(x.alerts)),
+			num(
+				'cycles_per_run',
+				typeof x.cycles_per_run === 'number' && x.runs > 0
+					? fmtInt(Math.round(x.cycles_per_run))
+					: '',
+			),
+		);
+	};
+	const rows = [
+		...(s.bpf_prefilters || []).map((x) =>
+			row('pre', x, `pre-filter of ${(x.in || []).join(', ')}`),
+		),
+		...(s.bpf || []).map((x) => row('rule', x, `rule ${x.name}`)),
+	];
+	if (rows.length === 0)
+		rows.push(
+			h('tr', {}, h('td', { colspan: 13, class: 'help', text: 'No eBPF program in the policy in force.' })),
+		);
+	$('#bpf tbody').replaceChildren(...rows);
 }
 
 function renderPorts(s, p, dt) {

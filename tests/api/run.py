@@ -10,6 +10,7 @@ status: 0 all passed, 1 a test failed, 77 skipped (not root: EAL needs it).
 """
 import argparse
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -1303,17 +1304,138 @@ def vigilctl(v, ctx):
     check(rc == 2, "unknown command")
 
 
+# -- uploaded eBPF programs ------------------------------------------------------------------------
+
+@test
+def bpf_program_upload(v, ctx):
+    """Upload (checked by the loader, kept by SHA-256), versions, use from a policy by sha and by
+    name, rollback of a name, refusals that keep nothing, roles and audit."""
+    bdir = ctx.get("bpf_dir")
+    if not bdir or not os.path.exists(os.path.join(bdir, "pass.o")):
+        print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
+        return
+    obj = {n: open(os.path.join(bdir, n + ".o"), "rb").read()
+           for n in ("pass", "prefilter_bogon", "bad_loop", "bad_helper")}
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in obj.items()}
+    url = "/api/v1/bpf/programs"
+    bin_ = "application/octet-stream"
+    before = expect(v.get(url, "viewer"), 200).json["items"]
+
+    # Refusals keep nothing: the wrong type, an empty body, not ELF, the validator's and
+    # vigild's own refusals, a bad name, a viewer or an operator.
+    expect(v.request("POST", url, "admin", obj["pass"], "application/json"), 415,
+           "unsupported_media_type")
+    expect(v.request("POST", url, "admin", b"", bin_), 400)
+    r = expect(v.request("POST", url, "admin", b"\x7fELF but not really", bin_), 422,
+               "validation_failed")
+    check("upload: not an ELF object" in r.json["message"], "says it is no ELF object", r)
+    r = expect(v.request("POST", url, "admin", obj["bad_loop"], bin_), 422, "validation_failed")
+    check("upload: refused by rte_bpf (Invalid argument): validate: loops detected"
+          in r.json["details"]["reason"], "the validator's message", r)
+    r = expect(v.request("POST", url, "admin", obj["bad_helper"], bin_), 422)
+    check("calls 'bpf_ktime_get_ns', which is not a vigild helper" in r.json["message"],
+          "vigild's helper check", r)
+    expect(v.request("POST", url + "?name=Bad.Name", "admin", obj["pass"], bin_), 400)
+    expect(v.request("POST", url, "viewer", obj["pass"], bin_), 403, "forbidden")
+    expect(v.request("POST", url, "operator", obj["pass"], bin_), 403, "forbidden")
+    check(expect(v.get(url, "viewer"), 200).json["items"] == before, "refusals kept nothing")
+
+    # Validate: the same loader, nothing kept; an operator may.
+    r = expect(v.request("POST", url + "/validate", "operator", obj["prefilter_bogon"], bin_), 200)
+    check(r.json["valid"] is True and r.json["sha256"] == sha["prefilter_bogon"]
+          and r.json["size"] == len(obj["prefilter_bogon"]) and r.json["instructions"] >= 1,
+          "validated", r)
+    r = expect(v.request("POST", url + "/validate", "operator", obj["bad_loop"], bin_), 422,
+               "validation_failed")
+    check("validate: loops detected" in r.json["details"]["reason"], "the validator's message", r)
+    expect(v.request("POST", url + "/validate", "viewer", obj["pass"], bin_), 403, "forbidden")
+    check(expect(v.get(url, "viewer"), 200).json["items"] == before, "validation kept nothing")
+
+    # Uploads: kept by SHA-256, with who and when; the same object again changes nothing.
+    t0 = time.time_ns()
+    r = expect(v.request("POST", url + "?name=edge", "admin", obj["pass"], bin_), 201)
+    j = r.json
+    check(j["sha256"] == sha["pass"] and j["size"] == len(obj["pass"]) and j["name"] == "edge"
+          and j["by"] == NAMES["admin"] and j["instructions"] >= 1 and j["unchanged"] is False
+          and j["current"] is True and j["uploaded_ns"] >= t0 - 10**9, "the record", r)
+    r = expect(v.request("POST", url + "?name=edge", "admin", obj["pass"], bin_), 200)
+    check(r.json["unchanged"] is True and r.json["uploaded_ns"] == j["uploaded_ns"],
+          "the same object again: unchanged, its first record", r)
+    time.sleep(0.01)
+    r = expect(v.request("POST", url + "?name=edge", "admin", obj["prefilter_bogon"], bin_), 201)
+    check(r.json["sha256"] == sha["prefilter_bogon"] and r.json["current"] is True, "v2", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    items = r.json["items"]
+    check([x["sha256"] for x in items] == [sha["prefilter_bogon"], sha["pass"]],
+          "the name's versions, newest first", r)
+    check([x["current"] for x in items] == [True, False], "the newest is current", r)
+    check(len(expect(v.get(url, "viewer"), 200).json["items"]) == len(before) + 2 - sum(
+        1 for x in before if x["sha256"] in (sha["pass"], sha["prefilter_bogon"])),
+        "both in the full list")
+
+    # A policy runs them: a pre-filter by name, a rule's program pinned by its SHA-256.
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    text = (POLICY.replace("    dport: 53\n    action: allow\n",
+                           f"    dport: 53\n    action: allow\n    bpf: sha256:{sha['pass']}\n")
+            + "prefilter:\n  - {name: edge, in: a, bpf: upload:edge}\n")
+    r = expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 200)
+    st = expect(v.get("/api/v1/status", "viewer"), 200).json
+    pf = st["bpf_prefilters"]
+    check(len(pf) == 1 and pf[0]["name"] == "edge" and pf[0]["in"] == ["a"]
+          and pf[0]["file"].endswith(f"/{sha['prefilter_bogon']}.o"),
+          "the pre-filter runs the name's newest upload", pf)
+    check(any(b["name"] == "dns" and b["file"].endswith(f"/{sha['pass']}.o") for b in st["bpf"]),
+          "the rule runs the pinned upload", st["bpf"])
+    # Unknown references refuse the policy; nothing in force changes.
+    for ref, why in ((f"sha256:{'0' * 64}", "no program was uploaded as"),
+                     ("upload:nobody", "no program was uploaded as 'nobody'"),
+                     ("sha256:abc", "expected sha256: and 64 lower-case hex digits")):
+        bad = text.replace("bpf: upload:edge", f"bpf: {ref}")
+        r = expect(v.request("PUT", "/api/v1/policy", "admin", bad, "application/yaml"), 422)
+        check(why in r.body, f"{ref}: {why}", r)
+    check(expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"][0]["file"]
+          .endswith(f"/{sha['prefilter_bogon']}.o"), "the refusals changed nothing")
+
+    # Rollback of the name: the next compile of the policy runs the earlier upload.
+    expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "operator",
+                     {"sha256": sha["pass"]}), 403, "forbidden")
+    expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                     {"sha256": "f" * 64}), 404, "not_found")
+    expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                     {"sha256": "xyz"}), 400)
+    r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                         {"sha256": sha["pass"]}), 200)
+    check(r.json["sha256"] == sha["pass"] and r.json["current"] is True, "rolled back", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    check([x["current"] for x in r.json["items"]] == [False, True], "the older is current", r)
+    expect(v.request("PUT", "/api/v1/policy", "admin", text + "# again\n", "application/yaml"), 200)
+    pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
+    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the rolled-back upload runs", pf)
+
+    # Audited, refusals included.
+    items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
+    check(any(a["action"] == "POST /api/v1/bpf/programs" and a["result"] == "201"
+              and sha["pass"] in a["detail"] and a["actor"] == NAMES["admin"] for a in items),
+          "the upload audited with its SHA-256", items[:8])
+    check(any(a["action"] == "POST /api/v1/bpf/programs" and a["result"] == "422"
+              for a in items), "the refused upload audited", items[:8])
+    check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "200"
+              and sha["pass"] in a["detail"] for a in items), "the rollback audited", items[:8])
+    expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vigild", required=True)
     ap.add_argument("--vigilctl")
+    ap.add_argument("--bpf-dir", help="the built eBPF objects (build/bpf), for the upload test")
     ap.add_argument("-k", dest="only", help="run only tests whose name contains this")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("api: needs root (EAL); skipped")
         return 77
-    ctx = {"vigilctl": args.vigilctl}
+    ctx = {"vigilctl": args.vigilctl, "bpf_dir": args.bpf_dir}
     # The dashboard's files, and a FIFO and a directory next to them (served: regular files).
     www = tempfile.mkdtemp(prefix="vigil-api-www-")
     shutil.copy(os.path.join(apilib.ROOT, "mgmt", "www", "index.html"), www)

@@ -351,10 +351,188 @@ def port_knock():
     print("bpf-port-knock:", n)
 
 
+def bogon(addr):
+    """The sources prefilter_bogon.c drops, from its documentation."""
+    a = ipaddress.ip_address(addr)
+    if a.version == 4:
+        nets = ["0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"]
+    else:
+        nets = ["::/128", "::1/128", "ff00::/8"]
+    return any(a in ipaddress.ip_network(n) for n in nets)
+
+
+MIN_TTL = 5  # prefilter_bogon.c
+
+
+def multicast(addr):
+    return ipaddress.ip_address(addr).is_multicast
+
+
+def prefilter():
+    """The pre-filter bpf/examples/prefilter_bogon.c on port a, before a policy that allows
+    every flow from a: bogon sources are dropped (alert 2) before any flow exists; a TTL or hop
+    limit below 5 is rejected (alert 1: a TCP SYN gets its RST/ACK back on port a); the rest
+    goes on to the flow table and the rule. Port b has no pre-filter: a reply with TTL 2 from b
+    is forwarded. A later fragment from a bogon source is dropped too (the pre-filter sees the
+    fragments the flow table would)."""
+    c = Capture()
+    flows, alerts = [], []
+    n = {"pass": 0, "drop": 0, "reject": 0}
+    a_rx, a_tx, b_rx, b_tx = 0, 0, 0, 0
+    t = 0
+
+    def ips(src, dst, ttl):
+        if ":" in src:
+            return IPv6(src=src, dst=dst, hlim=ttl), IPv6(src=dst, dst=src, hlim=2)
+        return IP(src=src, dst=dst, ttl=ttl), IP(src=dst, dst=src, ttl=2)
+
+    def verdict(src, ttl, dst=None):
+        if bogon(src):
+            return "drop"
+        return "reject" if ttl < MIN_TTL and not (dst and multicast(dst)) else "pass"
+
+    def tcp(src, dst, sp, ttl):
+        nonlocal t, a_rx, a_tx, b_rx, b_tx
+        ip, rip = ips(src, dst, ttl)
+        v = verdict(src, ttl)
+        syn = ip / TCP(sport=sp, dport=443, flags="S", seq=1)
+        c.A(t, syn, v == "pass")
+        a_rx += 1
+        n[v] += 1
+        if v == "pass":
+            c.B(t + 1, rip / TCP(sport=443, dport=sp, flags="SA", seq=7, ack=2), True)
+            c.A(t + 2, ip / TCP(sport=sp, dport=443, flags="A", seq=2, ack=8), True)
+            n["pass"] += 1
+            a_rx += 1
+            b_rx += 1
+            a_tx += 1
+            b_tx += 2
+            flows.append(flow_json("tcp", src, sp, dst, 443, "allow", [2, 1]))
+        elif v == "reject":
+            c.out_a.append((t, s2c(rst_for(syn))))
+            a_tx += 1
+        if v != "pass":
+            alerts.append({"alert": {"gid": 9001, "signature_id": 2 if v == "drop" else 1,
+                                     "signature": "bpf prefilter bogons: alert %d"
+                                     % (2 if v == "drop" else 1),
+                                     "action": "blocked"},
+                           "src_ip": src, "src_port": sp, "dest_ip": dst, "dest_port": 443})
+        t += 10
+
+    def udp(src, dst, sp, ttl):
+        nonlocal t, a_rx, b_tx
+        ip, _ = ips(src, dst, ttl)
+        v = verdict(src, ttl, dst)
+        assert v != "reject"
+        c.A(t, ip / UDP(sport=sp, dport=53) / Raw(b"q"), v == "pass")
+        a_rx += 1
+        n[v] += 1
+        if v == "pass":
+            b_tx += 1
+            flows.append(flow_json("udp", src, sp, dst, 53, "allow", [1, 0]))
+        else:
+            alerts.append({"alert": {"gid": 9001, "signature_id": 2,
+                                     "signature": "bpf prefilter bogons: alert 2",
+                                     "action": "blocked"},
+                           "src_ip": src, "src_port": sp, "dest_ip": dst, "dest_port": 53})
+        t += 10
+
+    tcp("10.1.1.1", "10.2.2.2", 43000, 64)      # passes, with its reply (TTL 2 on port b)
+    tcp("127.0.0.1", "10.2.2.2", 43001, 64)     # bogon: dropped
+    udp("240.0.0.9", "10.2.2.2", 43002, 64)     # bogon: dropped
+    udp("0.1.2.3", "10.2.2.2", 43003, 64)       # bogon: dropped
+    tcp("10.1.1.5", "10.2.2.2", 43004, 3)       # TTL 3: rejected
+    tcp("10.1.1.6", "10.2.2.2", 43005, MIN_TTL)  # TTL 5: at the limit, passes
+    udp("10.1.1.7", "10.2.2.2", 43006, 64)      # passes
+    tcp("fd00::1", "fd00::2", 43007, 2)          # hop limit 2: rejected
+    udp("::1", "fd00::2", 43008, 64)             # bogon: dropped
+    tcp("fd00::1", "fd00::2", 43009, 64)         # passes
+    udp("10.1.1.8", "224.0.0.251", 43010, 1)    # TTL 1 to a multicast group: passes
+    udp("fe80::8", "ff02::fb", 43011, 1)         # hop limit 1 to a multicast group: passes
+    # A later fragment (offset 8) from a bogon source: no L4 header, dropped all the same.
+    c.A(t, IP(src="127.0.0.2", dst="10.2.2.2", frag=1, proto=17) / Raw(b"z" * 16), False)
+    a_rx += 1
+    n["drop"] += 1
+    alerts.append({"alert": {"gid": 9001, "signature_id": 2,
+                             "signature": "bpf prefilter bogons: alert 2",
+                             "action": "blocked"},
+                   "src_ip": "127.0.0.2", "dest_ip": "10.2.2.2"})
+    c.write("bpf-prefilter")
+    runs = sum(n.values())
+    cj = {"description": "eBPF pre-filter on port a (bpf/examples/prefilter_bogon.c) before a "
+                         "policy that allows every flow from a: bogon sources (127/8, 0/8, 240/4, "
+                         "::1) are dropped with alert 2 and make no flow, a TTL or hop limit "
+                         "below 5 is rejected (RST/ACK back on port a, byte for byte) with "
+                         "alert 1, TTL 5 and above goes on to the rule, as do TTL 1 packets to "
+                         "multicast groups; port b has no pre-filter "
+                         "(its replies with TTL 2 pass); a later fragment from a bogon source is "
+                         "dropped",
+          "input": {"a": "in-a.pcap", "b": "in-b.pcap"},
+          "expect": {"a": "expect-a.pcap", "b": "expect-b.pcap"},
+          "policy": "policy.yaml",
+          "config": {"dataplane": {"clock": "packet"}},
+          "flows": flows,
+          "alerts": alerts,
+          "counters": {"ports": [{"name": "a", "rx_packets": a_rx, "tx_packets": a_tx},
+                                 {"name": "b", "rx_packets": b_rx, "tx_packets": b_tx}],
+                       "bpf": [],
+                       "bpf_prefilters": [{"name": "bogons", "in": ["a"], "runs": runs,
+                                           "pass": n["pass"], "drop": n["drop"],
+                                           "reject": n["reject"], "allow": 0, "invalid": 0,
+                                           "alerts": n["drop"] + n["reject"]}]}}
+    with open(os.path.join(HERE, "bpf-prefilter", "case.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+    print("bpf-prefilter:", n)
+
+    # The same traffic in dry-run mode: what the pre-filter would drop or reject is counted as
+    # "would drop" and goes on (here, to the rule that allows it); no answer is sent, the
+    # alerts are raised all the same.
+    case = "bpf-prefilter-dry"
+    os.makedirs(os.path.join(HERE, case), exist_ok=True)
+    write(case, "in-a.pcap", c.a)
+    write(case, "in-b.pcap", c.b)
+    # The later fragment goes on too, and is dropped as an orphan (its first fragment never
+    # came), as it would be without a pre-filter.
+    orphan = [x for x in c.a if IP in x[1] and x[1][IP].frag > 0]
+    assert len(orphan) == 1
+    write(case, "expect-b.pcap", [x for x in c.a if x not in orphan])
+    write(case, "expect-a.pcap", c.b)
+    with open(os.path.join(HERE, "bpf-prefilter", "policy.yaml")) as f:
+        policy = f.read()
+    with open(os.path.join(HERE, case, "policy.yaml"), "w") as f:
+        f.write(policy)
+    would = n["drop"] + n["reject"]
+    cj = {"description": "the bpf-prefilter traffic in dry-run mode: the %d packets the "
+                         "pre-filter would drop or reject are counted as would-drop and "
+                         "forwarded (the rule allows them), no RST is sent, the alerts are the "
+                         "same; the later fragment from a bogon source goes on too and is "
+                         "dropped as an orphan (no first fragment), as without a pre-filter"
+                         % would,
+          "input": {"a": "in-a.pcap", "b": "in-b.pcap"},
+          "expect": {"a": "expect-a.pcap", "b": "expect-b.pcap"},
+          "policy": "policy.yaml",
+          "config": {"mode": "dry-run", "dataplane": {"clock": "packet"}},
+          "alerts": alerts,
+          "counters": {"mode": "dry-run",
+                       "ports": [{"name": "a", "rx_packets": a_rx, "tx_packets": b_rx,
+                                  "dropped": 1},
+                                 {"name": "b", "rx_packets": b_rx, "tx_packets": a_rx - 1,
+                                  "dropped": 0}],
+                       "policy": {"would_drop": would, "dropped": 0, "rejects_sent": 0},
+                       "bpf_prefilters": [{"name": "bogons", "runs": runs, "pass": n["pass"],
+                                           "drop": n["drop"], "reject": n["reject"],
+                                           "alerts": would}]}}
+    with open(os.path.join(HERE, case, "case.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     allow_private()
     dns_qname()
     sampler()
     allow_list()
     port_knock()
+    prefilter()
     print("bpf cases written")

@@ -80,6 +80,16 @@ rules:
   - {name: web, proto: tcp, dport: 8080, action: allow}
   - {name: stream, proto: udp, dport: 9001, action: allow}
 YAML
+# eBPF programs (when built): a pre-filter on outside and the stream rule's program, both
+# pass.o (every packet goes on), for the eBPF panel.
+BPF=0
+if [[ -f ${BPF_DIR:-}/pass.o ]]; then
+	BPF=1
+	sed -i "s|dport: 9001, action: allow}|dport: 9001, action: allow, bpf: $BPF_DIR/pass.o}|" \
+		"$WORK/policy.yaml"
+	printf 'prefilter:\n  - {name: outside-pass, in: outside, bpf: %s}\n' "$BPF_DIR/pass.o" \
+		>>"$WORK/policy.yaml"
+fi
 mkdir -p "$WORK/sigs"
 cat >"$WORK/sigs/dashboard.rules" <<'RULES'
 alert tcp any any -> any 8080 (msg:"VIGIL TEST dashboard canary in a request"; flow:to_server,established; content:"dashboard-canary"; classtype:web-application-attack; sid:9999001; rev:1;)
@@ -152,7 +162,7 @@ mkdir -p "$WORK/chromium-profile"
 DASH_URL=$API/ VIEWER_TOKEN=$VIEWER_TOKEN OPERATOR_TOKEN=$OPERATOR_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
 	CHROMIUM=$CHROMIUM \
 	PROFILE_DIR=$WORK/chromium-profile SHOT=$shot SHOT_NARROW=$WORK/dashboard-narrow.png \
-	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B timeout 150 node "$WORK/drive.mjs" &
+	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B BPF=$BPF timeout 150 node "$WORK/drive.mjs" &
 node_pid=$!
 PIDS+=("$node_pid")
 rc=0

@@ -23,7 +23,7 @@
 #include "vg_eal_cleanup.h"
 
 static const char *const examples[] = { "pass", "allow_private", "dns_qname", "sampler",
-	"allow_list", "port_knock" };
+	"allow_list", "port_knock", "prefilter_bogon" };
 #define N_EX (sizeof(examples) / sizeof(examples[0]))
 
 static struct rl_bpf_prog *progs[N_EX][2]; /* [interpreter, JIT] */

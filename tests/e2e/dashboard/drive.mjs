@@ -195,6 +195,36 @@ try {
 	if (!/outside RX/.test(legend) || !/inside RX/.test(legend))
 		throw new Error(`the packets/s chart has no series per port: '${legend}'`);
 
+	// 2b. The eBPF panel: the pre-filter of outside and the stream rule's program, running.
+	if (process.env.BPF === '1') {
+		const bcell = (k, field) =>
+			page.locator(`#bpf tr[data-bpf="${k}"] td[data-field="${field}"]`);
+		const pre1 = await until('runs of the pre-filter in the eBPF panel', async () =>
+			num(await bcell('pre:outside-pass', 'runs').innerText()),
+		);
+		const rule1 = await until('runs of the stream rule\'s program', async () =>
+			num(await bcell('rule:stream', 'runs').innerText()),
+		);
+		await sleep(2500);
+		const pre2 = num(await bcell('pre:outside-pass', 'runs').innerText());
+		if (!(pre2 > pre1))
+			throw new Error(`the pre-filter's runs did not rise: ${pre1} then ${pre2}`);
+		const where = await page
+			.locator('#bpf tr[data-bpf="pre:outside-pass"] td')
+			.first()
+			.innerText();
+		if (where !== 'pre-filter of outside')
+			throw new Error(`the pre-filter's row says it runs on '${where}'`);
+		const pass = num(await bcell('pre:outside-pass', 'pass').innerText());
+		const drop = await bcell('pre:outside-pass', 'drop').innerText();
+		if (!(pass > 0) || drop !== '0')
+			throw new Error(`the pre-filter's verdicts: pass '${pass}', drop '${drop}'`);
+		await until('a runs/s rate for the pre-filter', async () =>
+			num(await bcell('pre:outside-pass', 'runs_ps').innerText()),
+		);
+		log(`eBPF panel: pre-filter runs ${pre1} -> ${pre2}, rule program runs ${rule1}`);
+	}
+
 	// 3. The alert the traffic raised, with its explanation.
 	const canary = page.locator('#alerts li.alert', { hasText: 'VIGIL TEST dashboard canary' });
 	await until('the signature alert in the alerts panel', () => canary.count(), 20000);

@@ -816,3 +816,36 @@ ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entr
 		return late_op("bpf map", op);
 	return rc;
 }
+
+/* Uploaded eBPF programs: the fake has no store (the real folder is tested in tests/api). */
+int
+ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
+		const char *who, json_t **out, char *err, size_t errlen)
+{
+	(void)ctx, (void)name, (void)obj, (void)len, (void)who;
+	*out = NULL;
+	snprintf(err, errlen, "uploaded programs are kept next to the store: configure store.path");
+	return -ENOTSUP;
+}
+
+int
+ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen)
+{
+	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, out, err, errlen);
+}
+
+int
+ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
+		char *err, size_t errlen)
+{
+	(void)sha;
+	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, out, err, errlen);
+}
+
+int
+ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		size_t errlen)
+{
+	(void)obj;
+	return ctl_api_bpf_upload(ctx, NULL, NULL, len, NULL, out, err, errlen);
+}

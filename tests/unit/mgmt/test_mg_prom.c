@@ -275,6 +275,27 @@ test_bpf_programs(void **state)
 	free(t);
 }
 
+/* Pre-filters: their own metrics, labelled by the pre-filter's name. */
+static void
+test_bpf_prefilters(void **state)
+{
+	size_t len;
+	char *t = format("{\"bpf_prefilters\": [{\"name\": \"bogons\", \"in\": [\"a\"], "
+			 "\"runs\": 9, \"pass\": 5, \"drop\": 3, \"reject\": 1, \"allow\": 0, "
+			 "\"invalid\": 0, \"alerts\": 4, \"cycles_per_run\": 40.5}]}",
+			&len);
+
+	(void)state;
+	assert_line(t, "vigil_bpf_prefilter_runs_total{prefilter=\"bogons\"} 9");
+	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"pass\"} 5");
+	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"drop\"} 3");
+	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"reject\"} 1");
+	assert_line(t, "vigil_bpf_prefilter_alerts_total{prefilter=\"bogons\"} 4");
+	assert_line(t, "vigil_bpf_prefilter_cycles_per_run{prefilter=\"bogons\"} 40.5");
+	assert_null(strstr(t, "vigil_bpf_runs_total{"));
+	free(t);
+}
+
 static void
 test_empty_document(void **state)
 {
@@ -305,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_exposition_grammar),
 		cmocka_unit_test(test_base_units),
 		cmocka_unit_test(test_bpf_programs),
+		cmocka_unit_test(test_bpf_prefilters),
 		cmocka_unit_test(test_empty_document),
 	};
 

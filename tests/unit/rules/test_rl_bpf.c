@@ -29,6 +29,8 @@
 #define VG_TEST_WITH_EAL
 #define VG_TEST_EAL_MEM_MB "768"
 #include "rl_bpf.h"
+#include "rl_compile.h"
+#include "rl_policy.h"
 #include "vg_test.h"
 
 static const char *
@@ -696,6 +698,201 @@ test_counters_sum(void **state)
 	rl_bpf_free(p);
 }
 
+/*
+ * The pre-filter example (prefilter_bogon.c) on frames built here: the TTL read from the IPv4
+ * or IPv6 header, the source from the context.
+ */
+static uint64_t
+run_prefilter_to(struct rl_bpf_prog *p, int family, const char *src, const char *dst, uint8_t ttl)
+{
+	uint8_t frame[14 + 40] = { 0 };
+	struct rl_bpf_run r;
+
+	if (family == 4) {
+		ctx4(&r, src, dst, 6, 40000, 443);
+		frame[14] = 0x45;
+		frame[14 + 8] = ttl;
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.ctx.version = VG_BPF_CTX_VERSION;
+		r.ctx.size = sizeof(r.ctx);
+		r.ctx.family = 6;
+		r.ctx.proto = 6;
+		assert_int_equal(inet_pton(AF_INET6, src, r.ctx.src), 1);
+		assert_int_equal(inet_pton(AF_INET6, dst, r.ctx.dst), 1);
+		frame[14] = 0x60;
+		frame[14 + 7] = ttl;
+	}
+	r.ctx.l3_off = 14;
+	r.ctx.l4_off = family == 4 ? 34 : 54;
+	r.ctx.pkt_len = family == 4 ? 34 : 54;
+	r.data = frame;
+	r.len = r.ctx.pkt_len;
+	return rl_bpf_exec(p, &r);
+}
+
+static uint64_t
+run_prefilter(struct rl_bpf_prog *p, int family, const char *src, uint8_t ttl)
+{
+	return run_prefilter_to(p, family, src, family == 4 ? "10.2.2.2" : "fd00::2", ttl);
+}
+
+static void
+test_prefilter_bogon(void **state)
+{
+	(void)state;
+	for (int jit = 0; jit < 2; jit++) {
+		struct rl_bpf_prog *p = load("prefilter_bogon", jit);
+
+		assert_int_equal(run_prefilter(p, 4, "10.1.1.1", 64), VG_BPF_PASS);
+		assert_int_equal(run_prefilter(p, 4, "10.1.1.1", 5), VG_BPF_PASS);
+		assert_int_equal(run_prefilter(p, 4, "10.1.1.1", 4),
+				VG_BPF_REJECT | VG_BPF_ALERT(1));
+		assert_int_equal(run_prefilter(p, 4, "127.0.0.1", 64),
+				VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(run_prefilter(p, 4, "0.1.2.3", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(
+				run_prefilter(p, 4, "224.0.0.5", 1), VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(run_prefilter(p, 4, "240.0.0.1", 64),
+				VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(run_prefilter(p, 4, "223.255.255.255", 64), VG_BPF_PASS);
+		assert_int_equal(run_prefilter(p, 6, "fd00::1", 64), VG_BPF_PASS);
+		assert_int_equal(
+				run_prefilter(p, 6, "fd00::1", 2), VG_BPF_REJECT | VG_BPF_ALERT(1));
+		assert_int_equal(run_prefilter(p, 6, "::1", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(run_prefilter(p, 6, "::", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
+		assert_int_equal(run_prefilter(p, 6, "::2", 64), VG_BPF_PASS);
+		assert_int_equal(run_prefilter(p, 6, "ff02::1", 64), VG_BPF_DROP | VG_BPF_ALERT(2));
+		/* Multicast destinations: no TTL check (IGMP, MLD). */
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "224.0.0.22", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "239.1.1.1", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 4, "10.1.1.1", "240.0.0.1", 1),
+				VG_BPF_REJECT | VG_BPF_ALERT(1));
+		assert_int_equal(run_prefilter_to(p, 6, "fe80::1", "ff02::16", 1), VG_BPF_PASS);
+		assert_int_equal(run_prefilter_to(p, 6, "fe80::1", "fe80::2", 1),
+				VG_BPF_REJECT | VG_BPF_ALERT(1));
+		rl_bpf_free(p);
+	}
+}
+
+static const char *const pf_ports[] = { "a", "b", "c" };
+
+/* Load and compile a policy text with ports a, b and c; diag gets the messages. */
+static struct rl_snapshot *
+compile_text(const char *text, struct vg_diag *diag)
+{
+	const struct rl_env env = { .ports = pf_ports, .n_ports = 3 };
+	struct rl_policy *pol;
+	struct rl_snapshot *s;
+
+	vg_diag_init(diag);
+	pol = rl_policy_load_buf("p.yaml", text, strlen(text), &env, diag);
+	if (pol == NULL)
+		return NULL;
+	s = rl_compile(pol, 1, 2, SOCKET_ID_ANY, diag);
+	rl_policy_free(pol);
+	return s;
+}
+
+static bool
+diag_has(const struct vg_diag *d, const char *what)
+{
+	char buf[8192] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	assert_non_null(f);
+	vg_diag_print(d, f);
+	fclose(f);
+	if (strstr(buf, what) == NULL) {
+		print_message("no '%s' in:\n%s", what, buf);
+		return false;
+	}
+	return true;
+}
+
+static void
+test_prefilter_policy(void **state)
+{
+	char text[4096], pass[512], bogon[512], loop[512];
+	struct vg_diag d;
+	struct rl_snapshot *s;
+	uint32_t idx = 99;
+
+	(void)state;
+	/* obj() answers in one buffer: copies for the texts that name several. */
+	snprintf(pass, sizeof(pass), "%s", obj("pass"));
+	snprintf(bogon, sizeof(bogon), "%s", obj("prefilter_bogon"));
+	snprintf(loop, sizeof(loop), "%s", obj("bad_loop"));
+	/* Two pre-filters: one on a, one on b and c. */
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nprefilter:\n"
+			"  - {name: one, in: a, bpf: %s}\n"
+			"  - {name: two, in: [b, c], bpf: %s}\n",
+			bogon, pass);
+	s = compile_text(text, &d);
+	assert_non_null(s);
+	assert_int_equal(rl_snapshot_n_prefilters(s), 2);
+	assert_non_null(rl_snapshot_port_prefilter(s, 0, &idx));
+	assert_int_equal(idx, 0);
+	assert_string_equal(rl_bpf_path(rl_snapshot_port_prefilter(s, 0, &idx)), bogon);
+	assert_ptr_equal(rl_snapshot_port_prefilter(s, 1, &idx), rl_snapshot_prefilter(s, 1)->prog);
+	assert_int_equal(idx, 1);
+	assert_ptr_equal(rl_snapshot_port_prefilter(s, 2, &idx), rl_snapshot_prefilter(s, 1)->prog);
+	assert_null(rl_snapshot_port_prefilter(s, 3, &idx));
+	assert_string_equal(rl_snapshot_prefilter(s, 1)->name, "two");
+	rl_snapshot_free(s);
+	vg_diag_free(&d);
+
+	/* No in: every port. */
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nprefilter:\n  - {name: all, bpf: %s}\n", pass);
+	s = compile_text(text, &d);
+	assert_non_null(s);
+	for (uint16_t port = 0; port < 3; port++)
+		assert_non_null(rl_snapshot_port_prefilter(s, port, &idx));
+	rl_snapshot_free(s);
+	vg_diag_free(&d);
+
+	/* A program the validator refuses: the policy is refused, with the pre-filter's position
+	 * and rte_bpf's reason. */
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nprefilter:\n  - name: looping\n    in: a\n"
+			"    bpf: %s\n",
+			loop);
+	assert_null(compile_text(text, &d));
+	assert_true(diag_has(&d, "p.yaml:4:5: error: prefilter 'looping': bpf program refused: "));
+	assert_true(diag_has(&d, "bad_loop.o: refused by rte_bpf (Invalid argument): validate: "
+				 "loops detected; loop at pc:"));
+	vg_diag_free(&d);
+
+	/* Mistakes in the section, each with its position. */
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nprefilter:\n"
+			"  - {name: x, in: a, bpf: %s}\n"
+			"  - {name: y, in: [c, a], bpf: %s}\n"
+			"  - {name: x, in: b, bpf: %s}\n"
+			"  - {name: z, in: d, bpf: %s}\n"
+			"  - {name: w, in: b}\n"
+			"  - {name: v, in: b, bpf: %s, action: drop}\n",
+			pass, pass, pass, pass, pass);
+	assert_null(compile_text(text, &d));
+	assert_true(diag_has(&d,
+			"p.yaml:5:5: error: prefilter 'y': a port has a pre-filter already "
+			"(one per ingress port)"));
+	assert_true(diag_has(&d, "p.yaml:6:12: error: prefilter 'x': the name is already taken by "
+				 "the pre-filter at line 4"));
+	assert_true(diag_has(&d, "prefilter 'z': 'in': no port is named 'd' (ports: a, b, c)"));
+	assert_true(diag_has(&d, "prefilter 'w'"));
+	assert_true(diag_has(&d, "'bpf'"));
+	assert_true(diag_has(&d, "'action'"));
+	vg_diag_free(&d);
+
+	snprintf(text, sizeof(text), "version: 1\ndefault: allow\nprefilter: {name: x}\n");
+	assert_null(compile_text(text, &d));
+	assert_true(diag_has(&d, "p.yaml:3:12: error: prefilter: expected a list"));
+	vg_diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -713,6 +910,8 @@ main(void)
 		cmocka_unit_test(test_map_reuse),
 		cmocka_unit_test(test_map_writers),
 		cmocka_unit_test(test_map_decl_errors),
+		cmocka_unit_test(test_prefilter_bogon),
+		cmocka_unit_test(test_prefilter_policy),
 	};
 
 	if (vg_test_eal_init() != 0)
