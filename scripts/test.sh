@@ -38,11 +38,12 @@ scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
 step "tests under ASan/UBSan: unit, fuzz corpora, pcap cases (without hugepages), REST API"
 # The pcap cases run once here, with --no-huge (the fallback an appliance without hugepages
-# takes); with hugepages they ran above at two burst sizes.
+# takes), two at a time on the capture's clock; with hugepages they ran above at two burst
+# sizes. (The cases on the TSC clock, one at a time: meson test cases-no-huge.)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 meson test -C build-asan --print-errorlogs --num-processes 2 \
 	--suite unit --suite fuzz-corpus --suite api
-meson test -C build-asan --print-errorlogs cases-no-huge
+meson test -C build-asan --print-errorlogs cases-no-huge-parallel
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-4}s per target)"
