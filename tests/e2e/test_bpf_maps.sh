@@ -139,7 +139,10 @@ wait_receiver
 [[ -f $WORK/stop.sent ]] || fail "the sender did not say how many it sent"
 sent=$(cat "$WORK/stop.sent") got=$(count flow)
 log "$changes map changes (100 prefixes each) in $(((t1 - t0) / 1000000)) ms while $sent new flows passed: $got received"
-((sent > 1000 && sent < 20000)) || fail "$sent datagrams sent: the traffic did not run as long as the changes"
+# The sender starts before the first change and stops after the last one; a new flow every
+# 2 ms makes several hundred over the window even when the changes are quick (1.6 s on a quiet
+# machine made 982).
+((sent > 300 && sent < 20000)) || fail "$sent datagrams sent: the traffic did not run as long as the changes"
 ((got == sent)) || fail "$((sent - got)) of $sent datagrams lost while the map changed"
 (($(map_count) == 1)) || fail "the map does not hold its entry alone after the changes"
 
