@@ -142,8 +142,8 @@ is_stream(const struct ctl_eve_out *out)
 }
 
 /* Connect with a bounded wait; a blocking socket with a send timeout afterwards. */
-static int
-connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
+int
+ctl_connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	int flags = fcntl(fd, F_GETFL), err = 0;
 	socklen_t elen = sizeof(err);
@@ -185,7 +185,7 @@ out_connect(struct ctl_eve_out *out)
 		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		rc = connect_bounded(fd, (struct sockaddr *)&sun, sizeof(sun));
+		rc = ctl_connect_bounded(fd, (struct sockaddr *)&sun, sizeof(sun));
 		if (rc != 0) {
 			close(fd);
 			return rc;
@@ -209,7 +209,7 @@ out_connect(struct ctl_eve_out *out)
 			rc = -errno;
 			continue;
 		}
-		rc = connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
+		rc = ctl_connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
 		if (rc == 0)
 			break;
 		close(fd);

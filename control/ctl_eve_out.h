@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum ctl_eve_out_transport {
 	CTL_EVE_OUT_UDP = 0,
@@ -70,6 +71,12 @@ int ctl_eve_out_check_address(int transport, const char *address, char *why, siz
 
 /* Split "host:port" or "[v6]:port" into host and port. Returns 0 or -EINVAL. */
 int ctl_split_host_port(const char *address, char *host, size_t hlen, char *port, size_t plen);
+
+/*
+ * Connect fd (a fresh socket) to sa within 2 s, then leave it blocking with a 500 ms send
+ * timeout, so that a receiver that stops reading never holds the sender for long. 0 or -errno.
+ */
+int ctl_connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen);
 
 /* Start the output's writer; it connects on its own (a receiver may come later). NULL + errno. */
 struct ctl_eve_out *ctl_eve_out_open(const struct ctl_eve_out_opts *o, const char *name);

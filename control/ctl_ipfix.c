@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,15 +23,14 @@
 #include "vg_log.h"
 #include "vg_time.h"
 
-#define TID_V4		   256
-#define TID_V6		   257
-#define MTU_UDP		   1400 /* fits an Ethernet path without fragments, with IPv6 */
-#define MTU_TCP		   8192
-#define BATCH		   64
-#define CONNECT_TIMEOUT_MS 2000
-#define RETRY_MIN_MS	   100
-#define RETRY_MAX_MS	   2000
-#define TRACK_CAPACITY	   65536 /* flows with an update exported, awaiting their end */
+#define TID_V4	       256
+#define TID_V6	       257
+#define MTU_UDP	       1400 /* fits an Ethernet path without fragments, with IPv6 */
+#define MTU_TCP	       8192
+#define BATCH	       64
+#define RETRY_MIN_MS   100
+#define RETRY_MAX_MS   2000
+#define TRACK_CAPACITY 65536 /* flows with an update exported, awaiting their end */
 
 /* flowEndReason (IANA IPFIX registry). */
 enum {
@@ -304,33 +301,6 @@ stopping(struct ctl_ipfix *x)
 	return __atomic_load_n(&x->stop, __ATOMIC_RELAXED);
 }
 
-/* Connect with a bounded wait; afterwards TCP blocks on send at most 500 ms at a time. */
-static int
-connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
-{
-	int flags = fcntl(fd, F_GETFL), err = 0;
-	socklen_t elen = sizeof(err);
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 500000 };
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return -errno;
-	if (connect(fd, sa, salen) != 0) {
-		if (errno != EINPROGRESS)
-			return -errno;
-		if (poll(&pfd, 1, CONNECT_TIMEOUT_MS) != 1)
-			return -ETIMEDOUT;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-			return -errno;
-		if (err != 0)
-			return -err;
-	}
-	if (fcntl(fd, F_SETFL, flags) < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return 0;
-}
-
 /* A socket connected to the collector, or -errno. */
 static int
 open_socket(struct ctl_ipfix *x)
@@ -353,7 +323,7 @@ open_socket(struct ctl_ipfix *x)
 			rc = -errno;
 			continue;
 		}
-		rc = connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
+		rc = ctl_connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
 		if (rc == 0)
 			break;
 		close(fd);

@@ -9,6 +9,7 @@
 
 #include "ctl_ctx.h"
 #include "ctl_learn.h"
+#include "ctl_preview.h"
 #include "ctl_store.h"
 #include "dp.h"
 #include "rl_key.h"
@@ -369,23 +370,12 @@ ctl_learn_check_exclusions(const json_t *exclude, char *err, size_t errlen)
 static int
 feed(const struct ctl_flow_key_sum *k, void *arg)
 {
-	struct rl_obs o = {
-		.family = k->family,
-		.proto = k->proto,
-		.dport = k->dport,
-		.packets = k->packets,
-		.bytes = k->bytes,
-		.flows = k->flows,
-		.first = k->first,
-		.last = k->last,
-	};
+	struct rl_obs o = ctl_flow_obs(k);
 	int rc;
 
 	/* ICMP keys carry no port a rule can name: one key per (src, dst, proto) */
 	if (o.proto != 6 && o.proto != 17 && o.proto != 132)
 		o.dport = 0;
-	memcpy(o.src, k->src, sizeof(o.src));
-	memcpy(o.dst, k->dst, sizeof(o.dst));
 	rc = rl_learn_add(arg, &o);
 	return rc == -ENOMEM ? rc : 0; /* past the bound: counted, and the scan goes on */
 }

@@ -12,19 +12,8 @@
 static int
 add_key(const struct ctl_flow_key_sum *k, void *arg)
 {
-	struct rl_obs o = {
-		.family = k->family,
-		.proto = k->proto,
-		.dport = k->dport,
-		.packets = k->packets,
-		.bytes = k->bytes,
-		.flows = k->flows,
-		.first = k->first,
-		.last = k->last,
-	};
+	struct rl_obs o = ctl_flow_obs(k);
 
-	memcpy(o.src, k->src, sizeof(o.src));
-	memcpy(o.dst, k->dst, sizeof(o.dst));
 	return rl_preview_add(arg, &o);
 }
 

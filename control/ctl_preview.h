@@ -11,11 +11,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "ctl_store.h"
 #include "rl_policy.h"
+#include "rl_preview.h"
 
 /*
  * Preview cand against cur (NULL: no policy in force) over [since, until) (Unix seconds; 0: no
@@ -28,5 +30,25 @@
 json_t *ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
 		const struct rl_policy *cand, int64_t since, int64_t until, unsigned max_changes,
 		char *err, size_t errlen);
+
+/* A stored flow key with its sums, as the preview and the learner take it. */
+static inline struct rl_obs
+ctl_flow_obs(const struct ctl_flow_key_sum *k)
+{
+	struct rl_obs o = {
+		.family = k->family,
+		.proto = k->proto,
+		.dport = k->dport,
+		.packets = k->packets,
+		.bytes = k->bytes,
+		.flows = k->flows,
+		.first = k->first,
+		.last = k->last,
+	};
+
+	memcpy(o.src, k->src, sizeof(o.src));
+	memcpy(o.dst, k->dst, sizeof(o.dst));
+	return o;
+}
 
 #endif /* CTL_PREVIEW_H */
