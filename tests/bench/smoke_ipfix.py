@@ -18,6 +18,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smokelib import ROOT, SKIP, check, failures, positive, verdict  # noqa: E402
+from smoke_synth import private_plugin  # noqa: E402
 
 
 def main():
@@ -27,10 +28,14 @@ def main():
     if shutil.which("nfcapd") is None or shutil.which("nfdump") is None:
         print("SKIP: nfcapd/nfdump not installed (scripts/deps.sh installs nfdump)")
         return SKIP
-    if not os.path.exists(os.path.join(args.build, "tools", "synth", "librte_net_vgsynth.so")):
+    pmd = os.path.join(args.build, "tools", "synth", "librte_net_vgsynth.so")
+    if not os.path.exists(pmd):
         print("SKIP: net_vgsynth not built")
         return SKIP
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-smoke-ipfix-") as d:
+    # A clone below /tmp: EAL loads the plugin only from a private copy (smoke_synth.py).
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-smoke-ipfix-") as d, \
+            private_plugin(pmd) as pmd:
+        os.environ["VG_SYNTH_PMD"] = pmd
         out = os.path.join(d, "ipfix.json")
         cmd = ["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench", "ipfix.py"), out,
                "--build", args.build, "--seconds", "1", "--repeat", "1", "--quick",
