@@ -66,6 +66,14 @@ struct dp_worker_counters {
 	uint64_t stage_cycles[DP_ST__COUNT]; /* bench mode only */
 	struct dp_policy_counters policy;
 	struct dp_port_counters port[VG_MAX_PORTS];
+	/* Software dispatch (ports without symmetric RSS, several workers): packets this worker
+	 * received and handed to the flow's owner, took from other workers, and lost because the
+	 * owner's ring was full. */
+	struct {
+		uint64_t out;
+		uint64_t in;
+		uint64_t lost;
+	} handoff;
 };
 
 static inline uint64_t
