@@ -16,6 +16,14 @@
 #define DRAIN_BURST	256
 #define MAX_SUBSCRIBERS 8
 
+#define STAGE_LEN 64
+
+/* Events taken off one worker's ring, not yet handled. */
+struct ctl_event_stage {
+	struct dp_event ev[STAGE_LEN];
+	unsigned head, len;
+};
+
 struct ctl_events {
 	const struct dp *dp;
 	FILE *dump;
@@ -27,6 +35,7 @@ struct ctl_events {
 	unsigned n_sub;
 	struct ctl_events_counters ctr;
 	struct dp_event buf[DRAIN_BURST];
+	struct ctl_event_stage *stage; /* several workers: their events merged by time */
 };
 
 static const char *const type_names[] = {
@@ -61,12 +70,21 @@ ctl_events_create(const struct dp *dp, FILE *dump)
 		return NULL;
 	ce->dp = dp;
 	ce->dump = dump;
+	if (dp_n_workers(dp) > 1) {
+		ce->stage = calloc(dp_n_workers(dp), sizeof(*ce->stage));
+		if (ce->stage == NULL) {
+			free(ce);
+			return NULL;
+		}
+	}
 	return ce;
 }
 
 void
 ctl_events_free(struct ctl_events *ce)
 {
+	if (ce != NULL)
+		free(ce->stage);
 	free(ce);
 }
 
@@ -220,10 +238,68 @@ handle(struct ctl_events *ce, const struct dp_event *ev)
 		ce->sub[i].fn(ce->sub[i].arg, ev);
 }
 
+/*
+ * Several workers: their events in time order, as one worker would have made them. A flow's
+ * events all come from one worker, but a detector's host or service sees flows of every
+ * worker, and its intervals must get each event in its own. The earliest staged event goes
+ * next when no worker with nothing staged could still make an earlier one (its bound, read
+ * before its ring came out empty, says so). A worker that falls behind the others (its input
+ * has run dry on the capture's clock) holds the others' events back until its ring fills past
+ * half: then they go anyway, out of order rather than lost.
+ */
+static unsigned
+drain_merged(struct ctl_events *ce, unsigned max)
+{
+	const unsigned nw = dp_n_workers(ce->dp);
+	uint64_t bound[VG_MAX_WORKERS];
+	unsigned done = 0;
+
+	while (done < max) {
+		unsigned best = UINT32_MAX;
+		uint64_t best_t = UINT64_MAX;
+		bool ok = true;
+
+		for (unsigned w = 0; w < nw; w++) {
+			struct ctl_event_stage *s = &ce->stage[w];
+
+			if (s->head == s->len) {
+				bound[w] = dp_worker_event_bound(ce->dp, w);
+				s->head = 0;
+				s->len = rte_ring_sc_dequeue_burst_elem(dp_worker_events(ce->dp, w),
+						s->ev, sizeof(struct dp_event), STAGE_LEN, NULL);
+			}
+			if (s->head < s->len && s->ev[s->head].time_ns < best_t) {
+				best_t = s->ev[s->head].time_ns;
+				best = w;
+			}
+		}
+		if (best == UINT32_MAX)
+			break;
+		for (unsigned w = 0; w < nw; w++)
+			if (ce->stage[w].head == ce->stage[w].len && bound[w] < best_t)
+				ok = false;
+		if (!ok) {
+			struct rte_ring *r = dp_worker_events(ce->dp, best);
+
+			if (rte_ring_count(r) < rte_ring_get_capacity(r) / 2)
+				break;
+			ce->ctr.out_of_order++;
+		}
+		handle(ce, &ce->stage[best].ev[ce->stage[best].head++]);
+		done++;
+	}
+	if (done > 0 && ce->dump != NULL)
+		fflush(ce->dump);
+	return done;
+}
+
 unsigned
 ctl_events_drain(struct ctl_events *ce, unsigned max)
 {
 	unsigned total = 0;
+
+	if (ce->stage != NULL)
+		return drain_merged(ce, max);
 
 	for (unsigned w = 0; w < dp_n_workers(ce->dp); w++) {
 		struct rte_ring *r = dp_worker_events(ce->dp, w);

@@ -20,6 +20,9 @@ struct ctl_events_counters {
 	uint64_t by_type[DP_EV_TXMETA + 1];
 	uint64_t ends[DP_END_FLUSHED + 1];
 	uint64_t seq_gaps; /* events a worker sent that never arrived (sequence gaps) */
+	/* several workers: events handled before an earlier one of another worker could be
+	 * ruled out (a worker far behind, its ring past half full) */
+	uint64_t out_of_order;
 };
 
 typedef void (*ctl_event_fn)(void *arg, const struct dp_event *ev);

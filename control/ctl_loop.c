@@ -153,7 +153,7 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 		 * empty, every event up to that time has been seen, and the detectors may close
 		 * their intervals up to it even if no event arrives (a flood followed by silence).
 		 */
-		uint64_t clock_ns = dp_clock_now(dp);
+		uint64_t clock_ns = dp_clock_settled(dp);
 		unsigned drained = ctl_events_drain(ctx->events, DRAIN_MAX);
 		unsigned work = drained;
 

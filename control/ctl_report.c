@@ -349,8 +349,9 @@ control_json(const struct ctl_events *ce)
 	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
 		json_object_set_new(
 				ends, dp_end_reason_name(r), json_integer((json_int_t)c->ends[r]));
-	return json_pack("{s:{s:I, s:o, s:o, s:I}}", "events", "drained", (json_int_t)c->drained,
-			"by_type", types, "flow_ends", ends, "seq_gaps", (json_int_t)c->seq_gaps);
+	return json_pack("{s:{s:I, s:o, s:o, s:I, s:I}}", "events", "drained",
+			(json_int_t)c->drained, "by_type", types, "flow_ends", ends, "seq_gaps",
+			(json_int_t)c->seq_gaps, "out_of_order", (json_int_t)c->out_of_order);
 }
 
 json_t *

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -9,6 +10,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include "dp.h"
 #include "dp_block.h"
@@ -27,7 +30,15 @@ struct dp {
 	struct dp_worker *workers[VG_MAX_WORKERS];
 	unsigned n_workers;
 	bool launched;
+	/* Software dispatch: handoff[i][j] carries frames from worker i to worker j, and the
+	 * shared TX queue of each port whose pair uses it has its lock. */
+	bool dispatch;
+	struct rte_ring *handoff[VG_MAX_WORKERS][VG_MAX_WORKERS];
+	rte_spinlock_t txlock[VG_MAX_PORTS];
 };
+
+/* Frames in flight from one worker to another; a full ring loses them (counted). */
+#define DP_HANDOFF_RING 1024
 
 /*
  * Enough mbufs for every RX and TX ring to be full at once, plus what the workers hold in
@@ -44,6 +55,8 @@ pool_size(const struct dp *dp)
 		     (cfg->ports[i].rx_desc + cfg->ports[i].tx_desc);
 	n += (uint64_t)dp->n_workers * (cfg->mbuf_cache * 3 / 2 + DP_MAX_BURST * (dp->n_ports + 1));
 	n += 4096;
+	if (dp->dispatch)
+		n += (uint64_t)dp->n_workers * (dp->n_workers - 1) * DP_HANDOFF_RING;
 	for (unsigned i = 0; i < dp->n_ports; i++)
 		n += dp_port_held_mbufs(cfg->ports[i].device);
 	uint32_t p = 1;
@@ -70,6 +83,85 @@ create_pool(struct dp *dp)
 	return 0;
 }
 
+/*
+ * A pair whose devices cannot steer (one queue each) while several workers run: its worker
+ * receives and hands each frame to the owner of its address pair (dp_dispatch.h).
+ */
+static bool
+pair_dispatches(const struct dp *dp, unsigned k)
+{
+	return dp->n_workers > 1 && dp->ports[dp->cfg->pairs[k].a].n_queues == 1;
+}
+
+/*
+ * The rings between every two workers, the handed-off frames' sources at every worker, and the
+ * locks of the TX queues the workers now share.
+ */
+static int
+setup_dispatch(struct dp *dp)
+{
+	const struct vg_config *cfg = dp->cfg;
+	const unsigned nw = dp->n_workers;
+	char name[RTE_RING_NAMESIZE];
+	int rc = 0;
+
+	for (unsigned i = 0; i < nw; i++)
+		for (unsigned j = 0; j < nw; j++) {
+			if (i == j)
+				continue;
+			snprintf(name, sizeof(name), "vg_ho_%u_%u", i % 100, j % 100);
+			dp->handoff[i][j] = rte_ring_create(name, DP_HANDOFF_RING,
+					(int)rte_lcore_to_socket_id(dp->workers[j]->lcore),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (dp->handoff[i][j] == NULL) {
+				DP_LOG(ERR, "handoff ring %u to %u: %s", i, j,
+						rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
+	for (unsigned i = 0; i < nw; i++) {
+		struct dp_handoff *ho = &dp->workers[i]->ho;
+
+		ho->n_workers = nw;
+		ho->workers = dp->workers;
+		/* Live, a full ring means an overloaded owner: waiting would hold up every other
+		 * flow of the receiver, so the frames are lost (and counted). */
+		ho->wait = cfg->clock == VG_CLOCK_PACKET;
+		for (unsigned j = 0; j < nw; j++) {
+			ho->out[j] = dp->handoff[i][j];
+			ho->in[j] = dp->handoff[j][i];
+		}
+	}
+	for (unsigned k = 0; k < cfg->n_pairs; k++) {
+		const struct dp_port *pa = &dp->ports[cfg->pairs[k].a];
+		const struct dp_port *pb = &dp->ports[cfg->pairs[k].b];
+		struct dp_worker *rx = dp->workers[k % nw];
+
+		if (!pair_dispatches(dp, k))
+			continue;
+		rte_spinlock_init(&dp->txlock[pa->index]);
+		rte_spinlock_init(&dp->txlock[pb->index]);
+		for (unsigned r = 0; r < rx->n_rx; r++)
+			if (rx->rx[r].port == pa->index || rx->rx[r].port == pb->index)
+				rx->rx[r].dispatch = true;
+		for (unsigned i = 0; i < nw; i++) {
+			struct dp_worker *w = dp->workers[i];
+
+			rc |= dp_worker_add_handoff_source(
+					w, pa->index, pa->port_id, pb->index, pb->port_id);
+			rc |= dp_worker_add_handoff_source(
+					w, pb->index, pb->port_id, pa->index, pa->port_id);
+			w->txlock[pa->index] = &dp->txlock[pa->index];
+			w->txlock[pb->index] = &dp->txlock[pb->index];
+		}
+		DP_LOG(INFO,
+				"pair %s-%s: one queue per port and %u workers: worker %u receives "
+				"and hands each frame to the worker that owns its address pair",
+				pa->cfg->name, pb->cfg->name, nw, k % nw);
+	}
+	return rc;
+}
+
 /* Queue q of pair k goes to worker (k + q) % n_workers; see dp_port.h. */
 static int
 assign_queues(struct dp *dp)
@@ -90,7 +182,7 @@ assign_queues(struct dp *dp)
 					w, pb->index, pb->port_id, q, pa->index, pa->port_id);
 		}
 	}
-	for (unsigned i = 0; i < dp->n_workers; i++)
+	for (unsigned i = 0; i < dp->n_workers && !dp->dispatch; i++)
 		if (dp->workers[i]->n_rx == 0)
 			DP_LOG(WARNING,
 					"worker %u (lcore %u) has no queue to poll: the ports "
@@ -117,6 +209,8 @@ dp_create(const struct vg_config *cfg, const struct al_config *alc)
 	rc = dp_ports_probe(dp->ports, cfg);
 	if (rc == 0)
 		rc = dp_ports_plan_queues(dp->ports, cfg, dp->n_workers);
+	for (unsigned k = 0; rc == 0 && k < cfg->n_pairs; k++)
+		dp->dispatch |= pair_dispatches(dp, k);
 	if (rc == 0)
 		rc = create_pool(dp);
 	for (unsigned i = 0; rc == 0 && i < dp->n_ports; i++) {
@@ -150,7 +244,7 @@ dp_create(const struct vg_config *cfg, const struct al_config *alc)
 		rte_errno = -rc;
 		return NULL;
 	}
-	if (assign_queues(dp) != 0) {
+	if (assign_queues(dp) != 0 || (dp->dispatch && setup_dispatch(dp) != 0)) {
 		dp_free(dp);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -219,6 +313,27 @@ dp_clock_now(const struct dp *dp)
 			now = c;
 	}
 	return now;
+}
+
+/* A worker that polls no queue and takes no handed-off frame makes no event. */
+static bool
+has_input(const struct dp_worker *w)
+{
+	return w->n_rx > 0 || w->ho.n_workers > 0;
+}
+
+uint64_t
+dp_clock_settled(const struct dp *dp)
+{
+	uint64_t settled = UINT64_MAX;
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		uint64_t c = __atomic_load_n(&dp->workers[i]->clock_ns, __ATOMIC_ACQUIRE);
+
+		if (has_input(dp->workers[i]) && c < settled)
+			settled = c;
+	}
+	return settled == UINT64_MAX ? dp_clock_now(dp) : settled;
 }
 
 bool
@@ -305,6 +420,18 @@ dp_worker_events(const struct dp *dp, unsigned w)
 	return dp->workers[w]->events;
 }
 
+uint64_t
+dp_worker_event_bound(const struct dp *dp, unsigned w)
+{
+	const struct dp_worker *wk = dp->workers[w];
+	uint64_t c;
+
+	if (__atomic_load_n(&wk->stopped, __ATOMIC_ACQUIRE))
+		return UINT64_MAX;
+	c = __atomic_load_n(&wk->clock_ns, __ATOMIC_ACQUIRE);
+	return !has_input(wk) ? UINT64_MAX : c;
+}
+
 const struct dp_flow_counters *
 dp_worker_flow_counters(const struct dp *dp, unsigned w)
 {
@@ -370,6 +497,16 @@ dp_free(struct dp *dp)
 		dp_port_stop(&dp->ports[i]);
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		dp_worker_free(dp->workers[i]);
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		for (unsigned j = 0; j < dp->n_workers; j++) {
+			struct rte_mbuf *m;
+
+			if (dp->handoff[i][j] == NULL)
+				continue;
+			while (rte_ring_dequeue(dp->handoff[i][j], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(dp->handoff[i][j]);
+		}
 	rte_mempool_free(dp->pool);
 	dp_blocklist_free(dp->block);
 	rte_free(dp->qsbr);

@@ -51,11 +51,19 @@ bool dp_workers_done(const struct dp *dp);
 void dp_stop(struct dp *dp);
 
 /*
- * The dataplane clock (ns since the epoch; the capture's time in a replay) as far as the
- * workers have published it: every event a worker made before it is on its ring. 0 before the
- * first loop.
+ * The dataplane clock (ns since the epoch; the capture's time in a replay): the latest any
+ * worker has published. 0 before the first loop.
  */
 uint64_t dp_clock_now(const struct dp *dp);
+
+/*
+ * The time up to which every worker's events are on its ring: the earliest clock among the
+ * workers that have input (0 until each has its first packet, on the capture's clock).
+ * Control closes its intervals up to it: a worker behind the others (an owner still working
+ * through frames handed to it, a queue whose capture is further back) may still make events
+ * older than the latest clock.
+ */
+uint64_t dp_clock_settled(const struct dp *dp);
 
 /* Stop ports and free everything; NULL is a no-op. Calls dp_stop() if needed. */
 void dp_free(struct dp *dp);
@@ -80,6 +88,14 @@ struct dp_inspect_counters;
 
 /* Worker w's event ring to control (single consumer: the control lcore). */
 struct rte_ring *dp_worker_events(const struct dp *dp, unsigned w);
+
+/*
+ * Read before taking worker w's events off its ring, a time its later events cannot precede:
+ * everything it made up to its published clock is on the ring already (0 until its first
+ * packet, on the capture's clock). UINT64_MAX when it has stopped polling (all its events are
+ * on the ring) or has no input at all.
+ */
+uint64_t dp_worker_event_bound(const struct dp *dp, unsigned w);
 
 /* Worker w's flow, fragment and parser counters, and its event queue's sent/lost counts. */
 const struct dp_flow_counters *dp_worker_flow_counters(const struct dp *dp, unsigned w);

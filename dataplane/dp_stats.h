@@ -52,6 +52,7 @@ enum dp_stage_id {
 	DP_ST_INSPECT,	/* signature scanning and reassembly of inspected packets */
 	DP_ST_TX,	/* buffering to the peer, freeing drops, TX drains */
 	DP_ST_HOUSE,	/* flow aging, fragments, event flushes, RCU, between bursts */
+	DP_ST_DISPATCH, /* software dispatch: hashing received frames, handing them to owners */
 	DP_ST__COUNT
 };
 

@@ -17,6 +17,7 @@
 #include "dp_parse_mbuf.h"
 #include "dp_reasm.h"
 #include "dp_reject.h"
+#include "dp_dispatch.h"
 #include "dp_worker.h"
 #include "rl_compile.h"
 #include "vg_log.h"
@@ -50,6 +51,7 @@ dp_stage_name(enum dp_stage_id s)
 		[DP_ST_INSPECT] = "inspect",
 		[DP_ST_TX] = "tx",
 		[DP_ST_HOUSE] = "housekeeping",
+		[DP_ST_DISPATCH] = "dispatch",
 	};
 
 	return s < DP_ST__COUNT ? names[s] : "?";
@@ -320,6 +322,39 @@ dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t 
 	return 0;
 }
 
+int
+dp_worker_add_handoff_source(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t peer,
+		uint16_t peer_port_id)
+{
+	struct dp_rx_source *s = &w->ho.src[w->ho.n_src++];
+
+	s->port = port;
+	s->port_id = port_id;
+	s->queue = 0;
+	s->peer = peer;
+	s->dispatch = false;
+	if (ensure_txb(w, peer, peer_port_id, 0) != 0 || ensure_txb(w, port, port_id, 0) != 0) {
+		DP_LOG(ERR, "worker %u: no memory for TX buffers", w->id);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A TX queue that workers share (software dispatch) is sent on under its lock. */
+static inline void
+tx_lock(struct dp_worker *w, uint16_t port)
+{
+	if (unlikely(w->txlock[port] != NULL))
+		rte_spinlock_lock(w->txlock[port]);
+}
+
+static inline void
+tx_unlock(struct dp_worker *w, uint16_t port)
+{
+	if (unlikely(w->txlock[port] != NULL))
+		rte_spinlock_unlock(w->txlock[port]);
+}
+
 static inline uint64_t
 packet_time(const struct dp_worker *w, const struct rte_mbuf *m)
 {
@@ -504,7 +539,9 @@ reject_answer(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	w->ctr.policy.rejects_sent++;
 	w->ctr.port[s->port].tx_pkts++;
 	w->ctr.port[s->port].tx_bytes += rte_pktmbuf_pkt_len(m);
+	tx_lock(w, s->port);
 	rte_eth_tx_buffer(w->tx_port_id[s->port], w->txq[s->port], w->txb[s->port], m);
+	tx_unlock(w, s->port);
 	return true;
 }
 
@@ -600,6 +637,9 @@ send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
 {
 	struct rte_eth_dev_tx_buffer *b = w->txb[port];
 
+	if (no == 0)
+		return;
+	tx_lock(w, port);
 	if (no * 2 >= w->burst) {
 		uint16_t sent;
 
@@ -608,10 +648,11 @@ send_out(struct dp_worker *w, uint16_t port, struct rte_mbuf **out, unsigned no)
 		sent = rte_eth_tx_burst(w->tx_port_id[port], w->txq[port], out, (uint16_t)no);
 		if (unlikely(sent < no))
 			tx_unsent(out + sent, (uint16_t)(no - sent), &w->ctr.port[port]);
-		return;
+	} else {
+		for (unsigned i = 0; i < no; i++)
+			rte_eth_tx_buffer(w->tx_port_id[port], w->txq[port], b, out[i]);
 	}
-	for (unsigned i = 0; i < no; i++)
-		rte_eth_tx_buffer(w->tx_port_id[port], w->txq[port], b, out[i]);
+	tx_unlock(w, port);
 }
 
 /*
@@ -1352,8 +1393,178 @@ static void
 drain_all(struct dp_worker *w)
 {
 	for (uint16_t p = 0; p < w->n_ports; p++)
-		if (w->txb[p] != NULL)
+		if (w->txb[p] != NULL && w->txb[p]->length > 0) {
+			tx_lock(w, p);
 			rte_eth_tx_buffer_flush(w->tx_port_id[p], w->txq[p], w->txb[p]);
+			tx_unlock(w, p);
+		}
+}
+
+static unsigned poll_handoff(struct dp_worker *w);
+
+/*
+ * Software dispatch at the receiver: the frames of other workers' flows go to their rings, in
+ * arrival order; a full ring loses them (counted). Returns how many stay here, compacted at
+ * the front of pkts in their order.
+ */
+static uint16_t
+dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	const unsigned nw = w->ho.n_workers;
+	uint8_t owner[DP_MAX_BURST];
+	uint16_t count[VG_MAX_WORKERS];
+	uint16_t keep = 0;
+	uint64_t t = stage_start(w);
+
+	memset(count, 0, nw * sizeof(count[0]));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t h;
+		unsigned o = w->id;
+
+		/* On the capture's clock the receiver keeps the time of all it received, so that
+		 * the owners can keep time with it (poll_handoff) whoever owns what. */
+		if (w->clock.source == DP_CLOCK_PACKET && (m->ol_flags & w->ts_flag))
+			dp_clock_packet(&w->clock, packet_time(w, m));
+
+		if (likely(dp_dispatch_hash(
+				    rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &h))) {
+			m->hash.rss = h;
+			m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+			o = dp_dispatch_owner(h, nw);
+		}
+		owner[i] = (uint8_t)o;
+		count[o]++;
+	}
+	for (unsigned j = 0; j < nw; j++) {
+		struct rte_mbuf *to[DP_MAX_BURST];
+		unsigned c = 0, sent;
+
+		if (j == w->id || count[j] == 0)
+			continue;
+		for (uint16_t i = 0; i < n; i++)
+			if (owner[i] == j)
+				to[c++] = pkts[i];
+		sent = rte_ring_sp_enqueue_burst(w->ho.out[j], (void **)to, c, NULL);
+		/* Replaying a capture, the input waits: results must not depend on how the
+		 * workers were scheduled. Meanwhile this worker takes what others hand it,
+		 * so that two workers waiting on each other both move on. */
+		while (unlikely(sent < c) && w->ho.wait) {
+			if (poll_handoff(w) == 0)
+				rte_pause();
+			sent += rte_ring_sp_enqueue_burst(
+					w->ho.out[j], (void **)to + sent, c - sent, NULL);
+		}
+		w->ctr.handoff.out += sent;
+		if (unlikely(sent < c)) {
+			w->ctr.handoff.lost += c - sent;
+			rte_pktmbuf_free_bulk(to + sent, c - sent);
+		}
+	}
+	for (uint16_t i = 0; i < n; i++)
+		if (owner[i] == w->id)
+			pkts[keep++] = pkts[i];
+	stage_end(w, DP_ST_DISPATCH, t);
+	return keep;
+}
+
+/* A burst from an RX queue: through the dispatch first if the queue's device cannot steer. */
+static void
+receive_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (unlikely(s->dispatch))
+		n = dispatch_burst(w, pkts, n);
+	if (n > 0)
+		process_burst(w, s, pkts, n);
+}
+
+static const struct dp_rx_source *
+handoff_source(const struct dp_worker *w, uint16_t port_id)
+{
+	for (unsigned i = 0; i < w->ho.n_src; i++)
+		if (w->ho.src[i].port_id == port_id)
+			return &w->ho.src[i];
+	return NULL;
+}
+
+/*
+ * Frames other workers handed to this one, each ring's in the order its receiver put them
+ * there, processed in runs of one ingress port. Returns the number of frames.
+ */
+static unsigned
+poll_handoff(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	const bool pkt_clock = w->clock.source == DP_CLOCK_PACKET;
+	uint64_t floor = UINT64_MAX;
+	unsigned got = 0;
+
+	for (unsigned j = 0; j < w->ho.n_workers; j++) {
+		uint64_t sender_clock;
+		unsigned n;
+
+		if (w->ho.in[j] == NULL)
+			continue;
+		/* Read before the ring: every frame the sender had by then is in it. */
+		sender_clock = pkt_clock ? __atomic_load_n(&w->ho.workers[j]->clock_ns,
+							   __ATOMIC_ACQUIRE)
+					 : 0;
+		n = rte_ring_sc_dequeue_burst(w->ho.in[j], (void **)pkts, w->burst, NULL);
+		/* Fewer than asked for: the ring is empty, this sender's stream is known up to
+		 * sender_clock. */
+		if (n == w->burst || sender_clock < floor)
+			floor = n == w->burst ? 0 : sender_clock;
+		if (n == 0)
+			continue;
+		w->ctr.handoff.in += n;
+		got += n;
+		for (unsigned i = 0; i < n;) {
+			unsigned e = i + 1;
+			const struct dp_rx_source *s = handoff_source(w, pkts[i]->port);
+
+			while (e < n && pkts[e]->port == pkts[i]->port)
+				e++;
+			if (likely(s != NULL)) {
+				process_burst(w, s, &pkts[i], (uint16_t)(e - i));
+			} else {
+				w->ctr.handoff.lost += e - i;
+				rte_pktmbuf_free_bulk(&pkts[i], e - i);
+			}
+			i = e;
+		}
+	}
+	/*
+	 * On the capture's clock, a worker that only takes handed-off frames keeps time with its
+	 * senders once it has caught up with them: its flows age, and its events are known to
+	 * control up to there, as they would be on a single worker.
+	 */
+	if (pkt_clock && w->n_rx == 0 && floor != UINT64_MAX && floor > w->clock.now_ns)
+		dp_clock_set(&w->clock, floor);
+	return got;
+}
+
+/*
+ * The end of the dispatch: a worker that stopped polling still takes what the others hand it
+ * until every worker has stopped polling and its rings are empty.
+ */
+static void
+drain_handoff(struct dp_worker *w)
+{
+	for (;;) {
+		bool all_stopped = true;
+
+		for (unsigned j = 0; j < w->ho.n_workers; j++)
+			if (!__atomic_load_n(&w->ho.workers[j]->rx_stopped, __ATOMIC_ACQUIRE))
+				all_stopped = false;
+		unsigned got = poll_handoff(w);
+
+		dp_evq_flush(&w->evq);
+		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+		if (all_stopped && got == 0)
+			break;
+		if (got == 0)
+			rte_pause();
+	}
 }
 
 /* Poll every queue once, process what arrived. Returns the number of packets. */
@@ -1373,7 +1584,7 @@ poll_queues(struct dp_worker *w)
 		stage_end(w, DP_ST_RX, t);
 		got += n;
 		w->ctr.rx_bursts++;
-		process_burst(w, s, pkts, n);
+		receive_burst(w, s, pkts, n);
 	}
 	return got;
 }
@@ -1444,7 +1655,7 @@ poll_queues_in_time_order(struct dp_worker *w, bool final)
 		if (to == from)
 			to++;
 		w->ctr.rx_bursts++;
-		process_burst(w, &w->rx[best], &st->pkts[best][from], to - from);
+		receive_burst(w, &w->rx[best], &st->pkts[best][from], to - from);
 		st->head[best] = to;
 		done += to - from;
 	}
@@ -1484,6 +1695,8 @@ dp_worker_main(void *arg)
 			stage_end(w, DP_ST_TX, tsc);
 		}
 		got = ordered ? poll_queues_in_time_order(w, false) : poll_queues(w);
+		if (w->ho.n_workers > 0)
+			got += poll_handoff(w);
 
 		uint64_t t = stage_start(w);
 		uint64_t now = dp_clock_tick_at(&w->clock, tsc);
@@ -1509,6 +1722,9 @@ dp_worker_main(void *arg)
 		w->ctr.busy_cycles += rte_rdtsc() - prev_tsc;
 	if (ordered)
 		poll_queues_in_time_order(w, true);
+	__atomic_store_n(&w->rx_stopped, true, __ATOMIC_RELEASE);
+	if (w->ho.n_workers > 0)
+		drain_handoff(w);
 	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
 	drain_all(w);
 	dp_evq_flush_wait(&w->evq, rte_get_tsc_cycles() + rte_get_tsc_hz());

@@ -16,6 +16,7 @@
 #include <rte_common.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include "dp_clock.h"
 #include "dp_evq.h"
@@ -37,6 +38,23 @@ struct dp_rx_source {
 	uint16_t port_id; /* ethdev */
 	uint16_t queue;
 	uint16_t peer; /* config index of the egress port */
+	bool dispatch; /* software dispatch: hand other workers' frames to them */
+};
+
+/*
+ * Software dispatch (dataplane/dp_dispatch.h), set up by dp.c when a pair's devices cannot
+ * steer and several workers share it: the rings to and from every other worker (SP/SC: one
+ * ring per direction of each pair of workers keeps each receiver's order), and the source a
+ * handed-off frame is processed as, by its ingress port.
+ */
+struct dp_handoff {
+	unsigned n_workers; /* 0: this worker takes part in no dispatch */
+	bool wait;	    /* a full ring: wait for room (the packet clock), not lose the frames */
+	struct dp_worker *const *workers;     /* all of them, for the drain at the end */
+	struct rte_ring *out[VG_MAX_WORKERS]; /* to worker j (NULL for this worker) */
+	struct rte_ring *in[VG_MAX_WORKERS];  /* from worker j (NULL for this worker) */
+	struct dp_rx_source src[VG_MAX_PORTS];
+	unsigned n_src;
 };
 
 /* Packets polled but not yet processed, per RX queue (replay in time order). */
@@ -116,12 +134,16 @@ struct dp_worker {
 	uint16_t tx_port_id[VG_MAX_PORTS];
 	uint16_t txq[VG_MAX_PORTS];
 	struct rte_eth_dev_tx_buffer *txb[VG_MAX_PORTS];
+	/* The TX queue's lock when workers share it (software dispatch), else NULL. */
+	rte_spinlock_t *txlock[VG_MAX_PORTS];
 	uint16_t n_ports;
+	struct dp_handoff ho;
 
 	bool quit;	   /* set by control, read with __atomic */
 	bool stopped;	   /* set by the worker: no more polling, its events are on the ring */
 	bool flush_go;	   /* set by control: end the open flows now */
 	bool done;	   /* set by the worker when its loop has returned */
+	bool rx_stopped;   /* set by the worker: it polls its queues no more (dispatch drain) */
 	uint64_t clock_ns; /* the dataplane clock, published after each loop's events */
 	uint64_t loop_tsc; /* the TSC when this loop began: its bursts' live time */
 
@@ -173,6 +195,14 @@ void dp_worker_free(struct dp_worker *w);
 
 /* Serve RX queue q of port (config index) and use TX queue q of every port it sends to. */
 int dp_worker_add_rx(struct dp_worker *w, uint16_t port, uint16_t port_id, uint16_t queue,
+		uint16_t peer, uint16_t peer_port_id);
+
+/*
+ * Software dispatch: frames of port (config index) that other workers hand to this one are
+ * processed as if received there, and this worker sends on TX queue 0 of the port and its peer
+ * (shared: w->txlock guards them).
+ */
+int dp_worker_add_handoff_source(struct dp_worker *w, uint16_t port, uint16_t port_id,
 		uint16_t peer, uint16_t peer_port_id);
 
 /*
