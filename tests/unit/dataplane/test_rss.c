@@ -460,13 +460,103 @@ test_balance_captures(void **state)
 	free(cap.flows);
 }
 
+/* The steering decision for two ports of the vdevs here, paired. */
+static struct vg_config cfg;
+static struct dp_port ports[2];
+
+static void
+plan(const char *a, const char *b, unsigned workers)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.n_ports = 2;
+	snprintf(cfg.ports[0].name, sizeof(cfg.ports[0].name), "outside");
+	snprintf(cfg.ports[0].device, sizeof(cfg.ports[0].device), "%s", a);
+	snprintf(cfg.ports[1].name, sizeof(cfg.ports[1].name), "inside");
+	snprintf(cfg.ports[1].device, sizeof(cfg.ports[1].device), "%s", b);
+	cfg.pairs[0].a = 0, cfg.pairs[0].b = 1;
+	cfg.n_pairs = 1;
+	assert_int_equal(dp_ports_probe(ports, &cfg), 0);
+	assert_int_equal(dp_ports_plan_queues(ports, &cfg, workers), 0);
+	for (unsigned i = 0; i < 2; i++)
+		print_message("%s + %s, %u worker%s: port %s: %u queue%s, steering %s: %s\n", a, b,
+				workers, workers > 1 ? "s" : "", cfg.ports[i].name,
+				ports[i].n_queues, ports[i].n_queues > 1 ? "s" : "",
+				dp_steering_name(ports[i].steering), ports[i].steering_why);
+	assert_int_equal(ports[0].steering, ports[1].steering);
+	assert_int_equal(ports[0].n_queues, ports[1].n_queues);
+}
+
+/* A net_ring device of n queues named name. */
+static void
+make_ring_port(const char *name, unsigned n)
+{
+	struct rte_ring *r[4];
+	char rn[32];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(rn, sizeof(rn), "%s_q%u", name, i);
+		r[i] = rte_ring_create(rn, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		assert_non_null(r[i]);
+	}
+	/* The ethdev is named net_ring_<name>. */
+	assert_true(rte_eth_from_rings(name, r, (unsigned)n, r, (unsigned)n, 0) >= 0);
+}
+
+static void
+test_plan_vdevs(void **state)
+{
+	(void)state;
+	assert_string_equal(dp_steering_name(DP_STEER_SINGLE), "single");
+	assert_string_equal(dp_steering_name(DP_STEER_RSS), "rss");
+	assert_string_equal(dp_steering_name(DP_STEER_SOFTWARE), "software");
+
+	assert_int_equal(rte_vdev_init("net_null0", NULL), 0);
+	assert_int_equal(rte_vdev_init("net_null1", NULL), 0);
+	make_ring_port("ring4a", 4);
+	make_ring_port("ring4b", 4);
+	make_ring_port("ring1", 1);
+
+	plan("net_null0", "net_null1", 1);
+	assert_int_equal(ports[0].steering, DP_STEER_SINGLE);
+	assert_int_equal(ports[0].n_queues, 1);
+	assert_string_equal(ports[0].steering_why, "1 worker");
+
+	/* net_null offers RSS and 40-byte keys but makes its packets per queue. */
+	struct rte_eth_dev_info info;
+
+	assert_int_equal(rte_eth_dev_info_get(ports[0].port_id, &info), 0);
+	assert_true(info.flow_type_rss_offloads != 0 && info.max_rx_queues > 1);
+	plan("net_null0", "net_null1", 2);
+	assert_int_equal(ports[0].steering, DP_STEER_SOFTWARE);
+	assert_int_equal(ports[0].n_queues, 1);
+	assert_non_null(strstr(ports[0].steering_why, "net_null does not steer"));
+
+	/* Four queues each but no RSS: several queues would part the directions of a flow. */
+	plan("net_ring_ring4a", "net_ring_ring4b", 4);
+	assert_int_equal(ports[0].steering, DP_STEER_SOFTWARE);
+	assert_int_equal(ports[1].n_queues, 1);
+	assert_string_equal(ports[0].steering_why, "port outside: device reports no RSS");
+
+	plan("net_ring_ring4a", "net_ring_ring1", 2);
+	assert_int_equal(ports[0].steering, DP_STEER_SOFTWARE);
+	assert_string_equal(ports[1].steering_why, "port inside (net_ring) has 1 queue");
+
+	plan("net_ring_ring4a", "net_ring_ring4b", 1);
+	assert_int_equal(ports[0].steering, DP_STEER_SINGLE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_symmetric_random, setup_keys),
 		cmocka_unit_test(test_balance_captures),
+		cmocka_unit_test(test_plan_vdevs),
 	};
 
+	if (vg_test_eal_init() != 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
