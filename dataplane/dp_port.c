@@ -124,10 +124,11 @@ rss_conf(struct rte_eth_conf *conf, const struct rte_eth_dev_info *info, uint8_t
 
 /*
  * The rte_flow rules for symmetric Toeplitz over queues 0..n-1: one per IP version, matching
- * every packet of that version, hashing its addresses. Among DPDK 22.11's drivers, the RSS
- * action's RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ is taken by Intel's i40e, ice and iavf
- * (X710/XL710, E810 and their VFs), which is why it is tried: those are the NICs whose global
- * RSS may not take a caller's key for every packet type. Create when create is true, else
+ * every packet of that version, hashing its addresses. In DPDK 22.11 the drivers whose RSS
+ * action takes RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ are, among others, Intel's i40e, ice and
+ * iavf (X710/XL710, E810 and their VFs) and Huawei's hns3: NICs whose global RSS may refuse a
+ * caller's key or apply it per packet type. Its hash (Toeplitz over src XOR dst) differs from
+ * the key's, hence both ports of a pair must use the same method. Create when create is true, else
  * validate only. Returns 0 or a negative errno, with the driver's message in why.
  */
 static int
