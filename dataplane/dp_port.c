@@ -330,8 +330,9 @@ dp_ports_plan_queues(struct dp_port *ports, const struct vg_config *cfg, unsigne
 			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
 			continue;
 		}
-		snprintf(why, sizeof(why), "symmetric Toeplitz (%s), IP addresses",
-				pa->rss_method == DP_RSS_KEY ? "key" : "rte_flow");
+		snprintf(why, sizeof(why), "%s, IP addresses",
+				pa->rss_method == DP_RSS_KEY ? "symmetric Toeplitz key"
+							     : "rte_flow symmetric Toeplitz");
 		steer(pa, pb, DP_STEER_RSS, (uint16_t)n, why);
 	}
 	return 0;
@@ -340,13 +341,15 @@ dp_ports_plan_queues(struct dp_port *ports, const struct vg_config *cfg, unsigne
 /*
  * After start, for DP_STEER_RSS: the rte_flow rules (DP_RSS_FLOW), or the redirection table
  * with queue i mod n at entry i (DP_RSS_KEY), as dp_ports_plan_queues() assumed for both ports
- * of the pair. A driver without a writable table keeps its own (round robin in the drivers
- * read: i40e, ice, ixgbe, mlx5, virtio).
+ * of the pair. A driver without a writable table keeps its own, which the plan then assumes
+ * to be filled the same way (the log says the table was not written).
  */
+#define RETA_MAX 4096 /* the largest redirection table written (ice: 2048) */
+
 static int
 rss_steer(struct dp_port *p, const struct rte_eth_dev_info *info)
 {
-	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_reta_entry64 reta[RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
 	char why[64];
 	int rc;
 
@@ -359,7 +362,7 @@ rss_steer(struct dp_port *p, const struct rte_eth_dev_info *info)
 					p->cfg->name, why);
 		return rc;
 	}
-	if (info->reta_size == 0 || info->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+	if (info->reta_size == 0 || info->reta_size > RETA_MAX)
 		return 0;
 	memset(reta, 0, sizeof(reta));
 	for (unsigned i = 0; i < info->reta_size; i++) {
