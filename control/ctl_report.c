@@ -28,9 +28,11 @@ port_json(const struct dp *dp, unsigned i)
 	dp_port_counters(dp, i, &c);
 	memset(&hw, 0, sizeof(hw));
 	rte_eth_stats_get(p->port_id, &hw);
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I}",
 			"name", p->cfg->name, "device", p->cfg->device, "driver", p->driver,
-			"ethdev", p->port_id, "queues", p->n_queues, "rx_packets",
+			"ethdev", p->port_id, "queues", p->n_queues, "steering", "mode",
+			dp_steering_name(p->steering), "reason", p->steering_why, "rx_packets",
 			(json_int_t)c.rx_pkts, "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets",
 			(json_int_t)c.tx_pkts, "tx_bytes", (json_int_t)c.tx_bytes, "dropped",
 			(json_int_t)c.dropped, "tx_full", (json_int_t)c.tx_full, "rx_missed",

@@ -90,7 +90,7 @@ create_pool(struct dp *dp)
 static bool
 pair_dispatches(const struct dp *dp, unsigned k)
 {
-	return dp->n_workers > 1 && dp->ports[dp->cfg->pairs[k].a].n_queues == 1;
+	return dp->ports[dp->cfg->pairs[k].a].steering == DP_STEER_SOFTWARE;
 }
 
 /*

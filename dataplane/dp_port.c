@@ -1,72 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
+#include <rte_string_fns.h>
 
 #include "dp_port.h"
 #include "vg_log.h"
 
-/*
- * The symmetric Toeplitz key: a repeated 16-bit pattern makes hash(a, b) == hash(b, a), so both
- * directions of a connection land on the same queue and therefore the same worker.
- */
-static uint8_t symmetric_rss_key[52] = {
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
+/* The key (see dp_port.h), 0x6d5a repeated, 4-byte aligned for rte_softrss(). */
+/* clang-format off */
+alignas(4) const uint8_t dp_rss_symmetric_key[52] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 };
+/* clang-format on */
+
+/*
+ * Hash on the IP addresses only. A non-first fragment has no ports, so a hash over the ports
+ * would send a fragmented datagram's pieces to another worker than the rest of its flow (and the
+ * first fragment to another than the later ones); the flow's owner must see them all. Suricata's
+ * DPDK mode makes the same choice. The software dispatch hashes the same pair of addresses
+ * symmetrically, so RSS and software steering agree on what belongs together. The cost: all
+ * connections between two hosts land on one worker.
+ */
+#define DP_RSS_HF RTE_ETH_RSS_IP
+
+/*
+ * Drivers that accept an RSS configuration without steering received packets by it: net_tap
+ * (the kernel's tun driver picks the queue; the PMD's RSS is only its rte_flow action, through
+ * eBPF) and net_null (each queue makes its own packets). They report RSS offloads and a 40-byte
+ * key all the same.
+ */
+static const char *const rss_ignored[] = { "net_tap", "net_null" };
 
 /* The name EAL gives the device: the vdev name before the first comma, or the full PCI BDF. */
 static void
@@ -121,12 +94,182 @@ dp_ports_probe(struct dp_port *ports, const struct vg_config *cfg)
 	return 0;
 }
 
+const char *
+dp_steering_name(enum dp_steering s)
+{
+	switch (s) {
+	case DP_STEER_SINGLE:
+		return "single";
+	case DP_STEER_RSS:
+		return "rss";
+	case DP_STEER_SOFTWARE:
+		return "software";
+	}
+	return "?";
+}
+
+/* The global RSS configuration for n queues; with the key when key_len is not 0. */
+static void
+rss_conf(struct rte_eth_conf *conf, const struct rte_eth_dev_info *info, uint8_t *key,
+		uint8_t key_len)
+{
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_hf = DP_RSS_HF & info->flow_type_rss_offloads;
+	if (key_len != 0) {
+		memcpy(key, dp_rss_symmetric_key, key_len);
+		conf->rx_adv_conf.rss_conf.rss_key = key;
+		conf->rx_adv_conf.rss_conf.rss_key_len = key_len;
+	}
+}
+
+/*
+ * The rte_flow rules for symmetric Toeplitz over queues 0..n-1: one per IP version, matching
+ * every packet of that version, hashing its addresses. In DPDK 22.11 the drivers whose RSS
+ * action takes RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ are, among others, Intel's i40e, ice and
+ * iavf (X710/XL710, E810 and their VFs) and Huawei's hns3: NICs whose global RSS may refuse a
+ * caller's key or apply it per packet type. Its hash (Toeplitz over src XOR dst) differs from
+ * the key's, hence both ports of a pair must use the same method. Create when create is true, else
+ * validate only. Returns 0 or a negative errno, with the driver's message in why.
+ */
+static int
+rss_flows(struct dp_port *p, uint16_t n, bool create, char *why, size_t len)
+{
+	uint16_t q[RTE_MAX_QUEUES_PER_PORT];
+	const struct rte_flow_attr attr = { .ingress = 1 };
+	const enum rte_flow_item_type l3[2] = { RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_IPV6 };
+	const uint64_t types[2] = { RTE_ETH_RSS_IPV4, RTE_ETH_RSS_IPV6 };
+
+	for (uint16_t i = 0; i < n; i++)
+		q[i] = i;
+	for (unsigned v = 0; v < 2; v++) {
+		const struct rte_flow_item pattern[] = {
+			{ .type = RTE_FLOW_ITEM_TYPE_ETH },
+			{ .type = l3[v] },
+			{ .type = RTE_FLOW_ITEM_TYPE_END },
+		};
+		const struct rte_flow_action_rss rss = {
+			.func = RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ,
+			.types = types[v] & DP_RSS_HF,
+			.queue_num = n,
+			.queue = q,
+		};
+		const struct rte_flow_action actions[] = {
+			{ .type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss },
+			{ .type = RTE_FLOW_ACTION_TYPE_END },
+		};
+		struct rte_flow_error err;
+		int rc = 0;
+
+		memset(&err, 0, sizeof(err));
+		if (create) {
+			p->rss_flow[v] = rte_flow_create(p->port_id, &attr, pattern, actions, &err);
+			if (p->rss_flow[v] == NULL)
+				rc = -rte_errno;
+		} else {
+			rc = rte_flow_validate(p->port_id, &attr, pattern, actions, &err);
+		}
+		if (rc != 0) {
+			snprintf(why, len, "%s", err.message != NULL ? err.message : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static bool
+rss_ignored_by(const char *driver)
+{
+	for (unsigned i = 0; i < RTE_DIM(rss_ignored); i++)
+		if (strcmp(driver, rss_ignored[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Can the device hash both directions of a flow to the same one of n queues? Tries the
+ * symmetric key through rte_eth_dev_configure, then rte_flow's symmetric Toeplitz. Sets
+ * rss_method, or steering_why to the reason it cannot.
+ */
+static bool
+probe_symmetric(struct dp_port *p, const struct rte_eth_dev_info *info, uint16_t n)
+{
+	struct rte_eth_conf conf;
+	uint8_t key[sizeof(dp_rss_symmetric_key)];
+	char flow_why[64];
+	size_t used;
+	int rc;
+
+	p->rss_method = DP_RSS_NONE;
+	if (info->flow_type_rss_offloads == 0) {
+		snprintf(p->steering_why, sizeof(p->steering_why), "device reports no RSS");
+		return false;
+	}
+	if ((info->flow_type_rss_offloads & DP_RSS_HF) == 0) {
+		snprintf(p->steering_why, sizeof(p->steering_why),
+				"device does not hash IP addresses (RSS types 0x%" PRIx64 ")",
+				info->flow_type_rss_offloads);
+		return false;
+	}
+	if (rss_ignored_by(p->driver)) {
+		snprintf(p->steering_why, sizeof(p->steering_why),
+				"%s does not steer received packets by its RSS settings",
+				p->driver);
+		return false;
+	}
+	if (info->hash_key_size == 40 || info->hash_key_size == 52) {
+		memset(&conf, 0, sizeof(conf));
+		rss_conf(&conf, info, key, info->hash_key_size);
+		rc = rte_eth_dev_configure(p->port_id, n, n, &conf);
+		if (rc == 0) {
+			p->rss_method = DP_RSS_KEY;
+			return true;
+		}
+		snprintf(p->steering_why, sizeof(p->steering_why),
+				"driver refused the symmetric Toeplitz key (rte_eth_dev_configure: %s)",
+				strerror(-rc));
+	} else {
+		snprintf(p->steering_why, sizeof(p->steering_why),
+				"hash key size %u not supported (the symmetric key is 40 or 52 bytes)",
+				info->hash_key_size);
+	}
+	/* rte_flow validates against a device configured with its queues. */
+	memset(&conf, 0, sizeof(conf));
+	rss_conf(&conf, info, key, 0);
+	rc = rte_eth_dev_configure(p->port_id, n, n, &conf);
+	if (rc == 0)
+		rc = rss_flows(p, n, false, flow_why, sizeof(flow_why));
+	else
+		snprintf(flow_why, sizeof(flow_why), "configure: %s", strerror(-rc));
+	if (rc == 0) {
+		p->rss_method = DP_RSS_FLOW;
+		p->steering_why[0] = '\0';
+		return true;
+	}
+	used = strlen(p->steering_why);
+	snprintf(p->steering_why + used, sizeof(p->steering_why) - used, "; rte_flow: %s",
+			flow_why);
+	return false;
+}
+
+static void
+steer(struct dp_port *pa, struct dp_port *pb, enum dp_steering s, uint16_t n, const char *why)
+{
+	pa->steering = pb->steering = s;
+	pa->n_queues = pb->n_queues = n;
+	if (s != DP_STEER_RSS)
+		pa->rss_method = pb->rss_method = DP_RSS_NONE;
+	/* why may be longer than the field (it names a port): truncated, not refused. */
+	strlcpy(pa->steering_why, why, sizeof(pa->steering_why));
+	strlcpy(pb->steering_why, why, sizeof(pb->steering_why));
+}
+
 int
 dp_ports_plan_queues(struct dp_port *ports, const struct vg_config *cfg, unsigned n_workers)
 {
 	for (unsigned k = 0; k < cfg->n_pairs; k++) {
 		struct dp_port *pa = &ports[cfg->pairs[k].a], *pb = &ports[cfg->pairs[k].b];
 		struct rte_eth_dev_info ia, ib;
+		char why[sizeof(pa->steering_why) + 64];
 		unsigned n = n_workers;
 		int rc;
 
@@ -135,15 +278,102 @@ dp_ports_plan_queues(struct dp_port *ports, const struct vg_config *cfg, unsigne
 			rc = rte_eth_dev_info_get(pb->port_id, &ib);
 		if (rc != 0)
 			return rc;
+		if (n_workers <= 1) {
+			steer(pa, pb, DP_STEER_SINGLE, 1, "1 worker");
+			continue;
+		}
 		n = RTE_MIN(n, (unsigned)RTE_MIN(ia.max_rx_queues, ia.max_tx_queues));
 		n = RTE_MIN(n, (unsigned)RTE_MIN(ib.max_rx_queues, ib.max_tx_queues));
-		/* Several queues only help when the device spreads packets over them. */
-		if (ia.flow_type_rss_offloads == 0 || ib.flow_type_rss_offloads == 0)
-			n = 1;
-		if (n == 0)
-			n = 1;
-		pa->n_queues = pb->n_queues = (uint16_t)n;
+		if (n <= 1) {
+			const struct dp_port *one =
+					RTE_MIN(ia.max_rx_queues, ia.max_tx_queues) <= 1 ? pa : pb;
+
+			snprintf(why, sizeof(why), "port %s (%s) has 1 queue", one->cfg->name,
+					one->driver);
+			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
+			continue;
+		}
+		/* Both ports must agree: a flow's two directions arrive one on each. */
+		if (!probe_symmetric(pa, &ia, (uint16_t)n)) {
+			snprintf(why, sizeof(why), "port %s: %s", pa->cfg->name, pa->steering_why);
+			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
+			continue;
+		}
+		if (!probe_symmetric(pb, &ib, (uint16_t)n)) {
+			snprintf(why, sizeof(why), "port %s: %s", pb->cfg->name, pb->steering_why);
+			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
+			continue;
+		}
+		if (pa->rss_method != pb->rss_method ||
+				(pa->rss_method == DP_RSS_FLOW &&
+						strcmp(pa->driver, pb->driver) != 0)) {
+			snprintf(why, sizeof(why),
+					"ports %s (%s) and %s (%s) hash differently (%s and %s)",
+					pa->cfg->name, pa->driver, pb->cfg->name, pb->driver,
+					pa->rss_method == DP_RSS_KEY ? "key" : "rte_flow",
+					pb->rss_method == DP_RSS_KEY ? "key" : "rte_flow");
+			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
+			continue;
+		}
+		/*
+		 * The same hash must pick the same queue on both: dp_port_start() fills each
+		 * redirection table with queue i mod n at entry i, and (h mod R1) mod n equals
+		 * (h mod R2) mod n for every h only when R1 == R2 or n divides both.
+		 */
+		if (pa->rss_method == DP_RSS_KEY && ia.reta_size != ib.reta_size &&
+				(ia.reta_size == 0 || ib.reta_size == 0 || ia.reta_size % n != 0 ||
+						ib.reta_size % n != 0)) {
+			snprintf(why, sizeof(why),
+					"redirection tables of %u and %u entries do not map %u queues "
+					"alike",
+					ia.reta_size, ib.reta_size, n);
+			steer(pa, pb, DP_STEER_SOFTWARE, 1, why);
+			continue;
+		}
+		snprintf(why, sizeof(why), "%s, IP addresses",
+				pa->rss_method == DP_RSS_KEY ? "symmetric Toeplitz key"
+							     : "rte_flow symmetric Toeplitz");
+		steer(pa, pb, DP_STEER_RSS, (uint16_t)n, why);
 	}
+	return 0;
+}
+
+/*
+ * After start, for DP_STEER_RSS: the rte_flow rules (DP_RSS_FLOW), or the redirection table
+ * with queue i mod n at entry i (DP_RSS_KEY), as dp_ports_plan_queues() assumed for both ports
+ * of the pair. A driver without a writable table keeps its own, which the plan then assumes
+ * to be filled the same way (the log says the table was not written).
+ */
+#define RETA_MAX 4096 /* the largest redirection table written (ice: 2048) */
+
+static int
+rss_steer(struct dp_port *p, const struct rte_eth_dev_info *info)
+{
+	struct rte_eth_rss_reta_entry64 reta[RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	char why[64];
+	int rc;
+
+	if (p->rss_method == DP_RSS_FLOW) {
+		rc = rss_flows(p, p->n_queues, true, why, sizeof(why));
+		if (rc != 0)
+			DP_LOG(ERR,
+					"port %s: rte_flow symmetric Toeplitz was validated but not "
+					"created: %s; not starting with asymmetric RSS",
+					p->cfg->name, why);
+		return rc;
+	}
+	if (info->reta_size == 0 || info->reta_size > RETA_MAX)
+		return 0;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < info->reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+				(uint16_t)(i % p->n_queues);
+	}
+	rc = rte_eth_dev_rss_reta_update(p->port_id, reta, info->reta_size);
+	if (rc != 0)
+		DP_LOG(INFO, "port %s: redirection table not written (%s); the driver's stays",
+				p->cfg->name, strerror(-rc));
 	return 0;
 }
 
@@ -154,6 +384,7 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 	struct rte_eth_dev_info info;
 	struct rte_eth_txconf txconf;
 	struct rte_eth_rxconf rxconf;
+	uint8_t key[sizeof(dp_rss_symmetric_key)];
 	uint16_t nb_rxd = p->cfg->rx_desc, nb_txd = p->cfg->tx_desc;
 	uint16_t id = p->port_id;
 	int socket = rte_eth_dev_socket_id(id);
@@ -166,19 +397,8 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 	if (rc != 0)
 		return rc;
 
-	if (p->n_queues > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-				(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP |
-						RTE_ETH_RSS_SCTP) &
-				info.flow_type_rss_offloads;
-		if (info.hash_key_size == 40 || info.hash_key_size == 52) {
-			conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
-			conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
-			p->rss_symmetric = true;
-		}
-		p->rss = true;
-	}
+	if (p->steering == DP_STEER_RSS)
+		rss_conf(&conf, &info, key, p->rss_method == DP_RSS_KEY ? info.hash_key_size : 0);
 	if (want_rx_timestamp && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 		p->rx_timestamp = true;
@@ -186,24 +406,14 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
+	/* No fallback to RSS without the key: the two directions of a flow would part. */
 	rc = rte_eth_dev_configure(id, p->n_queues, p->n_queues, &conf);
-	if (rc != 0 && p->rss_symmetric) {
-		/* Some drivers take RSS but not a caller's key: keep RSS, lose symmetry. */
-		conf.rx_adv_conf.rss_conf.rss_key = NULL;
-		conf.rx_adv_conf.rss_conf.rss_key_len = 0;
-		p->rss_symmetric = false;
-		rc = rte_eth_dev_configure(id, p->n_queues, p->n_queues, &conf);
-	}
 	if (rc != 0) {
-		DP_LOG(ERR, "port %s: configure with %u queues failed: %s", p->cfg->name,
-				p->n_queues, strerror(-rc));
+		DP_LOG(ERR, "port %s: configure with %u queue%s (steering %s) failed: %s",
+				p->cfg->name, p->n_queues, p->n_queues > 1 ? "s" : "",
+				dp_steering_name(p->steering), strerror(-rc));
 		return rc;
 	}
-	if (p->rss && !p->rss_symmetric)
-		DP_LOG(WARNING,
-				"port %s: RSS without the symmetric key; the two directions of a "
-				"flow may reach different workers",
-				p->cfg->name);
 	if (p->cfg->mtu != 0) {
 		rc = rte_eth_dev_set_mtu(id, p->cfg->mtu);
 		if (rc != 0)
@@ -250,14 +460,21 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 					"for its own MAC arrive",
 					p->cfg->name, rc ? strerror(-rc) : "not confirmed");
 	}
+	if (p->steering == DP_STEER_RSS) {
+		rc = rss_steer(p, &info);
+		if (rc != 0)
+			return rc;
+	}
 	DP_LOG(INFO,
 			"port %s: %s (%s) ethdev %u, MAC " RTE_ETHER_ADDR_PRT_FMT
-			", %u queue%s%s%s, rx %u tx %u descriptors%s",
+			", rx %u tx %u descriptors%s%s",
 			p->cfg->name, p->cfg->device, p->driver, id, RTE_ETHER_ADDR_BYTES(&p->mac),
-			p->n_queues, p->n_queues > 1 ? "s" : "",
-			p->rss ? (p->rss_symmetric ? ", symmetric RSS" : ", RSS") : "",
-			p->promiscuous ? ", promiscuous" : "", nb_rxd, nb_txd,
+			nb_rxd, nb_txd, p->promiscuous ? ", promiscuous" : "",
 			p->rx_timestamp ? ", RX timestamps" : "");
+	DP_LOG(INFO, "port %s: %u queue%s, steering %s%s%s%s", p->cfg->name, p->n_queues,
+			p->n_queues > 1 ? "s" : "", dp_steering_name(p->steering),
+			p->steering == DP_STEER_RSS ? " (" : ": ", p->steering_why,
+			p->steering == DP_STEER_RSS ? ")" : "");
 	return 0;
 }
 
@@ -266,6 +483,11 @@ dp_port_stop(struct dp_port *p)
 {
 	if (p->cfg == NULL)
 		return;
+	for (unsigned v = 0; v < RTE_DIM(p->rss_flow); v++) {
+		if (p->rss_flow[v] != NULL)
+			rte_flow_destroy(p->port_id, p->rss_flow[v], NULL);
+		p->rss_flow[v] = NULL;
+	}
 	if (p->started) {
 		int rc = rte_eth_dev_stop(p->port_id);
 
