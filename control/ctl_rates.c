@@ -55,8 +55,8 @@ ctl_reading_take(struct ctl_reading *r, const struct dp *dp, uint64_t now_ms)
 }
 
 int
-ctl_reading_rate(const struct ctl_reading *a, const struct ctl_reading *b, unsigned w,
-		unsigned p, struct ctl_rate *out)
+ctl_reading_rate(const struct ctl_reading *a, const struct ctl_reading *b, unsigned w, unsigned p,
+		struct ctl_rate *out)
 {
 	struct rd_ctr d = { 0 };
 
@@ -165,7 +165,8 @@ ctl_rates_annotate(struct ctl_rates *r, const struct dp *dp, unsigned w, json_t 
 		nq = VG_MAX_PORTS;
 	if (r != NULL)
 		pthread_mutex_lock(&r->mu);
-	have = r != NULL && r->n >= 2 && ctl_reading_rate(r->prev, r->cur, w, CTL_RATES_ALL, &rt) == 0;
+	have = r != NULL && r->n >= 2 &&
+	       ctl_reading_rate(r->prev, r->cur, w, CTL_RATES_ALL, &rt) == 0;
 	set_rates(worker, have ? &rt : NULL);
 	for (unsigned i = 0; i < nq && i < json_array_size(queues); i++) {
 		have = r != NULL && r->n >= 2 &&
