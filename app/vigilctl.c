@@ -615,6 +615,104 @@ cmd_status(void)
 	return EXIT_OK;
 }
 
+/* A rate (per second) the way human_count() shows a count; "-" when the API has none yet. */
+static json_t *
+rate_text(const json_t *v)
+{
+	char t[32];
+
+	if (!json_is_number(v))
+		return json_string("-");
+	if (json_number_value(v) < 10000)
+		snprintf(t, sizeof(t), "%.0f", json_number_value(v));
+	else
+		human_count((uint64_t)(json_number_value(v) + 0.5), t, sizeof(t));
+	return json_string(t);
+}
+
+/* The workers: one row each, then one per queue (where imbalance between queues shows). */
+static int
+cmd_workers(void)
+{
+	static const struct column worker_cols[] = {
+		{ "id", "worker" },
+		{ "lcore", "lcore" },
+		{ "queues_text", "queues" },
+		{ "rx_pps_text", "rx-pps" },
+		{ "rx_bps_text", "rx-bit/s" },
+		{ "tx_pps_text", "tx-pps" },
+		{ "dropped", "dropped" },
+		{ "flows", "flows" },
+		{ "handoff_out", "handoff-out" },
+		{ "handoff_in", "handoff-in" },
+		{ "handoff_lost", "handoff-lost" },
+	};
+	static const struct column queue_cols[] = {
+		{ "worker", "worker" },
+		{ "port", "port" },
+		{ "queue", "queue" },
+		{ "rx_pps_text", "rx-pps" },
+		{ "tx_pps_text", "tx-pps" },
+		{ "rx_packets", "rx-pkts" },
+		{ "tx_packets", "tx-pkts" },
+		{ "dropped", "dropped" },
+	};
+	struct reply r;
+	int rc = get_json("/api/v1/workers", &r);
+	json_t *workers, *all_queues, *w, *q;
+	size_t i, k;
+
+	if (rc != EXIT_OK) {
+		reply_free(&r);
+		return rc;
+	}
+	if (g.json) {
+		print_json(r.json);
+		reply_free(&r);
+		return EXIT_OK;
+	}
+	workers = json_object_get(r.json, "workers");
+	all_queues = json_array();
+	json_array_foreach(workers, i, w)
+	{
+		json_t *ho = json_object_get(w, "handoff");
+		char qt[256] = "";
+		size_t used = 0;
+
+		json_array_foreach(json_object_get(w, "queues"), k, q)
+		{
+			if (used < sizeof(qt))
+				used += (size_t)snprintf(qt + used, sizeof(qt) - used,
+						"%s%s:%" JSON_INTEGER_FORMAT, k ? " " : "",
+						json_string_value(json_object_get(q, "port"))
+								?: "?",
+						json_integer_value(json_object_get(q, "queue")));
+			json_object_set(q, "worker", json_object_get(w, "id"));
+			json_object_set_new(
+					q, "rx_pps_text", rate_text(json_object_get(q, "rx_pps")));
+			json_object_set_new(
+					q, "tx_pps_text", rate_text(json_object_get(q, "tx_pps")));
+			json_array_append(all_queues, q);
+		}
+		json_object_set_new(w, "queues_text", json_string(used ? qt : "(none)"));
+		json_object_set_new(w, "rx_pps_text", rate_text(json_object_get(w, "rx_pps")));
+		json_object_set_new(w, "rx_bps_text", rate_text(json_object_get(w, "rx_bps")));
+		json_object_set_new(w, "tx_pps_text", rate_text(json_object_get(w, "tx_pps")));
+		json_object_set(w, "handoff_out", json_object_get(ho, "out"));
+		json_object_set(w, "handoff_in", json_object_get(ho, "in"));
+		json_object_set(w, "handoff_lost", json_object_get(ho, "lost"));
+	}
+	print_table(workers, worker_cols, sizeof(worker_cols) / sizeof(worker_cols[0]));
+	putchar('\n');
+	print_table(all_queues, queue_cols, sizeof(queue_cols) / sizeof(queue_cols[0]));
+	if (json_is_number(json_object_get(r.json, "interval_s")))
+		printf("\nrates over the last %.1f s\n",
+				json_number_value(json_object_get(r.json, "interval_s")));
+	json_decref(all_queues);
+	reply_free(&r);
+	return EXIT_OK;
+}
+
 static int
 cmd_mode(int argc, char **argv, int i)
 {
@@ -1430,6 +1528,8 @@ usage(FILE *out)
 			"Commands:\n"
 			"  status                          version, uptime, mode, ports, workers, "
 			"flows\n"
+			"  workers                         per worker and per queue: rates, drops, "
+			"flows, handoffs\n"
 			"  health | ready                  liveness and readiness\n"
 			"  mode [enforce|dry-run|learn]    show or set the mode\n"
 			"  policy get [-o FILE]            the policy in force\n"
@@ -1570,6 +1670,8 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "status") == 0 && i == argc)
 		rc = cmd_status();
+	else if (strcmp(cmd, "workers") == 0 && i == argc)
+		rc = cmd_workers();
 	else if ((strcmp(cmd, "health") == 0 || strcmp(cmd, "ready") == 0) && i == argc)
 		rc = cmd_health(cmd[0] == 'r');
 	else if (strcmp(cmd, "mode") == 0)

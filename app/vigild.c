@@ -34,6 +34,7 @@
 #include "ctl_learn.h"
 #include "ctl_link.h"
 #include "ctl_loop.h"
+#include "ctl_rates.h"
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
 #include "ctl_store.h"
@@ -689,6 +690,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_learn *learn = NULL;
 	struct ctl_link *link = NULL;
 	struct ctl_watchdog *watchdog = NULL;
+	struct ctl_rates *rates = NULL;
 	struct ctl_store *store = NULL;
 	struct mg_server *mgmt = NULL;
 	struct ctl_analysis *analysis = NULL;
@@ -726,8 +728,9 @@ run(const struct vg_config *cfg, const struct options *opts)
 	policy = ctx.policy = ctl_policy_create(&ctx);
 	link = ctx.link = ctl_link_create(&ctx, &sections.link);
 	watchdog = ctx.watchdog = ctl_watchdog_create(&ctx, &sections.watchdog);
+	rates = ctx.rates = ctl_rates_create(dp);
 	if (events == NULL || mailbox == NULL || policy == NULL || link == NULL ||
-			watchdog == NULL) {
+			watchdog == NULL || rates == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
@@ -898,6 +901,7 @@ out:
 	ctl_learn_free(learn);
 	ctl_link_free(link);
 	ctl_watchdog_free(watchdog);
+	ctl_rates_free(rates);
 	ctl_sigs_free(sigs);
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);

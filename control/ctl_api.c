@@ -19,6 +19,7 @@
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
 #include "ctl_preview.h"
+#include "ctl_rates.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
@@ -177,12 +178,18 @@ ctl_api_status(struct ctl_ctx *ctx)
 						  1000000000ULL)));
 	json_object_set_new(r, "mode", json_string(ctl_api_mode(ctx)));
 	json_object_set_new(r, "process", process_json());
-	if (ctx->watchdog != NULL) {
+	{
 		json_t *w;
 		size_t wi;
 
-		json_array_foreach(json_object_get(r, "workers"), wi, w) json_object_set_new(w,
-				"watchdog", ctl_watchdog_worker_json(ctx->watchdog, (unsigned)wi));
+		json_array_foreach(json_object_get(r, "workers"), wi, w)
+		{
+			ctl_rates_annotate(ctx->rates, ctx->dp, (unsigned)wi, w);
+			if (ctx->watchdog != NULL)
+				json_object_set_new(w, "watchdog",
+						ctl_watchdog_worker_json(
+								ctx->watchdog, (unsigned)wi));
+		}
 	}
 	if (ctx->link != NULL)
 		json_object_set_new(r, "link_events", ctl_link_events_json(ctx->link));
@@ -287,6 +294,41 @@ json_release(void *p)
 
 	json_decref(*j);
 	free(j);
+}
+
+json_t *
+ctl_api_workers(struct ctl_ctx *ctx)
+{
+	const struct dp *dp = ctx->dp;
+	json_t *workers = json_array();
+	double secs = ctl_rates_interval(ctx->rates);
+
+	if (workers == NULL)
+		return NULL;
+	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
+		json_t *t = ctl_report_worker_traffic(dp, w);
+		json_t *j = json_pack("{s:i, s:i, s:I}", "id", w, "lcore", dp_worker_lcore(dp, w),
+				"flows",
+				(json_int_t)dp_read_u64(&dp_worker_flow_counters(dp, w)->active));
+
+		if (t == NULL || j == NULL || json_object_update(j, t) != 0) {
+			json_decref(t);
+			json_decref(j);
+			json_decref(workers);
+			return NULL;
+		}
+		json_decref(t);
+		ctl_rates_annotate(ctx->rates, dp, w, j);
+		if (ctx->watchdog != NULL) {
+			json_t *wd = ctl_watchdog_worker_json(ctx->watchdog, w);
+
+			json_object_set(j, "stalled", json_object_get(wd, "stalled"));
+			json_decref(wd);
+		}
+		json_array_append_new(workers, j);
+	}
+	return json_pack("{s:o, s:o}", "interval_s", secs > 0 ? json_real(secs) : json_null(),
+			"workers", workers);
 }
 
 json_t *

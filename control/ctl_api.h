@@ -31,6 +31,14 @@
  * versions of the policy and the signature set in force ("versions"), store state. */
 json_t *ctl_api_status(struct ctl_ctx *ctx);
 
+/*
+ * The workers, for GET /api/v1/workers: {interval_s, workers[]}, each worker {id, lcore, flows
+ * (in its flow table now), its traffic (ctl_report_worker_traffic: counters, handoff,
+ * queues[]), rx_pps, rx_bps, tx_pps, tx_bps (ctl_rates_annotate, over interval_s; null until
+ * control has two readings) and stalled (the watchdog's view)}. NULL on allocation failure.
+ */
+json_t *ctl_api_workers(struct ctl_ctx *ctx);
+
 /* Ready: every port has link and, when the config names a policy file, a policy is in force.
  * why says what is missing. */
 bool ctl_api_ready(struct ctl_ctx *ctx, char *why, size_t len);

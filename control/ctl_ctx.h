@@ -22,6 +22,7 @@ struct ctl_analysis;
 struct ctl_ipfix;
 struct ctl_learn;
 struct ctl_policy;
+struct ctl_rates;
 struct ctl_sigs;
 struct ctl_store;
 
@@ -38,6 +39,7 @@ struct ctl_ctx {
 	struct ctl_watchdog *watchdog; /* the workers' watchdog (ctl_watchdog.h) */
 	struct ctl_ipfix *ipfix;       /* NULL: no IPFIX export (ctl_ipfix.h) */
 	struct ctl_learn *learn;       /* learning mode (ctl_learn.h); NULL: not available */
+	struct ctl_rates *rates;       /* packet and bit rates (ctl_rates.h); NULL: none */
 	uint64_t start_ns;	       /* wall clock at start, for uptime */
 };
 

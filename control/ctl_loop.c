@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "ctl_link.h"
 #include "ctl_watchdog.h"
 #include "ctl_policy.h"
+#include "ctl_rates.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp_flow.h"
@@ -30,8 +32,7 @@ now_ms(void)
 
 struct rate_state {
 	uint64_t at_ms;
-	uint64_t rx[VG_MAX_PORTS];
-	uint64_t tx[VG_MAX_PORTS];
+	struct ctl_reading *ports[2]; /* the last line's reading and this one's */
 	uint64_t loops[VG_MAX_WORKERS];
 	uint64_t busy[VG_MAX_WORKERS];
 	uint64_t wrx[VG_MAX_WORKERS];
@@ -67,29 +68,29 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 {
 	uint64_t t = now_ms();
 	double secs = st->at_ms ? (double)(t - st->at_ms) / 1000.0 : 0;
+	struct ctl_reading *r;
 
+	ctl_reading_take(st->ports[1], dp, t);
 	for (unsigned i = 0; i < dp_n_ports(dp); i++) {
 		const struct dp_port *p = dp_port(dp, i);
 		struct dp_port_counters c;
 		struct rte_eth_stats hw;
-		double rx_pps = 0, tx_pps = 0;
+		struct ctl_rate rt;
 
 		dp_port_counters(dp, i, &c);
 		memset(&hw, 0, sizeof(hw));
 		rte_eth_stats_get(p->port_id, &hw);
-		if (secs > 0) {
-			rx_pps = (double)(c.rx_pkts - st->rx[i]) / secs;
-			tx_pps = (double)(c.tx_pkts - st->tx[i]) / secs;
-		}
+		ctl_reading_rate(st->ports[0], st->ports[1], CTL_RATES_ALL, i, &rt);
 		CTL_LOG(INFO,
 				"port %-10s rx %10.0f pps tx %10.0f pps | rx %" PRIu64
 				" tx %" PRIu64 " dropped %" PRIu64 " tx-full %" PRIu64
 				" missed %" PRIu64,
-				p->cfg->name, rx_pps, tx_pps, c.rx_pkts, c.tx_pkts, c.dropped,
+				p->cfg->name, rt.rx_pps, rt.tx_pps, c.rx_pkts, c.tx_pkts, c.dropped,
 				c.tx_full, hw.imissed);
-		st->rx[i] = c.rx_pkts;
-		st->tx[i] = c.tx_pkts;
 	}
+	r = st->ports[0];
+	st->ports[0] = st->ports[1];
+	st->ports[1] = r;
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
 		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
 		uint64_t loops = dp_read_u64(&c->loops), busy = dp_read_u64(&c->busy_loops);
@@ -108,17 +109,16 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 /* Events drained per loop at most, so that the mailbox and ticks keep their pace. */
 #define DRAIN_MAX 4096
 
-int
-ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
+static int
+run_loop(struct ctl_ctx *ctx, const struct ctl_opts *opts, struct rate_state *st)
 {
 	struct dp *dp = ctx->dp;
-	struct rate_state st;
 	uint64_t next_stats, last_rx = 0, last_rx_change;
 
-	memset(&st, 0, sizeof(st));
-	st.at_ms = now_ms();
-	next_stats = st.at_ms + opts->stats_interval_ms;
-	last_rx_change = st.at_ms;
+	st->at_ms = now_ms();
+	ctl_reading_take(st->ports[0], dp, st->at_ms);
+	next_stats = st->at_ms + opts->stats_interval_ms;
+	last_rx_change = st->at_ms;
 
 	while (!*opts->quit) {
 		uint64_t t = now_ms();
@@ -133,7 +133,7 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 			opts->tick(opts->tick_arg, t);
 
 		if (opts->stats_interval_ms > 0 && t >= next_stats) {
-			print_stats_line(dp, &st);
+			print_stats_line(dp, st);
 			next_stats = t + opts->stats_interval_ms;
 		}
 		if (opts->stop_after_idle_ms > 0) {
@@ -166,10 +166,30 @@ ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
 			ctl_link_tick(ctx->link, t);
 		if (ctx->watchdog != NULL)
 			ctl_watchdog_tick(ctx->watchdog, t);
+		if (ctx->rates != NULL)
+			ctl_rates_tick(ctx->rates, t);
 		if (work == 0)
 			ctl_mailbox_wait(ctx->mailbox, 1000);
 	}
 	return 0;
+}
+
+int
+ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts)
+{
+	struct rate_state st;
+	int rc = -ENOMEM;
+
+	memset(&st, 0, sizeof(st));
+	st.ports[0] = ctl_reading_create(ctx->dp);
+	st.ports[1] = ctl_reading_create(ctx->dp);
+	if (st.ports[0] != NULL && st.ports[1] != NULL)
+		rc = run_loop(ctx, opts, &st);
+	else
+		CTL_LOG(ERR, "no memory for the stats line's counters");
+	ctl_reading_free(st.ports[0]);
+	ctl_reading_free(st.ports[1]);
+	return rc;
 }
 
 void

@@ -30,8 +30,9 @@ struct ctl_opts {
 };
 
 /*
- * Run until *quit or idle: drain events, run mailbox calls, print stats. Returns 0, or 1 when
- * it stopped because the input was idle.
+ * Run until *quit or idle: drain events, run mailbox calls, take the rates' readings
+ * (ctx->rates), print stats. Returns 0, 1 when it stopped because the input was idle, or
+ * -ENOMEM when it could not start.
  */
 int ctl_run(struct ctl_ctx *ctx, const struct ctl_opts *opts);
 

@@ -357,6 +357,52 @@ control_json(const struct ctl_events *ce)
 }
 
 json_t *
+ctl_report_worker_traffic(const struct dp *dp, unsigned w)
+{
+	const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+	uint16_t port[VG_MAX_PORTS], queue[VG_MAX_PORTS];
+	unsigned nq = dp_worker_queues(dp, w, port, queue, VG_MAX_PORTS);
+	struct dp_port_counters pc[VG_MAX_PORTS], sum = { 0 };
+	json_t *queues = json_array();
+
+	/* Each counter read once, so that the sums are those of the queues shown. */
+	for (unsigned p = 0; p < dp_n_ports(dp); p++) {
+		pc[p].rx_pkts = dp_read_u64(&c->port[p].rx_pkts);
+		pc[p].rx_bytes = dp_read_u64(&c->port[p].rx_bytes);
+		pc[p].tx_pkts = dp_read_u64(&c->port[p].tx_pkts);
+		pc[p].tx_bytes = dp_read_u64(&c->port[p].tx_bytes);
+		pc[p].dropped = dp_read_u64(&c->port[p].dropped);
+		pc[p].tx_full = dp_read_u64(&c->port[p].tx_full);
+		sum.rx_pkts += pc[p].rx_pkts;
+		sum.rx_bytes += pc[p].rx_bytes;
+		sum.tx_pkts += pc[p].tx_pkts;
+		sum.tx_bytes += pc[p].tx_bytes;
+		sum.dropped += pc[p].dropped;
+		sum.tx_full += pc[p].tx_full;
+	}
+	for (unsigned i = 0; i < nq && i < VG_MAX_PORTS; i++) {
+		const struct dp_port_counters *q = &pc[port[i]];
+
+		json_array_append_new(queues,
+				json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "port",
+						dp_port(dp, port[i])->cfg->name, "queue", queue[i],
+						"rx_packets", (json_int_t)q->rx_pkts, "rx_bytes",
+						(json_int_t)q->rx_bytes, "tx_packets",
+						(json_int_t)q->tx_pkts, "tx_bytes",
+						(json_int_t)q->tx_bytes, "dropped",
+						(json_int_t)q->dropped, "tx_full",
+						(json_int_t)q->tx_full));
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o}", "rx_packets",
+			(json_int_t)sum.rx_pkts, "rx_bytes", (json_int_t)sum.rx_bytes, "tx_packets",
+			(json_int_t)sum.tx_pkts, "tx_bytes", (json_int_t)sum.tx_bytes, "dropped",
+			(json_int_t)sum.dropped, "tx_full", (json_int_t)sum.tx_full, "handoff",
+			"out", (json_int_t)dp_read_u64(&c->handoff.out), "in",
+			(json_int_t)dp_read_u64(&c->handoff.in), "lost",
+			(json_int_t)dp_read_u64(&c->handoff.lost), "queues", queues);
+}
+
+json_t *
 ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs)
 {
 	json_t *root = json_object();
@@ -415,9 +461,14 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 						(json_int_t)lost));
 		events_sent += sent;
 		events_lost += lost;
+		json_t *wj = json_array_get(workers, json_array_size(workers) - 1);
+
+		json_t *tr = ctl_report_worker_traffic(dp, w);
+
+		json_object_update(wj, tr);
+		json_decref(tr);
 		if (dp_stages_enabled(dp))
-			json_object_set_new(json_array_get(workers, json_array_size(workers) - 1),
-					"stages", stages_json(dp, w));
+			json_object_set_new(wj, "stages", stages_json(dp, w));
 	}
 	/* Summed over workers, the bytes per flow would add up: the whole table's instead. */
 	json_int_t ent = json_integer_value(json_object_get(flows, "entries"));

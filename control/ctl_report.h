@@ -23,6 +23,15 @@ struct ctl_sigs;
 json_t *ctl_report_json(
 		const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs);
 
+/*
+ * Worker w's traffic: rx_packets, rx_bytes, tx_packets, tx_bytes, dropped and tx_full over
+ * its ports; handoff {out, in, lost} (the software dispatch, dp_stats.h); and queues[], one
+ * element per RX queue it polls {port (name), queue, the same counters of that queue: received
+ * on it, and sent on the worker's TX queue of that port}. In the report's workers[] entries.
+ * NULL on allocation failure.
+ */
+json_t *ctl_report_worker_traffic(const struct dp *dp, unsigned w);
+
 /* Write the report to path atomically (temp file + rename). Returns 0 or -errno. */
 int ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
 		const char *path);

@@ -586,3 +586,15 @@ dp_total_rx(const struct dp *dp)
 			n += dp_read_u64(&dp->workers[w]->ctr.port[p].rx_pkts);
 	return n;
 }
+
+unsigned
+dp_worker_queues(const struct dp *dp, unsigned w, uint16_t *port, uint16_t *queue, unsigned max)
+{
+	const struct dp_worker *wk = dp->workers[w];
+
+	for (unsigned i = 0; i < wk->n_rx && i < max; i++) {
+		port[i] = wk->rx[i].port;
+		queue[i] = wk->rx[i].queue;
+	}
+	return wk->n_rx;
+}

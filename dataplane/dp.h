@@ -148,4 +148,13 @@ void dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counter
 /* Packets received over all ports and workers (for idle detection). */
 uint64_t dp_total_rx(const struct dp *dp);
 
+/*
+ * The RX queues worker w polls, at most max of them: queue[i] of the port whose config index is
+ * port[i] (a worker polls at most one queue of each port, so (w, port) names the queue and
+ * dp_worker_counters(dp, w)->port[port] holds its counters). Returns how many there are (may be
+ * more than max). Set before the workers start; any thread.
+ */
+unsigned dp_worker_queues(
+		const struct dp *dp, unsigned w, uint16_t *port, uint16_t *queue, unsigned max);
+
 #endif /* DP_H */

@@ -74,5 +74,6 @@ void mg_h_learn_exclusions(struct mg_req *r);
 
 /* mg_h_counters.c */
 void mg_h_rule_counters(struct mg_req *r);
+void mg_h_workers(struct mg_req *r);
 
 #endif /* MG_HANDLERS_H */

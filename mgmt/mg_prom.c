@@ -16,8 +16,10 @@
  * (or member) is a sample labelled with the element's field label_from (or the member's name);
  * with label NULL, the elements are summed into one sample. "obj.*.*" walks the members of
  * each member: a sample per inner member, labelled label (the outer member's name) and label2
- * (the inner one's). const_label adds a fixed label pair ("reason=\"parse\"") to tell rows of
- * one family apart. Rows of a family are adjacent.
+ * (the inner one's). "arr[].sub[].rest" walks the array sub of each element: a sample per
+ * inner element, labelled label (the outer element's label_from) and by each inner field that
+ * label2 lists (comma-separated; each label is named as its field). const_label adds a fixed label
+ * pair ("reason=\"parse\"") to tell rows of one family apart. Rows of a family are adjacent.
  */
 struct prom_row {
 	const char *name;
@@ -28,7 +30,7 @@ struct prom_row {
 	const char *label_from; /* element field for [] ("name", "id"); NULL for * */
 	const char *const_label;
 	double scale;	    /* multiply the value (Mb/s to byte/s, ms to s); 0 means 1 */
-	const char *label2; /* "obj.*.*": the inner member's label */
+	const char *label2; /* "obj.*.*": the inner member's label; "a[].b[]": the inner fields */
 };
 
 static const struct prom_row rows[] = {
@@ -199,6 +201,45 @@ static const struct prom_row rows[] = {
 	{ "vigil_worker_events_lost_total", "counter",
 			"Events lost because the worker's ring to control was full.",
 			"workers[].events.lost", "worker", "id", NULL },
+	/* Workers' traffic and queues (docs/OPERATIONS.md, Workers and queues). */
+	{ "vigil_worker_rx_packets_total", "counter",
+			"Packets the worker received, over its queues.", "workers[].rx_packets",
+			"worker", "id", NULL },
+	{ "vigil_worker_rx_bytes_total", "counter", "Bytes the worker received, over its queues.",
+			"workers[].rx_bytes", "worker", "id", NULL },
+	{ "vigil_worker_tx_packets_total", "counter", "Packets the worker sent, over its queues.",
+			"workers[].tx_packets", "worker", "id", NULL },
+	{ "vigil_worker_tx_bytes_total", "counter", "Bytes the worker sent, over its queues.",
+			"workers[].tx_bytes", "worker", "id", NULL },
+	{ "vigil_worker_dropped_packets_total", "counter",
+			"Packets the worker received that a verdict dropped.", "workers[].dropped",
+			"worker", "id", NULL },
+	{ "vigil_worker_flows_active", "gauge", "Flows in the worker's flow table.",
+			"workers[].flows.active", "worker", "id", NULL },
+	{ "vigil_worker_handoff_packets_total", "counter",
+			"Software dispatch: packets the worker handed to the flow's owner (out) and "
+			"took from other workers (in).",
+			"workers[].handoff.out", "worker", "id", "direction=\"out\"" },
+	{ "vigil_worker_handoff_packets_total", NULL, NULL, "workers[].handoff.in", "worker", "id",
+			"direction=\"in\"" },
+	{ "vigil_worker_handoff_lost_packets_total", "counter",
+			"Software dispatch: packets the worker could not hand over because the "
+			"owner's ring was full.",
+			"workers[].handoff.lost", "worker", "id", NULL },
+	{ "vigil_queue_rx_packets_total", "counter",
+			"Packets received on the queue (the port's queue the worker polls).",
+			"workers[].queues[].rx_packets", "worker", "id", NULL, 0, "port,queue" },
+	{ "vigil_queue_rx_bytes_total", "counter", "Bytes received on the queue.",
+			"workers[].queues[].rx_bytes", "worker", "id", NULL, 0, "port,queue" },
+	{ "vigil_queue_tx_packets_total", "counter",
+			"Packets the worker sent on its TX queue of the port (the same index).",
+			"workers[].queues[].tx_packets", "worker", "id", NULL, 0, "port,queue" },
+	{ "vigil_queue_tx_bytes_total", "counter",
+			"Bytes the worker sent on its TX queue of the port.",
+			"workers[].queues[].tx_bytes", "worker", "id", NULL, 0, "port,queue" },
+	{ "vigil_queue_dropped_packets_total", "counter",
+			"Packets received on the queue that a verdict dropped.",
+			"workers[].queues[].dropped", "worker", "id", NULL, 0, "port,queue" },
 	{ "vigil_tsc_hertz", "gauge", "TSC frequency (to turn cycles into seconds).", "tsc_hz",
 			NULL, NULL, NULL },
 
@@ -531,6 +572,68 @@ label_text(const json_t *el, const char *field, char *buf, size_t len)
 	return true;
 }
 
+/*
+ * "arr[].sub[].rest" (br points at the first "[]"): a sample per element of each element's sub,
+ * labelled by the outer element (label, label_from) and the inner one's fields named in label2.
+ */
+static unsigned
+emit_nested(struct out *o, const struct prom_row *row, const json_t *doc, const char *br)
+{
+	char head[64], sub[64], value[64], lv[128], iv[128], name[64];
+	const char *rest = br + 3, *br2;
+	size_t hl = (size_t)(br - row->path), sl;
+	const json_t *el, *in;
+	size_t i, k;
+	unsigned n = 0;
+
+	if (br[2] != '.' || (br2 = strstr(rest, "[]")) == NULL || br2[2] != '.' ||
+			row->label == NULL || row->label2 == NULL)
+		return 0;
+	sl = (size_t)(br2 - rest);
+	if (hl >= sizeof(head) || sl >= sizeof(sub))
+		return 0;
+	memcpy(head, row->path, hl);
+	head[hl] = '\0';
+	memcpy(sub, rest, sl);
+	sub[sl] = '\0';
+	json_array_foreach(get_path(doc, head), i, el)
+	{
+		if (!label_text(el, row->label_from, lv, sizeof(lv)))
+			continue;
+		json_array_foreach(get_path(el, sub), k, in)
+		{
+			const char *f = row->label2;
+
+			if (!row_value(row, get_path(in, br2 + 3), value, sizeof(value)))
+				continue;
+			put(o, "%s{%s=\"", row->name, row->label);
+			put_label_value(o, lv);
+			put(o, "\"");
+			while (*f != '\0') {
+				size_t fl = strcspn(f, ",");
+
+				if (fl < sizeof(name)) {
+					memcpy(name, f, fl);
+					name[fl] = '\0';
+					if (label_text(in, name, iv, sizeof(iv))) {
+						put(o, ",%s=\"", name);
+						put_label_value(o, iv);
+						put(o, "\"");
+					}
+				}
+				f += fl;
+				if (*f == ',')
+					f++;
+			}
+			if (row->const_label != NULL)
+				put(o, ",%s", row->const_label);
+			put(o, "} %s\n", value);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Emit the samples of one row. Returns how many. */
 static unsigned
 emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
@@ -540,6 +643,8 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 	const char *star = strstr(row->path, "*");
 	unsigned n = 0;
 
+	if (br != NULL && strstr(br + 2, "[]") != NULL)
+		return emit_nested(o, row, doc, br);
 	if (br != NULL) {
 		/* "arr[].rest": each element, rest inside it. */
 		size_t hl = (size_t)(br - row->path);

@@ -33,6 +33,7 @@ const struct mg_route mg_routes[] = {
 	GET_FAST("/api/v1/ready", MG_ROLE_NONE, mg_h_ready),
 	GET_FAST("/api/v1/openapi.json", MG_ROLE_NONE, mg_h_openapi),
 	GET_FAST("/api/v1/status", MG_ROLE_VIEWER, mg_h_status),
+	GET_FAST("/api/v1/workers", MG_ROLE_VIEWER, mg_h_workers),
 	GET_FAST("/api/v1/metrics", MG_ROLE_VIEWER, mg_h_metrics),
 	/* Where Prometheus looks by default. */
 	GET_FAST("/metrics", MG_ROLE_VIEWER, mg_h_metrics),

@@ -548,12 +548,12 @@ async function pollStatus() {
 	try {
 		s = await api('GET', '/status');
 	} catch (e) {
-		for (const id of ['p-status', 'p-ports', 'p-chart-pps', 'p-chart-drops'])
+		for (const id of ['p-status', 'p-ports', 'p-wtraffic', 'p-chart-pps', 'p-chart-drops'])
 			panelError(id, e);
 		st.lastErr = e;
 		return;
 	}
-	for (const id of ['p-status', 'p-ports', 'p-chart-pps', 'p-chart-drops'])
+	for (const id of ['p-status', 'p-ports', 'p-wtraffic', 'p-chart-pps', 'p-chart-drops'])
 		panelError(id, null);
 	st.lastErr = null;
 	st.lastOk = Date.now();
@@ -576,6 +576,7 @@ async function pollStatus() {
 	renderStatus(s, prev ? prev.v : null, dt);
 	const rates = renderPorts(s, prev ? prev.v : null, dt);
 	renderBpf(s, prev ? prev.v : null, dt);
+	renderWorkerTraffic(s);
 	if (prev) {
 		st.ppsHist.push(Date.now(), rates.pps);
 		st.dropHist.push(Date.now(), rates.drops);
@@ -723,6 +724,76 @@ function renderStatus(s, p, dt) {
 			);
 		}),
 	);
+}
+
+// Per worker and per queue: rates as control computes them from its readings a second apart
+// (ctl_rates.h; the same as GET /api/v1/workers and vigilctl workers), so this needs no reading
+// of its own; counters, flows and handoffs as the status has them.
+function renderWorkerTraffic(s) {
+	const workers = s.workers || [];
+	const total = sum(workers.map((w) => w.rx_pps));
+	const num = (field, v) => h('td', { class: 'num', 'data-field': field, text: v });
+	const ho = (w, k) => fmtInt(w.handoff && w.handoff[k]);
+	$('#wtraffic tbody').replaceChildren(
+		...workers.map((w) => {
+			const share = typeof w.rx_pps === 'number' && total > 0 ? w.rx_pps / total : null;
+			const bar = h(
+				'span',
+				{ class: 'bar', role: 'presentation' },
+				h('span', { class: 'bar-fill' }),
+			);
+			bar.firstChild.style.width = `${((share || 0) * 100).toFixed(1)}%`;
+			return h(
+				'tr',
+				{ 'data-worker': String(w.id) },
+				h('th', { scope: 'row', text: String(w.id) }),
+				h('td', { 'data-field': 'lcore', text: String(w.lcore) }),
+				h('td', {
+					'data-field': 'queues',
+					text: (w.queues || []).map((q) => `${q.port}:${q.queue}`).join(' ') || 'none',
+				}),
+				num('rx_pps', fmtRate(w.rx_pps)),
+				h(
+					'td',
+					{ 'data-field': 'share' },
+					bar,
+					share === null ? ' —' : ` ${(share * 100).toFixed(0)} %`,
+				),
+				num('tx_pps', fmtRate(w.tx_pps)),
+				num('rx_bps', fmtBits(typeof w.rx_bps === 'number' ? w.rx_bps : null)),
+				num('flows', fmtInt(w.flows && w.flows.active)),
+				num('dropped', fmtInt(w.dropped)),
+				num('handoff_out', ho(w, 'out')),
+				num('handoff_in', ho(w, 'in')),
+				h(
+					'td',
+					{ class: 'num', 'data-field': 'handoff_lost' },
+					h('span', {
+						class: w.handoff && w.handoff.lost > 0 ? 'badge warn' : '',
+						text: ho(w, 'lost'),
+					}),
+				),
+			);
+		}),
+	);
+	const qrows = [];
+	for (const w of workers)
+		for (const q of w.queues || [])
+			qrows.push(
+				h(
+					'tr',
+					{ 'data-queue': `${q.port}:${q.queue}` },
+					h('th', { scope: 'row', text: q.port }),
+					h('td', { text: String(q.queue) }),
+					h('td', { 'data-field': 'worker', text: String(w.id) }),
+					num('rx_pps', fmtRate(q.rx_pps)),
+					num('tx_pps', fmtRate(q.tx_pps)),
+					num('rx_packets', fmtInt(q.rx_packets)),
+					num('tx_packets', fmtInt(q.tx_packets)),
+					num('dropped', fmtInt(q.dropped)),
+				),
+			);
+	$('#wqueues tbody').replaceChildren(...qrows);
 }
 
 function portLost(pt) {

@@ -173,6 +173,98 @@ def metrics(v, ctx):
     expect(v.get("/metrics"), 401, "unauthorized")
 
 
+@test
+def workers(v, ctx):
+    """GET /api/v1/workers: one worker (lcore 1) polling queue 0 of a and b; its queues' counters
+    are the ports' (the capture: 10 packets in on a, 5 on b), its sums the queues', its flows
+    those of the table; the status has the same traffic; /metrics the same values by worker and
+    by (worker, port, queue); vigilctl workers prints them."""
+    deadline = time.time() + 5
+    while True:
+        r = expect(v.get("/api/v1/workers", "viewer"), 200)
+        j = r.json
+        # Rates come from control's readings a second apart: there after the second one.
+        if isinstance(j.get("interval_s"), float) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    check(set(j) == {"interval_s", "workers"}, "workers document keys", r)
+    check(isinstance(j["interval_s"], float) and 0.9 <= j["interval_s"] <= 2.0,
+          "the rates' interval is about a second", r)
+    check(len(j["workers"]) == 1, "one worker", r)
+    w = j["workers"][0]
+    check(w["id"] == 0 and w["lcore"] == 1, "worker 0 on lcore 1", r)
+    check([(q["port"], q["queue"]) for q in w["queues"]] == [("a", 0), ("b", 0)],
+          "it polls queue 0 of a and of b", r)
+    s = expect(v.get("/api/v1/status", "viewer"), 200).json
+    ports = {p["name"]: p for p in s["ports"]}
+    check(ports["a"]["rx_packets"] == 10 and ports["b"]["rx_packets"] == 5,
+          "the capture went through", s["ports"])
+    for q in w["queues"]:
+        p = ports[q["port"]]
+        for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "dropped", "tx_full"):
+            check(q[k] == p[k], f"queue {q['port']}:{q['queue']} {k} {q[k]} != port {p[k]}", r)
+        for k in ("rx_pps", "rx_bps", "tx_pps", "tx_bps"):
+            # The capture was over long before the last two readings.
+            check(q[k] == 0.0, f"queue {q['port']} {k} is {q[k]} with no traffic", r)
+    for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "dropped", "tx_full"):
+        check(w[k] == sum(q[k] for q in w["queues"]), f"worker {k} is the sum of its queues", r)
+    check(w["dropped"] > 0, "the policy dropped some of the capture", r)
+    check(w["handoff"] == {"out": 0, "in": 0, "lost": 0}, "no handoff with one worker", r)
+    check(w["flows"] == s["flows"]["active"] and w["flows"] > 0,
+          f"worker flows {w['flows']} are the table's {s['flows']['active']}", r)
+    check(w["stalled"] is False, "not stalled", r)
+    sw = s["workers"][0]
+    for k in ("rx_packets", "tx_packets", "dropped", "handoff", "queues"):
+        if k == "queues":
+            check([{x: q[x] for x in q if not x.endswith("ps")} for q in sw[k]]
+                  == [{x: q[x] for x in q if not x.endswith("ps")} for q in w[k]],
+                  "the status has the same queues", sw)
+        else:
+            check(sw[k] == w[k], f"the status has the same worker {k}", sw)
+    check(sw["flows"]["active"] == w["flows"], "status worker flows.active", sw)
+    body = expect(v.get("/metrics", "viewer"), 200).body.splitlines()
+    for want in (f'vigil_worker_rx_packets_total{{worker="0"}} {w["rx_packets"]}',
+                 f'vigil_worker_dropped_packets_total{{worker="0"}} {w["dropped"]}',
+                 f'vigil_worker_flows_active{{worker="0"}} {w["flows"]}',
+                 'vigil_worker_handoff_packets_total{worker="0",direction="out"} 0',
+                 'vigil_worker_handoff_packets_total{worker="0",direction="in"} 0',
+                 'vigil_worker_handoff_lost_packets_total{worker="0"} 0',
+                 'vigil_queue_rx_packets_total{worker="0",port="a",queue="0"} 10',
+                 'vigil_queue_rx_packets_total{worker="0",port="b",queue="0"} 5',
+                 f'vigil_queue_tx_packets_total{{worker="0",port="b",queue="0"}} '
+                 f'{ports["b"]["tx_packets"]}',
+                 f'vigil_queue_dropped_packets_total{{worker="0",port="a",queue="0"}} '
+                 f'{ports["a"]["dropped"]}'):
+        check(want in body, f"no line {want!r} in /metrics")
+    expect(v.get("/api/v1/workers"), 401, "unauthorized")
+    expect(v.get("/api/v1/workers?x=1", "viewer"), 400)
+    exe = ctx.get("vigilctl")
+    if not exe:
+        print("    (vigilctl part skipped: no --vigilctl)")
+        return
+    env = dict(os.environ, VIGIL_URL=f"http://127.0.0.1:{v.port}", VIGIL_TOKEN=TOKENS["viewer"])
+    p = subprocess.run([exe, "workers"], env=env, capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0, f"vigilctl workers: {p.returncode} {p.stderr}")
+    lines = p.stdout.splitlines()
+    check(lines[0].split() == ["WORKER", "LCORE", "QUEUES", "RX-PPS", "RX-BIT/S", "TX-PPS",
+                               "DROPPED", "FLOWS", "HANDOFF-OUT", "HANDOFF-IN", "HANDOFF-LOST"],
+          f"vigilctl workers header: {lines[0]!r}")
+    check(lines[1].split() == ["0", "1", "a:0", "b:0", "0", "0", "0", str(w["dropped"]),
+                               str(w["flows"]), "0", "0", "0"],
+          f"vigilctl workers row: {lines[1]!r} (API: {w})")
+    qrows = [x.split() for x in lines[3:6]]
+    check(qrows[0] == ["WORKER", "PORT", "QUEUE", "RX-PPS", "TX-PPS", "RX-PKTS", "TX-PKTS",
+                       "DROPPED"], f"queue table header: {qrows[0]}")
+    check(qrows[1][:3] == ["0", "a", "0"] and qrows[1][5] == "10"
+          and qrows[2][:3] == ["0", "b", "0"] and qrows[2][5] == "5",
+          f"queue rows: {qrows[1:]}")
+    check(any(x.startswith("rates over the last ") for x in lines), "the rates' interval")
+    p = subprocess.run([exe, "--json", "workers"], env=env, capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 0 and json.loads(p.stdout)["workers"][0]["queues"][0]["port"] == "a",
+          "vigilctl --json workers is the API's document")
+
+
 # -- authentication and roles ---------------------------------------------------------------------
 
 @test

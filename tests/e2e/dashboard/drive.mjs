@@ -225,6 +225,61 @@ try {
 		log(`eBPF panel: pre-filter runs ${pre1} -> ${pre2}, rule program runs ${rule1}`);
 	}
 
+	// 2c. Workers and queues: each worker of GET /api/v1/workers with its lcore and queues, a
+	// packet rate while the stream flows, its flows, drops and handoffs; a row per queue.
+	const api = curlJson('/workers');
+	if (!Array.isArray(api.workers) || api.workers.length === 0)
+		throw new Error(`GET /api/v1/workers has no workers: ${JSON.stringify(api)}`);
+	const wcell = (id, field) =>
+		page.locator(`#wtraffic tr[data-worker="${id}"] td[data-field="${field}"]`);
+	const shown = await page.locator('#wtraffic tbody tr').count();
+	if (shown !== api.workers.length)
+		throw new Error(`the workers panel has ${shown} rows, the API ${api.workers.length} workers`);
+	for (const w of api.workers) {
+		const lcore = await wcell(w.id, 'lcore').innerText();
+		const queues = await wcell(w.id, 'queues').innerText();
+		const want = w.queues.map((q) => `${q.port}:${q.queue}`).join(' ');
+		if (lcore !== String(w.lcore) || queues !== want)
+			throw new Error(
+				`worker ${w.id}: the panel shows lcore '${lcore}', queues '${queues}'; the API ${w.lcore}, '${want}'`,
+			);
+		const wpps = await until(`worker ${w.id}'s RX pkt/s in the workers panel`, async () =>
+			num(await wcell(w.id, 'rx_pps').innerText()),
+		);
+		// Both from control's readings; the stream sends about 220 packets/s.
+		const apiPps = curlJson('/workers').workers.find((x) => x.id === w.id).rx_pps;
+		if (!(apiPps > 0) || wpps > 10 * apiPps || apiPps > 10 * wpps)
+			throw new Error(`worker ${w.id}: the panel shows ${wpps} pkt/s, the API ${apiPps}`);
+		const flows = num(await wcell(w.id, 'flows').innerText());
+		const dropped = num(await wcell(w.id, 'dropped').innerText());
+		const after = curlJson('/workers').workers.find((x) => x.id === w.id);
+		// Counters only grow: what the page shows lies between zero and the API's later value.
+		if (!(dropped > 0) || dropped > after.dropped)
+			throw new Error(`worker ${w.id}: ${dropped} dropped in the panel, ${after.dropped} in the API after`);
+		if (!(flows > 0))
+			throw new Error(`worker ${w.id}: the panel shows no flow though the stream is one`);
+		for (const k of ['out', 'in', 'lost']) {
+			const v = num(await wcell(w.id, `handoff_${k}`).innerText());
+			if (v !== after.handoff[k])
+				throw new Error(`worker ${w.id}: handoff ${k} ${v} in the panel, ${after.handoff[k]} in the API`);
+		}
+		for (const q of w.queues) {
+			const row = page.locator(`#wqueues tr[data-queue="${q.port}:${q.queue}"]`);
+			const qw = await row.locator('td[data-field="worker"]').innerText();
+			const qrx = num(await row.locator('td[data-field="rx_packets"]').innerText());
+			const later = curlJson('/workers')
+				.workers.find((x) => x.id === w.id)
+				.queues.find((x) => x.port === q.port && x.queue === q.queue);
+			if (qw !== String(w.id) || !(qrx > 0 || q.port !== 'outside') || qrx > later.rx_packets)
+				throw new Error(
+					`queue ${q.port}:${q.queue}: worker '${qw}', ${qrx} RX packets in the panel; the API ${w.id}, ${later.rx_packets}`,
+				);
+		}
+		log(
+			`workers panel: worker ${w.id} lcore ${lcore} queues ${queues}, ${wpps} pkt/s (API ${apiPps}), ${flows} flows, ${dropped} dropped`,
+		);
+	}
+
 	// 3. The alert the traffic raised, with its explanation.
 	const canary = page.locator('#alerts li.alert', { hasText: 'VIGIL TEST dashboard canary' });
 	await until('the signature alert in the alerts panel', () => canary.count(), 20000);

@@ -660,6 +660,17 @@ ctl_api_block_remove(struct ctl_ctx *ctx, uint8_t family, const uint8_t *addr, c
 }
 
 json_t *
+ctl_api_workers(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	return json_pack("{s:f, s:[{s:i, s:i, s:I, s:I, s:{s:I, s:I, s:I}, s:[{s:s, s:i, s:I}]}]}",
+			"interval_s", 1.0, "workers", "id", 0, "lcore", 1, "flows", (json_int_t)3,
+			"rx_packets", (json_int_t)1010, "handoff", "out", (json_int_t)0, "in",
+			(json_int_t)0, "lost", (json_int_t)0, "queues", "port", "outside", "queue",
+			0, "rx_packets", (json_int_t)1000);
+}
+
+json_t *
 ctl_api_rule_counters(struct ctl_ctx *ctx)
 {
 	(void)ctx;

@@ -19,9 +19,21 @@ static const char *doc_text =
 		"   \"tx_packets\": 995, \"tx_bytes\": 63680, \"dropped\": 0, \"tx_full\": 2,"
 		"   \"rx_missed\": 3, \"rx_nombuf\": 0, \"link\": {\"up\": false, \"speed_mbps\": 0}}],"
 		" \"workers\": [{\"id\": 0, \"loops\": 7, \"busy_loops\": 1, \"busy_cycles\": 99,"
-		"   \"rx_bursts\": 1, \"events\": {\"sent\": 7, \"lost\": 3}},"
+		"   \"rx_bursts\": 1, \"events\": {\"sent\": 7, \"lost\": 3},"
+		"   \"rx_packets\": 610, \"rx_bytes\": 39040, \"tx_packets\": 600, \"tx_bytes\": 38400,"
+		"   \"dropped\": 5, \"flows\": {\"active\": 2},"
+		"   \"handoff\": {\"out\": 40, \"in\": 30, \"lost\": 2},"
+		"   \"queues\": [{\"port\": \"outside\", \"queue\": 0, \"rx_packets\": 600,"
+		"     \"rx_bytes\": 38400, \"tx_packets\": 0, \"tx_bytes\": 0, \"dropped\": 5},"
+		"    {\"port\": \"in\\\"si\\\\de\\n\", \"queue\": 1, \"rx_packets\": 10,"
+		"     \"rx_bytes\": 640, \"tx_packets\": 600, \"tx_bytes\": 38400, \"dropped\": 0}]},"
 		"  {\"id\": 1, \"loops\": 8, \"busy_loops\": 2, \"busy_cycles\": 100, \"rx_bursts\": 2,"
-		"   \"events\": {\"sent\": 1, \"lost\": 0}}],"
+		"   \"events\": {\"sent\": 1, \"lost\": 0},"
+		"   \"rx_packets\": 400, \"rx_bytes\": 25600, \"tx_packets\": 405, \"tx_bytes\": 25920,"
+		"   \"dropped\": 0, \"flows\": {\"active\": 1},"
+		"   \"handoff\": {\"out\": 30, \"in\": 40, \"lost\": 0},"
+		"   \"queues\": [{\"port\": \"outside\", \"queue\": 1, \"rx_packets\": 400,"
+		"     \"rx_bytes\": 25600, \"tx_packets\": 10, \"tx_bytes\": 640, \"dropped\": 0}]}],"
 		" \"flows\": {\"active\": 3, \"capacity\": 1024, \"fill\": 0.0029296875, \"created\": 9,"
 		"   \"ended\": {\"fin\": 2, \"timeout\": 1}, \"overflow\": 0, \"tcp_invalid_dropped\": 6,"
 		"   \"tcp_states\": {\"established\": 2}, \"memory_bytes\": 1048576},"
@@ -113,6 +125,23 @@ test_values_and_labels(void **state)
 	assert_line(t, "vigil_policy_would_drop_packets_total 11");
 	assert_line(t, "vigil_worker_events_lost_total{worker=\"0\"} 3");
 	assert_line(t, "vigil_worker_loops_total{worker=\"1\"} 8");
+	/* Per worker, and per queue: the worker's id, the port's name and the queue's index. */
+	assert_line(t, "vigil_worker_rx_packets_total{worker=\"0\"} 610");
+	assert_line(t, "vigil_worker_tx_bytes_total{worker=\"1\"} 25920");
+	assert_line(t, "vigil_worker_dropped_packets_total{worker=\"0\"} 5");
+	assert_line(t, "vigil_worker_flows_active{worker=\"1\"} 1");
+	assert_line(t, "vigil_worker_handoff_packets_total{worker=\"0\",direction=\"out\"} 40");
+	assert_line(t, "vigil_worker_handoff_packets_total{worker=\"0\",direction=\"in\"} 30");
+	assert_line(t, "vigil_worker_handoff_lost_packets_total{worker=\"0\"} 2");
+	assert_line(t, "vigil_queue_rx_packets_total{worker=\"0\",port=\"outside\",queue=\"0\"} "
+		       "600");
+	assert_line(t, "vigil_queue_rx_packets_total{worker=\"1\",port=\"outside\",queue=\"1\"} "
+		       "400");
+	assert_line(t, "vigil_queue_tx_packets_total{worker=\"0\",port=\"in\\\"si\\\\de\\n\","
+		       "queue=\"1\"} 600");
+	assert_line(t, "vigil_queue_dropped_packets_total{worker=\"0\",port=\"outside\",queue=\"0\"} "
+		       "5");
+	assert_line(t, "# TYPE vigil_queue_rx_bytes_total counter");
 	assert_line(t, "vigil_flows_ended_total{reason=\"fin\"} 2");
 	assert_line(t, "vigil_flows_tcp_state{state=\"established\"} 2");
 	assert_line(t, "vigil_flows_active 3");
