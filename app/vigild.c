@@ -19,6 +19,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_version.h>
@@ -139,16 +140,35 @@ service_tick(void *arg, uint64_t now_ms)
  * Tests only: with VIGIL_TEST_STALL_MS=N in the environment, SIGUSR1 sent to one thread
  * (tgkill) holds that thread N ms in the handler, to stall a worker on purpose for the
  * watchdog's test (tests/e2e/test_watchdog.sh). Without the variable SIGUSR1 keeps its default.
+ * Under failure: open, a worker the signal finds inside a queue call (holding a queue's lock:
+ * its queue could not fail over, docs/OPERATIONS.md) is not stalled: the handler says so on
+ * stderr and returns, and the test signals again.
  */
 static long test_stall_ms;
+static struct dp *volatile test_stall_dp;
+
+static void
+test_stall_say(const char *m)
+{
+	ssize_t rc = write(STDERR_FILENO, m, strlen(m));
+
+	(void)rc;
+}
 
 static void
 on_test_stall(int sig)
 {
 	struct timespec ts = { test_stall_ms / 1000, (test_stall_ms % 1000) * 1000000L };
+	struct dp *dp = test_stall_dp;
 	int saved = errno;
 
 	(void)sig;
+	if (dp != NULL && dp_failopen_lcore_locked(dp, rte_lcore_id())) {
+		test_stall_say("vigild: test stall: not now, the thread holds a queue lock\n");
+		errno = saved;
+		return;
+	}
+	test_stall_say("vigild: test stall: the thread stops now\n");
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 	errno = saved;
@@ -713,6 +733,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	if (test_stall_ms > 0)
+		test_stall_dp = dp;
 	/* Before the first policy compiles: its programs' maps reclaim through the workers' RCU. */
 	rl_bpf_maps_set_qsbr(dp_qsbr(dp));
 	vg_notify_status("starting: signatures, policy, workers");
@@ -909,6 +931,7 @@ out:
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
 	rl_bpf_maps_set_qsbr(NULL);
+	test_stall_dp = NULL;
 	dp_free(dp);
 	if (dump != NULL && dump != stdout)
 		fclose(dump);

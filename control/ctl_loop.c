@@ -168,7 +168,11 @@ run_loop(struct ctl_ctx *ctx, const struct ctl_opts *opts, struct rate_state *st
 			ctl_watchdog_tick(ctx->watchdog, t);
 		if (ctx->rates != NULL)
 			ctl_rates_tick(ctx->rates, t);
-		if (work == 0)
+		/* Failure open: a stalled worker's queues are polled on every pass, with no wait
+		 * for work in between (docs/OPERATIONS.md, Watchdog). */
+		bool failover = ctl_watchdog_failover_poll(ctx->watchdog);
+
+		if (work == 0 && !failover)
 			ctl_mailbox_wait(ctx->mailbox, 1000);
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include "ctl_ctx.h"
 #include "ctl_store.h"
 #include "dp.h"
+#include "dp_failopen.h"
 #include "dp_stats.h"
 #include "vg_log.h"
 
@@ -19,8 +20,12 @@ struct wd_worker {
 	uint64_t loops;	    /* the counter at the last change */
 	uint64_t change_ms; /* when it last moved */
 	bool stalled;
+	bool failed_over;      /* failure open: control polls its queues */
+	bool this_failed_over; /* the stall in course was failed over */
 	uint64_t stalls;
+	uint64_t failovers;
 	uint64_t longest_ms;
+	uint64_t fo_packets; /* the fallback's count when this failover began */
 };
 
 struct ctl_watchdog {
@@ -29,14 +34,21 @@ struct ctl_watchdog {
 	unsigned n;
 	pthread_mutex_t mu; /* workers: control writes, API threads read */
 	uint64_t now_ms;
-	uint64_t next_ms; /* the next check: a tenth of the timeout apart, at most 100 ms */
+	uint64_t next_ms;	/* the next check: a tenth of the timeout apart, at most 100 ms */
+	unsigned n_failed_over; /* control only */
 	struct wd_worker *w;
 };
+
+static const char *const failure_names[] = { "closed", "open", NULL };
+
+/* Bursts of a failed-over worker's queues per pass of control's loop, while they come. */
+#define FAILOVER_BURSTS 16
 
 void
 ctl_watchdog_opts_defaults(struct ctl_watchdog_opts *o)
 {
 	o->timeout_ms = 2000;
+	o->failure = CTL_WD_FAILURE_CLOSED;
 }
 
 static const struct vg_yaml_field wd_fields[] = {
@@ -44,6 +56,10 @@ static const struct vg_yaml_field wd_fields[] = {
 			.type = VG_YT_MS,
 			.off = offsetof(struct ctl_watchdog_opts, timeout_ms),
 			.max = 3600 * 1000 },
+	{ .name = "failure",
+			.type = VG_YT_ENUM,
+			.off = offsetof(struct ctl_watchdog_opts, failure),
+			.names = failure_names },
 	{ 0 },
 };
 
@@ -60,6 +76,12 @@ ctl_watchdog_parse(struct vg_yaml *y, yaml_node_t *n, void *obj)
 		vg_yaml_err(y, n, "watchdog.timeout: at least 100ms (or 0 to turn it off)");
 		return -EINVAL;
 	}
+	if (o->timeout_ms == 0 && o->failure == CTL_WD_FAILURE_OPEN) {
+		vg_yaml_err(y, n,
+				"watchdog.failure: open needs the watchdog (a timeout, not 0): "
+				"nothing would tell that a worker stalled");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -71,7 +93,22 @@ ctl_watchdog_create(struct ctl_ctx *ctx, const struct ctl_watchdog_opts *o)
 
 	if (wd == NULL || (wd->w = calloc(n ? n : 1, sizeof(*wd->w))) == NULL) {
 		free(wd);
+		errno = ENOMEM;
 		return NULL;
+	}
+	if (o->failure == CTL_WD_FAILURE_OPEN && o->timeout_ms > 0) {
+		int rc = dp_failopen_enable(ctx->dp);
+
+		if (rc != 0) {
+			CTL_LOG(ERR, "watchdog.failure open: cannot set up the queue locks: %s",
+					strerror(-rc));
+			free(wd->w);
+			free(wd);
+			errno = -rc;
+			return NULL;
+		}
+		CTL_LOG(INFO, "watchdog: failure open: a stalled worker's queues are forwarded "
+			      "unchanged by the control lcore until it comes back");
 	}
 	wd->ctx = ctx;
 	wd->o = *o;
@@ -109,11 +146,100 @@ audit(struct ctl_watchdog *wd, const char *action, unsigned w, const char *detai
 	(void)ctl_store_audit(wd->ctx->store, &a);
 }
 
+/* "in queue 0, out queue 0": the RX queues worker i polls. */
+static void
+queues_text(const struct ctl_watchdog *wd, unsigned i, char *buf, size_t len)
+{
+	uint16_t port[VG_MAX_PORTS], queue[VG_MAX_PORTS];
+	unsigned n = dp_worker_queues(wd->ctx->dp, i, port, queue, VG_MAX_PORTS);
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned k = 0; k < n && k < VG_MAX_PORTS && o < len; k++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s queue %u", k ? ", " : "",
+				dp_port(wd->ctx->dp, port[k])->cfg->name, queue[k]);
+}
+
+static uint64_t
+fo_packets(const struct ctl_watchdog *wd, unsigned i)
+{
+	const struct dp_failopen_counters *c = dp_failopen_counters(wd->ctx->dp, i);
+
+	return c != NULL ? dp_read_u64(&c->packets) : 0;
+}
+
+/* A stall found: say what becomes of the worker's queues, and fail over under failure open. */
+static void
+stalled(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
+{
+	struct wd_worker *w = &wd->w[i];
+	unsigned lcore = dp_worker_lcore(wd->ctx->dp, i);
+	char queues[160], detail[400];
+	const char *action = "worker stalled";
+
+	queues_text(wd, i, queues, sizeof(queues));
+	w->stalled = true;
+	w->stalls++;
+	if (wd->o.failure != CTL_WD_FAILURE_OPEN) {
+		snprintf(detail, sizeof(detail),
+				"worker %u (lcore %u) has not run its loop for %" PRIu64
+				" ms: failure closed: queues of worker %u not forwarded (%s)",
+				i, lcore, ms, i, queues[0] ? queues : "none");
+	} else if (queues[0] == '\0') {
+		snprintf(detail, sizeof(detail),
+				"worker %u (lcore %u) has not run its loop for %" PRIu64
+				" ms: failure open, but it polls no queue: the frames the dispatch "
+				"hands it wait in its rings (lost when they are full)",
+				i, lcore, ms);
+	} else {
+		w->failed_over = w->this_failed_over = true;
+		w->failovers++;
+		w->fo_packets = fo_packets(wd, i);
+		wd->n_failed_over++;
+		action = "worker failed over";
+		snprintf(detail, sizeof(detail),
+				"worker %u (lcore %u) has not run its loop for %" PRIu64
+				" ms: failure open: queues of worker %u (%s) failed over: the "
+				"control lcore forwards them unchanged, without inspection",
+				i, lcore, ms, i, queues);
+	}
+	CTL_LOG(WARNING, "watchdog: %s", detail);
+	audit(wd, action, i, detail);
+}
+
+static void
+resumed(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
+{
+	struct wd_worker *w = &wd->w[i];
+	unsigned lcore = dp_worker_lcore(wd->ctx->dp, i);
+	char detail[400];
+
+	w->stalled = false;
+	if (w->failed_over) {
+		/* The poll hands the queues back as soon as it sees the loop move; this is the
+		 * check that found the stall over first. */
+		w->failed_over = false;
+		wd->n_failed_over--;
+	}
+	if (w->this_failed_over)
+		snprintf(detail, sizeof(detail),
+				"worker %u (lcore %u) runs again after %" PRIu64
+				" ms without a loop: fail-open ends, its queues are handed back "
+				"(%" PRIu64 " frames forwarded unchanged meanwhile)",
+				i, lcore, ms, fo_packets(wd, i) - w->fo_packets);
+	else
+		snprintf(detail, sizeof(detail),
+				"worker %u (lcore %u) runs again after %" PRIu64
+				" ms without a loop: it serves its queues again",
+				i, lcore, ms);
+	w->this_failed_over = false;
+	CTL_LOG(NOTICE, "watchdog: %s", detail);
+	audit(wd, "worker resumed", i, detail);
+}
+
 void
 ctl_watchdog_tick(struct ctl_watchdog *wd, uint64_t now_ms)
 {
-	char detail[160];
-
 	if (wd == NULL || wd->o.timeout_ms == 0 || now_ms < wd->next_ms)
 		return;
 	wd->next_ms = now_ms + (wd->o.timeout_ms / 10 < 100 ? wd->o.timeout_ms / 10 : 100);
@@ -122,20 +248,10 @@ ctl_watchdog_tick(struct ctl_watchdog *wd, uint64_t now_ms)
 	for (unsigned i = 0; i < wd->n; i++) {
 		struct wd_worker *w = &wd->w[i];
 		uint64_t loops = dp_read_u64(&dp_worker_counters(wd->ctx->dp, i)->loops);
-		unsigned lcore = dp_worker_lcore(wd->ctx->dp, i);
 
 		if (w->change_ms == 0 || loops != w->loops) {
-			if (w->stalled) {
-				uint64_t ms = now_ms - w->change_ms;
-
-				w->stalled = false;
-				snprintf(detail, sizeof(detail),
-						"worker %u (lcore %u) runs again after %" PRIu64
-						" ms without a loop",
-						i, lcore, ms);
-				CTL_LOG(NOTICE, "watchdog: %s", detail);
-				audit(wd, "worker resumed", i, detail);
-			}
+			if (w->stalled)
+				resumed(wd, i, now_ms - w->change_ms);
 			w->loops = loops;
 			w->change_ms = now_ms;
 			continue;
@@ -144,33 +260,60 @@ ctl_watchdog_tick(struct ctl_watchdog *wd, uint64_t now_ms)
 
 		if (ms > w->longest_ms)
 			w->longest_ms = ms;
-		if (!w->stalled && ms >= wd->o.timeout_ms) {
-			w->stalled = true;
-			w->stalls++;
-			snprintf(detail, sizeof(detail),
-					"worker %u (lcore %u) has not run its loop for %" PRIu64
-					" ms: its queues are not served, nothing crosses them",
-					i, lcore, ms);
-			CTL_LOG(WARNING, "watchdog: %s", detail);
-			audit(wd, "worker stalled", i, detail);
-		}
+		if (!w->stalled && ms >= wd->o.timeout_ms)
+			stalled(wd, i, ms);
 	}
 	pthread_mutex_unlock(&wd->mu);
+}
+
+bool
+ctl_watchdog_failover_poll(struct ctl_watchdog *wd)
+{
+	if (wd == NULL || wd->n_failed_over == 0)
+		return false;
+	for (unsigned i = 0; i < wd->n; i++) {
+		struct wd_worker *w = &wd->w[i];
+
+		if (!w->failed_over)
+			continue;
+		/* The worker's loop moved: it polls its queues again (under the same locks), so
+		 * the fallback stops here; the next check reports the recovery. */
+		if (dp_read_u64(&dp_worker_counters(wd->ctx->dp, i)->loops) != w->loops) {
+			pthread_mutex_lock(&wd->mu);
+			w->failed_over = false;
+			wd->n_failed_over--;
+			pthread_mutex_unlock(&wd->mu);
+			continue;
+		}
+		for (unsigned b = 0; b < FAILOVER_BURSTS; b++)
+			if (dp_failopen_poll(wd->ctx->dp, i) == 0)
+				break;
+	}
+	return wd->n_failed_over > 0;
 }
 
 json_t *
 ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned i)
 {
+	const struct dp_failopen_counters *c;
 	json_t *j;
 
 	if (wd == NULL || i >= wd->n)
 		return json_null();
+	c = dp_failopen_counters(wd->ctx->dp, i);
 	pthread_mutex_lock(&wd->mu);
 	const struct wd_worker *w = &wd->w[i];
-	j = json_pack("{s:b, s:I, s:I, s:I, s:I}", "stalled", w->stalled, "stalled_ms",
+	j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:{s:I, s:I, s:I, s:I}}", "stalled",
+			w->stalled, "stalled_ms",
 			(json_int_t)(w->stalled ? wd->now_ms - w->change_ms : 0), "stalls",
 			(json_int_t)w->stalls, "longest_stall_ms", (json_int_t)w->longest_ms,
-			"timeout_ms", (json_int_t)wd->o.timeout_ms);
+			"timeout_ms", (json_int_t)wd->o.timeout_ms, "failure",
+			failure_names[wd->o.failure], "failed_over", w->failed_over, "failovers",
+			(json_int_t)w->failovers, "failopen", "packets",
+			(json_int_t)(c ? dp_read_u64(&c->packets) : 0), "bytes",
+			(json_int_t)(c ? dp_read_u64(&c->bytes) : 0), "tx_full",
+			(json_int_t)(c ? dp_read_u64(&c->tx_full) : 0), "busy",
+			(json_int_t)(c ? dp_read_u64(&c->busy) : 0));
 	pthread_mutex_unlock(&wd->mu);
 	return j;
 }

@@ -15,6 +15,7 @@
 
 #include "dp.h"
 #include "dp_block.h"
+#include "dp_failopen.h"
 #include "dp_reasm.h"
 #include "dp_worker.h"
 #include "vg_log.h"
@@ -574,6 +575,7 @@ dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *ou
 		out->dropped += dp_read_u64(&c->dropped);
 		out->tx_full += dp_read_u64(&c->tx_full);
 	}
+	dp_failopen_add_port_counters(dp, port, out);
 }
 
 uint64_t
@@ -597,4 +599,56 @@ dp_worker_queues(const struct dp *dp, unsigned w, uint16_t *port, uint16_t *queu
 		queue[i] = wk->rx[i].queue;
 	}
 	return wk->n_rx;
+}
+
+int
+dp_failopen_enable(struct dp *dp)
+{
+	if (dp->launched)
+		return -EBUSY;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		int rc = dp_failopen_attach(dp->workers[i]);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+unsigned
+dp_failopen_poll(struct dp *dp, unsigned w)
+{
+	return w < dp->n_workers ? dp_failopen_poll_worker(dp->workers[w]) : 0;
+}
+
+const struct dp_failopen_counters *
+dp_failopen_counters(const struct dp *dp, unsigned w)
+{
+	return w < dp->n_workers && dp->workers[w]->fo != NULL ? &dp->workers[w]->fo->ctr : NULL;
+}
+
+void
+dp_failopen_add_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		const struct dp_port_counters *c;
+
+		if (dp->workers[w]->fo == NULL)
+			continue;
+		c = &dp->workers[w]->fo->ctr.port[port];
+		out->rx_pkts += dp_read_u64(&c->rx_pkts);
+		out->rx_bytes += dp_read_u64(&c->rx_bytes);
+		out->tx_pkts += dp_read_u64(&c->tx_pkts);
+		out->tx_bytes += dp_read_u64(&c->tx_bytes);
+		out->tx_full += dp_read_u64(&c->tx_full);
+	}
+}
+
+bool
+dp_failopen_lcore_locked(const struct dp *dp, unsigned lcore)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		if (dp->workers[w]->lcore == lcore)
+			return dp_failopen_locked(dp->workers[w]);
+	return false;
 }

@@ -157,4 +157,32 @@ uint64_t dp_total_rx(const struct dp *dp);
 unsigned dp_worker_queues(
 		const struct dp *dp, unsigned w, uint16_t *port, uint16_t *queue, unsigned max);
 
+/*
+ * Fail-open (watchdog.failure: open; dataplane/dp_failopen.h): give every worker's RX and TX
+ * queues the locks a fallback needs to poll them while the worker is stalled. Before
+ * dp_launch(); returns 0, -EBUSY once launched, or -ENOMEM.
+ */
+int dp_failopen_enable(struct dp *dp);
+
+/*
+ * One pass of the fallback over worker w's RX queues: each burst goes unchanged to the pair's
+ * other port, on w's TX queue of it. One thread at a time (control's lcore), and only while w
+ * is stalled; a no-op without dp_failopen_enable(). Returns the frames received.
+ */
+unsigned dp_failopen_poll(struct dp *dp, unsigned w);
+
+/* What the fallback did for worker w (NULL without fail-open). Any thread (dp_read_u64). */
+struct dp_failopen_counters;
+const struct dp_failopen_counters *dp_failopen_counters(const struct dp *dp, unsigned w);
+
+/* Add the fallback's frames of port (config index) to out (dp_port_counters() does). */
+void dp_failopen_add_port_counters(
+		const struct dp *dp, unsigned port, struct dp_port_counters *out);
+
+/*
+ * True while a queue lock of the worker on lcore is taken. Async-signal-safe: the test stall
+ * hook (app/vigild.c) stalls a worker only outside its queue calls.
+ */
+bool dp_failopen_lcore_locked(const struct dp *dp, unsigned lcore);
+
 #endif /* DP_H */

@@ -280,6 +280,7 @@ dp_worker_free(struct dp_worker *w)
 	dp_reasm_free(w->reasm);
 	rl_src_table_free(w->rate_src);
 	rte_free(w->stage);
+	rte_free(w->fo);
 	rte_ring_free(w->events);
 	rte_free(w);
 }
@@ -353,6 +354,21 @@ tx_unlock(struct dp_worker *w, uint16_t port)
 {
 	if (unlikely(w->txlock[port] != NULL))
 		rte_spinlock_unlock(w->txlock[port]);
+}
+
+/* With fail-open configured, an RX queue is polled under its lock (dp_failopen.h). */
+static inline void
+rx_lock(const struct dp_rx_source *s)
+{
+	if (unlikely(s->rxlock != NULL))
+		rte_spinlock_lock(s->rxlock);
+}
+
+static inline void
+rx_unlock(const struct dp_rx_source *s)
+{
+	if (unlikely(s->rxlock != NULL))
+		rte_spinlock_unlock(s->rxlock);
 }
 
 static inline uint64_t
@@ -1577,8 +1593,11 @@ poll_queues(struct dp_worker *w)
 	for (unsigned i = 0; i < w->n_rx; i++) {
 		const struct dp_rx_source *s = &w->rx[i];
 		uint64_t t = stage_start(w);
-		uint16_t n = rte_eth_rx_burst(s->port_id, s->queue, pkts, (uint16_t)w->burst);
+		uint16_t n;
 
+		rx_lock(s);
+		n = rte_eth_rx_burst(s->port_id, s->queue, pkts, (uint16_t)w->burst);
+		rx_unlock(s);
 		if (n == 0)
 			continue;
 		stage_end(w, DP_ST_RX, t);
@@ -1614,8 +1633,10 @@ poll_queues_in_time_order(struct dp_worker *w, bool final)
 				uint64_t t = stage_start(w);
 
 				st->head[i] = 0;
+				rx_lock(&w->rx[i]);
 				st->len[i] = rte_eth_rx_burst(w->rx[i].port_id, w->rx[i].queue,
 						st->pkts[i], (uint16_t)w->burst);
+				rx_unlock(&w->rx[i]);
 				if (st->len[i] > 0)
 					stage_end(w, DP_ST_RX, t);
 			}

@@ -39,6 +39,8 @@ struct dp_rx_source {
 	uint16_t queue;
 	uint16_t peer; /* config index of the egress port */
 	bool dispatch; /* software dispatch: hand other workers' frames to them */
+	/* Fail-open (dp_failopen.h): the queue's lock, taken around each RX burst; else NULL. */
+	rte_spinlock_t *rxlock;
 };
 
 /*
@@ -134,8 +136,10 @@ struct dp_worker {
 	uint16_t tx_port_id[VG_MAX_PORTS];
 	uint16_t txq[VG_MAX_PORTS];
 	struct rte_eth_dev_tx_buffer *txb[VG_MAX_PORTS];
-	/* The TX queue's lock when workers share it (software dispatch), else NULL. */
+	/* The TX queue's lock when workers share it (software dispatch) or a fail-open fallback
+	 * may use it (dp_failopen.h), else NULL. */
 	rte_spinlock_t *txlock[VG_MAX_PORTS];
+	struct dp_failopen *fo; /* fail-open's locks and counters (NULL: failure closed) */
 	uint16_t n_ports;
 	struct dp_handoff ho;
 

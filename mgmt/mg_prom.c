@@ -185,6 +185,25 @@ static const struct prom_row rows[] = {
 			"Times the watchdog found the worker's loop stopped for longer than "
 			"watchdog.timeout.",
 			"workers[].watchdog.stalls", "worker", "id", NULL },
+	{ "vigil_worker_failed_over", "gauge",
+			"1 while the stalled worker's queues are forwarded unchanged by the control "
+			"lcore (watchdog.failure: open).",
+			"workers[].watchdog.failed_over", "worker", "id", NULL },
+	{ "vigil_worker_failovers_total", "counter",
+			"Times the worker's queues were failed over to the control lcore.",
+			"workers[].watchdog.failovers", "worker", "id", NULL },
+	{ "vigil_worker_failopen_packets_total", "counter",
+			"Frames of the worker's queues forwarded unchanged, without inspection, while "
+			"it was stalled (watchdog.failure: open).",
+			"workers[].watchdog.failopen.packets", "worker", "id", NULL },
+	{ "vigil_worker_failopen_tx_full_total", "counter",
+			"Frames fail-open received but could not send (the TX queue was full or "
+			"stayed locked).",
+			"workers[].watchdog.failopen.tx_full", "worker", "id", NULL },
+	{ "vigil_worker_failopen_busy_total", "counter",
+			"Queue polls fail-open skipped because the queue's lock was held (a worker "
+			"stalled inside a queue call).",
+			"workers[].watchdog.failopen.busy", "worker", "id", NULL },
 	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
 			"worker", "id", NULL },
 	{ "vigil_worker_busy_loops_total", "counter",

@@ -715,7 +715,12 @@ function renderStatus(s, p, dt) {
 					h('span', {
 						class: 'badge ' + (wd.stalled ? 'warn' : 'ok'),
 						text: wd.stalled
-							? `stalled ${fmtInt(wd.stalled_ms)} ms`
+							? `stalled ${fmtInt(wd.stalled_ms)} ms` +
+								(wd.failed_over
+									? ` · failed over: ${fmtInt(wd.failopen && wd.failopen.packets)} forwarded uninspected`
+									: wd.failure === 'closed'
+										? ' · queues not forwarded'
+										: '')
 							: wd.stalls
 								? `ok (${fmtInt(wd.stalls)} stalls)`
 								: 'ok',
