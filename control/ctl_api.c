@@ -323,6 +323,7 @@ ctl_api_workers(struct ctl_ctx *ctx)
 			json_t *wd = ctl_watchdog_worker_json(ctx->watchdog, w);
 
 			json_object_set(j, "stalled", json_object_get(wd, "stalled"));
+			json_object_set(j, "failed_over", json_object_get(wd, "failed_over"));
 			json_decref(wd);
 		}
 		json_array_append_new(workers, j);
