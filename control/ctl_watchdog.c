@@ -26,6 +26,7 @@ struct wd_worker {
 	uint64_t failovers;
 	uint64_t longest_ms;
 	uint64_t fo_packets; /* the fallback's count when this failover began */
+	char last[400];	     /* the last stall or recovery, as logged */
 };
 
 struct ctl_watchdog {
@@ -203,6 +204,7 @@ stalled(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
 				"control lcore forwards them unchanged, without inspection",
 				i, lcore, ms, i, queues);
 	}
+	snprintf(w->last, sizeof(w->last), "%s", detail);
 	CTL_LOG(WARNING, "watchdog: %s", detail);
 	audit(wd, action, i, detail);
 }
@@ -233,6 +235,7 @@ resumed(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
 				" ms without a loop: it serves its queues again",
 				i, lcore, ms);
 	w->this_failed_over = false;
+	snprintf(w->last, sizeof(w->last), "%s", detail);
 	CTL_LOG(NOTICE, "watchdog: %s", detail);
 	audit(wd, "worker resumed", i, detail);
 }
@@ -303,8 +306,8 @@ ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned i)
 	c = dp_failopen_counters(wd->ctx->dp, i);
 	pthread_mutex_lock(&wd->mu);
 	const struct wd_worker *w = &wd->w[i];
-	j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:{s:I, s:I, s:I, s:I}}", "stalled",
-			w->stalled, "stalled_ms",
+	j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:{s:I, s:I, s:I, s:I}, s:s?}",
+			"stalled", w->stalled, "stalled_ms",
 			(json_int_t)(w->stalled ? wd->now_ms - w->change_ms : 0), "stalls",
 			(json_int_t)w->stalls, "longest_stall_ms", (json_int_t)w->longest_ms,
 			"timeout_ms", (json_int_t)wd->o.timeout_ms, "failure",
@@ -313,7 +316,8 @@ ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned i)
 			(json_int_t)(c ? dp_read_u64(&c->packets) : 0), "bytes",
 			(json_int_t)(c ? dp_read_u64(&c->bytes) : 0), "tx_full",
 			(json_int_t)(c ? dp_read_u64(&c->tx_full) : 0), "busy",
-			(json_int_t)(c ? dp_read_u64(&c->busy) : 0));
+			(json_int_t)(c ? dp_read_u64(&c->busy) : 0), "last_event",
+			w->last[0] ? w->last : NULL);
 	pthread_mutex_unlock(&wd->mu);
 	return j;
 }

@@ -56,7 +56,8 @@ bool ctl_watchdog_failover_poll(struct ctl_watchdog *wd);
 
 /*
  * Worker w for the status: {stalled, stalled_ms, stalls, longest_stall_ms, timeout_ms, failure,
- * failed_over, failovers, failopen {packets, bytes, tx_full, busy}}. Any thread.
+ * failed_over, failovers, failopen {packets, bytes, tx_full, busy}, last_event (the last stall
+ * or recovery as logged, null before the first)}. Any thread.
  */
 json_t *ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned w);
 

@@ -32,7 +32,7 @@ struct dp_worker;
 struct dp_failopen_counters {
 	uint64_t packets; /* frames forwarded unchanged */
 	uint64_t bytes;
-	uint64_t tx_full; /* received, but the peer's TX queue had no room (or stayed locked): freed */
+	uint64_t tx_full; /* received, not sent: the TX queue was full or stayed locked */
 	uint64_t busy;	  /* polls of a queue skipped: its lock was held (the stalled worker's?) */
 	/* Per port (config index): rx_pkts/rx_bytes at the ingress, tx_pkts/tx_bytes/tx_full at
 	 * the egress, added to the port's counters (dp_port_counters()). */

@@ -6,6 +6,8 @@
  * Everything a worker writes on the fast path lives in its own cache-aligned structs; it shares
  * nothing writable with other workers and never takes a lock, allocates or makes a system call
  * while packets flow (the optional idle sleep happens only when a whole loop found no packet).
+ * Two exceptions take a lock per burst: TX queues that the software dispatch shares among
+ * workers, and under watchdog.failure: open the queues a fallback may poll (dp_failopen.h).
  */
 #ifndef DP_WORKER_H
 #define DP_WORKER_H

@@ -105,6 +105,8 @@ if [[ $MODE == closed ]]; then
 	[[ $failed_over == False && $fo2 == 0 ]] || fail "failure closed, yet failed over ($failed_over, $fo2 packets)"
 	grep -q "failure closed: queues of worker 0 not forwarded (in queue 0, out queue 0)" "$WORK/vigild.log" ||
 		fail "no 'failure closed' log line"
+	[[ $(get 'wd["last_event"]') == *"failure closed: queues of worker 0 not forwarded"* ]] ||
+		fail "the status' last_event does not say failure closed: $(get 'wd["last_event"]')"
 	say "the stall is reported (status, metrics, log) and nothing crosses meanwhile: ok"
 else
 	((tx2 > tx1)) || fail "nothing crossed during the stall under failure open ($tx1 -> $tx2)"
@@ -115,6 +117,8 @@ else
 	((n > 0)) || fail "metrics: vigil_worker_failopen_packets_total is '$n'"
 	grep -q "failure open: queues of worker 0 (in queue 0, out queue 0) failed over" "$WORK/vigild.log" ||
 		fail "no 'failed over' log line"
+	[[ $(get 'wd["last_event"]') == *"failure open: queues of worker 0 (in queue 0, out queue 0) failed over"* ]] ||
+		fail "the status' last_event does not say failed over: $(get 'wd["last_event"]')"
 	say "stalled and failed over: $((tx2 - tx1)) frames crossed in 0.3 s, forwarded by the control lcore: ok"
 fi
 
