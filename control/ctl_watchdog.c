@@ -232,8 +232,11 @@ resumed(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
 	else
 		snprintf(detail, sizeof(detail),
 				"worker %u (lcore %u) runs again after %" PRIu64
-				" ms without a loop: it serves its queues again",
-				i, lcore, ms);
+				" ms without a loop: %s",
+				i, lcore, ms,
+				dp_worker_queues(wd->ctx->dp, i, NULL, NULL, 0) > 0
+						? "it serves its queues again"
+						: "it takes the frames handed to it again");
 	w->this_failed_over = false;
 	snprintf(w->last, sizeof(w->last), "%s", detail);
 	CTL_LOG(NOTICE, "watchdog: %s", detail);
