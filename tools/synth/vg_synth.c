@@ -101,9 +101,13 @@
 			RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |   \
 			RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 |                      \
 			RTE_ETH_RSS_NONFRAG_IPV6_OTHER | RTE_ETH_RSS_NONFRAG_IPV6_TCP | \
-			RTE_ETH_RSS_NONFRAG_IPV6_UDP)
-#define VS_RSS_V4     (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
-#define VS_RSS_V6     (RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER)
+			RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_IPV6_EX |            \
+			RTE_ETH_RSS_IPV6_TCP_EX | RTE_ETH_RSS_IPV6_UDP_EX)
+#define VS_RSS_V4 (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
+/* the _EX functions (addresses from extension headers) hash as the plain ones here */
+#define VS_RSS_V6                                                                    \
+	(RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER | \
+			RTE_ETH_RSS_IPV6_EX)
 #define VS_SHUF_CHUNK 32 /* shuffled entries drawn and prefetched at a time */
 
 #define VS_LOG(level, ...) rte_log(RTE_LOG_##level, RTE_LOGTYPE_PMD, VS_NAME ": " __VA_ARGS__)
@@ -383,8 +387,8 @@ vs_rss_hash(const uint8_t *key, uint64_t hf, const uint8_t *p, uint32_t len, uin
 			l4off += (uint32_t)(p[l4off + 1] + 1) * 8;
 		}
 		l3bits = VS_RSS_V6;
-		tcpbit = RTE_ETH_RSS_NONFRAG_IPV6_TCP;
-		udpbit = RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+		tcpbit = RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_IPV6_TCP_EX;
+		udpbit = RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_IPV6_UDP_EX;
 	} else {
 		return false;
 	}
