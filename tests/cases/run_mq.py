@@ -17,6 +17,8 @@ these tests check correctness, not speed. Every multi-worker run must show:
   - every flow (5-tuple, either direction) in flow events comes from one worker only;
   - the per-worker counters (status workers[]: flows, parse, policy, fragments, events) sum to
     the totals, and the packets the workers parsed are the packets the ports received;
+  - shutdown drained every worker's events: the events file holds every event the workers
+    sent, none lost;
   - as many mid-stream pick-ups as one worker (a connection split between two workers would
     be picked up mid-stream by the one that missed its start: counted twice);
   - the frames each port sent equal the one-worker run's, as multisets (queues are written
@@ -178,6 +180,10 @@ class Variant:
                 s = sum(x.get(path, 0) for x in per)
                 if s != total:
                     problems.append(f"{sec}.{path}: workers sum to {s}, total {total}")
+        # shutdown drained every worker's events: all sent reached the events file, none lost
+        ev = stats.get("events", {})
+        if ev.get("lost") or ev.get("sent") != len(events):
+            problems.append(f"events: {ev} from the workers, {len(events)} in the file")
         rx = sum(p["rx_packets"] for p in stats["ports"])
         parsed = sum(w["parse"]["ipv4"] + w["parse"]["ipv6"] + w["parse"]["non_ip"]
                      for w in workers)
