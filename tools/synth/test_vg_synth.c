@@ -27,7 +27,7 @@
 
 #include "vg_test.h"
 
-enum { P_GEN, P_UDP, P_PCAP, P_NOKEY, P_HS, N_PORTS };
+enum { P_GEN, P_UDP, P_PCAP, P_NOKEY, P_HS, P_BIG, N_PORTS };
 
 static struct rte_mempool *pool;
 static char tx_path[256];
@@ -191,27 +191,30 @@ test_key_refused(void **state)
 }
 
 /*
- * Generated flows on 4 queues with the symmetric key: the queues partition the 1000 flows'
- * 2000 directions, both directions of a flow on one queue, every frame on its hash's queue.
+ * Generated flows on nq queues with the symmetric key: the queues partition the flows' two
+ * directions, both directions of a flow on one queue, every frame on its hash's queue. In seq
+ * order a queue walks its list round and round: read until its first frame comes again.
  */
 static void
-test_generated_symmetric(void **state)
+generated_symmetric(uint16_t port, unsigned flows, uint16_t nq)
 {
 	const uint64_t hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP;
-	static int16_t queue_of[1000][2];
+	int8_t(*queue_of)[2] = malloc(sizeof(*queue_of) * flows);
 	uint16_t reta[128];
-	unsigned per_queue[4] = { 0 }, seen = 0;
+	unsigned per_queue[16] = { 0 }, seen = 0;
 
-	(void)state;
-	memset(queue_of, 0xff, sizeof(queue_of));
-	assert_int_equal(setup(P_GEN, 4, hf, sym_key), 0);
-	assert_int_equal(rte_eth_dev_start(P_GEN), 0);
-	reta_of(P_GEN, reta);
-	for (uint16_t q = 0; q < 4; q++) {
-		/* seq order walks the queue's list (at most 2000) round and round */
-		for (unsigned got = 0; got < 4096;) {
+	assert_non_null(queue_of);
+	memset(queue_of, 0xff, sizeof(*queue_of) * flows);
+	assert_int_equal(setup(port, nq, hf, sym_key), 0);
+	assert_int_equal(rte_eth_dev_start(port), 0);
+	reta_of(port, reta);
+	for (uint16_t q = 0; q < nq; q++) {
+		unsigned first_f = UINT32_MAX, first_dir = 0, got = 0;
+		bool round = false;
+
+		while (!round) {
 			struct rte_mbuf *b[32];
-			uint16_t n = rte_eth_rx_burst(P_GEN, q, b, 32);
+			uint16_t n = rte_eth_rx_burst(port, q, b, 32);
 
 			assert_int_equal(n, 32);
 			for (uint16_t i = 0; i < n; i++) {
@@ -221,24 +224,47 @@ test_generated_symmetric(void **state)
 				unsigned dir = t.w[0] >> 24 == 10 ? 0 : 1;
 
 				check_frame(b[i], q, hf, sym_key, reta);
-				assert_true(f < 1000);
-				if (queue_of[f][dir] < 0) {
-					queue_of[f][dir] = (int16_t)q;
-					per_queue[q]++;
-					seen++;
+				assert_true(f < flows);
+				if (got++ == 0) {
+					first_f = f;
+					first_dir = dir;
+				} else if (f == first_f && dir == first_dir) {
+					round = true;
 				}
-				assert_int_equal(queue_of[f][dir], q);
+				if (round)
+					continue;
+				/* once per round: a second sighting before the round ends is a
+				 * frame listed twice */
+				assert_int_equal(queue_of[f][dir], -1);
+				queue_of[f][dir] = (int8_t)q;
+				per_queue[q]++;
+				seen++;
 			}
-			got += n;
 			rte_pktmbuf_free_bulk(b, n);
 		}
 	}
-	assert_int_equal(seen, 2000);
-	for (unsigned f = 0; f < 1000; f++)
+	assert_int_equal(seen, 2 * flows);
+	for (unsigned f = 0; f < flows; f++)
 		assert_int_equal(queue_of[f][0], queue_of[f][1]);
-	for (unsigned q = 0; q < 4; q++)
-		assert_true(per_queue[q] > 2000 / 4 / 2); /* a fair spread, not one queue */
-	rte_eth_dev_stop(P_GEN);
+	for (unsigned q = 0; q < nq; q++)
+		assert_true(per_queue[q] > 2 * flows / nq / 2); /* a fair spread, not one queue */
+	rte_eth_dev_stop(port);
+	free(queue_of);
+}
+
+static void
+test_generated_symmetric(void **state)
+{
+	(void)state;
+	generated_symmetric(P_GEN, 1000, 4);
+}
+
+/* more entries than 16 bits count: 160000 flow directions on 2 queues */
+static void
+test_generated_many(void **state)
+{
+	(void)state;
+	generated_symmetric(P_BIG, 80000, 2);
 }
 
 /* Shuffled UDP on 2 queues with the device's default key, read back with rss_hash_conf_get. */
@@ -439,7 +465,7 @@ int
 main(void)
 {
 	const char *so = getenv("VG_SYNTH");
-	char prefix[64], dev[5][512], tmp[] = "/tmp/vgsynth-test-XXXXXX";
+	char prefix[64], dev[6][512], tmp[] = "/tmp/vgsynth-test-XXXXXX";
 
 	cap_path = getenv("VG_SYNTH_PCAP");
 	if (so == NULL || cap_path == NULL || mkdtemp(tmp) == NULL) {
@@ -457,10 +483,11 @@ main(void)
 	snprintf(dev[2], sizeof(dev[2]), "net_vgsynth2,pcap=%s,tx_pcap=%s", cap_path, tx_path);
 	snprintf(dev[3], sizeof(dev[3]), "net_vgsynth3,sym_key=0");
 	snprintf(dev[4], sizeof(dev[4]), "net_vgsynth4,flows=500,handshake=1");
+	snprintf(dev[5], sizeof(dev[5]), "net_vgsynth5,flows=80000");
 	char *argv[] = { "test_vg_synth", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, "-d", (char *)so,
 		"--vdev", dev[0], "--vdev", dev[1], "--vdev", dev[2], "--vdev", dev[3], "--vdev",
-		dev[4], NULL };
+		dev[4], "--vdev", dev[5], NULL };
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0 ||
 			rte_eth_dev_count_avail() != N_PORTS) {
 		fprintf(stderr, "EAL with the plugin and %d ports did not start\n", N_PORTS);
@@ -473,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_key_refused),
 		cmocka_unit_test(test_generated_symmetric),
+		cmocka_unit_test(test_generated_many),
 		cmocka_unit_test(test_generated_default_key),
 		cmocka_unit_test(test_reta_update),
 		cmocka_unit_test(test_handshake),

@@ -914,7 +914,9 @@ vs_assign_frames(struct vs_eth_dev *dev)
 	for (uint32_t i = 0; i < pp->n_frames; i++) {
 		pp->idx[at[pp->frames[i].queue]++] = i;
 	}
-	for (uint16_t q = 0, first = 0; q < d->nb_rx_queues; q++) {
+	uint32_t first = 0;
+
+	for (uint16_t q = 0; q < d->nb_rx_queues; q++) {
 		struct vs_rxq *rq = d->rx_queues[q];
 
 		if (rq != NULL) {
@@ -929,7 +931,7 @@ vs_assign_frames(struct vs_eth_dev *dev)
 			rq->ts_off = pp->ts_off;
 			rq->ts_flag = pp->ts_flag;
 		}
-		first += (uint16_t)count[q];
+		first += count[q];
 	}
 	return 0;
 }
@@ -982,7 +984,9 @@ vs_assign_flows(struct vs_eth_dev *dev)
 		pp->ent[at[pp->reta[hash[i] % VS_RETA_SIZE]]++] = VS_ENT(hash[i], hashed, f, dir);
 	}
 	free(hash);
-	for (uint16_t q = 0, first = 0; q < d->nb_rx_queues; q++) {
+	uint32_t first = 0;
+
+	for (uint16_t q = 0; q < d->nb_rx_queues; q++) {
 		struct vs_rxq *rq = d->rx_queues[q];
 
 		if (rq != NULL) {
