@@ -71,6 +71,13 @@ struct tuple {
 	uint8_t tcp_flags;
 };
 
+/* a big-endian 32-bit field at any alignment, in host order */
+static uint32_t
+ld32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* The frame's addresses and ports, found with rte_net_get_ptype (not the PMD's parser). */
 static struct tuple
 tuple_of(struct rte_mbuf *m)
@@ -84,13 +91,13 @@ tuple_of(struct rte_mbuf *m)
 	if (RTE_ETH_IS_IPV4_HDR(pt)) {
 		t.ip = true;
 		t.n_addr = 2;
-		t.w[0] = rte_be_to_cpu_32(*(const uint32_t *)(l3 + 12));
-		t.w[1] = rte_be_to_cpu_32(*(const uint32_t *)(l3 + 16));
+		t.w[0] = ld32(l3 + 12);
+		t.w[1] = ld32(l3 + 16);
 	} else if (RTE_ETH_IS_IPV6_HDR(pt)) {
 		t.ip = t.v6 = true;
 		t.n_addr = 8;
 		for (unsigned i = 0; i < 8; i++)
-			t.w[i] = rte_be_to_cpu_32(*(const uint32_t *)(l3 + 8 + 4 * i));
+			t.w[i] = ld32(l3 + 8 + 4 * i);
 	}
 	t.frag = (pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_FRAG;
 	if ((pt & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP) {
@@ -220,7 +227,7 @@ generated_symmetric(uint16_t port, unsigned flows, uint16_t nq)
 			for (uint16_t i = 0; i < n; i++) {
 				struct tuple t = tuple_of(b[i]);
 				uint32_t client = t.w[0] >> 24 == 10 ? t.w[0] : t.w[1];
-				unsigned f = client - RTE_IPV4(10, 0, 0, 1);
+				unsigned f = client - 0x0a000001u /* 10.0.0.1 */;
 				unsigned dir = t.w[0] >> 24 == 10 ? 0 : 1;
 
 				check_frame(b[i], q, hf, sym_key, reta);

@@ -109,6 +109,9 @@
 #define VS_RSS_V6                                                                    \
 	(RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER | \
 			RTE_ETH_RSS_IPV6_EX)
+/* 10.0.0.1 and 192.168.0.1 (RTE_IPV4 shifts an int: 192 << 24 overflows it) */
+#define VS_CLIENT0    0x0a000001u
+#define VS_SERVER0    0xc0a80001u
 #define VS_SHUF_CHUNK 32 /* shuffled entries drawn and prefetched at a time */
 
 #define VS_LOG(level, ...) rte_log(RTE_LOG_##level, RTE_LOGTYPE_PMD, VS_NAME ": " __VA_ARGS__)
@@ -262,8 +265,8 @@ vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, ui
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
-	uint32_t client = RTE_IPV4(10, 0, 0, 1) + f;
-	uint32_t server = RTE_IPV4(192, 168, 0, 1) + (f & 0xffff);
+	uint32_t client = VS_CLIENT0 + f;
+	uint32_t server = VS_SERVER0 + (f & 0xffff);
 	uint16_t cport = (uint16_t)(1024 + f % 64512);
 	/* IP length: the frame's, except a minimum-size TCP frame without data (pure ACK, 40
 	 * bytes, then Ethernet padding) */
@@ -409,7 +412,7 @@ static bool
 vs_flow_hash(const struct vs_cfg *c, const uint8_t *key, uint64_t hf, uint32_t f, unsigned dir,
 		uint32_t *hash)
 {
-	uint32_t addr[2] = { RTE_IPV4(10, 0, 0, 1) + f, RTE_IPV4(192, 168, 0, 1) + (f & 0xffff) };
+	uint32_t addr[2] = { VS_CLIENT0 + f, VS_SERVER0 + (f & 0xffff) };
 	uint16_t port[2] = { (uint16_t)(1024 + f % 64512), c->dport };
 	uint32_t tuple[3] = { addr[dir], addr[dir ^ 1], (uint32_t)port[dir] << 16 | port[dir ^ 1] };
 	uint64_t l4 = c->tcp ? RTE_ETH_RSS_NONFRAG_IPV4_TCP : RTE_ETH_RSS_NONFRAG_IPV4_UDP;
