@@ -45,7 +45,8 @@ rules:
 
 
 NEVER = 'alert udp any any -> any 9 (msg:"mq: never"; content:"never-matches-7f3a"; sid:9910001;)\n'
-DROP9 = 'drop udp any any -> any 9 (msg:"mq: drop port 9"; content:"|00 00 00 00|"; sid:9910002; rev:1;)\n'
+DROP9 = ('drop udp any any -> any 9 (msg:"mq: drop port 9"; content:"|00 00 00 00|"; '
+         'sid:9910002; rev:1;)\n')
 
 
 def status(v):
