@@ -27,7 +27,7 @@
 
 #include "vg_test.h"
 
-enum { P_GEN, P_UDP, P_PCAP, P_NOKEY, P_HS, P_BIG, N_PORTS };
+enum { P_GEN, P_UDP, P_PCAP, P_NOKEY, P_HS, P_BIG, P_LOOP, N_PORTS };
 
 static struct rte_mempool *pool;
 static char tx_path[256];
@@ -468,11 +468,40 @@ test_replay(void **state)
 	}
 }
 
+/* loop=1 on one queue: the capture again, times shifted by its span (last - first + 1 us). */
+static void
+test_loop(void **state)
+{
+	static struct frame cap[256];
+	unsigned n = read_capture(cap_path, cap, 256);
+	uint64_t span = cap[n - 1].ts_us - cap[0].ts_us + 1;
+	int ts_off;
+	uint64_t ts_flag;
+
+	(void)state;
+	assert_int_equal(rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag), 0);
+	assert_int_equal(setup(P_LOOP, 1, 0, NULL), 0);
+	assert_int_equal(rte_eth_dev_start(P_LOOP), 0);
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_mbuf *m;
+
+			assert_int_equal(rte_eth_rx_burst(P_LOOP, 0, &m, 1), 1);
+			assert_int_equal(m->pkt_len, cap[i].len);
+			assert_memory_equal(rte_pktmbuf_mtod(m, void *), cap[i].data, cap[i].len);
+			assert_int_equal(*RTE_MBUF_DYNFIELD(m, ts_off, rte_mbuf_timestamp_t *),
+					cap[i].ts_us + round * span);
+			rte_pktmbuf_free(m);
+		}
+	}
+	rte_eth_dev_stop(P_LOOP);
+}
+
 int
 main(void)
 {
 	const char *so = getenv("VG_SYNTH");
-	char prefix[64], dev[6][512], tmp[] = "/tmp/vgsynth-test-XXXXXX";
+	char prefix[64], dev[7][512], tmp[] = "/tmp/vgsynth-test-XXXXXX";
 
 	cap_path = getenv("VG_SYNTH_PCAP");
 	if (so == NULL || cap_path == NULL || mkdtemp(tmp) == NULL) {
@@ -491,10 +520,11 @@ main(void)
 	snprintf(dev[3], sizeof(dev[3]), "net_vgsynth3,sym_key=0");
 	snprintf(dev[4], sizeof(dev[4]), "net_vgsynth4,flows=500,handshake=1");
 	snprintf(dev[5], sizeof(dev[5]), "net_vgsynth5,flows=80000");
+	snprintf(dev[6], sizeof(dev[6]), "net_vgsynth6,pcap=%s,loop=1", cap_path);
 	char *argv[] = { "test_vg_synth", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, "-d", (char *)so,
 		"--vdev", dev[0], "--vdev", dev[1], "--vdev", dev[2], "--vdev", dev[3], "--vdev",
-		dev[4], "--vdev", dev[5], NULL };
+		dev[4], "--vdev", dev[5], "--vdev", dev[6], NULL };
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0 ||
 			rte_eth_dev_count_avail() != N_PORTS) {
 		fprintf(stderr, "EAL with the plugin and %d ports did not start\n", N_PORTS);
@@ -512,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_reta_update),
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_loop),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
