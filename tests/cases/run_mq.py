@@ -39,7 +39,7 @@ differ by construction.
 Across the whole run at least half of the cases must have spread their flows over two or more
 workers (else the test would say nothing). Exit 0 pass, 1 fail, 77 when the plugin is absent.
 
-  tests/cases/run_mq.py --vigild PATH --synth-pmd PATH [--only CASE] [--workers 2,4]
+  tests/cases/run_mq.py --vigild PATH --synth-pmd PATH [--only CASE] [--worker-counts 2,4]
 """
 import argparse
 import collections
@@ -235,7 +235,7 @@ def main():
     ap.add_argument("--vigild", required=True)
     ap.add_argument("--synth-pmd", required=True)
     ap.add_argument("--only", action="append")
-    ap.add_argument("--workers", default="2,4")
+    ap.add_argument("--worker-counts", default="2,4", help="the multi-worker runs (2,4)")
     ap.add_argument("--no-huge", action="store_true")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -248,12 +248,13 @@ def main():
     ap.add_argument("--idle-ms", type=int, default=200)
     args = ap.parse_args()
     args.bpf_dir = None
+    args.workers = 1  # run.py's own --workers mode is not used: the variants set the lcores
     if not os.path.exists(args.synth_pmd):
         print(f"skip: no net_vgsynth plugin at {args.synth_pmd}")
         return 77
     here = os.path.dirname(os.path.abspath(__file__))
     names = args.only or CASES
-    counts = [int(x) for x in args.workers.split(",")]
+    counts = [int(x) for x in args.worker_counts.split(",")]
     if args.sym_key_refused:
         counts = [2]
     failed, spread, no_steering = 0, 0, 0
