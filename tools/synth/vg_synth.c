@@ -7,7 +7,8 @@
  * queue's pool and writes one frame header into each from a 64-byte template of the flow's
  * direction, with the flow's addresses, ports and checksums patched in: no stored frames, no
  * per-flow table, the same few dozen cycles per packet at 1 flow as at 1M. Flow i is the
- * client 10.0.0.1 + i, port 1024 + i % 64512, talking to 192.168.0.1 + i % 65536 on `dport`;
+ * client 10.0.0.1 + i, port 1024 + i % 64512, talking to 192.168.0.1 + (i * 40503) % 65536 on
+ * `dport`;
  * replies swap the addresses, ports and MACs (02:00:00:00:00:01 client side, ...:02 server).
  * Payload bytes (frames above 64 bytes) are zeros, written once into every mbuf of the pool
  * when the queue is set up. Transmit frees and counts.
@@ -110,9 +111,18 @@
 	(RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_OTHER | \
 			RTE_ETH_RSS_IPV6_EX)
 /* 10.0.0.1 and 192.168.0.1 (RTE_IPV4 shifts an int: 192 << 24 overflows it) */
-#define VS_CLIENT0    0x0a000001u
-#define VS_SERVER0    0xc0a80001u
-#define VS_SHUF_CHUNK 32 /* shuffled entries drawn and prefetched at a time */
+#define VS_CLIENT0 0x0a000001u
+#define VS_SERVER0 0xc0a80001u
+/*
+ * Flow f's server: 192.168.0.1 + (f * 40503 mod 65536), every one of 65536 servers once per
+ * 65536 flows. Not f mod 65536: the symmetric key (0x6d5a repeated) makes the Toeplitz hash
+ * of the addresses a function of the XOR of their four 16-bit halves, and a server moving in
+ * step with its client (10.0.0.1 + f) would cancel the client's low half: every flow the
+ * same hash, one queue.
+ */
+#define VS_SERVER_MUL	40503u /* odd: a bijection of the 16-bit indices */
+#define vs_server_of(f) (((uint32_t)(f)*VS_SERVER_MUL) & 0xffff)
+#define VS_SHUF_CHUNK	32 /* shuffled entries drawn and prefetched at a time */
 
 #define VS_LOG(level, ...) rte_log(RTE_LOG_##level, RTE_LOGTYPE_PMD, VS_NAME ": " __VA_ARGS__)
 
@@ -266,7 +276,7 @@ vs_fill(const struct vs_rxq *q, struct rte_mbuf *m, uint32_t f, unsigned dir, ui
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	uint32_t client = VS_CLIENT0 + f;
-	uint32_t server = VS_SERVER0 + (f & 0xffff);
+	uint32_t server = VS_SERVER0 + vs_server_of(f);
 	uint16_t cport = (uint16_t)(1024 + f % 64512);
 	/* IP length: the frame's, except a minimum-size TCP frame without data (pure ACK, 40
 	 * bytes, then Ethernet padding) */
@@ -412,7 +422,7 @@ static bool
 vs_flow_hash(const struct vs_cfg *c, const uint8_t *key, uint64_t hf, uint32_t f, unsigned dir,
 		uint32_t *hash)
 {
-	uint32_t addr[2] = { VS_CLIENT0 + f, VS_SERVER0 + (f & 0xffff) };
+	uint32_t addr[2] = { VS_CLIENT0 + f, VS_SERVER0 + vs_server_of(f) };
 	uint16_t port[2] = { (uint16_t)(1024 + f % 64512), c->dport };
 	uint32_t tuple[3] = { addr[dir], addr[dir ^ 1], (uint32_t)port[dir] << 16 | port[dir ^ 1] };
 	uint64_t l4 = c->tcp ? RTE_ETH_RSS_NONFRAG_IPV4_TCP : RTE_ETH_RSS_NONFRAG_IPV4_UDP;
@@ -1145,7 +1155,8 @@ vs_mtu_set(struct vs_eth_dev *dev, uint16_t mtu)
 	return 0;
 }
 
-/* RSS changes while started are refused: queues read their lists without a lock. */
+/* RSS changes while started are refused (rewriting the table in force is accepted): queues
+ * read their lists without a lock. */
 static int
 vs_rss_hash_update(struct vs_eth_dev *dev, struct rte_eth_rss_conf *rc)
 {
@@ -1183,19 +1194,26 @@ vs_reta_update(struct vs_eth_dev *dev, struct rte_eth_rss_reta_entry64 *conf, ui
 {
 	struct vs_port *pp = vs_port_of(dev);
 
+	bool same = true;
+
 	if (size != VS_RETA_SIZE) {
 		return -EINVAL;
-	}
-	if (dev->data->dev_link.link_status == RTE_ETH_LINK_UP) {
-		return -EBUSY;
 	}
 	for (unsigned i = 0; i < VS_RETA_SIZE; i++) {
 		const struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
 
-		if ((c->mask >> (i % RTE_ETH_RETA_GROUP_SIZE) & 1) &&
-				c->reta[i % RTE_ETH_RETA_GROUP_SIZE] >= dev->data->nb_rx_queues) {
-			return -EINVAL;
+		if (c->mask >> (i % RTE_ETH_RETA_GROUP_SIZE) & 1) {
+			uint16_t q = c->reta[i % RTE_ETH_RETA_GROUP_SIZE];
+
+			if (q >= dev->data->nb_rx_queues) {
+				return -EINVAL;
+			}
+			same = same && q == pp->reta[i];
 		}
+	}
+	/* while started only the table in force (what an application writes after start) */
+	if (dev->data->dev_link.link_status == RTE_ETH_LINK_UP) {
+		return same ? 0 : -EBUSY;
 	}
 	for (unsigned i = 0; i < VS_RETA_SIZE; i++) {
 		const struct rte_eth_rss_reta_entry64 *c = &conf[i / RTE_ETH_RETA_GROUP_SIZE];
