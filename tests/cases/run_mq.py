@@ -240,6 +240,9 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--software", action="store_true",
+                    help="the multi-worker runs on net_pcap (one queue: vigild's software "
+                    "dispatch) instead of net_vgsynth's RSS queues")
     ap.add_argument("--sym-key-refused", action="store_true",
                     help="2 workers on net_vgsynth,sym_key=0 (a driver that refuses the "
                     "symmetric key): vigild must not use RSS there (status ports[].steering."
@@ -267,7 +270,8 @@ def main():
         problems = [f"1 worker on net_pcap: {p}" for p in problems]
         active = []
         for w in counts:
-            v = Variant(w, args.synth_pmd, sym_key=not args.sym_key_refused)
+            v = Variant(w, None if args.software else args.synth_pmd,
+                        sym_key=not args.sym_key_refused)
             _, _, probs, _ = cases.run_case(d, args, variant=v)
             if args.sym_key_refused and v.result:
                 modes = v.result["steering"]

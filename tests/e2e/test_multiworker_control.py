@@ -6,7 +6,7 @@ spread over the workers' RSS queues; worker lcores share the two CPUs), driven t
 REST API (tests/api/apilib.py):
 
   1. before any change, every worker forwards and drops nothing;
-  2. blocklist: 32 server addresses added (flows 0-31) -> every worker counts blocked
+  2. blocklist: 32 client addresses added (flows 0-31) -> every worker counts blocked
      packets (policy.blocked), i.e. every worker's copy of the blocklist has them;
   3. signature reload (PUT /api/v1/signatures) from a rule that never matches to one that
      drops every datagram to port 9 (their payload is zeros) -> port b forwards nothing more
@@ -127,9 +127,9 @@ def one(args, n):
         # 2. the blocklist
         for i in range(32):
             r = v.request("POST", "/api/v1/blocklist", "operator",
-                          body={"address": f"192.168.0.{1 + i}", "ttl": 600})
+                          body={"address": f"10.0.0.{1 + i}", "ttl": 600})
             if r.status != 201:
-                problems.append(f"blocklist add 192.168.0.{1 + i}: {r}")
+                problems.append(f"blocklist add 10.0.0.{1 + i}: {r}")
                 break
         ws, p = wait_all(v, "blocklist", lambda w: w["policy"]["blocked"] > 0)
         problems += p
