@@ -65,13 +65,21 @@ vg_eal_args_build(struct vg_eal_args *a, const struct vg_config *cfg,
 	int rc = 0;
 
 	memset(a, 0, sizeof(*a));
-	used = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->control_lcore);
+	/* With lcores.cpus, EAL --lcores places each lcore on its CPU (lcore@cpu): the control
+	 * lcore on the first, worker i on entry (i + 1) mod n; without it, -l and one CPU each. */
+	const unsigned nc = cfg->n_lcore_cpus;
+
+	used = nc ? (size_t)snprintf(lcores, sizeof(lcores), "%u@%u", cfg->control_lcore,
+				    cfg->lcore_cpus[0])
+		  : (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->control_lcore);
 	for (unsigned i = 0; i < cfg->n_workers && used < sizeof(lcores); i++)
-		used += (size_t)snprintf(
-				lcores + used, sizeof(lcores) - used, ",%u", cfg->workers[i]);
+		used += nc ? (size_t)snprintf(lcores + used, sizeof(lcores) - used, ",%u@%u",
+					     cfg->workers[i], cfg->lcore_cpus[(i + 1) % nc])
+			   : (size_t)snprintf(lcores + used, sizeof(lcores) - used, ",%u",
+					     cfg->workers[i]);
 
 	rc |= push(a, "%s", argv0);
-	rc |= push(a, "-l");
+	rc |= push(a, nc ? "--lcores" : "-l");
 	rc |= push(a, "%s", lcores);
 	rc |= push(a, "--main-lcore");
 	rc |= push(a, "%u", cfg->control_lcore);

@@ -288,9 +288,34 @@ parse_workers(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return 0;
 }
 
+static int
+parse_cpus(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct vg_config *cfg = obj;
+	int n;
+
+	if (!vg_yaml_expect_seq(y, v, key))
+		return -EINVAL;
+	n = vg_yaml_seq_len(v);
+	if (n == 0 || n > VG_MAX_WORKERS + 1) {
+		vg_yaml_err(y, v, "'%s': list 1 to %d CPUs", key, VG_MAX_WORKERS + 1);
+		return -EINVAL;
+	}
+	cfg->n_lcore_cpus = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t cpu;
+
+		if (vg_yaml_u64(y, vg_yaml_seq_item(y, v, i), key, 0, 1023, &cpu) == 0)
+			cfg->lcore_cpus[cfg->n_lcore_cpus++] = (uint32_t)cpu;
+	}
+	return 0;
+}
+
 static const struct vg_yaml_field lcore_fields[] = {
 	{ .name = "control", .type = VG_YT_U32, .off = CFG_OFF(control_lcore), .max = 1023 },
 	{ .name = "workers", .type = VG_YT_CUSTOM, .parse = parse_workers },
+	/* lcores placed on these CPUs (several lcores may share one: tests on small machines) */
+	{ .name = "cpus", .type = VG_YT_CUSTOM, .parse = parse_cpus },
 	{ 0 },
 };
 

@@ -113,6 +113,10 @@ struct vg_config {
 	uint32_t control_lcore;
 	uint32_t workers[VG_MAX_WORKERS];
 	unsigned n_workers;
+	/* lcores.cpus: the CPUs the lcores run on (EAL --lcores lcore@cpu), the control lcore on
+	 * the first and worker i on entry (i + 1) % n; 0 entries: each lcore on its own CPU */
+	uint32_t lcore_cpus[VG_MAX_WORKERS + 1];
+	unsigned n_lcore_cpus;
 
 	/* ports and pairs */
 	struct vg_port_config ports[VG_MAX_PORTS];

@@ -44,6 +44,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 meson test -C build-asan --print-errorlogs --num-processes 2 \
 	--suite unit --suite fuzz-corpus --suite api
 meson test -C build-asan --print-errorlogs cases-no-huge-parallel
+# Several workers on net_vgsynth's RSS queues (issue 16): the same decisions as one worker.
+meson test -C build-asan --print-errorlogs --suite multiworker
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-4}s per target)"

@@ -382,7 +382,7 @@ def synth_flows(devargs):
         return f"{x >> 24}.{x >> 16 & 255}.{x >> 8 & 255}.{x & 255}"
     for i in range(n):
         c = ip4(0x0a000001 + i)
-        s = ip4(0xc0a80001 + (i & 0xffff))
+        s = ip4(0xc0a80001 + (i * 40503 & 0xffff))
         cport = 1024 + i % 64512
         yield c, s, cport, dport, proto
         if both:

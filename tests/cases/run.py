@@ -174,7 +174,11 @@ def compare_port(name, expected_path, actual_path, workers=1):
 RUN_SEQ = itertools.count()
 
 
-def run_case(case_dir, args, burst=None, observe=None):
+def run_case(case_dir, args, burst=None, observe=None, variant=None):
+    """Run one case. variant (tests/cases/run_mq.py) runs it another way: variant.ports(index,
+    input path or None, output path) gives each port's device, variant.config(cfg, work) edits
+    the config, and variant.check(work, cfg, proc) inspects the scratch folder before it goes;
+    the case's own expectations are checked only when variant.own_checks is true."""
     name = os.path.basename(case_dir.rstrip("/"))
     with open(os.path.join(case_dir, "case.json")) as f:
         case = json.load(f)
@@ -190,6 +194,11 @@ def run_case(case_dir, args, burst=None, observe=None):
     prefix = f"vgcase{os.getpid()}_{next(RUN_SEQ)}_"  # distinct for runs side by side (-j)
     port_cfg = []
     for i, p in enumerate(ports):
+        if variant is not None:
+            dev = variant.ports(i, os.path.join(case_dir, inputs[p]) if p in inputs else None,
+                                os.path.join(work, f"out-{p}.pcap"))
+            port_cfg.append({"name": p, "device": dev})
+            continue
         dev = f"net_pcap{i}"
         if p in inputs:
             dev += ",rx_pcap=" + os.path.join(case_dir, inputs[p])
@@ -238,6 +247,9 @@ def run_case(case_dir, args, burst=None, observe=None):
                 case.pop(k, None)
             expect = {}
             check_outputs = False
+    if variant is not None:
+        variant.config(cfg, work)
+        check_outputs = check_outputs and variant.own_checks
     # "@CASE@" in config values stands for the case's folder (rule files and the like).
     cfg = json.loads(json.dumps(cfg).replace("@CASE@", os.path.abspath(case_dir)))
     cfg_path = os.path.join(work, "vigil.yaml")
@@ -278,6 +290,8 @@ def run_case(case_dir, args, burst=None, observe=None):
             problems += check_alerts(case, eve_path)
     if observe is not None and proc is not None:
         observe.update(observables(work, ports, args.workers))
+    if variant is not None and proc is not None and not problems:
+        problems += variant.check(work, cfg, proc)
     leftovers = glob.glob(f"/dev/hugepages/{prefix}map_*") + glob.glob(f"/var/run/dpdk/{prefix}")
     if leftovers:
         problems.append(f"vigild left files behind: {leftovers}")

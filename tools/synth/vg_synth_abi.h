@@ -10,7 +10,10 @@
  * needs the address of a handful of fields in rte_eth_dev, rte_eth_dev_data, eth_dev_ops and
  * rte_vdev_driver; they are named here by their offsets in DPDK 22.11 (ABI 23), read from the
  * installed librte_net_null.a (its probe, queue set-up and ops table relocations:
- * `objdump -dr` of net_null_rte_eth_null.c.o). Everything else is left as padding and never
+ * `objdump -dr` of net_null_rte_eth_null.c.o; dev_conf and the RSS operations from
+ * librte_ethdev.so.23: rte_eth_dev_conf_get copies 0x8e0 bytes from data + 0x70, and
+ * rte_eth_dev_rss_hash_update, _rss_hash_conf_get, _rss_reta_update and _rss_reta_query call
+ * dev_ops + 0x1e0, 0x1e8, 0x1f0 and 0x1f8). Everything else is left as padding and never
  * touched. The build refuses any other DPDK version, and probe checks at run time that
  * ethdev sees what was written (port name, MAC address) before it finishes the port.
  */
@@ -51,7 +54,8 @@ struct vs_eth_dev_data {
 	uint8_t pad0[0x60 - 0x54];
 	void *dev_private;
 	struct rte_eth_link dev_link;
-	uint8_t pad1[0x960 - 0x70];
+	struct rte_eth_conf dev_conf; /* what the application configured (rte_eth_dev_conf_get) */
+	uint8_t pad1[0x960 - 0x70 - sizeof(struct rte_eth_conf)];
 	struct rte_ether_addr *mac_addrs;
 	uint8_t pad2[0xd73 - 0x968];
 	uint8_t rx_queue_state[RTE_MAX_QUEUES_PER_PORT];
@@ -66,6 +70,8 @@ _Static_assert(offsetof(struct vs_eth_dev_data, rx_queues) == 0x40, "data.rx_que
 _Static_assert(offsetof(struct vs_eth_dev_data, nb_rx_queues) == 0x50, "data.nb_rx_queues");
 _Static_assert(offsetof(struct vs_eth_dev_data, dev_private) == 0x60, "data.dev_private");
 _Static_assert(offsetof(struct vs_eth_dev_data, dev_link) == 0x68, "data.dev_link");
+_Static_assert(offsetof(struct vs_eth_dev_data, dev_conf) == 0x70, "data.dev_conf");
+_Static_assert(sizeof(struct rte_eth_conf) == 0x8e0, "rte_eth_conf");
 _Static_assert(offsetof(struct vs_eth_dev_data, mac_addrs) == 0x960, "data.mac_addrs");
 _Static_assert(offsetof(struct vs_eth_dev_data, rx_queue_state) == 0xd73, "data.rxq_state");
 _Static_assert(offsetof(struct vs_eth_dev_data, tx_queue_state) == 0x1173, "data.txq_state");
@@ -95,6 +101,10 @@ enum vs_op {
 	VS_OP_RXQ_RELEASE = 42,
 	VS_OP_TXQ_SETUP = 45,
 	VS_OP_TXQ_RELEASE = 46,
+	VS_OP_RSS_HASH_UPDATE = 60,
+	VS_OP_RSS_HASH_CONF_GET = 61,
+	VS_OP_RETA_UPDATE = 62,
+	VS_OP_RETA_QUERY = 63,
 	/* more than struct eth_dev_ops holds (about 110): ethdev reads zeros past ours */
 	VS_OP_SLOTS = 192,
 };

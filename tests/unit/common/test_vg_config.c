@@ -64,6 +64,7 @@ test_full_file(void **state)
 			   "lcores:\n"
 			   "  control: 2\n"
 			   "  workers: [4, 5, 6]\n"
+			   "  cpus: [0, 1]\n"
 			   "ports:\n"
 			   "  - name: up\n"
 			   "    device: \"0000:03:00.0\"\n"
@@ -96,6 +97,8 @@ test_full_file(void **state)
 	assert_int_equal(cfg.control_lcore, 2);
 	assert_int_equal(cfg.n_workers, 3);
 	assert_int_equal(cfg.workers[2], 6);
+	assert_int_equal(cfg.n_lcore_cpus, 2);
+	assert_int_equal(cfg.lcore_cpus[1], 1);
 	assert_true(cfg.ports[0].is_pci);
 	assert_true(cfg.ports[1].is_pci);
 	assert_false(cfg.ports[2].is_pci);
@@ -270,6 +273,8 @@ static const struct bad_case bad_cases[] = {
 			"both the control lcore and a worker" },
 	{ "worker twice", PORTS "lcores: {workers: [1, 1]}\n", 8, 23, "listed twice" },
 	{ "no workers", PORTS "lcores: {workers: []}\n", 8, 19, "list 1 to" },
+	{ "no lcore CPUs", PORTS "lcores: {cpus: []}\n", 8, 16, "list 1 to" },
+	{ "lcore CPU out of range", PORTS "lcores: {cpus: [0, 5000]}\n", 8, 20, "out of range" },
 	{ "EAL option owned by config", PORTS "eal: {args: [\"-l\", \"0-3\"]}\n", 8, 14,
 			"'-l' is set by the config" },
 	{ "EAL vdev owned by config", PORTS "eal:\n  args: [\"--vdev=net_null5\"]\n", 9, 10,
