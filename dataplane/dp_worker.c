@@ -1421,10 +1421,10 @@ static unsigned poll_handoff(struct dp_worker *w);
 /*
  * Software dispatch at the receiver: the frames of other workers' flows go to their rings, in
  * arrival order; a full ring loses them (counted). Returns how many stay here, compacted at
- * the front of pkts in their order.
+ * the front of pkts in their order; *latest: the latest capture time among all of them.
  */
 static uint16_t
-dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t *latest)
 {
 	const unsigned nw = w->ho.n_workers;
 	uint8_t owner[DP_MAX_BURST];
@@ -1438,10 +1438,9 @@ dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t h;
 		unsigned o = w->id;
 
-		/* On the capture's clock the receiver keeps the time of all it received, so that
-		 * the owners can keep time with it (poll_handoff) whoever owns what. */
-		if (w->clock.source == DP_CLOCK_PACKET && (m->ol_flags & w->ts_flag))
-			dp_clock_packet(&w->clock, packet_time(w, m));
+		if (w->clock.source == DP_CLOCK_PACKET && (m->ol_flags & w->ts_flag) &&
+				packet_time(w, m) > *latest)
+			*latest = packet_time(w, m);
 
 		if (likely(dp_dispatch_hash(
 				    rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &h))) {
@@ -1488,10 +1487,17 @@ dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 static void
 receive_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint64_t latest = 0;
+
 	if (unlikely(s->dispatch))
-		n = dispatch_burst(w, pkts, n);
+		n = dispatch_burst(w, pkts, n, &latest);
 	if (n > 0)
 		process_burst(w, s, pkts, n);
+	/* On the capture's clock the receiver then keeps the time of all it received, its own
+	 * frames' first, so that the owners can keep time with it (poll_handoff) whoever owns
+	 * what. */
+	if (latest != 0)
+		dp_clock_packet(&w->clock, latest);
 }
 
 static const struct dp_rx_source *

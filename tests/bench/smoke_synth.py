@@ -17,17 +17,17 @@ Exits 77 (skipped) when testpmd or the plugin is missing. Nothing about speed is
   tests/bench/smoke_synth.py --vigild PATH --synth-pmd PATH
 """
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smokelib import ROOT, SKIP, check, positive, verdict  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from synthpmd import private_plugin  # noqa: E402,F401  (smoke_ipfix imports it from here)
 
 
 def run(args, d, name, synth, peers):
@@ -74,22 +74,6 @@ def bad_devargs(args, devargs, expect):
     out = p.stdout + p.stderr
     check(expect in out and "failed to initialize net_vgsynth0" in out,
           f"devargs {devargs}: probe fails saying {expect!r}")
-
-
-@contextlib.contextmanager
-def private_plugin(path):
-    """EAL refuses to load a plugin below a world-writable directory (a clone in /tmp): such a
-    plugin is loaded from a private copy in /run."""
-    d = os.path.dirname(os.path.abspath(path))
-    while d != "/" and not os.stat(d).st_mode & stat.S_IWOTH:
-        d = os.path.dirname(d)
-    if d == "/" and not os.stat("/").st_mode & stat.S_IWOTH:
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="vigil-synth-pmd-", dir="/run") as priv:
-        copy = os.path.join(priv, os.path.basename(path))
-        shutil.copy2(path, copy)
-        yield copy
 
 
 def main():

@@ -51,6 +51,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as cases  # noqa: E402
 import pcapfile  # noqa: E402  (tests/lib, on run.py's path)
+from synthpmd import private_plugin  # noqa: E402
 
 # Cases with alerts, drops, rejects (injected RSTs), TCP streams across segments, fragments,
 # DNS, mid-stream pick-ups, application-layer parsing, verdicts in both directions.
@@ -259,6 +260,11 @@ def main():
     if not os.path.exists(args.synth_pmd):
         print(f"skip: no net_vgsynth plugin at {args.synth_pmd}")
         return 77
+    with private_plugin(args.synth_pmd) as args.synth_pmd:
+        return run_all(args)
+
+
+def run_all(args):
     here = os.path.dirname(os.path.abspath(__file__))
     names = args.only or CASES
     counts = [int(x) for x in args.worker_counts.split(",")]

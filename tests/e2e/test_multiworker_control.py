@@ -30,6 +30,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 import apilib  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from synthpmd import private_plugin  # noqa: E402
+
 ALLOW = """version: 1
 default: drop
 l2: {default: pass}
@@ -168,8 +171,9 @@ def main():
         print(f"skip: no net_vgsynth plugin at {args.synth_pmd}")
         return 77
     failed = False
-    for n in (2, 4):
-        problems = one(args, n)
+    with private_plugin(args.synth_pmd) as args.synth_pmd:
+        results = [(n, one(args, n)) for n in (2, 4)]
+    for n, problems in results:
         for p in problems:
             print(f"FAIL {n} workers: " + p.replace("\n", "\n  "))
         failed |= bool(problems)
