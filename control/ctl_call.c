@@ -173,6 +173,13 @@ ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us)
 			; /* one wake-up for every call queued meanwhile */
 }
 
+void
+ctl_mailbox_wake(struct ctl_mailbox *mb)
+{
+	if (mb != NULL)
+		(void)sem_post(&mb->wake);
+}
+
 int
 ctl_call(struct ctl_mailbox *mb, ctl_call_fn fn, void *arg, void (*release)(void *arg),
 		unsigned timeout_ms)

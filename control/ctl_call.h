@@ -66,6 +66,12 @@ int ctl_mailbox_op(struct ctl_mailbox *mb, uint64_t id, struct ctl_op *out);
 /* On control, when idle: sleep until a call is queued or timeout_us have passed. */
 void ctl_mailbox_wait(struct ctl_mailbox *mb, unsigned timeout_us);
 
+/*
+ * Any thread, also DPDK's interrupt thread: wake control from ctl_mailbox_wait() without a
+ * call (it then runs its ticks at once: the link after a link-state-change interrupt).
+ */
+void ctl_mailbox_wake(struct ctl_mailbox *mb);
+
 /* On control: run up to max queued calls. Returns how many ran. */
 unsigned ctl_mailbox_run(struct ctl_mailbox *mb, struct ctl_ctx *ctx, unsigned max);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include <rte_ethdev.h>
 
+#include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_store.h"
 #include "dp.h"
@@ -41,6 +43,10 @@ struct port_link {
 	uint64_t changes;
 	uint64_t since_ms; /* wall clock of the last change; 0 before the first poll */
 	char why[96];	   /* why the state is what it is, for the API */
+	bool lsc;	   /* told by link-state-change interrupts (and polled as well) */
+	char lsc_why[96];  /* why not, when not */
+	atomic_uint_fast64_t interrupts; /* LSC interrupts seen (DPDK's interrupt thread) */
+	atomic_bool pending;		 /* an interrupt came: read the link at once */
 };
 
 struct link_event {
@@ -60,7 +66,9 @@ struct ctl_link {
 	pthread_mutex_t mu; /* ports and events: control writes, API threads read */
 	struct port_link *ports;
 	struct link_event events[LINK_EVENTS];
-	unsigned n_events; /* total ever; the ring holds the last LINK_EVENTS */
+	unsigned n_events;	     /* total ever; the ring holds the last LINK_EVENTS */
+	struct ctl_mailbox *mailbox; /* woken by the interrupt callback */
+	atomic_bool any_pending;     /* some port's pending is set */
 };
 
 void
@@ -122,6 +130,27 @@ ctl_link_needs_net_admin(const struct ctl_link_opts *o, const struct ctl_ctx *ct
 	return false;
 }
 
+/*
+ * DPDK's interrupt thread, on a link-state-change interrupt: no work here (the link is read and
+ * acted on by control, under its lock); mark the port and wake control.
+ */
+static int
+lsc_callback(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret_param)
+{
+	struct ctl_link *l = arg;
+
+	(void)type;
+	(void)ret_param;
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->ports[i].port_id == port_id) {
+			atomic_fetch_add(&l->ports[i].interrupts, 1);
+			atomic_store(&l->ports[i].pending, true);
+		}
+	atomic_store(&l->any_pending, true);
+	ctl_mailbox_wake(l->mailbox);
+	return 0;
+}
+
 struct ctl_link *
 ctl_link_create(struct ctl_ctx *ctx, const struct ctl_link_opts *o)
 {
@@ -145,6 +174,29 @@ ctl_link_create(struct ctl_ctx *ctx, const struct ctl_link_opts *o)
 		p->port_id = dp_p->port_id;
 		p->peer_index = dp_p->peer;
 		kernel_iface(dp_p->cfg, p->iface, sizeof(p->iface));
+		atomic_init(&p->interrupts, 0);
+		atomic_init(&p->pending, false);
+		snprintf(p->lsc_why, sizeof(p->lsc_why), "%s", dp_p->lsc_why);
+	}
+	l->mailbox = ctx->mailbox;
+	atomic_init(&l->any_pending, false);
+	/* Registered once every port is known: the callback looks ports up in l->ports. */
+	for (unsigned i = 0; i < n; i++) {
+		struct port_link *p = &l->ports[i];
+		int rc;
+
+		if (!dp_port(ctx->dp, i)->lsc)
+			continue;
+		rc = rte_eth_dev_callback_register(
+				p->port_id, RTE_ETH_EVENT_INTR_LSC, lsc_callback, l);
+		p->lsc = rc == 0;
+		if (rc != 0) {
+			snprintf(p->lsc_why, sizeof(p->lsc_why),
+					"the link-state-change callback was refused: %s",
+					strerror(-rc));
+			CTL_LOG(WARNING, "link: port %s: %s; its link is polled", p->name,
+					p->lsc_why);
+		}
 	}
 	return l;
 }
@@ -154,6 +206,16 @@ ctl_link_free(struct ctl_link *l)
 {
 	if (l == NULL)
 		return;
+	for (unsigned i = 0; i < l->n; i++) {
+		if (!l->ports[i].lsc)
+			continue;
+		/* -EAGAIN while the callback runs on the interrupt thread: wait for it. */
+		for (int k = 0; k < 1000 &&
+				rte_eth_dev_callback_unregister(l->ports[i].port_id,
+						RTE_ETH_EVENT_INTR_LSC, lsc_callback, l) == -EAGAIN;
+				k++)
+			usleep(1000);
+	}
 	if (l->sock >= 0)
 		close(l->sock);
 	pthread_mutex_destroy(&l->mu);
@@ -292,12 +354,27 @@ propagate(struct ctl_link *l, struct port_link *from, struct port_link *to)
 void
 ctl_link_tick(struct ctl_link *l, uint64_t now_ms)
 {
-	if (l == NULL || now_ms < l->next_ms)
+	bool due, irq;
+
+	if (l == NULL)
 		return;
-	l->next_ms = now_ms + l->o.poll_interval_ms;
+	due = now_ms >= l->next_ms || !l->first_done;
+	irq = atomic_load_explicit(&l->any_pending, memory_order_relaxed) &&
+	      atomic_exchange(&l->any_pending, false);
+	if (!due && !irq)
+		return;
+	if (due)
+		l->next_ms = now_ms + l->o.poll_interval_ms;
 	pthread_mutex_lock(&l->mu);
 	for (unsigned i = 0; i < l->n; i++) {
 		struct port_link *p = &l->ports[i];
+		/* An interrupt's port is read now; the others at the poll (every port is polled:
+		 * the safety net for an interrupt lost or never sent). */
+		bool hit = atomic_exchange(&p->pending, false);
+
+		if (!due && !hit)
+			continue;
+
 		char why[sizeof(p->why)];
 		uint32_t speed;
 		bool fdx;
@@ -309,8 +386,9 @@ ctl_link_tick(struct ctl_link *l, uint64_t now_ms)
 		if (s == p->state && l->first_done)
 			continue;
 		if (l->first_done || s != LINK_UP) {
-			event(l, p, state_names[s], "%s%s", why,
-					p->held ? " (held down by link propagation)" : "");
+			event(l, p, state_names[s], "%s%s (seen by %s)", why,
+					p->held ? " (held down by link propagation)" : "",
+					hit ? "interrupt" : "poll");
 			p->changes += l->first_done;
 		}
 		p->state = s;
@@ -344,13 +422,15 @@ ctl_link_port_json(struct ctl_link *l, unsigned i)
 		gmtime_r(&t, &tm);
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	j = json_pack("{s:o, s:s, s:s, s:s, s:I, s:s, s:I, s:s?, s:b}", "up",
+	j = json_pack("{s:o, s:s, s:s, s:s, s:I, s:s, s:I, s:s?, s:b, s:s, s:s?, s:I}", "up",
 			p->state == LINK_UNKNOWN ? json_null() : json_boolean(p->state == LINK_UP),
 			"state", state_names[p->state], "source",
 			p->iface[0] != '\0' ? "kernel" : "driver", "reason", p->why, "speed_mbps",
 			(json_int_t)p->speed_mbps, "duplex", p->full_duplex ? "full" : "half",
 			"changes", (json_int_t)p->changes, "since", since[0] ? since : NULL,
-			"held_down", p->held);
+			"held_down", p->held, "notify", p->lsc ? "interrupt" : "poll",
+			"notify_reason", p->lsc ? NULL : p->lsc_why, "interrupts",
+			(json_int_t)atomic_load(&p->interrupts));
 	pthread_mutex_unlock(&l->mu);
 	return j;
 }

@@ -11,7 +11,9 @@
  * (IFF_UP and IFF_RUNNING, the carrier), since those drivers report a fixed "up"; a tap whose
  * interface has been moved to another namespace cannot be seen and is "unknown"; every other
  * port asks its driver (rte_eth_link_get_nowait). Polled every `link.poll_interval` on the
- * control lcore.
+ * control lcore; a port whose device raises link-state-change interrupts (configured by
+ * dp_port_start) is also read at once when one comes: the callback, on DPDK's interrupt thread,
+ * only marks the port and wakes control (ctl_mailbox_wake).
  */
 #ifndef CTL_LINK_H
 #define CTL_LINK_H
@@ -42,12 +44,14 @@ bool ctl_link_needs_net_admin(const struct ctl_link_opts *o, const struct ctl_ct
 struct ctl_link *ctl_link_create(struct ctl_ctx *ctx, const struct ctl_link_opts *o);
 void ctl_link_free(struct ctl_link *l);
 
-/* On the control lcore: poll when the interval has passed; act on changes. */
+/* On the control lcore: poll when the interval has passed, read the ports an interrupt marked;
+ * act on changes. */
 void ctl_link_tick(struct ctl_link *l, uint64_t now_ms);
 
 /*
  * Port i's link for the API: {up (null when unknown), state, source, speed_mbps, duplex,
- * changes, since, held_down}. Any thread: reads a snapshot control publishes.
+ * changes, since, held_down, notify (interrupt|poll), notify_reason (poll only), interrupts}. Any
+ * thread: reads a snapshot control publishes.
  */
 json_t *ctl_link_port_json(struct ctl_link *l, unsigned port);
 

@@ -406,8 +406,30 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
+	/* Link-state-change interrupts where the device has them (docs/OPERATIONS.md, Link
+	 * state); a driver that refuses them is configured again without, and polled. */
+	p->lsc = false;
+	snprintf(p->lsc_why, sizeof(p->lsc_why), "the driver has no link-state-change interrupts");
+	if (info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)) {
+		conf.intr_conf.lsc = 1;
+		rc = rte_eth_dev_configure(id, p->n_queues, p->n_queues, &conf);
+		if (rc == 0) {
+			p->lsc = true;
+			p->lsc_why[0] = '\0';
+		} else {
+			DP_LOG(WARNING,
+					"port %s: link-state-change interrupts refused (%s); its link "
+					"is polled",
+					p->cfg->name, strerror(-rc));
+			snprintf(p->lsc_why, sizeof(p->lsc_why),
+					"the driver refused link-state-change interrupts: %s",
+					strerror(-rc));
+			conf.intr_conf.lsc = 0;
+		}
+	}
 	/* No fallback to RSS without the key: the two directions of a flow would part. */
-	rc = rte_eth_dev_configure(id, p->n_queues, p->n_queues, &conf);
+	if (!p->lsc)
+		rc = rte_eth_dev_configure(id, p->n_queues, p->n_queues, &conf);
 	if (rc != 0) {
 		DP_LOG(ERR, "port %s: configure with %u queue%s (steering %s) failed: %s",
 				p->cfg->name, p->n_queues, p->n_queues > 1 ? "s" : "",
@@ -471,6 +493,8 @@ dp_port_start(struct dp_port *p, struct rte_mempool *pool, bool want_rx_timestam
 			p->cfg->name, p->cfg->device, p->driver, id, RTE_ETHER_ADDR_BYTES(&p->mac),
 			nb_rxd, nb_txd, p->promiscuous ? ", promiscuous" : "",
 			p->rx_timestamp ? ", RX timestamps" : "");
+	DP_LOG(INFO, "port %s: link-state-change interrupts %s%s%s", p->cfg->name,
+			p->lsc ? "on" : "off (", p->lsc ? "" : p->lsc_why, p->lsc ? "" : ")");
 	DP_LOG(INFO, "port %s: %u queue%s, steering %s%s%s%s", p->cfg->name, p->n_queues,
 			p->n_queues > 1 ? "s" : "", dp_steering_name(p->steering),
 			p->steering == DP_STEER_RSS ? " (" : ": ", p->steering_why,

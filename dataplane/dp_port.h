@@ -58,6 +58,8 @@ struct dp_port {
 	struct rte_flow *rss_flow[2];  /* DP_RSS_FLOW: the IPv4 and IPv6 rules */
 	bool promiscuous;	       /* enabled and confirmed */
 	bool rx_timestamp;	       /* RX timestamp offload enabled */
+	bool lsc;		       /* link-state-change interrupts configured (intr_conf.lsc) */
+	char lsc_why[96];	       /* why not, when not: for the status */
 	bool started;
 	char driver[32];
 	struct rte_ether_addr mac;

@@ -52,6 +52,10 @@ static const struct prom_row rows[] = {
 			"Changes of the port's link state seen since start (docs/OPERATIONS.md, Link "
 			"state).",
 			"ports[].link.changes", "port", "name", NULL },
+	{ "vigil_port_link_interrupts_total", "counter",
+			"Link-state-change interrupts the port's driver raised since start (0 where "
+			"the link is polled only: docs/OPERATIONS.md, Link state).",
+			"ports[].link.interrupts", "port", "name", NULL },
 	{ "vigil_port_link_held_down", "gauge",
 			"1 while link propagation holds the port down because its peer lost its link.",
 			"ports[].link.held_down", "port", "name", NULL },
