@@ -45,7 +45,7 @@ struct port_link {
 	char why[96];	   /* why the state is what it is, for the API */
 	bool lsc;	   /* told by link-state-change interrupts (and polled as well) */
 	char lsc_why[96];  /* why not, when not */
-	atomic_uint_fast64_t interrupts; /* LSC interrupts seen (DPDK's interrupt thread) */
+	atomic_uint_fast64_t interrupts; /* LSC interrupts seen (the driver's thread) */
 	atomic_bool pending;		 /* an interrupt came: read the link at once */
 };
 
@@ -131,8 +131,9 @@ ctl_link_needs_net_admin(const struct ctl_link_opts *o, const struct ctl_ctx *ct
 }
 
 /*
- * DPDK's interrupt thread, on a link-state-change interrupt: no work here (the link is read and
- * acted on by control, under its lock); mark the port and wake control.
+ * On the thread the driver raises a link-state-change interrupt on (EAL's interrupt thread;
+ * vhost's own for net_vhost): no work here (the link is read and acted on by control, under its
+ * lock); count, mark the port and wake control.
  */
 static int
 lsc_callback(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret_param)

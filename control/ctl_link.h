@@ -12,7 +12,7 @@
  * interface has been moved to another namespace cannot be seen and is "unknown"; every other
  * port asks its driver (rte_eth_link_get_nowait). Polled every `link.poll_interval` on the
  * control lcore; a port whose device raises link-state-change interrupts (configured by
- * dp_port_start) is also read at once when one comes: the callback, on DPDK's interrupt thread,
+ * dp_port_start) is also read at once when one comes: the callback, on the driver's thread,
  * only marks the port and wakes control (ctl_mailbox_wake).
  */
 #ifndef CTL_LINK_H
