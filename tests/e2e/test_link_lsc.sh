@@ -98,11 +98,12 @@ exec 3<>"$WORK/peer.in"
 PEER_PID=$!
 wait_state outside up
 ms=$((($(date +%s%N) - t0) / 1000000))
-(($(lines up) == 1)) || fail "no log line for the link up seen by interrupt: $(grep 'link: port outside' "$WORK/vigild.log")"
+(($(lines up) >= 1)) || fail "no log line for the link up seen by interrupt: $(grep 'link: port outside' "$WORK/vigild.log")"
 read -r _ _ n1 _ <<<"$(link outside)"
 ((n1 > n0)) || fail "ports[].link.interrupts did not count ($n0 -> $n1)"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q "^vigil_port_link_interrupts_total{port=\"outside\"} $n1\$" ||
-	fail "metrics: vigil_port_link_interrupts_total is not $n1"
+# The metric is read after the status: the peer may raise another interrupt in between.
+m=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '$1 == "vigil_port_link_interrupts_total{port=\"outside\"}" {print $2}')
+[[ -n $m ]] && ((m >= n1)) || fail "metrics: vigil_port_link_interrupts_total is '$m', the status said $n1"
 log "2. the virtio_user peer attaches: outside up in $ms ms (start-up included) by interrupt, $n1 interrupts: ok"
 
 # The peer's port is up for good (its log says so) before it is killed.
