@@ -33,7 +33,7 @@ peer_stop() {
 	rm -f /dev/hugepages/"$PEER_PREFIX"map_* 2>/dev/null || true
 	rm -rf /var/run/dpdk/"$PEER_PREFIX" 2>/dev/null || true
 }
-trap 'rc=$?; peer_stop; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; peer_stop; set +e; (exit $rc); e2e_cleanup' EXIT
 
 cat >"$CFG" <<YAML
 eal: {file_prefix: $PREFIX, hugepages: off, args: ["--log-level=lib.eal:error"]}
