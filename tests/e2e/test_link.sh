@@ -27,7 +27,7 @@ cleanup_veth() {
 	ip link del "$VA" 2>/dev/null || true
 	ip link del "$VB" 2>/dev/null || true
 }
-trap 'rc=$?; cleanup_veth; (exit $rc); e2e_cleanup' EXIT
+trap 'rc=$?; cleanup_veth; set +e; (exit $rc); e2e_cleanup' EXIT
 
 setup_ns() {
 	ip netns add "$NS_A"
