@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set everything up and run Vigil's whole test suite:
 #   packages, hugepages (falls back to --no-huge), the normal build with every suite (unit,
-#   fuzz corpora, pcap cases at burst sizes 1 and 32 and with 4 workers, suricata-verify,
+#   fuzz corpora, pcap cases at burst sizes 1 and 32, suricata-verify,
 #   end-to-end in network namespaces, multi-worker, benchmark smoke tests), an ASan/UBSan build
-#   running the unit, corpus and API suites, the pcap cases with 2 workers and the multi-worker
+#   running the unit, corpus and API suites, the pcap cases with 4 workers and the multi-worker
 #   cases, bounded libFuzzer runs, and the format check.
 #
 #   sudo scripts/test.sh                 everything
@@ -29,24 +29,24 @@ fi
 step "build (gcc, -Werror)"
 scripts/build.sh build
 step "tests: unit, fuzz corpora, pcap cases at two burst sizes, verify, end to end, bench smoke"
-# The suite 'cases' (every case at the default burst, with and without hugepages) runs under
-# ASan below; here 'cases-bursts' runs every case at bursts 1 and 32 (32 is the default)
-# with each case's own checks at each size, so 'cases' would repeat it.
+# The suite 'cases' (every case at the default burst, with and without hugepages, with
+# several workers) runs in part under ASan below; here 'cases-bursts' runs every case at
+# bursts 1 and 32 (32 is the default) with each case's own checks at each size, so 'cases'
+# would repeat it.
 meson test -C build --print-errorlogs --num-processes 2 --no-suite cases
 
 step "build with ASan and UBSan"
 scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
-step "tests under ASan/UBSan: unit, fuzz corpora, REST API, pcap cases with two workers, multi-worker"
-# The pcap cases run once here, with two workers on one-queue ports (the software dispatch
+step "tests under ASan/UBSan: unit, fuzz corpora, REST API, pcap cases with four workers, multi-worker"
+# The pcap cases run once here, with four workers on one-queue ports (the software dispatch
 # hands frames between them), two cases at a time on the capture's clock; above they ran with
-# one worker at two burst sizes and with four workers. (Without hugepages: meson test
-# cases-no-huge-parallel; on the TSC clock, one at a time: cases-no-huge; the end-to-end tests
-# run without hugepages.)
+# one worker at two burst sizes. (Without hugepages: meson test cases-no-huge-parallel; on the
+# TSC clock, one at a time: cases-no-huge; the end-to-end tests run without hugepages.)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 meson test -C build-asan --print-errorlogs --num-processes 2 \
 	--suite unit --suite fuzz-corpus --suite api
-meson test -C build-asan --print-errorlogs cases-workers-2
+meson test -C build-asan --print-errorlogs cases-workers
 # Several workers on net_vgsynth's RSS queues (issue 16): the same decisions as one worker.
 meson test -C build-asan --print-errorlogs cases-multiworker e2e-multiworker-control
 unset ASAN_OPTIONS UBSAN_OPTIONS
