@@ -302,6 +302,14 @@ def memory_run(ctx, workers, run_dir):
 def compare(doc):
     """vigild against testpmd with the same queues and forwarding cores."""
     runs = doc["runs"]
+    tsc = next((r["tsc_hz"] for r in runs.values() if r.get("tsc_hz")), None)
+    doc["machine"]["tsc_hz"] = tsc
+    for r in runs.values():
+        # The cycles of the forwarding cores (testpmd) or worker CPUs (vigild) per packet
+        # forwarded, counting their whole time: with 2 cores, 2 x TSC over the rate.
+        if r.get("status") == "ok" and tsc and r["tx_mpps"] > 0:
+            cores = r.get("forwarding_cores", r.get("workers"))
+            r["wall_cycles_per_packet"] = round(cores * tsc / (r["tx_mpps"] * 1e6), 1)
     for v, t in PEER.items():
         if runs.get(v, {}).get("status") != "ok" or runs.get(t, {}).get("status") != "ok":
             continue
@@ -310,6 +318,9 @@ def compare(doc):
         rv["ratio_to_testpmd"] = round(rv["tx_mpps"] / rt["tx_mpps"], 3)
         if rv["cycles_per_packet"] is not None and rt["cycles_per_packet"] is not None:
             rv["cycles_above_testpmd"] = round(rv["cycles_per_packet"] - rt["cycles_per_packet"], 1)
+        if rv.get("wall_cycles_per_packet") and rt.get("wall_cycles_per_packet"):
+            rv["wall_cycles_above_testpmd"] = round(rv["wall_cycles_per_packet"]
+                                                    - rt["wall_cycles_per_packet"], 1)
     for name, want in EXPECT_STEERING.items():
         for n in (name, name + "-stages"):
             r = runs.get(n)
@@ -322,6 +333,7 @@ def print_table(doc):
     print(f"\ninput: {', '.join(doc['input']['devices'])}; {doc['seconds_per_run']} s a run "
           f"after {doc['warmup']} s; CPUs {doc['cpus']}; load {doc['machine']['loadavg_at_end']}")
     print(f"{'run':22s} {'Mpps fwd':>9s} {'x testpmd':>9s} {'cyc/pkt':>8s} {'above tp':>8s} "
+          f"{'wall cyc':>8s} {'above tp':>8s} "
           f"{'steering':>9s}  per worker: cyc/pkt processed, Mpkt received/processed, "
           "flows created, handoff out/in/lost")
 
@@ -339,6 +351,8 @@ def print_table(doc):
                        for w in r.get("workers_detail", []))
         print(f"{name:22s} {r['tx_mpps']:9.2f} {f(r.get('ratio_to_testpmd'), '9.2f')} "
               f"{f(r['cycles_per_packet'], '8.1f')} {f(r.get('cycles_above_testpmd'), '8.1f')} "
+              f"{f(r.get('wall_cycles_per_packet'), '8.1f')} "
+              f"{f(r.get('wall_cycles_above_testpmd'), '8.1f')} "
               f"{steer:>9s}  {ws}")
     for name, r in doc["runs"].items():
         for w in r.get("workers_detail", []):
