@@ -42,12 +42,13 @@ import peers  # noqa: E402
 from benchlib import ROOT, BenchError, Proc  # noqa: E402
 
 # name: (program, workers or forwarding cores, queues a port, sym_key, stages)
+# (in the order they run: each vigild right after its testpmd peer)
 RUNS = {
     "testpmd-1q": ("testpmd", 1, 1, True, False),
-    "testpmd-1q2c": ("testpmd", 2, 1, True, False),
-    "testpmd-2q": ("testpmd", 2, 2, True, False),
     "vigild-1w": ("vigild", 1, 1, True, False),
+    "testpmd-2q": ("testpmd", 2, 2, True, False),
     "vigild-2w-rss": ("vigild", 2, 2, True, False),
+    "testpmd-1q2c": ("testpmd", 2, 1, True, False),
     "vigild-2w-sw": ("vigild", 2, 1, False, False),
     "vigild-1w-stages": ("vigild", 1, 1, True, True),
     "vigild-2w-rss-stages": ("vigild", 2, 2, True, True),
