@@ -3,7 +3,8 @@
 # Every figure of docs/BENCHMARKS.md, one command after another, into one directory: the
 # scenarios (run.py, with vigild's stage breakdown), the sweeps and the latency (plots
 # included), the policy compiler (rl_bench), the signature engine (det_bench), the store
-# (vigil-store-bench), policy reloads under traffic (reload.py), the REST API under load
+# (vigil-store-bench), policy reloads under traffic (reload.py), several workers (scaling.py),
+# the REST API under load
 # (tests/api/bench_api.py), and the application layer (HTTP scenarios, compile.py: ET Open's
 # load and compile figures). Each command is
 # printed before it runs; its table goes to OUT/<name>.txt and its JSON to OUT/<name>.json.
@@ -81,6 +82,8 @@ for sw in rules flows newflows signatures sizes; do
 done
 run latency scripts/bench/latency.py --vigild "$vigild" --out "$out"
 run reload scripts/bench/reload.py --vigild "$vigild" --json "$out/reload.json"
+run scaling scripts/bench/scaling.py --vigild "$vigild" \
+	--synth-pmd "$PWD/$build/tools/synth/librte_net_vgsynth.so" --json "$out/scaling.json"
 
 rm -f "$out/rl_bench.json"
 run rl_bench "$build/rules/rl_bench" --no-huge -m 2048 --no-pci -l 0 \
