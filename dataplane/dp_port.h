@@ -54,7 +54,7 @@ struct dp_port {
 	uint16_t n_queues;
 	enum dp_steering steering;
 	enum dp_rss_method rss_method; /* DP_STEER_RSS only */
-	char steering_why[128];	       /* why this steering, for the log and the status */
+	char steering_why[256];	       /* why this steering, for the log and the status */
 	struct rte_flow *rss_flow[2];  /* DP_RSS_FLOW: the IPv4 and IPv6 rules */
 	bool promiscuous;	       /* enabled and confirmed */
 	bool rx_timestamp;	       /* RX timestamp offload enabled */
