@@ -883,7 +883,18 @@ function renderPorts(s, p, dt) {
 				h('span', {
 					class: 'badge ' + (link.up ? 'ok' : link.up === null ? '' : 'warn'),
 					text: linkText,
-					title: link.reason || '',
+					// How changes reach vigild: the driver's interrupts, or polling (and why).
+					'data-notify': link.notify || '',
+					title: [
+						link.reason,
+						link.notify === 'interrupt'
+							? `changes seen by interrupt (${fmtInt(link.interrupts || 0)} so far)`
+							: link.notify === 'poll'
+								? `polled${link.notify_reason ? ': ' + link.notify_reason : ''}`
+								: '',
+					]
+						.filter(Boolean)
+						.join('; '),
 				}),
 			),
 			h('td', { text: pt.peer || '' }),

@@ -191,6 +191,19 @@ try {
 		if (badge !== 'unknown')
 			throw new Error(`port ${port}'s link shows '${badge}', not 'unknown'`);
 	}
+	// How link changes reach vigild (interrupt or poll), as the status says, in the badge's
+	// tooltip.
+	const statusPorts = curlJson('/status').ports;
+	for (const port of ['outside', 'inside']) {
+		const want = statusPorts.find((x) => x.name === port).link.notify;
+		const b = page.locator(`#ports tr[data-port="${port}"] td .badge`);
+		const notify = await b.getAttribute('data-notify');
+		const title = (await b.getAttribute('title')) || '';
+		if (!want || notify !== want)
+			throw new Error(`port ${port}: badge says notify '${notify}', the status '${want}'`);
+		if (want === 'poll' && !title.includes('polled'))
+			throw new Error(`port ${port}: the badge's tooltip does not say it is polled: '${title}'`);
+	}
 	const legend = await page.locator('#legend-pps').innerText();
 	if (!/outside RX/.test(legend) || !/inside RX/.test(legend))
 		throw new Error(`the packets/s chart has no series per port: '${legend}'`);
