@@ -560,8 +560,12 @@ def learning_mode(v, ctx):
         path = os.path.join(v.work, "proposal.yaml")
         out = run_vigilctl(v, ctx, "viewer", "learn", "proposal", "-o", path)
         check(out[0] == 0 and "rules; of" in out[2], f"vigilctl learn proposal: {out}")
+        # The proposal follows what is learned: a flow record stored meanwhile (a busy machine,
+        # ASan) changes it, so the file must be the proposal as it stood before or after.
+        after = expect(v.get("/api/v1/learn/proposal", "viewer"), 200).json["text"]
         with open(path) as f:
-            check(f.read() == p["text"], "vigilctl wrote the proposal's text")
+            written = f.read()
+        check(written in (p["text"], after), "vigilctl wrote the proposal's text")
 
     # Another mode ends the session; what it learnt stays readable.
     r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
