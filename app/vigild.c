@@ -802,9 +802,24 @@ run(const struct vg_config *cfg, const struct options *opts)
 	ctl_events_subscribe(events, ctl_bpf_on_event, &ctx);
 	if (sections.sigs.n_paths > 0) {
 		sigs = ctx.sigs = ctl_sigs_create(&ctx, &sections.sigs);
-		if (sigs == NULL || load_signatures(&ctx) != 0) {
+		if (sigs == NULL || (!sections.sigs.delayed && load_signatures(&ctx) != 0)) {
 			rc = EXIT_CONFIG;
 			goto out;
+		}
+		/* signatures.delayed: built off control while the workers forward; put in force
+		 * when built (exceptions.signatures_loading decides the packets until then). */
+		if (sections.sigs.delayed) {
+			if (ctl_sigs_load_delayed(sigs) != 0) {
+				MAIN_LOG(ERR, "signatures: cannot start the delayed build: %s",
+						strerror(errno));
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
+			MAIN_LOG(NOTICE,
+					"signatures: building in the background (signatures.delayed); "
+					"until they are in force, flows to inspect are handled by "
+					"exceptions.signatures_loading: %s",
+					vg_exc_action_names[cfg->exceptions[VG_EXC_SIGS_LOADING]]);
 		}
 		ctl_events_subscribe(events, route_signature_alert, &ctx);
 	}

@@ -20,6 +20,10 @@ const char *const vg_exc_cond_names[VG_EXC__COUNT + 1] = {
 	[VG_EXC_MIDSTREAM] = "midstream",
 	[VG_EXC_STREAM_MEMCAP] = "stream_memcap",
 	[VG_EXC_APP_LAYER_MEMCAP] = "app_layer_memcap",
+	[VG_EXC_STREAM_DEPTH] = "stream_depth",
+	[VG_EXC_PACKET_BUDGET] = "packet_budget",
+	[VG_EXC_EVENT_RING_FULL] = "event_ring_full",
+	[VG_EXC_SIGS_LOADING] = "signatures_loading",
 	NULL,
 };
 
@@ -664,6 +668,10 @@ static const struct vg_yaml_field exception_fields[] = {
 	{ .name = "midstream", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
 	{ .name = "stream_memcap", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
 	{ .name = "app_layer_memcap", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "stream_depth", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "packet_budget", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "event_ring_full", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
+	{ .name = "signatures_loading", .type = VG_YT_CUSTOM, .parse = parse_exc_action },
 	{ 0 },
 };
 
@@ -779,6 +787,11 @@ static const struct vg_yaml_field inspection_fields[] = {
 			.off = CFG_OFF(inspect_max_flows),
 			.min = 16,
 			.max = 1u << 24 },
+	{ .name = "packet_budget_ns",
+			.type = VG_YT_U32,
+			.off = CFG_OFF(inspect_budget_ns),
+			.min = 0,
+			.max = 1000000000 },
 	{ 0 },
 };
 

@@ -84,6 +84,10 @@ enum vg_exc_cond {
 	VG_EXC_MIDSTREAM,	 /* a TCP connection picked up without its handshake */
 	VG_EXC_STREAM_MEMCAP,	 /* no inspection state for a flow (inspection.max_flows) */
 	VG_EXC_APP_LAYER_MEMCAP, /* no application-layer parser state (applayer memory) */
+	VG_EXC_STREAM_DEPTH,	 /* an inspected stream past signatures.stream_depth */
+	VG_EXC_PACKET_BUDGET,	 /* a packet's inspection over inspection.packet_budget_ns */
+	VG_EXC_EVENT_RING_FULL,	 /* an alert that control's event ring cannot take now */
+	VG_EXC_SIGS_LOADING,	 /* an inspected flow before the signatures are in force */
 	VG_EXC__COUNT
 };
 
@@ -180,6 +184,8 @@ struct vg_config {
 	/* signature inspection */
 	bool inspect_all;	    /* every flow, or (false) those whose policy rule asks */
 	uint32_t inspect_max_flows; /* inspected flows with stream state, per worker */
+	uint32_t inspect_budget_ns; /* a packet's inspection time over which packet_budget
+				     * applies (0: not measured) */
 
 	/* log and stats */
 	enum vg_log_level log_level;

@@ -212,6 +212,8 @@ ctl_api_status(struct ctl_ctx *ctx)
 										? (enum ctl_version_state)ctl_sigs_version_state(
 												  ctx->sigs)
 										: CTL_VERSION_NONE)));
+		json_object_set_new(json_object_get(r, "versions"), "signatures_loading",
+				json_boolean(ctl_sigs_loading(ctx->sigs)));
 	}
 	if (ctx->store != NULL)
 		json_object_set_new(r, "store", store_json(ctx->store));

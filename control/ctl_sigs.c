@@ -58,6 +58,9 @@ struct ctl_sigs {
 	uint64_t publish_seq; /* which publish a store answer is for */
 	int vstate;	      /* enum ctl_version_state, atomic */
 	struct ctl_reload reload;
+	/* the start-up build runs off control (signatures.delayed): set until it is published */
+	bool delayed;
+	uint64_t delayed_since_ns;
 	struct ctl_map *hits;	     /* (gid, sid) -> alerts seen */
 	uint64_t limit_hits_retired; /* PCRE2 limit hits of the engines no longer in force */
 	struct ctl_app_pairing *app; /* each worker's last TXMETA, for the alert after it */
@@ -971,10 +974,17 @@ reload_build(void *owner, void **out)
 	struct vg_diag diag;
 	int rc;
 
+	struct ctl_sigs *sm = owner;
+	const bool delayed = __atomic_load_n(&sm->delayed, __ATOMIC_ACQUIRE);
+
 	vg_diag_init(&diag);
 	rc = ctl_sigs_build_files(owner, &diag, (struct ctl_sigs_build **)out);
-	ctl_sigs_log_diag(&diag, 20);
-	if (rc != 0)
+	ctl_sigs_log_diag(&diag, delayed ? 50 : 20);
+	if (rc != 0 && delayed)
+		CTL_LOG(ERR, "signatures: the delayed build failed (above); flows to inspect stay "
+			     "under exceptions.signatures_loading until SIGHUP or the API puts a "
+			     "set in force");
+	else if (rc != 0)
 		CTL_LOG(ERR, "signature reload failed; the set in force is unchanged");
 	vg_diag_free(&diag);
 	return rc;
@@ -983,6 +993,18 @@ reload_build(void *owner, void **out)
 static void
 reload_publish(void *owner, void *b)
 {
+	struct ctl_sigs *sm = owner;
+
+	if (__atomic_load_n(&sm->delayed, __ATOMIC_ACQUIRE)) {
+		unsigned rules = 0;
+
+		ctl_sigs_publish(owner, b, "files", NULL, NULL);
+		__atomic_store_n(&sm->delayed, false, __ATOMIC_RELEASE);
+		ctl_sigs_version(sm, &rules);
+		CTL_LOG(NOTICE, "signatures: %u rules in force, %.1f s after the start (delayed)",
+				rules, (double)(ctl_wall_ns() - sm->delayed_since_ns) / 1e9);
+		return;
+	}
 	ctl_sigs_publish(owner, b, "sighup", NULL, NULL);
 }
 
@@ -1006,6 +1028,30 @@ ctl_sigs_reload_async(struct ctl_sigs *sm)
 		return;
 	CTL_LOG(NOTICE, "SIGHUP: reloading signatures");
 	ctl_reload_start(&sm->reload);
+}
+
+int
+ctl_sigs_load_delayed(struct ctl_sigs *sm)
+{
+	int rc;
+
+	if (sm->cfg->n_paths == 0)
+		return 0;
+	__atomic_store_n(&sm->delayed, true, __ATOMIC_RELEASE);
+	sm->delayed_since_ns = ctl_wall_ns();
+	dp_set_sigs_pending(sm->ctx->dp, true);
+	rc = ctl_reload_start(&sm->reload);
+	if (rc != 0) {
+		__atomic_store_n(&sm->delayed, false, __ATOMIC_RELEASE);
+		dp_set_sigs_pending(sm->ctx->dp, false);
+	}
+	return rc;
+}
+
+bool
+ctl_sigs_loading(const struct ctl_sigs *sm)
+{
+	return sm != NULL && dp_sigs_pending(sm->ctx->dp);
 }
 
 bool

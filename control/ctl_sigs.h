@@ -54,6 +54,15 @@ int ctl_sigs_publish(struct ctl_sigs *sm, struct ctl_sigs_build *b, const char *
 /* SIGHUP: rebuild the files on a thread of their own, publish through the mailbox. */
 void ctl_sigs_reload_async(struct ctl_sigs *sm);
 bool ctl_sigs_reloading(const struct ctl_sigs *sm);
+/*
+ * Start-up with signatures.delayed: the configured files build on a thread of their own while
+ * the workers forward, and are put in force through the mailbox when built. Until then the
+ * dataplane applies the signatures_loading exception. 0, or -errno (no thread: nothing
+ * pending).
+ */
+int ctl_sigs_load_delayed(struct ctl_sigs *sm);
+/* No set in force yet, one is coming (a delayed start, or its build failed). Any thread. */
+bool ctl_sigs_loading(const struct ctl_sigs *sm);
 
 struct ctl_sigs_current {
 	const char *text; /* NULL: no signatures loaded */

@@ -375,8 +375,22 @@ dp_sigs_publish(struct dp *dp, struct det_engine *e)
 {
 	struct det_engine *old = __atomic_exchange_n(&dp->shared.sigs, e, __ATOMIC_ACQ_REL);
 
+	if (e != NULL)
+		__atomic_store_n(&dp->shared.sigs_pending, 0, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 	return old;
+}
+
+void
+dp_set_sigs_pending(struct dp *dp, bool pending)
+{
+	__atomic_store_n(&dp->shared.sigs_pending, pending ? 1u : 0u, __ATOMIC_RELEASE);
+}
+
+bool
+dp_sigs_pending(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->shared.sigs_pending, __ATOMIC_ACQUIRE) != 0;
 }
 
 struct rte_rcu_qsbr *

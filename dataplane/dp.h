@@ -136,6 +136,14 @@ struct dp_blocklist *dp_blocklist(struct dp *dp);
 struct det_engine;
 struct det_engine *dp_sigs_publish(struct dp *dp, struct det_engine *e);
 
+/*
+ * Signatures are configured but not built yet (signatures.delayed): until an engine is
+ * published, packets of inspected flows meet the signatures_loading exception. Publishing an
+ * engine clears it.
+ */
+void dp_set_sigs_pending(struct dp *dp, bool pending);
+bool dp_sigs_pending(const struct dp *dp);
+
 /* The snapshot in force (control lcore only: it is the one that changes it). */
 struct rl_snapshot *dp_policy(const struct dp *dp);
 

@@ -7,6 +7,7 @@
 #ifndef DP_EVQ_H
 #define DP_EVQ_H
 
+#include <stdbool.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -57,6 +58,17 @@ dp_evq_flush_wait(struct dp_evq *q, uint64_t deadline_tsc)
 			rte_get_tsc_cycles() < deadline_tsc)
 		rte_pause();
 	dp_evq_flush(q);
+}
+
+/*
+ * Would k more events fit on the ring now, after those waiting in the batch? (Control may make
+ * room before the next flush: a no is a forecast.) Without a ring events are discarded by
+ * design: yes.
+ */
+static inline bool
+dp_evq_room(const struct dp_evq *q, unsigned k)
+{
+	return q->ring == NULL || rte_ring_free_count(q->ring) >= q->n + k;
 }
 
 /* Clear an event with 16-byte stores (a memset of this size becomes a string store, slow to

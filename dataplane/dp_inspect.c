@@ -66,6 +66,8 @@ struct dp_inspect {
 	unsigned n_rules;
 	struct al_ctx *al;	    /* application-layer parsers (NULL: off) */
 	uint8_t exc[VG_EXC__COUNT]; /* exception policies (enum vg_exc_action) */
+	uint64_t budget_tsc;	    /* a packet's inspection time over which packet_budget
+				     * applies (0: not measured) */
 	uint8_t linear[16384];	    /* the payload of a frame over several segments */
 	struct dp_inspect_counters ctr;
 };
@@ -198,6 +200,15 @@ void
 dp_inspect_set_exceptions(struct dp_inspect *in, const uint8_t *actions)
 {
 	memcpy(in->exc, actions, sizeof(in->exc));
+}
+
+void
+dp_inspect_set_budget(struct dp_inspect *in, uint32_t ns)
+{
+	/* At least one tick: a budget shorter than the clock's resolution is still a budget. */
+	in->budget_tsc = ns == 0 ? 0
+				 : RTE_MAX((uint64_t)ns * rte_get_tsc_hz() / 1000000000u,
+						   (uint64_t)1);
 }
 
 static uint8_t *
@@ -410,6 +421,8 @@ reject_verdict(const struct det_rule_info *ri)
 	return DP_INSPECT_REJECT;
 }
 
+static void inspect_exception(struct scan_ctx *c, enum vg_exc_cond cond);
+
 /* Verdicts and alerts of matches. payload/len: where packet matches are placed. */
 static void
 apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_t *payload,
@@ -453,6 +466,10 @@ apply_matches(struct scan_ctx *c, const struct det_match *m, int n, const uint8_
 
 		if (ri == NULL)
 			continue;
+		/* An alert control's ring cannot take now would be lost: the exception decides
+		 * the packet (the alert is still queued: control may make room first). */
+		if (unlikely(!dp_evq_room(c->evq, tx != NULL ? 2 : 1)))
+			inspect_exception(c, VG_EXC_EVENT_RING_FULL);
 		if (tx != NULL) {
 			/* The transaction's facts go just before the alert, on the same ring. */
 			ev = dp_evq_next(c->evq, DP_EV_TXMETA, c->now);
@@ -598,6 +615,7 @@ scan_stream(struct scan_ctx *c, uint8_t *slot, const uint8_t *data, uint32_t len
 	const uint8_t open = c->dir ? DP_DET_OPEN1 : DP_DET_OPEN0;
 	void *st = slot + c->dir * in->stream_room;
 	struct det_pkt dp = *c->dp;
+	const uint64_t beyond = det_worker_stats(in->det)->beyond_depth;
 	int k;
 
 	if (len == 0)
@@ -621,6 +639,9 @@ scan_stream(struct scan_ctx *c, uint8_t *slot, const uint8_t *data, uint32_t len
 	}
 	in->ctr.segments++;
 	in->ctr.bytes += len;
+	/* Bytes of this segment past signatures.stream_depth were not scanned: the exception. */
+	if (det_worker_stats(in->det)->beyond_depth != beyond)
+		inspect_exception(c, VG_EXC_STREAM_DEPTH);
 	return k > 0 ? k : 0;
 }
 
@@ -718,10 +739,11 @@ on_tx(void *arg, const struct al_tx *tx, unsigned stage, unsigned dir)
 }
 
 /*
- * A packet met one of inspection's exception conditions (no stream slot, no parser state): its
- * action (exceptions.<condition>). pass: inspected as well as can be (block scans, no parsing);
- * bypass: the rest of the flow is not inspected; drop-packet: this packet dropped; drop-flow
- * and reject: the rest of the flow too (reject answers the sender). Dry-run only counts.
+ * A packet met one of inspection's exception conditions (no stream slot, no parser state, the
+ * stream past its depth, the packet over its time budget, its alert not taken by the event
+ * ring): its action (exceptions.<condition>). pass: inspected as well as can be (block scans, no
+ * parsing); bypass: the rest of the flow is not inspected; drop-packet: this packet dropped;
+ * drop-flow and reject: the rest of the flow too (reject answers the sender). Dry-run only counts.
  */
 static void
 inspect_exception(struct scan_ctx *c, enum vg_exc_cond cond)
@@ -963,6 +985,18 @@ dp_inspect_events(struct dp_inspect *in, const struct det_engine *e, const struc
 		}
 		if (!(mt[i].flags & DET_M_ALERT) || ri == NULL)
 			continue;
+		if (unlikely(!dp_evq_room(evq, 1))) {
+			/* No flow to bypass or drop: the drops drop this packet, the rest pass. */
+			const uint8_t a = in->exc[VG_EXC_EVENT_RING_FULL];
+
+			in->ctr.exceptions[VG_EXC_EVENT_RING_FULL]++;
+			if (a >= VG_EXC_DROP_PACKET && dry)
+				in->ctr.would_drop++;
+			else if (a >= VG_EXC_DROP_PACKET && v == DP_INSPECT_FORWARD) {
+				v = DP_INSPECT_DROP;
+				in->ctr.dropped++;
+			}
+		}
 		ev = dp_evq_next(evq, DP_EV_ALERT, now);
 		memset(&ev->flow, 0, sizeof(ev->flow));
 		ev->flow.family = p->l3;
@@ -1082,6 +1116,7 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 	 * flows.midstream off, or a probe without ACK) has no stream: its packets meet the
 	 * packet rules only, as Suricata does without a session. */
 	bool stream = p->proto != IPPROTO_TCP || dp_flow_hot(f)->tcp_state != DP_TCP_NONE;
+	const uint64_t t0 = in->budget_tsc != 0 ? rte_rdtsc() : 0;
 	int n;
 
 	det_pkt_init(&dp, f, payload, len, p, dir, groups, now);
@@ -1155,6 +1190,10 @@ dp_inspect_packet(struct dp_inspect *in, const struct det_engine *e, struct dp_f
 		apply_matches(&c, m, n, data, dlen, NULL);
 	}
 out:
+	/* Inspected for longer than inspection.packet_budget_ns: the exception (after the fact:
+	 * bypass spares the flow's later packets, the drops this one and what follows). */
+	if (in->budget_tsc != 0 && rte_rdtsc() - t0 > in->budget_tsc)
+		inspect_exception(&c, VG_EXC_PACKET_BUDGET);
 	if (have_app != NULL)
 		*have_app = c.have_app;
 	return c.v;

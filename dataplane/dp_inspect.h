@@ -76,6 +76,8 @@ struct dp_inspect *dp_inspect_create(
 
 /* The actions (enum vg_exc_action, by enum vg_exc_cond) for inspection's conditions. */
 void dp_inspect_set_exceptions(struct dp_inspect *in, const uint8_t *actions);
+/* A packet inspected for longer than ns nanoseconds meets packet_budget (0: not measured). */
+void dp_inspect_set_budget(struct dp_inspect *in, uint32_t ns);
 void dp_inspect_free(struct dp_inspect *in);
 
 /*

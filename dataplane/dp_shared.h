@@ -8,6 +8,7 @@
 #ifndef DP_SHARED_H
 #define DP_SHARED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -24,6 +25,9 @@ struct dp_shared {
 	struct rl_snapshot *policy; /* NULL: no policy, everything forwarded */
 	struct det_engine *sigs;    /* NULL: no signatures, nothing inspected */
 	uint32_t mode;		    /* enum dp_mode */
+	/* signatures are configured but not in force yet (signatures.delayed): inspected flows
+	 * meet the signatures_loading exception until sigs is set */
+	uint32_t sigs_pending;
 } __rte_cache_aligned;
 
 static inline const struct rl_snapshot *
@@ -36,6 +40,12 @@ static inline const struct det_engine *
 dp_shared_sigs(const struct dp_shared *s)
 {
 	return __atomic_load_n(&s->sigs, __ATOMIC_ACQUIRE);
+}
+
+static inline bool
+dp_shared_sigs_pending(const struct dp_shared *s)
+{
+	return __atomic_load_n(&s->sigs_pending, __ATOMIC_RELAXED) != 0;
 }
 
 static inline enum dp_mode

@@ -232,6 +232,7 @@ dp_worker_create(unsigned id, unsigned lcore, const struct vg_config *cfg,
 		goto fail;
 	}
 	dp_inspect_set_exceptions(w->inspect, w->exc);
+	dp_inspect_set_budget(w->inspect, cfg->inspect_budget_ns);
 	dp_flow_set_end_hook(w->flows, flow_ended, w);
 
 	if (cfg->clock == VG_CLOCK_PACKET) {
@@ -1108,6 +1109,39 @@ midstream_exception(struct dp_worker *w, struct dp_burst *b, int32_t ps, struct 
 }
 
 /*
+ * A packet of a flow to inspect before the signatures are in force (signatures.delayed): the
+ * signatures_loading exception. pass: forwarded uninspected (the flow is inspected from the
+ * engine's arrival on); bypass: the flow is never inspected; drop-packet: dropped until then;
+ * drop-flow and reject: the flow's verdict becomes drop or reject (reject answers). Dry-run
+ * counts and forwards.
+ */
+static __rte_noinline enum dp_disp
+sigs_loading(struct dp_worker *w, struct dp_burst *b, unsigned i, struct dp_flow_hot *h, int32_t ps,
+		bool dry)
+{
+	const uint8_t a = w->exc[VG_EXC_SIGS_LOADING];
+
+	w->ctr.policy.exceptions[VG_EXC_SIGS_LOADING]++;
+	if (a == VG_EXC_PASS)
+		return DP_DISP_FORWARD;
+	if (a == VG_EXC_BYPASS) {
+		dp_flow_at(w->flows, ps)->det_flags |= DP_DET_PASS;
+		return DP_DISP_FORWARD;
+	}
+	if (dry) {
+		w->ctr.policy.would_drop++;
+		h->flags |= DP_FF_WOULD_DROP;
+		return DP_DISP_FORWARD;
+	}
+	w->ctr.policy.dropped++;
+	if (a != VG_EXC_DROP_PACKET)
+		h->verdict = a == VG_EXC_REJECT ? DP_VERDICT_REJECT : DP_VERDICT_DROP;
+	if (a == VG_EXC_REJECT && reject_answer(w, b->src, b->pkts[i], &b->meta[i], b->when[i]))
+		return DP_DISP_ANSWERED;
+	return DP_DISP_DROP;
+}
+
+/*
  * The rest of a keyed packet's turn when its flow is not simply allowed and under way: a
  * verdict to find (a flow the packet restarted), a first fragment to remember, DNS facts, the
  * start event, dry-run, rate limits, stateless drops, inspection, reject answers.
@@ -1201,6 +1235,9 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 	if (!would) {
 		if (inspected(w, h, ps))
 			return inspect_packet(w, b, i, ps, dir, dry);
+		if (unlikely(w->sigs_pending) && (h->flags & DP_FF_INSPECT) &&
+				!(dp_flow_at(w->flows, ps)->det_flags & DP_DET_PASS))
+			return sigs_loading(w, b, i, h, ps, dry);
 		return DP_DISP_FORWARD;
 	}
 	if (dry) {
@@ -1715,6 +1752,7 @@ dp_worker_main(void *arg)
 
 		/* A new signature engine is taken up here, between bursts. */
 		w->eng = dp_inspect_follow(w->inspect, dp_shared_sigs(w->shared));
+		w->sigs_pending = w->eng == NULL && dp_shared_sigs_pending(w->shared);
 
 		if (unlikely(tsc - prev_drain > w->drain_tsc)) {
 			drain_all(w);

@@ -159,6 +159,7 @@ struct dp_worker {
 	struct rl_src_table *rate_src; /* per-source rate-limit buckets */
 	struct dp_inspect *inspect;    /* signature scanning */
 	const struct det_engine *eng;  /* engine for this loop (NULL: no inspection) */
+	bool sigs_pending;	       /* no engine yet, one is coming (signatures.delayed) */
 	bool inspect_all;
 	bool stages;		/* bench mode: count cycles per stage (ctr.stage_cycles) */
 	uint64_t tsc_read_cost; /* one rte_rdtsc(), measured at start */

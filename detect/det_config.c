@@ -227,6 +227,7 @@ static const struct vg_yaml_field fields[] = {
 	{ .name = "threshold_file", .type = VG_YT_STR, .off = CFG_OFF(threshold_file) },
 	{ .name = "app_proto_ports", .type = VG_YT_BOOL, .off = CFG_OFF(app_proto_ports) },
 	{ .name = "partial_load", .type = VG_YT_BOOL, .off = CFG_OFF(partial_load) },
+	{ .name = "delayed", .type = VG_YT_BOOL, .off = CFG_OFF(delayed) },
 	{ .name = "stream_depth",
 			.type = VG_YT_SIZE32,
 			.off = CFG_OFF(compile.stream_depth),

@@ -8,6 +8,8 @@
  *     threshold_file: conf/signatures/threshold.config  # det_thconf.h; reloaded with the set
  *     app_proto_ports: true               # "alert http" by port until detected
  *     partial_load: false                 # refuse sets whose rejects change the rest
+ *     delayed: false                      # forward while the files build (exceptions.
+ *                                         # signatures_loading decides those packets)
  *     stream_depth: 1M                    # bytes per TCP direction (0: no limit)
  *     stream_window: 2k                   # bytes kept for confirmation
  *     port_groups: 32                     # server ports with their own database
@@ -49,6 +51,9 @@ struct det_config {
 	/* put a rule file set in force even when rejected rules change what the loaded ones
 	 * mean (a rejected pass rule in front of a drop, a flowbit only rejected rules set) */
 	bool partial_load;
+	/* start forwarding before the set is built; it is put in force when it is (Suricata's
+	 * delayed-detect). Until then, inspected flows meet the signatures_loading exception. */
+	bool delayed;
 	uint32_t max_size; /* bytes of the set's text (every file, or the API's text) */
 	struct det_compile_opts compile;
 	struct det_vars *vars;

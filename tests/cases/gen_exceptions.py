@@ -31,7 +31,7 @@ def case_json(name, desc, config, counters, expect=("b",), inputs=("a",), rules=
     if rules is not None:
         with open(os.path.join(d, "test.rules"), "w") as f:
             f.write(rules)
-        config["signatures"] = {"paths": ["@CASE@/test.rules"]}
+        config["signatures"] = dict(config.get("signatures", {}), paths=["@CASE@/test.rules"])
     c = {"description": desc,
          "input": {p: f"in-{p}.pcap" for p in inputs},
          "expect": {p: f"expect-{p}.pcap" for p in expect},
@@ -178,8 +178,81 @@ def app_layer_memcap():
                     'sid:9920002; rev:1;)\n')
 
 
+def segments(a, b, t, cport, chunks, srv="10.2.2.2"):
+    """A connection whose client sends chunks one segment each, each ACKed by the server;
+    returns the client's data segments and the server's ACKs of them."""
+    ip, rip = IP(src="10.1.1.1", dst=srv), IP(src=srv, dst="10.1.1.1")
+    a.append((t, c2s(ip / TCP(sport=cport, dport=80, flags="S", seq=1000))))
+    b.append((t + 0.1, s2c(rip / TCP(sport=80, dport=cport, flags="SA", seq=5000, ack=1001))))
+    a.append((t + 0.2, c2s(ip / TCP(sport=cport, dport=80, flags="A", seq=1001, ack=5001))))
+    seq, data, acks = 1001, [], []
+    for k, c in enumerate(chunks):
+        d = (t + 0.3 + k * 0.2, c2s(ip / TCP(sport=cport, dport=80, flags="PA", seq=seq,
+                                             ack=5001) / Raw(c)))
+        seq += len(c)
+        ack = (t + 0.4 + k * 0.2, s2c(rip / TCP(sport=80, dport=cport, flags="A", seq=5001,
+                                                ack=seq)))
+        a.append(d)
+        b.append(ack)
+        data.append(d)
+        acks.append(ack)
+    return data, acks
+
+
+def stream_depth():
+    """signatures.stream_depth: 100 bytes per direction. A connection sending three segments
+    of 60 bytes crosses the depth in its second: stream_depth, drop-flow drops it and the rest
+    of the connection, both ways (the server's ACKs of them included). A connection that stays
+    under the depth passes."""
+    a, b = [], []
+    long_d, long_acks = segments(a, b, 0, 43000, [b"a" * 60, b"b" * 60, b"c" * 60])
+    segments(a, b, 0.05, 43001, [b"d" * 60])
+    name = "exc-stream-depth"
+    write(name, "in-a.pcap", a)
+    write(name, "in-b.pcap", b)
+    write(name, "expect-b.pcap", [x for x in a if all(x is not y for y in long_d[1:])])
+    write(name, "expect-a.pcap", [x for x in b if all(x is not y for y in long_acks[1:])])
+    case_json(name, "signatures.stream_depth: 100, a connection sending 3 x 60 bytes crosses it "
+              "in its second segment: exceptions.stream_depth: drop-flow drops that segment "
+              "and the rest of the connection both ways; one under the depth passes",
+              {"inspection": {"flows": "all"}, "signatures": {"stream_depth": 100},
+               "exceptions": {"stream_depth": "drop-flow"}},
+              {"exceptions": {"packets": {"stream_depth": 1}},
+               "inspection": {"dropped": 1}},
+              expect=("a", "b"), inputs=("a", "b"),
+              rules='alert tcp any any -> any 80 (msg:"Vigil test: never"; '
+                    'content:"never-sent"; sid:9920003; rev:1;)\n')
+
+
+def packet_budget():
+    """inspection.packet_budget_ns: 1, a budget no inspection keeps: each connection's first
+    packet (its SYN) overruns it, and bypass takes the connection out of inspection, so the
+    request a drop rule looks for passes. The same capture without the budget drops it (the
+    app_layer_memcap case shows the rule at work)."""
+    a, b = [], []
+    tcp_conn(a, b, 0, 44000, data=b"GET /evil HTTP/1.0\r\n\r\n")
+    tcp_conn(a, b, 0.05, 44001, data=b"GET /evil HTTP/1.0\r\n\r\n")
+    name = "exc-packet-budget"
+    write(name, "in-a.pcap", a)
+    write(name, "in-b.pcap", b)
+    write(name, "expect-b.pcap", a)
+    write(name, "expect-a.pcap", b)
+    case_json(name, "inspection.packet_budget_ns: 1 (no inspection keeps it): each connection's "
+              "SYN overruns it and exceptions.packet_budget: bypass takes the connection out of "
+              "inspection, so its request, which a drop rule matches, passes",
+              {"inspection": {"flows": "all", "packet_budget_ns": 1},
+               "exceptions": {"packet_budget": "bypass"}},
+              {"exceptions": {"actions": {"packet_budget": "bypass"},
+                              "packets": {"packet_budget": 2}},
+               "inspection": {"dropped": 0}},
+              expect=("a", "b"), inputs=("a", "b"),
+              rules='drop tcp any any -> any 80 (msg:"Vigil test: evil"; content:"/evil"; '
+                    'sid:9920004; rev:1;)\n')
+
+
 CASES = {"flow_table_full": flow_table_full, "midstream": midstream,
-         "stream_memcap": stream_memcap, "app_layer_memcap": app_layer_memcap}
+         "stream_memcap": stream_memcap, "app_layer_memcap": app_layer_memcap,
+         "stream_depth": stream_depth, "packet_budget": packet_budget}
 
 if __name__ == "__main__":
     for n in sys.argv[1:] or CASES:

@@ -159,7 +159,26 @@ test_exceptions(void **state)
 	assert_int_equal(cfg.exceptions[VG_EXC_MIDSTREAM], VG_EXC_REJECT);
 	assert_int_equal(cfg.exceptions[VG_EXC_STREAM_MEMCAP], VG_EXC_DROP_FLOW);
 	assert_int_equal(cfg.exceptions[VG_EXC_APP_LAYER_MEMCAP], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_STREAM_DEPTH], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_PACKET_BUDGET], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_EVENT_RING_FULL], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_SIGS_LOADING], VG_EXC_DROP_FLOW);
 	assert_false(cfg.flows_overflow_open);
+	vg_config_free(&cfg);
+	vg_diag_free(&d);
+	/* The conditions added with the inspection budget and the delayed signatures. */
+	assert_int_equal(
+			load(PORTS "inspection: {packet_budget_ns: 20000}\n"
+				   "exceptions: {stream_depth: drop-flow, packet_budget: drop-packet, "
+				   "event_ring_full: pass, signatures_loading: drop-packet}\n",
+					&cfg, &d),
+			0);
+	assert_int_equal(cfg.inspect_budget_ns, 20000);
+	assert_int_equal(cfg.exceptions[VG_EXC_STREAM_DEPTH], VG_EXC_DROP_FLOW);
+	assert_int_equal(cfg.exceptions[VG_EXC_PACKET_BUDGET], VG_EXC_DROP_PACKET);
+	assert_int_equal(cfg.exceptions[VG_EXC_EVENT_RING_FULL], VG_EXC_PASS);
+	assert_int_equal(cfg.exceptions[VG_EXC_SIGS_LOADING], VG_EXC_DROP_PACKET);
+	assert_int_equal(cfg.exceptions[VG_EXC_MIDSTREAM], VG_EXC_PASS);
 	vg_config_free(&cfg);
 	vg_diag_free(&d);
 	/* Agreeing settings of the alias and the exception are fine. */
