@@ -1020,7 +1020,7 @@ static int
 cmd_text(const char *kind, int argc, char **argv, int i)
 {
 	const char *sub = i < argc ? argv[i++] : "get";
-	char path[256];
+	char path[2200];
 	struct reply r;
 	int rc;
 

@@ -60,7 +60,7 @@ test_both_directions_one_owner(void **state)
 	for (int i = 0; i < 20000; i++) {
 		int family = i % 2 ? 6 : 4;
 		unsigned tags = (unsigned)i % 4, alen = family == 4 ? 4 : 16;
-		uint32_t h1, h2, h3, len;
+		uint32_t h1 = 0, h2 = 0, h3 = 0, len;
 
 		random_bytes(a, alen);
 		random_bytes(b, alen);
@@ -121,7 +121,7 @@ test_owners_share_evenly(void **state)
 		for (unsigned i = 0; i < pairs; i++) {
 			int family = i % 4 == 0 ? 6 : 4;
 			unsigned alen = family == 4 ? 4 : 16;
-			uint32_t h, len;
+			uint32_t h = 0, len;
 
 			random_bytes(a, alen);
 			random_bytes(b, alen);
