@@ -34,7 +34,7 @@ enum ctl_severity {
 	CTL_SEV_CRITICAL = 4,
 };
 
-/* gid of anomaly alerts in EVE and in the store; each finding has its own sid (ctl_detect.h). */
+/* gid of anomaly alerts in EVE and in the store; each finding has its own sid (ctl_anomaly.h). */
 #define CTL_ANOMALY_GID 9000
 
 #define CTL_ALERT_MAX_FACTS 12

@@ -33,7 +33,7 @@ struct flow_key {
 struct ctl_analysis {
 	struct ctl_ctx *ctx;
 	struct ctl_analysis_opts opts;
-	struct ctl_detectors *det;
+	struct ctl_anomaly *det;
 	struct ctl_alert_dedup *dedup;
 	struct ctl_eve *eve;
 	struct ctl_eve_out *eve_out[CTL_ANALYSIS_EVE_OUTS]; /* eve_syslog, eve_socket */
@@ -64,7 +64,7 @@ void
 ctl_analysis_opts_defaults(struct ctl_analysis_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	ctl_detect_defaults(&o->detect);
+	ctl_anomaly_defaults(&o->detectors);
 	ctl_alert_opts_defaults(&o->alerts);
 	o->blocklist_max = DP_BLOCKLIST_MAX;
 }
@@ -72,7 +72,7 @@ ctl_analysis_opts_defaults(struct ctl_analysis_opts *o)
 int
 ctl_analysis_parse_detectors(struct vg_yaml *y, yaml_node_t *n, void *obj)
 {
-	return ctl_detect_yaml_parse(y, n, &((struct ctl_analysis_opts *)obj)->detect);
+	return ctl_anomaly_yaml_parse(y, n, &((struct ctl_analysis_opts *)obj)->detectors);
 }
 
 int
@@ -206,7 +206,7 @@ on_event(void *arg, const struct dp_event *ev)
 	}
 	track_flow(a, ev);
 	if (!a->finished)
-		ctl_detectors_on_event(a->det, ev);
+		ctl_anomaly_on_event(a->det, ev);
 }
 
 struct ctl_analysis *
@@ -222,7 +222,7 @@ ctl_analysis_create(
 	}
 	a->ctx = ctx;
 	a->opts = *o;
-	a->det = ctl_detectors_create(&o->detect, on_detector_alert, a);
+	a->det = ctl_anomaly_create(&o->detectors, on_detector_alert, a);
 	a->dedup = ctl_alert_dedup_create(o->alerts.dedup_window_ms, o->alerts.dedup_capacity);
 	a->flows = ctl_map_create("vg_ctl_flows", sizeof(struct flow_key),
 			sizeof(struct dp_event_flow),
@@ -232,7 +232,7 @@ ctl_analysis_create(
 				rte_strerror(rte_errno ? rte_errno : errno));
 		goto fail;
 	}
-	if (ctx->store != NULL && ctl_detectors_load_baselines(a->det, ctx->store) < 0)
+	if (ctx->store != NULL && ctl_anomaly_load_baselines(a->det, ctx->store) < 0)
 		CTL_LOG(WARNING, "baselines could not be loaded from the store; starting afresh");
 	if (o->alerts.eve_log[0] != '\0') {
 		a->eve = ctl_eve_open(o->alerts.eve_log);
@@ -281,8 +281,8 @@ ctl_analysis_free(struct ctl_analysis *a)
 	if (a == NULL)
 		return;
 	if (a->det != NULL && a->ctx->store != NULL && !a->judged)
-		ctl_detectors_save_baselines(a->det, a->ctx->store);
-	ctl_detectors_free(a->det);
+		ctl_anomaly_save_baselines(a->det, a->ctx->store);
+	ctl_anomaly_free(a->det);
 	ctl_alert_dedup_free(a->dedup);
 	ctl_eve_close(a->eve);
 	for (unsigned i = 0; i < CTL_ANALYSIS_EVE_OUTS; i++)
@@ -299,13 +299,13 @@ ctl_analysis_tick(struct ctl_analysis *a, uint64_t now_ms, uint64_t clock_ns)
 	if (now_ms >= a->next_detect_ms) {
 		/* Detectors close their intervals on the dataplane's clock: live, the time; in a
 		 * replay, the capture's; the newest event's when the caller cannot vouch for it. */
-		ctl_detectors_on_tick(a->det, clock_ns);
+		ctl_anomaly_on_tick(a->det, clock_ns);
 		ctl_blocker_expire(a->blocker, wall_ms());
 		a->next_detect_ms = now_ms + DETECT_TICK_MS;
 	}
 	if (now_ms >= a->next_save_ms) {
 		if (a->next_save_ms != 0 && a->ctx->store != NULL)
-			ctl_detectors_save_baselines(a->det, a->ctx->store);
+			ctl_anomaly_save_baselines(a->det, a->ctx->store);
 		ctl_alert_dedup_expire(a->dedup, a->newest_ns);
 		a->next_save_ms = now_ms + SAVE_EVERY_MS;
 	}
@@ -325,8 +325,8 @@ ctl_analysis_judge(struct ctl_analysis *a, uint64_t clock_ns)
 	 * a shortened interval or that the network went quiet.
 	 */
 	if (a->ctx->store != NULL)
-		ctl_detectors_save_baselines(a->det, a->ctx->store);
-	ctl_detectors_close_intervals(a->det, a->newest_ns);
+		ctl_anomaly_save_baselines(a->det, a->ctx->store);
+	ctl_anomaly_close_intervals(a->det, a->newest_ns);
 }
 
 void
@@ -338,7 +338,7 @@ ctl_analysis_finish(struct ctl_analysis *a)
 	a->finished = true;
 	/* One day past the newest event closes any interval a detector may still use. */
 	if (a->newest_ns != 0)
-		ctl_detectors_on_tick(a->det, a->newest_ns + 86400ULL * 1000000000ULL);
+		ctl_anomaly_on_tick(a->det, a->newest_ns + 86400ULL * 1000000000ULL);
 }
 
 int
@@ -457,14 +457,14 @@ ctl_analysis_flows(struct ctl_analysis *a, const struct ctl_flow_filter *q, unsi
 json_t *
 ctl_analysis_counters(struct ctl_analysis *a)
 {
-	struct ctl_detect_counters dc;
+	struct ctl_anomaly_counters dc;
 	struct ctl_alert_dedup_counters ac;
 	json_t *det = json_object(), *sev = json_object();
 
-	ctl_detectors_counters(a->det, &dc);
+	ctl_anomaly_counters(a->det, &dc);
 	ctl_alert_dedup_counters(a->dedup, &ac);
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
-		json_object_set_new(det, ctl_detector_name(i),
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+		json_object_set_new(det, ctl_anomaly_name(i),
 				json_pack("{s:I, s:I, s:i}", "findings", (json_int_t)dc.alerts[i],
 						"untracked", (json_int_t)dc.untracked[i], "entries",
 						(int)dc.entries[i]));

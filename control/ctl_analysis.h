@@ -16,14 +16,14 @@
 #include <jansson.h>
 
 #include "ctl_alert.h"
-#include "ctl_detect.h"
+#include "ctl_anomaly.h"
 #include "vg_yaml.h"
 
 struct ctl_ctx;
 struct ctl_analysis;
 
 struct ctl_analysis_opts {
-	struct ctl_detect_cfg detect;
+	struct ctl_anomaly_cfg detectors;
 	struct ctl_alert_opts alerts;
 	uint32_t blocklist_max;
 };

@@ -185,7 +185,7 @@ reason_is_error(enum det_reason r)
 
 /* The rejected rules of a text as positioned diagnostics; -EINVAL when one is an error. */
 static int
-rejects_to_diag(const struct det_report *rep, struct vg_diag *diag)
+rejects_to_diag(const struct det_load_report *rep, struct vg_diag *diag)
 {
 	unsigned errors = 0;
 
@@ -213,7 +213,7 @@ rejects_to_diag(const struct det_report *rep, struct vg_diag *diag)
  * the operator accepts partial loads (then warnings). Returns -EINVAL or 0.
  */
 static int
-meaning_to_diag(const struct det_report *rep, bool partial_ok, struct vg_diag *diag)
+meaning_to_diag(const struct det_load_report *rep, bool partial_ok, struct vg_diag *diag)
 {
 	enum vg_severity sev = partial_ok ? VG_SEV_WARNING : VG_SEV_ERROR;
 
@@ -388,7 +388,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		struct vg_diag *diag, struct ctl_sigs_build **out)
 {
 	struct det_load_opts lo;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_compile_report crep;
 	struct ctl_sigs_build *b = calloc(1, sizeof(*b));
 	struct det_set *set;
@@ -403,7 +403,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		return -EINVAL;
 	}
 	det_config_load_opts(sm->cfg, &lo);
-	det_report_init(&rep);
+	det_load_report_init(&rep);
 	memset(&crep, 0, sizeof(crep));
 	set = from_files ? det_load((const char *const *)sm->cfg->paths, sm->cfg->n_paths, &lo,
 					   &rep, diag)
@@ -458,7 +458,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 		rc = -ENOMEM;
 		goto out;
 	}
-	b->summary = json_pack("{s:o, s:o}", "load", det_report_json(&rep), "compile",
+	b->summary = json_pack("{s:o, s:o}", "load", det_load_report_json(&rep), "compile",
 			det_compile_report_json(&crep));
 	b->text = malloc(len + 1);
 	if (b->text == NULL) {
@@ -470,7 +470,7 @@ build(struct ctl_sigs *sm, const char *name, const char *text, size_t len, bool 
 	b->len = len;
 	ctl_store_sha256_hex(text, len, b->sha256);
 out:
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	det_compile_report_free(&crep);
 	if (rc != 0) {
 		ctl_sigs_build_free(b);

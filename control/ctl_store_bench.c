@@ -25,7 +25,7 @@
 
 #include <rte_eal.h>
 
-#include "ctl_detect.h"
+#include "ctl_anomaly.h"
 #include "ctl_store.h"
 #include "vg_eal_cleanup.h"
 
@@ -240,12 +240,12 @@ main(int argc, char **argv)
 	cleanup_db(path);
 
 	/* 3. The same events through every detector. */
-	struct ctl_detect_cfg dc;
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg dc;
+	struct ctl_anomaly *d;
 
-	ctl_detect_defaults(&dc);
+	ctl_anomaly_defaults(&dc);
 	dc.max_entries = 1 << 17;
-	d = ctl_detectors_create(&dc, noop_alert, &alerts);
+	d = ctl_anomaly_create(&dc, noop_alert, &alerts);
 	if (d == NULL) {
 		fprintf(stderr, "vigil-store-bench: detectors: %s\n", strerror(errno));
 		return 1;
@@ -260,7 +260,7 @@ main(int argc, char **argv)
 		ev.flow.tcp_flags[0] = 0x02;
 		ev.flow.pkts[0] = 1;
 		ev.flow.bytes[0] = 74;
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		ev.type = DP_EV_FLOW_UPDATE;
 		ev.time_ns = t + 1000000000ULL;
 		ev.flow.tcp_flags[0] = 0x1b;
@@ -269,23 +269,23 @@ main(int argc, char **argv)
 		ev.flow.bytes[0] = 1500;
 		ev.flow.bytes[1] = 15000;
 		ev.flow.payload_mean = 700;
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		ev.type = DP_EV_FLOW_END;
 		ev.time_ns = t + 2000000000ULL;
 		ev.flow.pkts[0] = 14;
 		ev.flow.pkts[1] = 16;
 		ev.flow.bytes[0] = 1800;
 		ev.flow.bytes[1] = 20000;
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		if (i % 333 == 0)
-			ctl_detectors_on_tick(d, 0);
+			ctl_anomaly_on_tick(d, 0);
 	}
 	det_secs = now_s() - t0;
 	det_s = (double)n_events / det_secs;
 	printf("detect: %" PRIu64 " flow events through 6 detectors: %.3f s, %.0f events/s "
 	       "(%" PRIu64 " alerts)\n",
 			n_events, det_secs, det_s, alerts);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	printf("{\"bench\":\"store\",\"dir\":\"%s\",\"batch\":%u,\"rows\":%" PRIu64
 	       ",\"rows_per_s\":%.0f,\"events\":%" PRIu64 ",\"event_rows\":%" PRIu64

@@ -165,7 +165,7 @@ bench(unsigned nrules, uint32_t size, double secs, unsigned match_pct)
 	char *text = malloc(cap), (*words)[17] = calloc(nrules ? nrules : 1, sizeof(*words));
 	uint8_t *pl[N_PAYLOADS];
 	struct det_load_opts lo;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_compile_report cr;
 	struct det_compile_opts co;
 	struct vg_diag d;
@@ -249,7 +249,7 @@ bench(unsigned nrules, uint32_t size, double secs, unsigned match_pct)
 	det_worker_free(w);
 	det_engine_free(e);
 	det_set_free(set);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	det_compile_report_free(&cr);
 	vg_diag_free(&d);
 	for (int i = 0; i < N_PAYLOADS; i++)
@@ -333,7 +333,7 @@ bench_tx(const char *path, double secs)
 	static uint32_t dql[TX_FLOWS], drl[TX_FLOWS];
 	const char *paths[] = { path };
 	struct det_load_opts lo;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_compile_report cr;
 	struct det_vars *vars = det_vars_create();
 	struct vg_diag d;
@@ -485,7 +485,7 @@ bench_tx(const char *path, double secs)
 	det_worker_free(b.w);
 	det_engine_free(e);
 	det_set_free(set);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	det_compile_report_free(&cr);
 	det_vars_free(vars);
 	vg_diag_free(&d);

@@ -58,7 +58,7 @@ main(int argc, char **argv)
 	const char *classification = NULL;
 	bool verbose = false, json = false;
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_compile_report cr;
 	struct det_vars *vars;
 	struct det_set *set;
@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		rc = 1;
 	if (!json) {
 		vg_diag_print(&d, stderr);
-		det_report_print(&rep, stdout, verbose);
+		det_load_report_print(&rep, stdout, verbose);
 		printf("loaded in %.1f ms, peak memory %.1f MiB\n", load_ms,
 				(double)rss_load / (1 << 20));
 		fflush(stdout);
@@ -129,7 +129,7 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	if (json) {
-		json_t *j = json_object(), *lj = det_report_json(&rep);
+		json_t *j = json_object(), *lj = det_load_report_json(&rep);
 		json_t *cj = e != NULL ? det_compile_report_json(&cr) : json_null();
 		char *txt;
 
@@ -155,7 +155,7 @@ main(int argc, char **argv)
 	det_engine_free(e);
 	det_compile_report_free(&cr);
 	det_set_free(set);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	vg_diag_free(&d);
 	det_vars_free(vars);
 	return rc;

@@ -24,7 +24,7 @@
  * transforms) holding the rules whose prefilter is in that buffer, as Suricata's
  * multi-pattern matcher has per buffer. When a stage becomes ready, its group scans each of
  * its buffers once; a prefilter hit runs the rule's keywords on each of its buffers
- * (det_inspect).
+ * (det_confirm).
  *
  * How a rule is decided (det_compile_report counts each kind):
  *  - exact: every content chain is one Hyperscan expression (relative contents become bounded
@@ -38,7 +38,7 @@
  *    Hyperscan can only tell "absent so far".
  *  - confirm: one content (fast_pattern, else the longest; else a pcre in Hyperscan prefilter
  *    mode) is the prefilter; a hit runs the rule's keywords in order with Suricata's semantics
- *    (det_inspect.h) on the packet, or in streaming mode on the direction's recent bytes
+ *    (det_confirm.h) on the packet, or in streaming mode on the direction's recent bytes
  *    (the window, see det_compile_opts).
  *  - unfiltered: no keyword can serve as prefilter (only negations, a pcre Hyperscan refuses
  *    even in prefilter mode): checked on every packet of its group.

@@ -6,8 +6,8 @@
 #include <hs/hs.h>
 
 #include "al.h"
+#include "det_confirm.h"
 #include "det_engine.h"
-#include "det_inspect.h"
 #include "det_thconf.h"
 #include "det_thresh.h"
 
@@ -17,8 +17,8 @@ enum { CLS_TCP_STREAM = 0, CLS_TCP_PKT, CLS_UDP, CLS_ICMP, CLS_SCTP, CLS_OTHER, 
 enum plan_kind {
 	PLAN_HEADER = 0, /* no payload keyword */
 	PLAN_EXACT,	 /* Hyperscan decides */
-	PLAN_CONFIRM,	 /* one prefilter atom, then det_inspect */
-	PLAN_ALWAYS,	 /* det_inspect on every packet of the group */
+	PLAN_CONFIRM,	 /* one prefilter atom, then det_confirm */
+	PLAN_ALWAYS,	 /* det_confirm on every packet of the group */
 	PLAN_TX,	 /* a transaction rule: its variants (struct det_txvar) */
 };
 

@@ -789,7 +789,7 @@ det_hdr_buf(unsigned buf, const struct det_pkt *p, uint32_t *len)
 }
 
 bool
-det_hdr_ok(const struct det_rule *r, const struct det_pkt *p, struct det_inspect_ctx *c)
+det_hdr_ok(const struct det_rule *r, const struct det_pkt *p, struct det_confirm_ctx *c)
 {
 	for (unsigned i = 0; i < r->n_hdr; i++) {
 		const struct det_hdr *h = &r->hdr[i];
@@ -798,7 +798,7 @@ det_hdr_ok(const struct det_rule *r, const struct det_pkt *p, struct det_inspect
 			uint32_t len;
 			const uint8_t *b = det_hdr_buf(h->buf, p, &len);
 
-			if (b == NULL || !det_inspect_items(&r->hitems[h->first], h->n, b, len, 0,
+			if (b == NULL || !det_confirm_items(&r->hitems[h->first], h->n, b, len, 0,
 							 c, NULL))
 				return false;
 		} else if (!det_hdr_test(h, p)) {

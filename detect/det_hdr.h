@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "det_confirm.h"
 #include "det_engine.h"
-#include "det_inspect.h"
 #include "det_rule.h"
 
 /* The field (enum det_hdr_field) a header keyword tests, or 0 when name is not one. */
@@ -39,6 +39,6 @@ const uint8_t *det_hdr_buf(unsigned buf, const struct det_pkt *p, uint32_t *len)
 bool det_hdr_test(const struct det_hdr *h, const struct det_pkt *p);
 
 /* Do all of r's header tests and header buffers hold for p? c: for the buffers' pcre. */
-bool det_hdr_ok(const struct det_rule *r, const struct det_pkt *p, struct det_inspect_ctx *c);
+bool det_hdr_ok(const struct det_rule *r, const struct det_pkt *p, struct det_confirm_ctx *c);
 
 #endif /* DET_HDR_H */

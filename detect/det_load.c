@@ -36,13 +36,13 @@ det_load_opts_default(struct det_load_opts *o)
 /* ---- report ---- */
 
 void
-det_report_init(struct det_report *r)
+det_load_report_init(struct det_load_report *r)
 {
 	memset(r, 0, sizeof(*r));
 }
 
 void
-det_report_free(struct det_report *r)
+det_load_report_free(struct det_load_report *r)
 {
 	if (r == NULL)
 		return;
@@ -61,11 +61,11 @@ det_report_free(struct det_report *r)
 	}
 	free(r->lost);
 	free(r->rejects);
-	det_report_init(r);
+	det_load_report_init(r);
 }
 
 static void
-report_keyword(struct det_report *r, const char *kw)
+report_keyword(struct det_load_report *r, const char *kw)
 {
 	unsigned i;
 
@@ -100,8 +100,8 @@ report_keyword(struct det_report *r, const char *kw)
 }
 
 static void
-report_reject(struct det_report *r, const char *file, unsigned line, unsigned col, uint32_t sid,
-		enum det_reason reason, const char *kw, const char *msg)
+report_reject(struct det_load_report *r, const char *file, unsigned line, unsigned col,
+		uint32_t sid, enum det_reason reason, const char *kw, const char *msg)
 {
 	struct det_reject *e;
 
@@ -109,7 +109,7 @@ report_reject(struct det_report *r, const char *file, unsigned line, unsigned co
 	r->by_reason[reason]++;
 	if (reason == DET_R_UNSUPPORTED_KEYWORD || reason == DET_R_UNKNOWN_KEYWORD)
 		report_keyword(r, kw);
-	if (r->n_rejects >= DET_REPORT_MAX_REJECTS) {
+	if (r->n_rejects >= DET_LOAD_REPORT_MAX_REJECTS) {
 		r->rejects_dropped++;
 		return;
 	}
@@ -141,7 +141,7 @@ report_reject(struct det_report *r, const char *file, unsigned line, unsigned co
 }
 
 void
-det_report_print(const struct det_report *r, FILE *out, bool verbose)
+det_load_report_print(const struct det_load_report *r, FILE *out, bool verbose)
 {
 	bool first = true;
 
@@ -205,7 +205,7 @@ det_report_print(const struct det_report *r, FILE *out, bool verbose)
 }
 
 json_t *
-det_report_json(const struct det_report *r)
+det_load_report_json(const struct det_load_report *r)
 {
 	json_t *o = json_object(), *reasons = json_object(), *kws = json_object(),
 	       *rej = json_array(), *lost = json_array();
@@ -416,7 +416,7 @@ det_set_rule(const struct det_set *s, unsigned i)
 
 struct loader {
 	struct det_set *set;
-	struct det_report *rep;
+	struct det_load_report *rep;
 	struct vg_diag *diag;
 	struct det_parse_ctx pctx;
 	struct det_partial *partial; /* rejected rules the loaded ones may depend on */
@@ -688,11 +688,11 @@ load_path(struct loader *L, const char *path)
 }
 
 static struct det_set *
-load_common(const struct det_load_opts *opts, struct det_report *report, struct vg_diag *diag,
+load_common(const struct det_load_opts *opts, struct det_load_report *report, struct vg_diag *diag,
 		int (*body)(struct loader *, const void *), const void *arg)
 {
 	struct det_load_opts def;
-	struct det_report local;
+	struct det_load_report local;
 	struct det_classes classes = { 0 };
 	struct loader L = { 0 };
 	int rc = 0;
@@ -703,7 +703,7 @@ load_common(const struct det_load_opts *opts, struct det_report *report, struct 
 	}
 	if (report == NULL)
 		report = &local;
-	det_report_init(report);
+	det_load_report_init(report);
 	L.set = set_new();
 	if (L.set == NULL)
 		return NULL;
@@ -731,7 +731,7 @@ fail:
 	det_partial_free(L.partial);
 	det_classes_free(&classes);
 	if (report == &local)
-		det_report_free(&local);
+		det_load_report_free(&local);
 	if (rc == -ENOMEM) {
 		det_set_free(L.set);
 		errno = ENOMEM;
@@ -761,7 +761,7 @@ body_paths(struct loader *L, const void *arg)
 
 struct det_set *
 det_load(const char *const *paths, unsigned n_paths, const struct det_load_opts *opts,
-		struct det_report *report, struct vg_diag *diag)
+		struct det_load_report *report, struct vg_diag *diag)
 {
 	struct paths_arg a = { paths, n_paths };
 
@@ -788,7 +788,7 @@ body_buf(struct loader *L, const void *arg)
 
 struct det_set *
 det_load_buf(const char *name, const char *buf, size_t len, const struct det_load_opts *opts,
-		struct det_report *report, struct vg_diag *diag)
+		struct det_load_report *report, struct vg_diag *diag)
 {
 	struct buf_arg a = { name != NULL ? name : "<input>", buf, len };
 

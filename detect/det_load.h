@@ -3,7 +3,7 @@
  * Loading signature files into a rule set, with a report of what loaded and why the rest did not.
  *
  * One bad rule never stops a load: it is counted under its reason (det_reason_name()), kept
- * with file:line:column, sid and keyword (the first DET_REPORT_MAX_REJECTS of them), and the
+ * with file:line:column, sid and keyword (the first DET_LOAD_REPORT_MAX_REJECTS of them), and the
  * others load. Files that cannot be read are errors in the vg_diag and in the report.
  *
  * A det_set is immutable once loaded and reference counted: det_compile() takes a reference,
@@ -21,7 +21,7 @@
 #include "det_rule.h"
 #include "vg_diag.h"
 
-#define DET_REPORT_MAX_REJECTS 1000
+#define DET_LOAD_REPORT_MAX_REJECTS 1000
 
 struct det_load_opts {
 	const struct det_vars *vars; /* NULL: no variables (rules naming one are rejected) */
@@ -64,7 +64,7 @@ struct det_kwcount {
 	unsigned count;
 };
 
-struct det_report {
+struct det_load_report {
 	unsigned files;	      /* files read */
 	unsigned file_errors; /* paths that could not be read */
 	unsigned rules;	      /* rules read (commented-out ones not included) */
@@ -78,7 +78,7 @@ struct det_report {
 	/* unsupported and unknown keywords, most frequent first */
 	struct det_kwcount *keywords;
 	unsigned n_keywords;
-	/* the first DET_REPORT_MAX_REJECTS rejected rules, in load order */
+	/* the first DET_LOAD_REPORT_MAX_REJECTS rejected rules, in load order */
 	struct det_reject *rejects;
 	unsigned n_rejects;
 	unsigned rejects_dropped;
@@ -90,23 +90,23 @@ struct det_report {
 	 */
 	unsigned rejected_pass;	   /* pass rules among the rejected */
 	unsigned meaning_changed;  /* (loaded rule, rejected rule) dependencies found */
-	struct det_lost_dep *lost; /* the first DET_REPORT_MAX_REJECTS of them */
+	struct det_lost_dep *lost; /* the first DET_LOAD_REPORT_MAX_REJECTS of them */
 	unsigned n_lost;
 	unsigned lost_dropped;
 };
 
-/* Zero the report; det_report_free() releases it (and leaves it zeroed). */
-void det_report_init(struct det_report *r);
-void det_report_free(struct det_report *r);
+/* Zero the report; det_load_report_free() releases it (and leaves it zeroed). */
+void det_load_report_init(struct det_load_report *r);
+void det_load_report_free(struct det_load_report *r);
 
 /*
  * Print the summary: counts, reasons, keywords; with verbose, one line per kept reject as
  * "file:line:col: error: sid N: message".
  */
-void det_report_print(const struct det_report *r, FILE *out, bool verbose);
+void det_load_report_print(const struct det_load_report *r, FILE *out, bool verbose);
 
 /* The report as a JSON object (new reference), or NULL on ENOMEM. */
-json_t *det_report_json(const struct det_report *r);
+json_t *det_load_report_json(const struct det_load_report *r);
 
 struct det_set;
 
@@ -116,11 +116,13 @@ struct det_set;
  * NULL with errno set on ENOMEM or bad arguments. The classification file's errors go to diag.
  */
 struct det_set *det_load(const char *const *paths, unsigned n_paths,
-		const struct det_load_opts *opts, struct det_report *report, struct vg_diag *diag);
+		const struct det_load_opts *opts, struct det_load_report *report,
+		struct vg_diag *diag);
 
 /* The same from memory; name is used in positions. */
 struct det_set *det_load_buf(const char *name, const char *buf, size_t len,
-		const struct det_load_opts *opts, struct det_report *report, struct vg_diag *diag);
+		const struct det_load_opts *opts, struct det_load_report *report,
+		struct vg_diag *diag);
 
 /* Drop a reference; the set is freed with its last one. NULL is a no-op. */
 void det_set_free(struct det_set *s);

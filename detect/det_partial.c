@@ -241,14 +241,14 @@ tests_bit(const struct det_rule *r, const char *bit)
 }
 
 static int
-record(struct det_report *rep, const struct det_rule *r, const struct lost *l, const char *fmt,
+record(struct det_load_report *rep, const struct det_rule *r, const struct lost *l, const char *fmt,
 		const char *arg)
 {
 	struct det_lost_dep *d;
 	char msg[512];
 
 	rep->meaning_changed++;
-	if (rep->n_lost >= DET_REPORT_MAX_REJECTS) {
+	if (rep->n_lost >= DET_LOAD_REPORT_MAX_REJECTS) {
 		rep->lost_dropped++;
 		return 0;
 	}
@@ -281,7 +281,7 @@ record(struct det_report *rep, const struct det_rule *r, const struct lost *l, c
 }
 
 int
-det_partial_check(struct det_partial *p, const struct det_set *set, struct det_report *rep)
+det_partial_check(struct det_partial *p, const struct det_set *set, struct det_load_report *rep)
 {
 	unsigned n = det_set_count(set);
 

@@ -11,7 +11,7 @@
  * and after the load finds the loaded drop and reject rules that depended on one: a rejected
  * pass rule whose traffic overlaps theirs (Suricata applies pass before drop whatever the
  * order), or a flowbit that only rejected rules change. They go to the load report
- * (struct det_report: meaning_changed, lost); the caller decides whether such a set may load.
+ * (struct det_load_report: meaning_changed, lost); the caller decides whether such a set may load.
  */
 #ifndef DET_PARTIAL_H
 #define DET_PARTIAL_H
@@ -37,6 +37,7 @@ int det_partial_note(struct det_partial *p, const char *text, const char *file, 
 		const struct det_parse_ctx *pctx);
 
 /* After the load: the loaded drop/reject rules that lost a rule they depended on, in rep. */
-int det_partial_check(struct det_partial *p, const struct det_set *set, struct det_report *rep);
+int det_partial_check(
+		struct det_partial *p, const struct det_set *set, struct det_load_report *rep);
 
 #endif /* DET_PARTIAL_H */

@@ -34,7 +34,7 @@ struct det_worker {
 	uint32_t n_cand;
 	uint8_t *cbuf; /* stream confirmation: window + segment */
 	uint32_t cbuf_cap;
-	struct det_inspect_ctx ictx;
+	struct det_confirm_ctx ictx;
 	unsigned index; /* row in the engines' per-rule counters */
 	struct det_thresh *th;
 	struct det_worker_stats st;
@@ -190,7 +190,7 @@ worker_bind(struct det_worker *w, const struct det_engine *e)
 	hs_free_scratch(w->scratch);
 	w->scratch = s;
 	w->e = e;
-	det_inspect_ctx_limits(&w->ictx, e->opts.pcre_match_limit, e->opts.pcre_depth_limit);
+	det_confirm_ctx_limits(&w->ictx, e->opts.pcre_match_limit, e->opts.pcre_depth_limit);
 	w->ictx.rule_hits = e->limit_hits != NULL && w->index < e->limit_rows
 					    ? e->limit_hits + (size_t)w->index * e->n_rules
 					    : NULL;
@@ -224,7 +224,7 @@ det_worker_create(const struct det_engine *e, int socket)
 	}
 	w->socket = socket;
 	w->th = det_thresh_create(e->opts.thresh_entries);
-	if (w->th == NULL || det_inspect_ctx_init(&w->ictx) != 0) {
+	if (w->th == NULL || det_confirm_ctx_init(&w->ictx) != 0) {
 		det_worker_free(w);
 		errno = ENOMEM;
 		return NULL;
@@ -253,7 +253,7 @@ det_worker_free(struct det_worker *w)
 		return;
 	hs_free_scratch(w->scratch);
 	worker_buffers_free(w);
-	det_inspect_ctx_free(&w->ictx);
+	det_confirm_ctx_free(&w->ictx);
 	det_thresh_free(w->th);
 	zfree(w, w->socket);
 }
@@ -900,7 +900,7 @@ det_scan_packet(struct det_worker *w, const struct det_pkt *p, struct det_match 
 					ok = w->atom_stamp[gr->atom0 + gr->n_pos + k] != w->stamp;
 			} else if (er->kind != PLAN_HEADER) {
 				w->st.confirms++;
-				ok = det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end);
+				ok = det_confirm(er->r, p->payload, p->len, 0, &w->ictx, &end);
 				if (!ok)
 					w->st.confirm_fail++;
 			}
@@ -934,7 +934,7 @@ det_scan_events(struct det_worker *w, const struct det_pkt *p, struct det_match 
 			continue;
 		if (er->kind != PLAN_HEADER) {
 			w->st.confirms++;
-			if (!det_inspect(er->r, p->payload, p->len, 0, &w->ictx, &end)) {
+			if (!det_confirm(er->r, p->payload, p->len, 0, &w->ictx, &end)) {
 				w->st.confirm_fail++;
 				continue;
 			}
@@ -1151,7 +1151,7 @@ stream_eval(struct det_worker *w, void *state, const struct det_pkt *p, const ui
 					have_buf = true;
 				}
 				w->st.confirms++;
-				if (!det_inspect(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
+				if (!det_confirm(er->r, w->cbuf, blen, base, &w->ictx, &mend)) {
 					w->st.confirm_fail++;
 					if (er->kind == PLAN_CONFIRM && end > 0)
 						pending_add(st, w->cand[c].grule, st->offset + end);
@@ -1375,7 +1375,7 @@ span_ok(struct det_worker *w, const struct al_tx *tx, const struct det_txspan *t
 		const struct det_pkt *p)
 {
 	if (ts->al == AL_BUF_NONE)
-		return det_inspect_items(ts->items, ts->n, p->payload, p->payload ? p->len : 0, 0,
+		return det_confirm_items(ts->items, ts->n, p->payload, p->payload ? p->len : 0, 0,
 				&w->ictx, NULL);
 	for (unsigned idx = 0; idx < (ts->multi ? DET_TX_MAX_INST : 1u); idx++) {
 		const uint8_t *b;
@@ -1383,7 +1383,7 @@ span_ok(struct det_worker *w, const struct al_tx *tx, const struct det_txspan *t
 
 		if (!tx_buf(w, tx, ts->al, ts->xkey, idx, &b, &len))
 			return false;
-		if (det_inspect_items(ts->items, ts->n, b, len, 0, &w->ictx, NULL))
+		if (det_confirm_items(ts->items, ts->n, b, len, 0, &w->ictx, NULL))
 			return true;
 	}
 	return false;

@@ -35,7 +35,7 @@ void mg_h_signatures_validate(struct mg_req *r);
 void mg_h_signatures_versions(struct mg_req *r);
 void mg_h_signatures_rollback(struct mg_req *r);
 
-/* mg_h_report.c */
+/* mg_h_sig_report.c */
 void mg_h_signatures_report(struct mg_req *r);
 
 /* mg_h_history.c as well: one stored version with its text. */

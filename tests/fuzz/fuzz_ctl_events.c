@@ -15,7 +15,7 @@
 
 #include "vg_eal_cleanup.h"
 
-#include "ctl_detect.h"
+#include "ctl_anomaly.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,13 +58,13 @@ eal_once(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ctl_detect_cfg cfg;
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg cfg;
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	if (!eal_once())
 		abort();
-	ctl_detect_defaults(&cfg);
+	ctl_anomaly_defaults(&cfg);
 	cfg.max_entries = 64;
 	cfg.max_baselines = 64;
 	/* Thresholds low enough for random input to reach the alert paths. */
@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.rate.warmup = 1;
 	cfg.rate.min_pps = 1;
 	cfg.rate.min_bps = 1;
-	d = ctl_detectors_create(&cfg, on_alert, NULL);
+	d = ctl_anomaly_create(&cfg, on_alert, NULL);
 	if (d == NULL)
 		abort();
 	for (size_t off = 0, i = 0; off < size; off += sizeof(ev), i++) {
@@ -89,11 +89,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memset(&ev, 0, sizeof(ev));
 		memcpy(&ev, data + off, n);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		if (i % 4 == 3)
-			ctl_detectors_on_tick(d, 0);
+			ctl_anomaly_on_tick(d, 0);
 	}
-	ctl_detectors_on_tick(d, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_on_tick(d, 0);
+	ctl_anomaly_free(d);
 	return 0;
 }

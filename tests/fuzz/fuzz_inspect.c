@@ -100,7 +100,7 @@ load(void)
 	const char *paths[2] = { VIGIL_SOURCE_ROOT "/conf/signatures" };
 	char etcls[4096];
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct vg_diag d;
 	unsigned np = 1;
 
@@ -120,7 +120,7 @@ load(void)
 	vg_diag_init(&d);
 	set = det_load(paths, np, &o, &rep, &d);
 	if (set == NULL || rep.loaded == 0) {
-		det_report_print(&rep, stderr, true);
+		det_load_report_print(&rep, stderr, true);
 		vg_diag_print(&d, stderr);
 		abort();
 	}
@@ -131,7 +131,7 @@ load(void)
 	}
 	fprintf(stderr, "fuzz_inspect: %u rules loaded (%u rejected) from %s%s%s\n", rep.loaded,
 			rep.rejected, paths[0], np > 1 ? " and " : "", np > 1 ? paths[1] : "");
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	vg_diag_free(&d);
 	n_rules = det_engine_rule_count(eng);
 	n_sids = det_set_count(set);

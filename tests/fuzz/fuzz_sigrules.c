@@ -162,7 +162,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct vg_diag d;
 	struct det_set *s;
 
@@ -184,7 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	vg_diag_free(&d);
 	return 0;
 }

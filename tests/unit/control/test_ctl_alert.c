@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ctl_anomaly.h"
 #include "ctl_block.h"
-#include "ctl_detect.h"
 #include "ctl_store.h"
 #include "ctl_test_util.h"
 #include "ctl_webhook.h"

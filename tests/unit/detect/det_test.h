@@ -14,7 +14,7 @@ struct tdet {
 	struct det_set *set;
 	struct det_engine *e;
 	struct det_worker *w;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_compile_report crep;
 };
 
@@ -37,7 +37,7 @@ tdet_open_opts(struct tdet *t, const char *rules, bool allow_rejects,
 	t->set = det_load_buf("t.rules", rules, strlen(rules), &o, &t->rep, &d);
 	assert_non_null(t->set);
 	if (!allow_rejects && t->rep.rejected > 0) {
-		det_report_print(&t->rep, stderr, true);
+		det_load_report_print(&t->rep, stderr, true);
 		fail_msg("%u rules rejected", t->rep.rejected);
 	}
 	t->e = det_compile(t->set, copts, &t->crep, &d);
@@ -62,7 +62,7 @@ tdet_close(struct tdet *t)
 	det_worker_free(t->w);
 	det_engine_free(t->e);
 	det_set_free(t->set);
-	det_report_free(&t->rep);
+	det_load_report_free(&t->rep);
 	det_compile_report_free(&t->crep);
 	det_vars_free(t->vars);
 	memset(t, 0, sizeof(*t));

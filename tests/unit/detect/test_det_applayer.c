@@ -7,7 +7,7 @@
  * bsize, endswith, transforms) and the groups the compiler makes of transaction rules.
  */
 #include "al.h"
-#include "det_inspect.h"
+#include "det_confirm.h"
 #include "det_test.h"
 
 static struct det_vars *vars;
@@ -480,13 +480,13 @@ test_errors(void **state)
 static bool
 span_match(const struct det_rule *r, unsigned span, const char *buf)
 {
-	struct det_inspect_ctx c;
+	struct det_confirm_ctx c;
 	bool m;
 
-	assert_int_equal(det_inspect_ctx_init(&c), 0);
-	m = det_inspect_items(&r->items[r->spans[span].first], r->spans[span].n,
+	assert_int_equal(det_confirm_ctx_init(&c), 0);
+	m = det_confirm_items(&r->items[r->spans[span].first], r->spans[span].n,
 			(const uint8_t *)buf, (uint32_t)strlen(buf), 0, &c, NULL);
-	det_inspect_ctx_free(&c);
+	det_confirm_ctx_free(&c);
 	return m;
 }
 

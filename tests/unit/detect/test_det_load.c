@@ -31,7 +31,7 @@ teardown(void **state)
 }
 
 static struct det_set *
-load_text(const char *text, struct det_report *rep)
+load_text(const char *text, struct det_load_report *rep)
 {
 	struct det_load_opts o;
 	struct vg_diag d;
@@ -65,7 +65,7 @@ test_text_report(void **state)
 			   "alert tcp any any -> any any (content:\"c\"; sid:1;)\n"
 			   "alert tcp any any -> any any (bogus; sid:6;)\n"
 			   "   alert tcp any any -> any any (hostbits:set,y,dst; sid:7;)\n";
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_set *s = load_text(text, &rep);
 	const struct det_reject *e;
 
@@ -113,7 +113,7 @@ test_text_report(void **state)
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 
-		det_report_print(&rep, f, true);
+		det_load_report_print(&rep, f, true);
 		fclose(f);
 		assert_non_null(strstr(buf, "8 rules: 2 loaded, 6 rejected (2 commented out)"));
 		assert_non_null(strstr(buf, "unsupported_keyword 4"));
@@ -124,7 +124,7 @@ test_text_report(void **state)
 	}
 	/* and as JSON */
 	{
-		json_t *j = det_report_json(&rep), *x;
+		json_t *j = det_load_report_json(&rep), *x;
 
 		assert_non_null(j);
 		assert_int_equal(json_integer_value(json_object_get(j, "loaded")), 2);
@@ -139,7 +139,7 @@ test_text_report(void **state)
 		json_decref(j);
 	}
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 }
 
 /*
@@ -149,7 +149,7 @@ test_text_report(void **state)
 static void
 test_partial_load_meaning(void **state)
 {
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_set *s;
 
 	(void)state;
@@ -170,12 +170,12 @@ test_partial_load_meaning(void **state)
 	assert_int_equal(rep.lost[0].lost_sid, 1);
 	assert_int_equal(rep.lost[0].lost_line, 1);
 	assert_non_null(strstr(rep.lost[0].msg, "unsupported_keyword 'lua'"));
-	json_t *j = det_report_json(&rep);
+	json_t *j = det_load_report_json(&rep);
 	assert_int_equal(json_integer_value(json_object_get(j, "meaning_changed")), 1);
 	assert_int_equal(json_array_size(json_object_get(j, "lost")), 1);
 	json_decref(j);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 
 	/* A bidirectional pass rule overlaps a drop of the reverse direction. */
 	s = load_text("pass tcp 10.0.0.1 any <> 10.0.0.2 22 (lua:x.lua; sid:11;)\n"
@@ -183,7 +183,7 @@ test_partial_load_meaning(void **state)
 			&rep);
 	assert_int_equal(rep.meaning_changed, 1);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 
 	/* Flowbits: the setter is rejected; the isnotset drop would fire on every flow, the
 	 * isset one never. A bit that a loaded rule also sets is not lost. */
@@ -203,7 +203,7 @@ test_partial_load_meaning(void **state)
 	assert_int_equal(rep.lost[1].lost_sid, 21);
 	assert_non_null(strstr(rep.lost[0].msg, "flowbit 'seen' is set only by a rejected rule"));
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 
 	/* Nothing depends on what was rejected: nothing to say. */
 	s = load_text("alert tcp any any -> any 80 (lua:x.lua; sid:31;)\n"
@@ -212,15 +212,15 @@ test_partial_load_meaning(void **state)
 	assert_int_equal(rep.meaning_changed, 0);
 	assert_int_equal(rep.n_lost, 0);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 }
 
 static void
 test_reject_list_bounded(void **state)
 {
-	size_t n = DET_REPORT_MAX_REJECTS + 50, cap = n * 64 + 1, off = 0;
+	size_t n = DET_LOAD_REPORT_MAX_REJECTS + 50, cap = n * 64 + 1, off = 0;
 	char *text = malloc(cap);
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_set *s;
 
 	(void)state;
@@ -230,11 +230,11 @@ test_reject_list_bounded(void **state)
 				"alert tcp any any -> any any (tag:session; sid:%zu;)\n", i + 1);
 	s = load_text(text, &rep);
 	assert_int_equal(rep.rejected, n);
-	assert_int_equal(rep.n_rejects, DET_REPORT_MAX_REJECTS);
+	assert_int_equal(rep.n_rejects, DET_LOAD_REPORT_MAX_REJECTS);
 	assert_int_equal(rep.rejects_dropped, 50);
 	assert_int_equal(rep.keywords[0].count, n);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	free(text);
 }
 
@@ -254,7 +254,7 @@ test_files_and_dirs(void **state)
 	char dir[] = "/tmp/det_load_XXXXXX", p[256], cls[256], missing[256];
 	const char *paths[2];
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct vg_diag d;
 	struct det_set *s;
 
@@ -291,7 +291,7 @@ test_files_and_dirs(void **state)
 	assert_int_equal(det_set_rule(s, 0)->info.priority, 2);
 	assert_int_equal(det_set_rule(s, 1)->info.sid, 2);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	vg_diag_free(&d);
 
 	unlink(cls);
@@ -351,7 +351,7 @@ static void
 test_et_open(void **state)
 {
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct vg_diag d;
 	struct det_set *s;
 	struct det_compile_report cr;
@@ -373,7 +373,7 @@ test_et_open(void **state)
 	s = det_load(paths, 1, &o, &rep, &d);
 	assert_non_null(s);
 	assert_int_equal(d.errors, 0);
-	det_report_print(&rep, stdout, false);
+	det_load_report_print(&rep, stdout, false);
 
 	/* an independent count: active rule lines, and those naming only supported keywords */
 	n = scandir(ET_DIR, &list, NULL, alphasort);
@@ -442,7 +442,7 @@ test_et_open(void **state)
 	det_engine_free(e);
 	det_compile_report_free(&cr);
 	det_set_free(s);
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	vg_diag_free(&d);
 }
 
@@ -484,7 +484,7 @@ test_suricata_verify_rules(void **state)
 		char path[512];
 		const char *paths[] = { path };
 		struct det_load_opts o;
-		struct det_report rep;
+		struct det_load_report rep;
 		struct vg_diag d;
 		struct det_set *s;
 		struct det_engine *e;
@@ -496,7 +496,7 @@ test_suricata_verify_rules(void **state)
 		s = det_load(paths, 1, &o, &rep, &d);
 		assert_non_null(s);
 		if (rep.loaded != cases[i].loaded || rep.rejected != cases[i].rejected) {
-			det_report_print(&rep, stderr, true);
+			det_load_report_print(&rep, stderr, true);
 			fail_msg("%s: %u loaded, %u rejected", cases[i].dir, rep.loaded,
 					rep.rejected);
 		}
@@ -506,7 +506,7 @@ test_suricata_verify_rules(void **state)
 		assert_non_null(e);
 		det_engine_free(e);
 		det_set_free(s);
-		det_report_free(&rep);
+		det_load_report_free(&rep);
 		vg_diag_free(&d);
 	}
 
@@ -516,7 +516,7 @@ test_suricata_verify_rules(void **state)
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		const char *paths[] = { path };
-		struct det_report rep;
+		struct det_load_report rep;
 		struct det_load_opts o;
 		struct vg_diag d;
 		struct det_set *s;
@@ -543,7 +543,7 @@ test_suricata_verify_rules(void **state)
 		}
 		det_engine_free(e);
 		det_set_free(s);
-		det_report_free(&rep);
+		det_load_report_free(&rep);
 		vg_diag_free(&d);
 	}
 	free(list);

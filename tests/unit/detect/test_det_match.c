@@ -10,7 +10,7 @@
 #include "al.h"
 #include "det_test.h"
 
-#include "det_inspect.h"
+#include "det_confirm.h"
 
 /* ---- content ---- */
 
@@ -972,12 +972,12 @@ test_random_differential(void **state)
 	tdet_close(&t[1]);
 }
 
-/* det_inspect on its own, with a stream base. */
+/* det_confirm on its own, with a stream base. */
 static void
 test_inspect_stream_base(void **state)
 {
 	struct tdet t;
-	struct det_inspect_ctx c;
+	struct det_confirm_ctx c;
 	const struct det_rule *r1, *r2;
 
 	(void)state;
@@ -985,15 +985,15 @@ test_inspect_stream_base(void **state)
 		      "alert udp any any -> any any (pcre:\"/^x/\"; sid:2;)\n");
 	r1 = det_engine_rule(t.e, 0);
 	r2 = det_engine_rule(t.e, 1);
-	assert_int_equal(det_inspect_ctx_init(&c), 0);
+	assert_int_equal(det_confirm_ctx_init(&c), 0);
 	/* the buffer starts at stream offset 8: abc is at stream offset 10, in the window */
-	assert_true(det_inspect(r1, (const uint8_t *)"zzabc", 5, 8, &c, NULL));
-	assert_false(det_inspect(r1, (const uint8_t *)"zzabc", 5, 0, &c, NULL));
-	assert_false(det_inspect(r1, (const uint8_t *)"zzabc", 5, 20, &c, NULL));
+	assert_true(det_confirm(r1, (const uint8_t *)"zzabc", 5, 8, &c, NULL));
+	assert_false(det_confirm(r1, (const uint8_t *)"zzabc", 5, 0, &c, NULL));
+	assert_false(det_confirm(r1, (const uint8_t *)"zzabc", 5, 20, &c, NULL));
 	/* with base > 0, ^ does not match at the buffer start */
-	assert_true(det_inspect(r2, (const uint8_t *)"xy", 2, 0, &c, NULL));
-	assert_false(det_inspect(r2, (const uint8_t *)"xy", 2, 8, &c, NULL));
-	det_inspect_ctx_free(&c);
+	assert_true(det_confirm(r2, (const uint8_t *)"xy", 2, 0, &c, NULL));
+	assert_false(det_confirm(r2, (const uint8_t *)"xy", 2, 8, &c, NULL));
+	det_confirm_ctx_free(&c);
 	tdet_close(&t);
 }
 

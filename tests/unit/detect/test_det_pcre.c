@@ -167,7 +167,7 @@ static void
 test_prefilter_keyword(void **state)
 {
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct det_vars *vars = det_vars_create();
 	struct det_set *set;
 	struct vg_diag d;
@@ -214,7 +214,7 @@ test_prefilter_keyword(void **state)
 			fail_msg("%s: '%s' does not say '%s'", bad[i].rule, rep.rejects[0].msg,
 					bad[i].msg);
 		det_set_free(set);
-		det_report_free(&rep);
+		det_load_report_free(&rep);
 		vg_diag_free(&d);
 	}
 	det_vars_free(vars);

@@ -21,7 +21,7 @@ setup(void **state)
 {
 	const char *paths[] = { SIG_DIR };
 	struct det_load_opts o;
-	struct det_report rep;
+	struct det_load_report rep;
 	struct vg_diag d;
 
 	(void)state;
@@ -34,11 +34,11 @@ setup(void **state)
 	vg_diag_init(&d);
 	set = det_load(paths, 1, &o, &rep, &d);
 	if (set == NULL || rep.rejected != 0 || rep.loaded < 40 || d.errors != 0) {
-		det_report_print(&rep, stderr, true);
+		det_load_report_print(&rep, stderr, true);
 		vg_diag_print(&d, stderr);
 		return -1;
 	}
-	det_report_free(&rep);
+	det_load_report_free(&rep);
 	eng = det_compile(set, NULL, NULL, &d);
 	wrk = eng != NULL ? det_worker_create(eng, -1) : NULL;
 	vg_diag_print(&d, stderr);

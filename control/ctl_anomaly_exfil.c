@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 struct ex_val {
 	uint64_t idx;
@@ -23,7 +23,7 @@ struct ex_val {
 };
 
 struct exfil {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_exfil_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *m;
@@ -48,7 +48,7 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-ex_create(struct ctl_detectors *d, void **priv)
+ex_create(struct ctl_anomaly *d, void **priv)
 {
 	struct exfil *x = calloc(1, sizeof(*x));
 
@@ -95,14 +95,14 @@ close_interval(struct exfil *x, const struct ctl_host_key *h, struct ex_val *v, 
 	uint64_t now = (v->idx + 1) * x->interval_ns;
 
 	memset(&bk, 0, sizeof(bk));
-	bk.detector = CTL_DET_EXFIL;
+	bk.detector = CTL_ANOMALY_EXFIL;
 	bk.metric = CTL_METRIC_BYTES_OUT;
 	bk.family = h->family;
 	memcpy(bk.addr, h->addr, 16);
 	b = ctl_baselines_get(x->d->bl, &bk);
 	if (b == NULL)
-		ctl_detect_untracked(x->d, CTL_DET_EXFIL);
-	ctl_detect_judge(x->d, b, val, c->warmup, 1.0, &j);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_EXFIL);
+	ctl_anomaly_judge(x->d, b, val, c->warmup, 1.0, &j);
 	if (j.ready && v->bytes >= c->min_bytes && j.sigma >= c->sigma) {
 		struct ctl_alert a;
 		char addr[64];
@@ -125,11 +125,11 @@ close_interval(struct exfil *x, const struct ctl_host_key *h, struct ex_val *v, 
 		ctl_alert_fact(&a, "to", "%s",
 				ctl_addr_str(v->top_dst.family, v->top_dst.addr, addr,
 						sizeof(addr)));
-		ctl_detect_emit(x->d, CTL_DET_EXFIL, &a);
+		ctl_anomaly_emit(x->d, CTL_ANOMALY_EXFIL, &a);
 	}
-	ctl_detect_learn(x->d, b, val, c->alpha, c->sigma, c->warmup, 1.0, now);
-	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_DETECT_MAX_IDLE_INTERVALS; i++)
-		ctl_detect_learn(x->d, b, 0, c->alpha, c->sigma, c->warmup, 1.0,
+	ctl_anomaly_learn(x->d, b, val, c->alpha, c->sigma, c->warmup, 1.0, now);
+	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_ANOMALY_MAX_IDLE_INTERVALS; i++)
+		ctl_anomaly_learn(x->d, b, 0, c->alpha, c->sigma, c->warmup, 1.0,
 				(i + 1) * x->interval_ns);
 	v->idx = idx;
 	v->bytes = 0;
@@ -149,7 +149,7 @@ account(struct exfil *x, uint8_t family, const uint8_t *host, const uint8_t *pee
 		return;
 	v = ctl_map_get(x->m, &h, &added);
 	if (v == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_EXFIL);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_EXFIL);
 		return;
 	}
 	if (added)
@@ -169,8 +169,8 @@ ex_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 {
 	struct exfil *x = priv;
 	const struct dp_event_flow *f = &ev->flow;
-	bool si = ctl_detect_internal(x->d, f->family, f->src);
-	bool di = ctl_detect_internal(x->d, f->family, f->dst);
+	bool si = ctl_anomaly_internal(x->d, f->family, f->src);
+	bool di = ctl_anomaly_internal(x->d, f->family, f->dst);
 
 	if (si && !di)
 		account(x, f->family, f->src, f->dst, dl->bytes[0], ev->time_ns);
@@ -195,17 +195,17 @@ ex_on_tick(void *priv, uint64_t now_ns)
 			close_interval(x, k, v, idx);
 	if (idx >= x->next_gc_idx) {
 		/* Quiet hosts leave the table; their baselines stay in the baseline table. */
-		x->next_gc_idx = idx + CTL_DETECT_MAX_IDLE_INTERVALS;
-		if (now_ns > CTL_DETECT_MAX_IDLE_INTERVALS * x->interval_ns)
-			ctl_detect_gc(x->m, sizeof(struct ctl_host_key),
+		x->next_gc_idx = idx + CTL_ANOMALY_MAX_IDLE_INTERVALS;
+		if (now_ns > CTL_ANOMALY_MAX_IDLE_INTERVALS * x->interval_ns)
+			ctl_anomaly_gc(x->m, sizeof(struct ctl_host_key),
 					offsetof(struct ex_val, last_ns),
-					now_ns - CTL_DETECT_MAX_IDLE_INTERVALS * x->interval_ns);
+					now_ns - CTL_ANOMALY_MAX_IDLE_INTERVALS * x->interval_ns);
 	}
 }
 
-const struct ctl_detector_ops ctl_det_exfil = {
+const struct ctl_anomaly_ops ctl_anomaly_exfil = {
 	.name = "exfiltration",
-	.cfg_off = offsetof(struct ctl_detect_cfg, exfiltration),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, exfiltration),
 	.create = ex_create,
 	.on_flow = ex_on_flow,
 	.on_tick = ex_on_tick,

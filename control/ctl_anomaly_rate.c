@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 struct rt_val {
 	uint64_t idx;
@@ -21,7 +21,7 @@ struct rt_val {
 };
 
 struct rate {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_rate_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *m; /* ctl_bl_key (metric 0) -> interval counters */
@@ -75,7 +75,7 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-rt_create(struct ctl_detectors *d, void **priv)
+rt_create(struct ctl_anomaly *d, void **priv)
 {
 	struct rate *r = calloc(1, sizeof(*r));
 
@@ -131,8 +131,8 @@ close_interval(struct rate *r, const struct ctl_bl_key *k, struct rt_val *v, uin
 		bk.metric = metric[i];
 		b[i] = ctl_baselines_get(r->d->bl, &bk);
 		if (b[i] == NULL)
-			ctl_detect_untracked(r->d, CTL_DET_RATE);
-		ctl_detect_judge(r->d, b[i], val[i], c->warmup, 1.0, &j[i]);
+			ctl_anomaly_untracked(r->d, CTL_ANOMALY_RATE);
+		ctl_anomaly_judge(r->d, b[i], val[i], c->warmup, 1.0, &j[i]);
 		if (j[i].ready && val[i] >= floor[i] && j[i].sigma >= c->sigma &&
 				(pick < 0 || j[i].sigma > j[pick].sigma))
 			pick = i;
@@ -160,13 +160,13 @@ close_interval(struct rate *r, const struct ctl_bl_key *k, struct rt_val *v, uin
 		a.window_ns = r->interval_ns;
 		a.first_ns = v->idx * r->interval_ns;
 		a.last_ns = now;
-		ctl_detect_emit(r->d, CTL_DET_RATE, &a);
+		ctl_anomaly_emit(r->d, CTL_ANOMALY_RATE, &a);
 	}
 	for (int i = 0; i < 2; i++) {
-		ctl_detect_learn(r->d, b[i], val[i], c->alpha, c->sigma, c->warmup, 1.0, now);
+		ctl_anomaly_learn(r->d, b[i], val[i], c->alpha, c->sigma, c->warmup, 1.0, now);
 		for (uint64_t n = v->idx + 1;
-				n < idx && n - v->idx <= CTL_DETECT_MAX_IDLE_INTERVALS; n++)
-			ctl_detect_learn(r->d, b[i], 0, c->alpha, c->sigma, c->warmup, 1.0,
+				n < idx && n - v->idx <= CTL_ANOMALY_MAX_IDLE_INTERVALS; n++)
+			ctl_anomaly_learn(r->d, b[i], 0, c->alpha, c->sigma, c->warmup, 1.0,
 					(n + 1) * r->interval_ns);
 	}
 	v->idx = idx;
@@ -185,7 +185,7 @@ account(struct rate *r, const struct ctl_bl_key *k, uint64_t pkts, uint64_t byte
 		return;
 	v = ctl_map_get(r->m, k, &added);
 	if (v == NULL) {
-		ctl_detect_untracked(r->d, CTL_DET_RATE);
+		ctl_anomaly_untracked(r->d, CTL_ANOMALY_RATE);
 		return;
 	}
 	if (added)
@@ -208,19 +208,19 @@ rt_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	if (pkts == 0 && bytes == 0)
 		return;
 	memset(&k, 0, sizeof(k));
-	k.detector = CTL_DET_RATE;
+	k.detector = CTL_ANOMALY_RATE;
 	k.family = f->family;
 	if (r->cfg->hosts) {
-		if (ctl_detect_internal(r->d, f->family, f->src)) {
+		if (ctl_anomaly_internal(r->d, f->family, f->src)) {
 			memcpy(k.addr, f->src, 16);
 			account(r, &k, pkts, bytes, ev->time_ns);
 		}
-		if (ctl_detect_internal(r->d, f->family, f->dst)) {
+		if (ctl_anomaly_internal(r->d, f->family, f->dst)) {
 			memcpy(k.addr, f->dst, 16);
 			account(r, &k, pkts, bytes, ev->time_ns);
 		}
 	}
-	if (r->cfg->services && f->dport != 0 && ctl_detect_internal(r->d, f->family, f->dst)) {
+	if (r->cfg->services && f->dport != 0 && ctl_anomaly_internal(r->d, f->family, f->dst)) {
 		memcpy(k.addr, f->dst, 16);
 		k.port = f->dport;
 		k.proto = f->proto;
@@ -244,17 +244,17 @@ rt_on_tick(void *priv, uint64_t now_ns)
 		if (((struct rt_val *)v)->idx < idx)
 			close_interval(r, k, v, idx);
 	if (idx >= r->next_gc_idx) {
-		r->next_gc_idx = idx + CTL_DETECT_MAX_IDLE_INTERVALS;
-		if (now_ns > CTL_DETECT_MAX_IDLE_INTERVALS * r->interval_ns)
-			ctl_detect_gc(r->m, sizeof(struct ctl_bl_key),
+		r->next_gc_idx = idx + CTL_ANOMALY_MAX_IDLE_INTERVALS;
+		if (now_ns > CTL_ANOMALY_MAX_IDLE_INTERVALS * r->interval_ns)
+			ctl_anomaly_gc(r->m, sizeof(struct ctl_bl_key),
 					offsetof(struct rt_val, last_ns),
-					now_ns - CTL_DETECT_MAX_IDLE_INTERVALS * r->interval_ns);
+					now_ns - CTL_ANOMALY_MAX_IDLE_INTERVALS * r->interval_ns);
 	}
 }
 
-const struct ctl_detector_ops ctl_det_rate = {
+const struct ctl_anomaly_ops ctl_anomaly_rate = {
 	.name = "rate",
-	.cfg_off = offsetof(struct ctl_detect_cfg, rate),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, rate),
 	.create = rt_create,
 	.on_flow = rt_on_flow,
 	.on_tick = rt_on_tick,

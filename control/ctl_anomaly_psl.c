@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 enum { PSL_NORMAL = 1, PSL_WILDCARD = 2, PSL_EXCEPTION = 4 };
 
@@ -28,7 +28,7 @@ struct ctl_psl {
 };
 
 uint64_t
-ctl_detect_hash(const char *s, size_t n)
+ctl_anomaly_hash(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
@@ -111,7 +111,7 @@ ctl_psl_load(const char *path, char *err, size_t errlen)
 			p->rules = r;
 			cap *= 2;
 		}
-		p->rules[p->n++] = (struct psl_rule){ .hash = ctl_detect_hash(s, strlen(s)),
+		p->rules[p->n++] = (struct psl_rule){ .hash = ctl_anomaly_hash(s, strlen(s)),
 			.kinds = kind };
 	}
 	fclose(f);
@@ -158,7 +158,7 @@ ctl_psl_rules(const struct ctl_psl *p)
 static uint8_t
 kinds_of(const struct ctl_psl *p, const char *s, size_t n)
 {
-	struct psl_rule key = { .hash = ctl_detect_hash(s, n) };
+	struct psl_rule key = { .hash = ctl_anomaly_hash(s, n) };
 	const struct psl_rule *r = bsearch(&key, p->rules, p->n, sizeof(key), cmp_rule);
 
 	return r != NULL ? r->kinds : 0;

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 enum probe_kind { PK_SYN, PK_CONNECT, PK_FIN, PK_NULL, PK_XMAS, PK_OTHER, PK_UDP, PK__COUNT };
 
@@ -87,7 +87,7 @@ struct trip_val {
 };
 
 struct portscan {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_portscan_cfg *cfg;
 	uint64_t window_ns;
 	uint64_t long_window_ns;
@@ -177,7 +177,7 @@ classify(const struct portscan *ps, const struct dp_event *ev)
 }
 
 static int
-ps_create(struct ctl_detectors *d, void **priv)
+ps_create(struct ctl_anomaly *d, void **priv)
 {
 	struct portscan *ps = calloc(1, sizeof(*ps));
 	uint32_t n = d->cfg.max_entries;
@@ -275,7 +275,7 @@ alert(struct portscan *ps, const struct dp_event *ev, const struct src_val *s,
 	a.window_ns = t == T_SLOW ? ps->long_window_ns : ps->window_ns;
 	a.first_ns = t == T_SLOW ? s->lwindow_start : s->window_start;
 	a.last_ns = ev->time_ns;
-	ctl_detect_emit(ps->d, CTL_DET_PORT_SCAN, &a);
+	ctl_anomaly_emit(ps->d, CTL_ANOMALY_PORT_SCAN, &a);
 }
 
 static void
@@ -300,7 +300,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	sk = ctl_host_key(ev->flow.family, ev->flow.src);
 	s = ctl_map_get(ps->src, &sk, &added);
 	if (s == NULL) {
-		ctl_detect_untracked(ps->d, CTL_DET_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
 		return;
 	}
 	if (added || ev->time_ns >= s->window_start + ps->window_ns) {
@@ -332,7 +332,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	tk.proto = ev->flow.proto;
 	t = ctl_map_get(ps->trip, &tk, &added);
 	if (t == NULL) {
-		ctl_detect_untracked(ps->d, CTL_DET_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
 		return;
 	}
 	if (added)
@@ -349,7 +349,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	pk.dst = tk.dst;
 	p = ctl_map_get(ps->pair, &pk, &added);
 	if (p == NULL) {
-		ctl_detect_untracked(ps->d, CTL_DET_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
 		return;
 	}
 	if (added || p->lgen != s->lgen) {
@@ -415,17 +415,17 @@ ps_on_tick(void *priv, uint64_t now_ns)
 	if (now_ns < ps->next_gc_ns || now_ns < keep)
 		return;
 	ps->next_gc_ns = now_ns + ps->window_ns;
-	ctl_detect_gc(ps->trip, sizeof(struct trip_key), offsetof(struct trip_val, last_ns),
+	ctl_anomaly_gc(ps->trip, sizeof(struct trip_key), offsetof(struct trip_val, last_ns),
 			now_ns - keep);
-	ctl_detect_gc(ps->pair, sizeof(struct pair_key), offsetof(struct pair_val, last_ns),
+	ctl_anomaly_gc(ps->pair, sizeof(struct pair_key), offsetof(struct pair_val, last_ns),
 			now_ns - keep);
-	ctl_detect_gc(ps->src, sizeof(struct ctl_host_key), offsetof(struct src_val, last_ns),
+	ctl_anomaly_gc(ps->src, sizeof(struct ctl_host_key), offsetof(struct src_val, last_ns),
 			now_ns - keep);
 }
 
-const struct ctl_detector_ops ctl_det_port_scan = {
+const struct ctl_anomaly_ops ctl_anomaly_port_scan = {
 	.name = "port_scan",
-	.cfg_off = offsetof(struct ctl_detect_cfg, port_scan),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, port_scan),
 	.create = ps_create,
 	.on_flow = ps_on_flow,
 	.on_tick = ps_on_tick,

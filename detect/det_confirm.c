@@ -5,11 +5,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "det_confirm.h"
 #include "det_engine.h"
-#include "det_inspect.h"
 
 int
-det_inspect_ctx_init(struct det_inspect_ctx *c)
+det_confirm_ctx_init(struct det_confirm_ctx *c)
 {
 	pcre2_match_context *mctx;
 
@@ -23,7 +23,7 @@ det_inspect_ctx_init(struct det_inspect_ctx *c)
 		return -ENOMEM;
 	}
 	c->mctx = mctx;
-	det_inspect_ctx_limits(c, DET_PCRE_MATCH_LIMIT, DET_PCRE_DEPTH_LIMIT);
+	det_confirm_ctx_limits(c, DET_PCRE_MATCH_LIMIT, DET_PCRE_DEPTH_LIMIT);
 	return 0;
 }
 
@@ -32,14 +32,14 @@ det_inspect_ctx_init(struct det_inspect_ctx *c)
  * worker, and counted (det_engine_rule_limit_hits, inspection.pcre_limit_hits).
  */
 void
-det_inspect_ctx_limits(struct det_inspect_ctx *c, uint32_t match_limit, uint32_t depth_limit)
+det_confirm_ctx_limits(struct det_confirm_ctx *c, uint32_t match_limit, uint32_t depth_limit)
 {
 	pcre2_set_match_limit(c->mctx, match_limit);
 	pcre2_set_depth_limit(c->mctx, depth_limit);
 }
 
 void
-det_inspect_ctx_free(struct det_inspect_ctx *c)
+det_confirm_ctx_free(struct det_confirm_ctx *c)
 {
 	if (c == NULL)
 		return;
@@ -183,7 +183,7 @@ struct ictx {
 	const uint8_t *buf;
 	int64_t len;
 	uint64_t base;
-	struct det_inspect_ctx *c;
+	struct det_confirm_ctx *c;
 	uint32_t last_end;
 };
 
@@ -356,22 +356,22 @@ insp(struct ictx *x, unsigned i, int64_t prev_end)
 }
 
 bool
-det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
-		struct det_inspect_ctx *c, uint32_t *end)
+det_confirm(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
+		struct det_confirm_ctx *c, uint32_t *end)
 {
-	return det_inspect_items(r->items, r->n_items, buf, len, base, c, end);
+	return det_confirm_items(r->items, r->n_items, buf, len, base, c, end);
 }
 
 bool
-det_inspect_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
-		uint64_t base, struct det_inspect_ctx *c, uint32_t *end)
+det_confirm_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
+		uint64_t base, struct det_confirm_ctx *c, uint32_t *end)
 {
 	struct ictx x = { .items = items, .n = n, .buf = buf, .len = len, .base = base, .c = c };
 	static const uint8_t empty[1];
 
 	if (buf == NULL)
 		x.buf = empty;
-	c->budget = DET_INSPECT_BUDGET;
+	c->budget = DET_CONFIRM_BUDGET;
 	if (insp(&x, 0, 0) != 1)
 		return false;
 	if (end != NULL)

@@ -7,21 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 #include "ctl_store.h"
 
-/* The table: one row per detector, in enum ctl_detector_id order. */
-static const struct ctl_detector_ops *const detector_table[CTL_DET__COUNT] = {
-	[CTL_DET_PORT_SCAN] = &ctl_det_port_scan,
-	[CTL_DET_SYN_FLOOD] = &ctl_det_syn_flood,
-	[CTL_DET_DNS_TUNNEL] = &ctl_det_dns_tunnel,
-	[CTL_DET_BRUTE_FORCE] = &ctl_det_brute_force,
-	[CTL_DET_EXFIL] = &ctl_det_exfil,
-	[CTL_DET_RATE] = &ctl_det_rate,
-	[CTL_DET_ICMP_TUNNEL] = &ctl_det_icmp_tunnel,
+/* The table: one row per detector, in enum ctl_anomaly_detector order. */
+static const struct ctl_anomaly_ops *const detector_table[CTL_ANOMALY__COUNT] = {
+	[CTL_ANOMALY_PORT_SCAN] = &ctl_anomaly_port_scan,
+	[CTL_ANOMALY_SYN_FLOOD] = &ctl_anomaly_syn_flood,
+	[CTL_ANOMALY_DNS_TUNNEL] = &ctl_anomaly_dns_tunnel,
+	[CTL_ANOMALY_BRUTE_FORCE] = &ctl_anomaly_brute_force,
+	[CTL_ANOMALY_EXFIL] = &ctl_anomaly_exfil,
+	[CTL_ANOMALY_RATE] = &ctl_anomaly_rate,
+	[CTL_ANOMALY_ICMP_TUNNEL] = &ctl_anomaly_icmp_tunnel,
 };
 
-static const char *const detector_names[CTL_DET__COUNT] = {
+static const char *const detector_names[CTL_ANOMALY__COUNT] = {
 	"port_scan",
 	"syn_flood",
 	"dns_tunnel",
@@ -32,22 +32,22 @@ static const char *const detector_names[CTL_DET__COUNT] = {
 };
 
 const char *
-ctl_detector_name(unsigned id)
+ctl_anomaly_name(unsigned id)
 {
-	return id < CTL_DET__COUNT ? detector_names[id] : "?";
+	return id < CTL_ANOMALY__COUNT ? detector_names[id] : "?";
 }
 
 unsigned
-ctl_detect_id(const struct ctl_detector_ops *ops)
+ctl_anomaly_id(const struct ctl_anomaly_ops *ops)
 {
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		if (detector_table[i] == ops)
 			return i;
-	return CTL_DET__COUNT;
+	return CTL_ANOMALY__COUNT;
 }
 
-static const struct ctl_detect_common *
-det_common(const struct ctl_detect_cfg *cfg, unsigned det)
+static const struct ctl_anomaly_common *
+det_common(const struct ctl_anomaly_cfg *cfg, unsigned det)
 {
 	return (const void *)((const char *)cfg + detector_table[det]->cfg_off);
 }
@@ -69,7 +69,7 @@ add_net(struct ctl_net *nets, uint32_t *n, const char *text)
 }
 
 void
-ctl_detect_defaults(struct ctl_detect_cfg *cfg)
+ctl_anomaly_defaults(struct ctl_anomaly_cfg *cfg)
 {
 	static const uint16_t auth_ports[] = { 22, 3389, 21, 23, 25, 110, 143, 445, 3306, 5432 };
 
@@ -82,7 +82,7 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->max_baselines = 65536;
 	cfg->min_stddev_frac = 0.1;
 
-	cfg->port_scan.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->port_scan.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->port_scan.window_ms = 60000;
 	cfg->port_scan.ports = 25;
 	cfg->port_scan.hosts = 20;
@@ -90,7 +90,7 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->port_scan.small_ports = 5;
 	cfg->port_scan.long_window_ms = 3600000;
 
-	cfg->syn_flood.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 600000 };
+	cfg->syn_flood.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 600000 };
 	cfg->syn_flood.interval_ms = 1000;
 	cfg->syn_flood.min_half_open = 200;
 	cfg->syn_flood.min_rate = 100;
@@ -98,7 +98,7 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->syn_flood.alpha = 0.02;
 	cfg->syn_flood.warmup = 60;
 
-	cfg->dns_tunnel.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->dns_tunnel.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->dns_tunnel.window_ms = 300000;
 	cfg->dns_tunnel.max_name_len = 100;
 	cfg->dns_tunnel.max_label_len = 40;
@@ -115,7 +115,8 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	snprintf(cfg->dns_tunnel.public_suffix_list, sizeof(cfg->dns_tunnel.public_suffix_list),
 			"%s", "/usr/share/publicsuffix/public_suffix_list.dat");
 
-	cfg->brute_force.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->brute_force.c =
+			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->brute_force.window_ms = 60000;
 	cfg->brute_force.attempts = 20;
 	cfg->brute_force.max_duration_ms = 30000;
@@ -124,14 +125,14 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->brute_force.n_ports = sizeof(auth_ports) / sizeof(auth_ports[0]);
 
 	cfg->exfiltration.c =
-			(struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->exfiltration.interval_ms = 300000;
 	cfg->exfiltration.sigma = 5;
 	cfg->exfiltration.alpha = 0.05;
 	cfg->exfiltration.warmup = 24;
 	cfg->exfiltration.min_bytes = 100ULL << 20;
 
-	cfg->rate.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 600000 };
+	cfg->rate.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 600000 };
 	cfg->rate.interval_ms = 10000;
 	cfg->rate.sigma = 5;
 	cfg->rate.alpha = 0.02;
@@ -141,7 +142,8 @@ ctl_detect_defaults(struct ctl_detect_cfg *cfg)
 	cfg->rate.hosts = true;
 	cfg->rate.services = true;
 
-	cfg->icmp_tunnel.c = (struct ctl_detect_common){ .enabled = true, .block_ttl_ms = 3600000 };
+	cfg->icmp_tunnel.c =
+			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
 	cfg->icmp_tunnel.min_pkts = 30;
 	cfg->icmp_tunnel.min_stddev = 16;
 	cfg->icmp_tunnel.asymmetry = 1.5;
@@ -184,7 +186,7 @@ DOUBLE_FIELD(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
 DOUBLE_FIELD(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
 DOUBLE_FIELD(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
 DOUBLE_FIELD(icmp_content, struct ctl_icmp_cfg, content, 0.01, 1)
-DOUBLE_FIELD(min_sd_frac, struct ctl_detect_cfg, min_stddev_frac, 0, 10)
+DOUBLE_FIELD(min_sd_frac, struct ctl_anomaly_cfg, min_stddev_frac, 0, 10)
 
 static int
 parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *nets, uint32_t *n)
@@ -194,8 +196,8 @@ parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *n
 	if (!vg_yaml_expect_seq(y, v, key))
 		return -EINVAL;
 	len = vg_yaml_seq_len(v);
-	if (len > CTL_DETECT_MAX_NETS) {
-		vg_yaml_err(y, v, "'%s': at most %d networks", key, CTL_DETECT_MAX_NETS);
+	if (len > CTL_ANOMALY_MAX_NETS) {
+		vg_yaml_err(y, v, "'%s': at most %d networks", key, CTL_ANOMALY_MAX_NETS);
 		return -EINVAL;
 	}
 	*n = 0;
@@ -232,7 +234,7 @@ parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *n
 static int
 parse_internal(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
-	struct ctl_detect_cfg *cfg = obj;
+	struct ctl_anomaly_cfg *cfg = obj;
 
 	return parse_nets(y, v, key, cfg->internal, &cfg->n_internal);
 }
@@ -240,7 +242,7 @@ parse_internal(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 static int
 parse_never_block(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
-	struct ctl_detect_cfg *cfg = obj;
+	struct ctl_anomaly_cfg *cfg = obj;
 
 	return parse_nets(y, v, key, cfg->never_block, &cfg->n_never_block);
 }
@@ -254,8 +256,8 @@ parse_auth_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	if (!vg_yaml_expect_seq(y, v, key))
 		return -EINVAL;
 	len = vg_yaml_seq_len(v);
-	if (len == 0 || len > CTL_DETECT_MAX_PORTS) {
-		vg_yaml_err(y, v, "'%s': list 1 to %d ports", key, CTL_DETECT_MAX_PORTS);
+	if (len == 0 || len > CTL_ANOMALY_MAX_PORTS) {
+		vg_yaml_err(y, v, "'%s': list 1 to %d ports", key, CTL_ANOMALY_MAX_PORTS);
 		return -EINVAL;
 	}
 	c->n_ports = 0;
@@ -268,17 +270,17 @@ parse_auth_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return 0;
 }
 
-#define COMMON_FIELDS                                                                 \
-	{ .name = "enabled",                                                          \
-		.type = VG_YT_BOOL,                                                   \
-		.off = offsetof(struct ctl_detect_common, enabled) },                 \
-			{ .name = "block",                                            \
-				.type = VG_YT_BOOL,                                   \
-				.off = offsetof(struct ctl_detect_common, block) },   \
-	{                                                                             \
-		.name = "block_ttl", .type = VG_YT_MS,                                \
-		.off = offsetof(struct ctl_detect_common, block_ttl_ms), .min = 1000, \
-		.max = 30ULL * 24 * 3600 * 1000                                       \
+#define COMMON_FIELDS                                                                  \
+	{ .name = "enabled",                                                           \
+		.type = VG_YT_BOOL,                                                    \
+		.off = offsetof(struct ctl_anomaly_common, enabled) },                 \
+			{ .name = "block",                                             \
+				.type = VG_YT_BOOL,                                    \
+				.off = offsetof(struct ctl_anomaly_common, block) },   \
+	{                                                                              \
+		.name = "block_ttl", .type = VG_YT_MS,                                 \
+		.off = offsetof(struct ctl_anomaly_common, block_ttl_ms), .min = 1000, \
+		.max = 30ULL * 24 * 3600 * 1000                                        \
 	}
 
 #define PS(f) offsetof(struct ctl_portscan_cfg, f)
@@ -440,12 +442,12 @@ static const struct vg_yaml_field icmp_fields[] = {
 	{ 0 },
 };
 
-#define SECTION(fn, member, fields, what)                                                        \
-	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)             \
-	{                                                                                        \
-		if (!vg_yaml_expect_map(y, v, key))                                              \
-			return -EINVAL;                                                          \
-		return vg_yaml_map(y, v, what, fields, &((struct ctl_detect_cfg *)obj)->member); \
+#define SECTION(fn, member, fields, what)                                                         \
+	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)              \
+	{                                                                                         \
+		if (!vg_yaml_expect_map(y, v, key))                                               \
+			return -EINVAL;                                                           \
+		return vg_yaml_map(y, v, what, fields, &((struct ctl_anomaly_cfg *)obj)->member); \
 	}
 
 SECTION(parse_port_scan, port_scan, portscan_fields, "detectors.port_scan")
@@ -456,8 +458,8 @@ SECTION(parse_exfil, exfiltration, exfil_fields, "detectors.exfiltration")
 SECTION(parse_rate, rate, rate_fields, "detectors.rate")
 SECTION(parse_icmp, icmp_tunnel, icmp_fields, "detectors.icmp_tunnel")
 
-#define DC(f) offsetof(struct ctl_detect_cfg, f)
-const struct vg_yaml_field ctl_detect_yaml_fields[] = {
+#define DC(f) offsetof(struct ctl_anomaly_cfg, f)
+const struct vg_yaml_field ctl_anomaly_yaml_fields[] = {
 	{ .name = "internal", .type = VG_YT_CUSTOM, .parse = parse_internal },
 	{ .name = "never_block", .type = VG_YT_CUSTOM, .parse = parse_never_block },
 	{ .name = "max_entries",
@@ -482,11 +484,11 @@ const struct vg_yaml_field ctl_detect_yaml_fields[] = {
 };
 
 int
-ctl_detect_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_detect_cfg *cfg)
+ctl_anomaly_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_anomaly_cfg *cfg)
 {
 	if (!vg_yaml_expect_map(y, n, "detectors"))
 		return -EINVAL;
-	return vg_yaml_map(y, n, "detectors", ctl_detect_yaml_fields, cfg);
+	return vg_yaml_map(y, n, "detectors", ctl_anomaly_yaml_fields, cfg);
 }
 
 bool
@@ -520,10 +522,10 @@ struct flow_val {
 	uint64_t bytes[2];
 };
 
-struct ctl_detectors *
-ctl_detectors_create(const struct ctl_detect_cfg *cfg, ctl_alert_cb cb, void *arg)
+struct ctl_anomaly *
+ctl_anomaly_create(const struct ctl_anomaly_cfg *cfg, ctl_alert_cb cb, void *arg)
 {
-	struct ctl_detectors *d = calloc(1, sizeof(*d));
+	struct ctl_anomaly *d = calloc(1, sizeof(*d));
 	int rc = 0;
 
 	if (d == NULL)
@@ -534,14 +536,14 @@ ctl_detectors_create(const struct ctl_detect_cfg *cfg, ctl_alert_cb cb, void *ar
 	if (d->cfg.max_entries < 64)
 		d->cfg.max_entries = 64;
 	d->bl = ctl_baselines_create(cfg->max_baselines ? cfg->max_baselines : 64, detector_names,
-			CTL_DET__COUNT);
+			CTL_ANOMALY__COUNT);
 	d->flows = ctl_map_create("dflows", sizeof(struct flow_key), sizeof(struct flow_val),
 			d->cfg.max_entries * 4);
 	if (d->bl == NULL || d->flows == NULL) {
 		rc = -(errno ? errno : ENOMEM);
 		goto fail;
 	}
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++) {
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++) {
 		if (!det_common(&d->cfg, i)->enabled)
 			continue;
 		rc = detector_table[i]->create(d, &d->priv[i]);
@@ -550,17 +552,17 @@ ctl_detectors_create(const struct ctl_detect_cfg *cfg, ctl_alert_cb cb, void *ar
 	}
 	return d;
 fail:
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 	errno = -rc;
 	return NULL;
 }
 
 void
-ctl_detectors_free(struct ctl_detectors *d)
+ctl_anomaly_free(struct ctl_anomaly *d)
 {
 	if (d == NULL)
 		return;
-	for (unsigned i = CTL_DET__COUNT; i-- > 0;)
+	for (unsigned i = CTL_ANOMALY__COUNT; i-- > 0;)
 		if (d->priv[i] != NULL)
 			detector_table[i]->free(d->priv[i]);
 	ctl_baselines_free(d->bl);
@@ -570,7 +572,7 @@ ctl_detectors_free(struct ctl_detectors *d)
 
 /* What the flow added since its previous event (all of it when we never saw it before). */
 static void
-flow_delta(struct ctl_detectors *d, const struct dp_event *ev, struct ctl_flow_delta *dl)
+flow_delta(struct ctl_anomaly *d, const struct dp_event *ev, struct ctl_flow_delta *dl)
 {
 	struct flow_key k = { .flow_id = ev->flow.flow_id, .worker = ev->worker };
 	struct flow_val *v;
@@ -599,7 +601,7 @@ flow_delta(struct ctl_detectors *d, const struct dp_event *ev, struct ctl_flow_d
 }
 
 void
-ctl_detectors_on_event(struct ctl_detectors *d, const struct dp_event *ev)
+ctl_anomaly_on_event(struct ctl_anomaly *d, const struct dp_event *ev)
 {
 	struct ctl_flow_delta dl;
 
@@ -612,43 +614,43 @@ ctl_detectors_on_event(struct ctl_detectors *d, const struct dp_event *ev)
 	if (ev->time_ns > d->clock_ns)
 		d->clock_ns = ev->time_ns;
 	flow_delta(d, ev, &dl);
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		if (d->priv[i] != NULL)
 			detector_table[i]->on_flow(d->priv[i], ev, &dl);
 }
 
 void
-ctl_detectors_on_tick(struct ctl_detectors *d, uint64_t now_ns)
+ctl_anomaly_on_tick(struct ctl_anomaly *d, uint64_t now_ns)
 {
 	if (now_ns > d->clock_ns)
 		d->clock_ns = now_ns;
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		if (d->priv[i] != NULL && detector_table[i]->on_tick != NULL)
 			detector_table[i]->on_tick(d->priv[i], d->clock_ns);
 }
 
 void
-ctl_detectors_close_intervals(struct ctl_detectors *d, uint64_t now_ns)
+ctl_anomaly_close_intervals(struct ctl_anomaly *d, uint64_t now_ns)
 {
 	const uint64_t ms = 1000000;
 	/* The detectors that judge fixed intervals; the others judge as events arrive. */
-	const uint64_t interval[CTL_DET__COUNT] = {
-		[CTL_DET_SYN_FLOOD] = d->cfg.syn_flood.interval_ms * ms,
-		[CTL_DET_EXFIL] = d->cfg.exfiltration.interval_ms * ms,
-		[CTL_DET_RATE] = d->cfg.rate.interval_ms * ms,
+	const uint64_t interval[CTL_ANOMALY__COUNT] = {
+		[CTL_ANOMALY_SYN_FLOOD] = d->cfg.syn_flood.interval_ms * ms,
+		[CTL_ANOMALY_EXFIL] = d->cfg.exfiltration.interval_ms * ms,
+		[CTL_ANOMALY_RATE] = d->cfg.rate.interval_ms * ms,
 	};
 
 	if (now_ns > d->clock_ns)
 		d->clock_ns = now_ns;
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		if (d->priv[i] != NULL && interval[i] > 0 && detector_table[i]->on_tick != NULL)
 			detector_table[i]->on_tick(d->priv[i], d->clock_ns + interval[i]);
 }
 
 void
-ctl_detect_emit(struct ctl_detectors *d, unsigned det, struct ctl_alert *a)
+ctl_anomaly_emit(struct ctl_anomaly *d, unsigned det, struct ctl_alert *a)
 {
-	const struct ctl_detect_common *c = det_common(&d->cfg, det);
+	const struct ctl_anomaly_common *c = det_common(&d->cfg, det);
 	const struct dp_event_flow *f = &a->flow;
 
 	a->block_ttl_ms = 0;
@@ -669,7 +671,7 @@ ctl_detect_emit(struct ctl_detectors *d, unsigned det, struct ctl_alert *a)
 }
 
 void
-ctl_detect_judge(const struct ctl_detectors *d, const struct ctl_baseline *b, double x,
+ctl_anomaly_judge(const struct ctl_anomaly *d, const struct ctl_baseline *b, double x,
 		uint32_t warmup, double min_sd, struct ctl_judgement *j)
 {
 	memset(j, 0, sizeof(*j));
@@ -682,7 +684,7 @@ ctl_detect_judge(const struct ctl_detectors *d, const struct ctl_baseline *b, do
 }
 
 void
-ctl_detect_learn(struct ctl_detectors *d, struct ctl_baseline *b, double x, double alpha,
+ctl_anomaly_learn(struct ctl_anomaly *d, struct ctl_baseline *b, double x, double alpha,
 		double sigma, uint32_t warmup, double min_sd, uint64_t now_ns)
 {
 	if (b == NULL)
@@ -698,7 +700,7 @@ ctl_detect_learn(struct ctl_detectors *d, struct ctl_baseline *b, double x, doub
 }
 
 void
-ctl_detect_gc(struct ctl_map *m, size_t key_len, size_t last_off, uint64_t cutoff)
+ctl_anomaly_gc(struct ctl_map *m, size_t key_len, size_t last_off, uint64_t cutoff)
 {
 	uint8_t keys[64][64];
 	unsigned n;
@@ -725,22 +727,22 @@ ctl_detect_gc(struct ctl_map *m, size_t key_len, size_t last_off, uint64_t cutof
 }
 
 int
-ctl_detectors_save_baselines(struct ctl_detectors *d, struct ctl_store *s)
+ctl_anomaly_save_baselines(struct ctl_anomaly *d, struct ctl_store *s)
 {
 	return ctl_baselines_save(d->bl, s);
 }
 
 int
-ctl_detectors_load_baselines(struct ctl_detectors *d, struct ctl_store *s)
+ctl_anomaly_load_baselines(struct ctl_anomaly *d, struct ctl_store *s)
 {
 	return ctl_baselines_load(d->bl, s);
 }
 
 void
-ctl_detectors_counters(const struct ctl_detectors *d, struct ctl_detect_counters *c)
+ctl_anomaly_counters(const struct ctl_anomaly *d, struct ctl_anomaly_counters *c)
 {
 	*c = d->c;
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		c->entries[i] = d->priv[i] != NULL && detector_table[i]->entries != NULL
 						? detector_table[i]->entries(d->priv[i])
 						: 0;
@@ -748,19 +750,19 @@ ctl_detectors_counters(const struct ctl_detectors *d, struct ctl_detect_counters
 }
 
 unsigned
-ctl_detect_n_templates(void)
+ctl_anomaly_n_templates(void)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++)
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
 		n += detector_table[i]->n_templates;
 	return n;
 }
 
 const struct ctl_alert_template *
-ctl_detect_template(unsigned idx)
+ctl_anomaly_template(unsigned idx)
 {
-	for (unsigned i = 0; i < CTL_DET__COUNT; i++) {
+	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++) {
 		if (idx < detector_table[i]->n_templates)
 			return &detector_table[i]->templates[idx];
 		idx -= detector_table[i]->n_templates;

@@ -10,9 +10,9 @@
 
 #include <math.h>
 
+#include "ctl_anomaly.h"
+#include "ctl_anomaly_impl.h"
 #include "ctl_baseline.h"
-#include "ctl_detect.h"
-#include "ctl_detect_impl.h"
 #include "ctl_store.h"
 #include "ctl_test_util.h"
 
@@ -72,31 +72,31 @@ assert_explained(const struct ctl_alert *a, const char *const *needles)
 			fail_msg("\"%s\" not in: %s", needles[i], all);
 }
 
-static struct ctl_detect_cfg
+static struct ctl_anomaly_cfg
 only(unsigned det)
 {
-	struct ctl_detect_cfg c;
+	struct ctl_anomaly_cfg c;
 
-	ctl_detect_defaults(&c);
+	ctl_anomaly_defaults(&c);
 	c.max_entries = 4096;
 	c.max_baselines = 4096;
-	c.port_scan.c.enabled = det == CTL_DET_PORT_SCAN;
-	c.syn_flood.c.enabled = det == CTL_DET_SYN_FLOOD;
-	c.dns_tunnel.c.enabled = det == CTL_DET_DNS_TUNNEL;
-	c.brute_force.c.enabled = det == CTL_DET_BRUTE_FORCE;
-	c.exfiltration.c.enabled = det == CTL_DET_EXFIL;
-	c.rate.c.enabled = det == CTL_DET_RATE;
-	c.icmp_tunnel.c.enabled = det == CTL_DET_ICMP_TUNNEL;
+	c.port_scan.c.enabled = det == CTL_ANOMALY_PORT_SCAN;
+	c.syn_flood.c.enabled = det == CTL_ANOMALY_SYN_FLOOD;
+	c.dns_tunnel.c.enabled = det == CTL_ANOMALY_DNS_TUNNEL;
+	c.brute_force.c.enabled = det == CTL_ANOMALY_BRUTE_FORCE;
+	c.exfiltration.c.enabled = det == CTL_ANOMALY_EXFIL;
+	c.rate.c.enabled = det == CTL_ANOMALY_RATE;
+	c.icmp_tunnel.c.enabled = det == CTL_ANOMALY_ICMP_TUNNEL;
 	return c;
 }
 
-static struct ctl_detectors *
-make(const struct ctl_detect_cfg *c)
+static struct ctl_anomaly *
+make(const struct ctl_anomaly_cfg *c)
 {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 
 	memset(&sink, 0, sizeof(sink));
-	d = ctl_detectors_create(c, sink_cb, &sink);
+	d = ctl_anomaly_create(c, sink_cb, &sink);
 	assert_non_null(d);
 	return d;
 }
@@ -126,8 +126,8 @@ tcp_end(uint64_t t, const char *src, uint16_t sport, const char *dst, uint16_t d
 static void
 test_portscan_vertical_syn(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_PORT_SCAN);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
@@ -137,7 +137,7 @@ test_portscan_vertical_syn(void **state)
 		ev = tcp_end(T0_NS + p * 100 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
 				p, TCP_SYN | TCP_RST, p % 3 ? TCP_RST | TCP_ACK : TCP_SYN | TCP_ACK,
 				2, 1, 120, 60, 2 * MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	/* Crossing 25, then 50 and 100 ports. */
 	assert_int_equal(count_sid(CTL_SID_PORTSCAN_VERTICAL), 3);
@@ -153,14 +153,14 @@ test_portscan_vertical_syn(void **state)
 	assert_explained(a, (const char *const[]){ "198.51.100.9", "10.0.0.5", "25 distinct ports",
 					    "ports 1 to 25", "1 min", NULL });
 	assert_int_equal((int)sink.a[sink.n - 1].observed, 100);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
 test_portscan_quiet_on_benign_same_volume(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_PORT_SCAN);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
@@ -171,24 +171,24 @@ test_portscan_quiet_on_benign_same_volume(void **state)
 		ev = tcp_end(T0_NS + p * 100 * MS, "10.0.0.7", 50000, "10.0.0.5",
 				(uint16_t)(40000 + p), p, TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN,
 				TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN, 3, 4, 300, 5000, 50 * MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		char dst[32];
 
 		ctl_test_addr(dst, sizeof(dst), 93, p);
 		ev = tcp_end(T0_NS + p * 100 * MS, "10.0.0.7", 50001, dst, 443, 1000 + p,
 				TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN,
 				TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN, 3, 3, 600, 4000, 80 * MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
 test_portscan_horizontal_and_stealth_kinds(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_PORT_SCAN);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 	static const struct {
 		uint8_t flags;
@@ -210,7 +210,7 @@ test_portscan_horizontal_and_stealth_kinds(void **state)
 			ev = tcp_end(T0_NS + h * 50 * MS, "203.0.113.66", 40000, dst, 445, h,
 					kinds[k].flags, h % 2 ? TCP_RST | TCP_ACK : 0, 1, h % 2, 60,
 					h % 2 ? 60 : 0, 0);
-			ctl_detectors_on_event(d, &ev);
+			ctl_anomaly_on_event(d, &ev);
 		}
 		assert_int_equal(count_sid(CTL_SID_PORTSCAN_HORIZONTAL), 1);
 		const struct ctl_alert *a = first_sid(CTL_SID_PORTSCAN_HORIZONTAL);
@@ -219,15 +219,15 @@ test_portscan_horizontal_and_stealth_kinds(void **state)
 		assert_int_equal(a->flow.dport, 445);
 		assert_explained(a, (const char *const[]){ "203.0.113.66", "20 distinct hosts",
 						    "port 445", kinds[k].name, NULL });
-		ctl_detectors_free(d);
+		ctl_anomaly_free(d);
 	}
 }
 
 static void
 test_portscan_window(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_PORT_SCAN);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
@@ -237,8 +237,8 @@ test_portscan_window(void **state)
 	for (unsigned p = 1; p <= 40; p++) {
 		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
 				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
-		ctl_detectors_on_event(d, &ev);
-		ctl_detectors_on_tick(d, 0);
+		ctl_anomaly_on_event(d, &ev);
+		ctl_anomaly_on_tick(d, 0);
 	}
 	assert_int_equal(count_sid(CTL_SID_PORTSCAN_VERTICAL), 0);
 	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 1);
@@ -252,7 +252,7 @@ test_portscan_window(void **state)
 	a = first_sid(CTL_SID_PORTSCAN_SMALL);
 	assert_int_equal(a->severity, CTL_SEV_LOW);
 	assert_explained(a, (const char *const[]){ "probed 5 distinct ports", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* Without the long window's reach (one minute), the same scan is only small ones. */
 	c.port_scan.long_window_ms = 60000;
@@ -260,17 +260,17 @@ test_portscan_window(void **state)
 	for (unsigned p = 1; p <= 40; p++) {
 		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
 				p, TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SLOW), 0);
 	assert_int_equal(count_sid(CTL_SID_PORTSCAN_SMALL), (int)sink.n);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* SYN flood ---------------------------------------------------------------------------------- */
 
 static void
-syn_traffic(struct ctl_detectors *d, unsigned n, bool complete)
+syn_traffic(struct ctl_anomaly *d, unsigned n, bool complete)
 {
 	for (unsigned i = 0; i < n; i++) {
 		char src[32];
@@ -282,23 +282,23 @@ syn_traffic(struct ctl_detectors *d, unsigned n, bool complete)
 				6, i);
 		ev.flow.tcp_flags[0] = TCP_SYN;
 		ctl_test_counts(&ev, 1, 0, 60, 0);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		if (complete) {
 			ev = tcp_end(t + 5 * MS, src, (uint16_t)(1024 + i), "10.0.0.80", 80, i,
 					TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN,
 					TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN, 5, 4, 500, 3000,
 					5 * MS);
-			ctl_detectors_on_event(d, &ev);
+			ctl_anomaly_on_event(d, &ev);
 		}
 	}
-	ctl_detectors_on_tick(d, T0_NS + 2 * NS_PER_S);
+	ctl_anomaly_on_tick(d, T0_NS + 2 * NS_PER_S);
 }
 
 static void
 test_synflood(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_SYN_FLOOD);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly *d;
 
 	(void)state;
 	d = make(&c);
@@ -312,12 +312,12 @@ test_synflood(void **state)
 	assert_string_equal(ctl_alert_fact_get(a, "sources"), "many sources");
 	assert_explained(a, (const char *const[]){ "10.0.0.80 port 80", "2000 TCP connection",
 					    "2000 connections were left half-open", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	d = make(&c);
 	syn_traffic(d, 2000, true);
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /*
@@ -328,8 +328,8 @@ test_synflood(void **state)
 static void
 test_synflood_judged_at_the_end(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_SYN_FLOOD);
-	struct ctl_detectors *d = make(&c);
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly *d = make(&c);
 	uint64_t t = T0_NS + NS_PER_S / 10;
 
 	(void)state;
@@ -342,17 +342,17 @@ test_synflood_judged_at_the_end(void **state)
 				"10.0.0.80", 80, 6, i);
 		ev.flow.tcp_flags[0] = TCP_SYN;
 		ctl_test_counts(&ev, 1, 0, 60, 0);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	/* The newest event's time does not move past the interval: no judgement yet. */
-	ctl_detectors_on_tick(d, 0);
+	ctl_anomaly_on_tick(d, 0);
 	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 0);
-	ctl_detectors_close_intervals(d, 0);
+	ctl_anomaly_close_intervals(d, 0);
 	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 1);
 	assert_string_equal(ctl_alert_fact_get(first_sid(CTL_SID_SYN_FLOOD), "half_open"), "400");
 	assert_string_equal(
 			ctl_alert_fact_get(first_sid(CTL_SID_SYN_FLOOD), "sources"), "one source");
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* Live, the clock moves on without events: the tick with it judges the interval. */
 	d = make(&c);
@@ -362,16 +362,16 @@ test_synflood_judged_at_the_end(void **state)
 
 		ev.flow.tcp_flags[0] = TCP_SYN;
 		ctl_test_counts(&ev, 1, 0, 60, 0);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
-	ctl_detectors_on_tick(d, T0_NS + 2 * NS_PER_S);
+	ctl_anomaly_on_tick(d, T0_NS + 2 * NS_PER_S);
 	assert_int_equal(count_sid(CTL_SID_SYN_FLOOD), 1);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* One second of n attempts towards 10.0.0.80:80 starting at second sec; complete ones end. */
 static void
-syn_second(struct ctl_detectors *d, unsigned sec, unsigned n, bool complete, uint32_t *id)
+syn_second(struct ctl_anomaly *d, unsigned sec, unsigned n, bool complete, uint32_t *id)
 {
 	for (unsigned i = 0; i < n; i++) {
 		char src[32];
@@ -382,23 +382,23 @@ syn_second(struct ctl_detectors *d, unsigned sec, unsigned n, bool complete, uin
 		ev = ctl_test_ev4(DP_EV_FLOW_START, t, src, 1024, "10.0.0.80", 80, 6, *id);
 		ev.flow.tcp_flags[0] = TCP_SYN;
 		ctl_test_counts(&ev, 1, 0, 60, 0);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		if (complete) {
 			ev = tcp_end(t + MS, src, 1024, "10.0.0.80", 80, *id,
 					TCP_SYN | TCP_ACK | TCP_FIN, TCP_SYN | TCP_ACK | TCP_FIN, 4,
 					3, 400, 900, MS);
-			ctl_detectors_on_event(d, &ev);
+			ctl_anomaly_on_event(d, &ev);
 		}
 		(*id)++;
 	}
-	ctl_detectors_on_tick(d, T0_NS + (uint64_t)(sec + 1) * NS_PER_S);
+	ctl_anomaly_on_tick(d, T0_NS + (uint64_t)(sec + 1) * NS_PER_S);
 }
 
 static void
 test_synflood_against_warm_baseline(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_SYN_FLOOD);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly *d;
 	uint32_t id = 0;
 
 	(void)state;
@@ -423,13 +423,13 @@ test_synflood_against_warm_baseline(void **state)
 	assert_explained(a, (const char *const[]){ "usual rate for this service",
 					    "standard deviations above it",
 					    "3400 connections were left half-open", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* DNS tunneling ------------------------------------------------------------------------------ */
 
 static void
-dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *name, uint16_t qtype,
+dns_query(struct ctl_anomaly *d, uint64_t t, const char *client, const char *name, uint16_t qtype,
 		uint32_t id)
 {
 	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, t, client, (uint16_t)(30000 + id),
@@ -442,14 +442,14 @@ dns_query(struct ctl_detectors *d, uint64_t t, const char *client, const char *n
 	size_t n = strlen(name), cap = sizeof(ev.app.dns_qname) - 1;
 
 	snprintf(ev.app.dns_qname, sizeof(ev.app.dns_qname), "%s", name + (n > cap ? n - cap : 0));
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 }
 
 static void
 test_dns_tunnel(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_DNS_TUNNEL);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly *d;
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 	uint64_t seed = 42;
 
@@ -483,7 +483,7 @@ test_dns_tunnel(void **state)
 	assert_true(atof(ctl_alert_fact_get(a, "entropy")) >= 4.0);
 	assert_explained(a, (const char *const[]){ "10.0.0.66 sent 20 DNS queries",
 					    ".t.tunnel.example", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* The same volume of ordinary lookups: a few names, looked up again and again. */
 	static const char *const names[] = { "www.example.com", "mail.example.com",
@@ -493,7 +493,7 @@ test_dns_tunnel(void **state)
 	for (unsigned i = 0; i < 40; i++)
 		dns_query(d, T0_NS + i * 200 * MS, "10.0.0.66", names[i % 8], i % 2 ? 1 : 28, i);
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
@@ -538,8 +538,8 @@ test_public_suffix_list(void **state)
 static void
 test_dns_tunnel_finding(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_DNS_TUNNEL);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly *d;
 	uint64_t seed = 7;
 
 	(void)state;
@@ -581,12 +581,12 @@ test_dns_tunnel_finding(void **state)
 		ctl_addr_str(4, sink.a[i].flow.src, src, sizeof(src));
 		assert_string_equal(src, "10.0.0.66");
 	}
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* The response to the query of flow id: an update with its answers' data. */
 static void
-dns_response(struct ctl_detectors *d, uint64_t t, const char *client, uint32_t id, unsigned data)
+dns_response(struct ctl_anomaly *d, uint64_t t, const char *client, uint32_t id, unsigned data)
 {
 	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_UPDATE, t, client, (uint16_t)(30000 + id),
 			"10.0.0.53", 53, 17, id);
@@ -594,7 +594,7 @@ dns_response(struct ctl_detectors *d, uint64_t t, const char *client, uint32_t i
 	ctl_test_counts(&ev, 1, 1, 80, 200);
 	ev.app.dns_response = 1;
 	ev.app.dns_answer_bytes = (uint16_t)data;
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 }
 
 /*
@@ -605,8 +605,8 @@ dns_response(struct ctl_detectors *d, uint64_t t, const char *client, uint32_t i
 static void
 test_dns_tunnel_answers(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_DNS_TUNNEL);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly *d;
 	uint64_t seed = 11;
 
 	(void)state;
@@ -650,13 +650,13 @@ test_dns_tunnel_answers(void **state)
 			assert_int_equal(a->severity, CTL_SEV_MEDIUM);
 		}
 	}
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* ICMP tunnel -------------------------------------------------------------------------------- */
 
 static void
-echo_flow(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
+echo_flow(struct ctl_anomaly *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
 		uint64_t p0, uint64_t p1, uint64_t b0, uint64_t b1, float mean, float var)
 {
 	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_END, t, src, id, "192.0.2.1", id, 1, flow);
@@ -664,14 +664,14 @@ echo_flow(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, uin
 	ctl_test_counts(&ev, p0, p1, b0, b1);
 	ev.flow.payload_mean = mean;
 	ev.flow.payload_var = var;
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 }
 
 static void
 test_icmp_tunnel(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_ICMP_TUNNEL);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_ICMP_TUNNEL);
+	struct ctl_anomaly *d;
 
 	(void)state;
 	d = make(&c);
@@ -693,12 +693,12 @@ test_icmp_tunnel(void **state)
 							    "ICMP echo packets",
 						     "identifier 11", "sizes vary", NULL });
 	assert_int_equal(sink.a[1].severity, CTL_SEV_MEDIUM);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* An update of an echo flow with what its echoes did since the previous one. */
 static void
-echo_update(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
+echo_update(struct ctl_anomaly *d, uint64_t t, const char *src, uint16_t id, uint32_t flow,
 		uint8_t type, uint64_t pkts, unsigned changed, unsigned mismatched)
 {
 	struct dp_event ev = ctl_test_ev4(type, t, src, id, "192.0.2.1", id, 1, flow);
@@ -711,7 +711,7 @@ echo_update(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, u
 		.req_changed = (uint8_t)changed,
 		.rep_compared = 10,
 		.rep_mismatched = (uint8_t)mismatched };
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 }
 
 /*
@@ -722,8 +722,8 @@ echo_update(struct ctl_detectors *d, uint64_t t, const char *src, uint16_t id, u
 static void
 test_icmp_tunnel_content(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_ICMP_TUNNEL);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_ICMP_TUNNEL);
+	struct ctl_anomaly *d;
 
 	(void)state;
 	d = make(&c);
@@ -758,7 +758,7 @@ test_icmp_tunnel_content(void **state)
 				i == 4 ? DP_EV_FLOW_END : DP_EV_FLOW_UPDATE, 10 * i, 10, 0);
 	assert_int_equal(count_sid(CTL_SID_ICMP_TUNNEL), 2);
 	assert_string_equal(ctl_alert_fact_get(&sink.a[1], "signs"), "data changes, large");
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* Brute force -------------------------------------------------------------------------------- */
@@ -766,8 +766,8 @@ test_icmp_tunnel_content(void **state)
 static void
 test_brute_force(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_BRUTE_FORCE);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_BRUTE_FORCE);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
@@ -780,7 +780,7 @@ test_brute_force(void **state)
 				"10.0.0.22", 22, i, TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN,
 				TCP_SYN | TCP_ACK | TCP_PSH | (i % 5 ? TCP_FIN : TCP_RST), 11, 9,
 				2000, 2500, 2 * NS_PER_S);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	assert_int_equal(count_sid(CTL_SID_BRUTE_FORCE), 1);
 	const struct ctl_alert *a = first_sid(CTL_SID_BRUTE_FORCE);
@@ -791,7 +791,7 @@ test_brute_force(void **state)
 	assert_explained(
 			a, (const char *const[]){ "203.0.113.5 made 20 short or failed",
 					   "port 22 (SSH) on 10.0.0.22", "threshold is 20", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* The same number of connections, but real sessions: 10 minutes, thousands of packets. */
 	d = make(&c);
@@ -801,10 +801,10 @@ test_brute_force(void **state)
 				TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN,
 				TCP_SYN | TCP_ACK | TCP_PSH | TCP_FIN, 3000, 2800, 400000, 900000,
 				600 * NS_PER_S);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* Exfiltration ------------------------------------------------------------------------------- */
@@ -813,25 +813,25 @@ test_brute_force(void **state)
 
 /* One interval: host 10.0.0.9 uploads up (bytes[0]) and downloads down (bytes[1]). */
 static void
-exfil_interval(struct ctl_detectors *d, unsigned i, uint64_t up, uint64_t down)
+exfil_interval(struct ctl_anomaly *d, unsigned i, uint64_t up, uint64_t down)
 {
 	uint64_t t = T0_NS + (uint64_t)i * EX_INTERVAL_S * NS_PER_S;
 	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, t + NS_PER_S, "10.0.0.9", 50000,
 			"203.0.113.80", 443, 6, 100 + i);
 
 	ctl_test_counts(&ev, 1, 0, 60, 0);
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 	ev.type = DP_EV_FLOW_END;
 	ev.time_ns = t + 30 * NS_PER_S;
 	ctl_test_counts(&ev, up / 1000 + 1, down / 1000 + 1, up, down);
-	ctl_detectors_on_event(d, &ev);
-	ctl_detectors_on_tick(d, t + EX_INTERVAL_S * NS_PER_S);
+	ctl_anomaly_on_event(d, &ev);
+	ctl_anomaly_on_tick(d, t + EX_INTERVAL_S * NS_PER_S);
 }
 
-static struct ctl_detect_cfg
+static struct ctl_anomaly_cfg
 exfil_cfg(void)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_EXFIL);
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_EXFIL);
 
 	c.exfiltration.interval_ms = EX_INTERVAL_S * 1000;
 	c.exfiltration.warmup = 10;
@@ -844,8 +844,8 @@ exfil_cfg(void)
 static void
 test_exfiltration(void **state)
 {
-	struct ctl_detect_cfg c = exfil_cfg();
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = exfil_cfg();
+	struct ctl_anomaly *d;
 
 	(void)state;
 	d = make(&c);
@@ -861,7 +861,7 @@ test_exfiltration(void **state)
 	assert_string_equal(ctl_alert_fact_get(a, "to"), "203.0.113.80");
 	assert_explained(a, (const char *const[]){ "10.0.0.9 sent 50000000 bytes", "1 min",
 					    "203.0.113.80", "standard deviations", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* Benign: the same 50 MB, but downloaded (inbound). */
 	d = make(&c);
@@ -869,14 +869,14 @@ test_exfiltration(void **state)
 		exfil_interval(d, i, 100000 + (i % 4) * 10000, 2000000);
 	exfil_interval(d, 20, 100000, 50000000);
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
 test_exfil_quiet_during_warmup(void **state)
 {
-	struct ctl_detect_cfg c = exfil_cfg();
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = exfil_cfg();
+	struct ctl_anomaly *d;
 
 	(void)state;
 	d = make(&c);
@@ -884,17 +884,17 @@ test_exfil_quiet_during_warmup(void **state)
 		exfil_interval(d, i, 100000, 0);
 	exfil_interval(d, 5, 50000000, 0); /* only 5 of 10 warm-up intervals seen */
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
 test_baselines_survive_restart(void **state)
 {
-	struct ctl_detect_cfg c = exfil_cfg();
+	struct ctl_anomaly_cfg c = exfil_cfg();
 	struct ctl_store_opts o;
 	struct ctl_store *s;
-	struct ctl_detectors *d;
-	struct ctl_detect_counters dc;
+	struct ctl_anomaly *d;
+	struct ctl_anomaly_counters dc;
 	char *dir = ctl_test_tmpdir(), err[256];
 
 	(void)state;
@@ -907,22 +907,22 @@ test_baselines_survive_restart(void **state)
 	d = make(&c);
 	for (unsigned i = 0; i < 20; i++)
 		exfil_interval(d, i, 100000 + (i % 4) * 10000, 0);
-	assert_true(ctl_detectors_save_baselines(d, s) >= 1);
-	assert_int_equal(ctl_detectors_save_baselines(d, s), 0); /* nothing changed since */
+	assert_true(ctl_anomaly_save_baselines(d, s) >= 1);
+	assert_int_equal(ctl_anomaly_save_baselines(d, s), 0); /* nothing changed since */
 	assert_true(ctl_store_flush(s) >= 1);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 	ctl_store_close(s);
 
 	/* A new process: the baseline comes back and judges the very first interval. */
 	s = ctl_store_open(&o, err, sizeof(err));
 	assert_non_null(s);
 	d = make(&c);
-	assert_true(ctl_detectors_load_baselines(d, s) >= 1);
-	ctl_detectors_counters(d, &dc);
+	assert_true(ctl_anomaly_load_baselines(d, s) >= 1);
+	ctl_anomaly_counters(d, &dc);
 	assert_true(dc.baselines >= 1);
 	exfil_interval(d, 20, 50000000, 0);
 	assert_int_equal(count_sid(CTL_SID_EXFIL), 1);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 	ctl_store_close(s);
 	ctl_test_rmdir(dir);
 }
@@ -930,26 +930,26 @@ test_baselines_survive_restart(void **state)
 /* Rate anomaly ------------------------------------------------------------------------------- */
 
 static void
-rate_interval(struct ctl_detectors *d, unsigned i, uint64_t pps)
+rate_interval(struct ctl_anomaly *d, unsigned i, uint64_t pps)
 {
 	uint64_t t = T0_NS + (uint64_t)i * 10 * NS_PER_S;
 	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, t + NS_PER_S, "10.0.0.10", 40000,
 			"203.0.113.10", 9000, 17, 500 + i);
 
 	ctl_test_counts(&ev, 1, 0, 100, 0);
-	ctl_detectors_on_event(d, &ev);
+	ctl_anomaly_on_event(d, &ev);
 	ev.type = DP_EV_FLOW_END;
 	ev.time_ns = t + 9 * NS_PER_S;
 	ctl_test_counts(&ev, pps * 10 / 2, pps * 10 / 2, pps * 10 * 100, pps * 10 * 100);
-	ctl_detectors_on_event(d, &ev);
-	ctl_detectors_on_tick(d, t + 10 * NS_PER_S);
+	ctl_anomaly_on_event(d, &ev);
+	ctl_anomaly_on_tick(d, t + 10 * NS_PER_S);
 }
 
 static void
 test_rate_anomaly(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_RATE);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_RATE);
+	struct ctl_anomaly *d;
 
 	(void)state;
 	c.rate.interval_ms = 10000;
@@ -969,14 +969,14 @@ test_rate_anomaly(void **state)
 	assert_true(sink.a[0].sigma >= 5);
 	assert_explained(&sink.a[0], (const char *const[]){ "Host 10.0.0.10", "per second", "10 s",
 						     "standard deviations", NULL });
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 
 	/* The high volume from the start is simply this host's normal. */
 	d = make(&c);
 	for (unsigned i = 0; i < 31; i++)
 		rate_interval(d, i, 5000 + (i % 3) * 200);
 	assert_int_equal(sink.n, 0);
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 /* Baseline math ------------------------------------------------------------------------------ */
@@ -1210,8 +1210,8 @@ test_eve_full_disk_counted(void **state)
 static void
 test_block_request_and_never_block(void **state)
 {
-	struct ctl_detect_cfg c = only(CTL_DET_PORT_SCAN);
-	struct ctl_detectors *d;
+	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
@@ -1226,10 +1226,10 @@ test_block_request_and_never_block(void **state)
 	for (unsigned p = 1; p <= 25; p++) {
 		ev = tcp_end(T0_NS + p * MS, "198.51.100.9", 1, "10.0.0.5", (uint16_t)p, p,
 				TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 		ev = tcp_end(T0_NS + p * MS, "203.0.113.9", 1, "10.0.0.5", (uint16_t)p, 100 + p,
 				TCP_SYN | TCP_RST, TCP_RST | TCP_ACK, 2, 1, 120, 60, MS);
-		ctl_detectors_on_event(d, &ev);
+		ctl_anomaly_on_event(d, &ev);
 	}
 	assert_int_equal(sink.n, 2);
 	for (unsigned i = 0; i < 2; i++) {
@@ -1241,7 +1241,7 @@ test_block_request_and_never_block(void **state)
 		else
 			assert_int_equal(sink.a[i].block_ttl_ms, 120000);
 	}
-	ctl_detectors_free(d);
+	ctl_anomaly_free(d);
 }
 
 static void
@@ -1253,12 +1253,12 @@ test_all_templates_resolve(void **state)
 		"targets", "to", "encoding", "length", "typed", "queries", "types", "answer", "gap",
 		"regularity", "because", "mean_size", "sd_size", "signs", "changed", "mismatched",
 		"attempts", "peak", NULL };
-	unsigned n = ctl_detect_n_templates();
+	unsigned n = ctl_anomaly_n_templates();
 
 	(void)state;
 	assert_true(n >= 12);
 	for (unsigned i = 0; i < n; i++) {
-		const struct ctl_alert_template *t = ctl_detect_template(i);
+		const struct ctl_alert_template *t = ctl_anomaly_template(i);
 		const char *parts[3] = { t->what, t->why, t->next };
 		struct ctl_alert a;
 		char buf[1024];
@@ -1295,7 +1295,7 @@ test_detect_yaml(void **state)
 {
 	struct vg_yaml y;
 	struct vg_diag d;
-	struct ctl_detect_cfg c;
+	struct ctl_anomaly_cfg c;
 	const char *good = "internal: [10.0.0.0/8, 2001:db8::/32]\n"
 			   "port_scan: {ports: 50, window: 2m, block: true, block_ttl: 1h}\n"
 			   "syn_flood: {sigma: 3.5, min_rate: 500}\n"
@@ -1310,9 +1310,9 @@ test_detect_yaml(void **state)
 
 	(void)state;
 	vg_diag_init(&d);
-	ctl_detect_defaults(&c);
+	ctl_anomaly_defaults(&c);
 	assert_int_equal(vg_yaml_load_buf(&y, "d.yaml", good, strlen(good), &d), 0);
-	assert_int_equal(ctl_detect_yaml_parse(&y, vg_yaml_root(&y), &c), 0);
+	assert_int_equal(ctl_anomaly_yaml_parse(&y, vg_yaml_root(&y), &c), 0);
 	assert_int_equal(c.n_internal, 2);
 	inet_pton(AF_INET6, "2001:db8:1::5", a);
 	assert_true(ctl_net_contains(c.internal, c.n_internal, 6, a));
@@ -1331,7 +1331,7 @@ test_detect_yaml(void **state)
 	vg_yaml_free(&y);
 
 	assert_int_equal(vg_yaml_load_buf(&y, "d.yaml", bad, strlen(bad), &d), 0);
-	assert_int_equal(ctl_detect_yaml_parse(&y, vg_yaml_root(&y), &c), -EINVAL);
+	assert_int_equal(ctl_anomaly_yaml_parse(&y, vg_yaml_root(&y), &c), -EINVAL);
 	assert_diag(&d, 1, 12, "'10.0.0.0/33' is not a network");
 	assert_diag(&d, 1, 25, "'nonsense' is not a network");
 	assert_diag(&d, 3, 3, "detectors.port_scan: unknown key 'portz'");

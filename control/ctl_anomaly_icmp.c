@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 struct flow_key {
 	uint32_t flow_id;
@@ -44,7 +44,7 @@ struct flow_val {
 #define MIN_COMPARED 8
 
 struct icmp {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_icmp_cfg *cfg;
 	struct ctl_map *flows;
 	uint64_t next_gc_ns;
@@ -72,7 +72,7 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-icmp_create(struct ctl_detectors *d, void **priv)
+icmp_create(struct ctl_anomaly *d, void **priv)
 {
 	struct icmp *x = calloc(1, sizeof(*x));
 
@@ -133,7 +133,7 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		return;
 	v = ctl_map_get(x->flows, &k, &added);
 	if (v == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_ICMP_TUNNEL);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_ICMP_TUNNEL);
 		return;
 	}
 	if (added)
@@ -184,7 +184,7 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		ctl_alert_fact(&a, "signs", "%s", sign_text);
 		ctl_alert_fact(&a, "changed", "%u of %u", v->req_changed, v->req_compared);
 		ctl_alert_fact(&a, "mismatched", "%u of %u", v->rep_mismatched, v->rep_compared);
-		ctl_detect_emit(x->d, CTL_DET_ICMP_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, CTL_ANOMALY_ICMP_TUNNEL, &a);
 	}
 	if (ev->type == DP_EV_FLOW_END)
 		ctl_map_del(x->flows, &k);
@@ -200,13 +200,13 @@ icmp_on_tick(void *priv, uint64_t now_ns)
 	if (now_ns < x->next_gc_ns || now_ns < hour)
 		return;
 	x->next_gc_ns = now_ns + hour / 4;
-	ctl_detect_gc(x->flows, sizeof(struct flow_key), offsetof(struct flow_val, last_ns),
+	ctl_anomaly_gc(x->flows, sizeof(struct flow_key), offsetof(struct flow_val, last_ns),
 			now_ns - hour);
 }
 
-const struct ctl_detector_ops ctl_det_icmp_tunnel = {
+const struct ctl_anomaly_ops ctl_anomaly_icmp_tunnel = {
 	.name = "icmp_tunnel",
-	.cfg_off = offsetof(struct ctl_detect_cfg, icmp_tunnel),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, icmp_tunnel),
 	.create = icmp_create,
 	.on_flow = icmp_on_flow,
 	.on_tick = icmp_on_tick,

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 #define F_SYN 0x02
 #define F_ACK 0x10
@@ -57,7 +57,7 @@ struct pend_val {
 #define PEND_MAX_AGE_NS (600ULL * 1000000000ULL)
 
 struct synflood {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_synflood_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *svc, *pend;
@@ -95,7 +95,7 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-sf_create(struct ctl_detectors *d, void **priv)
+sf_create(struct ctl_anomaly *d, void **priv)
 {
 	struct synflood *sf = calloc(1, sizeof(*sf));
 
@@ -144,7 +144,7 @@ bl_key(const struct svc_key *k)
 	struct ctl_bl_key b;
 
 	memset(&b, 0, sizeof(b));
-	b.detector = CTL_DET_SYN_FLOOD;
+	b.detector = CTL_ANOMALY_SYN_FLOOD;
 	b.metric = CTL_METRIC_SYN_RATE;
 	b.family = k->dst.family;
 	b.proto = 6;
@@ -165,7 +165,7 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 	uint64_t now = (v->idx + 1) * sf->interval_ns;
 	struct ctl_judgement j;
 
-	ctl_detect_judge(sf->d, b, rate, c->warmup, 1.0, &j);
+	ctl_anomaly_judge(sf->d, b, rate, c->warmup, 1.0, &j);
 	if (v->half_open >= (int64_t)c->min_half_open && rate >= c->min_rate &&
 			(!j.ready || j.sigma >= c->sigma)) {
 		struct ctl_alert a;
@@ -198,7 +198,7 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		a.window_ns = sf->interval_ns;
 		a.first_ns = v->idx * sf->interval_ns;
 		a.last_ns = now;
-		ctl_detect_emit(sf->d, CTL_DET_SYN_FLOOD, &a);
+		ctl_anomaly_emit(sf->d, CTL_ANOMALY_SYN_FLOOD, &a);
 		if (!v->flooding) {
 			v->flooding = true;
 			v->flood_first_ns = a.first_ns;
@@ -227,14 +227,14 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		a.first_ns = v->flood_first_ns;
 		a.last_ns = v->idx * sf->interval_ns;
 		a.window_ns = a.last_ns - a.first_ns;
-		ctl_detect_emit(sf->d, CTL_DET_SYN_FLOOD, &a);
+		ctl_anomaly_emit(sf->d, CTL_ANOMALY_SYN_FLOOD, &a);
 	}
 	if (b == NULL)
-		ctl_detect_untracked(sf->d, CTL_DET_SYN_FLOOD);
-	ctl_detect_learn(sf->d, b, rate, c->alpha, c->sigma, c->warmup, 1.0, now);
+		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
+	ctl_anomaly_learn(sf->d, b, rate, c->alpha, c->sigma, c->warmup, 1.0, now);
 	/* Quiet intervals are part of normal too. */
-	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_DETECT_MAX_IDLE_INTERVALS; i++)
-		ctl_detect_learn(sf->d, b, 0, c->alpha, c->sigma, c->warmup, 1.0,
+	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_ANOMALY_MAX_IDLE_INTERVALS; i++)
+		ctl_anomaly_learn(sf->d, b, 0, c->alpha, c->sigma, c->warmup, 1.0,
 				(i + 1) * sf->interval_ns);
 	v->idx = idx;
 	v->syns = 0;
@@ -281,7 +281,7 @@ sf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	sk.port = f->dport;
 	v = ctl_map_get(sf->svc, &sk, &added);
 	if (v == NULL) {
-		ctl_detect_untracked(sf->d, CTL_DET_SYN_FLOOD);
+		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
 		return;
 	}
 	if (added) {
@@ -298,7 +298,7 @@ sf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	v->last_ns = ev->time_ns;
 	pv = ctl_map_get(sf->pend, &pk, &added);
 	if (pv == NULL) {
-		ctl_detect_untracked(sf->d, CTL_DET_SYN_FLOOD);
+		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
 		return;
 	}
 	if (!added) {
@@ -383,9 +383,9 @@ sf_on_tick(void *priv, uint64_t now_ns)
 	}
 }
 
-const struct ctl_detector_ops ctl_det_syn_flood = {
+const struct ctl_anomaly_ops ctl_anomaly_syn_flood = {
 	.name = "syn_flood",
-	.cfg_off = offsetof(struct ctl_detect_cfg, syn_flood),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, syn_flood),
 	.create = sf_create,
 	.on_flow = sf_on_flow,
 	.on_tick = sf_on_tick,

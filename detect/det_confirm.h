@@ -16,17 +16,17 @@
  * The work per call is bounded: a recursion budget (as Suricata's inspection recursion
  * limit) and PCRE2 match limits; running out counts as no match.
  */
-#ifndef DET_INSPECT_H
-#define DET_INSPECT_H
+#ifndef DET_CONFIRM_H
+#define DET_CONFIRM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "det_rule.h"
 
-#define DET_INSPECT_BUDGET 3000
+#define DET_CONFIRM_BUDGET 3000
 
-struct det_inspect_ctx {
+struct det_confirm_ctx {
 	void *md;   /* pcre2_match_data with one pair */
 	void *mctx; /* pcre2_match_context with limits */
 	uint32_t budget;
@@ -38,26 +38,26 @@ struct det_inspect_ctx {
 };
 
 /* Create the PCRE2 match data and context (Suricata's limits). Returns 0 or -ENOMEM. */
-int det_inspect_ctx_init(struct det_inspect_ctx *c);
+int det_confirm_ctx_init(struct det_confirm_ctx *c);
 
 /* PCRE2 match() calls and backtracking depth allowed per pcre per input. */
-void det_inspect_ctx_limits(struct det_inspect_ctx *c, uint32_t match_limit, uint32_t depth_limit);
-void det_inspect_ctx_free(struct det_inspect_ctx *c);
+void det_confirm_ctx_limits(struct det_confirm_ctx *c, uint32_t match_limit, uint32_t depth_limit);
+void det_confirm_ctx_free(struct det_confirm_ctx *c);
 
 /*
  * Do r's payload keywords match buf? (For rules whose items all inspect the payload: packet
  * and stream rules.) *end (may be NULL) gets the end of the last positive match. No
  * allocation.
  */
-bool det_inspect(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
-		struct det_inspect_ctx *c, uint32_t *end);
+bool det_confirm(const struct det_rule *r, const uint8_t *buf, uint32_t len, uint64_t base,
+		struct det_confirm_ctx *c, uint32_t *end);
 
 /*
  * The same for items[0, n): the items of one buffer (a struct det_span of the rule), which
  * are relative to each other only. endswith puts a content at the buffer's end; bsize and
  * urilen compare len.
  */
-bool det_inspect_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
-		uint64_t base, struct det_inspect_ctx *c, uint32_t *end);
+bool det_confirm_items(const struct det_item *items, unsigned n, const uint8_t *buf, uint32_t len,
+		uint64_t base, struct det_confirm_ctx *c, uint32_t *end);
 
-#endif /* DET_INSPECT_H */
+#endif /* DET_CONFIRM_H */

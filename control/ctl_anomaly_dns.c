@@ -20,7 +20,7 @@
  * has its own event, answers are counted when they arrive, not when some later event of their
  * flow (its end, at a time the flow table's expiry decides) comes by.
  *
- * The registered domain comes from the public-suffix list (ctl_detect_psl.c), loaded once.
+ * The registered domain comes from the public-suffix list (ctl_anomaly_psl.c), loaded once.
  */
 #include <math.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 #define QTYPE_CNAME 5
 #define QTYPE_NULL  10
@@ -116,7 +116,7 @@ struct flow_val {
 };
 
 struct dns {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_dns_cfg *cfg;
 	uint64_t window_ns[W__COUNT];
 	struct ctl_map *client, *domain, *name, *flow;
@@ -197,7 +197,7 @@ static const struct ctl_alert_template templates[] = {
 	},
 };
 
-#define fnv1a ctl_detect_hash
+#define fnv1a ctl_anomaly_hash
 
 static double
 entropy(const char *s, size_t n, size_t *counted)
@@ -336,7 +336,7 @@ data_labels(const char *s, size_t n, char *out)
 }
 
 static int
-dns_create(struct ctl_detectors *d, void **priv)
+dns_create(struct ctl_anomaly *d, void **priv)
 {
 	struct dns *x = calloc(1, sizeof(*x));
 	uint32_t n = d->cfg.max_entries;
@@ -421,7 +421,7 @@ judge_client(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 
 	c = ctl_map_get(x->client, &k, &added);
 	if (c == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
 		return;
 	}
 	if (added || ev->time_ns >= c->window_start + x->window_ns[W_SHORT]) {
@@ -451,7 +451,7 @@ judge_client(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		ctl_alert_fact(&a, "example", "%s", c->example);
 		ctl_alert_fact(&a, "longest", "%u", c->longest);
 		ctl_alert_fact(&a, "entropy", "%.2f", c->max_entropy);
-		ctl_detect_emit(x->d, CTL_DET_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
 	}
 }
 
@@ -536,7 +536,7 @@ tunnel_alert(struct dns *x, const struct dp_event *ev, struct domain_val *dv, un
 			: cv < 0.5  ? "regular"
 				    : "irregular");
 	ctl_alert_fact(&a, "because", "%s", because);
-	ctl_detect_emit(x->d, CTL_DET_DNS_TUNNEL, &a);
+	ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
 }
 
 static void
@@ -601,7 +601,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		return; /* a public suffix: nobody's domain */
 	dv = ctl_map_get(x->domain, &dk, &added);
 	if (dv == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
 		return;
 	}
 	if (added || ev->time_ns >= dv->window_start + x->window_ns[W_SHORT]) {
@@ -633,7 +633,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 	}
 	nv = ctl_map_get(x->name, &nk, &added);
 	if (nv == NULL) {
-		ctl_detect_untracked(x->d, CTL_DET_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
 		return;
 	}
 	new_name = added;
@@ -665,7 +665,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 				a.first_ns = dv->window_start;
 				ctl_alert_fact(&a, "domain", "%s", dv->domain);
 				ctl_alert_fact(&a, "example", "%s", dv->typed_example);
-				ctl_detect_emit(x->d, CTL_DET_DNS_TUNNEL, &a);
+				ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
 			}
 		}
 	}
@@ -686,7 +686,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		ctl_alert_fact(&a, "example", "%s", dv->enc_example);
 		ctl_alert_fact(&a, "encoding", "%s", enc_names[enc]);
 		ctl_alert_fact(&a, "entropy", "%.2f", ent);
-		ctl_detect_emit(x->d, CTL_DET_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
 	}
 	if (!new_name && nv->gen == dv->gen)
 		return;
@@ -703,7 +703,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		a.first_ns = dv->window_start;
 		ctl_alert_fact(&a, "domain", "%s", dv->domain);
 		ctl_alert_fact(&a, "example", "%s", dv->example);
-		ctl_detect_emit(x->d, CTL_DET_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
 	}
 }
 
@@ -803,19 +803,19 @@ dns_on_tick(void *priv, uint64_t now_ns)
 	if (now_ns < x->next_gc_ns || now_ns < keep)
 		return;
 	x->next_gc_ns = now_ns + x->window_ns[W_SHORT];
-	ctl_detect_gc(x->name, sizeof(struct name_key), offsetof(struct name_val, last_ns),
+	ctl_anomaly_gc(x->name, sizeof(struct name_key), offsetof(struct name_val, last_ns),
 			now_ns - keep);
-	ctl_detect_gc(x->domain, sizeof(struct domain_key), offsetof(struct domain_val, last_ns),
+	ctl_anomaly_gc(x->domain, sizeof(struct domain_key), offsetof(struct domain_val, last_ns),
 			now_ns - keep);
-	ctl_detect_gc(x->flow, sizeof(struct flow_key), offsetof(struct flow_val, last_ns),
+	ctl_anomaly_gc(x->flow, sizeof(struct flow_key), offsetof(struct flow_val, last_ns),
 			now_ns - keep);
-	ctl_detect_gc(x->client, sizeof(struct ctl_host_key), offsetof(struct client_val, last_ns),
+	ctl_anomaly_gc(x->client, sizeof(struct ctl_host_key), offsetof(struct client_val, last_ns),
 			now_ns - x->window_ns[W_SHORT]);
 }
 
-const struct ctl_detector_ops ctl_det_dns_tunnel = {
+const struct ctl_anomaly_ops ctl_anomaly_dns_tunnel = {
 	.name = "dns_tunnel",
-	.cfg_off = offsetof(struct ctl_detect_cfg, dns_tunnel),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, dns_tunnel),
 	.create = dns_create,
 	.on_flow = dns_on_flow,
 	.on_tick = dns_on_tick,

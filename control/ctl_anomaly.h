@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Anomaly detectors on the control lcore. Each detector is a row of a table (name, on_flow,
- * on_tick, free: see ctl_detect_impl.h) fed with the workers' flow events; what it finds becomes a
+ * on_tick, free: see ctl_anomaly_impl.h) fed with the workers' flow events; what it finds becomes a
  * ctl_alert handed to a callback (the control loop routes it to dedup, the store, the EVE log,
  * the webhook and, when the detector opted in, the blocklist).
  *
@@ -18,8 +18,8 @@
  * Windows and rates run on the dataplane clock (event time_ns), so a replayed capture is judged
  * the same at any replay speed. Single-threaded: control only. Needs EAL (rte_hash).
  */
-#ifndef CTL_DETECT_H
-#define CTL_DETECT_H
+#ifndef CTL_ANOMALY_H
+#define CTL_ANOMALY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,15 +30,15 @@
 
 struct ctl_store;
 
-enum ctl_detector_id {
-	CTL_DET_PORT_SCAN,
-	CTL_DET_SYN_FLOOD,
-	CTL_DET_DNS_TUNNEL,
-	CTL_DET_BRUTE_FORCE,
-	CTL_DET_EXFIL,
-	CTL_DET_RATE,
-	CTL_DET_ICMP_TUNNEL,
-	CTL_DET__COUNT
+enum ctl_anomaly_detector {
+	CTL_ANOMALY_PORT_SCAN,
+	CTL_ANOMALY_SYN_FLOOD,
+	CTL_ANOMALY_DNS_TUNNEL,
+	CTL_ANOMALY_BRUTE_FORCE,
+	CTL_ANOMALY_EXFIL,
+	CTL_ANOMALY_RATE,
+	CTL_ANOMALY_ICMP_TUNNEL,
+	CTL_ANOMALY__COUNT
 };
 
 /* Finding ids: the sid of anomaly alerts (gid CTL_ANOMALY_GID). Stable across versions. */
@@ -61,18 +61,18 @@ enum ctl_detector_id {
 #define CTL_SID_RATE_SERVICE_BPS      9000053
 #define CTL_SID_ICMP_TUNNEL	      9000060
 
-#define CTL_DETECT_MAX_NETS  32
-#define CTL_DETECT_MAX_PORTS 32
+#define CTL_ANOMALY_MAX_NETS  32
+#define CTL_ANOMALY_MAX_PORTS 32
 
 /* What every detector has: on or off, and the closed loop (off unless asked for). */
-struct ctl_detect_common {
+struct ctl_anomaly_common {
 	bool enabled;
 	bool block;	       /* ask for the source to be blocked when an alert starts */
 	uint64_t block_ttl_ms; /* for how long */
 };
 
 struct ctl_portscan_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t window_ms;
 	uint32_t ports;		 /* distinct ports probed on one host (vertical) */
 	uint32_t hosts;		 /* distinct hosts probed (horizontal) */
@@ -82,7 +82,7 @@ struct ctl_portscan_cfg {
 };
 
 struct ctl_synflood_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t interval_ms;	/* the rate's measuring interval */
 	uint32_t min_half_open; /* half-open connections towards the service at least ... */
 	uint32_t min_rate;	/* ... and connection attempts per second at least ... */
@@ -92,7 +92,7 @@ struct ctl_synflood_cfg {
 };
 
 struct ctl_dns_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t window_ms;
 	uint32_t max_name_len;	    /* a longer query name is suspicious ... */
 	uint32_t max_label_len;	    /* ... and so is a longer label */
@@ -111,17 +111,17 @@ struct ctl_dns_cfg {
 };
 
 struct ctl_brute_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t window_ms;
 	uint32_t attempts;	  /* short or failed connections from one source to one port */
 	uint64_t max_duration_ms; /* a connection this short counts as an attempt ... */
 	uint32_t max_pkts;	  /* ... if it also carried at most this many packets */
-	uint16_t ports[CTL_DETECT_MAX_PORTS];
+	uint16_t ports[CTL_ANOMALY_MAX_PORTS];
 	uint32_t n_ports;
 };
 
 struct ctl_exfil_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t interval_ms;
 	double sigma;
 	double alpha;
@@ -130,7 +130,7 @@ struct ctl_exfil_cfg {
 };
 
 struct ctl_rate_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint64_t interval_ms;
 	double sigma;
 	double alpha;
@@ -142,7 +142,7 @@ struct ctl_rate_cfg {
 };
 
 struct ctl_icmp_cfg {
-	struct ctl_detect_common c;
+	struct ctl_anomaly_common c;
 	uint32_t min_pkts; /* an echo flow this long is sustained */
 	double min_stddev; /* payload sizes this spread (bytes) vary */
 	double asymmetry;  /* one direction with this many times the other's bytes */
@@ -156,12 +156,12 @@ struct ctl_net {
 	uint8_t addr[16];
 };
 
-struct ctl_detect_cfg {
+struct ctl_anomaly_cfg {
 	/* Internal networks: "outbound" and "host" mean addresses inside these. */
-	struct ctl_net internal[CTL_DETECT_MAX_NETS];
+	struct ctl_net internal[CTL_ANOMALY_MAX_NETS];
 	uint32_t n_internal;
 	/* Never block these, whatever a detector asks. */
-	struct ctl_net never_block[CTL_DETECT_MAX_NETS];
+	struct ctl_net never_block[CTL_ANOMALY_MAX_NETS];
 	uint32_t n_never_block;
 	uint32_t max_entries;	/* state entries per detector (memory bound) */
 	uint32_t max_baselines; /* baselines for all detectors */
@@ -177,36 +177,36 @@ struct ctl_detect_cfg {
 };
 
 /* Defaults: every detector on, no blocking, RFC 1918 and fc00::/7 internal. */
-void ctl_detect_defaults(struct ctl_detect_cfg *cfg);
+void ctl_anomaly_defaults(struct ctl_anomaly_cfg *cfg);
 
 /*
  * The `detectors:` section of the appliance config as vg_yaml fields over struct
- * ctl_detect_cfg: internal, never_block, max_entries, max_baselines, min_stddev_fraction, and one
+ * ctl_anomaly_cfg: internal, never_block, max_entries, max_baselines, min_stddev_fraction, and one
  * mapping per detector (port_scan, syn_flood, dns_tunnel, brute_force, exfiltration, rate).
  */
-extern const struct vg_yaml_field ctl_detect_yaml_fields[];
+extern const struct vg_yaml_field ctl_anomaly_yaml_fields[];
 
 /* Parse a `detectors:` mapping into cfg (defaults are not reset). Returns 0 or -EINVAL. */
-int ctl_detect_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_detect_cfg *cfg);
+int ctl_anomaly_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_anomaly_cfg *cfg);
 
 /* Receives each finding. a is the caller's to change (dedup fills uid and count). */
 typedef void (*ctl_alert_cb)(struct ctl_alert *a, void *arg);
 
-struct ctl_detectors;
+struct ctl_anomaly;
 
 /* Returns NULL and sets errno (ENOMEM, or rte_hash's error). */
-struct ctl_detectors *ctl_detectors_create(
-		const struct ctl_detect_cfg *cfg, ctl_alert_cb cb, void *arg);
-void ctl_detectors_free(struct ctl_detectors *d);
+struct ctl_anomaly *ctl_anomaly_create(
+		const struct ctl_anomaly_cfg *cfg, ctl_alert_cb cb, void *arg);
+void ctl_anomaly_free(struct ctl_anomaly *d);
 
 /* Feed one worker event (flow start, update, end; alert events are ignored). */
-void ctl_detectors_on_event(struct ctl_detectors *d, const struct dp_event *ev);
+void ctl_anomaly_on_event(struct ctl_anomaly *d, const struct dp_event *ev);
 
 /*
  * Periodic work: close intervals and windows, forget stale state. now_ns is the dataplane clock
  * (0: the newest event time seen, which is what a replay should pass).
  */
-void ctl_detectors_on_tick(struct ctl_detectors *d, uint64_t now_ns);
+void ctl_anomaly_on_tick(struct ctl_anomaly *d, uint64_t now_ns);
 
 /*
  * Judge every open interval of the interval detectors (SYN flood, exfiltration, rate) now, as
@@ -214,32 +214,32 @@ void ctl_detectors_on_tick(struct ctl_detectors *d, uint64_t now_ns);
  * clock (0: the newest event time). Window detectors, which judge as events arrive, keep their
  * windows, so events that still come (the shutdown's flow ends) count in them.
  */
-void ctl_detectors_close_intervals(struct ctl_detectors *d, uint64_t now_ns);
+void ctl_anomaly_close_intervals(struct ctl_anomaly *d, uint64_t now_ns);
 
 /* Persist changed baselines through the store / load them at start. Count or -errno. */
-int ctl_detectors_save_baselines(struct ctl_detectors *d, struct ctl_store *s);
-int ctl_detectors_load_baselines(struct ctl_detectors *d, struct ctl_store *s);
+int ctl_anomaly_save_baselines(struct ctl_anomaly *d, struct ctl_store *s);
+int ctl_anomaly_load_baselines(struct ctl_anomaly *d, struct ctl_store *s);
 
-struct ctl_detect_counters {
+struct ctl_anomaly_counters {
 	uint64_t events;
-	uint64_t flows_untracked;	    /* per-flow state table full */
-	uint64_t alerts[CTL_DET__COUNT];    /* findings emitted */
-	uint64_t untracked[CTL_DET__COUNT]; /* state table full: not judged */
-	uint32_t entries[CTL_DET__COUNT];   /* live state entries */
+	uint64_t flows_untracked;		/* per-flow state table full */
+	uint64_t alerts[CTL_ANOMALY__COUNT];	/* findings emitted */
+	uint64_t untracked[CTL_ANOMALY__COUNT]; /* state table full: not judged */
+	uint32_t entries[CTL_ANOMALY__COUNT];	/* live state entries */
 	uint32_t baselines;
 };
 
-void ctl_detectors_counters(const struct ctl_detectors *d, struct ctl_detect_counters *c);
+void ctl_anomaly_counters(const struct ctl_anomaly *d, struct ctl_anomaly_counters *c);
 
 /* "port_scan", "syn_flood", "dns_tunnel", "brute_force", "exfiltration", "rate",
  * "icmp_tunnel". */
-const char *ctl_detector_name(unsigned id);
+const char *ctl_anomaly_name(unsigned id);
 
 /* Every finding's template (for documentation and tests). */
-const struct ctl_alert_template *ctl_detect_template(unsigned i);
-unsigned ctl_detect_n_templates(void);
+const struct ctl_alert_template *ctl_anomaly_template(unsigned i);
+unsigned ctl_anomaly_n_templates(void);
 
 /* Is addr inside one of the nets? */
 bool ctl_net_contains(const struct ctl_net *nets, unsigned n, uint8_t family, const uint8_t *addr);
 
-#endif /* CTL_DETECT_H */
+#endif /* CTL_ANOMALY_H */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_detect_impl.h"
+#include "ctl_anomaly_impl.h"
 
 #define F_RST 0x04
 
@@ -34,7 +34,7 @@ struct bf_val {
 };
 
 struct brute {
-	struct ctl_detectors *d;
+	struct ctl_anomaly *d;
 	const struct ctl_brute_cfg *cfg;
 	uint64_t window_ns;
 	struct ctl_map *m;
@@ -87,7 +87,7 @@ service_name(uint16_t port)
 }
 
 static int
-bf_create(struct ctl_detectors *d, void **priv)
+bf_create(struct ctl_anomaly *d, void **priv)
 {
 	struct brute *b = calloc(1, sizeof(*b));
 
@@ -152,7 +152,7 @@ bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	k.port = f->dport;
 	v = ctl_map_get(b->m, &k, &added);
 	if (v == NULL) {
-		ctl_detect_untracked(b->d, CTL_DET_BRUTE_FORCE);
+		ctl_anomaly_untracked(b->d, CTL_ANOMALY_BRUTE_FORCE);
 		return;
 	}
 	if (added || ev->time_ns >= v->window_start + b->window_ns) {
@@ -193,7 +193,7 @@ bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	ctl_alert_fact(&a, "targets", "%s",
 			v->one_dst ? ctl_addr_str(f->family, f->dst, addr, sizeof(addr))
 				   : "several hosts");
-	ctl_detect_emit(b->d, CTL_DET_BRUTE_FORCE, &a);
+	ctl_anomaly_emit(b->d, CTL_ANOMALY_BRUTE_FORCE, &a);
 }
 
 static void
@@ -204,13 +204,13 @@ bf_on_tick(void *priv, uint64_t now_ns)
 	if (now_ns < b->next_gc_ns || now_ns < b->window_ns)
 		return;
 	b->next_gc_ns = now_ns + b->window_ns;
-	ctl_detect_gc(b->m, sizeof(struct bf_key), offsetof(struct bf_val, last_ns),
+	ctl_anomaly_gc(b->m, sizeof(struct bf_key), offsetof(struct bf_val, last_ns),
 			now_ns - b->window_ns);
 }
 
-const struct ctl_detector_ops ctl_det_brute_force = {
+const struct ctl_anomaly_ops ctl_anomaly_brute_force = {
 	.name = "brute_force",
-	.cfg_off = offsetof(struct ctl_detect_cfg, brute_force),
+	.cfg_off = offsetof(struct ctl_anomaly_cfg, brute_force),
 	.create = bf_create,
 	.on_flow = bf_on_flow,
 	.on_tick = bf_on_tick,
