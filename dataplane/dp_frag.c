@@ -176,7 +176,8 @@ dp_frag_find(struct dp_frag_table *t, const struct dp_pkt *p, const uint8_t *fra
 	t->ctr.matched++;
 	const uint32_t len = p->l3_end > p->l4_off ? p->l3_end - p->l4_off : 0;
 	const uint32_t have = seg > p->l4_off ? seg - p->l4_off : 0;
-	const uint32_t crc = dp_crc32c(frame + p->l4_off, len < have ? len : have, 0);
+	const uint32_t n = len < have ? len : have;
+	const uint32_t crc = n > 0 ? dp_crc32c(frame + p->l4_off, n, 0) : 0;
 
 	switch (frag_overlap(&t->e[pos], p->frag_offset, p->frag_offset + len, crc)) {
 	case 1:

@@ -133,7 +133,8 @@ def health_ready_status(v, ctx):
     check(s["mode"] in ("enforce", "dry-run"), "mode", r)
     pv = expect(v.get("/api/v1/policy", "viewer"), 200).json["version"]
     check(s["versions"] == {"policy": pv, "signatures": None, "signature_rules": 0,
-                            "policy_state": "recorded", "signatures_state": "none"},
+                            "policy_state": "recorded", "signatures_state": "none",
+                            "signatures_loading": False},
           "status names the policy version in force and no signature set", r)
     st = s.get("store", {})
     for k in ("rows_written", "rows_dropped", "pending", "queued", "durable_pending",
@@ -317,7 +318,10 @@ def roles_on_every_write(v, ctx):
         time.sleep(0.2)
     actors = {}
     for a in items:
-        actors.setdefault(a["actor"], []).append(a)
+        # vigild's own entries (a worker's stall and recovery, when a busy machine stalls
+        # one) are not API writes.
+        if a["actor"] != "watchdog":
+            actors.setdefault(a["actor"], []).append(a)
     check(set(actors) <= set(NAMES.values()), f"unexpected actors {sorted(actors)}")
     forbidden = [a for a in items if a["result"] == "403"]
     check(any(a["actor"] == NAMES["viewer"] for a in forbidden), "viewer's 403s are recorded")

@@ -55,7 +55,7 @@ static void __attribute__((format(printf, 2, 3))) out(struct buf *b, const char 
 
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		n = vsnprintf(b->s != NULL ? b->s + b->len : NULL, b->cap - b->len, fmt, ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < b->cap - b->len)
 			break;
