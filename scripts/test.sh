@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Set everything up and run Vigil's whole test suite:
-#   packages, hugepages (falls back to --no-huge), the normal build with every suite (unit,
-#   fuzz corpora, pcap cases at burst sizes 1 and 32, suricata-verify,
-#   end-to-end in network namespaces, multi-worker, benchmark smoke tests), an ASan/UBSan build
-#   running the unit, corpus and API suites, the pcap cases with 4 workers and the multi-worker
-#   cases, bounded libFuzzer runs, and the format check.
+#   packages, hugepages (falls back to --no-huge), three builds warning free (-Werror): release
+#   (-O3, the suite's main run: pcap cases at burst sizes 1 and 32, suricata-verify, end to end
+#   in network namespaces, multi-worker, benchmark smoke tests), debug (-O0, the programs only)
+#   and ASan/UBSan (clang, the default -O2 -g: unit, fuzz corpora, REST API, the pcap cases with
+#   four workers, multi-worker, and bounded libFuzzer runs of its fuzz targets), and the format
+#   check.
 #
 #   sudo scripts/test.sh                 everything
 #   VIGIL_FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing (default 4 s per target)
@@ -26,37 +27,38 @@ if ! scripts/hugepages/setup.sh "${VIGIL_HUGEPAGES:-1024}"; then
 	echo "test: no hugepages; the suites run with --no-huge"
 fi
 
-step "build (gcc, -Werror)"
-scripts/build.sh build
-step "tests: unit, fuzz corpora, pcap cases at two burst sizes, verify, end to end, bench smoke"
+step "build: release (gcc -O3, -Werror)"
+scripts/build.sh build-release --buildtype=release
+step "build: debug (gcc -O0, -Werror), the programs"
+scripts/build.sh build-debug --buildtype=debug -Dtests=disabled
+step "tests (release): pcap cases at two burst sizes, verify, end to end, multi-worker, bench smoke"
 # The suite 'cases' (every case at the default burst, with and without hugepages, with
 # several workers) runs in part under ASan below; here 'cases-bursts' runs every case at
 # bursts 1 and 32 (32 is the default) with each case's own checks at each size, so 'cases'
-# would repeat it.
-meson test -C build --print-errorlogs --num-processes 2 --no-suite cases
+# would repeat it. The unit, fuzz-corpus and api suites run once, under ASan/UBSan below.
+meson test -C build-release --print-errorlogs --num-processes 2 \
+	--no-suite cases --no-suite unit --no-suite fuzz-corpus --no-suite api
 
-step "build with ASan and UBSan"
-scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-	-Dc_args=-fno-sanitize-recover=all
+step "build with ASan and UBSan (clang, with the libFuzzer targets)"
+# One sanitizer build serves the suites below and the fuzzing after them: clang, so that the
+# fuzz targets are libFuzzer binaries (their corpus tests replay the seeds with -runs=0).
+CC=clang scripts/build.sh build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all -Dfuzz=true
 step "tests under ASan/UBSan: unit, fuzz corpora, REST API, pcap cases with four workers, multi-worker"
 # The pcap cases run once here, with four workers on one-queue ports (the software dispatch
 # hands frames between them), two cases at a time on the capture's clock; above they ran with
 # one worker at two burst sizes. (Without hugepages: meson test cases-no-huge-parallel; on the
 # TSC clock, one at a time: cases-no-huge; the end-to-end tests run without hugepages.)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
-meson test -C build-asan --print-errorlogs --num-processes 2 \
+meson test -C build-sanitize --print-errorlogs --num-processes 2 \
 	--suite unit --suite fuzz-corpus --suite api
-meson test -C build-asan --print-errorlogs cases-workers
+meson test -C build-sanitize --print-errorlogs cases-workers
 # Several workers on net_vgsynth's RSS queues (issue 16): the same decisions as one worker.
-meson test -C build-asan --print-errorlogs cases-multiworker e2e-multiworker-control
+meson test -C build-sanitize --print-errorlogs cases-multiworker e2e-multiworker-control
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "fuzzing (libFuzzer, ${VIGIL_FUZZ_SECONDS:-4}s per target)"
-# Only the fuzz targets, what they link, and the eBPF objects fuzz_bpf loads: vigild and the
-# tools are built and tested above.
-CC=clang VIGIL_BUILD_ONLY=fuzz_,bpf_ scripts/build.sh build-fuzz -Dfuzz=true \
-	-Db_sanitize=address,undefined -Db_lundef=false -Dtests=disabled
-tests/fuzz/run.sh build-fuzz "${VIGIL_FUZZ_SECONDS:-4}"
+tests/fuzz/run.sh build-sanitize "${VIGIL_FUZZ_SECONDS:-4}"
 
 step "format"
 scripts/check-format.sh
