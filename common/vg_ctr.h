@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counter tables: one per counter struct, next to the struct, in the layer that owns it. A row
+ * names one uint64_t field (or an array of them) by its offset and says what it is: its key in
+ * the JSON documents (GET /api/v1/status, /metrics, `vigild --stats-json`), its Prometheus
+ * family, its type, unit and help, and its short name in the periodic stats line. The report
+ * (control/ctl_report.c), the exposition (mgmt/mg_prom.c) and the stats line are loops over
+ * these rows, so a counter is named in one place and a renamed key renames the metric with it.
+ *
+ * An array row (n > 0) is one value per element, labelled by a names table (for example
+ * vg_exc_cond_names): a new element of the enum and its name flow through without an edit here.
+ */
+#ifndef VG_CTR_H
+#define VG_CTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum vg_ctr_type {
+	VG_CTR_COUNTER, /* only grows (Prometheus counter: its family ends in _total) */
+	VG_CTR_GAUGE,	/* a level */
+};
+
+struct vg_ctr {
+	const char *name; /* JSON key; the stats line's column heading with '-' for '_' */
+	size_t offset;	  /* of the uint64_t, or of the array's first element */
+	enum vg_ctr_type type;
+	const char *unit; /* what one counts: "packets", "bytes", "flows" */
+	const char *help; /* the Prometheus HELP text, a sentence */
+	/* Prometheus family. NULL: "vigil_<set>_<name>" (+ "_<unit>" unless the name ends with
+	 * it, + "_total" for a counter): vg_ctr_prom_name(). */
+	const char *prom;
+	/* A fixed label pair that tells this row apart in a family it shares ("reason=\"policy\"")
+	 */
+	const char *prom_label;
+	/* Array rows: n elements (0 for a scalar), named by names[i] (a table of at least n
+	 * entries), labelled label="names[i]" in Prometheus and keyed names[i] in JSON. */
+	const char *const *names;
+	unsigned n;
+	const char *label;
+	/* Array rows: the document's object the elements are summed into ("exceptions.packets"),
+	 * when several structs count the same thing; NULL: an object under the set's section. */
+	const char *json_at;
+	const char *stat; /* its name in the periodic stats line; NULL: not in that line */
+};
+
+struct vg_ctr_set {
+	const char *name; /* the set's prefix in derived Prometheus names ("policy", "port") */
+	const struct vg_ctr *ctr;
+	unsigned n;
+	size_t size; /* sizeof the struct the rows describe */
+};
+
+/* A scalar row of struct type's field, and an array row of it labelled label by names. (The
+ * parameters end in '_': a parameter named as a member would replace its designator.) */
+#define VG_CTR(type_, field_, key_, ctype_, unit_, ...)                                     \
+	{                                                                                   \
+		.name = (key_), .offset = offsetof(type_, field_), .type = VG_CTR_##ctype_, \
+		.unit = (unit_), __VA_ARGS__                                                \
+	}
+#define VG_CTR_ARRAY(type_, field_, key_, ctype_, unit_, names_, label_, ...)               \
+	{                                                                                   \
+		.name = (key_), .offset = offsetof(type_, field_), .type = VG_CTR_##ctype_, \
+		.unit = (unit_), .names = (names_),                                         \
+		.n = (unsigned)(sizeof(((type_ *)0)->field_) / sizeof(uint64_t)),           \
+		.label = (label_), __VA_ARGS__                                              \
+	}
+#define VG_CTR_SET(name_, type_, rows_)                                                   \
+	{                                                                                 \
+		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
+		.size = sizeof(type_)                                                     \
+	}
+
+/* Element i of row c of the struct at base (0 for a scalar), read with a relaxed load. */
+static inline uint64_t
+vg_ctr_read(const void *base, const struct vg_ctr *c, unsigned i)
+{
+	return __atomic_load_n(
+			(const uint64_t *)((const char *)base + c->offset) + i, __ATOMIC_RELAXED);
+}
+
+/* Element i of row c of the struct at base, to write (tests, sums). */
+static inline uint64_t *
+vg_ctr_ptr(void *base, const struct vg_ctr *c, unsigned i)
+{
+	return (uint64_t *)((char *)base + c->offset) + i;
+}
+
+/* Add every value of src (a struct of set s, read with relaxed loads: another thread may be
+ * writing it) into dst. How per-worker copies are summed. */
+void vg_ctr_add(const struct vg_ctr_set *s, void *dst, const void *src);
+
+/* The row of s keyed name, or NULL. */
+const struct vg_ctr *vg_ctr_find(const struct vg_ctr_set *s, const char *name);
+
+/* c's Prometheus family (c->prom, or the derived name) into buf. Returns buf. */
+const char *vg_ctr_prom_name(
+		const struct vg_ctr_set *s, const struct vg_ctr *c, char *buf, size_t len);
+
+/*
+ * Whether the rows of s describe every byte of the first `size` bytes of its struct once (no
+ * field left out, none twice) and each array's names table has a name for each element.
+ * size 0 means s->size. Returns 0, or -EINVAL with what is wrong in err.
+ */
+int vg_ctr_check(const struct vg_ctr_set *s, size_t size, char *err, size_t errlen);
+
+#endif /* VG_CTR_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include "ctl_ctr.h"
+#include "dp_inspect.h"
+#include "dp_stats.h"
+
+static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
+	[CTL_CTR_PORTS] = { "ports[]", &dp_port_ctr_set, "port", "name", CTL_PROM_TABLE },
+	[CTL_CTR_WORKERS] = { "workers[]", &dp_worker_ctr_set, "worker", "id", CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_TRAFFIC] = { "workers[]", &dp_port_ctr_set, "worker", "id", CTL_PROM_ROWS },
+	[CTL_CTR_QUEUES] = { "workers[].queues[]", &dp_port_ctr_set, "worker", "id",
+			CTL_PROM_ROWS },
+	[CTL_CTR_HANDOFF] = { "workers[].handoff", &dp_handoff_ctr_set, "worker", "id",
+			CTL_PROM_TABLE },
+	[CTL_CTR_POLICY] = { "policy", &dp_policy_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_POLICY] = { "workers[].policy", &dp_policy_ctr_set, "worker", "id",
+			CTL_PROM_NONE },
+	[CTL_CTR_INSPECTION] = { "inspection", &dp_inspect_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+};
+
+const struct ctl_ctr_section *
+ctl_ctr_sections(unsigned *n)
+{
+	*n = CTL_CTR__COUNT;
+	return sections;
+}
+
+/* root's object at the dotted path, made when missing; NULL on allocation failure. */
+static json_t *
+object_at(json_t *root, const char *path)
+{
+	char key[64];
+
+	while (*path != '\0') {
+		size_t n = strcspn(path, ".");
+		json_t *o;
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_object_get(root, key);
+		if (o == NULL) {
+			o = json_object();
+			if (o == NULL || json_object_set_new(root, key, o) != 0)
+				return NULL;
+		}
+		root = o;
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return root;
+}
+
+/* obj[key] += v (obj[key] made when missing). */
+static int
+add_int(json_t *obj, const char *key, uint64_t v)
+{
+	json_t *cur = json_object_get(obj, key);
+
+	v += cur != NULL ? (uint64_t)json_integer_value(cur) : 0;
+	return json_object_set_new(obj, key, json_integer((json_int_t)v));
+}
+
+int
+ctl_ctr_json(const struct vg_ctr_set *s, const void *base, json_t *obj, json_t *root)
+{
+	int rc = 0;
+
+	for (unsigned r = 0; r < s->n; r++) {
+		const struct vg_ctr *c = &s->ctr[r];
+		json_t *to;
+
+		if (c->n == 0) {
+			rc |= add_int(obj, c->name, vg_ctr_read(base, c, 0));
+			continue;
+		}
+		if (c->json_at != NULL && root == NULL)
+			continue;
+		to = c->json_at != NULL ? object_at(root, c->json_at) : object_at(obj, c->name);
+		if (to == NULL)
+			return -ENOMEM;
+		for (unsigned i = 0; i < c->n; i++)
+			rc |= add_int(to, c->names[i], vg_ctr_read(base, c, i));
+	}
+	return rc != 0 ? -ENOMEM : 0;
+}

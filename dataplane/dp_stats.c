@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's counter tables (vg_ctr.h): one row per field of the structs of dp_stats.h
+ * and dp_inspect.h. The JSON keys and the Prometheus names given here are those dashboards,
+ * vigilctl, tests and docs/API.md read: keep them. A row without `.prom` gets the derived name
+ * (vg_ctr_prom_name).
+ */
+#include "dp_inspect.h"
+#include "dp_stats.h"
+
+#define PORT(field, key, unit, ...) \
+	VG_CTR(struct dp_port_counters, field, key, COUNTER, unit, __VA_ARGS__)
+
+static const struct vg_ctr port_rows[] = {
+	PORT(rx_pkts, "rx_packets", "packets", .prom = "vigil_port_received_packets_total",
+			.help = "Packets received on the port.", .stat = "rx"),
+	PORT(rx_bytes, "rx_bytes", "bytes", .prom = "vigil_port_received_bytes_total",
+			.help = "Bytes received on the port."),
+	PORT(tx_pkts, "tx_packets", "packets", .prom = "vigil_port_transmitted_packets_total",
+			.help = "Packets sent on the port.", .stat = "tx"),
+	PORT(tx_bytes, "tx_bytes", "bytes", .prom = "vigil_port_transmitted_bytes_total",
+			.help = "Bytes sent on the port."),
+	PORT(dropped, "dropped", "packets", .prom = "vigil_port_dropped_packets_total",
+			.help = "Packets received on the port that a verdict dropped.",
+			.stat = "dropped"),
+	PORT(tx_full, "tx_full", "packets", .prom = "vigil_port_tx_full_packets_total",
+			.help = "Packets to send on the port that its TX queue had no room for.",
+			.stat = "tx-full"),
+};
+const struct vg_ctr_set dp_port_ctr_set = VG_CTR_SET("port", struct dp_port_counters, port_rows);
+
+#define POLICY(field, unit, ...) \
+	VG_CTR(struct dp_policy_counters, field, #field, COUNTER, unit, __VA_ARGS__)
+
+static const struct vg_ctr policy_rows[] = {
+	POLICY(classified, "flows", .prom = "vigil_policy_classified_flows_total",
+			.help = "Flows classified by the policy (new, or again after a reload)."),
+	POLICY(reclassified, "flows",
+			.help = "Flows classified again after a policy reload (of the classified "
+				"flows)."),
+	POLICY(dropped, "packets", .prom = "vigil_dropped_packets_total",
+			.prom_label = "reason=\"policy\"",
+			.help = "Packets dropped by drop, reject or rate-limit verdicts."),
+	POLICY(would_drop, "packets", .prom = "vigil_policy_would_drop_packets_total",
+			.help = "Packets a verdict would have dropped (dry-run)."),
+	POLICY(rate_limited, "packets", .prom = "vigil_policy_rate_limited_packets_total",
+			.help = "Packets over a rate-limit rule's rate."),
+	POLICY(rejects_sent, "answers", .prom = "vigil_policy_rejects_sent_total",
+			.help = "TCP RST or ICMP unreachable answers sent."),
+	POLICY(rejects_suppressed, "answers", .prom = "vigil_policy_rejects_suppressed_total",
+			.help = "Reject answers not sent: not due (RFC 1122) or over the reject "
+				"rate."),
+	POLICY(l2_dropped, "packets", .prom = "vigil_dropped_packets_total",
+			.prom_label = "reason=\"l2_policy\"",
+			.help = "Non-IP frames the policy's l2 section dropped."),
+	POLICY(stateless_matched, "packets",
+			.help = "Packets that matched a stateless (tcp_flags) rule."),
+	POLICY(blocked, "packets", .help = "Packets from or to a blocklisted address."),
+	VG_CTR_ARRAY(struct dp_policy_counters, exceptions, "exceptions", COUNTER, "packets",
+			vg_exc_cond_names, "condition", .prom = "vigil_exception_packets_total",
+			.json_at = "exceptions.packets",
+			.help = "Packets that met an exception condition (handled by its "
+				"configured action)."),
+};
+const struct vg_ctr_set dp_policy_ctr_set =
+		VG_CTR_SET("policy", struct dp_policy_counters, policy_rows);
+
+#define WORKER(field, unit, help_) \
+	VG_CTR(struct dp_worker_counters, field, #field, COUNTER, unit, .help = (help_))
+
+/* Its names are the derived ones: vigil_worker_loops_total, ... */
+static const struct vg_ctr worker_rows[] = {
+	WORKER(loops, "loops", "Poll loops of the worker."),
+	WORKER(busy_loops, "loops", "Poll loops of the worker that received packets."),
+	WORKER(rx_bursts, "bursts", "RX bursts of the worker."),
+	WORKER(busy_cycles, "cycles",
+			"TSC cycles the worker spent in loops that received packets."),
+};
+const struct vg_ctr_set dp_worker_ctr_set =
+		VG_CTR_SET("worker", struct dp_worker_counters, worker_rows);
+
+static const struct vg_ctr handoff_rows[] = {
+	VG_CTR(struct dp_handoff_counters, out, "out", COUNTER, "packets",
+			.prom = "vigil_worker_handoff_packets_total",
+			.prom_label = "direction=\"out\"",
+			.help = "Software dispatch: packets the worker handed to the flow's owner "
+				"(out) and took from other workers (in)."),
+	VG_CTR(struct dp_handoff_counters, in, "in", COUNTER, "packets",
+			.prom = "vigil_worker_handoff_packets_total",
+			.prom_label = "direction=\"in\"",
+			.help = "Software dispatch: packets the worker handed to the flow's owner "
+				"(out) and took from other workers (in)."),
+	VG_CTR(struct dp_handoff_counters, lost, "lost", COUNTER, "packets",
+			.prom = "vigil_worker_handoff_lost_packets_total",
+			.help = "Software dispatch: packets the worker could not hand over because "
+				"the owner's ring was full."),
+};
+const struct vg_ctr_set dp_handoff_ctr_set =
+		VG_CTR_SET("handoff", struct dp_handoff_counters, handoff_rows);
+
+#define INSPECT(field, unit, help_) \
+	VG_CTR(struct dp_inspect_counters, field, #field, COUNTER, unit, .help = (help_))
+
+/* Names derived: vigil_inspection_packets_total, vigil_inspection_stream_gaps_total, ... */
+static const struct vg_ctr inspect_rows[] = {
+	INSPECT(packets, "packets", "Packets scanned per packet (block mode)."),
+	INSPECT(segments, "segments", "TCP segments scanned in streaming mode."),
+	INSPECT(bytes, "bytes", "Payload bytes scanned."),
+	INSPECT(alerts, "alerts", "Alert events the signatures sent."),
+	INSPECT(dropped, "packets", "Packets a signature dropped."),
+	INSPECT(would_drop, "packets", "Packets a signature would have dropped (dry-run)."),
+	INSPECT(passed, "flows", "Flows a pass signature released from inspection."),
+	INSPECT(stream_gaps, "gaps", "TCP segments beyond the next expected byte (a gap)."),
+	INSPECT(retransmitted, "segments", "TCP segments holding no new byte."),
+	INSPECT(overlap_differs, "segments",
+			"TCP segments repeating bytes seen before with other values."),
+	INSPECT(rst_out_of_window, "packets",
+			"TCP RSTs outside any window the receiver could offer."),
+	INSPECT(no_slot, "flows",
+			"Inspected flows that found no stream slot (inspection.max_flows)."),
+	INSPECT(restarts, "restarts", "Streams restarted after a signature reload."),
+	INSPECT(rebinds, "rebinds", "Workers' scratch moved to a new signature engine."),
+	INSPECT(rebind_failures, "failures",
+			"Scratch moves to a new signature engine that failed."),
+	INSPECT(tx_stages, "stages",
+			"Application-layer transaction stages checked against the signatures."),
+	INSPECT(event_packets, "packets",
+			"Packets without a flow scan checked against the rules on packet events."),
+	VG_CTR_ARRAY(struct dp_inspect_counters, exceptions, "exceptions", COUNTER, "packets",
+			vg_exc_cond_names, "condition", .prom = "vigil_exception_packets_total",
+			.json_at = "exceptions.packets",
+			.help = "Packets that met an exception condition (handled by its "
+				"configured action)."),
+};
+const struct vg_ctr_set dp_inspect_ctr_set =
+		VG_CTR_SET("inspection", struct dp_inspect_counters, inspect_rows);
