@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "ctl_ctr.h"
+#include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_reasm.h"
 #include "dp_stats.h"
 
 static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
@@ -18,6 +20,13 @@ static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 	[CTL_CTR_WORKER_POLICY] = { "workers[].policy", &dp_policy_ctr_set, "worker", "id",
 			CTL_PROM_NONE },
 	[CTL_CTR_INSPECTION] = { "inspection", &dp_inspect_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_FRAGMENTS] = { "fragments", &dp_frag_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_REASSEMBLY] = { "fragments.reassembly", &dp_reasm_ctr_set, NULL, NULL,
+			CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_FRAGMENTS] = { "workers[].fragments", &dp_frag_ctr_set, "worker", "id",
+			CTL_PROM_NONE },
+	[CTL_CTR_WORKER_REASSEMBLY] = { "workers[].fragments.reassembly", &dp_reasm_ctr_set,
+			"worker", "id", CTL_PROM_NONE },
 };
 
 const struct ctl_ctr_section *

@@ -16,14 +16,18 @@
 
 /* The report's sections of counters; ctl_ctr_sections()[i] for i below. */
 enum ctl_ctr_section_id {
-	CTL_CTR_PORTS,		/* ports[]: per port, over workers */
-	CTL_CTR_WORKERS,	/* workers[]: each worker's loops */
-	CTL_CTR_WORKER_TRAFFIC, /* workers[]: the worker's port counters summed over its ports */
-	CTL_CTR_QUEUES,		/* workers[].queues[]: the port counters of one RX queue */
-	CTL_CTR_HANDOFF,	/* workers[].handoff: software dispatch */
-	CTL_CTR_POLICY,		/* policy: over workers */
-	CTL_CTR_WORKER_POLICY,	/* workers[].policy */
-	CTL_CTR_INSPECTION,	/* inspection: over workers */
+	CTL_CTR_PORTS,		   /* ports[]: per port, over workers */
+	CTL_CTR_WORKERS,	   /* workers[]: each worker's loops */
+	CTL_CTR_WORKER_TRAFFIC,	   /* workers[]: the worker's port counters summed over its ports */
+	CTL_CTR_QUEUES,		   /* workers[].queues[]: the port counters of one RX queue */
+	CTL_CTR_HANDOFF,	   /* workers[].handoff: software dispatch */
+	CTL_CTR_POLICY,		   /* policy: over workers */
+	CTL_CTR_WORKER_POLICY,	   /* workers[].policy */
+	CTL_CTR_INSPECTION,	   /* inspection: over workers */
+	CTL_CTR_FRAGMENTS,	   /* fragments: over workers */
+	CTL_CTR_REASSEMBLY,	   /* fragments.reassembly: over workers */
+	CTL_CTR_WORKER_FRAGMENTS,  /* workers[].fragments */
+	CTL_CTR_WORKER_REASSEMBLY, /* workers[].fragments.reassembly */
 	CTL_CTR__COUNT
 };
 

@@ -275,14 +275,16 @@ bpf_prefilters_json(const struct dp *dp)
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			"reassembly", "fragments", (json_int_t)r->fragments, "datagrams",
-			(json_int_t)r->datagrams, "copy_failures", (json_int_t)r->clone_failures,
-			"too_big", (json_int_t)r->too_big, "tracked", (json_int_t)c->tracked,
-			"matched", (json_int_t)c->matched, "orphans", (json_int_t)c->orphans,
-			"table_full", (json_int_t)c->table_full, "expired", (json_int_t)c->expired,
-			"overlaps", (json_int_t)c->overlaps, "duplicates",
-			(json_int_t)c->duplicates);
+	json_t *o = json_object(), *ro = json_object();
+
+	if (o == NULL || ro == NULL || ctl_ctr_json(&dp_frag_ctr_set, c, o, NULL) != 0 ||
+			ctl_ctr_json(&dp_reasm_ctr_set, r, ro, NULL) != 0) {
+		json_decref(o);
+		json_decref(ro);
+		return NULL;
+	}
+	json_object_set_new(o, "reassembly", ro);
+	return o;
 }
 
 /* Sum an object of integers (recursively) into acc. */

@@ -5,7 +5,9 @@
  * vigilctl, tests and docs/API.md read: keep them. A row without `.prom` gets the derived name
  * (vg_ctr_prom_name).
  */
+#include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_reasm.h"
 #include "dp_stats.h"
 
 #define PORT(field, key, unit, ...) \
@@ -134,3 +136,39 @@ static const struct vg_ctr inspect_rows[] = {
 };
 const struct vg_ctr_set dp_inspect_ctr_set =
 		VG_CTR_SET("inspection", struct dp_inspect_counters, inspect_rows);
+
+#define FRAG(field, unit, ...) \
+	VG_CTR(struct dp_frag_counters, field, #field, COUNTER, unit, __VA_ARGS__)
+
+/* The fragment verdicts' table (dp_frag.h). */
+static const struct vg_ctr frag_rows[] = {
+	FRAG(tracked, "fragments", .prom = "vigil_fragments_tracked_total",
+			.help = "IP fragments tracked."),
+	FRAG(matched, "fragments", .prom = "vigil_fragments_matched_total",
+			.help = "Later fragments that found their datagram."),
+	FRAG(orphans, "fragments", .prom = "vigil_fragments_orphans_total",
+			.help = "Later fragments without a first fragment."),
+	FRAG(table_full, "fragments", .prom = "vigil_fragments_table_full_total",
+			.help = "First fragments not remembered: the fragment table was full."),
+	FRAG(expired, "datagrams", .help = "Datagrams forgotten after the fragment timeout."),
+	FRAG(overlaps, "fragments", .prom = "vigil_fragments_overlaps_total",
+			.help = "Later fragments over bytes an earlier one carried."),
+	FRAG(duplicates, "fragments", .prom = "vigil_fragments_duplicates_total",
+			.help = "Later fragments that repeat an earlier one exactly."),
+};
+const struct vg_ctr_set dp_frag_ctr_set =
+		VG_CTR_SET("fragments", struct dp_frag_counters, frag_rows);
+
+/* Reassembly for inspection (dp_reasm.h). Names derived: vigil_reassembly_fragments_total, ... */
+static const struct vg_ctr reasm_rows[] = {
+	VG_CTR(struct dp_reasm_counters, fragments, "fragments", COUNTER, "fragments",
+			.help = "Fragments of inspected flows given to reassembly."),
+	VG_CTR(struct dp_reasm_counters, datagrams, "datagrams", COUNTER, "datagrams",
+			.help = "Datagrams reassembled and scanned."),
+	VG_CTR(struct dp_reasm_counters, clone_failures, "copy_failures", COUNTER, "failures",
+			.help = "Fragments not reassembled: no mbuf to copy them into."),
+	VG_CTR(struct dp_reasm_counters, too_big, "too_big", COUNTER, "datagrams",
+			.help = "Reassembled datagrams larger than the scan buffer."),
+};
+const struct vg_ctr_set dp_reasm_ctr_set =
+		VG_CTR_SET("reassembly", struct dp_reasm_counters, reasm_rows);

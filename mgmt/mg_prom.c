@@ -239,10 +239,6 @@ static const struct prom_row rows[] = {
 			"state", NULL, NULL },
 	{ "vigil_flows_memory_bytes", "gauge", "Memory of the flow tables.", "flows.memory_bytes",
 			NULL, NULL, NULL },
-	{ "vigil_fragments_tracked_total", "counter", "IP fragments tracked.", "fragments.tracked",
-			NULL, NULL, NULL },
-	{ "vigil_fragments_orphans_total", "counter", "Later fragments without a first fragment.",
-			"fragments.orphans", NULL, NULL, NULL },
 
 	/* Control. */
 	{ "vigil_events_lost_total", "counter", "Events lost on the rings from workers to control.",

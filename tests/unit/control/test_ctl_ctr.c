@@ -9,7 +9,9 @@
 #include "vg_test.h"
 
 #include "ctl_ctr.h"
+#include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_reasm.h"
 #include "dp_stats.h"
 
 /* Every section's set covers its struct; the worker's set covers its scalars only. */
@@ -117,6 +119,9 @@ test_json_keys(void **state)
 			"stream_gaps,tx_stages,would_drop");
 	assert_keys(&dp_handoff_ctr_set, "in,lost,out");
 	assert_keys(&dp_worker_ctr_set, "busy_cycles,busy_loops,loops,rx_bursts");
+	assert_keys(&dp_frag_ctr_set,
+			"duplicates,expired,matched,orphans,overlaps,table_full,tracked");
+	assert_keys(&dp_reasm_ctr_set, "copy_failures,datagrams,fragments,too_big");
 }
 
 /* Two workers' copies summed, as the report does, and the JSON of the sum; the exceptions of
