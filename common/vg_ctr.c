@@ -81,7 +81,7 @@ vg_ctr_check(const struct vg_ctr_set *s, size_t size, char *err, size_t errlen)
 						s->name, c->name, w * sizeof(uint64_t));
 				return -EINVAL;
 			}
-			if (c->n > 0 && (c->names == NULL || c->names[i] == NULL)) {
+			if (c->n > 0 && vg_ctr_elem_name(c, i) == NULL) {
 				snprintf(err, errlen, "%s.%s: element %u has no name", s->name,
 						c->name, i);
 				return -EINVAL;

@@ -13,6 +13,7 @@
 #ifndef VG_CTR_H
 #define VG_CTR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +34,16 @@ struct vg_ctr {
 	/* A fixed label pair that tells this row apart in a family it shares ("reason=\"policy\"")
 	 */
 	const char *prom_label;
-	/* Array rows: n elements (0 for a scalar), named by names[i] (a table of at least n
-	 * entries), labelled label="names[i]" in Prometheus and keyed names[i] in JSON. */
+	/* Array rows: n elements (0 for a scalar), element i named by names[first + i] or, without
+	 * a names table, by name_of(first + i) (vg_ctr_elem_name()), labelled label="<name>" in
+	 * Prometheus and keyed <name> in JSON. first: the index in the struct's array of the row's
+	 * first element (an element before it has a row of its own: err[0] is "clean"). */
 	const char *const *names;
+	const char *(*name_of)(unsigned i);
+	unsigned first;
 	unsigned n;
 	const char *label;
+	bool json_nonzero; /* array rows: JSON leaves out the elements that are 0 */
 	/* Array rows: the document's object the elements are summed into ("exceptions.packets"),
 	 * when several structs count the same thing; NULL: an object under the set's section. */
 	const char *json_at;
@@ -65,6 +71,14 @@ struct vg_ctr_set {
 		.n = (unsigned)(sizeof(((type_ *)0)->field_) / sizeof(uint64_t)),           \
 		.label = (label_), __VA_ARGS__                                              \
 	}
+/* An array row of struct type's field from element first_ on, named by the function fn_. */
+#define VG_CTR_ARRAY_FN(type_, field_, first_, key_, ctype_, unit_, fn_, label_, ...)          \
+	{                                                                                      \
+		.name = (key_), .offset = offsetof(type_, field_[first_]),                     \
+		.type = VG_CTR_##ctype_, .unit = (unit_), .name_of = (fn_), .first = (first_), \
+		.n = (unsigned)(sizeof(((type_ *)0)->field_) / sizeof(uint64_t)) - (first_),   \
+		.label = (label_), __VA_ARGS__                                                 \
+	}
 #define VG_CTR_SET(name_, type_, rows_)                                                   \
 	{                                                                                 \
 		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
@@ -84,6 +98,15 @@ static inline uint64_t *
 vg_ctr_ptr(void *base, const struct vg_ctr *c, unsigned i)
 {
 	return (uint64_t *)((char *)base + c->offset) + i;
+}
+
+/* The name of element i of array row c (NULL when it has none). */
+static inline const char *
+vg_ctr_elem_name(const struct vg_ctr *c, unsigned i)
+{
+	if (c->names != NULL)
+		return c->names[c->first + i];
+	return c->name_of != NULL ? c->name_of(c->first + i) : NULL;
 }
 
 /* Add every value of src (a struct of set s, read with relaxed loads: another thread may be

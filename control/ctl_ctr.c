@@ -5,6 +5,7 @@
 #include "ctl_ctr.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_parse.h"
 #include "dp_reasm.h"
 #include "dp_stats.h"
 
@@ -27,6 +28,9 @@ static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 			CTL_PROM_NONE },
 	[CTL_CTR_WORKER_REASSEMBLY] = { "workers[].fragments.reassembly", &dp_reasm_ctr_set,
 			"worker", "id", CTL_PROM_NONE },
+	[CTL_CTR_PARSE] = { "parse", &dp_parse_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_PARSE] = { "workers[].parse", &dp_parse_ctr_set, "worker", "id",
+			CTL_PROM_NONE },
 };
 
 const struct ctl_ctr_section *
@@ -92,8 +96,12 @@ ctl_ctr_json(const struct vg_ctr_set *s, const void *base, json_t *obj, json_t *
 		to = c->json_at != NULL ? object_at(root, c->json_at) : object_at(obj, c->name);
 		if (to == NULL)
 			return -ENOMEM;
-		for (unsigned i = 0; i < c->n; i++)
-			rc |= add_int(to, c->names[i], vg_ctr_read(base, c, i));
+		for (unsigned i = 0; i < c->n; i++) {
+			uint64_t v = vg_ctr_read(base, c, i);
+
+			if (v != 0 || !c->json_nonzero)
+				rc |= add_int(to, vg_ctr_elem_name(c, i), v);
+		}
 	}
 	return rc != 0 ? -ENOMEM : 0;
 }

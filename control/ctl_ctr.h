@@ -28,6 +28,8 @@ enum ctl_ctr_section_id {
 	CTL_CTR_REASSEMBLY,	   /* fragments.reassembly: over workers */
 	CTL_CTR_WORKER_FRAGMENTS,  /* workers[].fragments */
 	CTL_CTR_WORKER_REASSEMBLY, /* workers[].fragments.reassembly */
+	CTL_CTR_PARSE,		   /* parse: over workers */
+	CTL_CTR_WORKER_PARSE,	   /* workers[].parse */
 	CTL_CTR__COUNT
 };
 

@@ -104,28 +104,13 @@ flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
 static json_t *
 parse_json(const struct dp_parse_counters *c)
 {
-	json_t *errors = json_object(), *anomalies = json_object();
+	json_t *o = json_object();
 
-	for (unsigned e = 1; e < DP_PERR__COUNT; e++)
-		if (c->err[e] > 0)
-			json_object_set_new(errors, dp_parse_err_name(e),
-					json_integer((json_int_t)c->err[e]));
-	for (unsigned a = 0; a < DP_ANOM__COUNT; a++)
-		if (c->anom[a] > 0)
-			json_object_set_new(anomalies, dp_anom_name(a),
-					json_integer((json_int_t)c->anom[a]));
-	return json_pack(
-			"{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			"s:I}",
-			"errors", errors, "anomalies", anomalies, "dropped", (json_int_t)c->dropped,
-			"clean", (json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
-			(json_int_t)c->ipv6, "non_ip", (json_int_t)c->non_ip, "vlan",
-			(json_int_t)c->vlan, "qinq", (json_int_t)c->qinq, "frag_first",
-			(json_int_t)c->frag_first, "frag_later", (json_int_t)c->frag_later, "tcp",
-			(json_int_t)c->tcp, "udp", (json_int_t)c->udp, "icmp",
-			(json_int_t)(c->icmp + c->icmpv6), "sctp", (json_int_t)c->sctp, "other",
-			(json_int_t)c->l4_other, "l4_cksum_hw", (json_int_t)c->l4_cksum_hw,
-			"l4_cksum_sw", (json_int_t)c->l4_cksum_sw);
+	if (o != NULL && ctl_ctr_json(&dp_parse_ctr_set, c, o, NULL) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_parse.h"
 #include "dp_reasm.h"
 #include "dp_stats.h"
 
@@ -172,3 +173,68 @@ static const struct vg_ctr reasm_rows[] = {
 };
 const struct vg_ctr_set dp_reasm_ctr_set =
 		VG_CTR_SET("reassembly", struct dp_reasm_counters, reasm_rows);
+
+static const char *
+perr_name(unsigned i)
+{
+	return dp_parse_err_name((enum dp_parse_err)i);
+}
+
+static const char *
+anom_name(unsigned i)
+{
+	return dp_anom_name((enum dp_anom)i);
+}
+
+#define PARSE(field, key, ...) \
+	VG_CTR(struct dp_parse_counters, field, key, COUNTER, "packets", __VA_ARGS__)
+#define KIND(field, key, kind)                                                                     \
+	PARSE(field, key, .prom = "vigil_parsed_packets_total", .prom_label = "kind=\"" kind "\"", \
+			.help = "Packets parsed, by what they carried.")
+
+/*
+ * The parser's table (dp_parse.h). The JSON has the errors and anomalies that happened only,
+ * err[0] (no error) as "clean", and ICMP and ICMPv6 summed as "icmp" (two rows of one key sum).
+ */
+static const struct vg_ctr parse_rows[] = {
+	PARSE(err[0], "clean", .help = "Packets that parsed without an error."),
+	VG_CTR_ARRAY_FN(struct dp_parse_counters, err, 1, "errors", COUNTER, "packets", perr_name,
+			"reason", .prom = "vigil_parse_errors_total", .json_nonzero = true,
+			.help = "Malformed packets by reason (dropped unless parse.forward lists the "
+				"reason)."),
+	PARSE(dropped, "dropped", .prom = "vigil_dropped_packets_total",
+			.prom_label = "reason=\"malformed\"",
+			.help = "Packets dropped, by reason."),
+	KIND(ipv4, "ipv4", "ipv4"),
+	KIND(ipv6, "ipv6", "ipv6"),
+	KIND(non_ip, "non_ip", "non_ip"),
+	PARSE(vlan, "vlan", .help = "Packets with at least one VLAN tag."),
+	PARSE(qinq, "qinq", .help = "Packets with two VLAN tags."),
+	PARSE(frag_first, "frag_first", .help = "First fragments of IP datagrams."),
+	PARSE(frag_later, "frag_later", .help = "Later fragments of IP datagrams."),
+	KIND(tcp, "tcp", "tcp"),
+	KIND(udp, "udp", "udp"),
+	KIND(icmp, "icmp", "icmp"),
+	KIND(icmpv6, "icmp", "icmp"),
+	KIND(sctp, "sctp", "sctp"),
+	KIND(l4_other, "other", "other_l4"),
+	PARSE(ipv4_cksum_hw_good, "ipv4_cksum_hw_good",
+			.help = "IPv4 headers whose checksum the NIC found good (not checked again)."),
+	PARSE(ipv4_cksum_hw_bad, "ipv4_cksum_hw_bad",
+			.help = "IPv4 headers whose checksum the NIC found bad."),
+	PARSE(l4_cksum_hw, "l4_cksum_hw",
+			.help = "L4 checksums the NIC vouched for (parse.l4_checksum)."),
+	PARSE(l4_cksum_sw, "l4_cksum_sw",
+			.help = "L4 checksums checked in software (parse.l4_checksum)."),
+	PARSE(multiseg, "multiseg", .help = "Packets of more than one mbuf segment."),
+	PARSE(multiseg_truncated, "multiseg_truncated",
+			.help = "Packets of several segments refused because their headers ran past "
+				"the first segment."),
+	VG_CTR_ARRAY_FN(struct dp_parse_counters, anom, 0, "anomalies", COUNTER, "packets",
+			anom_name, "anomaly", .prom = "vigil_parse_anomalies_total",
+			.json_nonzero = true,
+			.help = "Packets with a protocol anomaly, by kind (handled as usual; rules see "
+				"them as decode events)."),
+};
+const struct vg_ctr_set dp_parse_ctr_set =
+		VG_CTR_SET("parse", struct dp_parse_counters, parse_rows);

@@ -71,32 +71,15 @@ static const struct prom_row rows[] = {
 			"ports[].rx_nombuf", "port", "name", NULL },
 
 	/* Drops by reason, over every port and worker. */
-	/* With the rows of the policy table's dropped and l2_dropped (dataplane/dp_stats.c). */
-	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.", "parse.dropped",
-			NULL, NULL, "reason=\"malformed\"" },
-	{ "vigil_dropped_packets_total", NULL, NULL, "flows.tcp_invalid_dropped", NULL, NULL,
-			"reason=\"tcp_invalid\"" },
+	/* With the rows of the policy table's dropped and l2_dropped and the parser's dropped
+	 * (dataplane/dp_stats.c). The parser's errors, anomalies and packets by kind are its
+	 * table's too. */
+	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.",
+			"flows.tcp_invalid_dropped", NULL, NULL, "reason=\"tcp_invalid\"" },
 	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].tx_full", NULL, NULL,
 			"reason=\"tx_full\"" },
 	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].rx_missed", NULL, NULL,
 			"reason=\"rx_missed\"" },
-	{ "vigil_parse_errors_total", "counter",
-			"Malformed packets by reason (dropped unless parse.forward lists the reason).",
-			"parse.errors.*", "reason", NULL, NULL },
-	{ "vigil_parse_anomalies_total", "counter",
-			"Packets with a protocol anomaly, by kind (handled as usual; rules see them "
-			"as decode events).",
-			"parse.anomalies.*", "anomaly", NULL, NULL },
-	{ "vigil_parsed_packets_total", "counter", "Packets parsed, by what they carried.",
-			"parse.ipv4", NULL, NULL, "kind=\"ipv4\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.ipv6", NULL, NULL, "kind=\"ipv6\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.non_ip", NULL, NULL, "kind=\"non_ip\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.tcp", NULL, NULL, "kind=\"tcp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.udp", NULL, NULL, "kind=\"udp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.icmp", NULL, NULL, "kind=\"icmp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.sctp", NULL, NULL, "kind=\"sctp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.other", NULL, NULL,
-			"kind=\"other_l4\"" },
 
 	/* Policy. */
 	{ "vigil_rule_packets_total", "counter", "Packets that matched the rule.",

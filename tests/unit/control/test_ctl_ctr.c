@@ -11,6 +11,7 @@
 #include "ctl_ctr.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
+#include "dp_parse.h"
 #include "dp_reasm.h"
 #include "dp_stats.h"
 
@@ -104,7 +105,8 @@ assert_keys(const struct vg_ctr_set *s, const char *want)
 	json_decref(root);
 }
 
-/* The JSON keys the report had before the tables, and rebinds, which it lacked. */
+/* The JSON keys the report had before the tables, and those it lacked: inspection's rebinds,
+ * the parser's NIC checksum verdicts and multi-segment counts. */
 static void
 test_json_keys(void **state)
 {
@@ -122,6 +124,10 @@ test_json_keys(void **state)
 	assert_keys(&dp_frag_ctr_set,
 			"duplicates,expired,matched,orphans,overlaps,table_full,tracked");
 	assert_keys(&dp_reasm_ctr_set, "copy_failures,datagrams,fragments,too_big");
+	assert_keys(&dp_parse_ctr_set,
+			"anomalies,clean,dropped,errors,frag_first,frag_later,icmp,ipv4,"
+			"ipv4_cksum_hw_bad,ipv4_cksum_hw_good,ipv6,l4_cksum_hw,l4_cksum_sw,multiseg,"
+			"multiseg_truncated,non_ip,other,qinq,sctp,tcp,udp,vlan");
 }
 
 /* Two workers' copies summed, as the report does, and the JSON of the sum; the exceptions of
@@ -173,6 +179,45 @@ test_sum_and_json(void **state)
 	json_decref(in);
 }
 
+/* The parser's JSON as the report always had it: err[0] is "clean", the errors and anomalies
+ * that happened only (by name), ICMP and ICMPv6 summed as "icmp", l4_other as "other"; the
+ * fields it lacked (NIC checksum verdicts, multi-segment packets) are added. */
+static void
+test_parse_json(void **state)
+{
+	struct dp_parse_counters c = { 0 };
+	json_t *o = json_object();
+	json_t *e;
+
+	(void)state;
+	c.err[DP_PERR_NONE] = 90;
+	c.err[DP_PERR_IPV4_BAD_CHECKSUM] = 4;
+	c.anom[DP_ANOM_IPV6_RH0] = 2;
+	c.icmp = 3;
+	c.icmpv6 = 5;
+	c.l4_other = 7;
+	c.multiseg = 1;
+	assert_int_equal(ctl_ctr_json(&dp_parse_ctr_set, &c, o, NULL), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "clean")), 90);
+	assert_int_equal(json_integer_value(json_object_get(o, "icmp")), 8);
+	assert_int_equal(json_integer_value(json_object_get(o, "other")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o, "multiseg")), 1);
+	e = json_object_get(o, "errors");
+	assert_int_equal(json_object_size(e), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "ipv4_bad_checksum")), 4);
+	e = json_object_get(o, "anomalies");
+	assert_int_equal(json_object_size(e), 1);
+	assert_int_equal(json_integer_value(json_object_get(e, "ipv6_rh0")), 2);
+	json_decref(o);
+	/* Nothing happened: the objects are there, empty. */
+	memset(&c, 0, sizeof(c));
+	o = json_object();
+	assert_int_equal(ctl_ctr_json(&dp_parse_ctr_set, &c, o, NULL), 0);
+	assert_int_equal(json_object_size(json_object_get(o, "errors")), 0);
+	assert_int_equal(json_object_size(json_object_get(o, "anomalies")), 0);
+	json_decref(o);
+}
+
 /* Prometheus names: the table's where it gives one (the names dashboards use), else derived
  * from the set, the key and the unit. */
 static void
@@ -207,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_exception_arrays),
 		cmocka_unit_test(test_json_keys),
 		cmocka_unit_test(test_sum_and_json),
+		cmocka_unit_test(test_parse_json),
 		cmocka_unit_test(test_prom_names),
 	};
 

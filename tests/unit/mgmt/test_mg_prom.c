@@ -483,10 +483,11 @@ test_every_table_counter_emitted(void **state)
 							       : place(place(doc, sec[i].path),
 										 c->name);
 
-					v = json_integer_value(json_object_get(o, c->names[e]));
+					v = json_integer_value(
+							json_object_get(o, vg_ctr_elem_name(c, e)));
 					assert_true(v > 0);
 					snprintf(labels, sizeof(labels), "%s=\"%s\"", c->label,
-							c->names[e]);
+							vg_ctr_elem_name(c, e));
 				} else {
 					v = doc_value(doc, sec[i].path, c->name);
 					if (sec[i].label != NULL)
