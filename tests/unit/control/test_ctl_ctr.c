@@ -218,6 +218,17 @@ test_parse_json(void **state)
 	json_decref(o);
 }
 
+/* c's Prometheus family, failing on a key the set does not have. */
+static const char *
+prom_of(const struct vg_ctr_set *s, const char *key, char *buf, size_t len)
+{
+	const struct vg_ctr *c = vg_ctr_find(s, key);
+
+	if (c == NULL)
+		fail_msg("%s has no row %s", s->name, key);
+	return vg_ctr_prom_name(s, c, buf, len);
+}
+
 /* Prometheus names: the table's where it gives one (the names dashboards use), else derived
  * from the set, the key and the unit. */
 static void
@@ -226,22 +237,18 @@ test_prom_names(void **state)
 	char b[96];
 
 	(void)state;
-	assert_string_equal(
-			vg_ctr_prom_name(&dp_port_ctr_set,
-					vg_ctr_find(&dp_port_ctr_set, "rx_packets"), b, sizeof(b)),
+	assert_string_equal(prom_of(&dp_port_ctr_set, "rx_packets", b, sizeof(b)),
 			"vigil_port_received_packets_total");
-	assert_string_equal(vg_ctr_prom_name(&dp_worker_ctr_set,
-					    vg_ctr_find(&dp_worker_ctr_set, "busy_cycles"), b,
-					    sizeof(b)),
+	assert_string_equal(prom_of(&dp_worker_ctr_set, "busy_cycles", b, sizeof(b)),
 			"vigil_worker_busy_cycles_total");
-	assert_string_equal(vg_ctr_prom_name(&dp_inspect_ctr_set,
-					    vg_ctr_find(&dp_inspect_ctr_set, "retransmitted"), b,
-					    sizeof(b)),
+	assert_string_equal(prom_of(&dp_inspect_ctr_set, "retransmitted", b, sizeof(b)),
 			"vigil_inspection_retransmitted_segments_total");
-	assert_string_equal(vg_ctr_prom_name(&dp_inspect_ctr_set,
-					    vg_ctr_find(&dp_inspect_ctr_set, "stream_gaps"), b,
-					    sizeof(b)),
+	assert_string_equal(prom_of(&dp_inspect_ctr_set, "stream_gaps", b, sizeof(b)),
 			"vigil_inspection_stream_gaps_total");
+	assert_string_equal(prom_of(&dp_frag_ctr_set, "orphans", b, sizeof(b)),
+			"vigil_fragments_orphans_total");
+	assert_string_equal(prom_of(&dp_parse_ctr_set, "errors", b, sizeof(b)),
+			"vigil_parse_errors_total");
 }
 
 int
