@@ -73,6 +73,15 @@ vg_ctr_check(const struct vg_ctr_set *s, size_t size, char *err, size_t errlen)
 					s->name, c->name, c->offset);
 			return -EINVAL;
 		}
+		for (unsigned i = 0; c->head_unused && i < c->first; i++) {
+			size_t w = c->offset / sizeof(uint64_t) - c->first + i;
+
+			if (c->offset / sizeof(uint64_t) < c->first || seen[w]++) {
+				snprintf(err, errlen, "%s.%s: an unused element has another row",
+						s->name, c->name);
+				return -EINVAL;
+			}
+		}
 		for (unsigned i = 0; i < n; i++) {
 			size_t w = c->offset / sizeof(uint64_t) + i;
 

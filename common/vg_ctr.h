@@ -44,6 +44,9 @@ struct vg_ctr {
 	unsigned n;
 	const char *label;
 	bool json_nonzero; /* array rows: JSON leaves out the elements that are 0 */
+	/* Array rows with first > 0: the elements before first count nothing (an enum whose 0 is
+	 * no value), so that vg_ctr_check() takes them as described. */
+	bool head_unused;
 	/* Array rows: the document's object the elements are summed into ("exceptions.packets"),
 	 * when several structs count the same thing; NULL: an object under the set's section. */
 	const char *json_at;
@@ -71,7 +74,8 @@ struct vg_ctr_set {
 		.n = (unsigned)(sizeof(((type_ *)0)->field_) / sizeof(uint64_t)),           \
 		.label = (label_), __VA_ARGS__                                              \
 	}
-/* An array row of struct type's field from element first_ on, named by the function fn_. */
+/* An array row of struct type's field from element first_ on, named by the function fn_ (or,
+ * fn_ NULL, by .names given after). */
 #define VG_CTR_ARRAY_FN(type_, field_, first_, key_, ctype_, unit_, fn_, label_, ...)          \
 	{                                                                                      \
 		.name = (key_), .offset = offsetof(type_, field_[first_]),                     \

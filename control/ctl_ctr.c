@@ -3,11 +3,57 @@
 #include <string.h>
 
 #include "ctl_ctr.h"
+#include "ctl_events.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
 #include "dp_parse.h"
 #include "dp_reasm.h"
 #include "dp_stats.h"
+
+static const char *const type_names[] = {
+	[0] = "?",
+	[DP_EV_FLOW_START] = "flow_start",
+	[DP_EV_FLOW_UPDATE] = "flow_update",
+	[DP_EV_FLOW_END] = "flow_end",
+	[DP_EV_ALERT] = "alert",
+	[DP_EV_TXMETA] = "txmeta",
+};
+
+const char *
+ctl_event_type_name(uint8_t type)
+{
+	return type <= DP_EV_TXMETA ? type_names[type] : "?";
+}
+
+static const char *
+end_name(unsigned i)
+{
+	return dp_end_reason_name((enum dp_end_reason)i);
+}
+
+/* Element 0 of by_type and ends is no type and no reason: never counted. */
+static const struct vg_ctr events_rows[] = {
+	VG_CTR(struct ctl_events_counters, drained, "drained", COUNTER, "events",
+			.prom = "vigil_control_events_drained_total",
+			.help = "Events control took off the workers' rings."),
+	VG_CTR_ARRAY_FN(struct ctl_events_counters, by_type, DP_EV_FLOW_START, "by_type", COUNTER,
+			"events", NULL, "type", .names = type_names, .head_unused = true,
+			.prom = "vigil_control_events_by_type_total",
+			.help = "Events control took off the workers' rings, by type."),
+	VG_CTR_ARRAY_FN(struct ctl_events_counters, ends, DP_END_FIN, "flow_ends", COUNTER, "flows",
+			end_name, "reason", .head_unused = true,
+			.prom = "vigil_control_flow_ends_total",
+			.help = "Flow end events control took off the workers' rings, by reason."),
+	VG_CTR(struct ctl_events_counters, seq_gaps, "seq_gaps", COUNTER, "gaps",
+			.prom = "vigil_control_event_seq_gaps_total",
+			.help = "Gaps in event sequence numbers seen by control."),
+	VG_CTR(struct ctl_events_counters, out_of_order, "out_of_order", COUNTER, "events",
+			.prom = "vigil_control_events_out_of_order_total",
+			.help = "Events handled before an earlier one of another worker could be "
+				"ruled out (several workers, one far behind)."),
+};
+const struct vg_ctr_set ctl_events_ctr_set =
+		VG_CTR_SET("control", struct ctl_events_counters, events_rows);
 
 static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 	[CTL_CTR_PORTS] = { "ports[]", &dp_port_ctr_set, "port", "name", CTL_PROM_TABLE },
@@ -31,6 +77,7 @@ static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 	[CTL_CTR_PARSE] = { "parse", &dp_parse_ctr_set, NULL, NULL, CTL_PROM_TABLE },
 	[CTL_CTR_WORKER_PARSE] = { "workers[].parse", &dp_parse_ctr_set, "worker", "id",
 			CTL_PROM_NONE },
+	[CTL_CTR_EVENTS] = { "control.events", &ctl_events_ctr_set, NULL, NULL, CTL_PROM_TABLE },
 };
 
 const struct ctl_ctr_section *

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Where the dataplane's counter tables (vg_ctr.h, dataplane/dp_stats.c) appear in the report
+ * Where the dataplane's counter tables (vg_ctr.h, dataplane/dp_stats.c) and control's (its
+ * event counters: ctl_events_ctr_set, below) appear in the report
  * (ctl_report.c: GET /api/v1/status, /metrics, `vigild --stats-json`), and their JSON. The
  * Prometheus exposition (mgmt/mg_prom.c) makes its rows for these counters from this list, so
  * a counter added to a table is in the report and the exposition with no other edit.
@@ -30,6 +31,7 @@ enum ctl_ctr_section_id {
 	CTL_CTR_WORKER_REASSEMBLY, /* workers[].fragments.reassembly */
 	CTL_CTR_PARSE,		   /* parse: over workers */
 	CTL_CTR_WORKER_PARSE,	   /* workers[].parse */
+	CTL_CTR_EVENTS,		   /* control.events: control's (with a control loop) */
 	CTL_CTR__COUNT
 };
 
@@ -52,6 +54,10 @@ struct ctl_ctr_section {
 	const char *label_from;
 	enum ctl_ctr_prom prom;
 };
+
+/* The table of control's event counters (ctl_events.h), in ctl_ctr.c: the exposition's
+ * library (mgmt's) links the store's, not control's loop. */
+extern const struct vg_ctr_set ctl_events_ctr_set;
 
 /* The sections, CTL_CTR__COUNT of them (*n), indexed by enum ctl_ctr_section_id. */
 const struct ctl_ctr_section *ctl_ctr_sections(unsigned *n);

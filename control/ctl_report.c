@@ -300,18 +300,14 @@ sum_into(json_t *acc, json_t *add)
 static json_t *
 control_json(const struct ctl_events *ce)
 {
-	const struct ctl_events_counters *c = ctl_events_counters(ce);
-	json_t *types = json_object(), *ends = json_object();
+	json_t *ev = json_object();
 
-	for (unsigned t = DP_EV_FLOW_START; t <= DP_EV_TXMETA; t++)
-		json_object_set_new(types, ctl_event_type_name((uint8_t)t),
-				json_integer((json_int_t)c->by_type[t]));
-	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
-		json_object_set_new(
-				ends, dp_end_reason_name(r), json_integer((json_int_t)c->ends[r]));
-	return json_pack("{s:{s:I, s:o, s:o, s:I, s:I}}", "events", "drained",
-			(json_int_t)c->drained, "by_type", types, "flow_ends", ends, "seq_gaps",
-			(json_int_t)c->seq_gaps, "out_of_order", (json_int_t)c->out_of_order);
+	if (ev == NULL ||
+			ctl_ctr_json(&ctl_events_ctr_set, ctl_events_counters(ce), ev, NULL) != 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return json_pack("{s:o}", "events", ev);
 }
 
 json_t *

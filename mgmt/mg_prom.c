@@ -226,12 +226,6 @@ static const struct prom_row rows[] = {
 	/* Control. */
 	{ "vigil_events_lost_total", "counter", "Events lost on the rings from workers to control.",
 			"events.lost", NULL, NULL, NULL },
-	{ "vigil_control_events_drained_total", "counter",
-			"Events control took off the workers' rings.", "control.events.drained",
-			NULL, NULL, NULL },
-	{ "vigil_control_event_seq_gaps_total", "counter",
-			"Gaps in event sequence numbers seen by control.",
-			"control.events.seq_gaps", NULL, NULL, NULL },
 	{ "vigil_alerts_total", "counter", "Alerts raised, by severity.",
 			"analysis.alerts.by_severity.*", "severity", NULL, NULL },
 	{ "vigil_alerts_by_kind_total", "counter", "Alerts raised, by kind.",

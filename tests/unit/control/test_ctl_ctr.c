@@ -9,6 +9,7 @@
 #include "vg_test.h"
 
 #include "ctl_ctr.h"
+#include "ctl_events.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
 #include "dp_parse.h"
@@ -124,6 +125,7 @@ test_json_keys(void **state)
 	assert_keys(&dp_frag_ctr_set,
 			"duplicates,expired,matched,orphans,overlaps,table_full,tracked");
 	assert_keys(&dp_reasm_ctr_set, "copy_failures,datagrams,fragments,too_big");
+	assert_keys(&ctl_events_ctr_set, "by_type,drained,flow_ends,out_of_order,seq_gaps");
 	assert_keys(&dp_parse_ctr_set,
 			"anomalies,clean,dropped,errors,frag_first,frag_later,icmp,ipv4,"
 			"ipv4_cksum_hw_bad,ipv4_cksum_hw_good,ipv6,l4_cksum_hw,l4_cksum_sw,multiseg,"
@@ -229,6 +231,34 @@ prom_of(const struct vg_ctr_set *s, const char *key, char *buf, size_t len)
 	return vg_ctr_prom_name(s, c, buf, len);
 }
 
+/* Control's event counters: by type and by flow end reason from the first type and reason on
+ * (0 is neither), every one present, as the report had them. */
+static void
+test_events_json(void **state)
+{
+	struct ctl_events_counters c = { 0 };
+	json_t *o = json_object();
+	json_t *t, *e;
+
+	(void)state;
+	c.by_type[DP_EV_ALERT] = 3;
+	c.ends[DP_END_TIMEOUT] = 2;
+	c.drained = 9;
+	assert_int_equal(ctl_ctr_json(&ctl_events_ctr_set, &c, o, NULL), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "drained")), 9);
+	t = json_object_get(o, "by_type");
+	e = json_object_get(o, "flow_ends");
+	assert_int_equal(json_object_size(t), DP_EV_TXMETA);
+	assert_int_equal(json_object_size(e), DP_END_FLUSHED);
+	assert_null(json_object_get(t, "?"));
+	assert_int_equal(json_integer_value(json_object_get(t, "alert")), 3);
+	assert_int_equal(json_integer_value(json_object_get(t, "flow_start")), 0);
+	assert_int_equal(json_integer_value(json_object_get(e, "timeout")), 2);
+	assert_non_null(json_object_get(e, "fin"));
+	assert_non_null(json_object_get(e, "flushed"));
+	json_decref(o);
+}
+
 /* Prometheus names: the table's where it gives one (the names dashboards use), else derived
  * from the set, the key and the unit. */
 static void
@@ -260,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_json_keys),
 		cmocka_unit_test(test_sum_and_json),
 		cmocka_unit_test(test_parse_json),
+		cmocka_unit_test(test_events_json),
 		cmocka_unit_test(test_prom_names),
 	};
 
