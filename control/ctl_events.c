@@ -38,15 +38,6 @@ struct ctl_events {
 	struct ctl_event_stage *stage; /* several workers: their events merged by time */
 };
 
-static const char *const type_names[] = {
-	[0] = "?",
-	[DP_EV_FLOW_START] = "flow_start",
-	[DP_EV_FLOW_UPDATE] = "flow_update",
-	[DP_EV_FLOW_END] = "flow_end",
-	[DP_EV_ALERT] = "alert",
-	[DP_EV_TXMETA] = "txmeta",
-};
-
 static const char *const verdict_names[] = {
 	[DP_VERDICT_NONE] = "none",
 	[DP_VERDICT_ALLOW] = "allow",
@@ -55,11 +46,7 @@ static const char *const verdict_names[] = {
 	[DP_VERDICT_RATE_LIMIT] = "rate-limit",
 };
 
-const char *
-ctl_event_type_name(uint8_t type)
-{
-	return type <= DP_EV_TXMETA ? type_names[type] : "?";
-}
+/* ctl_event_type_name() is in ctl_ctr.c, with the table of these counters that names by it. */
 
 struct ctl_events *
 ctl_events_create(const struct dp *dp, FILE *dump)

@@ -15,6 +15,7 @@
 #include "dp.h"
 #include "dp_event.h"
 
+/* Its table (vg_ctr.h) is ctl_ctr.h's ctl_events_ctr_set. */
 struct ctl_events_counters {
 	uint64_t drained;
 	uint64_t by_type[DP_EV_TXMETA + 1];

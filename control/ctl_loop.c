@@ -81,12 +81,20 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 		memset(&hw, 0, sizeof(hw));
 		rte_eth_stats_get(p->port_id, &hw);
 		ctl_reading_rate(st->ports[0], st->ports[1], CTL_RATES_ALL, i, &rt);
-		CTL_LOG(INFO,
-				"port %-10s rx %10.0f pps tx %10.0f pps | rx %" PRIu64
-				" tx %" PRIu64 " dropped %" PRIu64 " tx-full %" PRIu64
-				" missed %" PRIu64,
-				p->cfg->name, rt.rx_pps, rt.tx_pps, c.rx_pkts, c.tx_pkts, c.dropped,
-				c.tx_full, hw.imissed);
+		/* The port table's rows that have a name in this line (dp_stats.c). */
+		char line[256];
+		size_t n = 0;
+
+		line[0] = '\0';
+		for (unsigned r = 0; r < dp_port_ctr_set.n; r++) {
+			const struct vg_ctr *k = &dp_port_ctr_set.ctr[r];
+
+			if (k->stat != NULL && n < sizeof(line))
+				n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %" PRIu64,
+						k->stat, vg_ctr_read(&c, k, 0));
+		}
+		CTL_LOG(INFO, "port %-10s rx %10.0f pps tx %10.0f pps |%s missed %" PRIu64,
+				p->cfg->name, rt.rx_pps, rt.tx_pps, line, hw.imissed);
 	}
 	r = st->ports[0];
 	st->ports[0] = st->ports[1];
@@ -232,11 +240,33 @@ ctl_stop_dataplane(struct ctl_ctx *ctx)
 		ctl_analysis_finish(ctx->analysis);
 }
 
+static int
+column_width(const struct vg_ctr *c)
+{
+	size_t n = strlen(c->name);
+
+	return strcmp(c->unit, "bytes") == 0 || (n > 8 && strcmp(c->name + n - 8, "_packets") == 0)
+			       ? 14
+			       : 10;
+}
+
 void
 ctl_print_counters(const struct dp *dp, FILE *out)
 {
-	fprintf(out, "%-12s %14s %14s %14s %14s %10s %10s %10s\n", "port", "rx-packets", "rx-bytes",
-			"tx-packets", "tx-bytes", "dropped", "tx-full", "missed");
+	const struct vg_ctr_set *s = &dp_port_ctr_set;
+
+	/* A column per row of the port table (dp_stats.c), headed by its JSON key with '-' for
+	 * '_'; the traffic's packets and bytes are wider than the drops. */
+	fprintf(out, "%-12s", "port");
+	for (unsigned r = 0; r < s->n; r++) {
+		char head[32];
+
+		snprintf(head, sizeof(head), "%s", s->ctr[r].name);
+		for (char *q = head; *q; q++)
+			*q = *q == '_' ? '-' : *q;
+		fprintf(out, " %*s", column_width(&s->ctr[r]), head);
+	}
+	fprintf(out, " %10s\n", "missed");
 	for (unsigned i = 0; i < dp_n_ports(dp); i++) {
 		const struct dp_port *p = dp_port(dp, i);
 		struct dp_port_counters c;
@@ -245,11 +275,11 @@ ctl_print_counters(const struct dp *dp, FILE *out)
 		dp_port_counters(dp, i, &c);
 		memset(&hw, 0, sizeof(hw));
 		rte_eth_stats_get(p->port_id, &hw);
-		fprintf(out,
-				"%-12s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
-				" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
-				p->cfg->name, c.rx_pkts, c.rx_bytes, c.tx_pkts, c.tx_bytes,
-				c.dropped, c.tx_full, hw.imissed + hw.rx_nombuf);
+		fprintf(out, "%-12s", p->cfg->name);
+		for (unsigned r = 0; r < s->n; r++)
+			fprintf(out, " %*" PRIu64, column_width(&s->ctr[r]),
+					vg_ctr_read(&c, &s->ctr[r], 0));
+		fprintf(out, " %10" PRIu64 "\n", hw.imissed + hw.rx_nombuf);
 	}
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
 		const struct dp_worker_counters *c = dp_worker_counters(dp, w);

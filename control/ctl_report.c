@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 
 #include "al.h"
+#include "ctl_ctr.h"
 #include "ctl_report.h"
 #include "ctl_sigs.h"
 #include "dp_flow.h"
@@ -24,19 +25,19 @@ port_json(const struct dp *dp, unsigned i)
 	const struct dp_port *p = dp_port(dp, i);
 	struct dp_port_counters c;
 	struct rte_eth_stats hw;
+	json_t *o;
 
 	dp_port_counters(dp, i, &c);
 	memset(&hw, 0, sizeof(hw));
 	rte_eth_stats_get(p->port_id, &hw);
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:{s:s, s:s}, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I}",
-			"name", p->cfg->name, "device", p->cfg->device, "driver", p->driver,
-			"ethdev", p->port_id, "queues", p->n_queues, "steering", "mode",
-			dp_steering_name(p->steering), "reason", p->steering_why, "rx_packets",
-			(json_int_t)c.rx_pkts, "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets",
-			(json_int_t)c.tx_pkts, "tx_bytes", (json_int_t)c.tx_bytes, "dropped",
-			(json_int_t)c.dropped, "tx_full", (json_int_t)c.tx_full, "rx_missed",
-			(json_int_t)hw.imissed, "rx_nombuf", (json_int_t)hw.rx_nombuf);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:{s:s, s:s}, s:I, s:I}", "name", p->cfg->name,
+			"device", p->cfg->device, "driver", p->driver, "ethdev", p->port_id,
+			"queues", p->n_queues, "steering", "mode", dp_steering_name(p->steering),
+			"reason", p->steering_why, "rx_missed", (json_int_t)hw.imissed, "rx_nombuf",
+			(json_int_t)hw.rx_nombuf);
+	if (o != NULL)
+		ctl_ctr_json(&dp_port_ctr_set, &c, o, NULL);
+	return o;
 }
 
 /*
@@ -103,58 +104,13 @@ flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
 static json_t *
 parse_json(const struct dp_parse_counters *c)
 {
-	json_t *errors = json_object(), *anomalies = json_object();
+	json_t *o = json_object();
 
-	for (unsigned e = 1; e < DP_PERR__COUNT; e++)
-		if (c->err[e] > 0)
-			json_object_set_new(errors, dp_parse_err_name(e),
-					json_integer((json_int_t)c->err[e]));
-	for (unsigned a = 0; a < DP_ANOM__COUNT; a++)
-		if (c->anom[a] > 0)
-			json_object_set_new(anomalies, dp_anom_name(a),
-					json_integer((json_int_t)c->anom[a]));
-	return json_pack(
-			"{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			"s:I}",
-			"errors", errors, "anomalies", anomalies, "dropped", (json_int_t)c->dropped,
-			"clean", (json_int_t)c->err[0], "ipv4", (json_int_t)c->ipv4, "ipv6",
-			(json_int_t)c->ipv6, "non_ip", (json_int_t)c->non_ip, "vlan",
-			(json_int_t)c->vlan, "qinq", (json_int_t)c->qinq, "frag_first",
-			(json_int_t)c->frag_first, "frag_later", (json_int_t)c->frag_later, "tcp",
-			(json_int_t)c->tcp, "udp", (json_int_t)c->udp, "icmp",
-			(json_int_t)(c->icmp + c->icmpv6), "sctp", (json_int_t)c->sctp, "other",
-			(json_int_t)c->l4_other, "l4_cksum_hw", (json_int_t)c->l4_cksum_hw,
-			"l4_cksum_sw", (json_int_t)c->l4_cksum_sw);
-}
-
-static json_t *
-policy_json(const struct dp_policy_counters *c)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "blocked",
-			(json_int_t)c->blocked, "classified", (json_int_t)c->classified,
-			"reclassified", (json_int_t)c->reclassified, "dropped",
-			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop,
-			"rate_limited", (json_int_t)c->rate_limited, "rejects_sent",
-			(json_int_t)c->rejects_sent, "rejects_suppressed",
-			(json_int_t)c->rejects_suppressed, "l2_dropped", (json_int_t)c->l2_dropped,
-			"stateless_matched", (json_int_t)c->stateless_matched);
-}
-
-static json_t *
-inspect_json(const struct dp_inspect_counters *c)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I}",
-			"packets", (json_int_t)c->packets, "segments", (json_int_t)c->segments,
-			"bytes", (json_int_t)c->bytes, "alerts", (json_int_t)c->alerts, "dropped",
-			(json_int_t)c->dropped, "would_drop", (json_int_t)c->would_drop, "passed",
-			(json_int_t)c->passed, "stream_gaps", (json_int_t)c->stream_gaps,
-			"retransmitted", (json_int_t)c->retransmitted, "overlap_differs",
-			(json_int_t)c->overlap_differs, "rst_out_of_window",
-			(json_int_t)c->rst_out_of_window, "no_slot", (json_int_t)c->no_slot,
-			"restarts", (json_int_t)c->restarts, "rebind_failures",
-			(json_int_t)c->rebind_failures, "tx_stages", (json_int_t)c->tx_stages,
-			"event_packets", (json_int_t)c->event_packets);
+	if (o != NULL && ctl_ctr_json(&dp_parse_ctr_set, c, o, NULL) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*
@@ -304,14 +260,16 @@ bpf_prefilters_json(const struct dp *dp)
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	return json_pack("{s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			"reassembly", "fragments", (json_int_t)r->fragments, "datagrams",
-			(json_int_t)r->datagrams, "copy_failures", (json_int_t)r->clone_failures,
-			"too_big", (json_int_t)r->too_big, "tracked", (json_int_t)c->tracked,
-			"matched", (json_int_t)c->matched, "orphans", (json_int_t)c->orphans,
-			"table_full", (json_int_t)c->table_full, "expired", (json_int_t)c->expired,
-			"overlaps", (json_int_t)c->overlaps, "duplicates",
-			(json_int_t)c->duplicates);
+	json_t *o = json_object(), *ro = json_object();
+
+	if (o == NULL || ro == NULL || ctl_ctr_json(&dp_frag_ctr_set, c, o, NULL) != 0 ||
+			ctl_ctr_json(&dp_reasm_ctr_set, r, ro, NULL) != 0) {
+		json_decref(o);
+		json_decref(ro);
+		return NULL;
+	}
+	json_object_set_new(o, "reassembly", ro);
+	return o;
 }
 
 /* Sum an object of integers (recursively) into acc. */
@@ -342,18 +300,14 @@ sum_into(json_t *acc, json_t *add)
 static json_t *
 control_json(const struct ctl_events *ce)
 {
-	const struct ctl_events_counters *c = ctl_events_counters(ce);
-	json_t *types = json_object(), *ends = json_object();
+	json_t *ev = json_object();
 
-	for (unsigned t = DP_EV_FLOW_START; t <= DP_EV_TXMETA; t++)
-		json_object_set_new(types, ctl_event_type_name((uint8_t)t),
-				json_integer((json_int_t)c->by_type[t]));
-	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
-		json_object_set_new(
-				ends, dp_end_reason_name(r), json_integer((json_int_t)c->ends[r]));
-	return json_pack("{s:{s:I, s:o, s:o, s:I, s:I}}", "events", "drained",
-			(json_int_t)c->drained, "by_type", types, "flow_ends", ends, "seq_gaps",
-			(json_int_t)c->seq_gaps, "out_of_order", (json_int_t)c->out_of_order);
+	if (ev == NULL ||
+			ctl_ctr_json(&ctl_events_ctr_set, ctl_events_counters(ce), ev, NULL) != 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return json_pack("{s:o}", "events", ev);
 }
 
 json_t *
@@ -363,43 +317,35 @@ ctl_report_worker_traffic(const struct dp *dp, unsigned w)
 	uint16_t port[VG_MAX_PORTS], queue[VG_MAX_PORTS];
 	unsigned nq = dp_worker_queues(dp, w, port, queue, VG_MAX_PORTS);
 	struct dp_port_counters pc[VG_MAX_PORTS], sum = { 0 };
-	json_t *queues = json_array();
+	struct dp_handoff_counters ho = { 0 };
+	json_t *queues = json_array(), *o = json_object(), *hj = json_object();
 
+	if (queues == NULL || o == NULL || hj == NULL) {
+		json_decref(queues);
+		json_decref(o);
+		json_decref(hj);
+		return NULL;
+	}
 	/* Each counter read once, so that the sums are those of the queues shown. */
+	memset(pc, 0, sizeof(pc));
 	for (unsigned p = 0; p < dp_n_ports(dp); p++) {
-		pc[p].rx_pkts = dp_read_u64(&c->port[p].rx_pkts);
-		pc[p].rx_bytes = dp_read_u64(&c->port[p].rx_bytes);
-		pc[p].tx_pkts = dp_read_u64(&c->port[p].tx_pkts);
-		pc[p].tx_bytes = dp_read_u64(&c->port[p].tx_bytes);
-		pc[p].dropped = dp_read_u64(&c->port[p].dropped);
-		pc[p].tx_full = dp_read_u64(&c->port[p].tx_full);
-		sum.rx_pkts += pc[p].rx_pkts;
-		sum.rx_bytes += pc[p].rx_bytes;
-		sum.tx_pkts += pc[p].tx_pkts;
-		sum.tx_bytes += pc[p].tx_bytes;
-		sum.dropped += pc[p].dropped;
-		sum.tx_full += pc[p].tx_full;
+		vg_ctr_add(&dp_port_ctr_set, &pc[p], &c->port[p]);
+		vg_ctr_add(&dp_port_ctr_set, &sum, &pc[p]);
 	}
 	for (unsigned i = 0; i < nq && i < VG_MAX_PORTS; i++) {
-		const struct dp_port_counters *q = &pc[port[i]];
+		json_t *q = json_pack("{s:s, s:i}", "port", dp_port(dp, port[i])->cfg->name,
+				"queue", queue[i]);
 
-		json_array_append_new(queues,
-				json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "port",
-						dp_port(dp, port[i])->cfg->name, "queue", queue[i],
-						"rx_packets", (json_int_t)q->rx_pkts, "rx_bytes",
-						(json_int_t)q->rx_bytes, "tx_packets",
-						(json_int_t)q->tx_pkts, "tx_bytes",
-						(json_int_t)q->tx_bytes, "dropped",
-						(json_int_t)q->dropped, "tx_full",
-						(json_int_t)q->tx_full));
+		if (q != NULL)
+			ctl_ctr_json(&dp_port_ctr_set, &pc[port[i]], q, NULL);
+		json_array_append_new(queues, q);
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o}", "rx_packets",
-			(json_int_t)sum.rx_pkts, "rx_bytes", (json_int_t)sum.rx_bytes, "tx_packets",
-			(json_int_t)sum.tx_pkts, "tx_bytes", (json_int_t)sum.tx_bytes, "dropped",
-			(json_int_t)sum.dropped, "tx_full", (json_int_t)sum.tx_full, "handoff",
-			"out", (json_int_t)dp_read_u64(&c->handoff.out), "in",
-			(json_int_t)dp_read_u64(&c->handoff.in), "lost",
-			(json_int_t)dp_read_u64(&c->handoff.lost), "queues", queues);
+	ctl_ctr_json(&dp_port_ctr_set, &sum, o, NULL);
+	vg_ctr_add(&dp_handoff_ctr_set, &ho, &c->handoff);
+	ctl_ctr_json(&dp_handoff_ctr_set, &ho, hj, NULL);
+	json_object_set_new(o, "handoff", hj);
+	json_object_set_new(o, "queues", queues);
+	return o;
 }
 
 json_t *
@@ -410,7 +356,9 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	json_t *workers = json_array();
 	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
 	json_t *policy = json_object(), *inspect = json_object(), *applayer = NULL;
-	uint64_t events_sent = 0, events_lost = 0, exc[VG_EXC__COUNT] = { 0 };
+	uint64_t events_sent = 0, events_lost = 0;
+	struct dp_policy_counters pol = { 0 };
+	struct dp_inspect_counters ins = { 0 };
 
 	if (root == NULL || ports == NULL || workers == NULL)
 		goto fail;
@@ -427,16 +375,16 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 				dp_worker_flow_entries(dp, w));
 		pa = parse_json(dp_worker_parse_counters(dp, w));
 		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
-		json_t *po = policy_json(&c->policy);
-		json_t *in = inspect_json(dp_worker_inspect_counters(dp, w));
+		/* One reading of the worker's policy counters, shown and summed. */
+		struct dp_policy_counters wp = { 0 };
+		json_t *po = json_object();
 
-		for (unsigned k = 0; k < VG_EXC__COUNT; k++)
-			exc[k] += dp_read_u64(&c->policy.exceptions[k]) +
-				  dp_read_u64(&dp_worker_inspect_counters(dp, w)->exceptions[k]);
+		vg_ctr_add(&dp_policy_ctr_set, &wp, &c->policy);
+		vg_ctr_add(&dp_policy_ctr_set, &pol, &wp);
+		if (po != NULL)
+			ctl_ctr_json(&dp_policy_ctr_set, &wp, po, NULL);
+		vg_ctr_add(&dp_inspect_ctr_set, &ins, dp_worker_inspect_counters(dp, w));
 		const struct al_ctx *al = dp_worker_al(dp, w);
-		sum_into(policy, po);
-		sum_into(inspect, in);
-		json_decref(in);
 		if (al != NULL) {
 			json_t *aj = applayer_json(al);
 
@@ -449,15 +397,10 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		sum_into(parse, pa);
 		sum_into(frags, fr);
 		json_array_append_new(workers,
-				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:I, s:I}}",
-						"id", w, "lcore", dp_worker_lcore(dp, w), "loops",
-						(json_int_t)dp_read_u64(&c->loops), "busy_cycles",
-						(json_int_t)dp_read_u64(&c->busy_cycles),
-						"busy_loops",
-						(json_int_t)dp_read_u64(&c->busy_loops),
-						"rx_bursts", (json_int_t)dp_read_u64(&c->rx_bursts),
-						"flows", fl, "parse", pa, "fragments", fr, "policy",
-						po, "events", "sent", (json_int_t)sent, "lost",
+				json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "id", w,
+						"lcore", dp_worker_lcore(dp, w), "flows", fl,
+						"parse", pa, "fragments", fr, "policy", po,
+						"events", "sent", (json_int_t)sent, "lost",
 						(json_int_t)lost));
 		events_sent += sent;
 		events_lost += lost;
@@ -465,6 +408,8 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 
 		json_t *tr = ctl_report_worker_traffic(dp, w);
 
+		if (wj != NULL)
+			ctl_ctr_json(&dp_worker_ctr_set, c, wj, NULL);
 		json_object_update(wj, tr);
 		json_decref(tr);
 		if (dp_stages_enabled(dp))
@@ -480,23 +425,23 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	json_object_set_new(root, "flows", flows);
 	json_object_set_new(root, "parse", parse);
 	json_object_set_new(root, "fragments", frags);
+	ctl_ctr_json(&dp_policy_ctr_set, &pol, policy, root);
 	json_object_set_new(root, "policy", policy);
 	if (sigs != NULL) {
 		json_object_set_new(inspect, "app_alerts", ctl_sigs_app_counters(sigs));
 		json_object_set_new(inspect, "pcre_limit_hits",
 				json_integer((json_int_t)ctl_sigs_limit_hits(sigs)));
 	}
+	ctl_ctr_json(&dp_inspect_ctr_set, &ins, inspect, root);
 	json_object_set_new(root, "inspection", inspect);
-	/* Exception policies: each condition's action and the packets that met it. */
-	json_t *ea = json_object(), *ep = json_object();
+	/* Exception policies: each condition's action, and the packets that met it (exceptions.
+	 * packets, which the policy's and inspection's tables filled above). */
+	json_t *ea = json_object();
 
-	for (unsigned k = 0; k < VG_EXC__COUNT; k++) {
+	for (unsigned k = 0; k < VG_EXC__COUNT; k++)
 		json_object_set_new(ea, vg_exc_cond_names[k],
 				json_string(vg_exc_action_names[dp_exception_action(dp, k)]));
-		json_object_set_new(ep, vg_exc_cond_names[k], json_integer((json_int_t)exc[k]));
-	}
-	json_object_set_new(
-			root, "exceptions", json_pack("{s:o, s:o}", "actions", ea, "packets", ep));
+	json_object_set_new(json_object_get(root, "exceptions"), "actions", ea);
 	if (applayer != NULL)
 		json_object_set_new(root, "applayer", applayer);
 	json_object_set_new(root, "rules", rules_json(dp));

@@ -579,16 +579,8 @@ void
 dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (unsigned w = 0; w < dp->n_workers; w++) {
-		const struct dp_port_counters *c = &dp->workers[w]->ctr.port[port];
-
-		out->rx_pkts += dp_read_u64(&c->rx_pkts);
-		out->rx_bytes += dp_read_u64(&c->rx_bytes);
-		out->tx_pkts += dp_read_u64(&c->tx_pkts);
-		out->tx_bytes += dp_read_u64(&c->tx_bytes);
-		out->dropped += dp_read_u64(&c->dropped);
-		out->tx_full += dp_read_u64(&c->tx_full);
-	}
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		vg_ctr_add(&dp_port_ctr_set, out, &dp->workers[w]->ctr.port[port]);
 	dp_failopen_add_port_counters(dp, port, out);
 }
 
@@ -644,18 +636,10 @@ dp_failopen_counters(const struct dp *dp, unsigned w)
 void
 dp_failopen_add_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out)
 {
-	for (unsigned w = 0; w < dp->n_workers; w++) {
-		const struct dp_port_counters *c;
-
-		if (dp->workers[w]->fo == NULL)
-			continue;
-		c = &dp->workers[w]->fo->ctr.port[port];
-		out->rx_pkts += dp_read_u64(&c->rx_pkts);
-		out->rx_bytes += dp_read_u64(&c->rx_bytes);
-		out->tx_pkts += dp_read_u64(&c->tx_pkts);
-		out->tx_bytes += dp_read_u64(&c->tx_bytes);
-		out->tx_full += dp_read_u64(&c->tx_full);
-	}
+	/* Fail-open forwards unchanged: its dropped stays 0. */
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		if (dp->workers[w]->fo != NULL)
+			vg_ctr_add(&dp_port_ctr_set, out, &dp->workers[w]->fo->ctr.port[port]);
 }
 
 bool

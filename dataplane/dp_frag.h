@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "dp_pkt.h"
+#include "vg_ctr.h"
 
 struct dp_frag_counters {
 	uint64_t tracked;    /* first fragments remembered */
@@ -26,6 +27,9 @@ struct dp_frag_counters {
 	uint64_t overlaps;   /* later fragments over bytes an earlier one carried */
 	uint64_t duplicates; /* later fragments that repeat an earlier one exactly */
 };
+
+/* Its table (vg_ctr.h), in dp_stats.c with the dataplane's other counter tables. */
+extern const struct vg_ctr_set dp_frag_ctr_set;
 
 struct dp_frag_table;
 

@@ -24,6 +24,7 @@
 #include "dp_flow.h"
 #include "dp_pkt.h"
 #include "vg_config.h"
+#include "vg_ctr.h"
 
 struct det_engine;
 struct det_worker;
@@ -53,6 +54,9 @@ struct dp_inspect_counters {
 	 * stream_memcap, app_layer_memcap), whatever its action. */
 	uint64_t exceptions[VG_EXC__COUNT];
 };
+
+/* Its table (vg_ctr.h), in dp_stats.c with the dataplane's other counter tables. */
+extern const struct vg_ctr_set dp_inspect_ctr_set;
 
 /* What a scan decided for the packet. */
 enum dp_inspect_verdict {

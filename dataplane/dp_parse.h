@@ -88,6 +88,11 @@ struct dp_parse_counters {
 	uint64_t anom[DP_ANOM__COUNT]; /* packets with each protocol anomaly (dp_pkt.h) */
 };
 
+/* Its table (vg_ctr.h), in dp_stats.c with the dataplane's other counter tables (the parser
+ * library itself does not use it). */
+struct vg_ctr_set;
+extern const struct vg_ctr_set dp_parse_ctr_set;
+
 /* Flags for dp_parse_ex(): what the NIC said about the IPv4 header checksum. */
 #define DP_PARSE_HW_IP_CKSUM_GOOD 0x1u /* verified good (or header integrity verified) */
 #define DP_PARSE_HW_IP_CKSUM_BAD  0x2u /* verified bad */

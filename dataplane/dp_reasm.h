@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dp_pkt.h"
+#include "vg_ctr.h"
 
 struct rte_mbuf;
 struct dp_reasm;
@@ -25,6 +26,9 @@ struct dp_reasm_counters {
 	uint64_t clone_failures; /* no mbuf to copy into */
 	uint64_t too_big;	 /* completed datagrams larger than the scan buffer */
 };
+
+/* Its table (vg_ctr.h), in dp_stats.c with the dataplane's other counter tables. */
+extern const struct vg_ctr_set dp_reasm_ctr_set;
 
 struct dp_reasm *dp_reasm_create(unsigned worker, uint32_t max, uint64_t timeout_ns, int socket);
 void dp_reasm_free(struct dp_reasm *r);

@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 #include "vg_config.h"
+#include "vg_ctr.h"
+
+/*
+ * Each struct of counters below has its table (vg_ctr.h) in dp_stats.c: a new field needs its
+ * row there, which names it in the JSON documents, the Prometheus exposition and the stats line
+ * (tests/unit/control/test_ctl_ctr.c fails on a field without a row).
+ */
 
 /* Per port, as seen by one worker. rx/dropped count at the ingress port, tx/tx_full at egress. */
 struct dp_port_counters {
@@ -70,12 +77,19 @@ struct dp_worker_counters {
 	/* Software dispatch (ports without symmetric RSS, several workers): packets this worker
 	 * received and handed to the flow's owner, took from other workers, and lost because the
 	 * owner's ring was full. */
-	struct {
+	struct dp_handoff_counters {
 		uint64_t out;
 		uint64_t in;
 		uint64_t lost;
 	} handoff;
 };
+
+/* The tables of the structs above (dp_stats.c). dp_worker_ctr_set covers the worker's own
+ * scalars, loops to busy_cycles: its arrays and structs have theirs. */
+extern const struct vg_ctr_set dp_port_ctr_set;
+extern const struct vg_ctr_set dp_policy_ctr_set;
+extern const struct vg_ctr_set dp_worker_ctr_set;
+extern const struct vg_ctr_set dp_handoff_ctr_set;
 
 static inline uint64_t
 dp_read_u64(const uint64_t *p)

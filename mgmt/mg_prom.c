@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_ctr.h"
 #include "mg_prom.h"
 
 /*
@@ -19,7 +20,11 @@
  * (the inner one's). "arr[].sub[].rest" walks the array sub of each element: a sample per
  * inner element, labelled label (the outer element's label_from) and by each inner field that
  * label2 lists (comma-separated; each label is named as its field). const_label adds a fixed label
- * pair ("reason=\"parse\"") to tell rows of one family apart. Rows of a family are adjacent.
+ * pair ("reason=\"parse\"") to tell rows of one family apart. The first row of a family gives its
+ * help and type.
+ *
+ * The counters of the dataplane's tables are not here: their rows are made from the tables
+ * (table_rows(), ctl_ctr.h) and may join a family of this table (vigil_dropped_packets_total).
  */
 struct prom_row {
 	const char *name;
@@ -59,20 +64,6 @@ static const struct prom_row rows[] = {
 	{ "vigil_port_link_held_down", "gauge",
 			"1 while link propagation holds the port down because its peer lost its link.",
 			"ports[].link.held_down", "port", "name", NULL },
-	{ "vigil_port_received_packets_total", "counter", "Packets received on the port.",
-			"ports[].rx_packets", "port", "name", NULL },
-	{ "vigil_port_received_bytes_total", "counter", "Bytes received on the port.",
-			"ports[].rx_bytes", "port", "name", NULL },
-	{ "vigil_port_transmitted_packets_total", "counter", "Packets sent on the port.",
-			"ports[].tx_packets", "port", "name", NULL },
-	{ "vigil_port_transmitted_bytes_total", "counter", "Bytes sent on the port.",
-			"ports[].tx_bytes", "port", "name", NULL },
-	{ "vigil_port_dropped_packets_total", "counter",
-			"Packets received on the port that a verdict dropped.", "ports[].dropped",
-			"port", "name", NULL },
-	{ "vigil_port_tx_full_packets_total", "counter",
-			"Packets to send on the port that its TX queue had no room for.",
-			"ports[].tx_full", "port", "name", NULL },
 	{ "vigil_port_rx_missed_packets_total", "counter",
 			"Packets the NIC dropped because RX descriptors ran out.",
 			"ports[].rx_missed", "port", "name", NULL },
@@ -80,53 +71,17 @@ static const struct prom_row rows[] = {
 			"ports[].rx_nombuf", "port", "name", NULL },
 
 	/* Drops by reason, over every port and worker. */
-	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.", "policy.dropped",
-			NULL, NULL, "reason=\"policy\"" },
-	{ "vigil_dropped_packets_total", NULL, NULL, "policy.l2_dropped", NULL, NULL,
-			"reason=\"l2_policy\"" },
-	{ "vigil_dropped_packets_total", NULL, NULL, "parse.dropped", NULL, NULL,
-			"reason=\"malformed\"" },
-	{ "vigil_dropped_packets_total", NULL, NULL, "flows.tcp_invalid_dropped", NULL, NULL,
-			"reason=\"tcp_invalid\"" },
+	/* With the rows of the policy table's dropped and l2_dropped and the parser's dropped
+	 * (dataplane/dp_stats.c). The parser's errors, anomalies and packets by kind are its
+	 * table's too. */
+	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.",
+			"flows.tcp_invalid_dropped", NULL, NULL, "reason=\"tcp_invalid\"" },
 	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].tx_full", NULL, NULL,
 			"reason=\"tx_full\"" },
 	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].rx_missed", NULL, NULL,
 			"reason=\"rx_missed\"" },
-	{ "vigil_parse_errors_total", "counter",
-			"Malformed packets by reason (dropped unless parse.forward lists the reason).",
-			"parse.errors.*", "reason", NULL, NULL },
-	{ "vigil_parse_anomalies_total", "counter",
-			"Packets with a protocol anomaly, by kind (handled as usual; rules see them "
-			"as decode events).",
-			"parse.anomalies.*", "anomaly", NULL, NULL },
-	{ "vigil_parsed_packets_total", "counter", "Packets parsed, by what they carried.",
-			"parse.ipv4", NULL, NULL, "kind=\"ipv4\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.ipv6", NULL, NULL, "kind=\"ipv6\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.non_ip", NULL, NULL, "kind=\"non_ip\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.tcp", NULL, NULL, "kind=\"tcp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.udp", NULL, NULL, "kind=\"udp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.icmp", NULL, NULL, "kind=\"icmp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.sctp", NULL, NULL, "kind=\"sctp\"" },
-	{ "vigil_parsed_packets_total", NULL, NULL, "parse.other", NULL, NULL,
-			"kind=\"other_l4\"" },
-
-	/* Exception policies (docs/OPERATIONS.md). */
-	{ "vigil_exception_packets_total", "counter",
-			"Packets that met an exception condition (handled by its configured action).",
-			"exceptions.packets.*", "condition", NULL, NULL },
 
 	/* Policy. */
-	{ "vigil_policy_would_drop_packets_total", "counter",
-			"Packets a verdict would have dropped (dry-run).", "policy.would_drop",
-			NULL, NULL, NULL },
-	{ "vigil_policy_rate_limited_packets_total", "counter",
-			"Packets over a rate-limit rule's rate.", "policy.rate_limited", NULL, NULL,
-			NULL },
-	{ "vigil_policy_rejects_sent_total", "counter", "TCP RST or ICMP unreachable answers sent.",
-			"policy.rejects_sent", NULL, NULL, NULL },
-	{ "vigil_policy_classified_flows_total", "counter",
-			"Flows classified by the policy (new, or again after a reload).",
-			"policy.classified", NULL, NULL, NULL },
 	{ "vigil_rule_packets_total", "counter", "Packets that matched the rule.",
 			"rules[].packets", "rule", "name", NULL },
 	{ "vigil_rule_bytes_total", "counter", "Bytes of packets that matched the rule.",
@@ -208,16 +163,6 @@ static const struct prom_row rows[] = {
 			"Queue polls fail-open skipped because the queue's lock was held (a worker "
 			"stalled inside a queue call).",
 			"workers[].watchdog.failopen.busy", "worker", "id", NULL },
-	{ "vigil_worker_loops_total", "counter", "Poll loops of the worker.", "workers[].loops",
-			"worker", "id", NULL },
-	{ "vigil_worker_busy_loops_total", "counter",
-			"Poll loops of the worker that received packets.", "workers[].busy_loops",
-			"worker", "id", NULL },
-	{ "vigil_worker_busy_cycles_total", "counter",
-			"TSC cycles the worker spent in loops that received packets.",
-			"workers[].busy_cycles", "worker", "id", NULL },
-	{ "vigil_worker_rx_bursts_total", "counter", "RX bursts of the worker.",
-			"workers[].rx_bursts", "worker", "id", NULL },
 	{ "vigil_worker_events_sent_total", "counter",
 			"Flow and alert events the worker queued for control.",
 			"workers[].events.sent", "worker", "id", NULL },
@@ -237,18 +182,11 @@ static const struct prom_row rows[] = {
 	{ "vigil_worker_dropped_packets_total", "counter",
 			"Packets the worker received that a verdict dropped.", "workers[].dropped",
 			"worker", "id", NULL },
+	{ "vigil_worker_tx_full_packets_total", "counter",
+			"Packets the worker was to send that its TX queues had no room for.",
+			"workers[].tx_full", "worker", "id", NULL },
 	{ "vigil_worker_flows_active", "gauge", "Flows in the worker's flow table.",
 			"workers[].flows.active", "worker", "id", NULL },
-	{ "vigil_worker_handoff_packets_total", "counter",
-			"Software dispatch: packets the worker handed to the flow's owner (out) and "
-			"took from other workers (in).",
-			"workers[].handoff.out", "worker", "id", "direction=\"out\"" },
-	{ "vigil_worker_handoff_packets_total", NULL, NULL, "workers[].handoff.in", "worker", "id",
-			"direction=\"in\"" },
-	{ "vigil_worker_handoff_lost_packets_total", "counter",
-			"Software dispatch: packets the worker could not hand over because the "
-			"owner's ring was full.",
-			"workers[].handoff.lost", "worker", "id", NULL },
 	{ "vigil_queue_rx_packets_total", "counter",
 			"Packets received on the queue (the port's queue the worker polls).",
 			"workers[].queues[].rx_packets", "worker", "id", NULL, 0, "port,queue" },
@@ -263,6 +201,9 @@ static const struct prom_row rows[] = {
 	{ "vigil_queue_dropped_packets_total", "counter",
 			"Packets received on the queue that a verdict dropped.",
 			"workers[].queues[].dropped", "worker", "id", NULL, 0, "port,queue" },
+	{ "vigil_queue_tx_full_packets_total", "counter",
+			"Packets the worker was to send on its TX queue of the port that had no room.",
+			"workers[].queues[].tx_full", "worker", "id", NULL, 0, "port,queue" },
 	{ "vigil_tsc_hertz", "gauge", "TSC frequency (to turn cycles into seconds).", "tsc_hz",
 			NULL, NULL, NULL },
 
@@ -281,20 +222,10 @@ static const struct prom_row rows[] = {
 			"state", NULL, NULL },
 	{ "vigil_flows_memory_bytes", "gauge", "Memory of the flow tables.", "flows.memory_bytes",
 			NULL, NULL, NULL },
-	{ "vigil_fragments_tracked_total", "counter", "IP fragments tracked.", "fragments.tracked",
-			NULL, NULL, NULL },
-	{ "vigil_fragments_orphans_total", "counter", "Later fragments without a first fragment.",
-			"fragments.orphans", NULL, NULL, NULL },
 
 	/* Control. */
 	{ "vigil_events_lost_total", "counter", "Events lost on the rings from workers to control.",
 			"events.lost", NULL, NULL, NULL },
-	{ "vigil_control_events_drained_total", "counter",
-			"Events control took off the workers' rings.", "control.events.drained",
-			NULL, NULL, NULL },
-	{ "vigil_control_event_seq_gaps_total", "counter",
-			"Gaps in event sequence numbers seen by control.",
-			"control.events.seq_gaps", NULL, NULL, NULL },
 	{ "vigil_alerts_total", "counter", "Alerts raised, by severity.",
 			"analysis.alerts.by_severity.*", "severity", NULL, NULL },
 	{ "vigil_alerts_by_kind_total", "counter", "Alerts raised, by kind.",
@@ -770,36 +701,139 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 	return 1;
 }
 
+/* A row made from a counter table (ctl_ctr.h), with the storage of its strings. */
+struct table_row {
+	struct prom_row row;
+	char name[96];
+	char path[96];
+	char label[32];
+};
+
+/*
+ * The rows of the counters of the dataplane's tables, in the sections ctl_ctr_sections() marks
+ * for the exposition: the value at the section's path and the row's key (an array row: each
+ * element, at json_at or under the key), in the row's family. A family two sections share
+ * (exceptions.packets) is made once. Returns a malloc'd array of *n rows, or NULL.
+ */
+static struct table_row *
+table_rows(size_t *n)
+{
+	unsigned ns;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	size_t max = 0, k = 0;
+	struct table_row *t;
+
+	for (unsigned i = 0; i < ns; i++)
+		max += sec[i].prom == CTL_PROM_TABLE ? sec[i].set->n : 0;
+	t = calloc(max ? max : 1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	for (unsigned i = 0; i < ns; i++) {
+		for (unsigned r = 0; sec[i].prom == CTL_PROM_TABLE && r < sec[i].set->n; r++) {
+			const struct vg_ctr *c = &sec[i].set->ctr[r];
+			struct table_row *tr = &t[k];
+			bool dup = false;
+
+			vg_ctr_prom_name(sec[i].set, c, tr->name, sizeof(tr->name));
+			if (c->n > 0 && c->json_at != NULL)
+				snprintf(tr->path, sizeof(tr->path), "%s.*", c->json_at);
+			else if (c->n > 0)
+				snprintf(tr->path, sizeof(tr->path), "%s.%s.*", sec[i].path,
+						c->name);
+			else
+				snprintf(tr->path, sizeof(tr->path), "%s.%s", sec[i].path, c->name);
+			/* An array row names its elements by its own label; a labelled section's
+			 * arrays would need two labels, which no table has. */
+			if (c->n > 0 && sec[i].label != NULL)
+				continue;
+			snprintf(tr->label, sizeof(tr->label), "%s",
+					c->n > 0       ? c->label
+					: sec[i].label ? sec[i].label
+						       : "");
+			tr->row = (struct prom_row){
+				.name = tr->name,
+				.type = c->type == VG_CTR_COUNTER ? "counter" : "gauge",
+				.help = c->help,
+				.path = tr->path,
+				.label = tr->label[0] != '\0' ? tr->label : NULL,
+				.label_from = c->n > 0 ? NULL : sec[i].label_from,
+				.const_label = c->prom_label,
+			};
+			for (size_t j = 0; j < k && !dup; j++)
+				dup = strcmp(t[j].name, tr->name) == 0 &&
+				      strcmp(t[j].path, tr->path) == 0;
+			if (!dup)
+				k++;
+		}
+	}
+	*n = k;
+	return t;
+}
+
+/* Row i of the exposition: the static rows, then the tables'. */
+static const struct prom_row *
+row_at(const struct table_row *t, size_t i)
+{
+	size_t ns = sizeof(rows) / sizeof(rows[0]);
+
+	return i < ns ? &rows[i] : &t[i - ns].row;
+}
+
+void
+mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
+		void *arg)
+{
+	size_t nt = 0, ns = sizeof(rows) / sizeof(rows[0]);
+	struct table_row *t = table_rows(&nt);
+
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < ns + nt; i++)
+		fn(arg, row_at(t, i)->name, row_at(t, i)->path, i >= ns);
+	free(t);
+}
+
 char *
 mg_prom_format(const json_t *doc, size_t *len)
 {
 	struct out o = { .buf = NULL, .len = 0, .cap = 0, .failed = false };
-	size_t n = sizeof(rows) / sizeof(rows[0]);
+	size_t nt = 0, n = sizeof(rows) / sizeof(rows[0]);
+	struct table_row *t = table_rows(&nt);
 
+	if (t == NULL)
+		return NULL;
+	n += nt;
 	o.cap = 16384;
 	o.buf = malloc(o.cap);
-	if (o.buf == NULL)
+	if (o.buf == NULL) {
+		free(t);
 		return NULL;
+	}
 	o.buf[0] = '\0';
-	for (size_t i = 0; i < n;) {
-		/* A family: this row and the next ones with the same name. */
-		size_t j = i + 1;
+	for (size_t i = 0; i < n; i++) {
+		/* A family: every row with this name (the first row of a family carries its help
+		 * and type; a table's row may join a family of static rows). */
+		const struct prom_row *first = row_at(t, i);
 		size_t mark = o.len;
 		unsigned samples = 0;
+		bool done = false;
 
-		while (j < n && strcmp(rows[j].name, rows[i].name) == 0)
-			j++;
-		put(&o, "# HELP %s %s\n# TYPE %s %s\n", rows[i].name, rows[i].help, rows[i].name,
-				rows[i].type);
-		for (size_t k = i; k < j; k++)
-			samples += emit_row(&o, &rows[k], doc);
+		for (size_t k = 0; k < i && !done; k++)
+			done = strcmp(row_at(t, k)->name, first->name) == 0;
+		if (done)
+			continue;
+		put(&o, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
+				first->type);
+		for (size_t k = i; k < n; k++)
+			if (strcmp(row_at(t, k)->name, first->name) == 0)
+				samples += emit_row(&o, row_at(t, k), doc);
 		if (samples == 0 && !o.failed) {
 			/* Nothing in the document for this family: no HELP/TYPE either. */
 			o.len = mark;
 			o.buf[mark] = '\0';
 		}
-		i = j;
 	}
+	free(t);
 	if (o.failed) {
 		free(o.buf);
 		errno = ENOMEM;

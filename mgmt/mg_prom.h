@@ -6,11 +6,13 @@
  * counters end in _total, units are seconds and bytes), its type and help, the path of the
  * value in the document and, for arrays and objects of values, the label that tells the
  * entries apart. Values the document does not have are left out, so the same table serves
- * appliances with and without a store, a signature set or rules.
+ * appliances with and without a store, a signature set or rules. The dataplane's counters have
+ * their rows made from their tables (vg_ctr.h, control/ctl_ctr.h).
  */
 #ifndef MG_PROM_H
 #define MG_PROM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,5 +22,12 @@
  * errno set.
  */
 char *mg_prom_format(const json_t *doc, size_t *len);
+
+/*
+ * Each row of the exposition, in order: its family, the path of its value in the document, and
+ * whether it was made from a counter table. For tests (every metric resolves).
+ */
+void mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
+		void *arg);
 
 #endif /* MG_PROM_H */

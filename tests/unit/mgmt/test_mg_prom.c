@@ -7,6 +7,7 @@
 
 #include "vg_test.h"
 
+#include "ctl_ctr.h"
 #include "mg_prom.h"
 
 static const char *doc_text =
@@ -183,18 +184,19 @@ test_values_and_labels(void **state)
 	free(t);
 }
 
-/* Every line is a comment (HELP/TYPE) or a sample; a family's HELP and TYPE come once, right
- * before its samples; counters end in _total; names follow the metric name grammar. */
-static void
-test_exposition_grammar(void **state)
+/*
+ * Every line of t (len bytes, consumed) is a comment (HELP/TYPE) or a sample; a family's HELP
+ * and TYPE come once, right before its samples; counters end in _total; names follow the
+ * metric name grammar; no series (name and labels) is given twice. Returns the samples.
+ */
+static unsigned
+check_grammar(char *t, size_t len)
 {
-	size_t len;
-	char *t = format(doc_text, &len);
 	char family[128] = "", type[16] = "";
-	char seen[256][128];
-	unsigned n_seen = 0, samples = 0;
+	static char seen[512][128];
+	static char series[2048][256];
+	unsigned n_seen = 0, n_series = 0, samples = 0;
 
-	(void)state;
 	assert_true(len > 0 && t[len - 1] == '\n');
 	for (char *line = strtok(t, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		char name[128], help_name[128];
@@ -203,6 +205,7 @@ test_exposition_grammar(void **state)
 			for (unsigned i = 0; i < n_seen; i++)
 				if (strcmp(seen[i], help_name) == 0)
 					fail_msg("family %s described twice", help_name);
+			assert_true(n_seen < 512);
 			snprintf(seen[n_seen++], sizeof(seen[0]), "%s", help_name);
 			snprintf(family, sizeof(family), "%s", help_name);
 			type[0] = '\0';
@@ -235,6 +238,11 @@ test_exposition_grammar(void **state)
 			i = (size_t)(close - line) + 2;
 		}
 		assert_int_equal(line[i], ' ');
+		for (unsigned k = 0; k < n_series; k++)
+			if (strlen(series[k]) == i && strncmp(series[k], line, i) == 0)
+				fail_msg("series %.*s given twice", (int)i, line);
+		assert_true(i < sizeof(series[0]) && n_series < 2048);
+		snprintf(series[n_series++], sizeof(series[0]), "%.*s", (int)i, line);
 		char *end;
 		double v = strtod(line + i + 1, &end);
 
@@ -242,7 +250,17 @@ test_exposition_grammar(void **state)
 		assert_true(v >= 0);
 		samples++;
 	}
-	assert_true(samples > 40);
+	return samples;
+}
+
+static void
+test_exposition_grammar(void **state)
+{
+	size_t len;
+	char *t = format(doc_text, &len);
+
+	(void)state;
+	assert_true(check_grammar(t, len) > 40);
 	free(t);
 }
 
@@ -252,17 +270,14 @@ test_exposition_grammar(void **state)
  * for seconds) as a word of the name. tests/api/test_prometheus.py runs promtool itself on a
  * running vigild's output; this keeps the rule where the names are made.
  */
-static void
-test_base_units(void **state)
+static unsigned
+check_base_units(const char *t)
 {
 	static const char *const refused[] = { "s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb",
 		"tb", "pb", "m", "h", "d", "bits", "milliseconds", "microseconds", "nanoseconds",
 		"minutes", "hours", "days", "kilobytes", "megabytes", "gigabytes" };
-	size_t len;
-	char *t = format(doc_text, &len);
 	unsigned families = 0;
 
-	(void)state;
 	for (const char *p = t; (p = strstr(p, "# TYPE ")) != NULL; families++) {
 		/* The words of the family's name, between underscores. */
 		const char *name = p += strlen("# TYPE ");
@@ -279,7 +294,17 @@ test_base_units(void **state)
 				p++;
 		}
 	}
-	assert_true(families > 40);
+	return families;
+}
+
+static void
+test_base_units(void **state)
+{
+	size_t len;
+	char *t = format(doc_text, &len);
+
+	(void)state;
+	assert_true(check_base_units(t) > 40);
 	free(t);
 }
 
@@ -347,6 +372,268 @@ test_empty_document(void **state)
 	free(t);
 }
 
+/* ---- every metric resolves: the counter tables against the exposition ---- */
+
+/* doc's object at path (ctl_ctr.h's paths), made when missing; "x[]" is an array of one
+ * element, which has every label field a section reads (name, id, port, queue). */
+static json_t *
+place(json_t *doc, const char *path)
+{
+	char seg[64];
+
+	while (*path != '\0') {
+		size_t n = strcspn(path, ".");
+		bool arr = n > 2 && path[n - 1] == ']' && path[n - 2] == '[';
+		json_t *o;
+
+		assert_true(n < sizeof(seg));
+		memcpy(seg, path, n - (arr ? 2 : 0));
+		seg[n - (arr ? 2 : 0)] = '\0';
+		o = json_object_get(doc, seg);
+		if (o == NULL) {
+			o = arr ? json_array() : json_object();
+			json_object_set_new(doc, seg, o);
+		}
+		if (arr) {
+			if (json_array_size(o) == 0)
+				json_array_append_new(o,
+						json_pack("{s:s, s:i, s:s, s:i}", "name", "p0",
+								"id", 0, "port", "p0", "queue", 0));
+			o = json_array_get(o, 0);
+		}
+		doc = o;
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return doc;
+}
+
+/* A document with every counter of every section, as ctl_report.c lays them out, each value
+ * distinct and not 0. */
+static json_t *
+table_doc(void)
+{
+	unsigned ns;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	json_t *doc = json_object();
+	uint64_t next = 1;
+
+	for (unsigned i = 0; i < ns; i++) {
+		uint64_t buf[512] = { 0 };
+
+		assert_true(sec[i].set->size <= sizeof(buf));
+		for (size_t w = 0; w < sec[i].set->size / sizeof(uint64_t); w++)
+			buf[w] = next++;
+		assert_int_equal(ctl_ctr_json(sec[i].set, buf, place(doc, sec[i].path), doc), 0);
+	}
+	return doc;
+}
+
+static char *
+format_doc(json_t *doc)
+{
+	size_t len;
+	char *t = mg_prom_format(doc, &len);
+
+	assert_non_null(t);
+	return t;
+}
+
+/* The value at a section's path and key in the document (the first element of arrays). */
+static json_int_t
+doc_value(json_t *doc, const char *path, const char *key)
+{
+	json_t *o = place(doc, path), *v = json_object_get(o, key);
+
+	assert_true(json_is_integer(v));
+	assert_true(json_integer_value(v) > 0);
+	return json_integer_value(v);
+}
+
+/*
+ * Every counter of every table is in the exposition: a section whose rows are made from its
+ * table shows each counter (each element of an array) under the table's family and labels,
+ * with its value; a section that mg_prom.c names itself has a row for each of its counters.
+ */
+static void
+test_every_table_counter_emitted(void **state)
+{
+	unsigned ns;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	json_t *doc = table_doc();
+	char *t = format_doc(doc);
+	unsigned checked = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < ns; i++) {
+		const struct vg_ctr_set *s = sec[i].set;
+
+		for (unsigned r = 0; r < s->n && sec[i].prom == CTL_PROM_TABLE; r++) {
+			const struct vg_ctr *c = &s->ctr[r];
+			char fam[96], line[512];
+
+			vg_ctr_prom_name(s, c, fam, sizeof(fam));
+			for (unsigned e = 0; e < (c->n ? c->n : 1); e++) {
+				json_int_t v;
+				char labels[256] = "";
+
+				if (c->n > 0) {
+					json_t *o = c->json_at ? place(doc, c->json_at)
+							       : place(place(doc, sec[i].path),
+										 c->name);
+
+					v = json_integer_value(
+							json_object_get(o, vg_ctr_elem_name(c, e)));
+					assert_true(v > 0);
+					snprintf(labels, sizeof(labels), "%s=\"%s\"", c->label,
+							vg_ctr_elem_name(c, e));
+				} else {
+					v = doc_value(doc, sec[i].path, c->name);
+					if (sec[i].label != NULL)
+						snprintf(labels, sizeof(labels), "%s=\"%s\"",
+								sec[i].label,
+								strcmp(sec[i].label_from, "id") == 0
+										? "0"
+										: "p0");
+				}
+				if (c->prom_label != NULL)
+					snprintf(labels + strlen(labels),
+							sizeof(labels) - strlen(labels), "%s%s",
+							labels[0] ? "," : "", c->prom_label);
+				if (labels[0] != '\0')
+					snprintf(line, sizeof(line), "%s{%s} %" JSON_INTEGER_FORMAT,
+							fam, labels, v);
+				else
+					snprintf(line, sizeof(line), "%s %" JSON_INTEGER_FORMAT,
+							fam, v);
+				assert_line(t, line);
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 30);
+	free(t);
+	json_decref(doc);
+}
+
+/* The exposition's rows (mg_prom_rows). */
+struct row_list {
+	unsigned n;
+	struct {
+		char family[96];
+		char path[128];
+		bool table;
+	} r[512];
+};
+
+static void
+collect(void *arg, const char *family, const char *path, bool from_table)
+{
+	struct row_list *l = arg;
+
+	assert_true(l->n < sizeof(l->r) / sizeof(l->r[0]));
+	snprintf(l->r[l->n].family, sizeof(l->r[0].family), "%s", family);
+	snprintf(l->r[l->n].path, sizeof(l->r[0].path), "%s", path);
+	l->r[l->n].table = from_table;
+	l->n++;
+}
+
+/* Values under a section's path that are not a table's counters (rte_eth_stats, ctl_sigs). */
+static const char *const not_table[] = { "ports[].rx_missed", "ports[].rx_nombuf",
+	"inspection.pcre_limit_hits" };
+
+/* The key of a static row's path when the path is a section's path and one plain key. */
+static const char *
+section_key(const struct ctl_ctr_section *sec, const char *path)
+{
+	size_t n = strlen(sec->path);
+	const char *k = path + n + 1;
+
+	if (strncmp(path, sec->path, n) != 0 || path[n] != '.' || strpbrk(k, ".[*") != NULL)
+		return NULL;
+	return k;
+}
+
+/*
+ * Every metric resolves: each row of mg_prom.c that reads a section of counters reads a key
+ * of that section's table (a renamed key fails here, not silently in a dashboard); each
+ * counter of a section mg_prom.c names itself has exactly one row; and every family the
+ * exposition makes of a document of all the tables' counters is a table's or one of those.
+ */
+static void
+test_every_metric_resolves(void **state)
+{
+	static struct row_list l;
+	unsigned ns;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	json_t *doc = table_doc();
+	char *t = format_doc(doc);
+	unsigned families = 0;
+
+	(void)state;
+	l.n = 0;
+	mg_prom_rows(collect, &l);
+	assert_true(l.n > 100);
+	for (unsigned i = 0; i < l.n; i++) {
+		bool under = false, found = false;
+
+		if (l.r[i].table)
+			continue;
+		for (unsigned k = 0; k < sizeof(not_table) / sizeof(not_table[0]); k++)
+			found |= strcmp(l.r[i].path, not_table[k]) == 0;
+		for (unsigned j = 0; j < ns && !found; j++) {
+			const char *key = section_key(&sec[j], l.r[i].path);
+
+			if (key == NULL)
+				continue;
+			under = true;
+			found = vg_ctr_find(sec[j].set, key) != NULL;
+		}
+		if (under && !found)
+			fail_msg("%s reads %s, which no counter table has", l.r[i].family,
+					l.r[i].path);
+	}
+	for (unsigned j = 0; j < ns; j++) {
+		for (unsigned r = 0; r < sec[j].set->n && sec[j].prom == CTL_PROM_ROWS; r++) {
+			char path[160];
+			unsigned rows = 0;
+
+			snprintf(path, sizeof(path), "%s.%s", sec[j].path, sec[j].set->ctr[r].name);
+			for (unsigned i = 0; i < l.n; i++)
+				rows += !l.r[i].table && strcmp(l.r[i].path, path) == 0;
+			if (rows != 1)
+				fail_msg("%s: %u rows in mg_prom.c, not 1", path, rows);
+		}
+	}
+	for (const char *p = t; (p = strstr(p, "# TYPE ")) != NULL; families++) {
+		char fam[128];
+		bool known = false;
+
+		p += strlen("# TYPE ");
+		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(p, " "), p);
+		for (unsigned i = 0; i < l.n && !known; i++) {
+			/* vigil_info reads no path: it is in every exposition. */
+			bool in_section = l.r[i].table || l.r[i].path[0] == '\0';
+
+			for (unsigned j = 0; j < ns && !in_section; j++)
+				in_section = section_key(&sec[j], l.r[i].path) != NULL;
+			known = in_section && strcmp(l.r[i].family, fam) == 0;
+		}
+		if (!known)
+			fail_msg("%s is in the exposition of the tables' counters but reads no "
+				 "table",
+					fam);
+	}
+	assert_true(families > 30);
+	check_base_units(t);
+	/* Valid text: one HELP and TYPE per family (a family the tables share with mg_prom.c's
+	 * rows, vigil_dropped_packets_total, too), each series once. */
+	assert_true(check_grammar(t, strlen(t)) > 30);
+	free(t);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -357,6 +644,8 @@ main(void)
 		cmocka_unit_test(test_bpf_programs),
 		cmocka_unit_test(test_bpf_prefilters),
 		cmocka_unit_test(test_empty_document),
+		cmocka_unit_test(test_every_table_counter_emitted),
+		cmocka_unit_test(test_every_metric_resolves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
