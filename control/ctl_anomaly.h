@@ -27,26 +27,6 @@ struct ctl_store;
 #define CTL_ANOMALY_MAX_DETECTORS 16
 #define CTL_ANOMALY_CFG_MAX	  512
 
-/* Finding ids: the sid of anomaly alerts (gid CTL_ANOMALY_GID). Stable across versions. */
-#define CTL_SID_PORTSCAN_VERTICAL     9000001
-#define CTL_SID_PORTSCAN_HORIZONTAL   9000002
-#define CTL_SID_PORTSCAN_SMALL	      9000003
-#define CTL_SID_PORTSCAN_SLOW	      9000004
-#define CTL_SID_SYN_FLOOD	      9000010
-#define CTL_SID_SYN_FLOOD_END	      9000011
-#define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
-#define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
-#define CTL_SID_DNS_TXT_VOLUME	      9000022
-#define CTL_SID_DNS_TUNNEL	      9000023
-#define CTL_SID_DNS_LONG_NAME	      9000024
-#define CTL_SID_BRUTE_FORCE	      9000030
-#define CTL_SID_EXFIL		      9000040
-#define CTL_SID_RATE_HOST_PPS	      9000050
-#define CTL_SID_RATE_HOST_BPS	      9000051
-#define CTL_SID_RATE_SERVICE_PPS      9000052
-#define CTL_SID_RATE_SERVICE_BPS      9000053
-#define CTL_SID_ICMP_TUNNEL	      9000060
-
 #define CTL_ANOMALY_MAX_NETS 32
 
 /* What every detector has: on or off, and the closed loop (off unless asked for). */

@@ -15,6 +15,9 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_BRUTE_FORCE 9000030
+
 #define MAX_PORTS 32
 
 struct ctl_brute_cfg {

@@ -30,6 +30,13 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
+#define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
+#define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
+
 struct ctl_dns_cfg {
 	struct ctl_anomaly_common c;
 	uint64_t window_ms;

@@ -14,6 +14,9 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_EXFIL 9000040
+
 struct ctl_exfil_cfg {
 	struct ctl_anomaly_common c;
 	uint64_t interval_ms;

@@ -28,6 +28,9 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_ICMP_TUNNEL 9000060
+
 struct ctl_icmp_cfg {
 	struct ctl_anomaly_common c;
 	uint32_t min_pkts; /* an echo flow this long is sustained */

@@ -24,6 +24,12 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_PORTSCAN_VERTICAL   9000001
+#define CTL_SID_PORTSCAN_HORIZONTAL 9000002
+#define CTL_SID_PORTSCAN_SMALL	    9000003
+#define CTL_SID_PORTSCAN_SLOW	    9000004
+
 struct ctl_portscan_cfg {
 	struct ctl_anomaly_common c;
 	uint64_t window_ms;

@@ -13,6 +13,12 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_RATE_HOST_PPS	 9000050
+#define CTL_SID_RATE_HOST_BPS	 9000051
+#define CTL_SID_RATE_SERVICE_PPS 9000052
+#define CTL_SID_RATE_SERVICE_BPS 9000053
+
 struct ctl_rate_cfg {
 	struct ctl_anomaly_common c;
 	uint64_t interval_ms;

@@ -20,6 +20,10 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_SYN_FLOOD     9000010
+#define CTL_SID_SYN_FLOOD_END 9000011
+
 struct ctl_synflood_cfg {
 	struct ctl_anomaly_common c;
 	uint64_t interval_ms;	/* the rate's measuring interval */

@@ -16,6 +16,26 @@
 #include "ctl_store.h"
 #include "ctl_test_util.h"
 
+/* The findings' sids: public and stable (docs, rules, the store), so pinned here. */
+#define CTL_SID_PORTSCAN_VERTICAL     9000001
+#define CTL_SID_PORTSCAN_HORIZONTAL   9000002
+#define CTL_SID_PORTSCAN_SMALL	      9000003
+#define CTL_SID_PORTSCAN_SLOW	      9000004
+#define CTL_SID_SYN_FLOOD	      9000010
+#define CTL_SID_SYN_FLOOD_END	      9000011
+#define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
+#define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
+#define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
+#define CTL_SID_BRUTE_FORCE	      9000030
+#define CTL_SID_EXFIL		      9000040
+#define CTL_SID_RATE_HOST_PPS	      9000050
+#define CTL_SID_RATE_HOST_BPS	      9000051
+#define CTL_SID_RATE_SERVICE_PPS      9000052
+#define CTL_SID_RATE_SERVICE_BPS      9000053
+#define CTL_SID_ICMP_TUNNEL	      9000060
+
 #define T0_NS (1709251200ULL * NS_PER_S)
 #define MS    1000000ULL
 
@@ -1311,6 +1331,47 @@ test_all_templates_resolve(void **state)
 /* Config ------------------------------------------------------------------------------------- */
 
 static void
+test_detector_table(void **state)
+{
+	/* The names are vigil.yaml's keys, the status JSON's and the store's: in this order. */
+	static const char *const names[] = { "port_scan", "syn_flood", "dns_tunnel", "brute_force",
+		"exfiltration", "rate", "icmp_tunnel" };
+	const unsigned n = sizeof(names) / sizeof(names[0]);
+	uint32_t sids[64];
+	unsigned n_sids = 0;
+
+	(void)state;
+	assert_int_equal(ctl_anomaly_count(), n);
+	assert_string_equal(ctl_anomaly_name(n), "?");
+	assert_int_equal(ctl_anomaly_find("portscan"), -ENOENT);
+	for (unsigned i = 0; i < n; i++) {
+		const struct ctl_anomaly_def *d = ctl_anomaly_def(i);
+
+		assert_string_equal(ctl_anomaly_name(i), names[i]);
+		assert_int_equal(ctl_anomaly_find(names[i]), (int)i);
+		assert_true(d->cfg_size > sizeof(struct ctl_anomaly_common) &&
+				d->cfg_size <= CTL_ANOMALY_CFG_MAX);
+		assert_non_null(d->defaults);
+		assert_true(((const struct ctl_anomaly_common *)d->defaults)->enabled);
+		assert_string_equal(d->fields[0].name, "enabled");
+		assert_string_equal(d->fields[1].name, "block");
+		assert_string_equal(d->fields[2].name, "block_ttl");
+		for (const struct vg_yaml_field *f = d->fields; f->name != NULL; f++)
+			assert_true(f->off < d->cfg_size);
+		assert_true(d->create != NULL && d->on_flow != NULL && d->free != NULL);
+		assert_true(d->n_templates > 0);
+		/* No two findings share a sid. */
+		for (unsigned t = 0; t < d->n_templates; t++) {
+			for (unsigned k = 0; k < n_sids; k++)
+				assert_int_not_equal(sids[k], d->templates[t].sid);
+			assert_true(n_sids < sizeof(sids) / sizeof(sids[0]));
+			sids[n_sids++] = d->templates[t].sid;
+		}
+	}
+	assert_int_equal(n_sids, ctl_anomaly_n_templates());
+}
+
+static void
 test_detect_yaml(void **state)
 {
 	struct vg_yaml y;
@@ -1389,6 +1450,7 @@ main(void)
 		cmocka_unit_test(test_eve_full_disk_counted),
 		cmocka_unit_test(test_block_request_and_never_block),
 		cmocka_unit_test(test_all_templates_resolve),
+		cmocka_unit_test(test_detector_table),
 		cmocka_unit_test(test_detect_yaml),
 	};
 	int rc;
