@@ -11,9 +11,10 @@
 #include "ctl_store.h"
 
 /*
- * The detectors: one row each, naming the def that ctl_anomaly_<row>.c exports. A detector's id
- * is its row; the order is that of the status JSON. The store keeps baselines by name, so rows
- * may move.
+ * The detectors: one row each, naming the struct ctl_anomaly_def ctl_anomaly_<row> that the
+ * detector's file exports (docs/ARCHITECTURE.md, "Add an anomaly detector"). A detector's id is
+ * its row; the order is that of the status JSON. The store keeps baselines by name, so rows may
+ * move.
  */
 #define DETECTORS(X)   \
 	X(port_scan)   \
@@ -22,7 +23,8 @@
 	X(brute_force) \
 	X(exfil)       \
 	X(rate)        \
-	X(icmp_tunnel)
+	X(icmp_tunnel) \
+	/* end of the table */
 
 #define DECLARE(row) extern const struct ctl_anomaly_def ctl_anomaly_##row;
 DETECTORS(DECLARE)
