@@ -463,7 +463,7 @@ ctl_analysis_counters(struct ctl_analysis *a)
 
 	ctl_anomaly_counters(a->det, &dc);
 	ctl_alert_dedup_counters(a->dedup, &ac);
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+	for (unsigned i = 0; i < ctl_anomaly_count(); i++)
 		json_object_set_new(det, ctl_anomaly_name(i),
 				json_pack("{s:I, s:I, s:i}", "findings", (json_int_t)dc.alerts[i],
 						"untracked", (json_int_t)dc.untracked[i], "entries",

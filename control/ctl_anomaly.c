@@ -10,46 +10,55 @@
 #include "ctl_anomaly_impl.h"
 #include "ctl_store.h"
 
-/* The table: one row per detector, in enum ctl_anomaly_detector order. */
-static const struct ctl_anomaly_ops *const detector_table[CTL_ANOMALY__COUNT] = {
-	[CTL_ANOMALY_PORT_SCAN] = &ctl_anomaly_port_scan,
-	[CTL_ANOMALY_SYN_FLOOD] = &ctl_anomaly_syn_flood,
-	[CTL_ANOMALY_DNS_TUNNEL] = &ctl_anomaly_dns_tunnel,
-	[CTL_ANOMALY_BRUTE_FORCE] = &ctl_anomaly_brute_force,
-	[CTL_ANOMALY_EXFIL] = &ctl_anomaly_exfil,
-	[CTL_ANOMALY_RATE] = &ctl_anomaly_rate,
-	[CTL_ANOMALY_ICMP_TUNNEL] = &ctl_anomaly_icmp_tunnel,
-};
+/*
+ * The detectors: one row each, naming the struct ctl_anomaly_def ctl_anomaly_<row> that the
+ * detector's file exports (docs/ARCHITECTURE.md, "Add an anomaly detector"). A detector's id is
+ * its row; the order is that of the status JSON. The store keeps baselines by name, so rows may
+ * move.
+ */
+#define DETECTORS(X)   \
+	X(port_scan)   \
+	X(syn_flood)   \
+	X(dns_tunnel)  \
+	X(brute_force) \
+	X(exfil)       \
+	X(rate)        \
+	X(icmp_tunnel) \
+	/* end of the table */
 
-static const char *const detector_names[CTL_ANOMALY__COUNT] = {
-	"port_scan",
-	"syn_flood",
-	"dns_tunnel",
-	"brute_force",
-	"exfiltration",
-	"rate",
-	"icmp_tunnel",
-};
+#define DECLARE(row) extern const struct ctl_anomaly_def ctl_anomaly_##row;
+DETECTORS(DECLARE)
+#define ROW(row) &ctl_anomaly_##row,
+static const struct ctl_anomaly_def *const detector_table[] = { DETECTORS(ROW) };
+
+#define N_DETECTORS (sizeof(detector_table) / sizeof(detector_table[0]))
+_Static_assert(N_DETECTORS <= CTL_ANOMALY_MAX_DETECTORS, "raise CTL_ANOMALY_MAX_DETECTORS");
+
+unsigned
+ctl_anomaly_count(void)
+{
+	return N_DETECTORS;
+}
+
+const struct ctl_anomaly_def *
+ctl_anomaly_def(unsigned id)
+{
+	return id < N_DETECTORS ? detector_table[id] : NULL;
+}
 
 const char *
 ctl_anomaly_name(unsigned id)
 {
-	return id < CTL_ANOMALY__COUNT ? detector_names[id] : "?";
+	return id < N_DETECTORS ? detector_table[id]->name : "?";
 }
 
-unsigned
-ctl_anomaly_id(const struct ctl_anomaly_ops *ops)
+int
+ctl_anomaly_find(const char *name)
 {
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
-		if (detector_table[i] == ops)
-			return i;
-	return CTL_ANOMALY__COUNT;
-}
-
-static const struct ctl_anomaly_common *
-det_common(const struct ctl_anomaly_cfg *cfg, unsigned det)
-{
-	return (const void *)((const char *)cfg + detector_table[det]->cfg_off);
+	for (unsigned i = 0; i < N_DETECTORS; i++)
+		if (strcmp(detector_table[i]->name, name) == 0)
+			return (int)i;
+	return -ENOENT;
 }
 
 /* Config ------------------------------------------------------------------------------------ */
@@ -71,8 +80,6 @@ add_net(struct ctl_net *nets, uint32_t *n, const char *text)
 void
 ctl_anomaly_defaults(struct ctl_anomaly_cfg *cfg)
 {
-	static const uint16_t auth_ports[] = { 22, 3389, 21, 23, 25, 110, 143, 445, 3306, 5432 };
-
 	memset(cfg, 0, sizeof(*cfg));
 	add_net(cfg->internal, &cfg->n_internal, "10.0.0.0/8");
 	add_net(cfg->internal, &cfg->n_internal, "172.16.0.0/12");
@@ -81,78 +88,13 @@ ctl_anomaly_defaults(struct ctl_anomaly_cfg *cfg)
 	cfg->max_entries = 65536;
 	cfg->max_baselines = 65536;
 	cfg->min_stddev_frac = 0.1;
-
-	cfg->port_scan.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
-	cfg->port_scan.window_ms = 60000;
-	cfg->port_scan.ports = 25;
-	cfg->port_scan.hosts = 20;
-	cfg->port_scan.probe_max_pkts = 3;
-	cfg->port_scan.small_ports = 5;
-	cfg->port_scan.long_window_ms = 3600000;
-
-	cfg->syn_flood.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 600000 };
-	cfg->syn_flood.interval_ms = 1000;
-	cfg->syn_flood.min_half_open = 200;
-	cfg->syn_flood.min_rate = 100;
-	cfg->syn_flood.sigma = 4;
-	cfg->syn_flood.alpha = 0.02;
-	cfg->syn_flood.warmup = 60;
-
-	cfg->dns_tunnel.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
-	cfg->dns_tunnel.window_ms = 300000;
-	cfg->dns_tunnel.max_name_len = 100;
-	cfg->dns_tunnel.max_label_len = 40;
-	cfg->dns_tunnel.entropy = 4.0;
-	cfg->dns_tunnel.entropy_min_len = 20;
-	cfg->dns_tunnel.suspicious_names = 20;
-	cfg->dns_tunnel.unique_subdomains = 100;
-	cfg->dns_tunnel.txt_queries = 50;
-	cfg->dns_tunnel.tunnel_names = 30;
-	cfg->dns_tunnel.long_window_ms = 3600000;
-	cfg->dns_tunnel.long_tunnel_names = 60;
-	cfg->dns_tunnel.encoded_min_len = 20;
-	cfg->dns_tunnel.long_name_len = 60;
-	snprintf(cfg->dns_tunnel.public_suffix_list, sizeof(cfg->dns_tunnel.public_suffix_list),
-			"%s", "/usr/share/publicsuffix/public_suffix_list.dat");
-
-	cfg->brute_force.c =
-			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
-	cfg->brute_force.window_ms = 60000;
-	cfg->brute_force.attempts = 20;
-	cfg->brute_force.max_duration_ms = 30000;
-	cfg->brute_force.max_pkts = 60;
-	memcpy(cfg->brute_force.ports, auth_ports, sizeof(auth_ports));
-	cfg->brute_force.n_ports = sizeof(auth_ports) / sizeof(auth_ports[0]);
-
-	cfg->exfiltration.c =
-			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
-	cfg->exfiltration.interval_ms = 300000;
-	cfg->exfiltration.sigma = 5;
-	cfg->exfiltration.alpha = 0.05;
-	cfg->exfiltration.warmup = 24;
-	cfg->exfiltration.min_bytes = 100ULL << 20;
-
-	cfg->rate.c = (struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 600000 };
-	cfg->rate.interval_ms = 10000;
-	cfg->rate.sigma = 5;
-	cfg->rate.alpha = 0.02;
-	cfg->rate.warmup = 60;
-	cfg->rate.min_pps = 1000;
-	cfg->rate.min_bps = 10ULL << 20;
-	cfg->rate.hosts = true;
-	cfg->rate.services = true;
-
-	cfg->icmp_tunnel.c =
-			(struct ctl_anomaly_common){ .enabled = true, .block_ttl_ms = 3600000 };
-	cfg->icmp_tunnel.min_pkts = 30;
-	cfg->icmp_tunnel.min_stddev = 16;
-	cfg->icmp_tunnel.asymmetry = 1.5;
-	cfg->icmp_tunnel.content = 0.5;
-	cfg->icmp_tunnel.large = 256;
+	for (unsigned i = 0; i < N_DETECTORS; i++)
+		memcpy(&cfg->det[i], detector_table[i]->defaults, detector_table[i]->cfg_size);
 }
 
-static int
-parse_double(struct vg_yaml *y, yaml_node_t *v, const char *key, double lo, double hi, double *out)
+int
+ctl_anomaly_parse_double(struct vg_yaml *y, yaml_node_t *v, const char *key, double lo, double hi,
+		double *out)
 {
 	const char *s = vg_yaml_scalar(y, v, key);
 	char *end;
@@ -170,23 +112,7 @@ parse_double(struct vg_yaml *y, yaml_node_t *v, const char *key, double lo, doub
 	return 0;
 }
 
-#define DOUBLE_FIELD(fn, type, member, lo, hi)                                       \
-	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj) \
-	{                                                                            \
-		return parse_double(y, v, key, lo, hi, &((type *)obj)->member);      \
-	}
-
-DOUBLE_FIELD(syn_sigma, struct ctl_synflood_cfg, sigma, 0.5, 1000)
-DOUBLE_FIELD(syn_alpha, struct ctl_synflood_cfg, alpha, 0.0001, 1)
-DOUBLE_FIELD(dns_entropy, struct ctl_dns_cfg, entropy, 0.5, 8)
-DOUBLE_FIELD(exfil_sigma, struct ctl_exfil_cfg, sigma, 0.5, 1000)
-DOUBLE_FIELD(exfil_alpha, struct ctl_exfil_cfg, alpha, 0.0001, 1)
-DOUBLE_FIELD(rate_sigma, struct ctl_rate_cfg, sigma, 0.5, 1000)
-DOUBLE_FIELD(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
-DOUBLE_FIELD(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
-DOUBLE_FIELD(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
-DOUBLE_FIELD(icmp_content, struct ctl_icmp_cfg, content, 0.01, 1)
-DOUBLE_FIELD(min_sd_frac, struct ctl_anomaly_cfg, min_stddev_frac, 0, 10)
+CTL_ANOMALY_DOUBLE(min_sd_frac, struct ctl_anomaly_cfg, min_stddev_frac, 0, 10)
 
 static int
 parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *nets, uint32_t *n)
@@ -247,219 +173,22 @@ parse_never_block(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	return parse_nets(y, v, key, cfg->never_block, &cfg->n_never_block);
 }
 
+/* A detector's mapping: its key is its name. */
 static int
-parse_auth_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+parse_detector(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
-	struct ctl_brute_cfg *c = obj;
-	int len;
+	struct ctl_anomaly_cfg *cfg = obj;
+	int id = ctl_anomaly_find(key);
+	char what[96];
 
-	if (!vg_yaml_expect_seq(y, v, key))
+	if (id < 0 || !vg_yaml_expect_map(y, v, key))
 		return -EINVAL;
-	len = vg_yaml_seq_len(v);
-	if (len == 0 || len > CTL_ANOMALY_MAX_PORTS) {
-		vg_yaml_err(y, v, "'%s': list 1 to %d ports", key, CTL_ANOMALY_MAX_PORTS);
-		return -EINVAL;
-	}
-	c->n_ports = 0;
-	for (int i = 0; i < len; i++) {
-		uint64_t p;
-
-		if (vg_yaml_u64(y, vg_yaml_seq_item(y, v, i), key, 1, 65535, &p) == 0)
-			c->ports[c->n_ports++] = (uint16_t)p;
-	}
-	return 0;
+	snprintf(what, sizeof(what), "detectors.%s", key);
+	return vg_yaml_map(y, v, what, detector_table[id]->fields, &cfg->det[id]);
 }
 
-#define COMMON_FIELDS                                                                  \
-	{ .name = "enabled",                                                           \
-		.type = VG_YT_BOOL,                                                    \
-		.off = offsetof(struct ctl_anomaly_common, enabled) },                 \
-			{ .name = "block",                                             \
-				.type = VG_YT_BOOL,                                    \
-				.off = offsetof(struct ctl_anomaly_common, block) },   \
-	{                                                                              \
-		.name = "block_ttl", .type = VG_YT_MS,                                 \
-		.off = offsetof(struct ctl_anomaly_common, block_ttl_ms), .min = 1000, \
-		.max = 30ULL * 24 * 3600 * 1000                                        \
-	}
-
-#define PS(f) offsetof(struct ctl_portscan_cfg, f)
-static const struct vg_yaml_field portscan_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "window",
-			.type = VG_YT_MS,
-			.off = PS(window_ms),
-			.min = 1000,
-			.max = 24 * 3600 * 1000 },
-	{ .name = "ports", .type = VG_YT_U32, .off = PS(ports), .min = 2, .max = 65535 },
-	{ .name = "hosts", .type = VG_YT_U32, .off = PS(hosts), .min = 2, .max = 1 << 24 },
-	{ .name = "probe_max_packets",
-			.type = VG_YT_U32,
-			.off = PS(probe_max_pkts),
-			.min = 1,
-			.max = 100 },
-	{ .name = "small_ports",
-			.type = VG_YT_U32,
-			.off = PS(small_ports),
-			.min = 2,
-			.max = 65535 },
-	{ .name = "long_window",
-			.type = VG_YT_MS,
-			.off = PS(long_window_ms),
-			.min = 1000,
-			.max = 7 * 24 * 3600 * 1000ULL },
-	{ 0 },
-};
-
-#define SF(f) offsetof(struct ctl_synflood_cfg, f)
-static const struct vg_yaml_field synflood_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "interval",
-			.type = VG_YT_MS,
-			.off = SF(interval_ms),
-			.min = 100,
-			.max = 3600 * 1000 },
-	{ .name = "min_half_open", .type = VG_YT_U32, .off = SF(min_half_open), .min = 1 },
-	{ .name = "min_rate", .type = VG_YT_U32, .off = SF(min_rate), .min = 1 },
-	{ .name = "sigma", .type = VG_YT_CUSTOM, .parse = syn_sigma },
-	{ .name = "alpha", .type = VG_YT_CUSTOM, .parse = syn_alpha },
-	{ .name = "warmup", .type = VG_YT_U32, .off = SF(warmup), .min = 1, .max = 1000000 },
-	{ 0 },
-};
-
-#define DN(f) offsetof(struct ctl_dns_cfg, f)
-static const struct vg_yaml_field dns_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "window",
-			.type = VG_YT_MS,
-			.off = DN(window_ms),
-			.min = 1000,
-			.max = 24 * 3600 * 1000 },
-	{ .name = "max_name_length",
-			.type = VG_YT_U32,
-			.off = DN(max_name_len),
-			.min = 10,
-			.max = 255 },
-	{ .name = "max_label_length",
-			.type = VG_YT_U32,
-			.off = DN(max_label_len),
-			.min = 5,
-			.max = 63 },
-	{ .name = "entropy", .type = VG_YT_CUSTOM, .parse = dns_entropy },
-	{ .name = "entropy_min_length",
-			.type = VG_YT_U32,
-			.off = DN(entropy_min_len),
-			.min = 4,
-			.max = 255 },
-	{ .name = "suspicious_names", .type = VG_YT_U32, .off = DN(suspicious_names), .min = 1 },
-	{ .name = "unique_subdomains", .type = VG_YT_U32, .off = DN(unique_subdomains), .min = 2 },
-	{ .name = "txt_queries", .type = VG_YT_U32, .off = DN(txt_queries), .min = 1 },
-	{ .name = "tunnel_names", .type = VG_YT_U32, .off = DN(tunnel_names), .min = 2 },
-	{ .name = "long_window",
-			.type = VG_YT_MS,
-			.off = DN(long_window_ms),
-			.min = 1000,
-			.max = 7 * 24 * 3600 * 1000ULL },
-	{ .name = "long_tunnel_names", .type = VG_YT_U32, .off = DN(long_tunnel_names), .min = 2 },
-	{ .name = "encoded_min_length",
-			.type = VG_YT_U32,
-			.off = DN(encoded_min_len),
-			.min = 8,
-			.max = 255 },
-	{ .name = "long_name_length",
-			.type = VG_YT_U32,
-			.off = DN(long_name_len),
-			.min = 16,
-			.max = 255 },
-	{ .name = "public_suffix_list",
-			.type = VG_YT_STRBUF,
-			.off = DN(public_suffix_list),
-			.min = 1,
-			.max = 256 },
-	{ 0 },
-};
-
-#define BF(f) offsetof(struct ctl_brute_cfg, f)
-static const struct vg_yaml_field brute_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "window",
-			.type = VG_YT_MS,
-			.off = BF(window_ms),
-			.min = 1000,
-			.max = 24 * 3600 * 1000 },
-	{ .name = "attempts", .type = VG_YT_U32, .off = BF(attempts), .min = 2 },
-	{ .name = "max_duration",
-			.type = VG_YT_MS,
-			.off = BF(max_duration_ms),
-			.min = 1,
-			.max = 3600 * 1000 },
-	{ .name = "max_packets", .type = VG_YT_U32, .off = BF(max_pkts), .min = 1 },
-	{ .name = "ports", .type = VG_YT_CUSTOM, .parse = parse_auth_ports },
-	{ 0 },
-};
-
-#define EX(f) offsetof(struct ctl_exfil_cfg, f)
-static const struct vg_yaml_field exfil_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "interval",
-			.type = VG_YT_MS,
-			.off = EX(interval_ms),
-			.min = 1000,
-			.max = 24 * 3600 * 1000 },
-	{ .name = "sigma", .type = VG_YT_CUSTOM, .parse = exfil_sigma },
-	{ .name = "alpha", .type = VG_YT_CUSTOM, .parse = exfil_alpha },
-	{ .name = "warmup", .type = VG_YT_U32, .off = EX(warmup), .min = 1, .max = 1000000 },
-	{ .name = "min_bytes", .type = VG_YT_SIZE64, .off = EX(min_bytes) },
-	{ 0 },
-};
-
-#define RT(f) offsetof(struct ctl_rate_cfg, f)
-static const struct vg_yaml_field rate_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "interval",
-			.type = VG_YT_MS,
-			.off = RT(interval_ms),
-			.min = 1000,
-			.max = 24 * 3600 * 1000 },
-	{ .name = "sigma", .type = VG_YT_CUSTOM, .parse = rate_sigma },
-	{ .name = "alpha", .type = VG_YT_CUSTOM, .parse = rate_alpha },
-	{ .name = "warmup", .type = VG_YT_U32, .off = RT(warmup), .min = 1, .max = 1000000 },
-	{ .name = "min_pps", .type = VG_YT_U64, .off = RT(min_pps) },
-	{ .name = "min_bps", .type = VG_YT_SIZE64, .off = RT(min_bps) },
-	{ .name = "hosts", .type = VG_YT_BOOL, .off = RT(hosts) },
-	{ .name = "services", .type = VG_YT_BOOL, .off = RT(services) },
-	{ 0 },
-};
-
-#define IC(f) offsetof(struct ctl_icmp_cfg, f)
-static const struct vg_yaml_field icmp_fields[] = {
-	COMMON_FIELDS,
-	{ .name = "min_packets", .type = VG_YT_U32, .off = IC(min_pkts), .min = 2 },
-	{ .name = "min_stddev", .type = VG_YT_CUSTOM, .parse = icmp_min_sd },
-	{ .name = "asymmetry", .type = VG_YT_CUSTOM, .parse = icmp_asym },
-	{ .name = "content", .type = VG_YT_CUSTOM, .parse = icmp_content },
-	{ .name = "large", .type = VG_YT_U32, .off = IC(large), .min = 1, .max = 65535 },
-	{ 0 },
-};
-
-#define SECTION(fn, member, fields, what)                                                         \
-	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)              \
-	{                                                                                         \
-		if (!vg_yaml_expect_map(y, v, key))                                               \
-			return -EINVAL;                                                           \
-		return vg_yaml_map(y, v, what, fields, &((struct ctl_anomaly_cfg *)obj)->member); \
-	}
-
-SECTION(parse_port_scan, port_scan, portscan_fields, "detectors.port_scan")
-SECTION(parse_syn_flood, syn_flood, synflood_fields, "detectors.syn_flood")
-SECTION(parse_dns_tunnel, dns_tunnel, dns_fields, "detectors.dns_tunnel")
-SECTION(parse_brute_force, brute_force, brute_fields, "detectors.brute_force")
-SECTION(parse_exfil, exfiltration, exfil_fields, "detectors.exfiltration")
-SECTION(parse_rate, rate, rate_fields, "detectors.rate")
-SECTION(parse_icmp, icmp_tunnel, icmp_fields, "detectors.icmp_tunnel")
-
 #define DC(f) offsetof(struct ctl_anomaly_cfg, f)
-const struct vg_yaml_field ctl_anomaly_yaml_fields[] = {
+static const struct vg_yaml_field shared_fields[] = {
 	{ .name = "internal", .type = VG_YT_CUSTOM, .parse = parse_internal },
 	{ .name = "never_block", .type = VG_YT_CUSTOM, .parse = parse_never_block },
 	{ .name = "max_entries",
@@ -472,23 +201,29 @@ const struct vg_yaml_field ctl_anomaly_yaml_fields[] = {
 			.off = DC(max_baselines),
 			.min = 64,
 			.max = 1 << 24 },
-	{ .name = "min_stddev_fraction", .type = VG_YT_CUSTOM, .parse = min_sd_frac },
-	{ .name = "port_scan", .type = VG_YT_CUSTOM, .parse = parse_port_scan },
-	{ .name = "syn_flood", .type = VG_YT_CUSTOM, .parse = parse_syn_flood },
-	{ .name = "dns_tunnel", .type = VG_YT_CUSTOM, .parse = parse_dns_tunnel },
-	{ .name = "brute_force", .type = VG_YT_CUSTOM, .parse = parse_brute_force },
-	{ .name = "exfiltration", .type = VG_YT_CUSTOM, .parse = parse_exfil },
-	{ .name = "rate", .type = VG_YT_CUSTOM, .parse = parse_rate },
-	{ .name = "icmp_tunnel", .type = VG_YT_CUSTOM, .parse = parse_icmp },
-	{ 0 },
+	{ .name = "min_stddev_fraction",
+			.type = VG_YT_CUSTOM,
+			.off = DC(min_stddev_frac),
+			.parse = min_sd_frac },
 };
+
+#define N_SHARED (sizeof(shared_fields) / sizeof(shared_fields[0]))
 
 int
 ctl_anomaly_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_anomaly_cfg *cfg)
 {
+	/* The shared keys, then one mapping per detector, keyed by its name. */
+	struct vg_yaml_field fields[N_SHARED + N_DETECTORS + 1];
+
+	memset(fields, 0, sizeof(fields));
+	memcpy(fields, shared_fields, sizeof(shared_fields));
+	for (unsigned i = 0; i < N_DETECTORS; i++)
+		fields[N_SHARED + i] = (struct vg_yaml_field){ .name = detector_table[i]->name,
+			.type = VG_YT_CUSTOM,
+			.parse = parse_detector };
 	if (!vg_yaml_expect_map(y, n, "detectors"))
 		return -EINVAL;
-	return vg_yaml_map(y, n, "detectors", ctl_anomaly_yaml_fields, cfg);
+	return vg_yaml_map(y, n, "detectors", fields, cfg);
 }
 
 bool
@@ -535,18 +270,20 @@ ctl_anomaly_create(const struct ctl_anomaly_cfg *cfg, ctl_alert_cb cb, void *arg
 	d->arg = arg;
 	if (d->cfg.max_entries < 64)
 		d->cfg.max_entries = 64;
-	d->bl = ctl_baselines_create(cfg->max_baselines ? cfg->max_baselines : 64, detector_names,
-			CTL_ANOMALY__COUNT);
+	for (unsigned i = 0; i < N_DETECTORS; i++)
+		d->names[i] = detector_table[i]->name;
+	d->bl = ctl_baselines_create(
+			cfg->max_baselines ? cfg->max_baselines : 64, d->names, N_DETECTORS);
 	d->flows = ctl_map_create("dflows", sizeof(struct flow_key), sizeof(struct flow_val),
 			d->cfg.max_entries * 4);
 	if (d->bl == NULL || d->flows == NULL) {
 		rc = -(errno ? errno : ENOMEM);
 		goto fail;
 	}
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++) {
-		if (!det_common(&d->cfg, i)->enabled)
+	for (unsigned i = 0; i < N_DETECTORS; i++) {
+		if (!d->cfg.det[i].c.enabled)
 			continue;
-		rc = detector_table[i]->create(d, &d->priv[i]);
+		rc = detector_table[i]->create(d, i, &d->cfg.det[i], &d->priv[i]);
 		if (rc != 0)
 			goto fail;
 	}
@@ -562,7 +299,7 @@ ctl_anomaly_free(struct ctl_anomaly *d)
 {
 	if (d == NULL)
 		return;
-	for (unsigned i = CTL_ANOMALY__COUNT; i-- > 0;)
+	for (unsigned i = N_DETECTORS; i-- > 0;)
 		if (d->priv[i] != NULL)
 			detector_table[i]->free(d->priv[i]);
 	ctl_baselines_free(d->bl);
@@ -614,7 +351,7 @@ ctl_anomaly_on_event(struct ctl_anomaly *d, const struct dp_event *ev)
 	if (ev->time_ns > d->clock_ns)
 		d->clock_ns = ev->time_ns;
 	flow_delta(d, ev, &dl);
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+	for (unsigned i = 0; i < N_DETECTORS; i++)
 		if (d->priv[i] != NULL)
 			detector_table[i]->on_flow(d->priv[i], ev, &dl);
 }
@@ -624,7 +361,7 @@ ctl_anomaly_on_tick(struct ctl_anomaly *d, uint64_t now_ns)
 {
 	if (now_ns > d->clock_ns)
 		d->clock_ns = now_ns;
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+	for (unsigned i = 0; i < N_DETECTORS; i++)
 		if (d->priv[i] != NULL && detector_table[i]->on_tick != NULL)
 			detector_table[i]->on_tick(d->priv[i], d->clock_ns);
 }
@@ -632,25 +369,18 @@ ctl_anomaly_on_tick(struct ctl_anomaly *d, uint64_t now_ns)
 void
 ctl_anomaly_close_intervals(struct ctl_anomaly *d, uint64_t now_ns)
 {
-	const uint64_t ms = 1000000;
-	/* The detectors that judge fixed intervals; the others judge as events arrive. */
-	const uint64_t interval[CTL_ANOMALY__COUNT] = {
-		[CTL_ANOMALY_SYN_FLOOD] = d->cfg.syn_flood.interval_ms * ms,
-		[CTL_ANOMALY_EXFIL] = d->cfg.exfiltration.interval_ms * ms,
-		[CTL_ANOMALY_RATE] = d->cfg.rate.interval_ms * ms,
-	};
-
 	if (now_ns > d->clock_ns)
 		d->clock_ns = now_ns;
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
-		if (d->priv[i] != NULL && interval[i] > 0 && detector_table[i]->on_tick != NULL)
-			detector_table[i]->on_tick(d->priv[i], d->clock_ns + interval[i]);
+	/* Only the detectors that judge fixed intervals; the others judge as events arrive. */
+	for (unsigned i = 0; i < N_DETECTORS; i++)
+		if (d->priv[i] != NULL && detector_table[i]->close != NULL)
+			detector_table[i]->close(d->priv[i], d->clock_ns);
 }
 
 void
 ctl_anomaly_emit(struct ctl_anomaly *d, unsigned det, struct ctl_alert *a)
 {
-	const struct ctl_anomaly_common *c = det_common(&d->cfg, det);
+	const struct ctl_anomaly_common *c = &d->cfg.det[det].c;
 	const struct dp_event_flow *f = &a->flow;
 
 	a->block_ttl_ms = 0;
@@ -742,7 +472,7 @@ void
 ctl_anomaly_counters(const struct ctl_anomaly *d, struct ctl_anomaly_counters *c)
 {
 	*c = d->c;
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+	for (unsigned i = 0; i < N_DETECTORS; i++)
 		c->entries[i] = d->priv[i] != NULL && detector_table[i]->entries != NULL
 						? detector_table[i]->entries(d->priv[i])
 						: 0;
@@ -754,7 +484,7 @@ ctl_anomaly_n_templates(void)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++)
+	for (unsigned i = 0; i < N_DETECTORS; i++)
 		n += detector_table[i]->n_templates;
 	return n;
 }
@@ -762,7 +492,7 @@ ctl_anomaly_n_templates(void)
 const struct ctl_alert_template *
 ctl_anomaly_template(unsigned idx)
 {
-	for (unsigned i = 0; i < CTL_ANOMALY__COUNT; i++) {
+	for (unsigned i = 0; i < N_DETECTORS; i++) {
 		if (idx < detector_table[i]->n_templates)
 			return &detector_table[i]->templates[idx];
 		idx -= detector_table[i]->n_templates;

@@ -15,6 +15,74 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_BRUTE_FORCE 9000030
+
+#define MAX_PORTS 32
+
+struct ctl_brute_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t window_ms;
+	uint32_t attempts;	  /* short or failed connections from one source to one port */
+	uint64_t max_duration_ms; /* a connection this short counts as an attempt ... */
+	uint32_t max_pkts;	  /* ... if it also carried at most this many packets */
+	uint16_t ports[MAX_PORTS];
+	uint32_t n_ports;
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_brute_cfg);
+
+static const struct ctl_brute_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 3600000 },
+	.window_ms = 60000,
+	.attempts = 20,
+	.max_duration_ms = 30000,
+	.max_pkts = 60,
+	.ports = { 22, 3389, 21, 23, 25, 110, 143, 445, 3306, 5432 },
+	.n_ports = 10,
+};
+
+static int
+parse_ports(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
+{
+	struct ctl_brute_cfg *c = obj;
+	int len;
+
+	if (!vg_yaml_expect_seq(y, v, key))
+		return -EINVAL;
+	len = vg_yaml_seq_len(v);
+	if (len == 0 || len > MAX_PORTS) {
+		vg_yaml_err(y, v, "'%s': list 1 to %d ports", key, MAX_PORTS);
+		return -EINVAL;
+	}
+	c->n_ports = 0;
+	for (int i = 0; i < len; i++) {
+		uint64_t p;
+
+		if (vg_yaml_u64(y, vg_yaml_seq_item(y, v, i), key, 1, 65535, &p) == 0)
+			c->ports[c->n_ports++] = (uint16_t)p;
+	}
+	return 0;
+}
+
+#define BF(f) offsetof(struct ctl_brute_cfg, f)
+static const struct vg_yaml_field brute_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "window",
+			.type = VG_YT_MS,
+			.off = BF(window_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "attempts", .type = VG_YT_U32, .off = BF(attempts), .min = 2 },
+	{ .name = "max_duration",
+			.type = VG_YT_MS,
+			.off = BF(max_duration_ms),
+			.min = 1,
+			.max = 3600 * 1000 },
+	{ .name = "max_packets", .type = VG_YT_U32, .off = BF(max_pkts), .min = 1 },
+	{ .name = "ports", .type = VG_YT_CUSTOM, .off = BF(ports), .parse = parse_ports },
+	{ 0 },
+};
+
 #define F_RST 0x04
 
 struct bf_key {
@@ -35,6 +103,7 @@ struct bf_val {
 
 struct brute {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_brute_cfg *cfg;
 	uint64_t window_ns;
 	struct ctl_map *m;
@@ -87,14 +156,15 @@ service_name(uint16_t port)
 }
 
 static int
-bf_create(struct ctl_anomaly *d, void **priv)
+bf_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct brute *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return -ENOMEM;
 	b->d = d;
-	b->cfg = &d->cfg.brute_force;
+	b->id = id;
+	b->cfg = cfg;
 	b->window_ns = b->cfg->window_ms * 1000000ULL;
 	b->m = ctl_map_create(
 			"bf", sizeof(struct bf_key), sizeof(struct bf_val), d->cfg.max_entries);
@@ -152,7 +222,7 @@ bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	k.port = f->dport;
 	v = ctl_map_get(b->m, &k, &added);
 	if (v == NULL) {
-		ctl_anomaly_untracked(b->d, CTL_ANOMALY_BRUTE_FORCE);
+		ctl_anomaly_untracked(b->d, b->id);
 		return;
 	}
 	if (added || ev->time_ns >= v->window_start + b->window_ns) {
@@ -175,7 +245,7 @@ bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	struct ctl_alert a;
 	char addr[64];
 
-	ctl_alert_init_anomaly(&a, &templates[0], "brute_force", CTL_SEV_HIGH);
+	ctl_alert_init_anomaly(&a, &templates[0], ctl_anomaly_name(b->id), CTL_SEV_HIGH);
 	a.flow.family = f->family;
 	a.flow.proto = 6;
 	a.flow.dport = f->dport;
@@ -193,7 +263,7 @@ bf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	ctl_alert_fact(&a, "targets", "%s",
 			v->one_dst ? ctl_addr_str(f->family, f->dst, addr, sizeof(addr))
 				   : "several hosts");
-	ctl_anomaly_emit(b->d, CTL_ANOMALY_BRUTE_FORCE, &a);
+	ctl_anomaly_emit(b->d, b->id, &a);
 }
 
 static void
@@ -208,9 +278,11 @@ bf_on_tick(void *priv, uint64_t now_ns)
 			now_ns - b->window_ns);
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_brute_force = {
+const struct ctl_anomaly_def ctl_anomaly_brute_force = {
 	.name = "brute_force",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, brute_force),
+	.cfg_size = sizeof(struct ctl_brute_cfg),
+	.defaults = &defaults,
+	.fields = brute_fields,
 	.create = bf_create,
 	.on_flow = bf_on_flow,
 	.on_tick = bf_on_tick,

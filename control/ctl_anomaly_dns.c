@@ -30,6 +30,105 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
+#define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
+#define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
+
+struct ctl_dns_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t window_ms;
+	uint32_t max_name_len;	    /* a longer query name is suspicious ... */
+	uint32_t max_label_len;	    /* ... and so is a longer label */
+	double entropy;		    /* bits per character of the subdomain part ... */
+	uint32_t entropy_min_len;   /* ... for subdomains at least this long */
+	uint32_t suspicious_names;  /* suspicious names from one client per window */
+	uint32_t unique_subdomains; /* distinct names under one domain per window */
+	uint32_t txt_queries; /* TXT, NULL, private-type queries under one domain per window */
+	/* The tunnel finding: distinct encoded-looking names under one registered domain ... */
+	uint32_t tunnel_names; /* ... per window ... */
+	uint64_t long_window_ms;
+	uint32_t long_tunnel_names;   /* ... or per long window (slow tunnels) */
+	uint32_t encoded_min_len;     /* a subdomain part shorter than this is never "encoded" */
+	uint32_t long_name_len;	      /* one encoded subdomain part this long is a finding */
+	char public_suffix_list[256]; /* path of the list (Debian package publicsuffix) */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_dns_cfg);
+
+static const struct ctl_dns_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 3600000 },
+	.window_ms = 300000,
+	.max_name_len = 100,
+	.max_label_len = 40,
+	.entropy = 4.0,
+	.entropy_min_len = 20,
+	.suspicious_names = 20,
+	.unique_subdomains = 100,
+	.txt_queries = 50,
+	.tunnel_names = 30,
+	.long_window_ms = 3600000,
+	.long_tunnel_names = 60,
+	.encoded_min_len = 20,
+	.long_name_len = 60,
+	.public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat",
+};
+
+CTL_ANOMALY_DOUBLE(dns_entropy, struct ctl_dns_cfg, entropy, 0.5, 8)
+
+#define DN(f) offsetof(struct ctl_dns_cfg, f)
+static const struct vg_yaml_field dns_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "window",
+			.type = VG_YT_MS,
+			.off = DN(window_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "max_name_length",
+			.type = VG_YT_U32,
+			.off = DN(max_name_len),
+			.min = 10,
+			.max = 255 },
+	{ .name = "max_label_length",
+			.type = VG_YT_U32,
+			.off = DN(max_label_len),
+			.min = 5,
+			.max = 63 },
+	{ .name = "entropy", .type = VG_YT_CUSTOM, .off = DN(entropy), .parse = dns_entropy },
+	{ .name = "entropy_min_length",
+			.type = VG_YT_U32,
+			.off = DN(entropy_min_len),
+			.min = 4,
+			.max = 255 },
+	{ .name = "suspicious_names", .type = VG_YT_U32, .off = DN(suspicious_names), .min = 1 },
+	{ .name = "unique_subdomains", .type = VG_YT_U32, .off = DN(unique_subdomains), .min = 2 },
+	{ .name = "txt_queries", .type = VG_YT_U32, .off = DN(txt_queries), .min = 1 },
+	{ .name = "tunnel_names", .type = VG_YT_U32, .off = DN(tunnel_names), .min = 2 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = DN(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
+	{ .name = "long_tunnel_names", .type = VG_YT_U32, .off = DN(long_tunnel_names), .min = 2 },
+	{ .name = "encoded_min_length",
+			.type = VG_YT_U32,
+			.off = DN(encoded_min_len),
+			.min = 8,
+			.max = 255 },
+	{ .name = "long_name_length",
+			.type = VG_YT_U32,
+			.off = DN(long_name_len),
+			.min = 16,
+			.max = 255 },
+	{ .name = "public_suffix_list",
+			.type = VG_YT_STRBUF,
+			.off = DN(public_suffix_list),
+			.min = 1,
+			.max = 256 },
+	{ 0 },
+};
+
 #define QTYPE_CNAME 5
 #define QTYPE_NULL  10
 #define QTYPE_MX    15
@@ -117,6 +216,7 @@ struct flow_val {
 
 struct dns {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_dns_cfg *cfg;
 	uint64_t window_ns[W__COUNT];
 	struct ctl_map *client, *domain, *name, *flow;
@@ -336,7 +436,7 @@ data_labels(const char *s, size_t n, char *out)
 }
 
 static int
-dns_create(struct ctl_anomaly *d, void **priv)
+dns_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct dns *x = calloc(1, sizeof(*x));
 	uint32_t n = d->cfg.max_entries;
@@ -346,7 +446,8 @@ dns_create(struct ctl_anomaly *d, void **priv)
 	if (x == NULL)
 		return -ENOMEM;
 	x->d = d;
-	x->cfg = &d->cfg.dns_tunnel;
+	x->id = id;
+	x->cfg = cfg;
 	x->window_ns[W_SHORT] = x->cfg->window_ms * 1000000ULL;
 	x->window_ns[W_LONG] = x->cfg->long_window_ms * 1000000ULL;
 	x->psl = ctl_psl_load(x->cfg->public_suffix_list, err, sizeof(err));
@@ -403,7 +504,7 @@ static void
 start_alert(struct dns *x, struct ctl_alert *a, unsigned t, const struct dp_event *ev,
 		enum ctl_severity sev)
 {
-	ctl_alert_init_anomaly(a, &templates[t], "dns_tunnel", sev);
+	ctl_alert_init_anomaly(a, &templates[t], ctl_anomaly_name(x->id), sev);
 	a->flow.family = ev->flow.family;
 	a->flow.proto = ev->flow.proto;
 	memcpy(a->flow.src, ev->flow.src, 16);
@@ -421,7 +522,7 @@ judge_client(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 
 	c = ctl_map_get(x->client, &k, &added);
 	if (c == NULL) {
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, x->id);
 		return;
 	}
 	if (added || ev->time_ns >= c->window_start + x->window_ns[W_SHORT]) {
@@ -451,7 +552,7 @@ judge_client(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		ctl_alert_fact(&a, "example", "%s", c->example);
 		ctl_alert_fact(&a, "longest", "%u", c->longest);
 		ctl_alert_fact(&a, "entropy", "%.2f", c->max_entropy);
-		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, x->id, &a);
 	}
 }
 
@@ -536,7 +637,7 @@ tunnel_alert(struct dns *x, const struct dp_event *ev, struct domain_val *dv, un
 			: cv < 0.5  ? "regular"
 				    : "irregular");
 	ctl_alert_fact(&a, "because", "%s", because);
-	ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
+	ctl_anomaly_emit(x->d, x->id, &a);
 }
 
 static void
@@ -601,7 +702,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		return; /* a public suffix: nobody's domain */
 	dv = ctl_map_get(x->domain, &dk, &added);
 	if (dv == NULL) {
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, x->id);
 		return;
 	}
 	if (added || ev->time_ns >= dv->window_start + x->window_ns[W_SHORT]) {
@@ -633,7 +734,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 	}
 	nv = ctl_map_get(x->name, &nk, &added);
 	if (nv == NULL) {
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_DNS_TUNNEL);
+		ctl_anomaly_untracked(x->d, x->id);
 		return;
 	}
 	new_name = added;
@@ -665,7 +766,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 				a.first_ns = dv->window_start;
 				ctl_alert_fact(&a, "domain", "%s", dv->domain);
 				ctl_alert_fact(&a, "example", "%s", dv->typed_example);
-				ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
+				ctl_anomaly_emit(x->d, x->id, &a);
 			}
 		}
 	}
@@ -686,7 +787,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		ctl_alert_fact(&a, "example", "%s", dv->enc_example);
 		ctl_alert_fact(&a, "encoding", "%s", enc_names[enc]);
 		ctl_alert_fact(&a, "entropy", "%.2f", ent);
-		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, x->id, &a);
 	}
 	if (!new_name && nv->gen == dv->gen)
 		return;
@@ -703,7 +804,7 @@ judge_domain(struct dns *x, const struct dp_event *ev, const char *name, size_t 
 		a.first_ns = dv->window_start;
 		ctl_alert_fact(&a, "domain", "%s", dv->domain);
 		ctl_alert_fact(&a, "example", "%s", dv->example);
-		ctl_anomaly_emit(x->d, CTL_ANOMALY_DNS_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, x->id, &a);
 	}
 }
 
@@ -813,9 +914,11 @@ dns_on_tick(void *priv, uint64_t now_ns)
 			now_ns - x->window_ns[W_SHORT]);
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_dns_tunnel = {
+const struct ctl_anomaly_def ctl_anomaly_dns_tunnel = {
 	.name = "dns_tunnel",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, dns_tunnel),
+	.cfg_size = sizeof(struct ctl_dns_cfg),
+	.defaults = &defaults,
+	.fields = dns_fields,
 	.create = dns_create,
 	.on_flow = dns_on_flow,
 	.on_tick = dns_on_tick,

@@ -14,6 +14,46 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_EXFIL 9000040
+
+struct ctl_exfil_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t interval_ms;
+	double sigma;
+	double alpha;
+	uint32_t warmup;
+	uint64_t min_bytes; /* never alert below this many bytes per interval */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_exfil_cfg);
+
+static const struct ctl_exfil_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 3600000 },
+	.interval_ms = 300000,
+	.sigma = 5,
+	.alpha = 0.05,
+	.warmup = 24,
+	.min_bytes = 100ULL << 20,
+};
+
+CTL_ANOMALY_DOUBLE(exfil_sigma, struct ctl_exfil_cfg, sigma, 0.5, 1000)
+CTL_ANOMALY_DOUBLE(exfil_alpha, struct ctl_exfil_cfg, alpha, 0.0001, 1)
+
+#define EX(f) offsetof(struct ctl_exfil_cfg, f)
+static const struct vg_yaml_field exfil_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "interval",
+			.type = VG_YT_MS,
+			.off = EX(interval_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "sigma", .type = VG_YT_CUSTOM, .off = EX(sigma), .parse = exfil_sigma },
+	{ .name = "alpha", .type = VG_YT_CUSTOM, .off = EX(alpha), .parse = exfil_alpha },
+	{ .name = "warmup", .type = VG_YT_U32, .off = EX(warmup), .min = 1, .max = 1000000 },
+	{ .name = "min_bytes", .type = VG_YT_SIZE64, .off = EX(min_bytes) },
+	{ 0 },
+};
+
 struct ex_val {
 	uint64_t idx;
 	uint64_t bytes;
@@ -24,6 +64,7 @@ struct ex_val {
 
 struct exfil {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_exfil_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *m;
@@ -48,14 +89,15 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-ex_create(struct ctl_anomaly *d, void **priv)
+ex_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct exfil *x = calloc(1, sizeof(*x));
 
 	if (x == NULL)
 		return -ENOMEM;
 	x->d = d;
-	x->cfg = &d->cfg.exfiltration;
+	x->id = id;
+	x->cfg = cfg;
 	x->interval_ns = x->cfg->interval_ms * 1000000ULL;
 	x->m = ctl_map_create("exfil", sizeof(struct ctl_host_key), sizeof(struct ex_val),
 			d->cfg.max_entries);
@@ -95,19 +137,19 @@ close_interval(struct exfil *x, const struct ctl_host_key *h, struct ex_val *v, 
 	uint64_t now = (v->idx + 1) * x->interval_ns;
 
 	memset(&bk, 0, sizeof(bk));
-	bk.detector = CTL_ANOMALY_EXFIL;
+	bk.detector = x->id;
 	bk.metric = CTL_METRIC_BYTES_OUT;
 	bk.family = h->family;
 	memcpy(bk.addr, h->addr, 16);
 	b = ctl_baselines_get(x->d->bl, &bk);
 	if (b == NULL)
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_EXFIL);
+		ctl_anomaly_untracked(x->d, x->id);
 	ctl_anomaly_judge(x->d, b, val, c->warmup, 1.0, &j);
 	if (j.ready && v->bytes >= c->min_bytes && j.sigma >= c->sigma) {
 		struct ctl_alert a;
 		char addr[64];
 
-		ctl_alert_init_anomaly(&a, &templates[0], "exfiltration",
+		ctl_alert_init_anomaly(&a, &templates[0], ctl_anomaly_name(x->id),
 				j.sigma >= 2 * c->sigma ? CTL_SEV_CRITICAL : CTL_SEV_HIGH);
 		a.flow.family = h->family;
 		memcpy(a.flow.src, h->addr, 16);
@@ -125,7 +167,7 @@ close_interval(struct exfil *x, const struct ctl_host_key *h, struct ex_val *v, 
 		ctl_alert_fact(&a, "to", "%s",
 				ctl_addr_str(v->top_dst.family, v->top_dst.addr, addr,
 						sizeof(addr)));
-		ctl_anomaly_emit(x->d, CTL_ANOMALY_EXFIL, &a);
+		ctl_anomaly_emit(x->d, x->id, &a);
 	}
 	ctl_anomaly_learn(x->d, b, val, c->alpha, c->sigma, c->warmup, 1.0, now);
 	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_ANOMALY_MAX_IDLE_INTERVALS; i++)
@@ -149,7 +191,7 @@ account(struct exfil *x, uint8_t family, const uint8_t *host, const uint8_t *pee
 		return;
 	v = ctl_map_get(x->m, &h, &added);
 	if (v == NULL) {
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_EXFIL);
+		ctl_anomaly_untracked(x->d, x->id);
 		return;
 	}
 	if (added)
@@ -203,12 +245,24 @@ ex_on_tick(void *priv, uint64_t now_ns)
 	}
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_exfil = {
+/* The end of the traffic: judge the open intervals as if each had run its course. */
+static void
+ex_close(void *priv, uint64_t now_ns)
+{
+	const struct exfil *x = priv;
+
+	ex_on_tick(priv, now_ns + x->interval_ns);
+}
+
+const struct ctl_anomaly_def ctl_anomaly_exfil = {
 	.name = "exfiltration",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, exfiltration),
+	.cfg_size = sizeof(struct ctl_exfil_cfg),
+	.defaults = &defaults,
+	.fields = exfil_fields,
 	.create = ex_create,
 	.on_flow = ex_on_flow,
 	.on_tick = ex_on_tick,
+	.close = ex_close,
 	.free = ex_free,
 	.entries = ex_entries,
 	.templates = templates,

@@ -28,6 +28,43 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_ICMP_TUNNEL 9000060
+
+struct ctl_icmp_cfg {
+	struct ctl_anomaly_common c;
+	uint32_t min_pkts; /* an echo flow this long is sustained */
+	double min_stddev; /* payload sizes this spread (bytes) vary */
+	double asymmetry;  /* one direction with this many times the other's bytes */
+	uint32_t large;	   /* mean payload bytes that make it large */
+	double content;	   /* share of compared echoes with other data that makes it data */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_icmp_cfg);
+
+static const struct ctl_icmp_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 3600000 },
+	.min_pkts = 30,
+	.min_stddev = 16,
+	.asymmetry = 1.5,
+	.content = 0.5,
+	.large = 256,
+};
+
+CTL_ANOMALY_DOUBLE(icmp_min_sd, struct ctl_icmp_cfg, min_stddev, 0, 65535)
+CTL_ANOMALY_DOUBLE(icmp_asym, struct ctl_icmp_cfg, asymmetry, 1.01, 1000)
+CTL_ANOMALY_DOUBLE(icmp_content, struct ctl_icmp_cfg, content, 0.01, 1)
+
+#define IC(f) offsetof(struct ctl_icmp_cfg, f)
+static const struct vg_yaml_field icmp_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "min_packets", .type = VG_YT_U32, .off = IC(min_pkts), .min = 2 },
+	{ .name = "min_stddev", .type = VG_YT_CUSTOM, .off = IC(min_stddev), .parse = icmp_min_sd },
+	{ .name = "asymmetry", .type = VG_YT_CUSTOM, .off = IC(asymmetry), .parse = icmp_asym },
+	{ .name = "content", .type = VG_YT_CUSTOM, .off = IC(content), .parse = icmp_content },
+	{ .name = "large", .type = VG_YT_U32, .off = IC(large), .min = 1, .max = 65535 },
+	{ 0 },
+};
+
 struct flow_key {
 	uint32_t flow_id;
 	uint8_t worker;
@@ -45,6 +82,7 @@ struct flow_val {
 
 struct icmp {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_icmp_cfg *cfg;
 	struct ctl_map *flows;
 	uint64_t next_gc_ns;
@@ -72,14 +110,15 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-icmp_create(struct ctl_anomaly *d, void **priv)
+icmp_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct icmp *x = calloc(1, sizeof(*x));
 
 	if (x == NULL)
 		return -ENOMEM;
 	x->d = d;
-	x->cfg = &d->cfg.icmp_tunnel;
+	x->id = id;
+	x->cfg = cfg;
 	x->flows = ctl_map_create("icmp_fl", sizeof(struct flow_key), sizeof(struct flow_val),
 			d->cfg.max_entries);
 	if (x->flows == NULL) {
@@ -133,7 +172,7 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		return;
 	v = ctl_map_get(x->flows, &k, &added);
 	if (v == NULL) {
-		ctl_anomaly_untracked(x->d, CTL_ANOMALY_ICMP_TUNNEL);
+		ctl_anomaly_untracked(x->d, x->id);
 		return;
 	}
 	if (added)
@@ -168,7 +207,7 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		if (large)
 			strcat(sign_text, "large, ");
 		sign_text[strlen(sign_text) - 2] = '\0';
-		ctl_alert_init_anomaly(&a, &templates[0], "icmp_tunnel",
+		ctl_alert_init_anomaly(&a, &templates[0], ctl_anomaly_name(x->id),
 				signs == 3 || (signs == 2 && large) ? CTL_SEV_HIGH
 								    : CTL_SEV_MEDIUM);
 		a.flow = *f;
@@ -184,7 +223,7 @@ icmp_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta 
 		ctl_alert_fact(&a, "signs", "%s", sign_text);
 		ctl_alert_fact(&a, "changed", "%u of %u", v->req_changed, v->req_compared);
 		ctl_alert_fact(&a, "mismatched", "%u of %u", v->rep_mismatched, v->rep_compared);
-		ctl_anomaly_emit(x->d, CTL_ANOMALY_ICMP_TUNNEL, &a);
+		ctl_anomaly_emit(x->d, x->id, &a);
 	}
 	if (ev->type == DP_EV_FLOW_END)
 		ctl_map_del(x->flows, &k);
@@ -204,9 +243,11 @@ icmp_on_tick(void *priv, uint64_t now_ns)
 			now_ns - hour);
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_icmp_tunnel = {
+const struct ctl_anomaly_def ctl_anomaly_icmp_tunnel = {
 	.name = "icmp_tunnel",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, icmp_tunnel),
+	.cfg_size = sizeof(struct ctl_icmp_cfg),
+	.defaults = &defaults,
+	.fields = icmp_fields,
 	.create = icmp_create,
 	.on_flow = icmp_on_flow,
 	.on_tick = icmp_on_tick,

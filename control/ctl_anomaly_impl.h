@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The detector table and what detectors share; private to ctl_anomaly*.c. Adding a detector is
- * one file with one struct ctl_anomaly_ops, a row in ctl_anomaly.c's table, and its config.
+ * What a detector is and what detectors share; private to ctl_anomaly*.c (and their unit test).
+ *
+ * A detector is one file that exports one struct ctl_anomaly_def: its name, its config struct
+ * with defaults and YAML fields, its finding templates and its callbacks. ctl_anomaly.c's table
+ * lists the defs; defaults, the `detectors:` section, the counters and status JSON, and the
+ * store's baselines all go through that table (docs/ARCHITECTURE.md, "Add an anomaly detector").
  */
 #ifndef CTL_ANOMALY_IMPL_H
 #define CTL_ANOMALY_IMPL_H
@@ -9,6 +13,7 @@
 #include <stddef.h>
 
 #include "ctl_anomaly.h"
+#include "vg_yaml.h"
 #include "ctl_baseline.h"
 #include "ctl_map.h"
 
@@ -20,15 +25,37 @@ struct ctl_flow_delta {
 
 struct ctl_anomaly;
 
-struct ctl_anomaly_ops {
+struct ctl_anomaly_def {
+	/*
+	 * The detector's name, never changed: its key under `detectors:` in vigil.yaml, under
+	 * analysis.detectors in the status JSON (so the detector label of
+	 * vigil_anomaly_findings_total), the detector of its alerts and of its baselines in the
+	 * store.
+	 */
 	const char *name;
-	size_t cfg_off; /* offset of the detector's config (it starts with ctl_anomaly_common) */
-	/* Set up private state; returns 0 or -errno. */
-	int (*create)(struct ctl_anomaly *d, void **priv);
+	/*
+	 * Its config: a struct that starts with `struct ctl_anomaly_common c` and fits
+	 * CTL_ANOMALY_CFG_MAX (CTL_ANOMALY_CFG_FITS checks both), the defaults it starts from, and
+	 * its YAML fields over it, CTL_ANOMALY_COMMON_FIELDS first. A VG_YT_CUSTOM row also sets
+	 * .off to the member it fills, so that the fields say where every key lands.
+	 */
+	size_t cfg_size;
+	const void *defaults;
+	const struct vg_yaml_field *fields;
+	/*
+	 * Set up private state. id is the detector's row (for ctl_anomaly_emit, _untracked and its
+	 * baselines' keys); cfg its config, inside d for d's lifetime. Returns 0 or -errno.
+	 */
+	int (*create)(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv);
 	/* Every flow start, update and end, with what it added since its previous event. */
 	void (*on_flow)(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *dl);
 	/* Periodically, with the dataplane clock. */
 	void (*on_tick)(void *priv, uint64_t now_ns);
+	/*
+	 * Detectors that judge fixed intervals: judge every open one at now_ns as if it had run its
+	 * course (vigild stopping). NULL for those that judge as events arrive.
+	 */
+	void (*close)(void *priv, uint64_t now_ns);
 	void (*free)(void *priv);
 	/* Live state entries (for counters). */
 	uint32_t (*entries)(const void *priv);
@@ -36,22 +63,49 @@ struct ctl_anomaly_ops {
 	unsigned n_templates;
 };
 
-extern const struct ctl_anomaly_ops ctl_anomaly_port_scan;
-extern const struct ctl_anomaly_ops ctl_anomaly_syn_flood;
-extern const struct ctl_anomaly_ops ctl_anomaly_dns_tunnel;
-extern const struct ctl_anomaly_ops ctl_anomaly_brute_force;
-extern const struct ctl_anomaly_ops ctl_anomaly_exfil;
-extern const struct ctl_anomaly_ops ctl_anomaly_rate;
-extern const struct ctl_anomaly_ops ctl_anomaly_icmp_tunnel;
+/* The row id's def (id < ctl_anomaly_count()). */
+const struct ctl_anomaly_def *ctl_anomaly_def(unsigned id);
+
+/* After a detector's config struct: it starts with the common settings and fits its place. */
+#define CTL_ANOMALY_CFG_FITS(type)                                                    \
+	_Static_assert(offsetof(type, c) == 0 && sizeof(type) <= CTL_ANOMALY_CFG_MAX, \
+			#type " must start with struct ctl_anomaly_common c and fit " \
+			      "CTL_ANOMALY_CFG_MAX")
+
+/* The YAML fields of struct ctl_anomaly_common, first in every detector's field table. */
+#define CTL_ANOMALY_COMMON_FIELDS                                                      \
+	{ .name = "enabled",                                                           \
+		.type = VG_YT_BOOL,                                                    \
+		.off = offsetof(struct ctl_anomaly_common, enabled) },                 \
+			{ .name = "block",                                             \
+				.type = VG_YT_BOOL,                                    \
+				.off = offsetof(struct ctl_anomaly_common, block) },   \
+	{                                                                              \
+		.name = "block_ttl", .type = VG_YT_MS,                                 \
+		.off = offsetof(struct ctl_anomaly_common, block_ttl_ms), .min = 1000, \
+		.max = 30ULL * 24 * 3600 * 1000                                        \
+	}
+
+/* Read a number from lo to hi; reports the error naming key. Returns 0 or -EINVAL. */
+int ctl_anomaly_parse_double(struct vg_yaml *y, yaml_node_t *v, const char *key, double lo,
+		double hi, double *out);
+
+/* Define fn, a VG_YT_CUSTOM parser of a double member of type from lo to hi. */
+#define CTL_ANOMALY_DOUBLE(fn, type, member, lo, hi)                                        \
+	static int fn(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)        \
+	{                                                                                   \
+		return ctl_anomaly_parse_double(y, v, key, lo, hi, &((type *)obj)->member); \
+	}
 
 struct ctl_anomaly {
 	struct ctl_anomaly_cfg cfg;
 	ctl_alert_cb cb;
 	void *arg;
 	struct ctl_baselines *bl;
+	const char *names[CTL_ANOMALY_MAX_DETECTORS]; /* the baselines' detector names */
 	struct ctl_map *flows; /* (worker, flow_id) -> counters at the previous event */
 	uint64_t clock_ns;     /* newest dataplane time seen */
-	void *priv[CTL_ANOMALY__COUNT];
+	void *priv[CTL_ANOMALY_MAX_DETECTORS];
 	struct ctl_anomaly_counters c;
 };
 
@@ -117,9 +171,6 @@ void ctl_anomaly_learn(struct ctl_anomaly *d, struct ctl_baseline *b, double x, 
  * to 64 bytes).
  */
 void ctl_anomaly_gc(struct ctl_map *m, size_t key_len, size_t last_off, uint64_t cutoff);
-
-/* Detector id from its ops pointer (its row in the table). */
-unsigned ctl_anomaly_id(const struct ctl_anomaly_ops *ops);
 
 /* FNV-1a of n bytes: cheap and good enough to tell names apart in a set. */
 uint64_t ctl_anomaly_hash(const char *s, size_t n);

@@ -24,6 +24,61 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_PORTSCAN_VERTICAL   9000001
+#define CTL_SID_PORTSCAN_HORIZONTAL 9000002
+#define CTL_SID_PORTSCAN_SMALL	    9000003
+#define CTL_SID_PORTSCAN_SLOW	    9000004
+
+struct ctl_portscan_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t window_ms;
+	uint32_t ports;		 /* distinct ports probed on one host (vertical) */
+	uint32_t hosts;		 /* distinct hosts probed (horizontal) */
+	uint32_t probe_max_pkts; /* a probe sends at most this many packets and no payload */
+	uint32_t small_ports;	 /* a handful of ports of one host per window (low severity) */
+	uint64_t long_window_ms; /* `ports` within this is a slow scan */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_portscan_cfg);
+
+static const struct ctl_portscan_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 3600000 },
+	.window_ms = 60000,
+	.ports = 25,
+	.hosts = 20,
+	.probe_max_pkts = 3,
+	.small_ports = 5,
+	.long_window_ms = 3600000,
+};
+
+#define PS(f) offsetof(struct ctl_portscan_cfg, f)
+static const struct vg_yaml_field portscan_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "window",
+			.type = VG_YT_MS,
+			.off = PS(window_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "ports", .type = VG_YT_U32, .off = PS(ports), .min = 2, .max = 65535 },
+	{ .name = "hosts", .type = VG_YT_U32, .off = PS(hosts), .min = 2, .max = 1 << 24 },
+	{ .name = "probe_max_packets",
+			.type = VG_YT_U32,
+			.off = PS(probe_max_pkts),
+			.min = 1,
+			.max = 100 },
+	{ .name = "small_ports",
+			.type = VG_YT_U32,
+			.off = PS(small_ports),
+			.min = 2,
+			.max = 65535 },
+	{ .name = "long_window",
+			.type = VG_YT_MS,
+			.off = PS(long_window_ms),
+			.min = 1000,
+			.max = 7 * 24 * 3600 * 1000ULL },
+	{ 0 },
+};
+
 enum probe_kind { PK_SYN, PK_CONNECT, PK_FIN, PK_NULL, PK_XMAS, PK_OTHER, PK_UDP, PK__COUNT };
 
 static const char *const probe_names[PK__COUNT] = {
@@ -88,6 +143,7 @@ struct trip_val {
 
 struct portscan {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_portscan_cfg *cfg;
 	uint64_t window_ns;
 	uint64_t long_window_ns;
@@ -177,7 +233,7 @@ classify(const struct portscan *ps, const struct dp_event *ev)
 }
 
 static int
-ps_create(struct ctl_anomaly *d, void **priv)
+ps_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct portscan *ps = calloc(1, sizeof(*ps));
 	uint32_t n = d->cfg.max_entries;
@@ -185,7 +241,8 @@ ps_create(struct ctl_anomaly *d, void **priv)
 	if (ps == NULL)
 		return -ENOMEM;
 	ps->d = d;
-	ps->cfg = &d->cfg.port_scan;
+	ps->id = id;
+	ps->cfg = cfg;
 	ps->window_ns = ps->cfg->window_ms * 1000000ULL;
 	ps->long_window_ns = ps->cfg->long_window_ms * 1000000ULL;
 	ps->src = ctl_map_create("ps_src", sizeof(struct ctl_host_key), sizeof(struct src_val), n);
@@ -246,7 +303,7 @@ alert(struct portscan *ps, const struct dp_event *ev, const struct src_val *s,
 	bool vertical = t != T_HORIZONTAL;
 	struct ctl_alert a;
 
-	ctl_alert_init_anomaly(&a, &templates[t], "port_scan", sev[t]);
+	ctl_alert_init_anomaly(&a, &templates[t], ctl_anomaly_name(ps->id), sev[t]);
 	a.flow.family = ev->flow.family;
 	memcpy(a.flow.src, ev->flow.src, 16);
 	if (vertical) {
@@ -275,7 +332,7 @@ alert(struct portscan *ps, const struct dp_event *ev, const struct src_val *s,
 	a.window_ns = t == T_SLOW ? ps->long_window_ns : ps->window_ns;
 	a.first_ns = t == T_SLOW ? s->lwindow_start : s->window_start;
 	a.last_ns = ev->time_ns;
-	ctl_anomaly_emit(ps->d, CTL_ANOMALY_PORT_SCAN, &a);
+	ctl_anomaly_emit(ps->d, ps->id, &a);
 }
 
 static void
@@ -300,7 +357,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	sk = ctl_host_key(ev->flow.family, ev->flow.src);
 	s = ctl_map_get(ps->src, &sk, &added);
 	if (s == NULL) {
-		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, ps->id);
 		return;
 	}
 	if (added || ev->time_ns >= s->window_start + ps->window_ns) {
@@ -332,7 +389,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	tk.proto = ev->flow.proto;
 	t = ctl_map_get(ps->trip, &tk, &added);
 	if (t == NULL) {
-		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, ps->id);
 		return;
 	}
 	if (added)
@@ -349,7 +406,7 @@ ps_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	pk.dst = tk.dst;
 	p = ctl_map_get(ps->pair, &pk, &added);
 	if (p == NULL) {
-		ctl_anomaly_untracked(ps->d, CTL_ANOMALY_PORT_SCAN);
+		ctl_anomaly_untracked(ps->d, ps->id);
 		return;
 	}
 	if (added || p->lgen != s->lgen) {
@@ -423,9 +480,11 @@ ps_on_tick(void *priv, uint64_t now_ns)
 			now_ns - keep);
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_port_scan = {
+const struct ctl_anomaly_def ctl_anomaly_port_scan = {
 	.name = "port_scan",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, port_scan),
+	.cfg_size = sizeof(struct ctl_portscan_cfg),
+	.defaults = &defaults,
+	.fields = portscan_fields,
 	.create = ps_create,
 	.on_flow = ps_on_flow,
 	.on_tick = ps_on_tick,

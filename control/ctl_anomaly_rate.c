@@ -13,6 +13,58 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_RATE_HOST_PPS	 9000050
+#define CTL_SID_RATE_HOST_BPS	 9000051
+#define CTL_SID_RATE_SERVICE_PPS 9000052
+#define CTL_SID_RATE_SERVICE_BPS 9000053
+
+struct ctl_rate_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t interval_ms;
+	double sigma;
+	double alpha;
+	uint32_t warmup;
+	uint64_t min_pps; /* never alert below these rates */
+	uint64_t min_bps;
+	bool hosts;    /* per internal host, both directions */
+	bool services; /* per internal (address, port, protocol) that answers */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_rate_cfg);
+
+static const struct ctl_rate_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 600000 },
+	.interval_ms = 10000,
+	.sigma = 5,
+	.alpha = 0.02,
+	.warmup = 60,
+	.min_pps = 1000,
+	.min_bps = 10ULL << 20,
+	.hosts = true,
+	.services = true,
+};
+
+CTL_ANOMALY_DOUBLE(rate_sigma, struct ctl_rate_cfg, sigma, 0.5, 1000)
+CTL_ANOMALY_DOUBLE(rate_alpha, struct ctl_rate_cfg, alpha, 0.0001, 1)
+
+#define RT(f) offsetof(struct ctl_rate_cfg, f)
+static const struct vg_yaml_field rate_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "interval",
+			.type = VG_YT_MS,
+			.off = RT(interval_ms),
+			.min = 1000,
+			.max = 24 * 3600 * 1000 },
+	{ .name = "sigma", .type = VG_YT_CUSTOM, .off = RT(sigma), .parse = rate_sigma },
+	{ .name = "alpha", .type = VG_YT_CUSTOM, .off = RT(alpha), .parse = rate_alpha },
+	{ .name = "warmup", .type = VG_YT_U32, .off = RT(warmup), .min = 1, .max = 1000000 },
+	{ .name = "min_pps", .type = VG_YT_U64, .off = RT(min_pps) },
+	{ .name = "min_bps", .type = VG_YT_SIZE64, .off = RT(min_bps) },
+	{ .name = "hosts", .type = VG_YT_BOOL, .off = RT(hosts) },
+	{ .name = "services", .type = VG_YT_BOOL, .off = RT(services) },
+	{ 0 },
+};
+
 struct rt_val {
 	uint64_t idx;
 	uint64_t pkts;
@@ -22,6 +74,7 @@ struct rt_val {
 
 struct rate {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_rate_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *m; /* ctl_bl_key (metric 0) -> interval counters */
@@ -75,14 +128,15 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-rt_create(struct ctl_anomaly *d, void **priv)
+rt_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct rate *r = calloc(1, sizeof(*r));
 
 	if (r == NULL)
 		return -ENOMEM;
 	r->d = d;
-	r->cfg = &d->cfg.rate;
+	r->id = id;
+	r->cfg = cfg;
 	r->interval_ns = r->cfg->interval_ms * 1000000ULL;
 	r->m = ctl_map_create("rate", sizeof(struct ctl_bl_key), sizeof(struct rt_val),
 			d->cfg.max_entries);
@@ -131,7 +185,7 @@ close_interval(struct rate *r, const struct ctl_bl_key *k, struct rt_val *v, uin
 		bk.metric = metric[i];
 		b[i] = ctl_baselines_get(r->d->bl, &bk);
 		if (b[i] == NULL)
-			ctl_anomaly_untracked(r->d, CTL_ANOMALY_RATE);
+			ctl_anomaly_untracked(r->d, r->id);
 		ctl_anomaly_judge(r->d, b[i], val[i], c->warmup, 1.0, &j[i]);
 		if (j[i].ready && val[i] >= floor[i] && j[i].sigma >= c->sigma &&
 				(pick < 0 || j[i].sigma > j[pick].sigma))
@@ -141,7 +195,8 @@ close_interval(struct rate *r, const struct ctl_bl_key *k, struct rt_val *v, uin
 		struct ctl_alert a;
 		double lim = j[pick].mean + c->sigma * j[pick].sd;
 
-		ctl_alert_init_anomaly(&a, &templates[(service ? 2 : 0) + pick], "rate",
+		ctl_alert_init_anomaly(&a, &templates[(service ? 2 : 0) + pick],
+				ctl_anomaly_name(r->id),
 				j[pick].sigma >= 2 * c->sigma ? CTL_SEV_HIGH : CTL_SEV_MEDIUM);
 		a.flow.family = k->family;
 		if (service) {
@@ -160,7 +215,7 @@ close_interval(struct rate *r, const struct ctl_bl_key *k, struct rt_val *v, uin
 		a.window_ns = r->interval_ns;
 		a.first_ns = v->idx * r->interval_ns;
 		a.last_ns = now;
-		ctl_anomaly_emit(r->d, CTL_ANOMALY_RATE, &a);
+		ctl_anomaly_emit(r->d, r->id, &a);
 	}
 	for (int i = 0; i < 2; i++) {
 		ctl_anomaly_learn(r->d, b[i], val[i], c->alpha, c->sigma, c->warmup, 1.0, now);
@@ -185,7 +240,7 @@ account(struct rate *r, const struct ctl_bl_key *k, uint64_t pkts, uint64_t byte
 		return;
 	v = ctl_map_get(r->m, k, &added);
 	if (v == NULL) {
-		ctl_anomaly_untracked(r->d, CTL_ANOMALY_RATE);
+		ctl_anomaly_untracked(r->d, r->id);
 		return;
 	}
 	if (added)
@@ -208,7 +263,7 @@ rt_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	if (pkts == 0 && bytes == 0)
 		return;
 	memset(&k, 0, sizeof(k));
-	k.detector = CTL_ANOMALY_RATE;
+	k.detector = r->id;
 	k.family = f->family;
 	if (r->cfg->hosts) {
 		if (ctl_anomaly_internal(r->d, f->family, f->src)) {
@@ -252,12 +307,24 @@ rt_on_tick(void *priv, uint64_t now_ns)
 	}
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_rate = {
+/* The end of the traffic: judge the open intervals as if each had run its course. */
+static void
+rt_close(void *priv, uint64_t now_ns)
+{
+	const struct rate *r = priv;
+
+	rt_on_tick(priv, now_ns + r->interval_ns);
+}
+
+const struct ctl_anomaly_def ctl_anomaly_rate = {
 	.name = "rate",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, rate),
+	.cfg_size = sizeof(struct ctl_rate_cfg),
+	.defaults = &defaults,
+	.fields = rate_fields,
 	.create = rt_create,
 	.on_flow = rt_on_flow,
 	.on_tick = rt_on_tick,
+	.close = rt_close,
 	.free = rt_free,
 	.entries = rt_entries,
 	.templates = templates,

@@ -20,6 +20,50 @@
 
 #include "ctl_anomaly_impl.h"
 
+/* Finding ids: the sids of its alerts (gid CTL_ANOMALY_GID), stable across versions. */
+#define CTL_SID_SYN_FLOOD     9000010
+#define CTL_SID_SYN_FLOOD_END 9000011
+
+struct ctl_synflood_cfg {
+	struct ctl_anomaly_common c;
+	uint64_t interval_ms;	/* the rate's measuring interval */
+	uint32_t min_half_open; /* half-open connections towards the service at least ... */
+	uint32_t min_rate;	/* ... and connection attempts per second at least ... */
+	double sigma;		/* ... and, once the baseline is warm, this far above it */
+	double alpha;
+	uint32_t warmup; /* intervals before the baseline judges */
+};
+CTL_ANOMALY_CFG_FITS(struct ctl_synflood_cfg);
+
+static const struct ctl_synflood_cfg defaults = {
+	.c = { .enabled = true, .block_ttl_ms = 600000 },
+	.interval_ms = 1000,
+	.min_half_open = 200,
+	.min_rate = 100,
+	.sigma = 4,
+	.alpha = 0.02,
+	.warmup = 60,
+};
+
+CTL_ANOMALY_DOUBLE(syn_sigma, struct ctl_synflood_cfg, sigma, 0.5, 1000)
+CTL_ANOMALY_DOUBLE(syn_alpha, struct ctl_synflood_cfg, alpha, 0.0001, 1)
+
+#define SF(f) offsetof(struct ctl_synflood_cfg, f)
+static const struct vg_yaml_field synflood_fields[] = {
+	CTL_ANOMALY_COMMON_FIELDS,
+	{ .name = "interval",
+			.type = VG_YT_MS,
+			.off = SF(interval_ms),
+			.min = 100,
+			.max = 3600 * 1000 },
+	{ .name = "min_half_open", .type = VG_YT_U32, .off = SF(min_half_open), .min = 1 },
+	{ .name = "min_rate", .type = VG_YT_U32, .off = SF(min_rate), .min = 1 },
+	{ .name = "sigma", .type = VG_YT_CUSTOM, .off = SF(sigma), .parse = syn_sigma },
+	{ .name = "alpha", .type = VG_YT_CUSTOM, .off = SF(alpha), .parse = syn_alpha },
+	{ .name = "warmup", .type = VG_YT_U32, .off = SF(warmup), .min = 1, .max = 1000000 },
+	{ 0 },
+};
+
 #define F_SYN 0x02
 #define F_ACK 0x10
 
@@ -58,6 +102,7 @@ struct pend_val {
 
 struct synflood {
 	struct ctl_anomaly *d;
+	unsigned id; /* row in the detector table */
 	const struct ctl_synflood_cfg *cfg;
 	uint64_t interval_ns;
 	struct ctl_map *svc, *pend;
@@ -95,14 +140,15 @@ static const struct ctl_alert_template templates[] = {
 };
 
 static int
-sf_create(struct ctl_anomaly *d, void **priv)
+sf_create(struct ctl_anomaly *d, unsigned id, const void *cfg, void **priv)
 {
 	struct synflood *sf = calloc(1, sizeof(*sf));
 
 	if (sf == NULL)
 		return -ENOMEM;
 	sf->d = d;
-	sf->cfg = &d->cfg.syn_flood;
+	sf->id = id;
+	sf->cfg = cfg;
 	sf->interval_ns = sf->cfg->interval_ms * 1000000ULL;
 	sf->svc = ctl_map_create("sf_svc", sizeof(struct svc_key), sizeof(struct svc_val),
 			d->cfg.max_entries);
@@ -139,12 +185,12 @@ sf_entries(const void *priv)
 }
 
 static struct ctl_bl_key
-bl_key(const struct svc_key *k)
+bl_key(const struct synflood *sf, const struct svc_key *k)
 {
 	struct ctl_bl_key b;
 
 	memset(&b, 0, sizeof(b));
-	b.detector = CTL_ANOMALY_SYN_FLOOD;
+	b.detector = sf->id;
 	b.metric = CTL_METRIC_SYN_RATE;
 	b.family = k->dst.family;
 	b.proto = 6;
@@ -158,7 +204,7 @@ static void
 close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, uint64_t idx)
 {
 	const struct ctl_synflood_cfg *c = sf->cfg;
-	struct ctl_bl_key bk = bl_key(k);
+	struct ctl_bl_key bk = bl_key(sf, k);
 	struct ctl_baseline *b = ctl_baselines_get(sf->d->bl, &bk);
 	double secs = (double)sf->interval_ns / 1e9;
 	double rate = (double)v->syns / secs;
@@ -170,7 +216,7 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 			(!j.ready || j.sigma >= c->sigma)) {
 		struct ctl_alert a;
 
-		ctl_alert_init_anomaly(&a, &templates[0], "syn_flood",
+		ctl_alert_init_anomaly(&a, &templates[0], ctl_anomaly_name(sf->id),
 				rate >= 10.0 * c->min_rate ? CTL_SEV_CRITICAL : CTL_SEV_HIGH);
 		a.flow.family = k->dst.family;
 		a.flow.proto = 6;
@@ -198,7 +244,7 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		a.window_ns = sf->interval_ns;
 		a.first_ns = v->idx * sf->interval_ns;
 		a.last_ns = now;
-		ctl_anomaly_emit(sf->d, CTL_ANOMALY_SYN_FLOOD, &a);
+		ctl_anomaly_emit(sf->d, sf->id, &a);
 		if (!v->flooding) {
 			v->flooding = true;
 			v->flood_first_ns = a.first_ns;
@@ -213,7 +259,7 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		struct ctl_alert a;
 
 		v->flooding = false;
-		ctl_alert_init_anomaly(&a, &templates[1], "syn_flood", CTL_SEV_LOW);
+		ctl_alert_init_anomaly(&a, &templates[1], ctl_anomaly_name(sf->id), CTL_SEV_LOW);
 		a.flow.family = k->dst.family;
 		a.flow.proto = 6;
 		a.flow.dport = k->port;
@@ -227,10 +273,10 @@ close_interval(struct synflood *sf, const struct svc_key *k, struct svc_val *v, 
 		a.first_ns = v->flood_first_ns;
 		a.last_ns = v->idx * sf->interval_ns;
 		a.window_ns = a.last_ns - a.first_ns;
-		ctl_anomaly_emit(sf->d, CTL_ANOMALY_SYN_FLOOD, &a);
+		ctl_anomaly_emit(sf->d, sf->id, &a);
 	}
 	if (b == NULL)
-		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
+		ctl_anomaly_untracked(sf->d, sf->id);
 	ctl_anomaly_learn(sf->d, b, rate, c->alpha, c->sigma, c->warmup, 1.0, now);
 	/* Quiet intervals are part of normal too. */
 	for (uint64_t i = v->idx + 1; i < idx && i - v->idx <= CTL_ANOMALY_MAX_IDLE_INTERVALS; i++)
@@ -281,7 +327,7 @@ sf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	sk.port = f->dport;
 	v = ctl_map_get(sf->svc, &sk, &added);
 	if (v == NULL) {
-		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
+		ctl_anomaly_untracked(sf->d, sf->id);
 		return;
 	}
 	if (added) {
@@ -298,7 +344,7 @@ sf_on_flow(void *priv, const struct dp_event *ev, const struct ctl_flow_delta *d
 	v->last_ns = ev->time_ns;
 	pv = ctl_map_get(sf->pend, &pk, &added);
 	if (pv == NULL) {
-		ctl_anomaly_untracked(sf->d, CTL_ANOMALY_SYN_FLOOD);
+		ctl_anomaly_untracked(sf->d, sf->id);
 		return;
 	}
 	if (!added) {
@@ -383,12 +429,24 @@ sf_on_tick(void *priv, uint64_t now_ns)
 	}
 }
 
-const struct ctl_anomaly_ops ctl_anomaly_syn_flood = {
+/* The end of the traffic: judge the open intervals as if each had run its course. */
+static void
+sf_close(void *priv, uint64_t now_ns)
+{
+	const struct synflood *sf = priv;
+
+	sf_on_tick(priv, now_ns + sf->interval_ns);
+}
+
+const struct ctl_anomaly_def ctl_anomaly_syn_flood = {
 	.name = "syn_flood",
-	.cfg_off = offsetof(struct ctl_anomaly_cfg, syn_flood),
+	.cfg_size = sizeof(struct ctl_synflood_cfg),
+	.defaults = &defaults,
+	.fields = synflood_fields,
 	.create = sf_create,
 	.on_flow = sf_on_flow,
 	.on_tick = sf_on_tick,
+	.close = sf_close,
 	.free = sf_free,
 	.entries = sf_entries,
 	.templates = templates,

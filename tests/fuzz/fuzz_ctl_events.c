@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Fuzz target: arbitrary bytes as a stream of 256-byte worker events through control's six
+ * Fuzz target: arbitrary bytes as a stream of 256-byte worker events through control's
  * anomaly detectors, alert dedup and the EVE JSON of whatever they raise. Workers build these
  * records from packet data (DNS names, counters, flags), so control must never trust them.
  * Small state tables make the "table full" paths run too.
@@ -55,32 +55,49 @@ eal_once(void)
 	return ok;
 }
 
+/* Thresholds low enough for random input to reach the alert paths, set as vigil.yaml sets them. */
+static int
+low_thresholds(struct ctl_anomaly_cfg *cfg)
+{
+	static const char yaml[] =
+			"max_entries: 64\n"
+			"max_baselines: 64\n"
+			"port_scan: {ports: 2, hosts: 2}\n"
+			"syn_flood: {min_half_open: 1, min_rate: 1}\n"
+			"dns_tunnel: {suspicious_names: 1, unique_subdomains: 2, txt_queries: 1}\n"
+			"brute_force: {attempts: 2}\n"
+			"exfiltration: {warmup: 1, min_bytes: 1}\n"
+			"rate: {warmup: 1, min_pps: 1, min_bps: 1}\n";
+	struct vg_yaml y;
+	struct vg_diag d;
+	int ok;
+
+	ctl_anomaly_defaults(cfg);
+	memset(&y, 0, sizeof(y));
+	vg_diag_init(&d);
+	ok = vg_yaml_load_buf(&y, "fuzz.yaml", yaml, sizeof(yaml) - 1, &d) == 0 &&
+	     ctl_anomaly_yaml_parse(&y, vg_yaml_root(&y), cfg) == 0;
+	if (!ok)
+		vg_diag_print(&d, stderr);
+	vg_yaml_free(&y);
+	vg_diag_free(&d);
+	return ok;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ctl_anomaly_cfg cfg;
+	static struct ctl_anomaly_cfg cfg;
+	static int cfg_ok = -1;
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	if (!eal_once())
 		abort();
-	ctl_anomaly_defaults(&cfg);
-	cfg.max_entries = 64;
-	cfg.max_baselines = 64;
-	/* Thresholds low enough for random input to reach the alert paths. */
-	cfg.port_scan.ports = 2;
-	cfg.port_scan.hosts = 2;
-	cfg.syn_flood.min_half_open = 1;
-	cfg.syn_flood.min_rate = 1;
-	cfg.dns_tunnel.suspicious_names = 1;
-	cfg.dns_tunnel.unique_subdomains = 2;
-	cfg.dns_tunnel.txt_queries = 1;
-	cfg.brute_force.attempts = 2;
-	cfg.exfiltration.warmup = 1;
-	cfg.exfiltration.min_bytes = 1;
-	cfg.rate.warmup = 1;
-	cfg.rate.min_pps = 1;
-	cfg.rate.min_bps = 1;
+	if (cfg_ok < 0)
+		cfg_ok = low_thresholds(&cfg);
+	if (!cfg_ok)
+		abort();
 	d = ctl_anomaly_create(&cfg, on_alert, NULL);
 	if (d == NULL)
 		abort();

@@ -54,7 +54,7 @@ on_push(const struct ctl_store_block *b, bool add, void *arg)
 static void
 scan_alert(struct ctl_alert *a, const char *src, uint64_t ttl_ms)
 {
-	static const struct ctl_alert_template t = { .sid = CTL_SID_PORTSCAN_VERTICAL,
+	static const struct ctl_alert_template t = { .sid = 9000001, /* a vertical port scan */
 		.title = "Vertical port scan",
 		.category = "c",
 		.what = "",

@@ -16,6 +16,26 @@
 #include "ctl_store.h"
 #include "ctl_test_util.h"
 
+/* The findings' sids: public and stable (docs, rules, the store), so pinned here. */
+#define CTL_SID_PORTSCAN_VERTICAL     9000001
+#define CTL_SID_PORTSCAN_HORIZONTAL   9000002
+#define CTL_SID_PORTSCAN_SMALL	      9000003
+#define CTL_SID_PORTSCAN_SLOW	      9000004
+#define CTL_SID_SYN_FLOOD	      9000010
+#define CTL_SID_SYN_FLOOD_END	      9000011
+#define CTL_SID_DNS_SUSPICIOUS_NAMES  9000020
+#define CTL_SID_DNS_UNIQUE_SUBDOMAINS 9000021
+#define CTL_SID_DNS_TXT_VOLUME	      9000022
+#define CTL_SID_DNS_TUNNEL	      9000023
+#define CTL_SID_DNS_LONG_NAME	      9000024
+#define CTL_SID_BRUTE_FORCE	      9000030
+#define CTL_SID_EXFIL		      9000040
+#define CTL_SID_RATE_HOST_PPS	      9000050
+#define CTL_SID_RATE_HOST_BPS	      9000051
+#define CTL_SID_RATE_SERVICE_PPS      9000052
+#define CTL_SID_RATE_SERVICE_BPS      9000053
+#define CTL_SID_ICMP_TUNNEL	      9000060
+
 #define T0_NS (1709251200ULL * NS_PER_S)
 #define MS    1000000ULL
 
@@ -72,22 +92,50 @@ assert_explained(const struct ctl_alert *a, const char *const *needles)
 			fail_msg("\"%s\" not in: %s", needles[i], all);
 }
 
+/* Defaults with only the detector named det on, and smaller tables. */
 static struct ctl_anomaly_cfg
-only(unsigned det)
+only(const char *det)
 {
 	struct ctl_anomaly_cfg c;
 
 	ctl_anomaly_defaults(&c);
 	c.max_entries = 4096;
 	c.max_baselines = 4096;
-	c.port_scan.c.enabled = det == CTL_ANOMALY_PORT_SCAN;
-	c.syn_flood.c.enabled = det == CTL_ANOMALY_SYN_FLOOD;
-	c.dns_tunnel.c.enabled = det == CTL_ANOMALY_DNS_TUNNEL;
-	c.brute_force.c.enabled = det == CTL_ANOMALY_BRUTE_FORCE;
-	c.exfiltration.c.enabled = det == CTL_ANOMALY_EXFIL;
-	c.rate.c.enabled = det == CTL_ANOMALY_RATE;
-	c.icmp_tunnel.c.enabled = det == CTL_ANOMALY_ICMP_TUNNEL;
+	assert_true(ctl_anomaly_find(det) >= 0);
+	for (unsigned i = 0; i < ctl_anomaly_count(); i++)
+		c.det[i].c.enabled = strcmp(ctl_anomaly_name(i), det) == 0;
 	return c;
+}
+
+/* Change c as a `detectors:` section with this text does in vigil.yaml. */
+static void
+set(struct ctl_anomaly_cfg *c, const char *yaml)
+{
+	struct vg_yaml y;
+	struct vg_diag d;
+
+	vg_diag_init(&d);
+	assert_int_equal(vg_yaml_load_buf(&y, "set.yaml", yaml, strlen(yaml), &d), 0);
+	if (ctl_anomaly_yaml_parse(&y, vg_yaml_root(&y), c) != 0) {
+		vg_diag_print(&d, stderr);
+		fail_msg("detectors: %s refused", yaml);
+	}
+	vg_yaml_free(&y);
+	vg_diag_free(&d);
+}
+
+/* Where the YAML key det.key lands in c: the offset its field row gives. */
+static const void *
+field(const struct ctl_anomaly_cfg *c, const char *det, const char *key)
+{
+	int id = ctl_anomaly_find(det);
+
+	assert_true(id >= 0);
+	for (const struct vg_yaml_field *f = ctl_anomaly_def((unsigned)id)->fields; f->name; f++)
+		if (strcmp(f->name, key) == 0)
+			return (const unsigned char *)&c->det[id] + f->off;
+	fail_msg("detectors.%s has no key %s", det, key);
+	return NULL;
 }
 
 static struct ctl_anomaly *
@@ -126,7 +174,7 @@ tcp_end(uint64_t t, const char *src, uint16_t sport, const char *dst, uint16_t d
 static void
 test_portscan_vertical_syn(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly_cfg c = only("port_scan");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
@@ -159,7 +207,7 @@ test_portscan_vertical_syn(void **state)
 static void
 test_portscan_quiet_on_benign_same_volume(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly_cfg c = only("port_scan");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
@@ -187,7 +235,7 @@ test_portscan_quiet_on_benign_same_volume(void **state)
 static void
 test_portscan_horizontal_and_stealth_kinds(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly_cfg c = only("port_scan");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 	static const struct {
@@ -226,7 +274,7 @@ test_portscan_horizontal_and_stealth_kinds(void **state)
 static void
 test_portscan_window(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly_cfg c = only("port_scan");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
@@ -255,7 +303,7 @@ test_portscan_window(void **state)
 	ctl_anomaly_free(d);
 
 	/* Without the long window's reach (one minute), the same scan is only small ones. */
-	c.port_scan.long_window_ms = 60000;
+	set(&c, "port_scan: {long_window: 1m}");
 	d = make(&c);
 	for (unsigned p = 1; p <= 40; p++) {
 		ev = tcp_end(T0_NS + p * 5000 * MS, "198.51.100.9", 61000, "10.0.0.5", (uint16_t)p,
@@ -297,7 +345,7 @@ syn_traffic(struct ctl_anomaly *d, unsigned n, bool complete)
 static void
 test_synflood(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly_cfg c = only("syn_flood");
 	struct ctl_anomaly *d;
 
 	(void)state;
@@ -328,7 +376,7 @@ test_synflood(void **state)
 static void
 test_synflood_judged_at_the_end(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly_cfg c = only("syn_flood");
 	struct ctl_anomaly *d = make(&c);
 	uint64_t t = T0_NS + NS_PER_S / 10;
 
@@ -397,13 +445,12 @@ syn_second(struct ctl_anomaly *d, unsigned sec, unsigned n, bool complete, uint3
 static void
 test_synflood_against_warm_baseline(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_SYN_FLOOD);
+	struct ctl_anomaly_cfg c = only("syn_flood");
 	struct ctl_anomaly *d;
 	uint32_t id = 0;
 
 	(void)state;
-	c.syn_flood.warmup = 30;
-	c.syn_flood.alpha = 0.1;
+	set(&c, "syn_flood: {warmup: 30, alpha: 0.1}");
 	d = make(&c);
 	/* A busy service: 300 connections a second, all completing, for 40 s. */
 	for (unsigned s = 0; s < 40; s++)
@@ -448,15 +495,13 @@ dns_query(struct ctl_anomaly *d, uint64_t t, const char *client, const char *nam
 static void
 test_dns_tunnel(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly_cfg c = only("dns_tunnel");
 	struct ctl_anomaly *d;
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 	uint64_t seed = 42;
 
 	(void)state;
-	c.dns_tunnel.unique_subdomains = 30;
-	c.dns_tunnel.txt_queries = 30;
-	c.dns_tunnel.suspicious_names = 20;
+	set(&c, "dns_tunnel: {unique_subdomains: 30, txt_queries: 30, suspicious_names: 20}");
 	d = make(&c);
 	/* A tunnel: 40 TXT queries with 48 random base32 characters each under one domain. */
 	for (unsigned i = 0; i < 40; i++) {
@@ -538,7 +583,7 @@ test_public_suffix_list(void **state)
 static void
 test_dns_tunnel_finding(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly_cfg c = only("dns_tunnel");
 	struct ctl_anomaly *d;
 	uint64_t seed = 7;
 
@@ -605,7 +650,7 @@ dns_response(struct ctl_anomaly *d, uint64_t t, const char *client, uint32_t id,
 static void
 test_dns_tunnel_answers(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_DNS_TUNNEL);
+	struct ctl_anomaly_cfg c = only("dns_tunnel");
 	struct ctl_anomaly *d;
 	uint64_t seed = 11;
 
@@ -670,7 +715,7 @@ echo_flow(struct ctl_anomaly *d, uint64_t t, const char *src, uint16_t id, uint3
 static void
 test_icmp_tunnel(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_ICMP_TUNNEL);
+	struct ctl_anomaly_cfg c = only("icmp_tunnel");
 	struct ctl_anomaly *d;
 
 	(void)state;
@@ -722,7 +767,7 @@ echo_update(struct ctl_anomaly *d, uint64_t t, const char *src, uint16_t id, uin
 static void
 test_icmp_tunnel_content(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_ICMP_TUNNEL);
+	struct ctl_anomaly_cfg c = only("icmp_tunnel");
 	struct ctl_anomaly *d;
 
 	(void)state;
@@ -766,13 +811,12 @@ test_icmp_tunnel_content(void **state)
 static void
 test_brute_force(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_BRUTE_FORCE);
+	struct ctl_anomaly_cfg c = only("brute_force");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
-	c.brute_force.c.block = true;
-	c.brute_force.c.block_ttl_ms = 600000;
+	set(&c, "brute_force: {block: true, block_ttl: 10m}");
 	d = make(&c);
 	/* 25 password guesses in 50 s: 2 s each, about 20 packets, some reset by the server. */
 	for (unsigned i = 0; i < 25; i++) {
@@ -831,13 +875,14 @@ exfil_interval(struct ctl_anomaly *d, unsigned i, uint64_t up, uint64_t down)
 static struct ctl_anomaly_cfg
 exfil_cfg(void)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_EXFIL);
+	struct ctl_anomaly_cfg c = only("exfiltration");
+	char yaml[160];
 
-	c.exfiltration.interval_ms = EX_INTERVAL_S * 1000;
-	c.exfiltration.warmup = 10;
-	c.exfiltration.min_bytes = 1 << 20;
-	c.exfiltration.sigma = 5;
-	c.exfiltration.alpha = 0.1;
+	snprintf(yaml, sizeof(yaml),
+			"exfiltration: {interval: %ds, warmup: 10, min_bytes: 1M, sigma: 5, "
+			"alpha: 0.1}",
+			EX_INTERVAL_S);
+	set(&c, yaml);
 	return c;
 }
 
@@ -948,16 +993,12 @@ rate_interval(struct ctl_anomaly *d, unsigned i, uint64_t pps)
 static void
 test_rate_anomaly(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_RATE);
+	struct ctl_anomaly_cfg c = only("rate");
 	struct ctl_anomaly *d;
 
 	(void)state;
-	c.rate.interval_ms = 10000;
-	c.rate.warmup = 20;
-	c.rate.min_pps = 100;
-	c.rate.min_bps = 10000;
-	c.rate.alpha = 0.1;
-	c.rate.sigma = 5;
+	set(&c, "rate: {interval: 10s, warmup: 20, min_pps: 100, min_bps: 10000, alpha: 0.1, "
+		"sigma: 5}");
 	d = make(&c);
 	for (unsigned i = 0; i < 30; i++)
 		rate_interval(d, i, 200 + (i % 3) * 20);
@@ -1210,14 +1251,13 @@ test_eve_full_disk_counted(void **state)
 static void
 test_block_request_and_never_block(void **state)
 {
-	struct ctl_anomaly_cfg c = only(CTL_ANOMALY_PORT_SCAN);
+	struct ctl_anomaly_cfg c = only("port_scan");
 	struct ctl_anomaly *d;
 	struct dp_event ev;
 
 	(void)state;
-	c.port_scan.c.block = true;
-	c.port_scan.c.block_ttl_ms = 120000;
-	c.port_scan.small_ports = 25; /* straight to the vertical finding */
+	/* small_ports: straight to the vertical finding */
+	set(&c, "port_scan: {block: true, block_ttl: 2m, small_ports: 25}");
 	c.n_never_block = 1;
 	c.never_block[0].family = 4;
 	c.never_block[0].prefix = 24;
@@ -1291,6 +1331,47 @@ test_all_templates_resolve(void **state)
 /* Config ------------------------------------------------------------------------------------- */
 
 static void
+test_detector_table(void **state)
+{
+	/* The names are vigil.yaml's keys, the status JSON's and the store's: in this order. */
+	static const char *const names[] = { "port_scan", "syn_flood", "dns_tunnel", "brute_force",
+		"exfiltration", "rate", "icmp_tunnel" };
+	const unsigned n = sizeof(names) / sizeof(names[0]);
+	uint32_t sids[64];
+	unsigned n_sids = 0;
+
+	(void)state;
+	assert_int_equal(ctl_anomaly_count(), n);
+	assert_string_equal(ctl_anomaly_name(n), "?");
+	assert_int_equal(ctl_anomaly_find("portscan"), -ENOENT);
+	for (unsigned i = 0; i < n; i++) {
+		const struct ctl_anomaly_def *d = ctl_anomaly_def(i);
+
+		assert_string_equal(ctl_anomaly_name(i), names[i]);
+		assert_int_equal(ctl_anomaly_find(names[i]), (int)i);
+		assert_true(d->cfg_size > sizeof(struct ctl_anomaly_common) &&
+				d->cfg_size <= CTL_ANOMALY_CFG_MAX);
+		assert_non_null(d->defaults);
+		assert_true(((const struct ctl_anomaly_common *)d->defaults)->enabled);
+		assert_string_equal(d->fields[0].name, "enabled");
+		assert_string_equal(d->fields[1].name, "block");
+		assert_string_equal(d->fields[2].name, "block_ttl");
+		for (const struct vg_yaml_field *f = d->fields; f->name != NULL; f++)
+			assert_true(f->off < d->cfg_size);
+		assert_true(d->create != NULL && d->on_flow != NULL && d->free != NULL);
+		assert_true(d->n_templates > 0);
+		/* No two findings share a sid. */
+		for (unsigned t = 0; t < d->n_templates; t++) {
+			for (unsigned k = 0; k < n_sids; k++)
+				assert_int_not_equal(sids[k], d->templates[t].sid);
+			assert_true(n_sids < sizeof(sids) / sizeof(sids[0]));
+			sids[n_sids++] = d->templates[t].sid;
+		}
+	}
+	assert_int_equal(n_sids, ctl_anomaly_n_templates());
+}
+
+static void
 test_detect_yaml(void **state)
 {
 	struct vg_yaml y;
@@ -1318,16 +1399,16 @@ test_detect_yaml(void **state)
 	assert_true(ctl_net_contains(c.internal, c.n_internal, 6, a));
 	inet_pton(AF_INET, "192.168.1.1", a);
 	assert_false(ctl_net_contains(c.internal, c.n_internal, 4, a));
-	assert_int_equal(c.port_scan.ports, 50);
-	assert_int_equal(c.port_scan.window_ms, 120000);
-	assert_true(c.port_scan.c.block);
-	assert_int_equal(c.port_scan.c.block_ttl_ms, 3600000);
-	assert_true(fabs(c.syn_flood.sigma - 3.5) < 1e-12);
-	assert_int_equal(c.syn_flood.min_rate, 500);
-	assert_int_equal(c.brute_force.n_ports, 2);
-	assert_int_equal(c.brute_force.ports[1], 2222);
-	assert_false(c.rate.c.enabled);
-	assert_true(c.exfiltration.c.enabled);
+	assert_int_equal(*(const uint32_t *)field(&c, "port_scan", "ports"), 50);
+	assert_int_equal(*(const uint64_t *)field(&c, "port_scan", "window"), 120000);
+	assert_true(*(const bool *)field(&c, "port_scan", "block"));
+	assert_int_equal(*(const uint64_t *)field(&c, "port_scan", "block_ttl"), 3600000);
+	assert_true(fabs(*(const double *)field(&c, "syn_flood", "sigma") - 3.5) < 1e-12);
+	assert_int_equal(*(const uint32_t *)field(&c, "syn_flood", "min_rate"), 500);
+	assert_int_equal(((const uint16_t *)field(&c, "brute_force", "ports"))[0], 22);
+	assert_int_equal(((const uint16_t *)field(&c, "brute_force", "ports"))[1], 2222);
+	assert_false(c.det[ctl_anomaly_find("rate")].c.enabled);
+	assert_true(c.det[ctl_anomaly_find("exfiltration")].c.enabled);
 	vg_yaml_free(&y);
 
 	assert_int_equal(vg_yaml_load_buf(&y, "d.yaml", bad, strlen(bad), &d), 0);
@@ -1369,6 +1450,7 @@ main(void)
 		cmocka_unit_test(test_eve_full_disk_counted),
 		cmocka_unit_test(test_block_request_and_never_block),
 		cmocka_unit_test(test_all_templates_resolve),
+		cmocka_unit_test(test_detector_table),
 		cmocka_unit_test(test_detect_yaml),
 	};
 	int rc;
