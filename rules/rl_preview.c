@@ -67,7 +67,13 @@ rule_match(const struct rl_rule *r, const struct rl_obs *o, rl_u128 src, rl_u128
 		if (!ports_all(&r->sport_set))
 			maybe = true;
 	}
-	if (!r->in_any || !r->vlan_any || r->stateless)
+	if (!r->in_any) {
+		if (!o->in_known)
+			maybe = true;
+		else if (!(o->in_port < RL_MAX_PORTS && (r->in_ports >> o->in_port & 1)))
+			return T_NO;
+	}
+	if (!r->vlan_any || r->stateless)
 		maybe = true;
 	return maybe ? T_MAYBE : T_YES;
 }
