@@ -386,7 +386,16 @@ key_hash(const struct ctl_flow_key_sum *k)
 		memcpy(&w, k->dst + i, 8);
 		h = (h ^ (w + 0x632BE59BD9B4E019ULL)) * 0xff51afd7ed558ccdULL;
 	}
-	return h ^ (h >> 29);
+	/*
+	 * The table takes the low bits, which the products above draw only from the inputs' low
+	 * bits (for IPv4, the addresses' first bytes: the same network): fold every bit in
+	 * (murmur3's finaliser), or probe chains grow long.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 static bool
