@@ -519,17 +519,20 @@ ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *mode, const char *pair, c
 			free(a);
 			return -EINVAL;
 		}
-		if (strcmp(mode, "learn") == 0 && ctl_learn_active(ctx->learn) &&
-				ctl_learn_pair_ports(ctx->learn) !=
-						(1u << ctx->cfg->pairs[a->pair].a |
-								1u << ctx->cfg->pairs[a->pair].b)) {
-			snprintf(err, errlen,
-					"a learning session is running (%s): end it first (PUT "
-					"/api/v1/mode with its mode)",
-					ctl_learn_global(ctx->learn) ? "global" : "another pair");
-			free(a);
-			return -EBUSY;
-		}
+	}
+	/* One learning session at a time (control checks again: ctl_learn_start). */
+	if (strcmp(mode, "learn") == 0 && ctl_learn_active(ctx->learn) &&
+			(a->pair < 0 ? !ctl_learn_global(ctx->learn)
+				     : ctl_learn_pair_ports(
+						       ctx->learn) != (1u << ctx->cfg->pairs[a->pair].a |
+										      1u << ctx->cfg->pairs[a->pair].b))) {
+		snprintf(err, errlen,
+				"a learning session is running (%s): end it first (PUT /api/v1/mode "
+				"with enforce or dry-run%s)",
+				ctl_learn_global(ctx->learn) ? "global" : "of a pair",
+				ctl_learn_global(ctx->learn) ? "" : " and that pair");
+		free(a);
+		return -EEXIST;
 	}
 	if (strcmp(mode, "enforce") == 0) {
 		a->mode = DP_MODE_ENFORCE;

@@ -148,7 +148,8 @@ int ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uin
  * The mode of one port pair, named by either of its ports (pair NULL: the global mode, as
  * ctl_api_set_mode): "dry-run" or "learn" put only that pair's ports in dry-run (learning that
  * pair alone), "enforce" takes them back (ending the pair's session); the global mode applies
- * to the other pairs. -EINVAL: no pair has that port; -EBUSY: another learning session runs.
+ * to the other pairs. -EINVAL: no pair has that port; -EEXIST: another learning session runs
+ * (global or another pair's; also from ctl_api_set_mode's "learn" while a pair learns).
  */
 int ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *mode, const char *pair, const char *who,
 		uint64_t *op, char *err, size_t errlen);

@@ -240,7 +240,7 @@ ctl_learn_start(struct ctl_learn *l, const char *who, int pair)
 		bool same = pair < 0 ? !json_is_array(cur_pair) : l->pair_ports == mask;
 
 		json_decref(s);
-		return same ? 0 : -EBUSY;
+		return same ? 0 : -EEXIST;
 	}
 	dry_before = dp_mode(l->ctx->dp) == DP_MODE_DRY_RUN ||
 		     (mask != 0 && (dp_dry_ports(l->ctx->dp) & mask) == mask);

@@ -63,7 +63,7 @@ json_t *ctl_learn_state(struct ctl_learn *l); /* a copy */
 /*
  * Control lcore: start a session of the whole dataplane (pair -1: the dataplane to dry-run) or of
  * the pair of that index in the config (its ports to dry-run); since = now; exclusions kept. The
- * same session already running goes on unchanged (0); another one is -EBUSY; a pair index out of
+ * same session already running goes on unchanged (0); another one is -EEXIST; a pair index out of
  * range -EINVAL. Stop ends the session (until = now) and puts a pair's ports back as they were
  * (the global mode is the caller's to set). Each change records the new state. 0 or -errno.
  */

@@ -116,6 +116,11 @@ pair_mode() { json '" ".join([d["mode"]] + [p["mode"] for p in d["pairs"]])'; }
 	fail "mode learn for the pair: $(cat "$WORK/mode.json")"
 traffic_ok "learning the pair"
 log "learning the pair: ping, TCP 9000 and UDP 9001 forwarded; the global mode is enforce"
+# One session at a time: learning globally meanwhile is a conflict, and changes nothing.
+api -X PUT -H 'Content-Type: application/json' -d '{"mode": "learn"}' \
+	-o "$WORK/conflict.json" -w '%{http_code}' "$BASE/mode" >"$WORK/code"
+[[ $(cat "$WORK/code") == 409 ]] || fail "global learn during the pair's: $(cat "$WORK/code") $(cat "$WORK/conflict.json")"
+[[ $(api "$BASE/mode" | pair_mode) == "enforce learn" ]] || fail "the refused call changed the mode"
 learnt() { # waits until the candidates cover tcp/9000, udp/9001 and icmp from A to B on 'outside'
 	for _ in $(seq 100); do
 		api "$BASE/learn" >"$WORK/learn.json"
