@@ -56,7 +56,7 @@ ctl_learn_state_ports(const json_t *state, const struct ctl_ports *ports)
 				mask |= 1u << p;
 	}
 	/* A pair whose ports are gone from the config learns nothing rather than everything. */
-	return mask != 0 || json_array_size(pair) == 0 ? mask : UINT32_MAX;
+	return mask != 0 || json_array_size(pair) == 0 ? mask : CTL_IN_NONE;
 }
 
 void
@@ -121,7 +121,7 @@ ctl_learn_create(struct ctl_ctx *ctx)
 
 		ctl_ports_of(ctx->cfg, &ports);
 		l->pair_ports = ctl_learn_state_ports(l->state, &ports);
-		if (l->pair_ports == UINT32_MAX) {
+		if (l->pair_ports == CTL_IN_NONE) {
 			LEARN_LOG(WARNING, "%s",
 					"the pair that was learning when vigild stopped is not in the "
 					"config any more: its session is kept but learns nothing");
@@ -503,6 +503,17 @@ learn(struct ctl_store_reader *rd, const struct ctl_ports *ports, const json_t *
 		snprintf(err, errlen,
 				"no learning session yet: start one with PUT /api/v1/mode "
 				"{\"mode\": \"learn\"}");
+		errno = ENOENT;
+		return NULL;
+	}
+	if (f.in_mask == CTL_IN_NONE) {
+		json_t *pair = json_object_get(state, "pair");
+
+		snprintf(err, errlen,
+				"the session learnt the pair %s-%s, whose ports are not in the config "
+				"any more; start another",
+				json_string_value(json_array_get(pair, 0)) ?: "?",
+				json_string_value(json_array_get(pair, 1)) ?: "?");
 		errno = ENOENT;
 		return NULL;
 	}

@@ -55,7 +55,7 @@ void ctl_ports_of(const struct vg_config *cfg, struct ctl_ports *out);
 
 /*
  * The ports a state's session learns, as a mask over ports (0: all, a global session;
- * UINT32_MAX: a pair none of whose names is among ports).
+ * CTL_IN_NONE: a pair none of whose names is among ports).
  */
 uint32_t ctl_learn_state_ports(const json_t *state, const struct ctl_ports *ports);
 json_t *ctl_learn_state(struct ctl_learn *l); /* a copy */

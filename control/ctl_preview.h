@@ -57,11 +57,15 @@ ctl_flow_obs(const struct ctl_flow_key_sum *k)
 	return o;
 }
 
-/* True when k passes in_mask (0: every key). */
+/* An ingress port mask that no key passes: a pair none of whose ports is known. */
+#define CTL_IN_NONE UINT32_MAX
+
+/* True when k passes in_mask (0: every key; CTL_IN_NONE: none). */
 static inline bool
 ctl_flow_in_mask(const struct ctl_flow_key_sum *k, uint32_t in_mask)
 {
-	return in_mask == 0 || (k->in_port < 32 && (in_mask >> k->in_port & 1));
+	return in_mask == 0 ||
+	       (in_mask != CTL_IN_NONE && k->in_port < 32 && (in_mask >> k->in_port & 1));
 }
 
 /* The port name of an observation, or NULL (JSON null) when not known. */
