@@ -713,22 +713,51 @@ cmd_workers(void)
 	return EXIT_OK;
 }
 
+/* The pairs with a mode of their own, one line each: "pair outside-inside: learn". */
+static void
+print_pairs(const json_t *pairs)
+{
+	const json_t *p;
+	size_t k;
+
+	json_array_foreach(pairs, k, p)
+	{
+		if (!json_is_true(json_object_get(p, "own")))
+			continue;
+		printf("pair %s-%s: %s\n",
+				json_string_value(json_array_get(json_object_get(p, "ports"), 0)),
+				json_string_value(json_array_get(json_object_get(p, "ports"), 1)),
+				json_string_value(json_object_get(p, "mode")));
+	}
+}
+
+/* mode [enforce|dry-run|learn [--pair PORT]] */
 static int
 cmd_mode(int argc, char **argv, int i)
 {
+	const char *mode = NULL, *pair = NULL;
 	struct reply r;
 	int rc;
 
-	if (i < argc) {
-		json_t *body;
-		char *s;
-
-		if (i + 1 < argc) {
-			fprintf(stderr, "vigilctl: mode takes one argument: enforce, dry-run or learn\n");
-			return EXIT_USAGE;
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--pair") == 0 && i + 1 < argc) {
+			pair = argv[++i];
+		} else if (mode == NULL && argv[i][0] != '-') {
+			mode = argv[i];
+		} else {
+			mode = pair = NULL;
+			break;
 		}
-		body = json_pack("{s:s}", "mode", argv[i]);
-		s = json_dumps(body, JSON_COMPACT);
+	}
+	if (i < argc || (pair != NULL && mode == NULL)) {
+		fprintf(stderr, "vigilctl: mode [enforce|dry-run|learn [--pair PORT]]\n");
+		return EXIT_USAGE;
+	}
+	if (mode != NULL) {
+		json_t *body = pair != NULL ? json_pack("{s:s, s:s}", "mode", mode, "pair", pair)
+					    : json_pack("{s:s}", "mode", mode);
+		char *s = json_dumps(body, JSON_COMPACT);
+
 		json_decref(body);
 		rc = request("PUT", "/api/v1/mode", "application/json", s, strlen(s), NULL, &r);
 		free(s);
@@ -743,11 +772,15 @@ cmd_mode(int argc, char **argv, int i)
 		rc = report_error(&r);
 	else if (g.json)
 		print_json(r.json);
-	else if (json_object_get(r.json, "previous") != NULL)
-		printf("mode %s (was %s)\n", json_string_value(json_object_get(r.json, "mode")),
-				json_string_value(json_object_get(r.json, "previous")));
-	else
-		printf("%s\n", json_string_value(json_object_get(r.json, "mode")));
+	else {
+		if (json_object_get(r.json, "previous") != NULL)
+			printf("mode %s (was %s)\n",
+					json_string_value(json_object_get(r.json, "mode")),
+					json_string_value(json_object_get(r.json, "previous")));
+		else
+			printf("%s\n", json_string_value(json_object_get(r.json, "mode")));
+		print_pairs(json_object_get(r.json, "pairs"));
+	}
 	reply_free(&r);
 	return rc;
 }
@@ -778,7 +811,7 @@ verdict_cell(const json_t *v)
 	return json_string(s);
 }
 
-/* policy preview FILE [--since T] [--until T] [--limit N] */
+/* policy preview FILE [--since T] [--until T] [--limit N] [--pair PORT] */
 static int
 cmd_policy_preview(int argc, char **argv, int i)
 {
@@ -808,11 +841,13 @@ cmd_policy_preview(int argc, char **argv, int i)
 			i++;
 		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
 			query_add(&q, "limit", argv[++i]);
+		} else if (strcmp(argv[i], "--pair") == 0 && i + 1 < argc) {
+			query_add(&q, "pair", argv[++i]);
 		} else if (file == NULL && (argv[i][0] != '-' || argv[i][1] == '\0')) {
 			file = argv[i];
 		} else {
 			fprintf(stderr, "vigilctl: policy preview FILE [--since T] [--until T] "
-					"[--limit N]\n");
+					"[--limit N] [--pair PORT]\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -1531,7 +1566,8 @@ usage(FILE *out)
 			"  workers                         per worker and per queue: rates, drops, "
 			"flows, handoffs\n"
 			"  health | ready                  liveness and readiness\n"
-			"  mode [enforce|dry-run|learn]    show or set the mode\n"
+			"  mode [enforce|dry-run|learn [--pair PORT]]\n"
+			"                                  show or set the mode (of PORT's pair alone)\n"
 			"  policy get [-o FILE]            the policy in force\n"
 			"  policy validate FILE            check a policy (- for stdin); nothing "
 			"changes\n"
@@ -1540,7 +1576,7 @@ usage(FILE *out)
 			"  policy versions [--limit N]     stored versions, newest first\n"
 			"  policy show VERSION             the text of a stored version\n"
 			"  policy rollback VERSION         apply a stored version again\n"
-			"  policy preview FILE [--since T] [--until T] [--limit N]\n"
+			"  policy preview FILE [--since T] [--until T] [--limit N] [--pair PORT]\n"
 			"                                  which stored flows FILE would give another\n"
 			"                                  verdict (default: the last hour; 1h = -1h)\n"
 			"  policy rule NAME enforce|dry-run  promote a dry-run rule (or back): a new "

@@ -759,6 +759,11 @@ run(const struct vg_config *cfg, const struct options *opts)
 	if (sections.store_present) {
 		char err[256];
 
+		for (unsigned i = 0; i < cfg->n_ports && i < CTL_STORE_MAX_PORTS; i++)
+			snprintf(sections.store.port_names[i], sizeof(sections.store.port_names[i]),
+					"%s", cfg->ports[i].name);
+		sections.store.n_ports = cfg->n_ports < CTL_STORE_MAX_PORTS ? cfg->n_ports
+									    : CTL_STORE_MAX_PORTS;
 		store = ctx.store = ctl_store_open(&sections.store, err, sizeof(err));
 		if (store == NULL) {
 			MAIN_LOG(ERR, "store %s: %s", sections.store.path, err);

@@ -354,7 +354,7 @@ ctl_api_metrics(struct ctl_ctx *ctx)
 const char *
 ctl_api_mode(struct ctl_ctx *ctx)
 {
-	if (ctl_learn_active(ctx->learn))
+	if (ctl_learn_global(ctx->learn))
 		return "learn";
 	return dp_mode(ctx->dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce";
 }
@@ -364,8 +364,32 @@ ctl_api_mode(struct ctl_ctx *ctx)
 struct mode_arg {
 	enum dp_mode mode;
 	bool learn;
+	int pair; /* -1: the global mode */
 	char who[64];
 };
+
+/* A pair's mode (control lcore): its ports in the dry mask or not, or learning. */
+static int
+set_pair_mode(struct ctl_ctx *ctx, const struct mode_arg *a)
+{
+	const struct vg_config *cfg = ctx->cfg;
+	uint32_t mask = 1u << cfg->pairs[a->pair].a | 1u << cfg->pairs[a->pair].b;
+	int rc;
+
+	if (a->learn)
+		return ctl_learn_start(ctx->learn, a->who, a->pair);
+	if (ctl_learn_pair_ports(ctx->learn) == mask) {
+		rc = ctl_learn_stop(ctx->learn, a->who);
+		if (rc != 0)
+			return rc;
+	}
+	dp_set_dry_ports(ctx->dp, a->mode == DP_MODE_DRY_RUN ? dp_dry_ports(ctx->dp) | mask
+							     : dp_dry_ports(ctx->dp) & ~mask);
+	CTL_LOG(NOTICE, "pair %s-%s set to %s by %s", cfg->ports[cfg->pairs[a->pair].a].name,
+			cfg->ports[cfg->pairs[a->pair].b].name,
+			a->mode == DP_MODE_DRY_RUN ? "dry-run" : "enforce", a->who);
+	return 0;
+}
 
 static int
 set_mode_call(struct ctl_ctx *ctx, void *p)
@@ -373,10 +397,12 @@ set_mode_call(struct ctl_ctx *ctx, void *p)
 	struct mode_arg *a = p;
 	int rc;
 
+	if (a->pair >= 0)
+		return set_pair_mode(ctx, a);
 	/* Learning runs as dry-run; another mode ends the session (recorded in the store). */
 	if (a->learn)
-		return ctl_learn_start(ctx->learn, a->who);
-	if (ctl_learn_active(ctx->learn)) {
+		return ctl_learn_start(ctx->learn, a->who, -1);
+	if (ctl_learn_global(ctx->learn)) {
 		rc = ctl_learn_stop(ctx->learn, a->who);
 		if (rc != 0)
 			return rc;
@@ -435,15 +461,81 @@ ctl_api_operation(struct ctl_ctx *ctx, uint64_t id)
 }
 
 int
+ctl_api_pair_of(struct ctl_ctx *ctx, const char *port)
+{
+	const struct vg_config *cfg = ctx->cfg;
+
+	for (unsigned i = 0; cfg != NULL && i < cfg->n_pairs; i++)
+		if (strcmp(cfg->ports[cfg->pairs[i].a].name, port) == 0 ||
+				strcmp(cfg->ports[cfg->pairs[i].b].name, port) == 0)
+			return (int)i;
+	return -1;
+}
+
+json_t *
+ctl_api_pair_modes(struct ctl_ctx *ctx)
+{
+	const struct vg_config *cfg = ctx->cfg;
+	uint32_t dry = dp_dry_ports(ctx->dp), learn = ctl_learn_pair_ports(ctx->learn);
+	const char *global = ctl_api_mode(ctx);
+	json_t *a = json_array();
+
+	for (unsigned i = 0; cfg != NULL && i < cfg->n_pairs; i++) {
+		uint32_t mask = 1u << cfg->pairs[i].a | 1u << cfg->pairs[i].b;
+		const char *m = learn == mask			 ? "learn"
+				: (dry & mask) == mask		 ? "dry-run"
+				: strcmp(global, "enforce") != 0 ? global
+								 : "enforce";
+
+		json_array_append_new(
+				a, json_pack("{s:[s, s], s:s, s:b}", "ports",
+						   cfg->ports[cfg->pairs[i].a].name,
+						   cfg->ports[cfg->pairs[i].b].name, "mode", m,
+						   "own", learn == mask || (dry & mask) == mask));
+	}
+	return a;
+}
+
+int
 ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op, char *err,
 		size_t errlen)
 {
-	char what[128];
+	return ctl_api_set_pair_mode(ctx, mode, NULL, who, op, err, errlen);
+}
+
+int
+ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *mode, const char *pair, const char *who,
+		uint64_t *op, char *err, size_t errlen)
+{
+	char what[160];
 	struct mode_arg *a = calloc(1, sizeof(*a));
 	int rc;
 
 	if (a == NULL)
 		return -ENOMEM;
+	a->pair = -1;
+	if (pair != NULL) {
+		a->pair = ctl_api_pair_of(ctx, pair);
+		if (a->pair < 0) {
+			snprintf(err, errlen, "pair: no pair has a port named '%.32s'", pair);
+			free(a);
+			return -EINVAL;
+		}
+	}
+	/* One learning session at a time (control checks again: ctl_learn_start). */
+	if (strcmp(mode, "learn") == 0 && ctl_learn_active(ctx->learn) &&
+			(a->pair < 0 ? !ctl_learn_global(ctx->learn)
+				     : ctl_learn_pair_ports(
+						       ctx->learn) != (1u << ctx->cfg->pairs[a->pair].a |
+										      1u << ctx->cfg->pairs[a->pair].b))) {
+		snprintf(err, errlen,
+				"a learning session is running (%s): end it first (PUT /api/v1/mode "
+				"with enforce or dry-run%s)",
+				ctl_learn_global(ctx->learn) ? "global" : "of a pair",
+				ctl_learn_global(ctx->learn) ? "" : " and that pair");
+		free(a);
+		return -EEXIST;
+	}
 	if (strcmp(mode, "enforce") == 0) {
 		a->mode = DP_MODE_ENFORCE;
 	} else if (strcmp(mode, "dry-run") == 0) {
@@ -457,7 +549,11 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_
 		return -EINVAL;
 	}
 	snprintf(a->who, sizeof(a->who), "%s", who);
-	snprintf(what, sizeof(what), "set the mode to %s (by %.64s)", mode, who);
+	if (pair != NULL)
+		snprintf(what, sizeof(what), "set the mode of the pair of %.32s to %s (by %.64s)",
+				pair, mode, who);
+	else
+		snprintf(what, sizeof(what), "set the mode to %s (by %.64s)", mode, who);
 	rc = write_call(ctx, set_mode_call, a, free, what, op, err, errlen);
 	if (rc != -EBUSY && rc != -EINPROGRESS)
 		free(a);
@@ -941,16 +1037,28 @@ current_model(struct ctl_ctx *ctx, struct rl_policy **out, int64_t *version, cha
 
 int
 ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
-		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		size_t len, int64_t since, int64_t until, const char *pair, unsigned max_changes,
 		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
 {
 	struct rl_policy *cand = NULL, *cur = NULL;
 	json_t *summary = NULL;
 	struct vg_diag scratch;
+	struct ctl_ports ports;
+	uint32_t in_mask = 0;
 	int64_t version;
 	int rc;
 
 	*out = NULL;
+	ctl_ports_of(ctx->cfg, &ports);
+	if (pair != NULL) {
+		int i = ctl_api_pair_of(ctx, pair);
+
+		if (i < 0) {
+			snprintf(err, errlen, "pair: no pair has a port named '%.32s'", pair);
+			return -EINVAL;
+		}
+		in_mask = 1u << ctx->cfg->pairs[i].a | 1u << ctx->cfg->pairs[i].b;
+	}
 	/* Exactly what a PUT would check, compile included, so that a preview never shows a policy
 	 * that could not be applied. */
 	rc = ctl_api_text_validate(ctx, CTL_TEXT_POLICY, text, len, diag, &summary);
@@ -966,7 +1074,8 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 	}
 	rc = current_model(ctx, &cur, &version, err, errlen);
 	if (rc == 0) {
-		*out = ctl_preview_run(rd, cur, cand, since, until, max_changes, err, errlen);
+		*out = ctl_preview_run(rd, &ports, in_mask, cur, cand, since, until, max_changes,
+				err, errlen);
 		if (*out == NULL)
 			rc = -EIO;
 		else
@@ -1069,7 +1178,10 @@ ctl_api_learn(struct ctl_ctx *ctx, struct ctl_store_reader *rd, unsigned limit, 
 	}
 	rc = current_model(ctx, &cur, &version, err, errlen);
 	if (rc == 0) {
-		*out = ctl_learn_candidates(rd, state, cur, limit, err, errlen);
+		struct ctl_ports ports;
+
+		ctl_ports_of(ctx->cfg, &ports);
+		*out = ctl_learn_candidates(rd, &ports, state, cur, limit, err, errlen);
 		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
 	}
 	json_decref(state);
@@ -1094,7 +1206,10 @@ ctl_api_learn_proposal(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const j
 	rc = current_model(ctx, &cur, &version, err, errlen);
 	if (rc == 0) {
 		errno = 0;
-		*out = ctl_learn_proposal(rd, state, cur, only, err, errlen);
+		struct ctl_ports ports;
+
+		ctl_ports_of(ctx->cfg, &ports);
+		*out = ctl_learn_proposal(rd, &ports, state, cur, only, err, errlen);
 		rc = *out != NULL ? 0 : -(errno ? errno : EIO);
 	}
 	json_decref(state);

@@ -95,13 +95,14 @@ int ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t 
 /*
  * Policy preview (ctl_preview.h): validate and compile text as a PUT would (diag has the
  * positions), then classify the store's flow aggregates of [since, until) (Unix seconds; 0: no
- * bound) with it and with the policy in force, and list the changes (at most max_changes
- * groups; 0: all), reading with rd (the caller's read-only connection). 0 with *out, -EINVAL
- * (diag), -ENOTSUP (no store), or another -errno with err filled.
+ * bound) with it and with the policy in force (only the flows that came in on a port of the
+ * pair of port `pair` when it is not NULL: -EINVAL when no pair has it), and list the changes
+ * (at most max_changes groups; 0: all), reading with rd (the caller's read-only connection). 0
+ * with *out, -EINVAL (diag), -ENOTSUP (no store), or another -errno with err filled.
  */
 struct ctl_store_reader;
 int ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
-		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		size_t len, int64_t since, int64_t until, const char *pair, unsigned max_changes,
 		struct vg_diag *diag, json_t **out, char *err, size_t errlen);
 
 /*
@@ -138,10 +139,26 @@ json_t *ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsi
 /* The signature load report: files, rules read/loaded/rejected by reason, rejected rules. */
 json_t *ctl_api_signature_report(struct ctl_ctx *ctx);
 
-/* Mode: "enforce", "dry-run" or "learn" (dry-run while a learning session runs). */
+/* Mode: "enforce", "dry-run" or "learn" (dry-run while a global learning session runs). */
 const char *ctl_api_mode(struct ctl_ctx *ctx);
 int ctl_api_set_mode(struct ctl_ctx *ctx, const char *mode, const char *who, uint64_t *op,
 		char *err, size_t errlen);
+
+/*
+ * The mode of one port pair, named by either of its ports (pair NULL: the global mode, as
+ * ctl_api_set_mode): "dry-run" or "learn" put only that pair's ports in dry-run (learning that
+ * pair alone), "enforce" takes them back (ending the pair's session); the global mode applies
+ * to the other pairs. -EINVAL: no pair has that port; -EEXIST: another learning session runs
+ * (global or another pair's; also from ctl_api_set_mode's "learn" while a pair learns).
+ */
+int ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *mode, const char *pair, const char *who,
+		uint64_t *op, char *err, size_t errlen);
+
+/* The pair index of a port name, or -1. */
+int ctl_api_pair_of(struct ctl_ctx *ctx, const char *port);
+
+/* Each pair's mode: [{"ports": [a, b], "mode", "own": set for the pair, not global}]. */
+json_t *ctl_api_pair_modes(struct ctl_ctx *ctx);
 
 /*
  * A write whose outcome was not known when its caller answered (-EINPROGRESS):

@@ -24,6 +24,7 @@ struct ctl_learn {
 	pthread_mutex_t mu;
 	json_t *state; /* replaced whole under mu, never changed in place */
 	bool active;
+	uint32_t pair_ports; /* an active session's ports when it learns one pair; else 0 */
 };
 
 static int64_t
@@ -35,8 +36,35 @@ now_s(void)
 static json_t *
 idle_state(void)
 {
-	return json_pack("{s:b, s:n, s:n, s:s, s:[], s:s, s:n}", "active", 0, "since", "until",
-			"previous_mode", "enforce", "exclude", "by", "", "changed");
+	return json_pack("{s:b, s:n, s:n, s:s, s:[], s:s, s:n, s:n}", "active", 0, "since", "until",
+			"previous_mode", "enforce", "exclude", "by", "", "changed", "pair");
+}
+
+uint32_t
+ctl_learn_state_ports(const json_t *state, const struct ctl_ports *ports)
+{
+	json_t *pair = json_object_get(state, "pair"), *v;
+	uint32_t mask = 0;
+	size_t i;
+
+	if (!json_is_array(pair) || ports == NULL)
+		return 0;
+	json_array_foreach(pair, i, v)
+	{
+		for (unsigned p = 0; p < ports->n && p < 32; p++)
+			if (json_is_string(v) && strcmp(json_string_value(v), ports->name[p]) == 0)
+				mask |= 1u << p;
+	}
+	/* A pair whose ports are gone from the config learns nothing rather than everything. */
+	return mask != 0 || json_array_size(pair) == 0 ? mask : CTL_IN_NONE;
+}
+
+void
+ctl_ports_of(const struct vg_config *cfg, struct ctl_ports *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; cfg != NULL && i < cfg->n_ports && i < CTL_STORE_MAX_PORTS; i++)
+		out->name[out->n++] = cfg->ports[i].name;
 }
 
 /* The last recorded state, or NULL. */
@@ -88,7 +116,22 @@ ctl_learn_create(struct ctl_ctx *ctx)
 		return NULL;
 	}
 	l->active = json_is_true(json_object_get(l->state, "active"));
-	if (l->active) {
+	if (l->active && json_is_array(json_object_get(l->state, "pair"))) {
+		struct ctl_ports ports;
+
+		ctl_ports_of(ctx->cfg, &ports);
+		l->pair_ports = ctl_learn_state_ports(l->state, &ports);
+		if (l->pair_ports == CTL_IN_NONE) {
+			LEARN_LOG(WARNING, "%s",
+					"the pair that was learning when vigild stopped is not in the "
+					"config any more: its session is kept but learns nothing");
+			l->pair_ports = 0;
+		}
+		dp_set_dry_ports(ctx->dp, dp_dry_ports(ctx->dp) | l->pair_ports);
+		LEARN_LOG(NOTICE, "%s",
+				"a pair was learning when vigild stopped: learning again on its "
+				"ports (dry-run there)");
+	} else if (l->active) {
 		dp_set_mode(ctx->dp, DP_MODE_DRY_RUN);
 		LEARN_LOG(NOTICE, "%s",
 				"a learning session was active when vigild stopped: learning "
@@ -111,6 +154,25 @@ bool
 ctl_learn_active(struct ctl_learn *l)
 {
 	return l != NULL && __atomic_load_n(&l->active, __ATOMIC_ACQUIRE);
+}
+
+bool
+ctl_learn_global(struct ctl_learn *l)
+{
+	bool g;
+
+	if (!ctl_learn_active(l))
+		return false;
+	pthread_mutex_lock(&l->mu);
+	g = !json_is_array(json_object_get(l->state, "pair"));
+	pthread_mutex_unlock(&l->mu);
+	return g;
+}
+
+uint32_t
+ctl_learn_pair_ports(struct ctl_learn *l)
+{
+	return l != NULL ? __atomic_load_n(&l->pair_ports, __ATOMIC_ACQUIRE) : 0;
 }
 
 json_t *
@@ -155,28 +217,51 @@ set_state(struct ctl_learn *l, json_t *s, const char *who)
 }
 
 int
-ctl_learn_start(struct ctl_learn *l, const char *who)
+ctl_learn_start(struct ctl_learn *l, const char *who, int pair)
 {
-	json_t *s = ctl_learn_state(l);
+	const struct vg_config *cfg = l->ctx->cfg;
+	json_t *s = ctl_learn_state(l), *cur_pair;
+	uint32_t mask = 0;
+	bool dry_before;
 	int rc;
 
 	if (s == NULL)
 		return -ENOMEM;
-	/* Learning already: the session and its window go on. */
-	if (json_is_true(json_object_get(s, "active"))) {
-		json_decref(s);
-		return 0;
+	if (pair >= 0) {
+		if (cfg == NULL || (unsigned)pair >= cfg->n_pairs) {
+			json_decref(s);
+			return -EINVAL;
+		}
+		mask = 1u << cfg->pairs[pair].a | 1u << cfg->pairs[pair].b;
 	}
-	json_object_set_new(s, "previous_mode",
-			json_string(dp_mode(l->ctx->dp) == DP_MODE_DRY_RUN ? "dry-run"
-									   : "enforce"));
+	cur_pair = json_object_get(s, "pair");
+	/* Learning already: the session and its window go on; one session at a time. */
+	if (json_is_true(json_object_get(s, "active"))) {
+		bool same = pair < 0 ? !json_is_array(cur_pair) : l->pair_ports == mask;
+
+		json_decref(s);
+		return same ? 0 : -EEXIST;
+	}
+	dry_before = dp_mode(l->ctx->dp) == DP_MODE_DRY_RUN ||
+		     (mask != 0 && (dp_dry_ports(l->ctx->dp) & mask) == mask);
+	json_object_set_new(s, "previous_mode", json_string(dry_before ? "dry-run" : "enforce"));
 	json_object_set_new(s, "active", json_true());
 	json_object_set_new(s, "since", json_integer(now_s()));
 	json_object_set_new(s, "until", json_null());
+	json_object_set_new(s, "pair",
+			pair < 0 ? json_null()
+				 : json_pack("[s, s]", cfg->ports[cfg->pairs[pair].a].name,
+						   cfg->ports[cfg->pairs[pair].b].name));
 	rc = set_state(l, s, who);
-	if (rc == 0) {
+	if (rc == 0 && pair < 0) {
 		dp_set_mode(l->ctx->dp, DP_MODE_DRY_RUN);
 		LEARN_LOG(NOTICE, "learning started by %s (dry-run)", who);
+	} else if (rc == 0) {
+		__atomic_store_n(&l->pair_ports, mask, __ATOMIC_RELEASE);
+		dp_set_dry_ports(l->ctx->dp, dp_dry_ports(l->ctx->dp) | mask);
+		LEARN_LOG(NOTICE, "learning started by %s on the pair %s-%s (dry-run there)", who,
+				cfg->ports[cfg->pairs[pair].a].name,
+				cfg->ports[cfg->pairs[pair].b].name);
 	}
 	return rc;
 }
@@ -185,6 +270,8 @@ int
 ctl_learn_stop(struct ctl_learn *l, const char *who)
 {
 	json_t *s = ctl_learn_state(l);
+	uint32_t mask = ctl_learn_pair_ports(l);
+	bool was_dry;
 
 	if (s == NULL)
 		return -ENOMEM;
@@ -192,9 +279,15 @@ ctl_learn_stop(struct ctl_learn *l, const char *who)
 		json_decref(s);
 		return 0;
 	}
+	was_dry = strcmp(json_string_value(json_object_get(s, "previous_mode")) ?: "", "dry-run") ==
+		  0;
 	json_object_set_new(s, "active", json_false());
 	json_object_set_new(s, "until", json_integer(now_s()));
 	LEARN_LOG(NOTICE, "learning stopped by %s", who);
+	/* A pair goes back to what it was; the global mode is the caller's to set. */
+	if (mask != 0 && !was_dry)
+		dp_set_dry_ports(l->ctx->dp, dp_dry_ports(l->ctx->dp) & ~mask);
+	__atomic_store_n(&l->pair_ports, 0, __ATOMIC_RELEASE);
 	return set_state(l, s, who);
 }
 
@@ -367,16 +460,24 @@ ctl_learn_check_exclusions(const json_t *exclude, char *err, size_t errlen)
 
 /* Learning from the store ------------------------------------------------------------------- */
 
+struct feed {
+	struct rl_learn *l;
+	uint32_t in_mask;
+};
+
 static int
 feed(const struct ctl_flow_key_sum *k, void *arg)
 {
+	struct feed *f = arg;
 	struct rl_obs o = ctl_flow_obs(k);
 	int rc;
 
+	if (!ctl_flow_in_mask(k, f->in_mask))
+		return 0; /* another pair's */
 	/* ICMP keys carry no port a rule can name: one key per (src, dst, proto) */
 	if (o.proto != 6 && o.proto != 17 && o.proto != 132)
 		o.dport = 0;
-	rc = rl_learn_add(arg, &o);
+	rc = rl_learn_add(f->l, &o);
 	return rc == -ENOMEM ? rc : 0; /* past the bound: counted, and the scan goes on */
 }
 
@@ -390,9 +491,10 @@ window(const json_t *state, int64_t *since, int64_t *until)
 }
 
 static struct rl_learn *
-learn(struct ctl_store_reader *rd, const json_t *state, const struct rl_policy *cur, char *err,
-		size_t errlen)
+learn(struct ctl_store_reader *rd, const struct ctl_ports *ports, const json_t *state,
+		const struct rl_policy *cur, char *err, size_t errlen)
 {
+	struct feed f = { .in_mask = ctl_learn_state_ports(state, ports) };
 	struct rl_learn *l;
 	int64_t since, until, rc;
 
@@ -404,14 +506,29 @@ learn(struct ctl_store_reader *rd, const json_t *state, const struct rl_policy *
 		errno = ENOENT;
 		return NULL;
 	}
+	if (f.in_mask == CTL_IN_NONE) {
+		json_t *pair = json_object_get(state, "pair");
+
+		snprintf(err, errlen,
+				"the session learnt the pair %s-%s, whose ports are not in the config "
+				"any more; start another",
+				json_string_value(json_array_get(pair, 0)) ?: "?",
+				json_string_value(json_array_get(pair, 1)) ?: "?");
+		errno = ENOENT;
+		return NULL;
+	}
 	l = rl_learn_create(cur, 0, 0);
 	if (l == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (ports != NULL)
+		rl_learn_set_ports(l, ports->name, ports->n);
+	f.l = l;
 	rc = add_exclusions(l, json_object_get(state, "exclude"), err, errlen);
 	if (rc == 0) {
-		rc = ctl_store_scan_flow_keys(rd, since, until, feed, l, err, errlen);
+		rc = ctl_store_scan_flow_keys(rd, since, until, ports != NULL ? ports->name : NULL,
+				ports != NULL ? ports->n : 0, feed, &f, err, errlen);
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
 	}
@@ -438,17 +555,26 @@ strs_json(char *const *v, unsigned n)
 }
 
 static json_t *
-obs_json(const struct rl_obs *o)
+port_json(const struct ctl_ports *ports, const struct rl_obs *o)
+{
+	const char *in = ctl_obs_port(ports, o);
+
+	return in != NULL ? json_string(in) : json_null();
+}
+
+static json_t *
+obs_json(const struct ctl_ports *ports, const struct rl_obs *o)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	int af = o->family == 4 ? AF_INET : AF_INET6;
 
 	inet_ntop(af, o->src, src, sizeof(src));
 	inet_ntop(af, o->dst, dst, sizeof(dst));
-	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst", dst,
-			"dport", o->dport, "proto", o->proto, "flows", (json_int_t)o->flows,
-			"packets", (json_int_t)o->packets, "bytes", (json_int_t)o->bytes, "first",
-			(json_int_t)o->first, "last", (json_int_t)o->last);
+	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst",
+			dst, "dport", o->dport, "proto", o->proto, "in_port", port_json(ports, o),
+			"flows", (json_int_t)o->flows, "packets", (json_int_t)o->packets, "bytes",
+			(json_int_t)o->bytes, "first", (json_int_t)o->first, "last",
+			(json_int_t)o->last);
 }
 
 static json_t *
@@ -465,10 +591,11 @@ stats_json(const struct rl_learn *l)
 }
 
 json_t *
-ctl_learn_candidates(struct ctl_store_reader *rd, const json_t *state, const struct rl_policy *cur,
-		unsigned limit, char *err, size_t errlen)
+ctl_learn_candidates(struct ctl_store_reader *rd, const struct ctl_ports *ports,
+		const json_t *state, const struct rl_policy *cur, unsigned limit, char *err,
+		size_t errlen)
 {
-	struct rl_learn *l = learn(rd, state, cur, err, errlen);
+	struct rl_learn *l = learn(rd, ports, state, cur, err, errlen);
 	json_t *cands, *out;
 	int64_t since, until;
 
@@ -480,13 +607,16 @@ ctl_learn_candidates(struct ctl_store_reader *rd, const json_t *state, const str
 		const struct rl_learn_cand *c = rl_learn_candidate(l, i);
 		json_t *samples = json_array();
 
+		struct rl_obs in = { .in_known = c->in_known, .in_port = c->in_port };
+
 		for (unsigned j = 0; j < c->n_samples; j++)
-			json_array_append_new(samples, obs_json(&c->samples[j]));
+			json_array_append_new(samples, obs_json(ports, &c->samples[j]));
 		json_array_append_new(cands,
-				json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, "
-					  "s:I, s:I, s:I, s:o}",
+				json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, "
+					  "s:I, s:I, s:I, s:I, s:o}",
 						"id", c->id, "family", c->family, "proto", c->proto,
-						"from", strs_json(c->from, c->n_from), "to",
+						"in_port", port_json(ports, &in), "from",
+						strs_json(c->from, c->n_from), "to",
 						strs_json(c->to, c->n_to), "ports",
 						strs_json(c->ports, c->n_ports), "keys",
 						(json_int_t)c->keys, "flows", (json_int_t)c->flows,
@@ -510,6 +640,7 @@ ctl_learn_candidates(struct ctl_store_reader *rd, const json_t *state, const str
 struct check {
 	struct rl_learn *excl; /* exclusions only */
 	const struct rl_policy *prop;
+	uint32_t in_mask;
 	uint64_t observed, allowed, not_allowed, excluded;
 };
 
@@ -517,11 +648,12 @@ static int
 check_one(const struct ctl_flow_key_sum *k, void *arg)
 {
 	struct check *c = arg;
-	struct rl_obs o = { .family = k->family, .proto = k->proto, .dport = k->dport };
+	struct rl_obs o = ctl_flow_obs(k);
 	struct rl_verdict v;
 
-	memcpy(o.src, k->src, sizeof(o.src));
-	memcpy(o.dst, k->dst, sizeof(o.dst));
+	if (!ctl_flow_in_mask(k, c->in_mask))
+		return 0;
+	o.packets = o.bytes = o.flows = 0;
 	if (rl_learn_add(c->excl, &o) == 1) {
 		c->excluded++;
 		return 0;
@@ -536,14 +668,15 @@ check_one(const struct ctl_flow_key_sum *k, void *arg)
 }
 
 json_t *
-ctl_learn_proposal(struct ctl_store_reader *rd, const json_t *state, const struct rl_policy *cur,
-		const json_t *only, char *err, size_t errlen)
+ctl_learn_proposal(struct ctl_store_reader *rd, const struct ctl_ports *ports, const json_t *state,
+		const struct rl_policy *cur, const json_t *only, char *err, size_t errlen)
 {
-	struct rl_learn *l = learn(rd, state, cur, err, errlen);
+	struct rl_learn *l = learn(rd, ports, state, cur, err, errlen);
 	enum rl_action def = cur != NULL && rl_policy_default(cur) != RL_ACT_ALLOW
 					     ? rl_policy_default(cur)
 					     : RL_ACT_DROP;
-	struct check chk = { 0 };
+	struct check chk = { .in_mask = ctl_learn_state_ports(state, ports) };
+	struct rl_env env = { 0 };
 	struct vg_diag d;
 	bool *include = NULL;
 	int64_t since, until;
@@ -575,19 +708,28 @@ ctl_learn_proposal(struct ctl_store_reader *rd, const json_t *state, const struc
 	} else {
 		n_rules = rl_learn_n_candidates(l);
 	}
+	if (chk.in_mask != 0)
+		rl_learn_set_scope(l, chk.in_mask,
+				cur != NULL ? rl_policy_default(cur) : RL_ACT_ALLOW);
 	text = rl_learn_proposal(l, def, include, since, until > 0 ? until - 60 : now_s(), &len);
 	free(include);
 	if (text == NULL)
 		goto oom;
 	vg_diag_init(&d);
-	chk.prop = rl_policy_load_buf("proposal", text, len, NULL, &d);
+	if (ports != NULL) {
+		env.ports = ports->name;
+		env.n_ports = ports->n;
+	}
+	chk.prop = rl_policy_load_buf("proposal", text, len, &env, &d);
 	vg_diag_free(&d);
 	chk.excl = rl_learn_create(NULL, 1, 1);
 	if (chk.prop == NULL || chk.excl == NULL ||
 			add_exclusions(chk.excl, json_object_get(state, "exclude"), err, errlen) !=
 					0 ||
-			ctl_store_scan_flow_keys(rd, since, until, check_one, &chk, err, errlen) <
-					0) {
+			ctl_store_scan_flow_keys(rd, since, until,
+					ports != NULL ? ports->name : NULL,
+					ports != NULL ? ports->n : 0, check_one, &chk, err,
+					errlen) < 0) {
 		if (chk.prop == NULL)
 			snprintf(err, errlen,
 					"the proposal does not load (a bug: please report it)");

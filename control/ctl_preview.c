@@ -9,12 +9,21 @@
 #include "rl_key.h"
 #include "rl_preview.h"
 
+struct feed {
+	struct rl_preview *pv;
+	uint32_t in_mask;
+};
+
 static int
 add_key(const struct ctl_flow_key_sum *k, void *arg)
 {
-	struct rl_obs o = ctl_flow_obs(k);
+	struct feed *f = arg;
+	struct rl_obs o;
 
-	return rl_preview_add(arg, &o);
+	if (!ctl_flow_in_mask(k, f->in_mask))
+		return 0;
+	o = ctl_flow_obs(k);
+	return rl_preview_add(f->pv, &o);
 }
 
 static json_t *
@@ -38,15 +47,17 @@ verdict_json(const struct rl_policy *p, const struct rl_verdict *v)
 }
 
 static json_t *
-obs_json(const struct rl_obs *o)
+obs_json(const struct ctl_ports *ports, const struct rl_obs *o)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	int af = o->family == 4 ? AF_INET : AF_INET6;
+	const char *in = ctl_obs_port(ports, o);
 
 	inet_ntop(af, o->src, src, sizeof(src));
 	inet_ntop(af, o->dst, dst, sizeof(dst));
-	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst", dst,
-			"dport", o->dport, "proto", o->proto, "flows", (json_int_t)o->flows,
+	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst",
+			dst, "dport", o->dport, "proto", o->proto, "in_port",
+			in != NULL ? json_string(in) : json_null(), "flows", (json_int_t)o->flows,
 			"packets", (json_int_t)o->packets, "bytes", (json_int_t)o->bytes, "first",
 			(json_int_t)o->first, "last", (json_int_t)o->last);
 }
@@ -60,12 +71,29 @@ mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-json_t *
-ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
-		const struct rl_policy *cand, int64_t since, int64_t until, unsigned max_changes,
-		char *err, size_t errlen)
+static json_t *
+mask_json(const struct ctl_ports *ports, uint32_t in_mask)
 {
-	double t0 = mono_ms();
+	json_t *a;
+
+	if (in_mask == 0)
+		return json_null();
+	a = json_array();
+	for (unsigned i = 0; i < 32; i++)
+		if (in_mask >> i & 1)
+			json_array_append_new(a, ports != NULL && i < ports->n
+								 ? json_string(ports->name[i])
+								 : json_integer(i));
+	return a;
+}
+
+json_t *
+ctl_preview_run(struct ctl_store_reader *r, const struct ctl_ports *ports, uint32_t in_mask,
+		const struct rl_policy *cur, const struct rl_policy *cand, int64_t since,
+		int64_t until, unsigned max_changes, char *err, size_t errlen)
+{
+	double t0 = mono_ms(), scan_ms;
+	struct feed f = { .in_mask = in_mask };
 	struct rl_preview_totals t;
 	const struct rl_preview_group *g;
 	struct rl_preview *pv;
@@ -78,7 +106,10 @@ ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rc = ctl_store_scan_flow_keys(r, since, until, add_key, pv, err, errlen);
+	f.pv = pv;
+	rc = ctl_store_scan_flow_keys(r, since, until, ports != NULL ? ports->name : NULL,
+			ports != NULL ? ports->n : 0, add_key, &f, err, errlen);
+	scan_ms = mono_ms() - t0;
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
@@ -92,7 +123,7 @@ ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
 		json_t *samples = json_array();
 
 		for (unsigned j = 0; j < g[i].n_samples; j++)
-			json_array_append_new(samples, obs_json(&g[i].samples[j]));
+			json_array_append_new(samples, obs_json(ports, &g[i].samples[j]));
 		json_array_append_new(changes,
 				json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 						"from", verdict_json(cur, &g[i].from), "to",
@@ -105,16 +136,18 @@ ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
 						(json_int_t)g[i].first, "last",
 						(json_int_t)g[i].last, "samples", samples));
 	}
-	out = json_pack("{s:{s:I, s:o}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b, s:f}",
+	out = json_pack("{s:{s:I, s:o}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:b, "
+			"s:f, s:f}",
 			"window", "since", (json_int_t)since, "until",
-			until > 0 ? json_integer(until) : json_null(), "totals", "aggregates",
-			(json_int_t)t.aggregates, "flows", (json_int_t)t.flows, "packets",
-			(json_int_t)t.packets, "bytes", (json_int_t)t.bytes, "changed_aggregates",
-			(json_int_t)t.changed_aggregates, "changed_flows",
-			(json_int_t)t.changed_flows, "changed_bytes", (json_int_t)t.changed_bytes,
-			"uncertain_aggregates", (json_int_t)t.uncertain_aggregates, "changes",
-			changes, "truncated", max_changes != 0 && n > max_changes, "elapsed_ms",
-			mono_ms() - t0);
+			until > 0 ? json_integer(until) : json_null(), "ports",
+			mask_json(ports, in_mask), "totals", "aggregates", (json_int_t)t.aggregates,
+			"flows", (json_int_t)t.flows, "packets", (json_int_t)t.packets, "bytes",
+			(json_int_t)t.bytes, "changed_aggregates", (json_int_t)t.changed_aggregates,
+			"changed_flows", (json_int_t)t.changed_flows, "changed_bytes",
+			(json_int_t)t.changed_bytes, "uncertain_aggregates",
+			(json_int_t)t.uncertain_aggregates, "changes", changes, "truncated",
+			max_changes != 0 && n > max_changes, "elapsed_ms", mono_ms() - t0,
+			"scan_ms", scan_ms);
 	rl_preview_free(pv);
 	if (out == NULL)
 		snprintf(err, errlen, "out of memory");

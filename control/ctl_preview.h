@@ -9,6 +9,7 @@
 #ifndef CTL_PREVIEW_H
 #define CTL_PREVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,15 +22,18 @@
 
 /*
  * Preview cand against cur (NULL: no policy in force) over [since, until) (Unix seconds; 0: no
- * bound). At most max_changes groups are listed (0: all; the totals count every one). Returns
- * {window: {since, until}, totals: {...}, changes: [{from: {verdict, rule, line, certain,
- * may_intervene}, to: {...}, aggregates, flows, packets, bytes, uncertain, first, last,
- * samples: [{src, dst, dport, proto, flows, packets, bytes, first, last}]}], truncated,
- * elapsed_ms}, or NULL with err filled.
+ * bound). ports names the stored ingress ports (NULL: none known, so every aggregate's port is
+ * unknown); in_mask, when not 0, keeps only the aggregates that came in on one of its ports
+ * (bit i: port i; a pair's preview), which leaves out those whose port is not known. At most
+ * max_changes groups are listed (0: all; the totals count every one). Returns {window: {since,
+ * until}, ports: [names] or null, totals: {...}, changes: [{from: {verdict, rule, line,
+ * certain, may_intervene}, to: {...}, aggregates, flows, packets, bytes, uncertain, first,
+ * last, samples: [{src, dst, dport, proto, in_port, flows, packets, bytes, first, last}]}],
+ * truncated, elapsed_ms, scan_ms}, or NULL with err filled.
  */
-json_t *ctl_preview_run(struct ctl_store_reader *r, const struct rl_policy *cur,
-		const struct rl_policy *cand, int64_t since, int64_t until, unsigned max_changes,
-		char *err, size_t errlen);
+json_t *ctl_preview_run(struct ctl_store_reader *r, const struct ctl_ports *ports, uint32_t in_mask,
+		const struct rl_policy *cur, const struct rl_policy *cand, int64_t since,
+		int64_t until, unsigned max_changes, char *err, size_t errlen);
 
 /* A stored flow key with its sums, as the preview and the learner take it. */
 static inline struct rl_obs
@@ -39,6 +43,8 @@ ctl_flow_obs(const struct ctl_flow_key_sum *k)
 		.family = k->family,
 		.proto = k->proto,
 		.dport = k->dport,
+		.in_known = k->in_port < RL_MAX_PORTS,
+		.in_port = k->in_port < RL_MAX_PORTS ? (uint8_t)k->in_port : 0,
 		.packets = k->packets,
 		.bytes = k->bytes,
 		.flows = k->flows,
@@ -49,6 +55,25 @@ ctl_flow_obs(const struct ctl_flow_key_sum *k)
 	memcpy(o.src, k->src, sizeof(o.src));
 	memcpy(o.dst, k->dst, sizeof(o.dst));
 	return o;
+}
+
+/* An ingress port mask that no key passes: a pair none of whose ports is known. */
+#define CTL_IN_NONE UINT32_MAX
+
+/* True when k passes in_mask (0: every key; CTL_IN_NONE: none). */
+static inline bool
+ctl_flow_in_mask(const struct ctl_flow_key_sum *k, uint32_t in_mask)
+{
+	return in_mask == 0 ||
+	       (in_mask != CTL_IN_NONE && k->in_port < 32 && (in_mask >> k->in_port & 1));
+}
+
+/* The port name of an observation, or NULL (JSON null) when not known. */
+static inline const char *
+ctl_obs_port(const struct ctl_ports *ports, const struct rl_obs *o)
+{
+	return ports != NULL && o->in_known && o->in_port < ports->n ? ports->name[o->in_port]
+								     : NULL;
 }
 
 #endif /* CTL_PREVIEW_H */

@@ -37,7 +37,7 @@ struct agg_key {
 	uint8_t verdict;
 	uint8_t family;
 	uint8_t app_proto; /* enum al_proto, 0: not known */
-	uint8_t pad[2];
+	uint16_t in_port;  /* config index of the initiator's ingress port */
 };
 
 /* Deltas: a flow that moves to its protocol's row takes its counts out of another (below). */
@@ -139,6 +139,7 @@ enum stmt_id {
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_FLOW,
+	ST_FLOW_HOUR,
 	ST_ALERT,
 	ST_ANOMALY,
 	ST_BASELINE,
@@ -154,10 +155,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_FLOW] = "INSERT INTO flows (minute, src, dst, dport, proto, verdict, app_proto, packets, "
-		    "bytes, flows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-		    "ON CONFLICT (minute, src, dst, dport, proto, verdict, app_proto) DO UPDATE SET "
-		    "packets = packets + excluded.packets, bytes = bytes + excluded.bytes, "
-		    "flows = flows + excluded.flows",
+		    "bytes, flows, in_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		    "ON CONFLICT (minute, src, dst, dport, proto, verdict, app_proto, in_port) "
+		    "DO UPDATE SET packets = packets + excluded.packets, "
+		    "bytes = bytes + excluded.bytes, flows = flows + excluded.flows",
+	/* The same parameters as ST_FLOW: the hour's row of the same key. */
+	[ST_FLOW_HOUR] = "INSERT INTO flows_hour (hour, src, dst, dport, proto, packets, bytes, "
+			 "flows, in_port, first, last) VALUES (?1 / 3600 * 3600, ?2, ?3, ?4, ?5, "
+			 "?8, ?9, ?10, ?11, ?1, ?1) "
+			 "ON CONFLICT (hour, src, dst, dport, proto, in_port) DO UPDATE SET "
+			 "packets = packets + excluded.packets, bytes = bytes + excluded.bytes, "
+			 "flows = flows + excluded.flows, first = min(first, excluded.first), "
+			 "last = max(last, excluded.last)",
 	[ST_ALERT] = "INSERT INTO alerts (uid, kind, severity, category, gid, sid, rev, signature, "
 		     "src, dst, sport, dport, proto, first_ns, last_ns, count, detector, action, "
 		     "flow_id, metric, observed, threshold, mean, stddev, sigma, window_ns, "
@@ -981,6 +990,7 @@ agg_key_of(const struct dp_event *ev, struct agg_key *k)
 	k->verdict = ev->flow.verdict;
 	k->family = ev->flow.family;
 	k->app_proto = ev->flow.app_proto < AL_PROTO__COUNT ? ev->flow.app_proto : 0;
+	k->in_port = ev->flow.in_port;
 }
 
 static void
@@ -1441,6 +1451,7 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 {
 	sqlite3_stmt *st = s->st[ST_FLOW];
 	char src[64], dst[64];
+	int rc;
 
 	/* A flow that moved to its protocol's row may leave nothing here: no row for it. */
 	if (v->packets == 0 && v->bytes == 0 && v->flows == 0)
@@ -1458,6 +1469,23 @@ write_agg(struct ctl_store *s, const struct agg_key *k, const struct agg_val *v)
 	sqlite3_bind_int64(st, 8, v->packets);
 	sqlite3_bind_int64(st, 9, v->bytes);
 	sqlite3_bind_int64(st, 10, v->flows);
+	sqlite3_bind_text(st, 11, k->in_port < s->o.n_ports ? s->o.port_names[k->in_port] : "", -1,
+			SQLITE_STATIC);
+	rc = step_done(st);
+	if (rc != SQLITE_OK)
+		return rc;
+	/* The hour's row, in the same transaction (ctl_store_schema.h, 3 -> 4). */
+	st = s->st[ST_FLOW_HOUR];
+	sqlite3_bind_int64(st, 1, k->minute);
+	sqlite3_bind_text(st, 2, src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, k->dport);
+	sqlite3_bind_int(st, 5, k->proto);
+	sqlite3_bind_int64(st, 8, v->packets);
+	sqlite3_bind_int64(st, 9, v->bytes);
+	sqlite3_bind_int64(st, 10, v->flows);
+	sqlite3_bind_text(st, 11, k->in_port < s->o.n_ports ? s->o.port_names[k->in_port] : "", -1,
+			SQLITE_STATIC);
 	return step_done(st);
 }
 
@@ -1923,6 +1951,19 @@ delete_old_flows(struct ctl_store *s, int64_t cutoff)
 			cutoff, RETENTION_CHUNK);
 }
 
+/*
+ * Delete the hours of flows_hour whose minutes are all gone from flows (a partly deleted hour
+ * stays: readers take the minutes of an hour that starts before the oldest minute kept).
+ */
+static int
+delete_old_hours(struct ctl_store *s)
+{
+	return delete_with(s,
+			"DELETE FROM flows_hour WHERE hour + 3600 <= "
+			"coalesce((SELECT min(minute) FROM flows), ?1)",
+			INT64_MAX, 0);
+}
+
 int
 ctl_store_retention(struct ctl_store *s)
 {
@@ -1944,7 +1985,7 @@ ctl_store_retention(struct ctl_store *s)
 static int
 run_retention(struct ctl_store *s)
 {
-	int total = 0, n;
+	int total = 0, n, rc;
 
 	if (s->db == NULL)
 		return -EIO;
@@ -1956,6 +1997,9 @@ run_retention(struct ctl_store *s)
 		if (n < 0)
 			return n;
 		total += n;
+		/* The hourly sums go with their minutes; derived rows, not counted. */
+		if (n > 0 && (rc = delete_old_hours(s)) < 0)
+			return rc;
 		n = delete_with(s,
 				"DELETE FROM anomalies WHERE id IN (SELECT id FROM anomalies WHERE "
 				"ts_ns < ?1 ORDER BY ts_ns LIMIT ?2)",
@@ -1994,6 +2038,8 @@ run_retention(struct ctl_store *s)
 							"minute FROM flows ORDER BY minute LIMIT 1 OFFSET ?1), "
 							"(SELECT max(minute) FROM flows))",
 							want - 1, 0);
+			if (n > 0 && (rc = delete_old_hours(s)) < 0)
+				return rc;
 			if (n == 0)
 				n = delete_with(s,
 						"DELETE FROM anomalies WHERE id IN (SELECT id FROM "

@@ -42,9 +42,12 @@
 #include "vg_yaml.h"
 
 /* The schema version this code writes; older databases are migrated on open. */
-#define CTL_STORE_SCHEMA_VERSION 3
+#define CTL_STORE_SCHEMA_VERSION 4
 
 #define CTL_STORE_PATH_LEN 256
+/* Port names the store maps in_port indexes to (VG_MAX_PORTS, VG_NAME_LEN). */
+#define CTL_STORE_MAX_PORTS 32
+#define CTL_STORE_PORT_NAME 32
 
 struct ctl_store_opts {
 	char path[CTL_STORE_PATH_LEN];
@@ -60,6 +63,12 @@ struct ctl_store_opts {
 	uint64_t retry_max_ms;		/* ... up to this */
 	bool check_on_open;		/* PRAGMA quick_check when opening */
 	uint32_t queue_batches;		/* batches handed to the writer at most (its bound) */
+	/*
+	 * Not from the `store:` section: the appliance's port names in config order (the
+	 * events' in_port indexes), as flows keep them. A port without a name is stored as ''.
+	 */
+	char port_names[CTL_STORE_MAX_PORTS][CTL_STORE_PORT_NAME];
+	unsigned n_ports;
 };
 
 /* Defaults: vigil.db, 30 days, 1 GiB, 1000 rows or 1 s per batch, 64k pending rows. */
@@ -298,28 +307,43 @@ struct ctl_flow_query {
 json_t *ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q, char *err,
 		size_t errlen);
 
+/* A flow key's ingress port that the store does not know (rows older than schema 4, or a name
+ * no longer in the config). */
+#define CTL_PORT_UNKNOWN UINT16_MAX
+
 /* One flow key of a window, its counts summed over the window's minutes (policy preview). */
 struct ctl_flow_key_sum {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;
 	uint16_t dport;
-	uint8_t src[16]; /* network order */
+	uint16_t in_port; /* index in the scan's port names, or CTL_PORT_UNKNOWN */
+	uint8_t src[16];  /* network order */
 	uint8_t dst[16];
 	uint64_t packets, bytes, flows;
 	int64_t first, last; /* Unix seconds of the first and last minute */
+};
+
+/* The appliance's port names in config order, as readers map stored names back to indexes. */
+struct ctl_ports {
+	const char *name[CTL_STORE_MAX_PORTS];
+	unsigned n;
 };
 
 /* Distinct keys one scan sums at most (about 100 bytes each). */
 #define CTL_STORE_SCAN_MAX_KEYS (4u << 20)
 
 /*
- * Call fn for every (src, dst, dport, proto) seen in [since, until) (Unix seconds, since rounded
- * down to its minute; 0: no bound), its rows summed over minutes, verdicts and application
- * protocols, in no particular order. fn returns 0 to go on or a negative errno to stop (returned
- * as is). Returns the keys visited, or -errno with err filled: -E2BIG past
- * CTL_STORE_SCAN_MAX_KEYS keys, -ENOMEM, -EIO.
+ * Call fn for every (src, dst, dport, proto, in_port) seen in [since, until) (Unix seconds,
+ * since rounded down to its minute; 0: no bound), its rows summed over minutes, verdicts and
+ * application protocols, in no particular order. in_port is the index of the stored port name
+ * in ports (the config's names, in order), or CTL_PORT_UNKNOWN. The hours wholly inside the
+ * window are read from the hourly sums (flows_hour), the minutes at its edges from flows, in one
+ * read transaction. fn returns 0 to go on or a negative errno to stop (returned as is). Returns
+ * the keys visited, or -errno with err filled: -E2BIG past CTL_STORE_SCAN_MAX_KEYS keys,
+ * -ENOMEM, -EIO.
  */
 int64_t ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
+		const char *const *ports, unsigned n_ports,
 		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,
 		size_t errlen);
 

@@ -249,8 +249,8 @@ row_json(sqlite3_stmt *st)
 			v = parsed ? parsed : name[0] == 'f' ? json_object() : json_null();
 		}
 		/* A flow whose protocol was not known is stored as '' (a key column): null here. */
-		if (strcmp(name, "app_proto") == 0 && json_is_string(v) &&
-				json_string_length(v) == 0) {
+		if ((strcmp(name, "app_proto") == 0 || strcmp(name, "in_port") == 0) &&
+				json_is_string(v) && json_string_length(v) == 0) {
 			json_decref(v);
 			v = json_null();
 		}
@@ -327,7 +327,8 @@ ctl_store_query_flows(struct ctl_store_reader *r, const struct ctl_flow_query *q
 	char a[64];
 	uint32_t limit = q->limit ? q->limit : 1000;
 
-	qb_add(&b, "SELECT minute, src, dst, dport, proto, verdict, app_proto, packets, bytes, flows "
+	qb_add(&b, "SELECT minute, src, dst, dport, proto, verdict, app_proto, in_port, packets, "
+		   "bytes, flows "
 		   "FROM flows");
 	if (q->since)
 		qb_int(&b, "minute >= ?", q->since / 60 * 60);
@@ -375,7 +376,9 @@ struct key_table {
 static uint64_t
 key_hash(const struct ctl_flow_key_sum *k)
 {
-	uint64_t h = (uint64_t)k->family << 40 | (uint64_t)k->proto << 32 | k->dport, w;
+	uint64_t h = (uint64_t)k->in_port << 48 | (uint64_t)k->family << 40 |
+		     (uint64_t)k->proto << 32 | k->dport,
+		 w;
 
 	for (unsigned i = 0; i < 16; i += 8) {
 		memcpy(&w, k->src + i, 8);
@@ -383,14 +386,24 @@ key_hash(const struct ctl_flow_key_sum *k)
 		memcpy(&w, k->dst + i, 8);
 		h = (h ^ (w + 0x632BE59BD9B4E019ULL)) * 0xff51afd7ed558ccdULL;
 	}
-	return h ^ (h >> 29);
+	/*
+	 * The table takes the low bits, which the products above draw only from the inputs' low
+	 * bits (for IPv4, the addresses' first bytes: the same network): fold every bit in
+	 * (murmur3's finaliser), or probe chains grow long.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 static bool
 key_eq(const struct ctl_flow_key_sum *a, const struct ctl_flow_key_sum *b)
 {
 	return a->family == b->family && a->proto == b->proto && a->dport == b->dport &&
-	       memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
+	       a->in_port == b->in_port && memcmp(a->src, b->src, 16) == 0 &&
+	       memcmp(a->dst, b->dst, 16) == 0;
 }
 
 static int
@@ -452,30 +465,38 @@ key_add(struct key_table *t, const struct ctl_flow_key_sum *k)
 	return 0;
 }
 
-int64_t
-ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
-		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,
-		size_t errlen)
+/* What one scan carries from row to row: the last source parsed, the ports' names. */
+struct scan {
+	struct key_table t;
+	char last_src[64];
+	uint8_t last_src_bin[16];
+	int last_fam;
+	const char *const *ports;
+	unsigned n_ports;
+};
+
+static uint16_t
+port_index(const struct scan *sc, const char *name)
 {
-	static const char sql[] = "SELECT src, dst, dport, proto, packets, bytes, flows, minute "
-				  "FROM flows WHERE minute >= ?1 AND minute < ?2";
-	struct key_table t = { 0 };
+	if (name == NULL || name[0] == '\0')
+		return CTL_PORT_UNKNOWN;
+	for (unsigned i = 0; i < sc->n_ports; i++)
+		if (sc->ports[i] != NULL && strcmp(sc->ports[i], name) == 0)
+			return (uint16_t)i;
+	return CTL_PORT_UNKNOWN;
+}
+
+/*
+ * Sum the rows of one statement (columns src, dst, dport, proto, packets, bytes, flows, first,
+ * last, in_port) into sc's table. 0, or -errno with err filled.
+ */
+static int64_t
+scan_rows(struct ctl_store_reader *r, struct scan *sc, sqlite3_stmt *st, char *err, size_t errlen)
+{
 	struct ctl_flow_key_sum k;
-	char last_src[64] = "";
-	uint8_t last_src_bin[16] = { 0 };
-	int last_fam = 0;
-	sqlite3_stmt *st;
 	int64_t rc = 0;
 	int step;
 
-	/* A window is read whole: map the file rather than copy it page by page. */
-	sqlite3_exec(r->db, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
-		return -EIO;
-	}
-	sqlite3_bind_int64(st, 1, since > 0 ? since / 60 * 60 : INT64_MIN);
-	sqlite3_bind_int64(st, 2, until > 0 ? until : INT64_MAX);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *src = (const char *)sqlite3_column_text(st, 0);
 		const char *dst = (const char *)sqlite3_column_text(st, 1);
@@ -483,45 +504,124 @@ ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t unti
 		if (src == NULL || dst == NULL)
 			continue;
 		memset(&k, 0, sizeof(k));
-		if (strcmp(src, last_src) != 0) {
-			snprintf(last_src, sizeof(last_src), "%s", src);
-			memset(last_src_bin, 0, sizeof(last_src_bin));
-			last_fam = inet_pton(AF_INET, src, last_src_bin) == 1	 ? 4
-				   : inet_pton(AF_INET6, src, last_src_bin) == 1 ? 6
-										 : 0;
+		if (strcmp(src, sc->last_src) != 0) {
+			snprintf(sc->last_src, sizeof(sc->last_src), "%s", src);
+			memset(sc->last_src_bin, 0, sizeof(sc->last_src_bin));
+			sc->last_fam = inet_pton(AF_INET, src, sc->last_src_bin) == 1	 ? 4
+				       : inet_pton(AF_INET6, src, sc->last_src_bin) == 1 ? 6
+											 : 0;
 		}
-		if (last_fam == 0 || inet_pton(last_fam == 4 ? AF_INET : AF_INET6, dst, k.dst) != 1)
+		if (sc->last_fam == 0 ||
+				inet_pton(sc->last_fam == 4 ? AF_INET : AF_INET6, dst, k.dst) != 1)
 			continue; /* not an address pair this code wrote */
-		k.family = (uint8_t)last_fam;
-		memcpy(k.src, last_src_bin, 16);
+		k.family = (uint8_t)sc->last_fam;
+		memcpy(k.src, sc->last_src_bin, 16);
 		k.dport = (uint16_t)sqlite3_column_int(st, 2);
 		k.proto = (uint8_t)sqlite3_column_int(st, 3);
 		k.packets = (uint64_t)sqlite3_column_int64(st, 4);
 		k.bytes = (uint64_t)sqlite3_column_int64(st, 5);
 		k.flows = (uint64_t)sqlite3_column_int64(st, 6);
-		k.first = k.last = sqlite3_column_int64(st, 7);
-		rc = key_add(&t, &k);
+		k.first = sqlite3_column_int64(st, 7);
+		k.last = sqlite3_column_int64(st, 8);
+		k.in_port = port_index(sc, (const char *)sqlite3_column_text(st, 9));
+		rc = key_add(&sc->t, &k);
 		if (rc != 0)
 			break;
 	}
 	if (rc == -E2BIG)
 		rerr(err, errlen,
-				"the window holds more than %u distinct (src, dst, dport, proto) keys; "
-				"choose a shorter one",
+				"the window holds more than %u distinct (src, dst, dport, proto, in_port) "
+				"keys; choose a shorter one",
 				CTL_STORE_SCAN_MAX_KEYS);
 	else if (rc == -ENOMEM)
 		rerr(err, errlen, "out of memory");
-	else if (step != SQLITE_DONE) {
+	else if (rc == 0 && step != SQLITE_DONE) {
 		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
 		rc = -EIO;
 	}
+	return rc;
+}
+
+/* Sum the rows of sql over [lo, hi) into sc. */
+static int64_t
+scan_range(struct ctl_store_reader *r, struct scan *sc, const char *sql, int64_t lo, int64_t hi,
+		char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t rc;
+
+	if (lo >= hi)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	rc = scan_rows(r, sc, st, err, errlen);
 	sqlite3_finalize(st);
-	for (uint32_t i = 0; rc == 0 && i < t.n; i++)
-		rc = fn(&t.v[i], arg);
+	return rc;
+}
+
+int64_t
+ctl_store_scan_flow_keys(struct ctl_store_reader *r, int64_t since, int64_t until,
+		const char *const *ports, unsigned n_ports,
+		int (*fn)(const struct ctl_flow_key_sum *k, void *arg), void *arg, char *err,
+		size_t errlen)
+{
+	static const char minutes[] =
+			"SELECT src, dst, dport, proto, packets, bytes, flows, minute, "
+			"minute, in_port FROM flows WHERE minute >= ?1 AND minute < ?2";
+	static const char hours[] = "SELECT src, dst, dport, proto, packets, bytes, flows, first, "
+				    "last, in_port FROM flows_hour WHERE hour >= ?1 AND hour < ?2";
+	struct scan sc = { .ports = ports, .n_ports = n_ports };
+	int64_t lo = since > 0 ? since / 60 * 60 : INT64_MIN, hi = until > 0 ? until : INT64_MAX;
+	int64_t oldest = INT64_MAX, h0, h1, rc;
+	sqlite3_stmt *st;
+
+	/* A window is read whole: map the file rather than copy it page by page. */
+	sqlite3_exec(r->db, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	/* One read transaction: the minutes and the hours of one snapshot. */
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		rerr(err, errlen, "query failed: %s", sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	/*
+	 * The hours wholly inside the window come from flows_hour, the minutes at its edges from
+	 * flows. An hour that retention cut (it starts before the oldest minute kept) is read
+	 * by its minutes, so both tables give the same sums.
+	 */
+	if (sqlite3_prepare_v2(r->db, "SELECT min(minute) FROM flows", -1, &st, NULL) ==
+			SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			oldest = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (oldest == INT64_MAX) {
+		rc = 0; /* no flows */
+		goto done;
+	}
+	if (lo < oldest)
+		lo = oldest;
+	h0 = lo % 3600 == 0 ? lo : (lo / 3600 + (lo > 0)) * 3600;
+	h1 = hi == INT64_MAX ? INT64_MAX : hi / 3600 * 3600;
+	if (h0 < h1) {
+		rc = scan_range(r, &sc, minutes, lo, h0, err, errlen);
+		if (rc == 0)
+			rc = scan_range(r, &sc, hours, h0, h1, err, errlen);
+		if (rc == 0 && h1 != INT64_MAX)
+			rc = scan_range(r, &sc, minutes, h1, hi, err, errlen);
+	} else {
+		rc = scan_range(r, &sc, minutes, lo, hi, err, errlen);
+	}
+done:
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	for (uint32_t i = 0; rc == 0 && i < sc.t.n; i++)
+		rc = fn(&sc.t.v[i], arg);
 	if (rc == 0)
-		rc = t.n;
-	free(t.v);
-	free(t.slot);
+		rc = sc.t.n;
+	free(sc.t.v);
+	free(sc.t.slot);
 	return rc;
 }
 

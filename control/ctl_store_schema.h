@@ -107,6 +107,38 @@ static const char *const ctl_store_migrations[] = {
 	"ALTER TABLE flows_v3 RENAME TO flows;"
 	"CREATE INDEX flows_src ON flows(src, minute);"
 	"CREATE INDEX flows_dst ON flows(dst, minute);",
+
+	/*
+	 * 3 -> 4: the ingress port joins the flow key (the name, from the config, of the port
+	 * the flow's initiator sent on: with pairs, the direction; old rows get '', "not known"),
+	 * and flows_hour sums flows per hour over verdicts and application protocols, for reads
+	 * of long windows (policy preview, learning): the writer keeps it in the same transaction
+	 * as flows, so the two always agree.
+	 */
+	"CREATE TABLE flows_v4 ("
+	" minute INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" dport INTEGER NOT NULL, proto INTEGER NOT NULL, verdict INTEGER NOT NULL,"
+	" app_proto TEXT NOT NULL DEFAULT '', in_port TEXT NOT NULL DEFAULT '',"
+	" packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+	" flows INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (minute, src, dst, dport, proto, verdict, app_proto, in_port)) WITHOUT ROWID;"
+	"INSERT INTO flows_v4 (minute, src, dst, dport, proto, verdict, app_proto, in_port, packets,"
+	" bytes, flows) SELECT minute, src, dst, dport, proto, verdict, app_proto, '', packets, bytes,"
+	" flows FROM flows;"
+	"DROP TABLE flows;"
+	"ALTER TABLE flows_v4 RENAME TO flows;"
+	"CREATE INDEX flows_src ON flows(src, minute);"
+	"CREATE INDEX flows_dst ON flows(dst, minute);"
+	"CREATE TABLE flows_hour ("
+	" hour INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" dport INTEGER NOT NULL, proto INTEGER NOT NULL, in_port TEXT NOT NULL DEFAULT '',"
+	" packets INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+	" flows INTEGER NOT NULL DEFAULT 0, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY (hour, src, dst, dport, proto, in_port)) WITHOUT ROWID;"
+	"INSERT INTO flows_hour (hour, src, dst, dport, proto, in_port, packets, bytes, flows, first,"
+	" last) SELECT minute / 3600 * 3600, src, dst, dport, proto, in_port, sum(packets),"
+	" sum(bytes), sum(flows), min(minute), max(minute) FROM flows"
+	" GROUP BY minute / 3600 * 3600, src, dst, dport, proto, in_port;",
 };
 
 _Static_assert(sizeof(ctl_store_migrations) / sizeof(ctl_store_migrations[0]) ==

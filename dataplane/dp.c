@@ -417,6 +417,18 @@ dp_set_mode(struct dp *dp, enum dp_mode mode)
 	__atomic_store_n(&dp->shared.mode, (uint32_t)mode, __ATOMIC_RELEASE);
 }
 
+void
+dp_set_dry_ports(struct dp *dp, uint32_t ports)
+{
+	__atomic_store_n(&dp->shared.dry_ports, ports, __ATOMIC_RELEASE);
+}
+
+uint32_t
+dp_dry_ports(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->shared.dry_ports, __ATOMIC_ACQUIRE);
+}
+
 enum dp_mode
 dp_mode(const struct dp *dp)
 {

@@ -150,6 +150,14 @@ struct rl_snapshot *dp_policy(const struct dp *dp);
 void dp_set_mode(struct dp *dp, enum dp_mode mode);
 enum dp_mode dp_mode(const struct dp *dp);
 
+/*
+ * Ports (bit i: config index i) whose packets are forwarded and counted as in dry-run whatever
+ * the mode: the pairs in dry-run or learning on their own. Control sets both ports of a pair.
+ * Workers see it from their next burst.
+ */
+void dp_set_dry_ports(struct dp *dp, uint32_t ports);
+uint32_t dp_dry_ports(const struct dp *dp);
+
 /* Sum of one port's counters over all workers. */
 void dp_port_counters(const struct dp *dp, unsigned port, struct dp_port_counters *out);
 

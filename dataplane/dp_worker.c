@@ -135,7 +135,7 @@ flow_ended(void *arg, int32_t pos, struct dp_flow *f, uint64_t now)
 			!(f->det_flags & DP_DET_PASS))
 		dp_inspect_flow_close(w->inspect, w->eng, w->flows, pos, f, inspect_groups(w, f),
 				now,
-				dp_shared_mode(w->shared) == DP_MODE_DRY_RUN ||
+				dp_shared_dry(w->shared, f->in_port) ||
 						(h->flags & DP_FF_RULE_DRY_RUN),
 				&w->evq);
 	dp_inspect_flow_end(w->inspect, f);
@@ -1429,7 +1429,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	b->n = n;
 	b->nc = 0;
 	b->pol = dp_shared_policy(w->shared);
-	b->dry_all = dp_shared_mode(w->shared) == DP_MODE_DRY_RUN;
+	b->dry_all = dp_shared_dry(w->shared, s->port);
 	b->epoch = b->pol != NULL ? rl_snapshot_epoch(b->pol) : 0;
 	b->rc = b->pol != NULL ? rl_snapshot_counters(b->pol, w->id) : NULL;
 	b->n_rules = b->pol != NULL ? rl_snapshot_n_rules(b->pol) : 0;

@@ -133,7 +133,9 @@ mg_h_mode_get(struct mg_req *r)
 {
 	if (mg_query_parse(r, no_params, NULL) != 0)
 		return;
-	mg_reply_json(r, 200, json_pack("{s:s}", "mode", ctl_api_mode(r->ctx)));
+	mg_reply_json(r, 200,
+			json_pack("{s:s, s:o}", "mode", ctl_api_mode(r->ctx), "pairs",
+					ctl_api_pair_modes(r->ctx)));
 }
 
 /* A write whose outcome was unknown when it was answered (202): running, applied or failed. */

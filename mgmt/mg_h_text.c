@@ -413,6 +413,7 @@ struct preview_query {
 	int64_t since_ns;
 	int64_t until_ns;
 	uint32_t limit;
+	const char *pair; /* a port name: the flows of its pair only */
 };
 
 void
@@ -422,6 +423,7 @@ mg_h_policy_preview(struct mg_req *r)
 		{ "since", MG_QT_TIME, offsetof(struct preview_query, since_ns), 0, 0, NULL },
 		{ "until", MG_QT_TIME, offsetof(struct preview_query, until_ns), 0, 0, NULL },
 		{ "limit", MG_QT_U32, offsetof(struct preview_query, limit), 1, 10000, NULL },
+		{ "pair", MG_QT_STR, offsetof(struct preview_query, pair), 0, 31, NULL },
 		{ 0 },
 	};
 	struct preview_query q = { .limit = 100 };
@@ -453,8 +455,8 @@ mg_h_policy_preview(struct mg_req *r)
 		return;
 	}
 	vg_diag_init(&diag);
-	rc = ctl_api_policy_preview(r->ctx, rd, text, len, since, until, q.limit, &diag, &out, err,
-			sizeof(err));
+	rc = ctl_api_policy_preview(r->ctx, rd, text, len, since, until, q.pair, q.limit, &diag,
+			&out, err, sizeof(err));
 	mg_server_reader_put(r->srv, rd);
 	if (rc == 0) {
 		json_object_set_new(out, "warnings", warnings_json(&diag));

@@ -184,6 +184,9 @@ mg_reply_errno(struct mg_req *r, int rc, const char *what, const char *err,
 	case -ENOTSUP:
 		mg_reply_error(r, 409, "not_available", NULL, "cannot %s: %s", what, why);
 		return;
+	case -EEXIST:
+		mg_reply_error(r, 409, "conflict", NULL, "cannot %s: %s", what, why);
+		return;
 	case -EAGAIN:
 		/* The store's queue is full (a stalled or full disk): nothing was changed. */
 		mg_reply_error(r, 503, "store_behind", NULL, "cannot %s: %s; retry later", what,

@@ -11,6 +11,16 @@
 #include "rl_key.h"
 #include "rl_learn.h"
 
+/*
+ * Candidates never span two ingress ports (or a known port and an unknown one): the port is
+ * part of the partition with the family, so a rule can say `in:` without widening anything.
+ */
+static inline uint32_t
+part(const struct rl_obs *o)
+{
+	return (o->in_known ? (uint32_t)o->in_port + 1 : 0) << 8 | o->family;
+}
+
 struct lkey {
 	rl_u128 src, dst;
 	struct rl_obs o;
@@ -63,6 +73,10 @@ struct rl_learn {
 	unsigned n_c;
 	struct rl_learn_stats st;
 	bool built;
+	const char *const *ports; /* names for `in:` (rl_learn_set_ports) */
+	unsigned n_ports;
+	uint32_t scope;		    /* rl_learn_set_scope: the ports learnt (0: all) */
+	enum rl_action scope_other; /* ... and the default for the other ports */
 };
 
 static rl_u128
@@ -358,7 +372,7 @@ cmp_key(const void *pa, const void *pb)
 {
 	const struct lkey *a = pa, *b = pb;
 
-	CMP(a->o.family, b->o.family);
+	CMP(part(&a->o), part(&b->o));
 	CMP(a->o.proto, b->o.proto);
 	CMP(a->dst, b->dst);
 	CMP(a->o.dport, b->o.dport);
@@ -470,7 +484,7 @@ cmp_e1(const void *pa, const void *pb, void *ctx)
 	const struct e1 *a = &v[*(const uint32_t *)pa], *b = &v[*(const uint32_t *)pb];
 	const struct lkey *ka = &k[a->off], *kb = &k[b->off];
 
-	CMP(ka->o.family, kb->o.family);
+	CMP(part(&ka->o), part(&kb->o));
 	CMP(ka->o.proto, kb->o.proto);
 	CMP(a->sid, b->sid);
 	CMP(ka->dst, kb->dst);
@@ -498,7 +512,7 @@ cmp_e2(const void *pa, const void *pb, void *ctx)
 	const struct e2 *a = &c->e2[*(const uint32_t *)pa], *b = &c->e2[*(const uint32_t *)pb];
 	const struct lkey *ka = e2_key(c, a), *kb = e2_key(c, b);
 
-	CMP(ka->o.family, kb->o.family);
+	CMP(part(&ka->o), part(&kb->o));
 	CMP(ka->o.proto, kb->o.proto);
 	CMP(a->sid, b->sid);
 	CMP(a->pid, b->pid);
@@ -616,12 +630,14 @@ make_cand(struct rl_learn *l, struct rl_learn_cand *c, const struct lkey *k0, co
 		uint32_t n_ports, const struct agg *a)
 {
 	struct strv s = { .family = k0->o.family };
-	uint64_t h = mix(k0->o.family, k0->o.proto);
+	uint64_t h = mix(part(&k0->o), k0->o.proto);
 	char buf[32];
 
 	memset(c, 0, sizeof(*c));
 	c->family = k0->o.family;
 	c->proto = k0->o.proto;
+	c->in_known = k0->o.in_known;
+	c->in_port = k0->o.in_port;
 	rl_learn_cidrs(c->family, src, n_src, add_cidr, &s);
 	c->from = s.v, c->n_from = s.n;
 	s = (struct strv){ .family = k0->o.family };
@@ -722,7 +738,7 @@ rl_learn_build(struct rl_learn *l)
 		uint64_t h = 1;
 		struct e1 *e = &e1[n1];
 
-		while (j < l->n && l->k[j].o.family == l->k[i].o.family &&
+		while (j < l->n && part(&l->k[j].o) == part(&l->k[i].o) &&
 				l->k[j].o.proto == l->k[i].o.proto && l->k[j].dst == l->k[i].dst &&
 				l->k[j].o.dport == l->k[i].o.dport)
 			j++;
@@ -731,7 +747,7 @@ rl_learn_build(struct rl_learn *l)
 			h = mix(mix(h, (uint64_t)l->k[x].src), (uint64_t)(l->k[x].src >> 64));
 			agg_key(&e->a, l->k, x);
 		}
-		h = mix(h, l->k[i].o.family);
+		h = mix(h, part(&l->k[i].o));
 		e->off = i;
 		e->n = j - i;
 		e->sid = intern_get(&si, h, i, j - i, eq_src, l->k);
@@ -746,14 +762,14 @@ rl_learn_build(struct rl_learn *l)
 	for (uint32_t i = 0; i < n1;) {
 		const struct lkey *ki = &l->k[e1[o1[i]].off];
 		uint32_t j = i;
-		uint64_t h = mix(ki->o.family, ki->o.proto);
+		uint64_t h = mix(part(&ki->o), ki->o.proto);
 		struct e2 *e = &e2[n2];
 
 		agg_init(&e->a);
 		while (j < n1) {
 			const struct lkey *kj = &l->k[e1[o1[j]].off];
 
-			if (kj->o.family != ki->o.family || kj->o.proto != ki->o.proto ||
+			if (part(&kj->o) != part(&ki->o) || kj->o.proto != ki->o.proto ||
 					e1[o1[j]].sid != e1[o1[i]].sid || kj->dst != ki->dst)
 				break;
 			h = mix(h, kj->o.dport);
@@ -787,7 +803,7 @@ rl_learn_build(struct rl_learn *l)
 			const struct e2 *ej = &e2[o2[j]];
 			const struct lkey *kj = e2_key(&ec, ej);
 
-			if (kj->o.family != k0->o.family || kj->o.proto != k0->o.proto ||
+			if (part(&kj->o) != part(&k0->o) || kj->o.proto != k0->o.proto ||
 					ej->sid != ei->sid || ej->pid != ei->pid)
 				break;
 			dst[nd++] = kj->dst;
@@ -988,6 +1004,20 @@ rule_list(struct sbuf *b, struct sets *s, const char *key, char *const *v, unsig
 		sb_printf(b, "    %s: $%s\n", key, name);
 }
 
+void
+rl_learn_set_ports(struct rl_learn *l, const char *const *ports, unsigned n_ports)
+{
+	l->ports = ports;
+	l->n_ports = n_ports;
+}
+
+void
+rl_learn_set_scope(struct rl_learn *l, uint32_t in_mask, enum rl_action other)
+{
+	l->scope = in_mask;
+	l->scope_other = other;
+}
+
 char *
 rl_learn_proposal(const struct rl_learn *l, enum rl_action def, const bool *include, int64_t since,
 		int64_t until, size_t *len)
@@ -1012,12 +1042,28 @@ rl_learn_proposal(const struct rl_learn *l, enum rl_action def, const bool *incl
 				"    description: \"candidate %s: %" PRIu64 " flows, %" PRIu64
 				" bytes, %" PRIu64 " keys, %s .. %s\"\n",
 				c->id, c->flows, c->bytes, c->keys, f, la);
+		if (c->in_known && c->in_port < l->n_ports && l->ports[c->in_port] != NULL)
+			sb_printf(&rules, "    in: \"%s\"\n", l->ports[c->in_port]);
 		sb_printf(&rules, "    proto: %s\n", proto_name(c->proto, pb, sizeof(pb)));
 		rule_list(&rules, &sets, "from", c->from, c->n_from, false);
 		rule_list(&rules, &sets, "to", c->to, c->n_to, false);
 		if (c->n_ports > 0)
 			rule_list(&rules, &sets, "dport", c->ports, c->n_ports, true);
 		sb_printf(&rules, "    action: allow\n");
+	}
+	if (l->scope != 0) {
+		/* The learnt pair's traffic that no learnt rule allows gets def; the rest of the
+		 * appliance keeps its default. */
+		sb_printf(&rules, "  - name: learned-rest\n");
+		sb_printf(&rules, "    description: \"the learnt ports: anything else\"\n");
+		sb_printf(&rules, "    in: [");
+		for (unsigned i = 0, first = 1; i < 32; i++) {
+			if (!(l->scope >> i & 1) || i >= l->n_ports || l->ports[i] == NULL)
+				continue;
+			sb_printf(&rules, "%s\"%s\"", first ? "" : ", ", l->ports[i]);
+			first = 0;
+		}
+		sb_printf(&rules, "]\n    action: %s\n", rl_action_name(def));
 	}
 	utc(since, t0, sizeof(t0));
 	utc(until, t1, sizeof(t1));
@@ -1034,14 +1080,22 @@ rl_learn_proposal(const struct rl_learn *l, enum rl_action def, const bool *incl
 	if (l->st.rules_cut > 0)
 		sb_printf(&out, "; %" PRIu64 " candidates past the limit of %u rules, not covered",
 				l->st.rules_cut, l->max_rules);
-	sb_printf(&out, ").\n# Anything else gets the default.\nversion: 1\ndefault: %s\n",
-			rl_action_name(def));
+	if (l->scope != 0)
+		sb_printf(&out,
+				").\n# Learnt on some ports only: anything else they receive gets "
+				"'%s' (rule learned-rest);\n# merge these rules ahead of the policy in "
+				"force, whose rules for other ports are not copied here.\n"
+				"version: 1\ndefault: %s\n",
+				rl_action_name(def), rl_action_name(l->scope_other));
+	else
+		sb_printf(&out, ").\n# Anything else gets the default.\nversion: 1\ndefault: %s\n",
+				rl_action_name(def));
 	if (sets.n > 0) {
 		sb_printf(&out, "sets:\n");
 		for (unsigned i = 0; i < sets.n; i++)
 			sb_printf(&out, "  %s: %s\n", sets.v[i].name, sets.v[i].text);
 	}
-	sb_printf(&out, "rules:%s\n", n_rules == 0 ? " []" : "");
+	sb_printf(&out, "rules:%s\n", n_rules == 0 && l->scope == 0 ? " []" : "");
 	if (rules.s != NULL)
 		sb_printf(&out, "%s", rules.s);
 	for (unsigned i = 0; i < sets.n; i++)

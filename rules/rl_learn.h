@@ -48,7 +48,9 @@ struct rl_learn_cand {
 	char id[17]; /* stable for the same (family, proto, sources, destinations, ports) */
 	uint8_t family;
 	uint8_t proto;
-	char **from; /* CIDR prefixes, fewest that hold exactly the sources seen */
+	bool in_known;	 /* every key behind it came in on port in_port (else: not known) */
+	uint8_t in_port; /* port index (rl_env order) */
+	char **from;	 /* CIDR prefixes, fewest that hold exactly the sources seen */
 	unsigned n_from;
 	char **to;
 	unsigned n_to;
@@ -94,6 +96,20 @@ int rl_learn_build(struct rl_learn *l);
 unsigned rl_learn_n_candidates(const struct rl_learn *l);
 const struct rl_learn_cand *rl_learn_candidate(const struct rl_learn *l, unsigned i);
 void rl_learn_stats(const struct rl_learn *l, struct rl_learn_stats *out);
+
+/*
+ * The port names (rl_env order) the proposal writes a candidate's ingress port with: a candidate
+ * whose keys all came in on one known port gets `in: NAME`. Without names (the default) no rule
+ * says `in`. The names must outlive l.
+ */
+void rl_learn_set_ports(struct rl_learn *l, const char *const *ports, unsigned n_ports);
+
+/*
+ * Learning only some ports (a pair, in_mask: bit i for port i; 0: all): the proposal then ends
+ * with a rule `learned-rest` that gives the default def to anything else those ports receive,
+ * and its `default` is other, for the ports not learnt. Needs the names (rl_learn_set_ports).
+ */
+void rl_learn_set_scope(struct rl_learn *l, uint32_t in_mask, enum rl_action other);
 
 /*
  * The proposed policy: `default` def (stated explicitly), the candidates (at most max_rules,

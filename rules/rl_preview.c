@@ -45,14 +45,18 @@ is_icmp(uint8_t proto)
  * The rule's match against what the store knows: the resolved sets are the rule's meaning
  * (the loader resolves each list as rl_ref evaluates it; test_rl_preview checks both agree).
  */
+/*
+ * Everything of the match but the source (rule_match below): what it says depends only on
+ * (family, proto, dport, dst, ingress port), which many observations share.
+ */
 static enum tri
-rule_match(const struct rl_rule *r, const struct rl_obs *o, rl_u128 src, rl_u128 dst)
+match_but_src(const struct rl_rule *r, const struct rl_obs *o, rl_u128 dst)
 {
 	bool maybe = false;
 
 	if (!rl_rule_has_proto(r, o->proto))
 		return T_NO;
-	if (!addr_has(&r->from_set, o->family, src) || !addr_has(&r->to_set, o->family, dst))
+	if (!addr_has(&r->to_set, o->family, dst))
 		return T_NO;
 	if (is_icmp(o->proto)) {
 		/* Type and code travel in the port fields; the store keeps neither for certain. */
@@ -67,16 +71,42 @@ rule_match(const struct rl_rule *r, const struct rl_obs *o, rl_u128 src, rl_u128
 		if (!ports_all(&r->sport_set))
 			maybe = true;
 	}
-	if (!r->in_any || !r->vlan_any || r->stateless)
+	if (!r->in_any) {
+		if (!o->in_known)
+			maybe = true;
+		else if (!(o->in_port < RL_MAX_PORTS && (r->in_ports >> o->in_port & 1)))
+			return T_NO;
+	}
+	if (!r->vlan_any || r->stateless)
 		maybe = true;
 	return maybe ? T_MAYBE : T_YES;
 }
 
-void
-rl_preview_classify(const struct rl_policy *p, const struct rl_obs *o, struct rl_verdict *out)
+static enum tri
+rule_match(const struct rl_rule *r, const struct rl_obs *o, rl_u128 src, rl_u128 dst)
+{
+	enum tri t = match_but_src(r, o, dst);
+
+	return t == T_NO || !addr_has(&r->from_set, o->family, src) ? T_NO : t;
+}
+
+/*
+ * A rule that the destination side does not rule out, as a cached list holds it: the index and
+ * match_but_src's answer (T_MAYBE or T_YES) in the low bit.
+ */
+#define ENT(i, t)   ((i) << 1 | ((t) == T_YES))
+#define ENT_RULE(e) ((e) >> 1)
+#define ENT_TRI(e)  ((e)&1 ? T_YES : T_MAYBE)
+
+/*
+ * Classify o under p. With list (n entries of ENT), only those rules are looked at, their
+ * destination side known; without, every rule of p.
+ */
+static void
+classify(const struct rl_policy *p, const uint32_t *list, unsigned n, const struct rl_obs *o,
+		struct rl_verdict *out)
 {
 	rl_u128 src = addr_num(o->family, o->src), dst = addr_num(o->family, o->dst);
-	unsigned n = p != NULL ? rl_policy_n_rules(p) : 0;
 
 	*out = (struct rl_verdict){ .rule = RL_RULE_DEFAULT,
 		.action = p != NULL ? rl_policy_default(p) : RL_ACT_ALLOW,
@@ -84,14 +114,20 @@ rl_preview_classify(const struct rl_policy *p, const struct rl_obs *o, struct rl
 		.maybe = RL_RULE_DEFAULT };
 	bool decided = false;
 
-	for (unsigned i = 0; i < n; i++) {
+	if (list == NULL)
+		n = p != NULL ? rl_policy_n_rules(p) : 0;
+	for (unsigned x = 0; x < n; x++) {
+		unsigned i = list != NULL ? ENT_RULE(list[x]) : x;
 		const struct rl_rule *r = rl_policy_rule(p, i);
 		enum tri t;
 
 		/* Once decided, only stateless rules are left to look at (below). */
 		if (decided && (!r->stateless || !out->certain))
 			continue;
-		t = rule_match(r, o, src, dst);
+		if (list == NULL)
+			t = rule_match(r, o, src, dst);
+		else
+			t = addr_has(&r->from_set, o->family, src) ? ENT_TRI(list[x]) : T_NO;
 		if (t == T_NO)
 			continue;
 		/* A stateless rule acts on packets wherever it stands, never decides the flow: it
@@ -120,6 +156,177 @@ rl_preview_classify(const struct rl_policy *p, const struct rl_obs *o, struct rl
 	}
 }
 
+void
+rl_preview_classify(const struct rl_policy *p, const struct rl_obs *o, struct rl_verdict *out)
+{
+	classify(p, NULL, 0, o, out);
+}
+
+/*
+ * The rules of one policy that the destination side of an observation does not rule out, per
+ * (family, proto, dport, dst, ingress port): a preview classifies each distinct key of the
+ * window, and keys share few destinations (servers), so each rule's destination, protocol, port
+ * and ingress port are checked once per destination rather than once per key. Bounded: past
+ * DCACHE_MAX_ENTS listed rules, keys are classified without the cache.
+ */
+#define DCACHE_MAX_ENTS (8u << 20) /* 32 MiB of rule lists */
+
+struct dkey {
+	rl_u128 dst;
+	uint16_t dport;
+	uint8_t family, proto;
+	uint8_t in_known, in_port;
+};
+
+struct dslot {
+	struct dkey k;
+	uint32_t off, n;
+	bool used;
+};
+
+struct dcache {
+	const struct rl_policy *p;
+	struct dslot *slot;
+	uint32_t cap, n;
+	uint32_t *ents;
+	uint32_t n_ents, cap_ents;
+	bool full; /* the bound was reached: no new lists */
+};
+
+static struct dkey
+dkey_of(const struct rl_obs *o)
+{
+	struct dkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.dst = addr_num(o->family, o->dst);
+	k.dport = o->dport;
+	k.family = o->family;
+	k.proto = o->proto;
+	k.in_known = o->in_known;
+	k.in_port = o->in_known ? o->in_port : 0;
+	return k;
+}
+
+static uint32_t
+dkey_hash(const struct dkey *k)
+{
+	uint64_t h = (uint64_t)k->dst ^ (uint64_t)(k->dst >> 64) * 0x9E3779B97F4A7C15ULL;
+
+	h ^= ((uint64_t)k->dport << 32 | (uint64_t)k->family << 24 | (uint64_t)k->proto << 16 |
+			     (uint64_t)k->in_known << 8 | k->in_port) *
+	     0xC2B2AE3D27D4EB4FULL;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return (uint32_t)(h >> 32);
+}
+
+static bool
+dkey_eq(const struct dkey *a, const struct dkey *b)
+{
+	return a->dst == b->dst && a->dport == b->dport && a->family == b->family &&
+	       a->proto == b->proto && a->in_known == b->in_known && a->in_port == b->in_port;
+}
+
+static void
+dcache_free(struct dcache *c)
+{
+	free(c->slot);
+	free(c->ents);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+dcache_grow(struct dcache *c)
+{
+	uint32_t cap = c->cap ? c->cap * 2 : 1024;
+	struct dslot *v = calloc(cap, sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->cap; i++) {
+		uint32_t s;
+
+		if (!c->slot[i].used)
+			continue;
+		s = dkey_hash(&c->slot[i].k) & (cap - 1);
+		while (v[s].used)
+			s = (s + 1) & (cap - 1);
+		v[s] = c->slot[i];
+	}
+	free(c->slot);
+	c->slot = v;
+	c->cap = cap;
+	return 0;
+}
+
+/* Append the rules of c->p that o's destination side leaves in; 0 or -ENOMEM (or -E2BIG). */
+static int
+dcache_fill(struct dcache *c, const struct rl_obs *o, struct dslot *d)
+{
+	unsigned n = rl_policy_n_rules(c->p);
+	rl_u128 dst = d->k.dst;
+
+	d->off = c->n_ents;
+	d->n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		enum tri t = match_but_src(rl_policy_rule(c->p, i), o, dst);
+
+		if (t == T_NO)
+			continue;
+		if (c->n_ents == c->cap_ents) {
+			uint32_t cap = c->cap_ents ? c->cap_ents * 2 : 4096;
+			uint32_t *v;
+
+			if (cap > DCACHE_MAX_ENTS)
+				return -E2BIG;
+			v = realloc(c->ents, cap * sizeof(*v));
+			if (v == NULL)
+				return -ENOMEM;
+			c->ents = v;
+			c->cap_ents = cap;
+		}
+		c->ents[c->n_ents++] = ENT(i, t);
+		d->n++;
+	}
+	return 0;
+}
+
+/* Classify o under c->p through the cache (without it when full or out of memory). */
+static void
+dcache_classify(struct dcache *c, const struct rl_obs *o, struct rl_verdict *out)
+{
+	struct dkey k;
+	uint32_t s;
+
+	if (c->p == NULL || c->full) {
+		classify(c->p, NULL, 0, o, out);
+		return;
+	}
+	k = dkey_of(o);
+	if ((c->n + 1) * 2 > c->cap && dcache_grow(c) != 0) {
+		c->full = true;
+		classify(c->p, NULL, 0, o, out);
+		return;
+	}
+	s = dkey_hash(&k) & (c->cap - 1);
+	while (c->slot[s].used && !dkey_eq(&c->slot[s].k, &k))
+		s = (s + 1) & (c->cap - 1);
+	if (!c->slot[s].used) {
+		struct dslot d = { .k = k, .used = true };
+
+		if (dcache_fill(c, o, &d) != 0) {
+			c->n_ents = d.off; /* drop the partial list */
+			c->full = true;
+			classify(c->p, NULL, 0, o, out);
+			return;
+		}
+		c->slot[s] = d;
+		c->n++;
+	}
+	classify(c->p, c->ents + c->slot[s].off, c->slot[s].n, o, out);
+}
+
 const char *
 rl_verdict_name(const struct rl_verdict *v)
 {
@@ -142,6 +349,7 @@ rl_verdict_differs(const struct rl_verdict *a, const struct rl_verdict *b)
 /* Groups are few (pairs of deciding rules); an open-addressing index keeps adds O(1). */
 struct rl_preview {
 	const struct rl_policy *cur, *cand;
+	struct dcache dc_cur, dc_cand;
 	struct rl_preview_group *g;
 	unsigned n, cap;
 	uint32_t *idx; /* slot -> group + 1; 0: empty */
@@ -159,6 +367,8 @@ rl_preview_create(const struct rl_policy *cur, const struct rl_policy *cand)
 		return NULL;
 	pv->cur = cur;
 	pv->cand = cand;
+	pv->dc_cur.p = cur;
+	pv->dc_cand.p = cand;
 	pv->idx_cap = 64;
 	pv->idx = calloc(pv->idx_cap, sizeof(*pv->idx));
 	if (pv->idx == NULL) {
@@ -176,6 +386,8 @@ rl_preview_free(struct rl_preview *pv)
 		return;
 	free(pv->g);
 	free(pv->idx);
+	dcache_free(&pv->dc_cur);
+	dcache_free(&pv->dc_cand);
 	free(pv);
 }
 
@@ -292,8 +504,8 @@ rl_preview_add(struct rl_preview *pv, const struct rl_obs *o)
 	struct rl_verdict f, t;
 	struct rl_preview_group *g;
 
-	rl_preview_classify(pv->cur, o, &f);
-	rl_preview_classify(pv->cand, o, &t);
+	dcache_classify(&pv->dc_cur, o, &f);
+	dcache_classify(&pv->dc_cand, o, &t);
 	pv->tot.aggregates++;
 	pv->tot.flows += o->flows;
 	pv->tot.packets += o->packets;

@@ -2,8 +2,9 @@
 /*
  * Policy preview: what a candidate policy would do to traffic that was observed.
  *
- * The store keeps flows as aggregates of (src, dst, dport, proto) per minute; it does not keep
- * the ingress port, the VLAN, the source port, the TCP flags or the ICMP type. An observation is
+ * The store keeps flows as aggregates of (src, dst, dport, proto, ingress port) per minute (the
+ * ingress port since schema 4: older rows do not know it); it does not keep the VLAN, the
+ * source port, the TCP flags or the ICMP type. An observation is
  * therefore classified with three-valued logic over the policy model, with the reference
  * classifier's meaning (rl_ref.h): a rule matches (every field it constrains is known and
  * matches), does not match (a known field does not), or may match (the known fields match and
@@ -31,6 +32,8 @@ struct rl_obs {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;
 	uint16_t dport;	 /* host order */
+	bool in_known;	 /* the ingress port is known (else a rule's `in` may match) */
+	uint8_t in_port; /* with in_known: the port index (rl_env order, as rl_key's in_port) */
 	uint8_t src[16]; /* network order; IPv4 in src[0..3] */
 	uint8_t dst[16];
 	uint64_t packets, bytes, flows;

@@ -520,7 +520,9 @@ def learning_mode(v, ctx):
         expect(v.get("/api/v1/learn/proposal", "viewer"), 404, "not_found")
     expect(v.request("PUT", "/api/v1/mode", "viewer", {"mode": "learn"}), 403)
     r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 200)
-    check(r.json == {"mode": "learn", "previous": "enforce"}, "mode learn", r)
+    check(r.json == {"mode": "learn", "previous": "enforce",
+                     "pairs": [{"ports": ["a", "b"], "mode": "learn", "own": False}]},
+          "mode learn", r)
     check(expect(v.get("/api/v1/mode", "viewer"), 200).json["mode"] == "learn", "GET mode", r)
     r = expect(v.get("/api/v1/learn?limit=5", "viewer"), 200)
     st = r.json["state"]
@@ -573,7 +575,9 @@ def learning_mode(v, ctx):
 
     # Another mode ends the session; what it learnt stays readable.
     r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
-    check(r.json == {"mode": "enforce", "previous": "learn"}, "mode enforce", r)
+    check(r.json == {"mode": "enforce", "previous": "learn",
+                     "pairs": [{"ports": ["a", "b"], "mode": "enforce", "own": False}]},
+          "mode enforce", r)
     r = expect(v.get("/api/v1/learn", "viewer"), 200)
     check(r.json["state"]["active"] is False and r.json["state"]["until"] >= st["since"],
           "the session ended", r)
@@ -940,7 +944,9 @@ def application_layer(v, ctx):
 @test
 def mode(v, ctx):
     r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "dry-run"}), 200)
-    check(r.json == {"mode": "dry-run", "previous": "enforce"}, "mode change", r)
+    check(r.json == {"mode": "dry-run", "previous": "enforce",
+                     "pairs": [{"ports": ["a", "b"], "mode": "dry-run", "own": False}]},
+          "mode change", r)
     check(v.get("/api/v1/mode", "viewer").json["mode"] == "dry-run", "mode read back")
     check(v.get("/api/v1/status", "viewer").json["mode"] == "dry-run", "status shows the mode")
     expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "observe"}), 400, "invalid_body")
@@ -948,6 +954,38 @@ def mode(v, ctx):
     expect(v.request("PUT", "/api/v1/mode", "operator", "mode=enforce",
                      "application/x-www-form-urlencoded"), 415, "unsupported_media_type")
     expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce"}), 200)
+
+    # One pair, named by either port: its own mode while the global one stays enforce.
+    pair = lambda m, own: [{"ports": ["a", "b"], "mode": m, "own": own}]
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "dry-run", "pair": "b"}),
+               200)
+    check(r.json == {"mode": "enforce", "previous": "enforce", "pairs": pair("dry-run", True)},
+          "pair dry-run", r)
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "dry-run", "pair": "zz"}),
+               400)
+    check("'zz'" in r.json["message"], "the unknown port is named", r)
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn", "pair": "a"}), 200)
+    check(r.json["pairs"] == pair("learn", True) and r.json["mode"] == "enforce", "pair learn", r)
+    st = expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]
+    check(st["active"] is True and st["pair"] == ["a", "b"], "the session is the pair's", st)
+    r = expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "learn"}), 409)
+    check("learning session is running" in r.json["message"], "one session at a time", r)
+    check(v.get("/api/v1/mode", "viewer").json == {"mode": "enforce", "pairs": pair("learn", True)},
+          "the refused call changed nothing")
+    out = run_vigilctl(v, ctx, "viewer", "mode")
+    if out is not None:
+        check(out[0] == 0 and out[1] == "enforce\npair a-b: learn\n", f"vigilctl mode: {out}")
+        out = run_vigilctl(v, ctx, "operator", "mode", "enforce", "--pair", "a")
+        check(out[0] == 0 and out[1] == "mode enforce (was enforce)\n", f"vigilctl mode --pair: {out}")
+        out = run_vigilctl(v, ctx, "operator", "mode", "--pair", "a")
+        check(out[0] == 2, f"vigilctl mode --pair without a mode: {out}")
+    else:
+        expect(v.request("PUT", "/api/v1/mode", "operator", {"mode": "enforce", "pair": "a"}),
+               200)
+    r = expect(v.get("/api/v1/mode", "viewer"), 200)
+    check(r.json == {"mode": "enforce", "pairs": pair("enforce", False)}, "the pair enforces", r)
+    check(expect(v.get("/api/v1/learn", "viewer"), 200).json["state"]["active"] is False,
+          "enforce ended the pair's session")
 
 
 @test

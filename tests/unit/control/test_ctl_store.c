@@ -1275,6 +1275,205 @@ test_store_yaml(void **state)
 	vg_diag_free(&d);
 }
 
+/* One scanned key as text, to compare with what SQL sums from flows. */
+struct scan_lines {
+	char **v;
+	size_t n;
+	const char *const *ports;
+};
+
+static int
+scan_line(const struct ctl_flow_key_sum *k, void *arg)
+{
+	struct scan_lines *l = arg;
+	char src[64], dst[64], *line;
+	int af = k->family == 4 ? AF_INET : AF_INET6;
+
+	inet_ntop(af, k->src, src, sizeof(src));
+	inet_ntop(af, k->dst, dst, sizeof(dst));
+	assert_true(asprintf(&line,
+				    "%s %s %u %u %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+				    " %" PRId64,
+				    src, dst, k->dport, k->proto,
+				    k->in_port == CTL_PORT_UNKNOWN ? "-" : l->ports[k->in_port],
+				    k->packets, k->bytes, k->flows, k->first, k->last) > 0);
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	assert_non_null(l->v);
+	l->v[l->n++] = line;
+	return 0;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+lines_free(struct scan_lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* The scan of [since, until) against the minutes of flows summed by SQL. Returns the keys. */
+static size_t
+check_scan(const char *path, int64_t since, int64_t until)
+{
+	static const char *const ports[] = { "outside", "inside" }; /* not the config's order */
+	struct scan_lines got = { .ports = ports }, want = { .ports = ports };
+	struct ctl_store_reader *r;
+	char err[256] = "", *line;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	r = ctl_store_reader_open(path, err, sizeof(err));
+	assert_non_null(r);
+	int64_t rc = ctl_store_scan_flow_keys(
+			r, since, until, ports, 2, scan_line, &got, err, sizeof(err));
+
+	if (rc < 0)
+		fail_msg("scan: %s", err);
+	assert_int_equal(rc, (int64_t)got.n);
+	ctl_store_reader_close(r);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					 "SELECT src, dst, dport, proto, CASE in_port WHEN '' THEN "
+					 "'-' ELSE in_port END, sum(packets), sum(bytes), "
+					 "sum(flows), min(minute), max(minute) FROM flows WHERE "
+					 "minute >= ?1 AND minute < ?2 GROUP BY src, dst, dport, "
+					 "proto, in_port",
+					 -1, &st, NULL),
+			SQLITE_OK);
+	sqlite3_bind_int64(st, 1, since > 0 ? since / 60 * 60 : INT64_MIN);
+	sqlite3_bind_int64(st, 2, until > 0 ? until : INT64_MAX);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		assert_true(asprintf(&line, "%s %s %d %d %s %lld %lld %lld %lld %lld",
+					    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+					    sqlite3_column_int(st, 2), sqlite3_column_int(st, 3),
+					    sqlite3_column_text(st, 4),
+					    (long long)sqlite3_column_int64(st, 5),
+					    (long long)sqlite3_column_int64(st, 6),
+					    (long long)sqlite3_column_int64(st, 7),
+					    (long long)sqlite3_column_int64(st, 8),
+					    (long long)sqlite3_column_int64(st, 9)) > 0);
+		want.v = realloc(want.v, (want.n + 1) * sizeof(*want.v));
+		assert_non_null(want.v);
+		want.v[want.n++] = line;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	qsort(got.v, got.n, sizeof(*got.v), cmp_line);
+	qsort(want.v, want.n, sizeof(*want.v), cmp_line);
+	for (size_t i = 0; i < got.n && i < want.n; i++)
+		if (strcmp(got.v[i], want.v[i]) != 0)
+			fail_msg("window [%" PRId64 ", %" PRId64 "): scan '%s', flows '%s'", since,
+					until, got.v[i], want.v[i]);
+	if (got.n != want.n)
+		fail_msg("window [%" PRId64 ", %" PRId64 "): %zu keys scanned, %zu in flows", since,
+				until, got.n, want.n);
+	size_t n = got.n;
+
+	lines_free(&got);
+	lines_free(&want);
+	return n;
+}
+
+/*
+ * The ingress port joins the flow key (schema 4), by name; and the scan that the preview and
+ * learning use reads the hours wholly inside a window from flows_hour (kept by the writer) and
+ * the edges from flows: for windows on and off the hour, and after retention has cut an hour
+ * in two, it gives exactly what summing the minutes of flows gives.
+ */
+static void
+test_scan_hours_match_minutes(void **state)
+{
+	static const char *const srcs[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.9.9.9" };
+	static const char *const dsts[] = { "192.0.2.1", "192.0.2.2", "198.51.100.7" };
+	static const uint16_t in_ports[] = { 0, 1, 7 }; /* 7: no such port, stored as '' */
+	struct fixture *f = *state;
+	const int64_t t0 = (int64_t)(T0_NS / NS_PER_S);
+	struct ctl_store *s;
+	uint64_t rng = 0x5eed;
+	uint32_t id = 1;
+
+	f->o.max_age_ms = 0;
+	f->o.max_bytes = 0;
+	snprintf(f->o.port_names[0], sizeof(f->o.port_names[0]), "inside");
+	snprintf(f->o.port_names[1], sizeof(f->o.port_names[1]), "outside");
+	f->o.n_ports = 2;
+	s = open_store(f);
+	/* Four hours, flows in about half the minutes. */
+	for (unsigned m = 0; m < 240; m++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (rng >> 63)
+			continue;
+		for (unsigned i = 0; i < 1 + (rng >> 40) % 4; i++, id++) {
+			uint64_t x = rng >> (8 * i);
+			struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START,
+					T0_NS + (m * 60 + i) * NS_PER_S, srcs[x % 4], 40000,
+					dsts[(x >> 2) % 3], (x >> 4) % 2 ? 443 : 53,
+					(x >> 4) % 2 ? 6 : 17, id);
+
+			ev.flow.in_port = in_ports[(x >> 5) % 3];
+			ctl_test_counts(&ev, 1 + x % 5, x % 3, 100 + x % 1000, x % 700);
+			assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+			ev.type = DP_EV_FLOW_END;
+			assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+		}
+		while (ctl_store_flush(s) > 0)
+			;
+	}
+	ctl_store_close(s);
+	assert_true(sql_int(f->path, "SELECT count(*) FROM flows_hour") > 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flows WHERE in_port = 'inside'") >
+							 0 &&
+					 sql_int(f->path, "SELECT count(*) FROM flows WHERE "
+							  "in_port = 'outside'") > 0 &&
+					 sql_int(f->path, "SELECT count(*) FROM flows WHERE "
+							  "in_port = ''") > 0,
+			1);
+
+	assert_true(check_scan(f->path, 0, 0) > 0);
+	assert_true(check_scan(f->path, t0, 0) > 0);
+	check_scan(f->path, t0 + 1800 + 7, 0);
+	check_scan(f->path, t0 + 1800, t0 + 3 * 3600 + 600);
+	check_scan(f->path, t0 + 3600, t0 + 2 * 3600);
+	check_scan(f->path, t0 + 3599, t0 + 3601);
+	check_scan(f->path, t0 + 3600, t0 + 3600); /* empty */
+	check_scan(f->path, t0 - 7200, t0 + 5 * 3600);
+
+	/* Retention to the last 150 minutes cuts hour 1 in two and removes hour 0. */
+	f->o.max_age_ms = 150 * 60 * 1000ULL;
+	s = open_store(f);
+	{
+		struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, T0_NS + 239 * 60 * NS_PER_S,
+				"10.0.0.1", 40000, "192.0.2.1", 443, 6, id);
+
+		ctl_test_counts(&ev, 1, 1, 100, 100);
+		assert_int_equal(ctl_store_add_flow_event(s, &ev), 0);
+		while (ctl_store_flush(s) > 0)
+			;
+	}
+	assert_true(ctl_store_retention(s) > 0);
+	ctl_store_close(s);
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT min(minute) FROM flows");
+	assert_true(sql_int(f->path, sql) > t0 + 3600 && sql_int(f->path, sql) < t0 + 7200);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM flows_hour WHERE hour = %" PRId64, t0);
+	assert_int_equal(sql_int(f->path, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM flows_hour WHERE hour = %" PRId64,
+			t0 + 3600);
+	assert_true(sql_int(f->path, sql) > 0);
+	assert_true(check_scan(f->path, 0, 0) > 0);
+	check_scan(f->path, t0 + 3600, 0);
+	check_scan(f->path, t0 + 3600, t0 + 3 * 3600);
+}
+
 int
 main(void)
 {
@@ -1299,6 +1498,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alert_queries_and_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_and_blocklist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_aggregate_counts_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_hours_match_minutes, setup, teardown),
 		cmocka_unit_test(test_store_yaml),
 	};
 

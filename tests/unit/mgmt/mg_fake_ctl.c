@@ -272,6 +272,32 @@ ctl_api_set_mode(struct ctl_ctx *ctx, const char *m, const char *who, uint64_t *
 	return late ? late_op("set the mode", op) : 0;
 }
 
+int
+ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *m, const char *pair, const char *who,
+		uint64_t *op, char *err, size_t errlen)
+{
+	if (pair != NULL) {
+		snprintf(err, errlen, "pair: no pair has a port named '%.32s'", pair);
+		return -EINVAL;
+	}
+	return ctl_api_set_mode(ctx, m, who, op, err, errlen);
+}
+
+int
+ctl_api_pair_of(struct ctl_ctx *ctx, const char *port)
+{
+	(void)ctx;
+	(void)port;
+	return -1;
+}
+
+json_t *
+ctl_api_pair_modes(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	return json_array();
+}
+
 /* Texts ------------------------------------------------------------------------------------ */
 
 static int
@@ -361,7 +387,7 @@ ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *
 /* The real preview (ctl_preview.c) over the fake's policy in force and the caller's store. */
 int
 ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const char *text,
-		size_t len, int64_t since, int64_t until, unsigned max_changes,
+		size_t len, int64_t since, int64_t until, const char *pair, unsigned max_changes,
 		struct vg_diag *diag, json_t **out, char *err, size_t errlen)
 {
 	struct rl_policy *cand, *cur = NULL;
@@ -370,6 +396,10 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 
 	(void)ctx;
 	*out = NULL;
+	if (pair != NULL) {
+		snprintf(err, errlen, "pair: no pair has a port named '%.32s'", pair);
+		return -EINVAL;
+	}
 	rc = check_text(CTL_TEXT_POLICY, text, len, diag);
 	if (rc != 0)
 		return rc;
@@ -383,7 +413,7 @@ ctl_api_policy_preview(struct ctl_ctx *ctx, struct ctl_store_reader *rd, const c
 				versions[current[CTL_TEXT_POLICY]].len, NULL, &scratch);
 	pthread_mutex_unlock(&mu);
 	vg_diag_free(&scratch);
-	*out = ctl_preview_run(rd, cur, cand, since, until, max_changes, err, errlen);
+	*out = ctl_preview_run(rd, NULL, 0, cur, cand, since, until, max_changes, err, errlen);
 	if (*out != NULL)
 		json_object_set_new(*out, "current_version", json_null());
 	rl_policy_free(cand);

@@ -424,6 +424,121 @@ test_proposal_keeps_every_observed_verdict(void **state)
 			rounds, rules, checked);
 }
 
+/*
+ * Learning one pair (ports a and b of a, b, c, d): random traffic observed on a and b, each key
+ * with its ingress port. The proposal, through the loader, rte_acl and rl_ref, for every key of
+ * the universe on every port: a key observed on that port of the pair is allowed by a learnt
+ * rule; any other key arriving on a or b gets learned-rest (drop); on c and d the proposal's
+ * default (allow, the policy in force's) decides. No candidate spans two ports.
+ */
+static void
+test_pair_proposal(void **state)
+{
+	static const char *const names[] = { "a", "b", "c", "d" };
+	struct rl_env env = { .ports = names, .n_ports = 4 };
+	bool seen[U4 + U6][2];
+	unsigned rounds = 20, checked = 0;
+
+	(void)state;
+	rng_state = seed() + 3;
+	for (unsigned r = 0; r < rounds; r++) {
+		struct rl_learn *l = rl_learn_create(NULL, 0, 0);
+		unsigned density = 5 + below(60);
+		struct rl_snapshot *snap;
+		struct rl_policy *p;
+		struct vg_diag d;
+		struct rl_obs o;
+		size_t len;
+		char *text;
+
+		assert_non_null(l);
+		rl_learn_set_ports(l, names, 4);
+		rl_learn_set_scope(l, 0x3, RL_ACT_ALLOW);
+		for (unsigned u = 0; u < U4 + U6; u++) {
+			for (unsigned port = 0; port < 2; port++) {
+				seen[u][port] = below(100) < density;
+				if (!seen[u][port])
+					continue;
+				universe(u, &o);
+				o.in_known = true;
+				o.in_port = (uint8_t)port;
+				assert_int_equal(rl_learn_add(l, &o), 0);
+			}
+		}
+		assert_int_equal(rl_learn_build(l), 0);
+		for (unsigned i = 0; i < rl_learn_n_candidates(l); i++) {
+			const struct rl_learn_cand *c = rl_learn_candidate(l, i);
+
+			assert_true(c->in_known);
+			assert_true(c->in_port < 2);
+		}
+		text = rl_learn_proposal(l, RL_ACT_DROP, NULL, 1800000000, 1800003600, &len);
+		assert_non_null(text);
+		assert_non_null(strstr(text, "default: allow\n"));
+		assert_non_null(strstr(text, "  - name: learned-rest\n"));
+		vg_diag_init(&d);
+		p = rl_policy_load_buf("proposal", text, len, &env, &d);
+		if (p == NULL || d.n > 0) {
+			vg_diag_print(&d, stderr);
+			fail_msg("the proposal does not load:\n%s", text);
+		}
+		snap = rl_compile(p, 1, 1, SOCKET_ID_ANY, &d);
+		assert_non_null(snap);
+		vg_diag_free(&d);
+		for (unsigned u = 0; u < U4 + U6; u++) {
+			for (unsigned port = 0; port < 4; port++) {
+				bool want_allow;
+				const struct rl_key *kp;
+				struct rl_key k;
+				uint32_t rule;
+
+				universe(u, &o);
+				want_allow = port >= 2;
+				for (unsigned w = 0; port < 2 && w < U4 + U6; w++) {
+					struct rl_obs ow;
+
+					if (!seen[w][port])
+						continue;
+					universe(w, &ow);
+					if (ow.family == o.family && ow.proto == o.proto &&
+							ow.dport == o.dport &&
+							memcmp(ow.src, o.src, 16) == 0 &&
+							memcmp(ow.dst, o.dst, 16) == 0)
+						want_allow = true;
+				}
+				key_of(&o, &k);
+				k.in_port = (uint8_t)port;
+				kp = &k;
+				rl_classify_bulk(snap, &kp, 1, &rule);
+				assert_int_equal(rule, rl_ref_classify(p, &k));
+				if (port >= 2) {
+					/* the other pair: the default, no learnt rule */
+					if (rule != RL_RULE_DEFAULT)
+						fail_msg("key %u on port %s: rule %s\n%s", u,
+								names[port],
+								rl_policy_rule(p, rule)->name,
+								text);
+				} else if (rule == RL_RULE_DEFAULT ||
+						(rl_policy_rule(p, rule)->action == RL_ACT_ALLOW) !=
+								want_allow ||
+						(!want_allow && strcmp(rl_policy_rule(p, rule)->name,
+										"learned-rest") !=
+										0)) {
+					fail_msg("key %u on port %s (observed %d): rule %d\n%s", u,
+							names[port], want_allow, (int)rule, text);
+				}
+				checked++;
+			}
+		}
+		rl_snapshot_free(snap);
+		rl_policy_free(p);
+		free(text);
+		rl_learn_free(l);
+	}
+	printf("# %u rounds, %u keys checked on 4 ports through rl_ref and rte_acl\n", rounds,
+			checked);
+}
+
 /* The policy in force's verdicts are reported per candidate; excluded keys are left out. */
 static void
 test_denied_and_excluded(void **state)
@@ -474,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_proposal_keeps_every_observed_verdict),
+		cmocka_unit_test(test_pair_proposal),
 		cmocka_unit_test(test_denied_and_excluded),
 	};
 
