@@ -21,8 +21,8 @@ iova=pa
 # the data NICs the MACs 52:54:00:89:00:01 (outside) and :02 (inside); a third, :03, is the
 # management NIC (user-mode networking with a port forwarded from the host) and stays with the
 # kernel's virtio_net.
-mac_of() { cat /sys/bus/pci/devices/$1/virtio*/net/*/address 2>/dev/null; }
-outside= inside= mgmt=
+mac_of() { cat /sys/bus/pci/devices/"$1"/virtio*/net/*/address 2>/dev/null; }
+outside='' inside='' mgmt=''
 for d in /sys/bus/pci/devices/*; do
 	[[ $(cat "$d/vendor") == 0x1af4 ]] || continue
 	case $(cat "$d/device") in 0x1000 | 0x1041) ;; *) continue ;; esac
@@ -53,7 +53,7 @@ api_port=8080 api_listen=127.0.0.1
 if [[ -n $mgmt && -f $vm/api.port ]]; then
 	api_port=$(cat $vm/api.port)
 	api_listen=0.0.0.0
-	dev=$(basename /sys/bus/pci/devices/$mgmt/virtio*/net/*)
+	dev=$(basename /sys/bus/pci/devices/"$mgmt"/virtio*/net/*)
 	ip addr add 10.0.2.15/24 dev "$dev"
 	ip link set "$dev" up
 	say "MGMT-NIC $mgmt ($dev) 10.0.2.15, API port $api_port"
@@ -142,7 +142,7 @@ if ! grep -q "forwarding;" $vm/vigild.log; then
 	exit 1
 fi
 say "VIGILD-FORWARDING after $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $(grep -m1 'forwarding;' $vm/vigild.log)"
-say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' http://127.0.0.1:$api_port/api/v1/health 2>&1 | tr '\n' ' ')"
+say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$api_port/api/v1/health" 2>&1 | tr '\n' ' ')"
 while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do sleep 1; done
 kill -TERM $pid 2>/dev/null
 for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done

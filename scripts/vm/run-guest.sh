@@ -12,8 +12,8 @@
 # (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
 # vfio no-IOMMU mode).
 # --timeout: the whole run's bound (default 900 s). --hold: keep vigild up this many seconds
-# after the traffic checks (default 0). --queues N: N queues on each NIC (mq=on; the tap with
-# N queues) and N workers in the guest, on 1 + N vCPUs (default 1). --run-dir: where the
+# after the traffic checks (default 0). --queues N: N queues on each NIC (mq=on, rss=on; the
+# tap with N queues) and N workers in the guest, all on vCPU 1 (default 1). --run-dir: where the
 # initramfs, console and logs go (default .run/vm). --api-port: the port of vigild's API in the
 # guest, which a third NIC (QEMU user-mode networking) forwards from 127.0.0.1 on the host
 # (default 18480; 0: no management NIC, the API is asked inside the guest only). --quick: the
@@ -21,8 +21,9 @@
 # runs (default build/app/vigild; it must be under the host's root, which the guest shares).
 # Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
-# and the guest policy dropped UDP to port 9999, a signature alerted and the API answered
-# inside the guest.
+# and the guest policy dropped UDP to port 9999, a signature alerted, the API answered inside
+# the guest and (with the management NIC) from the host, where its counters show the traffic
+# forwarded, the 3 datagrams to 9999 dropped by their rule and the alert.
 # Needs root and the Debian packages qemu-system-x86 linux-image-amd64 busybox-static.
 # Cleans up (QEMU by PID, namespaces, whose deletion removes the taps) on every exit.
 set -euo pipefail
@@ -129,34 +130,35 @@ if ((api_port > 0)); then
 		-device virtio-net-pci,netdev=mgmt,mac=52:54:00:89:00:03,disable-legacy=on)
 fi
 
-# 3 GiB, 1 GiB of it in 2 MiB hugepages reserved at boot; 2 vCPUs: lcore 0 control, 1 worker.
+# 3 GiB, 1 GiB of it in 2 MiB hugepages reserved at boot; 2 vCPUs: lcore 0 control, the
+# workers on vCPU 1 (with several, guest.sh puts them all there with lcores.cpus: this machine
+# has 2 cores).
 # The NICs are modern-only virtio (disable-legacy=on): their BARs are memory, no port I/O.
 machine=(-machine pc)
 nicopt=disable-legacy=on
 tapopt=
-smp=2
 if ((queues > 1)); then
-	# N queue pairs, 2N + 2 MSI-X vectors (one per queue, config, control queue).
-	nicopt+=",mq=on,vectors=$((2 * queues + 2))"
+	# N queue pairs, 2N + 2 MSI-X vectors (one per queue, config, control queue), and RSS in
+	# the device (rss=on: QEMU hashes with the key and table the driver gives it).
+	nicopt+=",mq=on,vectors=$((2 * queues + 2)),rss=on"
 	tapopt=",queues=$queues"
-	smp=$((queues + 1))
 fi
 append="console=ttyS0 panic=-1 hugepages=512 vigil.run=/tmp/vm/guest.sh"
 if ((vfio)); then
 	# shellcheck disable=SC2054 # the commas are QEMU's
 	machine=(-machine q35 -device intel-iommu,caching-mode=on)
-	nicopt=disable-legacy=on,iommu_platform=on,ats=on
+	nicopt+=,iommu_platform=on,ats=on
 	append+=" intel_iommu=on vigil.driver=vfio-pci"
 fi
-qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 3G "${machine[@]}" \
+qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3G "${machine[@]}" \
 	-nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-serial "file:$run/console.log" \
 	-kernel "$run/kernel" -initrd "$run/initramfs.gz" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
 	-virtfs "local,path=$run,mount_tag=vmrun,security_model=none,id=vmrun" \
-	-netdev tap,id=n0,ifname=$TAP_A,script=no,downscript=no$tapopt \
+	-netdev tap,id=n0,ifname=$TAP_A,script=no,downscript=no"$tapopt" \
 	-device virtio-net-pci,netdev=n0,mac=52:54:00:89:00:01,$nicopt \
-	-netdev tap,id=n1,ifname=$TAP_B,script=no,downscript=no$tapopt \
+	-netdev tap,id=n1,ifname=$TAP_B,script=no,downscript=no"$tapopt" \
 	-device virtio-net-pci,netdev=n1,mac=52:54:00:89:00:02,$nicopt \
 	"${mgmt[@]}" \
 	>"$run/qemu.log" 2>&1 &
@@ -198,12 +200,15 @@ wait_for "VIGILD-FORWARDING" "vigild forwarding"
 ok=1
 wait_for "API from inside the guest" "the guest asked vigild's API" || ok=0
 grep -q "API from inside the guest: .* 200" "$run/console.log" || { ok=0; say "API FAILED"; }
+api_get() { # PATH OUT: GET /api/v1/PATH with the viewer token
+	curl -s -m 20 -H "Authorization: Bearer $api_token" "http://127.0.0.1:$api_port/api/v1/$1" \
+		>"$2" 2>&1 || true
+}
 if ((api_port > 0)); then
 	h=$(curl -s -m 20 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$api_port/api/v1/health" 2>&1 || true)
 	say "API from the host (127.0.0.1:$api_port forwarded to the guest): GET /api/v1/health -> $h"
 	[[ $h == 200 ]] || ok=0
-	curl -s -m 20 -H "Authorization: Bearer $api_token" "http://127.0.0.1:$api_port/api/v1/status" \
-		>"$run/status.json" 2>&1 || true
+	api_get status "$run/status.json"
 	st=$(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -279,6 +284,44 @@ fi
 code=$(ip netns exec $NS_A curl -s -m 30 -o /dev/null -w '%{http_code}' http://10.89.0.2/vigil-vm-attack 2>&1 || true)
 say "HTTP GET /vigil-vm-attack (a signature matches it): $code"
 [[ $code == 404 ]] || ok=0
+# What vigild counted, asked from the host: against the status read before the traffic, the
+# outside port received at least every ping request and datagram sent (the 3 to 9999 among
+# them), the inside port sent on all but those 3, the replies came back the other way, the
+# policy rule no-udp-9999 counted exactly the 3 datagrams, and the signature its alert. Control
+# refreshes the counters periodically: up to 15 readings a second apart.
+if ((api_port > 0)); then
+	counted='' counted_ok=0
+	for _ in $(seq 15); do
+		api_get status "$run/status-after.json"
+		api_get rules/counters "$run/counters.json"
+		if counted=$(python3 -c '
+import json, sys
+before, after, counters = (json.load(open(f)) for f in sys.argv[1:4])
+sent = replies = int(sys.argv[4])
+b = {p["name"]: p for p in before["ports"]}
+a = {p["name"]: p for p in after["ports"]}
+d = lambda port, k: a[port][k] - b[port][k]
+rule = [r["packets"] for r in counters["policy"] if r["name"] == "no-udp-9999"]
+alerts = sum(s["alerts"] for s in counters.get("signatures", []) if s["sid"] == 9900001)
+checks = [("outside rx", d("outside", "rx_packets"), ">=", sent + 3),
+          ("inside tx", d("inside", "tx_packets"), ">=", sent),
+          ("inside rx", d("inside", "rx_packets"), ">=", replies),
+          ("outside tx", d("outside", "tx_packets"), ">=", replies),
+          ("outside dropped", d("outside", "dropped"), ">=", 3),
+          ("rule no-udp-9999 packets", rule[0] if rule else None, "==", 3),
+          ("sid 9900001 alerts", alerts, ">=", 1)]
+good = all(v is not None and (v == w if op == "==" else v >= w) for _, v, op, w in checks)
+print(", ".join("%s %s (%s %d)" % (n, v, op, w) for n, v, op, w in checks))
+sys.exit(0 if good else 1)' "$run/status.json" "$run/status-after.json" "$run/counters.json" \
+			$((npings + nudp)) 2>&1); then
+			counted_ok=1
+			break
+		fi
+		sleep 1
+	done
+	say "counted by vigild, from the host's API (GET /status before and after, /rules/counters): $counted"
+	((counted_ok)) || { ok=0; say "COUNTERS FAILED"; }
+fi
 ((hold > 0)) && sleep "$hold"
 
 touch "$run/stop"
