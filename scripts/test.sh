@@ -2,8 +2,8 @@
 # Set everything up and run Vigil's whole test suite:
 #   packages, hugepages (falls back to --no-huge), the normal build with every suite (unit,
 #   fuzz corpora, pcap cases at burst sizes 1 and 32, suricata-verify,
-#   end-to-end in network namespaces, multi-worker, benchmark smoke tests), vigild in a QEMU
-#   guest (the reduced VM test), an ASan/UBSan build
+#   end-to-end in network namespaces, multi-worker, benchmark smoke tests), vigild in and in
+#   front of a QEMU guest (the short VM tests), an ASan/UBSan build
 #   running the unit, corpus and API suites, the pcap cases with 4 workers and the multi-worker
 #   cases, bounded libFuzzer runs, and the format check.
 #
@@ -35,10 +35,10 @@ step "tests: unit, fuzz corpora, pcap cases at two burst sizes, verify, end to e
 # bursts 1 and 32 (32 is the default) with each case's own checks at each size, so 'cases'
 # would repeat it.
 meson test -C build --print-errorlogs --num-processes 2 --no-suite cases
-step "VM: vigild in a QEMU guest on virtio-net, reduced form (TCG: about 1.5 min)"
-# Suite 'vm' is left out of the default test setup; this is its short test (docs/VM.md). The
-# full forms (vm-guest-vfio, vm-guest-mq: about 2 min each) run by hand.
-meson test -C build --print-errorlogs --suite vm vm-guest
+step "VMs: vigild in a QEMU guest on virtio-net (reduced form), and in front of one on vhost-user (TCG: about 1.5 min each)"
+# Suite 'vm' is left out of the default test setup; these are its short tests (docs/VM.md).
+# The full forms of the first (vm-guest-vfio, vm-guest-mq: about 2 min each) run by hand.
+meson test -C build --print-errorlogs --suite vm vm-guest vm-vhost
 
 step "build with ASan and UBSan"
 scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \

@@ -6,8 +6,10 @@
 # behind a virtual IOMMU with the argument 'vfio'); taps in two namespaces on the host send
 # ping, UDP and TCP through it; the guest's policy drops UDP to port 9999, a signature alerts,
 # and the API answers inside the guest and from the host (a forwarded management NIC).
+# With 'vhost', scripts/vm/run-vhost.sh instead: vigild on the host in front of a guest on a
+# vhost-user socket, checked again after vigild restarts and after the guest restarts.
 #
-#   test_vm_guest.sh [uio|vfio] [--quick] [--queues N]
+#   test_vm_guest.sh [uio|vfio|vhost] [--quick] [--queues N]
 #
 # Bounded: run-guest.sh gives up after VM_TIMEOUT seconds (default 240), and this script kills
 # it 30 s later. On failure the guest's whole console is printed. Skips (77) without root,
@@ -33,10 +35,12 @@ fi
 [[ -c /dev/net/tun ]] || skip "no /dev/net/tun"
 [[ -x ${VIGILD:-} ]] || { echo "vm: VIGILD must point at the vigild binary" >&2; exit 1; }
 args=()
+script=$root/scripts/vm/run-guest.sh
 case $mode in
 uio) ;;
 vfio) args+=(--vfio) ;;
-*) echo "vm: unknown mode '$mode' (uio or vfio)" >&2; exit 2 ;;
+vhost) script=$root/scripts/vm/run-vhost.sh ;;
+*) echo "vm: unknown mode '$mode' (uio, vfio or vhost)" >&2; exit 2 ;;
 esac
 
 run=$(mktemp -d /tmp/vigil-vm.XXXXXX)
@@ -52,6 +56,7 @@ cleanup() {
 	fi
 	if ((rc != 0)); then
 		echo "vm: FAIL (rc $rc); the guest's console ($run/console.log):" >&2
+		[[ -s $run/console-1.log ]] && cat "$run/console-1.log" >&2 && echo "vm: (the guest restarted)" >&2
 		cat "$run/console.log" >&2 2>/dev/null || echo "(none)" >&2
 		for f in qemu.log vigild.log; do
 			[[ -s $run/$f ]] || continue
@@ -66,7 +71,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bound=${VM_TIMEOUT:-240}
-"$root/scripts/vm/run-guest.sh" --timeout "$bound" --run-dir "$run" --vigild "$VIGILD" \
+"$script" --timeout "$bound" --run-dir "$run" --vigild "$VIGILD" \
 	--api-port $((18480 + $$ % 400)) "${args[@]}" "$@" &
 rg_pid=$!
 # The guest's bound covers its boot and checks; the extra 30 s covers its shutdown.
