@@ -6,7 +6,7 @@
 #   namespace vmv-a (10.89.0.1) --tap vmv0-- [guest: vigild] --tap vmv1-- namespace vmv-b (10.89.0.2)
 #
 #   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S] [--vfio] [--queues N] [--run-dir DIR]
-#                                [--api-port P] [--quick] [--vigild PATH]
+#                                [--api-port P] [--quick] [--vigild PATH] [--rate S]
 #
 # --vfio: a q35 machine with a virtual IOMMU (intel-iommu), the NICs behind it
 # (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
@@ -19,6 +19,8 @@
 # (default 18480; 0: no management NIC, the API is asked inside the guest only). --quick: the
 # reduced form for CI (no 1 MiB transfer, 5 pings, 5 UDP echoes). --vigild: the binary the guest
 # runs (default build/app/vigild; it must be under the host's root, which the guest shares).
+# --rate S: after the checks, offer UDP as fast as one socket sends for S seconds (udp-rate.py)
+# and print how much crossed (the emulated figure in docs/VM.md; it checks nothing).
 # Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
 # and the guest policy dropped UDP to port 9999, a signature alerted, the API answered inside
@@ -31,6 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 timeout_s=900
 hold=0
+rate=0
 vfio=0
 queues=1
 run=$root/.run/vm
@@ -41,13 +44,14 @@ while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
+	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
 	--vfio) vfio=1; shift ;;
 	--queues) queues=${2:?--queues needs a number}; shift 2 ;;
 	--run-dir) run=${2:?--run-dir needs a directory}; shift 2 ;;
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -385,6 +389,25 @@ sys.exit(0 if good else 1)' "$run/status-mq.json" "$run/status-mq-after.json" "$
 	done
 	say "multi-queue: 8 sources x 4 datagrams: $spread"
 	((spread_ok)) || { ok=0; say "MULTI-QUEUE FAILED"; }
+fi
+if ((rate > 0)); then
+	rate_rx() { ip netns exec $NS_B cat /sys/class/net/$TAP_B/statistics/rx_packets; }
+	rx0=$(rate_rx)
+	((api_port > 0)) && api_get status "$run/status-rate.json"
+	sent=$(ip netns exec $NS_A python3 "$here/udp-rate.py" 10.89.0.2 7777 "$rate")
+	sleep 2
+	rx1=$(rate_rx)
+	line="rate: $sent UDP datagrams (60-byte frames) offered in $rate s ($((sent / rate))/s); $((rx1 - rx0)) reached $NS_B ($(((rx1 - rx0) / rate))/s)"
+	if ((api_port > 0)); then
+		api_get status "$run/status-rate-after.json"
+		line+="; vigild: $(python3 -c '
+import json, sys
+b, a = ({p["name"]: p for p in json.load(open(f))["ports"]} for f in sys.argv[1:3])
+print(", ".join("%s %s +%d" % (n, k, a[n][k] - b[n][k]) for n, k in
+      [("outside", "rx_packets"), ("outside", "rx_missed"), ("inside", "tx_packets"), ("inside", "tx_full")]))' \
+			"$run/status-rate.json" "$run/status-rate-after.json" 2>&1)"
+	fi
+	say "$line"
 fi
 ((hold > 0)) && sleep "$hold"
 

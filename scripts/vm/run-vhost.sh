@@ -7,6 +7,7 @@
 #   guest 10.89.1.1 (virtio-net) --vhost-user-- [host: vigild] --tap vmh1-- namespace vmh-b (10.89.1.2)
 #
 #   sudo scripts/vm/run-vhost.sh [--timeout S] [--run-dir DIR] [--vigild PATH] [--api-port P]
+#                                [--rate S]
 #
 # Checks, from the namespace and vigild's API on the host: ping and UDP echo (port 5353) cross,
 # UDP to 9999 is dropped by vigild's policy and counted by its rule, the ports' counters show the
@@ -16,6 +17,9 @@
 # checks pass a third time. --timeout bounds the whole run (default 600 s); --run-dir (default
 # .run/vhost) holds the console, logs and config. Cleans up (QEMU and vigild by PID, the
 # namespace) on every exit. Needs root and qemu-system-x86, linux-image-amd64, busybox-static.
+# --rate S: after the first round, offer UDP from the namespace as fast as one socket sends for
+# S seconds (udp-rate.py) and print how much vigild passed to the guest (the emulated figure in
+# docs/VM.md; it checks nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,13 +27,15 @@ timeout_s=600
 run=$root/.run/vhost
 vigild=$root/build/app/vigild
 api_port=18880
+rate=0
 while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--run-dir) run=${2:?--run-dir needs a directory}; shift 2 ;;
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "run-vhost: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -258,6 +264,18 @@ wait_for "GUEST-NET-UP" "guest network up"
 wait_link up 10 || ok=0
 say "outside (net_vhost) up: the guest's virtio-net attached"
 round "1 first boot" || ok=0
+if ((rate > 0)); then
+	api status >"$run/status-rate.json"
+	sent=$(ip netns exec $NS python3 "$here/udp-rate.py" 10.89.1.1 7777 "$rate")
+	sleep 2
+	api status >"$run/status-rate-after.json"
+	say "rate: $sent UDP datagrams (60-byte frames) offered in $rate s ($((sent / rate))/s); vigild: $(python3 -c '
+import json, sys
+b, a = ({p["name"]: p for p in json.load(open(f))["ports"]} for f in sys.argv[1:3])
+print(", ".join("%s %s +%d" % (n, k, a[n][k] - b[n][k]) for n, k in
+      [("inside", "rx_packets"), ("inside", "rx_missed"), ("outside", "tx_packets"), ("outside", "tx_full")]))' \
+		"$run/status-rate.json" "$run/status-rate-after.json" 2>&1) (outside tx: what the guest's vring took)"
+fi
 
 # vigild restarts while the guest runs: the guest's NIC keeps its state; QEMU reconnects.
 cp "$run/vigild.log" "$run/vigild-1.log"
