@@ -148,7 +148,7 @@ start_qemu() {
 		-machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot \
 		-serial "file:$run/console.log" \
 		-kernel "$run/kernel" -initrd "$run/initramfs.gz" \
-		-append "console=ttyS0 panic=-1 vigil.run=/tmp/vm/guest-vhost.sh" \
+		-append "console=ttyS0 panic=-1 no_timer_check vigil.run=/tmp/vm/guest-vhost.sh" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
 		-virtfs "local,path=$run,mount_tag=vmrun,security_model=none,id=vmrun" \
 		-chardev "socket,id=vh0,path=$SOCK,reconnect=1" \
