@@ -20,6 +20,9 @@ packages=(
 	# IPFIX export's test: a real collector (nfcapd) and its reader (nfdump); libfixbuf's
 	# ipfixDump decodes Vigil's enterprise elements
 	nfdump libfixbuf-tools
+	# the VM tests (tests/e2e/test_vm_guest.sh, docs/VM.md): QEMU, a Debian kernel for the guest
+	# and the static busybox of its initramfs
+	qemu-system-x86 linux-image-amd64 busybox-static
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)

@@ -4,8 +4,8 @@
 #   (-O3, the suite's main run: pcap cases at burst sizes 1 and 32, suricata-verify, end to end
 #   in network namespaces, multi-worker, benchmark smoke tests), debug (-O0, the programs only)
 #   and ASan/UBSan (clang, the default -O2 -g: unit, fuzz corpora, REST API, the pcap cases with
-#   four workers, multi-worker, and bounded libFuzzer runs of its fuzz targets), and the format
-#   check.
+#   four workers, multi-worker, and bounded libFuzzer runs of its fuzz targets); vigild in and in
+#   front of a QEMU guest (the short VM tests, on the release build), and the format check.
 #
 #   sudo scripts/test.sh                 everything
 #   VIGIL_FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing (default 4 s per target)
@@ -38,6 +38,10 @@ step "tests (release): pcap cases at two burst sizes, verify, end to end, multi-
 # would repeat it. The unit, fuzz-corpus and api suites run once, under ASan/UBSan below.
 meson test -C build-release --print-errorlogs --num-processes 2 \
 	--no-suite cases --no-suite unit --no-suite fuzz-corpus --no-suite api
+step "VMs: vigild in a QEMU guest on virtio-net (reduced form), and in front of one on vhost-user (TCG: 1 to 2 min each)"
+# Suite 'vm' is left out of the default test setup; these are its short tests (docs/VM.md).
+# The full forms of the first (vm-guest-vfio, vm-guest-mq: about 2 min each) run by hand.
+meson test -C build-release --print-errorlogs --suite vm vm-guest vm-vhost
 
 step "build with ASan and UBSan (clang, with the libFuzzer targets)"
 # One sanitizer build serves the suites below and the fuzzing after them: clang, so that the

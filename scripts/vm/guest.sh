@@ -17,17 +17,27 @@ done
 iova=pa
 [[ $driver == vfio-pci ]] && iova=va
 
-# virtio-net: vendor 0x1af4, device 0x1000 (transitional) or 0x1041 (modern).
-nics=()
+# virtio-net: vendor 0x1af4, device 0x1000 (transitional) or 0x1041 (modern). The host gives
+# the data NICs the MACs 52:54:00:89:00:01 (outside) and :02 (inside); a third, :03, is the
+# management NIC (user-mode networking with a port forwarded from the host) and stays with the
+# kernel's virtio_net.
+mac_of() { cat /sys/bus/pci/devices/"$1"/virtio*/net/*/address 2>/dev/null; }
+outside='' inside='' mgmt=''
 for d in /sys/bus/pci/devices/*; do
 	[[ $(cat "$d/vendor") == 0x1af4 ]] || continue
 	case $(cat "$d/device") in 0x1000 | 0x1041) ;; *) continue ;; esac
-	nics+=("$(basename "$d")")
+	a=$(basename "$d")
+	case $(mac_of "$a") in
+	52:54:00:89:00:01) outside=$a ;;
+	52:54:00:89:00:02) inside=$a ;;
+	52:54:00:89:00:03) mgmt=$a ;;
+	esac
 done
-if ((${#nics[@]} != 2)); then
-	say "FAIL: expected 2 virtio-net NICs, found ${#nics[@]}: ${nics[*]}"
+if [[ -z $outside || -z $inside ]]; then
+	say "FAIL: expected virtio-net NICs with MACs 52:54:00:89:00:01 and :02, found outside '$outside' inside '$inside'"
 	exit 1
 fi
+nics=("$outside" "$inside")
 for a in "${nics[@]}"; do
 	d=/sys/bus/pci/devices/$a
 	echo $driver >"$d/driver_override"
@@ -36,6 +46,30 @@ for a in "${nics[@]}"; do
 	drv=$(basename "$(readlink "$d/driver" 2>/dev/null)")
 	[[ $drv == "$driver" ]] || { say "FAIL: $a bound to '$drv', not $driver"; exit 1; }
 done
+# The API: on loopback only, or, with a management NIC, on 10.0.2.15 (QEMU's user-mode
+# network), where the host's forward of 127.0.0.1:PORT arrives; the same port on both sides,
+# so that the Host header the host sends names the API's own port.
+api_port=8080 api_listen=127.0.0.1
+if [[ -n $mgmt && -f $vm/api.port ]]; then
+	api_port=$(cat $vm/api.port)
+	api_listen=0.0.0.0
+	dev=$(basename /sys/bus/pci/devices/"$mgmt"/virtio*/net/*)
+	ip addr add 10.0.2.15/24 dev "$dev"
+	ip link set "$dev" up
+	say "MGMT-NIC $mgmt ($dev) 10.0.2.15, API port $api_port"
+fi
+tokens=
+[[ -f $vm/api.sha256 ]] && tokens="  tokens: [{name: host, role: viewer, sha256: $(cat $vm/api.sha256)}]"
+# Several queues per NIC (the host's --queues N): one worker per queue, all worker lcores on
+# CPU 1 (lcores.cpus) when there are fewer vCPUs than lcores.
+queues=1
+[[ -f $vm/queues ]] && queues=$(cat $vm/queues)
+workers=$(seq -s ', ' 1 "$queues")
+cpus=
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+if ((queues + 1 > ncpu)); then
+	cpus=", cpus: [0$(for _ in $(seq "$queues"); do printf ', %d' $((ncpu > 1 ? 1 : 0)); done)]"
+fi
 say "NICS-BOUND ${nics[*]} to $driver"
 
 mkdir -p /tmp/vigil
@@ -45,9 +79,7 @@ eal:
   file_prefix: vigil-vm
   hugepages: auto
   no_huge_memory: 512M
-lcores:
-  control: 0
-  workers: [1]
+lcores: {control: 0, workers: [$workers]$cpus}
 ports:
   - name: outside
     device: "${nics[0]}"
@@ -73,8 +105,10 @@ signatures:
 inspection:
   flows: all
 mgmt:
-  listen: 127.0.0.1
-  port: 8080
+  listen: $api_listen
+  port: $api_port
+  allow_unauthenticated_loopback: true
+$tokens
 EOF
 # Everything passes but UDP to port 9999: the host checks that the policy drops it.
 cat >/tmp/vigil/policy.yaml <<EOF
@@ -108,7 +142,7 @@ if ! grep -q "forwarding;" $vm/vigild.log; then
 	exit 1
 fi
 say "VIGILD-FORWARDING after $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $(grep -m1 'forwarding;' $vm/vigild.log)"
-say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' http://127.0.0.1:8080/api/v1/health 2>&1 | tr '\n' ' ')"
+say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$api_port/api/v1/health" 2>&1 | tr '\n' ' ')"
 while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do sleep 1; done
 kill -TERM $pid 2>/dev/null
 for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
