@@ -38,7 +38,14 @@ signatures: {paths: [$case/test.rules], stream_depth: 100}
 YAML
 "$VIGILD" -c "$work/vigil.yaml" --bench 1 --stats-json "$work/stats.json" >"$work/log" 2>&1 &
 pid=$!
-sleep 3.5
+# Two live views (one a second) after vigild forwards: its start alone may take seconds on a
+# busy machine, so the wait starts there.
+for _ in $(seq 600); do
+	grep -q 'forwarding;' "$work/log" 2>/dev/null && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+sleep 2.5
 kill -INT $pid
 wait $pid || { cat "$work/log"; echo "test_bench_mode: vigild failed" >&2; exit 1; }
 grep -E 'worker 0: [0-9.]+ Mpps, cycles/packet rx [0-9.]+ parse' "$work/log" ||
