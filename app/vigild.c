@@ -41,7 +41,7 @@
 #include "ctl_store.h"
 #include "rl_compile.h"
 #include "rl_policy.h"
-#include "ctl_report.h"
+#include "ctl_status.h"
 #include "ctl_sigs.h"
 #include "det_config.h"
 #include "dp.h"
@@ -931,7 +931,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	ctl_stop_dataplane(&ctx);
 	ctl_print_counters(dp, stdout);
 	fflush(stdout);
-	if (opts->stats_json != NULL && ctl_report_write(dp, events, sigs, opts->stats_json) != 0) {
+	if (opts->stats_json != NULL && ctl_status_write(dp, events, sigs, opts->stats_json) != 0) {
 		MAIN_LOG(ERR, "cannot write %s", opts->stats_json);
 		rc = EXIT_RUNTIME;
 	}

@@ -4,7 +4,7 @@
  * names one uint64_t field (or an array of them) by its offset and says what it is: its key in
  * the JSON documents (GET /api/v1/status, /metrics, `vigild --stats-json`), its Prometheus
  * family, its type, unit and help, and its short name in the periodic stats line. The report
- * (control/ctl_report.c), the exposition (mgmt/mg_prom.c) and the stats line are loops over
+ * (control/ctl_status.c), the exposition (mgmt/mg_prom.c) and the stats line are loops over
  * these rows, so a counter is named in one place and a renamed key renames the metric with it.
  *
  * An array row (n > 0) is one value per element, labelled by a names table (for example

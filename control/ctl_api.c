@@ -20,7 +20,7 @@
 #include "ctl_policy.h"
 #include "ctl_preview.h"
 #include "ctl_rates.h"
-#include "ctl_report.h"
+#include "ctl_status.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
 #include "dp_flow.h"
@@ -145,7 +145,7 @@ process_json(void)
 json_t *
 ctl_api_status(struct ctl_ctx *ctx)
 {
-	json_t *r = ctl_report_json(ctx->dp, ctx->events, ctx->sigs);
+	json_t *r = ctl_status_json(ctx->dp, ctx->events, ctx->sigs);
 	json_t *ports;
 	size_t i;
 	json_t *p;
@@ -308,7 +308,7 @@ ctl_api_workers(struct ctl_ctx *ctx)
 	if (workers == NULL)
 		return NULL;
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
-		json_t *t = ctl_report_worker_traffic(dp, w);
+		json_t *t = ctl_status_worker_traffic(dp, w);
 		json_t *j = json_pack("{s:i, s:i, s:I}", "id", w, "lcore", dp_worker_lcore(dp, w),
 				"flows",
 				(json_int_t)dp_read_u64(&dp_worker_flow_counters(dp, w)->active));

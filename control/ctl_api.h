@@ -33,7 +33,7 @@ json_t *ctl_api_status(struct ctl_ctx *ctx);
 
 /*
  * The workers, for GET /api/v1/workers: {interval_s, workers[]}, each worker {id, lcore, flows
- * (in its flow table now), its traffic (ctl_report_worker_traffic: counters, handoff,
+ * (in its flow table now), its traffic (ctl_status_worker_traffic: counters, handoff,
  * queues[]), rx_pps, rx_bps, tx_pps, tx_bps (ctl_rates_annotate, over interval_s; null until
  * control has two readings) and stalled (the watchdog's view)}. NULL on allocation failure.
  */

@@ -2,7 +2,7 @@
 /*
  * Where the dataplane's counter tables (vg_ctr.h, dataplane/dp_stats.c) and control's (its
  * event counters: ctl_events_ctr_set, below) appear in the report
- * (ctl_report.c: GET /api/v1/status, /metrics, `vigild --stats-json`), and their JSON. The
+ * (ctl_status.c: GET /api/v1/status, /metrics, `vigild --stats-json`), and their JSON. The
  * Prometheus exposition (mgmt/mg_prom.c) makes its rows for these counters from this list, so
  * a counter added to a table is in the report and the exposition with no other edit.
  */

@@ -29,8 +29,8 @@ static void
 add_flow(struct ctl_store *s, const char *src, const char *dst, uint16_t dport, uint16_t in_port,
 		uint32_t id)
 {
-	struct dp_event ev = ctl_test_ev4(DP_EV_FLOW_START, T0_NS + id * NS_PER_S, src, 40000, dst,
-			dport, 6, id);
+	struct dp_event ev = ctl_test_ev4(
+			DP_EV_FLOW_START, T0_NS + id * NS_PER_S, src, 40000, dst, dport, 6, id);
 
 	ev.flow.in_port = in_port;
 	ctl_test_counts(&ev, 3, 2, 300, 200);
@@ -88,8 +88,8 @@ static json_t *
 session(const char *pair_a, const char *pair_b)
 {
 	json_t *s = json_pack("{s:b, s:I, s:n, s:s, s:[], s:s, s:n}", "active", 1, "since",
-			(json_int_t)(T0_NS / NS_PER_S), "until", "previous_mode", "enforce", "exclude",
-			"by", "test", "changed");
+			(json_int_t)(T0_NS / NS_PER_S), "until", "previous_mode", "enforce",
+			"exclude", "by", "test", "changed");
 
 	json_object_set_new(s, "pair",
 			pair_a != NULL ? json_pack("[s, s]", pair_a, pair_b) : json_null());
@@ -131,7 +131,8 @@ cand_summary(const json_t *out)
 	{
 		const json_t *in = json_object_get(c, "in_port");
 
-		snprintf(buf, sizeof(buf), "%s>%s:%s", json_is_string(in) ? json_string_value(in) : "-",
+		snprintf(buf, sizeof(buf), "%s>%s:%s",
+				json_is_string(in) ? json_string_value(in) : "-",
 				json_string_value(json_array_get(json_object_get(c, "to"), 0)),
 				json_string_value(json_array_get(json_object_get(c, "ports"), 0)));
 		json_array_append_new(a, json_string(buf));

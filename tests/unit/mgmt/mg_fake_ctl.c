@@ -187,7 +187,7 @@ fake_ctl_block_count(void)
 	return n_blocks;
 }
 
-/* Status and metrics: the shape ctl_report_json() gives, with fixed numbers. */
+/* Status and metrics: the shape ctl_status_json() gives, with fixed numbers. */
 json_t *
 ctl_api_status(struct ctl_ctx *ctx)
 {

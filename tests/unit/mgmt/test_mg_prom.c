@@ -409,7 +409,7 @@ place(json_t *doc, const char *path)
 	return doc;
 }
 
-/* A document with every counter of every section, as ctl_report.c lays them out, each value
+/* A document with every counter of every section, as ctl_status.c lays them out, each value
  * distinct and not 0. */
 static json_t *
 table_doc(void)

@@ -4,8 +4,8 @@
  * Written on exit with `vigild --stats-json FILE` (test cases and benchmarks read it), and the
  * base of what the management API serves.
  */
-#ifndef CTL_REPORT_H
-#define CTL_REPORT_H
+#ifndef CTL_STATUS_H
+#define CTL_STATUS_H
 
 #include <jansson.h>
 
@@ -20,7 +20,7 @@ struct ctl_sigs;
  * inspection.app_alerts tells how transactions' facts paired with their alerts
  * (ctl_sigs_app_counters). NULL on allocation failure.
  */
-json_t *ctl_report_json(
+json_t *ctl_status_json(
 		const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs);
 
 /*
@@ -30,10 +30,10 @@ json_t *ctl_report_json(
  * on it, and sent on the worker's TX queue of that port}. In the report's workers[] entries.
  * NULL on allocation failure.
  */
-json_t *ctl_report_worker_traffic(const struct dp *dp, unsigned w);
+json_t *ctl_status_worker_traffic(const struct dp *dp, unsigned w);
 
 /* Write the report to path atomically (temp file + rename). Returns 0 or -errno. */
-int ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
+int ctl_status_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
 		const char *path);
 
-#endif /* CTL_REPORT_H */
+#endif /* CTL_STATUS_H */

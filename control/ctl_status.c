@@ -9,7 +9,7 @@
 
 #include "al.h"
 #include "ctl_ctr.h"
-#include "ctl_report.h"
+#include "ctl_status.h"
 #include "ctl_sigs.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
@@ -311,7 +311,7 @@ control_json(const struct ctl_events *ce)
 }
 
 json_t *
-ctl_report_worker_traffic(const struct dp *dp, unsigned w)
+ctl_status_worker_traffic(const struct dp *dp, unsigned w)
 {
 	const struct dp_worker_counters *c = dp_worker_counters(dp, w);
 	uint16_t port[VG_MAX_PORTS], queue[VG_MAX_PORTS];
@@ -349,7 +349,7 @@ ctl_report_worker_traffic(const struct dp *dp, unsigned w)
 }
 
 json_t *
-ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs)
+ctl_status_json(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs)
 {
 	json_t *root = json_object();
 	json_t *ports = json_array();
@@ -406,7 +406,7 @@ ctl_report_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		events_lost += lost;
 		json_t *wj = json_array_get(workers, json_array_size(workers) - 1);
 
-		json_t *tr = ctl_report_worker_traffic(dp, w);
+		json_t *tr = ctl_status_worker_traffic(dp, w);
 
 		if (wj != NULL)
 			ctl_ctr_json(&dp_worker_ctr_set, c, wj, NULL);
@@ -467,11 +467,11 @@ fail:
 }
 
 int
-ctl_report_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
+ctl_status_write(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs,
 		const char *path)
 {
 	char tmp[4096];
-	json_t *j = ctl_report_json(dp, ce, sigs);
+	json_t *j = ctl_status_json(dp, ce, sigs);
 	int rc = 0;
 
 	if (j == NULL)
