@@ -562,14 +562,218 @@ ctl_api_set_pair_mode(struct ctl_ctx *ctx, const char *mode, const char *pair, c
 
 /* ---- versioned texts: the policy and the signature set ---- */
 
+/* What every kind's text in force has (its manager's current struct, less its own fields). */
+struct text_current {
+	const char *text; /* NULL: none in force */
+	size_t len;
+	const char *sha256;
+	int64_t version;
+	const char *source;
+	uint64_t applied_ns;
+};
+
 /*
- * A build is compiled on the caller's thread and published on the control lcore; the two kinds
- * differ only in which manager does it.
+ * A kind of versioned text is a row: its manager's calls behind one signature each, so the API
+ * below handles both kinds alike. A build is compiled on the caller's thread and published on
+ * the control lcore (current, own_fields, version_state and publish run there).
  */
+struct text_ops {
+	const char *name; /* the store's kind, and the word in messages */
+	const char *what; /* "no %s is loaded" */
+	/* NULL: always managed; else 0, or -ENOTSUP with err saying why not */
+	int (*available)(const struct ctl_ctx *ctx, char *err, size_t errlen);
+	void (*current)(struct ctl_ctx *ctx, struct text_current *cur);
+	/* Add the kind's own fields to the current text's JSON: 0, or -ENOMEM. */
+	int (*own_fields)(struct ctl_ctx *ctx, json_t *out);
+	int (*version_state)(struct ctl_ctx *ctx); /* enum ctl_version_state */
+	int (*build)(struct ctl_ctx *ctx, const char *text, size_t len, struct vg_diag *diag,
+			void **out);
+	void (*build_free)(void *b);
+	json_t *(*build_summary)(const void *b);
+	const char *(*build_sha256)(const void *b);
+	/* Put b in force (takes b in every case), as ctl_policy_publish(). */
+	int (*publish)(struct ctl_ctx *ctx, void *b, const char *source, struct ctl_store_ticket *t,
+			int64_t *version);
+};
+
+static void
+policy_current(struct ctl_ctx *ctx, struct text_current *cur)
+{
+	struct ctl_policy_current c;
+
+	ctl_policy_current(ctx->policy, &c);
+	*cur = (struct text_current){ c.text, c.len, c.sha256, c.version, c.source, c.applied_ns };
+}
+
+static int
+policy_own_fields(struct ctl_ctx *ctx, json_t *out)
+{
+	struct ctl_policy_current c;
+
+	ctl_policy_current(ctx->policy, &c);
+	return json_object_set_new(out, "epoch", json_integer((int)c.epoch)) == 0 ? 0 : -ENOMEM;
+}
+
+static int
+policy_version_state(struct ctl_ctx *ctx)
+{
+	return (int)ctl_policy_version_state(ctx->policy);
+}
+
+static int
+policy_build(struct ctl_ctx *ctx, const char *text, size_t len, struct vg_diag *diag, void **out)
+{
+	struct ctl_policy_build *b = NULL;
+	int rc = ctl_policy_build(ctx->policy, "policy", text, len, diag, &b);
+
+	*out = b;
+	return rc;
+}
+
+static void
+policy_build_free(void *b)
+{
+	ctl_policy_build_free(b);
+}
+
+static json_t *
+policy_build_summary(const void *b)
+{
+	return ctl_policy_build_summary(b);
+}
+
+static const char *
+policy_build_sha256(const void *b)
+{
+	return ctl_policy_build_sha256(b);
+}
+
+static int
+policy_publish(struct ctl_ctx *ctx, void *b, const char *source, struct ctl_store_ticket *t,
+		int64_t *version)
+{
+	return ctl_policy_publish(ctx->policy, b, source, t, version);
+}
+
+/* The signature set is managed only when vigild was started with a `signatures:` section. */
+static int
+sigs_available(const struct ctl_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->sigs != NULL)
+		return 0;
+	snprintf(err, errlen,
+			"the appliance was started without a signatures: section; add one "
+			"to vigil.yaml and restart to manage signatures");
+	return -ENOTSUP;
+}
+
+static void
+sigs_current(struct ctl_ctx *ctx, struct text_current *cur)
+{
+	struct ctl_sigs_current c;
+
+	ctl_sigs_current(ctx->sigs, &c);
+	*cur = (struct text_current){ c.text, c.len, c.sha256, c.version, c.source, c.applied_ns };
+}
+
+static int
+sigs_own_fields(struct ctl_ctx *ctx, json_t *out)
+{
+	struct ctl_sigs_current c;
+
+	ctl_sigs_current(ctx->sigs, &c);
+	return json_object_set_new(out, "rules", json_integer((int)c.rules)) == 0 ? 0 : -ENOMEM;
+}
+
+static int
+sigs_version_state(struct ctl_ctx *ctx)
+{
+	return ctl_sigs_version_state(ctx->sigs);
+}
+
+static int
+sigs_build(struct ctl_ctx *ctx, const char *text, size_t len, struct vg_diag *diag, void **out)
+{
+	struct ctl_sigs_build *b = NULL;
+	int rc = ctl_sigs_build_text(ctx->sigs, "signatures", text, len, diag, &b);
+
+	*out = b;
+	return rc;
+}
+
+static void
+sigs_build_free(void *b)
+{
+	ctl_sigs_build_free(b);
+}
+
+static json_t *
+sigs_build_summary(const void *b)
+{
+	return ctl_sigs_build_summary(b);
+}
+
+static const char *
+sigs_build_sha256(const void *b)
+{
+	return ctl_sigs_build_sha256(b);
+}
+
+static int
+sigs_publish(struct ctl_ctx *ctx, void *b, const char *source, struct ctl_store_ticket *t,
+		int64_t *version)
+{
+	return ctl_sigs_publish(ctx->sigs, b, source, t, version);
+}
+
+static const struct text_ops text_kinds[] = {
+	[CTL_TEXT_POLICY] = {
+		.name = "policy",
+		.what = "policy",
+		.current = policy_current,
+		.own_fields = policy_own_fields,
+		.version_state = policy_version_state,
+		.build = policy_build,
+		.build_free = policy_build_free,
+		.build_summary = policy_build_summary,
+		.build_sha256 = policy_build_sha256,
+		.publish = policy_publish,
+	},
+	[CTL_TEXT_SIGNATURES] = {
+		.name = "signatures",
+		.what = "signature set",
+		.available = sigs_available,
+		.current = sigs_current,
+		.own_fields = sigs_own_fields,
+		.version_state = sigs_version_state,
+		.build = sigs_build,
+		.build_free = sigs_build_free,
+		.build_summary = sigs_build_summary,
+		.build_sha256 = sigs_build_sha256,
+		.publish = sigs_publish,
+	},
+};
+
+/* The row of kind, or NULL with err saying why this vigild does not manage it. */
+static const struct text_ops *
+text_ops_of(const struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
+{
+	const struct text_ops *ops;
+
+	if ((unsigned)kind >= RTE_DIM(text_kinds)) {
+		snprintf(err, errlen, "unknown text kind %d", (int)kind);
+		return NULL;
+	}
+	ops = &text_kinds[kind];
+	if (ops->available != NULL && ops->available(ctx, err, errlen) != 0)
+		return NULL;
+	return ops;
+}
+
 struct text_arg {
-	enum ctl_text_kind kind;
+	const struct text_ops *ops;
 	json_t *out; /* current, counters: the answer; publish: the build summary */
-	void *build; /* struct ctl_policy_build or struct ctl_sigs_build, by kind */
+	void *build; /* ops's build */
 	int64_t if_match;
 	char source[160];
 	char sha256[65];
@@ -579,28 +783,13 @@ struct text_arg {
 	struct ctl_store_ticket *t;
 };
 
-static const char *
-kind_name(enum ctl_text_kind kind)
-{
-	return kind == CTL_TEXT_POLICY ? "policy" : "signatures";
-}
-
-static void
-build_free(enum ctl_text_kind kind, void *b)
-{
-	if (kind == CTL_TEXT_POLICY)
-		ctl_policy_build_free(b);
-	else
-		ctl_sigs_build_free(b);
-}
-
 static void
 text_arg_release(void *p)
 {
 	struct text_arg *a = p;
 
 	if (a->build != NULL)
-		build_free(a->kind, a->build);
+		a->ops->build_free(a->build);
 	json_decref(a->out);
 	ctl_store_ticket_put(a->t);
 	free(a);
@@ -610,33 +799,26 @@ static int
 current_call(struct ctl_ctx *ctx, void *p)
 {
 	struct text_arg *a = p;
+	const struct text_ops *ops = a->ops;
+	struct text_current cur;
+	const char *state;
 
-	if (a->kind == CTL_TEXT_POLICY) {
-		struct ctl_policy_current cur;
-
-		ctl_policy_current(ctx->policy, &cur);
-		if (cur.text == NULL)
-			return -ENOENT;
-		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i, s:s}", "version",
-				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
-				cur.len, "source", cur.source, "applied_at_ns",
-				(json_int_t)cur.applied_ns, "epoch", (int)cur.epoch,
-				"version_state",
-				ctl_version_state_name(ctl_policy_version_state(ctx->policy)));
-	} else {
-		struct ctl_sigs_current cur;
-
-		ctl_sigs_current(ctx->sigs, &cur);
-		if (cur.text == NULL)
-			return -ENOENT;
-		a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I, s:i, s:s}", "version",
-				(json_int_t)cur.version, "sha256", cur.sha256, "text", cur.text,
-				cur.len, "source", cur.source, "applied_at_ns",
-				(json_int_t)cur.applied_ns, "rules", (int)cur.rules,
-				"version_state",
-				ctl_version_state_name(ctl_sigs_version_state(ctx->sigs)));
+	ops->current(ctx, &cur);
+	if (cur.text == NULL)
+		return -ENOENT;
+	a->out = json_pack("{s:I, s:s, s:s%, s:s, s:I}", "version", (json_int_t)cur.version,
+			"sha256", cur.sha256, "text", cur.text, cur.len, "source", cur.source,
+			"applied_at_ns", (json_int_t)cur.applied_ns);
+	if (a->out == NULL)
+		return -ENOMEM;
+	state = ctl_version_state_name((enum ctl_version_state)ops->version_state(ctx));
+	if (ops->own_fields(ctx, a->out) != 0 ||
+			json_object_set_new(a->out, "version_state", json_string(state)) != 0) {
+		json_decref(a->out);
+		a->out = NULL;
+		return -ENOMEM;
 	}
-	return a->out != NULL ? 0 : -ENOMEM;
+	return 0;
 }
 
 static int
@@ -649,37 +831,22 @@ call_err(int rc, char *err, size_t errlen)
 	return rc;
 }
 
-/* The signature set is managed only when vigild was started with a `signatures:` section. */
-static int
-kind_supported(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
-{
-	if (kind == CTL_TEXT_POLICY || (kind == CTL_TEXT_SIGNATURES && ctx->sigs != NULL))
-		return 0;
-	if (kind == CTL_TEXT_SIGNATURES)
-		snprintf(err, errlen,
-				"the appliance was started without a signatures: section; add one "
-				"to vigil.yaml and restart to manage signatures");
-	else
-		snprintf(err, errlen, "unknown text kind %d", (int)kind);
-	return -ENOTSUP;
-}
-
 json_t *
 ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
 {
+	const struct text_ops *ops = text_ops_of(ctx, kind, err, errlen);
 	struct text_arg *a;
 	json_t *out;
 	int rc;
 
-	rc = kind_supported(ctx, kind, err, errlen);
-	if (rc != 0) {
-		errno = -rc;
+	if (ops == NULL) {
+		errno = ENOTSUP;
 		return NULL;
 	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
-	a->kind = kind;
+	a->ops = ops;
 	rc = call_err(ctl_call(ctx->mailbox, current_call, a, text_arg_release, CALL_TIMEOUT_MS),
 			err, errlen);
 	if (rc == -EBUSY) {
@@ -687,8 +854,7 @@ ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, si
 		return NULL;
 	}
 	if (rc == -ENOENT)
-		snprintf(err, errlen, "no %s is loaded",
-				kind == CTL_TEXT_POLICY ? "policy" : "signature set");
+		snprintf(err, errlen, "no %s is loaded", ops->what);
 	out = a->out;
 	a->out = NULL;
 	text_arg_release(a);
@@ -697,49 +863,27 @@ ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, si
 	return out;
 }
 
-/* Load and compile text on this thread. */
-static int
-build_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
-		struct vg_diag *diag, void **out)
-{
-	if (kind == CTL_TEXT_POLICY)
-		return ctl_policy_build(ctx->policy, "policy", text, len, diag,
-				(struct ctl_policy_build **)out);
-	return ctl_sigs_build_text(
-			ctx->sigs, "signatures", text, len, diag, (struct ctl_sigs_build **)out);
-}
-
-static json_t *
-build_summary(enum ctl_text_kind kind, const void *b)
-{
-	return kind == CTL_TEXT_POLICY ? ctl_policy_build_summary(b) : ctl_sigs_build_summary(b);
-}
-
-static const char *
-build_sha256(enum ctl_text_kind kind, const void *b)
-{
-	return kind == CTL_TEXT_POLICY ? ctl_policy_build_sha256(b) : ctl_sigs_build_sha256(b);
-}
-
 int
 ctl_api_text_validate(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
 		struct vg_diag *diag, json_t **summary)
 {
+	const struct text_ops *ops;
 	void *b;
 	char err[192];
 	int rc;
 
-	rc = kind_supported(ctx, kind, err, sizeof(err));
-	if (rc != 0) {
+	ops = text_ops_of(ctx, kind, err, sizeof(err));
+	if (ops == NULL) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
-		return rc;
+		return -ENOTSUP;
 	}
-	rc = build_text(ctx, kind, text, len, diag, &b);
+	/* Load and compile text on this thread. */
+	rc = ops->build(ctx, text, len, diag, &b);
 	if (rc != 0)
 		return rc;
 	if (summary != NULL)
-		*summary = json_incref(build_summary(kind, b));
-	build_free(kind, b);
+		*summary = json_incref(ops->build_summary(b));
+	ops->build_free(b);
 	return 0;
 }
 
@@ -747,49 +891,33 @@ static int
 publish_call(struct ctl_ctx *ctx, void *p)
 {
 	struct text_arg *a = p;
-	const char *cur_text, *cur_sha;
-	int64_t cur_version;
+	const struct text_ops *ops = a->ops;
+	struct text_current cur;
 	int rc;
 
-	if (a->kind == CTL_TEXT_POLICY) {
-		struct ctl_policy_current cur;
-
-		ctl_policy_current(ctx->policy, &cur);
-		cur_text = cur.text, cur_sha = cur.sha256, cur_version = cur.version;
-	} else {
-		struct ctl_sigs_current cur;
-
-		ctl_sigs_current(ctx->sigs, &cur);
-		cur_text = cur.text, cur_sha = cur.sha256, cur_version = cur.version;
-	}
-	if (a->if_match >= 0 && (cur_text == NULL || cur_version != a->if_match))
+	ops->current(ctx, &cur);
+	if (a->if_match >= 0 && (cur.text == NULL || cur.version != a->if_match))
 		return -ESTALE;
-	if (cur_text != NULL && strcmp(cur_sha, build_sha256(a->kind, a->build)) == 0) {
+	if (cur.text != NULL && strcmp(cur.sha256, ops->build_sha256(a->build)) == 0) {
 		a->unchanged = true;
-		a->version = cur_version;
-		a->vstate = a->kind == CTL_TEXT_POLICY ? (int)ctl_policy_version_state(ctx->policy)
-						       : ctl_sigs_version_state(ctx->sigs);
-		snprintf(a->sha256, sizeof(a->sha256), "%s", cur_sha);
+		a->version = cur.version;
+		a->vstate = ops->version_state(ctx);
+		snprintf(a->sha256, sizeof(a->sha256), "%s", cur.sha256);
 		return 0;
 	}
 	/* A version the store cannot take would have no id: refuse before changing anything. */
 	if (ctx->store != NULL && !ctl_store_durable_room(ctx->store))
 		return -EAGAIN;
-	snprintf(a->sha256, sizeof(a->sha256), "%s", build_sha256(a->kind, a->build));
-	a->out = json_incref(build_summary(a->kind, a->build));
-	if (a->kind == CTL_TEXT_POLICY) {
-		rc = ctl_policy_publish(ctx->policy, a->build, a->source, a->t, &a->version);
-		a->vstate = (int)ctl_policy_version_state(ctx->policy);
-	} else {
-		rc = ctl_sigs_publish(ctx->sigs, a->build, a->source, a->t, &a->version);
-		a->vstate = ctl_sigs_version_state(ctx->sigs);
-	}
+	snprintf(a->sha256, sizeof(a->sha256), "%s", ops->build_sha256(a->build));
+	a->out = json_incref(ops->build_summary(a->build));
+	rc = ops->publish(ctx, a->build, a->source, a->t, &a->version);
+	a->vstate = ops->version_state(ctx);
 	a->build = NULL; /* taken by the publish, whatever it returned */
 	return rc;
 }
 
 static int
-apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_t len,
+apply_text(struct ctl_ctx *ctx, const struct text_ops *ops, const char *text, size_t len,
 		const char *source, int64_t if_match, struct vg_diag *diag,
 		struct ctl_text_result *out)
 {
@@ -800,8 +928,8 @@ apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_
 	memset(out, 0, sizeof(*out));
 	if (a == NULL)
 		return -ENOMEM;
-	a->kind = kind;
-	rc = build_text(ctx, kind, text, len, diag, &a->build);
+	a->ops = ops;
+	rc = ops->build(ctx, text, len, diag, &a->build);
 	if (rc != 0) {
 		free(a);
 		return rc;
@@ -812,8 +940,8 @@ apply_text(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *text, size_
 		text_arg_release(a);
 		return -ENOMEM;
 	}
-	snprintf(what, sizeof(what), "put %s sha256 %.12s in force (%.80s)", kind_name(kind),
-			build_sha256(kind, a->build), source);
+	snprintf(what, sizeof(what), "put %s sha256 %.12s in force (%.80s)", ops->name,
+			ops->build_sha256(a->build), source);
 	rc = write_call(ctx, publish_call, a, text_arg_release, what, &out->operation, err,
 			sizeof(err));
 	if (rc == -EBUSY || rc == -EINPROGRESS) {
@@ -857,28 +985,30 @@ ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *tex
 		const char *who, int64_t if_match, struct vg_diag *diag,
 		struct ctl_text_result *out)
 {
+	const struct text_ops *ops;
 	char source[160], err[192];
-	int rc;
 
-	rc = kind_supported(ctx, kind, err, sizeof(err));
-	if (rc != 0) {
+	ops = text_ops_of(ctx, kind, err, sizeof(err));
+	if (ops == NULL) {
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "%s", err);
-		return rc;
+		return -ENOTSUP;
 	}
 	snprintf(source, sizeof(source), "api:%s", who);
-	return apply_text(ctx, kind, text, len, source, if_match, diag, out);
+	return apply_text(ctx, ops, text, len, source, if_match, diag, out);
 }
 
 int
 ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t version,
 		const char *who, struct vg_diag *diag, struct ctl_text_result *out)
 {
+	const struct text_ops *ops;
 	struct ctl_store_reader *r;
 	char err[256], source[160];
 	json_t *v;
 	int rc;
 
-	rc = kind_supported(ctx, kind, err, sizeof(err));
+	ops = text_ops_of(ctx, kind, err, sizeof(err));
+	rc = ops != NULL ? 0 : -ENOTSUP;
 	if (rc == 0 && ctl_api_store_path(ctx) == NULL) {
 		snprintf(err, sizeof(err), "rollback needs the store (store.path)");
 		rc = -ENOTSUP;
@@ -894,9 +1024,9 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	}
 	v = ctl_store_get_version(r, version, err, sizeof(err));
 	ctl_store_reader_close(r);
-	if (v == NULL || strcmp(json_string_value(json_object_get(v, "kind")) ?: "",
-					 kind_name(kind)) != 0) {
-		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no %s version %lld", kind_name(kind),
+	if (v == NULL || strcmp(json_string_value(json_object_get(v, "kind")) ?: "", ops->name) !=
+					 0) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "no %s version %lld", ops->name,
 				(long long)version);
 		json_decref(v);
 		return -ENOENT;
@@ -904,7 +1034,7 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	snprintf(source, sizeof(source), "rollback:%lld by %s", (long long)version, who);
 	const char *text = json_string_value(json_object_get(v, "text"));
 	/* the stored length: a text is bytes, and a NUL must not cut it short unseen */
-	rc = apply_text(ctx, kind, text ?: "",
+	rc = apply_text(ctx, ops, text ?: "",
 			text ? json_string_length(json_object_get(v, "text")) : 0, source, -1, diag,
 			out);
 	json_decref(v);
@@ -915,11 +1045,13 @@ json_t *
 ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned limit, char *err,
 		size_t errlen)
 {
+	const struct text_ops *ops;
 	struct ctl_store_reader *r;
 	json_t *v;
 	int rc;
 
-	rc = kind_supported(ctx, kind, err, errlen);
+	ops = text_ops_of(ctx, kind, err, errlen);
+	rc = ops != NULL ? 0 : -ENOTSUP;
 	if (rc == 0 && ctl_api_store_path(ctx) == NULL) {
 		snprintf(err, errlen, "versions need the store (store.path)");
 		rc = -ENOTSUP;
@@ -933,7 +1065,7 @@ ctl_api_text_versions(struct ctl_ctx *ctx, enum ctl_text_kind kind, unsigned lim
 		errno = EIO;
 		return NULL;
 	}
-	v = ctl_store_query_versions(r, kind_name(kind), limit, err, errlen);
+	v = ctl_store_query_versions(r, ops->name, limit, err, errlen);
 	ctl_store_reader_close(r);
 	if (v == NULL)
 		errno = EIO;
