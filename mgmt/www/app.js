@@ -1379,7 +1379,85 @@ async function setRuleMode(name, mode) {
 
 // ---- learning -------------------------------------------------------------------------------
 
-const learn = { selected: new Set(), exclude: [], proposal: null, candidates: [] };
+const learn = { selected: new Set(), exclude: [], proposal: null, candidates: [], pairs: [] };
+
+// ---- per-pair learning: GET /api/v1/mode lists each pair's mode ----
+
+const pairName = (p) => p.ports.join(' ↔ ');
+
+// The pair selected in the learning view: its first port's name ('' for all pairs).
+function selectedPair() {
+	return $('#learn-pair').value;
+}
+
+function pairOf(port) {
+	return learn.pairs.find((p) => p.ports.includes(port));
+}
+
+function renderPairs(pairs) {
+	learn.pairs = Array.isArray(pairs) ? pairs : [];
+	$('#pair-modes tbody').replaceChildren(
+		...learn.pairs.map((p) =>
+			h(
+				'tr',
+				{ 'data-pair': p.ports[0] },
+				h('td', { text: pairName(p) }),
+				h(
+					'td',
+					{ 'data-field': 'mode' },
+					h('span', {
+						class: `badge ${p.mode === 'enforce' ? 'mode-enforce' : 'mode-dry'}`,
+						text: p.mode,
+					}),
+				),
+				h('td', { 'data-field': 'own', text: p.own ? 'for this pair' : 'global mode' }),
+			),
+		),
+	);
+	const sel = $('#learn-pair');
+	const keep = sel.value;
+	const want = ['', ...learn.pairs.map((p) => p.ports[0])];
+	const have = [...sel.options].map((o) => o.value);
+	if (want.join('\n') !== have.join('\n'))
+		sel.replaceChildren(
+			h('option', { value: '', text: 'All pairs (global mode)' }),
+			...learn.pairs.map((p) => h('option', { value: p.ports[0], text: pairName(p) })),
+		);
+	sel.value = want.includes(keep) ? keep : '';
+	renderPairButtons();
+}
+
+function renderPairButtons() {
+	const p = pairOf(selectedPair());
+	const learning = !!p && p.own && p.mode === 'learn';
+	$('#learn-pair-start').disabled = !p || learning;
+	$('#learn-pair-stop').disabled = !learning;
+}
+
+// Start (learn) or stop (enforce: the pair takes the global mode again) the selected pair's
+// session, said as the Mode panel says a change of the global mode.
+async function setPairMode(mode) {
+	const p = pairOf(selectedPair());
+	if (!p) return;
+	const msg = $('#learn-pair-msg');
+	const was = p.own ? p.mode : null;
+	msg.className = 'msg';
+	msg.textContent = `Pair ${pairName(p)}: switching to ${mode === 'learn' ? 'learn' : 'the global mode'}…`;
+	try {
+		const r = await api('PUT', '/mode', { mode, pair: p.ports[0] });
+		renderPairs(r.pairs);
+		renderMode(r.mode);
+		const now = pairOf(p.ports[0]);
+		const what = now && now.own ? now.mode : `the global mode (${r.mode})`;
+		actionOk(
+			msg,
+			`Pair ${pairName(p)} is now ${what}` + (was && was !== now?.mode ? ` (was ${was}).` : '.'),
+		);
+	} catch (e) {
+		actionError(msg, e);
+	}
+	poller.soon();
+}
 
 function seenText(c) {
 	return `${fmtTime(c.first * 1000)} – ${fmtTime(c.last * 1000)}`;
@@ -1387,20 +1465,25 @@ function seenText(c) {
 
 async function pollLearn() {
 	let r;
+	let m;
 	try {
-		r = await api('GET', '/learn?limit=500');
+		[r, m] = await Promise.all([api('GET', '/learn?limit=500'), api('GET', '/mode')]);
 	} catch (e) {
 		panelError('p-learn', e);
 		return;
 	}
 	panelError('p-learn', null);
+	renderPairs(m.pairs);
 	const s = r.state || {};
+	learn.sessionPair = Array.isArray(s.pair) ? s.pair : null;
 	learn.exclude = Array.isArray(s.exclude) ? s.exclude : [];
 	learn.candidates = r.candidates || [];
 	const stats = r.stats || {};
 	$('#learn-state').textContent = !s.since
 		? 'No learning session yet: set the mode to Learn.'
-		: `${s.active ? 'Learning' : 'Learnt'} since ${fmtTime(s.since * 1000)}` +
+		: `${s.active ? 'Learning' : 'Learnt'}` +
+			(Array.isArray(s.pair) ? ` pair ${s.pair.join(' ↔ ')}` : ' on all pairs') +
+			` since ${fmtTime(s.since * 1000)}` +
 			(s.until ? ` until ${fmtTime(s.until * 1000)}` : '') +
 			`: ${fmtInt(learn.candidates.length)} candidates from ${fmtInt(stats.keys)} keys` +
 			(stats.excluded ? `, ${fmtInt(stats.excluded)} excluded` : '') +
@@ -1506,7 +1589,11 @@ async function propose() {
 			`Proposal: ${p.rules} rules, default ${p.default}; of ${fmtInt(c.observed)} observed ` +
 				`aggregates it allows ${fmtInt(c.allowed)}` +
 				(c.not_allowed ? ` and not ${fmtInt(c.not_allowed)} (past a limit)` : ', all') +
-				'.',
+				'.' +
+				// The proposal is the session's: a pair's when the session learnt one pair.
+				(learn.sessionPair
+					? ` Learnt on pair ${learn.sessionPair.join(' ↔ ')} alone: merge its rules into the policy in force.`
+					: ''),
 		);
 		$('#learn-apply').disabled = false;
 		$('#learn-to-preview').disabled = false;
@@ -1548,7 +1635,10 @@ async function preview(e) {
 	msg.textContent = 'Classifying the stored flows…';
 	const since = $('#pv-since').value;
 	try {
-		const r = await api('POST', `/policy/preview?since=${encodeURIComponent(since)}&limit=200`, {
+		const pair = selectedPair();
+		const q = new URLSearchParams({ since, limit: '200' });
+		if (pair) q.set('pair', pair);
+		const r = await api('POST', `/policy/preview?${q}`, {
 			text: $('#pv-text').value,
 		});
 		const t = r.totals;
@@ -1575,6 +1665,7 @@ async function preview(e) {
 			`${fmtInt(t.changed_aggregates)} of ${fmtInt(t.aggregates)} aggregates ` +
 				`(${fmtInt(t.changed_flows)} of ${fmtInt(t.flows)} flows) would change verdict` +
 				(t.uncertain_aggregates ? `; ${fmtInt(t.uncertain_aggregates)} uncertain` : '') +
+				(Array.isArray(r.ports) ? ` on pair ${r.ports.join(' ↔ ')}` : '') +
 				` (${r.elapsed_ms.toFixed(0)} ms).`,
 		);
 	} catch (err) {
@@ -1784,6 +1875,9 @@ function init() {
 		$('#pv-text').focus();
 	});
 	$('#preview-form').addEventListener('submit', preview);
+	$('#learn-pair').addEventListener('change', renderPairButtons);
+	$('#learn-pair-start').addEventListener('click', () => setPairMode('learn'));
+	$('#learn-pair-stop').addEventListener('click', () => setPairMode('enforce'));
 	let resizeTimer = null;
 	window.addEventListener('resize', () => {
 		clearTimeout(resizeTimer);

@@ -6,7 +6,8 @@
 # Debian's Chromium, driven by playwright-core (tests/e2e/dashboard/drive.mjs), checks what a
 # user would: the ports and rising counters, the alert and its explanation, a viewer refused
 # the mode switch, an operator switching to dry-run (checked with curl too), a block added and
-# removed, the flow filter, and a failing endpoint confined to its panel. The full-page
+# removed, the flow filter, learning (global, then one pair of two alone), and a failing
+# endpoint confined to its panel. The full-page
 # screenshot is left in $DASHBOARD_SHOT_DIR when set (the scratch folder goes on exit).
 #
 # Skipped (77) when Chromium is not installed or does not start, or when playwright-core cannot
@@ -108,6 +109,20 @@ e2e_write_config \
 	"    - {name: dash-viewer, role: viewer, sha256: $(sha "$VIEWER_TOKEN")}" \
 	"    - {name: dash-operator, role: operator, sha256: $(sha "$OPERATOR_TOKEN")}" \
 	"    - {name: dash-admin, role: admin, sha256: $(sha "$ADMIN_TOKEN")}"
+# A second pair, east and west, taps left in this namespace (no traffic of the test's): the
+# learning view learns one pair alone, and the other must keep the global mode.
+/usr/bin/python3 - "$CFG" "$E2E_ID" <<'PY'
+import sys
+cfg, eid = sys.argv[1], sys.argv[2]
+s = open(cfg).read()
+old = "pairs: [[outside, inside]]\n"
+assert s.count(old) == 1, "the config has no single pair to extend"
+s = s.replace(old,
+    f'  - {{name: east, device: "net_tap2,iface=vgc{eid}"}}\n'
+    f'  - {{name: west, device: "net_tap3,iface=vgd{eid}"}}\n'
+    "pairs: [[outside, inside], [east, west]]\n")
+open(cfg, "w").write(s)
+PY
 e2e_start_vigild
 
 API=http://127.0.0.1:$API_PORT

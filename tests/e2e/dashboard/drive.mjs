@@ -588,6 +588,93 @@ try {
 	const [rst] = curlAdmin('PUT', '/policy', original, 'application/yaml');
 	if (rst !== 200) throw new Error(`restoring the policy: ${rst}`);
 
+	// 7c. One pair of two learns alone: selected in the learning view and started there, it is
+	// the one pair GET /api/v1/mode says learns (on its own), the global mode and the other
+	// pair keep theirs, and the view says so; the preview then reads that pair's flows only
+	// (pair= in its request); stopping it gives the pair the global mode back.
+	const pairRow = (port) => page.locator(`#pair-modes tbody tr[data-pair="${port}"]`);
+	const pairCell = (port, field) => pairRow(port).locator(`td[data-field="${field}"]`);
+	await until(
+		'both pairs in the learning view',
+		async () => (await pairRow('outside').count()) === 1 && (await pairRow('east').count()) === 1,
+	);
+	const pairOpts = await page
+		.locator('#learn-pair option')
+		.evaluateAll((os) => os.map((o) => o.value));
+	if (pairOpts.join(',') !== ',outside,east')
+		throw new Error(`the pair selector offers '${pairOpts.join(',')}', not all pairs, outside, east`);
+	const globalMode = curlJson('/mode').mode;
+	await page.selectOption('#learn-pair', 'outside');
+	await page.click('#learn-pair-start');
+	await until('the message for the pair', async () =>
+		/Pair outside ↔ inside is now learn\b/.test(await page.locator('#learn-pair-msg').innerText()),
+	);
+	const pm = curlJson('/mode');
+	const learning = pm.pairs.filter((p) => p.mode === 'learn');
+	const east = pm.pairs.find((p) => p.ports.includes('east'));
+	if (
+		pm.mode !== globalMode ||
+		learning.length !== 1 ||
+		learning[0].ports.join(',') !== 'outside,inside' ||
+		!learning[0].own ||
+		!east ||
+		east.own ||
+		east.mode !== globalMode
+	)
+		throw new Error(
+			`after Learn this pair (outside), the global mode being ${globalMode}: GET /api/v1/mode ${JSON.stringify(pm)}`,
+		);
+	const ps = curlJson('/learn').state;
+	if (!ps.active || JSON.stringify(ps.pair) !== '["outside","inside"]')
+		throw new Error(`the learning session is not the pair's: ${JSON.stringify(ps)}`);
+	await until(
+		'learn on the pair\'s row and the global mode on the other',
+		async () =>
+			(await pairCell('outside', 'mode').innerText()) === 'learn' &&
+			(await pairCell('outside', 'own').innerText()) === 'for this pair' &&
+			(await pairCell('east', 'mode').innerText()) === globalMode &&
+			(await pairCell('east', 'own').innerText()) === 'global mode',
+	);
+	await until('the learning state naming the pair', async () =>
+		/^Learning pair outside ↔ inside since/.test(await page.locator('#learn-state').innerText()),
+	);
+	if (
+		!(await page.locator('#learn-pair-start').isDisabled()) ||
+		(await page.locator('#learn-pair-stop').isDisabled())
+	)
+		throw new Error('while the pair learns, Learn this pair is enabled or Stop disabled');
+	log(
+		`pair outside learns alone: GET /api/v1/mode ${JSON.stringify(pm)}; view: '${(await pairRow('outside').innerText()).replace(/\s+/g, ' ')}', '${(await pairRow('east').innerText()).replace(/\s+/g, ' ')}'`,
+	);
+	const pvReq = page.waitForRequest((r) => r.url().includes('/api/v1/policy/preview'));
+	await page.click('#preview-form button[type=submit]');
+	const pvUrl = new URL((await pvReq).url());
+	if (pvUrl.searchParams.get('pair') !== 'outside')
+		throw new Error(`the preview with pair outside selected asked for ${pvUrl.search}`);
+	await until('the preview of the pair', async () =>
+		/would change verdict on pair outside ↔ inside/.test(await page.locator('#pv-msg').innerText()),
+	);
+	log(`preview for the pair: ${pvUrl.pathname}${pvUrl.search}: '${(await page.locator('#pv-msg').innerText()).trim()}'`);
+	await page.click('#learn-pair-stop');
+	await until('the message for the stopped pair', async () =>
+		/Pair outside ↔ inside is now the global mode/.test(
+			await page.locator('#learn-pair-msg').innerText(),
+		),
+	);
+	const pm2 = curlJson('/mode');
+	if (pm2.mode !== globalMode || pm2.pairs.some((p) => p.own || p.mode !== globalMode))
+		throw new Error(`after Stop learning this pair: GET /api/v1/mode ${JSON.stringify(pm2)}`);
+	if (curlJson('/learn').state.active !== false)
+		throw new Error('the pair\'s learning session did not end');
+	await until(
+		'the pair\'s row back to the global mode',
+		async () =>
+			(await pairCell('outside', 'mode').innerText()) === globalMode &&
+			(await pairCell('outside', 'own').innerText()) === 'global mode',
+	);
+	await page.selectOption('#learn-pair', '');
+	log(`pair outside stopped: GET /api/v1/mode ${JSON.stringify(pm2)}`);
+
 	// 8. One endpoint failing and another not answering at all: each panel says so, and the
 	// others keep updating meanwhile.
 	await page.route('**/api/v1/rules/counters', (r) =>
