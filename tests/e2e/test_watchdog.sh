@@ -60,6 +60,9 @@ get() {
 snap
 [[ $(get 'wd["stalled"], wd["failed_over"], wd["failure"]') == "False False $MODE" ]] ||
 	fail "before any stall: $(get 'wd')"
+# A busy machine may keep the worker off its CPU past the bound before the test's own stall
+# (seen at load average 7: 836 ms while vigild started): the stalls are counted from here.
+stalls0=$(get 'wd["stalls"]')
 tid=
 for t in /proc/"$PID"/task/*; do
 	[[ $(cat "$t/comm") == rte-worker-1 ]] && tid=${t##*/}
@@ -128,8 +131,8 @@ for _ in $(seq 60); do
 	sleep 0.05
 done
 read -r stalled failed_over stalls longest fo3 < <(get 'wd["stalled"], wd["failed_over"], wd["stalls"], wd["longest_stall_ms"], wd["failopen"]["packets"]')
-[[ $stalled == False && $failed_over == False && $stalls == 1 ]] ||
-	fail "after the stall: stalled $stalled, failed_over $failed_over, stalls $stalls"
+[[ $stalled == False && $failed_over == False && $stalls == $((stalls0 + 1)) ]] ||
+	fail "after the stall: stalled $stalled, failed_over $failed_over, stalls $stalls (before it: $stalls0)"
 ((longest >= 2000 && longest < 6000)) || fail "longest stall $longest ms for a 2.5 s stall"
 grep -q "watchdog: worker 0 (lcore 1) runs again after" "$WORK/vigild.log" || fail "no log line for the recovery"
 read -r tx3 wrx3 < <(get 'out["tx_packets"], s["workers"][0]["rx_packets"]')
