@@ -119,11 +119,11 @@ gen_policy(struct buf *b, unsigned n)
 }
 
 static rl_u128
-pick(const struct rl_ivs *s)
+pick(const struct vg_ivs *s)
 {
 	if (s->n == 0)
 		return 0;
-	const struct rl_iv *iv = &s->v[rnd() % s->n];
+	const struct vg_iv *iv = &s->v[rnd() % s->n];
 	return rnd() % 2 ? iv->lo : iv->hi;
 }
 

@@ -24,13 +24,13 @@ addr_num(uint8_t family, const uint8_t *a)
 }
 
 static bool
-addr_has(const struct rl_addrset *s, uint8_t family, rl_u128 a)
+addr_has(const struct vg_addrset *s, uint8_t family, rl_u128 a)
 {
-	return rl_ivs_has(family == 4 ? &s->v4 : &s->v6, a);
+	return vg_ivs_has(family == 4 ? &s->v4 : &s->v6, a);
 }
 
 static bool
-ports_all(const struct rl_ivs *s)
+ports_all(const struct vg_ivs *s)
 {
 	return s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == 65535;
 }
@@ -66,7 +66,7 @@ match_but_src(const struct rl_rule *r, const struct rl_obs *o, rl_u128 dst)
 				r->icmp_code != RL_ICMP_ANY)
 			maybe = true;
 	} else {
-		if (!rl_ivs_has(&r->dport_set, o->dport))
+		if (!vg_ivs_has(&r->dport_set, o->dport))
 			return T_NO;
 		if (!ports_all(&r->sport_set))
 			maybe = true;

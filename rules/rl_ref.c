@@ -98,7 +98,7 @@ rl_ref_rule_matches(const struct rl_policy *p, const struct rl_rule *r, const st
 		return false;
 	if (!r->in_any && (k->in_port >= RL_MAX_PORTS || !(r->in_ports >> k->in_port & 1)))
 		return false;
-	if (!r->vlan_any && !rl_ivs_has(&r->vlan, ntohs(k->vlan)))
+	if (!r->vlan_any && !vg_ivs_has(&r->vlan, ntohs(k->vlan)))
 		return false;
 	if (!rl_rule_has_proto(r, k->proto))
 		return false;
