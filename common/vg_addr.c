@@ -406,6 +406,22 @@ vg_ivs_has(const struct vg_ivs *a, vg_u128 x)
 }
 
 bool
+vg_ivs_overlaps(const struct vg_ivs *a, const struct vg_ivs *b)
+{
+	unsigned i = 0, j = 0;
+
+	while (i < a->n && j < b->n) {
+		if (a->v[i].hi < b->v[j].lo)
+			i++;
+		else if (b->v[j].hi < a->v[i].lo)
+			j++;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool
 vg_ivs_contains(const struct vg_ivs *a, const struct vg_ivs *b)
 {
 	unsigned j = 0;

@@ -189,6 +189,9 @@ int vg_ivs_intersect(struct vg_ivs *a, const struct vg_ivs *b);
 /* Is x in the normalized set a? Binary search. */
 bool vg_ivs_has(const struct vg_ivs *a, vg_u128 x);
 
+/* Do the normalized sets a and b share a value? */
+bool vg_ivs_overlaps(const struct vg_ivs *a, const struct vg_ivs *b);
+
 /* Is every value of b in a (both normalized)? */
 bool vg_ivs_contains(const struct vg_ivs *a, const struct vg_ivs *b);
 

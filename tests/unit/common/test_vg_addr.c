@@ -293,7 +293,7 @@ test_ivs_bitmap(void **state)
 	for (int round = 0; round < 2000; round++) {
 		struct vg_ivs a = { 0 }, b = { 0 }, r = { 0 };
 		bool ba[U], bb[U], br[U];
-		bool sub = true;
+		bool sub = true, meet = false;
 
 		random_set(&a, ba, &seed);
 		random_set(&b, bb, &seed);
@@ -306,8 +306,11 @@ test_ivs_bitmap(void **state)
 		for (unsigned x = 0; x < U; x++) {
 			assert_int_equal(vg_ivs_has(&a, x), ba[x]);
 			sub &= !bb[x] || ba[x];
+			meet |= ba[x] && bb[x];
 		}
 		assert_int_equal(vg_ivs_contains(&a, &b), sub);
+		assert_int_equal(vg_ivs_overlaps(&a, &b), meet);
+		assert_int_equal(vg_ivs_overlaps(&b, &a), meet);
 
 		assert_int_equal(vg_ivs_sub(&a, &b, &r), 0);
 		assert_normal(&r);
