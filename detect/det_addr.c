@@ -546,33 +546,10 @@ det_ipset_parse(struct det_ipset *s, const char *text, const struct det_vars *va
 	}
 	s->any = v.fam[0].n == 1 && v.fam[0].v[0].lo == 0 && v.fam[0].v[0].hi == V4_MAX &&
 		 v.fam[1].n == 1 && v.fam[1].v[0].lo == 0 && v.fam[1].v[0].hi == V6_MAX;
-	if (v.fam[0].n > 0) {
-		s->v4 = calloc(v.fam[0].n, sizeof(*s->v4));
-		if (s->v4 == NULL)
-			goto nomem;
-		for (unsigned i = 0; i < v.fam[0].n; i++) {
-			s->v4[i].lo = (uint32_t)v.fam[0].v[i].lo;
-			s->v4[i].hi = (uint32_t)v.fam[0].v[i].hi;
-		}
-		s->n4 = v.fam[0].n;
-	}
-	if (v.fam[1].n > 0) {
-		s->v6 = calloc(v.fam[1].n, sizeof(*s->v6));
-		if (s->v6 == NULL)
-			goto nomem;
-		for (unsigned i = 0; i < v.fam[1].n; i++) {
-			s->v6[i].lo = v.fam[1].v[i].lo;
-			s->v6[i].hi = v.fam[1].v[i].hi;
-		}
-		s->n6 = v.fam[1].n;
-	}
-	rval_free(&v);
+	/* the parse's sets are the result */
+	s->addrs.v4 = v.fam[0];
+	s->addrs.v6 = v.fam[1];
 	return 0;
-nomem:
-	rval_free(&v);
-	det_ipset_free(s);
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
 }
 
 int
@@ -622,8 +599,7 @@ det_ipset_free(struct det_ipset *s)
 {
 	if (s == NULL)
 		return;
-	free(s->v4);
-	free(s->v6);
+	vg_addrset_free(&s->addrs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -650,28 +626,15 @@ det_portset_free(struct det_portset *s)
 		}                                         \
 	} while (0)
 
-static bool
-ip4_overlap(const struct det_ipset *a, const struct det_ipset *b)
-{
-	RANGES_OVERLAP(a->v4, a->n4, b->v4, b->n4);
-	return false;
-}
-
-static bool
-ip6_overlap(const struct det_ipset *a, const struct det_ipset *b)
-{
-	RANGES_OVERLAP(a->v6, a->n6, b->v6, b->n6);
-	return false;
-}
-
 bool
 det_ipset_overlaps(const struct det_ipset *a, const struct det_ipset *b)
 {
 	if (a->any)
-		return b->any || b->n4 > 0 || b->n6 > 0;
+		return b->any || b->addrs.v4.n > 0 || b->addrs.v6.n > 0;
 	if (b->any)
-		return a->n4 > 0 || a->n6 > 0;
-	return ip4_overlap(a, b) || ip6_overlap(a, b);
+		return a->addrs.v4.n > 0 || a->addrs.v6.n > 0;
+	return vg_ivs_overlaps(&a->addrs.v4, &b->addrs.v4) ||
+	       vg_ivs_overlaps(&a->addrs.v6, &b->addrs.v6);
 }
 
 bool
@@ -690,39 +653,9 @@ det_ipset_has(const struct det_ipset *s, uint8_t family, const uint8_t *addr)
 {
 	if (s->any)
 		return true;
-	if (family == 4) {
-		uint32_t ip = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-			      (uint32_t)addr[2] << 8 | addr[3];
-		uint32_t lo = 0, hi = s->n4;
-
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-
-			if (ip < s->v4[mid].lo)
-				hi = mid;
-			else if (ip > s->v4[mid].hi)
-				lo = mid + 1;
-			else
-				return true;
-		}
+	if (family != 4 && family != 6)
 		return false;
-	}
-	if (family == 6) {
-		u128 ip = vg_addr_num(6, addr);
-		uint32_t lo = 0, hi = s->n6;
-
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-
-			if (ip < s->v6[mid].lo)
-				hi = mid;
-			else if (ip > s->v6[mid].hi)
-				lo = mid + 1;
-			else
-				return true;
-		}
-	}
-	return false;
+	return vg_ivs_has(family == 4 ? &s->addrs.v4 : &s->addrs.v6, vg_addr_num(family, addr));
 }
 
 uint32_t
