@@ -146,17 +146,25 @@ vg_prefix_parse(const char *s, size_t len, unsigned flags, struct vg_prefix *out
 }
 
 int
-vg_addr_format(const struct vg_addr *a, char *buf, size_t len)
+vg_addr_format_bytes(uint8_t family, const uint8_t *b, char *buf, size_t len)
 {
 	char t[INET6_ADDRSTRLEN];
 
 	if (len > 0)
 		buf[0] = '\0';
-	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, t, sizeof(t)) == NULL ||
+	if (family != 4 && family != 6)
+		return -EINVAL;
+	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, b, t, sizeof(t)) == NULL ||
 			strlen(t) >= len)
 		return -ENOSPC;
 	memcpy(buf, t, strlen(t) + 1);
 	return 0;
+}
+
+int
+vg_addr_format(const struct vg_addr *a, char *buf, size_t len)
+{
+	return vg_addr_format_bytes(a->family, a->b, buf, len);
 }
 
 int

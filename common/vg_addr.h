@@ -109,6 +109,12 @@ int vg_prefix_parse(const char *s, size_t len, unsigned flags, struct vg_prefix 
  */
 int vg_addr_format(const struct vg_addr *a, char *buf, size_t len);
 
+/*
+ * The same of the address at b (network order, 4 bytes for family 4, 16 for family 6), as
+ * packets and flow records hold it. Returns 0, -ENOSPC, or -EINVAL for another family.
+ */
+int vg_addr_format_bytes(uint8_t family, const uint8_t *b, char *buf, size_t len);
+
 /* "net/plen" (VG_PREFIX_STRLEN is enough); with host_plain, a host prefix is the address alone. */
 int vg_prefix_format(const struct vg_prefix *p, bool host_plain, char *buf, size_t len);
 

@@ -65,6 +65,16 @@ test_addr_parse(void **state)
 	assert_int_equal(vg_addr_parse_str("10.10.10.10", &a), 0);
 	assert_int_equal(vg_addr_format(&a, small, sizeof(small)), -ENOSPC);
 	assert_string_equal(small, "");
+	/* Bytes as a packet holds them; a family other than 4 or 6 is refused. */
+	static const uint8_t v6[16] = { 0xfe, 0x80, [15] = 1 };
+	char buf[VG_ADDR_STRLEN];
+
+	assert_int_equal(vg_addr_format_bytes(6, v6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "fe80::1");
+	assert_int_equal(vg_addr_format_bytes(4, v6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "254.128.0.0");
+	assert_int_equal(vg_addr_format_bytes(0, v6, buf, sizeof(buf)), -EINVAL);
+	assert_string_equal(buf, "");
 }
 
 static void
