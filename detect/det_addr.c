@@ -517,33 +517,49 @@ parse_expr(struct pctx *c, const char *s, unsigned len, struct rval *out)
 	return rc;
 }
 
+/*
+ * Parse text as an address set (port false) or a port set into v, normalized per family; an
+ * empty result is an error. On error fills err, *err_off and *undefined (when not NULL) and
+ * frees v.
+ */
+static int
+parse_set(const struct det_vars *vars, bool port, const char *text, char *err, unsigned errlen,
+		unsigned *err_off, bool *undefined, struct rval *v)
+{
+	struct pctx pc = { .vars = vars, .port = port, .err = err, .errlen = errlen };
+	struct pctx *c = &pc;
+	int nfam = port ? 1 : 2;
+	int rc = parse_expr(c, text, (unsigned)strlen(text), v);
+
+	if (rc == 0) {
+		for (int f = 0; f < nfam; f++)
+			vg_ivs_normalize(&v->fam[f]);
+		if (v->fam[0].n == 0 && (c->port || v->fam[1].n == 0))
+			rc = perr(c, 0, "%s set '%s' is empty: the rule could never match",
+					c->port ? "port" : "address", text);
+	}
+	if (rc != 0) {
+		if (rc == -ENOMEM && !c->failed)
+			snprintf(c->err, c->errlen, "out of memory");
+		if (err_off != NULL)
+			*err_off = c->err_off;
+		if (undefined != NULL)
+			*undefined = c->undefined;
+		rval_free(v);
+	}
+	return rc;
+}
+
 int
 det_ipset_parse(struct det_ipset *s, const char *text, const struct det_vars *vars, char *err,
 		unsigned errlen, unsigned *err_off, bool *undefined)
 {
-	struct pctx c = { .vars = vars, .port = false, .err = err, .errlen = errlen };
 	struct rval v = { 0 };
-	int rc;
+	int rc = parse_set(vars, false, text, err, errlen, err_off, undefined, &v);
 
 	memset(s, 0, sizeof(*s));
-	rc = parse_expr(&c, text, (unsigned)strlen(text), &v);
-	if (rc == 0) {
-		vg_ivs_normalize(&v.fam[0]);
-		vg_ivs_normalize(&v.fam[1]);
-		if (v.fam[0].n == 0 && v.fam[1].n == 0)
-			rc = perr(&c, 0, "address set '%s' is empty: the rule could never match",
-					text);
-	}
-	if (rc != 0) {
-		if (rc == -ENOMEM && !c.failed)
-			snprintf(err, errlen, "out of memory");
-		if (err_off != NULL)
-			*err_off = c.err_off;
-		if (undefined != NULL)
-			*undefined = c.undefined;
-		rval_free(&v);
+	if (rc != 0)
 		return rc;
-	}
 	s->any = v.fam[0].n == 1 && v.fam[0].v[0].lo == 0 && v.fam[0].v[0].hi == V4_MAX &&
 		 v.fam[1].n == 1 && v.fam[1].v[0].lo == 0 && v.fam[1].v[0].hi == V6_MAX;
 	/* the parse's sets are the result */
@@ -556,28 +572,12 @@ int
 det_portset_parse(struct det_portset *s, const char *text, const struct det_vars *vars, char *err,
 		unsigned errlen, unsigned *err_off, bool *undefined)
 {
-	struct pctx c = { .vars = vars, .port = true, .err = err, .errlen = errlen };
 	struct rval v = { 0 };
-	int rc;
+	int rc = parse_set(vars, true, text, err, errlen, err_off, undefined, &v);
 
 	memset(s, 0, sizeof(*s));
-	rc = parse_expr(&c, text, (unsigned)strlen(text), &v);
-	if (rc == 0) {
-		vg_ivs_normalize(&v.fam[0]);
-		if (v.fam[0].n == 0)
-			rc = perr(&c, 0, "port set '%s' is empty: the rule could never match",
-					text);
-	}
-	if (rc != 0) {
-		if (rc == -ENOMEM && !c.failed)
-			snprintf(err, errlen, "out of memory");
-		if (err_off != NULL)
-			*err_off = c.err_off;
-		if (undefined != NULL)
-			*undefined = c.undefined;
-		rval_free(&v);
+	if (rc != 0)
 		return rc;
-	}
 	s->any = v.fam[0].n == 1 && v.fam[0].v[0].lo == 0 && v.fam[0].v[0].hi == PORT_MAX;
 	s->v = calloc(v.fam[0].n, sizeof(*s->v));
 	if (s->v == NULL) {
