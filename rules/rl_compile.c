@@ -138,68 +138,47 @@ struct pfx {
 	uint8_t len;
 };
 
-static unsigned
-ctz128(rl_u128 v, unsigned bits)
-{
-	unsigned n = 0;
+/* The prefixes vg_range_prefixes finds, counted and, when v is not NULL, kept. */
+struct pfx_list {
+	struct pfx *v;
+	uint64_t n;
+};
 
-	if (v == 0)
-		return bits;
-	while (!(v & 1)) {
-		v >>= 1;
-		n++;
-	}
-	return n;
+static void
+pfx_add(vg_u128 net, unsigned plen, void *arg)
+{
+	struct pfx_list *l = arg;
+
+	if (l->v != NULL)
+		l->v[l->n] = (struct pfx){ .addr = net, .len = (uint8_t)plen };
+	l->n++;
 }
 
-/* Cover [lo, hi] with the fewest prefixes; calls out (if not NULL) for each. Returns count. */
-static uint64_t
-range_prefixes(rl_u128 lo, rl_u128 hi, unsigned bits, struct pfx *out)
+/* Every interval of s as its fewest prefixes (bits: 32 or 128), into l. */
+static void
+ivs_prefix_list(const struct vg_ivs *s, unsigned bits, struct pfx_list *l)
 {
-	uint64_t n = 0;
-
-	for (;;) {
-		unsigned k = ctz128(lo, bits);
-
-		/* Shrink the block at lo until it ends at or before hi. */
-		while (k > 0 && (k == 128 ? ~(rl_u128)0 : (((rl_u128)1 << k) - 1)) > hi - lo)
-			k--;
-		if (out != NULL) {
-			out[n].addr = lo;
-			out[n].len = (uint8_t)(bits - k);
-		}
-		n++;
-		if (k == 128)
-			break;
-		rl_u128 next = lo + ((rl_u128)1 << k);
-		if (next - 1 >= hi || next == 0)
-			break;
-		lo = next;
-	}
-	return n;
+	for (unsigned i = 0; i < s->n; i++)
+		vg_range_prefixes(bits == 32 ? 4 : 6, s->v[i].lo, s->v[i].hi, pfx_add, l);
 }
 
 static uint64_t
 ivs_prefix_count(const struct vg_ivs *s, unsigned bits)
 {
-	uint64_t n = 0;
+	struct pfx_list l = { 0 };
 
-	for (unsigned i = 0; i < s->n; i++)
-		n += range_prefixes(s->v[i].lo, s->v[i].hi, bits, NULL);
-	return n;
+	ivs_prefix_list(s, bits, &l);
+	return l.n;
 }
 
 static struct pfx *
 ivs_prefixes(const struct vg_ivs *s, unsigned bits, uint64_t n)
 {
-	struct pfx *v = malloc((n ? n : 1) * sizeof(*v));
-	uint64_t used = 0;
+	struct pfx_list l = { .v = malloc((n ? n : 1) * sizeof(*l.v)) };
 
-	if (v == NULL)
-		return NULL;
-	for (unsigned i = 0; i < s->n; i++)
-		used += range_prefixes(s->v[i].lo, s->v[i].hi, bits, v + used);
-	return v;
+	if (l.v != NULL)
+		ivs_prefix_list(s, bits, &l);
+	return l.v;
 }
 
 /* Runs of set bits in the ingress port mask, as [lo, hi] pairs. */
