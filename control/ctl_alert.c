@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,6 +15,7 @@
 #include "ctl_alert.h"
 #include "ctl_alert_app.h"
 #include "ctl_map.h"
+#include "vg_addr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -74,10 +74,8 @@ ctl_proto_name(uint8_t proto, char *buf, size_t len)
 const char *
 ctl_addr_str(uint8_t family, const uint8_t *addr, char *buf, size_t len)
 {
-	if ((family == 4 && inet_ntop(AF_INET, addr, buf, (socklen_t)len) != NULL) ||
-			(family == 6 && inet_ntop(AF_INET6, addr, buf, (socklen_t)len) != NULL))
-		return buf;
-	snprintf(buf, len, "-");
+	if (vg_addr_format_bytes(family, addr, buf, len) != 0)
+		snprintf(buf, len, "-");
 	return buf;
 }
 

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,6 +8,7 @@
 
 #include "ctl_anomaly_impl.h"
 #include "ctl_store.h"
+#include "vg_addr.h"
 
 /*
  * The detectors: one row each, naming the struct ctl_anomaly_def ctl_anomaly_<row> that the
@@ -63,18 +63,26 @@ ctl_anomaly_find(const char *name)
 
 /* Config ------------------------------------------------------------------------------------ */
 
+/* "10.0.0.0/8" into nets[*n]; host bits, when given, are cleared (only the prefix matches). */
+static int
+parse_net(const char *text, struct ctl_net *net)
+{
+	struct vg_prefix p;
+
+	if (vg_prefix_parse(text, strlen(text), VG_PREFIX_HOST_BITS, &p, NULL) < 0)
+		return -EINVAL;
+	memset(net, 0, sizeof(*net));
+	net->family = p.addr.family;
+	net->prefix = p.plen;
+	memcpy(net->addr, p.addr.b, sizeof(net->addr));
+	return 0;
+}
+
 static void
 add_net(struct ctl_net *nets, uint32_t *n, const char *text)
 {
-	struct ctl_net *net = &nets[(*n)++];
-	char a[64];
-	const char *slash = strchr(text, '/');
-
-	memset(net, 0, sizeof(*net));
-	snprintf(a, sizeof(a), "%.*s", (int)(slash - text), text);
-	net->family = strchr(a, ':') ? 6 : 4;
-	inet_pton(net->family == 6 ? AF_INET6 : AF_INET, a, net->addr);
-	net->prefix = (uint8_t)atoi(slash + 1);
+	if (parse_net(text, &nets[*n]) == 0)
+		(*n)++;
 }
 
 void
@@ -130,28 +138,17 @@ parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *n
 	for (int i = 0; i < len; i++) {
 		yaml_node_t *it = vg_yaml_seq_item(y, v, i);
 		const char *s = vg_yaml_scalar(y, it, key);
-		const char *slash;
-		char a[64], *end;
 		struct ctl_net net;
-		long p;
 
 		if (s == NULL)
 			continue;
-		memset(&net, 0, sizeof(net));
-		slash = strchr(s, '/');
-		snprintf(a, sizeof(a), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
-		net.family = strchr(a, ':') ? 6 : 4;
-		p = slash ? strtol(slash + 1, &end, 10) : (net.family == 4 ? 32 : 128);
-		if (inet_pton(net.family == 6 ? AF_INET6 : AF_INET, a, net.addr) != 1 ||
-				(slash && (slash[1] == '\0' || *end != '\0')) || p < 0 ||
-				p > (net.family == 4 ? 32 : 128)) {
+		if (parse_net(s, &net) != 0) {
 			vg_yaml_err(y, it,
 					"'%s': '%s' is not a network (an address, or address/prefix "
 					"such as 10.0.0.0/8 or fd00::/8)",
 					key, s);
 			continue;
 		}
-		net.prefix = (uint8_t)p;
 		nets[(*n)++] = net;
 	}
 	return 0;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -25,6 +24,7 @@
 #include "ctl_store.h"
 #include "dp_flow.h"
 #include "dp_tcp.h"
+#include "vg_addr.h"
 #include "vg_log.h"
 #include "vg_priv.h"
 #include "rl_edit.h"
@@ -1520,10 +1520,10 @@ static int
 block_change(struct ctl_ctx *ctx, struct block_arg *a, uint64_t *op, char *err, size_t errlen)
 {
 	struct ctl_store_ticket *t = a->t;
-	char what[128], addr[INET6_ADDRSTRLEN] = "?";
+	char what[128], addr[VG_ADDR_STRLEN] = "?";
 	int rc;
 
-	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, addr, sizeof(addr));
+	vg_addr_format_bytes(a->family == 4 ? 4 : 6, a->addr, addr, sizeof(addr));
 	snprintf(what, sizeof(what), "%s %s (%.24s)", a->add ? "block" : "unblock", addr,
 			a->source);
 	rc = write_call(ctx, block_call, a, block_release, what, op, err, errlen);

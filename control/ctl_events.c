@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "ctl_events.h"
 #include "dp_flow.h"
 #include "dp_tcp.h"
+#include "vg_addr.h"
 
 #define DRAIN_BURST	256
 #define MAX_SUBSCRIBERS 8
@@ -122,8 +122,8 @@ json_t *
 ctl_event_json(const struct dp_event *ev)
 {
 	const struct dp_event_flow *f = &ev->flow;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pbuf[8], fl0[9], fl1[9];
-	int af = f->family == 6 ? AF_INET6 : AF_INET;
+	char src[VG_ADDR_STRLEN], dst[VG_ADDR_STRLEN], pbuf[8], fl0[9], fl1[9];
+	uint8_t fam = f->family == 6 ? 6 : 4;
 	json_t *j;
 
 	if (ev->type == DP_EV_TXMETA) {
@@ -140,8 +140,8 @@ ctl_event_json(const struct dp_event *ev)
 		json_decref(app);
 		return j;
 	}
-	inet_ntop(af, f->src, src, sizeof(src));
-	inet_ntop(af, f->dst, dst, sizeof(dst));
+	vg_addr_format_bytes(fam, f->src, src, sizeof(src));
+	vg_addr_format_bytes(fam, f->dst, dst, sizeof(dst));
 	tcp_flags_text(f->tcp_flags[0], fl0);
 	tcp_flags_text(f->tcp_flags[1], fl1);
 	j = json_pack("{s:s, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:I, s:I,"

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -563,21 +562,6 @@ port_json(const struct ctl_ports *ports, const struct rl_obs *o)
 }
 
 static json_t *
-obs_json(const struct ctl_ports *ports, const struct rl_obs *o)
-{
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	int af = o->family == 4 ? AF_INET : AF_INET6;
-
-	inet_ntop(af, o->src, src, sizeof(src));
-	inet_ntop(af, o->dst, dst, sizeof(dst));
-	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst",
-			dst, "dport", o->dport, "proto", o->proto, "in_port", port_json(ports, o),
-			"flows", (json_int_t)o->flows, "packets", (json_int_t)o->packets, "bytes",
-			(json_int_t)o->bytes, "first", (json_int_t)o->first, "last",
-			(json_int_t)o->last);
-}
-
-static json_t *
 stats_json(const struct rl_learn *l)
 {
 	struct rl_learn_stats st;
@@ -610,7 +594,7 @@ ctl_learn_candidates(struct ctl_store_reader *rd, const struct ctl_ports *ports,
 		struct rl_obs in = { .in_known = c->in_known, .in_port = c->in_port };
 
 		for (unsigned j = 0; j < c->n_samples; j++)
-			json_array_append_new(samples, obs_json(ports, &c->samples[j]));
+			json_array_append_new(samples, ctl_obs_json(ports, &c->samples[j]));
 		json_array_append_new(cands,
 				json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, "
 					  "s:I, s:I, s:I, s:I, s:o}",

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "ctl_preview.h"
 #include "rl_key.h"
 #include "rl_preview.h"
+#include "vg_addr.h"
 
 struct feed {
 	struct rl_preview *pv;
@@ -46,15 +46,15 @@ verdict_json(const struct rl_policy *p, const struct rl_verdict *v)
 			"may_intervene", v->certain ? json_null() : rule_json(p, v->maybe));
 }
 
-static json_t *
-obs_json(const struct ctl_ports *ports, const struct rl_obs *o)
+json_t *
+ctl_obs_json(const struct ctl_ports *ports, const struct rl_obs *o)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	int af = o->family == 4 ? AF_INET : AF_INET6;
+	char src[VG_ADDR_STRLEN], dst[VG_ADDR_STRLEN];
+	uint8_t fam = o->family == 4 ? 4 : 6;
 	const char *in = ctl_obs_port(ports, o);
 
-	inet_ntop(af, o->src, src, sizeof(src));
-	inet_ntop(af, o->dst, dst, sizeof(dst));
+	vg_addr_format_bytes(fam, o->src, src, sizeof(src));
+	vg_addr_format_bytes(fam, o->dst, dst, sizeof(dst));
 	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I}", "src", src, "dst",
 			dst, "dport", o->dport, "proto", o->proto, "in_port",
 			in != NULL ? json_string(in) : json_null(), "flows", (json_int_t)o->flows,
@@ -123,7 +123,7 @@ ctl_preview_run(struct ctl_store_reader *r, const struct ctl_ports *ports, uint3
 		json_t *samples = json_array();
 
 		for (unsigned j = 0; j < g[i].n_samples; j++)
-			json_array_append_new(samples, obs_json(ports, &g[i].samples[j]));
+			json_array_append_new(samples, ctl_obs_json(ports, &g[i].samples[j]));
 		json_array_append_new(changes,
 				json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 						"from", verdict_json(cur, &g[i].from), "to",

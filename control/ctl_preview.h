@@ -76,4 +76,10 @@ ctl_obs_port(const struct ctl_ports *ports, const struct rl_obs *o)
 								     : NULL;
 }
 
+/*
+ * An observation as the preview's and the learner's samples show it: {src, dst, dport, proto,
+ * in_port (name or null), flows, packets, bytes, first, last}. NULL when out of memory.
+ */
+json_t *ctl_obs_json(const struct ctl_ports *ports, const struct rl_obs *o);
+
 #endif /* CTL_PREVIEW_H */

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -19,6 +18,7 @@
 #include "ctl_map.h"
 #include "ctl_store.h"
 #include "ctl_store_schema.h"
+#include "vg_addr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -2209,13 +2209,14 @@ ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
 	sqlite3_bind_int64(st, 1, (int64_t)now_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ctl_store_block b;
+		struct vg_addr a;
 		const char *addr = (const char *)sqlite3_column_text(st, 0);
 
 		memset(&b, 0, sizeof(b));
 		b.family = (uint8_t)sqlite3_column_int(st, 1);
-		if (addr == NULL ||
-				inet_pton(b.family == 6 ? AF_INET6 : AF_INET, addr, b.addr) != 1)
+		if (addr == NULL || vg_addr_parse_str(addr, &a) != 0 || a.family != b.family)
 			continue;
+		memcpy(b.addr, a.b, sizeof(b.addr));
 		b.created_ms = (uint64_t)sqlite3_column_int64(st, 2);
 		b.expires_ms = (uint64_t)sqlite3_column_int64(st, 3);
 		b.alert_uid = (uint64_t)sqlite3_column_int64(st, 4);

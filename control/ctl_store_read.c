@@ -3,7 +3,6 @@
  * Read-only queries for management threads. Each thread opens its own connection; in WAL mode
  * readers never wait for the writer and always see whole batches.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 
 #include "ctl_alert_app.h"
 #include "ctl_store.h"
+#include "vg_addr.h"
 
 struct ctl_store_reader {
 	sqlite3 *db;
@@ -150,11 +150,9 @@ qb_prepare(struct ctl_store_reader *r, struct qb *q, sqlite3_stmt **st, char *er
 static int
 norm_addr(const char *what, const char *in, char *out, size_t len, char *err, size_t errlen)
 {
-	uint8_t a[16];
+	struct vg_addr a;
 
-	if (inet_pton(AF_INET, in, a) == 1 && inet_ntop(AF_INET, a, out, (socklen_t)len))
-		return 0;
-	if (inet_pton(AF_INET6, in, a) == 1 && inet_ntop(AF_INET6, a, out, (socklen_t)len))
+	if (vg_addr_parse_str(in, &a) == 0 && vg_addr_format(&a, out, len) == 0)
 		return 0;
 	rerr(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", what, in);
 	return -EINVAL;
@@ -494,6 +492,7 @@ static int64_t
 scan_rows(struct ctl_store_reader *r, struct scan *sc, sqlite3_stmt *st, char *err, size_t errlen)
 {
 	struct ctl_flow_key_sum k;
+	struct vg_addr a, dst_a;
 	int64_t rc = 0;
 	int step;
 
@@ -506,14 +505,13 @@ scan_rows(struct ctl_store_reader *r, struct scan *sc, sqlite3_stmt *st, char *e
 		memset(&k, 0, sizeof(k));
 		if (strcmp(src, sc->last_src) != 0) {
 			snprintf(sc->last_src, sizeof(sc->last_src), "%s", src);
-			memset(sc->last_src_bin, 0, sizeof(sc->last_src_bin));
-			sc->last_fam = inet_pton(AF_INET, src, sc->last_src_bin) == 1	 ? 4
-				       : inet_pton(AF_INET6, src, sc->last_src_bin) == 1 ? 6
-											 : 0;
+			sc->last_fam = vg_addr_parse_str(src, &a) == 0 ? a.family : 0;
+			memcpy(sc->last_src_bin, a.b, sizeof(sc->last_src_bin));
 		}
-		if (sc->last_fam == 0 ||
-				inet_pton(sc->last_fam == 4 ? AF_INET : AF_INET6, dst, k.dst) != 1)
+		if (sc->last_fam == 0 || vg_addr_parse_str(dst, &dst_a) != 0 ||
+				dst_a.family != sc->last_fam)
 			continue; /* not an address pair this code wrote */
+		memcpy(k.dst, dst_a.b, sizeof(k.dst));
 		k.family = (uint8_t)sc->last_fam;
 		memcpy(k.src, sc->last_src_bin, 16);
 		k.dport = (uint16_t)sqlite3_column_int(st, 2);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,12 +7,13 @@
 #include <string.h>
 
 #include "det_addr.h"
+#include "vg_addr.h"
 
-typedef unsigned __int128 u128;
+typedef vg_u128 u128;
 
 #define VAR_DEPTH_MAX 16
-#define V4_MAX	      ((u128)UINT32_MAX)
-#define V6_MAX	      (~(u128)0)
+#define V4_MAX	      VG_U32_MAX_128
+#define V6_MAX	      VG_U128_MAX
 #define PORT_MAX      ((u128)65535)
 
 /* ---- variables ---- */
@@ -189,145 +189,18 @@ det_vars_set_defaults(struct det_vars *v)
 	return 0;
 }
 
-/* ---- range sets over 128-bit values ---- */
-
-struct rrange {
-	u128 lo, hi;
-};
-
-struct rset {
-	struct rrange *v;
-	unsigned n, cap;
-};
-
-static void
-rset_free(struct rset *s)
-{
-	free(s->v);
-	s->v = NULL;
-	s->n = s->cap = 0;
-}
-
-static int
-rset_add(struct rset *s, u128 lo, u128 hi)
-{
-	if (s->n == s->cap) {
-		unsigned cap = s->cap ? s->cap * 2 : 4;
-		struct rrange *v = realloc(s->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n].lo = lo;
-	s->v[s->n].hi = hi;
-	s->n++;
-	return 0;
-}
-
-static int
-rrange_cmp(const void *a, const void *b)
-{
-	const struct rrange *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : 0;
-}
-
-/* Sort and merge overlapping or adjacent ranges. */
-static void
-rset_normalize(struct rset *s)
-{
-	unsigned out = 0;
-
-	if (s->n == 0)
-		return;
-	qsort(s->v, s->n, sizeof(s->v[0]), rrange_cmp);
-	for (unsigned i = 1; i < s->n; i++) {
-		struct rrange *last = &s->v[out];
-
-		if (s->v[i].lo <= last->hi || (last->hi != V6_MAX && s->v[i].lo == last->hi + 1)) {
-			if (s->v[i].hi > last->hi)
-				last->hi = s->v[i].hi;
-		} else {
-			s->v[++out] = s->v[i];
-		}
-	}
-	s->n = out + 1;
-}
-
-/* Replace a normalized set by its complement within [0, max]. */
-static int
-rset_complement(struct rset *s, u128 max)
-{
-	struct rset c = { 0 };
-	u128 next = 0;
-	bool done = false;
-
-	for (unsigned i = 0; i < s->n && !done; i++) {
-		if (s->v[i].lo > next && rset_add(&c, next, s->v[i].lo - 1) != 0)
-			goto nomem;
-		if (s->v[i].hi >= max)
-			done = true;
-		else
-			next = s->v[i].hi + 1;
-	}
-	if (!done && rset_add(&c, next, max) != 0)
-		goto nomem;
-	rset_free(s);
-	*s = c;
-	return 0;
-nomem:
-	rset_free(&c);
-	return -ENOMEM;
-}
-
-/* a = a intersect b, both normalized. */
-static int
-rset_intersect(struct rset *a, const struct rset *b)
-{
-	struct rset r = { 0 };
-	unsigned i = 0, j = 0;
-
-	while (i < a->n && j < b->n) {
-		u128 lo = a->v[i].lo > b->v[j].lo ? a->v[i].lo : b->v[j].lo;
-		u128 hi = a->v[i].hi < b->v[j].hi ? a->v[i].hi : b->v[j].hi;
-
-		if (lo <= hi && rset_add(&r, lo, hi) != 0) {
-			rset_free(&r);
-			return -ENOMEM;
-		}
-		if (a->v[i].hi < b->v[j].hi)
-			i++;
-		else
-			j++;
-	}
-	rset_free(a);
-	*a = r;
-	return 0;
-}
-
-static int
-rset_append(struct rset *dst, const struct rset *src)
-{
-	for (unsigned i = 0; i < src->n; i++)
-		if (rset_add(dst, src->v[i].lo, src->v[i].hi) != 0)
-			return -ENOMEM;
-	return 0;
-}
-
 /* ---- expression parser shared by addresses and ports ---- */
 
 /* A value of either kind: addresses use both families, ports only fam[0]. */
 struct rval {
-	struct rset fam[2];
+	struct vg_ivs fam[2];
 };
 
 static void
 rval_free(struct rval *v)
 {
-	rset_free(&v->fam[0]);
-	rset_free(&v->fam[1]);
+	vg_ivs_free(&v->fam[0]);
+	vg_ivs_free(&v->fam[1]);
 }
 
 struct pctx {
@@ -372,7 +245,7 @@ rval_universe(struct pctx *c, struct rval *v)
 	int nfam = c->port ? 1 : 2;
 
 	for (int f = 0; f < nfam; f++)
-		if (rset_add(&v->fam[f], 0, kind_max(c, f)) != 0)
+		if (vg_ivs_add(&v->fam[f], 0, kind_max(c, f)) != 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -383,8 +256,8 @@ rval_complement(struct pctx *c, struct rval *v)
 	int nfam = c->port ? 1 : 2;
 
 	for (int f = 0; f < nfam; f++) {
-		rset_normalize(&v->fam[f]);
-		if (rset_complement(&v->fam[f], kind_max(c, f)) != 0)
+		vg_ivs_normalize(&v->fam[f]);
+		if (vg_ivs_complement(&v->fam[f], kind_max(c, f)) != 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -392,102 +265,45 @@ rval_complement(struct pctx *c, struct rval *v)
 
 static int parse_expr(struct pctx *c, const char *s, unsigned len, struct rval *out);
 
-static u128
-v6_value(const uint8_t *a)
-{
-	u128 x = 0;
-
-	for (int i = 0; i < 16; i++)
-		x = (x << 8) | a[i];
-	return x;
-}
-
 static int
 parse_ip_atom(struct pctx *c, const char *s, unsigned len, struct rval *out)
 {
-	char buf[128], *slash, *dash;
-	uint8_t a6[16];
-	struct in_addr a4;
+	const char *dash = memchr(s, '-', len);
+	struct vg_addr a, b;
+	struct vg_prefix p;
+	struct vg_addr_err err;
+	vg_u128 lo, hi;
 
-	if (len >= sizeof(buf))
+	if (len >= 128)
 		return perr(c, 0, "address '%.*s' is too long", (int)len, s);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-
-	dash = strchr(buf, '-');
 	if (dash != NULL) {
 		/* a range: first-last, both of one family */
-		*dash = '\0';
-		if (inet_pton(AF_INET, buf, &a4) == 1) {
-			struct in_addr b4;
+		unsigned alen = (unsigned)(dash - s), blen = len - alen - 1;
 
-			if (inet_pton(AF_INET, dash + 1, &b4) != 1)
-				return perr(c, (unsigned)(dash + 1 - buf),
-						"'%s' is not an IPv4 address", dash + 1);
-			if (ntohl(b4.s_addr) < ntohl(a4.s_addr))
-				return perr(c, 0, "range '%.*s' ends before it starts", (int)len,
-						s);
-			return rset_add(&out->fam[0], ntohl(a4.s_addr), ntohl(b4.s_addr));
-		}
-		if (inet_pton(AF_INET6, buf, a6) == 1) {
-			uint8_t b6[16];
-
-			if (inet_pton(AF_INET6, dash + 1, b6) != 1)
-				return perr(c, (unsigned)(dash + 1 - buf),
-						"'%s' is not an IPv6 address", dash + 1);
-			if (v6_value(b6) < v6_value(a6))
-				return perr(c, 0, "range '%.*s' ends before it starts", (int)len,
-						s);
-			return rset_add(&out->fam[1], v6_value(a6), v6_value(b6));
-		}
-		return perr(c, 0, "'%s' is not an IPv4 or IPv6 address", buf);
+		if (vg_addr_parse(s, alen, &a) != 0)
+			return perr(c, 0, "'%.*s' is not an IPv4 or IPv6 address", (int)alen, s);
+		if (vg_addr_parse(dash + 1, blen, &b) != 0 || b.family != a.family)
+			return perr(c, alen + 1, "'%.*s' is not an IPv%u address", (int)blen,
+					dash + 1, a.family);
+		if (vg_addr_value(&b) < vg_addr_value(&a))
+			return perr(c, 0, "range '%.*s' ends before it starts", (int)len, s);
+		return vg_ivs_add(&out->fam[a.family == 4 ? 0 : 1], vg_addr_value(&a),
+				vg_addr_value(&b));
 	}
+	/* Suricata's language: host bits are ignored ("10.0.0.1/8" is 10.0.0.0/8), and IPv4 may
+	 * give a netmask ("10.0.0.0/255.0.0.0"). */
+	if (vg_prefix_parse(s, len, VG_PREFIX_HOST_BITS | VG_PREFIX_NETMASK, &p, &err) < 0) {
+		const char *slash = memchr(s, '/', len);
 
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, &a4) == 1) {
-		uint32_t ip = ntohl(a4.s_addr), mask = UINT32_MAX;
-
-		if (slash != NULL) {
-			struct in_addr m4;
-			char *end;
-			long bits = strtol(slash, &end, 10);
-
-			if (*slash != '\0' && *end == '\0' && bits >= 0 && bits <= 32) {
-				mask = bits == 0 ? 0 : UINT32_MAX << (32 - bits);
-			} else if (inet_pton(AF_INET, slash, &m4) == 1) {
-				mask = ntohl(m4.s_addr);
-				/* a netmask must be contiguous ones */
-				if ((~mask & (~mask + 1)) != 0)
-					return perr(c, (unsigned)(slash - buf),
-							"netmask '%s' is not contiguous", slash);
-			} else {
-				return perr(c, (unsigned)(slash - buf),
-						"'/%s' is not a prefix length (0-32) or a netmask",
-						slash);
-			}
-		}
-		return rset_add(&out->fam[0], ip & mask, (ip & mask) | ~mask);
+		if (err.why == VG_PREFIX_BAD_ADDR)
+			return perr(c, 0,
+					"'%.*s' is not an address (expected any, IPv4 or IPv6, CIDR, "
+					"range, list in [] or a $variable)",
+					slash ? (int)(slash - s) : (int)len, s);
+		return perr(c, err.off, "%s", err.msg);
 	}
-	if (inet_pton(AF_INET6, buf, a6) == 1) {
-		u128 ip = v6_value(a6), mask = V6_MAX;
-
-		if (slash != NULL) {
-			char *end;
-			long bits = strtol(slash, &end, 10);
-
-			if (*slash == '\0' || *end != '\0' || bits < 0 || bits > 128)
-				return perr(c, (unsigned)(slash - buf),
-						"'/%s' is not a prefix length (0-128)", slash);
-			mask = bits == 0 ? 0 : V6_MAX << (128 - bits);
-		}
-		return rset_add(&out->fam[1], ip & mask, (ip & mask) | ~mask);
-	}
-	return perr(c, 0,
-			"'%s' is not an address (expected any, IPv4 or IPv6, CIDR, range, list "
-			"in [] or a $variable)",
-			buf);
+	vg_prefix_range(&p, &lo, &hi);
+	return vg_ivs_add(&out->fam[p.addr.family == 4 ? 0 : 1], lo, hi);
 }
 
 static int
@@ -517,7 +333,7 @@ parse_port_atom(struct pctx *c, const char *s, unsigned len, struct rval *out)
 	if (colon == NULL) {
 		if (parse_port_num(c, s, len, 0, &lo) != 0)
 			return -EINVAL;
-		return rset_add(&out->fam[0], (u128)lo, (u128)lo);
+		return vg_ivs_add(&out->fam[0], (u128)lo, (u128)lo);
 	}
 	unsigned l1 = (unsigned)(colon - s), l2 = len - l1 - 1;
 
@@ -531,7 +347,7 @@ parse_port_atom(struct pctx *c, const char *s, unsigned len, struct rval *out)
 		return -EINVAL;
 	if (hi < lo)
 		return perr(c, 0, "port range '%.*s' ends before it starts", (int)len, s);
-	return rset_add(&out->fam[0], (u128)lo, (u128)hi);
+	return vg_ivs_add(&out->fam[0], (u128)lo, (u128)hi);
 }
 
 static void
@@ -634,12 +450,12 @@ parse_list(struct pctx *c, const char *s, unsigned len, struct rval *out)
 		if (e[0] == '!') {
 			rc = parse_expr(c, e + 1, elen - 1, &one);
 			for (int f = 0; f < nfam && rc == 0; f++)
-				rc = rset_append(&neg.fam[f], &one.fam[f]);
+				rc = vg_ivs_append(&neg.fam[f], &one.fam[f]);
 		} else {
 			rc = parse_expr(c, e, elen, &one);
 			any_pos = true;
 			for (int f = 0; f < nfam && rc == 0; f++)
-				rc = rset_append(&pos.fam[f], &one.fam[f]);
+				rc = vg_ivs_append(&pos.fam[f], &one.fam[f]);
 		}
 		c->base = saved;
 		rval_free(&one);
@@ -652,8 +468,8 @@ parse_list(struct pctx *c, const char *s, unsigned len, struct rval *out)
 	if (rc == 0)
 		rc = rval_complement(c, &neg);
 	for (int f = 0; f < nfam && rc == 0; f++) {
-		rset_normalize(&pos.fam[f]);
-		rc = rset_intersect(&pos.fam[f], &neg.fam[f]);
+		vg_ivs_normalize(&pos.fam[f]);
+		rc = vg_ivs_intersect(&pos.fam[f], &neg.fam[f]);
 	}
 	rval_free(&neg);
 	if (rc != 0) {
@@ -701,90 +517,67 @@ parse_expr(struct pctx *c, const char *s, unsigned len, struct rval *out)
 	return rc;
 }
 
+/*
+ * Parse text as an address set (port false) or a port set into v, normalized per family; an
+ * empty result is an error. On error fills err, *err_off and *undefined (when not NULL) and
+ * frees v.
+ */
+static int
+parse_set(const struct det_vars *vars, bool port, const char *text, char *err, unsigned errlen,
+		unsigned *err_off, bool *undefined, struct rval *v)
+{
+	struct pctx pc = { .vars = vars, .port = port, .err = err, .errlen = errlen };
+	struct pctx *c = &pc;
+	int nfam = port ? 1 : 2;
+	int rc = parse_expr(c, text, (unsigned)strlen(text), v);
+
+	if (rc == 0) {
+		for (int f = 0; f < nfam; f++)
+			vg_ivs_normalize(&v->fam[f]);
+		if (v->fam[0].n == 0 && (c->port || v->fam[1].n == 0))
+			rc = perr(c, 0, "%s set '%s' is empty: the rule could never match",
+					c->port ? "port" : "address", text);
+	}
+	if (rc != 0) {
+		if (rc == -ENOMEM && !c->failed)
+			snprintf(c->err, c->errlen, "out of memory");
+		if (err_off != NULL)
+			*err_off = c->err_off;
+		if (undefined != NULL)
+			*undefined = c->undefined;
+		rval_free(v);
+	}
+	return rc;
+}
+
 int
 det_ipset_parse(struct det_ipset *s, const char *text, const struct det_vars *vars, char *err,
 		unsigned errlen, unsigned *err_off, bool *undefined)
 {
-	struct pctx c = { .vars = vars, .port = false, .err = err, .errlen = errlen };
 	struct rval v = { 0 };
-	int rc;
+	int rc = parse_set(vars, false, text, err, errlen, err_off, undefined, &v);
 
 	memset(s, 0, sizeof(*s));
-	rc = parse_expr(&c, text, (unsigned)strlen(text), &v);
-	if (rc == 0) {
-		rset_normalize(&v.fam[0]);
-		rset_normalize(&v.fam[1]);
-		if (v.fam[0].n == 0 && v.fam[1].n == 0)
-			rc = perr(&c, 0, "address set '%s' is empty: the rule could never match",
-					text);
-	}
-	if (rc != 0) {
-		if (rc == -ENOMEM && !c.failed)
-			snprintf(err, errlen, "out of memory");
-		if (err_off != NULL)
-			*err_off = c.err_off;
-		if (undefined != NULL)
-			*undefined = c.undefined;
-		rval_free(&v);
+	if (rc != 0)
 		return rc;
-	}
 	s->any = v.fam[0].n == 1 && v.fam[0].v[0].lo == 0 && v.fam[0].v[0].hi == V4_MAX &&
 		 v.fam[1].n == 1 && v.fam[1].v[0].lo == 0 && v.fam[1].v[0].hi == V6_MAX;
-	if (v.fam[0].n > 0) {
-		s->v4 = calloc(v.fam[0].n, sizeof(*s->v4));
-		if (s->v4 == NULL)
-			goto nomem;
-		for (unsigned i = 0; i < v.fam[0].n; i++) {
-			s->v4[i].lo = (uint32_t)v.fam[0].v[i].lo;
-			s->v4[i].hi = (uint32_t)v.fam[0].v[i].hi;
-		}
-		s->n4 = v.fam[0].n;
-	}
-	if (v.fam[1].n > 0) {
-		s->v6 = calloc(v.fam[1].n, sizeof(*s->v6));
-		if (s->v6 == NULL)
-			goto nomem;
-		for (unsigned i = 0; i < v.fam[1].n; i++) {
-			s->v6[i].lo = v.fam[1].v[i].lo;
-			s->v6[i].hi = v.fam[1].v[i].hi;
-		}
-		s->n6 = v.fam[1].n;
-	}
-	rval_free(&v);
+	/* the parse's sets are the result */
+	s->addrs.v4 = v.fam[0];
+	s->addrs.v6 = v.fam[1];
 	return 0;
-nomem:
-	rval_free(&v);
-	det_ipset_free(s);
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
 }
 
 int
 det_portset_parse(struct det_portset *s, const char *text, const struct det_vars *vars, char *err,
 		unsigned errlen, unsigned *err_off, bool *undefined)
 {
-	struct pctx c = { .vars = vars, .port = true, .err = err, .errlen = errlen };
 	struct rval v = { 0 };
-	int rc;
+	int rc = parse_set(vars, true, text, err, errlen, err_off, undefined, &v);
 
 	memset(s, 0, sizeof(*s));
-	rc = parse_expr(&c, text, (unsigned)strlen(text), &v);
-	if (rc == 0) {
-		rset_normalize(&v.fam[0]);
-		if (v.fam[0].n == 0)
-			rc = perr(&c, 0, "port set '%s' is empty: the rule could never match",
-					text);
-	}
-	if (rc != 0) {
-		if (rc == -ENOMEM && !c.failed)
-			snprintf(err, errlen, "out of memory");
-		if (err_off != NULL)
-			*err_off = c.err_off;
-		if (undefined != NULL)
-			*undefined = c.undefined;
-		rval_free(&v);
+	if (rc != 0)
 		return rc;
-	}
 	s->any = v.fam[0].n == 1 && v.fam[0].v[0].lo == 0 && v.fam[0].v[0].hi == PORT_MAX;
 	s->v = calloc(v.fam[0].n, sizeof(*s->v));
 	if (s->v == NULL) {
@@ -806,8 +599,7 @@ det_ipset_free(struct det_ipset *s)
 {
 	if (s == NULL)
 		return;
-	free(s->v4);
-	free(s->v6);
+	vg_addrset_free(&s->addrs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -834,28 +626,15 @@ det_portset_free(struct det_portset *s)
 		}                                         \
 	} while (0)
 
-static bool
-ip4_overlap(const struct det_ipset *a, const struct det_ipset *b)
-{
-	RANGES_OVERLAP(a->v4, a->n4, b->v4, b->n4);
-	return false;
-}
-
-static bool
-ip6_overlap(const struct det_ipset *a, const struct det_ipset *b)
-{
-	RANGES_OVERLAP(a->v6, a->n6, b->v6, b->n6);
-	return false;
-}
-
 bool
 det_ipset_overlaps(const struct det_ipset *a, const struct det_ipset *b)
 {
 	if (a->any)
-		return b->any || b->n4 > 0 || b->n6 > 0;
+		return b->any || b->addrs.v4.n > 0 || b->addrs.v6.n > 0;
 	if (b->any)
-		return a->n4 > 0 || a->n6 > 0;
-	return ip4_overlap(a, b) || ip6_overlap(a, b);
+		return a->addrs.v4.n > 0 || a->addrs.v6.n > 0;
+	return vg_ivs_overlaps(&a->addrs.v4, &b->addrs.v4) ||
+	       vg_ivs_overlaps(&a->addrs.v6, &b->addrs.v6);
 }
 
 bool
@@ -874,39 +653,9 @@ det_ipset_has(const struct det_ipset *s, uint8_t family, const uint8_t *addr)
 {
 	if (s->any)
 		return true;
-	if (family == 4) {
-		uint32_t ip = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-			      (uint32_t)addr[2] << 8 | addr[3];
-		uint32_t lo = 0, hi = s->n4;
-
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-
-			if (ip < s->v4[mid].lo)
-				hi = mid;
-			else if (ip > s->v4[mid].hi)
-				lo = mid + 1;
-			else
-				return true;
-		}
+	if (family != 4 && family != 6)
 		return false;
-	}
-	if (family == 6) {
-		u128 ip = v6_value(addr);
-		uint32_t lo = 0, hi = s->n6;
-
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-
-			if (ip < s->v6[mid].lo)
-				hi = mid;
-			else if (ip > s->v6[mid].hi)
-				lo = mid + 1;
-			else
-				return true;
-		}
-	}
-	return false;
+	return vg_ivs_has(family == 4 ? &s->addrs.v4 : &s->addrs.v6, vg_addr_num(family, addr));
 }
 
 uint32_t
@@ -924,16 +673,16 @@ det_portset_count(const struct det_portset *s)
 int
 det_portset_union(struct det_portset *out, const struct det_portset *a, const struct det_portset *b)
 {
-	struct rset r = { 0 };
+	struct vg_ivs r = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = 0; i < a->n; i++)
-		if (rset_add(&r, a->v[i].lo, a->v[i].hi) != 0)
+		if (vg_ivs_add(&r, a->v[i].lo, a->v[i].hi) != 0)
 			goto nomem;
 	for (uint32_t i = 0; i < b->n; i++)
-		if (rset_add(&r, b->v[i].lo, b->v[i].hi) != 0)
+		if (vg_ivs_add(&r, b->v[i].lo, b->v[i].hi) != 0)
 			goto nomem;
-	rset_normalize(&r);
+	vg_ivs_normalize(&r);
 	out->v = calloc(r.n ? r.n : 1, sizeof(*out->v));
 	if (out->v == NULL)
 		goto nomem;
@@ -943,10 +692,10 @@ det_portset_union(struct det_portset *out, const struct det_portset *a, const st
 	}
 	out->n = r.n;
 	out->any = r.n == 1 && r.v[0].lo == 0 && r.v[0].hi == PORT_MAX;
-	rset_free(&r);
+	vg_ivs_free(&r);
 	return 0;
 nomem:
-	rset_free(&r);
+	vg_ivs_free(&r);
 	return -ENOMEM;
 }
 

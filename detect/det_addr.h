@@ -17,19 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct det_ip4_range {
-	uint32_t lo, hi; /* host order, inclusive */
-};
-
-struct det_ip6_range {
-	unsigned __int128 lo, hi; /* host-order value of the 128-bit address, inclusive */
-};
+#include "vg_addr.h"
 
 struct det_ipset {
-	bool any; /* every IPv4 and every IPv6 address */
-	uint32_t n4, n6;
-	struct det_ip4_range *v4;
-	struct det_ip6_range *v6;
+	bool any;		 /* every IPv4 and every IPv6 address */
+	struct vg_addrset addrs; /* normalized ranges per family */
 };
 
 struct det_port_range {

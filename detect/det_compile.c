@@ -647,10 +647,10 @@ ipidx_usable(const struct det_ipset *s, uint64_t *addrs)
 {
 	uint64_t n = 0;
 
-	if (s->any || s->n6 > 0 || s->n4 == 0)
+	if (s->any || s->addrs.v6.n > 0 || s->addrs.v4.n == 0)
 		return false;
-	for (uint32_t i = 0; i < s->n4; i++) {
-		uint64_t w = (uint64_t)s->v4[i].hi - s->v4[i].lo + 1;
+	for (uint32_t i = 0; i < s->addrs.v4.n; i++) {
+		uint64_t w = (uint64_t)(s->addrs.v4.v[i].hi - s->addrs.v4.v[i].lo) + 1;
 
 		if (w > IPIDX_MAX_SPAN)
 			return false;
@@ -784,7 +784,7 @@ ipidx_group(struct det_engine *e, struct det_group *g, const uint32_t *ip_rules,
 		for (int s2 = 0; s2 < (r->bidir ? 2 : 1); s2++) {
 			int sk = s2 == 0 ? k : 1 - k;
 
-			for (uint32_t j = 0; j < key->n4; j++) {
+			for (uint32_t j = 0; j < key->addrs.v4.n; j++) {
 				if (ns[sk] == cap[sk]) {
 					uint32_t c = cap[sk] ? 2 * cap[sk] : 256;
 					struct ipidx_range *v = realloc(side[sk], c * sizeof(*v));
@@ -794,8 +794,10 @@ ipidx_group(struct det_engine *e, struct det_group *g, const uint32_t *ip_rules,
 					side[sk] = v;
 					cap[sk] = c;
 				}
-				side[sk][ns[sk]++] = (struct ipidx_range){ key->v4[j].lo,
-					key->v4[j].hi, ip_rules[i] };
+				side[sk][ns[sk]++] = (struct ipidx_range){
+					(uint32_t)key->addrs.v4.v[j].lo,
+					(uint32_t)key->addrs.v4.v[j].hi, ip_rules[i]
+				};
 			}
 		}
 	}

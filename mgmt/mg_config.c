@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "mg_config.h"
+#include "vg_addr.h"
 #include "vg_yaml.h"
 
 #define MG_OFF(f)  offsetof(struct mg_config, f)
@@ -206,12 +206,11 @@ parse_listen(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 {
 	struct mg_config *c = obj;
 	const char *s = vg_yaml_scalar(y, v, key);
-	unsigned char buf[16];
+	struct vg_addr a;
 
 	if (s == NULL)
 		return -EINVAL;
-	if (strlen(s) >= sizeof(c->listen) ||
-			(inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1)) {
+	if (strlen(s) >= sizeof(c->listen) || vg_addr_parse_str(s, &a) != 0) {
 		vg_yaml_err(y, v,
 				"'%s': '%s' is not an IPv4 or IPv6 address (127.0.0.1, ::1, or "
 				"0.0.0.0 / :: for every address)",
@@ -265,8 +264,8 @@ mg_host_canon(const char *in, char *out, size_t outlen, const char **why)
 {
 	char name[MG_HOST_LEN];
 	const char *port = NULL;
-	unsigned char a6[16];
-	char t6[INET6_ADDRSTRLEN];
+	struct vg_addr a6;
+	char t6[VG_ADDR_STRLEN];
 	size_t n = strlen(in);
 
 	*why = NULL;
@@ -304,8 +303,8 @@ mg_host_canon(const char *in, char *out, size_t outlen, const char **why)
 			return -EINVAL;
 		}
 	}
-	if (inet_pton(AF_INET6, name, a6) == 1) {
-		inet_ntop(AF_INET6, a6, t6, sizeof(t6));
+	if (vg_addr_parse_str(name, &a6) == 0 && a6.family == 6) {
+		vg_addr_format(&a6, t6, sizeof(t6));
 		snprintf(out, outlen, "[%s]%s%s", t6, port ? ":" : "", port ? port : "");
 		return 0;
 	}

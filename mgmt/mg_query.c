@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +12,7 @@
 
 #include "al.h"
 #include "mg_query.h"
+#include "vg_addr.h"
 
 const char *const mg_app_proto_names[] = { "unknown", "http", "tls", "dns", "ssh", "smtp", "ftp",
 	"failed", NULL };
@@ -25,16 +25,14 @@ _Static_assert(sizeof(mg_app_proto_names) / sizeof(mg_app_proto_names[0]) == AL_
 int
 mg_parse_addr(const char *s, struct mg_addr *out)
 {
+	struct vg_addr a;
+
 	memset(out, 0, sizeof(*out));
-	if (strlen(s) >= sizeof(out->text))
+	if (strlen(s) >= sizeof(out->text) || vg_addr_parse_str(s, &a) != 0)
 		return -EINVAL;
-	if (inet_pton(AF_INET, s, out->addr) == 1)
-		out->family = 4;
-	else if (inet_pton(AF_INET6, s, out->addr) == 1)
-		out->family = 6;
-	else
-		return -EINVAL;
-	inet_ntop(out->family == 4 ? AF_INET : AF_INET6, out->addr, out->text, sizeof(out->text));
+	out->family = a.family;
+	memcpy(out->addr, a.b, sizeof(out->addr));
+	vg_addr_format(&a, out->text, sizeof(out->text));
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "mg_auth.h"
 #include "mg_route.h"
 #include "mg_server.h"
+#include "vg_addr.h"
 #include "vg_log.h"
 
 /* Read-only store connections kept for reuse; more are opened (and closed) when all are busy. */
@@ -1015,6 +1016,7 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 {
 	struct mg_server *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
+	struct vg_addr listen_addr;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			     MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
@@ -1036,19 +1038,21 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	pthread_cond_init(&s->jobs.cv, NULL);
 
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, cfg->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
-	} else if (inet_pton(AF_INET6, cfg->listen, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
-			1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
-		flags |= MHD_USE_IPv6;
-	} else {
+	if (vg_addr_parse_str(cfg->listen, &listen_addr) != 0) {
 		snprintf(err, errlen, "mgmt.listen: '%s' is not an IPv4 or IPv6 address",
 				cfg->listen);
 		errno = EINVAL;
 		goto fail;
+	}
+	if (listen_addr.family == 4) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(cfg->port);
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, listen_addr.b, 4);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(cfg->port);
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, listen_addr.b, 16);
+		flags |= MHD_USE_IPv6;
 	}
 	if (cfg->tls_cert[0] != '\0') {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {

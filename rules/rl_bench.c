@@ -81,18 +81,19 @@ prefix(struct buf *b, bool v6, unsigned min, unsigned max)
 		out(b, "%u.%u.%u.%u/%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, plen);
 		return;
 	}
-	uint8_t a[16];
-	char s[64];
+	struct vg_prefix p = { .addr.family = 6 };
+	char s[VG_PREFIX_STRLEN];
+	vg_u128 lo, hi;
 
 	for (int i = 0; i < 16; i++)
-		a[i] = (uint8_t)rnd();
-	a[0] = 0x20;
-	a[1] = 0x01;
-	plen = plen * 4 > 128 ? 128 : plen * 4;
-	for (unsigned bit = plen; bit < 128; bit++)
-		a[bit >> 3] &= (uint8_t) ~(0x80 >> (bit & 7));
-	inet_ntop(AF_INET6, a, s, sizeof(s));
-	out(b, "%s/%u", s, plen);
+		p.addr.b[i] = (uint8_t)rnd();
+	p.addr.b[0] = 0x20;
+	p.addr.b[1] = 0x01;
+	p.plen = (uint8_t)(plen * 4 > 128 ? 128 : plen * 4);
+	vg_prefix_range(&p, &lo, &hi); /* lo: the address without its host bits */
+	vg_addr_from_value(6, lo, &p.addr);
+	vg_prefix_format(&p, false, s, sizeof(s));
+	out(b, "%s", s);
 }
 
 static void
@@ -119,11 +120,11 @@ gen_policy(struct buf *b, unsigned n)
 }
 
 static rl_u128
-pick(const struct rl_ivs *s)
+pick(const struct vg_ivs *s)
 {
 	if (s->n == 0)
 		return 0;
-	const struct rl_iv *iv = &s->v[rnd() % s->n];
+	const struct vg_iv *iv = &s->v[rnd() % s->n];
 	return rnd() % 2 ? iv->lo : iv->hi;
 }
 

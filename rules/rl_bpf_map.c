@@ -20,6 +20,7 @@
 #include <rte_spinlock.h>
 
 #include "rl_bpf_map.h"
+#include "vg_addr.h"
 #include "vg_diag.h"
 #include "vg_yaml.h"
 
@@ -263,43 +264,31 @@ parse_prefix(const struct rl_bpf_map *m, const char *key, struct rl_bpf_map_entr
 		size_t errlen)
 {
 	const unsigned bits = m->family == 4 ? 32 : 128;
-	char buf[64];
 	const char *slash = strchr(key, '/');
-	size_t alen = slash ? (size_t)(slash - key) : strlen(key);
-	unsigned long depth = bits;
-	char *end;
+	struct vg_addr a;
+	struct vg_prefix p;
+	int rc;
 
-	if (alen == 0 || alen >= sizeof(buf))
+	if (vg_addr_parse(key, slash ? (size_t)(slash - key) : strlen(key), &a) != 0)
 		goto bad;
-	memcpy(buf, key, alen);
-	buf[alen] = '\0';
-	if (inet_pton(m->family == 4 ? AF_INET : AF_INET6, buf, e->addr) != 1) {
-		uint8_t other[16];
-
-		if (inet_pton(m->family == 4 ? AF_INET6 : AF_INET, buf, other) == 1) {
-			snprintf(err, errlen, "map '%s' holds IPv%u prefixes; '%.64s' is IPv%u",
-					m->name, m->family, key, m->family == 4 ? 6 : 4);
-			return -EINVAL;
-		}
-		goto bad;
+	if (a.family != m->family) {
+		snprintf(err, errlen, "map '%s' holds IPv%u prefixes; '%.64s' is IPv%u", m->name,
+				m->family, key, a.family);
+		return -EINVAL;
 	}
-	if (slash != NULL) {
-		errno = 0;
-		depth = strtoul(slash + 1, &end, 10);
-		if (slash[1] == '\0' || *end != '\0' || errno != 0 || depth < 1 || depth > bits) {
-			snprintf(err, errlen, "'%.64s': the prefix length must be 1 to %u", key,
-					bits);
-			return -EINVAL;
-		}
+	rc = vg_prefix_parse(key, strlen(key), VG_PREFIX_HOST_BITS, &p, NULL);
+	if (rc < 0 || p.plen < 1) {
+		snprintf(err, errlen, "'%.64s': the prefix length must be 1 to %u", key, bits);
+		return -EINVAL;
 	}
-	e->depth = (uint8_t)depth;
-	for (unsigned b = (unsigned)depth; b < bits; b++)
-		if (e->addr[b / 8] & (0x80u >> (b % 8))) {
-			snprintf(err, errlen,
-					"'%.64s' has bits set past its /%lu (write the network address)",
-					key, depth);
-			return -EINVAL;
-		}
+	if (rc == 1) {
+		snprintf(err, errlen,
+				"'%.64s' has bits set past its /%u (write the network address)",
+				key, p.plen);
+		return -EINVAL;
+	}
+	memcpy(e->addr, p.addr.b, sizeof(e->addr));
+	e->depth = p.plen;
 	return 0;
 bad:
 	snprintf(err, errlen, "'%.64s' is not an IPv%u prefix (%s) or address", key, m->family,
@@ -342,15 +331,15 @@ rl_bpf_map_parse(const struct rl_bpf_map *m, const char *key, uint64_t value,
 		}
 		return 0;
 	}
-	uint8_t a[16] = { 0 };
+	struct vg_addr a;
 
-	if (inet_pton(AF_INET, key, a) != 1 && inet_pton(AF_INET6, key, a) != 1) {
+	if (vg_addr_parse_str(key, &a) != 0) {
 		snprintf(err, errlen,
 				"map '%s' has address keys: '%.64s' is not an IPv4 or IPv6 address",
 				m->name, key);
 		return -EINVAL;
 	}
-	memcpy(e->k, a, 16);
+	memcpy(e->k, a.b, 16);
 	return 0;
 }
 
@@ -358,20 +347,22 @@ void
 rl_bpf_map_key_text(
 		const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-	uint8_t b[16];
 	static const uint8_t zero[12];
 
 	if (m->kind == RL_BPF_MAP_LPM) {
-		inet_ntop(m->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof(a));
-		snprintf(buf, len, "%s/%u", a, e->depth);
+		struct vg_prefix p = { .addr.family = m->family, .plen = e->depth };
+
+		memcpy(p.addr.b, e->addr, sizeof(p.addr.b));
+		vg_prefix_format(&p, false, buf, len);
 	} else if (m->key == RL_BPF_KEY_U64) {
 		snprintf(buf, len, "%" PRIu64, e->k[0]);
 	} else {
 		/* IPv4 when the last 12 bytes are zero (as ctx->src holds one). */
-		memcpy(b, e->k, 16);
-		inet_ntop(memcmp(b + 4, zero, 12) == 0 ? AF_INET : AF_INET6, b, a, sizeof(a));
-		snprintf(buf, len, "%s", a);
+		struct vg_addr a;
+
+		memcpy(a.b, e->k, 16);
+		a.family = memcmp(a.b + 4, zero, 12) == 0 ? 4 : 6;
+		vg_addr_format(&a, buf, len);
 	}
 }
 

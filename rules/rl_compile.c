@@ -138,68 +138,47 @@ struct pfx {
 	uint8_t len;
 };
 
-static unsigned
-ctz128(rl_u128 v, unsigned bits)
-{
-	unsigned n = 0;
+/* The prefixes vg_range_prefixes finds, counted and, when v is not NULL, kept. */
+struct pfx_list {
+	struct pfx *v;
+	uint64_t n;
+};
 
-	if (v == 0)
-		return bits;
-	while (!(v & 1)) {
-		v >>= 1;
-		n++;
-	}
-	return n;
+static void
+pfx_add(vg_u128 net, unsigned plen, void *arg)
+{
+	struct pfx_list *l = arg;
+
+	if (l->v != NULL)
+		l->v[l->n] = (struct pfx){ .addr = net, .len = (uint8_t)plen };
+	l->n++;
 }
 
-/* Cover [lo, hi] with the fewest prefixes; calls out (if not NULL) for each. Returns count. */
-static uint64_t
-range_prefixes(rl_u128 lo, rl_u128 hi, unsigned bits, struct pfx *out)
+/* Every interval of s as its fewest prefixes (bits: 32 or 128), into l. */
+static void
+ivs_prefix_list(const struct vg_ivs *s, unsigned bits, struct pfx_list *l)
 {
-	uint64_t n = 0;
-
-	for (;;) {
-		unsigned k = ctz128(lo, bits);
-
-		/* Shrink the block at lo until it ends at or before hi. */
-		while (k > 0 && (k == 128 ? ~(rl_u128)0 : (((rl_u128)1 << k) - 1)) > hi - lo)
-			k--;
-		if (out != NULL) {
-			out[n].addr = lo;
-			out[n].len = (uint8_t)(bits - k);
-		}
-		n++;
-		if (k == 128)
-			break;
-		rl_u128 next = lo + ((rl_u128)1 << k);
-		if (next - 1 >= hi || next == 0)
-			break;
-		lo = next;
-	}
-	return n;
-}
-
-static uint64_t
-ivs_prefix_count(const struct rl_ivs *s, unsigned bits)
-{
-	uint64_t n = 0;
-
 	for (unsigned i = 0; i < s->n; i++)
-		n += range_prefixes(s->v[i].lo, s->v[i].hi, bits, NULL);
-	return n;
+		vg_range_prefixes(bits == 32 ? 4 : 6, s->v[i].lo, s->v[i].hi, pfx_add, l);
+}
+
+static uint64_t
+ivs_prefix_count(const struct vg_ivs *s, unsigned bits)
+{
+	struct pfx_list l = { 0 };
+
+	ivs_prefix_list(s, bits, &l);
+	return l.n;
 }
 
 static struct pfx *
-ivs_prefixes(const struct rl_ivs *s, unsigned bits, uint64_t n)
+ivs_prefixes(const struct vg_ivs *s, unsigned bits, uint64_t n)
 {
-	struct pfx *v = malloc((n ? n : 1) * sizeof(*v));
-	uint64_t used = 0;
+	struct pfx_list l = { .v = malloc((n ? n : 1) * sizeof(*l.v)) };
 
-	if (v == NULL)
-		return NULL;
-	for (unsigned i = 0; i < s->n; i++)
-		used += range_prefixes(s->v[i].lo, s->v[i].hi, bits, v + used);
-	return v;
+	if (l.v != NULL)
+		ivs_prefix_list(s, bits, &l);
+	return l.v;
 }
 
 /* Runs of set bits in the ingress port mask, as [lo, hi] pairs. */
@@ -229,8 +208,8 @@ port_runs(const struct rl_rule *r, uint8_t lo[RL_MAX_PORTS], uint8_t hi[RL_MAX_P
 /* The L4 constraint for one protocol value: port ranges, or the ICMP type and code. */
 struct l4 {
 	int proto;	       /* -1: any protocol */
-	struct rl_iv sp1, dp1; /* when fixed */
-	const struct rl_ivs *sp, *dp;
+	struct vg_iv sp1, dp1; /* when fixed */
+	const struct vg_ivs *sp, *dp;
 };
 
 static unsigned
@@ -283,8 +262,8 @@ sat_add(uint64_t a, uint64_t b)
 static uint64_t
 expansion(const struct rl_rule *r, int fam, struct l4 *g)
 {
-	const struct rl_ivs *src = fam == FAM4 ? &r->from_set.v4 : &r->from_set.v6;
-	const struct rl_ivs *dst = fam == FAM4 ? &r->to_set.v4 : &r->to_set.v6;
+	const struct vg_ivs *src = fam == FAM4 ? &r->from_set.v4 : &r->from_set.v6;
+	const struct vg_ivs *dst = fam == FAM4 ? &r->to_set.v4 : &r->to_set.v6;
 	unsigned bits = fam == FAM4 ? 32 : 128;
 	uint8_t lo[RL_MAX_PORTS], hi[RL_MAX_PORTS];
 	uint64_t per_proto = 0, n;
@@ -344,8 +323,8 @@ static void
 emit_product(struct emitter *e, const struct rte_acl_rule *tpl, const struct pfx *sp, uint64_t ns,
 		const struct pfx *dp, uint64_t nd, const struct l4 *x)
 {
-	const struct rl_iv *sv = x->sp != NULL ? x->sp->v : &x->sp1;
-	const struct rl_iv *dv = x->dp != NULL ? x->dp->v : &x->dp1;
+	const struct vg_iv *sv = x->sp != NULL ? x->sp->v : &x->sp1;
+	const struct vg_iv *dv = x->dp != NULL ? x->dp->v : &x->dp1;
 	unsigned nsv = x->sp != NULL ? x->sp->n : 1, ndv = x->dp != NULL ? x->dp->n : 1;
 	unsigned w = e->w;
 
@@ -373,12 +352,12 @@ emit_product(struct emitter *e, const struct rte_acl_rule *tpl, const struct pfx
 static void
 emit_rule(struct emitter *e, const struct rl_rule *r, uint32_t idx, int fam, struct l4 *g)
 {
-	const struct rl_ivs *src = fam == FAM4 ? &r->from_set.v4 : &r->from_set.v6;
-	const struct rl_ivs *dst = fam == FAM4 ? &r->to_set.v4 : &r->to_set.v6;
+	const struct vg_ivs *src = fam == FAM4 ? &r->from_set.v4 : &r->from_set.v6;
+	const struct vg_ivs *dst = fam == FAM4 ? &r->to_set.v4 : &r->to_set.v6;
 	unsigned bits = fam == FAM4 ? 32 : 128;
 	uint8_t plo[RL_MAX_PORTS], phi[RL_MAX_PORTS];
-	struct rl_iv vany = { 0, UINT16_MAX };
-	const struct rl_iv *vl = r->vlan_any ? &vany : r->vlan.v;
+	struct vg_iv vany = { 0, UINT16_MAX };
+	const struct vg_iv *vl = r->vlan_any ? &vany : r->vlan.v;
 	unsigned nvl = r->vlan_any ? 1 : r->vlan.n;
 	uint64_t ns = ivs_prefix_count(src, bits), nd = ivs_prefix_count(dst, bits);
 	struct pfx *sp = ivs_prefixes(src, bits, ns), *dp = ivs_prefixes(dst, bits, nd);

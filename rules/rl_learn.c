@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -79,16 +78,6 @@ struct rl_learn {
 	enum rl_action scope_other; /* ... and the default for the other ports */
 };
 
-static rl_u128
-addr_num(uint8_t family, const uint8_t *a)
-{
-	rl_u128 v = 0;
-
-	for (unsigned i = 0; i < (family == 4 ? 4u : 16u); i++)
-		v = v << 8 | a[i];
-	return v;
-}
-
 struct rl_learn *
 rl_learn_create(const struct rl_policy *cur, uint32_t max_keys, uint32_t max_rules)
 {
@@ -131,41 +120,16 @@ rl_learn_free(struct rl_learn *l)
 	free(l);
 }
 
-/* "10.0.0.0/8", "fd00::1" -> a range. */
+/* "10.0.0.0/8", "fd00::1" -> a range; host bits are cleared ("10.0.0.1/8" is 10.0.0.0/8). */
 static int
 parse_prefix(const char *s, struct range *r)
 {
-	char buf[64], *slash;
-	uint8_t a[16] = { 0 };
-	unsigned plen, bits;
-	rl_u128 host;
+	struct vg_prefix p;
 
-	if (strlen(s) >= sizeof(buf))
+	if (vg_prefix_parse(s, strlen(s), VG_PREFIX_HOST_BITS, &p, NULL) < 0)
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, a) == 1)
-		r->family = 4, bits = 32;
-	else if (inet_pton(AF_INET6, buf, a) == 1)
-		r->family = 6, bits = 128;
-	else
-		return -EINVAL;
-	plen = bits;
-	if (slash != NULL) {
-		char *end;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-
-		if (*end != '\0' || end == slash + 1 || v > bits)
-			return -EINVAL;
-		plen = (unsigned)v;
-	}
-	r->lo = addr_num(r->family, a);
-	host = plen == 0 ? (bits == 128 ? ~(rl_u128)0 : ((rl_u128)1 << 32) - 1)
-			 : (((rl_u128)1 << (bits - plen)) - 1);
-	r->lo &= ~host;
-	r->hi = r->lo | host;
+	r->family = p.addr.family;
+	vg_prefix_range(&p, &r->lo, &r->hi);
 	return 0;
 }
 
@@ -261,8 +225,8 @@ rl_learn_add(struct rl_learn *l, const struct rl_obs *o)
 		return -EINVAL;
 	memset(&k, 0, sizeof(k));
 	k.o = *o;
-	k.src = addr_num(o->family, o->src);
-	k.dst = addr_num(o->family, o->dst);
+	k.src = vg_addr_num(o->family, o->src);
+	k.dst = vg_addr_num(o->family, o->dst);
 	if (excluded(l, &k)) {
 		l->st.excluded++;
 		return 1;
@@ -536,7 +500,7 @@ unsigned
 rl_learn_cidrs(uint8_t family, const rl_u128 *a, size_t n,
 		void (*fn)(rl_u128 net, unsigned plen, void *arg), void *arg)
 {
-	unsigned bits = family == 4 ? 32 : 128, count = 0;
+	unsigned count = 0;
 	size_t i = 0;
 
 	while (i < n) {
@@ -545,33 +509,7 @@ rl_learn_cidrs(uint8_t family, const rl_u128 *a, size_t n,
 		while (i + 1 < n && a[i + 1] == hi + 1)
 			hi = a[++i];
 		i++;
-		/* [lo, hi] as maximal aligned blocks of 2^k addresses */
-		for (;;) {
-			unsigned k = 0;
-
-			while (k < bits) {
-				rl_u128 size;
-
-				if (k + 1 == 128) { /* 2^128 does not fit: the whole space */
-					if (lo == 0 && hi == ~(rl_u128)0)
-						k = 128;
-					break;
-				}
-				size = (rl_u128)1 << (k + 1);
-				if ((lo & (size - 1)) != 0 || hi - lo < size - 1)
-					break;
-				k++;
-			}
-			fn(lo, bits - k, arg);
-			count++;
-			if (k == bits)
-				break;
-			rl_u128 end = lo + (((rl_u128)1 << k) - 1);
-
-			if (end >= hi)
-				break;
-			lo = end + 1;
-		}
+		count += vg_range_prefixes(family, lo, hi, fn, arg);
 	}
 	return count;
 }
@@ -602,17 +540,11 @@ static void
 add_cidr(rl_u128 net, unsigned plen, void *arg)
 {
 	struct strv *s = arg;
-	uint8_t b[16];
-	char txt[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
-	unsigned nb = s->family == 4 ? 4 : 16;
+	struct vg_prefix p = { .plen = (uint8_t)plen };
+	char txt[VG_PREFIX_STRLEN];
 
-	for (unsigned i = 0; i < nb; i++)
-		b[nb - 1 - i] = (uint8_t)(net >> (8 * i));
-	inet_ntop(s->family == 4 ? AF_INET : AF_INET6, b, a, sizeof(a));
-	if (plen == nb * 8)
-		snprintf(txt, sizeof(txt), "%s", a);
-	else
-		snprintf(txt, sizeof(txt), "%s/%u", a, plen);
+	vg_addr_from_value(s->family, net, &p.addr);
+	vg_prefix_format(&p, true, txt, sizeof(txt));
 	strv_add(s, txt);
 }
 

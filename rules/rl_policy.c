@@ -222,15 +222,15 @@ rl_policy_free(struct rl_policy *p)
 
 		free(r->name);
 		free(r->description);
-		rl_ivs_free(&r->vlan);
+		vg_ivs_free(&r->vlan);
 		expr_free(&r->from);
 		expr_free(&r->to);
-		rl_addrset_free(&r->from_set);
-		rl_addrset_free(&r->to_set);
+		vg_addrset_free(&r->from_set);
+		vg_addrset_free(&r->to_set);
 		expr_free(&r->sport);
 		expr_free(&r->dport);
-		rl_ivs_free(&r->sport_set);
-		rl_ivs_free(&r->dport_set);
+		vg_ivs_free(&r->sport_set);
+		vg_ivs_free(&r->dport_set);
 		for (unsigned k = 0; k < r->n_inspect; k++)
 			free(r->inspect[k]);
 		free(r->inspect);
@@ -245,8 +245,8 @@ rl_policy_free(struct rl_policy *p)
 	for (unsigned i = 0; i < p->n_sets; i++) {
 		free(p->sets[i].name);
 		expr_free(&p->sets[i].expr);
-		rl_addrset_free(&p->sets[i].addrs);
-		rl_ivs_free(&p->sets[i].ports);
+		vg_addrset_free(&p->sets[i].addrs);
+		vg_ivs_free(&p->sets[i].ports);
 	}
 	free(p->sets);
 	free(p->l2);

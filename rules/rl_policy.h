@@ -7,7 +7,7 @@
  * immutable model. Each rule keeps two views of what it matches:
  *  - the expressions as written (struct rl_expr: literals, $set references, negations), which
  *    the reference classifier (rl_ref.h) evaluates directly, and
- *  - the resolved interval sets (struct rl_ivs: sorted, disjoint, non-adjacent intervals per
+ *  - the resolved interval sets (struct vg_ivs: sorted, disjoint, non-adjacent intervals per
  *    address family, port and VLAN), which the compiler (rl_compile.h) expands into rte_acl
  *    rules and the validator uses for contradiction and shadow checks.
  * The differential test checks that both views agree through rte_acl.
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vg_addr.h"
 #include "vg_diag.h"
 
 /* Ingress ports a rule can name (a bit per port index). Matches VG_MAX_PORTS. */
@@ -28,7 +29,7 @@
 /* Rules in one policy. */
 #define RL_MAX_RULES (1u << 20)
 
-typedef unsigned __int128 rl_u128;
+typedef vg_u128 rl_u128;
 
 /* What the policy may refer to outside itself. Either list may be empty. */
 struct rl_env {
@@ -76,23 +77,10 @@ struct rl_rate {
 	uint64_t burst; /* packets or bytes, >= 1 */
 };
 
-/* One closed interval [lo, hi]. */
-struct rl_iv {
-	rl_u128 lo;
-	rl_u128 hi;
-};
-
-/* A set of numbers as sorted, disjoint, non-adjacent intervals. n == 0: empty. */
-struct rl_ivs {
-	struct rl_iv *v;
-	unsigned n;
-};
-
-/* Resolved address set: IPv4 as 32-bit numbers, IPv6 as 128-bit numbers (host order). */
-struct rl_addrset {
-	struct rl_ivs v4;
-	struct rl_ivs v6;
-};
+/*
+ * Numbers as intervals (struct vg_ivs) and address sets (struct vg_addrset, IPv4 and IPv6
+ * values in host order) are common/vg_addr.h's.
+ */
 
 enum rl_item_kind {
 	RL_ITEM_ANY,   /* "any" */
@@ -131,8 +119,8 @@ struct rl_set {
 	char *name;
 	enum rl_set_kind kind;
 	struct rl_expr expr;
-	struct rl_addrset addrs; /* RL_SET_ADDR, resolved */
-	struct rl_ivs ports;	 /* RL_SET_PORT, resolved */
+	struct vg_addrset addrs; /* RL_SET_ADDR, resolved */
+	struct vg_ivs ports;	 /* RL_SET_PORT, resolved */
 	unsigned line, col;
 };
 
@@ -147,16 +135,16 @@ struct rl_rule {
 	/* Match. Each field that was not given matches everything. */
 	uint32_t in_ports; /* bit i: ingress port i */
 	bool in_any;
-	struct rl_ivs vlan; /* outer VLAN id; 0 = untagged */
+	struct vg_ivs vlan; /* outer VLAN id; 0 = untagged */
 	bool vlan_any;
 	uint64_t protos[4]; /* bitmap of IP protocol numbers */
 	bool proto_any;
 	struct rl_expr from, to;    /* as written; n == 0: any */
-	struct rl_addrset from_set; /* resolved */
-	struct rl_addrset to_set;
+	struct vg_addrset from_set; /* resolved */
+	struct vg_addrset to_set;
 	struct rl_expr sport, dport; /* as written; n == 0: any */
-	struct rl_ivs sport_set;     /* resolved; 0..65535 when any */
-	struct rl_ivs dport_set;
+	struct vg_ivs sport_set;     /* resolved; 0..65535 when any */
+	struct vg_ivs dport_set;
 	int icmp_type4;	    /* for protocol 1 (ICMP); RL_ICMP_ANY */
 	int icmp_type6;	    /* for protocol 58 (ICMPv6); RL_ICMP_ANY */
 	int icmp_code;	    /* RL_ICMP_ANY */
@@ -253,13 +241,6 @@ rl_rule_has_proto(const struct rl_rule *r, uint8_t proto)
 
 /* Names for messages and reports. */
 const char *rl_action_name(enum rl_action a);
-
-/*
- * Interval set helpers, shared by the loader, the compiler and the tests.
- * rl_ivs_contains: every number of b is in a. rl_ivs_has: x is in a.
- */
-bool rl_ivs_contains(const struct rl_ivs *a, const struct rl_ivs *b);
-bool rl_ivs_has(const struct rl_ivs *a, rl_u128 x);
 
 /* Warn about rules that an earlier rule fully shadows; looks at no more than max_pairs pairs. */
 void rl_policy_shadow_check(const struct rl_policy *p, struct vg_diag *diag, uint64_t max_pairs);

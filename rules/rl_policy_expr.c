@@ -1,152 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Policy loader: interval sets, the literals a match is written in (addresses, prefixes,
- * ranges, $set references, negations), and expressions resolved into interval sets.
+ * Policy loader: the literals a match is written in (addresses, prefixes, ranges, $set
+ * references, negations), and expressions resolved into interval sets (common/vg_addr.h).
  */
-#include <arpa/inet.h>
-
 #include "rl_policy_impl.h"
-
-/* ---------------------------------------------------------------------------------------- */
-/* Interval sets                                                                             */
-
-static int
-ivs_push(struct rl_ivs *s, rl_u128 lo, rl_u128 hi)
-{
-	/* Capacity is the next power of two: grow when n is 0 or a power of two. */
-	if ((s->n & (s->n - 1)) == 0) {
-		unsigned cap = s->n ? s->n * 2 : 1;
-		struct rl_iv *v = realloc(s->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -ENOMEM;
-		s->v = v;
-	}
-	s->v[s->n].lo = lo;
-	s->v[s->n].hi = hi;
-	s->n++;
-	return 0;
-}
-
-void
-rl_ivs_free(struct rl_ivs *s)
-{
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
-static int
-iv_cmp(const void *a, const void *b)
-{
-	const struct rl_iv *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return 0;
-}
-
-/* Sort and merge overlapping or adjacent intervals. */
-static void
-ivs_normalize(struct rl_ivs *s)
-{
-	unsigned out = 0;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(s->v[0]), iv_cmp);
-	for (unsigned i = 0; i < s->n; i++) {
-		if (out > 0 && (s->v[out - 1].hi == U128_MAX ||
-					       s->v[i].lo <= s->v[out - 1].hi + 1)) {
-			if (s->v[i].hi > s->v[out - 1].hi)
-				s->v[out - 1].hi = s->v[i].hi;
-		} else {
-			s->v[out++] = s->v[i];
-		}
-	}
-	s->n = out;
-}
-
-static int
-ivs_append(struct rl_ivs *dst, const struct rl_ivs *src)
-{
-	for (unsigned i = 0; i < src->n; i++)
-		if (ivs_push(dst, src->v[i].lo, src->v[i].hi) != 0)
-			return -ENOMEM;
-	return 0;
-}
-
-/* out = a - b; a and b normalized. */
-static int
-ivs_sub(const struct rl_ivs *a, const struct rl_ivs *b, struct rl_ivs *out)
-{
-	unsigned j = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < a->n; i++) {
-		rl_u128 cur = a->v[i].lo, hi = a->v[i].hi;
-		bool done = false;
-
-		while (j < b->n && b->v[j].hi < cur)
-			j++;
-		for (unsigned k = j; k < b->n && b->v[k].lo <= hi; k++) {
-			if (b->v[k].lo > cur && ivs_push(out, cur, b->v[k].lo - 1) != 0)
-				return -ENOMEM;
-			if (b->v[k].hi >= hi) {
-				done = true;
-				break;
-			}
-			cur = b->v[k].hi + 1;
-		}
-		if (!done && ivs_push(out, cur, hi) != 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-bool
-rl_ivs_has(const struct rl_ivs *a, rl_u128 x)
-{
-	unsigned lo = 0, hi = a->n;
-
-	/* First interval whose hi >= x. */
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-
-		if (a->v[mid].hi < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < a->n && a->v[lo].lo <= x;
-}
-
-bool
-rl_ivs_contains(const struct rl_ivs *a, const struct rl_ivs *b)
-{
-	unsigned j = 0;
-
-	/* Both are normalized, so each interval of b must sit inside one interval of a. */
-	for (unsigned i = 0; i < b->n; i++) {
-		while (j < a->n && a->v[j].hi < b->v[i].lo)
-			j++;
-		if (j == a->n || a->v[j].lo > b->v[i].lo || a->v[j].hi < b->v[i].hi)
-			return false;
-	}
-	return true;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Literals                                                                                  */
 
-static rl_u128
-bytes_to_u128(const uint8_t *b, unsigned n)
+/* The item's prefix as common/vg_addr's. */
+static void
+item_prefix(const struct rl_item *it, struct vg_prefix *p)
 {
-	rl_u128 v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
+	memset(p, 0, sizeof(*p));
+	p->addr.family = it->family;
+	memcpy(p->addr.b, it->addr, sizeof(p->addr.b));
+	p->plen = it->plen;
 }
 
 /*
@@ -156,62 +25,34 @@ bytes_to_u128(const uint8_t *b, unsigned n)
 static int
 parse_cidr(const char *s, struct rl_item *it)
 {
-	char buf[64];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	uint64_t plen;
-	int host_bits = 0;
+	struct vg_prefix p;
+	int rc = vg_prefix_parse(s, strlen(s), VG_PREFIX_HOST_BITS, &p, NULL);
 
-	if (alen == 0 || alen >= sizeof(buf))
+	if (rc < 0)
 		return -1;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	memset(it->addr, 0, sizeof(it->addr));
-	if (inet_pton(AF_INET, buf, it->addr) == 1)
-		it->family = 4;
-	else if (inet_pton(AF_INET6, buf, it->addr) == 1)
-		it->family = 6;
-	else
-		return -1;
-	unsigned max = it->family == 4 ? 32 : 128;
-	if (slash == NULL) {
-		plen = max;
-	} else if (!isdigit((unsigned char)slash[1]) || (slash[1] == '0' && slash[2] != '\0') ||
-			!parse_u64(slash + 1, &plen) || plen > max) {
-		return -1;
-	}
-	it->plen = (uint8_t)plen;
-	for (unsigned bit = (unsigned)plen; bit < max; bit++) {
-		uint8_t m = (uint8_t)(0x80 >> (bit & 7));
-
-		if (it->addr[bit >> 3] & m) {
-			host_bits = 1;
-			it->addr[bit >> 3] &= (uint8_t)~m;
-		}
-	}
+	it->family = p.addr.family;
+	it->plen = p.plen;
+	memcpy(it->addr, p.addr.b, sizeof(it->addr));
 	it->kind = RL_ITEM_CIDR;
-	return host_bits;
+	return rc;
 }
 
 static void
 cidr_interval(const struct rl_item *it, rl_u128 *lo, rl_u128 *hi)
 {
-	unsigned bits = it->family == 4 ? 32 : 128;
-	rl_u128 a = bytes_to_u128(it->addr, bits / 8);
-	unsigned host = bits - it->plen;
-	rl_u128 span = host == 128 ? U128_MAX : (((rl_u128)1 << host) - 1);
+	struct vg_prefix p;
 
-	*lo = a;
-	*hi = a | span;
+	item_prefix(it, &p);
+	vg_prefix_range(&p, lo, hi);
 }
 
 static void
 cidr_text(const struct rl_item *it, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct vg_prefix p;
 
-	inet_ntop(it->family == 4 ? AF_INET : AF_INET6, it->addr, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, it->plen);
+	item_prefix(it, &p);
+	vg_prefix_format(&p, false, buf, len);
 }
 
 /* "80" or "8000-8099" within [0, max]. Returns 0, -1 for text that is no range, -2 when out of
@@ -386,26 +227,19 @@ rl_policy_parse_expr(struct rctx *c, yaml_node_t *n, const char *what, int kind,
 /* Resolution of expressions into interval sets                                              */
 
 static int
-full_addrs(struct rl_addrset *a)
+full_addrs(struct vg_addrset *a)
 {
 	memset(a, 0, sizeof(*a));
-	if (ivs_push(&a->v4, 0, U32_MAX_128) != 0 || ivs_push(&a->v6, 0, U128_MAX) != 0)
+	if (vg_ivs_add(&a->v4, 0, U32_MAX_128) != 0 || vg_ivs_add(&a->v6, 0, U128_MAX) != 0)
 		return -ENOMEM;
 	return 0;
 }
 
-void
-rl_addrset_free(struct rl_addrset *a)
-{
-	rl_ivs_free(&a->v4);
-	rl_ivs_free(&a->v6);
-}
-
 /* Value of an address expression whose set references are resolved. */
 int
-rl_policy_addr_value(const struct rl_policy *p, const struct rl_expr *e, struct rl_addrset *out)
+rl_policy_addr_value(const struct rl_policy *p, const struct rl_expr *e, struct vg_addrset *out)
 {
-	struct rl_addrset pos = { 0 }, neg = { 0 };
+	struct vg_addrset pos = { 0 }, neg = { 0 };
 	bool has_pos = false;
 	int rc = 0;
 
@@ -414,21 +248,22 @@ rl_policy_addr_value(const struct rl_policy *p, const struct rl_expr *e, struct 
 		return full_addrs(out);
 	for (unsigned i = 0; i < e->n && rc == 0; i++) {
 		const struct rl_item *it = &e->v[i];
-		struct rl_addrset *dst = it->neg ? &neg : &pos;
+		struct vg_addrset *dst = it->neg ? &neg : &pos;
 		rl_u128 lo, hi;
 
 		has_pos |= !it->neg;
 		switch (it->kind) {
 		case RL_ITEM_ANY:
-			rc = ivs_push(&dst->v4, 0, U32_MAX_128) | ivs_push(&dst->v6, 0, U128_MAX);
+			rc = vg_ivs_add(&dst->v4, 0, U32_MAX_128) |
+			     vg_ivs_add(&dst->v6, 0, U128_MAX);
 			break;
 		case RL_ITEM_CIDR:
 			cidr_interval(it, &lo, &hi);
-			rc = ivs_push(it->family == 4 ? &dst->v4 : &dst->v6, lo, hi);
+			rc = vg_ivs_add(it->family == 4 ? &dst->v4 : &dst->v6, lo, hi);
 			break;
 		case RL_ITEM_SET:
-			rc = ivs_append(&dst->v4, &p->sets[it->set].addrs.v4) |
-			     ivs_append(&dst->v6, &p->sets[it->set].addrs.v6);
+			rc = vg_ivs_append(&dst->v4, &p->sets[it->set].addrs.v4) |
+			     vg_ivs_append(&dst->v6, &p->sets[it->set].addrs.v6);
 			break;
 		default:
 			rc = -EINVAL;
@@ -437,57 +272,57 @@ rl_policy_addr_value(const struct rl_policy *p, const struct rl_expr *e, struct 
 	if (rc == 0 && !has_pos)
 		rc = full_addrs(&pos);
 	if (rc == 0) {
-		ivs_normalize(&pos.v4);
-		ivs_normalize(&pos.v6);
-		ivs_normalize(&neg.v4);
-		ivs_normalize(&neg.v6);
-		rc = ivs_sub(&pos.v4, &neg.v4, &out->v4);
+		vg_ivs_normalize(&pos.v4);
+		vg_ivs_normalize(&pos.v6);
+		vg_ivs_normalize(&neg.v4);
+		vg_ivs_normalize(&neg.v6);
+		rc = vg_ivs_sub(&pos.v4, &neg.v4, &out->v4);
 		if (rc == 0)
-			rc = ivs_sub(&pos.v6, &neg.v6, &out->v6);
+			rc = vg_ivs_sub(&pos.v6, &neg.v6, &out->v6);
 	}
-	rl_addrset_free(&pos);
-	rl_addrset_free(&neg);
+	vg_addrset_free(&pos);
+	vg_addrset_free(&neg);
 	if (rc != 0)
-		rl_addrset_free(out);
+		vg_addrset_free(out);
 	return rc;
 }
 
 /* Value of a port (or VLAN, in-port) expression; universe [0, max]. */
 int
 rl_policy_range_value(const struct rl_policy *p, const struct rl_expr *e, uint32_t max,
-		struct rl_ivs *out)
+		struct vg_ivs *out)
 {
-	struct rl_ivs pos = { 0 }, neg = { 0 };
+	struct vg_ivs pos = { 0 }, neg = { 0 };
 	bool has_pos = false;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (e->n == 0)
-		return ivs_push(out, 0, max);
+		return vg_ivs_add(out, 0, max);
 	for (unsigned i = 0; i < e->n && rc == 0; i++) {
 		const struct rl_item *it = &e->v[i];
-		struct rl_ivs *dst = it->neg ? &neg : &pos;
+		struct vg_ivs *dst = it->neg ? &neg : &pos;
 
 		has_pos |= !it->neg;
 		if (it->kind == RL_ITEM_ANY)
-			rc = ivs_push(dst, 0, max);
+			rc = vg_ivs_add(dst, 0, max);
 		else if (it->kind == RL_ITEM_RANGE)
-			rc = ivs_push(dst, it->lo, it->hi);
+			rc = vg_ivs_add(dst, it->lo, it->hi);
 		else if (it->kind == RL_ITEM_SET)
-			rc = ivs_append(dst, &p->sets[it->set].ports);
+			rc = vg_ivs_append(dst, &p->sets[it->set].ports);
 		else
 			rc = -EINVAL;
 	}
 	if (rc == 0 && !has_pos)
-		rc = ivs_push(&pos, 0, max);
+		rc = vg_ivs_add(&pos, 0, max);
 	if (rc == 0) {
-		ivs_normalize(&pos);
-		ivs_normalize(&neg);
-		rc = ivs_sub(&pos, &neg, out);
+		vg_ivs_normalize(&pos);
+		vg_ivs_normalize(&neg);
+		rc = vg_ivs_sub(&pos, &neg, out);
 	}
-	rl_ivs_free(&pos);
-	rl_ivs_free(&neg);
+	vg_ivs_free(&pos);
+	vg_ivs_free(&neg);
 	if (rc != 0)
-		rl_ivs_free(out);
+		vg_ivs_free(out);
 	return rc;
 }

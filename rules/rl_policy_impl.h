@@ -18,8 +18,8 @@
 #include "rl_policy.h"
 #include "vg_yaml.h"
 
-#define U32_MAX_128 ((rl_u128)UINT32_MAX)
-#define U128_MAX    (~(rl_u128)0)
+#define U32_MAX_128 VG_U32_MAX_128
+#define U128_MAX    VG_U128_MAX
 
 struct rl_policy {
 	char *file;
@@ -236,12 +236,10 @@ int rl_policy_parse_expr(struct rctx *c, yaml_node_t *n, const char *what, int k
 		struct rl_expr *e);
 /* Value of an address expression whose set references are resolved. 0 or -ENOMEM. */
 int rl_policy_addr_value(
-		const struct rl_policy *p, const struct rl_expr *e, struct rl_addrset *out);
+		const struct rl_policy *p, const struct rl_expr *e, struct vg_addrset *out);
 /* Value of a port (or VLAN, in-port) expression; universe [0, max]. 0 or -ENOMEM. */
 int rl_policy_range_value(const struct rl_policy *p, const struct rl_expr *e, uint32_t max,
-		struct rl_ivs *out);
-void rl_ivs_free(struct rl_ivs *s);
-void rl_addrset_free(struct rl_addrset *a);
+		struct vg_ivs *out);
 
 /* rl_policy_sets.c: the `sets:` mapping, then each set resolved (cycles named). */
 void rl_policy_parse_sets(struct ld *ld);

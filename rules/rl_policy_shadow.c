@@ -8,9 +8,9 @@
 /* Shadow analysis                                                                           */
 
 static bool
-addrs_contain(const struct rl_addrset *a, const struct rl_addrset *b)
+addrs_contain(const struct vg_addrset *a, const struct vg_addrset *b)
 {
-	return rl_ivs_contains(&a->v4, &b->v4) && rl_ivs_contains(&a->v6, &b->v6);
+	return vg_ivs_contains(&a->v4, &b->v4) && vg_ivs_contains(&a->v6, &b->v6);
 }
 
 /* Does rule a match every packet rule b matches? */
@@ -24,7 +24,7 @@ rule_covers(const struct rl_rule *a, const struct rl_rule *b)
 		return false;
 	if (!a->in_any && (b->in_any || (b->in_ports & ~a->in_ports) != 0))
 		return false;
-	if (!a->vlan_any && (b->vlan_any || !rl_ivs_contains(&a->vlan, &b->vlan)))
+	if (!a->vlan_any && (b->vlan_any || !vg_ivs_contains(&a->vlan, &b->vlan)))
 		return false;
 	if (!a->proto_any) {
 		if (b->proto_any)
@@ -35,8 +35,8 @@ rule_covers(const struct rl_rule *a, const struct rl_rule *b)
 	}
 	if (!addrs_contain(&a->from_set, &b->from_set) || !addrs_contain(&a->to_set, &b->to_set))
 		return false;
-	if (!rl_ivs_contains(&a->sport_set, &b->sport_set) ||
-			!rl_ivs_contains(&a->dport_set, &b->dport_set))
+	if (!vg_ivs_contains(&a->sport_set, &b->sport_set) ||
+			!vg_ivs_contains(&a->dport_set, &b->dport_set))
 		return false;
 	/* ICMP type and code apply to protocols 1 and 58 only; b's protocols are within a's. */
 	if (rl_rule_has_proto(b, 1) && a->icmp_type4 != RL_ICMP_ANY &&

@@ -12,25 +12,14 @@ enum tri {
 	T_YES,
 };
 
-static rl_u128
-addr_num(uint8_t family, const uint8_t *a)
+static bool
+addr_has(const struct vg_addrset *s, uint8_t family, rl_u128 a)
 {
-	unsigned n = family == 4 ? 4 : 16;
-	rl_u128 v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | a[i];
-	return v;
+	return vg_ivs_has(family == 4 ? &s->v4 : &s->v6, a);
 }
 
 static bool
-addr_has(const struct rl_addrset *s, uint8_t family, rl_u128 a)
-{
-	return rl_ivs_has(family == 4 ? &s->v4 : &s->v6, a);
-}
-
-static bool
-ports_all(const struct rl_ivs *s)
+ports_all(const struct vg_ivs *s)
 {
 	return s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == 65535;
 }
@@ -66,7 +55,7 @@ match_but_src(const struct rl_rule *r, const struct rl_obs *o, rl_u128 dst)
 				r->icmp_code != RL_ICMP_ANY)
 			maybe = true;
 	} else {
-		if (!rl_ivs_has(&r->dport_set, o->dport))
+		if (!vg_ivs_has(&r->dport_set, o->dport))
 			return T_NO;
 		if (!ports_all(&r->sport_set))
 			maybe = true;
@@ -106,7 +95,7 @@ static void
 classify(const struct rl_policy *p, const uint32_t *list, unsigned n, const struct rl_obs *o,
 		struct rl_verdict *out)
 {
-	rl_u128 src = addr_num(o->family, o->src), dst = addr_num(o->family, o->dst);
+	rl_u128 src = vg_addr_num(o->family, o->src), dst = vg_addr_num(o->family, o->dst);
 
 	*out = (struct rl_verdict){ .rule = RL_RULE_DEFAULT,
 		.action = p != NULL ? rl_policy_default(p) : RL_ACT_ALLOW,
@@ -199,7 +188,7 @@ dkey_of(const struct rl_obs *o)
 	struct dkey k;
 
 	memset(&k, 0, sizeof(k));
-	k.dst = addr_num(o->family, o->dst);
+	k.dst = vg_addr_num(o->family, o->dst);
 	k.dport = o->dport;
 	k.family = o->family;
 	k.proto = o->proto;

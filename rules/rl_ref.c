@@ -18,20 +18,27 @@ cidr_has(const struct rl_item *it, uint8_t fam, const uint8_t *addr)
 	return true;
 }
 
-static bool addr_in(const struct rl_policy *p, const struct rl_expr *e, uint8_t fam,
-		const uint8_t *addr);
-static bool num_in(const struct rl_policy *p, const struct rl_expr *e, uint32_t v);
+/* What an expression is asked about: an address (fam 4 or 6, network order) or a number. */
+struct probe {
+	uint8_t fam; /* 0: the number v */
+	const uint8_t *addr;
+	uint32_t v;
+};
+
+static bool expr_has(const struct rl_policy *p, const struct rl_expr *e, const struct probe *q);
 
 static bool
-addr_item_has(const struct rl_policy *p, const struct rl_item *it, uint8_t fam, const uint8_t *addr)
+item_has(const struct rl_policy *p, const struct rl_item *it, const struct probe *q)
 {
 	switch (it->kind) {
 	case RL_ITEM_ANY:
 		return true;
 	case RL_ITEM_CIDR:
-		return cidr_has(it, fam, addr);
+		return q->fam != 0 && cidr_has(it, q->fam, q->addr);
+	case RL_ITEM_RANGE:
+		return q->fam == 0 && it->lo <= q->v && q->v <= it->hi;
 	case RL_ITEM_SET:
-		return addr_in(p, &rl_policy_set(p, it->set)->expr, fam, addr);
+		return expr_has(p, &rl_policy_set(p, it->set)->expr, q);
 	default:
 		return false;
 	}
@@ -39,12 +46,12 @@ addr_item_has(const struct rl_policy *p, const struct rl_item *it, uint8_t fam, 
 
 /* (any positive item holds it, or there is no positive item) and no negated item holds it. */
 static bool
-addr_in(const struct rl_policy *p, const struct rl_expr *e, uint8_t fam, const uint8_t *addr)
+expr_has(const struct rl_policy *p, const struct rl_expr *e, const struct probe *q)
 {
 	bool has_pos = false, in_pos = false;
 
 	for (unsigned i = 0; i < e->n; i++) {
-		bool in = addr_item_has(p, &e->v[i], fam, addr);
+		bool in = item_has(p, &e->v[i], q);
 
 		if (e->v[i].neg && in)
 			return false;
@@ -57,36 +64,15 @@ addr_in(const struct rl_policy *p, const struct rl_expr *e, uint8_t fam, const u
 }
 
 static bool
-num_item_has(const struct rl_policy *p, const struct rl_item *it, uint32_t v)
+addr_in(const struct rl_policy *p, const struct rl_expr *e, uint8_t fam, const uint8_t *addr)
 {
-	switch (it->kind) {
-	case RL_ITEM_ANY:
-		return true;
-	case RL_ITEM_RANGE:
-		return it->lo <= v && v <= it->hi;
-	case RL_ITEM_SET:
-		return num_in(p, &rl_policy_set(p, it->set)->expr, v);
-	default:
-		return false;
-	}
+	return expr_has(p, e, &(struct probe){ .fam = fam, .addr = addr });
 }
 
 static bool
 num_in(const struct rl_policy *p, const struct rl_expr *e, uint32_t v)
 {
-	bool has_pos = false, in_pos = false;
-
-	for (unsigned i = 0; i < e->n; i++) {
-		bool in = num_item_has(p, &e->v[i], v);
-
-		if (e->v[i].neg && in)
-			return false;
-		if (!e->v[i].neg) {
-			has_pos = true;
-			in_pos = in_pos || in;
-		}
-	}
-	return !has_pos || in_pos;
+	return expr_has(p, e, &(struct probe){ .v = v });
 }
 
 bool
@@ -98,7 +84,7 @@ rl_ref_rule_matches(const struct rl_policy *p, const struct rl_rule *r, const st
 		return false;
 	if (!r->in_any && (k->in_port >= RL_MAX_PORTS || !(r->in_ports >> k->in_port & 1)))
 		return false;
-	if (!r->vlan_any && !rl_ivs_has(&r->vlan, ntohs(k->vlan)))
+	if (!r->vlan_any && !vg_ivs_has(&r->vlan, ntohs(k->vlan)))
 		return false;
 	if (!rl_rule_has_proto(r, k->proto))
 		return false;

@@ -199,6 +199,10 @@ test_header_invalid(void **state)
 	BAD("alert tcp 1.2.3 any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 11, "", "'1.2.3'");
 	BAD("alert tcp [1.1.1.1, 2.2.2] any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 21, "",
 			"'2.2.2'");
+	BAD("alert tcp 10.0.0.0/33 any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 20, "",
+			"'/33' is not a prefix length (0-32) or a netmask");
+	BAD("alert tcp 1.1.1.1-::2 any -> any any (sid:1;)", DET_R_BAD_ADDRESS, 19, "",
+			"'::2' is not an IPv4 address");
 	BAD("alert tcp any 70000 -> any any (sid:1;)", DET_R_BAD_ADDRESS, 15, "", "out of range");
 	BAD("alert tcp any 90:80 -> any any (sid:1;)", DET_R_BAD_ADDRESS, 15, "",
 			"ends before it starts");
@@ -560,6 +564,9 @@ test_ip_sets(void **state)
 		{ "2001:db8::1-2001:db8::3", "2001:db8::3", "2001:db8::4" },
 		{ "any", "255.255.255.255", NULL },
 		{ "0.0.0.0/0", "1.1.1.1", "::1" },
+		{ "10.1.2.3/8", "10.255.0.1",
+				"11.0.0.0" }, /* host bits are ignored, as Suricata does */
+		{ "fe80::1/64", "fe80::ffff", "fe81::" },
 	};
 	const char *bad[] = { "", "[]", "[1.1.1.1", "1.1.1.1]", "1.1.1.1/33", "1.1.1.1/255.0.255.0",
 		"::1/129", "1.1.1.10-1.1.1.1", "[1.1.1.1,,2.2.2.2]", "!any", "host", "$",

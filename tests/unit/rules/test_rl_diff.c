@@ -295,7 +295,7 @@ gen_policy(struct buf *b)
 
 /* A value near an edge of one of the intervals, or anywhere. */
 static rl_u128
-near(const struct rl_ivs *s, rl_u128 max)
+near(const struct vg_ivs *s, rl_u128 max)
 {
 	rl_u128 v;
 
@@ -303,7 +303,7 @@ near(const struct rl_ivs *s, rl_u128 max)
 		v = ((rl_u128)rnd() << 64 | rnd());
 		return max == ~(rl_u128)0 ? v : v % (max + 1);
 	}
-	const struct rl_iv *iv = &s->v[below(s->n)];
+	const struct vg_iv *iv = &s->v[below(s->n)];
 	switch (below(5)) {
 	case 0:
 		return iv->lo;
@@ -357,8 +357,8 @@ gen_key(const struct rl_policy *p, struct rl_key *k)
 	uint16_t vlan = (uint16_t)(r->vlan_any || chance(20) ? (chance(50) ? 0 : below(4096))
 							     : near(&r->vlan, 4095));
 	k->vlan = htons(vlan);
-	const struct rl_addrset *fs = chance(80) ? &r->from_set : &r2->from_set;
-	const struct rl_addrset *ts = chance(80) ? &r->to_set : &r2->to_set;
+	const struct vg_addrset *fs = chance(80) ? &r->from_set : &r2->from_set;
+	const struct vg_addrset *ts = chance(80) ? &r->to_set : &r2->to_set;
 	rl_u128 max = fam == 4 ? 0xffffffff : ~(rl_u128)0;
 	put_addr(k->src, fam, near(fam == 4 ? &fs->v4 : &fs->v6, max));
 	put_addr(k->dst, fam, near(fam == 4 ? &ts->v4 : &ts->v6, max));

@@ -153,9 +153,9 @@ test_full_policy(void **state)
 	/* internal: sets within sets, negation inside a set, negated port name */
 	r = rl_policy_rule(p, 3);
 	assert_int_equal(r->in_ports, 0xfffffffe);
-	assert_true(rl_ivs_has(&r->from_set.v4, 0x0a000001));
-	assert_false(rl_ivs_has(&r->from_set.v4, 0x0a010001));
-	assert_true(rl_ivs_has(&r->from_set.v4, 0xc0a80101));
+	assert_true(vg_ivs_has(&r->from_set.v4, 0x0a000001));
+	assert_false(vg_ivs_has(&r->from_set.v4, 0x0a010001));
+	assert_true(vg_ivs_has(&r->from_set.v4, 0xc0a80101));
 	assert_int_equal(r->from_set.v6.n, 1);
 	assert_int_equal(r->to_set.v4.n, 1); /* any */
 	assert_int_equal(r->action, RL_ACT_REJECT);
