@@ -313,7 +313,11 @@ dcache_classify(struct dcache *c, const struct rl_obs *o, struct rl_verdict *out
 		c->slot[s] = d;
 		c->n++;
 	}
-	classify(c->p, c->ents + c->slot[s].off, c->slot[s].n, o, out);
+	/* An empty list (no rule can match there) is not NULL, which would mean every rule; nor
+	 * an offset into no array. */
+	static const uint32_t none[1];
+
+	classify(c->p, c->slot[s].n > 0 ? c->ents + c->slot[s].off : none, c->slot[s].n, o, out);
 }
 
 const char *
