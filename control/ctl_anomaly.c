@@ -63,23 +63,16 @@ ctl_anomaly_find(const char *name)
 
 /* Config ------------------------------------------------------------------------------------ */
 
-/* "10.0.0.0/8" into nets[*n]; host bits, when given, are cleared (only the prefix matches). */
+/* "10.0.0.0/8" (host bits, when given, are cleared: only the prefix matches). */
 static int
-parse_net(const char *text, struct ctl_net *net)
+parse_net(const char *text, struct vg_prefix *net)
 {
-	struct vg_prefix p;
-
-	if (vg_prefix_parse(text, strlen(text), VG_PREFIX_HOST_BITS, &p, NULL) < 0)
-		return -EINVAL;
-	memset(net, 0, sizeof(*net));
-	net->family = p.addr.family;
-	net->prefix = p.plen;
-	memcpy(net->addr, p.addr.b, sizeof(net->addr));
-	return 0;
+	return vg_prefix_parse(text, strlen(text), VG_PREFIX_HOST_BITS, net, NULL) < 0 ? -EINVAL
+										       : 0;
 }
 
 static void
-add_net(struct ctl_net *nets, uint32_t *n, const char *text)
+add_net(struct vg_prefix *nets, uint32_t *n, const char *text)
 {
 	if (parse_net(text, &nets[*n]) == 0)
 		(*n)++;
@@ -123,7 +116,7 @@ ctl_anomaly_parse_double(struct vg_yaml *y, yaml_node_t *v, const char *key, dou
 CTL_ANOMALY_DOUBLE(min_sd_frac, struct ctl_anomaly_cfg, min_stddev_frac, 0, 10)
 
 static int
-parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *nets, uint32_t *n)
+parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct vg_prefix *nets, uint32_t *n)
 {
 	int len;
 
@@ -138,7 +131,7 @@ parse_nets(struct vg_yaml *y, yaml_node_t *v, const char *key, struct ctl_net *n
 	for (int i = 0; i < len; i++) {
 		yaml_node_t *it = vg_yaml_seq_item(y, v, i);
 		const char *s = vg_yaml_scalar(y, it, key);
-		struct ctl_net net;
+		struct vg_prefix net;
 
 		if (s == NULL)
 			continue;
@@ -224,20 +217,14 @@ ctl_anomaly_yaml_parse(struct vg_yaml *y, yaml_node_t *n, struct ctl_anomaly_cfg
 }
 
 bool
-ctl_net_contains(const struct ctl_net *nets, unsigned n, uint8_t family, const uint8_t *addr)
+ctl_net_contains(const struct vg_prefix *nets, unsigned n, uint8_t family, const uint8_t *addr)
 {
-	for (unsigned i = 0; i < n; i++) {
-		const struct ctl_net *net = &nets[i];
-		unsigned full = net->prefix / 8, rest = net->prefix % 8;
+	struct vg_addr a = { .family = family };
 
-		if (net->family != family)
-			continue;
-		if (memcmp(net->addr, addr, full) != 0)
-			continue;
-		if (rest && ((net->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) != 0)
-			continue;
-		return true;
-	}
+	memcpy(a.b, addr, family == 4 ? 4 : 16);
+	for (unsigned i = 0; i < n; i++)
+		if (vg_prefix_has(&nets[i], &a))
+			return true;
 	return false;
 }
 

@@ -19,6 +19,7 @@
 
 #include "ctl_alert.h"
 #include "dp_event.h"
+#include "vg_addr.h"
 #include "vg_yaml.h"
 
 struct ctl_store;
@@ -36,18 +37,12 @@ struct ctl_anomaly_common {
 	uint64_t block_ttl_ms; /* for how long */
 };
 
-struct ctl_net {
-	uint8_t family;
-	uint8_t prefix;
-	uint8_t addr[16];
-};
-
 struct ctl_anomaly_cfg {
 	/* Internal networks: "outbound" and "host" mean addresses inside these. */
-	struct ctl_net internal[CTL_ANOMALY_MAX_NETS];
+	struct vg_prefix internal[CTL_ANOMALY_MAX_NETS];
 	uint32_t n_internal;
 	/* Never block these, whatever a detector asks. */
-	struct ctl_net never_block[CTL_ANOMALY_MAX_NETS];
+	struct vg_prefix never_block[CTL_ANOMALY_MAX_NETS];
 	uint32_t n_never_block;
 	uint32_t max_entries;	/* state entries per detector (memory bound) */
 	uint32_t max_baselines; /* baselines for all detectors */
@@ -132,6 +127,7 @@ const struct ctl_alert_template *ctl_anomaly_template(unsigned i);
 unsigned ctl_anomaly_n_templates(void);
 
 /* Is addr inside one of the nets? */
-bool ctl_net_contains(const struct ctl_net *nets, unsigned n, uint8_t family, const uint8_t *addr);
+bool ctl_net_contains(
+		const struct vg_prefix *nets, unsigned n, uint8_t family, const uint8_t *addr);
 
 #endif /* CTL_ANOMALY_H */

@@ -1259,9 +1259,9 @@ test_block_request_and_never_block(void **state)
 	/* small_ports: straight to the vertical finding */
 	set(&c, "port_scan: {block: true, block_ttl: 2m, small_ports: 25}");
 	c.n_never_block = 1;
-	c.never_block[0].family = 4;
-	c.never_block[0].prefix = 24;
-	inet_pton(AF_INET, "198.51.100.0", c.never_block[0].addr);
+	assert_int_equal(vg_prefix_parse("198.51.100.0/24", strlen("198.51.100.0/24"), 0,
+					 &c.never_block[0], NULL),
+			0);
 	d = make(&c);
 	for (unsigned p = 1; p <= 25; p++) {
 		ev = tcp_end(T0_NS + p * MS, "198.51.100.9", 1, "10.0.0.5", (uint16_t)p, p,
