@@ -754,6 +754,12 @@ static const struct text_ops text_kinds[] = {
 	},
 };
 
+const char *
+ctl_api_text_what(enum ctl_text_kind kind)
+{
+	return (unsigned)kind < RTE_DIM(text_kinds) ? text_kinds[kind].what : "?";
+}
+
 /* The row of kind, or NULL with err saying why this vigild does not manage it. */
 static const struct text_ops *
 text_ops_of(const struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)

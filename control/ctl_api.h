@@ -55,6 +55,9 @@ enum ctl_text_kind {
 	CTL_TEXT_SIGNATURES,
 };
 
+/* What a person calls the text of kind: "policy", "signature set" ("?" for no kind). */
+const char *ctl_api_text_what(enum ctl_text_kind kind);
+
 struct ctl_text_result {
 	int64_t version; /* store id of the version now in force; 0: none (see version_state) */
 	/*

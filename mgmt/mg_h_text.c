@@ -22,12 +22,6 @@
 #include "mg_server.h"
 #include "vg_text.h"
 
-static const char *
-kind_name(enum ctl_text_kind k)
-{
-	return k == CTL_TEXT_POLICY ? "policy" : "signature set";
-}
-
 static const struct mg_qparam no_params[] = { { 0 } };
 
 /*
@@ -149,7 +143,7 @@ text_get(struct mg_req *r, enum ctl_text_kind kind)
 
 	if (mg_query_parse(r, no_params, NULL) != 0)
 		return;
-	snprintf(what, sizeof(what), "read the %s", kind_name(kind));
+	snprintf(what, sizeof(what), "read the %s", ctl_api_text_what(kind));
 	errno = 0;
 	j = ctl_api_text_current(r->ctx, kind, err, sizeof(err));
 	if (j == NULL) {
@@ -177,7 +171,7 @@ text_validate(struct mg_req *r, enum ctl_text_kind kind)
 	text = text_of(r, &holder, &len);
 	if (text == NULL)
 		return;
-	snprintf(what, sizeof(what), "validate the %s", kind_name(kind));
+	snprintf(what, sizeof(what), "validate the %s", ctl_api_text_what(kind));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_validate(r->ctx, kind, text, len, &diag, &summary);
 	if (rc == 0)
@@ -229,8 +223,8 @@ text_put(struct mg_req *r, enum ctl_text_kind kind)
 		return;
 	mg_sha256_hex(text, len, sha);
 	snprintf(r->audit, sizeof(r->audit), "%s sha256=%s bytes=%zu if_match=%" PRId64,
-			kind_name(kind), sha, len, if_match);
-	snprintf(what, sizeof(what), "apply the %s", kind_name(kind));
+			ctl_api_text_what(kind), sha, len, if_match);
+	snprintf(what, sizeof(what), "apply the %s", ctl_api_text_what(kind));
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_apply(r->ctx, kind, text, len, r->id.name, if_match, &diag, &res);
@@ -288,10 +282,10 @@ text_rollback(struct mg_req *r, enum ctl_text_kind kind)
 		return;
 	version = mg_body_int(o, "version", 0);
 	json_decref(o);
-	snprintf(r->audit, sizeof(r->audit), "%s rollback to version %" PRId64, kind_name(kind),
-			version);
-	snprintf(what, sizeof(what), "roll the %s back to version %" PRId64, kind_name(kind),
-			version);
+	snprintf(r->audit, sizeof(r->audit), "%s rollback to version %" PRId64,
+			ctl_api_text_what(kind), version);
+	snprintf(what, sizeof(what), "roll the %s back to version %" PRId64,
+			ctl_api_text_what(kind), version);
 	memset(&res, 0, sizeof(res));
 	vg_diag_init(&diag);
 	rc = ctl_api_text_rollback(r->ctx, kind, version, r->id.name, &diag, &res);
@@ -334,7 +328,7 @@ text_versions(struct mg_req *r, enum ctl_text_kind kind)
 
 	if (mg_query_parse(r, params, &q) != 0)
 		return;
-	snprintf(what, sizeof(what), "list the %s versions", kind_name(kind));
+	snprintf(what, sizeof(what), "list the %s versions", ctl_api_text_what(kind));
 	errno = 0;
 	j = ctl_api_text_versions(r->ctx, kind, q.limit, err, sizeof(err));
 	if (j == NULL) {

@@ -349,6 +349,12 @@ summary_of(const char *text, size_t len)
 	return json_pack("{s:I, s:I}", "bytes", (json_int_t)len, "lines", (json_int_t)lines);
 }
 
+const char *
+ctl_api_text_what(enum ctl_text_kind kind)
+{
+	return kind == CTL_TEXT_POLICY ? "policy" : "signature set";
+}
+
 json_t *
 ctl_api_text_current(struct ctl_ctx *ctx, enum ctl_text_kind kind, char *err, size_t errlen)
 {
