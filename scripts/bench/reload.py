@@ -114,6 +114,13 @@ def main():
             if proc.poll() is not None or time.time() > deadline:
                 raise benchlib.BenchError("vigild did not start:\n" + "".join(st.lines[-30:]))
             time.sleep(0.2)
+        # Traffic first: the "before" window of the first size must not start while the
+        # worker is still coming up (on a busy machine the first stats lines can show 0 pps).
+        while not (len(st.samples) >= 2 and all(p > 0 for _, p in st.samples[-2:])):
+            if proc.poll() is not None or time.time() > deadline:
+                raise benchlib.BenchError("no traffic through vigild within 60 s:\n"
+                                          + "".join(st.lines[-30:]))
+            time.sleep(0.2)
         time.sleep(args.settle)
         with open(base) as f:
             base_text = f.read()

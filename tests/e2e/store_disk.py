@@ -147,8 +147,13 @@ def run_stall(args, v):
         worst = 0.0
         r_block, t_block = block(v, "198.51.100.77")
         r_put, t_put = put_policy(v, policy_text(1))
-        while time.monotonic() - frozen_at < 5:
+        # (time, drained) at each GET /status for 2 s at least after the two writes were
+        # answered: the longest stretch without progress.
+        seen = []
+        answered = time.monotonic()
+        while time.monotonic() - frozen_at < 5 or time.monotonic() - answered < 2:
             s, dt = status(v, bound_s=1.0)
+            seen.append((time.monotonic(), s["control"]["events"]["drained"]))
             worst = max(worst, dt)
             time.sleep(0.1)
         s1, _ = status(v)
@@ -177,9 +182,20 @@ def run_stall(args, v):
     log(f"during the freeze control drained {rate1:.0f} events/s ({lost} lost on the rings); "
         f"store: {st.get('pending')} rows pending on control, {st.get('queued')} with the "
         f"writer, {st.get('rows_dropped')} dropped; eve: {s1['eve']['queued']} lines queued")
-    # Blocked in SQLite, control would drain nothing while the disk is frozen.
-    check(rate1 >= 0.5 * rate0, "control kept draining the event rings at its pace while the "
-          "disk was frozen", f"{rate1:.0f}/s against {rate0:.0f}/s before")
+    # Blocked in SQLite, control would drain nothing while the disk is frozen: it must make
+    # progress between the status reads (every ~0.1 s), and keep a fair share of its pace. The
+    # pace itself moves with the machine's load (a busy 2-core machine has halved it), so the
+    # share asked is a quarter; the stall bound is what a blocked control fails.
+    stall, since = 0.0, seen[0]
+    for t, d in seen[1:]:
+        if d > since[1]:
+            since = (t, d)
+        stall = max(stall, t - since[0])
+    log(f"longest stretch without an event drained: {stall * 1000:.0f} ms")
+    check(stall < 1.5, "control kept draining the event rings while the disk was frozen "
+          "(no stretch of 1.5 s without progress)", f"{stall:.2f} s")
+    check(rate1 >= 0.25 * rate0, "control kept draining at a fair share of its pace",
+          f"{rate1:.0f}/s against {rate0:.0f}/s before")
     check(s1["eve"]["queued"] > 0, "EVE lines wait in the queue during the freeze", s1["eve"])
 
     s2 = wait_for(v, "the backlog is written after the thaw",
