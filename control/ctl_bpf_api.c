@@ -91,6 +91,14 @@ describe(const struct rl_snapshot *s, const char *rule, const struct rl_bpf_prog
 										     : "addr"));
 	json_object_set_new(o, "file",
 			rl_bpf_map_file(m) ? json_string(rl_bpf_map_file(m)) : json_null());
+	struct rl_bpf_map_counters c;
+
+	rl_bpf_map_counters_sum(m, &c);
+	json_object_set_new(o, "lookups", json_integer((json_int_t)c.lookups));
+	json_object_set_new(o, "hits", json_integer((json_int_t)c.hits));
+	json_object_set_new(o, "updates", json_integer((json_int_t)c.updates));
+	json_object_set_new(o, "deletes", json_integer((json_int_t)c.deletes));
+	json_object_set_new(o, "full", json_integer((json_int_t)c.full));
 	return o;
 }
 

@@ -113,6 +113,18 @@ static const struct prom_row rows[] = {
 	{ "vigil_bpf_cycles_per_run", "gauge",
 			"TSC cycles per run of the rule's eBPF program (one run in 64 timed).",
 			"bpf[].cycles_per_run", "rule", "name", NULL },
+	{ "vigil_bpf_map_lookups_total", "counter",
+			"Lookups of the map by the rule's eBPF program (docs/BPF.md, Maps).",
+			"bpf[].maps[].lookups", "rule", "name", NULL, 0, "map" },
+	{ "vigil_bpf_map_hits_total", "counter",
+			"Lookups of the map by the rule's eBPF program that found a value.",
+			"bpf[].maps[].hits", "rule", "name", NULL, 0, "map" },
+	{ "vigil_bpf_map_updates_total", "counter",
+			"Entries the rule's eBPF program put in the map.", "bpf[].maps[].updates",
+			"rule", "name", NULL, 0, "map" },
+	{ "vigil_bpf_map_deletes_total", "counter",
+			"Entries the rule's eBPF program removed from the map.",
+			"bpf[].maps[].deletes", "rule", "name", NULL, 0, "map" },
 
 	/* eBPF pre-filters (docs/BPF.md). */
 	{ "vigil_bpf_prefilter_runs_total", "counter", "Runs of the port's eBPF pre-filter.",

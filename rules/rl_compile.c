@@ -976,3 +976,77 @@ rl_policy_check(const char *path, const struct rl_env *env, FILE *out)
 	vg_diag_free(&d);
 	return 0;
 }
+
+/* The i-th program of s (rules first, then pre-filters) and its owner's name; NULL: none. */
+static struct rl_bpf_prog *
+prog_at(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
+{
+	*pre = i >= s->n_rules;
+	if (i < s->n_rules) {
+		*owner = s->rules[i].name;
+		return s->rules[i].prog;
+	}
+	if (i - s->n_rules < s->n_pre) {
+		*owner = s->pre[i - s->n_rules].name;
+		return s->pre[i - s->n_rules].prog;
+	}
+	return NULL;
+}
+
+/* The map named name in from: of the program of the same owner (rule or pre-filter of that
+ * name) if it has one, else of the first program that declares one. */
+static struct rl_bpf_map *
+counterpart(const struct rl_snapshot *from, const char *owner, bool pre, const char *name)
+{
+	struct rl_bpf_map *any = NULL;
+
+	for (unsigned i = 0; i < from->n_rules + from->n_pre; i++) {
+		const char *o;
+		bool p;
+		struct rl_bpf_prog *prog = prog_at(from, i, &o, &p);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {
+			if (strcmp(rl_bpf_map_name(ms->m[k]), name) != 0)
+				continue;
+			if (p == pre && strcmp(o, owner) == 0)
+				return ms->m[k];
+			if (any == NULL)
+				any = ms->m[k];
+		}
+	}
+	return any;
+}
+
+unsigned
+rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot *from,
+		void (*report)(void *arg, const char *owner, bool pre, const char *map, int rc,
+				const char *err),
+		void *arg)
+{
+	unsigned carried = 0;
+
+	if (to == NULL || from == NULL)
+		return 0;
+	for (unsigned i = 0; i < to->n_rules + to->n_pre; i++) {
+		const char *owner;
+		bool pre;
+		struct rl_bpf_prog *prog = prog_at(to, i, &owner, &pre);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {
+			struct rl_bpf_map *old =
+					counterpart(from, owner, pre, rl_bpf_map_name(ms->m[k]));
+			char err[512];
+			int rc;
+
+			if (old == NULL)
+				continue;
+			rc = rl_bpf_map_carry(ms->m[k], old, err, sizeof(err));
+			carried += rc == 0;
+			if (report != NULL)
+				report(arg, owner, pre, rl_bpf_map_name(ms->m[k]), rc, err);
+		}
+	}
+	return carried;
+}

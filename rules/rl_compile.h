@@ -112,6 +112,19 @@ const struct rl_prefilter_info *rl_snapshot_prefilter(const struct rl_snapshot *
 const struct rl_bpf_prog *rl_snapshot_port_prefilter(
 		const struct rl_snapshot *s, uint16_t port, uint32_t *idx);
 
+/*
+ * Carry the eBPF maps of from (the version in force) into to (compiled, not published yet):
+ * each map of a program of to that has a counterpart in from (a map of the same name, of the
+ * rule or pre-filter of the same name if it declares one, else of the first program that does)
+ * starts with that map's entries (rl_bpf_map_carry). report (may be NULL) hears of each such map:
+ * rc 0 carried, else why not (to's map then holds what its file gave). Control only, between
+ * compiling to and publishing it. Returns how many maps were carried.
+ */
+unsigned rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot *from,
+		void (*report)(void *arg, const char *owner, bool pre, const char *map, int rc,
+				const char *err),
+		void *arg);
+
 /* Rule idx (0 .. n_rules - 1), or NULL. */
 const struct rl_rule_info *rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx);
 

@@ -315,11 +315,20 @@ test_bpf_programs(void **state)
 	size_t len;
 	char *t = format("{\"bpf\": [{\"name\": \"dns\", \"runs\": 6, \"pass\": 4, \"drop\": 2, "
 			 "\"reject\": 0, \"allow\": 0, \"invalid\": 1, \"cached\": 3, "
-			 "\"alerts\": 2, \"cycles_per_run\": 12.5}]}",
+			 "\"alerts\": 2, \"cycles_per_run\": 12.5, \"maps\": [{\"map\": "
+			 "\"names\", \"lookups\": 7, \"hits\": 5, \"updates\": 2, "
+			 "\"deletes\": 1}, {\"map\": \"cfg\", \"lookups\": 3, \"hits\": 3, "
+			 "\"updates\": 0, \"deletes\": 0}]}]}",
 			&len);
 
 	(void)state;
 	assert_line(t, "vigil_bpf_runs_total{rule=\"dns\"} 6");
+	/* Its maps: one sample per (rule, map). */
+	assert_line(t, "vigil_bpf_map_lookups_total{rule=\"dns\",map=\"names\"} 7");
+	assert_line(t, "vigil_bpf_map_hits_total{rule=\"dns\",map=\"names\"} 5");
+	assert_line(t, "vigil_bpf_map_updates_total{rule=\"dns\",map=\"names\"} 2");
+	assert_line(t, "vigil_bpf_map_deletes_total{rule=\"dns\",map=\"names\"} 1");
+	assert_line(t, "vigil_bpf_map_lookups_total{rule=\"dns\",map=\"cfg\"} 3");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"pass\"} 4");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"drop\"} 2");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"invalid\"} 1");
