@@ -9,6 +9,7 @@
 
 #include <rte_common.h>
 
+#include "ctl_api.h"
 #include "ctl_bpf_api.h"
 #include "ctl_bpf_prog.h"
 #include "ctl_call.h"
@@ -16,6 +17,7 @@
 #include "dp.h"
 #include "rl_bpf_map.h"
 #include "rl_compile.h"
+#include "vg_diag.h"
 
 #define CALL_TIMEOUT_MS 10000
 
@@ -411,12 +413,85 @@ ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *
 }
 
 int
-ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen)
+ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, const char *who,
+		uint64_t *op, json_t **out, char *err, size_t errlen)
 {
-	char dir[1024];
+	char dir[1024], prev[65], path[1200], source[160];
+	struct ctl_text_result res;
+	struct vg_diag diag;
+	json_t *undo = NULL;
+	bool recompiled;
 	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
 
 	*out = NULL;
-	return rc != 0 ? rc : ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
+	*op = 0;
+	if (rc != 0)
+		return rc;
+	ctl_bpf_prog_current(dir, name, prev);
+	rc = ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
+	if (rc != 0)
+		return rc;
+	/*
+	 * In force at once: a policy that follows the name is compiled again, as a reload would.
+	 * If it refuses the object, the name goes back to what it meant and nothing changed.
+	 */
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	/* As the policy's loader names it (realpath of names/NAME.o). */
+	char *real = realpath(path, NULL);
+
+	if (real != NULL) {
+		snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
+	snprintf(source, sizeof(source), "bpf-rollback:%s by %s", name, who);
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_follow_upload(ctx, name, path, source, &recompiled, &diag, &res);
+	if (rc == 0) {
+		json_object_set_new(*out, "policy",
+				recompiled ? json_pack("{s:b, s:I, s:s, s:s, s:b}", "recompiled", 1,
+							     "version", (json_int_t)res.version,
+							     "version_state", res.version_state,
+							     "sha256", res.sha256, "unchanged",
+							     res.unchanged)
+					   : json_pack("{s:b}", "recompiled", 0));
+		json_decref(res.summary);
+	} else if (rc != -EINPROGRESS) {
+		/* Nothing was put in force: the name means what it meant. */
+		char why[600] = "";
+
+		for (unsigned i = 0; i < diag.n && why[0] == '\0'; i++) {
+			const struct vg_diag_entry *d = &diag.v[i];
+
+			if (d->sev != VG_SEV_ERROR)
+				continue;
+			if (d->line > 0)
+				snprintf(why, sizeof(why), "%s:%u:%u: %s", d->file, d->line, d->col,
+						d->msg);
+			else
+				snprintf(why, sizeof(why), "%s", d->msg);
+		}
+		if (prev[0] != '\0' &&
+				ctl_bpf_prog_select(dir, name, prev, &undo, err, errlen) != 0)
+			prev[0] = '\0';
+		json_decref(undo);
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"the policy in force does not compile with upload %.12s as '%s': %s; "
+				"'upload:%s' still means %s",
+				sha, name, why[0] ? why : strerror(-rc), name,
+				prev[0] ? prev : "what it meant (it could not be set back)");
+		if (rc == -EINVAL)
+			rc = -ENOEXEC;
+	} else {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"'upload:%s' now means %.12s; the policy in force is being compiled "
+				"again: read GET /api/v1/operations/%" PRIu64 " for its outcome",
+				name, sha, res.operation);
+		*op = res.operation;
+	}
+	vg_diag_free(&diag);
+	return rc;
 }

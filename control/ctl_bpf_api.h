@@ -51,7 +51,18 @@ int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_
 		size_t errlen);
 int ctl_api_bpf_programs(
 		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen);
-int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen);
+
+/*
+ * Rollback: point name at its earlier upload sha, and when the policy in force names
+ * `upload:NAME`, compile it again and put it in force at once, as a reload would (a new policy
+ * version, source "bpf-rollback:NAME by WHO"). *out: the upload's record with "policy":
+ * {recompiled: false} (the policy does not follow the name, or runs that object already) or
+ * {recompiled: true, version, version_state, sha256}. When the policy refuses the object
+ * (-ENOEXEC, 422) or the recompile is refused or cancelled (-EAGAIN, -ESTALE, -EBUSY), the name
+ * means what it meant before and nothing changed; err says why. -EINPROGRESS: the name moved
+ * and control goes on compiling (*op: the operation to read; err says so).
+ */
+int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha,
+		const char *who, uint64_t *op, json_t **out, char *err, size_t errlen);
 
 #endif /* CTL_BPF_API_H */

@@ -86,8 +86,8 @@ link_name(const char *dir, const char *name, const char *sha, char *err, size_t 
 }
 
 /* The SHA-256 the name points at ("" when none). */
-static void
-current_of(const char *dir, const char *name, char sha[65])
+void
+ctl_bpf_prog_current(const char *dir, const char *name, char sha[65])
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
@@ -201,7 +201,7 @@ ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t l
 	if (rc == 0) {
 		json_object_set_new(rec, "unchanged", json_boolean(unchanged));
 		if (name != NULL) {
-			current_of(dir, name, cur);
+			ctl_bpf_prog_current(dir, name, cur);
 			json_object_set_new(rec, "current", json_boolean(strcmp(cur, sha) == 0));
 		}
 		*out = rec;
@@ -307,7 +307,7 @@ ctl_bpf_prog_list(const char *dir, const char *name, json_t **out, char *err, si
 		if (rn != NULL) {
 			char cur[65];
 
-			current_of(dir, rn, cur);
+			ctl_bpf_prog_current(dir, rn, cur);
 			json_object_set_new(rec, "current", json_boolean(strcmp(cur, sha) == 0));
 		}
 		if (n == cap) {
@@ -366,7 +366,7 @@ ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t *
 		json_decref(rec);
 		return rc;
 	}
-	current_of(dir, name, cur);
+	ctl_bpf_prog_current(dir, name, cur);
 	json_object_set_new(rec, "current", json_boolean(strcmp(cur, sha) == 0));
 	*out = rec;
 	return 0;

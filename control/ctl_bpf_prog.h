@@ -68,6 +68,9 @@ int ctl_bpf_prog_check(const char *dir, const void *obj, size_t len, json_t **ou
  * points at it. {"items": [...]} in *out. */
 int ctl_bpf_prog_list(const char *dir, const char *name, json_t **out, char *err, size_t errlen);
 
+/* The SHA-256 name points at, into sha ("" when none). */
+void ctl_bpf_prog_current(const char *dir, const char *name, char sha[65]);
+
 /* Point name at the earlier upload sha (one of that name): what `upload:NAME` means from the
  * next compile of the policy. *out: its record. */
 int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t **out, char *err,

@@ -370,7 +370,8 @@ mg_h_bpf_program_upload(struct mg_req *r)
 	mg_reply_json(r, json_is_true(json_object_get(j, "unchanged")) ? 200 : 201, j);
 }
 
-/* POST /{name}/rollback {"sha256": HEX}: the name points at that earlier upload again. */
+/* POST /{name}/rollback {"sha256": HEX}: the name points at that earlier upload again, and a
+ * policy in force that follows the name is compiled again at once. */
 void
 mg_h_bpf_program_rollback(struct mg_req *r)
 {
@@ -378,9 +379,10 @@ mg_h_bpf_program_rollback(struct mg_req *r)
 		{ "sha256", MG_BT_STRING, true, 64, 64 },
 		{ 0 },
 	};
-	char err[512] = "";
+	char err[1024] = "";
 	json_t *o, *j = NULL;
 	const char *sha;
+	uint64_t op = 0;
 	int rc;
 
 	if (mg_query_parse(r, no_params, NULL) != 0 || !prog_name_ok(r, "path", r->params[0]))
@@ -391,10 +393,16 @@ mg_h_bpf_program_rollback(struct mg_req *r)
 	sha = mg_body_str(o, "sha256");
 	snprintf(r->audit, sizeof(r->audit), "bpf program %.64s: rollback to sha256 %.64s",
 			r->params[0], sha);
-	rc = ctl_api_bpf_program_select(r->ctx, r->params[0], sha, &j, err, sizeof(err));
-	if (rc == -EINVAL)
+	rc = ctl_api_bpf_program_select(
+			r->ctx, r->params[0], sha, r->id.name, &op, &j, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		mg_reply_operation(r, "roll the program back", op);
+	else if (rc == -EINVAL)
 		mg_reply_error(r, 400, "invalid_body", json_pack("{s:s}", "member", "sha256"),
 				"request body: sha256: %s", err);
+	else if (rc == -ENOEXEC)
+		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err), "%s",
+				err);
 	else if (rc != 0)
 		mg_reply_errno(r, rc, "roll the program back", err, NULL);
 	else

@@ -513,12 +513,14 @@ rl_snapshot_free(struct rl_snapshot *s)
 			free((char *)(uintptr_t)ri->inspect[k]);
 		free((void *)(uintptr_t)ri->inspect);
 		free((char *)(uintptr_t)ri->bpf);
+		free((char *)(uintptr_t)ri->bpf_upload);
 		rl_bpf_free(ri->prog);
 	}
 	free(s->rules);
 	for (unsigned i = 0; s->pre != NULL && i < s->n_pre; i++) {
 		free((char *)(uintptr_t)s->pre[i].name);
 		free((char *)(uintptr_t)s->pre[i].bpf);
+		free((char *)(uintptr_t)s->pre[i].bpf_upload);
 		rl_bpf_free(s->pre[i].prog);
 	}
 	free(s->pre);
@@ -582,6 +584,7 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 		ri->inspect = (const char *const *)insp;
 		ri->n_inspect = r->n_inspect;
 		ri->bpf = xstrdup(r->bpf, &fail);
+		ri->bpf_upload = xstrdup(r->bpf_upload, &fail);
 		ri->file = s->file;
 		ri->line = r->line;
 		ri->col = r->col;
@@ -611,6 +614,7 @@ fill_prefilters(struct rl_snapshot *s, const struct rl_policy *p)
 
 		pi->name = xstrdup(pf->name, &fail);
 		pi->bpf = xstrdup(pf->bpf, &fail);
+		pi->bpf_upload = xstrdup(pf->bpf_upload, &fail);
 		pi->in_any = pf->in_any;
 		pi->in_ports = pf->in_ports;
 		pi->line = pf->line;

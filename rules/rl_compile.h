@@ -49,6 +49,7 @@ struct rl_rule_info {
 	uint64_t inspect_groups;
 	const char *bpf;	  /* rte_bpf program path, or NULL */
 	struct rl_bpf_prog *prog; /* loaded from bpf at compile time, or NULL */
+	const char *bpf_upload;	  /* NAME when the policy wrote bpf: upload:NAME, else NULL */
 	const char *file;
 	unsigned line, col;
 	uint32_t n_acl; /* rte_acl rules this rule became (both families) */
@@ -62,6 +63,7 @@ struct rl_prefilter_info {
 	bool in_any;
 	uint32_t in_ports; /* bit i: ingress port i (when !in_any) */
 	struct rl_bpf_prog *prog;
+	const char *bpf_upload; /* NAME when the policy wrote bpf: upload:NAME, else NULL */
 	unsigned line, col;
 };
 

@@ -1534,21 +1534,59 @@ def bpf_program_upload(v, ctx):
     check(expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"][0]["file"]
           .endswith(f"/{sha['prefilter_bogon']}.o"), "the refusals changed nothing")
 
-    # Rollback of the name: the next compile of the policy runs the earlier upload.
+    # Rollback of the name: in force at once, the policy that follows it compiled again.
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "operator",
                      {"sha256": sha["pass"]}), 403, "forbidden")
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                      {"sha256": "f" * 64}), 404, "not_found")
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                      {"sha256": "xyz"}), 400)
+    epoch = expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"]
     r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                          {"sha256": sha["pass"]}), 200)
     check(r.json["sha256"] == sha["pass"] and r.json["current"] is True, "rolled back", r)
+    check(r.json["policy"]["recompiled"] is True and r.json["policy"]["unchanged"] is False,
+          "the policy that follows the name was compiled again", r)
+    pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
+    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the rolled-back upload runs at once", pf)
+    pol = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    check(pol["epoch"] > epoch and pol["source"] == f"bpf-rollback:edge by {NAMES['admin']}"
+          and pol["text"] == text, "a new version of the same text, named after the rollback",
+          pol)
     r = expect(v.get(url + "?name=edge", "viewer"), 200)
     check([x["current"] for x in r.json["items"]] == [False, True], "the older is current", r)
-    expect(v.request("PUT", "/api/v1/policy", "admin", text + "# again\n", "application/yaml"), 200)
+    # Again: the policy runs that object already, nothing is compiled.
+    r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                         {"sha256": sha["pass"]}), 200)
+    check(r.json["policy"] == {"recompiled": False}, "nothing to compile", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] == pol["epoch"],
+          "no new version", r)
+    # A rollback the policy refuses (the earlier object is gone from the folder, as after a
+    # disk problem) is a 422 and changes nothing: the name means what it meant.
+    pdir = os.path.join(v.work, "bpf-programs")
+    os.rename(os.path.join(pdir, sha["prefilter_bogon"] + ".o"),
+              os.path.join(pdir, "aside.o"))
+    try:
+        r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                             {"sha256": sha["prefilter_bogon"]}), 422, "validation_failed")
+    finally:
+        os.rename(os.path.join(pdir, "aside.o"),
+                  os.path.join(pdir, sha["prefilter_bogon"] + ".o"))
+    check("does not compile" in r.json["message"] and "no program was uploaded as 'edge'"
+          in r.json["message"] and f"still means {sha['pass']}" in r.json["message"],
+          "says why and what the name still means", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    check([x["current"] for x in r.json["items"]] == [False, True], "the name did not move", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] == pol["epoch"],
+          "the refused rollback changed nothing in force", r)
     pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
-    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the rolled-back upload runs", pf)
+    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the program in force stays", pf)
+    # Forward again (the newer one), in force at once too.
+    r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                         {"sha256": sha["prefilter_bogon"]}), 200)
+    check(r.json["policy"]["recompiled"] is True, "compiled again", r)
+    pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
+    check(pf[0]["file"].endswith(f"/{sha['prefilter_bogon']}.o"), "the newer upload runs", pf)
 
     # Audited, refusals included.
     items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
@@ -1559,6 +1597,8 @@ def bpf_program_upload(v, ctx):
               for a in items), "the refused upload audited", items[:8])
     check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "200"
               and sha["pass"] in a["detail"] for a in items), "the rollback audited", items[:8])
+    check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "422"
+              for a in items), "the refused rollback audited", items[:8])
     expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
 
 

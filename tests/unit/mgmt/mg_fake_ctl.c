@@ -876,10 +876,11 @@ ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *
 }
 
 int
-ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen)
+ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, const char *who,
+		uint64_t *op, json_t **out, char *err, size_t errlen)
 {
-	(void)sha;
+	(void)sha, (void)who;
+	*op = 0;
 	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, out, err, errlen);
 }
 
