@@ -2,6 +2,7 @@
 /* The eBPF programs' maps through the management API: listing and changes, run on control. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,5 +494,87 @@ ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sh
 		*op = res.operation;
 	}
 	vg_diag_free(&diag);
+	return rc;
+}
+
+/* Who in the policy in force runs the object at path ("rule 'dns', prefilter 'edge'"). */
+struct users_arg {
+	char path[PATH_MAX]; /* a copy: an abandoned call may run after the caller returned */
+	char who[512];
+	unsigned n;
+};
+
+static void
+add_user(struct users_arg *a, const char *kind, const char *name, const struct rl_bpf_prog *prog)
+{
+	size_t o = strlen(a->who);
+
+	if (prog == NULL || strcmp(rl_bpf_path(prog), a->path) != 0)
+		return;
+	if (o < sizeof(a->who))
+		snprintf(a->who + o, sizeof(a->who) - o, "%s%s '%s'", a->n ? ", " : "", kind, name);
+	a->n++;
+}
+
+static int
+users_call(struct ctl_ctx *ctx, void *p)
+{
+	struct users_arg *a = p;
+	const struct rl_snapshot *s = dp_policy(ctx->dp);
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++)
+		add_user(a, "rule", rl_snapshot_rule(s, i)->name, rl_snapshot_rule(s, i)->prog);
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_prefilters(s); i++)
+		add_user(a, "prefilter", rl_snapshot_prefilter(s, i)->name,
+				rl_snapshot_prefilter(s, i)->prog);
+	return 0;
+}
+
+int
+ctl_api_bpf_program_delete(
+		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen)
+{
+	char dir[1024], path[1200];
+	struct users_arg *a;
+	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+		return ctl_bpf_prog_delete(dir, sha, out, err, errlen); /* its message */
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	char *real = realpath(path, NULL);
+
+	if (real == NULL) /* no object: nothing can run it */
+		return ctl_bpf_prog_delete(dir, sha, out, err, errlen);
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		free(real);
+		return -ENOMEM;
+	}
+	snprintf(a->path, sizeof(a->path), "%s", real);
+	free(real);
+	/*
+	 * The policy in force is read on control, which publishes policies. (A policy compiled at
+	 * this moment on another thread may still load the object before it goes: it then runs from
+	 * memory, and its next compile refuses the reference.)
+	 */
+	rc = ctl_call(ctx->mailbox, users_call, a, free, CALL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms; nothing was removed",
+				CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (a->n > 0) {
+		snprintf(err, errlen,
+				"upload %.12s is in use by the policy in force (%s): put a policy that "
+				"does not name it first",
+				sha, a->who);
+		rc = -EEXIST;
+	} else {
+		rc = ctl_bpf_prog_delete(dir, sha, out, err, errlen);
+	}
+	free(a);
 	return rc;
 }

@@ -65,4 +65,13 @@ int ctl_api_bpf_programs(
 int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha,
 		const char *who, uint64_t *op, json_t **out, char *err, size_t errlen);
 
+/*
+ * Remove upload sha (its object and record; names that mean it move to their newest other
+ * upload, or go). -EEXIST (409) while the policy in force runs it, err naming the rules and
+ * pre-filters; -ENOENT no such upload; -EINVAL a malformed SHA-256. *out: its record with
+ * "deleted" and "names" (ctl_bpf_prog_delete()).
+ */
+int ctl_api_bpf_program_delete(
+		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen);
+
 #endif /* CTL_BPF_API_H */

@@ -371,3 +371,119 @@ ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t *
 	*out = rec;
 	return 0;
 }
+
+/* The newest upload of name other than but (into sha, "" when none). Under upload_lock. */
+static void
+newest_other(const char *dir, const char *name, const char *but, char sha[65])
+{
+	json_int_t best = -1;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	sha[0] = '\0';
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		json_t *rec;
+		const char *rn;
+		json_int_t t;
+		char s[65];
+
+		if (l != 64 + 5 || strcmp(e->d_name + 64, ".json") != 0 ||
+				strncmp(e->d_name, but, 64) == 0)
+			continue;
+		memcpy(s, e->d_name, 64);
+		s[64] = '\0';
+		rec = read_record(dir, s);
+		rn = json_string_value(json_object_get(rec, "name"));
+		t = json_integer_value(json_object_get(rec, "uploaded_ns"));
+		if (rn != NULL && strcmp(rn, name) == 0 && t > best) {
+			best = t;
+			memcpy(sha, s, 65);
+		}
+		json_decref(rec);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+int
+ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, size_t errlen)
+{
+	char path[PATH_MAX], now[65];
+	json_t *rec, *names = json_array();
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	*out = NULL;
+	if (sha == NULL || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) {
+		snprintf(err, errlen, "expected a SHA-256 (64 lower-case hex digits)");
+		json_decref(names);
+		return -EINVAL;
+	}
+	if (names == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&upload_lock);
+	rec = read_record(dir, sha);
+	if (rec == NULL) {
+		snprintf(err, errlen, "no upload %.64s (GET /api/v1/bpf/programs lists them)", sha);
+		rc = -ENOENT;
+		goto out;
+	}
+	/* Names that mean it move to their newest other upload, or go. */
+	snprintf(path, sizeof(path), "%s/names", dir);
+	d = opendir(path);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char name[CTL_BPF_PROG_NAME_MAX + 1], cur[65];
+
+		if (l < 3 || l - 2 > CTL_BPF_PROG_NAME_MAX || strcmp(e->d_name + l - 2, ".o") != 0)
+			continue;
+		memcpy(name, e->d_name, l - 2);
+		name[l - 2] = '\0';
+		ctl_bpf_prog_current(dir, name, cur);
+		if (strcmp(cur, sha) != 0)
+			continue;
+		newest_other(dir, name, sha, now);
+		if (now[0] != '\0') {
+			rc = link_name(dir, name, now, err, errlen);
+		} else {
+			snprintf(path, sizeof(path), "%s/names/%s", dir, e->d_name);
+			if (unlink(path) != 0) {
+				rc = -errno;
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			}
+		}
+		if (rc != 0)
+			break;
+		json_array_append_new(
+				names, json_pack("{s:s, s:o}", "name", name, "now",
+						       now[0] ? json_string(now) : json_null()));
+	}
+	if (d != NULL)
+		closedir(d);
+	if (rc != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.json", dir, sha);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	json_object_set_new(rec, "deleted", json_true());
+	json_object_set_new(rec, "names", names);
+	names = NULL;
+	*out = rec;
+	rec = NULL;
+out:
+	pthread_mutex_unlock(&upload_lock);
+	json_decref(rec);
+	json_decref(names);
+	return rc;
+}

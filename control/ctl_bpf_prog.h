@@ -76,4 +76,12 @@ void ctl_bpf_prog_current(const char *dir, const char *name, char sha[65]);
 int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t **out, char *err,
 		size_t errlen);
 
+/*
+ * Remove upload sha: its object and its record. Each name that means it moves to its newest
+ * other upload, or is removed when it has none. The caller checks that no policy in force runs
+ * it. *out: its record with "deleted": true and "names": [{name, now: HEX or null}]. -EINVAL a
+ * malformed SHA-256, -ENOENT no such upload.
+ */
+int ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, size_t errlen);
+
 #endif /* CTL_BPF_PROG_H */

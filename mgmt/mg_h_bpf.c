@@ -409,3 +409,24 @@ mg_h_bpf_program_rollback(struct mg_req *r)
 		mg_reply_json(r, 200, j);
 	json_decref(o);
 }
+
+/* DELETE /{sha256}: the upload goes, unless the policy in force runs it (409). */
+void
+mg_h_bpf_program_delete(struct mg_req *r)
+{
+	char err[1024] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	snprintf(r->audit, sizeof(r->audit), "bpf program delete sha256 %.64s", r->params[0]);
+	rc = ctl_api_bpf_program_delete(r->ctx, r->params[0], &j, err, sizeof(err));
+	if (rc == -EINVAL)
+		mg_reply_error(r, 400, "invalid_path", json_pack("{s:s}", "parameter", "sha256"),
+				"path: sha256: %s", err);
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "delete the upload", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
+}

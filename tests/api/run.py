@@ -1447,7 +1447,8 @@ def vigilctl(v, ctx):
 @test
 def bpf_program_upload(v, ctx):
     """Upload (checked by the loader, kept by SHA-256), versions, use from a policy by sha and by
-    name, rollback of a name, refusals that keep nothing, roles and audit."""
+    name, rollback of a name (in force at once), removal (refused while in use), refusals that
+    keep nothing, roles and audit."""
     bdir = ctx.get("bpf_dir")
     if not bdir or not os.path.exists(os.path.join(bdir, "pass.o")):
         print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
@@ -1599,7 +1600,49 @@ def bpf_program_upload(v, ctx):
               and sha["pass"] in a["detail"] for a in items), "the rollback audited", items[:8])
     check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "422"
               for a in items), "the refused rollback audited", items[:8])
+
+    # DELETE: refused while the policy in force runs the upload, then removed; the name moves to
+    # its other upload, then goes.
+    dele = "/api/v1/bpf/programs/"
+    expect(v.request("DELETE", dele + sha["pass"], "operator"), 403, "forbidden")
+    expect(v.request("DELETE", dele + "xyz", "admin"), 400)
+    expect(v.request("DELETE", dele + "f" * 64, "admin"), 404, "not_found")
+    r = expect(v.request("DELETE", dele + sha["pass"], "admin"), 409, "conflict")
+    check("in use by the policy in force (rule 'dns')" in r.json["message"], "names the rule", r)
+    r = expect(v.request("DELETE", dele + sha["prefilter_bogon"], "admin"), 409, "conflict")
+    check("(prefilter 'edge')" in r.json["message"], "names the pre-filter", r)
+    pdir = os.path.join(v.work, "bpf-programs")
+    check(os.path.exists(os.path.join(pdir, sha["pass"] + ".o")), "a refusal removed nothing")
     expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+    r = expect(v.request("DELETE", dele + sha["prefilter_bogon"], "admin"), 200)
+    check(r.json["deleted"] is True and r.json["sha256"] == sha["prefilter_bogon"]
+          and r.json["names"] == [{"name": "edge", "now": sha["pass"]}],
+          "removed; edge means its other upload", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    check([(x["sha256"], x["current"]) for x in r.json["items"]] == [(sha["pass"], True)],
+          "one upload left, current", r)
+    r = expect(v.request("DELETE", dele + sha["pass"], "admin"), 200)
+    check(r.json["names"] == [{"name": "edge", "now": None}], "the name went with the last", r)
+    check(expect(v.get(url + "?name=edge", "viewer"), 200).json["items"] == [], "none left")
+    check(not os.path.exists(os.path.join(pdir, sha["pass"] + ".o"))
+          and not os.path.exists(os.path.join(pdir, sha["pass"] + ".json"))
+          and not os.path.lexists(os.path.join(pdir, "names", "edge.o")), "the files are gone")
+    expect(v.request("DELETE", dele + sha["pass"], "admin"), 404, "not_found")
+    # A policy naming it is refused now, with the reason.
+    r = expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 422)
+    check("no program was uploaded as" in r.body, "a policy naming a removed upload", r)
+    # The store writes the audit log in batches: wait for the last removal's row.
+    for _ in range(50):
+        items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
+        if any(a["action"] == f"DELETE /api/v1/bpf/programs/{sha['pass']}"
+               and a["result"] == "200" for a in items):
+            break
+        time.sleep(0.1)
+    check(any(a["action"] == f"DELETE /api/v1/bpf/programs/{sha['pass']}" and a["result"] == "200"
+              for a in items), "the removal audited",
+          [a for a in items if "DELETE" in a["action"]][:3])
+    check(any(a["action"].startswith("DELETE /api/v1/bpf/programs/") and a["result"] == "409"
+              for a in items), "the refusal audited", items[:8])
 
 
 def main():

@@ -885,6 +885,14 @@ ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sh
 }
 
 int
+ctl_api_bpf_program_delete(
+		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen)
+{
+	(void)sha;
+	return ctl_api_bpf_upload(ctx, NULL, NULL, 0, NULL, out, err, errlen);
+}
+
+int
 ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
 		size_t errlen)
 {
