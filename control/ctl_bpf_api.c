@@ -42,26 +42,57 @@ map_arg_free(void *p)
 	free(a);
 }
 
+/* A map of the policy in force: its owner (a rule, or a pre-filter) and its program. */
 struct inst {
-	const char *rule;
+	const char *rule; /* the owner's name */
+	bool pre;	  /* the owner is a pre-filter */
+	const struct rl_bpf_prog *prog;
 	struct rl_bpf_map *m;
 };
 
-/* Every map named name in the policy in force (up to max); the count. */
+static const char *
+owner_kind(const struct inst *in)
+{
+	return in->pre ? "prefilter" : "rule";
+}
+
+/* The i-th program of s: rules', then pre-filters'; NULL when i is past them. */
+static const struct rl_bpf_prog *
+prog_of(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
+{
+	unsigned nr = rl_snapshot_n_rules(s);
+
+	*pre = i >= nr;
+	if (i < nr) {
+		*owner = rl_snapshot_rule(s, i)->name;
+		return rl_snapshot_rule(s, i)->prog;
+	}
+	if (i - nr < rl_snapshot_n_prefilters(s)) {
+		*owner = rl_snapshot_prefilter(s, i - nr)->name;
+		return rl_snapshot_prefilter(s, i - nr)->prog;
+	}
+	return NULL;
+}
+
+/* Every map named name (NULL: every map) in the policy in force, rules' first (up to max); the
+ * count. */
 static unsigned
 find(struct ctl_ctx *ctx, const char *name, struct inst *v, unsigned max)
 {
 	const struct rl_snapshot *s = dp_policy(ctx->dp);
 	unsigned n = 0;
 
-	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
-		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
-		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s);
+			i++) {
+		const char *owner;
+		bool pre;
+		const struct rl_bpf_prog *prog = prog_of(s, i, &owner, &pre);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
 
 		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
 			if (name == NULL || strcmp(rl_bpf_map_name(ms->m[k]), name) == 0) {
 				if (n < max)
-					v[n] = (struct inst){ ri->name, ms->m[k] };
+					v[n] = (struct inst){ owner, pre, prog, ms->m[k] };
 				n++;
 			}
 	}
@@ -75,15 +106,14 @@ kind_name(const struct rl_bpf_map *m)
 }
 
 static json_t *
-describe(const struct rl_snapshot *s, const char *rule, const struct rl_bpf_prog *prog,
-		const struct rl_bpf_map *m)
+describe(const struct inst *in)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m), "rule",
-			rule, "program", rl_bpf_path(prog), "kind", kind_name(m), "max_entries",
-			(json_int_t)rl_bpf_map_max_entries(m), "count",
+	const struct rl_bpf_map *m = in->m;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m),
+			owner_kind(in), in->rule, "program", rl_bpf_path(in->prog), "kind",
+			kind_name(m), "max_entries", (json_int_t)rl_bpf_map_max_entries(m), "count",
 			(json_int_t)rl_bpf_map_count(m));
 
-	(void)s;
 	if (o == NULL)
 		return NULL;
 	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
@@ -109,16 +139,14 @@ static int
 list_call(struct ctl_ctx *ctx, void *p)
 {
 	struct map_arg *a = p;
-	const struct rl_snapshot *s = dp_policy(ctx->dp);
-	json_t *items = json_array();
+	unsigned n = find(ctx, NULL, NULL, 0);
+	struct inst *v = calloc(n ? n : 1, sizeof(*v));
+	json_t *items = v != NULL ? json_array() : NULL;
 
-	for (unsigned i = 0; s != NULL && items != NULL && i < rl_snapshot_n_rules(s); i++) {
-		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
-		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
-
-		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
-			json_array_append_new(items, describe(s, ri->name, ri->prog, ms->m[k]));
-	}
+	n = v != NULL ? find(ctx, NULL, v, n) : 0;
+	for (unsigned i = 0; items != NULL && i < n; i++)
+		json_array_append_new(items, describe(&v[i]));
+	free(v);
 	a->out = items != NULL ? json_pack("{s:o}", "items", items) : NULL;
 	return a->out != NULL ? 0 : -ENOMEM;
 }
@@ -169,14 +197,29 @@ add_item(void *arg, const struct rl_bpf_map_entry *e)
 			w->items, json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value));
 }
 
+/* The rules (pre false) or pre-filters (pre true) of v. */
 static json_t *
-rules_of(const struct inst *v, unsigned n)
+rules_of(const struct inst *v, unsigned n, bool pre)
 {
 	json_t *r = json_array();
 
 	for (unsigned i = 0; r != NULL && i < n; i++)
-		json_array_append_new(r, json_string(v[i].rule));
+		if (v[i].pre == pre)
+			json_array_append_new(r, json_string(v[i].rule));
 	return r;
+}
+
+/* {"rules": [...]}, with "prefilters": [...] when pre-filters declare it too, into o. */
+static json_t *
+owners(json_t *o, const struct inst *v, unsigned n)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < n; i++)
+		any |= v[i].pre;
+	if (o != NULL && any)
+		json_object_set_new(o, "prefilters", rules_of(v, n, true));
+	return o;
 }
 
 static int
@@ -198,9 +241,10 @@ entries_call(struct ctl_ctx *ctx, void *p)
 		return -ENOMEM;
 	/* Programs of several rules may declare it: the first rule's entries. */
 	rl_bpf_map_walk(v[0].m, add_item, &w);
-	a->out = json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", a->name, "kind", kind_name(v[0].m),
-			"rules", rules_of(v, n), "count", (json_int_t)json_array_size(w.items),
-			"items", w.items);
+	a->out = owners(json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", a->name, "kind",
+					kind_name(v[0].m), "rules", rules_of(v, n, false), "count",
+					(json_int_t)json_array_size(w.items), "items", w.items),
+			v, n);
 	return a->out != NULL ? 0 : -ENOMEM;
 }
 
@@ -254,9 +298,8 @@ parse_entries(struct map_arg *a, const struct inst *in, struct rl_bpf_map_entry 
 						val ? "value" : "key");
 			snprintf(a->err, sizeof(a->err), "%s: %s: %s%s%s",
 					a->del ? "query parameter 'keys'" : "request body", member,
-					why, in->rule ? " (rule " : "", in->rule ? in->rule : "");
-			if (in->rule)
-				strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
+					why, in->pre ? " (prefilter " : " (rule ", in->rule);
+			strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
 			a->details = json_pack(
 					"{s:s, s:O}", "member", member, "value", val ? v : k);
 			return -EINVAL;
@@ -290,8 +333,8 @@ change_call(struct ctl_ctx *ctx, void *p)
 		rc = parse_entries(a, &v[i], e[i], ne);
 		if (rc == 0 && (rc = rl_bpf_map_check(
 						v[i].m, e[i], ne, a->del, why, sizeof(why))) != 0) {
-			snprintf(a->err, sizeof(a->err), "request body: %s (rule %s)", why,
-					v[i].rule);
+			snprintf(a->err, sizeof(a->err), "request body: %s (%s %s)", why,
+					owner_kind(&v[i]), v[i].rule);
 			a->details = json_pack("{s:s}", "member", a->del ? "keys" : "entries");
 			rc = -EINVAL;
 		}
@@ -299,15 +342,17 @@ change_call(struct ctl_ctx *ctx, void *p)
 	for (unsigned i = 0; i < n && rc == 0; i++) {
 		rc = rl_bpf_map_change(v[i].m, e[i], ne, a->del, why, sizeof(why));
 		if (rc != 0)
-			snprintf(a->err, sizeof(a->err), "rule %s: %s%s", v[i].rule, why,
+			snprintf(a->err, sizeof(a->err), "%s %s: %s%s", owner_kind(&v[i]),
+					v[i].rule, why,
 					i ? " (the maps of the rules before it were changed)" : "");
 	}
 	for (unsigned i = 0; i < n; i++)
 		free(e[i]);
 	if (rc == 0)
-		a->out = json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules", rules_of(v, n),
-				"changed", (json_int_t)ne, "count",
-				(json_int_t)rl_bpf_map_count(v[0].m));
+		a->out = owners(json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules",
+						rules_of(v, n, false), "changed", (json_int_t)ne,
+						"count", (json_int_t)rl_bpf_map_count(v[0].m)),
+				v, n);
 	return rc;
 }
 

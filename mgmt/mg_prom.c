@@ -146,6 +146,18 @@ static const struct prom_row rows[] = {
 	{ "vigil_bpf_prefilter_cycles_per_run", "gauge",
 			"TSC cycles per run of the port's eBPF pre-filter (one run in 64 timed).",
 			"bpf_prefilters[].cycles_per_run", "prefilter", "name", NULL },
+	{ "vigil_bpf_prefilter_map_lookups_total", "counter",
+			"Lookups of the map by the port's eBPF pre-filter.",
+			"bpf_prefilters[].maps[].lookups", "prefilter", "name", NULL, 0, "map" },
+	{ "vigil_bpf_prefilter_map_hits_total", "counter",
+			"Lookups of the map by the port's eBPF pre-filter that found a value.",
+			"bpf_prefilters[].maps[].hits", "prefilter", "name", NULL, 0, "map" },
+	{ "vigil_bpf_prefilter_map_updates_total", "counter",
+			"Entries the port's eBPF pre-filter put in the map.",
+			"bpf_prefilters[].maps[].updates", "prefilter", "name", NULL, 0, "map" },
+	{ "vigil_bpf_prefilter_map_deletes_total", "counter",
+			"Entries the port's eBPF pre-filter removed from the map.",
+			"bpf_prefilters[].maps[].deletes", "prefilter", "name", NULL, 0, "map" },
 
 	/* Workers. */
 	{ "vigil_worker_stalled", "gauge",

@@ -345,11 +345,16 @@ test_bpf_prefilters(void **state)
 	size_t len;
 	char *t = format("{\"bpf_prefilters\": [{\"name\": \"bogons\", \"in\": [\"a\"], "
 			 "\"runs\": 9, \"pass\": 5, \"drop\": 3, \"reject\": 1, \"allow\": 0, "
-			 "\"invalid\": 0, \"alerts\": 4, \"cycles_per_run\": 40.5}]}",
+			 "\"invalid\": 0, \"alerts\": 4, \"cycles_per_run\": 40.5, \"maps\": "
+			 "[{\"map\": \"gate4\", \"lookups\": 11, \"hits\": 6, \"updates\": 0, "
+			 "\"deletes\": 0}]}]}",
 			&len);
 
 	(void)state;
 	assert_line(t, "vigil_bpf_prefilter_runs_total{prefilter=\"bogons\"} 9");
+	assert_line(t, "vigil_bpf_prefilter_map_lookups_total{prefilter=\"bogons\",map=\"gate4\"} 11");
+	assert_line(t, "vigil_bpf_prefilter_map_hits_total{prefilter=\"bogons\",map=\"gate4\"} 6");
+	assert_null(strstr(t, "vigil_bpf_map_lookups_total{"));
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"pass\"} 5");
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"drop\"} 3");
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"reject\"} 1");
