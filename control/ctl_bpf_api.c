@@ -422,7 +422,8 @@ uploads_dir(struct ctl_ctx *ctx, char *dir, size_t len, char *err, size_t errlen
 
 int
 ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *who, json_t **out, char *err, size_t errlen)
+		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
+		size_t errlen)
 {
 	char dir[1024];
 	struct timespec ts;
@@ -432,20 +433,20 @@ ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_
 	if (rc != 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ctl_bpf_prog_upload(dir, name, obj, len, who,
+	return ctl_bpf_prog_upload(dir, name, obj, len, maps, maps_len, who,
 			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err,
 			errlen);
 }
 
 int
-ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
-		size_t errlen)
+ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const char *maps,
+		size_t maps_len, json_t **out, char *err, size_t errlen)
 {
 	char dir[1024];
 	bool have = uploads_dir(ctx, dir, sizeof(dir), err, errlen) == 0;
 
 	err[0] = '\0';
-	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, out, err, errlen);
+	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, maps, maps_len, out, err, errlen);
 }
 
 int

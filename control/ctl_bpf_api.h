@@ -43,12 +43,15 @@ int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *
 /*
  * Uploaded programs (control/ctl_bpf_prog.h; docs/BPF.md, "Uploading programs"), on the calling
  * thread: -ENOTSUP without a store (409; validate needs none), -EINVAL with the loader's message
- * (422 for an upload, 400 otherwise), -ENOENT no such upload (404).
+ * (422 for an upload, 400 otherwise), -ENOENT no such upload (404), -EEXIST the object is kept
+ * already with other maps (409). maps (NULL: none): the program's maps declaration
+ * (ctl_bpf_prog_upload()).
  */
 int ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *who, json_t **out, char *err, size_t errlen);
-int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
 		size_t errlen);
+int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const char *maps,
+		size_t maps_len, json_t **out, char *err, size_t errlen);
 int ctl_api_bpf_programs(
 		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen);
 

@@ -9,6 +9,7 @@ Every test is a function below; a failed check names what was sent and what came
 status: 0 all passed, 1 a test failed, 77 skipped (not root: EAL needs it).
 """
 import argparse
+import base64
 import copy
 import hashlib
 import json
@@ -1462,8 +1463,11 @@ def bpf_program_upload(v, ctx):
 
     # Refusals keep nothing: the wrong type, an empty body, not ELF, the validator's and
     # vigild's own refusals, a bad name, a viewer or an operator.
-    expect(v.request("POST", url, "admin", obj["pass"], "application/json"), 415,
-           "unsupported_media_type")
+    r = expect(v.request("POST", url, "admin", obj["pass"], "text/plain"), 415,
+               "unsupported_media_type")
+    check(r.json["details"]["accepted"] == ["application/octet-stream", "application/json"],
+          "the 415 says what is accepted", r)
+    expect(v.request("POST", url, "admin", obj["pass"], "application/json"), 400)  # no JSON
     expect(v.request("POST", url, "admin", b"", bin_), 400)
     r = expect(v.request("POST", url, "admin", b"\x7fELF but not really", bin_), 422,
                "validation_failed")
@@ -1643,6 +1647,86 @@ def bpf_program_upload(v, ctx):
           [a for a in items if "DELETE" in a["action"]][:3])
     check(any(a["action"].startswith("DELETE /api/v1/bpf/programs/") and a["result"] == "409"
               for a in items), "the refusal audited", items[:8])
+
+
+@test
+def bpf_program_maps(v, ctx):
+    """An upload that brings its maps declaration (JSON: the object in base64 and the YAML): a
+    program that calls the map helpers is refused without it, a declaration that names a file
+    or that the loader refuses is refused, the same object with other maps is a 409; a policy
+    runs it with its maps, filled through the maps API; removed with its declaration."""
+    bdir = ctx.get("bpf_dir")
+    if not bdir or not os.path.exists(os.path.join(bdir, "port_knock.o")):
+        print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
+        return
+    obj = open(os.path.join(bdir, "port_knock.o"), "rb").read()
+    sha = hashlib.sha256(obj).hexdigest()
+    b64 = base64.b64encode(obj).decode()
+    url = "/api/v1/bpf/programs"
+    bin_ = "application/octet-stream"
+    decl = ("maps:\n  - {name: knock_config, kind: hash, key: u64, max_entries: 8}\n"
+            "  - {name: knock_state, kind: hash, key: addr, max_entries: 4096}\n")
+    before = expect(v.get(url, "viewer"), 200).json["items"]
+
+    # Refusals keep nothing.
+    r = expect(v.request("POST", url + "?name=knock", "admin", obj, bin_), 422, "validation_failed")
+    check("calls the map helpers but declares no map (send its maps declaration with it"
+          in r.json["message"], "needs its maps", r)
+    bad = decl.replace("max_entries: 8}", "max_entries: 8, file: /etc/passwd}")
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": bad}),
+               422, "validation_failed")
+    check("maps:2:" in r.json["message"] and "'file' is not for uploads" in r.json["message"],
+          "a declaration naming a file", r)
+    bad = decl.replace("kind: hash, key: addr", "kind: hash")
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": bad}),
+               422, "validation_failed")
+    check("upload: maps: maps:3:" in r.json["message"]
+          and "a hash map needs 'key: u64' or 'key: addr'" in r.json["message"]
+          and ".upload-" not in r.json["message"], "the loader's refusal, scratch names hidden", r)
+    expect(v.request("POST", url + "?name=knock", "admin", {"object": "not base64!"}), 400,
+           "invalid_body")
+    expect(v.request("POST", url + "?name=knock", "admin", {"maps": decl}), 400)
+    check(expect(v.get(url, "viewer"), 200).json["items"] == before, "refusals kept nothing")
+
+    # Validated, then kept with its maps; the same again changes nothing; other maps: 409.
+    r = expect(v.request("POST", url + "/validate", "operator", {"object": b64, "maps": decl}), 200)
+    check(r.json["sha256"] == sha and r.json["maps"] == ["knock_config", "knock_state"],
+          "validated with its maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": decl}), 201)
+    check(r.json["sha256"] == sha and r.json["maps"] == ["knock_config", "knock_state"]
+          and r.json["current"] is True, "kept with its maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": decl}), 200)
+    check(r.json["unchanged"] is True, "the same again", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin",
+                         {"object": b64, "maps": decl.replace("4096", "16")}), 409, "conflict")
+    check("kept already with another maps declaration" in r.json["message"], "other maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", obj, bin_), 422)
+    check("send its maps declaration with it" in r.json["message"], "the object alone", r)
+
+    # A policy runs it by name: its maps are there, empty, and filled through the API.
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    text = POLICY.replace("    dport: [80, 443]\n    action: allow\n",
+                          "    dport: [80, 443]\n    action: allow\n    bpf: upload:knock\n")
+    expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 200)
+    items = expect(v.get("/api/v1/bpf/maps", "viewer"), 200).json["items"]
+    m = {x["name"]: x for x in items}
+    check(m["knock_config"]["rule"] == "web" and m["knock_config"]["count"] == 0
+          and m["knock_config"]["file"] is None
+          and m["knock_config"]["program"].endswith(f"/{sha}.o")
+          and m["knock_state"]["key"] == "addr", "the uploaded program's maps", items)
+    r = expect(v.request("PUT", "/api/v1/bpf/maps/knock_config/entries", "operator",
+                         {"entries": [{"key": k, "value": p} for k, p in
+                                      enumerate((7001, 7002, 7003, 22, 10))]}), 200)
+    check(r.json["count"] == 5 and r.json["rules"] == ["web"], "filled through the API", r)
+
+    # Removed once no policy runs it, with its declaration.
+    expect(v.request("DELETE", f"{url}/{sha}", "admin"), 409, "conflict")
+    expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+    r = expect(v.request("DELETE", f"{url}/{sha}", "admin"), 200)
+    check(r.json["names"] == [{"name": "knock", "now": None}], "the name went with it", r)
+    pdir = os.path.join(v.work, "bpf-programs")
+    check(not os.path.exists(os.path.join(pdir, sha + ".maps.yaml"))
+          and not os.path.exists(os.path.join(pdir, sha + ".o")), "its files are gone")
 
 
 def main():
