@@ -56,24 +56,6 @@ owner_kind(const struct inst *in)
 	return in->pre ? "prefilter" : "rule";
 }
 
-/* The i-th program of s: rules', then pre-filters'; NULL when i is past them. */
-static const struct rl_bpf_prog *
-prog_of(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
-{
-	unsigned nr = rl_snapshot_n_rules(s);
-
-	*pre = i >= nr;
-	if (i < nr) {
-		*owner = rl_snapshot_rule(s, i)->name;
-		return rl_snapshot_rule(s, i)->prog;
-	}
-	if (i - nr < rl_snapshot_n_prefilters(s)) {
-		*owner = rl_snapshot_prefilter(s, i - nr)->name;
-		return rl_snapshot_prefilter(s, i - nr)->prog;
-	}
-	return NULL;
-}
-
 /* Every map named name (NULL: every map) in the policy in force, rules' first (up to max); the
  * count. */
 static unsigned
@@ -86,7 +68,7 @@ find(struct ctl_ctx *ctx, const char *name, struct inst *v, unsigned max)
 			i++) {
 		const char *owner;
 		bool pre;
-		const struct rl_bpf_prog *prog = prog_of(s, i, &owner, &pre);
+		const struct rl_bpf_prog *prog = rl_snapshot_program(s, i, &owner, &pre);
 		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
 
 		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
@@ -550,29 +532,26 @@ struct users_arg {
 	unsigned n;
 };
 
-static void
-add_user(struct users_arg *a, const char *kind, const char *name, const struct rl_bpf_prog *prog)
-{
-	size_t o = strlen(a->who);
-
-	if (prog == NULL || strcmp(rl_bpf_path(prog), a->path) != 0)
-		return;
-	if (o < sizeof(a->who))
-		snprintf(a->who + o, sizeof(a->who) - o, "%s%s '%s'", a->n ? ", " : "", kind, name);
-	a->n++;
-}
-
 static int
 users_call(struct ctl_ctx *ctx, void *p)
 {
 	struct users_arg *a = p;
 	const struct rl_snapshot *s = dp_policy(ctx->dp);
 
-	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++)
-		add_user(a, "rule", rl_snapshot_rule(s, i)->name, rl_snapshot_rule(s, i)->prog);
-	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_prefilters(s); i++)
-		add_user(a, "prefilter", rl_snapshot_prefilter(s, i)->name,
-				rl_snapshot_prefilter(s, i)->prog);
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s);
+			i++) {
+		const char *owner;
+		bool pre;
+		const struct rl_bpf_prog *prog = rl_snapshot_program(s, i, &owner, &pre);
+		size_t o = strlen(a->who);
+
+		if (prog == NULL || strcmp(rl_bpf_path(prog), a->path) != 0)
+			continue;
+		if (o < sizeof(a->who))
+			snprintf(a->who + o, sizeof(a->who) - o, "%s%s '%s'", a->n ? ", " : "",
+					pre ? "prefilter" : "rule", owner);
+		a->n++;
+	}
 	return 0;
 }
 

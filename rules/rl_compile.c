@@ -981,9 +981,8 @@ rl_policy_check(const char *path, const struct rl_env *env, FILE *out)
 	return 0;
 }
 
-/* The i-th program of s (rules first, then pre-filters) and its owner's name; NULL: none. */
-static struct rl_bpf_prog *
-prog_at(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
+struct rl_bpf_prog *
+rl_snapshot_program(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
 {
 	*pre = i >= s->n_rules;
 	if (i < s->n_rules) {
@@ -1007,7 +1006,7 @@ counterpart(const struct rl_snapshot *from, const char *owner, bool pre, const c
 	for (unsigned i = 0; i < from->n_rules + from->n_pre; i++) {
 		const char *o;
 		bool p;
-		struct rl_bpf_prog *prog = prog_at(from, i, &o, &p);
+		struct rl_bpf_prog *prog = rl_snapshot_program(from, i, &o, &p);
 		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
 
 		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {
@@ -1035,7 +1034,7 @@ rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot *from,
 	for (unsigned i = 0; i < to->n_rules + to->n_pre; i++) {
 		const char *owner;
 		bool pre;
-		struct rl_bpf_prog *prog = prog_at(to, i, &owner, &pre);
+		struct rl_bpf_prog *prog = rl_snapshot_program(to, i, &owner, &pre);
 		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
 
 		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {

@@ -115,6 +115,14 @@ const struct rl_bpf_prog *rl_snapshot_port_prefilter(
 		const struct rl_snapshot *s, uint16_t port, uint32_t *idx);
 
 /*
+ * The eBPF program slot i of s, i from 0 to n_rules + n_prefilters - 1: rules' first, then
+ * pre-filters'; *owner is the rule's or pre-filter's name, *pre whether it is a pre-filter.
+ * NULL when that rule has no program (or i is past them).
+ */
+struct rl_bpf_prog *rl_snapshot_program(
+		const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre);
+
+/*
  * Carry the eBPF maps of from (the version in force) into to (compiled, not published yet):
  * each map of a program of to that has a counterpart in from (a map of the same name, of the
  * rule or pre-filter of the same name if it declares one, else of the first program that does)

@@ -1718,6 +1718,14 @@ def bpf_program_maps(v, ctx):
                          {"entries": [{"key": k, "value": p} for k, p in
                                       enumerate((7001, 7002, 7003, 22, 10))]}), 200)
     check(r.json["count"] == 5 and r.json["rules"] == ["web"], "filled through the API", r)
+    # A new policy version (another text) starts with them: carried, not emptied.
+    epoch = expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"]
+    expect(v.request("PUT", "/api/v1/policy", "admin", text + "# again\n", "application/yaml"),
+           200)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] > epoch, "a new version")
+    r = expect(v.get("/api/v1/bpf/maps/knock_config/entries", "viewer"), 200)
+    check(r.json["count"] == 5 and {"key": "3", "value": 22} in r.json["items"],
+          "the API's entries carried into the new version", r)
 
     # Removed once no policy runs it, with its declaration.
     expect(v.request("DELETE", f"{url}/{sha}", "admin"), 409, "conflict")
