@@ -22,11 +22,13 @@
 #include "ctl_status.h"
 #include "ctl_sigs.h"
 #include "ctl_store.h"
+#include "dp.h"
 #include "dp_flow.h"
 #include "dp_tcp.h"
 #include "vg_addr.h"
 #include "vg_log.h"
 #include "vg_priv.h"
+#include "rl_compile.h"
 #include "rl_edit.h"
 #include "rl_policy.h"
 
@@ -781,6 +783,7 @@ struct text_arg {
 	json_t *out; /* current, counters: the answer; publish: the build summary */
 	void *build; /* ops's build */
 	int64_t if_match;
+	char if_sha[65]; /* "": none; else that text must be in force, and is put in force again */
 	char source[160];
 	char sha256[65];
 	int64_t version;
@@ -904,7 +907,10 @@ publish_call(struct ctl_ctx *ctx, void *p)
 	ops->current(ctx, &cur);
 	if (a->if_match >= 0 && (cur.text == NULL || cur.version != a->if_match))
 		return -ESTALE;
-	if (cur.text != NULL && strcmp(cur.sha256, ops->build_sha256(a->build)) == 0) {
+	if (a->if_sha[0] != '\0' && (cur.text == NULL || strcmp(cur.sha256, a->if_sha) != 0))
+		return -ESTALE;
+	if (a->if_sha[0] == '\0' && cur.text != NULL &&
+			strcmp(cur.sha256, ops->build_sha256(a->build)) == 0) {
 		a->unchanged = true;
 		a->version = cur.version;
 		a->vstate = ops->version_state(ctx);
@@ -922,9 +928,11 @@ publish_call(struct ctl_ctx *ctx, void *p)
 	return rc;
 }
 
+/* if_sha: NULL, or the SHA-256 of the text in force, which text is, compiled and put in force
+ * again (a recompile: what the text names may have changed). */
 static int
 apply_text(struct ctl_ctx *ctx, const struct text_ops *ops, const char *text, size_t len,
-		const char *source, int64_t if_match, struct vg_diag *diag,
+		const char *source, int64_t if_match, const char *if_sha, struct vg_diag *diag,
 		struct ctl_text_result *out)
 {
 	struct text_arg *a = calloc(1, sizeof(*a));
@@ -941,6 +949,7 @@ apply_text(struct ctl_ctx *ctx, const struct text_ops *ops, const char *text, si
 		return rc;
 	}
 	a->if_match = if_match;
+	snprintf(a->if_sha, sizeof(a->if_sha), "%s", if_sha != NULL ? if_sha : "");
 	snprintf(a->source, sizeof(a->source), "%s", source);
 	if (ctx->store != NULL && (a->t = ctl_store_ticket_new()) == NULL) {
 		text_arg_release(a);
@@ -970,7 +979,11 @@ apply_text(struct ctl_ctx *ctx, const struct text_ops *ops, const char *text, si
 			a->vstate = CTL_VERSION_UNRECORDED;
 		}
 	}
-	if (rc == -ESTALE)
+	if (rc == -ESTALE && if_sha != NULL)
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
+				"the %s in force changed meanwhile; nothing was recompiled",
+				ops->name);
+	else if (rc == -ESTALE)
 		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0,
 				"If-Match: version %lld is no longer the one in force",
 				(long long)if_match);
@@ -1000,7 +1013,7 @@ ctl_api_text_apply(struct ctl_ctx *ctx, enum ctl_text_kind kind, const char *tex
 		return -ENOTSUP;
 	}
 	snprintf(source, sizeof(source), "api:%s", who);
-	return apply_text(ctx, ops, text, len, source, if_match, diag, out);
+	return apply_text(ctx, ops, text, len, source, if_match, NULL, diag, out);
 }
 
 int
@@ -1041,9 +1054,93 @@ ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t vers
 	const char *text = json_string_value(json_object_get(v, "text"));
 	/* the stored length: a text is bytes, and a NUL must not cut it short unseen */
 	rc = apply_text(ctx, ops, text ?: "",
-			text ? json_string_length(json_object_get(v, "text")) : 0, source, -1, diag,
-			out);
+			text ? json_string_length(json_object_get(v, "text")) : 0, source, -1, NULL,
+			diag, out);
 	json_decref(v);
+	return rc;
+}
+
+/* Whether the policy in force follows upload:NAME to another object than path; its text. */
+struct follow_arg {
+	const char *name, *path;
+	bool stale;
+	char *text;
+	size_t len;
+	char sha256[65];
+};
+
+static bool
+follows(const char *upload, const struct rl_bpf_prog *prog, const struct follow_arg *a)
+{
+	return upload != NULL && strcmp(upload, a->name) == 0 &&
+	       (prog == NULL || strcmp(rl_bpf_path(prog), a->path) != 0);
+}
+
+static int
+follow_call(struct ctl_ctx *ctx, void *p)
+{
+	struct follow_arg *a = p;
+	const struct rl_snapshot *s = dp_policy(ctx->dp);
+	struct ctl_policy_current cur;
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
+		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
+
+		a->stale |= follows(ri->bpf_upload, ri->prog, a);
+	}
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_prefilters(s); i++) {
+		const struct rl_prefilter_info *pi = rl_snapshot_prefilter(s, i);
+
+		a->stale |= follows(pi->bpf_upload, pi->prog, a);
+	}
+	ctl_policy_current(ctx->policy, &cur);
+	if (!a->stale || cur.text == NULL)
+		return 0;
+	a->text = malloc(cur.len + 1);
+	if (a->text == NULL)
+		return -ENOMEM;
+	memcpy(a->text, cur.text, cur.len);
+	a->text[cur.len] = '\0';
+	a->len = cur.len;
+	snprintf(a->sha256, sizeof(a->sha256), "%s", cur.sha256);
+	return 0;
+}
+
+static void
+follow_release(void *p)
+{
+	struct follow_arg *a = p;
+
+	free(a->text);
+	free(a);
+}
+
+int
+ctl_api_policy_follow_upload(struct ctl_ctx *ctx, const char *name, const char *path,
+		const char *source, bool *recompiled, struct vg_diag *diag,
+		struct ctl_text_result *out)
+{
+	struct follow_arg *a = calloc(1, sizeof(*a));
+	int rc;
+
+	*recompiled = false;
+	memset(out, 0, sizeof(*out));
+	if (a == NULL)
+		return -ENOMEM;
+	a->name = name;
+	a->path = path;
+	rc = ctl_call(ctx->mailbox, follow_call, a, follow_release, CALL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT) {
+		vg_diag_add(diag, VG_SEV_ERROR, NULL, 0, 0, "control did not answer within %u ms",
+				CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (rc == 0 && a->text != NULL) {
+		*recompiled = true;
+		rc = apply_text(ctx, &text_kinds[CTL_TEXT_POLICY], a->text, a->len, source, -1,
+				a->sha256, diag, out);
+	}
+	follow_release(a);
 	return rc;
 }
 

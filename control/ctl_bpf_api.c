@@ -2,6 +2,7 @@
 /* The eBPF programs' maps through the management API: listing and changes, run on control. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include <rte_common.h>
 
+#include "ctl_api.h"
 #include "ctl_bpf_api.h"
 #include "ctl_bpf_prog.h"
 #include "ctl_call.h"
@@ -16,6 +18,7 @@
 #include "dp.h"
 #include "rl_bpf_map.h"
 #include "rl_compile.h"
+#include "vg_diag.h"
 
 #define CALL_TIMEOUT_MS 10000
 
@@ -39,26 +42,39 @@ map_arg_free(void *p)
 	free(a);
 }
 
+/* A map of the policy in force: its owner (a rule, or a pre-filter) and its program. */
 struct inst {
-	const char *rule;
+	const char *rule; /* the owner's name */
+	bool pre;	  /* the owner is a pre-filter */
+	const struct rl_bpf_prog *prog;
 	struct rl_bpf_map *m;
 };
 
-/* Every map named name in the policy in force (up to max); the count. */
+static const char *
+owner_kind(const struct inst *in)
+{
+	return in->pre ? "prefilter" : "rule";
+}
+
+/* Every map named name (NULL: every map) in the policy in force, rules' first (up to max); the
+ * count. */
 static unsigned
 find(struct ctl_ctx *ctx, const char *name, struct inst *v, unsigned max)
 {
 	const struct rl_snapshot *s = dp_policy(ctx->dp);
 	unsigned n = 0;
 
-	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s); i++) {
-		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
-		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s);
+			i++) {
+		const char *owner;
+		bool pre;
+		const struct rl_bpf_prog *prog = rl_snapshot_program(s, i, &owner, &pre);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
 
 		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
 			if (name == NULL || strcmp(rl_bpf_map_name(ms->m[k]), name) == 0) {
 				if (n < max)
-					v[n] = (struct inst){ ri->name, ms->m[k] };
+					v[n] = (struct inst){ owner, pre, prog, ms->m[k] };
 				n++;
 			}
 	}
@@ -72,15 +88,14 @@ kind_name(const struct rl_bpf_map *m)
 }
 
 static json_t *
-describe(const struct rl_snapshot *s, const char *rule, const struct rl_bpf_prog *prog,
-		const struct rl_bpf_map *m)
+describe(const struct inst *in)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m), "rule",
-			rule, "program", rl_bpf_path(prog), "kind", kind_name(m), "max_entries",
-			(json_int_t)rl_bpf_map_max_entries(m), "count",
+	const struct rl_bpf_map *m = in->m;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m),
+			owner_kind(in), in->rule, "program", rl_bpf_path(in->prog), "kind",
+			kind_name(m), "max_entries", (json_int_t)rl_bpf_map_max_entries(m), "count",
 			(json_int_t)rl_bpf_map_count(m));
 
-	(void)s;
 	if (o == NULL)
 		return NULL;
 	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
@@ -91,6 +106,14 @@ describe(const struct rl_snapshot *s, const char *rule, const struct rl_bpf_prog
 										     : "addr"));
 	json_object_set_new(o, "file",
 			rl_bpf_map_file(m) ? json_string(rl_bpf_map_file(m)) : json_null());
+	struct rl_bpf_map_counters c;
+
+	rl_bpf_map_counters_sum(m, &c);
+	json_object_set_new(o, "lookups", json_integer((json_int_t)c.lookups));
+	json_object_set_new(o, "hits", json_integer((json_int_t)c.hits));
+	json_object_set_new(o, "updates", json_integer((json_int_t)c.updates));
+	json_object_set_new(o, "deletes", json_integer((json_int_t)c.deletes));
+	json_object_set_new(o, "full", json_integer((json_int_t)c.full));
 	return o;
 }
 
@@ -98,16 +121,14 @@ static int
 list_call(struct ctl_ctx *ctx, void *p)
 {
 	struct map_arg *a = p;
-	const struct rl_snapshot *s = dp_policy(ctx->dp);
-	json_t *items = json_array();
+	unsigned n = find(ctx, NULL, NULL, 0);
+	struct inst *v = calloc(n ? n : 1, sizeof(*v));
+	json_t *items = v != NULL ? json_array() : NULL;
 
-	for (unsigned i = 0; s != NULL && items != NULL && i < rl_snapshot_n_rules(s); i++) {
-		const struct rl_rule_info *ri = rl_snapshot_rule(s, i);
-		struct rl_bpf_maps *ms = ri->prog != NULL ? rl_bpf_maps(ri->prog) : NULL;
-
-		for (unsigned k = 0; ms != NULL && k < ms->n; k++)
-			json_array_append_new(items, describe(s, ri->name, ri->prog, ms->m[k]));
-	}
+	n = v != NULL ? find(ctx, NULL, v, n) : 0;
+	for (unsigned i = 0; items != NULL && i < n; i++)
+		json_array_append_new(items, describe(&v[i]));
+	free(v);
 	a->out = items != NULL ? json_pack("{s:o}", "items", items) : NULL;
 	return a->out != NULL ? 0 : -ENOMEM;
 }
@@ -158,14 +179,29 @@ add_item(void *arg, const struct rl_bpf_map_entry *e)
 			w->items, json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value));
 }
 
+/* The rules (pre false) or pre-filters (pre true) of v. */
 static json_t *
-rules_of(const struct inst *v, unsigned n)
+rules_of(const struct inst *v, unsigned n, bool pre)
 {
 	json_t *r = json_array();
 
 	for (unsigned i = 0; r != NULL && i < n; i++)
-		json_array_append_new(r, json_string(v[i].rule));
+		if (v[i].pre == pre)
+			json_array_append_new(r, json_string(v[i].rule));
 	return r;
+}
+
+/* {"rules": [...]}, with "prefilters": [...] when pre-filters declare it too, into o. */
+static json_t *
+owners(json_t *o, const struct inst *v, unsigned n)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < n; i++)
+		any |= v[i].pre;
+	if (o != NULL && any)
+		json_object_set_new(o, "prefilters", rules_of(v, n, true));
+	return o;
 }
 
 static int
@@ -187,9 +223,10 @@ entries_call(struct ctl_ctx *ctx, void *p)
 		return -ENOMEM;
 	/* Programs of several rules may declare it: the first rule's entries. */
 	rl_bpf_map_walk(v[0].m, add_item, &w);
-	a->out = json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", a->name, "kind", kind_name(v[0].m),
-			"rules", rules_of(v, n), "count", (json_int_t)json_array_size(w.items),
-			"items", w.items);
+	a->out = owners(json_pack("{s:s, s:s, s:o, s:I, s:o}", "name", a->name, "kind",
+					kind_name(v[0].m), "rules", rules_of(v, n, false), "count",
+					(json_int_t)json_array_size(w.items), "items", w.items),
+			v, n);
 	return a->out != NULL ? 0 : -ENOMEM;
 }
 
@@ -243,9 +280,8 @@ parse_entries(struct map_arg *a, const struct inst *in, struct rl_bpf_map_entry 
 						val ? "value" : "key");
 			snprintf(a->err, sizeof(a->err), "%s: %s: %s%s%s",
 					a->del ? "query parameter 'keys'" : "request body", member,
-					why, in->rule ? " (rule " : "", in->rule ? in->rule : "");
-			if (in->rule)
-				strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
+					why, in->pre ? " (prefilter " : " (rule ", in->rule);
+			strncat(a->err, ")", sizeof(a->err) - strlen(a->err) - 1);
 			a->details = json_pack(
 					"{s:s, s:O}", "member", member, "value", val ? v : k);
 			return -EINVAL;
@@ -279,8 +315,8 @@ change_call(struct ctl_ctx *ctx, void *p)
 		rc = parse_entries(a, &v[i], e[i], ne);
 		if (rc == 0 && (rc = rl_bpf_map_check(
 						v[i].m, e[i], ne, a->del, why, sizeof(why))) != 0) {
-			snprintf(a->err, sizeof(a->err), "request body: %s (rule %s)", why,
-					v[i].rule);
+			snprintf(a->err, sizeof(a->err), "request body: %s (%s %s)", why,
+					owner_kind(&v[i]), v[i].rule);
 			a->details = json_pack("{s:s}", "member", a->del ? "keys" : "entries");
 			rc = -EINVAL;
 		}
@@ -288,15 +324,17 @@ change_call(struct ctl_ctx *ctx, void *p)
 	for (unsigned i = 0; i < n && rc == 0; i++) {
 		rc = rl_bpf_map_change(v[i].m, e[i], ne, a->del, why, sizeof(why));
 		if (rc != 0)
-			snprintf(a->err, sizeof(a->err), "rule %s: %s%s", v[i].rule, why,
+			snprintf(a->err, sizeof(a->err), "%s %s: %s%s", owner_kind(&v[i]),
+					v[i].rule, why,
 					i ? " (the maps of the rules before it were changed)" : "");
 	}
 	for (unsigned i = 0; i < n; i++)
 		free(e[i]);
 	if (rc == 0)
-		a->out = json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules", rules_of(v, n),
-				"changed", (json_int_t)ne, "count",
-				(json_int_t)rl_bpf_map_count(v[0].m));
+		a->out = owners(json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules",
+						rules_of(v, n, false), "changed", (json_int_t)ne,
+						"count", (json_int_t)rl_bpf_map_count(v[0].m)),
+				v, n);
 	return rc;
 }
 
@@ -366,7 +404,8 @@ uploads_dir(struct ctl_ctx *ctx, char *dir, size_t len, char *err, size_t errlen
 
 int
 ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *who, json_t **out, char *err, size_t errlen)
+		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
+		size_t errlen)
 {
 	char dir[1024];
 	struct timespec ts;
@@ -376,20 +415,20 @@ ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_
 	if (rc != 0)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ctl_bpf_prog_upload(dir, name, obj, len, who,
+	return ctl_bpf_prog_upload(dir, name, obj, len, maps, maps_len, who,
 			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err,
 			errlen);
 }
 
 int
-ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
-		size_t errlen)
+ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const char *maps,
+		size_t maps_len, json_t **out, char *err, size_t errlen)
 {
 	char dir[1024];
 	bool have = uploads_dir(ctx, dir, sizeof(dir), err, errlen) == 0;
 
 	err[0] = '\0';
-	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, out, err, errlen);
+	return ctl_bpf_prog_check(have ? dir : NULL, obj, len, maps, maps_len, out, err, errlen);
 }
 
 int
@@ -403,12 +442,164 @@ ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *
 }
 
 int
-ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen)
+ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, const char *who,
+		uint64_t *op, json_t **out, char *err, size_t errlen)
 {
-	char dir[1024];
+	char dir[1024], prev[65], path[1200], source[160];
+	struct ctl_text_result res;
+	struct vg_diag diag;
+	json_t *undo = NULL;
+	bool recompiled;
 	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
 
 	*out = NULL;
-	return rc != 0 ? rc : ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
+	*op = 0;
+	if (rc != 0)
+		return rc;
+	ctl_bpf_prog_current(dir, name, prev);
+	rc = ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
+	if (rc != 0)
+		return rc;
+	/*
+	 * In force at once: a policy that follows the name is compiled again, as a reload would.
+	 * If it refuses the object, the name goes back to what it meant and nothing changed.
+	 */
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	/* As the policy's loader names it (realpath of names/NAME.o). */
+	char *real = realpath(path, NULL);
+
+	if (real != NULL) {
+		snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
+	snprintf(source, sizeof(source), "bpf-rollback:%s by %s", name, who);
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_follow_upload(ctx, name, path, source, &recompiled, &diag, &res);
+	if (rc == 0) {
+		json_object_set_new(*out, "policy",
+				recompiled ? json_pack("{s:b, s:I, s:s, s:s, s:b}", "recompiled", 1,
+							     "version", (json_int_t)res.version,
+							     "version_state", res.version_state,
+							     "sha256", res.sha256, "unchanged",
+							     res.unchanged)
+					   : json_pack("{s:b}", "recompiled", 0));
+		json_decref(res.summary);
+	} else if (rc != -EINPROGRESS) {
+		/* Nothing was put in force: the name means what it meant. */
+		char why[600] = "";
+
+		for (unsigned i = 0; i < diag.n && why[0] == '\0'; i++) {
+			const struct vg_diag_entry *d = &diag.v[i];
+
+			if (d->sev != VG_SEV_ERROR)
+				continue;
+			if (d->line > 0)
+				snprintf(why, sizeof(why), "%s:%u:%u: %s", d->file, d->line, d->col,
+						d->msg);
+			else
+				snprintf(why, sizeof(why), "%s", d->msg);
+		}
+		if (prev[0] != '\0' &&
+				ctl_bpf_prog_select(dir, name, prev, &undo, err, errlen) != 0)
+			prev[0] = '\0';
+		json_decref(undo);
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"the policy in force does not compile with upload %.12s as '%s': %s; "
+				"'upload:%s' still means %s",
+				sha, name, why[0] ? why : strerror(-rc), name,
+				prev[0] ? prev : "what it meant (it could not be set back)");
+		if (rc == -EINVAL)
+			rc = -ENOEXEC;
+	} else {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"'upload:%s' now means %.12s; the policy in force is being compiled "
+				"again: read GET /api/v1/operations/%" PRIu64 " for its outcome",
+				name, sha, res.operation);
+		*op = res.operation;
+	}
+	vg_diag_free(&diag);
+	return rc;
+}
+
+/* Who in the policy in force runs the object at path ("rule 'dns', prefilter 'edge'"). */
+struct users_arg {
+	char path[PATH_MAX]; /* a copy: an abandoned call may run after the caller returned */
+	char who[512];
+	unsigned n;
+};
+
+static int
+users_call(struct ctl_ctx *ctx, void *p)
+{
+	struct users_arg *a = p;
+	const struct rl_snapshot *s = dp_policy(ctx->dp);
+
+	for (unsigned i = 0; s != NULL && i < rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s);
+			i++) {
+		const char *owner;
+		bool pre;
+		const struct rl_bpf_prog *prog = rl_snapshot_program(s, i, &owner, &pre);
+		size_t o = strlen(a->who);
+
+		if (prog == NULL || strcmp(rl_bpf_path(prog), a->path) != 0)
+			continue;
+		if (o < sizeof(a->who))
+			snprintf(a->who + o, sizeof(a->who) - o, "%s%s '%s'", a->n ? ", " : "",
+					pre ? "prefilter" : "rule", owner);
+		a->n++;
+	}
+	return 0;
+}
+
+int
+ctl_api_bpf_program_delete(
+		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen)
+{
+	char dir[1024], path[1200];
+	struct users_arg *a;
+	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	if (rc != 0)
+		return rc;
+	if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+		return ctl_bpf_prog_delete(dir, sha, out, err, errlen); /* its message */
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	char *real = realpath(path, NULL);
+
+	if (real == NULL) /* no object: nothing can run it */
+		return ctl_bpf_prog_delete(dir, sha, out, err, errlen);
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		free(real);
+		return -ENOMEM;
+	}
+	snprintf(a->path, sizeof(a->path), "%s", real);
+	free(real);
+	/*
+	 * The policy in force is read on control, which publishes policies. (A policy compiled at
+	 * this moment on another thread may still load the object before it goes: it then runs from
+	 * memory, and its next compile refuses the reference.)
+	 */
+	rc = ctl_call(ctx->mailbox, users_call, a, free, CALL_TIMEOUT_MS);
+	if (rc == -ETIMEDOUT) {
+		snprintf(err, errlen, "control did not answer within %u ms; nothing was removed",
+				CALL_TIMEOUT_MS);
+		return -EBUSY;
+	}
+	if (a->n > 0) {
+		snprintf(err, errlen,
+				"upload %.12s is in use by the policy in force (%s): put a policy that "
+				"does not name it first",
+				sha, a->who);
+		rc = -EEXIST;
+	} else {
+		rc = ctl_bpf_prog_delete(dir, sha, out, err, errlen);
+	}
+	free(a);
+	return rc;
 }

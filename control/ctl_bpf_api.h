@@ -43,15 +43,38 @@ int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *
 /*
  * Uploaded programs (control/ctl_bpf_prog.h; docs/BPF.md, "Uploading programs"), on the calling
  * thread: -ENOTSUP without a store (409; validate needs none), -EINVAL with the loader's message
- * (422 for an upload, 400 otherwise), -ENOENT no such upload (404).
+ * (422 for an upload, 400 otherwise), -ENOENT no such upload (404), -EEXIST the object is kept
+ * already with other maps (409). maps (NULL: none): the program's maps declaration
+ * (ctl_bpf_prog_upload()).
  */
 int ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *who, json_t **out, char *err, size_t errlen);
-int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, json_t **out, char *err,
+		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
 		size_t errlen);
+int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const char *maps,
+		size_t maps_len, json_t **out, char *err, size_t errlen);
 int ctl_api_bpf_programs(
 		struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen);
-int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, json_t **out,
-		char *err, size_t errlen);
+
+/*
+ * Rollback: point name at its earlier upload sha, and when the policy in force names
+ * `upload:NAME`, compile it again and put it in force at once, as a reload would (a new policy
+ * version, source "bpf-rollback:NAME by WHO"). *out: the upload's record with "policy":
+ * {recompiled: false} (the policy does not follow the name, or runs that object already) or
+ * {recompiled: true, version, version_state, sha256}. When the policy refuses the object
+ * (-ENOEXEC, 422) or the recompile is refused or cancelled (-EAGAIN, -ESTALE, -EBUSY), the name
+ * means what it meant before and nothing changed; err says why. -EINPROGRESS: the name moved
+ * and control goes on compiling (*op: the operation to read; err says so).
+ */
+int ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha,
+		const char *who, uint64_t *op, json_t **out, char *err, size_t errlen);
+
+/*
+ * Remove upload sha (its object and record; names that mean it move to their newest other
+ * upload, or go). -EEXIST (409) while the policy in force runs it, err naming the rules and
+ * pre-filters; -ENOENT no such upload; -EINVAL a malformed SHA-256. *out: its record with
+ * "deleted" and "names" (ctl_bpf_prog_delete()).
+ */
+int ctl_api_bpf_program_delete(
+		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen);
 
 #endif /* CTL_BPF_API_H */

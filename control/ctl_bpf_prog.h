@@ -32,6 +32,9 @@
  * symbols and relocations is far smaller. */
 #define CTL_BPF_PROG_MAX_SIZE (1024u * 1024u)
 
+/* Largest maps declaration an upload may bring (bytes of YAML). */
+#define CTL_BPF_PROG_MAPS_MAX (64u * 1024u)
+
 /* Names: lower-case letters, digits, '_' and '-', 1 to 64. */
 #define CTL_BPF_PROG_NAME_MAX 64u
 
@@ -50,27 +53,43 @@ ctl_bpf_prog_name_ok(const char *name)
 
 /*
  * Check obj (len bytes) with the loader and store it as DIR/HEX.o with its record, name (may be
- * NULL) pointing at it; who and now_ns go into the record. *out: the record, with "unchanged":
- * true when the same object was uploaded already (its first record is kept; the name still
- * moves to it). Nothing is stored when the loader refuses it.
+ * NULL) pointing at it; who and now_ns go into the record. maps (maps_len bytes, or NULL): the
+ * program's maps declaration (a prog.maps.yaml's text, without `file`), kept as
+ * DIR/HEX.maps.yaml where the loader finds it; the record then lists the maps' names. *out: the
+ * record, with "unchanged": true when the same object was uploaded already with the same maps
+ * (its first record is kept; the name still moves to it); -EEXIST when it was kept with other
+ * maps (or without). Nothing is stored when the loader refuses it.
  */
 int ctl_bpf_prog_upload(const char *dir, const char *name, const void *obj, size_t len,
-		const char *who, uint64_t now_ns, json_t **out, char *err, size_t errlen);
+		const char *maps, size_t maps_len, const char *who, uint64_t now_ns, json_t **out,
+		char *err, size_t errlen);
 
 /*
  * Check obj (len bytes) with the loader without keeping it (a scratch file in dir, or in the
- * temporary folder when dir is NULL). *out: {valid: true, sha256, size, instructions, mode}.
+ * temporary folder when dir is NULL), with its maps declaration when maps is not NULL (as for an
+ * upload). *out: {valid: true, sha256, size, instructions, mode, maps (with maps)}.
  */
-int ctl_bpf_prog_check(const char *dir, const void *obj, size_t len, json_t **out, char *err,
-		size_t errlen);
+int ctl_bpf_prog_check(const char *dir, const void *obj, size_t len, const char *maps,
+		size_t maps_len, json_t **out, char *err, size_t errlen);
 
 /* The records, newest first (name: only that name's), each with "current": whether its name
  * points at it. {"items": [...]} in *out. */
 int ctl_bpf_prog_list(const char *dir, const char *name, json_t **out, char *err, size_t errlen);
 
+/* The SHA-256 name points at, into sha ("" when none). */
+void ctl_bpf_prog_current(const char *dir, const char *name, char sha[65]);
+
 /* Point name at the earlier upload sha (one of that name): what `upload:NAME` means from the
  * next compile of the policy. *out: its record. */
 int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json_t **out, char *err,
 		size_t errlen);
+
+/*
+ * Remove upload sha: its object and its record. Each name that means it moves to its newest
+ * other upload, or is removed when it has none. The caller checks that no policy in force runs
+ * it. *out: its record with "deleted": true and "names": [{name, now: HEX or null}]. -EINVAL a
+ * malformed SHA-256, -ENOENT no such upload.
+ */
+int ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, size_t errlen);
 
 #endif /* CTL_BPF_PROG_H */

@@ -310,6 +310,19 @@ ctl_policy_version_state(const struct ctl_policy *pm)
 	return (enum ctl_version_state)__atomic_load_n(&pm->vstate, __ATOMIC_ACQUIRE);
 }
 
+static void
+carry_report(void *arg, const char *owner, bool pre, const char *map, int rc, const char *err)
+{
+	(void)arg;
+	if (rc == 0)
+		CTL_LOG(INFO, "policy: %s '%s': map %s carried into the new version",
+				pre ? "prefilter" : "rule", owner, map);
+	else
+		CTL_LOG(WARNING,
+				"policy: %s '%s': map %s not carried (%s); it starts from its file",
+				pre ? "prefilter" : "rule", owner, map, err);
+}
+
 int
 ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char *source,
 		struct ctl_store_ticket *t, int64_t *version)
@@ -323,6 +336,11 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 		ctl_policy_build_free(b);
 		return -ENOMEM;
 	}
+	/*
+	 * The maps' entries go on into the new version (docs/BPF.md, "Maps across versions"):
+	 * here on control, which also runs the API's map changes, just before the switch.
+	 */
+	rl_snapshot_carry_maps(b->snap, dp_policy(ctx->dp), carry_report, NULL);
 	rl_snapshot_free(dp_policy_publish(ctx->dp, b->snap));
 	pm->epoch = rl_snapshot_epoch(b->snap);
 	b->snap = NULL;

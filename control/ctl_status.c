@@ -197,14 +197,37 @@ rules_json(const struct dp *dp)
 	return rules;
 }
 
+/* A program's maps: their helpers' counters summed over the workers ("map": the name). */
+static json_t *
+maps_json(const struct rl_bpf_prog *prog)
+{
+	const struct rl_bpf_maps *ms = rl_bpf_maps(prog);
+	json_t *a = json_array();
+
+	for (unsigned k = 0; a != NULL && ms != NULL && k < ms->n; k++) {
+		struct rl_bpf_map_counters c;
+
+		rl_bpf_map_counters_sum(ms->m[k], &c);
+		json_array_append_new(a,
+				json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "map",
+						rl_bpf_map_name(ms->m[k]), "count",
+						(json_int_t)rl_bpf_map_count(ms->m[k]), "lookups",
+						(json_int_t)c.lookups, "hits", (json_int_t)c.hits,
+						"updates", (json_int_t)c.updates, "deletes",
+						(json_int_t)c.deletes, "full", (json_int_t)c.full));
+	}
+	return a;
+}
+
 /* One eBPF program's description and counters, under name. */
 static json_t *
 prog_json(const char *name, const struct rl_bpf_prog *prog)
 {
 	struct rl_bpf_counters c;
+	json_t *o;
 
 	rl_bpf_counters_sum(prog, &c);
-	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+	o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
 			"name", name, "file", rl_bpf_path(prog), "mode",
 			rl_bpf_jitted(prog) ? "jit" : "interpreter", "instructions",
 			(int)rl_bpf_n_insns(prog), "runs", (json_int_t)c.runs, "pass",
@@ -215,6 +238,9 @@ prog_json(const char *name, const struct rl_bpf_prog *prog)
 			"cached", (json_int_t)c.cached, "alerts", (json_int_t)c.alerts, "marks",
 			(json_int_t)c.marks, "cycles_per_run",
 			c.timed_runs ? (double)c.cycles / (double)c.timed_runs : 0.0);
+	if (o != NULL)
+		json_object_set_new(o, "maps", maps_json(prog));
+	return o;
 }
 
 /* The policy's eBPF programs, one per rule that has one: what they ran and answered. */

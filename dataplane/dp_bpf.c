@@ -51,11 +51,11 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
 		uint64_t t = rte_rdtsc_precise();
 
-		rc = rl_bpf_exec(prog, &r);
+		rc = rl_bpf_exec(prog, &r, w);
 		c->cycles += rte_rdtsc_precise() - t;
 		c->timed_runs++;
 	} else {
-		rc = rl_bpf_exec(prog, &r);
+		rc = rl_bpf_exec(prog, &r, w);
 	}
 	c->runs++;
 	v = rc & VG_BPF_VERDICT_MASK;
@@ -127,11 +127,11 @@ dp_bpf_prefilter(const struct rl_bpf_prog *prog, unsigned w, uint32_t idx, const
 	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
 		uint64_t t = rte_rdtsc_precise();
 
-		rc = rl_bpf_exec(prog, &r);
+		rc = rl_bpf_exec(prog, &r, w);
 		c->cycles += rte_rdtsc_precise() - t;
 		c->timed_runs++;
 	} else {
-		rc = rl_bpf_exec(prog, &r);
+		rc = rl_bpf_exec(prog, &r, w);
 	}
 	c->runs++;
 	if (unlikely(!dp_bpf_rc_valid(rc))) {

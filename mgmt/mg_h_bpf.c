@@ -4,10 +4,14 @@
  * remove entries. A change is in force for the programs' next runs, without reloading them.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "ctl_bpf_api.h"
 #include "ctl_bpf_prog.h"
@@ -282,15 +286,91 @@ mg_h_bpf_programs(struct mg_req *r)
 		mg_reply_json(r, 200, j);
 }
 
-/* The body of an upload or a validation: an object of the right type and size. */
-static bool
-object_body_ok(struct mg_req *r)
+/* The body of an upload or a validation: the object, and its maps declaration if any. */
+struct prog_body {
+	const void *obj;
+	size_t len;
+	const char *maps; /* NULL: none */
+	size_t maps_len;
+	unsigned char *buf; /* the decoded object (JSON) */
+	json_t *json;
+};
+
+static void
+prog_body_free(struct prog_body *b)
 {
+	free(b->buf);
+	json_decref(b->json);
+}
+
+/* base64 text into a new buffer (*out, *len); false when it is not base64. */
+static bool
+base64_decode(const char *s, size_t n, unsigned char **out, size_t *len)
+{
+	int k;
+	size_t pad = 0;
+
+	*out = NULL;
+	if (n == 0 || n % 4 != 0 || n > INT_MAX)
+		return false;
+	pad = (s[n - 1] == '=') + (s[n - 2] == '=');
+	*out = malloc(n / 4 * 3 + 1);
+	if (*out == NULL)
+		return false;
+	k = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)n);
+	if (k < 0 || (size_t)k < pad) {
+		free(*out);
+		*out = NULL;
+		return false;
+	}
+	*len = (size_t)k - pad;
+	return true;
+}
+
+/*
+ * application/octet-stream: the ELF object alone. application/json: {"object": base64 of the
+ * object, "maps": the program's maps declaration (a prog.maps.yaml's text), optional}. Replies
+ * and returns false when the body is neither, or out of bounds.
+ */
+static bool
+prog_body(struct mg_req *r, struct prog_body *b)
+{
+	static const struct mg_bfield fields[] = {
+		{ "object", MG_BT_STRING, true, 4, (CTL_BPF_PROG_MAX_SIZE + 2) / 3 * 4 },
+		{ "maps", MG_BT_STRING, false, 1, CTL_BPF_PROG_MAPS_MAX },
+		{ 0 },
+	};
+
+	memset(b, 0, sizeof(*b));
+	if (mg_body_is_json(r)) {
+		const char *o;
+
+		b->json = mg_body_parse(r, fields);
+		if (b->json == NULL)
+			return false;
+		o = mg_body_str(b->json, "object");
+		if (!base64_decode(o, strlen(o), &b->buf, &b->len) || b->len == 0 ||
+				b->len > CTL_BPF_PROG_MAX_SIZE) {
+			mg_reply_error(r, 400, "invalid_body",
+					json_pack("{s:s}", "member", "object"),
+					"request body: object: the eBPF object in base64 (1 to %u "
+					"bytes once decoded)",
+					CTL_BPF_PROG_MAX_SIZE);
+			prog_body_free(b);
+			return false;
+		}
+		b->obj = b->buf;
+		b->maps = mg_body_str(b->json, "maps");
+		b->maps_len = b->maps != NULL ? strlen(b->maps) : 0;
+		return true;
+	}
 	if (!mg_body_is_binary(r)) {
 		mg_reply_error(r, 415, "unsupported_media_type",
-				json_pack("{s:[s]}", "accepted", "application/octet-stream"),
+				json_pack("{s:[s, s]}", "accepted", "application/octet-stream",
+						"application/json"),
 				"send the eBPF object (an ELF file from clang -target bpf) with "
-				"Content-Type application/octet-stream (got %.80s)",
+				"Content-Type application/octet-stream, or with its maps as "
+				"application/json {\"object\": base64, \"maps\": YAML} (got %.80s)",
 				r->content_type != NULL ? r->content_type : "none");
 		return false;
 	}
@@ -301,20 +381,23 @@ object_body_ok(struct mg_req *r)
 				CTL_BPF_PROG_MAX_SIZE);
 		return false;
 	}
+	b->obj = r->body;
+	b->len = r->body_len;
 	return true;
 }
 
-/* POST validate, the ELF object: checked by the loader, nothing kept. */
+/* POST validate, the ELF object (with its maps, as JSON): checked by the loader, nothing kept. */
 void
 mg_h_bpf_program_validate(struct mg_req *r)
 {
 	char err[1536] = "";
+	struct prog_body b;
 	json_t *j = NULL;
 	int rc;
 
-	if (mg_query_parse(r, no_params, NULL) != 0 || !object_body_ok(r))
+	if (mg_query_parse(r, no_params, NULL) != 0 || !prog_body(r, &b))
 		return;
-	rc = ctl_api_bpf_validate(r->ctx, r->body, r->body_len, &j, err, sizeof(err));
+	rc = ctl_api_bpf_validate(r->ctx, b.obj, b.len, b.maps, b.maps_len, &j, err, sizeof(err));
 	if (rc == -EINVAL)
 		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
 				"the program is refused: %s", err);
@@ -322,55 +405,49 @@ mg_h_bpf_program_validate(struct mg_req *r)
 		mg_reply_errno(r, rc, "validate the program", err, NULL);
 	else
 		mg_reply_json(r, 200, j);
+	prog_body_free(&b);
 }
 
-/* POST ?name=, the ELF object as application/octet-stream: checked, then kept. */
+/* POST ?name=, the ELF object (application/octet-stream, or with its maps as JSON): checked,
+ * then kept. */
 void
 mg_h_bpf_program_upload(struct mg_req *r)
 {
 	struct prog_query q = { 0 };
 	char err[1536] = "";
+	struct prog_body b;
 	json_t *j = NULL;
 	int rc;
 
-	if (mg_query_parse(r, prog_params, &q) != 0 || !prog_name_ok(r, "query", q.name))
+	if (mg_query_parse(r, prog_params, &q) != 0 || !prog_name_ok(r, "query", q.name) ||
+			!prog_body(r, &b))
 		return;
-	if (!mg_body_is_binary(r)) {
-		mg_reply_error(r, 415, "unsupported_media_type",
-				json_pack("{s:[s]}", "accepted", "application/octet-stream"),
-				"send the eBPF object (an ELF file from clang -target bpf) with "
-				"Content-Type application/octet-stream (got %.80s)",
-				r->content_type != NULL ? r->content_type : "none");
-		return;
-	}
-	if (r->body == NULL || r->body_len == 0 || r->body_len > CTL_BPF_PROG_MAX_SIZE) {
-		mg_reply_error(r, 400, "invalid_body",
-				json_pack("{s:I}", "max_size", (json_int_t)CTL_BPF_PROG_MAX_SIZE),
-				"request body: an eBPF object of 1 to %u bytes",
-				CTL_BPF_PROG_MAX_SIZE);
-		return;
-	}
-	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes",
-			q.name != NULL ? " " : "", q.name != NULL ? q.name : "", r->body_len);
-	rc = ctl_api_bpf_upload(
-			r->ctx, q.name, r->body, r->body_len, r->id.name, &j, err, sizeof(err));
+	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes%s",
+			q.name != NULL ? " " : "", q.name != NULL ? q.name : "", b.len,
+			b.maps != NULL ? " with maps" : "");
+	rc = ctl_api_bpf_upload(r->ctx, q.name, b.obj, b.len, b.maps, b.maps_len, r->id.name, &j,
+			err, sizeof(err));
 	if (rc == -EINVAL) {
 		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
 				"the program is refused: %s", err);
-		return;
-	}
-	if (rc != 0) {
+	} else if (rc != 0) {
 		mg_reply_errno(r, rc, "upload the program", err, NULL);
-		return;
+	} else {
+		snprintf(r->audit, sizeof(r->audit),
+				"bpf program upload%s%s: sha256 %.64s, %zu bytes%s%s",
+				q.name != NULL ? " " : "", q.name != NULL ? q.name : "",
+				json_string_value(json_object_get(j, "sha256")), b.len,
+				b.maps != NULL ? " with maps" : "",
+				json_is_true(json_object_get(j, "unchanged"))
+						? " (already uploaded)"
+						: "");
+		mg_reply_json(r, json_is_true(json_object_get(j, "unchanged")) ? 200 : 201, j);
 	}
-	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: sha256 %.64s, %zu bytes%s",
-			q.name != NULL ? " " : "", q.name != NULL ? q.name : "",
-			json_string_value(json_object_get(j, "sha256")), r->body_len,
-			json_is_true(json_object_get(j, "unchanged")) ? " (already uploaded)" : "");
-	mg_reply_json(r, json_is_true(json_object_get(j, "unchanged")) ? 200 : 201, j);
+	prog_body_free(&b);
 }
 
-/* POST /{name}/rollback {"sha256": HEX}: the name points at that earlier upload again. */
+/* POST /{name}/rollback {"sha256": HEX}: the name points at that earlier upload again, and a
+ * policy in force that follows the name is compiled again at once. */
 void
 mg_h_bpf_program_rollback(struct mg_req *r)
 {
@@ -378,9 +455,10 @@ mg_h_bpf_program_rollback(struct mg_req *r)
 		{ "sha256", MG_BT_STRING, true, 64, 64 },
 		{ 0 },
 	};
-	char err[512] = "";
+	char err[1024] = "";
 	json_t *o, *j = NULL;
 	const char *sha;
+	uint64_t op = 0;
 	int rc;
 
 	if (mg_query_parse(r, no_params, NULL) != 0 || !prog_name_ok(r, "path", r->params[0]))
@@ -391,13 +469,40 @@ mg_h_bpf_program_rollback(struct mg_req *r)
 	sha = mg_body_str(o, "sha256");
 	snprintf(r->audit, sizeof(r->audit), "bpf program %.64s: rollback to sha256 %.64s",
 			r->params[0], sha);
-	rc = ctl_api_bpf_program_select(r->ctx, r->params[0], sha, &j, err, sizeof(err));
-	if (rc == -EINVAL)
+	rc = ctl_api_bpf_program_select(
+			r->ctx, r->params[0], sha, r->id.name, &op, &j, err, sizeof(err));
+	if (rc == -EINPROGRESS)
+		mg_reply_operation(r, "roll the program back", op);
+	else if (rc == -EINVAL)
 		mg_reply_error(r, 400, "invalid_body", json_pack("{s:s}", "member", "sha256"),
 				"request body: sha256: %s", err);
+	else if (rc == -ENOEXEC)
+		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err), "%s",
+				err);
 	else if (rc != 0)
 		mg_reply_errno(r, rc, "roll the program back", err, NULL);
 	else
 		mg_reply_json(r, 200, j);
 	json_decref(o);
+}
+
+/* DELETE /{sha256}: the upload goes, unless the policy in force runs it (409). */
+void
+mg_h_bpf_program_delete(struct mg_req *r)
+{
+	char err[1024] = "";
+	json_t *j = NULL;
+	int rc;
+
+	if (mg_query_parse(r, no_params, NULL) != 0)
+		return;
+	snprintf(r->audit, sizeof(r->audit), "bpf program delete sha256 %.64s", r->params[0]);
+	rc = ctl_api_bpf_program_delete(r->ctx, r->params[0], &j, err, sizeof(err));
+	if (rc == -EINVAL)
+		mg_reply_error(r, 400, "invalid_path", json_pack("{s:s}", "parameter", "sha256"),
+				"path: sha256: %s", err);
+	else if (rc != 0)
+		mg_reply_errno(r, rc, "delete the upload", err, NULL);
+	else
+		mg_reply_json(r, 200, j);
 }

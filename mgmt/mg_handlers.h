@@ -67,6 +67,7 @@ void mg_h_bpf_programs(struct mg_req *r);
 void mg_h_bpf_program_upload(struct mg_req *r);
 void mg_h_bpf_program_validate(struct mg_req *r);
 void mg_h_bpf_program_rollback(struct mg_req *r);
+void mg_h_bpf_program_delete(struct mg_req *r);
 /* mg_h_learn.c: learning mode */
 void mg_h_learn_get(struct mg_req *r);
 void mg_h_learn_proposal(struct mg_req *r);

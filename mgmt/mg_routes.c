@@ -72,6 +72,8 @@ const struct mg_route mg_routes[] = {
 	POST_READ("/api/v1/bpf/programs/validate", MG_ROLE_OPERATOR, mg_h_bpf_program_validate),
 	WRITE("POST", "/api/v1/bpf/programs/{name}/rollback", MG_ROLE_ADMIN,
 			mg_h_bpf_program_rollback, "bpf_program"),
+	WRITE_NOBODY("DELETE", "/api/v1/bpf/programs/{sha256}", MG_ROLE_ADMIN,
+			mg_h_bpf_program_delete, "bpf_program"),
 
 	/* The signature set. */
 	GET("/api/v1/signatures", MG_ROLE_VIEWER, mg_h_signatures_get),

@@ -95,7 +95,7 @@ h_map_lpm4(uint64_t ctx, uint64_t map, uint64_t addr, uint64_t a4, uint64_t a5)
 		(uint8_t)addr };
 
 	RTE_SET_USED(a4), RTE_SET_USED(a5);
-	return rl_bpf_map_lpm(run_of(ctx)->maps, map, 4, a);
+	return rl_bpf_map_lpm(run_of(ctx)->maps, run_of(ctx)->worker, map, 4, a);
 }
 
 static uint64_t
@@ -106,7 +106,7 @@ h_map_lpm(uint64_t ctx, uint64_t map, uint64_t which, uint64_t a4, uint64_t a5)
 	RTE_SET_USED(a4), RTE_SET_USED(a5);
 	if (which > VG_BPF_MAP_DST)
 		return VG_BPF_MAP_NONE;
-	return rl_bpf_map_lpm(r->maps, map, r->ctx.family,
+	return rl_bpf_map_lpm(r->maps, r->worker, map, r->ctx.family,
 			which == VG_BPF_MAP_SRC ? r->ctx.src : r->ctx.dst);
 }
 
@@ -114,20 +114,20 @@ static uint64_t
 h_map_lookup(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
 {
 	RTE_SET_USED(a5);
-	return rl_bpf_map_lookup(run_of(ctx)->maps, map, k0, k1);
+	return rl_bpf_map_lookup(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1);
 }
 
 static uint64_t
 h_map_update(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t value)
 {
-	return rl_bpf_map_update(run_of(ctx)->maps, map, k0, k1, value);
+	return rl_bpf_map_update(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1, value);
 }
 
 static uint64_t
 h_map_delete(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
 {
 	RTE_SET_USED(a5);
-	return rl_bpf_map_delete(run_of(ctx)->maps, map, k0, k1);
+	return rl_bpf_map_delete(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1);
 }
 
 #define ARG_CTX                                                            \
@@ -358,7 +358,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	if (p->path == NULL || p->ctr == NULL)
 		goto nomem;
 	memset(p->ctr, 0, n_workers * sizeof(*p->ctr));
-	rc = rl_bpf_maps_load(path, check, &p->maps, reason, sizeof(reason));
+	rc = rl_bpf_maps_load(path, n_workers, check, &p->maps, reason, sizeof(reason));
 	rl_bpf_maps_path(path, mpath, sizeof(mpath));
 	if (rc == 0 && uses_maps && access(mpath, F_OK) != 0) {
 		snprintf(reason, sizeof(reason), "%s", mpath);
@@ -482,9 +482,10 @@ rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
 }
 
 uint64_t
-rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r)
+rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w)
 {
 	r->maps = p->maps;
+	r->worker = likely(w < p->n_workers) ? w : 0;
 	if (likely(p->jit != NULL))
 		return p->jit(&r->ctx);
 	return rte_bpf_exec(p->bpf, &r->ctx);

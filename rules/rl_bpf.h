@@ -26,13 +26,14 @@
 
 /*
  * One run's input: the program sees ctx only; the helpers read the frame through data/len and
- * the program's maps through maps (rl_bpf_exec() sets it).
+ * the program's maps through maps (rl_bpf_exec() sets both).
  */
 struct rl_bpf_run {
 	struct vg_bpf_ctx ctx;
 	const uint8_t *data;
 	uint32_t len;
 	struct rl_bpf_maps *maps;
+	unsigned worker; /* whose map counters the helpers count in */
 };
 
 /* Per program, per worker. */
@@ -81,8 +82,12 @@ struct rl_bpf_counters *rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w)
 /* Sum over the workers. */
 void rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out);
 
-/* Run the program once (JIT or interpreter); the raw return value. Any thread. */
-uint64_t rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r);
+/*
+ * Run the program once (JIT or interpreter) as worker w (whose map counters its helper calls
+ * count in; one thread per w at a time; a w past the program's workers counts as 0); the raw
+ * return value.
+ */
+uint64_t rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w);
 
 /*
  * For `vigild --check-bpf FILE`: load path with the JIT, print "ok" with its size or the

@@ -131,7 +131,7 @@ per_run(const struct rl_bpf_prog *p, uint64_t *rc)
 
 		for (unsigned i = 0; i < BATCH; i++) {
 			if (p != NULL)
-				acc += rl_bpf_exec(p, &r);
+				acc += rl_bpf_exec(p, &r, 0);
 			__asm__ volatile("" : "+r"(acc)::"memory");
 		}
 		t = rte_rdtsc_precise() - t;

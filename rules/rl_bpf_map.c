@@ -44,6 +44,12 @@ struct rl_bpf_map {
 	/* hash */
 	struct rte_hash *hash;
 	rte_spinlock_t wlock; /* the writers' (workers and control), never the readers' */
+	/* What the file gave at load, for the next version's carry (rl_bpf_map_carry). */
+	struct rl_bpf_map_entry *fent;
+	uint32_t n_fent;
+	/* The helpers' counters: one line per worker, each written by its worker only. */
+	unsigned n_workers;
+	struct rl_bpf_map_counters *ctr;
 };
 
 struct hkey {
@@ -196,6 +202,8 @@ map_free(struct rl_bpf_map *m)
 	lpm_free_tables(m->lpm4, m->lpm6);
 	rte_hash_free(m->hash);
 	free(m->ent);
+	free(m->fent);
+	free(m->ctr);
 	free(m->file);
 	free(m);
 }
@@ -589,6 +597,235 @@ rl_bpf_map_walk(const struct rl_bpf_map *m, void (*fn)(void *arg, const struct r
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Carrying entries into the next policy version                                             */
+
+static int
+cmp_prefix(const void *a, const void *b)
+{
+	const struct rl_bpf_map_entry *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
+
+	return c != 0 ? c : (int)x->depth - (int)y->depth;
+}
+
+static int
+cmp_hkey(const void *a, const void *b)
+{
+	const struct rl_bpf_map_entry *x = a, *y = b;
+
+	if (x->k[0] != y->k[0])
+		return x->k[0] < y->k[0] ? -1 : 1;
+	if (x->k[1] != y->k[1])
+		return x->k[1] < y->k[1] ? -1 : 1;
+	return 0;
+}
+
+struct elist {
+	struct rl_bpf_map_entry *v;
+	uint32_t n, cap;
+};
+
+static int
+elist_add(struct elist *l, const struct rl_bpf_map_entry *e)
+{
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 64;
+		struct rl_bpf_map_entry *v = realloc(l->v, (size_t)cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v, l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
+static int
+elist_copy(struct elist *l, const struct rl_bpf_map_entry *e, uint32_t n,
+		int (*cmp)(const void *, const void *))
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (elist_add(l, &e[i]) != 0)
+			return -ENOMEM;
+	if (l->n > 0)
+		qsort(l->v, l->n, sizeof(*l->v), cmp);
+	return 0;
+}
+
+static struct rl_bpf_map_entry *
+elist_find(const struct elist *l, const struct rl_bpf_map_entry *e,
+		int (*cmp)(const void *, const void *))
+{
+	return l->n > 0 ? bsearch(e, l->v, l->n, sizeof(*l->v), cmp) : NULL;
+}
+
+/* from's entries now: an lpm map's list is control's; a hash map is read under its writers'
+ * lock, so that no program's write tears the copy. */
+static int
+entries_now(struct rl_bpf_map *from, struct elist *l, int (*cmp)(const void *, const void *))
+{
+	const void *key;
+	void *data;
+	uint32_t next = 0;
+	int rc = 0;
+
+	if (from->kind == RL_BPF_MAP_LPM)
+		return elist_copy(l, from->ent, from->n_ent, cmp);
+	l->cap = rl_bpf_map_count(from) + 64;
+	l->v = malloc((size_t)l->cap * sizeof(*l->v));
+	if (l->v == NULL)
+		return -ENOMEM;
+	rte_spinlock_lock(&from->wlock);
+	while (rc == 0 && rte_hash_iterate(from->hash, &key, &data, &next) >= 0) {
+		struct rl_bpf_map_entry e = { .value = (uint64_t)(uintptr_t)data };
+
+		memcpy(e.k, key, sizeof(e.k));
+		rc = elist_add(l, &e);
+	}
+	rte_spinlock_unlock(&from->wlock);
+	if (rc == 0 && l->n > 0)
+		qsort(l->v, l->n, sizeof(*l->v), cmp);
+	return rc;
+}
+
+/* to's lpm table (not published: changed in place) from cur (what it holds) to want. */
+static int
+lpm_carry(struct rl_bpf_map *to, const struct elist *cur, const struct elist *want, char *err,
+		size_t errlen)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < cur->n && rc == 0; i++) {
+		const struct rl_bpf_map_entry *e = &cur->v[i];
+		uint32_t a;
+
+		if (elist_find(want, e, cmp_prefix) != NULL)
+			continue;
+		memcpy(&a, e->addr, 4);
+		rc = to->family == 4 ? rte_lpm_delete(to->lpm4, ntohl(a), e->depth)
+				     : rte_lpm6_delete(to->lpm6, e->addr, e->depth);
+	}
+	for (uint32_t i = 0; i < want->n && rc == 0; i++) {
+		const struct rl_bpf_map_entry *e = &want->v[i], *c = elist_find(cur, e, cmp_prefix);
+		uint32_t a;
+
+		if (c != NULL && c->value == e->value)
+			continue;
+		memcpy(&a, e->addr, 4);
+		rc = to->family == 4 ? rte_lpm_add(to->lpm4, ntohl(a), e->depth, (uint32_t)e->value)
+				     : rte_lpm6_add(to->lpm6, e->addr, e->depth,
+						       (uint32_t)e->value);
+	}
+	if (rc == 0)
+		return 0;
+	/* Half changed: make its table again from its own entries (nobody reads it yet). */
+	struct rte_lpm *l4;
+	struct rte_lpm6 *l6;
+	char why[256];
+
+	snprintf(err, errlen,
+			"map '%s': the entries do not fit its table (%s: the groups for prefixes longer than /24 are used up)",
+			to->name, strerror(-rc));
+	if (lpm_build(to, to->ent, to->n_ent, &l4, &l6, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "map '%s': %s", to->name, why);
+		return -ENOMEM; /* the caller refuses the version */
+	}
+	lpm_free_tables(to->lpm4, to->lpm6);
+	to->lpm4 = l4, to->lpm6 = l6;
+	return -ENOSPC;
+}
+
+/* to's hash table (not published) replaced by a new one holding want. */
+static int
+hash_carry(struct rl_bpf_map *to, const struct elist *want, char *err, size_t errlen)
+{
+	struct rte_hash *old = to->hash;
+	int rc;
+
+	to->hash = NULL;
+	rc = map_create(to, err, errlen);
+	for (uint32_t i = 0; i < want->n && rc == 0; i++) {
+		struct hkey hk = { .k = { want->v[i].k[0], want->v[i].k[1] } };
+
+		rc = rte_hash_add_key_data(to->hash, &hk, (void *)(uintptr_t)want->v[i].value);
+		if (rc != 0)
+			snprintf(err, errlen, "map '%s': %u entries do not fit its table (%s)",
+					to->name, want->n, strerror(-rc));
+	}
+	if (rc != 0) {
+		rte_hash_free(to->hash);
+		to->hash = old;
+		return rc == -ENOSPC ? -ENOSPC : -ENOMEM;
+	}
+	rte_hash_free(old);
+	return 0;
+}
+
+int
+rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size_t errlen)
+{
+	int (*cmp)(const void *, const void *) = to->kind == RL_BPF_MAP_LPM ? cmp_prefix : cmp_hkey;
+	struct elist now = { 0 }, fold = { 0 }, fnew = { 0 }, cur = { 0 }, want = { 0 },
+		     add = { 0 };
+	int rc;
+
+	err[0] = '\0';
+	if (to->kind != from->kind || to->key != from->key || to->family != from->family) {
+		snprintf(err, errlen, "map '%s' is not the same kind of map in the new version",
+				to->name);
+		return -EXDEV;
+	}
+	rc = entries_now(from, &now, cmp);
+	if (rc == 0)
+		rc = elist_copy(&fold, from->fent, from->n_fent, cmp);
+	if (rc == 0)
+		rc = elist_copy(&fnew, to->fent, to->n_fent, cmp);
+	/* What is there now, less what the old file had and the new one has not... */
+	for (uint32_t i = 0; i < now.n && rc == 0; i++)
+		if (elist_find(&fold, &now.v[i], cmp) == NULL ||
+				elist_find(&fnew, &now.v[i], cmp) != NULL)
+			rc = elist_add(&want, &now.v[i]);
+	/* ... with what the new file adds or changes. */
+	for (uint32_t i = 0; i < fnew.n && rc == 0; i++) {
+		const struct rl_bpf_map_entry *o = elist_find(&fold, &fnew.v[i], cmp);
+		struct rl_bpf_map_entry *w;
+
+		if (o != NULL && o->value == fnew.v[i].value)
+			continue;
+		w = elist_find(&want, &fnew.v[i], cmp);
+		if (w != NULL)
+			w->value = fnew.v[i].value;
+		else
+			rc = elist_add(&add, &fnew.v[i]);
+	}
+	for (uint32_t i = 0; i < add.n && rc == 0; i++)
+		rc = elist_add(&want, &add.v[i]);
+	if (rc == 0 && want.n > 0)
+		qsort(want.v, want.n, sizeof(*want.v), cmp);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+	} else if (want.n > to->max_entries) {
+		snprintf(err, errlen,
+				"map '%s' would hold %u entries, more than its max_entries %u",
+				to->name, want.n, to->max_entries);
+		rc = -ENOSPC;
+	} else if (to->kind == RL_BPF_MAP_LPM) {
+		rc = elist_copy(&cur, to->ent, to->n_ent, cmp);
+		if (rc == 0)
+			rc = lpm_carry(to, &cur, &want, err, errlen);
+		if (rc == 0) {
+			free(to->ent);
+			to->ent = want.v, to->n_ent = want.n;
+			want.v = NULL;
+		}
+	} else {
+		rc = hash_carry(to, &want, err, errlen);
+	}
+	free(now.v), free(fold.v), free(fnew.v), free(cur.v), free(want.v), free(add.v);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* The helpers' work (workers)                                                               */
 
 static inline struct rl_bpf_map *
@@ -603,28 +840,34 @@ map_of(const struct rl_bpf_maps *maps, uint64_t id, enum rl_bpf_map_kind kind)
 }
 
 uint64_t
-rl_bpf_map_lpm(const struct rl_bpf_maps *maps, uint64_t id, unsigned family, const uint8_t *addr)
+rl_bpf_map_lpm(const struct rl_bpf_maps *maps, unsigned w, uint64_t id, unsigned family,
+		const uint8_t *addr)
 {
 	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_LPM);
 	uint32_t nh, a;
+	int rc;
 
 	if (m == NULL || m->family != family)
 		return VG_BPF_MAP_NONE;
+	m->ctr[w].lookups++;
 	if (family == 4) {
 		const struct rte_lpm *l = __atomic_load_n(&m->lpm4, __ATOMIC_ACQUIRE);
 
 		memcpy(&a, addr, 4);
-		return rte_lpm_lookup((struct rte_lpm *)(uintptr_t)l, ntohl(a), &nh) == 0
-				       ? nh
-				       : VG_BPF_MAP_NONE;
-	}
-	const struct rte_lpm6 *l6 = __atomic_load_n(&m->lpm6, __ATOMIC_ACQUIRE);
+		rc = rte_lpm_lookup((struct rte_lpm *)(uintptr_t)l, ntohl(a), &nh);
+	} else {
+		const struct rte_lpm6 *l6 = __atomic_load_n(&m->lpm6, __ATOMIC_ACQUIRE);
 
-	return rte_lpm6_lookup(l6, addr, &nh) == 0 ? nh : VG_BPF_MAP_NONE;
+		rc = rte_lpm6_lookup(l6, addr, &nh);
+	}
+	if (rc != 0)
+		return VG_BPF_MAP_NONE;
+	m->ctr[w].hits++;
+	return nh;
 }
 
 uint64_t
-rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1)
+rl_bpf_map_lookup(const struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0, uint64_t k1)
 {
 	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
 	struct hkey k;
@@ -632,13 +875,17 @@ rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint
 
 	if (m == NULL)
 		return VG_BPF_MAP_NONE;
+	m->ctr[w].lookups++;
 	hkey_of(m, k0, k1, &k);
-	return rte_hash_lookup_data(m->hash, &k, &d) >= 0 ? (uint64_t)(uintptr_t)d
-							  : VG_BPF_MAP_NONE;
+	if (rte_hash_lookup_data(m->hash, &k, &d) < 0)
+		return VG_BPF_MAP_NONE;
+	m->ctr[w].hits++;
+	return (uint64_t)(uintptr_t)d;
 }
 
 uint64_t
-rl_bpf_map_update(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1, uint64_t value)
+rl_bpf_map_update(struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0, uint64_t k1,
+		uint64_t value)
 {
 	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
 	struct hkey k;
@@ -646,11 +893,16 @@ rl_bpf_map_update(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k
 	if (m == NULL || value == VG_BPF_MAP_NONE)
 		return VG_BPF_MAP_NONE;
 	hkey_of(m, k0, k1, &k);
-	return hash_put(m, &k, value) == 0 ? 0 : VG_BPF_MAP_NONE;
+	if (hash_put(m, &k, value) != 0) {
+		m->ctr[w].full++;
+		return VG_BPF_MAP_NONE;
+	}
+	m->ctr[w].updates++;
+	return 0;
 }
 
 uint64_t
-rl_bpf_map_delete(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1)
+rl_bpf_map_delete(struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0, uint64_t k1)
 {
 	struct rl_bpf_map *m = map_of(maps, id, RL_BPF_MAP_HASH);
 	struct hkey k;
@@ -658,7 +910,26 @@ rl_bpf_map_delete(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k
 	if (m == NULL)
 		return VG_BPF_MAP_NONE;
 	hkey_of(m, k0, k1, &k);
-	return hash_del(m, &k) >= 0 ? 0 : VG_BPF_MAP_NONE;
+	if (hash_del(m, &k) < 0)
+		return VG_BPF_MAP_NONE;
+	m->ctr[w].deletes++;
+	return 0;
+}
+
+void
+rl_bpf_map_counters_sum(const struct rl_bpf_map *m, struct rl_bpf_map_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < m->n_workers; w++) {
+		const struct rl_bpf_map_counters *c = &m->ctr[w];
+
+		/* Each line is its worker's; a read may be one increment behind. */
+		out->lookups += __atomic_load_n(&c->lookups, __ATOMIC_RELAXED);
+		out->hits += __atomic_load_n(&c->hits, __ATOMIC_RELAXED);
+		out->updates += __atomic_load_n(&c->updates, __ATOMIC_RELAXED);
+		out->deletes += __atomic_load_n(&c->deletes, __ATOMIC_RELAXED);
+		out->full += __atomic_load_n(&c->full, __ATOMIC_RELAXED);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -814,6 +1085,12 @@ fill(struct rl_bpf_map *m, bool check, char *err, size_t errlen)
 		goto out;
 	}
 	rc = check ? 0 : rl_bpf_map_change(m, ent, (unsigned)n, false, err, errlen);
+	if (rc == 0 && !check) {
+		/* Kept for the next version's carry: what changed in the file since. */
+		m->fent = ent;
+		m->n_fent = (uint32_t)n;
+		ent = NULL;
+	}
 	if (rc != 0) {
 		char why[512];
 
@@ -834,7 +1111,7 @@ out:
 /* Check one declaration (its node n) and create the map. */
 static struct rl_bpf_map *
 declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir,
-		const struct rl_bpf_maps *maps)
+		unsigned n_workers, const struct rl_bpf_maps *maps)
 {
 	struct rl_bpf_map *m;
 
@@ -867,10 +1144,16 @@ declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
-	if (m == NULL) {
+	if (m != NULL) {
+		m->n_workers = n_workers;
+		m->ctr = aligned_alloc(64, n_workers * sizeof(*m->ctr));
+	}
+	if (m == NULL || m->ctr == NULL) {
 		vg_yaml_err(y, n, "out of memory");
+		free(m);
 		return NULL;
 	}
+	memset(m->ctr, 0, n_workers * sizeof(*m->ctr));
 	snprintf(m->name, sizeof(m->name), "%s", d->name);
 	m->kind = (enum rl_bpf_map_kind)d->kind;
 	m->key = m->kind == RL_BPF_MAP_LPM ? RL_BPF_KEY_PREFIX
@@ -885,6 +1168,7 @@ declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir
 			m->file = NULL;
 		if (m->file == NULL) {
 			vg_yaml_err(y, n, "out of memory");
+			free(m->ctr);
 			free(m);
 			return NULL;
 		}
@@ -893,7 +1177,8 @@ declare(struct vg_yaml *y, yaml_node_t *n, const struct decl *d, const char *dir
 }
 
 int
-rl_bpf_maps_load(const char *obj, bool check, struct rl_bpf_maps **out, char *err, size_t errlen)
+rl_bpf_maps_load(const char *obj, unsigned n_workers, bool check, struct rl_bpf_maps **out,
+		char *err, size_t errlen)
 {
 	char path[1024], dirbuf[1024];
 	struct vg_diag diag;
@@ -954,7 +1239,7 @@ rl_bpf_maps_load(const char *obj, bool check, struct rl_bpf_maps **out, char *er
 		struct rl_bpf_map *m = NULL;
 
 		if (vg_yaml_map(&y, it, "the map", decl_fields, &d) == 0)
-			m = declare(&y, it, &d, dir, maps);
+			m = declare(&y, it, &d, dir, RTE_MAX(n_workers, 1u), maps);
 		free(d.file);
 		if (m != NULL)
 			maps->m[maps->n++] = m;

@@ -54,6 +54,21 @@ struct rl_bpf_map_entry {
 struct rl_bpf_map;
 struct rte_rcu_qsbr;
 
+/*
+ * A map's helper calls, per worker (each worker writes its own line, no atomics; the sum is
+ * read with relaxed loads, so it may be a few increments behind). lookups: vg_map_lpm4,
+ * vg_map_lpm and vg_map_lookup on this map; hits: those that found a value; updates and
+ * deletes: vg_map_update and vg_map_delete that changed the map; full: updates refused because
+ * the map was full. The API's changes and the files are not counted.
+ */
+struct rl_bpf_map_counters {
+	uint64_t lookups;
+	uint64_t hits;
+	uint64_t updates;
+	uint64_t deletes;
+	uint64_t full;
+} __attribute__((aligned(64)));
+
 /* A program's maps, in the order of their declaration (a program names a map by its index). */
 struct rl_bpf_maps {
 	unsigned n;
@@ -71,14 +86,15 @@ void rl_bpf_maps_set_qsbr(struct rte_rcu_qsbr *v);
 void rl_bpf_maps_path(const char *obj, char *buf, size_t len);
 
 /*
- * Read obj's companion file if there is one, create its maps and fill them from the files it
- * names. Returns 0 with *out NULL (no companion file) or the maps; or -errno with err filled
- * (file:line:column and the reason). Needs the EAL (maps live in DPDK memory), unless check:
- * then the declarations and the files' entries are checked and no table is made: only the
- * maps' declarations may be read (`vigild --check-bpf`), no entry changed or looked up.
+ * Read obj's companion file if there is one, create its maps (with counters for n_workers
+ * workers) and fill them from the files it names. Returns 0 with *out NULL (no companion file) or
+ * the maps; or -errno with err filled (file:line:column and the reason). Needs the EAL (maps live
+ * in DPDK memory), unless check: then the declarations and the files' entries are checked and no
+ * table is made: only the maps' declarations may be read (`vigild --check-bpf`), no entry changed
+ * or looked up.
  */
-int rl_bpf_maps_load(
-		const char *obj, bool check, struct rl_bpf_maps **out, char *err, size_t errlen);
+int rl_bpf_maps_load(const char *obj, unsigned n_workers, bool check, struct rl_bpf_maps **out,
+		char *err, size_t errlen);
 
 /* Free maps no worker uses any more. NULL is a no-op. */
 void rl_bpf_maps_free(struct rl_bpf_maps *maps);
@@ -123,12 +139,33 @@ int rl_bpf_map_check(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *
 void rl_bpf_map_walk(const struct rl_bpf_map *m,
 		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg);
 
-/* The helpers' work (any worker). VG_BPF_MAP_NONE when absent, or for a map of another kind. */
-uint64_t rl_bpf_map_lpm(
-		const struct rl_bpf_maps *maps, uint64_t id, unsigned family, const uint8_t *addr);
-uint64_t rl_bpf_map_lookup(const struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1);
-uint64_t rl_bpf_map_update(
-		struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1, uint64_t value);
-uint64_t rl_bpf_map_delete(struct rl_bpf_maps *maps, uint64_t id, uint64_t k0, uint64_t k1);
+/*
+ * Carry the entries of from, a map of the version in force, into to, the same map (name) of a
+ * version not published yet (no worker reads it), which holds what its file gave. to ends up
+ * with from's entries as they are now (the files', the API's and the programs' own), with the
+ * change of the file since from loaded applied on top: keys its old file had and its new file
+ * has not are removed, and keys the new file adds or gives another value are put. Control
+ * only (from's lpm entries are control's; from's hash map is read under its writers' lock, so
+ * a program's write to from after this call is not in to). Returns 0; -EXDEV when the two are
+ * not the same kind of map (kind, lpm family, hash key type), -ENOSPC when the result would
+ * not fit to's max_entries (or its lpm groups), -ENOMEM: on error to holds what its file gave,
+ * as before the call (except after -ENOMEM in the middle of an lpm change: then some of the
+ * entries), with err saying why.
+ */
+int rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size_t errlen);
+
+/* The helpers' work on worker w (any worker). VG_BPF_MAP_NONE when absent, or for a map of
+ * another kind. */
+uint64_t rl_bpf_map_lpm(const struct rl_bpf_maps *maps, unsigned w, uint64_t id, unsigned family,
+		const uint8_t *addr);
+uint64_t rl_bpf_map_lookup(
+		const struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0, uint64_t k1);
+uint64_t rl_bpf_map_update(struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0,
+		uint64_t k1, uint64_t value);
+uint64_t rl_bpf_map_delete(
+		struct rl_bpf_maps *maps, unsigned w, uint64_t id, uint64_t k0, uint64_t k1);
+
+/* The sum of m's counters over the workers. */
+void rl_bpf_map_counters_sum(const struct rl_bpf_map *m, struct rl_bpf_map_counters *out);
 
 #endif /* RL_BPF_MAP_H */

@@ -513,12 +513,14 @@ rl_snapshot_free(struct rl_snapshot *s)
 			free((char *)(uintptr_t)ri->inspect[k]);
 		free((void *)(uintptr_t)ri->inspect);
 		free((char *)(uintptr_t)ri->bpf);
+		free((char *)(uintptr_t)ri->bpf_upload);
 		rl_bpf_free(ri->prog);
 	}
 	free(s->rules);
 	for (unsigned i = 0; s->pre != NULL && i < s->n_pre; i++) {
 		free((char *)(uintptr_t)s->pre[i].name);
 		free((char *)(uintptr_t)s->pre[i].bpf);
+		free((char *)(uintptr_t)s->pre[i].bpf_upload);
 		rl_bpf_free(s->pre[i].prog);
 	}
 	free(s->pre);
@@ -582,6 +584,7 @@ fill_rules(struct rl_snapshot *s, const struct rl_policy *p, const uint64_t *cou
 		ri->inspect = (const char *const *)insp;
 		ri->n_inspect = r->n_inspect;
 		ri->bpf = xstrdup(r->bpf, &fail);
+		ri->bpf_upload = xstrdup(r->bpf_upload, &fail);
 		ri->file = s->file;
 		ri->line = r->line;
 		ri->col = r->col;
@@ -611,6 +614,7 @@ fill_prefilters(struct rl_snapshot *s, const struct rl_policy *p)
 
 		pi->name = xstrdup(pf->name, &fail);
 		pi->bpf = xstrdup(pf->bpf, &fail);
+		pi->bpf_upload = xstrdup(pf->bpf_upload, &fail);
 		pi->in_any = pf->in_any;
 		pi->in_ports = pf->in_ports;
 		pi->line = pf->line;
@@ -975,4 +979,77 @@ rl_policy_check(const char *path, const struct rl_env *env, FILE *out)
 	rl_policy_free(p);
 	vg_diag_free(&d);
 	return 0;
+}
+
+struct rl_bpf_prog *
+rl_snapshot_program(const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre)
+{
+	*pre = i >= s->n_rules;
+	if (i < s->n_rules) {
+		*owner = s->rules[i].name;
+		return s->rules[i].prog;
+	}
+	if (i - s->n_rules < s->n_pre) {
+		*owner = s->pre[i - s->n_rules].name;
+		return s->pre[i - s->n_rules].prog;
+	}
+	return NULL;
+}
+
+/* The map named name in from: of the program of the same owner (rule or pre-filter of that
+ * name) if it has one, else of the first program that declares one. */
+static struct rl_bpf_map *
+counterpart(const struct rl_snapshot *from, const char *owner, bool pre, const char *name)
+{
+	struct rl_bpf_map *any = NULL;
+
+	for (unsigned i = 0; i < from->n_rules + from->n_pre; i++) {
+		const char *o;
+		bool p;
+		struct rl_bpf_prog *prog = rl_snapshot_program(from, i, &o, &p);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {
+			if (strcmp(rl_bpf_map_name(ms->m[k]), name) != 0)
+				continue;
+			if (p == pre && strcmp(o, owner) == 0)
+				return ms->m[k];
+			if (any == NULL)
+				any = ms->m[k];
+		}
+	}
+	return any;
+}
+
+unsigned
+rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot *from,
+		void (*report)(void *arg, const char *owner, bool pre, const char *map, int rc,
+				const char *err),
+		void *arg)
+{
+	unsigned carried = 0;
+
+	if (to == NULL || from == NULL)
+		return 0;
+	for (unsigned i = 0; i < to->n_rules + to->n_pre; i++) {
+		const char *owner;
+		bool pre;
+		struct rl_bpf_prog *prog = rl_snapshot_program(to, i, &owner, &pre);
+		struct rl_bpf_maps *ms = prog != NULL ? rl_bpf_maps(prog) : NULL;
+
+		for (unsigned k = 0; ms != NULL && k < ms->n; k++) {
+			struct rl_bpf_map *old =
+					counterpart(from, owner, pre, rl_bpf_map_name(ms->m[k]));
+			char err[512];
+			int rc;
+
+			if (old == NULL)
+				continue;
+			rc = rl_bpf_map_carry(ms->m[k], old, err, sizeof(err));
+			carried += rc == 0;
+			if (report != NULL)
+				report(arg, owner, pre, rl_bpf_map_name(ms->m[k]), rc, err);
+		}
+	}
+	return carried;
 }

@@ -49,6 +49,7 @@ struct rl_rule_info {
 	uint64_t inspect_groups;
 	const char *bpf;	  /* rte_bpf program path, or NULL */
 	struct rl_bpf_prog *prog; /* loaded from bpf at compile time, or NULL */
+	const char *bpf_upload;	  /* NAME when the policy wrote bpf: upload:NAME, else NULL */
 	const char *file;
 	unsigned line, col;
 	uint32_t n_acl; /* rte_acl rules this rule became (both families) */
@@ -62,6 +63,7 @@ struct rl_prefilter_info {
 	bool in_any;
 	uint32_t in_ports; /* bit i: ingress port i (when !in_any) */
 	struct rl_bpf_prog *prog;
+	const char *bpf_upload; /* NAME when the policy wrote bpf: upload:NAME, else NULL */
 	unsigned line, col;
 };
 
@@ -111,6 +113,27 @@ const struct rl_prefilter_info *rl_snapshot_prefilter(const struct rl_snapshot *
 
 const struct rl_bpf_prog *rl_snapshot_port_prefilter(
 		const struct rl_snapshot *s, uint16_t port, uint32_t *idx);
+
+/*
+ * The eBPF program slot i of s, i from 0 to n_rules + n_prefilters - 1: rules' first, then
+ * pre-filters'; *owner is the rule's or pre-filter's name, *pre whether it is a pre-filter.
+ * NULL when that rule has no program (or i is past them).
+ */
+struct rl_bpf_prog *rl_snapshot_program(
+		const struct rl_snapshot *s, unsigned i, const char **owner, bool *pre);
+
+/*
+ * Carry the eBPF maps of from (the version in force) into to (compiled, not published yet):
+ * each map of a program of to that has a counterpart in from (a map of the same name, of the
+ * rule or pre-filter of the same name if it declares one, else of the first program that does)
+ * starts with that map's entries (rl_bpf_map_carry). report (may be NULL) hears of each such map:
+ * rc 0 carried, else why not (to's map then holds what its file gave). Control only, between
+ * compiling to and publishing it. Returns how many maps were carried.
+ */
+unsigned rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot *from,
+		void (*report)(void *arg, const char *owner, bool pre, const char *map, int rc,
+				const char *err),
+		void *arg);
 
 /* Rule idx (0 .. n_rules - 1), or NULL. */
 const struct rl_rule_info *rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx);

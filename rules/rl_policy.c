@@ -235,11 +235,13 @@ rl_policy_free(struct rl_policy *p)
 			free(r->inspect[k]);
 		free(r->inspect);
 		free(r->bpf);
+		free(r->bpf_upload);
 	}
 	free(p->rules);
 	for (unsigned i = 0; i < p->n_pre; i++) {
 		free(p->pre[i].name);
 		free(p->pre[i].bpf);
+		free(p->pre[i].bpf_upload);
 	}
 	free(p->pre);
 	for (unsigned i = 0; i < p->n_sets; i++) {

@@ -159,7 +159,8 @@ struct rl_rule {
 	bool dry_run;
 	char **inspect; /* signature group names */
 	unsigned n_inspect;
-	char *bpf; /* rte_bpf program path (reserved), may be NULL */
+	char *bpf;	  /* rte_bpf program path (reserved), may be NULL */
+	char *bpf_upload; /* NAME when bpf was written upload:NAME, else NULL */
 };
 
 /*
@@ -171,6 +172,7 @@ struct rl_prefilter {
 	bool in_any;	   /* every port */
 	uint32_t in_ports; /* bit i: ingress port i (when !in_any) */
 	char *bpf;	   /* the program's path (relative ones made relative to the policy) */
+	char *bpf_upload;  /* NAME when bpf was written upload:NAME, else NULL */
 	unsigned line, col;
 };
 

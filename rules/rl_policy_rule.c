@@ -665,7 +665,12 @@ f_bpf(struct vg_yaml *y, yaml_node_t *v, const char *key, void *obj)
 	}
 	if (strncmp(s, "sha256:", 7) == 0 || strncmp(s, "upload:", 7) == 0) {
 		c->r->bpf = upload_path(c, v, key, s);
-		return c->r->bpf != NULL ? 0 : -EINVAL;
+		if (c->r->bpf == NULL)
+			return -EINVAL;
+		/* Kept so that a rollback of the name knows this policy follows it. */
+		if (s[0] == 'u' && (c->r->bpf_upload = strdup(s + 7)) == NULL)
+			oom(c->ld);
+		return 0;
 	}
 	/* Relative paths are relative to the policy file, so that a policy and its programs move
 	 * together. */
@@ -1036,6 +1041,7 @@ parse_prefilter(struct ld *ld, yaml_node_t *n, unsigned idx, uint32_t *taken)
 	(void)vg_yaml_map(ld->y, n, label, prefilter_fields, &c);
 	if (ld->y->errors > before || c.bad) {
 		free(r.bpf);
+		free(r.bpf_upload);
 		return;
 	}
 	ports = r.in_any ? UINT32_MAX : r.in_ports;
@@ -1044,6 +1050,7 @@ parse_prefilter(struct ld *ld, yaml_node_t *n, unsigned idx, uint32_t *taken)
 	if (ports & *taken) {
 		rerr(&c, n, "a port has a pre-filter already (one per ingress port)");
 		free(r.bpf);
+		free(r.bpf_upload);
 		return;
 	}
 	*taken |= ports;
@@ -1051,11 +1058,14 @@ parse_prefilter(struct ld *ld, yaml_node_t *n, unsigned idx, uint32_t *taken)
 	pf->in_any = r.in_any;
 	pf->in_ports = r.in_ports;
 	pf->bpf = r.bpf;
+	pf->bpf_upload = r.bpf_upload;
 	pf->line = vg_yaml_line(n);
 	pf->col = vg_yaml_col(n);
 	if (pf->name == NULL) {
 		oom(ld);
 		free(pf->bpf);
+		free(pf->bpf_upload);
+		pf->bpf = pf->bpf_upload = NULL;
 		return;
 	}
 	p->n_pre++;

@@ -9,6 +9,7 @@ Every test is a function below; a failed check names what was sent and what came
 status: 0 all passed, 1 a test failed, 77 skipped (not root: EAL needs it).
 """
 import argparse
+import base64
 import copy
 import hashlib
 import json
@@ -1447,7 +1448,8 @@ def vigilctl(v, ctx):
 @test
 def bpf_program_upload(v, ctx):
     """Upload (checked by the loader, kept by SHA-256), versions, use from a policy by sha and by
-    name, rollback of a name, refusals that keep nothing, roles and audit."""
+    name, rollback of a name (in force at once), removal (refused while in use), refusals that
+    keep nothing, roles and audit."""
     bdir = ctx.get("bpf_dir")
     if not bdir or not os.path.exists(os.path.join(bdir, "pass.o")):
         print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
@@ -1461,8 +1463,11 @@ def bpf_program_upload(v, ctx):
 
     # Refusals keep nothing: the wrong type, an empty body, not ELF, the validator's and
     # vigild's own refusals, a bad name, a viewer or an operator.
-    expect(v.request("POST", url, "admin", obj["pass"], "application/json"), 415,
-           "unsupported_media_type")
+    r = expect(v.request("POST", url, "admin", obj["pass"], "text/plain"), 415,
+               "unsupported_media_type")
+    check(r.json["details"]["accepted"] == ["application/octet-stream", "application/json"],
+          "the 415 says what is accepted", r)
+    expect(v.request("POST", url, "admin", obj["pass"], "application/json"), 400)  # no JSON
     expect(v.request("POST", url, "admin", b"", bin_), 400)
     r = expect(v.request("POST", url, "admin", b"\x7fELF but not really", bin_), 422,
                "validation_failed")
@@ -1534,21 +1539,59 @@ def bpf_program_upload(v, ctx):
     check(expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"][0]["file"]
           .endswith(f"/{sha['prefilter_bogon']}.o"), "the refusals changed nothing")
 
-    # Rollback of the name: the next compile of the policy runs the earlier upload.
+    # Rollback of the name: in force at once, the policy that follows it compiled again.
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "operator",
                      {"sha256": sha["pass"]}), 403, "forbidden")
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                      {"sha256": "f" * 64}), 404, "not_found")
     expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                      {"sha256": "xyz"}), 400)
+    epoch = expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"]
     r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
                          {"sha256": sha["pass"]}), 200)
     check(r.json["sha256"] == sha["pass"] and r.json["current"] is True, "rolled back", r)
+    check(r.json["policy"]["recompiled"] is True and r.json["policy"]["unchanged"] is False,
+          "the policy that follows the name was compiled again", r)
+    pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
+    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the rolled-back upload runs at once", pf)
+    pol = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    check(pol["epoch"] > epoch and pol["source"] == f"bpf-rollback:edge by {NAMES['admin']}"
+          and pol["text"] == text, "a new version of the same text, named after the rollback",
+          pol)
     r = expect(v.get(url + "?name=edge", "viewer"), 200)
     check([x["current"] for x in r.json["items"]] == [False, True], "the older is current", r)
-    expect(v.request("PUT", "/api/v1/policy", "admin", text + "# again\n", "application/yaml"), 200)
+    # Again: the policy runs that object already, nothing is compiled.
+    r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                         {"sha256": sha["pass"]}), 200)
+    check(r.json["policy"] == {"recompiled": False}, "nothing to compile", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] == pol["epoch"],
+          "no new version", r)
+    # A rollback the policy refuses (the earlier object is gone from the folder, as after a
+    # disk problem) is a 422 and changes nothing: the name means what it meant.
+    pdir = os.path.join(v.work, "bpf-programs")
+    os.rename(os.path.join(pdir, sha["prefilter_bogon"] + ".o"),
+              os.path.join(pdir, "aside.o"))
+    try:
+        r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                             {"sha256": sha["prefilter_bogon"]}), 422, "validation_failed")
+    finally:
+        os.rename(os.path.join(pdir, "aside.o"),
+                  os.path.join(pdir, sha["prefilter_bogon"] + ".o"))
+    check("does not compile" in r.json["message"] and "no program was uploaded as 'edge'"
+          in r.json["message"] and f"still means {sha['pass']}" in r.json["message"],
+          "says why and what the name still means", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    check([x["current"] for x in r.json["items"]] == [False, True], "the name did not move", r)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] == pol["epoch"],
+          "the refused rollback changed nothing in force", r)
     pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
-    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the rolled-back upload runs", pf)
+    check(pf[0]["file"].endswith(f"/{sha['pass']}.o"), "the program in force stays", pf)
+    # Forward again (the newer one), in force at once too.
+    r = expect(v.request("POST", "/api/v1/bpf/programs/edge/rollback", "admin",
+                         {"sha256": sha["prefilter_bogon"]}), 200)
+    check(r.json["policy"]["recompiled"] is True, "compiled again", r)
+    pf = expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"]
+    check(pf[0]["file"].endswith(f"/{sha['prefilter_bogon']}.o"), "the newer upload runs", pf)
 
     # Audited, refusals included.
     items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
@@ -1559,7 +1602,139 @@ def bpf_program_upload(v, ctx):
               for a in items), "the refused upload audited", items[:8])
     check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "200"
               and sha["pass"] in a["detail"] for a in items), "the rollback audited", items[:8])
+    check(any(a["action"] == "POST /api/v1/bpf/programs/edge/rollback" and a["result"] == "422"
+              for a in items), "the refused rollback audited", items[:8])
+
+    # DELETE: refused while the policy in force runs the upload, then removed; the name moves to
+    # its other upload, then goes.
+    dele = "/api/v1/bpf/programs/"
+    expect(v.request("DELETE", dele + sha["pass"], "operator"), 403, "forbidden")
+    expect(v.request("DELETE", dele + "xyz", "admin"), 400)
+    expect(v.request("DELETE", dele + "f" * 64, "admin"), 404, "not_found")
+    r = expect(v.request("DELETE", dele + sha["pass"], "admin"), 409, "conflict")
+    check("in use by the policy in force (rule 'dns')" in r.json["message"], "names the rule", r)
+    r = expect(v.request("DELETE", dele + sha["prefilter_bogon"], "admin"), 409, "conflict")
+    check("(prefilter 'edge')" in r.json["message"], "names the pre-filter", r)
+    pdir = os.path.join(v.work, "bpf-programs")
+    check(os.path.exists(os.path.join(pdir, sha["pass"] + ".o")), "a refusal removed nothing")
     expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+    r = expect(v.request("DELETE", dele + sha["prefilter_bogon"], "admin"), 200)
+    check(r.json["deleted"] is True and r.json["sha256"] == sha["prefilter_bogon"]
+          and r.json["names"] == [{"name": "edge", "now": sha["pass"]}],
+          "removed; edge means its other upload", r)
+    r = expect(v.get(url + "?name=edge", "viewer"), 200)
+    check([(x["sha256"], x["current"]) for x in r.json["items"]] == [(sha["pass"], True)],
+          "one upload left, current", r)
+    r = expect(v.request("DELETE", dele + sha["pass"], "admin"), 200)
+    check(r.json["names"] == [{"name": "edge", "now": None}], "the name went with the last", r)
+    check(expect(v.get(url + "?name=edge", "viewer"), 200).json["items"] == [], "none left")
+    check(not os.path.exists(os.path.join(pdir, sha["pass"] + ".o"))
+          and not os.path.exists(os.path.join(pdir, sha["pass"] + ".json"))
+          and not os.path.lexists(os.path.join(pdir, "names", "edge.o")), "the files are gone")
+    expect(v.request("DELETE", dele + sha["pass"], "admin"), 404, "not_found")
+    # A policy naming it is refused now, with the reason.
+    r = expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 422)
+    check("no program was uploaded as" in r.body, "a policy naming a removed upload", r)
+    # The store writes the audit log in batches: wait for the last removal's row.
+    for _ in range(50):
+        items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
+        if any(a["action"] == f"DELETE /api/v1/bpf/programs/{sha['pass']}"
+               and a["result"] == "200" for a in items):
+            break
+        time.sleep(0.1)
+    check(any(a["action"] == f"DELETE /api/v1/bpf/programs/{sha['pass']}" and a["result"] == "200"
+              for a in items), "the removal audited",
+          [a for a in items if "DELETE" in a["action"]][:3])
+    check(any(a["action"].startswith("DELETE /api/v1/bpf/programs/") and a["result"] == "409"
+              for a in items), "the refusal audited", items[:8])
+
+
+@test
+def bpf_program_maps(v, ctx):
+    """An upload that brings its maps declaration (JSON: the object in base64 and the YAML): a
+    program that calls the map helpers is refused without it, a declaration that names a file
+    or that the loader refuses is refused, the same object with other maps is a 409; a policy
+    runs it with its maps, filled through the maps API; removed with its declaration."""
+    bdir = ctx.get("bpf_dir")
+    if not bdir or not os.path.exists(os.path.join(bdir, "port_knock.o")):
+        print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
+        return
+    obj = open(os.path.join(bdir, "port_knock.o"), "rb").read()
+    sha = hashlib.sha256(obj).hexdigest()
+    b64 = base64.b64encode(obj).decode()
+    url = "/api/v1/bpf/programs"
+    bin_ = "application/octet-stream"
+    decl = ("maps:\n  - {name: knock_config, kind: hash, key: u64, max_entries: 8}\n"
+            "  - {name: knock_state, kind: hash, key: addr, max_entries: 4096}\n")
+    before = expect(v.get(url, "viewer"), 200).json["items"]
+
+    # Refusals keep nothing.
+    r = expect(v.request("POST", url + "?name=knock", "admin", obj, bin_), 422, "validation_failed")
+    check("calls the map helpers but declares no map (send its maps declaration with it"
+          in r.json["message"], "needs its maps", r)
+    bad = decl.replace("max_entries: 8}", "max_entries: 8, file: /etc/passwd}")
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": bad}),
+               422, "validation_failed")
+    check("maps:2:" in r.json["message"] and "'file' is not for uploads" in r.json["message"],
+          "a declaration naming a file", r)
+    bad = decl.replace("kind: hash, key: addr", "kind: hash")
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": bad}),
+               422, "validation_failed")
+    check("upload: maps: maps:3:" in r.json["message"]
+          and "a hash map needs 'key: u64' or 'key: addr'" in r.json["message"]
+          and ".upload-" not in r.json["message"], "the loader's refusal, scratch names hidden", r)
+    expect(v.request("POST", url + "?name=knock", "admin", {"object": "not base64!"}), 400,
+           "invalid_body")
+    expect(v.request("POST", url + "?name=knock", "admin", {"maps": decl}), 400)
+    check(expect(v.get(url, "viewer"), 200).json["items"] == before, "refusals kept nothing")
+
+    # Validated, then kept with its maps; the same again changes nothing; other maps: 409.
+    r = expect(v.request("POST", url + "/validate", "operator", {"object": b64, "maps": decl}), 200)
+    check(r.json["sha256"] == sha and r.json["maps"] == ["knock_config", "knock_state"],
+          "validated with its maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": decl}), 201)
+    check(r.json["sha256"] == sha and r.json["maps"] == ["knock_config", "knock_state"]
+          and r.json["current"] is True, "kept with its maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", {"object": b64, "maps": decl}), 200)
+    check(r.json["unchanged"] is True, "the same again", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin",
+                         {"object": b64, "maps": decl.replace("4096", "16")}), 409, "conflict")
+    check("kept already with another maps declaration" in r.json["message"], "other maps", r)
+    r = expect(v.request("POST", url + "?name=knock", "admin", obj, bin_), 422)
+    check("send its maps declaration with it" in r.json["message"], "the object alone", r)
+
+    # A policy runs it by name: its maps are there, empty, and filled through the API.
+    cur = expect(v.get("/api/v1/policy", "viewer"), 200).json
+    text = POLICY.replace("    dport: [80, 443]\n    action: allow\n",
+                          "    dport: [80, 443]\n    action: allow\n    bpf: upload:knock\n")
+    expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 200)
+    items = expect(v.get("/api/v1/bpf/maps", "viewer"), 200).json["items"]
+    m = {x["name"]: x for x in items}
+    check(m["knock_config"]["rule"] == "web" and m["knock_config"]["count"] == 0
+          and m["knock_config"]["file"] is None
+          and m["knock_config"]["program"].endswith(f"/{sha}.o")
+          and m["knock_state"]["key"] == "addr", "the uploaded program's maps", items)
+    r = expect(v.request("PUT", "/api/v1/bpf/maps/knock_config/entries", "operator",
+                         {"entries": [{"key": k, "value": p} for k, p in
+                                      enumerate((7001, 7002, 7003, 22, 10))]}), 200)
+    check(r.json["count"] == 5 and r.json["rules"] == ["web"], "filled through the API", r)
+    # A new policy version (another text) starts with them: carried, not emptied.
+    epoch = expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"]
+    expect(v.request("PUT", "/api/v1/policy", "admin", text + "# again\n", "application/yaml"),
+           200)
+    check(expect(v.get("/api/v1/policy", "viewer"), 200).json["epoch"] > epoch, "a new version")
+    r = expect(v.get("/api/v1/bpf/maps/knock_config/entries", "viewer"), 200)
+    check(r.json["count"] == 5 and {"key": "3", "value": 22} in r.json["items"],
+          "the API's entries carried into the new version", r)
+
+    # Removed once no policy runs it, with its declaration.
+    expect(v.request("DELETE", f"{url}/{sha}", "admin"), 409, "conflict")
+    expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+    r = expect(v.request("DELETE", f"{url}/{sha}", "admin"), 200)
+    check(r.json["names"] == [{"name": "knock", "now": None}], "the name went with it", r)
+    pdir = os.path.join(v.work, "bpf-programs")
+    check(not os.path.exists(os.path.join(pdir, sha + ".maps.yaml"))
+          and not os.path.exists(os.path.join(pdir, sha + ".o")), "its files are gone")
 
 
 def main():

@@ -10,7 +10,11 @@
 #  3. a second address of A (10.77.0.3) is dropped; PUT it: its new flows pass; DELETE it: they
 #     are dropped again; without reloading the program (one policy version throughout);
 #  4. a bad request is a 400 naming the member and changes nothing; the changes are audited;
-#  5. SIGHUP compiles the policy again: the map is filled from its file again.
+#  5. SIGHUP compiles the policy again: the map keeps the API's entry, and takes the change made
+#     to its file meanwhile (docs/BPF.md, "Maps across versions");
+#  6. a pre-filter's map (allow_list.o on outside, maps gate4 and gate6) is changed through the
+#     API like a rule's: what it drops follows.
+# The map's counters (lookups, hits) follow the traffic, in the status and GET /bpf/maps.
 # Bounded: about 20 s (at most 40 s of traffic). BPF_DIR: the built objects (build/bpf).
 E2E_ID=${E2E_ID:-bpfm$$}
 source "$(dirname "$0")/lib.sh"
@@ -188,29 +192,97 @@ import json, sys
 sent = int(sys.argv[1])
 b = [p for p in json.load(sys.stdin)["bpf"] if p["name"] == "lan"][0]
 assert b["runs"] == sent + 15 and b["pass"] == sent + 5 and b["drop"] == 10, (sent, b)
-assert b["invalid"] == 0, b' "$sent" || fail "the counters are not what the traffic makes"
+assert b["invalid"] == 0, b
+# One lookup of allowed4 per run (IPv4 sources), a hit for each flow that passed.
+m = {x["map"]: x for x in b["maps"]}
+assert m["allowed4"]["lookups"] == b["runs"] and m["allowed4"]["hits"] == b["pass"], m
+assert m["allowed6"]["lookups"] == 0 and m["allowed4"]["updates"] == 0, m' "$sent" ||
+	fail "the counters are not what the traffic makes"
 
-# 5. A reload compiles the policy again: its maps are filled from their files again (the API's
-# changes last until then), on the reload thread.
+curl -s -H "Authorization: Bearer $TOKEN" "$API/bpf/maps" | /usr/bin/python3 -c '
+import json, sys
+sent = int(sys.argv[1])
+m = [x for x in json.load(sys.stdin)["items"] if x["name"] == "allowed4"][0]
+assert m["lookups"] == sent + 15 and m["hits"] == sent + 5, m' "$sent" ||
+	fail "GET /bpf/maps does not count the lookups"
+
+# 5. A reload compiles the policy again, on the reload thread: the map keeps the API's entry
+# (10.77.0.3) and takes what was added to its file meanwhile (10.77.0.5).
 st=$(api PUT "$MAP" '{"entries": [{"key": "10.77.0.3", "value": 7}]}')
 [[ $st == 200 ]] || fail "PUT 10.77.0.3 before the reload: $st"
+echo "  - {key: 10.77.0.5/32, value: 2}" >>"$WORK/progs/allow_list.v4.yaml"
 kill -HUP "$VIGILD_PID"
 for _ in $(seq 100); do
 	(($(grep -c "in force (epoch" "$WORK/vigild.log") == 2)) && break
 	sleep 0.05
 done
 (($(grep -c "in force (epoch" "$WORK/vigild.log") == 2)) || fail "the reload was not published"
-(($(map_count) == 1)) || fail "after the reload the map does not hold its file's entry alone"
-(($(phase reloaded 30030) == 0)) || fail "10.77.0.3 passed after the reload emptied it from the map"
-log "after SIGHUP the map holds its file's entries again"
+grep -q "rule 'lan': map allowed4 carried into the new version" "$WORK/vigild.log" ||
+	fail "the log does not say the map was carried"
+(($(map_count) == 3)) || fail "after the reload the map does not hold its 3 entries: $(map_count)"
+curl -s -H "Authorization: Bearer $TOKEN" "$MAP" | grep -q '"10.77.0.5/32"' ||
+	fail "after the reload the map lacks its file's new entry"
+(($(phase reloaded 30030) == 5)) || fail "10.77.0.3 (put through the API) was dropped after the reload"
+log "after SIGHUP the map keeps the API's entry and has its file's new one"
+# The version after the reload: its counters start at zero; the 5 datagrams from 10.77.0.3 ran
+# the program and passed.
+curl -s -H "Authorization: Bearer $TOKEN" "$API/status" | /usr/bin/python3 -c '
+import json, sys
+b = [p for p in json.load(sys.stdin)["bpf"] if p["name"] == "lan"][0]
+assert b["runs"] == 5 and b["pass"] == 5 and b["drop"] == 0 and b["invalid"] == 0, b
+m = {x["map"]: x for x in b["maps"]}
+assert m["allowed4"]["lookups"] == 5 and m["allowed4"]["hits"] == 5 and m["allowed4"]["count"] == 3, m
+print("e2e: after the reload allow_list ran %d times: %d pass" % (b["runs"], b["pass"]))' ||
+	fail "the counters after the reload are not what the traffic makes"
+
+# 6. A pre-filter's maps through the API: allow_list.o as a pre-filter on outside, its maps
+# renamed gate4 and gate6 (gate4 allows A's /24 from its file).
+cp "$BPF_DIR/allow_list.o" "$WORK/progs/gate.o"
+cat >"$WORK/progs/gate.maps.yaml" <<'YAML'
+maps:
+  - {name: gate4, kind: lpm, family: 4, max_entries: 16, file: gate.v4.yaml}
+  - {name: gate6, kind: lpm, family: 6, max_entries: 16}
+YAML
+printf 'entries:\n  - {key: 10.77.0.0/24, value: 1}\n' >"$WORK/progs/gate.v4.yaml"
+printf 'prefilter:\n  - {name: gate, in: outside, bpf: progs/gate.o}\n' >>"$WORK/policy.yaml"
+kill -HUP "$VIGILD_PID"
+for _ in $(seq 100); do
+	(($(grep -c "in force (epoch" "$WORK/vigild.log") == 3)) && break
+	sleep 0.05
+done
+(($(grep -c "in force (epoch" "$WORK/vigild.log") == 3)) || fail "the policy with the pre-filter was not published"
+curl -s -H "Authorization: Bearer $TOKEN" "$API/bpf/maps" | /usr/bin/python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+g = [x for x in items if x["name"] == "gate4"]
+assert len(g) == 1 and g[0]["prefilter"] == "gate" and "rule" not in g[0] and g[0]["count"] == 1, items
+assert [x["rule"] for x in items if x["name"] == "allowed4"] == ["lan"], items' ||
+	fail "GET /bpf/maps does not list the pre-filter's maps"
+(($(phase gated 30040) == 5)) || fail "10.77.0.3 did not pass the pre-filter that allows its /24"
+GATE=$API/bpf/maps/gate4/entries
+st=$(api PUT "$GATE" '{"entries": [{"key": "10.77.0.1", "value": 2}]}')
+[[ $st == 200 ]] || fail "PUT into the pre-filter's map: $st $(cat "$WORK/resp")"
+grep -q '"prefilters": *\["gate"\]' "$WORK/resp" || fail "the answer does not name the pre-filter: $(cat "$WORK/resp")"
+st=$(api DELETE "$GATE?keys=10.77.0.0/24")
+[[ $st == 200 ]] || fail "DELETE from the pre-filter's map: $st $(cat "$WORK/resp")"
+(($(phase gate_closed 30050) == 0)) || fail "10.77.0.3 passed the pre-filter after its /24 was deleted"
+st=$(api PUT "$GATE" '{"entries": [{"key": "10.9.0.1/16", "value": 1}]}')
+[[ $st == 400 ]] || fail "a bad entry for the pre-filter's map: $st, not 400"
+grep -q "(prefilter gate)" "$WORK/resp" || fail "the 400 does not name the pre-filter: $(cat "$WORK/resp")"
+log "the pre-filter's map changed through the API: 10.77.0.3 passed, then was dropped"
 e2e_stop_vigild
 /usr/bin/python3 - "$WORK/stats.json" <<'PY' || fail "the final counters are not what the traffic makes"
 import json, sys
-b = [p for p in json.load(open(sys.argv[1]))["bpf"] if p["name"] == "lan"][0]
-# The policy after the reload: its counters start at zero; the 5 datagrams from 10.77.0.3 ran
-# it and were dropped.
-assert b["runs"] == 5 and b["pass"] == 0 and b["drop"] == 5, b
-assert b["invalid"] == 0, b
-print("e2e: after the reload allow_list ran %d times: %d drop" % (b["runs"], b["drop"]))
+st = json.load(open(sys.argv[1]))
+b = [p for p in st["bpf"] if p["name"] == "lan"][0]
+g = [p for p in st["bpf_prefilters"] if p["name"] == "gate"][0]
+m = {x["map"]: x for x in g["maps"]}
+# The rule ran on the 5 that passed the pre-filter; the pre-filter dropped the 5 after (and
+# whatever IPv6 A's interface sent: gate6 is empty).
+assert b["runs"] == 5 and b["pass"] == 5, b
+assert g["drop"] >= 5 and m["gate4"]["lookups"] >= 10 and m["gate4"]["hits"] >= 5, g
+assert m["gate4"]["count"] == 1, m
+print("e2e: the pre-filter ran %d times: %d drop; gate4: %d lookups, %d hits" % (
+    g["runs"], g["drop"], m["gate4"]["lookups"], m["gate4"]["hits"]))
 PY
 log "PASS"

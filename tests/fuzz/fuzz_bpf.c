@@ -104,8 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < N_EX; i++) {
 		struct rl_bpf_run a = r, b = r;
-		uint64_t ri = rl_bpf_exec(progs[i][0], &a);
-		uint64_t rj = rl_bpf_exec(progs[i][1], &b);
+		uint64_t ri = rl_bpf_exec(progs[i][0], &a, 0);
+		uint64_t rj = rl_bpf_exec(progs[i][1], &b, 0);
 
 		if (ri != rj || !dp_bpf_rc_valid(ri)) {
 			fprintf(stderr, "fuzz_bpf: %s: interpreter %#llx, JIT %#llx\n", examples[i],

@@ -315,11 +315,20 @@ test_bpf_programs(void **state)
 	size_t len;
 	char *t = format("{\"bpf\": [{\"name\": \"dns\", \"runs\": 6, \"pass\": 4, \"drop\": 2, "
 			 "\"reject\": 0, \"allow\": 0, \"invalid\": 1, \"cached\": 3, "
-			 "\"alerts\": 2, \"cycles_per_run\": 12.5}]}",
+			 "\"alerts\": 2, \"cycles_per_run\": 12.5, \"maps\": [{\"map\": "
+			 "\"names\", \"lookups\": 7, \"hits\": 5, \"updates\": 2, "
+			 "\"deletes\": 1}, {\"map\": \"cfg\", \"lookups\": 3, \"hits\": 3, "
+			 "\"updates\": 0, \"deletes\": 0}]}]}",
 			&len);
 
 	(void)state;
 	assert_line(t, "vigil_bpf_runs_total{rule=\"dns\"} 6");
+	/* Its maps: one sample per (rule, map). */
+	assert_line(t, "vigil_bpf_map_lookups_total{rule=\"dns\",map=\"names\"} 7");
+	assert_line(t, "vigil_bpf_map_hits_total{rule=\"dns\",map=\"names\"} 5");
+	assert_line(t, "vigil_bpf_map_updates_total{rule=\"dns\",map=\"names\"} 2");
+	assert_line(t, "vigil_bpf_map_deletes_total{rule=\"dns\",map=\"names\"} 1");
+	assert_line(t, "vigil_bpf_map_lookups_total{rule=\"dns\",map=\"cfg\"} 3");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"pass\"} 4");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"drop\"} 2");
 	assert_line(t, "vigil_bpf_verdicts_total{rule=\"dns\",verdict=\"invalid\"} 1");
@@ -336,11 +345,16 @@ test_bpf_prefilters(void **state)
 	size_t len;
 	char *t = format("{\"bpf_prefilters\": [{\"name\": \"bogons\", \"in\": [\"a\"], "
 			 "\"runs\": 9, \"pass\": 5, \"drop\": 3, \"reject\": 1, \"allow\": 0, "
-			 "\"invalid\": 0, \"alerts\": 4, \"cycles_per_run\": 40.5}]}",
+			 "\"invalid\": 0, \"alerts\": 4, \"cycles_per_run\": 40.5, \"maps\": "
+			 "[{\"map\": \"gate4\", \"lookups\": 11, \"hits\": 6, \"updates\": 0, "
+			 "\"deletes\": 0}]}]}",
 			&len);
 
 	(void)state;
 	assert_line(t, "vigil_bpf_prefilter_runs_total{prefilter=\"bogons\"} 9");
+	assert_line(t, "vigil_bpf_prefilter_map_lookups_total{prefilter=\"bogons\",map=\"gate4\"} 11");
+	assert_line(t, "vigil_bpf_prefilter_map_hits_total{prefilter=\"bogons\",map=\"gate4\"} 6");
+	assert_null(strstr(t, "vigil_bpf_map_lookups_total{"));
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"pass\"} 5");
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"drop\"} 3");
 	assert_line(t, "vigil_bpf_prefilter_verdicts_total{prefilter=\"bogons\",verdict=\"reject\"} 1");

@@ -84,24 +84,24 @@ test_allow_private(void **state)
 		struct rl_bpf_run r;
 
 		ctx4(&r, "192.0.2.1", "10.9.8.7", 6, 1000, 443);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE);
 		ctx4(&r, "192.0.2.1", "172.31.255.1", 6, 1000, 443);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE);
 		ctx4(&r, "192.0.2.1", "172.32.0.1", 6, 1000, 443);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_DROP | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_DROP | VG_BPF_CACHE);
 		/* A reply: the initiator's destination is this packet's source. */
 		ctx4(&r, "192.168.1.1", "8.8.8.8", 6, 443, 1000);
 		r.ctx.dir = 1;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE);
 		r.ctx.dir = 0;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_DROP | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_DROP | VG_BPF_CACHE);
 		r.ctx.family = 6;
 		memset(r.ctx.dst, 0, 16);
 		r.ctx.dst[0] = 0xfd;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE);
 		r.ctx.dst[0] = 0x20;
 		r.ctx.dst[1] = 0x01;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_DROP | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_DROP | VG_BPF_CACHE);
 		rl_bpf_free(p);
 	}
 }
@@ -147,24 +147,24 @@ test_dns_qname(void **state)
 		struct rl_bpf_run r;
 
 		dns_frame(f, "www.example.com", &r);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS);
 		/* 52 bytes pass, 53 do not (alert 53). */
 		memset(name, 'c', 40);
 		strcpy(name + 40, ".example.com");
 		dns_frame(f, name, &r);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS);
 		strcpy(name + 40, ".example.comm");
 		dns_frame(f, name, &r);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_DROP | VG_BPF_ALERT(53));
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_DROP | VG_BPF_ALERT(53));
 		/* A name running off the frame is not a plain query name. */
 		dns_frame(f, "www.example.com", &r);
 		r.len = 14 + 20 + 8 + 12 + 6;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_DROP | VG_BPF_ALERT(53));
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_DROP | VG_BPF_ALERT(53));
 		/* Not DNS: cached pass. An answer (from port 53): pass, run again. */
 		ctx4(&r, "10.1.1.1", "10.2.2.80", 6, 40000, 80);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE);
 		ctx4(&r, "10.2.2.53", "10.1.1.1", 17, 53, 5353);
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), VG_BPF_PASS);
 		rl_bpf_free(p);
 	}
 }
@@ -183,9 +183,9 @@ test_sampler_symmetric(void **state)
 		snprintf(dst, sizeof(dst), "10.2.%u.%u", k / 200, k % 200 + 1);
 		ctx4(&a, "10.1.1.1", dst, 17, (uint16_t)(30000 + k), 9000);
 		ctx4(&b, dst, "10.1.1.1", 17, 9000, (uint16_t)(30000 + k));
-		uint64_t va = rl_bpf_exec(p, &a);
+		uint64_t va = rl_bpf_exec(p, &a, 0);
 
-		assert_int_equal(va, rl_bpf_exec(p, &b)); /* both directions choose alike */
+		assert_int_equal(va, rl_bpf_exec(p, &b, 0)); /* both directions choose alike */
 		if (va & VG_BPF_ALERT_FLAG) {
 			assert_int_equal(va, VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1) |
 							     VG_BPF_ALERT(7));
@@ -277,7 +277,7 @@ run_src(struct rl_bpf_prog *p, const char *src)
 	} else {
 		ctx4(&r, src, "10.2.2.2", 6, 1000, 443);
 	}
-	return rl_bpf_exec(p, &r);
+	return rl_bpf_exec(p, &r, 0);
 }
 
 static void
@@ -304,7 +304,8 @@ test_allow_list(void **state)
 		/* A reply: the initiator is this packet's destination. */
 		ctx4(&r, "8.8.8.8", "10.1.9.9", 6, 443, 1000);
 		r.ctx.dir = 1;
-		assert_int_equal(rl_bpf_exec(p, &r), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+		assert_int_equal(
+				rl_bpf_exec(p, &r, 0), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
 
 		/* Changes are in force at the next run, without reloading the program. */
 		put(m4, "192.0.2.0/24", 9, false, 0);
@@ -369,7 +370,7 @@ knock(struct rl_bpf_prog *p, const char *src, uint16_t dport, uint64_t t_s)
 	struct rl_bpf_run r;
 
 	syn(&r, src, dport, t_s);
-	return rl_bpf_exec(p, &r);
+	return rl_bpf_exec(p, &r, 0);
 }
 
 static void
@@ -422,7 +423,7 @@ test_port_knock(void **state)
 		 */
 		syn(&r, "10.1.1.5", 22, 40);
 		r.ctx.tcp_flags = 0x10;
-		assert_int_equal(rl_bpf_exec(p, &r), pass);
+		assert_int_equal(rl_bpf_exec(p, &r, 0), pass);
 		/* Reconfigured through the map (as the API does): the protected port is now 2222.
 		 */
 		put(map_named(p, "knock_config"), "3", 2222, false, 0);
@@ -468,10 +469,11 @@ test_map_parse(void **state)
 	rl_bpf_map_key_text(st, &e, k, sizeof(k));
 	assert_string_equal(k, "2001:db8::1");
 	/* Helpers on an undeclared id or a map of the other kind: "none". */
-	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 2, 0, 0) == VG_BPF_MAP_NONE);
-	assert_true(rl_bpf_map_lpm(rl_bpf_maps(p), 0, 4, e.addr) == VG_BPF_MAP_NONE);
-	assert_true(rl_bpf_map_lookup(rl_bpf_maps(a), 0, 0, 0) == VG_BPF_MAP_NONE);
-	assert_true(rl_bpf_map_update(rl_bpf_maps(p), 1, 1, 2, VG_BPF_MAP_NONE) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 0, 2, 0, 0) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_lpm(rl_bpf_maps(p), 0, 0, 4, e.addr) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(a), 0, 0, 0, 0) == VG_BPF_MAP_NONE);
+	assert_true(rl_bpf_map_update(rl_bpf_maps(p), 0, 1, 1, 2, VG_BPF_MAP_NONE) ==
+			VG_BPF_MAP_NONE);
 	rl_bpf_free(p);
 	rl_bpf_free(a);
 }
@@ -494,17 +496,17 @@ test_map_reuse(void **state)
 
 		for (unsigned round = 0; round < 3; round++) {
 			for (uint64_t i = 0; i < 4096; i++)
-				if (rl_bpf_map_update(ms, 1, i, round, i) != 0)
+				if (rl_bpf_map_update(ms, 0, 1, i, round, i) != 0)
 					fail_msg("rcu %d round %u: update %" PRIu64 " failed", rcu,
 							round, i);
 			/* With RCU, rte_hash counts the slots awaiting their grace period too. */
 			if (!rcu)
 				assert_int_equal(rl_bpf_map_count(ms->m[1]), 4096);
-			assert_int_equal(rl_bpf_map_lookup(ms, 1, 7, round), 7);
+			assert_int_equal(rl_bpf_map_lookup(ms, 0, 1, 7, round), 7);
 			for (uint64_t i = 0; i < 4096; i++)
-				assert_int_equal(rl_bpf_map_delete(ms, 1, i, round), 0);
-			assert_true(rl_bpf_map_lookup(ms, 1, 7, round) == VG_BPF_MAP_NONE);
-			assert_true(rl_bpf_map_delete(ms, 1, 7, round) == VG_BPF_MAP_NONE);
+				assert_int_equal(rl_bpf_map_delete(ms, 0, 1, i, round), 0);
+			assert_true(rl_bpf_map_lookup(ms, 0, 1, 7, round) == VG_BPF_MAP_NONE);
+			assert_true(rl_bpf_map_delete(ms, 0, 1, 7, round) == VG_BPF_MAP_NONE);
 		}
 		rl_bpf_free(p);
 	}
@@ -533,10 +535,10 @@ write_keys(void *arg)
 	const struct writer *w = arg;
 
 	for (uint64_t i = 0; i < 2000; i++)
-		if (rl_bpf_map_update(w->ms, 1, w->base + i, 0, i) != 0)
+		if (rl_bpf_map_update(w->ms, 0, 1, w->base + i, 0, i) != 0)
 			return (void *)1;
 	for (uint64_t i = 1; i < 2000; i += 2)
-		if (rl_bpf_map_delete(w->ms, 1, w->base + i, 0) != 0)
+		if (rl_bpf_map_delete(w->ms, 0, 1, w->base + i, 0) != 0)
 			return (void *)2;
 	return NULL;
 }
@@ -569,9 +571,190 @@ test_map_writers(void **state)
 		assert_null(rc);
 	}
 	assert_int_equal(rl_bpf_map_count(map_named(p, "knock_state")), 2000);
-	assert_int_equal(rl_bpf_map_lookup(rl_bpf_maps(p), 1, (1u << 20) + 1998, 0), 1998);
-	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 1, 1999, 0) == VG_BPF_MAP_NONE);
+	assert_int_equal(rl_bpf_map_lookup(rl_bpf_maps(p), 0, 1, (1u << 20) + 1998, 0), 1998);
+	assert_true(rl_bpf_map_lookup(rl_bpf_maps(p), 0, 1, 1999, 0) == VG_BPF_MAP_NONE);
 	rl_bpf_free(p);
+}
+
+/* run_src as worker w. */
+static uint64_t
+run_src_on(struct rl_bpf_prog *p, const char *src, unsigned w)
+{
+	struct rl_bpf_run r;
+
+	ctx4(&r, src, "10.2.2.2", 6, 1000, 443);
+	return rl_bpf_exec(p, &r, w);
+}
+
+/* The helpers' calls are counted per worker and summed. */
+static void
+test_map_counters(void **state)
+{
+	struct rl_bpf_prog *p = load("allow_list", true), *k = load("port_knock", true);
+	struct rl_bpf_map_counters c;
+
+	(void)state;
+	assert_int_equal(run_src_on(p, "10.1.5.5", 0), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+	assert_int_equal(run_src_on(p, "10.1.5.6", 1), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+	assert_int_equal(run_src_on(p, "192.0.2.8", 1), VG_BPF_DROP | VG_BPF_CACHE);
+	rl_bpf_map_counters_sum(map_named(p, "allowed4"), &c);
+	assert_int_equal(c.lookups, 3);
+	assert_int_equal(c.hits, 2);
+	assert_int_equal(c.updates + c.deletes + c.full, 0);
+	rl_bpf_map_counters_sum(map_named(p, "allowed6"), &c);
+	assert_int_equal(c.lookups, 0);
+	/* A worker past the program's (it has 2) counts as worker 0, never out of bounds. */
+	assert_int_equal(run_src_on(p, "10.1.5.7", 9), VG_BPF_PASS | VG_BPF_CACHE | VG_BPF_MARK(1));
+	rl_bpf_map_counters_sum(map_named(p, "allowed4"), &c);
+	assert_int_equal(c.lookups, 4);
+	/* The API's changes are not counted. */
+	put(map_named(p, "allowed4"), "172.16.0.0/12", 4, false, 0);
+	rl_bpf_map_counters_sum(map_named(p, "allowed4"), &c);
+	assert_int_equal(c.updates, 0);
+	/* Port knocking: three knocks write the state (2 updates after the first's), the 22
+	 * that follows deletes it. */
+	assert_int_equal(knock(k, "10.1.1.1", 7001, 1), VG_BPF_PASS | VG_BPF_CACHE);
+	assert_int_equal(knock(k, "10.1.1.1", 7002, 2), VG_BPF_PASS | VG_BPF_CACHE);
+	assert_int_equal(knock(k, "10.1.1.1", 7003, 3), VG_BPF_PASS | VG_BPF_CACHE);
+	rl_bpf_map_counters_sum(map_named(k, "knock_state"), &c);
+	assert_int_equal(c.updates, 3);
+	assert_int_equal(c.lookups, 3);
+	assert_int_equal(c.hits, 2);
+	rl_bpf_map_counters_sum(map_named(k, "knock_config"), &c);
+	assert_int_equal(c.lookups, c.hits);
+	assert_true(c.lookups >= 3);
+	rl_bpf_free(p);
+	rl_bpf_free(k);
+}
+
+/* Write text to dir/name. */
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct rl_bpf_prog *
+load_path(const char *path)
+{
+	char err[1536];
+	struct rl_bpf_prog *p = rl_bpf_load(path, 2, true, err, sizeof(err));
+
+	if (p == NULL)
+		fail_msg("%s: %s", path, err);
+	return p;
+}
+
+static void
+carry(struct rl_bpf_prog *to, struct rl_bpf_prog *from, const char *name, int want)
+{
+	char err[512];
+	int rc = rl_bpf_map_carry(map_named(to, name), map_named(from, name), err, sizeof(err));
+
+	if (rc != want)
+		fail_msg("carry %s: %d (%s), wanted %d", name, rc, err, want);
+}
+
+/*
+ * A new version's map starts with the old one's entries: the program's own (knock state), the
+ * API's, and the file's change since the old one loaded.
+ */
+static void
+test_map_carry(void **state)
+{
+	const uint64_t allow = VG_BPF_ALLOW | VG_BPF_CACHE, reject = VG_BPF_REJECT | VG_BPF_CACHE;
+	const uint64_t pass = VG_BPF_PASS | VG_BPF_CACHE;
+	char dir[] = "/tmp/vg-bpf-carry-XXXXXX", o[512], cmd[1200];
+	struct rl_bpf_prog *k1 = load("port_knock", true), *k2 = load("port_knock", true);
+
+	(void)state;
+	/* Knocks in version 1, the protected port changed through the API... */
+	assert_int_equal(knock(k1, "10.1.1.1", 7001, 1), pass);
+	assert_int_equal(knock(k1, "10.1.1.1", 7002, 2), pass);
+	assert_int_equal(knock(k1, "10.1.1.1", 7003, 3), pass);
+	put(map_named(k1, "knock_config"), "3", 2222, false, 0);
+	/* ... version 2 from the same files knows neither until carried. */
+	assert_int_equal(rl_bpf_map_count(map_named(k2, "knock_state")), 0);
+	carry(k2, k1, "knock_state", 0);
+	carry(k2, k1, "knock_config", 0);
+	assert_int_equal(rl_bpf_map_count(map_named(k2, "knock_state")), 1);
+	assert_int_equal(knock(k2, "10.1.1.1", 22, 4), pass); /* the API's port, not the file's */
+	assert_int_equal(knock(k2, "10.1.1.1", 2222, 4), allow);
+	assert_int_equal(knock(k2, "10.1.1.2", 2222, 4), reject);
+	/* Copies: version 1 goes on with its own (until it is freed). */
+	assert_int_equal(knock(k1, "10.1.1.9", 7001, 5), pass);
+	assert_int_equal(rl_bpf_map_count(map_named(k2, "knock_state")), 1);
+	/* Not the same kind of map: refused, left as its file made it. */
+	char err[512];
+
+	assert_int_equal(rl_bpf_map_carry(map_named(k2, "knock_state"),
+					 map_named(k1, "knock_config"), err, sizeof(err)),
+			-EXDEV);
+	assert_non_null(strstr(err, "not the same kind of map"));
+	assert_int_equal(rl_bpf_map_count(map_named(k2, "knock_state")), 1);
+	rl_bpf_free(k1);
+	rl_bpf_free(k2);
+
+	/* lpm, with files edited between the versions. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(o, sizeof(o), "%s/allow_list.o", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s/allow_list.v6.yaml %s", obj("allow_list"), VG_BPF_DIR,
+			dir);
+	assert_int_equal(system(cmd), 0);
+	write_file(dir, "allow_list.maps.yaml",
+			"maps:\n"
+			"  - {name: allowed4, kind: lpm, family: 4, max_entries: 8, file: v4.yaml}\n"
+			"  - {name: allowed6, kind: lpm, family: 6, max_entries: 8, file: allow_list.v6.yaml}\n");
+	write_file(dir, "v4.yaml",
+			"entries:\n"
+			"  - {key: 10.1.0.0/16, value: 1}\n"
+			"  - {key: 10.1.2.0/24, value: 2}\n"
+			"  - {key: 192.0.2.7, value: 3}\n");
+	struct rl_bpf_prog *a1 = load_path(o), *a2, *a3;
+
+	put(map_named(a1, "allowed4"), "192.0.2.0/24", 9, false, 0); /* the API's */
+	put(map_named(a1, "allowed4"), "10.1.2.0/24", 0, true, 0);   /* the file's, deleted */
+	/* The file: 192.0.2.7 removed, 10.1.0.0/16 changed, 172.16.0.0/12 added. */
+	write_file(dir, "v4.yaml",
+			"entries:\n"
+			"  - {key: 10.1.0.0/16, value: 4}\n"
+			"  - {key: 10.1.2.0/24, value: 2}\n"
+			"  - {key: 172.16.0.0/12, value: 8}\n");
+	a2 = load_path(o);
+	assert_int_equal(run_src(a2, "10.1.2.9"), pass | VG_BPF_MARK(2)); /* the file's alone */
+	carry(a2, a1, "allowed4", 0);
+	carry(a2, a1, "allowed6", 0);
+	assert_int_equal(rl_bpf_map_count(map_named(a2, "allowed4")), 3);
+	assert_int_equal(run_src(a2, "10.1.2.9"), pass | VG_BPF_MARK(4));   /* stays deleted */
+	assert_int_equal(run_src(a2, "10.1.5.5"), pass | VG_BPF_MARK(4));   /* the file's change */
+	assert_int_equal(run_src(a2, "192.0.2.7"), pass | VG_BPF_MARK(9));  /* the API's /24 */
+	assert_int_equal(run_src(a2, "172.16.1.1"), pass | VG_BPF_MARK(8)); /* the file's new */
+	assert_int_equal(run_src(a2, "fd00:1::5"), pass | VG_BPF_MARK(6));
+	/*
+	 * Version 3 holds at most 1: its file takes 172.16.0.0/12 away, which leaves 2 (the API's
+	 * /24 and 10.1.0.0/16): not carried, its file's entries alone.
+	 */
+	write_file(dir, "allow_list.maps.yaml",
+			"maps:\n"
+			"  - {name: allowed4, kind: lpm, family: 4, max_entries: 1, file: v4.yaml}\n"
+			"  - {name: allowed6, kind: lpm, family: 6, max_entries: 8, file: allow_list.v6.yaml}\n");
+	write_file(dir, "v4.yaml", "entries:\n  - {key: 10.1.0.0/16, value: 4}\n");
+	a3 = load_path(o);
+	carry(a3, a2, "allowed4", -ENOSPC);
+	assert_int_equal(rl_bpf_map_count(map_named(a3, "allowed4")), 1);
+	assert_int_equal(run_src(a3, "192.0.2.7"), VG_BPF_DROP | VG_BPF_CACHE);
+	assert_int_equal(run_src(a3, "10.1.5.5"), pass | VG_BPF_MARK(4));
+	rl_bpf_free(a1);
+	rl_bpf_free(a2);
+	rl_bpf_free(a3);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* An object with a maps file written here: each mistake refused with its position. */
@@ -728,7 +911,7 @@ run_prefilter_to(struct rl_bpf_prog *p, int family, const char *src, const char 
 	r.ctx.pkt_len = family == 4 ? 34 : 54;
 	r.data = frame;
 	r.len = r.ctx.pkt_len;
-	return rl_bpf_exec(p, &r);
+	return rl_bpf_exec(p, &r, 0);
 }
 
 static uint64_t
@@ -910,6 +1093,8 @@ main(void)
 		cmocka_unit_test(test_map_reuse),
 		cmocka_unit_test(test_map_writers),
 		cmocka_unit_test(test_map_decl_errors),
+		cmocka_unit_test(test_map_counters),
+		cmocka_unit_test(test_map_carry),
 		cmocka_unit_test(test_prefilter_bogon),
 		cmocka_unit_test(test_prefilter_policy),
 	};
