@@ -51,13 +51,17 @@ struct vg_ctr {
 	 * when several structs count the same thing; NULL: an object under the set's section. */
 	const char *json_at;
 	const char *stat; /* its name in the periodic stats line; NULL: not in that line */
+	/* In the JSON only: a sum of other rows that the exposition has by label (ipfix's
+	 * records_lost is lost_queue_full + lost_send), which a family of its own would count
+	 * twice. */
+	bool no_prom;
 };
 
 struct vg_ctr_set {
 	const char *name; /* the set's prefix in derived Prometheus names ("policy", "port") */
 	const struct vg_ctr *ctr;
 	unsigned n;
-	size_t size; /* sizeof the struct the rows describe */
+	size_t size; /* the bytes of the struct the rows describe (VG_CTR_SET: all) */
 };
 
 /* A scalar row of struct type's field, and an array row of it labelled label by names. (The
@@ -87,6 +91,13 @@ struct vg_ctr_set {
 	{                                                                                 \
 		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
 		.size = sizeof(type_)                                                     \
+	}
+/* A set whose rows describe the struct's fields before end_ (a struct whose counters come
+ * first, followed by levels, flags and text that its owner reports by hand). */
+#define VG_CTR_SET_TO(name_, type_, rows_, end_)                                          \
+	{                                                                                 \
+		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
+		.size = offsetof(type_, end_)                                             \
 	}
 
 /* Element i of row c of the struct at base (0 for a scalar), read with a relaxed load. */
