@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_ctr.h"
+#include "mg_api_ctr.h"
 #include "mg_prom.h"
 
 /*
@@ -256,18 +257,6 @@ static const struct prom_row rows[] = {
 			"1 while the last connect or send to the collector failed.",
 			"ipfix.failing", NULL, NULL, NULL },
 
-	/* The API itself (added by mgmt). */
-	{ "vigil_api_requests_total", "counter", "API requests answered, by status class.",
-			"api.requests.*", "code", NULL, NULL },
-	{ "vigil_api_auth_failures_total", "counter",
-			"API requests refused with 401 (no, malformed or unknown token).",
-			"api.auth_failures", NULL, NULL, NULL },
-	{ "vigil_api_refused_total", "counter",
-			"API requests refused for a Host this appliance does not answer to (421) or "
-			"a write from another origin (403), by header.",
-			"api.refused.*", "header", NULL, NULL },
-	{ "vigil_api_connections", "gauge", "Open API connections.", "api.connections", NULL, NULL,
-			NULL },
 };
 
 struct out {
@@ -595,6 +584,19 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 	return 1;
 }
 
+/* The API's own counters (mg_api_ctr.h), after control's sections. */
+static const struct ctl_ctr_section api_section = { "api", &mg_api_ctr_set, NULL, NULL,
+	CTL_PROM_TABLE };
+
+const struct ctl_ctr_section *
+mg_prom_section(unsigned i)
+{
+	unsigned n;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&n);
+
+	return i < n ? &sec[i] : i == n ? &api_section : NULL;
+}
+
 /* A row made from a counter table (ctl_ctr.h), with the storage of its strings. */
 struct table_row {
 	struct prom_row row;
@@ -613,44 +615,41 @@ struct table_row {
 static struct table_row *
 table_rows(size_t *n)
 {
-	unsigned ns;
-	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	const struct ctl_ctr_section *sec;
 	size_t max = 0, k = 0;
 	struct table_row *t;
 
-	for (unsigned i = 0; i < ns; i++)
-		max += sec[i].prom == CTL_PROM_TABLE ? sec[i].set->n : 0;
+	for (unsigned i = 0; (sec = mg_prom_section(i)) != NULL; i++)
+		max += sec->prom == CTL_PROM_TABLE ? sec->set->n : 0;
 	t = calloc(max ? max : 1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	for (unsigned i = 0; i < ns; i++) {
-		for (unsigned r = 0; sec[i].prom == CTL_PROM_TABLE && r < sec[i].set->n; r++) {
-			const struct vg_ctr *c = &sec[i].set->ctr[r];
+	for (unsigned i = 0; (sec = mg_prom_section(i)) != NULL; i++) {
+		for (unsigned r = 0; sec->prom == CTL_PROM_TABLE && r < sec->set->n; r++) {
+			const struct vg_ctr *c = &sec->set->ctr[r];
 			struct table_row *tr = &t[k];
 			bool dup = false;
 
 			if (c->no_prom)
 				continue;
-			vg_ctr_prom_name(sec[i].set, c, tr->name, sizeof(tr->name));
+			vg_ctr_prom_name(sec->set, c, tr->name, sizeof(tr->name));
 			if (c->n > 0 && c->json_at != NULL)
 				snprintf(tr->path, sizeof(tr->path), "%s.*", c->json_at);
 			else if (c->n > 0)
-				snprintf(tr->path, sizeof(tr->path), "%s.%s.*", sec[i].path,
-						c->name);
+				snprintf(tr->path, sizeof(tr->path), "%s.%s.*", sec->path, c->name);
 			else
-				snprintf(tr->path, sizeof(tr->path), "%s.%s", sec[i].path, c->name);
+				snprintf(tr->path, sizeof(tr->path), "%s.%s", sec->path, c->name);
 			/* An array row names its elements by its own label; a labelled section's
 			 * arrays would need two labels, which no table has. */
-			if (c->n > 0 && sec[i].label != NULL)
+			if (c->n > 0 && sec->label != NULL)
 				continue;
 			snprintf(tr->label, sizeof(tr->label), "%s",
-					c->n > 0       ? c->label
-					: sec[i].label ? sec[i].label
-						       : "");
+					c->n > 0     ? c->label
+					: sec->label ? sec->label
+						     : "");
 			snprintf(tr->const_label, sizeof(tr->const_label), "%s%s%s",
-					sec[i].prom_label != NULL ? sec[i].prom_label : "",
-					sec[i].prom_label != NULL && c->prom_label != NULL ? ","
-											   : "",
+					sec->prom_label != NULL ? sec->prom_label : "",
+					sec->prom_label != NULL && c->prom_label != NULL ? "," : "",
 					c->prom_label != NULL ? c->prom_label : "");
 			tr->row = (struct prom_row){
 				.name = tr->name,
@@ -658,7 +657,7 @@ table_rows(size_t *n)
 				.help = c->help,
 				.path = tr->path,
 				.label = tr->label[0] != '\0' ? tr->label : NULL,
-				.label_from = c->n > 0 ? NULL : sec[i].label_from,
+				.label_from = c->n > 0 ? NULL : sec->label_from,
 				.const_label = tr->const_label[0] != '\0' ? tr->const_label : NULL,
 			};
 			for (size_t j = 0; j < k && !dup; j++)

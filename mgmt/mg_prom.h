@@ -30,4 +30,11 @@ char *mg_prom_format(const json_t *doc, size_t *len);
 void mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
 		void *arg);
 
+/*
+ * The sections of counters the exposition makes rows of: control's (ctl_ctr_sections()), then
+ * the API's own (mg_api_ctr.h). Section i, or NULL past the last.
+ */
+struct ctl_ctr_section;
+const struct ctl_ctr_section *mg_prom_section(unsigned i);
+
 #endif /* MG_PROM_H */
