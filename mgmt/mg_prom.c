@@ -681,16 +681,19 @@ row_at(const struct table_row *t, size_t i)
 }
 
 void
-mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
-		void *arg)
+mg_prom_rows(void (*fn)(void *arg, const struct mg_prom_row_info *r), void *arg)
 {
 	size_t nt = 0, ns = sizeof(rows) / sizeof(rows[0]);
 	struct table_row *t = table_rows(&nt);
 
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < ns + nt; i++)
-		fn(arg, row_at(t, i)->name, row_at(t, i)->path, i >= ns);
+	for (size_t i = 0; i < ns + nt; i++) {
+		const struct prom_row *r = row_at(t, i);
+		struct mg_prom_row_info info = { r->name, r->path, r->const_label, i >= ns };
+
+		fn(arg, &info);
+	}
 	free(t);
 }
 

@@ -554,14 +554,14 @@ struct row_list {
 };
 
 static void
-collect(void *arg, const char *family, const char *path, bool from_table)
+collect(void *arg, const struct mg_prom_row_info *r)
 {
 	struct row_list *l = arg;
 
 	assert_true(l->n < sizeof(l->r) / sizeof(l->r[0]));
-	snprintf(l->r[l->n].family, sizeof(l->r[0].family), "%s", family);
-	snprintf(l->r[l->n].path, sizeof(l->r[0].path), "%s", path);
-	l->r[l->n].table = from_table;
+	snprintf(l->r[l->n].family, sizeof(l->r[0].family), "%s", r->family);
+	snprintf(l->r[l->n].path, sizeof(l->r[0].path), "%s", r->path);
+	l->r[l->n].table = r->from_table;
 	l->n++;
 }
 
