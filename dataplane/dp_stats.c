@@ -72,14 +72,16 @@ static const struct vg_ctr policy_rows[] = {
 const struct vg_ctr_set dp_policy_ctr_set =
 		VG_CTR_SET("policy", struct dp_policy_counters, policy_rows);
 
-#define WORKER(field, unit, help_) \
-	VG_CTR(struct dp_worker_counters, field, #field, COUNTER, unit, .help = (help_))
+#define WORKER(field, unit, help_, ...)                                                  \
+	VG_CTR(struct dp_worker_counters, field, #field, COUNTER, unit, .help = (help_), \
+			__VA_ARGS__)
 
 /* Its names are the derived ones: vigil_worker_loops_total, ... */
 static const struct vg_ctr worker_rows[] = {
-	WORKER(loops, "loops", "Poll loops of the worker."),
-	WORKER(busy_loops, "loops", "Poll loops of the worker that received packets."),
-	WORKER(rx_bursts, "bursts", "RX bursts of the worker."),
+	WORKER(loops, "loops", "Poll loops of the worker.", .stat = "loops"),
+	WORKER(busy_loops, "loops", "Poll loops of the worker that received packets.",
+			.stat = "busy"),
+	WORKER(rx_bursts, "bursts", "RX bursts of the worker.", .stat = "rx-bursts"),
 	WORKER(busy_cycles, "cycles",
 			"TSC cycles the worker spent in loops that received packets."),
 };
