@@ -20,6 +20,7 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root: EAL needs it).
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apilib  # noqa: E402
-from test_prometheus import LABEL, Failure, check, parse  # noqa: E402
+from test_prometheus import LABEL, check, parse, run_checked  # noqa: E402
 
 CASE = os.path.join(apilib.ROOT, "tests", "cases", "eve-applayer")
 POLICY = "version: 1\ndefault: allow\n"
@@ -126,27 +127,12 @@ def main():
         "watchdog": {"timeout": "2s", "failure": "open"},
         "link": {"propagate": False, "poll_interval": "100ms"},
     }
-    v = apilib.Vigild(args.vigild, capture="eve-applayer", policy=POLICY, prefix="vgrows",
-                      extra_config=extra)
-    ok = False
     try:
-        run(v, args.prom_rows, args.verbose)
-        ok = True
-    except Failure as e:
-        print(f"FAIL  {e}")
+        v = apilib.Vigild(args.vigild, capture="eve-applayer", policy=POLICY, prefix="vgrows",
+                          extra_config=extra)
+        return run_checked("metrics-rows", t0, v, run, args.prom_rows, args.verbose)
     finally:
-        rc = v.close()
-        if rc != 0:
-            ok = False
-            print(f"FAIL  vigild exited with {rc}")
-        if not ok:
-            print("vigild log (last lines):\n" + v.tail(20))
-        v.cleanup()
-        for f in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, f))
-        os.rmdir(tmp)
-    print(f"metrics-rows: {'passed' if ok else 'FAILED'} ({time.time() - t0:.1f} s)")
-    return 0 if ok else 1
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
