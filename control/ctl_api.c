@@ -54,18 +54,6 @@ link_json(uint16_t port_id)
 			link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
 }
 
-/* o (made by the caller's json_pack: NULL when that failed) with the counters of base, a
- * struct of set s, added. */
-static json_t *
-with_ctrs(json_t *o, const struct vg_ctr_set *s, const void *base)
-{
-	if (o != NULL && ctl_ctr_json(s, base, o, NULL) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* The store's counters: none of them waits for control or the disk. */
 static json_t *
 store_json(struct ctl_store *s)
@@ -73,14 +61,14 @@ store_json(struct ctl_store *s)
 	struct ctl_store_counters sc;
 
 	ctl_store_counters(s, &sc);
-	return with_ctrs(json_pack("{s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:i, s:s}", "pending",
-					 (int)sc.pending, "queued", (int)sc.queued, "queue_batches",
-					 (int)sc.queue_batches, "durable_pending",
-					 (int)sc.durable_pending, "failing", sc.failing,
-					 "writer_busy_ms", (json_int_t)sc.writer_busy_ms,
-					 "failing_for_ms", (json_int_t)sc.failing_for_ms,
-					 "last_error", sc.last_error, "last_error_msg",
-					 sc.last_error_msg),
+	return ctl_ctr_with(json_pack("{s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:i, s:s}", "pending",
+					    (int)sc.pending, "queued", (int)sc.queued,
+					    "queue_batches", (int)sc.queue_batches,
+					    "durable_pending", (int)sc.durable_pending, "failing",
+					    sc.failing, "writer_busy_ms",
+					    (json_int_t)sc.writer_busy_ms, "failing_for_ms",
+					    (json_int_t)sc.failing_for_ms, "last_error",
+					    sc.last_error, "last_error_msg", sc.last_error_msg),
 			&ctl_store_ctr_set, &sc);
 }
 
@@ -90,8 +78,8 @@ eve_json(struct ctl_eve *e)
 	struct ctl_eve_counters c;
 
 	ctl_eve_counters(e, &c);
-	return with_ctrs(json_pack("{s:i, s:b, s:i}", "queued", (int)c.queued, "failing", c.failing,
-					 "last_errno", c.last_errno),
+	return ctl_ctr_with(json_pack("{s:i, s:b, s:i}", "queued", (int)c.queued, "failing",
+					    c.failing, "last_errno", c.last_errno),
 			&ctl_eve_ctr_set, &c);
 }
 
@@ -101,9 +89,9 @@ eve_out_json(struct ctl_eve_out *o)
 	struct ctl_eve_out_counters c;
 
 	ctl_eve_out_counters(o, &c);
-	return with_ctrs(json_pack("{s:i, s:b, s:b, s:i}", "queued", (int)c.queued, "connected",
-					 c.connected, "failing", c.failing, "last_errno",
-					 c.last_errno),
+	return ctl_ctr_with(json_pack("{s:i, s:b, s:b, s:i}", "queued", (int)c.queued, "connected",
+					    c.connected, "failing", c.failing, "last_errno",
+					    c.last_errno),
 			&ctl_eve_out_ctr_set, &c);
 }
 
@@ -113,11 +101,11 @@ ipfix_json(struct ctl_ipfix *x)
 	struct ctl_ipfix_counters c;
 
 	ctl_ipfix_counters(x, &c);
-	return with_ctrs(json_pack("{s:s, s:s, s:i, s:b, s:b, s:i}", "collector",
-					 ctl_ipfix_collector(x), "transport",
-					 ctl_ipfix_transport_name(x), "queued", (int)c.queued,
-					 "connected", c.connected, "failing", c.failing,
-					 "last_errno", c.last_errno),
+	return ctl_ctr_with(json_pack("{s:s, s:s, s:i, s:b, s:b, s:i}", "collector",
+					    ctl_ipfix_collector(x), "transport",
+					    ctl_ipfix_transport_name(x), "queued", (int)c.queued,
+					    "connected", c.connected, "failing", c.failing,
+					    "last_errno", c.last_errno),
 			&ctl_ipfix_ctr_set, &c);
 }
 

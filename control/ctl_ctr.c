@@ -163,6 +163,16 @@ add_int(json_t *obj, const char *key, uint64_t v)
 	return json_object_set_new(obj, key, json_integer((json_int_t)v));
 }
 
+json_t *
+ctl_ctr_with(json_t *obj, const struct vg_ctr_set *s, const void *base)
+{
+	if (obj != NULL && ctl_ctr_json(s, base, obj, NULL) != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
 int
 ctl_ctr_json(const struct vg_ctr_set *s, const void *base, json_t *obj, json_t *root)
 {

@@ -89,4 +89,11 @@ const struct ctl_ctr_section *ctl_ctr_sections(unsigned *n);
  */
 int ctl_ctr_json(const struct vg_ctr_set *s, const void *base, json_t *obj, json_t *root);
 
+/*
+ * obj with the values of base added (ctl_ctr_json() without a root), for a caller that made obj
+ * with what its struct has besides counters (json_object(), json_pack(): NULL when that
+ * failed). Returns obj, or NULL (obj released) when obj was NULL or the values did not fit.
+ */
+json_t *ctl_ctr_with(json_t *obj, const struct vg_ctr_set *s, const void *base);
+
 #endif /* CTL_CTR_H */

@@ -74,28 +74,10 @@ stages_json(const struct dp *dp, unsigned w)
 static json_t *
 flows_json(const struct dp_flow_counters *f, size_t memory, uint64_t entries)
 {
-	json_t *o = json_pack("{s:I, s:I, s:I}", "memory_bytes", (json_int_t)memory, "entries",
-			(json_int_t)entries, "memory_per_flow",
-			(json_int_t)(entries ? memory / entries : 0));
-
-	if (o != NULL && ctl_ctr_json(&dp_flow_ctr_set, f, o, NULL) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* The counters of base (a struct of set s) as a new object, or NULL. */
-static json_t *
-ctr_object(const struct vg_ctr_set *s, const void *base)
-{
-	json_t *o = json_object();
-
-	if (o != NULL && ctl_ctr_json(s, base, o, NULL) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return ctl_ctr_with(json_pack("{s:I, s:I, s:I}", "memory_bytes", (json_int_t)memory,
+					    "entries", (json_int_t)entries, "memory_per_flow",
+					    (json_int_t)(entries ? memory / entries : 0)),
+			&dp_flow_ctr_set, f);
 }
 
 /*
@@ -213,7 +195,8 @@ bpf_prefilters_json(const struct dp *dp)
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	json_t *o = ctr_object(&dp_frag_ctr_set, c), *ro = ctr_object(&dp_reasm_ctr_set, r);
+	json_t *o = ctl_ctr_with(json_object(), &dp_frag_ctr_set, c),
+	       *ro = ctl_ctr_with(json_object(), &dp_reasm_ctr_set, r);
 
 	if (o == NULL || ro == NULL) {
 		json_decref(o);
@@ -315,9 +298,10 @@ worker_json(const struct dp *dp, unsigned w, struct totals *t, json_t *anoms)
 	}
 	o = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "id", w, "lcore",
 			dp_worker_lcore(dp, w), "flows", flows_json(&fl, mem, entries), "parse",
-			ctr_object(&dp_parse_ctr_set, &pa), "fragments", frags_json(&fr, &re),
-			"policy", ctr_object(&dp_policy_ctr_set, &po), "events",
-			ctr_object(&dp_evq_ctr_set, &ev));
+			ctl_ctr_with(json_object(), &dp_parse_ctr_set, &pa), "fragments",
+			frags_json(&fr, &re), "policy",
+			ctl_ctr_with(json_object(), &dp_policy_ctr_set, &po), "events",
+			ctl_ctr_with(json_object(), &dp_evq_ctr_set, &ev));
 	if (o != NULL)
 		ctl_ctr_json(&dp_worker_ctr_set, dp_worker_counters(dp, w), o, NULL);
 	return o;
@@ -328,7 +312,7 @@ worker_json(const struct dp *dp, unsigned w, struct totals *t, json_t *anoms)
 static json_t *
 applayer_json(const struct dp *dp, const struct totals *t, json_t *anoms)
 {
-	json_t *o = ctr_object(&al_ctr_set, &t->al);
+	json_t *o = ctl_ctr_with(json_object(), &al_ctr_set, &t->al);
 	size_t mem = 0;
 
 	for (unsigned w = 0; w < dp_n_workers(dp); w++)
@@ -365,7 +349,8 @@ ctl_status_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		json_array_append_new(workers, wj);
 	}
 	json_object_set_new(root, "flows", flows_json(&t.flows, t.flow_memory, t.flow_entries));
-	json_object_set_new(root, "parse", ctr_object(&dp_parse_ctr_set, &t.parse));
+	json_object_set_new(
+			root, "parse", ctl_ctr_with(json_object(), &dp_parse_ctr_set, &t.parse));
 	json_object_set_new(root, "fragments", frags_json(&t.frags, &t.reasm));
 	ctl_ctr_json(&dp_policy_ctr_set, &t.policy, policy, root);
 	json_object_set_new(root, "policy", policy);
@@ -392,11 +377,12 @@ ctl_status_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 	json_object_set_new(root, "bpf_prefilters", bpf_prefilters_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));
-	json_object_set_new(root, "events", ctr_object(&dp_evq_ctr_set, &t.events));
+	json_object_set_new(
+			root, "events", ctl_ctr_with(json_object(), &dp_evq_ctr_set, &t.events));
 	if (ce != NULL)
 		json_object_set_new(root, "control",
 				json_pack("{s:o}", "events",
-						ctr_object(&ctl_events_ctr_set,
+						ctl_ctr_with(json_object(), &ctl_events_ctr_set,
 								ctl_events_counters(ce))));
 	json_object_set_new(root, "version", json_string(VIGIL_VERSION));
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));

@@ -24,11 +24,5 @@ const struct vg_ctr_set mg_api_ctr_set = VG_CTR_SET("api", struct mg_api_counter
 json_t *
 mg_api_ctr_json(const struct mg_api_counters *c)
 {
-	json_t *o = json_object();
-
-	if (o != NULL && ctl_ctr_json(&mg_api_ctr_set, c, o, NULL) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return ctl_ctr_with(json_object(), &mg_api_ctr_set, c);
 }
