@@ -6,6 +6,7 @@
 
 #include "al_impl.h"
 #include "al_mem.h"
+#include "vg_ctr.h"
 
 /* Parsers by protocol; NULL where Vigil has none (detection then gives the flow up). */
 static const struct al_parser *const parsers[AL_PROTO__COUNT] = {
@@ -276,26 +277,43 @@ struct al_ctx {
 	struct al_limits lim;
 	struct al_mem *mem;
 	uint32_t flows; /* live */
-	uint64_t ctr[AL_CTR__COUNT];
-	uint64_t proto_flows[AL_PROTO__COUNT];
+	struct al_counters c;
 	uint64_t anomalies[AL_PROTO__COUNT][AL_MAX_ANOMALIES];
 };
 
-static const char *const ctr_names[AL_CTR__COUNT] = {
-	[AL_CTR_FLOWS] = "flows",
-	[AL_CTR_NO_FLOW] = "flows_refused",
-	[AL_CTR_MEMCAP] = "memcap",
-	[AL_CTR_BYTES] = "bytes",
-	[AL_CTR_GAPS] = "gaps",
-	[AL_CTR_TX] = "transactions",
-	[AL_CTR_DETECT_FAIL] = "detect_failed",
-};
-
-const char *
-al_ctr_name(enum al_ctr c)
+static const char *
+proto_name(unsigned i)
 {
-	return (unsigned)c < AL_CTR__COUNT ? ctr_names[c] : "?";
+	return al_proto_name((enum al_proto)i);
 }
+
+#define CTR(i_, key_, unit_, prom_, help_) \
+	VG_CTR(struct al_counters, ctr[i_], key_, COUNTER, unit_, .prom = (prom_), .help = (help_))
+
+/* The names dashboards and docs/API.md know: keep them. */
+static const struct vg_ctr al_rows[] = {
+	CTR(AL_CTR_FLOWS, "flows", "flows", "vigil_applayer_parsed_flows_total",
+			"Flows given parser state."),
+	CTR(AL_CTR_NO_FLOW, "flows_refused", "flows", "vigil_applayer_refused_flows_total",
+			"Flows refused parser state: applayer max_flows reached."),
+	CTR(AL_CTR_MEMCAP, "memcap", "allocations", "vigil_applayer_memcap_total",
+			"Parser allocations refused: the arena was full."),
+	CTR(AL_CTR_BYTES, "bytes", "bytes", "vigil_applayer_bytes_total",
+			"Bytes given to the parsers."),
+	CTR(AL_CTR_GAPS, "gaps", "gaps", "vigil_applayer_gaps_total",
+			"Stream gaps the parsers were told of."),
+	CTR(AL_CTR_TX, "transactions", "transactions", "vigil_applayer_transactions_total",
+			"Transactions the parsers reported."),
+	CTR(AL_CTR_DETECT_FAIL, "detect_failed", "flows", "vigil_applayer_detect_failed_total",
+			"Flows whose protocol detection gave up."),
+	/* Element 0 (AL_PROTO_NONE) is no protocol: never counted. */
+	VG_CTR_ARRAY_FN(struct al_counters, proto_flows, AL_PROTO_HTTP, "protocols", COUNTER,
+			"flows", proto_name, "proto", .head_unused = true,
+			.prom = "vigil_applayer_flows_total",
+			.help = "Inspected flows by the application protocol detected in them "
+				"(failed: none recognised)."),
+};
+const struct vg_ctr_set al_ctr_set = VG_CTR_SET("applayer", struct al_counters, al_rows);
 
 void
 al_limits_default(struct al_limits *l)
@@ -355,13 +373,19 @@ al_ctx_limits(const struct al_ctx *c)
 uint64_t
 al_ctx_counter(const struct al_ctx *c, enum al_ctr ctr)
 {
-	return (unsigned)ctr < AL_CTR__COUNT ? c->ctr[ctr] : 0;
+	return (unsigned)ctr < AL_CTR__COUNT ? c->c.ctr[ctr] : 0;
+}
+
+const struct al_counters *
+al_ctx_counters(const struct al_ctx *c)
+{
+	return &c->c;
 }
 
 uint64_t
 al_ctx_proto_flows(const struct al_ctx *c, enum al_proto p)
 {
-	return (unsigned)p < AL_PROTO__COUNT ? c->proto_flows[p] : 0;
+	return (unsigned)p < AL_PROTO__COUNT ? c->c.proto_flows[p] : 0;
 }
 
 uint64_t
@@ -382,7 +406,7 @@ al_alloc(struct al_ctx *c, size_t n)
 	void *p = al_mem_alloc(c->mem, n);
 
 	if (p == NULL)
-		c->ctr[AL_CTR_MEMCAP]++;
+		c->c.ctr[AL_CTR_MEMCAP]++;
 	return p;
 }
 
@@ -392,7 +416,7 @@ al_realloc(struct al_ctx *c, void *p, size_t n)
 	void *q = al_mem_realloc(c->mem, p, n);
 
 	if (q == NULL)
-		c->ctr[AL_CTR_MEMCAP]++;
+		c->c.ctr[AL_CTR_MEMCAP]++;
 	return q;
 }
 
@@ -408,7 +432,7 @@ al_emit(const struct al_emit *e, struct al_tx *tx, unsigned stage, unsigned dir)
 	if (tx->ready & stage)
 		return;
 	if (tx->ready == 0)
-		e->ctx->ctr[AL_CTR_TX]++; /* the transaction's first stage */
+		e->ctx->c.ctr[AL_CTR_TX]++; /* the transaction's first stage */
 	tx->ready |= (uint8_t)stage;
 	if (e->cb != NULL)
 		e->cb(e->arg, tx, stage, dir);
@@ -452,7 +476,7 @@ al_flow_new(struct al_ctx *c, bool tcp, uint16_t sport, uint16_t dport)
 	struct al_flow *f;
 
 	if (c->flows >= c->lim.max_flows) {
-		c->ctr[AL_CTR_NO_FLOW]++;
+		c->c.ctr[AL_CTR_NO_FLOW]++;
 		return NULL;
 	}
 	f = al_alloc(c, sizeof(*f));
@@ -463,7 +487,7 @@ al_flow_new(struct al_ctx *c, bool tcp, uint16_t sport, uint16_t dport)
 	f->sport = sport;
 	f->dport = dport;
 	c->flows++;
-	c->ctr[AL_CTR_FLOWS]++;
+	c->c.ctr[AL_CTR_FLOWS]++;
 	return f;
 }
 
@@ -524,7 +548,7 @@ start_parser(struct al_ctx *c, struct al_flow *f, enum al_proto p, unsigned dir,
 		const struct al_emit *e)
 {
 	f->proto = (uint8_t)p;
-	c->proto_flows[p]++;
+	c->c.proto_flows[p]++;
 	f->parser = parsers[p];
 	if (f->parser == NULL) {
 		give_up(c, f);
@@ -550,8 +574,8 @@ static void
 detect_failed(struct al_ctx *c, struct al_flow *f)
 {
 	f->proto = AL_PROTO_FAILED;
-	c->proto_flows[AL_PROTO_FAILED]++;
-	c->ctr[AL_CTR_DETECT_FAIL]++;
+	c->c.proto_flows[AL_PROTO_FAILED]++;
+	c->c.ctr[AL_CTR_DETECT_FAIL]++;
 	give_up(c, f);
 }
 
@@ -625,7 +649,7 @@ al_feed(struct al_ctx *c, struct al_flow *f, unsigned dir, const uint8_t *data, 
 	if (f->flags & F_DEAD)
 		return -1;
 	dir &= 1;
-	c->ctr[AL_CTR_BYTES] += len;
+	c->c.ctr[AL_CTR_BYTES] += len;
 	if (f->parser != NULL)
 		return parse(c, f, dir, data, len, &e);
 	if (len == 0)
@@ -638,7 +662,7 @@ al_gap(struct al_ctx *c, struct al_flow *f, unsigned dir, uint32_t len)
 {
 	if (f->flags & F_DEAD)
 		return;
-	c->ctr[AL_CTR_GAPS]++;
+	c->c.ctr[AL_CTR_GAPS]++;
 	if (f->parser == NULL) {
 		/* Detection cannot go on over a hole: the protocol stays unknown. */
 		detect_failed(c, f);

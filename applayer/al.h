@@ -294,7 +294,14 @@ enum al_ctr {
 	AL_CTR__COUNT
 };
 
-const char *al_ctr_name(enum al_ctr c);
+/* A context's counters: the report's applayer (summed over workers) is made from their table,
+ * al_ctr_set (al.c). */
+struct al_counters {
+	uint64_t ctr[AL_CTR__COUNT];
+	uint64_t proto_flows[AL_PROTO__COUNT]; /* flows detected, by enum al_proto */
+};
+struct vg_ctr_set;
+extern const struct vg_ctr_set al_ctr_set;
 
 struct al_ctx;
 
@@ -304,6 +311,7 @@ struct al_ctx *al_ctx_create(const struct al_limits *l);
 void al_ctx_free(struct al_ctx *c);
 
 const struct al_limits *al_ctx_limits(const struct al_ctx *c);
+const struct al_counters *al_ctx_counters(const struct al_ctx *c);
 uint64_t al_ctx_counter(const struct al_ctx *c, enum al_ctr ctr);
 /* Flows detected per protocol (index enum al_proto). */
 uint64_t al_ctx_proto_flows(const struct al_ctx *c, enum al_proto p);

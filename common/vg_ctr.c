@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,20 @@ vg_ctr_add(const struct vg_ctr_set *s, void *dst, const void *src)
 		for (unsigned i = 0; i < n; i++)
 			*vg_ctr_ptr(dst, c, i) += vg_ctr_read(src, c, i);
 	}
+}
+
+char *
+vg_ctr_stat_line(const struct vg_ctr_set *s, const void *base, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned r = 0; r < s->n && n < len; r++)
+		if (s->ctr[r].stat != NULL)
+			n += (size_t)snprintf(buf + n, len - n, " %s %" PRIu64, s->ctr[r].stat,
+					vg_ctr_read(base, &s->ctr[r], 0));
+	return buf;
 }
 
 const struct vg_ctr *

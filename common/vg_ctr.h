@@ -3,7 +3,7 @@
  * Counter tables: one per counter struct, next to the struct, in the layer that owns it. A row
  * names one uint64_t field (or an array of them) by its offset and says what it is: its key in
  * the JSON documents (GET /api/v1/status, /metrics, `vigild --stats-json`), its Prometheus
- * family, its type, unit and help, and its short name in the periodic stats line. The report
+ * family, its type, unit and help, and its short name in the stats lines. The report
  * (control/ctl_status.c), the exposition (mgmt/mg_prom.c) and the stats line are loops over
  * these rows, so a counter is named in one place and a renamed key renames the metric with it.
  *
@@ -50,14 +50,20 @@ struct vg_ctr {
 	/* Array rows: the document's object the elements are summed into ("exceptions.packets"),
 	 * when several structs count the same thing; NULL: an object under the set's section. */
 	const char *json_at;
-	const char *stat; /* its name in the periodic stats line; NULL: not in that line */
+	/* Its name in the stats lines (the periodic line of each port, the final report's line of
+	 * each worker: vg_ctr_stat_line()); NULL: not in them. */
+	const char *stat;
+	/* In the JSON only: a sum of other rows that the exposition has by label (ipfix's
+	 * records_lost is lost_queue_full + lost_send), which a family of its own would count
+	 * twice. */
+	bool no_prom;
 };
 
 struct vg_ctr_set {
 	const char *name; /* the set's prefix in derived Prometheus names ("policy", "port") */
 	const struct vg_ctr *ctr;
 	unsigned n;
-	size_t size; /* sizeof the struct the rows describe */
+	size_t size; /* the bytes of the struct the rows describe (VG_CTR_SET: all) */
 };
 
 /* A scalar row of struct type's field, and an array row of it labelled label by names. (The
@@ -88,6 +94,13 @@ struct vg_ctr_set {
 		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
 		.size = sizeof(type_)                                                     \
 	}
+/* A set whose rows describe the struct's fields before end_ (a struct whose counters come
+ * first, followed by levels, flags and text that its owner reports by hand). */
+#define VG_CTR_SET_TO(name_, type_, rows_, end_)                                          \
+	{                                                                                 \
+		.name = (name_), .ctr = (rows_), .n = sizeof(rows_) / sizeof((rows_)[0]), \
+		.size = offsetof(type_, end_)                                             \
+	}
 
 /* Element i of row c of the struct at base (0 for a scalar), read with a relaxed load. */
 static inline uint64_t
@@ -116,6 +129,12 @@ vg_ctr_elem_name(const struct vg_ctr *c, unsigned i)
 /* Add every value of src (a struct of set s, read with relaxed loads: another thread may be
  * writing it) into dst. How per-worker copies are summed. */
 void vg_ctr_add(const struct vg_ctr_set *s, void *dst, const void *src);
+
+/*
+ * The stats line's part for base (a struct of set s): " <stat> <value>" for each row with a
+ * .stat, in the rows' order, into buf (cut at len). Returns buf.
+ */
+char *vg_ctr_stat_line(const struct vg_ctr_set *s, const void *base, char *buf, size_t len);
 
 /* The row of s keyed name, or NULL. */
 const struct vg_ctr *vg_ctr_find(const struct vg_ctr_set *s, const char *name);

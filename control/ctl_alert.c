@@ -16,6 +16,7 @@
 #include "ctl_alert_app.h"
 #include "ctl_map.h"
 #include "vg_addr.h"
+#include "vg_ctr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -903,6 +904,26 @@ ctl_eve_sync(struct ctl_eve *e, unsigned timeout_ms)
 	pthread_mutex_unlock(&e->mu);
 	return rc;
 }
+
+static const struct vg_ctr eve_rows[] = {
+	VG_CTR(struct ctl_eve_counters, written, "written", COUNTER, "lines",
+			.prom = "vigil_eve_lines_written_total",
+			.help = "EVE alert lines written."),
+	VG_CTR(struct ctl_eve_counters, failed, "failed", COUNTER, "lines",
+			.prom = "vigil_eve_lines_failed_total",
+			.help = "EVE lines whose write failed at least once (kept and retried)."),
+	VG_CTR(struct ctl_eve_counters, dropped, "dropped", COUNTER, "lines",
+			.prom = "vigil_eve_lines_dropped_total",
+			.help = "EVE lines dropped: the queue was full."),
+	VG_CTR(struct ctl_eve_counters, episodes, "episodes", COUNTER, "episodes",
+			.prom = "vigil_eve_failure_episodes_total",
+			.help = "EVE log failure episodes (first failed write to next success)."),
+	VG_CTR(struct ctl_eve_counters, queued_bytes, "queued_bytes", GAUGE, "bytes",
+			.prom = "vigil_eve_queued_bytes",
+			.help = "Bytes of the EVE lines waiting to be written."),
+};
+const struct vg_ctr_set ctl_eve_ctr_set =
+		VG_CTR_SET_TO("eve", struct ctl_eve_counters, eve_rows, queued);
 
 void
 ctl_eve_counters(const struct ctl_eve *e, struct ctl_eve_counters *c)

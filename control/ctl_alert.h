@@ -233,11 +233,15 @@ struct ctl_eve_counters {
 	uint64_t failed;       /* lines whose write failed at least once (retried, not lost) */
 	uint64_t dropped;      /* lines dropped: the queue was full */
 	uint64_t episodes;     /* failure episodes: from a failed write to the next success */
-	uint32_t queued;       /* lines waiting */
-	uint64_t queued_bytes; /* their bytes */
-	bool failing;	       /* the last write failed */
+	uint64_t queued_bytes; /* the bytes of the lines waiting */
+	/* Not in ctl_eve_ctr_set: */
+	uint32_t queued; /* lines waiting */
+	bool failing;	 /* the last write failed */
 	int last_errno;
 };
+/* The table of its counters, written to queued (ctl_alert.c): the report's eve. */
+struct vg_ctr_set;
+extern const struct vg_ctr_set ctl_eve_ctr_set;
 
 /* Open (create, append) path and start its writer. Returns NULL and sets errno. */
 struct ctl_eve *ctl_eve_open(const char *path);

@@ -244,7 +244,8 @@ ctl_analysis_create(
 	}
 	const struct ctl_eve_out_opts *outs[CTL_ANALYSIS_EVE_OUTS] = { &o->alerts.eve_syslog,
 		&o->alerts.eve_socket };
-	static const char *const out_names[CTL_ANALYSIS_EVE_OUTS] = { "eve_syslog", "eve_socket" };
+	static const char *const out_names[CTL_ANALYSIS_EVE_OUTS] = { CTL_EVE_OUT_KEY_SYSLOG,
+		CTL_EVE_OUT_KEY_SOCKET };
 	for (unsigned i = 0; i < CTL_ANALYSIS_EVE_OUTS; i++) {
 		if (outs[i]->address[0] == '\0')
 			continue;

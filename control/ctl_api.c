@@ -12,6 +12,7 @@
 
 #include "ctl_analysis.h"
 #include "ctl_api.h"
+#include "ctl_ctr.h"
 #include "ctl_ipfix.h"
 #include "ctl_learn.h"
 #include "ctl_link.h"
@@ -62,18 +63,15 @@ store_json(struct ctl_store *s)
 	struct ctl_store_counters sc;
 
 	ctl_store_counters(s, &sc);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:I, "
-			 "s:i, s:s}",
-			"rows_written", (json_int_t)sc.rows_written, "batches",
-			(json_int_t)sc.batches, "failures", (json_int_t)sc.failures, "retries",
-			(json_int_t)sc.retries, "rows_dropped", (json_int_t)sc.rows_dropped,
-			"episodes", (json_int_t)sc.episodes, "pending", (int)sc.pending, "queued",
-			(int)sc.queued, "queue_batches", (int)sc.queue_batches, "durable_pending",
-			(int)sc.durable_pending, "failing", sc.failing, "writer_busy_ms",
-			(json_int_t)sc.writer_busy_ms, "failing_for_ms",
-			(json_int_t)sc.failing_for_ms, "corrupt_moved",
-			(json_int_t)sc.corrupt_moved, "last_error", sc.last_error, "last_error_msg",
-			sc.last_error_msg);
+	return ctl_ctr_with(json_pack("{s:i, s:i, s:i, s:i, s:b, s:I, s:I, s:i, s:s}", "pending",
+					    (int)sc.pending, "queued", (int)sc.queued,
+					    "queue_batches", (int)sc.queue_batches,
+					    "durable_pending", (int)sc.durable_pending, "failing",
+					    sc.failing, "writer_busy_ms",
+					    (json_int_t)sc.writer_busy_ms, "failing_for_ms",
+					    (json_int_t)sc.failing_for_ms, "last_error",
+					    sc.last_error, "last_error_msg", sc.last_error_msg),
+			&ctl_store_ctr_set, &sc);
 }
 
 static json_t *
@@ -82,11 +80,9 @@ eve_json(struct ctl_eve *e)
 	struct ctl_eve_counters c;
 
 	ctl_eve_counters(e, &c);
-	return json_pack("{s:I, s:I, s:I, s:I, s:i, s:I, s:b, s:i}", "written",
-			(json_int_t)c.written, "failed", (json_int_t)c.failed, "dropped",
-			(json_int_t)c.dropped, "episodes", (json_int_t)c.episodes, "queued",
-			(int)c.queued, "queued_bytes", (json_int_t)c.queued_bytes, "failing",
-			c.failing, "last_errno", c.last_errno);
+	return ctl_ctr_with(json_pack("{s:i, s:b, s:i}", "queued", (int)c.queued, "failing",
+					    c.failing, "last_errno", c.last_errno),
+			&ctl_eve_ctr_set, &c);
 }
 
 static json_t *
@@ -95,11 +91,10 @@ eve_out_json(struct ctl_eve_out *o)
 	struct ctl_eve_out_counters c;
 
 	ctl_eve_out_counters(o, &c);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:b, s:i}", "sent",
-			(json_int_t)c.sent, "dropped", (json_int_t)c.dropped, "errors",
-			(json_int_t)c.errors, "episodes", (json_int_t)c.episodes, "connects",
-			(json_int_t)c.connects, "queued", (int)c.queued, "connected", c.connected,
-			"failing", c.failing, "last_errno", c.last_errno);
+	return ctl_ctr_with(json_pack("{s:i, s:b, s:b, s:i}", "queued", (int)c.queued, "connected",
+					    c.connected, "failing", c.failing, "last_errno",
+					    c.last_errno),
+			&ctl_eve_out_ctr_set, &c);
 }
 
 static json_t *
@@ -108,18 +103,12 @@ ipfix_json(struct ctl_ipfix *x)
 	struct ctl_ipfix_counters c;
 
 	ctl_ipfix_counters(x, &c);
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:b, "
-			 "s:b, s:i}",
-			"collector", ctl_ipfix_collector(x), "transport",
-			ctl_ipfix_transport_name(x), "records_sent", (json_int_t)c.records_sent,
-			"records_lost", (json_int_t)c.records_lost, "lost_queue_full",
-			(json_int_t)c.lost_queue_full, "lost_send", (json_int_t)c.lost_send,
-			"messages_sent", (json_int_t)c.messages_sent, "templates_sent",
-			(json_int_t)c.templates_sent, "errors", (json_int_t)c.errors, "connects",
-			(json_int_t)c.connects, "reconnects", (json_int_t)c.reconnects,
-			"updates_untracked", (json_int_t)c.updates_untracked, "queued",
-			(int)c.queued, "connected", c.connected, "failing", c.failing, "last_errno",
-			c.last_errno);
+	return ctl_ctr_with(json_pack("{s:s, s:s, s:i, s:b, s:b, s:i}", "collector",
+					    ctl_ipfix_collector(x), "transport",
+					    ctl_ipfix_transport_name(x), "queued", (int)c.queued,
+					    "connected", c.connected, "failing", c.failing,
+					    "last_errno", c.last_errno),
+			&ctl_ipfix_ctr_set, &c);
 }
 
 /* What the kernel says of the process: the user it runs as, its capabilities, seccomp. */

@@ -2,8 +2,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "al.h"
 #include "ctl_ctr.h"
 #include "ctl_events.h"
+#include "ctl_ipfix.h"
+#include "ctl_store.h"
+#include "ctl_watchdog.h"
+#include "dp_evq.h"
+#include "dp_failopen.h"
+#include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
 #include "dp_parse.h"
@@ -55,6 +62,19 @@ static const struct vg_ctr events_rows[] = {
 const struct vg_ctr_set ctl_events_ctr_set =
 		VG_CTR_SET("control", struct ctl_events_counters, events_rows);
 
+/* The watchdog's (ctl_watchdog.h), here for the same reason. */
+static const struct vg_ctr watchdog_rows[] = {
+	VG_CTR(struct ctl_watchdog_counters, stalls, "stalls", COUNTER, "stalls",
+			.prom = "vigil_worker_stalls_total",
+			.help = "Times the watchdog found the worker's loop stopped for longer than "
+				"watchdog.timeout."),
+	VG_CTR(struct ctl_watchdog_counters, failovers, "failovers", COUNTER, "failovers",
+			.prom = "vigil_worker_failovers_total",
+			.help = "Times the worker's queues were failed over to the control lcore."),
+};
+const struct vg_ctr_set ctl_watchdog_ctr_set =
+		VG_CTR_SET("watchdog", struct ctl_watchdog_counters, watchdog_rows);
+
 static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 	[CTL_CTR_PORTS] = { "ports[]", &dp_port_ctr_set, "port", "name", CTL_PROM_TABLE },
 	[CTL_CTR_WORKERS] = { "workers[]", &dp_worker_ctr_set, "worker", "id", CTL_PROM_TABLE },
@@ -78,6 +98,24 @@ static const struct ctl_ctr_section sections[CTL_CTR__COUNT] = {
 	[CTL_CTR_WORKER_PARSE] = { "workers[].parse", &dp_parse_ctr_set, "worker", "id",
 			CTL_PROM_NONE },
 	[CTL_CTR_EVENTS] = { "control.events", &ctl_events_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_FLOWS] = { "flows", &dp_flow_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_FLOWS] = { "workers[].flows", &dp_flow_ctr_set, "worker", "id",
+			CTL_PROM_NONE },
+	[CTL_CTR_WORKER_EVENTS] = { "workers[].events", &dp_evq_ctr_set, "worker", "id",
+			CTL_PROM_TABLE },
+	[CTL_CTR_WORKER_EVENTS_SUM] = { "events", &dp_evq_ctr_set, NULL, NULL, CTL_PROM_NONE },
+	[CTL_CTR_WATCHDOG] = { "workers[].watchdog", &ctl_watchdog_ctr_set, "worker", "id",
+			CTL_PROM_TABLE },
+	[CTL_CTR_FAILOPEN] = { "workers[].watchdog.failopen", &dp_failopen_ctr_set, "worker", "id",
+			CTL_PROM_TABLE },
+	[CTL_CTR_APPLAYER] = { "applayer", &al_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_STORE] = { "store", &ctl_store_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_EVE] = { "eve", &ctl_eve_ctr_set, NULL, NULL, CTL_PROM_TABLE },
+	[CTL_CTR_EVE_SYSLOG] = { CTL_EVE_OUT_KEY_SYSLOG, &ctl_eve_out_ctr_set, NULL, NULL,
+			CTL_PROM_TABLE, "output=\"" CTL_EVE_OUT_KEY_SYSLOG "\"" },
+	[CTL_CTR_EVE_SOCKET] = { CTL_EVE_OUT_KEY_SOCKET, &ctl_eve_out_ctr_set, NULL, NULL,
+			CTL_PROM_TABLE, "output=\"" CTL_EVE_OUT_KEY_SOCKET "\"" },
+	[CTL_CTR_IPFIX] = { "ipfix", &ctl_ipfix_ctr_set, NULL, NULL, CTL_PROM_TABLE },
 };
 
 const struct ctl_ctr_section *
@@ -123,6 +161,16 @@ add_int(json_t *obj, const char *key, uint64_t v)
 
 	v += cur != NULL ? (uint64_t)json_integer_value(cur) : 0;
 	return json_object_set_new(obj, key, json_integer((json_int_t)v));
+}
+
+json_t *
+ctl_ctr_with(json_t *obj, const struct vg_ctr_set *s, const void *base)
+{
+	if (obj != NULL && ctl_ctr_json(s, base, obj, NULL) != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }
 
 int

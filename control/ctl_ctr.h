@@ -32,6 +32,18 @@ enum ctl_ctr_section_id {
 	CTL_CTR_PARSE,		   /* parse: over workers */
 	CTL_CTR_WORKER_PARSE,	   /* workers[].parse */
 	CTL_CTR_EVENTS,		   /* control.events: control's (with a control loop) */
+	CTL_CTR_FLOWS,		   /* flows: over workers */
+	CTL_CTR_WORKER_FLOWS,	   /* workers[].flows */
+	CTL_CTR_WORKER_EVENTS,	   /* workers[].events: each worker's ring to control */
+	CTL_CTR_WORKER_EVENTS_SUM, /* events: the same over workers */
+	CTL_CTR_WATCHDOG,	   /* workers[].watchdog (with a watchdog) */
+	CTL_CTR_FAILOPEN,	   /* workers[].watchdog.failopen */
+	CTL_CTR_APPLAYER,	   /* applayer: over workers (with the application layer) */
+	CTL_CTR_STORE,		   /* store (with a store) */
+	CTL_CTR_EVE,		   /* eve (with alerts.eve_log) */
+	CTL_CTR_EVE_SYSLOG,	   /* eve_syslog (with alerts.eve_syslog) */
+	CTL_CTR_EVE_SOCKET,	   /* eve_socket (with alerts.eve_socket) */
+	CTL_CTR_IPFIX,		   /* ipfix (with export.ipfix) */
 	CTL_CTR__COUNT
 };
 
@@ -53,11 +65,16 @@ struct ctl_ctr_section {
 	const char *label;
 	const char *label_from;
 	enum ctl_ctr_prom prom;
+	/* A fixed label pair on every sample of the section, for sections of one set that share
+	 * its families (output="eve_syslog"); NULL: none. */
+	const char *prom_label;
 };
 
 /* The table of control's event counters (ctl_events.h), in ctl_ctr.c: the exposition's
  * library (mgmt's) links the store's, not control's loop. */
 extern const struct vg_ctr_set ctl_events_ctr_set;
+/* And the watchdog's (ctl_watchdog.h). */
+extern const struct vg_ctr_set ctl_watchdog_ctr_set;
 
 /* The sections, CTL_CTR__COUNT of them (*n), indexed by enum ctl_ctr_section_id. */
 const struct ctl_ctr_section *ctl_ctr_sections(unsigned *n);
@@ -71,5 +88,12 @@ const struct ctl_ctr_section *ctl_ctr_sections(unsigned *n);
  * places. Returns 0 or -ENOMEM.
  */
 int ctl_ctr_json(const struct vg_ctr_set *s, const void *base, json_t *obj, json_t *root);
+
+/*
+ * obj with the values of base added (ctl_ctr_json() without a root), for a caller that made obj
+ * with what its struct has besides counters (json_object(), json_pack(): NULL when that
+ * failed). Returns obj, or NULL (obj released) when obj was NULL or the values did not fit.
+ */
+json_t *ctl_ctr_with(json_t *obj, const struct vg_ctr_set *s, const void *base);
 
 #endif /* CTL_CTR_H */

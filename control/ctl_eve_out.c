@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl_eve_out.h"
+#include "vg_ctr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -516,6 +517,28 @@ ctl_eve_out_sync(struct ctl_eve_out *out, unsigned timeout_ms)
 	pthread_mutex_unlock(&out->mu);
 	return rc;
 }
+
+#define OUT_CTR(field, unit, prom_, help_)                                                 \
+	VG_CTR(struct ctl_eve_out_counters, field, #field, COUNTER, unit, .prom = (prom_), \
+			.help = (help_))
+
+static const struct vg_ctr out_rows[] = {
+	OUT_CTR(sent, "messages", "vigil_eve_output_sent_total",
+			"EVE messages sent whole to a receiver (alerts.eve_syslog, "
+			"alerts.eve_socket)."),
+	OUT_CTR(dropped, "messages", "vigil_eve_output_dropped_total",
+			"EVE messages dropped: the output's queue was full (or a line too big for "
+			"a datagram)."),
+	OUT_CTR(errors, "errors", "vigil_eve_output_errors_total",
+			"Failed connects and sends to an EVE receiver (each attempt)."),
+	OUT_CTR(episodes, "episodes", "vigil_eve_output_failure_episodes_total",
+			"EVE output failure episodes (first failure to next success)."),
+	OUT_CTR(connects, "connections", "vigil_eve_output_connects_total",
+			"Connections made to an EVE receiver (stream transports: the first and each "
+			"reconnection)."),
+};
+const struct vg_ctr_set ctl_eve_out_ctr_set =
+		VG_CTR_SET_TO("eve_output", struct ctl_eve_out_counters, out_rows, queued);
 
 void
 ctl_eve_out_counters(const struct ctl_eve_out *out, struct ctl_eve_out_counters *c)

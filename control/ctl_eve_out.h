@@ -49,11 +49,19 @@ struct ctl_eve_out_counters {
 	uint64_t errors;   /* failed connects and sends (each attempt) */
 	uint64_t episodes; /* failure episodes: from a failure to the next success */
 	uint64_t connects; /* connections made (stream transports: 1 + reconnections) */
-	uint32_t queued;   /* lines waiting */
-	bool connected;	   /* a socket is open */
-	bool failing;	   /* the last attempt failed */
+	/* Not in ctl_eve_out_ctr_set: */
+	uint32_t queued; /* lines waiting */
+	bool connected;	 /* a socket is open */
+	bool failing;	 /* the last attempt failed */
 	int last_errno;
 };
+
+/* The table of its counters, written to queued (ctl_eve_out.c): the report's eve_syslog and
+ * eve_socket, named by the outputs' keys in alerts: (the names given to ctl_eve_out_open()). */
+struct vg_ctr_set;
+extern const struct vg_ctr_set ctl_eve_out_ctr_set;
+#define CTL_EVE_OUT_KEY_SYSLOG "eve_syslog"
+#define CTL_EVE_OUT_KEY_SOCKET "eve_socket"
 
 struct ctl_eve_out;
 

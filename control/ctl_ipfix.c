@@ -20,6 +20,7 @@
 #include "ctl_map.h"
 #include "dp_event.h"
 #include "vg_config.h"
+#include "vg_ctr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -956,6 +957,40 @@ ctl_ipfix_sync(struct ctl_ipfix *x, unsigned timeout_ms)
 	pthread_mutex_unlock(&x->mu);
 	return rc;
 }
+
+#define IPFIX(field, unit, ...) \
+	VG_CTR(struct ctl_ipfix_counters, field, #field, COUNTER, unit, __VA_ARGS__)
+
+static const struct vg_ctr ipfix_rows[] = {
+	IPFIX(records_sent, "records", .prom = "vigil_ipfix_records_sent_total",
+			.help = "IPFIX flow records sent to the collector (export.ipfix), in whole "
+				"messages."),
+	IPFIX(records_lost, "records", .no_prom = true,
+			.help = "IPFIX flow records lost (lost_queue_full, lost_send, and records "
+				"left unsent at close)."),
+	IPFIX(lost_queue_full, "records", .prom = "vigil_ipfix_records_lost_total",
+			.prom_label = "reason=\"queue_full\"",
+			.help = "IPFIX flow records lost, by reason: the queue was full, or their "
+				"message's send failed."),
+	IPFIX(lost_send, "records", .prom = "vigil_ipfix_records_lost_total",
+			.prom_label = "reason=\"send\"",
+			.help = "IPFIX flow records lost, by reason: the queue was full, or their "
+				"message's send failed."),
+	IPFIX(messages_sent, "messages", .prom = "vigil_ipfix_messages_sent_total",
+			.help = "IPFIX messages sent whole."),
+	IPFIX(templates_sent, "templates", .prom = "vigil_ipfix_templates_sent_total",
+			.help = "IPFIX template exports (on connection and each refresh)."),
+	IPFIX(errors, "errors", .prom = "vigil_ipfix_errors_total",
+			.help = "Failed connects and sends to the IPFIX collector (each attempt)."),
+	IPFIX(connects, "connections", .prom = "vigil_ipfix_connects_total",
+			.help = "Connections made to the IPFIX collector (UDP: the socket opened)."),
+	IPFIX(reconnects, "connections", .prom = "vigil_ipfix_reconnects_total",
+			.help = "Connections to the IPFIX collector after the first (TCP)."),
+	IPFIX(updates_untracked, "records", .prom = "vigil_ipfix_updates_untracked_total",
+			.help = "Flow updates not exported: no room to remember the flow."),
+};
+const struct vg_ctr_set ctl_ipfix_ctr_set =
+		VG_CTR_SET_TO("ipfix", struct ctl_ipfix_counters, ipfix_rows, queued);
 
 void
 ctl_ipfix_counters(const struct ctl_ipfix *x, struct ctl_ipfix_counters *c)

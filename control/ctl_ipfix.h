@@ -69,11 +69,16 @@ struct ctl_ipfix_counters {
 	uint64_t connects;	    /* connections made (UDP: the socket opened) */
 	uint64_t reconnects;	    /* connects after the first */
 	uint64_t updates_untracked; /* updates not exported: no room to remember the flow */
-	uint32_t queued;	    /* records waiting */
-	bool connected;		    /* a socket to the collector is open */
-	bool failing;		    /* the last connect or send failed */
+	/* Not in ctl_ipfix_ctr_set: */
+	uint32_t queued; /* records waiting */
+	bool connected;	 /* a socket to the collector is open */
+	bool failing;	 /* the last connect or send failed */
 	int last_errno;
 };
+
+/* The table of its counters, written to queued (ctl_ipfix.c): the report's ipfix. */
+struct vg_ctr_set;
+extern const struct vg_ctr_set ctl_ipfix_ctr_set;
 
 struct ctl_ipfix;
 

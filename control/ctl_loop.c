@@ -83,18 +83,11 @@ print_stats_line(const struct dp *dp, struct rate_state *st)
 		ctl_reading_rate(st->ports[0], st->ports[1], CTL_RATES_ALL, i, &rt);
 		/* The port table's rows that have a name in this line (dp_stats.c). */
 		char line[256];
-		size_t n = 0;
 
-		line[0] = '\0';
-		for (unsigned r = 0; r < dp_port_ctr_set.n; r++) {
-			const struct vg_ctr *k = &dp_port_ctr_set.ctr[r];
-
-			if (k->stat != NULL && n < sizeof(line))
-				n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %" PRIu64,
-						k->stat, vg_ctr_read(&c, k, 0));
-		}
 		CTL_LOG(INFO, "port %-10s rx %10.0f pps tx %10.0f pps |%s missed %" PRIu64,
-				p->cfg->name, rt.rx_pps, rt.tx_pps, line, hw.imissed);
+				p->cfg->name, rt.rx_pps, rt.tx_pps,
+				vg_ctr_stat_line(&dp_port_ctr_set, &c, line, sizeof(line)),
+				hw.imissed);
 	}
 	r = st->ports[0];
 	st->ports[0] = st->ports[1];
@@ -281,12 +274,12 @@ ctl_print_counters(const struct dp *dp, FILE *out)
 					vg_ctr_read(&c, &s->ctr[r], 0));
 		fprintf(out, " %10" PRIu64 "\n", hw.imissed + hw.rx_nombuf);
 	}
+	/* The worker table's rows that have a name in the stats line (dp_stats.c). */
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
-		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
+		char line[256];
 
-		fprintf(out,
-				"worker %u (lcore %u): loops %" PRIu64 " busy %" PRIu64
-				" rx-bursts %" PRIu64 "\n",
-				w, dp_worker_lcore(dp, w), c->loops, c->busy_loops, c->rx_bursts);
+		fprintf(out, "worker %u (lcore %u):%s\n", w, dp_worker_lcore(dp, w),
+				vg_ctr_stat_line(&dp_worker_ctr_set, dp_worker_counters(dp, w),
+						line, sizeof(line)));
 	}
 }

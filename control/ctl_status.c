@@ -11,6 +11,7 @@
 #include "ctl_ctr.h"
 #include "ctl_status.h"
 #include "ctl_sigs.h"
+#include "dp_evq.h"
 #include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
@@ -66,109 +67,43 @@ stages_json(const struct dp *dp, unsigned w)
 }
 
 /*
- * A worker's flow counters and table. memory_per_flow is the table's bytes over its entries
- * (hot line, cold record and the share of the buckets; an IPv6 flow takes two entries).
+ * A worker's flow counters (or the sum of every worker's) and its table's size.
+ * memory_per_flow is the table's bytes over its entries (hot line, cold record and the share
+ * of the buckets; an IPv6 flow takes two entries).
  */
 static json_t *
-flows_json(const struct dp_flow_counters *f, size_t memory, uint32_t entries)
+flows_json(const struct dp_flow_counters *f, size_t memory, uint64_t entries)
 {
-	json_t *ended = json_object(), *states = json_object();
-	json_t *ovf = json_object(), *evicted = json_object();
-
-	for (unsigned r = DP_END_FIN; r <= DP_END_FLUSHED; r++)
-		json_object_set_new(ended, dp_end_reason_name(r),
-				json_integer((json_int_t)f->ended[r]));
-	for (unsigned r = 0; r < DP_OVERFLOW__COUNT; r++)
-		json_object_set_new(ovf, dp_flow_overflow_name(r),
-				json_integer((json_int_t)f->overflow_by[r]));
-	for (unsigned c = 0; c < DP_EVICT_PROTECTED; c++)
-		json_object_set_new(evicted, dp_flow_evict_class_name(c),
-				json_integer((json_int_t)f->evicted_by[c]));
-	for (unsigned s = 0; s < DP_TCP__COUNT; s++)
-		json_object_set_new(states, dp_tcp_state_name(s),
-				json_integer((json_int_t)f->per_state[s]));
-	return json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, "
-			 "s:I, s:I, s:I}",
-			"active", (json_int_t)f->active, "created", (json_int_t)f->created, "ended",
-			ended, "overflow", (json_int_t)f->overflow, "overflow_by", ovf,
-			"evicted_by", evicted, "tcp_invalid", (json_int_t)f->tcp_invalid,
-			"tcp_invalid_dropped", (json_int_t)f->tcp_invalid_dropped, "midstream",
-			(json_int_t)f->midstream, "midstream_refused",
-			(json_int_t)f->midstream_refused, "port_reuse", (json_int_t)f->port_reuse,
-			"tcp_states", states, "memory_bytes", (json_int_t)memory, "entries",
-			(json_int_t)entries, "memory_per_flow",
-			(json_int_t)(entries ? memory / entries : 0), "long_keys",
-			(json_int_t)f->long_keys, "bucket_moves", (json_int_t)f->bucket_moves);
-}
-
-static json_t *
-parse_json(const struct dp_parse_counters *c)
-{
-	json_t *o = json_object();
-
-	if (o != NULL && ctl_ctr_json(&dp_parse_ctr_set, c, o, NULL) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return ctl_ctr_with(json_pack("{s:I, s:I, s:I}", "memory_bytes", (json_int_t)memory,
+					    "entries", (json_int_t)entries, "memory_per_flow",
+					    (json_int_t)(entries ? memory / entries : 0)),
+			&dp_flow_ctr_set, f);
 }
 
 /*
- * The application layer of one worker: its counters, flows per detected protocol, memory, and
- * every anomaly that happened, by protocol and name (read racily, like every counter here).
+ * Add worker c's application-layer anomalies into anoms ({protocol: {name: count}}), those that
+ * happened only.
  */
-static json_t *
-applayer_json(const struct al_ctx *c)
+static void
+al_anomalies_add(const struct al_ctx *c, json_t *anoms)
 {
-	json_t *o = json_object(), *protos = json_object(), *anoms = json_object();
-
-	for (unsigned i = 0; i < AL_CTR__COUNT; i++)
-		json_object_set_new(o, al_ctr_name((enum al_ctr)i),
-				json_integer((json_int_t)al_ctx_counter(c, (enum al_ctr)i)));
 	for (unsigned p = AL_PROTO_HTTP; p < AL_PROTO__COUNT; p++) {
-		json_t *a = json_object();
+		const char *pn = al_proto_name((enum al_proto)p);
 
-		json_object_set_new(protos, al_proto_name((enum al_proto)p),
-				json_integer((json_int_t)al_ctx_proto_flows(c, (enum al_proto)p)));
 		for (unsigned id = 0; id < al_anomaly_count((enum al_proto)p); id++) {
 			uint64_t n = al_ctx_anomalies(c, (enum al_proto)p, id);
+			const char *an = al_anomaly_name((enum al_proto)p, id);
+			json_t *a = json_object_get(anoms, pn), *cur;
 
-			if (n > 0)
-				json_object_set_new(a, al_anomaly_name((enum al_proto)p, id),
-						json_integer((json_int_t)n));
-		}
-		if (json_object_size(a) > 0)
-			json_object_set_new(anoms, al_proto_name((enum al_proto)p), a);
-		else
-			json_decref(a);
-	}
-	json_object_set_new(o, "protocols", protos);
-	json_object_set_new(o, "anomalies", anoms);
-	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)al_ctx_mem_used(c)));
-	return o;
-}
-
-/* Add every number of src into dst, recursively (objects of numbers). */
-static void
-sum_tree(json_t *dst, json_t *src)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(src, k, v)
-	{
-		json_t *d = json_object_get(dst, k);
-
-		if (json_is_object(v)) {
-			if (d == NULL) {
-				d = json_object();
-				json_object_set_new(dst, k, d);
+			if (n == 0)
+				continue;
+			if (a == NULL) {
+				a = json_object();
+				json_object_set_new(anoms, pn, a);
 			}
-			sum_tree(d, v);
-		} else if (json_is_integer(v)) {
-			json_object_set_new(dst, k,
-					json_integer(json_integer_value(v) +
-							(d != NULL ? json_integer_value(d) : 0)));
+			cur = json_object_get(a, an);
+			n += cur != NULL ? (uint64_t)json_integer_value(cur) : 0;
+			json_object_set_new(a, an, json_integer((json_int_t)n));
 		}
 	}
 }
@@ -286,54 +221,16 @@ bpf_prefilters_json(const struct dp *dp)
 static json_t *
 frags_json(const struct dp_frag_counters *c, const struct dp_reasm_counters *r)
 {
-	json_t *o = json_object(), *ro = json_object();
+	json_t *o = ctl_ctr_with(json_object(), &dp_frag_ctr_set, c),
+	       *ro = ctl_ctr_with(json_object(), &dp_reasm_ctr_set, r);
 
-	if (o == NULL || ro == NULL || ctl_ctr_json(&dp_frag_ctr_set, c, o, NULL) != 0 ||
-			ctl_ctr_json(&dp_reasm_ctr_set, r, ro, NULL) != 0) {
+	if (o == NULL || ro == NULL) {
 		json_decref(o);
 		json_decref(ro);
 		return NULL;
 	}
 	json_object_set_new(o, "reassembly", ro);
 	return o;
-}
-
-/* Sum an object of integers (recursively) into acc. */
-static void
-sum_into(json_t *acc, json_t *add)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(add, k, v)
-	{
-		json_t *cur = json_object_get(acc, k);
-
-		if (json_is_integer(v)) {
-			json_object_set_new(acc, k,
-					json_integer(json_integer_value(v) +
-							(cur ? json_integer_value(cur) : 0)));
-		} else if (json_is_object(v)) {
-			if (cur == NULL) {
-				cur = json_object();
-				json_object_set_new(acc, k, cur);
-			}
-			sum_into(cur, v);
-		}
-	}
-}
-
-static json_t *
-control_json(const struct ctl_events *ce)
-{
-	json_t *ev = json_object();
-
-	if (ev == NULL ||
-			ctl_ctr_json(&ctl_events_ctr_set, ctl_events_counters(ce), ev, NULL) != 0) {
-		json_decref(ev);
-		return NULL;
-	}
-	return json_pack("{s:o}", "events", ev);
 }
 
 json_t *
@@ -374,91 +271,121 @@ ctl_status_worker_traffic(const struct dp *dp, unsigned w)
 	return o;
 }
 
+/* Every worker's counters of the tables, each read once: shown per worker and summed. */
+struct totals {
+	struct dp_flow_counters flows;
+	size_t flow_memory;
+	uint64_t flow_entries;
+	struct dp_parse_counters parse;
+	struct dp_frag_counters frags;
+	struct dp_reasm_counters reasm;
+	struct dp_policy_counters policy;
+	struct dp_inspect_counters inspect;
+	struct dp_evq_counters events;
+	struct al_counters al;
+	bool has_al;
+};
+
+/* Worker w's object of the report (without its traffic), its counters added into t, its
+ * application layer's anomalies into anoms. */
+static json_t *
+worker_json(const struct dp *dp, unsigned w, struct totals *t, json_t *anoms)
+{
+	struct dp_flow_counters fl = { 0 };
+	struct dp_parse_counters pa = { 0 };
+	struct dp_frag_counters fr = { 0 };
+	struct dp_reasm_counters re = { 0 };
+	struct dp_policy_counters po = { 0 };
+	struct dp_evq_counters ev = { 0 };
+	const struct al_ctx *al = dp_worker_al(dp, w);
+	size_t mem = dp_worker_flow_memory(dp, w);
+	uint32_t entries = dp_worker_flow_entries(dp, w);
+	json_t *o;
+
+	vg_ctr_add(&dp_flow_ctr_set, &fl, dp_worker_flow_counters(dp, w));
+	vg_ctr_add(&dp_parse_ctr_set, &pa, dp_worker_parse_counters(dp, w));
+	vg_ctr_add(&dp_frag_ctr_set, &fr, dp_worker_frag_counters(dp, w));
+	vg_ctr_add(&dp_reasm_ctr_set, &re, dp_worker_reasm_counters(dp, w));
+	vg_ctr_add(&dp_policy_ctr_set, &po, &dp_worker_counters(dp, w)->policy);
+	vg_ctr_add(&dp_evq_ctr_set, &ev, dp_worker_event_counters(dp, w));
+	vg_ctr_add(&dp_flow_ctr_set, &t->flows, &fl);
+	vg_ctr_add(&dp_parse_ctr_set, &t->parse, &pa);
+	vg_ctr_add(&dp_frag_ctr_set, &t->frags, &fr);
+	vg_ctr_add(&dp_reasm_ctr_set, &t->reasm, &re);
+	vg_ctr_add(&dp_policy_ctr_set, &t->policy, &po);
+	vg_ctr_add(&dp_evq_ctr_set, &t->events, &ev);
+	vg_ctr_add(&dp_inspect_ctr_set, &t->inspect, dp_worker_inspect_counters(dp, w));
+	t->flow_memory += mem;
+	t->flow_entries += entries;
+	if (al != NULL) {
+		vg_ctr_add(&al_ctr_set, &t->al, al_ctx_counters(al));
+		al_anomalies_add(al, anoms);
+		t->has_al = true;
+	}
+	o = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "id", w, "lcore",
+			dp_worker_lcore(dp, w), "flows", flows_json(&fl, mem, entries), "parse",
+			ctl_ctr_with(json_object(), &dp_parse_ctr_set, &pa), "fragments",
+			frags_json(&fr, &re), "policy",
+			ctl_ctr_with(json_object(), &dp_policy_ctr_set, &po), "events",
+			ctl_ctr_with(json_object(), &dp_evq_ctr_set, &ev));
+	if (o != NULL)
+		ctl_ctr_json(&dp_worker_ctr_set, dp_worker_counters(dp, w), o, NULL);
+	return o;
+}
+
+/* The application layer over every worker: its table's counters, the anomalies that happened
+ * and the arenas' memory. */
+static json_t *
+applayer_json(const struct dp *dp, const struct totals *t, json_t *anoms)
+{
+	json_t *o = ctl_ctr_with(json_object(), &al_ctr_set, &t->al);
+	size_t mem = 0;
+
+	for (unsigned w = 0; w < dp_n_workers(dp); w++)
+		if (dp_worker_al(dp, w) != NULL)
+			mem += al_ctx_mem_used(dp_worker_al(dp, w));
+	json_object_set(o, "anomalies", anoms);
+	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)mem));
+	return o;
+}
+
 json_t *
 ctl_status_json(const struct dp *dp, const struct ctl_events *ce, const struct ctl_sigs *sigs)
 {
 	json_t *root = json_object();
 	json_t *ports = json_array();
 	json_t *workers = json_array();
-	json_t *flows = json_object(), *parse = json_object(), *frags = json_object();
-	json_t *policy = json_object(), *inspect = json_object(), *applayer = NULL;
-	uint64_t events_sent = 0, events_lost = 0;
-	struct dp_policy_counters pol = { 0 };
-	struct dp_inspect_counters ins = { 0 };
+	json_t *anoms = json_object();
+	json_t *policy = json_object(), *inspect = json_object();
+	struct totals t;
 
-	if (root == NULL || ports == NULL || workers == NULL)
+	if (root == NULL || ports == NULL || workers == NULL || anoms == NULL)
 		goto fail;
+	memset(&t, 0, sizeof(t));
 	for (unsigned i = 0; i < dp_n_ports(dp); i++)
 		json_array_append_new(ports, port_json(dp, i));
 	for (unsigned w = 0; w < dp_n_workers(dp); w++) {
-		const struct dp_worker_counters *c = dp_worker_counters(dp, w);
-
-		uint64_t sent, lost;
-		json_t *fl, *pa, *fr;
-
-		dp_worker_event_counts(dp, w, &sent, &lost);
-		fl = flows_json(dp_worker_flow_counters(dp, w), dp_worker_flow_memory(dp, w),
-				dp_worker_flow_entries(dp, w));
-		pa = parse_json(dp_worker_parse_counters(dp, w));
-		fr = frags_json(dp_worker_frag_counters(dp, w), dp_worker_reasm_counters(dp, w));
-		/* One reading of the worker's policy counters, shown and summed. */
-		struct dp_policy_counters wp = { 0 };
-		json_t *po = json_object();
-
-		vg_ctr_add(&dp_policy_ctr_set, &wp, &c->policy);
-		vg_ctr_add(&dp_policy_ctr_set, &pol, &wp);
-		if (po != NULL)
-			ctl_ctr_json(&dp_policy_ctr_set, &wp, po, NULL);
-		vg_ctr_add(&dp_inspect_ctr_set, &ins, dp_worker_inspect_counters(dp, w));
-		const struct al_ctx *al = dp_worker_al(dp, w);
-		if (al != NULL) {
-			json_t *aj = applayer_json(al);
-
-			if (applayer == NULL)
-				applayer = json_object();
-			sum_tree(applayer, aj);
-			json_decref(aj);
-		}
-		sum_into(flows, fl);
-		sum_into(parse, pa);
-		sum_into(frags, fr);
-		json_array_append_new(workers,
-				json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "id", w,
-						"lcore", dp_worker_lcore(dp, w), "flows", fl,
-						"parse", pa, "fragments", fr, "policy", po,
-						"events", "sent", (json_int_t)sent, "lost",
-						(json_int_t)lost));
-		events_sent += sent;
-		events_lost += lost;
-		json_t *wj = json_array_get(workers, json_array_size(workers) - 1);
-
+		json_t *wj = worker_json(dp, w, &t, anoms);
 		json_t *tr = ctl_status_worker_traffic(dp, w);
 
-		if (wj != NULL)
-			ctl_ctr_json(&dp_worker_ctr_set, c, wj, NULL);
 		json_object_update(wj, tr);
 		json_decref(tr);
 		if (dp_stages_enabled(dp))
 			json_object_set_new(wj, "stages", stages_json(dp, w));
+		json_array_append_new(workers, wj);
 	}
-	/* Summed over workers, the bytes per flow would add up: the whole table's instead. */
-	json_int_t ent = json_integer_value(json_object_get(flows, "entries"));
-	json_object_set_new(flows, "memory_per_flow",
-			json_integer(ent ? json_integer_value(
-							   json_object_get(flows, "memory_bytes")) /
-									ent
-					 : 0));
-	json_object_set_new(root, "flows", flows);
-	json_object_set_new(root, "parse", parse);
-	json_object_set_new(root, "fragments", frags);
-	ctl_ctr_json(&dp_policy_ctr_set, &pol, policy, root);
+	json_object_set_new(root, "flows", flows_json(&t.flows, t.flow_memory, t.flow_entries));
+	json_object_set_new(
+			root, "parse", ctl_ctr_with(json_object(), &dp_parse_ctr_set, &t.parse));
+	json_object_set_new(root, "fragments", frags_json(&t.frags, &t.reasm));
+	ctl_ctr_json(&dp_policy_ctr_set, &t.policy, policy, root);
 	json_object_set_new(root, "policy", policy);
 	if (sigs != NULL) {
 		json_object_set_new(inspect, "app_alerts", ctl_sigs_app_counters(sigs));
 		json_object_set_new(inspect, "pcre_limit_hits",
 				json_integer((json_int_t)ctl_sigs_limit_hits(sigs)));
 	}
-	ctl_ctr_json(&dp_inspect_ctr_set, &ins, inspect, root);
+	ctl_ctr_json(&dp_inspect_ctr_set, &t.inspect, inspect, root);
 	json_object_set_new(root, "inspection", inspect);
 	/* Exception policies: each condition's action, and the packets that met it (exceptions.
 	 * packets, which the policy's and inspection's tables filled above). */
@@ -468,18 +395,21 @@ ctl_status_json(const struct dp *dp, const struct ctl_events *ce, const struct c
 		json_object_set_new(ea, vg_exc_cond_names[k],
 				json_string(vg_exc_action_names[dp_exception_action(dp, k)]));
 	json_object_set_new(json_object_get(root, "exceptions"), "actions", ea);
-	if (applayer != NULL)
-		json_object_set_new(root, "applayer", applayer);
+	if (t.has_al)
+		json_object_set_new(root, "applayer", applayer_json(dp, &t, anoms));
+	json_decref(anoms);
 	json_object_set_new(root, "rules", rules_json(dp));
 	json_object_set_new(root, "bpf", bpf_json(dp));
 	json_object_set_new(root, "bpf_prefilters", bpf_prefilters_json(dp));
 	json_object_set_new(root, "mode",
 			json_string(dp_mode(dp) == DP_MODE_DRY_RUN ? "dry-run" : "enforce"));
-	json_object_set_new(root, "events",
-			json_pack("{s:I, s:I}", "sent", (json_int_t)events_sent, "lost",
-					(json_int_t)events_lost));
+	json_object_set_new(
+			root, "events", ctl_ctr_with(json_object(), &dp_evq_ctr_set, &t.events));
 	if (ce != NULL)
-		json_object_set_new(root, "control", control_json(ce));
+		json_object_set_new(root, "control",
+				json_pack("{s:o}", "events",
+						ctl_ctr_with(json_object(), &ctl_events_ctr_set,
+								ctl_events_counters(ce))));
 	json_object_set_new(root, "version", json_string(VIGIL_VERSION));
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
 	json_object_set_new(root, "ports", ports);
@@ -489,6 +419,9 @@ fail:
 	json_decref(root);
 	json_decref(ports);
 	json_decref(workers);
+	json_decref(anoms);
+	json_decref(policy);
+	json_decref(inspect);
 	return NULL;
 }
 

@@ -19,6 +19,7 @@
 #include "ctl_store.h"
 #include "ctl_store_schema.h"
 #include "vg_addr.h"
+#include "vg_ctr.h"
 #include "vg_log.h"
 #include "vg_time.h"
 
@@ -2231,6 +2232,33 @@ ctl_store_load_blocks(struct ctl_store *s, uint64_t now_ms,
 	sqlite3_close(db);
 	return rc == SQLITE_DONE ? n : -rc_to_errno(rc);
 }
+
+#define STORE(field, unit, ...) \
+	VG_CTR(struct ctl_store_counters, field, #field, COUNTER, unit, __VA_ARGS__)
+
+static const struct vg_ctr store_rows[] = {
+	STORE(rows_written, "rows", .prom = "vigil_store_rows_written_total",
+			.help = "Rows the store wrote."),
+	STORE(batches, "batches", .prom = "vigil_store_batches_total",
+			.help = "Store batches committed."),
+	STORE(failures, "batches", .prom = "vigil_store_batch_failures_total",
+			.help = "Store batches that failed (retried)."),
+	STORE(retries, "batches", .prom = "vigil_store_batch_retries_total",
+			.help = "Store batch attempts made after a failure."),
+	STORE(rows_dropped, "rows", .prom = "vigil_store_rows_dropped_total",
+			.help = "Rows lost: the store's queue was full."),
+	STORE(flows_untracked, "events", .prom = "vigil_store_flows_untracked_total",
+			.help = "Flow events without per-flow state in the store (their start was missed, "
+				"or no room)."),
+	STORE(retention_deleted, "rows", .prom = "vigil_store_retention_deleted_rows_total",
+			.help = "Rows the store's retention deleted."),
+	STORE(corrupt_moved, "files", .prom = "vigil_store_corrupt_files_moved_total",
+			.help = "Database files found corrupt and moved aside."),
+	STORE(episodes, "episodes", .prom = "vigil_store_failure_episodes_total",
+			.help = "Store failure episodes (first failure to next success)."),
+};
+const struct vg_ctr_set ctl_store_ctr_set =
+		VG_CTR_SET_TO("store", struct ctl_store_counters, store_rows, pending);
 
 void
 ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c)

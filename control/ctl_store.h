@@ -256,8 +256,9 @@ struct ctl_store_counters {
 	uint64_t rows_dropped;	  /* rows lost: aggregate or queue full */
 	uint64_t flows_untracked; /* flow events without (room for) per-flow state */
 	uint64_t retention_deleted;
-	uint64_t corrupt_moved;	  /* files moved aside */
-	uint64_t episodes;	  /* failure episodes: from a first failure to the next success */
+	uint64_t corrupt_moved; /* files moved aside */
+	uint64_t episodes;	/* failure episodes: from a first failure to the next success */
+	/* Not in ctl_store_ctr_set: */
 	uint32_t pending;	  /* rows on control, not yet handed to the writer */
 	uint32_t queued;	  /* rows handed to the writer, not yet written */
 	uint32_t durable_pending; /* durable rows (API blocks, versions) not yet written */
@@ -268,6 +269,10 @@ struct ctl_store_counters {
 	int last_error;		  /* SQLite result code of the last failure, 0 if none */
 	char last_error_msg[160];
 };
+
+/* The table of its counters, written to pending (ctl_store.c): the report's store. */
+struct vg_ctr_set;
+extern const struct vg_ctr_set ctl_store_ctr_set;
 
 /* Any thread. */
 void ctl_store_counters(struct ctl_store *s, struct ctl_store_counters *c);

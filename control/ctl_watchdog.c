@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_ctr.h"
 #include "ctl_ctx.h"
 #include "ctl_store.h"
 #include "dp.h"
@@ -22,8 +23,7 @@ struct wd_worker {
 	bool stalled;
 	bool failed_over;      /* failure open: control polls its queues */
 	bool this_failed_over; /* the stall in course was failed over */
-	uint64_t stalls;
-	uint64_t failovers;
+	struct ctl_watchdog_counters ctr;
 	uint64_t longest_ms;
 	uint64_t fo_packets; /* the fallback's count when this failover began */
 	char last[400];	     /* the last stall or recovery, as logged */
@@ -180,7 +180,7 @@ stalled(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
 
 	queues_text(wd, i, queues, sizeof(queues));
 	w->stalled = true;
-	w->stalls++;
+	w->ctr.stalls++;
 	if (wd->o.failure != CTL_WD_FAILURE_OPEN) {
 		snprintf(detail, sizeof(detail),
 				"worker %u (lcore %u) has not run its loop for %" PRIu64
@@ -194,7 +194,7 @@ stalled(struct ctl_watchdog *wd, unsigned i, uint64_t ms)
 				i, lcore, ms);
 	} else {
 		w->failed_over = w->this_failed_over = true;
-		w->failovers++;
+		w->ctr.failovers++;
 		w->fo_packets = fo_packets(wd, i);
 		wd->n_failed_over++;
 		action = "worker failed over";
@@ -301,6 +301,7 @@ ctl_watchdog_failover_poll(struct ctl_watchdog *wd)
 json_t *
 ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned i)
 {
+	static const struct dp_failopen_counters none; /* a worker without the fallback */
 	const struct dp_failopen_counters *c;
 	json_t *j;
 
@@ -309,18 +310,17 @@ ctl_watchdog_worker_json(struct ctl_watchdog *wd, unsigned i)
 	c = dp_failopen_counters(wd->ctx->dp, i);
 	pthread_mutex_lock(&wd->mu);
 	const struct wd_worker *w = &wd->w[i];
-	j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:{s:I, s:I, s:I, s:I}, s:s?}",
-			"stalled", w->stalled, "stalled_ms",
-			(json_int_t)(w->stalled ? wd->now_ms - w->change_ms : 0), "stalls",
-			(json_int_t)w->stalls, "longest_stall_ms", (json_int_t)w->longest_ms,
-			"timeout_ms", (json_int_t)wd->o.timeout_ms, "failure",
-			failure_names[wd->o.failure], "failed_over", w->failed_over, "failovers",
-			(json_int_t)w->failovers, "failopen", "packets",
-			(json_int_t)(c ? dp_read_u64(&c->packets) : 0), "bytes",
-			(json_int_t)(c ? dp_read_u64(&c->bytes) : 0), "tx_full",
-			(json_int_t)(c ? dp_read_u64(&c->tx_full) : 0), "busy",
-			(json_int_t)(c ? dp_read_u64(&c->busy) : 0), "last_event",
+	j = json_pack("{s:b, s:I, s:I, s:I, s:s, s:b, s:o, s:s?}", "stalled", w->stalled,
+			"stalled_ms", (json_int_t)(w->stalled ? wd->now_ms - w->change_ms : 0),
+			"longest_stall_ms", (json_int_t)w->longest_ms, "timeout_ms",
+			(json_int_t)wd->o.timeout_ms, "failure", failure_names[wd->o.failure],
+			"failed_over", w->failed_over, "failopen", json_object(), "last_event",
 			w->last[0] ? w->last : NULL);
+	if (j != NULL)
+		ctl_ctr_json(&ctl_watchdog_ctr_set, &w->ctr, j, NULL);
 	pthread_mutex_unlock(&wd->mu);
+	if (j != NULL)
+		ctl_ctr_json(&dp_failopen_ctr_set, c != NULL ? c : &none,
+				json_object_get(j, "failopen"), NULL);
 	return j;
 }

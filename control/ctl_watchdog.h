@@ -22,6 +22,13 @@
 struct ctl_ctx;
 struct ctl_watchdog;
 
+/* A worker's counters of the watchdog: the report's workers[].watchdog, made with their table
+ * ctl_watchdog_ctr_set (control/ctl_ctr.c, which the exposition's library links). */
+struct ctl_watchdog_counters {
+	uint64_t stalls;    /* times the worker's loop was found stopped */
+	uint64_t failovers; /* times its queues were failed over to the control lcore */
+};
+
 enum ctl_watchdog_failure {
 	CTL_WD_FAILURE_CLOSED = 0,
 	CTL_WD_FAILURE_OPEN,

@@ -495,11 +495,10 @@ dp_worker_al(const struct dp *dp, unsigned w)
 	return dp_inspect_al(dp->workers[w]->inspect);
 }
 
-void
-dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost)
+const struct dp_evq_counters *
+dp_worker_event_counters(const struct dp *dp, unsigned w)
 {
-	*sent = dp_read_u64(&dp->workers[w]->evq.sent);
-	*lost = dp_read_u64(&dp->workers[w]->evq.lost);
+	return &dp->workers[w]->evq.ctr;
 }
 
 size_t

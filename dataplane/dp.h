@@ -107,7 +107,8 @@ struct al_ctx;
 const struct al_ctx *dp_worker_al(const struct dp *dp, unsigned w);
 struct dp_reasm_counters;
 const struct dp_reasm_counters *dp_worker_reasm_counters(const struct dp *dp, unsigned w);
-void dp_worker_event_counts(const struct dp *dp, unsigned w, uint64_t *sent, uint64_t *lost);
+struct dp_evq_counters;
+const struct dp_evq_counters *dp_worker_event_counters(const struct dp *dp, unsigned w);
 size_t dp_worker_flow_memory(const struct dp *dp, unsigned w);
 /* Entries of worker w's flow table (an IPv4 flow takes one, an IPv6 flow two). */
 uint32_t dp_worker_flow_entries(const struct dp *dp, unsigned w);

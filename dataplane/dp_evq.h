@@ -27,10 +27,16 @@ struct dp_evq {
 	unsigned n;
 	uint32_t seq;
 	uint8_t worker;
-	uint64_t sent;
-	uint64_t lost;
+	/* The report's workers[].events and events (dp_evq_ctr_set, dataplane/dp_stats.c). */
+	struct dp_evq_counters {
+		uint64_t sent; /* events put on the ring */
+		uint64_t lost; /* events the full ring had no room for */
+	} ctr;
 	struct dp_event buf[DP_EVQ_BATCH];
 };
+
+struct vg_ctr_set;
+extern const struct vg_ctr_set dp_evq_ctr_set;
 
 static inline void
 dp_evq_flush(struct dp_evq *q)
@@ -42,8 +48,8 @@ dp_evq_flush(struct dp_evq *q)
 	if (q->ring != NULL)
 		done = rte_ring_sp_enqueue_burst_elem(
 				q->ring, q->buf, sizeof(struct dp_event), q->n, NULL);
-	q->sent += done;
-	q->lost += q->n - done;
+	q->ctr.sent += done;
+	q->ctr.lost += q->n - done;
 	q->n = 0;
 }
 

@@ -39,6 +39,9 @@ struct dp_failopen_counters {
 	struct dp_port_counters port[VG_MAX_PORTS];
 };
 
+/* The table of the fields above port (dataplane/dp_stats.c). */
+extern const struct vg_ctr_set dp_failopen_ctr_set;
+
 struct dp_failopen {
 	rte_spinlock_t rxlock[VG_MAX_PORTS]; /* by the worker's RX source index */
 	rte_spinlock_t txlock[VG_MAX_PORTS]; /* by config port, for TX queues no one shared */

@@ -262,7 +262,6 @@ struct dp_flow_counters {
 	uint64_t active;
 	uint64_t created;
 	uint64_t ended[DP_END_FLUSHED + 1]; /* by enum dp_end_reason */
-	uint64_t removed;		    /* every end, whatever its reason */
 	uint64_t overflow;		    /* new flows not tracked because the table was full */
 	uint64_t overflow_by[DP_OVERFLOW__COUNT]; /* the same by enum dp_flow_overflow */
 	uint64_t evicted_by[DP_EVICT_PROTECTED];  /* ended[DP_END_EVICTED] by eviction class */
@@ -274,8 +273,15 @@ struct dp_flow_counters {
 	uint64_t per_state[DP_TCP__COUNT]; /* active TCP flows per state */
 	uint64_t long_keys;		   /* active flows with a long key (two entries each) */
 	uint64_t bucket_moves;		   /* keys moved to their other bucket to make room */
-	uint64_t released;		   /* ends that freed their entry (not restarts in place) */
+	/* The table's bookkeeping, not in the report (dp_flow_ctr_set ends before it). */
+	uint64_t removed;  /* every end, whatever its reason */
+	uint64_t released; /* ends that freed their entry (not restarts in place) */
 };
+
+/* The counter table of the fields above `removed` (dataplane/dp_stats.c): the report's
+ * flows and workers[].flows. */
+struct vg_ctr_set;
+extern const struct vg_ctr_set dp_flow_ctr_set;
 
 struct dp_flow_table;
 

@@ -5,11 +5,15 @@
  * vigilctl, tests and docs/API.md read: keep them. A row without `.prom` gets the derived name
  * (vg_ctr_prom_name).
  */
+#include "dp_evq.h"
+#include "dp_failopen.h"
+#include "dp_flow.h"
 #include "dp_frag.h"
 #include "dp_inspect.h"
 #include "dp_parse.h"
 #include "dp_reasm.h"
 #include "dp_stats.h"
+#include "dp_tcp.h"
 
 #define PORT(field, key, unit, ...) \
 	VG_CTR(struct dp_port_counters, field, key, COUNTER, unit, __VA_ARGS__)
@@ -68,19 +72,21 @@ static const struct vg_ctr policy_rows[] = {
 const struct vg_ctr_set dp_policy_ctr_set =
 		VG_CTR_SET("policy", struct dp_policy_counters, policy_rows);
 
-#define WORKER(field, unit, help_) \
-	VG_CTR(struct dp_worker_counters, field, #field, COUNTER, unit, .help = (help_))
+#define WORKER(field, unit, help_, ...)                                                  \
+	VG_CTR(struct dp_worker_counters, field, #field, COUNTER, unit, .help = (help_), \
+			__VA_ARGS__)
 
 /* Its names are the derived ones: vigil_worker_loops_total, ... */
 static const struct vg_ctr worker_rows[] = {
-	WORKER(loops, "loops", "Poll loops of the worker."),
-	WORKER(busy_loops, "loops", "Poll loops of the worker that received packets."),
-	WORKER(rx_bursts, "bursts", "RX bursts of the worker."),
+	WORKER(loops, "loops", "Poll loops of the worker.", .stat = "loops"),
+	WORKER(busy_loops, "loops", "Poll loops of the worker that received packets.",
+			.stat = "busy"),
+	WORKER(rx_bursts, "bursts", "RX bursts of the worker.", .stat = "rx-bursts"),
 	WORKER(busy_cycles, "cycles",
 			"TSC cycles the worker spent in loops that received packets."),
 };
 const struct vg_ctr_set dp_worker_ctr_set =
-		VG_CTR_SET("worker", struct dp_worker_counters, worker_rows);
+		VG_CTR_SET_TO("worker", struct dp_worker_counters, worker_rows, stage_cycles);
 
 static const struct vg_ctr handoff_rows[] = {
 	VG_CTR(struct dp_handoff_counters, out, "out", COUNTER, "packets",
@@ -238,3 +244,106 @@ static const struct vg_ctr parse_rows[] = {
 };
 const struct vg_ctr_set dp_parse_ctr_set =
 		VG_CTR_SET("parse", struct dp_parse_counters, parse_rows);
+
+static const char *
+end_name(unsigned i)
+{
+	return dp_end_reason_name((enum dp_end_reason)i);
+}
+
+static const char *
+overflow_name(unsigned i)
+{
+	return dp_flow_overflow_name((enum dp_flow_overflow)i);
+}
+
+static const char *
+evict_name(unsigned i)
+{
+	return dp_flow_evict_class_name((enum dp_flow_evict_class)i);
+}
+
+static const char *
+tcp_state_name(unsigned i)
+{
+	return dp_tcp_state_name((enum dp_tcp_state)i);
+}
+
+#define FLOW(field, key, ctype, unit, ...) \
+	VG_CTR(struct dp_flow_counters, field, key, ctype, unit, __VA_ARGS__)
+
+/* The flow table's (dp_flow.h): the report's flows (summed) and workers[].flows. */
+static const struct vg_ctr flow_rows[] = {
+	FLOW(active, "active", GAUGE, "flows", .prom = "vigil_flows_active",
+			.help = "Flows in the flow tables."),
+	FLOW(created, "created", COUNTER, "flows", .prom = "vigil_flows_created_total",
+			.help = "Flows created."),
+	/* Element 0 of ended is no reason: never counted. */
+	VG_CTR_ARRAY_FN(struct dp_flow_counters, ended, DP_END_FIN, "ended", COUNTER, "flows",
+			end_name, "reason", .head_unused = true, .prom = "vigil_flows_ended_total",
+			.help = "Flows ended, by reason."),
+	FLOW(overflow, "overflow", COUNTER, "flows", .prom = "vigil_flows_overflow_total",
+			.help = "New flows not tracked: the table was full."),
+	VG_CTR_ARRAY_FN(struct dp_flow_counters, overflow_by, 0, "overflow_by", COUNTER, "flows",
+			overflow_name, "reason", .prom = "vigil_flows_overflow_by_reason_total",
+			.help = "New flows not tracked, by why no entry could be made free."),
+	VG_CTR_ARRAY_FN(struct dp_flow_counters, evicted_by, 0, "evicted_by", COUNTER, "flows",
+			evict_name, "class", .prom = "vigil_flows_evicted_total",
+			.help = "Flows evicted to make room for a new one, by class."),
+	FLOW(tcp_invalid, "tcp_invalid", COUNTER, "segments",
+			.help = "TCP segments invalid for the connection's state."),
+	FLOW(tcp_invalid_dropped, "tcp_invalid_dropped", COUNTER, "packets",
+			.prom = "vigil_dropped_packets_total",
+			.prom_label = "reason=\"tcp_invalid\"",
+			.help = "Packets dropped, by reason."),
+	FLOW(midstream, "midstream", COUNTER, "flows", .prom = "vigil_flows_midstream_total",
+			.help = "TCP flows picked up without a handshake."),
+	FLOW(midstream_refused, "midstream_refused", COUNTER, "packets",
+			.help = "First segments of TCP flows not picked up midstream (no ACK, or "
+				"not allowed)."),
+	FLOW(port_reuse, "port_reuse", COUNTER, "flows", .prom = "vigil_flows_port_reuse_total",
+			.help = "SYNs on a closed flow's addresses and ports that started a new flow."),
+	VG_CTR_ARRAY_FN(struct dp_flow_counters, per_state, 0, "tcp_states", GAUGE, "flows",
+			tcp_state_name, "state", .prom = "vigil_flows_tcp_state",
+			.help = "Active TCP flows by state."),
+	FLOW(long_keys, "long_keys", GAUGE, "flows", .prom = "vigil_flows_long_keys",
+			.help = "Active flows with a long key (IPv6 or three VLAN tags: two entries "
+				"each)."),
+	FLOW(bucket_moves, "bucket_moves", COUNTER, "keys",
+			.prom = "vigil_flows_bucket_moves_total",
+			.help = "Keys moved to their other bucket to make room."),
+};
+const struct vg_ctr_set dp_flow_ctr_set =
+		VG_CTR_SET_TO("flows", struct dp_flow_counters, flow_rows, removed);
+
+/* A worker's event queue to control (dp_evq.h): workers[].events and events (summed). */
+static const struct vg_ctr evq_rows[] = {
+	VG_CTR(struct dp_evq_counters, sent, "sent", COUNTER, "events",
+			.prom = "vigil_worker_events_sent_total",
+			.help = "Flow and alert events the worker queued for control."),
+	VG_CTR(struct dp_evq_counters, lost, "lost", COUNTER, "events",
+			.prom = "vigil_worker_events_lost_total",
+			.help = "Events lost because the worker's ring to control was full."),
+};
+const struct vg_ctr_set dp_evq_ctr_set = VG_CTR_SET("events", struct dp_evq_counters, evq_rows);
+
+#define FAILOPEN(field, unit, ...) \
+	VG_CTR(struct dp_failopen_counters, field, #field, COUNTER, unit, __VA_ARGS__)
+
+/* The watchdog's fail-open fallback (dp_failopen.h): workers[].watchdog.failopen. Its per-port
+ * counters are added to the ports' (dp_port_counters()). */
+static const struct vg_ctr failopen_rows[] = {
+	FAILOPEN(packets, "packets", .prom = "vigil_worker_failopen_packets_total",
+			.help = "Frames of the worker's queues forwarded unchanged, without "
+				"inspection, while it was stalled (watchdog.failure: open)."),
+	FAILOPEN(bytes, "bytes", .prom = "vigil_worker_failopen_bytes_total",
+			.help = "Bytes of the frames fail-open forwarded for the worker."),
+	FAILOPEN(tx_full, "packets", .prom = "vigil_worker_failopen_tx_full_total",
+			.help = "Frames fail-open received but could not send (the TX queue was full "
+				"or stayed locked)."),
+	FAILOPEN(busy, "polls", .prom = "vigil_worker_failopen_busy_total",
+			.help = "Queue polls fail-open skipped because the queue's lock was held (a "
+				"worker stalled inside a queue call)."),
+};
+const struct vg_ctr_set dp_failopen_ctr_set =
+		VG_CTR_SET_TO("failopen", struct dp_failopen_counters, failopen_rows, port);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_ctr.h"
+#include "mg_api_ctr.h"
 #include "mg_prom.h"
 
 /*
@@ -75,9 +76,7 @@ static const struct prom_row rows[] = {
 	 * (dataplane/dp_stats.c). The parser's errors, anomalies and packets by kind are its
 	 * table's too. */
 	{ "vigil_dropped_packets_total", "counter", "Packets dropped, by reason.",
-			"flows.tcp_invalid_dropped", NULL, NULL, "reason=\"tcp_invalid\"" },
-	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].tx_full", NULL, NULL,
-			"reason=\"tx_full\"" },
+			"ports[].tx_full", NULL, NULL, "reason=\"tx_full\"" },
 	{ "vigil_dropped_packets_total", NULL, NULL, "ports[].rx_missed", NULL, NULL,
 			"reason=\"rx_missed\"" },
 
@@ -164,35 +163,10 @@ static const struct prom_row rows[] = {
 			"1 while the watchdog finds the worker's loop stopped for longer than "
 			"watchdog.timeout.",
 			"workers[].watchdog.stalled", "worker", "id", NULL },
-	{ "vigil_worker_stalls_total", "counter",
-			"Times the watchdog found the worker's loop stopped for longer than "
-			"watchdog.timeout.",
-			"workers[].watchdog.stalls", "worker", "id", NULL },
 	{ "vigil_worker_failed_over", "gauge",
 			"1 while the stalled worker's queues are forwarded unchanged by the control "
 			"lcore (watchdog.failure: open).",
 			"workers[].watchdog.failed_over", "worker", "id", NULL },
-	{ "vigil_worker_failovers_total", "counter",
-			"Times the worker's queues were failed over to the control lcore.",
-			"workers[].watchdog.failovers", "worker", "id", NULL },
-	{ "vigil_worker_failopen_packets_total", "counter",
-			"Frames of the worker's queues forwarded unchanged, without inspection, while "
-			"it was stalled (watchdog.failure: open).",
-			"workers[].watchdog.failopen.packets", "worker", "id", NULL },
-	{ "vigil_worker_failopen_tx_full_total", "counter",
-			"Frames fail-open received but could not send (the TX queue was full or "
-			"stayed locked).",
-			"workers[].watchdog.failopen.tx_full", "worker", "id", NULL },
-	{ "vigil_worker_failopen_busy_total", "counter",
-			"Queue polls fail-open skipped because the queue's lock was held (a worker "
-			"stalled inside a queue call).",
-			"workers[].watchdog.failopen.busy", "worker", "id", NULL },
-	{ "vigil_worker_events_sent_total", "counter",
-			"Flow and alert events the worker queued for control.",
-			"workers[].events.sent", "worker", "id", NULL },
-	{ "vigil_worker_events_lost_total", "counter",
-			"Events lost because the worker's ring to control was full.",
-			"workers[].events.lost", "worker", "id", NULL },
 	/* Workers' traffic and queues (docs/OPERATIONS.md, Workers and queues). */
 	{ "vigil_worker_rx_packets_total", "counter",
 			"Packets the worker received, over its queues.", "workers[].rx_packets",
@@ -232,18 +206,8 @@ static const struct prom_row rows[] = {
 			NULL, NULL, NULL },
 
 	/* Flows. */
-	{ "vigil_flows_active", "gauge", "Flows in the flow tables.", "flows.active", NULL, NULL,
-			NULL },
 	{ "vigil_flows_capacity", "gauge", "Flows the flow tables can hold.", "flows.capacity",
 			NULL, NULL, NULL },
-	{ "vigil_flows_created_total", "counter", "Flows created.", "flows.created", NULL, NULL,
-			NULL },
-	{ "vigil_flows_ended_total", "counter", "Flows ended, by reason.", "flows.ended.*",
-			"reason", NULL, NULL },
-	{ "vigil_flows_overflow_total", "counter", "New flows not tracked: the table was full.",
-			"flows.overflow", NULL, NULL, NULL },
-	{ "vigil_flows_tcp_state", "gauge", "Active TCP flows by state.", "flows.tcp_states.*",
-			"state", NULL, NULL },
 	{ "vigil_flows_memory_bytes", "gauge", "Memory of the flow tables.", "flows.memory_bytes",
 			NULL, NULL, NULL },
 
@@ -272,31 +236,10 @@ static const struct prom_row rows[] = {
 			"inspection.pcre_limit_hits", NULL, NULL, NULL },
 
 	/* The application layer (parsers on inspected flows), over every worker. */
-	{ "vigil_applayer_flows_total", "counter",
-			"Inspected flows by the application protocol detected in them (failed: "
-			"none recognised).",
-			"applayer.protocols.*", "proto", NULL, NULL },
 	{ "vigil_applayer_anomalies_total", "counter",
 			"Anomalies the application-layer parsers found, by protocol and name "
 			"(Suricata's app-layer event names where Suricata has the event).",
 			"applayer.anomalies.*.*", "proto", NULL, NULL, 0, "name" },
-	{ "vigil_applayer_parsed_flows_total", "counter", "Flows given parser state.",
-			"applayer.flows", NULL, NULL, NULL },
-	{ "vigil_applayer_refused_flows_total", "counter",
-			"Flows refused parser state: applayer max_flows reached.",
-			"applayer.flows_refused", NULL, NULL, NULL },
-	{ "vigil_applayer_bytes_total", "counter", "Bytes given to the parsers.", "applayer.bytes",
-			NULL, NULL, NULL },
-	{ "vigil_applayer_gaps_total", "counter", "Stream gaps the parsers were told of.",
-			"applayer.gaps", NULL, NULL, NULL },
-	{ "vigil_applayer_transactions_total", "counter", "Transactions the parsers reported.",
-			"applayer.transactions", NULL, NULL, NULL },
-	{ "vigil_applayer_detect_failed_total", "counter",
-			"Flows whose protocol detection gave up.", "applayer.detect_failed", NULL,
-			NULL, NULL },
-	{ "vigil_applayer_memcap_total", "counter",
-			"Parser allocations refused: the arena was full.", "applayer.memcap", NULL,
-			NULL, NULL },
 	{ "vigil_applayer_memory_bytes", "gauge", "Parser arena bytes in use.",
 			"applayer.memory_bytes", NULL, NULL, NULL },
 
@@ -314,35 +257,10 @@ static const struct prom_row rows[] = {
 	{ "vigil_store_writer_busy_seconds", "gauge",
 			"How long the store's writer has been in its current write (a stalled disk).",
 			"store.writer_busy_ms", NULL, NULL, NULL, 1e-3 },
-	{ "vigil_store_failure_episodes_total", "counter",
-			"Store failure episodes (first failure to next success).", "store.episodes",
-			NULL, NULL, NULL },
-	{ "vigil_eve_lines_written_total", "counter", "EVE alert lines written.", "eve.written",
-			NULL, NULL, NULL },
-	{ "vigil_eve_lines_failed_total", "counter",
-			"EVE lines whose write failed at least once (kept and retried).",
-			"eve.failed", NULL, NULL, NULL },
-	{ "vigil_eve_lines_dropped_total", "counter", "EVE lines dropped: the queue was full.",
-			"eve.dropped", NULL, NULL, NULL },
 	{ "vigil_eve_lines_queued", "gauge", "EVE lines waiting to be written.", "eve.queued", NULL,
 			NULL, NULL },
 	{ "vigil_eve_failing", "gauge", "1 while the EVE log's last write failed.", "eve.failing",
 			NULL, NULL, NULL },
-	{ "vigil_eve_output_sent_total", "counter",
-			"EVE messages sent whole to a receiver (alerts.eve_syslog, alerts.eve_socket).",
-			"eve_syslog.sent", NULL, NULL, "output=\"eve_syslog\"" },
-	{ "vigil_eve_output_sent_total", NULL, NULL, "eve_socket.sent", NULL, NULL,
-			"output=\"eve_socket\"" },
-	{ "vigil_eve_output_dropped_total", "counter",
-			"EVE messages dropped: the output's queue was full (or a line too big for a datagram).",
-			"eve_syslog.dropped", NULL, NULL, "output=\"eve_syslog\"" },
-	{ "vigil_eve_output_dropped_total", NULL, NULL, "eve_socket.dropped", NULL, NULL,
-			"output=\"eve_socket\"" },
-	{ "vigil_eve_output_errors_total", "counter",
-			"Failed connects and sends to an EVE receiver (each attempt).",
-			"eve_syslog.errors", NULL, NULL, "output=\"eve_syslog\"" },
-	{ "vigil_eve_output_errors_total", NULL, NULL, "eve_socket.errors", NULL, NULL,
-			"output=\"eve_socket\"" },
 	{ "vigil_eve_output_queued", "gauge", "EVE messages waiting to be sent to a receiver.",
 			"eve_syslog.queued", NULL, NULL, "output=\"eve_syslog\"" },
 	{ "vigil_eve_output_queued", NULL, NULL, "eve_socket.queued", NULL, NULL,
@@ -355,23 +273,6 @@ static const struct prom_row rows[] = {
 			"eve_syslog.failing", NULL, NULL, "output=\"eve_syslog\"" },
 	{ "vigil_eve_output_failing", NULL, NULL, "eve_socket.failing", NULL, NULL,
 			"output=\"eve_socket\"" },
-	{ "vigil_ipfix_records_sent_total", "counter",
-			"IPFIX flow records sent to the collector (export.ipfix), in whole messages.",
-			"ipfix.records_sent", NULL, NULL, NULL },
-	{ "vigil_ipfix_records_lost_total", "counter",
-			"IPFIX flow records lost, by reason: the queue was full, or their message's "
-			"send failed.",
-			"ipfix.lost_queue_full", NULL, NULL, "reason=\"queue_full\"" },
-	{ "vigil_ipfix_records_lost_total", NULL, NULL, "ipfix.lost_send", NULL, NULL,
-			"reason=\"send\"" },
-	{ "vigil_ipfix_messages_sent_total", "counter", "IPFIX messages sent whole.",
-			"ipfix.messages_sent", NULL, NULL, NULL },
-	{ "vigil_ipfix_errors_total", "counter",
-			"Failed connects and sends to the IPFIX collector (each attempt).",
-			"ipfix.errors", NULL, NULL, NULL },
-	{ "vigil_ipfix_reconnects_total", "counter",
-			"Connections to the IPFIX collector after the first (TCP).",
-			"ipfix.reconnects", NULL, NULL, NULL },
 	{ "vigil_ipfix_records_queued", "gauge", "IPFIX records waiting to be sent.",
 			"ipfix.queued", NULL, NULL, NULL },
 	{ "vigil_ipfix_connected", "gauge", "1 while the exporter has a socket to its collector.",
@@ -379,25 +280,7 @@ static const struct prom_row rows[] = {
 	{ "vigil_ipfix_failing", "gauge",
 			"1 while the last connect or send to the collector failed.",
 			"ipfix.failing", NULL, NULL, NULL },
-	{ "vigil_store_rows_written_total", "counter", "Rows the store wrote.",
-			"store.rows_written", NULL, NULL, NULL },
-	{ "vigil_store_rows_dropped_total", "counter", "Rows lost: the store's queue was full.",
-			"store.rows_dropped", NULL, NULL, NULL },
-	{ "vigil_store_batch_failures_total", "counter", "Store batches that failed (retried).",
-			"store.failures", NULL, NULL, NULL },
 
-	/* The API itself (added by mgmt). */
-	{ "vigil_api_requests_total", "counter", "API requests answered, by status class.",
-			"api.requests.*", "code", NULL, NULL },
-	{ "vigil_api_auth_failures_total", "counter",
-			"API requests refused with 401 (no, malformed or unknown token).",
-			"api.auth_failures", NULL, NULL, NULL },
-	{ "vigil_api_refused_total", "counter",
-			"API requests refused for a Host this appliance does not answer to (421) or "
-			"a write from another origin (403), by header.",
-			"api.refused.*", "header", NULL, NULL },
-	{ "vigil_api_connections", "gauge", "Open API connections.", "api.connections", NULL, NULL,
-			NULL },
 };
 
 struct out {
@@ -725,12 +608,26 @@ emit_row(struct out *o, const struct prom_row *row, const json_t *doc)
 	return 1;
 }
 
+/* The API's own counters (mg_api_ctr.h), after control's sections. */
+static const struct ctl_ctr_section api_section = { "api", &mg_api_ctr_set, NULL, NULL,
+	CTL_PROM_TABLE };
+
+const struct ctl_ctr_section *
+mg_prom_section(unsigned i)
+{
+	unsigned n;
+	const struct ctl_ctr_section *sec = ctl_ctr_sections(&n);
+
+	return i < n ? &sec[i] : i == n ? &api_section : NULL;
+}
+
 /* A row made from a counter table (ctl_ctr.h), with the storage of its strings. */
 struct table_row {
 	struct prom_row row;
 	char name[96];
 	char path[96];
 	char label[32];
+	char const_label[96]; /* the section's and the row's fixed labels */
 };
 
 /*
@@ -742,46 +639,50 @@ struct table_row {
 static struct table_row *
 table_rows(size_t *n)
 {
-	unsigned ns;
-	const struct ctl_ctr_section *sec = ctl_ctr_sections(&ns);
+	const struct ctl_ctr_section *sec;
 	size_t max = 0, k = 0;
 	struct table_row *t;
 
-	for (unsigned i = 0; i < ns; i++)
-		max += sec[i].prom == CTL_PROM_TABLE ? sec[i].set->n : 0;
+	for (unsigned i = 0; (sec = mg_prom_section(i)) != NULL; i++)
+		max += sec->prom == CTL_PROM_TABLE ? sec->set->n : 0;
 	t = calloc(max ? max : 1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	for (unsigned i = 0; i < ns; i++) {
-		for (unsigned r = 0; sec[i].prom == CTL_PROM_TABLE && r < sec[i].set->n; r++) {
-			const struct vg_ctr *c = &sec[i].set->ctr[r];
+	for (unsigned i = 0; (sec = mg_prom_section(i)) != NULL; i++) {
+		for (unsigned r = 0; sec->prom == CTL_PROM_TABLE && r < sec->set->n; r++) {
+			const struct vg_ctr *c = &sec->set->ctr[r];
 			struct table_row *tr = &t[k];
 			bool dup = false;
 
-			vg_ctr_prom_name(sec[i].set, c, tr->name, sizeof(tr->name));
+			if (c->no_prom)
+				continue;
+			vg_ctr_prom_name(sec->set, c, tr->name, sizeof(tr->name));
 			if (c->n > 0 && c->json_at != NULL)
 				snprintf(tr->path, sizeof(tr->path), "%s.*", c->json_at);
 			else if (c->n > 0)
-				snprintf(tr->path, sizeof(tr->path), "%s.%s.*", sec[i].path,
-						c->name);
+				snprintf(tr->path, sizeof(tr->path), "%s.%s.*", sec->path, c->name);
 			else
-				snprintf(tr->path, sizeof(tr->path), "%s.%s", sec[i].path, c->name);
+				snprintf(tr->path, sizeof(tr->path), "%s.%s", sec->path, c->name);
 			/* An array row names its elements by its own label; a labelled section's
 			 * arrays would need two labels, which no table has. */
-			if (c->n > 0 && sec[i].label != NULL)
+			if (c->n > 0 && sec->label != NULL)
 				continue;
 			snprintf(tr->label, sizeof(tr->label), "%s",
-					c->n > 0       ? c->label
-					: sec[i].label ? sec[i].label
-						       : "");
+					c->n > 0     ? c->label
+					: sec->label ? sec->label
+						     : "");
+			snprintf(tr->const_label, sizeof(tr->const_label), "%s%s%s",
+					sec->prom_label != NULL ? sec->prom_label : "",
+					sec->prom_label != NULL && c->prom_label != NULL ? "," : "",
+					c->prom_label != NULL ? c->prom_label : "");
 			tr->row = (struct prom_row){
 				.name = tr->name,
 				.type = c->type == VG_CTR_COUNTER ? "counter" : "gauge",
 				.help = c->help,
 				.path = tr->path,
 				.label = tr->label[0] != '\0' ? tr->label : NULL,
-				.label_from = c->n > 0 ? NULL : sec[i].label_from,
-				.const_label = c->prom_label,
+				.label_from = c->n > 0 ? NULL : sec->label_from,
+				.const_label = tr->const_label[0] != '\0' ? tr->const_label : NULL,
 			};
 			for (size_t j = 0; j < k && !dup; j++)
 				dup = strcmp(t[j].name, tr->name) == 0 &&
@@ -804,16 +705,19 @@ row_at(const struct table_row *t, size_t i)
 }
 
 void
-mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
-		void *arg)
+mg_prom_rows(void (*fn)(void *arg, const struct mg_prom_row_info *r), void *arg)
 {
 	size_t nt = 0, ns = sizeof(rows) / sizeof(rows[0]);
 	struct table_row *t = table_rows(&nt);
 
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < ns + nt; i++)
-		fn(arg, row_at(t, i)->name, row_at(t, i)->path, i >= ns);
+	for (size_t i = 0; i < ns + nt; i++) {
+		const struct prom_row *r = row_at(t, i);
+		struct mg_prom_row_info info = { r->name, r->path, r->const_label, i >= ns };
+
+		fn(arg, &info);
+	}
 	free(t);
 }
 

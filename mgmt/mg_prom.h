@@ -23,11 +23,26 @@
  */
 char *mg_prom_format(const json_t *doc, size_t *len);
 
+/* A row of the exposition: the samples of one path of the document. */
+struct mg_prom_row_info {
+	const char *family;
+	const char *path;	 /* "" for the rows made of the document's strings (vigil_info) */
+	const char *const_label; /* the fixed label pairs of its samples ("reason=\"tx_full\""), or
+				    NULL */
+	bool from_table;	 /* made from a counter table (mg_prom_section()) */
+};
+
 /*
- * Each row of the exposition, in order: its family, the path of its value in the document, and
- * whether it was made from a counter table. For tests (every metric resolves).
+ * Each row of the exposition, in order. For tests: every metric resolves (the unit test
+ * against the tables, tests/api/test_metrics_rows.py against a running vigild's document).
  */
-void mg_prom_rows(void (*fn)(void *arg, const char *family, const char *path, bool from_table),
-		void *arg);
+void mg_prom_rows(void (*fn)(void *arg, const struct mg_prom_row_info *r), void *arg);
+
+/*
+ * The sections of counters the exposition makes rows of: control's (ctl_ctr_sections()), then
+ * the API's own (mg_api_ctr.h). Section i, or NULL past the last.
+ */
+struct ctl_ctr_section;
+const struct ctl_ctr_section *mg_prom_section(unsigned i);
 
 #endif /* MG_PROM_H */

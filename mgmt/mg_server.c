@@ -20,6 +20,7 @@
 
 #include "ctl_api.h"
 #include "ctl_store.h"
+#include "mg_api_ctr.h"
 #include "mg_auth.h"
 #include "mg_route.h"
 #include "mg_server.h"
@@ -33,8 +34,6 @@
 
 /* A client that keeps sending after its body was refused is cut off after this much. */
 #define DISCARD_LIMIT (16u << 20)
-
-enum status_class { SC_2XX, SC_3XX, SC_4XX, SC_5XX, SC__COUNT };
 
 struct mg_server {
 	struct mg_config cfg;
@@ -77,11 +76,7 @@ struct mg_server {
 		struct audit_rec *audit_tail;
 	} jobs;
 
-	uint64_t requests[SC__COUNT];
-	uint64_t auth_failures;
-	uint64_t refused_host;	 /* 421: a Host this server does not answer to */
-	uint64_t refused_origin; /* 403: a write or compile from another origin */
-	int64_t connections;
+	struct mg_api_counters ctr;
 
 	/* While starting: libmicrohttpd's last message, for the error the caller sees. */
 	char start_err[256];
@@ -114,8 +109,6 @@ struct conn {
 	bool job_done;		  /* the job thread replied; queue it on the next call */
 	bool was_job;		  /* counted in jobs.open until it completes */
 };
-
-static const char *const class_names[SC__COUNT] = { "2xx", "3xx", "4xx", "5xx" };
 
 static void log_safe(char *out, size_t len, const char *s);
 
@@ -155,18 +148,7 @@ mg_server_config(const struct mg_server *s)
 json_t *
 mg_server_counters(struct mg_server *s)
 {
-	json_t *req = json_object();
-
-	for (int i = 0; i < SC__COUNT; i++)
-		json_object_set_new(req, class_names[i],
-				json_integer((json_int_t)__atomic_load_n(
-						&s->requests[i], __ATOMIC_RELAXED)));
-	return json_pack("{s:o, s:I, s:{s:I, s:I}, s:I}", "requests", req, "auth_failures",
-			(json_int_t)__atomic_load_n(&s->auth_failures, __ATOMIC_RELAXED), "refused",
-			"host", (json_int_t)__atomic_load_n(&s->refused_host, __ATOMIC_RELAXED),
-			"origin", (json_int_t)__atomic_load_n(&s->refused_origin, __ATOMIC_RELAXED),
-			"connections",
-			(json_int_t)__atomic_load_n(&s->connections, __ATOMIC_RELAXED));
+	return mg_api_ctr_json(&s->ctr);
 }
 
 const char *
@@ -273,11 +255,14 @@ mg_server_reader_put(struct mg_server *s, struct ctl_store_reader *r)
 static void
 count_status(struct mg_server *s, int status)
 {
-	int c = status < 300 ? SC_2XX : status < 400 ? SC_3XX : status < 500 ? SC_4XX : SC_5XX;
+	int c = status < 300   ? MG_SC_2XX
+		: status < 400 ? MG_SC_3XX
+		: status < 500 ? MG_SC_4XX
+			       : MG_SC_5XX;
 
-	__atomic_fetch_add(&s->requests[c], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->ctr.requests[c], 1, __ATOMIC_RELAXED);
 	if (status == 401)
-		__atomic_fetch_add(&s->auth_failures, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->ctr.auth_failures, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -594,7 +579,7 @@ refuse_foreign(struct MHD_Connection *c, struct conn *cs)
 	if (!mg_host_allowed(&s->hosts, host, s->tls)) {
 		snprintf(shown, sizeof(shown), "%.64s%s", host ? host : "",
 				host && strlen(host) > 64 ? "..." : "");
-		__atomic_fetch_add(&s->refused_host, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->ctr.refused[MG_REFUSED_HOST], 1, __ATOMIC_RELAXED);
 		mg_reply_error(r, 421, "misdirected_request",
 				json_pack("{s:s, s:o}", "header", "Host", "got",
 						mg_json_str(shown)),
@@ -611,7 +596,7 @@ refuse_foreign(struct MHD_Connection *c, struct conn *cs)
 	origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
 	if (origin != NULL && !mg_origin_is_own(origin, host, s->tls)) {
 		snprintf(shown, sizeof(shown), "%.64s%s", origin, strlen(origin) > 64 ? "..." : "");
-		__atomic_fetch_add(&s->refused_origin, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->ctr.refused[MG_REFUSED_ORIGIN], 1, __ATOMIC_RELAXED);
 		mg_reply_error(r, 403, "forbidden_origin",
 				json_pack("{s:s, s:o}", "header", "Origin", "got",
 						mg_json_str(shown)),
@@ -916,8 +901,11 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 	(void)c;
 	(void)socket_context;
-	__atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1,
-			__ATOMIC_RELAXED);
+	/* Every connection started is closed once, after: the count stays >= 0. */
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		__atomic_fetch_add(&s->ctr.connections, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_sub(&s->ctr.connections, 1, __ATOMIC_RELAXED);
 }
 
 /* Start and stop -------------------------------------------------------------------------- */

@@ -328,10 +328,16 @@ def main():
               "prometheus, or scripts/deps.sh); skipped")
         return 77
     t0 = time.time()
-    v = apilib.Vigild(args.vigild, prefix="vgprom")
+    return run_checked("prometheus", t0, apilib.Vigild(args.vigild, prefix="vgprom"), run,
+                       args.verbose)
+
+
+def run_checked(name, t0, v, fn, *args):
+    """fn(v, *args) against vigild v, which is then stopped and cleaned up: the exit status,
+    0 when fn raised no Failure and vigild exited with 0, else 1 (with its last log lines)."""
     ok = False
     try:
-        run(v, args.verbose)
+        fn(v, *args)
         ok = True
     except Failure as e:
         print(f"FAIL  {e}")
@@ -343,7 +349,7 @@ def main():
         if not ok:
             print("vigild log (last lines):\n" + v.tail(20))
         v.cleanup()
-    print(f"prometheus: {'passed' if ok else 'FAILED'} ({time.time() - t0:.1f} s)")
+    print(f"{name}: {'passed' if ok else 'FAILED'} ({time.time() - t0:.1f} s)")
     return 0 if ok else 1
 
 

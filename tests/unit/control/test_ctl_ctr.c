@@ -27,12 +27,8 @@ test_tables_cover_structs(void **state)
 	(void)state;
 	assert_int_equal(n, CTL_CTR__COUNT);
 	for (unsigned i = 0; i < n; i++) {
-		size_t size = sec[i].set == &dp_worker_ctr_set
-					      ? offsetof(struct dp_worker_counters, stage_cycles)
-					      : 0;
-
 		assert_non_null(sec[i].set);
-		if (vg_ctr_check(sec[i].set, size, err, sizeof(err)) != 0)
+		if (vg_ctr_check(sec[i].set, 0, err, sizeof(err)) != 0)
 			fail_msg("%s: %s", sec[i].path, err);
 	}
 	/* The checker itself: a field without a row, and a row twice, are found. */

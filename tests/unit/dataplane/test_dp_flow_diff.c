@@ -125,7 +125,7 @@ drain(struct side *s)
 	dp_evq_flush(&s->evq);
 	s->n = rte_ring_dequeue_burst_elem(s->ring, s->ev, sizeof(struct dp_event), N_EVENTS, NULL);
 	assert_true(s->n < N_EVENTS);
-	assert_int_equal(s->evq.lost, 0);
+	assert_int_equal(s->evq.ctr.lost, 0);
 }
 
 static int
