@@ -26,13 +26,9 @@
 bool rl_bpf_jit = true;
 
 struct rl_bpf_prog {
-	struct rte_bpf *bpf;
-	uint64_t (*jit)(void *); /* NULL: the interpreter */
+	struct rl_bpf_prog_run run; /* first: rl_bpf_exec() and rl_bpf_counters() read it */
 	char *path;
 	uint32_t n_insns;
-	unsigned n_workers;
-	struct rl_bpf_counters *ctr; /* n_workers */
-	struct rl_bpf_maps *maps;    /* NULL: none declared */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -352,13 +348,13 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	if (p == NULL || n_workers == 0)
 		goto nomem;
 	p->path = strdup(path);
-	p->n_workers = n_workers;
+	p->run.n_workers = n_workers;
 	p->n_insns = n_insns;
-	p->ctr = aligned_alloc(64, n_workers * sizeof(*p->ctr));
-	if (p->path == NULL || p->ctr == NULL)
+	p->run.ctr = aligned_alloc(64, n_workers * sizeof(*p->run.ctr));
+	if (p->path == NULL || p->run.ctr == NULL)
 		goto nomem;
-	memset(p->ctr, 0, n_workers * sizeof(*p->ctr));
-	rc = rl_bpf_maps_load(path, n_workers, check, &p->maps, reason, sizeof(reason));
+	memset(p->run.ctr, 0, n_workers * sizeof(*p->run.ctr));
+	rc = rl_bpf_maps_load(path, n_workers, check, &p->run.maps, reason, sizeof(reason));
 	rl_bpf_maps_path(path, mpath, sizeof(mpath));
 	if (rc == 0 && uses_maps && access(mpath, F_OK) != 0) {
 		snprintf(reason, sizeof(reason), "%s", mpath);
@@ -385,7 +381,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 		memset(log_buf, 0, sizeof(log_buf));
 		rte_openlog_stream(log_mem);
 	}
-	p->bpf = rte_bpf_elf_load(&prm, path, VG_BPF_SECTION);
+	p->run.bpf = rte_bpf_elf_load(&prm, path, VG_BPF_SECTION);
 	rc = rte_errno;
 	if (log_mem != NULL) {
 		fflush(log_mem);
@@ -397,15 +393,15 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	}
 	pthread_mutex_unlock(&load_lock);
 
-	if (p->bpf == NULL) {
+	if (p->run.bpf == NULL) {
 		snprintf(err, errlen, "%s: refused by rte_bpf (%s)%s%s", path, strerror(rc),
 				reason[0] ? ": " : "", reason);
 		rl_bpf_free(p);
 		errno = rc ? rc : EINVAL;
 		return NULL;
 	}
-	if (jit && rte_bpf_get_jit(p->bpf, &j) == 0 && j.func != NULL)
-		p->jit = j.func;
+	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
+		p->run.jit = j.func;
 	return p;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
@@ -425,10 +421,10 @@ rl_bpf_free(struct rl_bpf_prog *p)
 {
 	if (p == NULL)
 		return;
-	rte_bpf_destroy(p->bpf);
-	rl_bpf_maps_free(p->maps);
+	rte_bpf_destroy(p->run.bpf);
+	rl_bpf_maps_free(p->run.maps);
 	free(p->path);
-	free(p->ctr);
+	free(p->run.ctr);
 	free(p);
 }
 
@@ -447,27 +443,21 @@ rl_bpf_n_insns(const struct rl_bpf_prog *p)
 bool
 rl_bpf_jitted(const struct rl_bpf_prog *p)
 {
-	return p->jit != NULL;
+	return p->run.jit != NULL;
 }
 
 struct rl_bpf_maps *
 rl_bpf_maps(const struct rl_bpf_prog *p)
 {
-	return p->maps;
-}
-
-struct rl_bpf_counters *
-rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w)
-{
-	return &p->ctr[w];
+	return p->run.maps;
 }
 
 void
 rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (unsigned w = 0; w < p->n_workers; w++) {
-		const struct rl_bpf_counters *c = &p->ctr[w];
+	for (unsigned w = 0; w < p->run.n_workers; w++) {
+		const struct rl_bpf_counters *c = &p->run.ctr[w];
 
 		out->runs += c->runs;
 		for (unsigned v = 0; v < RTE_DIM(c->verdict); v++)
@@ -479,16 +469,6 @@ rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
 		out->timed_runs += c->timed_runs;
 		out->cycles += c->cycles;
 	}
-}
-
-uint64_t
-rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w)
-{
-	r->maps = p->maps;
-	r->worker = likely(w < p->n_workers) ? w : 0;
-	if (likely(p->jit != NULL))
-		return p->jit(&r->ctx);
-	return rte_bpf_exec(p->bpf, &r->ctx);
 }
 
 int
@@ -503,10 +483,10 @@ rl_bpf_check(const char *path, FILE *out)
 		return 1;
 	}
 	fprintf(out, "%s: ok: %u instructions, %s, context version %u (%zu bytes)", path,
-			p->n_insns, p->jit ? "JIT" : "interpreter", VG_BPF_CTX_VERSION,
+			p->n_insns, p->run.jit ? "JIT" : "interpreter", VG_BPF_CTX_VERSION,
 			sizeof(struct vg_bpf_ctx));
-	for (unsigned i = 0; p->maps != NULL && i < p->maps->n; i++) {
-		const struct rl_bpf_map *m = p->maps->m[i];
+	for (unsigned i = 0; p->run.maps != NULL && i < p->run.maps->n; i++) {
+		const struct rl_bpf_map *m = p->run.maps->m[i];
 
 		fprintf(out, "%s map %u %s (%s, at most %u entries%s%s)", i ? "," : ";", i,
 				rl_bpf_map_name(m),

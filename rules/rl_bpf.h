@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_bpf.h>
+
 #include "rl_bpf_map.h"
 #include "vigil_bpf.h"
 
@@ -76,8 +78,30 @@ bool rl_bpf_jitted(const struct rl_bpf_prog *p);
 /* The program's maps (NULL: it declares none). Their entries change; the set does not. */
 struct rl_bpf_maps *rl_bpf_maps(const struct rl_bpf_prog *p);
 
+/*
+ * What a run of a program reads, the first member of every struct rl_bpf_prog (the rest of
+ * which is rl_bpf.c's): the two calls a worker makes per packet, below, are inline.
+ */
+struct rl_bpf_prog_run {
+	uint64_t (*jit)(void *); /* NULL: the interpreter */
+	struct rte_bpf *bpf;
+	struct rl_bpf_maps *maps;    /* NULL: none declared */
+	struct rl_bpf_counters *ctr; /* n_workers */
+	unsigned n_workers;
+};
+
+static inline const struct rl_bpf_prog_run *
+rl_bpf_prog_run(const struct rl_bpf_prog *p)
+{
+	return (const struct rl_bpf_prog_run *)(const void *)p;
+}
+
 /* Worker w's counters (only worker w writes them). */
-struct rl_bpf_counters *rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w);
+static inline struct rl_bpf_counters *
+rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w)
+{
+	return &rl_bpf_prog_run(p)->ctr[w];
+}
 
 /* Sum over the workers. */
 void rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out);
@@ -87,7 +111,17 @@ void rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *ou
  * count in; one thread per w at a time; a w past the program's workers counts as 0); the raw
  * return value.
  */
-uint64_t rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w);
+static inline uint64_t
+rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w)
+{
+	const struct rl_bpf_prog_run *run = rl_bpf_prog_run(p);
+
+	r->maps = run->maps;
+	r->worker = __builtin_expect(w < run->n_workers, 1) ? w : 0;
+	if (__builtin_expect(run->jit != NULL, 1))
+		return run->jit(&r->ctx);
+	return rte_bpf_exec(run->bpf, &r->ctx);
+}
 
 /*
  * For `vigild --check-bpf FILE`: load path with the JIT, print "ok" with its size or the
