@@ -170,6 +170,35 @@ ctl_connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen)
 	return 0;
 }
 
+int
+ctl_connect_host_port(const char *address, int type)
+{
+	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	char host[CTL_EVE_OUT_ADDR_LEN], port[16];
+	int fd = -1, rc;
+
+	if (ctl_split_host_port(address, host, sizeof(host), port, sizeof(port)) != 0)
+		return -EINVAL;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	rc = -EHOSTUNREACH;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		rc = ctl_connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
+		if (rc == 0)
+			break;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return rc == 0 ? fd : rc;
+}
+
 /* Open a socket to the output's address. Returns the fd or -errno. Writer thread only. */
 static int
 out_connect(struct ctl_eve_out *out)
@@ -194,29 +223,7 @@ out_connect(struct ctl_eve_out *out)
 		return fd;
 	}
 
-	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL, *ai;
-	char host[CTL_EVE_OUT_ADDR_LEN], port[16];
-
-	if (ctl_split_host_port(out->o.address, host, sizeof(host), port, sizeof(port)) != 0)
-		return -EINVAL;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	rc = -EHOSTUNREACH;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		rc = ctl_connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
-		if (rc == 0)
-			break;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return rc == 0 ? fd : rc;
+	return ctl_connect_host_port(out->o.address, type);
 }
 
 /* A stream whose receiver closed its end: recv() sees the end before send() would fail. */

@@ -86,6 +86,13 @@ int ctl_split_host_port(const char *address, char *host, size_t hlen, char *port
  */
 int ctl_connect_bounded(int fd, const struct sockaddr *sa, socklen_t salen);
 
+/*
+ * A socket of type (SOCK_STREAM, SOCK_DGRAM) connected with ctl_connect_bounded() to address
+ * ("host:port", "[v6]:port"; the host's addresses tried in turn). The fd, or -errno
+ * (-EHOSTUNREACH when the host resolves to nothing reachable).
+ */
+int ctl_connect_host_port(const char *address, int type);
+
 /* Start the output's writer; it connects on its own (a receiver may come later). NULL + errno. */
 struct ctl_eve_out *ctl_eve_out_open(const struct ctl_eve_out_opts *o, const char *name);
 /* Send what is queued (bounded: about 2 s), stop the writer, close. NULL is a no-op. */

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -307,30 +306,8 @@ static int
 open_socket(struct ctl_ipfix *x)
 {
 	int type = is_tcp(x) ? SOCK_STREAM : SOCK_DGRAM;
-	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL, *ai;
-	char host[CTL_IPFIX_ADDR_LEN], port[16];
-	int fd = -1, rc;
 
-	if (ctl_split_host_port(x->o.collector, host, sizeof(host), port, sizeof(port)) != 0)
-		return -EINVAL;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	rc = -EHOSTUNREACH;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		rc = ctl_connect_bounded(fd, ai->ai_addr, ai->ai_addrlen);
-		if (rc == 0)
-			break;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return rc == 0 ? fd : rc;
+	return ctl_connect_host_port(x->o.collector, type);
 }
 
 /* Under mu. */
