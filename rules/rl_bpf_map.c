@@ -44,6 +44,9 @@ struct rl_bpf_map {
 	/* hash */
 	struct rte_hash *hash;
 	rte_spinlock_t wlock; /* the writers' (workers and control), never the readers' */
+	/* Its keys, kept under wlock: rte_hash_count() also counts deleted keys whose slots
+	 * wait for RCU's grace period, so it moves with the reclaim's timing. */
+	uint32_t n_keys;
 	/* What the file gave at load, for the next version's carry (rl_bpf_map_carry). */
 	struct rl_bpf_map_entry *fent;
 	uint32_t n_fent;
@@ -256,9 +259,7 @@ rl_bpf_map_count(const struct rl_bpf_map *m)
 {
 	if (m->kind == RL_BPF_MAP_LPM)
 		return m->n_ent;
-	int32_t n = rte_hash_count(m->hash);
-
-	return n > 0 ? (uint32_t)n : 0;
+	return __atomic_load_n(&m->n_keys, __ATOMIC_RELAXED);
 }
 
 const char *
@@ -454,8 +455,13 @@ hash_put(struct rl_bpf_map *m, const struct hkey *k, uint64_t value)
 {
 	int rc;
 
+	bool fresh;
+
 	rte_spinlock_lock(&m->wlock);
+	fresh = rte_hash_lookup(m->hash, k) < 0;
 	rc = rte_hash_add_key_data(m->hash, k, (void *)(uintptr_t)value);
+	if (rc == 0 && fresh)
+		__atomic_store_n(&m->n_keys, m->n_keys + 1, __ATOMIC_RELAXED);
 	rte_spinlock_unlock(&m->wlock);
 	return rc;
 }
@@ -467,6 +473,8 @@ hash_del(struct rl_bpf_map *m, const struct hkey *k)
 
 	rte_spinlock_lock(&m->wlock);
 	pos = rte_hash_del_key(m->hash, k);
+	if (pos >= 0)
+		__atomic_store_n(&m->n_keys, m->n_keys - 1, __ATOMIC_RELAXED);
 	/* Without RCU (a single thread) the slot is free at once; with it, after a grace period. */
 	if (pos >= 0 && qsbr == NULL)
 		rte_hash_free_key_with_position(m->hash, pos);
@@ -740,6 +748,7 @@ static int
 hash_carry(struct rl_bpf_map *to, const struct elist *want, char *err, size_t errlen)
 {
 	struct rte_hash *old = to->hash;
+	uint32_t keys = 0;
 	int rc;
 
 	to->hash = NULL;
@@ -747,6 +756,7 @@ hash_carry(struct rl_bpf_map *to, const struct elist *want, char *err, size_t er
 	for (uint32_t i = 0; i < want->n && rc == 0; i++) {
 		struct hkey hk = { .k = { want->v[i].k[0], want->v[i].k[1] } };
 
+		keys += rte_hash_lookup(to->hash, &hk) < 0;
 		rc = rte_hash_add_key_data(to->hash, &hk, (void *)(uintptr_t)want->v[i].value);
 		if (rc != 0)
 			snprintf(err, errlen, "map '%s': %u entries do not fit its table (%s)",
@@ -758,6 +768,7 @@ hash_carry(struct rl_bpf_map *to, const struct elist *want, char *err, size_t er
 		return rc == -ENOSPC ? -ENOSPC : -ENOMEM;
 	}
 	rte_hash_free(old);
+	to->n_keys = keys;
 	return 0;
 }
 
