@@ -409,6 +409,36 @@ test_addresses_and_ports(void **state)
 	tdet_close(&t);
 }
 
+/*
+ * A TCP or UDP rule without content whose ports are not both any is a packet rule, as in
+ * Suricata (SignatureIsIPOnly): it alerts on every packet that matches, not on a flow
+ * direction's first only; with both ports any it stays IP-only.
+ */
+static void
+test_port_rules_per_packet(void **state)
+{
+	struct tdet t;
+	struct det_pkt p;
+	uint32_t sids[8];
+
+	(void)state;
+	tdet_open(&t, "alert tcp any any -> any 4444 (sid:1;)\n"
+		      "alert tcp any any -> any any (sid:2;)\n"
+		      "alert udp any 53 -> any any (sid:3;)\n");
+	p = tdet_pkt(IPPROTO_TCP, 4444, "x", 1);
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 2);
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 1);
+	p.dport = 4445;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 0);
+	p = tdet_reply(tdet_pkt(IPPROTO_UDP, 53, "a", 1));
+	p.flags &= (uint8_t)~DET_PKT_FIRST;
+	assert_int_equal(tdet_scan(&t, &p, sids, 8), 1);
+	assert_int_equal(sids[0], 3);
+	tdet_close(&t);
+}
+
 static void
 test_ip_only_and_protocols(void **state)
 {
@@ -1090,6 +1120,7 @@ main(void)
 		cmocka_unit_test(test_flow_and_flags),
 		cmocka_unit_test(test_addresses_and_ports),
 		cmocka_unit_test(test_ip_only_and_protocols),
+		cmocka_unit_test(test_port_rules_per_packet),
 		cmocka_unit_test(test_flowbits),
 		cmocka_unit_test(test_flowint),
 		cmocka_unit_test(test_groups),
