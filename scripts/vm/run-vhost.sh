@@ -7,7 +7,7 @@
 #   guest 10.89.1.1 (virtio-net) --vhost-user-- [host: vigild] --tap vmh1-- namespace vmh-b (10.89.1.2)
 #
 #   sudo scripts/vm/run-vhost.sh [--timeout S] [--run-dir DIR] [--vigild PATH] [--api-port P]
-#                                [--rate S]
+#                                [--rate S] [--compare R [--compare-json FILE]]
 #
 # Checks, from the namespace and vigild's API on the host: ping and UDP echo (port 5353) cross,
 # UDP to 9999 is dropped by vigild's policy and counted by its rule, the ports' counters show the
@@ -20,6 +20,12 @@
 # --rate S: after the first round, offer UDP from the namespace as fast as one socket sends for
 # S seconds (udp-rate.py) and print how much vigild passed to the guest (the emulated figure in
 # docs/VM.md; it checks nothing).
+# --compare R: after the third round, R rounds each of dpdk-testpmd (io forwarding) and vigild,
+# alternating (testpmd first), each between the same vhost-user socket and tap with the same
+# lcores, burst and descriptors, and vigild with idle_sleep_us 0 (testpmd polls without
+# sleeping); each round 100 pings 20 ms apart and 100 UDP echoes (latency.py); prints
+# min/median/avg per program and vigild's median minus testpmd's, and writes them to
+# --compare-json (default RUN_DIR/latency.json). Fails if a round lost over 10%.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,6 +34,9 @@ run=$root/.run/vhost
 vigild=$root/build/app/vigild
 api_port=18880
 rate=0
+compare=0
+compare_json=
+cmdline="scripts/vm/run-vhost.sh $*"
 while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
@@ -35,20 +44,29 @@ while (($#)); do
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--compare) compare=${2:?--compare needs a number of rounds}; shift 2 ;;
+	--compare-json) compare_json=$(realpath "${2:?--compare-json needs a file}"); shift 2 ;;
+	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) echo "run-vhost: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
 [[ $EUID -eq 0 ]] || { echo "run-vhost: needs root (tap, namespace)" >&2; exit 1; }
 [[ -x $vigild ]] || { echo "run-vhost: $vigild not built (scripts/build.sh build)" >&2; exit 1; }
+if ((compare > 0)) && ! command -v dpdk-testpmd >/dev/null; then
+	echo "run-vhost: --compare needs dpdk-testpmd (apt-get install dpdk)" >&2
+	exit 1
+fi
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
 TAP=vmh1
 NS=vmh-b
 PREFIX=vigil-vh$$
+TP_PREFIX=vigil-vhtp$$
 SOCK=$run/vhost0.sock
 qemu_pid=
 vigild_pid=
+testpmd_pid=
+vigild_log=$run/vigild.log
 t0=$(date +%s.%N)
 deadline=$(($(date +%s) + timeout_s))
 since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -65,8 +83,9 @@ cleanup() {
 	trap - EXIT INT TERM
 	[[ -n $qemu_pid ]] && stop_pid "$qemu_pid" 10
 	[[ -n $vigild_pid ]] && stop_pid "$vigild_pid" 15
+	[[ -n $testpmd_pid ]] && stop_pid "$testpmd_pid" 15
 	ip netns del $NS 2>/dev/null || true
-	rm -rf /var/run/dpdk/"$PREFIX" 2>/dev/null || true
+	rm -rf /var/run/dpdk/"$PREFIX" /var/run/dpdk/"$TP_PREFIX" 2>/dev/null || true
 	rm -f "$run/stop" "$SOCK"
 	if ((rc != 0)); then
 		echo "run-vhost: failed (rc $rc); the guest's console (last 40 lines of $run/console.log):" >&2
@@ -90,7 +109,8 @@ fi
 
 version=$("$here/build-initramfs.sh" --out "$run")
 say "initramfs for kernel $version ready"
-rm -f "$run/stop" "$run/console.log" "$run/console-1.log" "$run/vigild.log" "$run/vigild-1.log"
+rm -f "$run/stop" "$run/console.log" "$run/console-1.log" "$run/vigild.log" "$run/vigild-1.log" \
+	"$run/latency.jsonl" "$run"/vigild-c*.log "$run"/testpmd-*.log
 install -m 755 "$here/guest-vhost.sh" "$run/guest-vhost.sh"
 
 cat >"$run/policy.yaml" <<EOF
@@ -118,22 +138,48 @@ store: {path: $run/vigil.db}
 mgmt: {port: $api_port, allow_unauthenticated_loopback: true}
 EOF
 
-start_vigild() {
-	"$vigild" -c "$run/vigil.yaml" >"$run/vigild.log" 2>&1 &
-	vigild_pid=$!
-	for _ in $(seq 600); do
-		grep -q "forwarding;" "$run/vigild.log" && break
-		kill -0 $vigild_pid 2>/dev/null || { say "vigild exited during start-up"; return 1; }
-		sleep 0.1
-	done
-	grep -q "forwarding;" "$run/vigild.log" || { say "vigild did not forward within 60 s"; return 1; }
-	# The tap moves into the namespace once the ports are started (as tests/e2e/lib.sh does).
+# The tap moves into the namespace once the ports are started (as tests/e2e/lib.sh does).
+# With MAC, the tap gets that address (the compare rounds: the guest's ARP entry stays right
+# across the programs' restarts).
+tap_into_ns() { # [MAC]
 	ip netns list | grep -qw $NS || { ip netns add $NS; ip -n $NS link set lo up; }
 	ip link set $TAP netns $NS
 	ip netns exec $NS sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=1
+	[[ -z ${1:-} ]] || ip -n $NS link set $TAP address "$1"
 	ip -n $NS addr add 10.89.1.2/24 dev $TAP
 	ip -n $NS link set $TAP up
+}
+start_vigild() { # [CONFIG LOG MAC]
+	vigild_log=${2:-$run/vigild.log}
+	"$vigild" -c "${1:-$run/vigil.yaml}" >"$vigild_log" 2>&1 &
+	vigild_pid=$!
+	for _ in $(seq 600); do
+		grep -q "forwarding;" "$vigild_log" && break
+		kill -0 $vigild_pid 2>/dev/null || { say "vigild exited during start-up"; return 1; }
+		sleep 0.1
+	done
+	grep -q "forwarding;" "$vigild_log" || { say "vigild did not forward within 60 s"; return 1; }
+	tap_into_ns "${3:-}"
 	say "vigild forwarding (pid $vigild_pid), $TAP in $NS"
+}
+# dpdk-testpmd in io mode between the same two ports (the --compare rounds): the lcores,
+# memory, burst and descriptors of vigild's config.
+start_testpmd() { # LOG MAC
+	rm -f "$SOCK"
+	dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 1024 --no-pci --file-prefix "$TP_PREFIX" \
+		--vdev "net_vhost0,iface=$SOCK" --vdev "net_tap0,iface=$TAP" --log-level=lib.eal:error -- \
+		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 --rxd=1024 --txd=1024 --burst=32 \
+		--total-num-mbufs=8192 --stats-period 60 --no-lsc-interrupt --disable-link-check \
+		</dev/null >"$1" 2>&1 &
+	testpmd_pid=$!
+	for _ in $(seq 600); do
+		grep -q "packet forwarding - ports=" "$1" && break
+		kill -0 $testpmd_pid 2>/dev/null || { say "testpmd exited during start-up"; return 1; }
+		sleep 0.1
+	done
+	grep -q "packet forwarding - ports=" "$1" || { say "testpmd did not forward within 60 s"; return 1; }
+	tap_into_ns "$2"
+	say "testpmd forwarding (pid $testpmd_pid), $TAP in $NS"
 }
 
 # 1 GiB of guest memory in a shared memfd: the vhost-user backend (vigild) maps it. One vCPU:
@@ -303,13 +349,47 @@ wait_link up 10 || ok=0
 say "outside up: the new guest attached"
 round "3 after the guest restarted" || ok=0
 
+# The round trip without vigild: testpmd and vigild take turns between the same two ports
+# (vigild busy-polling, as testpmd does); after each start, UDP echoes until one comes back
+# (the guest reconnected), then the probes.
+if ((compare > 0)); then
+	sed 's/idle_sleep_us: 200/idle_sleep_us: 0/' "$run/vigil.yaml" >"$run/vigil-compare.yaml"
+	tap_mac=02:89:01:00:00:02
+	for r in $(seq "$compare"); do
+		for prog in testpmd vigild; do
+			[[ -n $vigild_pid ]] && stop_pid "$vigild_pid" 15
+			[[ -n $testpmd_pid ]] && stop_pid "$testpmd_pid" 15
+			vigild_pid='' testpmd_pid=''
+			rm -f "$SOCK"
+			if [[ $prog == testpmd ]]; then
+				start_testpmd "$run/testpmd-$r.log" $tap_mac || { ok=0; break 2; }
+			else
+				start_vigild "$run/vigil-compare.yaml" "$run/vigild-c$r.log" $tap_mac || { ok=0; break 2; }
+			fi
+			if ! w=$(ip netns exec $NS python3 "$here/latency.py" warm 10.89.1.1 5353 60); then
+				ok=0
+				say "compare: nothing crossed $prog within 60 s"
+				break 2
+			fi
+			ip netns exec $NS python3 "$here/latency.py" probe 10.89.1.1 5353 100 0.02 "$prog" "$r" \
+				>>"$run/latency.jsonl"
+			say "compare: $prog round $r measured (the first echo came back after $w s)"
+		done
+	done
+	python3 "$here/latency.py" report "$run/latency.jsonl" \
+		--scenario "vigild on the host, net_vhost in front of the guest" \
+		--command "$cmdline" --json "${compare_json:-$run/latency.json}" || ok=0
+fi
+
 touch "$run/stop"
 wait_for "GUEST-DONE" "guest script done" || true
 for _ in $(seq 60); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
 say "guest powered off: $(kill -0 "$qemu_pid" 2>/dev/null && echo no || echo yes)"
-stop_pid "$vigild_pid" 15
+[[ -n $testpmd_pid ]] && stop_pid "$testpmd_pid" 15
+testpmd_pid=''
+[[ -n $vigild_pid ]] && stop_pid "$vigild_pid" 15
 vigild_pid=''
-say "vigild's final counters:"
-sed -n '/^port  *rx-packets/,$p' "$run/vigild.log" | tail -n 6 | sed 's/^/  /'
+say "vigild's final counters ($vigild_log):"
+sed -n '/^port  *rx-packets/,$p' "$vigild_log" | tail -n 6 | sed 's/^/  /'
 ((ok)) || exit 1
 say "PASS: vhost-user: ping and UDP crossed vigild between the guest and $NS, UDP to 9999 dropped and counted, after vigild's restart and after the guest's"
