@@ -34,6 +34,7 @@ run=$root/.run/vhost
 vigild=$root/build/app/vigild
 api_port=18880
 rate=0
+libvirt=
 compare=0
 compare_json=
 cmdline="scripts/vm/run-vhost.sh $*"
@@ -44,6 +45,7 @@ while (($#)); do
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
+	--libvirt) libvirt=${2:?--libvirt needs embed or virsh}; shift 2 ;;
 	--compare) compare=${2:?--compare needs a number of rounds}; shift 2 ;;
 	--compare-json) compare_json=$(realpath "${2:?--compare-json needs a file}"); shift 2 ;;
 	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
@@ -52,6 +54,12 @@ while (($#)); do
 done
 [[ $EUID -eq 0 ]] || { echo "run-vhost: needs root (tap, namespace)" >&2; exit 1; }
 [[ -x $vigild ]] || { echo "run-vhost: $vigild not built (scripts/build.sh build)" >&2; exit 1; }
+case $libvirt in
+'') ;;
+embed) command -v virt-qemu-run >/dev/null || { echo "run-vhost: no virt-qemu-run (apt-get install libvirt-daemon-driver-qemu)" >&2; exit 1; } ;;
+virsh) virsh -q -c qemu:///system version >/dev/null 2>&1 || { echo "run-vhost: virsh cannot reach libvirtd (qemu:///system)" >&2; exit 1; } ;;
+*) echo "run-vhost: --libvirt embed or --libvirt virsh, not '$libvirt'" >&2; exit 2 ;;
+esac
 if ((compare > 0)) && ! command -v dpdk-testpmd >/dev/null; then
 	echo "run-vhost: --compare needs dpdk-testpmd (apt-get install dpdk)" >&2
 	exit 1
@@ -62,6 +70,8 @@ TAP=vmh1
 NS=vmh-b
 PREFIX=vigil-vh$$
 TP_PREFIX=vigil-vhtp$$
+DOMAIN=vigil-vhost-guest
+VIRSH=(virsh -q -c qemu:///system)
 SOCK=$run/vhost0.sock
 qemu_pid=
 vigild_pid=
@@ -86,6 +96,10 @@ cleanup() {
 	[[ -n $testpmd_pid ]] && stop_pid "$testpmd_pid" 15
 	ip netns del $NS 2>/dev/null || true
 	rm -rf /var/run/dpdk/"$PREFIX" /var/run/dpdk/"$TP_PREFIX" 2>/dev/null || true
+	if [[ $libvirt == virsh ]]; then
+		"${VIRSH[@]}" destroy $DOMAIN >/dev/null 2>&1 || true
+		"${VIRSH[@]}" undefine $DOMAIN >/dev/null 2>&1 || true
+	fi
 	rm -f "$run/stop" "$SOCK"
 	if ((rc != 0)); then
 		echo "run-vhost: failed (rc $rc); the guest's console (last 40 lines of $run/console.log):" >&2
@@ -149,6 +163,11 @@ tap_into_ns() { # [MAC]
 	ip -n $NS addr add 10.89.1.2/24 dev $TAP
 	ip -n $NS link set $TAP up
 }
+# libvirtd (--libvirt virsh) runs QEMU as its user (libvirt-qemu, group kvm): the socket the
+# program created as root must let that group connect.
+sock_for_libvirt() {
+	[[ $libvirt != virsh ]] || { chgrp kvm "$SOCK" && chmod 660 "$SOCK"; }
+}
 start_vigild() { # [CONFIG LOG MAC]
 	vigild_log=${2:-$run/vigild.log}
 	"$vigild" -c "${1:-$run/vigil.yaml}" >"$vigild_log" 2>&1 &
@@ -159,6 +178,7 @@ start_vigild() { # [CONFIG LOG MAC]
 		sleep 0.1
 	done
 	grep -q "forwarding;" "$vigild_log" || { say "vigild did not forward within 60 s"; return 1; }
+	sock_for_libvirt
 	tap_into_ns "${3:-}"
 	say "vigild forwarding (pid $vigild_pid), $TAP in $NS"
 }
@@ -178,6 +198,7 @@ start_testpmd() { # LOG MAC
 		sleep 0.1
 	done
 	grep -q "packet forwarding - ports=" "$1" || { say "testpmd did not forward within 60 s"; return 1; }
+	sock_for_libvirt
 	tap_into_ns "$2"
 	say "testpmd forwarding (pid $testpmd_pid), $TAP in $NS"
 }
@@ -189,6 +210,10 @@ start_testpmd() { # LOG MAC
 # msix_set_vector_notifiers under vhost_net_start) as soon as the guest's driver starts a
 # vhost-user device with MSI-X.
 start_qemu() {
+	if [[ -n $libvirt ]]; then
+		start_libvirt
+		return
+	fi
 	qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1G \
 		-object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \
 		-machine pc -nodefaults -no-user-config -display none -monitor none -no-reboot \
@@ -203,6 +228,55 @@ start_qemu() {
 		>"$run/qemu.log" 2>&1 &
 	qemu_pid=$!
 	say "QEMU started (pid $qemu_pid)"
+}
+
+# --libvirt: the same guest as a libvirt domain (scripts/vm/vhost-guest.xml, @RUN@ replaced).
+# 'embed': libvirt's embedded QEMU driver (virt-qemu-run, no libvirtd) with its state under
+# RUN/libvirt, whose etc/qemu.conf runs QEMU as root without a security driver, cgroups or mount
+# namespace and writes the serial console to a file, not through virtlogd; qemu_pid is
+# virt-qemu-run's (SIGTERM ends the guest). 'virsh': a running libvirtd (qemu:///system, its
+# own qemu.conf): virsh define and virsh start, qemu_pid QEMU's from libvirt's pid file; the
+# domain is undefined on exit.
+domain_log() {
+	if [[ $libvirt == embed ]]; then
+		echo "$run/libvirt/log/qemu/$DOMAIN.log"
+	else
+		echo "/var/log/libvirt/qemu/$DOMAIN.log"
+	fi
+}
+start_libvirt() {
+	sed "s|@RUN@|$run|g" "$here/vhost-guest.xml" >"$run/domain.xml"
+	rm -f "$(domain_log)"
+	if [[ $libvirt == virsh ]]; then
+		# Defined once (a second define of the same name without the first's uuid is refused);
+		# started again after the guest's restart once libvirtd has seen QEMU end.
+		if ! "${VIRSH[@]}" dominfo $DOMAIN >/dev/null 2>&1; then
+			"${VIRSH[@]}" define "$run/domain.xml" >"$run/qemu.log" 2>&1 || { cat "$run/qemu.log" >&2; return 1; }
+		fi
+		for _ in $(seq 40); do
+			[[ $("${VIRSH[@]}" domstate $DOMAIN 2>/dev/null) == "shut off" ]] && break
+			sleep 0.25
+		done
+		# virsh start waits for QEMU's connection to the socket.
+		timeout 120 "${VIRSH[@]}" start $DOMAIN >>"$run/qemu.log" 2>&1 || { cat "$run/qemu.log" >&2; return 1; }
+		qemu_pid=$(cat /run/libvirt/qemu/$DOMAIN.pid)
+		say "virsh define and start: libvirtd's QEMU (pid $qemu_pid) runs domain $DOMAIN ($run/domain.xml)"
+		return 0
+	fi
+	mkdir -p "$run/libvirt/etc"
+	cat >"$run/libvirt/etc/qemu.conf" <<-EOF
+		user = "root"
+		group = "root"
+		dynamic_ownership = 0
+		remember_owner = 0
+		security_driver = "none"
+		namespaces = [ ]
+		cgroup_controllers = [ ]
+		stdio_handler = "file"
+	EOF
+	virt-qemu-run --verbose --root "$run/libvirt" "$run/domain.xml" >"$run/qemu.log" 2>&1 &
+	qemu_pid=$!
+	say "virt-qemu-run started (pid $qemu_pid): libvirt domain $run/domain.xml"
 }
 
 wait_for() { # PATTERN WHAT
@@ -383,8 +457,17 @@ fi
 
 touch "$run/stop"
 wait_for "GUEST-DONE" "guest script done" || true
-for _ in $(seq 60); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.5; done
-say "guest powered off: $(kill -0 "$qemu_pid" 2>/dev/null && echo no || echo yes)"
+# virt-qemu-run (libvirt 9.0) stays after its guest powered off; libvirt's log of the domain
+# says when QEMU shut down.
+guest_off() {
+	if [[ $libvirt == embed ]]; then
+		grep -q "shutting down, reason=shutdown" "$(domain_log)" 2>/dev/null
+	else
+		if kill -0 "$qemu_pid" 2>/dev/null; then return 1; fi
+	fi
+}
+for _ in $(seq 60); do guest_off && break; sleep 0.5; done
+say "guest powered off: $(guest_off && echo yes || echo no)"
 [[ -n $testpmd_pid ]] && stop_pid "$testpmd_pid" 15
 testpmd_pid=''
 [[ -n $vigild_pid ]] && stop_pid "$vigild_pid" 15
