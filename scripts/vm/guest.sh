@@ -70,6 +70,9 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 if ((queues + 1 > ncpu)); then
 	cpus=", cpus: [0$(for _ in $(seq "$queues"); do printf ', %d' $((ncpu > 1 ? 1 : 0)); done)]"
 fi
+# The host's --tx-drain-us: how long vigild holds a partial TX burst (default 100 us).
+dataplane=
+[[ -f $vm/tx_drain_us ]] && dataplane="dataplane: {tx_drain_us: $(cat $vm/tx_drain_us)}"
 say "NICS-BOUND ${nics[*]} to $driver"
 
 mkdir -p /tmp/vigil
@@ -94,6 +97,7 @@ ports:
 pairs:
   - [outside, inside]
 mode: enforce
+$dataplane
 policy:
   file: /tmp/vigil/policy.yaml
 store:

@@ -7,7 +7,7 @@
 #
 #   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S] [--vfio] [--queues N] [--run-dir DIR]
 #                                [--api-port P] [--quick] [--vigild PATH] [--rate S]
-#                                [--compare R [--compare-json FILE]]
+#                                [--compare R [--compare-json FILE]] [--tx-drain-us US]
 #
 # --vfio: a q35 machine with a virtual IOMMU (intel-iommu), the NICs behind it
 # (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
@@ -27,6 +27,8 @@
 # descriptors and burst; each round 100 pings 20 ms apart and 100 UDP echoes (latency.py); prints
 # min/median/avg per program and vigild's median minus testpmd's, and writes them to
 # --compare-json (default RUN_DIR/latency.json). Fails if a round lost over 10% (one queue only).
+# --tx-drain-us US: vigild's dataplane.tx_drain_us (how long it holds a partial TX burst;
+# default 100 us).
 # Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
 # and the guest policy dropped UDP to port 9999, a signature alerted, the API answered inside
@@ -48,12 +50,14 @@ quick=0
 vigild=$root/build/app/vigild
 compare=0
 compare_json=
+tx_drain=
 cmdline="scripts/vm/run-guest.sh $*"
 while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
 	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
+	--tx-drain-us) tx_drain=${2:?--tx-drain-us needs microseconds}; shift 2 ;;
 	--compare) compare=${2:?--compare needs a number of rounds}; shift 2 ;;
 	--compare-json) compare_json=$(realpath "${2:?--compare-json needs a file}"); shift 2 ;;
 	--vfio) vfio=1; shift ;;
@@ -62,7 +66,7 @@ while (($#)); do
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
-	-h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,38p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -133,10 +137,11 @@ version=$("$here/build-initramfs.sh" --out "$run")
 say "initramfs for kernel $version ready"
 rm -f "$run/stop" "$run/vigild.log" "$run/console.log" "$run/eve.json" "$run/api.port" \
 	"$run/api.sha256" "$run/queues" "$run/next" "$run/latency.jsonl" "$run"/vigild-*.log \
-	"$run"/testpmd-*.log
+	"$run"/testpmd-*.log "$run/tx_drain_us"
 install -m 755 "$here/guest.sh" "$run/guest.sh"
 echo "$vigild" >"$run/vigild.path"
 echo "$queues" >"$run/queues"
+[[ -z $tx_drain ]] || echo "$tx_drain" >"$run/tx_drain_us"
 # The management NIC: QEMU's user-mode network, 127.0.0.1:PORT on the host forwarded to the
 # same port on the guest's 10.0.2.15 (restrict=on: the guest reaches nothing outside). The
 # host asks /status with a viewer token, whose hash the guest's vigil.yaml holds.

@@ -7,7 +7,8 @@
 #   guest 10.89.1.1 (virtio-net) --vhost-user-- [host: vigild] --tap vmh1-- namespace vmh-b (10.89.1.2)
 #
 #   sudo scripts/vm/run-vhost.sh [--timeout S] [--run-dir DIR] [--vigild PATH] [--api-port P]
-#                                [--rate S] [--compare R [--compare-json FILE]]
+#                                [--rate S] [--compare R [--compare-json FILE]] [--tx-drain-us US]
+#                                [--libvirt embed|virsh]
 #
 # Checks, from the namespace and vigild's API on the host: ping and UDP echo (port 5353) cross,
 # UDP to 9999 is dropped by vigild's policy and counted by its rule, the ports' counters show the
@@ -26,6 +27,11 @@
 # sleeping); each round 100 pings 20 ms apart and 100 UDP echoes (latency.py); prints
 # min/median/avg per program and vigild's median minus testpmd's, and writes them to
 # --compare-json (default RUN_DIR/latency.json). Fails if a round lost over 10%.
+# --tx-drain-us US: vigild's dataplane.tx_drain_us (how long it holds a partial TX burst;
+# default 100 us).
+# --libvirt embed|virsh: the guest is the libvirt domain scripts/vm/vhost-guest.xml, run by
+# libvirt's embedded QEMU driver (virt-qemu-run; needs the user and group libvirt-qemu) or by a
+# running libvirtd (virsh define, virsh start; undefined on exit); docs/VM.md, "With libvirt".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,6 +43,7 @@ rate=0
 libvirt=
 compare=0
 compare_json=
+tx_drain=
 cmdline="scripts/vm/run-vhost.sh $*"
 while (($#)); do
 	case $1 in
@@ -46,9 +53,10 @@ while (($#)); do
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
 	--libvirt) libvirt=${2:?--libvirt needs embed or virsh}; shift 2 ;;
+	--tx-drain-us) tx_drain=${2:?--tx-drain-us needs microseconds}; shift 2 ;;
 	--compare) compare=${2:?--compare needs a number of rounds}; shift 2 ;;
 	--compare-json) compare_json=$(realpath "${2:?--compare-json needs a file}"); shift 2 ;;
-	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,34p' "$0"; exit 0 ;;
 	*) echo "run-vhost: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -145,7 +153,7 @@ ports:
   - {name: outside, device: "net_vhost0,iface=$SOCK"}
   - {name: inside, device: "net_tap0,iface=$TAP"}
 pairs: [[outside, inside]]
-dataplane: {idle_sleep_us: 200}
+dataplane: {idle_sleep_us: 200${tx_drain:+, tx_drain_us: $tx_drain}}
 log: {level: info}
 policy: {file: $run/policy.yaml}
 store: {path: $run/vigil.db}
