@@ -137,6 +137,7 @@ pid='' prog=''
 since_start() { awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 start_vigild() { # LOG
 	start=$(up)
+	: >"$1" # emptied before the loop below reads it, not by the background job
 	"$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >"$1" 2>&1 &
 	pid=$! prog=vigild
 	for _ in $(seq 1200); do
@@ -152,6 +153,7 @@ start_vigild() { # LOG
 }
 start_testpmd() { # LOG
 	start=$(up)
+	: >"$1"
 	dpdk-testpmd -l 0,1 --main-lcore 0 -a "${nics[0]}" -a "${nics[1]}" --file-prefix vigil-vm-tp \
 		--iova-mode=$iova --log-level=lib.eal:notice -- --forward-mode=io --nb-cores=1 \
 		--rxq=1 --txq=1 --rxd=512 --txd=512 --burst=32 --total-num-mbufs=8192 \

@@ -178,6 +178,9 @@ sock_for_libvirt() {
 }
 start_vigild() { # [CONFIG LOG MAC]
 	vigild_log=${2:-$run/vigild.log}
+	# Emptied here, not by the background job's redirection: the loop below must not find the
+	# previous run's "forwarding;" before that job has truncated the file.
+	: >"$vigild_log"
 	"$vigild" -c "${1:-$run/vigil.yaml}" >"$vigild_log" 2>&1 &
 	vigild_pid=$!
 	for _ in $(seq 600); do
@@ -194,6 +197,7 @@ start_vigild() { # [CONFIG LOG MAC]
 # memory, burst and descriptors of vigild's config.
 start_testpmd() { # LOG MAC
 	rm -f "$SOCK"
+	: >"$1"
 	dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 1024 --no-pci --file-prefix "$TP_PREFIX" \
 		--vdev "net_vhost0,iface=$SOCK" --vdev "net_tap0,iface=$TAP" --log-level=lib.eal:error -- \
 		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 --rxd=1024 --txd=1024 --burst=32 \
