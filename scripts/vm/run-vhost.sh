@@ -85,6 +85,9 @@ qemu_pid=
 vigild_pid=
 testpmd_pid=
 vigild_log=$run/vigild.log
+shopt -s nullglob
+huge_before=(/dev/hugepages/libvirt/qemu-embed-*)
+shopt -u nullglob
 t0=$(date +%s.%N)
 deadline=$(($(date +%s) + timeout_s))
 since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -107,6 +110,14 @@ cleanup() {
 	if [[ $libvirt == virsh ]]; then
 		"${VIRSH[@]}" destroy $DOMAIN >/dev/null 2>&1 || true
 		"${VIRSH[@]}" undefine $DOMAIN >/dev/null 2>&1 || true
+	fi
+	# The embedded driver leaves an empty directory per run in the hugetlbfs mount
+	# (/dev/hugepages/libvirt/qemu-embed-HASH): the ones this run made go.
+	if [[ $libvirt == embed ]]; then
+		for d in /dev/hugepages/libvirt/qemu-embed-*; do
+			[[ -d $d && " ${huge_before[*]} " != *" $d "* ]] && { rmdir "$d" 2>/dev/null || true; }
+		done
+		rmdir /dev/hugepages/libvirt 2>/dev/null || true
 	fi
 	rm -f "$run/stop" "$SOCK"
 	if ((rc != 0)); then
