@@ -23,6 +23,8 @@ packages=(
 	# the VM tests (tests/e2e/test_vm_guest.sh, docs/VM.md): QEMU, a Debian kernel for the guest
 	# and the static busybox of its initramfs
 	qemu-system-x86 linux-image-amd64 busybox-static
+	# the schema check of the VM docs' libvirt domain (virt-xml-validate; tests/e2e/test_libvirt_xml.sh)
+	libvirt-clients
 	# the DNS tunnel detector's registered domains
 	publicsuffix
 	# dashboard test: a headless browser (playwright-core drives it, with the machine's Node.js)

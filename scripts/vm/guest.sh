@@ -70,6 +70,9 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 if ((queues + 1 > ncpu)); then
 	cpus=", cpus: [0$(for _ in $(seq "$queues"); do printf ', %d' $((ncpu > 1 ? 1 : 0)); done)]"
 fi
+# The host's --tx-drain-us: how long vigild holds a partial TX burst (default 100 us).
+dataplane=
+[[ -f $vm/tx_drain_us ]] && dataplane="dataplane: {tx_drain_us: $(cat $vm/tx_drain_us)}"
 say "NICS-BOUND ${nics[*]} to $driver"
 
 mkdir -p /tmp/vigil
@@ -94,6 +97,7 @@ ports:
 pairs:
   - [outside, inside]
 mode: enforce
+$dataplane
 policy:
   file: /tmp/vigil/policy.yaml
 store:
@@ -126,28 +130,73 @@ cat >/tmp/vigil/signatures/vm.rules <<EOF
 alert tcp any any -> any 80 (msg:"VIGIL VM test URI"; flow:to_server,established; content:"/vigil-vm-attack"; sid:9900001; rev:1;)
 EOF
 cp /tmp/vigil/vigil.yaml /tmp/vigil/policy.yaml /tmp/vigil/signatures/vm.rules $vm/
-say "starting $vigild"
-start=$(up)
-"$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >$vm/vigild.log 2>&1 &
-pid=$!
-for _ in $(seq 1200); do
-	grep -q "forwarding;" $vm/vigild.log && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.25
-done
-if ! grep -q "forwarding;" $vm/vigild.log; then
+# One program forwards between the two NICs at a time: vigild, or, when the host asks for it
+# (run-guest.sh --compare: it writes "PROGRAM ROUND" to $vm/next), dpdk-testpmd in io mode on
+# the same NICs, lcores, descriptors and burst, to measure the round trip without vigild.
+pid='' prog=''
+since_start() { awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
+start_vigild() { # LOG
+	start=$(up)
+	: >"$1" # emptied before the loop below reads it, not by the background job
+	"$vigild" -c /tmp/vigil/vigil.yaml --stats 10 >"$1" 2>&1 &
+	pid=$! prog=vigild
+	for _ in $(seq 1200); do
+		grep -q "forwarding;" "$1" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.25
+	done
+	grep -q "forwarding;" "$1" && return 0
 	say "FAIL: vigild did not start forwarding; its log:"
-	tail -n 40 $vm/vigild.log >/dev/console
+	tail -n 40 "$1" >/dev/console
 	kill -KILL $pid 2>/dev/null
-	exit 1
-fi
-say "VIGILD-FORWARDING after $(awk -v a="$start" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s: $(grep -m1 'forwarding;' $vm/vigild.log)"
+	return 1
+}
+start_testpmd() { # LOG
+	start=$(up)
+	: >"$1"
+	dpdk-testpmd -l 0,1 --main-lcore 0 -a "${nics[0]}" -a "${nics[1]}" --file-prefix vigil-vm-tp \
+		--iova-mode=$iova --log-level=lib.eal:notice -- --forward-mode=io --nb-cores=1 \
+		--rxq=1 --txq=1 --rxd=512 --txd=512 --burst=32 --total-num-mbufs=8192 \
+		--stats-period 60 --no-lsc-interrupt </dev/null >"$1" 2>&1 &
+	pid=$! prog=testpmd
+	for _ in $(seq 1200); do
+		grep -q "packet forwarding - ports=" "$1" && return 0
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.25
+	done
+	say "FAIL: testpmd did not start forwarding; its log:"
+	tail -n 40 "$1" >/dev/console
+	kill -KILL $pid 2>/dev/null
+	return 1
+}
+stop_program() { # leaves its exit status in rc
+	kill -TERM $pid 2>/dev/null
+	for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+	kill -KILL $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	# The hugepage files of the program that stopped (the guest's own hugetlbfs).
+	rm -f /dev/hugepages/vigil-vmmap_* /dev/hugepages/vigil-vm-tpmap_*
+}
+say "starting $vigild"
+start_vigild $vm/vigild.log || exit 1
+say "VIGILD-FORWARDING after $(since_start) s: $(grep -m1 'forwarding;' $vm/vigild.log)"
 say "API from inside the guest: GET /api/v1/health -> $(curl -s -m 10 -w ' %{http_code}' "http://127.0.0.1:$api_port/api/v1/health" 2>&1 | tr '\n' ' ')"
-while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do sleep 1; done
-kill -TERM $pid 2>/dev/null
-for _ in $(seq 120); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-kill -KILL $pid 2>/dev/null
-wait $pid
-rc=$?
+while [[ ! -e $vm/stop ]] && kill -0 $pid 2>/dev/null; do
+	if [[ -e $vm/next ]]; then
+		read -r want round <$vm/next
+		rm -f $vm/next
+		stop_program
+		say "SWITCH: $prog stopped (rc $rc)"
+		case $want in
+		vigild) start_vigild "$vm/vigild-$round.log" || exit 1 ;;
+		testpmd) start_testpmd "$vm/testpmd-$round.log" || exit 1 ;;
+		*) say "FAIL: unknown program '$want'"; exit 1 ;;
+		esac
+		say "PROGRAM-UP $want $round after $(since_start) s"
+	fi
+	sleep 1
+done
+stop_program
 cp /tmp/vigil/eve.json $vm/eve.json 2>/dev/null
-say "VIGILD-STOPPED (rc $rc)"
+say "VIGILD-STOPPED (rc $rc$([[ $prog == vigild ]] || echo ", $prog"))"

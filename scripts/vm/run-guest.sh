@@ -7,6 +7,7 @@
 #
 #   sudo scripts/vm/run-guest.sh [--timeout S] [--hold S] [--vfio] [--queues N] [--run-dir DIR]
 #                                [--api-port P] [--quick] [--vigild PATH] [--rate S]
+#                                [--compare R [--compare-json FILE]] [--tx-drain-us US]
 #
 # --vfio: a q35 machine with a virtual IOMMU (intel-iommu), the NICs behind it
 # (iommu_platform=on) and bound to vfio-pci; default: uio_pci_generic (Debian's kernel has no
@@ -21,6 +22,13 @@
 # runs (default build/app/vigild; it must be under the host's root, which the guest shares).
 # --rate S: after the checks, offer UDP as fast as one socket sends for S seconds (udp-rate.py)
 # and print how much crossed (the emulated figure in docs/VM.md; it checks nothing).
+# --compare R: after the checks, R rounds each of dpdk-testpmd (io forwarding) and vigild,
+# alternating (testpmd first), each on the same two NICs in the guest with the same lcores,
+# descriptors and burst; each round 100 pings 20 ms apart and 100 UDP echoes (latency.py); prints
+# min/median/avg per program and vigild's median minus testpmd's, and writes them to
+# --compare-json (default RUN_DIR/latency.json). Fails if a round lost over 10% (one queue only).
+# --tx-drain-us US: vigild's dataplane.tx_drain_us (how long it holds a partial TX burst;
+# default 100 us).
 # Prints each step's time; the guest's console is in
 # .run/vm/console.log, vigild's log in .run/vm/vigild.log. Exits 0 when ping, UDP and TCP crossed
 # and the guest policy dropped UDP to port 9999, a signature alerted, the API answered inside
@@ -40,18 +48,25 @@ run=$root/.run/vm
 api_port=18480
 quick=0
 vigild=$root/build/app/vigild
+compare=0
+compare_json=
+tx_drain=
+cmdline="scripts/vm/run-guest.sh $*"
 while (($#)); do
 	case $1 in
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--hold) hold=${2:?--hold needs seconds}; shift 2 ;;
 	--rate) rate=${2:?--rate needs seconds}; shift 2 ;;
+	--tx-drain-us) tx_drain=${2:?--tx-drain-us needs microseconds}; shift 2 ;;
+	--compare) compare=${2:?--compare needs a number of rounds}; shift 2 ;;
+	--compare-json) compare_json=$(realpath "${2:?--compare-json needs a file}"); shift 2 ;;
 	--vfio) vfio=1; shift ;;
 	--queues) queues=${2:?--queues needs a number}; shift 2 ;;
 	--run-dir) run=${2:?--run-dir needs a directory}; shift 2 ;;
 	--api-port) api_port=${2:?--api-port needs a port}; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--vigild) vigild=$(realpath "${2:?--vigild needs a path}"); shift 2 ;;
-	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,38p' "$0"; exit 0 ;;
 	*) echo "run-guest: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -63,6 +78,14 @@ for p in qemu-system-x86 linux-image-amd64 busybox-static; do
 	fi
 done
 [[ -x $vigild ]] || { echo "run-guest: $vigild not built (scripts/build.sh build)" >&2; exit 1; }
+if ((compare > 0 && queues > 1)); then
+	echo "run-guest: --compare runs with one queue per NIC (testpmd and vigild on one worker)" >&2
+	exit 2
+fi
+if ((compare > 0)) && ! command -v dpdk-testpmd >/dev/null; then
+	echo "run-guest: --compare needs dpdk-testpmd (apt-get install dpdk)" >&2
+	exit 1
+fi
 
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
@@ -113,10 +136,12 @@ done
 version=$("$here/build-initramfs.sh" --out "$run")
 say "initramfs for kernel $version ready"
 rm -f "$run/stop" "$run/vigild.log" "$run/console.log" "$run/eve.json" "$run/api.port" \
-	"$run/api.sha256" "$run/queues"
+	"$run/api.sha256" "$run/queues" "$run/next" "$run/latency.jsonl" "$run"/vigild-*.log \
+	"$run"/testpmd-*.log "$run/tx_drain_us"
 install -m 755 "$here/guest.sh" "$run/guest.sh"
 echo "$vigild" >"$run/vigild.path"
 echo "$queues" >"$run/queues"
+[[ -z $tx_drain ]] || echo "$tx_drain" >"$run/tx_drain_us"
 # The management NIC: QEMU's user-mode network, 127.0.0.1:PORT on the host forwarded to the
 # same port on the guest's 10.0.2.15 (restrict=on: the guest reaches nothing outside). The
 # host asks /status with a viewer token, whose hash the guest's vigil.yaml holds.
@@ -411,6 +436,28 @@ print(", ".join("%s %s +%d" % (n, k, a[n][k] - b[n][k]) for n, k in
 			"$run/status-rate.json" "$run/status-rate-after.json" 2>&1)"
 	fi
 	say "$line"
+fi
+# The round trip without vigild: testpmd and vigild take turns on the same NICs (guest.sh
+# switches when $run/next names the program); after each switch, UDP echoes until one comes
+# back (the program forwards, ARP is resolved), then the probes.
+if ((compare > 0)); then
+	for r in $(seq "$compare"); do
+		for prog in testpmd vigild; do
+			echo "$prog $r" >"$run/next.tmp"
+			mv "$run/next.tmp" "$run/next"
+			wait_for "PROGRAM-UP $prog $r " "$prog forwarding (round $r)" || { ok=0; break 2; }
+			if ! w=$(ip netns exec $NS_A python3 "$here/latency.py" warm 10.89.0.2 5353 60); then
+				ok=0
+				say "compare: nothing crossed $prog within 60 s"
+				break 2
+			fi
+			ip netns exec $NS_A python3 "$here/latency.py" probe 10.89.0.2 5353 100 0.02 "$prog" "$r" \
+				>>"$run/latency.jsonl"
+			say "compare: $prog round $r measured (the first echo came back after $w s)"
+		done
+	done
+	python3 "$here/latency.py" report "$run/latency.jsonl" --scenario "vigild in the guest" \
+		--command "$cmdline" --json "${compare_json:-$run/latency.json}" || ok=0
 fi
 ((hold > 0)) && sleep "$hold"
 

@@ -9,7 +9,12 @@
 # With 'vhost', scripts/vm/run-vhost.sh instead: vigild on the host in front of a guest on a
 # vhost-user socket, checked again after vigild restarts and after the guest restarts.
 #
-#   test_vm_guest.sh [uio|vfio|vhost] [--quick] [--queues N]
+#   test_vm_guest.sh [uio|vfio|vhost] [--quick] [--queues N] [--compare R] [--libvirt embed]
+#
+# The options after the mode go to the script (--compare R: R rounds each of dpdk-testpmd and
+# vigild in the same spot, and the round trips through each; it skips (77) without dpdk-testpmd.
+# vhost --libvirt embed: the guest as a libvirt domain, run by virt-qemu-run; it skips (77)
+# without virt-qemu-run or the user and group libvirt-qemu).
 #
 # Bounded: run-guest.sh gives up after VM_TIMEOUT seconds (default 240), and this script kills
 # it 30 s later. On failure the guest's whole console is printed. Skips (77) without root,
@@ -33,6 +38,18 @@ if ! file -L /bin/busybox 2>/dev/null | grep -q "statically linked" &&
 	skip "no static /bin/busybox (apt-get install busybox-static)"
 fi
 [[ -c /dev/net/tun ]] || skip "no /dev/net/tun"
+if [[ " $* " == *" --compare "* ]] && ! command -v dpdk-testpmd >/dev/null; then
+	skip "--compare needs dpdk-testpmd (apt-get install dpdk)"
+fi
+if [[ " $* " == *" --libvirt embed "* ]]; then
+	command -v virt-qemu-run >/dev/null ||
+		skip "--libvirt embed needs virt-qemu-run (apt-get install libvirt-daemon-driver-qemu)"
+	# libvirt's QEMU driver resolves its user and group (Debian's libvirt-daemon-system creates
+	# them) even when its qemu.conf names root.
+	if ! getent passwd libvirt-qemu >/dev/null || ! getent group libvirt-qemu >/dev/null; then
+		skip "--libvirt embed needs the user and group libvirt-qemu (docs/VM.md, \"With libvirt\")"
+	fi
+fi
 [[ -x ${VIGILD:-} ]] || { echo "vm: VIGILD must point at the vigild binary" >&2; exit 1; }
 args=()
 script=$root/scripts/vm/run-guest.sh
