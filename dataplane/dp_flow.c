@@ -1353,6 +1353,9 @@ age_range(struct dp_flow_table *t, uint32_t from, uint32_t to, uint64_t now)
 		if (unlikely(i + 8 < to))
 			rte_prefetch0(hot(t, i + 8));
 		if (h->live && unlikely(now >= dp_flow_expiry(t, h))) {
+			/* Its end event reads the cold record: on its way while the rest is swept.
+			 */
+			rte_prefetch0(cold(t, i));
 			ex[n++] = (struct expired){ dp_flow_expiry(t, h), i };
 			if (n == AGE_ORDER) {
 				end_expired(t, ex, n);

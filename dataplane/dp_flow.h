@@ -639,6 +639,20 @@ dp_flow_expired_h(const struct dp_flow_table *t, const struct dp_flow_hot *h, ui
 	return now >= dp_flow_expiry(t, h);
 }
 
+/*
+ * Will a packet with these TCP flags read its flow's cold record in decide? The handshake's
+ * last ACK (from SYN_RECV) and a closing connection's packets tell control (an update or end
+ * event, dp_flow_describe()), and a rule's eBPF program reads the flow's mark and age. The
+ * flow stage fetches that line early for them; an established flow's packet is none of these
+ * (and a UDP flow's state is DP_TCP_NONE, its flags 0).
+ */
+static inline bool
+dp_flow_cold_soon(const struct dp_flow_hot *h, uint8_t tcp_flags)
+{
+	return (h->flags & DP_FF_BPF) | (h->tcp_state == DP_TCP_SYN_RECV) |
+	       (h->tcp_state >= DP_TCP_FIN_WAIT) | ((tcp_flags & (DP_TCPF_FIN | DP_TCPF_RST)) != 0);
+}
+
 /* The out-of-line parts of dp_flow_packet: TCP state changes, and periodic updates. */
 bool dp_flow_packet_tcp(struct dp_flow_table *t, int32_t pos, const struct dp_pkt *p,
 		unsigned src_is_b, uint32_t wire_len, uint64_t now);

@@ -994,9 +994,10 @@ stage_flows(struct dp_worker *w, struct dp_burst *b)
 		b->rm[j] = dp_flow_removals(fc);
 		if (likely(h != NULL) && unlikely(needs_verdict(b, h)))
 			queue_classify(w, b, b->pos[j], b->when[b->idx[j]]);
-		/* A flow whose rule's program still runs reads its cold record in decide (the
-		 * program's mark and the flow's age): fetch that line while the burst goes on. */
-		if (likely(h != NULL) && unlikely(h->flags & DP_FF_BPF))
+		/* A packet whose turn in decide reads its flow's cold record (an event, an eBPF
+		 * program): that line is fetched while the burst goes on. */
+		if (likely(h != NULL) &&
+				unlikely(dp_flow_cold_soon(h, b->meta[b->idx[j]].tcp_flags)))
 			rte_prefetch0(dp_flow_cold(h));
 	}
 }
