@@ -482,13 +482,12 @@ plan_rule_counted(struct det_erule *er, const struct det_rule *r, int level, str
 		/* app-layer-protocol needs the protocol, which the first packet has not. Ports
 		 * make a rule a packet rule, as in Suricata (SignatureIsIPOnly: a TCP or UDP
 		 * rule is IP-only only with both ports any): it is checked on every packet. */
-		er->ip_only = !r->ports_apply && r->dsize_op == DET_DSIZE_NONE &&
+		er->ip_only = !r->ports_apply && r->dsize.op == 0 &&
 			      r->tflags_mode == DET_TF_NONE && r->n_hdr == 0 && r->n_alp == 0 &&
 			      r->flow == 0 && !fb_tests && r->events == 0 && r->events_absent == 0;
 		er->flow_scope = er->ip_only;
-		er->pd_only = r->n_alp > 0 && r->dsize_op == DET_DSIZE_NONE &&
-			      r->tflags_mode == DET_TF_NONE && r->n_hdr == 0 && r->flow == 0 &&
-			      r->n_fb == 0 && r->n_fi == 0;
+		er->pd_only = r->n_alp > 0 && r->dsize.op == 0 && r->tflags_mode == DET_TF_NONE &&
+			      r->n_hdr == 0 && r->flow == 0 && r->n_fb == 0 && r->n_fi == 0;
 		return 0;
 	}
 	/*

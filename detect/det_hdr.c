@@ -104,12 +104,8 @@ num(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/*
- * Suricata's unsigned integer forms: N, =N, !N, <N, >N, <=N, >=N, lo-hi and lo<>hi (both
- * exclusive: lo < x < hi).
- */
-static int
-cmp_parse(const char *v, uint64_t max, struct det_cmp *c)
+int
+det_cmp_parse(const char *v, uint64_t max, struct det_cmp *c)
 {
 	char tmp[64], *s, *sep;
 	uint64_t a, b;
@@ -199,7 +195,7 @@ parse_cmp_kw(const char *name, const char *v, uint64_t max, struct det_cmp *c, c
 	if (strlen(v) >= sizeof(tmp))
 		return bad(msg, size, "%s value '%s' is too long", name, v);
 	strcpy(tmp, v);
-	rc = cmp_parse(unquote(tmp), max, c);
+	rc = det_cmp_parse(unquote(tmp), max, c);
 	if (rc == -ERANGE)
 		return bad(msg, size, "%s '%s' can never match (the field holds 0-%" PRIu64 ")",
 				name, v, max);

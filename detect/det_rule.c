@@ -891,7 +891,7 @@ finish(struct pstate *ps)
 		tx |= r->spans[i].buf != DET_BUF_PKT;
 	payload = r->n_items > 0;
 	/* header tests are per packet, as dsize and flags */
-	pkt_kw = r->dsize_op != DET_DSIZE_NONE || r->tflags_mode != DET_TF_NONE || r->n_hdr > 0 ||
+	pkt_kw = r->dsize.op != 0 || r->tflags_mode != DET_TF_NONE || r->n_hdr > 0 ||
 		 r->events != 0 || r->events_absent != 0;
 	ps->kw = NULL;
 
@@ -966,15 +966,15 @@ finish(struct pstate *ps)
 
 dsize:
 	/* Suricata refuses rules whose dsize leaves no room for their contents. */
-	if (r->dsize_op != DET_DSIZE_NONE) {
+	if (r->dsize.op != 0) {
 		uint32_t max = UINT32_MAX, need = det_rule_min_len(r);
 
-		if (r->dsize_op == DET_DSIZE_EQ || r->dsize_op == DET_DSIZE_LE)
-			max = r->dsize_hi;
-		else if (r->dsize_op == DET_DSIZE_LT)
-			max = r->dsize_hi - 1;
-		else if (r->dsize_op == DET_DSIZE_RANGE)
-			max = r->dsize_hi - 1;
+		if (r->dsize.op == DET_NOP_EQ || r->dsize.op == DET_NOP_LE)
+			max = (uint32_t)r->dsize.lo;
+		else if (r->dsize.op == DET_NOP_LT)
+			max = (uint32_t)r->dsize.lo - 1;
+		else if (r->dsize.op == DET_NOP_RANGE)
+			max = (uint32_t)r->dsize.hi - 1;
 		ps->kw = "dsize";
 		if (need > max)
 			return fail(ps, DET_R_CANNOT_MATCH, ps->dsize_off,

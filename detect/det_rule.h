@@ -164,6 +164,13 @@ struct det_cmp {
 	uint64_t lo, hi;
 };
 
+/*
+ * Suricata's unsigned integer forms into c: N, =N, !N, !=N, <N, >N, <=N, >=N, lo-hi and lo<>hi
+ * (both exclusive: lo < x < hi), decimal or 0x hex, at most max. Returns 0; -ERANGE for a
+ * comparison nothing satisfies (<0, >max); -EINVAL otherwise.
+ */
+int det_cmp_parse(const char *v, uint64_t max, struct det_cmp *c);
+
 /* Does x satisfy c? */
 static inline bool
 det_cmp_ok(const struct det_cmp *c, uint64_t x)
@@ -272,17 +279,6 @@ enum {
 	DET_FLOW_STATELESS = 1u << 4,
 	DET_FLOW_ONLY_STREAM = 1u << 5,
 	DET_FLOW_NO_STREAM = 1u << 6,
-};
-
-enum det_dsize_op {
-	DET_DSIZE_NONE = 0,
-	DET_DSIZE_EQ,
-	DET_DSIZE_NE,
-	DET_DSIZE_LT,
-	DET_DSIZE_LE,
-	DET_DSIZE_GT,
-	DET_DSIZE_GE,
-	DET_DSIZE_RANGE, /* lo < dsize < hi, as Suricata's "lo<>hi" */
 };
 
 enum det_flags_mode {
@@ -486,11 +482,10 @@ struct det_rule {
 	uint8_t ev_family;
 	bool pkthdr; /* "alert pkthdr": also packets that did not parse as far as IP */
 
-	uint32_t flow; /* DET_FLOW_* */
-	uint8_t dsize_op;
-	uint32_t dsize_lo, dsize_hi;
-	uint8_t tflags_mode; /* enum det_flags_mode */
-	uint8_t tflags;	     /* TCP flags as in the header: FIN 0x01 ... CWR 0x80 */
+	uint32_t flow;	      /* DET_FLOW_* */
+	struct det_cmp dsize; /* op 0: no dsize */
+	uint8_t tflags_mode;  /* enum det_flags_mode */
+	uint8_t tflags;	      /* TCP flags as in the header: FIN 0x01 ... CWR 0x80 */
 	uint8_t tflags_ignore;
 	bool noalert;
 	struct det_threshold th;

@@ -1050,63 +1050,26 @@ static int
 kw_dsize(struct pstate *ps, const char *v, unsigned kw)
 {
 	struct det_rule *r = ps->r;
-	const char *s = v, *rng;
-	long a, b;
+	int rc;
 
 	(void)kw;
-	if (r->dsize_op != DET_DSIZE_NONE)
+	if (r->dsize.op != 0)
 		return fail(ps, DET_R_INVALID_COMBINATION, ps->kw_off, "dsize given twice");
 	ps->dsize_off = ps->kw_off;
-	while (isspace((unsigned char)*s))
-		s++;
-	rng = strstr(s, "<>");
-	if (rng != NULL) {
-		char tmp[64];
-
-		if ((size_t)(rng - s) >= sizeof(tmp))
-			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
-					"dsize range '%s' is too long", v);
-		snprintf(tmp, sizeof(tmp), "%.*s", (int)(rng - s), s);
-		if (parse_uint(tmp, 0, 65535, &a) != 0 || parse_uint(rng + 2, 0, 65535, &b) != 0 ||
-				b <= a + 1)
-			return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
-					"dsize range '%s' should be lo<>hi with lo+1 < hi (exclusive)",
-					v);
-		r->dsize_op = DET_DSIZE_RANGE;
-		r->dsize_lo = (uint32_t)a;
-		r->dsize_hi = (uint32_t)b;
+	/* Suricata's integer forms, as every other numeric keyword (det_cmp_parse) */
+	rc = det_cmp_parse(v, 65535, &r->dsize);
+	if (rc == 0)
 		return 0;
-	}
-	if (strncmp(s, "<=", 2) == 0) {
-		r->dsize_op = DET_DSIZE_LE;
-		s += 2;
-	} else if (strncmp(s, ">=", 2) == 0) {
-		r->dsize_op = DET_DSIZE_GE;
-		s += 2;
-	} else if (*s == '<') {
-		r->dsize_op = DET_DSIZE_LT;
-		s++;
-	} else if (*s == '>') {
-		r->dsize_op = DET_DSIZE_GT;
-		s++;
-	} else if (*s == '!') {
-		r->dsize_op = DET_DSIZE_NE;
-		s++;
-	} else {
-		r->dsize_op = DET_DSIZE_EQ;
-	}
-	if (parse_uint(s, 0, 65535, &a) != 0) {
-		r->dsize_op = DET_DSIZE_NONE;
+	memset(&r->dsize, 0, sizeof(r->dsize));
+	if (rc == -ERANGE)
+		return fail(ps, DET_R_CANNOT_MATCH, ps->val_off, "dsize:%s can never match", v);
+	if (strstr(v, "<>") != NULL || strchr(v, '-') != NULL)
 		return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
-				"dsize '%s' should be N, !N, <N, >N, <=N, >=N or lo<>hi (0-65535)",
+				"dsize range '%s' should be lo<>hi or lo-hi with lo+1 < hi (exclusive, "
+				"0-65535)",
 				v);
-	}
-	if (r->dsize_op == DET_DSIZE_LT && a == 0) {
-		r->dsize_op = DET_DSIZE_NONE;
-		return fail(ps, DET_R_CANNOT_MATCH, ps->val_off, "dsize:<0 can never match");
-	}
-	r->dsize_lo = r->dsize_hi = (uint32_t)a;
-	return 0;
+	return fail(ps, DET_R_INVALID_VALUE, ps->val_off,
+			"dsize '%s' should be N, !N, <N, >N, <=N, >=N or lo<>hi (0-65535)", v);
 }
 
 static int

@@ -310,24 +310,11 @@ sides_ok(const struct det_rule *r, const struct det_pkt *p, bool swap, bool port
 static bool
 dsize_ok(const struct det_rule *r, uint32_t n)
 {
-	switch (r->dsize_op) {
-	case DET_DSIZE_EQ:
-		return n == r->dsize_lo;
-	case DET_DSIZE_NE:
-		return n > 0 && n != r->dsize_lo;
-	case DET_DSIZE_LT:
-		return n < r->dsize_lo;
-	case DET_DSIZE_LE:
-		return n <= r->dsize_lo;
-	case DET_DSIZE_GT:
-		return n > r->dsize_lo;
-	case DET_DSIZE_GE:
-		return n > 0 && n >= r->dsize_lo;
-	case DET_DSIZE_RANGE:
-		return n > r->dsize_lo && n < r->dsize_hi;
-	default:
+	if (r->dsize.op == 0)
 		return true;
-	}
+	if (n == 0 && (r->dsize.op == DET_NOP_NE || r->dsize.op == DET_NOP_GE))
+		return false;
+	return det_cmp_ok(&r->dsize, n);
 }
 
 static bool

@@ -303,9 +303,9 @@ test_options_valid(void **state)
 
 	r = ok(H "(flow:established,from_client; dsize:8<>20; flags:+SA,CE; sid:1;)");
 	assert_int_equal(r->flow, DET_FLOW_ESTABLISHED | DET_FLOW_TO_SERVER);
-	assert_int_equal(r->dsize_op, DET_DSIZE_RANGE);
-	assert_int_equal(r->dsize_lo, 8);
-	assert_int_equal(r->dsize_hi, 20);
+	assert_int_equal(r->dsize.op, DET_NOP_RANGE);
+	assert_int_equal(r->dsize.lo, 8);
+	assert_int_equal(r->dsize.hi, 20);
 	assert_int_equal(r->tflags_mode, DET_TF_ALL);
 	assert_int_equal(r->tflags, 0x12);
 	assert_int_equal(r->tflags_ignore, 0xc0);
