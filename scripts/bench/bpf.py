@@ -27,6 +27,7 @@ runs) from bench mode, the program's runs, drops and sampled cycles per run, the
 of its core, and writes JSON. Not a test: speed fails nothing.
 
   scripts/bench/bpf.py OUT [--scenario policy|dns] [--build build] [--seconds 5] [--warmup N]
+                      [--vigild-extra JSON] [--no-stages]
 """
 import argparse
 import json
@@ -66,6 +67,12 @@ def main():
     ap.add_argument("--seconds", default="5")
     ap.add_argument("--warmup", help="seconds before measuring (run.py's default otherwise)")
     ap.add_argument("--scenario", choices=sorted(SCENARIOS), default="policy")
+    ap.add_argument("--no-stages", dest="stages", action="store_false",
+                    help="run vigild only, not vigild-stages too (no decide-stage figure; "
+                    "half the time)")
+    ap.add_argument("--vigild-extra", dest="vigild_extra", metavar="JSON",
+                    help="vigild configuration merged into every variant's (run.py --vigild-extra), "
+                    "e.g. '{\"applayer\": {\"enabled\": false}}'")
     args = ap.parse_args()
     scenario, policy, variants = SCENARIOS[args.scenario]
     os.makedirs(args.out, exist_ok=True)
@@ -77,9 +84,11 @@ def main():
         js = os.path.join(args.out, f"bpf-{name}.json")
         cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/run.py"),
                os.path.join(ROOT, "scripts/bench/scenarios", scenario),
-               "--peers", "vigild,vigild-stages", "--repeat", "1", "--seconds", args.seconds,
+               "--peers", "vigild,vigild-stages" if args.stages else "vigild", "--repeat", "1", "--seconds", args.seconds,
                "--policy", pol, "--json", js, "--name", f"bpf-{name}",
                "--vigild", os.path.join(args.build, "app", "vigild")]
+        if args.vigild_extra:
+            cmd += ["--vigild-extra", args.vigild_extra]
         if args.warmup is not None:
             cmd += ["--warmup", args.warmup]
         if interp:
@@ -88,7 +97,7 @@ def main():
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         with open(js) as f:
             doc = json.load(f)
-        v, st = doc["peers"]["vigild"], doc["peers"]["vigild-stages"]
+        v, st = doc["peers"]["vigild"], doc["peers"].get("vigild-stages") or {}
         prog = (v["runs"][0].get("bpf") or [{}])[0]
         stages = st.get("median_stage_cycles_per_packet") or {}
         results.append({"variant": name, "mpps": v["median_rx_mpps"],
@@ -99,7 +108,9 @@ def main():
                         "packets": v["runs"][0]["rx_packets_total"],
                         "program_cycles_per_run": prog.get("cycles_per_run"),
                         "drop": prog.get("drop"), "alerts": prog.get("alerts"),
-                        "worker_on_cpu_pct": v["runs"][0].get("worker_on_cpu_pct")})
+                        "worker_on_cpu_pct": v["runs"][0].get("worker_on_cpu_pct"),
+                        "applayer_transactions": (v["runs"][0].get("applayer") or {}).get(
+                            "transactions")})
         r = results[-1]
         print(f"{name:15s} {r['mpps']:6.2f} Mpps {r['cycles_per_packet']:7.1f} cycles/packet, "
               f"decide {r['decide_cycles_per_packet'] or 0:5.1f}; program runs {r['runs']} "
