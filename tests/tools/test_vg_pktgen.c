@@ -5,7 +5,8 @@
  * sizes, checksums, TCP handshake order and sequence numbers, exact match and deny shares,
  * determinism, and that bad options exit 2 naming the option. --app http captures are
  * reassembled and every flow's streams split into HTTP/1.1 requests and responses (bodies of
- * exactly Content-Length bytes). The option and pattern parsers are also called directly for
+ * exactly Content-Length bytes); --app dns captures are read as DNS queries and the answers that
+ * echo them. The option and pattern parsers are also called directly for
  * their error positions.
  */
 #include "vg_test.h"
@@ -1379,6 +1380,149 @@ test_http_exchanges(void **state)
 	run_free(&r);
 }
 
+/* ---- DNS exchanges (--app dns) ---- */
+
+/*
+ * One DNS message: RFC 1035's header and question, read with this file's own code. Returns the
+ * question's end (header + QNAME + QTYPE + QCLASS), with the name's length as written in
+ * *written, or fails.
+ */
+static size_t
+dns_question(const uint8_t *m, size_t n, size_t *written)
+{
+	size_t off = 12, labels = 0;
+
+	assert_true(n >= 12 + 1 + 4);
+	*written = 0;
+	while (m[off] != 0) {
+		size_t len = m[off];
+
+		assert_true(len >= 1 && len <= 63); /* a plain label: no pointer in a question */
+		assert_true(off + 1 + len < n);
+		for (size_t i = 1; i <= len; i++)
+			assert_true(isalnum(m[off + i]) && !isupper(m[off + i]));
+		*written += len + (labels > 0);
+		labels++;
+		off += 1 + len;
+	}
+	assert_true(labels >= 2 && labels <= 5);
+	assert_true(*written <= 253);
+	off++;
+	assert_true(off + 4 <= n);
+	assert_int_equal(rd16(m + off), 1);	/* QTYPE A */
+	assert_int_equal(rd16(m + off + 2), 1); /* QCLASS IN */
+	return off + 4;
+}
+
+/*
+ * One flow of an --app dns capture: the client's query to port 53, then the server's answer
+ * echoing its ID and question with one A record for that name. Returns the name's length.
+ */
+static size_t
+check_dns_flow(const struct cap *c, const struct flows *f, size_t g)
+{
+	struct parsed q, a;
+	size_t written, qend, aend, w2;
+	const uint8_t *rr;
+
+	assert_int_equal(f->start[g + 1] - f->start[g], 2);
+	assert_true(f->e[f->start[g]].idx < f->e[f->start[g] + 1].idx);
+	parse(&c->v[f->e[f->start[g]].idx], &q);
+	parse(&c->v[f->e[f->start[g] + 1].idx], &a);
+	assert_int_equal(q.proto, 17);
+	assert_int_equal(q.dport, 53);
+	assert_int_equal(a.sport, 53);
+	assert_int_equal(a.dport, q.sport);
+	assert_true(q.sport >= 1024);
+	qend = dns_question(q.payload, q.plen, &written);
+	assert_int_equal(qend, q.plen);
+	assert_int_equal(rd16(q.payload + 2), 0x0100); /* a query, recursion desired */
+	assert_int_equal(rd16(q.payload + 4), 1);
+	assert_int_equal(rd16(q.payload + 6), 0);
+	assert_int_equal(rd16(q.payload + 8), 0);
+	assert_int_equal(rd16(q.payload + 10), 0);
+
+	aend = dns_question(a.payload, a.plen, &w2);
+	assert_int_equal(aend, qend);
+	assert_memory_equal(a.payload + 12, q.payload + 12, qend - 12); /* the question echoed */
+	assert_int_equal(rd16(a.payload), rd16(q.payload));		/* same ID */
+	assert_int_equal(rd16(a.payload + 2), 0x8180); /* response, RD, RA, NOERROR */
+	assert_int_equal(rd16(a.payload + 4), 1);
+	assert_int_equal(rd16(a.payload + 6), 1);
+	assert_int_equal(a.plen, aend + 16);
+	rr = a.payload + aend;
+	assert_int_equal(rd16(rr), 0xc00c); /* the question's name */
+	assert_int_equal(rd16(rr + 2), 1);
+	assert_int_equal(rd16(rr + 4), 1);
+	assert_int_equal(rd16(rr + 10), 4);
+	assert_true((rr[12] == 198 && rr[13] == 51 && rr[14] == 100) ||
+			(rr[12] == 203 && rr[13] == 0 && rr[14] == 113));
+	return written;
+}
+
+static void
+test_dns_exchanges(void **state)
+{
+	char path[256], again[256], seed2[256];
+	size_t lens[110] = { 0 }, over = 0, lo = 999, hi = 0;
+	struct run r;
+	struct cap c;
+	struct flows f;
+
+	(void)state;
+	GEN(&r, path, "dns.pcap", "--app", "dns", "--flows", "500", "--family", "mixed", "--order",
+			"shuffle", "--vlan", "9", "--seed", "3");
+	assert_int_equal(sum_int(&r, "flows"), 500);
+	assert_int_equal(sum_int(&r, "udp_flows"), 500);
+	assert_int_equal(sum_int(&r, "tcp_flows"), 0);
+	assert_int_equal(sum_int(&r, "packets"), 1000);
+	assert_int_equal(sum_int(&r, "dns_queries"), 500);
+	cap_load(path, &c);
+	assert_int_equal(c.n, 1000);
+	assert_int_equal(sum_int(&r, "bytes"), c.bytes);
+	check_all_checksums(&c);
+	flows_build(&c, &f);
+	assert_int_equal(f.n_groups, 500);
+	for (size_t g = 0; g < f.n_groups; g++) {
+		size_t w = check_dns_flow(&c, &f, g);
+
+		assert_true(w < sizeof(lens) / sizeof(lens[0]));
+		lens[w]++;
+		over += w > 52;
+		lo = w < lo ? w : lo;
+		hi = w > hi ? w : hi;
+	}
+	/* Names on both sides of dns_qname.c's limit of 52, as the summary counts them. */
+	assert_int_equal(over, sum_int(&r, "dns_names_over_52"));
+	assert_true(over > 500 / 10 && over < 500 / 2);
+	assert_true(lo <= 15 && hi >= 80);
+	flows_free(&f);
+	cap_free(&c);
+	run_free(&r);
+
+	/* The same seed gives the same bytes; another seed other names. */
+	GEN(&r, again, "dns-again.pcap", "--app", "dns", "--flows", "500", "--family", "mixed",
+			"--order", "shuffle", "--vlan", "9", "--seed", "3");
+	run_free(&r);
+	GEN(&r, seed2, "dns-seed4.pcap", "--app", "dns", "--flows", "500", "--family", "mixed",
+			"--order", "shuffle", "--vlan", "9", "--seed", "4");
+	run_free(&r);
+	assert_true(files_equal(path, again));
+	assert_false(files_equal(path, seed2));
+
+	/* Round robin: the 100 queries, then the 100 answers; --ports sets the server port. */
+	GEN(&r, path, "dns-rr.pcap", "--app", "dns", "--flows", "100", "--ports", "5353");
+	cap_load(path, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct parsed p;
+
+		parse(&c.v[i], &p);
+		assert_int_equal(i < 100 ? p.dport : p.sport, 5353);
+	}
+	cap_free(&c);
+	run_free(&r);
+}
+
 static void
 test_bad_options(void **state)
 {
@@ -1414,7 +1558,12 @@ test_bad_options(void **state)
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--flows" }, "--flows needs a value" },
 		{ { "stray" }, "unexpected argument 'stray'" },
-		{ { "--app", "ftp" }, "--app 'ftp': expected none or http" },
+		{ { "--app", "ftp" }, "--app 'ftp': expected none, http or dns" },
+		{ { "--app", "dns", "--proto", "tcp" }, "--app dns needs --proto udp" },
+		{ { "--app", "dns", "--per-flow", "4" }, "--packets and --per-flow do not apply" },
+		{ { "--app", "dns", "--size", "1500" }, "--app dns: messages decide" },
+		{ { "--app", "dns", "--deny-share", "0.1" }, "--app dns: --deny-share" },
+		{ { "--app", "dns", "--requests", "2" }, "--requests applies to --app http only" },
 		{ { "--app", "http", "--proto", "udp" }, "--app http needs --proto tcp" },
 		{ { "--app", "http", "--tcp-mode", "midstream" },
 				"--app http needs --tcp-mode handshake" },
@@ -1608,6 +1757,7 @@ main(void)
 		cmocka_unit_test(test_determinism_and_timestamps),
 		cmocka_unit_test(test_many_flows_distinct),
 		cmocka_unit_test(test_http_exchanges),
+		cmocka_unit_test(test_dns_exchanges),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_pattern_syntax),
 		cmocka_unit_test(test_match_file_errors),

@@ -3,7 +3,9 @@
 # ICMPv6 checksum verified good, no TCP analysis warning (retransmission, unseen segment, ...),
 # and as many TCP and UDP conversations and packets as the JSON summary says. An --app http
 # capture goes through Wireshark's TCP reassembly and HTTP dissector: as many requests and
-# responses as the summary says, nothing malformed.
+# responses as the summary says, nothing malformed. An --app dns capture goes through the DNS
+# dissector: as many queries and answers (one A record each) as the summary says, the long names
+# counted as the summary counts them, nothing malformed.
 # Exits 77 (meson: skipped) when tshark is not installed.
 set -euo pipefail
 
@@ -79,4 +81,24 @@ check "http responses" "$("${hts[@]}" -Y http.response -T fields -e frame.number
 	wc -l)" "$(field http_requests)"
 check "tcp conversations (http)" "$("${hts[@]}" -q -z conv,tcp 2>/dev/null | grep -c '<->')" \
 	"$(field tcp_flows)"
+# DNS exchanges.
+dns=$dir/dns.pcap
+summary=$("$VG_PKTGEN" -o "$dns" --app dns --flows 300 --family mixed --order shuffle --vlan 10)
+dts=(tshark -n -r "$dns" -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE)
+out=$("${dts[@]}" -Y '_ws.malformed or _ws.expert.severity >= "warning" or not dns
+	or (udp and udp.checksum.status != "Good")' 2>/dev/null)
+if [[ -n $out ]]; then
+	echo "tshark flags these frames of the DNS capture:" >&2
+	head -20 <<<"$out" >&2
+	exit 1
+fi
+check "dns packets" "$("${dts[@]}" -T fields -e frame.number 2>/dev/null | wc -l)" \
+	"$(field packets)"
+check "dns queries" "$("${dts[@]}" -Y 'dns.flags.response == 0 and dns.qry.type == 1
+	and dns.qry.class == 1' -T fields -e frame.number 2>/dev/null | wc -l)" "$(field dns_queries)"
+check "dns answers" "$("${dts[@]}" -Y 'dns.flags.response == 1 and dns.count.answers == 1
+	and dns.a' -T fields -e frame.number 2>/dev/null | wc -l)" "$(field dns_queries)"
+check "dns names over 52 bytes" "$("${dts[@]}" -Y 'dns.flags.response == 0
+	and dns.qry.name.len > 52' -T fields -e frame.number 2>/dev/null | wc -l)" \
+	"$(field dns_names_over_52)"
 exit $fail

@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 
 #include "vg_pktgen.h"
+#include "vg_pktgen_dns.h"
 #include "vg_pktgen_filler.h"
 #include "vg_pktgen_flow.h"
 #include "vg_pktgen_frame.h"
@@ -32,6 +33,7 @@ struct vg_pktgen {
 	struct vg_pktgen_http *http; /* --app http: the conversations... */
 	struct vg_pktgen_http_cursor *cursor; /* ...where each flow stands in its own */
 	uint32_t *n_packets;		      /* ...and its packets */
+	struct vg_pktgen_dns dns;	      /* --app dns: the queries */
 	uint32_t max_packets;
 	uint16_t *slots; /* one block of data-packet sizes, shuffled */
 	uint32_t n_slots;
@@ -125,6 +127,8 @@ vg_pktgen_create(const struct vg_pktgen_opts *o, struct vg_diag *d)
 		goto nomem;
 	if (o->app == VG_PKTGEN_APP_HTTP && http_init(g) < 0)
 		goto nomem;
+	if (o->app == VG_PKTGEN_APP_DNS)
+		vg_pktgen_dns_init(&g->dns, o->seed);
 	return g;
 nomem:
 	vg_pktgen_free(g);
@@ -243,6 +247,11 @@ emit(struct vg_pktgen *g, uint32_t i, uint64_t j)
 			g->sum.http_requests += vg_pktgen_http_requests(g->http, &f);
 			g->sum.http_keepalive_flows += vg_pktgen_http_keepalive(g->http, &f);
 		}
+		if (o->app == VG_PKTGEN_APP_DNS) {
+			g->sum.dns_queries++;
+			g->sum.dns_long_names += vg_pktgen_dns_name_len(&g->dns, &f) >
+						 VG_PKTGEN_DNS_LONG_NAME;
+		}
 	}
 
 	if (g->http != NULL) {
@@ -250,6 +259,15 @@ emit(struct vg_pktgen *g, uint32_t i, uint64_t j)
 		hdr = vg_pktgen_hdr_len(&f, o->vlan >= 0, s.mss);
 		memcpy(g->frame + hdr, g->payload, payload);
 		s.ip_id = (uint16_t)(f.ipid[s.dir] + j);
+		data = false;
+		goto finish;
+	}
+	if (o->app == VG_PKTGEN_APP_DNS) {
+		/* Two packets a flow: the query, then its answer. */
+		s.dir = (uint8_t)(j & 1);
+		s.ip_id = (uint16_t)(f.ipid[s.dir] + j);
+		hdr = vg_pktgen_hdr_len(&f, o->vlan >= 0, false);
+		payload = vg_pktgen_dns_message(&g->dns, &f, s.dir, g->frame + hdr);
 		data = false;
 		goto finish;
 	}

@@ -36,6 +36,8 @@ struct vg_pktgen_summary {
 	uint32_t proto_flows[VG_PKTGEN_NPROTO];
 	uint64_t http_requests;	       /* --app http: requests (each answered) */
 	uint32_t http_keepalive_flows; /* --app http: flows making several requests */
+	uint32_t dns_queries;	       /* --app dns: queries (each answered) */
+	uint32_t dns_long_names;       /* --app dns: names over VG_PKTGEN_DNS_LONG_NAME */
 };
 
 /*

@@ -11,7 +11,10 @@
 
 #include "vg_diag.h"
 #include "vg_pktgen.h"
+#include "vg_pktgen_dns.h"
 #include "vg_pktgen_opt.h"
+
+_Static_assert(VG_PKTGEN_DNS_LONG_NAME == 52, "the summary's dns_names_over_52 names the limit");
 
 static int
 print_summary(const struct vg_pktgen_opts *o, const struct vg_pktgen_summary *s)
@@ -34,6 +37,13 @@ print_summary(const struct vg_pktgen_opts *o, const struct vg_pktgen_summary *s)
 					json_object_set_new(j, "http_keepalive_flows",
 							json_integer((json_int_t)s->http_keepalive_flows)) !=
 							0)) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	if (o->app == VG_PKTGEN_APP_DNS &&
+			(json_object_set_new(j, "dns_queries", json_integer(s->dns_queries)) != 0 ||
+					json_object_set_new(j, "dns_names_over_52",
+							json_integer(s->dns_long_names)) != 0)) {
 		json_decref(j);
 		return -ENOMEM;
 	}

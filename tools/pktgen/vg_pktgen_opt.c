@@ -70,6 +70,7 @@ static const struct option long_opts[] = {
 
 static const uint16_t default_ports[] = { 80, 443, 53, 22, 8080 };
 static const uint16_t default_http_ports[] = { 80, 8080 };
+static const uint16_t default_dns_ports[] = { 53 };
 
 void
 vg_pktgen_usage(FILE *out)
@@ -97,11 +98,14 @@ vg_pktgen_usage(FILE *out)
 	      "                               full TCP sessions or data segments only (default\n"
 	      "                               handshake)\n"
 	      "      --no-close               handshake mode: leave flows open (no FIN teardown)\n"
-	      "      --app none|http          payload: filler bytes (none, the default), or\n"
+	      "      --app none|http|dns      payload: filler bytes (none, the default), or\n"
 	      "                               HTTP/1.1 exchanges: each TCP flow is a whole\n"
 	      "                               conversation (handshake, requests, responses cut at\n"
 	      "                               the MSS, FIN teardown); its messages decide its\n"
-	      "                               packets and sizes; server ports default to 80,8080\n"
+	      "                               packets and sizes; server ports default to 80,8080;\n"
+	      "                               or DNS: each UDP flow is a query (QTYPE A, a name of\n"
+	      "                               4 to 108 bytes) and its answer (one A record); server\n"
+	      "                               port defaults to 53\n"
 	      "      --requests N             --app http: most requests on a keep-alive\n"
 	      "                               connection, 1 to 100 (default 4)\n"
 	      "      --keepalive-share F      --app http: share of flows that make 2 to N requests\n"
@@ -641,6 +645,36 @@ validate_http(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d
 	o->packets = 0;
 }
 
+/* --app dns: every flow is a UDP query and its answer, two packets whose messages decide them. */
+static void
+validate_dns(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
+{
+	if (o->app != VG_PKTGEN_APP_DNS)
+		return;
+	if (!g->proto && !g->mix) {
+		o->mix[VG_PKTGEN_TCP] = 0;
+		o->mix[VG_PKTGEN_UDP] = 1;
+	} else if (o->mix[VG_PKTGEN_TCP] > 0 || o->mix[VG_PKTGEN_ICMP] > 0) {
+		err(d, "--app dns needs --proto udp (each flow is a query and its answer over UDP)");
+	}
+	if (g->packets || g->per_flow)
+		err(d, "--app dns: each flow is a query and its answer; --packets and --per-flow do "
+		       "not apply");
+	if (g->size)
+		err(d, "--app dns: messages decide the datagram sizes; --size does not apply");
+	if (g->match_share || g->patterns)
+		err(d, "--app dns: the payloads are DNS messages; --match-share, --match-pattern and "
+		       "--match-file do not apply");
+	if (g->deny_share || g->deny_dport)
+		err(d, "--app dns: --deny-share and --deny-dport do not apply");
+	if (!g->ports) {
+		memcpy(o->ports, default_dns_ports, sizeof(default_dns_ports));
+		o->n_ports = sizeof(default_dns_ports) / sizeof(default_dns_ports[0]);
+	}
+	o->per_flow = 2;
+	o->packets = 0;
+}
+
 /* Cross-option checks, once every option is known. */
 static void
 validate(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
@@ -666,7 +700,8 @@ validate(struct vg_pktgen_opts *o, const struct given *g, struct vg_diag *d)
 	}
 
 	validate_http(o, g, d);
-	if (o->app == VG_PKTGEN_APP_HTTP)
+	validate_dns(o, g, d);
+	if (o->app != VG_PKTGEN_APP_NONE)
 		return;
 	if (!g->packets && !g->per_flow)
 		o->per_flow = 10;
@@ -746,7 +781,7 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 	static const char *const protos[] = { "tcp", "udp", "icmp", "mix" };
 	static const char *const orders[] = { "rr", "shuffle" };
 	static const char *const modes[] = { "handshake", "midstream" };
-	static const char *const apps[] = { "none", "http" };
+	static const char *const apps[] = { "none", "http", "dns" };
 	struct given g = { 0 };
 	unsigned errors0 = d->errors;
 	uint64_t v;
@@ -834,7 +869,7 @@ vg_pktgen_opts_parse(struct vg_pktgen_opts *o, int argc, char **argv, FILE *out,
 			o->close = false;
 			break;
 		case OPT_APP:
-			w = opt_word(d, "--app", optarg, apps, 2);
+			w = opt_word(d, "--app", optarg, apps, 3);
 			if (w >= 0)
 				o->app = (enum vg_pktgen_app)w;
 			break;

@@ -52,10 +52,11 @@ enum vg_pktgen_tcp_mode {
 	VG_PKTGEN_MIDSTREAM,
 };
 
-/* What TCP payloads carry: filler bytes, or an application protocol's conversation. */
+/* What payloads carry: filler bytes, or an application protocol's conversation. */
 enum vg_pktgen_app {
 	VG_PKTGEN_APP_NONE,
 	VG_PKTGEN_APP_HTTP,
+	VG_PKTGEN_APP_DNS,
 };
 
 #define VG_PKTGEN_MAX_REQUESTS 100
@@ -82,7 +83,8 @@ struct vg_pktgen_opts {
 	struct vg_pktgen_size sizes[VG_PKTGEN_MAX_SIZES];
 	unsigned n_sizes;
 	uint64_t packets;  /* total packets; at most one of packets and per_flow is set... */
-	uint64_t per_flow; /* ...packets per flow; neither with --app http (the messages decide) */
+	uint64_t per_flow; /* ...packets per flow; 2 with --app dns, 0 with http (messages decide)
+			    */
 	enum vg_pktgen_order order;
 	enum vg_pktgen_tcp_mode tcp_mode;
 	bool close; /* handshake mode ends each TCP flow with FIN, FIN, ACK */
