@@ -859,21 +859,31 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 	struct dp_port_counters *in = &w->ctr.port[b->src->port];
 	uint64_t now = dp_clock_tick_at(&w->clock, w->loop_tsc), bytes = 0, dropped = 0;
 	unsigned m = 0, nl = 0, nd = 0;
+	struct dp_parse_tally tally = { 0 };
 
+	_Static_assert(DP_MAX_BURST <= 255, "a burst's fast-path counts fit the tally");
 	for (uint16_t i = 0; i < PARSE_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct dp_pkt *p = &b->meta[i];
+		uint32_t hw;
 		uint8_t drop;
 
 		if (i + PARSE_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PARSE_PREFETCH], void *));
-		drop = dp_parse_mbuf(pkts[i], p, &w->parse_pol, &w->parse_ctr);
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		if (pkt_clock && (pkts[i]->ol_flags & w->ts_flag))
 			now = dp_clock_packet(&w->clock, packet_time(w, pkts[i]));
 		b->when[i] = now;
 		b->disp[i] = DP_DISP_DROP;
+		hw = dp_parse_mbuf_hw(pkts[i], &w->parse_pol, &w->parse_ctr);
+		/* Most packets: clean TCP or UDP over IP, not a fragment, for the flow table. */
+		if (likely(dp_parse_mbuf_fast(pkts[i], p, &w->parse_pol, hw, &tally))) {
+			dp_flow_lkey_make(w->flows, p, &b->keys[m]);
+			b->idx[m++] = i;
+			continue;
+		}
+		drop = dp_parse_mbuf_full(pkts[i], p, &w->parse_pol, hw, &w->parse_ctr);
 		if (unlikely(drop)) {
 			dropped |= 1ULL << i;
 			nd++;
@@ -899,6 +909,7 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 				b->disp[i] = DP_DISP_DROP;
 		}
 	}
+	dp_parse_tally_flush(&w->parse_ctr, &tally);
 	w->parse_ctr.dropped += nd;
 	in->rx_pkts += n;
 	in->rx_bytes += bytes;
