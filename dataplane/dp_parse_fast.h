@@ -19,6 +19,10 @@
 
 #include "dp_parse.h"
 
+/* Words read from the frame are taken apart as little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+		"the fast path reads words as little-endian");
+
 static inline uint16_t
 dp_pf_be16(const uint8_t *p)
 {
@@ -54,7 +58,6 @@ dp_pf_ld64(const uint8_t *p)
 
 /* The host-order value of two adjacent big-endian 16-bit fields, the first in the low half:
  * what storing both fields one after the other in host order gives. */
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the fast path reads words as little-endian");
 static inline uint32_t
 dp_pf_be16x2(const uint8_t *p)
 {
@@ -147,7 +150,8 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 		out->ttl = h[8];
 		out->proto = h[9];
 		/* Each address with its zero tail: one 16-byte store. */
-		const uint64_t src[2] = { dp_pf_ld32(h + 12), 0 }, dst[2] = { dp_pf_ld32(h + 16), 0 };
+		const uint64_t src[2] = { dp_pf_ld32(h + 12), 0 },
+			       dst[2] = { dp_pf_ld32(h + 16), 0 };
 
 		memcpy(out->src, src, 16);
 		memcpy(out->dst, dst, 16);

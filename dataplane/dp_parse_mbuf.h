@@ -116,11 +116,11 @@ struct dp_parse_tally {
 };
 
 enum {
-	DP_TALLY_PKTS = 0,	   /* clean: err[DP_PERR_NONE] */
-	DP_TALLY_IPV6 = 8,	   /* the rest are IPv4 */
-	DP_TALLY_UDP = 16,	   /* the rest are TCP */
-	DP_TALLY_VLAN = 24,	   /* one tag (the fast path takes no more) */
-	DP_TALLY_MULTISEG = 32,	   /* more than one segment */
+	DP_TALLY_PKTS = 0,	    /* clean: err[DP_PERR_NONE] */
+	DP_TALLY_IPV6 = 8,	    /* the rest are IPv4 */
+	DP_TALLY_UDP = 16,	    /* the rest are TCP */
+	DP_TALLY_VLAN = 24,	    /* one tag (the fast path takes no more) */
+	DP_TALLY_MULTISEG = 32,	    /* more than one segment */
 	DP_TALLY_IPV4_HW_GOOD = 40, /* IPv4 with the NIC's checksum verdict */
 	DP_TALLY_IPV4_HW_BAD = 48,
 };
