@@ -19,21 +19,20 @@ uint16_t
 dp_parse_burst(struct rte_mbuf **pkts, uint16_t n, struct dp_pkt *out,
 		const struct dp_parse_policy *pol, struct dp_parse_counters *ctr, uint8_t *drop)
 {
-	struct dp_parse_tally tally = { 0 };
 	uint16_t n_drop = 0;
 	int i;
 
 	for (i = 0; i < DP_PARSE_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (i = 0; i < n; i++) {
-		if (i + DP_PARSE_PREFETCH < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PARSE_PREFETCH], void *));
-		drop[i] = dp_parse_mbuf(pkts[i], &out[i], pol, ctr, &tally);
+	for (i = 0; i < (int)n - DP_PARSE_PREFETCH; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PARSE_PREFETCH], void *));
+		drop[i] = dp_parse_mbuf(pkts[i], &out[i], pol, ctr);
 		n_drop += drop[i];
-		if (unlikely((i & 0x7f) == 0x7f)) /* the tally holds 255 */
-			dp_parse_tally_flush(ctr, &tally);
 	}
-	dp_parse_tally_flush(ctr, &tally);
+	for (; i < n; i++) {
+		drop[i] = dp_parse_mbuf(pkts[i], &out[i], pol, ctr);
+		n_drop += drop[i];
+	}
 	ctr->dropped += n_drop;
 	return n_drop;
 }

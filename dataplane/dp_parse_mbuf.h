@@ -2,7 +2,7 @@
 /*
  * One mbuf through the parser, inline for the worker's parse loop and dp_parse_burst(): the
  * NIC's IPv4 checksum verdict from ol_flags, the fast path (dp_parse_fast.h) or the full
- * parser, and the counters (the fast path's summed per burst in a struct dp_parse_tally).
+ * parser, and the counters.
  *
  * Only the first segment is parsed: headers must lie in it (a NIC with scatter RX puts at
  * least the first data_room bytes there, far more than any header chain the parser accepts);
@@ -106,44 +106,27 @@ dp_parse_count(struct dp_parse_counters *c, const struct dp_pkt *p, const struct
 	}
 }
 
-/*
- * The fast path's counts over a burst, one byte each in one word: a packet costs one add
- * instead of a read-modify-write per counter. dp_parse_tally_flush() adds them to the
- * counters; flush at least every 255 packets (the worker and dp_parse_burst() flush each burst).
- */
-struct dp_parse_tally {
-	uint64_t w;
-};
-
-enum {
-	DP_TALLY_PKTS = 0,	    /* clean: err[DP_PERR_NONE] */
-	DP_TALLY_IPV6 = 8,	    /* the rest are IPv4 */
-	DP_TALLY_UDP = 16,	    /* the rest are TCP */
-	DP_TALLY_VLAN = 24,	    /* one tag (the fast path takes no more) */
-	DP_TALLY_MULTISEG = 32,	    /* more than one segment */
-	DP_TALLY_IPV4_HW_GOOD = 40, /* IPv4 with the NIC's checksum verdict */
-	DP_TALLY_IPV4_HW_BAD = 48,
-};
-
+/* The same counts for a packet of the fast path: clean, at most one tag, IP, TCP or UDP. */
 static inline void
-dp_parse_tally_flush(struct dp_parse_counters *c, struct dp_parse_tally *t)
+dp_parse_count_fast(struct dp_parse_counters *c, const struct dp_pkt *p, const struct rte_mbuf *m,
+		uint32_t hw)
 {
-	const uint64_t w = t->w;
-	const uint64_t n = w >> DP_TALLY_PKTS & 0xff, v6 = w >> DP_TALLY_IPV6 & 0xff,
-		       udp = w >> DP_TALLY_UDP & 0xff;
-
-	if (w == 0)
-		return;
-	c->err[DP_PERR_NONE] += n;
-	c->ipv4 += n - v6;
-	c->ipv6 += v6;
-	c->tcp += n - udp;
-	c->udp += udp;
-	c->vlan += w >> DP_TALLY_VLAN & 0xff;
-	c->multiseg += w >> DP_TALLY_MULTISEG & 0xff;
-	c->ipv4_cksum_hw_good += w >> DP_TALLY_IPV4_HW_GOOD & 0xff;
-	c->ipv4_cksum_hw_bad += w >> DP_TALLY_IPV4_HW_BAD & 0xff;
-	t->w = 0;
+	c->err[DP_PERR_NONE]++;
+	c->vlan += p->n_vlan;
+	c->multiseg += m->nb_segs > 1;
+	if (p->l3 == DP_L3_IPV4) {
+		c->ipv4++;
+		if (hw & DP_PARSE_HW_IP_CKSUM_GOOD)
+			c->ipv4_cksum_hw_good++;
+		else if (hw & DP_PARSE_HW_IP_CKSUM_BAD)
+			c->ipv4_cksum_hw_bad++;
+	} else {
+		c->ipv6++;
+	}
+	if (p->proto == IPPROTO_TCP)
+		c->tcp++;
+	else
+		c->udp++;
 }
 
 /*
@@ -180,24 +163,17 @@ dp_parse_mbuf_hw(const struct rte_mbuf *m, const struct dp_parse_policy *pol,
 
 /*
  * The fast path (dp_parse_fast.h) on one mbuf, hw from dp_parse_mbuf_hw(): true when it took
- * the packet, counted in *tally. Such a packet is clean IPv4 or IPv6 TCP or UDP, not a
- * fragment, never dropped: the flow table's. false: call dp_parse_mbuf_full().
+ * the packet, counted. Such a packet is clean IPv4 or IPv6 TCP or UDP, not a fragment, never
+ * dropped: the flow table's. false: call dp_parse_mbuf_full().
  */
 static __rte_always_inline bool
 dp_parse_mbuf_fast(const struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
-		uint32_t hw, struct dp_parse_tally *tally)
+		uint32_t hw, struct dp_parse_counters *ctr)
 {
 	if (!dp_parse_fast(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, hw, out,
 			    pol))
 		return false;
-	const uint64_t v4 = out->l3 == DP_L3_IPV4;
-
-	tally->w += 1ull << DP_TALLY_PKTS | (uint64_t)!v4 << DP_TALLY_IPV6 |
-		    (uint64_t)(out->proto == IPPROTO_UDP) << DP_TALLY_UDP |
-		    (uint64_t)out->n_vlan << DP_TALLY_VLAN |
-		    (uint64_t)(m->nb_segs > 1) << DP_TALLY_MULTISEG |
-		    (v4 & hw / DP_PARSE_HW_IP_CKSUM_GOOD) << DP_TALLY_IPV4_HW_GOOD |
-		    (v4 & hw / DP_PARSE_HW_IP_CKSUM_BAD) << DP_TALLY_IPV4_HW_BAD;
+	dp_parse_count_fast(ctr, out, m, hw);
 	return true;
 }
 
@@ -214,16 +190,16 @@ dp_parse_mbuf_full(const struct rte_mbuf *m, struct dp_pkt *out, const struct dp
 }
 
 /*
- * Parse one mbuf into *out and count it (the fast path's counts in *tally, until
- * dp_parse_tally_flush()); returns 1 when the policy drops it. pol must not be NULL.
+ * Parse one mbuf into *out and count it; returns 1 when the policy drops it. pol must not be
+ * NULL.
  */
 static __rte_always_inline uint8_t
 dp_parse_mbuf(struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
-		struct dp_parse_counters *ctr, struct dp_parse_tally *tally)
+		struct dp_parse_counters *ctr)
 {
 	const uint32_t hw = dp_parse_mbuf_hw(m, pol, ctr);
 
-	if (likely(dp_parse_mbuf_fast(m, out, pol, hw, tally)))
+	if (likely(dp_parse_mbuf_fast(m, out, pol, hw, ctr)))
 		return 0;
 	return dp_parse_mbuf_full(m, out, pol, hw, ctr);
 }

@@ -859,9 +859,7 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 	struct dp_port_counters *in = &w->ctr.port[b->src->port];
 	uint64_t now = dp_clock_tick_at(&w->clock, w->loop_tsc), bytes = 0, dropped = 0;
 	unsigned m = 0, nl = 0, nd = 0;
-	struct dp_parse_tally tally = { 0 };
 
-	_Static_assert(DP_MAX_BURST <= 255, "a burst's fast-path counts fit the tally");
 	for (uint16_t i = 0; i < PARSE_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -878,7 +876,7 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 		b->disp[i] = DP_DISP_DROP;
 		hw = dp_parse_mbuf_hw(pkts[i], &w->parse_pol, &w->parse_ctr);
 		/* Most packets: clean TCP or UDP over IP, not a fragment, for the flow table. */
-		if (likely(dp_parse_mbuf_fast(pkts[i], p, &w->parse_pol, hw, &tally))) {
+		if (likely(dp_parse_mbuf_fast(pkts[i], p, &w->parse_pol, hw, &w->parse_ctr))) {
 			dp_flow_lkey_make(w->flows, p, &b->keys[m]);
 			b->idx[m++] = i;
 			continue;
@@ -909,7 +907,6 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 				b->disp[i] = DP_DISP_DROP;
 		}
 	}
-	dp_parse_tally_flush(&w->parse_ctr, &tally);
 	w->parse_ctr.dropped += nd;
 	in->rx_pkts += n;
 	in->rx_bytes += bytes;

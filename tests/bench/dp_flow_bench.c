@@ -437,7 +437,6 @@ run_parse(void)
 	struct dp_flow_lkey lk[BURST];
 	struct dp_parse_policy pol = dp_parse_policy_default();
 	struct dp_parse_counters ctr = { 0 };
-	struct dp_parse_tally tally = { 0 };
 	struct dp_flow_params fp = {
 		.max_flows = 1024,
 		.timeouts = timeouts(),
@@ -473,23 +472,20 @@ run_parse(void)
 		uint64_t t0 = rte_rdtsc();
 
 		for (unsigned j = 0; j < BURST; j++)
-			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr, &tally);
-		dp_parse_tally_flush(&ctr, &tally);
+			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr);
 		uint64_t t1 = rte_rdtsc();
 
 		for (unsigned j = 0; j < BURST; j++) {
-			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr, &tally);
+			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr);
 			dp_flow_lkey_make(t, &meta[j], &lk[j]);
 		}
-		dp_parse_tally_flush(&ctr, &tally);
 		uint64_t t2 = rte_rdtsc();
 
 		pol.ipv4_cksum = false;
 		for (unsigned j = 0; j < BURST; j++) {
-			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr, &tally);
+			drops += dp_parse_mbuf(m[j], &meta[j], &pol, &ctr);
 			dp_flow_lkey_make(t, &meta[j], &lk[j]);
 		}
-		dp_parse_tally_flush(&ctr, &tally);
 		pol.ipv4_cksum = true;
 		uint64_t t3 = rte_rdtsc();
 

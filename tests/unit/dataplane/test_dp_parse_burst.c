@@ -2,7 +2,7 @@
 /*
  * dp_parse_burst() over real mbufs: the NIC checksum flags, multi-segment packets, counters
  * and drop marks for a mixed burst, bursts shorter and longer than the prefetch distance, and
- * a burst longer than the fast path's tally holds.
+ * the fast path's counts.
  */
 #define VG_TEST_WITH_EAL
 #include "vg_test.h"
@@ -226,11 +226,12 @@ test_burst_sizes(void **state)
 }
 
 /*
- * A burst longer than the fast path's per-burst tally holds (255): 600 clean packets of five
- * kinds, the counters exact, and the same as parsing each packet in a burst of its own.
+ * The fast path's counts: 600 clean packets of five kinds (plain, the NIC's good and bad
+ * verdicts, tagged IPv6, two segments), the counters exact, and the same as parsing each
+ * packet in a burst of its own.
  */
 static void
-test_long_burst_counts(void **state)
+test_fast_path_counts(void **state)
 {
 	enum { KINDS = 5, N = 600 };
 	static struct rte_mbuf *pkts[N];
@@ -284,7 +285,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixed_burst),
 		cmocka_unit_test(test_burst_sizes),
-		cmocka_unit_test(test_long_burst_counts),
+		cmocka_unit_test(test_fast_path_counts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
