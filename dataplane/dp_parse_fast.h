@@ -119,7 +119,7 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 		memcpy(o8 + 40, &z, 8);
 		memcpy(o8 + 48, &z, 8);
 	}
-	/* One tag or none, without a branch: the same loads either way. */
+	/* One tag or none: the same loads either way. */
 	et = dp_pf_be16(frame + 12);
 	const bool tagged = et == 0x8100 || et == 0x88a8 || et == 0x9100;
 

@@ -138,7 +138,8 @@ dp_parse_mbuf_hw(const struct rte_mbuf *m, const struct dp_parse_policy *pol,
 		struct dp_parse_counters *ctr)
 {
 	/* GOOD, or NONE (both bits: the checksum field is wrong but the header's integrity was
-	 * verified, as after some tunnel decapsulations): good. BAD alone: bad. */
+	 * verified, as after some tunnel decapsulations): good. BAD alone: bad. Each flag is a
+	 * single bit, so "ol_flags / FLAG & 1" is that bit, without a branch. */
 	const uint64_t good = m->ol_flags / RTE_MBUF_F_RX_IP_CKSUM_GOOD & 1,
 		       bad = m->ol_flags / RTE_MBUF_F_RX_IP_CKSUM_BAD & ~good & 1;
 	uint32_t hw = (uint32_t)(good * DP_PARSE_HW_IP_CKSUM_GOOD | bad * DP_PARSE_HW_IP_CKSUM_BAD);
