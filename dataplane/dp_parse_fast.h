@@ -19,6 +19,10 @@
 
 #include "dp_parse.h"
 
+/* Words read from the frame are taken apart as little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+		"the fast path reads words as little-endian");
+
 static inline uint16_t
 dp_pf_be16(const uint8_t *p)
 {
@@ -43,18 +47,41 @@ dp_pf_ld32(const uint8_t *p)
 	return v;
 }
 
-/* The one's complement sum of a 20-byte IPv4 header is 0xffff when its checksum is right. */
+static inline uint64_t
+dp_pf_ld64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The host-order value of two adjacent big-endian 16-bit fields, the first in the low half:
+ * what storing both fields one after the other in host order gives. */
+static inline uint32_t
+dp_pf_be16x2(const uint8_t *p)
+{
+	const uint32_t v = dp_pf_ld32(p);
+
+	return (v & 0x00ff00ffu) << 8 | (v >> 8 & 0x00ff00ffu);
+}
+
+/*
+ * Whether the one's complement sum of a 20-byte IPv4 header is 0xffff, as it is when the
+ * checksum is right. Summed as 64-bit words with the carries folded back in (one's complement
+ * addition modulo 2^64 - 1), and 2^64 - 1 is a multiple of 0xffff: so the 16-bit sum is 0xffff
+ * exactly when this one is a non-zero multiple of 0xffff (a multiply-and-compare, no folding).
+ */
 static inline bool
 dp_pf_ipv4_cksum_ok(const uint8_t *h)
 {
-	uint64_t s = (uint64_t)dp_pf_ld32(h) + dp_pf_ld32(h + 4) + dp_pf_ld32(h + 8) +
-		     dp_pf_ld32(h + 12) + dp_pf_ld32(h + 16);
+	const uint64_t a = dp_pf_ld64(h), b = dp_pf_ld64(h + 8), c = dp_pf_ld32(h + 16);
+	uint64_t s = a + b;
 
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	s += s < a;
+	s += c;
+	s += s < c;
+	return s != 0 && s % 0xffff == 0;
 }
 
 /*
@@ -67,7 +94,7 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 		const struct dp_parse_policy *pol)
 {
 	const uint32_t len = pkt_len < cap ? cap : pkt_len;
-	uint32_t o = 14, l4, dlen, end;
+	uint32_t o, l4, dlen, end;
 	uint16_t et;
 	const uint8_t *h;
 
@@ -92,22 +119,25 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 		memcpy(o8 + 40, &z, 8);
 		memcpy(o8 + 48, &z, 8);
 	}
+	/* One tag or none: the same loads either way. */
 	et = dp_pf_be16(frame + 12);
-	if (et == 0x8100 || et == 0x88a8 || et == 0x9100) {
-		out->vlan[0] = dp_pf_be16(frame + 14) & 0xfff;
-		out->n_vlan = 1;
-		et = dp_pf_be16(frame + 16);
-		o = 18;
-	}
+	const bool tagged = et == 0x8100 || et == 0x88a8 || et == 0x9100;
+
+	o = 14 + 4 * (uint32_t)tagged;
+	out->vlan[0] = tagged ? dp_pf_be16(frame + 14) & 0xfff : 0;
+	out->n_vlan = tagged;
+	et = dp_pf_be16(frame + o - 2);
 	out->ether_type = et;
 	out->l3_off = (uint16_t)o;
 	h = frame + o;
 	if (et == 0x0800) {
-		/* Version 4, no options; whole and unfragmented. */
-		if (h[0] != 0x45 || (dp_pf_be16(h + 6) & 0x3fff) != 0)
-			return false;
-		uint32_t tot = dp_pf_be16(h + 2);
+		/* Bytes 0-7 (little-endian): version 4 and IHL 5 in byte 0; neither MF nor an
+		 * offset in bytes 6-7 (DF is bit 6 of byte 6): no options, not a fragment. */
+		const uint64_t v = dp_pf_ld64(h);
+		const uint32_t tot = __builtin_bswap16((uint16_t)(v >> 16));
 
+		if ((v & 0xff3f0000000000ffu) != 0x45)
+			return false;
 		if (tot < 20 || tot > len - o)
 			return false;
 		if (pol->ipv4_cksum && ((hw & DP_PARSE_HW_IP_CKSUM_BAD) ||
@@ -115,14 +145,16 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 								       !dp_pf_ipv4_cksum_ok(h))))
 			return false;
 		out->l3 = DP_L3_IPV4;
-		out->tos = h[1];
-		out->frag_id = dp_pf_be16(h + 4);
+		out->tos = (uint8_t)(v >> 8);
+		out->frag_id = __builtin_bswap16((uint16_t)(v >> 32));
 		out->ttl = h[8];
 		out->proto = h[9];
-		memcpy(out->src, h + 12, 4);
-		memset(out->src + 4, 0, 12);
-		memcpy(out->dst, h + 16, 4);
-		memset(out->dst + 4, 0, 12);
+		/* Each address with its zero tail: one 16-byte store. */
+		const uint64_t src[2] = { dp_pf_ld32(h + 12), 0 },
+			       dst[2] = { dp_pf_ld32(h + 16), 0 };
+
+		memcpy(out->src, src, 16);
+		memcpy(out->dst, dst, 16);
 		end = o + tot;
 		l4 = o + 20;
 	} else if (et == 0x86dd) {
@@ -147,9 +179,13 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 	out->l3_end = end;
 	dlen = end - l4;
 	h = frame + l4;
+	/* sport and dport as one store: the flow key reads them as one word. */
+	_Static_assert(offsetof(struct dp_pkt, dport) == offsetof(struct dp_pkt, sport) + 2,
+			"dport follows sport");
 	if (out->proto == 6) {
-		/* A whole TCP header (options included) in the datagram and the readable bytes. */
-		if (dlen < 20 || cap - l4 < 20)
+		/* A whole TCP header (options included) in the datagram and the readable bytes
+		 * (the data offset check also refuses a datagram shorter than 20 bytes). */
+		if (cap - l4 < 20)
 			return false;
 		uint32_t thl = (uint32_t)(h[12] >> 4) << 2;
 
@@ -157,8 +193,9 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 			return false;
 		if ((h[13] & 0x02) && (h[13] & 0x05))
 			return false; /* SYN with FIN or RST: tcp_bad_flags */
-		out->sport = dp_pf_be16(h);
-		out->dport = dp_pf_be16(h + 2);
+		const uint32_t ports = dp_pf_be16x2(h);
+
+		memcpy(&out->sport, &ports, 4);
 		out->tcp_seq = dp_pf_be32(h + 4);
 		out->tcp_ack = dp_pf_be32(h + 8);
 		out->tcp_flags = h[13];
@@ -168,8 +205,9 @@ dp_parse_fast(const uint8_t *frame, uint32_t cap, uint32_t pkt_len, uint32_t hw,
 		/* Its length field is the IP payload's. */
 		if (dlen < 8 || cap - l4 < 8 || dp_pf_be16(h + 4) != dlen)
 			return false;
-		out->sport = dp_pf_be16(h);
-		out->dport = dp_pf_be16(h + 2);
+		const uint32_t ports = dp_pf_be16x2(h);
+
+		memcpy(&out->sport, &ports, 4);
 		out->payload_off = (uint16_t)(l4 + 8);
 	} else {
 		return false;

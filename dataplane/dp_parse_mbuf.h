@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_common.h>
 #include <rte_mbuf.h>
 
 #include "dp_parse.h"
@@ -129,24 +130,23 @@ dp_parse_count_fast(struct dp_parse_counters *c, const struct dp_pkt *p, const s
 }
 
 /*
- * Parse one mbuf into *out and count it; returns 1 when the policy drops it. pol must not be
- * NULL.
+ * The NIC's checksum verdicts in m->ol_flags as DP_PARSE_HW_* flags; with pol->l4_cksum, the
+ * L4 verdict too, counted (l4_cksum_hw or l4_cksum_sw).
  */
-static inline uint8_t
-dp_parse_mbuf(struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
+static inline uint32_t
+dp_parse_mbuf_hw(const struct rte_mbuf *m, const struct dp_parse_policy *pol,
 		struct dp_parse_counters *ctr)
 {
-	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t hw = 0;
-	int e;
+	/* GOOD, or NONE (both bits: the checksum field is wrong but the header's integrity was
+	 * verified, as after some tunnel decapsulations): good. BAD alone: bad. Each flag is a
+	 * single bit, so "ol_flags / FLAG & 1" is that bit, without a branch. */
+	const uint64_t good = m->ol_flags / RTE_MBUF_F_RX_IP_CKSUM_GOOD & 1,
+		       bad = m->ol_flags / RTE_MBUF_F_RX_IP_CKSUM_BAD & ~good & 1;
+	uint32_t hw = (uint32_t)(good * DP_PARSE_HW_IP_CKSUM_GOOD | bad * DP_PARSE_HW_IP_CKSUM_BAD);
 
-	/* NONE (both bits): the checksum field is wrong but the header's integrity was
-	 * verified, as after some tunnel decapsulations; treat it as good. */
-	if (ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD || ck == RTE_MBUF_F_RX_IP_CKSUM_NONE)
-		hw = DP_PARSE_HW_IP_CKSUM_GOOD;
-	else if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		hw = DP_PARSE_HW_IP_CKSUM_BAD;
+	_Static_assert(RTE_MBUF_F_RX_IP_CKSUM_NONE ==
+					(RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_BAD),
+			"NONE is both bits");
 	if (unlikely(pol->l4_cksum)) {
 		const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
@@ -159,14 +159,50 @@ dp_parse_mbuf(struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_poli
 		else
 			ctr->l4_cksum_sw++;
 	}
+	return hw;
+}
 
-	if (likely(dp_parse_fast(frame, m->data_len, m->pkt_len, hw, out, pol))) {
-		dp_parse_count_fast(ctr, out, m, hw);
-		return 0;
-	}
-	e = dp_parse_ex(frame, m->data_len, m->pkt_len, hw, out, pol);
+/*
+ * The fast path (dp_parse_fast.h) on one mbuf, hw from dp_parse_mbuf_hw(): true when it took
+ * the packet, counted. Such a packet is clean IPv4 or IPv6 TCP or UDP, not a fragment, never
+ * dropped: the flow table's. false: call dp_parse_mbuf_full().
+ */
+static __rte_always_inline bool
+dp_parse_mbuf_fast(const struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
+		uint32_t hw, struct dp_parse_counters *ctr)
+{
+	if (!dp_parse_fast(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, hw, out,
+			    pol))
+		return false;
+	dp_parse_count_fast(ctr, out, m, hw);
+	return true;
+}
+
+/* The full parser on one mbuf, counted; returns 1 when the policy drops it. */
+static inline uint8_t
+dp_parse_mbuf_full(const struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
+		uint32_t hw, struct dp_parse_counters *ctr)
+{
+	const int e = dp_parse_ex(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, hw,
+			out, pol);
+
 	dp_parse_count(ctr, out, m, hw, (enum dp_parse_err)e);
 	return pol->drop[e] != 0;
+}
+
+/*
+ * Parse one mbuf into *out and count it; returns 1 when the policy drops it. pol must not be
+ * NULL.
+ */
+static __rte_always_inline uint8_t
+dp_parse_mbuf(struct rte_mbuf *m, struct dp_pkt *out, const struct dp_parse_policy *pol,
+		struct dp_parse_counters *ctr)
+{
+	const uint32_t hw = dp_parse_mbuf_hw(m, pol, ctr);
+
+	if (likely(dp_parse_mbuf_fast(m, out, pol, hw, ctr)))
+		return 0;
+	return dp_parse_mbuf_full(m, out, pol, hw, ctr);
 }
 
 #endif /* DP_PARSE_MBUF_H */

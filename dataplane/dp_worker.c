@@ -864,16 +864,24 @@ stage_parse(struct dp_worker *w, struct dp_burst *b)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct dp_pkt *p = &b->meta[i];
+		uint32_t hw;
 		uint8_t drop;
 
 		if (i + PARSE_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PARSE_PREFETCH], void *));
-		drop = dp_parse_mbuf(pkts[i], p, &w->parse_pol, &w->parse_ctr);
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		if (pkt_clock && (pkts[i]->ol_flags & w->ts_flag))
 			now = dp_clock_packet(&w->clock, packet_time(w, pkts[i]));
 		b->when[i] = now;
 		b->disp[i] = DP_DISP_DROP;
+		hw = dp_parse_mbuf_hw(pkts[i], &w->parse_pol, &w->parse_ctr);
+		/* Most packets: clean TCP or UDP over IP, not a fragment, for the flow table. */
+		if (likely(dp_parse_mbuf_fast(pkts[i], p, &w->parse_pol, hw, &w->parse_ctr))) {
+			dp_flow_lkey_make(w->flows, p, &b->keys[m]);
+			b->idx[m++] = i;
+			continue;
+		}
+		drop = dp_parse_mbuf_full(pkts[i], p, &w->parse_pol, hw, &w->parse_ctr);
 		if (unlikely(drop)) {
 			dropped |= 1ULL << i;
 			nd++;

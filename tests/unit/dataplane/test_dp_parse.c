@@ -995,11 +995,13 @@ test_checksum_policy(void **state)
 
 /*
  * Random headers (fixed seed): with their checksum right they pass, with one bit flipped in
- * the checksum field they fail. All-ones addresses force every carry fold.
+ * the checksum field they fail, in the full parser and in the fast path (which checks the sum
+ * its own way). All-ones addresses force every carry fold.
  */
 static void
 test_checksum_random(void **state)
 {
+	const struct dp_parse_policy def = dp_parse_policy_default();
 	uint32_t x = 0x9e3779b9;
 	struct pb p;
 	struct dp_pkt k;
@@ -1017,8 +1019,10 @@ test_checksum_random(void **state)
 		}
 		pb_ipv4_cksum(&p);
 		assert_int_equal(parse(&p, &k), 0);
+		assert_true(dp_parse_fast(p.b, p.len, p.len, 0, &k, &def));
 		p.b[p.l3 + 10 + (x & 1)] ^= (uint8_t)(1u << (x >> 8 & 7));
 		assert_int_equal(parse(&p, &k), DP_PERR_IPV4_BAD_CHECKSUM);
+		assert_false(dp_parse_fast(p.b, p.len, p.len, 0, &k, &def));
 	}
 }
 

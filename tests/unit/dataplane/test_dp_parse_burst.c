@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp_parse_burst() over real mbufs: the NIC checksum flags, multi-segment packets, counters
- * and drop marks for a mixed burst, bursts shorter and longer than the prefetch distance.
+ * and drop marks for a mixed burst, bursts shorter and longer than the prefetch distance, and
+ * the fast path's counts.
  */
 #define VG_TEST_WITH_EAL
 #include "vg_test.h"
@@ -224,12 +225,67 @@ test_burst_sizes(void **state)
 	rte_pktmbuf_free_bulk(pkts, 10);
 }
 
+/*
+ * The fast path's counts: 600 clean packets of five kinds (plain, the NIC's good and bad
+ * verdicts, tagged IPv6, two segments), the counters exact, and the same as parsing each
+ * packet in a burst of its own.
+ */
+static void
+test_fast_path_counts(void **state)
+{
+	enum { KINDS = 5, N = 600 };
+	static struct rte_mbuf *pkts[N];
+	static struct dp_pkt out[N];
+	static uint8_t drop[N];
+	struct dp_parse_policy pol = dp_parse_policy_default();
+	struct dp_parse_counters c, one;
+	struct rte_mbuf *kind[KINDS];
+	struct pb p;
+
+	(void)state;
+	pol.ipv4_cksum = false; /* so that the NIC's "bad" is counted on the fast path */
+	pb_ipv4_tcp(&p, 0x10, 10);
+	kind[0] = mk(&p, 0, 0);
+	kind[1] = mk(&p, RTE_MBUF_F_RX_IP_CKSUM_GOOD, 0);
+	kind[4] = mk(&p, 0, 60); /* two segments, headers in the first */
+	pb_ipv4_udp(&p, 20);
+	kind[2] = mk(&p, RTE_MBUF_F_RX_IP_CKSUM_BAD, 0);
+	pb_init(&p);
+	pb_eth(&p, 0x8100);
+	pb_tag(&p, 7, 0x86dd);
+	pb_ipv6(&p, 17);
+	pb_udp(&p, 1, 2);
+	pb_finish(&p);
+	kind[3] = mk(&p, 0, 0);
+	for (unsigned i = 0; i < N; i++)
+		pkts[i] = kind[i % KINDS];
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(dp_parse_burst(pkts, N, out, &pol, &c, drop), 0);
+	assert_int_equal(c.err[DP_PERR_NONE], N);
+	assert_int_equal(c.ipv4, N / KINDS * 4);
+	assert_int_equal(c.ipv6, N / KINDS);
+	assert_int_equal(c.tcp, N / KINDS * 3);
+	assert_int_equal(c.udp, N / KINDS * 2);
+	assert_int_equal(c.vlan, N / KINDS);
+	assert_int_equal(c.multiseg, N / KINDS);
+	assert_int_equal(c.ipv4_cksum_hw_good, N / KINDS);
+	assert_int_equal(c.ipv4_cksum_hw_bad, N / KINDS);
+
+	memset(&one, 0, sizeof(one));
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(dp_parse_burst(&pkts[i], 1, &out[i], &pol, &one, &drop[i]), 0);
+	assert_memory_equal(&one, &c, sizeof(c));
+	rte_pktmbuf_free_bulk(kind, KINDS);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixed_burst),
 		cmocka_unit_test(test_burst_sizes),
+		cmocka_unit_test(test_fast_path_counts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
