@@ -25,6 +25,7 @@
 #include <rte_tcp.h>
 #include <rte_thash.h>
 
+#include "vg_eal_cleanup.h"
 #include "vg_test.h"
 
 enum { P_GEN, P_UDP, P_PCAP, P_NOKEY, P_HS, P_BIG, P_LOOP, N_PORTS };
@@ -553,7 +554,7 @@ main(void)
 
 	for (uint16_t p = 0; p < N_PORTS; p++)
 		rte_eth_dev_close(p);
-	rte_eal_cleanup();
+	vg_eal_cleanup(); /* the runtime directory too */
 	unlink(tx_path);
 	rmdir(tmp);
 	return rc;
