@@ -640,17 +640,18 @@ dp_flow_expired_h(const struct dp_flow_table *t, const struct dp_flow_hot *h, ui
 }
 
 /*
- * Will a packet with these TCP flags read its flow's cold record in decide? The handshake's
- * last ACK (from SYN_RECV) and a closing connection's packets tell control (an update or end
- * event, dp_flow_describe()), and a rule's eBPF program reads the flow's mark and age. The
- * flow stage fetches that line early for them; an established flow's packet is none of these
- * (and a UDP flow's state is DP_TCP_NONE, its flags 0).
+ * Will a packet of this flow read its cold record in decide? The handshake's last ACK (from
+ * SYN_RECV) and a closing connection's packets tell control (an update or end event,
+ * dp_flow_describe()), and a rule's eBPF program reads the flow's mark and age. The flow stage
+ * fetches that line early for them, from what the hot line says alone (an RST that closes an
+ * established connection is not foreseen); an established flow's packet is none of these, nor
+ * a UDP flow's (its state is DP_TCP_NONE).
  */
 static inline bool
-dp_flow_cold_soon(const struct dp_flow_hot *h, uint8_t tcp_flags)
+dp_flow_cold_soon(const struct dp_flow_hot *h)
 {
 	return (h->flags & DP_FF_BPF) | (h->tcp_state == DP_TCP_SYN_RECV) |
-	       (h->tcp_state >= DP_TCP_FIN_WAIT) | ((tcp_flags & (DP_TCPF_FIN | DP_TCPF_RST)) != 0);
+	       (h->tcp_state >= DP_TCP_FIN_WAIT);
 }
 
 /* The out-of-line parts of dp_flow_packet: TCP state changes, and periodic updates. */

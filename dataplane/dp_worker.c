@@ -1004,8 +1004,7 @@ stage_flows(struct dp_worker *w, struct dp_burst *b)
 			queue_classify(w, b, b->pos[j], b->when[b->idx[j]]);
 		/* A packet whose turn in decide reads its flow's cold record (an event, an eBPF
 		 * program): that line is fetched while the burst goes on. */
-		if (likely(h != NULL) &&
-				unlikely(dp_flow_cold_soon(h, b->meta[b->idx[j]].tcp_flags)))
+		if (likely(h != NULL) && unlikely(dp_flow_cold_soon(h)))
 			rte_prefetch0(dp_flow_cold(h));
 	}
 }
