@@ -59,5 +59,8 @@ e2e_stop_vigild
 grep -E '^(outside|inside) ' "$WORK/vigild.log" | sed 's/^/e2e: /'
 rx_out=$(awk '$1 == "outside" {print $2}' "$WORK/vigild.log")
 rx_in=$(awk '$1 == "inside" {print $2}' "$WORK/vigild.log")
-((rx_out > 500 && rx_in > 2000)) || fail "counters did not see the traffic (outside rx $rx_out, inside rx $rx_in)"
+# From a: 5 pings, 50 datagrams, three connections' handshakes, requests and ACKs (how many
+# ACKs the downloads take depends on the kernels' delayed ACK and GRO: 369 to over 1000 seen).
+# From b: the 4 MiB in segments of at most 1448 bytes (at least 2,897) and the rest.
+((rx_out > 100 && rx_in > 2900)) || fail "counters did not see the traffic (outside rx $rx_out, inside rx $rx_in)"
 log "PASS"
