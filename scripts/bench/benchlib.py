@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Shared pieces of Vigil's benchmark scripts: the machine, captures, EAL memory, DPDK telemetry,
-timed processes and their clean-up. Used by run.py, sweep.py and latency.py (fwd.py predates it
-and stands alone)."""
+timed processes and their clean-up. Used by run.py, sweep.py, latency.py and scripts/vm/latency.py
+(fwd.py predates it and stands alone)."""
 import json
 import os
 import platform

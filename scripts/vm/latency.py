@@ -30,10 +30,8 @@ import subprocess
 import sys
 import time
 
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return [float(x) for x in f.read().split()[:3]]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+import benchlib  # noqa: E402  (the machine and its load, as the benchmarks give them)
 
 
 def warm(args):
@@ -59,7 +57,7 @@ def warm(args):
 
 def probe(args):
     out = {"program": args.program, "round": args.round,
-           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "loadavg": loadavg()}
+           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "loadavg": benchlib.loadavg()}
     p = subprocess.run(["ping", "-n", "-c", str(args.count), "-i", str(args.interval), "-W", "2",
                         args.dst], capture_output=True, text=True)
     rtts = [float(m) for m in re.findall(r"icmp_seq=\d+ .*time=([\d.]+) ms", p.stdout)]
@@ -162,7 +160,7 @@ def report(args):
     doc = {"benchmark": "vm-latency", "emulated": True,
            "note": "QEMU TCG (no KVM): emulated round trips, not a performance figure",
            "scenario": args.scenario, "command": args.command,
-           "host": {"cpu": cpu_model(), "cpus": os.cpu_count(), "kernel": platform.release()},
+           "host": {"cpu": benchlib.cpu_model(), "cpus": os.cpu_count(), "kernel": platform.release()},
            "rounds": per_round, "summary": summary,
            "vigild_minus_testpmd_median_ms": diff,
            "vigild_minus_testpmd_median_per_round_pair_ms": paired,
@@ -176,17 +174,6 @@ def report(args):
         print("latency: a round lost more than 10% of its probes, or a program has no round",
               file=sys.stderr)
     return 0 if good else 1
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main():
