@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include <rte_bpf.h>
+#include <rte_branch_prediction.h>
 
 #include "rl_bpf_map.h"
 #include "vigil_bpf.h"
@@ -117,8 +118,8 @@ rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w)
 	const struct rl_bpf_prog_run *run = rl_bpf_prog_run(p);
 
 	r->maps = run->maps;
-	r->worker = __builtin_expect(w < run->n_workers, 1) ? w : 0;
-	if (__builtin_expect(run->jit != NULL, 1))
+	r->worker = likely(w < run->n_workers) ? w : 0;
+	if (likely(run->jit != NULL))
 		return run->jit(&r->ctx);
 	return rte_bpf_exec(run->bpf, &r->ctx);
 }
