@@ -77,6 +77,7 @@ struct mg_server {
 	} jobs;
 
 	struct mg_api_counters ctr;
+	bool closing; /* set by mg_server_stop: new connections are refused */
 
 	/* While starting: libmicrohttpd's last message, for the error the caller sees. */
 	char start_err[256];
@@ -910,6 +911,22 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 /* Start and stop -------------------------------------------------------------------------- */
 
+/*
+ * Once the server stops, new connections are accepted and closed at once. This does what
+ * MHD_quiesce_daemon would, without its race: with a thread pool on epoll, it removes the
+ * listening socket from each worker's epoll set while the worker may be removing it too, and
+ * libmicrohttpd 0.9.75 aborts the process when the second removal fails.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct mg_server *s = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return __atomic_load_n(&s->closing, __ATOMIC_ACQUIRE) ? MHD_NO : MHD_YES;
+}
+
 static char *
 read_file(const char *path, char *err, size_t errlen)
 {
@@ -1093,7 +1110,7 @@ mg_server_start(const struct mg_config *cfg, struct ctl_ctx *ctx, char *err, siz
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	s->starting = true;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+	s->d = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
 			mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY, opts,
 			MHD_OPTION_END);
@@ -1144,7 +1161,7 @@ mg_server_stop(struct mg_server *s)
 		return;
 	/* No new connections; the jobs already queued finish and resume their connections (a
 	 * daemon must not stop with one suspended); later requests run on the I/O threads. */
-	MHD_quiesce_daemon(s->d);
+	__atomic_store_n(&s->closing, true, __ATOMIC_RELEASE);
 	stop_jobs(s);
 	/* Resumed connections still have to send their replies: give them a moment. */
 	for (int i = 0; i < 200 && __atomic_load_n(&s->jobs.open, __ATOMIC_ACQUIRE) > 0; i++)
