@@ -168,6 +168,8 @@ ctl_event_json(const struct dp_event *ev)
 		json_object_set_new(j, "rule_id", json_integer(f->rule_id));
 	if (f->would_drop)
 		json_object_set_new(j, "would_drop", json_true());
+	if (f->mark != 0)
+		json_object_set_new(j, "bpf_mark", json_integer(f->mark));
 	if (ev->type == DP_EV_FLOW_END)
 		json_object_set_new(j, "reason", json_string(dp_end_reason_name(ev->reason)));
 	if (ctl_app_proto_name(f->app_proto) != NULL)

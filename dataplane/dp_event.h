@@ -64,6 +64,7 @@ struct dp_event_flow {
 	float payload_mean; /* payload bytes per packet, both directions */
 	float payload_var;
 	uint32_t flow_id; /* unique per worker while the flow lives */
+	uint16_t mark;	  /* set by the rule's eBPF program (VG_BPF_MARK), 0: none */
 };
 
 /*

@@ -830,10 +830,20 @@ dp_flow_describe(const struct dp_flow_table *t, int32_t pos, struct dp_event_flo
 	out->pkts[1] = p1;
 	out->bytes[0] = dp_flow_bytes(f, 0);
 	out->bytes[1] = dp_flow_bytes(f, 1);
-	/* Mean and variance from the integer sums, here rather than per packet. */
-	out->payload_mean = n ? (float)(sum / (double)n) : 0.0f;
-	out->payload_var = n > 1 ? (float)((sq - sum * sum / (double)n) / (double)(n - 1)) : 0.0f;
+	/* Mean and variance from the integer sums, here rather than per packet, with one
+	 * division: mean = sum / n, var = (sq - sum^2 / n) / (n - 1) = (n sq - sum^2) / (n (n-1)).
+	 */
+	if (n > 1) {
+		double dn = (double)n, inv = 1.0 / (dn * (dn - 1.0));
+
+		out->payload_mean = (float)(sum * (dn - 1.0) * inv);
+		out->payload_var = (float)((dn * sq - sum * sum) * inv);
+	} else {
+		out->payload_mean = (float)sum;
+		out->payload_var = 0.0f;
+	}
 	out->flow_id = f->id;
+	out->mark = f->mark;
 }
 
 static struct dp_event *

@@ -44,14 +44,18 @@ def hexdump(data, limit=96):
 
 
 def subset_diff(expected, actual, path="counters"):
-    """Every key in expected must be in actual with an equal value; lists of objects with a
-    'name' are matched by name. Returns a list of differences."""
+    """Every key in expected must be in actual with an equal value, and a key expected as
+    None (null) must be absent; lists of objects with a 'name' are matched by name. Returns a
+    list of differences."""
     diffs = []
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{path}: expected an object, got {actual!r}"]
         for k, v in expected.items():
-            if k not in actual:
+            if v is None:
+                if k in actual:
+                    diffs.append(f"{path}.{k}: expected absent, got {actual[k]!r}")
+            elif k not in actual:
                 diffs.append(f"{path}.{k}: missing (expected {v!r})")
             else:
                 diffs += subset_diff(v, actual[k], f"{path}.{k}")
