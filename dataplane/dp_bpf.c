@@ -7,12 +7,11 @@
 
 #include "det_rule.h"
 #include "dp_bpf.h"
-#include "dp_bpf_ctx.h"
 #include "dp_event.h"
 
-static void
-alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t id, bool dropped, unsigned dir,
-		uint64_t now, struct dp_evq *evq)
+void
+dp_bpf_alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t id, bool dropped,
+		unsigned dir, uint64_t now, struct dp_evq *evq)
 {
 	struct dp_event *ev = dp_evq_next(evq, DP_EV_ALERT, now);
 
@@ -27,50 +26,20 @@ alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t id, bool dr
 	ev->alert.excerpt_len = 0;
 }
 
-enum dp_bpf_verdict
-dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct dp_flow_table *ft,
-		int32_t pos, const struct rte_mbuf *m, const struct dp_pkt *p, unsigned dir,
-		uint64_t now, struct dp_evq *evq)
+void
+dp_bpf_flags(struct rl_bpf_counters *c, struct dp_flow_table *ft, int32_t pos, uint32_t rule,
+		uint64_t rc, unsigned dir, uint64_t now, struct dp_evq *evq)
 {
-	struct rl_bpf_counters *c = rl_bpf_counters(prog, w);
 	struct dp_flow_hot *h = dp_flow_hot_at(ft, pos);
-	struct dp_flow *f = dp_flow_at(ft, pos);
-	struct rl_bpf_run r;
-	uint64_t rc, v;
+	const uint64_t v = rc & VG_BPF_VERDICT_MASK;
 
-	const struct dp_bpf_flow_facts fl = {
-		.rule = rule,
-		.dir = dir,
-		.mark = f->mark,
-		.pkts = h->pkts[0] + h->pkts[1],
-		.first_ns = f->first_ns,
-		.now_ns = now,
-	};
-
-	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl);
-	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
-		uint64_t t = rte_rdtsc_precise();
-
-		rc = rl_bpf_exec(prog, &r, w);
-		c->cycles += rte_rdtsc_precise() - t;
-		c->timed_runs++;
-	} else {
-		rc = rl_bpf_exec(prog, &r, w);
-	}
-	c->runs++;
-	v = rc & VG_BPF_VERDICT_MASK;
-	if (unlikely(!dp_bpf_rc_valid(rc))) {
-		c->invalid++;
-		return DP_BPF_DROP;
-	}
-	c->verdict[v]++;
 	if (rc & VG_BPF_MARK_FLAG) {
-		f->mark = VG_BPF_MARK_VALUE(rc);
+		dp_flow_at(ft, pos)->mark = VG_BPF_MARK_VALUE(rc);
 		c->marks++;
 	}
 	if (rc & VG_BPF_ALERT_FLAG) {
-		alert(ft, pos, rule, VG_BPF_ALERT_ID(rc), v == VG_BPF_DROP || v == VG_BPF_REJECT,
-				dir, now, evq);
+		dp_bpf_alert(ft, pos, rule, VG_BPF_ALERT_ID(rc),
+				v == VG_BPF_DROP || v == VG_BPF_REJECT, dir, now, evq);
 		c->alerts++;
 	}
 	if (rc & VG_BPF_CACHE) {
@@ -83,7 +52,6 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 		else if (v == VG_BPF_ALLOW)
 			h->verdict = DP_VERDICT_ALLOW;
 	}
-	return (enum dp_bpf_verdict)v;
 }
 
 static void
@@ -123,7 +91,8 @@ dp_bpf_prefilter(const struct rl_bpf_prog *prog, unsigned w, uint32_t idx, const
 	uint64_t rc, v;
 	const struct dp_bpf_flow_facts fl = { .rule = idx, .first_ns = now, .now_ns = now };
 
-	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl);
+	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl,
+			rl_bpf_prog_run(prog)->need);
 	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
 		uint64_t t = rte_rdtsc_precise();
 

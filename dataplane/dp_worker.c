@@ -1158,6 +1158,31 @@ sigs_loading(struct dp_worker *w, struct dp_burst *b, unsigned i, struct dp_flow
  * verdict to find (a flow the packet restarted), a first fragment to remember, DNS facts, the
  * start event, dry-run, rate limits, stateless drops, inspection, reject answers.
  */
+static enum dp_disp decide_verdict(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps,
+		struct dp_flow_hot *h, uint8_t v);
+
+/*
+ * The verdict of a packet of a flow whose rule runs a program (DP_FF_BPF): the program's, or
+ * v (the flow's) when it leaves the packet to the rule.
+ */
+static inline uint8_t
+bpf_verdict(struct dp_worker *w, const struct dp_burst *b, unsigned j, int32_t ps,
+		const struct dp_flow_hot *h, uint8_t v)
+{
+	static const uint8_t bv[] = { [DP_BPF_DROP] = DP_VERDICT_DROP,
+		[DP_BPF_REJECT] = DP_VERDICT_REJECT, [DP_BPF_ALLOW] = DP_VERDICT_ALLOW };
+	const unsigned i = b->idx[j];
+	const uint32_t r = dp_flow_rule(h);
+	const struct rl_rule_info *ri = b->pol != NULL ? rl_snapshot_rule(b->pol, r) : NULL;
+	enum dp_bpf_verdict x;
+
+	if (ri == NULL || ri->prog == NULL)
+		return v;
+	x = dp_bpf_packet(ri->prog, w->id, r, w->flows, ps, b->pkts[i], &b->meta[i],
+			b->keys[j].src_is_b ^ h->init_is_b, b->when[i], &w->evq);
+	return x != DP_BPF_RULE ? bv[x] : v;
+}
+
 static enum dp_disp
 decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, struct dp_flow_hot *h)
 {
@@ -1165,9 +1190,7 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 	struct rte_mbuf *m = b->pkts[i];
 	const struct dp_pkt *p = &b->meta[i];
 	const uint64_t now = b->when[i];
-	const uint32_t len = rte_pktmbuf_pkt_len(m);
 	const unsigned dir = b->keys[j].src_is_b ^ h->init_is_b;
-	bool would = false, dry;
 	uint8_t v;
 
 	/* A flow this packet restarted (expiry, or a SYN reusing a closed tuple) needs its
@@ -1202,21 +1225,27 @@ decide_rest(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps, str
 
 	v = h->verdict;
 	/* The rule's program, until it caches its answer: this packet's verdict. */
-	if (unlikely(h->flags & DP_FF_BPF) && b->pol != NULL) {
-		uint32_t r = dp_flow_rule(h);
-		const struct rl_rule_info *ri = rl_snapshot_rule(b->pol, r);
+	if (unlikely(h->flags & DP_FF_BPF))
+		v = bpf_verdict(w, b, j, ps, h, v);
+	return decide_verdict(w, b, j, ps, h, v);
+}
 
-		if (ri != NULL && ri->prog != NULL) {
-			static const uint8_t bv[] = { [DP_BPF_DROP] = DP_VERDICT_DROP,
-				[DP_BPF_REJECT] = DP_VERDICT_REJECT,
-				[DP_BPF_ALLOW] = DP_VERDICT_ALLOW };
-			enum dp_bpf_verdict x = dp_bpf_packet(
-					ri->prog, w->id, r, w->flows, ps, m, p, dir, now, &w->evq);
+/*
+ * A packet whose verdict is v (its flow's, or its flow's program's): rate limits, stateless
+ * drops, inspection, dry-run, reject answers.
+ */
+static enum dp_disp
+decide_verdict(struct dp_worker *w, struct dp_burst *b, unsigned j, int32_t ps,
+		struct dp_flow_hot *h, uint8_t v)
+{
+	const unsigned i = b->idx[j];
+	struct rte_mbuf *m = b->pkts[i];
+	const struct dp_pkt *p = &b->meta[i];
+	const uint64_t now = b->when[i];
+	const uint32_t len = rte_pktmbuf_pkt_len(m);
+	const unsigned dir = b->keys[j].src_is_b ^ h->init_is_b;
+	bool would = false, dry;
 
-			if (x != DP_BPF_RULE)
-				v = bv[x];
-		}
-	}
 	dry = b->dry_all || (h->flags & DP_FF_RULE_DRY_RUN);
 	if (b->rc != NULL) {
 		uint32_t r = dp_flow_rule(h);
@@ -1308,12 +1337,19 @@ decide_packet(struct dp_worker *w, struct dp_burst *b, unsigned j)
 	if (!dp_flow_packet_h(w->flows, ps, h, p, src_is_b, len, now))
 		return DP_DISP_DROP; /* the TCP policy dropped it */
 	if (unlikely(h->verdict != DP_VERDICT_ALLOW ||
-			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT | DP_FF_BPF)) !=
-					    DP_FF_STARTED ||
+			    (h->flags & (DP_FF_STARTED | DP_FF_INSPECT)) != DP_FF_STARTED ||
 			    p->frag != DP_FRAG_NONE || b->sl_rule[j] != RL_RULE_DEFAULT ||
 			    (p->proto == IPPROTO_UDP && (p->dport == 53 || p->sport == 53)) ||
 			    p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6))
 		return decide_rest(w, b, j, ps, h);
+	/* An allowed flow's program, here rather than in decide_rest: what it does not forward
+	 * goes on as the rest of a verdict. */
+	if (unlikely(h->flags & DP_FF_BPF)) {
+		const uint8_t v = bpf_verdict(w, b, j, ps, h, DP_VERDICT_ALLOW);
+
+		if (v != DP_VERDICT_ALLOW)
+			return decide_verdict(w, b, j, ps, h, v);
+	}
 	if (b->rc != NULL) {
 		uint32_t r = dp_flow_rule(h);
 		struct rl_counters *c = &b->rc[r == RL_RULE_DEFAULT ? b->n_rules : r];

@@ -18,6 +18,7 @@
 #include <rte_log.h>
 
 #include "rl_bpf.h"
+#include "rl_bpf_need.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247
@@ -271,6 +272,98 @@ out:
 	return rc;
 }
 
+/* What each helper reads of the context, besides the frame and the maps (rl_bpf_need.h). */
+static uint32_t
+helper_need(const char *name)
+{
+	if (strcmp(name, "vg_flow_hash") == 0)
+		return RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST; /* ports, addresses */
+	if (strcmp(name, "vg_map_lpm") == 0)
+		return RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST; /* family, addresses */
+	if (is_helper(name))
+		return 0; /* the frame through data and len, the maps */
+	return RL_BPF_NEED_ALL;
+}
+
+/*
+ * The parts of the context the program in path may read (rl_bpf_need()): its section's
+ * instructions, and the helper each call names through the section's relocations.
+ * RL_BPF_NEED_ALL when the object cannot be read so (it loaded: this is only a narrowing).
+ */
+static uint32_t
+ctx_need_of(const char *path)
+{
+	uint32_t need = RL_BPF_NEED_ALL;
+	struct rl_bpf_call *calls = NULL;
+	size_t n_calls = 0, shstrndx, sec = 0;
+	Elf_Data *code = NULL;
+	Elf_Scn *scn = NULL;
+	Elf *e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return need;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e == NULL || elf_getshdrstrndx(e, &shstrndx) != 0)
+		goto out;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) == NULL)
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name != NULL && strcmp(name, VG_BPF_SECTION) == 0) {
+			sec = elf_ndxscn(scn);
+			code = elf_getdata(scn, NULL);
+		}
+	}
+	if (code == NULL || code->d_size % 8 != 0 || code->d_size / 8 > RL_BPF_MAX_INSNS)
+		goto out;
+	scn = NULL;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh, symsh;
+		Elf_Data *rel, *syms;
+		Elf_Scn *symscn;
+
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_info != sec)
+			continue;
+		if (sh.sh_type == SHT_RELA)
+			goto out; /* not what clang -target bpf makes: not followed */
+		if (sh.sh_type != SHT_REL || sh.sh_entsize == 0)
+			continue;
+		rel = elf_getdata(scn, NULL);
+		symscn = elf_getscn(e, sh.sh_link);
+		syms = symscn != NULL ? elf_getdata(symscn, NULL) : NULL;
+		if (rel == NULL || syms == NULL || gelf_getshdr(symscn, &symsh) == NULL)
+			goto out;
+		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			struct rl_bpf_call *c;
+			GElf_Rel r;
+			GElf_Sym sym;
+
+			if (gelf_getrel(rel, (int)k, &r) == NULL ||
+					gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) == NULL)
+				goto out;
+			c = realloc(calls, (n_calls + 1) * sizeof(*calls));
+			if (c == NULL)
+				goto out;
+			calls = c;
+			calls[n_calls].insn = (uint32_t)(r.r_offset / 8);
+			calls[n_calls].name = elf_strptr(e, symsh.sh_link, sym.st_name);
+			if (calls[n_calls].name == NULL)
+				goto out;
+			n_calls++;
+		}
+	}
+	need = rl_bpf_need(code->d_buf, (uint32_t)(code->d_size / 8), calls, n_calls, helper_need);
+out:
+	free(calls);
+	elf_end(e);
+	close(fd);
+	return need;
+}
+
 /*
  * rte_bpf reports why it refused a program only through rte_log: while loading, the log goes to
  * a buffer that stays open for the process's life (a line another thread logs meanwhile lands
@@ -402,6 +495,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	}
 	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
 		p->run.jit = j.func;
+	p->run.need = ctx_need_of(path);
 	return p;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
@@ -438,6 +532,12 @@ uint32_t
 rl_bpf_n_insns(const struct rl_bpf_prog *p)
 {
 	return p->n_insns;
+}
+
+uint32_t
+rl_bpf_ctx_need(const struct rl_bpf_prog *p)
+{
+	return p->run.need;
 }
 
 bool

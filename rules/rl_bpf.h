@@ -22,6 +22,7 @@
 #include <rte_branch_prediction.h>
 
 #include "rl_bpf_map.h"
+#include "rl_bpf_need.h"
 #include "vigil_bpf.h"
 
 /* vigild's limits, on top of rte_bpf's validator. */
@@ -51,7 +52,7 @@ struct rl_bpf_counters {
 	uint64_t cycles;     /* TSC cycles of the timed runs */
 } __attribute__((aligned(64)));
 
-#define RL_BPF_TIME_EVERY 64u
+#define RL_BPF_TIME_EVERY 1024u
 
 struct rl_bpf_prog;
 
@@ -75,6 +76,8 @@ void rl_bpf_free(struct rl_bpf_prog *p);
 const char *rl_bpf_path(const struct rl_bpf_prog *p);
 uint32_t rl_bpf_n_insns(const struct rl_bpf_prog *p);
 bool rl_bpf_jitted(const struct rl_bpf_prog *p);
+/* The parts of the context the program may read (enum rl_bpf_need): what a run fills. */
+uint32_t rl_bpf_ctx_need(const struct rl_bpf_prog *p);
 
 /* The program's maps (NULL: it declares none). Their entries change; the set does not. */
 struct rl_bpf_maps *rl_bpf_maps(const struct rl_bpf_prog *p);
@@ -89,6 +92,7 @@ struct rl_bpf_prog_run {
 	struct rl_bpf_maps *maps;    /* NULL: none declared */
 	struct rl_bpf_counters *ctr; /* n_workers */
 	unsigned n_workers;
+	uint32_t need; /* the parts of the context it may read (enum rl_bpf_need) */
 };
 
 static inline const struct rl_bpf_prog_run *

@@ -53,13 +53,19 @@ RTE_ACL_RULE_DEF(rl_acl_rule, MAX_FIELDS);
 enum { FAM4, FAM6 };
 
 struct rl_snapshot {
+	/* First, as struct rl_snapshot_head, which rl_snapshot_rule() reads inline. */
+	union {
+		struct rl_snapshot_head head;
+		struct {
+			unsigned n_rules;
+			struct rl_rule_info *rules;
+		};
+	};
 	uint32_t epoch;
 	unsigned n_workers;
-	unsigned n_rules;
 	enum rl_action def;
 	struct rte_acl_ctx *acl[2];    /* stateful: IPv4, IPv6; NULL when no rule */
 	struct rte_acl_ctx *acl_sl[2]; /* stateless */
-	struct rl_rule_info *rules;
 	struct rl_prefilter_info *pre;
 	unsigned n_pre;
 	uint8_t pre_of_port[RL_MAX_PORTS]; /* index in pre + 1; 0: none */
@@ -70,6 +76,10 @@ struct rl_snapshot {
 	struct rl_snapshot_stats st;
 	uint8_t l2[65536]; /* enum rl_l2_verdict by EtherType */
 };
+
+_Static_assert(offsetof(struct rl_snapshot, head) == 0, "the head comes first");
+_Static_assert(offsetof(struct rl_snapshot, rules) == offsetof(struct rl_snapshot, head.rules),
+		"the head's members are the snapshot's");
 
 static uint32_t ctx_seq;
 
@@ -836,12 +846,6 @@ void
 rl_snapshot_stats(const struct rl_snapshot *s, struct rl_snapshot_stats *out)
 {
 	*out = s->st;
-}
-
-const struct rl_rule_info *
-rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx)
-{
-	return idx < s->n_rules ? &s->rules[idx] : NULL;
 }
 
 int

@@ -135,8 +135,20 @@ unsigned rl_snapshot_carry_maps(struct rl_snapshot *to, const struct rl_snapshot
 				const char *err),
 		void *arg);
 
-/* Rule idx (0 .. n_rules - 1), or NULL. */
-const struct rl_rule_info *rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx);
+/* What the worker's packet path reads of a snapshot: its first members (rl_compile.c). */
+struct rl_snapshot_head {
+	unsigned n_rules;
+	struct rl_rule_info *rules;
+};
+
+/* Rule idx (0 .. n_rules - 1), or NULL. Inline: the worker asks per packet of a program's flow. */
+static inline const struct rl_rule_info *
+rl_snapshot_rule(const struct rl_snapshot *s, uint32_t idx)
+{
+	const struct rl_snapshot_head *h = (const struct rl_snapshot_head *)(const void *)s;
+
+	return idx < h->n_rules ? &h->rules[idx] : NULL;
+}
 
 /*
  * Give rule idx's `inspect` groups as signature-engine bits (the caller resolves the names).

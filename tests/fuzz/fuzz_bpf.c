@@ -8,6 +8,11 @@
  * The map examples (allow_list, port_knock) run with their maps as their files fill them; the
  * JIT's and the interpreter's copies each have their own maps, which see the same inputs in the
  * same order (port_knock writes its state) and so stay alike. Maps need the EAL (no hugepages).
+ *
+ * A third copy (JIT) runs on a context of which only the parts the program's analysis says it
+ * may read (rl_bpf_ctx_need) are filled, over a poisoned struct (filled by the dataplane's
+ * dp_bpf_ctx_fill as vigild does, or copied from the input's context): it must answer as the
+ * JIT did on the whole context, or the analysis left out a part the program reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +31,14 @@ static const char *const examples[] = { "pass", "allow_private", "dns_qname", "s
 	"allow_list", "port_knock", "prefilter_bogon" };
 #define N_EX (sizeof(examples) / sizeof(examples[0]))
 
-static struct rl_bpf_prog *progs[N_EX][2]; /* [interpreter, JIT] */
+static struct rl_bpf_prog *progs[N_EX][3]; /* [interpreter, JIT, JIT on a partial context] */
 
 static void
 load_all(void)
 {
 	char prefix[64];
 
-	/* Two copies of allow_list's two lpm maps: 64 MiB each. */
+	/* Three copies of allow_list's two lpm maps: 64 MiB each. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vgfuzzbpf%d", (int)getpid());
 	char *argv[] = { "fuzz", "--no-huge", "-m", "640", "--no-pci", "--no-shconf",
 		"--no-telemetry", "-l", "0", "--log-level=lib.eal:error", prefix, NULL };
@@ -43,11 +48,11 @@ load_all(void)
 	}
 	atexit(vg_eal_cleanup);
 	for (size_t i = 0; i < N_EX; i++)
-		for (int jit = 0; jit <= 1; jit++) {
+		for (int jit = 0; jit <= 2; jit++) {
 			char path[512], err[1536];
 
 			snprintf(path, sizeof(path), "%s/%s.o", VG_BPF_DIR, examples[i]);
-			progs[i][jit] = rl_bpf_load(path, 1, jit, err, sizeof(err));
+			progs[i][jit] = rl_bpf_load(path, 1, jit > 0, err, sizeof(err));
 			if (progs[i][jit] == NULL) {
 				fprintf(stderr, "fuzz_bpf: %s\n", err);
 				abort();
@@ -85,19 +90,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (frame == NULL)
 		return 0;
 	memcpy(frame, data, len);
-	if (!(mode & 0x80)) {
-		const struct dp_bpf_flow_facts fl = { .rule = mode & 7,
-			.dir = (mode >> 3) & 1,
-			.mark = mode >> 4,
-			.pkts = 1u + (mode & 0x3f),
-			.first_ns = 1,
-			.now_ns = 2 };
+	const struct dp_bpf_flow_facts fl = { .rule = mode & 7,
+		.dir = (mode >> 3) & 1,
+		.mark = mode >> 4,
+		.pkts = 1u + (mode & 0x3f),
+		.first_ns = 1,
+		.now_ns = 2 };
 
+	if (!(mode & 0x80)) {
 		if (dp_parse(frame, len, &p, NULL) != 0 || p.l3 == DP_L3_NONE) {
 			free(frame);
 			return 0;
 		}
-		dp_bpf_ctx_fill(&r, &p, frame, len, &fl);
+		dp_bpf_ctx_fill(&r, &p, frame, len, &fl, RL_BPF_NEED_ALL);
 	} else {
 		r.data = frame;
 		r.len = len;
@@ -111,6 +116,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_bpf: %s: interpreter %#llx, JIT %#llx\n", examples[i],
 					(unsigned long long)ri, (unsigned long long)rj);
 			abort();
+		}
+		{
+			const uint32_t need = rl_bpf_ctx_need(progs[i][2]);
+			struct rl_bpf_run c;
+			uint64_t rk;
+
+			memset(&c, 0xa5 ^ mode, sizeof(c));
+			if (!(mode & 0x80)) {
+				dp_bpf_ctx_fill(&c, &p, frame, len, &fl, need);
+			} else {
+				/* The input's context: only the bytes of the parts it needs. */
+				for (int64_t o = 0; o < (int64_t)sizeof(c.ctx); o++)
+					if (rl_bpf_need_bytes(o, 1) & need)
+						((uint8_t *)&c.ctx)[o] = ((const uint8_t *)&r.ctx)[o];
+				c.data = frame;
+				c.len = len;
+			}
+			rk = rl_bpf_exec(progs[i][2], &c, 0);
+			if (rk != rj) {
+				fprintf(stderr,
+						"fuzz_bpf: %s: %#llx on the parts it needs (%#x), "
+						"%#llx on the whole context\n",
+						examples[i], (unsigned long long)rk, need,
+						(unsigned long long)rj);
+				abort();
+			}
 		}
 	}
 	free(frame);

@@ -28,6 +28,8 @@
 /* Two lpm maps and their copies while they change: 64 MiB each (rte_lpm's and rte_lpm6's tbl24). */
 #define VG_TEST_WITH_EAL
 #define VG_TEST_EAL_MEM_MB "768"
+#include <bpf_def.h>
+
 #include "rl_bpf.h"
 #include "rl_compile.h"
 #include "rl_policy.h"
@@ -73,6 +75,100 @@ ctx4(struct rl_bpf_run *r, const char *src, const char *dst, uint8_t proto, uint
 	assert_int_equal(sscanf(dst, "%u.%u.%u.%u", &a, &b, &c, &d), 4);
 	r->ctx.dst[0] = (uint8_t)a, r->ctx.dst[1] = (uint8_t)b, r->ctx.dst[2] = (uint8_t)c,
 	r->ctx.dst[3] = (uint8_t)d;
+}
+
+/*
+ * The parts of the context each example may read, from its instructions (rl_bpf_need.h): what
+ * the worker fills. Read off each program's source; fuzz_bpf checks the answers on random
+ * packets against runs on the whole context.
+ */
+static void
+test_ctx_need(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t need;
+	} want[] = {
+		{ "pass", 0 },
+		{ "allow_private", RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST },
+		{ "dns_qname", RL_BPF_NEED_HDR | RL_BPF_NEED_META },
+		{ "sampler", RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST },
+		{ "allow_list", RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST },
+		{ "port_knock", RL_BPF_NEED_HDR | RL_BPF_NEED_NOW | RL_BPF_NEED_SRC },
+		{ "prefilter_bogon",
+				RL_BPF_NEED_HDR | RL_BPF_NEED_META | RL_BPF_NEED_SRC |
+						RL_BPF_NEED_DST },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct rl_bpf_prog *p = load(want[i].name, true);
+
+		if (rl_bpf_ctx_need(p) != want[i].need)
+			fail_msg("%s: needs %#x, expected %#x", want[i].name, rl_bpf_ctx_need(p),
+					want[i].need);
+		rl_bpf_free(p);
+	}
+}
+
+static uint32_t
+need_of_name(const char *name)
+{
+	return strcmp(name, "reads_nothing") == 0 ? 0 : RL_BPF_NEED_ALL;
+}
+
+#define INSN(c, d, s_, o, i) \
+	{ .code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) }
+
+/* What the analysis cannot follow gives the whole context; what it can stays narrow. */
+static void
+test_ctx_need_cases(void **state)
+{
+	/* r2 = r1; r2 += 56; r0 = *(u8 *)(r2 + 1); exit: a byte of src. */
+	const struct ebpf_insn narrow[] = { INSN(EBPF_ALU64 | EBPF_MOV | BPF_X, 2, 1, 0, 0),
+		INSN(EBPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 56),
+		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 2, 1, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* *(u64 *)(r10 - 8) = r1: the pointer goes to the stack. */
+	const struct ebpf_insn spill[] = { INSN(BPF_STX | BPF_MEM | EBPF_DW, 10, 1, -8, 0),
+		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 0, 0, 0, 0),
+		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* r2 = *(u8 *)(r1 + 4); r1 += r2; r0 = *(u8 *)(r1 + 0): an offset from the context. */
+	const struct ebpf_insn unknown[] = { INSN(BPF_LDX | BPF_MEM | BPF_B, 2, 1, 4, 0),
+		INSN(EBPF_ALU64 | BPF_ADD | BPF_X, 1, 2, 0, 0),
+		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 1, 0, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* if r1 == 0 goto +2; r3 = 14; goto +1; r3 = 72; r1 += r3; r0 = *(u16 *)(r1 + 0): the
+	 * mark or dst, by path. */
+	const struct ebpf_insn paths[] = { INSN(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0),
+		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 3, 0, 0, 14), INSN(BPF_JMP | BPF_JA, 0, 0, 1, 0),
+		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 3, 0, 0, 72),
+		INSN(EBPF_ALU64 | BPF_ADD | BPF_X, 1, 3, 0, 0),
+		INSN(BPF_LDX | BPF_MEM | BPF_H, 0, 1, 0, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* call (r1 the context); exit: as the helper reads. */
+	const struct ebpf_insn call[] = { INSN(BPF_JMP | EBPF_CALL, 0, 0, 0, -1),
+		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* r2 = r1; call: the context in another argument. */
+	const struct ebpf_insn arg2[] = { INSN(EBPF_ALU64 | EBPF_MOV | BPF_X, 2, 1, 0, 0),
+		INSN(BPF_JMP | EBPF_CALL, 0, 0, 0, -1), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	/* goto -1: backwards. */
+	const struct ebpf_insn back[] = { INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 0, 0, 0, 0),
+		INSN(BPF_JMP | BPF_JA, 0, 0, -2, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	const struct rl_bpf_call known = { 0, "reads_nothing" }, other = { 0, "vg_whatever" },
+				 known1 = { 1, "reads_nothing" };
+
+	(void)state;
+	assert_int_equal(rl_bpf_need(narrow, 4, NULL, 0, need_of_name), RL_BPF_NEED_SRC);
+	assert_int_equal(rl_bpf_need(spill, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(unknown, 4, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(paths, 7, NULL, 0, need_of_name),
+			RL_BPF_NEED_MARK | RL_BPF_NEED_DST);
+	assert_int_equal(rl_bpf_need(call, 2, &known, 1, need_of_name), 0);
+	assert_int_equal(rl_bpf_need(call, 2, &other, 1, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(call, 2, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(arg2, 3, &known1, 1, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(back, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	/* A load past the context's end, and one that runs off the program's end. */
+	assert_int_equal(rl_bpf_need_bytes(86, 4), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(narrow, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
 }
 
 static void
@@ -1080,6 +1176,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ctx_need),
+		cmocka_unit_test(test_ctx_need_cases),
 		cmocka_unit_test(test_allow_private),
 		cmocka_unit_test(test_dns_qname),
 		cmocka_unit_test(test_sampler_symmetric),
