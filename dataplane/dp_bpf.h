@@ -42,7 +42,8 @@ enum dp_bpf_verdict {
 void dp_bpf_alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t id, bool dropped,
 		unsigned dir, uint64_t now, struct dp_evq *evq);
 
-/* The return value's flags (mark, alert, cache) applied to the flow: dp_bpf_packet()'s rare part. */
+/* The return value's flags (mark, alert, cache) applied to the flow: dp_bpf_packet()'s rare part.
+ */
 void dp_bpf_flags(struct rl_bpf_counters *c, struct dp_flow_table *ft, int32_t pos, uint32_t rule,
 		uint64_t rc, unsigned dir, uint64_t now, struct dp_evq *evq);
 

@@ -1170,7 +1170,8 @@ bpf_verdict(struct dp_worker *w, const struct dp_burst *b, unsigned j, int32_t p
 		const struct dp_flow_hot *h, uint8_t v)
 {
 	static const uint8_t bv[] = { [DP_BPF_DROP] = DP_VERDICT_DROP,
-		[DP_BPF_REJECT] = DP_VERDICT_REJECT, [DP_BPF_ALLOW] = DP_VERDICT_ALLOW };
+		[DP_BPF_REJECT] = DP_VERDICT_REJECT,
+		[DP_BPF_ALLOW] = DP_VERDICT_ALLOW };
 	const unsigned i = b->idx[j];
 	const uint32_t r = dp_flow_rule(h);
 	const struct rl_rule_info *ri = b->pol != NULL ? rl_snapshot_rule(b->pol, r) : NULL;

@@ -13,7 +13,8 @@
 _Static_assert(offsetof(struct vg_bpf_ctx, mark) == 14, "the parts' bounds follow the layout");
 _Static_assert(offsetof(struct vg_bpf_ctx, rule_id) == 16, "the parts' bounds follow the layout");
 _Static_assert(offsetof(struct vg_bpf_ctx, flow_pkts) == 36, "the parts' bounds follow the layout");
-_Static_assert(offsetof(struct vg_bpf_ctx, flow_age_ns) == 40, "the parts' bounds follow the layout");
+_Static_assert(offsetof(struct vg_bpf_ctx, flow_age_ns) == 40,
+		"the parts' bounds follow the layout");
 _Static_assert(offsetof(struct vg_bpf_ctx, now_ns) == 48, "the parts' bounds follow the layout");
 _Static_assert(offsetof(struct vg_bpf_ctx, src) == 56, "the parts' bounds follow the layout");
 _Static_assert(offsetof(struct vg_bpf_ctx, dst) == 72, "the parts' bounds follow the layout");

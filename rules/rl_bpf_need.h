@@ -20,14 +20,14 @@
 
 /* Parts of struct vg_bpf_ctx, by the cost of filling them. */
 enum rl_bpf_need {
-	RL_BPF_NEED_HDR = 0x01,	  /* version .. dport (bytes 0-13): from the parsed packet */
-	RL_BPF_NEED_MARK = 0x02,  /* mark: the flow's cold record */
-	RL_BPF_NEED_META = 0x04,  /* rule_id .. payload_len (bytes 16-35) */
-	RL_BPF_NEED_PKTS = 0x08,  /* flow_pkts: the flow's hot line */
-	RL_BPF_NEED_AGE = 0x10,	  /* flow_age_ns: the flow's cold record */
-	RL_BPF_NEED_NOW = 0x20,	  /* now_ns */
-	RL_BPF_NEED_SRC = 0x40,	  /* src */
-	RL_BPF_NEED_DST = 0x80,	  /* dst */
+	RL_BPF_NEED_HDR = 0x01,	 /* version .. dport (bytes 0-13): from the parsed packet */
+	RL_BPF_NEED_MARK = 0x02, /* mark: the flow's cold record */
+	RL_BPF_NEED_META = 0x04, /* rule_id .. payload_len (bytes 16-35) */
+	RL_BPF_NEED_PKTS = 0x08, /* flow_pkts: the flow's hot line */
+	RL_BPF_NEED_AGE = 0x10,	 /* flow_age_ns: the flow's cold record */
+	RL_BPF_NEED_NOW = 0x20,	 /* now_ns */
+	RL_BPF_NEED_SRC = 0x40,	 /* src */
+	RL_BPF_NEED_DST = 0x80,	 /* dst */
 	RL_BPF_NEED_ALL = 0xff,
 };
 

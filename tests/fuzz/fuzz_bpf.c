@@ -129,7 +129,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* The input's context: only the bytes of the parts it needs. */
 				for (int64_t o = 0; o < (int64_t)sizeof(c.ctx); o++)
 					if (rl_bpf_need_bytes(o, 1) & need)
-						((uint8_t *)&c.ctx)[o] = ((const uint8_t *)&r.ctx)[o];
+						((uint8_t *)&c.ctx)[o] =
+								((const uint8_t *)&r.ctx)[o];
 				c.data = frame;
 				c.len = len;
 			}

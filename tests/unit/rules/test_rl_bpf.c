@@ -95,9 +95,8 @@ test_ctx_need(void **state)
 		{ "sampler", RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST },
 		{ "allow_list", RL_BPF_NEED_HDR | RL_BPF_NEED_SRC | RL_BPF_NEED_DST },
 		{ "port_knock", RL_BPF_NEED_HDR | RL_BPF_NEED_NOW | RL_BPF_NEED_SRC },
-		{ "prefilter_bogon",
-				RL_BPF_NEED_HDR | RL_BPF_NEED_META | RL_BPF_NEED_SRC |
-						RL_BPF_NEED_DST },
+		{ "prefilter_bogon", RL_BPF_NEED_HDR | RL_BPF_NEED_META | RL_BPF_NEED_SRC |
+						     RL_BPF_NEED_DST },
 	};
 
 	(void)state;
@@ -117,8 +116,10 @@ need_of_name(const char *name)
 	return strcmp(name, "reads_nothing") == 0 ? 0 : RL_BPF_NEED_ALL;
 }
 
-#define INSN(c, d, s_, o, i) \
-	{ .code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) }
+#define INSN(c, d, s_, o, i)                                                         \
+	{                                                                            \
+		.code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) \
+	}
 
 /* What the analysis cannot follow gives the whole context; what it can stays narrow. */
 static void
@@ -127,7 +128,8 @@ test_ctx_need_cases(void **state)
 	/* r2 = r1; r2 += 56; r0 = *(u8 *)(r2 + 1); exit: a byte of src. */
 	const struct ebpf_insn narrow[] = { INSN(EBPF_ALU64 | EBPF_MOV | BPF_X, 2, 1, 0, 0),
 		INSN(EBPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 56),
-		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 2, 1, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 2, 1, 0),
+		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
 	/* *(u64 *)(r10 - 8) = r1: the pointer goes to the stack. */
 	const struct ebpf_insn spill[] = { INSN(BPF_STX | BPF_MEM | EBPF_DW, 10, 1, -8, 0),
 		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 0, 0, 0, 0),
@@ -135,14 +137,17 @@ test_ctx_need_cases(void **state)
 	/* r2 = *(u8 *)(r1 + 4); r1 += r2; r0 = *(u8 *)(r1 + 0): an offset from the context. */
 	const struct ebpf_insn unknown[] = { INSN(BPF_LDX | BPF_MEM | BPF_B, 2, 1, 4, 0),
 		INSN(EBPF_ALU64 | BPF_ADD | BPF_X, 1, 2, 0, 0),
-		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 1, 0, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+		INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 1, 0, 0),
+		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
 	/* if r1 == 0 goto +2; r3 = 14; goto +1; r3 = 72; r1 += r3; r0 = *(u16 *)(r1 + 0): the
 	 * mark or dst, by path. */
 	const struct ebpf_insn paths[] = { INSN(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2, 0),
-		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 3, 0, 0, 14), INSN(BPF_JMP | BPF_JA, 0, 0, 1, 0),
+		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 3, 0, 0, 14),
+		INSN(BPF_JMP | BPF_JA, 0, 0, 1, 0),
 		INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 3, 0, 0, 72),
 		INSN(EBPF_ALU64 | BPF_ADD | BPF_X, 1, 3, 0, 0),
-		INSN(BPF_LDX | BPF_MEM | BPF_H, 0, 1, 0, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+		INSN(BPF_LDX | BPF_MEM | BPF_H, 0, 1, 0, 0),
+		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
 	/* call (r1 the context); exit: as the helper reads. */
 	const struct ebpf_insn call[] = { INSN(BPF_JMP | EBPF_CALL, 0, 0, 0, -1),
 		INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
