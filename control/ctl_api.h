@@ -96,12 +96,12 @@ int ctl_api_text_rollback(struct ctl_ctx *ctx, enum ctl_text_kind kind, int64_t 
 		const char *who, struct vg_diag *diag, struct ctl_text_result *out);
 
 /*
- * For a rollback of an uploaded program's name (ctl_bpf_api.c): when the policy in force names
- * `upload:NAME` for a rule or pre-filter that runs another object than path (what the name
- * means now), compile the text in force again and put it in force, as a reload would (a new
- * version with source; *recompiled true). Otherwise nothing (*recompiled false). Errors as
- * ctl_api_text_apply() (-EINVAL: the policy refused it, diag says why; nothing changed), and
- * -ESTALE when the text in force changed meanwhile.
+ * For a rollback of an uploaded program's name, or an upload with apply (ctl_bpf_api.c's
+ * follow_name): when the policy in force names `upload:NAME` for a rule or pre-filter that runs
+ * another object than path (what the name means now), compile the text in force again and put
+ * it in force, as a reload would (a new version with source; *recompiled true). Otherwise nothing
+ * (*recompiled false). Errors as ctl_api_text_apply() (-EINVAL: the policy refused it, diag says
+ * why; nothing changed), and -ESTALE when the text in force changed meanwhile.
  */
 int ctl_api_policy_follow_upload(struct ctl_ctx *ctx, const char *name, const char *path,
 		const char *source, bool *recompiled, struct vg_diag *diag,

@@ -402,22 +402,115 @@ uploads_dir(struct ctl_ctx *ctx, char *dir, size_t len, char *err, size_t errlen
 	return 0;
 }
 
+/*
+ * In force at once (a rollback, an upload with apply): name means sha now; when the policy in
+ * force follows `upload:NAME` to another object, it is compiled again and put in force as a
+ * reload would (a new version, source). 0: *out, the upload's record, gets "policy". Refused
+ * (the policy refuses the object, or the recompile is refused or cancelled): nothing in force
+ * changed; name means prev again ("": none), the upload drop (NULL: none) goes, *out is freed,
+ * err says why, and -EINVAL (the policy refused it) becomes -ENOEXEC (422). -EINPROGRESS: the
+ * name stays moved and control goes on compiling (*op).
+ */
+static int
+follow_name(struct ctl_ctx *ctx, const char *dir, const char *name, const char *sha,
+		const char *prev, const char *drop, const char *source, uint64_t *op, json_t **out,
+		char *err, size_t errlen)
+{
+	char path[1200];
+	struct ctl_text_result res;
+	struct vg_diag diag;
+	bool recompiled, undone;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
+	/* As the policy's loader names it (realpath of names/NAME.o). */
+	char *real = realpath(path, NULL);
+
+	if (real != NULL) {
+		snprintf(path, sizeof(path), "%s", real);
+		free(real);
+	}
+	vg_diag_init(&diag);
+	rc = ctl_api_policy_follow_upload(ctx, name, path, source, &recompiled, &diag, &res);
+	if (rc == 0) {
+		json_object_set_new(*out, "policy",
+				recompiled ? json_pack("{s:b, s:I, s:s, s:s, s:b}", "recompiled", 1,
+							     "version", (json_int_t)res.version,
+							     "version_state", res.version_state,
+							     "sha256", res.sha256, "unchanged",
+							     res.unchanged)
+					   : json_pack("{s:b}", "recompiled", 0));
+		json_decref(res.summary);
+	} else if (rc != -EINPROGRESS) {
+		/* Nothing was put in force: the name means what it meant. */
+		char why[600] = "", uerr[256] = "";
+
+		for (unsigned i = 0; i < diag.n && why[0] == '\0'; i++) {
+			const struct vg_diag_entry *d = &diag.v[i];
+
+			if (d->sev != VG_SEV_ERROR)
+				continue;
+			if (d->line > 0)
+				snprintf(why, sizeof(why), "%s:%u:%u: %s", d->file, d->line, d->col,
+						d->msg);
+			else
+				snprintf(why, sizeof(why), "%s", d->msg);
+		}
+		undone = ctl_bpf_prog_restore(dir, name, prev, drop, uerr, sizeof(uerr)) == 0;
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"the policy in force does not compile with upload %.12s as '%s': %s; "
+				"'upload:%s' still means %s%s",
+				sha, name, why[0] ? why : strerror(-rc), name,
+				!undone	  ? "what it meant (it could not be set back)"
+				: prev[0] ? prev
+					  : "nothing (no upload of that name)",
+				drop == NULL ? ""
+				: undone     ? "; the upload was not kept"
+					     : "; the upload stays kept");
+		if (rc == -EINVAL)
+			rc = -ENOEXEC;
+	} else {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen,
+				"'upload:%s' now means %.12s; the policy in force is being compiled "
+				"again: read GET /api/v1/operations/%" PRIu64 " for its outcome",
+				name, sha, res.operation);
+		*op = res.operation;
+	}
+	vg_diag_free(&diag);
+	return rc;
+}
+
 int
 ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
-		size_t errlen)
+		const char *maps, size_t maps_len, bool apply, const char *who, uint64_t *op,
+		json_t **out, char *err, size_t errlen)
 {
-	char dir[1024];
+	char dir[1024], prev[65] = "", sha[65], source[160];
 	struct timespec ts;
 	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
 
 	*out = NULL;
+	*op = 0;
 	if (rc != 0)
 		return rc;
+	if (apply && name != NULL)
+		ctl_bpf_prog_current(dir, name, prev);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ctl_bpf_prog_upload(dir, name, obj, len, maps, maps_len, who,
+	rc = ctl_bpf_prog_upload(dir, name, obj, len, maps, maps_len, who,
 			(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, out, err,
 			errlen);
+	if (rc != 0 || !apply || name == NULL)
+		return rc;
+	snprintf(sha, sizeof(sha), "%s", json_string_value(json_object_get(*out, "sha256")));
+	snprintf(source, sizeof(source), "bpf-upload:%s by %s", name, who);
+	/* An upload this request stored goes again when the policy refuses it. */
+	return follow_name(ctx, dir, name, sha, prev,
+			json_is_true(json_object_get(*out, "unchanged")) ? NULL : sha, source, op,
+			out, err, errlen);
 }
 
 int
@@ -445,11 +538,7 @@ int
 ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sha, const char *who,
 		uint64_t *op, json_t **out, char *err, size_t errlen)
 {
-	char dir[1024], prev[65], path[1200], source[160];
-	struct ctl_text_result res;
-	struct vg_diag diag;
-	json_t *undo = NULL;
-	bool recompiled;
+	char dir[1024], prev[65], source[160];
 	int rc = uploads_dir(ctx, dir, sizeof(dir), err, errlen);
 
 	*out = NULL;
@@ -460,69 +549,8 @@ ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sh
 	rc = ctl_bpf_prog_select(dir, name, sha, out, err, errlen);
 	if (rc != 0)
 		return rc;
-	/*
-	 * In force at once: a policy that follows the name is compiled again, as a reload would.
-	 * If it refuses the object, the name goes back to what it meant and nothing changed.
-	 */
-	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
-	/* As the policy's loader names it (realpath of names/NAME.o). */
-	char *real = realpath(path, NULL);
-
-	if (real != NULL) {
-		snprintf(path, sizeof(path), "%s", real);
-		free(real);
-	}
 	snprintf(source, sizeof(source), "bpf-rollback:%s by %s", name, who);
-	vg_diag_init(&diag);
-	rc = ctl_api_policy_follow_upload(ctx, name, path, source, &recompiled, &diag, &res);
-	if (rc == 0) {
-		json_object_set_new(*out, "policy",
-				recompiled ? json_pack("{s:b, s:I, s:s, s:s, s:b}", "recompiled", 1,
-							     "version", (json_int_t)res.version,
-							     "version_state", res.version_state,
-							     "sha256", res.sha256, "unchanged",
-							     res.unchanged)
-					   : json_pack("{s:b}", "recompiled", 0));
-		json_decref(res.summary);
-	} else if (rc != -EINPROGRESS) {
-		/* Nothing was put in force: the name means what it meant. */
-		char why[600] = "";
-
-		for (unsigned i = 0; i < diag.n && why[0] == '\0'; i++) {
-			const struct vg_diag_entry *d = &diag.v[i];
-
-			if (d->sev != VG_SEV_ERROR)
-				continue;
-			if (d->line > 0)
-				snprintf(why, sizeof(why), "%s:%u:%u: %s", d->file, d->line, d->col,
-						d->msg);
-			else
-				snprintf(why, sizeof(why), "%s", d->msg);
-		}
-		if (prev[0] != '\0' &&
-				ctl_bpf_prog_select(dir, name, prev, &undo, err, errlen) != 0)
-			prev[0] = '\0';
-		json_decref(undo);
-		json_decref(*out);
-		*out = NULL;
-		snprintf(err, errlen,
-				"the policy in force does not compile with upload %.12s as '%s': %s; "
-				"'upload:%s' still means %s",
-				sha, name, why[0] ? why : strerror(-rc), name,
-				prev[0] ? prev : "what it meant (it could not be set back)");
-		if (rc == -EINVAL)
-			rc = -ENOEXEC;
-	} else {
-		json_decref(*out);
-		*out = NULL;
-		snprintf(err, errlen,
-				"'upload:%s' now means %.12s; the policy in force is being compiled "
-				"again: read GET /api/v1/operations/%" PRIu64 " for its outcome",
-				name, sha, res.operation);
-		*op = res.operation;
-	}
-	vg_diag_free(&diag);
-	return rc;
+	return follow_name(ctx, dir, name, sha, prev, NULL, source, op, out, err, errlen);
 }
 
 /* Who in the policy in force runs the object at path ("rule 'dns', prefilter 'edge'"). */

@@ -46,10 +46,15 @@ int ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *
  * (422 for an upload, 400 otherwise), -ENOENT no such upload (404), -EEXIST the object is kept
  * already with other maps (409). maps (NULL: none): the program's maps declaration
  * (ctl_bpf_prog_upload()).
+ *
+ * Upload with apply (and a name): once stored, in force at once as a rollback to it is (below;
+ * source "bpf-upload:NAME by WHO"), *out with "policy". When the policy refuses it (-ENOEXEC,
+ * 422) or the recompile is refused or cancelled, nothing changed: the name means what it meant
+ * and an object this upload stored is not kept (one kept already stays).
  */
 int ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
-		size_t errlen);
+		const char *maps, size_t maps_len, bool apply, const char *who, uint64_t *op,
+		json_t **out, char *err, size_t errlen);
 int ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const char *maps,
 		size_t maps_len, json_t **out, char *err, size_t errlen);
 int ctl_api_bpf_programs(

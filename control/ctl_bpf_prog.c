@@ -568,6 +568,26 @@ newest_other(const char *dir, const char *name, const char *but, char sha[65])
 		closedir(d);
 }
 
+/* Remove upload sha's files: the object, its maps declaration, its record (in that order: a
+ * record without its object lists nothing that runs). Under upload_lock. */
+static int
+remove_files(const char *dir, const char *sha, char *err, size_t errlen)
+{
+	static const char *const ext[] = { "o", "maps.yaml", "json" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, sha, ext[i]);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			int rc = -errno;
+
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int
 ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, size_t errlen)
 {
@@ -626,24 +646,9 @@ ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, s
 		closedir(d);
 	if (rc != 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/%s.o", dir, sha);
-	if (unlink(path) != 0 && errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	rc = remove_files(dir, sha, err, errlen);
+	if (rc != 0)
 		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/%s.maps.yaml", dir, sha);
-	if (unlink(path) != 0 && errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/%s.json", dir, sha);
-	if (unlink(path) != 0 && errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	json_object_set_new(rec, "deleted", json_true());
 	json_object_set_new(rec, "names", names);
 	names = NULL;
@@ -653,5 +658,32 @@ out:
 	pthread_mutex_unlock(&upload_lock);
 	json_decref(rec);
 	json_decref(names);
+	return rc;
+}
+
+int
+ctl_bpf_prog_restore(const char *dir, const char *name, const char *prev, const char *drop,
+		char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc = 0;
+
+	if (!ctl_bpf_prog_name_ok(name)) {
+		snprintf(err, errlen, "'%.80s' is not a program name", name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&upload_lock);
+	if (prev[0] != '\0') {
+		rc = link_name(dir, name, prev, err, errlen);
+	} else {
+		snprintf(path, sizeof(path), "%s/names/%s.o", dir, name);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		}
+	}
+	if (rc == 0 && drop != NULL)
+		rc = remove_files(dir, drop, err, errlen);
+	pthread_mutex_unlock(&upload_lock);
 	return rc;
 }

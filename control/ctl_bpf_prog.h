@@ -92,4 +92,13 @@ int ctl_bpf_prog_select(const char *dir, const char *name, const char *sha, json
  */
 int ctl_bpf_prog_delete(const char *dir, const char *sha, json_t **out, char *err, size_t errlen);
 
+/*
+ * Undo a move of name that did not go into force (an upload with apply, or a rollback, that the
+ * policy in force refused): name means prev again (goes when prev is ""), and when drop is not
+ * NULL, the upload drop goes too (its object, maps declaration and record: an upload that was
+ * stored by the refused request, which no other name means).
+ */
+int ctl_bpf_prog_restore(const char *dir, const char *name, const char *prev, const char *drop,
+		char *err, size_t errlen);
+
 #endif /* CTL_BPF_PROG_H */

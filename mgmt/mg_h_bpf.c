@@ -248,10 +248,19 @@ out:
 
 struct prog_query {
 	const char *name;
+	int apply; /* upload: 1 to put it in force at once */
 };
 
 static const struct mg_qparam prog_params[] = {
 	{ "name", MG_QT_STR, offsetof(struct prog_query, name), 0, CTL_BPF_PROG_NAME_MAX, NULL },
+	{ 0 },
+};
+
+static const char *const bool_names[] = { "false", "true", NULL };
+
+static const struct mg_qparam upload_params[] = {
+	{ "name", MG_QT_STR, offsetof(struct prog_query, name), 0, CTL_BPF_PROG_NAME_MAX, NULL },
+	{ "apply", MG_QT_ENUM, offsetof(struct prog_query, apply), 0, 0, bool_names },
 	{ 0 },
 };
 
@@ -408,28 +417,43 @@ mg_h_bpf_program_validate(struct mg_req *r)
 	prog_body_free(&b);
 }
 
-/* POST ?name=, the ELF object (application/octet-stream, or with its maps as JSON): checked,
- * then kept. */
+/* POST ?name=&apply=, the ELF object (application/octet-stream, or with its maps as JSON):
+ * checked, then kept; with apply=true, a policy in force that follows the name is compiled again
+ * at once, as for a rollback. */
 void
 mg_h_bpf_program_upload(struct mg_req *r)
 {
 	struct prog_query q = { 0 };
 	char err[1536] = "";
 	struct prog_body b;
-	json_t *j = NULL;
+	json_t *j = NULL, *pol;
+	uint64_t op = 0;
+	size_t used;
 	int rc;
 
-	if (mg_query_parse(r, prog_params, &q) != 0 || !prog_name_ok(r, "query", q.name) ||
-			!prog_body(r, &b))
+	if (mg_query_parse(r, upload_params, &q) != 0 || !prog_name_ok(r, "query", q.name))
 		return;
-	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes%s",
+	if (q.apply && q.name == NULL) {
+		mg_reply_error(r, 400, "invalid_query",
+				json_pack("{s:s, s:[s, s]}", "parameter", "apply", "accepted",
+						"name", "apply"),
+				"query parameter 'apply': an upload is put in force through its name "
+				"(`upload:NAME` in the policy): give name= with apply=true");
+		return;
+	}
+	if (!prog_body(r, &b))
+		return;
+	snprintf(r->audit, sizeof(r->audit), "bpf program upload%s%s: %zu bytes%s%s",
 			q.name != NULL ? " " : "", q.name != NULL ? q.name : "", b.len,
-			b.maps != NULL ? " with maps" : "");
-	rc = ctl_api_bpf_upload(r->ctx, q.name, b.obj, b.len, b.maps, b.maps_len, r->id.name, &j,
-			err, sizeof(err));
-	if (rc == -EINVAL) {
+			b.maps != NULL ? " with maps" : "", q.apply ? ", apply" : "");
+	rc = ctl_api_bpf_upload(r->ctx, q.name, b.obj, b.len, b.maps, b.maps_len, q.apply != 0,
+			r->id.name, &op, &j, err, sizeof(err));
+	if (rc == -EINVAL || rc == -ENOEXEC) {
+		/* The loader refused the object, or the policy in force refused it (apply). */
 		mg_reply_error(r, 422, "validation_failed", json_pack("{s:s}", "reason", err),
-				"the program is refused: %s", err);
+				rc == -EINVAL ? "the program is refused: %s" : "%s", err);
+	} else if (rc == -EINPROGRESS) {
+		mg_reply_operation(r, "put the upload in force", op);
 	} else if (rc != 0) {
 		mg_reply_errno(r, rc, "upload the program", err, NULL);
 	} else {
@@ -441,6 +465,15 @@ mg_h_bpf_program_upload(struct mg_req *r)
 				json_is_true(json_object_get(j, "unchanged"))
 						? " (already uploaded)"
 						: "");
+		pol = json_object_get(j, "policy");
+		used = strlen(r->audit);
+		if (json_is_true(json_object_get(pol, "recompiled")))
+			snprintf(r->audit + used, sizeof(r->audit) - used,
+					"; policy recompiled: version %" JSON_INTEGER_FORMAT,
+					json_integer_value(json_object_get(pol, "version")));
+		else if (pol != NULL)
+			snprintf(r->audit + used, sizeof(r->audit) - used,
+					"; policy not recompiled");
 		mg_reply_json(r, json_is_true(json_object_get(j, "unchanged")) ? 200 : 201, j);
 	}
 	prog_body_free(&b);

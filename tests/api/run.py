@@ -1650,6 +1650,118 @@ def bpf_program_upload(v, ctx):
 
 
 @test
+def bpf_program_apply(v, ctx):
+    """An upload with ?apply=true: stored, then in force at once when the policy in force names
+    upload:NAME (a new version, source bpf-upload:NAME by WHO), as a rollback of the name is;
+    nothing is compiled when no policy follows the name or it runs that object already; a
+    recompile the policy refuses is a 422 that changes nothing in force and keeps nothing."""
+    bdir = ctx.get("bpf_dir")
+    if not bdir or not os.path.exists(os.path.join(bdir, "pass.o")):
+        print("      (no eBPF objects: --bpf-dir not given or clang missing; skipped)")
+        return
+    obj = {n: open(os.path.join(bdir, n + ".o"), "rb").read()
+           for n in ("pass", "sampler", "allow_private", "dns_qname")}
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in obj.items()}
+    url = "/api/v1/bpf/programs"
+    bin_ = "application/octet-stream"
+    pdir = os.path.join(v.work, "bpf-programs")
+
+    def policy():
+        return expect(v.get("/api/v1/policy", "viewer"), 200).json
+
+    def prefilter_file():
+        return expect(v.get("/api/v1/status", "viewer"), 200).json["bpf_prefilters"][0]["file"]
+
+    # Refused before anything is kept: apply without a name, a value that is no boolean, roles.
+    r = expect(v.request("POST", url + "?apply=true", "admin", obj["pass"], bin_), 400,
+               "invalid_query")
+    check("give name= with apply=true" in r.json["message"], "apply needs a name", r)
+    expect(v.request("POST", url + "?name=live&apply=yes", "admin", obj["pass"], bin_), 400,
+           "invalid_query")
+    expect(v.request("POST", url + "?name=live&apply=true", "operator", obj["pass"], bin_), 403,
+           "forbidden")
+    check(expect(v.get(url + "?name=live", "viewer"), 200).json["items"] == [], "nothing kept")
+
+    # No policy follows the name: stored, nothing compiled.
+    cur = policy()
+    r = expect(v.request("POST", url + "?name=live&apply=true", "admin", obj["pass"], bin_), 201)
+    check(r.json["sha256"] == sha["pass"] and r.json["current"] is True
+          and r.json["policy"] == {"recompiled": False}, "stored, nothing follows the name", r)
+    check(policy()["version"] == cur["version"], "no new policy version")
+    r = expect(v.request("POST", url + "?name=pin&apply=false", "admin", obj["sampler"], bin_), 201)
+    check("policy" not in r.json, "apply=false: stored only, as without apply", r)
+
+    # A policy that follows live (a pre-filter) and pins another upload (the dns rule).
+    text = (POLICY.replace("    dport: 53\n    action: allow\n",
+                           f"    dport: 53\n    action: allow\n    bpf: sha256:{sha['sampler']}\n")
+            + "prefilter:\n  - {name: live, in: a, bpf: upload:live}\n")
+    expect(v.request("PUT", "/api/v1/policy", "admin", text, "application/yaml"), 200)
+    check(prefilter_file().endswith(f"/{sha['pass']}.o"), "the pre-filter runs live's upload")
+    before = policy()
+
+    # A new object of the name with apply: in force at once.
+    r = expect(v.request("POST", url + "?name=live&apply=true", "admin", obj["allow_private"],
+                         bin_), 201)
+    check(r.json["sha256"] == sha["allow_private"] and r.json["unchanged"] is False
+          and r.json["policy"]["recompiled"] is True and r.json["policy"]["unchanged"] is False,
+          "stored and the policy compiled again", r)
+    check(prefilter_file().endswith(f"/{sha['allow_private']}.o"), "the new upload runs")
+    pol = policy()
+    check(pol["version"] == r.json["policy"]["version"] and pol["version"] != before["version"]
+          and pol["source"] == f"bpf-upload:live by {NAMES['admin']}" and pol["text"] == text,
+          "a new version of the same text, named after the upload", pol)
+    # The same object again: the policy runs it already, nothing is compiled.
+    r = expect(v.request("POST", url + "?name=live&apply=true", "admin", obj["allow_private"],
+                         bin_), 200)
+    check(r.json["unchanged"] is True and r.json["policy"] == {"recompiled": False},
+          "nothing to compile", r)
+    check(policy()["version"] == pol["version"], "no new version")
+
+    # Refused: the policy in force no longer compiles (the pinned object is gone from the
+    # folder, as after a disk problem). A 422; the name means what it meant, the new object is
+    # not kept, nothing in force changed.
+    os.rename(os.path.join(pdir, sha["sampler"] + ".o"), os.path.join(pdir, "aside.o"))
+    try:
+        r = expect(v.request("POST", url + "?name=live&apply=true", "admin", obj["dns_qname"],
+                             bin_), 422, "validation_failed")
+    finally:
+        os.rename(os.path.join(pdir, "aside.o"), os.path.join(pdir, sha["sampler"] + ".o"))
+    m = r.json["message"]
+    check("does not compile" in m and "rule 'dns'" in m and "no program was uploaded as" in m
+          and f"'upload:live' still means {sha['allow_private']}" in m
+          and "the upload was not kept" in m and r.json["details"]["reason"] == m,
+          "says why, what the name means and that nothing was kept", r)
+    items = expect(v.get(url + "?name=live", "viewer"), 200).json["items"]
+    check([(x["sha256"], x["current"]) for x in items]
+          == [(sha["allow_private"], True), (sha["pass"], False)], "the name did not move", items)
+    check(not os.path.exists(os.path.join(pdir, sha["dns_qname"] + ".o"))
+          and not os.path.exists(os.path.join(pdir, sha["dns_qname"] + ".json")),
+          "the refused upload's files are gone")
+    check(policy()["version"] == pol["version"], "no new version")
+    check(prefilter_file().endswith(f"/{sha['allow_private']}.o"), "the program in force stays")
+
+    # Audited, the refusal included.
+    for _ in range(50):
+        items = expect(v.get("/api/v1/audit?limit=50", "admin"), 200).json["items"]
+        if any(a["action"] == "POST /api/v1/bpf/programs" and a["result"] == "422"
+               and ", apply" in a["detail"] for a in items):
+            break
+        time.sleep(0.1)
+    check(any(a["action"] == "POST /api/v1/bpf/programs" and a["result"] == "201"
+              and sha["allow_private"] in a["detail"]
+              and f"policy recompiled: version {pol['version']}" in a["detail"]
+              for a in items), "the applied upload audited with the version", items[:6])
+    check(any(a["action"] == "POST /api/v1/bpf/programs" and a["result"] == "422"
+              and a["detail"].startswith("bpf program upload live:") and ", apply" in a["detail"]
+              for a in items), "the refused one audited", items[:6])
+
+    # Leave things as they were.
+    expect(v.request("PUT", "/api/v1/policy", "admin", {"text": cur["text"]}), 200)
+    for n in ("pass", "sampler", "allow_private"):
+        expect(v.request("DELETE", f"{url}/{sha[n]}", "admin"), 200)
+
+
+@test
 def bpf_program_maps(v, ctx):
     """An upload that brings its maps declaration (JSON: the object in base64 and the YAML): a
     program that calls the map helpers is refused without it, a declaration that names a file

@@ -4,11 +4,12 @@
 # policy, a signature, a store and the management API serving mgmt/www. Traffic flows (a UDP
 # stream the policy allows, UDP it denies, an HTTP request that matches the signature), then
 # Debian's Chromium, driven by playwright-core (tests/e2e/dashboard/drive.mjs), checks what a
-# user would: the ports and rising counters, the alert and its explanation, a viewer refused
-# the mode switch, an operator switching to dry-run (checked with curl too), a block added and
+# user would: the ports and rising counters, the eBPF programs with their maps and uploads
+# (two made through the API), the alert and its explanation, a viewer refused the mode
+# switch, an operator switching to dry-run (checked with curl too), a block added and
 # removed, the flow filter, learning (global, then one pair of two alone), and a failing
-# endpoint confined to its panel. The full-page
-# screenshot is left in $DASHBOARD_SHOT_DIR when set (the scratch folder goes on exit).
+# endpoint confined to its panel. The full-page screenshot is left in $DASHBOARD_SHOT_DIR
+# when set (the scratch folder goes on exit).
 #
 # Skipped (77) when Chromium is not installed or does not start, or when playwright-core cannot
 # be installed from the npm registry (it goes to $VIGIL_PLAYWRIGHT_DIR, outside the repository,
@@ -82,12 +83,15 @@ rules:
   - {name: stream, proto: udp, dport: 9001, action: allow}
 YAML
 # eBPF programs (when built): a pre-filter on outside and the stream rule's program, both
-# pass.o (every packet goes on), for the eBPF panel.
+# pass.o (every packet goes on), and a rule that drops the knock ports with port_knock.o and
+# its two hash maps (port_knock.maps.yaml next to it), for the eBPF panel and its maps table.
 BPF=0
-if [[ -f ${BPF_DIR:-}/pass.o ]]; then
+if [[ -f ${BPF_DIR:-}/pass.o && -f $BPF_DIR/port_knock.o ]]; then
 	BPF=1
 	sed -i "s|dport: 9001, action: allow}|dport: 9001, action: allow, bpf: $BPF_DIR/pass.o}|" \
 		"$WORK/policy.yaml"
+	printf '  - {name: knock, proto: tcp, dport: [7001, 7002, 7003, 22], action: drop, bpf: %s}\n' \
+		"$BPF_DIR/port_knock.o" >>"$WORK/policy.yaml"
 	printf 'prefilter:\n  - {name: outside-pass, in: outside, bpf: %s}\n' "$BPF_DIR/pass.o" \
 		>>"$WORK/policy.yaml"
 fi
@@ -170,6 +174,19 @@ for _ in $(seq 50); do
 done
 in_a curl -sf -m 2 -o /dev/null "http://$IP_B:8080/?q=dashboard-canary" ||
 	fail "the request that matches the signature did not get through vigild"
+# One knock (a SYN to the first knock port, which the knock rule drops): its program reads
+# knock_config and writes the source's state in knock_state, for the maps table.
+if ((BPF)); then
+	in_a /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket()
+s.settimeout(0.5)
+try:
+    s.connect((sys.argv[1], 7001))
+except OSError:
+    pass
+' "$IP_B"
+fi
 log "traffic flowing; dashboard at $API/"
 
 shot=$WORK/dashboard.png
@@ -177,7 +194,8 @@ mkdir -p "$WORK/chromium-profile"
 DASH_URL=$API/ VIEWER_TOKEN=$VIEWER_TOKEN OPERATOR_TOKEN=$OPERATOR_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
 	CHROMIUM=$CHROMIUM \
 	PROFILE_DIR=$WORK/chromium-profile SHOT=$shot SHOT_NARROW=$WORK/dashboard-narrow.png \
-	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B BPF=$BPF timeout 150 node "$WORK/drive.mjs" &
+	CLIENT_IP=$IP_A NS_A=$NS_A SERVER_IP=$IP_B BPF=$BPF BPF_DIR=${BPF_DIR:-} \
+	timeout 150 node "$WORK/drive.mjs" &
 node_pid=$!
 PIDS+=("$node_pid")
 rc=0

@@ -9,10 +9,12 @@
 //   SHOT            where the full-page screenshot goes (PNG); SHOT_NARROW for a phone width
 //   CLIENT_IP       the traffic source whose alert and flows the page must show
 //   NS_A, SERVER_IP the client's namespace and the server's address (traffic while learning)
+//   BPF, BPF_DIR    1 when the policy has the eBPF programs of BPF_DIR (the built objects)
 // API answers are checked with curl, apart from the browser. The page's accessibility is
 // checked with axe-core (WCAG 2.1 A and AA rules: labels, contrast, roles, names). Exit status
 // 0: every check passed; otherwise the first failure is printed.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -236,6 +238,113 @@ try {
 			num(await bcell('pre:outside-pass', 'runs_ps').innerText()),
 		);
 		log(`eBPF panel: pre-filter runs ${pre1} -> ${pre2}, rule program runs ${rule1}`);
+
+		// Its maps, as GET /api/v1/bpf/maps has them: the knock rule's two hash maps, after
+		// the one knock the test sent (knock_config filled from its file, read by the program;
+		// knock_state written by it).
+		const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format;
+		const mapFields = ['of', 'program', 'kind', 'entries', 'lookups', 'hits', 'updates',
+			'deletes', 'full'];
+		const want = (m) => ({
+			of: `rule ${m.rule}`,
+			program: m.program,
+			kind: `hash, key ${m.key}`,
+			entries: `${fmt(m.count)} / ${fmt(m.max_entries)}`,
+			lookups: fmt(m.lookups),
+			hits: fmt(m.hits),
+			updates: fmt(m.updates),
+			deletes: fmt(m.deletes),
+			full: fmt(m.full),
+		});
+		const shownMap = async (k) => {
+			const o = {};
+			for (const f of mapFields)
+				o[f] = await page
+					.locator(`#bpf-maps tr[data-map="${k}"] td[data-field="${f}"]`)
+					.innerText({ timeout: 1000 });
+			return o;
+		};
+		const maps = await until('the knock in the maps (API)', () => {
+			const items = curlJson('/bpf/maps').items;
+			const st = items.find((m) => m.name === 'knock_state');
+			return st && st.count === 1 && st.updates === 1 ? items : null;
+		});
+		if (maps.length !== 2 || maps.some((m) => m.rule !== 'knock'))
+			throw new Error(`GET /api/v1/bpf/maps: ${JSON.stringify(maps)}`);
+		await until('a row per map in the maps table', async () => {
+			const n = await page.locator('#bpf-maps tbody tr[data-map]').count();
+			if (n !== maps.length) throw new Error(`${n} rows, the API ${maps.length} maps`);
+			return true;
+		});
+		for (const m of maps) {
+			const k = `rule:${m.rule}:${m.name}`;
+			const got = await until(`map ${m.name} in the maps table as in the API`, async () => {
+				const g = await shownMap(k);
+				const w = want(curlJson('/bpf/maps').items.find((x) => x.name === m.name));
+				if (JSON.stringify(g) !== JSON.stringify(w))
+					throw new Error(`shown ${JSON.stringify(g)}, API ${JSON.stringify(w)}`);
+				return g;
+			});
+			log(`maps table: ${m.name}: ${JSON.stringify(got)}`);
+		}
+		// What the knock did, whatever the API says: the file's 5 entries, read by the
+		// program; its state, written once.
+		const cfg = await shownMap('rule:knock:knock_config');
+		const kst = await shownMap('rule:knock:knock_state');
+		if (cfg.entries !== '5 / 8' || !(num(cfg.lookups) >= 5) || !(num(cfg.hits) >= 5))
+			throw new Error(`knock_config after a knock: ${JSON.stringify(cfg)}`);
+		if (kst.entries !== '1 / 4,096' || kst.updates !== '1' || kst.kind !== 'hash, key addr')
+			throw new Error(`knock_state after a knock: ${JSON.stringify(kst)}`);
+
+		// The uploads, as GET /api/v1/bpf/programs has them: none yet, then two of one name,
+		// the newer one what upload:NAME means.
+		await until('the uploads table\'s empty-state line', async () =>
+			/No program has been uploaded/.test(await page.locator('#bpf-uploads tbody').innerText()),
+		);
+		const bdir = env('BPF_DIR');
+		for (const o of ['pass', 'sampler']) {
+			const [code, j] = curlAdmin(
+				'POST',
+				'/bpf/programs?name=dash',
+				readFileSync(`${bdir}/${o}.o`),
+				'application/octet-stream',
+			);
+			if (code !== 201) throw new Error(`upload ${o}.o: ${code} ${JSON.stringify(j)}`);
+			await sleep(5); // two uploads, two times
+		}
+		const upFields = ['sha256', 'size', 'instructions', 'mode', 'by', 'means'];
+		const ups = curlJson('/bpf/programs').items;
+		if (ups.length !== 2 || !ups[0].current || ups[1].current)
+			throw new Error(`GET /api/v1/bpf/programs: ${JSON.stringify(ups)}`);
+		const upRows = await until('the two uploads in the uploads table, as in the API', async () => {
+			const rows = page.locator('#bpf-uploads tbody tr');
+			const got = [];
+			for (let i = 0; i < (await rows.count()); i++) {
+				const o = { sha: await rows.nth(i).getAttribute('data-upload') };
+				o.name = await rows.nth(i).locator('th').innerText();
+				for (const f of upFields)
+					o[f] = await rows.nth(i).locator(`td[data-field="${f}"]`).innerText();
+				got.push(o);
+			}
+			const w = ups.map((u) => ({
+				sha: u.sha256,
+				name: u.name,
+				sha256: u.sha256.slice(0, 12),
+				size: fmt(u.size),
+				instructions: fmt(u.instructions),
+				mode: u.mode,
+				by: 'dash-admin',
+				means: u.current ? 'upload:dash' : 'an earlier upload',
+			}));
+			if (JSON.stringify(got) !== JSON.stringify(w))
+				throw new Error(`shown ${JSON.stringify(got)}, API ${JSON.stringify(w)}`);
+			return got;
+		});
+		const sha = (o) =>
+			createHash('sha256').update(readFileSync(`${bdir}/${o}.o`)).digest('hex');
+		if (upRows[0].sha !== sha('sampler') || upRows[1].sha !== sha('pass'))
+			throw new Error(`the uploads table's order: ${JSON.stringify(upRows)}`);
+		log(`uploads table: ${upRows.map((x) => `${x.name} ${x.sha256} ${x.means}`).join('; ')}`);
 	}
 
 	// 2c. Workers and queues: each worker of GET /api/v1/workers with its lcore and queues, a

@@ -867,11 +867,14 @@ ctl_api_bpf_map_change(struct ctl_ctx *ctx, const char *name, const json_t *entr
 /* Uploaded eBPF programs: the fake has no store (the real folder is tested in tests/api). */
 int
 ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_t len,
-		const char *maps, size_t maps_len, const char *who, json_t **out, char *err,
-		size_t errlen)
+		const char *maps, size_t maps_len, bool apply, const char *who, uint64_t *op,
+		json_t **out, char *err, size_t errlen)
 {
-	(void)ctx, (void)name, (void)obj, (void)len, (void)maps, (void)maps_len, (void)who;
+	(void)ctx, (void)name, (void)obj, (void)len, (void)maps, (void)maps_len, (void)apply;
+	(void)who;
 	*out = NULL;
+	if (op != NULL)
+		*op = 0;
 	snprintf(err, errlen, "uploaded programs are kept next to the store: configure store.path");
 	return -ENOTSUP;
 }
@@ -879,7 +882,7 @@ ctl_api_bpf_upload(struct ctl_ctx *ctx, const char *name, const void *obj, size_
 int
 ctl_api_bpf_programs(struct ctl_ctx *ctx, const char *name, json_t **out, char *err, size_t errlen)
 {
-	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, 0, NULL, out, err, errlen);
+	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, 0, false, NULL, NULL, out, err, errlen);
 }
 
 int
@@ -888,7 +891,7 @@ ctl_api_bpf_program_select(struct ctl_ctx *ctx, const char *name, const char *sh
 {
 	(void)sha, (void)who;
 	*op = 0;
-	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, 0, NULL, out, err, errlen);
+	return ctl_api_bpf_upload(ctx, name, NULL, 0, NULL, 0, false, NULL, NULL, out, err, errlen);
 }
 
 int
@@ -896,7 +899,7 @@ ctl_api_bpf_program_delete(
 		struct ctl_ctx *ctx, const char *sha, json_t **out, char *err, size_t errlen)
 {
 	(void)sha;
-	return ctl_api_bpf_upload(ctx, NULL, NULL, 0, NULL, 0, NULL, out, err, errlen);
+	return ctl_api_bpf_upload(ctx, NULL, NULL, 0, NULL, 0, false, NULL, NULL, out, err, errlen);
 }
 
 int
@@ -904,5 +907,6 @@ ctl_api_bpf_validate(struct ctl_ctx *ctx, const void *obj, size_t len, const cha
 		size_t maps_len, json_t **out, char *err, size_t errlen)
 {
 	(void)obj, (void)maps, (void)maps_len;
-	return ctl_api_bpf_upload(ctx, NULL, NULL, len, NULL, 0, NULL, out, err, errlen);
+	return ctl_api_bpf_upload(
+			ctx, NULL, NULL, len, NULL, 0, false, NULL, NULL, out, err, errlen);
 }
