@@ -19,6 +19,7 @@
 #include "vg_config.h"
 
 struct ctl_analysis;
+struct ctl_bpf_state;
 struct ctl_ipfix;
 struct ctl_learn;
 struct ctl_policy;
@@ -40,7 +41,9 @@ struct ctl_ctx {
 	struct ctl_ipfix *ipfix;       /* NULL: no IPFIX export (ctl_ipfix.h) */
 	struct ctl_learn *learn;       /* learning mode (ctl_learn.h); NULL: not available */
 	struct ctl_rates *rates;       /* packet and bit rates (ctl_rates.h); NULL: none */
-	uint64_t start_ns;	       /* wall clock at start, for uptime */
+	struct ctl_bpf_state
+			*bpf_state; /* eBPF maps across restarts (ctl_bpf_state.h); NULL: none */
+	uint64_t start_ns;	    /* wall clock at start, for uptime */
 };
 
 /* Wall-clock time in nanoseconds since the Unix epoch (versions, audit, uptime). */
