@@ -397,6 +397,36 @@ entries_ok(const json_t *a, const char *member, unsigned item, char *why, size_t
 	return true;
 }
 
+/* The string member key of o is one of a or b. */
+static bool
+one_of(const json_t *o, const char *key, const char *a, const char *b)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL && (strcmp(v, a) == 0 || strcmp(v, b) == 0);
+}
+
+/* Item i of the state file's "maps"; why says what is wrong. */
+static bool
+map_ok(const json_t *m, size_t i, char *why, size_t len)
+{
+	json_int_t family = json_integer_value(json_object_get(m, "family"));
+
+	if (!json_is_object(m) || !(json_is_string(json_object_get(m, "rule")) ||
+						  json_is_string(json_object_get(m, "prefilter"))))
+		snprintf(why, len, "maps[%zu]: no 'rule' or 'prefilter'", i);
+	else if (!one_of(m, "kind", "lpm", "hash"))
+		snprintf(why, len, "maps[%zu].kind: not \"lpm\" or \"hash\"", i);
+	else if (one_of(m, "kind", "lpm", "lpm") && family != 4 && family != 6)
+		snprintf(why, len, "maps[%zu].family: not 4 or 6", i);
+	else if (one_of(m, "kind", "hash", "hash") && !one_of(m, "key", "u64", "addr"))
+		snprintf(why, len, "maps[%zu].key: not \"u64\" or \"addr\"", i);
+	else if (entries_ok(json_object_get(m, "entries"), "entries", (unsigned)i, why, len))
+		entries_ok(json_object_get(m, "file_entries"), "file_entries", (unsigned)i, why,
+				len);
+	return why[0] == '\0';
+}
+
 /* The state file of name: NULL when there is none, or when it is set aside (logged). */
 static json_t *
 load(const struct ctl_bpf_state *st, const char *name, char *path, size_t len)
@@ -432,35 +462,8 @@ load(const struct ctl_bpf_state *st, const char *name, char *path, size_t len)
 		snprintf(why, sizeof(why), "'maps' is not a list of maps");
 	json_array_foreach(maps, i, m)
 	{
-		const json_t *kind = json_object_get(m, "kind");
-
-		if (why[0] != '\0')
+		if (why[0] != '\0' || !map_ok(m, i, why, sizeof(why)))
 			break;
-		if (!json_is_object(m) ||
-				!(json_is_string(json_object_get(m, "rule")) ||
-						json_is_string(json_object_get(m, "prefilter"))))
-			snprintf(why, sizeof(why), "maps[%zu]: no 'rule' or 'prefilter'", i);
-		else if (!json_is_string(kind) ||
-				(strcmp(json_string_value(kind), "lpm") != 0 &&
-						strcmp(json_string_value(kind), "hash") != 0))
-			snprintf(why, sizeof(why), "maps[%zu].kind: not \"lpm\" or \"hash\"", i);
-		else if (strcmp(json_string_value(kind), "lpm") == 0 &&
-				json_integer_value(json_object_get(m, "family")) != 4 &&
-				json_integer_value(json_object_get(m, "family")) != 6)
-			snprintf(why, sizeof(why), "maps[%zu].family: not 4 or 6", i);
-		else if (strcmp(json_string_value(kind), "hash") == 0 &&
-				(!json_is_string(json_object_get(m, "key")) ||
-						(strcmp(json_string_value(
-									json_object_get(m, "key")),
-								 "u64") != 0 &&
-								strcmp(json_string_value(json_object_get(
-										       m, "key")),
-										"addr") != 0)))
-			snprintf(why, sizeof(why), "maps[%zu].key: not \"u64\" or \"addr\"", i);
-		else if (entries_ok(json_object_get(m, "entries"), "entries", (unsigned)i, why,
-					 sizeof(why)))
-			entries_ok(json_object_get(m, "file_entries"), "file_entries", (unsigned)i,
-					why, sizeof(why));
 	}
 	if (why[0] != '\0') {
 		set_aside(path, name, why);
