@@ -292,8 +292,7 @@ name_in(const char *const *names, unsigned n, const char *name)
 unsigned
 ctl_bpf_state_save_all(struct ctl_bpf_state *st, const struct rl_snapshot *s)
 {
-	const unsigned max =
-			(rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s)) * RL_BPF_MAX_MAPS;
+	unsigned max;
 	const char **names;
 	unsigned n = 0, saved = 0, failed = 0, removed = 0;
 	char err[PATH_MAX + 256];
@@ -302,6 +301,7 @@ ctl_bpf_state_save_all(struct ctl_bpf_state *st, const struct rl_snapshot *s)
 
 	if (st == NULL || st->dir == NULL || s == NULL)
 		return 0;
+	max = (rl_snapshot_n_rules(s) + rl_snapshot_n_prefilters(s)) * RL_BPF_MAX_MAPS;
 	names = calloc(max ? max : 1, sizeof(*names));
 	if (names == NULL) {
 		CTL_LOG(WARNING, "bpf maps: out of memory: the maps' state is not saved");

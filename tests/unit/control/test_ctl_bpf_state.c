@@ -427,6 +427,9 @@ test_gone_and_none(void **state)
 	ctl_bpf_state_note_unsaved(none);
 	assert_false(logged("not kept across a restart", NULL)); /* once */
 	ctl_bpf_state_free(none);
+	/* No policy in force (vigild started without one): nothing saved, nothing removed. */
+	assert_int_equal(ctl_bpf_state_save_all(st, NULL), 0);
+	assert_true(exists("allowed4.json"));
 	/* A folder that cannot be made: the write fails, and the map is not said to be kept
 	 * until a write succeeds. */
 	snprintf(bad, sizeof(bad), "%s/v4.yaml/bpf-maps", dir);
