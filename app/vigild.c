@@ -29,6 +29,7 @@
 #include "ctl_analysis.h"
 #include "ctl_bpf.h"
 #include "ctl_bpf_prog.h"
+#include "ctl_bpf_state.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_ipfix.h"
@@ -716,6 +717,7 @@ run(const struct vg_config *cfg, const struct options *opts)
 	struct ctl_analysis *analysis = NULL;
 	struct ctl_sigs *sigs = NULL;
 	struct ctl_ipfix *ipfix = NULL;
+	struct ctl_bpf_state *bpf_state = NULL;
 	FILE *dump = NULL;
 	struct dp *dp;
 	int rc = EXIT_OK;
@@ -776,6 +778,18 @@ run(const struct vg_config *cfg, const struct options *opts)
 					sections.store.path, ctl_store_moved_aside(store));
 		MAIN_LOG(INFO, "store: %s", ctl_store_path(store));
 		ctl_events_subscribe(events, store_flow_event, store);
+	}
+	/* The eBPF maps' state, kept next to the store: the first policy version starts from it. */
+	{
+		char dir[VG_PATH_LEN + 16];
+
+		if (store != NULL)
+			ctl_bpf_state_dir(ctl_store_path(store), dir, sizeof(dir));
+		bpf_state = ctx.bpf_state = ctl_bpf_state_create(store != NULL ? dir : NULL);
+		if (bpf_state == NULL) {
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
 	}
 	/*
 	 * The sender thread starts here, before the privileges are dropped; it connects when it
@@ -870,8 +884,13 @@ run(const struct vg_config *cfg, const struct options *opts)
 		char err[256], caps[128];
 
 		/* What was created since the check (the database, its -wal and -shm, EVE). */
+		char maps_dir[VG_PATH_LEN + 16] = "";
+
+		if (store != NULL)
+			ctl_bpf_state_dir(ctl_store_path(store), maps_dir, sizeof(maps_dir));
 		if (hand_over_file("store.path", store != NULL ? sections.store.path : "", true) !=
 						0 ||
+				hand_over_file("store.path", maps_dir, false) != 0 ||
 				hand_over_file("alerts.eve_log", sections.analysis.alerts.eve_log,
 						false) != 0) {
 			rc = EXIT_RUNTIME;
@@ -929,6 +948,8 @@ run(const struct vg_config *cfg, const struct options *opts)
 	mgmt = NULL;
 	/* The detectors judge the last intervals in there, before the flows are ended. */
 	ctl_stop_dataplane(&ctx);
+	/* The workers are done: the maps hold what the next start restores. */
+	ctl_bpf_state_save_all(bpf_state, dp_policy(dp));
 	ctl_print_counters(dp, stdout);
 	fflush(stdout);
 	if (opts->stats_json != NULL && ctl_status_write(dp, events, sigs, opts->stats_json) != 0) {
@@ -948,6 +969,7 @@ out:
 	ctl_analysis_free(analysis);
 	ctl_store_close(store);
 	ctl_ipfix_close(ipfix);
+	ctl_bpf_state_free(bpf_state);
 	ctl_mailbox_free(mailbox);
 	ctl_events_free(events);
 	rl_bpf_maps_set_qsbr(NULL);

@@ -13,6 +13,7 @@
 #include "ctl_api.h"
 #include "ctl_bpf_api.h"
 #include "ctl_bpf_prog.h"
+#include "ctl_bpf_state.h"
 #include "ctl_call.h"
 #include "ctl_store.h"
 #include "dp.h"
@@ -88,7 +89,7 @@ kind_name(const struct rl_bpf_map *m)
 }
 
 static json_t *
-describe(const struct inst *in)
+describe(const struct inst *in, bool persisted)
 {
 	const struct rl_bpf_map *m = in->m;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m),
@@ -114,6 +115,8 @@ describe(const struct inst *in)
 	json_object_set_new(o, "updates", json_integer((json_int_t)c.updates));
 	json_object_set_new(o, "deletes", json_integer((json_int_t)c.deletes));
 	json_object_set_new(o, "full", json_integer((json_int_t)c.full));
+	/* Whether the API's changes outlive a restart (ctl_bpf_state.h). */
+	json_object_set_new(o, "persisted", json_boolean(persisted));
 	return o;
 }
 
@@ -127,7 +130,9 @@ list_call(struct ctl_ctx *ctx, void *p)
 
 	n = v != NULL ? find(ctx, NULL, v, n) : 0;
 	for (unsigned i = 0; items != NULL && i < n; i++)
-		json_array_append_new(items, describe(&v[i]));
+		json_array_append_new(
+				items, describe(&v[i], ctl_bpf_state_persisted(ctx->bpf_state,
+								       rl_bpf_map_name(v[i].m))));
 	free(v);
 	a->out = items != NULL ? json_pack("{s:o}", "items", items) : NULL;
 	return a->out != NULL ? 0 : -ENOMEM;
@@ -330,12 +335,22 @@ change_call(struct ctl_ctx *ctx, void *p)
 	}
 	for (unsigned i = 0; i < n; i++)
 		free(e[i]);
-	if (rc == 0)
-		a->out = owners(json_pack("{s:s, s:o, s:I, s:I}", "name", a->name, "rules",
-						rules_of(v, n, false), "changed", (json_int_t)ne,
-						"count", (json_int_t)rl_bpf_map_count(v[0].m)),
-				v, n);
-	return rc;
+	if (rc != 0)
+		return rc;
+	/*
+	 * Kept for the next start (docs/BPF.md, "Maps across restarts"). A failed write does not
+	 * undo the change, which is in force: the answer and the log say it is not kept.
+	 */
+	rc = ctl_bpf_state_save(ctx->bpf_state, dp_policy(ctx->dp), a->name, why, sizeof(why));
+	if (rc == -ENOTSUP)
+		ctl_bpf_state_note_unsaved(ctx->bpf_state);
+	a->out = owners(json_pack("{s:s, s:o, s:I, s:I, s:b}", "name", a->name, "rules",
+					rules_of(v, n, false), "changed", (json_int_t)ne, "count",
+					(json_int_t)rl_bpf_map_count(v[0].m), "persisted", rc == 0),
+			v, n);
+	if (a->out != NULL && rc != 0 && rc != -ENOTSUP)
+		json_object_set_new(a->out, "persist_error", json_string(why));
+	return 0;
 }
 
 int

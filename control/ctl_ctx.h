@@ -19,6 +19,7 @@
 #include "vg_config.h"
 
 struct ctl_analysis;
+struct ctl_bpf_state;
 struct ctl_ipfix;
 struct ctl_learn;
 struct ctl_policy;
@@ -34,13 +35,14 @@ struct ctl_ctx {
 	struct ctl_policy *policy;
 	struct ctl_store *store; /* NULL: no store configured */
 	struct ctl_analysis *analysis;
-	struct ctl_sigs *sigs;	       /* NULL: no signatures configured */
-	struct ctl_link *link;	       /* link watch and propagation (ctl_link.h) */
-	struct ctl_watchdog *watchdog; /* the workers' watchdog (ctl_watchdog.h) */
-	struct ctl_ipfix *ipfix;       /* NULL: no IPFIX export (ctl_ipfix.h) */
-	struct ctl_learn *learn;       /* learning mode (ctl_learn.h); NULL: not available */
-	struct ctl_rates *rates;       /* packet and bit rates (ctl_rates.h); NULL: none */
-	uint64_t start_ns;	       /* wall clock at start, for uptime */
+	struct ctl_sigs *sigs;		 /* NULL: no signatures configured */
+	struct ctl_link *link;		 /* link watch and propagation (ctl_link.h) */
+	struct ctl_watchdog *watchdog;	 /* the workers' watchdog (ctl_watchdog.h) */
+	struct ctl_ipfix *ipfix;	 /* NULL: no IPFIX export (ctl_ipfix.h) */
+	struct ctl_learn *learn;	 /* learning mode (ctl_learn.h); NULL: not available */
+	struct ctl_rates *rates;	 /* packet and bit rates (ctl_rates.h); NULL: none */
+	struct ctl_bpf_state *bpf_state; /* maps across restarts (ctl_bpf_state.h); or NULL */
+	uint64_t start_ns;		 /* wall clock at start, for uptime */
 };
 
 /* Wall-clock time in nanoseconds since the Unix epoch (versions, audit, uptime). */

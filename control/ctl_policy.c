@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include "ctl_bpf_state.h"
 #include "ctl_call.h"
 #include "ctl_ctx.h"
 #include "ctl_policy.h"
@@ -338,9 +339,13 @@ ctl_policy_publish(struct ctl_policy *pm, struct ctl_policy_build *b, const char
 	}
 	/*
 	 * The maps' entries go on into the new version (docs/BPF.md, "Maps across versions"):
-	 * here on control, which also runs the API's map changes, just before the switch.
+	 * here on control, which also runs the API's map changes, just before the switch. The
+	 * first version takes them from the state the last run saved ("Maps across restarts").
 	 */
-	rl_snapshot_carry_maps(b->snap, dp_policy(ctx->dp), carry_report, NULL);
+	if (dp_policy(ctx->dp) == NULL)
+		ctl_bpf_state_restore(ctx->bpf_state, b->snap);
+	else
+		rl_snapshot_carry_maps(b->snap, dp_policy(ctx->dp), carry_report, NULL);
 	rl_snapshot_free(dp_policy_publish(ctx->dp, b->snap));
 	pm->epoch = rl_snapshot_epoch(b->snap);
 	b->snap = NULL;

@@ -604,8 +604,18 @@ rl_bpf_map_walk(const struct rl_bpf_map *m, void (*fn)(void *arg, const struct r
 	}
 }
 
+void
+rl_bpf_map_walk_file(const struct rl_bpf_map *m,
+		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg)
+{
+	for (uint32_t i = 0; i < m->n_fent; i++)
+		fn(arg, &m->fent[i]);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Carrying entries into the next policy version                                             */
+
+typedef int cmp_fn(const void *, const void *);
 
 static int
 cmp_prefix(const void *a, const void *b)
@@ -626,6 +636,12 @@ cmp_hkey(const void *a, const void *b)
 	if (x->k[1] != y->k[1])
 		return x->k[1] < y->k[1] ? -1 : 1;
 	return 0;
+}
+
+static cmp_fn *
+cmp_of(const struct rl_bpf_map *m)
+{
+	return m->kind == RL_BPF_MAP_LPM ? cmp_prefix : cmp_hkey;
 }
 
 struct elist {
@@ -694,6 +710,21 @@ entries_now(struct rl_bpf_map *from, struct elist *l, int (*cmp)(const void *, c
 	if (rc == 0 && l->n > 0)
 		qsort(l->v, l->n, sizeof(*l->v), cmp);
 	return rc;
+}
+
+int
+rl_bpf_map_copy(struct rl_bpf_map *m, struct rl_bpf_map_entry **out, uint32_t *n)
+{
+	struct elist l = { 0 };
+	int rc = entries_now(m, &l, cmp_of(m));
+
+	if (rc != 0) {
+		free(l.v);
+		*out = NULL, *n = 0;
+		return rc;
+	}
+	*out = l.v, *n = l.n;
+	return 0;
 }
 
 /* to's lpm table (not published: changed in place) from cur (what it holds) to want. */
@@ -772,33 +803,27 @@ hash_carry(struct rl_bpf_map *to, const struct elist *want, char *err, size_t er
 	return 0;
 }
 
-int
-rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size_t errlen)
+/*
+ * The carry proper: to (holding what its file gave, in to->fent) ends up with now (what the old
+ * map held) less the keys fold (its old file's) had and to's file has not, with what to's file
+ * adds or changes on top. now and fold are sorted by cmp.
+ */
+static int
+carry_lists(struct rl_bpf_map *to, const struct elist *now, const struct elist *fold, cmp_fn *cmp,
+		char *err, size_t errlen)
 {
-	int (*cmp)(const void *, const void *) = to->kind == RL_BPF_MAP_LPM ? cmp_prefix : cmp_hkey;
-	struct elist now = { 0 }, fold = { 0 }, fnew = { 0 }, cur = { 0 }, want = { 0 },
-		     add = { 0 };
+	struct elist fnew = { 0 }, cur = { 0 }, want = { 0 }, add = { 0 };
 	int rc;
 
-	err[0] = '\0';
-	if (to->kind != from->kind || to->key != from->key || to->family != from->family) {
-		snprintf(err, errlen, "map '%s' is not the same kind of map in the new version",
-				to->name);
-		return -EXDEV;
-	}
-	rc = entries_now(from, &now, cmp);
-	if (rc == 0)
-		rc = elist_copy(&fold, from->fent, from->n_fent, cmp);
-	if (rc == 0)
-		rc = elist_copy(&fnew, to->fent, to->n_fent, cmp);
+	rc = elist_copy(&fnew, to->fent, to->n_fent, cmp);
 	/* What is there now, less what the old file had and the new one has not... */
-	for (uint32_t i = 0; i < now.n && rc == 0; i++)
-		if (elist_find(&fold, &now.v[i], cmp) == NULL ||
-				elist_find(&fnew, &now.v[i], cmp) != NULL)
-			rc = elist_add(&want, &now.v[i]);
+	for (uint32_t i = 0; i < now->n && rc == 0; i++)
+		if (elist_find(fold, &now->v[i], cmp) == NULL ||
+				elist_find(&fnew, &now->v[i], cmp) != NULL)
+			rc = elist_add(&want, &now->v[i]);
 	/* ... with what the new file adds or changes. */
 	for (uint32_t i = 0; i < fnew.n && rc == 0; i++) {
-		const struct rl_bpf_map_entry *o = elist_find(&fold, &fnew.v[i], cmp);
+		const struct rl_bpf_map_entry *o = elist_find(fold, &fnew.v[i], cmp);
 		struct rl_bpf_map_entry *w;
 
 		if (o != NULL && o->value == fnew.v[i].value)
@@ -832,7 +857,89 @@ rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size
 	} else {
 		rc = hash_carry(to, &want, err, errlen);
 	}
-	free(now.v), free(fold.v), free(fnew.v), free(cur.v), free(want.v), free(add.v);
+	free(fnew.v), free(cur.v), free(want.v), free(add.v);
+	return rc;
+}
+
+int
+rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size_t errlen)
+{
+	cmp_fn *cmp = cmp_of(to);
+	struct elist now = { 0 }, fold = { 0 };
+	int rc;
+
+	err[0] = '\0';
+	if (to->kind != from->kind || to->key != from->key || to->family != from->family) {
+		snprintf(err, errlen, "map '%s' is not the same kind of map in the new version",
+				to->name);
+		return -EXDEV;
+	}
+	rc = entries_now(from, &now, cmp);
+	if (rc == 0)
+		rc = elist_copy(&fold, from->fent, from->n_fent, cmp);
+	if (rc != 0)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = carry_lists(to, &now, &fold, cmp, err, errlen);
+	free(now.v), free(fold.v);
+	return rc;
+}
+
+/* The first key l holds twice (l sorted), or NULL. */
+static const struct rl_bpf_map_entry *
+elist_twice(const struct elist *l, cmp_fn *cmp)
+{
+	for (uint32_t i = 1; i < l->n; i++)
+		if (cmp(&l->v[i - 1], &l->v[i]) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void
+kind_text(enum rl_bpf_map_kind kind, enum rl_bpf_key_type key, unsigned family, char *buf,
+		size_t len)
+{
+	if (kind == RL_BPF_MAP_LPM)
+		snprintf(buf, len, "lpm, family %u", family);
+	else
+		snprintf(buf, len, "hash, key %s", key == RL_BPF_KEY_U64 ? "u64" : "addr");
+}
+
+int
+rl_bpf_map_restore(struct rl_bpf_map *to, enum rl_bpf_map_kind kind, enum rl_bpf_key_type key,
+		unsigned family, const struct rl_bpf_map_entry *now, uint32_t n_now,
+		const struct rl_bpf_map_entry *file, uint32_t n_file, char *err, size_t errlen)
+{
+	cmp_fn *cmp = cmp_of(to);
+	struct elist lnow = { 0 }, fold = { 0 };
+	const struct rl_bpf_map_entry *twice;
+	int rc;
+
+	err[0] = '\0';
+	if (to->kind != kind || to->key != key || to->family != family) {
+		char was[32], is[32];
+
+		kind_text(kind, key, family, was, sizeof(was));
+		kind_text(to->kind, to->key, to->family, is, sizeof(is));
+		snprintf(err, errlen, "map '%s' was %s and is now %s", to->name, was, is);
+		return -EXDEV;
+	}
+	rc = elist_copy(&lnow, now, n_now, cmp);
+	if (rc == 0)
+		rc = elist_copy(&fold, file, n_file, cmp);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+	} else if ((twice = elist_twice(&lnow, cmp)) != NULL ||
+			(twice = elist_twice(&fold, cmp)) != NULL) {
+		char k[64];
+
+		rl_bpf_map_key_text(to, twice, k, sizeof(k));
+		snprintf(err, errlen, "%s is there twice", k);
+		rc = -EINVAL;
+	} else {
+		rc = carry_lists(to, &lnow, &fold, cmp, err, errlen);
+	}
+	free(lnow.v), free(fold.v);
 	return rc;
 }
 

@@ -140,6 +140,18 @@ void rl_bpf_map_walk(const struct rl_bpf_map *m,
 		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg);
 
 /*
+ * A copy of m's entries now, sorted by key, into *out (the caller's to free; NULL when empty)
+ * and *n: a hash map that programs write is read under its writers' lock, so no write tears it.
+ * 0 or -ENOMEM. Control only.
+ */
+int rl_bpf_map_copy(struct rl_bpf_map *m, struct rl_bpf_map_entry **out, uint32_t *n);
+
+/* Call fn for each entry m's file gave when m loaded (what rl_bpf_map_carry() compares the next
+ * version's file with), in the file's order. Control only. */
+void rl_bpf_map_walk_file(const struct rl_bpf_map *m,
+		void (*fn)(void *arg, const struct rl_bpf_map_entry *e), void *arg);
+
+/*
  * Carry the entries of from, a map of the version in force, into to, the same map (name) of a
  * version not published yet (no worker reads it), which holds what its file gave. to ends up
  * with from's entries as they are now (the files', the API's and the programs' own), with the
@@ -153,6 +165,18 @@ void rl_bpf_map_walk(const struct rl_bpf_map *m,
  * entries), with err saying why.
  */
 int rl_bpf_map_carry(struct rl_bpf_map *to, struct rl_bpf_map *from, char *err, size_t errlen);
+
+/*
+ * rl_bpf_map_carry() from a map that is no longer in memory (a previous run's, saved by
+ * control/ctl_bpf_state.c): a map of kind, key and family (as rl_bpf_map_kind(),
+ * rl_bpf_map_key_type() and rl_bpf_map_family() answered) that held now[0..n_now) and whose
+ * file gave file[0..n_file) when it loaded (rl_bpf_map_walk_file()). The same result and errors
+ * as rl_bpf_map_carry(), and -EINVAL when a list holds a key twice (err names it): to then
+ * holds what its file gave.
+ */
+int rl_bpf_map_restore(struct rl_bpf_map *to, enum rl_bpf_map_kind kind, enum rl_bpf_key_type key,
+		unsigned family, const struct rl_bpf_map_entry *now, uint32_t n_now,
+		const struct rl_bpf_map_entry *file, uint32_t n_file, char *err, size_t errlen);
 
 /* The helpers' work on worker w (any worker). VG_BPF_MAP_NONE when absent, or for a map of
  * another kind. */

@@ -13,9 +13,13 @@
 #  5. SIGHUP compiles the policy again: the map keeps the API's entry, and takes the change made
 #     to its file meanwhile (docs/BPF.md, "Maps across versions");
 #  6. a pre-filter's map (allow_list.o on outside, maps gate4 and gate6) is changed through the
-#     API like a rule's: what it drops follows.
+#     API like a rule's: what it drops follows;
+#  7. vigild stops (SIGTERM), the map's file is edited, a state file is spoilt, vigild starts
+#     again: each map holds what it held with the file's changes on top (docs/BPF.md, "Maps
+#     across restarts"), 10.77.0.3 passes again on the API's entries alone, and the spoilt
+#     file is set aside.
 # The map's counters (lookups, hits) follow the traffic, in the status and GET /bpf/maps.
-# Bounded: about 20 s (at most 40 s of traffic). BPF_DIR: the built objects (build/bpf).
+# Bounded: about 25 s (at most 40 s of traffic). BPF_DIR: the built objects (build/bpf).
 E2E_ID=${E2E_ID:-bpfm$$}
 source "$(dirname "$0")/lib.sh"
 e2e_require
@@ -270,6 +274,13 @@ st=$(api PUT "$GATE" '{"entries": [{"key": "10.9.0.1/16", "value": 1}]}')
 [[ $st == 400 ]] || fail "a bad entry for the pre-filter's map: $st, not 400"
 grep -q "(prefilter gate)" "$WORK/resp" || fail "the 400 does not name the pre-filter: $(cat "$WORK/resp")"
 log "the pre-filter's map changed through the API: 10.77.0.3 passed, then was dropped"
+# 7. Before the stop: the gate lets 10.77.0.3 through again by its /32 (its /24, the file's,
+# stays deleted). Each change is written at once next to the store.
+st=$(api PUT "$GATE" '{"entries": [{"key": "10.77.0.3", "value": 3}]}')
+[[ $st == 200 ]] || fail "PUT 10.77.0.3 into the gate: $st $(cat "$WORK/resp")"
+grep -q '"persisted": *true' "$WORK/resp" || fail "the answer does not say the change is kept: $(cat "$WORK/resp")"
+grep -q '"10.77.0.3/32"' "$WORK/state/bpf-maps/gate4.json" ||
+	fail "the change is not in gate4's state file: $(cat "$WORK/state/bpf-maps/gate4.json" 2>&1)"
 e2e_stop_vigild
 /usr/bin/python3 - "$WORK/stats.json" <<'PY' || fail "the final counters are not what the traffic makes"
 import json, sys
@@ -281,8 +292,49 @@ m = {x["map"]: x for x in g["maps"]}
 # whatever IPv6 A's interface sent: gate6 is empty).
 assert b["runs"] == 5 and b["pass"] == 5, b
 assert g["drop"] >= 5 and m["gate4"]["lookups"] >= 10 and m["gate4"]["hits"] >= 5, g
-assert m["gate4"]["count"] == 1, m
+assert m["gate4"]["count"] == 2, m
 print("e2e: the pre-filter ran %d times: %d drop; gate4: %d lookups, %d hits" % (
     g["runs"], g["drop"], m["gate4"]["lookups"], m["gate4"]["hits"]))
 PY
+grep -q "bpf maps: state saved in $WORK/state/bpf-maps: 4 maps written, 0 failed" "$WORK/vigild.log" ||
+	fail "the stop did not save the maps: $(grep 'bpf maps' "$WORK/vigild.log")"
+# While it is stopped: allowed4's file changes 10.77.0.1 (1 -> 3), drops 10.77.0.5 and adds
+# 10.77.0.6; allowed6's state file is spoilt.
+cat >"$WORK/progs/allow_list.v4.yaml" <<YAML
+entries:
+  - {key: $IP_A/32, value: 3}
+  - {key: 10.77.0.6/32, value: 2}
+YAML
+echo '{"format": 1, "maps": [' >"$WORK/state/bpf-maps/allowed6.json"
+ip netns del "$NS_A"
+ip netns del "$NS_B"
+e2e_start_vigild
+in_a ip addr add 10.77.0.3/24 dev "$TAP_A"
+in_a ping -c 1 -W 2 $IP_B >/dev/null || fail "ping through vigild failed after the restart"
+grep -q "rule 'lan': map allowed4 restored from $WORK/state/bpf-maps/allowed4.json" "$WORK/vigild.log" ||
+	fail "the log does not say allowed4 was restored"
+grep -q "prefilter 'gate': map gate4 restored from" "$WORK/vigild.log" ||
+	fail "the log does not say gate4 was restored"
+grep -q "bpf maps: $WORK/state/bpf-maps/allowed6.json: line [0-9]*, column [0-9]*: .*; set aside as $WORK/state/bpf-maps/allowed6.json.bad: map allowed6 starts from its file" "$WORK/vigild.log" ||
+	fail "the log does not say where the spoilt state file is wrong: $(grep 'allowed6' "$WORK/vigild.log")"
+[[ -f $WORK/state/bpf-maps/allowed6.json.bad ]] || fail "the spoilt state file was not set aside"
+# What each map holds: the API's entries, the file's changes on top, the API's delete kept.
+entries_of() { # entries_of MAP: "key=value ..." sorted
+	curl -s -H "Authorization: Bearer $TOKEN" "$API/bpf/maps/$1/entries" |
+		/usr/bin/python3 -c 'import json, sys; print(" ".join(sorted("%s=%d" % (i["key"], i["value"]) for i in json.load(sys.stdin)["items"])))'
+}
+[[ $(entries_of allowed4) == "10.77.0.1/32=3 10.77.0.3/32=7 10.77.0.6/32=2" ]] ||
+	fail "allowed4 after the restart: $(entries_of allowed4)"
+[[ $(entries_of gate4) == "10.77.0.1/32=2 10.77.0.3/32=3" ]] ||
+	fail "gate4 after the restart: $(entries_of gate4)"
+curl -s -H "Authorization: Bearer $TOKEN" "$API/bpf/maps" | /usr/bin/python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+assert len(items) == 4 and all(x["persisted"] is True for x in items), items' ||
+	fail "GET /bpf/maps does not say the maps are kept"
+# 10.77.0.3 passes the gate and the rule on the API's entries alone (from their files, the
+# gate's /24 would let it through and the rule would drop it).
+(($(phase restarted 30060) == 5)) || fail "10.77.0.3 was dropped after the restart"
+log "after a restart the maps hold the API's entries with their files' changes on top"
+e2e_stop_vigild
 log "PASS"
