@@ -68,7 +68,7 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	struct dp_bpf_flow_facts fl = {
 		.rule = rule,
 		.dir = dir,
-		.pkts = h->pkts[0] + h->pkts[1],
+		.pkts = (need & RL_BPF_NEED_PKTS) ? h->pkts[0] + h->pkts[1] : 0,
 		.first_ns = now,
 		.now_ns = now,
 	};

@@ -642,15 +642,16 @@ dp_flow_expired_h(const struct dp_flow_table *t, const struct dp_flow_hot *h, ui
 /*
  * Will a packet of this flow read its cold record in decide? The handshake's last ACK (from
  * SYN_RECV) and a closing connection's packets tell control (an update or end event,
- * dp_flow_describe()), and a rule's eBPF program reads the flow's mark and age. The flow stage
- * fetches that line early for them, from what the hot line says alone (an RST that closes an
- * established connection is not foreseen); an established flow's packet is none of these, nor
- * a UDP flow's (its state is DP_TCP_NONE).
+ * dp_flow_describe()), and a rule's eBPF program may read the flow's mark and age: bpf_flag is
+ * DP_FF_BPF when one of the policy's programs does (rl_snapshot_bpf_cold), else 0. The flow
+ * stage fetches that line early for them, from what the hot line says alone (an RST that
+ * closes an established connection is not foreseen); an established flow's packet is none of
+ * these, nor a UDP flow's (its state is DP_TCP_NONE).
  */
 static inline bool
-dp_flow_cold_soon(const struct dp_flow_hot *h)
+dp_flow_cold_soon(const struct dp_flow_hot *h, uint8_t bpf_flag)
 {
-	return (h->flags & DP_FF_BPF) | (h->tcp_state == DP_TCP_SYN_RECV) |
+	return (h->flags & bpf_flag) | (h->tcp_state == DP_TCP_SYN_RECV) |
 	       (h->tcp_state >= DP_TCP_FIN_WAIT);
 }
 

@@ -1004,7 +1004,7 @@ stage_flows(struct dp_worker *w, struct dp_burst *b)
 			queue_classify(w, b, b->pos[j], b->when[b->idx[j]]);
 		/* A packet whose turn in decide reads its flow's cold record (an event, an eBPF
 		 * program): that line is fetched while the burst goes on. */
-		if (likely(h != NULL) && unlikely(dp_flow_cold_soon(h)))
+		if (likely(h != NULL) && unlikely(dp_flow_cold_soon(h, b->bpf_cold)))
 			rte_prefetch0(dp_flow_cold(h));
 	}
 }
@@ -1483,6 +1483,7 @@ process_burst(struct dp_worker *w, const struct dp_rx_source *s, struct rte_mbuf
 	b->rc = b->pol != NULL ? rl_snapshot_counters(b->pol, w->id) : NULL;
 	b->n_rules = b->pol != NULL ? rl_snapshot_n_rules(b->pol) : 0;
 	b->pre = b->pol != NULL ? rl_snapshot_port_prefilter(b->pol, s->port, &b->pre_idx) : NULL;
+	b->bpf_cold = b->pol != NULL && rl_snapshot_bpf_cold(b->pol) ? DP_FF_BPF : 0;
 
 	t = timed(w, b, DP_ST_PARSE, stage_parse, t);
 	t = timed(w, b, DP_ST_FLOW, stage_flows, t);

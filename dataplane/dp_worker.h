@@ -93,6 +93,7 @@ struct dp_burst {
 	unsigned n_rules;
 	const struct rl_bpf_prog *pre; /* the ingress port's pre-filter (NULL: none) */
 	uint32_t pre_idx;	       /* its index in the snapshot */
+	uint8_t bpf_cold; /* DP_FF_BPF when a rule's program reads its flow's cold record, else 0 */
 
 	/* Per packet. */
 	struct dp_pkt meta[DP_MAX_BURST];

@@ -73,6 +73,7 @@ struct rl_snapshot {
 	struct rl_counters **counters; /* [worker][rule], n_rules + 1 each */
 	struct rl_tb **buckets;	       /* [worker][rate slot] */
 	unsigned n_rate_slots;
+	bool bpf_cold; /* a rule's program reads its flow's mark or age */
 	struct rl_snapshot_stats st;
 	uint8_t l2[65536]; /* enum rl_l2_verdict by EtherType */
 };
@@ -661,6 +662,8 @@ load_programs(struct rl_snapshot *s, struct vg_diag *diag)
 			vg_diag_add(diag, VG_SEV_ERROR, s->file, ri->line, ri->col,
 					"rule '%s': bpf program refused: %s", ri->name, err);
 			rc = errno == ENOMEM ? -ENOMEM : -EINVAL;
+		} else if (rl_bpf_ctx_need(ri->prog) & (RL_BPF_NEED_MARK | RL_BPF_NEED_AGE)) {
+			s->bpf_cold = true;
 		}
 	}
 	for (unsigned i = 0; i < s->n_pre; i++) {
@@ -834,6 +837,12 @@ unsigned
 rl_snapshot_n_rules(const struct rl_snapshot *s)
 {
 	return s->n_rules;
+}
+
+bool
+rl_snapshot_bpf_cold(const struct rl_snapshot *s)
+{
+	return s->bpf_cold;
 }
 
 bool

@@ -104,6 +104,9 @@ uint32_t rl_snapshot_epoch(const struct rl_snapshot *s);
 enum rl_action rl_snapshot_default(const struct rl_snapshot *s);
 unsigned rl_snapshot_n_rules(const struct rl_snapshot *s);
 bool rl_snapshot_has_stateless(const struct rl_snapshot *s);
+/* A rule's program reads its flow's mark or age (the flow's cold record): the flow stage
+ * fetches that record ahead for the flows whose program runs. */
+bool rl_snapshot_bpf_cold(const struct rl_snapshot *s);
 void rl_snapshot_stats(const struct rl_snapshot *s, struct rl_snapshot_stats *out);
 
 /* Pre-filters: how many, the idx-th (or NULL), and the program of ingress port `port` with its

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Every example program of bpf/examples on random packets: the first byte picks the direction
- * and whether the context comes from the dataplane's parser (as vigild builds it) or straight
- * from the input's next bytes (any values a program could be handed); the rest is the frame.
- * Each program runs JIT-compiled and interpreted: both must agree and return a verdict vigild
- * accepts (dp_bpf_rc_valid). No crash, no read past the frame (ASan sees the copy's end).
+ * Every example program of bpf/examples (and bpf/test/mark_age.c) on random packets: the first byte
+ * picks the direction and whether the context comes from the dataplane's parser (as vigild builds
+ * it) or straight from the input's next bytes (any values a program could be handed); the rest is
+ * the frame. Each program runs JIT-compiled and interpreted: both must agree and return a verdict
+ * vigild accepts (dp_bpf_rc_valid). No crash, no read past the frame (ASan sees the copy's end).
  * The map examples (allow_list, port_knock) run with their maps as their files fill them; the
  * JIT's and the interpreter's copies each have their own maps, which see the same inputs in the
  * same order (port_knock writes its state) and so stay alike. Maps need the EAL (no hugepages).
@@ -28,7 +28,7 @@
 #include "vg_eal_cleanup.h"
 
 static const char *const examples[] = { "pass", "allow_private", "dns_qname", "sampler",
-	"allow_list", "port_knock", "prefilter_bogon" };
+	"allow_list", "port_knock", "prefilter_bogon", "test_mark_age" };
 #define N_EX (sizeof(examples) / sizeof(examples[0]))
 
 static struct rl_bpf_prog *progs[N_EX][3]; /* [interpreter, JIT, JIT on a partial context] */

@@ -97,6 +97,7 @@ test_ctx_need(void **state)
 		{ "port_knock", RL_BPF_NEED_HDR | RL_BPF_NEED_NOW | RL_BPF_NEED_SRC },
 		{ "prefilter_bogon", RL_BPF_NEED_HDR | RL_BPF_NEED_META | RL_BPF_NEED_SRC |
 						     RL_BPF_NEED_DST },
+		{ "test_mark_age", RL_BPF_NEED_MARK | RL_BPF_NEED_AGE },
 	};
 
 	(void)state;
@@ -1126,6 +1127,30 @@ test_prefilter_policy(void **state)
 	assert_string_equal(rl_snapshot_prefilter(s, 1)->name, "two");
 	rl_snapshot_free(s);
 	vg_diag_free(&d);
+
+	/* Whether the flow stage fetches the cold record of flows whose program runs: only when
+	 * a rule's program reads the mark or the age. */
+	snprintf(bogon, sizeof(bogon), "%s", obj("test_mark_age"));
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nrules:\n"
+			"  - {name: r, proto: udp, action: allow, bpf: %s}\n",
+			pass);
+	s = compile_text(text, &d);
+	assert_non_null(s);
+	assert_false(rl_snapshot_bpf_cold(s));
+	rl_snapshot_free(s);
+	vg_diag_free(&d);
+	snprintf(text, sizeof(text),
+			"version: 1\ndefault: allow\nrules:\n"
+			"  - {name: r, proto: udp, action: allow, bpf: %s}\n"
+			"  - {name: m, proto: tcp, action: allow, bpf: %s}\n",
+			pass, bogon);
+	s = compile_text(text, &d);
+	assert_non_null(s);
+	assert_true(rl_snapshot_bpf_cold(s));
+	rl_snapshot_free(s);
+	vg_diag_free(&d);
+	snprintf(bogon, sizeof(bogon), "%s", obj("prefilter_bogon"));
 
 	/* No in: every port. */
 	snprintf(text, sizeof(text),
