@@ -108,7 +108,8 @@ dp_bpf_prefilter(const struct rl_bpf_prog *prog, unsigned w, uint32_t idx, const
 		return DP_BPF_DROP;
 	}
 	v = rc & VG_BPF_VERDICT_MASK;
-	c->verdict[v]++;
+	if (v != VG_BPF_PASS)
+		c->verdict[v]++;
 	if (rc & VG_BPF_ALERT_FLAG) {
 		prefilter_alert(idx, VG_BPF_ALERT_ID(rc), v == VG_BPF_DROP || v == VG_BPF_REJECT, p,
 				in_port, now, evq);

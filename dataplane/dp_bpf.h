@@ -96,7 +96,8 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 		c->invalid++;
 		return DP_BPF_DROP;
 	}
-	c->verdict[v]++;
+	if (v != VG_BPF_PASS)
+		c->verdict[v]++;
 	if (unlikely(rc & (VG_BPF_MARK_FLAG | VG_BPF_ALERT_FLAG | VG_BPF_CACHE)))
 		dp_bpf_flags(c, ft, pos, rule, rc, dir, now, evq);
 	return (enum dp_bpf_verdict)v;

@@ -558,10 +558,20 @@ rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out)
 	memset(out, 0, sizeof(*out));
 	for (unsigned w = 0; w < p->run.n_workers; w++) {
 		const struct rl_bpf_counters *c = &p->run.ctr[w];
+		uint64_t other = 0, runs;
 
-		out->runs += c->runs;
-		for (unsigned v = 0; v < RTE_DIM(c->verdict); v++)
-			out->verdict[v] += c->verdict[v];
+		/* The other answers first, runs after: a worker counts a run before its answer,
+		 * so the passes derived here never go below zero. */
+		for (unsigned v = VG_BPF_DROP; v < RTE_DIM(c->verdict); v++) {
+			uint64_t n = __atomic_load_n(&c->verdict[v], __ATOMIC_ACQUIRE);
+
+			out->verdict[v] += n;
+			other += n;
+		}
+		other += __atomic_load_n(&c->invalid, __ATOMIC_ACQUIRE);
+		runs = __atomic_load_n(&c->runs, __ATOMIC_ACQUIRE);
+		out->runs += runs;
+		out->verdict[VG_BPF_PASS] += runs > other ? runs - other : 0;
 		out->invalid += c->invalid;
 		out->cached += c->cached;
 		out->alerts += c->alerts;

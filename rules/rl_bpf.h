@@ -43,9 +43,11 @@ struct rl_bpf_run {
 /* Per program, per worker. */
 struct rl_bpf_counters {
 	uint64_t runs;
-	uint64_t verdict[4]; /* VG_BPF_PASS .. VG_BPF_ALLOW */
-	uint64_t invalid;    /* verdicts out of range (dropped) */
-	uint64_t cached;     /* runs whose answer became the flow's */
+	/* VG_BPF_PASS .. VG_BPF_ALLOW. A worker does not count passes (the commonest answer,
+	 * one write fewer per run): rl_bpf_counters_sum() derives them from runs. */
+	uint64_t verdict[4];
+	uint64_t invalid; /* verdicts out of range (dropped) */
+	uint64_t cached;  /* runs whose answer became the flow's */
 	uint64_t alerts;
 	uint64_t marks;
 	uint64_t timed_runs; /* one run in RL_BPF_TIME_EVERY is timed */
