@@ -36,6 +36,8 @@ dp_bpf_ctx_fill(struct rl_bpf_run *r, const struct dp_pkt *p, const uint8_t *fra
 
 	r->data = frame;
 	r->len = len;
+	if (need == 0)
+		return; /* a program that reads nothing of it (one branch, not eight) */
 	if (need & RL_BPF_NEED_HDR) {
 		c->version = VG_BPF_CTX_VERSION;
 		c->size = (uint16_t)sizeof(*c);
