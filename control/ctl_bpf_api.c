@@ -173,15 +173,21 @@ struct walk {
 	const struct rl_bpf_map *m;
 };
 
+json_t *
+ctl_bpf_entry_json(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e)
+{
+	char k[64];
+
+	rl_bpf_map_key_text(m, e, k, sizeof(k));
+	return json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value);
+}
+
 static void
 add_item(void *arg, const struct rl_bpf_map_entry *e)
 {
 	struct walk *w = arg;
-	char k[64];
 
-	rl_bpf_map_key_text(w->m, e, k, sizeof(k));
-	json_array_append_new(
-			w->items, json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value));
+	json_array_append_new(w->items, ctl_bpf_entry_json(w->m, e));
 }
 
 /* The rules (pre false) or pre-filters (pre true) of v. */

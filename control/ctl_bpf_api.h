@@ -22,6 +22,16 @@
 
 #include "ctl_ctx.h"
 
+struct rl_bpf_map;
+struct rl_bpf_map_entry;
+
+/*
+ * One entry of map m as the API answers it and the state files keep it: {"key": its text,
+ * "value": n}, a value past INT64_MAX as the negative number of the same 64 bits (read back as
+ * the same bits). NULL when out of memory.
+ */
+json_t *ctl_bpf_entry_json(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e);
+
 /* {"items": [{name, rule, program, kind, family | key, max_entries, count, file}]}; NULL: no
  * answer from control. */
 json_t *ctl_api_bpf_maps(struct ctl_ctx *ctx);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "ctl_bpf_api.h"
 #include "ctl_bpf_state.h"
 #include "ctl_ctx.h"
 #include "rl_bpf.h"
@@ -129,13 +130,8 @@ static void
 entry_json(void *arg, const struct rl_bpf_map_entry *e)
 {
 	struct entries_json *w = arg;
-	char k[64];
 
-	rl_bpf_map_key_text(w->m, e, k, sizeof(k));
-	/* A value past INT64_MAX is written as the negative number of the same 64 bits (as the
-	 * API answers it) and read back as the same bits. */
-	json_array_append_new(
-			w->a, json_pack("{s:s, s:I}", "key", k, "value", (json_int_t)e->value));
+	json_array_append_new(w->a, ctl_bpf_entry_json(w->m, e));
 }
 
 /* One map's item: its owner, declaration, entries and file's entries. */

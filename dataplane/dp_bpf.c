@@ -2,9 +2,6 @@
 /* A rule's eBPF program on a packet: context, run, verdict. */
 #include <string.h>
 
-#include <rte_branch_prediction.h>
-#include <rte_cycles.h>
-
 #include "det_rule.h"
 #include "dp_bpf.h"
 #include "dp_event.h"
@@ -93,16 +90,7 @@ dp_bpf_prefilter(const struct rl_bpf_prog *prog, unsigned w, uint32_t idx, const
 
 	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl,
 			rl_bpf_prog_run(prog)->need);
-	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
-		uint64_t t = rte_rdtsc_precise();
-
-		rc = rl_bpf_exec(prog, &r, w);
-		c->cycles += rte_rdtsc_precise() - t;
-		c->timed_runs++;
-	} else {
-		rc = rl_bpf_exec(prog, &r, w);
-	}
-	c->runs++;
+	rc = dp_bpf_run_counted(prog, &r, w, c);
 	if (unlikely(!dp_bpf_rc_valid(rc))) {
 		c->invalid++;
 		return DP_BPF_DROP;

@@ -47,6 +47,26 @@ void dp_bpf_alert(struct dp_flow_table *ft, int32_t pos, uint32_t rule, uint16_t
 void dp_bpf_flags(struct rl_bpf_counters *c, struct dp_flow_table *ft, int32_t pos, uint32_t rule,
 		uint64_t rc, unsigned dir, uint64_t now, struct dp_evq *evq);
 
+/* Run prog on r as worker w, counted in c (runs, and one run in RL_BPF_TIME_EVERY timed). */
+static inline uint64_t
+dp_bpf_run_counted(const struct rl_bpf_prog *prog, struct rl_bpf_run *r, unsigned w,
+		struct rl_bpf_counters *c)
+{
+	uint64_t rc;
+
+	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
+		uint64_t t = rte_rdtsc_precise();
+
+		rc = rl_bpf_exec(prog, r, w);
+		c->cycles += rte_rdtsc_precise() - t;
+		c->timed_runs++;
+	} else {
+		rc = rl_bpf_exec(prog, r, w);
+	}
+	c->runs++;
+	return rc;
+}
+
 /*
  * Run prog (rule `rule`'s) on packet m of the flow at pos, parsed as p, in direction dir (0: from
  * the initiator), on worker w at now. A cached answer becomes the flow's verdict and clears
@@ -81,16 +101,7 @@ dp_bpf_packet(const struct rl_bpf_prog *prog, unsigned w, uint32_t rule, struct 
 	}
 	dp_bpf_ctx_fill(&r, p, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fl,
 			need);
-	if (unlikely((c->runs & (RL_BPF_TIME_EVERY - 1)) == 0)) {
-		uint64_t t = rte_rdtsc_precise();
-
-		rc = rl_bpf_exec(prog, &r, w);
-		c->cycles += rte_rdtsc_precise() - t;
-		c->timed_runs++;
-	} else {
-		rc = rl_bpf_exec(prog, &r, w);
-	}
-	c->runs++;
+	rc = dp_bpf_run_counted(prog, &r, w, c);
 	v = rc & VG_BPF_VERDICT_MASK;
 	if (unlikely(!dp_bpf_rc_valid(rc))) {
 		c->invalid++;

@@ -177,6 +177,31 @@ helper_list(char *buf, size_t len)
 }
 
 /*
+ * The program's section (VG_BPF_SECTION), or NULL; *n how many sections have that name (an
+ * object with two is refused: which one runs would be the loader's choice).
+ */
+static Elf_Scn *
+vigil_section(Elf *e, size_t shstrndx, unsigned *n)
+{
+	Elf_Scn *scn = NULL, *found = NULL;
+
+	*n = 0;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) == NULL)
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name != NULL && strcmp(name, VG_BPF_SECTION) == 0) {
+			found = scn;
+			(*n)++;
+		}
+	}
+	return found;
+}
+
+/*
  * vigild's checks, from the ELF itself: an eBPF object, a "vigil" section of at most
  * RL_BPF_MAX_INSNS instructions, and no external symbol but the helpers. Returns 0 or -errno
  * with err filled.
@@ -190,6 +215,7 @@ elf_check(const char *path, uint32_t *n_insns, bool *uses_maps, char *err, size_
 	GElf_Ehdr eh;
 	size_t shstrndx;
 	bool found = false;
+	unsigned n_sec;
 	int rc = 0;
 	int fd;
 
@@ -221,18 +247,26 @@ elf_check(const char *path, uint32_t *n_insns, bool *uses_maps, char *err, size_
 		rc = -EINVAL;
 		goto out;
 	}
+	scn = vigil_section(e, shstrndx, &n_sec);
+	if (n_sec > 1) {
+		snprintf(err, errlen,
+				"%s: %u sections \"%s\"; a program is one function in one section",
+				path, n_sec, VG_BPF_SECTION);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (scn != NULL) {
+		GElf_Shdr sh;
+
+		found = gelf_getshdr(scn, &sh) != NULL;
+		if (found)
+			*n_insns = (uint32_t)RTE_MIN(sh.sh_size / 8, (uint64_t)UINT32_MAX);
+	}
+	scn = NULL;
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
 		GElf_Shdr sh;
-		const char *name;
 
-		if (gelf_getshdr(scn, &sh) == NULL)
-			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (name != NULL && strcmp(name, VG_BPF_SECTION) == 0) {
-			found = true;
-			*n_insns = (uint32_t)RTE_MIN(sh.sh_size / 8, (uint64_t)UINT32_MAX);
-		}
-		if (sh.sh_type != SHT_SYMTAB)
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_SYMTAB)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
@@ -296,6 +330,7 @@ ctx_need_of(const char *path)
 	uint32_t need = RL_BPF_NEED_ALL;
 	struct rl_bpf_call *calls = NULL;
 	size_t n_calls = 0, shstrndx, sec = 0;
+	unsigned n_sec = 0;
 	Elf_Data *code = NULL;
 	Elf_Scn *scn = NULL;
 	Elf *e;
@@ -306,17 +341,10 @@ ctx_need_of(const char *path)
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (e == NULL || elf_getshdrstrndx(e, &shstrndx) != 0)
 		goto out;
-	while ((scn = elf_nextscn(e, scn)) != NULL) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (gelf_getshdr(scn, &sh) == NULL)
-			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (name != NULL && strcmp(name, VG_BPF_SECTION) == 0) {
-			sec = elf_ndxscn(scn);
-			code = elf_getdata(scn, NULL);
-		}
+	scn = vigil_section(e, shstrndx, &n_sec);
+	if (scn != NULL && n_sec == 1) {
+		sec = elf_ndxscn(scn);
+		code = elf_getdata(scn, NULL);
 	}
 	if (code == NULL || code->d_size % 8 != 0 || code->d_size / 8 > RL_BPF_MAX_INSNS)
 		goto out;

@@ -339,6 +339,23 @@ test_refused(void **state)
 	assert_non_null(strstr(err, "not eBPF (247): build it with clang -target bpf"));
 	assert_null(rl_bpf_load("/nonexistent/x.o", 1, true, err, sizeof(err)));
 	assert_int_equal(errno, ENOENT);
+
+	/* Two sections named vigil (the empty program's, added again with llvm-objcopy): which
+	 * one runs would be the loader's choice, and the context's analysis might read the other.
+	 */
+	char cmd[4096], sec[280];
+
+	snprintf(sec, sizeof(sec), "/tmp/vg-bpf-test-%d.sec", (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+			"llvm-objcopy --dump-section vigil=%s %s /dev/null && "
+			"llvm-objcopy --add-section vigil=%s %s %s",
+			sec, obj("pass"), sec, obj("pass"), path);
+	assert_int_equal(system(cmd), 0);
+	assert_null(rl_bpf_load(path, 1, true, err, sizeof(err)));
+	assert_non_null(strstr(
+			err, "2 sections \"vigil\"; a program is one function in one section"));
+	unlink(path);
+	unlink(sec);
 }
 
 static struct rl_bpf_map *
