@@ -35,11 +35,20 @@ struct rl_bpf_prog {
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers: what a program may call. Each gets the context pointer rte_bpf validated.       */
 
+__thread const struct rl_bpf_run *rl_bpf_current __attribute__((tls_model("initial-exec")));
+
+/*
+ * The run whose context ctx is, or NULL when ctx is anything else (a buffer of the program's
+ * own, which the validator lets pass as a pointer of the context's size): the helper then
+ * answers VG_BPF_OOB (= VG_BPF_MAP_NONE) and reads nothing. The run's frame and maps lie past
+ * the context, out of the program's reach.
+ */
 static inline const struct rl_bpf_run *
 run_of(uint64_t ctx)
 {
-	/* ctx is the first member: the frame pointer lies past what the program can reach. */
-	return (const struct rl_bpf_run *)(uintptr_t)ctx;
+	const struct rl_bpf_run *r = rl_bpf_current;
+
+	return likely(r != NULL && (uintptr_t)&r->ctx == ctx) ? r : NULL;
 }
 
 static uint64_t
@@ -48,7 +57,7 @@ h_pkt_u8(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
 	const struct rl_bpf_run *r = run_of(ctx);
 
 	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
-	return off < r->len ? r->data[off] : VG_BPF_OOB;
+	return r != NULL && off < r->len ? r->data[off] : VG_BPF_OOB;
 }
 
 static uint64_t
@@ -57,7 +66,7 @@ h_pkt_u16(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
 	const struct rl_bpf_run *r = run_of(ctx);
 
 	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
-	if (off >= r->len || r->len - off < 2)
+	if (r == NULL || off >= r->len || r->len - off < 2)
 		return VG_BPF_OOB;
 	return (uint64_t)r->data[off] << 8 | r->data[off + 1];
 }
@@ -69,7 +78,7 @@ h_pkt_u32(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
 	uint32_t v;
 
 	RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
-	if (off >= r->len || r->len - off < 4)
+	if (r == NULL || off >= r->len || r->len - off < 4)
 		return VG_BPF_OOB;
 	memcpy(&v, r->data + off, 4);
 	return rte_be_to_cpu_32(v);
@@ -78,9 +87,13 @@ h_pkt_u32(uint64_t ctx, uint64_t off, uint64_t a3, uint64_t a4, uint64_t a5)
 static uint64_t
 h_flow_hash(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	const struct vg_bpf_ctx *c = &run_of(ctx)->ctx;
+	const struct rl_bpf_run *r = run_of(ctx);
+	const struct vg_bpf_ctx *c;
 
 	RTE_SET_USED(a2), RTE_SET_USED(a3), RTE_SET_USED(a4), RTE_SET_USED(a5);
+	if (r == NULL)
+		return VG_BPF_OOB;
+	c = &r->ctx;
 	/* Each endpoint hashed alone and the two combined by xor: the same both ways. */
 	return rte_hash_crc(c->src, 16, c->sport) ^ rte_hash_crc(c->dst, 16, c->dport);
 }
@@ -88,11 +101,14 @@ h_flow_hash(uint64_t ctx, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 static uint64_t
 h_map_lpm4(uint64_t ctx, uint64_t map, uint64_t addr, uint64_t a4, uint64_t a5)
 {
+	const struct rl_bpf_run *r = run_of(ctx);
 	uint8_t a[4] = { (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8),
 		(uint8_t)addr };
 
 	RTE_SET_USED(a4), RTE_SET_USED(a5);
-	return rl_bpf_map_lpm(run_of(ctx)->maps, run_of(ctx)->worker, map, 4, a);
+	if (r == NULL)
+		return VG_BPF_MAP_NONE;
+	return rl_bpf_map_lpm(r->maps, r->worker, map, 4, a);
 }
 
 static uint64_t
@@ -101,7 +117,7 @@ h_map_lpm(uint64_t ctx, uint64_t map, uint64_t which, uint64_t a4, uint64_t a5)
 	const struct rl_bpf_run *r = run_of(ctx);
 
 	RTE_SET_USED(a4), RTE_SET_USED(a5);
-	if (which > VG_BPF_MAP_DST)
+	if (r == NULL || which > VG_BPF_MAP_DST)
 		return VG_BPF_MAP_NONE;
 	return rl_bpf_map_lpm(r->maps, r->worker, map, r->ctx.family,
 			which == VG_BPF_MAP_SRC ? r->ctx.src : r->ctx.dst);
@@ -110,21 +126,33 @@ h_map_lpm(uint64_t ctx, uint64_t map, uint64_t which, uint64_t a4, uint64_t a5)
 static uint64_t
 h_map_lookup(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
 {
+	const struct rl_bpf_run *r = run_of(ctx);
+
 	RTE_SET_USED(a5);
-	return rl_bpf_map_lookup(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1);
+	if (r == NULL)
+		return VG_BPF_MAP_NONE;
+	return rl_bpf_map_lookup(r->maps, r->worker, map, k0, k1);
 }
 
 static uint64_t
 h_map_update(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t value)
 {
-	return rl_bpf_map_update(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1, value);
+	const struct rl_bpf_run *r = run_of(ctx);
+
+	if (r == NULL)
+		return VG_BPF_MAP_NONE;
+	return rl_bpf_map_update(r->maps, r->worker, map, k0, k1, value);
 }
 
 static uint64_t
 h_map_delete(uint64_t ctx, uint64_t map, uint64_t k0, uint64_t k1, uint64_t a5)
 {
+	const struct rl_bpf_run *r = run_of(ctx);
+
 	RTE_SET_USED(a5);
-	return rl_bpf_map_delete(run_of(ctx)->maps, run_of(ctx)->worker, map, k0, k1);
+	if (r == NULL)
+		return VG_BPF_MAP_NONE;
+	return rl_bpf_map_delete(r->maps, r->worker, map, k0, k1);
 }
 
 #define ARG_CTX                                                            \
@@ -445,6 +473,39 @@ log_reason(const char *log, char *out, size_t len)
 	}
 }
 
+/*
+ * rte_bpf's load of prm (from the ELF file path, or prm's instructions when path is NULL) with
+ * its validator's log captured into reason; NULL with *rc the rte_errno when refused.
+ */
+static struct rte_bpf *
+validated_load(const struct rte_bpf_prm *prm, const char *path, char *reason, size_t len, int *rc)
+{
+	struct rte_bpf *bpf;
+
+	pthread_mutex_lock(&load_lock);
+	FILE *prev = rte_log_get_stream();
+
+	if (log_mem == NULL)
+		log_mem = fmemopen(log_buf, sizeof(log_buf), "w+");
+	if (log_mem != NULL) {
+		rewind(log_mem);
+		memset(log_buf, 0, sizeof(log_buf));
+		rte_openlog_stream(log_mem);
+	}
+	bpf = path != NULL ? rte_bpf_elf_load(prm, path, VG_BPF_SECTION) : rte_bpf_load(prm);
+	*rc = rte_errno;
+	if (log_mem != NULL) {
+		fflush(log_mem);
+		rte_openlog_stream(prev);
+		log_buf[sizeof(log_buf) - 1] = '\0';
+		log_reason(log_buf, reason, len);
+	} else {
+		snprintf(reason, len, "(the validator's log could not be captured)");
+	}
+	pthread_mutex_unlock(&load_lock);
+	return bpf;
+}
+
 static struct rl_bpf_prog *
 load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size_t errlen)
 {
@@ -492,28 +553,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 		return NULL;
 	}
 
-	pthread_mutex_lock(&load_lock);
-	FILE *prev = rte_log_get_stream();
-
-	if (log_mem == NULL)
-		log_mem = fmemopen(log_buf, sizeof(log_buf), "w+");
-	if (log_mem != NULL) {
-		rewind(log_mem);
-		memset(log_buf, 0, sizeof(log_buf));
-		rte_openlog_stream(log_mem);
-	}
-	p->run.bpf = rte_bpf_elf_load(&prm, path, VG_BPF_SECTION);
-	rc = rte_errno;
-	if (log_mem != NULL) {
-		fflush(log_mem);
-		rte_openlog_stream(prev);
-		log_buf[sizeof(log_buf) - 1] = '\0';
-		log_reason(log_buf, reason, sizeof(reason));
-	} else {
-		snprintf(reason, sizeof(reason), "(the validator's log could not be captured)");
-	}
-	pthread_mutex_unlock(&load_lock);
-
+	p->run.bpf = validated_load(&prm, path, reason, sizeof(reason), &rc);
 	if (p->run.bpf == NULL) {
 		snprintf(err, errlen, "%s: refused by rte_bpf (%s)%s%s", path, strerror(rc),
 				reason[0] ? ": " : "", reason);
@@ -536,6 +576,73 @@ struct rl_bpf_prog *
 rl_bpf_load(const char *path, unsigned n_workers, bool jit, char *err, size_t errlen)
 {
 	return load(path, n_workers, jit, false, err, errlen);
+}
+
+/* The helpers a program given as instructions may call: those without maps, by index. */
+#define N_INSN_HELPERS 4
+
+struct rl_bpf_prog *
+rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t errlen)
+{
+	const struct rte_bpf_prm prm = {
+		.ins = insns,
+		.nb_ins = n,
+		.xsym = helpers,
+		.nb_xsym = N_INSN_HELPERS,
+		.prog_arg = { .type = RTE_BPF_ARG_PTR, .size = sizeof(struct vg_bpf_ctx) },
+	};
+	struct rl_bpf_call *calls;
+	size_t n_calls = 0;
+	struct rl_bpf_prog *p;
+	struct rte_bpf_jit j;
+	char reason[1024];
+	int rc;
+
+	_Static_assert(N_INSN_HELPERS <= RTE_DIM(helpers), "the first helpers");
+	if (n == 0 || n > RL_BPF_MAX_INSNS) {
+		snprintf(err, errlen, "%u instructions; vigild runs 1 to %u", n, RL_BPF_MAX_INSNS);
+		errno = E2BIG;
+		return NULL;
+	}
+	p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*p), 64));
+	if (p == NULL)
+		goto nomem;
+	memset(p, 0, sizeof(*p));
+	p->path = strdup("(instructions)");
+	p->run.n_workers = 1;
+	p->n_insns = n;
+	p->run.ctr = aligned_alloc(64, sizeof(*p->run.ctr));
+	if (p->path == NULL || p->run.ctr == NULL)
+		goto nomem;
+	memset(p->run.ctr, 0, sizeof(*p->run.ctr));
+	p->run.bpf = validated_load(&prm, NULL, reason, sizeof(reason), &rc);
+	if (p->run.bpf == NULL) {
+		snprintf(err, errlen, "refused by rte_bpf (%s)%s%s", strerror(rc),
+				reason[0] ? ": " : "", reason);
+		rl_bpf_free(p);
+		errno = rc ? rc : EINVAL;
+		return NULL;
+	}
+	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
+		p->run.jit = j.func;
+	/* A call names its helper by index here, not by relocation. */
+	calls = calloc(n, sizeof(*calls));
+	for (uint32_t i = 0; calls != NULL && i < n; i++) {
+		struct ebpf_insn in;
+
+		memcpy(&in, (const uint8_t *)insns + (size_t)i * sizeof(in), sizeof(in));
+		if (in.code == (BPF_JMP | EBPF_CALL) && in.imm >= 0 && in.imm < N_INSN_HELPERS)
+			calls[n_calls++] = (struct rl_bpf_call){ i, helpers[in.imm].name };
+	}
+	p->run.need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need)
+				    : RL_BPF_NEED_ALL;
+	free(calls);
+	return p;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	rl_bpf_free(p);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void

@@ -72,6 +72,15 @@ extern bool rl_bpf_jit;
 struct rl_bpf_prog *rl_bpf_load(
 		const char *path, unsigned n_workers, bool jit, char *err, size_t errlen);
 
+/*
+ * Load n eBPF instructions (8 bytes each) as a program for one worker, without maps: the
+ * validator and vigild's analysis of the context as for an object, the helpers without maps
+ * (vg_pkt_u8, vg_pkt_u16, vg_pkt_u32, vg_flow_hash) named by a call's index in that order. For
+ * the fuzzer of the analysis (tests/fuzz/fuzz_bpf_need.c). NULL with errno and err when refused.
+ */
+struct rl_bpf_prog *rl_bpf_load_insns(
+		const void *insns, uint32_t n, bool jit, char *err, size_t errlen);
+
 /* Free a program no worker runs any more. NULL is a no-op. */
 void rl_bpf_free(struct rl_bpf_prog *p);
 
@@ -114,6 +123,14 @@ rl_bpf_counters(const struct rl_bpf_prog *p, unsigned w)
 void rl_bpf_counters_sum(const struct rl_bpf_prog *p, struct rl_bpf_counters *out);
 
 /*
+ * The run this thread is in (rl_bpf_exec() sets it). A helper acts only when the context
+ * pointer it was given is this run's: a program could hand a helper another buffer of the
+ * context's size (its stack), which the helper must not take for a run. Initial-exec: no call
+ * to reach it.
+ */
+extern __thread const struct rl_bpf_run *rl_bpf_current __attribute__((tls_model("initial-exec")));
+
+/*
  * Run the program once (JIT or interpreter) as worker w (whose map counters its helper calls
  * count in; one thread per w at a time; a w past the program's workers counts as 0); the raw
  * return value.
@@ -125,6 +142,7 @@ rl_bpf_exec(const struct rl_bpf_prog *p, struct rl_bpf_run *r, unsigned w)
 
 	r->maps = run->maps;
 	r->worker = likely(w < run->n_workers) ? w : 0;
+	rl_bpf_current = r;
 	if (likely(run->jit != NULL))
 		return run->jit(&r->ctx);
 	return rte_bpf_exec(run->bpf, &r->ctx);

@@ -31,8 +31,11 @@ fuzz_one() {
 	fi
 }
 
+# fuzz_bpf_need runs what rte_bpf's validator accepts, and that validator lets some faulting
+# programs through: it is run by hand (its corpus is replayed in the fuzz-corpus suite).
 targets=()
 for bin in "$build"/tests/fuzz/fuzz_*; do
+	[[ $(basename "$bin") == fuzz_bpf_need && -z ${VIGIL_FUZZ_ALL:-} ]] && continue
 	[[ -x $bin && -f $bin ]] && targets+=("$bin")
 done
 if [[ ${#targets[@]} -eq 0 ]]; then

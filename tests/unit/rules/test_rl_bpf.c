@@ -122,6 +122,58 @@ need_of_name(const char *name)
 		.code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) \
 	}
 
+/*
+ * A helper given a buffer of the program's own instead of its context (the validator lets a
+ * stack pointer of the context's size pass) reads nothing and answers VG_BPF_OOB: before, it
+ * took the buffer for a run and read the frame through whatever pointer the program wrote
+ * there (a segmentation fault with 0x41414141).
+ */
+static void
+test_helper_foreign_ctx(void **state)
+{
+	struct ebpf_insn prog[20];
+	struct rl_bpf_prog *p;
+	struct rl_bpf_run r;
+	static uint8_t frame[64] = { 7 };
+	char err[2048];
+	unsigned n = 0;
+
+	(void)state;
+	/* 96 bytes of the stack filled with 0x41414141, then vg_pkt_u8(r10 - 96, 0). */
+	for (int k = 0; k < 12; k++)
+		prog[n++] = (struct ebpf_insn)INSN(BPF_ST | BPF_MEM | EBPF_DW, 10, 0,
+				(int16_t)(-96 + 8 * k), 0x41414141);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_X, 1, 10, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -96);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 2, 0, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_CALL, 0, 0, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+	for (int jit = 0; jit <= 1; jit++) {
+		p = rl_bpf_load_insns(prog, n, jit, err, sizeof(err));
+		if (p == NULL)
+			fail_msg("refused: %s", err);
+		memset(&r, 0, sizeof(r));
+		r.data = frame;
+		r.len = sizeof(frame);
+		assert_true(rl_bpf_exec(p, &r, 0) == VG_BPF_OOB);
+		rl_bpf_free(p);
+	}
+	/* The same call with the context reads the frame. */
+	n = 0;
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 2, 0, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_CALL, 0, 0, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+	p = rl_bpf_load_insns(prog, n, true, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("refused: %s", err);
+	memset(&r, 0, sizeof(r));
+	r.data = frame;
+	r.len = sizeof(frame);
+	assert_true(rl_bpf_exec(p, &r, 0) == 7);
+	assert_int_equal(rl_bpf_ctx_need(p), 0);
+	rl_bpf_free(p);
+}
+
 /* What the analysis cannot follow gives the whole context; what it can stays narrow. */
 static void
 test_ctx_need_cases(void **state)
@@ -1225,6 +1277,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ctx_need),
 		cmocka_unit_test(test_ctx_need_cases),
+		cmocka_unit_test(test_helper_foreign_ctx),
 		cmocka_unit_test(test_allow_private),
 		cmocka_unit_test(test_dns_qname),
 		cmocka_unit_test(test_sampler_symmetric),
