@@ -351,9 +351,10 @@ helper_need(const char *name)
  * The parts of the context the program in path may read (rl_bpf_need()): its section's
  * instructions, and the helper each call names through the section's relocations.
  * RL_BPF_NEED_ALL when the object cannot be read so (it loaded: this is only a narrowing).
+ * *blind: rl_bpf_need()'s.
  */
 static uint32_t
-ctx_need_of(const char *path)
+ctx_need_of(const char *path, int64_t *blind)
 {
 	uint32_t need = RL_BPF_NEED_ALL;
 	struct rl_bpf_call *calls = NULL;
@@ -363,6 +364,8 @@ ctx_need_of(const char *path)
 	Elf_Scn *scn = NULL;
 	Elf *e;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*blind = -1;
 
 	if (fd < 0)
 		return need;
@@ -412,7 +415,8 @@ ctx_need_of(const char *path)
 			n_calls++;
 		}
 	}
-	need = rl_bpf_need(code->d_buf, (uint32_t)(code->d_size / 8), calls, n_calls, helper_need);
+	need = rl_bpf_need(code->d_buf, (uint32_t)(code->d_size / 8), calls, n_calls, helper_need,
+			blind);
 out:
 	free(calls);
 	elf_end(e);
@@ -473,6 +477,17 @@ log_reason(const char *log, char *out, size_t len)
 	}
 }
 
+/* vigild's refusal of a program that reaches into its context where the analysis cannot tell. */
+static void
+blind_refusal(char *err, size_t errlen, const char *what, int64_t insn)
+{
+	snprintf(err, errlen,
+			"%s: instruction %lld reaches into the context through a pointer whose offset "
+			"vigild cannot tell (the context pointer combined with something else than a "
+			"constant); read the context's fields by name",
+			what, (long long)insn);
+}
+
 /*
  * rte_bpf's load of prm (from the ELF file path, or prm's instructions when path is NULL) with
  * its validator's log captured into reason; NULL with *rc the rte_errno when refused.
@@ -519,6 +534,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	uint32_t n_insns = 0;
 	bool uses_maps = false;
 	char reason[1024], mpath[1024];
+	int64_t blind;
 	int rc;
 
 	rc = elf_check(path, &n_insns, &uses_maps, err, errlen);
@@ -563,7 +579,13 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	}
 	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
 		p->run.jit = j.func;
-	p->run.need = ctx_need_of(path);
+	p->run.need = ctx_need_of(path, &blind);
+	if (blind >= 0) {
+		blind_refusal(err, errlen, path, blind);
+		rl_bpf_free(p);
+		errno = EINVAL;
+		return NULL;
+	}
 	return p;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", path);
@@ -596,6 +618,7 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 	struct rl_bpf_prog *p;
 	struct rte_bpf_jit j;
 	char reason[1024];
+	int64_t blind = -1;
 	int rc;
 
 	_Static_assert(N_INSN_HELPERS <= RTE_DIM(helpers), "the first helpers");
@@ -634,9 +657,15 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 		if (in.code == (BPF_JMP | EBPF_CALL) && in.imm >= 0 && in.imm < N_INSN_HELPERS)
 			calls[n_calls++] = (struct rl_bpf_call){ i, helpers[in.imm].name };
 	}
-	p->run.need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need)
+	p->run.need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need, &blind)
 				    : RL_BPF_NEED_ALL;
 	free(calls);
+	if (blind >= 0) {
+		blind_refusal(err, errlen, "(instructions)", blind);
+		rl_bpf_free(p);
+		errno = EINVAL;
+		return NULL;
+	}
 	return p;
 nomem:
 	snprintf(err, errlen, "out of memory");

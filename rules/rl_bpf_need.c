@@ -230,7 +230,7 @@ call_name(const struct rl_bpf_call *calls, size_t n_calls, uint32_t insn)
 static uint32_t
 step(const struct ebpf_insn *in, uint32_t i, struct state *s, const struct rl_bpf_call *calls,
 		size_t n_calls, rl_bpf_helper_need_fn helper_need, int64_t *jump, bool *falls,
-		uint32_t *width)
+		uint32_t *width, bool *blind)
 {
 	const uint8_t code = in->code, cls = BPF_CLASS(code);
 	const unsigned dr = in->dst_reg, sr = in->src_reg;
@@ -241,6 +241,7 @@ step(const struct ebpf_insn *in, uint32_t i, struct state *s, const struct rl_bp
 	*jump = -1;
 	*falls = true;
 	*width = 1;
+	*blind = false;
 	if (dr >= NREG || sr >= NREG)
 		return RL_BPF_NEED_ALL;
 	switch (cls) {
@@ -272,6 +273,7 @@ step(const struct ebpf_insn *in, uint32_t i, struct state *s, const struct rl_bp
 	case BPF_LDX:
 		if (BPF_MODE(code) != BPF_MEM)
 			return RL_BPF_NEED_ALL;
+		*blind = sv->kind == K_ANYCTX;
 		need = access_need(sv, in->off, size_bytes(code));
 		set_kind(d, K_SCALAR);
 		return need;
@@ -280,10 +282,12 @@ step(const struct ebpf_insn *in, uint32_t i, struct state *s, const struct rl_bp
 			return RL_BPF_NEED_ALL;
 		/* A write is counted as a read: a narrower write and a wider read of the same
 		 * field must still find the rest filled. */
+		*blind = d->kind == K_ANYCTX;
 		return access_need(d, in->off, size_bytes(code));
 	case BPF_STX:
 		if (BPF_MODE(code) != BPF_MEM && BPF_MODE(code) != EBPF_XADD)
 			return RL_BPF_NEED_ALL;
+		*blind = d->kind == K_ANYCTX;
 		if (ctxish(sv))
 			return RL_BPF_NEED_ALL; /* the pointer is stored: not followed further */
 		return access_need(d, in->off, size_bytes(code));
@@ -334,11 +338,13 @@ step(const struct ebpf_insn *in, uint32_t i, struct state *s, const struct rl_bp
 
 uint32_t
 rl_bpf_need(const void *insns, uint32_t n, const struct rl_bpf_call *calls, size_t n_calls,
-		rl_bpf_helper_need_fn helper_need)
+		rl_bpf_helper_need_fn helper_need, int64_t *blind)
 {
 	struct state *st;
 	uint32_t need = 0;
 
+	if (blind != NULL)
+		*blind = -1;
 	if (n == 0)
 		return 0;
 	st = calloc(n + 1, sizeof(*st));
@@ -351,18 +357,22 @@ rl_bpf_need(const void *insns, uint32_t n, const struct rl_bpf_call *calls, size
 	for (unsigned r = 0; r < NREG; r++)
 		if (r != EBPF_REG_1)
 			set_kind(&st[0].r[r], K_SCALAR); /* r10, the frame, is never the context */
-	for (uint32_t i = 0; i < n && need != RL_BPF_NEED_ALL; i++) {
+	/* On past the whole context too: an access through a pointer it cannot follow may come
+	 * later. */
+	for (uint32_t i = 0; i < n; i++) {
 		struct ebpf_insn in;
 		struct state s;
 		int64_t jump;
-		bool falls;
+		bool falls, bl;
 		uint32_t width;
 
 		if (!st[i].reached)
 			continue;
 		memcpy(&in, (const uint8_t *)insns + (size_t)i * sizeof(in), sizeof(in));
 		s = st[i];
-		need |= step(&in, i, &s, calls, n_calls, helper_need, &jump, &falls, &width);
+		need |= step(&in, i, &s, calls, n_calls, helper_need, &jump, &falls, &width, &bl);
+		if (bl && blind != NULL && *blind < 0)
+			*blind = i;
 		if (jump >= 0) {
 			/* Forward only: rte_bpf refuses loops; anything else is not followed. */
 			if (jump <= (int64_t)i || jump >= (int64_t)n) {

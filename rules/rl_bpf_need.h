@@ -46,9 +46,13 @@ typedef uint32_t (*rl_bpf_helper_need_fn)(const char *name);
 /*
  * The parts of the context the n instructions (8 bytes each, as in the ELF section) may read,
  * with the calls' helpers named by calls (n_calls, any order). RL_BPF_NEED_ALL when the
- * analysis cannot tell (or runs out of memory).
+ * analysis cannot tell (or runs out of memory). *blind (when not NULL) is the first
+ * instruction that reads or writes memory through a pointer into the context whose offset the
+ * analysis cannot tell (the pointer added to another pointer, multiplied, ...: nothing clang
+ * makes, and rte_bpf's validator lets some of it through to fault at run time), else -1;
+ * rl_bpf_load() refuses such a program.
  */
 uint32_t rl_bpf_need(const void *insns, uint32_t n, const struct rl_bpf_call *calls, size_t n_calls,
-		rl_bpf_helper_need_fn helper_need);
+		rl_bpf_helper_need_fn helper_need, int64_t *blind);
 
 #endif /* RL_BPF_NEED_H */

@@ -158,6 +158,18 @@ test_helper_foreign_ctx(void **state)
 		assert_true(rl_bpf_exec(p, &r, 0) == VG_BPF_OOB);
 		rl_bpf_free(p);
 	}
+	/* The context pointer added to itself, then read through (rte_bpf's validator lets it
+	 * through; it faults when it runs): vigild refuses it. */
+	n = 0;
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_X, 2, 1, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | BPF_ADD | BPF_X, 2, 1, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_LDX | BPF_MEM | BPF_B, 0, 2, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+	assert_null(rl_bpf_load_insns(prog, n, true, err, sizeof(err)));
+	assert_non_null(strstr(err,
+			"instruction 2 reaches into the context through a pointer whose "
+			"offset vigild cannot tell"));
+
 	/* The same call with the context reads the frame. */
 	n = 0;
 	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 2, 0, 0, 0);
@@ -210,23 +222,27 @@ test_ctx_need_cases(void **state)
 	/* goto -1: backwards. */
 	const struct ebpf_insn back[] = { INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 0, 0, 0, 0),
 		INSN(BPF_JMP | BPF_JA, 0, 0, -2, 0), INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0) };
+	int64_t blind = 0;
 	const struct rl_bpf_call known = { 0, "reads_nothing" }, other = { 0, "vg_whatever" },
 				 known1 = { 1, "reads_nothing" };
 
 	(void)state;
-	assert_int_equal(rl_bpf_need(narrow, 4, NULL, 0, need_of_name), RL_BPF_NEED_SRC);
-	assert_int_equal(rl_bpf_need(spill, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(unknown, 4, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(paths, 7, NULL, 0, need_of_name),
+	assert_int_equal(rl_bpf_need(narrow, 4, NULL, 0, need_of_name, NULL), RL_BPF_NEED_SRC);
+	assert_int_equal(rl_bpf_need(spill, 3, NULL, 0, need_of_name, NULL), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(unknown, 4, NULL, 0, need_of_name, &blind), RL_BPF_NEED_ALL);
+	assert_int_equal(blind, 2); /* the load through the pointer it cannot follow */
+	assert_int_equal(rl_bpf_need(spill, 3, NULL, 0, need_of_name, &blind), RL_BPF_NEED_ALL);
+	assert_int_equal(blind, -1); /* a spilled pointer is not followed, nor refused */
+	assert_int_equal(rl_bpf_need(paths, 7, NULL, 0, need_of_name, NULL),
 			RL_BPF_NEED_MARK | RL_BPF_NEED_DST);
-	assert_int_equal(rl_bpf_need(call, 2, &known, 1, need_of_name), 0);
-	assert_int_equal(rl_bpf_need(call, 2, &other, 1, need_of_name), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(call, 2, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(arg2, 3, &known1, 1, need_of_name), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(back, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(call, 2, &known, 1, need_of_name, NULL), 0);
+	assert_int_equal(rl_bpf_need(call, 2, &other, 1, need_of_name, NULL), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(call, 2, NULL, 0, need_of_name, NULL), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(arg2, 3, &known1, 1, need_of_name, NULL), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(back, 3, NULL, 0, need_of_name, NULL), RL_BPF_NEED_ALL);
 	/* A load past the context's end, and one that runs off the program's end. */
 	assert_int_equal(rl_bpf_need_bytes(86, 4), RL_BPF_NEED_ALL);
-	assert_int_equal(rl_bpf_need(narrow, 3, NULL, 0, need_of_name), RL_BPF_NEED_ALL);
+	assert_int_equal(rl_bpf_need(narrow, 3, NULL, 0, need_of_name, NULL), RL_BPF_NEED_ALL);
 }
 
 static void
