@@ -348,13 +348,39 @@ helper_need(const char *name)
 }
 
 /*
+ * The first instruction that shifts by a constant of at least the operand's width (64 bits, 32
+ * for the 32-bit operations), or -1. rte_bpf's validator lets such a shift through, and its
+ * x86 JIT turns `r5 >>= 240` into code that faults (tests/fuzz/found/rte_bpf_jit_fault.bin);
+ * the kernel's verifier refuses it too.
+ */
+static int64_t
+bad_shift(const void *insns, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct ebpf_insn in;
+		uint8_t cls, op;
+
+		memcpy(&in, (const uint8_t *)insns + (size_t)i * sizeof(in), sizeof(in));
+		cls = BPF_CLASS(in.code);
+		op = BPF_OP(in.code);
+		if ((cls == BPF_ALU || cls == EBPF_ALU64) && BPF_SRC(in.code) == BPF_K &&
+				(op == BPF_LSH || op == BPF_RSH || op == EBPF_ARSH) &&
+				(in.imm < 0 || in.imm >= (cls == EBPF_ALU64 ? 64 : 32)))
+			return i;
+		if (in.code == (BPF_LD | BPF_IMM | EBPF_DW))
+			i++; /* the second half of a 64-bit immediate */
+	}
+	return -1;
+}
+
+/*
  * The parts of the context the program in path may read (rl_bpf_need()): its section's
  * instructions, and the helper each call names through the section's relocations.
  * RL_BPF_NEED_ALL when the object cannot be read so (it loaded: this is only a narrowing).
- * *blind: rl_bpf_need()'s.
+ * *blind: rl_bpf_need()'s; *shift: bad_shift()'s.
  */
 static uint32_t
-ctx_need_of(const char *path, int64_t *blind)
+ctx_need_of(const char *path, int64_t *blind, int64_t *shift)
 {
 	uint32_t need = RL_BPF_NEED_ALL;
 	struct rl_bpf_call *calls = NULL;
@@ -366,7 +392,7 @@ ctx_need_of(const char *path, int64_t *blind)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	*blind = -1;
-
+	*shift = -1;
 	if (fd < 0)
 		return need;
 	e = elf_begin(fd, ELF_C_READ, NULL);
@@ -417,6 +443,7 @@ ctx_need_of(const char *path, int64_t *blind)
 	}
 	need = rl_bpf_need(code->d_buf, (uint32_t)(code->d_size / 8), calls, n_calls, helper_need,
 			blind);
+	*shift = bad_shift(code->d_buf, (uint32_t)(code->d_size / 8));
 out:
 	free(calls);
 	elf_end(e);
@@ -477,15 +504,24 @@ log_reason(const char *log, char *out, size_t len)
 	}
 }
 
-/* vigild's refusal of a program that reaches into its context where the analysis cannot tell. */
+/*
+ * vigild's refusal of what rte_bpf's validator accepts: a program that reaches into its context
+ * where the analysis cannot tell (blind), or shifts out of range (shift); -1: not that one.
+ */
 static void
-blind_refusal(char *err, size_t errlen, const char *what, int64_t insn)
+own_refusal(char *err, size_t errlen, const char *what, int64_t blind, int64_t shift)
 {
-	snprintf(err, errlen,
-			"%s: instruction %lld reaches into the context through a pointer whose offset "
-			"vigild cannot tell (the context pointer combined with something else than a "
-			"constant); read the context's fields by name",
-			what, (long long)insn);
+	if (shift >= 0)
+		snprintf(err, errlen,
+				"%s: instruction %lld shifts by a constant of at least the operand's "
+				"width (64 bits, 32 for 32-bit operations)",
+				what, (long long)shift);
+	else
+		snprintf(err, errlen,
+				"%s: instruction %lld reaches into the context through a pointer whose "
+				"offset vigild cannot tell (the context pointer combined with something "
+				"else than a constant); read the context's fields by name",
+				what, (long long)blind);
 }
 
 /*
@@ -534,7 +570,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	uint32_t n_insns = 0;
 	bool uses_maps = false;
 	char reason[1024], mpath[1024];
-	int64_t blind;
+	int64_t blind, shift;
 	int rc;
 
 	rc = elf_check(path, &n_insns, &uses_maps, err, errlen);
@@ -579,9 +615,9 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 	}
 	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
 		p->run.jit = j.func;
-	p->run.need = ctx_need_of(path, &blind);
-	if (blind >= 0) {
-		blind_refusal(err, errlen, path, blind);
+	p->run.need = ctx_need_of(path, &blind, &shift);
+	if (blind >= 0 || shift >= 0) {
+		own_refusal(err, errlen, path, blind, shift);
 		rl_bpf_free(p);
 		errno = EINVAL;
 		return NULL;
@@ -618,7 +654,7 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 	struct rl_bpf_prog *p;
 	struct rte_bpf_jit j;
 	char reason[1024];
-	int64_t blind = -1;
+	int64_t blind = -1, shift;
 	int rc;
 
 	_Static_assert(N_INSN_HELPERS <= RTE_DIM(helpers), "the first helpers");
@@ -660,8 +696,9 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 	p->run.need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need, &blind)
 				    : RL_BPF_NEED_ALL;
 	free(calls);
-	if (blind >= 0) {
-		blind_refusal(err, errlen, "(instructions)", blind);
+	shift = bad_shift(insns, n);
+	if (blind >= 0 || shift >= 0) {
+		own_refusal(err, errlen, "(instructions)", blind, shift);
 		rl_bpf_free(p);
 		errno = EINVAL;
 		return NULL;

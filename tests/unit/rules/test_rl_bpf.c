@@ -170,6 +170,26 @@ test_helper_foreign_ctx(void **state)
 			"instruction 2 reaches into the context through a pointer whose "
 			"offset vigild cannot tell"));
 
+	/* A shift by 240: rte_bpf's validator lets it through and its x86 JIT makes code that
+	 * faults (tests/fuzz/found/rte_bpf_jit_fault.bin); vigild refuses it, and a shift by 63
+	 * loads. */
+	n = 0;
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 5, 0, 0, 1);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | BPF_RSH | BPF_K, 5, 0, 0, 240);
+	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 0, 0, 0, 0);
+	prog[n++] = (struct ebpf_insn)INSN(BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+	assert_null(rl_bpf_load_insns(prog, n, true, err, sizeof(err)));
+	assert_non_null(strstr(err, "instruction 1 shifts by a constant of at least the operand's "
+				    "width"));
+	prog[1].imm = 63;
+	p = rl_bpf_load_insns(prog, n, true, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("refused: %s", err);
+	rl_bpf_free(p);
+	prog[1].code = BPF_ALU | BPF_LSH | BPF_K;
+	prog[1].imm = 32;
+	assert_null(rl_bpf_load_insns(prog, n, true, err, sizeof(err)));
+
 	/* The same call with the context reads the frame. */
 	n = 0;
 	prog[n++] = (struct ebpf_insn)INSN(EBPF_ALU64 | EBPF_MOV | BPF_K, 2, 0, 0, 0);
