@@ -111,7 +111,10 @@ else
 	read -r n act dropped lost alerts < <(get 'exc["packets"]["event_ring_full"], exc["actions"]["event_ring_full"], s["inspection"]["dropped"], s["events"]["lost"], s["inspection"]["alerts"]')
 	[[ $act == drop-packet ]] || fail "exceptions.actions.event_ring_full is $act"
 	((n > 0)) || fail "no packet met event_ring_full (alerts $alerts, events lost $lost)"
-	((dropped >= n)) || fail "inspection.dropped $dropped < $n packets that met event_ring_full"
+	# Both counters are read from a worker that is still at work: between the two reads it can
+	# meet the exception with a few more packets than it has counted dropped yet (one CI run
+	# saw 5466862 against 5466863). A burst (64 packets, some 20 µs here) is allowed.
+	((dropped + 64 >= n)) || fail "inspection.dropped $dropped < $n packets that met event_ring_full (more than a burst apart)"
 	((lost > 0)) || fail "the ring never lost an event, yet $n packets met event_ring_full"
 	metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
 	m=$(sed -n 's/^vigil_exception_packets_total{condition="event_ring_full"} \([0-9]*\)$/\1/p' <<<"$metrics")
