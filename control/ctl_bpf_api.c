@@ -92,19 +92,14 @@ static json_t *
 describe(const struct inst *in, bool persisted)
 {
 	const struct rl_bpf_map *m = in->m;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m),
-			owner_kind(in), in->rule, "program", rl_bpf_path(in->prog), "kind",
-			kind_name(m), "max_entries", (json_int_t)rl_bpf_map_max_entries(m), "count",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", rl_bpf_map_name(m),
+			owner_kind(in), in->rule, "program", rl_bpf_path(in->prog), "max_entries",
+			(json_int_t)rl_bpf_map_max_entries(m), "count",
 			(json_int_t)rl_bpf_map_count(m));
 
 	if (o == NULL)
 		return NULL;
-	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
-		json_object_set_new(o, "family", json_integer(rl_bpf_map_family(m)));
-	else
-		json_object_set_new(o, "key",
-				json_string(rl_bpf_map_key_type(m) == RL_BPF_KEY_U64 ? "u64"
-										     : "addr"));
+	ctl_bpf_map_shape_json(o, m);
 	json_object_set_new(o, "file",
 			rl_bpf_map_file(m) ? json_string(rl_bpf_map_file(m)) : json_null());
 	struct rl_bpf_map_counters c;
@@ -172,6 +167,18 @@ struct walk {
 	json_t *items;
 	const struct rl_bpf_map *m;
 };
+
+void
+ctl_bpf_map_shape_json(json_t *o, const struct rl_bpf_map *m)
+{
+	json_object_set_new(o, "kind", json_string(kind_name(m)));
+	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
+		json_object_set_new(o, "family", json_integer(rl_bpf_map_family(m)));
+	else
+		json_object_set_new(o, "key",
+				json_string(rl_bpf_map_key_type(m) == RL_BPF_KEY_U64 ? "u64"
+										     : "addr"));
+}
 
 json_t *
 ctl_bpf_entry_json(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e)

@@ -32,6 +32,10 @@ struct rl_bpf_map_entry;
  */
 json_t *ctl_bpf_entry_json(const struct rl_bpf_map *m, const struct rl_bpf_map_entry *e);
 
+/* Map m's shape into o, as the API and the state files give it: "kind", and "family" (lpm) or
+ * "key" (hash: "u64" or "addr"). */
+void ctl_bpf_map_shape_json(json_t *o, const struct rl_bpf_map *m);
+
 /* {"items": [{name, rule, program, kind, family | key, max_entries, count, file}]}; NULL: no
  * answer from control. */
 json_t *ctl_api_bpf_maps(struct ctl_ctx *ctx);

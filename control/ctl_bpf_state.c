@@ -151,8 +151,7 @@ map_json(struct rl_bpf_map *m, const char *owner, bool pre)
 	free(now);
 	if (file.a != NULL)
 		rl_bpf_map_walk_file(m, entry_json, &file);
-	o = json_pack("{s:s, s:s, s:I, s:o*, s:o*, s:o*}", pre ? "prefilter" : "rule", owner,
-			"kind", rl_bpf_map_kind(m) == RL_BPF_MAP_LPM ? "lpm" : "hash",
+	o = json_pack("{s:s, s:I, s:o*, s:o*, s:o*}", pre ? "prefilter" : "rule", owner,
 			"max_entries", (json_int_t)rl_bpf_map_max_entries(m), "file",
 			rl_bpf_map_file(m) ? json_string(rl_bpf_map_file(m)) : json_null(),
 			"entries", ent.a, "file_entries", file.a);
@@ -160,12 +159,7 @@ map_json(struct rl_bpf_map *m, const char *owner, bool pre)
 		json_decref(o);
 		return NULL;
 	}
-	if (rl_bpf_map_kind(m) == RL_BPF_MAP_LPM)
-		json_object_set_new(o, "family", json_integer(rl_bpf_map_family(m)));
-	else
-		json_object_set_new(o, "key",
-				json_string(rl_bpf_map_key_type(m) == RL_BPF_KEY_U64 ? "u64"
-										     : "addr"));
+	ctl_bpf_map_shape_json(o, m);
 	return o;
 }
 

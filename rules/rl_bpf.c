@@ -557,6 +557,61 @@ validated_load(const struct rte_bpf_prm *prm, const char *path, char *reason, si
 	return bpf;
 }
 
+/* A program's record for n_workers, named what (its path), before it is compiled; NULL: no
+ * memory. */
+static struct rl_bpf_prog *
+prog_new(const char *what, unsigned n_workers, uint32_t n_insns)
+{
+	struct rl_bpf_prog *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || n_workers == 0)
+		goto fail;
+	p->path = strdup(what);
+	p->run.n_workers = n_workers;
+	p->n_insns = n_insns;
+	p->run.ctr = aligned_alloc(64, n_workers * sizeof(*p->run.ctr));
+	if (p->path == NULL || p->run.ctr == NULL)
+		goto fail;
+	memset(p->run.ctr, 0, n_workers * sizeof(*p->run.ctr));
+	return p;
+fail:
+	rl_bpf_free(p);
+	return NULL;
+}
+
+/*
+ * Give p its code: rte_bpf's validator on prm (the ELF file path, or prm's instructions when
+ * path is NULL), the JIT unless !jit, then vigild's own refusals (blind, shift: -1 for none) and
+ * the parts of the context it needs. p, or NULL with err and errno (p freed).
+ */
+static struct rl_bpf_prog *
+prog_compile(struct rl_bpf_prog *p, const struct rte_bpf_prm *prm, const char *path, bool jit,
+		uint32_t need, int64_t blind, int64_t shift, char *err, size_t errlen)
+{
+	struct rte_bpf_jit j;
+	char reason[1024];
+	int rc;
+
+	p->run.bpf = validated_load(prm, path, reason, sizeof(reason), &rc);
+	if (p->run.bpf == NULL) {
+		snprintf(err, errlen, "%s: refused by rte_bpf (%s)%s%s", p->path, strerror(rc),
+				reason[0] ? ": " : "", reason);
+		rl_bpf_free(p);
+		errno = rc ? rc : EINVAL;
+		return NULL;
+	}
+	if (blind >= 0 || shift >= 0) {
+		own_refusal(err, errlen, p->path, blind, shift);
+		rl_bpf_free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
+		p->run.jit = j.func;
+	p->run.need = need;
+	return p;
+}
+
 static struct rl_bpf_prog *
 load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size_t errlen)
 {
@@ -566,8 +621,7 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 		.prog_arg = { .type = RTE_BPF_ARG_PTR, .size = sizeof(struct vg_bpf_ctx) },
 	};
 	struct rl_bpf_prog *p;
-	struct rte_bpf_jit j;
-	uint32_t n_insns = 0;
+	uint32_t n_insns = 0, need;
 	bool uses_maps = false;
 	char reason[1024], mpath[1024];
 	int64_t blind, shift;
@@ -578,16 +632,12 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 		errno = -rc;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
-	if (p == NULL || n_workers == 0)
-		goto nomem;
-	p->path = strdup(path);
-	p->run.n_workers = n_workers;
-	p->n_insns = n_insns;
-	p->run.ctr = aligned_alloc(64, n_workers * sizeof(*p->run.ctr));
-	if (p->path == NULL || p->run.ctr == NULL)
-		goto nomem;
-	memset(p->run.ctr, 0, n_workers * sizeof(*p->run.ctr));
+	p = prog_new(path, n_workers, n_insns);
+	if (p == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		errno = ENOMEM;
+		return NULL;
+	}
 	rc = rl_bpf_maps_load(path, n_workers, check, &p->run.maps, reason, sizeof(reason));
 	rl_bpf_maps_path(path, mpath, sizeof(mpath));
 	if (rc == 0 && uses_maps && access(mpath, F_OK) != 0) {
@@ -605,29 +655,8 @@ load(const char *path, unsigned n_workers, bool jit, bool check, char *err, size
 		return NULL;
 	}
 
-	p->run.bpf = validated_load(&prm, path, reason, sizeof(reason), &rc);
-	if (p->run.bpf == NULL) {
-		snprintf(err, errlen, "%s: refused by rte_bpf (%s)%s%s", path, strerror(rc),
-				reason[0] ? ": " : "", reason);
-		rl_bpf_free(p);
-		errno = rc ? rc : EINVAL;
-		return NULL;
-	}
-	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
-		p->run.jit = j.func;
-	p->run.need = ctx_need_of(path, &blind, &shift);
-	if (blind >= 0 || shift >= 0) {
-		own_refusal(err, errlen, path, blind, shift);
-		rl_bpf_free(p);
-		errno = EINVAL;
-		return NULL;
-	}
-	return p;
-nomem:
-	snprintf(err, errlen, "%s: out of memory", path);
-	rl_bpf_free(p);
-	errno = ENOMEM;
-	return NULL;
+	need = ctx_need_of(path, &blind, &shift);
+	return prog_compile(p, &prm, path, jit, need, blind, shift, err, errlen);
 }
 
 struct rl_bpf_prog *
@@ -652,10 +681,8 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 	struct rl_bpf_call *calls;
 	size_t n_calls = 0;
 	struct rl_bpf_prog *p;
-	struct rte_bpf_jit j;
-	char reason[1024];
-	int64_t blind = -1, shift;
-	int rc;
+	int64_t blind = -1;
+	uint32_t need;
 
 	_Static_assert(N_INSN_HELPERS <= RTE_DIM(helpers), "the first helpers");
 	if (n == 0 || n > RL_BPF_MAX_INSNS) {
@@ -663,27 +690,12 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 		errno = E2BIG;
 		return NULL;
 	}
-	p = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*p), 64));
-	if (p == NULL)
-		goto nomem;
-	memset(p, 0, sizeof(*p));
-	p->path = strdup("(instructions)");
-	p->run.n_workers = 1;
-	p->n_insns = n;
-	p->run.ctr = aligned_alloc(64, sizeof(*p->run.ctr));
-	if (p->path == NULL || p->run.ctr == NULL)
-		goto nomem;
-	memset(p->run.ctr, 0, sizeof(*p->run.ctr));
-	p->run.bpf = validated_load(&prm, NULL, reason, sizeof(reason), &rc);
-	if (p->run.bpf == NULL) {
-		snprintf(err, errlen, "refused by rte_bpf (%s)%s%s", strerror(rc),
-				reason[0] ? ": " : "", reason);
-		rl_bpf_free(p);
-		errno = rc ? rc : EINVAL;
+	p = prog_new("(instructions)", 1, n);
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
-	if (jit && rte_bpf_get_jit(p->run.bpf, &j) == 0 && j.func != NULL)
-		p->run.jit = j.func;
 	/* A call names its helper by index here, not by relocation. */
 	calls = calloc(n, sizeof(*calls));
 	for (uint32_t i = 0; calls != NULL && i < n; i++) {
@@ -693,22 +705,10 @@ rl_bpf_load_insns(const void *insns, uint32_t n, bool jit, char *err, size_t err
 		if (in.code == (BPF_JMP | EBPF_CALL) && in.imm >= 0 && in.imm < N_INSN_HELPERS)
 			calls[n_calls++] = (struct rl_bpf_call){ i, helpers[in.imm].name };
 	}
-	p->run.need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need, &blind)
-				    : RL_BPF_NEED_ALL;
+	need = calls != NULL ? rl_bpf_need(insns, n, calls, n_calls, helper_need, &blind)
+			     : RL_BPF_NEED_ALL;
 	free(calls);
-	shift = bad_shift(insns, n);
-	if (blind >= 0 || shift >= 0) {
-		own_refusal(err, errlen, "(instructions)", blind, shift);
-		rl_bpf_free(p);
-		errno = EINVAL;
-		return NULL;
-	}
-	return p;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	rl_bpf_free(p);
-	errno = ENOMEM;
-	return NULL;
+	return prog_compile(p, &prm, NULL, jit, need, blind, bad_shift(insns, n), err, errlen);
 }
 
 void
